@@ -1,0 +1,125 @@
+import type { DType, TypedArray } from '../dtype';
+import type { Shape } from '../shape';
+
+/** Names of the devices a tensor can live on. */
+export type DeviceName = 'cpu' | 'webgpu';
+
+/**
+ * A block of device memory holding `size` elements of `dtype`. Backends extend it with their
+ * handle (a typed array on the CPU, a GPUBuffer on WebGPU). Reference-counted by the tensors and
+ * autograd nodes that read it; freed by `memory.ts` when the count reaches zero.
+ */
+export interface Storage {
+  readonly device: DeviceName;
+  readonly dtype: DType;
+  readonly size: number;
+  refs: number;
+}
+
+/**
+ * A strided window onto a storage: element `i₀,i₁,…` is at `offset + Σ iₖ·strides[k]`.
+ * Broadcast dims have stride 0. Kernels read views and write contiguous outputs unless a
+ * primitive says otherwise.
+ */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'relu' | 'sigmoid'
+  | 'tanh' | 'sin' | 'cos' | 'erf' | 'gelu' | 'geluTanh' | 'floor' | 'ceil';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** Geometry of a 2-D convolution; all pairs are [height, width]. */
+export interface Conv2dParams {
+  stride: [number, number];
+  /** Zeros added before the first row/column; trailing padding is implied by the output size. */
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/** Geometry of a 2-D pooling window. Output size is the output storage's shape. */
+export interface Pool2dParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+/** Average pooling: a fixed window (`kernel` set) or PyTorch's adaptive windows (`adaptive`). */
+export interface AvgPool2dParams {
+  /** Fixed windows; absent for adaptive pooling. */
+  window?: Pool2dParams & { countIncludePad: boolean };
+}
+
+/**
+ * The primitive set every backend implements. Ops (src/ops) validate, infer shapes and record
+ * autograd; backends only compute. Inputs are views (any strides); `out` is a fresh contiguous
+ * storage of the op's output shape unless stated otherwise. Kernels never re-validate.
+ */
+export interface Backend {
+  readonly name: DeviceName;
+
+  // ── memory ──────────────────────────────────────────────────────────────
+  alloc(dtype: DType, size: number): Storage;
+  free(storage: Storage): void;
+  /** Copy host data into a storage (same length and dtype). */
+  write(storage: Storage, data: TypedArray): void;
+  /** Read a view back as a new contiguous typed array of the storage's dtype. */
+  read(x: View): Promise<TypedArray>;
+  /** Synchronous read; only backends whose memory is host memory provide it. */
+  readSync?(x: View): TypedArray;
+
+  // ── data movement ───────────────────────────────────────────────────────
+  /** out[i] = value for every element of the (possibly strided) view `out`. */
+  fill(out: View, value: number): void;
+  /** Strided copy with dtype conversion: out[i] = cast(x[i]); `out` may be any view of equal shape. */
+  copy(x: View, out: View): void;
+
+  // ── elementwise (inputs already broadcast to the output shape through strides) ─
+  unary(op: UnaryOp, x: View, out: Storage): void;
+  binary(op: BinaryOp, a: View, b: View, out: Storage): void;
+  where(cond: View, a: View, b: View, out: Storage): void;
+
+  // ── reductions: output has the input's shape with reduced dims of size 1 ──
+  reduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): void;
+  /** Index (int32) of the max/min along `dim`; first occurrence wins. */
+  argReduce(op: ArgReduceOp, x: View, dim: number, out: Storage): void;
+
+  // ── linear algebra ─────────────────────────────────────────────────────
+  /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, broadcast via strides) → out [...batch, M, N]. */
+  matmul(a: View, b: View, out: Storage): void;
+
+  // ── neural ─────────────────────────────────────────────────────────────
+  /** x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo], all contiguous. */
+  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
+  /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W] (`outShape`). */
+  conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
+  /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`). */
+  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
+  /** Flat index (h·W + w, int32) of each window's maximum in x [N, C, H, W] → out [N, C, Ho, Wo]. */
+  maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void;
+  /** Window means of x [N, C, H, W] → out [N, C, Ho, Wo]. */
+  avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void;
+  /** Gradient of avgPool2d: gy [N, C, Ho, Wo] → out [N, C, H, W] (`outShape`). */
+  avgPool2dBackward(gy: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void;
+  /** softmax (or log-softmax when `log`) of x along `dim`. */
+  softmax(x: View, dim: number, log: boolean, out: Storage): void;
+
+  // ── indexing ───────────────────────────────────────────────────────────
+  /** out[...i...] = x[... index[...i...] at `dim` ...]; out has index's shape. */
+  gather(x: View, dim: number, index: View, out: Storage): void;
+  /** In place on the contiguous `out`: out[... index[i] at `dim` ...] += src[i]. */
+  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void;
+}

@@ -1,0 +1,198 @@
+/**
+ * CPU 2-D convolution as im2col + gemm. Every (image, group) pair is one GEMM over a column
+ * buffer; output rows are processed in chunks so the column buffer stays bounded.
+ */
+import type { Conv2dParams, Storage, View } from '../backend';
+import type { Shape } from '../../shape';
+import { dataOf } from './storage';
+import { gemm } from './matmul';
+
+/** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
+const SCRATCH_CAP = 4 * 1024 * 1024;
+let scratch = new Float32Array(0);
+
+function getScratch(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(Math.max(n, Math.min(SCRATCH_CAP, scratch.length * 2)));
+  return scratch;
+}
+
+/** Everything the three kernels derive from the shapes and params. */
+interface Geom {
+  N: number; C: number; H: number; W: number;
+  O: number; Ho: number; Wo: number;
+  kh: number; kw: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  G: number; Cg: number; Og: number;
+  /** Rows of the column matrix: Cg·kh·kw. */
+  K: number;
+  /** Output positions per image: Ho·Wo. */
+  P: number;
+  /** Output rows per im2col chunk. */
+  rowsPerChunk: number;
+  /** 1×1, stride 1, no padding, same size: the input plane already is the column matrix. */
+  direct: boolean;
+}
+
+function geom(xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams): Geom {
+  const [N, C, H, W] = xShape;
+  const [O, , kh, kw] = wShape;
+  const Ho = yShape[2], Wo = yShape[3];
+  const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
+  const G = p.groups, Cg = C / G, Og = O / G, K = Cg * kh * kw, P = Ho * Wo;
+  const rowsPerChunk = Math.max(1, Math.min(Ho, Math.floor(SCRATCH_CAP / Math.max(1, K * Wo))));
+  const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && Ho === H && Wo === W;
+  return { N, C, H, W, O, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, G, Cg, Og, K, P, rowsPerChunk, direct };
+}
+
+/** First output column ow whose input column ow·s − p + off is ≥ 0, and one past the last that is < W. */
+function validCols(off: number, s: number, p: number, W: number, Wo: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((p - off) / s));
+  const hi = Math.min(Wo, Math.floor((W - 1 + p - off) / s) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * Fill col[K, rows·Wo] for output rows [oh0, oh0+rows) from the Cg channels starting at xOff.
+ * Out-of-range taps are zeros.
+ */
+function im2col(g: Geom, x: Float32Array, xOff: number, oh0: number, rows: number, col: Float32Array): void {
+  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
+  const cp = rows * Wo;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++, r++) {
+        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        const colBase = r * cp;
+        for (let t = 0; t < rows; t++) {
+          const ih = (oh0 + t) * sh - ph + i * dh;
+          const dst = colBase + t * Wo;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, dst, dst + Wo);
+            continue;
+          }
+          for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
+          let src = plane + ih * W + lo * sw - pw + j * dw;
+          for (let ow = lo; ow < hi; ow++, src += sw) col[dst + ow] = x[src];
+          for (let ow = hi; ow < Wo; ow++) col[dst + ow] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** Scatter-add col[K, rows·Wo] back into the Cg channel planes starting at dxOff (inverse of im2col). */
+function col2im(g: Geom, col: Float32Array, oh0: number, rows: number, dx: Float32Array, dxOff: number): void {
+  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
+  const cp = rows * Wo;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = dxOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++, r++) {
+        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        const colBase = r * cp;
+        for (let t = 0; t < rows; t++) {
+          const ih = (oh0 + t) * sh - ph + i * dh;
+          if (ih < 0 || ih >= H) continue;
+          const srcRow = colBase + t * Wo;
+          let dst = plane + ih * W + lo * sw - pw + j * dw;
+          for (let ow = lo; ow < hi; ow++, dst += sw) dx[dst] += col[srcRow + ow];
+        }
+      }
+    }
+  }
+}
+
+/** x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo]. */
+export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+  const g = geom(x.shape, w.shape, outShape, p);
+  const xd = dataOf(x) as Float32Array, wd = dataOf(w) as Float32Array, yd = dataOf(out) as Float32Array;
+  const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
+  if (N * O * P === 0) return;
+  if (K === 0) {
+    yd.fill(0, 0, N * O * P);
+    return;
+  }
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = x.offset + (n * C + gi * Cg) * H * W;
+      const wOff = w.offset + gi * Og * K;
+      const yOff = (n * O + gi * Og) * P;
+      if (g.direct) {
+        gemm(Og, P, K, wd, wOff, K, 1, xd, xOff, H * W, 1, yd, yOff, P, false);
+        continue;
+      }
+      for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const col = getScratch(K * cp);
+        im2col(g, xd, xOff, oh0, rows, col);
+        gemm(Og, cp, K, wd, wOff, K, 1, col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
+      }
+    }
+  }
+}
+
+/** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W]. */
+export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+  const g = geom(outShape, w.shape, gy.shape, p);
+  const gd = dataOf(gy) as Float32Array, wd = dataOf(w) as Float32Array, dx = dataOf(out) as Float32Array;
+  const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
+  const total = N * C * H * W;
+  if (total === 0) return;
+  if (g.direct) {
+    for (let n = 0; n < N; n++) {
+      for (let gi = 0; gi < G; gi++) {
+        // dx_g [Cg, HW] = w_gᵀ [Cg, Og] · gy_g [Og, HW]
+        gemm(Cg, P, Og, wd, w.offset + gi * Og * K, 1, K, gd, gy.offset + (n * O + gi * Og) * P, P, 1,
+          dx, (n * C + gi * Cg) * H * W, P, false);
+      }
+    }
+    if (Og === 0) dx.fill(0, 0, total);
+    return;
+  }
+  dx.fill(0, 0, total);
+  if (Og === 0 || P === 0) return;
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < G; gi++) {
+      const dxOff = (n * C + gi * Cg) * H * W;
+      const wOff = w.offset + gi * Og * K;
+      const gOff = gy.offset + (n * O + gi * Og) * P;
+      for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const col = getScratch(K * cp);
+        gemm(K, cp, Og, wd, wOff, 1, K, gd, gOff + oh0 * Wo, P, 1, col, 0, cp, false);
+        col2im(g, col, oh0, rows, dx, dxOff);
+      }
+    }
+  }
+}
+
+/** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw], summed over the batch. */
+export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+  const g = geom(x.shape, outShape, gy.shape, p);
+  const xd = dataOf(x) as Float32Array, gd = dataOf(gy) as Float32Array, dw = dataOf(out) as Float32Array;
+  const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
+  const total = O * K;
+  if (total === 0) return;
+  dw.fill(0, 0, total);
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = x.offset + (n * C + gi * Cg) * H * W;
+      const gOff = gy.offset + (n * O + gi * Og) * P;
+      const dwOff = gi * Og * K;
+      if (g.direct) {
+        // dw_g [Og, Cg] += gy_g [Og, HW] · x_gᵀ [HW, Cg]
+        gemm(Og, K, P, gd, gOff, P, 1, xd, xOff, 1, H * W, dw, dwOff, K, true);
+        continue;
+      }
+      for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const col = getScratch(K * cp);
+        im2col(g, xd, xOff, oh0, rows, col);
+        gemm(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, col, 0, 1, cp, dw, dwOff, K, true);
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { BinaryOp, Storage, UnaryOp, View } from '../backend';
+import { contiguousStrides } from '../../shape';
+import { dataOf } from './storage';
+import { forEachLine } from './strided';
+
+/**
+ * erf(x) through the Chebyshev-fitted erfc approximation published in Numerical Recipes (2nd ed.,
+ * §6.2; fractional error < 1.2e-7 everywhere), which is below float32 resolution.
+ */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+        t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export const jsUnary = {
+  neg: (v: number) => -v,
+  abs: Math.abs,
+  sign: (v: number) => (v > 0 ? 1 : v < 0 ? -1 : v), // keeps 0 and NaN
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (v: number) => 1 / Math.sqrt(v),
+  relu: (v: number) => (v > 0 ? v : v === v ? 0 : v),
+  sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  tanh: Math.tanh,
+  sin: Math.sin,
+  cos: Math.cos,
+  erf,
+  gelu: (v: number) => 0.5 * v * (1 + erf(v * Math.SQRT1_2)),
+  geluTanh: (v: number) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))),
+  floor: Math.floor,
+  ceil: Math.ceil,
+} satisfies Record<UnaryOp, (v: number) => number>;
+
+export const jsBinary = {
+  add: (a: number, b: number) => a + b,
+  sub: (a: number, b: number) => a - b,
+  mul: (a: number, b: number) => a * b,
+  div: (a: number, b: number) => a / b,
+  pow: (a: number, b: number) => a ** b,
+  maximum: (a: number, b: number) => (a > b || a !== a ? a : b), // NaN propagates, as torch.maximum
+  minimum: (a: number, b: number) => (a < b || a !== a ? a : b),
+  eq: (a: number, b: number) => (a === b ? 1 : 0),
+  ne: (a: number, b: number) => (a !== b ? 1 : 0),
+  lt: (a: number, b: number) => (a < b ? 1 : 0),
+  le: (a: number, b: number) => (a <= b ? 1 : 0),
+  gt: (a: number, b: number) => (a > b ? 1 : 0),
+  ge: (a: number, b: number) => (a >= b ? 1 : 0),
+} satisfies Record<BinaryOp, (a: number, b: number) => number>;
+
+export function unary(op: UnaryOp, x: View, out: Storage): void {
+  const f = jsUnary[op];
+  const xd = dataOf(x);
+  const od = dataOf(out);
+  forEachLine(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], ([xi, oi], n, [xs, os]) => {
+    for (let i = 0; i < n; i++) od[oi + i * os] = f(xd[xi + i * xs]);
+  });
+}
+
+export function binary(op: BinaryOp, a: View, b: View, out: Storage): void {
+  const f = jsBinary[op];
+  const ad = dataOf(a);
+  const bd = dataOf(b);
+  const od = dataOf(out);
+  const shape = a.shape;
+  forEachLine(shape, [a.strides, b.strides, contiguousStrides(shape)], [a.offset, b.offset, 0], ([ai, bi, oi], n, [as, bs, os]) => {
+    for (let i = 0; i < n; i++) od[oi + i * os] = f(ad[ai + i * as], bd[bi + i * bs]);
+  });
+}
+
+export function where(cond: View, a: View, b: View, out: Storage): void {
+  const cd = dataOf(cond);
+  const ad = dataOf(a);
+  const bd = dataOf(b);
+  const od = dataOf(out);
+  const shape = cond.shape;
+  forEachLine(
+    shape,
+    [cond.strides, a.strides, b.strides, contiguousStrides(shape)],
+    [cond.offset, a.offset, b.offset, 0],
+    ([ci, ai, bi, oi], n, [cs, as, bs, os]) => {
+      for (let i = 0; i < n; i++) od[oi + i * os] = cd[ci + i * cs] ? ad[ai + i * as] : bd[bi + i * bs];
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import type { Backend, Storage, View } from '../backend';
+import { allocArray, type DType, type TypedArray } from '../../dtype';
+import { contiguousStrides, isContiguous, numel } from '../../shape';
+import { type CpuStorage, dataOf } from './storage';
+import { forEachLine } from './strided';
+import { binary, unary, where } from './elementwise';
+import { argReduce, reduce } from './reduce';
+import { matmul } from './matmul';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
+import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './pool';
+import { softmax } from './softmax';
+import { gather, scatterAdd } from './indexing';
+
+function fill(out: View, value: number): void {
+  const od = dataOf(out);
+  forEachLine(out.shape, [out.strides], [out.offset], ([o], n, [s]) => {
+    for (let i = 0; i < n; i++) od[o + i * s] = value;
+  });
+}
+
+function copy(x: View, out: View): void {
+  const xd = dataOf(x);
+  const od = dataOf(out);
+  const toBool = out.storage.dtype === 'bool';
+  forEachLine(x.shape, [x.strides, out.strides], [x.offset, out.offset], ([xi, oi], n, [xs, os]) => {
+    if (toBool) for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs] ? 1 : 0;
+    else for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs];
+  });
+}
+
+function readSync(x: View): TypedArray {
+  const size = numel(x.shape);
+  const src = dataOf(x);
+  if (isContiguous(x.shape, x.strides)) return src.slice(x.offset, x.offset + size);
+  const out = allocArray(x.storage.dtype, size);
+  copy(x, { storage: { device: 'cpu', dtype: x.storage.dtype, size, refs: 1, data: out } as CpuStorage, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 });
+  return out;
+}
+
+/** The CPU backend: typed arrays in host memory, kernels in plain JavaScript. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+
+  alloc(dtype: DType, size: number): Storage {
+    const s: CpuStorage = { device: 'cpu', dtype, size, refs: 0, data: allocArray(dtype, size) };
+    return s;
+  }
+  free(_storage: Storage): void {
+    // Host memory is reclaimed by the JS garbage collector once nothing references the array.
+  }
+  write(storage: Storage, data: TypedArray): void {
+    dataOf(storage).set(data);
+  }
+  read(x: View): Promise<TypedArray> {
+    return Promise.resolve(readSync(x));
+  }
+  readSync = readSync;
+  fill = fill;
+  copy = copy;
+  unary = unary;
+  binary = binary;
+  where = where;
+  reduce = reduce;
+  argReduce = argReduce;
+  matmul = matmul;
+  conv2d = conv2d;
+  conv2dBackwardInput = conv2dBackwardInput;
+  conv2dBackwardWeight = conv2dBackwardWeight;
+  maxPool2dIndices = maxPool2dIndices;
+  avgPool2d = avgPool2d;
+  avgPool2dBackward = avgPool2dBackward;
+  softmax = softmax;
+  gather = gather;
+  scatterAdd = scatterAdd;
+}

@@ -1,0 +1,231 @@
+import type { DeviceName } from './backend/backend';
+import { backendOf, getDefaultDevice } from './device';
+import { allocArray, castScalar, type DType, isDType, type TypedArray } from './dtype';
+import { ArgumentError, DTypeError, ShapeError } from './errors';
+import { allocStorage } from './memory';
+import { integers, normal, uniform } from './random';
+import { checkShape, contiguousStrides, numel, type Shape } from './shape';
+import { Tensor } from './tensor';
+
+/** Where and how to create a tensor. */
+export interface TensorOptions {
+  /** Element type (default float32; bool for boolean data). */
+  dtype?: DType;
+  /** Device (default: the one selected by `init`, initially `'cpu'`). */
+  device?: DeviceName;
+  /** Track gradients of this leaf (float32 only). */
+  requiresGrad?: boolean;
+}
+
+/** Nested arrays of numbers or booleans, or a typed array (1-D). */
+export type TensorData = number | boolean | TypedArray | readonly TensorData[];
+
+function dtypeOfArray(a: TypedArray): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Int8Array) return 'int8';
+  return 'uint8';
+}
+
+/** Build a tensor from host values (the one place host data enters a device). */
+export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}, op = 'tensor'): Tensor {
+  const dtype = opts.dtype ?? 'float32';
+  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
+  checkShape(op, shape);
+  const device = opts.device ?? getDefaultDevice();
+  const size = numel(shape);
+  const host = allocArray(dtype, size);
+  if (dtype === 'bool') for (let i = 0; i < size; i++) host[i] = values[i] ? 1 : 0;
+  else host.set(values as ArrayLike<number>);
+  const storage = allocStorage(device, dtype, size);
+  backendOf(device).write(storage, host);
+  const t = Tensor._create(storage, [...shape], contiguousStrides(shape), 0);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * A tensor from (nested) arrays of numbers or booleans, a number, or a typed array.
+ * Numbers give float32 (unless `dtype` says otherwise), booleans give bool, typed arrays keep their type.
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);            // float32 [2, 2]
+ * const m = tensor([true, false]);               // bool [2]
+ * const i = tensor([0, 2], { dtype: 'int32' });  // int32 [2]
+ * ```
+ */
+export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
+  if (ArrayBuffer.isView(data)) return fromArray(data, [data.length], { dtype: dtypeOfArray(data), ...opts });
+  const shape: number[] = [];
+  let probe: TensorData = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+    if (probe === undefined) break;
+  }
+  const flat: number[] = [];
+  let sawBool = false;
+  const walk = (v: TensorData, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof v === 'boolean') sawBool = true;
+      else if (typeof v !== 'number') throw new ShapeError('tensor', `expected a number or boolean at depth ${dim}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      flat.push(Number(v));
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new ShapeError('tensor', `ragged nested array: expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : typeof v}`);
+    }
+    for (const e of v) walk(e, dim + 1);
+  };
+  walk(data, 0);
+  return fromArray(flat, shape, { dtype: sawBool ? 'bool' : 'float32', ...opts });
+}
+
+/**
+ * A tensor of `shape` filled with `value`.
+ * @example
+ * ```ts
+ * full([2, 3], 7); // [[7, 7, 7], [7, 7, 7]]
+ * ```
+ */
+export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  return fromArray(new Array<number>(numel(shape)).fill(castScalar(value, opts.dtype ?? 'float32')), shape, opts, 'full');
+}
+
+/**
+ * A tensor of zeros.
+ * @example
+ * ```ts
+ * zeros([2, 2]); // [[0, 0], [0, 0]]
+ * ```
+ */
+export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+/**
+ * A tensor of ones.
+ * @example
+ * ```ts
+ * ones([3]); // [1, 1, 1]
+ * ```
+ */
+export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+function likeOpts(x: Tensor, opts: TensorOptions): TensorOptions {
+  return { dtype: x.dtype, device: x.device, ...opts };
+}
+
+/**
+ * Zeros with `x`'s shape, dtype and device.
+ * @example
+ * ```ts
+ * zerosLike(tensor([1, 2])); // [0, 0]
+ * ```
+ */
+export function zerosLike(x: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(x.shape, 0, likeOpts(x, opts));
+}
+
+/**
+ * Ones with `x`'s shape, dtype and device.
+ * @example
+ * ```ts
+ * onesLike(tensor([1, 2])); // [1, 1]
+ * ```
+ */
+export function onesLike(x: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(x.shape, 1, likeOpts(x, opts));
+}
+
+/**
+ * Values from `start` (inclusive) to `end` (exclusive) in steps of `step`, like `torch.arange`.
+ * With one argument it counts from 0. Integer arguments give float32 unless `dtype` is set.
+ * @example
+ * ```ts
+ * arange(4);          // [0, 1, 2, 3]
+ * arange(1, 2, 0.25); // [1, 1.25, 1.5, 1.75]
+ * ```
+ */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new ArgumentError('arange', `step must be a finite non-zero number, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError('arange', `start and end must be finite, got ${start} and ${end}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  return fromArray(Array.from({ length: n }, (_, i) => start + i * step), [n], opts, 'arange');
+}
+
+/**
+ * `steps` evenly spaced values from `start` to `end`, both included.
+ * @example
+ * ```ts
+ * linspace(0, 1, 5); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError('linspace', `steps must be a non-negative integer, got ${steps}`);
+  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+  return fromArray(Array.from({ length: steps }, (_, i) => (i === steps - 1 ? end : start + i * d)), [steps], opts, 'linspace');
+}
+
+/**
+ * An n×m identity matrix (m defaults to n).
+ * @example
+ * ```ts
+ * eye(2); // [[1, 0], [0, 1]]
+ * ```
+ */
+export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const v = new Array<number>(n * m).fill(0);
+  for (let i = 0; i < Math.min(n, m); i++) v[i * m + i] = 1;
+  return fromArray(v, [n, m], opts, 'eye');
+}
+
+function floatOnly(op: string, opts: TensorOptions): void {
+  if (opts.dtype && opts.dtype !== 'float32') throw new DTypeError(op, `produces float32, got dtype ${opts.dtype}`);
+}
+
+/**
+ * Uniform random values in [0, 1) from the seeded global stream (see `manualSeed`).
+ * @example
+ * ```ts
+ * manualSeed(0); rand([2, 2]);
+ * ```
+ */
+export function rand(shape: Shape, opts: TensorOptions = {}): Tensor {
+  checkShape('rand', shape);
+  floatOnly('rand', opts);
+  return fromArray(uniform(numel(shape)), shape, opts, 'rand');
+}
+
+/**
+ * Standard normal random values (mean 0, variance 1) from the seeded global stream.
+ * @example
+ * ```ts
+ * const w = randn([3, 4], { requiresGrad: true });
+ * ```
+ */
+export function randn(shape: Shape, opts: TensorOptions = {}): Tensor {
+  checkShape('randn', shape);
+  floatOnly('randn', opts);
+  return fromArray(normal(numel(shape)), shape, opts, 'randn');
+}
+
+/**
+ * Uniform random integers in [low, high), int32 by default.
+ * @example
+ * ```ts
+ * randint(0, 10, [5]); // e.g. [3, 7, 0, 9, 2]
+ * ```
+ */
+export function randint(low: number, high: number, shape: Shape, opts: TensorOptions = {}): Tensor {
+  checkShape('randint', shape);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
+    throw new ArgumentError('randint', `expected integers low < high (range up to 2^32), got low=${low}, high=${high}`);
+  }
+  return fromArray(integers(numel(shape), low, high), shape, { dtype: 'int32', ...opts }, 'randint');
+}

@@ -1,0 +1,55 @@
+import type { Backend, DeviceName } from './backend/backend';
+import { CpuBackend } from './backend/cpu';
+import { ArgumentError, BackendUnavailableError } from './errors';
+
+/** Which device `init` should select. */
+export interface InitOptions {
+  /** `'auto'` (default) picks the best available device; `'cpu'` or `'webgpu'` ask for one. */
+  device?: DeviceName | 'auto';
+}
+
+const backends = new Map<DeviceName, Backend>();
+let defaultDevice: DeviceName = 'cpu';
+
+export function backendOf(device: DeviceName): Backend {
+  let be = backends.get(device);
+  if (!be && device === 'cpu') {
+    be = new CpuBackend();
+    backends.set('cpu', be);
+  }
+  if (!be) {
+    throw new BackendUnavailableError(device, `the ${device} backend is not initialised; call await init({ device: '${device}' }) first`);
+  }
+  return be;
+}
+
+/** The device new tensors are created on when none is given. */
+export function getDefaultDevice(): DeviceName {
+  return defaultDevice;
+}
+
+/**
+ * Choose the default device. `'cpu'` always works. `'webgpu'` is not available in this release
+ * (the WebGPU backend ships next) and throws `BackendUnavailableError`; `'auto'` selects the CPU.
+ * Returns the device selected.
+ * @example
+ * ```ts
+ * const device = await init(); // 'cpu'
+ * await init({ device: 'cpu' });
+ * ```
+ */
+export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+  const want = opts.device ?? 'auto';
+  if (want !== 'auto' && want !== 'cpu' && want !== 'webgpu') {
+    throw new ArgumentError('init', `unknown device '${String(want)}' (expected 'auto', 'cpu' or 'webgpu')`);
+  }
+  if (want === 'webgpu') {
+    throw new BackendUnavailableError(
+      'init',
+      "the WebGPU backend is not available in this version of @aimodel/tensor; use init({ device: 'cpu' }) or 'auto'",
+    );
+  }
+  backendOf('cpu');
+  defaultDevice = 'cpu';
+  return defaultDevice;
+}

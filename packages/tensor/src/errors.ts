@@ -1,0 +1,81 @@
+const BRAND = Symbol.for('aimodel.error');
+
+/**
+ * Base class of every error thrown by @aimodel. `op` names the operation that rejected its input.
+ * Errors carry a cross-realm brand, so `AimodelError.isInstance(e)` works even when two copies of
+ * the library are loaded.
+ *
+ * @example
+ * ```ts
+ * try { matmul(zeros([2, 3]), zeros([4, 5])); }
+ * catch (e) { if (AimodelError.isInstance(e)) console.log(e.op); } // 'matmul'
+ * ```
+ */
+export class AimodelError extends Error {
+  readonly [BRAND] = true;
+  /** The operation (or function) that raised the error. */
+  readonly op: string;
+  constructor(op: string, message: string) {
+    super(`${op}: ${message}`);
+    this.op = op;
+    this.name = new.target.name;
+  }
+  /** True when `e` is an error thrown by any copy of @aimodel. */
+  static isInstance(e: unknown): e is AimodelError {
+    return typeof e === 'object' && e !== null && BRAND in e;
+  }
+}
+
+/**
+ * Shapes that do not fit the operation (inner dimensions, broadcasting, out-of-range dims).
+ * @example
+ * ```ts
+ * matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: matmul: inner dimensions differ: [2,3] @ [4,5] (3 != 4)
+ * ```
+ */
+export class ShapeError extends AimodelError {}
+
+/**
+ * A dtype the operation does not accept, e.g. gradients of integer tensors.
+ * @example
+ * ```ts
+ * tensor([1, 2], { dtype: 'int32' }).exp().backward(); // DTypeError
+ * ```
+ */
+export class DTypeError extends AimodelError {}
+
+/**
+ * Tensors on different devices, or a request that needs another device.
+ * @example
+ * ```ts
+ * add(a, b); // DeviceError: add: tensors are on different devices: cpu and webgpu
+ * ```
+ */
+export class DeviceError extends AimodelError {}
+
+/**
+ * Use of a tensor after `dispose()` (or after the `scope` that owned it ended).
+ * @example
+ * ```ts
+ * const x = ones([2]); x.dispose(); x.add(1); // DisposedError: add: tensor was disposed
+ * ```
+ */
+export class DisposedError extends AimodelError {}
+
+/**
+ * An invalid argument that is not a shape, dtype or device problem (a negative probability, an unknown mode).
+ * @example
+ * ```ts
+ * dropout(x, 1.5, true); // ArgumentError: dropout: p must be in [0, 1], got 1.5
+ * ```
+ */
+export class ArgumentError extends AimodelError {}
+
+/**
+ * A backend that cannot be used on this machine, with hints on how to set it up.
+ * @example
+ * ```ts
+ * await init({ device: 'webgpu' }); // BackendUnavailableError when no adapter is found
+ * ```
+ */
+export class BackendUnavailableError extends AimodelError {}

@@ -1,0 +1,56 @@
+// Public API of @aimodel/tensor: explicit exports, grouped; no logic here.
+
+// tensors, devices, creation
+export { Tensor } from './tensor';
+export type { NestedArray, TensorLike, Dim } from './tensor';
+export { init, getDefaultDevice } from './device';
+export type { InitOptions } from './device';
+export type { DeviceName } from './backend/backend';
+export type { DType, TypedArray } from './dtype';
+export type { Shape } from './shape';
+export { tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint } from './creation';
+export type { TensorOptions, TensorData } from './creation';
+export { manualSeed } from './random';
+
+// operations
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
+  neg, abs, sign, exp, log, sqrt, rsqrt, relu, leakyRelu, gelu, sigmoid, erf, tanh, sin, cos, floor, ceil, clamp, where,
+} from './ops/elementwise';
+export type { GeluOptions } from './ops/elementwise';
+export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
+export type { ReduceOptions, VarianceOptions } from './ops/reduce';
+export { matmul, linear, outer } from './ops/matmul';
+export { conv1d, conv2d, convTranspose2d } from './ops/conv';
+export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions } from './ops/conv';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool';
+export { softmax, logSoftmax } from './ops/softmax';
+export { scaledDotProductAttention } from './ops/attention';
+export type { AttentionOptions } from './ops/attention';
+export { layerNorm, batchNorm } from './ops/norm';
+export type { LayerNormOptions, BatchNormOptions } from './ops/norm';
+export { dropout } from './ops/dropout';
+export {
+  reshape, view, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow, slice,
+  cat, stack, split, chunk, contiguous, clone, assign,
+} from './ops/movement';
+export { pad, tile, repeat } from './ops/pad';
+export type { PadOptions } from './ops/pad';
+export { indexSelect, gather, scatterAdd, embedding, oneHot } from './ops/indexing';
+
+// autograd
+export { noGrad } from './autograd/grad-mode';
+export { gradcheck } from './autograd/gradcheck';
+export type { GradcheckOptions, GradcheckResult, GradcheckMismatch } from './autograd/gradcheck';
+
+// memory
+export { scope, keep, memory } from './memory';
+export type { MemoryInfo, DeviceMemory } from './memory';
+
+// serialization
+export { saveSafetensors, loadSafetensors } from './io/safetensors';
+export type { LoadSafetensorsOptions } from './io/safetensors';
+
+// errors
+export { AimodelError, ShapeError, DTypeError, DeviceError, DisposedError, ArgumentError, BackendUnavailableError } from './errors';

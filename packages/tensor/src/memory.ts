@@ -1,0 +1,134 @@
+import type { DType } from './dtype';
+import { bytesPerElement } from './dtype';
+import type { DeviceName, Storage } from './backend/backend';
+import { backendOf } from './device';
+import { ArgumentError } from './errors';
+import { Tensor } from './tensor';
+
+/** Live tensors and bytes on one device. */
+export interface DeviceMemory {
+  tensors: number;
+  bytes: number;
+}
+
+/**
+ * What `memory()` reports: user-visible tensors that are alive (not disposed, not collected) and
+ * the bytes of device memory they and the autograd graph hold, in total and per device.
+ */
+export interface MemoryInfo extends DeviceMemory {
+  devices: Record<DeviceName, DeviceMemory>;
+}
+
+const usage: Record<DeviceName, DeviceMemory> = { cpu: { tensors: 0, bytes: 0 }, webgpu: { tensors: 0, bytes: 0 } };
+
+/**
+ * Live tensors and bytes, in total and per device. Compare two readings to find leaks.
+ * @example
+ * ```ts
+ * const before = memory().tensors;
+ * scope(() => ones([100]).mul(2));
+ * memory().tensors === before; // true: the scope freed both tensors
+ * ```
+ */
+export function memory(): MemoryInfo {
+  const devices = { cpu: { ...usage.cpu }, webgpu: { ...usage.webgpu } };
+  return {
+    tensors: devices.cpu.tensors + devices.webgpu.tensors,
+    bytes: devices.cpu.bytes + devices.webgpu.bytes,
+    devices,
+  };
+}
+
+export function allocStorage(device: DeviceName, dtype: DType, size: number): Storage {
+  const s = backendOf(device).alloc(dtype, size);
+  s.refs = 0;
+  usage[device].bytes += size * bytesPerElement(dtype);
+  return s;
+}
+
+export function retainStorage(s: Storage): void {
+  s.refs++;
+}
+
+export function releaseStorage(s: Storage): void {
+  if (--s.refs > 0) return;
+  usage[s.device].bytes -= s.size * bytesPerElement(s.dtype);
+  backendOf(s.device).free(s);
+}
+
+export function countTensor(device: DeviceName, delta: 1 | -1): void {
+  usage[device].tensors += delta;
+}
+
+// ── scopes ───────────────────────────────────────────────────────────────
+const scopes: Set<Tensor>[] = [];
+
+/** Register a new tensor with the innermost scope, if any. */
+export function track(t: Tensor): void {
+  const s = scopes.at(-1);
+  if (s) {
+    s.add(t);
+    t._scope = s;
+  }
+}
+
+/**
+ * Take a tensor out of every scope so that it outlives the scope it was created in.
+ * @example
+ * ```ts
+ * let kept!: Tensor;
+ * scope(() => { kept = keep(ones([3])); zeros([3]); }); // zeros freed, kept survives
+ * ```
+ */
+export function keep<T extends Tensor>(t: T): T {
+  t._scope?.delete(t);
+  t._scope = undefined;
+  return t;
+}
+
+function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) out.add(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collect(v, out, depth + 1);
+  else if (depth < 4 && value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, depth + 1);
+  }
+}
+
+/**
+ * Run `fn` and dispose every tensor created during it, except those it returns (a tensor, or
+ * tensors inside a returned array or plain object), which move to the enclosing scope.
+ * `fn` must be synchronous. Autograd keeps what `backward` needs alive on its own, so a loss
+ * returned from a scope can still be differentiated.
+ * @example
+ * ```ts
+ * const y = scope(() => x.mul(2).add(1).relu()); // the two temporaries are freed here
+ * ```
+ */
+export function scope<T>(fn: () => T): T {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of mine) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    for (const t of mine) t.dispose();
+    throw new ArgumentError('scope', 'the function returned a Promise; scope() only takes synchronous functions');
+  }
+  const returned = new Set<Tensor>();
+  collect(result, returned);
+  for (const t of mine) {
+    if (returned.has(t)) {
+      t._scope = undefined;
+      track(t);
+    } else {
+      t.dispose();
+    }
+  }
+  return result;
+}

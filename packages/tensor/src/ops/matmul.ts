@@ -1,0 +1,94 @@
+import { DTypeError, ShapeError } from '../errors';
+import { scope } from '../memory';
+import { broadcastShapes, broadcastStrides, fmt } from '../shape';
+import type { Tensor } from '../tensor';
+import { defineOp } from './define-op';
+
+function innerMismatch(op: string, a: Tensor, b: Tensor, ka: number, kb: number): ShapeError {
+  return new ShapeError(op, `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${ka} != ${kb})`);
+}
+
+function checkFloat(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new DTypeError(op, `expected float32 tensors, got ${a.dtype} and ${b.dtype}`);
+}
+
+/** Swap the last two dims (a view). */
+const mT = (t: Tensor): Tensor => t.transpose(-1, -2);
+
+// a [...A, M, K] @ b [...B, K, N] → [...broadcast(A, B), M, N]
+const matmulOp = defineOp<undefined>('matmul', {
+  infer: ([a, b]) => {
+    const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return { shape: [...batch, a.shape.at(-2)!, b.shape.at(-1)!], dtype: 'float32' };
+  },
+  forward: (be, [a, b], out, _attrs, shape) => {
+    const batch = shape.slice(0, -2);
+    const view = (v: typeof a, rows: number, cols: number) => {
+      const to = [...batch, rows, cols];
+      return { storage: v.storage, shape: to, strides: broadcastStrides(v.shape, v.strides, to), offset: v.offset };
+    };
+    const [m, k] = a.shape.slice(-2);
+    be.matmul(view(a, m, k), view(b, k, shape.at(-1)!), out);
+  },
+  // d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G; the engine sums broadcast batch dims
+  backward: (gy, [a, b]) => [() => gy.matmul(mT(b)), () => mT(a).matmul(gy)],
+});
+
+/**
+ * Matrix product with `torch.matmul` semantics: 1-D·1-D is a dot product, a 1-D operand is
+ * promoted to a matrix and the added dim removed afterwards, and leading (batch) dims broadcast.
+ * @example
+ * ```ts
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]])); // [[17], [39]]
+ * matmul(randn([8, 1, 2, 3]), randn([5, 3, 4])).shape;  // [8, 5, 2, 4]
+ * ```
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError('matmul', `both arguments need at least 1 dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  checkFloat('matmul', a, b);
+  const ka = a.shape.at(-1)!;
+  const kb = b.ndim === 1 ? b.shape[0] : b.shape.at(-2)!;
+  if (ka !== kb) throw innerMismatch('matmul', a, b, ka, kb);
+  if (a.ndim >= 2 && b.ndim >= 2) return matmulOp([a, b], undefined);
+  return scope(() => {
+    const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+    const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+    let y = matmulOp([a2, b2], undefined);
+    if (b.ndim === 1) y = y.squeeze(-1);
+    if (a.ndim === 1) y = y.squeeze(a.ndim === 1 && b.ndim === 1 ? -1 : -2);
+    return y;
+  });
+}
+
+/**
+ * Affine map y = x Wᵀ + b, with `weight` [outFeatures, inFeatures] as in `torch.nn.functional.linear`.
+ * @example
+ * ```ts
+ * linear(ones([2, 3]), ones([4, 3]), zeros([4])).shape; // [2, 4]
+ * ```
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new ShapeError('linear', `weight must be 2-D [outFeatures, inFeatures], got ${fmt(weight.shape)}`);
+  if (x.ndim === 0 || x.shape.at(-1) !== weight.shape[1]) {
+    throw new ShapeError('linear', `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new ShapeError('linear', `bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
+  }
+  return scope(() => {
+    const y = matmul(x, mT(weight));
+    return bias ? y.add(bias) : y;
+  });
+}
+
+/**
+ * Outer product of two 1-D tensors: out[i, j] = a[i]·b[j].
+ * @example
+ * ```ts
+ * outer(tensor([1, 2]), tensor([3, 4, 5])); // [[3, 4, 5], [6, 8, 10]]
+ * ```
+ */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1) throw new ShapeError('outer', `expected two 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return scope(() => a.unsqueeze(1).mul(b.unsqueeze(0)));
+}

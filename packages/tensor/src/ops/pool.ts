@@ -1,0 +1,125 @@
+import type { AvgPool2dParams, Pool2dParams } from '../backend/backend';
+import { ArgumentError, DTypeError, ShapeError } from '../errors';
+import { scope } from '../memory';
+import { fmt, pairOf } from '../shape';
+import type { Tensor } from '../tensor';
+import { defineOp, type OpFn } from './define-op';
+
+type Pair = [number, number];
+
+/** Options of {@link maxPool2d}. */
+export interface MaxPool2dOptions {
+  /** Step between windows (default: the kernel size). */
+  stride?: number | Pair;
+  /** Implicit −∞ padding on each side (default 0; at most half the kernel). */
+  padding?: number | Pair;
+  /** Spacing between window taps (default 1). */
+  dilation?: number | Pair;
+  /** Use ⌈⌉ instead of ⌊⌋ for the output size (default false). */
+  ceilMode?: boolean;
+}
+
+/** Options of {@link avgPool2d}. */
+export interface AvgPool2dOptions {
+  stride?: number | Pair;
+  padding?: number | Pair;
+  ceilMode?: boolean;
+  /** Count padded zeros in the divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+}
+
+/** PyTorch's pooling output length, including the rule that the last ceil-mode window starts inside. */
+function outLength(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = size + 2 * p - d * (k - 1) - 1;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (out - 1) * s >= size + p) out--;
+  return out;
+}
+
+function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2dOptions): { p: Pool2dParams; outShape: number[] } {
+  if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input, got ${x.dtype}`);
+  if (x.ndim !== 4) throw new ShapeError(op, `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
+  const kernel = pairOf(op, 'kernelSize', kernelSize, 1);
+  const stride = pairOf(op, 'stride', o.stride ?? kernel, 1);
+  const padding = pairOf(op, 'padding', o.padding ?? 0, 0);
+  const dilation = pairOf(op, 'dilation', o.dilation ?? 1, 1);
+  if (padding.some((v, i) => v > Math.floor(kernel[i] / 2))) {
+    throw new ArgumentError(op, `padding ${padding.join('×')} must be at most half the kernel size ${kernel.join('×')}`);
+  }
+  const [n, c, h, w] = x.shape;
+  const oh = outLength(h, kernel[0], stride[0], padding[0], dilation[0], o.ceilMode ?? false);
+  const ow = outLength(w, kernel[1], stride[1], padding[1], dilation[1], o.ceilMode ?? false);
+  if (oh < 1 || ow < 1) throw new ShapeError(op, `input ${fmt(x.shape)} is too small for a ${kernel.join('×')} window: output would be ${oh}×${ow}`);
+  return { p: { kernel, stride, padding, dilation }, outShape: [n, c, oh, ow] };
+}
+
+const maxIndicesOp = defineOp<{ p: Pool2dParams; outShape: number[] }>('maxPool2d', {
+  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'int32' }),
+  forward: (be, [x], out, a) => be.maxPool2dIndices(x, out, a.outShape, a.p),
+});
+
+/**
+ * 2-D max pooling over x [N, C, H, W]. The gradient goes to the (first) maximum of each window.
+ * @example
+ * ```ts
+ * maxPool2d(tensor([[[[1, 2], [3, 4]]]]), 2); // [[[[4]]]]
+ * ```
+ */
+export function maxPool2d(x: Tensor, kernelSize: number | Pair, opts: MaxPool2dOptions = {}): Tensor {
+  const g = geometry('maxPool2d', x, kernelSize, opts);
+  const [n, c, oh, ow] = g.outShape;
+  return scope(() => {
+    const xc = x.contiguous();
+    const idx = maxIndicesOp([xc], g);
+    // the values are a gather of the argmax positions, so the gradient is gather's scatter-add
+    return xc.reshape([n, c, -1]).gather(2, idx.reshape([n, c, oh * ow])).reshape([n, c, oh, ow]);
+  });
+}
+
+interface AvgAttrs {
+  p: AvgPool2dParams;
+  inShape: number[];
+  outShape: number[];
+}
+
+// Average pooling is linear; its backward is its adjoint and the adjoint's backward is pooling again.
+const avgOp: OpFn<AvgAttrs> = defineOp<AvgAttrs>('avgPool2d', {
+  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32' }),
+  forward: (be, [x], out, a) => be.avgPool2d(x, out, a.outShape, a.p),
+  backward: (gy, _inputs, _out, a) => [() => avgBackOp([gy.contiguous()], a)],
+});
+const avgBackOp: OpFn<AvgAttrs> = defineOp<AvgAttrs>('avgPool2dBackward', {
+  infer: (_inputs, a) => ({ shape: a.inShape, dtype: 'float32' }),
+  forward: (be, [g], out, a) => be.avgPool2dBackward(g, out, a.inShape, a.p),
+  backward: (gy, _inputs, _out, a) => [() => avgOp([gy.contiguous()], a)],
+});
+
+/**
+ * 2-D average pooling over x [N, C, H, W].
+ * @example
+ * ```ts
+ * avgPool2d(tensor([[[[1, 2], [3, 4]]]]), 2); // [[[[2.5]]]]
+ * ```
+ */
+export function avgPool2d(x: Tensor, kernelSize: number | Pair, opts: AvgPool2dOptions = {}): Tensor {
+  const g = geometry('avgPool2d', x, kernelSize, opts);
+  const p: AvgPool2dParams = { window: { ...g.p, countIncludePad: opts.countIncludePad ?? true } };
+  return scope(() => avgOp([x.contiguous()], { p, inShape: [...x.shape], outShape: g.outShape }));
+}
+
+/**
+ * Adaptive average pooling to a fixed output size: output cell i averages input rows
+ * ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 (and likewise for columns), as PyTorch.
+ * @example
+ * ```ts
+ * adaptiveAvgPool2d(randn([1, 64, 7, 7]), 1).shape; // [1, 64, 1, 1]
+ * ```
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | Pair): Tensor {
+  if (x.dtype !== 'float32') throw new DTypeError('adaptiveAvgPool2d', `expected a float32 input, got ${x.dtype}`);
+  if (x.ndim !== 4) throw new ShapeError('adaptiveAvgPool2d', `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
+  const [oh, ow] = pairOf('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
+  const [n, c, h, w] = x.shape;
+  if (h === 0 || w === 0) throw new ShapeError('adaptiveAvgPool2d', `input ${fmt(x.shape)} has an empty spatial dim`);
+  return scope(() => avgOp([x.contiguous()], { p: {}, inShape: [n, c, h, w], outShape: [n, c, oh, ow] }));
+}
