@@ -55,7 +55,7 @@ export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorO
  * ```
  */
 export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
-  if (ArrayBuffer.isView(data)) return fromArray(data, [data.length], { dtype: dtypeOfArray(data), ...opts });
+  if (ArrayBuffer.isView(data)) return fromArray(data, [data.length], { ...opts, dtype: opts.dtype ?? dtypeOfArray(data) });
   const shape: number[] = [];
   let probe: TensorData = data;
   while (Array.isArray(probe)) {
@@ -78,7 +78,7 @@ export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
     for (const e of v) walk(e, dim + 1);
   };
   walk(data, 0);
-  return fromArray(flat, shape, { dtype: sawBool ? 'bool' : 'float32', ...opts });
+  return fromArray(flat, shape, { ...opts, dtype: opts.dtype ?? (sawBool ? 'bool' : 'float32') });
 }
 
 /**
@@ -116,7 +116,7 @@ export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
 }
 
 function likeOpts(x: Tensor, opts: TensorOptions): TensorOptions {
-  return { dtype: x.dtype, device: x.device, ...opts };
+  return { ...opts, dtype: opts.dtype ?? x.dtype, device: opts.device ?? x.device };
 }
 
 /**
@@ -227,5 +227,5 @@ export function randint(low: number, high: number, shape: Shape, opts: TensorOpt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
     throw new ArgumentError('randint', `expected integers low < high (range up to 2^32), got low=${low}, high=${high}`);
   }
-  return fromArray(integers(numel(shape), low, high), shape, { dtype: 'int32', ...opts }, 'randint');
+  return fromArray(integers(numel(shape), low, high), shape, { ...opts, dtype: opts.dtype ?? 'int32' }, 'randint');
 }

@@ -141,6 +141,10 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = N * C * H * W;
   if (total === 0) return;
+  if (Og === 0 || P === 0) {
+    dx.fill(0, 0, total);
+    return;
+  }
   if (g.direct) {
     for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
@@ -149,11 +153,9 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
           dx, (n * C + gi * Cg) * H * W, P, false);
       }
     }
-    if (Og === 0) dx.fill(0, 0, total);
     return;
   }
   dx.fill(0, 0, total);
-  if (Og === 0 || P === 0) return;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < G; gi++) {
       const dxOff = (n * C + gi * Cg) * H * W;
@@ -177,6 +179,7 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
   const total = O * K;
   if (total === 0) return;
   dw.fill(0, 0, total);
+  if (P === 0) return;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < G; gi++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;

@@ -17,7 +17,9 @@ function collapse(shape: Shape, strides: readonly (readonly number[])[]): { shap
       });
     } else {
       outShape.push(shape[d]);
-      strides.forEach((s, j) => outStrides[j].push(s[d]));
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[d]);
+      });
     }
   }
   return { shape: outShape, strides: outStrides };

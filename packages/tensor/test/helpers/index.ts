@@ -1,0 +1,74 @@
+import { describe, expect } from 'vitest';
+import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions } from '../../src/index';
+
+/**
+ * Devices the suite runs on. WebGPU joins once its backend exists; with
+ * AIMODEL_REQUIRE_WEBGPU=1 a missing adapter then fails the suite instead of skipping.
+ */
+export const DEVICES: DeviceName[] = ['cpu'];
+
+/** Run a describe block once per available device. */
+export function forEachBackend(name: string, body: (device: DeviceName) => void): void {
+  for (const device of DEVICES) {
+    describe(`${name} [${device}]`, () => {
+      body(device);
+    });
+  }
+}
+
+export async function ensureDevice(device: DeviceName): Promise<void> {
+  await init({ device });
+}
+
+function flatten(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (typeof v === 'boolean') return [v ? 1 : 0];
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  if (Array.isArray(v)) return v.flatMap(flatten);
+  throw new Error(`cannot compare ${String(v)}`);
+}
+
+/** Elementwise |a − e| ≤ atol + rtol·|e| (NaN matches NaN, ±Infinity must match exactly). */
+export function expectClose(actual: unknown, expected: unknown, { rtol = 1e-5, atol = 1e-6 } = {}): void {
+  const a = flatten(actual);
+  const e = flatten(expected);
+  expect(a.length, 'element count').toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(e[i])) {
+      expect(a[i], `element ${i}`).toBeNaN();
+    } else if (!Number.isFinite(e[i])) {
+      expect(a[i], `element ${i}`).toBe(e[i]);
+    } else if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) {
+      expect.fail(`element ${i}: got ${a[i]}, expected ${e[i]} (rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
+
+/** Values and shape of a tensor, compared with nested expected arrays. */
+export async function expectTensor(t: Tensor, expected: unknown, tol?: { rtol?: number; atol?: number }): Promise<void> {
+  const arr = await t.toArray();
+  expectClose(arr, expected, tol);
+}
+
+/** Assert that autograd's gradients match central differences for every input element. */
+export function expectGradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts?: GradcheckOptions): void {
+  const r = gradcheck(fn, inputs, opts);
+  if (!r.ok) {
+    const m = r.mismatches.slice(0, 5).map((x) => `input ${x.input}[${x.index}]: analytic ${x.analytic}, numeric ${x.numeric}`);
+    expect.fail(`gradcheck failed (max error ${r.maxError}):\n${m.join('\n')}`);
+  }
+}
+
+/** Deterministic pseudo-random floats in [lo, hi) (a tiny LCG; independent of the library's RNG). */
+export function randomValues(n: number, seed = 1, lo = -1, hi = 1): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
+  });
+}
+
+/** Values kept away from zero (|v| ≥ margin), for ops with kinks or poles at 0. */
+export function awayFromZero(n: number, seed = 1, margin = 0.2): number[] {
+  return randomValues(n, seed).map((v) => (v >= 0 ? v + margin : v - margin));
+}
