@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    // --expose-gc lets the memory tests check the FinalizationRegistry safety net
+    pool: 'forks',
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
+  },
 });

@@ -89,8 +89,12 @@ export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
  * ```
  */
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-  checkShape('full', shape);
-  return fromArray(new Array<number>(numel(shape)).fill(castScalar(value, opts.dtype ?? 'float32')), shape, opts, 'full');
+  return filled('full', shape, value, opts);
+}
+
+function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
+  checkShape(op, shape);
+  return fromArray(new Array<number>(numel(shape)).fill(castScalar(value, opts.dtype ?? 'float32')), shape, opts, op);
 }
 
 /**
@@ -101,7 +105,7 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
  * ```
  */
 export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 /**
@@ -112,7 +116,7 @@ export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
  * ```
  */
 export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 function likeOpts(x: Tensor, opts: TensorOptions): TensorOptions {
@@ -168,7 +172,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError('linspace', `steps must be a non-negative integer, got ${steps}`);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
-  return fromArray(Array.from({ length: steps }, (_, i) => (i === steps - 1 ? end : start + i * d)), [steps], opts, 'linspace');
+  return fromArray(Array.from({ length: steps }, (_, i) => (i > 0 && i === steps - 1 ? end : start + i * d)), [steps], opts, 'linspace');
 }
 
 /**

@@ -179,12 +179,14 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   async item(): Promise<number> {
+    this.check('item');
     if (this.numel() !== 1) throw new ShapeError('item', `expected a tensor with one element, got shape ${fmt(this.shape)}`);
     return (await this.data())[0];
   }
 
   /** The elements as nested arrays (booleans for bool tensors). */
   async toArray(): Promise<NestedArray> {
+    this.check('toArray');
     const flat = await this.data();
     const asBool = this.dtype === 'bool';
     const build = (dim: number, at: number): NestedArray => {

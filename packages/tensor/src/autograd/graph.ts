@@ -1,4 +1,4 @@
-import { DisposedError, ShapeError } from '../errors';
+import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { keep, scope } from '../memory';
 import { fmt, sameShape, type Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -89,7 +89,7 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
 /** Reverse-mode sweep from `root` (see Tensor.backward). */
 export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGraph: boolean): void {
   if (!root.requiresGrad) {
-    throw new ShapeError('backward', 'tensor does not require grad (create inputs with { requiresGrad: true })');
+    throw new ArgumentError('backward', 'tensor does not require grad (create inputs with { requiresGrad: true })');
   }
   if (!gradient && root.numel() !== 1) {
     throw new ShapeError('backward', `gradient can be implicitly created only for one-element outputs, got shape ${fmt(root.shape)}; pass a gradient`);

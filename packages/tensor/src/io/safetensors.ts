@@ -89,11 +89,18 @@ export function loadSafetensors(bytes: Uint8Array, opts: LoadSafetensorsOptions 
   } catch {
     throw fail('the header is not JSON');
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw fail('the header is not a JSON object');
   const base = 8 + n;
   const out: Record<string, Tensor> = {};
+  const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype: code, shape, data_offsets: [begin, end] } = entry as HeaderEntry;
+    const e = entry as Partial<HeaderEntry> | null;
+    if (!e || typeof e !== 'object' || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !e.shape.every(isCount) ||
+      !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) {
+      throw fail(`tensor '${name}' needs a dtype string, a shape of non-negative integers and two non-negative integer data_offsets, got ${JSON.stringify(entry)}`);
+    }
+    const { dtype: code, shape, data_offsets: [begin, end] } = e as HeaderEntry;
     const dtype = FROM_CODE[code];
     if (!dtype) throw new DTypeError('loadSafetensors', `tensor '${name}' has dtype ${code}; supported: ${Object.values(CODE).join(', ')}`);
     const size = numel(shape);

@@ -3,6 +3,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { broadcastShapes, fmt } from '../shape';
 import type { Tensor } from '../tensor';
+import { checkInputs } from './define-op';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface AttentionOptions {
@@ -30,6 +31,7 @@ export interface AttentionOptions {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const op = 'scaledDotProductAttention';
+  checkInputs(op, opts.mask ? [q, k, v, opts.mask] : [q, k, v]);
   for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) {
     if (t.ndim < 2) throw new ShapeError(op, `${name} must have at least 2 dims [..., length, features], got ${fmt(t.shape)}`);
     if (t.dtype !== 'float32') throw new DTypeError(op, `${name} must be float32, got ${t.dtype}`);

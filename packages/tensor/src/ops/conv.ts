@@ -3,7 +3,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { fmt, pairOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp, type OpFn } from './define-op';
+import { checkInputs, defineOp, type OpFn } from './define-op';
 
 type Pair = [number, number];
 
@@ -107,6 +107,7 @@ function addBias(op: string, y: Tensor, bias: Tensor | null | undefined, spatial
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
+  checkInputs('conv2d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
   const groups = opts.groups ?? 1;
   checkConvInputs('conv2d', x, weight, 4, groups, false);
   const stride = pairOf('conv2d', 'stride', opts.stride ?? 1, 1);
@@ -141,6 +142,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
  * ```
  */
 export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Tensor {
+  checkInputs('conv1d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
   checkConvInputs('conv1d', x, weight, 3, opts.groups ?? 1, false);
   const padding = typeof opts.padding === 'string' ? opts.padding : ([0, opts.padding ?? 0] as Pair);
   return scope(() =>
@@ -164,6 +166,7 @@ export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Ten
  * ```
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+  checkInputs('convTranspose2d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
   const groups = opts.groups ?? 1;
   checkConvInputs('convTranspose2d', x, weight, 4, groups, true);
   const stride = pairOf('convTranspose2d', 'stride', opts.stride ?? 1, 1);

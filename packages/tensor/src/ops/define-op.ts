@@ -70,7 +70,12 @@ export function defineOp<A = undefined>(name: string, spec: OpSpec<A>): OpFn<A> 
     const device = inputs[0].device;
     const storage = allocStorage(device, dtype, numel(shape));
     const out = Tensor._create(storage, shape, contiguousStrides(shape), 0);
-    spec.forward(backendOf(device), inputs.map((t) => t._view()), storage, attrs, shape);
+    try {
+      spec.forward(backendOf(device), inputs.map((t) => t._view()), storage, attrs, shape);
+    } catch (e) {
+      out.dispose(); // a kernel that rejects its data (e.g. an out-of-range index) must not leak the output
+      throw e;
+    }
     return record(name, spec.backward, inputs, out, attrs);
   };
 }

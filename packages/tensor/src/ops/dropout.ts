@@ -2,6 +2,7 @@ import { rand } from '../creation';
 import { ArgumentError } from '../errors';
 import { scope } from '../memory';
 import type { Tensor } from '../tensor';
+import { checkInputs } from './define-op';
 
 /**
  * Inverted dropout: while `training`, zero each element with probability `p` and scale the rest
@@ -13,6 +14,7 @@ import type { Tensor } from '../tensor';
  * ```
  */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  checkInputs('dropout', [x]);
   if (!(p >= 0 && p <= 1)) throw new ArgumentError('dropout', `p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   return scope(() => {

@@ -6,7 +6,7 @@ import { scope } from '../memory';
 import { broadcastShapes, broadcastStrides, type Shape } from '../shape';
 import type { GradThunk } from '../autograd/graph';
 import type { Tensor, TensorLike } from '../tensor';
-import { defineOp } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 /** Read a view as if it had the broadcast shape `to`. */
 export function broadcastView(v: View, to: Shape): View {
@@ -201,6 +201,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
  * ```
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  checkInputs('leakyRelu', [x]);
   return scope(() => where(x.gt(0), x, x.mul(negativeSlope)));
 }
 
@@ -213,6 +214,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * ```
  */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  checkInputs('clamp', [x]);
   const lo = min ?? null;
   const hi = max ?? null;
   if (lo === null && hi === null) throw new ArgumentError('clamp', 'at least one of min and max must be given');

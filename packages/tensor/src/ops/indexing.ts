@@ -3,7 +3,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { contiguousStrides, fmt, normDim } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 function checkIndexTensor(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new DTypeError(op, `index must be int32, got ${index.dtype}`);
@@ -78,6 +78,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
  * ```
  */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkInputs('indexSelect', [x, index]);
   checkIndexTensor('indexSelect', index);
   if (index.ndim !== 1) throw new ShapeError('indexSelect', `index must be 1-D, got ${fmt(index.shape)}`);
   const d = normDim('indexSelect', dim, x.ndim);
@@ -93,6 +94,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
  * ```
  */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
+  checkInputs('embedding', [indices, weight]);
   checkIndexTensor('embedding', indices);
   if (weight.ndim !== 2) throw new ShapeError('embedding', `weight must be 2-D [numEmbeddings, dim], got ${fmt(weight.shape)}`);
   return scope(() => indexSelect(weight, 0, indices.reshape([-1])).reshape([...indices.shape, weight.shape[1]]));
@@ -107,6 +109,7 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
  * ```
  */
 export function oneHot(indices: Tensor, numClasses = -1): Tensor {
+  checkInputs('oneHot', [indices]);
   checkIndexTensor('oneHot', indices);
   let n = numClasses;
   if (n === -1 || indices.device === 'cpu') {

@@ -2,7 +2,7 @@ import { DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { broadcastShapes, broadcastStrides, fmt } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 function innerMismatch(op: string, a: Tensor, b: Tensor, ka: number, kb: number): ShapeError {
   return new ShapeError(op, `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${ka} != ${kb})`);
@@ -44,6 +44,7 @@ const matmulOp = defineOp<undefined>('matmul', {
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkInputs('matmul', [a, b]);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError('matmul', `both arguments need at least 1 dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   checkFloat('matmul', a, b);
   const ka = a.shape.at(-1)!;

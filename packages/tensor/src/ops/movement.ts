@@ -24,6 +24,7 @@ const restride = defineView<{ shape: number[]; strides: number[] }>('reshape', {
  * ```
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkInputs('reshape', [x]);
   const to = inferShape('reshape', shape, x.numel(), x.shape);
   if (sameShape(to, x.shape)) return x;
   if (isContiguous(x.shape, x.strides)) return restride(x, { shape: to, strides: contiguousStrides(to) });
@@ -38,6 +39,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  * ```
  */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
+  checkInputs('view', [x]);
   const to = inferShape('view', shape, x.numel(), x.shape);
   if (!isContiguous(x.shape, x.strides)) {
     throw new ShapeError('view', `tensor ${fmt(x.shape)} with strides ${fmt(x.strides)} is not contiguous; use reshape() or contiguous()`);
@@ -53,6 +55,7 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
  * ```
  */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  checkInputs('flatten', [x]);
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim('flatten', startDim, x.ndim);
   const e = normDim('flatten', endDim, x.ndim);
@@ -69,6 +72,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
  * ```
  */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  checkInputs('squeeze', [x]);
   const listed = dim === undefined ? null : (typeof dim === 'number' ? [dim] : [...dim]).map((d) => normDim('squeeze', d, x.ndim));
   const keep = x.shape.map((d, i) => d !== 1 || (listed !== null && !listed.includes(i)));
   if (keep.every(Boolean)) return x;
@@ -83,6 +87,7 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
  * ```
  */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  checkInputs('unsqueeze', [x]);
   const d = normDim('unsqueeze', dim, x.ndim + 1);
   const shape = [...x.shape];
   const strides = [...x.strides];
@@ -110,6 +115,7 @@ const permuteView = defineView<{ dims: number[] }>('permute', {
  * ```
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  checkInputs('permute', [x]);
   const norm = dims.map((d) => normDim('permute', d, x.ndim));
   if (norm.length !== x.ndim || new Set(norm).size !== norm.length) {
     throw new ShapeError('permute', `dims ${fmt(dims)} are not a permutation of the ${x.ndim} dims of ${fmt(x.shape)}`);
@@ -125,6 +131,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
  * ```
  */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  checkInputs('transpose', [x]);
   const dims = x.shape.map((_, i) => i);
   const a = normDim('transpose', dim0, x.ndim);
   const b = normDim('transpose', dim1, x.ndim);
@@ -146,6 +153,7 @@ const expandView = defineView<{ shape: number[] }>('expand', {
  * ```
  */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkInputs('expand', [x]);
   if (shape.length < x.ndim) throw new ShapeError('expand', `cannot expand ${fmt(x.shape)} to fewer dims ${fmt(shape)}`);
   const lead = shape.length - x.ndim;
   const to = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
@@ -184,6 +192,7 @@ const sliceView = defineView<{ dim: number; start: number; step: number; length:
  * ```
  */
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
+  checkInputs('slice', [x]);
   const d = normDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError('slice', `step must be a positive integer, got ${step}`);
   const n = x.shape[d];
@@ -202,6 +211,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
  * ```
  */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  checkInputs('narrow', [x]);
   const d = normDim('narrow', dim, x.ndim);
   const n = x.shape[d];
   const s = start < 0 ? start + n : start;
@@ -232,6 +242,7 @@ const castOp = defineOp<{ dtype: DType }>('cast', {
  * ```
  */
 export function clone(x: Tensor): Tensor {
+  checkInputs('clone', [x]);
   return cloneOp([x], undefined);
 }
 
@@ -243,6 +254,7 @@ export function clone(x: Tensor): Tensor {
  * ```
  */
 export function contiguous(x: Tensor): Tensor {
+  checkInputs('contiguous', [x]);
   return isContiguous(x.shape, x.strides) ? x : cloneOp([x], undefined);
 }
 
@@ -316,6 +328,7 @@ const catOp = defineOp<{ dim: number }>('cat', {
  * ```
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkInputs('cat', tensors);
   if (!tensors.length) throw new ArgumentError('cat', 'expected a non-empty list of tensors');
   const first = tensors[0];
   const d = normDim('cat', dim, Math.max(first.ndim, 1));
@@ -335,6 +348,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
  * ```
  */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkInputs('stack', tensors);
   if (!tensors.length) throw new ArgumentError('stack', 'expected a non-empty list of tensors');
   for (const t of tensors) {
     if (!sameShape(t.shape, tensors[0].shape)) throw new ShapeError('stack', `all tensors must have the same shape, got ${tensors.map((x) => fmt(x.shape)).join(', ')}`);
@@ -352,6 +366,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * ```
  */
 export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  checkInputs('split', [x]);
   const d = normDim('split', dim, x.ndim);
   const n = x.shape[d];
   let sizes: number[];
@@ -381,6 +396,7 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
  * ```
  */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  checkInputs('chunk', [x]);
   if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError('chunk', `chunks must be a positive integer, got ${chunks}`);
   const d = normDim('chunk', dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);

@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { noGrad } from '../autograd/grad-mode';
 import { scope } from '../memory';
 import { fmt } from '../shape';
+import { checkInputs } from './define-op';
 import type { Tensor } from '../tensor';
 
 /** Options of {@link layerNorm}. */
@@ -47,6 +48,7 @@ function checkParam(op: string, name: string, t: Tensor | null | undefined, shap
  * ```
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], opts: LayerNormOptions = {}): Tensor {
+  checkInputs('layerNorm', [x, opts.weight, opts.bias].filter((t): t is Tensor => !!t));
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const eps = opts.eps ?? 1e-5;
   checkEps('layerNorm', eps);
@@ -80,6 +82,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  * ```
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  checkInputs('batchNorm', [x, runningMean, runningVar, opts.weight, opts.bias].filter((t): t is Tensor => !!t));
   const eps = opts.eps ?? 1e-5;
   const momentum = opts.momentum ?? 0.1;
   const training = opts.training ?? false;

@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { contiguousStrides, fmt } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 /** Options of {@link pad}. */
 export interface PadOptions {
@@ -52,6 +52,7 @@ function sourceIndex(mode: 'reflect' | 'replicate' | 'circular', n: number, befo
  * ```
  */
 export function pad(x: Tensor, padding: readonly number[], opts: PadOptions = {}): Tensor {
+  checkInputs('pad', [x]);
   const mode = opts.mode ?? 'constant';
   if (padding.length % 2 || padding.length > 2 * x.ndim || padding.some((p) => !Number.isInteger(p))) {
     throw new ArgumentError('pad', `padding must be integer pairs for at most ${x.ndim} dims, got ${fmt(padding)}`);
@@ -99,6 +100,7 @@ export function pad(x: Tensor, padding: readonly number[], opts: PadOptions = {}
  * ```
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
+  checkInputs('tile', [x]);
   if (reps.some((r) => !Number.isInteger(r) || r < 0)) throw new ArgumentError('tile', `reps must be non-negative integers, got ${fmt(reps)}`);
   const rank = Math.max(reps.length, x.ndim);
   const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
@@ -119,6 +121,7 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
  * ```
  */
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
+  checkInputs('repeat', [x]);
   if (reps.length < x.ndim) throw new ShapeError('repeat', `reps ${fmt(reps)} must have at least as many entries as the tensor has dims (${x.ndim})`);
   return tile(x, reps);
 }

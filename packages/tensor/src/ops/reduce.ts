@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { fmt, normDim, normDims } from '../shape';
 import type { Dim, Tensor } from '../tensor';
-import { defineOp } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -102,6 +102,7 @@ export function sum(x: Tensor, dim?: Dim | ReduceOptions, opts?: ReduceOptions |
  * ```
  */
 export function mean(x: Tensor, dim?: Dim | ReduceOptions, opts?: ReduceOptions | boolean): Tensor {
+  checkInputs('mean', [x]);
   const o = parse(dim, opts);
   const r = reduction('mean', x, o.dim, o.keepdim);
   const n = r.dims.reduce((p, d) => p * x.shape[d], 1);
@@ -189,6 +190,7 @@ export const argmin = argOp('argmin');
  * ```
  */
 export function variance(x: Tensor, dim?: Dim | VarianceOptions, opts?: VarianceOptions | boolean): Tensor {
+  checkInputs('variance', [x]);
   const o = parse<VarianceOptions>(dim, opts);
   const r = reduction('variance', x, o.dim, o.keepdim);
   const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
@@ -219,6 +221,7 @@ export function std(x: Tensor, dim?: Dim | VarianceOptions, opts?: VarianceOptio
  * ```
  */
 export function logsumexp(x: Tensor, dim?: Dim | ReduceOptions, opts?: ReduceOptions | boolean): Tensor {
+  checkInputs('logsumexp', [x]);
   const o = parse(dim, opts);
   const r = reduction('logsumexp', x, o.dim, o.keepdim);
   return scope(() => {

@@ -231,6 +231,22 @@ forEachBackend('movement', (device: DeviceName) => {
     expect(() => x.assign(ones([3, 2, 3], { device }))).toThrow(/^assign:/);
   });
 
+  it('a disposed input is reported by the op that was called', () => {
+    const x = ar(4).reshape([1, 4]);
+    x.dispose();
+    const y = ar(2);
+    expect(() => x.reshape([1, 4])).toThrow(/^reshape: tensor was disposed/);
+    expect(() => x.contiguous()).toThrow(/^contiguous: tensor was disposed/);
+    expect(() => x.unsqueeze(0)).toThrow(/^unsqueeze: tensor was disposed/);
+    expect(() => x.squeeze()).toThrow(/^squeeze: tensor was disposed/);
+    expect(() => x.flatten()).toThrow(/^flatten: tensor was disposed/);
+    expect(() => x.transpose(0, 1)).toThrow(/^transpose: tensor was disposed/);
+    expect(() => x.split(2, 1)).toThrow(/^split: tensor was disposed/);
+    expect(() => x.chunk(2, 1)).toThrow(/^chunk: tensor was disposed/);
+    expect(() => stack([y, x.reshape([4])])).toThrow(/^reshape: tensor was disposed/);
+    expect(() => stack([x, x])).toThrow(/^stack: tensor was disposed/);
+  });
+
   it('gradients through reshape, permute, transpose, expand', () => {
     expectGradcheck((x) => weightedSum(x.reshape([3, -1])), [leaf([2, 3])]);
     expectGradcheck((x) => weightedSum(x.transpose(0, 1).reshape([6])), [leaf([2, 3], 2)]);

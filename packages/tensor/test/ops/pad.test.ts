@@ -81,6 +81,14 @@ forEachBackend('pad', (device: DeviceName) => {
     expect(() => t([1, 2, 3]).pad([1, 0], { mode: 'wrap' as 'reflect' })).toThrow(/^pad: unknown mode 'wrap'/);
   });
 
+  it('a disposed input is reported as pad/tile/repeat', () => {
+    const x = t([1, 2, 3]);
+    x.dispose();
+    expect(() => x.pad([1, 1], { mode: 'reflect' })).toThrow(/^pad: tensor was disposed/);
+    expect(() => x.tile([2])).toThrow(/^tile: tensor was disposed/);
+    expect(() => x.repeat([2])).toThrow(/^repeat: tensor was disposed/);
+  });
+
   it('gradients of every mode', () => {
     expectGradcheck((x) => weightedSum(x.pad([1, 2, 0, 1], { value: 3 })), [leaf([2, 3], 1)]);
     expectGradcheck((x) => weightedSum(x.pad([-1, 1, 1, -1])), [leaf([3, 3], 2)]);

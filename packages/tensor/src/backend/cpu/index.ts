@@ -23,7 +23,7 @@ function copy(x: View, out: View): void {
   const od = dataOf(out);
   const toBool = out.storage.dtype === 'bool';
   forEachLine(x.shape, [x.strides, out.strides], [x.offset, out.offset], ([xi, oi], n, [xs, os]) => {
-    if (toBool) for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs] ? 1 : 0;
+    if (toBool) for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs] !== 0 ? 1 : 0; // NaN is true, as PyTorch
     else for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs];
   });
 }

@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DeviceName, tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, manualSeed,
+  init, getDefaultDevice, matmul, AimodelError, ArgumentError, BackendUnavailableError, DTypeError, ShapeError,
+} from '../src/index';
+import { philox4x32 } from '../src/random';
+import { expectClose, expectTensor, forEachBackend } from './helpers';
+
+forEachBackend('creation', (device: DeviceName) => {
+  it('tensor from nested arrays, scalars, booleans and typed arrays', async () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]], { device });
+    expect(x.shape).toEqual([2, 3]);
+    expect(x.dtype).toBe('float32');
+    expect(x.device).toBe(device);
+    await expectTensor(x, [[1, 2, 3], [4, 5, 6]]);
+    const s = tensor(2.5, { device });
+    expect(s.shape).toEqual([]);
+    expect(await s.item()).toBe(2.5);
+    expect(tensor([], { device }).shape).toEqual([0]);
+    const b = tensor([[true, false]], { device });
+    expect(b.dtype).toBe('bool');
+    expect(await b.toArray()).toEqual([[true, false]]);
+    const cases = [
+      [new Int32Array([1, -2]), 'int32'], [new Float32Array([0.5]), 'float32'], [new Int8Array([-3]), 'int8'], [new Uint8Array([200]), 'uint8'],
+    ] as const;
+    for (const [arr, dtype] of cases) {
+      const t = tensor(arr, { device });
+      expect(t.dtype).toBe(dtype);
+      expect(Array.from(t.dataSync())).toEqual(Array.from(arr));
+    }
+  });
+
+  it('an explicit dtype converts; an undefined dtype option keeps the inferred one', async () => {
+    expect(Array.from(tensor([1.7, -2.2, 300], { device, dtype: 'int32' }).dataSync())).toEqual([1, -2, 300]);
+    expect(Array.from(tensor([1.7, -2.2, 300], { device, dtype: 'uint8' }).dataSync())).toEqual([1, 254, 44]);
+    expect(await tensor([0, 3, -1], { device, dtype: 'bool' }).toArray()).toEqual([false, true, true]);
+    expect(tensor([true], { device, dtype: undefined }).dtype).toBe('bool');
+    expect(tensor(new Int32Array([4]), { device, dtype: undefined }).dtype).toBe('int32');
+    expect(tensor(new Int32Array([4]), { device, dtype: 'float32' }).dtype).toBe('float32');
+    expect(randint(0, 3, [2], { device, dtype: undefined }).dtype).toBe('int32');
+    expect(zerosLike(tensor([1], { dtype: 'int8' }), { dtype: undefined, device }).dtype).toBe('int8');
+  });
+
+  it('ragged or malformed nested arrays are ShapeErrors', () => {
+    expect(() => tensor([[1, 2], [3]], { device })).toThrow(ShapeError);
+    expect(() => tensor([[1, 2], [3]], { device })).toThrow(/^tensor: ragged nested array: expected length 2 at depth 1, got 1/);
+    expect(() => tensor([[1, 2], 3] as never, { device })).toThrow(ShapeError);
+    expect(() => tensor([[1], [[2]]] as never, { device })).toThrow(/^tensor: expected a number or boolean at depth 2, got an array/);
+    expect(() => zeros([2, -1], { device })).toThrow(/invalid shape \[2,-1\]/);
+    expect(() => tensor([1], { device, dtype: 'float64' as never })).toThrow(DTypeError);
+  });
+
+  it('full, zeros, ones, zerosLike, onesLike', async () => {
+    await expectTensor(full([2, 3], 7, { device }), [[7, 7, 7], [7, 7, 7]]);
+    expect(Array.from(full([2], 2.9, { device, dtype: 'int32' }).dataSync())).toEqual([2, 2]);
+    await expectTensor(zeros([2, 2], { device }), [[0, 0], [0, 0]]);
+    const o = ones([3], { device, dtype: 'int32' });
+    expect(o.dtype).toBe('int32');
+    await expectTensor(o, [1, 1, 1]);
+    expect(zeros([0, 3], { device }).numel()).toBe(0);
+    const src = tensor([[1, 2]], { device, dtype: 'int32' });
+    const z = zerosLike(src);
+    expect([z.shape, z.dtype, z.device]).toEqual([[1, 2], 'int32', device]);
+    await expectTensor(z, [[0, 0]]);
+    const l = onesLike(src, { dtype: 'float32' });
+    expect(l.dtype).toBe('float32');
+    await expectTensor(l, [[1, 1]]);
+    await expectTensor(src.onesLike(), [[1, 1]]);
+  });
+
+  it('arange with one, two and three arguments', async () => {
+    await expectTensor(arange(4, undefined, 1, { device }), [0, 1, 2, 3]);
+    await expectTensor(arange(1, 4, 1, { device }), [1, 2, 3]);
+    await expectTensor(arange(1, 2, 0.25, { device }), [1, 1.25, 1.5, 1.75]);
+    const tenth = arange(0, 1, 0.1, { device });
+    expect(tenth.shape).toEqual([10]);
+    expectClose(tenth.dataSync(), [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    await expectTensor(arange(5, 0, -2, { device }), [5, 3, 1]);
+    expect(arange(5, 1, 1, { device }).shape).toEqual([0]);
+    expect(arange(0, undefined, 1, { device }).shape).toEqual([0]);
+    const i = arange(0, 3, 1, { device, dtype: 'int32' });
+    expect(i.dtype).toBe('int32');
+    expect(() => arange(0, 5, 0)).toThrow(ArgumentError);
+    expect(() => arange(0, 5, 0)).toThrow(/^arange: step must be a finite non-zero number, got 0/);
+    expect(() => arange(0, Infinity)).toThrow(ArgumentError);
+  });
+
+  it('linspace and eye', async () => {
+    await expectTensor(linspace(0, 1, 5, { device }), [0, 0.25, 0.5, 0.75, 1]);
+    await expectTensor(linspace(1, -1, 3, { device }), [1, 0, -1]);
+    await expectTensor(linspace(2, 5, 1, { device }), [2]);
+    expect(linspace(0, 1, 0, { device }).shape).toEqual([0]);
+    expect(() => linspace(0, 1, -1)).toThrow(/^linspace: steps must be a non-negative integer, got -1/);
+    await expectTensor(eye(2, undefined, { device }), [[1, 0], [0, 1]]);
+    await expectTensor(eye(2, 3, { device }), [[1, 0, 0], [0, 1, 0]]);
+    await expectTensor(eye(3, 1, { device }), [[1], [0], [0]]);
+  });
+
+  it('rand is uniform in [0, 1); randn has mean 0 and std 1; randint stays in range', () => {
+    manualSeed(123);
+    const u = rand([10000], { device }).dataSync();
+    let lo = Infinity;
+    let hi = -Infinity;
+    let sum = 0;
+    for (const v of u) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      sum += v;
+    }
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThan(1);
+    expect(Math.abs(sum / u.length - 0.5)).toBeLessThan(0.02);
+    const n = Array.from(randn([20000], { device }).dataSync());
+    const mean = n.reduce((a, b) => a + b, 0) / n.length;
+    const sd = Math.sqrt(n.reduce((a, b) => a + (b - mean) ** 2, 0) / n.length);
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(sd - 1)).toBeLessThan(0.03);
+    expect(randn([3, 5], { device }).shape).toEqual([3, 5]);
+    const r = randint(-3, 4, [5000], { device });
+    expect(r.dtype).toBe('int32');
+    const seen = new Set(r.dataSync());
+    expect([...seen].sort((a, b) => a - b)).toEqual([-3, -2, -1, 0, 1, 2, 3]);
+    expect(() => randint(3, 3, [2])).toThrow(/^randint: expected integers low < high/);
+    expect(() => rand([2], { dtype: 'int32' })).toThrow(DTypeError);
+    expect(() => randn([2], { dtype: 'bool' })).toThrow(/^randn: produces float32, got dtype bool/);
+  });
+
+  it('manualSeed makes random tensors reproducible', () => {
+    manualSeed(42);
+    const a = Array.from(randn([8], { device }).dataSync());
+    const a2 = Array.from(rand([4], { device }).dataSync());
+    manualSeed(42);
+    expect(Array.from(randn([8], { device }).dataSync())).toEqual(a);
+    expect(Array.from(rand([4], { device }).dataSync())).toEqual(a2);
+    manualSeed(43);
+    const c = Array.from(randn([8], { device }).dataSync());
+    expect(c).not.toEqual(a);
+    expect(c.filter((v, i) => v === a[i]).length).toBe(0);
+    manualSeed(2 ** 40 + 5);
+    const big = Array.from(rand([4], { device }).dataSync());
+    manualSeed(5);
+    expect(Array.from(rand([4], { device }).dataSync())).not.toEqual(big);
+    expect(() => manualSeed(-1)).toThrow(ArgumentError);
+    expect(() => manualSeed(1.5)).toThrow(/^manualSeed: seed must be a non-negative safe integer, got 1.5/);
+  });
+
+  it('options: dtype, device, requiresGrad; dataSync, toArray and item', async () => {
+    const x = zeros([2], { device, requiresGrad: true });
+    expect(x.requiresGrad).toBe(true);
+    expect(x.isLeaf).toBe(true);
+    expect(ones([2], { device }).requiresGrad).toBe(false);
+    const d = tensor([1.5, 2], { device }).dataSync();
+    expect(d).toBeInstanceOf(Float32Array);
+    expect(Array.from(d)).toEqual([1.5, 2]);
+    expect(tensor([1], { device, dtype: 'int32' }).dataSync()).toBeInstanceOf(Int32Array);
+    expect(await tensor([[true], [false]], { device }).toArray()).toEqual([[true], [false]]);
+    expect(await tensor([[3]], { device }).item()).toBe(3);
+    await expect(tensor([1, 2], { device }).item()).rejects.toThrow(ShapeError);
+    await expect(tensor([1, 2], { device }).item()).rejects.toThrow(/^item: expected a tensor with one element, got shape \[2\]/);
+  });
+});
+
+describe('devices', () => {
+  it('init selects the CPU; WebGPU is unavailable in this release', async () => {
+    expect(await init({ device: 'cpu' })).toBe('cpu');
+    expect(await init()).toBe('cpu');
+    expect(await init({ device: 'auto' })).toBe('cpu');
+    expect(getDefaultDevice()).toBe('cpu');
+    await expect(init({ device: 'webgpu' })).rejects.toThrow(BackendUnavailableError);
+    await expect(init({ device: 'webgpu' })).rejects.toThrow(/^init: the WebGPU backend is not available/);
+    await expect(init({ device: 'tpu' as never })).rejects.toThrow(ArgumentError);
+    expect(getDefaultDevice()).toBe('cpu');
+    expect(() => zeros([1], { device: 'webgpu' })).toThrow(BackendUnavailableError);
+  });
+});
+
+describe('errors', () => {
+  it('carry the op, a prefixed message, their class name and a cross-realm brand', () => {
+    let caught: unknown;
+    try {
+      matmul(zeros([2, 3]), zeros([4, 5]));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ShapeError);
+    expect(caught).toBeInstanceOf(AimodelError);
+    const e = caught as ShapeError;
+    expect(e.op).toBe('matmul');
+    expect(e.name).toBe('ShapeError');
+    expect(e.message).toBe('matmul: inner dimensions differ: [2,3] @ [4,5] (3 != 4)');
+    expect(AimodelError.isInstance(e)).toBe(true);
+    expect(AimodelError.isInstance(new DTypeError('x', 'y'))).toBe(true);
+    expect(AimodelError.isInstance(new Error('plain'))).toBe(false);
+    expect(AimodelError.isInstance(null)).toBe(false);
+    expect(AimodelError.isInstance('matmul: oops')).toBe(false);
+    const foreign = Object.assign(new Error('from another copy'), { [Symbol.for('aimodel.error')]: true, op: 'add' });
+    expect(AimodelError.isInstance(foreign)).toBe(true);
+  });
+});
+
+describe('Philox4x32-10', () => {
+  const block = (c: number[], k: number[]) => {
+    const out = new Uint32Array(6).fill(7);
+    philox4x32(c[0], c[1], c[2], c[3], k[0], k[1], out, 1);
+    return Array.from(out);
+  };
+  it('matches the Random123 known-answer vectors', () => {
+    expect(block([0, 0, 0, 0], [0, 0])).toEqual([7, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8, 7]);
+    const f = 0xffffffff;
+    expect(block([f, f, f, f], [f, f])).toEqual([7, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd, 7]);
+    expect(block([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))
+      .toEqual([7, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1, 7]);
+  });
+});
