@@ -88,7 +88,7 @@ forEachBackend('layerNorm and batchNorm', (device) => {
     const rm = zeros([2], { device });
     const rv = ones([2], { device });
     const y = batchNorm(t([[1, 10], [3, 30]]), rm, rv, { training: true });
-    await expectTensor(y, [[-1, -1], [1, 1]].map((r, i) => r.map((s, c) => s / Math.sqrt(1 + EPS / [1, 100][c]))), { rtol: 1e-5, atol: 1e-5 });
+    await expectTensor(y, [[-1, -1], [1, 1]].map((r) => r.map((s, c) => s / Math.sqrt(1 + EPS / [1, 100][c]))), { rtol: 1e-5, atol: 1e-5 });
     await expectTensor(rm, [0.2, 2]);
     await expectTensor(rv, [0.9 + 0.1 * 2, 0.9 + 0.1 * 200]);
   });
