@@ -7,7 +7,13 @@ import { integers, normal, uniform } from './random';
 import { checkShape, contiguousStrides, numel, type Shape } from './shape';
 import { Tensor } from './tensor';
 
-/** Where and how to create a tensor. */
+/**
+ * Where and how to create a tensor.
+ * @example
+ * ```ts
+ * zeros([2, 3], { dtype: 'int32', device: 'cpu' });
+ * ```
+ */
 export interface TensorOptions {
   /** Element type (default float32; bool for boolean data). */
   dtype?: DType;
@@ -17,7 +23,13 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-/** Nested arrays of numbers or booleans, or a typed array (1-D). */
+/**
+ * Nested arrays of numbers or booleans, or a typed array (1-D).
+ * @example
+ * ```ts
+ * tensor([[1, 2], [3, 4]]); tensor(new Int32Array([1, 2]));
+ * ```
+ */
 export type TensorData = number | boolean | TypedArray | readonly TensorData[];
 
 function dtypeOfArray(a: TypedArray): DType {

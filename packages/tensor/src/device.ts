@@ -2,7 +2,13 @@ import type { Backend, DeviceName } from './backend/backend';
 import { CpuBackend } from './backend/cpu';
 import { ArgumentError, BackendUnavailableError } from './errors';
 
-/** Which device `init` should select. */
+/**
+ * Which device `init` should select.
+ * @example
+ * ```ts
+ * await init({ device: 'cpu' });
+ * ```
+ */
 export interface InitOptions {
   /** `'auto'` (default) picks the best available device; `'cpu'` or `'webgpu'` ask for one. */
   device?: DeviceName | 'auto';
@@ -23,7 +29,13 @@ export function backendOf(device: DeviceName): Backend {
   return be;
 }
 
-/** The device new tensors are created on when none is given. */
+/**
+ * The device new tensors are created on when none is given.
+ * @example
+ * ```ts
+ * getDefaultDevice(); // 'cpu'
+ * ```
+ */
 export function getDefaultDevice(): DeviceName {
   return defaultDevice;
 }

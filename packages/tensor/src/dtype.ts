@@ -1,9 +1,21 @@
 import { DTypeError } from './errors';
 
-/** Element types a tensor can hold. `int8`/`uint8` are for quantized storage. */
+/**
+ * Element types a tensor can hold. `int8`/`uint8` are for quantized storage.
+ * @example
+ * ```ts
+ * tensor([1, 2], { dtype: 'int32' }).dtype; // 'int32'
+ * ```
+ */
 export type DType = 'float32' | 'int32' | 'bool' | 'int8' | 'uint8';
 
-/** The typed array that stores each dtype. */
+/**
+ * The typed array that stores each dtype.
+ * @example
+ * ```ts
+ * const values: TypedArray = await x.data();
+ * ```
+ */
 export type TypedArray = Float32Array | Int32Array | Uint8Array | Int8Array;
 
 /** Every dtype, in promotion order for the integer kinds. */

@@ -5,7 +5,13 @@ import { backendOf } from './device';
 import { ArgumentError } from './errors';
 import { Tensor } from './tensor';
 
-/** Live tensors and bytes on one device. */
+/**
+ * Live tensors and bytes on one device.
+ * @example
+ * ```ts
+ * const { tensors, bytes } = memory().devices.cpu;
+ * ```
+ */
 export interface DeviceMemory {
   tensors: number;
   bytes: number;
@@ -14,6 +20,10 @@ export interface DeviceMemory {
 /**
  * What `memory()` reports: user-visible tensors that are alive (not disposed, not collected) and
  * the bytes of device memory they and the autograd graph hold, in total and per device.
+ * @example
+ * ```ts
+ * const { tensors, bytes, devices } = memory();
+ * ```
  */
 export interface MemoryInfo extends DeviceMemory {
   devices: Record<DeviceName, DeviceMemory>;

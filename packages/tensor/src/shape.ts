@@ -1,6 +1,12 @@
 import { ShapeError, ArgumentError } from './errors';
 
-/** A tensor shape: one non-negative integer per dimension. */
+/**
+ * A tensor shape: one non-negative integer per dimension.
+ * @example
+ * ```ts
+ * const s: Shape = zeros([2, 3]).shape; // [2, 3]
+ * ```
+ */
 export type Shape = readonly number[];
 
 export function fmt(shape: Shape): string {

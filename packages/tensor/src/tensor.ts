@@ -20,13 +20,31 @@ import * as att from './ops/attention';
 import { dropout } from './ops/dropout';
 import { onesLike } from './creation';
 
-/** A number or nested arrays of numbers/booleans, as returned by `toArray()`. */
+/**
+ * A number or nested arrays of numbers/booleans, as returned by `toArray()`.
+ * @example
+ * ```ts
+ * const rows = (await tensor([[1, 2]]).toArray()) as number[][];
+ * ```
+ */
 export type NestedArray = number | boolean | NestedArray[];
 
-/** A tensor, or a plain number that is broadcast like a 0-d tensor. */
+/**
+ * A tensor, or a plain number that is broadcast like a 0-d tensor.
+ * @example
+ * ```ts
+ * x.add(1); x.add(tensor([1, 2]));
+ * ```
+ */
 export type TensorLike = Tensor | number;
 
-/** Dims to reduce over: one dim, several, or all when omitted. */
+/**
+ * Dims to reduce over: one dim, several, or all when omitted.
+ * @example
+ * ```ts
+ * x.sum(1); x.sum([0, -1]);
+ * ```
+ */
 export type Dim = number | readonly number[];
 
 interface Resources {

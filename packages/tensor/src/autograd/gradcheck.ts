@@ -4,7 +4,13 @@ import { scope } from '../memory';
 import type { Tensor } from '../tensor';
 import { noGrad } from './grad-mode';
 
-/** Options of {@link gradcheck}. */
+/**
+ * Options of {@link gradcheck}.
+ * @example
+ * ```ts
+ * gradcheck((x) => x.exp().sum(), [randn([4])], { eps: 1e-3, rtol: 1e-2 });
+ * ```
+ */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-3, suited to float32). */
   eps?: number;
@@ -14,7 +20,13 @@ export interface GradcheckOptions {
   atol?: number;
 }
 
-/** One input element whose analytic and numeric derivatives disagree. */
+/**
+ * One input element whose analytic and numeric derivatives disagree.
+ * @example
+ * ```ts
+ * for (const m of gradcheck(fn, [x]).mismatches) console.log(m.index, m.analytic, m.numeric);
+ * ```
+ */
 export interface GradcheckMismatch {
   input: number;
   index: number;
@@ -22,7 +34,13 @@ export interface GradcheckMismatch {
   numeric: number;
 }
 
-/** Outcome of {@link gradcheck}. */
+/**
+ * Outcome of {@link gradcheck}.
+ * @example
+ * ```ts
+ * const { ok, maxError } = gradcheck((x) => x.tanh().sum(), [randn([4])]);
+ * ```
+ */
 export interface GradcheckResult {
   ok: boolean;
   /** Largest |analytic − numeric| seen. */

@@ -1,7 +1,13 @@
 import type { DType, TypedArray } from '../dtype';
 import type { Shape } from '../shape';
 
-/** Names of the devices a tensor can live on. */
+/**
+ * Names of the devices a tensor can live on.
+ * @example
+ * ```ts
+ * const d: DeviceName = x.device; // 'cpu' or 'webgpu'
+ * ```
+ */
 export type DeviceName = 'cpu' | 'webgpu';
 
 /**

@@ -17,7 +17,13 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** Options of {@link loadSafetensors}. */
+/**
+ * Options of {@link loadSafetensors}.
+ * @example
+ * ```ts
+ * loadSafetensors(bytes, { device: 'cpu' });
+ * ```
+ */
 export interface LoadSafetensorsOptions {
   /** Device for the loaded tensors (default: the default device). */
   device?: DeviceName;

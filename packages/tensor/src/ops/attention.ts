@@ -5,7 +5,13 @@ import { broadcastShapes, fmt } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs } from './define-op';
 
-/** Options of {@link scaledDotProductAttention}. */
+/**
+ * Options of {@link scaledDotProductAttention}.
+ * @example
+ * ```ts
+ * scaledDotProductAttention(q, k, v, { causal: true, dropout: 0.1 });
+ * ```
+ */
 export interface AttentionOptions {
   /**
    * Broadcastable to [..., L, S]. A bool mask marks with `true` the positions that take part

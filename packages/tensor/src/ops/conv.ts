@@ -7,7 +7,13 @@ import { checkInputs, defineOp, type OpFn } from './define-op';
 
 type Pair = [number, number];
 
-/** Options of {@link conv2d} (PyTorch's names and defaults). */
+/**
+ * Options of {@link conv2d} (PyTorch's names and defaults).
+ * @example
+ * ```ts
+ * conv2d(x, w, { bias: b, stride: [2, 2], padding: 1, groups: 2 });
+ * ```
+ */
 export interface Conv2dOptions {
   /** Added per output channel, shape [outChannels]. */
   bias?: Tensor | null;
@@ -21,7 +27,13 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-/** Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers. */
+/**
+ * Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers.
+ * @example
+ * ```ts
+ * conv1d(x, w, { stride: 2, padding: 'same', dilation: 1 });
+ * ```
+ */
 export interface Conv1dOptions {
   bias?: Tensor | null;
   stride?: number;
@@ -30,7 +42,13 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
-/** Options of {@link convTranspose2d}. */
+/**
+ * Options of {@link convTranspose2d}.
+ * @example
+ * ```ts
+ * convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 });
+ * ```
+ */
 export interface ConvTranspose2dOptions {
   bias?: Tensor | null;
   stride?: number | Pair;

@@ -145,7 +145,13 @@ const geluTanh = unaryOp('geluTanh', false, (gy, x) => {
   return gy.mul(t.add(1).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du)));
 });
 
-/** Options of {@link gelu}. */
+/**
+ * Options of {@link gelu}.
+ * @example
+ * ```ts
+ * gelu(x, { approximate: 'tanh' });
+ * ```
+ */
 export interface GeluOptions {
   /** `'none'` (default): x·Φ(x) with the exact erf; `'tanh'`: the tanh approximation. */
   approximate?: 'none' | 'tanh';

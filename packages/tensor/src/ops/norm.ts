@@ -5,7 +5,13 @@ import { fmt } from '../shape';
 import { checkInputs } from './define-op';
 import type { Tensor } from '../tensor';
 
-/** Options of {@link layerNorm}. */
+/**
+ * Options of {@link layerNorm}.
+ * @example
+ * ```ts
+ * layerNorm(x, [64], { weight: gamma, bias: beta, eps: 1e-5 });
+ * ```
+ */
 export interface LayerNormOptions {
   /** Scale γ with the normalized shape. */
   weight?: Tensor | null;
@@ -15,7 +21,13 @@ export interface LayerNormOptions {
   eps?: number;
 }
 
-/** Options of {@link batchNorm}. */
+/**
+ * Options of {@link batchNorm}.
+ * @example
+ * ```ts
+ * batchNorm(x, runningMean, runningVar, { training: true, momentum: 0.1, eps: 1e-5 });
+ * ```
+ */
 export interface BatchNormOptions {
   /** Per-channel scale γ [C]. */
   weight?: Tensor | null;

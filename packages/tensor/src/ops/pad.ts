@@ -5,7 +5,13 @@ import { contiguousStrides, fmt } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs, defineOp } from './define-op';
 
-/** Options of {@link pad}. */
+/**
+ * Options of {@link pad}.
+ * @example
+ * ```ts
+ * pad(x, [1, 1, 2, 2], { mode: 'reflect' });
+ * ```
+ */
 export interface PadOptions {
   /** `'constant'` (default), `'reflect'`, `'replicate'` or `'circular'`, as `torch.nn.functional.pad`. */
   mode?: 'constant' | 'reflect' | 'replicate' | 'circular';

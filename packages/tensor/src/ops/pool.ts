@@ -7,7 +7,13 @@ import { defineOp, type OpFn } from './define-op';
 
 type Pair = [number, number];
 
-/** Options of {@link maxPool2d}. */
+/**
+ * Options of {@link maxPool2d}.
+ * @example
+ * ```ts
+ * maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true });
+ * ```
+ */
 export interface MaxPool2dOptions {
   /** Step between windows (default: the kernel size). */
   stride?: number | Pair;
@@ -19,7 +25,13 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
-/** Options of {@link avgPool2d}. */
+/**
+ * Options of {@link avgPool2d}.
+ * @example
+ * ```ts
+ * avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false });
+ * ```
+ */
 export interface AvgPool2dOptions {
   stride?: number | Pair;
   padding?: number | Pair;

@@ -5,7 +5,13 @@ import { fmt, normDim, normDims } from '../shape';
 import type { Dim, Tensor } from '../tensor';
 import { checkInputs, defineOp } from './define-op';
 
-/** Options of the reductions. */
+/**
+ * Options of the reductions.
+ * @example
+ * ```ts
+ * sum(x, { dim: [0, 2], keepdim: true });
+ * ```
+ */
 export interface ReduceOptions {
   /** Dims to reduce (all when omitted); negative dims count from the end. */
   dim?: Dim;
@@ -13,7 +19,13 @@ export interface ReduceOptions {
   keepdim?: boolean;
 }
 
-/** Options of {@link variance} and {@link std}. */
+/**
+ * Options of {@link variance} and {@link std}.
+ * @example
+ * ```ts
+ * variance(x, { dim: 1, correction: 0, keepdim: true });
+ * ```
+ */
 export interface VarianceOptions extends ReduceOptions {
   /** Divide by N − correction (default 1: the unbiased estimate, as PyTorch). */
   correction?: number;
