@@ -91,7 +91,8 @@ export class Tensor {
   private _disposed = false;
   private readonly _res: Resources;
 
-  private constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, counted: boolean) {
+  /** @internal Tensors come from creation functions and ops; subclasses (e.g. nn's Parameter) wrap a storage. */
+  protected constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, counted: boolean) {
     this._storage = storage;
     this.shape = shape;
     this.strides = strides;
