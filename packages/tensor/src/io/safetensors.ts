@@ -11,6 +11,27 @@ import type { Tensor } from '../tensor';
 const CODE: Record<DType, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL', int8: 'I8', uint8: 'U8' };
 const FROM_CODE: Record<string, DType> = Object.fromEntries(Object.entries(CODE).map(([k, v]) => [v, k as DType]));
 
+/** IEEE half → number (subnormals, ±∞ and NaN included). */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+// dtypes PyTorch writes that have no storage type here: widened or narrowed on load, so that
+// checkpoints (float64/float16/bfloat16 weights, int64 counters such as num_batches_tracked) load.
+const CONVERTED: Record<string, { dtype: DType; bytes: number; read: (v: DataView, at: number) => number }> = {
+  F64: { dtype: 'float32', bytes: 8, read: (v, at) => v.getFloat64(at, true) },
+  F16: { dtype: 'float32', bytes: 2, read: (v, at) => halfToNumber(v.getUint16(at, true)) },
+  BF16: { dtype: 'float32', bytes: 2, read: (v, at) => new Float32Array(new Uint32Array([v.getUint16(at, true) << 16]).buffer)[0] },
+  I64: { dtype: 'int32', bytes: 8, read: (v, at) => Number(v.getBigInt64(at, true)) },
+  I16: { dtype: 'int32', bytes: 2, read: (v, at) => v.getInt16(at, true) },
+  U16: { dtype: 'int32', bytes: 2, read: (v, at) => v.getUint16(at, true) },
+};
+
 interface HeaderEntry {
   dtype: string;
   shape: number[];
@@ -76,8 +97,9 @@ export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?
 }
 
 /**
- * Read a safetensors file into named tensors. Supports F32, I32, BOOL, I8 and U8; other dtypes
- * (F16, I64, …) throw a `DTypeError` naming the tensor.
+ * Read a safetensors file into named tensors. F32, I32, BOOL, I8 and U8 load as they are; PyTorch's
+ * F64, F16 and BF16 load as float32 and I64, I16, U16 as int32 (values outside int32 throw).
+ * Other dtypes throw a `DTypeError` naming the tensor.
  * @example
  * ```ts
  * const { weight } = loadSafetensors(bytes);
@@ -107,14 +129,29 @@ export function loadSafetensors(bytes: Uint8Array, opts: LoadSafetensorsOptions 
       throw fail(`tensor '${name}' needs a dtype string, a shape of non-negative integers and two non-negative integer data_offsets, got ${JSON.stringify(entry)}`);
     }
     const { dtype: code, shape, data_offsets: [begin, end] } = e as HeaderEntry;
-    const dtype = FROM_CODE[code];
-    if (!dtype) throw new DTypeError('loadSafetensors', `tensor '${name}' has dtype ${code}; supported: ${Object.values(CODE).join(', ')}`);
+    const conv = CONVERTED[code];
+    const dtype = FROM_CODE[code] ?? conv?.dtype;
+    if (!dtype) {
+      throw new DTypeError('loadSafetensors', `tensor '${name}' has dtype ${code}; supported: ${[...Object.values(CODE), ...Object.keys(CONVERTED)].join(', ')}`);
+    }
     const size = numel(shape);
-    if (end - begin !== size * bytesPerElement(dtype) || base + end > bytes.length || begin < 0) {
+    const width = conv ? conv.bytes : bytesPerElement(dtype);
+    if (end - begin !== size * width || base + end > bytes.length || begin < 0) {
       throw fail(`tensor '${name}' has offsets [${begin}, ${end}] that do not match shape [${shape}] of ${code} or the file size`);
     }
     const host = allocArray(dtype, size); // copy: the file's bytes need not be aligned for the typed array
-    new Uint8Array(host.buffer).set(bytes.subarray(base + begin, base + end));
+    if (conv) {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset + base + begin, end - begin);
+      for (let i = 0; i < size; i++) {
+        const v = conv.read(dv, i * width);
+        if (dtype === 'int32' && (v < -(2 ** 31) || v >= 2 ** 31)) {
+          throw new DTypeError('loadSafetensors', `tensor '${name}' (${code}) holds ${v}, outside the int32 range it is loaded as`);
+        }
+        host[i] = v;
+      }
+    } else {
+      new Uint8Array(host.buffer).set(bytes.subarray(base + begin, base + end));
+    }
     out[name] = fromArray(host, shape, { dtype, device: opts.device }, 'loadSafetensors');
   }
   return out;

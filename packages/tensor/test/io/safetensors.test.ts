@@ -110,9 +110,42 @@ forEachBackend('safetensors', (device: DeviceName) => {
   });
 
   it('an unsupported dtype is a DTypeError naming the tensor', () => {
-    const file = buildFile({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, [0, 60, 0, 60], 8);
+    const file = buildFile({ h: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, [0, 0, 0, 0, 0, 0, 0, 0], 8);
     expect(() => loadSafetensors(file)).toThrow(DTypeError);
-    expect(() => loadSafetensors(file)).toThrow(/^loadSafetensors: tensor 'h' has dtype F16; supported: F32, I32, BOOL, I8, U8/);
+    expect(() => loadSafetensors(file)).toThrow(/^loadSafetensors: tensor 'h' has dtype C64; supported: F32, I32, BOOL, I8, U8, F64, F16, BF16, I64, I16, U16/);
+  });
+
+  it("converts PyTorch's F64, F16, BF16 to float32 and I64, I16, U16 to int32", async () => {
+    const bytes: number[] = [];
+    const le = (n: number, put: (v: DataView) => void) => {
+      const b = new Uint8Array(n);
+      put(new DataView(b.buffer));
+      bytes.push(...b);
+    };
+    le(16, (v) => { v.setFloat64(0, 0.1, true); v.setFloat64(8, -2.5, true); }); // F64 [0.1, -2.5]
+    le(6, (v) => { v.setUint16(0, 0x3c00, true); v.setUint16(2, 0xc000, true); v.setUint16(4, 0x0001, true); }); // F16 [1, -2, 2^-24]
+    le(4, (v) => { v.setUint16(0, 0x3fc0, true); v.setUint16(2, 0xff80, true); }); // BF16 [1.5, -inf]
+    le(16, (v) => { v.setBigInt64(0, 7n, true); v.setBigInt64(8, -3n, true); }); // I64 [7, -3]
+    le(4, (v) => { v.setInt16(0, -300, true); v.setUint16(2, 65535, true); }); // I16 [-300], U16 [65535]
+    const file = buildFile({
+      d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
+      h: { dtype: 'F16', shape: [3], data_offsets: [16, 22] },
+      b: { dtype: 'BF16', shape: [2], data_offsets: [22, 26] },
+      n: { dtype: 'I64', shape: [2], data_offsets: [26, 42] },
+      s: { dtype: 'I16', shape: [1], data_offsets: [42, 44] },
+      u: { dtype: 'U16', shape: [1], data_offsets: [44, 46] },
+    }, bytes);
+    const t = loadSafetensors(file);
+    expect(t.d.dtype).toBe('float32');
+    expect(Array.from(await t.d.data())).toEqual([Math.fround(0.1), -2.5]);
+    expect(Array.from(await t.h.data())).toEqual([1, -2, 2 ** -24]);
+    expect(Array.from(await t.b.data())).toEqual([1.5, Number.NEGATIVE_INFINITY]);
+    expect(t.n.dtype).toBe('int32');
+    expect(Array.from(await t.n.data())).toEqual([7, -3]);
+    expect(Array.from(await t.s.data())).toEqual([-300]);
+    expect(Array.from(await t.u.data())).toEqual([65535]);
+    const big = buildFile({ n: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, [0, 0, 0, 0, 1, 0, 0, 0]);
+    expect(() => loadSafetensors(big)).toThrow(/tensor 'n' \(I64\) holds 4294967296, outside the int32 range/);
   });
 
   it('rejects offsets that disagree with the shape, point outside the file, or are missing', () => {
