@@ -10,15 +10,16 @@
  *
  * Packing converts to Float64Array once, pads edge panels with zeros (so the micro-kernel only
  * ever computes full tiles; edge tiles are stored through a small scratch tile) and makes any
- * input strides (transposed, broadcast stride 0) cost nothing in the hot loop. Sums are exact
+ * input strides (transposed, broadcast stride 0) cost nothing in the hot loop. Sums are kept in
  * doubles within a KC block; C is rounded to float32 between K blocks.
  *
- * Tile choice: 4×4, 4×6, 6×4, 8×4, 4×8, 2×8, 3×4 (Float32 and Float64 packing, k-unrolling) were
- * all measured; on this 2-core AMD EPYC box (Node 20) the 4×4/4×6/6×4/8×4 family ties and the
- * hot loop is instruction-bound (V8 bounds checks + register spills), so 4×4 was kept for its
- * cheaper edges. Measured single-threaded, median of several runs after warm-up, uncontended:
- * ≈4.6 GFLOP/s at 256, ≈4.7 at 512, ≈4.6 at 1024 (the naive triple loop: ≈0.3–1 GFLOP/s).
- * Tiny products (M·N·K below SMALL) skip packing and use a direct dot-product loop.
+ * Tile choice: 4×4, 4×6, 6×4, 8×4, 4×8, 2×8, 3×4 (Float32 and Float64 packing, k-unrolling, other
+ * MC/KC/NC) were measured; on this 2-core AMD EPYC box (Node 20) they all land within noise of
+ * each other, the hot loop being instruction-bound (V8 index/bounds checks and register spills),
+ * so 4×4 was kept for its cheap edges. Measured single-threaded (2·M·N·K / s, median of 7–21
+ * runs after warm-up) when the box is quiet: ≈4.4 GFLOP/s at 256, ≈4.4 at 512, ≈4.3 at 1024;
+ * when other jobs load the box, 2.5–3.9. (Naive triple loop: 0.5–0.8.) Skinny products (M or
+ * N < 3, e.g. matrix·vector) skip packing and use direct loops.
  */
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
@@ -28,11 +29,12 @@ const NR = 4;
 const MC = 128; // multiple of MR
 const KC = 256;
 const NC = 512; // multiple of NR
-const SMALL = 24 * 24 * 24;
 
-const packedA = new Float64Array(MC * KC);
-const packedB = new Float64Array(KC * NC);
-const tile = new Float64Array(MR * NR);
+// Scratch, allocated on first use and reused (gemm is synchronous, so one set suffices).
+let packedA: Float64Array | undefined;
+let packedB: Float64Array | undefined;
+let tile: Float64Array | undefined;
+let rowAcc: Float64Array | undefined;
 
 /**
  * C[cOff + i·ldc + j] (= or +=, per `accumulate`) Σ_k A[aOff + i·aRowStride + k·aColStride] ·
@@ -51,46 +53,73 @@ export function gemm(
     if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
     return;
   }
-  if (M * N * K <= SMALL) {
+  if (M < 3 || N < 3) {
     gemmSmall(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc, accumulate);
     return;
   }
+  const pa = (packedA ??= new Float64Array(MC * KC));
+  const pb = (packedB ??= new Float64Array(KC * NC));
+  const t = (tile ??= new Float64Array(MR * NR));
   for (let j0 = 0; j0 < N; j0 += NC) {
     const nc = Math.min(NC, N - j0);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
       const beta = accumulate || k0 > 0;
-      packB(kc, nc, b, bOff + k0 * bRowStride + j0 * bColStride, bRowStride, bColStride, packedB);
+      packB(kc, nc, b, bOff + k0 * bRowStride + j0 * bColStride, bRowStride, bColStride, pb);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = Math.min(MC, M - i0);
-        packA(mc, kc, a, aOff + i0 * aRowStride + k0 * aColStride, aRowStride, aColStride, packedA);
-        macroKernel(mc, nc, kc, packedA, packedB, c, cOff + i0 * ldc + j0, ldc, beta, tile);
+        packA(mc, kc, a, aOff + i0 * aRowStride + k0 * aColStride, aRowStride, aColStride, pa);
+        macroKernel(mc, nc, kc, pa, pb, c, cOff + i0 * ldc + j0, ldc, beta, t);
       }
     }
   }
 }
 
-/** Direct loop for tiny products, where packing would cost more than it saves. */
+/**
+ * Direct loops for skinny products (M or N below a tile), where packing and padded tiles cost
+ * more than they save. Walks B along whichever of its axes is closer to contiguous.
+ */
 function gemmSmall(
   M: number, N: number, K: number,
   a: Float32Array, aOff: number, ars: number, acs: number,
   b: Float32Array, bOff: number, brs: number, bcs: number,
   c: Float32Array, cOff: number, ldc: number, accumulate: boolean,
 ): void {
-  for (let i = 0; i < M; i++) {
-    const ai = aOff + i * ars;
-    const ci = cOff + i * ldc;
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      let pa = ai;
-      let pb = bOff + j * bcs;
-      for (let k = 0; k < K; k++) {
-        s += a[pa] * b[pb];
-        pa += acs;
-        pb += brs;
+  if (N < 8 || Math.abs(bcs) > Math.abs(brs)) {
+    // Dot products: C[i,j] = A[i,:]·B[:,j], each down a column of B.
+    for (let i = 0; i < M; i++) {
+      const ai = aOff + i * ars;
+      const ci = cOff + i * ldc;
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        let pa = ai;
+        let pb = bOff + j * bcs;
+        for (let k = 0; k < K; k++) {
+          s += a[pa] * b[pb];
+          pa += acs;
+          pb += brs;
+        }
+        c[ci + j] = accumulate ? c[ci + j] + s : s;
       }
-      c[ci + j] = accumulate ? c[ci + j] + s : s;
     }
+    return;
+  }
+  // Row updates: C[i,:] = Σ_k A[i,k]·B[k,:], summed in doubles along rows of B.
+  if (!rowAcc || rowAcc.length < N) rowAcc = new Float64Array(Math.max(N, 256));
+  const acc = rowAcc;
+  for (let i = 0; i < M; i++) {
+    acc.fill(0, 0, N);
+    for (let k = 0; k < K; k++) {
+      const av = a[aOff + i * ars + k * acs];
+      let pb = bOff + k * brs;
+      for (let j = 0; j < N; j++) {
+        acc[j] += av * b[pb];
+        pb += bcs;
+      }
+    }
+    const ci = cOff + i * ldc;
+    if (accumulate) for (let j = 0; j < N; j++) c[ci + j] += acc[j];
+    else for (let j = 0; j < N; j++) c[ci + j] = acc[j];
   }
 }
 
@@ -151,7 +180,7 @@ function macroKernel(
       t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
       t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
       t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
-      // One store path for full and edge tiles (a separate rarely-taken branch would deopt).
+      // One store path for full and edge tiles keeps the kernel free of rarely-taken branches.
       const ci = cOff + ir * ldc + jr;
       if (beta) {
         for (let i = 0; i < mr; i++) {

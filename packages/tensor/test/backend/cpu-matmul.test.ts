@@ -1,0 +1,205 @@
+import { describe, it, expect } from 'vitest';
+import { gemm, matmul } from '../../src/backend/cpu/matmul';
+import type { CpuStorage } from '../../src/backend/cpu/storage';
+import type { View } from '../../src/backend/backend';
+
+/** Tiny seeded LCG → uniform floats in [-1, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2147483648 - 1;
+  };
+}
+
+function randArray(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = r();
+  return out;
+}
+
+function storage(data: Float32Array): CpuStorage {
+  return { device: 'cpu', dtype: 'float32', size: data.length, refs: 1, data };
+}
+
+function contiguous(shape: number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+function view(data: Float32Array, shape: number[], strides = contiguous(shape), offset = 0): View {
+  return { storage: storage(data), shape, strides, offset };
+}
+
+/** Float64 reference of a batched matmul of two (arbitrarily strided) views. */
+function reference(a: View, b: View): { data: Float64Array; shape: number[] } {
+  const r = a.shape.length;
+  const batch = a.shape.slice(0, r - 2);
+  const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[r - 1];
+  const nb = batch.reduce((p, d) => p * d, 1);
+  const ad = (a.storage as CpuStorage).data, bd = (b.storage as CpuStorage).data;
+  const [ars, acs] = [a.strides[r - 2], a.strides[r - 1]];
+  const [brs, bcs] = [b.strides[r - 2], b.strides[r - 1]];
+  const out = new Float64Array(nb * M * N);
+  for (let t = 0; t < nb; t++) {
+    // Decompose the flat batch index and locate the batch's matrices.
+    let rem = t, ao = a.offset, bo = b.offset;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      const i = rem % batch[d];
+      rem = Math.floor(rem / batch[d]);
+      ao += i * a.strides[d];
+      bo += i * b.strides[d];
+    }
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += ad[ao + i * ars + k * acs] * bd[bo + k * brs + j * bcs];
+        out[t * M * N + i * N + j] = s;
+      }
+    }
+  }
+  return { data: out, shape: [...batch, M, N] };
+}
+
+function expectClose(got: Float32Array, want: Float64Array, K: number): void {
+  expect(got.length).toBe(want.length);
+  const scale = Math.max(1, K);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]) / (scale * Math.max(1, Math.abs(want[i]) / scale));
+    if (!(err <= worst)) worst = err; // also catches NaN
+  }
+  expect(worst).toBeLessThanOrEqual(1e-5);
+}
+
+function runMatmul(a: View, b: View): Float32Array {
+  const r = a.shape.length;
+  const outShape = [...a.shape.slice(0, r - 1), b.shape[r - 1]];
+  const n = outShape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(n).fill(NaN); // must be fully overwritten
+  matmul(a, b, storage(data));
+  return data;
+}
+
+function check2d(M: number, K: number, N: number, seed = 1): void {
+  const a = view(randArray(M * K, seed), [M, K]);
+  const b = view(randArray(K * N, seed + 100), [K, N]);
+  expectClose(runMatmul(a, b), reference(a, b).data, K);
+}
+
+describe('cpu matmul', () => {
+  it('matches the reference on assorted 2-D shapes', () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1], [1, 5, 1], [5, 1, 7], [1, 9, 6], [2, 40, 70], [60, 33, 2], [8, 8, 8], [7, 13, 5], [31, 17, 29], [4, 4, 4], [5, 3, 9],
+      [33, 35, 37], [64, 64, 64], [3, 300, 2], [130, 257, 65], [129, 1, 131], [1, 600, 517],
+    ];
+    shapes.forEach(([M, K, N], s) => check2d(M, K, N, s + 1));
+  });
+
+  it('handles a 300×300×300 product (several M and K blocks)', () => {
+    check2d(300, 300, 300, 42);
+  });
+
+  it('handles K and N spanning several blocks with ragged edges', () => {
+    check2d(67, 600, 45, 7);
+    check2d(3, 70, 1030, 8);
+  });
+
+  it('handles zero-sized M, N and K', () => {
+    expect(runMatmul(view(new Float32Array(0), [0, 4]), view(randArray(12, 1), [4, 3])).length).toBe(0);
+    expect(runMatmul(view(randArray(8, 1), [2, 4]), view(new Float32Array(0), [4, 0])).length).toBe(0);
+    const z = runMatmul(view(new Float32Array(0), [3, 0]), view(new Float32Array(0), [0, 5]));
+    expect(Array.from(z)).toEqual(new Array(15).fill(0));
+    const zb = runMatmul(view(new Float32Array(0), [2, 40, 0]), view(new Float32Array(0), [2, 0, 50]));
+    expect(zb.length).toBe(4000);
+    expect(zb.every((x) => x === 0)).toBe(true);
+  });
+
+  it('reads transposed operands and offsets', () => {
+    for (const [M, K, N] of [[7, 13, 5], [70, 90, 50], [1, 40, 30], [2, 30, 20], [30, 20, 1]] as const) {
+      // A stored as Kᵀ×M (transposed view), B stored as N×K (transposed view), both at offsets.
+      const aT = randArray(3 + K * M, 11);
+      const bT = randArray(5 + N * K, 12);
+      const a = view(aT, [M, K], [1, M], 3);
+      const b = view(bT, [K, N], [1, K], 5);
+      expectClose(runMatmul(a, b), reference(a, b).data, K);
+      // Only one transposed, with row padding (stride > width).
+      const ap = randArray(2 + M * (K + 3), 13);
+      const a2 = view(ap, [M, K], [K + 3, 1], 2);
+      expectClose(runMatmul(a2, b), reference(a2, b).data, K);
+    }
+  });
+
+  it('multiplies batches', () => {
+    for (const [M, K, N] of [[4, 6, 5], [37, 41, 43]] as const) {
+      const a = view(randArray(3 * M * K, 21), [3, M, K]);
+      const b = view(randArray(3 * K * N, 22), [3, K, N]);
+      expectClose(runMatmul(a, b), reference(a, b).data, K);
+    }
+    // Two batch dims, b's batch dims permuted in memory.
+    const a = view(randArray(2 * 3 * 5 * 7, 23), [2, 3, 5, 7]);
+    const bd = randArray(3 * 2 * 7 * 4, 24);
+    const b = view(bd, [2, 3, 7, 4], [7 * 4, 2 * 7 * 4, 4, 1]);
+    expectClose(runMatmul(a, b), reference(a, b).data, 7);
+  });
+
+  it('broadcasts batch dims given as stride 0', () => {
+    const M = 33, K = 40, N = 30;
+    const a = view(randArray(4 * M * K, 31), [4, M, K]);
+    const b = view(randArray(K * N, 32), [4, K, N], [0, N, 1]);
+    expectClose(runMatmul(a, b), reference(a, b).data, K);
+    const a2 = view(randArray(M * K, 33), [2, 3, M, K], [0, 0, K, 1]);
+    const b2 = view(randArray(3 * K * N, 34), [2, 3, K, N], [0, K * N, N, 1]);
+    expectClose(runMatmul(a2, b2), reference(a2, b2).data, K);
+  });
+
+  it('handles size-1 batch dims and a stride-0 row/column inside the matrix', () => {
+    const a = view(randArray(6 * 8, 41), [1, 6, 8]);
+    const b = view(randArray(8 * 3, 42), [1, 8, 3]);
+    expectClose(runMatmul(a, b), reference(a, b).data, 8);
+    const a2 = view(randArray(50, 43), [40, 50], [0, 1]); // every row the same
+    const b2 = view(randArray(50 * 33, 44), [50, 33]);
+    expectClose(runMatmul(a2, b2), reference(a2, b2).data, 50);
+  });
+
+  it('gemm accumulates into C when asked and respects ldc / cOff', () => {
+    for (const [M, K, N] of [[3, 4, 5], [45, 70, 38], [2, 50, 20], [9, 30, 1]] as const) {
+      const a = randArray(M * K, 51);
+      const b = randArray(K * N, 52);
+      const ldc = N + 3, cOff = 2;
+      const c0 = randArray(cOff + M * ldc, 53);
+      const c = Float32Array.from(c0);
+      gemm(M, N, K, a, 0, K, 1, b, 0, N, 1, c, cOff, ldc, true);
+      const av = view(a, [M, K]), bv = view(b, [K, N]);
+      const ref = reference(av, bv).data;
+      const got = new Float32Array(M * N), want = new Float64Array(M * N);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          got[i * N + j] = c[cOff + i * ldc + j];
+          want[i * N + j] = ref[i * N + j] + c0[cOff + i * ldc + j];
+        }
+      }
+      expectClose(got, want, K);
+      // Padding between rows and before cOff is untouched.
+      for (let p = 0; p < c.length; p++) {
+        const inside = p >= cOff && (p - cOff) % ldc < N;
+        if (!inside) expect(c[p]).toBe(c0[p]);
+      }
+      // K = 0 with accumulate leaves C alone; without it, zeroes the M×N window only.
+      const c1 = Float32Array.from(c0);
+      gemm(M, N, 0, a, 0, K, 1, b, 0, N, 1, c1, cOff, ldc, true);
+      expect(c1).toEqual(c0);
+      gemm(M, N, 0, a, 0, K, 1, b, 0, N, 1, c1, cOff, ldc, false);
+      for (let p = 0; p < c1.length; p++) {
+        const inside = p >= cOff && (p - cOff) % ldc < N;
+        expect(c1[p]).toBe(inside ? 0 : c0[p]);
+      }
+    }
+  });
+});
