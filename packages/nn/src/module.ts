@@ -1,5 +1,8 @@
 import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { Parameter } from './parameter';
+import type { Logs } from './training/callbacks';
+import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
+import { type EvaluateOptions, evaluateCompiled, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
@@ -38,6 +41,9 @@ export function stateKey(field: string): string {
 export abstract class Module {
   /** Training mode (dropout active, batch norm uses batch statistics); see {@link Module.train}. */
   training = true;
+  /** Set by a callback to end `fit` after the current epoch. */
+  stopTraining = false;
+  private _compiled: Compiled | null = null;
 
   /** The computation of this module. */
   abstract forward(...inputs: any[]): any;
@@ -152,6 +158,58 @@ export abstract class Module {
       noGrad(() => scope(() => t.assign(src.dtype === t.dtype ? src : src.to(t.dtype))));
     }
     return { missingKeys, unexpectedKeys };
+  }
+
+  // ── Keras-style training ──────────────────────────────────────────────────
+  /**
+   * Choose the optimizer, loss and metrics used by {@link Module.fit} and {@link Module.evaluate}.
+   * @example
+   * ```ts
+   * model.compile({ optimizer: new Adam(model.parameters()), loss: crossEntropy, metrics: ['accuracy'] });
+   * ```
+   */
+  compile(config: CompileConfig): this {
+    this._compiled = resolveCompile(config);
+    return this;
+  }
+
+  private compiled(op: string): Compiled {
+    if (!this._compiled) throw new ArgumentError(op, 'call model.compile({ optimizer, loss }) first');
+    return this._compiled;
+  }
+
+  /**
+   * Train on inputs `x` and targets `y` (sample dimension first) for `epochs` passes in batches,
+   * with optional validation, shuffling and callbacks; resolves to the per-epoch history.
+   * @example
+   * ```ts
+   * const history = await model.fit(x, y, { epochs: 10, batchSize: 64, validationSplit: 0.1 });
+   * ```
+   */
+  fit(x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
+    return fitCompiled(this, this.compiled('fit'), x, y, opts);
+  }
+
+  /**
+   * Mean loss and metrics over `x`, `y` in evaluation mode.
+   * @example
+   * ```ts
+   * const { loss, accuracy } = await model.evaluate(xTest, yTest);
+   * ```
+   */
+  evaluate(x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<Logs> {
+    return evaluateCompiled(this, this.compiled('evaluate'), x, y, opts);
+  }
+
+  /**
+   * Outputs for `x` in evaluation mode without gradients, computed in batches.
+   * @example
+   * ```ts
+   * const logits = model.predict(xTest);
+   * ```
+   */
+  predict(x: Tensor, opts: EvaluateOptions = {}): Tensor {
+    return predictBatched(this, x, opts);
   }
 
   /** Free every parameter and buffer of this module and its descendants. */

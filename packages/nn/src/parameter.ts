@@ -2,7 +2,9 @@ import { Tensor } from '@aimodel/tensor';
 
 /**
  * A tensor that a {@link Module} owns as a learnable weight: it requires grad by default and is
- * returned by `parameters()`. It shares memory with the tensor it wraps (as `torch.nn.Parameter`).
+ * returned by `parameters()`. It takes over the memory of the tensor it wraps: that handle is
+ * disposed, so `new Parameter(randn([3, 4]))` leaves exactly one live tensor. Wrap a `clone()` to
+ * keep using the original.
  * @example
  * ```ts
  * class Scale extends Module {
@@ -15,5 +17,6 @@ export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     super(data._storage, data.shape, data.strides, data.offset, true);
     if (requiresGrad) this.requiresGrad = true;
+    data.dispose(); // the storage stays alive through this Parameter's own reference
   }
 }

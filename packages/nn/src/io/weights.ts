@@ -1,0 +1,32 @@
+import { loadSafetensors, saveSafetensors } from '@aimodel/tensor';
+import type { LoadStateDictOptions, LoadStateDictResult, Module } from '../module';
+
+/**
+ * A model's state dict (parameters and buffers, PyTorch key names) as safetensors bytes, which
+ * Python's `safetensors.torch.load_file` reads into a PyTorch `state_dict`.
+ * @example
+ * ```ts
+ * writeFileSync('model.safetensors', await saveWeights(model));
+ * ```
+ */
+export function saveWeights(model: Module, metadata?: Record<string, string>): Promise<Uint8Array> {
+  return saveSafetensors(model.stateDict(), metadata);
+}
+
+/**
+ * Load safetensors bytes (ours, or a PyTorch `state_dict` saved with `safetensors.torch.save_file`)
+ * into `model`. Strict by default: keys must match; shapes always must.
+ * @example
+ * ```ts
+ * loadWeights(model, readFileSync('model.safetensors'));
+ * ```
+ */
+export function loadWeights(model: Module, bytes: Uint8Array, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  const device = model.parameters()[0]?.device;
+  const dict = loadSafetensors(bytes, device ? { device } : {});
+  try {
+    return model.loadStateDict(dict, opts);
+  } finally {
+    for (const t of Object.values(dict)) t.dispose();
+  }
+}
