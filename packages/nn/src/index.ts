@@ -6,3 +6,75 @@ export * from '@aimodel/tensor';
 export { Module, stateKey } from './module';
 export type { LoadStateDictOptions, LoadStateDictResult } from './module';
 export { Parameter } from './parameter';
+
+// Keras-style training and weights I/O
+export { Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint } from './training/callbacks';
+export type { Logs, EarlyStoppingOptions, ModelCheckpointOptions, SchedulerLike } from './training/callbacks';
+export { batchAccuracy } from './training/compile';
+export type { CompileConfig, OptimizerLike, LossLike, MetricLike } from './training/compile';
+export type { FitOptions, EvaluateOptions, History } from './training/fit';
+export type { ProgressStream } from './training/progress-bar';
+export { saveWeights, loadWeights } from './io/weights';
+
+// recurrent layers
+export { RNNBase, RNN, LSTM, GRU } from './layers/rnn';
+export type { RNNBaseOptions, RNNOptions } from './layers/rnn';
+
+// attention
+export { MultiheadAttention } from './layers/attention';
+export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions } from './layers/attention';
+
+// layers and initialisation
+export { init } from './init-namespace';
+export type { InitNamespace } from './init-namespace';
+export { Linear, Flatten } from './layers/linear';
+export type { LinearOptions, FlattenOptions } from './layers/linear';
+export { Conv1d, Conv2d, ConvTranspose2d } from './layers/conv';
+export type { Conv1dLayerOptions, Conv2dLayerOptions, ConvTranspose2dLayerOptions, PaddingMode } from './layers/conv';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pool';
+export { BatchNorm1d, BatchNorm2d, LayerNorm } from './layers/norm';
+export type { BatchNormLayerOptions, LayerNormLayerOptions } from './layers/norm';
+export { Dropout } from './layers/dropout';
+export { Embedding } from './layers/embedding';
+export type { EmbeddingOptions, EmbeddingFromPretrainedOptions } from './layers/embedding';
+export { ReLU, GELU, Sigmoid, Tanh, LeakyReLU, Softmax } from './layers/activation';
+export { Sequential, ModuleList } from './layers/container';
+
+// losses
+export type { Reduction, ReductionOptions } from './losses/reduction';
+export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from './losses/regression';
+export type { SmoothL1LossOptions, HuberLossOptions } from './losses/regression';
+export { crossEntropy, nllLoss } from './losses/cross-entropy';
+export type { CrossEntropyOptions, NllLossOptions } from './losses/cross-entropy';
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits } from './losses/binary-cross-entropy';
+export type { BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions } from './losses/binary-cross-entropy';
+export { klDiv, cosineEmbeddingLoss } from './losses/divergence';
+export type { KlDivOptions, CosineEmbeddingLossOptions } from './losses/divergence';
+export {
+  MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss, CosineEmbeddingLoss,
+} from './losses/modules';
+
+// metrics
+export { accuracy, precision, recall, f1, confusionMatrix } from './metrics/classification';
+export type { AverageOptions, ConfusionMatrixOptions } from './metrics/classification';
+export { classificationReport } from './metrics/classification-report';
+export type { ClassificationReportOptions } from './metrics/classification-report';
+export { rocAuc } from './metrics/roc-auc';
+export type { RocAucOptions } from './metrics/roc-auc';
+
+// data
+export { TensorDataset } from './data/dataset';
+export type { Dataset } from './data/dataset';
+export { DataLoader } from './data/data-loader';
+export type { DataLoaderOptions } from './data/data-loader';
+export { trainTestSplit, kFold } from './data/split';
+export type { TrainTestSplitOptions, KFoldOptions, Fold } from './data/split';
+export { StandardScaler, MinMaxScaler } from './data/scalers';
+export type { StandardScalerOptions, MinMaxScalerOptions } from './data/scalers';
+
+// transformer
+export { TransformerEncoderLayer, TransformerEncoder } from './layers/transformer';
+export type {
+  TransformerActivation, TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions,
+  TransformerEncoderOptions, TransformerEncoderForwardOptions,
+} from './layers/transformer';

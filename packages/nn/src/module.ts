@@ -133,9 +133,21 @@ export abstract class Module {
     return this;
   }
 
-  /** Parameters and buffers by PyTorch-style key (the module's own tensors, not copies). */
+  /**
+   * Parameters and buffers by PyTorch-style key (the module's own tensors, not copies), in
+   * PyTorch's order: module by module, each module's parameters before its buffers.
+   */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+    const seen = new Set<Tensor>();
+    const out: Record<string, Tensor> = {};
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, t] of [...m.ownTensors('param'), ...m.ownTensors('buffer')]) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out[prefix ? `${prefix}.${k}` : k] = t;
+      }
+    }
+    return out;
   }
 
   /**

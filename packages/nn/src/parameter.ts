@@ -1,10 +1,10 @@
-import { Tensor } from '@aimodel/tensor';
+import { keep, Tensor } from '@aimodel/tensor';
 
 /**
  * A tensor that a {@link Module} owns as a learnable weight: it requires grad by default and is
  * returned by `parameters()`. It takes over the memory of the tensor it wraps: that handle is
  * disposed, so `new Parameter(randn([3, 4]))` leaves exactly one live tensor. Wrap a `clone()` to
- * keep using the original.
+ * keep using the original. Parameters are not freed by an enclosing `scope()`; `Module.dispose()` frees them.
  * @example
  * ```ts
  * class Scale extends Module {
@@ -18,5 +18,6 @@ export class Parameter extends Tensor {
     super(data._storage, data.shape, data.strides, data.offset, true);
     if (requiresGrad) this.requiresGrad = true;
     data.dispose(); // the storage stays alive through this Parameter's own reference
+    keep(this); // a model built inside a scope() keeps its weights
   }
 }

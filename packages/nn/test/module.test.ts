@@ -24,8 +24,8 @@ describe('Module', () => {
     const net = new Net();
     expect(net.namedParameters().map(([k]) => k)).toEqual(['encoder.weight', 'encoder.bias', 'head_layer.weight', 'head_layer.bias']);
     expect(net.namedBuffers().map(([k]) => k)).toEqual(['encoder.running_mean', 'head_layer.running_mean']);
-    expect(Object.keys(net.stateDict())).toEqual([
-      'encoder.weight', 'encoder.bias', 'head_layer.weight', 'head_layer.bias', 'encoder.running_mean', 'head_layer.running_mean',
+    expect(Object.keys(net.stateDict())).toEqual([ // module by module, as PyTorch
+      'encoder.weight', 'encoder.bias', 'encoder.running_mean', 'head_layer.weight', 'head_layer.bias', 'head_layer.running_mean',
     ]);
     expect(net.children().length).toBe(2);
     expect(net.parameters().every((p) => p instanceof Parameter && p.requiresGrad)).toBe(true);

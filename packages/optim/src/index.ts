@@ -1,3 +1,41 @@
-// Public API of @aimodel/optim. Nothing is exported yet: the package is reserved in the monorepo so
-// that its name, build and dependency direction are fixed; its features arrive in later releases.
-export {};
+// Public API of @aimodel/optim: explicit exports, grouped; no logic here.
+
+// optimizers
+export { Optimizer } from './optimizer';
+export type {
+  OptimizerOptions, ParamGroup, ParamGroupInput, OptimizerParams, ParamState, OptimizerStateDict, ZeroGradOptions,
+} from './optimizer';
+export { SGD } from './sgd';
+export type { SGDOptions, SGDState } from './sgd';
+export { Adam } from './adam';
+export type { AdamOptions, AdamState } from './adam';
+export { AdamW } from './adamw';
+export type { AdamWOptions } from './adamw';
+export { RMSprop } from './rmsprop';
+export type { RMSpropOptions, RMSpropState } from './rmsprop';
+export { Adagrad } from './adagrad';
+export type { AdagradOptions, AdagradState } from './adagrad';
+
+// learning-rate schedulers
+export { LRScheduler } from './lr-scheduler/lr-scheduler';
+export type { LRSchedulerOptions, SchedulerStateDict } from './lr-scheduler/lr-scheduler';
+export { StepLR } from './lr-scheduler/step-lr';
+export type { StepLROptions } from './lr-scheduler/step-lr';
+export { MultiStepLR } from './lr-scheduler/multi-step-lr';
+export type { MultiStepLROptions } from './lr-scheduler/multi-step-lr';
+export { ExponentialLR } from './lr-scheduler/exponential-lr';
+export type { ExponentialLROptions } from './lr-scheduler/exponential-lr';
+export { CosineAnnealingLR } from './lr-scheduler/cosine-annealing-lr';
+export type { CosineAnnealingLROptions } from './lr-scheduler/cosine-annealing-lr';
+export { LinearLR } from './lr-scheduler/linear-lr';
+export type { LinearLROptions } from './lr-scheduler/linear-lr';
+export { OneCycleLR } from './lr-scheduler/one-cycle-lr';
+export type { OneCycleLROptions } from './lr-scheduler/one-cycle-lr';
+export { LambdaLR } from './lr-scheduler/lambda-lr';
+export type { LambdaLROptions, LrLambda } from './lr-scheduler/lambda-lr';
+export { ReduceLROnPlateau } from './lr-scheduler/reduce-lr-on-plateau';
+export type { ReduceLROnPlateauOptions } from './lr-scheduler/reduce-lr-on-plateau';
+
+// gradient clipping
+export { clipGradNorm, clipGradValue } from './clip-grad';
+export type { ClipGradNormOptions } from './clip-grad';

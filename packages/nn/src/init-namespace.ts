@@ -1,0 +1,17 @@
+import { type DeviceName, init as initDevice, type InitOptions } from '@aimodel/tensor';
+import * as initializers from './init';
+
+/** `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers. */
+export type InitNamespace = ((opts?: InitOptions) => Promise<DeviceName>) & typeof initializers;
+
+/**
+ * Two things under one name, so that both PyTorch habits work from `@aimodel/nn`:
+ * calling `init()` selects the device (as `init` from @aimodel/tensor), and `init.kaimingUniform`,
+ * `init.xavierNormal`, `init.zeros`, … fill weights in place (as `torch.nn.init`).
+ * @example
+ * ```ts
+ * await init({ device: 'cpu' });
+ * init.xavierUniform(layer.weight);
+ * ```
+ */
+export const init: InitNamespace = Object.assign((opts?: InitOptions) => initDevice(opts), initializers);

@@ -1,0 +1,333 @@
+import { ArgumentError, conv1d, conv2d, convTranspose2d, keep, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { fanInAndFanOut, kaimingUniform, uniform } from '../init';
+import { Module } from '../module';
+import { Parameter } from '../parameter';
+
+type Pair = [number, number];
+
+/**
+ * How a convolution pads its input: with zeros (default) or by reflecting, replicating or
+ * wrapping the edges, as PyTorch's `padding_mode`.
+ * @example
+ * ```ts
+ * new Conv2d(3, 8, 3, { padding: 1, paddingMode: 'reflect' });
+ * ```
+ */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+/**
+ * Options of {@link Conv1d} (PyTorch's names and defaults).
+ * @example
+ * ```ts
+ * new Conv1d(4, 8, 3, { stride: 2, padding: 1 });
+ * ```
+ */
+export interface Conv1dLayerOptions {
+  /** Step between windows (default 1). */
+  stride?: number;
+  /** Padding on both sides (default 0), or `'same'` (output length = input length; stride 1 only) / `'valid'` (0). */
+  padding?: number | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number;
+  /** Split channels into independent groups (default 1); inChannels and outChannels must divide by it. */
+  groups?: number;
+  /** Learn a per-channel bias (default true). */
+  bias?: boolean;
+  /** Padding values (default `'zeros'`). */
+  paddingMode?: PaddingMode;
+}
+
+/**
+ * Options of {@link Conv2d}: as {@link Conv1dLayerOptions}, each size a number or a [h, w] pair.
+ * @example
+ * ```ts
+ * new Conv2d(3, 16, 3, { stride: [2, 1], padding: 'same', groups: 1 });
+ * ```
+ */
+export interface Conv2dLayerOptions {
+  stride?: number | Pair;
+  padding?: number | Pair | 'same' | 'valid';
+  dilation?: number | Pair;
+  groups?: number;
+  bias?: boolean;
+  paddingMode?: PaddingMode;
+}
+
+/**
+ * Options of {@link ConvTranspose2d}.
+ * @example
+ * ```ts
+ * new ConvTranspose2d(16, 8, 3, { stride: 2, padding: 1, outputPadding: 1 });
+ * ```
+ */
+export interface ConvTranspose2dLayerOptions {
+  /** Step of the forward conv this transposes (default 1). */
+  stride?: number | Pair;
+  /** Padding of the forward conv this transposes: the output shrinks by 2·padding (default 0). */
+  padding?: number | Pair;
+  /** Extra rows/columns on one side of the output (default 0; smaller than stride or dilation). */
+  outputPadding?: number | Pair;
+  dilation?: number | Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+function tuple<N extends 1 | 2>(layer: string, name: string, v: unknown, n: N, min: number): N extends 1 ? [number] : Pair {
+  const t = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...(v as number[])] : [];
+  if (t.length !== n || t.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min}${n === 2 ? ' or a pair of them' : ''}, got ${JSON.stringify(v)}`);
+  }
+  return t as N extends 1 ? [number] : Pair;
+}
+
+function checkCount(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
+}
+
+/** An empty parameter that survives enclosing scopes; initialised in place by the caller. */
+function newParameter(shape: number[]): Parameter {
+  return keep(scope(() => new Parameter(zeros(shape))));
+}
+
+/** Shared fields, checks and PyTorch's initialisation of the convolution layers. */
+abstract class ConvBase<K extends number[]> extends Module {
+  /** Learnable kernel: [outChannels, inChannels/groups, …kernelSize] ([inChannels, outChannels/groups, …] when transposed). */
+  weight: Parameter;
+  /** Learnable per-output-channel bias [outChannels], or null without bias. */
+  bias: Parameter | null;
+  /** Channels of the input. */
+  readonly inChannels: number;
+  /** Channels of the output. */
+  readonly outChannels: number;
+  /** Kernel size per spatial dim. */
+  readonly kernelSize: K;
+  /** Channel groups. */
+  readonly groups: number;
+
+  protected constructor(layer: string, inChannels: number, outChannels: number, kernelSize: K, groups: number, transposed: boolean, bias: boolean) {
+    super();
+    checkCount(layer, 'inChannels', inChannels);
+    checkCount(layer, 'outChannels', outChannels);
+    checkCount(layer, 'groups', groups);
+    if (inChannels % groups) throw new ArgumentError(layer, `inChannels ${inChannels} must be divisible by groups ${groups}`);
+    if (outChannels % groups) throw new ArgumentError(layer, `outChannels ${outChannels} must be divisible by groups ${groups}`);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = kernelSize;
+    this.groups = groups;
+    const shape = transposed ? [inChannels, outChannels / groups, ...kernelSize] : [outChannels, inChannels / groups, ...kernelSize];
+    // PyTorch: kaiming uniform with a = √5 (bound 1/√fanIn), bias U(−1/√fanIn, 1/√fanIn), fanIn from the weight's dim 1
+    this.weight = kaimingUniform(newParameter(shape), { a: Math.sqrt(5) });
+    const bound = 1 / Math.sqrt(fanInAndFanOut(this.weight).fanIn);
+    this.bias = bias ? uniform(newParameter([outChannels]), { a: -bound, b: bound }) : null;
+  }
+
+  /** Check [N, C, …spatial] (or unbatched [C, …spatial]) input, then run `conv` on it batched, in a scope. */
+  protected convolve(layer: string, x: Tensor, spatial: string[], conv: (batched: Tensor) => Tensor): Tensor {
+    const rank = spatial.length + 2;
+    if (!(x instanceof Tensor) || (x.ndim !== rank && x.ndim !== rank - 1) || x.shape[x.ndim - rank + 1] !== this.inChannels) {
+      const dims = spatial.join(', ');
+      const got = x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
+      throw new ShapeError(layer, `expected ${rank}-D input [N, C=${this.inChannels}, ${dims}] (or ${rank - 1}-D [C=${this.inChannels}, ${dims}] unbatched), got ${got}`);
+    }
+    const unbatched = x.ndim === rank - 1;
+    return scope(() => {
+      const y = conv(unbatched ? x.unsqueeze(0) : x);
+      return unbatched ? y.squeeze(0) : y;
+    });
+  }
+}
+
+/**
+ * For a non-zeros padding mode, pad `x` explicitly (F.pad order: last dim first; 'same' puts the odd
+ * pad after, as PyTorch) so that the conv itself runs unpadded; zeros mode leaves it to the conv.
+ */
+function padForMode(x: Tensor, mode: PaddingMode, padding: number[] | 'same', kernel: number[], dilation: number[]): Tensor | null {
+  if (mode === 'zeros') return null;
+  const pads: number[] = [];
+  for (let i = kernel.length - 1; i >= 0; i--) {
+    const total = padding === 'same' ? dilation[i] * (kernel[i] - 1) : 2 * padding[i];
+    pads.push(Math.floor(total / 2), total - Math.floor(total / 2));
+  }
+  return x.pad(pads, { mode });
+}
+
+function checkPaddingMode(layer: string, mode: unknown): PaddingMode {
+  if (mode !== 'zeros' && mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
+    throw new ArgumentError(layer, `paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(mode)}`);
+  }
+  return mode;
+}
+
+function checkPadding<N extends 1 | 2>(layer: string, padding: unknown, n: N, stride: number[]): (N extends 1 ? [number] : Pair) | 'same' {
+  if (padding === 'valid') return tuple(layer, 'padding', 0, n, 0);
+  if (padding !== 'same') return tuple(layer, 'padding', padding, n, 0);
+  if (stride.some((s) => s !== 1)) throw new ArgumentError(layer, "padding 'same' is not supported for strided convolutions (stride must be 1)");
+  return 'same';
+}
+
+/**
+ * 1-D convolution over [N, C, L] signals, as `torch.nn.Conv1d` (cross-correlation):
+ * y[n, o, t] = b[o] + Σ_c Σ_j w[o, c, j] · x[n, g·C/groups + c, t·stride + j·dilation − padding].
+ *
+ * Shapes: input [N, inChannels, L] (or [inChannels, L]) → output [N, outChannels, Lout],
+ * Lout = ⌊(L + 2·padding − dilation·(kernelSize − 1) − 1) / stride⌋ + 1. Parameters: `weight`
+ * [outChannels, inChannels/groups, kernelSize], `bias` [outChannels]; both initialised from
+ * U(−1/√fanIn, 1/√fanIn) with fanIn = inChannels/groups · kernelSize, as PyTorch.
+ * @example
+ * ```ts
+ * const conv = new Conv1d(4, 8, 3, { padding: 'same' });
+ * conv.forward(randn([2, 4, 10])).shape; // [2, 8, 10]
+ * ```
+ */
+export class Conv1d extends ConvBase<[number]> {
+  /** Step between windows. */
+  readonly stride: [number];
+  /** Padding per side, or `'same'`. */
+  readonly padding: [number] | 'same';
+  /** Spacing between kernel taps. */
+  readonly dilation: [number];
+  /** Padding values. */
+  readonly paddingMode: PaddingMode;
+
+  /**
+   * @example
+   * ```ts
+   * new Conv1d(16, 32, 5, { stride: 2, bias: false });
+   * ```
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number], opts: Conv1dLayerOptions = {}) {
+    super('Conv1d', inChannels, outChannels, tuple('Conv1d', 'kernelSize', kernelSize, 1, 1), opts.groups ?? 1, false, opts.bias ?? true);
+    this.stride = tuple('Conv1d', 'stride', opts.stride ?? 1, 1, 1);
+    this.padding = checkPadding('Conv1d', opts.padding ?? 0, 1, this.stride);
+    this.dilation = tuple('Conv1d', 'dilation', opts.dilation ?? 1, 1, 1);
+    this.paddingMode = checkPaddingMode('Conv1d', opts.paddingMode ?? 'zeros');
+  }
+
+  /**
+   * Convolve `x` [N, inChannels, L] (or [inChannels, L]) → [N, outChannels, Lout].
+   * @example
+   * ```ts
+   * new Conv1d(1, 1, 2).forward(ones([1, 1, 3])).shape; // [1, 1, 2]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    return this.convolve('Conv1d', x, ['L'], (input) => {
+      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
+      const padding = padded ? 0 : this.padding === 'same' ? 'same' : this.padding[0];
+      return conv1d(padded ?? input, this.weight, { bias: this.bias, stride: this.stride[0], padding, dilation: this.dilation[0], groups: this.groups });
+    });
+  }
+}
+
+/**
+ * 2-D convolution over [N, C, H, W] images, as `torch.nn.Conv2d` (cross-correlation):
+ * y[n, o] = b[o] + Σ_c w[o, c] ⋆ x[n, group's channels c].
+ *
+ * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) → output [N, outChannels, Ho, Wo],
+ * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo). Parameters: `weight`
+ * [outChannels, inChannels/groups, kh, kw], `bias` [outChannels]; both initialised from
+ * U(−1/√fanIn, 1/√fanIn) with fanIn = inChannels/groups · kh · kw, as PyTorch.
+ * @example
+ * ```ts
+ * const conv = new Conv2d(3, 16, 3, { padding: 1 });
+ * conv.forward(randn([8, 3, 32, 32])).shape; // [8, 16, 32, 32]
+ * ```
+ */
+export class Conv2d extends ConvBase<Pair> {
+  /** Step between windows [sh, sw]. */
+  readonly stride: Pair;
+  /** Padding [ph, pw] on each side, or `'same'`. */
+  readonly padding: Pair | 'same';
+  /** Spacing between kernel taps [dh, dw]. */
+  readonly dilation: Pair;
+  /** Padding values. */
+  readonly paddingMode: PaddingMode;
+
+  /**
+   * @example
+   * ```ts
+   * new Conv2d(64, 64, [3, 3], { padding: 'same', groups: 64, bias: false }); // depthwise
+   * ```
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: Conv2dLayerOptions = {}) {
+    super('Conv2d', inChannels, outChannels, tuple('Conv2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, false, opts.bias ?? true);
+    this.stride = tuple('Conv2d', 'stride', opts.stride ?? 1, 2, 1);
+    this.padding = checkPadding('Conv2d', opts.padding ?? 0, 2, this.stride);
+    this.dilation = tuple('Conv2d', 'dilation', opts.dilation ?? 1, 2, 1);
+    this.paddingMode = checkPaddingMode('Conv2d', opts.paddingMode ?? 'zeros');
+  }
+
+  /**
+   * Convolve `x` [N, inChannels, H, W] (or [inChannels, H, W]) → [N, outChannels, Ho, Wo].
+   * @example
+   * ```ts
+   * new Conv2d(3, 8, 3).forward(randn([1, 3, 5, 5])).shape; // [1, 8, 3, 3]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    return this.convolve('Conv2d', x, ['H', 'W'], (input) => {
+      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
+      const padding = padded ? 0 : this.padding;
+      return conv2d(padded ?? input, this.weight, { bias: this.bias, stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
+    });
+  }
+}
+
+/**
+ * Transposed 2-D convolution (the gradient of Conv2d with respect to its input; "deconvolution"),
+ * as `torch.nn.ConvTranspose2d`.
+ *
+ * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) → output [N, outChannels, Ho, Wo],
+ * Ho = (H − 1)·stride − 2·padding + dilation·(kh − 1) + outputPadding + 1 (likewise Wo).
+ * Parameters: `weight` [inChannels, outChannels/groups, kh, kw], `bias` [outChannels]; both
+ * initialised from U(−1/√fanIn, 1/√fanIn) with fanIn = outChannels/groups · kh · kw (PyTorch
+ * computes the fan from the weight's dim 1).
+ * @example
+ * ```ts
+ * const up = new ConvTranspose2d(16, 8, 2, { stride: 2 });
+ * up.forward(randn([1, 16, 7, 7])).shape; // [1, 8, 14, 14]
+ * ```
+ */
+export class ConvTranspose2d extends ConvBase<Pair> {
+  /** Step of the transposed conv [sh, sw]. */
+  readonly stride: Pair;
+  /** Padding [ph, pw] of the conv this transposes. */
+  readonly padding: Pair;
+  /** Extra output rows/columns [oh, ow]. */
+  readonly outputPadding: Pair;
+  /** Spacing between kernel taps [dh, dw]. */
+  readonly dilation: Pair;
+
+  /**
+   * @example
+   * ```ts
+   * new ConvTranspose2d(8, 3, 4, { stride: 2, padding: 1 });
+   * ```
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: ConvTranspose2dLayerOptions = {}) {
+    super('ConvTranspose2d', inChannels, outChannels, tuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, true, opts.bias ?? true);
+    this.stride = tuple('ConvTranspose2d', 'stride', opts.stride ?? 1, 2, 1);
+    this.padding = tuple('ConvTranspose2d', 'padding', opts.padding ?? 0, 2, 0);
+    this.outputPadding = tuple('ConvTranspose2d', 'outputPadding', opts.outputPadding ?? 0, 2, 0);
+    this.dilation = tuple('ConvTranspose2d', 'dilation', opts.dilation ?? 1, 2, 1);
+    if (this.outputPadding.some((p, i) => p >= this.stride[i] && p >= this.dilation[i])) {
+      throw new ArgumentError('ConvTranspose2d', `outputPadding [${this.outputPadding}] must be smaller than either stride [${this.stride}] or dilation [${this.dilation}]`);
+    }
+  }
+
+  /**
+   * Transposed convolution of `x` [N, inChannels, H, W] (or [inChannels, H, W]) → [N, outChannels, Ho, Wo].
+   * @example
+   * ```ts
+   * new ConvTranspose2d(1, 1, 2).forward(ones([1, 1, 2, 2])).shape; // [1, 1, 3, 3]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    return this.convolve('ConvTranspose2d', x, ['H', 'W'], (input) =>
+      convTranspose2d(input, this.weight, {
+        bias: this.bias, stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups,
+      }),
+    );
+  }
+}

@@ -1,0 +1,154 @@
+import { ArgumentError, keep, linear, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { Module } from '../module';
+import { Parameter } from '../parameter';
+import { uniform } from '../init';
+
+/**
+ * Options of {@link Linear}.
+ * @example
+ * ```ts
+ * new Linear(4, 2, { bias: false });
+ * ```
+ */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+}
+
+function checkSize(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Fully connected layer: y = x Wᵀ + b, as `torch.nn.Linear`.
+ *
+ * Shapes: input [*, inFeatures] → output [*, outFeatures] (any leading dims, or none).
+ * Parameters: `weight` [outFeatures, inFeatures], `bias` [outFeatures] (state-dict keys `weight`,
+ * `bias`). Initialisation as PyTorch: both drawn from U(−1/√inFeatures, 1/√inFeatures)
+ * (kaiming uniform with a = √5 for the weight).
+ * @example
+ * ```ts
+ * const fc = new Linear(4, 2);
+ * fc.forward(randn([8, 4])).shape; // [8, 2]
+ * Object.keys(fc.stateDict());     // ['weight', 'bias']
+ * ```
+ */
+export class Linear extends Module {
+  /** Learnable weight [outFeatures, inFeatures]. */
+  weight: Parameter;
+  /** Learnable bias [outFeatures], or null when created with `{ bias: false }`. */
+  bias: Parameter | null;
+  /** Size of each input sample. */
+  readonly inFeatures: number;
+  /** Size of each output sample. */
+  readonly outFeatures: number;
+
+  /**
+   * @param inFeatures size of each input sample (positive integer)
+   * @param outFeatures size of each output sample (positive integer)
+   * @example
+   * ```ts
+   * const head = new Linear(128, 10);
+   * ```
+   */
+  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    checkSize('Linear', 'inFeatures', inFeatures);
+    checkSize('Linear', 'outFeatures', outFeatures);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = uniform(newParameter([outFeatures, inFeatures]), { a: -bound, b: bound });
+    this.bias = (opts.bias ?? true) ? (uniform(newParameter([outFeatures]), { a: -bound, b: bound })) : null;
+  }
+
+  /**
+   * y = x Wᵀ + b over the last dim of `x` [*, inFeatures] → [*, outFeatures].
+   * @example
+   * ```ts
+   * new Linear(3, 1).forward(ones([2, 3])).shape; // [2, 1]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor) || x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new ShapeError('Linear', `expected input with last dim ${this.inFeatures}, got ${describe(x)}`);
+    }
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/**
+ * Options of {@link Flatten}.
+ * @example
+ * ```ts
+ * new Flatten({ startDim: 0 });
+ * ```
+ */
+export interface FlattenOptions {
+  /** First dim to merge (default 1, keeping the batch dim). */
+  startDim?: number;
+  /** Last dim to merge (default −1). */
+  endDim?: number;
+}
+
+/**
+ * Merges dims `startDim`…`endDim` into one, as `torch.nn.Flatten` (by default everything but
+ * the batch dim). Shapes: [N, d1, …, dk] → [N, d1·…·dk] with the defaults. No parameters.
+ * @example
+ * ```ts
+ * new Flatten().forward(zeros([8, 3, 4, 4])).shape; // [8, 48]
+ * ```
+ */
+export class Flatten extends Module {
+  /** First merged dim. */
+  readonly startDim: number;
+  /** Last merged dim. */
+  readonly endDim: number;
+
+  /**
+   * @example
+   * ```ts
+   * new Flatten({ startDim: 1, endDim: 2 });
+   * ```
+   */
+  constructor(opts: FlattenOptions = {}) {
+    super();
+    const { startDim = 1, endDim = -1 } = opts;
+    if (!Number.isInteger(startDim)) throw new ArgumentError('Flatten', `startDim must be an integer, got ${startDim}`);
+    if (!Number.isInteger(endDim)) throw new ArgumentError('Flatten', `endDim must be an integer, got ${endDim}`);
+    this.startDim = startDim;
+    this.endDim = endDim;
+  }
+
+  /**
+   * The input with dims `startDim`…`endDim` merged (a view when possible).
+   * @example
+   * ```ts
+   * new Flatten().forward(zeros([2, 3, 4])).shape; // [2, 12]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    const n = x instanceof Tensor ? Math.max(x.ndim, 1) : 0;
+    const s = this.startDim < 0 ? this.startDim + n : this.startDim;
+    const e = this.endDim < 0 ? this.endDim + n : this.endDim;
+    if (!(x instanceof Tensor) || s < 0 || s >= n || e < 0 || e >= n) {
+      throw new ShapeError('Flatten', `expected input with at least ${minDims(this.startDim, this.endDim)} dims (startDim ${this.startDim}, endDim ${this.endDim}), got ${describe(x)}`);
+    }
+    if (s > e) throw new ArgumentError('Flatten', `startDim ${this.startDim} comes after endDim ${this.endDim} for input [${x.shape}]`);
+    return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+function minDims(start: number, end: number): number {
+  const need = (d: number) => (d < 0 ? -d : d + 1);
+  return Math.max(need(start), need(end));
+}
+
+/** An empty parameter that survives enclosing scopes; initialised in place by the caller. */
+function newParameter(shape: number[]): Parameter {
+  return keep(scope(() => new Parameter(zeros(shape))));
+}
+
+function describe(x: unknown): string {
+  return x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
+}

@@ -1,0 +1,190 @@
+import {
+  adaptiveAvgPool2d, ArgumentError, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, scope, ShapeError, Tensor,
+} from '@aimodel/tensor';
+import { Module } from '../module';
+
+type Pair = [number, number];
+
+function pair(layer: string, name: string, v: unknown, min: number): Pair {
+  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...(v as number[])] : [];
+  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p as Pair;
+}
+
+/** Check [N, C, H, W] or unbatched [C, H, W] input; true when it is unbatched. */
+function checkInput(layer: string, x: Tensor): boolean {
+  if (!(x instanceof Tensor) || (x.ndim !== 4 && x.ndim !== 3)) {
+    const got = x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
+    throw new ShapeError(layer, `expected 4-D input [N, C, H, W] (or 3-D [C, H, W] unbatched), got ${got}`);
+  }
+  return x.ndim === 3;
+}
+
+/** Run a 4-D pooling function on 3-D (unbatched) or 4-D input. */
+function pool4d(x: Tensor, unbatched: boolean, fn: (x4: Tensor) => Tensor): Tensor {
+  return unbatched ? scope(() => fn(x.unsqueeze(0)).squeeze(0)) : fn(x);
+}
+
+/**
+ * 2-D max pooling, as `torch.nn.MaxPool2d`: each output cell is the maximum of a
+ * kernelSize window (taps `dilation` apart, windows `stride` apart, −∞ padding).
+ *
+ * Shapes: [N, C, H, W] (or [C, H, W]) → [N, C, Ho, Wo], Ho = ⌊(H + 2·padding −
+ * dilation·(kh − 1) − 1) / stride⌋ + 1 (⌈⌉ with `ceilMode`). The gradient goes to the first
+ * maximum of each window. No parameters.
+ * @example
+ * ```ts
+ * const pool = new MaxPool2d(2);
+ * pool.forward(randn([1, 3, 8, 8])).shape; // [1, 3, 4, 4]
+ * ```
+ */
+export class MaxPool2d extends Module {
+  /** Window size [kh, kw]. */
+  readonly kernelSize: Pair;
+  /** Step between windows [sh, sw] (default: the kernel size). */
+  readonly stride: Pair;
+  /** Implicit −∞ padding [ph, pw] on each side. */
+  readonly padding: Pair;
+  /** Spacing between window taps [dh, dw]. */
+  readonly dilation: Pair;
+  /** Round the output size up instead of down. */
+  readonly ceilMode: boolean;
+
+  /**
+   * @param kernelSize window size, a number or [kh, kw]
+   * @example
+   * ```ts
+   * new MaxPool2d(3, { stride: 2, padding: 1 });
+   * ```
+   */
+  constructor(kernelSize: number | Pair, opts: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = pair('MaxPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = pair('MaxPool2d', 'padding', opts.padding ?? 0, 0);
+    this.dilation = pair('MaxPool2d', 'dilation', opts.dilation ?? 1, 1);
+    this.ceilMode = opts.ceilMode ?? false;
+    if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
+      throw new ArgumentError('MaxPool2d', `padding [${this.padding}] must be at most half of kernelSize [${this.kernelSize}]`);
+    }
+  }
+
+  /**
+   * Max-pool `x` [N, C, H, W] (or [C, H, W]).
+   * @example
+   * ```ts
+   * new MaxPool2d(2).forward(tensor([[[[1, 2], [3, 4]]]])); // [[[[4]]]]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    const unbatched = checkInput('MaxPool2d', x);
+    const opts = { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
+    return pool4d(x, unbatched, (x4) => maxPool2d(x4, this.kernelSize, opts));
+  }
+}
+
+/**
+ * 2-D average pooling, as `torch.nn.AvgPool2d`: each output cell is the mean of a kernelSize
+ * window (zero padding counted in the divisor unless `countIncludePad` is false).
+ *
+ * Shapes: [N, C, H, W] (or [C, H, W]) → [N, C, Ho, Wo], Ho = ⌊(H + 2·padding − kh) / stride⌋ + 1
+ * (⌈⌉ with `ceilMode`). No parameters.
+ * @example
+ * ```ts
+ * const pool = new AvgPool2d(2);
+ * pool.forward(tensor([[[[1, 2], [3, 4]]]])); // [[[[2.5]]]]
+ * ```
+ */
+export class AvgPool2d extends Module {
+  /** Window size [kh, kw]. */
+  readonly kernelSize: Pair;
+  /** Step between windows [sh, sw] (default: the kernel size). */
+  readonly stride: Pair;
+  /** Zero padding [ph, pw] on each side. */
+  readonly padding: Pair;
+  /** Round the output size up instead of down. */
+  readonly ceilMode: boolean;
+  /** Count padded zeros in the divisor. */
+  readonly countIncludePad: boolean;
+
+  /**
+   * @param kernelSize window size, a number or [kh, kw]
+   * @example
+   * ```ts
+   * new AvgPool2d(3, { stride: 1, padding: 1, countIncludePad: false });
+   * ```
+   */
+  constructor(kernelSize: number | Pair, opts: AvgPool2dOptions = {}) {
+    super();
+    this.kernelSize = pair('AvgPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = pair('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
+    if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
+      throw new ArgumentError('AvgPool2d', `padding [${this.padding}] must be at most half of kernelSize [${this.kernelSize}]`);
+    }
+  }
+
+  /**
+   * Average-pool `x` [N, C, H, W] (or [C, H, W]).
+   * @example
+   * ```ts
+   * new AvgPool2d(2).forward(ones([1, 1, 4, 4])).shape; // [1, 1, 2, 2]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    const unbatched = checkInput('AvgPool2d', x);
+    const opts = { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad };
+    return pool4d(x, unbatched, (x4) => avgPool2d(x4, this.kernelSize, opts));
+  }
+}
+
+/**
+ * Adaptive 2-D average pooling to a fixed output size, as `torch.nn.AdaptiveAvgPool2d`: output
+ * cell (i, j) averages input rows ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 and the matching columns.
+ *
+ * Shapes: [N, C, H, W] (or [C, H, W]) → [N, C, Ho, Wo]; a `null` in `outputSize` keeps that
+ * input size. No parameters.
+ * @example
+ * ```ts
+ * const gap = new AdaptiveAvgPool2d(1); // global average pooling
+ * gap.forward(randn([8, 512, 7, 7])).shape; // [8, 512, 1, 1]
+ * ```
+ */
+export class AdaptiveAvgPool2d extends Module {
+  /** Target [Ho, Wo]; null entries keep the input's size. */
+  readonly outputSize: [number | null, number | null];
+
+  /**
+   * @param outputSize target size: a number, or [Ho, Wo] where either may be null
+   * @example
+   * ```ts
+   * new AdaptiveAvgPool2d([7, null]);
+   * ```
+   */
+  constructor(outputSize: number | [number | null, number | null]) {
+    super();
+    const size = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? [...outputSize] : [];
+    if (size.length !== 2 || size.some((v) => v !== null && (!Number.isInteger(v) || v < 1))) {
+      throw new ArgumentError('AdaptiveAvgPool2d', `outputSize must be a positive integer or a pair of them (or null), got ${JSON.stringify(outputSize)}`);
+    }
+    this.outputSize = size as [number | null, number | null];
+  }
+
+  /**
+   * Pool `x` [N, C, H, W] (or [C, H, W]) to [N, C, Ho, Wo].
+   * @example
+   * ```ts
+   * new AdaptiveAvgPool2d(1).forward(tensor([[[[1, 2], [3, 4]]]])); // [[[[2.5]]]]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    const unbatched = checkInput('AdaptiveAvgPool2d', x);
+    const [h, w] = x.shape.slice(-2);
+    const size: Pair = [this.outputSize[0] ?? h, this.outputSize[1] ?? w];
+    return pool4d(x, unbatched, (x4) => adaptiveAvgPool2d(x4, size));
+  }
+}

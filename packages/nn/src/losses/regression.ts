@@ -1,0 +1,107 @@
+import { scope, type Tensor } from '@aimodel/tensor';
+import { checkFloat, checkNumber, checkSameShape, checkTensors } from './checks';
+import { applyReduction, type ReductionOptions, reductionOf } from './reduction';
+
+function checkPair(name: string, input: Tensor, target: Tensor, opts: ReductionOptions): string {
+  const reduction = reductionOf(name, opts.reduction);
+  checkTensors(name, { input, target });
+  checkFloat(name, input, 'input');
+  checkFloat(name, target, 'target');
+  checkSameShape(name, input, target);
+  return reduction;
+}
+
+/**
+ * Mean squared error: ℓᵢ = (inputᵢ − targetᵢ)², then reduced (mean by default).
+ * `input` and `target` are float32 tensors of the same shape (any shape).
+ * @example
+ * ```ts
+ * mseLoss(tensor([1, 2, 3]), tensor([1, 2, 5])); // (0 + 0 + 4) / 3 = 1.3333
+ * ```
+ */
+export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  const reduction = checkPair('mseLoss', input, target, opts);
+  return scope(() => {
+    const d = input.sub(target);
+    return applyReduction(d.mul(d), reduction);
+  });
+}
+
+/**
+ * Mean absolute error: ℓᵢ = |inputᵢ − targetᵢ|, then reduced. The gradient at a zero
+ * difference is 0 (as PyTorch's sign(0) = 0).
+ * @example
+ * ```ts
+ * l1Loss(tensor([1, 2, 3]), tensor([2, 2, 5])); // (1 + 0 + 2) / 3 = 1
+ * ```
+ */
+export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  const reduction = checkPair('l1Loss', input, target, opts);
+  return scope(() => applyReduction(input.sub(target).abs(), reduction));
+}
+
+/**
+ * Options of {@link smoothL1Loss}.
+ * @example
+ * ```ts
+ * smoothL1Loss(input, target, { beta: 0.5 });
+ * ```
+ */
+export interface SmoothL1LossOptions extends ReductionOptions {
+  /** Where the loss changes from quadratic to linear (default 1, must be ≥ 0; 0 gives the L1 loss). */
+  beta?: number;
+}
+
+/**
+ * Smooth L1 loss, with d = input − target:
+ * ℓᵢ = 0.5·d²/β if |d| < β, else |d| − 0.5·β (β = 0 is the L1 loss). As
+ * `torch.nn.functional.smooth_l1_loss`.
+ * @example
+ * ```ts
+ * smoothL1Loss(tensor([0, 0]), tensor([0.5, 3])); // (0.125 + 2.5) / 2 = 1.3125
+ * ```
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1LossOptions = {}): Tensor {
+  const name = 'smoothL1Loss';
+  const beta = opts.beta ?? 1;
+  checkNumber(name, 'beta', beta, (b) => b >= 0, 'a non-negative number');
+  const reduction = checkPair(name, input, target, opts);
+  return scope(() => {
+    const d = input.sub(target);
+    const a = d.abs();
+    if (beta === 0) return applyReduction(a, reduction);
+    return applyReduction(a.lt(beta).where(d.mul(d).mul(0.5 / beta), a.sub(0.5 * beta)), reduction);
+  });
+}
+
+/**
+ * Options of {@link huberLoss}.
+ * @example
+ * ```ts
+ * huberLoss(input, target, { delta: 2 });
+ * ```
+ */
+export interface HuberLossOptions extends ReductionOptions {
+  /** Where the loss changes from quadratic to linear (default 1, must be > 0). */
+  delta?: number;
+}
+
+/**
+ * Huber loss, with d = input − target: ℓᵢ = 0.5·d² if |d| < δ, else δ·(|d| − 0.5·δ).
+ * Equals δ · smoothL1Loss with β = δ. As `torch.nn.functional.huber_loss`.
+ * @example
+ * ```ts
+ * huberLoss(tensor([0, 0]), tensor([0.5, 3]), { delta: 2 }); // (0.125 + 4) / 2 = 2.0625
+ * ```
+ */
+export function huberLoss(input: Tensor, target: Tensor, opts: HuberLossOptions = {}): Tensor {
+  const name = 'huberLoss';
+  const delta = opts.delta ?? 1;
+  checkNumber(name, 'delta', delta, (v) => v > 0, 'a positive number');
+  const reduction = checkPair(name, input, target, opts);
+  return scope(() => {
+    const d = input.sub(target);
+    const a = d.abs();
+    return applyReduction(a.lt(delta).where(d.mul(d).mul(0.5), a.sub(0.5 * delta).mul(delta)), reduction);
+  });
+}

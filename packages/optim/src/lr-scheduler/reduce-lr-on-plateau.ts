@@ -1,0 +1,183 @@
+import { ArgumentError, Tensor } from '@aimodel/tensor';
+import { checkChoice, checkInteger, checkNonNegative, perGroup } from '../hyper-parameters';
+import { Optimizer } from '../optimizer';
+import { restoreSchedulerState, type SchedulerStateDict, schedulerState } from './lr-scheduler';
+
+/**
+ * Options of {@link ReduceLROnPlateau} (PyTorch names and defaults, camelCase).
+ * @example
+ * ```ts
+ * new ReduceLROnPlateau(opt, { mode: 'max', factor: 0.5, patience: 3 });
+ * ```
+ */
+export interface ReduceLROnPlateauOptions {
+  /** 'min' (default): a lower metric is better (a loss); 'max': higher is better (accuracy). */
+  mode?: 'min' | 'max';
+  /** Factor applied to the lr when reducing, < 1 (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing (default 10). */
+  patience?: number;
+  /** Minimum change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** 'rel' (default): relative to the best value; 'abs': absolute. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again (default 0). */
+  cooldown?: number;
+  /** Lower bound on the lr, one for all groups or one per group (default 0). */
+  minLr?: number | readonly number[];
+  /** A reduction smaller than this is skipped (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Reduce the lr when a metric has stopped improving (torch.optim.lr_scheduler.ReduceLROnPlateau).
+ * Each `step(metric)`: the metric is an improvement when (mode/thresholdMode)
+ * ```
+ * min/rel: m < best·(1 − threshold)    min/abs: m < best − threshold
+ * max/rel: m > best·(1 + threshold)    max/abs: m > best + threshold
+ * ```
+ * An improvement sets best ← m and resets the bad-epoch count, otherwise it grows by one; during
+ * cooldown it is held at 0. When it exceeds `patience`, every group's lr becomes
+ * max(lr·factor, minLr) (skipped if the change is ≤ eps), cooldown restarts and the count resets.
+ * @example
+ * ```ts
+ * const sched = new ReduceLROnPlateau(opt, { patience: 2 });
+ * for (let epoch = 0; epoch < 50; epoch++) { train(); sched.step(await validationLoss.item()); }
+ * ```
+ */
+export class ReduceLROnPlateau {
+  /** The optimizer whose groups' lr this scheduler sets. */
+  readonly optimizer: Optimizer;
+  /** Whether lower ('min') or higher ('max') metrics are better. */
+  readonly mode: 'min' | 'max';
+  /** Factor applied to the lr on a reduction. */
+  readonly factor: number;
+  /** Bad epochs tolerated before reducing. */
+  readonly patience: number;
+  /** Minimum change that counts as an improvement. */
+  readonly threshold: number;
+  /** Whether `threshold` is relative or absolute. */
+  readonly thresholdMode: 'rel' | 'abs';
+  /** Epochs to wait after a reduction. */
+  readonly cooldown: number;
+  /** Lower bound on each group's lr. */
+  readonly minLrs: number[];
+  /** Smallest lr change that is applied. */
+  readonly eps: number;
+  /** Best metric so far (±Infinity before the first step). */
+  best: number;
+  /** Consecutive epochs without improvement. */
+  numBadEpochs = 0;
+  /** Epochs of cooldown left. */
+  cooldownCounter = 0;
+  /** Number of `step` calls. */
+  lastEpoch = 0;
+  private lastLr: number[];
+
+  constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
+    const op = 'ReduceLROnPlateau';
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options ?? {};
+    if (!(optimizer instanceof Optimizer)) throw new ArgumentError(op, `expected an Optimizer, got ${String(optimizer)}`);
+    checkChoice(op, 'mode', mode, ['min', 'max']);
+    checkChoice(op, 'thresholdMode', thresholdMode, ['rel', 'abs']);
+    if (!(typeof factor === 'number' && factor >= 0 && factor < 1)) throw new ArgumentError(op, `invalid factor ${factor} (expected [0, 1): the lr must shrink)`);
+    checkInteger(op, 'patience', patience, 0);
+    checkNonNegative(op, 'threshold', threshold);
+    checkInteger(op, 'cooldown', cooldown, 0);
+    checkNonNegative(op, 'eps', eps);
+    this.minLrs = perGroup(op, 'minLr', minLr, optimizer.paramGroups.length);
+    this.minLrs.forEach((v) => checkNonNegative(op, 'minLr', v));
+    this.optimizer = optimizer;
+    this.mode = mode;
+    this.factor = factor;
+    this.patience = patience;
+    this.threshold = threshold;
+    this.thresholdMode = thresholdMode;
+    this.cooldown = cooldown;
+    this.eps = eps;
+    this.best = mode === 'min' ? Infinity : -Infinity;
+    this.lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** True while the cooldown after a reduction lasts. */
+  get inCooldown(): boolean {
+    return this.cooldownCounter > 0;
+  }
+
+  /** Whether `metric` improves on `best` by more than the threshold. */
+  isBetter(metric: number, best: number): boolean {
+    const rel = this.thresholdMode === 'rel';
+    if (this.mode === 'min') return rel ? metric < best * (1 - this.threshold) : metric < best - this.threshold;
+    return rel ? metric > best * (1 + this.threshold) : metric > best + this.threshold;
+  }
+
+  /**
+   * Record one epoch's metric (a number: read a loss tensor with `await loss.item()` first) and
+   * reduce the lr if it has plateaued.
+   * @example
+   * ```ts
+   * sched.step(valLoss);
+   * ```
+   */
+  step(metric: number): void {
+    if ((metric as unknown) instanceof Tensor) throw new ArgumentError('ReduceLROnPlateau', 'step() takes the metric as a number; read the tensor first with await metric.item()');
+    if (typeof metric !== 'number') throw new ArgumentError('ReduceLROnPlateau', `step() takes the metric as a number, got ${typeof metric}`);
+    this.lastEpoch++;
+    if (this.isBetter(metric, this.best)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs++;
+    }
+    if (this.inCooldown) {
+      this.cooldownCounter--;
+      this.numBadEpochs = 0; // bad epochs during cooldown are ignored
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.reduceLr();
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private reduceLr(): void {
+    this.optimizer.paramGroups.forEach((g, i) => {
+      const newLr = Math.max(g.lr * this.factor, this.minLrs[i]); // lr ← max(lr·factor, minLr)
+      if (g.lr - newLr > this.eps) g.lr = newLr;
+    });
+  }
+
+  /**
+   * The lr of each parameter group after the latest step.
+   * @example
+   * ```ts
+   * sched.getLastLr(); // [0.01]
+   * ```
+   */
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /**
+   * The scheduler's fields except the optimizer, as plain data.
+   * @example
+   * ```ts
+   * const saved = sched.stateDict(); // { best: 0.31, numBadEpochs: 2, … }
+   * ```
+   */
+  stateDict(): SchedulerStateDict {
+    return schedulerState(this);
+  }
+
+  /**
+   * Restore fields saved by `stateDict()`.
+   * @example
+   * ```ts
+   * sched.loadStateDict(saved);
+   * ```
+   */
+  loadStateDict(sd: SchedulerStateDict): void {
+    restoreSchedulerState('ReduceLROnPlateau', this, sd);
+  }
+}

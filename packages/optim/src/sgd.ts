@@ -1,0 +1,88 @@
+import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { checkBoolean, checkNonNegative } from './hyper-parameters';
+import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
+
+/**
+ * Options of {@link SGD} (PyTorch names and defaults, camelCase).
+ * @example
+ * ```ts
+ * new SGD(params, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+ * ```
+ */
+export interface SGDOptions {
+  /** Learning rate γ (default 1e-3). */
+  lr?: number;
+  /** Momentum factor μ (default 0). */
+  momentum?: number;
+  /** Dampening τ of the momentum (default 0). */
+  dampening?: number;
+  /** L2 penalty λ added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
+  nesterov?: boolean;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize?: boolean;
+}
+
+/**
+ * Per-parameter state of {@link SGD}: the momentum buffer b (only when momentum ≠ 0).
+ * @example
+ * ```ts
+ * const b = sgd.state.get(w)?.momentumBuffer;
+ * ```
+ */
+export type SGDState = { momentumBuffer?: Tensor };
+
+/**
+ * Stochastic gradient descent, optionally with momentum (torch.optim.SGD). For each parameter θ
+ * with gradient ∇ at step t:
+ * ```
+ * g ← maximize ? −∇ : ∇
+ * if λ ≠ 0:  g ← g + λθ
+ * if μ ≠ 0:  b ← (t = 1) ? g : μb + (1 − τ)g
+ *            g ← nesterov ? g + μb : b
+ * θ ← θ − γg
+ * ```
+ * (As PyTorch's implementation, `maximize` negates the gradient before weight decay, so the
+ * decay still pulls θ toward zero.)
+ * @example
+ * ```ts
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ * ```
+ */
+export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
+  constructor(params: OptimizerParams<Required<SGDOptions>>, options: SGDOptions = {}) {
+    const defaults = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+    super(params, withDefaults('SGD', defaults, options), 'SGD');
+  }
+
+  protected override validateGroup(o: Required<SGDOptions>): void {
+    checkNonNegative('SGD', 'learning rate', o.lr);
+    checkNonNegative('SGD', 'momentum', o.momentum);
+    checkNonNegative('SGD', 'dampening', o.dampening);
+    checkNonNegative('SGD', 'weightDecay', o.weightDecay);
+    checkBoolean('SGD', 'nesterov', o.nesterov);
+    checkBoolean('SGD', 'maximize', o.maximize);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new ArgumentError('SGD', `nesterov momentum requires momentum > 0 and dampening 0, got momentum ${o.momentum} and dampening ${o.dampening}`);
+    }
+  }
+
+  protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<SGDOptions>>): void {
+    const { lr, momentum: mu, dampening, weightDecay, nesterov, maximize } = group;
+    let g = maximize ? grad.neg() : grad;
+    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //       g ← g + λθ
+    if (mu !== 0) {
+      const buf = this.state.get(p)?.momentumBuffer;
+      let b: Tensor;
+      if (buf) {
+        b = buf.assign(buf.mul(mu).add(dampening === 0 ? g : g.mul(1 - dampening))); // b ← μb + (1 − τ)g
+      } else {
+        b = this.initState(p, { momentumBuffer: g.clone() }).momentumBuffer!; //         b₁ ← g
+      }
+      g = nesterov ? g.add(b.mul(mu)) : b; //                        g ← g + μb  |  g ← b
+    }
+    p.assign(p.sub(g.mul(lr))); //                                   θ ← θ − γg
+  }
+}

@@ -1,0 +1,27 @@
+import { expect } from 'vitest';
+import { type Tensor, tensor } from '@aimodel/tensor';
+
+/** Elementwise |a − e| ≤ atol + rtol·|e|, with a message naming the element and `what`. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-6, atol = 1e-7, what = '' } = {}): void {
+  expect(actual.length, `${what} element count`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) expect.fail(`${what} element ${i}: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+// The test problem: f(θ) = ½ Σ aᵢ(θᵢ − cᵢ)² on θ ∈ R³ (times `sign`; −1 makes a problem to maximize).
+export const A = [1, 2, 0.5];
+export const C = [1, -2, 3];
+export const THETA0 = [0.5, 0.3, -0.7];
+
+/** The loss as a tensor (for autograd). */
+export function quadraticLoss(p: Tensor, sign = 1): Tensor {
+  return p.sub(tensor(C)).pow(2).mul(tensor(A)).sum().mul(0.5 * sign);
+}
+
+/** ∇f at θ in float64: sign·aᵢ(θᵢ − cᵢ). */
+export function quadraticGrad(theta: readonly number[], sign = 1): number[] {
+  return theta.map((t, i) => sign * A[i] * (t - C[i]));
+}

@@ -1,0 +1,245 @@
+import { describe, it } from 'vitest';
+import { type Tensor, tensor } from '@aimodel/tensor';
+import {
+  Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, type RMSpropOptions, SGD, type SGDOptions,
+} from '../src/index';
+import { expectClose, quadraticGrad, quadraticLoss, THETA0 } from './helpers';
+
+// Each optimizer runs 10 steps on the quadratic problem and every step's parameters are compared
+// with a plain float64 implementation of PyTorch's documented algorithm, written out below.
+
+// float32 against float64: 1e-6 relative, and 1e-6 absolute for coordinates that pass near zero
+// (θ is of order 1, so rounding errors of order 1e-7 remain when a coordinate crosses 0).
+const TOL = { rtol: 1e-6, atol: 1e-6 };
+
+/** One reference update: changes θ in place from the gradient ∇f(θ). */
+type Reference = (theta: number[], grad: number[]) => void;
+
+const map = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
+
+function sgdReference(o: SGDOptions): Reference {
+  const { lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = o;
+  let b: number[] | null = null;
+  return (theta, grad) => {
+    const n = theta.length;
+    let g = map(n, (i) => (maximize ? -grad[i] : grad[i]) + weightDecay * theta[i]);
+    if (momentum !== 0) {
+      const prev = b;
+      b = prev === null ? [...g] : map(n, (i) => momentum * prev[i] + (1 - dampening) * g[i]);
+      const buf = b;
+      g = nesterov ? map(n, (i) => g[i] + momentum * buf[i]) : buf;
+    }
+    for (let i = 0; i < n; i++) theta[i] -= lr * g[i];
+  };
+}
+
+function adamReference(o: AdamOptions, decoupled: boolean): Reference {
+  const { betas: [b1, b2] = [0.9, 0.999], eps = 1e-8, weightDecay = decoupled ? 1e-2 : 0, amsgrad = false, maximize = false } = o;
+  let m: number[] | null = null;
+  let v: number[] | null = null;
+  let vMax: number[] | null = null;
+  let t = 0;
+  return (theta, grad) => {
+    const n = theta.length;
+    const lr = o.lr ?? 1e-3; // read at each step: a test may change it between steps
+    t++;
+    m ??= map(n, () => 0);
+    v ??= map(n, () => 0);
+    vMax ??= map(n, () => 0);
+    for (let i = 0; i < n; i++) {
+      let g = maximize ? -grad[i] : grad[i];
+      if (decoupled) theta[i] -= lr * weightDecay * theta[i];
+      else g += weightDecay * theta[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      const mHat = m[i] / (1 - b1 ** t);
+      vMax[i] = Math.max(vMax[i], v[i]);
+      const vHat = (amsgrad ? vMax[i] : v[i]) / (1 - b2 ** t);
+      theta[i] -= (lr * mHat) / (Math.sqrt(vHat) + eps);
+    }
+  };
+}
+
+function rmspropReference(o: RMSpropOptions): Reference {
+  const { lr = 1e-2, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = o;
+  let v: number[] | null = null;
+  let gAvg: number[] | null = null;
+  let b: number[] | null = null;
+  return (theta, grad) => {
+    const n = theta.length;
+    v ??= map(n, () => 0);
+    gAvg ??= map(n, () => 0);
+    b ??= map(n, () => 0);
+    for (let i = 0; i < n; i++) {
+      let g = maximize ? -grad[i] : grad[i];
+      g += weightDecay * theta[i];
+      v[i] = alpha * v[i] + (1 - alpha) * g * g;
+      let vTilde = v[i];
+      if (centered) {
+        gAvg[i] = alpha * gAvg[i] + (1 - alpha) * g;
+        vTilde -= gAvg[i] * gAvg[i];
+      }
+      if (momentum > 0) {
+        b[i] = momentum * b[i] + g / (Math.sqrt(vTilde) + eps);
+        theta[i] -= lr * b[i];
+      } else {
+        theta[i] -= (lr * g) / (Math.sqrt(vTilde) + eps);
+      }
+    }
+  };
+}
+
+function adagradReference(o: AdagradOptions): Reference {
+  const { lr = 1e-2, lrDecay = 0, weightDecay = 0, initialAccumulatorValue = 0, eps = 1e-10, maximize = false } = o;
+  let sum: number[] | null = null;
+  let t = 0;
+  return (theta, grad) => {
+    const n = theta.length;
+    t++;
+    sum ??= map(n, () => initialAccumulatorValue);
+    const clr = lr / (1 + (t - 1) * lrDecay);
+    for (let i = 0; i < n; i++) {
+      let g = maximize ? -grad[i] : grad[i];
+      g += weightDecay * theta[i];
+      sum[i] += g * g;
+      theta[i] -= (clr * g) / (Math.sqrt(sum[i]) + eps);
+    }
+  };
+}
+
+/**
+ * Minimize (or, with `maximize`, maximize −f) for `steps` steps with autograd gradients and check
+ * θ after every step against the reference run from the same (float32-rounded) start.
+ */
+async function compareTrajectory(make: (p: Tensor) => Optimizer, reference: Reference, { maximize = false, steps = 10 } = {}): Promise<void> {
+  const sign = maximize ? -1 : 1;
+  const p = tensor(THETA0, { requiresGrad: true });
+  const opt = make(p);
+  const theta = Array.from(await p.data());
+  for (let step = 1; step <= steps; step++) {
+    opt.zeroGrad();
+    quadraticLoss(p, sign).backward();
+    opt.step();
+    reference(theta, quadraticGrad(theta, sign));
+    expectClose(await p.data(), theta, { ...TOL, what: `step ${step}:` });
+  }
+}
+
+describe('SGD follows the documented update step for step', () => {
+  const cases: SGDOptions[] = [
+    { lr: 0.1 },
+    { lr: 0.05, momentum: 0.9 },
+    { lr: 0.05, momentum: 0.9, dampening: 0.3 },
+    { lr: 0.05, momentum: 0.8, nesterov: true },
+    { lr: 0.1, weightDecay: 0.05 },
+    { lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true },
+    { lr: 0.1, momentum: 0.5, weightDecay: 0.1, maximize: true },
+    {},
+  ];
+  for (const o of cases) {
+    it(JSON.stringify(o), () => compareTrajectory((p) => new SGD([p], o), sgdReference(o), { maximize: !!o.maximize }));
+  }
+});
+
+describe('Adam follows the documented update step for step', () => {
+  const cases: AdamOptions[] = [
+    { lr: 0.1 },
+    {},
+    { lr: 0.05, betas: [0.8, 0.99], eps: 1e-6 },
+    { lr: 0.1, weightDecay: 0.1 },
+    { lr: 0.1, amsgrad: true },
+    { lr: 0.1, amsgrad: true, weightDecay: 0.05, maximize: true },
+    { lr: 0.2, betas: [0, 0.5] },
+  ];
+  for (const o of cases) {
+    it(JSON.stringify(o), () => compareTrajectory((p) => new Adam([p], o), adamReference(o, false), { maximize: !!o.maximize }));
+  }
+});
+
+describe('AdamW follows the documented update step for step', () => {
+  const cases: AdamOptions[] = [
+    { lr: 0.1 },
+    {},
+    { lr: 0.1, weightDecay: 0.5 },
+    { lr: 0.1, weightDecay: 0 },
+    { lr: 0.05, weightDecay: 0.1, amsgrad: true, betas: [0.85, 0.95] },
+    { lr: 0.1, weightDecay: 0.2, maximize: true },
+  ];
+  for (const o of cases) {
+    it(JSON.stringify(o), () => compareTrajectory((p) => new AdamW([p], o), adamReference(o, true), { maximize: !!o.maximize }));
+  }
+});
+
+describe('RMSprop follows the documented update step for step', () => {
+  const cases: RMSpropOptions[] = [
+    { lr: 0.01 },
+    {},
+    { lr: 0.01, alpha: 0.9 },
+    { lr: 0.01, momentum: 0.9 },
+    { lr: 0.01, centered: true },
+    { lr: 0.005, centered: true, momentum: 0.5, weightDecay: 0.1 },
+    { lr: 0.01, weightDecay: 0.2, maximize: true, eps: 1e-4 },
+  ];
+  for (const o of cases) {
+    it(JSON.stringify(o), () => compareTrajectory((p) => new RMSprop([p], o), rmspropReference(o), { maximize: !!o.maximize }));
+  }
+});
+
+describe('Adagrad follows the documented update step for step', () => {
+  const cases: AdagradOptions[] = [
+    { lr: 0.1 },
+    {},
+    { lr: 0.1, lrDecay: 0.1 },
+    { lr: 0.1, initialAccumulatorValue: 0.5 },
+    { lr: 0.1, weightDecay: 0.1, eps: 1e-3 },
+    { lr: 0.2, lrDecay: 0.05, weightDecay: 0.05, initialAccumulatorValue: 0.1, maximize: true },
+  ];
+  for (const o of cases) {
+    it(JSON.stringify(o), () => compareTrajectory((p) => new Adagrad([p], o), adagradReference(o), { maximize: !!o.maximize }));
+  }
+});
+
+describe('parameter groups use their own options', () => {
+  it('SGD: two groups with different lr and momentum, defaults fill the rest', async () => {
+    const p1 = tensor(THETA0, { requiresGrad: true });
+    const p2 = tensor(THETA0, { requiresGrad: true });
+    const opt = new SGD([{ params: [p1] }, { params: [p2], lr: 0.01, momentum: 0.5 }], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    const ref1 = sgdReference({ lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    const ref2 = sgdReference({ lr: 0.01, momentum: 0.5, weightDecay: 0.01 });
+    const t1 = Array.from(await p1.data());
+    const t2 = Array.from(await p2.data());
+    for (let step = 1; step <= 10; step++) {
+      opt.zeroGrad();
+      quadraticLoss(p1).add(quadraticLoss(p2)).backward();
+      opt.step();
+      ref1(t1, quadraticGrad(t1));
+      ref2(t2, quadraticGrad(t2));
+      expectClose(await p1.data(), t1, { ...TOL, what: `group 0 step ${step}:` });
+      expectClose(await p2.data(), t2, { ...TOL, what: `group 1 step ${step}:` });
+    }
+  });
+
+  it('Adam: groups with different lr and betas; changing a group lr between steps takes effect', async () => {
+    const p1 = tensor(THETA0, { requiresGrad: true });
+    const p2 = tensor(THETA0, { requiresGrad: true });
+    const opt = new Adam([{ params: p1, lr: 0.05 }, { params: [p2], betas: [0.5, 0.9] }], { lr: 0.1 });
+    const t1 = Array.from(await p1.data());
+    const t2 = Array.from(await p2.data());
+    const ref1 = adamReference({ lr: 0.05 }, false);
+    const options2: AdamOptions = { lr: 0.1, betas: [0.5, 0.9] };
+    const ref2 = adamReference(options2, false);
+    for (let step = 1; step <= 10; step++) {
+      if (step === 6) {
+        opt.paramGroups[1].lr = 0.02;
+        options2.lr = 0.02;
+      }
+      opt.zeroGrad();
+      quadraticLoss(p1).add(quadraticLoss(p2)).backward();
+      opt.step();
+      ref1(t1, quadraticGrad(t1));
+      ref2(t2, quadraticGrad(t2));
+      expectClose(await p1.data(), t1, { ...TOL, what: `group 0 step ${step}:` });
+      expectClose(await p2.data(), t2, { ...TOL, what: `group 1 step ${step}:` });
+    }
+  });
+});
