@@ -1,6 +1,6 @@
 import { ArgumentError, cat, noGrad, rand, scope, ShapeError, type Tensor, tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
-import { type Callback, type Logs } from './callbacks';
+import type { Callback, Logs } from './callbacks';
 import type { Compiled } from './compile';
 import { ProgressBar, type ProgressStream } from './progress-bar';
 
