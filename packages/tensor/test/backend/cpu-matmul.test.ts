@@ -1,5 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { gemm, matmul } from '../../src/backend/cpu/matmul';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { gemm, matmul, setGemmPath } from '../../src/backend/cpu/matmul';
+import { createWasmGemm, emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import type { View } from '../../src/backend/backend';
 
@@ -93,7 +94,17 @@ function check2d(M: number, K: number, N: number, seed = 1): void {
   expectClose(runMatmul(a, b), reference(a, b).data, K);
 }
 
-describe('cpu matmul', () => {
+// Every case runs on the plain-JS kernel and on the WebAssembly SIMD kernel (forced for all
+// shapes, even those 'auto' keeps in JS), then once more on 'auto'.
+describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) => {
+  beforeAll(() => {
+    // Node ≥ 20 always has wasm SIMD; a false here means the emitted module stopped validating.
+    expect(setGemmPath(path)).toBe(true);
+  });
+  afterAll(() => {
+    setGemmPath('auto');
+  });
+
   it('matches the reference on assorted 2-D shapes', () => {
     const shapes: [number, number, number][] = [
       [1, 1, 1], [1, 5, 1], [5, 1, 7], [1, 9, 6], [2, 40, 70], [60, 33, 2], [8, 8, 8], [7, 13, 5], [31, 17, 29], [4, 4, 4], [5, 3, 9],
@@ -169,7 +180,7 @@ describe('cpu matmul', () => {
   });
 
   it('gemm accumulates into C when asked and respects ldc / cOff', () => {
-    for (const [M, K, N] of [[3, 4, 5], [45, 70, 38], [2, 50, 20], [9, 30, 1]] as const) {
+    for (const [M, K, N] of [[3, 4, 5], [45, 70, 38], [2, 50, 20], [9, 30, 1], [130, 300, 70]] as const) {
       const a = randArray(M * K, 51);
       const b = randArray(K * N, 52);
       const ldc = N + 3, cOff = 2;
@@ -200,6 +211,60 @@ describe('cpu matmul', () => {
         const inside = p >= cOff && (p - cOff) % ldc < N;
         expect(c1[p]).toBe(inside ? 0 : c0[p]);
       }
+    }
+  });
+
+  it('handles larger shapes that are multiples of no block or tile', () => {
+    check2d(257, 129, 300, 61);
+    check2d(1030, 260, 517, 62); // M past one C stage (1024 rows), K past one K block, N past one N block
+    check2d(5, 1000, 6, 63);
+  });
+
+  it('reads large transposed and broadcast operands', () => {
+    const M = 131, K = 263, N = 97;
+    const a = view(randArray(K * M, 71), [M, K], [1, M]);
+    const b = view(randArray(N * K + 9, 72), [K, N], [1, K], 9);
+    expectClose(runMatmul(a, b), reference(a, b).data, K);
+    // A batch of 3 sharing one (transposed) B, and a column-broadcast B (stride 0 along N).
+    const a3 = view(randArray(3 * M * K, 73), [3, M, K]);
+    const b3 = view((b.storage as CpuStorage).data as Float32Array, [3, K, N], [0, 1, K], 9);
+    expectClose(runMatmul(a3, b3), reference(a3, b3).data, K);
+    const bc = view(randArray(K, 74), [K, N], [1, 0]);
+    expectClose(runMatmul(a, bc), reference(a, bc).data, K);
+  });
+
+  it('keeps NaN and ±Infinity in the rows and columns they come from (padding stays out)', () => {
+    const M = 6, K = 7, N = 10; // tiles are padded in M, N and K
+    const a = randArray(M * K, 81).map(Math.abs), b = randArray(K * N, 82).map(Math.abs);
+    a[4 * K + 3] = NaN;
+    b[2 * N + 9] = Infinity;
+    const c = runMatmul(view(a, [M, K]), view(b, [K, N]));
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        const v = c[i * N + j];
+        if (i === 4) expect(v).toBeNaN();
+        else if (j === 9) expect(v).toBe(Infinity);
+        else expect(Number.isFinite(v)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('wasm gemm kernel', () => {
+  it('stays under the 4 KB browsers allow for synchronous compilation on the main thread', () => {
+    expect(emitGemmKernel({ mr: 4, nr: 8, unroll: 1 }).length).toBeLessThan(4096);
+  });
+
+  it('is correct for other tile shapes, unrolls and blockings (the tuning space)', () => {
+    const M = 71, K = 45, N = 53;
+    const a = randArray(M * K, 91), b = randArray(K * N, 92);
+    const want = reference(view(a, [M, K]), view(b, [K, N])).data;
+    for (const [mr, nr, unroll] of [[6, 8, 2], [8, 4, 4], [3, 12, 1], [2, 16, 3]]) {
+      const g = createWasmGemm({ mr, nr, unroll }, { mc: 20, kc: 16, nc: 24, ms: 40 });
+      expect(g).not.toBeNull();
+      const c = new Float32Array(M * N).fill(NaN);
+      g!(M, N, K, a, 0, K, 1, b, 0, N, 1, c, 0, N, false);
+      expectClose(c, want, K);
     }
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * A tiny WebAssembly binary writer: just enough of the format (LEB128, the type / import /
+ * function / memory / export / code sections and the opcodes our kernels use) to build small
+ * SIMD modules at run time from TypeScript, so that no .wasm file or base64 blob is committed
+ * and nothing goes through eval. Spec: https://webassembly.github.io/spec/core/binary/
+ */
+
+/** Value types, by their binary codes. */
+export const ValType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+export type ValType = (typeof ValType)[keyof typeof ValType];
+
+/** Unsigned LEB128 of a non-negative integer below 2³². */
+export function uleb128(n: number): number[] {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`uleb128: ${n}`);
+  const out: number[] = [];
+  do {
+    let byte = n % 128; // arithmetic, not bit ops: values ≥ 2³¹ must stay positive
+    n = Math.floor(n / 128);
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of an integer in [−2³¹, 2³¹) (the range of an i32.const immediate). */
+export function sleb128(n: number): number[] {
+  if (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff) throw new RangeError(`sleb128: ${n}`);
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7; // arithmetic shift keeps the sign
+    // Done once the rest is pure sign extension of the byte's bit 6.
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** UTF-8 name, length-prefixed. */
+function name(s: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(s));
+  return [...uleb128(bytes.length), ...bytes];
+}
+
+/** A vector: element count, then the elements. */
+function vec(items: number[][]): number[] {
+  return [...uleb128(items.length), ...items.flat()];
+}
+
+/**
+ * Instruction writer for one function body. Methods append bytes and return `this`, so bodies
+ * read top to bottom as the stack machine runs them. Memory immediates take the alignment as
+ * log2 bytes (0 is always valid; it is only a hint) and a constant byte offset.
+ */
+export class Code {
+  readonly bytes: number[] = [];
+
+  private emit(...b: number[]): this {
+    for (const x of b) this.bytes.push(x);
+    return this;
+  }
+  private simd(op: number, ...imm: number[]): this {
+    return this.emit(0xfd, ...uleb128(op), ...imm);
+  }
+  private mem(align: number, offset: number): number[] {
+    return [...uleb128(align), ...uleb128(offset)];
+  }
+
+  // Control. Blocks here take no parameters and leave no results (block type 0x40).
+  block(): this { return this.emit(0x02, 0x40); }
+  loop(): this { return this.emit(0x03, 0x40); }
+  if(): this { return this.emit(0x04, 0x40); }
+  else(): this { return this.emit(0x05); }
+  end(): this { return this.emit(0x0b); }
+  br(depth: number): this { return this.emit(0x0c, ...uleb128(depth)); }
+  brIf(depth: number): this { return this.emit(0x0d, ...uleb128(depth)); }
+
+  // Locals (parameters come first in the index space).
+  get(i: number): this { return this.emit(0x20, ...uleb128(i)); }
+  set(i: number): this { return this.emit(0x21, ...uleb128(i)); }
+  tee(i: number): this { return this.emit(0x22, ...uleb128(i)); }
+
+  // i32 arithmetic and comparisons.
+  i32Const(n: number): this { return this.emit(0x41, ...sleb128(n)); }
+  i32Eqz(): this { return this.emit(0x45); }
+  i32Ne(): this { return this.emit(0x47); }
+  i32LtU(): this { return this.emit(0x49); }
+  i32Add(): this { return this.emit(0x6a); }
+  i32Sub(): this { return this.emit(0x6b); }
+  i32Mul(): this { return this.emit(0x6c); }
+
+  // Scalar f32 memory access.
+  f32Load(offset = 0, align = 2): this { return this.emit(0x2a, ...this.mem(align, offset)); }
+  f32Store(offset = 0, align = 2): this { return this.emit(0x38, ...this.mem(align, offset)); }
+
+  // 128-bit SIMD (prefix 0xfd).
+  v128Load(offset = 0, align = 4): this { return this.simd(0x00, ...this.mem(align, offset)); }
+  /** Loads one f32 and broadcasts it to all four lanes. */
+  v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09, ...this.mem(align, offset)); }
+  v128Store(offset = 0, align = 4): this { return this.simd(0x0b, ...this.mem(align, offset)); }
+  /** All-zero vector (v128.const with 16 zero bytes). */
+  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+}
+
+/** One function: signature, extra locals, body (the final `end` is added by the encoder). */
+export interface FuncDef {
+  params: ValType[];
+  results: ValType[];
+  locals: ValType[];
+  body: Code;
+  /** Export name, if any. */
+  export?: string;
+}
+
+/** Linear memory: imported from `module`.`field`, or defined here (and optionally exported). */
+export type MemoryDef =
+  | { import: { module: string; field: string }; minPages: number }
+  | { minPages: number; maxPages?: number; export?: string };
+
+/** A whole module: at most one memory plus functions. */
+export interface ModuleDef {
+  memory?: MemoryDef;
+  funcs: FuncDef[];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb128(body.length), ...body];
+}
+
+/** Run-length encodes locals: consecutive equal types share one (count, type) entry. */
+function localDecls(locals: ValType[]): number[] {
+  const groups: number[][] = [];
+  for (let i = 0; i < locals.length; ) {
+    let j = i;
+    while (j < locals.length && locals[j] === locals[i]) j++;
+    groups.push([...uleb128(j - i), locals[i]]);
+    i = j;
+  }
+  return vec(groups);
+}
+
+/**
+ * Serialises a module. Each function gets its own type entry (modules here are tiny, so
+ * de-duplicating signatures is not worth the code).
+ */
+export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]; // "\0asm", version 1
+  const types = def.funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
+  out.push(...section(1, vec(types)));
+  const mem = def.memory;
+  if (mem && 'import' in mem) {
+    const entry = [...name(mem.import.module), ...name(mem.import.field), 0x02, 0x00, ...uleb128(mem.minPages)];
+    out.push(...section(2, vec([entry])));
+  }
+  out.push(...section(3, vec(def.funcs.map((_, i) => uleb128(i)))));
+  if (mem && !('import' in mem)) {
+    const limits = mem.maxPages === undefined
+      ? [0x00, ...uleb128(mem.minPages)]
+      : [0x01, ...uleb128(mem.minPages), ...uleb128(mem.maxPages)];
+    out.push(...section(5, vec([limits])));
+  }
+  const exports: number[][] = [];
+  def.funcs.forEach((f, i) => { if (f.export) exports.push([...name(f.export), 0x00, ...uleb128(i)]); });
+  if (mem && !('import' in mem) && mem.export) exports.push([...name(mem.export), 0x02, 0x00]);
+  if (exports.length) out.push(...section(7, vec(exports)));
+  const bodies = def.funcs.map((f) => {
+    const body = [...localDecls(f.locals), ...f.body.bytes, 0x0b];
+    return [...uleb128(body.length), ...body];
+  });
+  out.push(...section(10, vec(bodies)));
+  return new Uint8Array(out);
+}
