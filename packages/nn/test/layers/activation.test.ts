@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, GELU, gradcheck, LeakyReLU, memory, type Module, randn, ReLU, scope, ShapeError, Sigmoid, Softmax, Tanh, type Tensor, tensor,
 } from '../../src/index';
+import { expectValues as expectClose } from '../helpers';
 
-function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
-  expect(actual.length, 'element count').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
 const run = (m: Module, data: number[] | number[][]) => m.forward(tensor(data)).dataSync() as Float32Array;
 

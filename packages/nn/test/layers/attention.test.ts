@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DTypeError, gradcheck, manualSeed, memory, MultiheadAttention, noGrad, randn, ShapeError, scope, type Tensor, tensor, zeros,
 } from '../../src/index';
+import { expectTensorValues as expectClose, flat } from '../helpers';
 
 // ── float64 reference from PyTorch's equations ─────────────────────────────
 type M3 = number[][][];
@@ -58,16 +59,6 @@ function refMHA(sd: Params, E: number, h: number, q: M3, k: M3, v: M3, mask: (n:
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────
-const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
-function expectClose(actual: Tensor, expected: unknown, tol = 1e-5): void {
-  const a = Array.from(actual.dataSync());
-  const e = flat(expected);
-  expect(a.length).toBe(e.length);
-  a.forEach((x, i) => {
-    if (Number.isNaN(e[i])) expect(x, `element ${i}`).toBeNaN();
-    else if (!(Math.abs(x - e[i]) <= tol + tol * Math.abs(e[i]))) expect.fail(`element ${i}: got ${x}, expected ${e[i]}`);
-  });
-}
 const stateOf = (m: MultiheadAttention): Params => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]));
 const nested = (t: Tensor) => t.toArray() as Promise<M3>;
 const swap = (s: M3): M3 => s[0].map((_, j) => s.map((row) => row[j]));

@@ -2,24 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, Conv1d, Conv2d, ConvTranspose2d, conv2d, gradcheck, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
 } from '../../src/index';
+import { expectValues as expectClose, withFields } from '../helpers';
 
-function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
-  expect(actual.length, 'element count').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
-function withFields<T>(m: object, fields: Record<string, Tensor | null>, fn: () => T): T {
-  const r = m as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k]]));
-  Object.assign(r, fields);
-  try {
-    return fn();
-  } finally {
-    Object.assign(r, saved);
-  }
-}
 
 /** gradcheck of a weighted sum of `layer.forward(x)` with respect to x, weight and bias. */
 function checkLayerGrad(layer: { forward(x: Tensor): Tensor; weight: Tensor; bias: Tensor | null }, x: Tensor): void {

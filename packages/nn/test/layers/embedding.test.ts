@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DTypeError, Embedding, gradcheck, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
 } from '../../src/index';
+import { withFields } from '../helpers';
 
 const idx = (data: number[] | number[][]) => tensor(data, { dtype: 'int32' });
 const values = (t: Tensor) => Array.from(t.dataSync());
 
-function withFields<T>(m: object, fields: Record<string, Tensor | null>, fn: () => T): T {
-  const r = m as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k]]));
-  Object.assign(r, fields);
-  try {
-    return fn();
-  } finally {
-    Object.assign(r, saved);
-  }
-}
 
 describe('Embedding', () => {
   it('looks up rows: indices [*] → [*, embeddingDim]', () => {

@@ -2,25 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
 } from '../../src/index';
+import { expectValues as expectClose, withFields } from '../helpers';
 
-function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
-  expect(actual.length, 'element count').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
 /** Run `fn` with some of `m`'s fields replaced (to differentiate through its parameters). */
-function withFields<T>(m: object, fields: Record<string, Tensor | null>, fn: () => T): T {
-  const r = m as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k]]));
-  Object.assign(r, fields);
-  try {
-    return fn();
-  } finally {
-    Object.assign(r, saved);
-  }
-}
 
 function stats(values: ArrayLike<number>): { mean: number; std: number; min: number; max: number } {
   const a = Array.from(values);

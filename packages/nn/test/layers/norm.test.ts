@@ -2,24 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, BatchNorm1d, BatchNorm2d, gradcheck, LayerNorm, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
 } from '../../src/index';
+import { expectValues as expectClose, withFields } from '../helpers';
 
-function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
-  expect(actual.length, 'element count').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
-function withFields<T>(m: object, fields: Record<string, Tensor | null>, fn: () => T): T {
-  const r = m as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(fields).map((k) => [k, r[k]]));
-  Object.assign(r, fields);
-  try {
-    return fn();
-  } finally {
-    Object.assign(r, saved);
-  }
-}
 
 const values = (t: Tensor | null) => Array.from(t!.dataSync());
 const eps = 1e-5;

@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AdaptiveAvgPool2d, ArgumentError, AvgPool2d, arange, gradcheck, MaxPool2d, memory, randn, scope, ShapeError, tensor,
 } from '../../src/index';
+import { expectValues as expectClose } from '../helpers';
 
-function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
-  expect(actual.length, 'element count').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
 const grid = () => tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]]);
 /** Distinct values far apart, so max pooling has no near-ties for finite differences. */

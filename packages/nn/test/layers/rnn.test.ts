@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, GRU, gradcheck, LSTM, manualSeed, memory, randn, RNN, type RNNBase, ShapeError, scope, type Tensor, tensor, zeros,
 } from '../../src/index';
+import { expectTensorValues as expectClose } from '../helpers';
 
 // ── float64 reference from PyTorch's equations ─────────────────────────────
 type Kind = 'tanh' | 'relu' | 'lstm' | 'gru';
@@ -71,15 +72,6 @@ function refForward(kind: Kind, sd: Record<string, number[]>, xs: Seq, o: RefOpt
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────
-const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
-function expectClose(actual: Tensor, expected: unknown, tol = 1e-5): void {
-  const a = Array.from(actual.dataSync());
-  const e = flat(expected);
-  expect(a.length).toBe(e.length);
-  a.forEach((v, i) => {
-    if (!(Math.abs(v - e[i]) <= tol + tol * Math.abs(e[i]))) expect.fail(`element ${i}: got ${v}, expected ${e[i]}`);
-  });
-}
 const stateOf = (m: RNNBase) => Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, Array.from(v.dataSync())]));
 const nested = (t: Tensor) => t.toArray() as Promise<Seq>;
 const swap = (s: Seq): Seq => s[0].map((_, j) => s.map((row) => row[j])); // [A][B] ↔ [B][A]

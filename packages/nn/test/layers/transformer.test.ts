@@ -3,6 +3,7 @@ import {
   ArgumentError, gradcheck, LayerNorm, manualSeed, memory, type Module, noGrad, randn, ShapeError, scope, type Tensor, tensor,
   TransformerEncoder, TransformerEncoderLayer, type TransformerEncoderLayerOptions, zeros,
 } from '../../src/index';
+import { expectTensorValues as expectClose, flat } from '../helpers';
 
 // ── float64 reference from PyTorch's equations ─────────────────────────────
 type Vec = number[];
@@ -83,15 +84,6 @@ function layerRef(sd: Params, p: string, h: number, x: Vec[][], o: { normFirst?:
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────
-const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
-function expectClose(actual: Tensor, expected: unknown, tol = 1e-5): void {
-  const a = Array.from(actual.dataSync());
-  const e = flat(expected);
-  expect(a.length).toBe(e.length);
-  a.forEach((x, i) => {
-    if (!(Math.abs(x - e[i]) <= tol + tol * Math.abs(e[i]))) expect.fail(`element ${i}: got ${x}, expected ${e[i]}`);
-  });
-}
 const stateOf = (m: Module): Params => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]));
 const nested = (t: Tensor) => t.toArray() as Promise<Vec[][]>;
 const swap = <T>(s: T[][]): T[][] => s[0].map((_, j) => s.map((row) => row[j]));
