@@ -106,7 +106,11 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
 
 function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
   checkShape(op, shape);
-  return fromArray(new Array<number>(numel(shape)).fill(castScalar(value, opts.dtype ?? 'float32')), shape, opts, op);
+  const dtype = opts.dtype ?? 'float32';
+  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
+  const host = allocArray(dtype, numel(shape));
+  if (value !== 0) host.fill(castScalar(value, dtype));
+  return fromArray(host, shape, opts, op);
 }
 
 /**

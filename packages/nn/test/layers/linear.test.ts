@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
+  ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, tensor,
 } from '../../src/index';
 import { expectValues as expectClose, withFields } from '../helpers';
 
