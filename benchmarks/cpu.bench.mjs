@@ -2,9 +2,12 @@
 // Usage: node benchmarks/cpu.bench.mjs [--filter matmul,conv] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import * as am from '@aimodel/tensor';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
 import { machine, measure, parseArgs, selected, table } from './harness.mjs';
+
+// The @tensorflow/tfjs umbrella (CommonJS build) registers tfjs-core's gradients, which the
+// training-step peer needs; its CPU backend is @tensorflow/tfjs-backend-cpu.
+const tf = createRequire(import.meta.url)('@tensorflow/tfjs');
 
 const args = parseArgs();
 await am.init({ device: 'cpu' });
@@ -110,6 +113,6 @@ for (const c of cases) {
   console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(2)} ${row.unit}); tfjs-cpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(2)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×`);
 }
 
-const report = { date: new Date().toISOString(), machine: machine(), device: 'cpu (single thread)', peer: '@tensorflow/tfjs-backend-cpu 4.22.0', rows };
+const report = { date: new Date().toISOString(), machine: machine(), device: 'cpu (single thread)', peer: '@tensorflow/tfjs 4.22.0 (tfjs-backend-cpu)', rows };
 if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 console.log(`\n${report.machine}\n\n${table(rows)}`);
