@@ -1,11 +1,42 @@
 import { describe, expect } from 'vitest';
+import { requestGpu } from '../../src/backend/webgpu/gpu';
 import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions } from '../../src/index';
 
+const env = process.env;
+
 /**
- * Devices the suite runs on. WebGPU joins once its backend exists; with
- * AIMODEL_REQUIRE_WEBGPU=1 a missing adapter then fails the suite instead of skipping.
+ * A WebGPU device for tests that drive the backend directly, or null when this machine has no
+ * adapter (or no `webgpu` package). With AIMODEL_REQUIRE_WEBGPU=1 a missing adapter throws, so
+ * the suite fails instead of skipping.
  */
-export const DEVICES: DeviceName[] = ['cpu'];
+export async function openTestGpu(): Promise<GPUDevice | null> {
+  try {
+    return await requestGpu();
+  } catch (e) {
+    if (env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+async function availableDevices(): Promise<DeviceName[]> {
+  if (env.AIMODEL_EXPERIMENTAL_WEBGPU !== '1') return ['cpu'];
+  try {
+    await init({ device: 'webgpu' });
+  } catch (e) {
+    if (env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
+    return ['cpu'];
+  } finally {
+    await init({ device: 'cpu' }); // the default device stays the CPU; tests pass `device` explicitly
+  }
+  return ['cpu', 'webgpu'];
+}
+
+/**
+ * Devices the suite runs on: the CPU, plus WebGPU when AIMODEL_EXPERIMENTAL_WEBGPU=1 (its kernels
+ * are being written) and an adapter exists. With AIMODEL_REQUIRE_WEBGPU=1 a missing adapter
+ * fails the suite instead of skipping.
+ */
+export const DEVICES: DeviceName[] = await availableDevices();
 
 /** Run a describe block once per available device. */
 export function forEachBackend(name: string, body: (device: DeviceName) => void): void {

@@ -1,0 +1,82 @@
+import { BackendUnavailableError } from '../../errors';
+
+/**
+ * Finding a WebGPU adapter and opening a device: `navigator.gpu` in browsers, Dawn (the optional
+ * `webgpu` npm package, imported only when asked for) in Node.
+ */
+
+/** Limits requested at the adapter's maximum, so large tensors and tiles fit. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+] as const;
+
+/** Optional features enabled when the adapter has them. */
+const WANTED_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
+
+const SETUP_HINT =
+  'install a GPU driver with Vulkan, Metal or D3D12 support (on Linux without a GPU, Mesa lavapipe: ' +
+  "bash scripts/install-lavapipe.sh), or use init({ device: 'cpu' })";
+
+let nodeGpu: Promise<GPU | null> | null = null;
+
+/** Dawn's GPU object in Node, created once; null when the `webgpu` package is missing. */
+function dawn(): Promise<GPU | null> {
+  nodeGpu ??= (async () => {
+    let mod: typeof import('webgpu');
+    try {
+      mod = await import('webgpu');
+    } catch {
+      return null;
+    }
+    Object.assign(globalThis, mod.globals);
+    return mod.create([]);
+  })();
+  return nodeGpu;
+}
+
+async function findGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) throw new BackendUnavailableError('init', `this browser has no WebGPU (navigator.gpu is missing); ${SETUP_HINT}`);
+  const gpu = await dawn();
+  if (!gpu) {
+    throw new BackendUnavailableError('init', "WebGPU in Node needs the optional 'webgpu' package (Dawn): run npm install webgpu");
+  }
+  return gpu;
+}
+
+/**
+ * Open a WebGPU device: the adapter's limits above at their maximum and the features
+ * `subgroups`, `timestamp-query` and `shader-f16` where the adapter has them.
+ * Throws `BackendUnavailableError` (op 'init') saying what to install when there is no adapter.
+ * @example
+ * ```ts
+ * const device = await requestGpu();
+ * ```
+ */
+export async function requestGpu(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GPUDevice> {
+  const gpu = await findGpu();
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    throw new BackendUnavailableError('init', `requesting a WebGPU adapter failed (${(e as Error).message}); ${SETUP_HINT}`);
+  }
+  if (!adapter) throw new BackendUnavailableError('init', `no WebGPU adapter was found; ${SETUP_HINT}`);
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  try {
+    return await adapter.requestDevice({ label: 'aimodel', requiredLimits, requiredFeatures });
+  } catch (e) {
+    throw new BackendUnavailableError('init', `opening the WebGPU device failed (${(e as Error).message}); ${SETUP_HINT}`);
+  }
+}

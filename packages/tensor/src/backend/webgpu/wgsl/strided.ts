@@ -1,0 +1,87 @@
+import type { Shape } from '../../../shape';
+import type { ParamWriter } from './params';
+
+/**
+ * Strided indexing in generated kernels: a flat, row-major output index → each operand's element
+ * offset `offset + Σ idx_d·stride_d`. Shapes, strides and offsets travel in the params array
+ * (`p`), so one pipeline serves every shape of a given rank; only the rank is baked into code.
+ *
+ * Params layout from word `base`: `shape[rank]` (u32), then per operand `offset` (u32) and
+ * `strides[rank]` (i32 bit patterns; broadcast dims have stride 0).
+ */
+
+/** Largest rank the generated indexing handles (after collapsing dims). */
+export const MAX_STRIDED_RANK = 8;
+
+/** An operand's placement: strides and offset in elements of its storage. */
+export interface StridedOperand {
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/**
+ * Drop size-1 dims and merge neighbours that are contiguous in every operand, so a contiguous
+ * copy becomes rank 1 and the generated code does as few divisions as possible.
+ */
+export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, j) => outStrides[j][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, j) => {
+        outStrides[j][last] = s[d];
+      });
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[d]);
+      });
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Collapse `shape` over `operands` and append the layout above to `p`. Returns the collapsed
+ * rank, which the kernel's code (and cache key) must use. Throws for a rank above 8 after collapse.
+ */
+export function writeStrided(p: ParamWriter, shape: Shape, operands: readonly StridedOperand[]): number {
+  const c = collapseDims(
+    shape,
+    operands.map((o) => o.strides),
+  );
+  const rank = c.shape.length;
+  if (rank > MAX_STRIDED_RANK) {
+    throw new Error(`webgpu: strided indexing supports rank ≤ ${MAX_STRIDED_RANK} after collapsing dims, got ${rank}`);
+  }
+  p.u32s(c.shape);
+  operands.forEach((o, k) => {
+    p.u32(o.offset).i32s(c.strides[k]);
+  });
+  return rank;
+}
+
+/** Number of params words `writeStrided` appends for `rank` and `operands` operands. */
+export function stridedWords(rank: number, operands: number): number {
+  return rank + operands * (rank + 1);
+}
+
+/**
+ * WGSL function `fn <name>(flat: u32, k: u32) -> u32`: element offset of operand `k` for the
+ * flat output index `flat`, reading the layout written by `writeStrided` at word `base`.
+ * Needs `p: array<u32>` declared in the kernel.
+ */
+export function stridedIndexWgsl(rank: number, base: number, name = 'stridedOffset'): string {
+  const lines = [`fn ${name}(flat: u32, k: u32) -> u32 {`, `  let o = ${base + rank}u + k * ${rank + 1}u;`, '  var off = bitcast<i32>(p[o]);'];
+  if (rank > 0) lines.push('  var rem = flat;');
+  for (let d = rank - 1; d >= 0; d--) {
+    const idx = d === 0 ? 'rem' : `rem % p[${base + d}u]`;
+    lines.push(`  off += i32(${idx}) * bitcast<i32>(p[o + ${d + 1}u]);`);
+    if (d > 0) lines.push(`  rem = rem / p[${base + d}u];`);
+  }
+  lines.push('  return u32(off);', '}');
+  return lines.join('\n');
+}

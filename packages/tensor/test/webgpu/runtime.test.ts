@@ -1,0 +1,336 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Storage, View } from '../../src/backend/backend';
+import { CpuBackend } from '../../src/backend/cpu';
+import { WebGpuBackend } from '../../src/backend/webgpu';
+import { sizeClass } from '../../src/backend/webgpu/buffer-pool';
+import type { KernelSource } from '../../src/backend/webgpu/pipeline-cache';
+import { bufferOf } from '../../src/backend/webgpu/storage';
+import { linearGrid, linearIndex, LINEAR_BUILTINS } from '../../src/backend/webgpu/wgsl/grid';
+import { params } from '../../src/backend/webgpu/wgsl/params';
+import { allocArray, castScalar, DTYPES, type DType, type TypedArray } from '../../src/dtype';
+import { DeviceError, init, memory, scope, tensor } from '../../src/index';
+import { openTestGpu } from '../helpers';
+
+const device = await openTestGpu();
+const suite = device ? describe : describe.skip;
+const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
+const cpu = new CpuBackend();
+afterAll(() => device?.destroy());
+
+/** Deterministic generator for this file (an LCG). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+
+/** Host values of `dtype`: floats with fractions, negatives and values past 8 bits. */
+function hostValues(dtype: DType, n: number, r: () => number): TypedArray {
+  const a = allocArray(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const v = (r() - 0.5) * 700;
+    a[i] = dtype === 'bool' ? (r() < 0.5 ? 1 : 0) : dtype === 'float32' ? v : Math.trunc(v);
+  }
+  return a;
+}
+
+/** The same storage, filled with the same data, on the CPU and on the GPU. */
+function pair(dtype: DType, data: TypedArray): { c: Storage; g: Storage } {
+  const c = cpu.alloc(dtype, data.length);
+  const g = gpu.alloc(dtype, data.length);
+  cpu.write(c, data);
+  gpu.write(g, data);
+  return { c, g };
+}
+
+const on = (storage: Storage, v: Omit<View, 'storage'>): View => ({ storage, ...v });
+const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
+
+/** A random view that may overlap itself (stride 0 broadcasts, gaps, permuted dims). */
+function sourceView(r: () => number, shape: number[]): { strides: number[]; offset: number; size: number } {
+  const strides = shape.map(() => (r() < 0.2 ? 0 : int(r, 1, 9)));
+  const offset = int(r, 0, 5);
+  const size = offset + shape.reduce((s, d, i) => s + Math.max(d - 1, 0) * strides[i], 0) + int(r, 1, 4);
+  return { strides, offset, size };
+}
+
+/** A random non-overlapping view: a permuted, padded row-major layout. */
+function targetView(r: () => number, shape: number[]): { strides: number[]; offset: number; size: number } {
+  const padded = shape.map((d) => d + int(r, 0, 2));
+  const order = shape.map((_, i) => i).sort(() => r() - 0.5);
+  const strides = new Array<number>(shape.length);
+  let step = 1;
+  for (let k = order.length - 1; k >= 0; k--) {
+    strides[order[k]] = step;
+    step *= padded[order[k]];
+  }
+  const offset = int(r, 0, 5);
+  return { strides, offset, size: offset + step + int(r, 0, 3) };
+}
+
+function randomShape(r: () => number): number[] {
+  const rank = int(r, 0, 5);
+  return Array.from({ length: rank }, () => (r() < 0.05 ? 0 : int(r, 1, 7)));
+}
+
+async function expectSameStorage(c: Storage, g: Storage, what: string): Promise<void> {
+  const want = cpu.readSync(whole(c));
+  const got = await gpu.read(whole(g));
+  expect(got.constructor, what).toBe(want.constructor);
+  expect(Array.from(got), what).toEqual(Array.from(want));
+}
+
+suite('webgpu runtime: write and read', () => {
+  it.each(DTYPES)('round-trips %s data, including offsets and strided reads', async (dtype) => {
+    const data = hostValues(dtype, 37, rng(dtype.length));
+    const { c, g } = pair(dtype, data);
+    expect(Array.from(await gpu.read(whole(g)))).toEqual(Array.from(data));
+    const views: Omit<View, 'storage'>[] = [
+      { shape: [5], strides: [1], offset: 7 },
+      { shape: [3, 4], strides: [1, 3], offset: 2 },
+      { shape: [2, 3, 2], strides: [17, 0, 5], offset: 1 },
+      { shape: [], strides: [], offset: 36 },
+      { shape: [0, 4], strides: [4, 1], offset: 0 },
+    ];
+    for (const v of views) expect(Array.from(await gpu.read(on(g, v))), JSON.stringify(v)).toEqual(Array.from(cpu.readSync(on(c, v))));
+    gpu.free(g);
+  });
+
+  it('converts bool, int8 and uint8 to and from 32-bit words exactly', async () => {
+    const cases: [DType, number[]][] = [
+      ['bool', [0, 1, 1, 0]],
+      ['int8', [-128, -1, 0, 127]],
+      ['uint8', [0, 1, 128, 255]],
+      ['int32', [-(2 ** 31), -1, 0, 2 ** 31 - 1]],
+    ];
+    for (const [dtype, values] of cases) {
+      const data = allocArray(dtype, values.length);
+      data.set(values);
+      const { g } = pair(dtype, data);
+      const back = await gpu.read(whole(g));
+      expect(back).toBeInstanceOf(data.constructor);
+      expect(Array.from(back)).toEqual(values);
+      gpu.free(g);
+    }
+  });
+});
+
+suite('webgpu runtime: fill and copy against the CPU backend', () => {
+  it('fill on random strided views of every dtype', async () => {
+    const r = rng(7);
+    for (let t = 0; t < 60; t++) {
+      const dtype = DTYPES[t % DTYPES.length];
+      const shape = randomShape(r);
+      const v = targetView(r, shape);
+      const { c, g } = pair(dtype, hostValues(dtype, v.size, r));
+      const value = [0, 1, -3.75, 300.5, -129, Number.NaN][t % 6];
+      cpu.fill(on(c, { shape, ...v }), castScalar(value, dtype)); // the CPU stores a bool fill's raw byte
+
+      gpu.fill(on(g, { shape, ...v }), value);
+      await expectSameStorage(c, g, `fill ${dtype} ${JSON.stringify({ shape, ...v, value })}`);
+      gpu.free(g);
+    }
+  });
+
+  it('copy between random strided views with every dtype conversion', async () => {
+    const r = rng(11);
+    let t = 0;
+    for (const from of DTYPES) {
+      for (const to of DTYPES) {
+        for (let k = 0; k < 4; k++, t++) {
+          const shape = randomShape(r);
+          const s = sourceView(r, shape);
+          const d = targetView(r, shape);
+          const src = pair(from, hostValues(from, s.size, r));
+          const dst = pair(to, hostValues(to, d.size, r));
+          cpu.copy(on(src.c, { shape, ...s }), on(dst.c, { shape, ...d }));
+          gpu.copy(on(src.g, { shape, ...s }), on(dst.g, { shape, ...d }));
+          await expectSameStorage(dst.c, dst.g, `copy ${from}→${to} ${JSON.stringify({ shape, s, d })}`);
+          gpu.free(src.g);
+          gpu.free(dst.g);
+        }
+      }
+    }
+    expect(t).toBe(100);
+  });
+
+  it('copy of sizes that are not multiples of the workgroup, large enough for a 2-D grid, and within one storage', async () => {
+    for (const n of [1, 63, 65, 1000, 70_001]) {
+      const data = hostValues('float32', 2 * n, rng(n));
+      const { c, g } = pair('float32', data);
+      // reversed-halves view into the same storage (kernel path with a copy made aside)
+      const src = { shape: [n], strides: [2], offset: 1 };
+      const dst = { shape: [n], strides: [2], offset: 0 };
+      cpu.copy(on(c, src), on(c, dst));
+      gpu.copy(on(g, src), on(g, dst));
+      await expectSameStorage(c, g, `n=${n}`);
+      gpu.free(g);
+    }
+    expect(linearGrid(70_001 * 64, 64)[1]).toBeGreaterThan(1);
+  });
+
+  it('NaN converts to true and ±0 to false', async () => {
+    const { g } = pair('float32', Float32Array.from([Number.NaN, -0, 0, -0.5]));
+    const out = gpu.alloc('bool', 4);
+    gpu.copy(whole(g), whole(out));
+    expect(Array.from(await gpu.read(whole(out)))).toEqual([1, 0, 0, 1]);
+  });
+});
+
+suite('webgpu runtime: dispatch API', () => {
+  const axpb: KernelSource = {
+    key: 'test:axpb',
+    workgroupSize: [64, 1, 1],
+    code: `
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> p: array<u32>;
+@compute @workgroup_size(64)
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(64)};
+  if (i >= p[0]) { return; }
+  y[i] = bitcast<f32>(p[1]) * x[i] + f32(bitcast<i32>(p[2]));
+}`,
+  };
+
+  it('each dispatch gets its own params; a sequence of dispatches and one read is one submission', async () => {
+    const rt = gpu.runtime;
+    const n = 100;
+    const x = gpu.alloc('float32', n);
+    gpu.write(x, Float32Array.from({ length: n }, (_, i) => i));
+    const outs = [0, 1, 2, 3, 4].map(() => gpu.alloc('float32', n));
+    await gpu.read(whole(x)); // settle: start from an empty queue
+    const before = rt.stats();
+    outs.forEach((o, k) => {
+      rt.dispatch(axpb, [bufferOf(x), bufferOf(o)], params().u32(n).f32(k + 0.5).i32(-k), linearGrid(n, 64));
+    });
+    gpu.fill(whole(outs[4]), 2);
+    rt.dispatch(axpb, [bufferOf(outs[4]), bufferOf(outs[0])], [n, 0x40000000 /* 2.0f */, 1], linearGrid(n, 64));
+    const pending = rt.stats();
+    expect(pending.submits).toBe(before.submits);
+    expect(pending.dispatches - before.dispatches).toBe(7);
+    const y0 = await gpu.read(whole(outs[0]));
+    const y3 = await gpu.read(whole(outs[3]));
+    expect(rt.stats().submits - before.submits).toBe(2); // one per read; the second read had nothing else pending
+    expect(Array.from(y0)).toEqual(new Array(n).fill(5));
+    expect(Array.from(y3)).toEqual(Array.from({ length: n }, (_, i) => Math.fround(3.5 * i - 3)));
+    for (const s of [x, ...outs]) gpu.free(s);
+  });
+
+  it('a fresh pipeline is compiled once per key', () => {
+    const rt = gpu.runtime;
+    const x = gpu.alloc('float32', 4);
+    const y = gpu.alloc('float32', 4);
+    rt.dispatch(axpb, [bufferOf(x), bufferOf(y)], [4, 0, 0], [1]);
+    const compiled = rt.stats().pipelines;
+    rt.dispatch(axpb, [bufferOf(x), bufferOf(y)], [4, 0, 0], [1]);
+    expect(rt.stats().pipelines).toBe(compiled);
+    gpu.free(x);
+    gpu.free(y);
+  });
+});
+
+suite('webgpu runtime: buffer pool and ordering', () => {
+  it('a released buffer is reused by the next allocation of its size class', () => {
+    const a = gpu.alloc('float32', 1000);
+    const buf = bufferOf(a);
+    gpu.free(a);
+    const b = gpu.alloc('int32', 900); // 3600 B and 4000 B share the 4 KiB class
+    expect(bufferOf(b)).toBe(buf);
+    gpu.free(b);
+    expect(sizeClass(1, 2 ** 32)).toBe(256);
+    expect(sizeClass(4000, 2 ** 32)).toBe(4096);
+    expect(sizeClass(130 * 2 ** 20 + 1, 128 * 2 ** 20)).toBe(130 * 2 ** 20 + 256); // past the binding limit: no doubling
+  });
+
+  it('pooled bytes stay bounded over 1,000 alloc/free cycles', async () => {
+    const rt = gpu.runtime;
+    const r = rng(3);
+    const start = rt.stats().buffers;
+    for (let i = 0; i < 1000; i++) {
+      const held = [int(r, 1, 5000), int(r, 1, 300), int(r, 1, 70_000)].map((n) => gpu.alloc('float32', n));
+      for (const s of held) gpu.free(s);
+    }
+    await gpu.read(whole(gpu.alloc('float32', 1)));
+    const end = rt.stats().buffers;
+    expect(end.live).toBeLessThanOrEqual(start.live + 1);
+    expect(end.created - start.created).toBeLessThan(40); // ~ one buffer per size class and slot
+    expect(end.pooledBytes).toBeLessThan(4 * 2 ** 20);
+  });
+
+  it('a write into a just-released pooled buffer does not overtake commands that read it', async () => {
+    const a = gpu.alloc('float32', 64);
+    gpu.write(a, new Float32Array(64).fill(1));
+    const b = gpu.alloc('float32', 64);
+    gpu.copy(on(a, { shape: [64], strides: [1], offset: 0 }), on(b, { shape: [8, 8], strides: [1, 8], offset: 0 })); // kernel, unsubmitted
+    const c = gpu.alloc('float32', 64);
+    gpu.copy(whole(a), whole(c)); // buffer copy, unsubmitted
+    const buf = bufferOf(a);
+    gpu.free(a);
+    const d = gpu.alloc('float32', 64);
+    expect(bufferOf(d)).toBe(buf);
+    gpu.write(d, new Float32Array(64).fill(7));
+    expect(Array.from(await gpu.read(whole(b)))).toEqual(new Array(64).fill(1));
+    expect(Array.from(await gpu.read(whole(c)))).toEqual(new Array(64).fill(1));
+    expect(Array.from(await gpu.read(whole(d)))).toEqual(new Array(64).fill(7));
+    for (const s of [b, c, d]) gpu.free(s);
+  });
+});
+
+suite('webgpu backend through tensors', () => {
+  it('moves tensors to the GPU, reads them back, and keeps memory() flat', async () => {
+    process.env.AIMODEL_EXPERIMENTAL_WEBGPU = '1';
+    try {
+      await init({ device: 'webgpu' });
+      await init({ device: 'cpu' });
+    } finally {
+      delete process.env.AIMODEL_EXPERIMENTAL_WEBGPU;
+    }
+    const before = memory().devices.webgpu;
+    const x = tensor([[1, 2, 3], [4, 5, 6]]).to('webgpu');
+    expect(x.device).toBe('webgpu');
+    expect(await x.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    const xt = x.transpose(0, 1);
+    expect(await xt.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    xt.dispose();
+    const flags = tensor([true, false], { dtype: 'bool' }).to('webgpu');
+    expect(Array.from(await flags.data())).toEqual([1, 0]);
+    expect(memory().devices.webgpu).toEqual({ tensors: before.tensors + 2, bytes: before.bytes + 24 + 2 });
+    flags.dispose();
+    expect(() => x.to('cpu')).toThrow(DeviceError);
+    expect(() => x.exp()).toThrow(/exp: the WebGPU kernel for exp is not written yet/);
+    for (let i = 0; i < 20; i++) {
+      scope(() => {
+        tensor([1, 2, 3], { device: 'webgpu' }).reshape([3, 1]).expand([3, 4]).contiguous();
+      });
+    }
+    x.dispose();
+    expect(memory().devices.webgpu).toEqual(before);
+  });
+});
+
+suite('webgpu runtime: device loss', () => {
+  it('after the device is destroyed every call throws DeviceError instead of hanging', async () => {
+    const dev = await openTestGpu();
+    const be = new WebGpuBackend(dev!);
+    const s = be.alloc('float32', 16);
+    be.write(s, new Float32Array(16));
+    const pending = be.read(whole(s));
+    dev!.destroy();
+    // the read was submitted before the loss; its mapping is aborted and reported, not left hanging
+    const outcome = await Promise.race([pending.then(() => 'resolved', (e) => e), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+    expect(outcome).toBeInstanceOf(DeviceError);
+    expect(String(outcome)).toMatch(/webgpu: device lost: /);
+    await be.runtime.lost;
+    expect(() => be.alloc('float32', 4)).toThrow(DeviceError);
+    expect(() => be.write(s, new Float32Array(16))).toThrow(/webgpu: device lost: /);
+    expect(() => be.fill(whole(s), 1)).toThrow(DeviceError);
+    expect(() => be.unary('exp', whole(s), s)).toThrow(DeviceError);
+    await expect(be.read(whole(s))).rejects.toThrow(DeviceError);
+    expect(() => be.free(s)).not.toThrow();
+  });
+});
+
