@@ -1,7 +1,14 @@
 import { type DeviceName, init as initDevice, type InitOptions } from '@aimodel/tensor';
 import * as initializers from './init';
 
-/** `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers. */
+/**
+ * `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers.
+ * @example
+ * ```ts
+ * const device = await init();          // 'webgpu' or 'cpu'
+ * init.kaimingNormal(conv.weight, { mode: 'fanOut', nonlinearity: 'relu' });
+ * ```
+ */
 export type InitNamespace = ((opts?: InitOptions) => Promise<DeviceName>) & typeof initializers;
 
 /**

@@ -4,19 +4,42 @@ import type { Logs } from './training/callbacks';
 import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
 import { type EvaluateOptions, evaluateCompiled, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
 
-/** Options of {@link Module.loadStateDict}. */
+/**
+ * Options of {@link Module.loadStateDict} and {@link loadWeights}.
+ * @example
+ * ```ts
+ * const { missingKeys } = model.loadStateDict(partial, { strict: false });
+ * ```
+ */
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true). */
   strict?: boolean;
 }
 
-/** Keys that {@link Module.loadStateDict} could not match. */
+/**
+ * Keys that {@link Module.loadStateDict} could not match (both empty after a strict load).
+ * @example
+ * ```ts
+ * const { missingKeys, unexpectedKeys } = model.loadStateDict(dict, { strict: false });
+ * if (missingKeys.length) console.warn('not in the checkpoint:', missingKeys);
+ * ```
+ */
 export interface LoadStateDictResult {
+  /** Keys of the module that the state dict lacks (they keep their values). */
   missingKeys: string[];
+  /** Keys of the state dict that the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 
-/** `runningMean` → `running_mean`, `weightIhL0` → `weight_ih_l0`: PyTorch's state-dict names. */
+/**
+ * The state-dict key of a field name: camelCase becomes PyTorch's snake_case.
+ * @example
+ * ```ts
+ * stateKey('runningMean'); // 'running_mean'
+ * stateKey('weightIhL0');  // 'weight_ih_l0'
+ * stateKey('fc1');         // 'fc1'
+ * ```
+ */
 export function stateKey(field: string): string {
   return field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
@@ -39,28 +62,89 @@ export function stateKey(field: string): string {
  * ```
  */
 export abstract class Module {
-  /** Training mode (dropout active, batch norm uses batch statistics); see {@link Module.train}. */
+  /**
+   * Training mode (dropout active, batch norm uses batch statistics); see {@link Module.train}.
+   * @example
+   * ```ts
+   * model.eval();
+   * model.training; // false
+   * ```
+   */
   training = true;
-  /** Set by a callback to end `fit` after the current epoch. */
+  /**
+   * Set by a callback to end `fit` after the current epoch.
+   * @example
+   * ```ts
+   * class StopAt extends Callback {
+   *   override onEpochEnd(_epoch: number, logs: Logs) { if (logs.loss < 0.1) this.model!.stopTraining = true; }
+   * }
+   * ```
+   */
   stopTraining = false;
   private _compiled: Compiled | null = null;
 
-  /** The computation of this module. */
+  /**
+   * Subclasses call `super()` and then declare their layers and parameters as fields.
+   * @example
+   * ```ts
+   * class Net extends Module {
+   *   fc: Linear;
+   *   constructor(inFeatures: number, classes: number) {
+   *     super();
+   *     this.fc = new Linear(inFeatures, classes);
+   *   }
+   *   forward(x: Tensor) { return this.fc.forward(x); }
+   * }
+   * ```
+   */
+  // biome-ignore lint/complexity/noUselessConstructor: explicit so that the API docs can document it
+  constructor() {}
+
+  /**
+   * The computation of this module; subclasses implement it with any inputs and outputs.
+   * @example
+   * ```ts
+   * class Mlp extends Module {
+   *   fc = new Linear(4, 2);
+   *   forward(x: Tensor): Tensor { return this.fc.forward(x).relu(); }
+   * }
+   * new Mlp().forward(randn([8, 4])).shape; // [8, 2]
+   * ```
+   */
   abstract forward(...inputs: any[]): any;
 
-  /** Direct children as [key, module] pairs, in declaration order. */
+  /**
+   * Direct children as [key, module] pairs, in declaration order.
+   * @example
+   * ```ts
+   * new Sequential(new Linear(2, 3), new ReLU()).namedChildren().map(([k]) => k); // ['0', '1']
+   * ```
+   */
   namedChildren(): [string, Module][] {
     return Object.entries(this)
       .filter(([k, v]) => !k.startsWith('_') && v instanceof Module)
       .map(([k, v]) => [stateKey(k), v as Module]);
   }
 
-  /** Direct child modules. */
+  /**
+   * Direct child modules.
+   * @example
+   * ```ts
+   * for (const child of model.children()) console.log(child.constructor.name);
+   * ```
+   */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
 
-  /** This module and all its descendants with dotted names ('' for this one). */
+  /**
+   * This module and all its descendants with dotted names ('' for this one).
+   * @example
+   * ```ts
+   * const net = new Sequential(new Sequential(new Linear(2, 2)), new ReLU());
+   * net.namedModules().map(([k]) => k); // ['', '0', '0.0', '1']
+   * ```
+   */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
     for (const [k, m] of this.namedChildren()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
@@ -73,7 +157,13 @@ export abstract class Module {
       .map(([k, v]) => [stateKey(k), v as Tensor]);
   }
 
-  /** Every parameter with its dotted name; shared parameters are listed once. */
+  /**
+   * Every parameter with its dotted name; shared parameters are listed once.
+   * @example
+   * ```ts
+   * for (const [name, p] of model.namedParameters()) console.log(name, p.shape); // '0.weight' [3, 2], …
+   * ```
+   */
   namedParameters(): [string, Parameter][] {
     const seen = new Set<Tensor>();
     const out: [string, Parameter][] = [];
@@ -87,12 +177,24 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter (for an optimizer). */
+  /**
+   * Every parameter (for an optimizer).
+   * @example
+   * ```ts
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * ```
+   */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Every buffer (non-parameter tensor field, e.g. `running_mean`) with its dotted name. */
+  /**
+   * Every buffer (non-parameter tensor field, e.g. `running_mean`) with its dotted name.
+   * @example
+   * ```ts
+   * new BatchNorm1d(4).namedBuffers().map(([k]) => k); // ['running_mean', 'running_var', 'num_batches_tracked']
+   * ```
+   */
   namedBuffers(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
@@ -101,18 +203,36 @@ export abstract class Module {
     return out;
   }
 
-  /** Set training mode on this module and its descendants. */
+  /**
+   * Set training mode on this module and its descendants (`train(false)` is evaluation mode).
+   * @example
+   * ```ts
+   * model.train(); // dropout on, batch norm updates its running statistics
+   * ```
+   */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
 
-  /** Evaluation mode: `train(false)`. */
+  /**
+   * Evaluation mode: `train(false)`.
+   * @example
+   * ```ts
+   * const y = noGrad(() => model.eval().forward(x));
+   * ```
+   */
   eval(): this {
     return this.train(false);
   }
 
-  /** Drop the gradients of every parameter. */
+  /**
+   * Drop the gradients of every parameter (dispose them and set `.grad` to null).
+   * @example
+   * ```ts
+   * model.zeroGrad(); loss.backward(); opt.step();
+   * ```
+   */
   zeroGrad(): void {
     for (const p of this.parameters()) {
       p.grad?.dispose();
@@ -120,7 +240,15 @@ export abstract class Module {
     }
   }
 
-  /** Move every parameter and buffer to `device` (in place: fields are replaced). */
+  /**
+   * Move every parameter and buffer to `device` (in place: fields are replaced, so create the
+   * optimizer after moving).
+   * @example
+   * ```ts
+   * model.to('webgpu');
+   * const opt = new Adam(model.parameters());
+   * ```
+   */
   to(device: DeviceName): this {
     for (const [, m] of this.namedModules()) {
       for (const [field, v] of Object.entries(m)) {
@@ -136,6 +264,11 @@ export abstract class Module {
   /**
    * Parameters and buffers by PyTorch-style key (the module's own tensors, not copies), in
    * PyTorch's order: module by module, each module's parameters before its buffers.
+   * @example
+   * ```ts
+   * Object.keys(new Sequential(new Linear(2, 3), new BatchNorm1d(3)).stateDict());
+   * // ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
+   * ```
    */
   stateDict(): Record<string, Tensor> {
     const seen = new Set<Tensor>();
@@ -153,6 +286,11 @@ export abstract class Module {
   /**
    * Copy values from `dict` into this module's parameters and buffers (shapes must match;
    * values are cast to each tensor's dtype). With `strict` (default) the keys must match exactly.
+   * @example
+   * ```ts
+   * const copy = new Net();
+   * copy.loadStateDict(net.stateDict()); // copy now has net's weights
+   * ```
    */
   loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
     const own = this.stateDict();
@@ -224,7 +362,13 @@ export abstract class Module {
     return predictBatched(this, x, opts);
   }
 
-  /** Free every parameter and buffer of this module and its descendants. */
+  /**
+   * Free every parameter and buffer of this module and its descendants.
+   * @example
+   * ```ts
+   * model.dispose(); // memory() no longer counts its weights
+   * ```
+   */
   dispose(): void {
     for (const t of Object.values(this.stateDict())) t.dispose();
   }

@@ -14,6 +14,15 @@ import { keep, Tensor } from '@aimodel/tensor';
  * ```
  */
 export class Parameter extends Tensor {
+  /**
+   * @param data the initial values; this tensor handle is taken over (disposed)
+   * @param requiresGrad whether the parameter learns (default true; false for a frozen weight)
+   * @example
+   * ```ts
+   * const w = new Parameter(randn([3, 4]).mul(0.01));
+   * const frozen = new Parameter(ones([4]), false);
+   * ```
+   */
   constructor(data: Tensor, requiresGrad = true) {
     super(data._storage, data.shape, data.strides, data.offset, true);
     if (requiresGrad) this.requiresGrad = true;

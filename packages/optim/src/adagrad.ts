@@ -50,6 +50,14 @@ export type AdagradState = { step: number; sum: Tensor };
  * ```
  */
 export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
+  /**
+   * @param params the tensors to optimize (e.g. `model.parameters()`), or parameter groups with their own options
+   * @param options hyper-parameters; those left out take PyTorch's defaults
+   * @example
+   * ```ts
+   * const opt = new Adagrad(model.parameters(), { lr: 0.05, initialAccumulatorValue: 0.1 });
+   * ```
+   */
   constructor(params: OptimizerParams<Required<AdagradOptions>>, options: AdagradOptions = {}) {
     const defaults = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
     super(params, withDefaults('Adagrad', defaults, options), 'Adagrad');

@@ -93,6 +93,14 @@ export function adamStep(optimizer: { state: Map<Tensor, AdamState> }, p: Tensor
  * ```
  */
 export class Adam extends Optimizer<AdamGroupOptions, AdamState> {
+  /**
+   * @param params the tensors to optimize (e.g. `model.parameters()`), or parameter groups with their own options
+   * @param options hyper-parameters; those left out take PyTorch's defaults
+   * @example
+   * ```ts
+   * const opt = new Adam(model.parameters(), { lr: 3e-4, betas: [0.9, 0.98] });
+   * ```
+   */
   constructor(params: OptimizerParams<AdamGroupOptions>, options: AdamOptions = {}) {
     const defaults: AdamGroupOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
     super(params, withDefaults('Adam', defaults, options), 'Adam');

@@ -30,6 +30,14 @@ export type AdamWOptions = AdamOptions;
  * ```
  */
 export class AdamW extends Optimizer<AdamGroupOptions, AdamState> {
+  /**
+   * @param params the tensors to optimize (e.g. `model.parameters()`), or parameter groups with their own options
+   * @param options hyper-parameters; those left out take PyTorch's defaults (`weightDecay` 1e-2)
+   * @example
+   * ```ts
+   * const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
+   * ```
+   */
   constructor(params: OptimizerParams<AdamGroupOptions>, options: AdamWOptions = {}) {
     const defaults: AdamGroupOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false };
     super(params, withDefaults('AdamW', defaults, options), 'AdamW');

@@ -125,11 +125,11 @@ export function withDefaults<O extends object>(op: string, defaults: O, options:
  * ```
  */
 export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S extends object = ParamState> {
-  /** The options a group gets when it does not set its own. */
+  /** The options a group gets when it does not set its own. @example `new SGD(params, { lr: 0.1 }).defaults.momentum // 0` */
   readonly defaults: Readonly<O>;
-  /** Parameter groups, each with its complete options; change `lr` etc. here between steps. */
+  /** Parameter groups, each with its complete options; change `lr` etc. here between steps. @example `opt.paramGroups[0].lr = 0.01 // takes effect on the next step()` */
   readonly paramGroups: ParamGroup<O>[] = [];
-  /** Per-parameter state (created lazily on the first step that updates the parameter). */
+  /** Per-parameter state (created lazily on the first step that updates the parameter). @example `adam.state.get(model.parameters()[0])?.step // steps taken so far` */
   readonly state = new Map<Tensor, S>();
   /** The optimizer's name, used in error messages. */
   protected readonly name: string;

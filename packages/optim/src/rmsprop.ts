@@ -56,6 +56,14 @@ export type RMSpropState = { step: number; squareAvg: Tensor; momentumBuffer?: T
  * ```
  */
 export class RMSprop extends Optimizer<Required<RMSpropOptions>, RMSpropState> {
+  /**
+   * @param params the tensors to optimize (e.g. `model.parameters()`), or parameter groups with their own options
+   * @param options hyper-parameters; those left out take PyTorch's defaults
+   * @example
+   * ```ts
+   * const opt = new RMSprop(model.parameters(), { lr: 1e-3, alpha: 0.9, centered: true });
+   * ```
+   */
   constructor(params: OptimizerParams<Required<RMSpropOptions>>, options: RMSpropOptions = {}) {
     const defaults = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
     super(params, withDefaults('RMSprop', defaults, options), 'RMSprop');

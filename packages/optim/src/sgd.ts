@@ -52,6 +52,14 @@ export type SGDState = { momentumBuffer?: Tensor };
  * ```
  */
 export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
+  /**
+   * @param params the tensors to optimize (e.g. `model.parameters()`), or parameter groups with their own options
+   * @param options hyper-parameters; those left out take PyTorch's defaults
+   * @example
+   * ```ts
+   * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+   * ```
+   */
   constructor(params: OptimizerParams<Required<SGDOptions>>, options: SGDOptions = {}) {
     const defaults = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
     super(params, withDefaults('SGD', defaults, options), 'SGD');

@@ -43,13 +43,56 @@ export interface DataLoaderOptions {
  * ```
  */
 export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[]> {
+  /**
+   * The dataset being batched.
+   * @example
+   * ```ts
+   * new DataLoader(ds).dataset === ds; // true
+   * ```
+   */
   readonly dataset: D;
+  /**
+   * Samples per batch.
+   * @example
+   * ```ts
+   * new DataLoader(ds, { batchSize: 16 }).batchSize; // 16
+   * ```
+   */
   readonly batchSize: number;
+  /**
+   * Whether every epoch draws a new order.
+   * @example
+   * ```ts
+   * new DataLoader(ds, { shuffle: true }).shuffle; // true
+   * ```
+   */
   readonly shuffle: boolean;
+  /**
+   * Whether a last, smaller batch is skipped.
+   * @example
+   * ```ts
+   * new DataLoader(ds, { dropLast: true }).dropLast; // true
+   * ```
+   */
   readonly dropLast: boolean;
+  /**
+   * Seed of the shuffling, or undefined (orders from the global random stream).
+   * @example
+   * ```ts
+   * new DataLoader(ds, { shuffle: true, seed: 7 }).seed; // 7
+   * ```
+   */
   readonly seed: number | undefined;
   private epoch = 0;
 
+  /**
+   * @param dataset a {@link TensorDataset} or any {@link Dataset}
+   * @param opts `batchSize` (default 1), `shuffle`, `seed`, `dropLast`
+   * @example
+   * ```ts
+   * const loader = new DataLoader(new TensorDataset(x, y), { batchSize: 64, shuffle: true, seed: 0 });
+   * ```
+   */
   constructor(dataset: D, opts: DataLoaderOptions = {}) {
     const batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('DataLoader', `batchSize must be a positive integer, got ${batchSize}`);
@@ -61,13 +104,29 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
     this.seed = opts.seed;
   }
 
-  /** Batches per epoch. */
+  /**
+   * Batches per epoch.
+   * @example
+   * ```ts
+   * new DataLoader(new TensorDataset(zeros([10, 2])), { batchSize: 4 }).length;                   // 3
+   * new DataLoader(new TensorDataset(zeros([10, 2])), { batchSize: 4, dropLast: true }).length; // 2
+   * ```
+   */
   get length(): number {
     const n = this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** One epoch of batches. */
+  /**
+   * One epoch of batches: each an array with one [B, …] tensor per dataset field.
+   * @example
+   * ```ts
+   * for (const [xb, yb] of loader) {
+   *   scope(() => train(xb, yb));
+   *   xb.dispose(); yb.dispose();
+   * }
+   * ```
+   */
   *[Symbol.iterator](): Iterator<Tensor[]> {
     const n = this.dataset.length;
     const order = this.shuffle ? permutation(n, this.seed, this.epoch++) : Array.from({ length: n }, (_, i) => i);

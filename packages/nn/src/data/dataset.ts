@@ -9,9 +9,22 @@ import { ArgumentError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
  * ```
  */
 export interface Dataset {
-  /** Number of samples. */
+  /**
+   * Number of samples.
+   * @example
+   * ```ts
+   * const ds: Dataset = { length: 3, at: (i) => [tensor([i])] };
+   * ds.length; // 3
+   * ```
+   */
   readonly length: number;
-  /** The tensors of one sample. */
+  /**
+   * The tensors of one sample.
+   * @example
+   * ```ts
+   * const [features, label] = dataset.at(0);
+   * ```
+   */
   at(index: number): Tensor[];
 }
 
@@ -30,9 +43,22 @@ function fmtShape(shape: readonly number[]): string {
  * ```
  */
 export class TensorDataset implements Dataset {
-  /** The wrapped tensors, in the order given. */
+  /**
+   * The wrapped tensors, in the order given.
+   * @example
+   * ```ts
+   * const [x, y] = new TensorDataset(features, labels).tensors;
+   * ```
+   */
   readonly tensors: readonly Tensor[];
 
+  /**
+   * @param tensors one or more tensors with the same size of dim 0
+   * @example
+   * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
+   * ```
+   */
   constructor(...tensors: Tensor[]) {
     if (tensors.length === 0) throw new ArgumentError('TensorDataset', 'expected at least one tensor');
     for (const t of tensors) {
@@ -44,12 +70,24 @@ export class TensorDataset implements Dataset {
     this.tensors = tensors;
   }
 
-  /** Number of samples (the shared size of dim 0). */
+  /**
+   * Number of samples (the shared size of dim 0).
+   * @example
+   * ```ts
+   * new TensorDataset(zeros([5, 2])).length; // 5
+   * ```
+   */
   get length(): number {
     return this.tensors[0].shape[0];
   }
 
-  /** Sample `index` (negative counts from the end): a view of row `index` of each tensor. */
+  /**
+   * Sample `index` (negative counts from the end): a view of row `index` of each tensor.
+   * @example
+   * ```ts
+   * const [x, y] = new TensorDataset(tensor([[1, 2], [3, 4]]), tensor([0, 1])).at(-1); // x: [3, 4], y: 1
+   * ```
+   */
   at(index: number): Tensor[] {
     const n = this.length;
     if (!Number.isInteger(index) || index < -n || index >= n) throw new ArgumentError('TensorDataset.at', `index ${index} is out of range for ${n} samples`);

@@ -58,21 +58,66 @@ export interface StandardScalerOptions {
  * ```
  */
 export class StandardScaler {
+  /**
+   * Whether `transform` subtracts the mean.
+   * @example
+   * ```ts
+   * new StandardScaler({ withMean: false }).withMean; // false
+   * ```
+   */
   readonly withMean: boolean;
+  /**
+   * Whether `transform` divides by the standard deviation.
+   * @example
+   * ```ts
+   * new StandardScaler({ withStd: false }).withStd; // false
+   * ```
+   */
   readonly withStd: boolean;
-  /** Per-feature mean μ (after fit). */
+  /**
+   * Per-feature mean μ (after fit).
+   * @example
+   * ```ts
+   * new StandardScaler().fit(tensor([[1, 10], [3, 10]])).mean; // [2, 10]
+   * ```
+   */
   mean: Tensor | null = null;
-  /** Per-feature population variance (after fit). */
+  /**
+   * Per-feature population variance (after fit).
+   * @example
+   * ```ts
+   * new StandardScaler().fit(tensor([[1, 10], [3, 10]])).variance; // [1, 0]
+   * ```
+   */
   variance: Tensor | null = null;
-  /** Per-feature divisor σ, 1 for constant features (after fit). */
+  /**
+   * Per-feature divisor σ, 1 for constant features (after fit).
+   * @example
+   * ```ts
+   * new StandardScaler().fit(tensor([[1, 10], [3, 10]])).scale; // [1, 1]
+   * ```
+   */
   scale: Tensor | null = null;
 
+  /**
+   * @param opts `withMean`, `withStd` (both default true)
+   * @example
+   * ```ts
+   * const scaler = new StandardScaler();
+   * ```
+   */
   constructor(opts: StandardScalerOptions = {}) {
     this.withMean = opts.withMean ?? true;
     this.withStd = opts.withStd ?? true;
   }
 
-  /** Compute μ and σ from `x` [N, …features] (replacing earlier statistics). */
+  /**
+   * Compute μ and σ from `x` [N, …features] (replacing earlier statistics).
+   * @example
+   * ```ts
+   * const scaler = new StandardScaler().fit(xTrain);
+   * ```
+   */
   fit(x: Tensor): this {
     const stats = noGrad(() =>
       scope(() => {
@@ -90,7 +135,13 @@ export class StandardScaler {
     return this;
   }
 
-  /** (x − μ) / σ (each step only if enabled). */
+  /**
+   * (x − μ) / σ (each step only if enabled), with the statistics of `fit`.
+   * @example
+   * ```ts
+   * const zTest = scaler.transform(xTest);
+   * ```
+   */
   transform(x: Tensor): Tensor {
     return scope(() => {
       let y = transformInput('StandardScaler.transform', x, this.mean);
@@ -100,12 +151,24 @@ export class StandardScaler {
     });
   }
 
-  /** `fit(x)` then `transform(x)`. */
+  /**
+   * `fit(x)` then `transform(x)`.
+   * @example
+   * ```ts
+   * new StandardScaler().fitTransform(tensor([[1], [3]])); // [[-1], [1]]
+   * ```
+   */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
 
-  /** x·σ + μ: undo {@link StandardScaler.transform}. */
+  /**
+   * x·σ + μ: undo {@link StandardScaler.transform}.
+   * @example
+   * ```ts
+   * const prediction = scaler.inverseTransform(model.predict(xTest)); // back in the original units
+   * ```
+   */
   inverseTransform(x: Tensor): Tensor {
     return scope(() => {
       let y = transformInput('StandardScaler.inverseTransform', x, this.mean);
@@ -115,7 +178,14 @@ export class StandardScaler {
     });
   }
 
-  /** Free the statistics (the scaler needs a new fit afterwards). */
+  /**
+   * Free the statistics (the scaler needs a new fit afterwards).
+   * @example
+   * ```ts
+   * scaler.dispose();
+   * scaler.mean; // null
+   * ```
+   */
   dispose(): void {
     for (const t of [this.mean, this.variance, this.scale]) t?.dispose();
     this.mean = this.variance = this.scale = null;
@@ -146,18 +216,62 @@ export interface MinMaxScalerOptions {
  * ```
  */
 export class MinMaxScaler {
+  /**
+   * Target interval [lo, hi].
+   * @example
+   * ```ts
+   * new MinMaxScaler().featureRange; // [0, 1]
+   * ```
+   */
   readonly featureRange: readonly [number, number];
-  /** Per-feature minimum seen in fit. */
+  /**
+   * Per-feature minimum seen in fit.
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0, 5], [4, 5]])).dataMin; // [0, 5]
+   * ```
+   */
   dataMin: Tensor | null = null;
-  /** Per-feature maximum seen in fit. */
+  /**
+   * Per-feature maximum seen in fit.
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0, 5], [4, 5]])).dataMax; // [4, 5]
+   * ```
+   */
   dataMax: Tensor | null = null;
-  /** Per-feature max − min. */
+  /**
+   * Per-feature max − min.
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0, 5], [4, 5]])).dataRange; // [4, 0]
+   * ```
+   */
   dataRange: Tensor | null = null;
-  /** Per-feature factor s. */
+  /**
+   * Per-feature factor s = (hi − lo) / (max − min).
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0, 5], [4, 5]])).scale; // [0.25, 1]
+   * ```
+   */
   scale: Tensor | null = null;
-  /** Per-feature offset m. */
+  /**
+   * Per-feature offset m = lo − min·s.
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0, 5], [4, 5]])).min; // [0, -5]
+   * ```
+   */
   min: Tensor | null = null;
 
+  /**
+   * @param opts `featureRange` (default [0, 1])
+   * @example
+   * ```ts
+   * const scaler = new MinMaxScaler({ featureRange: [-1, 1] });
+   * ```
+   */
   constructor(opts: MinMaxScalerOptions = {}) {
     const range = opts.featureRange ?? [0, 1];
     if (!Array.isArray(range) || range.length !== 2 || !(range[0] < range[1]) || !range.every(Number.isFinite)) {
@@ -166,7 +280,13 @@ export class MinMaxScaler {
     this.featureRange = [range[0], range[1]];
   }
 
-  /** Compute the per-feature minimum and maximum of `x` [N, …features]. */
+  /**
+   * Compute the per-feature minimum and maximum of `x` [N, …features].
+   * @example
+   * ```ts
+   * const scaler = new MinMaxScaler().fit(xTrain);
+   * ```
+   */
   fit(x: Tensor): this {
     const [lo, hi] = this.featureRange;
     const stats = noGrad(() =>
@@ -184,22 +304,46 @@ export class MinMaxScaler {
     return this;
   }
 
-  /** x·s + m. */
+  /**
+   * x·s + m, with the statistics of `fit` (no clipping).
+   * @example
+   * ```ts
+   * new MinMaxScaler().fit(tensor([[0], [4]])).transform(tensor([[2], [8]])); // [[0.5], [2]]
+   * ```
+   */
   transform(x: Tensor): Tensor {
     return scope(() => transformInput('MinMaxScaler.transform', x, this.scale).mul(this.scale!).add(this.min!));
   }
 
-  /** `fit(x)` then `transform(x)`. */
+  /**
+   * `fit(x)` then `transform(x)`.
+   * @example
+   * ```ts
+   * new MinMaxScaler().fitTransform(tensor([[0], [2], [4]])); // [[0], [0.5], [1]]
+   * ```
+   */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
 
-  /** (x − m) / s: undo {@link MinMaxScaler.transform}. */
+  /**
+   * (x − m) / s: undo {@link MinMaxScaler.transform}.
+   * @example
+   * ```ts
+   * scaler.inverseTransform(scaler.transform(x)); // ≈ x
+   * ```
+   */
   inverseTransform(x: Tensor): Tensor {
     return scope(() => transformInput('MinMaxScaler.inverseTransform', x, this.scale).sub(this.min!).div(this.scale!));
   }
 
-  /** Free the statistics. */
+  /**
+   * Free the statistics (the scaler needs a new fit afterwards).
+   * @example
+   * ```ts
+   * scaler.dispose();
+   * ```
+   */
   dispose(): void {
     for (const t of [this.dataMin, this.dataMax, this.dataRange, this.scale, this.min]) t?.dispose();
     this.dataMin = this.dataMax = this.dataRange = this.scale = this.min = null;

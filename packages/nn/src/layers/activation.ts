@@ -36,7 +36,7 @@ export class ReLU extends Module {
  * ```
  */
 export class GELU extends Module {
-  /** `'none'` (exact) or `'tanh'`. */
+  /** `'none'` (exact) or `'tanh'`. @example `new GELU({ approximate: 'tanh' }).approximate // 'tanh'` */
   readonly approximate: 'none' | 'tanh';
 
   /**
@@ -115,7 +115,7 @@ export class Tanh extends Module {
  * ```
  */
 export class LeakyReLU extends Module {
-  /** Slope for negative inputs. */
+  /** Slope for negative inputs. @example `new LeakyReLU(0.2).negativeSlope // 0.2` */
   readonly negativeSlope: number;
 
   /**
@@ -155,7 +155,7 @@ export class LeakyReLU extends Module {
  * ```
  */
 export class Softmax extends Module {
-  /** The dim that sums to 1. */
+  /** The dim that sums to 1. @example `new Softmax(1).dim // 1` */
   readonly dim: number;
 
   /**

@@ -88,17 +88,17 @@ function newParameter(shape: number[]): Parameter {
  * ```
  */
 export class MultiheadAttention extends Module {
-  /** Packed q, k, v projection [3E, E], or null when kdim or vdim differ from E. */
+  /** Packed q, k, v projection [3E, E], or null when kdim or vdim differ from E. @example `new MultiheadAttention(16, 4).inProjWeight!.shape // [48, 16]` */
   inProjWeight: Parameter | null;
-  /** Query projection [E, E] when kdim or vdim differ from E, else null. */
+  /** Query projection [E, E] when kdim or vdim differ from E, else null. @example `new MultiheadAttention(16, 4, { kdim: 8 }).qProjWeight!.shape // [16, 16]` */
   qProjWeight: Parameter | null;
-  /** Key projection [E, kdim] when kdim or vdim differ from E, else null. */
+  /** Key projection [E, kdim] when kdim or vdim differ from E, else null. @example `new MultiheadAttention(16, 4, { kdim: 8 }).kProjWeight!.shape // [16, 8]` */
   kProjWeight: Parameter | null;
-  /** Value projection [E, vdim] when kdim or vdim differ from E, else null. */
+  /** Value projection [E, vdim] when kdim or vdim differ from E, else null. @example `new MultiheadAttention(16, 4, { vdim: 12 }).vProjWeight!.shape // [16, 12]` */
   vProjWeight: Parameter | null;
-  /** Packed q, k, v projection bias [3E], or null without bias. */
+  /** Packed q, k, v projection bias [3E], or null without bias. @example `new MultiheadAttention(16, 4).inProjBias!.shape // [48]` */
   inProjBias: Parameter | null;
-  /** Output projection (keys `out_proj.weight`, `out_proj.bias`). */
+  /** Output projection (keys `out_proj.weight`, `out_proj.bias`). @example `new MultiheadAttention(16, 4).outProj.weight.shape // [16, 16]` */
   outProj: Linear;
   /** Model dimension E. @example `new MultiheadAttention(16, 4).embedDim // 16` */
   readonly embedDim: number;

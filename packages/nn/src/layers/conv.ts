@@ -91,17 +91,17 @@ function newParameter(shape: number[]): Parameter {
 
 /** Shared fields, checks and PyTorch's initialisation of the convolution layers. */
 abstract class ConvBase<K extends number[]> extends Module {
-  /** Learnable kernel: [outChannels, inChannels/groups, …kernelSize] ([inChannels, outChannels/groups, …] when transposed). */
+  /** Learnable kernel: [outChannels, inChannels/groups, …kernelSize] ([inChannels, outChannels/groups, …] when transposed). @example `new Conv2d(3, 8, 5).weight.shape // [8, 3, 5, 5]` */
   weight: Parameter;
-  /** Learnable per-output-channel bias [outChannels], or null without bias. */
+  /** Learnable per-output-channel bias [outChannels], or null without bias. @example `new Conv2d(3, 8, 5, { bias: false }).bias // null` */
   bias: Parameter | null;
-  /** Channels of the input. */
+  /** Channels of the input. @example `new Conv2d(3, 8, 5).inChannels // 3` */
   readonly inChannels: number;
-  /** Channels of the output. */
+  /** Channels of the output. @example `new Conv2d(3, 8, 5).outChannels // 8` */
   readonly outChannels: number;
-  /** Kernel size per spatial dim. */
+  /** Kernel size per spatial dim. @example `new Conv2d(3, 8, [3, 5]).kernelSize // [3, 5]` */
   readonly kernelSize: K;
-  /** Channel groups. */
+  /** Channel groups. @example `new Conv2d(4, 8, 3, { groups: 2 }).groups // 2` */
   readonly groups: number;
 
   protected constructor(layer: string, inChannels: number, outChannels: number, kernelSize: K, groups: number, transposed: boolean, bias: boolean) {
@@ -181,13 +181,13 @@ function checkPadding<N extends 1 | 2>(layer: string, padding: unknown, n: N, st
  * ```
  */
 export class Conv1d extends ConvBase<[number]> {
-  /** Step between windows. */
+  /** Step between windows. @example `new Conv1d(1, 1, 3, { stride: 2 }).stride // [2]` */
   readonly stride: [number];
-  /** Padding per side, or `'same'`. */
+  /** Padding per side, or `'same'`. @example `new Conv1d(1, 1, 3, { padding: 'same' }).padding // 'same'` */
   readonly padding: [number] | 'same';
-  /** Spacing between kernel taps. */
+  /** Spacing between kernel taps. @example `new Conv1d(1, 1, 3, { dilation: 2 }).dilation // [2]` */
   readonly dilation: [number];
-  /** Padding values. */
+  /** Padding values. @example `new Conv1d(1, 1, 3, { padding: 1, paddingMode: 'circular' }).paddingMode // 'circular'` */
   readonly paddingMode: PaddingMode;
 
   /**
@@ -235,13 +235,13 @@ export class Conv1d extends ConvBase<[number]> {
  * ```
  */
 export class Conv2d extends ConvBase<Pair> {
-  /** Step between windows [sh, sw]. */
+  /** Step between windows [sh, sw]. @example `new Conv2d(1, 1, 3, { stride: 2 }).stride // [2, 2]` */
   readonly stride: Pair;
-  /** Padding [ph, pw] on each side, or `'same'`. */
+  /** Padding [ph, pw] on each side, or `'same'`. @example `new Conv2d(1, 1, 3, { padding: [1, 0] }).padding // [1, 0]` */
   readonly padding: Pair | 'same';
-  /** Spacing between kernel taps [dh, dw]. */
+  /** Spacing between kernel taps [dh, dw]. @example `new Conv2d(1, 1, 3, { dilation: 2 }).dilation // [2, 2]` */
   readonly dilation: Pair;
-  /** Padding values. */
+  /** Padding values. @example `new Conv2d(1, 1, 3, { padding: 1, paddingMode: 'reflect' }).paddingMode // 'reflect'` */
   readonly paddingMode: PaddingMode;
 
   /**
@@ -290,13 +290,13 @@ export class Conv2d extends ConvBase<Pair> {
  * ```
  */
 export class ConvTranspose2d extends ConvBase<Pair> {
-  /** Step of the transposed conv [sh, sw]. */
+  /** Step of the transposed conv [sh, sw]. @example `new ConvTranspose2d(1, 1, 2, { stride: 2 }).stride // [2, 2]` */
   readonly stride: Pair;
-  /** Padding [ph, pw] of the conv this transposes. */
+  /** Padding [ph, pw] of the conv this transposes. @example `new ConvTranspose2d(1, 1, 3, { padding: 1 }).padding // [1, 1]` */
   readonly padding: Pair;
-  /** Extra output rows/columns [oh, ow]. */
+  /** Extra output rows/columns [oh, ow]. @example `new ConvTranspose2d(1, 1, 3, { stride: 2, outputPadding: 1 }).outputPadding // [1, 1]` */
   readonly outputPadding: Pair;
-  /** Spacing between kernel taps [dh, dw]. */
+  /** Spacing between kernel taps [dh, dw]. @example `new ConvTranspose2d(1, 1, 3, { dilation: 2 }).dilation // [2, 2]` */
   readonly dilation: Pair;
 
   /**

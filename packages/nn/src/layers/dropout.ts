@@ -16,7 +16,7 @@ import { Module } from '../module';
  * ```
  */
 export class Dropout extends Module {
-  /** Probability of zeroing an element. */
+  /** Probability of zeroing an element. @example `new Dropout(0.2).p // 0.2` */
   readonly p: number;
 
   /**

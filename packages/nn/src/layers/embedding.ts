@@ -50,13 +50,13 @@ export interface EmbeddingFromPretrainedOptions {
  * ```
  */
 export class Embedding extends Module {
-  /** The table [numEmbeddings, embeddingDim]. */
+  /** The table [numEmbeddings, embeddingDim]. @example `new Embedding(1000, 64).weight.shape // [1000, 64]` */
   weight: Parameter;
-  /** Size of the dictionary. */
+  /** Size of the dictionary. @example `new Embedding(1000, 64).numEmbeddings // 1000` */
   readonly numEmbeddings: number;
-  /** Size of each vector. */
+  /** Size of each vector. @example `new Embedding(1000, 64).embeddingDim // 64` */
   readonly embeddingDim: number;
-  /** The padding row (non-negative), or null. */
+  /** The padding row (non-negative), or null. @example `new Embedding(10, 4, { paddingIdx: -1 }).paddingIdx // 9` */
   readonly paddingIdx: number | null;
 
   /**

@@ -34,13 +34,13 @@ function checkSize(layer: string, name: string, v: number): void {
  * ```
  */
 export class Linear extends Module {
-  /** Learnable weight [outFeatures, inFeatures]. */
+  /** Learnable weight [outFeatures, inFeatures]. @example `new Linear(4, 2).weight.shape // [2, 4]` */
   weight: Parameter;
-  /** Learnable bias [outFeatures], or null when created with `{ bias: false }`. */
+  /** Learnable bias [outFeatures], or null when created with `{ bias: false }`. @example `new Linear(4, 2, { bias: false }).bias // null` */
   bias: Parameter | null;
-  /** Size of each input sample. */
+  /** Size of each input sample. @example `new Linear(4, 2).inFeatures // 4` */
   readonly inFeatures: number;
-  /** Size of each output sample. */
+  /** Size of each output sample. @example `new Linear(4, 2).outFeatures // 2` */
   readonly outFeatures: number;
 
   /**
@@ -100,9 +100,9 @@ export interface FlattenOptions {
  * ```
  */
 export class Flatten extends Module {
-  /** First merged dim. */
+  /** First merged dim. @example `new Flatten().startDim // 1` */
   readonly startDim: number;
-  /** Last merged dim. */
+  /** Last merged dim. @example `new Flatten().endDim // -1` */
   readonly endDim: number;
 
   /**

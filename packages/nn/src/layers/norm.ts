@@ -51,25 +51,25 @@ function describe(x: unknown): string {
 
 /** Fields, running statistics and the train/eval logic shared by BatchNorm1d and BatchNorm2d. */
 abstract class BatchNormBase extends Module {
-  /** Learnable per-channel scale γ [numFeatures] (init 1), or null when not `affine`. */
+  /** Learnable per-channel scale γ [numFeatures] (init 1), or null when not `affine`. @example `new BatchNorm1d(4).weight!.shape // [4]` */
   weight: Parameter | null;
-  /** Learnable per-channel shift β [numFeatures] (init 0), or null when not `affine`. */
+  /** Learnable per-channel shift β [numFeatures] (init 0), or null when not `affine`. @example `new BatchNorm1d(4, { affine: false }).bias // null` */
   bias: Parameter | null;
-  /** Running mean [numFeatures] (init 0; key `running_mean`), or null without `trackRunningStats`. */
+  /** Running mean [numFeatures] (init 0; key `running_mean`), or null without `trackRunningStats`. @example `Object.keys(new BatchNorm1d(4).stateDict()).includes('running_mean') // true` */
   runningMean: Tensor | null;
-  /** Running unbiased variance [numFeatures] (init 1; key `running_var`), or null without `trackRunningStats`. */
+  /** Running unbiased variance [numFeatures] (init 1; key `running_var`), or null without `trackRunningStats`. @example `new BatchNorm1d(4).runningVar!.shape // [4]` */
   runningVar: Tensor | null;
-  /** Training batches seen, int32 0-d (key `num_batches_tracked`), or null without `trackRunningStats`. */
+  /** Training batches seen, int32 0-d (key `num_batches_tracked`), or null without `trackRunningStats`. @example `new BatchNorm1d(4).numBatchesTracked!.dtype // 'int32'` */
   numBatchesTracked: Tensor | null;
-  /** Number of channels C. */
+  /** Number of channels C. @example `new BatchNorm2d(16).numFeatures // 16` */
   readonly numFeatures: number;
-  /** Added to the variance. */
+  /** Added to the variance. @example `new BatchNorm2d(16).eps // 1e-5` */
   readonly eps: number;
-  /** Running-statistics update rate (null: cumulative average). */
+  /** Running-statistics update rate (null: cumulative average). @example `new BatchNorm2d(16, { momentum: 0.01 }).momentum // 0.01` */
   readonly momentum: number | null;
-  /** Whether `weight` and `bias` exist. */
+  /** Whether `weight` and `bias` exist. @example `new BatchNorm2d(16, { affine: false }).affine // false` */
   readonly affine: boolean;
-  /** Whether running statistics exist. */
+  /** Whether running statistics exist. @example `new BatchNorm2d(16, { trackRunningStats: false }).runningMean // null` */
   readonly trackRunningStats: boolean;
 
   protected constructor(protected readonly layer: string, numFeatures: number, opts: BatchNormLayerOptions) {
@@ -210,15 +210,15 @@ export class BatchNorm2d extends BatchNormBase {
  * ```
  */
 export class LayerNorm extends Module {
-  /** Learnable elementwise scale (init 1), or null without `elementwiseAffine`. */
+  /** Learnable elementwise scale (init 1), or null without `elementwiseAffine`. @example `new LayerNorm(8).weight!.shape // [8]` */
   weight: Parameter | null;
-  /** Learnable elementwise shift (init 0), or null without `elementwiseAffine` or `bias`. */
+  /** Learnable elementwise shift (init 0), or null without `elementwiseAffine` or `bias`. @example `new LayerNorm(8, { bias: false }).bias // null` */
   bias: Parameter | null;
-  /** The trailing dims normalized over. */
+  /** The trailing dims normalized over. @example `new LayerNorm(8).normalizedShape // [8]` */
   readonly normalizedShape: number[];
-  /** Added to the variance. */
+  /** Added to the variance. @example `new LayerNorm(8, { eps: 1e-6 }).eps // 1e-6` */
   readonly eps: number;
-  /** Whether `weight` (and `bias`) exist. */
+  /** Whether `weight` (and `bias`) exist. @example `new LayerNorm(8, { elementwiseAffine: false }).weight // null` */
   readonly elementwiseAffine: boolean;
 
   /**

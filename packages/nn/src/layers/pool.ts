@@ -41,15 +41,15 @@ function pool4d(x: Tensor, unbatched: boolean, fn: (x4: Tensor) => Tensor): Tens
  * ```
  */
 export class MaxPool2d extends Module {
-  /** Window size [kh, kw]. */
+  /** Window size [kh, kw]. @example `new MaxPool2d(2).kernelSize // [2, 2]` */
   readonly kernelSize: Pair;
-  /** Step between windows [sh, sw] (default: the kernel size). */
+  /** Step between windows [sh, sw] (default: the kernel size). @example `new MaxPool2d(3, { stride: 2 }).stride // [2, 2]` */
   readonly stride: Pair;
-  /** Implicit −∞ padding [ph, pw] on each side. */
+  /** Implicit −∞ padding [ph, pw] on each side. @example `new MaxPool2d(3, { padding: 1 }).padding // [1, 1]` */
   readonly padding: Pair;
-  /** Spacing between window taps [dh, dw]. */
+  /** Spacing between window taps [dh, dw]. @example `new MaxPool2d(2, { dilation: 2 }).dilation // [2, 2]` */
   readonly dilation: Pair;
-  /** Round the output size up instead of down. */
+  /** Round the output size up instead of down. @example `new MaxPool2d(2, { ceilMode: true }).ceilMode // true` */
   readonly ceilMode: boolean;
 
   /**
@@ -98,15 +98,15 @@ export class MaxPool2d extends Module {
  * ```
  */
 export class AvgPool2d extends Module {
-  /** Window size [kh, kw]. */
+  /** Window size [kh, kw]. @example `new AvgPool2d([2, 3]).kernelSize // [2, 3]` */
   readonly kernelSize: Pair;
-  /** Step between windows [sh, sw] (default: the kernel size). */
+  /** Step between windows [sh, sw] (default: the kernel size). @example `new AvgPool2d(2).stride // [2, 2]` */
   readonly stride: Pair;
-  /** Zero padding [ph, pw] on each side. */
+  /** Zero padding [ph, pw] on each side. @example `new AvgPool2d(3, { padding: 1 }).padding // [1, 1]` */
   readonly padding: Pair;
-  /** Round the output size up instead of down. */
+  /** Round the output size up instead of down. @example `new AvgPool2d(2, { ceilMode: true }).ceilMode // true` */
   readonly ceilMode: boolean;
-  /** Count padded zeros in the divisor. */
+  /** Count padded zeros in the divisor. @example `new AvgPool2d(3, { padding: 1, countIncludePad: false }).countIncludePad // false` */
   readonly countIncludePad: boolean;
 
   /**
@@ -155,7 +155,7 @@ export class AvgPool2d extends Module {
  * ```
  */
 export class AdaptiveAvgPool2d extends Module {
-  /** Target [Ho, Wo]; null entries keep the input's size. */
+  /** Target [Ho, Wo]; null entries keep the input's size. @example `new AdaptiveAvgPool2d([7, null]).outputSize // [7, null]` */
   readonly outputSize: [number | null, number | null];
 
   /**

@@ -238,6 +238,15 @@ export class RNN extends RNNBase {
   /** The activation. @example `new RNN(4, 8, { nonlinearity: 'relu' }).nonlinearity // 'relu'` */
   readonly nonlinearity: 'tanh' | 'relu';
 
+  /**
+   * @param inputSize features per input step (Hin)
+   * @param hiddenSize features of the hidden state (H)
+   * @param opts `nonlinearity`, `numLayers`, `bias`, `batchFirst`, `dropout`, `bidirectional`
+   * @example
+   * ```ts
+   * const rnn = new RNN(10, 20, { nonlinearity: 'relu', numLayers: 2 });
+   * ```
+   */
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
     const nonlinearity = opts.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new ArgumentError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
@@ -273,6 +282,15 @@ export class RNN extends RNNBase {
  * ```
  */
 export class LSTM extends RNNBase {
+  /**
+   * @param inputSize features per input step (Hin)
+   * @param hiddenSize features of the hidden and cell states (H)
+   * @param opts `numLayers`, `bias`, `batchFirst`, `dropout`, `bidirectional`
+   * @example
+   * ```ts
+   * const lstm = new LSTM(300, 128, { numLayers: 2, dropout: 0.3, batchFirst: true });
+   * ```
+   */
   constructor(inputSize: number, hiddenSize: number, opts: RNNBaseOptions = {}) {
     super('LSTM', 'lstm', inputSize, hiddenSize, opts);
   }
@@ -304,6 +322,15 @@ export class LSTM extends RNNBase {
  * ```
  */
 export class GRU extends RNNBase {
+  /**
+   * @param inputSize features per input step (Hin)
+   * @param hiddenSize features of the hidden state (H)
+   * @param opts `numLayers`, `bias`, `batchFirst`, `dropout`, `bidirectional`
+   * @example
+   * ```ts
+   * const gru = new GRU(64, 64, { bidirectional: true });
+   * ```
+   */
   constructor(inputSize: number, hiddenSize: number, opts: RNNBaseOptions = {}) {
     super('GRU', 'gru', inputSize, hiddenSize, opts);
   }

@@ -84,21 +84,21 @@ function checkSrc(name: string, src: Tensor, dModel: number, batchFirst: boolean
  * ```
  */
 export class TransformerEncoderLayer extends Module {
-  /** Multi-head self-attention. */
+  /** Multi-head self-attention. @example `new TransformerEncoderLayer(16, 4).selfAttn.numHeads // 4` */
   selfAttn: MultiheadAttention;
-  /** First feed-forward projection dModel → dimFeedforward. */
+  /** First feed-forward projection dModel → dimFeedforward. @example `new TransformerEncoderLayer(16, 4, { dimFeedforward: 32 }).linear1.outFeatures // 32` */
   linear1: Linear;
-  /** Dropout inside the feed-forward block. */
+  /** Dropout inside the feed-forward block. @example `new TransformerEncoderLayer(16, 4, { dropout: 0.2 }).dropout.p // 0.2` */
   dropout: Dropout;
-  /** Second feed-forward projection dimFeedforward → dModel. */
+  /** Second feed-forward projection dimFeedforward → dModel. @example `new TransformerEncoderLayer(16, 4, { dimFeedforward: 32 }).linear2.inFeatures // 32` */
   linear2: Linear;
-  /** Layer norm of the attention sub-block. */
+  /** Layer norm of the attention sub-block. @example `new TransformerEncoderLayer(16, 4, { layerNormEps: 1e-6 }).norm1.eps // 1e-6` */
   norm1: LayerNorm;
-  /** Layer norm of the feed-forward sub-block. */
+  /** Layer norm of the feed-forward sub-block. @example `new TransformerEncoderLayer(16, 4).norm2.normalizedShape // [16]` */
   norm2: LayerNorm;
-  /** Dropout after attention. */
+  /** Dropout after attention. @example `new TransformerEncoderLayer(16, 4).dropout1.p // 0.1` */
   dropout1: Dropout;
-  /** Dropout after the feed-forward block. */
+  /** Dropout after the feed-forward block. @example `new TransformerEncoderLayer(16, 4).dropout2.p // 0.1` */
   dropout2: Dropout;
   /** Model dimension. @example `new TransformerEncoderLayer(16, 4).dModel // 16` */
   readonly dModel: number;
@@ -243,9 +243,9 @@ export interface TransformerEncoderForwardOptions {
  * ```
  */
 export class TransformerEncoder extends Module {
-  /** The layers (keys `layers.0.…`, `layers.1.…`). */
+  /** The layers (keys `layers.0.…`, `layers.1.…`). @example `new TransformerEncoder(() => new TransformerEncoderLayer(16, 4), 2).layers.length // 2` */
   layers: ModuleList<TransformerEncoderLayer>;
-  /** The final norm, or null. */
+  /** The final norm, or null. @example `new TransformerEncoder(() => new TransformerEncoderLayer(16, 4), 2, { norm: new LayerNorm(16) }).norm instanceof LayerNorm // true` */
   norm: Module | null;
   /** Number of layers. @example `new TransformerEncoder(layer, 3).numLayers // 3` */
   readonly numLayers: number;

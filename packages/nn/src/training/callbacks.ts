@@ -3,7 +3,14 @@ import type { Tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
 import { saveWeights } from '../io/weights';
 
-/** Values of one epoch or batch: `loss`, metrics, and `val_`-prefixed validation values. */
+/**
+ * Values of one epoch or batch: `loss`, metrics, and `val_`-prefixed validation values.
+ * @example
+ * ```ts
+ * const h = await model.fit(x, y, { validationSplit: 0.2 });
+ * // each epoch's Logs look like { loss: 0.31, accuracy: 0.9, val_loss: 0.35, val_accuracy: 0.88 }
+ * ```
+ */
 export type Logs = Record<string, number>;
 
 /**
@@ -16,13 +23,91 @@ export type Logs = Record<string, number>;
  * ```
  */
 export class Callback {
-  /** The model being trained (set by `fit`). */
+  /**
+   * A callback whose hooks do nothing; subclass it and override the hooks you need.
+   * @example
+   * ```ts
+   * class Print extends Callback {
+   *   constructor(private readonly every: number) { super(); }
+   *   override onEpochEnd(epoch: number, logs: Logs) { if (epoch % this.every === 0) console.log(epoch, logs.loss); }
+   * }
+   * ```
+   */
+  // biome-ignore lint/complexity/noUselessConstructor: explicit so that the API docs can document it
+  constructor() {}
+
+  /**
+   * The model being trained (set by `fit` before `onTrainBegin`).
+   * @example
+   * ```ts
+   * class StopEarly extends Callback {
+   *   override onEpochEnd(_epoch: number, logs: Logs) { if (logs.loss < 0.01) this.model!.stopTraining = true; }
+   * }
+   * ```
+   */
   model: (Module & { stopTraining: boolean }) | null = null;
+  /**
+   * Called once before the first epoch.
+   * @example
+   * ```ts
+   * class Timer extends Callback {
+   *   started = 0;
+   *   override onTrainBegin() { this.started = Date.now(); }
+   * }
+   * ```
+   */
   onTrainBegin(_logs: Logs): void | Promise<void> {}
+  /**
+   * Called once after the last epoch (also after an early stop).
+   * @example
+   * ```ts
+   * class Done extends Callback {
+   *   override onTrainEnd() { console.log('training finished'); }
+   * }
+   * ```
+   */
   onTrainEnd(_logs: Logs): void | Promise<void> {}
+  /**
+   * Called at the start of every epoch (`epoch` counts from 0).
+   * @example
+   * ```ts
+   * class Announce extends Callback {
+   *   override onEpochBegin(epoch: number) { console.log(`epoch ${epoch + 1}`); }
+   * }
+   * ```
+   */
   onEpochBegin(_epoch: number, _logs: Logs): void | Promise<void> {}
+  /**
+   * Called at the end of every epoch with its mean loss and metrics (and validation values).
+   * @example
+   * ```ts
+   * class Print extends Callback {
+   *   override onEpochEnd(epoch: number, logs: Logs) { console.log(epoch, logs.loss, logs.val_loss); }
+   * }
+   * ```
+   */
   onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
+  /**
+   * Called before every batch; `logs.size` is the batch size.
+   * @example
+   * ```ts
+   * class CountSamples extends Callback {
+   *   samples = 0;
+   *   override onBatchBegin(_batch: number, logs: Logs) { this.samples += logs.size; }
+   * }
+   * ```
+   */
   onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
+  /**
+   * Called after every optimizer step with the batch's loss and metrics.
+   * @example
+   * ```ts
+   * class BatchLosses extends Callback {
+   *   losses: number[] = [];
+   *   override onBatchEnd(_batch: number, logs: Logs) { this.losses.push(logs.loss); }
+   * }
+   * ```
+   */
   onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
 }
 
@@ -41,7 +126,13 @@ function monitored(name: string, monitor: string, logs: Logs): number {
   return v;
 }
 
-/** Options of {@link EarlyStopping}. */
+/**
+ * Options of {@link EarlyStopping}.
+ * @example
+ * ```ts
+ * new EarlyStopping({ monitor: 'val_accuracy', patience: 5, minDelta: 1e-3, restoreBestWeights: true });
+ * ```
+ */
 export interface EarlyStoppingOptions {
   /** Value to watch (default 'val_loss'). */
   monitor?: string;
@@ -63,25 +154,54 @@ export interface EarlyStoppingOptions {
  * ```
  */
 export class EarlyStopping extends Callback {
-  /** Epoch (0-based) at which training was stopped, or −1. */
+  /**
+   * Epoch (0-based) at which training was stopped, or −1.
+   * @example
+   * ```ts
+   * const stop = new EarlyStopping({ patience: 2 });
+   * await model.fit(x, y, { epochs: 50, validationSplit: 0.2, callbacks: [stop] });
+   * if (stop.stoppedEpoch >= 0) console.log(`stopped after epoch ${stop.stoppedEpoch + 1}`);
+   * ```
+   */
   stoppedEpoch = -1;
   private best = Number.NaN;
   private wait = 0;
   private bestWeights: Record<string, Tensor> | null = null;
   private readonly opts: Required<EarlyStoppingOptions>;
 
+  /**
+   * @param opts what to monitor, `patience`, `minDelta`, `mode` and `restoreBestWeights`
+   * @example
+   * ```ts
+   * const stop = new EarlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true });
+   * ```
+   */
   constructor(opts: EarlyStoppingOptions = {}) {
     super();
     this.opts = { monitor: 'val_loss', minDelta: 0, patience: 0, mode: 'auto', restoreBestWeights: false, ...opts };
     if (!(this.opts.patience >= 0)) throw new ArgumentError('EarlyStopping', `patience must be >= 0, got ${this.opts.patience}`);
   }
 
+  /**
+   * Resets the best value, the wait counter and `stoppedEpoch`.
+   * @example
+   * ```ts
+   * stop.onTrainBegin(); // fit calls this; the same callback can be reused across fits
+   * ```
+   */
   override onTrainBegin(): void {
     this.best = Number.NaN;
     this.wait = 0;
     this.stoppedEpoch = -1;
   }
 
+  /**
+   * Compares the monitored value with the best so far; after `patience` epochs without improvement sets `model.stopTraining`.
+   * @example
+   * ```ts
+   * stop.onEpochEnd(4, { loss: 0.2, val_loss: 0.31 }); // fit calls this after every epoch
+   * ```
+   */
   override onEpochEnd(epoch: number, logs: Logs): void {
     const v = monitored('EarlyStopping', this.opts.monitor, logs);
     const better = direction(this.opts.monitor, this.opts.mode) === 'min'
@@ -103,6 +223,13 @@ export class EarlyStopping extends Callback {
     }
   }
 
+  /**
+   * With `restoreBestWeights`, puts back the weights of the best epoch if training was stopped early.
+   * @example
+   * ```ts
+   * stop.onTrainEnd(); // fit calls this once training ends
+   * ```
+   */
   override onTrainEnd(): void {
     if (this.bestWeights && this.model) {
       if (this.stoppedEpoch >= 0) this.model.loadStateDict(this.bestWeights);
@@ -112,7 +239,13 @@ export class EarlyStopping extends Callback {
   }
 }
 
-/** A learning-rate scheduler as in @aimodel/optim: `step()`, or `step(metric)` for ReduceLROnPlateau. */
+/**
+ * A learning-rate scheduler as in @aimodel/optim: `step()`, or `step(metric)` for ReduceLROnPlateau.
+ * @example
+ * ```ts
+ * const scheduler: SchedulerLike = new CosineAnnealingLR(opt, { tMax: 20 });
+ * ```
+ */
 export interface SchedulerLike {
   step(metric?: number): void;
 }
@@ -127,6 +260,14 @@ export interface SchedulerLike {
  * ```
  */
 export class LearningRateScheduler extends Callback {
+  /**
+   * @param scheduler stepped once per epoch
+   * @param opts `monitor`: the logged value passed to `scheduler.step(value)` (for ReduceLROnPlateau)
+   * @example
+   * ```ts
+   * new LearningRateScheduler(new ReduceLROnPlateau(opt, { patience: 2 }), { monitor: 'val_loss' });
+   * ```
+   */
   constructor(
     private readonly scheduler: SchedulerLike,
     private readonly opts: { monitor?: string } = {},
@@ -134,13 +275,26 @@ export class LearningRateScheduler extends Callback {
     super();
   }
 
+  /**
+   * Steps the scheduler (with the monitored value when `monitor` is set).
+   * @example
+   * ```ts
+   * lrCallback.onEpochEnd(0, { loss: 0.5 }); // fit calls this after every epoch
+   * ```
+   */
   override onEpochEnd(_epoch: number, logs: Logs): void {
     if (this.opts.monitor) this.scheduler.step(monitored('LearningRateScheduler', this.opts.monitor, logs));
     else this.scheduler.step();
   }
 }
 
-/** Options of {@link ModelCheckpoint}. */
+/**
+ * Options of {@link ModelCheckpoint}.
+ * @example
+ * ```ts
+ * new ModelCheckpoint({ monitor: 'val_accuracy', saveBestOnly: true, save: (bytes, epoch) => writeFileSync(`ckpt-${epoch}.safetensors`, bytes) });
+ * ```
+ */
 export interface ModelCheckpointOptions {
   /** Receives the safetensors bytes of the weights (write them where you like). */
   save: (bytes: Uint8Array, epoch: number, logs: Logs) => void | Promise<void>;
@@ -161,11 +315,25 @@ export interface ModelCheckpointOptions {
  */
 export class ModelCheckpoint extends Callback {
   private best = Number.NaN;
+  /**
+   * @param opts the `save` function, and what to monitor with `saveBestOnly`
+   * @example
+   * ```ts
+   * const checkpoint = new ModelCheckpoint({ save: (bytes) => writeFileSync('last.safetensors', bytes) });
+   * ```
+   */
   constructor(private readonly opts: ModelCheckpointOptions) {
     super();
     if (typeof opts?.save !== 'function') throw new ArgumentError('ModelCheckpoint', 'save must be a function (bytes, epoch, logs) => void');
   }
 
+  /**
+   * Passes the model's safetensors bytes to `save` (only on improvement with `saveBestOnly`).
+   * @example
+   * ```ts
+   * await checkpoint.onEpochEnd(0, { loss: 0.4, val_loss: 0.5 }); // fit calls this after every epoch
+   * ```
+   */
   override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     if (!this.model) return;
     if (this.opts.saveBestOnly) {

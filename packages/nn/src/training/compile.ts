@@ -1,16 +1,37 @@
 import { ArgumentError, type Tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
 
-/** What `fit` needs from an optimizer (any @aimodel/optim optimizer qualifies). */
+/**
+ * What `fit` needs from an optimizer (any @aimodel/optim optimizer qualifies).
+ * @example
+ * ```ts
+ * const opt: OptimizerLike = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * ```
+ */
 export interface OptimizerLike {
   zeroGrad(): void;
   step(): void;
 }
 
-/** A loss: a function or a loss module, `(prediction, target) → scalar tensor`. */
+/**
+ * A loss: a function or a loss module, `(prediction, target) → scalar tensor`.
+ * @example
+ * ```ts
+ * model.compile({ optimizer, loss: crossEntropy });               // a function
+ * model.compile({ optimizer, loss: new MSELoss() });              // a module
+ * model.compile({ optimizer, loss: (p, t) => huberLoss(p, t, { delta: 2 }) });
+ * ```
+ */
 export type LossLike = ((prediction: Tensor, target: Tensor) => Tensor) | (Module & { forward(prediction: Tensor, target: Tensor): Tensor });
 
-/** A metric computed per batch from predictions and targets; `'accuracy'` is built in. */
+/**
+ * A metric computed per batch from predictions and targets; `'accuracy'` is built in.
+ * @example
+ * ```ts
+ * const mae: MetricLike = { name: 'mae', fn: (p, t) => l1Loss(p, t).dataSync()[0] };
+ * model.compile({ optimizer, loss: mseLoss, metrics: [mae] });
+ * ```
+ */
 export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => number };
 
 /**
@@ -37,6 +58,15 @@ export interface Compiled {
  * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
  * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
  * Reads data, so it synchronises (CPU tensors read directly).
+ */
+/**
+ * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
+ * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
+ * Reads data, so it synchronises (CPU tensors read directly).
+ * @example
+ * ```ts
+ * batchAccuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1])); // 0.5
+ * ```
  */
 export function batchAccuracy(prediction: Tensor, target: Tensor): number {
   const p = prediction.dataSync();

@@ -4,7 +4,13 @@ import type { Callback, Logs } from './callbacks';
 import type { Compiled } from './compile';
 import { ProgressBar, type ProgressStream } from './progress-bar';
 
-/** Options of {@link Module.fit}. */
+/**
+ * Options of {@link Module.fit}.
+ * @example
+ * ```ts
+ * await model.fit(x, y, { epochs: 20, batchSize: 64, validationSplit: 0.1, shuffle: true, callbacks: [new EarlyStopping()], verbose: 2 });
+ * ```
+ */
 export interface FitOptions {
   /** Passes over the training data (default 1). */
   epochs?: number;
@@ -23,7 +29,13 @@ export interface FitOptions {
   stream?: ProgressStream;
 }
 
-/** Options of {@link Module.evaluate} and {@link Module.predict}. */
+/**
+ * Options of {@link Module.evaluate} and {@link Module.predict}.
+ * @example
+ * ```ts
+ * const logs = await model.evaluate(xTest, yTest, { batchSize: 256 });
+ * ```
+ */
 export interface EvaluateOptions {
   /** Samples per forward pass (default 32). */
   batchSize?: number;

@@ -1,6 +1,13 @@
 import type { Logs } from './callbacks';
 
-/** Where the progress bar writes; a TTY gets a live bar, anything else one line per epoch or nothing. */
+/**
+ * Where the progress bar writes; a TTY gets a live bar, anything else one line per epoch or nothing.
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * await model.fit(x, y, { epochs: 3, verbose: 2, stream: { write: (text) => lines.push(text) } });
+ * ```
+ */
 export interface ProgressStream {
   isTTY?: boolean;
   columns?: number;

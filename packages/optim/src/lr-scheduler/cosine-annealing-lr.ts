@@ -34,11 +34,19 @@ export interface CosineAnnealingLROptions extends LRSchedulerOptions {
  * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
-  /** Epochs of half a cosine period. */
+  /** Epochs of half a cosine period. @example `new CosineAnnealingLR(opt, { tMax: 50 }).tMax // 50` */
   readonly tMax: number;
-  /** Minimum lr η_min. */
+  /** Minimum lr η_min. @example `new CosineAnnealingLR(opt, { tMax: 50 }).etaMin // 0` */
   readonly etaMin: number;
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `tMax`, `etaMin` (default 0), `lastEpoch`
+   * @example
+   * ```ts
+   * const sched = new CosineAnnealingLR(opt, { tMax: 50, etaMin: 1e-5 });
+   * ```
+   */
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     const { tMax, etaMin = 0, lastEpoch = -1 } = options ?? ({} as CosineAnnealingLROptions);
     checkInteger('CosineAnnealingLR', 'tMax', tMax, 1);

@@ -24,9 +24,17 @@ export interface ExponentialLROptions extends LRSchedulerOptions {
  * ```
  */
 export class ExponentialLR extends LRScheduler {
-  /** Multiplicative decay γ per epoch. */
+  /** Multiplicative decay γ per epoch. @example `new ExponentialLR(opt, { gamma: 0.95 }).gamma // 0.95` */
   readonly gamma: number;
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `gamma`, `lastEpoch`
+   * @example
+   * ```ts
+   * const sched = new ExponentialLR(opt, { gamma: 0.95 });
+   * ```
+   */
   constructor(optimizer: Optimizer, options: ExponentialLROptions) {
     const { gamma, lastEpoch = -1 } = options ?? ({} as ExponentialLROptions);
     checkNonNegative('ExponentialLR', 'gamma', gamma);

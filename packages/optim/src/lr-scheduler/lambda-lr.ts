@@ -34,9 +34,17 @@ export interface LambdaLROptions extends LRSchedulerOptions {
  * ```
  */
 export class LambdaLR extends LRScheduler {
-  /** The factor function of each group. */
+  /** The factor function of each group. @example `new LambdaLR(opt, { lrLambda: (e) => 0.9 ** e }).lrLambdas.length // one per group` */
   readonly lrLambdas: LrLambda[];
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `lrLambda` (one function, or one per group), `lastEpoch`
+   * @example
+   * ```ts
+   * const sched = new LambdaLR(opt, { lrLambda: [(e) => 0.9 ** e, (e) => 1 / (1 + e)] }); // two groups
+   * ```
+   */
   constructor(optimizer: Optimizer, options: LambdaLROptions) {
     const { lrLambda, lastEpoch = -1 } = options ?? ({} as LambdaLROptions);
     const groups = optimizer?.paramGroups?.length ?? 0;

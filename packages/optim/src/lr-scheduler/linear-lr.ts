@@ -34,13 +34,21 @@ export interface LinearLROptions extends LRSchedulerOptions {
  * ```
  */
 export class LinearLR extends LRScheduler {
-  /** Factor at epoch 0. */
+  /** Factor at epoch 0. @example `new LinearLR(opt, { startFactor: 0.1 }).startFactor // 0.1` */
   readonly startFactor: number;
-  /** Factor from epoch `totalIters` on. */
+  /** Factor from epoch `totalIters` on. @example `new LinearLR(opt).endFactor // 1` */
   readonly endFactor: number;
-  /** Epochs over which the factor changes. */
+  /** Epochs over which the factor changes. @example `new LinearLR(opt).totalIters // 5` */
   readonly totalIters: number;
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `startFactor` (default 1/3), `endFactor` (default 1), `totalIters` (default 5), `lastEpoch`
+   * @example
+   * ```ts
+   * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 10 }); // 10 % → 100 % of the lr over 10 epochs
+   * ```
+   */
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5, lastEpoch = -1 } = options ?? {};
     if (!(typeof startFactor === 'number' && startFactor > 0 && startFactor <= 1)) {

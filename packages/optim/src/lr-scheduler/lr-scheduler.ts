@@ -62,11 +62,11 @@ export function restoreSchedulerState(op: string, scheduler: object, sd: Schedul
  * ```
  */
 export abstract class LRScheduler {
-  /** The optimizer whose groups' lr this scheduler sets. */
+  /** The optimizer whose groups' lr this scheduler sets. @example `new StepLR(opt, { stepSize: 10 }).optimizer === opt // true` */
   readonly optimizer: Optimizer;
-  /** Index of the current epoch (0 after construction). */
+  /** Index of the current epoch (0 after construction). @example `new StepLR(opt, { stepSize: 10 }).lastEpoch // 0` */
   lastEpoch: number;
-  /** Each group's `initialLr`, the lr the schedule starts from. */
+  /** Each group's `initialLr`, the lr the schedule starts from. @example `new StepLR(new SGD(params, { lr: 0.1 }), { stepSize: 10 }).baseLrs // [0.1]` */
   baseLrs: number[];
   /** Number of `step()` calls, the construction's included (PyTorch's `_step_count`). */
   protected stepCount = 0;

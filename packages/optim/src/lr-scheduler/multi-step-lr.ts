@@ -27,11 +27,19 @@ export interface MultiStepLROptions extends LRSchedulerOptions {
  * ```
  */
 export class MultiStepLR extends LRScheduler {
-  /** The milestones, sorted. */
+  /** The milestones, sorted. @example `new MultiStepLR(opt, { milestones: [80, 30] }).milestones // [30, 80]` */
   readonly milestones: number[];
-  /** Multiplicative decay γ. */
+  /** Multiplicative decay γ. @example `new MultiStepLR(opt, { milestones: [30], gamma: 0.5 }).gamma // 0.5` */
   readonly gamma: number;
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `milestones`, `gamma` (default 0.1), `lastEpoch`
+   * @example
+   * ```ts
+   * const sched = new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 });
+   * ```
+   */
   constructor(optimizer: Optimizer, options: MultiStepLROptions) {
     const { milestones, gamma = 0.1, lastEpoch = -1 } = options ?? ({} as MultiStepLROptions);
     if (!Array.isArray(milestones) || milestones.some((m) => !Number.isInteger(m) || m < 0)) {

@@ -71,25 +71,33 @@ function annealLinear(start: number, end: number, pct: number): number {
  * ```
  */
 export class OneCycleLR extends LRScheduler {
-  /** Steps in the cycle; stepping past it throws. */
+  /** Steps in the cycle; stepping past it throws. @example `new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: 100 }).totalSteps // 1000` */
   readonly totalSteps: number;
-  /** Annealing shape. */
+  /** Annealing shape. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100, annealStrategy: 'linear' }).annealStrategy // 'linear'` */
   readonly annealStrategy: 'cos' | 'linear';
-  /** Whether momentum (or β₁) is cycled. */
+  /** Whether momentum (or β₁) is cycled. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).cycleMomentum // true` */
   readonly cycleMomentum: boolean;
-  /** Whether momentum is Adam's β₁ (`betas[0]`) rather than a `momentum` option. */
+  /** Whether momentum is Adam's β₁ (`betas[0]`) rather than a `momentum` option. @example `new OneCycleLR(new Adam(params), { maxLr: 0.01, totalSteps: 100 }).useBeta1 // true` */
   readonly useBeta1: boolean;
-  /** The phases: last step of each and the values annealed between. */
+  /** The phases: last step of each and the values annealed between. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100, threePhase: true }).phases.length // 3` */
   readonly phases: Phase[];
-  /** Peak lr of each group. */
+  /** Peak lr of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).maxLrs // [0.1]` */
   readonly maxLrs: number[];
-  /** Final lr of each group (initial lr/finalDivFactor). */
+  /** Final lr of each group (initial lr/finalDivFactor). @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).minLrs // [4e-7] (0.1 / 25 / 1e4)` */
   readonly minLrs: number[];
-  /** Lowest momentum of each group. */
+  /** Lowest momentum of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).baseMomentums // [0.85]` */
   readonly baseMomentums: number[];
-  /** Highest momentum of each group. */
+  /** Highest momentum of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).maxMomentums // [0.95]` */
   readonly maxMomentums: number[];
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `maxLr` and `totalSteps` (or `epochs` and `stepsPerEpoch`), and the shape of the cycle
+   * @example
+   * ```ts
+   * const sched = new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: loader.length });
+   * ```
+   */
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
     const op = 'OneCycleLR';
     const o = options ?? ({} as OneCycleLROptions);

@@ -46,34 +46,43 @@ export interface ReduceLROnPlateauOptions {
  * ```
  */
 export class ReduceLROnPlateau {
-  /** The optimizer whose groups' lr this scheduler sets. */
+  /** The optimizer whose groups' lr this scheduler sets. @example `new ReduceLROnPlateau(opt).optimizer === opt // true` */
   readonly optimizer: Optimizer;
-  /** Whether lower ('min') or higher ('max') metrics are better. */
+  /** Whether lower ('min') or higher ('max') metrics are better. @example `new ReduceLROnPlateau(opt, { mode: 'max' }).mode // 'max'` */
   readonly mode: 'min' | 'max';
-  /** Factor applied to the lr on a reduction. */
+  /** Factor applied to the lr on a reduction. @example `new ReduceLROnPlateau(opt).factor // 0.1` */
   readonly factor: number;
-  /** Bad epochs tolerated before reducing. */
+  /** Bad epochs tolerated before reducing. @example `new ReduceLROnPlateau(opt).patience // 10` */
   readonly patience: number;
-  /** Minimum change that counts as an improvement. */
+  /** Minimum change that counts as an improvement. @example `new ReduceLROnPlateau(opt).threshold // 1e-4` */
   readonly threshold: number;
-  /** Whether `threshold` is relative or absolute. */
+  /** Whether `threshold` is relative or absolute. @example `new ReduceLROnPlateau(opt, { thresholdMode: 'abs' }).thresholdMode // 'abs'` */
   readonly thresholdMode: 'rel' | 'abs';
-  /** Epochs to wait after a reduction. */
+  /** Epochs to wait after a reduction. @example `new ReduceLROnPlateau(opt, { cooldown: 2 }).cooldown // 2` */
   readonly cooldown: number;
-  /** Lower bound on each group's lr. */
+  /** Lower bound on each group's lr. @example `new ReduceLROnPlateau(opt, { minLr: 1e-6 }).minLrs // [1e-6] for one group` */
   readonly minLrs: number[];
-  /** Smallest lr change that is applied. */
+  /** Smallest lr change that is applied. @example `new ReduceLROnPlateau(opt).eps // 1e-8` */
   readonly eps: number;
-  /** Best metric so far (±Infinity before the first step). */
+  /** Best metric so far (±Infinity before the first step). @example `new ReduceLROnPlateau(opt).best // Infinity in 'min' mode` */
   best: number;
-  /** Consecutive epochs without improvement. */
+  /** Consecutive epochs without improvement. @example `sched.numBadEpochs // 0 right after an improvement` */
   numBadEpochs = 0;
-  /** Epochs of cooldown left. */
+  /** Epochs of cooldown left. @example `sched.cooldownCounter // 2 right after a reduction with { cooldown: 2 }` */
   cooldownCounter = 0;
-  /** Number of `step` calls. */
+  /** Number of `step` calls. @example `sched.lastEpoch // how many metrics step() has seen` */
   lastEpoch = 0;
   private lastLr: number[];
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `mode`, `factor`, `patience`, `threshold`, `thresholdMode`, `cooldown`, `minLr`, `eps`
+   * @example
+   * ```ts
+   * const sched = new ReduceLROnPlateau(opt, { mode: 'min', factor: 0.5, patience: 3 });
+   * sched.step(valLoss); // once per epoch, after validation
+   * ```
+   */
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
     const op = 'ReduceLROnPlateau';
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options ?? {};
@@ -99,12 +108,25 @@ export class ReduceLROnPlateau {
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
   }
 
-  /** True while the cooldown after a reduction lasts. */
+  /**
+   * True while the cooldown after a reduction lasts.
+   * @example
+   * ```ts
+   * new ReduceLROnPlateau(opt, { cooldown: 2 }).inCooldown; // false until the first reduction
+   * ```
+   */
   get inCooldown(): boolean {
     return this.cooldownCounter > 0;
   }
 
-  /** Whether `metric` improves on `best` by more than the threshold. */
+  /**
+   * Whether `metric` improves on `best` by more than the threshold.
+   * @example
+   * ```ts
+   * new ReduceLROnPlateau(opt).isBetter(0.5, 1);          // true ('min' mode)
+   * new ReduceLROnPlateau(opt).isBetter(0.99995, 1);      // false (within the relative threshold 1e-4)
+   * ```
+   */
   isBetter(metric: number, best: number): boolean {
     const rel = this.thresholdMode === 'rel';
     if (this.mode === 'min') return rel ? metric < best * (1 - this.threshold) : metric < best - this.threshold;

@@ -27,11 +27,19 @@ export interface StepLROptions extends LRSchedulerOptions {
  * ```
  */
 export class StepLR extends LRScheduler {
-  /** Epochs between two decays. */
+  /** Epochs between two decays. @example `new StepLR(opt, { stepSize: 30 }).stepSize // 30` */
   readonly stepSize: number;
-  /** Multiplicative decay γ. */
+  /** Multiplicative decay γ. @example `new StepLR(opt, { stepSize: 30 }).gamma // 0.1` */
   readonly gamma: number;
 
+  /**
+   * @param optimizer the optimizer whose parameter groups' lr it sets
+   * @param options `stepSize`, `gamma` (default 0.1), `lastEpoch`
+   * @example
+   * ```ts
+   * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // lr × 0.1 every 30 epochs
+   * ```
+   */
   constructor(optimizer: Optimizer, options: StepLROptions) {
     const { stepSize, gamma = 0.1, lastEpoch = -1 } = options ?? ({} as StepLROptions);
     checkInteger('StepLR', 'stepSize', stepSize, 1);
