@@ -28,11 +28,11 @@ export type LossLike = ((prediction: Tensor, target: Tensor) => Tensor) | (Modul
  * A metric computed per batch from predictions and targets; `'accuracy'` is built in.
  * @example
  * ```ts
- * const mae: MetricLike = { name: 'mae', fn: (p, t) => l1Loss(p, t).dataSync()[0] };
+ * const mae: MetricLike = { name: 'mae', fn: (p, t) => l1Loss(p, t).item() };
  * model.compile({ optimizer, loss: mseLoss, metrics: [mae] });
  * ```
  */
-export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => number };
+export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => number | Promise<number> };
 
 /**
  * Settings of {@link Module.compile}.
@@ -51,26 +51,24 @@ export interface CompileConfig {
 export interface Compiled {
   optimizer: OptimizerLike;
   loss: (prediction: Tensor, target: Tensor) => Tensor;
-  metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => number }[];
+  metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => number | Promise<number> }[];
 }
 
 /**
  * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
  * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
- * Reads data, so it synchronises (CPU tensors read directly).
- */
 /**
  * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
  * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
- * Reads data, so it synchronises (CPU tensors read directly).
+ * Reads the data back (asynchronously, so it works on every device).
  * @example
  * ```ts
- * batchAccuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1])); // 0.5
+ * await batchAccuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1])); // 0.5
  * ```
  */
-export function batchAccuracy(prediction: Tensor, target: Tensor): number {
-  const p = prediction.dataSync();
-  const t = target.dataSync();
+export async function batchAccuracy(prediction: Tensor, target: Tensor): Promise<number> {
+  const p = await prediction.data();
+  const t = await target.data();
   const n = prediction.shape[0] ?? 1;
   const c = prediction.ndim > 1 ? prediction.numel() / n : 1;
   const tc = target.ndim > 1 ? target.numel() / n : 1;

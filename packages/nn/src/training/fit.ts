@@ -89,6 +89,25 @@ async function call(cbs: Callback[], hook: keyof Callback, ...args: unknown[]): 
   for (const cb of cbs) await (cb[hook] as (...a: unknown[]) => unknown).apply(cb, args);
 }
 
+interface BatchResult {
+  loss: Tensor;
+  pred: Tensor;
+  yb: Tensor;
+}
+
+function disposeAll(b: BatchResult): void {
+  b.loss.dispose();
+  b.pred.dispose();
+  b.yb.dispose();
+}
+
+/** Read a batch's loss and metrics back (asynchronously: works on every device). */
+async function readLogs(c: Compiled, b: BatchResult): Promise<Logs> {
+  const logs: Logs = { loss: (await b.loss.data())[0] };
+  for (const m of c.metrics) logs[m.name] = await noGrad(() => m.fn(b.pred, b.yb));
+  return logs;
+}
+
 /** Batched evaluation in eval mode: mean loss and metrics (weighted by batch size). */
 export async function evaluateCompiled(model: Module, c: Compiled, x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<Logs> {
   const n = checkData('evaluate', x, y);
@@ -99,18 +118,19 @@ export async function evaluateCompiled(model: Module, c: Compiled, x: Tensor, y:
   for (const m of c.metrics) sums[m.name] = 0;
   try {
     for (const idx of batchIndices(n, batchSize, false)) {
-      const [lossValue, values] = noGrad(() =>
+      const batch = noGrad(() =>
         scope(() => {
-          const xb = take(x, idx);
           const yb = take(y, idx);
-          const pred = model.forward(xb) as Tensor;
-          return [c.loss(pred, yb).dataSync()[0], c.metrics.map((m) => m.fn(pred, yb))] as const;
+          const pred = model.forward(take(x, idx)) as Tensor;
+          return { loss: c.loss(pred, yb), pred, yb };
         }),
       );
-      sums.loss += lossValue * idx.length;
-      c.metrics.forEach((m, i) => {
-        sums[m.name] += values[i] * idx.length;
-      });
+      try {
+        const logs = await readLogs(c, batch);
+        for (const k of Object.keys(sums)) sums[k] += logs[k] * idx.length;
+      } finally {
+        disposeAll(batch);
+      }
     }
   } finally {
     model.train(wasTraining);
@@ -179,20 +199,21 @@ export async function fitCompiled(model: Trainable, c: Compiled, x: Tensor, y: T
       for (let b = 0; b < batches.length; b++) {
         const idx = batches[b];
         await call(callbacks, 'onBatchBegin', b, { size: idx.length });
-        const logs = scope(() => {
-          const xb = take(trainX, idx);
+        const batch = scope(() => {
           const yb = take(trainY, idx);
-          const pred = model.forward(xb) as Tensor;
+          const pred = model.forward(take(trainX, idx)) as Tensor;
           const loss = c.loss(pred, yb);
           c.optimizer.zeroGrad();
           loss.backward();
           c.optimizer.step();
-          const out: Logs = { loss: loss.dataSync()[0] };
-          noGrad(() => {
-            for (const m of c.metrics) out[m.name] = m.fn(pred.detach(), yb);
-          });
-          return out;
+          return { loss: loss.detach(), pred: pred.detach(), yb };
         });
+        let logs: Logs;
+        try {
+          logs = await readLogs(c, batch); // the step's one synchronisation point
+        } finally {
+          disposeAll(batch);
+        }
         if (!Number.isFinite(logs.loss)) {
           throw new ArgumentError('fit', `the loss became ${logs.loss} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
         }
