@@ -8,8 +8,8 @@ import { parseArgs } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs();
-const suites = { cpu: 'cpu.bench.mjs' };
-const devices = args.device ? [args.device] : Object.keys(suites);
+const suites = { cpu: 'cpu.bench.mjs', webgpu: 'webgpu.bench.mjs' };
+const devices = args.device ? [args.device] : ['cpu']; // webgpu needs an adapter: ask for it with --device webgpu
 mkdirSync(join(here, 'results'), { recursive: true });
 let failed = false;
 for (const device of devices) {

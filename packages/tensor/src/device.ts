@@ -42,33 +42,24 @@ export function getDefaultDevice(): DeviceName {
   return defaultDevice;
 }
 
-/**
- * Whether the unfinished WebGPU backend may be selected: set the environment variable
- * `AIMODEL_EXPERIMENTAL_WEBGPU=1` (Node) to try it while its kernels are being written.
- */
-export function experimentalWebGpu(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.AIMODEL_EXPERIMENTAL_WEBGPU === '1';
-}
-
 /** Open a GPU device and register the WebGPU backend (loaded only now that an adapter exists). */
-async function initWebGpu(): Promise<void> {
+async function initWebGpu(hardwareOnly: boolean): Promise<void> {
   const current = backends.get('webgpu') as WebGpuBackend | undefined;
   if (current && !current.runtime.isLost) return;
-  const device = await requestGpu();
+  const device = await requestGpu({ hardwareOnly });
   const { WebGpuBackend } = await import('./backend/webgpu');
   backends.set('webgpu', new WebGpuBackend(device));
 }
 
 /**
- * Choose the default device. `'cpu'` always works. `'webgpu'` is not available in this release
- * (the WebGPU backend ships next) and throws `BackendUnavailableError`, unless the environment
- * variable `AIMODEL_EXPERIMENTAL_WEBGPU=1` is set: then it opens a GPU device (throwing
- * `BackendUnavailableError` with setup hints when there is no adapter). `'auto'` selects the CPU.
- * Returns the device selected.
+ * Choose the default device and return its name. `'cpu'` always works. `'webgpu'` opens a GPU
+ * device through `navigator.gpu` (browsers) or Dawn's `webgpu` package (Node), and throws
+ * `BackendUnavailableError` with setup hints when there is no adapter. `'auto'` (the default)
+ * selects WebGPU when a hardware adapter exists and the CPU otherwise — a software adapter such
+ * as Mesa's lavapipe is correct but slower than the CPU backend, so it is used only on request.
  * @example
  * ```ts
- * const device = await init(); // 'cpu'
+ * const device = await init();     // 'webgpu' on a machine with a GPU, else 'cpu'
  * await init({ device: 'cpu' });
  * ```
  */
@@ -78,15 +69,18 @@ export async function init(opts: InitOptions = {}): Promise<DeviceName> {
     throw new ArgumentError('init', `unknown device '${String(want)}' (expected 'auto', 'cpu' or 'webgpu')`);
   }
   if (want === 'webgpu') {
-    if (!experimentalWebGpu()) {
-      throw new BackendUnavailableError(
-        'init',
-        "the WebGPU backend is not available in this version of @aimodel/tensor; use init({ device: 'cpu' }) or 'auto'",
-      );
-    }
-    await initWebGpu();
+    await initWebGpu(false);
     defaultDevice = 'webgpu';
     return defaultDevice;
+  }
+  if (want === 'auto') {
+    try {
+      await initWebGpu(true);
+      defaultDevice = 'webgpu';
+      return defaultDevice;
+    } catch (e) {
+      if (!BackendUnavailableError.isInstance(e)) throw e;
+    }
   }
   backendOf('cpu');
   defaultDevice = 'cpu';

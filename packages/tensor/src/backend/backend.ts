@@ -69,6 +69,14 @@ export interface AvgPool2dParams {
   window?: Pool2dParams & { countIncludePad: boolean };
 }
 
+/** Settings of the fused attention primitives (the mask, when any, is a separate view). */
+export interface AttentionParams {
+  /** Multiplies q·kᵀ before the mask is applied. */
+  scale: number;
+  /** Query i attends only to keys j ≤ i (top-left aligned when L ≠ S). */
+  causal: boolean;
+}
+
 /**
  * The primitive set every backend implements. Ops (src/ops) validate, infer shapes and record
  * autograd; backends only compute. Inputs are views (any strides); `out` is a fresh contiguous
@@ -128,4 +136,20 @@ export interface Backend {
   gather(x: View, dim: number, index: View, out: Storage): void;
   /** In place on the contiguous `out`: out[... index[i] at `dim` ...] += src[i]. */
   scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void;
+
+  // ── fused attention (online softmax, no [L, S] matrix in memory) ──────────
+  /**
+   * softmax(q·kᵀ·scale + mask)·v for q [...batch, L, E], k [...batch, S, E], v [...batch, S, Ev]
+   * and `mask` [...batch, L, S] or null (all views of one batch shape, broadcast through stride 0;
+   * a bool mask keeps the `true` positions, a float mask is added). Writes the contiguous
+   * out [...batch, L, Ev] and the per-row log Σ exp of the masked scores, lse [...batch, L]
+   * (−∞ for a fully masked row, whose out is NaN).
+   */
+  attention(q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams): void;
+  /**
+   * Gradients of {@link Backend.attention} from its saved `out` and `lse` and ∂L/∂out `gOut`
+   * [...batch, L, Ev], recomputing the scores blockwise: writes the contiguous gq [...batch, L, E],
+   * gk [...batch, S, E] and gv [...batch, S, Ev] (full batch shape; the op sums broadcast dims).
+   */
+  attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void;
 }

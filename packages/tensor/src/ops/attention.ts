@@ -1,9 +1,10 @@
-import { arange } from '../creation';
+import type { AttentionParams, View } from '../backend/backend';
+import { arange, zeros } from '../creation';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
-import { scope } from '../memory';
-import { broadcastShapes, fmt } from '../shape';
-import type { Tensor } from '../tensor';
-import { checkInputs } from './define-op';
+import { allocStorage, scope } from '../memory';
+import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel } from '../shape';
+import { Tensor } from '../tensor';
+import { checkInputs, defineOp } from './define-op';
 
 /**
  * Options of {@link scaledDotProductAttention}.
@@ -28,7 +29,13 @@ export interface AttentionOptions {
 
 /**
  * softmax(q kᵀ · scale + mask) v for q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev].
- * Leading dims broadcast. A query whose keys are all masked out gets NaN, as in PyTorch.
+ * Leading dims broadcast (the mask's too). A query whose keys are all masked out gets NaN, as in PyTorch.
+ *
+ * Runs as one fused kernel (online softmax: no [L, S] matrix in memory, forward or backward; the
+ * backward recomputes the weights from each row's saved logsumexp). The fused kernel has no dropout
+ * yet: with `dropout > 0`, with an empty dim, or on WebGPU with E or Ev above
+ * {@link FUSED_MAX_HEAD_DIM_WEBGPU}, the op runs the composite matmul → softmax → matmul instead.
+ * Gradients of the fused path are first order only.
  * @example
  * ```ts
  * const q = randn([2, 4, 8, 16]), k = randn([2, 4, 8, 16]), v = randn([2, 4, 8, 16]);
@@ -55,6 +62,83 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     if (mask.dtype !== 'bool' && mask.dtype !== 'float32') throw new DTypeError(op, `mask must be bool or float32, got ${mask.dtype}`);
     broadcastShapes(op, mask.shape, [L, S]);
   }
+  const batch = [q, k, v, ...(mask ? [mask] : [])].reduce<number[]>(
+    (b, t) => broadcastShapes(op, b, t.shape.slice(0, Math.max(0, t.ndim - 2))),
+    [],
+  );
+  const Ev = v.shape.at(-1)!;
+  const fused =
+    dropout === 0 && L * S * E * Ev > 0 && (q.device !== 'webgpu' || Math.max(E, Ev) <= FUSED_MAX_HEAD_DIM_WEBGPU);
+  if (!fused) return compositeAttention(q, k, v, mask ?? null, causal, scale, dropout);
+  return scope(() => {
+    // The forward fills this [...batch, L] buffer with each row's logsumexp; the node keeps it for backward.
+    const lseShape = [...batch, L];
+    const lse = Tensor._create(allocStorage(q.device, 'float32', numel(lseShape)), lseShape, contiguousStrides(lseShape), 0);
+    return attentionOp(mask ? [q, k, v, lse, mask] : [q, k, v, lse], { scale, causal, batch });
+  });
+}
+
+/**
+ * Largest E and Ev the WebGPU kernels take (per-thread registers and 16 KiB of workgroup memory);
+ * larger heads run the composite. The CPU kernels have no limit.
+ */
+export const FUSED_MAX_HEAD_DIM_WEBGPU = 128;
+
+interface FusedAttrs extends AttentionParams {
+  /** Broadcast batch shape of q, k, v and the mask. */
+  batch: number[];
+}
+
+/** `x` read as [...batch, rows, cols] (stride 0 on broadcast dims); rows, cols default to x's last two. */
+function batchView(x: View, batch: number[], rows = x.shape.at(-2)!, cols = x.shape.at(-1)!): View {
+  const to = [...batch, rows, cols];
+  return { storage: x.storage, shape: to, strides: broadcastStrides(x.shape, x.strides, to), offset: x.offset };
+}
+
+/** The four inputs of both primitives in the batch shape of `a` (the mask broadcast to [L, S]). */
+function views(q: View, k: View, v: View, mask: View | undefined, a: FusedAttrs): [View, View, View, View | null] {
+  const b = a.batch;
+  const m = mask ? batchView(mask, b, q.shape.at(-2)!, k.shape.at(-2)!) : null;
+  return [batchView(q, b), batchView(k, b), batchView(v, b), m];
+}
+
+/**
+ * Inputs [q, k, v, lse, mask?]: `lse` is an output in disguise, a fresh buffer the forward writes and
+ * the node saves (so it lives exactly as long as the graph, and backward needs no extra bookkeeping).
+ */
+const attentionOp = defineOp<FusedAttrs>('scaledDotProductAttention', {
+  infer: ([q, , v], { batch }) => ({ shape: [...batch, q.shape.at(-2)!, v.shape.at(-1)!], dtype: 'float32' }),
+  forward: (be, [q, k, v, lse, mask], out, a) => be.attention(...views(q, k, v, mask, a), out, lse.storage, a),
+  // With s = scale·q·kᵀ + mask, P = softmax(s), O = P·V and G = ∂L/∂O (FlashAttention-2):
+  //   ∂L/∂V = Pᵀ·G;  ∂L/∂s = P ⊙ (G·Vᵀ − rowsum(G ⊙ O));  ∂L/∂q = scale·∂L/∂s·K;  ∂L/∂K = scale·(∂L/∂s)ᵀ·Q.
+  // One backward primitive computes all three (P recomputed blockwise from lse); the engine sums broadcast dims.
+  backward: (gy, [q, k, v, lse, mask], out, a) => {
+    let grads: Tensor[] | null = null;
+    const all = (): Tensor[] => {
+      grads ??= attentionGrads(q, k, v, mask ?? null, out, lse, gy, a);
+      return grads;
+    };
+    return [() => all()[0], () => all()[1], () => all()[2], null, null];
+  },
+});
+
+/** Inputs [q, k, v, out, lse, gOut, gk, gv, mask?]; returns gq and fills the zero tensors gk, gv. Not differentiable. */
+const attentionBackwardOp = defineOp<FusedAttrs>('scaledDotProductAttentionBackward', {
+  infer: ([q], { batch }) => ({ shape: [...batch, ...q.shape.slice(-2)], dtype: 'float32' }),
+  forward: (be, [q, k, v, out, lse, gOut, gk, gv, mask], gq, a) =>
+    be.attentionBackward(...views(q, k, v, mask, a), out, lse, gOut, gq, gk.storage, gv.storage, a),
+});
+
+function attentionGrads(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, out: Tensor, lse: Tensor, gy: Tensor, a: FusedAttrs): Tensor[] {
+  const gk = zeros([...a.batch, ...k.shape.slice(-2)], { device: k.device });
+  const gv = zeros([...a.batch, ...v.shape.slice(-2)], { device: v.device });
+  const gq = attentionBackwardOp([q, k, v, out, lse, gy, gk, gv, ...(mask ? [mask] : [])], a);
+  return [gq, gk, gv];
+}
+
+/** The unfused reference: materialises the [..., L, S] weights (used for dropout and oversize heads). */
+function compositeAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean, scale: number, dropout: number): Tensor {
+  const [L, S] = [q.shape.at(-2)!, k.shape.at(-2)!];
   return scope(() => {
     let scores = q.matmul(k.transpose(-1, -2)).mul(scale);
     if (causal) {

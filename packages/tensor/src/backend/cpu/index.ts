@@ -10,6 +10,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
 import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './pool';
 import { softmax } from './softmax';
 import { gather, scatterAdd } from './indexing';
+import { attention, attentionBackward } from './attention';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -72,4 +73,6 @@ export class CpuBackend implements Backend {
   softmax = softmax;
   gather = gather;
   scatterAdd = scatterAdd;
+  attention = attention;
+  attentionBackward = attentionBackward;
 }

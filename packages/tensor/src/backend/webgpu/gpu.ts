@@ -53,6 +53,17 @@ async function findGpu(): Promise<GPU> {
   return gpu;
 }
 
+function describe(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  return [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+/** Software rasterisers (Mesa lavapipe/llvmpipe, SwiftShader, WARP) and adapters flagged as fallback. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter || (adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
+  return Boolean(fallback) || /llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(describe(adapter));
+}
+
 /**
  * Open a WebGPU device: the adapter's limits above at their maximum and the features
  * `subgroups`, `timestamp-query` and `shader-f16` where the adapter has them.
@@ -62,7 +73,7 @@ async function findGpu(): Promise<GPU> {
  * const device = await requestGpu();
  * ```
  */
-export async function requestGpu(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GPUDevice> {
+export async function requestGpu(opts: { powerPreference?: GPUPowerPreference; hardwareOnly?: boolean } = {}): Promise<GPUDevice> {
   const gpu = await findGpu();
   let adapter: GPUAdapter | null;
   try {
@@ -71,6 +82,9 @@ export async function requestGpu(opts: { powerPreference?: GPUPowerPreference } 
     throw new BackendUnavailableError('init', `requesting a WebGPU adapter failed (${(e as Error).message}); ${SETUP_HINT}`);
   }
   if (!adapter) throw new BackendUnavailableError('init', `no WebGPU adapter was found; ${SETUP_HINT}`);
+  if (opts.hardwareOnly && isSoftwareAdapter(adapter)) {
+    throw new BackendUnavailableError('init', `the only WebGPU adapter is a software one (${describe(adapter)}), which is slower than the CPU backend`);
+  }
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];

@@ -2,9 +2,18 @@ import type {
   ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View,
 } from '../backend';
 import { castScalar, type DType, type TypedArray } from '../../dtype';
-import { BackendUnavailableError } from '../../errors';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../shape';
 import { copy, fillWord } from './codegen/copy';
+import { binary, unary, where } from './codegen/elementwise';
+import { argReduce, reduce } from './codegen/reduce';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv2d.wgsl';
+import { gather, scatterAdd } from './kernels/gather.wgsl';
+import { matmul } from './kernels/matmul.wgsl';
+import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './kernels/pool.wgsl';
+import { softmax } from './kernels/softmax.wgsl';
+import { attention } from './kernels/attention.wgsl';
+import { attentionBackward } from './kernels/attention-backward.wgsl';
+import type { AttentionParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, type GpuStorage } from './storage';
 import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
@@ -79,56 +88,60 @@ export class WebGpuBackend implements Backend {
     copy(this.runtime, x, out);
   }
 
-  /** A primitive whose WebGPU kernel is not written yet. */
-  private notYet(op: string): never {
-    this.runtime.checkAlive();
-    throw new BackendUnavailableError(op, `the WebGPU kernel for ${op} is not written yet; use the cpu device for now`);
-  }
 
-  // ── kernels still being written (each throws BackendUnavailableError naming it) ──
-  unary(op: UnaryOp, _x: View, _out: Storage): void {
-    this.notYet(op);
+  // ── kernels (codegen/ and kernels/); a lost device is reported by the runtime's dispatch ──
+  unary(op: UnaryOp, x: View, out: Storage): void {
+    unary(this.runtime, op, x, out);
   }
-  binary(op: BinaryOp, _a: View, _b: View, _out: Storage): void {
-    this.notYet(op);
+  binary(op: BinaryOp, a: View, b: View, out: Storage): void {
+    binary(this.runtime, op, a, b, out);
   }
-  where(_cond: View, _a: View, _b: View, _out: Storage): void {
-    this.notYet('where');
+  where(cond: View, a: View, b: View, out: Storage): void {
+    where(this.runtime, cond, a, b, out);
   }
-  reduce(op: ReduceOp, _x: View, _dims: readonly number[], _out: Storage): void {
-    this.notYet(op);
+  reduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): void {
+    this.runtime.checkAlive();
+    reduce(this.runtime, op, x, dims, out);
   }
-  argReduce(op: ArgReduceOp, _x: View, _dim: number, _out: Storage): void {
-    this.notYet(op);
+  argReduce(op: ArgReduceOp, x: View, dim: number, out: Storage): void {
+    this.runtime.checkAlive();
+    argReduce(this.runtime, op, x, dim, out);
   }
-  matmul(_a: View, _b: View, _out: Storage): void {
-    this.notYet('matmul');
+  matmul(a: View, b: View, out: Storage): void {
+    matmul(this.runtime, a, b, out);
   }
-  conv2d(_x: View, _w: View, _out: Storage, _outShape: Shape, _p: Conv2dParams): void {
-    this.notYet('conv2d');
+  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+    conv2d(this.runtime, x, w, out, outShape, p);
   }
-  conv2dBackwardInput(_gy: View, _w: View, _out: Storage, _outShape: Shape, _p: Conv2dParams): void {
-    this.notYet('conv2dBackwardInput');
+  conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+    conv2dBackwardInput(this.runtime, gy, w, out, outShape, p);
   }
-  conv2dBackwardWeight(_x: View, _gy: View, _out: Storage, _outShape: Shape, _p: Conv2dParams): void {
-    this.notYet('conv2dBackwardWeight');
+  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+    conv2dBackwardWeight(this.runtime, x, gy, out, outShape, p);
   }
-  maxPool2dIndices(_x: View, _out: Storage, _outShape: Shape, _p: Pool2dParams): void {
-    this.notYet('maxPool2dIndices');
+  maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
+    maxPool2dIndices(this.runtime, x, out, outShape, p);
   }
-  avgPool2d(_x: View, _out: Storage, _outShape: Shape, _p: AvgPool2dParams): void {
-    this.notYet('avgPool2d');
+  avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void {
+    avgPool2d(this.runtime, x, out, outShape, p);
   }
-  avgPool2dBackward(_gy: View, _out: Storage, _outShape: Shape, _p: AvgPool2dParams): void {
-    this.notYet('avgPool2dBackward');
+  avgPool2dBackward(gy: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void {
+    avgPool2dBackward(this.runtime, gy, out, outShape, p);
   }
-  softmax(_x: View, _dim: number, log: boolean, _out: Storage): void {
-    this.notYet(log ? 'logSoftmax' : 'softmax');
+  softmax(x: View, dim: number, log: boolean, out: Storage): void {
+    this.runtime.checkAlive();
+    softmax(this.runtime, x, dim, log, out);
   }
-  gather(_x: View, _dim: number, _index: View, _out: Storage): void {
-    this.notYet('gather');
+  gather(x: View, dim: number, index: View, out: Storage): void {
+    gather(this.runtime, x, dim, index, out);
   }
-  scatterAdd(_out: Storage, _outShape: Shape, _dim: number, _index: View, _src: View): void {
-    this.notYet('scatterAdd');
+  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void {
+    scatterAdd(this.runtime, out, outShape, dim, index, src);
+  }
+  attention(q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams): void {
+    attention(this.runtime, q, k, v, mask, out, lse, p);
+  }
+  attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void {
+    attentionBackward(this.runtime, q, k, v, mask, out, lse, gOut, gq, gk, gv, p);
   }
 }

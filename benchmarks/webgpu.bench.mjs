@@ -1,0 +1,163 @@
+// WebGPU microbenchmarks: @aimodel/tensor vs TensorFlow.js's WebGPU backend, in the same process
+// on the same Dawn device. Usage:
+//   node benchmarks/webgpu.bench.mjs [--filter matmul,attention] [--quick] [--json out.json]
+// --quick uses tiny sizes (a smoke test for software adapters such as lavapipe; numbers meaningless).
+// Each sample enqueues `reps` calls and then reads one element back, so the GPU work is timed
+// to completion while readback of large outputs stays out of the measurement.
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import { machine, measure, parseArgs, selected, table } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const args = parseArgs();
+const quick = process.argv.includes('--quick');
+
+const am = await import('@aimodel/tensor');
+await am.init({ device: 'webgpu' });
+am.manualSeed(0);
+
+// The tfjs peer on its own Dawn device, reached through a navigator.gpu shim.
+let tf = null;
+let peerNote = '';
+try {
+  const { create, globals } = require('webgpu');
+  Object.assign(globalThis, globals);
+  globalThis.navigator ??= {};
+  globalThis.navigator.gpu ??= create([]);
+  tf = require('@tensorflow/tfjs');
+  require('@tensorflow/tfjs-backend-webgpu');
+  await tf.setBackend('webgpu');
+  await tf.ready();
+} catch (e) {
+  peerNote = `tfjs-backend-webgpu could not run: ${e.message}`;
+  tf = null;
+}
+
+const device = 'webgpu';
+const randn = (shape) => am.randn(shape, { device });
+const syncOurs = (t) => t.reshape([-1]).narrow(0, 0, 1).data();
+const syncPeer = (t) => t.reshape([-1]).slice(0, 1).data();
+
+/** A timed body: `reps` results created, the last one read, all disposed. */
+function timed(reps, make, sync) {
+  return async () => {
+    const outs = [];
+    for (let i = 0; i < reps; i++) outs.push(make());
+    await sync(outs[outs.length - 1]);
+    for (const o of outs) o.dispose();
+  };
+}
+
+const cases = [];
+const matmulSizes = quick ? [64, 128] : [256, 512, 1024, 2048, 4096, 8192];
+for (const n of matmulSizes) {
+  const reps = n >= 4096 ? 3 : n >= 1024 ? 10 : 30;
+  cases.push({
+    name: `matmul ${n}×${n}`, flops: 2 * n ** 3, reps,
+    ours: () => { const a = randn([n, n]), b = randn([n, n]); return { run: timed(reps, () => am.matmul(a, b), syncOurs), free: () => { a.dispose(); b.dispose(); } }; },
+    peer: () => { const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]); return { run: timed(reps, () => tf.matMul(a, b), syncPeer), free: () => { a.dispose(); b.dispose(); } }; },
+  });
+}
+{
+  const [b, m, k, n] = quick ? [4, 32, 16, 32] : [32, 512, 64, 512];
+  cases.push({
+    name: `batched matmul ${b}×${m}×${k}×${n}`, flops: 2 * b * m * k * n, reps: 10,
+    ours: () => { const x = randn([b, m, k]), y = randn([b, k, n]); return { run: timed(10, () => am.matmul(x, y), syncOurs), free: () => { x.dispose(); y.dispose(); } }; },
+    peer: () => { const x = tf.randomNormal([b, m, k]), y = tf.randomNormal([b, k, n]); return { run: timed(10, () => tf.matMul(x, y), syncPeer), free: () => { x.dispose(); y.dispose(); } }; },
+  });
+}
+{
+  const [n, c, h, w, o] = quick ? [2, 4, 8, 8, 4] : [32, 64, 56, 56, 64];
+  cases.push({
+    name: `conv2d ${n}×${c}×${h}×${w}, ${o} filters 3×3`, flops: 2 * n * o * h * w * c * 9, reps: 5,
+    ours: () => { const x = randn([n, c, h, w]), f = randn([o, c, 3, 3]); return { run: timed(5, () => am.conv2d(x, f, { padding: 1 }), syncOurs), free: () => { x.dispose(); f.dispose(); } }; },
+    peer: () => { const x = tf.randomNormal([n, h, w, c]), f = tf.randomNormal([3, 3, c, o]); return { run: timed(5, () => tf.conv2d(x, f, 1, 'same'), syncPeer), free: () => { x.dispose(); f.dispose(); } }; },
+  });
+}
+{
+  const n = quick ? 256 : 8192;
+  cases.push({
+    name: `device copy ${n}×${n} (bandwidth reference)`, bytes: 2 * 4 * n * n, reps: 10,
+    ours: () => { const a = randn([n, n]); return { run: timed(10, () => a.clone(), syncOurs), free: () => a.dispose() }; },
+    peer: () => { const a = tf.randomNormal([n, n]); return { run: timed(10, () => tf.clone(tf.add(a, 0)), syncPeer), free: () => a.dispose() }; },
+  });
+  cases.push({
+    name: `softmax ${n}×${n} (last dim)`, bytes: 2 * 4 * n * n, reps: 10,
+    ours: () => { const a = randn([n, n]); return { run: timed(10, () => am.softmax(a, -1), syncOurs), free: () => a.dispose() }; },
+    peer: () => { const a = tf.randomNormal([n, n]); return { run: timed(10, () => tf.softmax(a), syncPeer), free: () => a.dispose() }; },
+  });
+}
+{
+  // batch·heads 32, sequence 2048, head dim 64, causal: the issue's attention case
+  const [bh, l, e] = quick ? [2, 64, 16] : [32, 2048, 64];
+  const flops = (4 * bh * l * l * e) / 2; // QKᵀ and PV, half the positions under the causal mask
+  const make = () => { const q = randn([bh, l, e]), k = randn([bh, l, e]), v = randn([bh, l, e]); return { q, k, v, free: () => [q, k, v].forEach((t) => t.dispose()) }; };
+  cases.push({
+    name: `attention fused, ${bh}×${l}×${e} causal`, flops, reps: 5,
+    ours: () => { const t = make(); return { run: timed(5, () => am.scaledDotProductAttention(t.q, t.k, t.v, { causal: true }), syncOurs), free: t.free }; },
+    peer: null,
+  });
+  cases.push({
+    name: `attention composed matmul-softmax-matmul, ${bh}×${l}×${e} causal`, flops, reps: 5,
+    ours: () => {
+      const t = make();
+      const allowed = am.arange(l, undefined, 1, { device }).unsqueeze(1).ge(am.arange(l, undefined, 1, { device }).unsqueeze(0));
+      // the L×L score matrix is materialised here: this is the path the fused kernel replaces
+      const composed = () => am.scope(() => allowed.where(t.q.matmul(t.k.transpose(-1, -2)).mul(1 / Math.sqrt(e)), -Infinity).softmax(-1).matmul(t.v));
+      return { run: timed(5, composed, syncOurs), free: () => { t.free(); allowed.dispose(); } };
+    },
+    peer: null,
+  });
+}
+{
+  const batch = quick ? 8 : 256;
+  const flops = 3 * 2 * batch * (784 * 512 + 512 * 10);
+  cases.push({
+    name: `MLP 784-512-10 train step, batch ${batch}`, flops, reps: 10,
+    ours: () => {
+      const x = randn([batch, 784]), t = randn([batch, 10]);
+      const w1 = am.randn([784, 512], { device, requiresGrad: true }), w2 = am.randn([512, 10], { device, requiresGrad: true });
+      const step = () => am.scope(() => {
+        const loss = x.matmul(w1).relu().matmul(w2).sub(t).pow(2).mean();
+        loss.backward();
+        am.noGrad(() => { for (const p of [w1, w2]) { p.assign(p.sub(p.grad.mul(1e-3))); p.grad.dispose(); p.grad = null; } });
+        return loss.detach();
+      });
+      return { run: timed(10, step, syncOurs), free: () => [x, t, w1, w2].forEach((v) => v.dispose()) };
+    },
+    peer: () => {
+      const x = tf.randomNormal([batch, 784]), t = tf.randomNormal([batch, 10]);
+      const w1 = tf.variable(tf.randomNormal([784, 512])), w2 = tf.variable(tf.randomNormal([512, 10]));
+      const opt = tf.train.sgd(1e-3);
+      const step = () => opt.minimize(() => tf.mean(tf.square(tf.sub(tf.matMul(tf.relu(tf.matMul(x, w1)), w2), t))), true);
+      return { run: timed(10, step, syncPeer), free: () => [x, t, w1, w2].forEach((v) => v.dispose()) };
+    },
+  });
+}
+
+const rows = [];
+for (const c of cases) {
+  if (!selected(args, c.name)) continue;
+  const result = {};
+  for (const side of ['ours', 'peer']) {
+    if (!c[side] || (side === 'peer' && !tf)) continue;
+    try {
+      const setup = c[side]();
+      await setup.run(); // warm-up: pipelines compiled, buffers pooled
+      const s = (await measure(`${side} ${c.name}`, setup.run, { deferred: true, maxTime: quick ? 1 : 4, minSamples: 5 })) / c.reps;
+      setup.free();
+      result[side] = { ms: s * 1e3, rate: c.flops ? c.flops / s / 1e9 : c.bytes / s / 1e9 };
+    } catch (e) {
+      console.error(`${side} ${c.name}: ${e.message}`);
+    }
+  }
+  if (!result.ours) continue;
+  const row = { name: c.name, unit: c.flops ? 'GFLOP/s' : 'GB/s', ...result.ours, peer: result.peer };
+  rows.push(row);
+  console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(1)} ${row.unit})${row.peer ? `; tfjs-webgpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(1)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×` : ''}`);
+}
+
+const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };
+if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+console.log(`\n${report.machine}${peerNote ? `\n${peerNote}` : ''}\n\n${table(rows).replaceAll('tfjs-cpu', 'tfjs-webgpu')}`);
+process.exit(0);

@@ -1,0 +1,203 @@
+import type { BinaryOp, Storage, UnaryOp, View } from '../../backend';
+import type { DType } from '../../../dtype';
+import { numel, type Shape } from '../../../shape';
+import type { KernelSource } from '../pipeline-cache';
+import type { Runtime } from '../runtime';
+import { bufferOf } from '../storage';
+import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
+import { type ParamWriter, params } from '../wgsl/params';
+import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { wgsl } from '../wgsl/tag';
+import { helpersFor } from './elementwise-math';
+
+/**
+ * Unary, binary and `where` kernels, generated at run time from one expression table per family
+ * (STYLE guideline 7). One invocation computes one output element (workgroups of {@link WG},
+ * laid out by `linearGrid` so any size fits). Every operand is read through one of three index
+ * forms, chosen per dispatch and baked into the code (hence into the key):
+ *
+ * - `d` dense: contiguous and unbroadcast, element i at `offset + i` (no per-element index math);
+ * - `s` scalar: every element broadcast from one, at `offset` (e.g. `x.mul(2)`);
+ * - `r<rank>` strided: when any operand is neither, all go through the generated strided index
+ *   (`wgsl/strided.ts`), which handles transposes, slices and stride-0 broadcast dims.
+ *
+ * Dtypes follow the CPU backend, which computes in doubles and stores into typed arrays: float
+ * outputs compute in f32; integer outputs (int32/int8/uint8, and bool from maximum/minimum) in
+ * wrapping i32, then wrap to 8 bits as an Int8Array/Uint8Array store would; comparisons compute
+ * in f32 when either input is float32, else in i32, and store 0/1.
+ */
+
+/** Invocations per workgroup. */
+const WG = 64;
+
+/** The type an expression computes in. */
+export type ComputeType = 'f32' | 'i32';
+
+/** WGSL for each unary op over a value `x` of compute type `t` (i32 only for the ops that keep integers). */
+export const WGSL_UNARY = {
+  neg: (x) => `(-${x})`,
+  abs: (x) => `abs(${x})`,
+  sign: (x, t) => (t === 'f32' ? `ew_sign(${x})` : `sign(${x})`),
+  exp: (x) => `exp(${x})`,
+  log: (x) => `log(${x})`,
+  sqrt: (x) => `sqrt(${x})`,
+  rsqrt: (x) => `(1.0 / sqrt(${x}))`, // inverseSqrt's result at 0 is not specified; 1/sqrt(0) = ∞
+  relu: (x, t) => (t === 'f32' ? `ew_relu(${x})` : `max(${x}, 0)`),
+  sigmoid: (x) => `ew_sigmoid(${x})`,
+  tanh: (x) => `ew_tanh(${x})`,
+  sin: (x) => `sin(ew_reduce(${x}))`,
+  cos: (x) => `cos(ew_reduce(${x}))`,
+  erf: (x) => `ew_erf(${x})`,
+  gelu: (x) => `ew_gelu(${x})`,
+  geluTanh: (x) => `ew_gelu_tanh(${x})`,
+  floor: (x, t) => (t === 'f32' ? `floor(${x})` : x),
+  ceil: (x, t) => (t === 'f32' ? `ceil(${x})` : x),
+} satisfies Record<UnaryOp, (x: string, t: ComputeType) => string>;
+
+/** WGSL for each binary op over values `a`, `b` of compute type `t`; comparisons give 0/1 of type `t`. */
+export const WGSL_BINARY = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b) => `(${a} / ${b})`,
+  pow: (a, b, t) => (t === 'f32' ? `ew_powf(${a}, ${b})` : `ew_powi(${a}, ${b})`),
+  maximum: (a, b, t) => (t === 'f32' ? `ew_max(${a}, ${b})` : `max(${a}, ${b})`),
+  minimum: (a, b, t) => (t === 'f32' ? `ew_min(${a}, ${b})` : `min(${a}, ${b})`),
+  eq: (a, b, t) => `${t}(${compare(a, '==', b, t)})`,
+  ne: (a, b, t) => `${t}(!${compare(a, '==', b, t)})`, // true for NaN
+  lt: (a, b, t) => `${t}(${compare(a, '<', b, t)})`,
+  le: (a, b, t) => `${t}(${compare(a, '<=', b, t)})`,
+  gt: (a, b, t) => `${t}(${compare(a, '>', b, t)})`,
+  ge: (a, b, t) => `${t}(${compare(a, '>=', b, t)})`,
+} satisfies Record<BinaryOp, (a: string, b: string, t: ComputeType) => string>;
+
+/** `(a op b)` as a WGSL bool; float comparisons are false with a NaN operand, whatever the compiler assumes. */
+function compare(a: string, op: string, b: string, t: ComputeType): string {
+  return t === 'i32' ? `(${a} ${op} ${b})` : `(ew_ordered(${a}, ${b}) && ${a} ${op} ${b})`;
+}
+
+const COMPARISONS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/** How an operand's word is read: converted to a compute type, or the raw u32 (where's condition). */
+type LoadAs = ComputeType | 'raw';
+
+/** WGSL reading the stored word `w` of `dtype` as `as`. */
+function load(w: string, dtype: DType, as: LoadAs): string {
+  if (as === 'raw') return w;
+  if (dtype === 'float32') return as === 'f32' ? `bitcast<f32>(${w})` : `i32(bitcast<f32>(${w}))`;
+  return as === 'f32' ? `f32(bitcast<i32>(${w}))` : `bitcast<i32>(${w})`; // int8 words are sign-extended
+}
+
+/** WGSL turning `v` (of type `t`) into the stored word of `out`, as a typed-array store would. */
+function store(v: string, t: ComputeType, out: DType): string {
+  if (out === 'float32') return t === 'f32' ? `bitcast<u32>(${v})` : `bitcast<u32>(f32(${v}))`;
+  // NaN is true, as on the CPU; tested on bits because a compiler may assume no NaNs.
+  if (out === 'bool') return t === 'f32' ? `select(0u, 1u, (bitcast<u32>(${v}) & 0x7fffffffu) != 0u)` : `select(0u, 1u, ${v} != 0)`;
+  const i = t === 'f32' ? `i32(${v})` : v;
+  if (out === 'int8') return `bitcast<u32>((${i} << 24u) >> 24u)`;
+  if (out === 'uint8') return `(bitcast<u32>(${i}) & 255u)`;
+  return `bitcast<u32>(${i})`;
+}
+
+/** `d` (contiguous from its offset), `s` (one element broadcast everywhere) or null (strided). */
+function modeOf(v: View): 'd' | 's' | null {
+  let dense = true;
+  let scalar = true;
+  let step = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] === 1) continue;
+    if (v.strides[d] !== 0) scalar = false;
+    if (v.strides[d] !== step) dense = false;
+    step *= v.shape[d];
+  }
+  return dense ? 'd' : scalar ? 's' : null;
+}
+
+/** The index form of the operands (see the module comment) and the params words it reads. */
+function layoutOf(shape: Shape, views: readonly View[], n: number): { layout: string; p: ParamWriter } {
+  const modes = views.map(modeOf);
+  const p = params().u32(n);
+  if (modes.every((m) => m !== null)) {
+    for (const v of views) p.u32(v.offset);
+    return { layout: modes.join(''), p };
+  }
+  return { layout: `r${writeStrided(p, shape, views)}`, p };
+}
+
+/** What an elementwise kernel computes, apart from its operands' layout. */
+interface ElementwiseSpec {
+  /** Op family and name, e.g. `binary:add`. */
+  readonly name: string;
+  readonly inputs: readonly DType[];
+  readonly loads: readonly LoadAs[];
+  readonly out: DType;
+  /** Type `expr` computes in. */
+  readonly compute: ComputeType;
+  /** The output value from the loaded operands `v0, v1, …`. */
+  readonly expr: string;
+}
+
+/**
+ * The kernel for `spec` with operand layout `layout` (`d`/`s` per operand, or `r<rank>`).
+ * Bindings: inputs (read), output (read_write), params: n, then offsets or the strided layout.
+ */
+export function elementwiseKernel(spec: ElementwiseSpec, layout: string): KernelSource {
+  const k = spec.inputs.length;
+  const strided = layout.startsWith('r');
+  const index = (j: number) => (strided ? `stridedOffset(i, ${j}u)` : layout[j] === 'd' ? `p[${1 + j}u] + i` : `p[${1 + j}u]`);
+  const decls = spec.inputs.map((_, j) => `@group(0) @binding(${j}) var<storage, read> in${j}: array<u32>;`);
+  const loads = spec.inputs.map((dt, j) => `  let v${j} = ${load(`in${j}[${index(j)}]`, dt, spec.loads[j])};`);
+  return {
+    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}`,
+    workgroupSize: [WG, 1, 1],
+    code: wgsl`
+${decls.join('\n')}
+@group(0) @binding(${k}) var<storage, read_write> y: array<u32>;
+@group(0) @binding(${k + 1}) var<storage, read> p: array<u32>;
+${helpersFor(spec.expr)}
+${strided ? stridedIndexWgsl(Number(layout.slice(1)), 1) : ''}
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= p[0]) { return; }
+${loads.join('\n')}
+  let r = ${spec.expr};
+  y[i] = ${store('r', spec.compute, spec.out)};
+}`,
+  };
+}
+
+/** Dispatch `spec` over `views` (all of the output's shape) into the contiguous `out`. */
+function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: Storage): void {
+  rt.checkAlive();
+  const shape = views[0].shape;
+  const n = numel(shape);
+  if (n === 0) return;
+  const { layout, p } = layoutOf(shape, views, n);
+  rt.dispatch(elementwiseKernel(spec, layout), [...views.map((v) => bufferOf(v)), bufferOf(out)], p, linearGrid(n, WG));
+}
+
+const computeFor = (out: DType): ComputeType => (out === 'float32' ? 'f32' : 'i32');
+
+/** out = op(x), elementwise; `x` may be strided or broadcast. */
+export function unary(rt: Runtime, op: UnaryOp, x: View, out: Storage): void {
+  const t = computeFor(out.dtype);
+  const spec = { name: `unary:${op}`, inputs: [x.storage.dtype], loads: [t], out: out.dtype, compute: t, expr: WGSL_UNARY[op]('v0', t) };
+  run(rt, spec, [x], out);
+}
+
+/** out = op(a, b), elementwise over views already broadcast to the output shape. */
+export function binary(rt: Runtime, op: BinaryOp, a: View, b: View, out: Storage): void {
+  const inputs = [a.storage.dtype, b.storage.dtype];
+  const t = COMPARISONS.has(op) ? computeFor(inputs.includes('float32') ? 'float32' : 'int32') : computeFor(out.dtype);
+  const spec = { name: `binary:${op}`, inputs, loads: [t, t], out: out.dtype, compute: t, expr: WGSL_BINARY[op]('v0', 'v1', t) };
+  run(rt, spec, [a, b], out);
+}
+
+/** out = cond ? a : b, elementwise over views already broadcast to the output shape. */
+export function where(rt: Runtime, cond: View, a: View, b: View, out: Storage): void {
+  const t = computeFor(out.dtype);
+  const inputs = [cond.storage.dtype, a.storage.dtype, b.storage.dtype];
+  const spec = { name: 'where', inputs, loads: ['raw', t, t] as const, out: out.dtype, compute: t, expr: 'select(v2, v1, v0 != 0u)' };
+  run(rt, spec, [cond, a, b], out);
+}

@@ -1,0 +1,252 @@
+/**
+ * Backward of the fused attention on WebGPU (FlashAttention-2 style: the weights P are recomputed
+ * per tile from the saved row logsumexp; no [L, S] matrix in memory, no atomics). With
+ * s = scale·q·kᵀ + mask, P = exp(s − lse), O = P·V and G = ∂L/∂O:
+ *
+ *   D_i = Σ_c G_ic·O_ic;   ∂L/∂s_ij = P_ij·(G_i·v_j − D_i);
+ *   ∂L/∂q_i = scale·Σ_j ∂L/∂s_ij·k_j;   ∂L/∂k_j = scale·Σ_i ∂L/∂s_ij·q_i;   ∂L/∂v_j = Σ_i P_ij·G_i.
+ *
+ * Three dispatches: `rowStats` packs (lse_i, D_i) per query row; `dq` runs one workgroup per
+ * (batch entry, 16 query rows) streaming K and V tiles (the forward's layout, four threads per
+ * row); `dkv` runs one workgroup per (batch entry, 16 key rows) streaming Q and G tiles, and writes
+ * ∂k and ∂v side by side into one scratch [Z, S, E + Ev] (so every kernel binds ≤ 8 buffers) that
+ * two strided copies split into gk and gv. A fully masked row (lse = −∞) gives P = NaN.
+ */
+import type { AttentionParams, Storage, View } from '../../backend';
+import { numel } from '../../../shape';
+import { copy } from '../codegen/copy';
+import type { KernelSource } from '../pipeline-cache';
+import type { Runtime } from '../runtime';
+import { bufferOf, type GpuStorage } from '../storage';
+import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
+import { wgsl } from '../wgsl/tag';
+import {
+  type AttentionKernelConfig, attentionConfig, attentionParams, attentionPrelude, denseView, maskBinding, ROWS, tileOf,
+} from './attention.wgsl';
+
+const ROW_STATS_WG = 64;
+
+/** stats[2·row] = lse_row, stats[2·row + 1] = Σ_c G·O over the row; one thread per query row. */
+export function rowStatsKernel(batchRank: number): KernelSource {
+  return {
+    key: `attention:rowstats:${batchRank}`,
+    workgroupSize: [ROW_STATS_WG, 1, 1],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read> out: array<f32>;
+@group(0) @binding(1) var<storage, read> gOut: array<f32>;
+@group(0) @binding(2) var<storage, read> lse: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> p: array<u32>;
+${attentionPrelude({ d: 16, mask: 'none', batchRank })}
+@compute @workgroup_size(${ROW_STATS_WG})
+fn main(${LINEAR_BUILTINS}) {
+  let row = ${linearIndex(ROW_STATS_WG)};
+  let L = p[0];
+  if (row >= p[4] * L) { return; }
+  let z = row / L; let i = row % L;
+  let ob = batchOffset(z, 4u); let gb = batchOffset(z, 6u);
+  var d = 0.0;
+  for (var c = 0u; c < p[3]; c++) { d += out[at(ob, i, si(18u), c, si(19u))] * gOut[at(gb, i, si(20u), c, si(21u))]; }
+  stats[2u * row] = lse[batchOffset(z, 5u) + i * p[22]];
+  stats[2u * row + 1u] = d;
+}`,
+  };
+}
+
+/** Bindings and workgroup arrays shared by `dq` and `dkv` (T: rows per streamed tile). */
+function header(c: AttentionKernelConfig, result: string): string {
+  const t = tileOf(c.d);
+  return wgsl`
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+${maskBinding(c, 3)}
+@group(0) @binding(4) var<storage, read> gOut: array<f32>;
+@group(0) @binding(5) var<storage, read> stats: array<f32>;
+@group(0) @binding(6) var<storage, read_write> ${result}: array<f32>;
+@group(0) @binding(7) var<storage, read> p: array<u32>;
+${attentionPrelude(c)}
+var<workgroup> As: array<f32, ${t * c.d}>;
+var<workgroup> Bs: array<f32, ${t * c.d}>;
+var<workgroup> Sp: array<f32, ${64 * t}>;
+var<workgroup> Gp: array<f32, ${64 * t}>;
+var<workgroup> Ls: array<f32, ${t}>;
+var<workgroup> Ds: array<f32, ${t}>;
+// the four partial sums of row r, entry jj (workgroup pointers cannot be passed to functions)
+fn sumS(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Sp[b] + Sp[b + BK] + Sp[b + 2u * BK] + Sp[b + 3u * BK]; }
+fn sumG(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Gp[b] + Gp[b + BK] + Gp[b + 2u * BK] + Gp[b + 3u * BK]; }
+// P_ij for a row with logsumexp lse (NaN for a fully masked row)
+fn prob(keep: vec2f, lse: f32) -> f32 {
+  if (lse == neg()) { return nanv(); }
+  return select(0.0, exp(keep.y - lse), keep.x > 0.0);
+}`;
+}
+
+const START = wgsl`
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p[4] * p[5]) { return; }
+  let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
+  let z = g / p[5];
+  let r = li / 4u; let c = li % 4u;
+  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
+  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);`;
+
+const MAIN = '@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32)';
+
+/** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
+export function dqKernel(c: AttentionKernelConfig): KernelSource {
+  return {
+    key: `attention:dq:${c.d}:${c.mask}:${c.batchRank}`,
+    workgroupSize: [64, 1, 1],
+    code: wgsl`${header(c, 'gq')}
+${MAIN} {${START}
+  let i0 = (g % p[5]) * BQ;
+  let i = i0 + r;
+  let live = i < L;
+  var qr: array<f32, C>;
+  var gr: array<f32, C>;
+  var dq: array<f32, C>;
+  var lse = 0.0; var Dr = 0.0;
+  if (live) {
+    lse = stats[2u * (z * L + i)]; Dr = stats[2u * (z * L + i) + 1u];
+    for (var t = 0u; t < C; t++) {
+      let e = c + 4u * t;
+      if (e < E) { qr[t] = q[at(qb, i, si(10u), e, si(11u))] * scale(); }
+      if (e < Ev) { gr[t] = gOut[at(gb, i, si(20u), e, si(21u))]; }
+    }
+  }
+  var end = S;
+  if (causal()) { end = min(S, min(L, i0 + BQ)); }
+  for (var j0 = 0u; j0 < end; j0 += BK) {
+    for (var x = li; x < BK * D; x += 64u) {
+      let j = j0 + x / D; let e = x % D;
+      var kv = 0.0; var vv = 0.0;
+      if (j < S && e < E) { kv = k[at(kb, j, si(12u), e, si(13u))]; }
+      if (j < S && e < Ev) { vv = v[at(vb, j, si(14u), e, si(15u))]; }
+      As[x] = kv; Bs[x] = vv;
+    }
+    workgroupBarrier();
+    for (var jj = 0u; jj < BK; jj++) {
+      var s = 0.0; var dp = 0.0;
+      for (var t = 0u; t < C; t++) { s += qr[t] * As[jj * D + c + 4u * t]; dp += gr[t] * Bs[jj * D + c + 4u * t]; }
+      Sp[li * BK + jj] = s; Gp[li * BK + jj] = dp;
+    }
+    workgroupBarrier();
+    for (var jj = 0u; jj < BK; jj++) {
+      let j = j0 + jj;
+      if (!live || j >= S || (causal() && j > i)) { continue; }
+      let w = prob(maskKeep(mb, i, j, sumS(r, jj)), lse);
+      let ds = w * (sumG(r, jj) - Dr);
+      for (var t = 0u; t < C; t++) { dq[t] += ds * As[jj * D + c + 4u * t]; }
+    }
+    workgroupBarrier();
+  }
+  if (!live) { return; }
+  for (var t = 0u; t < C; t++) {
+    let e = c + 4u * t;
+    if (e < E) { gq[(z * L + i) * E + e] = dq[t] * scale(); }
+  }
+}`,
+  };
+}
+
+/** ∂k, ∂v for one (batch entry, block of ROWS key rows) per workgroup, streaming scale·Q (As) and G (Bs). */
+export function dkvKernel(c: AttentionKernelConfig): KernelSource {
+  return {
+    key: `attention:dkv:${c.d}:${c.mask}:${c.batchRank}`,
+    workgroupSize: [64, 1, 1],
+    code: wgsl`${header(c, 'gkv')}
+${MAIN} {${START}
+  let j0 = (g % p[5]) * BQ;
+  let j = j0 + r;
+  let live = j < S;
+  var kr: array<f32, C>;
+  var vr: array<f32, C>;
+  var dk: array<f32, C>;
+  var dv: array<f32, C>;
+  if (live) {
+    for (var t = 0u; t < C; t++) {
+      let e = c + 4u * t;
+      if (e < E) { kr[t] = k[at(kb, j, si(12u), e, si(13u))]; }
+      if (e < Ev) { vr[t] = v[at(vb, j, si(14u), e, si(15u))]; }
+    }
+  }
+  var start = 0u;
+  if (causal()) { start = (j0 / BK) * BK; }
+  for (var i0 = start; i0 < L; i0 += BK) {
+    for (var x = li; x < BK * D; x += 64u) {
+      let i = i0 + x / D; let e = x % D;
+      var qv = 0.0; var gv = 0.0;
+      if (i < L && e < E) { qv = q[at(qb, i, si(10u), e, si(11u))] * scale(); }
+      if (i < L && e < Ev) { gv = gOut[at(gb, i, si(20u), e, si(21u))]; }
+      As[x] = qv; Bs[x] = gv;
+    }
+    if (li < BK && i0 + li < L) { Ls[li] = stats[2u * (z * L + i0 + li)]; Ds[li] = stats[2u * (z * L + i0 + li) + 1u]; }
+    workgroupBarrier();
+    for (var ii = 0u; ii < BK; ii++) {
+      var s = 0.0; var dp = 0.0;
+      for (var t = 0u; t < C; t++) { s += kr[t] * As[ii * D + c + 4u * t]; dp += vr[t] * Bs[ii * D + c + 4u * t]; }
+      Sp[li * BK + ii] = s; Gp[li * BK + ii] = dp;
+    }
+    workgroupBarrier();
+    for (var ii = 0u; ii < BK; ii++) {
+      let i = i0 + ii;
+      if (!live || i >= L || (causal() && j > i)) { continue; }
+      let w = prob(maskKeep(mb, i, j, sumS(r, ii)), Ls[ii]);
+      let ds = w * (sumG(r, ii) - Ds[ii]);
+      for (var t = 0u; t < C; t++) {
+        dv[t] += w * Bs[ii * D + c + 4u * t];
+        dk[t] += ds * As[ii * D + c + 4u * t];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (!live) { return; }
+  let row = (z * S + j) * (E + Ev);
+  for (var t = 0u; t < C; t++) {
+    let e = c + 4u * t;
+    if (e < E) { gkv[row + e] = dk[t]; }
+    if (e < Ev) { gkv[row + E + e] = dv[t]; }
+  }
+}`,
+  };
+}
+
+/** A pooled scratch buffer wrapped as a float32 storage of `size` elements. */
+function scratch(rt: Runtime, size: number): GpuStorage {
+  return { device: 'webgpu', dtype: 'float32', size, refs: 0, buffer: rt.createBuffer(Math.max(1, size) * 4) };
+}
+
+/** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
+export function attentionBackward(
+  rt: Runtime, q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View,
+  gq: Storage, gk: Storage, gv: Storage, p: AttentionParams,
+): void {
+  rt.checkAlive();
+  const r = q.shape.length;
+  const batch = q.shape.slice(0, r - 2);
+  const Z = numel(batch);
+  const [L, E] = q.shape.slice(r - 2);
+  const [S, Ev] = v.shape.slice(r - 2);
+  const lse2: View = { ...lse, shape: [...lse.shape, 1], strides: [...lse.strides, 0] };
+  const stats = scratch(rt, 2 * Z * L);
+  const packed = scratch(rt, Z * S * (E + Ev));
+  const run = (blocks: number) => attentionParams(q, k, v, mask, out, lse2, gOut, blocks, p);
+  const inputs = [q, k, v, mask ?? q, gOut].map(bufferOf);
+
+  const s = run(1);
+  rt.dispatch(rowStatsKernel(s.batchRank), [out, gOut, lse2, stats].map(bufferOf), s.words, linearGrid(Z * L, ROW_STATS_WG));
+  const qBlocks = Math.ceil(L / ROWS);
+  const dq = run(qBlocks);
+  rt.dispatch(dqKernel(attentionConfig(q, v, mask, dq.batchRank)), [...inputs, stats.buffer, bufferOf(gq)], dq.words, linearGrid(Z * qBlocks, 1));
+  const kBlocks = Math.ceil(S / ROWS);
+  const dkv = run(kBlocks);
+  rt.dispatch(dkvKernel(attentionConfig(q, v, mask, dkv.batchRank)), [...inputs, stats.buffer, packed.buffer], dkv.words, linearGrid(Z * kBlocks, 1));
+
+  const rowStride = E + Ev;
+  const split = (offset: number, width: number): View => ({ storage: packed, shape: [Z, S, width], strides: [S * rowStride, rowStride, 1], offset });
+  copy(rt, split(0, E), denseView(gk, [Z, S, E]));
+  copy(rt, split(E, Ev), denseView(gv, [Z, S, Ev]));
+  rt.releaseBuffer(stats.buffer);
+  rt.releaseBuffer(packed.buffer);
+}

@@ -1,0 +1,204 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Storage, View } from '../../src/backend/backend';
+import { CpuBackend } from '../../src/backend/cpu';
+import { WebGpuBackend } from '../../src/backend/webgpu';
+import { MATMUL_TILES, matmul as gpuMatmul, pickTile } from '../../src/backend/webgpu/kernels/matmul.wgsl';
+import { BackendUnavailableError, linear, matmul, type Tensor, tensor } from '../../src/index';
+import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
+
+const TOL = { rtol: 1e-3, atol: 1e-3 };
+
+// ── the kernel against the CPU backend, on hand-made views ─────────────────
+const device = await openTestGpu();
+const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
+const cpu = new CpuBackend();
+afterAll(() => device?.destroy());
+
+/** An operand [...batch, rows, cols] laid out in a storage of its own, with the given layout. */
+interface Layout {
+  /** 'row' row-major, 'col' last two dims swapped, 'gap' neither dim unit stride. */
+  kind: 'row' | 'col' | 'gap';
+  offset: number;
+  /** Batch dims of this shape that are broadcast (stride 0). */
+  broadcast?: boolean[];
+}
+
+function makeOperand(shape: number[], layout: Layout, seed: number): { c: View; g: View } {
+  const r = shape.length;
+  const [rows, cols] = shape.slice(r - 2);
+  const strides = new Array<number>(r).fill(0);
+  const step = layout.kind === 'gap' ? 2 : 1;
+  if (layout.kind === 'col') {
+    strides[r - 2] = 1;
+    strides[r - 1] = rows;
+  } else {
+    strides[r - 1] = step;
+    strides[r - 2] = cols * step + (layout.kind === 'gap' ? 3 : 0);
+  }
+  let span = layout.kind === 'col' ? rows * cols : rows * strides[r - 2];
+  for (let d = r - 3; d >= 0; d--) {
+    strides[d] = layout.broadcast?.[d] ? 0 : span;
+    if (!layout.broadcast?.[d]) span *= shape[d];
+  }
+  const size = layout.offset + span + 1;
+  const data = Float32Array.from(randomValues(size, seed));
+  const c = cpu.alloc('float32', size);
+  const g = gpu.alloc('float32', size);
+  cpu.write(c, data);
+  gpu.write(g, data);
+  return { c: { storage: c, shape, strides, offset: layout.offset }, g: { storage: g, shape, strides, offset: layout.offset } };
+}
+
+/** Run the GPU kernel (optionally forcing a tile) and the CPU backend on the same views; compare. */
+async function expectParity(batch: number[], M: number, K: number, N: number, la: Layout, lb: Layout, tile?: keyof typeof MATMUL_TILES): Promise<void> {
+  const a = makeOperand([...batch, M, K], la, M * 31 + K);
+  const b = makeOperand([...batch, K, N], lb, K * 17 + N + 5);
+  const outSize = [...batch, M, N].reduce((p, d) => p * d, 1);
+  const want = cpu.alloc('float32', outSize);
+  cpu.matmul(a.c, b.c, want);
+  const got: Storage = gpu.alloc('float32', outSize);
+  const before = gpu.runtime.stats();
+  gpuMatmul(gpu.runtime, a.g, b.g, got, tile ? MATMUL_TILES[tile] : undefined);
+  const after = gpu.runtime.stats();
+  // transposed, strided and broadcast operands are read in place: one dispatch, no copies
+  expect(after.dispatches - before.dispatches).toBe(outSize === 0 ? 0 : 1);
+  expect(after.copies - before.copies).toBe(0);
+  const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
+  expectClose(await gpu.read(whole(got)), cpu.readSync(whole(want)), TOL);
+  for (const s of [a.g.storage, b.g.storage, got]) gpu.free(s);
+}
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [7, 13, 5], [33, 65, 17], [64, 64, 64], [129, 257, 63], [5, 0, 3], [1, 40, 9], [9, 40, 1], [16, 32, 8],
+];
+const ROW: Layout = { kind: 'row', offset: 0 };
+
+// Each distinct kernel variant costs lavapipe 1–5 s to compile (cached on disk afterwards), so the
+// cases below are chosen to cover every layout with few variants rather than all combinations.
+(device ? describe : describe.skip)('webgpu matmul kernel vs the CPU backend', { timeout: 60_000 }, () => {
+  it.each(SHAPES)('M×K×N = %i×%i×%i, row-major', async (M, K, N) => {
+    await expectParity([], M, K, N, ROW, ROW);
+  });
+
+  it.each(['medium', 'large'] as const)('the %s tile config, across tile edges', async (tile) => {
+    for (const [M, K, N] of [[7, 13, 5], [129, 257, 63], [64, 64, 64], [130, 20, 260]]) await expectParity([], M, K, N, ROW, ROW, tile);
+  });
+
+  it('transposed and strided operands (neither dim unit stride), vec4-aligned or not, with offsets', async () => {
+    const cases: [number, number, number, Layout, Layout][] = [
+      [12, 8, 16, { kind: 'col', offset: 4 }, { kind: 'col', offset: 8 }], // A m4, B k4
+      [17, 5, 9, { kind: 'col', offset: 3 }, { kind: 'col', offset: 1 }], // A m, B k
+      [33, 20, 12, { kind: 'col', offset: 0 }, { kind: 'row', offset: 0 }], // A m4, B n4
+      [17, 5, 9, { kind: 'gap', offset: 3 }, { kind: 'gap', offset: 2 }], // generic
+      [33, 20, 12, { kind: 'gap', offset: 0 }, { kind: 'gap', offset: 4 }], // generic, aligned
+      [16, 24, 8, { kind: 'row', offset: 1 }, { kind: 'row', offset: 4 }], // A k (unaligned offset), B n4
+    ];
+    for (const [M, K, N, la, lb] of cases) await expectParity([], M, K, N, la, lb);
+  });
+
+  it('batched and broadcast batch dims (stride 0), including a transposed operand', async () => {
+    await expectParity([3], 9, 14, 11, ROW, ROW);
+    await expectParity([2, 5], 8, 12, 4, { kind: 'row', offset: 0, broadcast: [false, true] }, { kind: 'col', offset: 4, broadcast: [true, false] });
+    await expectParity([4], 17, 5, 9, { kind: 'col', offset: 3 }, { kind: 'row', offset: 0, broadcast: [true] });
+  });
+
+  it('picks the tile configuration by the amount of work', () => {
+    expect(pickTile(8, 8, 1).name).toBe('small');
+    expect(pickTile(512, 512, 1).name).toBe('medium');
+    expect(pickTile(4096, 4096, 1).name).toBe('large');
+    expect(pickTile(256, 256, 64).name).toBe('large');
+  });
+});
+
+// ── through the public ops, webgpu vs cpu ──────────────────────────────────
+const hasWebGpu = DEVICES.includes('webgpu');
+
+/** A random float32 tensor on the CPU and the same values on WebGPU. */
+function both(shape: number[], seed: number, requiresGrad = false): { c: Tensor; g: Tensor } {
+  const values = Float32Array.from(randomValues(shape.reduce((p, d) => p * d, 1), seed));
+  const c = tensor(values).reshape(shape).detach();
+  const g = c.to('webgpu').detach();
+  c.requiresGrad = requiresGrad;
+  g.requiresGrad = requiresGrad;
+  return { c, g };
+}
+
+async function expectSame(g: Tensor, c: Tensor): Promise<void> {
+  expect(g.device).toBe('webgpu');
+  expect(g.shape).toEqual(c.shape);
+  expectClose(await g.data(), await c.data(), TOL);
+}
+
+/** Run `body`; skip the test when it needs a WebGPU kernel another family has not landed yet. */
+async function unlessMissingKernel(skip: () => void, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof BackendUnavailableError && /not written yet/.test(e.message)) skip();
+    else throw e;
+  }
+}
+
+(hasWebGpu ? describe : describe.skip)('matmul and linear on webgpu vs cpu', { timeout: 60_000 }, () => {
+  it.each([[[2, 3], [3, 4]], [[1, 1], [1, 1]], [[3, 7, 13], [3, 13, 5]], [[2, 1, 6, 5], [5, 5, 4]], [[6, 0], [0, 3]]])(
+    '%j @ %j',
+    async (sa, sb) => {
+      const a = both(sa, 1);
+      const b = both(sb, 2);
+      await expectSame(matmul(a.g, b.g), matmul(a.c, b.c));
+    },
+  );
+
+  it('1-D operands: dot, vector·matrix, matrix·vector, vector·batch', async () => {
+    const v = both([13], 3);
+    const w = both([13], 4);
+    const m = both([13, 6], 5);
+    const mt = both([6, 13], 6);
+    const bt = both([2, 13, 3], 7);
+    await expectSame(matmul(v.g, w.g), matmul(v.c, w.c));
+    await expectSame(matmul(v.g, m.g), matmul(v.c, m.c));
+    await expectSame(matmul(mt.g, v.g), matmul(mt.c, v.c));
+    await expectSame(matmul(v.g, bt.g), matmul(v.c, bt.c));
+  });
+
+  it('transposed inputs are read without contiguous()', async () => {
+    const a = both([2, 17, 33], 8);
+    const b = both([2, 40, 17], 9);
+    await expectSame(matmul(a.g.transpose(-1, -2), b.g.transpose(-1, -2)), matmul(a.c.transpose(-1, -2), b.c.transpose(-1, -2)));
+  });
+
+  it('linear without and with bias', async ({ skip }) => {
+    const x = both([5, 3, 24], 10);
+    const w = both([7, 24], 11);
+    const bias = both([7], 12);
+    await expectSame(linear(x.g, w.g), linear(x.c, w.c));
+    await unlessMissingKernel(skip, () => expectSame(linear(x.g, w.g, bias.g), linear(x.c, w.c, bias.c)));
+  });
+
+  it('matmul gradients match the CPU (backward uses transposed views)', async () => {
+    const a = both([3, 21, 10], 13, true);
+    const b = both([3, 10, 34], 14, true);
+    const gy = both([3, 21, 34], 15);
+    matmul(a.g, b.g).backward(gy.g);
+    matmul(a.c, b.c).backward(gy.c);
+    await expectSame(a.g.grad!, a.c.grad!);
+    await expectSame(b.g.grad!, b.c.grad!);
+  });
+
+  it('linear gradients match the CPU, with bias once its kernels exist', async ({ skip }) => {
+    const x = both([9, 16], 16, true);
+    const w = both([5, 16], 17, true);
+    const bias = both([5], 18, true);
+    const gy = both([9, 5], 19);
+    linear(x.g, w.g).backward(gy.g);
+    linear(x.c, w.c).backward(gy.c);
+    await expectSame(x.g.grad!, x.c.grad!);
+    await expectSame(w.g.grad!, w.c.grad!);
+    await unlessMissingKernel(skip, async () => {
+      linear(x.g, w.g, bias.g).backward(gy.g);
+      linear(x.c, w.c, bias.c).backward(gy.c);
+      await expectSame(bias.g.grad!, bias.c.grad!);
+      await expectSame(w.g.grad!, w.c.grad!);
+    });
+  });
+});
