@@ -121,3 +121,28 @@ export function pairOf(op: string, name: string, v: number | readonly [number, n
   }
   return p;
 }
+
+/**
+ * Drop size-1 dims and merge neighbours that are contiguous in every operand, so that a contiguous
+ * loop (CPU) or kernel (WebGPU) runs over as few dims as possible.
+ */
+export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, j) => outStrides[j][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, j) => {
+        outStrides[j][last] = s[d];
+      });
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[d]);
+      });
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}

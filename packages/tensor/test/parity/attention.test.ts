@@ -88,7 +88,7 @@ async function expectParity(t: Case, seed: number): Promise<void> {
   for (const s of [...results[1], q.g.storage, k.g.storage, v.g.storage, gOut.g.storage, ...(mask ? [mask.g.storage] : [])]) gpu.free(s);
 }
 
-(device ? describe : describe.skip)('webgpu attention kernels vs the CPU backend', () => {
+describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', () => {
   it('shapes: 1, primes, non-multiples of the 16-row blocks and tiles, L ≠ S, E ≠ Ev', async () => {
     const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [5, 7, 3, 6], [17, 33, 8, 8], [16, 16, 16, 16], [3, 40, 20, 5], [33, 9, 64, 48]];
     let seed = 1;
@@ -158,7 +158,7 @@ async function unlessMissingKernel(skip: () => void, body: () => Promise<void>):
   }
 }
 
-(hasWebGpu ? describe : describe.skip)('scaledDotProductAttention on webgpu vs cpu', () => {
+describe.skipIf(!(hasWebGpu))('scaledDotProductAttention on webgpu vs cpu', () => {
   it('forward: plain, causal, bool mask, broadcast batch', async () => {
     const q = both([2, 3, 9, 8], 1);
     const k = both([3, 12, 8], 2);

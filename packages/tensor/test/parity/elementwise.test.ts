@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend';
-import { fromArray } from '../../src/creation';
 import type { DType } from '../../src/dtype';
-import {
-  type DeviceName, type NestedArray, type Tensor, abs, add, ceil, cos, div, eq, erf, exp, floor, ge, gelu, gt, le, log,
+import {type Tensor, abs, add, ceil, cos, div, eq, erf, exp, floor, ge, gelu, gt, le, log,
   lt, maximum, minimum, mul, ne, neg, pow, relu, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where,
 } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
+import { type Input, ints, numelOf, runOn } from './harness';
 
 /**
  * WebGPU vs CPU for the elementwise family (unary, binary, where) through the public ops: values
@@ -14,7 +13,7 @@ import { DEVICES, expectClose, randomValues } from '../helpers';
  * workgroups, and gradients computed on the device.
  */
 
-const suite = DEVICES.includes('webgpu') ? describe : describe.skip;
+const suite = describe.skipIf(!(DEVICES.includes('webgpu')));
 
 /** Every unary op through its public form (a new UnaryOp without a row is a compile error). */
 const UNARY = {
@@ -34,15 +33,6 @@ const INT_UNARY: UnaryOp[] = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil'];
 /** Values where elementwise kernels go wrong: NaN, ±∞, ±0, tiny, large, and both signs of each. */
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-4, -1e-4, 0.5, -0.5, 1, -1, 2, -2.5, 3, 30, -30, 100, -100];
 
-/** A host input: values, shape, dtype, whether its gradient is compared. */
-interface Input {
-  values: number[];
-  shape: number[];
-  dtype?: DType;
-  grad?: boolean;
-}
-
-const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** Seeded floats in [lo, hi), with `planted` values written over the first elements. */
 function floats(shape: number[], seed: number, { lo = -3, hi = 3, planted = [] as number[], grad = false } = {}): Input {
   const values = randomValues(numelOf(shape), seed, lo, hi);
@@ -51,42 +41,8 @@ function floats(shape: number[], seed: number, { lo = -3, hi = 3, planted = [] a
   });
   return { values, shape, grad };
 }
-/** Seeded integers in [lo, hi] of `dtype`. */
-function ints(shape: number[], lo: number, hi: number, seed: number, dtype: DType = 'int32'): Input {
-  const values = randomValues(numelOf(shape), seed, 0, 1).map((u) => lo + Math.min(hi - lo, Math.floor(u * (hi - lo + 1))));
-  return { values, shape, dtype };
-}
 /** Floats on a quarter grid, so that ties (a == b) happen often. */
 const grid = (shape: number[], seed: number): Input => ({ ...floats(shape, seed), values: floats(shape, seed).values.map((v) => Math.round(v * 4) / 4) });
-
-interface Outcome {
-  value: NestedArray;
-  dtype: DType;
-  grads: NestedArray[];
-}
-
-/** Run `fn` on `device`; when an input asks for its gradient, backpropagate a fixed seed gradient. */
-async function runOn(device: DeviceName, inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor): Promise<Outcome> {
-  const xs = inputs.map((i) => fromArray(i.values, i.shape, { device, dtype: i.dtype, requiresGrad: i.grad }));
-  const y = fn(...xs);
-  expect(y.device).toBe(device);
-  const value = await y.toArray();
-  const grads: NestedArray[] = [];
-  if (inputs.some((i) => i.grad)) {
-    const seed = fromArray(randomValues(y.numel(), 99), y.shape, { device });
-    y.backward(seed);
-    for (const [k, x] of xs.entries()) {
-      if (!inputs[k].grad) continue;
-      expect(x.grad?.device).toBe(device);
-      grads.push(await (x.grad as Tensor).toArray());
-    }
-    seed.dispose();
-  }
-  const dtype = y.dtype;
-  y.dispose();
-  for (const x of xs) x.dispose();
-  return { value, dtype, grads };
-}
 
 const EXACT = { rtol: 0, atol: 0 };
 const TOL = { rtol: 1e-4, atol: 1e-5 };

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fromArray } from '../../src/creation';
-import type { DType } from '../../src/dtype';
-import {
-  type DeviceName, type NestedArray, type Tensor, cat, embedding, gather, indexSelect, memory, oneHot, pad, scatterAdd,
+import {type Tensor, cat, embedding, gather, indexSelect, memory, oneHot, pad, scatterAdd,
   stack, tile, zeros,
 } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
+import { type Input, ints, numelOf, runOn } from './harness';
 
 /**
  * WebGPU vs CPU for the indexing family through the public ops: forward values, and gradients
@@ -14,51 +13,9 @@ import { DEVICES, expectClose, randomValues } from '../helpers';
  * workgroup size.
  */
 
-const suite = DEVICES.includes('webgpu') ? describe : describe.skip;
+const suite = describe.skipIf(!(DEVICES.includes('webgpu')));
 
-/** A host input: values, shape, dtype, and whether its gradient is compared. */
-interface Input {
-  values: number[];
-  shape: number[];
-  dtype?: DType;
-  grad?: boolean;
-}
-
-const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const floats = (shape: number[], seed: number, grad = true): Input => ({ values: randomValues(numelOf(shape), seed), shape, grad });
-/** int32 indices in [lo, hi] (hi inclusive), deterministic. */
-function ints(shape: number[], lo: number, hi: number, seed: number): Input {
-  const values = randomValues(numelOf(shape), seed, 0, 1).map((u) => lo + Math.min(hi - lo, Math.floor(u * (hi - lo + 1))));
-  return { values, shape, dtype: 'int32' };
-}
-
-interface Outcome {
-  value: NestedArray;
-  grads: NestedArray[];
-}
-
-/** Run `fn` on `device`; when an input asks for its gradient, backpropagate a fixed seed gradient. */
-async function runOn(device: DeviceName, inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor): Promise<Outcome> {
-  const xs = inputs.map((i) => fromArray(i.values, i.shape, { device, dtype: i.dtype, requiresGrad: i.grad }));
-  const y = fn(...xs);
-  expect(y.device).toBe(device);
-  const value = await y.toArray();
-  const grads: NestedArray[] = [];
-  if (inputs.some((i) => i.grad)) {
-    const seed = fromArray(randomValues(y.numel(), 99), y.shape, { device });
-    y.backward(seed);
-    for (const [k, x] of xs.entries()) {
-      if (!inputs[k].grad) continue;
-      expect(x.grad?.device).toBe(device);
-      grads.push(await (x.grad as Tensor).toArray());
-    }
-    seed.dispose();
-  }
-  y.dispose();
-  for (const x of xs) x.dispose();
-  return { value, grads };
-}
-
 /** The op on WebGPU matches the op on the CPU, values and gradients. */
 async function expectParity(inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor, tol = { rtol: 1e-5, atol: 1e-6 }): Promise<void> {
   const want = await runOn('cpu', inputs, fn);

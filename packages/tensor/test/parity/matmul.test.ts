@@ -75,7 +75,7 @@ const ROW: Layout = { kind: 'row', offset: 0 };
 
 // Each distinct kernel variant costs lavapipe 1–5 s to compile (cached on disk afterwards), so the
 // cases below are chosen to cover every layout with few variants rather than all combinations.
-(device ? describe : describe.skip)('webgpu matmul kernel vs the CPU backend', { timeout: 60_000 }, () => {
+describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout: 60_000 }, () => {
   it.each(SHAPES)('M×K×N = %i×%i×%i, row-major', async (M, K, N) => {
     await expectParity([], M, K, N, ROW, ROW);
   });
@@ -139,7 +139,7 @@ async function unlessMissingKernel(skip: () => void, body: () => Promise<void>):
   }
 }
 
-(hasWebGpu ? describe : describe.skip)('matmul and linear on webgpu vs cpu', { timeout: 60_000 }, () => {
+describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 60_000 }, () => {
   it.each([[[2, 3], [3, 4]], [[1, 1], [1, 1]], [[3, 7, 13], [3, 13, 5]], [[2, 1, 6, 5], [5, 5, 4]], [[6, 0], [0, 3]]])(
     '%j @ %j',
     async (sa, sb) => {

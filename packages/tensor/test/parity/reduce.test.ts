@@ -11,7 +11,7 @@ import { expectClose, openTestGpu, randomValues } from '../helpers';
 // WebGPU reductions and softmax against the CPU backend. Skips without an adapter; fails with
 // AIMODEL_REQUIRE_WEBGPU=1 and none (openTestGpu throws).
 const device = await openTestGpu();
-const suite = device ? describe : describe.skip;
+const suite = describe.skipIf(!(device));
 afterAll(() => device?.destroy());
 
 /** Whether the WebGPU elementwise kernels exist yet (mean, variance and every gradient need them). */

@@ -12,7 +12,7 @@ import { DeviceError, init, memory, scope, tensor } from '../../src/index';
 import { openTestGpu } from '../helpers';
 
 const device = await openTestGpu();
-const suite = device ? describe : describe.skip;
+const suite = describe.skipIf(!(device));
 const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
 const cpu = new CpuBackend();
 afterAll(() => device?.destroy());

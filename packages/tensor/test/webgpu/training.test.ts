@@ -14,7 +14,7 @@ import { DEVICES, expectClose, randomValues } from '../helpers';
  * (c) ten steps on the GPU match ten steps on the CPU.
  */
 
-const suite = DEVICES.includes('webgpu') ? describe : describe.skip;
+const suite = describe.skipIf(!(DEVICES.includes('webgpu')));
 
 /** Two-layer perceptron 4 → 8 → 1 on a fixed batch of 16: tiny, so a software adapter is quick. */
 interface Mlp {

@@ -1,29 +1,4 @@
-import type { Shape } from '../../shape';
-
-/**
- * Drop size-1 dims and merge neighbours that are contiguous in every operand, so that the
- * common case (all contiguous) becomes one flat loop.
- */
-function collapse(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, j) => outStrides[j][last] === s[d] * shape[d])) {
-      outShape[last] *= shape[d];
-      strides.forEach((s, j) => {
-        outStrides[j][last] = s[d];
-      });
-    } else {
-      outShape.push(shape[d]);
-      strides.forEach((s, j) => {
-        outStrides[j].push(s[d]);
-      });
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
+import { collapseDims as collapse, type Shape } from '../../shape';
 
 /**
  * Visit every position of `shape` (row-major), calling `body(pos)` where `pos[j]` is operand j's

@@ -1,4 +1,4 @@
-import type { Shape } from '../../../shape';
+import { collapseDims, type Shape } from '../../../shape';
 import type { ParamWriter } from './params';
 
 /**
@@ -19,30 +19,7 @@ export interface StridedOperand {
   readonly offset: number;
 }
 
-/**
- * Drop size-1 dims and merge neighbours that are contiguous in every operand, so a contiguous
- * copy becomes rank 1 and the generated code does as few divisions as possible.
- */
-export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, j) => outStrides[j][last] === s[d] * shape[d])) {
-      outShape[last] *= shape[d];
-      strides.forEach((s, j) => {
-        outStrides[j][last] = s[d];
-      });
-    } else {
-      outShape.push(shape[d]);
-      strides.forEach((s, j) => {
-        outStrides[j].push(s[d]);
-      });
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
+export { collapseDims };
 
 /**
  * Collapse `shape` over `operands` and append the layout above to `p`. Returns the collapsed

@@ -1,0 +1,51 @@
+import { expect } from 'vitest';
+import { fromArray } from '../../src/creation';
+import type { DType } from '../../src/dtype';
+import type { DeviceName, NestedArray, Tensor } from '../../src/index';
+import { randomValues } from '../helpers';
+
+/** A host input: values, shape, dtype, and whether its gradient is compared. */
+export interface Input {
+  values: number[];
+  shape: number[];
+  dtype?: DType;
+  grad?: boolean;
+}
+
+/** A result on one device: the output, its dtype, and the gradients of the inputs that asked. */
+export interface Outcome {
+  value: NestedArray;
+  dtype: DType;
+  grads: NestedArray[];
+}
+
+export const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Seeded integers in [lo, hi] (hi inclusive) of `dtype`. */
+export function ints(shape: number[], lo: number, hi: number, seed: number, dtype: DType = 'int32'): Input {
+  const values = randomValues(numelOf(shape), seed, 0, 1).map((u) => lo + Math.min(hi - lo, Math.floor(u * (hi - lo + 1))));
+  return { values, shape, dtype };
+}
+
+/** Run `fn` on `device`; when an input asks for its gradient, backpropagate a fixed seed gradient. */
+export async function runOn(device: DeviceName, inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor): Promise<Outcome> {
+  const xs = inputs.map((i) => fromArray(i.values, i.shape, { device, dtype: i.dtype, requiresGrad: i.grad }));
+  const y = fn(...xs);
+  expect(y.device).toBe(device);
+  const value = await y.toArray();
+  const grads: NestedArray[] = [];
+  if (inputs.some((i) => i.grad)) {
+    const seed = fromArray(randomValues(y.numel(), 99), y.shape, { device });
+    y.backward(seed);
+    for (const [k, x] of xs.entries()) {
+      if (!inputs[k].grad) continue;
+      expect(x.grad?.device).toBe(device);
+      grads.push(await (x.grad as Tensor).toArray());
+    }
+    seed.dispose();
+  }
+  const dtype = y.dtype;
+  y.dispose();
+  for (const x of xs) x.dispose();
+  return { value, dtype, grads };
+}
