@@ -34,7 +34,7 @@ export interface AttentionOptions {
  * Runs as one fused kernel (online softmax: no [L, S] matrix in memory, forward or backward; the
  * backward recomputes the weights from each row's saved logsumexp). The fused kernel has no dropout
  * yet: with `dropout > 0`, with an empty dim, or on WebGPU with E or Ev above
- * {@link FUSED_MAX_HEAD_DIM_WEBGPU}, the op runs the composite matmul → softmax → matmul instead.
+ * 128, the op runs the composite matmul → softmax → matmul instead.
  * Gradients of the fused path are first order only.
  * @example
  * ```ts
