@@ -6,6 +6,7 @@ export type { NestedArray, TensorLike, Dim } from './tensor';
 export { init, getDefaultDevice } from './device';
 export type { InitOptions } from './device';
 export type { DeviceName } from './backend/backend';
+export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } from './backend/webgpu/profiler';
 export type { DType, TypedArray } from './dtype';
 export type { Shape } from './shape';
 export { tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint } from './creation';

@@ -87,6 +87,20 @@ export interface QueueStats {
   pending: number;
 }
 
+/**
+ * Watches the dispatches of a profiling session (see `profiler.ts`). While none is attached the
+ * queue records exactly as it otherwise would: no query sets, no extra passes.
+ */
+export interface DispatchProbe {
+  /**
+   * Called for each dispatch of `key`. Returning timestamp writes gives that dispatch a compute
+   * pass of its own that writes them; returning undefined only counts it.
+   */
+  dispatched(key: string): GPUComputePassTimestampWrites | undefined;
+  /** Called just before the encoder is finished (outside any pass): record query resolves here. */
+  beforeSubmit(encoder: GPUCommandEncoder): void;
+}
+
 export interface CommandQueueOptions {
   /** Submit once this many dispatches are pending (default 2048). */
   maxPendingDispatches?: number;
@@ -101,6 +115,7 @@ export class CommandQueue {
   private pendingCommands = 0;
   private readonly maxPending: number;
   private readonly counts: QueueStats = { submits: 0, dispatches: 0, copies: 0, uploads: 0, pending: 0 };
+  private probe: DispatchProbe | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -138,10 +153,14 @@ export class CommandQueue {
       entries.push({ binding: buffers.length, resource: { buffer: at.buffer, offset: at.offset, size: params.byteLength } });
     }
     const bindGroup = this.device.createBindGroup({ layout, entries });
-    if (!this.pass) this.pass = this.encode().beginComputePass();
+    // Timestamps are per pass, so a timed dispatch runs alone in its pass (only while profiling).
+    const timestampWrites = this.probe?.dispatched(kernel.key);
+    if (timestampWrites) this.endPass();
+    if (!this.pass) this.pass = this.encode().beginComputePass(timestampWrites ? { timestampWrites } : undefined);
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
+    if (timestampWrites) this.endPass();
     this.counts.dispatches++;
     this.pendingCommands++;
     if (++this.pendingDispatches >= this.maxPending) this.submit();
@@ -168,6 +187,7 @@ export class CommandQueue {
   submit(): void {
     if (!this.encoder) return;
     this.endPass();
+    this.probe?.beforeSubmit(this.encoder);
     const commands = this.encoder.finish();
     this.encoder = null;
     this.uploads.unmap();
@@ -179,6 +199,20 @@ export class CommandQueue {
     this.counts.submits++;
     this.pendingDispatches = 0;
     this.pendingCommands = 0;
+  }
+
+  /**
+   * Attach `probe` to observe the dispatches recorded from now on, or detach it with null. Submit
+   * before detaching, so that the probe sees the `beforeSubmit` of the work it timed.
+   */
+  setProbe(probe: DispatchProbe | null): void {
+    if (probe && this.probe) throw new Error('webgpu: a dispatch probe is already attached');
+    this.probe = probe;
+  }
+
+  /** Whether a probe is attached. */
+  get probing(): boolean {
+    return this.probe !== null;
   }
 
   stats(): QueueStats {

@@ -1,6 +1,6 @@
 import { DeviceError } from '../../errors';
 import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool';
-import { CommandQueue, type CommandQueueOptions, type QueueStats } from './command-queue';
+import { CommandQueue, type CommandQueueOptions, type DispatchProbe, type QueueStats } from './command-queue';
 import { PipelineCache, type KernelSource } from './pipeline-cache';
 import { readBuffer } from './readback';
 import { type ParamWriter, paramWords } from './wgsl/params';
@@ -60,6 +60,17 @@ export class Runtime {
   /** The device's optional features that are enabled ('subgroups', 'timestamp-query', …). */
   hasFeature(name: string): boolean {
     return this.device.features.has(name);
+  }
+
+  /**
+   * Attach a dispatch probe (the profiler's) to the queue, or detach it with null. Throws
+   * `DeviceError` when one is attached already. Submits what is pending first, in both
+   * directions, so a probe sees exactly the submissions made while it was attached.
+   */
+  setProbe(probe: DispatchProbe | null): void {
+    if (probe && this.queue.probing) throw new DeviceError('webgpu', 'a profile is already running on this device');
+    if (this.lostReason === null) this.queue.submit();
+    this.queue.setProbe(probe);
   }
 
   /** Throw `DeviceError` when the device was lost. Every entry point calls it first. */
