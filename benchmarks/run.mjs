@@ -19,7 +19,7 @@ for (const device of devices) {
     failed = true;
     continue;
   }
-  const extra = args.filter.length ? ['--filter', args.filter.join(',')] : [];
+  const extra = [...(args.filter.length ? ['--filter', args.filter.join(',')] : []), ...(process.argv.includes('--quick') ? ['--quick'] : [])];
   const json = join(here, 'results', `${device}-${new Date().toISOString().slice(0, 10)}.json`);
   const r = spawnSync(process.execPath, [join(here, file), ...extra, '--json', json], { stdio: 'inherit' });
   failed ||= r.status !== 0;

@@ -24,7 +24,13 @@ try {
   Object.assign(globalThis, globals);
   globalThis.navigator ??= {};
   globalThis.navigator.gpu ??= create([]);
-  tf = require('@tensorflow/tfjs');
+  // tfjs-core + the WebGPU backend, not the @tensorflow/tfjs umbrella (which also drags in the
+  // WebGL/CPU backends, converter and data): this is what benchmarks/gpu-host.sh packs for the
+  // GPU host. Gradients (for the training step) are registered by @tensorflow/tfjs-layers'
+  // Node bundle; tfjs-core's own register_all_gradients is ESM-only and cannot be required.
+  // Chained ops (t.reshape(...)) are not registered this way: the peer code calls tf.* only.
+  tf = require('@tensorflow/tfjs-core');
+  require('@tensorflow/tfjs-layers');
   require('@tensorflow/tfjs-backend-webgpu');
   await tf.setBackend('webgpu');
   await tf.ready();
@@ -36,7 +42,7 @@ try {
 const device = 'webgpu';
 const randn = (shape) => am.randn(shape, { device });
 const syncOurs = (t) => t.reshape([-1]).narrow(0, 0, 1).data();
-const syncPeer = (t) => t.reshape([-1]).slice(0, 1).data();
+const syncPeer = (t) => tf.slice(tf.reshape(t, [-1]), 0, 1).data(); // functional ops: tfjs-core's Node bundle has no chained ops (t.reshape), only the umbrella registers them
 
 /** A timed body: `reps` results created, the last one read, all disposed. */
 function timed(reps, make, sync) {
