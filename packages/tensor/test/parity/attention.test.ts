@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AttentionParams, Backend, Storage, View } from '../../src/backend/backend';
 import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
-import { BackendUnavailableError, scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
+import { scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
 import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
+import { both as bothOn, expectSame as sameOn } from './harness';
 
 const TOL = { rtol: 2e-3, atol: 2e-4 };
 
@@ -133,30 +134,8 @@ describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', () => 
 // ── through the public op, webgpu vs cpu ───────────────────────────────────
 const hasWebGpu = DEVICES.includes('webgpu');
 
-function both(shape: number[], seed: number, requiresGrad = false): { c: Tensor; g: Tensor } {
-  const values = Float32Array.from(randomValues(shape.reduce((p, d) => p * d, 1), seed, -1.5, 1.5));
-  const c = tensor(values).reshape(shape).detach();
-  const g = c.to('webgpu').detach();
-  c.requiresGrad = requiresGrad;
-  g.requiresGrad = requiresGrad;
-  return { c, g };
-}
-
-async function expectSame(g: Tensor, c: Tensor): Promise<void> {
-  expect(g.device).toBe('webgpu');
-  expect(g.shape).toEqual(c.shape);
-  expectClose(await g.data(), await c.data(), TOL);
-}
-
-/** Run `body`; skip the test when it needs a WebGPU kernel another family has not landed yet. */
-async function unlessMissingKernel(skip: () => void, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (e) {
-    if (e instanceof BackendUnavailableError && /not written yet/.test(e.message)) skip();
-    else throw e;
-  }
-}
+const both = (shape: number[], seed: number, requiresGrad = false) => bothOn(shape, seed, requiresGrad, [-1.5, 1.5]);
+const expectSame = (g: Tensor, c: Tensor) => sameOn(g, c, TOL);
 
 describe.skipIf(!(hasWebGpu))('scaledDotProductAttention on webgpu vs cpu', () => {
   it('forward: plain, causal, bool mask, broadcast batch', async () => {
@@ -169,25 +148,21 @@ describe.skipIf(!(hasWebGpu))('scaledDotProductAttention on webgpu vs cpu', () =
     await expectSame(sdpa(q.g, k.g, v.g, { mask: tensor(m, { device: 'webgpu' }) }), sdpa(q.c, k.c, v.c, { mask: tensor(m) }));
   });
 
-  it('heads wider than the kernels take (E > 128) run the composite, with the same result', async ({ skip }) => {
-    await unlessMissingKernel(skip, async () => {
-      const q = both([3, 130], 9, true);
-      const y = sdpa(q.g, q.g, q.g);
-      expect(y._node?.op).not.toBe('scaledDotProductAttention');
-      await expectSame(y, sdpa(q.c, q.c, q.c));
-    });
+  it('heads wider than the kernels take (E > 128) run the composite, with the same result', async () => {
+    const q = both([3, 130], 9, true);
+    const y = sdpa(q.g, q.g, q.g);
+    expect(y._node?.op).not.toBe('scaledDotProductAttention');
+    await expectSame(y, sdpa(q.c, q.c, q.c));
   });
 
-  it('gradients of q, k and v match the CPU (float mask, broadcast k/v)', async ({ skip }) => {
-    await unlessMissingKernel(skip, async () => {
-      const q = both([2, 7, 6], 4, true);
-      const k = both([10, 6], 5, true);
-      const v = both([10, 4], 6, true);
-      const gy = both([2, 7, 4], 7);
-      const fm = both([7, 10], 8);
-      sdpa(q.g, k.g, v.g, { mask: fm.g, scale: 0.7 }).backward(gy.g);
-      sdpa(q.c, k.c, v.c, { mask: fm.c, scale: 0.7 }).backward(gy.c);
-      for (const t of [q, k, v]) await expectSame(t.g.grad!, t.c.grad!);
-    });
+  it('gradients of q, k and v match the CPU (float mask, broadcast k/v)', async () => {
+    const q = both([2, 7, 6], 4, true);
+    const k = both([10, 6], 5, true);
+    const v = both([10, 4], 6, true);
+    const gy = both([2, 7, 4], 7);
+    const fm = both([7, 10], 8);
+    sdpa(q.g, k.g, v.g, { mask: fm.g, scale: 0.7 }).backward(gy.g);
+    sdpa(q.c, k.c, v.c, { mask: fm.c, scale: 0.7 }).backward(gy.c);
+    for (const t of [q, k, v]) await expectSame(t.g.grad!, t.c.grad!);
   });
 });

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { fromArray } from '../../src/creation';
 import type { DType } from '../../src/dtype';
-import type { DeviceName, NestedArray, Tensor } from '../../src/index';
-import { randomValues } from '../helpers';
+import { type DeviceName, type NestedArray, type Tensor, tensor } from '../../src/index';
+import { expectClose, randomValues } from '../helpers';
 
 /** A host input: values, shape, dtype, and whether its gradient is compared. */
 export interface Input {
@@ -48,4 +48,21 @@ export async function runOn(device: DeviceName, inputs: readonly Input[], fn: (.
   y.dispose();
   for (const x of xs) x.dispose();
   return { value, dtype, grads };
+}
+
+/** The same seeded float32 values as a CPU tensor and a WebGPU tensor (both leaves). */
+export function both(shape: number[], seed: number, requiresGrad = false, [lo, hi] = [-1, 1]): { c: Tensor; g: Tensor } {
+  const values = Float32Array.from(randomValues(numelOf(shape), seed, lo, hi));
+  const c = tensor(values).reshape(shape).detach();
+  const g = c.to('webgpu').detach();
+  c.requiresGrad = requiresGrad;
+  g.requiresGrad = requiresGrad;
+  return { c, g };
+}
+
+/** A WebGPU result against its CPU counterpart: device, shape and values within `tol`. */
+export async function expectSame(g: Tensor, c: Tensor, tol: { rtol: number; atol: number }): Promise<void> {
+  expect(g.device).toBe('webgpu');
+  expect(g.shape).toEqual(c.shape);
+  expectClose(await g.data(), await c.data(), tol);
 }

@@ -3,8 +3,9 @@ import type { Storage, View } from '../../src/backend/backend';
 import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
 import { MATMUL_TILES, matmul as gpuMatmul, pickTile } from '../../src/backend/webgpu/kernels/matmul.wgsl';
-import { BackendUnavailableError, linear, matmul, type Tensor, tensor } from '../../src/index';
+import { linear, matmul, type Tensor, } from '../../src/index';
 import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
+import { both as bothOn, expectSame as sameOn } from './harness';
 
 const TOL = { rtol: 1e-3, atol: 1e-3 };
 
@@ -113,31 +114,8 @@ describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout:
 // ── through the public ops, webgpu vs cpu ──────────────────────────────────
 const hasWebGpu = DEVICES.includes('webgpu');
 
-/** A random float32 tensor on the CPU and the same values on WebGPU. */
-function both(shape: number[], seed: number, requiresGrad = false): { c: Tensor; g: Tensor } {
-  const values = Float32Array.from(randomValues(shape.reduce((p, d) => p * d, 1), seed));
-  const c = tensor(values).reshape(shape).detach();
-  const g = c.to('webgpu').detach();
-  c.requiresGrad = requiresGrad;
-  g.requiresGrad = requiresGrad;
-  return { c, g };
-}
-
-async function expectSame(g: Tensor, c: Tensor): Promise<void> {
-  expect(g.device).toBe('webgpu');
-  expect(g.shape).toEqual(c.shape);
-  expectClose(await g.data(), await c.data(), TOL);
-}
-
-/** Run `body`; skip the test when it needs a WebGPU kernel another family has not landed yet. */
-async function unlessMissingKernel(skip: () => void, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (e) {
-    if (e instanceof BackendUnavailableError && /not written yet/.test(e.message)) skip();
-    else throw e;
-  }
-}
+const both = (shape: number[], seed: number, requiresGrad = false) => bothOn(shape, seed, requiresGrad);
+const expectSame = (g: Tensor, c: Tensor) => sameOn(g, c, TOL);
 
 describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 60_000 }, () => {
   it.each([[[2, 3], [3, 4]], [[1, 1], [1, 1]], [[3, 7, 13], [3, 13, 5]], [[2, 1, 6, 5], [5, 5, 4]], [[6, 0], [0, 3]]])(
@@ -167,12 +145,12 @@ describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 6
     await expectSame(matmul(a.g.transpose(-1, -2), b.g.transpose(-1, -2)), matmul(a.c.transpose(-1, -2), b.c.transpose(-1, -2)));
   });
 
-  it('linear without and with bias', async ({ skip }) => {
+  it('linear without and with bias', async () => {
     const x = both([5, 3, 24], 10);
     const w = both([7, 24], 11);
     const bias = both([7], 12);
     await expectSame(linear(x.g, w.g), linear(x.c, w.c));
-    await unlessMissingKernel(skip, () => expectSame(linear(x.g, w.g, bias.g), linear(x.c, w.c, bias.c)));
+    await expectSame(linear(x.g, w.g, bias.g), linear(x.c, w.c, bias.c));
   });
 
   it('matmul gradients match the CPU (backward uses transposed views)', async () => {
@@ -185,7 +163,7 @@ describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 6
     await expectSame(b.g.grad!, b.c.grad!);
   });
 
-  it('linear gradients match the CPU, with bias once its kernels exist', async ({ skip }) => {
+  it('linear gradients match the CPU, with bias once its kernels exist', async () => {
     const x = both([9, 16], 16, true);
     const w = both([5, 16], 17, true);
     const bias = both([5], 18, true);
@@ -194,11 +172,9 @@ describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 6
     linear(x.c, w.c).backward(gy.c);
     await expectSame(x.g.grad!, x.c.grad!);
     await expectSame(w.g.grad!, w.c.grad!);
-    await unlessMissingKernel(skip, async () => {
-      linear(x.g, w.g, bias.g).backward(gy.g);
-      linear(x.c, w.c, bias.c).backward(gy.c);
-      await expectSame(bias.g.grad!, bias.c.grad!);
-      await expectSame(w.g.grad!, w.c.grad!);
-    });
+    linear(x.g, w.g, bias.g).backward(gy.g);
+    linear(x.c, w.c, bias.c).backward(gy.c);
+    await expectSame(bias.g.grad!, bias.c.grad!);
+    await expectSame(w.g.grad!, w.c.grad!);
   });
 });
