@@ -21,7 +21,7 @@ import { bufferOf, type GpuStorage } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, attentionConfig, attentionParams, attentionPrelude, denseView, maskBinding, ROWS, tileOf,
+  type AttentionKernelConfig, attentionConfig, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
 } from './attention.wgsl';
 
 const ROW_STATS_WG = 64;
@@ -115,17 +115,7 @@ ${MAIN} {${START}
       if (e < Ev) { gr[t] = gOut[at(gb, i, si(20u), e, si(21u))]; }
     }
   }
-  var end = S;
-  if (causal()) { end = min(S, min(L, i0 + BQ)); }
-  for (var j0 = 0u; j0 < end; j0 += BK) {
-    for (var x = li; x < BK * D; x += 64u) {
-      let j = j0 + x / D; let e = x % D;
-      var kv = 0.0; var vv = 0.0;
-      if (j < S && e < E) { kv = k[at(kb, j, si(12u), e, si(13u))]; }
-      if (j < S && e < Ev) { vv = v[at(vb, j, si(14u), e, si(15u))]; }
-      As[x] = kv; Bs[x] = vv;
-    }
-    workgroupBarrier();
+  ${keyTiles('As', 'Bs')}
     for (var jj = 0u; jj < BK; jj++) {
       var s = 0.0; var dp = 0.0;
       for (var t = 0u; t < C; t++) { s += qr[t] * As[jj * D + c + 4u * t]; dp += gr[t] * Bs[jj * D + c + 4u * t]; }

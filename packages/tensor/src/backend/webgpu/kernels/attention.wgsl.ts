@@ -84,6 +84,26 @@ fn maskKeep(mb: u32, i: u32, j: u32, s: f32) -> vec2f {
 }`;
 }
 
+/**
+ * WGSL shared by the forward and the dq kernel: the keys a block of BQ query rows visits (causal
+ * blocks stop at their last row's key), and the opening of the loop that streams BK-key tiles of
+ * K and V into the workgroup arrays `kTile`/`vTile` (zero-padded past S, E and Ev). The caller
+ * writes the loop body and closes it.
+ */
+export function keyTiles(kTile: string, vTile: string): string {
+  return `var end = S;
+  if (causal()) { end = min(S, min(L, i0 + BQ)); }
+  for (var j0 = 0u; j0 < end; j0 += BK) {
+    for (var x = li; x < BK * D; x += 64u) {
+      let j = j0 + x / D; let e = x % D;
+      var kv = 0.0; var vv = 0.0;
+      if (j < S && e < E) { kv = k[at(kb, j, si(12u), e, si(13u))]; }
+      if (j < S && e < Ev) { vv = v[at(vb, j, si(14u), e, si(15u))]; }
+      ${kTile}[x] = kv; ${vTile}[x] = vv;
+    }
+    workgroupBarrier();`;
+}
+
 /** The mask binding's declaration at `binding`. */
 export function maskBinding(c: AttentionKernelConfig, binding: number): string {
   return `@group(0) @binding(${binding}) var<storage, read> mk: array<${c.mask === 'float' ? 'f32' : 'u32'}>;`;
@@ -128,17 +148,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var m = 0.0;
   var l = 0.0;
   var started = false;
-  var end = S;
-  if (causal()) { end = min(S, min(L, i0 + BQ)); }
-  for (var j0 = 0u; j0 < end; j0 += BK) {
-    for (var x = li; x < BK * D; x += 64u) {
-      let j = j0 + x / D; let e = x % D;
-      var kv = 0.0; var vv = 0.0;
-      if (j < S && e < E) { kv = k[at(kb, j, si(12u), e, si(13u))]; }
-      if (j < S && e < Ev) { vv = v[at(vb, j, si(14u), e, si(15u))]; }
-      Ks[x] = kv; Vs[x] = vv;
-    }
-    workgroupBarrier();
+  ${keyTiles('Ks', 'Vs')}
     for (var jj = 0u; jj < BK; jj++) {
       var s = 0.0;
       for (var t = 0u; t < C; t++) { s += qr[t] * Ks[jj * D + c + 4u * t]; }
