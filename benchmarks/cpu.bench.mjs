@@ -63,6 +63,20 @@ cases.push({
     peer: () => { const a = tf.randomNormal([1024, 1024]); return { run: () => tf.sum(a, 0).dispose(), free: () => a.dispose() }; },
   });
 }
+// layer norm over the last dim (fused kernel; the peer composes tf.moments and elementwise ops)
+{
+  const [rows, cols] = [1024, 1024];
+  cases.push({
+    name: `layerNorm ${rows}×${cols} (last dim)`,
+    bytes: 2 * 4 * rows * cols,
+    ours: () => { const a = am.randn([rows, cols]); return { run: () => am.layerNorm(a, cols).dispose(), free: () => a.dispose() }; },
+    peer: () => {
+      const a = tf.randomNormal([rows, cols]);
+      const run = () => tf.tidy(() => { const { mean, variance } = tf.moments(a, -1, true); return tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))); }).dispose();
+      return { run, free: () => a.dispose() };
+    },
+  });
+}
 // training step of an MLP 784-256-10 on a batch of 64 (forward + backward + SGD update)
 {
   const batch = 64;

@@ -94,6 +94,23 @@ for (const n of matmulSizes) {
   });
 }
 {
+  // normalization, fused forward: bytes = x read + y written (the kernel reads x twice; the second
+  // read mostly hits the cache). The peer composes tf.moments and elementwise ops (tfjs has no fused layer norm).
+  const [rows, cols] = quick ? [64, 256] : [16384, 1024];
+  const peerNorm = (a, axes) => { const { mean, variance } = tf.moments(a, axes, true); return tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))); };
+  cases.push({
+    name: `layerNorm ${rows}×${cols} (last dim)`, bytes: 2 * 4 * rows * cols, reps: 10,
+    ours: () => { const a = randn([rows, cols]); return { run: timed(10, () => am.layerNorm(a, cols), syncOurs), free: () => a.dispose() }; },
+    peer: () => { const a = tf.randomNormal([rows, cols]); return { run: timed(10, () => tf.tidy(() => peerNorm(a, -1)), syncPeer), free: () => a.dispose() }; },
+  });
+  const [n, c, h, w] = quick ? [4, 8, 8, 8] : [32, 64, 56, 56];
+  cases.push({
+    name: `batchNorm training ${n}×${c}×${h}×${w}`, bytes: 2 * 4 * n * c * h * w, reps: 10,
+    ours: () => { const a = randn([n, c, h, w]); return { run: timed(10, () => am.batchNorm(a, null, null, { training: true }), syncOurs), free: () => a.dispose() }; },
+    peer: () => { const a = tf.randomNormal([n, h, w, c]); return { run: timed(10, () => tf.tidy(() => peerNorm(a, [0, 1, 2])), syncPeer), free: () => a.dispose() }; },
+  });
+}
+{
   // batch·heads 32, sequence 2048, head dim 64, causal: the issue's attention case
   const [bh, l, e] = quick ? [2, 64, 16] : [32, 2048, 64];
   const flops = (4 * bh * l * l * e) / 2; // QKᵀ and PV, half the positions under the causal mask

@@ -77,6 +77,14 @@ export interface AttentionParams {
   causal: boolean;
 }
 
+/** Settings of the fused normalization primitives (layerNorm, batchNorm). */
+export interface NormParams {
+  /** How many leading dims of the views index rows; each row is normalized over the remaining dims. */
+  rowDims: number;
+  /** Added to the variance before its inverse square root. */
+  eps: number;
+}
+
 /**
  * The primitive set every backend implements. Ops (src/ops) validate, infer shapes and record
  * autograd; backends only compute. Inputs are views (any strides); `out` is a fresh contiguous
@@ -130,6 +138,21 @@ export interface Backend {
   avgPool2dBackward(gy: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void;
   /** softmax (or log-softmax when `log`) of x along `dim`. */
   softmax(x: View, dim: number, log: boolean, out: Storage): void;
+  /**
+   * Row normalization, the core of layerNorm and batchNorm. The views x, weight, bias and out share
+   * one shape [...rows, ...cols] (`p.rowDims` row dims; weight and bias broadcast through stride 0,
+   * null meaning 1 and 0). For each row, with the mean μ and biased variance σ² of its cols:
+   * out = (x − μ)/√(σ² + eps)·weight + bias. `out` views a fresh storage with any strides (batchNorm
+   * reads and writes channels-first through a permuted view). Writes μ and σ² to the contiguous
+   * [rows] storages `mean` and `variance`; a row without cols gets unspecified statistics.
+   */
+  normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void;
+  /**
+   * ∂L/∂x of {@link Backend.normalize} from its saved statistics (`mean`, `variance`: [rows], read
+   * contiguously from their offsets): with r = 1/√(σ² + eps), x̂ = (x − μ)·r and g = gy·weight,
+   * gx = r·(g − mean(g) − x̂·mean(g·x̂)) over each row's cols. gx views a fresh storage like `out`.
+   */
+  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void;
 
   // ── indexing ───────────────────────────────────────────────────────────
   /** out[...i...] = x[... index[...i...] at `dim` ...]; out has index's shape. */

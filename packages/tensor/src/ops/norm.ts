@@ -1,9 +1,10 @@
+import type { NormParams, View } from '../backend/backend';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { noGrad } from '../autograd/grad-mode';
-import { scope } from '../memory';
-import { fmt } from '../shape';
-import { checkInputs } from './define-op';
-import type { Tensor } from '../tensor';
+import { allocStorage, scope } from '../memory';
+import { broadcastStrides, contiguousStrides, fmt, numel, type Shape } from '../shape';
+import { Tensor } from '../tensor';
+import { checkInputs, defineOp } from './define-op';
 
 /**
  * Options of {@link layerNorm}.
@@ -51,9 +52,74 @@ function checkParam(op: string, name: string, t: Tensor | null | undefined, shap
   }
 }
 
+interface NormAttrs extends NormParams {
+  /** x's dims reordered as [...row dims, ...normalized dims]. */
+  perm: number[];
+  weight: boolean;
+  bias: boolean;
+}
+
+/** `v` broadcast to `shape` and permuted by `perm`: the [...rows, ...cols] view the primitives take. */
+function rowView(v: View, shape: Shape, perm: readonly number[]): View {
+  const strides = broadcastStrides(v.shape, v.strides, shape);
+  return { storage: v.storage, shape: perm.map((d) => shape[d]), strides: perm.map((d) => strides[d]), offset: v.offset };
+}
+
+/** The contiguous output of `shape` as a [...rows, ...cols] view. */
+function outView(out: View['storage'], shape: Shape, perm: readonly number[]): View {
+  return rowView({ storage: out, shape, strides: contiguousStrides(shape), offset: 0 }, shape, perm);
+}
+
+/**
+ * The fused normalization shared by layerNorm and batchNorm (training). Inputs
+ * [x, mean, variance, weight?, bias?]: `mean` and `variance` are outputs in disguise, fresh buffers of
+ * the statistics' keepdim shape that the forward fills and the node saves for backward (as attention's
+ * lse). Backward: ∂x from the fused backward primitive; ∂weight = Σ gy·x̂ and ∂bias = Σ gy, summed
+ * over the broadcast dims by the engine.
+ */
+function normOp(name: 'layerNorm' | 'batchNorm') {
+  const backwardOp = defineOp<NormAttrs>(`${name}Backward`, {
+    infer: ([x]) => ({ shape: [...x.shape], dtype: 'float32' }),
+    forward: (be, [x, gy, mean, variance, w], gx, a, shape) => {
+      const v = (t: View) => rowView(t, shape, a.perm);
+      be.normalizeBackward(v(x), w ? v(w) : null, v(gy), mean, variance, outView(gx, shape, a.perm), a);
+    },
+  });
+  return defineOp<NormAttrs>(name, {
+    infer: ([x]) => ({ shape: [...x.shape], dtype: 'float32' }),
+    forward: (be, [x, mean, variance, ...affine], out, a, shape) => {
+      const v = (t: View) => rowView(t, shape, a.perm);
+      const w = a.weight ? v(affine[0]) : null;
+      const b = a.bias ? v(affine[a.weight ? 1 : 0]) : null;
+      be.normalize(v(x), w, b, outView(out, shape, a.perm), mean.storage, variance.storage, a);
+    },
+    backward: (gy, [x, mean, variance, ...affine], _y, a) => {
+      const w = a.weight ? affine[0] : undefined;
+      const xhat = () => x.sub(mean).mul(variance.add(a.eps).rsqrt());
+      return [
+        () => backwardOp(w ? [x, gy, mean, variance, w] : [x, gy, mean, variance], a),
+        null,
+        null,
+        ...(a.weight ? [() => gy.mul(xhat())] : []),
+        ...(a.bias ? [() => gy] : []),
+      ];
+    },
+  });
+}
+
+const layerNormOp = normOp('layerNorm');
+const batchNormOp = normOp('batchNorm');
+
+/** Fresh float32 statistics of `shape` for the fused op to fill. */
+function stats(x: Tensor, shape: number[]): Tensor {
+  return Tensor._create(allocStorage(x.device, 'float32', numel(shape)), shape, contiguousStrides(shape), 0);
+}
+
 /**
  * Layer normalization over the trailing `normalizedShape` dims:
  * (x − mean) / √(var + eps) · weight + bias, with the biased variance (as PyTorch).
+ * One fused kernel computes each row's statistics and its output, and one its input gradient;
+ * gradients are first order.
  * @example
  * ```ts
  * layerNorm(tensor([[1, 2, 3]]), [3]); // ≈ [[-1.2247, 0, 1.2247]]
@@ -71,22 +137,19 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   }
   checkParam('layerNorm', 'weight', opts.weight, shape);
   checkParam('layerNorm', 'bias', opts.bias, shape);
-  const dims = shape.map((_, i) => x.ndim - shape.length + i);
-  return scope(() => {
-    const mean = x.mean(dims, { keepdim: true });
-    const centered = x.sub(mean);
-    const variance = centered.mul(centered).mean(dims, { keepdim: true });
-    let y = centered.mul(variance.add(eps).rsqrt());
-    if (opts.weight) y = y.mul(opts.weight);
-    if (opts.bias) y = y.add(opts.bias);
-    return y;
-  });
+  const rowDims = x.ndim - shape.length;
+  const statShape = x.shape.map((d, i) => (i < rowDims ? d : 1));
+  const affine = [opts.weight, opts.bias].filter((t): t is Tensor => !!t);
+  const attrs = { rowDims, eps, perm: x.shape.map((_, i) => i), weight: !!opts.weight, bias: !!opts.bias };
+  return scope(() => layerNormOp([x, stats(x, statShape), stats(x, statShape), ...affine], attrs));
 }
 
 /**
  * Batch normalization over x [N, C, …] per channel C. In training, normalizes with the batch
  * statistics (biased variance) and updates `runningMean`/`runningVar` in place (unbiased
- * variance), as PyTorch; otherwise normalizes with the running statistics.
+ * variance), as PyTorch; otherwise normalizes with the running statistics. In training the
+ * statistics and output come from one fused kernel (channels read through a permuted view), as
+ * does the input gradient.
  * @example
  * ```ts
  * const rm = zeros([2]), rv = ones([2]);
@@ -116,25 +179,28 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   }
   const perChannel = [1, c, ...new Array<number>(x.ndim - 2).fill(1)];
   return scope(() => {
-    let mean: Tensor;
-    let variance: Tensor;
-    if (training) {
-      mean = x.mean(dims, { keepdim: true });
-      const centered = x.sub(mean);
-      variance = centered.mul(centered).mean(dims, { keepdim: true });
-      if (runningMean && runningVar) {
-        noGrad(() => {
-          runningMean.assign(runningMean.mul(1 - momentum).add(mean.reshape([c]).mul(momentum)));
-          runningVar.assign(runningVar.mul(1 - momentum).add(variance.reshape([c]).mul((momentum * count) / (count - 1))));
-        });
-      }
-    } else {
-      mean = runningMean!.reshape(perChannel);
-      variance = runningVar!.reshape(perChannel);
+    const weight = opts.weight?.reshape(perChannel);
+    const bias = opts.bias?.reshape(perChannel);
+    if (!training) {
+      // fixed statistics: an affine map per channel
+      const mean = runningMean!.reshape(perChannel);
+      let y = x.sub(mean).mul(runningVar!.reshape(perChannel).add(eps).rsqrt());
+      if (weight) y = y.mul(weight);
+      if (bias) y = y.add(bias);
+      return y;
     }
-    let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-    if (opts.weight) y = y.mul(opts.weight.reshape(perChannel));
-    if (opts.bias) y = y.add(opts.bias.reshape(perChannel));
+    // channels become the rows: x read as [C, N, …] through a permuted view, no copy
+    const mean = stats(x, perChannel);
+    const variance = stats(x, perChannel);
+    const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
+    const affine = [weight, bias].filter((t): t is Tensor => !!t);
+    const y = batchNormOp([x, mean, variance, ...affine], { rowDims: 1, eps, perm, weight: !!weight, bias: !!bias });
+    if (runningMean && runningVar) {
+      noGrad(() => {
+        runningMean.assign(runningMean.mul(1 - momentum).add(mean.reshape([c]).mul(momentum)));
+        runningVar.assign(runningVar.mul(1 - momentum).add(variance.reshape([c]).mul((momentum * count) / (count - 1))));
+      });
+    }
     return y;
   });
 }

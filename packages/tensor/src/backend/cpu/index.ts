@@ -9,6 +9,7 @@ import { matmul } from './matmul';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
 import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './pool';
 import { softmax } from './softmax';
+import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
 import { attention, attentionBackward } from './attention';
 
@@ -71,6 +72,8 @@ export class CpuBackend implements Backend {
   avgPool2d = avgPool2d;
   avgPool2dBackward = avgPool2dBackward;
   softmax = softmax;
+  normalize = normalize;
+  normalizeBackward = normalizeBackward;
   gather = gather;
   scatterAdd = scatterAdd;
   attention = attention;

@@ -11,9 +11,10 @@ import { gather, scatterAdd } from './kernels/gather.wgsl';
 import { matmul } from './kernels/matmul.wgsl';
 import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './kernels/pool.wgsl';
 import { softmax } from './kernels/softmax.wgsl';
+import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
-import type { AttentionParams } from '../backend';
+import type { AttentionParams, NormParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, type GpuStorage } from './storage';
 import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
@@ -131,6 +132,12 @@ export class WebGpuBackend implements Backend {
   softmax(x: View, dim: number, log: boolean, out: Storage): void {
     this.runtime.checkAlive();
     softmax(this.runtime, x, dim, log, out);
+  }
+  normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void {
+    normalize(this.runtime, x, weight, bias, out, mean, variance, p);
+  }
+  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void {
+    normalizeBackward(this.runtime, x, weight, gy, mean, variance, gx, p);
   }
   gather(x: View, dim: number, index: View, out: Storage): void {
     gather(this.runtime, x, dim, index, out);

@@ -1,0 +1,123 @@
+import type { NormParams, Storage, View } from '../backend';
+import type { TypedArray } from '../../dtype';
+import { dataOf } from './storage';
+import { forEachLine, forEachPosition } from './strided';
+
+/** An operand of the row walk: its data and strides (absent operands read as a constant). */
+interface Operand {
+  data: TypedArray;
+  rowStrides: number[];
+  colStrides: number[];
+  offset: number;
+}
+
+function operand(v: View, rowDims: number): Operand {
+  return { data: dataOf(v), rowStrides: v.strides.slice(0, rowDims), colStrides: v.strides.slice(rowDims), offset: v.offset };
+}
+
+/**
+ * Call `body(row, starts)` for every row of the [...rows, ...cols] views, where `starts[j]` is
+ * operand j's offset of the row's first col; `lines(starts, visit)` then walks the row's cols as
+ * lines, `visit(positions, n, steps)` as in {@link forEachLine}.
+ */
+function forEachRow(
+  ops: Operand[],
+  shape: readonly number[],
+  rowDims: number,
+  body: (row: number, lines: (visit: (pos: number[], n: number, steps: number[]) => void) => void) => void,
+): void {
+  const colShape = shape.slice(rowDims);
+  let row = 0;
+  forEachPosition(
+    shape.slice(0, rowDims),
+    ops.map((o) => o.rowStrides),
+    ops.map((o) => o.offset),
+    (starts) => {
+      const fixed = starts.slice();
+      body(row++, (visit) => forEachLine(colShape, ops.map((o) => o.colStrides), fixed, visit));
+    },
+  );
+}
+
+/** Gather one row of `x` (operand 0 of the walk) into `buf` (float64), in col order. */
+function gatherRow(x: TypedArray, lines: (visit: (pos: number[], n: number, steps: number[]) => void) => void, buf: Float64Array): void {
+  let k = 0;
+  lines(([xi], n, [xs]) => {
+    for (let i = 0; i < n; i++) buf[k++] = x[xi + i * xs];
+  });
+}
+
+function rowLength(shape: readonly number[], rowDims: number): number {
+  return shape.slice(rowDims).reduce((a, d) => a * d, 1);
+}
+
+/** See {@link Backend.normalize}: two passes over each row in float64 (mean, then Σ(x − μ)²). */
+export function normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void {
+  const k = rowLength(x.shape, p.rowDims);
+  const md = dataOf(mean);
+  const vd = dataOf(variance);
+  const od = dataOf(out);
+  const wd = weight ? dataOf(weight) : null;
+  const bd = bias ? dataOf(bias) : null;
+  // operands: x, out, then weight and bias when present (indices 2 and 2 or 3)
+  const ops = [x, out, weight, bias].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
+  const wi = 2;
+  const bi = weight ? 3 : 2;
+  const buf = new Float64Array(k);
+  forEachRow(ops, x.shape, p.rowDims, (row, lines) => {
+    gatherRow(ops[0].data, lines, buf);
+    let s = 0;
+    for (let i = 0; i < k; i++) s += buf[i];
+    const mu = s / k;
+    let q = 0;
+    for (let i = 0; i < k; i++) q += (buf[i] - mu) ** 2;
+    const v = q / k;
+    md[row] = mu;
+    vd[row] = v;
+    const r = 1 / Math.sqrt(v + p.eps);
+    let j = 0;
+    lines((pos, n, steps) => {
+      for (let i = 0; i < n; i++, j++) {
+        let y = (buf[j] - mu) * r;
+        if (wd) y *= wd[pos[wi] + i * steps[wi]];
+        if (bd) y += bd[pos[bi] + i * steps[bi]];
+        od[pos[1] + i * steps[1]] = y;
+      }
+    });
+  });
+}
+
+/** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64, then gx. */
+export function normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void {
+  const k = rowLength(x.shape, p.rowDims);
+  const md = dataOf(mean);
+  const vd = dataOf(variance);
+  const gd = dataOf(gy);
+  const od = dataOf(gx);
+  const wd = weight ? dataOf(weight) : null;
+  // operands: x, gy, gx, weight?
+  const ops = [x, gy, gx, weight].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
+  const xh = new Float64Array(k);
+  const g = new Float64Array(k);
+  forEachRow(ops, x.shape, p.rowDims, (row, lines) => {
+    const mu = md[mean.offset + row];
+    const r = 1 / Math.sqrt(vd[variance.offset + row] + p.eps);
+    let j = 0;
+    let sg = 0;
+    let sgx = 0;
+    lines((pos, n, steps) => {
+      for (let i = 0; i < n; i++, j++) {
+        xh[j] = (ops[0].data[pos[0] + i * steps[0]] - mu) * r;
+        g[j] = gd[pos[1] + i * steps[1]] * (wd ? wd[pos[3] + i * steps[3]] : 1);
+        sg += g[j];
+        sgx += g[j] * xh[j];
+      }
+    });
+    const mg = sg / k;
+    const mgx = sgx / k;
+    j = 0;
+    lines((pos, n, steps) => {
+      for (let i = 0; i < n; i++, j++) od[pos[2] + i * steps[2]] = r * (g[j] - mg - xh[j] * mgx);
+    });
+  });
+}

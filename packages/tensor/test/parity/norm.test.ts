@@ -1,0 +1,223 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Backend, NormParams, Storage, View } from '../../src/backend/backend';
+import { CpuBackend } from '../../src/backend/cpu';
+import { WebGpuBackend } from '../../src/backend/webgpu';
+import { batchNorm, layerNorm, memory, ones, scope, type Tensor, zeros } from '../../src/index';
+import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
+import { both, expectSame } from './harness';
+
+// The fused normalization primitives (layerNorm, batchNorm) on WebGPU against the CPU backend:
+// first the kernels on hand-made strided views, then the public ops with their gradients.
+
+const TOL = { rtol: 1e-4, atol: 1e-5 };
+const device = await openTestGpu();
+const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
+const cpu = new CpuBackend();
+afterAll(() => device?.destroy());
+
+interface Pair {
+  c: View;
+  g: View;
+}
+
+/** Seeded values in a storage of `size + offset` on both backends, read through `shape`/`strides` from `offset`. */
+function operand(shape: number[], strides: number[], offset: number, seed: number, [lo, hi] = [-2, 3]): Pair {
+  let span = 1;
+  shape.forEach((d, i) => {
+    span += (d - 1) * Math.abs(strides[i]);
+  });
+  const size = offset + span;
+  const data = Float32Array.from(randomValues(size, seed, lo, hi));
+  const make = (be: Backend): View => {
+    const s = be.alloc('float32', size);
+    be.write(s, data);
+    return { storage: s, shape, strides, offset };
+  };
+  return { c: make(cpu), g: make(gpu) };
+}
+
+const contiguous = (shape: number[]): number[] => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
+
+interface Case {
+  /** The [...rows, ...cols] shape. */
+  shape: number[];
+  rowDims: number;
+  /** x's strides (default contiguous) and offset. */
+  xStrides?: number[];
+  /** Strides of out/gx over a fresh storage (default contiguous): a permutation of a contiguous layout. */
+  outStrides?: number[];
+  /** Strides of weight and bias (0 on broadcast dims); absent: no affine. */
+  wStrides?: number[];
+  bias?: boolean;
+  eps?: number;
+}
+
+async function expectKernelParity(t: Case, seed: number): Promise<void> {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  const rows = t.shape.slice(0, t.rowDims).reduce((a, b) => a * b, 1);
+  const p: NormParams = { rowDims: t.rowDims, eps: t.eps ?? 1e-5 };
+  const x = operand(t.shape, t.xStrides ?? contiguous(t.shape), 2, seed);
+  const w = t.wStrides ? operand(t.shape, t.wStrides, 1, seed + 1, [0.5, 1.5]) : null;
+  const b = t.wStrides && t.bias ? operand(t.shape, t.wStrides, 0, seed + 2) : null;
+  const gy = operand(t.shape, contiguous(t.shape), 0, seed + 3);
+  const outStrides = t.outStrides ?? contiguous(t.shape);
+  const results: Storage[][] = [];
+  for (const [be, side] of [[cpu, 'c'], [gpu, 'g']] as const) {
+    const out = be.alloc('float32', n);
+    const mean = be.alloc('float32', rows);
+    const variance = be.alloc('float32', rows);
+    const o = (s: Storage): View => ({ storage: s, shape: t.shape, strides: outStrides, offset: 0 });
+    be.normalize(x[side], w?.[side] ?? null, b?.[side] ?? null, o(out), mean, variance, p);
+    const gx = be.alloc('float32', n);
+    be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), p);
+    results.push([out, mean, variance, gx]);
+  }
+  const names = ['out', 'mean', 'variance', 'gx'];
+  for (let i = 0; i < names.length; i++) {
+    const want = cpu.readSync(whole(results[0][i]));
+    const got = await gpu.read(whole(results[1][i]));
+    try {
+      expectClose(got, want, names[i] === 'gx' ? { rtol: 1e-3, atol: 1e-4 } : TOL);
+    } catch (e) {
+      throw new Error(`${names[i]} differs for ${JSON.stringify(t)}: ${(e as Error).message}`);
+    }
+  }
+  for (const s of [...results[1], x.g.storage, gy.g.storage, ...(w ? [w.g.storage] : []), ...(b ? [b.g.storage] : [])]) gpu.free(s);
+}
+
+describe.skipIf(!device)('webgpu normalize kernels vs the CPU backend', () => {
+  it('row lengths 1, 7, 64, 1000, 1025 and 4099 (both workgroup sizes, partial strides)', async () => {
+    let seed = 1;
+    for (const cols of [1, 7, 64, 1000, 1025, 4099]) {
+      await expectKernelParity({ shape: [3, cols], rowDims: 1 }, seed++ * 10);
+      await expectKernelParity({ shape: [2, cols], rowDims: 1, wStrides: [0, 1], bias: true }, seed++ * 10);
+    }
+  });
+
+  it('layerNorm layouts: 2-D normalized shape, weight only, no row dims, a large eps', async () => {
+    await expectKernelParity({ shape: [2, 3, 5, 6], rowDims: 2, wStrides: [0, 0, 6, 1] }, 100);
+    await expectKernelParity({ shape: [13], rowDims: 0, wStrides: [1], bias: true }, 110);
+    await expectKernelParity({ shape: [4, 9], rowDims: 1, eps: 0.5 }, 120);
+  });
+
+  it('batchNorm layout: channels as rows of a permuted [C, N, H·W] view, per-channel weight', async () => {
+    // x [N=3, C=5, S=7] read as [C, N, S]; out written back in [N, C, S] order
+    const shape = [5, 3, 7];
+    const nchw = [7, 35, 1];
+    await expectKernelParity({ shape, rowDims: 1, xStrides: nchw, outStrides: nchw, wStrides: [1, 0, 0], bias: true }, 130);
+    await expectKernelParity({ shape: [4, 6, 2, 3], rowDims: 1, xStrides: [6, 24, 3, 1], outStrides: [6, 24, 3, 1], wStrides: [1, 0, 0, 0] }, 140);
+  });
+
+  it('non-contiguous inputs: transposed rows and stepped cols', async () => {
+    await expectKernelParity({ shape: [6, 11], rowDims: 1, xStrides: [1, 6], wStrides: [0, 2], bias: true }, 150);
+    await expectKernelParity({ shape: [4, 5], rowDims: 1, xStrides: [12, 2] }, 160);
+  });
+
+  it('more rows than one grid dimension holds (70,000 rows of 2)', async () => {
+    // eps 0.1: a pair of nearly equal values in float32 loses digits of (a − b) whatever the kernel
+    // does (the CPU works in float64), and among 70,000 random pairs some are that close
+    await expectKernelParity({ shape: [70_000, 2], rowDims: 1, eps: 0.1 }, 170);
+  });
+
+  it('a constant row normalizes to 0 on both (variance 0, eps keeps it finite)', async () => {
+    const x = gpu.alloc('float32', 4);
+    gpu.write(x, Float32Array.from([3, 3, 3, 3]));
+    const [out, mean, variance] = [4, 1, 1].map((k) => gpu.alloc('float32', k));
+    gpu.normalize(whole(x), null, null, whole(out), mean, variance, { rowDims: 0, eps: 1e-5 });
+    expect(Array.from(await gpu.read(whole(out)))).toEqual([0, 0, 0, 0]);
+    expect((await gpu.read(whole(mean)))[0]).toBe(3);
+    expect((await gpu.read(whole(variance)))[0]).toBe(0);
+    for (const s of [x, out, mean, variance]) gpu.free(s);
+  });
+});
+
+// ── through the public ops, webgpu vs cpu ──────────────────────────────────
+const hasWebGpu = DEVICES.includes('webgpu');
+const same = (g: Tensor, c: Tensor) => expectSame(g, c, { rtol: 1e-3, atol: 1e-4 });
+
+describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
+  it('layerNorm forward and gradients of x, weight and bias (one fused node each way)', async () => {
+    const x = both([4, 3, 10], 1, true);
+    const w = both([3, 10], 2, true);
+    const b = both([3, 10], 3, true);
+    const gy = both([4, 3, 10], 4);
+    const yg = layerNorm(x.g, [3, 10], { weight: w.g, bias: b.g });
+    expect(yg._node?.op).toBe('layerNorm');
+    const yc = layerNorm(x.c, [3, 10], { weight: w.c, bias: b.c });
+    await same(yg, yc);
+    yg.backward(gy.g);
+    yc.backward(gy.c);
+    for (const t of [x, w, b]) await same(t.g.grad!, t.c.grad!);
+  });
+
+  it('layerNorm of a transposed (non-contiguous) input, without affine', async () => {
+    const x = both([6, 5], 5, true);
+    const gy = both([5, 6], 6);
+    const yg = layerNorm(x.g.transpose(0, 1), 6);
+    const yc = layerNorm(x.c.transpose(0, 1), 6);
+    await same(yg, yc);
+    yg.backward(gy.g);
+    yc.backward(gy.c);
+    await same(x.g.grad!, x.c.grad!);
+  });
+
+  it('batchNorm in training: output, running statistics and gradients', async () => {
+    const x = both([5, 3, 4, 2], 7, true);
+    const w = both([3], 8, true);
+    const b = both([3], 9, true);
+    const gy = both([5, 3, 4, 2], 10);
+    const stats = (device: 'cpu' | 'webgpu') => [zeros([3], { device }), ones([3], { device })];
+    const [rmg, rvg] = stats('webgpu');
+    const [rmc, rvc] = stats('cpu');
+    const yg = batchNorm(x.g, rmg, rvg, { training: true, weight: w.g, bias: b.g, momentum: 0.3 });
+    const yc = batchNorm(x.c, rmc, rvc, { training: true, weight: w.c, bias: b.c, momentum: 0.3 });
+    expect(yg._node?.op).toBe('batchNorm');
+    await same(yg, yc);
+    await same(rmg, rmc);
+    await same(rvg, rvc);
+    yg.backward(gy.g);
+    yc.backward(gy.c);
+    for (const t of [x, w, b]) await same(t.g.grad!, t.c.grad!);
+  });
+
+  it('batchNorm on [N, C] and in eval mode', async () => {
+    const x = both([6, 4], 11, true);
+    const gy = both([6, 4], 12);
+    const yg = batchNorm(x.g, null, null, { training: true });
+    const yc = batchNorm(x.c, null, null, { training: true });
+    await same(yg, yc);
+    yg.backward(gy.g);
+    yc.backward(gy.c);
+    await same(x.g.grad!, x.c.grad!);
+    const rm = both([4], 13);
+    const rv = both([4], 14, false, [0.5, 2]);
+    await same(batchNorm(x.g, rm.g, rv.g), batchNorm(x.c, rm.c, rv.c));
+  });
+
+  it('no leak: memory() is unchanged after forward and backward in a scope', async () => {
+    const x = both([8, 16], 15, true);
+    const w = both([16], 16, true);
+    const step = () =>
+      scope(() => {
+        const y = layerNorm(x.g, 16, { weight: w.g });
+        y.mul(y).sum().backward();
+        batchNorm(x.g.reshape([4, 2, 16]), null, null, { training: true }).sum().backward();
+      });
+    const clearGrads = () => {
+      for (const t of [x.g, w.g]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    };
+    step();
+    clearGrads();
+    const before = memory().devices.webgpu;
+    for (let i = 0; i < 5; i++) {
+      step();
+      clearGrads();
+    }
+    await x.g.data();
+    expect(memory().devices.webgpu).toEqual(before);
+  });
+});
