@@ -89,7 +89,12 @@ async function expectParity(t: Case, seed: number): Promise<void> {
   for (const s of [...results[1], q.g.storage, k.g.storage, v.g.storage, gOut.g.storage, ...(mask ? [mask.g.storage] : [])]) gpu.free(s);
 }
 
-describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', () => {
+// On Mesa's lavapipe each attention kernel's first dispatch JIT-compiles it through LLVM: 2–25 s per
+// kernel on a 2-core machine with a cold shader cache (a fresh CI machine), a few ms once cached.
+// These tests compile a dozen variants each, hence the long timeout.
+const JIT = { timeout: 300_000 };
+
+describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', JIT, () => {
   it('shapes: 1, primes, non-multiples of the 16-row blocks and tiles, L ≠ S, E ≠ Ev', async () => {
     const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [5, 7, 3, 6], [17, 33, 8, 8], [16, 16, 16, 16], [3, 40, 20, 5], [33, 9, 64, 48]];
     let seed = 1;
@@ -137,7 +142,7 @@ const hasWebGpu = DEVICES.includes('webgpu');
 const both = (shape: number[], seed: number, requiresGrad = false) => bothOn(shape, seed, requiresGrad, [-1.5, 1.5]);
 const expectSame = (g: Tensor, c: Tensor) => sameOn(g, c, TOL);
 
-describe.skipIf(!(hasWebGpu))('scaledDotProductAttention on webgpu vs cpu', () => {
+describe.skipIf(!(hasWebGpu))('scaledDotProductAttention on webgpu vs cpu', JIT, () => {
   it('forward: plain, causal, bool mask, broadcast batch', async () => {
     const q = both([2, 3, 9, 8], 1);
     const k = both([3, 12, 8], 2);
