@@ -70,19 +70,21 @@ export function normalize(x: View, weight: View | null, bias: View | null, out: 
     for (let i = 0; i < k; i++) s += buf[i];
     const mu = s / k;
     let q = 0;
-    for (let i = 0; i < k; i++) q += (buf[i] - mu) ** 2;
+    for (let i = 0; i < k; i++) {
+      const d = buf[i] - mu;
+      q += d * d;
+    }
     const v = q / k;
     md[row] = mu;
     vd[row] = v;
     const r = 1 / Math.sqrt(v + p.eps);
     let j = 0;
     lines((pos, n, steps) => {
-      for (let i = 0; i < n; i++, j++) {
-        let y = (buf[j] - mu) * r;
-        if (wd) y *= wd[pos[wi] + i * steps[wi]];
-        if (bd) y += bd[pos[bi] + i * steps[bi]];
-        od[pos[1] + i * steps[1]] = y;
-      }
+      const [o, os] = [pos[1], steps[1]];
+      for (let i = 0; i < n; i++) od[o + i * os] = (buf[j + i] - mu) * r;
+      if (wd) for (let i = 0, w = pos[wi], ws = steps[wi]; i < n; i++) od[o + i * os] *= wd[w + i * ws];
+      if (bd) for (let i = 0, b = pos[bi], bs = steps[bi]; i < n; i++) od[o + i * os] += bd[b + i * bs];
+      j += n;
     });
   });
 }
