@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend, NormParams, Storage, View } from '../../src/backend/backend';
 import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
+import { chunksFor, normalize, normalizeBackward } from '../../src/backend/webgpu/kernels/norm.wgsl';
 import { batchNorm, layerNorm, memory, ones, scope, type Tensor, zeros } from '../../src/index';
 import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
 import { both, expectSame } from './harness';
@@ -51,6 +52,8 @@ interface Case {
   wStrides?: number[];
   bias?: boolean;
   eps?: number;
+  /** Spans per row on the GPU (default: the kernel's own choice). */
+  chunks?: number;
 }
 
 async function expectKernelParity(t: Case, seed: number): Promise<void> {
@@ -68,9 +71,15 @@ async function expectKernelParity(t: Case, seed: number): Promise<void> {
     const mean = be.alloc('float32', rows);
     const variance = be.alloc('float32', rows);
     const o = (s: Storage): View => ({ storage: s, shape: t.shape, strides: outStrides, offset: 0 });
-    be.normalize(x[side], w?.[side] ?? null, b?.[side] ?? null, o(out), mean, variance, p);
     const gx = be.alloc('float32', n);
-    be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), p);
+    if (be === gpu && t.chunks) {
+      const opts = { chunks: t.chunks };
+      normalize(gpu.runtime, x.g, w?.g ?? null, b?.g ?? null, o(out), mean, variance, p, opts);
+      normalizeBackward(gpu.runtime, x.g, w?.g ?? null, gy.g, whole(mean), whole(variance), o(gx), p, opts);
+    } else {
+      be.normalize(x[side], w?.[side] ?? null, b?.[side] ?? null, o(out), mean, variance, p);
+      be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), p);
+    }
     results.push([out, mean, variance, gx]);
   }
   const names = ['out', 'mean', 'variance', 'gx'];
@@ -112,6 +121,20 @@ describe.skipIf(!device)('webgpu normalize kernels vs the CPU backend', () => {
   it('non-contiguous inputs: transposed rows and stepped cols', async () => {
     await expectKernelParity({ shape: [6, 11], rowDims: 1, xStrides: [1, 6], wStrides: [0, 2], bias: true }, 150);
     await expectKernelParity({ shape: [4, 5], rowDims: 1, xStrides: [12, 2] }, 160);
+  });
+
+  it('rows split into spans (partial + apply dispatches), including empty trailing spans', async () => {
+    await expectKernelParity({ shape: [3, 7], rowDims: 1, chunks: 5, wStrides: [0, 1], bias: true }, 200);
+    await expectKernelParity({ shape: [2, 1500], rowDims: 1, chunks: 3 }, 210);
+    await expectKernelParity({ shape: [4, 3, 50], rowDims: 1, chunks: 7, xStrides: [50, 200, 1], outStrides: [50, 200, 1], wStrides: [1, 0, 0], bias: true }, 220);
+    await expectKernelParity({ shape: [9], rowDims: 0, chunks: 4, wStrides: [1] }, 230);
+  });
+
+  it('few long rows split by default (batchNorm-like: 4 channels of 40,000)', async () => {
+    expect(chunksFor(4, 40_000)).toBe(9);
+    expect(chunksFor(4096, 1024)).toBe(1);
+    expect(chunksFor(1, 1_000_000)).toBe(244);
+    await expectKernelParity({ shape: [4, 40_000], rowDims: 1, wStrides: [1, 0], bias: true }, 240);
   });
 
   it('more rows than one grid dimension holds (70,000 rows of 2)', async () => {

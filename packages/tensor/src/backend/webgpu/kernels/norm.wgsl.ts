@@ -20,11 +20,21 @@ import { wgsl } from '../wgsl/tag';
  * Backward: one pass sums g = gy·w and g·x̂ (x̂ recomputed from the saved μ, σ²), the tree adds
  * the pairs, a second pass writes r·(g − mean(g) − x̂·mean(g·x̂)).
  *
- * Params: `[rows, cols, eps (f32 bits), …]` (the backward adds the offsets of mean and variance),
- * then the strided layout of the row dims over the operands, then that of the col dims (offsets 0).
- * The row index space and the col index space each collapse separately, so the usual layouts
- * (contiguous layerNorm rows; batchNorm's [C] × [N, H·W]) index with a multiply or one div/mod.
+ * Few long rows (batchNorm: 64 channels of 100,000 values) would leave most of a GPU idle with one
+ * workgroup per row, so such rows are split into `chunks` spans of ≥ 4,096 cols (aiming at 1,024
+ * workgroups in all) and each op runs in two dispatches: `partial` workgroups reduce one span each
+ * into a scratch buffer of per-span partials, then `apply` workgroups merge their row's partials
+ * and write their span. Unsplit rows run one `whole` dispatch. x is read twice either way.
+ *
+ * Params: `[rows, cols, eps (f32 bits), chunks, span, …]` (the backward adds the offsets of mean
+ * and variance), then the strided layout of the row dims over the operands, then that of the col
+ * dims (offsets 0). The row index space and the col index space each collapse separately, so the
+ * usual layouts (contiguous layerNorm rows; batchNorm's [C] × [N, H·W]) index with a multiply or
+ * one div/mod.
  */
+
+/** How a dispatch covers the rows: one workgroup per row, or per span in two steps. */
+export type NormMode = 'whole' | 'partial' | 'apply';
 
 interface NormLayout {
   rowRank: number;
@@ -33,7 +43,7 @@ interface NormLayout {
   colBase: number;
 }
 
-/** Append the row and col layouts of `views` ([...rows, ...cols], the first `rowDims` dims being rows) after `base` words. */
+/** Append the row and col layouts of `views` ([...rows, ...cols], the first `rowDims` dims being rows). */
 function writeLayout(p: ParamWriter, views: readonly View[], rowDims: number): NormLayout {
   const shape = views[0].shape;
   const rowRank = writeStrided(
@@ -50,144 +60,185 @@ function writeLayout(p: ParamWriter, views: readonly View[], rowDims: number): N
   return { rowRank, colRank, colBase };
 }
 
-function workgroupFor(cols: number): 64 | 256 {
-  return cols > 1024 ? 256 : 64;
+/** Spans per row: 1 unless the rows are too few to fill a GPU and long enough to share out. */
+export function chunksFor(rows: number, cols: number): number {
+  const MIN_SPAN = 4096;
+  const TARGET_WORKGROUPS = 1024;
+  return Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / rows), Math.floor(cols / MIN_SPAN)));
 }
 
-/** WGSL header shared by both kernels: the row/col offset functions and the row being worked on. */
-function rowSetup(l: NormLayout, base: number, operands: number): string {
-  if (l.colBase !== base + stridedWords(l.rowRank, operands)) throw new Error('webgpu normalize: params layout mismatch');
-  return `${stridedIndexWgsl(l.rowRank, base, 'rowOffset')}
-${stridedIndexWgsl(l.colRank, l.colBase, 'colOffset')}`;
+/**
+ * The WGSL main of both kernels. After `setup` (per-row statements), `acc` (type `T`, zero
+ * `zero`) folds the span through `fold`
+ * (statements reading `j`, the col), partials merge with `combine(a, b) -> T` (declared by the
+ * caller), `finish` (statements reading `total`, the row's merged T) runs before the write loop
+ * `write` (statements reading `j`). `part` is the scratch array of vec4f partials.
+ */
+function mainBody(mode: NormMode, wg: number, t: { type: string; zero: string; width: 2 | 3; setup: string; fold: string; finish: string; write: string }): string {
+  const pad = t.width === 3 ? ', 0.0' : ', 0.0, 0.0';
+  const swizzle = t.width === 3 ? 'xyz' : 'xy';
+  const gather =
+    mode === 'apply'
+      ? `for (var s = li; s < chunks; s += ${wg}u) { acc = combine(acc, part[row * chunks + s].${swizzle}); }`
+      : `for (var j = c0 + li; j < c1; j += ${wg}u) {
+    ${t.fold}
+  }`;
+  const tail =
+    mode === 'partial'
+      ? `if (li == 0u) { part[g] = vec4f(total${pad}); }`
+      : `${t.finish}
+  for (var j = c0 + li; j < c1; j += ${wg}u) {
+    ${t.write}
+  }`;
+  return `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  let chunks = p[3];
+  if (g >= p[0] * chunks) { return; }
+  let row = g / chunks;
+  let chunk = g % chunks;
+  let n = p[1];
+  let c0 = chunk * p[4];
+  let c1 = min(n, c0 + p[4]);
+  let xb = rowOffset(row, 0u);
+  ${t.setup}
+  var acc: ${t.type} = ${t.zero};
+  ${gather}
+  sh[li] = acc;
+  workgroupBarrier();
+  for (var h = ${wg / 2}u; h > 0u; h >>= 1u) {
+    if (li < h) { sh[li] = combine(sh[li], sh[li + h]); }
+    workgroupBarrier();
+  }
+  let total = sh[0];
+  ${tail}
+}`;
+}
+
+/** The scratch partials' declaration, when the mode has them. */
+function partBinding(mode: NormMode, binding: number): string {
+  if (mode === 'whole') return '';
+  return `@group(0) @binding(${binding}) var<storage, ${mode === 'partial' ? 'read_write' : 'read'}> part: array<vec4f>;`;
+}
+
+function offsets(rowRank: number, colRank: number, base: number, operands: number, colBase: number): string {
+  if (colBase !== base + stridedWords(rowRank, operands)) throw new Error('webgpu normalize: params layout mismatch');
+  return `${stridedIndexWgsl(rowRank, base, 'rowOffset')}
+${stridedIndexWgsl(colRank, colBase, 'colOffset')}`;
 }
 
 export interface NormKernelConfig {
+  mode: NormMode;
   layout: NormLayout;
   weight: boolean;
   bias: boolean;
   workgroup: 64 | 256;
 }
 
-/** The forward kernel. Bindings: x, weight?, bias?, out, mean, variance (the last three written). */
+/**
+ * The forward kernel. Bindings: x, weight?, bias?, then by mode — whole: out, mean, variance
+ * (written); partial: part (written); apply: part, out, mean, variance (the last three written).
+ */
 export function normalizeKernel(c: NormKernelConfig): KernelSource {
-  const wg = c.workgroup;
+  const { mode, workgroup: wg } = c;
   const inputs = ['x', ...(c.weight ? ['w'] : []), ...(c.bias ? ['b'] : [])];
   // operand order of the layouts: x, out, weight?, bias?
   const wk = 2;
   const bk = c.weight ? 3 : 2;
-  const operands = 2 + inputs.length - 1;
-  const n = inputs.length;
+  let n = inputs.length;
+  const decl = inputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`);
+  if (mode !== 'whole') decl.push(partBinding(mode, n++));
+  const outputs = mode === 'partial' ? [] : ['y', 'mean', 'variance'];
+  for (const name of outputs) decl.push(`@group(0) @binding(${n++}) var<storage, read_write> ${name}: array<f32>;`);
+  decl.push(`@group(0) @binding(${n}) var<storage, read> p: array<u32>;`);
+  const access = decl.slice(0, n).map((d) => (d.includes('read_write') ? ('read_write' as const) : ('read' as const)));
   return {
-    key: `normalize:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}${c.bias ? 'b' : ''}:${wg}`,
+    key: `normalize:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}${c.bias ? 'b' : ''}:${wg}`,
     workgroupSize: [wg, 1, 1],
-    bindings: [...inputs.map(() => 'read' as const), 'read_write', 'read_write', 'read_write'],
+    bindings: access,
     code: wgsl`
-${inputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`).join('\n')}
-@group(0) @binding(${n}) var<storage, read_write> y: array<f32>;
-@group(0) @binding(${n + 1}) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(${n + 2}) var<storage, read_write> variance: array<f32>;
-@group(0) @binding(${n + 3}) var<storage, read> p: array<u32>;
+${decl.join('\n')}
 var<workgroup> sh: array<vec3f, ${wg}>;
-${rowSetup(c.layout, 3, operands)}
+${offsets(c.layout.rowRank, c.layout.colRank, 5, inputs.length + 1, c.layout.colBase)}
 // Merge two (count, mean, M2) partials (Chan, Golub & LeVeque).
-fn merge(a: vec3f, b: vec3f) -> vec3f {
-  let n = a.x + b.x;
+fn combine(a: vec3f, b: vec3f) -> vec3f {
   if (b.x == 0.0) { return a; }
+  let n = a.x + b.x;
   let d = b.y - a.y;
   let f = b.x / n;
   return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p[0]) { return; }
-  let n = p[1];
-  let eps = bitcast<f32>(p[2]);
-  let xb = rowOffset(row, 0u);
-  var acc = vec3f(0.0);
-  for (var j = li; j < n; j += ${wg}u) {
-    let v = x[xb + colOffset(j, 0u)];
+${mainBody(mode, wg, {
+  type: 'vec3f',
+  zero: 'vec3f(0.0)',
+  width: 3,
+  setup: '',
+  fold: `let v = x[xb + colOffset(j, 0u)];
     acc.x += 1.0;
     let d = v - acc.y;
     acc.y += d / acc.x;
-    acc.z += d * (v - acc.y);
-  }
-  sh[li] = acc;
-  workgroupBarrier();
-  for (var h = ${wg / 2}u; h > 0u; h >>= 1u) {
-    if (li < h) { sh[li] = merge(sh[li], sh[li + h]); }
-    workgroupBarrier();
-  }
-  let mu = sh[0].y;
-  let vr = sh[0].z / f32(n);
-  if (li == 0u) {
+    acc.z += d * (v - acc.y);`,
+  finish: `let mu = total.y;
+  let vr = total.z / f32(n);
+  if (li == 0u && chunk == 0u) {
     mean[row] = mu;
     variance[row] = vr;
   }
-  let r = inverseSqrt(vr + eps);
+  let r = inverseSqrt(vr + bitcast<f32>(p[2]));
   let yb = rowOffset(row, 1u);
   ${c.weight ? `let wb = rowOffset(row, ${wk}u);` : ''}
-  ${c.bias ? `let bb = rowOffset(row, ${bk}u);` : ''}
-  for (var j = li; j < n; j += ${wg}u) {
-    var v = (x[xb + colOffset(j, 0u)] - mu) * r;
+  ${c.bias ? `let bb = rowOffset(row, ${bk}u);` : ''}`,
+  write: `var v = (x[xb + colOffset(j, 0u)] - mu) * r;
     ${c.weight ? `v *= w[wb + colOffset(j, ${wk}u)];` : ''}
     ${c.bias ? `v += b[bb + colOffset(j, ${bk}u)];` : ''}
-    y[yb + colOffset(j, 1u)] = v;
-  }
-}`,
+    y[yb + colOffset(j, 1u)] = v;`,
+})}`,
   };
 }
 
-/** The backward kernel. Bindings: x, gy, mean, variance, weight?, gx (written). */
+/**
+ * The backward kernel. Bindings: x, gy, mean, variance, weight?, then by mode — whole: gx
+ * (written); partial: part (written); apply: part, gx (written).
+ */
 export function normalizeBackwardKernel(c: Omit<NormKernelConfig, 'bias'>): KernelSource {
-  const wg = c.workgroup;
+  const { mode, workgroup: wg } = c;
   // operand order of the layouts: x, gy, gx, weight?
-  const operands = c.weight ? 4 : 3;
   const g = c.weight ? 'gy[gb + colOffset(j, 1u)] * w[wb + colOffset(j, 3u)]' : 'gy[gb + colOffset(j, 1u)]';
+  const decl = ['x', 'gy', 'mean', 'variance', ...(c.weight ? ['w'] : [])].map(
+    (name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`,
+  );
+  let n = decl.length;
+  if (mode !== 'whole') decl.push(partBinding(mode, n++));
+  if (mode !== 'partial') decl.push(`@group(0) @binding(${n++}) var<storage, read_write> gx: array<f32>;`);
+  decl.push(`@group(0) @binding(${n}) var<storage, read> p: array<u32>;`);
+  const access = decl.slice(0, n).map((d) => (d.includes('read_write') ? ('read_write' as const) : ('read' as const)));
   return {
-    key: `normalizeBackward:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}:${wg}`,
+    key: `normalizeBackward:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}:${wg}`,
     workgroupSize: [wg, 1, 1],
+    bindings: access,
     code: wgsl`
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read> mean: array<f32>;
-@group(0) @binding(3) var<storage, read> variance: array<f32>;
-${c.weight ? '@group(0) @binding(4) var<storage, read> w: array<f32>;' : ''}
-@group(0) @binding(${c.weight ? 5 : 4}) var<storage, read_write> gx: array<f32>;
-@group(0) @binding(${c.weight ? 6 : 5}) var<storage, read> p: array<u32>;
+${decl.join('\n')}
 var<workgroup> sh: array<vec2f, ${wg}>;
-${rowSetup(c.layout, 5, operands)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p[0]) { return; }
-  let n = p[1];
-  let mu = mean[p[3] + row];
-  let r = inverseSqrt(variance[p[4] + row] + bitcast<f32>(p[2]));
-  let xb = rowOffset(row, 0u);
+${offsets(c.layout.rowRank, c.layout.colRank, 7, c.weight ? 4 : 3, c.layout.colBase)}
+fn combine(a: vec2f, b: vec2f) -> vec2f { return a + b; }
+${mainBody(mode, wg, {
+  type: 'vec2f',
+  zero: 'vec2f(0.0)',
+  width: 2,
+  setup: `let mu = mean[p[5] + row];
+  let r = inverseSqrt(variance[p[6] + row] + bitcast<f32>(p[2]));
   let gb = rowOffset(row, 1u);
-  ${c.weight ? 'let wb = rowOffset(row, 3u);' : ''}
-  var acc = vec2f(0.0);
-  for (var j = li; j < n; j += ${wg}u) {
-    let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
+  ${c.weight ? 'let wb = rowOffset(row, 3u);' : ''}`,
+  fold: `let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
     let g = ${g};
-    acc += vec2f(g, g * xh);
-  }
-  sh[li] = acc;
-  workgroupBarrier();
-  for (var h = ${wg / 2}u; h > 0u; h >>= 1u) {
-    if (li < h) { sh[li] += sh[li + h]; }
-    workgroupBarrier();
-  }
-  let mg = sh[0].x / f32(n);
-  let mgx = sh[0].y / f32(n);
-  let ob = rowOffset(row, 2u);
-  for (var j = li; j < n; j += ${wg}u) {
-    let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
+    acc += vec2f(g, g * xh);`,
+  finish: `let mg = total.x / f32(n);
+  let mgx = total.y / f32(n);
+  let ob = rowOffset(row, 2u);`,
+  write: `let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
     let g = ${g};
-    gx[ob + colOffset(j, 2u)] = r * (g - mg - xh * mgx);
-  }
-}`,
+    gx[ob + colOffset(j, 2u)] = r * (g - mg - xh * mgx);`,
+})}`,
   };
 }
 
@@ -197,25 +248,72 @@ function rowsOf(shape: readonly number[], rowDims: number): [number, number] {
   return [rows, cols];
 }
 
+/** Options for tests: force a number of spans per row (else {@link chunksFor}). */
+export interface NormRunOptions {
+  chunks?: number;
+}
+
+/**
+ * Run `kernel(mode)` over the rows: one `whole` dispatch, or `partial` then `apply` with a scratch
+ * buffer of vec4f partials between them. `inputs` bind first, `outputs` last; params are `head`
+ * followed by the layout of `views`.
+ */
+function run(
+  rt: Runtime, kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256) => KernelSource,
+  rows: number, cols: number, head: (p: ParamWriter, chunks: number, span: number) => void,
+  views: readonly View[], rowDims: number, inputs: GPUBuffer[], outputs: GPUBuffer[], chunks: number,
+): void {
+  const span = Math.ceil(cols / chunks);
+  const p = params();
+  head(p, chunks, span);
+  const layout = writeLayout(p, views, rowDims);
+  const wg = span > 1024 ? 256 : 64;
+  const grid = linearGrid(rows * chunks, 1);
+  if (chunks === 1) {
+    rt.dispatch(kernel('whole', layout, wg), [...inputs, ...outputs], p, grid);
+    return;
+  }
+  const part = rt.createBuffer(rows * chunks * 16);
+  rt.dispatch(kernel('partial', layout, wg), [...inputs, part], p, grid);
+  rt.dispatch(kernel('apply', layout, wg), [...inputs, part, ...outputs], p, grid);
+  rt.releaseBuffer(part);
+}
+
 /** See {@link Backend.normalize}. */
-export function normalize(rt: Runtime, x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, np: NormParams): void {
+export function normalize(
+  rt: Runtime, x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, np: NormParams,
+  opts: NormRunOptions = {},
+): void {
+  rt.checkAlive();
   const [rows, cols] = rowsOf(x.shape, np.rowDims);
   if (rows === 0 || cols === 0) return;
-  const p = params().u32(rows).u32(cols).f32(np.eps);
   const affine = [weight, bias].filter((v): v is View => v !== null);
-  const layout = writeLayout(p, [x, out, ...affine], np.rowDims);
-  const kernel = normalizeKernel({ layout, weight: !!weight, bias: !!bias, workgroup: workgroupFor(cols) });
-  const buffers = [x, ...affine].map(bufferOf);
-  rt.dispatch(kernel, [...buffers, bufferOf(out), bufferOf(mean), bufferOf(variance)], p, linearGrid(rows, 1));
+  run(
+    rt,
+    (mode, layout, workgroup) => normalizeKernel({ mode, layout, weight: !!weight, bias: !!bias, workgroup }),
+    rows, cols,
+    (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span),
+    [x, out, ...affine], np.rowDims,
+    [x, ...affine].map(bufferOf), [out, mean, variance].map(bufferOf),
+    opts.chunks ?? chunksFor(rows, cols),
+  );
 }
 
 /** See {@link Backend.normalizeBackward}. */
-export function normalizeBackward(rt: Runtime, x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, np: NormParams): void {
+export function normalizeBackward(
+  rt: Runtime, x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, np: NormParams,
+  opts: NormRunOptions = {},
+): void {
+  rt.checkAlive();
   const [rows, cols] = rowsOf(x.shape, np.rowDims);
   if (rows === 0 || cols === 0) return;
-  const p = params().u32(rows).u32(cols).f32(np.eps).u32(mean.offset).u32(variance.offset);
-  const layout = writeLayout(p, weight ? [x, gy, gx, weight] : [x, gy, gx], np.rowDims);
-  const kernel = normalizeBackwardKernel({ layout, weight: !!weight, workgroup: workgroupFor(cols) });
-  const buffers = [x, gy, mean, variance, ...(weight ? [weight] : [])].map(bufferOf);
-  rt.dispatch(kernel, [...buffers, bufferOf(gx)], p, linearGrid(rows, 1));
+  run(
+    rt,
+    (mode, layout, workgroup) => normalizeBackwardKernel({ mode, layout, weight: !!weight, workgroup }),
+    rows, cols,
+    (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span).u32(mean.offset).u32(variance.offset),
+    weight ? [x, gy, gx, weight] : [x, gy, gx], np.rowDims,
+    [x, gy, mean, variance, ...(weight ? [weight] : [])].map(bufferOf), [bufferOf(gx)],
+    opts.chunks ?? chunksFor(rows, cols),
+  );
 }
