@@ -7,7 +7,10 @@
  * TM·TN/4 `vec4f` accumulators. K is streamed in BK-deep steps: every thread loads its share of
  * the A (BM×BK) and B (BK×BN) tiles into workgroup memory, stored k-major (`As[k][m]`,
  * `Bs[k][n]`, as vec4f) so the inner loop reads TM/4 + TN/4 vec4s per k and issues TM·TN/4 vector
- * FMAs. The TM×TN FMAs and the stores are unrolled in the generated code; the BK loop has a
+ * FMAs. A thread's 8×8 sub-tile in the large config is 2×2 runs of 4 spread over the block's
+ * halves (rows 4·ty and 64 + 4·ty), not one contiguous 8×8 square: neighbouring threads then read
+ * neighbouring vec4s of workgroup memory (a contiguous square makes them 32 bytes apart, a 2-way
+ * bank conflict on NVIDIA's 128-bit loads) and write neighbouring output addresses. The TM×TN FMAs and the stores are unrolled in the generated code; the BK loop has a
  * constant bound for the driver to unroll. Not yet tuned on a real GPU (no double buffering,
  * no subgroup ops): a plain kernel of this shape measured ~27 TFLOP/s on an H100 at 4096.
  *
@@ -133,16 +136,24 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
   const quads = Array.from({ length: tn4 }, (_, q) => q);
   const acc = (i: number, q: number) => `acc${i}_${q}`;
 
+  // A thread's TM rows are TM/4 runs of 4, one in each of TM/4 equal slices of the block (a run
+  // at bm/(TM/4)·i + 4·ty), and likewise its TN cols; so at each k the threads of a row of the
+  // grid read consecutive vec4s of Bs (no bank conflicts) and store to consecutive addresses.
+  const rowSlice = bm / tm4;
+  const colSlice = bn / tn4;
   const inner = [
-    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[(kk * ${bm}u + ty * ${tm}u) / 4u + ${i}u];`),
-    ...quads.map((q) => `let b${q} = Bs[(kk * ${bn}u + tx * ${tn}u) / 4u + ${q}u];`),
+    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[kk * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
+    ...quads.map((q) => `let b${q} = Bs[kk * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
     ...rows.flatMap((i) => quads.map((q) => `${acc(i, q)} = fma(vec4f(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`)),
   ];
   const store = rows.map((i) => {
     const body = quads.flatMap((q) =>
-      [0, 1, 2, 3].map((e) => `if (col + ${q * 4 + e}u < N) { out[rowBase + col + ${q * 4 + e}u] = ${acc(i, q)}[${e}]; }`),
+      [0, 1, 2, 3].map((e) => {
+        const c = `col + ${q * colSlice + e}u`;
+        return `if (${c} < N) { out[rowBase + ${c}] = ${acc(i, q)}[${e}]; }`;
+      }),
     );
-    return `{\n    let row = row0 + ${i}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
+    return `{\n    let row = row0 + ${(i >> 2) * rowSlice + (i & 3)}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
   });
 
   const key = `matmul:${c.tile.name}:a${c.a}:b${c.b}:r${c.batchRank}`;
@@ -181,8 +192,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
     workgroupBarrier();
   }
   let outBase = z * M * N;
-  let row0 = m0 + ty * ${tm}u;
-  let col = n0 + tx * ${tn}u;
+  let row0 = m0 + ty * 4u;
+  let col = n0 + tx * 4u;
   ${store.join('\n  ')}
 }`,
   };
