@@ -126,8 +126,9 @@ suite('webgpu reduce parity', () => {
     await parity(c, g, (t) => t.sum(1));
   });
 
-  it('softmax and logSoftmax along any dim of strided inputs, sizes 1 … 4099', async () => {
-    for (const n of [1, 7, 257, 1000, 4099]) {
+  it('softmax and logSoftmax along any dim of strided inputs, sizes 1 … 9000', async () => {
+    // ≤ 8192: rows kept in registers (slots 1 … 32 per invocation); 9000: read twice from memory
+    for (const n of [1, 7, 257, 1000, 4099, 8192, 9000]) {
       const { c, g } = inputs([2, n], n, same, -8, 8);
       for (const f of [(t: Tensor) => t.softmax(-1), (t: Tensor) => t.logSoftmax(-1)]) await parity(c, g, f);
     }
@@ -199,7 +200,7 @@ suite('webgpu reduce kernels: tree and subgroup paths', () => {
     const xg = gpu.alloc('float32', data.length);
     cpu.write(xc, data);
     gpu.write(xg, data);
-    for (const n of [40, 300, 1500]) {
+    for (const n of [40, 300, 1500, 301, 1499]) {
       const v = (s: typeof xc) => ({ storage: s, shape: [3, n], strides: [1500, 1], offset: 0 });
       for (const subgroups of [false, true]) {
         for (const op of ['sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'softmax'] as const) {
@@ -208,7 +209,8 @@ suite('webgpu reduce kernels: tree and subgroup paths', () => {
           const og = gpu.alloc(oc.dtype, outSize);
           if (op === 'softmax') {
             cpu.softmax(v(xc), 1, false, oc);
-            softmaxKernel(gpu.runtime, v(xg), 1, false, og, { subgroups });
+            // the register-cached kernel, or (odd n) rows streamed from memory twice
+            softmaxKernel(gpu.runtime, v(xg), 1, false, og, { subgroups, cache: n % 2 === 0 });
           } else if (op === 'argmax' || op === 'argmin') {
             cpu.argReduce(op, v(xc), 1, oc);
             argReduce(gpu.runtime, op, v(xg), 1, og, { subgroups });

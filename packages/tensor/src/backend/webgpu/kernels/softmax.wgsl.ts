@@ -14,6 +14,9 @@ import { wgsl } from '../wgsl/tag';
  * rescaling s when m grows, so x is read once; the per-thread pairs are combined in workgroup
  * memory (and, with the `subgroups` feature, finished by subgroupMax/subgroupAdd on the first
  * `sgSize` slots by lane, independent of how invocations are packed). Pass 2 writes the outputs.
+ * Rows of up to {@link SOFTMAX_CACHED_MAX} values stay in registers between the passes (each
+ * invocation keeps its ≤ 32 values in `vals`), so x is read from memory once: one read and one
+ * write per element, the same traffic as a copy. Longer rows are read again in pass 2.
  *
  * As the CPU, an all −∞ row (0/0 there) and a row holding a NaN give NaN everywhere; both are
  * decided explicitly (NaN from its bits, kept as a flag) because compilers may assume no NaNs.
@@ -29,12 +32,31 @@ export interface SoftmaxKernelConfig {
   rank: number;
   workgroup: 64 | 256;
   subgroups: boolean;
+  /**
+   * Values each invocation keeps in registers between the passes (a power of two ≤ 32, with
+   * cache·workgroup ≥ the row length), or 0 to read the row from memory in both passes.
+   */
+  cache: number;
+}
+
+/** Longest row the register-cached kernels take: 256 invocations × 32 values. */
+export const SOFTMAX_CACHED_MAX = 256 * 32;
+
+/**
+ * A loop over the row positions `j` of this invocation (li, li + wg, …) around `body`: a strided
+ * loop, or with a register cache a loop over its slots `t` (bounded by a constant so the compiler
+ * unrolls it and `vals[t]` stays in registers).
+ */
+function rowLoop(c: SoftmaxKernelConfig, body: string): string {
+  if (!c.cache) return `for (var j = li; j < n; j += ${c.workgroup}u) {\n    ${body}\n  }`;
+  return `for (var t = 0u; t < ${c.cache}u; t++) {\n    let j = li + t * ${c.workgroup}u;\n    if (j >= n) { break; }\n    ${body}\n  }`;
 }
 
 /** The WGSL kernel for one softmax configuration. */
 export function softmaxKernel(c: SoftmaxKernelConfig): KernelSource {
   const wg = c.workgroup;
   const sg = c.subgroups;
+  const cache = c.cache;
   const write = c.log ? 'v - lse' : 'exp(v - m) / s';
   // Combining two (max, sum) partials; `neg` is −∞.
   const merge = `
@@ -65,7 +87,7 @@ fn merge(a: vec3f, b: vec3f) -> vec3f {
   }
   let total = sh[0];`;
   return {
-    key: `softmax:${c.log ? 'log' : 'exp'}:${c.rank}:${wg}:${sg ? 'sg' : 'tree'}`,
+    key: `softmax:${c.log ? 'log' : 'exp'}:${c.rank}:${wg}:${sg ? 'sg' : 'tree'}:c${cache}`,
     workgroupSize: [wg, 1, 1],
     code: wgsl`${sg ? 'enable subgroups;' : ''}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -89,10 +111,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let yb = rowOffset(row, 1u);
   var m = neg();
   var s = 0.0;
-  var nan = 0.0;
-  for (var j = li; j < n; j += ${wg}u) {
-    let w = x[xb + u32(i32(j) * xs)];
-    let v = bitcast<f32>(w);
+  var nan = 0.0;${cache ? `\n  var vals: array<f32, ${cache}>;` : ''}
+  ${rowLoop(c, `let w = x[xb + u32(i32(j) * xs)];
+    let v = bitcast<f32>(w);${cache ? '\n    vals[t] = v;' : ''}
     if ((w & 0x7fffffffu) > 0x7f800000u) {
       nan = 1.0;
     } else if (v > m) {
@@ -100,27 +121,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       m = v;
     } else if (v != neg()) {
       s += exp(v - m);
-    }
-  }
+    }`)}
   sh[li] = vec3f(m, s, nan);
   workgroupBarrier();${finish}
   let bad = total.z > 0.0 || total.x == neg();
   let mm = total.x;
   let ss = total.y;
   let lse = mm + log(ss);
-  for (var j = li; j < n; j += ${wg}u) {
-    let v = bitcast<f32>(x[xb + u32(i32(j) * xs)]);
+  ${rowLoop(c, `let v = ${cache ? 'vals[t]' : 'bitcast<f32>(x[xb + u32(i32(j) * xs)])'};
     let m = mm;
     let s = ss;
-    y[yb + u32(i32(j) * ys)] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);
-  }
+    y[yb + u32(i32(j) * ys)] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);`)}
 }`,
   };
 }
 
-/** Options for tests: force the plain tree path on an adapter that has subgroups. */
+/** Options for tests: force the plain tree path on an adapter that has subgroups, or streaming rows. */
 export interface SoftmaxRunOptions {
   subgroups?: boolean;
+  /** Keep rows of up to {@link SOFTMAX_CACHED_MAX} in registers (default true). */
+  cache?: boolean;
+}
+
+/** Register slots per invocation for a row of `n` (0: too long, stream it). */
+function cacheSlots(n: number, workgroup: number): number {
+  if (n > SOFTMAX_CACHED_MAX) return 0;
+  let slots = 1;
+  while (slots * workgroup < n) slots *= 2;
+  return slots;
 }
 
 /** softmax (or log-softmax when `log`) of the float32 view `x` along `dim` into the contiguous `out`. */
@@ -146,6 +174,8 @@ export function softmax(rt: Runtime, x: View, dim: number, log: boolean, out: St
     ],
   );
   const subgroups = (opts.subgroups ?? true) && rt.hasFeature('subgroups');
-  const kernel = softmaxKernel({ log, rank: layout, workgroup: n > 1024 ? 256 : 64, subgroups });
+  const workgroup = n > 1024 ? 256 : 64;
+  const cache = (opts.cache ?? true) ? cacheSlots(n, workgroup) : 0;
+  const kernel = softmaxKernel({ log, rank: layout, workgroup, subgroups, cache });
   rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, linearGrid(rows, 1));
 }
