@@ -14,8 +14,8 @@ import { wgsl } from '../wgsl/tag';
  *
  * Forward: each invocation folds its strided share of the row into a Welford triple (count, mean,
  * M2), the triples are merged pairwise in workgroup memory (Chan et al.'s update, stable where
- * Σx² − (Σx)²/n is not), and a second pass writes (x − μ)·r·w + b with r = 1/√(σ² + eps). So x is
- * read twice, and the statistics match the CPU's two-pass float64 ones to float32 rounding.
+ * Σx² − (Σx)²/n is not), and a second pass writes (x − μ)·r·w + b with r = 1/√(σ² + eps). The
+ * statistics match the CPU's two-pass float64 ones to float32 rounding.
  *
  * Backward: one pass sums g = gy·w and g·x̂ (x̂ recomputed from the saved μ, σ²), the tree adds
  * the pairs, a second pass writes r·(g − mean(g) − x̂·mean(g·x̂)).
@@ -24,7 +24,9 @@ import { wgsl } from '../wgsl/tag';
  * workgroup per row, so such rows are split into `chunks` spans of ≥ 4,096 cols (aiming at 1,024
  * workgroups in all) and each op runs in two dispatches: `partial` workgroups reduce one span each
  * into a scratch buffer of per-span partials, then `apply` workgroups merge their row's partials
- * and write their span. Unsplit rows run one `whole` dispatch. x is read twice either way.
+ * and write their span. Unsplit rows run one `whole` dispatch, and when a row fits in 32 values
+ * per invocation it is read from memory once: each invocation keeps its values (the backward: its
+ * x̂ and g) in registers between the passes. Split rows and longer ones read x twice.
  *
  * Params: `[rows, cols, eps (f32 bits), chunks, span, …]` (the backward adds the offsets of mean
  * and variance), then the strided layout of the row dims over the operands, then that of the col
@@ -69,27 +71,35 @@ export function chunksFor(rows: number, cols: number): number {
 
 /**
  * The WGSL main of both kernels. After `setup` (per-row statements), `acc` (type `T`, zero
- * `zero`) folds the span through `fold`
- * (statements reading `j`, the col), partials merge with `combine(a, b) -> T` (declared by the
- * caller), `finish` (statements reading `total`, the row's merged T) runs before the write loop
- * `write` (statements reading `j`). `part` is the scratch array of vec4f partials.
+ * `zero`) folds the span through `fold` (statements reading `j`, the col, and `t`, its register
+ * slot when `slots` > 0), partials merge with `combine(a, b) -> T` (declared by the caller),
+ * `finish` (statements reading `total`, the row's merged T) runs before the write loop `write`
+ * (statements reading `j` and `t`). `part` is the scratch array of vec4f partials. With `slots`,
+ * the loops run over a constant number of slots, so compilers unroll them and per-slot arrays
+ * stay in registers: `fold` keeps what `write` needs and the row is read from memory once.
  */
-function mainBody(mode: NormMode, wg: number, t: { type: string; zero: string; width: 2 | 3; setup: string; fold: string; finish: string; write: string }): string {
+function mainBody(
+  mode: NormMode, wg: number, slots: number,
+  t: { type: string; zero: string; width: 2 | 3; setup: string; fold: string; finish: string; write: string },
+): string {
   const pad = t.width === 3 ? ', 0.0' : ', 0.0, 0.0';
   const swizzle = t.width === 3 ? 'xyz' : 'xy';
+  // the invocation's cols j = c0 + li, c0 + li + wg, …; with register slots, slot t holds the t-th
+  const loop = (body: string) =>
+    slots
+      ? `for (var t = 0u; t < ${slots}u; t++) {
+    let j = c0 + li + t * ${wg}u;
+    if (j >= c1) { break; }
+    ${body}
+  }`
+      : `for (var j = c0 + li; j < c1; j += ${wg}u) {
+    ${body}
+  }`;
   const gather =
     mode === 'apply'
       ? `for (var s = li; s < chunks; s += ${wg}u) { acc = combine(acc, part[row * chunks + s].${swizzle}); }`
-      : `for (var j = c0 + li; j < c1; j += ${wg}u) {
-    ${t.fold}
-  }`;
-  const tail =
-    mode === 'partial'
-      ? `if (li == 0u) { part[g] = vec4f(total${pad}); }`
-      : `${t.finish}
-  for (var j = c0 + li; j < c1; j += ${wg}u) {
-    ${t.write}
-  }`;
+      : loop(t.fold);
+  const tail = mode === 'partial' ? `if (li == 0u) { part[g] = vec4f(total${pad}); }` : `${t.finish}\n  ${loop(t.write)}`;
   return `@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let g = wid.x + wid.y * nwg.x;
@@ -133,6 +143,8 @@ export interface NormKernelConfig {
   weight: boolean;
   bias: boolean;
   workgroup: 64 | 256;
+  /** Register slots per invocation (`whole` rows of ≤ 32·workgroup cols), or 0 to read x twice. */
+  slots: number;
 }
 
 /**
@@ -153,7 +165,7 @@ export function normalizeKernel(c: NormKernelConfig): KernelSource {
   decl.push(`@group(0) @binding(${n}) var<storage, read> p: array<u32>;`);
   const access = decl.slice(0, n).map((d) => (d.includes('read_write') ? ('read_write' as const) : ('read' as const)));
   return {
-    key: `normalize:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}${c.bias ? 'b' : ''}:${wg}`,
+    key: `normalize:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}${c.bias ? 'b' : ''}:${wg}:s${c.slots}`,
     workgroupSize: [wg, 1, 1],
     bindings: access,
     code: wgsl`
@@ -168,12 +180,12 @@ fn combine(a: vec3f, b: vec3f) -> vec3f {
   let f = b.x / n;
   return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
-${mainBody(mode, wg, {
+${mainBody(mode, wg, c.slots, {
   type: 'vec3f',
   zero: 'vec3f(0.0)',
   width: 3,
-  setup: '',
-  fold: `let v = x[xb + colOffset(j, 0u)];
+  setup: c.slots ? `var vals: array<f32, ${c.slots}>;` : '',
+  fold: `let v = x[xb + colOffset(j, 0u)];${c.slots ? '\n    vals[t] = v;' : ''}
     acc.x += 1.0;
     let d = v - acc.y;
     acc.y += d / acc.x;
@@ -188,7 +200,7 @@ ${mainBody(mode, wg, {
   let yb = rowOffset(row, 1u);
   ${c.weight ? `let wb = rowOffset(row, ${wk}u);` : ''}
   ${c.bias ? `let bb = rowOffset(row, ${bk}u);` : ''}`,
-  write: `var v = (x[xb + colOffset(j, 0u)] - mu) * r;
+  write: `var v = (${c.slots ? 'vals[t]' : 'x[xb + colOffset(j, 0u)]'} - mu) * r;
     ${c.weight ? `v *= w[wb + colOffset(j, ${wk}u)];` : ''}
     ${c.bias ? `v += b[bb + colOffset(j, ${bk}u)];` : ''}
     y[yb + colOffset(j, 1u)] = v;`,
@@ -213,7 +225,7 @@ export function normalizeBackwardKernel(c: Omit<NormKernelConfig, 'bias'>): Kern
   decl.push(`@group(0) @binding(${n}) var<storage, read> p: array<u32>;`);
   const access = decl.slice(0, n).map((d) => (d.includes('read_write') ? ('read_write' as const) : ('read' as const)));
   return {
-    key: `normalizeBackward:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}:${wg}`,
+    key: `normalizeBackward:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}:${wg}:s${c.slots}`,
     workgroupSize: [wg, 1, 1],
     bindings: access,
     code: wgsl`
@@ -221,22 +233,23 @@ ${decl.join('\n')}
 var<workgroup> sh: array<vec2f, ${wg}>;
 ${offsets(c.layout.rowRank, c.layout.colRank, 7, c.weight ? 4 : 3, c.layout.colBase)}
 fn combine(a: vec2f, b: vec2f) -> vec2f { return a + b; }
-${mainBody(mode, wg, {
+${mainBody(mode, wg, c.slots, {
   type: 'vec2f',
   zero: 'vec2f(0.0)',
   width: 2,
   setup: `let mu = mean[p[5] + row];
   let r = inverseSqrt(variance[p[6] + row] + bitcast<f32>(p[2]));
   let gb = rowOffset(row, 1u);
-  ${c.weight ? 'let wb = rowOffset(row, 3u);' : ''}`,
+  ${c.weight ? 'let wb = rowOffset(row, 3u);' : ''}
+  ${c.slots ? `var xhs: array<f32, ${c.slots}>;\n  var gs: array<f32, ${c.slots}>;` : ''}`,
   fold: `let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
-    let g = ${g};
+    let g = ${g};${c.slots ? '\n    xhs[t] = xh;\n    gs[t] = g;' : ''}
     acc += vec2f(g, g * xh);`,
   finish: `let mg = total.x / f32(n);
   let mgx = total.y / f32(n);
   let ob = rowOffset(row, 2u);`,
-  write: `let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
-    let g = ${g};
+  write: `let xh = ${c.slots ? 'xhs[t]' : '(x[xb + colOffset(j, 0u)] - mu) * r'};
+    let g = ${c.slots ? 'gs[t]' : g};
     gx[ob + colOffset(j, 2u)] = r * (g - mg - xh * mgx);`,
 })}`,
   };
@@ -248,9 +261,18 @@ function rowsOf(shape: readonly number[], rowDims: number): [number, number] {
   return [rows, cols];
 }
 
-/** Options for tests: force a number of spans per row (else {@link chunksFor}). */
+/** Options for tests: force a number of spans per row (else {@link chunksFor}), or no register cache. */
 export interface NormRunOptions {
   chunks?: number;
+  /** Keep unsplit rows of up to 32·workgroup cols in registers (default true). */
+  cache?: boolean;
+}
+
+/** Register slots for a whole row of `cols`: a power of two ≤ 32 covering it, or 0 when none does. */
+function slotsFor(cols: number, workgroup: number): number {
+  let slots = 1;
+  while (slots * workgroup < cols) slots *= 2;
+  return slots <= 32 ? slots : 0;
 }
 
 /**
@@ -259,9 +281,9 @@ export interface NormRunOptions {
  * followed by the layout of `views`.
  */
 function run(
-  rt: Runtime, kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256) => KernelSource,
+  rt: Runtime, kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256, slots: number) => KernelSource,
   rows: number, cols: number, head: (p: ParamWriter, chunks: number, span: number) => void,
-  views: readonly View[], rowDims: number, inputs: GPUBuffer[], outputs: GPUBuffer[], chunks: number,
+  views: readonly View[], rowDims: number, inputs: GPUBuffer[], outputs: GPUBuffer[], chunks: number, cache: boolean,
 ): void {
   const span = Math.ceil(cols / chunks);
   const p = params();
@@ -270,12 +292,12 @@ function run(
   const wg = span > 1024 ? 256 : 64;
   const grid = linearGrid(rows * chunks, 1);
   if (chunks === 1) {
-    rt.dispatch(kernel('whole', layout, wg), [...inputs, ...outputs], p, grid);
+    rt.dispatch(kernel('whole', layout, wg, cache ? slotsFor(cols, wg) : 0), [...inputs, ...outputs], p, grid);
     return;
   }
   const part = rt.createBuffer(rows * chunks * 16);
-  rt.dispatch(kernel('partial', layout, wg), [...inputs, part], p, grid);
-  rt.dispatch(kernel('apply', layout, wg), [...inputs, part, ...outputs], p, grid);
+  rt.dispatch(kernel('partial', layout, wg, 0), [...inputs, part], p, grid);
+  rt.dispatch(kernel('apply', layout, wg, 0), [...inputs, part, ...outputs], p, grid);
   rt.releaseBuffer(part);
 }
 
@@ -290,12 +312,12 @@ export function normalize(
   const affine = [weight, bias].filter((v): v is View => v !== null);
   run(
     rt,
-    (mode, layout, workgroup) => normalizeKernel({ mode, layout, weight: !!weight, bias: !!bias, workgroup }),
+    (mode, layout, workgroup, slots) => normalizeKernel({ mode, layout, weight: !!weight, bias: !!bias, workgroup, slots }),
     rows, cols,
     (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span),
     [x, out, ...affine], np.rowDims,
     [x, ...affine].map(bufferOf), [out, mean, variance].map(bufferOf),
-    opts.chunks ?? chunksFor(rows, cols),
+    opts.chunks ?? chunksFor(rows, cols), opts.cache ?? true,
   );
 }
 
@@ -309,11 +331,11 @@ export function normalizeBackward(
   if (rows === 0 || cols === 0) return;
   run(
     rt,
-    (mode, layout, workgroup) => normalizeBackwardKernel({ mode, layout, weight: !!weight, workgroup }),
+    (mode, layout, workgroup, slots) => normalizeBackwardKernel({ mode, layout, weight: !!weight, workgroup, slots }),
     rows, cols,
     (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span).u32(mean.offset).u32(variance.offset),
     weight ? [x, gy, gx, weight] : [x, gy, gx], np.rowDims,
     [x, gy, mean, variance, ...(weight ? [weight] : [])].map(bufferOf), [bufferOf(gx)],
-    opts.chunks ?? chunksFor(rows, cols),
+    opts.chunks ?? chunksFor(rows, cols), opts.cache ?? true,
   );
 }
