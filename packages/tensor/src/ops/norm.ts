@@ -179,17 +179,18 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   }
   const perChannel = [1, c, ...new Array<number>(x.ndim - 2).fill(1)];
   return scope(() => {
-    const weight = opts.weight?.reshape(perChannel);
-    const bias = opts.bias?.reshape(perChannel);
     if (!training) {
-      // fixed statistics: an affine map per channel
-      const mean = runningMean!.reshape(perChannel);
-      let y = x.sub(mean).mul(runningVar!.reshape(perChannel).add(eps).rsqrt());
-      if (weight) y = y.mul(weight);
-      if (bias) y = y.add(bias);
-      return y;
+      // fixed statistics: one affine map per channel, folded on the [C] vectors so that the
+      // input takes two elementwise passes, y = x·scale + shift
+      let scale = runningVar!.add(eps).rsqrt();
+      if (opts.weight) scale = scale.mul(opts.weight);
+      let shift = runningMean!.mul(scale).neg();
+      if (opts.bias) shift = shift.add(opts.bias);
+      return x.mul(scale.reshape(perChannel)).add(shift.reshape(perChannel));
     }
     // channels become the rows: x read as [C, N, …] through a permuted view, no copy
+    const weight = opts.weight?.reshape(perChannel);
+    const bias = opts.bias?.reshape(perChannel);
     const mean = stats(x, perChannel);
     const variance = stats(x, perChannel);
     const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];

@@ -113,6 +113,11 @@ forEachBackend('layerNorm and batchNorm', (device) => {
     );
     expectGradcheck((x: Tensor) => batchNorm(x, null, null, { training: true }).sin().sum(), [p([4, 3], 24)]);
     expectGradcheck((x: Tensor) => batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5])).sin().sum(), [p([4, 3], 25)]);
+    // eval mode folds weight, bias and the running statistics into a per-channel scale and shift
+    expectGradcheck(
+      (x, w, b) => batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5]), { weight: w, bias: b }).sin().sum(),
+      [p([2, 3, 2], 26), p([3], 27, 0.5, 1.5), p([3], 28)],
+    );
   });
 
   it('throws typed errors', () => {
