@@ -1,25 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AttentionParams, Backend, Storage, View } from '../../src/backend/backend';
-import { CpuBackend } from '../../src/backend/cpu';
-import { WebGpuBackend } from '../../src/backend/webgpu';
 import { scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
-import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
-import { both as bothOn, expectSame as sameOn } from './harness';
+import { DEVICES, expectClose, randomValues } from '../helpers';
+import { both as bothOn, expectSame as sameOn, kernelBackends, type Pair } from './harness';
 
 const TOL = { rtol: 2e-3, atol: 2e-4 };
 
 // ── the kernels against the CPU backend, on hand-made views ────────────────
-const device = await openTestGpu();
-const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
-const cpu = new CpuBackend();
-afterAll(() => device?.destroy());
+const { device, gpu, cpu } = await kernelBackends();
 
 /** One operand on both backends: a view [...batch, rows, cols], optionally transposed or batch-broadcast. */
-interface Pair {
-  c: View;
-  g: View;
-}
-
 function operand(batch: number[], rows: number, cols: number, seed: number, o: { transposed?: boolean; broadcast?: boolean; dtype?: 'float32' | 'bool'; lo?: number } = {}): Pair {
   const { transposed = false, broadcast = false, dtype = 'float32' } = o;
   const inner = rows * cols;

@@ -1,12 +1,11 @@
-import { afterAll, describe, expect, it, } from 'vitest';
-import type { AvgPool2dParams, Conv2dParams, Pool2dParams, Storage, View } from '../../src/backend/backend';
-import { CpuBackend } from '../../src/backend/cpu';
-import { WebGpuBackend } from '../../src/backend/webgpu';
+import { describe, expect, it, } from 'vitest';
+import type { AvgPool2dParams, Backend, Conv2dParams, Pool2dParams, Storage, View } from '../../src/backend/backend';
 import {
   adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, type DeviceName, maxPool2d,
   type Tensor, tensor,
 } from '../../src/index';
-import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
+import { DEVICES, expectClose, randomValues } from '../helpers';
+import { kernelBackends } from './harness';
 
 /**
  * WebGPU conv/pool kernels against the CPU backend: first the six primitives driven directly
@@ -14,11 +13,8 @@ import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
  * public ops, forward and gradients, on the device.
  */
 
-const gpuDevice = await openTestGpu();
+const { device: gpuDevice, gpu, cpu } = await kernelBackends();
 const suite = describe.skipIf(!(gpuDevice));
-const gpu = gpuDevice ? new WebGpuBackend(gpuDevice) : (null as unknown as WebGpuBackend);
-const cpu = new CpuBackend();
-afterAll(() => gpuDevice?.destroy());
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const TOL = { rtol: 1e-4, atol: 1e-4 };
@@ -35,7 +31,7 @@ function inputPair(shape: number[], seed: number, values?: number[]): { c: View;
 }
 
 /** Run one primitive on both backends into fresh outputs and compare. */
-async function expectSame(shape: number[], run: (be: CpuBackend | WebGpuBackend, out: Storage, side: 'c' | 'g') => void, dtype: 'float32' | 'int32' = 'float32'): Promise<void> {
+async function expectSame(shape: number[], run: (be: Backend, out: Storage, side: 'c' | 'g') => void, dtype: 'float32' | 'int32' = 'float32'): Promise<void> {
   const n = numel(shape);
   const oc = cpu.alloc(dtype, n), og = gpu.alloc(dtype, n);
   run(cpu, oc, 'c');

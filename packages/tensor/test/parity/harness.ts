@@ -1,8 +1,11 @@
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import type { View } from '../../src/backend/backend';
+import { CpuBackend } from '../../src/backend/cpu';
+import { WebGpuBackend } from '../../src/backend/webgpu';
 import { fromArray } from '../../src/creation';
 import type { DType } from '../../src/dtype';
 import { type DeviceName, type NestedArray, type Tensor, tensor } from '../../src/index';
-import { expectClose, randomValues } from '../helpers';
+import { expectClose, openTestGpu, randomValues } from '../helpers';
 
 /** A host input: values, shape, dtype, and whether its gradient is compared. */
 export interface Input {
@@ -65,4 +68,21 @@ export async function expectSame(g: Tensor, c: Tensor, tol: { rtol: number; atol
   expect(g.device).toBe('webgpu');
   expect(g.shape).toEqual(c.shape);
   expectClose(await g.data(), await c.data(), tol);
+}
+
+/** One operand on both backends, for the kernel-level tests. */
+export interface Pair {
+  c: View;
+  g: View;
+}
+
+/**
+ * The backends the kernel-level tests drive directly: a CPU backend and a WebGPU backend on a test
+ * device of this file's own (destroyed after the file), or `device` null without an adapter (the
+ * tests skip; with AIMODEL_REQUIRE_WEBGPU=1 `openTestGpu` throws instead). Call at top level.
+ */
+export async function kernelBackends(): Promise<{ device: GPUDevice | null; gpu: WebGpuBackend; cpu: CpuBackend }> {
+  const device = await openTestGpu();
+  afterAll(() => device?.destroy());
+  return { device, gpu: device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend), cpu: new CpuBackend() };
 }

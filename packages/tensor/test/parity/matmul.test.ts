@@ -1,19 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Storage, View } from '../../src/backend/backend';
-import { CpuBackend } from '../../src/backend/cpu';
-import { WebGpuBackend } from '../../src/backend/webgpu';
 import { MATMUL_TILES, matmul as gpuMatmul, pickTile } from '../../src/backend/webgpu/kernels/matmul.wgsl';
 import { linear, matmul, type Tensor, } from '../../src/index';
-import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
-import { both as bothOn, expectSame as sameOn } from './harness';
+import { DEVICES, expectClose, randomValues } from '../helpers';
+import { both as bothOn, expectSame as sameOn, kernelBackends } from './harness';
 
 const TOL = { rtol: 1e-3, atol: 1e-3 };
 
 // ── the kernel against the CPU backend, on hand-made views ─────────────────
-const device = await openTestGpu();
-const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
-const cpu = new CpuBackend();
-afterAll(() => device?.destroy());
+const { device, gpu, cpu } = await kernelBackends();
 
 /** An operand [...batch, rows, cols] laid out in a storage of its own, with the given layout. */
 interface Layout {

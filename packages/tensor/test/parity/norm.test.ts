@@ -1,25 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, NormParams, Storage, View } from '../../src/backend/backend';
-import { CpuBackend } from '../../src/backend/cpu';
-import { WebGpuBackend } from '../../src/backend/webgpu';
 import { chunksFor, normalize, normalizeBackward } from '../../src/backend/webgpu/kernels/norm.wgsl';
 import { batchNorm, layerNorm, memory, ones, scope, type Tensor, zeros } from '../../src/index';
-import { DEVICES, expectClose, openTestGpu, randomValues } from '../helpers';
-import { both, expectSame } from './harness';
+import { fromArray } from '../../src/creation';
+import { DEVICES, expectClose, randomValues } from '../helpers';
+import { both, expectSame, kernelBackends, type Pair } from './harness';
 
 // The fused normalization primitives (layerNorm, batchNorm) on WebGPU against the CPU backend:
 // first the kernels on hand-made strided views, then the public ops with their gradients.
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
-const device = await openTestGpu();
-const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
-const cpu = new CpuBackend();
-afterAll(() => device?.destroy());
-
-interface Pair {
-  c: View;
-  g: View;
-}
+const { device, gpu, cpu } = await kernelBackends();
 
 /** Seeded values in a storage of `size + offset` on both backends, read through `shape`/`strides` from `offset`. */
 function operand(shape: number[], strides: number[], offset: number, seed: number, [lo, hi] = [-2, 3]): Pair {
@@ -171,8 +162,12 @@ const same = (g: Tensor, c: Tensor) => expectSame(g, c, { rtol: 1e-3, atol: 1e-4
 describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
   // first in this block: no earlier test's tensors are left for the GC to collect mid-measurement
   it('no leak: memory() is unchanged after forward and backward in a scope', async () => {
-    const x = both([8, 16], 15, true);
-    const w = both([16], 16, true);
+    // leaves made in one step: an unreachable intermediate (as `both` leaves) could be collected by
+    // the GC during the measurement and move the count
+    const leaf = (shape: number[], seed: number) =>
+      ({ g: fromArray(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape, { device: 'webgpu', requiresGrad: true }) });
+    const x = leaf([8, 16], 15);
+    const w = leaf([16], 16);
     const step = () =>
       scope(() => {
         const y = layerNorm(x.g, 16, { weight: w.g });
