@@ -39,6 +39,19 @@ try {
   tf = null;
 }
 
+// The adapter this run measured (Dawn's default one, as init() picks), for RESULTS.md: name,
+// driver and the features the kernels can use.
+let adapter = null;
+try {
+  const { create } = require('webgpu');
+  const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+  const { vendor, architecture, device: name, description } = a.info;
+  const features = ['subgroups', 'timestamp-query', 'shader-f16'].filter((f) => a.features.has(f));
+  adapter = { vendor, architecture, name, description, features, maxComputeWorkgroupStorageSize: a.limits.maxComputeWorkgroupStorageSize };
+} catch (e) {
+  adapter = { error: e.message };
+}
+
 const device = 'webgpu';
 const randn = (shape) => am.randn(shape, { device });
 const syncOurs = (t) => t.reshape([-1]).narrow(0, 0, 1).data();
@@ -180,7 +193,7 @@ for (const c of cases) {
   console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(1)} ${row.unit})${row.peer ? `; tfjs-webgpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(1)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×` : ''}`);
 }
 
-const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };
+const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };
 if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
-console.log(`\n${report.machine}${peerNote ? `\n${peerNote}` : ''}\n\n${table(rows).replaceAll('tfjs-cpu', 'tfjs-webgpu')}`);
+console.log(`\n${report.machine}\nadapter: ${JSON.stringify(adapter)}${peerNote ? `\n${peerNote}` : ''}\n\n${table(rows).replaceAll('tfjs-cpu', 'tfjs-webgpu')}`);
 process.exit(0);
