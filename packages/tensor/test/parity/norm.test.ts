@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, NormParams, Storage, View } from '../../src/backend/backend';
 import { chunksFor, normalize, normalizeBackward } from '../../src/backend/webgpu/kernels/norm.wgsl';
-import { batchNorm, layerNorm, memory, ones, scope, type Tensor, zeros } from '../../src/index';
+import { batchNorm, layerNorm, memory, ones, scope, type Tensor, tensor, zeros } from '../../src/index';
 import { fromArray } from '../../src/creation';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both, expectSame, kernelBackends, type Pair } from './harness';
@@ -204,6 +204,15 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
     yg.backward(gy.g);
     yc.backward(gy.c);
     for (const t of [x, w, b]) await same(t.g.grad!, t.c.grad!);
+  });
+
+  it('a NaN or an infinity poisons its own row only, as on the CPU', async () => {
+    const rows = [[1, Number.NaN, 2, 3], [4, 5, 6, 7], [Number.POSITIVE_INFINITY, 1, 2, 3]];
+    const got = await layerNorm(tensor(rows, { device: 'webgpu' }), 4).toArray();
+    const want = await layerNorm(tensor(rows), 4).toArray();
+    expectClose(got, want, TOL);
+    expect((got as number[][])[0].every(Number.isNaN)).toBe(true);
+    expect((got as number[][])[1].every(Number.isFinite)).toBe(true);
   });
 
   it('layerNorm of a transposed (non-contiguous) input, without affine', async () => {
