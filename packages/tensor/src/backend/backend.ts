@@ -120,7 +120,10 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: View, dim: number, out: Storage): void;
 
   // ── linear algebra ─────────────────────────────────────────────────────
-  /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, broadcast via strides) → out [...batch, M, N]. */
+  /**
+   * a: [...batch, M, K], b: [...batch, K, N] (same batch shape, broadcast via strides) → out [...batch, M, N]:
+   * float32 × float32 → float32, or int8 × int8 → int32 (exact products, int32 wrap-around sums).
+   */
   matmul(a: View, b: View, out: Storage): void;
 
   // ── neural ─────────────────────────────────────────────────────────────

@@ -8,8 +8,12 @@ function innerMismatch(op: string, a: Tensor, b: Tensor, ka: number, kb: number)
   return new ShapeError(op, `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${ka} != ${kb})`);
 }
 
-function checkFloat(op: string, a: Tensor, b: Tensor): void {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new DTypeError(op, `expected float32 tensors, got ${a.dtype} and ${b.dtype}`);
+/** float32 × float32, or (for `matmul` only) int8 × int8, the integer product quantized layers use. */
+function checkDTypes(op: string, a: Tensor, b: Tensor, allowInt8: boolean): void {
+  if (a.dtype === 'float32' && b.dtype === 'float32') return;
+  if (allowInt8 && a.dtype === 'int8' && b.dtype === 'int8') return;
+  const expected = allowInt8 ? 'float32 tensors (or two int8 tensors)' : 'float32 tensors';
+  throw new DTypeError(op, `expected ${expected}, got ${a.dtype} and ${b.dtype}`);
 }
 
 /** Swap the last two dims (a view). */
@@ -19,7 +23,7 @@ const mT = (t: Tensor): Tensor => t.transpose(-1, -2);
 const matmulOp = defineOp<undefined>('matmul', {
   infer: ([a, b]) => {
     const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-    return { shape: [...batch, a.shape.at(-2)!, b.shape.at(-1)!], dtype: 'float32' };
+    return { shape: [...batch, a.shape.at(-2)!, b.shape.at(-1)!], dtype: a.dtype === 'int8' ? 'int32' : 'float32' };
   },
   forward: (be, [a, b], out, _attrs, shape) => {
     const batch = shape.slice(0, -2);
@@ -37,16 +41,21 @@ const matmulOp = defineOp<undefined>('matmul', {
 /**
  * Matrix product with `torch.matmul` semantics: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and the added dim removed afterwards, and leading (batch) dims broadcast.
+ * Operands are float32, or both int8: then the products are summed exactly into an int32 result
+ * (wrapping past 2³¹ as int32 arithmetic does; exact while K ≤ 131,072), the integer product of
+ * quantized layers, as `torch._int_mm` (not differentiable).
  * @example
  * ```ts
  * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]])); // [[17], [39]]
  * matmul(randn([8, 1, 2, 3]), randn([5, 3, 4])).shape;  // [8, 5, 2, 4]
+ * const q = tensor([[127, -128]], { dtype: 'int8' });
+ * matmul(q, q.transpose(0, 1)); // int32 [[32513]]
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkInputs('matmul', [a, b]);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError('matmul', `both arguments need at least 1 dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  checkFloat('matmul', a, b);
+  checkDTypes('matmul', a, b, true);
   const ka = a.shape.at(-1)!;
   const kb = b.ndim === 1 ? b.shape[0] : b.shape.at(-2)!;
   if (ka !== kb) throw innerMismatch('matmul', a, b, ka, kb);
@@ -69,6 +78,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * ```
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkInputs('linear', bias ? [x, weight, bias] : [x, weight]);
+  checkDTypes('linear', x, weight, false);
   if (weight.ndim !== 2) throw new ShapeError('linear', `weight must be 2-D [outFeatures, inFeatures], got ${fmt(weight.shape)}`);
   if (x.ndim === 0 || x.shape.at(-1) !== weight.shape[1]) {
     throw new ShapeError('linear', `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`);

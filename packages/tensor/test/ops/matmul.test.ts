@@ -202,6 +202,28 @@ forEachBackend('matmul, linear, outer', (device) => {
     expectGradcheck((a: Tensor, b: Tensor) => outer(a, b).sin().sum(), [p([3], 35), p([4], 36)]);
   });
 
+  it('int8 × int8 → exact int32: hand values, 1-D, batched, transposed, no gradient', async () => {
+    const q = (data: Parameters<typeof tensor>[0]) => tensor(data, { device, dtype: 'int8' });
+    const a = q([[127, -128, 3], [0, 5, -7]]);
+    const b = q([[1, 2], [-1, 100], [127, -128]]);
+    const y = matmul(a, b);
+    expect(y.dtype).toBe('int32');
+    // row 0: 127 + 128 + 381 = 636, 254 − 12800 − 384 = −12930; row 1: −5 − 889 = −894, 500 + 896 = 1396
+    expect(await y.toArray()).toEqual([[636, -12930], [-894, 1396]]);
+    expect(await matmul(q([1, 2, 3]), q([4, 5, 6])).toArray()).toBe(32);
+    expect(await matmul(q([[-128], [-128]]).transpose(0, 1), q([[-128], [-128]])).toArray()).toEqual([[32768]]);
+    const batched = matmul(q([[[1, 2]], [[3, 4]]]), q([[5], [6]]));
+    expect(await batched.toArray()).toEqual([[[17]], [[39]]]);
+    expect(matmul(q([[1, 1]]), q([[1], [1]])).requiresGrad).toBe(false);
+  });
+
+  it('int8 sums wrap around past 2³¹ like int32 arithmetic', async () => {
+    // K = 131,073 products of (−128)·(−128) = 16,384 sum to 2³¹ + 16,384, which wraps to −2³¹ + 16,384
+    const k = 131_073;
+    const a = tensor(new Int8Array(k).fill(-128), { device, dtype: 'int8' }).reshape([1, k]);
+    expect(await matmul(a, a.transpose(0, 1)).toArray()).toEqual([[-(2 ** 31) + 16_384]]);
+  });
+
   it('throws typed errors', () => {
     const err = (() => {
       try {
@@ -217,7 +239,10 @@ forEachBackend('matmul, linear, outer', (device) => {
     expect(() => matmul(zeros([2, 2, 3], { device }), zeros([3, 3, 2], { device }))).toThrow(/matmul: shapes \[2\] and \[3\] cannot be broadcast/);
     const i = tensor([[1, 2], [3, 4]], { device, dtype: 'int32' });
     expect(() => matmul(i, i)).toThrow(DTypeError);
-    expect(() => matmul(zeros([2, 2], { device }), i)).toThrow(/matmul: expected float32 tensors, got float32 and int32/);
+    expect(() => matmul(zeros([2, 2], { device }), i)).toThrow(/matmul: expected float32 tensors \(or two int8 tensors\), got float32 and int32/);
+    const q = tensor([[1, 2]], { device, dtype: 'int8' });
+    expect(() => matmul(q, zeros([2, 1], { device }))).toThrow(/matmul: expected float32 tensors \(or two int8 tensors\), got int8 and float32/);
+    expect(() => linear(q, q)).toThrow(/linear: expected float32 tensors, got int8 and int8/);
     expect(() => matmul(t(2), t([1, 2]))).toThrow(ShapeError);
     expect(() => t([1, 2]).matmul(t(2))).toThrow(/matmul: both arguments need at least 1 dimension/);
     expect(() => linear(zeros([2, 3], { device }), zeros([4, 2], { device }))).toThrow(ShapeError);

@@ -3,7 +3,7 @@ import type { Storage, View } from '../../src/backend/backend';
 import { MATMUL_TILES, matmul as gpuMatmul, pickTile } from '../../src/backend/webgpu/kernels/matmul.wgsl';
 import { linear, matmul, type Tensor, } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
-import { both as bothOn, expectSame as sameOn, kernelBackends } from './harness';
+import { both as bothOn, expectSame as sameOn, ints, kernelBackends, runOn } from './harness';
 
 const TOL = { rtol: 1e-3, atol: 1e-3 };
 
@@ -19,7 +19,7 @@ interface Layout {
   broadcast?: boolean[];
 }
 
-function makeOperand(shape: number[], layout: Layout, seed: number): { c: View; g: View } {
+function makeOperand(shape: number[], layout: Layout, seed: number, int8 = false): { c: View; g: View } {
   const r = shape.length;
   const [rows, cols] = shape.slice(r - 2);
   const strides = new Array<number>(r).fill(0);
@@ -37,22 +37,28 @@ function makeOperand(shape: number[], layout: Layout, seed: number): { c: View; 
     if (!layout.broadcast?.[d]) span *= shape[d];
   }
   const size = layout.offset + span + 1;
-  const data = Float32Array.from(randomValues(size, seed));
-  const c = cpu.alloc('float32', size);
-  const g = gpu.alloc('float32', size);
+  const values = randomValues(size, seed);
+  // int8: the full range, −128 and 127 included
+  const data = int8 ? Int8Array.from(values, (v) => Math.max(-128, Math.min(127, Math.round(v * 128)))) : Float32Array.from(values);
+  const dtype = int8 ? 'int8' : 'float32';
+  const c = cpu.alloc(dtype, size);
+  const g = gpu.alloc(dtype, size);
   cpu.write(c, data);
   gpu.write(g, data);
   return { c: { storage: c, shape, strides, offset: layout.offset }, g: { storage: g, shape, strides, offset: layout.offset } };
 }
 
 /** Run the GPU kernel (optionally forcing a tile) and the CPU backend on the same views; compare. */
-async function expectParity(batch: number[], M: number, K: number, N: number, la: Layout, lb: Layout, tile?: keyof typeof MATMUL_TILES): Promise<void> {
-  const a = makeOperand([...batch, M, K], la, M * 31 + K);
-  const b = makeOperand([...batch, K, N], lb, K * 17 + N + 5);
+async function expectParity(
+  batch: number[], M: number, K: number, N: number, la: Layout, lb: Layout, tile?: keyof typeof MATMUL_TILES, int8 = false,
+): Promise<void> {
+  const a = makeOperand([...batch, M, K], la, M * 31 + K, int8);
+  const b = makeOperand([...batch, K, N], lb, K * 17 + N + 5, int8);
   const outSize = [...batch, M, N].reduce((p, d) => p * d, 1);
-  const want = cpu.alloc('float32', outSize);
+  const outType = int8 ? 'int32' : 'float32';
+  const want = cpu.alloc(outType, outSize);
   cpu.matmul(a.c, b.c, want);
-  const got: Storage = gpu.alloc('float32', outSize);
+  const got: Storage = gpu.alloc(outType, outSize);
   const before = gpu.runtime.stats();
   gpuMatmul(gpu.runtime, a.g, b.g, got, tile ? MATMUL_TILES[tile] : undefined);
   const after = gpu.runtime.stats();
@@ -60,7 +66,8 @@ async function expectParity(batch: number[], M: number, K: number, N: number, la
   expect(after.dispatches - before.dispatches).toBe(outSize === 0 ? 0 : 1);
   expect(after.copies - before.copies).toBe(0);
   const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
-  expectClose(await gpu.read(whole(got)), cpu.readSync(whole(want)), TOL);
+  if (int8) expect(Array.from(await gpu.read(whole(got)))).toEqual(Array.from(cpu.readSync(whole(want)))); // integers: exact
+  else expectClose(await gpu.read(whole(got)), cpu.readSync(whole(want)), TOL);
   for (const s of [a.g.storage, b.g.storage, got]) gpu.free(s);
 }
 
@@ -74,6 +81,17 @@ const ROW: Layout = { kind: 'row', offset: 0 };
 describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout: 60_000 }, () => {
   it.each(SHAPES)('M×K×N = %i×%i×%i, row-major', async (M, K, N) => {
     await expectParity([], M, K, N, ROW, ROW);
+  });
+
+  // eight new kernel variants: tens of seconds of lavapipe JIT on a cold shader cache
+  it('int8 × int8 → int32, exact: every tile config, transposed and strided operands, a broadcast batch', { timeout: 300_000 }, async () => {
+    const COL: Layout = { kind: 'col', offset: 4 };
+    const GAP: Layout = { kind: 'gap', offset: 1 };
+    for (const tile of ['small', 'medium', 'large'] as const) await expectParity([], 130, 37, 129, ROW, ROW, tile, true);
+    await expectParity([], 33, 64, 17, COL, ROW, undefined, true);
+    await expectParity([], 9, 21, 40, ROW, COL, undefined, true);
+    await expectParity([], 7, 13, 5, GAP, GAP, undefined, true);
+    await expectParity([3], 16, 12, 20, { kind: 'row', offset: 0, broadcast: [true] }, ROW, undefined, true);
   });
 
   it.each(['medium', 'large'] as const)('the %s tile config, across tile edges', async (tile) => {
@@ -132,6 +150,17 @@ describe.skipIf(!(hasWebGpu))('matmul and linear on webgpu vs cpu', { timeout: 6
     await expectSame(matmul(v.g, m.g), matmul(v.c, m.c));
     await expectSame(matmul(mt.g, v.g), matmul(mt.c, v.c));
     await expectSame(matmul(v.g, bt.g), matmul(v.c, bt.c));
+  });
+
+  it('int8 matmul through the op: int32 result equal to the CPU one, 1-D and batched', async () => {
+    const q = (shape: number[], seed: number) => ints(shape, -128, 127, seed, 'int8');
+    for (const [sa, sb] of [[[5, 9], [9, 4]], [[9], [9, 3]], [[2, 3, 9], [9]]]) {
+      const inputs = [q(sa, 1), q(sb, 2)];
+      const want = await runOn('cpu', inputs, (a, b) => matmul(a, b));
+      const got = await runOn('webgpu', inputs, (a, b) => matmul(a, b));
+      expect(got.dtype).toBe('int32');
+      expect(got.value).toEqual(want.value);
+    }
   });
 
   it('transposed inputs are read without contiguous()', async () => {

@@ -231,6 +231,7 @@ function macroKernel(
 export function matmul(a: View, b: View, out: Storage): void {
   const r = a.shape.length;
   const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[b.shape.length - 1];
+  const int = a.storage.dtype === 'int8';
   const ad = dataOf(a) as Float32Array, bd = dataOf(b) as Float32Array, od = dataOf(out) as Float32Array;
   const as = a.strides, bs = b.strides, br = b.shape.length;
   const aRs = as[r - 2], aCs = as[r - 1], bRs = bs[br - 2], bCs = bs[br - 1];
@@ -242,7 +243,8 @@ export function matmul(a: View, b: View, out: Storage): void {
   let aOff = a.offset, bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
-    gemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od, t * mn, N, false);
+    if (int) intGemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od as unknown as Int32Array, t * mn, N);
+    else gemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od, t * mn, N, false);
     for (let d = nb - 1; d >= 0; d--) {
       const sb = bs[br - r + d];
       idx[d]++;
@@ -252,6 +254,29 @@ export function matmul(a: View, b: View, out: Storage): void {
       aOff -= as[d] * idx[d];
       bOff -= sb * idx[d];
       idx[d] = 0;
+    }
+  }
+}
+
+/**
+ * C[cOff + i·ldc + j] = Σ_k A[…]·B[…] for int8 operands (any strides, as {@link gemm}) into int32:
+ * exact products, and an Int32Array row that wraps past 2³¹ as int32 hardware (and the WebGPU
+ * kernel) does. Row-at-a-time (i, k, j order) so B's rows stream when they are contiguous.
+ */
+function intGemm(
+  M: number, N: number, K: number,
+  a: ArrayLike<number>, aOff: number, aRowStride: number, aColStride: number,
+  b: ArrayLike<number>, bOff: number, bRowStride: number, bColStride: number,
+  c: Int32Array, cOff: number, ldc: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const row = c.subarray(cOff + i * ldc, cOff + i * ldc + N);
+    row.fill(0);
+    for (let k = 0; k < K; k++) {
+      const av = a[aOff + i * aRowStride + k * aColStride];
+      if (av === 0) continue;
+      const bk = bOff + k * bRowStride;
+      for (let j = 0; j < N; j++) row[j] += av * b[bk + j * bColStride];
     }
   }
 }

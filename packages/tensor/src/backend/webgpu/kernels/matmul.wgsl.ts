@@ -1,7 +1,9 @@
 /**
  * Batched float32 matrix multiply on WebGPU: out[z] = A[z] · B[z], A [M, K], B [K, N] with any
  * strides (transposed and stride-0 broadcast operands are read in place, never copied), out
- * contiguous [batch, M, N].
+ * contiguous [batch, M, N]. The same kernels, generated with the scalar type `i32`, multiply int8
+ * operands (one sign-extended i32 word per element on the GPU) exactly into an int32 out, wrapping
+ * past 2³¹ as int32 hardware does: the integer product quantized layers need.
  *
  * Register tiling. A workgroup owns a BM×BN block of out; each thread a TM×TN sub-tile kept in
  * TM·TN/4 `vec4f` accumulators. K is streamed in BK-deep steps: every thread loads its share of
@@ -74,6 +76,8 @@ export interface MatmulConfig {
   readonly b: BLayout;
   /** Rank of the collapsed batch dims. */
   readonly batchRank: number;
+  /** `i32`: int8 operands (stored as sign-extended i32 words) multiplied exactly into int32. */
+  readonly scalar?: 'f32' | 'i32';
 }
 
 const PARAM_BASE = 8;
@@ -96,7 +100,7 @@ function tileLoad(o: {
     lines.push(
       alongK ? `  let kk = e % ${bk}u; let r = e / ${bk}u;` : `  let r = e % ${outer}u; let kk = e / ${outer}u;`,
       `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = 0.0;',
+      '  var v = S(0);',
       `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) * ${rStride} + i32(gk) * ${kStride})]; }`,
       `  let s = kk * ${outer}u + r;`,
       `  ${dst}[s >> 2u][s & 3u] = v;`,
@@ -106,7 +110,7 @@ function tileLoad(o: {
     lines.push(
       `  let kk = (e % ${bk / 4}u) * 4u; let r = e / ${bk / 4}u;`,
       `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = vec4f();',
+      '  var v = V();',
       `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) * ${rStride} + i32(gk)) >> 2u]; }`,
       ...[0, 1, 2, 3].map((q) => `  ${dst}[((kk + ${q}u) * ${outer}u + r) >> 2u][r & 3u] = v[${q}];`),
     );
@@ -115,7 +119,7 @@ function tileLoad(o: {
     lines.push(
       `  let r = (e % ${outer / 4}u) * 4u; let kk = e / ${outer / 4}u;`,
       `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = vec4f();',
+      '  var v = V();',
       `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) + i32(gk) * ${kStride}) >> 2u]; }`,
       `  ${dst}[(kk * ${outer}u + r) >> 2u] = v;`,
     );
@@ -131,7 +135,8 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
   const threads = (bm / tm) * threadsN;
   const tn4 = tn / 4;
   const tm4 = tm / 4;
-  const elem = (layout: string) => (layout.endsWith('4') ? 'vec4f' : 'f32');
+  const int = c.scalar === 'i32';
+  const elem = (layout: string) => (layout.endsWith('4') ? 'V' : 'S');
   const rows = Array.from({ length: tm }, (_, i) => i);
   const quads = Array.from({ length: tn4 }, (_, q) => q);
   const acc = (i: number, q: number) => `acc${i}_${q}`;
@@ -144,7 +149,13 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
   const inner = [
     ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[kk * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
     ...quads.map((q) => `let b${q} = Bs[kk * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
-    ...rows.flatMap((i) => quads.map((q) => `${acc(i, q)} = fma(vec4f(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`)),
+    ...rows.flatMap((i) =>
+      quads.map((q) =>
+        int
+          ? `${acc(i, q)} += V(a${i >> 2}[${i & 3}]) * b${q};`
+          : `${acc(i, q)} = fma(V(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`,
+      ),
+    ),
   ];
   const store = rows.map((i) => {
     const body = quads.flatMap((q) =>
@@ -156,18 +167,20 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
     return `{\n    let row = row0 + ${(i >> 2) * rowSlice + (i & 3)}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
   });
 
-  const key = `matmul:${c.tile.name}:a${c.a}:b${c.b}:r${c.batchRank}`;
+  const key = `matmul:${c.tile.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}`;
   return {
     key,
     workgroupSize: [threads, 1, 1],
     code: wgsl`
+alias S = ${int ? 'i32' : 'f32'};
+alias V = vec4<S>;
 @group(0) @binding(0) var<storage, read> a: array<${elem(c.a)}>;
 @group(0) @binding(1) var<storage, read> b: array<${elem(c.b)}>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<S>;
 @group(0) @binding(3) var<storage, read> p: array<u32>;
 ${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}
-var<workgroup> As: array<vec4f, ${(bk * bm) / 4}>;
-var<workgroup> Bs: array<vec4f, ${(bk * bn) / 4}>;
+var<workgroup> As: array<V, ${(bk * bm) / 4}>;
+var<workgroup> Bs: array<V, ${(bk * bn) / 4}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -181,7 +194,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   let n0 = wg.x * ${bn}u;
   let tx = tid % ${threadsN}u;
   let ty = tid / ${threadsN}u;
-  ${rows.flatMap((i) => quads.map((q) => `var ${acc(i, q)} = vec4f();`)).join('\n  ')}
+  ${rows.flatMap((i) => quads.map((q) => `var ${acc(i, q)} = V();`)).join('\n  ')}
   for (var k0 = 0u; k0 < K; k0 += ${bk}u) {
     ${tileLoad({ buf: 'a', dst: 'As', layout: c.a, outer: bm, bk, threads, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk' })}
     ${tileLoad({ buf: 'b', dst: 'Bs', layout: c.b, outer: bn, bk, threads, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk' })}
@@ -255,7 +268,8 @@ export function matmul(rt: Runtime, a: View, b: View, out: Storage, tile?: Matmu
     }
     if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
     p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
-    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length });
+    const scalar = a.storage.dtype === 'int8' ? 'i32' : 'f32';
+    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, scalar });
     rt.dispatch(kernel, [bufferOf(a), bufferOf(b), bufferOf(out)], p, [...grid, Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)]);
   }
 }
