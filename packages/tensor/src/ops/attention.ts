@@ -1,10 +1,10 @@
 import type { AttentionParams, View } from '../backend/backend';
 import { arange, zeros } from '../creation';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
-import { allocStorage, scope } from '../memory';
-import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel } from '../shape';
-import { Tensor } from '../tensor';
-import { checkInputs, defineOp } from './define-op';
+import { scope } from '../memory';
+import { broadcastShapes, broadcastStrides, fmt } from '../shape';
+import type { Tensor } from '../tensor';
+import { checkInputs, defineOp, extraOutput } from './define-op';
 
 /**
  * Options of {@link scaledDotProductAttention}.
@@ -73,7 +73,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   return scope(() => {
     // The forward fills this [...batch, L] buffer with each row's logsumexp; the node keeps it for backward.
     const lseShape = [...batch, L];
-    const lse = Tensor._create(allocStorage(q.device, 'float32', numel(lseShape)), lseShape, contiguousStrides(lseShape), 0);
+    const lse = extraOutput(q.device, lseShape);
     return attentionOp(mask ? [q, k, v, lse, mask] : [q, k, v, lse], { scale, causal, batch });
   });
 }

@@ -1,4 +1,4 @@
-import type { Backend, Storage, View } from '../backend/backend';
+import type { Backend, DeviceName, Storage, View } from '../backend/backend';
 import { type BackwardRule, Node } from '../autograd/graph';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { backendOf } from '../device';
@@ -78,6 +78,15 @@ export function defineOp<A = undefined>(name: string, spec: OpSpec<A>): OpFn<A> 
     }
     return record(name, spec.backward, inputs, out, attrs);
   };
+}
+
+/**
+ * A fresh contiguous float32 tensor for a primitive to fill: an op's extra output (attention's
+ * logsumexp, the norms' statistics) passed in as an input, so that the node saves it for backward
+ * and it lives exactly as long as the graph.
+ */
+export function extraOutput(device: DeviceName, shape: number[]): Tensor {
+  return Tensor._create(allocStorage(device, 'float32', numel(shape)), shape, contiguousStrides(shape), 0);
 }
 
 /** Declare a view op: the output shares the input's storage with new shape/strides/offset. */

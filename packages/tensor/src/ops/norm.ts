@@ -1,10 +1,10 @@
 import type { NormParams, View } from '../backend/backend';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { noGrad } from '../autograd/grad-mode';
-import { allocStorage, scope } from '../memory';
-import { broadcastStrides, contiguousStrides, fmt, numel, type Shape } from '../shape';
-import { Tensor } from '../tensor';
-import { checkInputs, defineOp } from './define-op';
+import { scope } from '../memory';
+import { broadcastStrides, contiguousStrides, fmt, type Shape } from '../shape';
+import type { Tensor } from '../tensor';
+import { checkInputs, defineOp, extraOutput } from './define-op';
 
 /**
  * Options of {@link layerNorm}.
@@ -110,11 +110,6 @@ function normOp(name: 'layerNorm' | 'batchNorm') {
 const layerNormOp = normOp('layerNorm');
 const batchNormOp = normOp('batchNorm');
 
-/** Fresh float32 statistics of `shape` for the fused op to fill. */
-function stats(x: Tensor, shape: number[]): Tensor {
-  return Tensor._create(allocStorage(x.device, 'float32', numel(shape)), shape, contiguousStrides(shape), 0);
-}
-
 /**
  * Layer normalization over the trailing `normalizedShape` dims:
  * (x − mean) / √(var + eps) · weight + bias, with the biased variance (as PyTorch).
@@ -141,7 +136,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const statShape = x.shape.map((d, i) => (i < rowDims ? d : 1));
   const affine = [opts.weight, opts.bias].filter((t): t is Tensor => !!t);
   const attrs = { rowDims, eps, perm: x.shape.map((_, i) => i), weight: !!opts.weight, bias: !!opts.bias };
-  return scope(() => layerNormOp([x, stats(x, statShape), stats(x, statShape), ...affine], attrs));
+  return scope(() => layerNormOp([x, extraOutput(x.device, statShape), extraOutput(x.device, statShape), ...affine], attrs));
 }
 
 /**
@@ -191,8 +186,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     // channels become the rows: x read as [C, N, …] through a permuted view, no copy
     const weight = opts.weight?.reshape(perChannel);
     const bias = opts.bias?.reshape(perChannel);
-    const mean = stats(x, perChannel);
-    const variance = stats(x, perChannel);
+    const mean = extraOutput(x.device, perChannel);
+    const variance = extraOutput(x.device, perChannel);
     const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
     const affine = [weight, bias].filter((t): t is Tensor => !!t);
     const y = batchNormOp([x, mean, variance, ...affine], { rowDims: 1, eps, perm, weight: !!weight, bias: !!bias });

@@ -231,8 +231,8 @@ function macroKernel(
 export function matmul(a: View, b: View, out: Storage): void {
   const r = a.shape.length;
   const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[b.shape.length - 1];
-  const int = a.storage.dtype === 'int8';
-  const ad = dataOf(a) as Float32Array, bd = dataOf(b) as Float32Array, od = dataOf(out) as Float32Array;
+  const int = a.storage.dtype === 'int8'; // int8 × int8 → int32 (the op allows no other mix)
+  const ad = dataOf(a), bd = dataOf(b), od = dataOf(out);
   const as = a.strides, bs = b.strides, br = b.shape.length;
   const aRs = as[r - 2], aCs = as[r - 1], bRs = bs[br - 2], bCs = bs[br - 1];
   const nb = r - 2;
@@ -243,8 +243,8 @@ export function matmul(a: View, b: View, out: Storage): void {
   let aOff = a.offset, bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
-    if (int) intGemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od as unknown as Int32Array, t * mn, N);
-    else gemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od, t * mn, N, false);
+    if (int) intGemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od as Int32Array, t * mn, N);
+    else gemm(M, N, K, ad as Float32Array, aOff, aRs, aCs, bd as Float32Array, bOff, bRs, bCs, od as Float32Array, t * mn, N, false);
     for (let d = nb - 1; d >= 0; d--) {
       const sb = bs[br - r + d];
       idx[d]++;

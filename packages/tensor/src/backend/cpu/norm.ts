@@ -1,9 +1,10 @@
 import type { NormParams, Storage, View } from '../backend';
 import type { TypedArray } from '../../dtype';
+import { numel } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine, forEachPosition } from './strided';
 
-/** An operand of the row walk: its data and strides (absent operands read as a constant). */
+/** An operand of the row walk: its data, and its strides split into the row dims and the col dims. */
 interface Operand {
   data: TypedArray;
   rowStrides: number[];
@@ -15,18 +16,13 @@ function operand(v: View, rowDims: number): Operand {
   return { data: dataOf(v), rowStrides: v.strides.slice(0, rowDims), colStrides: v.strides.slice(rowDims), offset: v.offset };
 }
 
-/**
- * Call `body(row, starts)` for every row of the [...rows, ...cols] views, where `starts[j]` is
- * operand j's offset of the row's first col; `lines(starts, visit)` then walks the row's cols as
- * lines, `visit(positions, n, steps)` as in {@link forEachLine}.
- */
-function forEachRow(
-  ops: Operand[],
-  shape: readonly number[],
-  rowDims: number,
-  body: (row: number, lines: (visit: (pos: number[], n: number, steps: number[]) => void) => void) => void,
-): void {
+/** Walks one row's cols as lines: `visit(positions, n, steps)` as in {@link forEachLine}. */
+type RowLines = (visit: (pos: number[], n: number, steps: number[]) => void) => void;
+
+/** Call `body(row, lines)` for every row of the [...rows, ...cols] operands, `row` counting from 0. */
+function forEachRow(ops: Operand[], shape: readonly number[], rowDims: number, body: (row: number, lines: RowLines) => void): void {
   const colShape = shape.slice(rowDims);
+  const colStrides = ops.map((o) => o.colStrides);
   let row = 0;
   forEachPosition(
     shape.slice(0, rowDims),
@@ -34,38 +30,35 @@ function forEachRow(
     ops.map((o) => o.offset),
     (starts) => {
       const fixed = starts.slice();
-      body(row++, (visit) => forEachLine(colShape, ops.map((o) => o.colStrides), fixed, visit));
+      body(row++, (visit) => forEachLine(colShape, colStrides, fixed, visit));
     },
   );
 }
 
 /** Gather one row of `x` (operand 0 of the walk) into `buf` (float64), in col order. */
-function gatherRow(x: TypedArray, lines: (visit: (pos: number[], n: number, steps: number[]) => void) => void, buf: Float64Array): void {
+function gatherRow(x: TypedArray, lines: RowLines, buf: Float64Array): void {
   let k = 0;
   lines(([xi], n, [xs]) => {
     for (let i = 0; i < n; i++) buf[k++] = x[xi + i * xs];
   });
 }
 
-function rowLength(shape: readonly number[], rowDims: number): number {
-  return shape.slice(rowDims).reduce((a, d) => a * d, 1);
-}
-
 /** See {@link Backend.normalize}: two passes over each row in float64 (mean, then Σ(x − μ)²). */
 export function normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void {
-  const k = rowLength(x.shape, p.rowDims);
+  const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);
   const od = dataOf(out);
   const wd = weight ? dataOf(weight) : null;
   const bd = bias ? dataOf(bias) : null;
+  const xd = dataOf(x);
   // operands: x, out, then weight and bias when present (indices 2 and 2 or 3)
   const ops = [x, out, weight, bias].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
   const wi = 2;
   const bi = weight ? 3 : 2;
   const buf = new Float64Array(k);
   forEachRow(ops, x.shape, p.rowDims, (row, lines) => {
-    gatherRow(ops[0].data, lines, buf);
+    gatherRow(xd, lines, buf);
     let s = 0;
     for (let i = 0; i < k; i++) s += buf[i];
     const mu = s / k;
@@ -91,13 +84,14 @@ export function normalize(x: View, weight: View | null, bias: View | null, out: 
 
 /** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64, then gx. */
 export function normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void {
-  const k = rowLength(x.shape, p.rowDims);
+  const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);
   const gd = dataOf(gy);
   const od = dataOf(gx);
   const wd = weight ? dataOf(weight) : null;
   // operands: x, gy, gx, weight?
+  const xd = dataOf(x);
   const ops = [x, gy, gx, weight].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
   const xh = new Float64Array(k);
   const g = new Float64Array(k);
@@ -109,7 +103,7 @@ export function normalizeBackward(x: View, weight: View | null, gy: View, mean: 
     let sgx = 0;
     lines((pos, n, steps) => {
       for (let i = 0; i < n; i++, j++) {
-        xh[j] = (ops[0].data[pos[0] + i * steps[0]] - mu) * r;
+        xh[j] = (xd[pos[0] + i * steps[0]] - mu) * r;
         g[j] = gd[pos[1] + i * steps[1]] * (wd ? wd[pos[3] + i * steps[3]] : 1);
         sg += g[j];
         sgx += g[j] * xh[j];

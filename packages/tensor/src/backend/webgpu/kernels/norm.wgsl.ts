@@ -1,10 +1,12 @@
 import type { NormParams, Storage, View } from '../../backend';
+import { numel } from '../../../shape';
 import type { KernelSource } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
 import { stridedIndexWgsl, stridedWords, writeStrided } from '../wgsl/strided';
+import { registerSlots, rowLoop } from '../wgsl/row-loop';
 import { wgsl } from '../wgsl/tag';
 
 /**
@@ -84,17 +86,7 @@ function mainBody(
 ): string {
   const pad = t.width === 3 ? ', 0.0' : ', 0.0, 0.0';
   const swizzle = t.width === 3 ? 'xyz' : 'xy';
-  // the invocation's cols j = c0 + li, c0 + li + wg, …; with register slots, slot t holds the t-th
-  const loop = (body: string) =>
-    slots
-      ? `for (var t = 0u; t < ${slots}u; t++) {
-    let j = c0 + li + t * ${wg}u;
-    if (j >= c1) { break; }
-    ${body}
-  }`
-      : `for (var j = c0 + li; j < c1; j += ${wg}u) {
-    ${body}
-  }`;
+  const loop = (body: string) => rowLoop({ start: 'c0', end: 'c1', workgroup: wg, slots }, body);
   const gather =
     mode === 'apply'
       ? `for (var s = li; s < chunks; s += ${wg}u) { acc = combine(acc, part[row * chunks + s].${swizzle}); }`
@@ -256,9 +248,7 @@ ${mainBody(mode, wg, c.slots, {
 }
 
 function rowsOf(shape: readonly number[], rowDims: number): [number, number] {
-  const rows = shape.slice(0, rowDims).reduce((a, d) => a * d, 1);
-  const cols = shape.slice(rowDims).reduce((a, d) => a * d, 1);
-  return [rows, cols];
+  return [numel(shape.slice(0, rowDims)), numel(shape.slice(rowDims))];
 }
 
 /** Options for tests: force a number of spans per row (else {@link chunksFor}), or no register cache. */
@@ -266,13 +256,6 @@ export interface NormRunOptions {
   chunks?: number;
   /** Keep unsplit rows of up to 32·workgroup cols in registers (default true). */
   cache?: boolean;
-}
-
-/** Register slots for a whole row of `cols`: a power of two ≤ 32 covering it, or 0 when none does. */
-function slotsFor(cols: number, workgroup: number): number {
-  let slots = 1;
-  while (slots * workgroup < cols) slots *= 2;
-  return slots <= 32 ? slots : 0;
 }
 
 /**
@@ -292,7 +275,7 @@ function run(
   const wg = span > 1024 ? 256 : 64;
   const grid = linearGrid(rows * chunks, 1);
   if (chunks === 1) {
-    rt.dispatch(kernel('whole', layout, wg, cache ? slotsFor(cols, wg) : 0), [...inputs, ...outputs], p, grid);
+    rt.dispatch(kernel('whole', layout, wg, cache ? registerSlots(cols, wg) : 0), [...inputs, ...outputs], p, grid);
     return;
   }
   const part = rt.createBuffer(rows * chunks * 16);

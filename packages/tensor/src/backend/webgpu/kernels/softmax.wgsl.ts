@@ -6,6 +6,7 @@ import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
 import { params } from '../wgsl/params';
 import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { MAX_REGISTER_SLOTS, registerSlots, rowLoop } from '../wgsl/row-loop';
 import { wgsl } from '../wgsl/tag';
 
 /**
@@ -40,23 +41,14 @@ export interface SoftmaxKernelConfig {
 }
 
 /** Longest row the register-cached kernels take: 256 invocations × 32 values. */
-export const SOFTMAX_CACHED_MAX = 256 * 32;
-
-/**
- * A loop over the row positions `j` of this invocation (li, li + wg, …) around `body`: a strided
- * loop, or with a register cache a loop over its slots `t` (bounded by a constant so the compiler
- * unrolls it and `vals[t]` stays in registers).
- */
-function rowLoop(c: SoftmaxKernelConfig, body: string): string {
-  if (!c.cache) return `for (var j = li; j < n; j += ${c.workgroup}u) {\n    ${body}\n  }`;
-  return `for (var t = 0u; t < ${c.cache}u; t++) {\n    let j = li + t * ${c.workgroup}u;\n    if (j >= n) { break; }\n    ${body}\n  }`;
-}
+export const SOFTMAX_CACHED_MAX = 256 * MAX_REGISTER_SLOTS;
 
 /** The WGSL kernel for one softmax configuration. */
 export function softmaxKernel(c: SoftmaxKernelConfig): KernelSource {
   const wg = c.workgroup;
   const sg = c.subgroups;
   const cache = c.cache;
+  const loop = (body: string) => rowLoop({ start: '0u', end: 'n', workgroup: wg, slots: cache }, body);
   const write = c.log ? 'v - lse' : 'exp(v - m) / s';
   // Combining two (max, sum) partials; `neg` is −∞.
   const merge = `
@@ -112,7 +104,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var m = neg();
   var s = 0.0;
   var nan = 0.0;${cache ? `\n  var vals: array<f32, ${cache}>;` : ''}
-  ${rowLoop(c, `let w = x[xb + u32(i32(j) * xs)];
+  ${loop(`let w = x[xb + u32(i32(j) * xs)];
     let v = bitcast<f32>(w);${cache ? '\n    vals[t] = v;' : ''}
     if ((w & 0x7fffffffu) > 0x7f800000u) {
       nan = 1.0;
@@ -128,7 +120,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let mm = total.x;
   let ss = total.y;
   let lse = mm + log(ss);
-  ${rowLoop(c, `let v = ${cache ? 'vals[t]' : 'bitcast<f32>(x[xb + u32(i32(j) * xs)])'};
+  ${loop(`let v = ${cache ? 'vals[t]' : 'bitcast<f32>(x[xb + u32(i32(j) * xs)])'};
     let m = mm;
     let s = ss;
     y[yb + u32(i32(j) * ys)] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);`)}
@@ -141,14 +133,6 @@ export interface SoftmaxRunOptions {
   subgroups?: boolean;
   /** Keep rows of up to {@link SOFTMAX_CACHED_MAX} in registers (default true). */
   cache?: boolean;
-}
-
-/** Register slots per invocation for a row of `n` (0: too long, stream it). */
-function cacheSlots(n: number, workgroup: number): number {
-  if (n > SOFTMAX_CACHED_MAX) return 0;
-  let slots = 1;
-  while (slots * workgroup < n) slots *= 2;
-  return slots;
 }
 
 /** softmax (or log-softmax when `log`) of the float32 view `x` along `dim` into the contiguous `out`. */
@@ -175,7 +159,7 @@ export function softmax(rt: Runtime, x: View, dim: number, log: boolean, out: St
   );
   const subgroups = (opts.subgroups ?? true) && rt.hasFeature('subgroups');
   const workgroup = n > 1024 ? 256 : 64;
-  const cache = (opts.cache ?? true) ? cacheSlots(n, workgroup) : 0;
+  const cache = (opts.cache ?? true) ? registerSlots(n, workgroup) : 0;
   const kernel = softmaxKernel({ log, rank: layout, workgroup, subgroups, cache });
   rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, linearGrid(rows, 1));
 }
