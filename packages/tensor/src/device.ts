@@ -1,6 +1,7 @@
 import type { Backend, DeviceName } from './backend/backend';
 import { CpuBackend } from './backend/cpu';
 import type { WebGpuBackend } from './backend/webgpu';
+import type { MatmulTileName } from './backend/webgpu/kernels/matmul.wgsl';
 import { requestGpu } from './backend/webgpu/gpu';
 import { ArgumentError, BackendUnavailableError } from './errors';
 
@@ -14,6 +15,35 @@ import { ArgumentError, BackendUnavailableError } from './errors';
 export interface InitOptions {
   /** `'auto'` (default) picks the best available device; `'cpu'` or `'webgpu'` ask for one. */
   device?: DeviceName | 'auto';
+  /** Settings of the WebGPU backend, applied when it is opened (by `'webgpu'` or `'auto'`). */
+  webgpu?: WebGpuOptions;
+}
+
+/**
+ * Settings of the WebGPU backend, for benchmarking and tuning; the defaults suit normal use.
+ * @example
+ * ```ts
+ * // Node: Dawn without its bounds-check transform, one matmul tile configuration for every product
+ * await init({ device: 'webgpu', webgpu: { dawnFlags: ['enable-dawn-features=disable_robustness'], matmulTile: 'large-db' } });
+ * ```
+ */
+export interface WebGpuOptions {
+  /**
+   * Flags for the Dawn instance in Node (the `webgpu` package's `create(flags)`), such as
+   * `'enable-dawn-features=disable_robustness'` (drops the index clamping Dawn adds to every
+   * buffer access: faster, and our kernels bound-check their own accesses) or `'adapter=NAME'`.
+   * They take effect when the device is opened: the first WebGPU `init` of the process, or the
+   * first after the device was lost; asking for other flags while a device is open throws.
+   * Ignored in browsers. Default: none.
+   */
+  dawnFlags?: readonly string[];
+  /**
+   * `'auto'` (default): each matrix product's tile configuration is chosen by its shape. A name
+   * forces that configuration for every product (the `large-*` ones are tuning candidates for big
+   * GPUs; see benchmarks/matmul-tune.mjs). Throws when the adapter's workgroup memory is too small
+   * for it.
+   */
+  matmulTile?: MatmulTileName | 'auto';
 }
 
 const backends = new Map<DeviceName, Backend>();
@@ -42,13 +72,43 @@ export function getDefaultDevice(): DeviceName {
   return defaultDevice;
 }
 
-/** Open a GPU device and register the WebGPU backend (loaded only now that an adapter exists). */
-async function initWebGpu(hardwareOnly: boolean): Promise<void> {
-  const current = backends.get('webgpu') as WebGpuBackend | undefined;
-  if (current && !current.runtime.isLost) return;
-  const device = await requestGpu({ hardwareOnly });
-  const { WebGpuBackend } = await import('./backend/webgpu');
-  backends.set('webgpu', new WebGpuBackend(device));
+/** The Dawn flags the open WebGPU device was created with. */
+let openedFlags: readonly string[] = [];
+
+/**
+ * Open a GPU device and register the WebGPU backend (loaded only now that an adapter exists), or
+ * keep the open one; then apply `opts`.
+ */
+async function initWebGpu(hardwareOnly: boolean, opts: WebGpuOptions): Promise<void> {
+  const flags = opts.dawnFlags ?? openedFlags;
+  let be = backends.get('webgpu') as WebGpuBackend | undefined;
+  if (be && !be.runtime.isLost) {
+    if (flags.join('\n') !== openedFlags.join('\n')) {
+      throw new ArgumentError('init', `webgpu.dawnFlags ${JSON.stringify(flags)} differ from those of the open WebGPU device (${JSON.stringify(openedFlags)}): Dawn flags apply when the device is opened, once per process`);
+    }
+  } else {
+    const device = await requestGpu({ hardwareOnly, dawnFlags: flags });
+    const { WebGpuBackend } = await import('./backend/webgpu');
+    be = new WebGpuBackend(device);
+    backends.set('webgpu', be);
+    openedFlags = [...flags];
+  }
+  if (opts.matmulTile !== undefined) be.matmulTile = await matmulTileFor(opts.matmulTile, be);
+}
+
+/** The tile configuration `init({ webgpu: { matmulTile } })` names, checked against the adapter (internal: not exported by the package). */
+export async function matmulTileFor(name: MatmulTileName | 'auto', be: WebGpuBackend) {
+  const { MATMUL_TILES, tileWorkgroupBytes } = await import('./backend/webgpu/kernels/matmul.wgsl');
+  if (name === 'auto') return undefined;
+  const tile = Object.hasOwn(MATMUL_TILES, name) ? MATMUL_TILES[name] : undefined;
+  if (!tile) {
+    throw new ArgumentError('init', `unknown webgpu.matmulTile '${String(name)}' (expected 'auto' or one of ${Object.keys(MATMUL_TILES).join(', ')})`);
+  }
+  const limit = be.runtime.device.limits.maxComputeWorkgroupStorageSize;
+  if (tileWorkgroupBytes(tile) > limit) {
+    throw new ArgumentError('init', `webgpu.matmulTile '${name}' needs ${tileWorkgroupBytes(tile)} bytes of workgroup memory; this adapter allows ${limit}`);
+  }
+  return tile;
 }
 
 /**
@@ -69,13 +129,13 @@ export async function init(opts: InitOptions = {}): Promise<DeviceName> {
     throw new ArgumentError('init', `unknown device '${String(want)}' (expected 'auto', 'cpu' or 'webgpu')`);
   }
   if (want === 'webgpu') {
-    await initWebGpu(false);
+    await initWebGpu(false, opts.webgpu ?? {});
     defaultDevice = 'webgpu';
     return defaultDevice;
   }
   if (want === 'auto') {
     try {
-      await initWebGpu(true);
+      await initWebGpu(true, opts.webgpu ?? {});
       defaultDevice = 'webgpu';
       return defaultDevice;
     } catch (e) {

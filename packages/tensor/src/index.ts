@@ -4,7 +4,8 @@
 export { Tensor } from './tensor';
 export type { NestedArray, TensorLike, Dim } from './tensor';
 export { init, getDefaultDevice } from './device';
-export type { InitOptions } from './device';
+export type { InitOptions, WebGpuOptions } from './device';
+export type { MatmulTileName } from './backend/webgpu/kernels/matmul.wgsl';
 export type { DeviceName } from './backend/backend';
 export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } from './backend/webgpu/profiler';
 export type { DType, TypedArray } from './dtype';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Storage, View } from '../../src/backend/backend';
-import { MATMUL_TILES, matmul as gpuMatmul, pickTile } from '../../src/backend/webgpu/kernels/matmul.wgsl';
+import { MATMUL_TILES, matmul as gpuMatmul, pickTile, tileWorkgroupBytes } from '../../src/backend/webgpu/kernels/matmul.wgsl';
 import { linear, matmul, type Tensor, } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both as bothOn, expectSame as sameOn, ints, kernelBackends, runOn } from './harness';
@@ -96,6 +96,19 @@ describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout:
 
   it.each(['medium', 'large'] as const)('the %s tile config, across tile edges', async (tile) => {
     for (const [M, K, N] of [[7, 13, 5], [129, 257, 63], [64, 64, 64], [130, 20, 260]]) await expectParity([], M, K, N, ROW, ROW, tile);
+  });
+
+  // The tuning candidates for the large tile differ in how tiles reach workgroup memory (K step,
+  // double buffering, thread order of vec4-along-K loads): each is checked across tile edges, on
+  // both orders of a vec4 operand (A row-major: vec4 along K; B transposed: vec4 along K too) and a
+  // scalar one, and on a K that is not a multiple of its K step.
+  const CANDIDATES = (Object.keys(MATMUL_TILES) as (keyof typeof MATMUL_TILES)[]).filter((t) => t.startsWith('large-'));
+  it.each(CANDIDATES)('the %s tuning candidate, across tile and K-step edges, all load orders', { timeout: 300_000 }, async (tile) => {
+    if (tileWorkgroupBytes(MATMUL_TILES[tile]) > gpu.runtime.device.limits.maxComputeWorkgroupStorageSize) return; // not on this adapter
+    await expectParity([], 130, 37, 260, ROW, ROW, tile); // A k4, B n4
+    await expectParity([], 129, 40, 131, ROW, { kind: 'col', offset: 4 }, tile); // A k4, B k4 (transposed)
+    await expectParity([2], 140, 9, 129, { kind: 'gap', offset: 1 }, { kind: 'col', offset: 0 }, tile); // A generic scalar, B k (unaligned K)
+    await expectParity([], 128, 0, 128, ROW, ROW, tile); // K = 0: zeros
   });
 
   it('transposed and strided operands (neither dim unit stride), vec4-aligned or not, with offsets', async () => {

@@ -24,29 +24,38 @@ const SETUP_HINT =
   'install a GPU driver with Vulkan, Metal or D3D12 support (on Linux without a GPU, Mesa lavapipe: ' +
   "bash scripts/install-lavapipe.sh), or use init({ device: 'cpu' })";
 
-let nodeGpu: Promise<GPU | null> | null = null;
+const nodeGpus = new Map<string, Promise<GPU | null>>();
 
-/** Dawn's GPU object in Node, created once; null when the `webgpu` package is missing. */
-function dawn(): Promise<GPU | null> {
-  nodeGpu ??= (async () => {
-    let mod: typeof import('webgpu');
-    try {
-      mod = await import('webgpu');
-    } catch {
-      return null;
-    }
-    Object.assign(globalThis, mod.globals);
-    return mod.create([]);
-  })();
-  return nodeGpu;
+/**
+ * Dawn's GPU object in Node, one per distinct set of flags; null when the `webgpu` package is
+ * missing.
+ */
+function dawn(flags: readonly string[]): Promise<GPU | null> {
+  const key = flags.join('\n');
+  let gpu = nodeGpus.get(key);
+  if (!gpu) {
+    gpu = (async () => {
+      let mod: typeof import('webgpu');
+      try {
+        mod = await import('webgpu');
+      } catch {
+        return null;
+      }
+      Object.assign(globalThis, mod.globals);
+      return mod.create([...flags]);
+    })();
+    nodeGpus.set(key, gpu);
+  }
+  return gpu;
 }
 
-async function findGpu(): Promise<GPU> {
+async function findGpu(dawnFlags: readonly string[]): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  // Dawn flags need a Dawn instance of our own, even where a navigator.gpu shim exists in Node
+  if (nav?.gpu && !(isNode && dawnFlags.length)) return nav.gpu;
   if (!isNode) throw new BackendUnavailableError('init', `this browser has no WebGPU (navigator.gpu is missing); ${SETUP_HINT}`);
-  const gpu = await dawn();
+  const gpu = await dawn(dawnFlags);
   if (!gpu) {
     throw new BackendUnavailableError('init', "WebGPU in Node needs the optional 'webgpu' package (Dawn): run npm install webgpu");
   }
@@ -64,6 +73,15 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   return Boolean(fallback) || /llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(describe(adapter));
 }
 
+/** Options of {@link requestGpu}. */
+export interface RequestGpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Refuse software adapters (lavapipe, SwiftShader, WARP). */
+  hardwareOnly?: boolean;
+  /** Flags for Dawn's `create()` in Node (e.g. `enable-dawn-features=disable_robustness`). */
+  dawnFlags?: readonly string[];
+}
+
 /**
  * Open a WebGPU device: the adapter's limits above at their maximum and the features
  * `subgroups`, `timestamp-query` and `shader-f16` where the adapter has them.
@@ -73,8 +91,8 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
  * const device = await requestGpu();
  * ```
  */
-export async function requestGpu(opts: { powerPreference?: GPUPowerPreference; hardwareOnly?: boolean } = {}): Promise<GPUDevice> {
-  const gpu = await findGpu();
+export async function requestGpu(opts: RequestGpuOptions = {}): Promise<GPUDevice> {
+  const gpu = await findGpu(opts.dawnFlags ?? []);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });

@@ -8,7 +8,7 @@ import { binary, unary, where } from './codegen/elementwise';
 import { argReduce, reduce } from './codegen/reduce';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv2d.wgsl';
 import { gather, scatterAdd } from './kernels/gather.wgsl';
-import { matmul } from './kernels/matmul.wgsl';
+import { type MatmulTile, matmul } from './kernels/matmul.wgsl';
 import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './kernels/pool.wgsl';
 import { softmax } from './kernels/softmax.wgsl';
 import { normalize, normalizeBackward } from './kernels/norm.wgsl';
@@ -40,6 +40,12 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   /** The runtime kernels dispatch through. */
   readonly runtime: Runtime;
+
+  /**
+   * The matmul tile configuration every product uses, or undefined to pick one by shape (the
+   * default); set through `init({ webgpu: { matmulTile } })` for benchmarking and tuning.
+   */
+  matmulTile: MatmulTile | undefined;
 
   constructor(device: GPUDevice, opts: RuntimeOptions = {}) {
     this.runtime = new Runtime(device, opts);
@@ -109,7 +115,7 @@ export class WebGpuBackend implements Backend {
     argReduce(this.runtime, op, x, dim, out);
   }
   matmul(a: View, b: View, out: Storage): void {
-    matmul(this.runtime, a, b, out);
+    matmul(this.runtime, a, b, out, this.matmulTile);
   }
   conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
     conv2d(this.runtime, x, w, out, outShape, p);

@@ -48,22 +48,54 @@ import { params } from '../wgsl/params';
 import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 
-/** A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4). */
+/** The names of the tile configurations in {@link MATMUL_TILES}. */
+export type MatmulTileName =
+  | 'small' | 'medium' | 'large'
+  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16';
+
+/**
+ * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
+ * `buffers` 2 double-buffers the workgroup tiles (the next K step is fetched into registers while
+ * the current one is multiplied; one barrier per step); `kOrder` is how threads walk a tile of an
+ * operand read with vec4s along K: `k` puts BK/4 neighbouring threads on one row (global reads
+ * coalesce, the transposing stores into workgroup memory hit one bank 4 times), `rows` puts
+ * neighbouring threads on neighbouring rows (conflict-free stores, each read half a 32-byte sector).
+ */
 export interface MatmulTile {
-  readonly name: 'small' | 'medium' | 'large';
+  readonly name: MatmulTileName;
   readonly bm: number;
   readonly bn: number;
   readonly bk: number;
   readonly tm: number;
   readonly tn: number;
+  readonly buffers: 1 | 2;
+  readonly kOrder: 'k' | 'rows';
 }
 
-/** The tile configurations, smallest first. */
-export const MATMUL_TILES = {
-  small: { name: 'small', bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
-  medium: { name: 'medium', bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
-  large: { name: 'large', bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
-} as const satisfies Record<MatmulTile['name'], MatmulTile>;
+const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, buffers: 1 | 2 = 1, kOrder: 'k' | 'rows' = 'k'): MatmulTile =>
+  ({ name, bm, bn, bk, tm, tn, buffers, kOrder });
+
+/**
+ * The tile configurations. {@link pickTile} chooses among the first three; the `large-*` ones are
+ * candidates for tuning the large tile on real GPUs (benchmarks/matmul-tune.mjs), selectable with
+ * `init({ webgpu: { matmulTile } })`, and tested like the others.
+ */
+export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
+  small: tile('small', 32, 32, 16, 4, 4),
+  medium: tile('medium', 64, 64, 16, 4, 4),
+  large: tile('large', 128, 128, 16, 8, 8),
+  'large-bk8': tile('large-bk8', 128, 128, 8, 8, 8),
+  'large-bk32': tile('large-bk32', 128, 128, 32, 8, 8),
+  'large-rows': tile('large-rows', 128, 128, 16, 8, 8, 1, 'rows'),
+  'large-db': tile('large-db', 128, 128, 8, 8, 8, 2),
+  'large-db-rows': tile('large-db-rows', 128, 128, 8, 8, 8, 2, 'rows'),
+  'large-db16': tile('large-db16', 128, 128, 16, 8, 8, 2, 'rows'),
+};
+
+/** Bytes of workgroup memory a tile configuration's kernel declares. */
+export function tileWorkgroupBytes(t: MatmulTile): number {
+  return t.buffers * t.bk * (t.bm + t.bn) * 4;
+}
 
 /** How an operand is read: along its unit-stride dim (first letter), with vec4 loads (`4`). */
 export type ALayout = 'k' | 'm' | 'g' | 'k4' | 'm4';
@@ -82,73 +114,100 @@ export interface MatmulConfig {
 
 const PARAM_BASE = 8;
 
+/** One operand's tile: global buffer, workgroup array and how its rows/K map to global memory. */
+interface Operand {
+  name: 'a' | 'b';
+  dst: 'As' | 'Bs';
+  layout: string;
+  /** Rows of the tile (BM or BN). */
+  outer: number;
+  r0: string;
+  rLimit: string;
+  base: string;
+  rStride: string;
+  kStride: string;
+}
+
 /**
- * WGSL for loading one operand tile into workgroup memory `dst` (vec4f array, k-major, `outer`
- * wide): element (r, kk) of the tile — r along M (or N), kk along K — is global (r0 + r, k0 + kk).
+ * WGSL moving one operand's BK-deep tile from global to workgroup memory (vec4 array, k-major,
+ * `outer` wide: element (r, kk) is global (r0 + r, k + kk)). Each thread moves `count` elements
+ * (or vec4s) into registers `<name>v<l>`: `setup` holds the loop-invariant positions (before the K
+ * loop), `fetch(k)` the global reads for K offset `k`, `put(off)` the workgroup stores at vec4
+ * offset `off` (the buffer of a double-buffered tile).
  */
-function tileLoad(o: {
-  buf: string; dst: string; layout: string; outer: number; bk: number; threads: number;
-  r0: string; rLimit: string; base: string; rStride: string; kStride: string;
-}): string {
-  const { buf, dst, layout, outer, bk, threads, r0, rLimit, base, rStride, kStride } = o;
-  const along = layout[0];
+function operandLoader(o: Operand, t: MatmulTile, threads: number) {
+  const { name: n, dst, layout, outer, r0, rLimit, base, rStride, kStride } = o;
+  const { bk } = t;
   const vec = layout.endsWith('4');
-  const alongK = along === 'k';
+  const alongK = layout[0] === 'k';
   const count = (outer * bk) / (vec ? 4 : 1) / threads;
-  const lines = [`for (var l = 0u; l < ${count}u; l++) {`, `  let e = tid + l * ${threads}u;`];
-  if (!vec) {
-    lines.push(
-      alongK ? `  let kk = e % ${bk}u; let r = e / ${bk}u;` : `  let r = e % ${outer}u; let kk = e / ${outer}u;`,
-      `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = S(0);',
-      `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) * ${rStride} + i32(gk) * ${kStride})]; }`,
-      `  let s = kk * ${outer}u + r;`,
-      `  ${dst}[s >> 2u][s & 3u] = v;`,
+  const setup: string[] = [];
+  const fetches: ((k: string) => string)[] = [];
+  const puts: ((off: string) => string)[] = [];
+  for (let l = 0; l < count; l++) {
+    const e = `(tid + ${l * threads}u)`;
+    let r: string;
+    let kk: string;
+    if (!vec) [r, kk] = alongK ? [`${e} / ${bk}u`, `${e} % ${bk}u`] : [`${e} % ${outer}u`, `${e} / ${outer}u`];
+    else if (!alongK) [r, kk] = [`(${e} % ${outer / 4}u) * 4u`, `${e} / ${outer / 4}u`];
+    else if (t.kOrder === 'rows') [r, kk] = [`${e} % ${outer}u`, `(${e} / ${outer}u) * 4u`];
+    else [r, kk] = [`${e} / ${bk / 4}u`, `(${e} % ${bk / 4}u) * 4u`];
+    const [vr, vk, ok, at, s, v] = ['r', 'k', 'ok', 'at', 's', 'v'].map((x) => `${n}${x}${l}`);
+    setup.push(
+      `let ${vr} = ${r}; let ${vk} = ${kk};`,
+      `let ${ok} = ${r0} + ${vr} < ${rLimit};`,
+      `let ${at} = ${base} + i32(${r0} + ${vr})${vec && !alongK ? '' : ` * ${rStride}`};`,
+      `let ${s} = ${vk} * ${outer}u + ${vr};`,
     );
-  } else if (alongK) {
-    // four consecutive k of one row → one component in each of four k-rows of the tile
-    lines.push(
-      `  let kk = (e % ${bk / 4}u) * 4u; let r = e / ${bk / 4}u;`,
-      `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = V();',
-      `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) * ${rStride} + i32(gk)) >> 2u]; }`,
-      ...[0, 1, 2, 3].map((q) => `  ${dst}[((kk + ${q}u) * ${outer}u + r) >> 2u][r & 3u] = v[${q}];`),
+    const kTerm = (g: string) => (vec && alongK ? `i32(${g})` : `i32(${g}) * ${kStride}`);
+    fetches.push((k) =>
+      [
+        `var ${v} = ${vec ? 'V()' : 'S(0)'};`,
+        `{ let g = ${k} + ${vk}; if (${ok} && g < K) { ${v} = ${n}[u32(${at} + ${kTerm('g')})${vec ? ' >> 2u' : ''}]; } }`,
+      ].join('\n    '),
     );
-  } else {
-    // four consecutive rows at one k → one whole vec4 of the tile
-    lines.push(
-      `  let r = (e % ${outer / 4}u) * 4u; let kk = e / ${outer / 4}u;`,
-      `  let gr = ${r0} + r; let gk = k0 + kk;`,
-      '  var v = V();',
-      `  if (gr < ${rLimit} && gk < K) { v = ${buf}[u32(${base} + i32(gr) + i32(gk) * ${kStride}) >> 2u]; }`,
-      `  ${dst}[(kk * ${outer}u + r) >> 2u] = v;`,
-    );
+    puts.push((off) => {
+      const at4 = `${off}(${s} >> 2u)`;
+      if (!vec) return `${dst}[${at4}][${s} & 3u] = ${v};`;
+      if (!alongK) return `${dst}[${at4}] = ${v};`;
+      // four consecutive k of one row → one component in each of four k-rows of the tile
+      return [0, 1, 2, 3].map((q) => `${dst}[${at4}${q ? ` + ${(q * outer) / 4}u` : ''}][${s} & 3u] = ${v}[${q}];`).join('\n    ');
+    });
   }
-  lines.push('}');
-  return lines.join('\n    ');
+  return {
+    setup: setup.join('\n  '),
+    fetch: (k: string) => fetches.map((f) => f(k)).join('\n    '),
+    put: (off: string) => puts.map((p) => p(off)).join('\n    '),
+  };
 }
 
 /** The kernel for one configuration (see the file comment for the design). */
 export function matmulKernel(c: MatmulConfig): KernelSource {
-  const { bm, bn, bk, tm, tn } = c.tile;
+  const t = c.tile;
+  const { bm, bn, bk, tm, tn } = t;
   const threadsN = bn / tn;
   const threads = (bm / tm) * threadsN;
   const tn4 = tn / 4;
   const tm4 = tm / 4;
   const int = c.scalar === 'i32';
+  const double = t.buffers === 2;
   const elem = (layout: string) => (layout.endsWith('4') ? 'V' : 'S');
   const rows = Array.from({ length: tm }, (_, i) => i);
   const quads = Array.from({ length: tn4 }, (_, q) => q);
   const acc = (i: number, q: number) => `acc${i}_${q}`;
+  const aSize = (bk * bm) / 4;
+  const bSize = (bk * bn) / 4;
 
   // A thread's TM rows are TM/4 runs of 4, one in each of TM/4 equal slices of the block (a run
   // at bm/(TM/4)·i + 4·ty), and likewise its TN cols; so at each k the threads of a row of the
   // grid read consecutive vec4s of Bs (no bank conflicts) and store to consecutive addresses.
   const rowSlice = bm / tm4;
   const colSlice = bn / tn4;
+  const aCur = double ? 'aCur + ' : '';
+  const bCur = double ? 'bCur + ' : '';
   const inner = [
-    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[kk * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
-    ...quads.map((q) => `let b${q} = Bs[kk * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
+    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[${aCur}kk * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
+    ...quads.map((q) => `let b${q} = Bs[${bCur}kk * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
     ...rows.flatMap((i) =>
       quads.map((q) =>
         int
@@ -167,7 +226,41 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
     return `{\n    let row = row0 + ${(i >> 2) * rowSlice + (i & 3)}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
   });
 
-  const key = `matmul:${c.tile.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}`;
+  const A = operandLoader({ name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk' }, t, threads);
+  const B = operandLoader({ name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk' }, t, threads);
+  const multiply = `for (var kk = 0u; kk < ${bk}u; kk++) {\n      ${inner.join('\n      ')}\n    }`;
+  // single buffer: load, barrier, multiply, barrier. Double: the next step's reads are issued
+  // before the multiply and stored into the other buffer after it; the one barrier per step also
+  // separates this step's reads of a buffer from the next step's writes to it.
+  const kLoop = double
+    ? `${A.fetch('0u')}
+    ${B.fetch('0u')}
+    ${A.put('')}
+    ${B.put('')}
+  workgroupBarrier();
+  var cur = 0u;
+  for (var k0 = 0u; k0 < K; k0 += ${bk}u) {
+    let aCur = cur * ${aSize}u; let bCur = cur * ${bSize}u;
+    let aNext = ${aSize}u - aCur; let bNext = ${bSize}u - bCur;
+    ${A.fetch(`k0 + ${bk}u`)}
+    ${B.fetch(`k0 + ${bk}u`)}
+    ${multiply}
+    ${A.put('aNext + ')}
+    ${B.put('bNext + ')}
+    cur = 1u - cur;
+    workgroupBarrier();
+  }`
+    : `for (var k0 = 0u; k0 < K; k0 += ${bk}u) {
+    ${A.fetch('k0')}
+    ${B.fetch('k0')}
+    ${A.put('')}
+    ${B.put('')}
+    workgroupBarrier();
+    ${multiply}
+    workgroupBarrier();
+  }`;
+
+  const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}`;
   return {
     key,
     workgroupSize: [threads, 1, 1],
@@ -179,8 +272,8 @@ alias V = vec4<S>;
 @group(0) @binding(2) var<storage, read_write> out: array<S>;
 @group(0) @binding(3) var<storage, read> p: array<u32>;
 ${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}
-var<workgroup> As: array<V, ${(bk * bm) / 4}>;
-var<workgroup> Bs: array<V, ${(bk * bn) / 4}>;
+var<workgroup> As: array<V, ${t.buffers * aSize}>;
+var<workgroup> Bs: array<V, ${t.buffers * bSize}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -194,16 +287,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   let n0 = wg.x * ${bn}u;
   let tx = tid % ${threadsN}u;
   let ty = tid / ${threadsN}u;
+  ${A.setup}
+  ${B.setup}
   ${rows.flatMap((i) => quads.map((q) => `var ${acc(i, q)} = V();`)).join('\n  ')}
-  for (var k0 = 0u; k0 < K; k0 += ${bk}u) {
-    ${tileLoad({ buf: 'a', dst: 'As', layout: c.a, outer: bm, bk, threads, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk' })}
-    ${tileLoad({ buf: 'b', dst: 'Bs', layout: c.b, outer: bn, bk, threads, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk' })}
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${bk}u; kk++) {
-      ${inner.join('\n      ')}
-    }
-    workgroupBarrier();
-  }
+  ${kLoop}
   let outBase = z * M * N;
   let row0 = m0 + ty * 4u;
   let col = n0 + tx * 4u;
