@@ -4,7 +4,8 @@
 #
 #   bash benchmarks/gpu-host.sh [--no-build] [--smoke] [bench.mjs ...]
 #
-#   bench.mjs ...  the benchmark files to pack for (default: benchmarks/webgpu.bench.mjs)
+#   bench.mjs ...  the benchmark files to pack for (default: benchmarks/webgpu.bench.mjs and
+#                  benchmarks/matmul-tune.mjs, which benchmarks/gpu-session.sh runs)
 #   --no-build     skip `npm run build` (the @aimodel dist/ folders must exist)
 #   --smoke        then copy the working tree, as the `run` tool sends it, to a scratch folder
 #                  with no node_modules, add .gpu/ and run `bash .gpu/remote.sh node <bench>
@@ -36,7 +37,7 @@ for a in "$@"; do
     *) benches+=("$a") ;;
   esac
 done
-[ ${#benches[@]} -gt 0 ] || benches=(benchmarks/webgpu.bench.mjs)
+[ ${#benches[@]} -gt 0 ] || benches=(benchmarks/webgpu.bench.mjs benchmarks/matmul-tune.mjs)
 for b in "${benches[@]}"; do [ -f "$b" ] || { echo "gpu-host.sh: $b not found" >&2; exit 2; }; done
 [ -f "$shared/pack.sh" ] || { echo "gpu-host.sh: $shared/pack.sh not found (set AIMODEL_GPU_SHARED)" >&2; exit 2; }
 [ -d node_modules ] || { echo "gpu-host.sh: no node_modules: run npm ci first" >&2; exit 2; }
@@ -200,7 +201,8 @@ if [ $smoke = 1 ]; then
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const rows = r.rows ?? [];
-      const peerless = rows.filter((x) => !x.peer && !/attention/.test(x.name)).map((x) => x.name);
+      // a suite with a peer (the `peer` field) has a peer row for every case but attention
+      const peerless = r.peer === undefined ? [] : rows.filter((x) => !x.peer && !/attention/.test(x.name)).map((x) => x.name);
       if (!rows.length || (r.peer !== undefined && !String(r.peer).startsWith("@tensorflow")) || peerless.length) {
         console.error(`gpu-host.sh: smoke test incomplete: ${rows.length} rows; peer: ${r.peer}; rows without a peer: ${peerless.join(", ")}`);
         process.exit(1);
@@ -213,6 +215,10 @@ fi
 echo
 echo "On the GPU host, with the run tool (carry the pack; rm -rf node_modules makes remote.sh unpack"
 echo "this pack even on a warm machine that still holds an older one):"
+echo "  everything (benchmarks/gpu-session.sh: GPU/driver, matmul tuning sweep, WebGPU suite):"
+echo "  command: rm -rf node_modules && bash .gpu/remote.sh bash benchmarks/gpu-session.sh"
+echo "  carry: [\".gpu\"]   timeout_s: 600"
+echo "  or one suite at a time:"
 for c in "${cmds[@]}"; do
   echo "  command: $c"
   echo "  carry: [\".gpu\"]   timeout_s: 600   (add --quick for a first smoke test; --filter matmul,softmax for a subset)"

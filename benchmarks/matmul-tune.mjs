@@ -17,7 +17,7 @@ const opt = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const quick = argv.includes('--quick');
-const TILES = ['auto', 'large', 'large-bk8', 'large-bk32', 'large-rows', 'large-db', 'large-db-rows', 'large-db16', 'medium'];
+const TILES = ['auto', 'large', 'large-bk8', 'large-bk32', 'large-rows', 'large-db', 'large-db-rows', 'large-db16', 'large-g8', 'large-db-g8', 'medium'];
 const FLAG_SETS = [[], ['enable-dawn-features=disable_robustness']];
 
 if (argv.includes('--child')) {
@@ -27,6 +27,9 @@ if (argv.includes('--child')) {
   const tiles = opt('tiles', TILES.join(',')).split(',');
   const rows = [];
   let adapter = null;
+  const robust = (r) => (r.dawnFlags.length ? 'bounds checks off' : 'bounds checks on');
+  const named = () => rows.map((r) => ({ ...r, name: `matmul ${r.n}×${r.n}, tile ${r.tile}, ${robust(r)}` }));
+  const report = () => ({ date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, quick, rows: named() });
   for (const dawnFlags of FLAG_SETS) {
     const job = JSON.stringify({ dawnFlags, sizes, tiles, quick });
     let out;
@@ -42,13 +45,12 @@ if (argv.includes('--child')) {
       if (r.adapter) adapter = r.adapter;
       else rows.push(r);
     }
+    // written after each flag set, so a time limit on the whole sweep keeps what finished
+    if (opt('json')) writeFileSync(opt('json'), JSON.stringify(report(), null, 2));
   }
-  const robust = (r) => (r.dawnFlags.length ? 'bounds checks off' : 'bounds checks on');
-  const named = rows.map((r) => ({ ...r, name: `matmul ${r.n}×${r.n}, tile ${r.tile}, ${robust(r)}` }));
-  const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, quick, rows: named };
-  if (opt('json')) writeFileSync(opt('json'), JSON.stringify(report, null, 2));
-  console.log(`\n${report.machine}\nadapter: ${JSON.stringify(adapter)}\n\n${table(named.filter((r) => r.ms != null)).replaceAll('tfjs-cpu', 'peer')}`);
-  const best = named.filter((r) => r.rate != null).sort((a, b) => b.rate - a.rate)[0];
+  const done = report();
+  console.log(`\n${done.machine}\nadapter: ${JSON.stringify(adapter)}\n\n${table(done.rows.filter((r) => r.ms != null)).replaceAll('tfjs-cpu', 'peer')}`);
+  const best = done.rows.filter((r) => r.rate != null).sort((a, b) => b.rate - a.rate)[0];
   if (best) console.log(`\nfastest: ${best.name}: ${best.rate.toFixed(0)} GFLOP/s`);
 }
 

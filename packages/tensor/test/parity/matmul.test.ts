@@ -109,6 +109,7 @@ describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout:
     await expectParity([], 129, 40, 131, ROW, { kind: 'col', offset: 4 }, tile); // A k4, B k4 (transposed)
     await expectParity([2], 140, 9, 129, { kind: 'gap', offset: 1 }, { kind: 'col', offset: 0 }, tile); // A generic scalar, B k (unaligned K)
     await expectParity([], 128, 0, 128, ROW, ROW, tile); // K = 0: zeros
+    await expectParity([], 1157, 9, 260, ROW, ROW, tile); // 10 block-rows: more than one band of 8
   });
 
   it('transposed and strided operands (neither dim unit stride), vec4-aligned or not, with offsets', async () => {

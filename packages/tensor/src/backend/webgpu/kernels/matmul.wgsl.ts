@@ -12,9 +12,11 @@
  * FMAs. A thread's 8×8 sub-tile in the large config is 2×2 runs of 4 spread over the block's
  * halves (rows 4·ty and 64 + 4·ty), not one contiguous 8×8 square: neighbouring threads then read
  * neighbouring vec4s of workgroup memory (a contiguous square makes them 32 bytes apart, a 2-way
- * bank conflict on NVIDIA's 128-bit loads) and write neighbouring output addresses. The TM×TN FMAs and the stores are unrolled in the generated code; the BK loop has a
- * constant bound for the driver to unroll. Not yet tuned on a real GPU (no double buffering,
- * no subgroup ops): a plain kernel of this shape measured ~27 TFLOP/s on an H100 at 4096.
+ * bank conflict on NVIDIA's 128-bit loads) and write neighbouring output addresses. The TM×TN FMAs
+ * and the stores are unrolled in the generated code; the BK loop has a constant bound for the
+ * driver to unroll. Each thread's share of a tile load goes through named registers whose
+ * positions (row, k, bounds, address) are computed once, before the K loop. A plain kernel of
+ * this shape measured ~27 TFLOP/s on an H100 at 4096; ours is not yet measured on a real GPU.
  *
  * | config | BM×BN×BK    | TM×TN | threads | workgroup memory | picked when                         |
  * |--------|-------------|-------|---------|------------------|-------------------------------------|
@@ -22,7 +24,16 @@
  * | medium | 64×64×16    | 4×4   | 256     | 8 KiB            | ≥ 64 such blocks                    |
  * | small  | 32×32×16    | 4×4   | 64      | 4 KiB            | otherwise (tiny and skinny shapes)  |
  *
- * Workgroup memory stays ≤ 16 KiB, the WebGPU default limit, so every adapter runs every config.
+ * Tuning candidates for the large tile, never picked by shape, forced with
+ * `init({ webgpu: { matmulTile } })` and measured by benchmarks/matmul-tune.mjs (each is checked
+ * against the CPU in tests like the three above): `large-bk8` and `large-bk32` (K step 8 or 32;
+ * 8 or 32 KiB), `large-rows` (vec4-along-K tiles loaded by neighbouring threads on neighbouring
+ * rows: conflict-free transposing stores instead of coalesced reads), `large-db`, `large-db-rows`
+ * (K step 8, double-buffered: the next step's global reads are issued before the current step's
+ * FMAs and stored into the other buffer after them, one barrier per step; 16 KiB) and
+ * `large-db16` (the same at K step 16; 32 KiB), `large-g8` and `large-db-g8` (`large` and
+ * `large-db` with blocks ordered in bands of 8 block-rows, for L2 reuse). Configs above 16 KiB need an adapter that grants
+ * more workgroup memory than WebGPU's default limit (the device is opened with the adapter's maximum).
  *
  * Operand layouts (baked into the kernel and its key): A is `k` when its K stride is 1
  * (row-major), `m` when its M stride is 1 (a transposed view), `g` otherwise (generic strided
@@ -51,7 +62,7 @@ import { wgsl } from '../wgsl/tag';
 /** The names of the tile configurations in {@link MATMUL_TILES}. */
 export type MatmulTileName =
   | 'small' | 'medium' | 'large'
-  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16';
+  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8';
 
 /**
  * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
@@ -60,6 +71,8 @@ export type MatmulTileName =
  * operand read with vec4s along K: `k` puts BK/4 neighbouring threads on one row (global reads
  * coalesce, the transposing stores into workgroup memory hit one bank 4 times), `rows` puts
  * neighbouring threads on neighbouring rows (conflict-free stores, each read half a 32-byte sector).
+ * `group` G > 0 orders the blocks in bands of G block-rows, column by column within a band, so
+ * workgroups running at the same time share A and B panels in L2 (0: row by row).
  */
 export interface MatmulTile {
   readonly name: MatmulTileName;
@@ -70,10 +83,11 @@ export interface MatmulTile {
   readonly tn: number;
   readonly buffers: 1 | 2;
   readonly kOrder: 'k' | 'rows';
+  readonly group: number;
 }
 
-const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, buffers: 1 | 2 = 1, kOrder: 'k' | 'rows' = 'k'): MatmulTile =>
-  ({ name, bm, bn, bk, tm, tn, buffers, kOrder });
+const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, buffers: 1 | 2 = 1, kOrder: 'k' | 'rows' = 'k', group = 0): MatmulTile =>
+  ({ name, bm, bn, bk, tm, tn, buffers, kOrder, group });
 
 /**
  * The tile configurations. {@link pickTile} chooses among the first three; the `large-*` ones are
@@ -90,6 +104,8 @@ export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
   'large-db': tile('large-db', 128, 128, 8, 8, 8, 2),
   'large-db-rows': tile('large-db-rows', 128, 128, 8, 8, 8, 2, 'rows'),
   'large-db16': tile('large-db16', 128, 128, 16, 8, 8, 2, 'rows'),
+  'large-g8': tile('large-g8', 128, 128, 16, 8, 8, 1, 'k', 8),
+  'large-db-g8': tile('large-db-g8', 128, 128, 8, 8, 8, 2, 'k', 8),
 };
 
 /** Bytes of workgroup memory a tile configuration's kernel declares. */
@@ -260,6 +276,13 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
     workgroupBarrier();
   }`;
 
+  // block (bx, by) of this workgroup: row by row, or in bands of G block-rows walked column by
+  // column (the last band may be narrower)
+  const blockOrder = t.group
+    ? `let lin = wg.y * nwg.x + wg.x; let per = ${t.group}u * nwg.x;
+  let first = (lin / per) * ${t.group}u; let bandRows = min(nwg.y - first, ${t.group}u);
+  let by = first + (lin % per) % bandRows; let bx = (lin % per) / bandRows;`
+    : 'let bx = wg.x; let by = wg.y;';
   const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}`;
   return {
     key,
@@ -276,15 +299,16 @@ var<workgroup> As: array<V, ${t.buffers * aSize}>;
 var<workgroup> Bs: array<V, ${t.buffers * bSize}>;
 
 @compute @workgroup_size(${threads})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let M = p[0]; let N = p[1]; let K = p[2];
   let aSm = bitcast<i32>(p[3]); let aSk = bitcast<i32>(p[4]);
   let bSk = bitcast<i32>(p[5]); let bSn = bitcast<i32>(p[6]);
   let z = wg.z + p[7];
   let aBase = bitcast<i32>(batchOffset(z, 0u));
   let bBase = bitcast<i32>(batchOffset(z, 1u));
-  let m0 = wg.y * ${bm}u;
-  let n0 = wg.x * ${bn}u;
+  ${blockOrder}
+  let m0 = by * ${bm}u;
+  let n0 = bx * ${bn}u;
   let tx = tid % ${threadsN}u;
   let ty = tid / ${threadsN}u;
   ${A.setup}
