@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionParams, Backend, Storage, View } from '../../src/backend/backend';
+import { type AttentionKernelOptions, attention as gpuAttention, TILED_ROWS } from '../../src/backend/webgpu/kernels/attention.wgsl';
 import { scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both as bothOn, expectSame as sameOn, kernelBackends, type Pair } from './harness';
@@ -47,8 +48,11 @@ interface Case {
   broadcastKv?: boolean;
 }
 
-/** Forward and backward on both backends; compare out, lse, gq, gk, gv. */
-async function expectParity(t: Case, seed: number): Promise<void> {
+/**
+ * Forward and backward on both backends; compare out, lse, gq, gk, gv. `kernel` picks the GPU's
+ * forward kernel (default: as the backend would).
+ */
+async function expectParity(t: Case, seed: number, kernel?: AttentionKernelOptions): Promise<void> {
   const { batch, L, S, E, Ev } = t;
   const Z = batch.reduce((a, b) => a * b, 1);
   const q = operand(batch, L, E, seed, { transposed: t.transposed });
@@ -61,7 +65,8 @@ async function expectParity(t: Case, seed: number): Promise<void> {
   for (const [be, side] of [[cpu, 'c'], [gpu, 'g']] as const) {
     const out = be.alloc('float32', Z * L * Ev);
     const lse = be.alloc('float32', Z * L);
-    be.attention(q[side], k[side], v[side], mask?.[side] ?? null, out, lse, p);
+    if (kernel && be === gpu) gpuAttention(gpu.runtime, q.g, k.g, v.g, mask?.g ?? null, out, lse, p, kernel);
+    else be.attention(q[side], k[side], v[side], mask?.[side] ?? null, out, lse, p);
     const [gq, gk, gv] = [Z * L * E, Z * S * E, Z * S * Ev].map((n) => be.alloc('float32', n));
     be.attentionBackward(q[side], k[side], v[side], mask?.[side] ?? null, dense(out, [...batch, L, Ev]), dense(lse, [...batch, L]), gOut[side], gq, gk, gv, p);
     results.push([out, lse, gq, gk, gv]);
@@ -107,6 +112,23 @@ describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', JIT, (
     await expectParity({ batch: [2, 3], L: 11, S: 17, E: 8, Ev: 12, transposed: true, broadcastKv: true }, 120);
   });
 
+  // heads ≤ 64 wide run the tiled forward kernel (32-row blocks, 32-key tiles) where the adapter
+  // grants its workgroup memory, as lavapipe does; these shapes cross both edges several times
+  it('tiled forward kernel: several row blocks and key tiles, causal diagonals, masks, L ≠ S', async () => {
+    expect(TILED_ROWS).toBe(32);
+    await expectParity({ batch: [2], L: 70, S: 70, E: 64, Ev: 64, causal: true }, 130);
+    await expectParity({ batch: [1], L: 97, S: 45, E: 20, Ev: 33 }, 140);
+    await expectParity({ batch: [2], L: 33, S: 100, E: 16, Ev: 16, causal: true }, 150);
+    await expectParity({ batch: [3], L: 65, S: 64, E: 8, Ev: 8, mask: 'bool' }, 160);
+    await expectParity({ batch: [2], L: 40, S: 71, E: 48, Ev: 40, mask: 'float', transposed: true, broadcastKv: true }, 170);
+  });
+
+  it('the row forward kernel (heads > 64, or too little workgroup memory) on heads ≤ 64 too', async () => {
+    await expectParity({ batch: [2], L: 70, S: 70, E: 64, Ev: 64, causal: true }, 130, { tiled: false });
+    await expectParity({ batch: [2], L: 5, S: 23, E: 12, Ev: 7, mask: 'float' }, 110, { tiled: false });
+    await expectParity({ batch: [2, 3], L: 11, S: 17, E: 8, Ev: 12, transposed: true, broadcastKv: true }, 120, { tiled: false });
+  });
+
   it('a fully masked row gives NaN out and lse −∞ on both', async () => {
     const q = operand([], 2, 4, 1);
     const k = operand([], 3, 4, 2);
@@ -116,13 +138,17 @@ describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', JIT, (
       be.write(s, Uint8Array.from([1, 0, 1, 0, 0, 0]));
       return { storage: s, shape: [2, 3], strides: [3, 1], offset: 0 };
     };
-    const out = gpu.alloc('float32', 8);
-    const lse = gpu.alloc('float32', 2);
-    gpu.attention(q.g, k.g, v.g, mk(gpu), out, lse, { scale: 0.5, causal: false });
-    const o = await gpu.read(whole(out));
-    expect(Array.from(o.slice(4)).every(Number.isNaN)).toBe(true);
-    expect(Array.from(o.slice(0, 4)).every(Number.isFinite)).toBe(true);
-    expect((await gpu.read(whole(lse)))[1]).toBe(Number.NEGATIVE_INFINITY);
+    for (const tiled of [true, false]) {
+      const out = gpu.alloc('float32', 8);
+      const lse = gpu.alloc('float32', 2);
+      gpuAttention(gpu.runtime, q.g, k.g, v.g, mk(gpu), out, lse, { scale: 0.5, causal: false }, { tiled });
+      const o = await gpu.read(whole(out));
+      expect(Array.from(o.slice(4)).every(Number.isNaN)).toBe(true);
+      expect(Array.from(o.slice(0, 4)).every(Number.isFinite)).toBe(true);
+      const l = await gpu.read(whole(lse));
+      expect(l[1]).toBe(Number.NEGATIVE_INFINITY);
+      expect(Number.isFinite(l[0])).toBe(true);
+    }
   });
 });
 
