@@ -32,7 +32,8 @@
  * (K step 8, double-buffered: the next step's global reads are issued before the current step's
  * FMAs and stored into the other buffer after them, one barrier per step; 16 KiB) and
  * `large-db16` (the same at K step 16; 32 KiB), `large-g8` and `large-db-g8` (`large` and
- * `large-db` with blocks ordered in bands of 8 block-rows, for L2 reuse). Configs above 16 KiB need an adapter that grants
+ * `large-db` with blocks ordered in bands of 8 block-rows, for L2 reuse), `large-warp` and
+ * `large-db-warp` (threads of a warp as a 4×8 block of the thread grid). Configs above 16 KiB need an adapter that grants
  * more workgroup memory than WebGPU's default limit (the device is opened with the adapter's maximum).
  *
  * Operand layouts (baked into the kernel and its key): A is `k` when its K stride is 1
@@ -62,7 +63,8 @@ import { wgsl } from '../wgsl/tag';
 /** The names of the tile configurations in {@link MATMUL_TILES}. */
 export type MatmulTileName =
   | 'small' | 'medium' | 'large'
-  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8';
+  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8'
+  | 'large-warp' | 'large-db-warp';
 
 /**
  * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
@@ -72,7 +74,10 @@ export type MatmulTileName =
  * coalesce, the transposing stores into workgroup memory hit one bank 4 times), `rows` puts
  * neighbouring threads on neighbouring rows (conflict-free stores, each read half a 32-byte sector).
  * `group` G > 0 orders the blocks in bands of G block-rows, column by column within a band, so
- * workgroups running at the same time share A and B panels in L2 (0: row by row).
+ * workgroups running at the same time share A and B panels in L2 (0: row by row). `warp` arranges
+ * each 32 consecutive threads (an NVIDIA warp) as a 4×8 block of the thread grid instead of two
+ * rows of it, so a warp reads 4 + 8 distinct vec4s of A and B per k and per sub-tile run instead
+ * of 2 + 16 (less workgroup-memory traffic); any other subgroup size gets the same result.
  */
 export interface MatmulTile {
   readonly name: MatmulTileName;
@@ -84,10 +89,12 @@ export interface MatmulTile {
   readonly buffers: 1 | 2;
   readonly kOrder: 'k' | 'rows';
   readonly group: number;
+  readonly warp: boolean;
 }
 
-const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, buffers: 1 | 2 = 1, kOrder: 'k' | 'rows' = 'k', group = 0): MatmulTile =>
-  ({ name, bm, bn, bk, tm, tn, buffers, kOrder, group });
+type TileKnobs = Partial<Pick<MatmulTile, 'buffers' | 'kOrder' | 'group' | 'warp'>>;
+const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile =>
+  ({ name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false });
 
 /**
  * The tile configurations. {@link pickTile} chooses among the first three; the `large-*` ones are
@@ -100,12 +107,14 @@ export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
   large: tile('large', 128, 128, 16, 8, 8),
   'large-bk8': tile('large-bk8', 128, 128, 8, 8, 8),
   'large-bk32': tile('large-bk32', 128, 128, 32, 8, 8),
-  'large-rows': tile('large-rows', 128, 128, 16, 8, 8, 1, 'rows'),
-  'large-db': tile('large-db', 128, 128, 8, 8, 8, 2),
-  'large-db-rows': tile('large-db-rows', 128, 128, 8, 8, 8, 2, 'rows'),
-  'large-db16': tile('large-db16', 128, 128, 16, 8, 8, 2, 'rows'),
-  'large-g8': tile('large-g8', 128, 128, 16, 8, 8, 1, 'k', 8),
-  'large-db-g8': tile('large-db-g8', 128, 128, 8, 8, 8, 2, 'k', 8),
+  'large-rows': tile('large-rows', 128, 128, 16, 8, 8, { kOrder: 'rows' }),
+  'large-db': tile('large-db', 128, 128, 8, 8, 8, { buffers: 2 }),
+  'large-db-rows': tile('large-db-rows', 128, 128, 8, 8, 8, { buffers: 2, kOrder: 'rows' }),
+  'large-db16': tile('large-db16', 128, 128, 16, 8, 8, { buffers: 2, kOrder: 'rows' }),
+  'large-g8': tile('large-g8', 128, 128, 16, 8, 8, { group: 8 }),
+  'large-db-g8': tile('large-db-g8', 128, 128, 8, 8, 8, { buffers: 2, group: 8 }),
+  'large-warp': tile('large-warp', 128, 128, 16, 8, 8, { warp: true }),
+  'large-db-warp': tile('large-db-warp', 128, 128, 8, 8, 8, { buffers: 2, warp: true }),
 };
 
 /** Bytes of workgroup memory a tile configuration's kernel declares. */
@@ -276,6 +285,14 @@ export function matmulKernel(c: MatmulConfig): KernelSource {
     workgroupBarrier();
   }`;
 
+  // the thread's place (tx, ty) in the grid of threads: row by row, or each 32 consecutive threads
+  // as a 4×8 block (warps of 4×8 blocks laid row by row)
+  const threadPosition = t.warp
+    ? `let lane = tid % 32u; let w = tid / 32u;
+  let tx = (w % ${threadsN / 8}u) * 8u + lane % 8u;
+  let ty = (w / ${threadsN / 8}u) * 4u + lane / 8u;`
+    : `let tx = tid % ${threadsN}u;
+  let ty = tid / ${threadsN}u;`;
   // block (bx, by) of this workgroup: row by row, or in bands of G block-rows walked column by
   // column (the last band may be narrower)
   const blockOrder = t.group
@@ -309,8 +326,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   ${blockOrder}
   let m0 = by * ${bm}u;
   let n0 = bx * ${bn}u;
-  let tx = tid % ${threadsN}u;
-  let ty = tid / ${threadsN}u;
+  ${threadPosition}
   ${A.setup}
   ${B.setup}
   ${rows.flatMap((i) => quads.map((q) => `var ${acc(i, q)} = V();`)).join('\n  ')}
