@@ -2,8 +2,9 @@
 // packages/tensor/src/backend/webgpu/kernels/matmul.wgsl.ts, forced with
 // init({ webgpu: { matmulTile } })) at large square sizes, with Dawn's bounds-check transform on
 // (the default) and off (`enable-dawn-features=disable_robustness`). Each configuration is first
-// checked against the CPU backend on a 257×300×263 product (sizes off every tile edge).
-//   node benchmarks/matmul-tune.mjs [--sizes 2048,4096] [--tiles large,large-db] [--quick] [--json out.json]
+// checked against the CPU backend on a 257×300×263 product (sizes off every tile edge), then
+// timed at 4096 (default; --sizes for others).
+//   node benchmarks/matmul-tune.mjs [--sizes 4096,8192] [--tiles large,large-db] [--quick] [--json out.json]
 // --quick: tiny sizes and short timing, a smoke test for software adapters (numbers meaningless).
 // Each Dawn flag set runs in a child process of its own (Dawn flags apply when a device is opened).
 import { execFileSync } from 'node:child_process';
@@ -23,7 +24,7 @@ const FLAG_SETS = [[], ['enable-dawn-features=disable_robustness']];
 if (argv.includes('--child')) {
   await child(JSON.parse(opt('child')));
 } else {
-  const sizes = opt('sizes', quick ? '64,130' : '2048,4096').split(',').map(Number);
+  const sizes = opt('sizes', quick ? '64,130' : '4096').split(',').map(Number);
   const tiles = opt('tiles', TILES.join(',')).split(',');
   const rows = [];
   let adapter = null;
@@ -95,7 +96,7 @@ async function child({ dawnFlags, sizes, tiles, quick }) {
         for (const o of outs) o.dispose();
       };
       await run(); // compile, fill the pools
-      const s = (await measure(`${tile} ${n}`, run, { deferred: true, maxTime: quick ? 0.5 : 2, minSamples: 5 })) / reps;
+      const s = (await measure(`${tile} ${n}`, run, { deferred: true, maxTime: quick ? 0.5 : 1.5, minSamples: 5 })) / reps;
       const rate = (2 * n ** 3) / s / 1e9;
       console.log(JSON.stringify({ tile, dawnFlags, n, error: err, ms: s * 1e3, rate, unit: 'GFLOP/s' }));
       console.error(`${tile} ${n}×${n} ${dawnFlags.length ? '(bounds checks off)' : ''}: ${(s * 1e3).toFixed(3)} ms, ${rate.toFixed(0)} GFLOP/s`);
