@@ -13,5 +13,5 @@ quiet() { grep --line-buffered -v '^Warning: maxDynamic'; }
 cat "$out/gpu.txt"
 timeout "${TUNE_S:-200}" node benchmarks/matmul-tune.mjs --json "$out/matmul-tune.json" "$@" 2>&1 | quiet
 echo "matmul-tune: exit ${PIPESTATUS[0]}"
-timeout "${SUITE_S:-330}" node benchmarks/webgpu.bench.mjs --json "$out/webgpu.json" 2>&1 | quiet
+timeout "${SUITE_S:-330}" node benchmarks/webgpu.bench.mjs --profile --json "$out/webgpu.json" 2>&1 | quiet
 echo "webgpu.bench: exit ${PIPESTATUS[0]}"

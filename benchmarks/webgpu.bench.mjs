@@ -1,7 +1,9 @@
 // WebGPU microbenchmarks: @aimodel/tensor vs TensorFlow.js's WebGPU backend, in the same process
 // on the same Dawn device. Usage:
-//   node benchmarks/webgpu.bench.mjs [--filter matmul,attention] [--quick] [--json out.json]
+//   node benchmarks/webgpu.bench.mjs [--filter matmul,attention] [--quick] [--profile] [--json out.json]
 // --quick uses tiny sizes (a smoke test for software adapters such as lavapipe; numbers meaningless).
+// --profile runs each of our cases once more under profile() and reports the GPU time per call from
+// timestamp queries, by kernel (device time only: no encoding or submission; one pass per dispatch).
 // Each sample enqueues `reps` calls and then reads one element back, so the GPU work is timed
 // to completion while readback of large outputs stays out of the measurement.
 import { createRequire } from 'node:module';
@@ -11,6 +13,7 @@ import { machine, measure, parseArgs, selected, table } from './harness.mjs';
 const require = createRequire(import.meta.url);
 const args = parseArgs();
 const quick = process.argv.includes('--quick');
+const profiling = process.argv.includes('--profile');
 
 const am = await import('@aimodel/tensor');
 await am.init({ device: 'webgpu' });
@@ -171,6 +174,14 @@ for (const n of matmulSizes) {
   });
 }
 
+/** One more run of a timed body under profile(): GPU milliseconds per call, by kernel (largest first). */
+async function profileCase(run, reps) {
+  const { kernels, totalGpuMs } = await am.profile(run, { device });
+  const perCall = (ms) => (ms == null ? null : ms / reps);
+  const top = [...kernels].sort((a, b) => (b.gpuMs ?? 0) - (a.gpuMs ?? 0)).slice(0, 6);
+  return { gpuMs: perCall(totalGpuMs), kernels: top.map((k) => ({ key: k.key, dispatches: k.dispatches / reps, gpuMs: perCall(k.gpuMs) })) };
+}
+
 const rows = [];
 for (const c of cases) {
   if (!selected(args, c.name)) continue;
@@ -181,16 +192,18 @@ for (const c of cases) {
       const setup = c[side]();
       await setup.run(); // warm-up: pipelines compiled, buffers pooled
       const s = (await measure(`${side} ${c.name}`, setup.run, { deferred: true, maxTime: quick ? 1 : 4, minSamples: 5 })) / c.reps;
-      setup.free();
       result[side] = { ms: s * 1e3, rate: c.flops ? c.flops / s / 1e9 : c.bytes / s / 1e9 };
+      if (profiling && side === 'ours') result.profile = await profileCase(setup.run, c.reps);
+      setup.free();
     } catch (e) {
       console.error(`${side} ${c.name}: ${e.message}`);
     }
   }
   if (!result.ours) continue;
-  const row = { name: c.name, unit: c.flops ? 'GFLOP/s' : 'GB/s', ...result.ours, peer: result.peer };
+  const row = { name: c.name, unit: c.flops ? 'GFLOP/s' : 'GB/s', ...result.ours, peer: result.peer, profile: result.profile };
   rows.push(row);
   console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(1)} ${row.unit})${row.peer ? `; tfjs-webgpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(1)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×` : ''}`);
+  if (row.profile) console.log(`  GPU time per call ${row.profile.gpuMs?.toFixed(3) ?? '—'} ms: ${row.profile.kernels.map((k) => `${k.key} ×${k.dispatches} ${k.gpuMs?.toFixed(3) ?? '—'} ms`).join('; ')}`);
 }
 
 const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };

@@ -21,7 +21,7 @@ import { bufferOf, type GpuStorage } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, attentionConfig, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
+  type AttentionKernelConfig, attentionConfig, BLOCK_MAIN, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
 } from './attention.wgsl';
 
 const ROW_STATS_WG = 64;
@@ -82,16 +82,10 @@ fn prob(keep: vec2f, lse: f32) -> f32 {
 }`;
 }
 
-const START = wgsl`
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p[4] * p[5]) { return; }
-  let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
-  let z = g / p[5];
+const START = wgsl`${BLOCK_MAIN}
   let r = li / 4u; let c = li % 4u;
   let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
   let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);`;
-
-const MAIN = '@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32)';
 
 /** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
 export function dqKernel(c: AttentionKernelConfig): KernelSource {
@@ -99,7 +93,7 @@ export function dqKernel(c: AttentionKernelConfig): KernelSource {
     key: `attention:dq:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${header(c, 'gq')}
-${MAIN} {${START}
+${START}
   let i0 = (g % p[5]) * BQ;
   let i = i0 + r;
   let live = i < L;
@@ -146,7 +140,7 @@ export function dkvKernel(c: AttentionKernelConfig): KernelSource {
     key: `attention:dkv:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${header(c, 'gkv')}
-${MAIN} {${START}
+${START}
   let j0 = (g % p[5]) * BQ;
   let j = j0 + r;
   let live = j < S;

@@ -112,13 +112,20 @@ export function maskBinding(c: AttentionKernelConfig, binding: number): string {
   return `@group(0) @binding(${binding}) var<storage, read> mk: array<${c.mask === 'float' ? 'f32' : 'u32'}>;`;
 }
 
-/** The forward kernel: out and lse for one (batch entry, block of ROWS query rows) per workgroup. */
-export function attentionKernel(c: AttentionKernelConfig): KernelSource {
-  return {
-    key: `attention:fwd:${c.d}:${c.mask}:${c.batchRank}`,
-    workgroupSize: [64, 1, 1],
-    bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    code: wgsl`
+/**
+ * The entry point of every attention kernel but the row statistics: 64 threads per workgroup,
+ * workgroup g (over a 2-D grid) handling block g % p[5] of batch entry z; opens main's body.
+ */
+export const BLOCK_MAIN = `@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p[4] * p[5]) { return; }
+  let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
+  let z = g / p[5];`;
+
+/** The forward kernels' bindings (q, k, v, mask → out, lse) and the shared prelude. */
+function forwardHeader(c: AttentionKernelConfig): string {
+  return wgsl`
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
@@ -127,15 +134,20 @@ ${maskBinding(c, 3)}
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(6) var<storage, read> p: array<u32>;
 ${attentionPrelude(c)}
+`;
+}
+
+/** The forward kernel: out and lse for one (batch entry, block of ROWS query rows) per workgroup. */
+export function attentionKernel(c: AttentionKernelConfig): KernelSource {
+  return {
+    key: `attention:fwd:${c.d}:${c.mask}:${c.batchRank}`,
+    workgroupSize: [64, 1, 1],
+    bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
+    code: wgsl`${forwardHeader(c)}
 var<workgroup> Ks: array<f32, ${tileOf(c.d) * c.d}>;
 var<workgroup> Vs: array<f32, ${tileOf(c.d) * c.d}>;
 var<workgroup> Sp: array<f32, ${64 * tileOf(c.d)}>;
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p[4] * p[5]) { return; }
-  let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
-  let z = g / p[5];
+${BLOCK_MAIN}
   let i0 = (g % p[5]) * BQ;
   let r = li / 4u; let c = li % 4u;
   let i = i0 + r;
@@ -236,15 +248,7 @@ export function attentionTiledKernel(c: AttentionKernelConfig): KernelSource {
     key: `attention:fwd-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    code: wgsl`
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
-${maskBinding(c, 3)}
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(6) var<storage, read> p: array<u32>;
-${attentionPrelude(c)}
+    code: wgsl`${forwardHeader(c)}
 const DD = ${dd}u;
 const T = ${TILED_ROWS}u;
 var<workgroup> Qs: array<vec4f, ${(dd * TILED_ROWS) / 4}>; // [dim][row]
@@ -252,12 +256,7 @@ var<workgroup> Ks: array<vec4f, ${(dd * TILED_ROWS) / 4}>; // [dim][key]
 var<workgroup> Vs: array<vec4f, ${(dd * TILED_ROWS) / 4}>; // [key][dim]
 var<workgroup> Ps: array<vec4f, ${(TILED_ROWS * TILED_ROWS) / 4}>; // [key][row]
 var<workgroup> Red: array<f32, ${TILED_ROWS * 8}>; // [row][cg]: partial maxima, then sums
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p[4] * p[5]) { return; }
-  let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
-  let z = g / p[5];
+${BLOCK_MAIN}
   let i0 = (g % p[5]) * T;
   let rg = li / 8u; let cg = li % 8u;
   let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
