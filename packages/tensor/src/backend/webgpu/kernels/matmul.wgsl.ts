@@ -60,7 +60,14 @@ import { params } from '../wgsl/params';
 import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 
-/** The names of the tile configurations in {@link MATMUL_TILES}. */
+/**
+ * The names of the WebGPU matmul kernel's tile configurations: `small`, `medium` and `large` are
+ * chosen by shape; the `large-*` ones are tuning candidates for big GPUs (see docs/devices.md).
+ * @example
+ * ```ts
+ * await init({ device: 'webgpu', webgpu: { matmulTile: 'large-db' } });
+ * ```
+ */
 export type MatmulTileName =
   | 'small' | 'medium' | 'large'
   | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8'
