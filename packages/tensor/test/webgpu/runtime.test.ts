@@ -3,6 +3,7 @@ import type { Storage, View } from '../../src/backend/backend';
 import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
 import { sizeClass } from '../../src/backend/webgpu/buffer-pool';
+import { PARAMS_BYTES } from '../../src/backend/webgpu/command-queue';
 import type { KernelSource } from '../../src/backend/webgpu/pipeline-cache';
 import { bufferOf } from '../../src/backend/webgpu/storage';
 import { linearGrid, linearIndex, LINEAR_BUILTINS } from '../../src/backend/webgpu/wgsl/grid';
@@ -218,6 +219,55 @@ fn main(${LINEAR_BUILTINS}) {
     expect(Array.from(y0)).toEqual(new Array(n).fill(5));
     expect(Array.from(y3)).toEqual(Array.from({ length: n }, (_, i) => Math.fround(3.5 * i - 3)));
     for (const s of [x, ...outs]) gpu.free(s);
+  });
+
+  it('params of one submission past the params buffer: the queue submits and starts over, every dispatch sees its own words', async () => {
+    // one submission of up to 10,000 dispatches (the default submits every 2,048): 1 MiB of params
+    // at 256 bytes each holds 4,096, so the 5,000 below overflow it once
+    const own = new WebGpuBackend((await openTestGpu()) as GPUDevice, { maxPendingDispatches: 10_000 });
+    const rt = own.runtime;
+    const n = 8;
+    const x = own.alloc('float32', n);
+    own.write(x, Float32Array.from({ length: n }, (_, i) => i));
+    const count = PARAMS_BYTES / 256 + 904;
+    const outs = Array.from({ length: count }, () => own.alloc('float32', n));
+    await own.read(whole(x));
+    const before = rt.stats();
+    outs.forEach((o, k) => rt.dispatch(axpb, [bufferOf(x), bufferOf(o)], params().u32(n).f32(k).i32(k % 7), [1]));
+    expect(rt.stats().submits - before.submits).toBe(1); // the overflow, not the dispatch limit
+    for (const k of [0, 1, 4095, 4096, 4097, count - 1]) {
+      expect(Array.from(await own.read(whole(outs[k]))), `dispatch ${k}`).toEqual(Array.from({ length: n }, (_, i) => Math.fround(k * i + (k % 7))));
+    }
+    own.runtime.device.destroy();
+  });
+
+  it('bind groups are cached by layout and buffers: a repeated step creates none; the cache is bounded', async () => {
+    const rt = gpu.runtime;
+    const n = 16;
+    const [x, y, z] = [0, 1, 2].map(() => gpu.alloc('float32', n));
+    gpu.write(x, new Float32Array(n).fill(1));
+    const step = (k: number) => {
+      rt.dispatch(axpb, [bufferOf(x), bufferOf(y)], [n, 0x40000000 /* 2.0f */, k], [1]);
+      rt.dispatch(axpb, [bufferOf(y), bufferOf(z)], [n, 0x3f800000 /* 1.0f */, k], [1]);
+    };
+    step(0);
+    const before = rt.stats();
+    for (let k = 1; k <= 50; k++) step(k);
+    const after = rt.stats();
+    expect(after.bindGroupHits - before.bindGroupHits).toBe(100);
+    expect(after.bindGroups).toBe(before.bindGroups);
+    // different params words, same bind group: each dispatch still reads its own (dynamic offset)
+    expect(Array.from(await gpu.read(whole(z)))).toEqual(new Array(n).fill(2 + 50 + 50));
+    for (const s of [x, y, z]) gpu.free(s);
+
+    const small = new WebGpuBackend((await openTestGpu()) as GPUDevice, { bindGroupCacheSize: 4 });
+    const src = small.alloc('float32', n);
+    small.write(src, new Float32Array(n).fill(3));
+    const outs = Array.from({ length: 10 }, () => small.alloc('float32', n));
+    for (const [k, o] of outs.entries()) small.runtime.dispatch(axpb, [bufferOf(src), bufferOf(o)], [n, 0x3f800000, k], [1]);
+    expect(small.runtime.stats().bindGroups).toBe(4);
+    for (const [k, o] of outs.entries()) expect(Array.from(await small.read(whole(o)))).toEqual(new Array(n).fill(3 + k));
+    small.runtime.device.destroy();
   });
 
   it('a fresh pipeline is compiled once per key', () => {

@@ -11,14 +11,21 @@ import { bindingAccess, type KernelSource, type PipelineCache } from './pipeline
  * the encoder, so a pooled buffer released by one tensor and reused by the next would be
  * overwritten before earlier commands had read it.
  *
- * Kernel parameters: each dispatch's words go to a per-submission params arena (256-byte aligned
- * per dispatch) bound as `var<storage, read> p: array<u32>` after the tensor buffers.
+ * Kernel parameters: each dispatch's words go to a host-side params block (256-byte aligned per
+ * dispatch), written into one persistent params buffer with `queue.writeBuffer` just before the
+ * submission that reads them (queue order puts that write after every earlier submission and
+ * before this one), and bound as `var<storage, read> p: array<u32>` after the tensor buffers at a
+ * dynamic offset. Bind groups therefore depend only on the kernel's layout and the tensor buffers,
+ * and are cached: creating one costs tens of microseconds in Dawn's Node binding, more than the
+ * rest of a dispatch, and a training step reuses the same pooled buffers in the same places step
+ * after step.
  */
 
 /** GPU-side params arenas are bound at offsets that are multiples of this. */
 export const PARAMS_ALIGN = 256;
 
 const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
 const STORAGE = 0x80;
 
 interface Chunk {
@@ -85,6 +92,9 @@ export interface QueueStats {
   uploads: number;
   /** Commands recorded and not yet submitted. */
   pending: number;
+  /** Bind groups cached for reuse, and dispatches that reused one. */
+  bindGroups: number;
+  bindGroupHits: number;
 }
 
 /**
@@ -104,17 +114,43 @@ export interface DispatchProbe {
 export interface CommandQueueOptions {
   /** Submit once this many dispatches are pending (default 2048). */
   maxPendingDispatches?: number;
+  /** Bind groups kept for reuse, least recently used dropped first (default 4096). */
+  bindGroupCacheSize?: number;
+}
+
+/** Bytes of the persistent params buffer; a submission whose params would overflow it is split. */
+export const PARAMS_BYTES = 1 << 20;
+/** Bytes of every params binding (a dispatch's words are fewer; larger ones bind more). */
+const PARAMS_BINDING = 1024;
+
+/** Small integer ids of GPU objects, for bind-group cache keys. */
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
 }
 
 export class CommandQueue {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly uploads: Arena;
-  private readonly params: Arena;
+  /** The persistent params buffer, its host-side contents for the pending submission, bytes used. */
+  private readonly paramsBuffer: GPUBuffer;
+  private readonly paramBytes = new Uint8Array(PARAMS_BYTES);
+  private paramsUsed = 0;
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bindGroupCacheSize: number;
+  private readonly offsets = new Uint32Array(1);
+  private bindGroupHits = 0;
   private pendingDispatches = 0;
   private pendingCommands = 0;
   private readonly maxPending: number;
-  private readonly counts: QueueStats = { submits: 0, dispatches: 0, copies: 0, uploads: 0, pending: 0 };
+  private readonly counts = { submits: 0, dispatches: 0, copies: 0, uploads: 0 };
   private probe: DispatchProbe | null = null;
 
   constructor(
@@ -124,8 +160,9 @@ export class CommandQueue {
     opts: CommandQueueOptions = {},
   ) {
     this.maxPending = opts.maxPendingDispatches ?? 2048;
+    this.bindGroupCacheSize = opts.bindGroupCacheSize ?? 4096;
     this.uploads = new Arena(device, COPY_SRC, 'aimodel staging', 64 * 1024);
-    this.params = new Arena(device, STORAGE, 'aimodel params', 16 * 1024);
+    this.paramsBuffer = device.createBuffer({ label: 'aimodel params', size: PARAMS_BYTES, usage: STORAGE | COPY_DST });
   }
 
   /**
@@ -146,19 +183,21 @@ export class CommandQueue {
     });
     const withParams = params.length > 0;
     const { pipeline, layout } = this.pipelines.get(kernel, access, withParams);
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    if (withParams) {
-      const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
-      const at = this.params.push(bytes, PARAMS_ALIGN);
-      entries.push({ binding: buffers.length, resource: { buffer: at.buffer, offset: at.offset, size: params.byteLength } });
-    }
-    const bindGroup = this.device.createBindGroup({ layout, entries });
+    // the params block first: when it overflows the params buffer, what is pending is submitted
+    const paramsSize = Math.max(PARAMS_BINDING, Math.ceil(params.byteLength / PARAMS_ALIGN) * PARAMS_ALIGN);
+    const offset = withParams ? this.pushParams(params, paramsSize) : 0;
+    const bindGroup = this.bindGroup(layout, buffers, withParams ? paramsSize : 0);
     // Timestamps are per pass, so a timed dispatch runs alone in its pass (only while profiling).
     const timestampWrites = this.probe?.dispatched(kernel.key);
     if (timestampWrites) this.endPass();
     if (!this.pass) this.pass = this.encode().beginComputePass(timestampWrites ? { timestampWrites } : undefined);
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    if (withParams) {
+      this.offsets[0] = offset;
+      this.pass.setBindGroup(0, bindGroup, this.offsets, 0, 1);
+    } else {
+      this.pass.setBindGroup(0, bindGroup);
+    }
     this.pass.dispatchWorkgroups(x, y, z);
     if (timestampWrites) this.endPass();
     this.counts.dispatches++;
@@ -191,10 +230,11 @@ export class CommandQueue {
     const commands = this.encoder.finish();
     this.encoder = null;
     this.uploads.unmap();
-    this.params.unmap();
+    // queue order: after every earlier submission (which read the previous contents), before this one
+    if (this.paramsUsed > 0) this.device.queue.writeBuffer(this.paramsBuffer, 0, this.paramBytes, 0, this.paramsUsed);
+    this.paramsUsed = 0;
     this.device.queue.submit([commands]);
     this.uploads.reset();
-    this.params.reset();
     this.pool.afterSubmit();
     this.counts.submits++;
     this.pendingDispatches = 0;
@@ -216,7 +256,37 @@ export class CommandQueue {
   }
 
   stats(): QueueStats {
-    return { ...this.counts, pending: this.pendingCommands };
+    return { ...this.counts, pending: this.pendingCommands, bindGroups: this.bindGroups.size, bindGroupHits: this.bindGroupHits };
+  }
+
+  /** Copy `params` into the pending params block at an aligned offset (submitting first when full). */
+  private pushParams(params: Uint32Array, size: number): number {
+    let offset = Math.ceil(this.paramsUsed / PARAMS_ALIGN) * PARAMS_ALIGN;
+    if (offset + size > PARAMS_BYTES) {
+      this.submit();
+      offset = 0;
+    }
+    this.paramBytes.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), offset);
+    this.paramsUsed = offset + params.byteLength;
+    return offset;
+  }
+
+  /** The bind group of `buffers` (and the params buffer, `paramsSize` bytes at a dynamic offset) for `layout`, cached. */
+  private bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[], paramsSize: number): GPUBindGroup {
+    let key = `${idOf(layout)}:${paramsSize}`;
+    for (const b of buffers) key += `,${idOf(b)}`;
+    let group = this.bindGroups.get(key);
+    if (group) {
+      this.bindGroupHits++;
+      this.bindGroups.delete(key); // most recently used last
+    } else {
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      if (paramsSize) entries.push({ binding: buffers.length, resource: { buffer: this.paramsBuffer, offset: 0, size: paramsSize } });
+      group = this.device.createBindGroup({ layout, entries });
+      if (this.bindGroups.size >= this.bindGroupCacheSize) this.bindGroups.delete(this.bindGroups.keys().next().value as string);
+    }
+    this.bindGroups.set(key, group);
+    return group;
   }
 
   private encode(): GPUCommandEncoder {

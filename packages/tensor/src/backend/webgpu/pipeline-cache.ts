@@ -27,6 +27,25 @@ export interface KernelSource {
   readonly bindings?: readonly BufferAccess[];
 }
 
+/**
+ * A kernel generator memoized on its arguments (compared as JSON). Generators are pure functions
+ * of their configuration, and building the WGSL text of a kernel (a matmul's is several KiB) on
+ * every dispatch, only for the pipeline cache to find it compiled, cost more than the rest of the
+ * dispatch on the host. The memo is shared by all devices (the text does not depend on one).
+ */
+export function memoKernel<A extends unknown[]>(make: (...args: A) => KernelSource): (...args: A) => KernelSource {
+  const made = new Map<string, KernelSource>();
+  return (...args: A) => {
+    const key = args.length === 1 && typeof args[0] !== 'object' ? String(args[0]) : JSON.stringify(args);
+    let kernel = made.get(key);
+    if (!kernel) {
+      kernel = make(...args);
+      made.set(key, kernel);
+    }
+    return kernel;
+  };
+}
+
 /** The access list a dispatch of `kernel` over `count` buffers uses. */
 export function bindingAccess(kernel: KernelSource, count: number): readonly BufferAccess[] {
   if (kernel.bindings) return kernel.bindings;
@@ -57,7 +76,8 @@ export class PipelineCache {
       visibility: 4, // GPUShaderStage.COMPUTE
       buffer: { type: a === 'read' ? 'read-only-storage' : 'storage' },
     }));
-    if (withParams) entries.push({ binding: access.length, visibility: 4, buffer: { type: 'read-only-storage' } });
+    // params: one persistent buffer, each dispatch's words at a dynamic offset (see command-queue.ts)
+    if (withParams) entries.push({ binding: access.length, visibility: 4, buffer: { type: 'read-only-storage', hasDynamicOffset: true } });
     const layout = this.device.createBindGroupLayout({ label: key, entries });
     const module = this.device.createShaderModule({ label: kernel.key, code: kernel.code });
     const pipeline = this.device.createComputePipeline({

@@ -1,7 +1,7 @@
 import type { View } from '../../backend';
 import type { DType } from '../../../dtype';
 import { numel } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { convertWord } from '../wgsl/dtype';
@@ -15,7 +15,7 @@ import { wgsl } from '../wgsl/tag';
 const WG = 64;
 
 /** out[strided] = cast(x[strided]); params: numel, then the strided layout of x and out. */
-export function copyKernel(rank: number, from: DType, to: DType): KernelSource {
+export const copyKernel = memoKernel(function copyKernel(rank: number, from: DType, to: DType): KernelSource {
   return {
     key: `copy:${rank}:${from}:${to}`,
     workgroupSize: [WG, 1, 1],
@@ -32,10 +32,10 @@ fn main(${LINEAR_BUILTINS}) {
   y[stridedOffset(i, 1u)] = ${convertWord('w', from, to)};
 }`,
   };
-}
+});
 
 /** out[strided] = word; params: numel, word, then the strided layout of out. */
-export function fillKernel(rank: number): KernelSource {
+export const fillKernel = memoKernel(function fillKernel(rank: number): KernelSource {
   return {
     key: `fill:${rank}`,
     workgroupSize: [WG, 1, 1],
@@ -50,7 +50,7 @@ fn main(${LINEAR_BUILTINS}) {
   y[stridedOffset(i, 0u)] = p[1];
 }`,
   };
-}
+});
 
 /** Element i of a view is at `offset + i` for every i (after dropping size-1 dims). */
 function isDense(x: View): boolean {

@@ -1,7 +1,7 @@
 import type { BinaryOp, Storage, UnaryOp, View } from '../../backend';
 import type { DType } from '../../../dtype';
 import { numel, type Shape } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
@@ -141,7 +141,7 @@ interface ElementwiseSpec {
  * The kernel for `spec` with operand layout `layout` (`d`/`s` per operand, or `r<rank>`).
  * Bindings: inputs (read), output (read_write), params: n, then offsets or the strided layout.
  */
-export function elementwiseKernel(spec: ElementwiseSpec, layout: string): KernelSource {
+export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: ElementwiseSpec, layout: string): KernelSource {
   const k = spec.inputs.length;
   const strided = layout.startsWith('r');
   const index = (j: number) => (strided ? `stridedOffset(i, ${j}u)` : layout[j] === 'd' ? `p[${1 + j}u] + i` : `p[${1 + j}u]`);
@@ -165,7 +165,7 @@ ${loads.join('\n')}
   y[i] = ${store('r', spec.compute, spec.out)};
 }`,
   };
-}
+});
 
 /** Dispatch `spec` over `views` (all of the output's shape) into the contiguous `out`. */
 function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: Storage): void {

@@ -1,7 +1,7 @@
 import type { ArgReduceOp, ReduceOp, Storage, View } from '../../backend';
 import type { DType } from '../../../dtype';
 import { numel } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { wgslType } from '../wgsl/dtype';
@@ -133,7 +133,7 @@ export interface ReduceKernelConfig {
 }
 
 /** The WGSL kernel for one reduction configuration. */
-export function reduceKernel(c: ReduceKernelConfig): KernelSource {
+export const reduceKernel = memoKernel(function reduceKernel(c: ReduceKernelConfig): KernelSource {
   const arg = c.op === 'argmax' || c.op === 'argmin';
   const a = arg ? argAccOf(c.op as ArgReduceOp, c.dtype) : accOf(c.op as ReduceOp, c.dtype);
   const accType = arg ? 'vec2u' : a.type;
@@ -216,7 +216,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   workgroupBarrier();${finish}
 }`,
   };
-}
+});
 
 /** Options for tests: force the plain tree path on an adapter that has subgroups. */
 export interface ReduceRunOptions {

@@ -15,7 +15,7 @@
 import type { AttentionParams, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
 import { copy } from '../codegen/copy';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf, type GpuStorage } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
@@ -27,7 +27,7 @@ import {
 const ROW_STATS_WG = 64;
 
 /** stats[2·row] = lse_row, stats[2·row + 1] = Σ_c G·O over the row; one thread per query row. */
-export function rowStatsKernel(batchRank: number): KernelSource {
+export const rowStatsKernel = memoKernel(function rowStatsKernel(batchRank: number): KernelSource {
   return {
     key: `attention:rowstats:${batchRank}`,
     workgroupSize: [ROW_STATS_WG, 1, 1],
@@ -51,7 +51,7 @@ fn main(${LINEAR_BUILTINS}) {
   stats[2u * row + 1u] = d;
 }`,
   };
-}
+});
 
 /** Bindings and workgroup arrays shared by `dq` and `dkv` (T: rows per streamed tile). */
 function header(c: AttentionKernelConfig, result: string): string {
@@ -88,7 +88,7 @@ const START = wgsl`${BLOCK_MAIN}
   let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);`;
 
 /** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
-export function dqKernel(c: AttentionKernelConfig): KernelSource {
+export const dqKernel = memoKernel(function dqKernel(c: AttentionKernelConfig): KernelSource {
   return {
     key: `attention:dq:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -132,10 +132,10 @@ ${START}
   }
 }`,
   };
-}
+});
 
 /** ∂k, ∂v for one (batch entry, block of ROWS key rows) per workgroup, streaming scale·Q (As) and G (Bs). */
-export function dkvKernel(c: AttentionKernelConfig): KernelSource {
+export const dkvKernel = memoKernel(function dkvKernel(c: AttentionKernelConfig): KernelSource {
   return {
     key: `attention:dkv:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -194,7 +194,7 @@ ${START}
   }
 }`,
   };
-}
+});
 
 /** A pooled scratch buffer wrapped as a float32 storage of `size` elements. */
 function scratch(rt: Runtime, size: number): GpuStorage {

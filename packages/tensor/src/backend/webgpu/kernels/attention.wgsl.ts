@@ -25,7 +25,7 @@
  */
 import type { AttentionParams, Storage, View } from '../../backend';
 import { contiguousStrides, numel } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
@@ -138,7 +138,7 @@ ${attentionPrelude(c)}
 }
 
 /** The forward kernel: out and lse for one (batch entry, block of ROWS query rows) per workgroup. */
-export function attentionKernel(c: AttentionKernelConfig): KernelSource {
+export const attentionKernel = memoKernel(function attentionKernel(c: AttentionKernelConfig): KernelSource {
   return {
     key: `attention:fwd:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -211,7 +211,7 @@ ${BLOCK_MAIN}
   if (c == 0u) { lse[batchOffset(z, 5u) + i * p[22]] = select(neg(), m + log(l), started); }
 }`,
   };
-}
+});
 
 /** Query rows per workgroup, and keys per streamed tile, of the tiled forward kernel. */
 export const TILED_ROWS = 32;
@@ -240,7 +240,7 @@ export function tiledAttentionBytes(d: number): number {
  * D = 64: over WebGPU's default 16 KiB, within what desktop adapters grant); otherwise the
  * row kernel runs.
  */
-export function attentionTiledKernel(c: AttentionKernelConfig): KernelSource {
+export const attentionTiledKernel = memoKernel(function attentionTiledKernel(c: AttentionKernelConfig): KernelSource {
   const dd = tiledWidth(c.d);
   const runs = dd / 32;
   const rowsOf = (f: (i: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
@@ -354,7 +354,7 @@ ${BLOCK_MAIN}
   }
 }`,
   };
-}
+});
 
 /** The head width D baked into a kernel for heads `width` wide. */
 function bakedWidth(width: number): AttentionKernelConfig['d'] {

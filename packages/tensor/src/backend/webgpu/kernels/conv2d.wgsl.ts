@@ -21,7 +21,7 @@
  */
 import type { Conv2dParams, Storage, View } from '../../backend';
 import type { Shape } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
@@ -137,7 +137,7 @@ fn store(g: u32, o: u32, k: u32, v: f32) { y[(g * Og() + o) * NC() + k] = v; }`,
  * The tiled implicit-GEMM kernel for one `kind`. Bindings: in0, in1 (read), y (write), params.
  * Nothing but the kind and the tile sizes is baked into the code.
  */
-export function convGemmKernel(kind: ConvGemmKind): KernelSource {
+export const convGemmKernel = memoKernel(function convGemmKernel(kind: ConvGemmKind): KernelSource {
   return {
     key: `conv2d:${kind}:${TM}x${TN}x${TK}:${PER}`,
     workgroupSize: [THREADS, 1, 1],
@@ -195,7 +195,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 }`,
   };
-}
+});
 
 /** Dispatch one implicit GEMM: `xShape` [N, C, H, W], `wShape` [O, Cg, kh, kw], `yShape` [N, O, Ho, Wo]. */
 function runGemm(

@@ -1,7 +1,7 @@
 import type { Storage, View } from '../../backend';
 import type { DType } from '../../../dtype';
 import { contiguousStrides, numel, type Shape } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
@@ -38,7 +38,7 @@ const NORMALISE = `fn position(word: u32) -> i32 {
 }`;
 
 /** out[i] = x[base(i) + index[i]·step]; operands of the strided walk: index, x (stride 0 at dim). */
-export function gatherKernel(rank: number): KernelSource {
+export const gatherKernel = memoKernel(function gatherKernel(rank: number): KernelSource {
   return {
     key: `gather:${rank}`,
     workgroupSize: [WG, 1, 1],
@@ -58,7 +58,7 @@ fn main(${LINEAR_BUILTINS}) {
   y[i] = x[u32(bitcast<i32>(stridedOffset(i, 1u)) + at * bitcast<i32>(p[2]))];
 }`,
   };
-}
+});
 
 /**
  * How one element is added into the output word, per dtype. int32 uses `atomicAdd`; the others
@@ -87,7 +87,7 @@ function accumulateWgsl(dtype: DType): string {
 }
 
 /** y[base(i) + index[i]·step] += src[i] atomically; operands: index, src, y (stride 0 at dim). */
-export function scatterAddKernel(rank: number, dtype: DType): KernelSource {
+export const scatterAddKernel = memoKernel(function scatterAddKernel(rank: number, dtype: DType): KernelSource {
   return {
     key: `scatterAdd:${rank}:${dtype}`,
     workgroupSize: [WG, 1, 1],
@@ -109,7 +109,7 @@ fn main(${LINEAR_BUILTINS}) {
   ${accumulateWgsl(dtype)}
 }`,
   };
-}
+});
 
 /** `strides` with 0 at `dim`: the walk then lands on the start of each indexed row. */
 function zeroAt(strides: readonly number[], dim: number): number[] {

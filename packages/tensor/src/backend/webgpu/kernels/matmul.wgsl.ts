@@ -52,7 +52,7 @@
  * batch index of this dispatch), then the batch layout written by `writeStrided`.
  */
 import type { Storage, View } from '../../backend';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/grid';
@@ -214,7 +214,7 @@ function operandLoader(o: Operand, t: MatmulTile, threads: number) {
 }
 
 /** The kernel for one configuration (see the file comment for the design). */
-export function matmulKernel(c: MatmulConfig): KernelSource {
+export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): KernelSource {
   const t = c.tile;
   const { bm, bn, bk, tm, tn } = t;
   const threadsN = bn / tn;
@@ -344,7 +344,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   ${store.join('\n  ')}
 }`,
   };
-}
+});
 
 /** The tile configuration for an M×N product repeated `batch` times. */
 export function pickTile(M: number, N: number, batch: number): MatmulTile {

@@ -1,6 +1,6 @@
 import type { NormParams, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
@@ -143,7 +143,7 @@ export interface NormKernelConfig {
  * The forward kernel. Bindings: x, weight?, bias?, then by mode — whole: out, mean, variance
  * (written); partial: part (written); apply: part, out, mean, variance (the last three written).
  */
-export function normalizeKernel(c: NormKernelConfig): KernelSource {
+export const normalizeKernel = memoKernel(function normalizeKernel(c: NormKernelConfig): KernelSource {
   const { mode, workgroup: wg } = c;
   const inputs = ['x', ...(c.weight ? ['w'] : []), ...(c.bias ? ['b'] : [])];
   // operand order of the layouts: x, out, weight?, bias?
@@ -198,13 +198,13 @@ ${mainBody(mode, wg, c.slots, {
     y[yb + colOffset(j, 1u)] = v;`,
 })}`,
   };
-}
+});
 
 /**
  * The backward kernel. Bindings: x, gy, mean, variance, weight?, then by mode — whole: gx
  * (written); partial: part (written); apply: part, gx (written).
  */
-export function normalizeBackwardKernel(c: Omit<NormKernelConfig, 'bias'>): KernelSource {
+export const normalizeBackwardKernel = memoKernel(function normalizeBackwardKernel(c: Omit<NormKernelConfig, 'bias'>): KernelSource {
   const { mode, workgroup: wg } = c;
   // operand order of the layouts: x, gy, gx, weight?
   const g = c.weight ? 'gy[gb + colOffset(j, 1u)] * w[wb + colOffset(j, 3u)]' : 'gy[gb + colOffset(j, 1u)]';
@@ -245,7 +245,7 @@ ${mainBody(mode, wg, c.slots, {
     gx[ob + colOffset(j, 2u)] = r * (g - mg - xh * mgx);`,
 })}`,
   };
-}
+});
 
 function rowsOf(shape: readonly number[], rowDims: number): [number, number] {
   return [numel(shape.slice(0, rowDims)), numel(shape.slice(rowDims))];

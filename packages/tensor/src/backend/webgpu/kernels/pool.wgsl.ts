@@ -12,7 +12,7 @@
  */
 import type { AvgPool2dParams, Pool2dParams, Storage, View } from '../../backend';
 import { numel, type Shape } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
@@ -34,7 +34,7 @@ fn Wo() -> u32 { return p[5]; }`;
  * Max-pool argmax kernel. Params after the sizes: kh kw sh sw ph pw dh dw (pads as i32).
  * Bindings: x (f32, read), out (i32, write), params.
  */
-export function maxPool2dIndicesKernel(): KernelSource {
+export const maxPool2dIndicesKernel = memoKernel(function maxPool2dIndicesKernel(): KernelSource {
   return {
     key: 'maxPool2dIndices',
     workgroupSize: [WG, 1, 1],
@@ -91,7 +91,7 @@ fn main(${LINEAR_BUILTINS}) {
   y[o] = bestIdx;
 }`,
   };
-}
+});
 
 /**
  * WGSL `fn axis(o, L, Lo, a) -> vec3i` giving output o's clipped window [start, end) and divisor
@@ -129,7 +129,7 @@ function avgWords(p: AvgPool2dParams) {
 }
 
 /** Average-pool forward kernel, fixed or adaptive windows. Bindings: x, out (f32), params. */
-export function avgPool2dKernel(adaptive: boolean): KernelSource {
+export const avgPool2dKernel = memoKernel(function avgPool2dKernel(adaptive: boolean): KernelSource {
   return {
     key: `avgPool2d:${adaptive ? 'adaptive' : 'fixed'}`,
     workgroupSize: [WG, 1, 1],
@@ -159,14 +159,14 @@ fn main(${LINEAR_BUILTINS}) {
   y[o] = select(0.0, s / f32(div), div > 0);
 }`,
   };
-}
+});
 
 /**
  * Average-pool backward kernel (gather per input pixel). The candidate outputs along an axis are
  * bounded arithmetically, then each is checked against the forward window, so the windows are
  * defined in exactly one place. Bindings: gy, out (f32), params.
  */
-export function avgPool2dBackwardKernel(adaptive: boolean): KernelSource {
+export const avgPool2dBackwardKernel = memoKernel(function avgPool2dBackwardKernel(adaptive: boolean): KernelSource {
   // Outputs o whose window may contain input i: fixed, o·s ∈ (i + pad − k, i + pad];
   // adaptive, ⌊i·Lo/L⌋ ≤ o ≤ ⌈(i+1)·Lo/L⌉ − 1.
   const range = adaptive
@@ -213,7 +213,7 @@ fn main(${LINEAR_BUILTINS}) {
   y[o] = s;
 }`,
   };
-}
+});
 
 /** Flat index (h·W + w, int32) of each window's maximum in x [N, C, H, W] → out [N, C, Ho, Wo]. */
 export function maxPool2dIndices(rt: Runtime, x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {

@@ -1,6 +1,6 @@
 import type { Storage, View } from '../../backend';
 import { contiguousStrides } from '../../../shape';
-import type { KernelSource } from '../pipeline-cache';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
@@ -44,7 +44,7 @@ export interface SoftmaxKernelConfig {
 export const SOFTMAX_CACHED_MAX = 256 * MAX_REGISTER_SLOTS;
 
 /** The WGSL kernel for one softmax configuration. */
-export function softmaxKernel(c: SoftmaxKernelConfig): KernelSource {
+export const softmaxKernel = memoKernel(function softmaxKernel(c: SoftmaxKernelConfig): KernelSource {
   const wg = c.workgroup;
   const sg = c.subgroups;
   const cache = c.cache;
@@ -126,7 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     y[yb + u32(i32(j) * ys)] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);`)}
 }`,
   };
-}
+});
 
 /** Options for tests: force the plain tree path on an adapter that has subgroups, or streaming rows. */
 export interface SoftmaxRunOptions {
