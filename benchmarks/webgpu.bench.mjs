@@ -174,6 +174,11 @@ for (const n of matmulSizes) {
   });
 }
 
+/** The results so far, as the JSON file holds them. */
+function report() {
+  return { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };
+}
+
 /** One more run of a timed body under profile(): GPU milliseconds per call, by kernel (largest first). */
 async function profileCase(run, reps) {
   const { kernels, totalGpuMs } = await am.profile(run, { device });
@@ -202,11 +207,13 @@ for (const c of cases) {
   if (!result.ours) continue;
   const row = { name: c.name, unit: c.flops ? 'GFLOP/s' : 'GB/s', ...result.ours, peer: result.peer, profile: result.profile };
   rows.push(row);
+  // written after every case, so a time limit on the whole suite keeps what finished
+  if (args.json) writeFileSync(args.json, JSON.stringify(report(), null, 2));
   console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(1)} ${row.unit})${row.peer ? `; tfjs-webgpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(1)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×` : ''}`);
   if (row.profile) console.log(`  GPU time per call ${row.profile.gpuMs?.toFixed(3) ?? '—'} ms: ${row.profile.kernels.map((k) => `${k.key} ×${k.dispatches} ${k.gpuMs?.toFixed(3) ?? '—'} ms`).join('; ')}`);
 }
 
-const report = { date: new Date().toISOString(), machine: machine(), device: 'webgpu (Dawn)', adapter, peer: tf ? '@tensorflow/tfjs-backend-webgpu 4.22.0' : peerNote, quick, rows };
-if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
-console.log(`\n${report.machine}\nadapter: ${JSON.stringify(adapter)}${peerNote ? `\n${peerNote}` : ''}\n\n${table(rows).replaceAll('tfjs-cpu', 'tfjs-webgpu')}`);
+const done = report();
+if (args.json) writeFileSync(args.json, JSON.stringify(done, null, 2));
+console.log(`\n${done.machine}\nadapter: ${JSON.stringify(adapter)}${peerNote ? `\n${peerNote}` : ''}\n\n${table(rows).replaceAll('tfjs-cpu', 'tfjs-webgpu')}`);
 process.exit(0);
