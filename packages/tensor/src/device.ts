@@ -80,6 +80,9 @@ let openedFlags: readonly string[] = [];
  * keep the open one; then apply `opts`.
  */
 async function initWebGpu(hardwareOnly: boolean, opts: WebGpuOptions): Promise<void> {
+  if (opts.dawnFlags !== undefined && !(Array.isArray(opts.dawnFlags) && opts.dawnFlags.every((f) => typeof f === 'string'))) {
+    throw new ArgumentError('init', `webgpu.dawnFlags must be an array of strings, got ${JSON.stringify(opts.dawnFlags)}`);
+  }
   const flags = opts.dawnFlags ?? openedFlags;
   let be = backends.get('webgpu') as WebGpuBackend | undefined;
   if (be && !be.runtime.isLost) {

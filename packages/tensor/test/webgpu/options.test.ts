@@ -96,6 +96,9 @@ suite('init({ webgpu }) options', { timeout: 120_000 }, () => {
       /^init: webgpu.dawnFlags \["enable-dawn-features=disable_robustness"\] differ from those of the open WebGPU device \(\[\]\)/,
     );
     await expect(init({ device: 'webgpu', webgpu: { dawnFlags: [] } })).resolves.toBe('webgpu');
+    await expect(init({ device: 'webgpu', webgpu: { dawnFlags: 'disable_robustness' as never } })).rejects.toThrow(
+      /^init: webgpu.dawnFlags must be an array of strings, got "disable_robustness"$/,
+    );
   });
 });
 
