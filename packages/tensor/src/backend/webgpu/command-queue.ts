@@ -21,7 +21,7 @@ import { bindingAccess, type KernelSource, type PipelineCache } from './pipeline
  * after step.
  */
 
-/** GPU-side params arenas are bound at offsets that are multiples of this. */
+/** Each dispatch's params block starts at a multiple of this (the dynamic-offset alignment WebGPU guarantees). */
 export const PARAMS_ALIGN = 256;
 
 const COPY_SRC = 0x04;
