@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionParams, Backend, Storage, View } from '../../src/backend/backend';
 import { type AttentionKernelOptions, attention as gpuAttention, TILED_ROWS } from '../../src/backend/webgpu/kernels/attention.wgsl';
+import { attentionBackward as gpuAttentionBackward } from '../../src/backend/webgpu/kernels/attention-backward.wgsl';
 import { scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both as bothOn, expectSame as sameOn, kernelBackends, type Pair } from './harness';
@@ -50,7 +51,7 @@ interface Case {
 
 /**
  * Forward and backward on both backends; compare out, lse, gq, gk, gv. `kernel` picks the GPU's
- * forward kernel (default: as the backend would).
+ * forward and backward kernels (default: as the backend would).
  */
 async function expectParity(t: Case, seed: number, kernel?: AttentionKernelOptions): Promise<void> {
   const { batch, L, S, E, Ev } = t;
@@ -68,7 +69,9 @@ async function expectParity(t: Case, seed: number, kernel?: AttentionKernelOptio
     if (kernel && be === gpu) gpuAttention(gpu.runtime, q.g, k.g, v.g, mask?.g ?? null, out, lse, p, kernel);
     else be.attention(q[side], k[side], v[side], mask?.[side] ?? null, out, lse, p);
     const [gq, gk, gv] = [Z * L * E, Z * S * E, Z * S * Ev].map((n) => be.alloc('float32', n));
-    be.attentionBackward(q[side], k[side], v[side], mask?.[side] ?? null, dense(out, [...batch, L, Ev]), dense(lse, [...batch, L]), gOut[side], gq, gk, gv, p);
+    const args = [q[side], k[side], v[side], mask?.[side] ?? null, dense(out, [...batch, L, Ev]), dense(lse, [...batch, L]), gOut[side], gq, gk, gv, p] as const;
+    if (kernel && be === gpu) gpuAttentionBackward(gpu.runtime, ...args, kernel);
+    else be.attentionBackward(...args);
     results.push([out, lse, gq, gk, gv]);
   }
   const names = ['out', 'lse', 'gq', 'gk', 'gv'];
@@ -112,9 +115,10 @@ describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', JIT, (
     await expectParity({ batch: [2, 3], L: 11, S: 17, E: 8, Ev: 12, transposed: true, broadcastKv: true }, 120);
   });
 
-  // heads ≤ 64 wide run the tiled forward kernel (32-row blocks, 32-key tiles) where the adapter
-  // grants its workgroup memory, as lavapipe does; these shapes cross both edges several times
-  it('tiled forward kernel: several row blocks and key tiles, causal diagonals, masks, L ≠ S', async () => {
+  // heads ≤ 64 wide run the tiled kernels (forward: 32-row blocks, 32-key tiles; backward: 32 owned
+  // rows, 16-row streamed tiles) where the adapter grants their workgroup memory, as lavapipe
+  // does; these shapes cross every block and tile edge several times
+  it('tiled kernels: several row blocks and key tiles, causal diagonals, masks, L ≠ S', async () => {
     expect(TILED_ROWS).toBe(32);
     await expectParity({ batch: [2], L: 70, S: 70, E: 64, Ev: 64, causal: true }, 130);
     await expectParity({ batch: [1], L: 97, S: 45, E: 20, Ev: 33 }, 140);
@@ -123,7 +127,7 @@ describe.skipIf(!(device))('webgpu attention kernels vs the CPU backend', JIT, (
     await expectParity({ batch: [2], L: 40, S: 71, E: 48, Ev: 40, mask: 'float', transposed: true, broadcastKv: true }, 170);
   });
 
-  it('the row forward kernel (heads > 64, or too little workgroup memory) on heads ≤ 64 too', async () => {
+  it('the row kernels (heads > 64, or too little workgroup memory) on heads ≤ 64 too', async () => {
     await expectParity({ batch: [2], L: 70, S: 70, E: 64, Ev: 64, causal: true }, 130, { tiled: false });
     await expectParity({ batch: [2], L: 5, S: 23, E: 12, Ev: 7, mask: 'float' }, 110, { tiled: false });
     await expectParity({ batch: [2, 3], L: 11, S: 17, E: 8, Ev: 12, transposed: true, broadcastKv: true }, 120, { tiled: false });

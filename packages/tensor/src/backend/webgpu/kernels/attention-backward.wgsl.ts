@@ -6,11 +6,14 @@
  *   D_i = Σ_c G_ic·O_ic;   ∂L/∂s_ij = P_ij·(G_i·v_j − D_i);
  *   ∂L/∂q_i = scale·Σ_j ∂L/∂s_ij·k_j;   ∂L/∂k_j = scale·Σ_i ∂L/∂s_ij·q_i;   ∂L/∂v_j = Σ_i P_ij·G_i.
  *
- * Three dispatches: `rowStats` packs (lse_i, D_i) per query row; `dq` runs one workgroup per
- * (batch entry, 16 query rows) streaming K and V tiles (the forward's layout, four threads per
- * row); `dkv` runs one workgroup per (batch entry, 16 key rows) streaming Q and G tiles, and writes
- * ∂k and ∂v side by side into one scratch [Z, S, E + Ev] (so every kernel binds ≤ 8 buffers) that
- * two strided copies split into gk and gv. A fully masked row (lse = −∞) gives P = NaN.
+ * Three dispatches: `rowStats` packs (lse_i, D_i) per query row; ∂q runs one workgroup per block
+ * of query rows streaming K and V tiles; ∂k∂v one per block of key rows streaming Q and G tiles,
+ * writing ∂k and ∂v side by side into one scratch [Z, S, E + Ev] (so every kernel binds ≤ 8
+ * buffers) that two strided copies split into gk and gv. For heads ≤ 64 wide, where the adapter
+ * grants {@link tiledBackwardBytes} (30 KiB at 64) of workgroup memory, the tiled kernels
+ * `dqTiled`/`dkvTiled` (32 owned rows, 16-row tiles, 4×2 micro-tiles of vec4 dot products, then
+ * matmul-like accumulation) run; otherwise the row kernels `dq`/`dkv` (16 rows, four threads per
+ * row, the forward row kernel's layout). A fully masked row (lse = −∞) gives P = NaN.
  */
 import type { AttentionParams, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
@@ -21,7 +24,7 @@ import { bufferOf, type GpuStorage } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, attentionConfig, BLOCK_MAIN, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
+  type AttentionKernelConfig, type AttentionKernelOptions, attentionConfig, BLOCK_MAIN, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
 } from './attention.wgsl';
 
 const ROW_STATS_WG = 64;
@@ -53,9 +56,8 @@ fn main(${LINEAR_BUILTINS}) {
   };
 });
 
-/** Bindings and workgroup arrays shared by `dq` and `dkv` (T: rows per streamed tile). */
-function header(c: AttentionKernelConfig, result: string): string {
-  const t = tileOf(c.d);
+/** Bindings of the ∂q and ∂k∂v kernels (`result` written), the prelude and `prob`. */
+function bindings(c: AttentionKernelConfig, result: string): string {
   return wgsl`
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
@@ -66,6 +68,17 @@ ${maskBinding(c, 3)}
 @group(0) @binding(6) var<storage, read_write> ${result}: array<f32>;
 @group(0) @binding(7) var<storage, read> p: array<u32>;
 ${attentionPrelude(c)}
+// P_ij for a row with logsumexp lse (NaN for a fully masked row)
+fn prob(keep: vec2f, lse: f32) -> f32 {
+  if (lse == neg()) { return nanv(); }
+  return select(0.0, exp(keep.y - lse), keep.x > 0.0);
+}`;
+}
+
+/** Bindings and workgroup arrays of the row kernels `dq` and `dkv` (BK: rows per streamed tile). */
+function header(c: AttentionKernelConfig, result: string): string {
+  const t = tileOf(c.d);
+  return wgsl`${bindings(c, result)}
 var<workgroup> As: array<f32, ${t * c.d}>;
 var<workgroup> Bs: array<f32, ${t * c.d}>;
 var<workgroup> Sp: array<f32, ${64 * t}>;
@@ -74,12 +87,7 @@ var<workgroup> Ls: array<f32, ${t}>;
 var<workgroup> Ds: array<f32, ${t}>;
 // the four partial sums of row r, entry jj (workgroup pointers cannot be passed to functions)
 fn sumS(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Sp[b] + Sp[b + BK] + Sp[b + 2u * BK] + Sp[b + 3u * BK]; }
-fn sumG(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Gp[b] + Gp[b + BK] + Gp[b + 2u * BK] + Gp[b + 3u * BK]; }
-// P_ij for a row with logsumexp lse (NaN for a fully masked row)
-fn prob(keep: vec2f, lse: f32) -> f32 {
-  if (lse == neg()) { return nanv(); }
-  return select(0.0, exp(keep.y - lse), keep.x > 0.0);
-}`;
+fn sumG(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Gp[b] + Gp[b + BK] + Gp[b + 2u * BK] + Gp[b + 3u * BK]; }`;
 }
 
 const START = wgsl`${BLOCK_MAIN}
@@ -196,6 +204,214 @@ ${START}
   };
 });
 
+/** Rows a tiled backward workgroup owns (queries for ∂q, keys for ∂k∂v), and rows per streamed tile. */
+const OWN = 32;
+const STREAM = 16;
+
+/** Head width of the tiled backward kernels (≥ 32), and the row stride of their natural tiles in vec4s (one vec4 of padding against bank conflicts). */
+const tiledGeometry = (d: number) => {
+  const dd = Math.max(32, d);
+  return { dd, rs: dd / 4 + 1, runs: dd / 32 };
+};
+
+/** Bytes of workgroup memory the tiled ∂k∂v kernel declares (the larger of the two) for head width `d`. */
+export function tiledBackwardBytes(d: number): number {
+  const { rs } = tiledGeometry(d);
+  return 16 * ((2 * OWN + 2 * STREAM) * rs + 2 * STREAM * 8) + 8 * STREAM;
+}
+
+/** The geometry constants of the tiled backward kernels: head width DD, tile row stride RS (vec4s). */
+function tiledPrelude(d: number): string {
+  const { dd, rs } = tiledGeometry(d);
+  return `const DD = ${dd}u;
+const RS = ${rs}u;`;
+}
+
+/**
+ * WGSL computing, for the thread's four owned rows 4·rg+a and two streamed rows 2·cg+b, the
+ * products s[a][b] = own1[a]·str1[b] (the scores) and dp[a][b] = own2[a]·str2[b] (G·vᵀ, or
+ * v·gᵀ), as dot products of vec4s along the head dims. The arrays are zeroed explicitly: declared
+ * without an initializer inside a loop, such a var kept its previous value on lavapipe.
+ */
+function scores(own1: string, own2: string, str1: string, str2: string): string {
+  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
+  return `var s = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
+    var dp = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
+    for (var d4 = 0u; d4 < DD / 4u; d4++) {
+      let x0 = ${str1}[2u * cg * RS + d4]; let x1 = ${str1}[(2u * cg + 1u) * RS + d4];
+      let y0 = ${str2}[2u * cg * RS + d4]; let y1 = ${str2}[(2u * cg + 1u) * RS + d4];
+      ${four((a) => `{ let oa = ${own1}[(4u * rg + ${a}u) * RS + d4]; let ob = ${own2}[(4u * rg + ${a}u) * RS + d4];
+        s[${a}] += vec2f(dot(oa, x0), dot(oa, x1)); dp[${a}] += vec2f(dot(ob, y0), dot(ob, y1)); }`)}
+    }`;
+}
+
+/**
+ * WGSL loading `rows` rows of [rows, DD] operands into natural (row-major, padded) vec4 tiles:
+ * for each [tile, value, condition] of `pairs`, tile[row·RS + e/4][e%4] = value where condition
+ * holds, else 0 (value and condition in terms of the operand row `i` = `rowOf` and the dim `e`).
+ */
+function loadRows(rows: number, pairs: [string, string, string][], rowOf: string): string {
+  return `for (var x = li; x < ${rows}u * DD; x += 64u) {
+    let row = x / DD; let e = x % DD; let i = ${rowOf};
+    ${pairs.map(([tile, value, cond]) => `{ var w = 0.0; if (${cond}) { w = ${value}; } ${tile}[row * RS + e / 4u][e % 4u] = w; }`).join('\n    ')}
+  }`;
+}
+
+/**
+ * Tiled ∂q: one workgroup of 64 threads per (batch entry, 32 query rows), streaming 16-key tiles
+ * of K and V in natural layout. Thread (rg, cg) of an 8×8 grid computes S and G·Vᵀ for rows
+ * 4·rg… and keys 2·cg, 2·cg+1 (dot products of vec4s along the head dims), forms
+ * ∂s = P·(G·v − D) and shares it key-major through workgroup memory; then ∂q += ∂s·K for its
+ * rows and columns 4·cg + 32·t.
+ */
+export const dqTiledKernel = memoKernel(function dqTiledKernel(c: AttentionKernelConfig): KernelSource {
+  const { rs, runs } = tiledGeometry(c.d);
+  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
+  return {
+    key: `attention:dq-tiled:${c.d}:${c.mask}:${c.batchRank}`,
+    workgroupSize: [64, 1, 1],
+    code: wgsl`${bindings(c, 'gq')}
+${tiledPrelude(c.d)}
+var<workgroup> Qn: array<vec4f, ${OWN * rs}>; // scale·q, [row][dim]
+var<workgroup> Gn: array<vec4f, ${OWN * rs}>;
+var<workgroup> Kn: array<vec4f, ${STREAM * rs}>;
+var<workgroup> Vn: array<vec4f, ${STREAM * rs}>;
+var<workgroup> dSt: array<vec4f, ${STREAM * 8}>; // ∂s, [key][row quad]
+${BLOCK_MAIN}
+  let i0 = (g % p[5]) * ${OWN}u;
+  let rg = li / 8u; let cg = li % 8u;
+  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
+  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);
+  ${loadRows(OWN, [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']], 'i0 + row')}
+  var lse = vec4f(0.0); var Dr = vec4f(0.0);
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + 4u * rg + a;
+    if (i < L) { lse[a] = stats[2u * (z * L + i)]; Dr[a] = stats[2u * (z * L + i) + 1u]; }
+  }
+  var dq: array<vec4f, ${4 * runs}>; // [row a][column run t]
+  var end = S;
+  if (causal()) { end = min(S, min(L, i0 + ${OWN}u)); }
+  for (var j0 = 0u; j0 < end; j0 += ${STREAM}u) {
+    ${loadRows(STREAM, [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']], 'j0 + row')}
+    workgroupBarrier();
+    ${scores('Qn', 'Gn', 'Kn', 'Vn')}
+    for (var b = 0u; b < 2u; b++) {
+      let j = j0 + 2u * cg + b;
+      var col = vec4f(0.0);
+      for (var a = 0u; a < 4u; a++) {
+        let i = i0 + 4u * rg + a;
+        if (i < L && j < S && !(causal() && j > i)) {
+          let w = prob(maskKeep(mb, i, j, s[a][b]), lse[a]);
+          col[a] = w * (dp[a][b] - Dr[a]);
+        }
+      }
+      dSt[(2u * cg + b) * 8u + rg] = col;
+    }
+    workgroupBarrier();
+    for (var jj = 0u; jj < ${STREAM}u; jj++) {
+      let ds = dSt[jj * 8u + rg];
+      for (var t = 0u; t < ${runs}u; t++) {
+        let kv = Kn[jj * RS + cg + 8u * t];
+        ${four((a) => `dq[${a * runs}u + t] = fma(vec4f(ds[${a}]), kv, dq[${a * runs}u + t]);`)}
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + 4u * rg + a;
+    if (i >= L) { break; }
+    for (var t = 0u; t < ${runs}u; t++) {
+      for (var u = 0u; u < 4u; u++) {
+        let e = 4u * cg + 32u * t + u;
+        if (e < E) { gq[(z * L + i) * E + e] = dq[a * ${runs}u + t][u] * scale(); }
+      }
+    }
+  }
+}`,
+  };
+});
+
+/**
+ * Tiled ∂k, ∂v: one workgroup of 64 threads per (batch entry, 32 key rows), K and V of those keys
+ * resident in natural layout, streaming 16-query tiles of scale·Q and G. Thread (rg, cg) computes
+ * Sᵀ and V·Gᵀ for keys 4·rg… and queries 2·cg, 2·cg+1, shares P and ∂s query-major through
+ * workgroup memory, then ∂v += Pᵀ·G and ∂k += ∂sᵀ·(scale·Q) for its keys and columns 4·cg + 32·t.
+ * Writes ∂k and ∂v side by side into the packed scratch, as the row kernel.
+ */
+export const dkvTiledKernel = memoKernel(function dkvTiledKernel(c: AttentionKernelConfig): KernelSource {
+  const { rs, runs } = tiledGeometry(c.d);
+  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
+  return {
+    key: `attention:dkv-tiled:${c.d}:${c.mask}:${c.batchRank}`,
+    workgroupSize: [64, 1, 1],
+    code: wgsl`${bindings(c, 'gkv')}
+${tiledPrelude(c.d)}
+var<workgroup> Kn: array<vec4f, ${OWN * rs}>; // [key][dim]
+var<workgroup> Vn: array<vec4f, ${OWN * rs}>;
+var<workgroup> Qn: array<vec4f, ${STREAM * rs}>; // scale·q
+var<workgroup> Gn: array<vec4f, ${STREAM * rs}>;
+var<workgroup> Pt: array<vec4f, ${STREAM * 8}>; // P, [query][key quad]
+var<workgroup> dSt: array<vec4f, ${STREAM * 8}>; // ∂s, [query][key quad]
+var<workgroup> Ls: array<f32, ${STREAM}>;
+var<workgroup> Ds: array<f32, ${STREAM}>;
+${BLOCK_MAIN}
+  let j0 = (g % p[5]) * ${OWN}u;
+  let rg = li / 8u; let cg = li % 8u;
+  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
+  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);
+  ${loadRows(OWN, [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']], 'j0 + row')}
+  var dk: array<vec4f, ${4 * runs}>; // [key a][column run t]
+  var dv: array<vec4f, ${4 * runs}>;
+  var start = 0u;
+  if (causal()) { start = (j0 / ${STREAM}u) * ${STREAM}u; }
+  for (var i0 = start; i0 < L; i0 += ${STREAM}u) {
+    ${loadRows(STREAM, [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']], 'i0 + row')}
+    if (li < ${STREAM}u && i0 + li < L) { Ls[li] = stats[2u * (z * L + i0 + li)]; Ds[li] = stats[2u * (z * L + i0 + li) + 1u]; }
+    workgroupBarrier();
+    ${scores('Kn', 'Vn', 'Qn', 'Gn')}
+    for (var b = 0u; b < 2u; b++) {
+      let i = i0 + 2u * cg + b;
+      var pc = vec4f(0.0);
+      var dc = vec4f(0.0);
+      for (var a = 0u; a < 4u; a++) {
+        let j = j0 + 4u * rg + a;
+        if (i < L && j < S && !(causal() && j > i)) {
+          let w = prob(maskKeep(mb, i, j, s[a][b]), Ls[2u * cg + b]);
+          pc[a] = w;
+          dc[a] = w * (dp[a][b] - Ds[2u * cg + b]);
+        }
+      }
+      Pt[(2u * cg + b) * 8u + rg] = pc;
+      dSt[(2u * cg + b) * 8u + rg] = dc;
+    }
+    workgroupBarrier();
+    for (var ii = 0u; ii < ${STREAM}u; ii++) {
+      let pv = Pt[ii * 8u + rg];
+      let dsv = dSt[ii * 8u + rg];
+      for (var t = 0u; t < ${runs}u; t++) {
+        let gv = Gn[ii * RS + cg + 8u * t];
+        let qv = Qn[ii * RS + cg + 8u * t];
+        ${four((a) => `dv[${a * runs}u + t] = fma(vec4f(pv[${a}]), gv, dv[${a * runs}u + t]); dk[${a * runs}u + t] = fma(vec4f(dsv[${a}]), qv, dk[${a * runs}u + t]);`)}
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var a = 0u; a < 4u; a++) {
+    let j = j0 + 4u * rg + a;
+    if (j >= S) { break; }
+    let row = (z * S + j) * (E + Ev);
+    for (var t = 0u; t < ${runs}u; t++) {
+      for (var u = 0u; u < 4u; u++) {
+        let e = 4u * cg + 32u * t + u;
+        if (e < E) { gkv[row + e] = dk[a * ${runs}u + t][u]; }
+        if (e < Ev) { gkv[row + E + e] = dv[a * ${runs}u + t][u]; }
+      }
+    }
+  }
+}`,
+  };
+});
+
 /** A pooled scratch buffer wrapped as a float32 storage of `size` elements. */
 function scratch(rt: Runtime, size: number): GpuStorage {
   return { device: 'webgpu', dtype: 'float32', size, refs: 0, buffer: rt.createBuffer(Math.max(1, size) * 4) };
@@ -204,7 +420,7 @@ function scratch(rt: Runtime, size: number): GpuStorage {
 /** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
 export function attentionBackward(
   rt: Runtime, q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View,
-  gq: Storage, gk: Storage, gv: Storage, p: AttentionParams,
+  gq: Storage, gk: Storage, gv: Storage, p: AttentionParams, opts: AttentionKernelOptions = {},
 ): void {
   rt.checkAlive();
   const r = q.shape.length;
@@ -220,12 +436,15 @@ export function attentionBackward(
 
   const s = run(1);
   rt.dispatch(rowStatsKernel(s.batchRank), [out, gOut, lse2, stats].map(bufferOf), s.words, linearGrid(Z * L, ROW_STATS_WG));
-  const qBlocks = Math.ceil(L / ROWS);
+  const config = attentionConfig(q, v, mask, s.batchRank);
+  const tiled = (opts.tiled ?? true) && config.d <= 64 && tiledBackwardBytes(config.d) <= rt.device.limits.maxComputeWorkgroupStorageSize;
+  const rows = tiled ? OWN : ROWS;
+  const qBlocks = Math.ceil(L / rows);
   const dq = run(qBlocks);
-  rt.dispatch(dqKernel(attentionConfig(q, v, mask, dq.batchRank)), [...inputs, stats.buffer, bufferOf(gq)], dq.words, linearGrid(Z * qBlocks, 1));
-  const kBlocks = Math.ceil(S / ROWS);
+  rt.dispatch((tiled ? dqTiledKernel : dqKernel)(config), [...inputs, stats.buffer, bufferOf(gq)], dq.words, linearGrid(Z * qBlocks, 1));
+  const kBlocks = Math.ceil(S / rows);
   const dkv = run(kBlocks);
-  rt.dispatch(dkvKernel(attentionConfig(q, v, mask, dkv.batchRank)), [...inputs, stats.buffer, packed.buffer], dkv.words, linearGrid(Z * kBlocks, 1));
+  rt.dispatch((tiled ? dkvTiledKernel : dkvKernel)(config), [...inputs, stats.buffer, packed.buffer], dkv.words, linearGrid(Z * kBlocks, 1));
 
   const rowStride = E + Ev;
   const split = (offset: number, width: number): View => ({ storage: packed, shape: [Z, S, width], strides: [S * rowStride, rowStride, 1], offset });
