@@ -136,6 +136,24 @@ for (const n of matmulSizes) {
     ours: () => { const t = make(); return { run: timed(5, () => am.scaledDotProductAttention(t.q, t.k, t.v, { causal: true }), syncOurs), free: t.free }; },
     peer: null,
   });
+  // training: forward and backward (∂q, ∂k, ∂v); FLOPs counted as FlashAttention's papers do,
+  // 2.5× the forward for the backward (our kernels recompute S and G·Vᵀ once more than that)
+  cases.push({
+    name: `attention fused forward+backward, ${bh}×${l}×${e} causal`, flops: 3.5 * flops, reps: 3,
+    ours: () => {
+      const t = make();
+      for (const x of [t.q, t.k, t.v]) x.requiresGrad = true;
+      const g = randn([bh, l, e]);
+      const step = () => am.scope(() => {
+        am.scaledDotProductAttention(t.q, t.k, t.v, { causal: true }).backward(g);
+        const out = t.v.grad;
+        for (const x of [t.q, t.k, t.v]) { if (x !== t.v) x.grad.dispose(); x.grad = null; }
+        return out;
+      });
+      return { run: timed(3, step, syncOurs), free: () => { t.free(); g.dispose(); } };
+    },
+    peer: null,
+  });
   cases.push({
     name: `attention composed matmul-softmax-matmul, ${bh}×${l}×${e} causal`, flops, reps: 5,
     ours: () => {
