@@ -5,13 +5,19 @@ import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions } 
 const env = process.env;
 
 /**
+ * Dawn flags for every device the tests open, from AIMODEL_TEST_DAWN_FLAGS (comma-separated), e.g.
+ * `enable-dawn-features=disable_robustness` to check that no kernel relies on Dawn's index clamping.
+ */
+const dawnFlags = (env.AIMODEL_TEST_DAWN_FLAGS ?? '').split(',').filter(Boolean);
+
+/**
  * A WebGPU device for tests that drive the backend directly, or null when this machine has no
  * adapter (or no `webgpu` package). With AIMODEL_REQUIRE_WEBGPU=1 a missing adapter throws, so
  * the suite fails instead of skipping.
  */
 export async function openTestGpu(): Promise<GPUDevice | null> {
   try {
-    return await requestGpu();
+    return await requestGpu({ dawnFlags });
   } catch (e) {
     if (env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
     return null;
@@ -20,7 +26,7 @@ export async function openTestGpu(): Promise<GPUDevice | null> {
 
 async function availableDevices(): Promise<DeviceName[]> {
   try {
-    await init({ device: 'webgpu' });
+    await init({ device: 'webgpu', webgpu: { dawnFlags } });
   } catch (e) {
     if (env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
     return ['cpu'];
