@@ -18,7 +18,7 @@ const opt = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const quick = argv.includes('--quick');
-const TILES = ['auto', 'large', 'large-bk8', 'large-bk32', 'large-rows', 'large-db', 'large-db-rows', 'large-db16', 'large-g8', 'large-db-g8', 'large-warp', 'large-db-warp', 'medium'];
+const TILES = ['auto', 'large', 'large-bk8', 'large-bk32', 'large-rows', 'large-db', 'large-db-rows', 'large-db16', 'large-g8', 'large-db-g8', 'large-warp', 'large-db-warp', 'large-unroll', 'large-db-unroll', 'medium'];
 const FLAG_SETS = [[], ['enable-dawn-features=disable_robustness']];
 
 if (argv.includes('--child')) {

@@ -33,7 +33,8 @@
  * FMAs and stored into the other buffer after them, one barrier per step; 16 KiB) and
  * `large-db16` (the same at K step 16; 32 KiB), `large-g8` and `large-db-g8` (`large` and
  * `large-db` with blocks ordered in bands of 8 block-rows, for L2 reuse), `large-warp` and
- * `large-db-warp` (threads of a warp as a 4×8 block of the thread grid). Configs above 16 KiB need an adapter that grants
+ * `large-db-warp` (threads of a warp as a 4×8 block of the thread grid), `large-unroll` and
+ * `large-db-unroll` (the BK loop written out). Configs above 16 KiB need an adapter that grants
  * more workgroup memory than WebGPU's default limit (the device is opened with the adapter's maximum).
  *
  * Operand layouts (baked into the kernel and its key): A is `k` when its K stride is 1
@@ -71,7 +72,7 @@ import { wgsl } from '../wgsl/tag';
 export type MatmulTileName =
   | 'small' | 'medium' | 'large'
   | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8'
-  | 'large-warp' | 'large-db-warp';
+  | 'large-warp' | 'large-db-warp' | 'large-unroll' | 'large-db-unroll';
 
 /**
  * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
@@ -85,6 +86,8 @@ export type MatmulTileName =
  * each 32 consecutive threads (an NVIDIA warp) as a 4×8 block of the thread grid instead of two
  * rows of it, so a warp reads 4 + 8 distinct vec4s of A and B per k and per sub-tile run instead
  * of 2 + 16 (less workgroup-memory traffic); any other subgroup size gets the same result.
+ * `unroll` writes out the BK steps of the inner loop in the WGSL (constant workgroup-memory
+ * offsets) instead of leaving the unrolling of a counted loop to the driver.
  */
 export interface MatmulTile {
   readonly name: MatmulTileName;
@@ -97,11 +100,13 @@ export interface MatmulTile {
   readonly kOrder: 'k' | 'rows';
   readonly group: number;
   readonly warp: boolean;
+  readonly unroll: boolean;
 }
 
-type TileKnobs = Partial<Pick<MatmulTile, 'buffers' | 'kOrder' | 'group' | 'warp'>>;
-const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile =>
-  ({ name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false });
+type TileKnobs = Partial<Pick<MatmulTile, 'buffers' | 'kOrder' | 'group' | 'warp' | 'unroll'>>;
+const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile => ({
+  name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false, unroll: k.unroll ?? false,
+});
 
 /**
  * The tile configurations. {@link pickTile} chooses among the first three; the `large-*` ones are
@@ -122,6 +127,8 @@ export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
   'large-db-g8': tile('large-db-g8', 128, 128, 8, 8, 8, { buffers: 2, group: 8 }),
   'large-warp': tile('large-warp', 128, 128, 16, 8, 8, { warp: true }),
   'large-db-warp': tile('large-db-warp', 128, 128, 8, 8, 8, { buffers: 2, warp: true }),
+  'large-unroll': tile('large-unroll', 128, 128, 16, 8, 8, { unroll: true }),
+  'large-db-unroll': tile('large-db-unroll', 128, 128, 8, 8, 8, { buffers: 2, unroll: true }),
 };
 
 /** Bytes of workgroup memory a tile configuration's kernel declares. */
@@ -237,9 +244,9 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   const colSlice = bn / tn4;
   const aCur = double ? 'aCur + ' : '';
   const bCur = double ? 'bCur + ' : '';
-  const inner = [
-    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[${aCur}kk * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
-    ...quads.map((q) => `let b${q} = Bs[${bCur}kk * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
+  const inner = (kk: string) => [
+    ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[${aCur}${kk} * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
+    ...quads.map((q) => `let b${q} = Bs[${bCur}${kk} * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
     ...rows.flatMap((i) =>
       quads.map((q) =>
         int
@@ -260,7 +267,10 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
 
   const A = operandLoader({ name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk' }, t, threads);
   const B = operandLoader({ name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk' }, t, threads);
-  const multiply = `for (var kk = 0u; kk < ${bk}u; kk++) {\n      ${inner.join('\n      ')}\n    }`;
+  // the BK steps as a loop the driver may unroll, or unrolled here (constant workgroup addresses)
+  const multiply = t.unroll
+    ? Array.from({ length: bk }, (_, kk) => `{\n      ${inner(`${kk}u`).join('\n      ')}\n    }`).join('\n    ')
+    : `for (var kk = 0u; kk < ${bk}u; kk++) {\n      ${inner('kk').join('\n      ')}\n    }`;
   // single buffer: load, barrier, multiply, barrier. Double: the next step's reads are issued
   // before the multiply and stored into the other buffer after it; the one barrier per step also
   // separates this step's reads of a buffer from the next step's writes to it.
