@@ -24,7 +24,7 @@ import { bufferOf, type GpuStorage } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, type AttentionKernelOptions, attentionConfig, BLOCK_MAIN, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
+  type AttentionKernelConfig, type AttentionKernelOptions, attentionConfig, BLOCK_MAIN, fourRows, attentionParams, attentionPrelude, denseView, keyTiles, maskBinding, ROWS, tileOf,
 } from './attention.wgsl';
 
 const ROW_STATS_WG = 64;
@@ -234,13 +234,12 @@ const RS = ${rs}u;`;
  * without an initializer inside a loop, such a var kept its previous value on lavapipe.
  */
 function scores(own1: string, own2: string, str1: string, str2: string): string {
-  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
   return `var s = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
     var dp = array<vec2f, 4>(vec2f(0.0), vec2f(0.0), vec2f(0.0), vec2f(0.0));
     for (var d4 = 0u; d4 < DD / 4u; d4++) {
       let x0 = ${str1}[2u * cg * RS + d4]; let x1 = ${str1}[(2u * cg + 1u) * RS + d4];
       let y0 = ${str2}[2u * cg * RS + d4]; let y1 = ${str2}[(2u * cg + 1u) * RS + d4];
-      ${four((a) => `{ let oa = ${own1}[(4u * rg + ${a}u) * RS + d4]; let ob = ${own2}[(4u * rg + ${a}u) * RS + d4];
+      ${fourRows((a) => `{ let oa = ${own1}[(4u * rg + ${a}u) * RS + d4]; let ob = ${own2}[(4u * rg + ${a}u) * RS + d4];
         s[${a}] += vec2f(dot(oa, x0), dot(oa, x1)); dp[${a}] += vec2f(dot(ob, y0), dot(ob, y1)); }`)}
     }`;
 }
@@ -266,7 +265,6 @@ function loadRows(rows: number, pairs: [string, string, string][], rowOf: string
  */
 export const dqTiledKernel = memoKernel(function dqTiledKernel(c: AttentionKernelConfig): KernelSource {
   const { rs, runs } = tiledGeometry(c.d);
-  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
   return {
     key: `attention:dq-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -312,7 +310,7 @@ ${BLOCK_MAIN}
       let ds = dSt[jj * 8u + rg];
       for (var t = 0u; t < ${runs}u; t++) {
         let kv = Kn[jj * RS + cg + 8u * t];
-        ${four((a) => `dq[${a * runs}u + t] = fma(vec4f(ds[${a}]), kv, dq[${a * runs}u + t]);`)}
+        ${fourRows((a) => `dq[${a * runs}u + t] = fma(vec4f(ds[${a}]), kv, dq[${a * runs}u + t]);`)}
       }
     }
     workgroupBarrier();
@@ -340,7 +338,6 @@ ${BLOCK_MAIN}
  */
 export const dkvTiledKernel = memoKernel(function dkvTiledKernel(c: AttentionKernelConfig): KernelSource {
   const { rs, runs } = tiledGeometry(c.d);
-  const four = (f: (a: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
   return {
     key: `attention:dkv-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -391,7 +388,7 @@ ${BLOCK_MAIN}
       for (var t = 0u; t < ${runs}u; t++) {
         let gv = Gn[ii * RS + cg + 8u * t];
         let qv = Qn[ii * RS + cg + 8u * t];
-        ${four((a) => `dv[${a * runs}u + t] = fma(vec4f(pv[${a}]), gv, dv[${a * runs}u + t]); dk[${a * runs}u + t] = fma(vec4f(dsv[${a}]), qv, dk[${a * runs}u + t]);`)}
+        ${fourRows((a) => `dv[${a * runs}u + t] = fma(vec4f(pv[${a}]), gv, dv[${a * runs}u + t]); dk[${a * runs}u + t] = fma(vec4f(dsv[${a}]), qv, dk[${a * runs}u + t]);`)}
       }
     }
     workgroupBarrier();

@@ -213,6 +213,9 @@ ${BLOCK_MAIN}
   };
 });
 
+/** WGSL lines for the four rows i = 0…3 a thread of a tiled kernel owns. */
+export const fourRows = (f: (i: number) => string): string => [0, 1, 2, 3].map(f).join('\n      ');
+
 /** Query rows per workgroup, and keys per streamed tile, of the tiled forward kernel. */
 export const TILED_ROWS = 32;
 
@@ -243,7 +246,6 @@ export function tiledAttentionBytes(d: number): number {
 export const attentionTiledKernel = memoKernel(function attentionTiledKernel(c: AttentionKernelConfig): KernelSource {
   const dd = tiledWidth(c.d);
   const runs = dd / 32;
-  const rowsOf = (f: (i: number) => string) => [0, 1, 2, 3].map(f).join('\n      ');
   return {
     key: `attention:fwd-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
@@ -291,7 +293,7 @@ ${BLOCK_MAIN}
     for (var e = 0u; e < DD; e++) {
       let qv = Qs[e * 8u + rg];
       let kv = Ks[e * 8u + cg];
-      ${rowsOf((i) => `s[${i}] = fma(vec4f(qv[${i}]), kv, s[${i}]);`)}
+      ${fourRows((i) => `s[${i}] = fma(vec4f(qv[${i}]), kv, s[${i}]);`)}
     }
     // masked scores become −∞; this thread's maxima of its four rows
     var tmax = vec4f(neg());
@@ -330,7 +332,7 @@ ${BLOCK_MAIN}
       let pv = Ps[jj * 8u + rg];
       for (var t = 0u; t < ${runs}u; t++) {
         let vv = Vs[jj * ${dd / 4}u + cg + 8u * t];
-        ${rowsOf((i) => `acc[${i * runs}u + t] = fma(vec4f(pv[${i}]), vv, acc[${i * runs}u + t]);`)}
+        ${fourRows((i) => `acc[${i * runs}u + t] = fma(vec4f(pv[${i}]), vv, acc[${i * runs}u + t]);`)}
       }
     }
     workgroupBarrier();
