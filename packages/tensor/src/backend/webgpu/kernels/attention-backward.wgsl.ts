@@ -90,10 +90,13 @@ fn sumS(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Sp[b] + Sp[b 
 fn sumG(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Gp[b] + Gp[b + BK] + Gp[b + 2u * BK] + Gp[b + 3u * BK]; }`;
 }
 
-const START = wgsl`${BLOCK_MAIN}
-  let r = li / 4u; let c = li % 4u;
-  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
-  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);`;
+/** The backward kernels' entry point: {@link BLOCK_MAIN} and the base gb of G. */
+const MAIN = `${BLOCK_MAIN}
+  let gb = batchOffset(z, 6u);`;
+
+/** The row kernels' entry point: four threads per row, thread (r, c). */
+const START = `${MAIN}
+  let r = li / 4u; let c = li % 4u;`;
 
 /** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
 export const dqKernel = memoKernel(function dqKernel(c: AttentionKernelConfig): KernelSource {
@@ -220,10 +223,11 @@ export function tiledBackwardBytes(d: number): number {
   return 16 * ((2 * OWN + 2 * STREAM) * rs + 2 * STREAM * 8) + 8 * STREAM;
 }
 
-/** The geometry constants of the tiled backward kernels: head width DD, tile row stride RS (vec4s). */
-function tiledPrelude(d: number): string {
-  const { dd, rs } = tiledGeometry(d);
-  return `const DD = ${dd}u;
+/** The tiled kernels' bindings ({@link bindings}) and geometry: head width DD, tile row stride RS (vec4s). */
+function tiledHeader(c: AttentionKernelConfig, result: string): string {
+  const { dd, rs } = tiledGeometry(c.d);
+  return `${bindings(c, result)}
+const DD = ${dd}u;
 const RS = ${rs}u;`;
 }
 
@@ -243,6 +247,10 @@ function scores(own1: string, own2: string, str1: string, str2: string): string 
         s[${a}] += vec2f(dot(oa, x0), dot(oa, x1)); dp[${a}] += vec2f(dot(ob, y0), dot(ob, y1)); }`)}
     }`;
 }
+
+/** The tiles of scale·Q and G (rows i < L), and of K and V (rows i < S), for {@link loadRows}. */
+const Q_G: [string, string, string][] = [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']];
+const K_V: [string, string, string][] = [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']];
 
 /**
  * WGSL loading `rows` rows of [rows, DD] operands into natural (row-major, padded) vec4 tiles:
@@ -268,19 +276,16 @@ export const dqTiledKernel = memoKernel(function dqTiledKernel(c: AttentionKerne
   return {
     key: `attention:dq-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
-    code: wgsl`${bindings(c, 'gq')}
-${tiledPrelude(c.d)}
+    code: wgsl`${tiledHeader(c, 'gq')}
 var<workgroup> Qn: array<vec4f, ${OWN * rs}>; // scale·q, [row][dim]
 var<workgroup> Gn: array<vec4f, ${OWN * rs}>;
 var<workgroup> Kn: array<vec4f, ${STREAM * rs}>;
 var<workgroup> Vn: array<vec4f, ${STREAM * rs}>;
 var<workgroup> dSt: array<vec4f, ${STREAM * 8}>; // ∂s, [key][row quad]
-${BLOCK_MAIN}
+${MAIN}
   let i0 = (g % p[5]) * ${OWN}u;
   let rg = li / 8u; let cg = li % 8u;
-  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
-  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);
-  ${loadRows(OWN, [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']], 'i0 + row')}
+  ${loadRows(OWN, Q_G, 'i0 + row')}
   var lse = vec4f(0.0); var Dr = vec4f(0.0);
   for (var a = 0u; a < 4u; a++) {
     let i = i0 + 4u * rg + a;
@@ -290,7 +295,7 @@ ${BLOCK_MAIN}
   var end = S;
   if (causal()) { end = min(S, min(L, i0 + ${OWN}u)); }
   for (var j0 = 0u; j0 < end; j0 += ${STREAM}u) {
-    ${loadRows(STREAM, [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']], 'j0 + row')}
+    ${loadRows(STREAM, K_V, 'j0 + row')}
     workgroupBarrier();
     ${scores('Qn', 'Gn', 'Kn', 'Vn')}
     for (var b = 0u; b < 2u; b++) {
@@ -341,8 +346,7 @@ export const dkvTiledKernel = memoKernel(function dkvTiledKernel(c: AttentionKer
   return {
     key: `attention:dkv-tiled:${c.d}:${c.mask}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
-    code: wgsl`${bindings(c, 'gkv')}
-${tiledPrelude(c.d)}
+    code: wgsl`${tiledHeader(c, 'gkv')}
 var<workgroup> Kn: array<vec4f, ${OWN * rs}>; // [key][dim]
 var<workgroup> Vn: array<vec4f, ${OWN * rs}>;
 var<workgroup> Qn: array<vec4f, ${STREAM * rs}>; // scale·q
@@ -351,18 +355,16 @@ var<workgroup> Pt: array<vec4f, ${STREAM * 8}>; // P, [query][key quad]
 var<workgroup> dSt: array<vec4f, ${STREAM * 8}>; // ∂s, [query][key quad]
 var<workgroup> Ls: array<f32, ${STREAM}>;
 var<workgroup> Ds: array<f32, ${STREAM}>;
-${BLOCK_MAIN}
+${MAIN}
   let j0 = (g % p[5]) * ${OWN}u;
   let rg = li / 8u; let cg = li % 8u;
-  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
-  let mb = batchOffset(z, 3u); let gb = batchOffset(z, 6u);
-  ${loadRows(OWN, [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']], 'j0 + row')}
+  ${loadRows(OWN, K_V, 'j0 + row')}
   var dk: array<vec4f, ${4 * runs}>; // [key a][column run t]
   var dv: array<vec4f, ${4 * runs}>;
   var start = 0u;
   if (causal()) { start = (j0 / ${STREAM}u) * ${STREAM}u; }
   for (var i0 = start; i0 < L; i0 += ${STREAM}u) {
-    ${loadRows(STREAM, [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']], 'i0 + row')}
+    ${loadRows(STREAM, Q_G, 'i0 + row')}
     if (li < ${STREAM}u && i0 + li < L) { Ls[li] = stats[2u * (z * L + i0 + li)]; Ds[li] = stats[2u * (z * L + i0 + li) + 1u]; }
     workgroupBarrier();
     ${scores('Kn', 'Vn', 'Qn', 'Gn')}

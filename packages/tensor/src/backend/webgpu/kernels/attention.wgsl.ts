@@ -114,14 +114,17 @@ export function maskBinding(c: AttentionKernelConfig, binding: number): string {
 
 /**
  * The entry point of every attention kernel but the row statistics: 64 threads per workgroup,
- * workgroup g (over a 2-D grid) handling block g % p[5] of batch entry z; opens main's body.
+ * workgroup g (over a 2-D grid) handling block g % p[5] of batch entry z, whose q, k, v and mask
+ * start at qb, kb, vb, mb; opens main's body.
  */
 export const BLOCK_MAIN = `@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= p[4] * p[5]) { return; }
   let L = p[0]; let S = p[1]; let E = p[2]; let Ev = p[3];
-  let z = g / p[5];`;
+  let z = g / p[5];
+  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
+  let mb = batchOffset(z, 3u);`;
 
 /** The forward kernels' bindings (q, k, v, mask → out, lse) and the shared prelude. */
 function forwardHeader(c: AttentionKernelConfig): string {
@@ -152,8 +155,6 @@ ${BLOCK_MAIN}
   let r = li / 4u; let c = li % 4u;
   let i = i0 + r;
   let live = i < L;
-  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
-  let mb = batchOffset(z, 3u);
   var qr: array<f32, C>;
   var acc: array<f32, C>;
   for (var t = 0u; t < C; t++) {
@@ -261,8 +262,6 @@ var<workgroup> Red: array<f32, ${TILED_ROWS * 8}>; // [row][cg]: partial maxima,
 ${BLOCK_MAIN}
   let i0 = (g % p[5]) * T;
   let rg = li / 8u; let cg = li % 8u;
-  let qb = batchOffset(z, 0u); let kb = batchOffset(z, 1u); let vb = batchOffset(z, 2u);
-  let mb = batchOffset(z, 3u);
   // scale·Q, dim-major, zero past L and E; consecutive threads on consecutive rows
   for (var x = li; x < T * DD; x += 64u) {
     let row = x % T; let e = x / T;
