@@ -27,6 +27,15 @@ const SETUP_HINT =
 const nodeGpus = new Map<string, Promise<GPU | null>>();
 
 /**
+ * Dawn's package name, held in a variable: bundlers building a browser app (Vite, webpack, Rollup,
+ * esbuild) follow an `import('webgpu')` with a literal specifier and fail on Dawn's Node-only code
+ * (`node:path`, `createRequire`, a native addon), though the browser never runs it. A variable
+ * specifier, with the comments that silence Vite's and webpack's notices, is left for Node to
+ * resolve at run time.
+ */
+const DAWN_PACKAGE = 'webgpu';
+
+/**
  * Dawn's GPU object in Node, one per distinct set of flags; null when the `webgpu` package is
  * missing.
  */
@@ -37,7 +46,7 @@ function dawn(flags: readonly string[]): Promise<GPU | null> {
     gpu = (async () => {
       let mod: typeof import('webgpu');
       try {
-        mod = await import('webgpu');
+        mod = await import(/* @vite-ignore */ /* webpackIgnore: true */ DAWN_PACKAGE);
       } catch {
         return null;
       }
