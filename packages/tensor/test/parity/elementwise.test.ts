@@ -81,6 +81,23 @@ suite('elementwise parity: WebGPU vs CPU', () => {
     }
   });
 
+  it('sin and cos within 5e-7 of the CPU from 0 to 3.4e38: both reductions, quadrant edges, both signs', async () => {
+    const xs: number[] = [8191.99, 8192, 8192.01, 65536, 102943.7, 16777216, 0x5afe4d9b, 3.4028234e38];
+    for (let e = -10; e <= 127; e += 0.61) xs.push(2 ** e);
+    for (let k = 1; k < 200_000; k += 1_999) xs.push((k * Math.PI) / 2, k * 0.7853982); // near multiples of π/2 and odd ones of π/4
+    const values = [...xs, ...xs.map((x) => -x)];
+    for (const op of ['sin', 'cos'] as const) {
+      await expectParity([{ values, shape: [values.length] }], UNARY[op], { rtol: 0, atol: 5e-7 }, op);
+    }
+  });
+
+  it('exp and log where WGSL leaves the result to the implementation: NaN, ±∞, ±0, negatives', async () => {
+    const values = [NaN, Infinity, -Infinity, 0, -0, -1e-30, -3, -1e30, 1e-30, 88, 89, -104, 3.4028234e38];
+    for (const op of ['exp', 'log', 'sqrt', 'rsqrt'] as const) {
+      await expectParity([{ values, shape: [values.length] }], UNARY[op], TOL, op);
+    }
+  });
+
   it('unary ops on integer and bool inputs (8-bit results wrap like typed arrays)', async () => {
     const byDtype: [DType, number, number][] = [['int32', -1000, 1000], ['int8', -128, 127], ['uint8', 0, 255]];
     for (const [dtype, lo, hi] of byDtype) {

@@ -15,6 +15,8 @@ export interface CaseInput {
   positive?: boolean;
   /** A boolean mask (about 70 % true, the diagonal always true). */
   mask?: boolean;
+  /** These float32 values instead of random ones (the shape's size). */
+  values?: number[];
 }
 
 /** A case: inputs, the computation, and the tolerance |gpu − cpu| ≤ atol + rtol·|cpu|. */
@@ -28,6 +30,9 @@ export interface Case {
 
 const elementwise = { rtol: 1e-4, atol: 1e-5 };
 const product = { rtol: 1e-3, atol: 1e-4 };
+
+/** Values at the edges of what WGSL specifies. */
+const SPECIAL = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0, -3, 3, 1e-30, -100, 88, 0.5, Math.PI / 2, Math.PI, 8191.5, 8192, 1e5, -123456.7, 1e10, 1e30, -3.4028234e38];
 
 export const CASES: Case[] = [
   {
@@ -44,6 +49,15 @@ export const CASES: Case[] = [
         .add(p.pow(x).mul(x.erf()))
         .add(am.maximum(x, p.neg()).clamp(-0.5, 0.8)),
     ...elementwise,
+  },
+  {
+    // where WGSL leaves results to the implementation (SwiftShader's exp(NaN) is ∞, its log(−3)
+    // log 3, its cos(3) off by 2·10⁻⁴), the kernels spell out the CPU's (JS Math) results
+    name: 'exp, log, sqrt, sin, cos of NaN, ±∞, ±0, negatives and |x| up to 3.4e38',
+    inputs: [{ shape: [SPECIAL.length], values: SPECIAL }],
+    fn: (x) => am.stack([x.exp(), x.log(), x.sqrt(), x.sin(), x.cos(), x.abs().add(1).log()]),
+    rtol: 1e-5,
+    atol: 5e-7,
   },
   {
     name: 'sum over dims [0, -1] keepdim of [5,6,7]',
@@ -71,8 +85,8 @@ export const CASES: Case[] = [
     ...product,
   },
   {
-    name: 'matmul 257×300 @ 300×263 (large tile path)',
-    inputs: [{ shape: [257, 300] }, { shape: [300, 263] }],
+    name: 'matmul [16,257,300] @ [300,263] (the 128×128 tile, edge blocks, broadcast operand)',
+    inputs: [{ shape: [16, 257, 300] }, { shape: [300, 263] }],
     fn: (a, b) => a.matmul(b),
     ...product,
   },

@@ -7,7 +7,7 @@ import { CASES, type Case, type CaseInput } from './cases';
 
 /** How far one WebGPU array is from its CPU counterpart. */
 export interface Comparison {
-  /** Largest |gpu − cpu| / (atol + rtol·|cpu|): at most 1 passes; Infinity for a NaN in one only. */
+  /** Largest |gpu − cpu| / (atol + rtol·|cpu|): at most 1 passes; Infinity for a NaN or an infinity in one only, or any difference at zero tolerance. */
   worst: number;
   /** Where the worst element is, and its two values. */
   at: number;
@@ -39,19 +39,25 @@ export interface Report {
   fatal?: string;
 }
 
+/** Elementwise |g − c| ≤ atol + rtol·|c|; NaN matches NaN and an infinity only itself. */
 function compare(g: ArrayLike<number>, c: ArrayLike<number>, shapes: [number[], number[]], rtol: number, atol: number): Comparison {
   const out: Comparison = { worst: g.length === c.length ? 0 : Number.POSITIVE_INFINITY, at: -1, gpu: 0, cpu: 0, count: c.length, scale: 0, shapes };
   for (let i = 0; i < Math.min(g.length, c.length); i++) {
-    const d = Math.abs(g[i] - c[i]);
-    const nanMismatch = Number.isNaN(g[i]) !== Number.isNaN(c[i]);
-    const r = nanMismatch ? Number.POSITIVE_INFINITY : Number.isNaN(d) ? 0 : d / (atol + rtol * Math.abs(c[i]) || 1);
-    out.scale = Math.max(out.scale, Math.abs(c[i]));
+    let r: number;
+    if (g[i] === c[i] || (Number.isNaN(g[i]) && Number.isNaN(c[i]))) r = 0;
+    else if (!Number.isFinite(g[i]) || !Number.isFinite(c[i])) r = Number.POSITIVE_INFINITY;
+    else {
+      const tol = atol + rtol * Math.abs(c[i]);
+      r = tol === 0 ? Number.POSITIVE_INFINITY : Math.abs(g[i] - c[i]) / tol;
+    }
+    if (Number.isFinite(c[i])) out.scale = Math.max(out.scale, Math.abs(c[i]));
     if (r > out.worst || out.at < 0) Object.assign(out, { worst: Math.max(r, out.worst), at: i, gpu: g[i], cpu: c[i] });
   }
   return out;
 }
 
 function makeInput(spec: CaseInput): Tensor {
+  if (spec.values) return am.tensor(spec.values, { device: 'cpu' }).reshape(spec.shape);
   if (spec.indexBelow !== undefined) return am.randint(0, spec.indexBelow, spec.shape, { device: 'cpu' });
   if (spec.mask) {
     const [rows, cols] = spec.shape.slice(-2);

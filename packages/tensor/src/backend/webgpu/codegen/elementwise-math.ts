@@ -65,10 +65,92 @@ const HELPERS: Record<string, string> = {
   let u = 0.79788456080286536 * (x + 0.044715 * x * x * x);
   return x * ew_sigmoid(2.0 * u);
 }`,
-  // Cody–Waite reduction to [−π, π]: WGSL only promises sin/cos accuracy inside that range.
-  ew_reduce: `fn ew_reduce(x: f32) -> f32 {
-  let k = round(x * 0.15915494309189535);
-  return (x - k * 6.28125) - k * 0.0019353071795864769;
+  // exp and log outside what WGSL specifies: exp(NaN) and log of NaN, negatives, 0 and +∞ are
+  // implementation-defined (SwiftShader's exp(NaN) is +∞, its log(−3) is log 3 and log(0) ≈ −88),
+  // so those inputs get the CPU's (JS Math) results explicitly.
+  ew_exp: `fn ew_exp(x: f32) -> f32 { return select(exp(x), x, ew_isnan(x)); }`,
+  ew_log: `fn ew_log(x: f32) -> f32 {
+  if (ew_isnan(x) || x < 0.0) { return ew_nan(x); }
+  if (x == 0.0) { return -ew_inf(x); }
+  if (!ew_finite(x)) { return x; }
+  return log(x);
+}`,
+  // The high 32 bits of the 64-bit product a·b (WGSL has no 64-bit integers).
+  ew_mulhi: `fn ew_mulhi(a: u32, b: u32) -> u32 {
+  let al = a & 0xffffu; let ah = a >> 16u; let bl = b & 0xffffu; let bh = b >> 16u;
+  let lh = al * bh; let hl = ah * bl;
+  let mid = ((al * bl) >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+  return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}`,
+  // Bits of 2/π after 16 zero bits (2/π = 0.A2F9836E… in hex): the window that Payne–Hanek
+  // reduction multiplies by x's mantissa. Enough for every finite float32.
+  ew_two_over_pi: `fn ew_two_over_pi(k: u32) -> u32 {
+  var t = array<u32, 10>(0x0000a2f9u, 0x836e4e44u, 0x1529fc27u, 0x57d1f534u, 0xddc0db62u,
+                         0x95993c43u, 0x9041fe51u, 0x63abdebbu, 0xc561b724u, 0x6e3a424du);
+  return t[min(k, 9u)];
+}`,
+  // x = q·π/2 + r with |r| ≤ π/4, as (r, q mod 4), for every finite x. |x| < 8192: Cody–Waite
+  // with π/2 in three parts (Cephes' constants, doubled). Larger |x| (= m·2^e, m the 24-bit
+  // mantissa): Payne–Hanek, exact integer arithmetic on m times 96 bits of 2/π starting where
+  // the product's bits stop being multiples of 4, so x·2/π mod 4 comes out to ~2⁻⁶⁰. With the
+  // polynomials of ew_sincos: |error| ≤ 1.1·10⁻⁷ from 0 to 3.4·10³⁸ (lavapipe and SwiftShader).
+  ew_reduce_pio2: `fn ew_reduce_pio2(x: f32) -> vec2f {
+  if (abs(x) < 8192.0) {
+    let q = round(x * 0.63661977236758134);
+    let r = ((x - q * 1.5703125) - q * 4.837512969970703125e-4) - q * 7.54978995489188216e-8;
+    return vec2f(r, q - 4.0 * floor(q * 0.25));
+  }
+  let bits = bitcast<u32>(x) & 0x7fffffffu;
+  let m = (bits & 0x7fffffu) | 0x800000u;
+  let t0 = (bits >> 23u) - 136u; // x = m·2^e, e = exponent − 150: the window starts at 2/π bit e − 1, after 16 zero bits
+  let k = t0 >> 5u;
+  let sh = t0 & 31u;
+  var w: array<u32, 3>;
+  for (var j = 0u; j < 3u; j++) {
+    let hi = ew_two_over_pi(k + j);
+    let lo = ew_two_over_pi(k + j + 1u);
+    w[j] = select((hi << sh) | (lo >> (32u - sh)), hi, sh == 0u);
+  }
+  // P = m·W, 120 bits in p3…p0 (W = w[0]·2⁶⁴ + w[1]·2³² + w[2]); x·2/π ≡ P·2⁻⁹⁴ (mod 4)
+  let p0 = m * w[2];
+  let c0 = ew_mulhi(m, w[2]);
+  let l1 = m * w[1];
+  let p1 = l1 + c0;
+  let c1 = ew_mulhi(m, w[1]) + select(0u, 1u, p1 < l1);
+  let p2 = m * w[0] + c1;
+  var q = f32(p2 >> 30u);
+  var f2 = (p2 << 2u) | (p1 >> 30u);
+  var f1 = (p1 << 2u) | (p0 >> 30u);
+  var sign = 1.0;
+  if (f2 >= 0x80000000u) { // fraction ≥ ½: round q up, r negative (two's complement of f)
+    q += 1.0;
+    sign = -1.0;
+    f1 = ~f1 + 1u;
+    f2 = ~f2 + select(0u, 1u, f1 == 0u);
+  }
+  let f = f32(f2) * 2.3283064365386963e-10 + f32(f1) * 5.421010862427522e-20;
+  var r = sign * f * 1.5707963267948966;
+  q = q - 4.0 * floor(q * 0.25);
+  if (x < 0.0) { // x·2/π for −x is −(q + f): quadrant 4 − q, r negated
+    r = -r;
+    q = select(4.0 - q, 0.0, q == 0.0);
+  }
+  return vec2f(r, q);
+}`,
+  // sin and cos to float32 accuracy on every implementation (WGSL promises only 2⁻¹¹ absolute
+  // error, inside [−π, π] only, and SwiftShader's builtin cos is off by 2·10⁻⁴ at x = 3): the
+  // reduction above, then Cephes' minimax polynomials for sin r and cos r on |r| ≤ π/4; the
+  // quadrant picks and signs them. Returns (sin x, cos x); NaN for NaN and ±∞.
+  ew_sincos: `fn ew_sincos(x: f32) -> vec2f {
+  if (!ew_finite(x)) { return vec2f(ew_nan(x)); }
+  let rq = ew_reduce_pio2(x);
+  let r = rq.x;
+  let z = r * r;
+  let sr = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let cr = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  var v = vec2f(sr, cr);
+  if (rq.y == 1.0) { v = vec2f(cr, -sr); } else if (rq.y == 2.0) { v = vec2f(-sr, -cr); } else if (rq.y == 3.0) { v = vec2f(-cr, sr); }
+  return v;
 }`,
   // JS `a ** b`: exact repeated squaring for small integer exponents (negative bases included),
   // exp2(b·log2|a|) for finite non-zero |a| and finite b, the limits spelled out otherwise (some
