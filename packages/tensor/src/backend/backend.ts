@@ -154,8 +154,10 @@ export interface Backend {
    * ∂L/∂x of {@link Backend.normalize} from its saved statistics (`mean`, `variance`: [rows], read
    * contiguously from their offsets): with r = 1/√(σ² + eps), x̂ = (x − μ)·r and g = gy·weight,
    * gx = r·(g − mean(g) − x̂·mean(g·x̂)) over each row's cols. gx views a fresh storage like `out`.
+   * When `gyXhat` (a view like gx) is given, it also gets gy·x̂ elementwise: ∂L/∂weight before its
+   * sum over the broadcast dims, from the same pass.
    */
-  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void;
+  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams): void;
 
   // ── indexing ───────────────────────────────────────────────────────────
   /** out[...i...] = x[... index[...i...] at `dim` ...]; out has index's shape. */

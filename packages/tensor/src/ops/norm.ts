@@ -74,15 +74,17 @@ function outView(out: View['storage'], shape: Shape, perm: readonly number[]): V
  * The fused normalization shared by layerNorm and batchNorm (training). Inputs
  * [x, mean, variance, weight?, bias?]: `mean` and `variance` are outputs in disguise, fresh buffers of
  * the statistics' keepdim shape that the forward fills and the node saves for backward (as attention's
- * lse). Backward: ∂x from the fused backward primitive; ∂weight = Σ gy·x̂ and ∂bias = Σ gy, summed
- * over the broadcast dims by the engine.
+ * lse). Backward: one fused primitive gives ∂x and, with a weight, gy·x̂ (an output in disguise
+ * again), which the engine sums over the broadcast dims into ∂weight; ∂bias = Σ gy likewise.
  */
 function normOp(name: 'layerNorm' | 'batchNorm') {
+  // inputs [x, gy, mean, variance, weight?, gyXhat?]: weight and gyXhat come together (a.weight)
   const backwardOp = defineOp<NormAttrs>(`${name}Backward`, {
     infer: ([x]) => ({ shape: [...x.shape], dtype: 'float32' }),
-    forward: (be, [x, gy, mean, variance, w], gx, a, shape) => {
+    forward: (be, [x, gy, mean, variance, w, gyXhat], gx, a, shape) => {
       const v = (t: View) => rowView(t, shape, a.perm);
-      be.normalizeBackward(v(x), w ? v(w) : null, v(gy), mean, variance, outView(gx, shape, a.perm), a);
+      const h = gyXhat ? outView(gyXhat.storage, shape, a.perm) : null;
+      be.normalizeBackward(v(x), w ? v(w) : null, v(gy), mean, variance, outView(gx, shape, a.perm), h, a);
     },
   });
   return defineOp<NormAttrs>(name, {
@@ -94,13 +96,21 @@ function normOp(name: 'layerNorm' | 'batchNorm') {
       be.normalize(v(x), w, b, outView(out, shape, a.perm), mean.storage, variance.storage, a);
     },
     backward: (gy, [x, mean, variance, ...affine], _y, a) => {
-      const w = a.weight ? affine[0] : undefined;
-      const xhat = () => x.sub(mean).mul(variance.add(a.eps).rsqrt());
+      // one dispatch (or two for split rows) serves both ∂x and ∂weight, whichever is asked first
+      let grads: { gx: Tensor; gyXhat: Tensor | null } | undefined;
+      const run = () => {
+        if (!grads) {
+          const gyXhat = a.weight ? extraOutput(x.device, [...x.shape]) : null;
+          const extra = gyXhat ? [affine[0], gyXhat] : [];
+          grads = { gx: backwardOp([x, gy, mean, variance, ...extra], a), gyXhat };
+        }
+        return grads;
+      };
       return [
-        () => backwardOp(w ? [x, gy, mean, variance, w] : [x, gy, mean, variance], a),
+        () => run().gx,
         null,
         null,
-        ...(a.weight ? [() => gy.mul(xhat())] : []),
+        ...(a.weight ? [() => run().gyXhat as Tensor] : []),
         ...(a.bias ? [() => gy] : []),
       ];
     },

@@ -3,6 +3,8 @@ import type { Backend, NormParams, Storage, View } from '../../src/backend/backe
 import { chunksFor, normalize, normalizeBackward } from '../../src/backend/webgpu/kernels/norm.wgsl';
 import { batchNorm, layerNorm, memory, ones, scope, type Tensor, tensor, zeros } from '../../src/index';
 import { fromArray } from '../../src/creation';
+import type { WebGpuBackend } from '../../src/backend/webgpu';
+import { backendOf } from '../../src/device';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both, expectSame, kernelBackends, type Pair } from './harness';
 
@@ -65,17 +67,19 @@ async function expectKernelParity(t: Case, seed: number): Promise<void> {
     const variance = be.alloc('float32', rows);
     const o = (s: Storage): View => ({ storage: s, shape: t.shape, strides: outStrides, offset: 0 });
     const gx = be.alloc('float32', n);
+    // with a weight, also gy·x̂ (its gradient per element), through the same permuted layout as gx
+    const gh = w ? be.alloc('float32', n) : null;
     if (be === gpu && (t.chunks || t.cache === false)) {
       const opts = { chunks: t.chunks, cache: t.cache };
       normalize(gpu.runtime, x.g, w?.g ?? null, b?.g ?? null, o(out), mean, variance, p, opts);
-      normalizeBackward(gpu.runtime, x.g, w?.g ?? null, gy.g, whole(mean), whole(variance), o(gx), p, opts);
+      normalizeBackward(gpu.runtime, x.g, w?.g ?? null, gy.g, whole(mean), whole(variance), o(gx), gh && o(gh), p, opts);
     } else {
       be.normalize(x[side], w?.[side] ?? null, b?.[side] ?? null, o(out), mean, variance, p);
-      be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), p);
+      be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), gh && o(gh), p);
     }
-    results.push([out, mean, variance, gx]);
+    results.push([out, mean, variance, gx, ...(gh ? [gh] : [])]);
   }
-  const names = ['out', 'mean', 'variance', 'gx'];
+  const names = ['out', 'mean', 'variance', 'gx', ...(w ? ['gyXhat'] : [])];
   for (let i = 0; i < names.length; i++) {
     const want = cpu.readSync(whole(results[0][i]));
     const got = await gpu.read(whole(results[1][i]));
@@ -204,6 +208,27 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
     yg.backward(gy.g);
     yc.backward(gy.c);
     for (const t of [x, w, b]) await same(t.g.grad!, t.c.grad!);
+  });
+
+  it('the weight gradient comes out of the backward kernel: 4 dispatches forward and backward; weight only also matches', async () => {
+    const x = both([6, 40], 5, true);
+    const w = both([40], 6, true);
+    const b = both([40], 7, true);
+    const gy = both([6, 40], 8);
+    const rt = (backendOf('webgpu') as WebGpuBackend).runtime;
+    const before = rt.stats().dispatches;
+    layerNorm(x.g, 40, { weight: w.g, bias: b.g }).backward(gy.g);
+    // normalize, normalizeBackward (∂x and gy·x̂), and the sums of gy·x̂ and gy over the rows
+    expect(rt.stats().dispatches - before).toBe(4);
+    layerNorm(x.c, 40, { weight: w.c, bias: b.c }).backward(gy.c);
+    for (const t of [x, w, b]) await same(t.g.grad!, t.c.grad!);
+    // x without a gradient: the weight's thunk runs the backward kernel itself
+    const xg = x.g.detach();
+    const xc = x.c.detach();
+    for (const t of [w.g, w.c]) t.grad = null;
+    layerNorm(xg, 40, { weight: w.g }).backward(gy.g);
+    layerNorm(xc, 40, { weight: w.c }).backward(gy.c);
+    await same(w.g.grad!, w.c.grad!);
   });
 
   it('a NaN or an infinity poisons its own row only, as on the CPU', async () => {

@@ -82,17 +82,20 @@ export function normalize(x: View, weight: View | null, bias: View | null, out: 
   });
 }
 
-/** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64, then gx. */
-export function normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void {
+/** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64 (and gy·x̂ when asked), then gx. */
+export function normalizeBackward(
+  x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams,
+): void {
   const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);
   const gd = dataOf(gy);
   const od = dataOf(gx);
   const wd = weight ? dataOf(weight) : null;
-  // operands: x, gy, gx, weight?
+  const hd = gyXhat ? dataOf(gyXhat) : null;
+  // operands: x, gy, gx, weight or gx again, gyXhat or gx again (so their positions stay 3 and 4)
   const xd = dataOf(x);
-  const ops = [x, gy, gx, weight].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
+  const ops = [x, gy, gx, weight ?? gx, gyXhat ?? gx].map((v) => operand(v, p.rowDims));
   const xh = new Float64Array(k);
   const g = new Float64Array(k);
   forEachRow(ops, x.shape, p.rowDims, (row, lines) => {
@@ -104,7 +107,9 @@ export function normalizeBackward(x: View, weight: View | null, gy: View, mean: 
     lines((pos, n, steps) => {
       for (let i = 0; i < n; i++, j++) {
         xh[j] = (xd[pos[0] + i * steps[0]] - mu) * r;
-        g[j] = gd[pos[1] + i * steps[1]] * (wd ? wd[pos[3] + i * steps[3]] : 1);
+        const gyv = gd[pos[1] + i * steps[1]];
+        if (hd) hd[pos[4] + i * steps[4]] = gyv * xh[j];
+        g[j] = gyv * (wd ? wd[pos[3] + i * steps[3]] : 1);
         sg += g[j];
         sgx += g[j] * xh[j];
       }

@@ -142,8 +142,8 @@ export class WebGpuBackend implements Backend {
   normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void {
     normalize(this.runtime, x, weight, bias, out, mean, variance, p);
   }
-  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, p: NormParams): void {
-    normalizeBackward(this.runtime, x, weight, gy, mean, variance, gx, p);
+  normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams): void {
+    normalizeBackward(this.runtime, x, weight, gy, mean, variance, gx, gyXhat, p);
   }
   gather(x: View, dim: number, index: View, out: Storage): void {
     gather(this.runtime, x, dim, index, out);

@@ -19,8 +19,9 @@ import { wgsl } from '../wgsl/tag';
  * Σx² − (Σx)²/n is not), and a second pass writes (x − μ)·r·w + b with r = 1/√(σ² + eps). The
  * statistics match the CPU's two-pass float64 ones to float32 rounding.
  *
- * Backward: one pass sums g = gy·w and g·x̂ (x̂ recomputed from the saved μ, σ²), the tree adds
- * the pairs, a second pass writes r·(g − mean(g) − x̂·mean(g·x̂)).
+ * Backward: one pass sums g = gy·w and g·x̂ (x̂ recomputed from the saved μ, σ²) and, for the
+ * weight's gradient, writes gy·x̂; the tree adds the pairs, a second pass writes
+ * r·(g − mean(g) − x̂·mean(g·x̂)).
  *
  * Few long rows (batchNorm: 64 channels of 100,000 values) would leave most of a GPU idle with one
  * workgroup per row, so such rows are split into `chunks` spans of ≥ 4,096 cols (aiming at 1,024
@@ -134,6 +135,8 @@ export interface NormKernelConfig {
   layout: NormLayout;
   weight: boolean;
   bias: boolean;
+  /** Backward: also write gy·x̂ (the weight's gradient per element). */
+  gyXhat?: boolean;
   workgroup: 64 | 256;
   /** Register slots per invocation (`whole` rows of ≤ 32·workgroup cols), or 0 to read x twice. */
   slots: number;
@@ -201,29 +204,32 @@ ${mainBody(mode, wg, c.slots, {
 });
 
 /**
- * The backward kernel. Bindings: x, gy, mean, variance, weight?, then by mode — whole: gx
- * (written); partial: part (written); apply: part, gx (written).
+ * The backward kernel. Bindings: x, gy, mean, variance, weight?, gyXhat? (written by the modes
+ * that read the row: whole and partial), then by mode — whole: gx (written); partial: part
+ * (written); apply: part, gx (written).
  */
 export const normalizeBackwardKernel = memoKernel(function normalizeBackwardKernel(c: Omit<NormKernelConfig, 'bias'>): KernelSource {
   const { mode, workgroup: wg } = c;
-  // operand order of the layouts: x, gy, gx, weight?
-  const g = c.weight ? 'gy[gb + colOffset(j, 1u)] * w[wb + colOffset(j, 3u)]' : 'gy[gb + colOffset(j, 1u)]';
+  // operand order of the layouts: x, gy, gx, weight?, gyXhat?
+  const hk = c.weight ? 4 : 3;
+  const g = c.weight ? 'gyv * w[wb + colOffset(j, 3u)]' : 'gyv';
   const decl = ['x', 'gy', 'mean', 'variance', ...(c.weight ? ['w'] : [])].map(
     (name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`,
   );
+  if (c.gyXhat) decl.push(`@group(0) @binding(${decl.length}) var<storage, read_write> gh: array<f32>;`);
   let n = decl.length;
   if (mode !== 'whole') decl.push(partBinding(mode, n++));
   if (mode !== 'partial') decl.push(`@group(0) @binding(${n++}) var<storage, read_write> gx: array<f32>;`);
   decl.push(`@group(0) @binding(${n}) var<storage, read> p: array<u32>;`);
   const access = decl.slice(0, n).map((d) => (d.includes('read_write') ? ('read_write' as const) : ('read' as const)));
   return {
-    key: `normalizeBackward:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}:${wg}:s${c.slots}`,
+    key: `normalizeBackward:${mode}:${c.layout.rowRank}:${c.layout.colRank}:${c.weight ? 'w' : ''}${c.gyXhat ? 'h' : ''}:${wg}:s${c.slots}`,
     workgroupSize: [wg, 1, 1],
     bindings: access,
     code: wgsl`
 ${decl.join('\n')}
 var<workgroup> sh: array<vec2f, ${wg}>;
-${offsets(c.layout.rowRank, c.layout.colRank, 7, c.weight ? 4 : 3, c.layout.colBase)}
+${offsets(c.layout.rowRank, c.layout.colRank, 7, 3 + (c.weight ? 1 : 0) + (c.gyXhat ? 1 : 0), c.layout.colBase)}
 fn combine(a: vec2f, b: vec2f) -> vec2f { return a + b; }
 ${mainBody(mode, wg, c.slots, {
   type: 'vec2f',
@@ -233,15 +239,17 @@ ${mainBody(mode, wg, c.slots, {
   let r = inverseSqrt(variance[p[6] + row] + bitcast<f32>(p[2]));
   let gb = rowOffset(row, 1u);
   ${c.weight ? 'let wb = rowOffset(row, 3u);' : ''}
+  ${c.gyXhat ? `let hb = rowOffset(row, ${hk}u);` : ''}
   ${c.slots ? `var xhs: array<f32, ${c.slots}>;\n  var gs: array<f32, ${c.slots}>;` : ''}`,
   fold: `let xh = (x[xb + colOffset(j, 0u)] - mu) * r;
-    let g = ${g};${c.slots ? '\n    xhs[t] = xh;\n    gs[t] = g;' : ''}
+    let gyv = gy[gb + colOffset(j, 1u)];
+    let g = ${g};${c.slots ? '\n    xhs[t] = xh;\n    gs[t] = g;' : ''}${c.gyXhat ? `\n    gh[hb + colOffset(j, ${hk}u)] = gyv * xh;` : ''}
     acc += vec2f(g, g * xh);`,
   finish: `let mg = total.x / f32(n);
   let mgx = total.y / f32(n);
   let ob = rowOffset(row, 2u);`,
   write: `let xh = ${c.slots ? 'xhs[t]' : '(x[xb + colOffset(j, 0u)] - mu) * r'};
-    let g = ${c.slots ? 'gs[t]' : g};
+    ${c.slots ? 'let g = gs[t];' : `let gyv = gy[gb + colOffset(j, 1u)];\n    let g = ${g};`}
     gx[ob + colOffset(j, 2u)] = r * (g - mg - xh * mgx);`,
 })}`,
   };
@@ -306,19 +314,20 @@ export function normalize(
 
 /** See {@link Backend.normalizeBackward}. */
 export function normalizeBackward(
-  rt: Runtime, x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, np: NormParams,
+  rt: Runtime, x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, np: NormParams,
   opts: NormRunOptions = {},
 ): void {
   rt.checkAlive();
   const [rows, cols] = rowsOf(x.shape, np.rowDims);
   if (rows === 0 || cols === 0) return;
+  const extra = [weight, gyXhat].filter((v): v is View => v !== null);
   run(
     rt,
-    (mode, layout, workgroup, slots) => normalizeBackwardKernel({ mode, layout, weight: !!weight, workgroup, slots }),
+    (mode, layout, workgroup, slots) => normalizeBackwardKernel({ mode, layout, weight: !!weight, gyXhat: !!gyXhat, workgroup, slots }),
     rows, cols,
     (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span).u32(mean.offset).u32(variance.offset),
-    weight ? [x, gy, gx, weight] : [x, gy, gx], np.rowDims,
-    [x, gy, mean, variance, ...(weight ? [weight] : [])].map(bufferOf), [bufferOf(gx)],
+    [x, gy, gx, ...extra], np.rowDims,
+    [x, gy, mean, variance, ...extra].map(bufferOf), [bufferOf(gx)],
     opts.chunks ?? chunksFor(rows, cols), opts.cache ?? true,
   );
 }
