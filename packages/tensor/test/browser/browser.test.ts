@@ -136,6 +136,20 @@ describe.runIf(executable || required)('in headless Chromium (WebGPU on SwiftSha
     expect(cpu[24]).toBeLessThan(0.8 * cpu[0]);
   });
 
+  it('a module worker opens WebGPU through its own navigator.gpu and matches the CPU', () => {
+    const w = report.worker;
+    expect(w.error).toBeUndefined();
+    expect(w.device).toBe('webgpu');
+    expect(w.gpu).toHaveLength(23);
+    const close = (got: number[], want: number[]) => {
+      expect(got).toHaveLength(want.length);
+      got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: ${g} vs ${want[i]}`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(want[i])));
+    };
+    close(w.gpu!, w.cpu!);
+    close(w.grad![0], w.grad![1]);
+    expect(Math.max(...w.grad![1].map(Math.abs))).toBeGreaterThan(0);
+  });
+
   it('every WebGPU tensor the page made was freed', () => {
     expect(report.memory.after).toEqual(report.memory.before);
   });

@@ -36,6 +36,8 @@ export interface Report {
   errors: Record<string, { name: string; message: string; typed: boolean }>;
   memory: { before: am.DeviceMemory; after: am.DeviceMemory };
   training: { cpu: number[]; webgpu: number[] };
+  /** What worker.ts posted: its device, a softmax's column sums and a gradient's row sums on both. */
+  worker: { device?: string; gpu?: number[]; cpu?: number[]; grad?: [number[], number[]]; error?: string };
   fatal?: string;
 }
 
@@ -194,11 +196,17 @@ async function main(): Promise<Report> {
     errors: {},
     memory: { before: am.memory().devices.webgpu, after: am.memory().devices.webgpu },
     training: { cpu: [], webgpu: [] },
+    worker: {},
   };
   report.cases = await runCases();
   report.errors = errorChecks();
   report.training = { cpu: await train('cpu'), webgpu: await train('webgpu') };
   report.memory.after = am.memory().devices.webgpu;
+  report.worker = await new Promise<Report['worker']>((resolve) => {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => resolve({ error: e.message });
+  });
   return report;
 }
 
