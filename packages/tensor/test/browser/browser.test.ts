@@ -1,93 +1,23 @@
-// @aimodel/tensor in a real browser: the page in app/ is built by Vite from the published package
-// (dist/, as an app that ran `npm install @aimodel/tensor` gets it), served on localhost and loaded
-// in headless Chromium, whose WebGPU runs on SwiftShader (a CPU Vulkan driver shipped with Debian's
-// chromium). The page opens WebGPU through navigator.gpu and compares every case of app/cases.ts
-// with the CPU backend, forward and gradients; this file checks its report.
-//
-// Needs Chromium (AIMODEL_CHROMIUM, or /usr/bin/chromium: Debian's `chromium` package; see
-// scripts/install-chromium.sh). Without one the suite is skipped, unless AIMODEL_REQUIRE_BROWSER=1
-// (CI sets it), which makes a missing browser a failure.
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+// @aimodel/tensor in a real browser (see harness.ts): the page in app/ opens WebGPU through
+// navigator.gpu and compares every case of app/cases.ts with the CPU backend, forward and
+// gradients, on the main thread and in a module worker; this file checks its report.
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CASES } from './app/cases';
 import type { Report } from './app/main';
+import { browserRequired, chromiumPath, runPage } from './harness';
 
 const APP = fileURLToPath(new URL('./app', import.meta.url));
-const required = process.env.AIMODEL_REQUIRE_BROWSER === '1';
-const executable = [process.env.AIMODEL_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
-  (p): p is string => !!p && existsSync(p),
-);
 
-/** Headless Chromium with WebGPU on SwiftShader, on a machine without network or GPU. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan,WebGPUService',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
-
-/** A static file server for the built app on a free loopback port. */
-async function serve(root: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const path = normalize(join(root, req.url === '/' ? 'index.html' : decodeURIComponent((req.url ?? '').split('?')[0])));
-    try {
-      if (!path.startsWith(root)) throw new Error('outside the app');
-      const body = await readFile(path);
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
-describe.runIf(executable || required)('in headless Chromium (WebGPU on SwiftShader), from a Vite build of the package', () => {
-  let outDir = '';
+describe.runIf(chromiumPath || browserRequired)('in headless Chromium (WebGPU on SwiftShader), from a Vite build of the package', () => {
   let bundle = '';
   let report: Report;
-  let browser: Browser | undefined;
-  let server: Server | undefined;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!executable) throw new Error('AIMODEL_REQUIRE_BROWSER=1 but no Chromium was found: bash scripts/install-chromium.sh, or set AIMODEL_CHROMIUM');
-    outDir = await mkdtemp(join(tmpdir(), 'aimodel-browser-'));
-    await build({ root: APP, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, target: 'es2022', minify: false } });
-    const assets = join(outDir, 'assets');
-    const chunks = await readdir(assets);
-    bundle = (await Promise.all(chunks.filter((f) => f.endsWith('.js')).map((f) => readFile(join(assets, f), 'utf8')))).join('\n');
-    server = await serve(outDir);
-    browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS });
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    report = await page.evaluate(() => window.report);
+    ({ report, bundle, pageErrors } = await runPage<Report>(APP));
     if (report.fatal) throw new Error(`the page failed: ${report.fatal}`);
   }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    server?.close();
-    if (outDir) await rm(outDir, { recursive: true, force: true });
-  });
 
   it('the app bundles without Dawn: the Node-only `webgpu` package is not followed, and the page runs without errors', () => {
     expect(bundle).toContain('navigator');
