@@ -5,15 +5,8 @@
 # a browser from outside the npm registry. Needs root (or sudo). Running it twice is harmless.
 set -euo pipefail
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-chromium: run as root or install sudo" >&2; exit 1; }
-  SUDO="sudo"
-fi
-if ! command -v apt-get >/dev/null; then
-  echo "install-chromium: apt-get not found; install Chromium with your package manager and set AIMODEL_CHROMIUM to its path" >&2
-  exit 1
-fi
+. "$(dirname "$0")/apt-prelude.sh"
+apt_prelude install-chromium "install Chromium with your package manager and set AIMODEL_CHROMIUM to its path"
 
 if ! command -v chromium >/dev/null; then
   $SUDO apt-get update -qq

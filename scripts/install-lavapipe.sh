@@ -5,15 +5,8 @@
 # configured). Needs root (or sudo). Running it twice is harmless.
 set -euo pipefail
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-lavapipe: run as root or install sudo" >&2; exit 1; }
-  SUDO="sudo"
-fi
-if ! command -v apt-get >/dev/null; then
-  echo "install-lavapipe: apt-get not found; install Mesa's Vulkan drivers (lavapipe) with your package manager" >&2
-  exit 1
-fi
+. "$(dirname "$0")/apt-prelude.sh"
+apt_prelude install-lavapipe "install Mesa's Vulkan drivers (lavapipe) with your package manager"
 
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then

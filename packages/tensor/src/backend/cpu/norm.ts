@@ -93,9 +93,10 @@ export function normalizeBackward(
   const od = dataOf(gx);
   const wd = weight ? dataOf(weight) : null;
   const hd = gyXhat ? dataOf(gyXhat) : null;
-  // operands: x, gy, gx, weight or gx again, gyXhat or gx again (so their positions stay 3 and 4)
+  // operands: x, gy, gx, weight?, gyXhat?
+  const hi = weight ? 4 : 3;
   const xd = dataOf(x);
-  const ops = [x, gy, gx, weight ?? gx, gyXhat ?? gx].map((v) => operand(v, p.rowDims));
+  const ops = [x, gy, gx, weight, gyXhat].filter((v): v is View => v !== null).map((v) => operand(v, p.rowDims));
   const xh = new Float64Array(k);
   const g = new Float64Array(k);
   forEachRow(ops, x.shape, p.rowDims, (row, lines) => {
@@ -108,7 +109,7 @@ export function normalizeBackward(
       for (let i = 0; i < n; i++, j++) {
         xh[j] = (xd[pos[0] + i * steps[0]] - mu) * r;
         const gyv = gd[pos[1] + i * steps[1]];
-        if (hd) hd[pos[4] + i * steps[4]] = gyv * xh[j];
+        if (hd) hd[pos[hi] + i * steps[hi]] = gyv * xh[j];
         g[j] = gyv * (wd ? wd[pos[3] + i * steps[3]] : 1);
         sg += g[j];
         sgx += g[j] * xh[j];

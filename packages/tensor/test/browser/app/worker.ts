@@ -1,6 +1,6 @@
 // A module worker of the browser test: WebGPU through the worker's navigator.gpu, off the page's
-// main thread (where apps run models so the page stays responsive). It trains nothing: one
-// matmul + softmax + sum with a backward on WebGPU and on the CPU, then posts both results.
+// main thread (where apps run models so the page stays responsive): one matmul + softmax + sum
+// with a backward on WebGPU and on the CPU, then both results posted to the page.
 import * as am from '@aimodel/tensor';
 
 async function run(): Promise<{ device: string; gpu: number[]; cpu: number[]; grad: [number[], number[]] }> {
@@ -13,11 +13,11 @@ async function run(): Promise<{ device: string; gpu: number[]; cpu: number[]; gr
     x.requiresGrad = true;
     const y = x.matmul(b.to(d)).softmax(-1);
     y.mul(y).sum().backward();
-    const out = [Array.from(await y.sum(0).data()), Array.from(await (x.grad as am.Tensor).sum(1).data())];
-    return out;
+    return { value: Array.from(await y.sum(0).data()), grad: Array.from(await (x.grad as am.Tensor).sum(1).data()) };
   };
-  const [g, c] = [await go('webgpu'), await go('cpu')];
-  return { device, gpu: g[0], cpu: c[0], grad: [g[1], c[1]] };
+  const g = await go('webgpu');
+  const c = await go('cpu');
+  return { device, gpu: g.value, cpu: c.value, grad: [g.grad, c.grad] };
 }
 
 run().then(

@@ -82,13 +82,6 @@ const HELPERS: Record<string, string> = {
   let mid = ((al * bl) >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
   return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
 }`,
-  // Bits of 2/π after 16 zero bits (2/π = 0.A2F9836E… in hex): the window that Payne–Hanek
-  // reduction multiplies by x's mantissa. Enough for every finite float32.
-  ew_two_over_pi: `fn ew_two_over_pi(k: u32) -> u32 {
-  var t = array<u32, 10>(0x0000a2f9u, 0x836e4e44u, 0x1529fc27u, 0x57d1f534u, 0xddc0db62u,
-                         0x95993c43u, 0x9041fe51u, 0x63abdebbu, 0xc561b724u, 0x6e3a424du);
-  return t[min(k, 9u)];
-}`,
   // x = q·π/2 + r with |r| ≤ π/4, as (r, q mod 4), for every finite x. |x| < 8192: Cody–Waite
   // with π/2 in three parts (Cephes' constants, doubled). Larger |x| (= m·2^e, m the 24-bit
   // mantissa): Payne–Hanek, exact integer arithmetic on m times 96 bits of 2/π starting where
@@ -103,13 +96,14 @@ const HELPERS: Record<string, string> = {
   let bits = bitcast<u32>(x) & 0x7fffffffu;
   let m = (bits & 0x7fffffu) | 0x800000u;
   let t0 = (bits >> 23u) - 136u; // x = m·2^e, e = exponent − 150: the window starts at 2/π bit e − 1, after 16 zero bits
-  let k = t0 >> 5u;
+  // bits of 2/π after 16 zero bits (2/π = 0.A2F9836E… in hex): enough for every finite float32
+  var t = array<u32, 10>(0x0000a2f9u, 0x836e4e44u, 0x1529fc27u, 0x57d1f534u, 0xddc0db62u,
+                         0x95993c43u, 0x9041fe51u, 0x63abdebbu, 0xc561b724u, 0x6e3a424du);
+  let k = t0 >> 5u; // ≤ 3: words k … k + 3 hold the 96-bit window W
   let sh = t0 & 31u;
   var w: array<u32, 3>;
   for (var j = 0u; j < 3u; j++) {
-    let hi = ew_two_over_pi(k + j);
-    let lo = ew_two_over_pi(k + j + 1u);
-    w[j] = select((hi << sh) | (lo >> (32u - sh)), hi, sh == 0u);
+    w[j] = select((t[k + j] << sh) | (t[k + j + 1u] >> (32u - sh)), t[k + j], sh == 0u);
   }
   // P = m·W, 120 bits in p3…p0 (W = w[0]·2⁶⁴ + w[1]·2³² + w[2]); x·2/π ≡ P·2⁻⁹⁴ (mod 4)
   let p0 = m * w[2];
