@@ -17,7 +17,7 @@ export { manualSeed } from './random';
 // operations
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  neg, abs, sign, exp, log, sqrt, rsqrt, relu, leakyRelu, gelu, sigmoid, erf, tanh, sin, cos, floor, ceil, clamp, where,
+  neg, abs, sign, exp, log, sqrt, rsqrt, relu, leakyRelu, gelu, sigmoid, erf, tanh, sin, cos, floor, ceil, round, clamp, where,
 } from './ops/elementwise';
 export type { GeluOptions } from './ops/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';

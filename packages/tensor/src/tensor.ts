@@ -294,6 +294,7 @@ export class Tensor {
   /** Method form of {@link cos}. */ cos(): Tensor { return ew.cos(this); }
   /** Method form of {@link floor}. */ floor(): Tensor { return ew.floor(this); }
   /** Method form of {@link ceil}. */ ceil(): Tensor { return ew.ceil(this); }
+  /** Method form of {@link round}. */ round(): Tensor { return ew.round(this); }
   /** Method form of {@link clamp}. */ clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
   /** Method form of {@link where}: `cond.where(a, b)` is `where(cond, a, b)`. */ where(a: TensorLike, b: TensorLike): Tensor { return ew.where(this, a, b); }
 

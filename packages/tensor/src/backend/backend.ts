@@ -36,7 +36,7 @@ export interface View {
 
 export type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'relu' | 'sigmoid'
-  | 'tanh' | 'sin' | 'cos' | 'erf' | 'gelu' | 'geluTanh' | 'floor' | 'ceil';
+  | 'tanh' | 'sin' | 'cos' | 'erf' | 'gelu' | 'geluTanh' | 'floor' | 'ceil' | 'round';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'

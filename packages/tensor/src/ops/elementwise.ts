@@ -133,6 +133,16 @@ export const erf = unaryOp('erf', false, (gy, x) => gy.mul(x.mul(x).neg().exp().
 export const floor = unaryOp('floor', true, (gy) => gy.mul(0));
 /** Smallest integer ≥ x; zero gradient. @example ceil(tensor([1.5, -1.5])) // [2, -1] */
 export const ceil = unaryOp('ceil', true, (gy) => gy.mul(0));
+/**
+ * x rounded to the nearest integer, ties to the even integer (as `torch.round`: 0.5 → 0,
+ * 1.5 → 2, −2.5 → −2); NaN, ±∞ and ±0 are kept, integer tensors are returned unchanged.
+ * Zero gradient, as PyTorch.
+ * @example
+ * ```ts
+ * round(tensor([0.5, 1.5, 2.5, -0.5, -2.7])); // [0, 2, 2, -0, -3]
+ * ```
+ */
+export const round = unaryOp('round', true, (gy) => gy.mul(0));
 
 // gelu(x) = x·Φ(x); d/dx = Φ(x) + x·φ(x)
 const geluExact = unaryOp('gelu', false, (gy, x) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend';
 import type { DType } from '../../src/dtype';
 import {type Tensor, abs, add, ceil, cos, div, eq, erf, exp, floor, ge, gelu, gt, le, log,
-  lt, maximum, minimum, mul, ne, neg, pow, relu, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where,
+  lt, maximum, minimum, mul, ne, neg, pow, relu, round, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where,
 } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { type Input, ints, numelOf, runOn } from './harness';
@@ -17,7 +17,7 @@ const suite = describe.skipIf(!(DEVICES.includes('webgpu')));
 
 /** Every unary op through its public form (a new UnaryOp without a row is a compile error). */
 const UNARY = {
-  neg, abs, sign, exp, log, sqrt, rsqrt, relu, sigmoid, tanh, sin, cos, erf, floor, ceil,
+  neg, abs, sign, exp, log, sqrt, rsqrt, relu, sigmoid, tanh, sin, cos, erf, floor, ceil, round,
   gelu: (x: Tensor) => gelu(x),
   geluTanh: (x: Tensor) => gelu(x, { approximate: 'tanh' }),
 } satisfies Record<UnaryOp, (x: Tensor) => Tensor>;
@@ -28,7 +28,7 @@ const BINARY = { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, 
 const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
 const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
 /** Unary ops that keep integer dtypes (the rest compute in float32). */
-const INT_UNARY: UnaryOp[] = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil'];
+const INT_UNARY: UnaryOp[] = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil', 'round'];
 
 /** Values where elementwise kernels go wrong: NaN, ±∞, ±0, tiny, large, and both signs of each. */
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-4, -1e-4, 0.5, -0.5, 1, -1, 2, -2.5, 3, 30, -30, 100, -100];

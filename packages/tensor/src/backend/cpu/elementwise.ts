@@ -22,6 +22,12 @@ export function erf(x: number): number {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/** x rounded to the nearest integer, ties to the even one (as torch.round); keeps ±0, ±∞ and NaN. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v); // ties toward +∞, and −0 for v in [−0.5, −0]
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 export const jsUnary = {
   neg: (v: number) => -v,
   abs: Math.abs,
@@ -40,6 +46,7 @@ export const jsUnary = {
   geluTanh: (v: number) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))),
   floor: Math.floor,
   ceil: Math.ceil,
+  round: roundHalfEven,
 } satisfies Record<UnaryOp, (v: number) => number>;
 
 export const jsBinary = {

@@ -52,6 +52,7 @@ export const WGSL_UNARY = {
   geluTanh: (x) => `ew_gelu_tanh(${x})`,
   floor: (x, t) => (t === 'f32' ? `floor(${x})` : x),
   ceil: (x, t) => (t === 'f32' ? `ceil(${x})` : x),
+  round: (x, t) => (t === 'f32' ? `round(${x})` : x), // WGSL rounds ties to even, as torch.round
 } satisfies Record<UnaryOp, (x: string, t: ComputeType) => string>;
 
 /** WGSL for each binary op over values `a`, `b` of compute type `t`; comparisons give 0/1 of type `t`. */
