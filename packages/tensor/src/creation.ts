@@ -3,7 +3,7 @@ import { backendOf, getDefaultDevice } from './device';
 import { allocArray, castScalar, type DType, isDType, type TypedArray } from './dtype';
 import { ArgumentError, DTypeError, ShapeError } from './errors';
 import { allocStorage } from './memory';
-import { integers, normal, uniform } from './random';
+import { type Generator, generatorOf } from './random';
 import { checkShape, contiguousStrides, numel, type Shape } from './shape';
 import { Tensor } from './tensor';
 
@@ -210,42 +210,71 @@ function floatOnly(op: string, opts: TensorOptions): void {
 }
 
 /**
- * Uniform random values in [0, 1) from the seeded global stream (see `manualSeed`).
+ * Options of `rand`, `randn` and `randint`: {@link TensorOptions} and the stream to draw from.
+ * @example
+ * ```ts
+ * rand([2], { generator: new Generator({ seed: 1 }), device: 'cpu' });
+ * ```
+ */
+export interface RandomOptions extends TensorOptions {
+  /** Draw from this generator instead of the global stream (`manualSeed`). */
+  generator?: Generator;
+}
+
+const RANDOM_KEYS = ['dtype', 'device', 'requiresGrad', 'generator'] as const;
+
+function randomArgs(op: string, opts: RandomOptions): [Generator, TensorOptions] {
+  const g = generatorOf(op, opts, RANDOM_KEYS);
+  const { generator: _, ...tensorOpts } = opts;
+  return [g, tensorOpts];
+}
+
+/**
+ * Uniform random values in [0, 1) from the seeded global stream (see `manualSeed`), or from
+ * `opts.generator`.
  * @example
  * ```ts
  * manualSeed(0); rand([2, 2]);
+ * rand([3], { generator: new Generator({ seed: 7 }) }); // the same for every Generator seeded 7
  * ```
  */
-export function rand(shape: Shape, opts: TensorOptions = {}): Tensor {
+export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   floatOnly('rand', opts);
-  return fromArray(uniform(numel(shape)), shape, opts, 'rand');
+  const [g, tensorOpts] = randomArgs('rand', opts);
+  return fromArray(g.uniform(numel(shape)), shape, tensorOpts, 'rand');
 }
 
 /**
- * Standard normal random values (mean 0, variance 1) from the seeded global stream.
+ * Standard normal random values (mean 0, variance 1) from the seeded global stream, or from
+ * `opts.generator`.
  * @example
  * ```ts
  * const w = randn([3, 4], { requiresGrad: true });
+ * const g = randn([2], { generator: new Generator({ seed: 1 }) });
  * ```
  */
-export function randn(shape: Shape, opts: TensorOptions = {}): Tensor {
+export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   floatOnly('randn', opts);
-  return fromArray(normal(numel(shape)), shape, opts, 'randn');
+  const [g, tensorOpts] = randomArgs('randn', opts);
+  return fromArray(g.normal(numel(shape)), shape, tensorOpts, 'randn');
 }
 
 /**
- * Uniform random integers in [low, high), int32 by default.
+ * Uniform random integers in [low, high), int32 by default, from the global stream or
+ * `opts.generator`.
  * @example
  * ```ts
  * randint(0, 10, [5]); // e.g. [3, 7, 0, 9, 2]
+ * randint(0, 2, [4], { generator: new Generator({ seed: 3 }) });
  * ```
  */
-export function randint(low: number, high: number, shape: Shape, opts: TensorOptions = {}): Tensor {
+export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
   checkShape('randint', shape);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
     throw new ArgumentError('randint', `expected integers low < high (range up to 2^32), got low=${low}, high=${high}`);
   }
-  return fromArray(integers(numel(shape), low, high), shape, { ...opts, dtype: opts.dtype ?? 'int32' }, 'randint');
+  const [g, tensorOpts] = randomArgs('randint', opts);
+  return fromArray(g.integers(numel(shape), low, high), shape, { ...tensorOpts, dtype: opts.dtype ?? 'int32' }, 'randint');
 }

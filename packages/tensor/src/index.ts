@@ -11,8 +11,9 @@ export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } 
 export type { DType, TypedArray } from './dtype';
 export type { Shape } from './shape';
 export { tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint } from './creation';
-export type { TensorOptions, TensorData } from './creation';
-export { manualSeed } from './random';
+export type { TensorOptions, TensorData, RandomOptions } from './creation';
+export { manualSeed, Generator, defaultGenerator } from './random';
+export type { GeneratorOptions } from './random';
 
 // operations
 export {
@@ -33,6 +34,7 @@ export type { AttentionOptions } from './ops/attention';
 export { layerNorm, batchNorm } from './ops/norm';
 export type { LayerNormOptions, BatchNormOptions } from './ops/norm';
 export { dropout } from './ops/dropout';
+export type { DropoutOptions } from './ops/dropout';
 export {
   reshape, view, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow, slice,
   cat, stack, split, chunk, contiguous, clone, assign,
