@@ -2,9 +2,9 @@ import { expect, it } from 'vitest';
 import {
   type DeviceName, tensor, zeros, noGrad, gradcheck, ArgumentError, DisposedError, DTypeError, ShapeError,
 } from '../../src/index';
-import { expectClose, expectTensor, forEachBackend } from '../helpers';
+import { describeOnCpu } from '../helpers';
 
-forEachBackend('autograd', (device: DeviceName) => {
+describeOnCpu('autograd', (device: DeviceName) => {
   const param = (v: Parameters<typeof tensor>[0]) => tensor(v, { device, requiresGrad: true });
 
   it('backward on a scalar fills .grad of the leaves', async () => {
@@ -13,22 +13,22 @@ forEachBackend('autograd', (device: DeviceName) => {
     expect(y.requiresGrad).toBe(true);
     expect(y.isLeaf).toBe(false);
     y.backward();
-    await expectTensor(x.grad!, [2, 4, 6]);
+    await expect(x.grad!).toBeAllClose([2, 4, 6]);
     const s = param(4);
     s.backward();
-    await expectTensor(s.grad!, 1);
+    await expect(s.grad!).toBeAllClose(1);
   });
 
   it('backward with an explicit gradient for a non-scalar output', async () => {
     const x = param([1, 2, 3]);
     const g = tensor([1, 0.5, -1], { device });
     x.mul(3).backward(g);
-    await expectTensor(x.grad!, [3, 1.5, -3]);
+    await expect(x.grad!).toBeAllClose([3, 1.5, -3]);
     const leaf = param([1, 2]);
     const seed = tensor([5, 6], { device });
     leaf.backward(seed);
     seed.assign(0); // the leaf's grad is a copy, not the caller's tensor
-    await expectTensor(leaf.grad!, [5, 6]);
+    await expect(leaf.grad!).toBeAllClose([5, 6]);
   });
 
   it('backward on a non-scalar without gradient, or with a wrong-shaped one, is a ShapeError', () => {
@@ -45,9 +45,9 @@ forEachBackend('autograd', (device: DeviceName) => {
     const x = param([1, 2, 3]);
     const y = x.mul(x).sum();
     y.backward(undefined, { retainGraph: true });
-    await expectTensor(x.grad!, [2, 4, 6]);
+    await expect(x.grad!).toBeAllClose([2, 4, 6]);
     y.backward();
-    await expectTensor(x.grad!, [4, 8, 12]);
+    await expect(x.grad!).toBeAllClose([4, 8, 12]);
   });
 
   it('a second backward without retainGraph throws DisposedError naming the freed graph', async () => {
@@ -56,7 +56,7 @@ forEachBackend('autograd', (device: DeviceName) => {
     y.backward();
     expect(() => y.backward()).toThrow(DisposedError);
     expect(() => y.backward()).toThrow(/^backward: the graph through 'sum' was already freed by an earlier backward; pass \{ retainGraph: true \}/);
-    await expectTensor(x.grad!, [2 * Math.exp(2), 2 * Math.exp(4)], { rtol: 1e-5 });
+    await expect(x.grad!).toBeAllClose([2 * Math.exp(2), 2 * Math.exp(4)], { rtol: 1e-5 });
   });
 
   it('retainGrad keeps the gradient of an intermediate; others have none', async () => {
@@ -65,9 +65,9 @@ forEachBackend('autograd', (device: DeviceName) => {
     const k = h.add(1);
     const y = h.mul(k).sum(); // y = 2x(2x + 1)
     y.backward();
-    await expectTensor(h.grad!, [5, 9, 13]); // k + h
+    await expect(h.grad!).toBeAllClose([5, 9, 13]); // k + h
     expect(k.grad).toBeNull();
-    await expectTensor(x.grad!, [10, 18, 26]); // 8x + 2
+    await expect(x.grad!).toBeAllClose([10, 18, 26]); // 8x + 2
   });
 
   it('detach stops gradients and shares memory', async () => {
@@ -76,9 +76,9 @@ forEachBackend('autograd', (device: DeviceName) => {
     expect(d.requiresGrad).toBe(false);
     expect(d.isLeaf).toBe(true);
     d.mul(x).sum().backward();
-    await expectTensor(x.grad!, [1, 2, 3]);
+    await expect(x.grad!).toBeAllClose([1, 2, 3]);
     noGrad(() => x.assign(7));
-    await expectTensor(d, [7, 7, 7]);
+    await expect(d).toBeAllClose([7, 7, 7]);
   });
 
   it('noGrad results do not require grad and record nothing', async () => {
@@ -86,7 +86,7 @@ forEachBackend('autograd', (device: DeviceName) => {
     const y = noGrad(() => x.mul(2).add(1));
     expect(y.requiresGrad).toBe(false);
     expect(y.isLeaf).toBe(true);
-    await expectTensor(y, [3, 5]);
+    await expect(y).toBeAllClose([3, 5]);
     expect(noGrad(() => 42)).toBe(42);
     expect(x.mul(2).requiresGrad).toBe(true);
     expect(x.gt(1).requiresGrad).toBe(false); // comparisons are not differentiable
@@ -98,23 +98,23 @@ forEachBackend('autograd', (device: DeviceName) => {
     x.mul(y).sum().backward();
     expect(x.grad!.shape).toEqual([3, 1]);
     expect(y.grad!.shape).toEqual([1, 4]);
-    await expectTensor(x.grad!, [[10], [10], [10]]);
-    await expectTensor(y.grad!, [[6, 6, 6, 6]]);
+    await expect(x.grad!).toBeAllClose([[10], [10], [10]]);
+    await expect(y.grad!).toBeAllClose([[6, 6, 6, 6]]);
     const a = param([[1], [2], [3]]);
     const b = param([5, 6, 7, 8]);
     a.add(b).sum().backward();
-    await expectTensor(a.grad!, [[4], [4], [4]]);
-    await expectTensor(b.grad!, [3, 3, 3, 3]);
+    await expect(a.grad!).toBeAllClose([[4], [4], [4]]);
+    await expect(b.grad!).toBeAllClose([3, 3, 3, 3]);
   });
 
   it('a diamond graph (a value used twice) accumulates both paths', async () => {
     const x = param([1, 2, 3]);
     x.mul(x).add(x).sum().backward();
-    await expectTensor(x.grad!, [3, 5, 7]);
+    await expect(x.grad!).toBeAllClose([3, 5, 7]);
     const z = param([1, 2, 3]);
     const a = z.mul(2);
     a.exp().mul(a.sin()).sum().backward(); // d/dz e^{2z} sin 2z = 2 e^{2z}(sin 2z + cos 2z)
-    expectClose(await z.grad!.data(), [1, 2, 3].map((v) => 2 * Math.exp(2 * v) * (Math.sin(2 * v) + Math.cos(2 * v))), { rtol: 1e-4 });
+    expect(await z.grad!.data()).toBeAllClose([1, 2, 3].map((v) => 2 * Math.exp(2 * v) * (Math.sin(2 * v) + Math.cos(2 * v))), { rtol: 1e-4 });
   });
 
   it('backward still works after the user disposed intermediates', async () => {
@@ -123,7 +123,7 @@ forEachBackend('autograd', (device: DeviceName) => {
     const y = h.exp().sum();
     h.dispose();
     y.backward();
-    expectClose(await x.grad!.data(), [2 * Math.exp(1), 2 * Math.exp(2)], { rtol: 1e-5 });
+    expect(await x.grad!.data()).toBeAllClose([2 * Math.exp(1), 2 * Math.exp(2)], { rtol: 1e-5 });
   });
 
   it('only float32 leaves can require grad; only leaves can change the flag', () => {
@@ -149,8 +149,8 @@ forEachBackend('autograd', (device: DeviceName) => {
     const bad = gradcheck((t) => t.detach().mul(t).sum(), [x]);
     expect(bad.ok).toBe(false);
     expect(bad.mismatches.map((m) => m.index)).toEqual([0, 1, 2]);
-    expectClose(bad.mismatches.map((m) => m.analytic), [0.5, -1, 2]);
-    expectClose(bad.mismatches.map((m) => m.numeric), [1, -2, 4], { rtol: 1e-2, atol: 1e-2 });
+    expect(bad.mismatches.map((m) => m.analytic)).toBeAllClose([0.5, -1, 2]);
+    expect(bad.mismatches.map((m) => m.numeric)).toBeAllClose([1, -2, 4], { rtol: 1e-2, atol: 1e-2 });
     expect(bad.maxError).toBeGreaterThan(1.9);
     expect(bad.maxError).toBeLessThan(2.1);
   });

@@ -80,15 +80,6 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
-function expectClose(got: Float32Array, want: Float64Array, tol = 1e-4): void {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < got.length; i++) {
-    worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
-  }
-  expect(worst).toBeLessThan(tol);
-}
-
 function outSize(L: number, k: number, s: number, p: number, d: number, extra = 0): number {
   return Math.floor((L + 2 * p - d * (k - 1) - 1) / s) + 1 + extra;
 }
@@ -107,15 +98,15 @@ function runAll(c: Case, seed: number, offset = 0): void {
   const x = rand(size(c.xs), r), w = rand(size(c.ws), r), gy = rand(size(c.ys), r);
   const y = new Float32Array(size(c.ys)).fill(NaN);
   conv2d(view(x, c.xs, offset), view(w, c.ws, offset + 1), storage(y), c.ys, c.p);
-  expectClose(y, refConv(c, x, w));
+  expect(y).toBeAllClose(refConv(c, x, w), { rtol: 1e-4, atol: 1e-4 }); // |Δ| ≤ 1e-4·(1 + |want|)
 
   const dx = new Float32Array(size(c.xs)).fill(NaN);
   conv2dBackwardInput(view(gy, c.ys, offset + 2), view(w, c.ws, offset), storage(dx), c.xs, c.p);
-  expectClose(dx, refDx(c, gy, w));
+  expect(dx).toBeAllClose(refDx(c, gy, w), { rtol: 1e-4, atol: 1e-4 }); // |Δ| ≤ 1e-4·(1 + |want|)
 
   const dw = new Float32Array(size(c.ws)).fill(NaN);
   conv2dBackwardWeight(view(x, c.xs, offset), view(gy, c.ys, offset + 3), storage(dw), c.ws, c.p);
-  expectClose(dw, refDw(c, x, gy));
+  expect(dw).toBeAllClose(refDw(c, x, gy), { rtol: 1e-4, atol: 1e-4 }); // |Δ| ≤ 1e-4·(1 + |want|)
 
   // Adjoint identity: ⟨conv(x, w), gy⟩ = ⟨x, dX(gy, w)⟩ = ⟨w, dW(x, gy)⟩.
   const lhs = dot(refConv(c, x, w), gy);

@@ -68,16 +68,8 @@ function reference(a: View, b: View): { data: Float64Array; shape: number[] } {
   return { data: out, shape: [...batch, M, N] };
 }
 
-function expectClose(got: Float32Array, want: Float64Array, K: number): void {
-  expect(got.length).toBe(want.length);
-  const scale = Math.max(1, K);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]) / (scale * Math.max(1, Math.abs(want[i]) / scale));
-    if (!(err <= worst)) worst = err; // also catches NaN
-  }
-  expect(worst).toBeLessThanOrEqual(1e-5);
-}
+/** float32 GEMM against the float64 reference: |Δ| ≤ 1e-5·(K + |want|), error growing with the K-term sum. */
+const tolFor = (K: number) => ({ rtol: 1e-5, atol: 1e-5 * Math.max(1, K) });
 
 function runMatmul(a: View, b: View): Float32Array {
   const r = a.shape.length;
@@ -91,7 +83,7 @@ function runMatmul(a: View, b: View): Float32Array {
 function check2d(M: number, K: number, N: number, seed = 1): void {
   const a = view(randArray(M * K, seed), [M, K]);
   const b = view(randArray(K * N, seed + 100), [K, N]);
-  expectClose(runMatmul(a, b), reference(a, b).data, K);
+  expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
 }
 
 // Every case runs on the plain-JS kernel and on the WebAssembly SIMD kernel (forced for all
@@ -139,11 +131,11 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
       const bT = randArray(5 + N * K, 12);
       const a = view(aT, [M, K], [1, M], 3);
       const b = view(bT, [K, N], [1, K], 5);
-      expectClose(runMatmul(a, b), reference(a, b).data, K);
+      expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
       // Only one transposed, with row padding (stride > width).
       const ap = randArray(2 + M * (K + 3), 13);
       const a2 = view(ap, [M, K], [K + 3, 1], 2);
-      expectClose(runMatmul(a2, b), reference(a2, b).data, K);
+      expect(runMatmul(a2, b)).toBeAllClose(reference(a2, b).data, tolFor(K));
     }
   });
 
@@ -151,32 +143,32 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
     for (const [M, K, N] of [[4, 6, 5], [37, 41, 43]] as const) {
       const a = view(randArray(3 * M * K, 21), [3, M, K]);
       const b = view(randArray(3 * K * N, 22), [3, K, N]);
-      expectClose(runMatmul(a, b), reference(a, b).data, K);
+      expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
     }
     // Two batch dims, b's batch dims permuted in memory.
     const a = view(randArray(2 * 3 * 5 * 7, 23), [2, 3, 5, 7]);
     const bd = randArray(3 * 2 * 7 * 4, 24);
     const b = view(bd, [2, 3, 7, 4], [7 * 4, 2 * 7 * 4, 4, 1]);
-    expectClose(runMatmul(a, b), reference(a, b).data, 7);
+    expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(7));
   });
 
   it('broadcasts batch dims given as stride 0', () => {
     const M = 33, K = 40, N = 30;
     const a = view(randArray(4 * M * K, 31), [4, M, K]);
     const b = view(randArray(K * N, 32), [4, K, N], [0, N, 1]);
-    expectClose(runMatmul(a, b), reference(a, b).data, K);
+    expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
     const a2 = view(randArray(M * K, 33), [2, 3, M, K], [0, 0, K, 1]);
     const b2 = view(randArray(3 * K * N, 34), [2, 3, K, N], [0, K * N, N, 1]);
-    expectClose(runMatmul(a2, b2), reference(a2, b2).data, K);
+    expect(runMatmul(a2, b2)).toBeAllClose(reference(a2, b2).data, tolFor(K));
   });
 
   it('handles size-1 batch dims and a stride-0 row/column inside the matrix', () => {
     const a = view(randArray(6 * 8, 41), [1, 6, 8]);
     const b = view(randArray(8 * 3, 42), [1, 8, 3]);
-    expectClose(runMatmul(a, b), reference(a, b).data, 8);
+    expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(8));
     const a2 = view(randArray(50, 43), [40, 50], [0, 1]); // every row the same
     const b2 = view(randArray(50 * 33, 44), [50, 33]);
-    expectClose(runMatmul(a2, b2), reference(a2, b2).data, 50);
+    expect(runMatmul(a2, b2)).toBeAllClose(reference(a2, b2).data, tolFor(50));
   });
 
   it('gemm accumulates into C when asked and respects ldc / cOff', () => {
@@ -196,7 +188,7 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
           want[i * N + j] = ref[i * N + j] + c0[cOff + i * ldc + j];
         }
       }
-      expectClose(got, want, K);
+      expect(got).toBeAllClose(want, tolFor(K));
       // Padding between rows and before cOff is untouched.
       for (let p = 0; p < c.length; p++) {
         const inside = p >= cOff && (p - cOff) % ldc < N;
@@ -224,13 +216,13 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
     const M = 131, K = 263, N = 97;
     const a = view(randArray(K * M, 71), [M, K], [1, M]);
     const b = view(randArray(N * K + 9, 72), [K, N], [1, K], 9);
-    expectClose(runMatmul(a, b), reference(a, b).data, K);
+    expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
     // A batch of 3 sharing one (transposed) B, and a column-broadcast B (stride 0 along N).
     const a3 = view(randArray(3 * M * K, 73), [3, M, K]);
     const b3 = view((b.storage as CpuStorage).data as Float32Array, [3, K, N], [0, 1, K], 9);
-    expectClose(runMatmul(a3, b3), reference(a3, b3).data, K);
+    expect(runMatmul(a3, b3)).toBeAllClose(reference(a3, b3).data, tolFor(K));
     const bc = view(randArray(K, 74), [K, N], [1, 0]);
-    expectClose(runMatmul(a, bc), reference(a, bc).data, K);
+    expect(runMatmul(a, bc)).toBeAllClose(reference(a, bc).data, tolFor(K));
   });
 
   it('keeps NaN and ±Infinity in the rows and columns they come from (padding stays out)', () => {
@@ -264,7 +256,7 @@ describe('wasm gemm kernel', () => {
       expect(g).not.toBeNull();
       const c = new Float32Array(M * N).fill(NaN);
       g!(M, N, K, a, 0, K, 1, b, 0, N, 1, c, 0, N, false);
-      expectClose(c, want, K);
+      expect(c).toBeAllClose(want, tolFor(K));
     }
   });
 });

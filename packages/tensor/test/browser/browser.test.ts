@@ -71,12 +71,8 @@ describe.runIf(chromiumPath || browserRequired)('in headless Chromium (WebGPU on
     expect(w.error).toBeUndefined();
     expect(w.device).toBe('webgpu');
     expect(w.gpu).toHaveLength(23);
-    const close = (got: number[], want: number[]) => {
-      expect(got).toHaveLength(want.length);
-      got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: ${g} vs ${want[i]}`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(want[i])));
-    };
-    close(w.gpu!, w.cpu!);
-    close(w.grad![0], w.grad![1]);
+    expect(w.gpu).toBeAllClose(w.cpu, { rtol: 1e-3, atol: 1e-4 });
+    expect(w.grad![0]).toBeAllClose(w.grad![1], { rtol: 1e-3, atol: 1e-4 });
     expect(Math.max(...w.grad![1].map(Math.abs))).toBeGreaterThan(0);
   });
 

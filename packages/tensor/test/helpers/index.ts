@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import { requestGpu } from '../../src/backend/webgpu/gpu';
 import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions } from '../../src/index';
+import type { AllCloseTolerance } from './all-close';
 
 const env = process.env;
 
@@ -43,50 +44,28 @@ async function availableDevices(): Promise<DeviceName[]> {
 export const DEVICES: DeviceName[] = await availableDevices();
 
 /**
- * Run a describe block for the op tests. These assert hand-computed values with synchronous reads
- * and CPU finite differences, so they run on the CPU; every WebGPU primitive and gradient is
- * compared with the CPU backend in test/parity instead.
+ * A describe block for a family's hand-computed value tests (`test/ops/<family>.test.ts`). They
+ * stay on the CPU: they read synchronously and gradcheck on the CPU. Every op on every device
+ * (values vs the CPU, gradients, disposal and device errors) is driven by the op table instead:
+ * `test/op-table.ts` and `test/ops/op-table.test.ts`.
  */
-export function forEachBackend(name: string, body: (device: DeviceName) => void): void {
-  for (const device of ['cpu'] as const) {
-    describe(`${name} [${device}]`, () => {
-      body(device);
-    });
-  }
+export function describeOnCpu(name: string, body: (device: DeviceName) => void): void {
+  describe(`${name} [cpu]`, () => {
+    body('cpu');
+  });
 }
 
 export async function ensureDevice(device: DeviceName): Promise<void> {
   await init({ device });
 }
 
-function flatten(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (typeof v === 'boolean') return [v ? 1 : 0];
-  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-  if (Array.isArray(v)) return v.flatMap(flatten);
-  throw new Error(`cannot compare ${String(v)}`);
-}
-
-/** Elementwise |a − e| ≤ atol + rtol·|e| (NaN matches NaN, ±Infinity must match exactly). */
-export function expectClose(actual: unknown, expected: unknown, { rtol = 1e-5, atol = 1e-6 } = {}): void {
-  const a = flatten(actual);
-  const e = flatten(expected);
-  expect(a.length, 'element count').toBe(e.length);
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(e[i])) {
-      expect(a[i], `element ${i}`).toBeNaN();
-    } else if (!Number.isFinite(e[i])) {
-      expect(a[i], `element ${i}`).toBe(e[i]);
-    } else if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) {
-      expect.fail(`element ${i}: got ${a[i]}, expected ${e[i]} (rtol ${rtol}, atol ${atol})`);
-    }
-  }
-}
-
-/** Values and shape of a tensor, compared with nested expected arrays. */
-export async function expectTensor(t: Tensor, expected: unknown, tol?: { rtol?: number; atol?: number }): Promise<void> {
-  const arr = await t.toArray();
-  expectClose(arr, expected, tol);
+/**
+ * Elementwise closeness by the shared `toBeAllClose` rule (test/helpers/all-close.ts).
+ * @deprecated Write `expect(actual).toBeAllClose(expected, tol)`; this remains only for the test
+ * files not yet migrated (test/parity/{matmul,norm,attention}, test/webgpu/*).
+ */
+export function expectClose(actual: unknown, expected: unknown, tol?: AllCloseTolerance): void {
+  expect(actual).toBeAllClose(expected, tol);
 }
 
 /** Assert that autograd's gradients match central differences for every input element. */

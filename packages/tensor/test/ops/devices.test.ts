@@ -5,7 +5,7 @@ import { add, BackendUnavailableError, cat, DeviceError, matmul, ones, Tensor, t
 // Only the CPU backend exists in this release, so a "GPU" tensor is made by hand: its storage says
 // webgpu. Ops must reject the mix in validation, before any backend is asked to compute.
 function fakeGpuTensor(shape: number[]): Tensor {
-  const storage: Storage = { device: 'webgpu', dtype: 'float32', size: shape.reduce((a, b) => a * b, 1), refs: 0 };
+  const storage: Storage = { device: 'webgpu', dtype: 'float32', size: shape.reduce((a, b) => a * b, 1), bytes: 0, refs: 0 };
   return Tensor._create(storage, shape, shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)), 0);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cat, dropout, manualSeed, outer, type Tensor } from '../../src/index';
-import { DEVICES, expectClose, randomValues } from '../helpers';
+import { DEVICES, randomValues } from '../helpers';
 import { type Input, runOn } from './harness';
 
 /**
@@ -37,9 +37,9 @@ suite('composite ops on webgpu vs cpu', () => {
       const want = await runOn('cpu', inputs, fn);
       const got = await runOn('webgpu', inputs, fn);
       expect(got.dtype).toBe(want.dtype);
-      expectClose(got.value, want.value, { rtol: 1e-5, atol: 1e-6 });
+      expect(got.value).toBeAllClose(want.value, { rtol: 1e-5, atol: 1e-6 });
       expect(got.grads.length).toBe(inputs.length);
-      got.grads.forEach((g, i) => expectClose(g, want.grads[i], { rtol: 1e-5, atol: 1e-6 }));
+      got.grads.forEach((g, i) => expect(g).toBeAllClose(want.grads[i], { rtol: 1e-5, atol: 1e-6 }));
     });
   }
 

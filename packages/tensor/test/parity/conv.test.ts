@@ -4,7 +4,7 @@ import {
   adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, type DeviceName, maxPool2d,
   type Tensor, tensor,
 } from '../../src/index';
-import { DEVICES, expectClose, randomValues } from '../helpers';
+import { DEVICES, randomValues } from '../helpers';
 import { kernelBackends } from './harness';
 
 /**
@@ -37,7 +37,7 @@ async function expectSame(shape: number[], run: (be: Backend, out: Storage, side
   run(cpu, oc, 'c');
   run(gpu, og, 'g');
   const whole = (s: Storage): View => ({ storage: s, shape: [n], strides: [1], offset: 0 });
-  expectClose(await gpu.read(whole(og)), cpu.readSync(whole(oc)), TOL);
+  expect(await gpu.read(whole(og))).toBeAllClose(cpu.readSync(whole(oc)), TOL);
 }
 
 interface ConvCase { name: string; x: number[]; w: number[]; p: Conv2dParams; out: [number, number] }
@@ -146,7 +146,7 @@ async function expectParity(fn: (...xs: Tensor[]) => Tensor, shapes: number[][])
   const want = await evaluate('cpu', fn, shapes);
   const got = await evaluate('webgpu', fn, shapes);
   expect(got.length).toBe(want.length);
-  got.forEach((g, i) => expectClose(g, want[i], TOL));
+  got.forEach((g, i) => expect(g).toBeAllClose(want[i], TOL));
 }
 
 publicSuite('conv and pool ops on webgpu vs cpu (forward + gradients)', () => {

@@ -5,7 +5,7 @@ import { WebGpuBackend } from '../../src/backend/webgpu';
 import { fromArray } from '../../src/creation';
 import type { DType } from '../../src/dtype';
 import { type DeviceName, type NestedArray, type Tensor, tensor } from '../../src/index';
-import { expectClose, openTestGpu, randomValues } from '../helpers';
+import { openTestGpu, randomValues } from '../helpers';
 
 /** A host input: values, shape, dtype, and whether its gradient is compared. */
 export interface Input {
@@ -67,7 +67,7 @@ export function both(shape: number[], seed: number, requiresGrad = false, [lo, h
 export async function expectSame(g: Tensor, c: Tensor, tol: { rtol: number; atol: number }): Promise<void> {
   expect(g.device).toBe('webgpu');
   expect(g.shape).toEqual(c.shape);
-  expectClose(await g.data(), await c.data(), tol);
+  expect(await g.data()).toBeAllClose(await c.data(), tol);
 }
 
 /** One operand on both backends, for the kernel-level tests. */

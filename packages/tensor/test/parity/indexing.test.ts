@@ -3,7 +3,7 @@ import { fromArray } from '../../src/creation';
 import {type Tensor, cat, embedding, gather, indexSelect, memory, oneHot, pad, scatterAdd,
   stack, tile, zeros,
 } from '../../src/index';
-import { DEVICES, expectClose, randomValues } from '../helpers';
+import { DEVICES, randomValues } from '../helpers';
 import { type Input, ints, numelOf, runOn } from './harness';
 
 /**
@@ -20,10 +20,10 @@ const floats = (shape: number[], seed: number, grad = true): Input => ({ values:
 async function expectParity(inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor, tol = { rtol: 1e-5, atol: 1e-6 }): Promise<void> {
   const want = await runOn('cpu', inputs, fn);
   const got = await runOn('webgpu', inputs, fn);
-  expectClose(got.value, want.value, tol);
+  expect(got.value).toBeAllClose(want.value, tol);
   expect(got.grads.length).toBe(want.grads.length);
   got.grads.forEach((g, k) => {
-    expectClose(g, want.grads[k], tol);
+    expect(g).toBeAllClose(want.grads[k], tol);
   });
 }
 

@@ -6,7 +6,7 @@ import { argReduce, reduce } from '../../src/backend/webgpu/codegen/reduce';
 import { softmax as softmaxKernel } from '../../src/backend/webgpu/kernels/softmax.wgsl';
 import type { DType } from '../../src/dtype';
 import { init, type Tensor, tensor } from '../../src/index';
-import { expectClose, openTestGpu, randomValues } from '../helpers';
+import { openTestGpu, randomValues } from '../helpers';
 
 // WebGPU reductions and softmax against the CPU backend. Skips without an adapter; fails with
 // AIMODEL_REQUIRE_WEBGPU=1 and none (openTestGpu throws).
@@ -42,7 +42,7 @@ async function parity(c: Tensor, g: Tensor, f: (t: Tensor) => Tensor, tol = { rt
   expect(got.device).toBe('webgpu');
   expect(got.shape).toEqual(want.shape);
   expect(got.dtype).toBe(want.dtype);
-  expectClose(await got.data(), want.dataSync(), tol);
+  expect(await got.data()).toBeAllClose(want.dataSync(), tol);
 }
 
 const transposed: View = (t) => t.transpose(0, t.ndim - 1);
@@ -183,7 +183,7 @@ suite('webgpu reduce parity', () => {
           y.backward(gy.to(dev));
           grads.push((await x.grad!.data()) as Float32Array);
         }
-        expectClose(grads[1], grads[0], { rtol: 1e-4, atol: 1e-5 });
+        expect(grads[1]).toBeAllClose(grads[0], { rtol: 1e-4, atol: 1e-5 });
       }
     }
   });
@@ -219,7 +219,7 @@ suite('webgpu reduce kernels: tree and subgroup paths', () => {
             reduce(gpu.runtime, op as ReduceOp, v(xg), [1], og, { subgroups });
           }
           const whole = (s: typeof oc) => ({ storage: s, shape: [outSize], strides: [1], offset: 0 });
-          expectClose(await gpu.read(whole(og)), cpu.readSync(whole(oc)), { rtol: 1e-4, atol: 1e-4 });
+          expect(await gpu.read(whole(og))).toBeAllClose(cpu.readSync(whole(oc)), { rtol: 1e-4, atol: 1e-4 });
         }
       }
     }
