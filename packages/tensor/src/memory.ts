@@ -1,5 +1,4 @@
 import type { DType } from './dtype';
-import { bytesPerElement } from './dtype';
 import type { DeviceName, Storage } from './backend/backend';
 import { backendOf } from './device';
 import { ArgumentError } from './errors';
@@ -15,6 +14,12 @@ import { Tensor } from './tensor';
 export interface DeviceMemory {
   tensors: number;
   bytes: number;
+  /**
+   * Bytes of device memory held by the storages of those tensors and of the autograd graph, as
+   * allocated: a typed array's byteLength on the CPU (1 byte per int8/uint8/bool element); on
+   * WebGPU the GPU buffers' real sizes, which store every dtype as 32-bit words and round up to
+   * the buffer pool's size class (at least 256 bytes). Pooled buffers no tensor uses are not counted.
+   */
 }
 
 /**
@@ -52,7 +57,7 @@ export function memory(): MemoryInfo {
 export function allocStorage(device: DeviceName, dtype: DType, size: number): Storage {
   const s = backendOf(device).alloc(dtype, size);
   s.refs = 0;
-  usage[device].bytes += size * bytesPerElement(dtype);
+  usage[device].bytes += s.bytes;
   return s;
 }
 
@@ -62,7 +67,7 @@ export function retainStorage(s: Storage): void {
 
 export function releaseStorage(s: Storage): void {
   if (--s.refs > 0) return;
-  usage[s.device].bytes -= s.size * bytesPerElement(s.dtype);
+  usage[s.device].bytes -= s.bytes;
   backendOf(s.device).free(s);
 }
 

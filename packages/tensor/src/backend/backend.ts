@@ -19,6 +19,12 @@ export interface Storage {
   readonly device: DeviceName;
   readonly dtype: DType;
   readonly size: number;
+  /**
+   * Bytes of device memory this storage holds: the typed array's byteLength on the CPU, the
+   * GPUBuffer's size on WebGPU (4 bytes per element of every dtype, rounded up to the buffer
+   * pool's size class). `memory()` sums it.
+   */
+  readonly bytes: number;
   refs: number;
 }
 

@@ -44,7 +44,8 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
 
   alloc(dtype: DType, size: number): Storage {
-    const s: CpuStorage = { device: 'cpu', dtype, size, refs: 0, data: allocArray(dtype, size) };
+    const data = allocArray(dtype, size);
+    const s: CpuStorage = { device: 'cpu', dtype, size, bytes: data.byteLength, refs: 0, data };
     return s;
   }
   free(_storage: Storage): void {

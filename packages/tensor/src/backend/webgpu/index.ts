@@ -54,7 +54,7 @@ export class WebGpuBackend implements Backend {
   // ── memory ──────────────────────────────────────────────────────────────
   alloc(dtype: DType, size: number): Storage {
     const buffer = this.runtime.createBuffer(Math.max(1, size) * GPU_WORD_BYTES);
-    const s: GpuStorage = { device: 'webgpu', dtype, size, refs: 0, buffer };
+    const s: GpuStorage = { device: 'webgpu', dtype, size, bytes: buffer.size, refs: 0, buffer };
     return s;
   }
 

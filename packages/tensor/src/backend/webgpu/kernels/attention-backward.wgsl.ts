@@ -413,7 +413,8 @@ ${MAIN}
 
 /** A pooled scratch buffer wrapped as a float32 storage of `size` elements. */
 function scratch(rt: Runtime, size: number): GpuStorage {
-  return { device: 'webgpu', dtype: 'float32', size, refs: 0, buffer: rt.createBuffer(Math.max(1, size) * 4) };
+  const buffer = rt.createBuffer(Math.max(1, size) * 4);
+  return { device: 'webgpu', dtype: 'float32', size, bytes: buffer.size, refs: 0, buffer };
 }
 
 /** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
