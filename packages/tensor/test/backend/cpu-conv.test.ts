@@ -12,7 +12,7 @@ function lcg(seed: number): () => number {
 }
 
 function storage(data: Float32Array): CpuStorage {
-  return { device: 'cpu', dtype: 'float32', size: data.length, refs: 1, data };
+  return { device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data };
 }
 
 function strides(shape: number[]): number[] {

@@ -21,7 +21,7 @@ function randArray(n: number, seed: number): Float32Array {
 }
 
 function storage(data: Float32Array): CpuStorage {
-  return { device: 'cpu', dtype: 'float32', size: data.length, refs: 1, data };
+  return { device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data };
 }
 
 function contiguous(shape: number[]): number[] {

@@ -12,10 +12,10 @@ function lcg(seed: number): () => number {
 }
 
 function f32(data: Float32Array): CpuStorage {
-  return { device: 'cpu', dtype: 'float32', size: data.length, refs: 1, data };
+  return { device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data };
 }
 function i32(data: Int32Array): CpuStorage {
-  return { device: 'cpu', dtype: 'int32', size: data.length, refs: 1, data };
+  return { device: 'cpu', dtype: 'int32', size: data.length, bytes: data.byteLength, refs: 1, data };
 }
 
 function view(values: ArrayLike<number>, shape: number[], offset = 0): View {
