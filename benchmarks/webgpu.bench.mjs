@@ -110,6 +110,59 @@ for (const n of matmulSizes) {
   });
 }
 {
+  // The side-by-side cases of issue 11: an elementwise chain (3 dispatches in both libraries:
+  // neither fuses mul/add/relu), a softmax whose rows are short, and a small CNN training step.
+  const n = quick ? 1 << 16 : 1 << 22;
+  cases.push({
+    name: `relu(x·y + z), ${n} floats`, bytes: 3 * 4 * n * 3, reps: 10, // each of the 3 ops reads 2 (or 1) and writes 1
+    ours: () => { const x = randn([n]), y = randn([n]), z = randn([n]); return { run: timed(10, () => am.scope(() => x.mul(y).add(z).relu()), syncOurs), free: () => [x, y, z].forEach((t) => t.dispose()) }; },
+    peer: () => { const x = tf.randomNormal([n]), y = tf.randomNormal([n]), z = tf.randomNormal([n]); return { run: timed(10, () => tf.tidy(() => tf.relu(tf.add(tf.mul(x, y), z))), syncPeer), free: () => [x, y, z].forEach((t) => t.dispose()) }; },
+  });
+  const [rows, cols] = quick ? [256, 128] : [4096, 1024];
+  cases.push({
+    name: `softmax ${rows}×${cols} (last dim)`, bytes: 2 * 4 * rows * cols, reps: 10,
+    ours: () => { const a = randn([rows, cols]); return { run: timed(10, () => am.softmax(a, -1), syncOurs), free: () => a.dispose() }; },
+    peer: () => { const a = tf.randomNormal([rows, cols]); return { run: timed(10, () => tf.softmax(a), syncPeer), free: () => a.dispose() }; },
+  });
+  // conv8-pool-conv16-pool-dense10 on [64, 1, 28, 28] (the CPU issue's CNN), softmax cross-entropy,
+  // plain SGD; FLOPs: forward convs and dense, ×3 for forward + both backward passes.
+  const batch = quick ? 8 : 64;
+  const flops = 3 * 2 * batch * (8 * 28 * 28 * 9 + 16 * 14 * 14 * 8 * 9 + 16 * 7 * 7 * 10);
+  cases.push({
+    name: `small CNN train step, batch ${batch}`, flops, reps: 5,
+    ours: () => {
+      const x = randn([batch, 1, 28, 28]);
+      const labels = am.oneHot(am.randint(0, 10, [batch], { device }), 10).to('float32');
+      const ps = [randn([8, 1, 3, 3]), randn([8]), randn([16, 8, 3, 3]), randn([16]), randn([16 * 7 * 7, 10]), randn([10])];
+      for (const p of ps) p.requiresGrad = true;
+      const [c1, b1, c2, b2, w, b] = ps;
+      const step = () => am.scope(() => {
+        let h = am.maxPool2d(am.conv2d(x, c1, { bias: b1, padding: 1 }).relu(), 2);
+        h = am.maxPool2d(am.conv2d(h, c2, { bias: b2, padding: 1 }).relu(), 2);
+        const logits = h.reshape([batch, -1]).matmul(w).add(b);
+        const loss = am.logSoftmax(logits, -1).mul(labels).sum().neg().div(batch);
+        loss.backward();
+        am.noGrad(() => { for (const p of ps) { p.assign(p.sub(p.grad.mul(1e-2))); p.grad.dispose(); p.grad = null; } });
+        return loss.detach();
+      });
+      return { run: timed(5, step, syncOurs), free: () => [x, labels, ...ps].forEach((v) => v.dispose()) };
+    },
+    peer: () => {
+      const x = tf.randomNormal([batch, 28, 28, 1]);
+      const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
+      const vs = [[3, 3, 1, 8], [8], [3, 3, 8, 16], [16], [16 * 7 * 7, 10], [10]].map((s) => tf.variable(tf.randomNormal(s)));
+      const [c1, b1, c2, b2, w, b] = vs;
+      const opt = tf.train.sgd(1e-2);
+      const step = () => opt.minimize(() => {
+        let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1, 1, 'same'), b1)), 2, 2, 'valid');
+        h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2, 1, 'same'), b2)), 2, 2, 'valid');
+        return tf.losses.softmaxCrossEntropy(labels, tf.add(tf.matMul(tf.reshape(h, [batch, -1]), w), b));
+      }, true);
+      return { run: timed(5, step, syncPeer), free: () => [x, labels, ...vs].forEach((v) => v.dispose()) };
+    },
+  });
+}
+{
   // normalization, fused forward: bytes = x read + y written (the kernel reads x twice; the second
   // read mostly hits the cache). The peer composes tf.moments and elementwise ops (tfjs has no fused layer norm).
   const [rows, cols] = quick ? [64, 256] : [16384, 1024];

@@ -38,6 +38,8 @@ export interface SoftmaxKernelConfig {
    * cache·workgroup ≥ the row length), or 0 to read the row from memory in both passes.
    */
   cache: number;
+  /** The row is contiguous in x and out (stride 1 along `dim`): addresses without a multiply. */
+  unit: boolean;
 }
 
 /** Longest row the register-cached kernels take: 256 invocations × 32 values. */
@@ -49,6 +51,8 @@ export const softmaxKernel = memoKernel(function softmaxKernel(c: SoftmaxKernelC
   const sg = c.subgroups;
   const cache = c.cache;
   const loop = (body: string) => rowLoop({ start: '0u', end: 'n', workgroup: wg, slots: cache }, body);
+  const xAt = c.unit ? 'xb + j' : 'xb + u32(i32(j) * xs)';
+  const yAt = c.unit ? 'yb + j' : 'yb + u32(i32(j) * ys)';
   const write = c.log ? 'v - lse' : 'exp(v - m) / s';
   // Combining two (max, sum) partials; `neg` is −∞.
   const merge = `
@@ -78,8 +82,45 @@ fn merge(a: vec3f, b: vec3f) -> vec3f {
     workgroupBarrier();
   }
   let total = sh[0];`;
+  // Rows held in registers: the thread's max first (no exp), then one exp per value, kept in
+  // place; the outputs are those exps times one factor per thread, exp(m_thread − m_row)/s_row.
+  // One exp per element and no branch on the running max.
+  const cachedPasses = `var vals: array<f32, ${cache}>;
+  ${loop(`let w = x[${xAt}];
+    let v = bitcast<f32>(w);
+    vals[t] = v;
+    if ((w & 0x7fffffffu) > 0x7f800000u) { nan = 1.0; }
+    m = max(m, v);`)}
+  ${loop(`let e = select(exp(vals[t] - m), 0.0, m == neg()); // a thread of only −∞ (or no values) adds 0
+    s += e;${c.log ? '' : '\n    vals[t] = e;'}`)}
+  sh[li] = vec3f(m, s, nan);
+  workgroupBarrier();${finish}
+  let bad = total.z > 0.0 || total.x == neg();
+  ${c.log ? 'let lse = total.x + log(total.y);' : 'let f = term(m, 1.0, total.x) / total.y;'}
+  ${loop(`y[${yAt}] = select(bitcast<u32>(${c.log ? 'vals[t] - lse' : 'vals[t] * f'}), 0x7fc00000u, bad);`)}`;
+  // Streamed rows: an online (max, sum) in one read, then a second read for the outputs.
+  const streamedPasses = `${loop(`let w = x[${xAt}];
+    let v = bitcast<f32>(w);
+    if ((w & 0x7fffffffu) > 0x7f800000u) {
+      nan = 1.0;
+    } else if (v > m) {
+      s = s * exp(m - v) + 1.0;
+      m = v;
+    } else if (v != neg()) {
+      s += exp(v - m);
+    }`)}
+  sh[li] = vec3f(m, s, nan);
+  workgroupBarrier();${finish}
+  let bad = total.z > 0.0 || total.x == neg();
+  let mm = total.x;
+  let ss = total.y;
+  let lse = mm + log(ss);
+  ${loop(`let v = bitcast<f32>(x[${xAt}]);
+    let m = mm;
+    let s = ss;
+    y[${yAt}] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);`)}`;
   return {
-    key: `softmax:${c.log ? 'log' : 'exp'}:${c.rank}:${wg}:${sg ? 'sg' : 'tree'}:c${cache}`,
+    key: `softmax:${c.log ? 'log' : 'exp'}:${c.rank}:${wg}:${sg ? 'sg' : 'tree'}:c${cache}${c.unit ? ':u' : ''}`,
     workgroupSize: [wg, 1, 1],
     code: wgsl`${sg ? 'enable subgroups;' : ''}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -103,27 +144,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let yb = rowOffset(row, 1u);
   var m = neg();
   var s = 0.0;
-  var nan = 0.0;${cache ? `\n  var vals: array<f32, ${cache}>;` : ''}
-  ${loop(`let w = x[xb + u32(i32(j) * xs)];
-    let v = bitcast<f32>(w);${cache ? '\n    vals[t] = v;' : ''}
-    if ((w & 0x7fffffffu) > 0x7f800000u) {
-      nan = 1.0;
-    } else if (v > m) {
-      s = s * exp(m - v) + 1.0;
-      m = v;
-    } else if (v != neg()) {
-      s += exp(v - m);
-    }`)}
-  sh[li] = vec3f(m, s, nan);
-  workgroupBarrier();${finish}
-  let bad = total.z > 0.0 || total.x == neg();
-  let mm = total.x;
-  let ss = total.y;
-  let lse = mm + log(ss);
-  ${loop(`let v = ${cache ? 'vals[t]' : 'bitcast<f32>(x[xb + u32(i32(j) * xs)])'};
-    let m = mm;
-    let s = ss;
-    y[yb + u32(i32(j) * ys)] = select(bitcast<u32>(${write}), 0x7fc00000u, bad);`)}
+  var nan = 0.0;
+  ${cache ? cachedPasses : streamedPasses}
 }`,
   };
 });
@@ -160,6 +182,7 @@ export function softmax(rt: Runtime, x: View, dim: number, log: boolean, out: St
   const subgroups = (opts.subgroups ?? true) && rt.hasFeature('subgroups');
   const workgroup = n > 1024 ? 256 : 64;
   const cache = (opts.cache ?? true) ? registerSlots(n, workgroup) : 0;
-  const kernel = softmaxKernel({ log, rank: layout, workgroup, subgroups, cache });
+  const unit = rank === 0 || (x.strides[dim] === 1 && os[dim] === 1);
+  const kernel = softmaxKernel({ log, rank: layout, workgroup, subgroups, cache, unit });
   rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, linearGrid(rows, 1));
 }
