@@ -6,6 +6,7 @@ import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from '
  * Options of {@link Adagrad} (PyTorch names and defaults, camelCase).
  * @example
  * ```ts
+ * const params = new Linear(2, 1).parameters();
  * new Adagrad(params, { lr: 0.05, initialAccumulatorValue: 0.1 });
  * ```
  */
@@ -28,6 +29,9 @@ export interface AdagradOptions {
  * Per-parameter state of {@link Adagrad}: step count and the running sum of squared gradients.
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const adagrad = new Adagrad([w]);
+ * w.pow(2).sum().backward(); adagrad.step();
  * const { sum } = adagrad.state.get(w)!;
  * ```
  */
@@ -45,6 +49,8 @@ export type AdagradState = { step: number; sum: Tensor };
  * The sum s is created on the parameter's first step.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * const opt = new Adagrad(model.parameters(), { lr: 0.05 });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
@@ -55,6 +61,7 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
    * @param options hyper-parameters; those left out take PyTorch's defaults
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
    * const opt = new Adagrad(model.parameters(), { lr: 0.05, initialAccumulatorValue: 0.1 });
    * ```
    */

@@ -6,6 +6,7 @@ import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from '
  * Options of {@link Adam} (PyTorch names and defaults, camelCase).
  * @example
  * ```ts
+ * const params = new Linear(2, 1).parameters();
  * new Adam(params, { lr: 3e-4, betas: [0.9, 0.98], eps: 1e-9, amsgrad: true });
  * ```
  */
@@ -29,6 +30,9 @@ export interface AdamOptions {
  * estimates m and v, and (AMSGrad) the running maximum of v.
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const adam = new Adam([w]);
+ * w.pow(2).sum().backward(); adam.step();
  * const { step, expAvg, expAvgSq } = adam.state.get(w)!;
  * ```
  */
@@ -88,6 +92,8 @@ export function adamStep(optimizer: { state: Map<Tensor, AdamState> }, p: Tensor
  * m, v (and v_max) start at zero and are created on the parameter's first step.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * const opt = new Adam(model.parameters(), { lr: 1e-3 });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
@@ -98,6 +104,7 @@ export class Adam extends Optimizer<AdamGroupOptions, AdamState> {
    * @param options hyper-parameters; those left out take PyTorch's defaults
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
    * const opt = new Adam(model.parameters(), { lr: 3e-4, betas: [0.9, 0.98] });
    * ```
    */

@@ -6,6 +6,7 @@ import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from '
  * Options of {@link AdamW}: those of Adam, with `weightDecay` the decoupled decay λ (default 1e-2).
  * @example
  * ```ts
+ * const params = new Linear(2, 1).parameters();
  * new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
  * ```
  */
@@ -25,6 +26,8 @@ export type AdamWOptions = AdamOptions;
  * ```
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-2 });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
@@ -35,6 +38,7 @@ export class AdamW extends Optimizer<AdamGroupOptions, AdamState> {
    * @param options hyper-parameters; those left out take PyTorch's defaults (`weightDecay` 1e-2)
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
    * const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
    * ```
    */

@@ -4,6 +4,8 @@ import { ArgumentError, DeviceError, div, noGrad, scope, stack, Tensor, zeros } 
  * Options of {@link clipGradNorm}.
  * @example
  * ```ts
+ * const params = [randn([3], { requiresGrad: true })];
+ * params[0].sum().backward();
  * clipGradNorm(params, 1, { normType: 'inf', errorIfNonfinite: true });
  * ```
  */
@@ -46,6 +48,9 @@ function vectorNorm(x: Tensor, p: number): Tensor {
  * result is a 0-d zero on the default device.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * loss.backward();
  * const total = clipGradNorm(model.parameters(), 1.0);
  * opt.step();
@@ -83,6 +88,9 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
  * are ignored.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * loss.backward();
  * clipGradValue(model.parameters(), 0.5);
  * opt.step();

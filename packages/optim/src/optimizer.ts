@@ -16,6 +16,8 @@ export interface OptimizerOptions {
  * override the optimizer's defaults (PyTorch semantics). Schedulers add `initialLr` (their base lr).
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * opt.paramGroups[0].lr = 0.05; // takes effect on the next step()
  * ```
  */
@@ -30,6 +32,8 @@ export type ParamGroup<O extends OptimizerOptions = OptimizerOptions> = O & {
  * should differ from the defaults.
  * @example
  * ```ts
+ * const backbone = new Linear(4, 8).parameters();
+ * const head = new Linear(8, 2).parameters();
  * new SGD([{ params: backbone }, { params: head, lr: 0.1 }], { lr: 0.01, momentum: 0.9 });
  * ```
  */
@@ -42,6 +46,8 @@ export type ParamGroupInput<O extends OptimizerOptions = OptimizerOptions> = Par
  * What optimizers accept as parameters: tensors (one group), or parameter groups.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const [a, b] = model.parameters();
  * new Adam(model.parameters()); new Adam([{ params: a }, { params: b, lr: 1e-4 }]);
  * ```
  */
@@ -51,6 +57,9 @@ export type OptimizerParams<O extends OptimizerOptions = OptimizerOptions> = Ite
  * Per-parameter optimizer state: tensors (moment estimates, buffers) and numbers (step counts).
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const adam = new Adam([w]);
+ * w.pow(2).sum().backward(); adam.step();
  * const { step, expAvg } = adam.state.get(w)!;
  * ```
  */
@@ -62,6 +71,8 @@ export type ParamState = Record<string, Tensor | number | undefined>;
  * group lists the numbers of its parameters next to its options.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new Adam(model.parameters());
  * const sd = opt.stateDict(); // { state: { 0: { step: 3, expAvg, expAvgSq } }, paramGroups: [{ lr: 1e-3, …, params: [0] }] }
  * ```
  */
@@ -74,6 +85,8 @@ export interface OptimizerStateDict {
  * Options of `zeroGrad`.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * opt.zeroGrad({ setToNone: false }); // keep the grad tensors, filled with zeros
  * ```
  */
@@ -116,6 +129,9 @@ export function withDefaults<O extends object>(op: string, defaults: O, options:
  * A training step: `opt.zeroGrad(); loss.backward(); opt.step();`.
  * @example
  * ```ts
+ * const w = randn([2, 1], { requiresGrad: true });
+ * const b = zeros([1], { requiresGrad: true });
+ * const batches = [[randn([4, 2]), randn([4, 1])]];
  * const opt = new SGD([{ params: [w] }, { params: [b], lr: 0.1 }], { lr: 0.01, momentum: 0.9 });
  * for (const [x, y] of batches) {
  *   opt.zeroGrad();
@@ -125,11 +141,11 @@ export function withDefaults<O extends object>(op: string, defaults: O, options:
  * ```
  */
 export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S extends object = ParamState> {
-  /** The options a group gets when it does not set its own. @example `new SGD(params, { lr: 0.1 }).defaults.momentum // 0` */
+  /** The options a group gets when it does not set its own. @example `new SGD([zeros([1])], { lr: 0.1 }).defaults.momentum // 0` */
   readonly defaults: Readonly<O>;
-  /** Parameter groups, each with its complete options; change `lr` etc. here between steps. @example `opt.paramGroups[0].lr = 0.01 // takes effect on the next step()` */
+  /** Parameter groups, each with its complete options; change `lr` etc. here between steps. @example `new SGD([zeros([1])], { lr: 0.1 }).paramGroups[0].lr = 0.01 // takes effect on the next step()` */
   readonly paramGroups: ParamGroup<O>[] = [];
-  /** Per-parameter state (created lazily on the first step that updates the parameter). @example `adam.state.get(model.parameters()[0])?.step // steps taken so far` */
+  /** Per-parameter state (created lazily on the first step that updates the parameter). @example `new Adam([zeros([1])]).state.size // 0: no step taken yet` */
   readonly state = new Map<Tensor, S>();
   /** The optimizer's name, used in error messages. */
   protected readonly name: string;
@@ -166,6 +182,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * taken from the defaults. A parameter may belong to one group only.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const head = new Linear(1, 2);
    * opt.addParamGroup({ params: head.parameters(), lr: 1e-3 });
    * ```
    */
@@ -196,6 +215,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * PyTorch), or with `{ setToNone: false }` fill them with zeros.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const loss = model.forward(ones([4, 2])).pow(2).mean();
    * opt.zeroGrad(); loss.backward(); opt.step();
    * ```
    */
@@ -219,6 +241,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * runs first, with autograd on, and its result is returned.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const lossFn = () => model.forward(ones([4, 2])).pow(2).mean();
    * opt.step();
    * const loss = opt.step(() => { opt.zeroGrad(); const l = lossFn(); l.backward(); return l; });
    * ```
@@ -251,6 +276,8 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * later steps do not change.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new Adam(model.parameters());
    * const saved = opt.stateDict();
    * const resumed = new Adam(model.parameters()); resumed.loadStateDict(saved);
    * ```
@@ -281,6 +308,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * have the same sizes as when it was saved. The previous state tensors are disposed.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new Adam(model.parameters());
+   * const saved = opt.stateDict();
    * opt.loadStateDict(saved); // continues exactly where `saved` was taken
    * ```
    */

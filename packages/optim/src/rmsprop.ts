@@ -6,6 +6,7 @@ import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from '
  * Options of {@link RMSprop} (PyTorch names and defaults, camelCase).
  * @example
  * ```ts
+ * const params = new Linear(2, 1).parameters();
  * new RMSprop(params, { lr: 1e-3, alpha: 0.9, momentum: 0.9, centered: true });
  * ```
  */
@@ -31,6 +32,9 @@ export interface RMSpropOptions {
  * momentum buffer b and the gradient average (centered).
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const rmsprop = new RMSprop([w]);
+ * w.pow(2).sum().backward(); rmsprop.step();
  * const { squareAvg } = rmsprop.state.get(w)!;
  * ```
  */
@@ -51,6 +55,8 @@ export type RMSpropState = { step: number; squareAvg: Tensor; momentumBuffer?: T
  * v, gₐ and b start at zero.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * const opt = new RMSprop(model.parameters(), { lr: 1e-3 });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
@@ -61,6 +67,7 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>, RMSpropState> {
    * @param options hyper-parameters; those left out take PyTorch's defaults
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
    * const opt = new RMSprop(model.parameters(), { lr: 1e-3, alpha: 0.9, centered: true });
    * ```
    */

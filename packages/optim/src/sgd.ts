@@ -6,6 +6,7 @@ import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from '
  * Options of {@link SGD} (PyTorch names and defaults, camelCase).
  * @example
  * ```ts
+ * const params = new Linear(2, 1).parameters();
  * new SGD(params, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
  * ```
  */
@@ -28,6 +29,9 @@ export interface SGDOptions {
  * Per-parameter state of {@link SGD}: the momentum buffer b (only when momentum ≠ 0).
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
+ * const sgd = new SGD([w], { lr: 0.1, momentum: 0.9 });
+ * w.pow(2).sum().backward(); sgd.step();
  * const b = sgd.state.get(w)?.momentumBuffer;
  * ```
  */
@@ -47,6 +51,8 @@ export type SGDState = { momentumBuffer?: Tensor };
  * decay still pulls θ toward zero.)
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const loss = model.forward(ones([4, 2])).pow(2).mean();
  * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * opt.zeroGrad(); loss.backward(); opt.step();
  * ```
@@ -57,6 +63,7 @@ export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
    * @param options hyper-parameters; those left out take PyTorch's defaults
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
    * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
    * ```
    */

@@ -6,6 +6,8 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * Options of {@link CosineAnnealingLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new CosineAnnealingLR(opt, { tMax: 100, etaMin: 1e-5 });
  * ```
  */
@@ -29,14 +31,15 @@ export interface CosineAnnealingLROptions extends LRSchedulerOptions {
  * Past T_max the lr follows the cosine back up (period 2T_max); it does not stay at η_min.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new CosineAnnealingLR(opt, { tMax: 10 }); // lr 1 → 1, 0.9755, 0.9045, …, 0 at epoch 10
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
-  /** Epochs of half a cosine period. @example `new CosineAnnealingLR(opt, { tMax: 50 }).tMax // 50` */
+  /** Epochs of half a cosine period. @example `new CosineAnnealingLR(new SGD([zeros([1])], { lr: 0.1 }), { tMax: 50 }).tMax // 50` */
   readonly tMax: number;
-  /** Minimum lr η_min. @example `new CosineAnnealingLR(opt, { tMax: 50 }).etaMin // 0` */
+  /** Minimum lr η_min. @example `new CosineAnnealingLR(new SGD([zeros([1])], { lr: 0.1 }), { tMax: 50 }).etaMin // 0` */
   readonly etaMin: number;
 
   /**
@@ -44,6 +47,8 @@ export class CosineAnnealingLR extends LRScheduler {
    * @param options `tMax`, `etaMin` (default 0), `lastEpoch`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * const sched = new CosineAnnealingLR(opt, { tMax: 50, etaMin: 1e-5 });
    * ```
    */

@@ -6,6 +6,8 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * Options of {@link ExponentialLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new ExponentialLR(opt, { gamma: 0.95 });
  * ```
  */
@@ -19,12 +21,13 @@ export interface ExponentialLROptions extends LRSchedulerOptions {
  * ηₜ = η₀·γᵗ. Chainable form: ηₜ = γ·ηₜ₋₁ for t > 0.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new ExponentialLR(opt, { gamma: 0.9 }); // lr 1 → 1, 0.9, 0.81, …
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class ExponentialLR extends LRScheduler {
-  /** Multiplicative decay γ per epoch. @example `new ExponentialLR(opt, { gamma: 0.95 }).gamma // 0.95` */
+  /** Multiplicative decay γ per epoch. @example `new ExponentialLR(new SGD([zeros([1])], { lr: 0.1 }), { gamma: 0.95 }).gamma // 0.95` */
   readonly gamma: number;
 
   /**
@@ -32,6 +35,8 @@ export class ExponentialLR extends LRScheduler {
    * @param options `gamma`, `lastEpoch`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * const sched = new ExponentialLR(opt, { gamma: 0.95 });
    * ```
    */

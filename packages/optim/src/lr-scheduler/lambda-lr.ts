@@ -15,6 +15,8 @@ export type LrLambda = (epoch: number) => number;
  * Options of {@link LambdaLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch });
  * ```
  */
@@ -29,12 +31,13 @@ export interface LambdaLROptions extends LRSchedulerOptions {
  * The functions are not part of `stateDict()`.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new LambdaLR(opt, { lrLambda: (epoch) => 1 / (1 + epoch) }); // lr 1 → 1, 0.5, 0.333, …
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class LambdaLR extends LRScheduler {
-  /** The factor function of each group. @example `new LambdaLR(opt, { lrLambda: (e) => 0.9 ** e }).lrLambdas.length // one per group` */
+  /** The factor function of each group. @example `new LambdaLR(new SGD([zeros([1])], { lr: 0.1 }), { lrLambda: (e) => 0.9 ** e }).lrLambdas.length // one per group` */
   readonly lrLambdas: LrLambda[];
 
   /**
@@ -42,6 +45,8 @@ export class LambdaLR extends LRScheduler {
    * @param options `lrLambda` (one function, or one per group), `lastEpoch`
    * @example
    * ```ts
+   * const [a, b] = [new Linear(2, 2), new Linear(2, 1)];
+   * const opt = new SGD([{ params: a.parameters() }, { params: b.parameters() }], { lr: 0.1 });
    * const sched = new LambdaLR(opt, { lrLambda: [(e) => 0.9 ** e, (e) => 1 / (1 + e)] }); // two groups
    * ```
    */

@@ -7,6 +7,8 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * Options of {@link LinearLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new LinearLR(opt, { startFactor: 0.1, totalIters: 500 }); // linear warmup over 500 steps
  * ```
  */
@@ -29,16 +31,17 @@ export interface LinearLROptions extends LRSchedulerOptions {
  * ηₜ = ηₜ₋₁·(1 + (e − s)/(T·s + (t − 1)(e − s))) for 0 < t ≤ T, and ηₜ₋₁ after.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new LinearLR(opt, { startFactor: 0.5, totalIters: 4 }); // lr 1 → 0.5, 0.625, 0.75, 0.875, 1, 1, …
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class LinearLR extends LRScheduler {
-  /** Factor at epoch 0. @example `new LinearLR(opt, { startFactor: 0.1 }).startFactor // 0.1` */
+  /** Factor at epoch 0. @example `new LinearLR(new SGD([zeros([1])], { lr: 0.1 }), { startFactor: 0.1 }).startFactor // 0.1` */
   readonly startFactor: number;
-  /** Factor from epoch `totalIters` on. @example `new LinearLR(opt).endFactor // 1` */
+  /** Factor from epoch `totalIters` on. @example `new LinearLR(new SGD([zeros([1])], { lr: 0.1 })).endFactor // 1` */
   readonly endFactor: number;
-  /** Epochs over which the factor changes. @example `new LinearLR(opt).totalIters // 5` */
+  /** Epochs over which the factor changes. @example `new LinearLR(new SGD([zeros([1])], { lr: 0.1 })).totalIters // 5` */
   readonly totalIters: number;
 
   /**
@@ -46,6 +49,8 @@ export class LinearLR extends LRScheduler {
    * @param options `startFactor` (default 1/3), `endFactor` (default 1), `totalIters` (default 5), `lastEpoch`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 10 }); // 10 % → 100 % of the lr over 10 epochs
    * ```
    */

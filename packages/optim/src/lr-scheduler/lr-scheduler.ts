@@ -6,6 +6,7 @@ import { Optimizer } from '../optimizer';
  * Options every epoch-based scheduler accepts.
  * @example
  * ```ts
+ * const opt = new SGD([{ params: new Linear(2, 1).parameters(), initialLr: 0.1 }], { lr: 0.1 });
  * new StepLR(opt, { stepSize: 30, lastEpoch: 59 }); // resume: groups must carry initialLr
  * ```
  */
@@ -22,6 +23,9 @@ export interface LRSchedulerOptions {
  * as JSON (except ±Infinity in ReduceLROnPlateau's `best`).
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const scheduler = new StepLR(opt, { stepSize: 10 });
  * const saved: SchedulerStateDict = scheduler.stateDict();
  * ```
  */
@@ -56,17 +60,20 @@ export function restoreSchedulerState(op: string, scheduler: object, sd: Schedul
  * step multiplies the lr the group has now, so several schedulers can act on one optimizer.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const params = model.parameters();
+ * const train = (o: SGD) => { o.zeroGrad(); model.forward(ones([4, 2])).sum().backward(); o.step(); };
  * const opt = new SGD(params, { lr: 0.1 });
  * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 });
  * for (let epoch = 0; epoch < 100; epoch++) { train(opt); sched.step(); }
  * ```
  */
 export abstract class LRScheduler {
-  /** The optimizer whose groups' lr this scheduler sets. @example `new StepLR(opt, { stepSize: 10 }).optimizer === opt // true` */
+  /** The optimizer whose groups' lr this scheduler sets. @example `new StepLR(new SGD([zeros([1])], { lr: 0.1 }), { stepSize: 10 }).optimizer.paramGroups.length // 1` */
   readonly optimizer: Optimizer;
-  /** Index of the current epoch (0 after construction). @example `new StepLR(opt, { stepSize: 10 }).lastEpoch // 0` */
+  /** Index of the current epoch (0 after construction). @example `new StepLR(new SGD([zeros([1])], { lr: 0.1 }), { stepSize: 10 }).lastEpoch // 0` */
   lastEpoch: number;
-  /** Each group's `initialLr`, the lr the schedule starts from. @example `new StepLR(new SGD(params, { lr: 0.1 }), { stepSize: 10 }).baseLrs // [0.1]` */
+  /** Each group's `initialLr`, the lr the schedule starts from. @example `new StepLR(new SGD([zeros([1])], { lr: 0.1 }), { stepSize: 10 }).baseLrs // [0.1]` */
   baseLrs: number[];
   /** Number of `step()` calls, the construction's included (PyTorch's `_step_count`). */
   protected stepCount = 0;
@@ -108,6 +115,9 @@ export abstract class LRScheduler {
    * Advance one epoch and set each parameter group's lr.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new StepLR(opt, { stepSize: 30 });
    * opt.step(); sched.step();
    * ```
    */
@@ -125,6 +135,9 @@ export abstract class LRScheduler {
    * The lr of each parameter group as set by the latest step.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new StepLR(opt, { stepSize: 30 });
    * sched.getLastLr(); // [0.1]
    * ```
    */
@@ -137,6 +150,10 @@ export abstract class LRScheduler {
    * own `stateDict()` holds the groups' current lr.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new StepLR(opt, { stepSize: 30 });
+   * for (let i = 0; i < 12; i++) sched.step();
    * const saved = sched.stateDict(); // { lastEpoch: 12, baseLrs: [0.1], … }
    * ```
    */
@@ -148,6 +165,9 @@ export abstract class LRScheduler {
    * Restore fields saved by `stateDict()`.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const saved = new StepLR(opt, { stepSize: 30 }).stateDict();
    * const sched = new StepLR(opt, { stepSize: 30 }); sched.loadStateDict(saved);
    * ```
    */

@@ -7,6 +7,8 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * Options of {@link MultiStepLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 });
  * ```
  */
@@ -22,14 +24,15 @@ export interface MultiStepLROptions extends LRSchedulerOptions {
  * ηₜ = η₀·γ^(number of milestones ≤ t). Chainable form: ηₜ = ηₜ₋₁·γ^(times t is listed).
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new MultiStepLR(opt, { milestones: [2, 5] }); // lr 1 → 1, 1, 0.1, 0.1, 0.1, 0.01, …
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class MultiStepLR extends LRScheduler {
-  /** The milestones, sorted. @example `new MultiStepLR(opt, { milestones: [80, 30] }).milestones // [30, 80]` */
+  /** The milestones, sorted. @example `new MultiStepLR(new SGD([zeros([1])], { lr: 0.1 }), { milestones: [80, 30] }).milestones // [30, 80]` */
   readonly milestones: number[];
-  /** Multiplicative decay γ. @example `new MultiStepLR(opt, { milestones: [30], gamma: 0.5 }).gamma // 0.5` */
+  /** Multiplicative decay γ. @example `new MultiStepLR(new SGD([zeros([1])], { lr: 0.1 }), { milestones: [30], gamma: 0.5 }).gamma // 0.5` */
   readonly gamma: number;
 
   /**
@@ -37,6 +40,8 @@ export class MultiStepLR extends LRScheduler {
    * @param options `milestones`, `gamma` (default 0.1), `lastEpoch`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * const sched = new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 });
    * ```
    */

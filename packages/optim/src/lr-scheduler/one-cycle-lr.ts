@@ -8,6 +8,9 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * `epochs` and `stepsPerEpoch` (totalSteps = epochs·stepsPerEpoch).
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const loader = new DataLoader(new TensorDataset(ones([64, 2])), { batchSize: 16 });
  * new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: loader.length });
  * ```
  */
@@ -66,28 +69,30 @@ function annealLinear(start: number, end: number, pct: number): number {
  * phase). Stepping more than N times throws. Not chainable: it ignores the current lr.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * const sched = new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 1000 });
- * for (const batch of batches) { trainStep(batch); sched.step(); }
+ * for (let i = 0; i < 1000; i++) { opt.step(); sched.step(); }
  * ```
  */
 export class OneCycleLR extends LRScheduler {
-  /** Steps in the cycle; stepping past it throws. @example `new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: 100 }).totalSteps // 1000` */
+  /** Steps in the cycle; stepping past it throws. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, epochs: 10, stepsPerEpoch: 100 }).totalSteps // 1000` */
   readonly totalSteps: number;
-  /** Annealing shape. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100, annealStrategy: 'linear' }).annealStrategy // 'linear'` */
+  /** Annealing shape. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100, annealStrategy: 'linear' }).annealStrategy // 'linear'` */
   readonly annealStrategy: 'cos' | 'linear';
-  /** Whether momentum (or β₁) is cycled. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).cycleMomentum // true` */
+  /** Whether momentum (or β₁) is cycled. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100 }).cycleMomentum // true` */
   readonly cycleMomentum: boolean;
-  /** Whether momentum is Adam's β₁ (`betas[0]`) rather than a `momentum` option. @example `new OneCycleLR(new Adam(params), { maxLr: 0.01, totalSteps: 100 }).useBeta1 // true` */
+  /** Whether momentum is Adam's β₁ (`betas[0]`) rather than a `momentum` option. @example `new OneCycleLR(new Adam([zeros([1])]), { maxLr: 0.01, totalSteps: 100 }).useBeta1 // true` */
   readonly useBeta1: boolean;
-  /** The phases: last step of each and the values annealed between. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100, threePhase: true }).phases.length // 3` */
+  /** The phases: last step of each and the values annealed between. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100, threePhase: true }).phases.length // 3` */
   readonly phases: Phase[];
-  /** Peak lr of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).maxLrs // [0.1]` */
+  /** Peak lr of each group. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100 }).maxLrs // [0.1]` */
   readonly maxLrs: number[];
-  /** Final lr of each group (initial lr/finalDivFactor). @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).minLrs // [4e-7] (0.1 / 25 / 1e4)` */
+  /** Final lr of each group (initial lr/finalDivFactor). @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100 }).minLrs // [4e-7] (0.1 / 25 / 1e4)` */
   readonly minLrs: number[];
-  /** Lowest momentum of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).baseMomentums // [0.85]` */
+  /** Lowest momentum of each group. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100 }).baseMomentums // [0.85]` */
   readonly baseMomentums: number[];
-  /** Highest momentum of each group. @example `new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 100 }).maxMomentums // [0.95]` */
+  /** Highest momentum of each group. @example `new OneCycleLR(new SGD([zeros([1])], { lr: 0.1 }), { maxLr: 0.1, totalSteps: 100 }).maxMomentums // [0.95]` */
   readonly maxMomentums: number[];
 
   /**
@@ -95,6 +100,9 @@ export class OneCycleLR extends LRScheduler {
    * @param options `maxLr` and `totalSteps` (or `epochs` and `stepsPerEpoch`), and the shape of the cycle
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const loader = new DataLoader(new TensorDataset(ones([64, 2])), { batchSize: 16 });
    * const sched = new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: loader.length });
    * ```
    */

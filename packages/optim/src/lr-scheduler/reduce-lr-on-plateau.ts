@@ -7,6 +7,8 @@ import { restoreSchedulerState, type SchedulerStateDict, schedulerState } from '
  * Options of {@link ReduceLROnPlateau} (PyTorch names and defaults, camelCase).
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new ReduceLROnPlateau(opt, { mode: 'max', factor: 0.5, patience: 3 });
  * ```
  */
@@ -41,36 +43,39 @@ export interface ReduceLROnPlateauOptions {
  * max(lr·factor, minLr) (skipped if the change is ≤ eps), cooldown restarts and the count resets.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * const validationLoss = tensor(0.5);
  * const sched = new ReduceLROnPlateau(opt, { patience: 2 });
- * for (let epoch = 0; epoch < 50; epoch++) { train(); sched.step(await validationLoss.item()); }
+ * for (let epoch = 0; epoch < 50; epoch++) { opt.step(); sched.step(await validationLoss.item()); }
  * ```
  */
 export class ReduceLROnPlateau {
-  /** The optimizer whose groups' lr this scheduler sets. @example `new ReduceLROnPlateau(opt).optimizer === opt // true` */
+  /** The optimizer whose groups' lr this scheduler sets. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).optimizer.paramGroups.length // 1` */
   readonly optimizer: Optimizer;
-  /** Whether lower ('min') or higher ('max') metrics are better. @example `new ReduceLROnPlateau(opt, { mode: 'max' }).mode // 'max'` */
+  /** Whether lower ('min') or higher ('max') metrics are better. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 }), { mode: 'max' }).mode // 'max'` */
   readonly mode: 'min' | 'max';
-  /** Factor applied to the lr on a reduction. @example `new ReduceLROnPlateau(opt).factor // 0.1` */
+  /** Factor applied to the lr on a reduction. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).factor // 0.1` */
   readonly factor: number;
-  /** Bad epochs tolerated before reducing. @example `new ReduceLROnPlateau(opt).patience // 10` */
+  /** Bad epochs tolerated before reducing. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).patience // 10` */
   readonly patience: number;
-  /** Minimum change that counts as an improvement. @example `new ReduceLROnPlateau(opt).threshold // 1e-4` */
+  /** Minimum change that counts as an improvement. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).threshold // 1e-4` */
   readonly threshold: number;
-  /** Whether `threshold` is relative or absolute. @example `new ReduceLROnPlateau(opt, { thresholdMode: 'abs' }).thresholdMode // 'abs'` */
+  /** Whether `threshold` is relative or absolute. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 }), { thresholdMode: 'abs' }).thresholdMode // 'abs'` */
   readonly thresholdMode: 'rel' | 'abs';
-  /** Epochs to wait after a reduction. @example `new ReduceLROnPlateau(opt, { cooldown: 2 }).cooldown // 2` */
+  /** Epochs to wait after a reduction. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 }), { cooldown: 2 }).cooldown // 2` */
   readonly cooldown: number;
-  /** Lower bound on each group's lr. @example `new ReduceLROnPlateau(opt, { minLr: 1e-6 }).minLrs // [1e-6] for one group` */
+  /** Lower bound on each group's lr. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 }), { minLr: 1e-6 }).minLrs // [1e-6] for one group` */
   readonly minLrs: number[];
-  /** Smallest lr change that is applied. @example `new ReduceLROnPlateau(opt).eps // 1e-8` */
+  /** Smallest lr change that is applied. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).eps // 1e-8` */
   readonly eps: number;
-  /** Best metric so far (±Infinity before the first step). @example `new ReduceLROnPlateau(opt).best // Infinity in 'min' mode` */
+  /** Best metric so far (±Infinity before the first step). @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).best // Infinity in 'min' mode` */
   best: number;
-  /** Consecutive epochs without improvement. @example `sched.numBadEpochs // 0 right after an improvement` */
+  /** Consecutive epochs without improvement. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).numBadEpochs // 0 (also right after an improvement)` */
   numBadEpochs = 0;
-  /** Epochs of cooldown left. @example `sched.cooldownCounter // 2 right after a reduction with { cooldown: 2 }` */
+  /** Epochs of cooldown left. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 }), { cooldown: 2 }).cooldownCounter // 0 (2 right after a reduction)` */
   cooldownCounter = 0;
-  /** Number of `step` calls. @example `sched.lastEpoch // how many metrics step() has seen` */
+  /** Number of `step` calls. @example `new ReduceLROnPlateau(new SGD([zeros([1])], { lr: 0.1 })).lastEpoch // 0: how many metrics step() has seen` */
   lastEpoch = 0;
   private lastLr: number[];
 
@@ -79,6 +84,9 @@ export class ReduceLROnPlateau {
    * @param options `mode`, `factor`, `patience`, `threshold`, `thresholdMode`, `cooldown`, `minLr`, `eps`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const valLoss = 0.42;
    * const sched = new ReduceLROnPlateau(opt, { mode: 'min', factor: 0.5, patience: 3 });
    * sched.step(valLoss); // once per epoch, after validation
    * ```
@@ -112,6 +120,8 @@ export class ReduceLROnPlateau {
    * True while the cooldown after a reduction lasts.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * new ReduceLROnPlateau(opt, { cooldown: 2 }).inCooldown; // false until the first reduction
    * ```
    */
@@ -123,6 +133,8 @@ export class ReduceLROnPlateau {
    * Whether `metric` improves on `best` by more than the threshold.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * new ReduceLROnPlateau(opt).isBetter(0.5, 1);          // true ('min' mode)
    * new ReduceLROnPlateau(opt).isBetter(0.99995, 1);      // false (within the relative threshold 1e-4)
    * ```
@@ -138,6 +150,10 @@ export class ReduceLROnPlateau {
    * reduce the lr if it has plateaued.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new ReduceLROnPlateau(opt);
+   * const valLoss = 0.42;
    * sched.step(valLoss);
    * ```
    */
@@ -174,6 +190,10 @@ export class ReduceLROnPlateau {
    * The lr of each parameter group after the latest step.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new ReduceLROnPlateau(opt, { patience: 0 });
+   * sched.step(1); sched.step(2); // no improvement: lr × 0.1
    * sched.getLastLr(); // [0.01]
    * ```
    */
@@ -185,6 +205,10 @@ export class ReduceLROnPlateau {
    * The scheduler's fields except the optimizer, as plain data.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const sched = new ReduceLROnPlateau(opt);
+   * sched.step(0.31); sched.step(0.4); sched.step(0.35);
    * const saved = sched.stateDict(); // { best: 0.31, numBadEpochs: 2, … }
    * ```
    */
@@ -196,6 +220,10 @@ export class ReduceLROnPlateau {
    * Restore fields saved by `stateDict()`.
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const saved = new ReduceLROnPlateau(opt).stateDict();
+   * const sched = new ReduceLROnPlateau(opt);
    * sched.loadStateDict(saved);
    * ```
    */

@@ -6,6 +6,8 @@ import { LRScheduler, type LRSchedulerOptions } from './lr-scheduler';
  * Options of {@link StepLR}.
  * @example
  * ```ts
+ * const model = new Linear(2, 1);
+ * const opt = new SGD(model.parameters(), { lr: 0.1 });
  * new StepLR(opt, { stepSize: 30, gamma: 0.1 });
  * ```
  */
@@ -22,14 +24,15 @@ export interface StepLROptions extends LRSchedulerOptions {
  * else ηₜ₋₁.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(2, 1).parameters(), { lr: 1 });
  * const sched = new StepLR(opt, { stepSize: 2, gamma: 0.5 }); // lr 1 → 1, 1, 0.5, 0.5, 0.25, …
- * for (let epoch = 0; epoch < 10; epoch++) { train(); sched.step(); }
+ * for (let epoch = 0; epoch < 10; epoch++) { opt.step(); sched.step(); }
  * ```
  */
 export class StepLR extends LRScheduler {
-  /** Epochs between two decays. @example `new StepLR(opt, { stepSize: 30 }).stepSize // 30` */
+  /** Epochs between two decays. @example `new StepLR(new SGD([zeros([1])], { lr: 0.1 }), { stepSize: 30 }).stepSize // 30` */
   readonly stepSize: number;
-  /** Multiplicative decay γ. @example `new StepLR(opt, { stepSize: 30 }).gamma // 0.1` */
+  /** Multiplicative decay γ. @example `new StepLR(new SGD([zeros([1])], { lr: 0.1 }), { stepSize: 30 }).gamma // 0.1` */
   readonly gamma: number;
 
   /**
@@ -37,6 +40,8 @@ export class StepLR extends LRScheduler {
    * @param options `stepSize`, `gamma` (default 0.1), `lastEpoch`
    * @example
    * ```ts
+   * const model = new Linear(2, 1);
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // lr × 0.1 every 30 epochs
    * ```
    */
