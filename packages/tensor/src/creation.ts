@@ -1,6 +1,6 @@
 import type { DeviceName } from './backend/backend';
 import { backendOf, getDefaultDevice } from './device';
-import { allocArray, castScalar, type DType, isDType, type TypedArray } from './dtype';
+import { allocArray, type DType, isDType, type TypedArray } from './dtype';
 import { ArgumentError, DTypeError, ShapeError } from './errors';
 import { allocStorage } from './memory';
 import { type Generator, generatorOf } from './random';
@@ -104,13 +104,17 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
   return filled('full', shape, value, opts);
 }
 
+/** A fresh allocation filled on the device (`Backend.fill`): no host array, no host→device write. */
 function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
-  const host = allocArray(dtype, numel(shape));
-  if (value !== 0) host.fill(castScalar(value, dtype));
-  return fromArray(host, shape, opts, op);
+  if (opts.requiresGrad && dtype !== 'float32') throw new DTypeError(op, `only float32 tensors can require gradients, got ${dtype}`);
+  const device = opts.device ?? getDefaultDevice();
+  const t = Tensor._create(allocStorage(device, dtype, numel(shape)), [...shape], contiguousStrides(shape), 0);
+  if (value !== 0 || device !== 'cpu') backendOf(device).fill(t._view(), value); // CPU allocations start zeroed
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
 }
 
 /**
@@ -159,6 +163,17 @@ export function zerosLike(x: Tensor, opts: TensorOptions = {}): Tensor {
  */
 export function onesLike(x: Tensor, opts: TensorOptions = {}): Tensor {
   return full(x.shape, 1, likeOpts(x, opts));
+}
+
+/**
+ * A tensor of `value` with `x`'s shape, dtype and device (as `torch.full_like`).
+ * @example
+ * ```ts
+ * fullLike(tensor([1, 2]), 7); // [7, 7]
+ * ```
+ */
+export function fullLike(x: Tensor, value: number, opts: TensorOptions = {}): Tensor {
+  return filled('fullLike', x.shape, value, likeOpts(x, opts));
 }
 
 /**

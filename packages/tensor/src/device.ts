@@ -61,6 +61,11 @@ export function backendOf(device: DeviceName): Backend {
   return be;
 }
 
+/** The backend of `device` when it is open (the CPU's opens on first use), else undefined; opens nothing. */
+export function openedBackend(device: DeviceName): Backend | undefined {
+  return backends.get(device);
+}
+
 /**
  * The device new tensors are created on when none is given.
  * @example

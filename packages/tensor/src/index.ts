@@ -6,11 +6,11 @@ export type { NestedArray, TensorLike, Dim } from './tensor';
 export { init, getDefaultDevice } from './device';
 export type { InitOptions, WebGpuOptions } from './device';
 export type { MatmulTileName } from './backend/webgpu/kernels/matmul.wgsl';
-export type { DeviceName } from './backend/backend';
+export type { DeviceName, TransferCounts } from './backend/backend';
 export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } from './backend/webgpu/profiler';
 export type { DType, TypedArray } from './dtype';
 export type { Shape } from './shape';
-export { tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint } from './creation';
+export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint } from './creation';
 export type { TensorOptions, TensorData, RandomOptions } from './creation';
 export { manualSeed, Generator, defaultGenerator } from './random';
 export type { GeneratorOptions } from './random';
@@ -49,8 +49,8 @@ export { gradcheck } from './autograd/gradcheck';
 export type { GradcheckOptions, GradcheckResult, GradcheckMismatch } from './autograd/gradcheck';
 
 // memory
-export { scope, keep, memory } from './memory';
-export type { MemoryInfo, DeviceMemory } from './memory';
+export { scope, keep, memory, transfers } from './memory';
+export type { MemoryInfo, DeviceMemory, TransferInfo } from './memory';
 
 // serialization
 export { saveSafetensors, loadSafetensors } from './io/safetensors';

@@ -1,6 +1,6 @@
 import type { DType } from './dtype';
-import type { DeviceName, Storage } from './backend/backend';
-import { backendOf } from './device';
+import type { DeviceName, Storage, TransferCounts } from './backend/backend';
+import { backendOf, openedBackend } from './device';
 import { ArgumentError } from './errors';
 import { Tensor } from './tensor';
 
@@ -54,8 +54,55 @@ export function memory(): MemoryInfo {
   };
 }
 
+/**
+ * What {@link transfers} reports: the counts summed over devices, and per device.
+ * @example
+ * ```ts
+ * const { writes, reads, devices } = transfers();
+ * ```
+ */
+export interface TransferInfo extends TransferCounts {
+  devices: Record<DeviceName, TransferCounts>;
+}
+
+const NO_TRANSFERS: TransferCounts = { writes: 0, writeBytes: 0, reads: 0, readBytes: 0 };
+
+/**
+ * Copies of tensor data between the host and each device since its backend was opened (the
+ * companion of {@link memory}; `profile()` reports the same counts for what it runs):
+ * host→device `writes` (creating a tensor from host values: `tensor`, `rand`, a batch moved with
+ * `.to()`) and device→host `reads` (`data()`, `item()`, `toArray()`), with their bytes as moved
+ * (WebGPU moves a 32-bit word per element). Ops, `zeros`/`full`/`onesLike` and number operands
+ * (`x.mul(2)`) make none. Compare two readings to count a step's transfers.
+ * @example
+ * ```ts
+ * const before = transfers().devices.cpu;
+ * const x = tensor([1, 2, 3]);           // one write of 12 bytes
+ * x.mul(2).add(1).sum().dataSync();     // one read; the numbers are not uploaded
+ * const after = transfers().devices.cpu;
+ * after.writes - before.writes;         // 1
+ * after.reads - before.reads;           // 1
+ * ```
+ */
+export function transfers(): TransferInfo {
+  const devices = {
+    cpu: openedBackend('cpu')?.transfers() ?? { ...NO_TRANSFERS },
+    webgpu: openedBackend('webgpu')?.transfers() ?? { ...NO_TRANSFERS },
+  };
+  const { cpu: c, webgpu: g } = devices;
+  return { writes: c.writes + g.writes, writeBytes: c.writeBytes + g.writeBytes, reads: c.reads + g.reads, readBytes: c.readBytes + g.readBytes, devices };
+}
+
 export function allocStorage(device: DeviceName, dtype: DType, size: number): Storage {
   const s = backendOf(device).alloc(dtype, size);
+  s.refs = 0;
+  usage[device].bytes += s.bytes;
+  return s;
+}
+
+/** A scalar constant storage (`Backend.constant`): an op operand made without a host→device write. */
+export function constantStorage(device: DeviceName, dtype: DType, value: number): Storage {
+  const s = backendOf(device).constant(dtype, value);
   s.refs = 0;
   usage[device].bytes += s.bytes;
   return s;

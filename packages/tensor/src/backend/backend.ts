@@ -92,6 +92,23 @@ export interface NormParams {
 }
 
 /**
+ * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
+ * copies ({@link Backend.write}) and `reads` device→host copies ({@link Backend.read}), with their
+ * bytes as moved (WebGPU moves one 32-bit word per element). Kernel parameters (sizes, offsets,
+ * scalar operands) are not tensor data and are not counted.
+ * @example
+ * ```ts
+ * const { writes, writeBytes, reads, readBytes } = transfers().devices.cpu;
+ * ```
+ */
+export interface TransferCounts {
+  writes: number;
+  writeBytes: number;
+  reads: number;
+  readBytes: number;
+}
+
+/**
  * The primitive set every backend implements. Ops (src/ops) validate, infer shapes and record
  * autograd; backends only compute. Inputs are views (any strides); `out` is a fresh contiguous
  * storage of the op's output shape unless stated otherwise. Kernels never re-validate.
@@ -108,6 +125,14 @@ export interface Backend {
   read(x: View): Promise<TypedArray>;
   /** Synchronous read; only backends whose memory is host memory provide it. */
   readSync?(x: View): TypedArray;
+  /**
+   * A read-only one-element storage holding `value` (cast to `dtype`), made without a host→device
+   * write: on WebGPU it has no buffer and travels to kernels as a parameter. Only `unary`,
+   * `binary`, `where`, `copy` (as the source) and `read` may be given a view of it.
+   */
+  constant(dtype: DType, value: number): Storage;
+  /** Transfers of tensor data since this backend was opened. */
+  transfers(): TransferCounts;
 
   // ── data movement ───────────────────────────────────────────────────────
   /** out[i] = value for every element of the (possibly strided) view `out`. */

@@ -1,11 +1,10 @@
 import type { BinaryOp, UnaryOp, View } from '../backend/backend';
-import { fromArray } from '../creation';
 import { type DType, promoteTypes } from '../dtype';
 import { ArgumentError, DTypeError } from '../errors';
-import { scope } from '../memory';
+import { constantStorage, scope } from '../memory';
 import { broadcastShapes, broadcastStrides, type Shape } from '../shape';
 import type { GradThunk } from '../autograd/graph';
-import type { Tensor, TensorLike } from '../tensor';
+import { Tensor, type TensorLike } from '../tensor';
 import { checkInputs, defineOp } from './define-op';
 
 /** Read a view as if it had the broadcast shape `to`. */
@@ -14,13 +13,22 @@ export function broadcastView(v: View, to: Shape): View {
 }
 
 /**
- * A plain number as a 0-d tensor next to `like`, with PyTorch's "weak scalar" dtype: an integer
+ * A plain number as a 0-d constant tensor on `device`: its storage is a backend scalar constant
+ * (`Backend.constant`), which kernels take as a parameter, so no host→device write happens. Only
+ * elementwise ops read it; it never requires grad, so the ops' gradient rules treat it as a number.
+ */
+function scalarTensor(v: number, dtype: DType, device: Tensor['device']): Tensor {
+  return Tensor._create(constantStorage(device, dtype, v), [], [], 0);
+}
+
+/**
+ * A plain number as a 0-d constant next to `like`, with PyTorch's "weak scalar" dtype: an integer
  * keeps an integer tensor's dtype, anything else is float32.
  */
 export function scalarLike(v: number, like: Tensor): Tensor {
   const intLike = like.dtype !== 'float32';
   const dtype: DType = Number.isInteger(v) && intLike ? (like.dtype === 'bool' ? 'int32' : like.dtype) : 'float32';
-  return fromArray([v], [], { dtype, device: like.device });
+  return scalarTensor(v, dtype, like.device);
 }
 
 function toPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -203,7 +211,7 @@ const whereOp = defineOp<undefined>('where', {
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return scope(() => {
     const device = cond.device;
-    const ta = typeof a !== 'number' ? a : typeof b === 'number' ? fromArray([a], [], { device }) : scalarLike(a, b);
+    const ta = typeof a !== 'number' ? a : typeof b === 'number' ? scalarTensor(a, 'float32', device) : scalarLike(a, b);
     const tb = typeof b === 'number' ? scalarLike(b, ta) : b;
     return whereOp([cond, ta, tb], undefined);
   });

@@ -1,5 +1,5 @@
-import type { Backend, Storage, View } from '../backend';
-import { allocArray, type DType, type TypedArray } from '../../dtype';
+import type { Backend, Storage, TransferCounts, View } from '../backend';
+import { allocArray, castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel } from '../../shape';
 import { type CpuStorage, dataOf } from './storage';
 import { forEachLine } from './strided';
@@ -15,6 +15,10 @@ import { attention, attentionBackward } from './attention';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
+  if (isContiguous(out.shape, out.strides)) {
+    od.fill(castScalar(value, out.storage.dtype), out.offset, out.offset + numel(out.shape));
+    return;
+  }
   forEachLine(out.shape, [out.strides], [out.offset], ([o], n, [s]) => {
     for (let i = 0; i < n; i++) od[o + i * s] = value;
   });
@@ -42,6 +46,7 @@ function readSync(x: View): TypedArray {
 /** The CPU backend: typed arrays in host memory, kernels in plain JavaScript. */
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  private readonly counts: TransferCounts = { writes: 0, writeBytes: 0, reads: 0, readBytes: 0 };
 
   alloc(dtype: DType, size: number): Storage {
     const data = allocArray(dtype, size);
@@ -53,11 +58,27 @@ export class CpuBackend implements Backend {
   }
   write(storage: Storage, data: TypedArray): void {
     dataOf(storage).set(data);
+    this.counts.writes++;
+    this.counts.writeBytes += data.byteLength;
   }
   read(x: View): Promise<TypedArray> {
-    return Promise.resolve(readSync(x));
+    return Promise.resolve(this.readSync(x));
   }
-  readSync = readSync;
+  readSync(x: View): TypedArray {
+    const out = readSync(x);
+    this.counts.reads++;
+    this.counts.readBytes += out.byteLength;
+    return out;
+  }
+  constant(dtype: DType, value: number): Storage {
+    const data = allocArray(dtype, 1);
+    data[0] = castScalar(value, dtype);
+    const s: CpuStorage = { device: 'cpu', dtype, size: 1, bytes: data.byteLength, refs: 0, data };
+    return s;
+  }
+  transfers(): TransferCounts {
+    return { ...this.counts };
+  }
   fill = fill;
   copy = copy;
   unary = unary;

@@ -88,8 +88,12 @@ export interface QueueStats {
   dispatches: number;
   /** Buffer-to-buffer copies, uploads included. */
   copies: number;
-  /** Host→device writes. */
+  /** Host→device writes of tensor data (kernel parameters are not counted), and their bytes. */
   uploads: number;
+  uploadBytes: number;
+  /** Device→host reads (each one a submission and a wait), and their bytes. */
+  reads: number;
+  readBytes: number;
   /** Commands recorded and not yet submitted. */
   pending: number;
   /** Bind groups cached for reuse, and dispatches that reused one. */
@@ -150,7 +154,7 @@ export class CommandQueue {
   private pendingDispatches = 0;
   private pendingCommands = 0;
   private readonly maxPending: number;
-  private readonly counts = { submits: 0, dispatches: 0, copies: 0, uploads: 0 };
+  private readonly counts = { submits: 0, dispatches: 0, copies: 0, uploads: 0, uploadBytes: 0, reads: 0, readBytes: 0 };
   private probe: DispatchProbe | null = null;
 
   constructor(
@@ -220,6 +224,13 @@ export class CommandQueue {
     const at = this.uploads.push(data, 4);
     this.copy(at.buffer, at.offset, dst, dstOffset, data.byteLength);
     this.counts.uploads++;
+    this.counts.uploadBytes += data.byteLength;
+  }
+
+  /** Count a device→host read of `bytes` bytes (`readback.ts` makes them). */
+  countRead(bytes: number): void {
+    this.counts.reads++;
+    this.counts.readBytes += bytes;
   }
 
   /** Submit everything recorded so far (nothing happens when nothing is pending). */

@@ -1,5 +1,5 @@
 import type {
-  ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View,
+  ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, TransferCounts, UnaryOp, View,
 } from '../backend';
 import { castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../shape';
@@ -16,7 +16,7 @@ import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
 import type { AttentionParams, NormParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
-import { bufferOf, type GpuStorage } from './storage';
+import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
 
 
@@ -59,7 +59,17 @@ export class WebGpuBackend implements Backend {
   }
 
   free(storage: Storage): void {
-    this.runtime.releaseBuffer(bufferOf(storage));
+    if (constantWord(storage) === undefined) this.runtime.releaseBuffer(bufferOf(storage));
+  }
+
+  constant(dtype: DType, value: number): Storage {
+    const s: GpuConstant = { device: 'webgpu', dtype, size: 1, bytes: 0, refs: 0, word: wordOf(value, dtype) };
+    return s;
+  }
+
+  transfers(): TransferCounts {
+    const { uploads, uploadBytes, reads, readBytes } = this.runtime.stats();
+    return { writes: uploads, writeBytes: uploadBytes, reads, readBytes };
   }
 
   write(storage: Storage, data: TypedArray): void {
@@ -72,6 +82,8 @@ export class WebGpuBackend implements Backend {
     const n = numel(x.shape);
     const dtype = x.storage.dtype;
     if (n === 0) return fromWords(dtype, new ArrayBuffer(0));
+    const word = constantWord(x);
+    if (word !== undefined) return fromWords(dtype, new Uint32Array(n).fill(word).buffer); // on the host already
     if (isContiguous(x.shape, x.strides)) {
       return fromWords(dtype, await rt.read(bufferOf(x), x.offset * GPU_WORD_BYTES, n * GPU_WORD_BYTES));
     }
@@ -92,7 +104,12 @@ export class WebGpuBackend implements Backend {
 
   copy(x: View, out: View): void {
     this.runtime.checkAlive();
-    copy(this.runtime, x, out);
+    const word = constantWord(x);
+    if (word === undefined) copy(this.runtime, x, out);
+    else {
+      const v = fromWords(x.storage.dtype, Uint32Array.of(word).buffer)[0];
+      this.fill(out, out.storage.dtype === 'bool' && Number.isNaN(v) ? 1 : v); // NaN casts to true, as copy does
+    }
   }
 
 

@@ -1,4 +1,4 @@
-import type { DeviceName } from '../backend';
+import type { DeviceName, TransferCounts } from '../backend';
 import { backendOf, getDefaultDevice } from '../../device';
 import { ArgumentError } from '../../errors';
 import type { WebGpuBackend } from './index';
@@ -52,6 +52,18 @@ export interface ProfileResult<T> {
   totalGpuMs: number | null;
   /** Queue submissions made while the function ran (each read back of data makes one). */
   submits: number;
+  /**
+   * Tensor data copied while the function ran: host→device `writes` (uploads of host values) and
+   * device→host `reads` (`data()`, `item()`), with their bytes (see `memory()`'s `transfers`).
+   * A training step in steady state writes only its batch and reads only what it reports.
+   * @example
+   * ```ts
+   * const { transfers } = await profile(() => x.mul(2).sum().item(), { device: 'webgpu' });
+   * transfers.writes; // 0: the 2 is a kernel parameter, not an upload
+   * transfers.reads;  // 1
+   * ```
+   */
+  transfers: TransferCounts;
 }
 
 /**
@@ -209,12 +221,20 @@ export async function profileRuntime<T>(
   const profiler = new KernelProfiler(rt.device, opts.timestamps ?? rt.hasFeature('timestamp-query'), opts.capacity);
   try {
     rt.setProbe(profiler); // submits earlier work first: it is not part of the profile
-    const before = rt.stats().submits;
+    const before = rt.stats();
     let result: Awaited<T>;
     let submits: number;
+    let transfers: TransferCounts;
     try {
       result = await fn();
-      submits = rt.stats().submits - before;
+      const after = rt.stats();
+      submits = after.submits - before.submits;
+      transfers = {
+        writes: after.uploads - before.uploads,
+        writeBytes: after.uploadBytes - before.uploadBytes,
+        reads: after.reads - before.reads,
+        readBytes: after.readBytes - before.readBytes,
+      };
     } finally {
       rt.setProbe(null); // submits the work still recorded, resolving its queries
     }
@@ -226,7 +246,7 @@ export async function profileRuntime<T>(
       throw e;
     }
     const totalGpuMs = profiler.timestamps ? kernels.reduce((s, k) => s + (k.gpuMs ?? 0), 0) : null;
-    return { result, kernels, totalGpuMs, submits };
+    return { result, kernels, totalGpuMs, submits, transfers };
   } finally {
     profiler.dispose();
   }
@@ -235,7 +255,7 @@ export async function profileRuntime<T>(
 /**
  * Run `fn` (sync or async) and report the GPU kernels it dispatched: per kernel key the number of
  * dispatches and the GPU time measured with timestamp queries, plus the number of queue
- * submissions. Profiling changes no results; while it runs each dispatch gets its own compute
+ * submissions and the tensor data copied between host and device (`transfers`). Profiling changes no results; while it runs each dispatch gets its own compute
  * pass (timestamps are per pass), so the step runs a little slower than it otherwise would.
  * Work recorded before the call is submitted first and is not counted; the work `fn` leaves
  * recorded is submitted and waited for before this resolves. Buffer copies and uploads are not

@@ -19,6 +19,7 @@ export async function readBuffer(
   const staging = device.createBuffer({ label: 'aimodel readback', size: byteLength, usage: MAP_READ | COPY_DST });
   try {
     queue.copy(buffer, byteOffset, staging, 0, byteLength);
+    queue.countRead(byteLength);
     queue.submit();
     await staging.mapAsync(1 /* GPUMapMode.READ */);
     return staging.getMappedRange().slice(0);

@@ -6,8 +6,27 @@ export interface GpuStorage extends Storage {
   readonly buffer: GPUBuffer;
 }
 
-/** The GPUBuffer behind a view or storage on the WebGPU backend. */
+/**
+ * A scalar constant (`Backend.constant`): no buffer; elementwise kernels read its stored 32-bit
+ * `word` from their parameters, so making one costs no host→device write.
+ */
+export interface GpuConstant extends Storage {
+  readonly device: 'webgpu';
+  readonly size: 1;
+  /** The value as stored in the dtype's word (see wgsl/dtype.ts). */
+  readonly word: number;
+}
+
+/** The stored word of a view of a scalar constant, or undefined for a view of a buffer. */
+export function constantWord(x: View | Storage): number | undefined {
+  const s = 'storage' in x ? x.storage : x;
+  return (s as Partial<GpuConstant>).word;
+}
+
+/** The GPUBuffer behind a view or storage on the WebGPU backend (never a scalar constant). */
 export function bufferOf(x: View | Storage): GPUBuffer {
   const s = 'storage' in x ? x.storage : x;
-  return (s as GpuStorage).buffer;
+  const buffer = (s as GpuStorage).buffer;
+  if (!buffer) throw new Error('webgpu: a scalar constant has no buffer; only elementwise kernels, copy and read take one');
+  return buffer;
 }

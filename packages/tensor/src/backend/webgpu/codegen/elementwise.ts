@@ -3,10 +3,10 @@ import type { DType } from '../../../dtype';
 import { numel, type Shape } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
-import { bufferOf } from '../storage';
+import { bufferOf, constantWord } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
-import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { stridedIndexWgsl, stridedWords, writeStrided } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 import { helpersFor } from './elementwise-math';
 
@@ -18,8 +18,11 @@ import { helpersFor } from './elementwise-math';
  *
  * - `d` dense: contiguous and unbroadcast, element i at `offset + i` (no per-element index math);
  * - `s` scalar: every element broadcast from one, at `offset` (e.g. `x.mul(2)`);
- * - `r<rank>` strided: when any operand is neither, all go through the generated strided index
- *   (`wgsl/strided.ts`), which handles transposes, slices and stride-0 broadcast dims.
+ * - `c` constant: a scalar constant (`Backend.constant`, e.g. the 2 of `x.mul(2)`), no buffer:
+ *   its word is read from the params, so a JS number costs no host→device write;
+ * - `r<rank>` strided: when any operand is none of these, all go through the generated strided
+ *   index (`wgsl/strided.ts`), which handles transposes, slices and stride-0 broadcast dims;
+ *   constants then read their words after the strided layout (`r<rank>:<c or - per operand>`).
  *
  * Dtypes follow the CPU backend, which computes in doubles and stores into typed arrays: float
  * outputs compute in f32; integer outputs (int32/int8/uint8, and bool from maximum/minimum) in
@@ -100,8 +103,9 @@ function store(v: string, t: ComputeType, out: DType): string {
   return `bitcast<u32>(${i})`;
 }
 
-/** `d` (contiguous from its offset), `s` (one element broadcast everywhere) or null (strided). */
-function modeOf(v: View): 'd' | 's' | null {
+/** `d` (contiguous from its offset), `s` (one element broadcast everywhere), `c` (constant) or null (strided). */
+function modeOf(v: View): 'd' | 's' | 'c' | null {
+  if (constantWord(v) !== undefined) return 'c';
   let dense = true;
   let scalar = true;
   let step = 1;
@@ -119,10 +123,13 @@ function layoutOf(shape: Shape, views: readonly View[], n: number): { layout: st
   const modes = views.map(modeOf);
   const p = params().u32(n);
   if (modes.every((m) => m !== null)) {
-    for (const v of views) p.u32(v.offset);
+    for (const v of views) p.u32(constantWord(v) ?? v.offset);
     return { layout: modes.join(''), p };
   }
-  return { layout: `r${writeStrided(p, shape, views)}`, p };
+  const rank = writeStrided(p, shape, views.filter((_, j) => modes[j] !== 'c'));
+  if (!modes.includes('c')) return { layout: `r${rank}`, p };
+  for (const v of views) if (constantWord(v) !== undefined) p.u32(constantWord(v) as number);
+  return { layout: `r${rank}:${modes.map((m) => (m === 'c' ? 'c' : '-')).join('')}`, p };
 }
 
 /** What an elementwise kernel computes, apart from its operands' layout. */
@@ -143,11 +150,23 @@ interface ElementwiseSpec {
  * Bindings: inputs (read), output (read_write), params: n, then offsets or the strided layout.
  */
 export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: ElementwiseSpec, layout: string): KernelSource {
-  const k = spec.inputs.length;
   const strided = layout.startsWith('r');
-  const index = (j: number) => (strided ? `stridedOffset(i, ${j}u)` : layout[j] === 'd' ? `p[${1 + j}u] + i` : `p[${1 + j}u]`);
-  const decls = spec.inputs.map((_, j) => `@group(0) @binding(${j}) var<storage, read> in${j}: array<u32>;`);
-  const loads = spec.inputs.map((dt, j) => `  let v${j} = ${load(`in${j}[${index(j)}]`, dt, spec.loads[j])};`);
+  const rank = Number.parseInt(layout.slice(1), 10);
+  // constants have no binding: the others bind in order, and a constant's word is a params word
+  const consts = strided ? (layout.split(':')[1] ?? '') : layout;
+  const bound = spec.inputs.map((_, j) => j).filter((j) => consts[j] !== 'c');
+  const k = bound.length;
+  const word = (j: number) => {
+    if (!strided) return `p[${1 + j}u]`;
+    const nth = spec.inputs.filter((_, i) => i < j && consts[i] === 'c').length;
+    return `p[${1 + stridedWords(rank, k) + nth}u]`;
+  };
+  const index = (b: number, j: number) => (strided ? `stridedOffset(i, ${b}u)` : layout[j] === 'd' ? `p[${1 + j}u] + i` : `p[${1 + j}u]`);
+  const decls = bound.map((j, b) => `@group(0) @binding(${b}) var<storage, read> in${j}: array<u32>;`);
+  const loads = spec.inputs.map((dt, j) => {
+    const b = bound.indexOf(j);
+    return `  let v${j} = ${load(b < 0 ? word(j) : `in${j}[${index(b, j)}]`, dt, spec.loads[j])};`;
+  });
   return {
     key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}`,
     workgroupSize: [WG, 1, 1],
@@ -156,7 +175,7 @@ ${decls.join('\n')}
 @group(0) @binding(${k}) var<storage, read_write> y: array<u32>;
 @group(0) @binding(${k + 1}) var<storage, read> p: array<u32>;
 ${helpersFor(spec.expr)}
-${strided ? stridedIndexWgsl(Number(layout.slice(1)), 1) : ''}
+${strided ? stridedIndexWgsl(rank, 1) : ''}
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
   let i = ${linearIndex(WG)};
@@ -175,7 +194,8 @@ function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: St
   const n = numel(shape);
   if (n === 0) return;
   const { layout, p } = layoutOf(shape, views, n);
-  rt.dispatch(elementwiseKernel(spec, layout), [...views.map((v) => bufferOf(v)), bufferOf(out)], p, linearGrid(n, WG));
+  const buffers = views.filter((v) => constantWord(v) === undefined).map((v) => bufferOf(v));
+  rt.dispatch(elementwiseKernel(spec, layout), [...buffers, bufferOf(out)], p, linearGrid(n, WG));
 }
 
 const computeFor = (out: DType): ComputeType => (out === 'float32' ? 'f32' : 'i32');
