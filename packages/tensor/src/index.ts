@@ -37,11 +37,12 @@ export { dropout } from './ops/dropout';
 export type { DropoutOptions } from './ops/dropout';
 export {
   reshape, view, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow, slice,
-  cat, stack, split, chunk, contiguous, clone, assign,
+  cat, stack, split, chunk, contiguous, clone, assign, toDevice,
 } from './ops/movement';
 export { pad, tile, repeat } from './ops/pad';
 export type { PadOptions } from './ops/pad';
-export { indexSelect, gather, scatterAdd, embedding, oneHot } from './ops/indexing';
+export { indexSelect, gather, scatterAdd, indexAdd_, scatterAdd_, embedding, oneHot } from './ops/indexing';
+export type { IndexAddOptions } from './ops/indexing';
 
 // autograd
 export { noGrad } from './autograd/grad-mode';

@@ -217,15 +217,28 @@ export class Tensor {
   }
 
   /**
-   * Move to a device or convert to a dtype (a new tensor; returns `this` when nothing changes).
-   * Converting a float32 tensor to float32 on the same device is a no-op.
+   * Convert to a dtype or move to a device, synchronously (a new tensor; returns `this` when
+   * nothing changes). A dtype cast is recorded by autograd; a device move makes a new leaf that
+   * does not require grad. Moving off WebGPU needs an asynchronous read, so `to('cpu')` on a
+   * WebGPU tensor throws a `DeviceError`: use `await t.toDevice('cpu')`, which works in every direction.
+   * @example
+   * ```ts
+   * const x = tensor([1.7, -2.2]);
+   * x.to('int32'); // [1, -2]
+   * x.to('cpu') === x; // true: nothing to do
+   * ```
    */
   to(target: DeviceName | DType): Tensor {
     this.check('to');
     if (isDType(target)) return target === this.dtype ? this : mv.cast(this, target);
     if (target === this.device) return this;
     if (target !== 'cpu' && target !== 'webgpu') throw new ArgumentError('to', `unknown device or dtype '${String(target)}'`);
-    return mv.toDevice(this, target);
+    return mv.copyToDevice(this, target);
+  }
+
+  /** Method form of {@link toDevice}: move to `device` in any direction (asynchronous). */
+  toDevice(device: DeviceName): Promise<Tensor> {
+    return mv.toDevice(this, device);
   }
 
   /** Compute gradients of this tensor with respect to the leaves that require grad. */
@@ -347,4 +360,6 @@ export class Tensor {
   /** Method form of {@link indexSelect}. */ indexSelect(dim: number, index: Tensor): Tensor { return ix.indexSelect(this, dim, index); }
   /** Method form of {@link gather}. */ gather(dim: number, index: Tensor): Tensor { return ix.gather(this, dim, index); }
   /** Method form of {@link scatterAdd}. */ scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ix.scatterAdd(this, dim, index, src); }
+  /** Method form of {@link indexAdd_}: adds into this tensor's memory, outside autograd. */ indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: ix.IndexAddOptions): this { ix.indexAdd_(this, dim, index, source, opts); return this; }
+  /** Method form of {@link scatterAdd_}: adds into this tensor's memory, outside autograd. */ scatterAdd_(dim: number, index: Tensor, src: Tensor): this { ix.scatterAdd_(this, dim, index, src); return this; }
 }

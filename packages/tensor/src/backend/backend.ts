@@ -193,8 +193,11 @@ export interface Backend {
   // ── indexing ───────────────────────────────────────────────────────────
   /** out[...i...] = x[... index[...i...] at `dim` ...]; out has index's shape. */
   gather(x: View, dim: number, index: View, out: Storage): void;
-  /** In place on the contiguous `out`: out[... index[i] at `dim` ...] += src[i]. */
-  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void;
+  /**
+   * In place on the contiguous `out` of `outShape` starting at element `outOffset` (default 0):
+   * out[... index[i] at `dim` ...] += src[i]. Index and src may be any views (stride 0 included).
+   */
+  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View, outOffset?: number): void;
 
   // ── fused attention (online softmax, no [L, S] matrix in memory) ──────────
   /**

@@ -1,7 +1,9 @@
+import { isGradEnabled } from '../autograd/grad-mode';
 import { arange, zeros } from '../creation';
+import { backendOf } from '../device';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
-import { contiguousStrides, fmt, normDim } from '../shape';
+import { contiguousStrides, fmt, isContiguous, normDim } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs, defineOp } from './define-op';
 
@@ -68,6 +70,115 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   return scatterAddOp([x, index, src], { dim: normDim('scatterAdd', dim, x.ndim) });
+}
+
+// ── in place, outside autograd: row-sparse updates without copying the destination ──────
+/**
+ * Options of {@link indexAdd_}.
+ * @example
+ * ```ts
+ * indexAdd_(zeros([3]), 0, tensor([1], { dtype: 'int32' }), tensor([2]), { alpha: -0.5 }); // [0, -1, 0]
+ * ```
+ */
+export interface IndexAddOptions {
+  /** Multiplies `source` before it is added (default 1; an integer for integer tensors). */
+  alpha?: number;
+}
+
+/** The checks both in-place adds share: disposal, devices, dtypes, layout and grad mode. */
+function checkInPlace(op: string, dest: Tensor, index: Tensor, src: Tensor): void {
+  checkInputs(op, [dest, index, src]);
+  checkIndexTensor(op, index);
+  if (src.dtype !== dest.dtype) throw new DTypeError(op, `source dtype ${src.dtype} must match dest dtype ${dest.dtype}`);
+  if (!isContiguous(dest.shape, dest.strides)) {
+    throw new ArgumentError(op, `dest must be contiguous to be updated in place, got shape ${fmt(dest.shape)} with strides ${fmt(dest.strides)} (update dest.contiguous() and assign() it back)`);
+  }
+  if (dest.requiresGrad && isGradEnabled()) {
+    throw new ArgumentError(op, 'dest requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)');
+  }
+}
+
+/**
+ * Throw for an index outside [−size, size) before anything is written, when the index is in host
+ * memory. WebGPU kernels cannot throw: there an out-of-range index is skipped (see the kernel).
+ */
+function checkRange(op: string, index: Tensor, size: number, dim: number): void {
+  const be = backendOf(index.device);
+  if (!be.readSync) return;
+  for (const i of be.readSync(index._view())) {
+    if (i < -size || i >= size) throw new ArgumentError(op, `index ${i} is out of bounds for dim ${dim} with size ${size}`);
+  }
+}
+
+/**
+ * In place, outside autograd (as `torch.Tensor.index_add_`): for each i, adds `alpha·source`'s
+ * i-th slice along `dim` to `dest`'s slice `index[i]` (repeated indices accumulate; negative ones
+ * count from the end). `index` is 1-D int32; `source` has dest's shape with `index.length` at
+ * `dim`. Writes into dest's own memory (no copy: the cost is that of `source`, so adding a few
+ * rows to a large embedding matrix is cheap) and returns `dest`. dest must be contiguous and must
+ * not require grad while grad mode is on. An out-of-range index throws on the CPU before any
+ * write; on WebGPU, where kernels cannot throw, it is skipped.
+ * @example
+ * ```ts
+ * const table = zeros([4, 2]);
+ * indexAdd_(table, 0, tensor([3, 0, 3], { dtype: 'int32' }), tensor([[1, 1], [2, 2], [3, 3]]));
+ * table.dataSync(); // [2, 2, 0, 0, 0, 0, 4, 4]
+ * ```
+ */
+export function indexAdd_(dest: Tensor, dim: number, index: Tensor, source: Tensor, opts: IndexAddOptions = {}): Tensor {
+  const op = 'indexAdd_';
+  checkInPlace(op, dest, index, source);
+  if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
+  for (const key of Object.keys(opts)) if (key !== 'alpha') throw new ArgumentError(op, `unknown option '${key}' (expected alpha)`);
+  const alpha = opts.alpha ?? 1;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || (dest.dtype !== 'float32' && !Number.isInteger(alpha))) {
+    throw new ArgumentError(op, `alpha must be a finite number${dest.dtype === 'float32' ? '' : ` (an integer for ${dest.dtype})`}, got ${String(alpha)}`);
+  }
+  const d = normDim(op, dim, dest.ndim);
+  if (index.ndim !== 1) throw new ShapeError(op, `index must be 1-D, got ${fmt(index.shape)}`);
+  const want = dest.shape.map((s, i) => (i === d ? index.shape[0] : s));
+  if (source.ndim !== dest.ndim || source.shape.some((s, i) => s !== want[i])) {
+    throw new ShapeError(op, `source must have shape ${fmt(want)} (dest ${fmt(dest.shape)} with index length ${index.shape[0]} at dim ${d}), got ${fmt(source.shape)}`);
+  }
+  checkRange(op, index, dest.shape[d], d);
+  if (index.shape[0] === 0 || source.numel() === 0) return dest;
+  scope(() => {
+    const src = alpha === 1 ? source : source.detach().mul(alpha).to(dest.dtype);
+    // index[i] repeated over every other dim: a stride-0 view, nothing is materialised
+    const strides = want.map((_, i) => (i === d ? index.strides[0] : 0));
+    const indexView = { storage: index._storage, shape: want, strides, offset: index.offset };
+    backendOf(dest.device).scatterAdd(dest._storage, dest.shape, d, indexView, src._view(), dest.offset);
+  });
+  return dest;
+}
+
+/**
+ * In place, outside autograd (as `torch.Tensor.scatter_add_`): dest[p with `dim` replaced by
+ * index[p]] += src[p] for every position p of `index` (repeated indices accumulate). The
+ * in-place form of {@link scatterAdd}, with its shape rules; writes into dest's own memory and
+ * returns `dest`. dest must be contiguous and must not require grad while grad mode is on. An
+ * out-of-range index throws on the CPU before any write; on WebGPU it is skipped.
+ * @example
+ * ```ts
+ * const counts = zeros([3]);
+ * scatterAdd_(counts, 0, tensor([2, 0, 2], { dtype: 'int32' }), tensor([1, 1, 1]));
+ * counts.dataSync(); // [1, 0, 2]
+ * ```
+ */
+export function scatterAdd_(dest: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const op = 'scatterAdd_';
+  checkInPlace(op, dest, index, src);
+  if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
+  const d = normDim(op, dim, dest.ndim);
+  const fits = index.ndim === dest.ndim && index.ndim === src.ndim &&
+    index.shape.every((s, i) => s <= src.shape[i] && (i === d || s <= dest.shape[i]));
+  if (!fits) {
+    throw new ShapeError(op, `index ${fmt(index.shape)} must have the rank of dest ${fmt(dest.shape)} and src ${fmt(src.shape)} and fit inside both (dest only outside dim ${d})`);
+  }
+  checkRange(op, index, dest.shape[d], d);
+  if (index.numel() === 0) return dest;
+  backendOf(dest.device).scatterAdd(dest._storage, dest.shape, d, index._view(), src._view(), dest.offset);
+  return dest;
 }
 
 /**

@@ -263,13 +263,45 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return castOp([x], { dtype });
 }
 
-/** Copy to another device (a copy); see `Tensor.to`. */
-export function toDevice(x: Tensor, device: DeviceName): Tensor {
+function checkDevice(op: string, device: DeviceName): void {
+  if (device !== 'cpu' && device !== 'webgpu') throw new ArgumentError(op, `unknown device '${String(device)}' (expected 'cpu' or 'webgpu')`);
+  backendOf(device); // throws when that backend is not initialised
+}
+
+/**
+ * A synchronous copy on another device, possible when the source memory is host memory (the CPU);
+ * the sync half of `Tensor.to`. Moving off WebGPU needs a read, which is asynchronous: see
+ * {@link toDevice}.
+ */
+export function copyToDevice(x: Tensor, device: DeviceName): Tensor {
   checkInputs('to', [x]);
+  checkDevice('to', device);
   const src = backendOf(x.device);
-  backendOf(device);
-  if (!src.readSync) throw new DeviceError('to', `reading ${x.device} memory is asynchronous: use fromArray(await x.data(), …) to move data off ${x.device}`);
+  if (!src.readSync) {
+    throw new DeviceError('to', `reading ${x.device} memory is asynchronous, so ${x.device} → ${device} cannot be synchronous: use \`await t.toDevice('${device}')\``);
+  }
   return fromArray(src.readSync(x._view()), x.shape, { dtype: x.dtype, device, requiresGrad: false }, 'to');
+}
+
+/**
+ * Move `x` to `device` in any direction (cpu → webgpu, webgpu → cpu). Resolves to a new tensor
+ * with its own memory (contiguous, same shape and dtype, not requiring grad: it is a new leaf, as
+ * with `to`), or to `x` itself when it is already on `device`. `x` is left as it is: dispose it
+ * when it is no longer needed. Reading WebGPU memory waits for the work queued before it.
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * const y = await toDevice(x, 'cpu'); // already there: y === x
+ * y.dataSync(); // Float32Array [1, 2, 3, 4]
+ * ```
+ */
+export async function toDevice(x: Tensor, device: DeviceName): Promise<Tensor> {
+  checkInputs('toDevice', [x]);
+  checkDevice('toDevice', device);
+  if (x.device === device) return x;
+  const src = backendOf(x.device);
+  const values = src.readSync ? src.readSync(x._view()) : await src.read(x._view());
+  return fromArray(values, x.shape, { dtype: x.dtype, device, requiresGrad: false }, 'toDevice');
 }
 
 /**

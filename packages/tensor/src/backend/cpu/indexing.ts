@@ -23,15 +23,18 @@ export function gather(x: View, dim: number, index: View, out: Storage): void {
   });
 }
 
-/** In place: out[p with `dim` replaced by index[p]] += src[p] for every position p of index. */
-export function scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void {
+/**
+ * In place on the contiguous `out` (from element `outOffset`): out[p with `dim` replaced by
+ * index[p]] += src[p] for every position p of index.
+ */
+export function scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View, outOffset = 0): void {
   const od = dataOf(out);
   const id = dataOf(index);
   const sd = dataOf(src);
   const os = contiguousStrides(outShape);
   const size = outShape[dim];
   const outStrides = os.map((s, i) => (i === dim ? 0 : s));
-  forEachPosition(index.shape, [index.strides, src.strides, outStrides], [index.offset, src.offset, 0], ([ii, si, oi]) => {
+  forEachPosition(index.shape, [index.strides, src.strides, outStrides], [index.offset, src.offset, outOffset], ([ii, si, oi]) => {
     od[oi + checkIndex('scatterAdd', id[ii], size, dim) * os[dim]] += sd[si];
   });
 }

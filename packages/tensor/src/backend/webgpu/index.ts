@@ -165,8 +165,8 @@ export class WebGpuBackend implements Backend {
   gather(x: View, dim: number, index: View, out: Storage): void {
     gather(this.runtime, x, dim, index, out);
   }
-  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View): void {
-    scatterAdd(this.runtime, out, outShape, dim, index, src);
+  scatterAdd(out: Storage, outShape: Shape, dim: number, index: View, src: View, outOffset?: number): void {
+    scatterAdd(this.runtime, out, outShape, dim, index, src, outOffset);
   }
   attention(q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams): void {
     attention(this.runtime, q, k, v, mask, out, lse, p);

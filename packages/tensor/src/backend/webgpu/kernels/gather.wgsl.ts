@@ -130,17 +130,17 @@ export function gather(rt: Runtime, x: View, dim: number, index: View, out: Stor
 }
 
 /**
- * In place on the contiguous `out` of `outShape`: out[p with `dim` replaced by index[p]] += src[p]
+ * In place on the contiguous `out` of `outShape` from element `outOffset`: out[p with `dim` replaced by index[p]] += src[p]
  * for every position p of `index`, atomically, so repeated indices accumulate (in an unspecified
  * order: float32 sums may differ from the CPU's in the last bits). Out-of-range indices are skipped.
  */
-export function scatterAdd(rt: Runtime, out: Storage, outShape: Shape, dim: number, index: View, src: View): void {
+export function scatterAdd(rt: Runtime, out: Storage, outShape: Shape, dim: number, index: View, src: View, outOffset = 0): void {
   rt.checkAlive();
   const n = numel(index.shape);
   if (n === 0) return;
   const os = contiguousStrides(outShape);
   const p = params().u32(n).u32(outShape[dim]).i32(os[dim]);
-  const rank = writeStrided(p, index.shape, [index, src, { strides: zeroAt(os, dim), offset: 0 }]);
+  const rank = writeStrided(p, index.shape, [index, src, { strides: zeroAt(os, dim), offset: outOffset }]);
   const y = bufferOf(out);
   // the output binding is read_write: an input sharing its buffer is read from a copy instead
   const aside: GPUBuffer[] = [];
