@@ -1,10 +1,10 @@
 import type { AttentionParams, View } from '../backend/backend';
-import { arange, zeros } from '../creation';
+import { arange } from '../creation';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { broadcastShapes, broadcastStrides, fmt } from '../shape';
 import type { Tensor } from '../tensor';
-import { checkInputs, defineOp, extraOutput } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 /**
  * Options of {@link scaledDotProductAttention}.
@@ -43,8 +43,26 @@ export interface AttentionOptions {
  * ```
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const { mask = null, causal = false, dropout = 0 } = opts;
+  const { scale, batch } = checkAttention(q, k, v, { mask, causal, dropout, scale: opts.scale ?? 1 / Math.sqrt(q.shape.at(-1)!) });
+  const [L, E] = q.shape.slice(-2);
+  const [S, Ev] = v.shape.slice(-2);
+  const fused =
+    dropout === 0 && L * S * E * Ev > 0 && (q.device !== 'webgpu' || Math.max(E, Ev) <= FUSED_MAX_HEAD_DIM_WEBGPU);
+  if (!fused) return compositeAttention(q, k, v, mask, causal, scale, dropout);
+  const { out, outputs } = attentionOp(mask ? [q, k, v, mask] : [q, k, v], { scale, causal, batch });
+  outputs.lse.dispose(); // internal: the node keeps its own reference for backward
+  return out;
+}
+
+/**
+ * The checks of {@link scaledDotProductAttention}, run first (its function picks the fused op or
+ * the composite, so they cannot live in one `infer`); returns the broadcast batch shape.
+ */
+function checkAttention(q: Tensor, k: Tensor, v: Tensor, o: Required<AttentionOptions>): { scale: number; batch: number[] } {
   const op = 'scaledDotProductAttention';
-  checkInputs(op, opts.mask ? [q, k, v, opts.mask] : [q, k, v]);
+  const { mask, causal, dropout, scale } = o;
+  checkInputs(op, mask ? [q, k, v, mask] : [q, k, v]);
   for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) {
     if (t.ndim < 2) throw new ShapeError(op, `${name} must have at least 2 dims [..., length, features], got ${fmt(t.shape)}`);
     if (t.dtype !== 'float32') throw new DTypeError(op, `${name} must be float32, got ${t.dtype}`);
@@ -53,10 +71,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const S = k.shape.at(-2)!;
   if (k.shape.at(-1) !== E) throw new ShapeError(op, `query ${fmt(q.shape)} and key ${fmt(k.shape)} differ in feature size (${E} != ${k.shape.at(-1)})`);
   if (v.shape.at(-2) !== S) throw new ShapeError(op, `key ${fmt(k.shape)} and value ${fmt(v.shape)} differ in length (${S} != ${v.shape.at(-2)})`);
-  const { mask, causal = false, dropout = 0 } = opts;
   if (mask && causal) throw new ArgumentError(op, 'pass either mask or causal, not both');
   if (!(dropout >= 0 && dropout < 1)) throw new ArgumentError(op, `dropout must be in [0, 1), got ${dropout}`);
-  const scale = opts.scale ?? 1 / Math.sqrt(E);
   if (!Number.isFinite(scale)) throw new ArgumentError(op, `scale must be finite, got ${scale}`);
   if (mask) {
     if (mask.dtype !== 'bool' && mask.dtype !== 'float32') throw new DTypeError(op, `mask must be bool or float32, got ${mask.dtype}`);
@@ -66,16 +82,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     (b, t) => broadcastShapes(op, b, t.shape.slice(0, Math.max(0, t.ndim - 2))),
     [],
   );
-  const Ev = v.shape.at(-1)!;
-  const fused =
-    dropout === 0 && L * S * E * Ev > 0 && (q.device !== 'webgpu' || Math.max(E, Ev) <= FUSED_MAX_HEAD_DIM_WEBGPU);
-  if (!fused) return compositeAttention(q, k, v, mask ?? null, causal, scale, dropout);
-  return scope(() => {
-    // The forward fills this [...batch, L] buffer with each row's logsumexp; the node keeps it for backward.
-    const lseShape = [...batch, L];
-    const lse = extraOutput(q.device, lseShape);
-    return attentionOp(mask ? [q, k, v, lse, mask] : [q, k, v, lse], { scale, causal, batch });
-  });
+  return { scale, batch };
 }
 
 /**
@@ -103,38 +110,44 @@ function views(q: View, k: View, v: View, mask: View | undefined, a: FusedAttrs)
 }
 
 /**
- * Inputs [q, k, v, lse, mask?]: `lse` is an output in disguise, a fresh buffer the forward writes and
- * the node saves (so it lives exactly as long as the graph, and backward needs no extra bookkeeping).
+ * Inputs [q, k, v, mask?] (checked by {@link checkAttention}). The kernel also writes each row's
+ * logsumexp, a secondary output [...batch, L] that the node saves for backward.
  */
-const attentionOp = defineOp<FusedAttrs>('scaledDotProductAttention', {
-  infer: ([q, , v], { batch }) => ({ shape: [...batch, q.shape.at(-2)!, v.shape.at(-1)!], dtype: 'float32' }),
-  forward: (be, [q, k, v, lse, mask], out, a) => be.attention(...views(q, k, v, mask, a), out, lse.storage, a),
+const attentionOp = defineOp<FusedAttrs, 'lse'>('scaledDotProductAttention', {
+  outputs: ['lse'],
+  infer: ([q, , v], { batch }) => ({
+    shape: [...batch, q.shape.at(-2)!, v.shape.at(-1)!],
+    dtype: 'float32',
+    outputs: { lse: { shape: [...batch, q.shape.at(-2)!], dtype: 'float32' } },
+  }),
+  forward: (be, [q, k, v, mask], out, a, _shape, { lse }) => be.attention(...views(q, k, v, mask, a), out, lse, a),
   // With s = scale·q·kᵀ + mask, P = softmax(s), O = P·V and G = ∂L/∂O (FlashAttention-2):
   //   ∂L/∂V = Pᵀ·G;  ∂L/∂s = P ⊙ (G·Vᵀ − rowsum(G ⊙ O));  ∂L/∂q = scale·∂L/∂s·K;  ∂L/∂K = scale·(∂L/∂s)ᵀ·Q.
   // One backward primitive computes all three (P recomputed blockwise from lse); the engine sums broadcast dims.
-  backward: (gy, [q, k, v, lse, mask], out, a) => {
+  backward: (gy, [q, k, v, mask], out, a, { lse }) => {
     let grads: Tensor[] | null = null;
     const all = (): Tensor[] => {
-      grads ??= attentionGrads(q, k, v, mask ?? null, out, lse, gy, a);
+      if (!grads) {
+        const r = attentionBackwardOp([q, k, v, out, lse, gy, ...(mask ? [mask] : [])], a);
+        grads = [r.out, r.outputs.gk, r.outputs.gv];
+      }
       return grads;
     };
-    return [() => all()[0], () => all()[1], () => all()[2], null, null];
+    return [() => all()[0], () => all()[1], () => all()[2], null];
   },
 });
 
-/** Inputs [q, k, v, out, lse, gOut, gk, gv, mask?]; returns gq and fills the zero tensors gk, gv. Not differentiable. */
-const attentionBackwardOp = defineOp<FusedAttrs>('scaledDotProductAttentionBackward', {
-  infer: ([q], { batch }) => ({ shape: [...batch, ...q.shape.slice(-2)], dtype: 'float32' }),
-  forward: (be, [q, k, v, out, lse, gOut, gk, gv, mask], gq, a) =>
-    be.attentionBackward(...views(q, k, v, mask, a), out, lse, gOut, gq, gk.storage, gv.storage, a),
+/** Inputs [q, k, v, out, lse, gOut, mask?]; gq is the main output, gk and gv secondary ones. Not differentiable. */
+const attentionBackwardOp = defineOp<FusedAttrs, 'gk' | 'gv'>('scaledDotProductAttentionBackward', {
+  outputs: ['gk', 'gv'],
+  infer: ([q, k, v], { batch }) => ({
+    shape: [...batch, ...q.shape.slice(-2)],
+    dtype: 'float32',
+    outputs: { gk: { shape: [...batch, ...k.shape.slice(-2)], dtype: 'float32' }, gv: { shape: [...batch, ...v.shape.slice(-2)], dtype: 'float32' } },
+  }),
+  forward: (be, [q, k, v, out, lse, gOut, mask], gq, a, _shape, { gk, gv }) =>
+    be.attentionBackward(...views(q, k, v, mask, a), out, lse, gOut, gq, gk, gv, a),
 });
-
-function attentionGrads(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, out: Tensor, lse: Tensor, gy: Tensor, a: FusedAttrs): Tensor[] {
-  const gk = zeros([...a.batch, ...k.shape.slice(-2)], { device: k.device });
-  const gv = zeros([...a.batch, ...v.shape.slice(-2)], { device: v.device });
-  const gq = attentionBackwardOp([q, k, v, out, lse, gy, gk, gv, ...(mask ? [mask] : [])], a);
-  return [gq, gk, gv];
-}
 
 /** The unfused reference: materialises the [..., L, S] weights (used for dropout and oversize heads). */
 function compositeAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean, scale: number, dropout: number): Tensor {

@@ -92,7 +92,24 @@ const convWeightOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2dBackwardWeight'
   ],
 });
 
-function checkConvInputs(op: string, x: Tensor, w: Tensor, rank: number, groups: number, transposed: boolean): void {
+/** Settings of one convolution, normalized to two spatial dims (conv1d's with a height of 1). */
+interface ConvSettings {
+  bias: Tensor | null | undefined;
+  stride: Pair;
+  padding: Pair | 'same';
+  dilation: Pair;
+  groups: number;
+  outputPadding: Pair;
+}
+
+/**
+ * The checks of conv1d, conv2d and convTranspose2d (their functions copy to contiguous memory and
+ * add the bias around the op, so the checks run first, under the public name) and the geometry of
+ * the op they run, with `rank` the input's rank (3 for conv1d: read as a height-1 conv2d).
+ */
+function checkConv(op: string, x: Tensor, w: Tensor, rank: 3 | 4, s: ConvSettings, transposed: boolean): ConvAttrs {
+  checkInputs(op, s.bias ? [x, w, s.bias] : [x, w]);
+  const { groups } = s;
   if (x.dtype !== 'float32' || w.dtype !== 'float32') throw new DTypeError(op, `expected float32 input and weight, got ${x.dtype} and ${w.dtype}`);
   if (x.ndim !== rank) throw new ShapeError(op, `expected a ${rank}-D input (batch, channels, spatial…), got ${fmt(x.shape)}`);
   if (w.ndim !== rank) throw new ShapeError(op, `expected a ${rank}-D weight, got ${fmt(w.shape)}`);
@@ -107,13 +124,51 @@ function checkConvInputs(op: string, x: Tensor, w: Tensor, rank: number, groups:
     }
     if (w.shape[0] % groups) throw new ShapeError(op, `output channels ${w.shape[0]} not divisible by groups ${groups}`);
   }
+  const o = transposed ? w.shape[1] * groups : w.shape[0];
+  if (s.bias && (s.bias.ndim !== 1 || s.bias.shape[0] !== o)) throw new ShapeError(op, `bias must have shape [${o}], got ${fmt(s.bias.shape)}`);
+  const [n, , h, wd] = rank === 4 ? x.shape : [x.shape[0], c, 1, x.shape[2]];
+  const [kh, kw] = rank === 4 ? w.shape.slice(2) : [1, w.shape[2]];
+  return transposed
+    ? transposedGeometry(op, x, [n, o, h, wd], [kh, kw], s)
+    : forwardGeometry(op, x, [n, o, h, wd], [kh, kw], s);
 }
 
-function addBias(op: string, y: Tensor, bias: Tensor | null | undefined, spatial: number): Tensor {
-  if (!bias) return y;
-  const o = y.shape[1];
-  if (bias.ndim !== 1 || bias.shape[0] !== o) throw new ShapeError(op, `bias must have shape [${o}], got ${fmt(bias.shape)}`);
-  return y.add(bias.reshape([o, ...new Array<number>(spatial).fill(1)]));
+function forwardGeometry(op: string, x: Tensor, [n, o, h, w]: number[], [kh, kw]: number[], s: ConvSettings): ConvAttrs {
+  const { stride, dilation, groups } = s;
+  const span = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)];
+  let padding: Pair;
+  let outH: number;
+  let outW: number;
+  if (s.padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new ArgumentError(op, "padding 'same' needs stride 1 (as PyTorch)");
+    padding = [Math.floor(span[0] / 2), Math.floor(span[1] / 2)]; // the extra odd pad goes after, as PyTorch
+    [outH, outW] = [h, w];
+  } else {
+    padding = s.padding;
+    outH = Math.floor((h + 2 * padding[0] - span[0] - 1) / stride[0]) + 1;
+    outW = Math.floor((w + 2 * padding[1] - span[1] - 1) / stride[1]) + 1;
+  }
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(op, `input ${fmt(x.shape)} is too small for kernel ${kh}×${kw} (dilation ${dilation.join('×')}, padding ${padding.join('×')}): output would be ${outH}×${outW}`);
+  }
+  return { p: { stride, padding, dilation, groups }, outShape: [n, o, outH, outW] };
+}
+
+function transposedGeometry(op: string, x: Tensor, [n, o, h, w]: number[], [kh, kw]: number[], s: ConvSettings): ConvAttrs {
+  const { stride, dilation, groups, outputPadding: outPad } = s;
+  const padding = s.padding as Pair;
+  if (outPad.some((v, i) => v >= stride[i] && v >= dilation[i])) {
+    throw new ArgumentError(op, `outputPadding ${outPad.join('×')} must be smaller than stride or dilation`);
+  }
+  const outH = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + outPad[0] + 1;
+  const outW = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + outPad[1] + 1;
+  if (outH < 1 || outW < 1) throw new ShapeError(op, `output size would be ${outH}×${outW} for input ${fmt(x.shape)}`);
+  return { p: { stride, padding, dilation, groups }, outShape: [n, o, outH, outW] };
+}
+
+/** `y` plus the (checked) per-channel bias. */
+function addBias(y: Tensor, bias: Tensor | null | undefined, spatial: number): Tensor {
+  return bias ? y.add(bias.reshape([y.shape[1], ...new Array<number>(spatial).fill(1)])) : y;
 }
 
 /**
@@ -125,31 +180,11 @@ function addBias(op: string, y: Tensor, bias: Tensor | null | undefined, spatial
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
-  checkInputs('conv2d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
-  const groups = opts.groups ?? 1;
-  checkConvInputs('conv2d', x, weight, 4, groups, false);
-  const stride = pairOf('conv2d', 'stride', opts.stride ?? 1, 1);
-  const dilation = pairOf('conv2d', 'dilation', opts.dilation ?? 1, 1);
-  const [n, , h, w] = x.shape;
-  const [o, , kh, kw] = weight.shape;
-  const span = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)];
-  let padding: Pair;
-  let outH: number;
-  let outW: number;
-  if (opts.padding === 'same') {
-    if (stride[0] !== 1 || stride[1] !== 1) throw new ArgumentError('conv2d', "padding 'same' needs stride 1 (as PyTorch)");
-    padding = [Math.floor(span[0] / 2), Math.floor(span[1] / 2)]; // the extra odd pad goes after, as PyTorch
-    [outH, outW] = [h, w];
-  } else {
-    padding = opts.padding === 'valid' ? [0, 0] : pairOf('conv2d', 'padding', opts.padding ?? 0, 0);
-    outH = Math.floor((h + 2 * padding[0] - span[0] - 1) / stride[0]) + 1;
-    outW = Math.floor((w + 2 * padding[1] - span[1] - 1) / stride[1]) + 1;
-  }
-  if (outH < 1 || outW < 1) {
-    throw new ShapeError('conv2d', `input ${fmt(x.shape)} is too small for kernel ${kh}×${kw} (dilation ${dilation.join('×')}, padding ${padding.join('×')}): output would be ${outH}×${outW}`);
-  }
-  const p: Conv2dParams = { stride, padding, dilation, groups };
-  return scope(() => addBias('conv2d', convOp([x.contiguous(), weight.contiguous()], { p, outShape: [n, o, outH, outW] }), opts.bias, 2));
+  const op = 'conv2d';
+  const padding = opts.padding === 'same' ? ('same' as const) : opts.padding === 'valid' ? ([0, 0] as Pair) : pairOf(op, 'padding', opts.padding ?? 0, 0);
+  const settings = { bias: opts.bias, stride: pairOf(op, 'stride', opts.stride ?? 1, 1), padding, dilation: pairOf(op, 'dilation', opts.dilation ?? 1, 1), groups: opts.groups ?? 1, outputPadding: [0, 0] as Pair };
+  const a = checkConv(op, x, weight, 4, settings, false);
+  return scope(() => addBias(convOp([x.contiguous(), weight.contiguous()], a), opts.bias, 2));
 }
 
 /**
@@ -160,18 +195,12 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
  * ```
  */
 export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Tensor {
-  checkInputs('conv1d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
-  checkConvInputs('conv1d', x, weight, 3, opts.groups ?? 1, false);
-  const padding = typeof opts.padding === 'string' ? opts.padding : ([0, opts.padding ?? 0] as Pair);
-  return scope(() =>
-    conv2d(x.unsqueeze(2), weight.unsqueeze(2), {
-      bias: opts.bias,
-      stride: [1, opts.stride ?? 1],
-      padding,
-      dilation: [1, opts.dilation ?? 1],
-      groups: opts.groups,
-    }).squeeze(2),
-  );
+  const op = 'conv1d';
+  const one = (name: string, v: number, min: number): Pair => [1, pairOf(op, name, v, min)[1]];
+  const padding = opts.padding === 'same' ? ('same' as const) : ([0, opts.padding === 'valid' ? 0 : pairOf(op, 'padding', opts.padding ?? 0, 0)[1]] as Pair);
+  const settings = { bias: opts.bias, stride: one('stride', opts.stride ?? 1, 1), padding, dilation: one('dilation', opts.dilation ?? 1, 1), groups: opts.groups ?? 1, outputPadding: [0, 0] as Pair };
+  const a = checkConv(op, x, weight, 3, settings, false);
+  return scope(() => addBias(convOp([x.unsqueeze(2).contiguous(), weight.unsqueeze(2).contiguous()], a), opts.bias, 2).squeeze(2));
 }
 
 /**
@@ -184,23 +213,15 @@ export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Ten
  * ```
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
-  checkInputs('convTranspose2d', opts.bias ? [x, weight, opts.bias] : [x, weight]);
-  const groups = opts.groups ?? 1;
-  checkConvInputs('convTranspose2d', x, weight, 4, groups, true);
-  const stride = pairOf('convTranspose2d', 'stride', opts.stride ?? 1, 1);
-  const padding = pairOf('convTranspose2d', 'padding', opts.padding ?? 0, 0);
-  const dilation = pairOf('convTranspose2d', 'dilation', opts.dilation ?? 1, 1);
-  const outPad = pairOf('convTranspose2d', 'outputPadding', opts.outputPadding ?? 0, 0);
-  if (outPad.some((v, i) => v >= stride[i] && v >= dilation[i])) {
-    throw new ArgumentError('convTranspose2d', `outputPadding ${outPad.join('×')} must be smaller than stride or dilation`);
-  }
-  const [n, , h, w] = x.shape;
-  const [, cPerGroup, kh, kw] = weight.shape;
-  const outH = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + outPad[0] + 1;
-  const outW = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + outPad[1] + 1;
-  if (outH < 1 || outW < 1) throw new ShapeError('convTranspose2d', `output size would be ${outH}×${outW} for input ${fmt(x.shape)}`);
-  const p: Conv2dParams = { stride, padding, dilation, groups };
-  return scope(() =>
-    addBias('convTranspose2d', convInputOp([x.contiguous(), weight.contiguous()], { p, outShape: [n, cPerGroup * groups, outH, outW] }), opts.bias, 2),
-  );
+  const op = 'convTranspose2d';
+  const settings = {
+    bias: opts.bias,
+    stride: pairOf(op, 'stride', opts.stride ?? 1, 1),
+    padding: pairOf(op, 'padding', opts.padding ?? 0, 0),
+    dilation: pairOf(op, 'dilation', opts.dilation ?? 1, 1),
+    groups: opts.groups ?? 1,
+    outputPadding: pairOf(op, 'outputPadding', opts.outputPadding ?? 0, 0),
+  };
+  const a = checkConv(op, x, weight, 4, settings, true);
+  return scope(() => addBias(convInputOp([x.contiguous(), weight.contiguous()], a), opts.bias, 2));
 }

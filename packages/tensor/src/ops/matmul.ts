@@ -2,11 +2,7 @@ import { DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { broadcastShapes, broadcastStrides, fmt } from '../shape';
 import type { Tensor } from '../tensor';
-import { checkInputs, defineOp } from './define-op';
-
-function innerMismatch(op: string, a: Tensor, b: Tensor, ka: number, kb: number): ShapeError {
-  return new ShapeError(op, `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${ka} != ${kb})`);
-}
+import { checkInputs, defineOp, type OpFn } from './define-op';
 
 /** float32 × float32, or (for `matmul` only) int8 × int8, the integer product quantized layers use. */
 function checkDTypes(op: string, a: Tensor, b: Tensor, allowInt8: boolean): void {
@@ -16,11 +12,35 @@ function checkDTypes(op: string, a: Tensor, b: Tensor, allowInt8: boolean): void
   throw new DTypeError(op, `expected ${expected}, got ${a.dtype} and ${b.dtype}`);
 }
 
+/** The checks of {@link matmul} (its function promotes 1-D operands around the op, so they run first). */
+function checkMatmul(a: Tensor, b: Tensor): void {
+  checkInputs('matmul', [a, b]);
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError('matmul', `both arguments need at least 1 dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  checkDTypes('matmul', a, b, true);
+  const ka = a.shape.at(-1)!;
+  const kb = b.ndim === 1 ? b.shape[0] : b.shape.at(-2)!;
+  if (ka !== kb) throw new ShapeError('matmul', `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${ka} != ${kb})`);
+  broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+}
+
+/** The checks of {@link linear}: its own contract (float32 only, weight [out, in], bias [out]). */
+function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null | undefined): void {
+  checkInputs('linear', bias ? [x, weight, bias] : [x, weight]);
+  checkDTypes('linear', x, weight, false);
+  if (weight.ndim !== 2) throw new ShapeError('linear', `weight must be 2-D [outFeatures, inFeatures], got ${fmt(weight.shape)}`);
+  if (x.ndim === 0 || x.shape.at(-1) !== weight.shape[1]) {
+    throw new ShapeError('linear', `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new ShapeError('linear', `bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
+  }
+}
+
 /** Swap the last two dims (a view). */
 const mT = (t: Tensor): Tensor => t.transpose(-1, -2);
 
-// a [...A, M, K] @ b [...B, K, N] → [...broadcast(A, B), M, N]
-const matmulOp = defineOp<undefined>('matmul', {
+// a [...A, M, K] @ b [...B, K, N] → [...broadcast(A, B), M, N]; checked by the public functions
+const matmulOp: OpFn<undefined> = defineOp<undefined>('matmul', {
   infer: ([a, b]) => {
     const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
     return { shape: [...batch, a.shape.at(-2)!, b.shape.at(-1)!], dtype: a.dtype === 'int8' ? 'int32' : 'float32' };
@@ -35,7 +55,7 @@ const matmulOp = defineOp<undefined>('matmul', {
     be.matmul(view(a, m, k), view(b, k, shape.at(-1)!), out);
   },
   // d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G; the engine sums broadcast batch dims
-  backward: (gy, [a, b]) => [() => gy.matmul(mT(b)), () => mT(a).matmul(gy)],
+  backward: (gy, [a, b]) => [() => matmulOp([gy, mT(b)], undefined), () => matmulOp([mT(a), gy], undefined)],
 });
 
 /**
@@ -53,12 +73,12 @@ const matmulOp = defineOp<undefined>('matmul', {
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkInputs('matmul', [a, b]);
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError('matmul', `both arguments need at least 1 dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  checkDTypes('matmul', a, b, true);
-  const ka = a.shape.at(-1)!;
-  const kb = b.ndim === 1 ? b.shape[0] : b.shape.at(-2)!;
-  if (ka !== kb) throw innerMismatch('matmul', a, b, ka, kb);
+  checkMatmul(a, b);
+  return product(a, b);
+}
+
+/** The product of checked operands, 1-D ones promoted to matrices and the added dims removed. */
+function product(a: Tensor, b: Tensor): Tensor {
   if (a.ndim >= 2 && b.ndim >= 2) return matmulOp([a, b], undefined);
   return scope(() => {
     const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
@@ -78,17 +98,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * ```
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkInputs('linear', bias ? [x, weight, bias] : [x, weight]);
-  checkDTypes('linear', x, weight, false);
-  if (weight.ndim !== 2) throw new ShapeError('linear', `weight must be 2-D [outFeatures, inFeatures], got ${fmt(weight.shape)}`);
-  if (x.ndim === 0 || x.shape.at(-1) !== weight.shape[1]) {
-    throw new ShapeError('linear', `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`);
-  }
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new ShapeError('linear', `bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
-  }
+  checkLinear(x, weight, bias);
   return scope(() => {
-    const y = matmul(x, mT(weight));
+    const y = product(x, mT(weight));
     return bias ? y.add(bias) : y;
   });
 }
@@ -101,6 +113,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * ```
  */
 export function outer(a: Tensor, b: Tensor): Tensor {
+  checkInputs('outer', [a, b]);
   if (a.ndim !== 1 || b.ndim !== 1) throw new ShapeError('outer', `expected two 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   return scope(() => a.unsqueeze(1).mul(b.unsqueeze(0)));
 }

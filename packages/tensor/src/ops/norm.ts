@@ -4,7 +4,7 @@ import { noGrad } from '../autograd/grad-mode';
 import { scope } from '../memory';
 import { broadcastStrides, contiguousStrides, fmt, type Shape } from '../shape';
 import type { Tensor } from '../tensor';
-import { checkInputs, defineOp, extraOutput } from './define-op';
+import { checkInputs, defineOp } from './define-op';
 
 /**
  * Options of {@link layerNorm}.
@@ -59,6 +59,38 @@ interface NormAttrs extends NormParams {
   bias: boolean;
 }
 
+/** layerNorm's checks, run by its op's `infer` (inputs [x, weight?, bias?]). */
+function checkLayerNorm([x, ...affine]: Tensor[], a: NormAttrs & { normalizedShape: number[] }): void {
+  const shape = a.normalizedShape;
+  checkEps('layerNorm', a.eps);
+  if (x.dtype !== 'float32') throw new DTypeError('layerNorm', `expected a float32 input, got ${x.dtype}`);
+  const tail = x.shape.slice(x.ndim - shape.length);
+  if (shape.length > x.ndim || tail.some((d, i) => d !== shape[i])) {
+    throw new ShapeError('layerNorm', `input ${fmt(x.shape)} does not end with normalizedShape ${fmt(shape)}`);
+  }
+  checkParam('layerNorm', 'weight', a.weight ? affine[0] : null, shape);
+  checkParam('layerNorm', 'bias', a.bias ? affine[a.weight ? 1 : 0] : null, shape);
+}
+
+/** batchNorm's checks: its function is a composite (running statistics, an eval path), so they run first there. */
+function checkBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions & { eps: number; momentum: number; training: boolean }): void {
+  checkInputs('batchNorm', [x, runningMean, runningVar, o.weight, o.bias].filter((t): t is Tensor => !!t));
+  checkEps('batchNorm', o.eps);
+  if (!(o.momentum >= 0 && o.momentum <= 1)) throw new ArgumentError('batchNorm', `momentum must be in [0, 1], got ${o.momentum}`);
+  if (x.dtype !== 'float32') throw new DTypeError('batchNorm', `expected a float32 input, got ${x.dtype}`);
+  if (x.ndim < 2) throw new ShapeError('batchNorm', `expected an input [N, C, …] with at least 2 dims, got ${fmt(x.shape)}`);
+  const c = x.shape[1];
+  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', o.weight], ['bias', o.bias]] as const) {
+    checkParam('batchNorm', name, t, [c]);
+  }
+  if (!o.training && (!runningMean || !runningVar)) {
+    throw new ArgumentError('batchNorm', 'runningMean and runningVar are required when training is false');
+  }
+  if (o.training && x.numel() / c <= 1) {
+    throw new ShapeError('batchNorm', `expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
+  }
+}
+
 /** `v` broadcast to `shape` and permuted by `perm`: the [...rows, ...cols] view the primitives take. */
 function rowView(v: View, shape: Shape, perm: readonly number[]): View {
   const strides = broadcastStrides(v.shape, v.strides, shape);
@@ -71,54 +103,73 @@ function outView(out: View['storage'], shape: Shape, perm: readonly number[]): V
 }
 
 /**
- * The fused normalization shared by layerNorm and batchNorm (training). Inputs
- * [x, mean, variance, weight?, bias?]: `mean` and `variance` are outputs in disguise, fresh buffers of
- * the statistics' keepdim shape that the forward fills and the node saves for backward (as attention's
- * lse). Backward: one fused primitive gives ∂x and, with a weight, gy·x̂ (an output in disguise
- * again), which the engine sums over the broadcast dims into ∂weight; ∂bias = Σ gy likewise.
+ * Backward of the fused normalization: ∂x from the saved statistics and, with a weight, gy·x̂ as
+ * a secondary output (∂weight per element, which the engine sums over the broadcast dims) from
+ * the same pass. Inputs [x, gy, mean, variance, weight?].
  */
-function normOp(name: 'layerNorm' | 'batchNorm') {
-  // inputs [x, gy, mean, variance, weight?, gyXhat?]: weight and gyXhat come together (a.weight)
-  const backwardOp = defineOp<NormAttrs>(`${name}Backward`, {
-    infer: ([x]) => ({ shape: [...x.shape], dtype: 'float32' }),
-    forward: (be, [x, gy, mean, variance, w, gyXhat], gx, a, shape) => {
+function normBackwardOp(name: string) {
+  const infer = ([x]: Tensor[]) => ({ shape: [...x.shape], dtype: 'float32' as const });
+  const plain = defineOp<NormAttrs>(`${name}Backward`, {
+    infer,
+    forward: (be, [x, gy, mean, variance], gx, a, shape) =>
+      be.normalizeBackward(rowView(x, shape, a.perm), null, rowView(gy, shape, a.perm), mean, variance, outView(gx, shape, a.perm), null, a),
+  });
+  const affine = defineOp<NormAttrs, 'gyXhat'>(`${name}Backward`, {
+    outputs: ['gyXhat'],
+    infer: ([x]) => ({ ...infer([x]), outputs: { gyXhat: infer([x]) } }),
+    forward: (be, [x, gy, mean, variance, w], gx, a, shape, { gyXhat }) => {
       const v = (t: View) => rowView(t, shape, a.perm);
-      const h = gyXhat ? outView(gyXhat.storage, shape, a.perm) : null;
-      be.normalizeBackward(v(x), w ? v(w) : null, v(gy), mean, variance, outView(gx, shape, a.perm), h, a);
+      be.normalizeBackward(v(x), v(w), v(gy), mean, variance, outView(gx, shape, a.perm), outView(gyXhat, shape, a.perm), a);
     },
   });
-  return defineOp<NormAttrs>(name, {
-    infer: ([x]) => ({ shape: [...x.shape], dtype: 'float32' }),
-    forward: (be, [x, mean, variance, ...affine], out, a, shape) => {
+  return { plain, affine };
+}
+
+/**
+ * The fused normalization shared by layerNorm and batchNorm (training). Inputs [x, weight?, bias?];
+ * the kernel also writes each row's mean and biased variance, declared as secondary outputs of the
+ * statistics' keepdim shape: the node saves them for backward, and batchNorm reads them to update
+ * its running statistics. Backward: one fused primitive gives ∂x and, with a weight, gy·x̂, which
+ * the engine sums over the broadcast dims into ∂weight; ∂bias = Σ gy likewise.
+ */
+function normOp<A extends NormAttrs>(name: 'layerNorm' | 'batchNorm', check?: (inputs: Tensor[], a: A) => void) {
+  const back = normBackwardOp(name);
+  return defineOp<A, 'mean' | 'variance'>(name, {
+    outputs: ['mean', 'variance'],
+    infer: (inputs, a) => {
+      check?.(inputs, a);
+      const [x] = inputs;
+      const rows = new Set(a.perm.slice(0, a.rowDims));
+      const stat = { shape: x.shape.map((d, i) => (rows.has(i) ? d : 1)), dtype: 'float32' as const };
+      return { shape: [...x.shape], dtype: 'float32', outputs: { mean: stat, variance: stat } };
+    },
+    forward: (be, [x, ...affine], out, a, shape, { mean, variance }) => {
       const v = (t: View) => rowView(t, shape, a.perm);
       const w = a.weight ? v(affine[0]) : null;
       const b = a.bias ? v(affine[a.weight ? 1 : 0]) : null;
-      be.normalize(v(x), w, b, outView(out, shape, a.perm), mean.storage, variance.storage, a);
+      be.normalize(v(x), w, b, outView(out, shape, a.perm), mean, variance, a);
     },
-    backward: (gy, [x, mean, variance, ...affine], _y, a) => {
+    backward: (gy, [x, ...affine], _y, a, { mean, variance }) => {
       // one dispatch (or two for split rows) serves both ∂x and ∂weight, whichever is asked first
       let grads: { gx: Tensor; gyXhat: Tensor | null } | undefined;
       const run = () => {
         if (!grads) {
-          const gyXhat = a.weight ? extraOutput(x.device, [...x.shape]) : null;
-          const extra = gyXhat ? [affine[0], gyXhat] : [];
-          grads = { gx: backwardOp([x, gy, mean, variance, ...extra], a), gyXhat };
+          if (a.weight) {
+            const r = back.affine([x, gy, mean, variance, affine[0]], a);
+            grads = { gx: r.out, gyXhat: r.outputs.gyXhat };
+          } else {
+            grads = { gx: back.plain([x, gy, mean, variance], a), gyXhat: null };
+          }
         }
         return grads;
       };
-      return [
-        () => run().gx,
-        null,
-        null,
-        ...(a.weight ? [() => run().gyXhat as Tensor] : []),
-        ...(a.bias ? [() => gy] : []),
-      ];
+      return [() => run().gx, ...(a.weight ? [() => run().gyXhat as Tensor] : []), ...(a.bias ? [() => gy] : [])];
     },
   });
 }
 
-const layerNormOp = normOp('layerNorm');
-const batchNormOp = normOp('batchNorm');
+const layerNormOp = normOp<NormAttrs & { normalizedShape: number[] }>('layerNorm', checkLayerNorm);
+const batchNormOp = normOp<NormAttrs>('batchNorm');
 
 /**
  * Layer normalization over the trailing `normalizedShape` dims:
@@ -131,22 +182,14 @@ const batchNormOp = normOp('batchNorm');
  * ```
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], opts: LayerNormOptions = {}): Tensor {
-  checkInputs('layerNorm', [x, opts.weight, opts.bias].filter((t): t is Tensor => !!t));
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  const eps = opts.eps ?? 1e-5;
-  checkEps('layerNorm', eps);
-  if (x.dtype !== 'float32') throw new DTypeError('layerNorm', `expected a float32 input, got ${x.dtype}`);
-  const tail = x.shape.slice(x.ndim - shape.length);
-  if (shape.length > x.ndim || tail.some((d, i) => d !== shape[i])) {
-    throw new ShapeError('layerNorm', `input ${fmt(x.shape)} does not end with normalizedShape ${fmt(shape)}`);
-  }
-  checkParam('layerNorm', 'weight', opts.weight, shape);
-  checkParam('layerNorm', 'bias', opts.bias, shape);
-  const rowDims = x.ndim - shape.length;
-  const statShape = x.shape.map((d, i) => (i < rowDims ? d : 1));
+  const rowDims = Math.max(0, x.ndim - shape.length);
   const affine = [opts.weight, opts.bias].filter((t): t is Tensor => !!t);
-  const attrs = { rowDims, eps, perm: x.shape.map((_, i) => i), weight: !!opts.weight, bias: !!opts.bias };
-  return scope(() => layerNormOp([x, extraOutput(x.device, statShape), extraOutput(x.device, statShape), ...affine], attrs));
+  const attrs = { rowDims, eps: opts.eps ?? 1e-5, perm: x.shape.map((_, i) => i), weight: !!opts.weight, bias: !!opts.bias, normalizedShape: shape };
+  const { out, outputs } = layerNormOp([x, ...affine], attrs);
+  outputs.mean.dispose(); // the statistics stay internal (the node keeps its own reference)
+  outputs.variance.dispose();
+  return out;
 }
 
 /**
@@ -162,29 +205,13 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  * ```
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
-  checkInputs('batchNorm', [x, runningMean, runningVar, opts.weight, opts.bias].filter((t): t is Tensor => !!t));
-  const eps = opts.eps ?? 1e-5;
-  const momentum = opts.momentum ?? 0.1;
-  const training = opts.training ?? false;
-  checkEps('batchNorm', eps);
-  if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentError('batchNorm', `momentum must be in [0, 1], got ${momentum}`);
-  if (x.dtype !== 'float32') throw new DTypeError('batchNorm', `expected a float32 input, got ${x.dtype}`);
-  if (x.ndim < 2) throw new ShapeError('batchNorm', `expected an input [N, C, …] with at least 2 dims, got ${fmt(x.shape)}`);
+  const o = { ...opts, eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, training: opts.training ?? false };
+  checkBatchNorm(x, runningMean, runningVar, o);
+  const { eps, momentum } = o;
   const c = x.shape[1];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', opts.weight], ['bias', opts.bias]] as const) {
-    checkParam('batchNorm', name, t, [c]);
-  }
-  if (!training && (!runningMean || !runningVar)) {
-    throw new ArgumentError('batchNorm', 'runningMean and runningVar are required when training is false');
-  }
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const count = dims.reduce((p, d) => p * x.shape[d], 1);
-  if (training && count <= 1) {
-    throw new ShapeError('batchNorm', `expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
-  }
   const perChannel = [1, c, ...new Array<number>(x.ndim - 2).fill(1)];
   return scope(() => {
-    if (!training) {
+    if (!o.training) {
       // fixed statistics: one affine map per channel, folded on the [C] vectors so that the
       // input takes two elementwise passes, y = x·scale + shift
       let scale = runningVar!.add(eps).rsqrt();
@@ -196,15 +223,14 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     // channels become the rows: x read as [C, N, …] through a permuted view, no copy
     const weight = opts.weight?.reshape(perChannel);
     const bias = opts.bias?.reshape(perChannel);
-    const mean = extraOutput(x.device, perChannel);
-    const variance = extraOutput(x.device, perChannel);
     const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
     const affine = [weight, bias].filter((t): t is Tensor => !!t);
-    const y = batchNormOp([x, mean, variance, ...affine], { rowDims: 1, eps, perm, weight: !!weight, bias: !!bias });
+    const { out: y, outputs } = batchNormOp([x, ...affine], { rowDims: 1, eps, perm, weight: !!weight, bias: !!bias });
     if (runningMean && runningVar) {
+      const count = x.numel() / c;
       noGrad(() => {
-        runningMean.assign(runningMean.mul(1 - momentum).add(mean.reshape([c]).mul(momentum)));
-        runningVar.assign(runningVar.mul(1 - momentum).add(variance.reshape([c]).mul((momentum * count) / (count - 1))));
+        runningMean.assign(runningMean.mul(1 - momentum).add(outputs.mean.reshape([c]).mul(momentum)));
+        runningVar.assign(runningVar.mul(1 - momentum).add(outputs.variance.reshape([c]).mul((momentum * count) / (count - 1))));
       });
     }
     return y;

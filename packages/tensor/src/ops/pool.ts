@@ -1,9 +1,9 @@
-import type { AvgPool2dParams, Pool2dParams } from '../backend/backend';
+import type { AvgPool2dParams, Pool2dParams, View } from '../backend/backend';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
-import { fmt, pairOf } from '../shape';
+import { contiguousStrides, fmt, pairOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp, type OpFn } from './define-op';
+import { checkInputs, defineOp, type OpFn } from './define-op';
 
 type Pair = [number, number];
 
@@ -48,7 +48,12 @@ function outLength(size: number, k: number, s: number, p: number, d: number, cei
   return out;
 }
 
+/**
+ * The checks of the pooling functions (run first: they copy x to contiguous memory before their
+ * op) and the window geometry they share.
+ */
 function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2dOptions): { p: Pool2dParams; outShape: number[] } {
+  checkInputs(op, [x]);
   if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input, got ${x.dtype}`);
   if (x.ndim !== 4) throw new ShapeError(op, `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
   const kernel = pairOf(op, 'kernelSize', kernelSize, 1);
@@ -65,9 +70,36 @@ function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2d
   return { p: { kernel, stride, padding, dilation }, outShape: [n, c, oh, ow] };
 }
 
-const maxIndicesOp = defineOp<{ p: Pool2dParams; outShape: number[] }>('maxPool2d', {
-  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'int32' }),
-  forward: (be, [x], out, a) => be.maxPool2dIndices(x, out, a.outShape, a.p),
+/** `v`'s storage read as the contiguous [N, C, H·W] tensor `shape` (planes flattened). */
+function planes(v: View, [n, c, h, w]: readonly number[]): View {
+  const shape = [n, c, h * w];
+  return { storage: v.storage, shape, strides: contiguousStrides(shape), offset: v.offset };
+}
+
+/**
+ * Max pooling over a contiguous x: the kernel finds each window's argmax (flat h·W + w), a secondary
+ * output the node saves, and the values are gathered at those positions.
+ */
+const maxOp = defineOp<{ p: Pool2dParams; outShape: number[] }, 'indices'>('maxPool2d', {
+  outputs: ['indices'],
+  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32', outputs: { indices: { shape: a.outShape, dtype: 'int32' } } }),
+  forward: (be, [x], out, a, shape, { indices }) => {
+    be.maxPool2dIndices(x, indices, shape, a.p);
+    const at = { storage: indices, shape, strides: contiguousStrides(shape), offset: 0 };
+    be.gather(planes(x, x.shape), 2, planes(at, shape), out);
+  },
+  // ∂x: each window's gradient goes to its (first) maximum, summed where windows overlap
+  backward: (gy, [x], _out, _a, { indices }) => [() => maxBackOp([gy.contiguous(), indices], { inShape: [...x.shape] })],
+});
+
+/** Inputs [gy, indices], both contiguous [N, C, Ho, Wo]: zeros of inShape with gy scatter-added at the indices (first order). */
+const maxBackOp: OpFn<{ inShape: number[] }> = defineOp<{ inShape: number[] }>('maxPool2dBackward', {
+  infer: (_inputs, a) => ({ shape: a.inShape, dtype: 'float32' }),
+  forward: (be, [gy, indices], out, { inShape }) => {
+    const flat = [inShape[0], inShape[1], inShape[2] * inShape[3]];
+    be.fill({ storage: out, shape: flat, strides: contiguousStrides(flat), offset: 0 }, 0);
+    be.scatterAdd(out, flat, 2, planes(indices, indices.shape), planes(gy, gy.shape));
+  },
 });
 
 /**
@@ -79,13 +111,7 @@ const maxIndicesOp = defineOp<{ p: Pool2dParams; outShape: number[] }>('maxPool2
  */
 export function maxPool2d(x: Tensor, kernelSize: number | Pair, opts: MaxPool2dOptions = {}): Tensor {
   const g = geometry('maxPool2d', x, kernelSize, opts);
-  const [n, c, oh, ow] = g.outShape;
-  return scope(() => {
-    const xc = x.contiguous();
-    const idx = maxIndicesOp([xc], g);
-    // the values are a gather of the argmax positions, so the gradient is gather's scatter-add
-    return xc.reshape([n, c, -1]).gather(2, idx.reshape([n, c, oh * ow])).reshape([n, c, oh, ow]);
-  });
+  return scope(() => maxOp([x.contiguous()], g).out); // the indices stay internal
 }
 
 interface AvgAttrs {
@@ -128,6 +154,7 @@ export function avgPool2d(x: Tensor, kernelSize: number | Pair, opts: AvgPool2dO
  * ```
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | Pair): Tensor {
+  checkInputs('adaptiveAvgPool2d', [x]);
   if (x.dtype !== 'float32') throw new DTypeError('adaptiveAvgPool2d', `expected a float32 input, got ${x.dtype}`);
   if (x.ndim !== 4) throw new ShapeError('adaptiveAvgPool2d', `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
   const [oh, ow] = pairOf('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
