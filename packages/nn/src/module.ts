@@ -1,4 +1,4 @@
-import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { ArgumentError, type DeviceName, keep, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { Parameter } from './parameter';
 import type { Logs } from './training/callbacks';
 import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
@@ -241,23 +241,40 @@ export abstract class Module {
   }
 
   /**
-   * Move every parameter and buffer to `device` (in place: fields are replaced, so create the
-   * optimizer after moving).
+   * Move every parameter and buffer to `device`, in any direction (cpu → webgpu, and webgpu →
+   * cpu, e.g. after training on the GPU); resolves to this module. The fields are replaced by new
+   * tensors (parameters by new `Parameter`s with the same `requiresGrad`, without `.grad`) and
+   * the old ones disposed, so create the optimizer after moving. A tensor shared by several
+   * fields (tied weights) stays shared. All reads start together; if one fails, the module is
+   * left unchanged. Tensors already on `device` are kept as they are.
    * @example
    * ```ts
-   * model.to('webgpu');
-   * const opt = new Adam(model.parameters());
+   * const model = new Sequential(new Linear(2, 3), new ReLU());
+   * await model.to('cpu'); // resolves to model; create the optimizer after this
+   * model.parameters()[0].device; // 'cpu'
    * ```
    */
-  to(device: DeviceName): this {
+  async to(device: DeviceName): Promise<this> {
+    const fields: [Record<string, Tensor>, string, Tensor][] = [];
     for (const [, m] of this.namedModules()) {
       for (const [field, v] of Object.entries(m)) {
-        if (field.startsWith('_') || !(v instanceof Tensor) || v.device === device) continue;
-        const moved = v.to(device);
-        (m as unknown as Record<string, Tensor>)[field] = v instanceof Parameter ? new Parameter(moved, v.requiresGrad) : moved;
-        if (moved !== v) v.dispose();
+        if (!field.startsWith('_') && v instanceof Tensor && v.device !== device) fields.push([m as unknown as Record<string, Tensor>, field, v]);
       }
     }
+    const sources = [...new Set(fields.map(([, , v]) => v))];
+    const settled = await Promise.allSettled(sources.map((v) => v.toDevice(device)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of settled) if (r.status === 'fulfilled') r.value.dispose();
+      throw failed.reason;
+    }
+    const moved = new Map<Tensor, Tensor>();
+    sources.forEach((v, i) => {
+      const t = (settled[i] as PromiseFulfilledResult<Tensor>).value;
+      moved.set(v, v instanceof Parameter ? new Parameter(t, v.requiresGrad) : keep(t));
+    });
+    for (const [m, field, v] of fields) m[field] = moved.get(v) as Tensor;
+    for (const v of sources) v.dispose();
     return this;
   }
 

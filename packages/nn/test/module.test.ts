@@ -91,11 +91,11 @@ describe('Module', () => {
     expect(memory().tensors).toBe(before);
   });
 
-  it('to(device) keeps parameters as Parameters; dispose frees everything', () => {
+  it('to(device) keeps parameters as Parameters; dispose frees everything', async () => {
     const before = memory();
-    const net = new Net().to('cpu');
+    const net = await new Net().to('cpu');
     expect(net.parameters().length).toBe(4);
-    expect(() => net.to('webgpu')).toThrow(/webgpu backend is not initialised/);
+    await expect(net.to('webgpu')).rejects.toThrow(/webgpu backend is not initialised/);
     net.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);

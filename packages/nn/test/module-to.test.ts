@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BatchNorm1d, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, type Tensor, tensor,
+} from '../src/index';
+
+/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
+async function hasWebGpu(): Promise<boolean> {
+  try {
+    await init({ device: 'webgpu' });
+    return true;
+  } catch (e) {
+    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
+    return false;
+  } finally {
+    await init({ device: 'cpu' });
+  }
+}
+const webgpu = await hasWebGpu();
+
+function live() {
+  const m = memory();
+  return { cpu: [m.devices.cpu.tensors, m.devices.cpu.bytes], webgpu: [m.devices.webgpu.tensors, m.devices.webgpu.bytes] };
+}
+
+/** Two fields sharing one Parameter (tied weights), plus a buffer. */
+class Tied extends Module {
+  encoder = new Linear(3, 3, { bias: false });
+  decoder = new Linear(3, 3, { bias: false });
+  scale = tensor([2, 2, 2]);
+  constructor() {
+    super();
+    this.decoder.weight.dispose();
+    this.decoder.weight = this.encoder.weight;
+  }
+  forward(x: Tensor): Tensor {
+    return this.decoder.forward(this.encoder.forward(x)).mul(this.scale);
+  }
+}
+
+describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
+  it('trains on WebGPU, then await model.to("cpu") gives the same outputs on the CPU', async () => {
+    const before = live();
+    const model = new Sequential(new Linear(4, 8), new BatchNorm1d(8), new ReLU(), new Linear(8, 2));
+    expect(await model.to('webgpu')).toBe(model);
+    expect(model.parameters().every((p) => p.device === 'webgpu' && p instanceof Parameter && p.requiresGrad)).toBe(true);
+    expect(model.namedBuffers().every(([, b]) => b.device === 'webgpu')).toBe(true);
+    const x = tensor([[1, 2, 3, 4], [-1, 0, 1, 2], [0.5, -0.5, 2, -2], [3, 1, -1, 0]], { device: 'webgpu' });
+    const y = tensor([[1, 0], [0, 1], [1, 1], [0, 0]], { device: 'webgpu' });
+    const losses: number[] = [];
+    for (let step = 0; step < 5; step++) {
+      const loss = scope(() => mseLoss(model.forward(x), y));
+      loss.backward();
+      losses.push(await loss.item());
+      noGrad(() => {
+        for (const p of model.parameters()) scope(() => p.assign(p.sub(p.grad!.mul(0.1))));
+      });
+      model.zeroGrad();
+      loss.dispose();
+    }
+    expect(losses[4]).toBeLessThan(losses[0]);
+    model.eval(); // running statistics (buffers trained on the GPU) take part
+    const onGpu = scope(() => model.forward(x));
+    const want = Array.from(await onGpu.data(), Number);
+
+    const params = model.parameters();
+    expect(await model.to('cpu')).toBe(model);
+    expect(params.every((p) => p.isDisposed)).toBe(true); // the GPU copies are freed
+    expect(model.parameters().every((p) => p.device === 'cpu' && p instanceof Parameter && p.requiresGrad && p.grad === null)).toBe(true);
+    expect(model.namedBuffers().map(([k, b]) => [k, b.device])).toEqual([['1.running_mean', 'cpu'], ['1.running_var', 'cpu'], ['1.num_batches_tracked', 'cpu']]);
+    const xc = await x.toDevice('cpu');
+    const onCpu = scope(() => model.forward(xc));
+    Array.from(onCpu.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+
+    for (const t of [x, y, onGpu, xc, onCpu]) t.dispose();
+    model.dispose();
+    expect(live()).toEqual(before);
+  });
+
+  it('keeps tied weights tied, and leaves the module unchanged when a move fails', async () => {
+    const before = live();
+    const m = new Tied();
+    await m.to('webgpu');
+    expect(m.decoder.weight).toBe(m.encoder.weight);
+    expect(m.parameters().length).toBe(1);
+    await m.to('cpu');
+    expect(m.decoder.weight).toBe(m.encoder.weight);
+    expect(m.encoder.weight.device).toBe('cpu');
+    expect(m.scale.device).toBe('cpu');
+    const w = m.encoder.weight;
+    await expect(m.to('tpu' as 'cpu')).rejects.toThrow("toDevice: unknown device 'tpu' (expected 'cpu' or 'webgpu')");
+    expect(m.encoder.weight).toBe(w);
+    expect(w.isDisposed).toBe(false);
+    m.dispose();
+    expect(live()).toEqual(before);
+  });
+});
