@@ -12,7 +12,8 @@ export { Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint } from 
 export type { Logs, EarlyStoppingOptions, ModelCheckpointOptions, SchedulerLike } from './training/callbacks';
 export { batchAccuracy } from './training/compile';
 export type { CompileConfig, OptimizerLike, LossLike, MetricLike } from './training/compile';
-export type { FitOptions, EvaluateOptions, History } from './training/fit';
+export type { FitOptions, EvaluateOptions, History, FitData } from './training/fit';
+export type { StepLogs } from './training/step';
 export type { ProgressStream } from './training/progress-bar';
 export { saveWeights, loadWeights } from './io/weights';
 
@@ -35,6 +36,7 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pool';
 export { BatchNorm1d, BatchNorm2d, LayerNorm } from './layers/norm';
 export type { BatchNormLayerOptions, LayerNormLayerOptions } from './layers/norm';
 export { Dropout } from './layers/dropout';
+export type { DropoutLayerOptions } from './layers/dropout';
 export { Embedding } from './layers/embedding';
 export type { EmbeddingOptions, EmbeddingFromPretrainedOptions } from './layers/embedding';
 export { ReLU, GELU, Sigmoid, Tanh, LeakyReLU, Softmax } from './layers/activation';

@@ -1,6 +1,7 @@
 // Weight initialisation, as torch.nn.init: each function fills a tensor in place (outside
-// autograd) and returns it. Random values come from the library's seeded stream (`manualSeed`).
-import { ArgumentError, noGrad, rand, randn, scope, ShapeError, Tensor } from '@aimodel/tensor';
+// autograd) and returns it. Random values come from the library's seeded stream (`manualSeed`), or
+// from the `generator` option.
+import { ArgumentError, type Generator, noGrad, rand, randn, scope, ShapeError, Tensor } from '@aimodel/tensor';
 
 /**
  * Names accepted by {@link calculateGain} (PyTorch's, in camelCase; snake_case such as
@@ -18,7 +19,8 @@ export type Nonlinearity =
  * Options of {@link uniform}: the interval [a, b).
  * @example
  * ```ts
- * uniform(w, { a: -0.1, b: 0.1 });
+ * const w = zeros([4, 3]);
+ * init.uniform(w, { a: -0.1, b: 0.1 });
  * ```
  */
 export interface UniformOptions {
@@ -26,13 +28,16 @@ export interface UniformOptions {
   a?: number;
   /** Upper bound (default 1). */
   b?: number;
+  /** Draw from this generator instead of the global stream. */
+  generator?: Generator;
 }
 
 /**
  * Options of {@link normal}.
  * @example
  * ```ts
- * normal(w, { mean: 0, std: 0.02 });
+ * const w = zeros([4, 3]);
+ * init.normal(w, { mean: 0, std: 0.02 });
  * ```
  */
 export interface NormalOptions {
@@ -40,25 +45,31 @@ export interface NormalOptions {
   mean?: number;
   /** Standard deviation (default 1). */
   std?: number;
+  /** Draw from this generator instead of the global stream. */
+  generator?: Generator;
 }
 
 /**
  * Options of {@link xavierUniform} and {@link xavierNormal}.
  * @example
  * ```ts
- * xavierUniform(w, { gain: calculateGain('tanh') });
+ * const w = zeros([4, 3]);
+ * init.xavierUniform(w, { gain: init.calculateGain('tanh') });
  * ```
  */
 export interface XavierOptions {
   /** Scaling factor (default 1). */
   gain?: number;
+  /** Draw from this generator instead of the global stream. */
+  generator?: Generator;
 }
 
 /**
  * Options of {@link kaimingUniform} and {@link kaimingNormal}.
  * @example
  * ```ts
- * kaimingNormal(w, { mode: 'fanOut', nonlinearity: 'relu' });
+ * const w = zeros([16, 3, 3, 3]);
+ * init.kaimingNormal(w, { mode: 'fanOut', nonlinearity: 'relu' });
  * ```
  */
 export interface KaimingOptions {
@@ -68,6 +79,8 @@ export interface KaimingOptions {
   mode?: 'fanIn' | 'fanOut';
   /** The nonlinearity that follows (default `'leakyRelu'`, as PyTorch). */
   nonlinearity?: Nonlinearity;
+  /** Draw from this generator instead of the global stream. */
+  generator?: Generator;
 }
 
 function checkTensor(fn: string, t: unknown): asserts t is Tensor {
@@ -76,6 +89,11 @@ function checkTensor(fn: string, t: unknown): asserts t is Tensor {
 
 function checkNumber(fn: string, name: string, v: number): void {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(fn, `${name} must be a finite number, got ${v}`);
+}
+
+function checkKeys(fn: string, opts: object, allowed: readonly string[]): void {
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError(fn, `expected an options object, got ${opts === null ? 'null' : typeof opts}`);
+  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(fn, `unknown option '${k}' (expected ${allowed.join(', ')})`);
 }
 
 /** Overwrite `t` with `make()` (a tensor of t's shape), outside autograd, freeing the temporaries. */
@@ -88,39 +106,50 @@ function fill<T extends Tensor>(t: T, make: () => Tensor): T {
  * Fill `t` with values drawn from U(a, b).
  * @example
  * ```ts
- * uniform(zeros([2, 3]), { a: -1, b: 1 });
+ * init.uniform(zeros([2, 3]), { a: -1, b: 1 });
+ * init.uniform(zeros([2]), { generator: new Generator({ seed: 0 }) }); // the same for every generator seeded 0
  * ```
  */
 export function uniform<T extends Tensor>(t: T, opts: UniformOptions = {}): T {
-  checkTensor('init.uniform', t);
-  const { a = 0, b = 1 } = opts;
-  checkNumber('init.uniform', 'a', a);
-  checkNumber('init.uniform', 'b', b);
-  if (a > b) throw new ArgumentError('init.uniform', `expected a <= b, got a=${a}, b=${b}`);
-  return fill(t, () => rand(t.shape, { device: t.device }).mul(b - a).add(a));
+  return uniformFrom('init.uniform', t, opts);
+}
+
+function uniformFrom<T extends Tensor>(fn: string, t: T, opts: UniformOptions): T {
+  checkTensor(fn, t);
+  checkKeys(fn, opts, ['a', 'b', 'generator']);
+  const { a = 0, b = 1, generator } = opts;
+  checkNumber(fn, 'a', a);
+  checkNumber(fn, 'b', b);
+  if (a > b) throw new ArgumentError(fn, `expected a <= b, got a=${a}, b=${b}`);
+  return fill(t, () => rand(t.shape, { device: t.device, generator }).mul(b - a).add(a));
 }
 
 /**
  * Fill `t` with values drawn from N(mean, std²).
  * @example
  * ```ts
- * normal(zeros([2, 3]), { std: 0.02 });
+ * init.normal(zeros([2, 3]), { std: 0.02 });
  * ```
  */
 export function normal<T extends Tensor>(t: T, opts: NormalOptions = {}): T {
-  checkTensor('init.normal', t);
-  const { mean = 0, std = 1 } = opts;
-  checkNumber('init.normal', 'mean', mean);
-  checkNumber('init.normal', 'std', std);
-  if (std < 0) throw new ArgumentError('init.normal', `std must be non-negative, got ${std}`);
-  return fill(t, () => randn(t.shape, { device: t.device }).mul(std).add(mean));
+  return normalFrom('init.normal', t, opts);
+}
+
+function normalFrom<T extends Tensor>(fn: string, t: T, opts: NormalOptions): T {
+  checkTensor(fn, t);
+  checkKeys(fn, opts, ['mean', 'std', 'generator']);
+  const { mean = 0, std = 1, generator } = opts;
+  checkNumber(fn, 'mean', mean);
+  checkNumber(fn, 'std', std);
+  if (std < 0) throw new ArgumentError(fn, `std must be non-negative, got ${std}`);
+  return fill(t, () => randn(t.shape, { device: t.device, generator }).mul(std).add(mean));
 }
 
 /**
  * Fill `t` with `value`.
  * @example
  * ```ts
- * constant(zeros([3]), 0.5); // [0.5, 0.5, 0.5]
+ * init.constant(zeros([3]), 0.5); // [0.5, 0.5, 0.5]
  * ```
  */
 export function constant<T extends Tensor>(t: T, value: number): T {
@@ -138,7 +167,7 @@ function fillConstant<T extends Tensor>(fn: string, t: T, value: number): T {
  * Fill `t` with zeros.
  * @example
  * ```ts
- * zeros(randn([3])); // [0, 0, 0]
+ * init.zeros(randn([3])); // [0, 0, 0]
  * ```
  */
 export function zeros<T extends Tensor>(t: T): T {
@@ -149,7 +178,7 @@ export function zeros<T extends Tensor>(t: T): T {
  * Fill `t` with ones.
  * @example
  * ```ts
- * ones(randn([3])); // [1, 1, 1]
+ * init.ones(randn([3])); // [1, 1, 1]
  * ```
  */
 export function ones<T extends Tensor>(t: T): T {
@@ -162,8 +191,8 @@ export function ones<T extends Tensor>(t: T): T {
  * negative slope, default 0.01); 3/4 for selu.
  * @example
  * ```ts
- * calculateGain('relu');           // 1.4142…
- * calculateGain('leakyRelu', 0.2); // 1.3867…
+ * init.calculateGain('relu');         // 1.4142…
+ * init.calculateGain('leakyRelu', 0.2); // 1.3867…
  * ```
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
@@ -195,7 +224,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * has fanIn = out/groups·kh·kw).
  * @example
  * ```ts
- * fanInAndFanOut(zeros([16, 3, 5, 5])); // { fanIn: 75, fanOut: 400 }
+ * init.fanInAndFanOut(zeros([16, 3, 5, 5])); // { fanIn: 75, fanOut: 400 }
  * ```
  */
 export function fanInAndFanOut(t: Tensor): { fanIn: number; fanOut: number } {
@@ -218,27 +247,30 @@ function xavierStd(fn: string, t: Tensor, gain: number): number {
  * Glorot/Xavier uniform: U(−a, a) with a = gain·√(6 / (fanIn + fanOut)).
  * @example
  * ```ts
- * xavierUniform(zeros([256, 128]));
+ * init.xavierUniform(zeros([256, 128]));
  * ```
  */
 export function xavierUniform<T extends Tensor>(t: T, opts: XavierOptions = {}): T {
+  checkKeys('init.xavierUniform', opts, ['gain', 'generator']);
   const bound = Math.sqrt(3) * xavierStd('init.xavierUniform', t, opts.gain ?? 1);
-  return uniform(t, { a: -bound, b: bound });
+  return uniformFrom('init.xavierUniform', t, { a: -bound, b: bound, generator: opts.generator });
 }
 
 /**
  * Glorot/Xavier normal: N(0, std²) with std = gain·√(2 / (fanIn + fanOut)).
  * @example
  * ```ts
- * xavierNormal(zeros([256, 128]), { gain: 1 });
+ * init.xavierNormal(zeros([256, 128]), { gain: 1 });
  * ```
  */
 export function xavierNormal<T extends Tensor>(t: T, opts: XavierOptions = {}): T {
-  return normal(t, { mean: 0, std: xavierStd('init.xavierNormal', t, opts.gain ?? 1) });
+  checkKeys('init.xavierNormal', opts, ['gain', 'generator']);
+  return normalFrom('init.xavierNormal', t, { mean: 0, std: xavierStd('init.xavierNormal', t, opts.gain ?? 1), generator: opts.generator });
 }
 
 function kaimingStd(fn: string, t: Tensor, opts: KaimingOptions): number {
   checkTensor(fn, t);
+  checkKeys(fn, opts, ['a', 'mode', 'nonlinearity', 'generator']);
   const { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu' } = opts;
   if (mode !== 'fanIn' && mode !== 'fanOut') throw new ArgumentError(fn, `mode must be 'fanIn' or 'fanOut', got '${mode}'`);
   const fans = fanInAndFanOut(t);
@@ -253,21 +285,22 @@ function kaimingStd(fn: string, t: Tensor, opts: KaimingOptions): number {
  * Linear and Conv weights is `{ a: √5 }`, i.e. bound = 1/√fanIn.
  * @example
  * ```ts
- * kaimingUniform(zeros([64, 32]), { nonlinearity: 'relu' });
+ * init.kaimingUniform(zeros([64, 32]), { nonlinearity: 'relu' });
+ * init.kaimingUniform(zeros([4, 3]), { a: Math.sqrt(5), generator: new Generator({ seed: 1 }) });
  * ```
  */
 export function kaimingUniform<T extends Tensor>(t: T, opts: KaimingOptions = {}): T {
   const bound = Math.sqrt(3) * kaimingStd('init.kaimingUniform', t, opts);
-  return uniform(t, { a: -bound, b: bound });
+  return uniformFrom('init.kaimingUniform', t, { a: -bound, b: bound, generator: opts.generator });
 }
 
 /**
  * He/Kaiming normal: N(0, std²) with std = gain / √fan (see {@link kaimingUniform}).
  * @example
  * ```ts
- * kaimingNormal(zeros([64, 32, 3, 3]), { mode: 'fanOut', nonlinearity: 'relu' });
+ * init.kaimingNormal(zeros([64, 32, 3, 3]), { mode: 'fanOut', nonlinearity: 'relu' });
  * ```
  */
 export function kaimingNormal<T extends Tensor>(t: T, opts: KaimingOptions = {}): T {
-  return normal(t, { mean: 0, std: kaimingStd('init.kaimingNormal', t, opts) });
+  return normalFrom('init.kaimingNormal', t, { mean: 0, std: kaimingStd('init.kaimingNormal', t, opts), generator: opts.generator });
 }

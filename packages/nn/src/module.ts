@@ -2,7 +2,8 @@ import { ArgumentError, type DeviceName, keep, noGrad, ShapeError, scope, Tensor
 import { Parameter } from './parameter';
 import type { Logs } from './training/callbacks';
 import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
-import { type EvaluateOptions, evaluateCompiled, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
+import { type EvaluateOptions, evaluateCompiled, type FitData, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
+import { defaultTestStep, defaultTrainStep, type StepLogs } from './training/step';
 
 /**
  * Options of {@link Module.loadStateDict} and {@link loadWeights}.
@@ -335,7 +336,7 @@ export abstract class Module {
    * model.compile({ optimizer: new Adam(model.parameters()), loss: crossEntropy, metrics: ['accuracy'] });
    * ```
    */
-  compile(config: CompileConfig): this {
+  compile(config: CompileConfig = {}): this {
     this._compiled = resolveCompile(config);
     return this;
   }
@@ -346,26 +347,84 @@ export abstract class Module {
   }
 
   /**
-   * Train on inputs `x` and targets `y` (sample dimension first) for `epochs` passes in batches,
-   * with optional validation, shuffling and callbacks; resolves to the per-epoch history.
+   * Train for `epochs` passes over inputs `x` and targets `y` (sample dimension first), or over a
+   * Dataset or DataLoader, with optional validation, shuffling and callbacks; each batch goes
+   * through {@link Module.trainStep}. Resolves to the per-epoch history.
    * @example
    * ```ts
-   * const history = await model.fit(x, y, { epochs: 10, batchSize: 64, validationSplit: 0.1 });
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+   * const x = randn([100, 4]);
+   * const y = randint(0, 3, [100]);
+   * const history = await model.fit(x, y, { epochs: 10, batchSize: 64, validationSplit: 0.1, seed: 0 });
+   * await model.fit(new DataLoader(new TensorDataset(x, y), { batchSize: 64, shuffle: true }), { epochs: 2 });
    * ```
    */
-  fit(x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
-    return fitCompiled(this, this.compiled('fit'), x, y, opts);
+  fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
+  fit(data: FitData, opts?: FitOptions): Promise<History>;
+  fit(data: Tensor | FitData, yOrOpts?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
+    this.compiled('fit');
+    return fitCompiled(this, data, yOrOpts, opts);
   }
 
   /**
-   * Mean loss and metrics over `x`, `y` in evaluation mode.
+   * Mean loss and metrics over `x`, `y` (or a Dataset or DataLoader) in evaluation mode, through
+   * {@link Module.testStep}; read back once.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+   * const xTest = randn([100, 4]);
+   * const yTest = randint(0, 3, [100]);
    * const { loss, accuracy } = await model.evaluate(xTest, yTest);
    * ```
    */
-  evaluate(x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<Logs> {
-    return evaluateCompiled(this, this.compiled('evaluate'), x, y, opts);
+  evaluate(x: Tensor, y: Tensor, opts?: EvaluateOptions): Promise<Logs>;
+  evaluate(data: FitData, opts?: EvaluateOptions): Promise<Logs>;
+  evaluate(data: Tensor | FitData, yOrOpts?: Tensor | EvaluateOptions, opts?: EvaluateOptions): Promise<Logs> {
+    this.compiled('evaluate');
+    return evaluateCompiled(this, data, yOrOpts, opts);
+  }
+
+  /**
+   * One training step on a batch (the tensors of a DataLoader batch, e.g. `[x, y]`), called by
+   * {@link Module.fit}; returns named one-element tensors or numbers, which fit reads in one go and
+   * averages into the progress bar, callbacks and history. The default runs forward, the compiled
+   * loss, backward, the optimizer step and the metrics. Override it (the Keras `train_step` idea) for
+   * GANs, distillation and the like; temporaries are freed after it returns. See docs/training.md.
+   * @example
+   * ```ts
+   * class Regressor extends Module {
+   *   fc = new Linear(3, 1);
+   *   opt = new SGD(this.parameters(), { lr: 0.1 });
+   *   forward(x: Tensor) { return this.fc.forward(x); }
+   *   override trainStep([x, y]: Tensor[]) {
+   *     const loss = mseLoss(this.forward(x), y);
+   *     this.opt.zeroGrad(); loss.backward(); this.opt.step();
+   *     return { loss: loss.detach() };
+   *   }
+   * }
+   * ```
+   */
+  trainStep(batch: Tensor[]): StepLogs {
+    return defaultTrainStep(this, this.compiled('fit'), batch);
+  }
+
+  /**
+   * One evaluation step on a batch, called by {@link Module.evaluate} and fit's validation, in eval
+   * mode without gradients; returns named one-element tensors or numbers. The default computes the
+   * compiled loss and metrics. Override it with {@link Module.trainStep} when they differ.
+   * @example
+   * ```ts
+   * class Scorer extends Module {
+   *   fc = new Linear(3, 1);
+   *   forward(x: Tensor) { return this.fc.forward(x); }
+   *   override testStep([x, y]: Tensor[]) { return { mae: l1Loss(this.forward(x), y) }; }
+   * }
+   * ```
+   */
+  testStep(batch: Tensor[]): StepLogs {
+    return defaultTestStep(this, this.compiled('evaluate'), batch);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DataLoader, type Dataset, kFold, manualSeed, memory, MinMaxScaler, scope, ShapeError, StandardScaler,
+  ArgumentError, DataLoader, type Dataset, Generator, kFold, manualSeed, memory, MinMaxScaler, scope, ShapeError, StandardScaler,
   type Tensor, tensor, TensorDataset, trainTestSplit,
 } from '../src/index';
 
@@ -119,10 +119,33 @@ describe('DataLoader', () => {
     expect(after.bytes).toBe(before.bytes);
   });
 
-  it('rejects a bad batchSize or seed', () => {
+  it('shuffles with Generator.permutation: a seed is a shorthand for a generator', async () => {
+    const ds = new TensorDataset(...rows(13));
+    const g = new Generator({ seed: 21 });
+    const loader = new DataLoader(ds, { batchSize: 13, shuffle: true, generator: g });
+    expect(loader.generator).toBe(g);
+    const expected = new Generator({ seed: 21 });
+    expect(await ids(loader)).toEqual([Array.from(expected.permutation(13))]);
+    expect(await ids(loader)).toEqual([Array.from(expected.permutation(13))]); // the next draw
+    const seeded = new DataLoader(ds, { batchSize: 13, shuffle: true, seed: 21 });
+    expect(seeded.generator.initialSeed()).toBe(21);
+    expect(await ids(seeded)).toEqual([Array.from(new Generator({ seed: 21 }).permutation(13))]);
+    // unshuffled TensorDataset batches are views: no index tensor is uploaded
+    const before = memory().tensors;
+    const [[xb]] = [...new DataLoader(ds, { batchSize: 13 })];
+    expect(memory().tensors).toBe(before + 2);
+    expect(await values(xb)).toEqual(range(13).flatMap((i) => [i, 10 * i]));
+  });
+
+  it('rejects a bad batchSize, seed, generator or option', () => {
     const ds = new TensorDataset(tensor([1, 2]));
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(ArgumentError);
     expect(() => new DataLoader(ds, { shuffle: true, seed: -1 })).toThrow(ArgumentError);
+    expect(() => new DataLoader(ds, { shuffle: true, seed: 1.5 })).toThrow('DataLoader: seed must be a non-negative safe integer, got 1.5');
+    expect(() => new DataLoader(ds, { seed: 1, generator: new Generator() })).toThrow('DataLoader: pass seed or generator, not both');
+    expect(() => new DataLoader(ds, { generator: { seed: 1 } as never })).toThrow(/^DataLoader: generator must be a Generator/);
+    expect(() => new DataLoader(ds, { batch_size: 2 } as never)).toThrow("DataLoader: unknown option 'batch_size' (expected batchSize, shuffle, seed, generator, dropLast)");
+    expect(() => new DataLoader([1, 2] as never)).toThrow(/^DataLoader: expected a Dataset/);
   });
 });
 
@@ -174,6 +197,18 @@ describe('trainTestSplit', () => {
     expect((await values(trainB)).filter((v) => v === 1).length).toBe(4);
   });
 
+  it('draws its shuffle from a generator (Generator.permutation); seed is its shorthand', async () => {
+    const [, y] = rows(10);
+    const order = Array.from(new Generator({ seed: 3 }).permutation(10));
+    const [[yTrain], [yTest]] = trainTestSplit([y], { testSize: 3, generator: new Generator({ seed: 3 }) });
+    expect(await values(yTest)).toEqual(order.slice(0, 3));
+    expect(await values(yTrain)).toEqual(order.slice(3));
+    const [, [bySeed]] = trainTestSplit([y], { testSize: 3, seed: 3 });
+    expect(await values(bySeed)).toEqual(order.slice(0, 3));
+    expect(() => trainTestSplit([y], { seed: 1, generator: new Generator() })).toThrow('trainTestSplit: pass seed or generator, not both');
+    expect(() => trainTestSplit([y], { test_size: 0.5 } as never)).toThrow(/^trainTestSplit: unknown option 'test_size'/);
+  });
+
   it('rejects bad sizes and stratify without shuffle', () => {
     const [x, y] = rows(10);
     expect(() => trainTestSplit([x, y], { testSize: 0 })).toThrow(ArgumentError);
@@ -203,6 +238,15 @@ describe('kFold', () => {
     }
     expect(kFold(23, { k: 4, shuffle: true, seed: 11 })).toEqual(folds);
     expect(folds[0].testIndices).not.toEqual(range(6));
+  });
+
+  it('shuffled folds come from Generator.permutation', () => {
+    const order = Array.from(new Generator({ seed: 6 }).permutation(9));
+    const folds = kFold(9, { k: 3, shuffle: true, generator: new Generator({ seed: 6 }) });
+    folds.forEach((f, i) => expect(f.testIndices).toEqual(sorted(order.slice(3 * i, 3 * i + 3))));
+    expect(kFold(9, { k: 3, shuffle: true, seed: 6 })).toEqual(folds);
+    expect(() => kFold(9, { k: 3, seed: -2 })).toThrow('kFold: seed must be a non-negative safe integer, got -2');
+    expect(() => kFold(9, { folds: 3 } as never)).toThrow(/^kFold: unknown option 'folds'/);
   });
 
   it('rejects k outside [2, n]', () => {

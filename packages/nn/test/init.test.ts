@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, init, manualSeed, memory, Parameter, ShapeError, type Tensor, zeros } from '../src/index';
+import { ArgumentError, Generator, init, manualSeed, memory, Parameter, rand, randn, ShapeError, type Tensor, zeros } from '../src/index';
 
 function stats(t: Tensor): { mean: number; std: number; min: number; max: number } {
   const a = t.dataSync();
@@ -101,6 +101,31 @@ describe('init', () => {
     const a = Array.from(init.kaimingUniform(zeros([4, 4])).dataSync());
     manualSeed(53);
     expect(Array.from(init.kaimingUniform(zeros([4, 4])).dataSync())).toEqual(a);
+  });
+
+  it('draws from a given generator: same seed, same weights; the global stream is untouched', () => {
+    const arr = (t: Tensor) => Array.from(t.dataSync());
+    const seeded = (seed: number) => new Generator({ seed });
+    // the values are the generator's own draws, scaled: U(a, b) = a + (b − a)·u, N(m, s²) = m + s·z
+    const u = arr(rand([6], { generator: seeded(4) }));
+    const z = arr(randn([6], { generator: seeded(4) }));
+    const close = (got: number[], want: number[]) => got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+    close(arr(init.uniform(zeros([2, 3]), { a: -2, b: 2, generator: seeded(4) })), u.map((v) => -2 + 4 * v));
+    close(arr(init.normal(zeros([6]), { mean: 1, std: 0.5, generator: seeded(4) })), z.map((v) => 1 + 0.5 * v));
+    const bound = Math.sqrt(6 / (3 + 2)); // xavier: fanIn 3, fanOut 2
+    close(arr(init.xavierUniform(zeros([2, 3]), { generator: seeded(4) })), u.map((v) => -bound + 2 * bound * v));
+    close(arr(init.kaimingNormal(zeros([2, 3]), { nonlinearity: 'relu', generator: seeded(4) })), z.map((v) => (Math.SQRT2 / Math.sqrt(3)) * v));
+    close(arr(init.kaimingUniform(zeros([2, 3]), { a: Math.sqrt(5), generator: seeded(4) })), u.map((v) => (-1 + 2 * v) / Math.sqrt(3)));
+    expect(arr(init.xavierNormal(zeros([4, 4]), { generator: seeded(9) }))).toEqual(arr(init.xavierNormal(zeros([4, 4]), { generator: seeded(9) })));
+    manualSeed(53);
+    const reference = arr(rand([8]));
+    manualSeed(53);
+    init.kaimingUniform(zeros([30, 30]), { generator: seeded(1) });
+    expect(arr(rand([8]))).toEqual(reference);
+    expect(() => init.uniform(zeros([2]), { generator: 3 } as never)).toThrow(/^rand: generator must be a Generator/);
+    expect(() => init.normal(zeros([2]), { sd: 1 } as never)).toThrow("init.normal: unknown option 'sd' (expected mean, std, generator)");
+    expect(() => init.kaimingUniform(zeros([2, 2]), { gain: 1 } as never)).toThrow(/^init.kaimingUniform: unknown option 'gain'/);
+    expect(() => init.xavierNormal(zeros([2, 2]), { mode: 'fanIn' } as never)).toThrow(/^init.xavierNormal: unknown option 'mode'/);
   });
 
   it('fills parameters without recording autograd history', () => {

@@ -1,11 +1,12 @@
-import { ArgumentError, noGrad, scope, stack, type Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, defaultGenerator, type Generator, noGrad, scope, stack, type Tensor, tensor } from '@aimodel/tensor';
 import { type Dataset, TensorDataset } from './dataset';
-import { checkSeed, permutation } from './shuffle';
+import { checkKeys, shuffleGenerator } from './shuffle-options';
 
 /**
  * Options of {@link DataLoader}.
  * @example
  * ```ts
+ * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
  * new DataLoader(ds, { batchSize: 32, shuffle: true, seed: 0, dropLast: true });
  * ```
  */
@@ -15,11 +16,15 @@ export interface DataLoaderOptions {
   /** A new random order every epoch (default false: dataset order). */
   shuffle?: boolean;
   /**
-   * Seed of the shuffling: epoch e uses permutation (seed, e), so the same seed gives the same
-   * orders, independently of the global random stream. Without it the orders are drawn from the
-   * global stream (reproducible with `manualSeed`).
+   * Shorthand for `generator: new Generator({ seed })`: the loader's own stream, so the same seed
+   * gives the same sequence of orders whatever else draws random numbers.
    */
   seed?: number;
+  /**
+   * The stream each epoch's permutation is drawn from (`generator.permutation(n)`, Fisher–Yates).
+   * Default: the global stream (reproducible with `manualSeed`).
+   */
+  generator?: Generator;
   /** Drop the last batch when it is smaller than `batchSize` (default false). */
   dropLast?: boolean;
 }
@@ -27,12 +32,16 @@ export interface DataLoaderOptions {
 /**
  * Iterates a dataset in batches (as `torch.utils.data.DataLoader`): each batch is an array with
  * one tensor per dataset field, of shape [B, …]. A {@link TensorDataset} is gathered with one
- * `indexSelect` per tensor; other datasets are stacked from `at(i)`. Every `for … of` is one
- * epoch; with `shuffle` each epoch has a new permutation (each sample exactly once). Batches are
- * new tensors owned by the caller (dispose them, or iterate inside `scope`), computed without
- * recording gradients.
+ * `indexSelect` per tensor when shuffled (one uploaded index tensor per batch), as views
+ * (`narrow`) otherwise; other datasets are stacked from `at(i)`. Every `for … of` is one epoch;
+ * with `shuffle` each epoch draws a new permutation from the loader's generator (each sample
+ * exactly once). Batches are new tensors owned by the caller (dispose them, or iterate inside
+ * `scope`), computed without recording gradients.
  * @example
  * ```ts
+ * const x = randn([100, 4]);
+ * const y = randint(0, 3, [100]);
+ * const model = new Linear(4, 3);
  * const loader = new DataLoader(new TensorDataset(x, y), { batchSize: 32, shuffle: true, seed: 42 });
  * for (let epoch = 0; epoch < 10; epoch++) {
  *   for (const [xb, yb] of loader) {
@@ -42,11 +51,14 @@ export interface DataLoaderOptions {
  * }
  * ```
  */
+const LOADER_KEYS = ['batchSize', 'shuffle', 'seed', 'generator', 'dropLast'];
+
 export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[]> {
   /**
    * The dataset being batched.
    * @example
    * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
    * new DataLoader(ds).dataset === ds; // true
    * ```
    */
@@ -55,6 +67,7 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    * Samples per batch.
    * @example
    * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
    * new DataLoader(ds, { batchSize: 16 }).batchSize; // 16
    * ```
    */
@@ -63,6 +76,7 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    * Whether every epoch draws a new order.
    * @example
    * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
    * new DataLoader(ds, { shuffle: true }).shuffle; // true
    * ```
    */
@@ -71,32 +85,49 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    * Whether a last, smaller batch is skipped.
    * @example
    * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
    * new DataLoader(ds, { dropLast: true }).dropLast; // true
    * ```
    */
   readonly dropLast: boolean;
   /**
-   * Seed of the shuffling, or undefined (orders from the global random stream).
+   * Seed of the shuffling when given as `seed`, or undefined.
    * @example
    * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
    * new DataLoader(ds, { shuffle: true, seed: 7 }).seed; // 7
    * ```
    */
   readonly seed: number | undefined;
-  private epoch = 0;
+  /**
+   * The stream the orders are drawn from: the `generator` option, a Generator seeded with
+   * `seed`, or the global stream (`defaultGenerator`).
+   * @example
+   * ```ts
+   * const ds = new TensorDataset(randn([100, 4]), randint(0, 3, [100]));
+   * new DataLoader(ds, { shuffle: true, seed: 7 }).generator.initialSeed(); // 7
+   * ```
+   */
+  readonly generator: Generator;
 
   /**
    * @param dataset a {@link TensorDataset} or any {@link Dataset}
-   * @param opts `batchSize` (default 1), `shuffle`, `seed`, `dropLast`
+   * @param opts `batchSize` (default 1), `shuffle`, `seed` or `generator`, `dropLast`
    * @example
    * ```ts
+   * const x = randn([100, 4]);
+   * const y = randint(0, 3, [100]);
    * const loader = new DataLoader(new TensorDataset(x, y), { batchSize: 64, shuffle: true, seed: 0 });
    * ```
    */
   constructor(dataset: D, opts: DataLoaderOptions = {}) {
+    checkKeys('DataLoader', opts, LOADER_KEYS);
+    if (!dataset || Array.isArray(dataset) || typeof dataset.length !== 'number' || (!(dataset instanceof TensorDataset) && typeof dataset.at !== 'function')) {
+      throw new ArgumentError('DataLoader', 'expected a Dataset ({ length, at(i) }) such as a TensorDataset');
+    }
     const batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('DataLoader', `batchSize must be a positive integer, got ${batchSize}`);
-    checkSeed('DataLoader', opts.seed);
+    this.generator = shuffleGenerator('DataLoader', opts) ?? defaultGenerator;
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = opts.shuffle ?? false;
@@ -121,6 +152,9 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    * One epoch of batches: each an array with one [B, …] tensor per dataset field.
    * @example
    * ```ts
+   * const loader = new DataLoader(new TensorDataset(randn([100, 4]), randint(0, 3, [100])), { batchSize: 32 });
+   * const model = new Linear(4, 3);
+   * const train = (xb: Tensor, yb: Tensor) => crossEntropy(model.forward(xb), yb).backward();
    * for (const [xb, yb] of loader) {
    *   scope(() => train(xb, yb));
    *   xb.dispose(); yb.dispose();
@@ -129,23 +163,30 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    */
   *[Symbol.iterator](): Iterator<Tensor[]> {
     const n = this.dataset.length;
-    const order = this.shuffle ? permutation(n, this.seed, this.epoch++) : Array.from({ length: n }, (_, i) => i);
+    const order = this.shuffle ? this.generator.permutation(n) : null;
     for (let start = 0; start < n; start += this.batchSize) {
-      const indices = order.slice(start, start + this.batchSize);
-      if (this.dropLast && indices.length < this.batchSize) break;
-      yield this.batch(indices);
+      const size = Math.min(this.batchSize, n - start);
+      if (this.dropLast && size < this.batchSize) break;
+      yield this.batch(start, size, order);
     }
   }
 
-  private batch(indices: number[]): Tensor[] {
+  /** Samples start … start + size − 1 of `order` (of the dataset when null). */
+  private batch(start: number, size: number, order: Int32Array | null): Tensor[] {
     const ds = this.dataset;
     return noGrad(() =>
       scope(() => {
         if (ds instanceof TensorDataset) {
-          const index = Int32Array.from(indices);
-          return ds.tensors.map((t) => t.indexSelect(0, tensor(index, { device: t.device })));
+          if (!order) return ds.tensors.map((t) => t.narrow(0, start, size));
+          const indices = order.subarray(start, start + size);
+          const byDevice = new Map<string, Tensor>(); // one index tensor per device
+          return ds.tensors.map((t) => {
+            let index = byDevice.get(t.device);
+            if (!index) byDevice.set(t.device, (index = tensor(indices, { device: t.device })));
+            return t.indexSelect(0, index);
+          });
         }
-        const samples = indices.map((i) => ds.at(i));
+        const samples = Array.from({ length: size }, (_, i) => ds.at(order ? order[start + i] : start + i));
         const fields = samples[0].length;
         if (samples.some((s) => s.length !== fields)) throw new ArgumentError('DataLoader', 'every sample of the dataset must have the same number of tensors');
         return Array.from({ length: fields }, (_, k) => stack(samples.map((s) => s[k])));

@@ -1,10 +1,12 @@
-import { ArgumentError, DeviceError, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
-import { checkSeed, permutation } from './shuffle';
+import { ArgumentError, DeviceError, defaultGenerator, type Generator, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
+import { checkKeys, shuffleGenerator } from './shuffle-options';
 
 /**
  * Options of {@link trainTestSplit}.
  * @example
  * ```ts
+ * const x = randn([100, 4]);
+ * const y = randint(0, 2, [100]);
  * trainTestSplit([x, y], { testSize: 0.2, seed: 0, stratify: y });
  * ```
  */
@@ -13,8 +15,10 @@ export interface TrainTestSplitOptions {
   testSize?: number;
   /** Shuffle before splitting (default true); without it the last samples are the test set. */
   shuffle?: boolean;
-  /** Seed of the shuffle (default: the global random stream, reproducible with `manualSeed`). */
+  /** Shorthand for `generator: new Generator({ seed })`. */
   seed?: number;
+  /** The stream the shuffle is drawn from (default: the global stream, reproducible with `manualSeed`). */
+  generator?: Generator;
   /**
    * Class labels [N] (an int tensor on the CPU, or numbers): each class keeps its proportion
    * in both parts (up to rounding). Needs `shuffle`.
@@ -71,6 +75,8 @@ function stratifiedCounts(counts: Map<number, number>, n: number, nTest: number)
  * has ⌈testSize·N⌉ samples for a fraction, or `testSize` for a count.
  * @example
  * ```ts
+ * const x = randn([100, 4]);
+ * const y = randint(0, 2, [100]);
  * const [[xTrain, yTrain], [xTest, yTest]] = trainTestSplit([x, y], { testSize: 0.2, seed: 42, stratify: y });
  * ```
  */
@@ -81,8 +87,9 @@ export function trainTestSplit(tensors: readonly Tensor[], opts: TrainTestSplitO
   for (const t of tensors) {
     if (t.ndim === 0 || t.shape[0] !== n) throw new ShapeError(name, `tensors must share dim 0, got ${tensors.map((x) => fmtShape(x.shape)).join(', ')}`);
   }
+  checkKeys(name, opts, ['testSize', 'shuffle', 'seed', 'generator', 'stratify']);
   const shuffle = opts.shuffle ?? true;
-  checkSeed(name, opts.seed);
+  const generator = shuffleGenerator(name, opts) ?? defaultGenerator;
   const nTest = testCount(n, opts.testSize ?? 0.25);
   let trainIdx: number[];
   let testIdx: number[];
@@ -91,7 +98,7 @@ export function trainTestSplit(tensors: readonly Tensor[], opts: TrainTestSplitO
     trainIdx = Array.from({ length: n - nTest }, (_, i) => i);
     testIdx = Array.from({ length: nTest }, (_, i) => n - nTest + i);
   } else {
-    const order = permutation(n, opts.seed);
+    const order = Array.from(generator.permutation(n));
     if (opts.stratify) {
       const labels = readStratify(opts.stratify, n);
       const counts = new Map<number, number>();
@@ -143,8 +150,10 @@ export interface KFoldOptions {
   k?: number;
   /** Shuffle the indices before cutting them into folds (default false). */
   shuffle?: boolean;
-  /** Seed of the shuffle (default: the global random stream). */
+  /** Shorthand for `generator: new Generator({ seed })`. */
   seed?: number;
+  /** The stream the shuffle is drawn from (default: the global stream, reproducible with `manualSeed`). */
+  generator?: Generator;
 }
 
 /**
@@ -153,6 +162,7 @@ export interface KFoldOptions {
  * ⌊n/k⌋; fold i tests on fold i and trains on the others. Every index is tested exactly once.
  * @example
  * ```ts
+ * const x = randn([100, 4]);
  * for (const { trainIndices, testIndices } of kFold(x.shape[0], { k: 5, shuffle: true, seed: 0 })) {
  *   const xTrain = x.indexSelect(0, tensor(trainIndices, { dtype: 'int32' }));
  * }
@@ -162,8 +172,9 @@ export function kFold(n: number, opts: KFoldOptions = {}): Fold[] {
   const k = opts.k ?? 5;
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError('kFold', `n must be a non-negative integer, got ${n}`);
   if (!Number.isInteger(k) || k < 2 || k > n) throw new ArgumentError('kFold', `k must be an integer in [2, n = ${n}], got ${k}`);
-  checkSeed('kFold', opts.seed);
-  const order = opts.shuffle ? permutation(n, opts.seed) : Array.from({ length: n }, (_, i) => i);
+  checkKeys('kFold', opts, ['k', 'shuffle', 'seed', 'generator']);
+  const generator = shuffleGenerator('kFold', opts) ?? defaultGenerator;
+  const order = opts.shuffle ? Array.from(generator.permutation(n)) : Array.from({ length: n }, (_, i) => i);
   const folds: Fold[] = [];
   let start = 0;
   for (let f = 0; f < k; f++) {

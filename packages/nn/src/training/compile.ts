@@ -1,10 +1,11 @@
-import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { ArgumentError, noGrad, ShapeError, scope, type Tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
 
 /**
  * What `fit` needs from an optimizer (any @aimodel/optim optimizer qualifies).
  * @example
  * ```ts
+ * const model = new Linear(4, 3);
  * const opt: OptimizerLike = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * ```
  */
@@ -17,6 +18,8 @@ export interface OptimizerLike {
  * A loss: a function or a loss module, `(prediction, target) → scalar tensor`.
  * @example
  * ```ts
+ * const model = new Linear(4, 3);
+ * const optimizer = new SGD(model.parameters(), { lr: 0.1 });
  * model.compile({ optimizer, loss: crossEntropy });               // a function
  * model.compile({ optimizer, loss: new MSELoss() });              // a module
  * model.compile({ optimizer, loss: (p, t) => huberLoss(p, t, { delta: 2 }) });
@@ -25,80 +28,86 @@ export interface OptimizerLike {
 export type LossLike = ((prediction: Tensor, target: Tensor) => Tensor) | (Module & { forward(prediction: Tensor, target: Tensor): Tensor });
 
 /**
- * A metric computed per batch from predictions and targets; `'accuracy'` is built in.
+ * A metric computed per batch from predictions and targets, without gradients; `'accuracy'` is
+ * built in. Return a one-element tensor to keep the value on the device: `fit` reads it together
+ * with the loss, in the step's one read. A number works too (but reading data inside `fn` costs a
+ * synchronisation of its own).
  * @example
  * ```ts
- * const mae: MetricLike = { name: 'mae', fn: (p, t) => l1Loss(p, t).item() };
+ * const model = new Linear(4, 3);
+ * const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+ * const mae: MetricLike = { name: 'mae', fn: (p, t) => l1Loss(p, t) };
  * model.compile({ optimizer, loss: mseLoss, metrics: [mae] });
  * ```
  */
-export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => number | Promise<number> };
+export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number };
 
 /**
- * Settings of {@link Module.compile}.
+ * Settings of {@link Module.compile}. `optimizer` and `loss` drive the default
+ * {@link Module.trainStep}/{@link Module.testStep}; a model that overrides its steps may leave them out.
  * @example
  * ```ts
+ * const model = new Linear(4, 3);
  * model.compile({ optimizer: new Adam(model.parameters(), { lr: 1e-3 }), loss: crossEntropy, metrics: ['accuracy'] });
  * ```
  */
 export interface CompileConfig {
-  optimizer: OptimizerLike;
-  loss: LossLike;
+  optimizer?: OptimizerLike;
+  loss?: LossLike;
   metrics?: MetricLike[];
 }
 
 /** A compiled configuration with the loss and metrics resolved to functions. */
 export interface Compiled {
-  optimizer: OptimizerLike;
-  loss: (prediction: Tensor, target: Tensor) => Tensor;
-  metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => number | Promise<number> }[];
+  optimizer: OptimizerLike | null;
+  loss: ((prediction: Tensor, target: Tensor) => Tensor) | null;
+  metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number }[];
 }
 
 /**
- * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
- * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
-/**
- * Fraction of rows whose predicted class matches: predictions [N, C] are arg-maxed (a single
- * column is thresholded at 0.5); targets are class indices [N] or one-hot/probabilities [N, C].
- * Reads the data back (asynchronously, so it works on every device).
+ * Fraction of rows whose predicted class matches, as a 0-d float32 tensor on the predictions'
+ * device (nothing is read back): predictions [N, C] are arg-maxed (a single column is
+ * thresholded at 0.5); targets are class indices [N] (float targets are rounded) or
+ * one-hot/probabilities [N, C].
  * @example
  * ```ts
- * await batchAccuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1])); // 0.5
+ * await batchAccuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1])).item(); // 0.5
  * ```
  */
-export async function batchAccuracy(prediction: Tensor, target: Tensor): Promise<number> {
-  const p = await prediction.data();
-  const t = await target.data();
-  const n = prediction.shape[0] ?? 1;
-  const c = prediction.ndim > 1 ? prediction.numel() / n : 1;
-  const tc = target.ndim > 1 ? target.numel() / n : 1;
-  const argmax = (a: ArrayLike<number>, at: number, len: number) => {
-    let best = 0;
-    for (let j = 1; j < len; j++) if (a[at + j] > a[at + best]) best = j;
-    return best;
-  };
-  let hits = 0;
-  for (let i = 0; i < n; i++) {
-    const pred = c === 1 ? (p[i] >= 0.5 ? 1 : 0) : argmax(p, i * c, c);
-    const truth = tc === 1 ? Math.round(t[i]) : argmax(t, i * tc, tc);
-    if (pred === truth) hits++;
-  }
-  return n ? hits / n : 0;
+export function batchAccuracy(prediction: Tensor, target: Tensor): Tensor {
+  const n = prediction.ndim ? prediction.shape[0] : 1;
+  const tn = target.ndim ? target.shape[0] : 1;
+  if (n !== tn) throw new ShapeError('accuracy', `predictions and targets must have the same number of rows, got ${n} and ${tn}`);
+  if (n === 0) throw new ShapeError('accuracy', 'needs at least one row, got 0');
+  return noGrad(() =>
+    scope(() => {
+      const p = prediction.reshape([n, -1]);
+      const t = target.reshape([n, -1]);
+      const predicted = p.shape[1] === 1 ? p.reshape([n]).ge(0.5).to('float32') : p.argmax(1).to('float32');
+      const truth = t.shape[1] !== 1 ? t.argmax(1).to('float32') : t.dtype === 'float32' ? t.reshape([n]).add(0.5).floor() : t.reshape([n]).to('float32');
+      return predicted.eq(truth).to('float32').mean();
+    }),
+  );
 }
 
-export function resolveCompile(config: CompileConfig): Compiled {
-  if (!config || typeof config.optimizer?.step !== 'function' || typeof config.optimizer?.zeroGrad !== 'function') {
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics'];
+
+export function resolveCompile(config: CompileConfig = {}): Compiled {
+  if (!config || typeof config !== 'object') throw new ArgumentError('compile', `expected a config object { optimizer, loss, metrics }, got ${config === null ? 'null' : typeof config}`);
+  for (const k of Object.keys(config)) if (!COMPILE_KEYS.includes(k)) throw new ArgumentError('compile', `unknown option '${k}' (expected ${COMPILE_KEYS.join(', ')})`);
+  const o = config.optimizer;
+  if (o !== undefined && (typeof o?.step !== 'function' || typeof o?.zeroGrad !== 'function')) {
     throw new ArgumentError('compile', 'optimizer must have step() and zeroGrad() (e.g. new SGD(model.parameters(), { lr: 0.1 }))');
   }
   const l = config.loss;
-  let loss: Compiled['loss'];
+  let loss: Compiled['loss'] = null;
   if (typeof l === 'function') loss = l;
   else if (l && typeof (l as Module).forward === 'function') loss = (p, t) => (l as Module).forward(p, t);
-  else throw new ArgumentError('compile', 'loss must be a function (prediction, target) → tensor or a loss module');
+  else if (l !== undefined) throw new ArgumentError('compile', 'loss must be a function (prediction, target) → tensor or a loss module');
   const metrics = (config.metrics ?? []).map((m) => {
     if (m === 'accuracy') return { name: 'accuracy', fn: batchAccuracy };
     if (m && typeof m === 'object' && typeof m.fn === 'function' && typeof m.name === 'string') return m;
     throw new ArgumentError('compile', `unknown metric ${JSON.stringify(m)} (expected 'accuracy' or { name, fn })`);
   });
-  return { optimizer: config.optimizer, loss, metrics };
+  return { optimizer: o ?? null, loss, metrics };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Dropout, gradcheck, manualSeed, memory, ones, randn, scope, Sequential, Linear, tensor } from '../../src/index';
+import { ArgumentError, Dropout, dropout, Generator, gradcheck, manualSeed, memory, ones, randn, scope, Sequential, Linear, tensor } from '../../src/index';
 
 describe('Dropout', () => {
   it('in training zeroes about p of the elements and scales the rest by 1/(1 − p)', () => {
@@ -67,6 +67,22 @@ describe('Dropout', () => {
     y.sum().backward();
     const g = x.grad!.dataSync();
     y.dataSync().forEach((v, i) => expect(g[i]).toBeCloseTo(v === 0 ? 0 : 1 / 0.6, 5));
+  });
+
+  it('draws its masks from its own generator when given one', () => {
+    const x = ones([64]);
+    const a = new Dropout(0.5, { generator: new Generator({ seed: 8 }) });
+    const b = new Dropout(0.5, { generator: new Generator({ seed: 8 }) });
+    manualSeed(1);
+    const first = Array.from(a.forward(x).dataSync());
+    manualSeed(2); // the global stream does not matter
+    expect(Array.from(b.forward(x).dataSync())).toEqual(first);
+    expect(Array.from(dropout(x, 0.5, true, { generator: new Generator({ seed: 8 }) }).dataSync())).toEqual(first);
+    expect(Array.from(a.forward(x).dataSync())).not.toEqual(first); // a new mask each call
+    expect(new Dropout(0.5).generator).toBeNull();
+    expect(Object.keys(a.stateDict())).toEqual([]);
+    expect(() => new Dropout(0.5, { generator: 1 } as never)).toThrow(/^Dropout: generator must be a Generator/);
+    expect(() => new Dropout(0.5, { seed: 1 } as never)).toThrow("Dropout: unknown option 'seed' (expected generator)");
   });
 
   it('validates p, holds no tensors and leaks nothing', () => {
