@@ -5,6 +5,7 @@ import * as initializers from './init';
  * `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers.
  * @example
  * ```ts
+ * const conv = new Conv2d(3, 16, 3);
  * const device = await init();          // 'webgpu' or 'cpu'
  * init.kaimingNormal(conv.weight, { mode: 'fanOut', nonlinearity: 'relu' });
  * ```
@@ -17,6 +18,7 @@ export type InitNamespace = ((opts?: InitOptions) => Promise<DeviceName>) & type
  * `init.xavierNormal`, `init.zeros`, … fill weights in place (as `torch.nn.init`).
  * @example
  * ```ts
+ * const layer = new Linear(4, 2);
  * await init({ device: 'cpu' });
  * init.xavierUniform(layer.weight);
  * ```

@@ -9,6 +9,8 @@ import { defaultTestStep, defaultTrainStep, type StepLogs } from './training/ste
  * Options of {@link Module.loadStateDict} and {@link loadWeights}.
  * @example
  * ```ts
+ * const model = new Sequential(new Linear(2, 3), new Linear(3, 1));
+ * const partial = { '0.weight': zeros([3, 2]) };
  * const { missingKeys } = model.loadStateDict(partial, { strict: false });
  * ```
  */
@@ -21,6 +23,8 @@ export interface LoadStateDictOptions {
  * Keys that {@link Module.loadStateDict} could not match (both empty after a strict load).
  * @example
  * ```ts
+ * const model = new Sequential(new Linear(2, 3), new Linear(3, 1));
+ * const dict = new Linear(2, 3).stateDict(); // keys 'weight', 'bias': neither matches
  * const { missingKeys, unexpectedKeys } = model.loadStateDict(dict, { strict: false });
  * if (missingKeys.length) console.warn('not in the checkpoint:', missingKeys);
  * ```
@@ -67,6 +71,7 @@ export abstract class Module {
    * Training mode (dropout active, batch norm uses batch statistics); see {@link Module.train}.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.eval();
    * model.training; // false
    * ```
@@ -131,6 +136,7 @@ export abstract class Module {
    * Direct child modules.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * for (const child of model.children()) console.log(child.constructor.name);
    * ```
    */
@@ -162,6 +168,7 @@ export abstract class Module {
    * Every parameter with its dotted name; shared parameters are listed once.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(2, 3), new ReLU(), new Linear(3, 1));
    * for (const [name, p] of model.namedParameters()) console.log(name, p.shape); // '0.weight' [3, 2], …
    * ```
    */
@@ -182,6 +189,7 @@ export abstract class Module {
    * Every parameter (for an optimizer).
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * const opt = new SGD(model.parameters(), { lr: 0.1 });
    * ```
    */
@@ -208,6 +216,7 @@ export abstract class Module {
    * Set training mode on this module and its descendants (`train(false)` is evaluation mode).
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.train(); // dropout on, batch norm updates its running statistics
    * ```
    */
@@ -220,6 +229,8 @@ export abstract class Module {
    * Evaluation mode: `train(false)`.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * const x = randn([2, 4]);
    * const y = noGrad(() => model.eval().forward(x));
    * ```
    */
@@ -231,6 +242,9 @@ export abstract class Module {
    * Drop the gradients of every parameter (dispose them and set `.grad` to null).
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const loss = model.forward(randn([2, 4])).sum();
    * model.zeroGrad(); loss.backward(); opt.step();
    * ```
    */
@@ -306,6 +320,11 @@ export abstract class Module {
    * values are cast to each tensor's dtype). With `strict` (default) the keys must match exactly.
    * @example
    * ```ts
+   * class Net extends Module {
+   *   fc = new Linear(2, 3);
+   *   forward(x: Tensor) { return this.fc.forward(x); }
+   * }
+   * const net = new Net();
    * const copy = new Net();
    * copy.loadStateDict(net.stateDict()); // copy now has net's weights
    * ```
@@ -333,6 +352,7 @@ export abstract class Module {
    * Choose the optimizer, loss and metrics used by {@link Module.fit} and {@link Module.evaluate}.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.compile({ optimizer: new Adam(model.parameters()), loss: crossEntropy, metrics: ['accuracy'] });
    * ```
    */
@@ -431,6 +451,8 @@ export abstract class Module {
    * Outputs for `x` in evaluation mode without gradients, computed in batches.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * const xTest = randn([100, 4]);
    * const logits = model.predict(xTest);
    * ```
    */
@@ -442,6 +464,7 @@ export abstract class Module {
    * Free every parameter and buffer of this module and its descendants.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.dispose(); // memory() no longer counts its weights
    * ```
    */

@@ -13,6 +13,7 @@ export type DType = 'float32' | 'int32' | 'bool' | 'int8' | 'uint8';
  * The typed array that stores each dtype.
  * @example
  * ```ts
+ * const x = ones([2]);
  * const values: TypedArray = await x.data();
  * ```
  */

@@ -39,7 +39,7 @@ export class ShapeError extends AimodelError {}
  * A dtype the operation does not accept, e.g. gradients of integer tensors.
  * @example
  * ```ts
- * tensor([1, 2], { dtype: 'int32' }).exp().backward(); // DTypeError
+ * tensor([1, 2], { dtype: 'int32', requiresGrad: true }); // DTypeError: requiresGrad: only float32 tensors can require gradients, got int32
  * ```
  */
 export class DTypeError extends AimodelError {}
@@ -47,7 +47,7 @@ export class DTypeError extends AimodelError {}
 /**
  * Tensors on different devices, or a request that needs another device.
  * @example
- * ```ts
+ * ```ts no-run: needs tensors on two devices (the examples test runs on the CPU only)
  * add(a, b); // DeviceError: add: tensors are on different devices: cpu and webgpu
  * ```
  */
@@ -66,7 +66,7 @@ export class DisposedError extends AimodelError {}
  * An invalid argument that is not a shape, dtype or device problem (a negative probability, an unknown mode).
  * @example
  * ```ts
- * dropout(x, 1.5, true); // ArgumentError: dropout: p must be in [0, 1], got 1.5
+ * dropout(ones([2]), 1.5, true); // ArgumentError: dropout: p must be in [0, 1], got 1.5
  * ```
  */
 export class ArgumentError extends AimodelError {}

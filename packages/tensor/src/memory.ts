@@ -164,6 +164,7 @@ function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
  * @example
  * ```ts
  * const y = scope(() => x.mul(2).add(1).relu()); // the two temporaries are freed here
+ * const x = randn([4]);
  * ```
  */
 export function scope<T>(fn: () => T): T {

@@ -33,6 +33,7 @@ export type NestedArray = number | boolean | NestedArray[];
  * A tensor, or a plain number that is broadcast like a 0-d tensor.
  * @example
  * ```ts
+ * const x = tensor([1, 2]);
  * x.add(1); x.add(tensor([1, 2]));
  * ```
  */
@@ -42,6 +43,7 @@ export type TensorLike = Tensor | number;
  * Dims to reduce over: one dim, several, or all when omitted.
  * @example
  * ```ts
+ * const x = randn([2, 3]);
  * x.sum(1); x.sum([0, -1]);
  * ```
  */

@@ -22,6 +22,7 @@ export interface Dataset {
    * The tensors of one sample.
    * @example
    * ```ts
+   * const dataset = new TensorDataset(randn([10, 4]), randint(0, 3, [10]));
    * const [features, label] = dataset.at(0);
    * ```
    */
@@ -47,6 +48,8 @@ export class TensorDataset implements Dataset {
    * The wrapped tensors, in the order given.
    * @example
    * ```ts
+   * const features = randn([10, 4]);
+   * const labels = randint(0, 3, [10]);
    * const [x, y] = new TensorDataset(features, labels).tensors;
    * ```
    */

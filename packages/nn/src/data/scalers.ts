@@ -115,6 +115,7 @@ export class StandardScaler {
    * Compute μ and σ from `x` [N, …features] (replacing earlier statistics).
    * @example
    * ```ts
+   * const xTrain = randn([100, 3]);
    * const scaler = new StandardScaler().fit(xTrain);
    * ```
    */
@@ -139,6 +140,8 @@ export class StandardScaler {
    * (x − μ) / σ (each step only if enabled), with the statistics of `fit`.
    * @example
    * ```ts
+   * const scaler = new StandardScaler().fit(randn([100, 3]));
+   * const xTest = randn([10, 3]);
    * const zTest = scaler.transform(xTest);
    * ```
    */
@@ -166,6 +169,9 @@ export class StandardScaler {
    * x·σ + μ: undo {@link StandardScaler.transform}.
    * @example
    * ```ts
+   * const scaler = new StandardScaler().fit(randn([100, 1]));
+   * const model = new Linear(3, 1);
+   * const xTest = randn([10, 3]);
    * const prediction = scaler.inverseTransform(model.predict(xTest)); // back in the original units
    * ```
    */
@@ -182,6 +188,7 @@ export class StandardScaler {
    * Free the statistics (the scaler needs a new fit afterwards).
    * @example
    * ```ts
+   * const scaler = new StandardScaler().fit(randn([100, 3]));
    * scaler.dispose();
    * scaler.mean; // null
    * ```
@@ -284,6 +291,7 @@ export class MinMaxScaler {
    * Compute the per-feature minimum and maximum of `x` [N, …features].
    * @example
    * ```ts
+   * const xTrain = rand([100, 3]);
    * const scaler = new MinMaxScaler().fit(xTrain);
    * ```
    */
@@ -330,6 +338,8 @@ export class MinMaxScaler {
    * (x − m) / s: undo {@link MinMaxScaler.transform}.
    * @example
    * ```ts
+   * const x = rand([100, 3]);
+   * const scaler = new MinMaxScaler().fit(x);
    * scaler.inverseTransform(scaler.transform(x)); // ≈ x
    * ```
    */
@@ -341,6 +351,7 @@ export class MinMaxScaler {
    * Free the statistics (the scaler needs a new fit afterwards).
    * @example
    * ```ts
+   * const scaler = new MinMaxScaler().fit(rand([100, 3]));
    * scaler.dispose();
    * ```
    */

@@ -6,7 +6,8 @@ import type { LoadStateDictOptions, LoadStateDictResult, Module } from '../modul
  * Python's `safetensors.torch.load_file` reads into a PyTorch `state_dict`.
  * @example
  * ```ts
- * writeFileSync('model.safetensors', await saveWeights(model));
+ * const model = new Linear(4, 2);
+ * const bytes = await saveWeights(model); // e.g. writeFileSync('model.safetensors', bytes) in Node
  * ```
  */
 export function saveWeights(model: Module, metadata?: Record<string, string>): Promise<Uint8Array> {
@@ -18,7 +19,9 @@ export function saveWeights(model: Module, metadata?: Record<string, string>): P
  * into `model`. Strict by default: keys must match; shapes always must.
  * @example
  * ```ts
- * loadWeights(model, readFileSync('model.safetensors'));
+ * const model = new Linear(4, 2);
+ * const bytes = await saveWeights(new Linear(4, 2)); // or readFileSync('model.safetensors') in Node
+ * loadWeights(model, bytes);
  * ```
  */
 export function loadWeights(model: Module, bytes: Uint8Array, opts: LoadStateDictOptions = {}): LoadStateDictResult {

@@ -33,6 +33,8 @@ export interface MultiheadAttentionOptions {
  * blocked gets NaN, as in PyTorch.
  * @example
  * ```ts
+ * const mha = new MultiheadAttention(8, 2, { batchFirst: true });
+ * const x = randn([1, 3, 8]);
  * mha.forward(x, x, x, { keyPaddingMask: tensor([[false, false, true]]), needWeights: false });
  * ```
  */

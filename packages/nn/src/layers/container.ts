@@ -68,6 +68,7 @@ export class Sequential extends Module {
    * The child at position `i` (negative counts from the end).
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * const last = model.at(-1);
    * ```
    */
@@ -80,6 +81,7 @@ export class Sequential extends Module {
    * Add `module` at the end (named by its position) and return this.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.append(new Softmax(-1));
    * ```
    */
@@ -95,6 +97,7 @@ export class Sequential extends Module {
    * The children in order.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * for (const layer of model) console.log(layer.constructor.name);
    * ```
    */
@@ -157,6 +160,8 @@ export class ModuleList<M extends Module = Module> extends Module {
    * The module at position `i` (negative counts from the end).
    * @example
    * ```ts
+   * const list = new ModuleList([new Linear(8, 8), new ReLU()]);
+   * const x = randn([2, 8]);
    * list.at(0).forward(x);
    * ```
    */
@@ -169,6 +174,7 @@ export class ModuleList<M extends Module = Module> extends Module {
    * Add `module` at the end and return this.
    * @example
    * ```ts
+   * const list = new ModuleList([new Linear(8, 8), new ReLU()]);
    * list.append(new Linear(8, 8));
    * ```
    */
@@ -182,6 +188,7 @@ export class ModuleList<M extends Module = Module> extends Module {
    * Append every module of `modules` and return this.
    * @example
    * ```ts
+   * const list = new ModuleList([new Linear(8, 8), new ReLU()]);
    * list.extend([new ReLU(), new Tanh()]);
    * ```
    */
@@ -194,6 +201,8 @@ export class ModuleList<M extends Module = Module> extends Module {
    * The modules in order.
    * @example
    * ```ts
+   * const list = new ModuleList([new Linear(8, 8), new ReLU()]);
+   * let x = randn([2, 8]);
    * for (const block of list) x = block.forward(x);
    * ```
    */
@@ -205,6 +214,8 @@ export class ModuleList<M extends Module = Module> extends Module {
    * Not callable: a ModuleList only holds modules (as in PyTorch). Throws an ArgumentError.
    * @example
    * ```ts
+   * const list = new ModuleList([new Linear(8, 8), new ReLU()]);
+   * let x = randn([2, 8]);
    * for (const m of list) x = m.forward(x); // instead of list.forward(x)
    * ```
    */

@@ -41,7 +41,7 @@ export interface Conv1dLayerOptions {
  * Options of {@link Conv2d}: as {@link Conv1dLayerOptions}, each size a number or a [h, w] pair.
  * @example
  * ```ts
- * new Conv2d(3, 16, 3, { stride: [2, 1], padding: 'same', groups: 1 });
+ * new Conv2d(3, 16, 3, { stride: [2, 1], padding: 1, groups: 1 });
  * ```
  */
 export interface Conv2dLayerOptions {

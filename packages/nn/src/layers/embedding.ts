@@ -26,6 +26,7 @@ export interface EmbeddingOptions {
  * Options of {@link Embedding.fromPretrained}.
  * @example
  * ```ts
+ * const vectors = randn([10, 4]);
  * Embedding.fromPretrained(vectors, { freeze: false, paddingIdx: 0 });
  * ```
  */
@@ -64,7 +65,7 @@ export class Embedding extends Module {
    * @param embeddingDim size of each vector (positive integer)
    * @example
    * ```ts
-   * const emb = new Embedding(30000, 128, { paddingIdx: 0 });
+   * const emb = new Embedding(1000, 16, { paddingIdx: 0 });
    * ```
    */
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {

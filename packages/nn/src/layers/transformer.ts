@@ -46,6 +46,8 @@ export interface TransformerEncoderLayerOptions {
  * the scores (see {@link MultiheadAttention.forward}).
  * @example
  * ```ts
+ * const layer = new TransformerEncoderLayer(8, 2, { batchFirst: true });
+ * const src = randn([1, 3, 8]);
  * layer.forward(src, { srcKeyPaddingMask: tensor([[false, false, true]]), isCausal: true });
  * ```
  */
@@ -117,7 +119,7 @@ export class TransformerEncoderLayer extends Module {
    * @param nhead attention heads
    * @example
    * ```ts
-   * const layer = new TransformerEncoderLayer(512, 8);
+   * const layer = new TransformerEncoderLayer(64, 4);
    * ```
    */
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
@@ -176,6 +178,7 @@ export class TransformerEncoderLayer extends Module {
    * `copy.deepcopy` gives {@link TransformerEncoder}).
    * @example
    * ```ts
+   * const layer = new TransformerEncoderLayer(8, 2);
    * const twin = layer.clone(); // twin.stateDict() has equal values in new tensors
    * ```
    */
@@ -216,6 +219,9 @@ export interface TransformerEncoderOptions {
  * {@link TransformerEncoderLayerForwardOptions}: bool `true` = NOT attended).
  * @example
  * ```ts
+ * const encoder = new TransformerEncoder(new TransformerEncoderLayer(8, 2), 2);
+ * const src = randn([3, 1, 8]); // [S, N, E]
+ * const causal = tensor([[false, true, true], [false, false, true], [false, false, false]]); // true: not attended
  * encoder.forward(src, { mask: causal, isCausal: true });
  * ```
  */
@@ -247,7 +253,7 @@ export class TransformerEncoder extends Module {
   layers: ModuleList<TransformerEncoderLayer>;
   /** The final norm, or null. @example `new TransformerEncoder(() => new TransformerEncoderLayer(16, 4), 2, { norm: new LayerNorm(16) }).norm instanceof LayerNorm // true` */
   norm: Module | null;
-  /** Number of layers. @example `new TransformerEncoder(layer, 3).numLayers // 3` */
+  /** Number of layers. @example `new TransformerEncoder(new TransformerEncoderLayer(16, 4), 3).numLayers // 3` */
   readonly numLayers: number;
 
   /**
@@ -255,7 +261,7 @@ export class TransformerEncoder extends Module {
    * @param numLayers how many layers to stack
    * @example
    * ```ts
-   * const encoder = new TransformerEncoder(new TransformerEncoderLayer(512, 8), 6);
+   * const encoder = new TransformerEncoder(new TransformerEncoderLayer(64, 4), 2);
    * ```
    */
   constructor(encoderLayer: TransformerEncoderLayer | (() => TransformerEncoderLayer), numLayers: number, opts: TransformerEncoderOptions = {}) {
@@ -281,6 +287,9 @@ export class TransformerEncoder extends Module {
    * Run `src` through every layer, then `norm`. Shapes as {@link TransformerEncoderLayer}.
    * @example
    * ```ts
+   * const encoder = new TransformerEncoder(new TransformerEncoderLayer(8, 2, { batchFirst: true }), 2);
+   * const src = randn([2, 3, 8]);
+   * const padding = tensor([[false, false, true], [false, false, false]]);
    * encoder.forward(src, { srcKeyPaddingMask: padding }).shape; // src.shape
    * ```
    */

@@ -6,6 +6,8 @@ import { applyReduction, type ReductionOptions, reductionOf } from './reduction'
  * Options of {@link binaryCrossEntropy}.
  * @example
  * ```ts
+ * const probs = tensor([0.9, 0.2]);
+ * const target = tensor([1, 0]);
  * binaryCrossEntropy(probs, target, { weight: tensor([1, 2]) });
  * ```
  */
@@ -18,6 +20,8 @@ export interface BinaryCrossEntropyOptions extends ReductionOptions {
  * Options of {@link binaryCrossEntropyWithLogits}.
  * @example
  * ```ts
+ * const logits = tensor([2.2, -1.4]);
+ * const target = tensor([1, 0]);
  * binaryCrossEntropyWithLogits(logits, target, { posWeight: tensor([3]) }); // favour recall
  * ```
  */

@@ -6,6 +6,8 @@ import { type ReductionOptions, reductionOf } from './reduction';
  * Options of {@link nllLoss}.
  * @example
  * ```ts
+ * const logProbs = logSoftmax(randn([4, 3]), 1);
+ * const target = tensor([0, 2, 1, 2], { dtype: 'int32' });
  * nllLoss(logProbs, target, { weight: tensor([1, 2, 1]), ignoreIndex: 0 });
  * ```
  */
@@ -20,6 +22,8 @@ export interface NllLossOptions extends ReductionOptions {
  * Options of {@link crossEntropy}.
  * @example
  * ```ts
+ * const logits = randn([4, 3]);
+ * const target = tensor([0, 2, 1, 2], { dtype: 'int32' });
  * crossEntropy(logits, target, { labelSmoothing: 0.1, ignoreIndex: -100 });
  * ```
  */

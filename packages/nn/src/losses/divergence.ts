@@ -6,6 +6,8 @@ import { applyReduction, type ReductionOptions, reductionOf } from './reduction'
  * Options of {@link klDiv}.
  * @example
  * ```ts
+ * const student = randn([4, 10]);
+ * const teacher = randn([4, 10]);
  * klDiv(logSoftmax(student, 1), logSoftmax(teacher, 1), { reduction: 'batchmean', logTarget: true });
  * ```
  */
@@ -55,6 +57,9 @@ export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): T
  * Options of {@link cosineEmbeddingLoss}.
  * @example
  * ```ts
+ * const a = randn([2, 8]);
+ * const b = randn([2, 8]);
+ * const y = tensor([1, -1]);
  * cosineEmbeddingLoss(a, b, y, { margin: 0.5 });
  * ```
  */

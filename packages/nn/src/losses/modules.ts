@@ -14,6 +14,8 @@ import { huberLoss, type HuberLossOptions, l1Loss, mseLoss, smoothL1Loss, type S
  * Module form of {@link mseLoss}.
  * @example
  * ```ts
+ * const prediction = randn([4, 2]);
+ * const target = randn([4, 2]);
  * const loss = new MSELoss().forward(prediction, target);
  * ```
  */
@@ -53,6 +55,8 @@ export class MSELoss extends Module {
  * Module form of {@link l1Loss}.
  * @example
  * ```ts
+ * const prediction = randn([4, 2]);
+ * const target = randn([4, 2]);
  * new L1Loss({ reduction: 'sum' }).forward(prediction, target);
  * ```
  */
@@ -92,6 +96,8 @@ export class L1Loss extends Module {
  * Module form of {@link smoothL1Loss}.
  * @example
  * ```ts
+ * const prediction = randn([4, 2]);
+ * const target = randn([4, 2]);
  * new SmoothL1Loss({ beta: 0.5 }).forward(prediction, target);
  * ```
  */
@@ -140,6 +146,8 @@ export class SmoothL1Loss extends Module {
  * Module form of {@link huberLoss}.
  * @example
  * ```ts
+ * const prediction = randn([4, 2]);
+ * const target = randn([4, 2]);
  * new HuberLoss({ delta: 2 }).forward(prediction, target);
  * ```
  */
@@ -188,6 +196,8 @@ export class HuberLoss extends Module {
  * Module form of {@link crossEntropy}; `weight` is a buffer (state-dict key `weight`).
  * @example
  * ```ts
+ * const logits = randn([4, 3], { requiresGrad: true });
+ * const labels = tensor([0, 2, 1, 2], { dtype: 'int32' });
  * const criterion = new CrossEntropyLoss({ labelSmoothing: 0.1 });
  * criterion.forward(logits, labels).backward();
  * ```
@@ -256,6 +266,8 @@ export class CrossEntropyLoss extends Module {
  * Module form of {@link nllLoss}; `weight` is a buffer.
  * @example
  * ```ts
+ * const logits = randn([4, 3]);
+ * const labels = tensor([0, 2, 1, 2], { dtype: 'int32' });
  * new NLLLoss({ ignoreIndex: 0 }).forward(logSoftmax(logits, 1), labels);
  * ```
  */
@@ -301,6 +313,8 @@ export class NLLLoss extends Module {
    * Negative log-likelihood of log-probabilities `input` [N, C] at class indices `target` [N].
    * @example
    * ```ts
+   * const logits = randn([4, 3]);
+   * const labels = tensor([0, 2, 1, 2], { dtype: 'int32' });
    * new NLLLoss().forward(logSoftmax(logits, 1), labels);
    * ```
    */
@@ -314,6 +328,8 @@ export class NLLLoss extends Module {
  * Module form of {@link binaryCrossEntropy}; `weight` is a buffer.
  * @example
  * ```ts
+ * const logits = randn([4]);
+ * const labels = tensor([1, 0, 0, 1]);
  * new BCELoss().forward(logits.sigmoid(), labels);
  * ```
  */
@@ -363,6 +379,8 @@ export class BCELoss extends Module {
  * (state-dict keys `weight`, `pos_weight`).
  * @example
  * ```ts
+ * const logits = randn([4]);
+ * const labels = tensor([1, 0, 0, 1]);
  * new BCEWithLogitsLoss({ posWeight: tensor([3]) }).forward(logits, labels);
  * ```
  */
@@ -421,6 +439,8 @@ export class BCEWithLogitsLoss extends Module {
  * Module form of {@link klDiv}.
  * @example
  * ```ts
+ * const student = randn([4, 10]);
+ * const teacher = randn([4, 10]);
  * new KLDivLoss({ reduction: 'batchmean' }).forward(logSoftmax(student, 1), softmax(teacher, 1));
  * ```
  */
@@ -457,6 +477,8 @@ export class KLDivLoss extends Module {
    * KL divergence of the distribution `target` from log-probabilities `input` (same shape).
    * @example
    * ```ts
+   * const student = randn([4, 10]);
+   * const teacher = randn([4, 10]);
    * new KLDivLoss({ reduction: 'batchmean' }).forward(logSoftmax(student, 1), softmax(teacher, 1));
    * ```
    */
@@ -469,6 +491,8 @@ export class KLDivLoss extends Module {
  * Module form of {@link cosineEmbeddingLoss}: `forward(x1, x2, y)`.
  * @example
  * ```ts
+ * const a = randn([2, 8]);
+ * const b = randn([2, 8]);
  * new CosineEmbeddingLoss({ margin: 0.2 }).forward(a, b, tensor([1, -1]));
  * ```
  */

@@ -5,6 +5,8 @@ import { ArgumentError, type Tensor } from '@aimodel/tensor';
  * (the unreduced tensor), as PyTorch's `reduction` argument.
  * @example
  * ```ts
+ * const input = randn([4, 2]);
+ * const target = randn([4, 2]);
  * mseLoss(input, target, { reduction: 'sum' });
  * ```
  */
@@ -14,6 +16,8 @@ export type Reduction = 'mean' | 'sum' | 'none';
  * The `reduction` option shared by every loss.
  * @example
  * ```ts
+ * const input = randn([4, 2]);
+ * const target = randn([4, 2]);
  * l1Loss(input, target, { reduction: 'none' }); // same shape as input
  * ```
  */

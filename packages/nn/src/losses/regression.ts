@@ -44,6 +44,8 @@ export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {
  * Options of {@link smoothL1Loss}.
  * @example
  * ```ts
+ * const input = randn([4, 2]);
+ * const target = randn([4, 2]);
  * smoothL1Loss(input, target, { beta: 0.5 });
  * ```
  */
@@ -78,6 +80,8 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1LossOp
  * Options of {@link huberLoss}.
  * @example
  * ```ts
+ * const input = randn([4, 2]);
+ * const target = randn([4, 2]);
  * huberLoss(input, target, { delta: 2 });
  * ```
  */

@@ -6,6 +6,8 @@ import { labelsOf, readLabels } from './labels';
  * Options of {@link classificationReport}.
  * @example
  * ```ts
+ * const pred = tensor([0, 1, 2, 2, 1], { dtype: 'int32' });
+ * const target = tensor([0, 1, 2, 1, 1], { dtype: 'int32' });
  * await classificationReport(pred, target, { targetNames: ['cat', 'dog', 'bird'], digits: 3 });
  * ```
  */

@@ -5,6 +5,8 @@ import { labelsOf, readLabels } from './labels';
  * Options of {@link precision}, {@link recall} and {@link f1}.
  * @example
  * ```ts
+ * const logits = randn([6, 3]);
+ * const labels = tensor([0, 1, 2, 2, 1, 0], { dtype: 'int32' });
  * await f1(logits, labels, { average: 'macro' });
  * ```
  */
@@ -164,6 +166,8 @@ export function f1(pred: Tensor, target: Tensor, opts: AverageOptions = {}): Pro
  * Options of {@link confusionMatrix}.
  * @example
  * ```ts
+ * const pred = randint(0, 10, [50]);
+ * const target = randint(0, 10, [50]);
  * await confusionMatrix(pred, target, { numClasses: 10 });
  * ```
  */

@@ -4,6 +4,8 @@ import { ArgumentError, DisposedError, ShapeError, type Tensor } from '@aimodel/
  * Options of {@link rocAuc}.
  * @example
  * ```ts
+ * const probs = softmax(randn([8, 3]), 1);
+ * const labels = tensor([0, 1, 2, 0, 1, 2, 0, 1], { dtype: 'int32' });
  * await rocAuc(probs, labels, { average: 'weighted' });
  * ```
  */

@@ -7,6 +7,10 @@ import { saveWeights } from '../io/weights';
  * Values of one epoch or batch: `loss`, metrics, and `val_`-prefixed validation values.
  * @example
  * ```ts
+ * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+ * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+ * const x = randn([100, 4]);
+ * const y = randint(0, 3, [100]);
  * const h = await model.fit(x, y, { validationSplit: 0.2 });
  * // each epoch's Logs look like { loss: 0.31, accuracy: 0.9, val_loss: 0.35, val_accuracy: 0.88 }
  * ```
@@ -150,7 +154,11 @@ export interface EarlyStoppingOptions {
  * Stop training when the monitored value has not improved for `patience` epochs (Keras semantics).
  * @example
  * ```ts
- * await model.fit(x, y, { epochs: 100, validationSplit: 0.2, callbacks: [new EarlyStopping({ patience: 3 })] });
+ * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+ * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+ * const x = randn([100, 4]);
+ * const y = randint(0, 3, [100]);
+ * await model.fit(x, y, { epochs: 20, validationSplit: 0.2, callbacks: [new EarlyStopping({ patience: 3 })] });
  * ```
  */
 export class EarlyStopping extends Callback {
@@ -158,8 +166,12 @@ export class EarlyStopping extends Callback {
    * Epoch (0-based) at which training was stopped, or −1.
    * @example
    * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+   * const x = randn([100, 4]);
+   * const y = randint(0, 3, [100]);
    * const stop = new EarlyStopping({ patience: 2 });
-   * await model.fit(x, y, { epochs: 50, validationSplit: 0.2, callbacks: [stop] });
+   * await model.fit(x, y, { epochs: 20, validationSplit: 0.2, callbacks: [stop] });
    * if (stop.stoppedEpoch >= 0) console.log(`stopped after epoch ${stop.stoppedEpoch + 1}`);
    * ```
    */
@@ -186,6 +198,7 @@ export class EarlyStopping extends Callback {
    * Resets the best value, the wait counter and `stoppedEpoch`.
    * @example
    * ```ts
+   * const stop = new EarlyStopping({ patience: 2 });
    * stop.onTrainBegin(); // fit calls this; the same callback can be reused across fits
    * ```
    */
@@ -199,6 +212,7 @@ export class EarlyStopping extends Callback {
    * Compares the monitored value with the best so far; after `patience` epochs without improvement sets `model.stopTraining`.
    * @example
    * ```ts
+   * const stop = new EarlyStopping({ patience: 2 });
    * stop.onEpochEnd(4, { loss: 0.2, val_loss: 0.31 }); // fit calls this after every epoch
    * ```
    */
@@ -227,6 +241,7 @@ export class EarlyStopping extends Callback {
    * With `restoreBestWeights`, puts back the weights of the best epoch if training was stopped early.
    * @example
    * ```ts
+   * const stop = new EarlyStopping({ patience: 2 });
    * stop.onTrainEnd(); // fit calls this once training ends
    * ```
    */
@@ -243,6 +258,7 @@ export class EarlyStopping extends Callback {
  * A learning-rate scheduler as in @aimodel/optim: `step()`, or `step(metric)` for ReduceLROnPlateau.
  * @example
  * ```ts
+ * const opt = new SGD(new Linear(4, 3).parameters(), { lr: 0.1 });
  * const scheduler: SchedulerLike = new CosineAnnealingLR(opt, { tMax: 20 });
  * ```
  */
@@ -255,7 +271,11 @@ export interface SchedulerLike {
  * (for ReduceLROnPlateau).
  * @example
  * ```ts
+ * const model = new Linear(4, 3);
+ * const x = randn([100, 4]);
+ * const y = randint(0, 3, [100]);
  * const opt = new SGD(model.parameters(), { lr: 0.1 });
+ * model.compile({ optimizer: opt, loss: crossEntropy });
  * await model.fit(x, y, { callbacks: [new LearningRateScheduler(new StepLR(opt, { stepSize: 5 }))] });
  * ```
  */
@@ -265,6 +285,7 @@ export class LearningRateScheduler extends Callback {
    * @param opts `monitor`: the logged value passed to `scheduler.step(value)` (for ReduceLROnPlateau)
    * @example
    * ```ts
+   * const opt = new SGD(new Linear(4, 3).parameters(), { lr: 0.1 });
    * new LearningRateScheduler(new ReduceLROnPlateau(opt, { patience: 2 }), { monitor: 'val_loss' });
    * ```
    */
@@ -279,6 +300,8 @@ export class LearningRateScheduler extends Callback {
    * Steps the scheduler (with the monitored value when `monitor` is set).
    * @example
    * ```ts
+   * const opt = new SGD(new Linear(4, 3).parameters(), { lr: 0.1 });
+   * const lrCallback = new LearningRateScheduler(new StepLR(opt, { stepSize: 5 }));
    * lrCallback.onEpochEnd(0, { loss: 0.5 }); // fit calls this after every epoch
    * ```
    */
@@ -331,6 +354,8 @@ export class ModelCheckpoint extends Callback {
    * Passes the model's safetensors bytes to `save` (only on improvement with `saveBestOnly`).
    * @example
    * ```ts
+   * const checkpoint = new ModelCheckpoint({ save: (bytes) => console.log(`${bytes.length} bytes`) });
+   * checkpoint.model = new Linear(4, 3); // fit sets this
    * await checkpoint.onEpochEnd(0, { loss: 0.4, val_loss: 0.5 }); // fit calls this after every epoch
    * ```
    */

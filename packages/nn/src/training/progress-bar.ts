@@ -4,6 +4,10 @@ import type { Logs } from './callbacks';
  * Where the progress bar writes; a TTY gets a live bar, anything else one line per epoch or nothing.
  * @example
  * ```ts
+ * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+ * model.compile({ optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: crossEntropy, metrics: ['accuracy'] });
+ * const x = randn([100, 4]);
+ * const y = randint(0, 3, [100]);
  * const lines: string[] = [];
  * await model.fit(x, y, { epochs: 3, verbose: 2, stream: { write: (text) => lines.push(text) } });
  * ```

@@ -9,6 +9,7 @@ export function isGradEnabled(): boolean {
  * require grad and no graph is kept. Use it for inference and parameter updates.
  * @example
  * ```ts
+ * const w = randn([3], { requiresGrad: true });
  * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
  * ```
  */

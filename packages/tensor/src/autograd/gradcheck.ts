@@ -24,6 +24,8 @@ export interface GradcheckOptions {
  * One input element whose analytic and numeric derivatives disagree.
  * @example
  * ```ts
+ * const x = randn([3], { requiresGrad: true });
+ * const fn = (t: Tensor) => t.pow(3).sum();
  * for (const m of gradcheck(fn, [x]).mismatches) console.log(m.index, m.analytic, m.numeric);
  * ```
  */

@@ -5,6 +5,7 @@ import type { Shape } from '../shape';
  * Names of the devices a tensor can live on.
  * @example
  * ```ts
+ * const x = ones([2]);
  * const d: DeviceName = x.device; // 'cpu' or 'webgpu'
  * ```
  */

@@ -42,6 +42,7 @@ interface HeaderEntry {
  * Options of {@link loadSafetensors}.
  * @example
  * ```ts
+ * const bytes = await saveSafetensors({ weight: ones([2, 2]) });
  * loadSafetensors(bytes, { device: 'cpu' });
  * ```
  */
@@ -102,6 +103,7 @@ export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?
  * Other dtypes throw a `DTypeError` naming the tensor.
  * @example
  * ```ts
+ * const bytes = await saveSafetensors({ weight: ones([2, 2]) });
  * const { weight } = loadSafetensors(bytes);
  * ```
  */

@@ -10,6 +10,7 @@ import { checkInputs, defineOp } from './define-op';
  * Options of {@link scaledDotProductAttention}.
  * @example
  * ```ts
+ * const [q, k, v] = [randn([2, 4, 8]), randn([2, 4, 8]), randn([2, 4, 8])]; // [..., L or S, E]
  * scaledDotProductAttention(q, k, v, { causal: true, dropout: 0.1 });
  * ```
  */

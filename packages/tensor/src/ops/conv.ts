@@ -11,6 +11,9 @@ type Pair = [number, number];
  * Options of {@link conv2d} (PyTorch's names and defaults).
  * @example
  * ```ts
+ * const x = randn([1, 4, 8, 8]);
+ * const w = randn([6, 2, 3, 3]); // [out, in / groups, kh, kw]
+ * const b = zeros([6]);
  * conv2d(x, w, { bias: b, stride: [2, 2], padding: 1, groups: 2 });
  * ```
  */
@@ -31,7 +34,9 @@ export interface Conv2dOptions {
  * Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers.
  * @example
  * ```ts
- * conv1d(x, w, { stride: 2, padding: 'same', dilation: 1 });
+ * const x = randn([1, 2, 16]);
+ * const w = randn([4, 2, 3]);
+ * conv1d(x, w, { stride: 1, padding: 'same', dilation: 2 });
  * ```
  */
 export interface Conv1dOptions {
@@ -46,6 +51,8 @@ export interface Conv1dOptions {
  * Options of {@link convTranspose2d}.
  * @example
  * ```ts
+ * const x = randn([1, 4, 8, 8]);
+ * const w = randn([4, 2, 3, 3]); // [in, out / groups, kh, kw]
  * convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 });
  * ```
  */

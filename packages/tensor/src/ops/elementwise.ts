@@ -167,6 +167,7 @@ const geluTanh = unaryOp('geluTanh', false, (gy, x) => {
  * Options of {@link gelu}.
  * @example
  * ```ts
+ * const x = randn([4]);
  * gelu(x, { approximate: 'tanh' });
  * ```
  */

@@ -241,6 +241,7 @@ const castOp = defineOp<{ dtype: DType }>('cast', {
  * const y = x.clone();
  * ```
  */
+ * const x = randn([4]);
 export function clone(x: Tensor): Tensor {
   checkInputs('clone', [x]);
   return cloneOp([x], undefined);

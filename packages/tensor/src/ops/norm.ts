@@ -10,6 +10,9 @@ import { checkInputs, defineOp } from './define-op';
  * Options of {@link layerNorm}.
  * @example
  * ```ts
+ * const x = randn([2, 10, 64]);
+ * const gamma = ones([64]);
+ * const beta = zeros([64]);
  * layerNorm(x, [64], { weight: gamma, bias: beta, eps: 1e-5 });
  * ```
  */
@@ -26,6 +29,9 @@ export interface LayerNormOptions {
  * Options of {@link batchNorm}.
  * @example
  * ```ts
+ * const x = randn([8, 3]);
+ * const runningMean = zeros([3]);
+ * const runningVar = ones([3]);
  * batchNorm(x, runningMean, runningVar, { training: true, momentum: 0.1, eps: 1e-5 });
  * ```
  */

@@ -9,6 +9,7 @@ import { checkInputs, defineOp } from './define-op';
  * Options of {@link pad}.
  * @example
  * ```ts
+ * const x = randn([1, 1, 4, 4]);
  * pad(x, [1, 1, 2, 2], { mode: 'reflect' });
  * ```
  */

@@ -11,6 +11,7 @@ type Pair = [number, number];
  * Options of {@link maxPool2d}.
  * @example
  * ```ts
+ * const x = randn([1, 3, 9, 9]);
  * maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true });
  * ```
  */
@@ -29,6 +30,7 @@ export interface MaxPool2dOptions {
  * Options of {@link avgPool2d}.
  * @example
  * ```ts
+ * const x = randn([1, 3, 9, 9]);
  * avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false });
  * ```
  */

@@ -9,6 +9,7 @@ import { checkInputs, defineOp } from './define-op';
  * Options of the reductions.
  * @example
  * ```ts
+ * const x = randn([2, 3, 4]);
  * sum(x, { dim: [0, 2], keepdim: true });
  * ```
  */
@@ -23,6 +24,7 @@ export interface ReduceOptions {
  * Options of {@link variance} and {@link std}.
  * @example
  * ```ts
+ * const x = randn([2, 3]);
  * variance(x, { dim: 1, correction: 0, keepdim: true });
  * ```
  */

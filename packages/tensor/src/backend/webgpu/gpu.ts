@@ -96,7 +96,7 @@ export interface RequestGpuOptions {
  * `subgroups`, `timestamp-query` and `shader-f16` where the adapter has them.
  * Throws `BackendUnavailableError` (op 'init') saying what to install when there is no adapter.
  * @example
- * ```ts
+ * ```ts no-run: internal to the WebGPU backend (not exported)
  * const device = await requestGpu();
  * ```
  */

@@ -19,7 +19,7 @@ import type { Runtime } from './runtime';
 /**
  * Time and dispatch count of one kernel in a {@link profile}.
  * @example
- * ```ts
+ * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
  * const { kernels } = await profile(() => y.sum().item(), { device: 'webgpu' });
  * const slowest: KernelProfile = kernels[0]; // { key, dispatches, gpuMs }
  * ```
@@ -39,7 +39,7 @@ export interface KernelProfile {
 /**
  * What {@link profile} returns.
  * @example
- * ```ts
+ * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
  * const { result, kernels, totalGpuMs, submits } = await profile(() => x.matmul(x).sum().item(), { device: 'webgpu' });
  * ```
  */
@@ -57,7 +57,7 @@ export interface ProfileResult<T> {
    * device→host `reads` (`data()`, `item()`), with their bytes (see `memory()`'s `transfers`).
    * A training step in steady state writes only its batch and reads only what it reports.
    * @example
-   * ```ts
+   * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
    * const { transfers } = await profile(() => x.mul(2).sum().item(), { device: 'webgpu' });
    * transfers.writes; // 0: the 2 is a kernel parameter, not an upload
    * transfers.reads;  // 1
@@ -69,7 +69,7 @@ export interface ProfileResult<T> {
 /**
  * Options of {@link profile}.
  * @example
- * ```ts
+ * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
  * await profile(step, { device: 'webgpu' });
  * ```
  */
@@ -266,7 +266,7 @@ export async function profileRuntime<T>(
  * times. Profiles do not nest: a second one on the same device throws `ArgumentError`, as does a
  * device other than 'webgpu' (`'cpu'` has no GPU kernels to time).
  * @example
- * ```ts
+ * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
  * await init({ device: 'webgpu' });
  * const x = randn([512, 512]);
  * const { result, kernels, totalGpuMs } = await profile(() => x.matmul(x).relu().sum().item(), { device: 'webgpu' });

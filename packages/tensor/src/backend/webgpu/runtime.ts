@@ -21,7 +21,7 @@ export type RuntimeOptions = BufferPoolOptions & CommandQueueOptions;
  *
  * After the device is lost every call throws `DeviceError('webgpu', 'device lost: …')`.
  * @example
- * ```ts
+ * ```ts no-run: internal to the WebGPU backend (not exported)
  * const out = rt.createBuffer(4 * n);
  * rt.dispatch(kernel, [x, out], params().u32(n), linearGrid(n, 64));
  * const words = await rt.read(out, 0, 4 * n);

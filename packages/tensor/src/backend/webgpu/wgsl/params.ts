@@ -3,7 +3,7 @@
  * Every value takes one 32-bit word; read them in WGSL as `p[i]`, `bitcast<i32>(p[i])` or
  * `bitcast<f32>(p[i])`.
  * @example
- * ```ts
+ * ```ts no-run: internal to the WebGPU backend (not exported)
  * rt.dispatch(kernel, [x, out], params().u32(n).f32(alpha).i32s(strides), linearGrid(n, 64));
  * ```
  */

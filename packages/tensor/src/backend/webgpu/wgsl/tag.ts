@@ -2,7 +2,7 @@
  * Template tag for WGSL source: plain interpolation, named so editors can highlight the code and
  * readers can spot kernel text. Kernels are strings built at run time (no eval, CSP-safe).
  * @example
- * ```ts
+ * ```ts no-run: internal to the WebGPU backend (not exported)
  * const code = wgsl`@compute @workgroup_size(${n}) fn main() {}`;
  * ```
  */

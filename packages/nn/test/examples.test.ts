@@ -1,0 +1,117 @@
+// Runs every documentation example on the CPU (see examples/extract.ts for what counts as one and
+// the `no-run` convention). Each example becomes a small .ts module in a temporary folder, imported
+// and run here, one after another: synchronous ones inside `scope()`, so their tensors are freed;
+// the tensors of async ones are left to the garbage collector, and the last test checks that
+// memory() is back where it started once they are collected.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as optim from '@aimodel/optim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as nn from '../src/index';
+import { collectExamples, type Example, programSource, rewriteImports } from './examples/extract';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const groups = collectExamples(root);
+const dir = mkdtempSync(join(tmpdir(), 'aimodel-examples-'));
+
+// Examples that select WebGPU run on the CPU: `init` always picks the CPU here.
+let redirected = 0;
+const cpuInit = Object.assign(async (opts: Record<string, unknown> = {}) => {
+  if (opts.device !== 'cpu') redirected++;
+  return nn.init({ ...opts, device: 'cpu' });
+}, nn.init);
+const names: Record<string, unknown> = { ...nn, ...optim, init: cpuInit };
+
+/** Output of the example being run, shown when it fails. */
+let printed: string[] = [];
+const quietConsole = Object.fromEntries(
+  ['log', 'info', 'warn', 'error', 'debug', 'table'].map((k) => [k, (...a: unknown[]) => printed.push(a.map(String).join(' '))]),
+) as unknown as Console;
+
+let counter = 0;
+async function run(code: string, where: string): Promise<void> {
+  const { source, isAsync } = programSource(code, Object.keys(names));
+  const path = join(dir, `example-${counter++}.ts`);
+  writeFileSync(path, `// ${where}\n${source}`);
+  let main: (ns: unknown, c: Console) => unknown;
+  try {
+    main = (await import(/* @vite-ignore */ path)).default;
+  } catch (e) {
+    throw new Error(`${where}: the example does not compile: ${(e as Error).message}`);
+  }
+  printed = [];
+  try {
+    if (isAsync) await main(names, quietConsole);
+    else nn.scope(() => void main(names, quietConsole));
+  } catch (e) {
+    const out = printed.length ? `\n(printed: ${printed.join('\n')})` : '';
+    throw new Error(`${where}: ${(e as Error).name}: ${(e as Error).message}${out}\n--- example ---\n${code}`);
+  }
+}
+
+const noRun: Example[] = [];
+let baseline: ReturnType<typeof nn.memory>;
+
+beforeAll(async () => {
+  await nn.init({ device: 'cpu' });
+  baseline = nn.memory();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const group of groups) {
+  noRun.push(...group.examples.filter((e) => e.noRun !== undefined));
+  if (group.examples.every((e) => e.noRun !== undefined)) continue;
+  describe(group.file, () => {
+    if (group.kind === 'guide') {
+      // One program per guide: the blocks in order, each continuing the previous ones.
+      const runs = group.examples.filter((e) => e.noRun === undefined);
+      it(`${runs.length} block(s) as one program`, async () => {
+        // Each block opens a scope inside the previous one, so it sees the earlier names and
+        // may declare one again (as a REPL would let it).
+        const code = runs.map((e) => `// ${e.where}\n${rewriteImports(e.code, new Set())}`).join('\n{\n') + '\n}'.repeat(runs.length - 1);
+        // Files a guide writes (weights, checkpoints) land in the temporary folder.
+        const cwd = process.cwd();
+        process.chdir(dir);
+        try {
+          await run(code, `${group.file} (${runs.map((e) => e.line).join(', ')})`);
+        } finally {
+          process.chdir(cwd);
+        }
+      });
+      return;
+    }
+    for (const ex of group.examples) {
+      if (ex.noRun !== undefined) continue;
+      it(`line ${ex.line}`, async () => {
+        await run(rewriteImports(ex.code, new Set()), ex.where);
+      });
+    }
+  });
+}
+
+describe('documentation examples', () => {
+  it('every no-run block states why it cannot run', () => {
+    const reasons = noRun.map((e) => `${e.where}: ${e.noRun || '(no reason given)'}`);
+    console.log(`${noRun.length} example(s) marked no-run:\n  ${reasons.join('\n  ')}`);
+    console.log(`${redirected} init() call(s) in examples ran on the CPU instead of the device they name`);
+    expect(noRun.filter((e) => !e.noRun).map((e) => e.where)).toEqual([]);
+  });
+
+  it('leave memory as they found it once their tensors are collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let i = 0; i < 20 && nn.memory().tensors !== baseline.tensors; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(nn.memory().tensors).toBe(baseline.tensors);
+    expect(nn.memory().bytes).toBe(baseline.bytes);
+  });
+});
+
+// The temporary folder must exist before the first import.
+mkdirSync(dir, { recursive: true });

@@ -1,0 +1,228 @@
+// Finds the runnable code of the documentation: every ```ts block and every @example in the TSDoc
+// comments of packages/*/src, and every ```ts block of the guides (docs/*.md, README.md files).
+//
+// Conventions (also in CONTRIBUTING.md under "Examples"):
+// - An `@example` without a fence is code as a whole (TypeDoc renders it so); with fences, its
+//   ```ts blocks are the code. A TSDoc block runs alone, with every export of @aimodel/nn (which
+//   re-exports @aimodel/tensor) and @aimodel/optim in scope.
+// - The ```ts blocks of one guide run in order as one program (a notebook): a later block uses
+//   the names of the earlier ones, so top-level names must not be declared twice in one guide.
+// - A fence written ```ts no-run <reason> is shown but not run; the reason is required.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+export interface Example {
+  /** `path:line` of the block's first code line, relative to the repository root. */
+  where: string;
+  file: string;
+  line: number;
+  code: string;
+  /** Set when the fence says `no-run`: the stated reason ('' when none was given). */
+  noRun?: string;
+}
+
+/** A guide (.md) is run as one program; TSDoc blocks one by one. */
+export interface ExampleGroup {
+  file: string;
+  kind: 'tsdoc' | 'guide';
+  examples: Example[];
+}
+
+const FENCE = /^(\s*)```(\S*)(.*)$/;
+
+function walk(dir: string, out: string[]): void {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
+  }
+}
+
+interface Fenced {
+  line: number; // index into `lines` of the first code line
+  code: string;
+  noRun?: string;
+}
+
+/** The ```ts blocks of some lines (other languages are prose). */
+function fencedBlocks(lines: string[]): Fenced[] {
+  const out: Fenced[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = FENCE.exec(lines[i]);
+    if (!open) continue;
+    const [, indent, lang, rest] = open;
+    let j = i + 1;
+    while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) j++;
+    if (lang === 'ts' || lang === 'typescript') {
+      const info = rest.trim();
+      const body = lines.slice(i + 1, j).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()));
+      out.push({
+        line: i + 1,
+        code: body.join('\n'),
+        ...(info.startsWith('no-run') ? { noRun: info.slice('no-run'.length).replace(/^[\s:—–-]+/, '') } : {}),
+      });
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** The text lines of a `/** … *\/` comment, without the leading `*` and one space. */
+function commentLines(comment: string): string[] {
+  return comment
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, ''));
+}
+
+/** The examples in one source file's TSDoc comments. */
+export function tsdocExamples(root: string, path: string): Example[] {
+  const src = readFileSync(path, 'utf8');
+  const file = relative(root, path);
+  const out: Example[] = [];
+  for (const m of src.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+    const startLine = src.slice(0, m.index).split('\n').length; // 1-based line of `/**`
+    const lines = commentLines(m[0]);
+    const seen = new Set<number>();
+    for (const b of fencedBlocks(lines)) {
+      seen.add(b.line);
+      out.push({ where: `${file}:${startLine + b.line}`, file, line: startLine + b.line, code: b.code, noRun: b.noRun });
+    }
+    // An @example without a fence: the code runs from the tag to the next block tag.
+    for (let i = 0; i < lines.length; i++) {
+      const at = lines[i].indexOf('@example');
+      if (at < 0) continue;
+      const section = [lines[i].slice(at + '@example'.length)];
+      let j = i + 1;
+      while (j < lines.length && !/^\s*@\w/.test(lines[j])) section.push(lines[j++]);
+      const text = section.join('\n');
+      if (text.includes('```')) continue; // its fenced blocks are taken above
+      let code = text.split(/\s@(?:param|returns|throws|see|remarks|deprecated)\b/)[0].trim();
+      if (/^`[^`]+`$/.test(code)) code = code.slice(1, -1); // inline code span
+      if (code) out.push({ where: `${file}:${startLine + i}`, file, line: startLine + i, code });
+    }
+  }
+  return out;
+}
+
+/** Every example of the repository at `root`, grouped by file. */
+export function collectExamples(root: string): ExampleGroup[] {
+  const groups: ExampleGroup[] = [];
+  const packages = readdirSync(join(root, 'packages')).sort();
+  for (const pkg of packages) {
+    const files: string[] = [];
+    const src = join(root, 'packages', pkg, 'src');
+    try {
+      walk(src, files);
+    } catch {
+      continue;
+    }
+    for (const f of files.sort()) {
+      const examples = tsdocExamples(root, f);
+      if (examples.length) groups.push({ file: relative(root, f), kind: 'tsdoc', examples });
+    }
+  }
+  const guides = [
+    'README.md',
+    ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f)),
+    ...packages.map((p) => join('packages', p, 'README.md')),
+  ];
+  for (const g of guides) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, g), 'utf8');
+    } catch {
+      continue;
+    }
+    const examples = fencedBlocks(text.split('\n')).map((b) => ({
+      where: `${g}:${b.line + 1}`, file: g, line: b.line + 1, code: b.code, noRun: b.noRun,
+    }));
+    if (examples.length) groups.push({ file: g, kind: 'guide', examples });
+  }
+  return groups;
+}
+
+const IMPORT = /^[ \t]*import\s+(type\s+)?([\s\S]*?)\s+from\s+(['"])([^'"]+)\3;?[ \t]*$/gm;
+
+/**
+ * A block's imports as `const` statements inside the function that runs it: names from @aimodel/*
+ * come from the namespace the runner passes in, other modules load with `await import(…)`.
+ * `declared` collects the names bound so far in the block (each is bound once).
+ */
+export function rewriteImports(code: string, declared: Set<string>): string {
+  return code.replace(IMPORT, (_all, typeOnly: string | undefined, clause: string, _q, from: string) => {
+    if (typeOnly) return '';
+    const ours = from.startsWith('@aimodel/');
+    const bindings: string[] = [];
+    const add = (local: string, expr: string) => {
+      if (declared.has(local)) return;
+      declared.add(local);
+      bindings.push(`const ${local} = ${expr};`);
+    };
+    const load = ours ? '__ns' : `(await import(${JSON.stringify(from)}))`;
+    const named = /\{([\s\S]*)\}/.exec(clause);
+    const head = clause.replace(/\{[\s\S]*\}/, '').replace(/,\s*$/, '').trim();
+    if (head.startsWith('* as ')) add(head.slice(5).trim(), load);
+    else if (head) add(head, `${load}.default`);
+    for (const part of named ? named[1].split(',') : []) {
+      const spec = part.trim();
+      if (!spec || spec.startsWith('type ')) continue;
+      const [name, alias] = spec.split(/\s+as\s+/);
+      add(alias ?? name, `${load}[${JSON.stringify(name)}]`);
+    }
+    return bindings.join(' ');
+  });
+}
+
+const THROWS = /^(\s*)(.*?[;)])\s*\/\/\s*(?:throws\s+)?([A-Z]\w*Error)\b(?::\s*(.*?))?\s*$/;
+
+/**
+ * A statement that shows an error, `stmt; // ShapeError: matmul: inner dimensions differ: …`, must
+ * throw that error (by name) with a message containing the text after the colon (up to a `…`).
+ */
+export function expectThrows(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => {
+      const m = THROWS.exec(line);
+      if (!m) return line;
+      const [, indent, stmt, name, message = ''] = m;
+      const text = message.split('…')[0].trim();
+      return `${indent}__throws(() => { ${stmt} }, ${JSON.stringify(name)}, ${JSON.stringify(text)});`;
+    })
+    .join('\n');
+}
+
+const THROWS_HELPER = [
+  '  const __throws = (fn: () => unknown, name: string, text: string) => {',
+  '    try { fn(); } catch (e) {',
+  '      const err = e as Error;',
+  '      if (err.name !== name) throw new Error(`expected ${name}, got ${err.name}: ${err.message}`);',
+  '      if (!err.message.includes(text)) throw new Error(`expected the message to contain \'${text}\', got \'${err.message}\'`);',
+  '      return;',
+  '    }',
+  '    throw new Error(`expected ${name}, but nothing was thrown`);',
+  '  };',
+];
+
+/**
+ * The source of a module whose default export runs `code` with the names of `scopeNames` taken
+ * from its first argument and `console` from its second; async when the code awaits.
+ */
+export function programSource(code: string, scopeNames: string[]): { source: string; isAsync: boolean } {
+  const isAsync = /\bawait\b/.test(code);
+  const names = scopeNames.filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'console');
+  const source = [
+    '// biome-ignore-all lint: generated from a documentation example',
+    `export default ${isAsync ? 'async ' : ''}function (__ns: any, console: Console) {`,
+    `  const { ${names.join(', ')} } = __ns;`,
+    ...THROWS_HELPER,
+    '  {',
+    expectThrows(code),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  return { source, isAsync };
+}
