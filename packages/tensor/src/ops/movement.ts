@@ -4,7 +4,7 @@ import { backendOf } from '../device';
 import { type DType, promoteTypes } from '../dtype';
 import { ArgumentError, DeviceError, ShapeError } from '../errors';
 import { scope } from '../memory';
-import { broadcastShapes, contiguousStrides, fmt, inferShape, isContiguous, normDim, numel, sameShape } from '../shape';
+import { contiguousStrides, fmt, inferShape, isContiguous, normDim, numel, sameShape } from '../shape';
 import type { Tensor, TensorLike } from '../tensor';
 import { checkInputs, defineOp, defineView } from './define-op';
 import { broadcastView } from './elementwise';
@@ -25,7 +25,11 @@ const restride = defineView<{ shape: number[]; strides: number[] }>('reshape', {
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkInputs('reshape', [x]);
-  const to = inferShape('reshape', shape, x.numel(), x.shape);
+  return reshapeTo(x, inferShape('reshape', shape, x.numel(), x.shape));
+}
+
+/** `x` in the (valid, fully specified) shape `to`: a view when contiguous, else a copy. */
+function reshapeTo(x: Tensor, to: number[]): Tensor {
   if (sameShape(to, x.shape)) return x;
   if (isContiguous(x.shape, x.strides)) return restride(x, { shape: to, strides: contiguousStrides(to) });
   return scope(() => restride(x.contiguous(), { shape: to, strides: contiguousStrides(to) }));
@@ -56,11 +60,11 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   checkInputs('flatten', [x]);
-  if (x.ndim === 0) return reshape(x, [1]);
+  if (x.ndim === 0) return reshapeTo(x, [1]);
   const s = normDim('flatten', startDim, x.ndim);
   const e = normDim('flatten', endDim, x.ndim);
   if (s > e) throw new ArgumentError('flatten', `startDim ${startDim} comes after endDim ${endDim}`);
-  return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  return reshapeTo(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
 /**
@@ -97,7 +101,12 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 const permuteView = defineView<{ dims: number[] }>('permute', {
-  view: (x, { dims }) => ({ shape: dims.map((d) => x.shape[d]), strides: dims.map((d) => x.strides[d]), offset: x.offset }),
+  view: (x, { dims }) => {
+    if (dims.length !== x.ndim || new Set(dims).size !== dims.length) {
+      throw new ShapeError('permute', `dims ${fmt(dims)} are not a permutation of the ${x.ndim} dims of ${fmt(x.shape)}`);
+    }
+    return { shape: dims.map((d) => x.shape[d]), strides: dims.map((d) => x.strides[d]), offset: x.offset };
+  },
   backward: (gy, _inputs, _out, { dims }) => {
     const inverse = new Array<number>(dims.length);
     dims.forEach((d, i) => {
@@ -115,12 +124,7 @@ const permuteView = defineView<{ dims: number[] }>('permute', {
  * ```
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  checkInputs('permute', [x]);
-  const norm = dims.map((d) => normDim('permute', d, x.ndim));
-  if (norm.length !== x.ndim || new Set(norm).size !== norm.length) {
-    throw new ShapeError('permute', `dims ${fmt(dims)} are not a permutation of the ${x.ndim} dims of ${fmt(x.shape)}`);
-  }
-  return permuteView(x, { dims: norm });
+  return permuteView(x, { dims: dims.map((d) => normDim('permute', d, x.ndim)) });
 }
 
 /**
@@ -192,7 +196,6 @@ const sliceView = defineView<{ dim: number; start: number; step: number; length:
  * ```
  */
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
-  checkInputs('slice', [x]);
   const d = normDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError('slice', `step must be a positive integer, got ${step}`);
   const n = x.shape[d];
@@ -238,12 +241,11 @@ const castOp = defineOp<{ dtype: DType }>('cast', {
  * A contiguous copy with its own memory (gradients pass through).
  * @example
  * ```ts
+ * const x = randn([4]);
  * const y = x.clone();
  * ```
  */
- * const x = randn([4]);
 export function clone(x: Tensor): Tensor {
-  checkInputs('clone', [x]);
   return cloneOp([x], undefined);
 }
 
@@ -321,7 +323,6 @@ export function assign(dst: Tensor, value: TensorLike): void {
     return;
   }
   checkInputs('assign', [dst, value]);
-  broadcastShapes('assign', value.shape, dst.shape);
   if (value.ndim > dst.ndim || value.shape.some((d, i) => d !== 1 && d !== dst.shape[dst.ndim - value.ndim + i])) {
     throw new ShapeError('assign', `value of shape ${fmt(value.shape)} does not broadcast to ${fmt(dst.shape)}`);
   }
@@ -329,9 +330,16 @@ export function assign(dst: Tensor, value: TensorLike): void {
 }
 
 // ── joining and splitting ───────────────────────────────────────────────────
+// inputs: a non-empty list (the public function rejects an empty one)
 const catOp = defineOp<{ dim: number }>('cat', {
   infer: (ts, { dim }) => {
-    const shape = [...ts[0].shape];
+    const first = ts[0];
+    for (const t of ts) {
+      if (t.ndim !== first.ndim || t.ndim === 0 || t.shape.some((s, i) => i !== dim && s !== first.shape[i])) {
+        throw new ShapeError('cat', `shapes must match except in dim ${dim}: ${ts.map((x) => fmt(x.shape)).join(', ')}`);
+      }
+    }
+    const shape = [...first.shape];
     shape[dim] = ts.reduce((s, t) => s + t.shape[dim], 0);
     return { shape, dtype: ts.map((t) => t.dtype).reduce(promoteTypes) };
   },
@@ -361,16 +369,8 @@ const catOp = defineOp<{ dim: number }>('cat', {
  * ```
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  checkInputs('cat', tensors);
   if (!tensors.length) throw new ArgumentError('cat', 'expected a non-empty list of tensors');
-  const first = tensors[0];
-  const d = normDim('cat', dim, Math.max(first.ndim, 1));
-  for (const t of tensors) {
-    if (t.ndim !== first.ndim || t.ndim === 0 || t.shape.some((s, i) => i !== d && s !== first.shape[i])) {
-      throw new ShapeError('cat', `shapes must match except in dim ${dim}: ${tensors.map((x) => fmt(x.shape)).join(', ')}`);
-    }
-  }
-  return catOp([...tensors], { dim: d });
+  return catOp([...tensors], { dim: normDim('cat', dim, Math.max(tensors[0].ndim, 1)) });
 }
 
 /**
@@ -387,7 +387,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     if (!sameShape(t.shape, tensors[0].shape)) throw new ShapeError('stack', `all tensors must have the same shape, got ${tensors.map((x) => fmt(x.shape)).join(', ')}`);
   }
   const d = normDim('stack', dim, tensors[0].ndim + 1);
-  return scope(() => cat(tensors.map((t) => t.unsqueeze(d)), d));
+  return scope(() => catOp(tensors.map((t) => t.unsqueeze(d)), { dim: d }));
 }
 
 /**
@@ -406,17 +406,27 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
   if (typeof splitSizeOrSections === 'number') {
     const s = splitSizeOrSections;
     if (!Number.isInteger(s) || s < 1) throw new ArgumentError('split', `split size must be a positive integer, got ${s}`);
-    sizes = Array.from({ length: Math.max(1, Math.ceil(n / s)) }, (_, i) => Math.min(s, n - i * s));
+    sizes = evenSizes(n, s);
   } else {
     sizes = [...splitSizeOrSections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== n) {
       throw new ShapeError('split', `sections ${fmt(sizes)} must be non-negative and sum to ${n} (dim ${dim} of ${fmt(x.shape)})`);
     }
   }
+  return parts(x, d, sizes);
+}
+
+/** Sizes of `size`-long parts covering n (the last may be smaller; one empty part when n is 0). */
+function evenSizes(n: number, size: number): number[] {
+  return Array.from({ length: Math.max(1, Math.ceil(n / size)) }, (_, i) => Math.min(size, n - i * size));
+}
+
+/** Consecutive views of `sizes` (summing to the dim's size) along dim `d`. */
+function parts(x: Tensor, d: number, sizes: number[]): Tensor[] {
   let at = 0;
-  return sizes.map((s) => {
-    const part = narrow(x, d, at, s);
-    at += s;
+  return sizes.map((length) => {
+    const part = sliceView(x, { dim: d, start: at, step: 1, length });
+    at += length;
     return part;
   });
 }
@@ -432,5 +442,5 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   checkInputs('chunk', [x]);
   if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError('chunk', `chunks must be a positive integer, got ${chunks}`);
   const d = normDim('chunk', dim, x.ndim);
-  return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
+  return parts(x, d, evenSizes(x.shape[d], Math.max(1, Math.ceil(x.shape[d] / chunks))));
 }

@@ -59,42 +59,53 @@ function sourceIndex(mode: 'reflect' | 'replicate' | 'circular', n: number, befo
  * ```
  */
 export function pad(x: Tensor, padding: readonly number[], opts: PadOptions = {}): Tensor {
-  checkInputs('pad', [x]);
   const mode = opts.mode ?? 'constant';
-  if (padding.length % 2 || padding.length > 2 * x.ndim || padding.some((p) => !Number.isInteger(p))) {
-    throw new ArgumentError('pad', `padding must be integer pairs for at most ${x.ndim} dims, got ${fmt(padding)}`);
-  }
-  const pads: [number, number][] = x.shape.map(() => [0, 0]);
-  for (let k = 0; k < padding.length / 2; k++) pads[x.ndim - 1 - k] = [padding[2 * k], padding[2 * k + 1]];
+  const pads = checkPad(x, padding, mode);
   return scope(() => {
     if (mode === 'constant') {
-      let y = x;
-      pads.forEach(([b, a], i) => {
-        if (b < 0 || a < 0) {
-          const start = Math.max(0, -b);
-          const length = y.shape[i] - start - Math.max(0, -a);
-          if (length < 0) throw new ShapeError('pad', `negative padding ${fmt(padding)} crops more than dim ${i} of ${fmt(x.shape)} holds`);
-          y = y.narrow(i, start, length);
-        }
-      });
+      // negative amounts crop first (views), then one op pads what remains
+      const y = pads.reduce((t, [b, a], i) => (b < 0 || a < 0 ? t.narrow(i, Math.max(0, -b), t.shape[i] - Math.max(0, -b) - Math.max(0, -a)) : t), x);
       const positive = pads.map(([b, a]) => [Math.max(0, b), Math.max(0, a)] as [number, number]);
       return positive.some(([b, a]) => b || a) ? constantPad([y], { pads: positive, value: opts.value ?? 0 }) : y.clone();
-    }
-    if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
-      throw new ArgumentError('pad', `unknown mode '${String(mode)}' (expected constant, reflect, replicate or circular)`);
     }
     let y = x;
     pads.forEach(([b, a], i) => {
       if (!b && !a) return;
       const n = x.shape[i];
-      const limit = mode === 'reflect' ? n - 1 : mode === 'circular' ? n : Infinity;
-      if (b < 0 || a < 0 || b > limit || a > limit || n === 0) {
-        throw new ShapeError('pad', `${mode} padding ${b},${a} is invalid for dim ${i} of size ${n} (expected 0..${limit})`);
-      }
       y = y.indexSelect(i, fromArray(sourceIndex(mode, n, b, a), [n + b + a], { dtype: 'int32', device: x.device }));
     });
     return y === x ? x.clone() : y;
   });
+}
+
+/** The checks of {@link pad} (a composite: crops, a fill op or gathers); returns [before, after] per dim. */
+function checkPad(x: Tensor, padding: readonly number[], mode: string): [number, number][] {
+  checkInputs('pad', [x]);
+  if (padding.length % 2 || padding.length > 2 * x.ndim || padding.some((p) => !Number.isInteger(p))) {
+    throw new ArgumentError('pad', `padding must be integer pairs for at most ${x.ndim} dims, got ${fmt(padding)}`);
+  }
+  const pads: [number, number][] = x.shape.map(() => [0, 0]);
+  for (let k = 0; k < padding.length / 2; k++) pads[x.ndim - 1 - k] = [padding[2 * k], padding[2 * k + 1]];
+  if (mode === 'constant') {
+    pads.forEach(([b, a], i) => {
+      if (x.shape[i] - Math.max(0, -b) - Math.max(0, -a) < 0) {
+        throw new ShapeError('pad', `negative padding ${fmt(padding)} crops more than dim ${i} of ${fmt(x.shape)} holds`);
+      }
+    });
+    return pads;
+  }
+  if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
+    throw new ArgumentError('pad', `unknown mode '${String(mode)}' (expected constant, reflect, replicate or circular)`);
+  }
+  pads.forEach(([b, a], i) => {
+    if (!b && !a) return;
+    const n = x.shape[i];
+    const limit = mode === 'reflect' ? n - 1 : mode === 'circular' ? n : Infinity;
+    if (b < 0 || a < 0 || b > limit || a > limit || n === 0) {
+      throw new ShapeError('pad', `${mode} padding ${b},${a} is invalid for dim ${i} of size ${n} (expected 0..${limit})`);
+    }
+  });
+  return pads;
 }
 
 /**
@@ -108,7 +119,16 @@ export function pad(x: Tensor, padding: readonly number[], opts: PadOptions = {}
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
   checkInputs('tile', [x]);
-  if (reps.some((r) => !Number.isInteger(r) || r < 0)) throw new ArgumentError('tile', `reps must be non-negative integers, got ${fmt(reps)}`);
+  checkReps('tile', reps);
+  return tiled(x, reps);
+}
+
+function checkReps(op: string, reps: readonly number[]): void {
+  if (reps.some((r) => !Number.isInteger(r) || r < 0)) throw new ArgumentError(op, `reps must be non-negative integers, got ${fmt(reps)}`);
+}
+
+/** `x` repeated by checked `reps`. */
+function tiled(x: Tensor, reps: readonly number[]): Tensor {
   const rank = Math.max(reps.length, x.ndim);
   const r = [...new Array<number>(rank - reps.length).fill(1), ...reps];
   const shape = [...new Array<number>(rank - x.ndim).fill(1), ...x.shape];
@@ -130,5 +150,6 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   checkInputs('repeat', [x]);
   if (reps.length < x.ndim) throw new ShapeError('repeat', `reps ${fmt(reps)} must have at least as many entries as the tensor has dims (${x.ndim})`);
-  return tile(x, reps);
+  checkReps('repeat', reps);
+  return tiled(x, reps);
 }

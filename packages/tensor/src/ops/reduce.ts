@@ -168,6 +168,7 @@ function argOp(op: 'argmax' | 'argmin') {
     forward: (be, [x], out, { dim }) => be.argReduce(op, x, dim, out),
   });
   return (x: Tensor, dim?: number | ReduceOptions, opts?: ReduceOptions | boolean): Tensor => {
+    checkInputs(op, [x]); // a flattened or 0-d input is reshaped before the op
     const o = parse(dim, opts);
     if (Array.isArray(o.dim)) throw new ArgumentError(op, 'dim must be a single dimension');
     if (o.dim === undefined) return scope(() => run([x.reshape([-1])], { dim: 0, keepdim: false }).reshape(o.keepdim ? x.shape.map(() => 1) : []));
@@ -204,9 +205,14 @@ export const argmin = argOp('argmin');
  * ```
  */
 export function variance(x: Tensor, dim?: Dim | VarianceOptions, opts?: VarianceOptions | boolean): Tensor {
-  checkInputs('variance', [x]);
+  return varianceOf('variance', x, dim, opts);
+}
+
+/** variance (and std's) body, with its one check under the public name `op`. */
+function varianceOf(op: 'variance' | 'std', x: Tensor, dim?: Dim | VarianceOptions, opts?: VarianceOptions | boolean): Tensor {
+  checkInputs(op, [x]);
   const o = parse<VarianceOptions>(dim, opts);
-  const r = reduction('variance', x, o.dim, o.keepdim);
+  const r = reduction(op, x, o.dim, o.keepdim);
   const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
   const n = r.dims.reduce((p, d) => p * x.shape[d], 1);
   return scope(() => {
@@ -224,7 +230,7 @@ export function variance(x: Tensor, dim?: Dim | VarianceOptions, opts?: Variance
  * ```
  */
 export function std(x: Tensor, dim?: Dim | VarianceOptions, opts?: VarianceOptions | boolean): Tensor {
-  return scope(() => variance(x, dim, opts).sqrt());
+  return scope(() => varianceOf('std', x, dim, opts).sqrt());
 }
 
 /**
