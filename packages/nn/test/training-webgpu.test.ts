@@ -1,0 +1,103 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  Callback, type DeviceName, init, Linear, type Logs, manualSeed, memory, noGrad, randn, ReLU, scope, Sequential, type Tensor,
+  Tensor as TensorClass, tensor,
+} from '../src/index';
+
+/**
+ * fit on WebGPU: the same history as on the CPU, with the loss and accuracy kept on the device and
+ * read back together — once per step when an onBatchEnd callback shows them, once per epoch
+ * otherwise (the accuracy metric used to read predictions and targets back on every step).
+ */
+
+async function hasWebGpu(): Promise<boolean> {
+  try {
+    await init({ device: 'webgpu' });
+    return true;
+  } catch (e) {
+    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
+    return false;
+  } finally {
+    await init({ device: 'cpu' });
+  }
+}
+
+const WEBGPU = await hasWebGpu();
+
+class TinySGD {
+  constructor(private readonly params: Tensor[], public lr: number) {}
+  zeroGrad() {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+  step() {
+    noGrad(() => scope(() => {
+      for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
+    }));
+  }
+}
+
+/** 40 points in 3 classes, the model and its compiled config, all on `device`. */
+async function setup(device: DeviceName) {
+  manualSeed(7);
+  const xs = randn([40, 2], { device: 'cpu' });
+  const labels = Array.from(xs.dataSync()).filter((_, i) => i % 2 === 0).map((v) => (v > 0.4 ? 2 : v > -0.4 ? 1 : 0));
+  const x = xs.to(device);
+  if (x !== xs) xs.dispose();
+  const y = tensor(labels, { dtype: 'int32', device });
+  const model = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 3));
+  await model.to(device);
+  const xent = (logits: Tensor, target: Tensor) => logits.logSoftmax(-1).gather(1, target.unsqueeze(1)).mean().neg();
+  model.compile({ optimizer: new TinySGD(model.parameters(), 0.3), loss: xent, metrics: ['accuracy'] });
+  return { x, y, model };
+}
+
+function countReads() {
+  const spies = (['data', 'dataSync', 'item', 'toArray'] as const).map((k) => vi.spyOn(TensorClass.prototype, k));
+  return { count: () => spies.reduce((a, s) => a + s.mock.calls.length, 0), restore: () => spies.forEach((s) => s.mockRestore()) };
+}
+
+describe.skipIf(!WEBGPU)('fit on WebGPU', () => {
+  it('matches the CPU history and reads the loss and accuracy back once per step or once per epoch', async () => {
+    await init({ device: 'webgpu' });
+    try {
+      const histories: Record<string, number[]>[] = [];
+      for (const device of ['cpu', 'webgpu'] as const) {
+        const { x, y, model } = await setup(device);
+        const before = memory().devices[device];
+        const reads = countReads();
+        const h = await model.fit(x, y, { epochs: 2, batchSize: 8, seed: 3, verbose: 0, validationSplit: 0.2 });
+        expect(reads.count(), device).toBe(2 * 2); // per epoch: one read for the 4 steps, one for validation
+        reads.restore();
+        const perStep = countReads();
+        const seen: Logs[] = [];
+        class Watch extends Callback {
+          override onBatchEnd(_b: number, logs: Logs) { seen.push(logs); }
+        }
+        await model.fit(x, y, { epochs: 1, batchSize: 8, seed: 3, verbose: 0, callbacks: [new Watch()] });
+        expect(perStep.count(), device).toBe(5); // one per step: loss and accuracy together
+        perStep.restore();
+        expect(seen.map((l) => Object.keys(l))).toEqual(Array(5).fill(['loss', 'accuracy']));
+        for (const p of model.parameters()) {
+          p.grad?.dispose();
+          p.grad = null;
+        }
+        expect(memory().devices[device].tensors, device).toBe(before.tensors);
+        histories.push(h.history);
+        model.dispose();
+        x.dispose();
+        y.dispose();
+      }
+      const [cpu, gpu] = histories;
+      expect(Object.keys(gpu)).toEqual(['loss', 'accuracy', 'val_loss', 'val_accuracy']);
+      for (const k of Object.keys(cpu)) {
+        cpu[k].forEach((v, i) => expect(Math.abs(gpu[k][i] - v), `${k}[${i}]: ${gpu[k][i]} vs ${v}`).toBeLessThan(1e-5 * (1 + Math.abs(v))));
+      }
+      expect(gpu.accuracy.every((a) => a >= 0 && a <= 1)).toBe(true);
+    } finally {
+      await init({ device: 'cpu' });
+    }
+  });
+});
