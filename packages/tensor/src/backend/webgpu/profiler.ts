@@ -58,6 +58,8 @@ export interface ProfileResult<T> {
    * A training step in steady state writes only its batch and reads only what it reports.
    * @example
    * ```ts no-run: profiles WebGPU kernels (the examples test runs on the CPU)
+   * await init({ device: 'webgpu' });
+   * const x = tensor([1, 2, 3], { device: 'webgpu' });
    * const { transfers } = await profile(() => x.mul(2).sum().item(), { device: 'webgpu' });
    * transfers.writes; // 0: the 2 is a kernel parameter, not an upload
    * transfers.reads;  // 1
