@@ -1,4 +1,4 @@
-import { arange, ArgumentError, DTypeError, dropout, keep, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
+import { arange, ArgumentError, DTypeError, dropout, type Generator, keep, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
 import * as init from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -22,6 +22,8 @@ export interface MultiheadAttentionOptions {
   kdim?: number;
   /** Features of `value` (default embedDim). */
   vdim?: number;
+  /** Draw the initial projection weights from this generator instead of the global stream (`manualSeed`). */
+  generator?: Generator;
 }
 
 /**
@@ -127,7 +129,7 @@ export class MultiheadAttention extends Module {
    */
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
-    const { dropout: p = 0, bias = true, batchFirst = false, kdim = embedDim, vdim = embedDim } = opts;
+    const { dropout: p = 0, bias = true, batchFirst = false, kdim = embedDim, vdim = embedDim, generator } = opts;
     for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads], ['kdim', kdim], ['vdim', vdim]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(NAME, `${name} must be a positive integer, got ${v}`);
     }
@@ -142,12 +144,12 @@ export class MultiheadAttention extends Module {
     this.batchFirst = batchFirst;
     // Assigned in PyTorch's registration order, which stateDict() follows.
     const packed = kdim === embedDim && vdim === embedDim;
-    this.inProjWeight = packed ? init.xavierUniform(newParameter([3 * embedDim, embedDim])) : null;
-    this.qProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, embedDim]));
-    this.kProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, kdim]));
-    this.vProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, vdim]));
+    this.inProjWeight = packed ? init.xavierUniform(newParameter([3 * embedDim, embedDim]), { generator }) : null;
+    this.qProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, embedDim]), { generator });
+    this.kProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, kdim]), { generator });
+    this.vProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, vdim]), { generator });
     this.inProjBias = bias ? newParameter([3 * embedDim]) : null;
-    this.outProj = new Linear(embedDim, embedDim, { bias });
+    this.outProj = new Linear(embedDim, embedDim, { bias, generator });
     if (this.outProj.bias) init.zeros(this.outProj.bias);
   }
 

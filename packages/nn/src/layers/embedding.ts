@@ -1,4 +1,4 @@
-import { ArgumentError, DTypeError, embedding, keep, noGrad, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, DTypeError, embedding, type Generator, keep, noGrad, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
 import { normal } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -16,6 +16,8 @@ export interface EmbeddingOptions {
    * Negative values count from the end.
    */
   paddingIdx?: number | null;
+  /** Draw the initial weight (N(0, 1)) from this generator instead of the global stream (`manualSeed`). */
+  generator?: Generator;
   /** @internal Use this [numEmbeddings, embeddingDim] tensor as the weight (see {@link Embedding.fromPretrained}). */
   _weight?: Tensor;
   /** @internal With `_weight`: whether the weight is frozen. */
@@ -87,7 +89,7 @@ export class Embedding extends Module {
       // a Parameter takes over the handle it wraps; wrap an alias so the caller's tensor stays usable (memory shared, as PyTorch)
       this.weight = keep(new Parameter(opts._weight.detach(), !(opts._freeze ?? false)));
     } else {
-      this.weight = normal(keep(scope(() => new Parameter(zeros([numEmbeddings, embeddingDim])))));
+      this.weight = normal(keep(scope(() => new Parameter(zeros([numEmbeddings, embeddingDim])))), { generator: opts.generator });
       const row = paddingIdx;
       if (row !== null) noGrad(() => scope(() => void this.weight.narrow(0, row, 1).assign(0)));
     }

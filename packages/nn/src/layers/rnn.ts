@@ -1,4 +1,4 @@
-import { ArgumentError, cat, DTypeError, dropout, keep, linear, ShapeError, scope, stack, type Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, cat, DTypeError, dropout, type Generator, keep, linear, ShapeError, scope, stack, type Tensor, zeros } from '@aimodel/tensor';
 import { uniform } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -21,6 +21,8 @@ export interface RNNBaseOptions {
   dropout?: number;
   /** Run a second pass from the end of the sequence and concatenate both outputs (default false). */
   bidirectional?: boolean;
+  /** Draw the initial weights from this generator instead of the global stream (`manualSeed`). */
+  generator?: Generator;
 }
 
 /**
@@ -79,7 +81,7 @@ export abstract class RNNBase extends Module {
   /** @internal Subclasses give their name (for errors) and cell. */
   protected constructor(layerName: string, cell: CellKind, inputSize: number, hiddenSize: number, opts: RNNBaseOptions) {
     super();
-    const { numLayers = 1, bias = true, batchFirst = false, dropout: p = 0, bidirectional = false } = opts;
+    const { numLayers = 1, bias = true, batchFirst = false, dropout: p = 0, bidirectional = false, generator } = opts;
     positiveInt(layerName, 'inputSize', inputSize);
     positiveInt(layerName, 'hiddenSize', hiddenSize);
     positiveInt(layerName, 'numLayers', numLayers);
@@ -102,11 +104,11 @@ export abstract class RNNBase extends Module {
       const inSize = k === 0 ? inputSize : hiddenSize * this.numDirections;
       for (let d = 0; d < this.numDirections; d++) {
         const sfx = `L${k}${d ? 'Reverse' : ''}`;
-        fields[`weightIh${sfx}`] = uniformParameter([G, inSize], bound);
-        fields[`weightHh${sfx}`] = uniformParameter([G, hiddenSize], bound);
+        fields[`weightIh${sfx}`] = uniformParameter([G, inSize], bound, generator);
+        fields[`weightHh${sfx}`] = uniformParameter([G, hiddenSize], bound, generator);
         if (bias) {
-          fields[`biasIh${sfx}`] = uniformParameter([G], bound);
-          fields[`biasHh${sfx}`] = uniformParameter([G], bound);
+          fields[`biasIh${sfx}`] = uniformParameter([G], bound, generator);
+          fields[`biasHh${sfx}`] = uniformParameter([G], bound, generator);
         }
       }
     }
@@ -216,8 +218,8 @@ export abstract class RNNBase extends Module {
 }
 
 /** A Parameter drawn from U(−bound, bound), owned by its module (not by any enclosing scope). */
-function uniformParameter(shape: number[], bound: number): Parameter {
-  return uniform(keep(scope(() => new Parameter(zeros(shape)))), { a: -bound, b: bound });
+function uniformParameter(shape: number[], bound: number, generator: Generator | undefined): Parameter {
+  return uniform(keep(scope(() => new Parameter(zeros(shape)))), { a: -bound, b: bound, generator });
 }
 
 /**
