@@ -54,7 +54,18 @@ function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, ou
     backward: backward && ((gy, [a, b], out) => backward(gy, a, b, out)),
   });
   return (a: TensorLike, b: TensorLike): Tensor =>
-    typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : scope(() => run(toPair(op, a, b), undefined));
+    typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : withScalar(op, a, b, run);
+}
+
+/** Run a binary op with its number operand as a scalar constant, freed right after (an autograd node keeps its own alias). */
+function withScalar(op: string, a: TensorLike, b: TensorLike, run: (inputs: Tensor[], attrs: undefined) => Tensor): Tensor {
+  const pair = toPair(op, a, b);
+  const constant = typeof a === 'number' ? pair[0] : pair[1];
+  try {
+    return run(pair, undefined);
+  } finally {
+    constant.dispose();
+  }
 }
 
 function unaryOp(op: UnaryOp, keepsIntegers: boolean, backward?: (gy: Tensor, x: Tensor, out: Tensor) => Tensor) {
