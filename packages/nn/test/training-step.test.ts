@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, batchAccuracy, Callback, DataLoader, Generator, type Logs, Linear, manualSeed, memory, Module, noGrad,
-  randn, ShapeError, scope, Sequential, ReLU, Sigmoid, type StepLogs, type Tensor, Tensor as TensorClass, tensor,
-  TensorDataset, zeros, Parameter,
+  randn, ShapeError, scope, Sequential, ReLU, Sigmoid, type StepLogs, type Tensor, tensor,
+  TensorDataset, transfers, zeros, Parameter,
 } from '../src/index';
 
 /** Plain SGD with the structural interface fit expects (the real ones live in @aimodel/optim). */
@@ -43,13 +43,13 @@ function recorder(): Recorder {
   return m;
 }
 
-/** Counts host reads of tensor data (data, dataSync, item, toArray) while spied. */
-function countReads() {
-  const spies = (['data', 'dataSync', 'item', 'toArray'] as const).map((k) => vi.spyOn(TensorClass.prototype, k));
-  return { count: () => spies.reduce((a, s) => a + s.mock.calls.length, 0), restore: () => spies.forEach((s) => s.mockRestore()) };
+/** Host↔device transfers on the CPU backend while `fn` runs. */
+async function counted<T>(fn: () => Promise<T>): Promise<[T, { writes: number; reads: number }]> {
+  const before = transfers().devices.cpu;
+  const result = await fn();
+  const after = transfers().devices.cpu;
+  return [result, { writes: after.writes - before.writes, reads: after.reads - before.reads }];
 }
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('fit iterates a DataLoader', () => {
   it('the same seed gives the same batches through fit and through a manual DataLoader loop', async () => {
@@ -169,20 +169,19 @@ describe('device-side metrics and one read per step', () => {
         opt.step();
       });
     }
-    const reads = countReads();
-    const quiet = await make().fit(x, y, { batchSize: 5, shuffle: false, verbose: 0 });
-    expect(reads.count()).toBe(1); // 5 steps: loss + accuracy of all of them in one read
-    reads.restore();
+    const [m1, m2, m3] = [make(), make(), make()]; // (initialising weights uploads them)
+    const [quiet, quietCount] = await counted(() => m1.fit(x, y, { batchSize: 5, shuffle: false, verbose: 0 }));
+    expect(quietCount).toEqual({ writes: 0, reads: 1 }); // 5 steps: loss + accuracy of all of them in one read; batches are views
     expect(quiet.history.accuracy[0]).toBeCloseTo(hits / 24, 6);
     expect(quiet.history.loss[0]).toBeCloseTo(lossSum / 24, 5);
-    const perStep = countReads();
     const seen: Logs[] = [];
     class Watch extends Callback {
       override onBatchEnd(_b: number, logs: Logs) { seen.push(logs); }
     }
-    const watched = await make().fit(x, y, { batchSize: 5, shuffle: false, verbose: 0, callbacks: [new Watch()], validationData: [x, y] });
-    expect(perStep.count()).toBe(5 + 1); // one read per step (loss and accuracy together) + one for validation
-    perStep.restore();
+    const [watched, watchedCount] = await counted(() => m2.fit(x, y, { batchSize: 5, shuffle: false, verbose: 0, callbacks: [new Watch()], validationData: [x, y] }));
+    expect(watchedCount).toEqual({ writes: 0, reads: 5 + 1 }); // one read per step (loss and accuracy together) + one for validation
+    const [, shuffledCount] = await counted(() => m3.fit(x, y, { epochs: 2, batchSize: 5, seed: 1, verbose: 0 }));
+    expect(shuffledCount).toEqual({ writes: 2 * 5, reads: 2 }); // shuffled: one index tensor per batch
     expect(seen).toHaveLength(5);
     expect(Object.keys(seen[0])).toEqual(['loss', 'accuracy']);
     expect(watched.history.accuracy[0]).toBe(quiet.history.accuracy[0]);
