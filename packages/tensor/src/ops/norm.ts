@@ -92,9 +92,14 @@ function checkBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tenso
   if (!o.training && (!runningMean || !runningVar)) {
     throw new ArgumentError('batchNorm', 'runningMean and runningVar are required when training is false');
   }
-  if (o.training && x.numel() / c <= 1) {
+  if (o.training && perChannelCount(x) <= 1) {
     throw new ShapeError('batchNorm', `expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
   }
+}
+
+/** Values per channel of x [N, C, …]: N·(spatial sizes). */
+function perChannelCount(x: Tensor): number {
+  return x.shape.reduce((p, d, i) => (i === 1 ? p : p * d), 1);
 }
 
 /** `v` broadcast to `shape` and permuted by `perm`: the [...rows, ...cols] view the primitives take. */
@@ -233,7 +238,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     const affine = [weight, bias].filter((t): t is Tensor => !!t);
     const { out: y, outputs } = batchNormOp([x, ...affine], { rowDims: 1, eps, perm, weight: !!weight, bias: !!bias });
     if (runningMean && runningVar) {
-      const count = x.numel() / c;
+      const count = perChannelCount(x);
       noGrad(() => {
         runningMean.assign(runningMean.mul(1 - momentum).add(outputs.mean.reshape([c]).mul(momentum)));
         runningVar.assign(runningVar.mul(1 - momentum).add(outputs.variance.reshape([c]).mul((momentum * count) / (count - 1))));
