@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DataLoader, type Dataset, Generator, kFold, manualSeed, memory, MinMaxScaler, scope, ShapeError, StandardScaler,
-  type Tensor, tensor, TensorDataset, trainTestSplit,
+  type Tensor, tensor, TensorDataset, trainTestSplit, transfers,
 } from '../src/index';
 
 const values = async (t: Tensor) => Array.from(await t.data());
@@ -130,6 +130,19 @@ describe('DataLoader', () => {
     const seeded = new DataLoader(ds, { batchSize: 13, shuffle: true, seed: 21 });
     expect(seeded.generator.initialSeed()).toBe(21);
     expect(await ids(seeded)).toEqual([Array.from(new Generator({ seed: 21 }).permutation(13))]);
+    // shuffled: the epoch's order is uploaded once, and freed when the epoch ends or is left early
+    const shuffled = new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 1 });
+    const t0 = transfers().devices.cpu;
+    const m0 = memory();
+    for (const batch of shuffled) for (const t of batch) t.dispose();
+    const t1 = transfers().devices.cpu;
+    expect([t1.writes - t0.writes, t1.writeBytes - t0.writeBytes]).toEqual([1, 13 * 4]);
+    for (const batch of shuffled) {
+      for (const t of batch) t.dispose();
+      break;
+    }
+    expect(memory().tensors).toBe(m0.tensors);
+    expect(memory().bytes).toBe(m0.bytes);
     // unshuffled TensorDataset batches are views: no index tensor is uploaded
     const before = memory().tensors;
     const [[xb]] = [...new DataLoader(ds, { batchSize: 13 })];

@@ -1,4 +1,4 @@
-import { ArgumentError, defaultGenerator, type Generator, noGrad, scope, stack, type Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, defaultGenerator, type Generator, keep, noGrad, scope, stack, type Tensor, tensor } from '@aimodel/tensor';
 import { type Dataset, TensorDataset } from './dataset';
 import { checkKeys, shuffleGenerator } from './shuffle-options';
 
@@ -32,7 +32,7 @@ export interface DataLoaderOptions {
 /**
  * Iterates a dataset in batches (as `torch.utils.data.DataLoader`): each batch is an array with
  * one tensor per dataset field, of shape [B, …]. A {@link TensorDataset} is gathered with one
- * `indexSelect` per tensor when shuffled (one uploaded index tensor per batch), as views
+ * `indexSelect` per tensor when shuffled (the epoch's order is uploaded once per device), as views
  * (`narrow`) otherwise; other datasets are stacked from `at(i)`. Every `for … of` is one epoch;
  * with `shuffle` each epoch draws a new permutation from the loader's generator (each sample
  * exactly once). Batches are new tensors owned by the caller (dispose them, or iterate inside
@@ -164,26 +164,31 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
   *[Symbol.iterator](): Iterator<Tensor[]> {
     const n = this.dataset.length;
     const order = this.shuffle ? this.generator.permutation(n) : null;
-    for (let start = 0; start < n; start += this.batchSize) {
-      const size = Math.min(this.batchSize, n - start);
-      if (this.dropLast && size < this.batchSize) break;
-      yield this.batch(start, size, order);
+    // a shuffled TensorDataset uploads the epoch's order once per device; each batch gathers
+    // with a slice of it
+    const uploaded = new Map<string, Tensor>();
+    try {
+      for (let start = 0; start < n; start += this.batchSize) {
+        const size = Math.min(this.batchSize, n - start);
+        if (this.dropLast && size < this.batchSize) break;
+        yield this.batch(start, size, order, uploaded);
+      }
+    } finally {
+      for (const t of uploaded.values()) t.dispose();
     }
   }
 
   /** Samples start … start + size − 1 of `order` (of the dataset when null). */
-  private batch(start: number, size: number, order: Int32Array | null): Tensor[] {
+  private batch(start: number, size: number, order: Int32Array | null, uploaded: Map<string, Tensor>): Tensor[] {
     const ds = this.dataset;
     return noGrad(() =>
       scope(() => {
         if (ds instanceof TensorDataset) {
           if (!order) return ds.tensors.map((t) => t.narrow(0, start, size));
-          const indices = order.subarray(start, start + size);
-          const byDevice = new Map<string, Tensor>(); // one index tensor per device
           return ds.tensors.map((t) => {
-            let index = byDevice.get(t.device);
-            if (!index) byDevice.set(t.device, (index = tensor(indices, { device: t.device })));
-            return t.indexSelect(0, index);
+            let index = uploaded.get(t.device);
+            if (!index) uploaded.set(t.device, (index = keep(tensor(order, { device: t.device }))));
+            return t.indexSelect(0, index.narrow(0, start, size));
           });
         }
         const samples = Array.from({ length: size }, (_, i) => ds.at(order ? order[start + i] : start + i));
