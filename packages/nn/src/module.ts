@@ -1,4 +1,4 @@
-import { ArgumentError, type DeviceName, keep, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { Parameter } from './parameter';
 import type { Logs } from './training/callbacks';
 import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
@@ -257,39 +257,39 @@ export abstract class Module {
 
   /**
    * Move every parameter and buffer to `device`, in any direction (cpu → webgpu, and webgpu →
-   * cpu, e.g. after training on the GPU); resolves to this module. The fields are replaced by new
-   * tensors (parameters by new `Parameter`s with the same `requiresGrad`, without `.grad`) and
-   * the old ones disposed, so create the optimizer after moving. A tensor shared by several
-   * fields (tied weights) stays shared. All reads start together; if one fails, the module is
-   * left unchanged. Tensors already on `device` are kept as they are.
+   * cpu, e.g. after training on the GPU); resolves to this module. As in PyTorch, the tensors stay
+   * the same objects and only their memory moves: a `Parameter` keeps its identity, `requiresGrad`
+   * and its `.grad` (moved too), so an optimizer created before the move keeps training it, and
+   * tied weights stay tied. An optimizer's own state (Adam's moments, created at its first step)
+   * is not moved: move the model before the first `step()`, or a device error says so. All reads
+   * start together; if one fails, the module is left unchanged. Tensors already on `device` are
+   * left as they are; views taken of a parameter before the move keep the old memory.
    * @example
    * ```ts
    * const model = new Sequential(new Linear(2, 3), new ReLU());
-   * await model.to('cpu'); // resolves to model; create the optimizer after this
-   * model.parameters()[0].device; // 'cpu'
+   * const opt = new SGD(model.parameters(), { lr: 0.1 });
+   * const weight = model.parameters()[0];
+   * await model.to('cpu'); // resolves to model
+   * model.parameters()[0] === weight; // true: opt still updates it
    * ```
    */
   async to(device: DeviceName): Promise<this> {
-    const fields: [Record<string, Tensor>, string, Tensor][] = [];
+    const sources = new Set<Tensor>();
     for (const [, m] of this.namedModules()) {
       for (const [field, v] of Object.entries(m)) {
-        if (!field.startsWith('_') && v instanceof Tensor && v.device !== device) fields.push([m as unknown as Record<string, Tensor>, field, v]);
+        if (field.startsWith('_') || !(v instanceof Tensor)) continue;
+        if (v.device !== device) sources.add(v);
+        if (v.grad && v.grad.device !== device) sources.add(v.grad);
       }
     }
-    const sources = [...new Set(fields.map(([, , v]) => v))];
-    const settled = await Promise.allSettled(sources.map((v) => v.toDevice(device)));
+    const list = [...sources];
+    const settled = await Promise.allSettled(list.map((v) => v.toDevice(device)));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) {
       for (const r of settled) if (r.status === 'fulfilled') r.value.dispose();
       throw failed.reason;
     }
-    const moved = new Map<Tensor, Tensor>();
-    sources.forEach((v, i) => {
-      const t = (settled[i] as PromiseFulfilledResult<Tensor>).value;
-      moved.set(v, v instanceof Parameter ? new Parameter(t, v.requiresGrad) : keep(t));
-    });
-    for (const [m, field, v] of fields) m[field] = moved.get(v) as Tensor;
-    for (const v of sources) v.dispose();
+    list.forEach((v, i) => v._replaceWith((settled[i] as PromiseFulfilledResult<Tensor>).value));
     return this;
   }
 

@@ -1,6 +1,7 @@
+import { Adam } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
 import {
-  BatchNorm1d, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, type Tensor, tensor,
+  BatchNorm1d, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor,
 } from '../src/index';
 
 /** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
@@ -38,6 +39,55 @@ class Tied extends Module {
 }
 
 describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
+  it('keeps the same Parameter objects: an Adam created before the move trains on WebGPU and back on the CPU', async () => {
+    const before = live();
+    const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+    const params = model.parameters();
+    const opt = new Adam(params, { lr: 0.05 });
+    await model.to('webgpu');
+    expect(model.parameters()).toEqual(params);
+    model.parameters().forEach((p, i) => expect(p).toBe(params[i]));
+    expect(params.every((p) => p.device === 'webgpu' && !p.isDisposed && p.requiresGrad && p.grad === null)).toBe(true);
+    expect(live().cpu).toEqual(before.cpu); // the CPU copies are freed
+    expect(live().webgpu[0]).toBe(before.webgpu[0] + 4);
+
+    const x = tensor([[1, 2, 3, 4], [-1, 0, 1, 2], [0.5, -0.5, 2, -2], [3, 1, -1, 0]], { device: 'webgpu' });
+    const y = tensor([[1, 0], [0, 1], [1, 1], [0, 0]], { device: 'webgpu' });
+    const losses: number[] = [];
+    for (let step = 0; step < 10; step++) {
+      opt.zeroGrad();
+      const loss = scope(() => mseLoss(model.forward(x), y));
+      loss.backward();
+      opt.step();
+      losses.push(await loss.item());
+      loss.dispose();
+    }
+    expect(losses[9]).toBeLessThan(losses[0] * 0.7);
+    expect(params.every((p) => p.grad?.device === 'webgpu')).toBe(true);
+
+    // back to the CPU: same objects again, gradients moved with them; the optimizer's state
+    // (moments on WebGPU) belongs to the old device, so a fresh optimizer continues on the CPU
+    const grads = params.map((p) => p.grad!);
+    const want = Array.from(await grads[0].data());
+    await model.to('cpu');
+    model.parameters().forEach((p, i) => expect(p).toBe(params[i]));
+    params.forEach((p, i) => {
+      expect(p.device).toBe('cpu');
+      expect(p.grad).toBe(grads[i]);
+      expect(p.grad!.device).toBe('cpu');
+    });
+    Array.from(grads[0].dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+    const xc = await x.toDevice('cpu');
+    const yc = await y.toDevice('cpu');
+    const cpuLoss = scope(() => mseLoss(model.forward(xc), yc));
+    expect(await cpuLoss.item()).toBeCloseTo(losses[9], 1);
+
+    for (const st of opt.state.values()) for (const v of Object.values(st)) if (v instanceof Tensor) v.dispose();
+    for (const t of [x, y, xc, yc, cpuLoss]) t.dispose();
+    model.dispose();
+    expect(live()).toEqual(before);
+  });
+
   it('trains on WebGPU, then await model.to("cpu") gives the same outputs on the CPU', async () => {
     const before = live();
     const model = new Sequential(new Linear(4, 8), new BatchNorm1d(8), new ReLU(), new Linear(8, 2));
@@ -63,8 +113,10 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     const want = Array.from(await onGpu.data(), Number);
 
     const params = model.parameters();
+    const buffers = model.namedBuffers().map(([, b]) => b);
     expect(await model.to('cpu')).toBe(model);
-    expect(params.every((p) => p.isDisposed)).toBe(true); // the GPU copies are freed
+    expect(model.parameters()).toEqual(params); // moved in place: the same objects
+    expect(model.namedBuffers().every(([, b], i) => b === buffers[i])).toBe(true);
     expect(model.parameters().every((p) => p.device === 'cpu' && p instanceof Parameter && p.requiresGrad && p.grad === null)).toBe(true);
     expect(model.namedBuffers().map(([k, b]) => [k, b.device])).toEqual([['1.running_mean', 'cpu'], ['1.running_var', 'cpu'], ['1.num_batches_tracked', 'cpu']]);
     const xc = await x.toDevice('cpu');

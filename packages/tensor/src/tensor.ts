@@ -118,6 +118,43 @@ export class Tensor {
     return new Tensor(this._storage, this.shape, this.strides, this.offset, false);
   }
 
+  /**
+   * @internal Take over `other`'s memory and layout (same shape and dtype, any device): this
+   * object's storage is released and `other` disposed, so the one handle lives on, now on
+   * `other.device` — how `Module.to` moves a `Parameter` without replacing it (optimizers keep
+   * it). A leaf keeps `requiresGrad`; a non-leaf becomes a leaf that does not require grad, as a
+   * moved copy would be. `.grad` is left to the caller (Module.to moves it the same way). Views
+   * made before keep the old memory.
+   */
+  _replaceWith(other: Tensor): void {
+    this.check('_replaceWith');
+    other.check('_replaceWith');
+    if (other === this) return;
+    if (other.dtype !== this.dtype || other.shape.length !== this.shape.length || other.shape.some((d, i) => d !== this.shape[i])) {
+      throw new ShapeError('_replaceWith', `expected a ${this.dtype} tensor of shape ${fmt(this.shape)}, got ${other.dtype} ${fmt(other.shape)}`);
+    }
+    const old = this._storage;
+    retainStorage(other._storage);
+    // Same object as the FinalizationRegistry holds, so the safety net frees the new storage.
+    this._res.storage = other._storage;
+    this._storage = other._storage;
+    const layout = this as { strides: readonly number[]; offset: number };
+    layout.strides = other.strides;
+    layout.offset = other.offset;
+    if (this._node) {
+      this._node.release();
+      this._node = null;
+      this._res.node = null;
+      this._requiresGrad = false;
+    }
+    if (this._res.counted && old.device !== other.device) {
+      countTensor(old.device, -1);
+      countTensor(other.device, 1);
+    }
+    releaseStorage(old);
+    other.dispose();
+  }
+
   /** @internal */
   _attachNode(node: Node): void {
     node.refs++;
