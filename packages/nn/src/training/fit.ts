@@ -74,7 +74,14 @@ export interface History {
   history: Record<string, number[]>;
 }
 
-/** Data `fit` and `evaluate` take besides tensors: a Dataset (batched here) or a DataLoader. */
+/**
+ * Data `fit` and `evaluate` take instead of tensors `x, y`: a Dataset (batched with the options'
+ * `batchSize`, `shuffle`, `seed`/`generator`) or a DataLoader (batched as it says).
+ * @example
+ * ```ts
+ * const data: FitData = new TensorDataset(randn([8, 2]), randint(0, 2, [8]));
+ * ```
+ */
 export type FitData = Dataset | DataLoader;
 
 type Trainable = Module & {
