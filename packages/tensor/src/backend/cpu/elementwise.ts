@@ -54,7 +54,8 @@ export const jsBinary = {
   sub: (a: number, b: number) => a - b,
   mul: (a: number, b: number) => a * b,
   div: (a: number, b: number) => a / b,
-  pow: (a: number, b: number) => a ** b,
+  // C's pow, as torch.pow: JS `**` except 1 ** y = 1 for every y (NaN too) and (−1) ** ±∞ = 1
+  pow: (a: number, b: number) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : a ** b),
   maximum: (a: number, b: number) => (a > b || a !== a ? a : b), // NaN propagates, as torch.maximum
   minimum: (a: number, b: number) => (a < b || a !== a ? a : b),
   eq: (a: number, b: number) => (a === b ? 1 : 0),

@@ -146,13 +146,13 @@ const HELPERS: Record<string, string> = {
   if (rq.y == 1.0) { v = vec2f(cr, -sr); } else if (rq.y == 2.0) { v = vec2f(-sr, -cr); } else if (rq.y == 3.0) { v = vec2f(-cr, sr); }
   return v;
 }`,
-  // JS `a ** b`: exact repeated squaring for small integer exponents (negative bases included),
-  // exp2(b·log2|a|) for finite non-zero |a| and finite b, the limits spelled out otherwise (some
-  // compilers fuse exp2∘log2 into a pow that mishandles 0, ∞ and NaN), the sign of an odd integer
-  // exponent; NaN for a finite negative base and a non-integer exponent, x ** 0 = 1 even for
-  // NaN, 1 ** ±∞ = NaN.
+  // C's pow, as torch.pow: exact repeated squaring for small integer exponents (negative bases
+  // included), exp2(b·log2|a|) for finite non-zero |a| and finite b, the limits spelled out
+  // otherwise (some compilers fuse exp2∘log2 into a pow that mishandles 0, ∞ and NaN), the sign of
+  // an odd integer exponent; NaN for a finite negative base and a non-integer exponent, x ** 0 = 1
+  // and 1 ** y = 1 even for NaN, (±1) ** ±∞ = 1.
   ew_powf: `fn ew_powf(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
+  if (b == 0.0 || a == 1.0) { return 1.0; }
   if (ew_isnan(a) || ew_isnan(b)) { return ew_nan(a); }
   let integral = floor(b) == b; // also for ±∞
   if (integral && abs(b) <= 32.0) {
@@ -173,7 +173,7 @@ const HELPERS: Record<string, string> = {
   if (m == 0.0 || !ew_finite(m)) {
     r = select(0.0, ew_inf(a), (m != 0.0) == (b > 0.0));
   } else if (!ew_finite(b)) {
-    if (m == 1.0) { return ew_nan(a); }
+    if (m == 1.0) { return 1.0; }
     r = select(0.0, ew_inf(a), (m > 1.0) == (b > 0.0));
   } else {
     r = exp2(b * log2(m));

@@ -1,0 +1,40 @@
+import type { OpInfo } from './op-table/samples';
+import { BINARY_OPS, UNARY_OPS } from './op-table/elementwise';
+import { CONV_OPS, LINALG_OPS, POOL_OPS } from './op-table/linalg';
+import { INDEXING_OPS, NN_OPS } from './op-table/nn';
+import { REDUCE_OPS, SOFTMAX_OPS } from './op-table/reduce';
+import { SHAPE_OPS } from './op-table/shape';
+
+/**
+ * The op table (STYLE.md §14, after PyTorch's OpInfo): one entry per public tensor op, with the
+ * function, sample inputs (broadcast, strided views, size-1 and empty dims, IEEE specials with
+ * PyTorch's results), input domain, dtypes, whether it is differentiable and the tolerances.
+ * `test/ops/op-table.test.ts` runs every entry on every device; an op exported from src/index.ts
+ * without an entry here (or a reason in NOT_OPS) fails that suite.
+ */
+export const OPS: OpInfo[] = [
+  ...UNARY_OPS, ...BINARY_OPS, ...REDUCE_OPS, ...SOFTMAX_OPS, ...LINALG_OPS, ...CONV_OPS, ...POOL_OPS,
+  ...NN_OPS, ...INDEXING_OPS, ...SHAPE_OPS,
+];
+
+/** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */
+export const NOT_OPS: Record<string, string> = {
+  Tensor: 'the class; its methods call the ops in the table',
+  init: 'device set-up',
+  getDefaultDevice: 'device query',
+  profile: 'WebGPU kernel timing (test/webgpu/profiler.test.ts)',
+  tensor: 'creation from host data (test/creation.test.ts)',
+  // creation from x's shape, dtype and device: they read no values (test/creation.test.ts)
+  zerosLike: 'creation like x', onesLike: 'creation like x', fullLike: 'creation like x',
+  full: 'creation', zeros: 'creation', ones: 'creation', arange: 'creation', linspace: 'creation', eye: 'creation',
+  rand: 'random creation', randn: 'random creation', randint: 'random creation',
+  manualSeed: 'seeds the global generator',
+  Generator: 'the seeded generator class',
+  noGrad: 'autograd mode', gradcheck: 'the finite-difference checker the table uses',
+  scope: 'memory management', keep: 'memory management', memory: 'memory accounting',
+  transfers: 'host↔device transfer counters',
+  toDevice: 'asynchronous device transfer (test/ops/to-device.test.ts)',
+  saveSafetensors: 'serialization (test/io)', loadSafetensors: 'serialization (test/io)',
+  AimodelError: 'error class', ShapeError: 'error class', DTypeError: 'error class', DeviceError: 'error class',
+  DisposedError: 'error class', ArgumentError: 'error class', BackendUnavailableError: 'error class',
+};
