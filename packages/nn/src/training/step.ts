@@ -134,7 +134,12 @@ export function gatherLogs(logs: StepLogs): PendingLogs {
   });
   try {
     const parts = [...byDevice.values()].map(({ tensors, at }) => ({
-      values: noGrad(() => scope(() => cat(tensors.map((t) => (t.dtype === 'float32' ? t : t.to('float32')).reshape([1])), 0))),
+      values: noGrad(() =>
+        scope(() => {
+          const flat = tensors.map((t) => (t.dtype === 'float32' ? t : t.to('float32')).reshape([1]));
+          return flat.length === 1 ? flat[0] : cat(flat, 0); // a lone value is read as it is (a view)
+        }),
+      ),
       at,
     }));
     return { keys, numbers, parts };
