@@ -146,8 +146,10 @@ interface ElementwiseSpec {
 }
 
 /**
- * The kernel for `spec` with operand layout `layout` (`d`/`s` per operand, or `r<rank>`).
- * Bindings: inputs (read), output (read_write), params: n, then offsets or the strided layout.
+ * The kernel for `spec` with operand layout `layout` (`d`/`s`/`c` per operand, or `r<rank>` with
+ * `:<c or - per operand>` when some are constants). Bindings: the inputs that are not constants
+ * (read), output (read_write), params: n, then offsets (a constant's word in its place) or the
+ * strided layout of the bound inputs followed by the constants' words.
  */
 export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: ElementwiseSpec, layout: string): KernelSource {
   const strided = layout.startsWith('r');
