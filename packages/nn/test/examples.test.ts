@@ -24,7 +24,19 @@ const cpuInit = Object.assign(async (opts: Record<string, unknown> = {}) => {
   if (opts.device !== 'cpu') redirected++;
   return nn.init({ ...opts, device: 'cpu' });
 }, nn.init);
-const names: Record<string, unknown> = { ...nn, ...optim, init: cpuInit };
+/** What a `// XError: text` line of an example becomes a call of (see expectThrows). */
+function __throws(fn: () => unknown, name: string, text: string): void {
+  try {
+    fn();
+  } catch (e) {
+    const err = e as Error;
+    if (err.name !== name) throw new Error(`expected ${name}, got ${err.name}: ${err.message}`);
+    if (!err.message.includes(text)) throw new Error(`expected the message to contain '${text}', got '${err.message}'`);
+    return;
+  }
+  throw new Error(`expected ${name}, but nothing was thrown`);
+}
+const names: Record<string, unknown> = { ...nn, ...optim, init: cpuInit, __throws };
 
 /** Output of the example being run, shown when it fails. */
 let printed: string[] = [];

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
+import { fmtShape } from '../checks';
 
 /**
  * Anything a {@link DataLoader} can batch: a length and the tensors of sample `index`
@@ -27,10 +28,6 @@ export interface Dataset {
    * ```
    */
   at(index: number): Tensor[];
-}
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 /**

@@ -1,10 +1,7 @@
 import { ArgumentError, div, DTypeError, keep, noGrad, ShapeError, scope, type Tensor } from '@aimodel/tensor';
+import { fmtShape } from '../checks';
 
 const FLOAT32_EPS = 2 ** -23;
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
-}
 
 /** x as float32 [N, …features] with N ≥ 1 (integers are converted, as scikit-learn does). */
 function fitInput(name: string, x: Tensor): Tensor {

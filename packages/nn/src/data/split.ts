@@ -1,5 +1,6 @@
 import { ArgumentError, DeviceError, defaultGenerator, type Generator, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
 import { checkKeys, shuffleGenerator } from './shuffle-options';
+import { fmtShape } from '../checks';
 
 /**
  * Options of {@link trainTestSplit}.
@@ -24,10 +25,6 @@ export interface TrainTestSplitOptions {
    * in both parts (up to rounding). Needs `shuffle`.
    */
   stratify?: Tensor | ArrayLike<number>;
-}
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 function testCount(n: number, testSize: number): number {

@@ -1,9 +1,6 @@
-import { ArgumentError, type GeluOptions, ShapeError, softmax, Tensor } from '@aimodel/tensor';
+import { ArgumentError, type GeluOptions, ShapeError, softmax, type Tensor } from '@aimodel/tensor';
+import { checkTensor, fmtShape } from '../checks';
 import { Module } from '../module';
-
-function checkTensor(layer: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new ShapeError(layer, `expected a Tensor input, got a ${typeof x}`);
-}
 
 /**
  * Rectified linear unit, as `torch.nn.ReLU`: max(0, x). Shapes: any → same. No parameters.
@@ -181,7 +178,7 @@ export class Softmax extends Module {
   override forward(x: Tensor): Tensor {
     checkTensor('Softmax', x);
     const n = Math.max(x.ndim, 1);
-    if (this.dim < -n || this.dim >= n) throw new ShapeError('Softmax', `dim ${this.dim} is out of range for input [${x.shape}] (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`);
+    if (this.dim < -n || this.dim >= n) throw new ShapeError('Softmax', `dim ${this.dim} is out of range for input ${fmtShape(x.shape)} (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`);
     return softmax(x, this.dim);
   }
 }

@@ -1,4 +1,5 @@
-import { arange, ArgumentError, DTypeError, dropout, type Generator, keep, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
+import { arange, ArgumentError, DTypeError, dropout, type Generator, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, fmtShape as fmt, sameShape } from '../checks';
 import * as init from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -57,17 +58,8 @@ export interface MultiheadAttentionForwardOptions {
   isCausal?: boolean;
 }
 
-const fmt = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
 const NAME = 'MultiheadAttention';
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** A zero-filled Parameter owned by its module (not by an enclosing scope). */
-function newParameter(shape: number[]): Parameter {
-  return keep(scope(() => new Parameter(zeros(shape))));
-}
 
 /**
  * Multi-head attention, as `torch.nn.MultiheadAttention`:
@@ -131,7 +123,7 @@ export class MultiheadAttention extends Module {
     super();
     const { dropout: p = 0, bias = true, batchFirst = false, kdim = embedDim, vdim = embedDim, generator } = opts;
     for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads], ['kdim', kdim], ['vdim', vdim]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ArgumentError(NAME, `${name} must be a positive integer, got ${v}`);
+      checkPositiveInt(NAME, name, v);
     }
     if (embedDim % numHeads !== 0) throw new ArgumentError(NAME, `embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(NAME, `dropout must be a number in [0, 1], got ${p}`);
@@ -144,11 +136,11 @@ export class MultiheadAttention extends Module {
     this.batchFirst = batchFirst;
     // Assigned in PyTorch's registration order, which stateDict() follows.
     const packed = kdim === embedDim && vdim === embedDim;
-    this.inProjWeight = packed ? init.xavierUniform(newParameter([3 * embedDim, embedDim]), { generator }) : null;
-    this.qProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, embedDim]), { generator });
-    this.kProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, kdim]), { generator });
-    this.vProjWeight = packed ? null : init.xavierUniform(newParameter([embedDim, vdim]), { generator });
-    this.inProjBias = bias ? newParameter([3 * embedDim]) : null;
+    this.inProjWeight = packed ? init.xavierUniform(new Parameter(zeros([3 * embedDim, embedDim])), { generator }) : null;
+    this.qProjWeight = packed ? null : init.xavierUniform(new Parameter(zeros([embedDim, embedDim])), { generator });
+    this.kProjWeight = packed ? null : init.xavierUniform(new Parameter(zeros([embedDim, kdim])), { generator });
+    this.vProjWeight = packed ? null : init.xavierUniform(new Parameter(zeros([embedDim, vdim])), { generator });
+    this.inProjBias = bias ? new Parameter(zeros([3 * embedDim])) : null;
     this.outProj = new Linear(embedDim, embedDim, { bias, generator });
     if (this.outProj.bias) init.zeros(this.outProj.bias);
   }

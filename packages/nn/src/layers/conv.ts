@@ -1,4 +1,5 @@
-import { ArgumentError, conv1d, conv2d, convTranspose2d, type Generator, keep, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, conv1d, conv2d, convTranspose2d, type Generator, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, describeInput, fmtShape, intTuple } from '../checks';
 import { fanInAndFanOut, kaimingUniform, uniform } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -78,22 +79,6 @@ export interface ConvTranspose2dLayerOptions {
   generator?: Generator;
 }
 
-function tuple<N extends 1 | 2>(layer: string, name: string, v: unknown, n: N, min: number): N extends 1 ? [number] : Pair {
-  const t = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...(v as number[])] : [];
-  if (t.length !== n || t.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min}${n === 2 ? ' or a pair of them' : ''}, got ${JSON.stringify(v)}`);
-  }
-  return t as N extends 1 ? [number] : Pair;
-}
-
-function checkCount(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
-}
-
-/** An empty parameter that survives enclosing scopes; initialised in place by the caller. */
-function newParameter(shape: number[]): Parameter {
-  return keep(scope(() => new Parameter(zeros(shape))));
-}
 
 /** Shared fields, checks and PyTorch's initialisation of the convolution layers. */
 abstract class ConvBase<K extends number[]> extends Module {
@@ -112,9 +97,9 @@ abstract class ConvBase<K extends number[]> extends Module {
 
   protected constructor(layer: string, inChannels: number, outChannels: number, kernelSize: K, groups: number, transposed: boolean, bias: boolean, generator?: Generator) {
     super();
-    checkCount(layer, 'inChannels', inChannels);
-    checkCount(layer, 'outChannels', outChannels);
-    checkCount(layer, 'groups', groups);
+    checkPositiveInt(layer, 'inChannels', inChannels);
+    checkPositiveInt(layer, 'outChannels', outChannels);
+    checkPositiveInt(layer, 'groups', groups);
     if (inChannels % groups) throw new ArgumentError(layer, `inChannels ${inChannels} must be divisible by groups ${groups}`);
     if (outChannels % groups) throw new ArgumentError(layer, `outChannels ${outChannels} must be divisible by groups ${groups}`);
     this.inChannels = inChannels;
@@ -123,9 +108,9 @@ abstract class ConvBase<K extends number[]> extends Module {
     this.groups = groups;
     const shape = transposed ? [inChannels, outChannels / groups, ...kernelSize] : [outChannels, inChannels / groups, ...kernelSize];
     // PyTorch: kaiming uniform with a = √5 (bound 1/√fanIn), bias U(−1/√fanIn, 1/√fanIn), fanIn from the weight's dim 1
-    this.weight = kaimingUniform(newParameter(shape), { a: Math.sqrt(5), generator });
+    this.weight = kaimingUniform(new Parameter(zeros(shape)), { a: Math.sqrt(5), generator });
     const bound = 1 / Math.sqrt(fanInAndFanOut(this.weight).fanIn);
-    this.bias = bias ? uniform(newParameter([outChannels]), { a: -bound, b: bound, generator }) : null;
+    this.bias = bias ? uniform(new Parameter(zeros([outChannels])), { a: -bound, b: bound, generator }) : null;
   }
 
   /** Check [N, C, …spatial] (or unbatched [C, …spatial]) input, then run `conv` on it batched, in a scope. */
@@ -133,8 +118,7 @@ abstract class ConvBase<K extends number[]> extends Module {
     const rank = spatial.length + 2;
     if (!(x instanceof Tensor) || (x.ndim !== rank && x.ndim !== rank - 1) || x.shape[x.ndim - rank + 1] !== this.inChannels) {
       const dims = spatial.join(', ');
-      const got = x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
-      throw new ShapeError(layer, `expected ${rank}-D input [N, C=${this.inChannels}, ${dims}] (or ${rank - 1}-D [C=${this.inChannels}, ${dims}] unbatched), got ${got}`);
+            throw new ShapeError(layer, `expected ${rank}-D input [N, C=${this.inChannels}, ${dims}] (or ${rank - 1}-D [C=${this.inChannels}, ${dims}] unbatched), got ${describeInput(x)}`);
     }
     const unbatched = x.ndim === rank - 1;
     return scope(() => {
@@ -166,8 +150,8 @@ function checkPaddingMode(layer: string, mode: unknown): PaddingMode {
 }
 
 function checkPadding<N extends 1 | 2>(layer: string, padding: unknown, n: N, stride: number[]): (N extends 1 ? [number] : Pair) | 'same' {
-  if (padding === 'valid') return tuple(layer, 'padding', 0, n, 0);
-  if (padding !== 'same') return tuple(layer, 'padding', padding, n, 0);
+  if (padding === 'valid') return intTuple(layer, 'padding', 0, n, 0);
+  if (padding !== 'same') return intTuple(layer, 'padding', padding, n, 0);
   if (stride.some((s) => s !== 1)) throw new ArgumentError(layer, "padding 'same' is not supported for strided convolutions (stride must be 1)");
   return 'same';
 }
@@ -203,10 +187,10 @@ export class Conv1d extends ConvBase<[number]> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number], opts: Conv1dLayerOptions = {}) {
-    super('Conv1d', inChannels, outChannels, tuple('Conv1d', 'kernelSize', kernelSize, 1, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
-    this.stride = tuple('Conv1d', 'stride', opts.stride ?? 1, 1, 1);
+    super('Conv1d', inChannels, outChannels, intTuple('Conv1d', 'kernelSize', kernelSize, 1, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
+    this.stride = intTuple('Conv1d', 'stride', opts.stride ?? 1, 1, 1);
     this.padding = checkPadding('Conv1d', opts.padding ?? 0, 1, this.stride);
-    this.dilation = tuple('Conv1d', 'dilation', opts.dilation ?? 1, 1, 1);
+    this.dilation = intTuple('Conv1d', 'dilation', opts.dilation ?? 1, 1, 1);
     this.paddingMode = checkPaddingMode('Conv1d', opts.paddingMode ?? 'zeros');
   }
 
@@ -257,10 +241,10 @@ export class Conv2d extends ConvBase<Pair> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: Conv2dLayerOptions = {}) {
-    super('Conv2d', inChannels, outChannels, tuple('Conv2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
-    this.stride = tuple('Conv2d', 'stride', opts.stride ?? 1, 2, 1);
+    super('Conv2d', inChannels, outChannels, intTuple('Conv2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
+    this.stride = intTuple('Conv2d', 'stride', opts.stride ?? 1, 2, 1);
     this.padding = checkPadding('Conv2d', opts.padding ?? 0, 2, this.stride);
-    this.dilation = tuple('Conv2d', 'dilation', opts.dilation ?? 1, 2, 1);
+    this.dilation = intTuple('Conv2d', 'dilation', opts.dilation ?? 1, 2, 1);
     this.paddingMode = checkPaddingMode('Conv2d', opts.paddingMode ?? 'zeros');
   }
 
@@ -312,13 +296,13 @@ export class ConvTranspose2d extends ConvBase<Pair> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: ConvTranspose2dLayerOptions = {}) {
-    super('ConvTranspose2d', inChannels, outChannels, tuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, true, opts.bias ?? true, opts.generator);
-    this.stride = tuple('ConvTranspose2d', 'stride', opts.stride ?? 1, 2, 1);
-    this.padding = tuple('ConvTranspose2d', 'padding', opts.padding ?? 0, 2, 0);
-    this.outputPadding = tuple('ConvTranspose2d', 'outputPadding', opts.outputPadding ?? 0, 2, 0);
-    this.dilation = tuple('ConvTranspose2d', 'dilation', opts.dilation ?? 1, 2, 1);
+    super('ConvTranspose2d', inChannels, outChannels, intTuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, true, opts.bias ?? true, opts.generator);
+    this.stride = intTuple('ConvTranspose2d', 'stride', opts.stride ?? 1, 2, 1);
+    this.padding = intTuple('ConvTranspose2d', 'padding', opts.padding ?? 0, 2, 0);
+    this.outputPadding = intTuple('ConvTranspose2d', 'outputPadding', opts.outputPadding ?? 0, 2, 0);
+    this.dilation = intTuple('ConvTranspose2d', 'dilation', opts.dilation ?? 1, 2, 1);
     if (this.outputPadding.some((p, i) => p >= this.stride[i] && p >= this.dilation[i])) {
-      throw new ArgumentError('ConvTranspose2d', `outputPadding [${this.outputPadding}] must be smaller than either stride [${this.stride}] or dilation [${this.dilation}]`);
+      throw new ArgumentError('ConvTranspose2d', `outputPadding ${fmtShape(this.outputPadding)} must be smaller than either stride ${fmtShape(this.stride)} or dilation ${fmtShape(this.dilation)}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { ArgumentError, DTypeError, embedding, type Generator, keep, noGrad, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, checkTensor, describeInput } from '../checks';
 import { normal } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -73,7 +74,7 @@ export class Embedding extends Module {
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
     for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ArgumentError('Embedding', `${name} must be a positive integer, got ${v}`);
+      checkPositiveInt('Embedding', name, v);
     }
     let paddingIdx = opts.paddingIdx ?? null;
     if (paddingIdx !== null) {
@@ -89,7 +90,7 @@ export class Embedding extends Module {
       // a Parameter takes over the handle it wraps; wrap an alias so the caller's tensor stays usable (memory shared, as PyTorch)
       this.weight = keep(new Parameter(opts._weight.detach(), !(opts._freeze ?? false)));
     } else {
-      this.weight = normal(keep(scope(() => new Parameter(zeros([numEmbeddings, embeddingDim])))), { generator: opts.generator });
+      this.weight = normal(new Parameter(zeros([numEmbeddings, embeddingDim])), { generator: opts.generator });
       const row = paddingIdx;
       if (row !== null) noGrad(() => scope(() => void this.weight.narrow(0, row, 1).assign(0)));
     }
@@ -107,7 +108,7 @@ export class Embedding extends Module {
    */
   static fromPretrained(weights: Tensor, opts: EmbeddingFromPretrainedOptions = {}): Embedding {
     if (!(weights instanceof Tensor) || weights.ndim !== 2) {
-      throw new ShapeError('Embedding.fromPretrained', `expected 2-D weights [numEmbeddings, embeddingDim], got ${weights instanceof Tensor ? `[${weights.shape}]` : typeof weights}`);
+      throw new ShapeError('Embedding.fromPretrained', `expected 2-D weights [numEmbeddings, embeddingDim], got ${describeInput(weights)}`);
     }
     if (weights.dtype !== 'float32') throw new DTypeError('Embedding.fromPretrained', `expected float32 weights, got ${weights.dtype}`);
     const [n, d] = weights.shape;
@@ -122,8 +123,7 @@ export class Embedding extends Module {
    * ```
    */
   override forward(indices: Tensor): Tensor {
-    if (!(indices instanceof Tensor)) throw new ShapeError('Embedding', `expected an int32 index Tensor, got a ${typeof indices}`);
-    if (indices.dtype !== 'int32') throw new DTypeError('Embedding', `expected int32 indices, got ${indices.dtype}`);
+    checkTensor('Embedding', indices);
     const row = this.paddingIdx;
     if (row === null || !this.weight.requiresGrad) return embedding(indices, this.weight);
     // same values, but positions that look up the padding row pass no gradient back

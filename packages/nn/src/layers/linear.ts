@@ -1,4 +1,5 @@
-import { ArgumentError, type Generator, keep, linear, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, type Generator, linear, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 import { uniform } from '../init';
@@ -15,10 +16,6 @@ export interface LinearOptions {
   bias?: boolean;
   /** Draw the initial weights from this generator instead of the global stream (`manualSeed`). */
   generator?: Generator;
-}
-
-function checkSize(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -55,14 +52,14 @@ export class Linear extends Module {
    */
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
-    checkSize('Linear', 'inFeatures', inFeatures);
-    checkSize('Linear', 'outFeatures', outFeatures);
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const bound = 1 / Math.sqrt(inFeatures);
     const generator = opts.generator;
-    this.weight = uniform(newParameter([outFeatures, inFeatures]), { a: -bound, b: bound, generator });
-    this.bias = (opts.bias ?? true) ? (uniform(newParameter([outFeatures]), { a: -bound, b: bound, generator })) : null;
+    this.weight = uniform(new Parameter(zeros([outFeatures, inFeatures])), { a: -bound, b: bound, generator });
+    this.bias = (opts.bias ?? true) ? (uniform(new Parameter(zeros([outFeatures])), { a: -bound, b: bound, generator })) : null;
   }
 
   /**
@@ -73,9 +70,7 @@ export class Linear extends Module {
    * ```
    */
   override forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor) || x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new ShapeError('Linear', `expected input with last dim ${this.inFeatures}, got ${describe(x)}`);
-    }
+    checkTensor('Linear', x);
     return linear(x, this.weight, this.bias);
   }
 }
@@ -135,9 +130,9 @@ export class Flatten extends Module {
     const s = this.startDim < 0 ? this.startDim + n : this.startDim;
     const e = this.endDim < 0 ? this.endDim + n : this.endDim;
     if (!(x instanceof Tensor) || s < 0 || s >= n || e < 0 || e >= n) {
-      throw new ShapeError('Flatten', `expected input with at least ${minDims(this.startDim, this.endDim)} dims (startDim ${this.startDim}, endDim ${this.endDim}), got ${describe(x)}`);
+      throw new ShapeError('Flatten', `expected input with at least ${minDims(this.startDim, this.endDim)} dims (startDim ${this.startDim}, endDim ${this.endDim}), got ${describeInput(x)}`);
     }
-    if (s > e) throw new ArgumentError('Flatten', `startDim ${this.startDim} comes after endDim ${this.endDim} for input [${x.shape}]`);
+    if (s > e) throw new ArgumentError('Flatten', `startDim ${this.startDim} comes after endDim ${this.endDim} for input ${fmtShape(x.shape)}`);
     return x.flatten(this.startDim, this.endDim);
   }
 }
@@ -147,11 +142,3 @@ function minDims(start: number, end: number): number {
   return Math.max(need(start), need(end));
 }
 
-/** An empty parameter that survives enclosing scopes; initialised in place by the caller. */
-function newParameter(shape: number[]): Parameter {
-  return keep(scope(() => new Parameter(zeros(shape))));
-}
-
-function describe(x: unknown): string {
-  return x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
-}

@@ -1,4 +1,5 @@
-import { ArgumentError, batchNorm, keep, layerNorm, noGrad, ones, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, batchNorm, keep, layerNorm, noGrad, ones, ShapeError, scope, Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
 
@@ -40,14 +41,6 @@ function checkEps(layer: string, eps: number): void {
   if (typeof eps !== 'number' || !(eps > 0)) throw new ArgumentError(layer, `eps must be a positive number, got ${eps}`);
 }
 
-/** A parameter that survives enclosing scopes. */
-function newParameter(make: () => Tensor): Parameter {
-  return keep(scope(() => new Parameter(make())));
-}
-
-function describe(x: unknown): string {
-  return x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
-}
 
 /** Fields, running statistics and the train/eval logic shared by BatchNorm1d and BatchNorm2d. */
 abstract class BatchNormBase extends Module {
@@ -75,7 +68,7 @@ abstract class BatchNormBase extends Module {
   protected constructor(protected readonly layer: string, numFeatures: number, opts: BatchNormLayerOptions) {
     super();
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = opts;
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ArgumentError(layer, `numFeatures must be a positive integer, got ${numFeatures}`);
+    checkPositiveInt(layer, 'numFeatures', numFeatures);
     checkEps(layer, eps);
     if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
       throw new ArgumentError(layer, `momentum must be in [0, 1] or null, got ${momentum}`);
@@ -85,8 +78,8 @@ abstract class BatchNormBase extends Module {
     this.momentum = momentum;
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
-    this.weight = affine ? newParameter(() => ones([numFeatures])) : null;
-    this.bias = affine ? newParameter(() => zeros([numFeatures])) : null;
+    this.weight = affine ? new Parameter(ones([numFeatures])) : null;
+    this.bias = affine ? new Parameter(zeros([numFeatures])) : null;
     this.runningMean = trackRunningStats ? keep(zeros([numFeatures])) : null;
     this.runningVar = trackRunningStats ? keep(ones([numFeatures])) : null;
     this.numBatchesTracked = trackRunningStats ? keep(zeros([], { dtype: 'int32' })) : null;
@@ -112,7 +105,7 @@ abstract class BatchNormBase extends Module {
     const affine = { weight: this.weight, bias: this.bias, eps: this.eps };
     if (!this.training && rm && rv) return batchNorm(x, rm, rv, { ...affine, training: false });
     const count = x.numel() / this.numFeatures;
-    if (count <= 1) throw new ShapeError(this.layer, `expected more than 1 value per channel when training, got input [${x.shape}]`);
+    if (count <= 1) throw new ShapeError(this.layer, `expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
     if (!this.training || !rm || !rv || !nbt) return batchNorm(x, null, null, { ...affine, training: true });
     noGrad(() => scope(() => void nbt.assign(nbt.add(1))));
     if (this.momentum !== null) return batchNorm(x, rm, rv, { ...affine, training: true, momentum: this.momentum });
@@ -160,7 +153,7 @@ export class BatchNorm1d extends BatchNormBase {
 
   protected override checkInput(x: Tensor): void {
     if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== this.numFeatures) {
-      throw new ShapeError('BatchNorm1d', `expected 2-D input [N, C=${this.numFeatures}] or 3-D input [N, C=${this.numFeatures}, L], got ${describe(x)}`);
+      throw new ShapeError('BatchNorm1d', `expected 2-D input [N, C=${this.numFeatures}] or 3-D input [N, C=${this.numFeatures}, L], got ${describeInput(x)}`);
     }
   }
 }
@@ -192,7 +185,7 @@ export class BatchNorm2d extends BatchNormBase {
 
   protected override checkInput(x: Tensor): void {
     if (!(x instanceof Tensor) || x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
-      throw new ShapeError('BatchNorm2d', `expected 4-D input [N, C=${this.numFeatures}, H, W], got ${describe(x)}`);
+      throw new ShapeError('BatchNorm2d', `expected 4-D input [N, C=${this.numFeatures}, H, W], got ${describeInput(x)}`);
     }
   }
 }
@@ -239,8 +232,8 @@ export class LayerNorm extends Module {
     this.normalizedShape = shape;
     this.eps = eps;
     this.elementwiseAffine = elementwiseAffine;
-    this.weight = elementwiseAffine ? newParameter(() => ones(shape)) : null;
-    this.bias = elementwiseAffine && bias ? newParameter(() => zeros(shape)) : null;
+    this.weight = elementwiseAffine ? new Parameter(ones(shape)) : null;
+    this.bias = elementwiseAffine && bias ? new Parameter(zeros(shape)) : null;
   }
 
   /**
@@ -251,10 +244,7 @@ export class LayerNorm extends Module {
    * ```
    */
   override forward(x: Tensor): Tensor {
-    const k = this.normalizedShape.length;
-    if (!(x instanceof Tensor) || x.ndim < k || this.normalizedShape.some((d, i) => x.shape[x.ndim - k + i] !== d)) {
-      throw new ShapeError('LayerNorm', `expected input [*, ${this.normalizedShape.join(', ')}] (trailing dims [${this.normalizedShape}]), got ${describe(x)}`);
-    }
+    checkTensor('LayerNorm', x);
     return layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
 }

@@ -1,23 +1,15 @@
 import {
   adaptiveAvgPool2d, ArgumentError, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, scope, ShapeError, Tensor,
 } from '@aimodel/tensor';
+import { describeInput, fmtShape, intTuple } from '../checks';
 import { Module } from '../module';
 
 type Pair = [number, number];
 
-function pair(layer: string, name: string, v: unknown, min: number): Pair {
-  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...(v as number[])] : [];
-  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p as Pair;
-}
-
 /** Check [N, C, H, W] or unbatched [C, H, W] input; true when it is unbatched. */
 function checkInput(layer: string, x: Tensor): boolean {
   if (!(x instanceof Tensor) || (x.ndim !== 4 && x.ndim !== 3)) {
-    const got = x instanceof Tensor ? `[${x.shape}]` : `a ${typeof x} (not a Tensor)`;
-    throw new ShapeError(layer, `expected 4-D input [N, C, H, W] (or 3-D [C, H, W] unbatched), got ${got}`);
+    throw new ShapeError(layer, `expected 4-D input [N, C, H, W] (or 3-D [C, H, W] unbatched), got ${describeInput(x)}`);
   }
   return x.ndim === 3;
 }
@@ -61,13 +53,13 @@ export class MaxPool2d extends Module {
    */
   constructor(kernelSize: number | Pair, opts: MaxPool2dOptions = {}) {
     super();
-    this.kernelSize = pair('MaxPool2d', 'kernelSize', kernelSize, 1);
-    this.stride = pair('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
-    this.padding = pair('MaxPool2d', 'padding', opts.padding ?? 0, 0);
-    this.dilation = pair('MaxPool2d', 'dilation', opts.dilation ?? 1, 1);
+    this.kernelSize = intTuple('MaxPool2d', 'kernelSize', kernelSize, 2, 1);
+    this.stride = intTuple('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 2, 1);
+    this.padding = intTuple('MaxPool2d', 'padding', opts.padding ?? 0, 2, 0);
+    this.dilation = intTuple('MaxPool2d', 'dilation', opts.dilation ?? 1, 2, 1);
     this.ceilMode = opts.ceilMode ?? false;
     if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
-      throw new ArgumentError('MaxPool2d', `padding [${this.padding}] must be at most half of kernelSize [${this.kernelSize}]`);
+      throw new ArgumentError('MaxPool2d', `padding ${fmtShape(this.padding)} must be at most half of kernelSize ${fmtShape(this.kernelSize)}`);
     }
   }
 
@@ -118,13 +110,13 @@ export class AvgPool2d extends Module {
    */
   constructor(kernelSize: number | Pair, opts: AvgPool2dOptions = {}) {
     super();
-    this.kernelSize = pair('AvgPool2d', 'kernelSize', kernelSize, 1);
-    this.stride = pair('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 1);
-    this.padding = pair('AvgPool2d', 'padding', opts.padding ?? 0, 0);
+    this.kernelSize = intTuple('AvgPool2d', 'kernelSize', kernelSize, 2, 1);
+    this.stride = intTuple('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 2, 1);
+    this.padding = intTuple('AvgPool2d', 'padding', opts.padding ?? 0, 2, 0);
     this.ceilMode = opts.ceilMode ?? false;
     this.countIncludePad = opts.countIncludePad ?? true;
     if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
-      throw new ArgumentError('AvgPool2d', `padding [${this.padding}] must be at most half of kernelSize [${this.kernelSize}]`);
+      throw new ArgumentError('AvgPool2d', `padding ${fmtShape(this.padding)} must be at most half of kernelSize ${fmtShape(this.kernelSize)}`);
     }
   }
 

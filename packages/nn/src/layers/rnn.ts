@@ -1,4 +1,5 @@
-import { ArgumentError, cat, DTypeError, dropout, type Generator, keep, linear, ShapeError, scope, stack, type Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, cat, DTypeError, dropout, type Generator, linear, ShapeError, scope, stack, type Tensor, zeros } from '@aimodel/tensor';
+import { checkPositiveInt, fmtShape as fmt } from '../checks';
 import { uniform } from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -42,11 +43,7 @@ type Weights = { wIh: Tensor; wHh: Tensor; bIh: Tensor | null; bHh: Tensor | nul
 
 const GATES: Record<CellKind, number> = { tanh: 1, relu: 1, lstm: 4, gru: 3 };
 
-const fmt = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
 
-function positiveInt(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
-}
 
 /**
  * Common machinery of {@link RNN}, {@link LSTM} and {@link GRU}: parameter layout, input and state
@@ -82,9 +79,9 @@ export abstract class RNNBase extends Module {
   protected constructor(layerName: string, cell: CellKind, inputSize: number, hiddenSize: number, opts: RNNBaseOptions) {
     super();
     const { numLayers = 1, bias = true, batchFirst = false, dropout: p = 0, bidirectional = false, generator } = opts;
-    positiveInt(layerName, 'inputSize', inputSize);
-    positiveInt(layerName, 'hiddenSize', hiddenSize);
-    positiveInt(layerName, 'numLayers', numLayers);
+    checkPositiveInt(layerName, 'inputSize', inputSize);
+    checkPositiveInt(layerName, 'hiddenSize', hiddenSize);
+    checkPositiveInt(layerName, 'numLayers', numLayers);
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(layerName, `dropout must be a number in [0, 1], got ${p}`);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -219,7 +216,7 @@ export abstract class RNNBase extends Module {
 
 /** A Parameter drawn from U(−bound, bound), owned by its module (not by any enclosing scope). */
 function uniformParameter(shape: number[], bound: number, generator: Generator | undefined): Parameter {
-  return uniform(keep(scope(() => new Parameter(zeros(shape)))), { a: -bound, b: bound, generator });
+  return uniform(new Parameter(zeros(shape)), { a: -bound, b: bound, generator });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { checkPositiveInt, describeInput } from '../checks';
 import { Module } from '../module';
 import { MultiheadAttention } from './attention';
 import { ModuleList } from './container';
@@ -60,12 +61,10 @@ export interface TransformerEncoderLayerForwardOptions {
   isCausal?: boolean;
 }
 
-const fmt = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
 
 function checkSrc(name: string, src: Tensor, dModel: number, batchFirst: boolean): void {
   if (!(src instanceof Tensor) || (src.ndim !== 2 && src.ndim !== 3) || src.shape.at(-1) !== dModel) {
-    const got = src instanceof Tensor ? fmt(src.shape) : `a ${typeof src} (not a Tensor)`;
-    throw new ShapeError(name, `expected src of shape ${batchFirst ? `[N, S, ${dModel}]` : `[S, N, ${dModel}]`} or unbatched [S, ${dModel}], got ${got}`);
+    throw new ShapeError(name, `expected src of shape ${batchFirst ? `[N, S, ${dModel}]` : `[S, N, ${dModel}]`} or unbatched [S, ${dModel}], got ${describeInput(src)}`);
   }
   if (src.dtype !== 'float32') throw new DTypeError(name, `expected a float32 src, got ${src.dtype}`);
 }
@@ -127,7 +126,7 @@ export class TransformerEncoderLayer extends Module {
     const name = 'TransformerEncoderLayer';
     const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = opts;
     for (const [k, v] of [['dModel', dModel], ['nhead', nhead], ['dimFeedforward', dimFeedforward]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ArgumentError(name, `${k} must be a positive integer, got ${v}`);
+      checkPositiveInt(name, k, v);
     }
     if (dModel % nhead !== 0) throw new ArgumentError(name, `dModel (${dModel}) must be divisible by nhead (${nhead})`);
     if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(name, `dropout must be a number in [0, 1], got ${dropout}`);
@@ -267,7 +266,7 @@ export class TransformerEncoder extends Module {
   constructor(encoderLayer: TransformerEncoderLayer | (() => TransformerEncoderLayer), numLayers: number, opts: TransformerEncoderOptions = {}) {
     super();
     const name = 'TransformerEncoder';
-    if (!Number.isInteger(numLayers) || numLayers < 1) throw new ArgumentError(name, `numLayers must be a positive integer, got ${numLayers}`);
+    checkPositiveInt(name, 'numLayers', numLayers);
     const isLayer = encoderLayer instanceof TransformerEncoderLayer;
     if (!isLayer && typeof encoderLayer !== 'function') {
       throw new ArgumentError(name, 'expected a TransformerEncoderLayer or a function returning a new one');

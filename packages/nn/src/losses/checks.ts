@@ -1,16 +1,9 @@
 import { ArgumentError, DeviceError, DisposedError, DTypeError, ShapeError, type Shape, type Tensor } from '@aimodel/tensor';
+import { fmtShape, sameShape } from '../checks';
 
 // Boundary checks shared by the losses: each throws a typed error naming the loss, so a mistake
 // reads `ShapeError: mseLoss: input [2,3] and target [3,2] differ` rather than naming an inner op.
 
-/** `[2,3]`: a shape as the library's messages print it. */
-export function fmtShape(shape: Shape): string {
-  return `[${shape.join(',')}]`;
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 /** Every tensor alive and on one device. */
 export function checkTensors(name: string, tensors: Record<string, Tensor | null | undefined>): void {

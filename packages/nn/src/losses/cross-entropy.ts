@@ -1,5 +1,6 @@
 import { ArgumentError, DTypeError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
-import { checkFloat, checkNumber, checkTensors, fmtShape, sameShape } from './checks';
+import { fmtShape, sameShape } from '../checks';
+import { checkFloat, checkNumber, checkTensors } from './checks';
 import { type ReductionOptions, reductionOf } from './reduction';
 
 /**

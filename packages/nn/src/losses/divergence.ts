@@ -1,5 +1,6 @@
 import { DTypeError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
-import { checkFloat, checkNumber, checkSameShape, checkTensors, fmtShape } from './checks';
+import { fmtShape } from '../checks';
+import { checkFloat, checkNumber, checkSameShape, checkTensors } from './checks';
 import { applyReduction, type ReductionOptions, reductionOf } from './reduction';
 
 /**

@@ -1,10 +1,7 @@
 import { ArgumentError, DisposedError, ShapeError, type Tensor } from '@aimodel/tensor';
+import { fmtShape } from '../checks';
 
 // Turning predictions and targets into host arrays of class indices: the one place metrics read data.
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
-}
 
 /**
  * Class indices from a tensor: [N] (or [N, 1]) holds indices; [N, C] with C ≥ 2 holds scores,

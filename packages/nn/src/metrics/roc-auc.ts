@@ -1,4 +1,5 @@
 import { ArgumentError, DisposedError, ShapeError, type Tensor } from '@aimodel/tensor';
+import { fmtShape } from '../checks';
 
 /**
  * Options of {@link rocAuc}.
@@ -47,10 +48,6 @@ function binaryAuc(name: string, scores: ArrayLike<number>, positive: (i: number
   const Q = ranks.length - P;
   if (P === 0 || Q === 0) throw new ArgumentError(name, `only one class present in target${what}; ROC AUC is not defined`);
   return (rankSum - (P * (P + 1)) / 2) / (P * Q);
-}
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 /**

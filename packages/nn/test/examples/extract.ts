@@ -1,12 +1,14 @@
 // Finds the runnable code of the documentation: every ```ts block and every @example in the TSDoc
 // comments of packages/*/src, and every ```ts block of the guides (docs/*.md, README.md files).
 //
-// Conventions (also in CONTRIBUTING.md under "Examples"):
+// Conventions:
 // - An `@example` without a fence is code as a whole (TypeDoc renders it so); with fences, its
 //   ```ts blocks are the code. A TSDoc block runs alone, with every export of @aimodel/nn (which
 //   re-exports @aimodel/tensor) and @aimodel/optim in scope.
-// - The ```ts blocks of one guide run in order as one program (a notebook): a later block uses
-//   the names of the earlier ones, so top-level names must not be declared twice in one guide.
+// - The ```ts blocks of one guide run in order as one program (a notebook): each block is a scope
+//   inside the previous one, so it uses the earlier names and may declare one again.
+// - A statement followed by `// ShapeError: text` (any error class) must throw that error with a
+//   message containing the text.
 // - A fence written ```ts no-run <reason> is shown but not run; the reason is required.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -179,7 +181,8 @@ const THROWS = /^(\s*)(.*?[;)])\s*\/\/\s*(?:throws\s+)?([A-Z]\w*Error)\b(?::\s*(
 
 /**
  * A statement that shows an error, `stmt; // ShapeError: matmul: inner dimensions differ: …`, must
- * throw that error (by name) with a message containing the text after the colon (up to a `…`).
+ * throw that error (by name) with a message containing the text after the colon (up to a `…`):
+ * it becomes a call of `__throws`, which the runner passes in with the other names.
  */
 export function expectThrows(code: string): string {
   return code
@@ -194,17 +197,6 @@ export function expectThrows(code: string): string {
     .join('\n');
 }
 
-const THROWS_HELPER = [
-  '  const __throws = (fn: () => unknown, name: string, text: string) => {',
-  '    try { fn(); } catch (e) {',
-  '      const err = e as Error;',
-  '      if (err.name !== name) throw new Error(`expected ${name}, got ${err.name}: ${err.message}`);',
-  '      if (!err.message.includes(text)) throw new Error(`expected the message to contain \'${text}\', got \'${err.message}\'`);',
-  '      return;',
-  '    }',
-  '    throw new Error(`expected ${name}, but nothing was thrown`);',
-  '  };',
-];
 
 /**
  * The source of a module whose default export runs `code` with the names of `scopeNames` taken
@@ -217,7 +209,6 @@ export function programSource(code: string, scopeNames: string[]): { source: str
     '// biome-ignore-all lint: generated from a documentation example',
     `export default ${isAsync ? 'async ' : ''}function (__ns: any, console: Console) {`,
     `  const { ${names.join(', ')} } = __ns;`,
-    ...THROWS_HELPER,
     '  {',
     expectThrows(code),
     '  }',

@@ -264,14 +264,14 @@ describe('MultiheadAttention: errors and memory', () => {
     const k = zeros([S, N, 3]);
     const v = zeros([S, N, E]);
     expect(() => m.forward(zeros([L, N, 5]), k, v)).toThrow(ShapeError);
-    expect(() => m.forward(zeros([L, N, 5]), k, v)).toThrow(/MultiheadAttention: expected query of shape \[L, N, 4\], got \[3, 2, 5\]/);
-    expect(() => m.forward(zeros([1, L, N, E]), k, v)).toThrow(/expected query of shape \[L, N, 4\] or unbatched \[L, 4\], got \[1, 3, 2, 4\]/);
-    expect(() => m.forward(q, zeros([S, N, E]), v)).toThrow(/expected key of shape \[S, N, 3\], got \[5, 2, 4\]/);
-    expect(() => m.forward(q, k, zeros([S, N]))).toThrow(/expected value of shape \[S, N, 4\], got \[5, 2\]/);
+    expect(() => m.forward(zeros([L, N, 5]), k, v)).toThrow(/MultiheadAttention: expected query of shape \[L, N, 4\], got \[3,2,5\]/);
+    expect(() => m.forward(zeros([1, L, N, E]), k, v)).toThrow(/expected query of shape \[L, N, 4\] or unbatched \[L, 4\], got \[1,3,2,4\]/);
+    expect(() => m.forward(q, zeros([S, N, E]), v)).toThrow(/expected key of shape \[S, N, 3\], got \[5,2,4\]/);
+    expect(() => m.forward(q, k, zeros([S, N]))).toThrow(/expected value of shape \[S, N, 4\], got \[5,2\]/);
     expect(() => m.forward(q, k, zeros([4, N, E]))).toThrow(/key and value must share the length S/);
     expect(() => m.forward(q, zeros([S, 1, 3]), zeros([S, 1, E]))).toThrow(/batch size N = 2/);
-    expect(() => m.forward(q, k, v, { keyPaddingMask: zeros([S, N]) })).toThrow(/expected keyPaddingMask of shape \[2, 5\], got \[5, 2\]/);
-    expect(() => m.forward(q, k, v, { attnMask: zeros([S, L]) })).toThrow(/expected attnMask of shape \[3, 5\] or \[4, 3, 5\], got \[5, 3\]/);
+    expect(() => m.forward(q, k, v, { keyPaddingMask: zeros([S, N]) })).toThrow(/expected keyPaddingMask of shape \[2,5\], got \[5,2\]/);
+    expect(() => m.forward(q, k, v, { attnMask: zeros([S, L]) })).toThrow(/expected attnMask of shape \[3,5\] or \[4,3,5\], got \[5,3\]/);
     expect(() => m.forward(q, k, v, { attnMask: zeros([L, S], { dtype: 'int32' }) })).toThrow(DTypeError);
   });
 

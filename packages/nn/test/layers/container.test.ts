@@ -93,12 +93,12 @@ describe('Sequential', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('validates children and indices, and reports the failing layer on bad input', () => {
+  it('validates children and indices; a bad input fails with the op\'s message', () => {
     expect(() => new Sequential(new ReLU(), 3 as unknown as Module)).toThrow('Sequential: expected a Module at position 1, got number');
     expect(() => new Sequential({ forward: new ReLU() })).toThrow(ArgumentError);
     const model = new Sequential(new Linear(2, 3), new Linear(3, 1));
     expect(() => model.at(2)).toThrow('Sequential: index 2 is out of range for 2 modules');
-    expect(() => model.forward(randn([1, 3]))).toThrow('Linear: expected input with last dim 2, got [1,3]');
+    expect(() => model.forward(randn([1, 3]))).toThrow("linear: input's last dim must equal weight's inFeatures: input [1,3], weight [3,2] (expected last dim 2)");
   });
 
   it('frees every tensor on dispose()', () => {

@@ -94,7 +94,7 @@ describe('Embedding', () => {
     expect(() => new Embedding(3, 2, { paddingIdx: 3 })).toThrow('Embedding: paddingIdx must be an integer in [-3, 3), got 3');
     const emb = new Embedding(3, 2);
     expect(() => emb.forward(tensor([0, 1]))).toThrow(DTypeError);
-    expect(() => emb.forward(tensor([0, 1]))).toThrow('Embedding: expected int32 indices, got float32');
+    expect(() => emb.forward(tensor([0, 1]))).toThrow('embedding: index must be int32, got float32');
     expect(() => emb.forward(idx([5]))).toThrow(ArgumentError);
   });
 

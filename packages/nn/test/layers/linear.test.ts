@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, tensor,
+  ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
 } from '../../src/index';
 import { expectValues as expectClose, withFields } from '../helpers';
 
@@ -108,8 +108,9 @@ describe('Linear', () => {
     expect(() => new Linear(2, 1.5)).toThrow('Linear: outFeatures must be a positive integer, got 1.5');
     const fc = new Linear(4, 2);
     expect(() => fc.forward(randn([2, 3]))).toThrow(ShapeError);
-    expect(() => fc.forward(randn([2, 3]))).toThrow('Linear: expected input with last dim 4, got [2,3]');
-    expect(() => fc.forward(tensor(1))).toThrow('Linear: expected input with last dim 4, got []');
+    expect(() => fc.forward(randn([2, 3]))).toThrow("linear: input's last dim must equal weight's inFeatures: input [2,3], weight [2,4] (expected last dim 4)");
+    expect(() => fc.forward(tensor(1))).toThrow("linear: input's last dim must equal weight's inFeatures: input [], weight [2,4] (expected last dim 4)");
+    expect(() => fc.forward(3 as unknown as Tensor)).toThrow('Linear: expected a Tensor input, got a number (not a Tensor)');
   });
 
   it('frees every tensor on dispose()', () => {

@@ -247,9 +247,9 @@ describe('TransformerEncoderLayer / TransformerEncoder: errors and memory', () =
   it('reject src of the wrong shape with the expected shape in the message', () => {
     const layer = small({ batchFirst: true });
     expect(() => layer.forward(zeros([N, S, 5]))).toThrow(ShapeError);
-    expect(() => layer.forward(zeros([N, S, 5]))).toThrow(/TransformerEncoderLayer: expected src of shape \[N, S, 4\] or unbatched \[S, 4\], got \[2, 3, 5\]/);
+    expect(() => layer.forward(zeros([N, S, 5]))).toThrow(/TransformerEncoderLayer: expected src of shape \[N, S, 4\] or unbatched \[S, 4\], got \[2,3,5\]/);
     expect(() => new TransformerEncoder(() => small(), 1).forward(zeros([4]))).toThrow(/TransformerEncoder: expected src of shape \[S, N, 4\] or unbatched \[S, 4\], got \[4\]/);
-    expect(() => small().forward(zeros([S, N, E]), { srcKeyPaddingMask: zeros([S, N], { dtype: 'bool' }) })).toThrow(/expected keyPaddingMask of shape \[2, 3\]/);
+    expect(() => small().forward(zeros([S, N, E]), { srcKeyPaddingMask: zeros([S, N], { dtype: 'bool' }) })).toThrow(/expected keyPaddingMask of shape \[2,3\]/);
   });
 
   it('memory() is flat after forward/backward in a scope and dispose', () => {

@@ -1,0 +1,41 @@
+import { ArgumentError, ShapeError, type Shape, Tensor } from '@aimodel/tensor';
+
+// Argument checks and message parts shared by nn's layers, losses, metrics and data utilities, so
+// that every message prints shapes and sizes the same way (as @aimodel/tensor's own errors do).
+
+/** `[2,3]`: a shape as the library's messages print it. */
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Same dims in the same order. */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** What a message says was received: a tensor's shape, or the type of something that is not a tensor. */
+export function describeInput(x: unknown): string {
+  return x instanceof Tensor ? fmtShape(x.shape) : `a ${x === null ? 'null' : typeof x} (not a Tensor)`;
+}
+
+/** A module's input must be a tensor (the ops check its shape and dtype). */
+export function checkTensor(layer: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new ShapeError(layer, `expected a Tensor input, got ${describeInput(x)}`);
+}
+
+/** A count (features, channels, heads, layers): an integer ≥ 1. */
+export function checkPositiveInt(layer: string, name: string, v: unknown): void {
+  if (!Number.isInteger(v) || (v as number) < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * A size given as one integer or as `n` of them (kernel size, stride, padding, …), each ≥ `min`:
+ * `intTuple('Conv2d', 'stride', 2, 2, 1)` → [2, 2].
+ */
+export function intTuple<N extends 1 | 2>(layer: string, name: string, v: unknown, n: N, min: number): N extends 1 ? [number] : [number, number] {
+  const t = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...(v as number[])] : [];
+  if (t.length !== n || t.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min}${n === 2 ? ' or a pair of them' : ''}, got ${JSON.stringify(v)}`);
+  }
+  return t as N extends 1 ? [number] : [number, number];
+}
