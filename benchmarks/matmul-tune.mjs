@@ -1,5 +1,5 @@
 // Tuning sweep for the WebGPU matmul: every tile configuration (MATMUL_TILES in
-// packages/tensor/src/backend/webgpu/kernels/matmul.wgsl.ts, forced with
+// packages/tensor/src/backend/webgpu/kernels/matmul-candidates.ts, forced with
 // init({ webgpu: { matmulTile } })) at large square sizes, with Dawn's bounds-check transform on
 // (the default) and off (`enable-dawn-features=disable_robustness`). Each configuration is first
 // checked against the CPU backend on a 257×300×263 product (sizes off every tile edge), then

@@ -5,7 +5,7 @@ export { Tensor } from './tensor';
 export type { NestedArray, TensorLike, Dim } from './tensor';
 export { init, getDefaultDevice } from './device';
 export type { InitOptions, WebGpuOptions } from './device';
-export type { MatmulTileName } from './backend/webgpu/kernels/matmul.wgsl';
+export type { MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';
 export type { DeviceName, TransferCounts } from './backend/backend';
 export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } from './backend/webgpu/profiler';
 export type { DType, TypedArray } from './dtype';

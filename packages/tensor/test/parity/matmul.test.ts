@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Storage, View } from '../../src/backend/backend';
-import { MATMUL_TILES, matmul as gpuMatmul, pickTile, tileWorkgroupBytes } from '../../src/backend/webgpu/kernels/matmul.wgsl';
+import { MATMUL_TILES } from '../../src/backend/webgpu/kernels/matmul-candidates';
+import { matmul as gpuMatmul, pickTile, tileWorkgroupBytes } from '../../src/backend/webgpu/kernels/matmul.wgsl';
 import { linear, matmul, type Tensor, } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
 import { both as bothOn, expectSame as sameOn, ints, kernelBackends, runOn } from './harness';

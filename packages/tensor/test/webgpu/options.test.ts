@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebGpuBackend } from '../../src/backend/webgpu';
 import { requestGpu } from '../../src/backend/webgpu/gpu';
-import { MATMUL_TILES } from '../../src/backend/webgpu/kernels/matmul.wgsl';
+import { MATMUL_TILES } from '../../src/backend/webgpu/kernels/matmul-candidates';
 import { backendOf, matmulTileFor } from '../../src/device';
 import { ArgumentError, init, matmul, profile, randn, type Tensor } from '../../src/index';
 import { DEVICES, expectClose } from '../helpers';

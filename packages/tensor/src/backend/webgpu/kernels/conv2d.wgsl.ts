@@ -1,239 +1,208 @@
 /**
- * 2-D convolution and its two gradients as implicit GEMMs: no im2col buffer is ever written; the
- * gather from the image happens while a tile is loaded into workgroup memory.
+ * 2-D convolution and its two gradients as implicit GEMMs on the tiled matmul generator
+ * (`matmul.wgsl.ts`): no im2col buffer is ever written; load hooks gather image taps while a tile
+ * is loaded into workgroup memory, so conv gets matmul's register tiling, tile choice and tuning.
  *
- * Every kernel is one tiled GEMM `C[M × NC] = Σₖ A[m, k]·B[k, n]` per group, specialised by three
- * WGSL functions (`loadA`, `loadB`, `store`) that map GEMM coordinates to tensor elements:
+ * Each primitive is one batched GEMM `out[z] = A[z] · B[z]` whose contiguous [M, N] result per
+ * batch index is already the NCHW (or OIHW) output, so the generator's own store writes it:
  *
- * | primitive            | rows m          | cols n       | reduction k       | A (gathered)  | B        |
- * |----------------------|-----------------|--------------|-------------------|---------------|----------|
- * | conv2d               | (n, oh, ow)     | o in group   | (c, i, j)         | x window tap  | w        |
- * | conv2dBackwardInput  | (n, ih, iw)     | c in group   | (o, i, j)         | gy, if a tap  | w        |
- * | conv2dBackwardWeight | o in group      | (c, i, j)    | (n, oh, ow)       | gy            | x tap    |
+ * | primitive            | batch z  | rows M    | cols N          | reduction K       | A          | B                 |
+ * |----------------------|----------|-----------|-----------------|-------------------|------------|-------------------|
+ * | conv2d               | (n, g)   | o in g    | (oh, ow)        | (c, i, j)         | w          | x tap (hook)      |
+ * | conv2dBackwardInput  | (n, g)   | c in g    | (ih, iw)        | (o, i, j)         | w (hook)   | gy, if a tap (hook) |
+ * | conv2dBackwardWeight | g        | o in g    | (c, i, j)       | (n, oh, ow)       | gy (hook)  | x tap (hook)      |
  *
- * In the backward-input gather, input row ih receives from output row oh through tap i when
- * ih + ph − i·dh = oh·sh, so only taps where that is divisible by the stride contribute.
- *
- * Tiling: a workgroup of 256 invocations computes a 64×64 tile of C, 4×4 per invocation, walking
- * the reduction 16 at a time through `var<workgroup>` tiles. Workgroups: x·y (folded past 65,535)
- * over the row tiles, z over groups × column tiles. Every load and store is bounds-checked, so
- * no size needs to be a multiple of a tile.
+ * Taps outside the image (padding) read 0. In the backward-input gather, input row ih receives
+ * from output row oh through tap i when ih + ph − i·dh = oh·sh, so only taps where that is
+ * divisible by the stride contribute. Operands that are plain strided matrices take the
+ * generator's strided (and, when aligned, vec4) loads instead of a hook: the weight in the
+ * forward pass, and for 1×1 kernels at stride 1 without padding ("pointwise") the image too.
+ * Groups and the batch are the GEMM's batch dims (through their strides, stride 0 for the weight
+ * over n). Hooks read the geometry from the param words after the batch layout (`GEOMETRY`).
  */
 import type { Conv2dParams, Storage, View } from '../../backend';
 import type { Shape } from '../../../shape';
-import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
-import { bufferOf } from '../storage';
-import { linearGrid } from '../wgsl/grid';
-import { params } from '../wgsl/params';
-import { wgsl } from '../wgsl/tag';
+import type { ParamWriter } from '../wgsl/params';
+import type { MatmulLoad } from './matmul-loader';
+import { type Gemm, gemm } from './matmul.wgsl';
 
-/** Output tile rows × columns per workgroup, reduction depth per step, outputs per invocation side. */
-const TM = 64;
-const TN = 64;
-const TK = 16;
-const PER = 4;
-const THREADS = (TM / PER) * (TN / PER);
+/** The geometry words the hooks read, in order (`cv_<name>()` in WGSL; the two paddings as i32). */
+const GEOMETRY = ['C', 'H', 'W', 'O', 'Ho', 'Wo', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'Cg', 'Og'] as const;
+type Geometry = Record<(typeof GEOMETRY)[number], number>;
 
-/** Which of the three implicit GEMMs a kernel computes. */
-export type ConvGemmKind = 'forward' | 'backwardInput' | 'backwardWeight';
+const geometryWgsl = (first: number) =>
+  GEOMETRY.map((g, i) =>
+    g === 'ph' || g === 'pw'
+      ? `fn cv_${g}() -> i32 { return bitcast<i32>(p[${first + i}u]); }`
+      : `fn cv_${g}() -> u32 { return p[${first + i}u]; }`,
+  ).join('\n');
 
 /**
- * Parameter words shared by the three kernels (read as `p[i]`): GEMM sizes first, then the
- * convolution geometry. Offsets are those of the two input views.
+ * The WGSL helpers behind the hooks. Each reads one operand binding (`a` or `b`, scalar `S`).
+ * Integer division and remainder split a GEMM index into tensor coordinates.
  */
-const GEOMETRY_WGSL = wgsl`
-fn M() -> u32 { return p[0]; }
-fn NC() -> u32 { return p[1]; }
-fn KR() -> u32 { return p[2]; }
-fn colTiles() -> u32 { return p[3]; }
-fn off0() -> u32 { return p[4]; }
-fn off1() -> u32 { return p[5]; }
-fn C() -> u32 { return p[7]; }
-fn H() -> u32 { return p[8]; }
-fn W() -> u32 { return p[9]; }
-fn O() -> u32 { return p[10]; }
-fn Ho() -> u32 { return p[11]; }
-fn Wo() -> u32 { return p[12]; }
-fn kh() -> u32 { return p[13]; }
-fn kw() -> u32 { return p[14]; }
-fn sh() -> u32 { return p[15]; }
-fn sw() -> u32 { return p[16]; }
-fn ph() -> i32 { return bitcast<i32>(p[17]); }
-fn pw() -> i32 { return bitcast<i32>(p[18]); }
-fn dh() -> u32 { return p[19]; }
-fn dw() -> u32 { return p[20]; }
-fn Cg() -> u32 { return p[21]; }
-fn Og() -> u32 { return p[22]; }
-
-// x[n, g·Cg + c, oh·sh − ph + i·dh, ow·sw − pw + j·dw] for output position r = (n, oh, ow) and
-// tap k = (c, i, j); zero in the padding.
-fn xTap(x0: u32, g: u32, r: u32, k: u32) -> f32 {
-  let ow = r % Wo();
-  let t = r / Wo();
-  let oh = t % Ho();
-  let n = t / Ho();
-  let j = k % kw();
-  let t2 = k / kw();
-  let i = t2 % kh();
-  let c = t2 / kh();
-  let ih = i32(oh * sh() + i * dh()) - ph();
-  let iw = i32(ow * sw() + j * dw()) - pw();
-  if (ih < 0 || iw < 0 || ih >= i32(H()) || iw >= i32(W())) { return 0.0; }
-  return in0[x0 + ((n * C() + g * Cg() + c) * H() + u32(ih)) * W() + u32(iw)];
-}`;
-
-/** The per-kind mapping from GEMM coordinates to tensor elements (see the table above). */
-const MAPPINGS: Record<ConvGemmKind, string> = {
-  // in0 = x, in1 = w; out [N, O, Ho, Wo]
-  forward: wgsl`
-fn loadA(g: u32, m: u32, k: u32) -> f32 { return xTap(off0(), g, m, k); }
-fn loadB(g: u32, k: u32, n: u32) -> f32 { return in1[off1() + (g * Og() + n) * KR() + k]; }
-fn store(g: u32, m: u32, n: u32, v: f32) {
-  let P = Ho() * Wo();
-  y[((m / P) * O() + g * Og() + n) * P + m % P] = v;
+const TAPS = {
+  // x[base + (c·H + y0 + i·dh)·W + x0 + j·dw] for tap k = (c, i, j), where (y0, x0) is the output
+  // pixel's top-left input position (may lie in the padding)
+  xTap: `
+fn cv_xTap(y0: i32, x0: i32, base: i32, k: u32) -> S {
+  let j = k % cv_kw(); let t = k / cv_kw(); let i = t % cv_kh(); let c = t / cv_kh();
+  let y = y0 + i32(i * cv_dh()); let x = x0 + i32(j * cv_dw());
+  if (y < 0 || x < 0 || y >= i32(cv_H()) || x >= i32(cv_W())) { return S(0); }
+  return b[u32(base + i32(c * cv_H() * cv_W()) + y * i32(cv_W()) + x)];
 }`,
-  // in0 = gy [N, O, Ho, Wo], in1 = w; out [N, C, H, W]
-  backwardInput: wgsl`
-fn loadA(g: u32, m: u32, k: u32) -> f32 {
-  let iw = m % W();
-  let t = m / W();
-  let ih = t % H();
-  let n = t / H();
-  let j = k % kw();
-  let t2 = k / kw();
-  let i = t2 % kh();
-  let o = t2 / kh();
-  let th = i32(ih) + ph() - i32(i * dh());
-  let tw = i32(iw) + pw() - i32(j * dw());
-  if (th < 0 || tw < 0) { return 0.0; }
-  let uh = u32(th);
-  let uw = u32(tw);
-  if (uh % sh() != 0u || uw % sw() != 0u) { return 0.0; }
-  let oh = uh / sh();
-  let ow = uw / sw();
-  if (oh >= Ho() || ow >= Wo()) { return 0.0; }
-  return in0[off0() + ((n * O() + g * Og() + o) * Ho() + oh) * Wo() + ow];
-}
-fn loadB(g: u32, k: u32, c: u32) -> f32 {
-  let taps = kh() * kw();
-  return in1[off1() + ((g * Og() + k / taps) * Cg() + c) * taps + k % taps];
-}
-fn store(g: u32, m: u32, c: u32, v: f32) {
-  let P = H() * W();
-  y[((m / P) * C() + g * Cg() + c) * P + m % P] = v;
+  // x[base + n·C·H·W + (y0 + oh·sh)·W + x0 + ow·sw] for r = (n, oh, ow), where (y0, x0) is the
+  // tap's offset from the window corner and base includes its channel
+  xAt: `
+fn cv_xAt(y0: i32, x0: i32, base: i32, r: u32) -> S {
+  let ow = r % cv_Wo(); let t = r / cv_Wo(); let oh = t % cv_Ho(); let n = t / cv_Ho();
+  let y = y0 + i32(oh * cv_sh()); let x = x0 + i32(ow * cv_sw());
+  if (y < 0 || x < 0 || y >= i32(cv_H()) || x >= i32(cv_W())) { return S(0); }
+  return b[u32(base + i32(n * cv_C() * cv_H() * cv_W()) + y * i32(cv_W()) + x)];
 }`,
-  // in0 = x, in1 = gy; out [O, Cg, kh, kw]
-  backwardWeight: wgsl`
-fn loadA(g: u32, o: u32, r: u32) -> f32 {
-  let P = Ho() * Wo();
-  return in1[off1() + ((r / P) * O() + g * Og() + o) * P + r % P];
-}
-fn loadB(g: u32, r: u32, k: u32) -> f32 { return xTap(off0(), g, r, k); }
-fn store(g: u32, o: u32, k: u32, v: f32) { y[(g * Og() + o) * NC() + k] = v; }`,
+  // gy[base + ((o·Ho + oh)·Wo + ow)] for k = (o, i, j), where (y0, x0) = (ih + ph, iw + pw) and
+  // oh = (y0 − i·dh) / sh when that is a whole output row (likewise ow); 0 otherwise
+  gyTap: `
+fn cv_gyTap(y0: i32, x0: i32, base: i32, k: u32) -> S {
+  let j = k % cv_kw(); let t = k / cv_kw(); let i = t % cv_kh(); let o = t / cv_kh();
+  let ty = y0 - i32(i * cv_dh()); let tx = x0 - i32(j * cv_dw());
+  if (ty < 0 || tx < 0) { return S(0); }
+  let uy = u32(ty); let ux = u32(tx);
+  if (uy % cv_sh() != 0u || ux % cv_sw() != 0u) { return S(0); }
+  let oh = uy / cv_sh(); let ow = ux / cv_sw();
+  if (oh >= cv_Ho() || ow >= cv_Wo()) { return S(0); }
+  return b[u32(base + i32((o * cv_Ho() + oh) * cv_Wo() + ow))];
+}`,
+  // gy[base + n·O·Ho·Wo + p] for r = (n, p), base at the row's channel
+  gyRow: `
+fn cv_gyRow(base: i32, r: u32) -> S {
+  let P = cv_Ho() * cv_Wo();
+  return a[u32(base + i32((r / P) * cv_O() * P + r % P))];
+}`,
+  // w[base + o·Cg·kh·kw + (i, j)] for k = (o, i, j), base at the row's input channel
+  wT: `
+fn cv_wT(base: i32, k: u32) -> S {
+  let taps = cv_kh() * cv_kw();
+  return a[u32(base + i32((k / taps) * cv_Cg() * taps + k % taps))];
+}`,
 };
 
-/**
- * The tiled implicit-GEMM kernel for one `kind`. Bindings: in0, in1 (read), y (write), params.
- * Nothing but the kind and the tile sizes is baked into the code.
- */
-export const convGemmKernel = memoKernel(function convGemmKernel(kind: ConvGemmKind): KernelSource {
+/** A hooked operand: its helper, its walk through the tile and the hook itself. */
+interface Hook {
+  helper: keyof typeof TAPS;
+  along: 'k' | 'rows';
+  load: MatmulLoad;
+}
+
+const HOOKS = {
+  // B of the forward pass: row = output pixel (oh, ow)
+  xTap: { helper: 'xTap', along: 'rows', load: {
+    setup: (id, row, base) => `let ${id}y = i32((${row}) / cv_Wo() * cv_sh()) - cv_ph(); let ${id}x = i32((${row}) % cv_Wo() * cv_sw()) - cv_pw(); let ${id}b = ${base};`,
+    load: (id, k) => `cv_xTap(${id}y, ${id}x, ${id}b, ${k})`,
+  } },
+  // B of the weight gradient: row = tap (c, i, j)
+  xAt: { helper: 'xAt', along: 'k', load: {
+    setup: (id, row, base) => `let ${id}j = (${row}) % cv_kw(); let ${id}t = (${row}) / cv_kw();
+  let ${id}y = i32(${id}t % cv_kh() * cv_dh()) - cv_ph(); let ${id}x = i32(${id}j * cv_dw()) - cv_pw();
+  let ${id}b = ${base} + i32(${id}t / cv_kh() * cv_H() * cv_W());`,
+    load: (id, k) => `cv_xAt(${id}y, ${id}x, ${id}b, ${k})`,
+  } },
+  // B of the input gradient: row = input pixel (ih, iw)
+  gyTap: { helper: 'gyTap', along: 'rows', load: {
+    setup: (id, row, base) => `let ${id}y = i32((${row}) / cv_W()) + cv_ph(); let ${id}x = i32((${row}) % cv_W()) + cv_pw(); let ${id}b = ${base};`,
+    load: (id, k) => `cv_gyTap(${id}y, ${id}x, ${id}b, ${k})`,
+  } },
+  // A of the weight gradient: row = output channel o
+  gyRow: { helper: 'gyRow', along: 'k', load: {
+    setup: (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_Ho() * cv_Wo());`,
+    load: (id, k) => `cv_gyRow(${id}b, ${k})`,
+  } },
+  // A of the input gradient: row = input channel c
+  wT: { helper: 'wT', along: 'k', load: {
+    setup: (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_kh() * cv_kw());`,
+    load: (id, k) => `cv_wT(${id}b, ${k})`,
+  } },
+} satisfies Record<string, Hook>;
+
+/** The hooks of one GEMM: their key names the helpers, which is all they bake into the code. */
+function hooks(a: Hook | null, b: Hook | null, g: Geometry): NonNullable<Gemm['hooks']> {
+  const used = [a, b].filter((h): h is Hook => h !== null);
   return {
-    key: `conv2d:${kind}:${TM}x${TN}x${TK}:${PER}`,
-    workgroupSize: [THREADS, 1, 1],
-    code: wgsl`
-@group(0) @binding(0) var<storage, read> in0: array<f32>;
-@group(0) @binding(1) var<storage, read> in1: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> p: array<u32>;
-
-var<workgroup> As: array<f32, ${TK * TM}>; // [k][m]
-var<workgroup> Bs: array<f32, ${TK * TN}>; // [k][n]
-${GEOMETRY_WGSL}
-${MAPPINGS[kind]}
-
-@compute @workgroup_size(${THREADS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) li: u32) {
-  let m0 = (wid.x + wid.y * nwg.x) * ${TM}u;
-  let g = wid.z / colTiles();
-  let n0 = (wid.z % colTiles()) * ${TN}u;
-  let tx = li % ${TN / PER}u;
-  let ty = li / ${TN / PER}u;
-  var acc: array<vec4f, ${PER}>;
-  for (var k0 = 0u; k0 < KR(); k0 += ${TK}u) {
-    for (var e = li; e < ${TK * TM}u; e += ${THREADS}u) {
-      let mm = e % ${TM}u;
-      let kk = e / ${TM}u;
-      var a = 0.0;
-      if (m0 + mm < M() && k0 + kk < KR()) { a = loadA(g, m0 + mm, k0 + kk); }
-      As[e] = a;
-    }
-    for (var e = li; e < ${TK * TN}u; e += ${THREADS}u) {
-      let nn = e % ${TN}u;
-      let kk = e / ${TN}u;
-      var b = 0.0;
-      if (n0 + nn < NC() && k0 + kk < KR()) { b = loadB(g, k0 + kk, n0 + nn); }
-      Bs[e] = b;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${TK}u; kk++) {
-      let ar = kk * ${TM}u + ty * ${PER}u;
-      let br = kk * ${TN}u + tx * ${PER}u;
-      let b = vec4f(Bs[br], Bs[br + 1u], Bs[br + 2u], Bs[br + 3u]);
-      for (var i = 0u; i < ${PER}u; i++) { acc[i] += As[ar + i] * b; }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < ${PER}u; i++) {
-    let m = m0 + ty * ${PER}u + i;
-    if (m >= M()) { break; }
-    for (var j = 0u; j < ${PER}u; j++) {
-      let n = n0 + tx * ${PER}u + j;
-      if (n < NC()) { store(g, m, n, acc[i][j]); }
-    }
-  }
-}`,
+    key: `conv:${a?.helper ?? '-'}:${b?.helper ?? '-'}`,
+    decls: (first) => [geometryWgsl(first), ...used.map((h) => TAPS[h.helper])].join('\n'),
+    along: { ...(a && { a: a.along }), ...(b && { b: b.along }) },
+    ...(a && { a: a.load }),
+    ...(b && { b: b.load }),
+    words: (p: ParamWriter) => {
+      for (const name of GEOMETRY) {
+        if (name === 'ph' || name === 'pw') p.i32(g[name]);
+        else p.u32(g[name]);
+      }
+    },
   };
-});
+}
 
-/** Dispatch one implicit GEMM: `xShape` [N, C, H, W], `wShape` [O, Cg, kh, kw], `yShape` [N, O, Ho, Wo]. */
-function runGemm(
-  rt: Runtime, kind: ConvGemmKind, in0: View, in1: View, out: Storage,
-  xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams,
-): void {
+/** The geometry of x [N, C, H, W] ⋆ w [O, Cg, kh, kw] → y [N, O, Ho, Wo]. */
+function geometry(xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams): Geometry & { N: number; G: number; pointwise: boolean } {
   const [N, C, H, W] = xShape;
   const [O, Cg, kh, kw] = wShape;
   const [, , Ho, Wo] = yShape;
-  const G = p.groups, Og = O / G, taps = Cg * kh * kw;
-  const [M, NC, KR] =
-    kind === 'forward' ? [N * Ho * Wo, Og, taps]
-    : kind === 'backwardInput' ? [N * H * W, Cg, Og * kh * kw]
-    : [Og, taps, N * Ho * Wo];
-  if (M * NC * G === 0) return; // empty output (a zero-length reduction still writes zeros)
-  const colTiles = Math.ceil(NC / TN);
-  const words = params().u32(M).u32(NC).u32(KR).u32(colTiles).u32(in0.offset).u32(in1.offset)
-    .u32(N).u32(C).u32(H).u32(W).u32(O).u32(Ho).u32(Wo).u32(kh).u32(kw)
-    .u32(p.stride[0]).u32(p.stride[1]).i32(p.padding[0]).i32(p.padding[1])
-    .u32(p.dilation[0]).u32(p.dilation[1]).u32(Cg).u32(Og);
-  const [gx, gy] = linearGrid(M, TM);
-  rt.dispatch(convGemmKernel(kind), [bufferOf(in0), bufferOf(in1), bufferOf(out)], words, [gx, gy, G * colTiles]);
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  const [dh, dw] = p.dilation;
+  const G = p.groups;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && Ho === H && Wo === W;
+  return { N, C, H, W, O, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg, Og: O / G, G, pointwise };
 }
 
 /** x [N, C, H, W] ⋆ w [O, C/groups, kh, kw] → out [N, O, Ho, Wo] (`outShape`). */
 export function conv2d(rt: Runtime, x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   rt.checkAlive();
-  runGemm(rt, 'forward', x, w, out, x.shape, w.shape, outShape, p);
+  const g = geometry(x.shape, w.shape, outShape, p);
+  const { C, H, W, Cg, Og, kh, kw } = g;
+  const KR = Cg * kh * kw;
+  // out[n, g·Og + o, q] = Σₖ w[g·Og + o, k] · x̂[n, g](k, q)
+  gemm(rt, {
+    M: Og, N: g.Ho * g.Wo, K: KR, batchShape: [g.N, g.G],
+    a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * KR], rowStride: KR, kStride: 1 },
+    b: { storage: x.storage, offset: x.offset, batchStrides: [C * H * W, Cg * H * W], rowStride: 1, kStride: H * W },
+    ...(!g.pointwise && { hooks: hooks(null, HOOKS.xTap, g) }),
+  }, out);
 }
 
 /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W] (`outShape`). */
 export function conv2dBackwardInput(rt: Runtime, gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   rt.checkAlive();
-  runGemm(rt, 'backwardInput', gy, w, out, outShape, w.shape, gy.shape, p);
+  const g = geometry(outShape, w.shape, gy.shape, p);
+  const { O, Cg, Og, kh, kw } = g;
+  const P = g.Ho * g.Wo;
+  const taps = kh * kw;
+  // out[n, g·Cg + c, q] = Σ_(o,i,j) w[g·Og + o, c, i, j] · ĝy[n, g]((o, i, j), q)
+  const a = taps === 1 ? null : HOOKS.wT;
+  const b = g.pointwise ? null : HOOKS.gyTap;
+  gemm(rt, {
+    M: Cg, N: g.H * g.W, K: Og * taps, batchShape: [g.N, g.G],
+    a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * Cg * taps], rowStride: 1, kStride: Cg },
+    b: { storage: gy.storage, offset: gy.offset, batchStrides: [O * P, Og * P], rowStride: 1, kStride: P },
+    ...((a || b) && { hooks: hooks(a, b, g) }),
+  }, out);
 }
 
 /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`), summed over the batch. */
 export function conv2dBackwardWeight(rt: Runtime, x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   rt.checkAlive();
-  runGemm(rt, 'backwardWeight', x, gy, out, x.shape, outShape, gy.shape, p);
+  const g = geometry(x.shape, outShape, gy.shape, p);
+  const { H, W, Cg, Og, kh, kw } = g;
+  const P = g.Ho * g.Wo;
+  // out[g·Og + o, (c, i, j)] = Σ_(n, q) gy[n, g·Og + o, q] · x̂[g]((n, q), (c, i, j))
+  const single = g.N === 1;
+  const a = single ? null : HOOKS.gyRow;
+  const b = single && g.pointwise ? null : HOOKS.xAt;
+  gemm(rt, {
+    M: Og, N: Cg * kh * kw, K: g.N * P, batchShape: [g.G],
+    a: { storage: gy.storage, offset: gy.offset, batchStrides: [Og * P], rowStride: P, kStride: 1 },
+    b: { storage: x.storage, offset: x.offset, batchStrides: [Cg * H * W], rowStride: H * W, kStride: 1 },
+    ...((a || b) && { hooks: hooks(a, b, g) }),
+  }, out);
 }

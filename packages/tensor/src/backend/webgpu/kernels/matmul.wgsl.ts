@@ -24,18 +24,9 @@
  * | medium | 64×64×16    | 4×4   | 256     | 8 KiB            | ≥ 64 such blocks                    |
  * | small  | 32×32×16    | 4×4   | 64      | 4 KiB            | otherwise (tiny and skinny shapes)  |
  *
- * Tuning candidates for the large tile, never picked by shape, forced with
- * `init({ webgpu: { matmulTile } })` and measured by benchmarks/matmul-tune.mjs (each is checked
- * against the CPU in tests like the three above): `large-bk8` and `large-bk32` (K step 8 or 32;
- * 8 or 32 KiB), `large-rows` (vec4-along-K tiles loaded by neighbouring threads on neighbouring
- * rows: conflict-free transposing stores instead of coalesced reads), `large-db`, `large-db-rows`
- * (K step 8, double-buffered: the next step's global reads are issued before the current step's
- * FMAs and stored into the other buffer after them, one barrier per step; 16 KiB) and
- * `large-db16` (the same at K step 16; 32 KiB), `large-g8` and `large-db-g8` (`large` and
- * `large-db` with blocks ordered in bands of 8 block-rows, for L2 reuse), `large-warp` and
- * `large-db-warp` (threads of a warp as a 4×8 block of the thread grid), `large-unroll` and
- * `large-db-unroll` (the BK loop written out). Configs above 16 KiB need an adapter that grants
- * more workgroup memory than WebGPU's default limit (the device is opened with the adapter's maximum).
+ * Tuning candidates for the large tile (`large-bk8`, `large-db`, …), never picked by shape, live in
+ * `matmul-candidates.ts`; they are forced with `init({ webgpu: { matmulTile } })` and measured by
+ * benchmarks/matmul-tune.mjs.
  *
  * Operand layouts (baked into the kernel and its key): A is `k` when its K stride is 1
  * (row-major), `m` when its M stride is 1 (a transposed view), `g` otherwise (generic strided
@@ -49,30 +40,24 @@
  * dims' strides (`wgsl/strided.ts` layout, rank ≥ 1 so a 2-D product shares the batch-1
  * kernel), so broadcast batch dims cost nothing.
  *
+ * Load hooks ({@link MatmulHooks}) replace how an operand's element (row, k) is read, so other
+ * GEMM-shaped kernels get this tiling: conv2d's implicit GEMMs (`conv2d.wgsl.ts`) gather image
+ * taps with them. A hook's loads are scalar and walk the tile along K (`k`) or along rows (`m`/`n`);
+ * the generator keeps the bounds checks, zero fill, registers and workgroup layout. Without hooks
+ * the generated code is exactly the plain strided matmul's.
+ *
  * Params (u32 words): M, N, K, A's M and K strides, B's K and N strides (i32 bits), zBase (first
- * batch index of this dispatch), then the batch layout written by `writeStrided`.
+ * batch index of this dispatch), then the batch layout written by `writeStrided`, then the hooks' own words.
  */
 import type { Storage, View } from '../../backend';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/grid';
-import { params } from '../wgsl/params';
-import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl } from '../wgsl/strided';
+import { type ParamWriter, params } from '../wgsl/params';
+import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl, stridedWords } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
-
-/**
- * The names of the WebGPU matmul kernel's tile configurations: `small`, `medium` and `large` are
- * chosen by shape; the `large-*` ones are tuning candidates for big GPUs (see docs/devices.md).
- * @example
- * ```ts
- * await init({ device: 'webgpu', webgpu: { matmulTile: 'large-db' } });
- * ```
- */
-export type MatmulTileName =
-  | 'small' | 'medium' | 'large'
-  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8'
-  | 'large-warp' | 'large-db-warp' | 'large-unroll' | 'large-db-unroll';
+import { type MatmulHooks, operandLoader } from './matmul-loader';
 
 /**
  * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
@@ -90,7 +75,7 @@ export type MatmulTileName =
  * offsets) instead of leaving the unrolling of a counted loop to the driver.
  */
 export interface MatmulTile {
-  readonly name: MatmulTileName;
+  readonly name: string;
   readonly bm: number;
   readonly bn: number;
   readonly bk: number;
@@ -104,32 +89,21 @@ export interface MatmulTile {
 }
 
 type TileKnobs = Partial<Pick<MatmulTile, 'buffers' | 'kOrder' | 'group' | 'warp' | 'unroll'>>;
-const tile = (name: MatmulTileName, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile => ({
-  name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false, unroll: k.unroll ?? false,
-});
+
+/** A tile configuration named `name` (knobs default to one buffer, `k` order, no grouping, no warp blocks, no unrolling). */
+export function matmulTile(name: string, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile {
+  return { name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false, unroll: k.unroll ?? false };
+}
 
 /**
- * The tile configurations. {@link pickTile} chooses among the first three; the `large-*` ones are
- * candidates for tuning the large tile on real GPUs (benchmarks/matmul-tune.mjs), selectable with
- * `init({ webgpu: { matmulTile } })`, and tested like the others.
+ * The tile configurations {@link pickTile} chooses from by shape (the tuning candidates are in
+ * `matmul-candidates.ts`).
  */
-export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
-  small: tile('small', 32, 32, 16, 4, 4),
-  medium: tile('medium', 64, 64, 16, 4, 4),
-  large: tile('large', 128, 128, 16, 8, 8),
-  'large-bk8': tile('large-bk8', 128, 128, 8, 8, 8),
-  'large-bk32': tile('large-bk32', 128, 128, 32, 8, 8),
-  'large-rows': tile('large-rows', 128, 128, 16, 8, 8, { kOrder: 'rows' }),
-  'large-db': tile('large-db', 128, 128, 8, 8, 8, { buffers: 2 }),
-  'large-db-rows': tile('large-db-rows', 128, 128, 8, 8, 8, { buffers: 2, kOrder: 'rows' }),
-  'large-db16': tile('large-db16', 128, 128, 16, 8, 8, { buffers: 2, kOrder: 'rows' }),
-  'large-g8': tile('large-g8', 128, 128, 16, 8, 8, { group: 8 }),
-  'large-db-g8': tile('large-db-g8', 128, 128, 8, 8, 8, { buffers: 2, group: 8 }),
-  'large-warp': tile('large-warp', 128, 128, 16, 8, 8, { warp: true }),
-  'large-db-warp': tile('large-db-warp', 128, 128, 8, 8, 8, { buffers: 2, warp: true }),
-  'large-unroll': tile('large-unroll', 128, 128, 16, 8, 8, { unroll: true }),
-  'large-db-unroll': tile('large-db-unroll', 128, 128, 8, 8, 8, { buffers: 2, unroll: true }),
-};
+export const SHAPE_TILES = {
+  small: matmulTile('small', 32, 32, 16, 4, 4),
+  medium: matmulTile('medium', 64, 64, 16, 4, 4),
+  large: matmulTile('large', 128, 128, 16, 8, 8),
+} as const satisfies Record<string, MatmulTile>;
 
 /** Bytes of workgroup memory a tile configuration's kernel declares. */
 export function tileWorkgroupBytes(t: MatmulTile): number {
@@ -149,76 +123,11 @@ export interface MatmulConfig {
   readonly batchRank: number;
   /** `i32`: int8 operands (stored as sign-extended i32 words) multiplied exactly into int32. */
   readonly scalar?: 'f32' | 'i32';
+  /** Custom element loads for A and/or B (their layout must then be a scalar `k`, `m` or `n`). */
+  readonly hooks?: MatmulHooks;
 }
 
 const PARAM_BASE = 8;
-
-/** One operand's tile: global buffer, workgroup array and how its rows/K map to global memory. */
-interface Operand {
-  name: 'a' | 'b';
-  dst: 'As' | 'Bs';
-  layout: string;
-  /** Rows of the tile (BM or BN). */
-  outer: number;
-  r0: string;
-  rLimit: string;
-  base: string;
-  rStride: string;
-  kStride: string;
-}
-
-/**
- * WGSL moving one operand's BK-deep tile from global to workgroup memory (vec4 array, k-major,
- * `outer` wide: element (r, kk) is global (r0 + r, k + kk)). Each thread moves `count` elements
- * (or vec4s) into registers `<name>v<l>`: `setup` holds the loop-invariant positions (before the K
- * loop), `fetch(k)` the global reads for K offset `k`, `put(off)` the workgroup stores at vec4
- * offset `off` (the buffer of a double-buffered tile).
- */
-function operandLoader(o: Operand, t: MatmulTile, threads: number) {
-  const { name: n, dst, layout, outer, r0, rLimit, base, rStride, kStride } = o;
-  const { bk } = t;
-  const vec = layout.endsWith('4');
-  const alongK = layout[0] === 'k';
-  const count = (outer * bk) / (vec ? 4 : 1) / threads;
-  const setup: string[] = [];
-  const fetches: ((k: string) => string)[] = [];
-  const puts: ((off: string) => string)[] = [];
-  for (let l = 0; l < count; l++) {
-    const e = `(tid + ${l * threads}u)`;
-    let r: string;
-    let kk: string;
-    if (!vec) [r, kk] = alongK ? [`${e} / ${bk}u`, `${e} % ${bk}u`] : [`${e} % ${outer}u`, `${e} / ${outer}u`];
-    else if (!alongK) [r, kk] = [`(${e} % ${outer / 4}u) * 4u`, `${e} / ${outer / 4}u`];
-    else if (t.kOrder === 'rows') [r, kk] = [`${e} % ${outer}u`, `(${e} / ${outer}u) * 4u`];
-    else [r, kk] = [`${e} / ${bk / 4}u`, `(${e} % ${bk / 4}u) * 4u`];
-    const [vr, vk, ok, at, s, v] = ['r', 'k', 'ok', 'at', 's', 'v'].map((x) => `${n}${x}${l}`);
-    setup.push(
-      `let ${vr} = ${r}; let ${vk} = ${kk};`,
-      `let ${ok} = ${r0} + ${vr} < ${rLimit};`,
-      `let ${at} = ${base} + i32(${r0} + ${vr})${vec && !alongK ? '' : ` * ${rStride}`};`,
-      `let ${s} = ${vk} * ${outer}u + ${vr};`,
-    );
-    const kTerm = (g: string) => (vec && alongK ? `i32(${g})` : `i32(${g}) * ${kStride}`);
-    fetches.push((k) =>
-      [
-        `var ${v} = ${vec ? 'V()' : 'S(0)'};`,
-        `{ let g = ${k} + ${vk}; if (${ok} && g < K) { ${v} = ${n}[u32(${at} + ${kTerm('g')})${vec ? ' >> 2u' : ''}]; } }`,
-      ].join('\n    '),
-    );
-    puts.push((off) => {
-      const at4 = `${off}(${s} >> 2u)`;
-      if (!vec) return `${dst}[${at4}][${s} & 3u] = ${v};`;
-      if (!alongK) return `${dst}[${at4}] = ${v};`;
-      // four consecutive k of one row → one component in each of four k-rows of the tile
-      return [0, 1, 2, 3].map((q) => `${dst}[${at4}${q ? ` + ${(q * outer) / 4}u` : ''}][${s} & 3u] = ${v}[${q}];`).join('\n    ');
-    });
-  }
-  return {
-    setup: setup.join('\n  '),
-    fetch: (k: string) => fetches.map((f) => f(k)).join('\n    '),
-    put: (off: string) => puts.map((p) => p(off)).join('\n    '),
-  };
-}
 
 /** The kernel for one configuration (see the file comment for the design). */
 export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): KernelSource {
@@ -265,8 +174,8 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
     return `{\n    let row = row0 + ${(i >> 2) * rowSlice + (i & 3)}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
   });
 
-  const A = operandLoader({ name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk' }, t, threads);
-  const B = operandLoader({ name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk' }, t, threads);
+  const A = operandLoader({ name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk', hook: c.hooks?.a }, t, threads);
+  const B = operandLoader({ name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk', hook: c.hooks?.b }, t, threads);
   // the BK steps as a loop the driver may unroll, or unrolled here (constant workgroup addresses)
   const multiply = t.unroll
     ? Array.from({ length: bk }, (_, kk) => `{\n      ${inner(`${kk}u`).join('\n      ')}\n    }`).join('\n    ')
@@ -317,7 +226,8 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   let first = (lin / per) * ${t.group}u; let bandRows = min(nwg.y - first, ${t.group}u);
   let by = first + (lin % per) % bandRows; let bx = (lin % per) / bandRows;`
     : 'let bx = wg.x; let by = wg.y;';
-  const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}`;
+  const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}${c.hooks ? `:${c.hooks.key}` : ''}`;
+  const decls = c.hooks ? `\n${c.hooks.decls(PARAM_BASE + stridedWords(c.batchRank, 2))}` : '';
   return {
     key,
     workgroupSize: [threads, 1, 1],
@@ -328,7 +238,7 @@ alias V = vec4<S>;
 @group(0) @binding(1) var<storage, read> b: array<${elem(c.b)}>;
 @group(0) @binding(2) var<storage, read_write> out: array<S>;
 @group(0) @binding(3) var<storage, read> p: array<u32>;
-${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}
+${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}${decls}
 var<workgroup> As: array<V, ${t.buffers * aSize}>;
 var<workgroup> Bs: array<V, ${t.buffers * bSize}>;
 
@@ -359,9 +269,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 /** The tile configuration for an M×N product repeated `batch` times. */
 export function pickTile(M: number, N: number, batch: number): MatmulTile {
   const blocks = (t: MatmulTile) => Math.ceil(M / t.bm) * Math.ceil(N / t.bn) * batch;
-  if (M >= 128 && N >= 128 && blocks(MATMUL_TILES.large) >= 128) return MATMUL_TILES.large;
-  if (M >= 64 && N >= 64 && blocks(MATMUL_TILES.medium) >= 64) return MATMUL_TILES.medium;
-  return MATMUL_TILES.small;
+  if (M >= 128 && N >= 128 && blocks(SHAPE_TILES.large) >= 128) return SHAPE_TILES.large;
+  if (M >= 64 && N >= 64 && blocks(SHAPE_TILES.medium) >= 64) return SHAPE_TILES.medium;
+  return SHAPE_TILES.small;
 }
 
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
@@ -379,6 +289,65 @@ function operandLayout(rows: number, rs: number, K: number, ks: number, offset: 
   return { along: 'g', vec4: false };
 }
 
+/** One operand of {@link gemm}: per batch index a rows × K matrix (rows are M for A, N for B). */
+export interface GemmOperand {
+  readonly storage: Storage;
+  /** Element offset of batch index 0. */
+  readonly offset: number;
+  /** Strides of the batch dims (stride 0 broadcasts). */
+  readonly batchStrides: readonly number[];
+  /** Row and K strides of a strided matrix; unused when the operand's load is hooked. */
+  readonly rowStride: number;
+  readonly kStride: number;
+}
+
+/** A batched GEMM: out[z] (contiguous [M, N]) = A[z] · B[z] over the batch dims `batchShape`. */
+export interface Gemm {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly batchShape: readonly number[];
+  readonly a: GemmOperand;
+  readonly b: GemmOperand;
+  /** Load hooks, with `along` the way their tiles are walked, and the param words they read. */
+  readonly hooks?: MatmulHooks & { readonly along: { readonly a?: 'k' | 'rows'; readonly b?: 'k' | 'rows' }; words(p: ParamWriter): void };
+}
+
+/**
+ * Dispatch one GEMM through the tiled generator: plain matmuls ({@link matmul}) and implicit
+ * GEMMs with load hooks (conv2d). `tile` overrides the configuration {@link pickTile} would choose.
+ */
+export function gemm(rt: Runtime, g: Gemm, out: Storage, tile?: MatmulTile): void {
+  const { M, N, K, a, b, hooks } = g;
+  const batchShape = [...g.batchShape];
+  const batch = batchShape.reduce((n, d) => n * d, 1);
+  if (M === 0 || N === 0 || batch === 0) return;
+  const layout = (o: GemmOperand, rows: number, hooked: 'k' | 'rows' | undefined, rowLetter: 'm' | 'n') => {
+    if (hooked) return hooked === 'k' ? 'k' : rowLetter;
+    const l = operandLayout(rows, o.rowStride, K, o.kStride, o.offset, o.batchStrides);
+    return (l.along === 'r' ? rowLetter : l.along) + (l.vec4 ? '4' : '');
+  };
+  const aLayout = layout(a, M, hooks?.along.a, 'm') as ALayout;
+  const bLayout = layout(b, N, hooks?.along.b, 'n') as BLayout;
+  tile ??= pickTile(M, N, batch);
+  const grid = [Math.ceil(N / tile.bn), Math.ceil(M / tile.bm)];
+  for (let z0 = 0; z0 < batch; z0 += MAX_WORKGROUPS_PER_DIM) {
+    const p = params().u32(M).u32(N).u32(K).i32(a.rowStride).i32(a.kStride).i32(b.kStride).i32(b.rowStride).u32(z0);
+    // the writeStrided layout, with a dummy size-1 dim when no batch dim is left after collapsing
+    const c = collapseDims(batchShape, [[...a.batchStrides], [...b.batchStrides]]);
+    if (c.shape.length === 0) {
+      c.shape.push(1);
+      for (const s of c.strides) s.push(0);
+    }
+    if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
+    p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
+    hooks?.words(p);
+    const scalar = a.storage.dtype === 'int8' ? 'i32' : 'f32';
+    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, scalar, ...(hooks && { hooks }) });
+    rt.dispatch(kernel, [bufferOf(a.storage), bufferOf(b.storage), bufferOf(out)], p, [...grid, Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)]);
+  }
+}
+
 /**
  * out = a · b per the `Backend.matmul` contract: a [...batch, M, K], b [...batch, K, N] (same
  * batch shape, broadcast through stride 0, any strides) → out contiguous float32 [...batch, M, N].
@@ -388,32 +357,11 @@ export function matmul(rt: Runtime, a: View, b: View, out: Storage, tile?: Matmu
   rt.checkAlive();
   const r = a.shape.length;
   const [M, K] = a.shape.slice(r - 2);
-  const N = b.shape[r - 1];
-  const batchShape = a.shape.slice(0, r - 2);
-  const batch = batchShape.reduce((n, d) => n * d, 1);
-  if (M === 0 || N === 0 || batch === 0) return;
   const [aSm, aSk] = a.strides.slice(r - 2);
   const [bSk, bSn] = b.strides.slice(r - 2);
-  const aBatch = a.strides.slice(0, r - 2);
-  const bBatch = b.strides.slice(0, r - 2);
-  const la = operandLayout(M, aSm, K, aSk, a.offset, aBatch);
-  const lb = operandLayout(N, bSn, K, bSk, b.offset, bBatch);
-  const aLayout = ((la.along === 'r' ? 'm' : la.along) + (la.vec4 ? '4' : '')) as ALayout;
-  const bLayout = ((lb.along === 'r' ? 'n' : lb.along) + (lb.vec4 ? '4' : '')) as BLayout;
-  tile ??= pickTile(M, N, batch);
-  const grid = [Math.ceil(N / tile.bn), Math.ceil(M / tile.bm)];
-  for (let z0 = 0; z0 < batch; z0 += MAX_WORKGROUPS_PER_DIM) {
-    const p = params().u32(M).u32(N).u32(K).i32(aSm).i32(aSk).i32(bSk).i32(bSn).u32(z0);
-    // the writeStrided layout, with a dummy size-1 dim when no batch dim is left after collapsing
-    const c = collapseDims(batchShape, [aBatch, bBatch]);
-    if (c.shape.length === 0) {
-      c.shape.push(1);
-      for (const s of c.strides) s.push(0);
-    }
-    if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
-    p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
-    const scalar = a.storage.dtype === 'int8' ? 'i32' : 'f32';
-    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, scalar });
-    rt.dispatch(kernel, [bufferOf(a), bufferOf(b), bufferOf(out)], p, [...grid, Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)]);
-  }
+  gemm(rt, {
+    M, N: b.shape[r - 1], K, batchShape: a.shape.slice(0, r - 2),
+    a: { storage: a.storage, offset: a.offset, batchStrides: a.strides.slice(0, r - 2), rowStride: aSm, kStride: aSk },
+    b: { storage: b.storage, offset: b.offset, batchStrides: b.strides.slice(0, r - 2), rowStride: bSn, kStride: bSk },
+  }, out, tile);
 }
