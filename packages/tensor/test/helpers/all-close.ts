@@ -27,7 +27,7 @@ function flatten(v: unknown): number[] {
   if (typeof v === 'number') return [v];
   if (typeof v === 'boolean') return [v ? 1 : 0];
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-  if (Array.isArray(v)) return v.flatMap(flatten);
+  if (Array.isArray(v)) return v.every((e) => typeof e === 'number') ? v : v.flatMap(flatten);
   throw new Error(`toBeAllClose cannot compare ${String(v)}`);
 }
 

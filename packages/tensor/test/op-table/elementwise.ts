@@ -27,12 +27,17 @@ function unary(name: string, call: (x: Tensor) => Tensor, domain: Domain, extra:
 const intInputs = (lo = -100, hi = 100): Sample[] => [
   { name: 'int32', inputs: [ints([3, 5], lo, hi)], dtype: 'int32' },
   { name: 'int8 extremes wrap', inputs: [v([-128, 127, 0, -5, 9], [5], 'int8')], dtype: 'int8' },
+  { name: 'uint8', inputs: [v([0, 255, 7, 128], [4], 'uint8')], dtype: 'uint8' },
+  { name: 'int32 extremes', inputs: [v([-(2 ** 31), 2 ** 31 - 1, -7, 0], [4], 'int32')], dtype: 'int32' },
 ];
 /** Integer and bool inputs of an op that computes in float32. */
 const toFloat: Sample[] = [
   { name: 'int32 → float32', inputs: [ints([2, 5], -3, 3)], dtype: 'float32' },
   { name: 'bool → float32', inputs: [ints([4], 0, 1, 'bool')], dtype: 'float32' },
 ];
+
+/** Where WGSL leaves exp/log/sqrt to the implementation: tiny, huge, negative, past overflow. */
+const EDGES = [-1e-30, -3, -1e30, 1e-30, 88, 89, -104, 3.4028234e38];
 
 const relu_ = (x: number) => (x > 0 || Number.isNaN(x) ? x : 0);
 const sigmoid_ = (x: number) => 1 / (1 + Math.exp(-x));
@@ -42,17 +47,19 @@ export const UNARY_OPS: OpInfo[] = [
   unary('abs', abs, 'nonzero', [specials(Math.abs), ...intInputs()]),
   // sign(NaN) is left out: torch.sign gives 0 there, numpy and this library NaN
   unary('sign', sign, 'nonzero', [specials(Math.sign, SPECIALS.slice(1)), ...intInputs()]),
-  unary('exp', exp, 'real', [specials(Math.exp), ...toFloat]),
-  unary('log', log, 'positive', [specials(Math.log, [...SPECIALS, -1e-30])]),
-  unary('sqrt', sqrt, 'positive', [specials(Math.sqrt), ...toFloat]),
-  unary('rsqrt', rsqrt, 'positive', [specials((x) => 1 / Math.sqrt(x))]),
+  unary('exp', exp, 'real', [specials(Math.exp), specials(Math.exp, EDGES), ...toFloat]),
+  unary('log', log, 'positive', [specials(Math.log), specials(Math.log, EDGES), ...toFloat]),
+  unary('sqrt', sqrt, 'positive', [specials(Math.sqrt), specials(Math.sqrt, EDGES), ...toFloat]),
+  unary('rsqrt', rsqrt, 'positive', [specials((x) => 1 / Math.sqrt(x)), specials((x) => 1 / Math.sqrt(x), EDGES), ...toFloat]),
   unary('relu', relu, 'nonzero', [specials(relu_), ...intInputs()]),
-  unary('sigmoid', sigmoid, 'real', [specials(sigmoid_), v2('tiny to huge |x|', [1e-7, -0.5, 9, -12, 20, -40, 88, -90, 1e6, -1e6], sigmoid_)]),
-  unary('tanh', tanh, 'real', [specials(Math.tanh), v2('tiny to huge |x|', [1e-7, -1e-6, 0.19, 0.21, -3, 9, -12, 20, 1e6], Math.tanh)]),
-  unary('sin', sin, 'real', [specials(Math.sin), bigAngles(Math.sin)]),
-  unary('cos', cos, 'real', [specials(Math.cos), bigAngles(Math.cos)]),
+  unary('sigmoid', sigmoid, 'real', [specials(sigmoid_), ...toFloat, v2('tiny to huge |x|', [1e-7, -0.5, 9, -12, 20, -40, 88, -90, 1e6, -1e6], sigmoid_)]),
+  unary('tanh', tanh, 'real', [specials(Math.tanh), ...toFloat, v2('tiny to huge |x|', [1e-7, -1e-6, 0.19, 0.21, -3, 9, -12, 20, 1e6], Math.tanh)]),
+  unary('sin', sin, 'real', [specials(Math.sin), bigAngles(Math.sin), ...toFloat]),
+  unary('cos', cos, 'real', [specials(Math.cos), bigAngles(Math.cos), ...toFloat]),
   // erf's reference: its limits and zeros (the CPU's approximation is compared on every device)
-  unary('erf', erf, 'real', [specials((x) => (x === 0 || Number.isNaN(x) ? x : Math.sign(x)), [Number.NaN, Infinity, -Infinity, 0, -0]), ...toFloat], {
+  unary('erf', erf, 'real', [specials((x) => (x === 0 || Number.isNaN(x) ? x : Math.sign(x)), [Number.NaN, Infinity, -Infinity, 0, -0]), ...toFloat,
+    { name: 'tiny to huge |x|', inputs: [v([1e-7, -1e-6, 0.01, -0.1, 0.5, -1.5, 3, -5.5, 9, -12, 40, 1e6])], gradcheck: false },
+  ], {
     tol: { rtol: 0, atol: 1e-6 },
   }),
   unary('floor', floor, 'offGrid', [specials(Math.floor), ...intInputs()]),
@@ -66,6 +73,8 @@ export const UNARY_OPS: OpInfo[] = [
     { name: "approximate 'tanh'", inputs: [f([3, 4])], call: (x) => gelu(x, { approximate: 'tanh' }) },
     { name: "approximate 'tanh', transposed", inputs: [f([4, 3], 'real', T)], call: (x) => gelu(x, { approximate: 'tanh' }) },
     { name: 'tiny to huge |x|', inputs: [v([1e-7, -0.5, 1.5, -3, 5, -5.5, 9, -12, 20, 1e6])], gradcheck: false },
+    { name: "approximate 'tanh', tiny to huge |x|", inputs: [v([1e-7, -1e-6, 0.19, -3, 9, -12, 88, -90, 1e6, -1e6])], call: (x) => gelu(x, { approximate: 'tanh' }), gradcheck: false },
+    ...toFloat,
   ], { tol: { rtol: 1e-5, atol: 1e-6 } }),
   unary('leakyRelu', (x) => leakyRelu(x, 0.2), 'nonzero', [
     specials((x) => (x > 0 || Number.isNaN(x) ? x : 0.2 * x)),
@@ -83,17 +92,22 @@ export const UNARY_OPS: OpInfo[] = [
 function v2(name: string, values: number[], ref: (x: number) => number): Sample {
   return { name, inputs: [v(values)], expected: values.map((x) => ref(fr(x))), gradcheck: false, tol: { rtol: 1e-5, atol: 1e-6 } };
 }
-/** sin/cos from 0 to 3.4e38 (both argument reductions), within 5e-7 absolute of float64. */
+/**
+ * sin/cos from 0 to 3.4e38 within 5e-7 absolute of float64: both argument reductions, every
+ * octave, near multiples of π/2 and odd ones of π/4, both signs.
+ */
 function bigAngles(ref: (x: number) => number): Sample {
-  const xs = [8191.99, 8192, 65536, 102943.7, 16777216, 3.4028234e38, Math.PI / 2, 3 * Math.PI, 0.7853982, 1e5 * Math.PI];
+  const xs = [8191.99, 8192, 8192.01, 65536, 102943.7, 16777216, 0x5afe4d9b, 3.4028234e38];
+  for (let e = -10; e <= 127; e += 0.61) xs.push(2 ** e);
+  for (let k = 1; k < 200_000; k += 1_999) xs.push((k * Math.PI) / 2, k * 0.7853982);
   const values = [...xs, ...xs.map((x) => -x)];
-  return { name: 'large arguments', inputs: [v(values)], expected: values.map((x) => ref(fr(x))), gradcheck: false, tol: { rtol: 0, atol: 5e-7 } };
+  return { name: 'large arguments', inputs: [v(values)], expected: values.map((x) => fr(ref(fr(x)))), gradcheck: false, tol: { rtol: 0, atol: 5e-7 } };
 }
 
 type Binary = (a: Tensor | number, b: Tensor | number) => Tensor;
 
 /** Every pair of `as` × `bs` (broadcast [n, 1] × [m]) with the reference `ref`. */
-function pairs(ref: (a: number, b: number) => number, as = SPECIALS, bs = [...SPECIALS, 2, -1]): Sample {
+function pairs(ref: (a: number, b: number) => number, as = [...SPECIALS, 1, -1, -8], bs = [...SPECIALS, 2, -1, 31, 33, -33, 40]): Sample {
   return {
     name: 'IEEE specials, every pair',
     inputs: [v(as, [as.length, 1]), v(bs, [bs.length])],
@@ -110,6 +124,8 @@ const intPairs = (op: Binary, arithmetic: boolean): Sample[] => [
   { name: 'bool × bool', inputs: [ints([11], 0, 1, 'bool'), ints([11], 0, 1, 'bool')], call: op },
   { name: 'int8 × uint8 promotes', inputs: [ints([2, 5], -128, 127, 'int8'), ints([5], 0, 255, 'uint8')], call: op },
   { name: 'int32 × float32 promotes', inputs: [ints([2, 5], -9, 9), f([2, 5])], call: op, dtype: arithmetic ? 'float32' : 'bool' },
+  { name: 'bool × float32', inputs: [ints([6], 0, 1, 'bool'), f([3, 6])], call: op },
+  { name: 'uint8 × bool', inputs: [ints([6], 0, 255, 'uint8'), ints([6], 0, 1, 'bool')], call: op },
 ];
 
 function binary(name: string, op: Binary, domA: Domain, domB: Domain, ref: (a: number, b: number) => number, differentiable: boolean): OpInfo {
@@ -174,3 +190,16 @@ export const BINARY_OPS: OpInfo[] = [
     tol: EXACT,
   },
 ];
+
+const entry = (name: string) => BINARY_OPS.find((o) => o.name === name)!;
+entry('mul').samples.push(
+  { name: 'rank 5, both permuted', inputs: [f([2, 3, 2, 3, 2], 'real', (t) => t.permute([4, 2, 0, 3, 1])), f([2, 2, 2, 3, 3], 'real', (t) => t.permute([2, 0, 1, 4, 3]).transpose(1, 2))], gradcheck: false },
+  { name: 'int32 wraps on overflow', inputs: [v([2e9, -2e9, 2 ** 31 - 1], [3], 'int32'), v([2, 3, 2], [3], 'int32')], expected: [-294967296, -1705032704, -2], tol: EXACT },
+);
+// 65,535 · 64 + 7 elements: more workgroups than one grid dimension holds
+const LARGE = 65535 * 64 + 7;
+entry('ge').samples.push({
+  name: `${LARGE.toLocaleString('en')} elements (a 2-D workgroup grid)`,
+  inputs: [v(Array.from({ length: LARGE }, (_, i) => (i % 1009) - 500)), v(Array.from({ length: LARGE }, (_, i) => (i % 37) * 14 - 250))],
+  tol: EXACT,
+});

@@ -145,6 +145,7 @@ export function binarySamples(op: (a: Tensor | number, b: Tensor | number) => Te
     { name: 'transposed right operand', inputs: [f([3, 4], domA), f([4, 3], domB, T)] },
     { name: 'expanded operand', inputs: [f([1, 4], domA, (t) => t.expand([3, 4])), f([3, 4], domB)] },
     { name: 'size-1 dims [1] × [4, 1]', inputs: [f([1], domA), f([4, 1], domB)] },
+    { name: 'views at an offset (narrow)', inputs: [f([6, 4], domA, (t) => t.narrow(0, 2, 3)), f([5, 4], domB, (t) => t.narrow(0, 1, 3))] },
     { name: 'number on the right', inputs: [f([2, 3], domA)], call: (a) => op(a, domB === 'positive' ? 1.5 : -1.25) },
     { name: 'number on the left', inputs: [f([2, 3], domB)], call: (b) => op(domA === 'positive' ? 1.5 : -1.25, b) },
     { name: 'empty [0, 3] × [1, 3]', inputs: [f([0, 3], domA), f([1, 3], domB)] },

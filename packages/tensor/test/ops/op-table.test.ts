@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromArray } from '../../src/creation';
 import * as api from '../../src/index';
-import { AimodelError, DeviceError, type DeviceName, DisposedError, type DType, gradcheck, memory, scope, type Tensor } from '../../src/index';
+import { AimodelError, DeviceError, type DeviceName, DisposedError, type DType, dropout, Generator, gradcheck, memory, ones, scope, type Tensor } from '../../src/index';
 import { DEVICES, randomValues } from '../helpers';
 import { NOT_OPS, OPS } from '../op-table';
 import { numel, type OpInfo, type OpResult, type Sample, type Tol } from '../op-table/samples';
@@ -63,8 +63,8 @@ async function evaluate(info: OpInfo, s: Sample, device: DeviceName): Promise<Ou
   const out: Outcome = {
     shapes: r.outs.map((o) => [...o.shape]),
     dtypes: r.outs.map((o) => o.dtype),
-    values: await Promise.all(r.outs.map((o) => o.toArray())),
-    grads: await Promise.all(r.grads.map((g) => (g ? g.toArray() : null))),
+    values: await Promise.all(r.outs.map((o) => o.data())),
+    grads: await Promise.all(r.grads.map((g) => (g ? g.data() : null))),
   };
   for (const t of [...r.outs, ...r.grads, ...r.xs]) t?.dispose();
   return out;
@@ -166,6 +166,22 @@ for (const device of DEVICES) {
     }
   });
 }
+
+// dropout's table samples fix the mask with a seeded generator; here its statistics, per device
+describe.each(DEVICES)('dropout statistics [%s]', (device) => {
+  it('zeroes a fraction near p and scales the rest by 1/(1 − p); the same seed gives the same mask', async () => {
+    const x = ones([4000], { device });
+    const y = dropout(x, 0.25, true, { generator: new Generator({ seed: 11 }) });
+    const again = dropout(x, 0.25, true, { generator: new Generator({ seed: 11 }) });
+    const values = Array.from(await y.data());
+    const zeros = values.filter((e) => e === 0).length / values.length;
+    expect(zeros).toBeGreaterThan(0.22);
+    expect(zeros).toBeLessThan(0.28);
+    expect(values.every((e) => e === 0 || Math.abs(e - 4 / 3) < 1e-6)).toBe(true);
+    expect(await again.data()).toEqual(await y.data());
+    for (const t of [x, y, again]) t.dispose();
+  });
+});
 
 describe('op table completeness', () => {
   const exported = Object.entries(api)

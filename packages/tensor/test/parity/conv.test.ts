@@ -1,16 +1,12 @@
 import { describe, expect, it, } from 'vitest';
 import type { AvgPool2dParams, Backend, Conv2dParams, Pool2dParams, Storage, View } from '../../src/backend/backend';
-import {
-  adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, type DeviceName, maxPool2d,
-  type Tensor, tensor,
-} from '../../src/index';
-import { DEVICES, randomValues } from '../helpers';
+import { randomValues } from '../helpers';
 import { kernelBackends } from './harness';
 
 /**
- * WebGPU conv/pool kernels against the CPU backend: first the six primitives driven directly
- * (inputs at a non-zero offset, sizes that are not multiples of the 64×64×16 GEMM tiles), then the
- * public ops, forward and gradients, on the device.
+ * WebGPU conv/pool kernels against the CPU backend: the six primitives driven directly (inputs at
+ * a non-zero offset, sizes that are not multiples of the GEMM tiles). The public ops, forward and
+ * gradients on every device, are in the op table (test/op-table.ts).
  */
 
 const { device: gpuDevice, gpu, cpu } = await kernelBackends();
@@ -121,51 +117,4 @@ suite('webgpu pooling primitives vs cpu', () => {
       await expectSame(xs, (be, out, s) => be.avgPool2dBackward(gy[s], out, xs, p));
     }
   });
-});
-
-// ── public ops: forward and gradients on the device ─────────────────────────────────────────
-
-const ON_GPU = DEVICES.includes('webgpu');
-const publicSuite = describe.skipIf(!(ON_GPU));
-const _MINE = new Set(['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'maxPool2dIndices', 'maxPool2d', 'avgPool2d', 'avgPool2dBackward']);
-
-/** fn(...inputs) and the gradients of Σ seed·fn w.r.t. every input, on one device. */
-async function evaluate(device: DeviceName, fn: (...xs: Tensor[]) => Tensor, shapes: number[][]): Promise<Float32Array[]> {
-  const xs = shapes.map((s, i) => tensor(new Float32Array(randomValues(numel(s), 11 + i)), { device }).reshape(s).detach());
-  for (const x of xs) x.requiresGrad = true;
-  const y = fn(...xs);
-  const seed = tensor(new Float32Array(randomValues(numel(y.shape), 99)), { device }).reshape(y.shape);
-  y.backward(seed);
-  const out = [(await y.data()) as Float32Array];
-  for (const x of xs) out.push((await x.grad!.data()) as Float32Array);
-  return out;
-}
-
-/** Compare `fn` (values and gradients) on WebGPU with the CPU. */
-async function expectParity(fn: (...xs: Tensor[]) => Tensor, shapes: number[][]): Promise<void> {
-  const want = await evaluate('cpu', fn, shapes);
-  const got = await evaluate('webgpu', fn, shapes);
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => expect(g).toBeAllClose(want[i], TOL));
-}
-
-publicSuite('conv and pool ops on webgpu vs cpu (forward + gradients)', () => {
-  const cases: [string, (...xs: Tensor[]) => Tensor, number[][]][] = [
-    ['conv2d stride 1 pad 1, C=3 → O=5, batch 1', (x, w) => conv2d(x, w, { padding: 1 }), [[1, 3, 6, 6], [5, 3, 3, 3]]],
-    ['conv2d stride 2 pad 0, C=5 → O=17, batch 3', (x, w) => conv2d(x, w, { stride: 2 }), [[3, 5, 7, 7], [17, 5, 3, 3]]],
-    ["conv2d padding 'same', odd kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [[1, 3, 5, 6], [4, 3, 3, 3]]],
-    ["conv2d padding 'same', even kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [[1, 3, 5, 6], [4, 3, 4, 2]]],
-    ['conv2d dilation 2', (x, w) => conv2d(x, w, { dilation: 2, padding: 1 }), [[1, 3, 8, 8], [5, 3, 3, 3]]],
-    ['conv2d groups 2', (x, w) => conv2d(x, w, { groups: 2, padding: 1 }), [[3, 4, 5, 5], [6, 2, 3, 3]]],
-    ['conv2d with bias', (x, w, b) => conv2d(x, w, { bias: b, padding: 1 }), [[1, 3, 5, 5], [5, 3, 3, 3], [5]]],
-    ['conv1d', (x, w) => conv1d(x, w, { stride: 2, padding: 1 }), [[2, 3, 11], [5, 3, 3]]],
-    ['convTranspose2d stride 2, outputPadding 1', (x, w) => convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }), [[2, 4, 4, 4], [4, 3, 3, 3]]],
-    ['maxPool2d stride 2 padding 1', (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }), [[2, 3, 7, 7]]],
-    ['maxPool2d dilation 2 ceilMode', (x) => maxPool2d(x, 2, { stride: 2, dilation: 2, ceilMode: true }), [[1, 2, 8, 7]]],
-    ['avgPool2d countIncludePad true', (x) => avgPool2d(x, 3, { stride: 2, padding: 1 }), [[2, 3, 6, 7]]],
-    ['avgPool2d countIncludePad false, ceilMode', (x) => avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), [[2, 3, 6, 6]]],
-    ['avgPool2d ceilMode, no padding', (x) => avgPool2d(x, 2, { ceilMode: true }), [[1, 2, 5, 5]]],
-    ['adaptiveAvgPool2d 7 → 3', (x) => adaptiveAvgPool2d(x, 3), [[2, 3, 7, 7]]],
-  ];
-  for (const [name, fn, shapes] of cases) it(name, () => expectParity(fn, shapes));
 });
