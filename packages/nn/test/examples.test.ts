@@ -36,7 +36,42 @@ function __throws(fn: () => unknown, name: string, text: string): void {
   }
   throw new Error(`expected ${name}, but nothing was thrown`);
 }
-const names: Record<string, unknown> = { ...nn, ...optim, init: cpuInit, __throws };
+/** Nested arrays, typed arrays and booleans → flat numbers (true → 1). */
+function flatValues(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v.flatMap(flatValues);
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  return [typeof v === 'boolean' ? Number(v) : v];
+}
+
+/** Dims of a nested array literal ([] for a scalar). */
+function literalShape(v: unknown): number[] {
+  return Array.isArray(v) ? [v.length, ...(v.length ? literalShape(v[0]) : [])] : [];
+}
+
+/** What a `stmt; // value` line of an example becomes a call of (see expectValues). */
+let checkedValues = 0;
+function __expect(actual: unknown, expected: unknown, comment: string): void {
+  checkedValues++;
+  const digits = Math.max(0, ...[...comment.matchAll(/\.(\d+)/g)].map((m) => m[1].length));
+  const unit = digits ? 10 ** -digits : 0;
+  const tol = (e: number) => (comment.startsWith('≈') ? unit || 1e-3 * Math.abs(e) : unit / 2) + 1e-6 * (1 + Math.abs(e));
+  let got = actual;
+  if (actual instanceof nn.Tensor) {
+    if (Array.isArray(expected) && JSON.stringify(actual.shape) !== JSON.stringify(literalShape(expected))) {
+      throw new Error(`expected a tensor of shape [${literalShape(expected)}] (${comment}), got [${actual.shape}]`);
+    }
+    got = actual.dataSync();
+  }
+  const a = flatValues(got);
+  const e = flatValues(expected);
+  const same = a.length === e.length && a.every((x, i) => {
+    const y = e[i];
+    if (typeof x === 'number' && typeof y === 'number') return Number.isNaN(y) ? Number.isNaN(x) : x === y || Math.abs(x - y) <= tol(y);
+    return x === y;
+  });
+  if (!same) throw new Error(`the comment says ${comment}, got ${JSON.stringify(a.length === 1 && !Array.isArray(got) && !ArrayBuffer.isView(got) ? a[0] : a)}`);
+}
+const names: Record<string, unknown> = { ...nn, ...optim, init: cpuInit, __throws, __expect };
 
 /** Output of the example being run, shown when it fails. */
 let printed: string[] = [];
@@ -106,9 +141,20 @@ for (const group of groups) {
 }
 
 describe('documentation examples', () => {
+  it('fail when code throws, a stated value or error is wrong, or a name is undefined', async () => {
+    await run('sqrt(tensor([4, 9])); // [2, 3]', 'right value');
+    await expect(run('sqrt(tensor([4, 9])); // [2, 4]', 'wrong value')).rejects.toThrow('the comment says [2, 4], got [2,3]');
+    await expect(run('const y = tensor([1.5]).sum(); // 1.4', 'wrong value')).rejects.toThrow('the comment says 1.4, got [1.5]');
+    await expect(run('zeros([2, 3]).sum(0); // [0, 0]', 'wrong shape')).rejects.toThrow('expected a tensor of shape [2]');
+    await expect(run('tensor([1]).add(1); // ShapeError: add', 'no throw')).rejects.toThrow('expected ShapeError, but nothing was thrown');
+    await expect(run('matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: other text', 'wrong text')).rejects.toThrow("expected the message to contain 'other text'");
+    await expect(run('undefinedName.add(1);', 'undefined name')).rejects.toThrow('undefinedName is not defined');
+  });
+
   it('every no-run block states why it cannot run', () => {
     const reasons = noRun.map((e) => `${e.where}: ${e.noRun || '(no reason given)'}`);
     console.log(`${noRun.length} example(s) marked no-run:\n  ${reasons.join('\n  ')}`);
+    console.log(`${checkedValues} value(s) stated in example comments were checked`);
     console.log(`${redirected} init() call(s) in examples ran on the CPU instead of the device they name`);
     expect(noRun.filter((e) => !e.noRun).map((e) => e.where)).toEqual([]);
   });

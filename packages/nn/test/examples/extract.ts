@@ -198,6 +198,54 @@ export function expectThrows(code: string): string {
 }
 
 
+// A value a comment states: a number, a string, true/false/null, or (nested) arrays of numbers and booleans.
+const LITERAL = /^(≈\s*)?(-?(?:\d[\d.]*(?:e[+-]?\d+)?|NaN|Infinity)|true|false|null|'[^'\\]*'|\[[-\d\s,.e+[\]]*(?:(?:true|false|NaN|Infinity)[-\d\s,.e+[\]]*)*\])$/;
+const STATED = /^(\s*)(.*?);?\s*\/\/\s*(.+?)\s*$/;
+
+/** `[[1, 2], [3]]` is one value; `[0, 1], [2]` is a list of them (prose). */
+function oneValue(lit: string): boolean {
+  if (!lit.startsWith('[')) return true;
+  let depth = 0;
+  for (let i = 0; i < lit.length; i++) {
+    if (lit[i] === '[') depth++;
+    else if (lit[i] === ']' && --depth === 0) return i === lit.length - 1;
+  }
+  return false;
+}
+
+function balanced(code: string): boolean {
+  let depth = 0;
+  for (const ch of code.replace(/'[^']*'|"[^"]*"|`[^`]*`/g, '')) {
+    if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch) && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/**
+ * A statement whose comment states its value, `sqrt(tensor([4, 9])); // [2, 3]` or
+ * `const y = x.sum(); // 6`, must produce that value (tensors compare by their elements, within
+ * half a unit of the last printed digit; `// ≈ …` allows one unit). It becomes a call of
+ * `__expect`, which the runner passes in.
+ */
+export function expectValues(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => {
+      const m = STATED.exec(line);
+      if (!m) return line;
+      const [, indent, stmt, comment] = m;
+      const lit = LITERAL.exec(comment);
+      if (!lit || !stmt.trim() || stmt.includes(';') || !balanced(stmt) || !oneValue(lit[2])) return line;
+      const args = `${lit[2]}, ${JSON.stringify(comment)}`;
+      const decl = /^(const|let)\s+([A-Za-z_$][\w$]*)(?::[^=]+)?\s*=\s*(.+)$/.exec(stmt);
+      if (decl) return `${indent}${stmt}; __expect(${decl[2]}, ${args});`;
+      if (/^(return|throw|if|for|while|import|export|let|const|var|class|function)\b/.test(stmt) || /[^=!<>]=[^=>]/.test(stmt) || /[,{(]$/.test(stmt)) return line;
+      return `${indent}__expect(${stmt}, ${args});`;
+    })
+    .join('\n');
+}
+
 /**
  * The source of a module whose default export runs `code` with the names of `scopeNames` taken
  * from its first argument and `console` from its second; async when the code awaits.
@@ -210,7 +258,7 @@ export function programSource(code: string, scopeNames: string[]): { source: str
     `export default ${isAsync ? 'async ' : ''}function (__ns: any, console: Console) {`,
     `  const { ${names.join(', ')} } = __ns;`,
     '  {',
-    expectThrows(code),
+    expectValues(expectThrows(code)),
     '  }',
     '}',
     '',
