@@ -2,7 +2,7 @@ import {
   type Tensor, abs, add, ceil, clamp, cos, div, eq, erf, exp, floor, ge, gelu, gt, le, leakyRelu, log, lt,
   maximum, minimum, mul, ne, neg, pow, relu, round, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where,
 } from '../../src/index';
-import { binarySamples, type Domain, EXACT, f, ints, type OpInfo, type Sample, SPECIALS, T, TOL, unarySamples, v } from './samples';
+import { binarySamples, type Domain, dtypesOf, EXACT, f, ints, type OpInfo, type Sample, SPECIALS, T, TOL, unarySamples, v } from './samples';
 
 // PyTorch's results on the IEEE specials: float64 references of the float32 inputs, rounded to float32.
 const fr = Math.fround;
@@ -20,7 +20,8 @@ const specials = (ref: (x: number) => number, values = SPECIALS): Sample => ({
 });
 
 function unary(name: string, call: (x: Tensor) => Tensor, domain: Domain, extra: Sample[], opts: Partial<OpInfo> = {}): OpInfo {
-  return { name, call, samples: [...unarySamples(domain), ...extra], domain, dtypes: ['float32'], differentiable: true, tol: TOL, ...opts };
+  const samples = [...unarySamples(domain), ...extra];
+  return { name, call, samples, domain, dtypes: dtypesOf(samples), differentiable: true, tol: TOL, ...opts };
 }
 
 /** Integer inputs of an op that keeps integer dtypes (8-bit results wrap like typed arrays). */
@@ -131,7 +132,7 @@ const intPairs = (op: Binary, arithmetic: boolean): Sample[] => [
 function binary(name: string, op: Binary, domA: Domain, domB: Domain, ref: (a: number, b: number) => number, differentiable: boolean): OpInfo {
   const comparison = !differentiable;
   const grid = (s: Sample): Sample => ({ ...s, inputs: s.inputs.map((i) => ({ ...i, values: i.values.map((x) => Math.round(x * 4) / 4) })) });
-  return {
+  const info: OpInfo = {
     name,
     call: op,
     samples: [
@@ -144,10 +145,12 @@ function binary(name: string, op: Binary, domA: Domain, domB: Domain, ref: (a: n
         : []),
     ],
     domain: domA,
-    dtypes: ['float32', 'int32', 'int8', 'uint8', 'bool'],
+    dtypes: [],
     differentiable,
     tol: name === 'pow' ? { rtol: 1e-5, atol: 1e-6 } : TOL,
   };
+  info.dtypes = dtypesOf(info.samples);
+  return info;
 }
 
 // integer powers (negative exponents truncate; 0 ** −1 stores 0) and the wrap of int32 products

@@ -1,7 +1,7 @@
 import {
   type Dim, type Tensor, argmax, argmin, logSoftmax, logsumexp, max, mean, min, prod, softmax, std, sum, variance,
 } from '../../src/index';
-import { EXACT, f, ints, type OpInfo, type Sample, T, TOL, v } from './samples';
+import { dtypesOf, EXACT, f, ints, type OpInfo, type Sample, T, TOL, v } from './samples';
 
 type Reduce = (x: Tensor, dim?: Dim, keepdim?: boolean) => Tensor;
 const NaN_ = Number.NaN;
@@ -68,7 +68,7 @@ function reduction(name: string, op: Reduce, o: ReductionOptions): OpInfo {
     call: (x) => op(x, 1),
     samples,
     domain: 'real',
-    dtypes: o.ints ? ['float32', 'int32', 'int8', 'uint8', 'bool'] : ['float32'],
+    dtypes: dtypesOf(samples),
     differentiable: o.differentiable ?? true,
     tol: o.tol ?? { rtol: 1e-5, atol: 1e-5 },
   };

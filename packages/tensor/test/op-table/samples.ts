@@ -77,6 +77,11 @@ export interface OpInfo {
   errorSample?: number;
 }
 
+/** The input dtypes `samples` cover (an entry's `dtypes`; the completeness test checks they agree). */
+export function dtypesOf(samples: readonly Sample[]): DType[] {
+  return [...new Set(samples.flatMap((s) => s.inputs.map((i) => i.dtype ?? 'float32')))].sort();
+}
+
 export const TOL: Tol = { rtol: 1e-5, atol: 1e-6 };
 export const EXACT: Tol = { rtol: 0, atol: 0 };
 

@@ -2,11 +2,11 @@ import {
   assign, cat, chunk, clone, contiguous, expand, flatten, narrow, pad, permute, repeat, reshape, slice, split,
   squeeze, stack, type Tensor, tile, transpose, unsqueeze, view,
 } from '../../src/index';
-import { EXACT, f, ints, type OpInfo, type Sample, T, v } from './samples';
+import { dtypesOf, EXACT, f, ints, type OpInfo, type Sample, T, v } from './samples';
 
 /** A movement op: exact on every device, differentiable, float32 and integer inputs. */
 function movement(name: string, call: (...xs: Tensor[]) => Tensor | Tensor[], samples: Sample[], differentiable = true): OpInfo {
-  return { name, call, samples, domain: 'real', dtypes: ['float32', 'int32', 'int8', 'bool'], differentiable, tol: EXACT };
+  return { name, call, samples, domain: 'real', dtypes: dtypesOf(samples), differentiable, tol: EXACT };
 }
 
 

@@ -4,7 +4,7 @@ import * as api from '../../src/index';
 import { AimodelError, DeviceError, type DeviceName, DisposedError, type DType, dropout, Generator, gradcheck, memory, ones, scope, type Tensor } from '../../src/index';
 import { DEVICES, randomValues } from '../helpers';
 import { NOT_OPS, OPS } from '../op-table';
-import { numel, type OpInfo, type OpResult, type Sample, type Tol } from '../op-table/samples';
+import { dtypesOf, numel, type OpInfo, type OpResult, type Sample, type Tol } from '../op-table/samples';
 
 /**
  * The op table's shared loops (STYLE.md §14). On every available device (WebGPU required in CI by
@@ -199,5 +199,7 @@ describe('op table completeness', () => {
     expect([...names, ...Object.keys(NOT_OPS)].filter((n) => !exported.includes(n)), 'names not exported').toEqual([]);
     expect(names.filter((n) => Object.hasOwn(NOT_OPS, n)), 'entries also listed as non-ops').toEqual([]);
     for (const o of OPS) expect(o.samples.length, o.name).toBeGreaterThan(0);
+    const wrong = OPS.filter((o) => [...o.dtypes].sort().join() !== dtypesOf(o.samples).join()).map((o) => `${o.name}: declared ${o.dtypes}, samples ${dtypesOf(o.samples)}`);
+    expect(wrong, 'declared dtypes are those the samples cover').toEqual([]);
   });
 });
