@@ -3,6 +3,7 @@
 // tensors, devices, creation
 export { Tensor } from './tensor';
 export type { NestedArray, TensorLike, Dim } from './tensor';
+export type { PrintOptions } from './format';
 export { init, getDefaultDevice } from './device';
 export type { InitOptions, WebGpuOptions } from './device';
 export type { MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';

@@ -6,6 +6,7 @@ import { type DType, type TypedArray, isDType } from './dtype';
 import { ArgumentError, DeviceError, DisposedError, DTypeError, ShapeError } from './errors';
 import { countTensor, releaseStorage, retainStorage, track } from './memory';
 import { fmt, numel, type Shape } from './shape';
+import { formatAsync, formatSync, type PrintOptions } from './format';
 import * as ew from './ops/elementwise';
 import * as red from './ops/reduce';
 import * as mm from './ops/matmul';
@@ -298,13 +299,42 @@ export class Tensor {
     return Tensor._create(this._storage, this.shape, this.strides, this.offset);
   }
 
-  /** A short description, with the values of small CPU tensors. */
-  toString(): string {
-    if (this._disposed) return 'Tensor(disposed)';
-    const head = `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=${this.device}`;
-    if (this.device !== 'cpu' || this.numel() > 64) return `${head})`;
-    return `${head}, data=[${Array.from(this.dataSync()).join(', ')}])`;
-  }
+  /**
+   * The tensor as PyTorch prints it: `tensor([[1.5000, 2.0000], …])`, summarised with `...` past
+   * 1000 elements, with `device='webgpu'`, non-default `dtype=int32` and `requiresGrad=true`
+   * suffixes; bools print as `true`/`false` (JavaScript's literals: the text reads back as code).
+   * Synchronous, so values print on the CPU only; on WebGPU it is a header without values,
+   * `tensor(<webgpu, shape [2, 3], float32>)`: use {@link Tensor.format} or {@link Tensor.print}.
+   * Node's `console.log(t)` prints the same.
+   * @example
+   * ```ts
+   * String(tensor([[1, 2], [3, 4]])); // 'tensor([[1., 2.],\n        [3., 4.]])'
+   * String(tensor([1.5, 2], { requiresGrad: true })); // 'tensor([1.5000, 2.0000], requiresGrad=true)'
+   * ```
+   */
+  toString(): string { return formatSync(this); }
+
+  /** Node's `console.log`/`util.inspect` hook: the {@link Tensor.toString} text. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return formatSync(this); }
+
+  /**
+   * The {@link Tensor.toString} text with the values, on every device (reads the tensor).
+   * @example
+   * ```ts
+   * await tensor([1, 2, 3], { dtype: 'int32' }).format(); // 'tensor([1, 2, 3], dtype=int32)'
+   * await arange(500, 2000).format({ edgeItems: 2 });     // 'tensor([ 500.,  501.,  ..., 1998., 1999.])'
+   * ```
+   */
+  format(opts?: PrintOptions): Promise<string> { return formatAsync(this, opts); }
+
+  /**
+   * Print the tensor with `console.log` (the {@link Tensor.format} text), on every device.
+   * @example
+   * ```ts
+   * await randn([2, 3]).print(); // tensor([[-0.8321,  0.1250,  1.0432], …
+   * ```
+   */
+  async print(opts?: PrintOptions): Promise<void> { console.log(await formatAsync(this, opts)); }
 
   /** Method form of {@link assign}: overwrite the values in place, outside autograd. */
   assign(value: TensorLike): this {
