@@ -1,7 +1,7 @@
 /**
  * One-dimensional launches over `count` items that may exceed the 65,535-workgroup limit of one
  * dimension: the workgroups are laid out as an x·y grid and each invocation recovers its flat
- * index with {@link LINEAR_INDEX}. Pair it with these builtins in `main`'s signature:
+ * index with {@link linearIndex}. Pair it with these builtins in `main`'s signature:
  * `@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u`.
  */
 
