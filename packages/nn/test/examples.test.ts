@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import * as optim from '@aimodel/optim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
-import { collectExamples, type Example, programSource, rewriteImports } from './examples/extract';
+import { collectExamples, type Example, exportsWithoutExample, programSource, rewriteImports } from './examples/extract';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const groups = collectExamples(root);
@@ -149,6 +149,10 @@ describe('documentation examples', () => {
     await expect(run('tensor([1]).add(1); // ShapeError: add', 'no throw')).rejects.toThrow('expected ShapeError, but nothing was thrown');
     await expect(run('matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: other text', 'wrong text')).rejects.toThrow("expected the message to contain 'other text'");
     await expect(run('undefinedName.add(1);', 'undefined name')).rejects.toThrow('undefinedName is not defined');
+  });
+
+  it('exist for every export of tensor, nn and optim, right above its declaration', () => {
+    for (const pkg of ['tensor', 'nn', 'optim']) expect(exportsWithoutExample(root, pkg), pkg).toEqual([]);
   });
 
   it('every no-run block states why it cannot run', () => {

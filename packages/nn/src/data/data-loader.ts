@@ -29,6 +29,8 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
 }
 
+const LOADER_KEYS = ['batchSize', 'shuffle', 'seed', 'generator', 'dropLast'];
+
 /**
  * Iterates a dataset in batches (as `torch.utils.data.DataLoader`): each batch is an array with
  * one tensor per dataset field, of shape [B, …]. A {@link TensorDataset} is gathered with one
@@ -51,8 +53,6 @@ export interface DataLoaderOptions {
  * }
  * ```
  */
-const LOADER_KEYS = ['batchSize', 'shuffle', 'seed', 'generator', 'dropLast'];
-
 export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[]> {
   /**
    * The dataset being batched.

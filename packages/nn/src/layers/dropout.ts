@@ -1,5 +1,18 @@
 import { ArgumentError, dropout, Generator, ShapeError, Tensor } from '@aimodel/tensor';
 import { Module } from '../module';
+import { reprFields } from '../summary';
+
+/**
+ * Options of {@link Dropout}.
+ * @example
+ * ```ts
+ * new Dropout(0.5, { generator: new Generator({ seed: 0 }) });
+ * ```
+ */
+export interface DropoutLayerOptions {
+  /** Draw the masks from this generator instead of the global stream. */
+  generator?: Generator;
+}
 
 /**
  * Dropout, as `torch.nn.Dropout`: in training mode each element is zeroed with probability `p`
@@ -15,18 +28,6 @@ import { Module } from '../module';
  * drop.eval().forward(ones([4])); // [1, 1, 1, 1]
  * ```
  */
-/**
- * Options of {@link Dropout}.
- * @example
- * ```ts
- * new Dropout(0.5, { generator: new Generator({ seed: 0 }) });
- * ```
- */
-export interface DropoutLayerOptions {
-  /** Draw the masks from this generator instead of the global stream. */
-  generator?: Generator;
-}
-
 export class Dropout extends Module {
   /** Probability of zeroing an element. @example `new Dropout(0.2).p // 0.2` */
   readonly p: number;
@@ -69,5 +70,10 @@ export class Dropout extends Module {
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new ShapeError('Dropout', `expected a Tensor input, got a ${typeof x}`);
     return dropout(x, this.p, this.training, this.generator ? { generator: this.generator } : {});
+  }
+
+  /** PyTorch's extra_repr. @example `String(new Dropout(0.3)) // 'Dropout(p=0.3)'` */
+  override extraRepr(): string {
+    return reprFields({ p: this.p });
   }
 }

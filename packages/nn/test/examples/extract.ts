@@ -265,3 +265,31 @@ export function programSource(code: string, scopeNames: string[]): { source: str
   ].join('\n');
   return { source, isAsync };
 }
+
+/**
+ * The names a package's src/index.ts exports whose declaration has no TSDoc comment with an
+ * `@example` right above it (a comment separated from its declaration by other code does not count).
+ */
+export function exportsWithoutExample(root: string, pkg: string): string[] {
+  const index = readFileSync(join(root, 'packages', pkg, 'src', 'index.ts'), 'utf8');
+  const names = new Set<string>();
+  for (const m of index.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from/g)) {
+    for (const part of m[1].split(',')) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).at(-1);
+      if (name) names.add(name);
+    }
+  }
+  const files: string[] = [];
+  walk(join(root, 'packages', pkg, 'src'), files);
+  const sources = files.map((f) => readFileSync(f, 'utf8'));
+  const missing: string[] = [];
+  for (const name of [...names].sort()) {
+    // Several files may declare the name (a backend's function of the same name): one documented declaration is enough.
+    const decl = new RegExp(`(\\*/\\s*)?export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const|let|interface|type|enum)\\s+${name}\\b`, 'g');
+    const documented = sources.some((src) =>
+      [...src.matchAll(decl)].some((m) => m[1] !== undefined && src.slice(src.lastIndexOf('/**', m.index), m.index).includes('@example')),
+    );
+    if (!documented) missing.push(name);
+  }
+  return missing;
+}
