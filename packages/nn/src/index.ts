@@ -5,6 +5,7 @@ export * from '@aimodel/tensor';
 // modules
 export { Module, stateKey } from './module';
 export type { LoadStateDictOptions, LoadStateDictResult } from './module';
+export type { SummaryOptions } from './summary';
 export { Parameter } from './parameter';
 
 // Keras-style training and weights I/O

@@ -1,5 +1,6 @@
 import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { Parameter } from './parameter';
+import { moduleRepr, type SummaryOptions, summary } from './summary';
 import type { Logs } from './training/callbacks';
 import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
 import { type EvaluateOptions, evaluateCompiled, type FitData, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
@@ -458,6 +459,72 @@ export abstract class Module {
    */
   predict(x: Tensor, opts: EvaluateOptions = {}): Tensor {
     return predictBatched(this, x, opts);
+  }
+
+  // ── looking at a model ────────────────────────────────────────────────────
+  /**
+   * The settings this module shows in `String(model)`, between its parentheses, as PyTorch's
+   * `extra_repr`: our camelCase option names and JavaScript literals (`Linear(inFeatures=784,
+   * outFeatures=10, bias=true)`). Layers override it; a custom module may too. Default: empty.
+   * @example
+   * ```ts
+   * class Scale extends Module {
+   *   constructor(readonly factor: number) { super(); }
+   *   forward(x: Tensor) { return x.mul(this.factor); }
+   *   override extraRepr() { return `factor=${this.factor}`; }
+   * }
+   * String(new Scale(2)); // 'Scale(factor=2)'
+   * ```
+   */
+  extraRepr(): string {
+    return '';
+  }
+
+  /**
+   * PyTorch's nested module repr: `Name(extraRepr)`, or for a module with children one
+   * `(key): child` line each, indented, under the same keys as `stateDict()`. Node's
+   * `console.log(model)` prints the same.
+   * @example
+   * ```ts
+   * String(new Sequential(new Linear(4, 2), new ReLU()));
+   * // 'Sequential(\n  (0): Linear(inFeatures=4, outFeatures=2, bias=true)\n  (1): ReLU()\n)'
+   * ```
+   */
+  toString(): string {
+    return moduleRepr(this);
+  }
+
+  /** Node's `console.log`/`util.inspect` hook: the {@link Module.toString} text. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return moduleRepr(this);
+  }
+
+  /**
+   * A Keras-style table of the layers: each submodule by key and type, its output shape when
+   * `inputShape` is given (one forward pass on zeros of that shape, or of each shape in a list of
+   * them, on the model's device, without gradients and in evaluation mode, so nothing is
+   * trained), its own parameters and how many of them are trainable, then totals (shared
+   * parameters counted once; buffers such as running statistics are not parameters, as in
+   * PyTorch). Returns the text; `{ print: true }` also logs it.
+   * @example
+   * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * console.log(model.summary([32, 4]));
+   * // Model: Sequential
+   * // ==============================================
+   * // Layer (type)  Output shape  Param #  Trainable
+   * // ==============================================
+   * // 0 (Linear)    [32, 8]            40         40
+   * // 1 (ReLU)      [32, 8]             0          0
+   * // 2 (Linear)    [32, 3]            27         27
+   * // ==============================================
+   * // Total params: 67
+   * // Trainable params: 67
+   * // Non-trainable params: 0
+   * ```
+   */
+  summary(inputShape?: readonly number[] | readonly (readonly number[])[], opts?: SummaryOptions): string {
+    return summary(this, inputShape, opts);
   }
 
   /**

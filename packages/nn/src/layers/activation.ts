@@ -1,6 +1,7 @@
 import { ArgumentError, type GeluOptions, ShapeError, softmax, type Tensor } from '@aimodel/tensor';
 import { checkTensor, fmtShape } from '../checks';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 
 /**
  * Rectified linear unit, as `torch.nn.ReLU`: max(0, x). Shapes: any → same. No parameters.
@@ -59,6 +60,11 @@ export class GELU extends Module {
   override forward(x: Tensor): Tensor {
     checkTensor('GELU', x);
     return x.gelu({ approximate: this.approximate });
+  }
+
+  /** PyTorch's extra_repr. @example `String(new GELU()) // "GELU(approximate='none')"` */
+  override extraRepr(): string {
+    return reprFields({ approximate: this.approximate });
   }
 }
 
@@ -141,6 +147,11 @@ export class LeakyReLU extends Module {
     checkTensor('LeakyReLU', x);
     return x.leakyRelu(this.negativeSlope);
   }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new LeakyReLU()) // 'LeakyReLU(negativeSlope=0.01)'` */
+  override extraRepr(): string {
+    return reprFields({ negativeSlope: this.negativeSlope });
+  }
 }
 
 /**
@@ -180,5 +191,10 @@ export class Softmax extends Module {
     const n = Math.max(x.ndim, 1);
     if (this.dim < -n || this.dim >= n) throw new ShapeError('Softmax', `dim ${this.dim} is out of range for input ${fmtShape(x.shape)} (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`);
     return softmax(x, this.dim);
+  }
+
+  /** PyTorch's extra_repr. @example `String(new Softmax(1)) // 'Softmax(dim=1)'` */
+  override extraRepr(): string {
+    return reprFields({ dim: this.dim });
   }
 }

@@ -2,6 +2,7 @@ import { ArgumentError, conv1d, conv2d, convTranspose2d, type Generator, scope, 
 import { checkPositiveInt, describeInput, fmtShape, intTuple } from '../checks';
 import { fanInAndFanOut, kaimingUniform, uniform } from '../init';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 import { Parameter } from '../parameter';
 
 type Pair = [number, number];
@@ -125,6 +126,19 @@ abstract class ConvBase<K extends number[]> extends Module {
       const y = conv(unbatched ? x.unsqueeze(0) : x);
       return unbatched ? y.squeeze(0) : y;
     });
+  }
+
+  /** PyTorch's extra_repr, in our names: channels, kernel size and stride, then the settings that differ from the defaults. @example `String(new Conv2d(1, 16, 3, { padding: 1 })) // 'Conv2d(1, 16, kernelSize=[3, 3], stride=[1, 1], padding=[1, 1])'` */
+  override extraRepr(): string {
+    const c = this as unknown as { stride: number[]; padding: number[] | 'same'; dilation: number[]; outputPadding?: number[]; paddingMode?: string };
+    const parts = [`${this.inChannels}, ${this.outChannels}`, reprFields({ kernelSize: this.kernelSize, stride: c.stride })];
+    if (c.padding === 'same' || c.padding.some((p) => p !== 0)) parts.push(reprFields({ padding: c.padding }));
+    if (c.dilation.some((d) => d !== 1)) parts.push(reprFields({ dilation: c.dilation }));
+    if (c.outputPadding?.some((p) => p !== 0)) parts.push(reprFields({ outputPadding: c.outputPadding }));
+    if (this.groups !== 1) parts.push(reprFields({ groups: this.groups }));
+    if (this.bias === null) parts.push('bias=false');
+    if (c.paddingMode && c.paddingMode !== 'zeros') parts.push(reprFields({ paddingMode: c.paddingMode }));
+    return parts.join(', ');
   }
 }
 

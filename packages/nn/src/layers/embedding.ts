@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, embedding, type Generator, keep, noGrad, sco
 import { checkPositiveInt, checkTensor, describeInput } from '../checks';
 import { normal } from '../init';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 import { Parameter } from '../parameter';
 
 /**
@@ -131,5 +132,10 @@ export class Embedding extends Module {
       const out = embedding(indices, this.weight);
       return indices.ne(row).unsqueeze(-1).where(out, out.detach());
     });
+  }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new Embedding(10, 3, { paddingIdx: 0 })) // 'Embedding(10, 3, paddingIdx=0)'` */
+  override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === null ? '' : `, ${reprFields({ paddingIdx: this.paddingIdx })}`}`;
   }
 }

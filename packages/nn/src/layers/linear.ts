@@ -1,6 +1,7 @@
 import { ArgumentError, type Generator, linear, ShapeError, Tensor, zeros } from '@aimodel/tensor';
 import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 import { Parameter } from '../parameter';
 import { uniform } from '../init';
 
@@ -73,6 +74,11 @@ export class Linear extends Module {
     checkTensor('Linear', x);
     return linear(x, this.weight, this.bias);
   }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new Linear(4, 2)) // 'Linear(inFeatures=4, outFeatures=2, bias=true)'` */
+  override extraRepr(): string {
+    return reprFields({ inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null });
+  }
 }
 
 /**
@@ -134,6 +140,11 @@ export class Flatten extends Module {
     }
     if (s > e) throw new ArgumentError('Flatten', `startDim ${this.startDim} comes after endDim ${this.endDim} for input ${fmtShape(x.shape)}`);
     return x.flatten(this.startDim, this.endDim);
+  }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new Flatten()) // 'Flatten(startDim=1, endDim=-1)'` */
+  override extraRepr(): string {
+    return reprFields({ startDim: this.startDim, endDim: this.endDim });
   }
 }
 

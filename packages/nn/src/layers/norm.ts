@@ -1,6 +1,7 @@
 import { ArgumentError, batchNorm, keep, layerNorm, noGrad, ones, ShapeError, scope, Tensor, zeros } from '@aimodel/tensor';
 import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
+import { reprFields, reprValue } from '../summary';
 import { Parameter } from '../parameter';
 
 /**
@@ -122,6 +123,11 @@ abstract class BatchNormBase extends Module {
       });
       return y;
     });
+  }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new BatchNorm1d(8)) // 'BatchNorm1d(8, eps=0.00001, momentum=0.1, affine=true, trackRunningStats=true)'` */
+  override extraRepr(): string {
+    return `${this.numFeatures}, ${reprFields({ eps: this.eps, momentum: this.momentum, affine: this.affine, trackRunningStats: this.trackRunningStats })}`;
   }
 }
 
@@ -246,5 +252,10 @@ export class LayerNorm extends Module {
   override forward(x: Tensor): Tensor {
     checkTensor('LayerNorm', x);
     return layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new LayerNorm(8)) // 'LayerNorm([8], eps=0.00001, elementwiseAffine=true)'` */
+  override extraRepr(): string {
+    return `${reprValue(this.normalizedShape)}, ${reprFields({ eps: this.eps, elementwiseAffine: this.elementwiseAffine })}`;
   }
 }

@@ -3,6 +3,7 @@ import {
 } from '@aimodel/tensor';
 import { describeInput, fmtShape, intTuple } from '../checks';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 
 type Pair = [number, number];
 
@@ -75,6 +76,11 @@ export class MaxPool2d extends Module {
     const opts = { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
     return pool4d(x, unbatched, (x4) => maxPool2d(x4, this.kernelSize, opts));
   }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new MaxPool2d(2)) // 'MaxPool2d(kernelSize=[2, 2], stride=[2, 2], padding=[0, 0], dilation=[1, 1], ceilMode=false)'` */
+  override extraRepr(): string {
+    return reprFields({ kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
 }
 
 /**
@@ -132,6 +138,11 @@ export class AvgPool2d extends Module {
     const opts = { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad };
     return pool4d(x, unbatched, (x4) => avgPool2d(x4, this.kernelSize, opts));
   }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new AvgPool2d(2)) // 'AvgPool2d(kernelSize=[2, 2], stride=[2, 2], padding=[0, 0])'` */
+  override extraRepr(): string {
+    return reprFields({ kernelSize: this.kernelSize, stride: this.stride, padding: this.padding });
+  }
 }
 
 /**
@@ -178,5 +189,10 @@ export class AdaptiveAvgPool2d extends Module {
     const [h, w] = x.shape.slice(-2);
     const size: Pair = [this.outputSize[0] ?? h, this.outputSize[1] ?? w];
     return pool4d(x, unbatched, (x4) => adaptiveAvgPool2d(x4, size));
+  }
+
+  /** PyTorch's extra_repr, in our names. @example `String(new AdaptiveAvgPool2d(1)) // 'AdaptiveAvgPool2d(outputSize=[1, 1])'` */
+  override extraRepr(): string {
+    return reprFields({ outputSize: this.outputSize });
   }
 }

@@ -2,6 +2,7 @@ import { ArgumentError, cat, DTypeError, dropout, type Generator, linear, ShapeE
 import { checkPositiveInt, fmtShape as fmt } from '../checks';
 import { uniform } from '../init';
 import { Module } from '../module';
+import { reprFields } from '../summary';
 import { Parameter } from '../parameter';
 
 /**
@@ -211,6 +212,19 @@ export abstract class RNNBase extends Module {
         return [n.add(z.mul(h.sub(n))), null]; // (1 − z)·n + z·h
       }
     }
+  }
+
+  /** PyTorch's extra_repr, in our names: sizes, then non-default settings. @example `String(new LSTM(4, 8, { numLayers: 2, batchFirst: true })) // 'LSTM(4, 8, numLayers=2, batchFirst=true)'` */
+  override extraRepr(): string {
+    const parts = [`${this.inputSize}, ${this.hiddenSize}`];
+    const nonlinearity = (this as { nonlinearity?: string }).nonlinearity;
+    if (nonlinearity && nonlinearity !== 'tanh') parts.push(reprFields({ nonlinearity }));
+    if (this.numLayers !== 1) parts.push(reprFields({ numLayers: this.numLayers }));
+    if (!this.bias) parts.push('bias=false');
+    if (this.batchFirst) parts.push('batchFirst=true');
+    if (this.dropout) parts.push(reprFields({ dropout: this.dropout }));
+    if (this.bidirectional) parts.push('bidirectional=true');
+    return parts.join(', ');
   }
 }
 
