@@ -36,7 +36,7 @@ describeOnCpu('memory', (device: DeviceName) => {
     v.dispose();
     a.dispose();
     expect(delta(before)).toEqual({ tensors: 0, bytes: 0 });
-    expect(String(a)).toBe('Tensor(disposed)');
+    expect(String(a)).toBe('tensor(<disposed>)');
   });
 
   it('scope frees temporaries and keeps the returned tensor, array or object', async () => {
