@@ -1,7 +1,7 @@
 import { Adam } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
 import {
-  BatchNorm1d, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor,
+  BatchNorm1d, DeviceError, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor,
 } from '../src/index';
 
 /** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
@@ -81,6 +81,9 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     const yc = await y.toDevice('cpu');
     const cpuLoss = scope(() => mseLoss(model.forward(xc), yc));
     expect(await cpuLoss.item()).toBeCloseTo(losses[9], 1);
+    // the optimizer's moments stayed on WebGPU: stepping it now is a typed error, not a silent no-op
+    expect(() => opt.step()).toThrow(DeviceError);
+    expect(params[0].device).toBe('cpu');
 
     for (const st of opt.state.values()) for (const v of Object.values(st)) if (v instanceof Tensor) v.dispose();
     for (const t of [x, y, xc, yc, cpuLoss]) t.dispose();
