@@ -33,6 +33,13 @@ import { helpersFor } from './elementwise-math';
 /** Invocations per workgroup. */
 const WG = 64;
 
+/**
+ * Elements per invocation when no operand is strided: fewer invocations to launch and index. A
+ * workgroup covers WG·PER consecutive elements, invocation `lane` taking lane, lane + WG, …, so
+ * each loop step reads and writes one contiguous run of WG words (coalesced).
+ */
+const PER = 4;
+
 /** The type an expression computes in. */
 export type ComputeType = 'f32' | 'i32';
 
@@ -169,8 +176,11 @@ export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: Ele
     const b = bound.indexOf(j);
     return `  let v${j} = ${load(b < 0 ? word(j) : `in${j}[${index(b, j)}]`, dt, spec.loads[j])};`;
   });
+  const element = `${loads.join('\n')}
+  let r = ${spec.expr};
+  y[i] = ${store('r', spec.compute, spec.out)};`;
   return {
-    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}`,
+    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}${strided ? '' : `x${PER}`}`,
     workgroupSize: [WG, 1, 1],
     code: wgsl`
 ${decls.join('\n')}
@@ -180,11 +190,19 @@ ${helpersFor(spec.expr)}
 ${strided ? stridedIndexWgsl(rank, 1) : ''}
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(WG)};
+${
+  strided
+    ? `  let i = ${linearIndex(WG)};
   if (i >= p[0]) { return; }
-${loads.join('\n')}
-  let r = ${spec.expr};
-  y[i] = ${store('r', spec.compute, spec.out)};
+${element}`
+    : `  let g = ${linearIndex(WG)};
+  let first = (g / ${WG}u) * ${WG * PER}u + g % ${WG}u;
+  for (var e = 0u; e < ${PER}u; e++) {
+    let i = first + e * ${WG}u;
+    if (i >= p[0]) { return; }
+${element}
+  }`
+}
 }`,
   };
 });
@@ -197,7 +215,8 @@ function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: St
   if (n === 0) return;
   const { layout, p } = layoutOf(shape, views, n);
   const buffers = views.filter((v) => constantWord(v) === undefined).map((v) => bufferOf(v));
-  rt.dispatch(elementwiseKernel(spec, layout), [...buffers, bufferOf(out)], p, linearGrid(n, WG));
+  const invocations = layout.startsWith('r') ? n : Math.ceil(n / PER);
+  rt.dispatch(elementwiseKernel(spec, layout), [...buffers, bufferOf(out)], p, linearGrid(invocations, WG));
 }
 
 const computeFor = (out: DType): ComputeType => (out === 'float32' ? 'f32' : 'i32');
