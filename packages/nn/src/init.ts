@@ -8,7 +8,7 @@ import { ArgumentError, type Generator, noGrad, rand, randn, scope, ShapeError, 
  * `'leaky_relu'` is accepted too).
  * @example
  * ```ts
- * const n: Nonlinearity = 'leakyRelu';
+ * init.calculateGain('leakyRelu', 0.2); // 'leakyRelu' is a Nonlinearity
  * ```
  */
 export type Nonlinearity =

@@ -315,6 +315,7 @@ export class LearningRateScheduler extends Callback {
  * Options of {@link ModelCheckpoint}.
  * @example
  * ```ts
+ * import { writeFileSync } from 'node:fs';
  * new ModelCheckpoint({ monitor: 'val_accuracy', saveBestOnly: true, save: (bytes, epoch) => writeFileSync(`ckpt-${epoch}.safetensors`, bytes) });
  * ```
  */
@@ -333,6 +334,7 @@ export interface ModelCheckpointOptions {
  * improves.
  * @example
  * ```ts
+ * import { writeFileSync } from 'node:fs';
  * new ModelCheckpoint({ saveBestOnly: true, save: (bytes) => writeFileSync('best.safetensors', bytes) });
  * ```
  */
@@ -342,6 +344,7 @@ export class ModelCheckpoint extends Callback {
    * @param opts the `save` function, and what to monitor with `saveBestOnly`
    * @example
    * ```ts
+   * import { writeFileSync } from 'node:fs';
    * const checkpoint = new ModelCheckpoint({ save: (bytes) => writeFileSync('last.safetensors', bytes) });
    * ```
    */

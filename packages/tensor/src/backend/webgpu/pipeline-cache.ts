@@ -14,7 +14,7 @@ export type BufferAccess = 'read' | 'read_write';
  * every buffer is `read` except the last, `read_write`), then, when the dispatch passes
  * parameter words, `var<storage, read> p: array<u32>` at binding n.
  * @example
- * ```ts
+ * ```ts no-run: internal to the WebGPU backend (not exported)
  * const k: KernelSource = { key: 'double', workgroupSize: [64, 1, 1], code: `…fn main(…) {…}` };
  * ```
  */
