@@ -1,9 +1,23 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, GELU, GRU, LayerNorm, LeakyReLU, Linear, LSTM,
+  AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, init, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, GELU, GRU, LayerNorm, LeakyReLU, Linear, LSTM,
   MaxPool2d, memory, Module, MultiheadAttention, Parameter, ReLU, RNN, Sequential, Softmax, type Tensor, tensor,
 } from '../src/index';
+
+/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
+async function hasWebGpu(): Promise<boolean> {
+  try {
+    await init({ device: 'webgpu' });
+    return true;
+  } catch (e) {
+    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
+    return false;
+  } finally {
+    await init({ device: 'cpu' });
+  }
+}
+const webgpu = await hasWebGpu();
 
 let before: ReturnType<typeof memory>;
 const models: Module[] = [];
@@ -225,5 +239,18 @@ describe('summary of a single layer', () => {
   it('a module without children lists itself', () => {
     const fc = keepModel(new Linear(3, 2));
     expect(fc.summary([1, 3]).split('\n').slice(4, 5)).toEqual(['Linear        [1, 2]              8          8']);
+  });
+});
+
+describe.skipIf(!webgpu)('summary of a model on WebGPU', () => {
+  it('runs the shape pass on the model’s device', async () => {
+    const model = keepModel(new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3)));
+    await model.to('webgpu');
+    const lines = model.summary([32, 4]).split('\n');
+    expect(lines.slice(4, 7)).toEqual([
+      '0 (Linear)    [32, 8]            40         40',
+      '1 (ReLU)      [32, 8]             0          0',
+      '2 (Linear)    [32, 3]            27         27',
+    ]);
   });
 });
