@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DeviceName, init, memory, noGrad, scope, type Tensor, tensor, transfers } from '@aimodel/tensor';
-import { Adagrad, Adam, AdamW, type Optimizer, RMSprop, SGD } from '../src/index';
+import { Adagrad, Adam, AdamW, type Optimizer, type OptimizerOptions, RMSprop, SGD } from '../src/index';
 import { expectClose } from './helpers';
 
 /**
@@ -29,7 +29,7 @@ const B0 = [0.1, -0.4];
 const GW = [0.2, -0.1, 0.05, 0.3, -0.25, 0.15];
 const GB = [-0.3, 0.6];
 
-type Make = (params: Tensor[]) => Optimizer<object, object>;
+type Make = (params: Tensor[]) => Optimizer<OptimizerOptions, object>;
 
 const CASES: [string, Make][] = [
   ['SGD', (p) => new SGD(p, { lr: 0.1 })],
