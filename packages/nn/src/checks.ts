@@ -23,6 +23,12 @@ export function checkTensor(layer: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ShapeError(layer, `expected a Tensor input, got ${describeInput(x)}`);
 }
 
+/** An options object whose keys are all in `allowed` (a misspelt option must not be ignored). */
+export function checkKeys(op: string, opts: unknown, allowed: readonly string[]): void {
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, `expected an options object, got ${opts === null ? 'null' : typeof opts}`);
+  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${allowed.join(', ')})`);
+}
+
 /** A count (features, channels, heads, layers): an integer ≥ 1. */
 export function checkPositiveInt(layer: string, name: string, v: unknown): void {
   if (!Number.isInteger(v) || (v as number) < 1) throw new ArgumentError(layer, `${name} must be a positive integer, got ${v}`);

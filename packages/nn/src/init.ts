@@ -2,6 +2,7 @@
 // autograd) and returns it. Random values come from the library's seeded stream (`manualSeed`), or
 // from the `generator` option.
 import { ArgumentError, type Generator, noGrad, rand, randn, scope, ShapeError, Tensor } from '@aimodel/tensor';
+import { checkKeys } from './checks';
 
 /**
  * Names accepted by {@link calculateGain} (PyTorch's, in camelCase; snake_case such as
@@ -89,11 +90,6 @@ function checkTensor(fn: string, t: unknown): asserts t is Tensor {
 
 function checkNumber(fn: string, name: string, v: number): void {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(fn, `${name} must be a finite number, got ${v}`);
-}
-
-function checkKeys(fn: string, opts: object, allowed: readonly string[]): void {
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError(fn, `expected an options object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(fn, `unknown option '${k}' (expected ${allowed.join(', ')})`);
 }
 
 /** Overwrite `t` with `make()` (a tensor of t's shape), outside autograd, freeing the temporaries. */

@@ -426,3 +426,39 @@ describe('klDiv and cosineEmbeddingLoss', () => {
     expect(() => cosineEmbeddingLoss(x1, x2, tensor([true, false]))).toThrow(DTypeError);
   });
 });
+
+describe('options objects', () => {
+  it('every loss function and loss module rejects an unknown or misspelt option, naming the accepted ones', () => {
+    const before = memory().tensors;
+    scope(() => {
+      const x = tensor([0.2, 0.7]);
+      const t = tensor([0, 1]);
+      const bad = { reductoin: 'sum' } as never;
+      expect(() => mseLoss(x, t, bad)).toThrow("mseLoss: unknown option 'reductoin' (expected reduction)");
+      expect(() => l1Loss(x, t, bad)).toThrow("l1Loss: unknown option 'reductoin' (expected reduction)");
+      expect(() => smoothL1Loss(x, t, bad)).toThrow("smoothL1Loss: unknown option 'reductoin' (expected reduction, beta)");
+      expect(() => huberLoss(x, t, bad)).toThrow("huberLoss: unknown option 'reductoin' (expected reduction, delta)");
+      expect(() => crossEntropy(x.reshape([1, 2]), tensor([1], { dtype: 'int32' }), bad)).toThrow(
+        "crossEntropy: unknown option 'reductoin' (expected weight, reduction, ignoreIndex, labelSmoothing)",
+      );
+      expect(() => nllLoss(x.reshape([1, 2]), tensor([1], { dtype: 'int32' }), bad)).toThrow("nllLoss: unknown option 'reductoin' (expected weight, reduction, ignoreIndex)");
+      expect(() => binaryCrossEntropy(x, t, bad)).toThrow("binaryCrossEntropy: unknown option 'reductoin' (expected weight, reduction)");
+      expect(() => binaryCrossEntropyWithLogits(x, t, { pos_weight: tensor([2]) } as never)).toThrow(
+        "binaryCrossEntropyWithLogits: unknown option 'pos_weight' (expected weight, posWeight, reduction)",
+      );
+      expect(() => klDiv(x.log(), t, bad)).toThrow("klDiv: unknown option 'reductoin' (expected reduction, logTarget)");
+      expect(() => cosineEmbeddingLoss(x.reshape([1, 2]), x.reshape([1, 2]), tensor([1]), bad)).toThrow("cosineEmbeddingLoss: unknown option 'reductoin' (expected margin, reduction)");
+      expect(() => mseLoss(x, t, 'sum' as never)).toThrow('mseLoss: expected an options object, got string');
+      for (const [name, make] of [
+        ['MSELoss', () => new MSELoss(bad)], ['L1Loss', () => new L1Loss(bad)], ['SmoothL1Loss', () => new SmoothL1Loss(bad)],
+        ['HuberLoss', () => new HuberLoss(bad)], ['CrossEntropyLoss', () => new CrossEntropyLoss(bad)], ['NLLLoss', () => new NLLLoss(bad)],
+        ['BCELoss', () => new BCELoss(bad)], ['BCEWithLogitsLoss', () => new BCEWithLogitsLoss(bad)], ['KLDivLoss', () => new KLDivLoss(bad)],
+        ['CosineEmbeddingLoss', () => new CosineEmbeddingLoss(bad)],
+      ] as const) {
+        expect(make, name).toThrow(new RegExp(`^${name}: unknown option 'reductoin' \\(expected `));
+        expect(make, name).toThrow(ArgumentError);
+      }
+    });
+    expect(memory().tensors).toBe(before); // nothing the failed calls made is left behind
+  });
+});

@@ -15,7 +15,4 @@ export function shuffleGenerator(op: string, opts: { seed?: number; generator?: 
   return new Generator({ seed: opts.seed });
 }
 
-/** Rejects keys of an options object outside `allowed`. */
-export function checkKeys(op: string, opts: object, allowed: readonly string[]): void {
-  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${allowed.join(', ')})`);
-}
+export { checkKeys } from '../checks';

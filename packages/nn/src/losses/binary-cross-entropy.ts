@@ -1,4 +1,5 @@
 import { ArgumentError, scope, type Tensor } from '@aimodel/tensor';
+import { checkKeys } from '../checks';
 import { checkBroadcastsTo, checkFloat, checkSameShape, checkTensors } from './checks';
 import { applyReduction, type ReductionOptions, reductionOf } from './reduction';
 
@@ -55,6 +56,9 @@ function clampedLog(x: Tensor): Tensor {
   return positive.where(positive.where(x, 1).log(), -100).clamp(-100);
 }
 
+/** The options binaryCrossEntropy accepts. */
+export const BCE_KEYS: readonly string[] = ['weight', 'reduction'];
+
 /**
  * Binary cross-entropy between probabilities and targets, as
  * `torch.nn.functional.binary_cross_entropy`:
@@ -68,6 +72,7 @@ function clampedLog(x: Tensor): Tensor {
  * ```
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryCrossEntropyOptions = {}): Tensor {
+  checkKeys('binaryCrossEntropy', opts, BCE_KEYS);
   const name = 'binaryCrossEntropy';
   const reduction = checkBinary(name, input, target, { ...opts, posWeight: null });
   if (input.device === 'cpu') {
@@ -83,6 +88,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryCr
   });
 }
 
+/** The options binaryCrossEntropyWithLogits accepts. */
+export const BCE_WITH_LOGITS_KEYS: readonly string[] = ['weight', 'posWeight', 'reduction'];
+
 /**
  * Binary cross-entropy on logits (sigmoid and BCE in one stable step), as
  * `torch.nn.functional.binary_cross_entropy_with_logits`:
@@ -96,6 +104,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryCr
  * ```
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+  checkKeys('binaryCrossEntropyWithLogits', opts, BCE_WITH_LOGITS_KEYS);
   const reduction = checkBinary('binaryCrossEntropyWithLogits', input, target, opts);
   return scope(() => {
     // The branch choice at x = 0 keeps the gradient exact there (−½), unlike relu/abs splits.

@@ -1,5 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
-import { fmtShape, sameShape } from '../checks';
+import { checkKeys, fmtShape, sameShape } from '../checks';
 import { checkFloat, checkNumber, checkTensors } from './checks';
 import { type ReductionOptions, reductionOf } from './reduction';
 
@@ -132,6 +132,9 @@ function finish(loss: Tensor, p: Prepared): Tensor {
   return p.unbatched && p.reduction === 'none' ? loss.squeeze(0) : loss;
 }
 
+/** The options crossEntropy accepts. */
+export const CROSS_ENTROPY_KEYS: readonly string[] = ['weight', 'reduction', 'ignoreIndex', 'labelSmoothing'];
+
 /**
  * Cross-entropy between logits and targets, as `torch.nn.functional.cross_entropy`.
  *
@@ -153,6 +156,7 @@ function finish(loss: Tensor, p: Prepared): Tensor {
  * ```
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkKeys('crossEntropy', opts, CROSS_ENTROPY_KEYS);
   const name = 'crossEntropy';
   const smoothing = opts.labelSmoothing ?? 0;
   checkNumber(name, 'labelSmoothing', smoothing, (e) => e >= 0 && e <= 1, 'in [0, 1]');
@@ -166,6 +170,9 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     return finish(loss, p);
   });
 }
+
+/** The options nllLoss accepts. */
+export const NLL_LOSS_KEYS: readonly string[] = ['weight', 'reduction', 'ignoreIndex'];
 
 /**
  * Negative log-likelihood of class indices given log-probabilities, as
@@ -181,6 +188,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
  * ```
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  checkKeys('nllLoss', opts, NLL_LOSS_KEYS);
   return scope(() => {
     const p = prepare('nllLoss', input, target, opts, false);
     return finish(indexLoss(p.input, p.target, opts.weight ?? null, opts.ignoreIndex ?? -100, 0, p.reduction), p);

@@ -1,5 +1,5 @@
 import { DTypeError, ShapeError, scope, type Tensor } from '@aimodel/tensor';
-import { fmtShape } from '../checks';
+import { checkKeys, fmtShape } from '../checks';
 import { checkFloat, checkNumber, checkSameShape, checkTensors } from './checks';
 import { applyReduction, type ReductionOptions, reductionOf } from './reduction';
 
@@ -22,6 +22,9 @@ export interface KlDivOptions {
   logTarget?: boolean;
 }
 
+/** The options klDiv accepts. */
+export const KL_DIV_KEYS: readonly string[] = ['reduction', 'logTarget'];
+
 /**
  * Kullback–Leibler divergence D(target ‖ input) pointwise, as `torch.nn.functional.kl_div`:
  * `input` holds log-probabilities q; ℓᵢ = tᵢ·(log tᵢ − qᵢ) (0 where tᵢ = 0), or with
@@ -34,6 +37,7 @@ export interface KlDivOptions {
  * ```
  */
 export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): Tensor {
+  checkKeys('klDiv', opts, KL_DIV_KEYS);
   const name = 'klDiv';
   const reduction = reductionOf(name, opts.reduction, ['mean', 'batchmean', 'sum', 'none']);
   checkTensors(name, { input, target });
@@ -71,6 +75,9 @@ export interface CosineEmbeddingLossOptions extends ReductionOptions {
 
 const EPS = 1e-12; // added to each squared norm, as PyTorch
 
+/** The options cosineEmbeddingLoss accepts. */
+export const COSINE_EMBEDDING_LOSS_KEYS: readonly string[] = ['margin', 'reduction'];
+
 /**
  * Cosine embedding loss, as `torch.nn.functional.cosine_embedding_loss`: with
  * cos = Σ x₁x₂ / √((Σ x₁² + ε)(Σ x₂² + ε)) along the last dim,
@@ -84,6 +91,7 @@ const EPS = 1e-12; // added to each squared norm, as PyTorch
  * ```
  */
 export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, y: Tensor, opts: CosineEmbeddingLossOptions = {}): Tensor {
+  checkKeys('cosineEmbeddingLoss', opts, COSINE_EMBEDDING_LOSS_KEYS);
   const name = 'cosineEmbeddingLoss';
   const reduction = reductionOf(name, opts.reduction);
   const margin = opts.margin ?? 0;

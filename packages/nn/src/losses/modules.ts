@@ -1,10 +1,11 @@
 import type { Tensor } from '@aimodel/tensor';
+import { checkKeys } from '../checks';
 import { Module } from '../module';
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions } from './binary-cross-entropy';
-import { crossEntropy, type CrossEntropyOptions, nllLoss, type NllLossOptions } from './cross-entropy';
-import { cosineEmbeddingLoss, type CosineEmbeddingLossOptions, klDiv, type KlDivOptions } from './divergence';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, BCE_KEYS, BCE_WITH_LOGITS_KEYS } from './binary-cross-entropy';
+import { crossEntropy, type CrossEntropyOptions, nllLoss, type NllLossOptions, CROSS_ENTROPY_KEYS, NLL_LOSS_KEYS } from './cross-entropy';
+import { cosineEmbeddingLoss, type CosineEmbeddingLossOptions, klDiv, type KlDivOptions, KL_DIV_KEYS, COSINE_EMBEDDING_LOSS_KEYS } from './divergence';
 import type { Reduction, ReductionOptions } from './reduction';
-import { huberLoss, type HuberLossOptions, l1Loss, mseLoss, smoothL1Loss, type SmoothL1LossOptions } from './regression';
+import { huberLoss, type HuberLossOptions, l1Loss, mseLoss, smoothL1Loss, type SmoothL1LossOptions, MSE_LOSS_KEYS, L1_LOSS_KEYS, SMOOTH_L1_LOSS_KEYS, HUBER_LOSS_KEYS } from './regression';
 
 // Loss modules: options fixed in the constructor, forward(input, target) calls the function form.
 // Tensor options (class weights) are fields, so they appear in stateDict() under PyTorch's names
@@ -37,6 +38,7 @@ export class MSELoss extends Module {
    */
   constructor(opts: ReductionOptions = {}) {
     super();
+    checkKeys('MSELoss', opts, MSE_LOSS_KEYS);
     this.reduction = opts.reduction ?? 'mean';
   }
   /**
@@ -78,6 +80,7 @@ export class L1Loss extends Module {
    */
   constructor(opts: ReductionOptions = {}) {
     super();
+    checkKeys('L1Loss', opts, L1_LOSS_KEYS);
     this.reduction = opts.reduction ?? 'mean';
   }
   /**
@@ -127,6 +130,7 @@ export class SmoothL1Loss extends Module {
    */
   constructor(opts: SmoothL1LossOptions = {}) {
     super();
+    checkKeys('SmoothL1Loss', opts, SMOOTH_L1_LOSS_KEYS);
     this.reduction = opts.reduction ?? 'mean';
     this.beta = opts.beta ?? 1;
   }
@@ -177,6 +181,7 @@ export class HuberLoss extends Module {
    */
   constructor(opts: HuberLossOptions = {}) {
     super();
+    checkKeys('HuberLoss', opts, HUBER_LOSS_KEYS);
     this.reduction = opts.reduction ?? 'mean';
     this.delta = opts.delta ?? 1;
   }
@@ -244,6 +249,7 @@ export class CrossEntropyLoss extends Module {
    */
   constructor(opts: CrossEntropyOptions = {}) {
     super();
+    checkKeys('CrossEntropyLoss', opts, CROSS_ENTROPY_KEYS);
     this.weight = opts.weight ?? null;
     this.reduction = opts.reduction ?? 'mean';
     this.ignoreIndex = opts.ignoreIndex ?? -100;
@@ -305,6 +311,7 @@ export class NLLLoss extends Module {
    */
   constructor(opts: NllLossOptions = {}) {
     super();
+    checkKeys('NLLLoss', opts, NLL_LOSS_KEYS);
     this.weight = opts.weight ?? null;
     this.reduction = opts.reduction ?? 'mean';
     this.ignoreIndex = opts.ignoreIndex ?? -100;
@@ -359,6 +366,7 @@ export class BCELoss extends Module {
    */
   constructor(opts: BinaryCrossEntropyOptions = {}) {
     super();
+    checkKeys('BCELoss', opts, BCE_KEYS);
     this.weight = opts.weight ?? null;
     this.reduction = opts.reduction ?? 'mean';
   }
@@ -418,6 +426,7 @@ export class BCEWithLogitsLoss extends Module {
    */
   constructor(opts: BinaryCrossEntropyWithLogitsOptions = {}) {
     super();
+    checkKeys('BCEWithLogitsLoss', opts, BCE_WITH_LOGITS_KEYS);
     this.weight = opts.weight ?? null;
     this.posWeight = opts.posWeight ?? null;
     this.reduction = opts.reduction ?? 'mean';
@@ -470,6 +479,7 @@ export class KLDivLoss extends Module {
    */
   constructor(opts: KlDivOptions = {}) {
     super();
+    checkKeys('KLDivLoss', opts, KL_DIV_KEYS);
     this.reduction = opts.reduction ?? 'mean';
     this.logTarget = opts.logTarget ?? false;
   }
@@ -522,6 +532,7 @@ export class CosineEmbeddingLoss extends Module {
    */
   constructor(opts: CosineEmbeddingLossOptions = {}) {
     super();
+    checkKeys('CosineEmbeddingLoss', opts, COSINE_EMBEDDING_LOSS_KEYS);
     this.reduction = opts.reduction ?? 'mean';
     this.margin = opts.margin ?? 0;
   }

@@ -1,4 +1,5 @@
 import { scope, type Tensor } from '@aimodel/tensor';
+import { checkKeys } from '../checks';
 import { checkFloat, checkNumber, checkSameShape, checkTensors } from './checks';
 import { applyReduction, type ReductionOptions, reductionOf } from './reduction';
 
@@ -11,6 +12,9 @@ function checkPair(name: string, input: Tensor, target: Tensor, opts: ReductionO
   return reduction;
 }
 
+/** The options mseLoss accepts. */
+export const MSE_LOSS_KEYS: readonly string[] = ['reduction'];
+
 /**
  * Mean squared error: ℓᵢ = (inputᵢ − targetᵢ)², then reduced (mean by default).
  * `input` and `target` are float32 tensors of the same shape (any shape).
@@ -20,12 +24,16 @@ function checkPair(name: string, input: Tensor, target: Tensor, opts: ReductionO
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkKeys('mseLoss', opts, MSE_LOSS_KEYS);
   const reduction = checkPair('mseLoss', input, target, opts);
   return scope(() => {
     const d = input.sub(target);
     return applyReduction(d.mul(d), reduction);
   });
 }
+
+/** The options l1Loss accepts. */
+export const L1_LOSS_KEYS: readonly string[] = ['reduction'];
 
 /**
  * Mean absolute error: ℓᵢ = |inputᵢ − targetᵢ|, then reduced. The gradient at a zero
@@ -36,6 +44,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = 
  * ```
  */
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkKeys('l1Loss', opts, L1_LOSS_KEYS);
   const reduction = checkPair('l1Loss', input, target, opts);
   return scope(() => applyReduction(input.sub(target).abs(), reduction));
 }
@@ -54,6 +63,9 @@ export interface SmoothL1LossOptions extends ReductionOptions {
   beta?: number;
 }
 
+/** The options smoothL1Loss accepts. */
+export const SMOOTH_L1_LOSS_KEYS: readonly string[] = ['reduction', 'beta'];
+
 /**
  * Smooth L1 loss, with d = input − target:
  * ℓᵢ = 0.5·d²/β if |d| < β, else |d| − 0.5·β (β = 0 is the L1 loss). As
@@ -64,6 +76,7 @@ export interface SmoothL1LossOptions extends ReductionOptions {
  * ```
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1LossOptions = {}): Tensor {
+  checkKeys('smoothL1Loss', opts, SMOOTH_L1_LOSS_KEYS);
   const name = 'smoothL1Loss';
   const beta = opts.beta ?? 1;
   checkNumber(name, 'beta', beta, (b) => b >= 0, 'a non-negative number');
@@ -90,6 +103,9 @@ export interface HuberLossOptions extends ReductionOptions {
   delta?: number;
 }
 
+/** The options huberLoss accepts. */
+export const HUBER_LOSS_KEYS: readonly string[] = ['reduction', 'delta'];
+
 /**
  * Huber loss, with d = input − target: ℓᵢ = 0.5·d² if |d| < δ, else δ·(|d| − 0.5·δ).
  * Equals δ · smoothL1Loss with β = δ. As `torch.nn.functional.huber_loss`.
@@ -99,6 +115,7 @@ export interface HuberLossOptions extends ReductionOptions {
  * ```
  */
 export function huberLoss(input: Tensor, target: Tensor, opts: HuberLossOptions = {}): Tensor {
+  checkKeys('huberLoss', opts, HUBER_LOSS_KEYS);
   const name = 'huberLoss';
   const delta = opts.delta ?? 1;
   checkNumber(name, 'delta', delta, (v) => v > 0, 'a positive number');
