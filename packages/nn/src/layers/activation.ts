@@ -1,5 +1,5 @@
 import { ArgumentError, type GeluOptions, ShapeError, softmax, type Tensor } from '@aimodel/tensor';
-import { checkTensor, fmtShape } from '../checks';
+import { checkKeys, checkTensor, fmtShape } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 
@@ -45,6 +45,7 @@ export class GELU extends Module {
    */
   constructor(opts: GeluOptions = {}) {
     super();
+    checkKeys('GELU', opts, ['approximate']);
     const approximate = opts.approximate ?? 'none';
     if (approximate !== 'none' && approximate !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
     this.approximate = approximate;

@@ -1,5 +1,5 @@
 import { arange, ArgumentError, DTypeError, dropout, type Generator, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, fmtShape as fmt, sameShape } from '../checks';
+import { checkKeys, checkPositiveInt, fmtShape as fmt, sameShape } from '../checks';
 import * as init from '../init';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
@@ -121,6 +121,7 @@ export class MultiheadAttention extends Module {
    */
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
+    checkKeys(NAME, opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim', 'generator']);
     const { dropout: p = 0, bias = true, batchFirst = false, kdim = embedDim, vdim = embedDim, generator } = opts;
     for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads], ['kdim', kdim], ['vdim', vdim]] as const) {
       checkPositiveInt(NAME, name, v);
@@ -159,6 +160,7 @@ export class MultiheadAttention extends Module {
    * ```
    */
   override forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    checkKeys(NAME, opts, ['keyPaddingMask', 'attnMask', 'needWeights', 'averageAttnWeights', 'isCausal']);
     const { keyPaddingMask = null, needWeights = true, averageAttnWeights = true, isCausal = false } = opts;
     const attnMask = opts.attnMask ?? null;
     const { embedDim: E, numHeads: h, headDim: d } = this;

@@ -1,5 +1,5 @@
 import { ArgumentError, conv1d, conv2d, convTranspose2d, type Generator, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, describeInput, fmtShape, intTuple } from '../checks';
+import { checkKeys, checkPositiveInt, describeInput, fmtShape, intTuple } from '../checks';
 import { fanInAndFanOut, kaimingUniform, uniform } from '../init';
 import { Module } from '../module';
 import { reprFields } from '../summary';
@@ -201,6 +201,7 @@ export class Conv1d extends ConvBase<[number]> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number], opts: Conv1dLayerOptions = {}) {
+    checkKeys('Conv1d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator']);
     super('Conv1d', inChannels, outChannels, intTuple('Conv1d', 'kernelSize', kernelSize, 1, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
     this.stride = intTuple('Conv1d', 'stride', opts.stride ?? 1, 1, 1);
     this.padding = checkPadding('Conv1d', opts.padding ?? 0, 1, this.stride);
@@ -255,6 +256,7 @@ export class Conv2d extends ConvBase<Pair> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: Conv2dLayerOptions = {}) {
+    checkKeys('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator']);
     super('Conv2d', inChannels, outChannels, intTuple('Conv2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
     this.stride = intTuple('Conv2d', 'stride', opts.stride ?? 1, 2, 1);
     this.padding = checkPadding('Conv2d', opts.padding ?? 0, 2, this.stride);
@@ -310,6 +312,7 @@ export class ConvTranspose2d extends ConvBase<Pair> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: ConvTranspose2dLayerOptions = {}) {
+    checkKeys('ConvTranspose2d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias', 'generator']);
     super('ConvTranspose2d', inChannels, outChannels, intTuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, true, opts.bias ?? true, opts.generator);
     this.stride = intTuple('ConvTranspose2d', 'stride', opts.stride ?? 1, 2, 1);
     this.padding = intTuple('ConvTranspose2d', 'padding', opts.padding ?? 0, 2, 0);

@@ -1,5 +1,5 @@
 import { ArgumentError, DTypeError, embedding, type Generator, keep, noGrad, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, checkTensor, describeInput } from '../checks';
+import { checkKeys, checkPositiveInt, checkTensor, describeInput } from '../checks';
 import { normal } from '../init';
 import { Module } from '../module';
 import { reprFields } from '../summary';
@@ -74,6 +74,8 @@ export class Embedding extends Module {
    */
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
+    const { _weight, _freeze, ...given } = opts; // the internal keys come from fromPretrained
+    checkKeys('Embedding', given, ['paddingIdx', 'generator']);
     for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
       checkPositiveInt('Embedding', name, v);
     }
@@ -108,6 +110,7 @@ export class Embedding extends Module {
    * ```
    */
   static fromPretrained(weights: Tensor, opts: EmbeddingFromPretrainedOptions = {}): Embedding {
+    checkKeys('Embedding.fromPretrained', opts, ['freeze', 'paddingIdx']);
     if (!(weights instanceof Tensor) || weights.ndim !== 2) {
       throw new ShapeError('Embedding.fromPretrained', `expected 2-D weights [numEmbeddings, embeddingDim], got ${describeInput(weights)}`);
     }

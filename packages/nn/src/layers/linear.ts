@@ -1,5 +1,5 @@
 import { ArgumentError, type Generator, linear, ShapeError, Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
+import { checkKeys, checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 import { Parameter } from '../parameter';
@@ -53,6 +53,7 @@ export class Linear extends Module {
    */
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkKeys('Linear', opts, ['bias', 'generator']);
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
     this.inFeatures = inFeatures;
@@ -117,6 +118,7 @@ export class Flatten extends Module {
    */
   constructor(opts: FlattenOptions = {}) {
     super();
+    checkKeys('Flatten', opts, ['startDim', 'endDim']);
     const { startDim = 1, endDim = -1 } = opts;
     if (!Number.isInteger(startDim)) throw new ArgumentError('Flatten', `startDim must be an integer, got ${startDim}`);
     if (!Number.isInteger(endDim)) throw new ArgumentError('Flatten', `endDim must be an integer, got ${endDim}`);

@@ -1,5 +1,5 @@
 import { ArgumentError, batchNorm, keep, layerNorm, noGrad, ones, ShapeError, scope, Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
+import { checkKeys, checkPositiveInt, checkTensor, describeInput, fmtShape } from '../checks';
 import { Module } from '../module';
 import { reprFields, reprValue } from '../summary';
 import { Parameter } from '../parameter';
@@ -68,6 +68,7 @@ abstract class BatchNormBase extends Module {
 
   protected constructor(protected readonly layer: string, numFeatures: number, opts: BatchNormLayerOptions) {
     super();
+    checkKeys(layer, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = opts;
     checkPositiveInt(layer, 'numFeatures', numFeatures);
     checkEps(layer, eps);
@@ -229,6 +230,7 @@ export class LayerNorm extends Module {
    */
   constructor(normalizedShape: number | readonly number[], opts: LayerNormLayerOptions = {}) {
     super();
+    checkKeys('LayerNorm', opts, ['eps', 'elementwiseAffine', 'bias']);
     const { eps = 1e-5, elementwiseAffine = true, bias = true } = opts;
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...normalizedShape] : [];
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {

@@ -1,7 +1,7 @@
 import {
   adaptiveAvgPool2d, ArgumentError, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, scope, ShapeError, Tensor,
 } from '@aimodel/tensor';
-import { describeInput, fmtShape, intTuple } from '../checks';
+import { checkKeys, describeInput, fmtShape, intTuple } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 
@@ -54,6 +54,7 @@ export class MaxPool2d extends Module {
    */
   constructor(kernelSize: number | Pair, opts: MaxPool2dOptions = {}) {
     super();
+    checkKeys('MaxPool2d', opts, ['stride', 'padding', 'dilation', 'ceilMode']);
     this.kernelSize = intTuple('MaxPool2d', 'kernelSize', kernelSize, 2, 1);
     this.stride = intTuple('MaxPool2d', 'stride', opts.stride ?? this.kernelSize, 2, 1);
     this.padding = intTuple('MaxPool2d', 'padding', opts.padding ?? 0, 2, 0);
@@ -116,6 +117,7 @@ export class AvgPool2d extends Module {
    */
   constructor(kernelSize: number | Pair, opts: AvgPool2dOptions = {}) {
     super();
+    checkKeys('AvgPool2d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
     this.kernelSize = intTuple('AvgPool2d', 'kernelSize', kernelSize, 2, 1);
     this.stride = intTuple('AvgPool2d', 'stride', opts.stride ?? this.kernelSize, 2, 1);
     this.padding = intTuple('AvgPool2d', 'padding', opts.padding ?? 0, 2, 0);

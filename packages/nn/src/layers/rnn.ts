@@ -1,5 +1,5 @@
 import { ArgumentError, cat, DTypeError, dropout, type Generator, linear, ShapeError, scope, stack, type Tensor, zeros } from '@aimodel/tensor';
-import { checkPositiveInt, fmtShape as fmt } from '../checks';
+import { checkKeys, checkPositiveInt, fmtShape as fmt } from '../checks';
 import { uniform } from '../init';
 import { Module } from '../module';
 import { reprFields } from '../summary';
@@ -42,6 +42,8 @@ export interface RNNOptions extends RNNBaseOptions {
 type CellKind = 'tanh' | 'relu' | 'lstm' | 'gru';
 type Weights = { wIh: Tensor; wHh: Tensor; bIh: Tensor | null; bHh: Tensor | null };
 
+const RNN_BASE_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'generator'];
+
 const GATES: Record<CellKind, number> = { tanh: 1, relu: 1, lstm: 4, gru: 3 };
 
 
@@ -79,6 +81,7 @@ export abstract class RNNBase extends Module {
   /** @internal Subclasses give their name (for errors) and cell. */
   protected constructor(layerName: string, cell: CellKind, inputSize: number, hiddenSize: number, opts: RNNBaseOptions) {
     super();
+    checkKeys(layerName, opts, [...RNN_BASE_KEYS, ...(cell === 'tanh' || cell === 'relu' ? ['nonlinearity'] : [])]);
     const { numLayers = 1, bias = true, batchFirst = false, dropout: p = 0, bidirectional = false, generator } = opts;
     checkPositiveInt(layerName, 'inputSize', inputSize);
     checkPositiveInt(layerName, 'hiddenSize', hiddenSize);

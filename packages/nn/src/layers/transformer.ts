@@ -1,5 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError, scope, Tensor } from '@aimodel/tensor';
-import { checkPositiveInt, describeInput } from '../checks';
+import { checkKeys, checkPositiveInt, describeInput } from '../checks';
 import { Module } from '../module';
 import { MultiheadAttention } from './attention';
 import { ModuleList } from './container';
@@ -124,6 +124,7 @@ export class TransformerEncoderLayer extends Module {
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
     const name = 'TransformerEncoderLayer';
+    checkKeys(name, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
     const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = opts;
     for (const [k, v] of [['dModel', dModel], ['nhead', nhead], ['dimFeedforward', dimFeedforward]] as const) {
       checkPositiveInt(name, k, v);
@@ -160,6 +161,7 @@ export class TransformerEncoderLayer extends Module {
    * ```
    */
   override forward(src: Tensor, opts: TransformerEncoderLayerForwardOptions = {}): Tensor {
+    checkKeys('TransformerEncoderLayer', opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal']);
     checkSrc('TransformerEncoderLayer', src, this.dModel, this.batchFirst);
     return scope(() => {
       let x = src;
@@ -266,6 +268,7 @@ export class TransformerEncoder extends Module {
   constructor(encoderLayer: TransformerEncoderLayer | (() => TransformerEncoderLayer), numLayers: number, opts: TransformerEncoderOptions = {}) {
     super();
     const name = 'TransformerEncoder';
+    checkKeys(name, opts, ['norm']);
     checkPositiveInt(name, 'numLayers', numLayers);
     const isLayer = encoderLayer instanceof TransformerEncoderLayer;
     if (!isLayer && typeof encoderLayer !== 'function') {
@@ -293,6 +296,7 @@ export class TransformerEncoder extends Module {
    * ```
    */
   override forward(src: Tensor, opts: TransformerEncoderForwardOptions = {}): Tensor {
+    checkKeys('TransformerEncoder', opts, ['mask', 'srcKeyPaddingMask', 'isCausal']);
     const first = this.layers.at(0);
     checkSrc('TransformerEncoder', src, first.dModel, first.batchFirst);
     const layerOpts = { srcMask: opts.mask, srcKeyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.isCausal };
