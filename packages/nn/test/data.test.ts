@@ -343,3 +343,11 @@ describe('MinMaxScaler', () => {
     expect(() => new MinMaxScaler().inverseTransform(tensor([[1]]))).toThrow(ArgumentError);
   });
 });
+
+describe('scaler options objects', () => {
+  it('reject unknown keys, naming the accepted ones', () => {
+    expect(() => new StandardScaler({ with_mean: false } as never)).toThrow("StandardScaler: unknown option 'with_mean' (expected withMean, withStd)");
+    expect(() => new MinMaxScaler({ range: [0, 2] } as never)).toThrow(ArgumentError);
+    expect(() => new MinMaxScaler({ range: [0, 2] } as never)).toThrow("MinMaxScaler: unknown option 'range' (expected featureRange)");
+  });
+});

@@ -212,3 +212,22 @@ describe('rocAuc', () => {
     await expect(rocAuc(tensor([0.2, 0.4]), int([0, 1, 1]))).rejects.toThrow(ShapeError);
   });
 });
+
+describe('metric options objects', () => {
+  it('reject unknown keys, naming the accepted ones', async () => {
+    const p = int([0, 1, 1]);
+    const before = memory().tensors;
+    const bad = { avg: 'macro' } as never;
+    await expect(precision(p, p, bad)).rejects.toThrow("precision: unknown option 'avg' (expected average, posLabel, numClasses)");
+    await expect(recall(p, p, bad)).rejects.toThrow("recall: unknown option 'avg' (expected average, posLabel, numClasses)");
+    await expect(f1(p, p, bad)).rejects.toThrow("f1: unknown option 'avg' (expected average, posLabel, numClasses)");
+    await expect(confusionMatrix(p, p, bad)).rejects.toThrow("confusionMatrix: unknown option 'avg' (expected numClasses)");
+    await expect(classificationReport(p, p, bad)).rejects.toThrow("classificationReport: unknown option 'avg' (expected targetNames, digits, numClasses)");
+    const scores = tensor([0.1, 0.9, 0.8]);
+    await expect(rocAuc(scores, p, bad)).rejects.toThrow(ArgumentError);
+    await expect(rocAuc(scores, p, bad)).rejects.toThrow("rocAuc: unknown option 'avg' (expected average)");
+    scores.dispose();
+    expect(memory().tensors).toBe(before);
+    p.dispose();
+  });
+});

@@ -1,5 +1,5 @@
 import { ArgumentError, div, DTypeError, keep, noGrad, ShapeError, scope, type Tensor } from '@aimodel/tensor';
-import { fmtShape } from '../checks';
+import { checkKeys, fmtShape } from '../checks';
 
 const FLOAT32_EPS = 2 ** -23;
 
@@ -104,6 +104,7 @@ export class StandardScaler {
    * ```
    */
   constructor(opts: StandardScalerOptions = {}) {
+    checkKeys('StandardScaler', opts, ['withMean', 'withStd']);
     this.withMean = opts.withMean ?? true;
     this.withStd = opts.withStd ?? true;
   }
@@ -277,6 +278,7 @@ export class MinMaxScaler {
    * ```
    */
   constructor(opts: MinMaxScalerOptions = {}) {
+    checkKeys('MinMaxScaler', opts, ['featureRange']);
     const range = opts.featureRange ?? [0, 1];
     if (!Array.isArray(range) || range.length !== 2 || !(range[0] < range[1]) || !range.every(Number.isFinite)) {
       throw new ArgumentError('MinMaxScaler', `featureRange must be [lo, hi] with finite lo < hi, got ${JSON.stringify(range)}`);

@@ -1,4 +1,5 @@
 import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { checkKeys } from '../checks';
 import { averageScore, countClasses, scoresOf } from './classification';
 import { labelsOf, readLabels } from './labels';
 
@@ -61,6 +62,7 @@ export function formatFixed(x: number, digits: number): string {
  */
 export async function classificationReport(pred: Tensor, target: Tensor, opts: ClassificationReportOptions = {}): Promise<string> {
   const name = 'classificationReport';
+  checkKeys(name, opts, ['targetNames', 'digits', 'numClasses']);
   const digits = opts.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 20) throw new ArgumentError(name, `digits must be an integer in [0, 20], got ${digits}`);
   const { pred: p, target: t } = await readLabels(name, pred, target);

@@ -1,4 +1,5 @@
 import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { checkKeys } from '../checks';
 import { labelsOf, readLabels } from './labels';
 
 /**
@@ -87,6 +88,7 @@ export function averageScore(c: ClassCounts, score: Score, average: 'macro' | 'm
 }
 
 async function averaged(name: Score, pred: Tensor, target: Tensor, opts: AverageOptions): Promise<number> {
+  checkKeys(name, opts, ['average', 'posLabel', 'numClasses']);
   const average = opts.average ?? 'binary';
   const labels = await readLabels(name, pred, target);
   if (average === 'binary') {
@@ -187,6 +189,7 @@ export interface ConfusionMatrixOptions {
  */
 export async function confusionMatrix(pred: Tensor, target: Tensor, opts: ConfusionMatrixOptions = {}): Promise<number[][]> {
   const name = 'confusionMatrix';
+  checkKeys(name, opts, ['numClasses']);
   const { pred: p, target: t } = await readLabels(name, pred, target);
   let n = opts.numClasses;
   if (n === undefined) {

@@ -1,5 +1,5 @@
 import { ArgumentError, DisposedError, ShapeError, type Tensor } from '@aimodel/tensor';
-import { fmtShape } from '../checks';
+import { checkKeys, fmtShape } from '../checks';
 
 /**
  * Options of {@link rocAuc}.
@@ -64,6 +64,7 @@ function binaryAuc(name: string, scores: ArrayLike<number>, positive: (i: number
  */
 export async function rocAuc(scores: Tensor, target: Tensor, opts: RocAucOptions = {}): Promise<number> {
   const name = 'rocAuc';
+  checkKeys(name, opts, ['average']);
   if (scores.isDisposed || target.isDisposed) throw new DisposedError(name, 'scores or target was disposed');
   const average = opts.average ?? 'macro';
   if (average !== 'macro' && average !== 'weighted') throw new ArgumentError(name, `average must be 'macro' or 'weighted', got '${String(average)}'`);
