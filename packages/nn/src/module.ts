@@ -1,4 +1,5 @@
 import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { checkKeys } from './checks';
 import { Parameter } from './parameter';
 import { moduleRepr, type SummaryOptions, summary } from './summary';
 import type { Logs } from './training/callbacks';
@@ -331,6 +332,7 @@ export abstract class Module {
    * ```
    */
   loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    checkKeys('loadStateDict', opts, ['strict']);
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in dict));
     const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));

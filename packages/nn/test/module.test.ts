@@ -75,6 +75,7 @@ describe('Module', () => {
     expect(() => b.loadStateDict(partial)).toThrow(ArgumentError);
     expect(() => b.loadStateDict(partial)).toThrow(/loadStateDict: keys do not match: missing \[weight\], unexpected \[\]/);
     expect(b.loadStateDict({ ...partial, extra: ones([1]) }, { strict: false })).toEqual({ missingKeys: ['weight'], unexpectedKeys: ['extra'] });
+    expect(() => b.loadStateDict(a.stateDict(), { strcit: false } as never)).toThrow("loadStateDict: unknown option 'strcit' (expected strict)");
     expect(() => b.loadStateDict({ ...a.stateDict(), weight: ones([3, 2]) })).toThrow(ShapeError);
     expect(() => b.loadStateDict({ ...a.stateDict(), weight: ones([3, 2]) })).toThrow(/'weight' has shape \[3,2\] in the state dict but \[2,2\] in the module/);
     expect(weight.shape).toEqual([2, 2]);

@@ -103,6 +103,11 @@ describe('Keras-style training', () => {
     expect(h.epoch).toEqual([0, 1, 2]);
     expect(stop.stoppedEpoch).toBe(2);
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(ArgumentError);
+    expect(() => new EarlyStopping({ patient: 2 } as never)).toThrow("EarlyStopping: unknown option 'patient' (expected monitor, minDelta, patience, mode, restoreBestWeights)");
+    expect(() => new ModelCheckpoint({ save: () => {}, save_best_only: true } as never)).toThrow(
+      "ModelCheckpoint: unknown option 'save_best_only' (expected save, monitor, saveBestOnly, mode)",
+    );
+    expect(() => new LearningRateScheduler({ step() {} }, { metric: 'loss' } as never)).toThrow("LearningRateScheduler: unknown option 'metric' (expected monitor)");
   });
 
   it('LearningRateScheduler steps the scheduler each epoch; ModelCheckpoint saves the best weights', async () => {

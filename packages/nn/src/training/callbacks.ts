@@ -1,6 +1,7 @@
 import { ArgumentError } from '@aimodel/tensor';
 import type { Tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
+import { checkKeys } from '../checks';
 import { saveWeights } from '../io/weights';
 
 /**
@@ -190,6 +191,7 @@ export class EarlyStopping extends Callback {
    */
   constructor(opts: EarlyStoppingOptions = {}) {
     super();
+    checkKeys('EarlyStopping', opts, ['monitor', 'minDelta', 'patience', 'mode', 'restoreBestWeights']);
     this.opts = { monitor: 'val_loss', minDelta: 0, patience: 0, mode: 'auto', restoreBestWeights: false, ...opts };
     if (!(this.opts.patience >= 0)) throw new ArgumentError('EarlyStopping', `patience must be >= 0, got ${this.opts.patience}`);
   }
@@ -294,6 +296,7 @@ export class LearningRateScheduler extends Callback {
     private readonly opts: { monitor?: string } = {},
   ) {
     super();
+    checkKeys('LearningRateScheduler', opts, ['monitor']);
   }
 
   /**
@@ -350,6 +353,7 @@ export class ModelCheckpoint extends Callback {
    */
   constructor(private readonly opts: ModelCheckpointOptions) {
     super();
+    checkKeys('ModelCheckpoint', opts, ['save', 'monitor', 'saveBestOnly', 'mode']);
     if (typeof opts?.save !== 'function') throw new ArgumentError('ModelCheckpoint', 'save must be a function (bytes, epoch, logs) => void');
   }
 
