@@ -108,10 +108,9 @@ export function tsdocExamples(root: string, path: string): Example[] {
   return out;
 }
 
-/** Every example of the repository at `root`, grouped by file. */
-export function collectExamples(root: string): ExampleGroup[] {
+/** The TSDoc and README examples of `packages` (and, with `withGuides`, the guides' blocks), grouped by file. */
+export function collectExamples(root: string, packages: string[], withGuides: boolean): ExampleGroup[] {
   const groups: ExampleGroup[] = [];
-  const packages = readdirSync(join(root, 'packages')).sort();
   for (const pkg of packages) {
     const files: string[] = [];
     const src = join(root, 'packages', pkg, 'src');
@@ -125,9 +124,9 @@ export function collectExamples(root: string): ExampleGroup[] {
       if (examples.length) groups.push({ file: relative(root, f), kind: 'tsdoc', examples });
     }
   }
+  // The packages' READMEs always; the repository's README and docs/ guides with `withGuides`.
   const guides = [
-    'README.md',
-    ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f)),
+    ...(withGuides ? ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))] : []),
     ...packages.map((p) => join('packages', p, 'README.md')),
   ];
   for (const g of guides) {
