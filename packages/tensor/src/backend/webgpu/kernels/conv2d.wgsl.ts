@@ -19,6 +19,9 @@
  * forward pass, and for 1×1 kernels at stride 1 without padding ("pointwise") the image too.
  * Groups and the batch are the GEMM's batch dims (through their strides, stride 0 for the weight
  * over n). Hooks read the geometry from the param words after the batch layout (`GEOMETRY`).
+ * Each loaded element slot splits its reduction index into counters once, before the K loop, and
+ * steps them with carries ({@link digits}): integer division, which lavapipe (and most GPUs) runs
+ * one lane at a time, stays out of the K loop except for the backward-input gather at stride > 1.
  */
 import type { Conv2dParams, Storage, View } from '../../backend';
 import type { Shape } from '../../../shape';
@@ -39,98 +42,116 @@ const geometryWgsl = (first: number) =>
   ).join('\n');
 
 /**
- * The WGSL helpers behind the hooks. Each reads one operand binding (`a` or `b`, scalar `S`).
- * Integer division and remainder split a GEMM index into tensor coordinates.
+ * The WGSL helpers behind the hooks, each reading one operand binding (`a` or `b`, scalar `S`).
+ * `cv_x`: x at row y, column x of the channel plane starting at `at`, 0 in the padding. `cv_gy`:
+ * the gy element an input pixel receives through a tap, at (ty, tx) = (ih + ph − i·dh, iw + pw −
+ * j·dw): output (ty / sh, tx / sw) when both divide exactly and lie inside, else 0.
  */
-const TAPS = {
-  // x[base + (c·H + y0 + i·dh)·W + x0 + j·dw] for tap k = (c, i, j), where (y0, x0) is the output
-  // pixel's top-left input position (may lie in the padding)
-  xTap: `
-fn cv_xTap(y0: i32, x0: i32, base: i32, k: u32) -> S {
-  let j = k % cv_kw(); let t = k / cv_kw(); let i = t % cv_kh(); let c = t / cv_kh();
-  let y = y0 + i32(i * cv_dh()); let x = x0 + i32(j * cv_dw());
+const HELPERS = {
+  x: `
+fn cv_x(y: i32, x: i32, at: i32) -> S {
   if (y < 0 || x < 0 || y >= i32(cv_H()) || x >= i32(cv_W())) { return S(0); }
-  return b[u32(base + i32(c * cv_H() * cv_W()) + y * i32(cv_W()) + x)];
+  return b[u32(at + y * i32(cv_W()) + x)];
 }`,
-  // x[base + n·C·H·W + (y0 + oh·sh)·W + x0 + ow·sw] for r = (n, oh, ow), where (y0, x0) is the
-  // tap's offset from the window corner and base includes its channel
-  xAt: `
-fn cv_xAt(y0: i32, x0: i32, base: i32, r: u32) -> S {
-  let ow = r % cv_Wo(); let t = r / cv_Wo(); let oh = t % cv_Ho(); let n = t / cv_Ho();
-  let y = y0 + i32(oh * cv_sh()); let x = x0 + i32(ow * cv_sw());
-  if (y < 0 || x < 0 || y >= i32(cv_H()) || x >= i32(cv_W())) { return S(0); }
-  return b[u32(base + i32(n * cv_C() * cv_H() * cv_W()) + y * i32(cv_W()) + x)];
-}`,
-  // gy[base + ((o·Ho + oh)·Wo + ow)] for k = (o, i, j), where (y0, x0) = (ih + ph, iw + pw) and
-  // oh = (y0 − i·dh) / sh when that is a whole output row (likewise ow); 0 otherwise
-  gyTap: `
-fn cv_gyTap(y0: i32, x0: i32, base: i32, k: u32) -> S {
-  let j = k % cv_kw(); let t = k / cv_kw(); let i = t % cv_kh(); let o = t / cv_kh();
-  let ty = y0 - i32(i * cv_dh()); let tx = x0 - i32(j * cv_dw());
+  gy: `
+fn cv_gy(ty: i32, tx: i32, at: i32) -> S {
   if (ty < 0 || tx < 0) { return S(0); }
-  let uy = u32(ty); let ux = u32(tx);
-  if (uy % cv_sh() != 0u || ux % cv_sw() != 0u) { return S(0); }
-  let oh = uy / cv_sh(); let ow = ux / cv_sw();
+  var oh = u32(ty); var ow = u32(tx);
+  if (cv_sh() != 1u || cv_sw() != 1u) {
+    if (oh % cv_sh() != 0u || ow % cv_sw() != 0u) { return S(0); }
+    oh = oh / cv_sh(); ow = ow / cv_sw();
+  }
   if (oh >= cv_Ho() || ow >= cv_Wo()) { return S(0); }
-  return b[u32(base + i32((o * cv_Ho() + oh) * cv_Wo() + ow))];
-}`,
-  // gy[base + n·O·Ho·Wo + p] for r = (n, p), base at the row's channel
-  gyRow: `
-fn cv_gyRow(base: i32, r: u32) -> S {
-  let P = cv_Ho() * cv_Wo();
-  return a[u32(base + i32((r / P) * cv_O() * P + r % P))];
-}`,
-  // w[base + o·Cg·kh·kw + (i, j)] for k = (o, i, j), base at the row's input channel
-  wT: `
-fn cv_wT(base: i32, k: u32) -> S {
-  let taps = cv_kh() * cv_kw();
-  return a[u32(base + i32((k / taps) * cv_Cg() * taps + k % taps))];
+  return b[u32(at + i32(oh * cv_Wo() + ow))];
 }`,
 };
 
-/** A hooked operand: its helper, its walk through the tile and the hook itself. */
+/**
+ * A slot's reduction index k as mixed-radix digits `names` (most significant first, unbounded; each
+ * later one below its radix in `radices`): `init` splits the first k (and the step BK, once), `next`
+ * adds BK with one conditional carry per digit (a digit plus a carry plus the step's digit stays
+ * below twice its radix), so the K loop never divides.
+ */
+function digits(id: string, names: string[], radixExprs: string[]) {
+  const radices = radixExprs.map((r) => `(${r})`);
+  const d = (i: number) => `${id}${names[i]}`;
+  const s = (i: number) => `${id}s${names[i]}`;
+  const split = (k: string, v: (i: number) => string, decl: string) => {
+    const out: string[] = [];
+    let rest = k;
+    for (let i = names.length - 1; i > 0; i--) {
+      out.push(`${decl} ${v(i)} = (${rest}) % ${radices[i - 1]};`);
+      rest = `(${rest}) / ${radices[i - 1]}`;
+    }
+    out.push(`${decl} ${v(0)} = ${rest};`);
+    return out.join(' ');
+  };
+  return {
+    init: (k: string, step: number) => `${split(k, d, 'var')}\n  ${split(`${step}u`, s, 'let')}`,
+    next: () => {
+      const out: string[] = [];
+      for (let i = names.length - 1; i > 0; i--) {
+        out.push(`${d(i)} += ${s(i)}; if (${d(i)} >= ${radices[i - 1]}) { ${d(i)} -= ${radices[i - 1]}; ${d(i - 1)} += 1u; }`);
+      }
+      out.push(`${d(0)} += ${s(0)};`);
+      return out.join('\n    ');
+    },
+  };
+}
+
+/** A hooked operand: its name (in the kernel key), helper, walk through the tile and the hook itself. */
 interface Hook {
-  helper: keyof typeof TAPS;
+  name: string;
+  helper?: keyof typeof HELPERS;
   along: 'k' | 'rows';
   load: MatmulLoad;
 }
 
+
+/** Build a hook whose reduction index k runs over the digits `names`. */
+function hook(name: string, along: 'k' | 'rows', helper: Hook['helper'], names: string[], radices: string[],
+  setup: (id: string, row: string, base: string) => string, load: (id: string) => string): Hook {
+  return {
+    name, along, ...(helper && { helper }),
+    load: {
+      setup: (id, row, base, k, step) => `${setup(id, row, base)}\n  ${digits(id, names, radices).init(k, step)}`,
+      load: (id) => load(id),
+      advance: (id) => digits(id, names, radices).next(),
+    },
+  };
+}
+
 const HOOKS = {
-  // B of the forward pass: row = output pixel (oh, ow)
-  xTap: { helper: 'xTap', along: 'rows', load: {
-    setup: (id, row, base) => `let ${id}y = i32((${row}) / cv_Wo() * cv_sh()) - cv_ph(); let ${id}x = i32((${row}) % cv_Wo() * cv_sw()) - cv_pw(); let ${id}b = ${base};`,
-    load: (id, k) => `cv_xTap(${id}y, ${id}x, ${id}b, ${k})`,
-  } },
-  // B of the weight gradient: row = tap (c, i, j)
-  xAt: { helper: 'xAt', along: 'k', load: {
-    setup: (id, row, base) => `let ${id}j = (${row}) % cv_kw(); let ${id}t = (${row}) / cv_kw();
-  let ${id}y = i32(${id}t % cv_kh() * cv_dh()) - cv_ph(); let ${id}x = i32(${id}j * cv_dw()) - cv_pw();
-  let ${id}b = ${base} + i32(${id}t / cv_kh() * cv_H() * cv_W());`,
-    load: (id, k) => `cv_xAt(${id}y, ${id}x, ${id}b, ${k})`,
-  } },
-  // B of the input gradient: row = input pixel (ih, iw)
-  gyTap: { helper: 'gyTap', along: 'rows', load: {
-    setup: (id, row, base) => `let ${id}y = i32((${row}) / cv_W()) + cv_ph(); let ${id}x = i32((${row}) % cv_W()) + cv_pw(); let ${id}b = ${base};`,
-    load: (id, k) => `cv_gyTap(${id}y, ${id}x, ${id}b, ${k})`,
-  } },
-  // A of the weight gradient: row = output channel o
-  gyRow: { helper: 'gyRow', along: 'k', load: {
-    setup: (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_Ho() * cv_Wo());`,
-    load: (id, k) => `cv_gyRow(${id}b, ${k})`,
-  } },
-  // A of the input gradient: row = input channel c
-  wT: { helper: 'wT', along: 'k', load: {
-    setup: (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_kh() * cv_kw());`,
-    load: (id, k) => `cv_wT(${id}b, ${k})`,
-  } },
+  // B of the forward pass: row = output pixel (oh, ow), k = tap (c, i, j)
+  xTap: hook('xTap', 'rows', 'x', ['c', 'i', 'j'], ['cv_kh()', 'cv_kw()'],
+    (id, row, base) => `let ${id}y = i32((${row}) / cv_Wo() * cv_sh()) - cv_ph(); let ${id}x = i32((${row}) % cv_Wo() * cv_sw()) - cv_pw(); let ${id}b = ${base};`,
+    (id) => `cv_x(${id}y + i32(${id}i * cv_dh()), ${id}x + i32(${id}j * cv_dw()), ${id}b + i32(${id}c * cv_H() * cv_W()))`),
+  // B of the weight gradient: row = tap (c, i, j), k = output position (n, oh, ow)
+  xAt: hook('xAt', 'k', 'x', ['n', 'oh', 'ow'], ['cv_Ho()', 'cv_Wo()'],
+    (id, row, base) => `let ${id}tj = (${row}) % cv_kw(); let ${id}tt = (${row}) / cv_kw();
+  let ${id}y = i32(${id}tt % cv_kh() * cv_dh()) - cv_ph(); let ${id}x = i32(${id}tj * cv_dw()) - cv_pw();
+  let ${id}b = ${base} + i32(${id}tt / cv_kh() * cv_H() * cv_W());`,
+    (id) => `cv_x(${id}y + i32(${id}oh * cv_sh()), ${id}x + i32(${id}ow * cv_sw()), ${id}b + i32(${id}n * cv_C() * cv_H() * cv_W()))`),
+  // B of the input gradient: row = input pixel (ih, iw), k = (o, i, j)
+  gyTap: hook('gyTap', 'rows', 'gy', ['o', 'i', 'j'], ['cv_kh()', 'cv_kw()'],
+    (id, row, base) => `let ${id}y = i32((${row}) / cv_W()) + cv_ph(); let ${id}x = i32((${row}) % cv_W()) + cv_pw(); let ${id}b = ${base};`,
+    (id) => `cv_gy(${id}y - i32(${id}i * cv_dh()), ${id}x - i32(${id}j * cv_dw()), ${id}b + i32(${id}o * cv_Ho() * cv_Wo()))`),
+  // A of the weight gradient: row = output channel o, k = (n, q): gy[n, o, q]
+  gyRow: hook('gyRow', 'k', undefined, ['n', 'q'], ['cv_Ho() * cv_Wo()'],
+    (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_Ho() * cv_Wo());`,
+    (id) => `a[u32(${id}b + i32(${id}n * cv_O() * cv_Ho() * cv_Wo() + ${id}q))]`),
+  // A of the input gradient: row = input channel c, k = (o, t) with t the tap: w[o, c, t]
+  wT: hook('wT', 'k', undefined, ['o', 't'], ['cv_kh() * cv_kw()'],
+    (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_kh() * cv_kw());`,
+    (id) => `a[u32(${id}b + i32(${id}o * cv_Cg() * cv_kh() * cv_kw() + ${id}t))]`),
 } satisfies Record<string, Hook>;
 
-/** The hooks of one GEMM: their key names the helpers, which is all they bake into the code. */
+/** The hooks of one GEMM: their key names the hooks, which is all they bake into the code. */
 function hooks(a: Hook | null, b: Hook | null, g: Geometry): NonNullable<Gemm['hooks']> {
-  const used = [a, b].filter((h): h is Hook => h !== null);
+  const helpers = [...new Set([a?.helper, b?.helper].filter((h) => h !== undefined))];
   return {
-    key: `conv:${a?.helper ?? '-'}:${b?.helper ?? '-'}`,
-    decls: (first) => [geometryWgsl(first), ...used.map((h) => TAPS[h.helper])].join('\n'),
+    key: `conv:${a?.name ?? '-'}:${b?.name ?? '-'}`,
+    decls: (first) => [geometryWgsl(first), ...helpers.map((h) => HELPERS[h])].join('\n'),
     along: { ...(a && { a: a.along }), ...(b && { b: b.along }) },
     ...(a && { a: a.load }),
     ...(b && { b: b.load }),

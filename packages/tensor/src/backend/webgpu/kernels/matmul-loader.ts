@@ -7,15 +7,22 @@ import type { MatmulTile } from './matmul.wgsl';
 
 /**
  * How a hooked operand's element at (row, k) is read, as WGSL of the operand's scalar type `S`
- * from its binding (`a` or `b`). `setup` runs once per loaded element slot before the K loop
- * (hoist the row's part there), `load` in the K loop, only for rows and k inside the matrix. Names
- * it declares must start with `id` (unique per slot).
+ * from its binding (`a` or `b`). Each thread loads a few element slots per K step, each at a fixed
+ * row and at reduction index k = its first k + step·BK: `setup` runs once per slot before the K
+ * loop (hoist the row's part there, and split the first k into counters), `load` reads the slot's
+ * element (only for rows and k inside the matrix), `advance` moves its counters on by BK after
+ * every step, so the K loop needs no integer division. Names must start with `id` (unique per slot).
  */
 export interface MatmulLoad {
-  /** Statements for row `row` (u32 expression) of the batch whose element offset is `base` (i32). */
-  setup(id: string, row: string, base: string): string;
-  /** An expression for the element at reduction index `k` (u32 expression). */
+  /**
+   * Statements for row `row` (u32 expression) of the batch whose element offset is `base` (i32),
+   * at first reduction index `k` (u32 expression); `step` is BK.
+   */
+  setup(id: string, row: string, base: string, k: string, step: number): string;
+  /** An expression for the slot's element at reduction index `k` (u32 expression). */
   load(id: string, k: string): string;
+  /** Statements moving the slot on by BK (run after every load step, in order). */
+  advance?(id: string): string;
 }
 
 /**
@@ -76,7 +83,7 @@ export function operandLoader(o: Operand, t: MatmulTile, threads: number) {
     setup.push(
       `let ${vr} = ${r}; let ${vk} = ${kk};`,
       `let ${ok} = ${r0} + ${vr} < ${rLimit};`,
-      hook ? hook.setup(`${n}h${l}_`, `${r0} + ${vr}`, base) : `let ${at} = ${base} + i32(${r0} + ${vr})${vec && !alongK ? '' : ` * ${rStride}`};`,
+      hook ? hook.setup(`${n}h${l}_`, `${r0} + ${vr}`, base, vk, bk) : `let ${at} = ${base} + i32(${r0} + ${vr})${vec && !alongK ? '' : ` * ${rStride}`};`,
       `let ${s} = ${vk} * ${outer}u + ${vr};`,
     );
     const read = (g: string) => (hook ? hook.load(`${n}h${l}_`, g) : `${n}[u32(${at} + ${kTerm(g)})${vec ? ' >> 2u' : ''}]`);
@@ -84,6 +91,7 @@ export function operandLoader(o: Operand, t: MatmulTile, threads: number) {
       [
         `var ${v} = ${vec ? 'V()' : 'S(0)'};`,
         `{ let g = ${k} + ${vk}; if (${ok} && g < K) { ${v} = ${read('g')}; } }`,
+        ...(hook?.advance ? [hook.advance(`${n}h${l}_`)] : []),
       ].join('\n    '),
     );
     puts.push((off) => {
