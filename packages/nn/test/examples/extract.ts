@@ -1,15 +1,21 @@
 // Finds the runnable code of the documentation: every ```ts block and every @example in the TSDoc
 // comments of packages/*/src, and every ```ts block of the guides (docs/*.md, README.md files).
 //
-// Conventions:
+// Conventions (runner.ts runs the examples):
 // - An `@example` without a fence is code as a whole (TypeDoc renders it so); with fences, its
-//   ```ts blocks are the code. A TSDoc block runs alone, with every export of @aimodel/nn (which
-//   re-exports @aimodel/tensor) and @aimodel/optim in scope.
+//   ```ts blocks are the code. A TSDoc block runs alone, with every export of its package, of
+//   @aimodel/nn (which re-exports @aimodel/tensor) and of @aimodel/optim in scope; `init()` picks
+//   the CPU whatever device it names.
 // - The ```ts blocks of one guide run in order as one program (a notebook): each block is a scope
 //   inside the previous one, so it uses the earlier names and may declare one again.
+// - A statement whose comment is a value, `sqrt(tensor([4, 9])); // [2, 3]` or
+//   `const y = x.sum(); // 6`, must produce it (tensors by shape and elements, within half a unit
+//   of the last printed digit; `// ≈ …` allows one unit). Comments that are not a plain value
+//   (`// e.g. [3, 7]`, `// shape [2, 3]`) are prose.
 // - A statement followed by `// ShapeError: text` (any error class) must throw that error with a
 //   message containing the text.
 // - A fence written ```ts no-run <reason> is shown but not run; the reason is required.
+// - Every export of a package has a TSDoc comment with an `@example` right above its declaration.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
