@@ -1,3 +1,8 @@
-// Public API of @aimodel/nlp. Nothing is exported yet: the package is reserved in the monorepo so
-// that its name, build and dependency direction are fixed; its features arrive in later releases.
-export {};
+// Public API of @aimodel/nlp: explicit exports only, grouped by module.
+// text: corpora, tokenization, vocabularies, padding
+export { documents } from './corpus';
+export type { Corpus } from './corpus';
+export { tokenize, tokenizerOf } from './tokenize';
+export type { TokenizeOptions, Tokenizer } from './tokenize';
+export { Vocabulary } from './vocabulary';
+export { padBatch } from './pad';

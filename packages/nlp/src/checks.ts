@@ -1,0 +1,33 @@
+import { ArgumentError } from '@aimodel/tensor';
+
+// Argument checks shared by the text modules (tokenize, corpus, vocabulary, pad): every message
+// names the function, what it received and what it expected.
+
+/** How a value is described in a message: `a number (3)`, `null`, `an object`. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `a ${typeof v} (${v})`;
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : `a ${typeof v}`;
+}
+
+/** An options object (or undefined) whose keys are all in `allowed`: a misspelt option must not be ignored. */
+export function checkKeys(op: string, opts: unknown, allowed: readonly string[]): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new ArgumentError(op, `expected an options object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (valid options: ${allowed.join(', ')})`);
+  }
+}
+
+/** An integer option ≥ `min` (undefined allowed: the caller applies its default). */
+export function checkInt(op: string, name: string, v: unknown, min: number): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ArgumentError(op, `${name} must be an integer >= ${min}, got ${describe(v)}`);
+}
+
+/** A boolean option (undefined allowed). */
+export function checkBool(op: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be a boolean, got ${describe(v)}`);
+}
