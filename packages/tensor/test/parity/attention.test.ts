@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionParams, Backend, Storage, View } from '../../src/backend/backend';
-import { type AttentionKernelOptions, attention as gpuAttention, TILED_ROWS } from '../../src/backend/webgpu/kernels/attention.wgsl';
+import type { AttentionKernelOptions } from '../../src/backend/webgpu/kernels/attention-common.wgsl';
+import { TILED_ROWS } from '../../src/backend/webgpu/kernels/attention-tiled.wgsl';
+import { attention as gpuAttention } from '../../src/backend/webgpu/kernels/attention.wgsl';
 import { attentionBackward as gpuAttentionBackward } from '../../src/backend/webgpu/kernels/attention-backward.wgsl';
 import { scaledDotProductAttention as sdpa, type Tensor, tensor } from '../../src/index';
 import { DEVICES, expectClose, randomValues } from '../helpers';
