@@ -103,12 +103,20 @@ export function describeExamples(opts: ExampleSuiteOptions): void {
       throw new Error(`${where}: the example does not compile: ${(e as Error).message}`);
     }
     printed = [];
+    // What the library itself prints (fit's progress lines, print()) is kept too, not shown.
+    const write = process.stdout.write;
+    const log = console.log;
+    process.stdout.write = ((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0) as typeof process.stdout.write;
+    console.log = quietConsole.log;
     try {
       if (isAsync) await main(names, quietConsole);
       else nn.scope(() => void main(names, quietConsole));
     } catch (e) {
       const out = printed.length ? `\n(printed: ${printed.join('\n')})` : '';
       throw new Error(`${where}: ${(e as Error).name}: ${(e as Error).message}${out}\n--- example ---\n${code}`);
+    } finally {
+      process.stdout.write = write;
+      console.log = log;
     }
   }
 
