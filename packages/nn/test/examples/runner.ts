@@ -173,6 +173,21 @@ export function describeExamples(opts: ExampleSuiteOptions): void {
 
     it(`exist for every export of ${opts.packages.join(', ')}, right above its declaration`, () => {
       for (const pkg of opts.packages) expect(exportsWithoutExample(root, pkg), pkg).toEqual([]);
+      // The check itself: a missing comment, one without @example and one cut off by other code all count.
+      const fake = join(dir, 'fake-root');
+      mkdirSync(join(fake, 'packages', 'p', 'src'), { recursive: true });
+      writeFileSync(join(fake, 'packages', 'p', 'src', 'index.ts'), "export { a, b, c, d } from './m';\nexport type { E } from './m';\n");
+      writeFileSync(
+        join(fake, 'packages', 'p', 'src', 'm.ts'),
+        [
+          '/** A.\n * @example\n * ```ts\n * a();\n * ```\n */\nexport function a() {}',
+          '/** B, no example. */\nexport function b() {}',
+          'export const c = 1;',
+          '/** D.\n * @example\n * ```ts\n * d;\n * ```\n */\nconst KEYS = [];\n\nexport class d {}',
+          '/** E. @example `const e: E = 1;` */\nexport type E = number;',
+        ].join('\n'),
+      );
+      expect(exportsWithoutExample(fake, 'p')).toEqual(['b', 'c', 'd']);
     });
 
     it('every no-run block states why it cannot run', () => {
