@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // glove-worker: the entry of GloVe's training threads, loaded beside index.js / index.cjs
+  entry: ['src/index.ts', 'src/glove-worker.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

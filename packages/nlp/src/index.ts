@@ -6,3 +6,8 @@ export { tokenize, tokenizerOf } from './tokenize';
 export type { TokenizeOptions, Tokenizer } from './tokenize';
 export { Vocabulary } from './vocabulary';
 export { padBatch } from './pad';
+// training: GloVe (the reference C implementation's update rule; CPU threads)
+export { trainGloVe } from './glove';
+export type { GloVeOptions, GloVeResult, GloVeEpochInfo } from './glove';
+export { GloVeModel, GLOVE_TENSOR_NAMES } from './glove-model';
+export type { GloVeTensorName } from './glove-model';

@@ -1,0 +1,87 @@
+// The GloVe inner loop on the CPU: one pass over a slice of the (shuffled) entries, updating the
+// parameters in place with the reference C implementation's AdaGrad rule. Shared by the main
+// thread and the worker threads (Hogwild: workers run it concurrently over one SharedArrayBuffer).
+//
+// Layout (as the reference's `W` and `gradsq`): 2·V rows of d + 1 numbers, word rows 0 … V − 1
+// then context rows V … 2V − 1, the bias last in each row.
+
+/** Parameter storage: float32 (default) or float64. */
+export type GloVeArray = Float32Array | Float64Array;
+
+/** The entries of one pass, struct-of-arrays: word ids, context ids, log X and the weight f(X). */
+export interface GloVeEntries {
+  rows: Int32Array;
+  cols: Int32Array;
+  logX: Float64Array;
+  weight: Float64Array;
+}
+
+/**
+ * One pass over entries `start … end − 1`: for each entry, diff = wᵢ·w̃ⱼ + bᵢ + b̃ⱼ − log X,
+ * fdiff = f(X)·diff; the cost ½·fdiff·diff is added before the update; vector steps are
+ * clip(fdiff·other, ±clip)·η / √G (both sides from pre-update values, G incremented with the
+ * η-scaled squared step after being read); bias steps fdiff / √G_b without η or clipping.
+ * Entries whose diff is not finite are skipped entirely.
+ *
+ * The reference also skips vector steps whose sum is not finite, and bias steps that are not
+ * finite. Neither can happen once diff is finite and every accumulator is finite and > 0 (steps
+ * are clipped, accumulators only grow), which the callers guarantee (fresh accumulators are 1;
+ * a resumed model's are checked), so this loop applies each step as it computes it — the same
+ * numbers, without the reference's second pass over the row.
+ * Returns the summed cost of the visited entries.
+ */
+export function glovePass(
+  W: GloVeArray,
+  G: GloVeArray,
+  dim: number,
+  vocabSize: number,
+  e: GloVeEntries,
+  start: number,
+  end: number,
+  eta: number,
+  clip: number,
+): number {
+  const rows = e.rows;
+  const cols = e.cols;
+  const logX = e.logX;
+  const weight = e.weight;
+  const stride = dim + 1;
+  const ctx = vocabSize * stride;
+  let cost = 0;
+  for (let a = start; a < end; a++) {
+    const l1 = rows[a] * stride;
+    const l2 = ctx + cols[a] * stride;
+    let dot = 0;
+    for (let b = 0; b < dim; b++) dot += W[l1 + b] * W[l2 + b];
+    const diff = dot + W[l1 + dim] + W[l2 + dim] - logX[a];
+    let fdiff = weight[a] * diff;
+    if (diff - diff !== 0 || fdiff - fdiff !== 0) continue; // NaN or ±∞
+    cost += 0.5 * fdiff * diff;
+    // Both steps from pre-update values: each b reads w1 and w2 before writing either.
+    for (let b = 0; b < dim; b++) {
+      const w1 = W[l1 + b];
+      const w2 = W[l2 + b];
+      let t1 = fdiff * w2;
+      let t2 = fdiff * w1;
+      t1 = (t1 > clip ? clip : t1 < -clip ? -clip : t1) * eta;
+      t2 = (t2 > clip ? clip : t2 < -clip ? -clip : t2) * eta;
+      const g1 = G[l1 + b];
+      const g2 = G[l2 + b];
+      W[l1 + b] = w1 - t1 / Math.sqrt(g1);
+      W[l2 + b] = w2 - t2 / Math.sqrt(g2);
+      G[l1 + b] = g1 + t1 * t1;
+      G[l2 + b] = g2 + t2 * t2;
+    }
+    W[l1 + dim] -= fdiff / Math.sqrt(G[l1 + dim]);
+    W[l2 + dim] -= fdiff / Math.sqrt(G[l2 + dim]);
+    fdiff *= fdiff;
+    G[l1 + dim] += fdiff;
+    G[l2 + dim] += fdiff;
+  }
+  return cost;
+}
+
+/** The weighting function f(X) = (X / xMax)^α below xMax, 1 from there on (as the reference: `X > xMax ? 1 : …`). */
+export function gloveWeight(x: number, xMax: number, alpha: number): number {
+  return x > xMax ? 1 : (x / xMax) ** alpha;
+}

@@ -1,0 +1,110 @@
+import { ArgumentError, DeviceError } from '@aimodel/tensor';
+import type { GloVeArray, GloVeEntries } from './glove-cpu';
+
+/** What every worker gets once: shared parameters, accumulators and entry arrays, and its slice. */
+export interface HogwildSetup {
+  W: GloVeArray;
+  G: GloVeArray;
+  entries: GloVeEntries;
+  dim: number;
+  vocabSize: number;
+  eta: number;
+  clip: number;
+}
+
+/** Messages to a worker: its setup and slice, or "run one pass". */
+export type ToWorker = { type: 'setup'; setup: HogwildSetup; start: number; end: number } | { type: 'pass' };
+/** Messages from a worker: the summed cost of its slice for one pass, or a failure. */
+export type FromWorker = { type: 'cost'; cost: number } | { type: 'error'; message: string };
+
+// Minimal structural types of node:worker_threads' Worker (the module is loaded only when threads are used).
+interface NodeWorker {
+  postMessage(m: ToWorker): void;
+  on(event: 'message', fn: (m: FromWorker) => void): void;
+  on(event: 'error', fn: (e: Error) => void): void;
+  terminate(): Promise<number>;
+}
+
+/** True where Hogwild threads can run: Node with worker_threads and SharedArrayBuffer. */
+export function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+declare const __dirname: string | undefined;
+
+/** The worker script built beside this module: `glove-worker.js` (ESM) or `glove-worker.cjs` (CommonJS). */
+async function workerScript(op: string): Promise<URL> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const meta = (import.meta as { url?: string }).url;
+  const url = meta ? new URL('./glove-worker.js', meta) : pathToFileURL(`${__dirname}/glove-worker.cjs`);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new DeviceError(op, `threads need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`);
+  }
+  return url;
+}
+
+/**
+ * A set of worker threads that each run {@link glovePass} over a fixed contiguous slice of the
+ * shared entries, lock-free on the shared parameters (Hogwild, as the reference's pthreads).
+ */
+export class HogwildPool {
+  private readonly workers: NodeWorker[];
+  private pending: { costs: number[]; left: number; resolve: (c: number) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(workers: NodeWorker[]) {
+    this.workers = workers;
+  }
+
+  /** Starts `threads` workers on `setup`; the entries are split into equal contiguous slices. */
+  static async start(op: string, threads: number, setup: HogwildSetup): Promise<HogwildPool> {
+    if (!(setup.W.buffer instanceof SharedArrayBuffer)) throw new ArgumentError(op, 'internal: Hogwild parameters must live in a SharedArrayBuffer');
+    const url = await workerScript(op);
+    const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (url: URL) => NodeWorker };
+    const N = setup.entries.rows.length;
+    const workers: NodeWorker[] = [];
+    for (let t = 0; t < threads; t++) workers.push(new Worker(url));
+    const pool = new HogwildPool(workers);
+    workers.forEach((w, t) => {
+      w.on('message', (m) => pool.onMessage(m));
+      w.on('error', (e) => pool.fail(new DeviceError(op, `a training thread failed: ${e.message}`)));
+      const start = Math.floor((N * t) / threads);
+      const end = Math.floor((N * (t + 1)) / threads);
+      w.postMessage({ type: 'setup', setup, start, end });
+    });
+    return pool;
+  }
+
+  /** Runs one pass on every worker; resolves with the summed cost of all entries. */
+  pass(_n: number): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = { costs: [], left: this.workers.length, resolve, reject };
+      for (const w of this.workers) w.postMessage({ type: 'pass' });
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'error') return this.fail(new DeviceError('trainGloVe', `a training thread failed: ${m.message}`));
+    const p = this.pending;
+    if (!p) return;
+    p.costs.push(m.cost);
+    if (--p.left === 0) {
+      this.pending = undefined;
+      p.resolve(p.costs.reduce((s, c) => s + c, 0));
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

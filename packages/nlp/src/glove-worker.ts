@@ -1,0 +1,29 @@
+// Entry of a GloVe training thread (built by tsup as dist/glove-worker.js and .cjs): runs the CPU
+// pass over its slice of the shared entries whenever the main thread asks, Hogwild-style.
+import { parentPort } from 'node:worker_threads';
+import { glovePass } from './glove-cpu';
+import type { FromWorker, HogwildSetup, ToWorker } from './glove-threads';
+
+let setup: HogwildSetup | undefined;
+let start = 0;
+let end = 0;
+
+function reply(m: FromWorker): void {
+  parentPort?.postMessage(m);
+}
+
+parentPort?.on('message', (m: ToWorker) => {
+  try {
+    if (m.type === 'setup') {
+      setup = m.setup;
+      start = m.start;
+      end = m.end;
+      return;
+    }
+    if (!setup) throw new Error('pass before setup');
+    const s = setup;
+    reply({ type: 'cost', cost: glovePass(s.W, s.G, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
+  } catch (e) {
+    reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+});
