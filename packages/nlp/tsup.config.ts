@@ -7,6 +7,8 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CommonJS build too (glove-threads finds its worker beside the module)
+  shims: true,
   target: 'es2022',
   external: ['webgpu'],
 });

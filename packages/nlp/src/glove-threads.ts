@@ -30,14 +30,15 @@ export function sharedMemoryAvailable(): boolean {
   return typeof SharedArrayBuffer === 'function' && typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-declare const __dirname: string | undefined;
-
-/** The worker script built beside this module: `glove-worker.js` (ESM) or `glove-worker.cjs` (CommonJS). */
+/**
+ * The worker script built beside this module: `glove-worker.js` (ESM) or `glove-worker.cjs`
+ * (CommonJS; tsup's shims give the CommonJS build an `import.meta.url`).
+ */
 async function workerScript(op: string): Promise<URL> {
   const { existsSync } = await import('node:fs');
-  const { fileURLToPath, pathToFileURL } = await import('node:url');
-  const meta = (import.meta as { url?: string }).url;
-  const url = meta ? new URL('./glove-worker.js', meta) : pathToFileURL(`${__dirname}/glove-worker.cjs`);
+  const { fileURLToPath } = await import('node:url');
+  const meta = import.meta.url;
+  const url = new URL(meta.endsWith('.cjs') ? './glove-worker.cjs' : './glove-worker.js', meta);
   if (!existsSync(fileURLToPath(url))) {
     throw new DeviceError(op, `threads need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`);
   }
@@ -86,7 +87,10 @@ export class HogwildPool {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'error') return this.fail(new DeviceError('trainGloVe', `a training thread failed: ${m.message}`));
+    if (m.type === 'error') {
+      this.fail(new DeviceError('trainGloVe', `a training thread failed: ${m.message}`));
+      return;
+    }
     const p = this.pending;
     if (!p) return;
     p.costs.push(m.cost);

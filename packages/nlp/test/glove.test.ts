@@ -152,3 +152,26 @@ describe('trainGloVe: errors', () => {
     await expect(trainGloVe(X(), { device: 'tpu' } as never)).rejects.toThrow(/device must be 'cpu' or 'webgpu'/);
   });
 });
+
+// Threads load dist/glove-worker.(c)js beside the built entry (turbo builds before testing), so
+// these tests run the built package, as ESM and as CommonJS.
+describe('trainGloVe: Hogwild threads (built package)', () => {
+  const load = async (format: 'esm' | 'cjs'): Promise<typeof import('../src/index')> =>
+    format === 'esm' ? import('../dist/index.js' as string) : (await import('node:module')).createRequire(import.meta.url)('../dist/index.cjs');
+  for (const format of ['esm', 'cjs'] as const) {
+    it(`2 threads (${format}) follow 1 thread's cost curve`, async () => {
+      const nlp = await load(format);
+      const a = synthetic(300, 40, 4).toArrays();
+      const X = nlp.Cooccurrence.fromArrays(300, a);
+      const one = await nlp.trainGloVe(X, { dim: 16, epochs: 6, seed: 2 });
+      const two = await nlp.trainGloVe(X, { dim: 16, epochs: 6, seed: 2, threads: 2 });
+      expect(one.threads).toBe(1);
+      expect(two.threads).toBe(2);
+      expect(two.costHistory[0]).toBeCloseTo(one.costHistory[0], 2); // the same start; races only perturb
+      for (let e = 0; e < 6; e++) expect(Math.abs(two.costHistory[e] / one.costHistory[e] - 1)).toBeLessThan(0.05);
+      expect(two.costHistory[5]).toBeLessThan(0.7 * two.costHistory[0]);
+      one.model.dispose();
+      two.model.dispose();
+    });
+  }
+});
