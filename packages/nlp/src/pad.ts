@@ -18,7 +18,8 @@ const INT32_MAX = 2 ** 31 - 1;
  * ids; // [[5, 6, 7], [8, 0, 0]]
  * mask; // [[true, true, true], [true, false, false]]
  * padBatch([[1, 2, 3, 4], [5]], { maxLength: 2 }).ids; // [[1, 2], [5, 0]]
- * padBatch([[1]], { padid: 0 }); // ArgumentError: padBatch: unknown option 'padid'
+ * const opts = JSON.parse('{ "padid": 0 }');
+ * padBatch([[1]], opts); // ArgumentError: padBatch: unknown option 'padid'
  * ```
  */
 export function padBatch(sequences: readonly (readonly number[])[], opts: { maxLength?: number; padId?: number } = {}): { ids: Tensor; mask: Tensor } {

@@ -184,7 +184,8 @@ const defaultTokenizer = compile('tokenize');
  * tokenize("Don't panic: it's l'heure!").length; // 4
  * tokenize('机器学习模型').join(' / '); // '机器 / 学习 / 模型'
  * tokenize('Hi 👋🏽!', { mode: 'characters' }).length; // 4
- * tokenize('The cat', { keepCase: true }); // ArgumentError: tokenize: unknown option 'keepCase'
+ * const fromConfig = JSON.parse('{ "keepCase": true }'); // options read at run time are checked too
+ * tokenize('The cat', fromConfig); // ArgumentError: tokenize: unknown option 'keepCase'
  * ```
  */
 export function tokenize(text: string, opts?: TokenizeOptions): string[] {
