@@ -11,3 +11,8 @@ export { trainGloVe } from './glove';
 export type { GloVeOptions, GloVeResult, GloVeEpochInfo } from './glove';
 export { GloVeModel, GLOVE_TENSOR_NAMES } from './glove-model';
 export type { GloVeTensorName } from './glove-model';
+// vectors: word vectors (gensim's KeyedVectors), their file formats and evaluations
+export { WordVectors } from './word-vectors';
+export type { MostSimilarOptions, AnalogyOptions, GloVeTextOptions, ToEmbeddingOptions } from './word-vectors';
+export type { EvaluateOptions, SimilarityEvaluation, AnalogyEvaluation, AnalogySectionResult } from './word-vectors-evaluate';
+export type { ReadVectorsOptions, DuplicatePolicy } from './formats/vectors-text';
