@@ -78,7 +78,7 @@ export class HogwildPool {
   }
 
   /** Runs one pass on every worker; resolves with the summed cost of all entries. */
-  pass(_n: number): Promise<number> {
+  pass(): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { costs: [], left: this.workers.length, resolve, reject };

@@ -50,8 +50,12 @@ export interface GloVeOptions {
   output?: 'sum' | 'word';
   /** Parameter storage on the CPU: 'float32' (default) or 'float64' (the reference's `real`). */
   precision?: 'float32' | 'float64';
-  /** Shuffle the entries before each pass (default true); false visits them in (i, j) order. */
-  shuffle?: boolean;
+  /**
+   * Order of the entries: 'epoch' (default) shuffles them before every pass; 'once' shuffles them
+   * before the first pass only, as the reference's `shuffle` tool does (no per-pass cost: about
+   * 0.15–0.3 µs per entry on one thread); 'none' visits them in (i, j) order.
+   */
+  shuffle?: 'epoch' | 'once' | 'none';
   /** Clip of the vector gradient fdiff·w before η (default 100, as the reference). */
   gradClip?: number;
   /** Continue from this model (its parameters and AdaGrad accumulators) instead of a random start. */
@@ -80,8 +84,8 @@ const OPTION_KEYS = ['vocab', 'dim', 'window', 'minCount', 'tokenizer', 'xMax', 
 /**
  * Trains GloVe vectors (Pennington et al., 2014) with the reference C implementation's semantics.
  * Every parameter (W, W̃, b, b̃) starts U(−0.5, 0.5)/d and every AdaGrad accumulator at 1. Each
- * pass visits the entries (shuffled with a seeded {@link Generator} before every pass — the
- * reference shuffles once with its `shuffle` tool; `shuffle: false` keeps (i, j) order) and, per
+ * pass visits the entries (shuffled with a seeded {@link Generator} before every pass; the
+ * reference shuffles once with its `shuffle` tool, which `shuffle: 'once'` reproduces) and, per
  * entry, with diff = wᵢ·w̃ⱼ + bᵢ + b̃ⱼ − log Xᵢⱼ and fdiff = f(X)·diff, adds ½·fdiff·diff to the
  * cost, then steps g = clip(fdiff·w̃ⱼ, ±100)·η; wᵢ −= g/√G; G += g² (the accumulator holds
  * η-scaled gradients, as the reference's — not textbook AdaGrad), w̃ⱼ likewise from the
@@ -119,16 +123,15 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     const v = opts[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ArgumentError(op, `${k} must be a finite number > 0, got ${describe(v)}`);
   }
-  const oneOf = (k: 'output' | 'precision' | 'device', allowed: readonly string[]): void => {
+  const oneOf = (k: 'output' | 'precision' | 'device' | 'shuffle', allowed: readonly string[]): void => {
     const v = opts[k];
     if (v !== undefined && !allowed.includes(v as string)) throw new ArgumentError(op, `${k} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describe(v)}`);
   };
   oneOf('output', ['sum', 'word']);
   oneOf('precision', ['float32', 'float64']);
   oneOf('device', ['cpu', 'webgpu']);
-  for (const k of ['shuffle', 'progress'] as const) {
-    if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ArgumentError(op, `${k} must be a boolean, got ${describe(opts[k])}`);
-  }
+  oneOf('shuffle', ['epoch', 'once', 'none']);
+  if (opts.progress !== undefined && typeof opts.progress !== 'boolean') throw new ArgumentError(op, `progress must be a boolean, got ${describe(opts.progress)}`);
   if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
   if (opts.init !== undefined && !(opts.init instanceof GloVeModel)) throw new ArgumentError(op, `init must be a GloVeModel, got ${describe(opts.init)}`);
   if (opts.vocab !== undefined && !(opts.vocab instanceof Vocabulary)) throw new ArgumentError(op, `vocab must be a Vocabulary, got ${describe(opts.vocab)}`);
@@ -171,13 +174,18 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     base.logX[k] = Math.log(a.values[k]);
     base.weight[k] = gloveWeight(a.values[k], xMax, alpha);
   }
-  const shuffle = opts.shuffle ?? true;
-  const pass: GloVeEntries = !shuffle && threads === 1 ? base : {
+  const shuffle = opts.shuffle ?? 'epoch';
+  const pass: GloVeEntries = shuffle === 'none' && threads === 1 ? base : {
     rows: new Int32Array(alloc(N, 4)), cols: new Int32Array(alloc(N, 4)), logX: new Float64Array(alloc(N, 8)), weight: new Float64Array(alloc(N, 8)),
   };
-  if (pass !== base && !shuffle) {
-    pass.rows.set(base.rows); pass.cols.set(base.cols); pass.logX.set(base.logX); pass.weight.set(base.weight);
-  }
+  const gather = (perm: Int32Array | undefined): void => {
+    for (let k = 0; k < N; k++) {
+      const p = perm ? perm[k] : k;
+      pass.rows[k] = base.rows[p]; pass.cols[k] = base.cols[p]; pass.logX[k] = base.logX[p]; pass.weight[k] = base.weight[p];
+    }
+  };
+  if (pass !== base && shuffle === 'none') gather(undefined);
+  let perm = shuffle === 'none' || epochs === 0 ? undefined : gen.permutation(N);
 
   const pool = threads > 1 ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, dim, vocabSize: V, eta, clip }) : undefined;
   const costHistory: number[] = [];
@@ -186,15 +194,12 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
-      if (shuffle) {
-        const perm = gen.permutation(N);
-        for (let k = 0; k < N; k++) {
-          const p = perm[k];
-          pass.rows[k] = base.rows[p]; pass.cols[k] = base.cols[p]; pass.logX[k] = base.logX[p]; pass.weight[k] = base.weight[p];
-        }
-      }
-      const total = pool ? await pool.pass(N) : glovePass(Wp, Gp, dim, V, pass, 0, N, eta, clip);
-      const cost = total / N;
+      if (perm) gather(perm);
+      // The next pass's order is drawn while the threads run this one (the same draws either way).
+      const running = pool ? pool.pass() : undefined;
+      const total = running ? undefined : glovePass(Wp, Gp, dim, V, pass, 0, N, eta, clip);
+      perm = shuffle === 'epoch' && epoch < epochs ? gen.permutation(N) : undefined;
+      const cost = (running ? await running : (total as number)) / N;
       costHistory.push(cost);
       const seconds = (performance.now() - t0) / 1000;
       if (showProgress) process.stdout.write(progressLine(epoch, epochs, cost, seconds, (performance.now() - started) / 1000));

@@ -48,7 +48,7 @@ describe('trainGloVe: the reference update rule by hand', () => {
     // Entry (0,1,X=100): diff = 0.5·(−0.5) + (−0.25)·0.5 + 0.5 + (−0.5) − ln 100 = −0.375 − 4.60517… = −4.98017…,
     // f = 1; w0 −= 0.05·fdiff·c1 / √1, c1 −= 0.05·fdiff·w0(before) / √1; G += (0.05·fdiff·…)²;
     // b0 −= fdiff / √1 (no η), G_b0 = 1 + fdiff². Entry (0,2,X=10) then reads the updated row 0.
-    const { model, costHistory } = await trainGloVe(handX(), { init, epochs: 1, shuffle: false, precision: 'float64' });
+    const { model, costHistory } = await trainGloVe(handX(), { init, epochs: 1, shuffle: 'none', precision: 'float64' });
     expect(costHistory).toHaveLength(1);
     // Σ ½·f·diff² / N with diffs −4.980170185988092, 3.2558959975004074, −1.4800443611198906
     expect(costHistory[0]).toBeCloseTo(4.480525173648976, 13);
@@ -63,7 +63,7 @@ describe('trainGloVe: the reference update rule by hand', () => {
     close(await f32(t.gradsq_b), [26.13732366933248, 1, 1.0175242504870623]);
     close(await f32(t.gradsq_b_context), [1.0175242504870623, 25.802095081404666, 1.335228587927814]);
     // float32 parameters give the same pass to float32 rounding
-    const r32 = await trainGloVe(handX(), { init, epochs: 1, shuffle: false });
+    const r32 = await trainGloVe(handX(), { init, epochs: 1, shuffle: 'none' });
     expect(r32.costHistory[0]).toBeCloseTo(4.480525173648976, 6);
     close(await f32(r32.model.tensors.b), [5.366186410452938, 0, -0.11762080795282712]);
     init.dispose(); model.dispose(); r32.model.dispose();
@@ -121,6 +121,12 @@ describe('trainGloVe: training', () => {
     expect(b.costHistory).toEqual(a.costHistory);
     expect(await f32(b.model.tensors.W)).toEqual(await f32(a.model.tensors.W));
     expect(c.costHistory[0]).not.toBe(a.costHistory[0]);
+    // 'once' draws the first pass's order as 'epoch' does, then keeps it
+    const once = await trainGloVe(X, { dim: 6, epochs: 4, seed: 11, shuffle: 'once' });
+    expect(once.costHistory[0]).toBe(a.costHistory[0]);
+    expect(once.costHistory[3]).not.toBe(a.costHistory[3]);
+    expect(once.costHistory[3]).toBeLessThan(once.costHistory[0]);
+    once.model.dispose();
     // save → load → resume: the first resumed pass starts at about the last pass's cost
     const loaded = GloVeModel.fromTensors(loadSafetensors(await saveSafetensors(a.model.tensors)), a.model.words);
     const seen: number[] = [];
@@ -140,6 +146,7 @@ describe('trainGloVe: errors', () => {
     await expect(trainGloVe(X(), { dims: 5 } as never)).rejects.toThrow(/unknown option 'dims'/);
     await expect(trainGloVe(X(), { output: 'mean' } as never)).rejects.toThrow(/output must be 'sum' or 'word'/);
     await expect(trainGloVe(X(), { xMax: 0 })).rejects.toThrow(/xMax must be a finite number > 0/);
+    await expect(trainGloVe(X(), { shuffle: true } as never)).rejects.toThrow(/shuffle must be 'epoch' or 'once' or 'none'/);
     await expect(trainGloVe(X(), { window: 5 })).rejects.toThrow(/apply to a corpus input/);
     await expect(trainGloVe(X(), { vocab: Vocabulary.fromCounts([['a', 1]]) })).rejects.toBeInstanceOf(ShapeError);
   });
