@@ -6,7 +6,7 @@ import { formatWord2VecBinary, parseWord2VecBinary } from './formats/vectors-wor
 import { checkWritableWords, formatVectorsText, parseVectorsText, type ReadVectorsOptions, shortestFloat32 } from './formats/vectors-text';
 import { dotScores, topIndices, unitRows } from './nearest';
 
-/** Options of {@link WordVectors.mostSimilar}. @example `vectors.mostSimilar('king', { negative: ['man'], topN: 5 })` */
+/** Options of {@link WordVectors.mostSimilar}. @example `const wv = new WordVectors(['a', 'b', 'c'], new Float32Array([1, 0, 1, 1, 0, 1]), 2); wv.mostSimilar('b', { negative: ['a'], topN: 1 }) // [['c', ≈0.9239]]` */
 export interface MostSimilarOptions {
   /** Words whose unit vectors are subtracted from the query (default none). */
   negative?: readonly string[];
@@ -16,7 +16,7 @@ export interface MostSimilarOptions {
   restrictVocab?: number;
 }
 
-/** Options of {@link WordVectors.analogy}. @example `vectors.analogy('man', 'king', 'woman', { method: '3cosmul', topN: 1 })` */
+/** Options of {@link WordVectors.analogy}. @example `const wv = new WordVectors(['a', 'b', 'c'], new Float32Array([1, 0, 1, 1, 0, 1]), 2); wv.analogy('a', 'b', 'c', { method: '3cosmul', topN: 1 }) // [] (no fourth word)` */
 export interface AnalogyOptions {
   /** '3cosadd' (default): cos(d, b − a + c); '3cosmul': Levy & Goldberg's multiplicative objective. */
   method?: '3cosadd' | '3cosmul';
@@ -26,7 +26,7 @@ export interface AnalogyOptions {
   epsilon?: number;
 }
 
-/** Options of {@link WordVectors.toGloVeText}. @example `vectors.toGloVeText({ header: true, decimals: 6 })` */
+/** Options of {@link WordVectors.toGloVeText}. @example `new WordVectors(['a'], new Float32Array([0.5]), 1).toGloVeText({ header: true, decimals: 2 }) // '1 1\na 0.50\n'` */
 export interface GloVeTextOptions {
   /** Write a `count dim` first line (default false, as the reference `glove` tool). */
   header?: boolean;
@@ -34,7 +34,7 @@ export interface GloVeTextOptions {
   decimals?: number;
 }
 
-/** Options of {@link WordVectors.toEmbedding}. @example `vectors.toEmbedding({ freeze: false })` */
+/** Options of {@link WordVectors.toEmbedding}. @example `new WordVectors(['a'], new Float32Array([0.5]), 1).toEmbedding({ freeze: false }).weight.requiresGrad // true` */
 export interface ToEmbeddingOptions {
   /** Keep the weight fixed during training (default true). */
   freeze?: boolean;

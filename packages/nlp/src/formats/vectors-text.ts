@@ -11,10 +11,21 @@ export interface VectorsData {
  * What to do with a word that appears twice in a vectors file: `'error'` (default) throws naming
  * both lines; `'keepFirst'` keeps the first row and drops later ones, as gensim does (it logs a
  * warning).
+ * @example
+ * ```ts
+ * WordVectors.fromGloVeText('a 1\nb 2\na 3\n', { duplicates: 'keepFirst' }).get('a'); // Float32Array [1]
+ * ```
  */
 export type DuplicatePolicy = 'error' | 'keepFirst';
 
-/** Options of the vectors readers. */
+/**
+ * Options of the vectors readers ({@link WordVectors.fromGloVeText} and the word2vec ones).
+ * @example
+ * ```ts
+ * const opts: ReadVectorsOptions = { duplicates: 'error' };
+ * WordVectors.fromWord2VecText('1 2\nthe 0.5 0.25\n', opts).size; // 1
+ * ```
+ */
 export interface ReadVectorsOptions {
   /** Duplicate words: `'error'` (default) or `'keepFirst'`. */
   duplicates?: DuplicatePolicy;
