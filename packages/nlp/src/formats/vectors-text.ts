@@ -87,18 +87,16 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
   const body = declared ? rows.slice(1) : rows;
   if (declared) {
     if (declared.dim < 1) throw new ArgumentError(op, `line ${firstNo}: header declares dimension ${declared.dim} (expected ≥ 1)`);
-    if (body.length !== declared.count) {
-      const at = body.length > declared.count ? `line ${body[declared.count][1]}: more rows than` : `line ${rows[rows.length - 1][1] + 1}: end of file after ${body.length} rows, fewer than`;
-      throw new ShapeError(op, `${at} the ${declared.count} the header (line ${firstNo}) declares`);
-    }
-    if (body.length === 0) throw new ArgumentError(op, `line ${firstNo}: the header declares 0 vectors (an empty vectors file)`);
+    if (declared.count === 0) throw new ArgumentError(op, `line ${firstNo}: the header declares 0 vectors (an empty vectors file)`);
   }
   const dim = declared ? declared.dim : body[0][0].length - 1;
   if (dim < 1) throw new ShapeError(op, `line ${body[0][1]}: a word with no values ('${body[0][0][0]}'); expected 'word v1 … vd'`);
   const vectors = new Float32Array(body.length * dim);
   const words: string[] = [];
   const seen = new Map<string, number>();
-  for (const [fields, no] of body) {
+  for (let r = 0; r < body.length; r++) {
+    const [fields, no] = body[r];
+    if (declared && r === declared.count) throw new ShapeError(op, `line ${no}: more rows than the ${declared.count} the header (line ${firstNo}) declares`);
     if (fields.length !== dim + 1) {
       const source = declared ? `the header (line ${firstNo})` : `the first row (line ${body[0][1]})`;
       const hint = !declared && looksLikeHeader ? ` (line ${firstNo} looks like a 'count dim' header, but its count ${first[0]} or dim ${first[1]} does not match the rows that follow)` : '';
@@ -114,6 +112,9 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
     const base = words.length * dim;
     for (let k = 0; k < dim; k++) vectors[base + k] = parseValue(op, fields[k + 1], `line ${no}, value ${k + 1} of '${word}'`);
     words.push(word);
+  }
+  if (declared && body.length < declared.count) {
+    throw new ShapeError(op, `line ${rows[rows.length - 1][1] + 1}: end of file after ${body.length} rows, fewer than the ${declared.count} the header (line ${firstNo}) declares`);
   }
   return { words, vectors: words.length * dim === vectors.length ? vectors : vectors.slice(0, words.length * dim), dim };
 }
