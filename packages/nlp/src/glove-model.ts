@@ -1,9 +1,21 @@
 import { ArgumentError, ShapeError, scope, type Tensor, tensor } from '@aimodel/tensor';
 import type { GloVeArray } from './glove-cpu';
 
-/** The safetensors names of a {@link GloVeModel}'s tensors. */
+/**
+ * The safetensors names of a {@link GloVeModel}'s tensors.
+ * @example
+ * ```ts
+ * GLOVE_TENSOR_NAMES.join(' '); // 'W W_context b b_context gradsq_W gradsq_W_context gradsq_b gradsq_b_context'
+ * ```
+ */
 export const GLOVE_TENSOR_NAMES = ['W', 'W_context', 'b', 'b_context', 'gradsq_W', 'gradsq_W_context', 'gradsq_b', 'gradsq_b_context'] as const;
-/** One of {@link GLOVE_TENSOR_NAMES}. */
+/**
+ * One of {@link GLOVE_TENSOR_NAMES}.
+ * @example
+ * ```ts
+ * const name: GloVeTensorName = 'W_context';
+ * ```
+ */
 export type GloVeTensorName = (typeof GLOVE_TENSOR_NAMES)[number];
 
 /**

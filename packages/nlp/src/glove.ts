@@ -10,7 +10,17 @@ import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
 import { WordVectors } from './word-vectors';
 
-/** What {@link trainGloVe}'s `onEpoch` receives after each pass. */
+/**
+ * What {@link trainGloVe}'s `onEpoch` receives after each pass.
+ * @example
+ * ```ts
+ * const X = Cooccurrence.fromArrays(2, { rows: Int32Array.of(0, 1), cols: Int32Array.of(1, 0), values: Float64Array.of(3, 3) });
+ * const log: string[] = [];
+ * const { model } = await trainGloVe(X, { dim: 2, epochs: 2, onEpoch: (i: GloVeEpochInfo) => log.push(`${i.epoch}: ${i.cost.toFixed(4)}`) });
+ * log.length; // 2
+ * model.dispose();
+ * ```
+ */
 export interface GloVeEpochInfo {
   /** 1-based pass number (counting from the resumed model's passes is up to the caller). */
   epoch: number;
@@ -20,7 +30,17 @@ export interface GloVeEpochInfo {
   seconds: number;
 }
 
-/** Options of {@link trainGloVe}. */
+/**
+ * Options of {@link trainGloVe}.
+ * @example
+ * ```ts
+ * const X = Cooccurrence.fromArrays(2, { rows: Int32Array.of(0, 1), cols: Int32Array.of(1, 0), values: Float64Array.of(3, 3) });
+ * const opts: GloVeOptions = { dim: 4, epochs: 3, xMax: 10, shuffle: 'once', precision: 'float64', output: 'word' };
+ * const { vectors, model } = await trainGloVe(X, opts);
+ * vectors.dim; // 4
+ * model.dispose();
+ * ```
+ */
 export interface GloVeOptions {
   /** The words: built from a corpus input with `minCount` when absent; for a Cooccurrence input, its rows' words (absent: words are the ids as strings). */
   vocab?: Vocabulary;
@@ -66,7 +86,17 @@ export interface GloVeOptions {
   progress?: boolean;
 }
 
-/** What {@link trainGloVe} returns. */
+/**
+ * What {@link trainGloVe} returns.
+ * @example
+ * ```ts
+ * const X = Cooccurrence.fromArrays(2, { rows: Int32Array.of(0, 1), cols: Int32Array.of(1, 0), values: Float64Array.of(3, 3) });
+ * const r: GloVeResult = await trainGloVe(X, { dim: 2, epochs: 3 });
+ * r.costHistory.length; // 3
+ * r.threads; // 1
+ * r.model.dispose();
+ * ```
+ */
 export interface GloVeResult {
   /** The word vectors (W + W̃ or W, see `output`), one per vocabulary word. */
   vectors: WordVectors;
