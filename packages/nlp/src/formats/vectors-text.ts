@@ -69,11 +69,13 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
   if (typeof text !== 'string') throw new ArgumentError(op, `expected the file's text as a string, got ${text === null ? 'null' : typeof text}`);
   const duplicates = opts.duplicates ?? 'error';
   if (duplicates !== 'error' && duplicates !== 'keepFirst') throw new ArgumentError(op, `duplicates must be 'error' or 'keepFirst', got '${String(duplicates)}'`);
-  const rows: [string[], number][] = [];
-  for (const [line, no] of lines(text)) if (line !== '') rows.push([line.split(FIELD_SEP), no]);
+  // lines are kept whole and split one at a time: a large file never holds all its fields at once
+  const rows: [string, number][] = [];
+  for (const [line, no] of lines(text)) if (line !== '') rows.push([line, no]);
   if (rows.length === 0) throw new ArgumentError(op, 'empty file: no vectors (expected lines of `word v1 … vd`)');
   let declared: { count: number; dim: number } | null = null;
-  const [first, firstNo] = rows[0];
+  const first = rows[0][0].split(FIELD_SEP);
+  const firstNo = rows[0][1];
   const looksLikeHeader = first.length === 2 && INT.test(first[0]) && INT.test(first[1]);
   if (header === 'required') {
     if (!looksLikeHeader) throw new ArgumentError(op, `line ${firstNo}: expected a header 'count dim' (two non-negative integers), got '${first.join(' ').slice(0, 60)}'`);
@@ -82,20 +84,21 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
     const count = Number(first[0]);
     const dim = Number(first[1]);
     // a one-dimensional vector of a numeric word looks the same: only a consistent header counts as one
-    if (count === rows.length - 1 && (rows.length === 1 || rows[1][0].length === dim + 1)) declared = { count, dim };
+    if (count === rows.length - 1 && (rows.length === 1 || rows[1][0].split(FIELD_SEP).length === dim + 1)) declared = { count, dim };
   }
   const body = declared ? rows.slice(1) : rows;
   if (declared) {
     if (declared.dim < 1) throw new ArgumentError(op, `line ${firstNo}: header declares dimension ${declared.dim} (expected ≥ 1)`);
     if (declared.count === 0) throw new ArgumentError(op, `line ${firstNo}: the header declares 0 vectors (an empty vectors file)`);
   }
-  const dim = declared ? declared.dim : body[0][0].length - 1;
-  if (dim < 1) throw new ShapeError(op, `line ${body[0][1]}: a word with no values ('${body[0][0][0]}'); expected 'word v1 … vd'`);
+  const dim = declared ? declared.dim : first.length - 1;
+  if (dim < 1) throw new ShapeError(op, `line ${firstNo}: a word with no values ('${first[0]}'); expected 'word v1 … vd'`);
   const vectors = new Float32Array(body.length * dim);
   const words: string[] = [];
   const seen = new Map<string, number>();
   for (let r = 0; r < body.length; r++) {
-    const [fields, no] = body[r];
+    const no = body[r][1];
+    const fields = body[r][0].split(FIELD_SEP);
     if (declared && r === declared.count) throw new ShapeError(op, `line ${no}: more rows than the ${declared.count} the header (line ${firstNo}) declares`);
     if (fields.length !== dim + 1) {
       const source = declared ? `the header (line ${firstNo})` : `the first row (line ${body[0][1]})`;
@@ -124,11 +127,16 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
  * float32 prints, which gensim writes), e.g. 0.1 for Math.fround(0.1).
  */
 export function shortestFloat32(v: number): string {
-  for (let p = 1; p < 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
+  if (v === 0) return '0';
+  // 9 significant digits always read back; more digits never read back worse, so bisect 1…9
+  let lo = 1;
+  let hi = 9;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Math.fround(Number(v.toPrecision(mid))) === v) hi = mid;
+    else lo = mid + 1;
   }
-  return String(Number(v.toPrecision(9)));
+  return String(Number(v.toPrecision(hi)));
 }
 
 /** Check that every word can be written in a whitespace-separated format. */
