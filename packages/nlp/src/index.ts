@@ -13,6 +13,6 @@ export { GloVeModel, GLOVE_TENSOR_NAMES } from './glove-model';
 export type { GloVeTensorName } from './glove-model';
 // vectors: word vectors (gensim's KeyedVectors), their file formats and evaluations
 export { WordVectors } from './word-vectors';
-export type { MostSimilarOptions, AnalogyOptions, GloVeTextOptions, ToEmbeddingOptions } from './word-vectors';
+export type { MostSimilarOptions, MostSimilarManyOptions, AnalogyOptions, GloVeTextOptions, ToEmbeddingOptions } from './word-vectors';
 export type { EvaluateOptions, SimilarityEvaluation, AnalogyEvaluation, AnalogySectionResult } from './word-vectors-evaluate';
 export type { ReadVectorsOptions, DuplicatePolicy } from './formats/vectors-text';

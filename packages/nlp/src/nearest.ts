@@ -1,4 +1,4 @@
-import { linear, scope, tensor } from '@aimodel/tensor';
+import { type DeviceName, getDefaultDevice, linear, scope, tensor } from '@aimodel/tensor';
 
 /**
  * Smallest number of queries, and of multiply-adds in all, from which the scores go through
@@ -51,6 +51,23 @@ export function dotScores(unit: Float32Array, rows: number, dim: number, queries
     const x = tensor(queries, { device: 'cpu' }).reshape([count, dim]);
     return linear(x, u).dataSync() as Float32Array; // [count, rows] = x · uᵀ
   });
+}
+
+/**
+ * {@link dotScores} as one matmul on `device` (default: the default device, WebGPU after
+ * `init()`), read back asynchronously; the tensors are freed before it resolves.
+ */
+export async function dotScoresOnDevice(unit: Float32Array, rows: number, dim: number, queries: Float32Array, device: DeviceName = getDefaultDevice()): Promise<Float32Array> {
+  const count = queries.length / dim;
+  const scores = scope(() => {
+    const u = tensor(rows * dim === unit.length ? unit : unit.subarray(0, rows * dim), { device }).reshape([rows, dim]);
+    return linear(tensor(queries, { device }).reshape([count, dim]), u); // [count, rows]
+  });
+  try {
+    return (await scores.data()) as Float32Array;
+  } finally {
+    scores.dispose();
+  }
 }
 
 /**

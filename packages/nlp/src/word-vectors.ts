@@ -1,10 +1,13 @@
+// The public surface of gensim's KeyedVectors in one class (over ~400 lines for its TSDoc): the
+// methods are short; scoring lives in nearest.ts, evaluations in word-vectors-evaluate.ts, file
+// formats in formats/.
 import { Embedding } from '@aimodel/nn';
-import { ArgumentError, ShapeError, scope, tensor } from '@aimodel/tensor';
+import { ArgumentError, type DeviceName, ShapeError, scope, tensor } from '@aimodel/tensor';
 import { checkKeys } from './checks';
 import { evaluateAnalogies, type AnalogyEvaluation, type EvaluateOptions, evaluateSimilarity, type SimilarityEvaluation } from './word-vectors-evaluate';
 import { formatWord2VecBinary, parseWord2VecBinary } from './formats/vectors-word2vec-binary';
 import { checkWritableWords, formatVectorsText, parseVectorsText, type ReadVectorsOptions, shortestFloat32 } from './formats/vectors-text';
-import { dotScores, topIndices, unitRows } from './nearest';
+import { dotScores, dotScoresOnDevice, topIndices, unitRows } from './nearest';
 
 /** Options of {@link WordVectors.mostSimilar}. @example `const wv = new WordVectors(['a', 'b', 'c'], new Float32Array([1, 0, 1, 1, 0, 1]), 2); wv.mostSimilar('b', { negative: ['a'], topN: 1 }) // [['c', ≈0.9239]]` */
 export interface MostSimilarOptions {
@@ -14,6 +17,16 @@ export interface MostSimilarOptions {
   topN?: number;
   /** Search only the first `restrictVocab` words (the most frequent, in the usual file order). */
   restrictVocab?: number;
+}
+
+/** Options of {@link WordVectors.mostSimilarMany}. @example `await new WordVectors(['a', 'b'], new Float32Array([1, 2]), 1).mostSimilarMany(['a'], { topN: 1, device: 'cpu' }) // [[['b', 1]]]` */
+export interface MostSimilarManyOptions {
+  /** Neighbours per query (default 10). */
+  topN?: number;
+  /** Search only the first `restrictVocab` words. */
+  restrictVocab?: number;
+  /** Device of the matmul (default: the default device). */
+  device?: DeviceName;
 }
 
 /** Options of {@link WordVectors.analogy}. @example `const wv = new WordVectors(['a', 'b', 'c'], new Float32Array([1, 0, 1, 1, 0, 1]), 2); wv.analogy('a', 'b', 'c', { method: '3cosmul', topN: 1 }) // [] (no fourth word)` */
@@ -150,6 +163,37 @@ export class WordVectors {
     const query = this.combine(op, pos, neg);
     const exclude = new Set([...pos, ...neg].map((w) => this.index.get(w) as number));
     return this.ranked(dotScores(this.unitVectors(), rows, this.dim, query), rows, topN, exclude);
+  }
+
+  /**
+   * {@link mostSimilar} for many queries at once (each a word or a list of positive words), the
+   * scores computed by one matmul on the default device (WebGPU after `init()`) and read back
+   * asynchronously: what large vocabularies and query batches should use.
+   * @example
+   * ```ts
+   * const wv = new WordVectors(['a', 'b', 'c'], new Float32Array([1, 0, 1, 1, 0, 1]), 2);
+   * const [ofA, ofC] = await wv.mostSimilarMany(['a', 'c'], { topN: 1 });
+   * ofA[0][0]; // 'b'
+   * ```
+   */
+  async mostSimilarMany(queries: readonly (string | readonly string[])[], opts: MostSimilarManyOptions = {}): Promise<[string, number][][]> {
+    const op = 'WordVectors.mostSimilarMany';
+    checkKeys(op, opts, ['topN', 'restrictVocab', 'device']);
+    if (!Array.isArray(queries)) throw new ArgumentError(op, `expected an array of queries, got ${typeof queries}`);
+    const topN = checkCount(op, 'topN', opts.topN ?? 10);
+    const rows = Math.min(this.size, checkCount(op, 'restrictVocab', opts.restrictVocab ?? this.size));
+    const lists = queries.map((q) => (typeof q === 'string' ? [q] : [...q]));
+    const combined = new Float32Array(lists.length * this.dim);
+    lists.forEach((words, q) => {
+      if (words.length === 0) throw new ArgumentError(op, `query ${q} has no words`);
+      combined.set(this.combine(op, words, []), q * this.dim);
+    });
+    if (lists.length === 0) return [];
+    const scores = await dotScoresOnDevice(this.unitVectors(), rows, this.dim, combined, opts.device);
+    return lists.map((words, q) => {
+      const exclude = new Set(words.map((w) => this.index.get(w) as number));
+      return topIndices(scores, q * rows, rows, topN, exclude).map((i): [string, number] => [this.words[i], scores[q * rows + i]]);
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { AimodelError, ArgumentError, memory, ShapeError } from '@aimodel/tensor';
+import { AimodelError, ArgumentError, init, memory, ShapeError } from '@aimodel/tensor';
 import { describe, expect, it } from 'vitest';
 import { averageRanks, spearman } from '../src/evaluate';
 import { dotScores, topIndices } from '../src/nearest';
@@ -14,6 +14,20 @@ const space = (extra: [string, number[]][] = []) =>
   new WordVectors(['a', 'b', 'c', 'x', 'y', 'z', ...extra.map((e) => e[0])], new Float32Array([...SPACE, ...extra.map((e) => e[1])].flat()), 3);
 
 const pairsOf = (r: [string, number][]) => r.map(([w]) => w);
+
+/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
+async function hasWebGpu(): Promise<boolean> {
+  try {
+    await init({ device: 'webgpu' });
+    return true;
+  } catch (e) {
+    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
+    return false;
+  } finally {
+    await init({ device: 'cpu' });
+  }
+}
+const webgpu = await hasWebGpu();
 
 describe('WordVectors: construction and lookups', () => {
   it('stores words, rows and sizes; get copies a row; has / indexOf', () => {
@@ -238,6 +252,42 @@ describe('WordVectors: evaluations', () => {
     for (let i = 0; i < mm.length; i++) expect(mm[i]).toBeCloseTo(loop[i], 4);
     expect(topIndices([0.5, 0.9, 0.5, 0.1, 0.9], 0, 5, 3, new Set([1]))).toEqual([4, 0, 2]);
     expect(topIndices([0.5, 0.9, 0.5], 0, 3, 10, new Set())).toEqual([1, 0, 2]);
+  });
+});
+
+describe('WordVectors.mostSimilarMany', () => {
+  it('answers like mostSimilar per query, through one matmul on the default device, without leaks', async () => {
+    const wv = space();
+    const before = memory().tensors;
+    const many = await wv.mostSimilarMany(['a', ['b', 'c'], 'z'], { topN: 3 });
+    expect(memory().tensors).toBe(before);
+    expect(many).toHaveLength(3);
+    const one = [wv.mostSimilar('a', { topN: 3 }), wv.mostSimilar(['b', 'c'], { topN: 3 }), wv.mostSimilar('z', { topN: 3 })];
+    many.forEach((r, q) => {
+      expect(pairsOf(r)).toEqual(pairsOf(one[q]));
+      r.forEach(([, s], k) => expect(s).toBeCloseTo(one[q][k][1], 5));
+    });
+    expect(pairsOf((await plane().mostSimilarMany(['a'], { restrictVocab: 3, device: 'cpu' }))[0])).toEqual(['b', 'c']);
+    expect(await wv.mostSimilarMany([])).toEqual([]);
+    await expect(wv.mostSimilarMany(['a', 'nope'])).rejects.toThrow("WordVectors.mostSimilarMany: word 'nope' not in vocabulary (6 words)");
+    await expect(wv.mostSimilarMany([[]])).rejects.toThrow(/query 0 has no words/);
+    await expect(wv.mostSimilarMany(['a'], { top: 1 } as never)).rejects.toThrow(/unknown option 'top'/);
+  });
+});
+
+describe.skipIf(!webgpu)('WordVectors.mostSimilarMany on WebGPU', () => {
+  it('scores on the device match the CPU', async () => {
+    const words = Array.from({ length: 300 }, (_, i) => `w${i}`);
+    const wv = new WordVectors(words, Float32Array.from({ length: 300 * 16 }, (_, i) => Math.sin(i * 0.37)), 16);
+    const queries = ['w0', ['w5', 'w9'], 'w299'];
+    const cpu = await wv.mostSimilarMany(queries, { topN: 5, device: 'cpu' });
+    const before = memory().devices.webgpu.tensors;
+    const gpu = await wv.mostSimilarMany(queries, { topN: 5, device: 'webgpu' });
+    expect(memory().devices.webgpu.tensors).toBe(before);
+    gpu.forEach((r, q) => r.forEach(([w, s], k) => {
+      expect(s).toBeCloseTo(cpu[q][k][1], 4);
+      if (Math.abs(cpu[q][k][1] - (cpu[q][k + 1]?.[1] ?? -2)) > 1e-4) expect(w).toBe(cpu[q][k][0]);
+    }));
   });
 });
 
