@@ -138,6 +138,27 @@ describe('trainGloVe: training', () => {
   });
 });
 
+describe('trainGloVe: progress', () => {
+  it('progress: true writes one updating line per pass (cost, time, ETA) and a final newline', async () => {
+    const X = synthetic(30, 5, 1);
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    let costs: number[];
+    try {
+      const r = await trainGloVe(X, { dim: 3, epochs: 3, progress: true });
+      costs = r.costHistory;
+      r.model.dispose();
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written).toHaveLength(4);
+    expect(written[0]).toMatch(new RegExp(`^\\rGloVe 1/3 \\[=+ +\\] cost ${costs[0].toFixed(6)}  \\d+\\.\\d\\d s/pass  ETA \\d\\d:\\d\\d $`));
+    expect(written[2]).toContain('3/3 [====================]');
+    expect(written[3]).toBe('\n');
+  });
+});
+
 describe('trainGloVe: errors', () => {
   const X = () => Cooccurrence.fromArrays(2, { rows: Int32Array.of(0), cols: Int32Array.of(1), values: Float64Array.of(2) });
   it('rejects bad options with typed errors', async () => {
@@ -149,6 +170,21 @@ describe('trainGloVe: errors', () => {
     await expect(trainGloVe(X(), { shuffle: true } as never)).rejects.toThrow(/shuffle must be 'epoch' or 'once' or 'none'/);
     await expect(trainGloVe(X(), { window: 5 })).rejects.toThrow(/apply to a corpus input/);
     await expect(trainGloVe(X(), { vocab: Vocabulary.fromCounts([['a', 1]]) })).rejects.toBeInstanceOf(ShapeError);
+  });
+  it('rejects an init model that does not fit, or whose accumulators are not positive', async () => {
+    const init = handModel();
+    await expect(trainGloVe(X(), { init })).rejects.toThrow(new ShapeError('trainGloVe', 'the init model has 3 words, the co-occurrence matrix 2'));
+    await expect(trainGloVe(handX(), { init, dim: 3 })).rejects.toThrow(new ShapeError('trainGloVe', "dim 3 differs from the init model's 2"));
+    const t = { ...init.tensors, gradsq_b: tensor([1, 0, 1]) };
+    const bad = GloVeModel.fromTensors(t, init.words);
+    await expect(trainGloVe(handX(), { init: bad })).rejects.toThrow(/init: AdaGrad accumulators must be finite and > 0, got 0 at flat index 1/);
+    expect(() => GloVeModel.fromTensors({ W: init.tensors.W }, init.words)).toThrow(/missing tensor\(s\) W_context/);
+    await expect(trainGloVe(handX(), { onEpoch: 3 } as never)).rejects.toThrow(/onEpoch must be a function/);
+    t.gradsq_b.dispose();
+    init.dispose();
+  });
+  it('threads from the sources (no built worker beside them) are a DeviceError naming the file', async () => {
+    await expect(trainGloVe(X(), { threads: 2 })).rejects.toThrow(/threads need the worker script .*glove-worker\.js, which is missing/);
   });
   it('rejects an empty co-occurrence matrix', async () => {
     const empty = Cooccurrence.fromArrays(3, { rows: new Int32Array(0), cols: new Int32Array(0), values: new Float64Array(0) });
