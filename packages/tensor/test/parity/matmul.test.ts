@@ -88,14 +88,14 @@ describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout:
   it('int8 × int8 → int32, exact: every tile config, transposed and strided operands, a broadcast batch', { timeout: 300_000 }, async () => {
     const COL: Layout = { kind: 'col', offset: 4 };
     const GAP: Layout = { kind: 'gap', offset: 1 };
-    for (const tile of ['small', 'medium', 'large'] as const) await expectParity([], 130, 37, 129, ROW, ROW, tile, true);
+    for (const tile of ['tiny', 'small', 'medium', 'large'] as const) await expectParity([], 130, 37, 129, ROW, ROW, tile, true);
     await expectParity([], 33, 64, 17, COL, ROW, undefined, true);
     await expectParity([], 9, 21, 40, ROW, COL, undefined, true);
     await expectParity([], 7, 13, 5, GAP, GAP, undefined, true);
     await expectParity([3], 16, 12, 20, { kind: 'row', offset: 0, broadcast: [true] }, ROW, undefined, true);
   });
 
-  it.each(['medium', 'large'] as const)('the %s tile config, across tile edges', async (tile) => {
+  it.each(['tiny', 'small', 'medium', 'large'] as const)('the %s tile config, across tile edges', async (tile) => {
     for (const [M, K, N] of [[7, 13, 5], [129, 257, 63], [64, 64, 64], [130, 20, 260]]) await expectParity([], M, K, N, ROW, ROW, tile);
   });
 
@@ -132,7 +132,9 @@ describe.skipIf(!(device))('webgpu matmul kernel vs the CPU backend', { timeout:
   });
 
   it('picks the tile configuration by the amount of work', () => {
-    expect(pickTile(8, 8, 1).name).toBe('small');
+    expect(pickTile(8, 8, 1).name).toBe('tiny');
+    expect(pickTile(8, 4096, 64).name).toBe('tiny'); // one dim ≤ 16: a 32-wide tile would idle half its threads or more
+    expect(pickTile(32, 32, 1).name).toBe('small');
     expect(pickTile(512, 512, 1).name).toBe('medium');
     expect(pickTile(4096, 4096, 1).name).toBe('large');
     expect(pickTile(256, 256, 64).name).toBe('large');

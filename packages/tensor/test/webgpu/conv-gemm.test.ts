@@ -74,6 +74,9 @@ const CASES: Case[] = [
   { name: '1×1 with padding 1 (zero border)', x: [1, 3, 4, 4], w: [5, 3, 1, 1], padding: [1, 1], groups: 1, offset: 2 },
   { name: 'batch 1 (the weight gradient reads gy as a strided matrix), groups 2, stride 2', x: [1, 4, 9, 8], w: [6, 2, 3, 3], stride: [2, 2], padding: [1, 0], groups: 2, offset: 4 },
   { name: '64 filters over a 32×32 image, batch 8 (the 64×64 tile), with padding', x: [8, 8, 32, 32], w: [64, 8, 3, 3], padding: [1, 1], offset: 0 },
+  // the weight gradient splits the images into chunks and adds their partial sums
+  { name: 'one input channel, batch 12 of 16×16 (weight gradient split into 12 one-image chunks)', x: [12, 1, 16, 16], w: [8, 1, 3, 3], padding: [1, 1], offset: 1 },
+  { name: 'batch 6 of 12×12, groups 2 (weight gradient split into 3 chunks of 2 images)', x: [6, 4, 12, 12], w: [16, 2, 3, 3], padding: [1, 1], groups: 2, offset: 0 },
 ];
 
 suite('conv2d implicit GEMMs on the matmul generator vs the CPU', () => {

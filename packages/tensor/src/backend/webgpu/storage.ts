@@ -1,4 +1,5 @@
 import type { Storage, View } from '../backend';
+import type { Runtime } from './runtime';
 
 /** WebGPU storage: one 32-bit word per element in a pooled GPUBuffer (see wgsl/dtype.ts). */
 export interface GpuStorage extends Storage {
@@ -29,4 +30,13 @@ export function bufferOf(x: View | Storage): GPUBuffer {
   const buffer = (s as GpuStorage).buffer;
   if (!buffer) throw new Error('webgpu: a scalar constant has no buffer; only elementwise kernels, copy and read take one');
   return buffer;
+}
+
+/**
+ * A pooled float32 scratch buffer of `size` elements for a primitive's intermediate results; give
+ * it back with `rt.releaseBuffer(s.buffer)` once its last dispatch is recorded.
+ */
+export function scratchStorage(rt: Runtime, size: number): GpuStorage {
+  const buffer = rt.createBuffer(Math.max(1, size) * 4);
+  return { device: 'webgpu', dtype: 'float32', size, bytes: buffer.size, refs: 0, buffer };
 }

@@ -22,7 +22,7 @@ import { numel } from '../../../shape';
 import { copy } from '../codegen/copy';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
-import { bufferOf, type GpuStorage } from '../storage';
+import { bufferOf, scratchStorage as scratch } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
@@ -186,12 +186,6 @@ ${START}
 }`,
   };
 });
-
-/** A pooled scratch buffer wrapped as a float32 storage of `size` elements. */
-function scratch(rt: Runtime, size: number): GpuStorage {
-  const buffer = rt.createBuffer(Math.max(1, size) * 4);
-  return { device: 'webgpu', dtype: 'float32', size, bytes: buffer.size, refs: 0, buffer };
-}
 
 /** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
 export function attentionBackward(

@@ -28,7 +28,9 @@ import type { Shape } from '../../../shape';
 import type { Runtime } from '../runtime';
 import type { ParamWriter } from '../wgsl/params';
 import type { MatmulLoad } from './matmul-loader';
-import { type Gemm, gemm } from './matmul.wgsl';
+import { reduce } from '../codegen/reduce';
+import { scratchStorage } from '../storage';
+import { type Gemm, gemm, pickTile } from './matmul.wgsl';
 
 /** The geometry words the hooks read, in order (`cv_<name>()` in WGSL; the two paddings as i32). */
 const GEOMETRY = ['C', 'H', 'W', 'O', 'Ho', 'Wo', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'Cg', 'Og'] as const;
@@ -210,20 +212,49 @@ export function conv2dBackwardInput(rt: Runtime, gy: View, w: View, out: Storage
   }, out);
 }
 
+/**
+ * Images per K split of the weight gradient: its GEMM has few output tiles (out channels × taps)
+ * and a long reduction over N·Ho·Wo, which one workgroup per tile would walk alone. Splitting the
+ * images into chunks (a divisor of N) gives about {@link SPLIT_TARGET} workgroups in all, each
+ * reduction still ≥ {@link SPLIT_MIN_K} long; the chunks' partial sums are added by one reduction.
+ */
+function imagesPerSplit(N: number, P: number, tiles: number): number {
+  let chunk = N;
+  for (let c = N - 1; c >= 1; c--) {
+    if (N % c !== 0) continue;
+    if (c * P < SPLIT_MIN_K || tiles * (N / c) > SPLIT_TARGET) break;
+    chunk = c;
+  }
+  return chunk;
+}
+const SPLIT_TARGET = 128;
+const SPLIT_MIN_K = 256;
+
 /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`), summed over the batch. */
 export function conv2dBackwardWeight(rt: Runtime, x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   rt.checkAlive();
   const g = geometry(x.shape, outShape, gy.shape, p);
-  const { H, W, Cg, Og, kh, kw } = g;
+  const { C, H, W, O, Cg, Og, kh, kw } = g;
   const P = g.Ho * g.Wo;
-  // out[g·Og + o, (c, i, j)] = Σ_(n, q) gy[n, g·Og + o, q] · x̂[g]((n, q), (c, i, j))
+  const taps = Cg * kh * kw;
+  // out[g·Og + o, (c, i, j)] = Σ_(n, q) gy[n, g·Og + o, q] · x̂[g]((n, q), (c, i, j)), the images
+  // taken `chunk` at a time: split s sums images s·chunk … (s + 1)·chunk − 1
+  const tile = pickTile(Og, taps, g.G);
+  const chunk = imagesPerSplit(g.N, P, Math.ceil(Og / tile.bm) * Math.ceil(taps / tile.bn) * g.G);
+  const splits = chunk === 0 ? 1 : g.N / chunk; // an empty batch: one GEMM with K = 0 writes the zeros
   const single = g.N === 1;
   const a = single ? null : HOOKS.gyRow;
   const b = single && g.pointwise ? null : HOOKS.xAt;
+  const partial = splits > 1 ? scratchStorage(rt, splits * g.G * Og * taps) : null;
   gemm(rt, {
-    M: Og, N: Cg * kh * kw, K: g.N * P, batchShape: [g.G],
-    a: { storage: gy.storage, offset: gy.offset, batchStrides: [Og * P], rowStride: P, kStride: 1 },
-    b: { storage: x.storage, offset: x.offset, batchStrides: [Cg * H * W], rowStride: H * W, kStride: 1 },
+    M: Og, N: taps, K: chunk * P, batchShape: [splits, g.G],
+    a: { storage: gy.storage, offset: gy.offset, batchStrides: [chunk * O * P, Og * P], rowStride: P, kStride: 1 },
+    b: { storage: x.storage, offset: x.offset, batchStrides: [chunk * C * H * W, Cg * H * W], rowStride: H * W, kStride: 1 },
     ...((a || b) && { hooks: hooks(a, b, g) }),
-  }, out);
+  }, partial ?? out, tile);
+  if (partial) {
+    const size = g.G * Og * taps;
+    reduce(rt, 'sum', { storage: partial, shape: [splits, size], strides: [size, 1], offset: 0 }, [0], out);
+    rt.releaseBuffer(partial.buffer);
+  }
 }

@@ -100,6 +100,7 @@ export function matmulTile(name: string, bm: number, bn: number, bk: number, tm:
  * `matmul-candidates.ts`).
  */
 export const SHAPE_TILES = {
+  tiny: matmulTile('tiny', 16, 16, 16, 4, 4),
   small: matmulTile('small', 32, 32, 16, 4, 4),
   medium: matmulTile('medium', 64, 64, 16, 4, 4),
   large: matmulTile('large', 128, 128, 16, 8, 8),
@@ -271,6 +272,7 @@ export function pickTile(M: number, N: number, batch: number): MatmulTile {
   const blocks = (t: MatmulTile) => Math.ceil(M / t.bm) * Math.ceil(N / t.bn) * batch;
   if (M >= 128 && N >= 128 && blocks(SHAPE_TILES.large) >= 128) return SHAPE_TILES.large;
   if (M >= 64 && N >= 64 && blocks(SHAPE_TILES.medium) >= 64) return SHAPE_TILES.medium;
+  if (M <= 16 || N <= 16) return SHAPE_TILES.tiny;
   return SHAPE_TILES.small;
 }
 
