@@ -22,7 +22,8 @@
  * |--------|-------------|-------|---------|------------------|-------------------------------------|
  * | large  | 128×128×16  | 8×8   | 256     | 16 KiB           | ≥ 128 such blocks (fills a big GPU)  |
  * | medium | 64×64×16    | 4×4   | 256     | 8 KiB            | ≥ 64 such blocks                    |
- * | small  | 32×32×16    | 4×4   | 64      | 4 KiB            | otherwise (tiny and skinny shapes)  |
+ * | small  | 32×32×16    | 4×4   | 64      | 4 KiB            | otherwise                           |
+ * | tiny   | 16×16×16    | 4×4   | 16      | 2 KiB            | M or N ≤ 16 (e.g. convs of 8 filters) |
  *
  * Tuning candidates for the large tile (`large-bk8`, `large-db`, …), never picked by shape, live in
  * `matmul-candidates.ts`; they are forced with `init({ webgpu: { matmulTile } })` and measured by
