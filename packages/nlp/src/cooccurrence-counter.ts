@@ -21,7 +21,7 @@ const EMPTY = -1;
 export class PairCounter {
   readonly n: number;
   // dense table of frequent pairs
-  private readonly rowStart: Float64Array;
+  private readonly rowStart: Int32Array;
   private readonly rowLength: Int32Array;
   private readonly dense: Float64Array;
   // hash table
@@ -40,16 +40,17 @@ export class PairCounter {
   constructor(n: number, budgetBytes: number) {
     this.n = n;
     // A quarter of the budget for the dense table, the rest for the hash table (16 B per slot).
-    const denseEntries = Math.floor(budgetBytes / 4 / 8);
+    const denseEntries = Math.min(2 ** 30, Math.floor(budgetBytes / 4 / 8));
     this.rowLength = denseRowLengths(n, denseEntries);
-    this.rowStart = new Float64Array(n + 1);
+    this.rowStart = new Int32Array(n + 1);
     for (let a = 0; a < n; a++) this.rowStart[a + 1] = this.rowStart[a] + this.rowLength[a];
     this.dense = new Float64Array(this.rowStart[n]);
     let maxBits = 6;
     while (maxBits < 30 && 2 ** (maxBits + 1) * 16 <= (budgetBytes * 3) / 4) maxBits++;
     this.maxBits = maxBits;
-    // The table starts small and doubles up to its budget (a small corpus never allocates it all).
-    const bits = Math.min(maxBits, 12);
+    // The table starts at 256 slots per word and doubles up to its budget (a small vocabulary
+    // never allocates it all; a big one starts at full size rather than rehash as it grows).
+    const bits = Math.min(maxBits, Math.max(10, Math.ceil(Math.log2(n)) + 8));
     this.keys = new Float64Array(2 ** bits).fill(EMPTY);
     this.values = new Float64Array(2 ** bits);
     this.shift = 32 - bits;
@@ -127,19 +128,17 @@ export class PairCounter {
   /** Sorts the hash table's entries into a run and empties the table. */
   private spill(): void {
     if (this.size === 0) return;
-    const { keys, values, n } = this;
+    const { keys, values } = this;
     const runKeys = new Float64Array(this.size);
+    const runValues = new Float64Array(this.size);
     let m = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) runKeys[m++] = keys[i];
-    runKeys.sort();
-    const runValues = new Float64Array(m);
-    for (let r = 0; r < m; r++) {
-      const key = runKeys[r];
-      const a = Math.floor(key / n);
-      let i = hash(a, key - a * n) >>> this.shift;
-      while (keys[i] !== key) i = (i + 1) & this.mask;
-      runValues[r] = values[i];
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== EMPTY) {
+        runKeys[m] = keys[i];
+        runValues[m++] = values[i];
+      }
     }
+    sortPairs(runKeys, runValues, this.n * this.n - 1);
     keys.fill(EMPTY);
     this.size = 0;
     this.spills++;
@@ -214,6 +213,55 @@ function denseRowLengths(n: number, maxEntries: number): Int32Array {
   }
   for (let a = 0; a < n; a++) lengths[a] = Math.min(n, Math.floor(lo / (a + 1)));
   return lengths;
+}
+
+/**
+ * Sorts `keys` (distinct integers in 0 … maxKey) ascending and `values` with them: an LSD radix
+ * sort on 11-bit digits of the keys' low and high 32-bit halves, skipping digits that are the
+ * same for every key.
+ */
+export function sortPairs(keys: Float64Array, values: Float64Array, maxKey: number): void {
+  const m = keys.length;
+  let lo = new Uint32Array(m);
+  let hi = new Uint32Array(m);
+  let val: Float64Array = values;
+  for (let r = 0; r < m; r++) {
+    const k = keys[r];
+    const h = Math.floor(k / 2 ** 32);
+    hi[r] = h;
+    lo[r] = k - h * 2 ** 32;
+  }
+  let lo2 = new Uint32Array(m);
+  let hi2 = new Uint32Array(m);
+  let val2: Float64Array = new Float64Array(m);
+  const count = new Int32Array(2048);
+  const bits = Math.ceil(Math.log2(maxKey + 1));
+  const passes: [boolean, number][] = [];
+  for (let sh = 0; sh < Math.min(bits, 32); sh += 11) passes.push([false, sh]);
+  for (let sh = 0; sh < bits - 32; sh += 11) passes.push([true, sh]);
+  for (const [high, sh] of passes) {
+    const src = high ? hi : lo;
+    count.fill(0);
+    for (let r = 0; r < m; r++) count[(src[r] >>> sh) & 2047]++;
+    if (count[(src[0] >>> sh) & 2047] === m) continue; // one digit value: already in order
+    let sum = 0;
+    for (let d = 0; d < 2048; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let r = 0; r < m; r++) {
+      const t = count[(src[r] >>> sh) & 2047]++;
+      lo2[t] = lo[r];
+      hi2[t] = hi[r];
+      val2[t] = val[r];
+    }
+    [lo, lo2] = [lo2, lo];
+    [hi, hi2] = [hi2, hi];
+    [val, val2] = [val2, val];
+  }
+  for (let r = 0; r < m; r++) keys[r] = hi[r] * 2 ** 32 + lo[r];
+  if (val !== values) values.set(val);
 }
 
 /** Merges sorted runs, summing equal keys (pairwise, so each level is a linear pass). */

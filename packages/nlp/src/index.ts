@@ -6,6 +6,10 @@ export { tokenize, tokenizerOf } from './tokenize';
 export type { TokenizeOptions, Tokenizer } from './tokenize';
 export { Vocabulary } from './vocabulary';
 export { padBatch } from './pad';
+// counting: co-occurrence matrices (the GloVe reference's definition and binary format)
+export { cooccurrence, Cooccurrence } from './cooccurrence';
+export type { CooccurrenceOptions } from './cooccurrence';
+export type { CooccurrenceArrays } from './formats/cooccurrence-binary';
 // training: GloVe (the reference C implementation's update rule; CPU threads)
 export { trainGloVe } from './glove';
 export type { GloVeOptions, GloVeResult, GloVeEpochInfo } from './glove';

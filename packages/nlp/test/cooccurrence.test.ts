@@ -1,7 +1,8 @@
 import { ArgumentError } from '@aimodel/tensor';
 import { describe, expect, it } from 'vitest';
-import { PairCounter } from '../src/cooccurrence-counter';
-import { Cooccurrence, cooccurrence, Vocabulary } from '../src/index';
+import { PairCounter, sortPairs } from '../src/cooccurrence-counter';
+import { Cooccurrence, cooccurrence } from '../src/cooccurrence';
+import { Vocabulary } from '../src/vocabulary';
 
 type Entry = [number, number, number];
 
@@ -164,6 +165,26 @@ describe('cooccurrence: bounded memory', () => {
     const g = big.finish();
     expect(t.keys).toEqual(g.keys);
     expect(Math.max(...t.values.map((x, r) => Math.abs(x - g.values[r]) / x))).toBeLessThanOrEqual(1e-12);
+  });
+});
+
+describe('sortPairs (the radix sort of spilled runs)', () => {
+  it('sorts distinct keys below 2^53 with their values, as a comparison sort does', () => {
+    for (const maxKey of [20_000, 2 ** 31 + 5, 2 ** 40, 2 ** 53 - 1]) {
+      const keys = new Set<number>();
+      let s = 12345;
+      while (keys.size < 5000) {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        const t = (Math.imul(s, 2654435761) >>> 0) / 2 ** 32;
+        keys.add(Math.floor(((s / 2 ** 32 + t * 2 ** -26) % 1) * (maxKey + 1)));
+      }
+      const k = Float64Array.from(keys);
+      const v = k.map((x) => x / 7 + 1);
+      const want = [...k].sort((x, y) => x - y);
+      sortPairs(k, v, maxKey);
+      expect([...k]).toEqual(want);
+      expect([...v]).toEqual(want.map((x) => x / 7 + 1));
+    }
   });
 });
 

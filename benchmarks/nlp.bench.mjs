@@ -1,0 +1,96 @@
+// @aimodel/nlp benchmarks: co-occurrence counting (tokens/s) on a generated corpus shaped like the
+// issue's SpamAssassin one (1.5 M tokens, ≈ 15.7 k words at min count 5), so runs compare across
+// machines without a download. Cases are { name, unit, setup: async () => ({ work, run, free }) }:
+// `run` is timed (median of benchmark.js samples), `work` (tokens, entries·passes, …) per call
+// gives the rate. Training cases join the same `cases` list.
+// Usage: node benchmarks/nlp.bench.mjs [--filter counting] [--quick] [--json out.json]
+// (after `npx tsup` in packages/nlp; `--module <path>` times another build of it, e.g. an esbuild
+// bundle of the sources).
+import { writeFileSync } from 'node:fs';
+import { machine, measure, parseArgs, selected } from './harness.mjs';
+
+const moduleArg = process.argv.indexOf('--module');
+const nlp = await import(moduleArg > 0 ? process.argv[moduleArg + 1] : '@aimodel/nlp');
+const args = parseArgs();
+const quick = process.argv.includes('--quick');
+
+/**
+ * A corpus of `tokens` tokens over `types` word types drawn from a Zipf(1) law (seeded), in lines
+ * of 5–25 tokens, as an array of lines (documents).
+ */
+function zipfCorpus(tokens, types, seed = 1) {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const cdf = new Float64Array(types);
+  let acc = 0;
+  for (let r = 0; r < types; r++) cdf[r] = acc += 1 / (r + 1);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const words = Array.from({ length: types }, (_, r) => {
+    let w = '';
+    for (let x = r + 1; x > 0; x = Math.floor(x / 26)) w += letters[x % 26];
+    return w + letters[r % 7];
+  });
+  const lines = [];
+  for (let n = 0; n < tokens; ) {
+    const len = 5 + Math.floor(rand() * 21);
+    const line = [];
+    for (let i = 0; i < len; i++) {
+      const u = rand() * acc;
+      let lo = 0;
+      let hi = types - 1;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (cdf[m] < u) lo = m + 1;
+        else hi = m;
+      }
+      line.push(words[lo]);
+    }
+    lines.push(line.join(' '));
+    n += len;
+  }
+  return lines;
+}
+
+const corpusTokens = quick ? 150_000 : 1_500_000;
+const lines = zipfCorpus(corpusTokens, quick ? 4000 : 16_000);
+const tokenCount = lines.reduce((n, l) => n + l.split(' ').length, 0);
+const vocab = await nlp.Vocabulary.build(lines, { minCount: 5 });
+
+const cases = [];
+for (const [label, tokenizer] of [['default tokenizer', undefined], ['whitespace split', (s) => s.split(' ')]]) {
+  cases.push({
+    name: `counting, window 10, ${label}`,
+    unit: 'M tokens/s',
+    setup: async () => ({
+      work: tokenCount / 1e6,
+      run: async () => {
+        await nlp.cooccurrence(lines, { vocab, window: 10, tokenizer });
+      },
+      free: () => {},
+    }),
+  });
+}
+
+const X = await nlp.cooccurrence(lines, { vocab, window: 10 });
+const corpusInfo = `${tokenCount} tokens in ${lines.length} lines, ${vocab.size} words at min count 5, ${X.nnz} non-zero entries at window 10`;
+console.log(`corpus: ${corpusInfo}`);
+
+const rows = [];
+for (const c of cases) {
+  if (!selected(args, c.name)) continue;
+  const setup = await c.setup();
+  await setup.run(); // warm-up (JIT)
+  const s = await measure(c.name, setup.run, { deferred: true, maxTime: quick ? 2 : 20, minSamples: 5 });
+  setup.free();
+  const row = { name: c.name, s, rate: setup.work / s, unit: c.unit };
+  rows.push(row);
+  console.log(`${c.name}: ${s.toFixed(3)} s per run, ${row.rate.toFixed(3)} ${c.unit}`);
+}
+
+const report = { date: new Date().toISOString(), machine: machine(), corpus: corpusInfo, rows };
+if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+console.log(`\n${report.machine}\n\n| benchmark | median | rate |\n| --- | ---: | ---: |`);
+for (const r of rows) console.log(`| ${r.name} | ${r.s.toFixed(3)} s | ${r.rate.toFixed(3)} ${r.unit} |`);
