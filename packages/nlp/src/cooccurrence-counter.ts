@@ -36,17 +36,19 @@ export class PairCounter {
   /** Number of runs written so far (for tests and diagnostics). */
   spills = 0;
 
-  /** `n` counted words; `budgetBytes` for the dense table and the hash table together. */
-  constructor(n: number, budgetBytes: number) {
+  /**
+   * `n` counted words; `budgetBytes` for the dense table (`denseShare` of it, a quarter by
+   * default) and the hash table (the rest, 16 bytes per slot) together.
+   */
+  constructor(n: number, budgetBytes: number, denseShare = 0.25) {
     this.n = n;
-    // A quarter of the budget for the dense table, the rest for the hash table (16 B per slot).
-    const denseEntries = Math.min(2 ** 30, Math.floor(budgetBytes / 4 / 8));
+    const denseEntries = Math.min(2 ** 30, Math.floor((budgetBytes * denseShare) / 8));
     this.rowLength = denseRowLengths(n, denseEntries);
     this.rowStart = new Int32Array(n + 1);
     for (let a = 0; a < n; a++) this.rowStart[a + 1] = this.rowStart[a] + this.rowLength[a];
     this.dense = new Float64Array(this.rowStart[n]);
     let maxBits = 6;
-    while (maxBits < 30 && 2 ** (maxBits + 1) * 16 <= (budgetBytes * 3) / 4) maxBits++;
+    while (maxBits < 30 && 2 ** (maxBits + 1) * 16 <= budgetBytes * (1 - denseShare)) maxBits++;
     this.maxBits = maxBits;
     // The table starts at 256 slots per word and doubles up to its budget (a small vocabulary
     // never allocates it all; a big one starts at full size rather than rehash as it grows).
