@@ -69,6 +69,8 @@ export class PairCounter {
     const { rowLength, rowStart, dense, n } = this;
     for (let p = 1; p < len; p++) {
       const w2 = ids[p];
+      const length2 = rowLength[w2]; // w2's own row, for the symmetric entries
+      const start2 = rowStart[w2];
       const lo = p > window ? p - window : 0;
       for (let q = p - 1; q >= lo; q--) {
         const w1 = ids[q];
@@ -76,7 +78,7 @@ export class PairCounter {
         if (w2 < rowLength[w1]) dense[rowStart[w1] + w2] += x;
         else this.addHashed(w1 * n + w2, w1, w2, x);
         if (symmetric) {
-          if (w1 < rowLength[w2]) dense[rowStart[w2] + w1] += x;
+          if (w1 < length2) dense[start2 + w1] += x;
           else this.addHashed(w2 * n + w1, w2, w1, x);
         }
       }

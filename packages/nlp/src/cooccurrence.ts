@@ -78,6 +78,8 @@ export async function cooccurrence(corpus: Corpus, opts: CooccurrenceOptions): P
     ids.push(id);
   });
   const n = ids.length; // ≥ 1: a Vocabulary always keeps a word
+  // Pairs are packed into one float64 key a·n + b, exact while n² ≤ 2^53.
+  if (n > 94_906_265) throw new ArgumentError(op, `the vocabulary has ${n} words; at most 94906265 (pairs are packed into float64 keys)`);
 
   const counter = new PairCounter(n, maxMemoryMB * 2 ** 20);
   const weights = new Float64Array(window + 1);
