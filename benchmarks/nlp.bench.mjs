@@ -78,6 +78,25 @@ const X = await nlp.cooccurrence(lines, { vocab, window: 10 });
 const corpusInfo = `${tokenCount} tokens in ${lines.length} lines, ${vocab.size} words at min count 5, ${X.nnz} non-zero entries at window 10`;
 console.log(`corpus: ${corpusInfo}`);
 
+// GloVe training (nlp-glove): 3 passes at d = 50 per run, set-up included (log X, weights, the
+// initial draw, the model's tensors); µs per entry per pass = 1 / rate. benchmarks/nlp-glove.mjs
+// times the passes alone, with CPU time beside wall time.
+const PASSES = 3;
+for (const [label, opts] of [['1 thread', {}], ['1 thread, shuffle once', { shuffle: 'once' }], ['2 threads', { threads: 2 }]]) {
+  cases.push({
+    name: `GloVe training, d 50, ${label}`,
+    unit: 'M entries·passes/s',
+    setup: async () => ({
+      work: (X.nnz * PASSES) / 1e6,
+      run: async () => {
+        const { model } = await nlp.trainGloVe(X, { vocab, dim: 50, epochs: PASSES, progress: false, ...opts });
+        model.dispose();
+      },
+      free: () => {},
+    }),
+  });
+}
+
 const rows = [];
 for (const c of cases) {
   if (!selected(args, c.name)) continue;
