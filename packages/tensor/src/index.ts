@@ -43,6 +43,7 @@ export {
 export { pad, tile, repeat } from './ops/pad';
 export type { PadOptions } from './ops/pad';
 export { indexSelect, gather, scatterAdd, indexAdd_, scatterAdd_, embedding, oneHot } from './ops/indexing';
+export { gloveStep_, type GloveEntries, type GloveStepOptions } from './ops/glove';
 export type { IndexAddOptions } from './ops/indexing';
 
 // autograd

@@ -37,4 +37,5 @@ export const NOT_OPS: Record<string, string> = {
   saveSafetensors: 'serialization (test/io)', loadSafetensors: 'serialization (test/io)',
   AimodelError: 'error class', ShapeError: 'error class', DTypeError: 'error class', DeviceError: 'error class',
   DisposedError: 'error class', ArgumentError: 'error class', BackendUnavailableError: 'error class',
+  gloveStep_: 'in-place GloVe training primitive without autograd (test/ops/glove.test.ts)',
 };

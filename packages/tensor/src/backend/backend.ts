@@ -93,6 +93,25 @@ export interface NormParams {
 }
 
 /**
+ * Settings of {@link Backend.gloveStep}: the model's sizes, the AdaGrad step's η and gradient
+ * clip, and the batch — `count` entries from position `start` of the order (or of the entries).
+ */
+export interface GloveStepParams {
+  /** V: word rows are 0 … V − 1 of the parameters, context rows V … 2V − 1. */
+  vocabSize: number;
+  /** d: each row holds d vector components then the bias. */
+  dim: number;
+  /** η of the vector steps. */
+  eta: number;
+  /** Clip of fdiff·w before η. */
+  clip: number;
+  /** First position of the batch. */
+  start: number;
+  /** Entries in the batch. */
+  count: number;
+}
+
+/**
  * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
  * copies ({@link Backend.write}) and `reads` device→host copies ({@link Backend.read}), with their
  * bytes as moved (WebGPU moves one 32-bit word per element). Kernel parameters (sizes, offsets,
@@ -215,4 +234,19 @@ export interface Backend {
    * gk [...batch, S, E] and gv [...batch, S, Ev] (full batch shape; the op sums broadcast dims).
    */
   attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void;
+
+  // ── training primitives (in place) ───────────────────────────────────────
+  /**
+   * One batch of GloVe updates, in place on the contiguous float32 `params` and `gradsq`
+   * ([2V, d + 1], bias last in each row). Entry a (a = order[start + i] when `order` is given, else
+   * start + i, for i < count) joins word row rows[a] and context row V + cols[a] (int32) with
+   * log X = logX[a] and weight f(X) = weight[a] (float32): diff = wᵢ·w̃ⱼ + bᵢ + b̃ⱼ − log X,
+   * fdiff = f·diff; entries with a non-finite diff or fdiff (or an id out of range) are skipped;
+   * g = clip(fdiff·other, ±clip)·η, w −= g/√G, G += g² for both vectors (each from the other's
+   * pre-update value), b −= fdiff/√G_b, G_b += fdiff². Adds Σ ½·fdiff·diff of the batch into the
+   * contiguous float32 `cost` (spread over its elements: their sum grows by the batch's cost).
+   * The CPU applies the entries in order; WebGPU applies them concurrently, lock-free (entries of
+   * one batch sharing a row race, as in Hogwild).
+   */
+  gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void;
 }

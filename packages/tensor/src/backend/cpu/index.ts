@@ -12,6 +12,7 @@ import { softmax } from './softmax';
 import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
 import { attention, attentionBackward } from './attention';
+import { gloveStep } from './glove';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -100,4 +101,5 @@ export class CpuBackend implements Backend {
   scatterAdd = scatterAdd;
   attention = attention;
   attentionBackward = attentionBackward;
+  gloveStep = gloveStep;
 }

@@ -14,14 +14,15 @@ import { softmax } from './kernels/softmax.wgsl';
 import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
-import type { AttentionParams, NormParams } from '../backend';
+import { gloveStep } from './kernels/glove.wgsl';
+import type { AttentionParams, GloveStepParams, NormParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
 
 
-const f32Bits = new Float32Array(1);
-const f32Word = new Uint32Array(f32Bits.buffer);
+const f32Bits = /* @__PURE__ */ new Float32Array(1);
+const f32Word = /* @__PURE__ */ new Uint32Array(f32Bits.buffer);
 
 /** The 32-bit word that stores `value` in a storage of `dtype`. */
 function wordOf(value: number, dtype: DType): number {
@@ -173,5 +174,8 @@ export class WebGpuBackend implements Backend {
   }
   attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void {
     attentionBackward(this.runtime, q, k, v, mask, out, lse, gOut, gq, gk, gv, p);
+  }
+  gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
+    gloveStep(this.runtime, params, gradsq, rows, cols, logX, weight, order, cost, p);
   }
 }
