@@ -3,8 +3,9 @@
 # driver inside Debian's chromium package (scripts/install-chromium.sh), used by Dawn in Node
 # through VK_DRIVER_FILES. It differs from Mesa's lavapipe (which `npm test` uses) where WGSL leaves
 # room: subgroup size, NaN handling and the accuracy of exp/log/sin/cos.
-# Left out: the large-bk32 matmul tuning candidate, on which SwiftShader's shader compiler grows
-# past 8 GiB (the candidate is never chosen by default; lavapipe runs it in `npm test`).
+# Runs the default suite (as `npm test`) and the kernel sweeps (as `npm run test:kernels`). Left out:
+# the large-bk32 matmul tuning candidate, on which SwiftShader's shader compiler grows past 8 GiB
+# (the candidate is never chosen by default; lavapipe runs it in `npm run test:kernels`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,5 @@ echo "test-swiftshader: adapter $adapter"
 case "$adapter" in *swiftshader*) ;; *) echo "test-swiftshader: expected a SwiftShader adapter" >&2; exit 1 ;; esac
 
 cd packages/tensor
-npx vitest run --exclude 'test/browser/**' -t '^(?!.*large-bk32 tuning candidate)'
+npx vitest run --exclude 'test/browser/**'
+npx vitest run -c vitest.kernels.config.ts -t '^(?!.*large-bk32 tile)'

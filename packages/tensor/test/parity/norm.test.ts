@@ -1,101 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, NormParams, Storage, View } from '../../src/backend/backend';
-import { chunksFor, normalize, normalizeBackward } from '../../src/backend/webgpu/kernels/norm.wgsl';
-import { batchNorm, layerNorm, memory, ones, scope, type Tensor, tensor, zeros } from '../../src/index';
-import { fromArray } from '../../src/creation';
 import type { WebGpuBackend } from '../../src/backend/webgpu';
+import { chunksFor } from '../../src/backend/webgpu/kernels/norm.wgsl';
+import { fromArray } from '../../src/creation';
 import { backendOf } from '../../src/device';
-import { DEVICES, expectClose, randomValues } from '../helpers';
-import { both, expectSame, kernelBackends, type Pair } from './harness';
+import { batchNorm, layerNorm, memory, ones, scope, type Tensor, tensor, zeros } from '../../src/index';
+import { DEVICES, randomValues } from '../helpers';
+import { both, expectSame, kernelBackends } from './harness';
+import { normParity, TOL, whole } from './norm-harness';
 
 // The fused normalization primitives (layerNorm, batchNorm) on WebGPU against the CPU backend:
 // first the kernels on hand-made strided views, then the public ops with their gradients.
+// A kernel bakes in its workgroup size (64, or 256 for rows over 1024) and its register slots per
+// invocation (a power of two from the row length), so each row length below stands for one of
+// those variants; test/kernels/norm.test.ts (`npm run test:kernels`) sweeps longer lists.
 
-const TOL = { rtol: 1e-4, atol: 1e-5 };
 const { device, gpu, cpu } = await kernelBackends();
-
-/** Seeded values in a storage of `size + offset` on both backends, read through `shape`/`strides` from `offset`. */
-function operand(shape: number[], strides: number[], offset: number, seed: number, [lo, hi] = [-2, 3]): Pair {
-  let span = 1;
-  shape.forEach((d, i) => {
-    span += (d - 1) * Math.abs(strides[i]);
-  });
-  const size = offset + span;
-  const data = Float32Array.from(randomValues(size, seed, lo, hi));
-  const make = (be: Backend): View => {
-    const s = be.alloc('float32', size);
-    be.write(s, data);
-    return { storage: s, shape, strides, offset };
-  };
-  return { c: make(cpu), g: make(gpu) };
-}
-
-const contiguous = (shape: number[]): number[] => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
-
-interface Case {
-  /** The [...rows, ...cols] shape. */
-  shape: number[];
-  rowDims: number;
-  /** x's strides (default contiguous) and offset. */
-  xStrides?: number[];
-  /** Strides of out/gx over a fresh storage (default contiguous): a permutation of a contiguous layout. */
-  outStrides?: number[];
-  /** Strides of weight and bias (0 on broadcast dims); absent: no affine. */
-  wStrides?: number[];
-  bias?: boolean;
-  eps?: number;
-  /** Spans per row on the GPU (default: the kernel's own choice). */
-  chunks?: number;
-  /** false: read x twice instead of keeping rows in registers. */
-  cache?: boolean;
-}
-
-async function expectKernelParity(t: Case, seed: number): Promise<void> {
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  const rows = t.shape.slice(0, t.rowDims).reduce((a, b) => a * b, 1);
-  const p: NormParams = { rowDims: t.rowDims, eps: t.eps ?? 1e-5 };
-  const x = operand(t.shape, t.xStrides ?? contiguous(t.shape), 2, seed);
-  const w = t.wStrides ? operand(t.shape, t.wStrides, 1, seed + 1, [0.5, 1.5]) : null;
-  const b = t.wStrides && t.bias ? operand(t.shape, t.wStrides, 0, seed + 2) : null;
-  const gy = operand(t.shape, contiguous(t.shape), 0, seed + 3);
-  const outStrides = t.outStrides ?? contiguous(t.shape);
-  const results: Storage[][] = [];
-  for (const [be, side] of [[cpu, 'c'], [gpu, 'g']] as const) {
-    const out = be.alloc('float32', n);
-    const mean = be.alloc('float32', rows);
-    const variance = be.alloc('float32', rows);
-    const o = (s: Storage): View => ({ storage: s, shape: t.shape, strides: outStrides, offset: 0 });
-    const gx = be.alloc('float32', n);
-    // with a weight, also gy·x̂ (its gradient per element), through the same permuted layout as gx
-    const gh = w ? be.alloc('float32', n) : null;
-    if (be === gpu && (t.chunks || t.cache === false)) {
-      const opts = { chunks: t.chunks, cache: t.cache };
-      normalize(gpu.runtime, x.g, w?.g ?? null, b?.g ?? null, o(out), mean, variance, p, opts);
-      normalizeBackward(gpu.runtime, x.g, w?.g ?? null, gy.g, whole(mean), whole(variance), o(gx), gh && o(gh), p, opts);
-    } else {
-      be.normalize(x[side], w?.[side] ?? null, b?.[side] ?? null, o(out), mean, variance, p);
-      be.normalizeBackward(x[side], w?.[side] ?? null, gy[side], whole(mean), whole(variance), o(gx), gh && o(gh), p);
-    }
-    results.push([out, mean, variance, gx, ...(gh ? [gh] : [])]);
-  }
-  const names = ['out', 'mean', 'variance', 'gx', ...(w ? ['gyXhat'] : [])];
-  for (let i = 0; i < names.length; i++) {
-    const want = cpu.readSync(whole(results[0][i]));
-    const got = await gpu.read(whole(results[1][i]));
-    try {
-      expectClose(got, want, names[i] === 'gx' ? { rtol: 1e-3, atol: 1e-4 } : TOL);
-    } catch (e) {
-      throw new Error(`${names[i]} differs for ${JSON.stringify(t)}: ${(e as Error).message}`);
-    }
-  }
-  for (const s of [...results[1], x.g.storage, gy.g.storage, ...(w ? [w.g.storage] : []), ...(b ? [b.g.storage] : [])]) gpu.free(s);
-}
+const expectKernelParity = device ? normParity(gpu, cpu) : async () => {};
 
 describe.skipIf(!device)('webgpu normalize kernels vs the CPU backend', () => {
-  it('row lengths 1, 7, 64, 1000, 1025 and 4099 (both workgroup sizes, partial strides)', async () => {
+  it('row lengths 7 and 1025 (both workgroup sizes, partial strides), plain and affine', async () => {
     let seed = 1;
-    for (const cols of [1, 7, 64, 1000, 1025, 4099]) {
+    for (const cols of [7, 1025]) {
       await expectKernelParity({ shape: [3, cols], rowDims: 1 }, seed++ * 10);
       await expectKernelParity({ shape: [2, cols], rowDims: 1, wStrides: [0, 1], bias: true }, seed++ * 10);
     }
@@ -121,7 +46,7 @@ describe.skipIf(!device)('webgpu normalize kernels vs the CPU backend', () => {
   });
 
   it('rows read from memory twice (no register cache): lengths, layouts, affine', async () => {
-    for (const [k, cols] of [1, 7, 1000, 1025, 4099].entries()) {
+    for (const [k, cols] of [7, 1025].entries()) {
       await expectKernelParity({ shape: [3, cols], rowDims: 1, wStrides: [0, 1], bias: true, cache: false }, 300 + k);
     }
     await expectKernelParity({ shape: [5, 3, 7], rowDims: 1, xStrides: [7, 35, 1], outStrides: [7, 35, 1], wStrides: [1, 0, 0], cache: false }, 310);
@@ -235,7 +160,7 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
     const rows = [[1, Number.NaN, 2, 3], [4, 5, 6, 7], [Number.POSITIVE_INFINITY, 1, 2, 3]];
     const got = await layerNorm(tensor(rows, { device: 'webgpu' }), 4).toArray();
     const want = await layerNorm(tensor(rows), 4).toArray();
-    expectClose(got, want, TOL);
+    expect(got).toBeAllClose(want, TOL);
     expect((got as number[][])[0].every(Number.isNaN)).toBe(true);
     expect((got as number[][])[1].every(Number.isFinite)).toBe(true);
   });
