@@ -4,6 +4,10 @@
 // `run` is timed (median of benchmark.js samples), `work` (tokens, entries·passes, …) per call
 // gives the rate. Training cases join the same `cases` list.
 // Usage: node benchmarks/nlp.bench.mjs [--filter counting] [--quick] [--json out.json]
+// [--corpus spam [--mails N]] [--passes N] [--webgpu]: `--corpus spam` times the SpamAssassin
+// corpus as examples/glove-spam parses it (one document per paragraph; the first N mails with
+// --mails), with fewer samples so a run stays within minutes; `--webgpu` adds a training row on
+// WebGPU (when trainGloVe supports it).
 // (after `npx tsup` in packages/nlp; `--module <path>` times another build of it, e.g. an esbuild
 // bundle of the sources).
 import { writeFileSync } from 'node:fs';
@@ -54,9 +58,20 @@ function zipfCorpus(tokens, types, seed = 1) {
   return lines;
 }
 
-const corpusTokens = quick ? 150_000 : 1_500_000;
-const lines = zipfCorpus(corpusTokens, quick ? 4000 : 16_000);
-const tokenCount = lines.reduce((n, l) => n + l.split(' ').length, 0);
+const argOf = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const spam = argOf('corpus') === 'spam';
+let lines;
+if (spam) {
+  const { loadMails, mailDocuments } = await import('../examples/glove-spam/mail.mjs');
+  const mails = loadMails().slice(0, Number(argOf('mails') ?? Number.POSITIVE_INFINITY));
+  lines = mails.flatMap((m) => mailDocuments(m.text));
+} else {
+  lines = zipfCorpus(quick ? 150_000 : 1_500_000, quick ? 4000 : 16_000);
+}
+const tokenCount = spam ? lines.reduce((n, l) => n + nlp.tokenize(l).length, 0) : lines.reduce((n, l) => n + l.split(' ').length, 0);
 const vocab = await nlp.Vocabulary.build(lines, { minCount: 5 });
 
 const cases = [];
@@ -81,8 +96,20 @@ console.log(`corpus: ${corpusInfo}`);
 // GloVe training (nlp-glove): 3 passes at d = 50 per run, set-up included (log X, weights, the
 // initial draw, the model's tensors); µs per entry per pass = 1 / rate. benchmarks/nlp-glove.mjs
 // times the passes alone, with CPU time beside wall time.
-const PASSES = 3;
-for (const [label, opts] of [['1 thread', {}], ['1 thread, shuffle once', { shuffle: 'once' }], ['2 threads', { threads: 2 }]]) {
+const PASSES = Number(argOf('passes') ?? (spam ? 2 : 3));
+const trainings = [['1 thread', {}], ['1 thread, shuffle once', { shuffle: 'once' }], ['2 threads', { threads: 2 }]];
+if (process.argv.includes('--webgpu')) {
+  const tensor = await import('@aimodel/tensor');
+  await tensor.init({ device: 'webgpu' });
+  const tiny = nlp.Cooccurrence.fromArrays(2, { rows: Int32Array.of(0, 1), cols: Int32Array.of(1, 0), values: Float64Array.of(3, 3) });
+  try {
+    (await nlp.trainGloVe(tiny, { dim: 2, epochs: 1, device: 'webgpu', progress: false })).model.dispose();
+    trainings.push(['WebGPU', { device: 'webgpu' }]);
+  } catch (e) {
+    console.log(`no WebGPU training row: ${e.message}`);
+  }
+}
+for (const [label, opts] of trainings) {
   cases.push({
     name: `GloVe training, d 50, ${label}`,
     unit: 'M entries·passes/s',
@@ -102,7 +129,7 @@ for (const c of cases) {
   if (!selected(args, c.name)) continue;
   const setup = await c.setup();
   await setup.run(); // warm-up (JIT)
-  const s = await measure(c.name, setup.run, { deferred: true, maxTime: quick ? 2 : 20, minSamples: 5 });
+  const s = await measure(c.name, setup.run, { deferred: true, maxTime: quick ? 2 : spam ? 8 : 20, minSamples: spam ? 3 : 5 });
   // Process CPU time per run too: on a shared host, wall time also counts other jobs' time slices.
   const cpu = [];
   for (let i = 0; i < 3; i++) {

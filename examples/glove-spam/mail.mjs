@@ -55,7 +55,7 @@ function latin1Bytes(s) {
 function decodeQuotedPrintable(s) {
   const bin = s.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(Number.parseInt(h, 16)));
   // Characters above 0xFF came from the (already decoded) file text: keep them as UTF-8.
-  return /[^\x00-\xff]/.test(bin) ? Buffer.from(bin, 'utf8') : latin1Bytes(bin);
+  return /[\u0100-\uffff]/.test(bin) ? Buffer.from(bin, 'utf8') : latin1Bytes(bin);
 }
 
 /** A body decoded from its Content-Transfer-Encoding and charset. */
@@ -84,7 +84,7 @@ export function stripHtml(html) {
     .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
     .replace(/<\/?(p|div|br|tr|li|h[1-6]|table|blockquote)\b[^>]*>/gi, '\n\n')
     .replace(/<[^>]*>/g, ' ')
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e) => {
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (_, e) => {
       if (e[0] === '#') {
         const cp = e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
         return cp > 0 && cp < 0x110000 ? String.fromCodePoint(cp) : ' ';
