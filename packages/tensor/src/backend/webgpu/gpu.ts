@@ -35,9 +35,16 @@ const nodeGpus = new Map<string, Promise<GPU | null>>();
  */
 const DAWN_PACKAGE = 'webgpu';
 
+/** Whether `e`, thrown by importing Dawn, says the `webgpu` package itself is not installed. */
+function isDawnMissing(e: unknown): boolean {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes(`'${DAWN_PACKAGE}'`);
+}
+
 /**
  * Dawn's GPU object in Node, one per distinct set of flags; null when the `webgpu` package is
- * missing.
+ * not installed (it is an optional peer dependency). An installed package that fails to load (no
+ * binary for this platform, a missing system library) throws BackendUnavailableError with the cause.
  */
 function dawn(flags: readonly string[]): Promise<GPU | null> {
   const key = flags.join('\n');
@@ -47,8 +54,10 @@ function dawn(flags: readonly string[]): Promise<GPU | null> {
       let mod: typeof import('webgpu');
       try {
         mod = await import(/* @vite-ignore */ /* webpackIgnore: true */ DAWN_PACKAGE);
-      } catch {
-        return null;
+      } catch (e) {
+        if (isDawnMissing(e)) return null;
+        nodeGpus.delete(key);
+        throw new BackendUnavailableError('init', `the 'webgpu' package (Dawn) is installed but failed to load (${(e as Error).message}); ${SETUP_HINT}`);
       }
       Object.assign(globalThis, mod.globals);
       return mod.create([...flags]);
@@ -66,7 +75,10 @@ async function findGpu(dawnFlags: readonly string[]): Promise<GPU> {
   if (!isNode) throw new BackendUnavailableError('init', `this browser has no WebGPU (navigator.gpu is missing); ${SETUP_HINT}`);
   const gpu = await dawn(dawnFlags);
   if (!gpu) {
-    throw new BackendUnavailableError('init', "WebGPU in Node needs the optional 'webgpu' package (Dawn): run npm install webgpu");
+    throw new BackendUnavailableError(
+      'init',
+      "WebGPU in Node needs the 'webgpu' package (Dawn's Node binding), an optional peer dependency of @aimodel/tensor that is not installed: run npm install webgpu (browsers need nothing: they use navigator.gpu)",
+    );
   }
   return gpu;
 }
