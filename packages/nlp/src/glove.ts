@@ -1,4 +1,4 @@
-import { ArgumentError, DeviceError, type DeviceName, Generator, ShapeError } from '@aimodel/tensor';
+import { ArgumentError, type DeviceName, Generator, ShapeError } from '@aimodel/tensor';
 import { checkInt, checkKeys, describe } from './checks';
 import { Cooccurrence, cooccurrence } from './cooccurrence';
 import type { Corpus } from './corpus';
@@ -6,6 +6,7 @@ import { type GloVeArray, type GloVeEntries, glovePass, gloveWeight } from './gl
 import { GloVeModel } from './glove-model';
 import { progressLine } from './glove-progress';
 import { HogwildPool, sharedMemoryAvailable } from './glove-threads';
+import { GLOVE_DEFAULT_BATCH, trainOnWebGpu } from './glove-webgpu';
 import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
 import { WordVectors } from './word-vectors';
@@ -64,8 +65,19 @@ export interface GloVeOptions {
   seed?: number;
   /** Worker threads (default 1): Hogwild over shared memory, each thread a contiguous slice of the shuffled entries. */
   threads?: number;
-  /** 'cpu' (default) or 'webgpu'. */
+  /**
+   * 'cpu' (default) or 'webgpu' (WebGPU must be initialised: `await init({ device: 'webgpu' })`):
+   * parameters, accumulators and entries stay on the device; each pass runs in batches whose
+   * entries share no word or context row (split on the host), updated concurrently without
+   * races, so a pass computes what the sequential pass over the same order computes; the
+   * model's tensors are WebGPU tensors. float32 only, one "thread".
+   */
   device?: DeviceName;
+  /**
+   * WebGPU only: the most entries of one dispatch (default 65,536). A pass needs at least as
+   * many batches as the most frequent row has entries, whatever this cap.
+   */
+  batchSize?: number;
   /** Vectors returned: W + W̃ ('sum', the default, the reference's model 2) or W alone ('word'). */
   output?: 'sum' | 'word';
   /** Parameter storage on the CPU: 'float32' (default) or 'float64' (the reference's `real`). */
@@ -109,7 +121,7 @@ export interface GloVeResult {
 }
 
 const OPTION_KEYS = ['vocab', 'dim', 'window', 'minCount', 'tokenizer', 'xMax', 'alpha', 'learningRate', 'epochs', 'seed', 'threads',
-  'device', 'output', 'precision', 'shuffle', 'gradClip', 'init', 'onEpoch', 'progress'] as const;
+  'device', 'batchSize', 'output', 'precision', 'shuffle', 'gradClip', 'init', 'onEpoch', 'progress'] as const;
 
 /**
  * Trains GloVe vectors (Pennington et al., 2014) with the reference C implementation's semantics.
@@ -127,8 +139,8 @@ const OPTION_KEYS = ['vocab', 'dim', 'window', 'minCount', 'tokenizer', 'xMax', 
  * `cooccurrence(corpus, { vocab, window })`.
  *
  * @throws ArgumentError for bad options (unknown keys, dim ≤ 0, …) or an empty co-occurrence;
- * ShapeError when `vocab` or `init` disagrees with the matrix; DeviceError / BackendUnavailableError
- * for a device that cannot train.
+ * ShapeError when `vocab` or `init` disagrees with the matrix; BackendUnavailableError for
+ * `device: 'webgpu'` before `await init({ device: 'webgpu' })`; DeviceError for threads that cannot start.
  * @example
  * ```ts
  * const X = Cooccurrence.fromArrays(3, {
@@ -165,7 +177,11 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
   if (opts.init !== undefined && !(opts.init instanceof GloVeModel)) throw new ArgumentError(op, `init must be a GloVeModel, got ${describe(opts.init)}`);
   if (opts.vocab !== undefined && !(opts.vocab instanceof Vocabulary)) throw new ArgumentError(op, `vocab must be a Vocabulary, got ${describe(opts.vocab)}`);
-  if (opts.device === 'webgpu') throw new DeviceError(op, "training on 'webgpu' is not supported yet; use device 'cpu' (threads for speed)");
+  checkInt(op, 'batchSize', opts.batchSize, 1);
+  if (opts.device === 'webgpu') {
+    if (opts.precision === 'float64') throw new ArgumentError(op, "precision 'float64' needs device 'cpu' (WebGPU stores float32)");
+    if ((opts.threads ?? 1) > 1) throw new ArgumentError(op, `threads apply to device 'cpu', got ${opts.threads} with device 'webgpu'`);
+  } else if (opts.batchSize !== undefined) throw new ArgumentError(op, "batchSize applies to device 'webgpu'");
 
   const { X, words } = await prepareInput(op, input, opts);
   const dim = opts.init?.dim ?? opts.dim ?? 50;
@@ -205,7 +221,19 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     base.weight[k] = gloveWeight(a.values[k], xMax, alpha);
   }
   const shuffle = opts.shuffle ?? 'epoch';
-  const pass: GloVeEntries = shuffle === 'none' && threads === 1 ? base : {
+  const costHistory: number[] = [];
+  const showProgress = opts.progress ?? isTerminal();
+  const started = performance.now();
+  const report = (epoch: number, cost: number, seconds: number): void => {
+    costHistory.push(cost);
+    if (showProgress) process.stdout.write(progressLine(epoch, epochs, cost, seconds, (performance.now() - started) / 1000));
+    opts.onEpoch?.({ epoch, cost, seconds });
+  };
+  const gpuModel = opts.device === 'webgpu'
+    ? await trainOnWebGpu({ words, dim, W: Wp as Float32Array, G: Gp as Float32Array, entries: base, eta, clip, epochs, shuffle, gen,
+      batchSize: opts.batchSize ?? GLOVE_DEFAULT_BATCH }, report)
+    : undefined;
+  const pass: GloVeEntries = (shuffle === 'none' && threads === 1) || gpuModel ? base : {
     rows: new Int32Array(alloc(N, 4)), cols: new Int32Array(alloc(N, 4)), logX: new Float64Array(alloc(N, 8)), weight: new Float64Array(alloc(N, 8)),
   };
   const gather = (perm: Int32Array | undefined): void => {
@@ -215,25 +243,18 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     }
   };
   if (pass !== base && shuffle === 'none') gather(undefined);
-  let perm = shuffle === 'none' || epochs === 0 ? undefined : gen.permutation(N);
+  let perm = shuffle === 'none' || epochs === 0 || gpuModel ? undefined : gen.permutation(N);
 
-  const pool = threads > 1 ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, dim, vocabSize: V, eta, clip }) : undefined;
-  const costHistory: number[] = [];
-  const showProgress = opts.progress ?? isTerminal();
-  const started = performance.now();
+  const pool = threads > 1 && !gpuModel ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, dim, vocabSize: V, eta, clip }) : undefined;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = 1; epoch <= (gpuModel ? 0 : epochs); epoch++) {
       const t0 = performance.now();
       if (perm) gather(perm);
       // The next pass's order is drawn while the threads run this one (the same draws either way).
       const running = pool ? pool.pass() : undefined;
       const total = running ? undefined : glovePass(Wp, Gp, dim, V, pass, 0, N, eta, clip);
       perm = shuffle === 'epoch' && epoch < epochs ? gen.permutation(N) : undefined;
-      const cost = (running ? await running : (total as number)) / N;
-      costHistory.push(cost);
-      const seconds = (performance.now() - t0) / 1000;
-      if (showProgress) process.stdout.write(progressLine(epoch, epochs, cost, seconds, (performance.now() - started) / 1000));
-      opts.onEpoch?.({ epoch, cost, seconds });
+      report(epoch, (running ? await running : (total as number)) / N, (performance.now() - t0) / 1000);
     }
   } finally {
     await pool?.close();
@@ -247,7 +268,7 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     const c = (V + i) * (dim + 1);
     for (let k = 0; k < dim; k++) out[i * dim + k] = sum ? Wp[w + k] + Wp[c + k] : Wp[w + k];
   }
-  return { vectors: new WordVectors(words, out, dim), model: GloVeModel.fromPacked(words, dim, Wp, Gp), costHistory, threads };
+  return { vectors: new WordVectors(words, out, dim), model: gpuModel ?? GloVeModel.fromPacked(words, dim, Wp, Gp), costHistory, threads };
 }
 
 /** The co-occurrence matrix and the words of its ids, counting a corpus when needed. */
