@@ -104,7 +104,7 @@ describe.skipIf(!DEVICES.includes('webgpu'))('gloveStep_ [webgpu]', () => {
       const cost = zeros([5], { device });
       gloveStep_(params, gradsq, e, cost, { count: 130 }); // entries 0 … 129: three workgroups
       gloveStep_(params, gradsq, e, cost, { order, start: 20, count: 150, learningRate: 0.1, gradClip: 0.05 });
-      const out = { params: await params.data(), gradsq: await gradsq.data(), cost: (await cost.data()).reduce((a, b) => a + b, 0) };
+      const out = { params: await params.data(), gradsq: await gradsq.data(), cost: Array.from(await cost.data()).reduce((a, b) => a + b, 0) };
       for (const x of [params, gradsq, order, cost, ...Object.values(e)]) x.dispose();
       return out;
     };
