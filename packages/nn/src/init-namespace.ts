@@ -1,5 +1,8 @@
 import { type DeviceName, init as initDevice, type InitOptions } from '@aimodel/tensor';
-import * as initializers from './init';
+import type * as initializers from './init';
+import {
+  calculateGain, constant, fanInAndFanOut, kaimingNormal, kaimingUniform, normal, ones, uniform, xavierNormal, xavierUniform, zeros,
+} from './init';
 
 /**
  * `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers.
@@ -23,4 +26,9 @@ export type InitNamespace = ((opts?: InitOptions) => Promise<DeviceName>) & type
  * init.xavierUniform(layer.weight);
  * ```
  */
-export const init: InitNamespace = Object.assign((opts?: InitOptions) => initDevice(opts), initializers);
+// The initializers are listed (not spread from `import * as`) and the call marked pure, so a bundle
+// that does not use `init` drops it, and with it the device selector and the WebGPU backend; the
+// InitNamespace type makes a new initializer in ./init a compile error until it is listed here.
+export const init: InitNamespace = /* @__PURE__ */ Object.assign((opts?: InitOptions) => initDevice(opts), {
+  uniform, normal, constant, zeros, ones, calculateGain, fanInAndFanOut, xavierUniform, xavierNormal, kaimingUniform, kaimingNormal,
+});

@@ -52,6 +52,19 @@ export function stateKey(field: string): string {
 }
 
 /**
+ * Holds Node's `console.log`/`util.inspect` hook (the {@link Module.toString} text) for Module.
+ * A base class of its own because esbuild cannot tree-shake a class with a computed key that is
+ * not a well-known symbol: on Module it kept the module system and the training loop in every
+ * bundle that imports anything from @aimodel/nn (a loss function, say).
+ * @internal
+ */
+class Inspectable {
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return String(this);
+  }
+}
+
+/**
  * Base class of every layer and model. Child modules, {@link Parameter}s and buffers (other
  * tensor fields, e.g. running statistics) declared as class fields are found automatically, in
  * declaration order; fields starting with `_` are private and skipped. State-dict keys use
@@ -68,7 +81,7 @@ export function stateKey(field: string): string {
  * Object.keys(net.stateDict()); // ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
  * ```
  */
-export abstract class Module {
+export abstract class Module extends Inspectable {
   /**
    * Training mode (dropout active, batch norm uses batch statistics); see {@link Module.train}.
    * @example
@@ -106,7 +119,9 @@ export abstract class Module {
    * ```
    */
   // biome-ignore lint/complexity/noUselessConstructor: explicit so that the API docs can document it
-  constructor() {}
+  constructor() {
+    super();
+  }
 
   /**
    * The computation of this module; subclasses implement it with any inputs and outputs.
@@ -492,12 +507,7 @@ export abstract class Module {
    * // 'Sequential(\n  (0): Linear(inFeatures=4, outFeatures=2, bias=true)\n  (1): ReLU()\n)'
    * ```
    */
-  toString(): string {
-    return moduleRepr(this);
-  }
-
-  /** Node's `console.log`/`util.inspect` hook: the {@link Module.toString} text. */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
+  override toString(): string {
     return moduleRepr(this);
   }
 

@@ -1,7 +1,8 @@
 import type { Backend, DeviceName } from './backend/backend';
 import { CpuBackend } from './backend/cpu';
-import type { WebGpuBackend } from './backend/webgpu';
-import type { MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';
+import { WebGpuBackend } from './backend/webgpu';
+import { MATMUL_TILES, type MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';
+import { tileWorkgroupBytes } from './backend/webgpu/kernels/matmul.wgsl';
 import { requestGpu } from './backend/webgpu/gpu';
 import { ArgumentError, BackendUnavailableError } from './errors';
 
@@ -96,7 +97,6 @@ async function initWebGpu(hardwareOnly: boolean, opts: WebGpuOptions): Promise<v
     }
   } else {
     const device = await requestGpu({ hardwareOnly, dawnFlags: flags });
-    const { WebGpuBackend } = await import('./backend/webgpu');
     be = new WebGpuBackend(device);
     backends.set('webgpu', be);
     openedFlags = [...flags];
@@ -106,8 +106,6 @@ async function initWebGpu(hardwareOnly: boolean, opts: WebGpuOptions): Promise<v
 
 /** The tile configuration `init({ webgpu: { matmulTile } })` names, checked against the adapter (internal: not exported by the package). */
 export async function matmulTileFor(name: MatmulTileName | 'auto', be: WebGpuBackend) {
-  const { MATMUL_TILES } = await import('./backend/webgpu/kernels/matmul-candidates');
-  const { tileWorkgroupBytes } = await import('./backend/webgpu/kernels/matmul.wgsl');
   if (name === 'auto') return undefined;
   const tile = Object.hasOwn(MATMUL_TILES, name) ? MATMUL_TILES[name] : undefined;
   if (!tile) {

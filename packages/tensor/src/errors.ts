@@ -1,4 +1,4 @@
-const BRAND = Symbol.for('aimodel.error');
+const BRAND = /* @__PURE__ */ Symbol.for('aimodel.error');
 
 /**
  * Base class of every error thrown by @aimodel. `op` names the operation that rejected its input.

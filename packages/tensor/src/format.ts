@@ -31,7 +31,7 @@ export interface PrintOptions {
 
 type Resolved = Required<Omit<PrintOptions, 'sciMode'>> & { sciMode: boolean | undefined };
 const DEFAULTS: Resolved = { precision: 4, threshold: 1000, edgeItems: 3, lineWidth: 80, sciMode: undefined };
-const KEYS = Object.keys(DEFAULTS);
+const KEYS = /* @__PURE__ */ Object.keys(DEFAULTS);
 
 function resolve(op: string, opts: PrintOptions): Resolved {
   if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, `options must be an object, got ${opts === null ? 'null' : typeof opts}`);

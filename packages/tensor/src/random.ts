@@ -248,7 +248,7 @@ function checkCount(op: string, n: number): void {
  * defaultGenerator.initialSeed(); // 1
  * ```
  */
-export const defaultGenerator = new Generator({ seed: DEFAULT_SEED });
+export const defaultGenerator = /* @__PURE__ */ new Generator({ seed: DEFAULT_SEED });
 
 /**
  * Seed the global random stream ({@link defaultGenerator}, like `torch.manual_seed`). The same

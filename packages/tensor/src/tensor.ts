@@ -63,7 +63,21 @@ function releaseResources(r: Resources): void {
 }
 
 // Safety net: a tensor that is garbage-collected without dispose() still frees its memory.
-const finalizer = new FinalizationRegistry<Resources>(releaseResources);
+const finalizer = /* @__PURE__ */ new FinalizationRegistry<Resources>(releaseResources);
+
+/**
+ * Holds Node's `console.log`/`util.inspect` hook (the {@link Tensor.toString} text) for Tensor.
+ * It is a base class of its own because a class with a computed key that is not a well-known
+ * symbol (here `Symbol.for('nodejs.util.inspect.custom')`) cannot be dropped by esbuild's
+ * tree-shaking: on Tensor it kept every op and backend in the bundle of an app that imports only,
+ * say, `ShapeError`. This small class is all such a bundle keeps.
+ * @internal
+ */
+class Inspectable {
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return String(this);
+  }
+}
 
 /**
  * An n-dimensional array on a device, with optional gradient tracking. Create tensors with
@@ -78,7 +92,7 @@ const finalizer = new FinalizationRegistry<Resources>(releaseResources);
  * await w.grad!.data(); // Float32Array(6)
  * ```
  */
-export class Tensor {
+export class Tensor extends Inspectable {
   /** Sizes of each dimension. */
   readonly shape: Shape;
   /** Elements to step in storage per index step in each dimension (0 for broadcast dims). */
@@ -96,6 +110,7 @@ export class Tensor {
 
   /** @internal Tensors come from creation functions and ops; subclasses (e.g. nn's Parameter) wrap a storage. */
   protected constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, counted: boolean) {
+    super();
     this._storage = storage;
     this.shape = shape;
     this.strides = strides;
@@ -312,10 +327,7 @@ export class Tensor {
    * String(tensor([1.5, 2], { requiresGrad: true })); // 'tensor([1.5000, 2.0000], requiresGrad=true)'
    * ```
    */
-  toString(): string { return formatSync(this); }
-
-  /** Node's `console.log`/`util.inspect` hook: the {@link Tensor.toString} text. */
-  [Symbol.for('nodejs.util.inspect.custom')](): string { return formatSync(this); }
+  override toString(): string { return formatSync(this); }
 
   /**
    * The {@link Tensor.toString} text with the values, on every device (reads the tensor).

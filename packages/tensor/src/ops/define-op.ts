@@ -98,6 +98,7 @@ function fresh(device: DeviceName, { shape, dtype }: OutputInfo): Tensor {
  */
 export function defineOp<A = undefined>(name: string, spec: OpSpec<A>): OpFn<A>;
 export function defineOp<A, X extends string>(name: string, spec: OpSpec<A, X> & { outputs: readonly X[] }): MultiOpFn<A, X>;
+/* @__NO_SIDE_EFFECTS__ */
 export function defineOp<A>(name: string, spec: OpSpec<A> | OpSpec<A, string>): OpFn<A> | MultiOpFn<A, string> {
   type X = string;
   const names: readonly X[] = spec.outputs ?? [];
@@ -141,6 +142,7 @@ function byName<X extends string, T>(names: readonly X[], values: T[]): Record<X
 }
 
 /** Declare a view op: the output shares the input's storage with new shape/strides/offset. */
+/* @__NO_SIDE_EFFECTS__ */
 export function defineView<A>(name: string, spec: ViewSpec<A>): (x: Tensor, attrs: A) => Tensor {
   return (x, attrs) => {
     checkInputs(name, [x]);

@@ -40,6 +40,7 @@ function toPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 
 const COMPARISON = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
+/* @__NO_SIDE_EFFECTS__ */
 function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => [GradThunk, GradThunk]) {
   const run = defineOp<undefined>(op, {
     infer: ([a, b]) => {
@@ -68,6 +69,7 @@ function withScalar(op: string, a: TensorLike, b: TensorLike, run: (inputs: Tens
   }
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 function unaryOp(op: UnaryOp, keepsIntegers: boolean, backward?: (gy: Tensor, x: Tensor, out: Tensor) => Tensor) {
   const run = defineOp<undefined>(op, {
     infer: ([x]) => {
@@ -120,7 +122,7 @@ export const ge = binaryOp('ge');
 // ── unary ─────────────────────────────────────────────────────────────────
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const SQRT_2_OVER_PI = /* @__PURE__ */ Math.sqrt(2 / Math.PI);
 
 /** −x. @example neg(tensor([1, -2])) // [-1, 2] */
 export const neg = unaryOp('neg', true, (gy) => gy.neg());

@@ -143,6 +143,7 @@ function normBackwardOp(name: string) {
  * its running statistics. Backward: one fused primitive gives ∂x and, with a weight, gy·x̂, which
  * the engine sums over the broadcast dims into ∂weight; ∂bias = Σ gy likewise.
  */
+/* @__NO_SIDE_EFFECTS__ */
 function normOp<A extends NormAttrs>(name: 'layerNorm' | 'batchNorm', check?: (inputs: Tensor[], a: A) => void) {
   const back = normBackwardOp(name);
   return defineOp<A, 'mean' | 'variance'>(name, {

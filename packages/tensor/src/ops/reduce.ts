@@ -60,6 +60,7 @@ function expandBack(g: Tensor, x: Tensor, r: Reduction): Tensor {
   return g.reshape(x.shape.map((d, i) => (r.dims.includes(i) ? 1 : d))).expand(x.shape);
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 function reduceOp(op: ReduceOp, backward: (gy: Tensor, x: Tensor, out: Tensor, r: Reduction) => Tensor) {
   return defineOp<Reduction>(op, {
     infer: ([x], r) => {
@@ -159,6 +160,7 @@ export function min(x: Tensor, dim?: Dim | ReduceOptions, opts?: ReduceOptions |
   return minOp([x], reduction('min', x, o.dim, o.keepdim));
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 function argOp(op: 'argmax' | 'argmin') {
   const run = defineOp<{ dim: number; keepdim: boolean }>(op, {
     infer: ([x], { dim, keepdim }) => {

@@ -3,6 +3,7 @@ import { normDim } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp } from './define-op';
 
+/* @__NO_SIDE_EFFECTS__ */
 function softmaxOp(name: 'softmax' | 'logSoftmax') {
   const log = name === 'logSoftmax';
   return defineOp<{ dim: number }>(name, {

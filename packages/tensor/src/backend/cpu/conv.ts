@@ -9,7 +9,7 @@ import { gemm } from './matmul';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
-let scratch = new Float32Array(0);
+let scratch = /* @__PURE__ */ new Float32Array(0);
 
 function getScratch(n: number): Float32Array {
   if (scratch.length < n) scratch = new Float32Array(Math.max(n, Math.min(SCRATCH_CAP, scratch.length * 2)));

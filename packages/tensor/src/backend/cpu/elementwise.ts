@@ -20,7 +20,7 @@ export function erf(x: number): number {
   return x >= 0 ? 1 - r : r - 1;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const SQRT_2_OVER_PI = /* @__PURE__ */ Math.sqrt(2 / Math.PI);
 
 /** x rounded to the nearest integer, ties to the even one (as torch.round); keeps ±0, ±∞ and NaN. */
 export function roundHalfEven(v: number): number {

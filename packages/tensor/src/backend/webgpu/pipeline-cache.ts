@@ -33,6 +33,7 @@ export interface KernelSource {
  * every dispatch, only for the pipeline cache to find it compiled, cost more than the rest of the
  * dispatch on the host. The memo is shared by all devices (the text does not depend on one).
  */
+/* @__NO_SIDE_EFFECTS__ */
 export function memoKernel<A extends unknown[]>(make: (...args: A) => KernelSource): (...args: A) => KernelSource {
   const made = new Map<string, KernelSource>();
   return (...args: A) => {

@@ -111,6 +111,7 @@ interface Hook {
 
 
 /** Build a hook whose reduction index k runs over the digits `names`. */
+/* @__NO_SIDE_EFFECTS__ */
 function hook(name: string, along: 'k' | 'rows', helper: Hook['helper'], names: string[], radices: string[],
   setup: (id: string, row: string, base: string) => string, load: (id: string) => string): Hook {
   return {

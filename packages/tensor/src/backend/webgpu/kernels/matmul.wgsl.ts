@@ -92,6 +92,7 @@ export interface MatmulTile {
 type TileKnobs = Partial<Pick<MatmulTile, 'buffers' | 'kOrder' | 'group' | 'warp' | 'unroll'>>;
 
 /** A tile configuration named `name` (knobs default to one buffer, `k` order, no grouping, no warp blocks, no unrolling). */
+/* @__NO_SIDE_EFFECTS__ */
 export function matmulTile(name: string, bm: number, bn: number, bk: number, tm: number, tn: number, k: TileKnobs = {}): MatmulTile {
   return { name, bm, bn, bk, tm, tn, buffers: k.buffers ?? 1, kOrder: k.kOrder ?? 'k', group: k.group ?? 0, warp: k.warp ?? false, unroll: k.unroll ?? false };
 }

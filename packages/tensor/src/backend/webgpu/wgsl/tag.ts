@@ -6,6 +6,7 @@
  * const code = wgsl`@compute @workgroup_size(${n}) fn main() {}`;
  * ```
  */
+/* @__NO_SIDE_EFFECTS__ */
 export function wgsl(strings: TemplateStringsArray, ...values: readonly (string | number)[]): string {
   let out = strings[0];
   for (let i = 0; i < values.length; i++) out += String(values[i]) + strings[i + 1];
