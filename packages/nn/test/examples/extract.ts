@@ -294,7 +294,8 @@ export function exportsWithoutExample(root: string, pkg: string): string[] {
   const missing: string[] = [];
   for (const name of [...names].sort()) {
     // Several files may declare the name (a backend's function of the same name): one documented declaration is enough.
-    const decl = new RegExp(`(\\*/\\s*)?export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const|let|interface|type|enum)\\s+${name}\\b`, 'g');
+    // (line comments may sit between the TSDoc comment and the declaration: TypeScript still attaches it)
+    const decl = new RegExp(`(\\*/\\s*(?://[^\\n]*\\n\\s*)*)?export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const|let|interface|type|enum)\\s+${name}\\b`, 'g');
     const documented = sources.some((src) =>
       [...src.matchAll(decl)].some((m) => m[1] !== undefined && src.slice(src.lastIndexOf('/**', m.index), m.index).includes('@example')),
     );

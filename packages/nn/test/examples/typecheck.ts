@@ -27,11 +27,16 @@ export interface TypecheckOptions {
   dir: string;
 }
 
-/** The names an index.ts exports with `export type { … }`. */
+/** The type names an index.ts exports: `export type { A, B }` and `export { c, type D }`. */
 function typeNames(pkg: string): string[] {
   const index = readFileSync(join(root, 'packages', pkg, 'src', 'index.ts'), 'utf8');
-  return [...index.matchAll(/export\s+type\s+\{([^}]*)\}/g)].flatMap((m) =>
-    m[1].split(',').map((s) => s.trim().split(/\s+as\s+/).at(-1) ?? '').filter(Boolean),
+  return [...index.matchAll(/export\s+(type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+    m[2]
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => m[1] || s.startsWith('type '))
+      .map((s) => s.replace(/^type\s+/, '').split(/\s+as\s+/).at(-1) ?? '')
+      .filter(Boolean),
   );
 }
 
