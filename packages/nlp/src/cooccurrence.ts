@@ -6,7 +6,17 @@ import { type CooccurrenceArrays, decodeRecords, encodeRecords } from './formats
 import { type Tokenizer, tokenizerOf } from './tokenize';
 import { Vocabulary } from './vocabulary';
 
-/** Options of {@link cooccurrence}. */
+/**
+ * Options of {@link cooccurrence}.
+ * @example
+ * ```ts
+ * const vocab = Vocabulary.fromCounts([['the', 3], ['cat', 1], ['sat', 1]]);
+ * const opts: CooccurrenceOptions = { vocab, window: 2, symmetric: false, distanceWeighting: false };
+ * const X = await cooccurrence('the cat sat', opts);
+ * X.get(vocab.indexOf('the'), vocab.indexOf('cat')); // 1
+ * X.get(vocab.indexOf('cat'), vocab.indexOf('the')); // 0
+ * ```
+ */
 export interface CooccurrenceOptions {
   /** The words to count; other tokens are removed before windowing. Specials never count. */
   vocab: Vocabulary;

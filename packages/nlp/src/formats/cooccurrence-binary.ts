@@ -7,7 +7,15 @@ import { ArgumentError } from '@aimodel/tensor';
 /** Bytes per record. */
 export const RECORD_BYTES = 16;
 
-/** Sparse entries, 0-based, sorted by (row, col). */
+/**
+ * Sparse entries, 0-based, sorted by (row, col): what {@link Cooccurrence.toArrays} returns and
+ * {@link Cooccurrence.fromArrays} takes.
+ * @example
+ * ```ts
+ * const a: CooccurrenceArrays = { rows: Int32Array.of(0, 1), cols: Int32Array.of(1, 0), values: Float64Array.of(2, 2) };
+ * Cooccurrence.fromArrays(2, a).get(1, 0); // 2
+ * ```
+ */
 export interface CooccurrenceArrays {
   rows: Int32Array;
   cols: Int32Array;
