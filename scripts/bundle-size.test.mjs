@@ -56,6 +56,7 @@ test('import { ShapeError } from @aimodel/tensor bundles under 15 kB', async () 
   const { E } = await load(text);
   const e = new E('matmul', 'inner dimensions differ');
   assert.equal(e.message, 'matmul: inner dimensions differ');
+  assert.equal(e.name, 'ShapeError'); // not the minified class name
   assert.ok(e instanceof Error && E.isInstance(e));
 });
 

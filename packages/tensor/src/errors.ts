@@ -18,6 +18,7 @@ export class AimodelError extends Error {
   constructor(op: string, message: string) {
     super(`${op}: ${message}`);
     this.op = op;
+    // subclasses state their name: apps' minifiers rename classes, so new.target.name may be 'a'
     this.name = new.target.name;
   }
   /** True when `e` is an error thrown by any copy of @aimodel. */
@@ -33,7 +34,10 @@ export class AimodelError extends Error {
  * matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: matmul: inner dimensions differ: [2,3] @ [4,5] (3 != 4)
  * ```
  */
-export class ShapeError extends AimodelError {}
+export class ShapeError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'ShapeError';
+}
 
 /**
  * A dtype the operation does not accept, e.g. gradients of integer tensors.
@@ -42,7 +46,10 @@ export class ShapeError extends AimodelError {}
  * tensor([1, 2], { dtype: 'int32', requiresGrad: true }); // DTypeError: requiresGrad: only float32 tensors can require gradients, got int32
  * ```
  */
-export class DTypeError extends AimodelError {}
+export class DTypeError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'DTypeError';
+}
 
 /**
  * Tensors on different devices, or a request that needs another device.
@@ -51,7 +58,10 @@ export class DTypeError extends AimodelError {}
  * add(a, b); // DeviceError: add: tensors are on different devices: cpu and webgpu
  * ```
  */
-export class DeviceError extends AimodelError {}
+export class DeviceError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'DeviceError';
+}
 
 /**
  * Use of a tensor after `dispose()` (or after the `scope` that owned it ended).
@@ -60,7 +70,10 @@ export class DeviceError extends AimodelError {}
  * const x = ones([2]); x.dispose(); x.add(1); // DisposedError: add: tensor was disposed
  * ```
  */
-export class DisposedError extends AimodelError {}
+export class DisposedError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'DisposedError';
+}
 
 /**
  * An invalid argument that is not a shape, dtype or device problem (a negative probability, an unknown mode).
@@ -69,7 +82,10 @@ export class DisposedError extends AimodelError {}
  * dropout(ones([2]), 1.5, true); // ArgumentError: dropout: p must be in [0, 1], got 1.5
  * ```
  */
-export class ArgumentError extends AimodelError {}
+export class ArgumentError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'ArgumentError';
+}
 
 /**
  * A backend that cannot be used on this machine, with hints on how to set it up.
@@ -78,4 +94,7 @@ export class ArgumentError extends AimodelError {}
  * await init({ device: 'webgpu' }); // BackendUnavailableError when no adapter is found
  * ```
  */
-export class BackendUnavailableError extends AimodelError {}
+export class BackendUnavailableError extends AimodelError {
+  /** @internal The class name, kept when an app's bundler minifies class names. */
+  override readonly name = 'BackendUnavailableError';
+}
