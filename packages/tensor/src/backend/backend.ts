@@ -113,7 +113,7 @@ export interface GloveStepParams {
 
 /**
  * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
- * copies ({@link Backend.write}) and `reads` device→host copies ({@link Backend.read}), with their
+ * copies (`Backend.write`) and `reads` device→host copies (`Backend.read`), with their
  * bytes as moved (WebGPU moves one 32-bit word per element). Kernel parameters (sizes, offsets,
  * scalar operands) are not tensor data and are not counted.
  * @example
