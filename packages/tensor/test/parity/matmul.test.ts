@@ -38,14 +38,15 @@ describe.skipIf(!device)('webgpu matmul kernel vs the CPU backend', () => {
     await expectParity([], 128, 0, 128, ROW, COL, 'large'); // K = 0: zeros
   });
 
-  it('transposed and strided operands (neither dim unit stride), vec4-aligned or not, with offsets', async () => {
-    const cases: [number, number, number, Layout, Layout][] = [
-      [12, 8, 16, { kind: 'col', offset: 4 }, { kind: 'col', offset: 8 }], // A m4, B k4
-      [17, 5, 9, { kind: 'col', offset: 3 }, { kind: 'col', offset: 1 }], // A m, B k
-      [17, 5, 9, { kind: 'gap', offset: 3 }, { kind: 'gap', offset: 2 }], // generic
-      [33, 20, 12, { kind: 'gap', offset: 0 }, { kind: 'gap', offset: 4 }], // generic, aligned
-    ];
-    for (const [M, K, N, la, lb] of cases) await expectParity([], M, K, N, la, lb);
+  // one kernel variant per case (a test each keeps every test's cold compile short)
+  const strided: [string, number, number, number, Layout, Layout][] = [
+    ['A m4, B k4', 12, 8, 16, { kind: 'col', offset: 4 }, { kind: 'col', offset: 8 }],
+    ['A m, B k', 17, 5, 9, { kind: 'col', offset: 3 }, { kind: 'col', offset: 1 }],
+    ['generic (neither dim unit stride)', 17, 5, 9, { kind: 'gap', offset: 3 }, { kind: 'gap', offset: 2 }],
+    ['generic, vec4-aligned sizes (the same variant)', 33, 20, 12, { kind: 'gap', offset: 0 }, { kind: 'gap', offset: 4 }],
+  ];
+  it.each(strided)('transposed and strided operands with offsets: %s', async (_name, M, K, N, la, lb) => {
+    await expectParity([], M, K, N, la, lb);
   });
 
   it('batched and broadcast batch dims (stride 0), including a transposed operand', async () => {
