@@ -179,6 +179,7 @@ export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: Ele
   const element = `${loads.join('\n')}
   let r = ${spec.expr};
   y[i] = ${store('r', spec.compute, spec.out)};`;
+  if (layout.endsWith('/4')) return vec4Kernel(spec, layout, word);
   return {
     key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}${strided ? '' : `x${PER}`}`,
     workgroupSize: [WG, 1, 1],
@@ -207,15 +208,60 @@ ${element}
   };
 });
 
+/**
+ * The `/4` variant of a layout without strided operands, for n and every dense operand's offset
+ * multiples of 4: dense operands and the output bind as `array<vec4<u32>>`, so each invocation
+ * reads and writes 16-byte words (one vector load per operand instead of four scalar ones, which
+ * lavapipe turns into gathers); the expression runs on each of the four lanes.
+ */
+function vec4Kernel(spec: ElementwiseSpec, layout: string, word: (j: number) => string): KernelSource {
+  const bound = spec.inputs.map((_, j) => j).filter((j) => layout[j] !== 'c');
+  const k = bound.length;
+  const decls = bound.map((j, b) => `@group(0) @binding(${b}) var<storage, read> in${j}: array<${layout[j] === 'd' ? 'vec4<u32>' : 'u32'}>;`);
+  const wide = bound.filter((j) => layout[j] === 'd').map((j) => `    let w${j} = in${j}[p[${1 + j}u] / 4u + i];`);
+  const lane = (c: string) => {
+    const loads = spec.inputs.map((dt, j) => {
+      const w = layout[j] === 'd' ? `w${j}.${c}` : layout[j] === 's' ? `in${j}[p[${1 + j}u]]` : word(j);
+      return `let v${j} = ${load(w, dt, spec.loads[j])};`;
+    });
+    return `    { ${loads.join(' ')} let r = ${spec.expr}; o.${c} = ${store('r', spec.compute, spec.out)}; }`;
+  };
+  return {
+    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}x${PER}`,
+    workgroupSize: [WG, 1, 1],
+    code: wgsl`
+${decls.join('\n')}
+@group(0) @binding(${k}) var<storage, read_write> y: array<vec4<u32>>;
+@group(0) @binding(${k + 1}) var<storage, read> p: array<u32>;
+${helpersFor(spec.expr)}
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let g = ${linearIndex(WG)};
+  let first = (g / ${WG}u) * ${WG * PER}u + g % ${WG}u;
+  for (var e = 0u; e < ${PER}u; e++) {
+    let i = first + e * ${WG}u;
+    if (i >= p[0] / 4u) { return; }
+${wide.join('\n')}
+    var o: vec4<u32>;
+${['x', 'y', 'z', 'w'].map(lane).join('\n')}
+    y[i] = o;
+  }
+}`,
+  };
+}
+
 /** Dispatch `spec` over `views` (all of the output's shape) into the contiguous `out`. */
 function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: Storage): void {
   rt.checkAlive();
   const shape = views[0].shape;
   const n = numel(shape);
   if (n === 0) return;
-  const { layout, p } = layoutOf(shape, views, n);
+  const base = layoutOf(shape, views, n);
+  const p = base.p;
+  const vec4 = !base.layout.startsWith('r') && n % 4 === 0 && views.every((v, j) => base.layout[j] !== 'd' || v.offset % 4 === 0);
+  const layout = vec4 ? `${base.layout}/4` : base.layout;
   const buffers = views.filter((v) => constantWord(v) === undefined).map((v) => bufferOf(v));
-  const invocations = layout.startsWith('r') ? n : Math.ceil(n / PER);
+  const invocations = layout.startsWith('r') ? n : Math.ceil(n / (vec4 ? 4 * PER : PER));
   rt.dispatch(elementwiseKernel(spec, layout), [...buffers, bufferOf(out)], p, linearGrid(invocations, WG));
 }
 
