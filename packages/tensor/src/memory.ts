@@ -12,14 +12,15 @@ import { Tensor } from './tensor';
  * ```
  */
 export interface DeviceMemory {
+  /** User-visible tensors alive on the device (views count; autograd's internal handles do not). */
   tensors: number;
-  bytes: number;
   /**
    * Bytes of device memory held by the storages of those tensors and of the autograd graph, as
    * allocated: a typed array's byteLength on the CPU (1 byte per int8/uint8/bool element); on
    * WebGPU the GPU buffers' real sizes, which store every dtype as 32-bit words and round up to
    * the buffer pool's size class (at least 256 bytes). Pooled buffers no tensor uses are not counted.
    */
+  bytes: number;
 }
 
 /**
@@ -163,8 +164,8 @@ function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
  * returned from a scope can still be differentiated.
  * @example
  * ```ts
- * const y = scope(() => x.mul(2).add(1).relu()); // the two temporaries are freed here
  * const x = randn([4]);
+ * const y = scope(() => x.mul(2).add(1).relu()); // the two temporaries are freed here
  * ```
  */
 export function scope<T>(fn: () => T): T {
