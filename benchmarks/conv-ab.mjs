@@ -14,7 +14,10 @@ const reps = Number(process.argv[5] ?? 3);
 const grad = process.argv.includes('--grad');
 
 const builds = {};
-for (const [name, dir] of [['old', oldDir], ['new', newDir]]) {
+for (const [name, dir] of [
+  ['old', oldDir],
+  ['new', newDir],
+]) {
   const am = await import(`${dir}/index.js`);
   await am.init({ device: 'webgpu' });
   am.manualSeed(0);

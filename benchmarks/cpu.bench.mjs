@@ -20,16 +20,56 @@ for (const n of [128, 256, 512, 1024]) {
   cases.push({
     name: `matmul ${n}×${n}`,
     flops: 2 * n ** 3,
-    ours: () => { const a = am.randn([n, n]), b = am.randn([n, n]); return { run: () => am.matmul(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
-    peer: () => { const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]); return { run: () => tf.matMul(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
+    ours: () => {
+      const a = am.randn([n, n]),
+        b = am.randn([n, n]);
+      return {
+        run: () => am.matmul(a, b).dispose(),
+        free: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    },
+    peer: () => {
+      const a = tf.randomNormal([n, n]),
+        b = tf.randomNormal([n, n]);
+      return {
+        run: () => tf.matMul(a, b).dispose(),
+        free: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    },
   });
 }
 // batched matmul [16, 128, 64] @ [16, 64, 128]
 cases.push({
   name: 'batched matmul 16×128×64×128',
   flops: 2 * 16 * 128 * 64 * 128,
-  ours: () => { const a = am.randn([16, 128, 64]), b = am.randn([16, 64, 128]); return { run: () => am.matmul(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
-  peer: () => { const a = tf.randomNormal([16, 128, 64]), b = tf.randomNormal([16, 64, 128]); return { run: () => tf.matMul(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
+  ours: () => {
+    const a = am.randn([16, 128, 64]),
+      b = am.randn([16, 64, 128]);
+    return {
+      run: () => am.matmul(a, b).dispose(),
+      free: () => {
+        a.dispose();
+        b.dispose();
+      },
+    };
+  },
+  peer: () => {
+    const a = tf.randomNormal([16, 128, 64]),
+      b = tf.randomNormal([16, 64, 128]);
+    return {
+      run: () => tf.matMul(a, b).dispose(),
+      free: () => {
+        a.dispose();
+        b.dispose();
+      },
+    };
+  },
 });
 // conv2d NCHW [32, 16, 28, 28] * [32, 16, 3, 3], pad 1 (tfjs uses NHWC / HWIO)
 {
@@ -37,8 +77,28 @@ cases.push({
   cases.push({
     name: 'conv2d 32×16×28×28, 32 filters 3×3',
     flops: 2 * n * o * h * w * c * k * k,
-    ours: () => { const x = am.randn([n, c, h, w]), f = am.randn([o, c, k, k]); return { run: () => am.conv2d(x, f, { padding: 1 }).dispose(), free: () => { x.dispose(); f.dispose(); } }; },
-    peer: () => { const x = tf.randomNormal([n, h, w, c]), f = tf.randomNormal([k, k, c, o]); return { run: () => tf.conv2d(x, f, 1, 'same').dispose(), free: () => { x.dispose(); f.dispose(); } }; },
+    ours: () => {
+      const x = am.randn([n, c, h, w]),
+        f = am.randn([o, c, k, k]);
+      return {
+        run: () => am.conv2d(x, f, { padding: 1 }).dispose(),
+        free: () => {
+          x.dispose();
+          f.dispose();
+        },
+      };
+    },
+    peer: () => {
+      const x = tf.randomNormal([n, h, w, c]),
+        f = tf.randomNormal([k, k, c, o]);
+      return {
+        run: () => tf.conv2d(x, f, 1, 'same').dispose(),
+        free: () => {
+          x.dispose();
+          f.dispose();
+        },
+      };
+    },
   });
 }
 // memory-bound ops: GB/s counts bytes read + written
@@ -47,20 +107,52 @@ cases.push({
   cases.push({
     name: 'add 1M + 1M',
     bytes: 3 * 4 * n,
-    ours: () => { const a = am.randn([n]), b = am.randn([n]); return { run: () => am.add(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
-    peer: () => { const a = tf.randomNormal([n]), b = tf.randomNormal([n]); return { run: () => tf.add(a, b).dispose(), free: () => { a.dispose(); b.dispose(); } }; },
+    ours: () => {
+      const a = am.randn([n]),
+        b = am.randn([n]);
+      return {
+        run: () => am.add(a, b).dispose(),
+        free: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    },
+    peer: () => {
+      const a = tf.randomNormal([n]),
+        b = tf.randomNormal([n]);
+      return {
+        run: () => tf.add(a, b).dispose(),
+        free: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    },
   });
   cases.push({
     name: 'softmax 1024×1024 (last dim)',
     bytes: 2 * 4 * n,
-    ours: () => { const a = am.randn([1024, 1024]); return { run: () => am.softmax(a, -1).dispose(), free: () => a.dispose() }; },
-    peer: () => { const a = tf.randomNormal([1024, 1024]); return { run: () => tf.softmax(a).dispose(), free: () => a.dispose() }; },
+    ours: () => {
+      const a = am.randn([1024, 1024]);
+      return { run: () => am.softmax(a, -1).dispose(), free: () => a.dispose() };
+    },
+    peer: () => {
+      const a = tf.randomNormal([1024, 1024]);
+      return { run: () => tf.softmax(a).dispose(), free: () => a.dispose() };
+    },
   });
   cases.push({
     name: 'sum 1024×1024 over dim 0',
     bytes: 4 * n,
-    ours: () => { const a = am.randn([1024, 1024]); return { run: () => am.sum(a, 0).dispose(), free: () => a.dispose() }; },
-    peer: () => { const a = tf.randomNormal([1024, 1024]); return { run: () => tf.sum(a, 0).dispose(), free: () => a.dispose() }; },
+    ours: () => {
+      const a = am.randn([1024, 1024]);
+      return { run: () => am.sum(a, 0).dispose(), free: () => a.dispose() };
+    },
+    peer: () => {
+      const a = tf.randomNormal([1024, 1024]);
+      return { run: () => tf.sum(a, 0).dispose(), free: () => a.dispose() };
+    },
   });
 }
 // layer norm over the last dim (fused kernel; the peer composes tf.moments and elementwise ops)
@@ -69,10 +161,19 @@ cases.push({
   cases.push({
     name: `layerNorm ${rows}×${cols} (last dim)`,
     bytes: 2 * 4 * rows * cols,
-    ours: () => { const a = am.randn([rows, cols]); return { run: () => am.layerNorm(a, cols).dispose(), free: () => a.dispose() }; },
+    ours: () => {
+      const a = am.randn([rows, cols]);
+      return { run: () => am.layerNorm(a, cols).dispose(), free: () => a.dispose() };
+    },
     peer: () => {
       const a = tf.randomNormal([rows, cols]);
-      const run = () => tf.tidy(() => { const { mean, variance } = tf.moments(a, -1, true); return tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))); }).dispose();
+      const run = () =>
+        tf
+          .tidy(() => {
+            const { mean, variance } = tf.moments(a, -1, true);
+            return tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+          })
+          .dispose();
       return { run, free: () => a.dispose() };
     },
   });
@@ -87,23 +188,35 @@ cases.push({
     ours: () => {
       const x = am.randn([batch, 784]);
       const t = am.randn([batch, 10]);
-      const w1 = am.randn([784, 256], { requiresGrad: true }), w2 = am.randn([256, 10], { requiresGrad: true });
+      const w1 = am.randn([784, 256], { requiresGrad: true }),
+        w2 = am.randn([256, 10], { requiresGrad: true });
       return {
-        run: () => am.scope(() => {
-          const loss = x.matmul(w1).relu().matmul(w2).sub(t).pow(2).mean();
-          loss.backward();
-          am.noGrad(() => { for (const p of [w1, w2]) { p.assign(p.sub(p.grad.mul(1e-3))); p.grad.dispose(); p.grad = null; } });
-        }),
+        run: () =>
+          am.scope(() => {
+            const loss = x.matmul(w1).relu().matmul(w2).sub(t).pow(2).mean();
+            loss.backward();
+            am.noGrad(() => {
+              for (const p of [w1, w2]) {
+                p.assign(p.sub(p.grad.mul(1e-3)));
+                p.grad.dispose();
+                p.grad = null;
+              }
+            });
+          }),
         free: () => [x, t, w1, w2].forEach((v) => v.dispose()),
       };
     },
     peer: () => {
       const x = tf.randomNormal([batch, 784]);
       const t = tf.randomNormal([batch, 10]);
-      const w1 = tf.variable(tf.randomNormal([784, 256])), w2 = tf.variable(tf.randomNormal([256, 10]));
+      const w1 = tf.variable(tf.randomNormal([784, 256])),
+        w2 = tf.variable(tf.randomNormal([256, 10]));
       const opt = tf.train.sgd(1e-3);
       return {
-        run: () => tf.tidy(() => { opt.minimize(() => tf.mean(tf.square(tf.sub(tf.matMul(tf.relu(tf.matMul(x, w1)), w2), t)))); }),
+        run: () =>
+          tf.tidy(() => {
+            opt.minimize(() => tf.mean(tf.square(tf.sub(tf.matMul(tf.relu(tf.matMul(x, w1)), w2), t))));
+          }),
         free: () => [x, t, w1, w2].forEach((v) => v.dispose()),
       };
     },
@@ -124,7 +237,9 @@ for (const c of cases) {
   }
   const row = { name: c.name, unit: c.flops ? 'GFLOP/s' : 'GB/s', ...result.ours, peer: result.peer };
   rows.push(row);
-  console.log(`${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(2)} ${row.unit}); tfjs-cpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(2)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×`);
+  console.log(
+    `${c.name}: ${row.ms.toFixed(3)} ms (${row.rate.toFixed(2)} ${row.unit}); tfjs-cpu ${row.peer.ms.toFixed(3)} ms (${row.peer.rate.toFixed(2)}); ratio ${(row.rate / row.peer.rate).toFixed(2)}×`,
+  );
 }
 
 const report = { date: new Date().toISOString(), machine: machine(), device: 'cpu (single thread)', peer: '@tensorflow/tfjs 4.22.0 (tfjs-backend-cpu)', rows };

@@ -18,13 +18,31 @@ const opt = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const quick = argv.includes('--quick');
-const TILES = ['auto', 'large', 'large-bk8', 'large-bk32', 'large-rows', 'large-db', 'large-db-rows', 'large-db16', 'large-g8', 'large-db-g8', 'large-warp', 'large-db-warp', 'large-unroll', 'large-db-unroll', 'medium'];
+const TILES = [
+  'auto',
+  'large',
+  'large-bk8',
+  'large-bk32',
+  'large-rows',
+  'large-db',
+  'large-db-rows',
+  'large-db16',
+  'large-g8',
+  'large-db-g8',
+  'large-warp',
+  'large-db-warp',
+  'large-unroll',
+  'large-db-unroll',
+  'medium',
+];
 const FLAG_SETS = [[], ['enable-dawn-features=disable_robustness']];
 
 if (argv.includes('--child')) {
   await child(JSON.parse(opt('child')));
 } else {
-  const sizes = opt('sizes', quick ? '64,130' : '4096').split(',').map(Number);
+  const sizes = opt('sizes', quick ? '64,130' : '4096')
+    .split(',')
+    .map(Number);
   const tiles = opt('tiles', TILES.join(',')).split(',');
   const rows = [];
   let adapter = null;
@@ -35,7 +53,11 @@ if (argv.includes('--child')) {
     const job = JSON.stringify({ dawnFlags, sizes, tiles, quick });
     let out;
     try {
-      out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', job], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60e3 });
+      out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', job], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 20 * 60e3,
+      });
     } catch (e) {
       console.error(`flags ${JSON.stringify(dawnFlags)}: the sweep failed (${e.message.split('\n')[0]})`);
       out = e.stdout ?? '';

@@ -53,17 +53,28 @@ for (const r of rows) {
 for (let round = 0; round < ROUNDS; round++) {
   for (const r of rows) {
     let cpu = process.cpuUsage();
-    const { model } = await trainGloVe(X, { dim: DIM, epochs: PASSES, seed: round, progress: false, ...r.opts,
+    const { model } = await trainGloVe(X, {
+      dim: DIM,
+      epochs: PASSES,
+      seed: round,
+      progress: false,
+      ...r.opts,
       onEpoch: ({ seconds }) => {
         const used = process.cpuUsage(cpu);
         cpu = process.cpuUsage();
         r.samples.push((seconds * 1e6) / X.nnz);
         if (r.samples.length % PASSES !== 1) r.cpu.push((used.user + used.system) / X.nnz); // the first pass's CPU includes set-up
-      } });
+      },
+    });
     model.dispose();
   }
 }
-console.log(`GloVe training, d = ${DIM}, V = ${V}, N = ${X.nnz} entries; ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `GloVe training, d = ${DIM}, V = ${V}, N = ${X.nnz} entries; ${machine()}; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log('| configuration | median wall µs / entry / pass | median CPU µs / entry / pass | passes timed |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${median(r.samples).toFixed(3)} | ${median(r.cpu).toFixed(3)} | ${r.samples.length} |`);

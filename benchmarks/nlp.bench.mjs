@@ -75,7 +75,10 @@ const tokenCount = spam ? lines.reduce((n, l) => n + nlp.tokenize(l).length, 0) 
 const vocab = await nlp.Vocabulary.build(lines, { minCount: 5 });
 
 const cases = [];
-for (const [label, tokenizer] of [['default tokenizer', undefined], ['whitespace split', (s) => s.split(' ')]]) {
+for (const [label, tokenizer] of [
+  ['default tokenizer', undefined],
+  ['whitespace split', (s) => s.split(' ')],
+]) {
   cases.push({
     name: `counting, window 10, ${label}`,
     unit: 'M tokens/s',
@@ -97,7 +100,11 @@ console.log(`corpus: ${corpusInfo}`);
 // initial draw, the model's tensors); µs per entry per pass = 1 / rate. benchmarks/nlp-glove.mjs
 // times the passes alone, with CPU time beside wall time.
 const PASSES = Number(argOf('passes') ?? (spam ? 2 : 3));
-const trainings = [['1 thread', {}], ['1 thread, shuffle once', { shuffle: 'once' }], ['2 threads', { threads: 2 }]];
+const trainings = [
+  ['1 thread', {}],
+  ['1 thread, shuffle once', { shuffle: 'once' }],
+  ['2 threads', { threads: 2 }],
+];
 if (process.argv.includes('--webgpu')) {
   const tensor = await import('@aimodel/tensor');
   await tensor.init({ device: 'webgpu' });
@@ -148,4 +155,5 @@ for (const c of cases) {
 const report = { date: new Date().toISOString(), machine: machine(), corpus: corpusInfo, rows };
 if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 console.log(`\n${report.machine}\n\n| benchmark | median wall | rate (wall) | median CPU | rate (CPU) |\n| --- | ---: | ---: | ---: | ---: |`);
-for (const r of rows) console.log(`| ${r.name} | ${r.s.toFixed(3)} s | ${r.rate.toFixed(3)} ${r.unit} | ${r.cpuS.toFixed(3)} s | ${r.cpuRate.toFixed(3)} ${r.unit} |`);
+for (const r of rows)
+  console.log(`| ${r.name} | ${r.s.toFixed(3)} s | ${r.rate.toFixed(3)} ${r.unit} | ${r.cpuS.toFixed(3)} s | ${r.cpuRate.toFixed(3)} ${r.unit} |`);

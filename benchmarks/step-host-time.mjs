@@ -25,7 +25,16 @@ const values = (n, scale) =>
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     return ((seed / 2 ** 32) * 2 - 1) * scale;
   });
-const leaf = (shape, scale) => t.tensor(values(shape.reduce((a, b) => a * b, 1), scale), { device, requiresGrad: true }).reshape(shape);
+const leaf = (shape, scale) =>
+  t
+    .tensor(
+      values(
+        shape.reduce((a, b) => a * b, 1),
+        scale,
+      ),
+      { device, requiresGrad: true },
+    )
+    .reshape(shape);
 const params = [[64, 32], [32], [32, 8], [8]].map((s) => t.keep(t.noGrad(() => leaf(s, 0.2))));
 for (const p of params) p.requiresGrad = true;
 const x = t.tensor(values(16 * 64, 1), { device }).reshape([16, 64]);

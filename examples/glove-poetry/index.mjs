@@ -23,8 +23,10 @@ const seconds = (t) => ((performance.now() - t) / 1000).toFixed(1);
 let t = performance.now();
 const require = createRequire(import.meta.url);
 const dir = join(dirname(require.resolve('chinese-poetry/package.json')), 'dist', 'quantangshi');
-const byNumber = (prefix) => readdirSync(dir).filter((f) => f.startsWith(prefix))
-  .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
+const byNumber = (prefix) =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
 const files = [...byNumber('poet.tang.'), ...byNumber('poet.song.').slice(0, songFiles)];
 const lines = [];
 let poems = 0;
@@ -53,7 +55,12 @@ console.log(`most frequent: ${vocab.words.slice(0, 30).join('')}`);
 t = performance.now();
 console.log(`training 50-dimensional vectors, ${epochs} passes, ${threads} thread(s):`);
 const { vectors, model, costHistory } = await trainGloVe(X, {
-  vocab, dim: 50, epochs, threads, seed: 1, progress: false,
+  vocab,
+  dim: 50,
+  epochs,
+  threads,
+  seed: 1,
+  progress: false,
   onEpoch: ({ epoch, cost, seconds: s }) => {
     if (epoch === 1 || epoch % 5 === 0) console.log(`  pass ${String(epoch).padStart(2)}  cost ${cost.toFixed(6)}  ${s.toFixed(2)} s`);
   },

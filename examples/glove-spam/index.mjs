@@ -35,8 +35,14 @@ console.log(`vocabulary: ${vocab.size} words at min count 5; co-occurrence: ${X.
 t = performance.now();
 console.log(`training ${dim}-dimensional vectors, ${epochs} passes, ${threads} thread(s):`);
 const { vectors, model, costHistory } = await trainGloVe(X, {
-  vocab, dim, epochs, threads, seed: 1, progress: false,
-  onEpoch: ({ epoch, cost, seconds: s }) => console.log(`  pass ${String(epoch).padStart(2)}  cost ${cost.toFixed(6)}  ${s.toFixed(2)} s  (${((s * 1e6) / X.nnz).toFixed(2)} µs/entry)`),
+  vocab,
+  dim,
+  epochs,
+  threads,
+  seed: 1,
+  progress: false,
+  onEpoch: ({ epoch, cost, seconds: s }) =>
+    console.log(`  pass ${String(epoch).padStart(2)}  cost ${cost.toFixed(6)}  ${s.toFixed(2)} s  (${((s * 1e6) / X.nnz).toFixed(2)} µs/entry)`),
 });
 console.log(`trained in ${seconds(t)} s; cost curve: ${costHistory.map((c) => c.toFixed(4)).join(' ')}`);
 

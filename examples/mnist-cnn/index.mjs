@@ -3,8 +3,21 @@
 // Run from the repository root:  npm run demo
 import { createRequire } from 'node:module';
 import {
-  classificationReport, confusionMatrix, Conv2d, crossEntropy, Dropout, Flatten, init, LearningRateScheduler, Linear, manualSeed, MaxPool2d,
-  ReLU, Sequential, tensor, trainTestSplit,
+  classificationReport,
+  confusionMatrix,
+  Conv2d,
+  crossEntropy,
+  Dropout,
+  Flatten,
+  init,
+  LearningRateScheduler,
+  Linear,
+  manualSeed,
+  MaxPool2d,
+  ReLU,
+  Sequential,
+  tensor,
+  trainTestSplit,
 } from '@aimodel/nn';
 import { Adam, CosineAnnealingLR } from '@aimodel/optim';
 
@@ -32,9 +45,15 @@ console.log(`MNIST: ${xTrain.shape[0]} training and ${xTest.shape[0]} test image
 
 // ── model: two conv blocks and a linear classifier ───────────────────────────────────────────
 const model = new Sequential(
-  new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), // 16 × 14 × 14
-  new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), // 32 × 7 × 7
-  new Flatten(), new Dropout(0.3), new Linear(32 * 7 * 7, 10),
+  new Conv2d(1, 16, 3, { padding: 1 }),
+  new ReLU(),
+  new MaxPool2d(2), // 16 × 14 × 14
+  new Conv2d(16, 32, 3, { padding: 1 }),
+  new ReLU(),
+  new MaxPool2d(2), // 32 × 7 × 7
+  new Flatten(),
+  new Dropout(0.3),
+  new Linear(32 * 7 * 7, 10),
 );
 const epochs = 6;
 const optimizer = new Adam(model.parameters(), { lr: 2e-3 });

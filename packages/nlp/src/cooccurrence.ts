@@ -188,7 +188,10 @@ export class Cooccurrence {
    * ```
    */
   get(i: number, j: number): number {
-    for (const [name, v] of [['i', i], ['j', j]] as const) {
+    for (const [name, v] of [
+      ['i', i],
+      ['j', j],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= this.vocabSize) {
         throw new ArgumentError('Cooccurrence.get', `${name} must be an integer id in 0 … ${this.vocabSize - 1}, got ${describe(v)}`);
       }
@@ -248,7 +251,10 @@ export class Cooccurrence {
     checkKeys(op, a, ['rows', 'cols', 'values']);
     const { rows, cols, values } = a;
     if (!(rows instanceof Int32Array) || !(cols instanceof Int32Array) || !(values instanceof Float64Array)) {
-      throw new ArgumentError(op, `expected rows and cols as Int32Array and values as Float64Array, got ${describe(rows)}, ${describe(cols)}, ${describe(values)}`);
+      throw new ArgumentError(
+        op,
+        `expected rows and cols as Int32Array and values as Float64Array, got ${describe(rows)}, ${describe(cols)}, ${describe(values)}`,
+      );
     }
     if (rows.length !== values.length || cols.length !== values.length) {
       throw new ArgumentError(op, `rows, cols and values must have one length, got ${rows.length}, ${cols.length}, ${values.length}`);
@@ -262,7 +268,10 @@ export class Cooccurrence {
       }
       if (!(x > 0 && x < Number.POSITIVE_INFINITY)) throw new ArgumentError(op, `entry ${r} has value ${x}; expected a finite value > 0`);
       if (r > 0 && (i < rows[r - 1] || (i === rows[r - 1] && j <= cols[r - 1]))) {
-        throw new ArgumentError(op, `entry ${r} (${i}, ${j}) does not come after entry ${r - 1} (${rows[r - 1]}, ${cols[r - 1]}); expected entries strictly sorted by (i, j)`);
+        throw new ArgumentError(
+          op,
+          `entry ${r} (${i}, ${j}) does not come after entry ${r - 1} (${rows[r - 1]}, ${cols[r - 1]}); expected entries strictly sorted by (i, j)`,
+        );
       }
     }
     return new Cooccurrence(vocabSize, { rows: rows.slice(), cols: cols.slice(), values: values.slice() });

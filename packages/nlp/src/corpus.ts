@@ -95,8 +95,13 @@ export async function forEachDocument(corpus: Corpus, fn: (doc: string) => void)
   let what = 'line';
   if (typeof corpus === 'string') items = lines(corpus);
   else if (Array.isArray(corpus)) [items, what] = [corpus, 'document'];
-  else if (corpus !== null && typeof corpus === 'object' && typeof (corpus as AsyncIterable<string>)[Symbol.asyncIterator] !== 'function'
-    && typeof (corpus as Iterable<string>)[Symbol.iterator] === 'function') items = corpus as Iterable<string>;
+  else if (
+    corpus !== null &&
+    typeof corpus === 'object' &&
+    typeof (corpus as AsyncIterable<string>)[Symbol.asyncIterator] !== 'function' &&
+    typeof (corpus as Iterable<string>)[Symbol.iterator] === 'function'
+  )
+    items = corpus as Iterable<string>;
   if (items === undefined) {
     for await (const doc of documents(corpus)) fn(doc);
     return;

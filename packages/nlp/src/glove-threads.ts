@@ -40,7 +40,10 @@ async function workerScript(op: string): Promise<URL> {
   const meta = import.meta.url;
   const url = new URL(meta.endsWith('.cjs') ? './glove-worker.cjs' : './glove-worker.js', meta);
   if (!existsSync(fileURLToPath(url))) {
-    throw new DeviceError(op, `threads need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`);
+    throw new DeviceError(
+      op,
+      `threads need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`,
+    );
   }
   return url;
 }

@@ -50,7 +50,13 @@ export const GLOVE_DEFAULT_BATCH = 65536;
  * every batch already holding its word row or its context row; O(N α(N)) with a skip list of
  * full batches.
  */
-export function gloveSchedule(rows: Int32Array, cols: Int32Array, perm: Int32Array | undefined, vocabSize: number, cap: number): { order: Int32Array; starts: Int32Array } {
+export function gloveSchedule(
+  rows: Int32Array,
+  cols: Int32Array,
+  perm: Int32Array | undefined,
+  vocabSize: number,
+  cap: number,
+): { order: Int32Array; starts: Int32Array } {
   const N = rows.length;
   const lastRow = new Int32Array(vocabSize).fill(-1);
   const lastCol = new Int32Array(vocabSize).fill(-1);
@@ -144,8 +150,14 @@ export async function trainOnWebGpu(t: WebGpuTraining, report: (epoch: number, c
         return bias ? rows.narrow(1, d, 1).reshape([V]).contiguous() : rows.narrow(1, 0, d).contiguous();
       });
     const tensors: Record<GloVeTensorName, Tensor> = {
-      W: part(params, false, false), W_context: part(params, true, false), b: part(params, false, true), b_context: part(params, true, true),
-      gradsq_W: part(gradsq, false, false), gradsq_W_context: part(gradsq, true, false), gradsq_b: part(gradsq, false, true), gradsq_b_context: part(gradsq, true, true),
+      W: part(params, false, false),
+      W_context: part(params, true, false),
+      b: part(params, false, true),
+      b_context: part(params, true, true),
+      gradsq_W: part(gradsq, false, false),
+      gradsq_W_context: part(gradsq, true, false),
+      gradsq_b: part(gradsq, false, true),
+      gradsq_b_context: part(gradsq, true, true),
     };
     return GloVeModel.fromTensors(tensors, t.words);
   } finally {

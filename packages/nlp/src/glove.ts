@@ -120,8 +120,28 @@ export interface GloVeResult {
   threads: number;
 }
 
-const OPTION_KEYS = ['vocab', 'dim', 'window', 'minCount', 'tokenizer', 'xMax', 'alpha', 'learningRate', 'epochs', 'seed', 'threads',
-  'device', 'batchSize', 'output', 'precision', 'shuffle', 'gradClip', 'init', 'onEpoch', 'progress'] as const;
+const OPTION_KEYS = [
+  'vocab',
+  'dim',
+  'window',
+  'minCount',
+  'tokenizer',
+  'xMax',
+  'alpha',
+  'learningRate',
+  'epochs',
+  'seed',
+  'threads',
+  'device',
+  'batchSize',
+  'output',
+  'precision',
+  'shuffle',
+  'gradClip',
+  'init',
+  'onEpoch',
+  'progress',
+] as const;
 
 /**
  * Trains GloVe vectors (Pennington et al., 2014) with the reference C implementation's semantics.
@@ -163,18 +183,22 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   checkInt(op, 'seed', opts.seed, 0);
   for (const k of ['xMax', 'alpha', 'learningRate', 'gradClip'] as const) {
     const v = opts[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ArgumentError(op, `${k} must be a finite number > 0, got ${describe(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw new ArgumentError(op, `${k} must be a finite number > 0, got ${describe(v)}`);
   }
   const oneOf = (k: 'output' | 'precision' | 'device' | 'shuffle', allowed: readonly string[]): void => {
     const v = opts[k];
-    if (v !== undefined && !allowed.includes(v as string)) throw new ArgumentError(op, `${k} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describe(v)}`);
+    if (v !== undefined && !allowed.includes(v as string))
+      throw new ArgumentError(op, `${k} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describe(v)}`);
   };
   oneOf('output', ['sum', 'word']);
   oneOf('precision', ['float32', 'float64']);
   oneOf('device', ['cpu', 'webgpu']);
   oneOf('shuffle', ['epoch', 'once', 'none']);
-  if (opts.progress !== undefined && typeof opts.progress !== 'boolean') throw new ArgumentError(op, `progress must be a boolean, got ${describe(opts.progress)}`);
-  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function') throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
+  if (opts.progress !== undefined && typeof opts.progress !== 'boolean')
+    throw new ArgumentError(op, `progress must be a boolean, got ${describe(opts.progress)}`);
+  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function')
+    throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
   if (opts.init !== undefined && !(opts.init instanceof GloVeModel)) throw new ArgumentError(op, `init must be a GloVeModel, got ${describe(opts.init)}`);
   if (opts.vocab !== undefined && !(opts.vocab instanceof Vocabulary)) throw new ArgumentError(op, `vocab must be a Vocabulary, got ${describe(opts.vocab)}`);
   checkInt(op, 'batchSize', opts.batchSize, 1);
@@ -229,17 +253,41 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
     if (showProgress) process.stdout.write(progressLine(epoch, epochs, cost, seconds, (performance.now() - started) / 1000));
     opts.onEpoch?.({ epoch, cost, seconds });
   };
-  const gpuModel = opts.device === 'webgpu'
-    ? await trainOnWebGpu({ words, dim, W: Wp as Float32Array, G: Gp as Float32Array, entries: base, eta, clip, epochs, shuffle, gen,
-      batchSize: opts.batchSize ?? GLOVE_DEFAULT_BATCH }, report)
-    : undefined;
-  const pass: GloVeEntries = (shuffle === 'none' && threads === 1) || gpuModel ? base : {
-    rows: new Int32Array(alloc(N, 4)), cols: new Int32Array(alloc(N, 4)), logX: new Float64Array(alloc(N, 8)), weight: new Float64Array(alloc(N, 8)),
-  };
+  const gpuModel =
+    opts.device === 'webgpu'
+      ? await trainOnWebGpu(
+          {
+            words,
+            dim,
+            W: Wp as Float32Array,
+            G: Gp as Float32Array,
+            entries: base,
+            eta,
+            clip,
+            epochs,
+            shuffle,
+            gen,
+            batchSize: opts.batchSize ?? GLOVE_DEFAULT_BATCH,
+          },
+          report,
+        )
+      : undefined;
+  const pass: GloVeEntries =
+    (shuffle === 'none' && threads === 1) || gpuModel
+      ? base
+      : {
+          rows: new Int32Array(alloc(N, 4)),
+          cols: new Int32Array(alloc(N, 4)),
+          logX: new Float64Array(alloc(N, 8)),
+          weight: new Float64Array(alloc(N, 8)),
+        };
   const gather = (perm: Int32Array | undefined): void => {
     for (let k = 0; k < N; k++) {
       const p = perm ? perm[k] : k;
-      pass.rows[k] = base.rows[p]; pass.cols[k] = base.cols[p]; pass.logX[k] = base.logX[p]; pass.weight[k] = base.weight[p];
+      pass.rows[k] = base.rows[p];
+      pass.cols[k] = base.cols[p];
+      pass.logX[k] = base.logX[p];
+      pass.weight[k] = base.weight[p];
     }
   };
   if (pass !== base && shuffle === 'none') gather(undefined);

@@ -57,7 +57,13 @@ export function dotScores(unit: Float32Array, rows: number, dim: number, queries
  * {@link dotScores} as one matmul on `device` (default: the default device, WebGPU after
  * `init()`), read back asynchronously; the tensors are freed before it resolves.
  */
-export async function dotScoresOnDevice(unit: Float32Array, rows: number, dim: number, queries: Float32Array, device: DeviceName = getDefaultDevice()): Promise<Float32Array> {
+export async function dotScoresOnDevice(
+  unit: Float32Array,
+  rows: number,
+  dim: number,
+  queries: Float32Array,
+  device: DeviceName = getDefaultDevice(),
+): Promise<Float32Array> {
   const count = queries.length / dim;
   const scores = scope(() => {
     const u = tensor(rows * dim === unit.length ? unit : unit.subarray(0, rows * dim), { device }).reshape([rows, dim]);

@@ -27,7 +27,8 @@ export function padBatch(sequences: readonly (readonly number[])[], opts: { maxL
   checkKeys(op, opts, ['maxLength', 'padId']);
   const { maxLength, padId = 0 } = opts;
   checkInt(op, 'maxLength', maxLength, 0);
-  if (typeof padId !== 'number' || !Number.isInteger(padId) || padId < INT32_MIN || padId > INT32_MAX) throw new ArgumentError(op, `padId must be an int32 integer, got ${describe(padId)}`);
+  if (typeof padId !== 'number' || !Number.isInteger(padId) || padId < INT32_MIN || padId > INT32_MAX)
+    throw new ArgumentError(op, `padId must be an int32 integer, got ${describe(padId)}`);
   if (!Array.isArray(sequences)) throw new ArgumentError(op, `expected an array of id sequences, got ${describe(sequences)}`);
   if (sequences.length === 0) throw new ArgumentError(op, 'expected at least one sequence, got an empty batch');
   let longest = 0;
@@ -43,7 +44,8 @@ export function padBatch(sequences: readonly (readonly number[])[], opts: { maxL
     const real = new Array<boolean>(length).fill(false);
     for (let i = 0; i < s.length; i++) {
       const v = s[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw new ArgumentError(op, `sequence ${b}, position ${i}: expected an int32 id, got ${describe(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)
+        throw new ArgumentError(op, `sequence ${b}, position ${i}: expected an int32 id, got ${describe(v)}`);
       if (i >= length) continue;
       row[i] = v;
       real[i] = true;

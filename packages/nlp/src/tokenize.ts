@@ -96,9 +96,14 @@ function compile(op: string, opts: TokenizeOptions = {}): (text: string) => stri
   }
   checkInt(op, 'minLength', minLength, 0);
   checkInt(op, 'maxLength', maxLength, 1);
-  if (minLength !== undefined && maxLength !== undefined && minLength > maxLength) throw new ArgumentError(op, `minLength (${minLength}) is greater than maxLength (${maxLength})`);
+  if (minLength !== undefined && maxLength !== undefined && minLength > maxLength)
+    throw new ArgumentError(op, `minLength (${minLength}) is greater than maxLength (${maxLength})`);
   if (mode === 'characters') {
-    for (const [name, v] of [['pattern', pattern], ['minLength', minLength], ['maxLength', maxLength]] as const) {
+    for (const [name, v] of [
+      ['pattern', pattern],
+      ['minLength', minLength],
+      ['maxLength', maxLength],
+    ] as const) {
       if (v !== undefined) throw new ArgumentError(op, `${name} applies to mode 'words' only (mode 'characters' gives single grapheme clusters)`);
     }
   }
@@ -215,6 +220,7 @@ export function tokenizerOf(t: Tokenizer | undefined): (text: string) => string[
       return out;
     };
   }
-  if (t === null || typeof t !== 'object' || Array.isArray(t)) throw new ArgumentError('tokenizer', `expected tokenize options or a function, got ${describe(t)}`);
+  if (t === null || typeof t !== 'object' || Array.isArray(t))
+    throw new ArgumentError('tokenizer', `expected tokenize options or a function, got ${describe(t)}`);
   return compile('tokenizer', t);
 }

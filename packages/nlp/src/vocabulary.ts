@@ -141,8 +141,10 @@ export class Vocabulary {
     const seen = new Set<string>();
     for (const e of counts as Iterable<unknown>) {
       const [w, c] = Array.isArray(e) ? e : [];
-      if (!Array.isArray(e) || e.length !== 2 || typeof w !== 'string' || w.length === 0) throw new ArgumentError(op, `expected [word, count] pairs with a non-empty word, got ${JSON.stringify(e)}`);
-      if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0) throw new ArgumentError(op, `the count of '${w}' must be a non-negative integer, got ${describe(c)}`);
+      if (!Array.isArray(e) || e.length !== 2 || typeof w !== 'string' || w.length === 0)
+        throw new ArgumentError(op, `expected [word, count] pairs with a non-empty word, got ${JSON.stringify(e)}`);
+      if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0)
+        throw new ArgumentError(op, `the count of '${w}' must be a non-negative integer, got ${describe(c)}`);
       if (seen.has(w)) throw new ArgumentError(op, `word '${w}' is given twice`);
       seen.add(w);
       entries.push([w, c]);
@@ -280,13 +282,15 @@ export class Vocabulary {
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ArgumentError(op, `expected a vocabulary object, got ${describe(obj)}`);
     const { format, version, specials, words, counts } = obj as Record<string, unknown>;
-    if (format !== 'aimodel-vocabulary' || version !== 1) throw new ArgumentError(op, `expected format 'aimodel-vocabulary' version 1, got format ${JSON.stringify(format)} version ${JSON.stringify(version)}`);
+    if (format !== 'aimodel-vocabulary' || version !== 1)
+      throw new ArgumentError(op, `expected format 'aimodel-vocabulary' version 1, got format ${JSON.stringify(format)} version ${JSON.stringify(version)}`);
     if (!Array.isArray(words) || !Array.isArray(counts)) throw new ArgumentError(op, 'words and counts must be arrays');
     if (words.length !== counts.length) throw new ArgumentError(op, `words and counts differ in length (${words.length} and ${counts.length})`);
     const entries: [string, number][] = words.map((w, i) => {
       if (typeof w !== 'string' || w.length === 0) throw new ArgumentError(op, `words[${i}] must be a non-empty string, got ${describe(w)}`);
       const c = counts[i];
-      if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0) throw new ArgumentError(op, `counts[${i}] (of '${w}') must be a non-negative integer, got ${describe(c)}`);
+      if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0)
+        throw new ArgumentError(op, `counts[${i}] (of '${w}') must be a non-negative integer, got ${describe(c)}`);
       return [w, c];
     });
     return Vocabulary.#exact(op, checkSpecials(op, specials ?? []), entries, (i) => `words[${i}]`);
@@ -317,7 +321,11 @@ export class Vocabulary {
     let out = '';
     for (let i = k; i < this.size; i++) {
       const w = this.words[i];
-      if (/\s/u.test(w)) throw new ArgumentError('Vocabulary.toCountsText', `word ${JSON.stringify(w)} contains whitespace, which the 'word count' format cannot hold (use toJSON)`);
+      if (/\s/u.test(w))
+        throw new ArgumentError(
+          'Vocabulary.toCountsText',
+          `word ${JSON.stringify(w)} contains whitespace, which the 'word count' format cannot hold (use toJSON)`,
+        );
       out += `${w} ${this.#counts[i]}\n`;
     }
     return out;
@@ -346,7 +354,8 @@ export class Vocabulary {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       const fields = line.split(/[ \t]+/);
       if (fields.length !== 2 || fields[0] === '') throw new ArgumentError(op, `line ${i + 1}: expected 'word count', got ${JSON.stringify(line)}`);
-      if (!/^\d+$/.test(fields[1]) || !Number.isSafeInteger(Number(fields[1]))) throw new ArgumentError(op, `line ${i + 1}: the count of '${fields[0]}' must be a non-negative integer, got '${fields[1]}'`);
+      if (!/^\d+$/.test(fields[1]) || !Number.isSafeInteger(Number(fields[1])))
+        throw new ArgumentError(op, `line ${i + 1}: the count of '${fields[0]}' must be a non-negative integer, got '${fields[1]}'`);
       return [fields[0], Number(fields[1])];
     });
     return Vocabulary.#exact(op, specials, entries, (i) => `line ${i + 1}`);

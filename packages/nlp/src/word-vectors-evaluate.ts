@@ -90,7 +90,11 @@ function knownWords(op: string, wv: WordVectors, opts: EvaluateOptions): { rows:
 }
 
 /** See {@link WordVectors.evaluateSimilarity}. */
-export function evaluateSimilarity(wv: WordVectors, pairs: string | readonly (readonly [string, string, number])[], opts: EvaluateOptions): SimilarityEvaluation {
+export function evaluateSimilarity(
+  wv: WordVectors,
+  pairs: string | readonly (readonly [string, string, number])[],
+  opts: EvaluateOptions,
+): SimilarityEvaluation {
   const op = 'WordVectors.evaluateSimilarity';
   const list = typeof pairs === 'string' ? parseSimilarityPairs(op, pairs) : pairs;
   if (!Array.isArray(list)) throw new ArgumentError(op, `expected the pairs file's text or an array of [word1, word2, score], got ${typeof pairs}`);
@@ -115,7 +119,8 @@ export function evaluateSimilarity(wv: WordVectors, pairs: string | readonly (re
     human.push(p[2]);
     model.push(s);
   });
-  if (human.length < 2) throw new ArgumentError(op, `only ${human.length} of ${list.length} pairs have both words in the vocabulary; a correlation needs at least 2`);
+  if (human.length < 2)
+    throw new ArgumentError(op, `only ${human.length} of ${list.length} pairs have both words in the vocabulary; a correlation needs at least 2`);
   const rho = spearman(human, model);
   if (Number.isNaN(rho)) throw new ArgumentError(op, 'the scores (or the cosines) of the known pairs are all equal: no correlation is defined');
   return { spearman: rho, pearson: pearson(human, model), pairs: human.length, oov };

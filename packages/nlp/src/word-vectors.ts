@@ -92,7 +92,11 @@ export class WordVectors {
   constructor(words: readonly string[], vectors: Float32Array, dim: number) {
     const op = 'WordVectors';
     if (!Array.isArray(words)) throw new ArgumentError(op, `words must be an array of strings, got ${typeof words}`);
-    if (!(vectors instanceof Float32Array)) throw new ArgumentError(op, `vectors must be a Float32Array, got ${vectors === null ? 'null' : (vectors as object)?.constructor?.name ?? typeof vectors}`);
+    if (!(vectors instanceof Float32Array))
+      throw new ArgumentError(
+        op,
+        `vectors must be a Float32Array, got ${vectors === null ? 'null' : ((vectors as object)?.constructor?.name ?? typeof vectors)}`,
+      );
     if (!Number.isInteger(dim) || dim < 1) throw new ArgumentError(op, `dim must be a positive integer, got ${dim}`);
     if (vectors.length !== words.length * dim) {
       throw new ShapeError(op, `vectors has ${vectors.length} values, expected words.length × dim = ${words.length} × ${dim} = ${words.length * dim}`);
@@ -425,7 +429,10 @@ export class WordVectors {
     const u = this.unitVectors();
     const d = this.dim;
     const acc = new Float64Array(d);
-    for (const [words, sign] of [[pos, 1], [neg, -1]] as const) {
+    for (const [words, sign] of [
+      [pos, 1],
+      [neg, -1],
+    ] as const) {
       for (const w of words) {
         const base = this.rowOf(op, w) * d;
         for (let k = 0; k < d; k++) acc[k] += sign * u[base + k];

@@ -9,7 +9,13 @@ type Entry = [number, number, number];
 // ids (no specials): a 0, b 1, c 2, d 3; 'rare' (count 1) is below minCount 2, so it is removed
 // before windowing. Line 4 is empty.
 const vocab = Vocabulary.fromCounts(
-  [['a', 5], ['b', 4], ['c', 3], ['d', 2], ['rare', 1]],
+  [
+    ['a', 5],
+    ['b', 4],
+    ['c', 3],
+    ['d', 2],
+    ['rare', 1],
+  ],
   { minCount: 2 },
 );
 const corpus = 'a b rare c\nd a\nc\n\nb b d a c\n';
@@ -22,7 +28,14 @@ const [a, b, c, d] = [0, 1, 2, 3];
 //   line 5 "b b d a c":  (b,b,1) (b,d,1) (b,d,2) (d,a,1) (b,a,2) (a,c,1) (d,c,2)
 //                        and not (b,a,3) (b,c,3) (b,c,4): beyond the window
 const asymmetric: Entry[] = [
-  [a, b, 1], [a, c, 0.5 + 1], [b, a, 0.5], [b, b, 1], [b, c, 1], [b, d, 1 + 0.5], [d, a, 1 + 1], [d, c, 0.5],
+  [a, b, 1],
+  [a, c, 0.5 + 1],
+  [b, a, 0.5],
+  [b, b, 1],
+  [b, c, 1],
+  [b, d, 1 + 0.5],
+  [d, a, 1 + 1],
+  [d, c, 0.5],
 ];
 
 function sorted(entries: Entry[]): Entry[] {
@@ -42,8 +55,19 @@ describe('cooccurrence: every entry of a hand-made corpus', () => {
   it('symmetric (the default): X[i][j] = asymmetric[i][j] + asymmetric[j][i]', async () => {
     const X = await cooccurrence(corpus, { vocab, window: 2 });
     const expected = sorted([
-      [a, b, 1.5], [b, a, 1.5], [b, c, 1], [c, b, 1], [a, c, 1.5], [c, a, 1.5], [d, a, 2], [a, d, 2],
-      [b, b, 2], [b, d, 1.5], [d, b, 1.5], [d, c, 0.5], [c, d, 0.5],
+      [a, b, 1.5],
+      [b, a, 1.5],
+      [b, c, 1],
+      [c, b, 1],
+      [a, c, 1.5],
+      [c, a, 1.5],
+      [d, a, 2],
+      [a, d, 2],
+      [b, b, 2],
+      [b, d, 1.5],
+      [d, b, 1.5],
+      [d, c, 0.5],
+      [c, d, 0.5],
     ]);
     expect([...X.entries()]).toEqual(expected);
     expect(X.nnz).toBe(13);
@@ -51,27 +75,59 @@ describe('cooccurrence: every entry of a hand-made corpus', () => {
 
   it('distanceWeighting false adds 1 per pair', async () => {
     const X = await cooccurrence(corpus, { vocab, window: 2, symmetric: false, distanceWeighting: false });
-    expect([...X.entries()]).toEqual([[a, b, 1], [a, c, 2], [b, a, 1], [b, b, 1], [b, c, 1], [b, d, 2], [d, a, 2], [d, c, 1]]);
+    expect([...X.entries()]).toEqual([
+      [a, b, 1],
+      [a, c, 2],
+      [b, a, 1],
+      [b, b, 1],
+      [b, c, 1],
+      [b, d, 2],
+      [d, a, 2],
+      [d, c, 1],
+    ]);
   });
 
   it('window edges: window 1 keeps only neighbours, a window past the longest line keeps every pair', async () => {
     const X1 = await cooccurrence(corpus, { vocab, window: 1, symmetric: false });
     // line 1: (a,b) (b,c); line 2: (d,a); line 5: (b,b) (b,d) (d,a) (a,c)
-    expect([...X1.entries()]).toEqual([[a, b, 1], [a, c, 1], [b, b, 1], [b, c, 1], [b, d, 1], [d, a, 2]]);
+    expect([...X1.entries()]).toEqual([
+      [a, b, 1],
+      [a, c, 1],
+      [b, b, 1],
+      [b, c, 1],
+      [b, d, 1],
+      [d, a, 2],
+    ]);
     const X9 = await cooccurrence(corpus, { vocab, window: 9, symmetric: false });
     // window 2's entries plus line 5's (b@0,a,3) (b@1,c,3) (b@0,c,4)
     expect([...X9.entries()]).toEqual([
-      [a, b, 1], [a, c, 1.5], [b, a, 0.5 + 1 / 3], [b, b, 1], [b, c, 1 + 1 / 3 + 1 / 4], [b, d, 1.5], [d, a, 2], [d, c, 0.5],
+      [a, b, 1],
+      [a, c, 1.5],
+      [b, a, 0.5 + 1 / 3],
+      [b, b, 1],
+      [b, c, 1 + 1 / 3 + 1 / 4],
+      [b, d, 1.5],
+      [d, a, 2],
+      [d, c, 0.5],
     ]);
   });
 
   it('specials take ids but never count, even when their text occurs as a token', async () => {
-    const v = Vocabulary.fromCounts([['x', 2], ['y', 2]], { specials: ['<unk>', '<pad>'] });
+    const v = Vocabulary.fromCounts(
+      [
+        ['x', 2],
+        ['y', 2],
+      ],
+      { specials: ['<unk>', '<pad>'] },
+    );
     const [x, y] = [v.indexOf('x'), v.indexOf('y')];
     expect([x, y]).toEqual([2, 3]);
     const split = (s: string) => s.split(' ').filter(Boolean);
     const X = await cooccurrence('x <unk> y <pad> x', { vocab: v, window: 1, symmetric: false, tokenizer: split });
-    expect([...X.entries()]).toEqual([[x, y, 1], [y, x, 1]]);
+    expect([...X.entries()]).toEqual([
+      [x, y, 1],
+      [y, x, 1],
+    ]);
     expect(X.vocabSize).toBe(4);
     expect(X.get(0, x)).toBe(0);
   });
@@ -112,7 +168,10 @@ function naive(lines: string[], v: Vocabulary, window: number, symmetric: boolea
   const sums = new Map<string, number>();
   const add = (i: number, j: number, x: number) => sums.set(`${i},${j}`, (sums.get(`${i},${j}`) ?? 0) + x);
   for (const line of lines) {
-    const ids = line.split(' ').filter((w) => w && v.has(w)).map((w) => v.indexOf(w));
+    const ids = line
+      .split(' ')
+      .filter((w) => w && v.has(w))
+      .map((w) => v.indexOf(w));
     for (let p = 0; p < ids.length; p++) {
       for (let q = Math.max(0, p - window); q < p; q++) {
         add(ids[q], ids[p], 1 / (p - q));
@@ -214,7 +273,11 @@ describe('Cooccurrence: the reference binary format', () => {
     const X = Cooccurrence.fromArrays(3, { rows: Int32Array.of(0, 1, 2), cols: Int32Array.of(1, 2, 0), values: Float64Array.of(1, 2, 3) });
     const bytes = X.toBinary();
     const shuffled = new Uint8Array([...bytes.subarray(32, 48), ...bytes.subarray(0, 16), ...bytes.subarray(16, 32)]);
-    expect([...Cooccurrence.fromBinary(shuffled, 3).entries()]).toEqual([[0, 1, 1], [1, 2, 2], [2, 0, 3]]);
+    expect([...Cooccurrence.fromBinary(shuffled, 3).entries()]).toEqual([
+      [0, 1, 1],
+      [1, 2, 2],
+      [2, 0, 3],
+    ]);
   });
 
   it('rejects truncated and corrupt files with a typed error naming the problem', () => {
@@ -251,7 +314,9 @@ describe('Cooccurrence: the reference binary format', () => {
 
 describe('Cooccurrence: arrays and lookups', () => {
   const X = Cooccurrence.fromArrays(5, {
-    rows: Int32Array.of(0, 0, 3, 4), cols: Int32Array.of(2, 4, 3, 0), values: Float64Array.of(1, 0.25, 2, 0.5),
+    rows: Int32Array.of(0, 0, 3, 4),
+    cols: Int32Array.of(2, 4, 3, 0),
+    values: Float64Array.of(1, 0.25, 2, 0.5),
   });
 
   it('get finds stored entries and returns 0 for absent pairs; toArrays copies', () => {
@@ -267,7 +332,9 @@ describe('Cooccurrence: arrays and lookups', () => {
     expect(() => X.get(5, 0)).toThrow('Cooccurrence.get: i must be an integer id in 0 … 4, got a number (5)');
     expect(() => X.get(0, 1.5)).toThrow('j must be an integer id in 0 … 4');
     const arr = (rows: number[], cols: number[], values: number[]) => ({
-      rows: Int32Array.from(rows), cols: Int32Array.from(cols), values: Float64Array.from(values),
+      rows: Int32Array.from(rows),
+      cols: Int32Array.from(cols),
+      values: Float64Array.from(values),
     });
     expect(() => Cooccurrence.fromArrays(3, arr([0, 0], [1, 1], [1, 1]))).toThrow('entry 1 (0, 1) does not come after entry 0 (0, 1)');
     expect(() => Cooccurrence.fromArrays(3, arr([1, 0], [0, 1], [1, 1]))).toThrow('expected entries strictly sorted by (i, j)');
@@ -285,7 +352,9 @@ describe('cooccurrence: errors', () => {
     await expect(cooccurrence('', { vocab })).rejects.toThrow('the corpus yields no co-occurrence (0 documents, 0 tokens, 0 of them vocabulary words)');
     await expect(cooccurrence([], { vocab })).rejects.toThrow('0 documents');
     await expect(cooccurrence('a\nb rare\nzzz', { vocab })).rejects.toThrow('(3 documents, 4 tokens, 2 of them vocabulary words)');
-    await expect(cooccurrence('a x x\nb', { vocab, window: 2, tokenizer: (s) => s.split(' ') })).rejects.toThrow('expected at least two vocabulary words within window 2 on one line');
+    await expect(cooccurrence('a x x\nb', { vocab, window: 2, tokenizer: (s) => s.split(' ') })).rejects.toThrow(
+      'expected at least two vocabulary words within window 2 on one line',
+    );
   });
 
   it('checks its options', async () => {

@@ -55,12 +55,16 @@ describe('GloVe text', () => {
 
   it('errors name the line: dimension, non-numeric and non-finite values, duplicates, empty input', () => {
     expect(() => WordVectors.fromGloVeText('a 1 2\nb 1 2 3\n')).toThrow(ShapeError);
-    expect(() => WordVectors.fromGloVeText('a 1 2\nb 1 2 3\n')).toThrow("WordVectors.fromGloVeText: line 2: 'b' has 3 values, but the first row (line 1) gives dimension 2");
+    expect(() => WordVectors.fromGloVeText('a 1 2\nb 1 2 3\n')).toThrow(
+      "WordVectors.fromGloVeText: line 2: 'b' has 3 values, but the first row (line 1) gives dimension 2",
+    );
     expect(() => WordVectors.fromGloVeText('2 2\na 1 2\nb 1\n')).toThrow("line 3: 'b' has 1 values, but the header (line 1) gives dimension 2");
     expect(() => WordVectors.fromGloVeText('a 1 2\nb 1 x2\n')).toThrow("WordVectors.fromGloVeText: line 2, value 2 of 'b': expected a finite number, got 'x2'");
     expect(() => WordVectors.fromGloVeText('a 1 nan\n')).toThrow(/line 1, value 2 of 'a': expected a finite number, got 'nan'/);
     expect(() => WordVectors.fromGloVeText('a 1 0x10\n')).toThrow(/got '0x10'/);
-    expect(() => WordVectors.fromGloVeText('a 1\nb 2\na 3\n')).toThrow("WordVectors.fromGloVeText: line 3: duplicate word 'a' (first on line 1); pass { duplicates: 'keepFirst' } to keep the first");
+    expect(() => WordVectors.fromGloVeText('a 1\nb 2\na 3\n')).toThrow(
+      "WordVectors.fromGloVeText: line 3: duplicate word 'a' (first on line 1); pass { duplicates: 'keepFirst' } to keep the first",
+    );
     const kept = WordVectors.fromGloVeText('a 1\nb 2\na 3\n', { duplicates: 'keepFirst' });
     expect(kept.words).toEqual(['a', 'b']);
     expect([...kept.vectors]).toEqual([1, 2]);
@@ -104,8 +108,12 @@ describe('word2vec text', () => {
   });
 
   it('needs the header and its count; errors name the line', () => {
-    expect(() => WordVectors.fromWord2VecText('the 0.1 0.2\n')).toThrow("WordVectors.fromWord2VecText: line 1: expected a header 'count dim' (two non-negative integers), got 'the 0.1 0.2'");
-    expect(() => WordVectors.fromWord2VecText('3 2\na 1 2\nb 3 4\n')).toThrow('WordVectors.fromWord2VecText: line 4: end of file after 2 rows, fewer than the 3 the header (line 1) declares');
+    expect(() => WordVectors.fromWord2VecText('the 0.1 0.2\n')).toThrow(
+      "WordVectors.fromWord2VecText: line 1: expected a header 'count dim' (two non-negative integers), got 'the 0.1 0.2'",
+    );
+    expect(() => WordVectors.fromWord2VecText('3 2\na 1 2\nb 3 4\n')).toThrow(
+      'WordVectors.fromWord2VecText: line 4: end of file after 2 rows, fewer than the 3 the header (line 1) declares',
+    );
     expect(() => WordVectors.fromWord2VecText('1 2\na 1 2\nb 3 4\n')).toThrow('line 3: more rows than the 1 the header (line 1) declares');
     expect(() => WordVectors.fromWord2VecText('2 3\na 1 2\nb 3 4\n')).toThrow("line 2: 'a' has 2 values, but the header (line 1) gives dimension 3");
     expect(() => WordVectors.fromWord2VecText('0 3\n')).toThrow(/line 1: the header declares 0 vectors/);
@@ -116,7 +124,10 @@ describe('word2vec text', () => {
 
 describe('word2vec binary', () => {
   it('reads the C tool (newline after each vector) and gensim (none) layouts', () => {
-    const rows: [string, number[]][] = [['</s>', [0.5, -1]], ['café', [2, 0.25]]];
+    const rows: [string, number[]][] = [
+      ['</s>', [0.5, -1]],
+      ['café', [2, 0.25]],
+    ];
     for (const sep of ['', '\n']) {
       const wv = WordVectors.fromWord2VecBinary(w2vBinary('2 2\n', rows, sep));
       expect(wv.words).toEqual(['</s>', 'café']);
@@ -137,24 +148,42 @@ describe('word2vec binary', () => {
   });
 
   it('errors name the byte offset; nothing is half-loaded', () => {
-    const good = w2vBinary('2 2\n', [['ab', [1, 2]], ['cd', [3, 4]]]); // header 4 bytes; 'ab ' at 4, floats at 7; 'cd ' at 15, floats at 18
+    const good = w2vBinary('2 2\n', [
+      ['ab', [1, 2]],
+      ['cd', [3, 4]],
+    ]); // header 4 bytes; 'ab ' at 4, floats at 7; 'cd ' at 15, floats at 18
     const op = 'WordVectors.fromWord2VecBinary';
     expect(() => WordVectors.fromWord2VecBinary(good.subarray(0, 22))).toThrow(ShapeError);
-    expect(() => WordVectors.fromWord2VecBinary(good.subarray(0, 22))).toThrow(`${op}: byte 18: file ends inside the vector of 'cd' (word 2 of 2): 4 bytes left, 8 needed (truncated)`);
+    expect(() => WordVectors.fromWord2VecBinary(good.subarray(0, 22))).toThrow(
+      `${op}: byte 18: file ends inside the vector of 'cd' (word 2 of 2): 4 bytes left, 8 needed (truncated)`,
+    );
     expect(() => WordVectors.fromWord2VecBinary(good.subarray(0, 16))).toThrow(`${op}: byte 15: file ends inside word 2 of 2 (truncated)`);
     expect(() => WordVectors.fromWord2VecBinary(new Uint8Array([...good, 0x7a]))).toThrow(`${op}: byte 26: 1 bytes after the 2 vectors the header declares`);
     expect(WordVectors.fromWord2VecBinary(new Uint8Array([...good, 0x0a, 0x0a])).size).toBe(2);
     expect(() => WordVectors.fromWord2VecBinary(new Uint8Array())).toThrow(`${op}: empty file`);
-    expect(() => WordVectors.fromWord2VecBinary(new TextEncoder().encode('2 x\n'))).toThrow(`${op}: byte 0: expected a header 'count dim' (two non-negative integers), got '2 x'`);
+    expect(() => WordVectors.fromWord2VecBinary(new TextEncoder().encode('2 x\n'))).toThrow(
+      `${op}: byte 0: expected a header 'count dim' (two non-negative integers), got '2 x'`,
+    );
     expect(() => WordVectors.fromWord2VecBinary(new Uint8Array(100).fill(0x41))).toThrow(/byte 0: expected a header line/);
     expect(() => WordVectors.fromWord2VecBinary(w2vBinary('1 0\n', []))).toThrow(/header declares 1 vectors of dimension 0/);
     const latin1 = new Uint8Array([...new TextEncoder().encode('1 1\n'), 0x63, 0xe9, 0x20, 0, 0, 0x80, 0x3f]);
     expect(() => WordVectors.fromWord2VecBinary(latin1)).toThrow(`${op}: byte 4: word 1 of 1 is not valid UTF-8`);
-    expect(() => WordVectors.fromWord2VecBinary(w2vBinary('1 2\n', [['x', [1, Number.NaN]]]))).toThrow(`${op}: byte 10: value 2 of 'x' is NaN (expected a finite number)`);
-    const dup = w2vBinary('3 1\n', [['a', [1]], ['b', [2]], ['a', [3]]]);
-    expect(() => WordVectors.fromWord2VecBinary(dup)).toThrow(`${op}: byte 16: duplicate word 'a' (first at byte 4); pass { duplicates: 'keepFirst' } to keep the first`);
+    expect(() => WordVectors.fromWord2VecBinary(w2vBinary('1 2\n', [['x', [1, Number.NaN]]]))).toThrow(
+      `${op}: byte 10: value 2 of 'x' is NaN (expected a finite number)`,
+    );
+    const dup = w2vBinary('3 1\n', [
+      ['a', [1]],
+      ['b', [2]],
+      ['a', [3]],
+    ]);
+    expect(() => WordVectors.fromWord2VecBinary(dup)).toThrow(
+      `${op}: byte 16: duplicate word 'a' (first at byte 4); pass { duplicates: 'keepFirst' } to keep the first`,
+    );
     const kept = WordVectors.fromWord2VecBinary(dup, { duplicates: 'keepFirst' });
-    expect([kept.words, [...kept.vectors]]).toEqual([['a', 'b'], [1, 2]]);
+    expect([kept.words, [...kept.vectors]]).toEqual([
+      ['a', 'b'],
+      [1, 2],
+    ]);
     expect(() => WordVectors.fromWord2VecBinary('2 2\n' as never)).toThrow(/expected the file's bytes as a Uint8Array/);
     expect(() => WordVectors.fromWord2VecBinary(good, { strict: true } as never)).toThrow(/unknown option 'strict'/);
   });

@@ -20,7 +20,7 @@ const webgpu = await hasWebGpu();
 /** A seeded Zipfian text: `lines` documents of 12 words drawn with p(rank r) ∝ 1/r over `V` words. */
 function zipfText(V: number, lines: number, seed: number): string {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const cdf: number[] = [];
   let total = 0;
   for (let r = 1; r <= V; r++) cdf.push((total += 1 / r));
@@ -66,7 +66,9 @@ describe('gloveSchedule (conflict-free batches)', () => {
     const { order, starts } = gloveSchedule(a.rows, a.cols, perm, vocab.size, 40);
     expect(Array.from(order).sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, k) => k));
     const rank = new Int32Array(N);
-    perm.forEach((e, k) => { rank[e] = k; });
+    perm.forEach((e, k) => {
+      rank[e] = k;
+    });
     const lastRank = new Map<string, number>();
     for (let b = 0; b + 1 < starts.length; b++) {
       expect(starts[b + 1] - starts[b]).toBeGreaterThan(0);
@@ -116,7 +118,9 @@ describe.skipIf(!webgpu)('trainGloVe on WebGPU', () => {
 
   it('one entry per batch is the sequential pass: equal to the CPU within float32 rounding; resumes from a model', async () => {
     const X = Cooccurrence.fromArrays(4, {
-      rows: Int32Array.of(0, 0, 1, 1, 2, 3, 3), cols: Int32Array.of(1, 2, 0, 3, 1, 0, 2), values: Float64Array.of(120, 8, 120, 3, 0.5, 2, 40),
+      rows: Int32Array.of(0, 0, 1, 1, 2, 3, 3),
+      cols: Int32Array.of(1, 2, 0, 3, 1, 0, 2),
+      values: Float64Array.of(120, 8, 120, 3, 0.5, 2, 40),
     });
     const opts = { dim: 6, epochs: 3, seed: 9, shuffle: 'none', output: 'word' } as const;
     const cpu = await trainGloVe(X, opts);

@@ -7,16 +7,27 @@ const f32 = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 /** A model with the given parameters (rows of d = 2) and every accumulator at 1. */
 function handModel(): GloVeModel {
   const m = (rows: number[][]) => scope(() => tensor(Float32Array.from(rows.flat())).reshape([rows.length, rows[0].length]));
-  return GloVeModel.fromTensors({
-    W: m([[0.5, -0.25], [0.25, 0.5], [-0.5, 0.125]]),
-    W_context: m([[0.25, 0.25], [-0.5, 0.5], [0.125, -0.25]]),
-    b: tensor([0.5, 0, -0.25]),
-    b_context: tensor([0.25, -0.5, 0]),
-    gradsq_W: ones([3, 2]),
-    gradsq_W_context: ones([3, 2]),
-    gradsq_b: ones([3]),
-    gradsq_b_context: ones([3]),
-  }, ['a', 'b', 'c']);
+  return GloVeModel.fromTensors(
+    {
+      W: m([
+        [0.5, -0.25],
+        [0.25, 0.5],
+        [-0.5, 0.125],
+      ]),
+      W_context: m([
+        [0.25, 0.25],
+        [-0.5, 0.5],
+        [0.125, -0.25],
+      ]),
+      b: tensor([0.5, 0, -0.25]),
+      b_context: tensor([0.25, -0.5, 0]),
+      gradsq_W: ones([3, 2]),
+      gradsq_W_context: ones([3, 2]),
+      gradsq_b: ones([3]),
+      gradsq_b_context: ones([3]),
+    },
+    ['a', 'b', 'c'],
+  );
 }
 
 /** X[0][1] = 100 (f = 1), X[0][2] = 10, X[2][0] = 4: the second entry sees row 0 after the first's update. */
@@ -25,7 +36,7 @@ const handX = () => Cooccurrence.fromArrays(3, { rows: Int32Array.of(0, 0, 2), c
 /** A Zipf-like synthetic co-occurrence matrix: X[i][j] ∝ 1/(i+1)/(j+1) on random pairs. */
 function synthetic(V: number, perRow: number, seed: number): Cooccurrence {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const map = new Map<number, number>();
   for (let i = 0; i < V; i++) {
     for (let k = 0; k < perRow; k++) {
@@ -55,26 +66,45 @@ describe('trainGloVe: the reference update rule by hand', () => {
     const t = model.tensors;
     const close = (got: number[], want: number[]) => want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 6));
     close(await f32(t.W), [0.37190478758433604, -0.11831382981837434, 0.25, 0.5, -0.4983452600994103, 0.12665473990058967]);
-    close(await f32(t.W_context), [0.24669052019882068, 0.2508273699502948, -0.3754957453502977, 0.43774787267514886, 0.11412959941232638, -0.24636696542930528]);
+    close(
+      await f32(t.W_context),
+      [0.24669052019882068, 0.2508273699502948, -0.3754957453502977, 0.43774787267514886, 0.11412959941232638, -0.24636696542930528],
+    );
     close(await f32(t.b), [5.366186410452938, 0, -0.11762080795282712]);
     close(await f32(t.b_context), [0.38237919204717286, 4.480170185988092, -0.5789892813583115]);
     close(await f32(t.gradsq_W), [1.0155144042925939, 1.0155536888927417, 1, 1, 1.0000027381641385, 1.0000027381641385]);
-    close(await f32(t.gradsq_W_context), [1.0000109526565544, 1.0000006845410347, 1.015501309425878, 1.0038753273564696, 1.0001181656089364, 1.000013198940192]);
+    close(
+      await f32(t.gradsq_W_context),
+      [1.0000109526565544, 1.0000006845410347, 1.015501309425878, 1.0038753273564696, 1.0001181656089364, 1.000013198940192],
+    );
     close(await f32(t.gradsq_b), [26.13732366933248, 1, 1.0175242504870623]);
     close(await f32(t.gradsq_b_context), [1.0175242504870623, 25.802095081404666, 1.335228587927814]);
     // float32 parameters give the same pass to float32 rounding
     const r32 = await trainGloVe(handX(), { init, epochs: 1, shuffle: 'none' });
     expect(r32.costHistory[0]).toBeCloseTo(4.480525173648976, 6);
     close(await f32(r32.model.tensors.b), [5.366186410452938, 0, -0.11762080795282712]);
-    init.dispose(); model.dispose(); r32.model.dispose();
+    init.dispose();
+    model.dispose();
+    r32.model.dispose();
     expect(memory().tensors).toBe(before);
   });
 
   it('clips vector steps at gradClip before η but never the bias step', async () => {
     // one entry X=1, d = 1, w = c = 0.5, biases 0: diff = 0.25, f = 0.01^0.75, fdiff = 0.25·f ≈ 0.0079
     const one = (v: number) => tensor([[v]]);
-    const init = GloVeModel.fromTensors({ W: one(0.5), W_context: one(0.5), b: tensor([0]), b_context: tensor([0]),
-      gradsq_W: one(1), gradsq_W_context: one(1), gradsq_b: tensor([1]), gradsq_b_context: tensor([1]) }, ['x']);
+    const init = GloVeModel.fromTensors(
+      {
+        W: one(0.5),
+        W_context: one(0.5),
+        b: tensor([0]),
+        b_context: tensor([0]),
+        gradsq_W: one(1),
+        gradsq_W_context: one(1),
+        gradsq_b: tensor([1]),
+        gradsq_b_context: tensor([1]),
+      },
+      ['x'],
+    );
     const X = Cooccurrence.fromArrays(1, { rows: Int32Array.of(0), cols: Int32Array.of(0), values: Float64Array.of(1) });
     const { model, costHistory } = await trainGloVe(X, { init, epochs: 1, gradClip: 1e-4, precision: 'float64' });
     const fdiff = 0.25 * 0.01 ** 0.75;
@@ -83,7 +113,8 @@ describe('trainGloVe: the reference update rule by hand', () => {
     expect((await f32(model.tensors.gradsq_W))[0]).toBeCloseTo(1 + (1e-4 * 0.05) ** 2, 7);
     expect((await f32(model.tensors.b))[0]).toBeCloseTo(-fdiff, 7); // not clipped, no η
     expect((await f32(model.tensors.gradsq_b))[0]).toBeCloseTo(1 + fdiff * fdiff, 7);
-    init.dispose(); model.dispose();
+    init.dispose();
+    model.dispose();
   });
 });
 
@@ -101,7 +132,8 @@ describe('trainGloVe: training', () => {
     expect(Array.from(vectors.get('7'))).toEqual(W.slice(70, 80).map((w, k) => Math.fround(w + C[70 + k])));
     const word = await trainGloVe(X, { dim: 10, epochs: 15, seed: 5, output: 'word' });
     expect(Array.from(word.vectors.get('7'))).toEqual(W.slice(70, 80));
-    model.dispose(); word.model.dispose();
+    model.dispose();
+    word.model.dispose();
   });
 
   it('a corpus input is counted with vocab/minCount/window; initial values are U(−0.5, 0.5)/d', async () => {
@@ -143,7 +175,10 @@ describe('trainGloVe: progress', () => {
     const X = synthetic(30, 5, 1);
     const written: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
     let costs: number[];
     try {
       const r = await trainGloVe(X, { dim: 3, epochs: 3, progress: true });

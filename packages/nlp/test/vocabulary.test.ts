@@ -41,7 +41,11 @@ describe('Vocabulary.build', () => {
     expect(compareUtf8('\u{1F600}', '\u{1F601}')).toBeLessThan(0);
     const v = await Vocabulary.build(['\u{1F600} \uFF01 z'], { tokenizer: (s) => s.split(' ') });
     expect(v.words).toEqual(['z', '\uFF01', '\u{1F600}']);
-    const f = Vocabulary.fromCounts([['\u{1F600}', 3], ['\uFF01', 3], ['é', 3]]);
+    const f = Vocabulary.fromCounts([
+      ['\u{1F600}', 3],
+      ['\uFF01', 3],
+      ['é', 3],
+    ]);
     expect(f.words).toEqual(['é', '\uFF01', '\u{1F600}']);
   });
 
@@ -67,20 +71,35 @@ describe('Vocabulary.build', () => {
     await expect(Vocabulary.build(CORPUS, { specials: ['<pad>', '<pad>'] })).rejects.toThrow("Vocabulary.build: special token '<pad>' is given twice");
     await expect(Vocabulary.build(CORPUS, { specials: [''] })).rejects.toThrow('Vocabulary.build: specials must be non-empty strings');
     await expect(Vocabulary.build(CORPUS, { specials: '<pad>' } as never)).rejects.toThrow('Vocabulary.build: specials must be an array of strings');
-    await expect(Vocabulary.build(CORPUS, { specials: ['<pad>'], maxSize: 1 })).rejects.toThrow('Vocabulary.build: maxSize must be an integer >= 2, got a number (1)');
+    await expect(Vocabulary.build(CORPUS, { specials: ['<pad>'], maxSize: 1 })).rejects.toThrow(
+      'Vocabulary.build: maxSize must be an integer >= 2, got a number (1)',
+    );
     await expect(Vocabulary.build(CORPUS, { tokenizer: { bogus: 1 } } as never)).rejects.toThrow("tokenizer: unknown option 'bogus'");
   });
 });
 
 describe('Vocabulary.fromCounts', () => {
   it('selects and orders like build', () => {
-    const v = Vocabulary.fromCounts(new Map([['b', 2], ['a', 2], ['c', 5], ['d', 1]]), { minCount: 2, specials: ['<unk>'] });
+    const v = Vocabulary.fromCounts(
+      new Map([
+        ['b', 2],
+        ['a', 2],
+        ['c', 5],
+        ['d', 1],
+      ]),
+      { minCount: 2, specials: ['<unk>'] },
+    );
     expect(v.words).toEqual(['<unk>', 'c', 'a', 'b']);
     expect(v.count('c')).toBe(5);
   });
 
   it('rejects duplicates, bad counts and bad pairs', () => {
-    expect(() => Vocabulary.fromCounts([['a', 1], ['a', 2]])).toThrow("Vocabulary.fromCounts: word 'a' is given twice");
+    expect(() =>
+      Vocabulary.fromCounts([
+        ['a', 1],
+        ['a', 2],
+      ]),
+    ).toThrow("Vocabulary.fromCounts: word 'a' is given twice");
     expect(() => Vocabulary.fromCounts([['a', 1.5]])).toThrow("Vocabulary.fromCounts: the count of 'a' must be a non-negative integer, got a number (1.5)");
     expect(() => Vocabulary.fromCounts([['a', -1]])).toThrow(ArgumentError);
     expect(() => Vocabulary.fromCounts([['', 1]])).toThrow('Vocabulary.fromCounts: expected [word, count] pairs with a non-empty word, got ["",1]');
@@ -92,7 +111,14 @@ describe('Vocabulary.fromCounts', () => {
 });
 
 describe('encode / decode', () => {
-  const v = Vocabulary.fromCounts([['the', 3], ['cat', 2], ['sat', 1]], { specials: ['<pad>', '<unk>'] });
+  const v = Vocabulary.fromCounts(
+    [
+      ['the', 3],
+      ['cat', 2],
+      ['sat', 1],
+    ],
+    { specials: ['<pad>', '<unk>'] },
+  );
 
   it('encodes to int32 tensors: unknown words → <unk>, truncation, padding with <pad>', () => {
     const before = memory().tensors;
@@ -152,8 +178,11 @@ describe('save and load', () => {
     const v = await Vocabulary.build(CORPUS, { specials: ['<pad>', '<unk>'] });
     const json = v.toJSON();
     expect(json).toEqual({
-      format: 'aimodel-vocabulary', version: 1, specials: ['<pad>', '<unk>'],
-      words: ['the', 'cat', 'sat', 'a', 'dog', 'end', 'mat', 'on'], counts: [4, 2, 2, 1, 1, 1, 1, 1],
+      format: 'aimodel-vocabulary',
+      version: 1,
+      specials: ['<pad>', '<unk>'],
+      words: ['the', 'cat', 'sat', 'a', 'dog', 'end', 'mat', 'on'],
+      counts: [4, 2, 2, 1, 1, 1, 1, 1],
     });
     for (const back of [Vocabulary.fromJSON(json), Vocabulary.fromJSON(JSON.stringify(v))]) {
       expect(back.words).toEqual(v.words);
@@ -180,7 +209,7 @@ describe('save and load', () => {
     const bad: [unknown, string][] = [
       ['{oops', 'Vocabulary.fromJSON: not valid JSON'],
       [[1], 'Vocabulary.fromJSON: expected a vocabulary object, got an array'],
-      [{ ...ok, format: 'x' }, "expected format 'aimodel-vocabulary' version 1, got format \"x\" version 1"],
+      [{ ...ok, format: 'x' }, 'expected format \'aimodel-vocabulary\' version 1, got format "x" version 1'],
       [{ ...ok, version: 2 }, 'version 2'],
       [{ ...ok, words: 'a' }, 'Vocabulary.fromJSON: words and counts must be arrays'],
       [{ ...ok, counts: [1] }, 'Vocabulary.fromJSON: words and counts differ in length (2 and 1)'],
@@ -199,7 +228,7 @@ describe('save and load', () => {
 
   it('text loading rejects missing fields, non-integer counts and duplicates, naming the line', () => {
     const bad: [string, string][] = [
-      ['a 1\nb\n', "Vocabulary.fromCountsText: line 2: expected 'word count', got \"b\""],
+      ['a 1\nb\n', 'Vocabulary.fromCountsText: line 2: expected \'word count\', got "b"'],
       ['a 1\nb 2 3\n', 'line 2: expected \'word count\', got "b 2 3"'],
       ['a 1\n\nb 2\n', 'line 2: expected \'word count\', got ""'],
       ['a 1\nb 2.5\n', "Vocabulary.fromCountsText: line 2: the count of 'b' must be a non-negative integer, got '2.5'"],
@@ -213,8 +242,10 @@ describe('save and load', () => {
       expect(() => Vocabulary.fromCountsText(text)).toThrow(message);
     }
     expect(() => Vocabulary.fromCountsText('<unk> 3\n', { specials: ['<unk>'] })).toThrow("line 1: word '<unk>' is already a special token");
-    expect(() => Vocabulary.fromCountsText(3 as never)).toThrow('Vocabulary.fromCountsText: expected the text of a \'word count\' file');
-    expect(() => Vocabulary.fromCountsText('a 1', { special: [] } as never)).toThrow("Vocabulary.fromCountsText: unknown option 'special' (valid options: specials)");
+    expect(() => Vocabulary.fromCountsText(3 as never)).toThrow("Vocabulary.fromCountsText: expected the text of a 'word count' file");
+    expect(() => Vocabulary.fromCountsText('a 1', { special: [] } as never)).toThrow(
+      "Vocabulary.fromCountsText: unknown option 'special' (valid options: specials)",
+    );
   });
 
   it('toCountsText refuses words with whitespace', async () => {

@@ -9,7 +9,14 @@ import { WordVectors } from '../src/index';
 const plane = () => new WordVectors(['a', 'b', 'c', 'd'], new Float32Array([2, 0, 4, 3, 0, 3, -1, 0]), 2);
 // 3-D space where 3CosAdd and 3CosMul disagree on "a is to b as c is to ?" (checked with numpy:
 // 3CosAdd scores x 0.64695, y 0.525606, z 0.959458; 3CosMul (ε = 0.001) x 1.49258, y 0.843501, z 1.3836)
-const SPACE = [[-1, 1, 1], [-1, -2, 1], [-3, 1, 2], [1, -3, 0], [-1, 0, 1], [-2, -3, 0]];
+const SPACE = [
+  [-1, 1, 1],
+  [-1, -2, 1],
+  [-3, 1, 2],
+  [1, -3, 0],
+  [-1, 0, 1],
+  [-2, -3, 0],
+];
 const space = (extra: [string, number[]][] = []) =>
   new WordVectors(['a', 'b', 'c', 'x', 'y', 'z', ...extra.map((e) => e[0])], new Float32Array([...SPACE, ...extra.map((e) => e[1])].flat()), 3);
 
@@ -176,16 +183,39 @@ describe('WordVectors: evaluations', () => {
     expect(r.pearson).toBeCloseTo(0.875465538611916, 5); // scipy.stats.pearsonr
     expect(r.pairs).toBe(6);
     expect(r.oov).toBe(1);
-    const arr = plane().evaluateSimilarity([['A', 'b', 10], ['a', 'c', 5], ['a', 'd', 1], ['b', 'c', 5], ['b', 'd', 2], ['c', 'd', 7]]);
+    const arr = plane().evaluateSimilarity([
+      ['A', 'b', 10],
+      ['a', 'c', 5],
+      ['a', 'd', 1],
+      ['b', 'c', 5],
+      ['b', 'd', 2],
+      ['c', 'd', 7],
+    ]);
     expect(arr).toEqual({ spearman: expect.closeTo(14.75 / 17, 6), pearson: expect.closeTo(0.875466, 5), pairs: 6, oov: 0 });
-    expect(plane().evaluateSimilarity([['A', 'b', 1], ['a', 'c', 2], ['b', 'c', 3]], { caseInsensitive: false }).oov).toBe(1);
+    expect(
+      plane().evaluateSimilarity(
+        [
+          ['A', 'b', 1],
+          ['a', 'c', 2],
+          ['b', 'c', 3],
+        ],
+        { caseInsensitive: false },
+      ).oov,
+    ).toBe(1);
   });
 
   it('evaluateSimilarity errors name the line or pair', () => {
-    expect(() => plane().evaluateSimilarity('a b 1\na c\n')).toThrow("WordVectors.evaluateSimilarity: line 2: expected 'word1 word2 score', got 2 fields ('a c')");
+    expect(() => plane().evaluateSimilarity('a b 1\na c\n')).toThrow(
+      "WordVectors.evaluateSimilarity: line 2: expected 'word1 word2 score', got 2 fields ('a c')",
+    );
     expect(() => plane().evaluateSimilarity('a b x\n')).toThrow(/line 1, score: expected a finite number, got 'x'/);
     expect(() => plane().evaluateSimilarity('a b 1\na zz 2\n')).toThrow(/only 1 of 2 pairs/);
-    expect(() => plane().evaluateSimilarity([['a', 'b', 1], ['a', 'c', 1]])).toThrow(/all equal/);
+    expect(() =>
+      plane().evaluateSimilarity([
+        ['a', 'b', 1],
+        ['a', 'c', 1],
+      ]),
+    ).toThrow(/all equal/);
     expect(() => plane().evaluateSimilarity([['a', 'b']] as never)).toThrow(/pair 0: expected \[word1, word2, finite score\]/);
   });
 
@@ -198,7 +228,10 @@ describe('WordVectors: evaluations', () => {
     const wv = space([['C', Q]]);
     const r = wv.evaluateAnalogies(QUESTIONS);
     expect(r).toEqual({
-      accuracy: 3 / 5, correct: 3, total: 5, oov: 1,
+      accuracy: 3 / 5,
+      correct: 3,
+      total: 5,
+      oov: 1,
       sections: [
         { section: 'first', correct: 2, total: 3, accuracy: 2 / 3, oov: 1 },
         { section: 'second', correct: 1, total: 2, accuracy: 0.5, oov: 0 },
@@ -222,7 +255,7 @@ describe('WordVectors: evaluations', () => {
 
   it('batched evaluation (matmul path) agrees with one-by-one analogy queries, and frees its tensors', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
     const n = 2000;
     const d = 64;
     const words = Array.from({ length: n }, (_, i) => `w${i}`);
@@ -278,16 +311,22 @@ describe('WordVectors.mostSimilarMany', () => {
 describe.skipIf(!webgpu)('WordVectors.mostSimilarMany on WebGPU', () => {
   it('scores on the device match the CPU', async () => {
     const words = Array.from({ length: 300 }, (_, i) => `w${i}`);
-    const wv = new WordVectors(words, Float32Array.from({ length: 300 * 16 }, (_, i) => Math.sin(i * 0.37)), 16);
+    const wv = new WordVectors(
+      words,
+      Float32Array.from({ length: 300 * 16 }, (_, i) => Math.sin(i * 0.37)),
+      16,
+    );
     const queries = ['w0', ['w5', 'w9'], 'w299'];
     const cpu = await wv.mostSimilarMany(queries, { topN: 5, device: 'cpu' });
     const before = memory().devices.webgpu.tensors;
     const gpu = await wv.mostSimilarMany(queries, { topN: 5, device: 'webgpu' });
     expect(memory().devices.webgpu.tensors).toBe(before);
-    gpu.forEach((r, q) => r.forEach(([w, s], k) => {
-      expect(s).toBeCloseTo(cpu[q][k][1], 4);
-      if (Math.abs(cpu[q][k][1] - (cpu[q][k + 1]?.[1] ?? -2)) > 1e-4) expect(w).toBe(cpu[q][k][0]);
-    }));
+    gpu.forEach((r, q) =>
+      r.forEach(([w, s], k) => {
+        expect(s).toBeCloseTo(cpu[q][k][1], 4);
+        if (Math.abs(cpu[q][k][1] - (cpu[q][k + 1]?.[1] ?? -2)) > 1e-4) expect(w).toBe(cpu[q][k][0]);
+      }),
+    );
   });
 });
 

@@ -54,7 +54,16 @@ export type { BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions } f
 export { klDiv, cosineEmbeddingLoss } from './losses/divergence';
 export type { KlDivOptions, CosineEmbeddingLossOptions } from './losses/divergence';
 export {
-  MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss, CosineEmbeddingLoss,
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  KLDivLoss,
+  CosineEmbeddingLoss,
 } from './losses/modules';
 
 // metrics
@@ -78,6 +87,9 @@ export type { StandardScalerOptions, MinMaxScalerOptions } from './data/scalers'
 // transformer
 export { TransformerEncoderLayer, TransformerEncoder } from './layers/transformer';
 export type {
-  TransformerActivation, TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions,
-  TransformerEncoderOptions, TransformerEncoderForwardOptions,
+  TransformerActivation,
+  TransformerEncoderLayerOptions,
+  TransformerEncoderLayerForwardOptions,
+  TransformerEncoderOptions,
+  TransformerEncoderForwardOptions,
 } from './layers/transformer';

@@ -1,8 +1,6 @@
 import { type DeviceName, init as initDevice, type InitOptions } from '@aimodel/tensor';
 import type * as initializers from './init';
-import {
-  calculateGain, constant, fanInAndFanOut, kaimingNormal, kaimingUniform, normal, ones, uniform, xavierNormal, xavierUniform, zeros,
-} from './init';
+import { calculateGain, constant, fanInAndFanOut, kaimingNormal, kaimingUniform, normal, ones, uniform, xavierNormal, xavierUniform, zeros } from './init';
 
 /**
  * `init` as @aimodel/nn exports it: the device selector of @aimodel/tensor, carrying the weight initializers.
@@ -30,5 +28,15 @@ export type InitNamespace = ((opts?: InitOptions) => Promise<DeviceName>) & type
 // that does not use `init` drops it, and with it the device selector and the WebGPU backend; the
 // InitNamespace type makes a new initializer in ./init a compile error until it is listed here.
 export const init: InitNamespace = /* @__PURE__ */ Object.assign((opts?: InitOptions) => initDevice(opts), {
-  uniform, normal, constant, zeros, ones, calculateGain, fanInAndFanOut, xavierUniform, xavierNormal, kaimingUniform, kaimingNormal,
+  uniform,
+  normal,
+  constant,
+  zeros,
+  ones,
+  calculateGain,
+  fanInAndFanOut,
+  xavierUniform,
+  xavierNormal,
+  kaimingUniform,
+  kaimingNormal,
 });

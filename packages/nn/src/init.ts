@@ -13,8 +13,18 @@ import { checkKeys } from './checks';
  * ```
  */
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'convTranspose1d'
+  | 'convTranspose2d'
+  | 'convTranspose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leakyRelu'
+  | 'selu';
 
 /**
  * Options of {@link uniform}: the interval [a, b).
@@ -117,7 +127,11 @@ function uniformFrom<T extends Tensor>(fn: string, t: T, opts: UniformOptions): 
   checkNumber(fn, 'a', a);
   checkNumber(fn, 'b', b);
   if (a > b) throw new ArgumentError(fn, `expected a <= b, got a=${a}, b=${b}`);
-  return fill(t, () => rand(t.shape, { device: t.device, generator }).mul(b - a).add(a));
+  return fill(t, () =>
+    rand(t.shape, { device: t.device, generator })
+      .mul(b - a)
+      .add(a),
+  );
 }
 
 /**
@@ -194,8 +208,14 @@ export function ones<T extends Tensor>(t: T): T {
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   const name = String(nonlinearity).replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   switch (name) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
-    case 'convTranspose1d': case 'convTranspose2d': case 'convTranspose3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'convTranspose1d':
+    case 'convTranspose2d':
+    case 'convTranspose3d':
+    case 'sigmoid':
       return 1;
     case 'tanh':
       return 5 / 3;
@@ -209,7 +229,10 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     case 'selu':
       return 3 / 4;
     default:
-      throw new ArgumentError('init.calculateGain', `unsupported nonlinearity '${nonlinearity}' (expected linear, conv1d…3d, convTranspose1d…3d, sigmoid, tanh, relu, leakyRelu or selu)`);
+      throw new ArgumentError(
+        'init.calculateGain',
+        `unsupported nonlinearity '${nonlinearity}' (expected linear, conv1d…3d, convTranspose1d…3d, sigmoid, tanh, relu, leakyRelu or selu)`,
+      );
   }
 }
 

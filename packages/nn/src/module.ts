@@ -177,7 +177,7 @@ export abstract class Module extends Inspectable {
 
   private ownTensors(kind: 'param' | 'buffer'): [string, Tensor][] {
     return Object.entries(this)
-      .filter(([k, v]) => !k.startsWith('_') && v instanceof Tensor && (v instanceof Parameter) === (kind === 'param'))
+      .filter(([k, v]) => !k.startsWith('_') && v instanceof Tensor && v instanceof Parameter === (kind === 'param'))
       .map(([k, v]) => [stateKey(k), v as Tensor]);
   }
 

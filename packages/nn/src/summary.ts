@@ -126,23 +126,27 @@ function checkShapes(inputShape: unknown): number[][] {
   const isShape = (s: unknown): s is number[] => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0);
   if (isShape(inputShape)) return [inputShape];
   if (Array.isArray(inputShape) && inputShape.length && inputShape.every(isShape)) return inputShape as number[][];
-  throw new ArgumentError('summary', `inputShape must be a shape (e.g. [1, 3, 32, 32]) or a list of shapes, one per forward input, got ${JSON.stringify(inputShape)}`);
+  throw new ArgumentError(
+    'summary',
+    `inputShape must be a shape (e.g. [1, 3, 32, 32]) or a list of shapes, one per forward input, got ${JSON.stringify(inputShape)}`,
+  );
 }
 
 /** @internal The {@link Module.summary} table. */
 export function summary(model: Module, inputShape?: readonly number[] | readonly (readonly number[])[], opts: SummaryOptions = {}): string {
-  for (const k of Object.keys(opts)) if (!SUMMARY_KEYS.includes(k)) throw new ArgumentError('summary', `unknown option '${k}' (expected ${SUMMARY_KEYS.join(', ')})`);
+  for (const k of Object.keys(opts))
+    if (!SUMMARY_KEYS.includes(k)) throw new ArgumentError('summary', `unknown option '${k}' (expected ${SUMMARY_KEYS.join(', ')})`);
   const shapes = inputShape === undefined ? null : traceShapes(model, checkShapes(inputShape), opts.dtype ?? 'float32');
   const header = ['Layer (type)', ...(shapes ? ['Output shape'] : []), 'Param #', 'Trainable'];
   // every submodule; the model itself too when it has no children or owns parameters directly
   const ownsParams = Object.entries(model).some(([k, v]) => !k.startsWith('_') && v instanceof Parameter);
   const listed = model.namedModules().slice(model.namedChildren().length && !ownsParams ? 1 : 0);
   const rows = listed.map(([name, m]) => {
-      const own = Object.entries(m).filter(([k, v]) => !k.startsWith('_') && v instanceof Parameter) as [string, Parameter][];
-      const count = own.reduce((n, [, p]) => n + p.numel(), 0);
-      const trainable = own.reduce((n, [, p]) => n + (p.requiresGrad ? p.numel() : 0), 0);
-      return [name ? `${name} (${typeName(m)})` : typeName(m), ...(shapes ? [shapes.get(m) ?? '-'] : []), thousands(count), thousands(trainable)];
-    });
+    const own = Object.entries(m).filter(([k, v]) => !k.startsWith('_') && v instanceof Parameter) as [string, Parameter][];
+    const count = own.reduce((n, [, p]) => n + p.numel(), 0);
+    const trainable = own.reduce((n, [, p]) => n + (p.requiresGrad ? p.numel() : 0), 0);
+    return [name ? `${name} (${typeName(m)})` : typeName(m), ...(shapes ? [shapes.get(m) ?? '-'] : []), thousands(count), thousands(trainable)];
+  });
   const params = model.parameters();
   const total = params.reduce((n, p) => n + p.numel(), 0);
   const trainable = params.reduce((n, p) => n + (p.requiresGrad ? p.numel() : 0), 0);

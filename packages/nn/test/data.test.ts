@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DataLoader, type Dataset, Generator, kFold, manualSeed, memory, MinMaxScaler, scope, ShapeError, StandardScaler,
-  type Tensor, tensor, TensorDataset, trainTestSplit, transfers,
+  ArgumentError,
+  DataLoader,
+  type Dataset,
+  Generator,
+  kFold,
+  manualSeed,
+  memory,
+  MinMaxScaler,
+  scope,
+  ShapeError,
+  StandardScaler,
+  type Tensor,
+  tensor,
+  TensorDataset,
+  trainTestSplit,
+  transfers,
 } from '../src/index';
 
 const values = async (t: Tensor) => Array.from(await t.data());
@@ -60,7 +74,11 @@ describe('DataLoader', () => {
     expect(await ids(loader)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
     const dropping = new DataLoader(ds, { batchSize: 3, dropLast: true });
     expect(dropping.length).toBe(3);
-    expect(await ids(dropping)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    expect(await ids(dropping)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
     expect(await ids(new DataLoader(ds))).toEqual(range(10).map((i) => [i]));
     const [[xb]] = [...new DataLoader(ds, { batchSize: 4 })];
     expect(xb.shape).toEqual([4, 2]);
@@ -157,7 +175,9 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(ds, { shuffle: true, seed: 1.5 })).toThrow('DataLoader: seed must be a non-negative safe integer, got 1.5');
     expect(() => new DataLoader(ds, { seed: 1, generator: new Generator() })).toThrow('DataLoader: pass seed or generator, not both');
     expect(() => new DataLoader(ds, { generator: { seed: 1 } as never })).toThrow(/^DataLoader: generator must be a Generator/);
-    expect(() => new DataLoader(ds, { batch_size: 2 } as never)).toThrow("DataLoader: unknown option 'batch_size' (expected batchSize, shuffle, seed, generator, dropLast)");
+    expect(() => new DataLoader(ds, { batch_size: 2 } as never)).toThrow(
+      "DataLoader: unknown option 'batch_size' (expected batchSize, shuffle, seed, generator, dropLast)",
+    );
     expect(() => new DataLoader([1, 2] as never)).toThrow(/^DataLoader: expected a Dataset/);
   });
 });
@@ -165,7 +185,12 @@ describe('DataLoader', () => {
 describe('trainTestSplit', () => {
   it('sizes, disjoint parts covering every sample, rows aligned across tensors', async () => {
     const [x, y] = rows(20);
-    for (const [testSize, nTest] of [[0.25, 5], [0.3, 6], [0.01, 1], [4, 4]] as const) {
+    for (const [testSize, nTest] of [
+      [0.25, 5],
+      [0.3, 6],
+      [0.01, 1],
+      [4, 4],
+    ] as const) {
       const [[xTrain, yTrain], [xTest, yTest]] = trainTestSplit([x, y], { testSize, seed: 0 });
       expect(xTrain.shape).toEqual([20 - nTest, 2]);
       expect(yTest.shape).toEqual([nTest]);
@@ -198,7 +223,11 @@ describe('trainTestSplit', () => {
     for (const seed of [0, 1, 2]) {
       const [[, yTrain], [, yTest]] = trainTestSplit([x, y], { seed, stratify: y });
       const count = async (t: Tensor, c: number) => (await values(t)).filter((v) => v === c).length;
-      for (const [c, n] of [[0, 12], [1, 6], [2, 2]]) {
+      for (const [c, n] of [
+        [0, 12],
+        [1, 6],
+        [2, 2],
+      ]) {
         expect(Math.abs((await count(yTest, c)) - (5 * n) / 20)).toBeLessThan(1);
         expect((await count(yTrain, c)) + (await count(yTest, c))).toBe(n);
       }
@@ -236,7 +265,11 @@ describe('trainTestSplit', () => {
 describe('kFold', () => {
   it('consecutive folds, the first n mod k one larger; every index tested exactly once', () => {
     const folds = kFold(10, { k: 3 });
-    expect(folds.map((f) => f.testIndices)).toEqual([[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    expect(folds.map((f) => f.testIndices)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
     expect(folds[1].trainIndices).toEqual([0, 1, 2, 3, 7, 8, 9]);
     expect(kFold(10).length).toBe(5);
   });
@@ -269,7 +302,11 @@ describe('kFold', () => {
 });
 
 describe('StandardScaler', () => {
-  const x = tensor([[1, 2, 5], [3, 2, 7], [5, 2, 12]]);
+  const x = tensor([
+    [1, 2, 5],
+    [3, 2, 7],
+    [5, 2, 12],
+  ]);
 
   it('hand values: population std, constant features scale by 1', async () => {
     const s = new StandardScaler().fit(x);
@@ -280,14 +317,37 @@ describe('StandardScaler', () => {
     const a = Math.sqrt(8 / 3);
     const b = Math.sqrt(26 / 3);
     close(await values(z), [-2 / a, 0, -3 / b, 0, 0, -1 / b, 2 / a, 0, 4 / b]);
-    close(await values(new StandardScaler().fitTransform(tensor([[1, 10], [3, 10]]))), [-1, 0, 1, 0]);
+    close(
+      await values(
+        new StandardScaler().fitTransform(
+          tensor([
+            [1, 10],
+            [3, 10],
+          ]),
+        ),
+      ),
+      [-1, 0, 1, 0],
+    );
     close(await values(new StandardScaler().fitTransform(tensor([[0.1], [0.1], [0.1]]))), [0, 0, 0]);
   });
 
   it('round-trips inverseTransform(transform(x)) ≈ x, also for [N, …] features and new data', async () => {
     const s = new StandardScaler();
     close(await values(s.inverseTransform(s.fitTransform(x))), await values(x));
-    const x3 = tensor([[[1, -2], [0.5, 4]], [[3, 7], [1.5, 4]], [[-2, 0], [9, 4]]]);
+    const x3 = tensor([
+      [
+        [1, -2],
+        [0.5, 4],
+      ],
+      [
+        [3, 7],
+        [1.5, 4],
+      ],
+      [
+        [-2, 0],
+        [9, 4],
+      ],
+    ]);
     const s3 = new StandardScaler();
     const z3 = s3.fitTransform(x3);
     expect(z3.shape).toEqual([3, 2, 2]);
@@ -320,7 +380,11 @@ describe('StandardScaler', () => {
 
 describe('MinMaxScaler', () => {
   it('hand values, featureRange, constant features', async () => {
-    const x = tensor([[0, 5, -1], [2, 5, 3], [4, 5, 1]]);
+    const x = tensor([
+      [0, 5, -1],
+      [2, 5, 3],
+      [4, 5, 1],
+    ]);
     const s = new MinMaxScaler().fit(x);
     close(await values(s.dataMin!), [0, 5, -1]);
     close(await values(s.dataMax!), [4, 5, 3]);
@@ -332,7 +396,12 @@ describe('MinMaxScaler', () => {
   });
 
   it('round-trips', async () => {
-    const x = tensor([[0.3, -7, 2], [1.1, 3, 2], [-4, 0.5, 2], [2, 2, 2]]);
+    const x = tensor([
+      [0.3, -7, 2],
+      [1.1, 3, 2],
+      [-4, 0.5, 2],
+      [2, 2, 2],
+    ]);
     const s = new MinMaxScaler({ featureRange: [2, 5] });
     const y = s.fitTransform(x);
     close(await values(s.inverseTransform(y)), await values(x));

@@ -1,8 +1,22 @@
 import { Adam, SGD } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
 import {
-  Callback, Conv2d, crossEntropy, Flatten, type Logs, Linear, manualSeed, MaxPool2d, Module, noGrad, randint, randn, ReLU,
-  Sequential, scope, type Tensor,
+  Callback,
+  Conv2d,
+  crossEntropy,
+  Flatten,
+  type Logs,
+  Linear,
+  manualSeed,
+  MaxPool2d,
+  Module,
+  noGrad,
+  randint,
+  randn,
+  ReLU,
+  Sequential,
+  scope,
+  type Tensor,
 } from '../src/index';
 
 // "The same network defined with `Sequential` and as a `Module` subclass trains to the same loss
@@ -48,9 +62,7 @@ function data(): { x: Tensor; y: Tensor } {
 type OptimizerKind = 'sgd' | 'adam';
 
 function optimizer(kind: OptimizerKind, model: Module): SGD | Adam {
-  return kind === 'sgd'
-    ? new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 })
-    : new Adam(model.parameters(), { lr: 0.01 });
+  return kind === 'sgd' ? new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }) : new Adam(model.parameters(), { lr: 0.01 });
 }
 
 /** `STEPS` full-batch steps written out by hand; the loss of every step. */

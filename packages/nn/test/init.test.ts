@@ -110,12 +110,27 @@ describe('init', () => {
     const u = arr(rand([6], { generator: seeded(4) }));
     const z = arr(randn([6], { generator: seeded(4) }));
     const close = (got: number[], want: number[]) => got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
-    close(arr(init.uniform(zeros([2, 3]), { a: -2, b: 2, generator: seeded(4) })), u.map((v) => -2 + 4 * v));
-    close(arr(init.normal(zeros([6]), { mean: 1, std: 0.5, generator: seeded(4) })), z.map((v) => 1 + 0.5 * v));
+    close(
+      arr(init.uniform(zeros([2, 3]), { a: -2, b: 2, generator: seeded(4) })),
+      u.map((v) => -2 + 4 * v),
+    );
+    close(
+      arr(init.normal(zeros([6]), { mean: 1, std: 0.5, generator: seeded(4) })),
+      z.map((v) => 1 + 0.5 * v),
+    );
     const bound = Math.sqrt(6 / (3 + 2)); // xavier: fanIn 3, fanOut 2
-    close(arr(init.xavierUniform(zeros([2, 3]), { generator: seeded(4) })), u.map((v) => -bound + 2 * bound * v));
-    close(arr(init.kaimingNormal(zeros([2, 3]), { nonlinearity: 'relu', generator: seeded(4) })), z.map((v) => (Math.SQRT2 / Math.sqrt(3)) * v));
-    close(arr(init.kaimingUniform(zeros([2, 3]), { a: Math.sqrt(5), generator: seeded(4) })), u.map((v) => (-1 + 2 * v) / Math.sqrt(3)));
+    close(
+      arr(init.xavierUniform(zeros([2, 3]), { generator: seeded(4) })),
+      u.map((v) => -bound + 2 * bound * v),
+    );
+    close(
+      arr(init.kaimingNormal(zeros([2, 3]), { nonlinearity: 'relu', generator: seeded(4) })),
+      z.map((v) => (Math.SQRT2 / Math.sqrt(3)) * v),
+    );
+    close(
+      arr(init.kaimingUniform(zeros([2, 3]), { a: Math.sqrt(5), generator: seeded(4) })),
+      u.map((v) => (-1 + 2 * v) / Math.sqrt(3)),
+    );
     expect(arr(init.xavierNormal(zeros([4, 4]), { generator: seeded(9) }))).toEqual(arr(init.xavierNormal(zeros([4, 4]), { generator: seeded(9) })));
     manualSeed(53);
     const reference = arr(rand([8]));

@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Conv1d, Conv2d, ConvTranspose2d, Embedding, Generator, GRU, init, Linear, LSTM, manualSeed, type Module, MultiheadAttention, rand, type Tensor, zeros,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  Generator,
+  GRU,
+  init,
+  Linear,
+  LSTM,
+  manualSeed,
+  type Module,
+  MultiheadAttention,
+  rand,
+  type Tensor,
+  zeros,
 } from '../src/index';
 
 const values = (m: Module) => m.parameters().map((p) => Array.from(p.dataSync()));

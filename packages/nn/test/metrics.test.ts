@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accuracy, ArgumentError, classificationReport, confusionMatrix, f1, memory, precision, recall, rocAuc, ShapeError, tensor, type TensorData,
+  accuracy,
+  ArgumentError,
+  classificationReport,
+  confusionMatrix,
+  f1,
+  memory,
+  precision,
+  recall,
+  rocAuc,
+  ShapeError,
+  tensor,
+  type TensorData,
 } from '../src/index';
 
 const int = (v: TensorData) => tensor(v, { dtype: 'int32' });
@@ -24,8 +35,30 @@ function pairwiseAuc(scores: number[], positive: boolean[]): number {
 describe('accuracy', () => {
   it('class indices, logits (argmax) and one-hot targets', async () => {
     close(await accuracy(int([0, 1, 2, 1]), int([0, 2, 2, 1])), 0.75);
-    close(await accuracy(tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), int([0, 1, 1])), 2 / 3);
-    close(await accuracy(tensor([[2, 1, 0], [0, 0, 3]]), tensor([[1, 0, 0], [0, 1, 0]])), 0.5);
+    close(
+      await accuracy(
+        tensor([
+          [0.9, 0.1],
+          [0.2, 0.8],
+          [0.6, 0.4],
+        ]),
+        int([0, 1, 1]),
+      ),
+      2 / 3,
+    );
+    close(
+      await accuracy(
+        tensor([
+          [2, 1, 0],
+          [0, 0, 3],
+        ]),
+        tensor([
+          [1, 0, 0],
+          [0, 1, 0],
+        ]),
+      ),
+      0.5,
+    );
     close(await accuracy(tensor([1, 0, 1]), tensor([1, 1, 1])), 2 / 3); // integral float indices
     close(await accuracy(int([[1], [0]]), int([1, 1])), 0.5); // a column of indices
   });
@@ -33,7 +66,10 @@ describe('accuracy', () => {
     await expect(accuracy(int([0, 1]), int([0, 1, 1]))).rejects.toThrow(ShapeError);
     await expect(accuracy(tensor([0.3, 0.9]), int([0, 1]))).rejects.toThrow(ArgumentError);
     await expect(accuracy(tensor([[[1]]]), int([0]))).rejects.toThrow(ShapeError);
-    const logits = tensor([[0.9, 0.1], [0.2, 0.8]]);
+    const logits = tensor([
+      [0.9, 0.1],
+      [0.2, 0.8],
+    ]);
     const y = int([0, 0]);
     const before = memory().tensors;
     await accuracy(logits, y);
@@ -54,7 +90,17 @@ describe('precision, recall, f1 (scikit-learn definitions)', () => {
     close(await recall(yPred, yTrue, { posLabel: 0 }), 2 / 4);
     close(await f1(yPred, yTrue, { posLabel: 0 }), 4 / 7);
     // probabilities [N, 2] go through argmax
-    close(await precision(tensor([[0.9, 0.1], [0.3, 0.7], [0.4, 0.6]]), int([0, 1, 0])), 0.5);
+    close(
+      await precision(
+        tensor([
+          [0.9, 0.1],
+          [0.3, 0.7],
+          [0.4, 0.6],
+        ]),
+        int([0, 1, 0]),
+      ),
+      0.5,
+    );
   });
 
   it('multiclass macro / micro / weighted (the scikit-learn user guide example)', async () => {
@@ -106,9 +152,29 @@ describe('confusionMatrix', () => {
   it('rows are true classes, columns predicted (the scikit-learn example)', async () => {
     const yTrue = int([2, 0, 2, 2, 0, 1]);
     const yPred = int([0, 0, 2, 2, 0, 2]);
-    expect(await confusionMatrix(yPred, yTrue)).toEqual([[2, 0, 0], [0, 0, 1], [1, 0, 2]]);
-    expect(await confusionMatrix(yPred, yTrue, { numClasses: 4 })).toEqual([[2, 0, 0, 0], [0, 0, 1, 0], [1, 0, 2, 0], [0, 0, 0, 0]]);
-    expect(await confusionMatrix(tensor([[0.1, 0.9], [0.8, 0.2]]), int([1, 1]))).toEqual([[0, 0], [1, 1]]);
+    expect(await confusionMatrix(yPred, yTrue)).toEqual([
+      [2, 0, 0],
+      [0, 0, 1],
+      [1, 0, 2],
+    ]);
+    expect(await confusionMatrix(yPred, yTrue, { numClasses: 4 })).toEqual([
+      [2, 0, 0, 0],
+      [0, 0, 1, 0],
+      [1, 0, 2, 0],
+      [0, 0, 0, 0],
+    ]);
+    expect(
+      await confusionMatrix(
+        tensor([
+          [0.1, 0.9],
+          [0.8, 0.2],
+        ]),
+        int([1, 1]),
+      ),
+    ).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     await expect(confusionMatrix(yPred, yTrue, { numClasses: 2 })).rejects.toThrow(ArgumentError);
   });
 });
@@ -187,7 +253,10 @@ describe('rocAuc', () => {
     close(await rocAuc(tensor([0.1, 0.4, 0.35, 0.8]), int([0, 0, 1, 1])), 0.75);
     const s = [0.1, 0.4, 0.4, 0.8, 0.4, 0.1, 0.7];
     const y = [0, 0, 1, 1, 1, 1, 0];
-    const expected = pairwiseAuc(s, y.map((v) => v === 1));
+    const expected = pairwiseAuc(
+      s,
+      y.map((v) => v === 1),
+    );
     close(await rocAuc(tensor(s), int(y)), expected);
     close(expected, 6.5 / 12); // 12 positive–negative pairs: 1.5 + 3 + 1.5 + 0.5 wins by hand
     close(await rocAuc(tensor([0.5, 0.5, 0.5]), int([0, 1, 1])), 0.5);
@@ -196,11 +265,21 @@ describe('rocAuc', () => {
 
   it('multiclass one-vs-rest, macro and weighted', async () => {
     const scores = [
-      [0.7, 0.2, 0.1], [0.3, 0.4, 0.3], [0.2, 0.2, 0.6], [0.5, 0.3, 0.2],
-      [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.4, 0.4, 0.2],
+      [0.7, 0.2, 0.1],
+      [0.3, 0.4, 0.3],
+      [0.2, 0.2, 0.6],
+      [0.5, 0.3, 0.2],
+      [0.1, 0.8, 0.1],
+      [0.3, 0.3, 0.4],
+      [0.4, 0.4, 0.2],
     ];
     const y = [0, 1, 2, 1, 1, 2, 0];
-    const per = [0, 1, 2].map((c) => pairwiseAuc(scores.map((r) => r[c]), y.map((v) => v === c)));
+    const per = [0, 1, 2].map((c) =>
+      pairwiseAuc(
+        scores.map((r) => r[c]),
+        y.map((v) => v === c),
+      ),
+    );
     close(await rocAuc(tensor(scores), int(y)), (per[0] + per[1] + per[2]) / 3);
     close(await rocAuc(tensor(scores), int(y), { average: 'weighted' }), (2 * per[0] + 3 * per[1] + 2 * per[2]) / 7);
   });
@@ -208,7 +287,16 @@ describe('rocAuc', () => {
   it('rejects a single class and bad shapes', async () => {
     await expect(rocAuc(tensor([0.2, 0.4]), int([1, 1]))).rejects.toThrow('rocAuc: only one class present in target');
     await expect(rocAuc(tensor([0.2, 0.4]), int([0, 2]))).rejects.toThrow(ArgumentError);
-    await expect(rocAuc(tensor([[0.2, 0.3, 0.5], [0.5, 0.2, 0.3], [0.1, 0.1, 0.8]]), int([0, 2, 0]))).rejects.toThrow('for one-vs-rest class 1');
+    await expect(
+      rocAuc(
+        tensor([
+          [0.2, 0.3, 0.5],
+          [0.5, 0.2, 0.3],
+          [0.1, 0.1, 0.8],
+        ]),
+        int([0, 2, 0]),
+      ),
+    ).rejects.toThrow('for one-vs-rest class 1');
     await expect(rocAuc(tensor([0.2, 0.4]), int([0, 1, 1]))).rejects.toThrow(ShapeError);
   });
 });

@@ -1,8 +1,6 @@
 import { Adam } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
-import {
-  BatchNorm1d, DeviceError, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor,
-} from '../src/index';
+import { BatchNorm1d, DeviceError, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor } from '../src/index';
 
 /** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
 async function hasWebGpu(): Promise<boolean> {
@@ -51,8 +49,24 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     expect(live().cpu).toEqual(before.cpu); // the CPU copies are freed
     expect(live().webgpu[0]).toBe(before.webgpu[0] + 4);
 
-    const x = tensor([[1, 2, 3, 4], [-1, 0, 1, 2], [0.5, -0.5, 2, -2], [3, 1, -1, 0]], { device: 'webgpu' });
-    const y = tensor([[1, 0], [0, 1], [1, 1], [0, 0]], { device: 'webgpu' });
+    const x = tensor(
+      [
+        [1, 2, 3, 4],
+        [-1, 0, 1, 2],
+        [0.5, -0.5, 2, -2],
+        [3, 1, -1, 0],
+      ],
+      { device: 'webgpu' },
+    );
+    const y = tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+        [0, 0],
+      ],
+      { device: 'webgpu' },
+    );
     const losses: number[] = [];
     for (let step = 0; step < 10; step++) {
       opt.zeroGrad();
@@ -97,8 +111,24 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     expect(await model.to('webgpu')).toBe(model);
     expect(model.parameters().every((p) => p.device === 'webgpu' && p instanceof Parameter && p.requiresGrad)).toBe(true);
     expect(model.namedBuffers().every(([, b]) => b.device === 'webgpu')).toBe(true);
-    const x = tensor([[1, 2, 3, 4], [-1, 0, 1, 2], [0.5, -0.5, 2, -2], [3, 1, -1, 0]], { device: 'webgpu' });
-    const y = tensor([[1, 0], [0, 1], [1, 1], [0, 0]], { device: 'webgpu' });
+    const x = tensor(
+      [
+        [1, 2, 3, 4],
+        [-1, 0, 1, 2],
+        [0.5, -0.5, 2, -2],
+        [3, 1, -1, 0],
+      ],
+      { device: 'webgpu' },
+    );
+    const y = tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+        [0, 0],
+      ],
+      { device: 'webgpu' },
+    );
     const losses: number[] = [];
     for (let step = 0; step < 5; step++) {
       const loss = scope(() => mseLoss(model.forward(x), y));
@@ -121,7 +151,11 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     expect(model.parameters()).toEqual(params); // moved in place: the same objects
     expect(model.namedBuffers().every(([, b], i) => b === buffers[i])).toBe(true);
     expect(model.parameters().every((p) => p.device === 'cpu' && p instanceof Parameter && p.requiresGrad && p.grad === null)).toBe(true);
-    expect(model.namedBuffers().map(([k, b]) => [k, b.device])).toEqual([['1.running_mean', 'cpu'], ['1.running_var', 'cpu'], ['1.num_batches_tracked', 'cpu']]);
+    expect(model.namedBuffers().map(([k, b]) => [k, b.device])).toEqual([
+      ['1.running_mean', 'cpu'],
+      ['1.running_var', 'cpu'],
+      ['1.num_batches_tracked', 'cpu'],
+    ]);
     const xc = await x.toDevice('cpu');
     const onCpu = scope(() => model.forward(xc));
     Array.from(onCpu.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, memory, Module, ones, Parameter, ShapeError, type Tensor, tensor, zeros } from '../src/index';
 
 class Affine extends Module {
-  weight = new Parameter(tensor([[1, 2], [3, 4]]));
+  weight = new Parameter(
+    tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+  );
   bias = new Parameter(zeros([2]));
   runningMean = zeros([2]); // a buffer: tensor field that is not a Parameter
   _cache: Tensor | null = null; // private: skipped
@@ -24,8 +29,14 @@ describe('Module', () => {
     const net = new Net();
     expect(net.namedParameters().map(([k]) => k)).toEqual(['encoder.weight', 'encoder.bias', 'head_layer.weight', 'head_layer.bias']);
     expect(net.namedBuffers().map(([k]) => k)).toEqual(['encoder.running_mean', 'head_layer.running_mean']);
-    expect(Object.keys(net.stateDict())).toEqual([ // module by module, as PyTorch
-      'encoder.weight', 'encoder.bias', 'encoder.running_mean', 'head_layer.weight', 'head_layer.bias', 'head_layer.running_mean',
+    expect(Object.keys(net.stateDict())).toEqual([
+      // module by module, as PyTorch
+      'encoder.weight',
+      'encoder.bias',
+      'encoder.running_mean',
+      'head_layer.weight',
+      'head_layer.bias',
+      'head_layer.running_mean',
     ]);
     expect(net.children().length).toBe(2);
     expect(net.parameters().every((p) => p instanceof Parameter && p.requiresGrad)).toBe(true);
@@ -59,8 +70,14 @@ describe('Module', () => {
 
   it('zeroGrad drops gradients; gradients flow to Parameters', async () => {
     const net = new Net();
-    net.forward(ones([1, 2])).sum().backward();
-    expect(await net.encoder.weight.grad!.toArray()).toEqual([[3, 7], [3, 7]]); // ∂/∂W1[i][j] = x_i · Σ_k W2[j][k]
+    net
+      .forward(ones([1, 2]))
+      .sum()
+      .backward();
+    expect(await net.encoder.weight.grad!.toArray()).toEqual([
+      [3, 7],
+      [3, 7],
+    ]); // ∂/∂W1[i][j] = x_i · Σ_k W2[j][k]
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
   });
@@ -68,9 +85,17 @@ describe('Module', () => {
   it('stateDict → loadStateDict round trip copies values; strict mode checks keys; shapes must match', async () => {
     const a = new Affine();
     const b = new Affine();
-    a.weight.assign(tensor([[5, 6], [7, 8]]));
+    a.weight.assign(
+      tensor([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     b.loadStateDict(a.stateDict());
-    expect(await b.weight.toArray()).toEqual([[5, 6], [7, 8]]);
+    expect(await b.weight.toArray()).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
     const { weight, ...partial } = a.stateDict();
     expect(() => b.loadStateDict(partial)).toThrow(ArgumentError);
     expect(() => b.loadStateDict(partial)).toThrow(/loadStateDict: keys do not match: missing \[weight\], unexpected \[\]/);

@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, BatchNorm1d, GRU, LayerNorm, Linear, loadWeights, LSTM, type Module, MultiheadAttention, noGrad, ReLU,
-  Sequential, ShapeError, type Tensor, tensor, TransformerEncoder, TransformerEncoderLayer,
+  ArgumentError,
+  BatchNorm1d,
+  GRU,
+  LayerNorm,
+  Linear,
+  loadWeights,
+  LSTM,
+  type Module,
+  MultiheadAttention,
+  noGrad,
+  ReLU,
+  Sequential,
+  ShapeError,
+  type Tensor,
+  tensor,
+  TransformerEncoder,
+  TransformerEncoderLayer,
 } from '../src/index';
 import { expectValues } from './helpers';
 
@@ -64,18 +79,27 @@ function pytorchSafetensors(entries: Entry[], metadata?: Record<string, string>)
 // ── the BatchNorm MLP ────────────────────────────────────────────────────────
 // nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2)) after some
 // training: weights and running statistics with values exactly representable in float32.
-const W0 = [[0.5, -0.25, 0.75], [-1, 0.125, 0.5], [0.25, 0.5, -0.5], [1.5, -0.75, 0.25]];
+const W0 = [
+  [0.5, -0.25, 0.75],
+  [-1, 0.125, 0.5],
+  [0.25, 0.5, -0.5],
+  [1.5, -0.75, 0.25],
+];
 const B0 = [0.1, -0.2, 0.05, 0.3];
 const GAMMA = [1.25, 0.5, -0.75, 2];
 const BETA = [0.125, -0.5, 0.25, 0];
 const RUNNING_MEAN = [0.2, -0.4, 0.1, 0.6];
 const RUNNING_VAR = [0.5, 2.25, 0.09, 1.5];
 const NUM_BATCHES = 1234;
-const W3 = [[0.5, -1, 0.25, 0.75], [-0.5, 0.375, 1, -0.125]];
+const W3 = [
+  [0.5, -1, 0.25, 0.75],
+  [-0.5, 0.375, 1, -0.125],
+];
 const B3 = [0.01, -0.02];
 const EPS = 1e-5; // BatchNorm1d's default, in PyTorch and here
 
-const MLP_ENTRIES: Entry[] = [ // model.state_dict() order
+const MLP_ENTRIES: Entry[] = [
+  // model.state_dict() order
   { name: '0.weight', dtype: 'F32', shape: [4, 3], values: W0.flat() },
   { name: '0.bias', dtype: 'F32', shape: [4], values: B0 },
   { name: '1.weight', dtype: 'F32', shape: [4], values: GAMMA },
@@ -99,7 +123,11 @@ const MLP_HEADER =
   '"3.bias":{"dtype":"F32","shape":[2],"data_offsets":[136,144]},' +
   '"3.weight":{"dtype":"F32","shape":[2,4],"data_offsets":[144,176]}}';
 
-const X = [[1, 2, 3], [-0.5, 0.25, 1], [2, -1, 0]];
+const X = [
+  [1, 2, 3],
+  [-0.5, 0.25, 1],
+  [2, -1, 0],
+];
 
 const f32 = (v: number) => Math.fround(v); // the file stores float32: compute from exactly those numbers
 
@@ -214,7 +242,10 @@ describe('loading a PyTorch state dict saved with safetensors', () => {
 /** Entries with distinct values (i·0.001 + k) so that a value in the wrong tensor is caught. */
 function numbered(spec: [string, number[]][]): Entry[] {
   return spec.map(([name, shape], k) => ({
-    name, dtype: 'F32', shape, values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => k + i * 0.001),
+    name,
+    dtype: 'F32',
+    shape,
+    values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => k + i * 0.001),
   }));
 }
 
@@ -242,34 +273,57 @@ describe('PyTorch key names, layer by layer', () => {
         );
       }
     }
-    expect(spec.slice(0, 8).map(([k]) => k)).toEqual([ // spelt out once
-      'weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0',
-      'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse',
+    expect(spec.slice(0, 8).map(([k]) => k)).toEqual([
+      // spelt out once
+      'weight_ih_l0',
+      'weight_hh_l0',
+      'bias_ih_l0',
+      'bias_hh_l0',
+      'weight_ih_l0_reverse',
+      'weight_hh_l0_reverse',
+      'bias_ih_l0_reverse',
+      'bias_hh_l0_reverse',
     ]);
     checkLayer(new LSTM(10, H, { numLayers: 2, bidirectional: true }), spec);
   });
 
   it('GRU(4, 6, bias=False)', () => {
-    checkLayer(new GRU(4, 6, { bias: false }), [['weight_ih_l0', [18, 4]], ['weight_hh_l0', [18, 6]]]);
+    checkLayer(new GRU(4, 6, { bias: false }), [
+      ['weight_ih_l0', [18, 4]],
+      ['weight_hh_l0', [18, 6]],
+    ]);
   });
 
   it('MultiheadAttention(16, 4), and with kdim=8, vdim=12', () => {
     checkLayer(new MultiheadAttention(16, 4), [
-      ['in_proj_weight', [48, 16]], ['in_proj_bias', [48]], ['out_proj.weight', [16, 16]], ['out_proj.bias', [16]],
+      ['in_proj_weight', [48, 16]],
+      ['in_proj_bias', [48]],
+      ['out_proj.weight', [16, 16]],
+      ['out_proj.bias', [16]],
     ]);
     checkLayer(new MultiheadAttention(16, 4, { kdim: 8, vdim: 12 }), [
-      ['q_proj_weight', [16, 16]], ['k_proj_weight', [16, 8]], ['v_proj_weight', [16, 12]],
-      ['in_proj_bias', [48]], ['out_proj.weight', [16, 16]], ['out_proj.bias', [16]],
+      ['q_proj_weight', [16, 16]],
+      ['k_proj_weight', [16, 8]],
+      ['v_proj_weight', [16, 12]],
+      ['in_proj_bias', [48]],
+      ['out_proj.weight', [16, 16]],
+      ['out_proj.bias', [16]],
     ]);
   });
 
   const encoderLayerSpec = (prefix: string): [string, number[]][] => [
-    [`${prefix}self_attn.in_proj_weight`, [48, 16]], [`${prefix}self_attn.in_proj_bias`, [48]],
-    [`${prefix}self_attn.out_proj.weight`, [16, 16]], [`${prefix}self_attn.out_proj.bias`, [16]],
-    [`${prefix}linear1.weight`, [32, 16]], [`${prefix}linear1.bias`, [32]],
-    [`${prefix}linear2.weight`, [16, 32]], [`${prefix}linear2.bias`, [16]],
-    [`${prefix}norm1.weight`, [16]], [`${prefix}norm1.bias`, [16]],
-    [`${prefix}norm2.weight`, [16]], [`${prefix}norm2.bias`, [16]],
+    [`${prefix}self_attn.in_proj_weight`, [48, 16]],
+    [`${prefix}self_attn.in_proj_bias`, [48]],
+    [`${prefix}self_attn.out_proj.weight`, [16, 16]],
+    [`${prefix}self_attn.out_proj.bias`, [16]],
+    [`${prefix}linear1.weight`, [32, 16]],
+    [`${prefix}linear1.bias`, [32]],
+    [`${prefix}linear2.weight`, [16, 32]],
+    [`${prefix}linear2.bias`, [16]],
+    [`${prefix}norm1.weight`, [16]],
+    [`${prefix}norm1.bias`, [16]],
+    [`${prefix}norm2.weight`, [16]],
+    [`${prefix}norm2.bias`, [16]],
   ];
 
   it('TransformerEncoderLayer(16, 4, dim_feedforward=32)', () => {

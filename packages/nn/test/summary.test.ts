@@ -1,8 +1,33 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, init, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, GELU, GRU, LayerNorm, LeakyReLU, Linear, LSTM,
-  MaxPool2d, memory, Module, MultiheadAttention, Parameter, ReLU, RNN, Sequential, Softmax, type Tensor, tensor,
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  BatchNorm1d,
+  init,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  Dropout,
+  Embedding,
+  Flatten,
+  GELU,
+  GRU,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  LSTM,
+  MaxPool2d,
+  memory,
+  Module,
+  MultiheadAttention,
+  Parameter,
+  ReLU,
+  RNN,
+  Sequential,
+  Softmax,
+  type Tensor,
+  tensor,
 } from '../src/index';
 
 /** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
@@ -36,16 +61,28 @@ afterEach(() => {
 /** The CNN of examples/mnist-cnn/index.mjs. */
 function mnistCnn(): Sequential {
   return new Sequential(
-    new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-    new Flatten(), new Dropout(0.3), new Linear(32 * 7 * 7, 10),
+    new Conv2d(1, 16, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(16, 32, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Dropout(0.3),
+    new Linear(32 * 7 * 7, 10),
   );
 }
 
 describe('String(model): PyTorch’s nested module repr', () => {
   it('a small Sequential', () => {
     const model = keepModel(new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3, { bias: false })));
-    const want = ['Sequential(', '  (0): Linear(inFeatures=4, outFeatures=8, bias=true)', '  (1): ReLU()', '  (2): Linear(inFeatures=8, outFeatures=3, bias=false)', ')'].join('\n');
+    const want = [
+      'Sequential(',
+      '  (0): Linear(inFeatures=4, outFeatures=8, bias=true)',
+      '  (1): ReLU()',
+      '  (2): Linear(inFeatures=8, outFeatures=3, bias=false)',
+      ')',
+    ].join('\n');
     expect(String(model)).toBe(want);
     expect(model.toString()).toBe(want);
     expect(inspect(model)).toBe(want);
@@ -100,7 +137,10 @@ describe('String(model): PyTorch’s nested module repr', () => {
   it('every layer’s extraRepr', () => {
     const cases: [Module, string][] = [
       [new Conv1d(4, 8, 3, { stride: 2, bias: false }), 'Conv1d(4, 8, kernelSize=[3], stride=[2], bias=false)'],
-      [new Conv2d(4, 8, 3, { padding: 'same', dilation: 2, groups: 2, paddingMode: 'reflect' }), "Conv2d(4, 8, kernelSize=[3, 3], stride=[1, 1], padding='same', dilation=[2, 2], groups=2, paddingMode='reflect')"],
+      [
+        new Conv2d(4, 8, 3, { padding: 'same', dilation: 2, groups: 2, paddingMode: 'reflect' }),
+        "Conv2d(4, 8, kernelSize=[3, 3], stride=[1, 1], padding='same', dilation=[2, 2], groups=2, paddingMode='reflect')",
+      ],
       [new ConvTranspose2d(4, 2, 3, { stride: 2, outputPadding: 1 }), 'ConvTranspose2d(4, 2, kernelSize=[3, 3], stride=[2, 2], outputPadding=[1, 1])'],
       [new AvgPool2d(3, { stride: 1 }), 'AvgPool2d(kernelSize=[3, 3], stride=[1, 1], padding=[0, 0])'],
       [new AdaptiveAvgPool2d([1, null]), 'AdaptiveAvgPool2d(outputSize=[1, null])'],
@@ -200,7 +240,10 @@ describe('model.summary()', () => {
     }
     const model = keepModel(new Pair());
     const mean = Array.from(model.bn.runningMean!.dataSync());
-    const text = model.summary([[5, 3], [1, 3]]);
+    const text = model.summary([
+      [5, 3],
+      [1, 3],
+    ]);
     expect(text.split('\n').slice(2, 10)).toEqual([
       'Layer (type)      Output shape  Param #  Trainable',
       '==================================================',
@@ -228,7 +271,9 @@ describe('model.summary()', () => {
       log.mockRestore();
     }
     expect(() => model.summary([2, 3], { batch_size: 4 } as never)).toThrow("summary: unknown option 'batch_size' (expected dtype, print)");
-    expect(() => model.summary([2, 1.5])).toThrow('summary: inputShape must be a shape (e.g. [1, 3, 32, 32]) or a list of shapes, one per forward input, got [2,1.5]');
+    expect(() => model.summary([2, 1.5])).toThrow(
+      'summary: inputShape must be a shape (e.g. [1, 3, 32, 32]) or a list of shapes, one per forward input, got [2,1.5]',
+    );
     // a forward that fails (float32 zeros as token ids): the error comes through, the hooks are removed
     expect(() => model.summary([2, 3])).toThrow('embedding: index must be int32, got float32');
     expect(Object.hasOwn(model.children()[0], 'forward')).toBe(false);

@@ -1,13 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, batchAccuracy, Callback, DataLoader, Generator, type Logs, Linear, manualSeed, memory, Module, noGrad,
-  randn, ShapeError, scope, Sequential, ReLU, Sigmoid, type StepLogs, type Tensor, tensor,
-  TensorDataset, transfers, zeros, Parameter,
+  ArgumentError,
+  batchAccuracy,
+  Callback,
+  DataLoader,
+  Generator,
+  type Logs,
+  Linear,
+  manualSeed,
+  memory,
+  Module,
+  noGrad,
+  randn,
+  ShapeError,
+  scope,
+  Sequential,
+  ReLU,
+  Sigmoid,
+  type StepLogs,
+  type Tensor,
+  tensor,
+  TensorDataset,
+  transfers,
+  zeros,
+  Parameter,
 } from '../src/index';
 
 /** Plain SGD with the structural interface fit expects (the real ones live in @aimodel/optim). */
 class TinySGD {
-  constructor(private readonly params: Tensor[], public lr: number) {}
+  constructor(
+    private readonly params: Tensor[],
+    public lr: number,
+  ) {}
   zeroGrad() {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -15,9 +39,11 @@ class TinySGD {
     }
   }
   step() {
-    noGrad(() => scope(() => {
-      for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
+      }),
+    );
   }
 }
 
@@ -67,7 +93,12 @@ describe('fit iterates a DataLoader', () => {
     }
     expect(m.batches).toEqual(manual);
     expect(m.batches.map((b) => b.length)).toEqual([4, 4, 3, 4, 4, 3, 4, 4, 3]);
-    expect(m.batches.slice(0, 3).flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(
+      m.batches
+        .slice(0, 3)
+        .flat()
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 11 }, (_, i) => i));
     expect(m.batches.slice(0, 3)).not.toEqual(m.batches.slice(3, 6)); // a new order each epoch
     // a generator works the same as its seed, and the global stream is untouched by either
     const g = recorder();
@@ -84,18 +115,32 @@ describe('fit iterates a DataLoader', () => {
     expect(a.batches).toEqual(b.batches);
     const ordered = recorder();
     await ordered.fit(x, y, { batchSize: 4, shuffle: false, verbose: 0 });
-    expect(ordered.batches).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]);
+    expect(ordered.batches).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9, 10],
+    ]);
   });
 
   it('fit takes a DataLoader or a Dataset; the loader owns batching', async () => {
     const { x, y } = ids(10);
     const m = recorder();
     const h = await m.fit(new DataLoader(new TensorDataset(x, y), { batchSize: 3, dropLast: true }), { epochs: 2, verbose: 0 });
-    expect(m.batches).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    expect(m.batches).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
     expect(h.history.loss).toHaveLength(2);
     const d = recorder();
     await d.fit(new TensorDataset(x, y), { batchSize: 5, shuffle: false, verbose: 0, validationData: new TensorDataset(x, y) });
-    expect(d.batches).toEqual([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]);
+    expect(d.batches).toEqual([
+      [0, 1, 2, 3, 4],
+      [5, 6, 7, 8, 9],
+    ]);
     const ev = await d.evaluate(new DataLoader(new TensorDataset(x, y), { batchSize: 4 }));
     expect(ev.loss).toBeCloseTo(await d.evaluate(x, y).then((l) => l.loss), 6);
   });
@@ -119,7 +164,9 @@ describe('fit iterates a DataLoader', () => {
     expect(() => m.compile({ optimizer: new TinySGD([], 1), loss: xent, metric: ['accuracy'] } as never)).toThrow(/^compile: unknown option 'metric'/);
     const noLoss = new Recorder().compile({});
     await expect(noLoss.fit(x, y)).rejects.toThrow(/^trainStep: the default step needs a loss/);
-    await expect(noLoss.fit(new TensorDataset(x), { verbose: 0 })).rejects.toThrow(/^trainStep: the default step needs batches \[inputs, targets, …\], got \[Tensor\[6,2\]\]/);
+    await expect(noLoss.fit(new TensorDataset(x), { verbose: 0 })).rejects.toThrow(
+      /^trainStep: the default step needs batches \[inputs, targets, …\], got \[Tensor\[6,2\]\]/,
+    );
     const noOpt = new Recorder().compile({ loss: xent });
     await expect(noOpt.fit(x, y)).rejects.toThrow(/^trainStep: the default step needs an optimizer/);
   });
@@ -127,11 +174,26 @@ describe('fit iterates a DataLoader', () => {
 
 describe('device-side metrics and one read per step', () => {
   it('batchAccuracy is a 0-d tensor: arg-max, 0.5 threshold, one-hot or rounded float targets', async () => {
-    const logits = tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
+    const logits = tensor([
+      [0.1, 0.9],
+      [0.8, 0.2],
+      [0.3, 0.7],
+      [0.6, 0.4],
+    ]);
     const acc = batchAccuracy(logits, tensor([1, 1, 1, 0], { dtype: 'int32' }));
     expect(acc.shape).toEqual([]);
     expect(await acc.item()).toBe(0.75);
-    expect(await batchAccuracy(logits, tensor([[0, 1], [1, 0], [1, 0], [1, 0]])).item()).toBe(0.75); // one-hot
+    expect(
+      await batchAccuracy(
+        logits,
+        tensor([
+          [0, 1],
+          [1, 0],
+          [1, 0],
+          [1, 0],
+        ]),
+      ).item(),
+    ).toBe(0.75); // one-hot
     expect(await batchAccuracy(logits, tensor([0.6, 0.4, 0.2, -0.2])).item()).toBe(0.75); // rounded: 1, 0, 0, 0
     expect(await batchAccuracy(tensor([[0.7], [0.2], [0.5]]), tensor([1, 1, 1])).item()).toBeCloseTo(2 / 3, 7); // 0.5 counts as 1
     expect(await batchAccuracy(tensor([0.7, 0.2]), tensor([true, false])).item()).toBe(1);
@@ -142,7 +204,11 @@ describe('device-side metrics and one read per step', () => {
   it("fit's accuracy matches counting hits by hand; the loss and metrics are read once per step, or once per epoch", async () => {
     manualSeed(4);
     const x = randn([24, 2]);
-    const y = tensor(Array.from(x.dataSync()).filter((_, i) => i % 2 === 0).map((v) => (v > 0 ? [0, 1] : [1, 0])));
+    const y = tensor(
+      Array.from(x.dataSync())
+        .filter((_, i) => i % 2 === 0)
+        .map((v) => (v > 0 ? [0, 1] : [1, 0])),
+    );
     const make = () => {
       manualSeed(0);
       const m = new Sequential(new Linear(2, 2));
@@ -176,9 +242,13 @@ describe('device-side metrics and one read per step', () => {
     expect(quiet.history.loss[0]).toBeCloseTo(lossSum / 24, 5);
     const seen: Logs[] = [];
     class Watch extends Callback {
-      override onBatchEnd(_b: number, logs: Logs) { seen.push(logs); }
+      override onBatchEnd(_b: number, logs: Logs) {
+        seen.push(logs);
+      }
     }
-    const [watched, watchedCount] = await counted(() => m2.fit(x, y, { batchSize: 5, shuffle: false, verbose: 0, callbacks: [new Watch()], validationData: [x, y] }));
+    const [watched, watchedCount] = await counted(() =>
+      m2.fit(x, y, { batchSize: 5, shuffle: false, verbose: 0, callbacks: [new Watch()], validationData: [x, y] }),
+    );
     expect(watchedCount).toEqual({ writes: 0, reads: 5 + 1 }); // one read per step (loss and accuracy together) + one for validation
     const [, shuffledCount] = await counted(() => m3.fit(x, y, { epochs: 2, batchSize: 5, seed: 1, verbose: 0 }));
     expect(shuffledCount).toEqual({ writes: 2, reads: 2 }); // shuffled: each epoch's order is uploaded once
@@ -198,7 +268,14 @@ describe('device-side metrics and one read per step', () => {
   it('custom metrics may return a tensor or a number; a Promise is a typed error', async () => {
     const { x, y } = ids(6);
     const m = recorder();
-    m.compile({ optimizer: new TinySGD(m.parameters(), 0.1), loss: xent, metrics: [{ name: 'rows', fn: (p) => p.shape[0] }, { name: 'meanLogit', fn: (p) => p.mean() }] });
+    m.compile({
+      optimizer: new TinySGD(m.parameters(), 0.1),
+      loss: xent,
+      metrics: [
+        { name: 'rows', fn: (p) => p.shape[0] },
+        { name: 'meanLogit', fn: (p) => p.mean() },
+      ],
+    });
     const h = await m.fit(x, y, { batchSize: 3, shuffle: false, verbose: 0 });
     expect(h.history.rows).toEqual([3]);
     expect(Number.isFinite(h.history.meanLogit[0])).toBe(true);
@@ -219,7 +296,16 @@ class Gan extends Module {
   }
   override trainStep([real]: Tensor[]): StepLogs {
     const n = real.shape[0];
-    const bce = (p: Tensor, target: number) => (target === 1 ? p.add(1e-6).log() : p.neg().add(1 + 1e-6).log()).mean().neg();
+    const bce = (p: Tensor, target: number) =>
+      (target === 1
+        ? p.add(1e-6).log()
+        : p
+            .neg()
+            .add(1 + 1e-6)
+            .log()
+      )
+        .mean()
+        .neg();
     // discriminator: real → 1, fake → 0 (the fake batch is detached: only D learns here)
     const fake = this.generator.forward(randn([n, 2], { generator: this.noise }));
     const dLoss = bce(this.discriminator.forward(real), 1).add(bce(this.discriminator.forward(fake.detach()), 0));
@@ -239,18 +325,32 @@ class Gan extends Module {
 describe('an overridden trainStep runs through fit', () => {
   it('a tiny GAN step (two nets, two optimizers): custom logs in history, callbacks and bar; both nets change', async () => {
     manualSeed(2);
-    const real = randn([32, 2]).mul(0.5).add(tensor([2, -1]));
+    const real = randn([32, 2])
+      .mul(0.5)
+      .add(tensor([2, -1]));
     const gan = new Gan().compile();
     const snapshot = (m: Module) => m.parameters().map((p) => Array.from(p.dataSync()));
     const g0 = snapshot(gan.generator);
     const d0 = snapshot(gan.discriminator);
     const batchLogs: Logs[] = [];
     class Watch extends Callback {
-      override onBatchEnd(_b: number, logs: Logs) { batchLogs.push(logs); }
+      override onBatchEnd(_b: number, logs: Logs) {
+        batchLogs.push(logs);
+      }
     }
     let out = '';
     const h = await gan.fit(new TensorDataset(real), {
-      epochs: 3, batchSize: 8, seed: 0, callbacks: [new Watch()], stream: { isTTY: true, columns: 120, write: (s: string) => { out += s; } },
+      epochs: 3,
+      batchSize: 8,
+      seed: 0,
+      callbacks: [new Watch()],
+      stream: {
+        isTTY: true,
+        columns: 120,
+        write: (s: string) => {
+          out += s;
+        },
+      },
     });
     expect(Object.keys(h.history)).toEqual(['dLoss', 'gLoss', 'batch']);
     expect(h.epoch).toEqual([0, 1, 2]);
@@ -313,7 +413,18 @@ describe('an overridden trainStep runs through fit', () => {
     await m.fit(x, y, { verbose: 0 });
     m.zeroGrad();
     const before2 = memory();
-    await expect(m.fit(x, y, { verbose: 0, callbacks: [new (class extends Callback { override onBatchEnd() { throw new Error('stop'); } })()] })).rejects.toThrow('stop');
+    await expect(
+      m.fit(x, y, {
+        verbose: 0,
+        callbacks: [
+          new (class extends Callback {
+            override onBatchEnd() {
+              throw new Error('stop');
+            }
+          })(),
+        ],
+      }),
+    ).rejects.toThrow('stop');
     await m.fit(x, y, { epochs: 2, batchSize: 4, validationSplit: 0.3, verbose: 0 });
     await m.evaluate(x, y, { batchSize: 2 });
     m.zeroGrad();

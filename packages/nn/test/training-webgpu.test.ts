@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Callback, type DeviceName, init, Linear, type Logs, manualSeed, memory, noGrad, randn, ReLU, scope, Sequential, type Tensor,
-  tensor, transfers,
+  Callback,
+  type DeviceName,
+  init,
+  Linear,
+  type Logs,
+  manualSeed,
+  memory,
+  noGrad,
+  randn,
+  ReLU,
+  scope,
+  Sequential,
+  type Tensor,
+  tensor,
+  transfers,
 } from '../src/index';
 
 /**
@@ -26,7 +39,10 @@ async function hasWebGpu(): Promise<boolean> {
 const WEBGPU = await hasWebGpu();
 
 class TinySGD {
-  constructor(private readonly params: Tensor[], public lr: number) {}
+  constructor(
+    private readonly params: Tensor[],
+    public lr: number,
+  ) {}
   zeroGrad() {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -34,9 +50,11 @@ class TinySGD {
     }
   }
   step() {
-    noGrad(() => scope(() => {
-      for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
+      }),
+    );
   }
 }
 
@@ -45,7 +63,9 @@ async function setup(device: DeviceName) {
   await init({ device }); // the model's parameters are created on the default device
   manualSeed(7);
   const xs = randn([40, 2], { device: 'cpu' });
-  const labels = Array.from(xs.dataSync()).filter((_, i) => i % 2 === 0).map((v) => (v > 0.4 ? 2 : v > -0.4 ? 1 : 0));
+  const labels = Array.from(xs.dataSync())
+    .filter((_, i) => i % 2 === 0)
+    .map((v) => (v > 0.4 ? 2 : v > -0.4 ? 1 : 0));
   const x = xs.to(device);
   if (x !== xs) xs.dispose();
   const y = tensor(labels, { dtype: 'int32', device });
@@ -61,7 +81,15 @@ async function counted<T>(device: DeviceName, fn: () => Promise<T>): Promise<[T,
   const before = transfers().devices[device];
   const result = await fn();
   const after = transfers().devices[device];
-  return [result, { writes: after.writes - before.writes, writeBytes: after.writeBytes - before.writeBytes, reads: after.reads - before.reads, readBytes: after.readBytes - before.readBytes }];
+  return [
+    result,
+    {
+      writes: after.writes - before.writes,
+      writeBytes: after.writeBytes - before.writeBytes,
+      reads: after.reads - before.reads,
+      readBytes: after.readBytes - before.readBytes,
+    },
+  ];
 }
 
 describe.skipIf(!WEBGPU)('fit on WebGPU', () => {
@@ -78,7 +106,9 @@ describe.skipIf(!WEBGPU)('fit on WebGPU', () => {
         expect(quiet, device).toEqual({ writes: 2, writeBytes: 2 * 32 * 4, reads: 2 * 2, readBytes: 2 * (4 * 2 + 2) * 4 });
         const seen: Logs[] = [];
         class Watch extends Callback {
-          override onBatchEnd(_b: number, logs: Logs) { seen.push(logs); }
+          override onBatchEnd(_b: number, logs: Logs) {
+            seen.push(logs);
+          }
         }
         const [, perStep] = await counted(device, () => model.fit(x, y, { epochs: 1, batchSize: 8, seed: 3, verbose: 0, callbacks: [new Watch()] }));
         expect(perStep, device).toEqual({ writes: 1, writeBytes: 40 * 4, reads: 5, readBytes: 5 * 2 * 4 }); // one read per step: loss and accuracy together

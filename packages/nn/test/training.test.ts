@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Callback, EarlyStopping, type Logs, loadWeights, manualSeed, memory, ModelCheckpoint, Module, noGrad,
-  Parameter, randn, saveWeights, scope, ShapeError, type Tensor, tensor, zeros, LearningRateScheduler,
+  ArgumentError,
+  Callback,
+  EarlyStopping,
+  type Logs,
+  loadWeights,
+  manualSeed,
+  memory,
+  ModelCheckpoint,
+  Module,
+  noGrad,
+  Parameter,
+  randn,
+  saveWeights,
+  scope,
+  ShapeError,
+  type Tensor,
+  tensor,
+  zeros,
+  LearningRateScheduler,
 } from '../src/index';
 
 /** A linear classifier over 2 features into 2 classes. */
@@ -17,7 +34,10 @@ class Linear2 extends Module {
 
 /** Plain SGD with the structural interface fit expects (the real ones live in @aimodel/optim). */
 class TinySGD {
-  constructor(private readonly params: Tensor[], public lr: number) {}
+  constructor(
+    private readonly params: Tensor[],
+    public lr: number,
+  ) {}
   zeroGrad() {
     for (const p of this.params) {
       p.grad?.dispose();
@@ -25,9 +45,11 @@ class TinySGD {
     }
   }
   step() {
-    noGrad(() => scope(() => {
-      for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
+      }),
+    );
   }
 }
 
@@ -37,8 +59,18 @@ const xent = (logits: Tensor, target: Tensor) => logits.logSoftmax(-1).mul(targe
 function dataset(n: number) {
   manualSeed(3);
   const x = randn([n, 2]);
-  const cls = noGrad(() => x.narrow(1, 0, 1).add(x.narrow(1, 1, 1)).gt(0).to('float32')); // label: x0 + x1 > 0
-  const y = scope(() => tensor([[1, 0]]).mul(cls.neg().add(1)).add(tensor([[0, 1]]).mul(cls)));
+  const cls = noGrad(() =>
+    x
+      .narrow(1, 0, 1)
+      .add(x.narrow(1, 1, 1))
+      .gt(0)
+      .to('float32'),
+  ); // label: x0 + x1 > 0
+  const y = scope(() =>
+    tensor([[1, 0]])
+      .mul(cls.neg().add(1))
+      .add(tensor([[0, 1]]).mul(cls)),
+  );
   cls.dispose();
   return { x, y };
 }
@@ -79,18 +111,40 @@ describe('Keras-style training', () => {
     const { x, y } = dataset(8);
     const calls: string[] = [];
     class Rec extends Callback {
-      override onTrainBegin() { calls.push('trainBegin'); }
-      override onEpochBegin(e: number) { calls.push(`epochBegin${e}`); }
-      override onBatchBegin(b: number) { calls.push(`batchBegin${b}`); }
-      override onBatchEnd(b: number, logs: Logs) { calls.push(`batchEnd${b}:${typeof logs.loss}`); }
-      override onEpochEnd(e: number, logs: Logs) { calls.push(`epochEnd${e}:${'val_loss' in logs}`); }
-      override onTrainEnd() { calls.push('trainEnd'); }
+      override onTrainBegin() {
+        calls.push('trainBegin');
+      }
+      override onEpochBegin(e: number) {
+        calls.push(`epochBegin${e}`);
+      }
+      override onBatchBegin(b: number) {
+        calls.push(`batchBegin${b}`);
+      }
+      override onBatchEnd(b: number, logs: Logs) {
+        calls.push(`batchEnd${b}:${typeof logs.loss}`);
+      }
+      override onEpochEnd(e: number, logs: Logs) {
+        calls.push(`epochEnd${e}:${'val_loss' in logs}`);
+      }
+      override onTrainEnd() {
+        calls.push('trainEnd');
+      }
     }
     await compiled().fit(x, y, { epochs: 2, batchSize: 4, validationData: [x, y], callbacks: [new Rec()], verbose: 0 });
     expect(calls).toEqual([
       'trainBegin',
-      'epochBegin0', 'batchBegin0', 'batchEnd0:number', 'batchBegin1', 'batchEnd1:number', 'epochEnd0:true',
-      'epochBegin1', 'batchBegin0', 'batchEnd0:number', 'batchBegin1', 'batchEnd1:number', 'epochEnd1:true',
+      'epochBegin0',
+      'batchBegin0',
+      'batchEnd0:number',
+      'batchBegin1',
+      'batchEnd1:number',
+      'epochEnd0:true',
+      'epochBegin1',
+      'batchBegin0',
+      'batchEnd0:number',
+      'batchBegin1',
+      'batchEnd1:number',
+      'epochEnd1:true',
       'trainEnd',
     ]);
   });
@@ -103,11 +157,15 @@ describe('Keras-style training', () => {
     expect(h.epoch).toEqual([0, 1, 2]);
     expect(stop.stoppedEpoch).toBe(2);
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(ArgumentError);
-    expect(() => new EarlyStopping({ patient: 2 } as never)).toThrow("EarlyStopping: unknown option 'patient' (expected monitor, minDelta, patience, mode, restoreBestWeights)");
+    expect(() => new EarlyStopping({ patient: 2 } as never)).toThrow(
+      "EarlyStopping: unknown option 'patient' (expected monitor, minDelta, patience, mode, restoreBestWeights)",
+    );
     expect(() => new ModelCheckpoint({ save: () => {}, save_best_only: true } as never)).toThrow(
       "ModelCheckpoint: unknown option 'save_best_only' (expected save, monitor, saveBestOnly, mode)",
     );
-    expect(() => new LearningRateScheduler({ step() {} }, { metric: 'loss' } as never)).toThrow("LearningRateScheduler: unknown option 'metric' (expected monitor)");
+    expect(() => new LearningRateScheduler({ step() {} }, { metric: 'loss' } as never)).toThrow(
+      "LearningRateScheduler: unknown option 'metric' (expected monitor)",
+    );
   });
 
   it('LearningRateScheduler steps the scheduler each epoch; ModelCheckpoint saves the best weights', async () => {
@@ -121,7 +179,14 @@ describe('Keras-style training', () => {
       verbose: 0,
       callbacks: [
         new LearningRateScheduler({ step: (v?: number) => steps.push(v) }, { monitor: 'loss' }),
-        new ModelCheckpoint({ monitor: 'loss', saveBestOnly: true, save: (bytes, epoch) => { saved.push(epoch); expect(bytes.length).toBeGreaterThan(8); } }),
+        new ModelCheckpoint({
+          monitor: 'loss',
+          saveBestOnly: true,
+          save: (bytes, epoch) => {
+            saved.push(epoch);
+            expect(bytes.length).toBeGreaterThan(8);
+          },
+        }),
       ],
     });
     expect(steps.length).toBe(3);
@@ -132,14 +197,38 @@ describe('Keras-style training', () => {
   it('draws a progress bar with ETA on a terminal and one line per epoch with verbose 2', async () => {
     const { x, y } = dataset(40);
     let out = '';
-    const tty = { isTTY: true, columns: 100, write: (s: string) => { out += s; } };
+    const tty = {
+      isTTY: true,
+      columns: 100,
+      write: (s: string) => {
+        out += s;
+      },
+    };
     await compiled().fit(x, y, { epochs: 2, batchSize: 10, stream: tty });
     expect(out).toContain('Epoch 1/2');
     expect(out).toMatch(/4\/4 \[=+\] \d+s ETA \d+s · loss \d\.\d{4} · accuracy \d\.\d{4}/);
     out = '';
-    await compiled().fit(x, y, { epochs: 2, batchSize: 10, stream: { isTTY: false, write: (s: string) => { out += s; } } });
+    await compiled().fit(x, y, {
+      epochs: 2,
+      batchSize: 10,
+      stream: {
+        isTTY: false,
+        write: (s: string) => {
+          out += s;
+        },
+      },
+    });
     expect(out).toBe(''); // quiet when not a terminal
-    await compiled().fit(x, y, { epochs: 2, batchSize: 10, verbose: 2, stream: { write: (s: string) => { out += s; } } });
+    await compiled().fit(x, y, {
+      epochs: 2,
+      batchSize: 10,
+      verbose: 2,
+      stream: {
+        write: (s: string) => {
+          out += s;
+        },
+      },
+    });
     expect(out.trim().split('\n')).toHaveLength(2);
     expect(out).toMatch(/^Epoch 1\/2 · \d+s · loss /);
   });
@@ -159,11 +248,19 @@ describe('Keras-style training', () => {
 
   it('saveWeights/loadWeights round-trip through safetensors', async () => {
     const a = compiled();
-    a.weight.assign(tensor([[1, 2], [3, 4]]));
+    a.weight.assign(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     const bytes = await saveWeights(a);
     const b = new Linear2();
     loadWeights(b, bytes);
-    expect(await b.weight.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(await b.weight.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('a fit leaves no tensors behind', async () => {

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { Adam } from '@aimodel/optim';
 import {
-  Conv2d, crossEntropy, type DeviceName, Flatten, init, Linear, manualSeed, MaxPool2d, memory, ReLU, scope, Sequential, tensor, transfers,
+  Conv2d,
+  crossEntropy,
+  type DeviceName,
+  Flatten,
+  init,
+  Linear,
+  manualSeed,
+  MaxPool2d,
+  memory,
+  ReLU,
+  scope,
+  Sequential,
+  tensor,
+  transfers,
 } from '../src/index';
 
 /**
@@ -40,9 +53,14 @@ function batch(seed: number): { x: Float32Array; y: Int32Array } {
 async function trainer(device: DeviceName) {
   manualSeed(0);
   const model = new Sequential(
-    new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(4, 8, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
-    new Flatten(), new Linear(8 * 7 * 7, 10),
+    new Conv2d(1, 4, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(4, 8, 3, { padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(8 * 7 * 7, 10),
   );
   await model.to(device);
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
@@ -89,7 +107,8 @@ describe.skipIf(!WEBGPU)('an MNIST-CNN Adam step on WebGPU', () => {
     const cpuLosses = [];
     for (const b of batches) cpuLosses.push(await cpu.step(b));
     cpu.dispose();
-    for (let i = 0; i < losses.length; i++) expect(Math.abs(losses[i] - cpuLosses[i]), `step ${i}: ${losses[i]} vs ${cpuLosses[i]}`).toBeLessThan(1e-4 * (1 + Math.abs(cpuLosses[i])));
+    for (let i = 0; i < losses.length; i++)
+      expect(Math.abs(losses[i] - cpuLosses[i]), `step ${i}: ${losses[i]} vs ${cpuLosses[i]}`).toBeLessThan(1e-4 * (1 + Math.abs(cpuLosses[i])));
     expect(losses[0]).toBeGreaterThan(1.5); // ≈ ln 10 for a fresh 10-class model
   });
 });

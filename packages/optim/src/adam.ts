@@ -56,7 +56,12 @@ export function validateAdam(op: string, o: AdamGroupOptions): void {
  * L2 term added). Creates the state on the first call.
  */
 export function adamStep(optimizer: { state: Map<Tensor, AdamState> }, p: Tensor, g: Tensor, group: AdamGroupOptions): void {
-  const { lr, betas: [beta1, beta2], eps, amsgrad } = group;
+  const {
+    lr,
+    betas: [beta1, beta2],
+    eps,
+    amsgrad,
+  } = group;
   let s = optimizer.state.get(p);
   if (!s) {
     s = { step: 0, expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };

@@ -32,7 +32,11 @@ function vectorNorm(x: Tensor, p: number): Tensor {
   if (p === Infinity) return x.abs().max();
   if (p === 1) return x.abs().sum();
   if (p === 2) return x.mul(x).sum().sqrt();
-  return x.abs().pow(p).sum().pow(1 / p);
+  return x
+    .abs()
+    .pow(p)
+    .sum()
+    .pow(1 / p);
 }
 
 /**
@@ -65,21 +69,29 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
   if (!(typeof maxNorm === 'number' && maxNorm >= 0)) throw new ArgumentError(op, `invalid maxNorm ${String(maxNorm)} (expected >= 0)`);
   const grads = gradsOf(op, params);
   if (grads.length === 0) return zeros([]);
-  return noGrad(() => scope(() => {
-    const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
-    if (errorIfNonfinite) {
-      if (total.device !== 'cpu') {
-        throw new DeviceError(op, `errorIfNonfinite needs a synchronous read of the norm, which only the CPU offers (gradients are on ${total.device}); check await total.item() yourself instead`);
+  return noGrad(() =>
+    scope(() => {
+      const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
+      if (errorIfNonfinite) {
+        if (total.device !== 'cpu') {
+          throw new DeviceError(
+            op,
+            `errorIfNonfinite needs a synchronous read of the norm, which only the CPU offers (gradients are on ${total.device}); check await total.item() yourself instead`,
+          );
+        }
+        const value = total.dataSync()[0];
+        if (!Number.isFinite(value)) {
+          throw new ArgumentError(
+            op,
+            `the total norm of order ${p} of the gradients is ${value}, so they cannot be clipped; pass errorIfNonfinite: false to scale them by the non-finite norm anyway`,
+          );
+        }
       }
-      const value = total.dataSync()[0];
-      if (!Number.isFinite(value)) {
-        throw new ArgumentError(op, `the total norm of order ${p} of the gradients is ${value}, so they cannot be clipped; pass errorIfNonfinite: false to scale them by the non-finite norm anyway`);
-      }
-    }
-    const coef = div(maxNorm, total.add(1e-6)).clamp(null, 1); // min(1, maxNorm/(total + 1e-6))
-    for (const g of grads) g.assign(g.mul(coef));
-    return total;
-  }));
+      const coef = div(maxNorm, total.add(1e-6)).clamp(null, 1); // min(1, maxNorm/(total + 1e-6))
+      for (const g of grads) g.assign(g.mul(coef));
+      return total;
+    }),
+  );
 }
 
 /**

@@ -3,7 +3,13 @@
 // optimizers
 export { Optimizer } from './optimizer';
 export type {
-  OptimizerOptions, ParamGroup, ParamGroupInput, OptimizerParams, ParamState, OptimizerStateDict, ZeroGradOptions,
+  OptimizerOptions,
+  ParamGroup,
+  ParamGroupInput,
+  OptimizerParams,
+  ParamState,
+  OptimizerStateDict,
+  ZeroGradOptions,
 } from './optimizer';
 export { SGD } from './sgd';
 export type { SGDOptions, SGDState } from './sgd';

@@ -325,7 +325,10 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     sd.paramGroups.forEach((saved, i) => {
       const params = this.paramGroups[i].params;
       if (!Array.isArray(saved.params) || saved.params.length !== params.length) {
-        throw new ArgumentError(this.name, `loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${i}: ${saved.params?.length} saved, ${params.length} here)`);
+        throw new ArgumentError(
+          this.name,
+          `loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${i}: ${saved.params?.length} saved, ${params.length} here)`,
+        );
       }
       saved.params.forEach((id, j) => byIndex.set(id, params[j]));
     });
@@ -333,19 +336,21 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     for (const g of groups) this.validateGroup(g);
 
     // Copies are made in a scope and returned as [param, state] pairs, so a failure frees them all.
-    const copied = noGrad(() => scope(() => {
-      const out: Array<[Tensor, Record<string, unknown>]> = [];
-      for (const [key, saved] of Object.entries(sd.state)) {
-        const p = byIndex.get(Number(key));
-        if (!p) continue;
-        const entry: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(saved)) {
-          entry[k] = v instanceof Tensor ? (v.device === p.device ? v.clone() : v.to(p.device)) : v;
+    const copied = noGrad(() =>
+      scope(() => {
+        const out: Array<[Tensor, Record<string, unknown>]> = [];
+        for (const [key, saved] of Object.entries(sd.state)) {
+          const p = byIndex.get(Number(key));
+          if (!p) continue;
+          const entry: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(saved)) {
+            entry[k] = v instanceof Tensor ? (v.device === p.device ? v.clone() : v.to(p.device)) : v;
+          }
+          out.push([p, entry]);
         }
-        out.push([p, entry]);
-      }
-      return out;
-    }));
+        return out;
+      }),
+    );
     for (const s of this.state.values()) for (const v of Object.values(s)) if (v instanceof Tensor) v.dispose();
     this.state.clear();
     for (const [p, s] of copied) this.initState(p, s as S);

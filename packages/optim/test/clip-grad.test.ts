@@ -5,7 +5,10 @@ import { expectClose } from './helpers';
 
 /** A parameter whose gradient is `grad` (as if backward had run). */
 function withGrad(grad: number[]): Tensor {
-  const p = tensor(grad.map(() => 0), { requiresGrad: true });
+  const p = tensor(
+    grad.map(() => 0),
+    { requiresGrad: true },
+  );
   p.grad = tensor(grad);
   return p;
 }

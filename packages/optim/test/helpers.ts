@@ -18,7 +18,12 @@ export const THETA0 = [0.5, 0.3, -0.7];
 
 /** The loss as a tensor (for autograd). */
 export function quadraticLoss(p: Tensor, sign = 1): Tensor {
-  return p.sub(tensor(C)).pow(2).mul(tensor(A)).sum().mul(0.5 * sign);
+  return p
+    .sub(tensor(C))
+    .pow(2)
+    .mul(tensor(A))
+    .sum()
+    .mul(0.5 * sign);
 }
 
 /** ∇f at θ in float64: sign·aᵢ(θᵢ − cᵢ). */

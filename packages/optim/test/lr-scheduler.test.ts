@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, tensor } from '@aimodel/tensor';
 import {
-  Adagrad, Adam, CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR, type LRScheduler, MultiStepLR, OneCycleLR,
-  ReduceLROnPlateau, SGD, StepLR,
+  Adagrad,
+  Adam,
+  CosineAnnealingLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  type LRScheduler,
+  MultiStepLR,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  SGD,
+  StepLR,
 } from '../src/index';
 import { expectClose } from './helpers';
 
 const sgd = (lr = 0.1, groups = 1, momentum = 0) =>
-  new SGD(Array.from({ length: groups }, () => ({ params: [tensor([1, 2], { requiresGrad: true })] })), { lr, momentum });
+  new SGD(
+    Array.from({ length: groups }, () => ({ params: [tensor([1, 2], { requiresGrad: true })] })),
+    { lr, momentum },
+  );
 
 /** lr of group `g` after construction and after each of `steps` steps (also checks the groups agree). */
 function lrSequence(s: LRScheduler, steps: number, g = 0): number[] {
@@ -26,19 +39,35 @@ const TOL = { rtol: 1e-12, atol: 1e-15 };
 describe('epoch schedulers follow their closed forms for 30 steps', () => {
   it('StepLR: η₀·γ^⌊t/stepSize⌋', () => {
     const s = new StepLR(sgd(0.1), { stepSize: 3, gamma: 0.5 });
-    expectClose(lrSequence(s, 30), closedForm(30, (t) => 0.1 * 0.5 ** Math.floor(t / 3)), TOL);
-    expectClose(lrSequence(new StepLR(sgd(1), { stepSize: 7 }), 30), closedForm(30, (t) => 0.1 ** Math.floor(t / 7)), TOL);
+    expectClose(
+      lrSequence(s, 30),
+      closedForm(30, (t) => 0.1 * 0.5 ** Math.floor(t / 3)),
+      TOL,
+    );
+    expectClose(
+      lrSequence(new StepLR(sgd(1), { stepSize: 7 }), 30),
+      closedForm(30, (t) => 0.1 ** Math.floor(t / 7)),
+      TOL,
+    );
   });
 
   it('MultiStepLR: η₀·γ^(milestones ≤ t), a repeated milestone counts twice', () => {
     const s = new MultiStepLR(sgd(1), { milestones: [20, 5, 12, 12], gamma: 0.1 });
     expect(s.milestones).toEqual([5, 12, 12, 20]);
     const count = (t: number) => [5, 12, 12, 20].filter((m) => m <= t).length;
-    expectClose(lrSequence(s, 30), closedForm(30, (t) => 0.1 ** count(t)), TOL);
+    expectClose(
+      lrSequence(s, 30),
+      closedForm(30, (t) => 0.1 ** count(t)),
+      TOL,
+    );
   });
 
   it('ExponentialLR: η₀·γᵗ', () => {
-    expectClose(lrSequence(new ExponentialLR(sgd(0.5), { gamma: 0.9 }), 30), closedForm(30, (t) => 0.5 * 0.9 ** t), TOL);
+    expectClose(
+      lrSequence(new ExponentialLR(sgd(0.5), { gamma: 0.9 }), 30),
+      closedForm(30, (t) => 0.5 * 0.9 ** t),
+      TOL,
+    );
   });
 
   it('CosineAnnealingLR: η_min + ½(η₀ − η_min)(1 + cos(πt/T_max)), also past T_max', () => {
@@ -48,7 +77,11 @@ describe('epoch schedulers follow their closed forms for 30 steps', () => {
     expectClose(got, expected, { rtol: 1e-10, atol: 1e-15 });
     expect(got[10]).toBeCloseTo(0.001, 15);
     expect(got[20]).toBeCloseTo(0.1, 14);
-    expectClose(lrSequence(new CosineAnnealingLR(sgd(1), { tMax: 7 }), 30), closedForm(30, (t) => (1 + Math.cos((Math.PI * t) / 7)) / 2), { rtol: 1e-9, atol: 1e-15 });
+    expectClose(
+      lrSequence(new CosineAnnealingLR(sgd(1), { tMax: 7 }), 30),
+      closedForm(30, (t) => (1 + Math.cos((Math.PI * t) / 7)) / 2),
+      { rtol: 1e-9, atol: 1e-15 },
+    );
   });
 
   it('LinearLR: η₀·(s + (e − s)·min(t, T)/T), defaults s = 1/3, e = 1, T = 5', () => {
@@ -60,7 +93,11 @@ describe('epoch schedulers follow their closed forms for 30 steps', () => {
 
   it('LambdaLR: η₀·λ(t), one function for all groups or one per group', () => {
     const s = new LambdaLR(sgd(0.2, 2), { lrLambda: (t) => 1 / (1 + t) });
-    expectClose(lrSequence(s, 30), closedForm(30, (t) => 0.2 / (1 + t)), TOL);
+    expectClose(
+      lrSequence(s, 30),
+      closedForm(30, (t) => 0.2 / (1 + t)),
+      TOL,
+    );
     const opt = sgd(0.2, 2);
     opt.paramGroups[1].lr = 0.4;
     const per = new LambdaLR(opt, { lrLambda: [(t) => 0.9 ** t, (t) => (t < 10 ? 1 : 0.1)] });
@@ -69,8 +106,16 @@ describe('epoch schedulers follow their closed forms for 30 steps', () => {
       per.step();
       return lrs;
     });
-    expectClose(seq.map((l) => l[0]), closedForm(30, (t) => 0.2 * 0.9 ** t), TOL);
-    expectClose(seq.map((l) => l[1]), closedForm(30, (t) => (t < 10 ? 0.4 : 0.04)), TOL);
+    expectClose(
+      seq.map((l) => l[0]),
+      closedForm(30, (t) => 0.2 * 0.9 ** t),
+      TOL,
+    );
+    expectClose(
+      seq.map((l) => l[1]),
+      closedForm(30, (t) => (t < 10 ? 0.4 : 0.04)),
+      TOL,
+    );
   });
 
   it('schedulers chain: LinearLR warmup × ExponentialLR multiply', () => {
@@ -83,7 +128,11 @@ describe('epoch schedulers follow their closed forms for 30 steps', () => {
       decay.step();
       got.push(opt.paramGroups[0].lr);
     }
-    expectClose(got, closedForm(20, (t) => (0.5 + (0.5 * Math.min(t, 4)) / 4) * 0.9 ** t), TOL);
+    expectClose(
+      got,
+      closedForm(20, (t) => (0.5 + (0.5 * Math.min(t, 4)) / 4) * 0.9 ** t),
+      TOL,
+    );
   });
 
   it('construction performs the first step and records initialLr on every group', () => {
@@ -96,7 +145,10 @@ describe('epoch schedulers follow their closed forms for 30 steps', () => {
 });
 
 /** The documented 1cycle value at step t, written out per phase. */
-function oneCycleExpected(t: number, o: { n: number; maxLr: number; pct?: number; div?: number; finalDiv?: number; linear?: boolean; three?: boolean }): number {
+function oneCycleExpected(
+  t: number,
+  o: { n: number; maxLr: number; pct?: number; div?: number; finalDiv?: number; linear?: boolean; three?: boolean },
+): number {
   const { n, maxLr, pct = 0.3, div = 25, finalDiv = 1e4, linear = false, three = false } = o;
   const initial = maxLr / div;
   const min = initial / finalDiv;
@@ -114,12 +166,20 @@ describe('OneCycleLR', () => {
     { name: 'cos (default)', opts: {}, ref: {} },
     { name: 'linear', opts: { annealStrategy: 'linear' as const }, ref: { linear: true } },
     { name: 'threePhase cos', opts: { threePhase: true }, ref: { three: true } },
-    { name: 'threePhase linear, pctStart 0.25, divFactor 10, finalDivFactor 100', opts: { threePhase: true, annealStrategy: 'linear' as const, pctStart: 0.25, divFactor: 10, finalDivFactor: 100 }, ref: { three: true, linear: true, pct: 0.25, div: 10, finalDiv: 100 } },
+    {
+      name: 'threePhase linear, pctStart 0.25, divFactor 10, finalDivFactor 100',
+      opts: { threePhase: true, annealStrategy: 'linear' as const, pctStart: 0.25, divFactor: 10, finalDivFactor: 100 },
+      ref: { three: true, linear: true, pct: 0.25, div: 10, finalDiv: 100 },
+    },
   ];
   for (const { name, opts, ref } of variants) {
     it(`${name}: follows the phases for all 30 steps, then refuses a 31st`, () => {
       const s = new OneCycleLR(sgd(0.123), { maxLr: 0.5, totalSteps: 30, ...opts });
-      expectClose(lrSequence(s, 30), closedForm(30, (t) => oneCycleExpected(t, { n: 30, maxLr: 0.5, ...ref })), TOL);
+      expectClose(
+        lrSequence(s, 30),
+        closedForm(30, (t) => oneCycleExpected(t, { n: 30, maxLr: 0.5, ...ref })),
+        TOL,
+      );
       expect(() => s.step()).toThrow('OneCycleLR: tried to step 31 times; totalSteps is 30');
     });
   }
@@ -134,13 +194,20 @@ describe('OneCycleLR', () => {
     }
     // phase 1 ends at 0.3·20 − 1 = 5: 0.9 → 0.8; phase 2 ends at 19: 0.8 → 0.9 (cosine)
     const cos = (a: number, b: number, x: number) => b + ((a - b) / 2) * (1 + Math.cos(Math.PI * x));
-    expectClose(momenta, closedForm(19, (t) => (t <= 5 ? cos(0.9, 0.8, t / 5) : cos(0.8, 0.9, (t - 5) / 14))), TOL);
+    expectClose(
+      momenta,
+      closedForm(19, (t) => (t <= 5 ? cos(0.9, 0.8, t / 5) : cos(0.8, 0.9, (t - 5) / 14))),
+      TOL,
+    );
   });
 
   it("cycles Adam's beta1 and keeps beta2; per-group maxLr", () => {
     const opt = new Adam([{ params: [tensor([1], { requiresGrad: true })] }, { params: [tensor([1], { requiresGrad: true })], betas: [0.9, 0.99] }]);
     const s = new OneCycleLR(opt, { maxLr: [0.01, 0.1], epochs: 5, stepsPerEpoch: 4 });
-    expect(opt.paramGroups.map((g) => g.betas)).toEqual([[0.95, 0.999], [0.95, 0.99]]);
+    expect(opt.paramGroups.map((g) => g.betas)).toEqual([
+      [0.95, 0.999],
+      [0.95, 0.99],
+    ]);
     for (let i = 0; i < 5; i++) s.step(); // the peak: 0.3·20 − 1 = 5
     expect(opt.paramGroups[0].betas[0]).toBeCloseTo(0.85, 12);
     expect(opt.paramGroups[1].betas[1]).toBe(0.99);
@@ -153,9 +220,15 @@ describe('OneCycleLR', () => {
       [() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 0 }), 'OneCycleLR: invalid totalSteps 0 (expected an integer >= 1)'],
       [() => new OneCycleLR(sgd(), { maxLr: 1, epochs: 2, stepsPerEpoch: 1.5 }), 'OneCycleLR: invalid stepsPerEpoch 1.5 (expected an integer >= 1)'],
       [() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 1.5 }), 'OneCycleLR: invalid pctStart 1.5 (expected [0, 1])'],
-      [() => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: 'exp' as never }), "OneCycleLR: invalid annealStrategy 'exp' (expected 'cos' or 'linear')"],
+      [
+        () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: 'exp' as never }),
+        "OneCycleLR: invalid annealStrategy 'exp' (expected 'cos' or 'linear')",
+      ],
       [() => new OneCycleLR(sgd(0.1, 2), { maxLr: [1], totalSteps: 10 }), 'OneCycleLR: expected 2 values for maxLr (one per parameter group), got 1'],
-      [() => new OneCycleLR(new Adagrad([tensor([1], { requiresGrad: true })]), { maxLr: 1, totalSteps: 10 }), 'OneCycleLR: optimizer must support momentum or betas with cycleMomentum enabled'],
+      [
+        () => new OneCycleLR(new Adagrad([tensor([1], { requiresGrad: true })]), { maxLr: 1, totalSteps: 10 }),
+        'OneCycleLR: optimizer must support momentum or betas with cycleMomentum enabled',
+      ],
     ];
     for (const [make, message] of bad) {
       expect(make).toThrow(ArgumentError);

@@ -6,7 +6,9 @@ import { quadraticLoss, THETA0 } from './helpers';
 const leaf = (values: number[] = THETA0): Tensor => tensor(values, { requiresGrad: true });
 
 function backward(...ps: Tensor[]): void {
-  ps.map((p) => quadraticLoss(p)).reduce((a, b) => a.add(b)).backward();
+  ps.map((p) => quadraticLoss(p))
+    .reduce((a, b) => a.add(b))
+    .backward();
 }
 
 describe('construction and parameter groups', () => {
@@ -23,7 +25,10 @@ describe('construction and parameter groups', () => {
   it('accepts any iterable (a generator, a Set) and a single tensor as a group params', () => {
     const a = leaf();
     const b = leaf();
-    function* gen() { yield a; yield b; }
+    function* gen() {
+      yield a;
+      yield b;
+    }
     expect(new Adam(gen()).paramGroups[0].params).toEqual([a, b]);
     expect(new Adam(new Set([a])).paramGroups[0].params).toEqual([a]);
     expect(new Adam([{ params: b }]).paramGroups[0].params).toEqual([b]);
@@ -81,7 +86,10 @@ describe('hyper-parameter validation', () => {
     [() => new SGD([p], { nesterov: true }), 'SGD: nesterov momentum requires momentum > 0 and dampening 0, got momentum 0 and dampening 0'],
     [() => new SGD([p], { nesterov: true, momentum: 0.9, dampening: 0.1 }), 'SGD: nesterov momentum requires momentum > 0 and dampening 0'],
     [() => new SGD([p], { lr: '0.1' as unknown as number }), "SGD: invalid learning rate '0.1' (expected >= 0)"],
-    [() => new SGD([p], { weight_decay: 0.1 } as never), "SGD: unknown option 'weight_decay' (expected lr, momentum, dampening, weightDecay, nesterov, maximize)"],
+    [
+      () => new SGD([p], { weight_decay: 0.1 } as never),
+      "SGD: unknown option 'weight_decay' (expected lr, momentum, dampening, weightDecay, nesterov, maximize)",
+    ],
     [() => new SGD([{ params: [p], lr: -0.1 }], { lr: 0.1 }), 'SGD: invalid learning rate -0.1 (expected >= 0)'],
     [() => new Adam([p], { lr: -1 }), 'Adam: invalid learning rate -1 (expected >= 0)'],
     [() => new Adam([p], { betas: [1, 0.999] }), 'Adam: invalid beta1 1 (expected [0, 1))'],
@@ -248,7 +256,10 @@ describe('stateDict / loadStateDict', () => {
       resumed.loadStateDict(sd);
       expect(resumed.paramGroups[0].lr).toBe(opt.paramGroups[0].lr);
       for (let i = 0; i < 5; i++) {
-        for (const [o, t] of [[opt, p], [resumed, q]] as const) {
+        for (const [o, t] of [
+          [opt, p],
+          [resumed, q],
+        ] as const) {
           o.zeroGrad();
           backward(t);
           o.step();
@@ -280,9 +291,7 @@ describe('stateDict / loadStateDict', () => {
   it('rejects state dicts whose groups do not match', () => {
     const [a, b] = [leaf(), leaf()];
     const sd = new SGD([a, b]).stateDict();
-    expect(() => new SGD([{ params: [a] }, { params: [b] }]).loadStateDict(sd)).toThrow(
-      'SGD: loaded state dict has 1 parameter groups, the optimizer has 2',
-    );
+    expect(() => new SGD([{ params: [a] }, { params: [b] }]).loadStateDict(sd)).toThrow('SGD: loaded state dict has 1 parameter groups, the optimizer has 2');
     expect(() => new SGD([a]).loadStateDict(sd)).toThrow(
       "SGD: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group 0: 2 saved, 1 here)",
     );

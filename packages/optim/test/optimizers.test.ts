@@ -1,8 +1,6 @@
 import { describe, it } from 'vitest';
 import { type Tensor, tensor } from '@aimodel/tensor';
-import {
-  Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, type RMSpropOptions, SGD, type SGDOptions,
-} from '../src/index';
+import { Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, type RMSpropOptions, SGD, type SGDOptions } from '../src/index';
 import { expectClose, quadraticGrad, quadraticLoss, THETA0 } from './helpers';
 
 // Each optimizer runs 10 steps on the quadratic problem and every step's parameters are compared
@@ -222,7 +220,13 @@ describe('parameter groups use their own options', () => {
   it('Adam: groups with different lr and betas; changing a group lr between steps takes effect', async () => {
     const p1 = tensor(THETA0, { requiresGrad: true });
     const p2 = tensor(THETA0, { requiresGrad: true });
-    const opt = new Adam([{ params: p1, lr: 0.05 }, { params: [p2], betas: [0.5, 0.9] }], { lr: 0.1 });
+    const opt = new Adam(
+      [
+        { params: p1, lr: 0.05 },
+        { params: [p2], betas: [0.5, 0.9] },
+      ],
+      { lr: 0.1 },
+    );
     const t1 = Array.from(await p1.data());
     const t2 = Array.from(await p2.data());
     const ref1 = adamReference({ lr: 0.05 }, false);

@@ -80,7 +80,8 @@ export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
   const walk = (v: TensorData, dim: number): void => {
     if (dim === shape.length) {
       if (typeof v === 'boolean') sawBool = true;
-      else if (typeof v !== 'number') throw new ShapeError('tensor', `expected a number or boolean at depth ${dim}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      else if (typeof v !== 'number')
+        throw new ShapeError('tensor', `expected a number or boolean at depth ${dim}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
       flat.push(Number(v));
       return;
     }
@@ -190,7 +191,12 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if (step === 0 || !Number.isFinite(step)) throw new ArgumentError('arange', `step must be a finite non-zero number, got ${step}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError('arange', `start and end must be finite, got ${start} and ${end}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  return fromArray(Array.from({ length: n }, (_, i) => start + i * step), [n], opts, 'arange');
+  return fromArray(
+    Array.from({ length: n }, (_, i) => start + i * step),
+    [n],
+    opts,
+    'arange',
+  );
 }
 
 /**
@@ -203,7 +209,12 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError('linspace', `steps must be a non-negative integer, got ${steps}`);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
-  return fromArray(Array.from({ length: steps }, (_, i) => (i > 0 && i === steps - 1 ? end : start + i * d)), [steps], opts, 'linspace');
+  return fromArray(
+    Array.from({ length: steps }, (_, i) => (i > 0 && i === steps - 1 ? end : start + i * d)),
+    [steps],
+    opts,
+    'linspace',
+  );
 }
 
 /**

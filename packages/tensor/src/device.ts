@@ -93,7 +93,10 @@ async function initWebGpu(hardwareOnly: boolean, opts: WebGpuOptions): Promise<v
   let be = backends.get('webgpu') as WebGpuBackend | undefined;
   if (be && !be.runtime.isLost) {
     if (flags.join('\n') !== openedFlags.join('\n')) {
-      throw new ArgumentError('init', `webgpu.dawnFlags ${JSON.stringify(flags)} differ from those of the open WebGPU device (${JSON.stringify(openedFlags)}): Dawn flags apply when the device is opened, once per process`);
+      throw new ArgumentError(
+        'init',
+        `webgpu.dawnFlags ${JSON.stringify(flags)} differ from those of the open WebGPU device (${JSON.stringify(openedFlags)}): Dawn flags apply when the device is opened, once per process`,
+      );
     }
   } else {
     const device = await requestGpu({ hardwareOnly, dawnFlags: flags });

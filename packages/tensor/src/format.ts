@@ -231,7 +231,11 @@ export function formatSync(t: Tensor): string {
   if (t.isDisposed) return `${PREFIX}<disposed>)`;
   if (t.device === 'cpu') return formatValues(t, t.dataSync(), {}, 'toString');
   const head = `${PREFIX}<${t.device}, shape [${t.shape.join(', ')}], ${t.dtype}>`;
-  return withSuffixes(head, suffixesOf(t, false).filter((s) => !s.startsWith('dtype=') && !s.startsWith('shape=')), DEFAULTS);
+  return withSuffixes(
+    head,
+    suffixesOf(t, false).filter((s) => !s.startsWith('dtype=') && !s.startsWith('shape=')),
+    DEFAULTS,
+  );
 }
 
 /** @internal `format()`: reads the values (on any device), then lays them out. */

@@ -18,8 +18,39 @@ export type { GeneratorOptions } from './random';
 
 // operations
 export {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  neg, abs, sign, exp, log, sqrt, rsqrt, relu, leakyRelu, gelu, sigmoid, erf, tanh, sin, cos, floor, ceil, round, clamp, where,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  neg,
+  abs,
+  sign,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  relu,
+  leakyRelu,
+  gelu,
+  sigmoid,
+  erf,
+  tanh,
+  sin,
+  cos,
+  floor,
+  ceil,
+  round,
+  clamp,
+  where,
 } from './ops/elementwise';
 export type { GeluOptions } from './ops/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
@@ -37,8 +68,24 @@ export type { LayerNormOptions, BatchNormOptions } from './ops/norm';
 export { dropout } from './ops/dropout';
 export type { DropoutOptions } from './ops/dropout';
 export {
-  reshape, view, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow, slice,
-  cat, stack, split, chunk, contiguous, clone, assign, toDevice,
+  reshape,
+  view,
+  flatten,
+  permute,
+  transpose,
+  squeeze,
+  unsqueeze,
+  expand,
+  narrow,
+  slice,
+  cat,
+  stack,
+  split,
+  chunk,
+  contiguous,
+  clone,
+  assign,
+  toDevice,
 } from './ops/movement';
 export { pad, tile, repeat } from './ops/pad';
 export type { PadOptions } from './ops/pad';

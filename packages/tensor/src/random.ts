@@ -94,7 +94,8 @@ export class Generator {
    * ```
    */
   constructor(opts: GeneratorOptions = {}) {
-    if (opts === null || typeof opts !== 'object') throw new ArgumentError('Generator', `expected an options object { seed }, got ${opts === null ? 'null' : typeof opts}`);
+    if (opts === null || typeof opts !== 'object')
+      throw new ArgumentError('Generator', `expected an options object { seed }, got ${opts === null ? 'null' : typeof opts}`);
     for (const k of Object.keys(opts)) if (k !== 'seed') throw new ArgumentError('Generator', `unknown option '${k}' (expected seed)`);
     const seed = opts.seed ?? DEFAULT_SEED;
     checkSeed('Generator', seed);
@@ -273,6 +274,7 @@ export function generatorOf(op: string, opts: object, allowed: readonly string[]
   for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${allowed.join(', ')})`);
   const generator = (opts as { generator?: unknown }).generator;
   if (generator === undefined) return defaultGenerator;
-  if (!(generator instanceof Generator)) throw new ArgumentError(op, `generator must be a Generator (new Generator({ seed })), got ${generator === null ? 'null' : typeof generator}`);
+  if (!(generator instanceof Generator))
+    throw new ArgumentError(op, `generator must be a Generator (new Generator({ seed })), got ${generator === null ? 'null' : typeof generator}`);
   return generator;
 }

@@ -327,7 +327,9 @@ export class Tensor extends Inspectable {
    * String(tensor([1.5, 2], { requiresGrad: true })); // 'tensor([1.5000, 2.0000], requiresGrad=true)'
    * ```
    */
-  override toString(): string { return formatSync(this); }
+  override toString(): string {
+    return formatSync(this);
+  }
 
   /**
    * The {@link Tensor.toString} text with the values, on every device (reads the tensor).
@@ -337,7 +339,9 @@ export class Tensor extends Inspectable {
    * await arange(500, 2000).format({ edgeItems: 2 });     // 'tensor([ 500.,  501.,  ..., 1998., 1999.])'
    * ```
    */
-  format(opts?: PrintOptions): Promise<string> { return formatAsync(this, opts); }
+  format(opts?: PrintOptions): Promise<string> {
+    return formatAsync(this, opts);
+  }
 
   /**
    * Print the tensor with `console.log` (the {@link Tensor.format} text), on every device.
@@ -346,7 +350,9 @@ export class Tensor extends Inspectable {
    * await randn([2, 3]).print(); // tensor([[-0.8321,  0.1250,  1.0432], …
    * ```
    */
-  async print(opts?: PrintOptions): Promise<void> { console.log(await formatAsync(this, opts)); }
+  async print(opts?: PrintOptions): Promise<void> {
+    console.log(await formatAsync(this, opts));
+  }
 
   /** Method form of {@link assign}: overwrite the values in place, outside autograd. */
   assign(value: TensorLike): this {
@@ -355,92 +361,269 @@ export class Tensor extends Inspectable {
   }
 
   /** A tensor of ones with this one's shape, dtype and device. */
-  onesLike(): Tensor { return onesLike(this); }
+  onesLike(): Tensor {
+    return onesLike(this);
+  }
 
   // ── method forms: one line each, documented on the functions ──────────────
-  /** Method form of {@link add}. */ add(other: TensorLike): Tensor { return ew.add(this, other); }
-  /** Method form of {@link sub}. */ sub(other: TensorLike): Tensor { return ew.sub(this, other); }
-  /** Method form of {@link mul}. */ mul(other: TensorLike): Tensor { return ew.mul(this, other); }
-  /** Method form of {@link div}. */ div(other: TensorLike): Tensor { return ew.div(this, other); }
-  /** Method form of {@link pow}. */ pow(exponent: TensorLike): Tensor { return ew.pow(this, exponent); }
-  /** Method form of {@link maximum}. */ maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
-  /** Method form of {@link minimum}. */ minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
-  /** Method form of {@link eq}. */ eq(other: TensorLike): Tensor { return ew.eq(this, other); }
-  /** Method form of {@link ne}. */ ne(other: TensorLike): Tensor { return ew.ne(this, other); }
-  /** Method form of {@link lt}. */ lt(other: TensorLike): Tensor { return ew.lt(this, other); }
-  /** Method form of {@link le}. */ le(other: TensorLike): Tensor { return ew.le(this, other); }
-  /** Method form of {@link gt}. */ gt(other: TensorLike): Tensor { return ew.gt(this, other); }
-  /** Method form of {@link ge}. */ ge(other: TensorLike): Tensor { return ew.ge(this, other); }
-  /** Method form of {@link neg}. */ neg(): Tensor { return ew.neg(this); }
-  /** Method form of {@link abs}. */ abs(): Tensor { return ew.abs(this); }
-  /** Method form of {@link sign}. */ sign(): Tensor { return ew.sign(this); }
-  /** Method form of {@link exp}. */ exp(): Tensor { return ew.exp(this); }
-  /** Method form of {@link log}. */ log(): Tensor { return ew.log(this); }
-  /** Method form of {@link sqrt}. */ sqrt(): Tensor { return ew.sqrt(this); }
-  /** Method form of {@link rsqrt}. */ rsqrt(): Tensor { return ew.rsqrt(this); }
-  /** Method form of {@link relu}. */ relu(): Tensor { return ew.relu(this); }
-  /** Method form of {@link leakyRelu}. */ leakyRelu(negativeSlope?: number): Tensor { return ew.leakyRelu(this, negativeSlope); }
-  /** Method form of {@link gelu}. */ gelu(opts?: ew.GeluOptions): Tensor { return ew.gelu(this, opts); }
-  /** Method form of {@link sigmoid}. */ sigmoid(): Tensor { return ew.sigmoid(this); }
-  /** Method form of {@link erf}. */ erf(): Tensor { return ew.erf(this); }
-  /** Method form of {@link tanh}. */ tanh(): Tensor { return ew.tanh(this); }
-  /** Method form of {@link sin}. */ sin(): Tensor { return ew.sin(this); }
-  /** Method form of {@link cos}. */ cos(): Tensor { return ew.cos(this); }
-  /** Method form of {@link floor}. */ floor(): Tensor { return ew.floor(this); }
-  /** Method form of {@link ceil}. */ ceil(): Tensor { return ew.ceil(this); }
-  /** Method form of {@link round}. */ round(): Tensor { return ew.round(this); }
-  /** Method form of {@link clamp}. */ clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
-  /** Method form of {@link where}: `cond.where(a, b)` is `where(cond, a, b)`. */ where(a: TensorLike, b: TensorLike): Tensor { return ew.where(this, a, b); }
+  /** Method form of {@link add}. */ add(other: TensorLike): Tensor {
+    return ew.add(this, other);
+  }
+  /** Method form of {@link sub}. */ sub(other: TensorLike): Tensor {
+    return ew.sub(this, other);
+  }
+  /** Method form of {@link mul}. */ mul(other: TensorLike): Tensor {
+    return ew.mul(this, other);
+  }
+  /** Method form of {@link div}. */ div(other: TensorLike): Tensor {
+    return ew.div(this, other);
+  }
+  /** Method form of {@link pow}. */ pow(exponent: TensorLike): Tensor {
+    return ew.pow(this, exponent);
+  }
+  /** Method form of {@link maximum}. */ maximum(other: TensorLike): Tensor {
+    return ew.maximum(this, other);
+  }
+  /** Method form of {@link minimum}. */ minimum(other: TensorLike): Tensor {
+    return ew.minimum(this, other);
+  }
+  /** Method form of {@link eq}. */ eq(other: TensorLike): Tensor {
+    return ew.eq(this, other);
+  }
+  /** Method form of {@link ne}. */ ne(other: TensorLike): Tensor {
+    return ew.ne(this, other);
+  }
+  /** Method form of {@link lt}. */ lt(other: TensorLike): Tensor {
+    return ew.lt(this, other);
+  }
+  /** Method form of {@link le}. */ le(other: TensorLike): Tensor {
+    return ew.le(this, other);
+  }
+  /** Method form of {@link gt}. */ gt(other: TensorLike): Tensor {
+    return ew.gt(this, other);
+  }
+  /** Method form of {@link ge}. */ ge(other: TensorLike): Tensor {
+    return ew.ge(this, other);
+  }
+  /** Method form of {@link neg}. */ neg(): Tensor {
+    return ew.neg(this);
+  }
+  /** Method form of {@link abs}. */ abs(): Tensor {
+    return ew.abs(this);
+  }
+  /** Method form of {@link sign}. */ sign(): Tensor {
+    return ew.sign(this);
+  }
+  /** Method form of {@link exp}. */ exp(): Tensor {
+    return ew.exp(this);
+  }
+  /** Method form of {@link log}. */ log(): Tensor {
+    return ew.log(this);
+  }
+  /** Method form of {@link sqrt}. */ sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  /** Method form of {@link rsqrt}. */ rsqrt(): Tensor {
+    return ew.rsqrt(this);
+  }
+  /** Method form of {@link relu}. */ relu(): Tensor {
+    return ew.relu(this);
+  }
+  /** Method form of {@link leakyRelu}. */ leakyRelu(negativeSlope?: number): Tensor {
+    return ew.leakyRelu(this, negativeSlope);
+  }
+  /** Method form of {@link gelu}. */ gelu(opts?: ew.GeluOptions): Tensor {
+    return ew.gelu(this, opts);
+  }
+  /** Method form of {@link sigmoid}. */ sigmoid(): Tensor {
+    return ew.sigmoid(this);
+  }
+  /** Method form of {@link erf}. */ erf(): Tensor {
+    return ew.erf(this);
+  }
+  /** Method form of {@link tanh}. */ tanh(): Tensor {
+    return ew.tanh(this);
+  }
+  /** Method form of {@link sin}. */ sin(): Tensor {
+    return ew.sin(this);
+  }
+  /** Method form of {@link cos}. */ cos(): Tensor {
+    return ew.cos(this);
+  }
+  /** Method form of {@link floor}. */ floor(): Tensor {
+    return ew.floor(this);
+  }
+  /** Method form of {@link ceil}. */ ceil(): Tensor {
+    return ew.ceil(this);
+  }
+  /** Method form of {@link round}. */ round(): Tensor {
+    return ew.round(this);
+  }
+  /** Method form of {@link clamp}. */ clamp(min?: number | null, max?: number | null): Tensor {
+    return ew.clamp(this, min, max);
+  }
+  /** Method form of {@link where}: `cond.where(a, b)` is `where(cond, a, b)`. */ where(a: TensorLike, b: TensorLike): Tensor {
+    return ew.where(this, a, b);
+  }
 
-  /** Method form of {@link sum}. */ sum(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.sum(this, dim, opts); }
-  /** Method form of {@link mean}. */ mean(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.mean(this, dim, opts); }
-  /** Method form of {@link prod}. */ prod(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.prod(this, dim, opts); }
-  /** Method form of {@link max}. */ max(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.max(this, dim, opts); }
-  /** Method form of {@link min}. */ min(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.min(this, dim, opts); }
-  /** Method form of {@link argmax}. */ argmax(dim?: number | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.argmax(this, dim, opts); }
-  /** Method form of {@link argmin}. */ argmin(dim?: number | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.argmin(this, dim, opts); }
-  /** Method form of {@link variance}. */ variance(dim?: Dim | red.VarianceOptions, opts?: red.VarianceOptions | boolean): Tensor { return red.variance(this, dim, opts); }
-  /** Method form of {@link std}. */ std(dim?: Dim | red.VarianceOptions, opts?: red.VarianceOptions | boolean): Tensor { return red.std(this, dim, opts); }
-  /** Method form of {@link logsumexp}. */ logsumexp(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor { return red.logsumexp(this, dim, opts); }
+  /** Method form of {@link sum}. */ sum(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.sum(this, dim, opts);
+  }
+  /** Method form of {@link mean}. */ mean(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.mean(this, dim, opts);
+  }
+  /** Method form of {@link prod}. */ prod(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.prod(this, dim, opts);
+  }
+  /** Method form of {@link max}. */ max(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.max(this, dim, opts);
+  }
+  /** Method form of {@link min}. */ min(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.min(this, dim, opts);
+  }
+  /** Method form of {@link argmax}. */ argmax(dim?: number | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.argmax(this, dim, opts);
+  }
+  /** Method form of {@link argmin}. */ argmin(dim?: number | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.argmin(this, dim, opts);
+  }
+  /** Method form of {@link variance}. */ variance(dim?: Dim | red.VarianceOptions, opts?: red.VarianceOptions | boolean): Tensor {
+    return red.variance(this, dim, opts);
+  }
+  /** Method form of {@link std}. */ std(dim?: Dim | red.VarianceOptions, opts?: red.VarianceOptions | boolean): Tensor {
+    return red.std(this, dim, opts);
+  }
+  /** Method form of {@link logsumexp}. */ logsumexp(dim?: Dim | red.ReduceOptions, opts?: red.ReduceOptions | boolean): Tensor {
+    return red.logsumexp(this, dim, opts);
+  }
 
-  /** Method form of {@link matmul}. */ matmul(other: Tensor): Tensor { return mm.matmul(this, other); }
-  /** Method form of {@link outer}. */ outer(other: Tensor): Tensor { return mm.outer(this, other); }
-  /** Method form of {@link linear}. */ linear(weight: Tensor, bias?: Tensor | null): Tensor { return mm.linear(this, weight, bias); }
-  /** Method form of {@link conv1d}. */ conv1d(weight: Tensor, opts?: conv.Conv1dOptions): Tensor { return conv.conv1d(this, weight, opts); }
-  /** Method form of {@link conv2d}. */ conv2d(weight: Tensor, opts?: conv.Conv2dOptions): Tensor { return conv.conv2d(this, weight, opts); }
-  /** Method form of {@link convTranspose2d}. */ convTranspose2d(weight: Tensor, opts?: conv.ConvTranspose2dOptions): Tensor { return conv.convTranspose2d(this, weight, opts); }
-  /** Method form of {@link maxPool2d}. */ maxPool2d(kernelSize: number | [number, number], opts?: pool.MaxPool2dOptions): Tensor { return pool.maxPool2d(this, kernelSize, opts); }
-  /** Method form of {@link avgPool2d}. */ avgPool2d(kernelSize: number | [number, number], opts?: pool.AvgPool2dOptions): Tensor { return pool.avgPool2d(this, kernelSize, opts); }
-  /** Method form of {@link adaptiveAvgPool2d}. */ adaptiveAvgPool2d(outputSize: number | [number, number]): Tensor { return pool.adaptiveAvgPool2d(this, outputSize); }
-  /** Method form of {@link softmax}. */ softmax(dim?: number): Tensor { return sm.softmax(this, dim); }
-  /** Method form of {@link logSoftmax}. */ logSoftmax(dim?: number): Tensor { return sm.logSoftmax(this, dim); }
-  /** Method form of {@link layerNorm}. */ layerNorm(normalizedShape: number | readonly number[], opts?: norm.LayerNormOptions): Tensor { return norm.layerNorm(this, normalizedShape, opts); }
-  /** Method form of {@link batchNorm}. */ batchNorm(runningMean: Tensor | null, runningVar: Tensor | null, opts?: norm.BatchNormOptions): Tensor { return norm.batchNorm(this, runningMean, runningVar, opts); }
-  /** Method form of {@link scaledDotProductAttention} (this is the query). */ scaledDotProductAttention(key: Tensor, value: Tensor, opts?: att.AttentionOptions): Tensor { return att.scaledDotProductAttention(this, key, value, opts); }
-  /** Method form of {@link embedding}: this tensor holds the indices. */ embedding(weight: Tensor): Tensor { return ix.embedding(this, weight); }
-  /** Method form of {@link dropout}. */ dropout(p?: number, training?: boolean): Tensor { return dropout(this, p, training); }
-  /** Method form of {@link oneHot}. */ oneHot(numClasses?: number): Tensor { return ix.oneHot(this, numClasses); }
+  /** Method form of {@link matmul}. */ matmul(other: Tensor): Tensor {
+    return mm.matmul(this, other);
+  }
+  /** Method form of {@link outer}. */ outer(other: Tensor): Tensor {
+    return mm.outer(this, other);
+  }
+  /** Method form of {@link linear}. */ linear(weight: Tensor, bias?: Tensor | null): Tensor {
+    return mm.linear(this, weight, bias);
+  }
+  /** Method form of {@link conv1d}. */ conv1d(weight: Tensor, opts?: conv.Conv1dOptions): Tensor {
+    return conv.conv1d(this, weight, opts);
+  }
+  /** Method form of {@link conv2d}. */ conv2d(weight: Tensor, opts?: conv.Conv2dOptions): Tensor {
+    return conv.conv2d(this, weight, opts);
+  }
+  /** Method form of {@link convTranspose2d}. */ convTranspose2d(weight: Tensor, opts?: conv.ConvTranspose2dOptions): Tensor {
+    return conv.convTranspose2d(this, weight, opts);
+  }
+  /** Method form of {@link maxPool2d}. */ maxPool2d(kernelSize: number | [number, number], opts?: pool.MaxPool2dOptions): Tensor {
+    return pool.maxPool2d(this, kernelSize, opts);
+  }
+  /** Method form of {@link avgPool2d}. */ avgPool2d(kernelSize: number | [number, number], opts?: pool.AvgPool2dOptions): Tensor {
+    return pool.avgPool2d(this, kernelSize, opts);
+  }
+  /** Method form of {@link adaptiveAvgPool2d}. */ adaptiveAvgPool2d(outputSize: number | [number, number]): Tensor {
+    return pool.adaptiveAvgPool2d(this, outputSize);
+  }
+  /** Method form of {@link softmax}. */ softmax(dim?: number): Tensor {
+    return sm.softmax(this, dim);
+  }
+  /** Method form of {@link logSoftmax}. */ logSoftmax(dim?: number): Tensor {
+    return sm.logSoftmax(this, dim);
+  }
+  /** Method form of {@link layerNorm}. */ layerNorm(normalizedShape: number | readonly number[], opts?: norm.LayerNormOptions): Tensor {
+    return norm.layerNorm(this, normalizedShape, opts);
+  }
+  /** Method form of {@link batchNorm}. */ batchNorm(runningMean: Tensor | null, runningVar: Tensor | null, opts?: norm.BatchNormOptions): Tensor {
+    return norm.batchNorm(this, runningMean, runningVar, opts);
+  }
+  /** Method form of {@link scaledDotProductAttention} (this is the query). */ scaledDotProductAttention(
+    key: Tensor,
+    value: Tensor,
+    opts?: att.AttentionOptions,
+  ): Tensor {
+    return att.scaledDotProductAttention(this, key, value, opts);
+  }
+  /** Method form of {@link embedding}: this tensor holds the indices. */ embedding(weight: Tensor): Tensor {
+    return ix.embedding(this, weight);
+  }
+  /** Method form of {@link dropout}. */ dropout(p?: number, training?: boolean): Tensor {
+    return dropout(this, p, training);
+  }
+  /** Method form of {@link oneHot}. */ oneHot(numClasses?: number): Tensor {
+    return ix.oneHot(this, numClasses);
+  }
 
-  /** Method form of {@link reshape}. */ reshape(shape: readonly number[]): Tensor { return mv.reshape(this, shape); }
-  /** Method form of {@link view}. */ view(shape: readonly number[]): Tensor { return mv.view(this, shape); }
-  /** Method form of {@link flatten}. */ flatten(startDim?: number, endDim?: number): Tensor { return mv.flatten(this, startDim, endDim); }
-  /** Method form of {@link permute}. */ permute(dims: readonly number[]): Tensor { return mv.permute(this, dims); }
-  /** Method form of {@link transpose}. */ transpose(dim0: number, dim1: number): Tensor { return mv.transpose(this, dim0, dim1); }
-  /** Method form of {@link squeeze}. */ squeeze(dim?: Dim): Tensor { return mv.squeeze(this, dim); }
-  /** Method form of {@link unsqueeze}. */ unsqueeze(dim: number): Tensor { return mv.unsqueeze(this, dim); }
-  /** Method form of {@link expand}. */ expand(shape: readonly number[]): Tensor { return mv.expand(this, shape); }
-  /** Method form of {@link narrow}. */ narrow(dim: number, start: number, length: number): Tensor { return mv.narrow(this, dim, start, length); }
-  /** Method form of {@link slice}. */ slice(dim: number, start?: number, end?: number, step?: number): Tensor { return mv.slice(this, dim, start, end, step); }
-  /** Method form of {@link split}. */ split(splitSizeOrSections: number | readonly number[], dim?: number): Tensor[] { return mv.split(this, splitSizeOrSections, dim); }
-  /** Method form of {@link chunk}. */ chunk(chunks: number, dim?: number): Tensor[] { return mv.chunk(this, chunks, dim); }
-  /** Method form of {@link pad}. */ pad(padding: readonly number[], opts?: pd.PadOptions): Tensor { return pd.pad(this, padding, opts); }
-  /** Method form of {@link tile}. */ tile(reps: readonly number[]): Tensor { return pd.tile(this, reps); }
-  /** Method form of {@link repeat}. */ repeat(reps: readonly number[]): Tensor { return pd.repeat(this, reps); }
-  /** Method form of {@link contiguous}. */ contiguous(): Tensor { return mv.contiguous(this); }
-  /** Method form of {@link clone}. */ clone(): Tensor { return mv.clone(this); }
-  /** Method form of {@link indexSelect}. */ indexSelect(dim: number, index: Tensor): Tensor { return ix.indexSelect(this, dim, index); }
-  /** Method form of {@link gather}. */ gather(dim: number, index: Tensor): Tensor { return ix.gather(this, dim, index); }
-  /** Method form of {@link scatterAdd}. */ scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ix.scatterAdd(this, dim, index, src); }
-  /** Method form of {@link indexAdd_}: adds into this tensor's memory, outside autograd. */ indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: ix.IndexAddOptions): this { ix.indexAdd_(this, dim, index, source, opts); return this; }
-  /** Method form of {@link scatterAdd_}: adds into this tensor's memory, outside autograd. */ scatterAdd_(dim: number, index: Tensor, src: Tensor): this { ix.scatterAdd_(this, dim, index, src); return this; }
+  /** Method form of {@link reshape}. */ reshape(shape: readonly number[]): Tensor {
+    return mv.reshape(this, shape);
+  }
+  /** Method form of {@link view}. */ view(shape: readonly number[]): Tensor {
+    return mv.view(this, shape);
+  }
+  /** Method form of {@link flatten}. */ flatten(startDim?: number, endDim?: number): Tensor {
+    return mv.flatten(this, startDim, endDim);
+  }
+  /** Method form of {@link permute}. */ permute(dims: readonly number[]): Tensor {
+    return mv.permute(this, dims);
+  }
+  /** Method form of {@link transpose}. */ transpose(dim0: number, dim1: number): Tensor {
+    return mv.transpose(this, dim0, dim1);
+  }
+  /** Method form of {@link squeeze}. */ squeeze(dim?: Dim): Tensor {
+    return mv.squeeze(this, dim);
+  }
+  /** Method form of {@link unsqueeze}. */ unsqueeze(dim: number): Tensor {
+    return mv.unsqueeze(this, dim);
+  }
+  /** Method form of {@link expand}. */ expand(shape: readonly number[]): Tensor {
+    return mv.expand(this, shape);
+  }
+  /** Method form of {@link narrow}. */ narrow(dim: number, start: number, length: number): Tensor {
+    return mv.narrow(this, dim, start, length);
+  }
+  /** Method form of {@link slice}. */ slice(dim: number, start?: number, end?: number, step?: number): Tensor {
+    return mv.slice(this, dim, start, end, step);
+  }
+  /** Method form of {@link split}. */ split(splitSizeOrSections: number | readonly number[], dim?: number): Tensor[] {
+    return mv.split(this, splitSizeOrSections, dim);
+  }
+  /** Method form of {@link chunk}. */ chunk(chunks: number, dim?: number): Tensor[] {
+    return mv.chunk(this, chunks, dim);
+  }
+  /** Method form of {@link pad}. */ pad(padding: readonly number[], opts?: pd.PadOptions): Tensor {
+    return pd.pad(this, padding, opts);
+  }
+  /** Method form of {@link tile}. */ tile(reps: readonly number[]): Tensor {
+    return pd.tile(this, reps);
+  }
+  /** Method form of {@link repeat}. */ repeat(reps: readonly number[]): Tensor {
+    return pd.repeat(this, reps);
+  }
+  /** Method form of {@link contiguous}. */ contiguous(): Tensor {
+    return mv.contiguous(this);
+  }
+  /** Method form of {@link clone}. */ clone(): Tensor {
+    return mv.clone(this);
+  }
+  /** Method form of {@link indexSelect}. */ indexSelect(dim: number, index: Tensor): Tensor {
+    return ix.indexSelect(this, dim, index);
+  }
+  /** Method form of {@link gather}. */ gather(dim: number, index: Tensor): Tensor {
+    return ix.gather(this, dim, index);
+  }
+  /** Method form of {@link scatterAdd}. */ scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return ix.scatterAdd(this, dim, index, src);
+  }
+  /** Method form of {@link indexAdd_}: adds into this tensor's memory, outside autograd. */ indexAdd_(
+    dim: number,
+    index: Tensor,
+    source: Tensor,
+    opts?: ix.IndexAddOptions,
+  ): this {
+    ix.indexAdd_(this, dim, index, source, opts);
+    return this;
+  }
+  /** Method form of {@link scatterAdd_}: adds into this tensor's memory, outside autograd. */ scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
+    ix.scatterAdd_(this, dim, index, src);
+    return this;
+  }
 }

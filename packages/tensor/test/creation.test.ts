@@ -1,18 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type DeviceName, tensor, full, zeros, ones, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, manualSeed,
-  init, getDefaultDevice, matmul, AimodelError, ArgumentError, BackendUnavailableError, DTypeError, ShapeError,
+  type DeviceName,
+  tensor,
+  full,
+  zeros,
+  ones,
+  zerosLike,
+  onesLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  manualSeed,
+  init,
+  getDefaultDevice,
+  matmul,
+  AimodelError,
+  ArgumentError,
+  BackendUnavailableError,
+  DTypeError,
+  ShapeError,
 } from '../src/index';
 import { philox4x32 } from '../src/random';
 import { describeOnCpu } from './helpers';
 
 describeOnCpu('creation', (device: DeviceName) => {
   it('tensor from nested arrays, scalars, booleans and typed arrays', async () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]], { device });
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { device },
+    );
     expect(x.shape).toEqual([2, 3]);
     expect(x.dtype).toBe('float32');
     expect(x.device).toBe(device);
-    await expect(x).toBeAllClose([[1, 2, 3], [4, 5, 6]]);
+    await expect(x).toBeAllClose([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const s = tensor(2.5, { device });
     expect(s.shape).toEqual([]);
     expect(await s.item()).toBe(2.5);
@@ -21,7 +50,10 @@ describeOnCpu('creation', (device: DeviceName) => {
     expect(b.dtype).toBe('bool');
     expect(await b.toArray()).toEqual([[true, false]]);
     const cases = [
-      [new Int32Array([1, -2]), 'int32'], [new Float32Array([0.5]), 'float32'], [new Int8Array([-3]), 'int8'], [new Uint8Array([200]), 'uint8'],
+      [new Int32Array([1, -2]), 'int32'],
+      [new Float32Array([0.5]), 'float32'],
+      [new Int8Array([-3]), 'int8'],
+      [new Uint8Array([200]), 'uint8'],
     ] as const;
     for (const [arr, dtype] of cases) {
       const t = tensor(arr, { device });
@@ -51,9 +83,15 @@ describeOnCpu('creation', (device: DeviceName) => {
   });
 
   it('full, zeros, ones, zerosLike, onesLike', async () => {
-    await expect(full([2, 3], 7, { device })).toBeAllClose([[7, 7, 7], [7, 7, 7]]);
+    await expect(full([2, 3], 7, { device })).toBeAllClose([
+      [7, 7, 7],
+      [7, 7, 7],
+    ]);
     expect(Array.from(full([2], 2.9, { device, dtype: 'int32' }).dataSync())).toEqual([2, 2]);
-    await expect(zeros([2, 2], { device })).toBeAllClose([[0, 0], [0, 0]]);
+    await expect(zeros([2, 2], { device })).toBeAllClose([
+      [0, 0],
+      [0, 0],
+    ]);
     const o = ones([3], { device, dtype: 'int32' });
     expect(o.dtype).toBe('int32');
     await expect(o).toBeAllClose([1, 1, 1]);
@@ -91,8 +129,14 @@ describeOnCpu('creation', (device: DeviceName) => {
     await expect(linspace(2, 5, 1, { device })).toBeAllClose([2]);
     expect(linspace(0, 1, 0, { device }).shape).toEqual([0]);
     expect(() => linspace(0, 1, -1)).toThrow(/^linspace: steps must be a non-negative integer, got -1/);
-    await expect(eye(2, undefined, { device })).toBeAllClose([[1, 0], [0, 1]]);
-    await expect(eye(2, 3, { device })).toBeAllClose([[1, 0, 0], [0, 1, 0]]);
+    await expect(eye(2, undefined, { device })).toBeAllClose([
+      [1, 0],
+      [0, 1],
+    ]);
+    await expect(eye(2, 3, { device })).toBeAllClose([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     await expect(eye(3, 1, { device })).toBeAllClose([[1], [0], [0]]);
   });
 
@@ -225,7 +269,6 @@ describe('Philox4x32-10', () => {
     expect(block([0, 0, 0, 0], [0, 0])).toEqual([7, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8, 7]);
     const f = 0xffffffff;
     expect(block([f, f, f, f], [f, f])).toEqual([7, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd, 7]);
-    expect(block([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))
-      .toEqual([7, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1, 7]);
+    expect(block([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([7, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1, 7]);
   });
 });

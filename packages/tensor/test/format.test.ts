@@ -43,8 +43,22 @@ describe('tensor printing (CPU, toString)', () => {
   });
 
   it('2-D and 3-D nest with PyTorch indentation', () => {
-    expect(text(() => tensor([[1, 2], [3, 4]]))).toBe('tensor([[1., 2.],\n        [3., 4.]])');
-    expect(text(() => tensor([[1.5, 2], [3, 4]]))).toBe('tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]])');
+    expect(
+      text(() =>
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe('tensor([[1., 2.],\n        [3., 4.]])');
+    expect(
+      text(() =>
+        tensor([
+          [1.5, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe('tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]])');
     expect(text(() => arange(0, 8, 1, { dtype: 'int32' }).reshape([2, 2, 2]))).toBe(
       'tensor([[[0, 1],\n         [2, 3]],\n\n        [[4, 5],\n         [6, 7]]], dtype=int32)',
     );
@@ -88,9 +102,7 @@ describe('tensor printing (CPU, toString)', () => {
     expect(text(() => tensor([1e-5, 1, 1e5]))).toBe('tensor([1.0000e-05, 1.0000e+00, 1.0000e+05])');
     expect(text(() => tensor([1, 1e9]))).toBe('tensor([1.0000e+00, 1.0000e+09])');
     expect(text(() => tensor([0.00005, 0.5]))).toBe('tensor([5.0000e-05, 5.0000e-01])');
-    expect(text(() => arange(0, 2000))).toBe(
-      'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])',
-    );
+    expect(text(() => arange(0, 2000))).toBe('tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])');
   });
 
   it('wraps at 80 columns, and puts suffixes on a new line when they do not fit', () => {
@@ -109,7 +121,12 @@ describe('tensor printing (CPU, toString)', () => {
   });
 
   it('Node’s console.log / util.inspect prints the same text; a disposed tensor says so', () => {
-    const x = t(tensor([[1, 2], [3, 4]]));
+    const x = t(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(inspect(x)).toBe('tensor([[1., 2.],\n        [3., 4.]])');
     const gone = tensor([1]);
     gone.dispose();
@@ -139,7 +156,12 @@ describe('format() and print()', () => {
   it('print writes the format text with console.log', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      await t(tensor([[1, 2], [3, 4]])).print();
+      await t(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ).print();
       expect(log).toHaveBeenCalledWith('tensor([[1., 2.],\n        [3., 4.]])');
     } finally {
       log.mockRestore();
@@ -149,7 +171,15 @@ describe('format() and print()', () => {
 
 describe.skipIf(!DEVICES.includes('webgpu'))('printing WebGPU tensors', () => {
   it('toString is a header without values; format and print read the values', async () => {
-    const x = t(tensor([[1, 2, 3], [4, 5, 6]], { device: 'webgpu' }));
+    const x = t(
+      tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { device: 'webgpu' },
+      ),
+    );
     expect(String(x)).toBe('tensor(<webgpu, shape [2, 3], float32>)');
     expect(inspect(x)).toBe('tensor(<webgpu, shape [2, 3], float32>)');
     expect(await x.format()).toBe("tensor([[1., 2., 3.],\n        [4., 5., 6.]], device='webgpu')");

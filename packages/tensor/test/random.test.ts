@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentError, defaultGenerator, dropout, Generator, manualSeed, memory, ones, rand, randint, randn,
-} from '../src/index';
+import { ArgumentError, defaultGenerator, dropout, Generator, manualSeed, memory, ones, rand, randint, randn } from '../src/index';
 
 const arr = (t: { dataSync(): ArrayLike<number> }) => Array.from(t.dataSync());
 

@@ -68,7 +68,8 @@ export function parseValue(op: string, token: string, where: string): number {
 export function parseVectorsText(op: string, text: string, header: 'required' | 'detect', opts: ReadVectorsOptions = {}): VectorsData {
   if (typeof text !== 'string') throw new ArgumentError(op, `expected the file's text as a string, got ${text === null ? 'null' : typeof text}`);
   const duplicates = opts.duplicates ?? 'error';
-  if (duplicates !== 'error' && duplicates !== 'keepFirst') throw new ArgumentError(op, `duplicates must be 'error' or 'keepFirst', got '${String(duplicates)}'`);
+  if (duplicates !== 'error' && duplicates !== 'keepFirst')
+    throw new ArgumentError(op, `duplicates must be 'error' or 'keepFirst', got '${String(duplicates)}'`);
   // lines are kept whole and split one at a time: a large file never holds all its fields at once
   const rows: [string, number][] = [];
   for (const [line, no] of lines(text)) if (line !== '') rows.push([line, no]);
@@ -78,7 +79,8 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
   const firstNo = rows[0][1];
   const looksLikeHeader = first.length === 2 && INT.test(first[0]) && INT.test(first[1]);
   if (header === 'required') {
-    if (!looksLikeHeader) throw new ArgumentError(op, `line ${firstNo}: expected a header 'count dim' (two non-negative integers), got '${first.join(' ').slice(0, 60)}'`);
+    if (!looksLikeHeader)
+      throw new ArgumentError(op, `line ${firstNo}: expected a header 'count dim' (two non-negative integers), got '${first.join(' ').slice(0, 60)}'`);
     declared = { count: Number(first[0]), dim: Number(first[1]) };
   } else if (looksLikeHeader) {
     const count = Number(first[0]);
@@ -102,13 +104,17 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
     if (declared && r === declared.count) throw new ShapeError(op, `line ${no}: more rows than the ${declared.count} the header (line ${firstNo}) declares`);
     if (fields.length !== dim + 1) {
       const source = declared ? `the header (line ${firstNo})` : `the first row (line ${body[0][1]})`;
-      const hint = !declared && looksLikeHeader ? ` (line ${firstNo} looks like a 'count dim' header, but its count ${first[0]} or dim ${first[1]} does not match the rows that follow)` : '';
+      const hint =
+        !declared && looksLikeHeader
+          ? ` (line ${firstNo} looks like a 'count dim' header, but its count ${first[0]} or dim ${first[1]} does not match the rows that follow)`
+          : '';
       throw new ShapeError(op, `line ${no}: '${fields[0]}' has ${fields.length - 1} values, but ${source} gives dimension ${dim}${hint}`);
     }
     const word = fields[0];
     const prev = seen.get(word);
     if (prev !== undefined) {
-      if (duplicates === 'error') throw new ArgumentError(op, `line ${no}: duplicate word '${word}' (first on line ${prev}); pass { duplicates: 'keepFirst' } to keep the first`);
+      if (duplicates === 'error')
+        throw new ArgumentError(op, `line ${no}: duplicate word '${word}' (first on line ${prev}); pass { duplicates: 'keepFirst' } to keep the first`);
       continue;
     }
     seen.set(word, no);
@@ -117,7 +123,10 @@ export function parseVectorsText(op: string, text: string, header: 'required' | 
     words.push(word);
   }
   if (declared && body.length < declared.count) {
-    throw new ShapeError(op, `line ${rows[rows.length - 1][1] + 1}: end of file after ${body.length} rows, fewer than the ${declared.count} the header (line ${firstNo}) declares`);
+    throw new ShapeError(
+      op,
+      `line ${rows[rows.length - 1][1] + 1}: end of file after ${body.length} rows, fewer than the ${declared.count} the header (line ${firstNo}) declares`,
+    );
   }
   return { words, vectors: words.length * dim === vectors.length ? vectors : vectors.slice(0, words.length * dim), dim };
 }

@@ -14,7 +14,8 @@ const NEWLINE = 0x0a;
 export function parseWord2VecBinary(op: string, bytes: Uint8Array, opts: ReadVectorsOptions = {}): VectorsData {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentError(op, `expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   const duplicates = opts.duplicates ?? 'error';
-  if (duplicates !== 'error' && duplicates !== 'keepFirst') throw new ArgumentError(op, `duplicates must be 'error' or 'keepFirst', got '${String(duplicates)}'`);
+  if (duplicates !== 'error' && duplicates !== 'keepFirst')
+    throw new ArgumentError(op, `duplicates must be 'error' or 'keepFirst', got '${String(duplicates)}'`);
   if (bytes.length === 0) throw new ArgumentError(op, 'empty file: expected a header line `count dim`');
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const headerEnd = bytes.indexOf(NEWLINE);
@@ -44,7 +45,10 @@ export function parseWord2VecBinary(op: string, bytes: Uint8Array, opts: ReadVec
     }
     pos = space + 1;
     if (pos + dim * 4 > bytes.length) {
-      throw new ShapeError(op, `byte ${pos}: file ends inside the vector of '${word}' (word ${i + 1} of ${count}): ${bytes.length - pos} bytes left, ${dim * 4} needed (truncated)`);
+      throw new ShapeError(
+        op,
+        `byte ${pos}: file ends inside the vector of '${word}' (word ${i + 1} of ${count}): ${bytes.length - pos} bytes left, ${dim * 4} needed (truncated)`,
+      );
     }
     const prev = seen.get(word);
     if (prev !== undefined && duplicates === 'error') {

@@ -7,7 +7,8 @@ import { ArgumentError, Generator } from '@aimodel/tensor';
 export function shuffleGenerator(op: string, opts: { seed?: number; generator?: Generator }): Generator | undefined {
   if (opts.seed !== undefined && opts.generator !== undefined) throw new ArgumentError(op, 'pass seed or generator, not both');
   if (opts.generator !== undefined) {
-    if (!(opts.generator instanceof Generator)) throw new ArgumentError(op, `generator must be a Generator (new Generator({ seed })), got ${opts.generator === null ? 'null' : typeof opts.generator}`);
+    if (!(opts.generator instanceof Generator))
+      throw new ArgumentError(op, `generator must be a Generator (new Generator({ seed })), got ${opts.generator === null ? 'null' : typeof opts.generator}`);
     return opts.generator;
   }
   if (opts.seed === undefined) return undefined;

@@ -30,7 +30,10 @@ export interface TrainTestSplitOptions {
 function testCount(n: number, testSize: number): number {
   const nTest = testSize > 0 && testSize < 1 ? Math.ceil(testSize * n) : testSize;
   if (!Number.isInteger(nTest) || nTest < 1 || nTest >= n) {
-    throw new ArgumentError('trainTestSplit', `testSize ${testSize} must be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples, leaving both parts non-empty`);
+    throw new ArgumentError(
+      'trainTestSplit',
+      `testSize ${testSize} must be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples, leaving both parts non-empty`,
+    );
   }
   return nTest;
 }
@@ -118,8 +121,7 @@ export function trainTestSplit(tensors: readonly Tensor[], opts: TrainTestSplitO
       trainIdx = order.slice(nTest);
     }
   }
-  const take = (idx: number[]) =>
-    scope(() => tensors.map((t) => t.indexSelect(0, tensor(Int32Array.from(idx), { device: t.device }))));
+  const take = (idx: number[]) => scope(() => tensors.map((t) => t.indexSelect(0, tensor(Int32Array.from(idx), { device: t.device }))));
   return [take(trainIdx), take(testIdx)];
 }
 

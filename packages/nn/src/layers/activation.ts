@@ -47,7 +47,8 @@ export class GELU extends Module {
     super();
     checkKeys('GELU', opts, ['approximate']);
     const approximate = opts.approximate ?? 'none';
-    if (approximate !== 'none' && approximate !== 'tanh') throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+    if (approximate !== 'none' && approximate !== 'tanh')
+      throw new ArgumentError('GELU', `approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
     this.approximate = approximate;
   }
 
@@ -190,7 +191,11 @@ export class Softmax extends Module {
   override forward(x: Tensor): Tensor {
     checkTensor('Softmax', x);
     const n = Math.max(x.ndim, 1);
-    if (this.dim < -n || this.dim >= n) throw new ShapeError('Softmax', `dim ${this.dim} is out of range for input ${fmtShape(x.shape)} (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`);
+    if (this.dim < -n || this.dim >= n)
+      throw new ShapeError(
+        'Softmax',
+        `dim ${this.dim} is out of range for input ${fmtShape(x.shape)} (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`,
+      );
     return softmax(x, this.dim);
   }
 

@@ -1,4 +1,16 @@
-import { arange, ArgumentError, DTypeError, dropout, type Generator, linear, scaledDotProductAttention, ShapeError, scope, type Tensor, zeros } from '@aimodel/tensor';
+import {
+  arange,
+  ArgumentError,
+  DTypeError,
+  dropout,
+  type Generator,
+  linear,
+  scaledDotProductAttention,
+  ShapeError,
+  scope,
+  type Tensor,
+  zeros,
+} from '@aimodel/tensor';
 import { checkKeys, checkPositiveInt, fmtShape as fmt, sameShape } from '../checks';
 import * as init from '../init';
 import { Module } from '../module';
@@ -59,7 +71,6 @@ export interface MultiheadAttentionForwardOptions {
 }
 
 const NAME = 'MultiheadAttention';
-
 
 /**
  * Multi-head attention, as `torch.nn.MultiheadAttention`:
@@ -123,7 +134,12 @@ export class MultiheadAttention extends Module {
     super();
     checkKeys(NAME, opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim', 'generator']);
     const { dropout: p = 0, bias = true, batchFirst = false, kdim = embedDim, vdim = embedDim, generator } = opts;
-    for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads], ['kdim', kdim], ['vdim', vdim]] as const) {
+    for (const [name, v] of [
+      ['embedDim', embedDim],
+      ['numHeads', numHeads],
+      ['kdim', kdim],
+      ['vdim', vdim],
+    ] as const) {
       checkPositiveInt(NAME, name, v);
     }
     if (embedDim % numHeads !== 0) throw new ArgumentError(NAME, `embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
@@ -166,10 +182,17 @@ export class MultiheadAttention extends Module {
     const { embedDim: E, numHeads: h, headDim: d } = this;
     const batched = query.ndim === 3;
     if (!batched && query.ndim !== 2) {
-      throw new ShapeError(NAME, `expected query of shape ${this.batchFirst ? `[N, L, ${E}]` : `[L, N, ${E}]`} or unbatched [L, ${E}], got ${fmt(query.shape)}`);
+      throw new ShapeError(
+        NAME,
+        `expected query of shape ${this.batchFirst ? `[N, L, ${E}]` : `[L, N, ${E}]`} or unbatched [L, ${E}], got ${fmt(query.shape)}`,
+      );
     }
     const layout = (len: string, f: number) => (!batched ? `[${len}, ${f}]` : this.batchFirst ? `[N, ${len}, ${f}]` : `[${len}, N, ${f}]`);
-    for (const [name, t, f, len] of [['query', query, E, 'L'], ['key', key, this.kdim, 'S'], ['value', value, this.vdim, 'S']] as const) {
+    for (const [name, t, f, len] of [
+      ['query', query, E, 'L'],
+      ['key', key, this.kdim, 'S'],
+      ['value', value, this.vdim, 'S'],
+    ] as const) {
       if (t.ndim !== query.ndim || t.shape.at(-1) !== f) throw new ShapeError(NAME, `expected ${name} of shape ${layout(len, f)}, got ${fmt(t.shape)}`);
       if (t.dtype !== 'float32') throw new DTypeError(NAME, `expected a float32 ${name}, got ${t.dtype}`);
     }
@@ -178,7 +201,10 @@ export class MultiheadAttention extends Module {
     const L = query.shape[seqDim];
     const S = key.shape[seqDim];
     if (!sameShape(key.shape.slice(0, -1), value.shape.slice(0, -1)) || (batched && key.shape[1 - seqDim] !== N)) {
-      throw new ShapeError(NAME, `key and value must share the length S${batched ? ` and the batch size N = ${N} of query ${fmt(query.shape)}` : ''}: got key ${fmt(key.shape)}, value ${fmt(value.shape)}`);
+      throw new ShapeError(
+        NAME,
+        `key and value must share the length S${batched ? ` and the batch size N = ${N} of query ${fmt(query.shape)}` : ''}: got key ${fmt(key.shape)}, value ${fmt(value.shape)}`,
+      );
     }
     const kpmShape = batched ? [N, S] : [S];
     if (keyPaddingMask && !sameShape(keyPaddingMask.shape, kpmShape)) {
@@ -187,7 +213,10 @@ export class MultiheadAttention extends Module {
     if (attnMask && !sameShape(attnMask.shape, [L, S]) && !sameShape(attnMask.shape, [N * h, L, S])) {
       throw new ShapeError(NAME, `expected attnMask of shape ${fmt([L, S])} or ${fmt([N * h, L, S])}, got ${fmt(attnMask.shape)}`);
     }
-    for (const [name, m] of [['attnMask', attnMask], ['keyPaddingMask', keyPaddingMask]] as const) {
+    for (const [name, m] of [
+      ['attnMask', attnMask],
+      ['keyPaddingMask', keyPaddingMask],
+    ] as const) {
       if (m && m.dtype !== 'bool' && m.dtype !== 'float32') throw new DTypeError(NAME, `${name} must be bool or float32, got ${m.dtype}`);
     }
     const p = this.training ? this.dropout : 0;
@@ -234,5 +263,7 @@ export class MultiheadAttention extends Module {
 
 /** Bool [L, S], `true` above the diagonal: key j > query i is blocked (MHA's convention). */
 function causalMask(L: number, S: number, device: Tensor['device']): Tensor {
-  return arange(L, undefined, 1, { device }).unsqueeze(1).lt(arange(S, undefined, 1, { device }).unsqueeze(0));
+  return arange(L, undefined, 1, { device })
+    .unsqueeze(1)
+    .lt(arange(S, undefined, 1, { device }).unsqueeze(0));
 }

@@ -88,7 +88,8 @@ export class Sequential extends Module {
   append(module: Module): this {
     const names = this.namedChildren().map(([k]) => k);
     // integer-like keys sort before named ones, so positions only stay in order without names
-    if (names.some((k, i) => k !== String(i))) throw new ArgumentError('Sequential', 'append() needs a Sequential built from positional modules, not named ones');
+    if (names.some((k, i) => k !== String(i)))
+      throw new ArgumentError('Sequential', 'append() needs a Sequential built from positional modules, not named ones');
     setChild(this, String(names.length), checkModule('Sequential', module, `position ${names.length}`));
     return this;
   }

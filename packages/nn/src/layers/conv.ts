@@ -80,7 +80,6 @@ export interface ConvTranspose2dLayerOptions {
   generator?: Generator;
 }
 
-
 /** Shared fields, checks and PyTorch's initialisation of the convolution layers. */
 abstract class ConvBase<K extends number[]> extends Module {
   /** Learnable kernel: [outChannels, inChannels/groups, …kernelSize] ([inChannels, outChannels/groups, …] when transposed). @example `new Conv2d(3, 8, 5).weight.shape // [8, 3, 5, 5]` */
@@ -96,7 +95,16 @@ abstract class ConvBase<K extends number[]> extends Module {
   /** Channel groups. @example `new Conv2d(4, 8, 3, { groups: 2 }).groups // 2` */
   readonly groups: number;
 
-  protected constructor(layer: string, inChannels: number, outChannels: number, kernelSize: K, groups: number, transposed: boolean, bias: boolean, generator?: Generator) {
+  protected constructor(
+    layer: string,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: K,
+    groups: number,
+    transposed: boolean,
+    bias: boolean,
+    generator?: Generator,
+  ) {
     super();
     checkPositiveInt(layer, 'inChannels', inChannels);
     checkPositiveInt(layer, 'outChannels', outChannels);
@@ -119,7 +127,10 @@ abstract class ConvBase<K extends number[]> extends Module {
     const rank = spatial.length + 2;
     if (!(x instanceof Tensor) || (x.ndim !== rank && x.ndim !== rank - 1) || x.shape[x.ndim - rank + 1] !== this.inChannels) {
       const dims = spatial.join(', ');
-            throw new ShapeError(layer, `expected ${rank}-D input [N, C=${this.inChannels}, ${dims}] (or ${rank - 1}-D [C=${this.inChannels}, ${dims}] unbatched), got ${describeInput(x)}`);
+      throw new ShapeError(
+        layer,
+        `expected ${rank}-D input [N, C=${this.inChannels}, ${dims}] (or ${rank - 1}-D [C=${this.inChannels}, ${dims}] unbatched), got ${describeInput(x)}`,
+      );
     }
     const unbatched = x.ndim === rank - 1;
     return scope(() => {
@@ -313,13 +324,25 @@ export class ConvTranspose2d extends ConvBase<Pair> {
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: ConvTranspose2dLayerOptions = {}) {
     checkKeys('ConvTranspose2d', opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias', 'generator']);
-    super('ConvTranspose2d', inChannels, outChannels, intTuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, true, opts.bias ?? true, opts.generator);
+    super(
+      'ConvTranspose2d',
+      inChannels,
+      outChannels,
+      intTuple('ConvTranspose2d', 'kernelSize', kernelSize, 2, 1),
+      opts.groups ?? 1,
+      true,
+      opts.bias ?? true,
+      opts.generator,
+    );
     this.stride = intTuple('ConvTranspose2d', 'stride', opts.stride ?? 1, 2, 1);
     this.padding = intTuple('ConvTranspose2d', 'padding', opts.padding ?? 0, 2, 0);
     this.outputPadding = intTuple('ConvTranspose2d', 'outputPadding', opts.outputPadding ?? 0, 2, 0);
     this.dilation = intTuple('ConvTranspose2d', 'dilation', opts.dilation ?? 1, 2, 1);
     if (this.outputPadding.some((p, i) => p >= this.stride[i] && p >= this.dilation[i])) {
-      throw new ArgumentError('ConvTranspose2d', `outputPadding ${fmtShape(this.outputPadding)} must be smaller than either stride ${fmtShape(this.stride)} or dilation ${fmtShape(this.dilation)}`);
+      throw new ArgumentError(
+        'ConvTranspose2d',
+        `outputPadding ${fmtShape(this.outputPadding)} must be smaller than either stride ${fmtShape(this.stride)} or dilation ${fmtShape(this.dilation)}`,
+      );
     }
   }
 
@@ -333,7 +356,12 @@ export class ConvTranspose2d extends ConvBase<Pair> {
   override forward(x: Tensor): Tensor {
     return this.convolve('ConvTranspose2d', x, ['H', 'W'], (input) =>
       convTranspose2d(input, this.weight, {
-        bias: this.bias, stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups,
+        bias: this.bias,
+        stride: this.stride,
+        padding: this.padding,
+        outputPadding: this.outputPadding,
+        dilation: this.dilation,
+        groups: this.groups,
       }),
     );
   }

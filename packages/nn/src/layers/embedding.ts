@@ -76,7 +76,10 @@ export class Embedding extends Module {
     super();
     const { _weight, _freeze, ...given } = opts; // the internal keys come from fromPretrained
     checkKeys('Embedding', given, ['paddingIdx', 'generator']);
-    for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
+    for (const [name, v] of [
+      ['numEmbeddings', numEmbeddings],
+      ['embeddingDim', embeddingDim],
+    ] as const) {
       checkPositiveInt('Embedding', name, v);
     }
     let paddingIdx = opts.paddingIdx ?? null;

@@ -61,7 +61,7 @@ export class Linear extends Module {
     const bound = 1 / Math.sqrt(inFeatures);
     const generator = opts.generator;
     this.weight = uniform(new Parameter(zeros([outFeatures, inFeatures])), { a: -bound, b: bound, generator });
-    this.bias = (opts.bias ?? true) ? (uniform(new Parameter(zeros([outFeatures])), { a: -bound, b: bound, generator })) : null;
+    this.bias = (opts.bias ?? true) ? uniform(new Parameter(zeros([outFeatures])), { a: -bound, b: bound, generator }) : null;
   }
 
   /**
@@ -138,7 +138,10 @@ export class Flatten extends Module {
     const s = this.startDim < 0 ? this.startDim + n : this.startDim;
     const e = this.endDim < 0 ? this.endDim + n : this.endDim;
     if (!(x instanceof Tensor) || s < 0 || s >= n || e < 0 || e >= n) {
-      throw new ShapeError('Flatten', `expected input with at least ${minDims(this.startDim, this.endDim)} dims (startDim ${this.startDim}, endDim ${this.endDim}), got ${describeInput(x)}`);
+      throw new ShapeError(
+        'Flatten',
+        `expected input with at least ${minDims(this.startDim, this.endDim)} dims (startDim ${this.startDim}, endDim ${this.endDim}), got ${describeInput(x)}`,
+      );
     }
     if (s > e) throw new ArgumentError('Flatten', `startDim ${this.startDim} comes after endDim ${this.endDim} for input ${fmtShape(x.shape)}`);
     return x.flatten(this.startDim, this.endDim);
@@ -154,4 +157,3 @@ function minDims(start: number, end: number): number {
   const need = (d: number) => (d < 0 ? -d : d + 1);
   return Math.max(need(start), need(end));
 }
-

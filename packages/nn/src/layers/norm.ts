@@ -42,7 +42,6 @@ function checkEps(layer: string, eps: number): void {
   if (typeof eps !== 'number' || !(eps > 0)) throw new ArgumentError(layer, `eps must be a positive number, got ${eps}`);
 }
 
-
 /** Fields, running statistics and the train/eval logic shared by BatchNorm1d and BatchNorm2d. */
 abstract class BatchNormBase extends Module {
   /** Learnable per-channel scale γ [numFeatures] (init 1), or null when not `affine`. @example `new BatchNorm1d(4).weight!.shape // [4]` */
@@ -66,7 +65,11 @@ abstract class BatchNormBase extends Module {
   /** Whether running statistics exist. @example `new BatchNorm2d(16, { trackRunningStats: false }).runningMean // null` */
   readonly trackRunningStats: boolean;
 
-  protected constructor(protected readonly layer: string, numFeatures: number, opts: BatchNormLayerOptions) {
+  protected constructor(
+    protected readonly layer: string,
+    numFeatures: number,
+    opts: BatchNormLayerOptions,
+  ) {
     super();
     checkKeys(layer, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = opts;

@@ -1,5 +1,13 @@
 import {
-  adaptiveAvgPool2d, ArgumentError, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, scope, ShapeError, Tensor,
+  adaptiveAvgPool2d,
+  ArgumentError,
+  avgPool2d,
+  type AvgPool2dOptions,
+  maxPool2d,
+  type MaxPool2dOptions,
+  scope,
+  ShapeError,
+  Tensor,
 } from '@aimodel/tensor';
 import { checkKeys, describeInput, fmtShape, intTuple } from '../checks';
 import { Module } from '../module';

@@ -46,8 +46,6 @@ const RNN_BASE_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectio
 
 const GATES: Record<CellKind, number> = { tanh: 1, relu: 1, lstm: 4, gru: 3 };
 
-
-
 /**
  * Common machinery of {@link RNN}, {@link LSTM} and {@link GRU}: parameter layout, input and state
  * checks, the layer/direction/time loops. Parameters follow PyTorch's names and shapes, for layer k
@@ -147,9 +145,15 @@ export abstract class RNNBase extends Module {
     const N = batched ? input.shape[this.batchFirst ? 0 : 1] : 1;
     if (L < 1) throw new ShapeError(name, `the sequence length must be at least 1, got input ${fmt(input.shape)}`);
     const stateShape = batched ? [this.numLayers * this.numDirections, N, this.hiddenSize] : [this.numLayers * this.numDirections, this.hiddenSize];
-    for (const [label, s] of [['h0', h0], ['c0', c0]] as const) {
+    for (const [label, s] of [
+      ['h0', h0],
+      ['c0', c0],
+    ] as const) {
       if (s && (s.ndim !== stateShape.length || s.shape.some((v, i) => v !== stateShape[i]))) {
-        throw new ShapeError(name, `expected ${label} of shape ${fmt(stateShape)} ([numLayers·numDirections, ${batched ? 'N, ' : ''}hiddenSize]) for input ${fmt(input.shape)}, got ${fmt(s.shape)}`);
+        throw new ShapeError(
+          name,
+          `expected ${label} of shape ${fmt(stateShape)} ([numLayers·numDirections, ${batched ? 'N, ' : ''}hiddenSize]) for input ${fmt(input.shape)}, got ${fmt(s.shape)}`,
+        );
       }
       if (s && s.dtype !== 'float32') throw new DTypeError(name, `expected a float32 ${label}, got ${s.dtype}`);
     }
@@ -265,7 +269,8 @@ export class RNN extends RNNBase {
    */
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
     const nonlinearity = opts.nonlinearity ?? 'tanh';
-    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new ArgumentError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
+      throw new ArgumentError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
     super('RNN', nonlinearity, inputSize, hiddenSize, opts);
     this.nonlinearity = nonlinearity;
   }

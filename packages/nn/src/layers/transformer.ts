@@ -61,10 +61,12 @@ export interface TransformerEncoderLayerForwardOptions {
   isCausal?: boolean;
 }
 
-
 function checkSrc(name: string, src: Tensor, dModel: number, batchFirst: boolean): void {
   if (!(src instanceof Tensor) || (src.ndim !== 2 && src.ndim !== 3) || src.shape.at(-1) !== dModel) {
-    throw new ShapeError(name, `expected src of shape ${batchFirst ? `[N, S, ${dModel}]` : `[S, N, ${dModel}]`} or unbatched [S, ${dModel}], got ${describeInput(src)}`);
+    throw new ShapeError(
+      name,
+      `expected src of shape ${batchFirst ? `[N, S, ${dModel}]` : `[S, N, ${dModel}]`} or unbatched [S, ${dModel}], got ${describeInput(src)}`,
+    );
   }
   if (src.dtype !== 'float32') throw new DTypeError(name, `expected a float32 src, got ${src.dtype}`);
 }
@@ -126,7 +128,11 @@ export class TransformerEncoderLayer extends Module {
     const name = 'TransformerEncoderLayer';
     checkKeys(name, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
     const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = opts;
-    for (const [k, v] of [['dModel', dModel], ['nhead', nhead], ['dimFeedforward', dimFeedforward]] as const) {
+    for (const [k, v] of [
+      ['dModel', dModel],
+      ['nhead', nhead],
+      ['dimFeedforward', dimFeedforward],
+    ] as const) {
       checkPositiveInt(name, k, v);
     }
     if (dModel % nhead !== 0) throw new ArgumentError(name, `dModel (${dModel}) must be divisible by nhead (${nhead})`);
@@ -191,7 +197,10 @@ export class TransformerEncoderLayer extends Module {
 
   private attentionBlock(x: Tensor, opts: TransformerEncoderLayerForwardOptions): Tensor {
     const [y] = this.selfAttn.forward(x, x, x, {
-      attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.isCausal, needWeights: false,
+      attnMask: opts.srcMask,
+      keyPaddingMask: opts.srcKeyPaddingMask,
+      isCausal: opts.isCausal,
+      needWeights: false,
     });
     return this.dropout1.forward(y);
   }
@@ -276,8 +285,10 @@ export class TransformerEncoder extends Module {
     }
     const layers = Array.from({ length: numLayers }, () => (isLayer ? encoderLayer.clone() : encoderLayer()));
     layers.forEach((l, i) => {
-      if (!(l instanceof TransformerEncoderLayer)) throw new ArgumentError(name, `the factory must return a TransformerEncoderLayer, got ${String(l)} for layer ${i}`);
-      if (layers.indexOf(l) !== i) throw new ArgumentError(name, `the factory returned the same layer for layers ${layers.indexOf(l)} and ${i}; return a new layer on each call`);
+      if (!(l instanceof TransformerEncoderLayer))
+        throw new ArgumentError(name, `the factory must return a TransformerEncoderLayer, got ${String(l)} for layer ${i}`);
+      if (layers.indexOf(l) !== i)
+        throw new ArgumentError(name, `the factory returned the same layer for layers ${layers.indexOf(l)} and ${i}; return a new layer on each call`);
     });
     if (opts.norm != null && !(opts.norm instanceof Module)) throw new ArgumentError(name, 'norm must be a Module (e.g. a LayerNorm) or null');
     this.layers = new ModuleList(layers);

@@ -77,12 +77,16 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryCr
   const reduction = checkBinary(name, input, target, { ...opts, posWeight: null });
   if (input.device === 'cpu') {
     for (const v of input.dataSync()) {
-      if (!(v >= 0 && v <= 1)) throw new ArgumentError(name, `input must hold probabilities in [0, 1], got ${v} (use binaryCrossEntropyWithLogits for raw scores)`);
+      if (!(v >= 0 && v <= 1))
+        throw new ArgumentError(name, `input must hold probabilities in [0, 1], got ${v} (use binaryCrossEntropyWithLogits for raw scores)`);
     }
   }
   return scope(() => {
     const pos = target.mul(clampedLog(input));
-    const neg = target.neg().add(1).mul(clampedLog(input.neg().add(1)));
+    const neg = target
+      .neg()
+      .add(1)
+      .mul(clampedLog(input.neg().add(1)));
     const loss = pos.add(neg).neg();
     return applyReduction(opts.weight ? loss.mul(opts.weight) : loss, reduction);
   });
@@ -112,7 +116,11 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
     const minusAbs = negative.where(input, input.neg());
     const softplusNeg = negative.where(input.neg(), 0).add(minusAbs.exp().add(1).log());
     const posTerm = opts.posWeight ? target.mul(opts.posWeight.sub(1)).add(1) : null;
-    let loss = target.neg().add(1).mul(input).add(posTerm ? posTerm.mul(softplusNeg) : softplusNeg);
+    let loss = target
+      .neg()
+      .add(1)
+      .mul(input)
+      .add(posTerm ? posTerm.mul(softplusNeg) : softplusNeg);
     if (opts.weight) loss = loss.mul(opts.weight);
     return applyReduction(loss, reduction);
   });

@@ -4,7 +4,6 @@ import { fmtShape, sameShape } from '../checks';
 // Boundary checks shared by the losses: each throws a typed error naming the loss, so a mistake
 // reads `ShapeError: mseLoss: input [2,3] and target [3,2] differ` rather than naming an inner op.
 
-
 /** Every tensor alive and on one device. */
 export function checkTensors(name: string, tensors: Record<string, Tensor | null | undefined>): void {
   let device: string | undefined;

@@ -66,7 +66,10 @@ function prepare(name: string, input: Tensor, target: Tensor, opts: CrossEntropy
       throw new DTypeError(name, `target must be int32 class indices${allowProbabilities ? ' or float32 probabilities' : ''}, got ${target.dtype}`);
     }
     if (!sameShape(target.shape, indexShape)) {
-      throw new ShapeError(name, `target ${fmtShape(target.shape)} does not match input ${fmtShape(input.shape)} (expected class indices of shape ${fmtShape(indexShape)})`);
+      throw new ShapeError(
+        name,
+        `target ${fmtShape(target.shape)} does not match input ${fmtShape(input.shape)} (expected class indices of shape ${fmtShape(indexShape)})`,
+      );
     }
     checkClassIndices(name, target, C, opts.ignoreIndex ?? -100);
   }

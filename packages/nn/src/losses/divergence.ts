@@ -110,7 +110,10 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, y: Tensor, opts: Cos
     const dot = x1.mul(x2).sum(-1);
     const norms = x1.mul(x1).sum(-1).add(EPS).mul(x2.mul(x2).sum(-1).add(EPS)).sqrt();
     const cos = dot.div(norms);
-    const loss = y.eq(1).where(cos.neg().add(1), 0).add(y.eq(-1).where(cos.sub(margin).clamp(0), 0));
+    const loss = y
+      .eq(1)
+      .where(cos.neg().add(1), 0)
+      .add(y.eq(-1).where(cos.sub(margin).clamp(0), 0));
     return applyReduction(loss, reduction);
   });
 }

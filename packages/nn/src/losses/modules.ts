@@ -1,11 +1,29 @@
 import type { Tensor } from '@aimodel/tensor';
 import { checkKeys } from '../checks';
 import { Module } from '../module';
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions, type BinaryCrossEntropyWithLogitsOptions, BCE_KEYS, BCE_WITH_LOGITS_KEYS } from './binary-cross-entropy';
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  type BinaryCrossEntropyOptions,
+  type BinaryCrossEntropyWithLogitsOptions,
+  BCE_KEYS,
+  BCE_WITH_LOGITS_KEYS,
+} from './binary-cross-entropy';
 import { crossEntropy, type CrossEntropyOptions, nllLoss, type NllLossOptions, CROSS_ENTROPY_KEYS, NLL_LOSS_KEYS } from './cross-entropy';
 import { cosineEmbeddingLoss, type CosineEmbeddingLossOptions, klDiv, type KlDivOptions, KL_DIV_KEYS, COSINE_EMBEDDING_LOSS_KEYS } from './divergence';
 import type { Reduction, ReductionOptions } from './reduction';
-import { huberLoss, type HuberLossOptions, l1Loss, mseLoss, smoothL1Loss, type SmoothL1LossOptions, MSE_LOSS_KEYS, L1_LOSS_KEYS, SMOOTH_L1_LOSS_KEYS, HUBER_LOSS_KEYS } from './regression';
+import {
+  huberLoss,
+  type HuberLossOptions,
+  l1Loss,
+  mseLoss,
+  smoothL1Loss,
+  type SmoothL1LossOptions,
+  MSE_LOSS_KEYS,
+  L1_LOSS_KEYS,
+  SMOOTH_L1_LOSS_KEYS,
+  HUBER_LOSS_KEYS,
+} from './regression';
 
 // Loss modules: options fixed in the constructor, forward(input, target) calls the function form.
 // Tensor options (class weights) are fields, so they appear in stateDict() under PyTorch's names

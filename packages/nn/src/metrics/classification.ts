@@ -84,7 +84,10 @@ export function averageScore(c: ClassCounts, score: Score, average: 'macro' | 'm
   const values = s[score];
   if (average === 'macro') return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
   const total = s.support.reduce((a, b) => a + b, 0);
-  return ratio(values.reduce((a, v, i) => a + v * s.support[i], 0), total);
+  return ratio(
+    values.reduce((a, v, i) => a + v * s.support[i], 0),
+    total,
+  );
 }
 
 async function averaged(name: Score, pred: Tensor, target: Tensor, opts: AverageOptions): Promise<number> {

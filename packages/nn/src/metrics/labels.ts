@@ -36,7 +36,11 @@ async function classIndices(name: string, t: Tensor, role: string): Promise<Int3
 export async function readLabels(name: string, pred: Tensor, target: Tensor): Promise<{ pred: Int32Array; target: Int32Array }> {
   const p = await classIndices(name, pred, 'pred');
   const t = await classIndices(name, target, 'target');
-  if (p.length !== t.length) throw new ShapeError(name, `pred ${fmtShape(pred.shape)} and target ${fmtShape(target.shape)} hold different numbers of samples (${p.length} != ${t.length})`);
+  if (p.length !== t.length)
+    throw new ShapeError(
+      name,
+      `pred ${fmtShape(pred.shape)} and target ${fmtShape(target.shape)} hold different numbers of samples (${p.length} != ${t.length})`,
+    );
   if (p.length === 0) throw new ArgumentError(name, 'no samples');
   return { pred: p, target: t };
 }

@@ -220,9 +220,10 @@ export class EarlyStopping extends Callback {
    */
   override onEpochEnd(epoch: number, logs: Logs): void {
     const v = monitored('EarlyStopping', this.opts.monitor, logs);
-    const better = direction(this.opts.monitor, this.opts.mode) === 'min'
-      ? (a: number, b: number) => a < b - Math.abs(this.opts.minDelta)
-      : (a: number, b: number) => a > b + Math.abs(this.opts.minDelta);
+    const better =
+      direction(this.opts.monitor, this.opts.mode) === 'min'
+        ? (a: number, b: number) => a < b - Math.abs(this.opts.minDelta)
+        : (a: number, b: number) => a > b + Math.abs(this.opts.minDelta);
     if (Number.isNaN(this.best) || better(v, this.best)) {
       this.best = v;
       this.wait = 0;

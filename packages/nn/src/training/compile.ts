@@ -93,8 +93,10 @@ export function batchAccuracy(prediction: Tensor, target: Tensor): Tensor {
 const COMPILE_KEYS = ['optimizer', 'loss', 'metrics'];
 
 export function resolveCompile(config: CompileConfig = {}): Compiled {
-  if (!config || typeof config !== 'object') throw new ArgumentError('compile', `expected a config object { optimizer, loss, metrics }, got ${config === null ? 'null' : typeof config}`);
-  for (const k of Object.keys(config)) if (!COMPILE_KEYS.includes(k)) throw new ArgumentError('compile', `unknown option '${k}' (expected ${COMPILE_KEYS.join(', ')})`);
+  if (!config || typeof config !== 'object')
+    throw new ArgumentError('compile', `expected a config object { optimizer, loss, metrics }, got ${config === null ? 'null' : typeof config}`);
+  for (const k of Object.keys(config))
+    if (!COMPILE_KEYS.includes(k)) throw new ArgumentError('compile', `unknown option '${k}' (expected ${COMPILE_KEYS.join(', ')})`);
   const o = config.optimizer;
   if (o !== undefined && (typeof o?.step !== 'function' || typeof o?.zeroGrad !== 'function')) {
     throw new ArgumentError('compile', 'optimizer must have step() and zeroGrad() (e.g. new SGD(model.parameters(), { lr: 0.1 }))');

@@ -107,27 +107,47 @@ function positiveInt(op: string, name: string, v: number): number {
 }
 
 function isFitData(d: unknown): d is FitData {
-  return d instanceof DataLoader || d instanceof TensorDataset || (!!d && typeof d === 'object' && !Array.isArray(d) && typeof (d as Dataset).length === 'number' && typeof (d as Dataset).at === 'function');
+  return (
+    d instanceof DataLoader ||
+    d instanceof TensorDataset ||
+    (!!d && typeof d === 'object' && !Array.isArray(d) && typeof (d as Dataset).length === 'number' && typeof (d as Dataset).at === 'function')
+  );
 }
 
 /** `(x, y, opts)` or `(data, opts)`, checked: the data as a Dataset/DataLoader or tensors, and the options. */
-function parseArgs<O extends object>(op: string, data: unknown, yOrOpts: unknown, maybeOpts: unknown): { x: Tensor; y: Tensor; opts: O } | { data: FitData; opts: O } {
+function parseArgs<O extends object>(
+  op: string,
+  data: unknown,
+  yOrOpts: unknown,
+  maybeOpts: unknown,
+): { x: Tensor; y: Tensor; opts: O } | { data: FitData; opts: O } {
   if (data instanceof Tensor) {
     if (!(yOrOpts instanceof Tensor)) {
-      throw new ArgumentError(op, `expected targets y (a Tensor) after the inputs x, got ${yOrOpts === undefined ? 'nothing' : typeof yOrOpts}; for data without targets pass a Dataset or DataLoader`);
+      throw new ArgumentError(
+        op,
+        `expected targets y (a Tensor) after the inputs x, got ${yOrOpts === undefined ? 'nothing' : typeof yOrOpts}; for data without targets pass a Dataset or DataLoader`,
+      );
     }
     return { x: data, y: yOrOpts, opts: (maybeOpts ?? {}) as O };
   }
   if (!isFitData(data)) {
     throw new ArgumentError(op, `expected tensors (x, y), a Dataset or a DataLoader, got ${data === null ? 'null' : typeof data}`);
   }
-  if (maybeOpts !== undefined) throw new ArgumentError(op, `with a ${data instanceof DataLoader ? 'DataLoader' : 'Dataset'} the options come second: ${op}(data, opts)`);
+  if (maybeOpts !== undefined)
+    throw new ArgumentError(op, `with a ${data instanceof DataLoader ? 'DataLoader' : 'Dataset'} the options come second: ${op}(data, opts)`);
   return { data, opts: (yOrOpts ?? {}) as O };
 }
 
-function loaderOf(op: string, data: FitData, opts: { batchSize?: number; shuffle?: boolean; seed?: number; generator?: Generator }, shuffleDefault: boolean): DataLoader {
+function loaderOf(
+  op: string,
+  data: FitData,
+  opts: { batchSize?: number; shuffle?: boolean; seed?: number; generator?: Generator },
+  shuffleDefault: boolean,
+): DataLoader {
   if (data instanceof DataLoader) {
-    for (const k of LOADER_OWNED) if ((opts as Record<string, unknown>)[k] !== undefined) throw new ArgumentError(op, `'${k}' belongs to the DataLoader: set it there, not in ${op}'s options`);
+    for (const k of LOADER_OWNED)
+      if ((opts as Record<string, unknown>)[k] !== undefined)
+        throw new ArgumentError(op, `'${k}' belongs to the DataLoader: set it there, not in ${op}'s options`);
     return data;
   }
   const batchSize = positiveInt(op, 'batchSize', opts.batchSize ?? 32);
@@ -197,7 +217,12 @@ async function evaluateLoader(model: Trainable, loader: DataLoader, op: string):
 }
 
 /** Batched evaluation in eval mode through {@link Module.testStep}: mean logs weighted by batch size. */
-export async function evaluateCompiled(model: Trainable, data: Tensor | FitData, yOrOpts?: Tensor | EvaluateOptions, maybeOpts?: EvaluateOptions): Promise<Logs> {
+export async function evaluateCompiled(
+  model: Trainable,
+  data: Tensor | FitData,
+  yOrOpts?: Tensor | EvaluateOptions,
+  maybeOpts?: EvaluateOptions,
+): Promise<Logs> {
   const args = parseArgs<EvaluateOptions>('evaluate', data, yOrOpts, maybeOpts);
   checkKeys('evaluate', args.opts, ['batchSize']);
   if ('x' in args) {
@@ -247,7 +272,8 @@ export async function fitCompiled(model: Trainable, data: Tensor | FitData, yOrO
   if (valData !== undefined) {
     if (Array.isArray(valData)) {
       const [vx, vy] = valData;
-      if (!(vx instanceof Tensor) || !(vy instanceof Tensor)) throw new ArgumentError('fit', 'validationData must be [inputs, targets] tensors, a Dataset or a DataLoader');
+      if (!(vx instanceof Tensor) || !(vy instanceof Tensor))
+        throw new ArgumentError('fit', 'validationData must be [inputs, targets] tensors, a Dataset or a DataLoader');
       checkData('fit', vx, vy);
       val = new DataLoader(new TensorDataset(vx, vy), { batchSize: positiveInt('fit', 'batchSize', opts.batchSize ?? 32) });
     } else if (isFitData(valData)) {
@@ -288,7 +314,8 @@ export async function fitCompiled(model: Trainable, data: Tensor | FitData, yOrO
 }
 
 async function trainLoop(model: Trainable, train: DataLoader, val: DataLoader | null, epochs: number, opts: FitOptions): Promise<History> {
-  if (train.length === 0) throw new ArgumentError('fit', `no training batches (${train.dataset.length} samples, batchSize ${train.batchSize}${train.dropLast ? ', dropLast' : ''})`);
+  if (train.length === 0)
+    throw new ArgumentError('fit', `no training batches (${train.dataset.length} samples, batchSize ${train.batchSize}${train.dropLast ? ', dropLast' : ''})`);
   const callbacks = opts.callbacks ?? [];
   const stream = opts.stream ?? (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout;
   const verbose = opts.verbose === undefined || opts.verbose === 'auto' ? (stream?.isTTY ? 1 : 0) : opts.verbose;

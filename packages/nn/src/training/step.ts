@@ -164,7 +164,15 @@ export async function readLogs(pending: readonly PendingLogs[]): Promise<Logs[]>
       }
     });
     for (const list of byDevice.values()) {
-      const all = list.length === 1 ? list[0].values : noGrad(() => cat(list.map((l) => l.values), 0));
+      const all =
+        list.length === 1
+          ? list[0].values
+          : noGrad(() =>
+              cat(
+                list.map((l) => l.values),
+                0,
+              ),
+            );
       let data: ArrayLike<number>;
       try {
         data = await all.data();

@@ -20,7 +20,10 @@ describe.runIf(chromiumPath || browserRequired)('@aimodel/nn in headless Chromiu
 
   it('trains on both devices without page errors, the parameters on the device init chose', () => {
     expect(pageErrors).toEqual([]);
-    expect(report.runs.map((r) => [r.device, r.paramDevice])).toEqual([['cpu', 'cpu'], ['webgpu', 'webgpu']]);
+    expect(report.runs.map((r) => [r.device, r.paramDevice])).toEqual([
+      ['cpu', 'cpu'],
+      ['webgpu', 'webgpu'],
+    ]);
   });
 
   it('the CNN learns: loss falls and accuracy ends above 90 %', () => {

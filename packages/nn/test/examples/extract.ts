@@ -133,7 +133,9 @@ export function collectExamples(root: string, packages: string[], withGuides: bo
   // The packages' READMEs and their own guides (docs/<package>.md, e.g. docs/nlp.md) always; the
   // repository's README and the other docs/ guides with `withGuides`.
   const all = readdirSync(join(root, 'packages'));
-  const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort();
+  const docs = readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort();
   const guides = [
     ...(withGuides ? ['README.md', ...docs.filter((f) => !all.includes(f.slice(0, -3))).map((f) => join('docs', f))] : []),
     ...docs.filter((f) => packages.includes(f.slice(0, -3))).map((f) => join('docs', f)),
@@ -147,7 +149,11 @@ export function collectExamples(root: string, packages: string[], withGuides: bo
       continue;
     }
     const examples = fencedBlocks(text.split('\n')).map((b) => ({
-      where: `${g}:${b.line + 1}`, file: g, line: b.line + 1, code: b.code, noRun: b.noRun,
+      where: `${g}:${b.line + 1}`,
+      file: g,
+      line: b.line + 1,
+      code: b.code,
+      noRun: b.noRun,
     }));
     if (examples.length) groups.push({ file: g, kind: 'guide', examples });
   }
@@ -173,7 +179,10 @@ export function rewriteImports(code: string, declared: Set<string>): string {
     };
     const load = ours ? '__ns' : `(await import(${JSON.stringify(from)}))`;
     const named = /\{([\s\S]*)\}/.exec(clause);
-    const head = clause.replace(/\{[\s\S]*\}/, '').replace(/,\s*$/, '').trim();
+    const head = clause
+      .replace(/\{[\s\S]*\}/, '')
+      .replace(/,\s*$/, '')
+      .trim();
     if (head.startsWith('* as ')) add(head.slice(5).trim(), load);
     else if (head) add(head, `${load}.default`);
     for (const part of named ? named[1].split(',') : []) {
@@ -206,9 +215,9 @@ export function expectThrows(code: string): string {
     .join('\n');
 }
 
-
 // A value a comment states: a number, a string, true/false/null, or (nested) arrays of numbers and booleans.
-const LITERAL = /^(≈\s*)?(-?(?:\d[\d.]*(?:e[+-]?\d+)?|NaN|Infinity)|true|false|null|'[^'\\]*'|\[[-\d\s,.e+[\]]*(?:(?:true|false|NaN|Infinity)[-\d\s,.e+[\]]*)*\])$/;
+const LITERAL =
+  /^(≈\s*)?(-?(?:\d[\d.]*(?:e[+-]?\d+)?|NaN|Infinity)|true|false|null|'[^'\\]*'|\[[-\d\s,.e+[\]]*(?:(?:true|false|NaN|Infinity)[-\d\s,.e+[\]]*)*\])$/;
 const STATED = /^(\s*)(.*?);?\s*\/\/\s*(.+?)\s*$/;
 
 /** `[[1, 2], [3]]` is one value; `[0, 1], [2]` is a list of them (prose). */
@@ -249,7 +258,8 @@ export function expectValues(code: string): string {
       const args = `${lit[2]}, ${JSON.stringify(comment)}`;
       const decl = /^(const|let)\s+([A-Za-z_$][\w$]*)(?::[^=]+)?\s*=\s*(.+)$/.exec(stmt);
       if (decl) return `${indent}${stmt}; __expect(${decl[2]}, ${args});`;
-      if (/^(return|throw|if|for|while|import|export|let|const|var|class|function)\b/.test(stmt) || /[^=!<>]=[^=>]/.test(stmt) || /[,{(]$/.test(stmt)) return line;
+      if (/^(return|throw|if|for|while|import|export|let|const|var|class|function)\b/.test(stmt) || /[^=!<>]=[^=>]/.test(stmt) || /[,{(]$/.test(stmt))
+        return line;
       return `${indent}__expect(${stmt}, ${args});`;
     })
     .join('\n');
@@ -284,7 +294,11 @@ export function exportsWithoutExample(root: string, pkg: string): string[] {
   const names = new Set<string>();
   for (const m of index.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from/g)) {
     for (const part of m[1].split(',')) {
-      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).at(-1);
+      const name = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .at(-1);
       if (name) names.add(name);
     }
   }
@@ -295,7 +309,10 @@ export function exportsWithoutExample(root: string, pkg: string): string[] {
   for (const name of [...names].sort()) {
     // Several files may declare the name (a backend's function of the same name): one documented declaration is enough.
     // (line comments may sit between the TSDoc comment and the declaration: TypeScript still attaches it)
-    const decl = new RegExp(`(\\*/\\s*(?://[^\\n]*\\n\\s*)*)?export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const|let|interface|type|enum)\\s+${name}\\b`, 'g');
+    const decl = new RegExp(
+      `(\\*/\\s*(?://[^\\n]*\\n\\s*)*)?export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function|class|const|let|interface|type|enum)\\s+${name}\\b`,
+      'g',
+    );
     const documented = sources.some((src) =>
       [...src.matchAll(decl)].some((m) => m[1] !== undefined && src.slice(src.lastIndexOf('/**', m.index), m.index).includes('@example')),
     );

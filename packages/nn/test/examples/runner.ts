@@ -76,12 +76,15 @@ export function describeExamples(opts: ExampleSuiteOptions): void {
     }
     const a = flatValues(got);
     const e = flatValues(expected);
-    const same = a.length === e.length && a.every((x, i) => {
-      const y = e[i];
-      if (typeof x === 'number' && typeof y === 'number') return Number.isNaN(y) ? Number.isNaN(x) : x === y || Math.abs(x - y) <= tol(y);
-      return x === y;
-    });
-    if (!same) throw new Error(`the comment says ${comment}, got ${JSON.stringify(a.length === 1 && !Array.isArray(got) && !ArrayBuffer.isView(got) ? a[0] : a)}`);
+    const same =
+      a.length === e.length &&
+      a.every((x, i) => {
+        const y = e[i];
+        if (typeof x === 'number' && typeof y === 'number') return Number.isNaN(y) ? Number.isNaN(x) : x === y || Math.abs(x - y) <= tol(y);
+        return x === y;
+      });
+    if (!same)
+      throw new Error(`the comment says ${comment}, got ${JSON.stringify(a.length === 1 && !Array.isArray(got) && !ArrayBuffer.isView(got) ? a[0] : a)}`);
   }
   const names: Record<string, unknown> = { ...opts.names, init: cpuInit, __throws, __expect };
 
@@ -167,7 +170,9 @@ export function describeExamples(opts: ExampleSuiteOptions): void {
       await expect(run('const y = tensor([1.5]).sum(); // 1.4', 'wrong value')).rejects.toThrow('the comment says 1.4, got [1.5]');
       await expect(run('zeros([2, 3]).sum(0); // [0, 0]', 'wrong shape')).rejects.toThrow('expected a tensor of shape [2]');
       await expect(run('tensor([1]).add(1); // ShapeError: add', 'no throw')).rejects.toThrow('expected ShapeError, but nothing was thrown');
-      await expect(run('matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: other text', 'wrong text')).rejects.toThrow("expected the message to contain 'other text'");
+      await expect(run('matmul(zeros([2, 3]), zeros([4, 5])); // ShapeError: other text', 'wrong text')).rejects.toThrow(
+        "expected the message to contain 'other text'",
+      );
       await expect(run('undefinedName.add(1);', 'undefined name')).rejects.toThrow('undefinedName is not defined');
     });
 

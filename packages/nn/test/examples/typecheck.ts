@@ -35,7 +35,13 @@ function typeNames(pkg: string): string[] {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => m[1] || s.startsWith('type '))
-      .map((s) => s.replace(/^type\s+/, '').split(/\s+as\s+/).at(-1) ?? '')
+      .map(
+        (s) =>
+          s
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)
+            .at(-1) ?? '',
+      )
       .filter(Boolean),
   );
 }
@@ -78,12 +84,16 @@ export function typecheckExamples(opts: TypecheckOptions): void {
       if (group.kind === 'guide') add(group.file, runs.map((e) => e.code).join('\n{\n') + '\n}'.repeat(runs.length - 1));
       else for (const e of runs) add(e.where, e.code);
     }
-    const config = ts.getParsedCommandLineOfConfigFile(join(opts.dir, '../tsconfig.json'), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(opts.dir, '../tsconfig.json'),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+        },
       },
-    });
+    );
     if (!config) throw new Error('could not read tsconfig.json');
     const options = { ...config.options, noEmit: true, noUnusedLocals: false, noUnusedParameters: false };
     const host = ts.createCompilerHost(options);

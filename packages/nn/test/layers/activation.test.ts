@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GELU, gradcheck, LeakyReLU, memory, type Module, randn, ReLU, scope, ShapeError, Sigmoid, Softmax, Tanh, type Tensor, tensor,
+  ArgumentError,
+  GELU,
+  gradcheck,
+  LeakyReLU,
+  memory,
+  type Module,
+  randn,
+  ReLU,
+  scope,
+  ShapeError,
+  Sigmoid,
+  Softmax,
+  Tanh,
+  type Tensor,
+  tensor,
 } from '../../src/index';
 import { expectValues as expectClose } from '../helpers';
-
 
 const run = (m: Module, data: number[] | number[][]) => m.forward(tensor(data)).dataSync() as Float32Array;
 
@@ -25,7 +38,13 @@ describe('activation modules', () => {
     expectClose(run(new LeakyReLU(), [-2, 3]), [-0.02, 3]);
     expectClose(run(new LeakyReLU(0.2), [-2, 3]), [-0.4, 3]);
     expectClose(run(new Softmax(-1), [[1, 2, 3]]), [0.0900306, 0.2447285, 0.665241]);
-    expectClose(run(new Softmax(0), [[1, 2], [3, 4]]), [0.1192029, 0.1192029, 0.8807971, 0.8807971]);
+    expectClose(
+      run(new Softmax(0), [
+        [1, 2],
+        [3, 4],
+      ]),
+      [0.1192029, 0.1192029, 0.8807971, 0.8807971],
+    );
     expectClose(run(new Softmax(), [[0, 0]]), [0.5, 0.5]);
   });
 
@@ -40,7 +59,16 @@ describe('activation modules', () => {
 
   it('pass gradcheck (inputs off the kinks)', () => {
     const wts = randn([3, 4]);
-    const modules: Module[] = [new ReLU(), new GELU(), new GELU({ approximate: 'tanh' }), new Sigmoid(), new Tanh(), new LeakyReLU(0.1), new Softmax(-1), new Softmax(0)];
+    const modules: Module[] = [
+      new ReLU(),
+      new GELU(),
+      new GELU({ approximate: 'tanh' }),
+      new Sigmoid(),
+      new Tanh(),
+      new LeakyReLU(0.1),
+      new Softmax(-1),
+      new Softmax(0),
+    ];
     for (const m of modules) {
       const r = gradcheck((x) => (m.forward(x) as Tensor).mul(wts).sum(), [offKink([3, 4])]);
       expect(r.ok, `${m.constructor.name}: ${JSON.stringify(r.mismatches.slice(0, 2))}`).toBe(true);
@@ -60,7 +88,11 @@ describe('activation modules', () => {
     const before = memory();
     scope(() => {
       const x = randn([4], { requiresGrad: true });
-      new Softmax().forward(new GELU().forward(new LeakyReLU().forward(x))).mul(tensor([1, 2, 3, 4])).sum().backward();
+      new Softmax()
+        .forward(new GELU().forward(new LeakyReLU().forward(x)))
+        .mul(tensor([1, 2, 3, 4]))
+        .sum()
+        .backward();
     });
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DTypeError, gradcheck, manualSeed, memory, MultiheadAttention, noGrad, randn, ShapeError, scope, type Tensor, tensor, zeros,
+  ArgumentError,
+  DTypeError,
+  gradcheck,
+  manualSeed,
+  memory,
+  MultiheadAttention,
+  noGrad,
+  randn,
+  ShapeError,
+  scope,
+  type Tensor,
+  tensor,
+  zeros,
 } from '../../src/index';
 import { expectTensorValues as expectClose, flat } from '../helpers';
 
@@ -51,7 +63,11 @@ function refMHA(sd: Params, E: number, h: number, q: M3, k: M3, v: M3, mask: (n:
         return e.map((x) => x / z); // all −∞: NaN, as PyTorch
       });
       weights[n].push(W);
-      W.forEach((Wi, i) => Wi.forEach((w, j) => { for (let c = a * d; c < (a + 1) * d; c++) O[i][c] += w * V[j][c]; }));
+      W.forEach((Wi, i) =>
+        Wi.forEach((w, j) => {
+          for (let c = a * d; c < (a + 1) * d; c++) O[i][c] += w * V[j][c];
+        }),
+      );
     }
     out.push(O.map((o) => affine(sd['out_proj.weight'], sd['out_proj.bias'], o)));
   });
@@ -65,21 +81,36 @@ const swap = (s: M3): M3 => s[0].map((_, j) => s.map((row) => row[j]));
 const meanHeads = (w: number[][][][]) => w.map((wn) => wn[0].map((row, i) => row.map((_, j) => wn.reduce((s, wa) => s + wa[i][j], 0) / wn.length)));
 /** Random values in every parameter, so that zero-initialised biases are exercised too. */
 function randomize(m: MultiheadAttention): MultiheadAttention {
-  noGrad(() => scope(() => { for (const p of m.parameters()) p.assign(randn(p.shape).mul(0.5)); }));
+  noGrad(() =>
+    scope(() => {
+      for (const p of m.parameters()) p.assign(randn(p.shape).mul(0.5));
+    }),
+  );
   return m;
 }
 
-const L = 3, S = 5, N = 2, E = 4, h = 2;
+const L = 3,
+  S = 5,
+  N = 2,
+  E = 4,
+  h = 2;
 
 describe('MultiheadAttention: parameters', () => {
   it("use PyTorch's state-dict keys and shapes", () => {
     const shapes = (m: MultiheadAttention) => Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]);
     expect(shapes(new MultiheadAttention(E, h))).toEqual([
-      ['in_proj_weight', [3 * E, E]], ['in_proj_bias', [3 * E]], ['out_proj.weight', [E, E]], ['out_proj.bias', [E]],
+      ['in_proj_weight', [3 * E, E]],
+      ['in_proj_bias', [3 * E]],
+      ['out_proj.weight', [E, E]],
+      ['out_proj.bias', [E]],
     ]);
     expect(shapes(new MultiheadAttention(E, h, { kdim: 3, vdim: 6 }))).toEqual([
-      ['q_proj_weight', [E, E]], ['k_proj_weight', [E, 3]], ['v_proj_weight', [E, 6]], ['in_proj_bias', [3 * E]],
-      ['out_proj.weight', [E, E]], ['out_proj.bias', [E]],
+      ['q_proj_weight', [E, E]],
+      ['k_proj_weight', [E, 3]],
+      ['v_proj_weight', [E, 6]],
+      ['in_proj_bias', [3 * E]],
+      ['out_proj.weight', [E, E]],
+      ['out_proj.bias', [E]],
     ]);
     expect(Object.keys(new MultiheadAttention(E, h, { bias: false }).stateDict())).toEqual(['in_proj_weight', 'out_proj.weight']);
   });
@@ -135,7 +166,7 @@ describe('MultiheadAttention: values against a float64 reference', () => {
     const m = randomize(new MultiheadAttention(E, h));
     const q = randn([L, E]);
     const kv = randn([S, E]);
-    const ref = refMHA(stateOf(m), E, h, [await q.toArray() as number[][]], [await kv.toArray() as number[][]], [await kv.toArray() as number[][]]);
+    const ref = refMHA(stateOf(m), E, h, [(await q.toArray()) as number[][]], [(await kv.toArray()) as number[][]], [(await kv.toArray()) as number[][]]);
     const [y, w] = m.forward(q, kv, kv);
     expect(y.shape).toEqual([L, E]);
     expect(w!.shape).toEqual([L, S]);
@@ -158,9 +189,20 @@ describe('MultiheadAttention: masks (true = NOT allowed, as torch.nn.MultiheadAt
   const m = randomize(new MultiheadAttention(E, h, { batchFirst: true }));
   const q = randn([N, L, E]);
   const kv = randn([N, S, E]);
-  const attnBool = [[false, true, false, false, true], [true, false, false, true, false], [false, false, true, false, false]];
-  const kpmBool = [[false, false, false, true, true], [true, false, false, false, false]];
-  const attnFloat = [[0.5, -1, 0, 2, -Infinity], [0, 0, 1, -0.5, 0.25], [-2, 0, 0, 0, 3]];
+  const attnBool = [
+    [false, true, false, false, true],
+    [true, false, false, true, false],
+    [false, false, true, false, false],
+  ];
+  const kpmBool = [
+    [false, false, false, true, true],
+    [true, false, false, false, false],
+  ];
+  const attnFloat = [
+    [0.5, -1, 0, 2, -Infinity],
+    [0, 0, 1, -0.5, 0.25],
+    [-2, 0, 0, 0, 3],
+  ];
   const perHead = Array.from({ length: N * h }, (_, b) => attnBool.map((row, i) => row.map((_x, j) => (b + i + j) % 3 === 0)));
   const check = async (opts: Parameters<MultiheadAttention['forward']>[3], mask: (n: number, a: number, i: number, j: number) => number) => {
     const ref = refMHA(stateOf(m), E, h, await nested(q), await nested(kv), await nested(kv), mask);
@@ -173,8 +215,7 @@ describe('MultiheadAttention: masks (true = NOT allowed, as torch.nn.MultiheadAt
 
   it('bool attnMask [L, S]', () => check({ attnMask: tensor(attnBool) }, (_n, _a, i, j) => block(attnBool[i][j])));
   it('float attnMask [L, S] is added to the scores', () => check({ attnMask: tensor(attnFloat) }, (_n, _a, i, j) => attnFloat[i][j]));
-  it('bool attnMask [N·h, L, S], one per batch element and head', () =>
-    check({ attnMask: tensor(perHead) }, (n, a, i, j) => block(perHead[n * h + a][i][j])));
+  it('bool attnMask [N·h, L, S], one per batch element and head', () => check({ attnMask: tensor(perHead) }, (n, a, i, j) => block(perHead[n * h + a][i][j])));
   it('bool keyPaddingMask [N, S]', () => check({ keyPaddingMask: tensor(kpmBool) }, (n, _a, _i, j) => block(kpmBool[n][j])));
   it('float keyPaddingMask with a float attnMask: both added', () => {
     const kpmFloat = kpmBool.map((r) => r.map((b) => (b ? -3 : 0.5)));
@@ -208,11 +249,17 @@ describe('MultiheadAttention: dropout', () => {
     const sd = stateOf(m);
     const Vs = xs.map((xn) => xn.map((r) => project(sd, 2, E, r)));
     const wd = w!.toArray() as Promise<number[][][][]>;
-    const expected = (await wd).map((wn, n) => xs[n].map((_, i) => {
-      const o = new Array(E).fill(0);
-      wn.forEach((wa, a) => wa[i].forEach((wij, j) => { for (let c = a * 2; c < a * 2 + 2; c++) o[c] += wij * Vs[n][j][c]; }));
-      return affine(sd['out_proj.weight'], sd['out_proj.bias'], o);
-    }));
+    const expected = (await wd).map((wn, n) =>
+      xs[n].map((_, i) => {
+        const o = new Array(E).fill(0);
+        wn.forEach((wa, a) =>
+          wa[i].forEach((wij, j) => {
+            for (let c = a * 2; c < a * 2 + 2; c++) o[c] += wij * Vs[n][j][c];
+          }),
+        );
+        return affine(sd['out_proj.weight'], sd['out_proj.bias'], o);
+      }),
+    );
     expectClose(y, expected);
     m.eval();
     expectClose(m.forward(x, x, x)[0], ref.out);
@@ -232,17 +279,24 @@ describe('MultiheadAttention: gradients', () => {
     const v = randn([4, 2, packed ? E : 2]);
     const wy = randn([L, 2, E]);
     const ww = randn([2, h, L, 4]);
-    const kpm = tensor([[false, false, false, true], [false, true, false, false]]);
+    const kpm = tensor([
+      [false, false, false, true],
+      [false, true, false, false],
+    ]);
     const attnMask = randn([L, 4]).mul(0.5);
     const fields = m as unknown as Record<string, Tensor> & { outProj: Record<string, Tensor> };
-    const r = gradcheck((qi, ki, vi, ...ps) => {
-      ps.forEach((p, i) => {
-        if (keys[i].startsWith('out_proj.')) fields.outProj[keys[i].slice(9)] = p;
-        else fields[keys[i].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = p;
-      });
-      const [y, w] = m.forward(qi, ki, vi, { keyPaddingMask: kpm, attnMask, needWeights, averageAttnWeights: false });
-      return w ? y.mul(wy).sum().add(w.mul(ww).sum()) : y.mul(wy).sum();
-    }, [q, k, v, ...params], { rtol: 2e-2, atol: 2e-3 });
+    const r = gradcheck(
+      (qi, ki, vi, ...ps) => {
+        ps.forEach((p, i) => {
+          if (keys[i].startsWith('out_proj.')) fields.outProj[keys[i].slice(9)] = p;
+          else fields[keys[i].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = p;
+        });
+        const [y, w] = m.forward(qi, ki, vi, { keyPaddingMask: kpm, attnMask, needWeights, averageAttnWeights: false });
+        return w ? y.mul(wy).sum().add(w.mul(ww).sum()) : y.mul(wy).sum();
+      },
+      [q, k, v, ...params],
+      { rtol: 2e-2, atol: 2e-3 },
+    );
     expect(r.mismatches.slice(0, 3)).toEqual([]);
   };
   it('packed projection, through output and weights', () => run(true, true));
@@ -280,7 +334,13 @@ describe('MultiheadAttention: errors and memory', () => {
     const m = new MultiheadAttention(E, h, { dropout: 0.3 });
     scope(() => {
       const x = randn([L, N, E], { requiresGrad: true });
-      const [y, w] = m.forward(x, x, x, { keyPaddingMask: tensor([[false, false, true], [false, false, false]]), isCausal: true });
+      const [y, w] = m.forward(x, x, x, {
+        keyPaddingMask: tensor([
+          [false, false, true],
+          [false, false, false],
+        ]),
+        isCausal: true,
+      });
       y.sum().add(w!.sum()).backward();
       m.forward(x, x, x, { needWeights: false, isCausal: true })[0].sum().backward();
     });

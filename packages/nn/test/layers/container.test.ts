@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, BatchNorm1d, Dropout, gradcheck, Linear, manualSeed, memory, Module, ModuleList, randn, ReLU, scope, Sequential,
-  ShapeError, Tanh, type Tensor, tensor,
+  ArgumentError,
+  BatchNorm1d,
+  Dropout,
+  gradcheck,
+  Linear,
+  manualSeed,
+  memory,
+  Module,
+  ModuleList,
+  randn,
+  ReLU,
+  scope,
+  Sequential,
+  ShapeError,
+  Tanh,
+  type Tensor,
+  tensor,
 } from '../../src/index';
 
 const values = (t: Tensor) => Array.from(t.dataSync());
@@ -25,10 +40,24 @@ describe('Sequential', () => {
   it('computes hand values after loadStateDict', () => {
     const model = new Sequential(new Linear(2, 2), new ReLU(), new Linear(2, 1));
     model.loadStateDict({
-      '0.weight': tensor([[1, 0], [0, -1]]), '0.bias': tensor([0, 0]),
-      '2.weight': tensor([[2, 3]]), '2.bias': tensor([1]),
+      '0.weight': tensor([
+        [1, 0],
+        [0, -1],
+      ]),
+      '0.bias': tensor([0, 0]),
+      '2.weight': tensor([[2, 3]]),
+      '2.bias': tensor([1]),
     });
-    expect(values(model.forward(tensor([[1, 2], [-1, -3]])) as Tensor)).toEqual([3, 10]); // relu([1,-2])→[1,0]: 2+1; relu([-1,3])→[0,3]: 9+1
+    expect(
+      values(
+        model.forward(
+          tensor([
+            [1, 2],
+            [-1, -3],
+          ]),
+        ) as Tensor,
+      ),
+    ).toEqual([3, 10]); // relu([1,-2])→[1,0]: 2+1; relu([-1,3])→[0,3]: 9+1
   });
 
   it('orders ten or more children numerically and nests keys', () => {
@@ -64,7 +93,15 @@ describe('Sequential', () => {
     a.forward(randn([4, 2]));
     // same key set as PyTorch (parameters are listed before buffers here; PyTorch interleaves per module)
     expect(Object.keys(a.stateDict()).sort()).toEqual([
-      '0.bias', '0.weight', '1.bias', '1.num_batches_tracked', '1.running_mean', '1.running_var', '1.weight', '3.bias', '3.weight',
+      '0.bias',
+      '0.weight',
+      '1.bias',
+      '1.num_batches_tracked',
+      '1.running_mean',
+      '1.running_var',
+      '1.weight',
+      '3.bias',
+      '3.weight',
     ]);
     const b = make();
     b.loadStateDict(a.stateDict());
@@ -93,12 +130,14 @@ describe('Sequential', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('validates children and indices; a bad input fails with the op\'s message', () => {
+  it("validates children and indices; a bad input fails with the op's message", () => {
     expect(() => new Sequential(new ReLU(), 3 as unknown as Module)).toThrow('Sequential: expected a Module at position 1, got number');
     expect(() => new Sequential({ forward: new ReLU() })).toThrow(ArgumentError);
     const model = new Sequential(new Linear(2, 3), new Linear(3, 1));
     expect(() => model.at(2)).toThrow('Sequential: index 2 is out of range for 2 modules');
-    expect(() => model.forward(randn([1, 3]))).toThrow("linear: input's last dim must equal weight's inFeatures: input [1,3], weight [3,2] (expected last dim 2)");
+    expect(() => model.forward(randn([1, 3]))).toThrow(
+      "linear: input's last dim must equal weight's inFeatures: input [1,3], weight [3,2] (expected last dim 2)",
+    );
   });
 
   it('frees every tensor on dispose()', () => {

@@ -1,18 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Conv1d, Conv2d, ConvTranspose2d, conv2d, gradcheck, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
+  ArgumentError,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  conv2d,
+  gradcheck,
+  manualSeed,
+  memory,
+  randn,
+  scope,
+  ShapeError,
+  type Tensor,
+  tensor,
 } from '../../src/index';
 import { expectValues as expectClose, withFields } from '../helpers';
-
-
 
 /** gradcheck of a weighted sum of `layer.forward(x)` with respect to x, weight and bias. */
 function checkLayerGrad(layer: { forward(x: Tensor): Tensor; weight: Tensor; bias: Tensor | null }, x: Tensor): void {
   const wts = randn(layer.forward(x).shape);
-  const r = gradcheck(
-    (xi, w, b) => withFields(layer, { weight: w, bias: b }, () => layer.forward(xi).mul(wts).sum()),
-    [x, layer.weight, layer.bias!],
-  );
+  const r = gradcheck((xi, w, b) => withFields(layer, { weight: w, bias: b }, () => layer.forward(xi).mul(wts).sum()), [x, layer.weight, layer.bias!]);
   expect(r.ok, JSON.stringify(r.mismatches.slice(0, 3))).toBe(true);
 }
 
@@ -45,8 +52,28 @@ describe('Conv2d', () => {
 
   it('cross-correlates (hand values) with bias', () => {
     const conv = new Conv2d(1, 1, 2);
-    conv.loadStateDict({ weight: tensor([[[[1, 2], [3, 4]]]]), bias: tensor([0.5]) });
-    const y = conv.forward(tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]));
+    conv.loadStateDict({
+      weight: tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      ]),
+      bias: tensor([0.5]),
+    });
+    const y = conv.forward(
+      tensor([
+        [
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+            [7, 8, 9],
+          ],
+        ],
+      ]),
+    );
     expect(y.shape).toEqual([1, 1, 2, 2]);
     expectClose(y.dataSync(), [37.5, 47.5, 67.5, 77.5]);
   });
@@ -61,7 +88,21 @@ describe('Conv2d', () => {
     const conv = new Conv2d(1, 1, 3, { padding: 1, paddingMode: 'reflect', bias: false });
     conv.weight.assign(1);
     // reflect-padded [[1,2],[3,4]] is [[4,3,4,3],[2,1,2,1],[4,3,4,3],[2,1,2,1]]
-    expectClose(conv.forward(tensor([[[[1, 2], [3, 4]]]])).dataSync(), [27, 24, 21, 18]);
+    expectClose(
+      conv
+        .forward(
+          tensor([
+            [
+              [
+                [1, 2],
+                [3, 4],
+              ],
+            ],
+          ]),
+        )
+        .dataSync(),
+      [27, 24, 21, 18],
+    );
     const x = randn([1, 2, 5, 4]);
     for (const mode of ['replicate', 'circular'] as const) {
       const c = new Conv2d(2, 3, 3, { padding: [1, 2], paddingMode: mode });
@@ -74,7 +115,10 @@ describe('Conv2d', () => {
 
   it('initialises from U(−1/√fanIn, 1/√fanIn) with fanIn = in/groups·kh·kw', () => {
     manualSeed(3);
-    for (const [conv, fanIn] of [[new Conv2d(64, 128, 3), 576], [new Conv2d(32, 64, 3, { groups: 4 }), 72]] as const) {
+    for (const [conv, fanIn] of [
+      [new Conv2d(64, 128, 3), 576],
+      [new Conv2d(32, 64, 3, { groups: 4 }), 72],
+    ] as const) {
       const bound = 1 / Math.sqrt(fanIn);
       const w = initStats(conv.weight);
       expect(w.maxAbs).toBeLessThanOrEqual(bound * (1 + 1e-6));
@@ -124,7 +168,12 @@ describe('Conv2d', () => {
   it('frees every tensor on dispose()', () => {
     const before = memory();
     const conv = new Conv2d(2, 3, 3, { padding: 1, paddingMode: 'circular' });
-    scope(() => conv.forward(randn([1, 2, 4, 4])).sum().backward());
+    scope(() =>
+      conv
+        .forward(randn([1, 2, 4, 4]))
+        .sum()
+        .backward(),
+    );
     conv.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);
@@ -189,7 +238,17 @@ describe('ConvTranspose2d', () => {
 
   it('stamps the kernel at stride steps (hand values)', () => {
     const up = new ConvTranspose2d(1, 1, 2, { stride: 2 });
-    up.loadStateDict({ weight: tensor([[[[1, 2], [3, 4]]]]), bias: tensor([1]) });
+    up.loadStateDict({
+      weight: tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      ]),
+      bias: tensor([1]),
+    });
     const y = up.forward(tensor([[[[1, 2]]]]));
     expect(y.shape).toEqual([1, 1, 2, 4]);
     expectClose(y.dataSync(), [2, 3, 3, 5, 4, 5, 7, 9]);
@@ -215,7 +274,9 @@ describe('ConvTranspose2d', () => {
   it('validates arguments and input, and round-trips its state dict', () => {
     expect(() => new ConvTranspose2d(2, 2, 3, { stride: 2, outputPadding: 2 })).toThrow(/outputPadding \[2,2\] must be smaller than either stride/);
     expect(() => new ConvTranspose2d(3, 2, 3, { groups: 2 })).toThrow('ConvTranspose2d: inChannels 3 must be divisible by groups 2');
-    expect(() => new ConvTranspose2d(2, 2, 3).forward(randn([1, 3, 4, 4]))).toThrow('ConvTranspose2d: expected 4-D input [N, C=2, H, W] (or 3-D [C=2, H, W] unbatched), got [1,3,4,4]');
+    expect(() => new ConvTranspose2d(2, 2, 3).forward(randn([1, 3, 4, 4]))).toThrow(
+      'ConvTranspose2d: expected 4-D input [N, C=2, H, W] (or 3-D [C=2, H, W] unbatched), got [1,3,4,4]',
+    );
     const a = new ConvTranspose2d(2, 3, 2);
     const b = new ConvTranspose2d(2, 3, 2);
     expect(Object.keys(a.stateDict())).toEqual(['weight', 'bias']);
@@ -224,7 +285,12 @@ describe('ConvTranspose2d', () => {
     expect(Array.from(b.forward(x).dataSync())).toEqual(Array.from(a.forward(x).dataSync()));
     const before = memory();
     const c = new ConvTranspose2d(2, 3, 2);
-    scope(() => c.forward(randn([1, 2, 3, 3])).sum().backward());
+    scope(() =>
+      c
+        .forward(randn([1, 2, 3, 3]))
+        .sum()
+        .backward(),
+    );
     c.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);

@@ -54,10 +54,13 @@ describe('Dropout', () => {
   it('passes gradcheck (same mask on every evaluation)', () => {
     const drop = new Dropout(0.4);
     const wts = randn([3, 4]);
-    const r = gradcheck((x) => {
-      manualSeed(23);
-      return drop.forward(x).mul(wts).sum();
-    }, [randn([3, 4])]);
+    const r = gradcheck(
+      (x) => {
+        manualSeed(23);
+        return drop.forward(x).mul(wts).sum();
+      },
+      [randn([3, 4])],
+    );
     expect(r.ok).toBe(true);
     // d/dx = mask / (1 − p)
     manualSeed(23);
@@ -92,7 +95,12 @@ describe('Dropout', () => {
     expect(() => new Dropout(0.5).forward([1, 2] as never)).toThrow(/expected a Tensor/);
     expect(Object.keys(new Dropout().stateDict())).toEqual([]);
     const before = memory();
-    scope(() => new Dropout(0.5).forward(randn([8], { requiresGrad: true })).sum().backward());
+    scope(() =>
+      new Dropout(0.5)
+        .forward(randn([8], { requiresGrad: true }))
+        .sum()
+        .backward(),
+    );
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);
     expect(tensor([1]).shape).toEqual([1]);

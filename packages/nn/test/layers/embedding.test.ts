@@ -1,19 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentError, DTypeError, Embedding, gradcheck, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
-} from '../../src/index';
+import { ArgumentError, DTypeError, Embedding, gradcheck, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor } from '../../src/index';
 import { withFields } from '../helpers';
 
 const idx = (data: number[] | number[][]) => tensor(data, { dtype: 'int32' });
 const values = (t: Tensor) => Array.from(t.dataSync());
 
-
 describe('Embedding', () => {
   it('looks up rows: indices [*] → [*, embeddingDim]', () => {
     const emb = new Embedding(3, 2);
     expect(emb.weight.shape).toEqual([3, 2]);
-    emb.loadStateDict({ weight: tensor([[0, 0], [1, 2], [3, 4]]) });
-    const y = emb.forward(idx([[2, 1], [0, 2]]));
+    emb.loadStateDict({
+      weight: tensor([
+        [0, 0],
+        [1, 2],
+        [3, 4],
+      ]),
+    });
+    const y = emb.forward(
+      idx([
+        [2, 1],
+        [0, 2],
+      ]),
+    );
     expect(y.shape).toEqual([2, 2, 2]);
     expect(values(y)).toEqual([3, 4, 1, 2, 0, 0, 3, 4]);
     expect(emb.forward(idx([1])).shape).toEqual([1, 2]);
@@ -40,7 +48,14 @@ describe('Embedding', () => {
 
   it('accumulates gradients per looked-up row, none for the padding row', () => {
     const emb = new Embedding(4, 2, { paddingIdx: 1 });
-    emb.weight.assign(tensor([[1, 1], [5, 5], [2, 2], [3, 3]]));
+    emb.weight.assign(
+      tensor([
+        [1, 1],
+        [5, 5],
+        [2, 2],
+        [3, 3],
+      ]),
+    );
     const y = emb.forward(idx([1, 2, 2, 1, 0]));
     expect(values(y)).toEqual([5, 5, 2, 2, 2, 2, 5, 5, 1, 1]); // the padding row keeps its values
     y.sum().backward();
@@ -51,7 +66,10 @@ describe('Embedding', () => {
     manualSeed(31);
     for (const paddingIdx of [null, 0]) {
       const emb = new Embedding(4, 3, { paddingIdx });
-      const i = idx([[0, 3], [2, 0]]);
+      const i = idx([
+        [0, 3],
+        [2, 0],
+      ]);
       const wts = randn([2, 2, 3]);
       const r = gradcheck((w) => withFields(emb, { weight: w }, () => emb.forward(i).mul(wts).sum()), [emb.weight]);
       if (paddingIdx === null) expect(r.ok, JSON.stringify(r.mismatches.slice(0, 3))).toBe(true);
@@ -61,18 +79,35 @@ describe('Embedding', () => {
   });
 
   it('fromPretrained shares the weights and freezes them by default', () => {
-    const w = tensor([[1, 2], [3, 4]]);
+    const w = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const frozen = Embedding.fromPretrained(w);
     expect(frozen.weight.requiresGrad).toBe(false);
     expect(frozen.numEmbeddings).toBe(2);
     expect(frozen.embeddingDim).toBe(2);
     expect(values(frozen.forward(idx([1])))).toEqual([3, 4]);
-    w.assign(tensor([[0, 0], [9, 9]])); // same memory, as PyTorch
+    w.assign(
+      tensor([
+        [0, 0],
+        [9, 9],
+      ]),
+    ); // same memory, as PyTorch
     expect(values(frozen.forward(idx([1])))).toEqual([9, 9]);
-    const tuned = Embedding.fromPretrained(tensor([[1, 2], [3, 4]]), { freeze: false, paddingIdx: 0 });
+    const tuned = Embedding.fromPretrained(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      { freeze: false, paddingIdx: 0 },
+    );
     expect(tuned.weight.requiresGrad).toBe(true);
     expect(values(tuned.weight)).toEqual([1, 2, 3, 4]); // the padding row is not zeroed
-    tuned.forward(idx([0, 1])).sum().backward();
+    tuned
+      .forward(idx([0, 1]))
+      .sum()
+      .backward();
     expect(values(tuned.weight.grad!)).toEqual([0, 0, 1, 1]);
     expect(() => Embedding.fromPretrained(tensor([1, 2]))).toThrow(ShapeError);
     expect(() => Embedding.fromPretrained(tensor([1, 2]))).toThrow('Embedding.fromPretrained: expected 2-D weights [numEmbeddings, embeddingDim], got [2]');
@@ -101,7 +136,17 @@ describe('Embedding', () => {
   it('frees every tensor on dispose()', () => {
     const before = memory();
     const emb = new Embedding(6, 4, { paddingIdx: 2 });
-    scope(() => emb.forward(idx([[1, 2], [2, 5]])).sum().backward());
+    scope(() =>
+      emb
+        .forward(
+          idx([
+            [1, 2],
+            [2, 5],
+          ]),
+        )
+        .sum()
+        .backward(),
+    );
     emb.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);

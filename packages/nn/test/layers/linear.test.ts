@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
-} from '../../src/index';
+import { ArgumentError, Flatten, gradcheck, Linear, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor } from '../../src/index';
 import { expectValues as expectClose, withFields } from '../helpers';
-
 
 /** Run `fn` with some of `m`'s fields replaced (to differentiate through its parameters). */
 
@@ -28,8 +25,25 @@ describe('Linear', () => {
 
   it('computes x Wᵀ + b (hand values)', () => {
     const fc = new Linear(2, 3);
-    fc.loadStateDict({ weight: tensor([[1, 2], [3, 4], [5, 6]]), bias: tensor([0.1, 0.2, 0.3]) });
-    expectClose(fc.forward(tensor([[1, -1], [2, 0.5]])).dataSync(), [-0.9, -0.8, -0.7, 3.1, 8.2, 13.3]);
+    fc.loadStateDict({
+      weight: tensor([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      bias: tensor([0.1, 0.2, 0.3]),
+    });
+    expectClose(
+      fc
+        .forward(
+          tensor([
+            [1, -1],
+            [2, 0.5],
+          ]),
+        )
+        .dataSync(),
+      [-0.9, -0.8, -0.7, 3.1, 8.2, 13.3],
+    );
     const noBias = new Linear(2, 1, { bias: false });
     expect(noBias.bias).toBeNull();
     noBias.weight.assign(tensor([[2, -3]]));
@@ -68,17 +82,21 @@ describe('Linear', () => {
     const fc = new Linear(3, 2);
     const x = randn([4, 3]);
     const wts = randn([4, 2]);
-    const r = gradcheck(
-      (xi, w, b) => withFields(fc, { weight: w, bias: b }, () => fc.forward(xi).mul(wts).sum()),
-      [x, fc.weight, fc.bias!],
-    );
+    const r = gradcheck((xi, w, b) => withFields(fc, { weight: w, bias: b }, () => fc.forward(xi).mul(wts).sum()), [x, fc.weight, fc.bias!]);
     expect(r.ok, JSON.stringify(r.mismatches.slice(0, 3))).toBe(true);
   });
 
   it('fills .grad of its parameters on backward', () => {
     const fc = new Linear(2, 1);
     fc.loadStateDict({ weight: tensor([[1, 1]]), bias: tensor([0]) });
-    fc.forward(tensor([[1, 2], [3, 4]])).sum().backward();
+    fc.forward(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    )
+      .sum()
+      .backward();
     expectClose(fc.weight.grad!.dataSync(), [4, 6]);
     expectClose(fc.bias!.grad!.dataSync(), [2]);
   });
@@ -116,7 +134,12 @@ describe('Linear', () => {
   it('frees every tensor on dispose()', () => {
     const before = memory();
     const fc = new Linear(5, 4);
-    scope(() => fc.forward(randn([3, 5])).sum().backward());
+    scope(() =>
+      fc
+        .forward(randn([3, 5]))
+        .sum()
+        .backward(),
+    );
     expect(fc.weight.grad).not.toBeNull();
     fc.dispose();
     expect(memory().tensors).toBe(before.tensors);

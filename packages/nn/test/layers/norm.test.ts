@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, BatchNorm1d, BatchNorm2d, gradcheck, LayerNorm, manualSeed, memory, randn, scope, ShapeError, type Tensor, tensor,
+  ArgumentError,
+  BatchNorm1d,
+  BatchNorm2d,
+  gradcheck,
+  LayerNorm,
+  manualSeed,
+  memory,
+  randn,
+  scope,
+  ShapeError,
+  type Tensor,
+  tensor,
 } from '../../src/index';
 import { expectValues as expectClose, withFields } from '../helpers';
-
-
 
 const values = (t: Tensor | null) => Array.from(t!.dataSync());
 const eps = 1e-5;
@@ -12,7 +21,10 @@ const eps = 1e-5;
 describe('BatchNorm1d', () => {
   it('normalizes with batch statistics in training and updates running stats with momentum', () => {
     const bn = new BatchNorm1d(2);
-    const x = tensor([[1, 2], [3, 6]]); // channel 0: mean 2, var 1 (unbiased 2); channel 1: mean 4, var 4 (unbiased 8)
+    const x = tensor([
+      [1, 2],
+      [3, 6],
+    ]); // channel 0: mean 2, var 1 (unbiased 2); channel 1: mean 4, var 4 (unbiased 8)
     const y = bn.forward(x);
     expectClose(y.dataSync(), [-1 / Math.sqrt(1 + eps), -2 / Math.sqrt(4 + eps), 1 / Math.sqrt(1 + eps), 2 / Math.sqrt(4 + eps)]);
     // r ← 0.9·r + 0.1·batch (unbiased variance for running_var)
@@ -28,24 +40,46 @@ describe('BatchNorm1d', () => {
   it('uses running statistics in eval mode and leaves them unchanged', () => {
     const bn = new BatchNorm1d(2, { momentum: 0.5 });
     bn.loadStateDict({
-      weight: tensor([2, 3]), bias: tensor([1, -1]),
-      running_mean: tensor([0.5, -1]), running_var: tensor([4, 0.25]), num_batches_tracked: tensor(7, { dtype: 'int32' }),
+      weight: tensor([2, 3]),
+      bias: tensor([1, -1]),
+      running_mean: tensor([0.5, -1]),
+      running_var: tensor([4, 0.25]),
+      num_batches_tracked: tensor(7, { dtype: 'int32' }),
     });
     bn.eval();
-    const y = bn.forward(tensor([[1, 2], [3, 4]]));
+    const y = bn.forward(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     const f = (v: number, m: number, s2: number, w: number, b: number) => ((v - m) / Math.sqrt(s2 + eps)) * w + b;
     expectClose(y.dataSync(), [f(1, 0.5, 4, 2, 1), f(2, -1, 0.25, 3, -1), f(3, 0.5, 4, 2, 1), f(4, -1, 0.25, 3, -1)]);
     expect(values(bn.runningMean)).toEqual([0.5, -1]);
     expect(values(bn.numBatchesTracked)).toEqual([7]);
     bn.train();
-    bn.forward(tensor([[1, 2], [3, 4]]));
+    bn.forward(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expectClose(values(bn.runningMean), [0.5 * 0.5 + 0.5 * 2, 0.5 * -1 + 0.5 * 3]);
     expect(values(bn.numBatchesTracked)).toEqual([8]);
   });
 
   it('accepts [N, C, L] input (statistics over N and L)', () => {
     const bn = new BatchNorm1d(2);
-    const x = tensor([[[1, 3], [0, 0]], [[5, 7], [2, 2]]]); // channel 0: 1,3,5,7 (mean 4, var 5); channel 1: 0,0,2,2 (mean 1, var 1)
+    const x = tensor([
+      [
+        [1, 3],
+        [0, 0],
+      ],
+      [
+        [5, 7],
+        [2, 2],
+      ],
+    ]); // channel 0: 1,3,5,7 (mean 4, var 5); channel 1: 0,0,2,2 (mean 1, var 1)
     const y = bn.forward(x);
     expect(y.shape).toEqual([2, 2, 2]);
     const s0 = Math.sqrt(5 + eps);
@@ -111,7 +145,11 @@ describe('BatchNorm2d', () => {
       const idx = [0, 1, 2, 3, 8, 9, 10, 11].map((i) => i + 4 * c);
       const mean = idx.reduce((s, i) => s + v[i], 0) / 8;
       const biased = idx.reduce((s, i) => s + (v[i] - mean) ** 2, 0) / 8;
-      expectClose(idx.map((i) => y[i]), idx.map((i) => (v[i] - mean) / Math.sqrt(biased + eps)), 1e-4);
+      expectClose(
+        idx.map((i) => y[i]),
+        idx.map((i) => (v[i] - mean) / Math.sqrt(biased + eps)),
+        1e-4,
+      );
       expect(bn.runningMean!.dataSync()[c]).toBeCloseTo(0.1 * mean, 6);
       expect(bn.runningVar!.dataSync()[c]).toBeCloseTo(0.9 + 0.1 * biased * (8 / 7), 6);
     }
@@ -137,7 +175,9 @@ describe('BatchNorm2d', () => {
     expect(values(b.numBatchesTracked)).toEqual([2]);
     const x = randn([2, 3, 2, 2]);
     expect(values(b.eval().forward(x))).toEqual(values(a.eval().forward(x)));
-    expect(() => b.loadStateDict({ weight: randn([3]), bias: randn([3]), running_mean: randn([3]), running_var: randn([3]) })).toThrow(/missing \[num_batches_tracked\]/);
+    expect(() => b.loadStateDict({ weight: randn([3]), bias: randn([3]), running_mean: randn([3]), running_var: randn([3]) })).toThrow(
+      /missing \[num_batches_tracked\]/,
+    );
     expect(() => b.loadStateDict({ ...a.stateDict(), running_var: randn([4]) })).toThrow(ShapeError);
   });
 
@@ -156,7 +196,12 @@ describe('BatchNorm2d', () => {
     expect(() => new BatchNorm2d(3).forward(randn([2, 3, 4]))).toThrow('BatchNorm2d: expected 4-D input [N, C=3, H, W], got [2,3,4]');
     const before = memory();
     const bn = new BatchNorm2d(3);
-    scope(() => bn.forward(randn([2, 3, 2, 2])).sum().backward());
+    scope(() =>
+      bn
+        .forward(randn([2, 3, 2, 2]))
+        .sum()
+        .backward(),
+    );
     scope(() => void bn.eval().forward(randn([2, 3, 2, 2])));
     bn.dispose();
     expect(memory().tensors).toBe(before.tensors);
@@ -170,10 +215,32 @@ describe('LayerNorm', () => {
     const s = Math.sqrt(2 / 3 + eps);
     expectClose(ln.forward(tensor([[1, 2, 3]])).dataSync(), [-1 / s, 0, 1 / s]);
     ln.loadStateDict({ weight: tensor([1, 2, 3]), bias: tensor([0, 1, 0]) });
-    expectClose(ln.forward(tensor([[1, 2, 3], [4, 4, 4]])).dataSync(), [-1 / s, 1, 3 / s, 0, 1, 0]);
+    expectClose(
+      ln
+        .forward(
+          tensor([
+            [1, 2, 3],
+            [4, 4, 4],
+          ]),
+        )
+        .dataSync(),
+      [-1 / s, 1, 3 / s, 0, 1, 0],
+    );
     const ln2 = new LayerNorm([2, 2]);
     expect(ln2.weight!.shape).toEqual([2, 2]);
-    expectClose(ln2.forward(tensor([[[0, 0], [2, 2]]])).dataSync(), [-1, -1, 1, 1].map((v) => v / Math.sqrt(1 + eps)));
+    expectClose(
+      ln2
+        .forward(
+          tensor([
+            [
+              [0, 0],
+              [2, 2],
+            ],
+          ]),
+        )
+        .dataSync(),
+      [-1, -1, 1, 1].map((v) => v / Math.sqrt(1 + eps)),
+    );
   });
 
   it('has PyTorch keys for each affine setting', () => {
@@ -203,7 +270,12 @@ describe('LayerNorm', () => {
     expect(() => new LayerNorm([2, 3]).forward(randn([3]))).toThrow(ShapeError);
     const before = memory();
     const ln = new LayerNorm(5);
-    scope(() => ln.forward(randn([2, 5])).sum().backward());
+    scope(() =>
+      ln
+        .forward(randn([2, 5]))
+        .sum()
+        .backward(),
+    );
     ln.dispose();
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);

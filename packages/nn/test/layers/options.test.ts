@@ -1,7 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GELU, GRU, LayerNorm, Linear, LSTM,
-  MaxPool2d, MultiheadAttention, memory, ones, RNN, scope, TransformerEncoder, TransformerEncoderLayer,
+  ArgumentError,
+  AvgPool2d,
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  Flatten,
+  GELU,
+  GRU,
+  LayerNorm,
+  Linear,
+  LSTM,
+  MaxPool2d,
+  MultiheadAttention,
+  memory,
+  ones,
+  RNN,
+  scope,
+  TransformerEncoder,
+  TransformerEncoderLayer,
 } from '../../src/index';
 
 // A misspelt option must fail loudly, naming the layer and the options it takes, not be ignored.
@@ -25,14 +45,18 @@ describe('layer options objects', () => {
     ['GRU', () => new GRU(2, 2, bad), 'numLayers, bias, batchFirst, dropout, bidirectional, generator'],
     ['MultiheadAttention', () => new MultiheadAttention(2, 1, bad), 'dropout, bias, batchFirst, kdim, vdim, generator'],
     ['TransformerEncoderLayer', () => new TransformerEncoderLayer(2, 1, bad), 'dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias'],
-    ['TransformerEncoder', () => {
-      const layer = new TransformerEncoderLayer(2, 1); // parameters outlive scopes: free it here
-      try {
-        return new TransformerEncoder(layer, 1, bad);
-      } finally {
-        layer.dispose();
-      }
-    }, 'norm'],
+    [
+      'TransformerEncoder',
+      () => {
+        const layer = new TransformerEncoderLayer(2, 1); // parameters outlive scopes: free it here
+        try {
+          return new TransformerEncoder(layer, 1, bad);
+        } finally {
+          layer.dispose();
+        }
+      },
+      'norm',
+    ],
     ['GELU', () => new GELU(bad), 'approximate'],
   ];
   it.each(cases)('%s rejects an unknown key', (name, make, expected) => {
@@ -44,7 +68,11 @@ describe('layer options objects', () => {
   });
 
   it('forward options are checked too', () => {
-    const modules = [new MultiheadAttention(2, 1), new TransformerEncoderLayer(2, 1), new TransformerEncoder(() => new TransformerEncoderLayer(2, 1), 1)] as const;
+    const modules = [
+      new MultiheadAttention(2, 1),
+      new TransformerEncoderLayer(2, 1),
+      new TransformerEncoder(() => new TransformerEncoderLayer(2, 1), 1),
+    ] as const;
     const before = memory().tensors;
     scope(() => {
       const x = ones([1, 1, 2]);

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdaptiveAvgPool2d, ArgumentError, AvgPool2d, arange, gradcheck, MaxPool2d, memory, randn, scope, ShapeError, tensor,
-} from '../../src/index';
+import { AdaptiveAvgPool2d, ArgumentError, AvgPool2d, arange, gradcheck, MaxPool2d, memory, randn, scope, ShapeError, tensor } from '../../src/index';
 import { expectValues as expectClose } from '../helpers';
 
-
-const grid = () => tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]]);
+const grid = () =>
+  tensor([
+    [
+      [
+        [1, 2, 5, 6],
+        [3, 4, 7, 8],
+        [9, 10, 13, 14],
+        [11, 12, 15, 16],
+      ],
+    ],
+  ]);
 /** Distinct values far apart, so max pooling has no near-ties for finite differences. */
 const distinct = (shape: number[]) => {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -32,7 +39,16 @@ describe('MaxPool2d', () => {
   });
 
   it('pads with −∞, not zeros', () => {
-    const y = new MaxPool2d(3, { stride: 1, padding: 1 }).forward(tensor([[[[-1, -2], [-3, -4]]]]));
+    const y = new MaxPool2d(3, { stride: 1, padding: 1 }).forward(
+      tensor([
+        [
+          [
+            [-1, -2],
+            [-3, -4],
+          ],
+        ],
+      ]),
+    );
     expectClose(y.dataSync(), [-1, -1, -1, -1]);
   });
 
@@ -59,7 +75,14 @@ describe('MaxPool2d', () => {
 describe('AvgPool2d', () => {
   it('averages windows (hand values), with and without padding in the divisor', () => {
     expectClose(new AvgPool2d(2).forward(grid()).dataSync(), [2.5, 6.5, 10.5, 14.5]);
-    const x = tensor([[[[1, 2], [3, 4]]]]);
+    const x = tensor([
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ],
+    ]);
     expectClose(new AvgPool2d(3, { stride: 1, padding: 1 }).forward(x).dataSync(), [10 / 9, 10 / 9, 10 / 9, 10 / 9]);
     expectClose(new AvgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }).forward(x).dataSync(), [2.5, 2.5, 2.5, 2.5]);
     expect(new AvgPool2d(2, { ceilMode: true }).forward(randn([1, 1, 5, 5])).shape).toEqual([1, 1, 3, 3]);
@@ -74,7 +97,9 @@ describe('AvgPool2d', () => {
 
   it('validates arguments and input shape', () => {
     expect(() => new AvgPool2d([2, 0])).toThrow('AvgPool2d: kernelSize must be an integer >= 1 or a pair of them, got [2,0]');
-    expect(() => new AvgPool2d(2).forward(randn([1, 1, 1, 2, 2]))).toThrow('AvgPool2d: expected 4-D input [N, C, H, W] (or 3-D [C, H, W] unbatched), got [1,1,1,2,2]');
+    expect(() => new AvgPool2d(2).forward(randn([1, 1, 1, 2, 2]))).toThrow(
+      'AvgPool2d: expected 4-D input [N, C, H, W] (or 3-D [C, H, W] unbatched), got [1,1,1,2,2]',
+    );
   });
 });
 
@@ -99,7 +124,12 @@ describe('AdaptiveAvgPool2d', () => {
     expect(() => new AdaptiveAvgPool2d(0)).toThrow('AdaptiveAvgPool2d: outputSize must be a positive integer or a pair of them (or null), got 0');
     expect(() => new AdaptiveAvgPool2d(1).forward(randn([3]))).toThrow(ShapeError);
     const before = memory();
-    scope(() => new AdaptiveAvgPool2d(2).forward(randn([1, 1, 4, 4], { requiresGrad: true })).sum().backward());
+    scope(() =>
+      new AdaptiveAvgPool2d(2)
+        .forward(randn([1, 1, 4, 4], { requiresGrad: true }))
+        .sum()
+        .backward(),
+    );
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);
   });

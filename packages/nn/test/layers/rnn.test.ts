@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, gradcheck, LSTM, manualSeed, memory, randn, RNN, type RNNBase, ShapeError, scope, type Tensor, tensor, zeros,
+  ArgumentError,
+  GRU,
+  gradcheck,
+  LSTM,
+  manualSeed,
+  memory,
+  randn,
+  RNN,
+  type RNNBase,
+  ShapeError,
+  scope,
+  type Tensor,
+  tensor,
+  zeros,
 } from '../../src/index';
 import { expectTensorValues as expectClose } from '../helpers';
 
@@ -35,7 +48,14 @@ function refStep(kind: Kind, p: Record<string, number[] | undefined>, x: number[
   return [j.map((i) => (1 - z[i]) * n[i] + z[i] * h[i]), c];
 }
 
-interface RefOpts { numLayers: number; bidirectional: boolean; H: number; h0?: Seq; c0?: Seq; dropAllBetweenLayers?: boolean }
+interface RefOpts {
+  numLayers: number;
+  bidirectional: boolean;
+  H: number;
+  h0?: Seq;
+  c0?: Seq;
+  dropAllBetweenLayers?: boolean;
+}
 
 /** Plain-loop forward over x [L][N][in]: { y [L][N][D·H], h [layers·D][N][H], c }. */
 function refForward(kind: Kind, sd: Record<string, number[]>, xs: Seq, o: RefOpts): { y: Seq; h: Seq; c: Seq } {
@@ -77,25 +97,46 @@ const nested = (t: Tensor) => t.toArray() as Promise<Seq>;
 const swap = (s: Seq): Seq => s[0].map((_, j) => s.map((row) => row[j])); // [A][B] ↔ [B][A]
 const fieldOf = (key: string) => key.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
 
-const L = 3, N = 2, Hin = 3, H = 4;
+const L = 3,
+  N = 2,
+  Hin = 3,
+  H = 4;
 
 describe('RNN, LSTM, GRU: parameters', () => {
   it("use PyTorch's state-dict keys, order and shapes", () => {
     const rnn = new RNN(Hin, H, { numLayers: 2, bidirectional: true });
     expect(Object.keys(rnn.stateDict())).toEqual([
-      'weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0',
-      'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse',
-      'weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1',
-      'weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'bias_ih_l1_reverse', 'bias_hh_l1_reverse',
+      'weight_ih_l0',
+      'weight_hh_l0',
+      'bias_ih_l0',
+      'bias_hh_l0',
+      'weight_ih_l0_reverse',
+      'weight_hh_l0_reverse',
+      'bias_ih_l0_reverse',
+      'bias_hh_l0_reverse',
+      'weight_ih_l1',
+      'weight_hh_l1',
+      'bias_ih_l1',
+      'bias_hh_l1',
+      'weight_ih_l1_reverse',
+      'weight_hh_l1_reverse',
+      'bias_ih_l1_reverse',
+      'bias_hh_l1_reverse',
     ]);
     expect(rnn.stateDict().weight_ih_l1.shape).toEqual([H, 2 * H]);
     const lstm = new LSTM(Hin, H);
     expect(Object.entries(lstm.stateDict()).map(([k, v]) => [k, v.shape])).toEqual([
-      ['weight_ih_l0', [4 * H, Hin]], ['weight_hh_l0', [4 * H, H]], ['bias_ih_l0', [4 * H]], ['bias_hh_l0', [4 * H]],
+      ['weight_ih_l0', [4 * H, Hin]],
+      ['weight_hh_l0', [4 * H, H]],
+      ['bias_ih_l0', [4 * H]],
+      ['bias_hh_l0', [4 * H]],
     ]);
     const gru = new GRU(Hin, H, { bias: false, numLayers: 2 });
     expect(Object.entries(gru.stateDict()).map(([k, v]) => [k, v.shape])).toEqual([
-      ['weight_ih_l0', [3 * H, Hin]], ['weight_hh_l0', [3 * H, H]], ['weight_ih_l1', [3 * H, H]], ['weight_hh_l1', [3 * H, H]],
+      ['weight_ih_l0', [3 * H, Hin]],
+      ['weight_hh_l0', [3 * H, H]],
+      ['weight_ih_l1', [3 * H, H]],
+      ['weight_hh_l1', [3 * H, H]],
     ]);
     expect(gru.parameters().every((p) => p.requiresGrad)).toBe(true);
   });
@@ -121,7 +162,10 @@ describe('RNN, LSTM, GRU: parameters', () => {
 type MakeOpts = { numLayers?: number; bidirectional?: boolean; batchFirst?: boolean; bias?: boolean; dropout?: number };
 
 describe.each([
-  ['RNN tanh', 'tanh'], ['RNN relu', 'relu'], ['LSTM', 'lstm'], ['GRU', 'gru'],
+  ['RNN tanh', 'tanh'],
+  ['RNN relu', 'relu'],
+  ['LSTM', 'lstm'],
+  ['GRU', 'gru'],
 ] as const)('%s: values against a float64 reference', (_name, kind) => {
   const make = (opts: MakeOpts) =>
     kind === 'lstm' ? new LSTM(Hin, H, opts) : kind === 'gru' ? new GRU(Hin, H, opts) : new RNN(Hin, H, { ...opts, nonlinearity: kind });
@@ -164,7 +208,11 @@ describe.each([
     const [y, h, c] = run(m, x, h0, c0);
     expect(y.shape).toEqual([N, L, 2 * H]);
     const ref = refForward(kind, stateOf(m), swap(await nested(x)), {
-      numLayers: 2, bidirectional: true, H, h0: await nested(h0), c0: kind === 'lstm' ? await nested(c0) : undefined,
+      numLayers: 2,
+      bidirectional: true,
+      H,
+      h0: await nested(h0),
+      c0: kind === 'lstm' ? await nested(c0) : undefined,
     });
     expectClose(y, swap(ref.y));
     expectClose(h, ref.h);
@@ -182,7 +230,11 @@ describe.each([
     expect(h.shape).toEqual([2, H]);
     const col = (s: Seq | number[][]) => (s as number[][]).map((v) => [v]);
     const ref = refForward(kind, stateOf(m), col(await nested(x)), {
-      numLayers: 1, bidirectional: true, H, h0: col(await nested(h0)), c0: kind === 'lstm' ? col(await nested(c0)) : undefined,
+      numLayers: 1,
+      bidirectional: true,
+      H,
+      h0: col(await nested(h0)),
+      c0: kind === 'lstm' ? col(await nested(c0)) : undefined,
     });
     expectClose(y, ref.y);
     expectClose(h, ref.h);
@@ -211,12 +263,18 @@ describe.each([
     const c0 = randn([4, 2, H]);
     const wy = randn([2, 2, 2 * H]);
     const wh = randn([4, 2, H]);
-    const r = gradcheck((xi, hi, ci, ...ps) => {
-      ps.forEach((p, i) => { (m as unknown as Record<string, Tensor>)[fieldOf(keys[i])] = p; });
-      const [y, h, c] = run(m, xi, hi, ci);
-      const loss = y.mul(wy).sum().add(h.mul(wh).sum());
-      return c ? loss.add(c.mul(wh).sum()) : loss;
-    }, [x, h0, c0, ...params], { rtol: 2e-2, atol: 2e-3 });
+    const r = gradcheck(
+      (xi, hi, ci, ...ps) => {
+        ps.forEach((p, i) => {
+          (m as unknown as Record<string, Tensor>)[fieldOf(keys[i])] = p;
+        });
+        const [y, h, c] = run(m, xi, hi, ci);
+        const loss = y.mul(wy).sum().add(h.mul(wh).sum());
+        return c ? loss.add(c.mul(wh).sum()) : loss;
+      },
+      [x, h0, c0, ...params],
+      { rtol: 2e-2, atol: 2e-3 },
+    );
     expect(r.mismatches.slice(0, 3)).toEqual([]);
   });
 

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, gradcheck, LayerNorm, manualSeed, memory, type Module, noGrad, randn, ShapeError, scope, type Tensor, tensor,
-  TransformerEncoder, TransformerEncoderLayer, type TransformerEncoderLayerOptions, zeros,
+  ArgumentError,
+  gradcheck,
+  LayerNorm,
+  manualSeed,
+  memory,
+  type Module,
+  noGrad,
+  randn,
+  ShapeError,
+  scope,
+  type Tensor,
+  tensor,
+  TransformerEncoder,
+  TransformerEncoderLayer,
+  type TransformerEncoderLayerOptions,
+  zeros,
 } from '../../src/index';
 import { expectTensorValues as expectClose, flat } from '../helpers';
 
@@ -44,7 +58,8 @@ function layerNormRef(x: Vec, w: number[] | undefined, b: number[] | undefined, 
 function selfAttnRef(sd: Params, p: string, h: number, xs: Vec[], n: number, mask: Mask): Vec[] {
   const E = xs[0].length;
   const d = E / h;
-  const proj = (which: number) => xs.map((x) => affine(sd[`${p}in_proj_weight`].slice(which * E * E, (which + 1) * E * E), sd[`${p}in_proj_bias`]?.slice(which * E, (which + 1) * E), x));
+  const proj = (which: number) =>
+    xs.map((x) => affine(sd[`${p}in_proj_weight`].slice(which * E * E, (which + 1) * E * E), sd[`${p}in_proj_bias`]?.slice(which * E, (which + 1) * E), x));
   const [Q, K, V] = [proj(0), proj(1), proj(2)];
   const O = xs.map(() => new Array(E).fill(0));
   for (let a = 0; a < h; a++) {
@@ -57,7 +72,9 @@ function selfAttnRef(sd: Params, p: string, h: number, xs: Vec[], n: number, mas
       const m = Math.max(...s);
       const e = s.map((v) => Math.exp(v - m));
       const z = e.reduce((u, v) => u + v, 0);
-      e.forEach((w, j) => { for (let c = a * d; c < (a + 1) * d; c++) O[i][c] += (w / z) * V[j][c]; });
+      e.forEach((w, j) => {
+        for (let c = a * d; c < (a + 1) * d; c++) O[i][c] += (w / z) * V[j][c];
+      });
     });
   }
   return O.map((o) => affine(sd[`${p}out_proj.weight`], sd[`${p}out_proj.bias`], o));
@@ -88,7 +105,16 @@ const stateOf = (m: Module): Params => Object.fromEntries(Object.entries(m.state
 const nested = (t: Tensor) => t.toArray() as Promise<Vec[][]>;
 const swap = <T>(s: T[][]): T[][] => s[0].map((_, j) => s.map((row) => row[j]));
 function randomize<M extends Module>(m: M): M {
-  noGrad(() => scope(() => { for (const p of m.parameters()) p.assign(randn(p.shape).mul(0.5).add(p.shape.length === 1 ? 0.1 : 0)); }));
+  noGrad(() =>
+    scope(() => {
+      for (const p of m.parameters())
+        p.assign(
+          randn(p.shape)
+            .mul(0.5)
+            .add(p.shape.length === 1 ? 0.1 : 0),
+        );
+    }),
+  );
   return m;
 }
 /** Replace the tensor at a dotted state-dict key (`self_attn.out_proj.weight` → selfAttn.outProj.weight). */
@@ -99,21 +125,38 @@ function setAt(m: Module, key: string, t: Tensor): void {
   o[path.at(-1)!] = t;
 }
 
-const S = 3, N = 2, E = 4, h = 2, FF = 6;
+const S = 3,
+  N = 2,
+  E = 4,
+  h = 2,
+  FF = 6;
 const small = (o: TransformerEncoderLayerOptions = {}) => new TransformerEncoderLayer(E, h, { dimFeedforward: FF, dropout: 0, ...o });
 
 describe('TransformerEncoderLayer / TransformerEncoder: parameters', () => {
   it("use PyTorch's state-dict keys and shapes", () => {
     const layer = small();
     expect(Object.entries(layer.stateDict()).map(([k, t]) => [k, t.shape])).toEqual([
-      ['self_attn.in_proj_weight', [3 * E, E]], ['self_attn.in_proj_bias', [3 * E]],
-      ['self_attn.out_proj.weight', [E, E]], ['self_attn.out_proj.bias', [E]],
-      ['linear1.weight', [FF, E]], ['linear1.bias', [FF]], ['linear2.weight', [E, FF]], ['linear2.bias', [E]],
-      ['norm1.weight', [E]], ['norm1.bias', [E]], ['norm2.weight', [E]], ['norm2.bias', [E]],
+      ['self_attn.in_proj_weight', [3 * E, E]],
+      ['self_attn.in_proj_bias', [3 * E]],
+      ['self_attn.out_proj.weight', [E, E]],
+      ['self_attn.out_proj.bias', [E]],
+      ['linear1.weight', [FF, E]],
+      ['linear1.bias', [FF]],
+      ['linear2.weight', [E, FF]],
+      ['linear2.bias', [E]],
+      ['norm1.weight', [E]],
+      ['norm1.bias', [E]],
+      ['norm2.weight', [E]],
+      ['norm2.bias', [E]],
     ]);
     expect(layer.namedChildren().map(([k]) => k)).toEqual(['self_attn', 'linear1', 'dropout', 'linear2', 'norm1', 'norm2', 'dropout1', 'dropout2']);
     expect(Object.keys(small({ bias: false }).stateDict())).toEqual([
-      'self_attn.in_proj_weight', 'self_attn.out_proj.weight', 'linear1.weight', 'linear2.weight', 'norm1.weight', 'norm2.weight',
+      'self_attn.in_proj_weight',
+      'self_attn.out_proj.weight',
+      'linear1.weight',
+      'linear2.weight',
+      'norm1.weight',
+      'norm2.weight',
     ]);
     const enc = new TransformerEncoder(() => small(), 2, { norm: new LayerNorm(E) });
     const keys = Object.keys(enc.stateDict());
@@ -158,8 +201,15 @@ describe('TransformerEncoderLayer: values against a float64 reference (dropout 0
     manualSeed(3);
     const layer = randomize(small({ batchFirst: true, normFirst: true })).eval();
     const x = randn([N, S, E]);
-    const kpm = [[false, false, true], [false, false, false]];
-    const am = [[0, -1, 0.5], [0.25, 0, -Infinity], [1, 0, 0]];
+    const kpm = [
+      [false, false, true],
+      [false, false, false],
+    ];
+    const am = [
+      [0, -1, 0.5],
+      [0.25, 0, -Infinity],
+      [1, 0, 0],
+    ];
     const ref = layerRef(stateOf(layer), '', h, await nested(x), { normFirst: true, mask: (n, i, j) => (kpm[n][j] ? -Infinity : 0) + am[i][j] });
     expectClose(layer.forward(x, { srcKeyPaddingMask: tensor(kpm), srcMask: tensor(am) }), ref);
   });
@@ -168,11 +218,15 @@ describe('TransformerEncoderLayer: values against a float64 reference (dropout 0
     manualSeed(4);
     const layer = randomize(small()).eval();
     const x = randn([S, E]);
-    const ref = layerRef(stateOf(layer), '', h, [await x.toArray() as Vec[]], { mask: (_n, i, j) => (j > i ? -Infinity : 0) });
+    const ref = layerRef(stateOf(layer), '', h, [(await x.toArray()) as Vec[]], { mask: (_n, i, j) => (j > i ? -Infinity : 0) });
     const y = layer.forward(x, { isCausal: true });
     expect(y.shape).toEqual([S, E]);
     expectClose(y, ref);
-    const boolCausal = tensor([[false, true, true], [false, false, true], [false, false, false]]);
+    const boolCausal = tensor([
+      [false, true, true],
+      [false, false, true],
+      [false, false, false],
+    ]);
     expectClose(layer.forward(x, { srcMask: boolCausal, isCausal: true }), ref);
   });
 
@@ -193,31 +247,48 @@ describe('TransformerEncoder: values', () => {
     const enc = randomize(new TransformerEncoder(() => small({ normFirst: true }), 2, { norm: new LayerNorm(E) })).eval();
     const x = randn([S, N, E]);
     const sd = stateOf(enc);
-    const kpm = [[false, true, false], [false, false, false]];
+    const kpm = [
+      [false, true, false],
+      [false, false, false],
+    ];
     const mask: Mask = (n, i, j) => (kpm[n][j] || j > i ? -Infinity : 0);
     let r = swap(await nested(x));
     for (const i of [0, 1]) r = layerRef(sd, `layers.${i}.`, h, r, { normFirst: true, mask });
     r = r.map((xs) => xs.map((v) => layerNormRef(v, sd['norm.weight'], sd['norm.bias'], 1e-5)));
     const y = enc.forward(x, { srcKeyPaddingMask: tensor(kpm), isCausal: true });
     expectClose(y, swap(r));
-    const causal = tensor([[0, -Infinity, -Infinity], [0, 0, -Infinity], [0, 0, 0]]);
+    const causal = tensor([
+      [0, -Infinity, -Infinity],
+      [0, 0, -Infinity],
+      [0, 0, 0],
+    ]);
     expectClose(enc.forward(x, { mask: causal, srcKeyPaddingMask: tensor(kpm) }), swap(r));
   });
 });
 
 describe('TransformerEncoderLayer: gradients', () => {
-  it.each([['post-norm', false], ['normFirst', true]] as const)('%s: gradcheck for src and every parameter', (_l, normFirst) => {
+  it.each([
+    ['post-norm', false],
+    ['normFirst', true],
+  ] as const)('%s: gradcheck for src and every parameter', (_l, normFirst) => {
     manualSeed(7);
     const layer = randomize(small({ normFirst, activation: 'gelu' }));
     const keys = Object.keys(layer.stateDict());
     const params = Object.values(layer.stateDict()).map((p) => p.detach());
     const x = randn([S, N, E]);
     const wy = randn([S, N, E]);
-    const kpm = tensor([[false, false, true], [false, false, false]]);
-    const r = gradcheck((xi, ...ps) => {
-      ps.forEach((p, i) => setAt(layer, keys[i], p));
-      return layer.forward(xi, { srcKeyPaddingMask: kpm }).mul(wy).sum();
-    }, [x, ...params], { rtol: 2e-2, atol: 2e-3 });
+    const kpm = tensor([
+      [false, false, true],
+      [false, false, false],
+    ]);
+    const r = gradcheck(
+      (xi, ...ps) => {
+        ps.forEach((p, i) => setAt(layer, keys[i], p));
+        return layer.forward(xi, { srcKeyPaddingMask: kpm }).mul(wy).sum();
+      },
+      [x, ...params],
+      { rtol: 2e-2, atol: 2e-3 },
+    );
     expect(r.mismatches.slice(0, 3)).toEqual([]);
   });
 
@@ -248,8 +319,12 @@ describe('TransformerEncoderLayer / TransformerEncoder: errors and memory', () =
     const layer = small({ batchFirst: true });
     expect(() => layer.forward(zeros([N, S, 5]))).toThrow(ShapeError);
     expect(() => layer.forward(zeros([N, S, 5]))).toThrow(/TransformerEncoderLayer: expected src of shape \[N, S, 4\] or unbatched \[S, 4\], got \[2,3,5\]/);
-    expect(() => new TransformerEncoder(() => small(), 1).forward(zeros([4]))).toThrow(/TransformerEncoder: expected src of shape \[S, N, 4\] or unbatched \[S, 4\], got \[4\]/);
-    expect(() => small().forward(zeros([S, N, E]), { srcKeyPaddingMask: zeros([S, N], { dtype: 'bool' }) })).toThrow(/expected keyPaddingMask of shape \[2,3\]/);
+    expect(() => new TransformerEncoder(() => small(), 1).forward(zeros([4]))).toThrow(
+      /TransformerEncoder: expected src of shape \[S, N, 4\] or unbatched \[S, 4\], got \[4\]/,
+    );
+    expect(() => small().forward(zeros([S, N, E]), { srcKeyPaddingMask: zeros([S, N], { dtype: 'bool' }) })).toThrow(
+      /expected keyPaddingMask of shape \[2,3\]/,
+    );
   });
 
   it('memory() is flat after forward/backward in a scope and dispose', () => {
@@ -257,7 +332,15 @@ describe('TransformerEncoderLayer / TransformerEncoder: errors and memory', () =
     const proto = new TransformerEncoderLayer(E, h, { dimFeedforward: FF });
     const enc = new TransformerEncoder(proto, 2, { norm: new LayerNorm(E) });
     scope(() => {
-      enc.forward(randn([S, N, E]), { srcKeyPaddingMask: tensor([[false, false, true], [false, false, false]]) }).sum().backward();
+      enc
+        .forward(randn([S, N, E]), {
+          srcKeyPaddingMask: tensor([
+            [false, false, true],
+            [false, false, false],
+          ]),
+        })
+        .sum()
+        .backward();
     });
     enc.dispose();
     proto.dispose();

@@ -94,7 +94,8 @@ export abstract class LRScheduler {
       for (const g of groups) g.initialLr ??= g.lr;
     } else {
       groups.forEach((g, i) => {
-        if (g.initialLr === undefined) throw new ArgumentError(op, `paramGroups[${i}].initialLr is not set; it is required when resuming with lastEpoch ${lastEpoch}`);
+        if (g.initialLr === undefined)
+          throw new ArgumentError(op, `paramGroups[${i}].initialLr is not set; it is required when resuming with lastEpoch ${lastEpoch}`);
       });
     }
     this.optimizer = optimizer;

@@ -43,7 +43,13 @@ export interface OneCycleLROptions extends LRSchedulerOptions {
 
 type LrKey = 'initial' | 'max' | 'min';
 type MomentumKey = 'max' | 'base';
-interface Phase { endStep: number; startLr: LrKey; endLr: LrKey; startMomentum: MomentumKey; endMomentum: MomentumKey }
+interface Phase {
+  endStep: number;
+  startLr: LrKey;
+  endLr: LrKey;
+  startMomentum: MomentumKey;
+  endMomentum: MomentumKey;
+}
 
 /** Cosine annealing from `start` to `end` as `pct` goes 0 → 1. */
 function annealCos(start: number, end: number, pct: number): number {

@@ -97,7 +97,8 @@ export class ReduceLROnPlateau {
     if (!(optimizer instanceof Optimizer)) throw new ArgumentError(op, `expected an Optimizer, got ${String(optimizer)}`);
     checkChoice(op, 'mode', mode, ['min', 'max']);
     checkChoice(op, 'thresholdMode', thresholdMode, ['rel', 'abs']);
-    if (!(typeof factor === 'number' && factor >= 0 && factor < 1)) throw new ArgumentError(op, `invalid factor ${factor} (expected [0, 1): the lr must shrink)`);
+    if (!(typeof factor === 'number' && factor >= 0 && factor < 1))
+      throw new ArgumentError(op, `invalid factor ${factor} (expected [0, 1): the lr must shrink)`);
     checkInteger(op, 'patience', patience, 0);
     checkNonNegative(op, 'threshold', threshold);
     checkInteger(op, 'cooldown', cooldown, 0);
@@ -158,7 +159,8 @@ export class ReduceLROnPlateau {
    * ```
    */
   step(metric: number): void {
-    if ((metric as unknown) instanceof Tensor) throw new ArgumentError('ReduceLROnPlateau', 'step() takes the metric as a number; read the tensor first with await metric.item()');
+    if ((metric as unknown) instanceof Tensor)
+      throw new ArgumentError('ReduceLROnPlateau', 'step() takes the metric as a number; read the tensor first with await metric.item()');
     if (typeof metric !== 'number') throw new ArgumentError('ReduceLROnPlateau', `step() takes the metric as a number, got ${typeof metric}`);
     this.lastEpoch++;
     if (this.isBetter(metric, this.best)) {

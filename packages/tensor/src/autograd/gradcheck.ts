@@ -73,8 +73,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     if (t.dtype !== 'float32' || t.device !== 'cpu') throw new ArgumentError('gradcheck', `inputs must be float32 CPU tensors, got ${t.dtype} on ${t.device}`);
   }
   const values = inputs.map((t) => Float64Array.from(t.dataSync()));
-  const make = (k: number, override?: Float64Array) =>
-    fromArray(override ?? values[k], inputs[k].shape, { requiresGrad: override === undefined });
+  const make = (k: number, override?: Float64Array) => fromArray(override ?? values[k], inputs[k].shape, { requiresGrad: override === undefined });
   const analytic = scope(() => {
     const leaves = inputs.map((_, k) => make(k));
     fn(...leaves).backward();

@@ -109,7 +109,10 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
       const order = topoOrder(node);
       for (const n of order) {
         if (n.freed) {
-          throw new DisposedError('backward', `the graph through '${n.op}' was already freed by an earlier backward; pass { retainGraph: true } to the first call`);
+          throw new DisposedError(
+            'backward',
+            `the graph through '${n.op}' was already freed by an earlier backward; pass { retainGraph: true } to the first call`,
+          );
         }
         const gy = grads.get(n);
         grads.delete(n);

@@ -42,12 +42,26 @@ export interface View {
 }
 
 export type UnaryOp =
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'relu' | 'sigmoid'
-  | 'tanh' | 'sin' | 'cos' | 'erf' | 'gelu' | 'geluTanh' | 'floor' | 'ceil' | 'round';
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'sin'
+  | 'cos'
+  | 'erf'
+  | 'gelu'
+  | 'geluTanh'
+  | 'floor'
+  | 'ceil'
+  | 'round';
 
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 
@@ -233,7 +247,19 @@ export interface Backend {
    * [...batch, L, Ev], recomputing the scores blockwise: writes the contiguous gq [...batch, L, E],
    * gk [...batch, S, E] and gv [...batch, S, Ev] (full batch shape; the op sums broadcast dims).
    */
-  attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void;
+  attentionBackward(
+    q: View,
+    k: View,
+    v: View,
+    mask: View | null,
+    out: View,
+    lse: View,
+    gOut: View,
+    gq: Storage,
+    gk: Storage,
+    gv: Storage,
+    p: AttentionParams,
+  ): void;
 
   // ── training primitives (in place) ───────────────────────────────────────
   /**

@@ -126,15 +126,32 @@ export function loadSafetensors(bytes: Uint8Array, opts: LoadSafetensorsOptions 
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const e = entry as Partial<HeaderEntry> | null;
-    if (!e || typeof e !== 'object' || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !e.shape.every(isCount) ||
-      !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) {
-      throw fail(`tensor '${name}' needs a dtype string, a shape of non-negative integers and two non-negative integer data_offsets, got ${JSON.stringify(entry)}`);
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.dtype !== 'string' ||
+      !Array.isArray(e.shape) ||
+      !e.shape.every(isCount) ||
+      !Array.isArray(e.data_offsets) ||
+      e.data_offsets.length !== 2 ||
+      !e.data_offsets.every(isCount)
+    ) {
+      throw fail(
+        `tensor '${name}' needs a dtype string, a shape of non-negative integers and two non-negative integer data_offsets, got ${JSON.stringify(entry)}`,
+      );
     }
-    const { dtype: code, shape, data_offsets: [begin, end] } = e as HeaderEntry;
+    const {
+      dtype: code,
+      shape,
+      data_offsets: [begin, end],
+    } = e as HeaderEntry;
     const conv = CONVERTED[code];
     const dtype = FROM_CODE[code] ?? conv?.dtype;
     if (!dtype) {
-      throw new DTypeError('loadSafetensors', `tensor '${name}' has dtype ${code}; supported: ${[...Object.values(CODE), ...Object.keys(CONVERTED)].join(', ')}`);
+      throw new DTypeError(
+        'loadSafetensors',
+        `tensor '${name}' has dtype ${code}; supported: ${[...Object.values(CODE), ...Object.keys(CONVERTED)].join(', ')}`,
+      );
     }
     const size = numel(shape);
     const width = conv ? conv.bytes : bytesPerElement(dtype);

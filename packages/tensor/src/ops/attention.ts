@@ -48,8 +48,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const { scale, batch } = checkAttention(q, k, v, { mask, causal, dropout, scale: opts.scale ?? 1 / Math.sqrt(q.shape.at(-1)!) });
   const [L, E] = q.shape.slice(-2);
   const [S, Ev] = v.shape.slice(-2);
-  const fused =
-    dropout === 0 && L * S * E * Ev > 0 && (q.device !== 'webgpu' || Math.max(E, Ev) <= FUSED_MAX_HEAD_DIM_WEBGPU);
+  const fused = dropout === 0 && L * S * E * Ev > 0 && (q.device !== 'webgpu' || Math.max(E, Ev) <= FUSED_MAX_HEAD_DIM_WEBGPU);
   if (!fused) return compositeAttention(q, k, v, mask, causal, scale, dropout);
   const { out, outputs } = attentionOp(mask ? [q, k, v, mask] : [q, k, v], { scale, causal, batch });
   outputs.lse.dispose(); // internal: the node keeps its own reference for backward
@@ -64,7 +63,11 @@ function checkAttention(q: Tensor, k: Tensor, v: Tensor, o: Required<AttentionOp
   const op = 'scaledDotProductAttention';
   const { mask, causal, dropout, scale } = o;
   checkInputs(op, mask ? [q, k, v, mask] : [q, k, v]);
-  for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) {
+  for (const [name, t] of [
+    ['query', q],
+    ['key', k],
+    ['value', v],
+  ] as const) {
     if (t.ndim < 2) throw new ShapeError(op, `${name} must have at least 2 dims [..., length, features], got ${fmt(t.shape)}`);
     if (t.dtype !== 'float32') throw new DTypeError(op, `${name} must be float32, got ${t.dtype}`);
   }
@@ -79,10 +82,7 @@ function checkAttention(q: Tensor, k: Tensor, v: Tensor, o: Required<AttentionOp
     if (mask.dtype !== 'bool' && mask.dtype !== 'float32') throw new DTypeError(op, `mask must be bool or float32, got ${mask.dtype}`);
     broadcastShapes(op, mask.shape, [L, S]);
   }
-  const batch = [q, k, v, ...(mask ? [mask] : [])].reduce<number[]>(
-    (b, t) => broadcastShapes(op, b, t.shape.slice(0, Math.max(0, t.ndim - 2))),
-    [],
-  );
+  const batch = [q, k, v, ...(mask ? [mask] : [])].reduce<number[]>((b, t) => broadcastShapes(op, b, t.shape.slice(0, Math.max(0, t.ndim - 2))), []);
   return { scale, batch };
 }
 
@@ -146,8 +146,7 @@ const attentionBackwardOp = defineOp<FusedAttrs, 'gk' | 'gv'>('scaledDotProductA
     dtype: 'float32',
     outputs: { gk: { shape: [...batch, ...k.shape.slice(-2)], dtype: 'float32' }, gv: { shape: [...batch, ...v.shape.slice(-2)], dtype: 'float32' } },
   }),
-  forward: (be, [q, k, v, out, lse, gOut, mask], gq, a, _shape, { gk, gv }) =>
-    be.attentionBackward(...views(q, k, v, mask, a), out, lse, gOut, gq, gk, gv, a),
+  forward: (be, [q, k, v, out, lse, gOut, mask], gq, a, _shape, { gk, gv }) => be.attentionBackward(...views(q, k, v, mask, a), out, lse, gOut, gq, gk, gv, a),
 });
 
 /** The unfused reference: materialises the [..., L, S] weights (used for dropout and oversize heads). */
@@ -156,7 +155,9 @@ function compositeAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null
   return scope(() => {
     let scores = q.matmul(k.transpose(-1, -2)).mul(scale);
     if (causal) {
-      const allowed = arange(L, undefined, 1, { device: q.device }).unsqueeze(1).ge(arange(S, undefined, 1, { device: q.device }).unsqueeze(0));
+      const allowed = arange(L, undefined, 1, { device: q.device })
+        .unsqueeze(1)
+        .ge(arange(S, undefined, 1, { device: q.device }).unsqueeze(0));
       scores = allowed.where(scores, -Infinity);
     } else if (mask) {
       scores = mask.dtype === 'bool' ? mask.where(scores, -Infinity) : scores.add(mask);

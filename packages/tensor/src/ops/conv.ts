@@ -127,7 +127,10 @@ function checkConv(op: string, x: Tensor, w: Tensor, rank: 3 | 4, s: ConvSetting
     if (c % groups) throw new ShapeError(op, `input channels ${c} not divisible by groups ${groups}`);
   } else {
     if (w.shape[1] * groups !== c) {
-      throw new ShapeError(op, `input ${fmt(x.shape)} has ${c} channels, weight ${fmt(w.shape)} expects ${w.shape[1] * groups} (= ${w.shape[1]} × groups ${groups})`);
+      throw new ShapeError(
+        op,
+        `input ${fmt(x.shape)} has ${c} channels, weight ${fmt(w.shape)} expects ${w.shape[1] * groups} (= ${w.shape[1]} × groups ${groups})`,
+      );
     }
     if (w.shape[0] % groups) throw new ShapeError(op, `output channels ${w.shape[0]} not divisible by groups ${groups}`);
   }
@@ -135,9 +138,7 @@ function checkConv(op: string, x: Tensor, w: Tensor, rank: 3 | 4, s: ConvSetting
   if (s.bias && (s.bias.ndim !== 1 || s.bias.shape[0] !== o)) throw new ShapeError(op, `bias must have shape [${o}], got ${fmt(s.bias.shape)}`);
   const [n, , h, wd] = rank === 4 ? x.shape : [x.shape[0], c, 1, x.shape[2]];
   const [kh, kw] = rank === 4 ? w.shape.slice(2) : [1, w.shape[2]];
-  return transposed
-    ? transposedGeometry(op, x, [n, o, h, wd], [kh, kw], s)
-    : forwardGeometry(op, x, [n, o, h, wd], [kh, kw], s);
+  return transposed ? transposedGeometry(op, x, [n, o, h, wd], [kh, kw], s) : forwardGeometry(op, x, [n, o, h, wd], [kh, kw], s);
 }
 
 function forwardGeometry(op: string, x: Tensor, [n, o, h, w]: number[], [kh, kw]: number[], s: ConvSettings): ConvAttrs {
@@ -156,7 +157,10 @@ function forwardGeometry(op: string, x: Tensor, [n, o, h, w]: number[], [kh, kw]
     outW = Math.floor((w + 2 * padding[1] - span[1] - 1) / stride[1]) + 1;
   }
   if (outH < 1 || outW < 1) {
-    throw new ShapeError(op, `input ${fmt(x.shape)} is too small for kernel ${kh}×${kw} (dilation ${dilation.join('×')}, padding ${padding.join('×')}): output would be ${outH}×${outW}`);
+    throw new ShapeError(
+      op,
+      `input ${fmt(x.shape)} is too small for kernel ${kh}×${kw} (dilation ${dilation.join('×')}, padding ${padding.join('×')}): output would be ${outH}×${outW}`,
+    );
   }
   return { p: { stride, padding, dilation, groups }, outShape: [n, o, outH, outW] };
 }
@@ -189,7 +193,14 @@ function addBias(y: Tensor, bias: Tensor | null | undefined, spatial: number): T
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   const padding = opts.padding === 'same' ? ('same' as const) : opts.padding === 'valid' ? ([0, 0] as Pair) : pairOf(op, 'padding', opts.padding ?? 0, 0);
-  const settings = { bias: opts.bias, stride: pairOf(op, 'stride', opts.stride ?? 1, 1), padding, dilation: pairOf(op, 'dilation', opts.dilation ?? 1, 1), groups: opts.groups ?? 1, outputPadding: [0, 0] as Pair };
+  const settings = {
+    bias: opts.bias,
+    stride: pairOf(op, 'stride', opts.stride ?? 1, 1),
+    padding,
+    dilation: pairOf(op, 'dilation', opts.dilation ?? 1, 1),
+    groups: opts.groups ?? 1,
+    outputPadding: [0, 0] as Pair,
+  };
   const a = checkConv(op, x, weight, 4, settings, false);
   return scope(() => addBias(convOp([x.contiguous(), weight.contiguous()], a), opts.bias, 2));
 }
@@ -205,7 +216,14 @@ export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Ten
   const op = 'conv1d';
   const one = (name: string, v: number, min: number): Pair => [1, pairOf(op, name, v, min)[1]];
   const padding = opts.padding === 'same' ? ('same' as const) : ([0, opts.padding === 'valid' ? 0 : pairOf(op, 'padding', opts.padding ?? 0, 0)[1]] as Pair);
-  const settings = { bias: opts.bias, stride: one('stride', opts.stride ?? 1, 1), padding, dilation: one('dilation', opts.dilation ?? 1, 1), groups: opts.groups ?? 1, outputPadding: [0, 0] as Pair };
+  const settings = {
+    bias: opts.bias,
+    stride: one('stride', opts.stride ?? 1, 1),
+    padding,
+    dilation: one('dilation', opts.dilation ?? 1, 1),
+    groups: opts.groups ?? 1,
+    outputPadding: [0, 0] as Pair,
+  };
   const a = checkConv(op, x, weight, 3, settings, false);
   return scope(() => addBias(convOp([x.unsqueeze(2).contiguous(), weight.unsqueeze(2).contiguous()], a), opts.bias, 2).squeeze(2));
 }

@@ -120,8 +120,20 @@ export function defineOp<A>(name: string, spec: OpSpec<A> | OpSpec<A, string>): 
     const out = fresh(device, info);
     const extra = names.map((n) => fresh(device, (info.outputs as Record<X, OutputInfo>)[n]));
     try {
-      const storages = names.length ? byName(names, extra.map((t) => t._storage)) : none;
-      spec.forward(backendOf(device), inputs.map((t) => t._view()), out._storage, attrs, info.shape, storages);
+      const storages = names.length
+        ? byName(
+            names,
+            extra.map((t) => t._storage),
+          )
+        : none;
+      spec.forward(
+        backendOf(device),
+        inputs.map((t) => t._view()),
+        out._storage,
+        attrs,
+        info.shape,
+        storages,
+      );
     } catch (e) {
       // a kernel that rejects its data (e.g. an out-of-range index) must not leak the outputs
       out.dispose();

@@ -54,8 +54,7 @@ function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, ou
     forward: (be, [a, b], out, _attrs, shape) => be.binary(op, broadcastView(a, shape), broadcastView(b, shape), out),
     backward: backward && ((gy, [a, b], out) => backward(gy, a, b, out)),
   });
-  return (a: TensorLike, b: TensorLike): Tensor =>
-    typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : withScalar(op, a, b, run);
+  return (a: TensorLike, b: TensorLike): Tensor => (typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : withScalar(op, a, b, run));
 }
 
 /** Run a binary op with its number operand as a scalar constant, freed right after (an autograd node keeps its own alias). */
@@ -167,13 +166,29 @@ export const round = unaryOp('round', true, (gy) => gy.mul(0));
 
 // gelu(x) = x·Φ(x); d/dx = Φ(x) + x·φ(x)
 const geluExact = unaryOp('gelu', false, (gy, x) =>
-  gy.mul(x.mul(Math.SQRT1_2).erf().add(1).mul(0.5).add(x.mul(x.mul(x).mul(-0.5).exp()).mul(INV_SQRT_2PI))),
+  gy.mul(
+    x
+      .mul(Math.SQRT1_2)
+      .erf()
+      .add(1)
+      .mul(0.5)
+      .add(x.mul(x.mul(x).mul(-0.5).exp()).mul(INV_SQRT_2PI)),
+  ),
 );
 // tanh form: u = √(2/π)(x + 0.044715x³), t = tanh u; d/dx = ½(1+t) + ½x(1−t²)·√(2/π)(1 + 3·0.044715x²)
 const geluTanh = unaryOp('geluTanh', false, (gy, x) => {
   const t = x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh();
-  const du = x.mul(x).mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
-  return gy.mul(t.add(1).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du)));
+  const du = x
+    .mul(x)
+    .mul(3 * 0.044715)
+    .add(1)
+    .mul(SQRT_2_OVER_PI);
+  return gy.mul(
+    t
+      .add(1)
+      .mul(0.5)
+      .add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du)),
+  );
 });
 
 /**
@@ -210,8 +225,7 @@ const whereOp = defineOp<undefined>('where', {
     const shape = broadcastShapes('where', broadcastShapes('where', c.shape, a.shape), b.shape);
     return { shape, dtype: promoteTypes(a.dtype, b.dtype) };
   },
-  forward: (be, [c, a, b], out, _attrs, shape) =>
-    be.where(broadcastView(c, shape), broadcastView(a, shape), broadcastView(b, shape), out),
+  forward: (be, [c, a, b], out, _attrs, shape) => be.where(broadcastView(c, shape), broadcastView(a, shape), broadcastView(b, shape), out),
   backward: (gy, [c]) => [null, () => c.where(gy, 0), () => c.where(0, gy)],
 });
 

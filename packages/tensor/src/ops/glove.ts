@@ -86,7 +86,15 @@ export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries
   for (const key of Object.keys(opts)) if (!KEYS.includes(key)) throw new ArgumentError(op, `unknown option '${key}' (expected ${KEYS.join(', ')})`);
   if (entries === null || typeof entries !== 'object') throw new ArgumentError(op, `entries must be { rows, cols, logX, weight }, got ${String(entries)}`);
   const { rows, cols, logX, weight } = entries;
-  const named: [string, Tensor | undefined][] = [['params', params], ['gradsq', gradsq], ['rows', rows], ['cols', cols], ['logX', logX], ['weight', weight], ['cost', cost]];
+  const named: [string, Tensor | undefined][] = [
+    ['params', params],
+    ['gradsq', gradsq],
+    ['rows', rows],
+    ['cols', cols],
+    ['logX', logX],
+    ['weight', weight],
+    ['cost', cost],
+  ];
   if (opts.order !== undefined) named.push(['order', opts.order]);
   for (const [n, t] of named) {
     if (t === null || typeof t !== 'object' || typeof (t as Tensor).dtype !== 'string') throw new ArgumentError(op, `${n} must be a Tensor, got ${String(t)}`);
@@ -96,7 +104,8 @@ export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries
   for (const [n, t] of named) {
     const want = n === 'rows' || n === 'cols' || n === 'order' ? 'int32' : 'float32';
     if ((t as Tensor).dtype !== want) throw new DTypeError(op, `${n} must be ${want}, got ${(t as Tensor).dtype}`);
-    if (!isContiguous((t as Tensor).shape, (t as Tensor).strides)) throw new ArgumentError(op, `${n} must be contiguous, got shape ${fmt((t as Tensor).shape)} with strides ${fmt((t as Tensor).strides)}`);
+    if (!isContiguous((t as Tensor).shape, (t as Tensor).strides))
+      throw new ArgumentError(op, `${n} must be contiguous, got shape ${fmt((t as Tensor).shape)} with strides ${fmt((t as Tensor).strides)}`);
   }
   if (params.ndim !== 2 || params.shape[0] % 2 !== 0 || params.shape[0] === 0 || params.shape[1] < 2) {
     throw new ShapeError(op, `params must have shape [2V, d + 1] with V ≥ 1 and d ≥ 1, got ${fmt(params.shape)}`);
@@ -105,7 +114,12 @@ export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries
     throw new ShapeError(op, `gradsq must have params' shape ${fmt(params.shape)}, got ${fmt(gradsq.shape)}`);
   }
   const N = rows.shape[0];
-  for (const [n, t] of [['rows', rows], ['cols', cols], ['logX', logX], ['weight', weight]] as const) {
+  for (const [n, t] of [
+    ['rows', rows],
+    ['cols', cols],
+    ['logX', logX],
+    ['weight', weight],
+  ] as const) {
     if (t.ndim !== 1 || t.shape[0] !== N) throw new ShapeError(op, `${n} must have shape [${N}] (as rows), got ${fmt(t.shape)}`);
   }
   if (cost.ndim !== 1 || cost.shape[0] < 1) throw new ShapeError(op, `cost must be a 1-D tensor of at least one element, got ${fmt(cost.shape)}`);
@@ -116,16 +130,22 @@ export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries
   if (!Number.isInteger(start) || start < 0 || start > length) throw new ArgumentError(op, `start must be an integer in [0, ${length}], got ${String(start)}`);
   const count = opts.count ?? length - start;
   if (!Number.isInteger(count) || count < 0 || start + count > length) {
-    throw new ArgumentError(op, `count must be an integer in [0, ${length - start}] (start ${start}, ${order ? 'order' : 'entries'} of ${length}), got ${String(count)}`);
+    throw new ArgumentError(
+      op,
+      `count must be an integer in [0, ${length - start}] (start ${start}, ${order ? 'order' : 'entries'} of ${length}), got ${String(count)}`,
+    );
   }
   for (const k of ['learningRate', 'gradClip'] as const) {
     const v = opts[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ArgumentError(op, `${k} must be a finite number > 0, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw new ArgumentError(op, `${k} must be a finite number > 0, got ${String(v)}`);
   }
   for (const [n, t] of named.slice(0, 2).concat([['cost', cost]])) {
-    if ((t as Tensor).requiresGrad && isGradEnabled()) throw new ArgumentError(op, `${n} requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)`);
+    if ((t as Tensor).requiresGrad && isGradEnabled())
+      throw new ArgumentError(op, `${n} requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)`);
     for (const [m, u] of named) {
-      if (m !== n && (u as Tensor)._storage === (t as Tensor)._storage) throw new ArgumentError(op, `${n} shares memory with ${m}; the tensors it updates must not alias another input`);
+      if (m !== n && (u as Tensor)._storage === (t as Tensor)._storage)
+        throw new ArgumentError(op, `${n} shares memory with ${m}; the tensors it updates must not alias another input`);
     }
   }
   const V = params.shape[0] / 2;
@@ -138,12 +158,18 @@ export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries
     for (let i = 0; i < count; i++) {
       const a = ids ? ids[i] : start + i;
       if (!(a >= 0 && a < N)) throw new ArgumentError(op, `order[${start + i}] = ${a} is out of range for ${N} entries`);
-      if (!(r[a] >= 0 && r[a] < V) || !(c[a] >= 0 && c[a] < V)) throw new ArgumentError(op, `entry ${a} has ids (${r[a]}, ${c[a]}), expected both in [0, ${V})`);
+      if (!(r[a] >= 0 && r[a] < V) || !(c[a] >= 0 && c[a] < V))
+        throw new ArgumentError(op, `entry ${a} has ids (${r[a]}, ${c[a]}), expected both in [0, ${V})`);
     }
   }
   if (count === 0) return params;
   be.gloveStep(params._view(), gradsq._view(), rows._view(), cols._view(), logX._view(), weight._view(), order ? order._view() : null, cost._view(), {
-    vocabSize: V, dim: params.shape[1] - 1, eta: opts.learningRate ?? 0.05, clip: opts.gradClip ?? 100, start, count,
+    vocabSize: V,
+    dim: params.shape[1] - 1,
+    eta: opts.learningRate ?? 0.05,
+    clip: opts.gradClip ?? 100,
+    start,
+    count,
   });
   return params;
 }

@@ -27,10 +27,12 @@ const scatterAddOp = defineOp<{ dim: number }>('scatterAdd', {
   infer: ([x, index, src], { dim }) => {
     checkIndexTensor('scatterAdd', index);
     if (src.dtype !== x.dtype) throw new DTypeError('scatterAdd', `src dtype ${src.dtype} must match input dtype ${x.dtype}`);
-    const fits = index.ndim === x.ndim && index.ndim === src.ndim &&
-      index.shape.every((d, i) => d <= src.shape[i] && (i === dim || d <= x.shape[i]));
+    const fits = index.ndim === x.ndim && index.ndim === src.ndim && index.shape.every((d, i) => d <= src.shape[i] && (i === dim || d <= x.shape[i]));
     if (!fits) {
-      throw new ShapeError('scatterAdd', `index ${fmt(index.shape)} must have the rank of input ${fmt(x.shape)} and src ${fmt(src.shape)} and fit inside both (input only outside dim ${dim})`);
+      throw new ShapeError(
+        'scatterAdd',
+        `index ${fmt(index.shape)} must have the rank of input ${fmt(x.shape)} and src ${fmt(src.shape)} and fit inside both (input only outside dim ${dim})`,
+      );
     }
     return { shape: [...x.shape], dtype: x.dtype };
   },
@@ -43,7 +45,10 @@ const scatterAddOp = defineOp<{ dim: number }>('scatterAdd', {
     null,
     () => {
       // only the positions of src that index reaches receive gradient: pad the rest with zeros
-      const padding = src.shape.map((d, i) => [0, d - index.shape[i]]).reverse().flat();
+      const padding = src.shape
+        .map((d, i) => [0, d - index.shape[i]])
+        .reverse()
+        .flat();
       return gy.gather(dim, index).pad(padding);
     },
   ],
@@ -91,7 +96,10 @@ function checkInPlace(op: string, dest: Tensor, index: Tensor, src: Tensor): voi
   checkIndexTensor(op, index);
   if (src.dtype !== dest.dtype) throw new DTypeError(op, `source dtype ${src.dtype} must match dest dtype ${dest.dtype}`);
   if (!isContiguous(dest.shape, dest.strides)) {
-    throw new ArgumentError(op, `dest must be contiguous to be updated in place, got shape ${fmt(dest.shape)} with strides ${fmt(dest.strides)} (update dest.contiguous() and assign() it back)`);
+    throw new ArgumentError(
+      op,
+      `dest must be contiguous to be updated in place, got shape ${fmt(dest.shape)} with strides ${fmt(dest.strides)} (update dest.contiguous() and assign() it back)`,
+    );
   }
   if (dest.requiresGrad && isGradEnabled()) {
     throw new ArgumentError(op, 'dest requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)');
@@ -138,7 +146,10 @@ export function indexAdd_(dest: Tensor, dim: number, index: Tensor, source: Tens
   if (index.ndim !== 1) throw new ShapeError(op, `index must be 1-D, got ${fmt(index.shape)}`);
   const want = dest.shape.map((s, i) => (i === d ? index.shape[0] : s));
   if (source.ndim !== dest.ndim || source.shape.some((s, i) => s !== want[i])) {
-    throw new ShapeError(op, `source must have shape ${fmt(want)} (dest ${fmt(dest.shape)} with index length ${index.shape[0]} at dim ${d}), got ${fmt(source.shape)}`);
+    throw new ShapeError(
+      op,
+      `source must have shape ${fmt(want)} (dest ${fmt(dest.shape)} with index length ${index.shape[0]} at dim ${d}), got ${fmt(source.shape)}`,
+    );
   }
   checkRange(op, index, dest.shape[d], d);
   if (index.shape[0] === 0 || source.numel() === 0) return dest;
@@ -170,10 +181,12 @@ export function scatterAdd_(dest: Tensor, dim: number, index: Tensor, src: Tenso
   checkInPlace(op, dest, index, src);
   if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
   const d = normDim(op, dim, dest.ndim);
-  const fits = index.ndim === dest.ndim && index.ndim === src.ndim &&
-    index.shape.every((s, i) => s <= src.shape[i] && (i === d || s <= dest.shape[i]));
+  const fits = index.ndim === dest.ndim && index.ndim === src.ndim && index.shape.every((s, i) => s <= src.shape[i] && (i === d || s <= dest.shape[i]));
   if (!fits) {
-    throw new ShapeError(op, `index ${fmt(index.shape)} must have the rank of dest ${fmt(dest.shape)} and src ${fmt(src.shape)} and fit inside both (dest only outside dim ${d})`);
+    throw new ShapeError(
+      op,
+      `index ${fmt(index.shape)} must have the rank of dest ${fmt(dest.shape)} and src ${fmt(src.shape)} and fit inside both (dest only outside dim ${d})`,
+    );
   }
   checkRange(op, index, dest.shape[d], d);
   if (index.numel() === 0) return dest;
@@ -234,5 +247,10 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
     else if (hi >= n) throw new ArgumentError('oneHot', `class value ${hi} is out of range for numClasses ${n}`);
   }
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError('oneHot', `numClasses must be a non-negative integer or -1, got ${numClasses}`);
-  return scope(() => indices.unsqueeze(-1).eq(arange(n, undefined, 1, { dtype: 'int32', device: indices.device })).to('int32'));
+  return scope(() =>
+    indices
+      .unsqueeze(-1)
+      .eq(arange(n, undefined, 1, { dtype: 'int32', device: indices.device }))
+      .to('int32'),
+  );
 }

@@ -29,7 +29,10 @@ function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null | undefined)
   checkDTypes('linear', x, weight, false);
   if (weight.ndim !== 2) throw new ShapeError('linear', `weight must be 2-D [outFeatures, inFeatures], got ${fmt(weight.shape)}`);
   if (x.ndim === 0 || x.shape.at(-1) !== weight.shape[1]) {
-    throw new ShapeError('linear', `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`);
+    throw new ShapeError(
+      'linear',
+      `input's last dim must equal weight's inFeatures: input ${fmt(x.shape)}, weight ${fmt(weight.shape)} (expected last dim ${weight.shape[1]})`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new ShapeError('linear', `bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);

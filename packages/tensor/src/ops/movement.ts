@@ -281,7 +281,10 @@ export function copyToDevice(x: Tensor, device: DeviceName): Tensor {
   checkDevice('to', device);
   const src = backendOf(x.device);
   if (!src.readSync) {
-    throw new DeviceError('to', `reading ${x.device} memory is asynchronous, so ${x.device} → ${device} cannot be synchronous: use \`await t.toDevice('${device}')\``);
+    throw new DeviceError(
+      'to',
+      `reading ${x.device} memory is asynchronous, so ${x.device} → ${device} cannot be synchronous: use \`await t.toDevice('${device}')\``,
+    );
   }
   return fromArray(src.readSync(x._view()), x.shape, { dtype: x.dtype, device, requiresGrad: false }, 'to');
 }
@@ -384,10 +387,16 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   checkInputs('stack', tensors);
   if (!tensors.length) throw new ArgumentError('stack', 'expected a non-empty list of tensors');
   for (const t of tensors) {
-    if (!sameShape(t.shape, tensors[0].shape)) throw new ShapeError('stack', `all tensors must have the same shape, got ${tensors.map((x) => fmt(x.shape)).join(', ')}`);
+    if (!sameShape(t.shape, tensors[0].shape))
+      throw new ShapeError('stack', `all tensors must have the same shape, got ${tensors.map((x) => fmt(x.shape)).join(', ')}`);
   }
   const d = normDim('stack', dim, tensors[0].ndim + 1);
-  return scope(() => catOp(tensors.map((t) => t.unsqueeze(d)), { dim: d }));
+  return scope(() =>
+    catOp(
+      tensors.map((t) => t.unsqueeze(d)),
+      { dim: d },
+    ),
+  );
 }
 
 /**

@@ -79,14 +79,27 @@ function checkLayerNorm([x, ...affine]: Tensor[], a: NormAttrs & { normalizedSha
 }
 
 /** batchNorm's checks: its function is a composite (running statistics, an eval path), so they run first there. */
-function checkBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions & { eps: number; momentum: number; training: boolean }): void {
-  checkInputs('batchNorm', [x, runningMean, runningVar, o.weight, o.bias].filter((t): t is Tensor => !!t));
+function checkBatchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  o: BatchNormOptions & { eps: number; momentum: number; training: boolean },
+): void {
+  checkInputs(
+    'batchNorm',
+    [x, runningMean, runningVar, o.weight, o.bias].filter((t): t is Tensor => !!t),
+  );
   checkEps('batchNorm', o.eps);
   if (!(o.momentum >= 0 && o.momentum <= 1)) throw new ArgumentError('batchNorm', `momentum must be in [0, 1], got ${o.momentum}`);
   if (x.dtype !== 'float32') throw new DTypeError('batchNorm', `expected a float32 input, got ${x.dtype}`);
   if (x.ndim < 2) throw new ShapeError('batchNorm', `expected an input [N, C, …] with at least 2 dims, got ${fmt(x.shape)}`);
   const c = x.shape[1];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', o.weight], ['bias', o.bias]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', o.weight],
+    ['bias', o.bias],
+  ] as const) {
     checkParam('batchNorm', name, t, [c]);
   }
   if (!o.training && (!runningMean || !runningVar)) {

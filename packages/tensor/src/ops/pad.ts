@@ -136,7 +136,10 @@ function tiled(x: Tensor, reps: readonly number[]): Tensor {
     // [a, b] → [1, a, 1, b] → expand [ra, a, rb, b] → reshape [ra·a, rb·b]; expand's gradient sums the copies
     const interleaved = shape.flatMap((d) => [1, d]);
     const expanded = shape.flatMap((d, i) => [r[i], d]);
-    return x.reshape(interleaved).expand(expanded).reshape(shape.map((d, i) => d * r[i]));
+    return x
+      .reshape(interleaved)
+      .expand(expanded)
+      .reshape(shape.map((d, i) => d * r[i]));
   });
 }
 

@@ -90,7 +90,9 @@ const prodOp = reduceOp('prod', (gy, x, _out, r) => {
 // Ties share the gradient equally (as torch.amax).
 const extremum = (gy: Tensor, x: Tensor, out: Tensor, r: Reduction): Tensor => {
   const hit = x.eq(expandBack(out, x, r));
-  return expandBack(gy, x, r).mul(hit).div(hit.sum(r.dims, { keepdim: true }));
+  return expandBack(gy, x, r)
+    .mul(hit)
+    .div(hit.sum(r.dims, { keepdim: true }));
 };
 const maxOp = reduceOp('max', extremum);
 const minOp = reduceOp('min', extremum);
@@ -220,7 +222,10 @@ function varianceOf(op: 'variance' | 'std', x: Tensor, dim?: Dim | VarianceOptio
   return scope(() => {
     const xf = x.to('float32');
     const centered = xf.sub(xf.mean(r.dims, { keepdim: true }));
-    return centered.mul(centered).sum(r.dims, { keepdim: r.keepdim }).div(Math.max(0, n - correction));
+    return centered
+      .mul(centered)
+      .sum(r.dims, { keepdim: r.keepdim })
+      .div(Math.max(0, n - correction));
   });
 }
 

@@ -1,7 +1,5 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName, tensor, zeros, noGrad, gradcheck, ArgumentError, DisposedError, DTypeError, ShapeError,
-} from '../../src/index';
+import { type DeviceName, tensor, zeros, noGrad, gradcheck, ArgumentError, DisposedError, DTypeError, ShapeError } from '../../src/index';
 import { describeOnCpu } from '../helpers';
 
 describeOnCpu('autograd', (device: DeviceName) => {
@@ -114,7 +112,10 @@ describeOnCpu('autograd', (device: DeviceName) => {
     const z = param([1, 2, 3]);
     const a = z.mul(2);
     a.exp().mul(a.sin()).sum().backward(); // d/dz e^{2z} sin 2z = 2 e^{2z}(sin 2z + cos 2z)
-    expect(await z.grad!.data()).toBeAllClose([1, 2, 3].map((v) => 2 * Math.exp(2 * v) * (Math.sin(2 * v) + Math.cos(2 * v))), { rtol: 1e-4 });
+    expect(await z.grad!.data()).toBeAllClose(
+      [1, 2, 3].map((v) => 2 * Math.exp(2 * v) * (Math.sin(2 * v) + Math.cos(2 * v))),
+      { rtol: 1e-4 },
+    );
   });
 
   it('backward still works after the user disposed intermediates', async () => {
@@ -157,6 +158,8 @@ describeOnCpu('autograd', (device: DeviceName) => {
 
   it('gradcheck rejects non-scalar outputs and non-float inputs', () => {
     expect(() => gradcheck((t) => t.mul(2), [tensor([1, 2], { device })])).toThrow(ShapeError);
-    expect(() => gradcheck((t) => t.sum(), [tensor([1, 2], { device, dtype: 'int32' })])).toThrow(/^gradcheck: inputs must be float32 CPU tensors, got int32 on cpu/);
+    expect(() => gradcheck((t) => t.sum(), [tensor([1, 2], { device, dtype: 'int32' })])).toThrow(
+      /^gradcheck: inputs must be float32 CPU tensors, got int32 on cpu/,
+    );
   });
 });

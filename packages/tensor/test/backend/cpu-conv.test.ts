@@ -18,7 +18,10 @@ function storage(data: Float32Array): CpuStorage {
 function strides(shape: number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
   return s;
 }
 
@@ -37,40 +40,57 @@ function rand(n: number, r: () => number): Float32Array {
   return a;
 }
 
-interface Case { xs: number[]; ws: number[]; ys: number[]; p: Conv2dParams }
+interface Case {
+  xs: number[];
+  ws: number[];
+  ys: number[];
+  p: Conv2dParams;
+}
 
 /** Every (output, input, weight) index triple of the convolution, in float64. */
 function forEachTap(c: Case, f: (yi: number, xi: number, wi: number) => void): void {
-  const [N, C, H, W] = c.xs, [O, Cg, kh, kw] = c.ws, [, , Ho, Wo] = c.ys;
+  const [N, C, H, W] = c.xs,
+    [O, Cg, kh, kw] = c.ws,
+    [, , Ho, Wo] = c.ys;
   const Og = O / c.p.groups;
-  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-    const g = Math.floor(o / Og);
-    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
-      const yi = ((n * O + o) * Ho + oh) * Wo + ow;
-      for (let ci = 0; ci < Cg; ci++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        const ih = oh * c.p.stride[0] - c.p.padding[0] + i * c.p.dilation[0];
-        const iw = ow * c.p.stride[1] - c.p.padding[1] + j * c.p.dilation[1];
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-        const ch = g * Cg + ci;
-        f(yi, ((n * C + ch) * H + ih) * W + iw, ((o * Cg + ci) * kh + i) * kw + j);
-      }
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const g = Math.floor(o / Og);
+      for (let oh = 0; oh < Ho; oh++)
+        for (let ow = 0; ow < Wo; ow++) {
+          const yi = ((n * O + o) * Ho + oh) * Wo + ow;
+          for (let ci = 0; ci < Cg; ci++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const ih = oh * c.p.stride[0] - c.p.padding[0] + i * c.p.dilation[0];
+                const iw = ow * c.p.stride[1] - c.p.padding[1] + j * c.p.dilation[1];
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                const ch = g * Cg + ci;
+                f(yi, ((n * C + ch) * H + ih) * W + iw, ((o * Cg + ci) * kh + i) * kw + j);
+              }
+        }
     }
-  }
 }
 
 function refConv(c: Case, x: Float32Array, w: Float32Array): Float64Array {
   const y = new Float64Array(size(c.ys));
-  forEachTap(c, (yi, xi, wi) => { y[yi] += x[xi] * w[wi]; });
+  forEachTap(c, (yi, xi, wi) => {
+    y[yi] += x[xi] * w[wi];
+  });
   return y;
 }
 function refDx(c: Case, gy: Float32Array, w: Float32Array): Float64Array {
   const dx = new Float64Array(size(c.xs));
-  forEachTap(c, (yi, xi, wi) => { dx[xi] += gy[yi] * w[wi]; });
+  forEachTap(c, (yi, xi, wi) => {
+    dx[xi] += gy[yi] * w[wi];
+  });
   return dx;
 }
 function refDw(c: Case, x: Float32Array, gy: Float32Array): Float64Array {
   const dw = new Float64Array(size(c.ws));
-  forEachTap(c, (yi, xi, wi) => { dw[wi] += gy[yi] * x[xi]; });
+  forEachTap(c, (yi, xi, wi) => {
+    dw[wi] += gy[yi] * x[xi];
+  });
   return dw;
 }
 
@@ -84,10 +104,7 @@ function outSize(L: number, k: number, s: number, p: number, d: number, extra = 
   return Math.floor((L + 2 * p - d * (k - 1) - 1) / s) + 1 + extra;
 }
 
-function makeCase(
-  N: number, C: number, H: number, W: number, O: number, kh: number, kw: number,
-  p: Conv2dParams, extra: [number, number] = [0, 0],
-): Case {
+function makeCase(N: number, C: number, H: number, W: number, O: number, kh: number, kw: number, p: Conv2dParams, extra: [number, number] = [0, 0]): Case {
   const Ho = outSize(H, kh, p.stride[0], p.padding[0], p.dilation[0], extra[0]);
   const Wo = outSize(W, kw, p.stride[1], p.padding[1], p.dilation[1], extra[1]);
   return { xs: [N, C, H, W], ws: [O, C / p.groups, kh, kw], ys: [N, O, Ho, Wo], p };
@@ -95,7 +112,9 @@ function makeCase(
 
 function runAll(c: Case, seed: number, offset = 0): void {
   const r = lcg(seed);
-  const x = rand(size(c.xs), r), w = rand(size(c.ws), r), gy = rand(size(c.ys), r);
+  const x = rand(size(c.xs), r),
+    w = rand(size(c.ws), r),
+    gy = rand(size(c.ys), r);
   const y = new Float32Array(size(c.ys)).fill(NaN);
   conv2d(view(x, c.xs, offset), view(w, c.ws, offset + 1), storage(y), c.ys, c.p);
   expect(y).toBeAllClose(refConv(c, x, w), { rtol: 1e-4, atol: 1e-4 }); // |Δ| ≤ 1e-4·(1 + |want|)
@@ -116,7 +135,10 @@ function runAll(c: Case, seed: number, offset = 0): void {
 }
 
 const P = (s: number, pad: number, d: number, groups = 1, s2 = s, pad2 = pad, d2 = d): Conv2dParams => ({
-  stride: [s, s2], padding: [pad, pad2], dilation: [d, d2], groups,
+  stride: [s, s2],
+  padding: [pad, pad2],
+  dilation: [d, d2],
+  groups,
 });
 
 describe('cpu conv2d', () => {
@@ -130,12 +152,20 @@ describe('cpu conv2d', () => {
   });
 
   const grid: [string, Case][] = [];
-  for (const s of [1, 2, 3]) for (const pad of [0, 1, 2]) for (const d of [1, 2]) for (const k of [[1, 1], [3, 3], [2, 5]]) {
-    const [kh, kw] = k;
-    const H = 7 + s, W = 9;
-    if (outSize(H, kh, s, pad, d) < 1 || outSize(W, kw, s, pad, d) < 1) continue;
-    grid.push([`s${s} p${pad} d${d} k${kh}x${kw}`, makeCase(1, 2, H, W, 3, kh, kw, P(s, pad, d))]);
-  }
+  for (const s of [1, 2, 3])
+    for (const pad of [0, 1, 2])
+      for (const d of [1, 2])
+        for (const k of [
+          [1, 1],
+          [3, 3],
+          [2, 5],
+        ]) {
+          const [kh, kw] = k;
+          const H = 7 + s,
+            W = 9;
+          if (outSize(H, kh, s, pad, d) < 1 || outSize(W, kw, s, pad, d) < 1) continue;
+          grid.push([`s${s} p${pad} d${d} k${kh}x${kw}`, makeCase(1, 2, H, W, 3, kh, kw, P(s, pad, d))]);
+        }
   it.each(grid)('random geometry %s', (_name, c) => runAll(c, 7));
 
   const groupCases: [string, Case][] = [

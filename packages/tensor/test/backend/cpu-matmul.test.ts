@@ -42,15 +42,20 @@ function view(data: Float32Array, shape: number[], strides = contiguous(shape), 
 function reference(a: View, b: View): { data: Float64Array; shape: number[] } {
   const r = a.shape.length;
   const batch = a.shape.slice(0, r - 2);
-  const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[r - 1];
+  const M = a.shape[r - 2],
+    K = a.shape[r - 1],
+    N = b.shape[r - 1];
   const nb = batch.reduce((p, d) => p * d, 1);
-  const ad = (a.storage as CpuStorage).data, bd = (b.storage as CpuStorage).data;
+  const ad = (a.storage as CpuStorage).data,
+    bd = (b.storage as CpuStorage).data;
   const [ars, acs] = [a.strides[r - 2], a.strides[r - 1]];
   const [brs, bcs] = [b.strides[r - 2], b.strides[r - 1]];
   const out = new Float64Array(nb * M * N);
   for (let t = 0; t < nb; t++) {
     // Decompose the flat batch index and locate the batch's matrices.
-    let rem = t, ao = a.offset, bo = b.offset;
+    let rem = t,
+      ao = a.offset,
+      bo = b.offset;
     for (let d = batch.length - 1; d >= 0; d--) {
       const i = rem % batch[d];
       rem = Math.floor(rem / batch[d]);
@@ -99,8 +104,23 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
 
   it('matches the reference on assorted 2-D shapes', () => {
     const shapes: [number, number, number][] = [
-      [1, 1, 1], [1, 5, 1], [5, 1, 7], [1, 9, 6], [2, 40, 70], [60, 33, 2], [8, 8, 8], [7, 13, 5], [31, 17, 29], [4, 4, 4], [5, 3, 9],
-      [33, 35, 37], [64, 64, 64], [3, 300, 2], [130, 257, 65], [129, 1, 131], [1, 600, 517],
+      [1, 1, 1],
+      [1, 5, 1],
+      [5, 1, 7],
+      [1, 9, 6],
+      [2, 40, 70],
+      [60, 33, 2],
+      [8, 8, 8],
+      [7, 13, 5],
+      [31, 17, 29],
+      [4, 4, 4],
+      [5, 3, 9],
+      [33, 35, 37],
+      [64, 64, 64],
+      [3, 300, 2],
+      [130, 257, 65],
+      [129, 1, 131],
+      [1, 600, 517],
     ];
     shapes.forEach(([M, K, N], s) => check2d(M, K, N, s + 1));
   });
@@ -125,7 +145,13 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('reads transposed operands and offsets', () => {
-    for (const [M, K, N] of [[7, 13, 5], [70, 90, 50], [1, 40, 30], [2, 30, 20], [30, 20, 1]] as const) {
+    for (const [M, K, N] of [
+      [7, 13, 5],
+      [70, 90, 50],
+      [1, 40, 30],
+      [2, 30, 20],
+      [30, 20, 1],
+    ] as const) {
       // A stored as Kᵀ×M (transposed view), B stored as N×K (transposed view), both at offsets.
       const aT = randArray(3 + K * M, 11);
       const bT = randArray(5 + N * K, 12);
@@ -140,7 +166,10 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('multiplies batches', () => {
-    for (const [M, K, N] of [[4, 6, 5], [37, 41, 43]] as const) {
+    for (const [M, K, N] of [
+      [4, 6, 5],
+      [37, 41, 43],
+    ] as const) {
       const a = view(randArray(3 * M * K, 21), [3, M, K]);
       const b = view(randArray(3 * K * N, 22), [3, K, N]);
       expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
@@ -153,7 +182,9 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('broadcasts batch dims given as stride 0', () => {
-    const M = 33, K = 40, N = 30;
+    const M = 33,
+      K = 40,
+      N = 30;
     const a = view(randArray(4 * M * K, 31), [4, M, K]);
     const b = view(randArray(K * N, 32), [4, K, N], [0, N, 1]);
     expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
@@ -172,16 +203,25 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('gemm accumulates into C when asked and respects ldc / cOff', () => {
-    for (const [M, K, N] of [[3, 4, 5], [45, 70, 38], [2, 50, 20], [9, 30, 1], [130, 300, 70]] as const) {
+    for (const [M, K, N] of [
+      [3, 4, 5],
+      [45, 70, 38],
+      [2, 50, 20],
+      [9, 30, 1],
+      [130, 300, 70],
+    ] as const) {
       const a = randArray(M * K, 51);
       const b = randArray(K * N, 52);
-      const ldc = N + 3, cOff = 2;
+      const ldc = N + 3,
+        cOff = 2;
       const c0 = randArray(cOff + M * ldc, 53);
       const c = Float32Array.from(c0);
       gemm(M, N, K, a, 0, K, 1, b, 0, N, 1, c, cOff, ldc, true);
-      const av = view(a, [M, K]), bv = view(b, [K, N]);
+      const av = view(a, [M, K]),
+        bv = view(b, [K, N]);
       const ref = reference(av, bv).data;
-      const got = new Float32Array(M * N), want = new Float64Array(M * N);
+      const got = new Float32Array(M * N),
+        want = new Float64Array(M * N);
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
           got[i * N + j] = c[cOff + i * ldc + j];
@@ -213,7 +253,9 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('reads large transposed and broadcast operands', () => {
-    const M = 131, K = 263, N = 97;
+    const M = 131,
+      K = 263,
+      N = 97;
     const a = view(randArray(K * M, 71), [M, K], [1, M]);
     const b = view(randArray(N * K + 9, 72), [K, N], [1, K], 9);
     expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
@@ -226,8 +268,11 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
   });
 
   it('keeps NaN and ±Infinity in the rows and columns they come from (padding stays out)', () => {
-    const M = 6, K = 7, N = 10; // tiles are padded in M, N and K
-    const a = randArray(M * K, 81).map(Math.abs), b = randArray(K * N, 82).map(Math.abs);
+    const M = 6,
+      K = 7,
+      N = 10; // tiles are padded in M, N and K
+    const a = randArray(M * K, 81).map(Math.abs),
+      b = randArray(K * N, 82).map(Math.abs);
     a[4 * K + 3] = NaN;
     b[2 * N + 9] = Infinity;
     const c = runMatmul(view(a, [M, K]), view(b, [K, N]));
@@ -248,10 +293,18 @@ describe('wasm gemm kernel', () => {
   });
 
   it('is correct for other tile shapes, unrolls and blockings (the tuning space)', () => {
-    const M = 71, K = 45, N = 53;
-    const a = randArray(M * K, 91), b = randArray(K * N, 92);
+    const M = 71,
+      K = 45,
+      N = 53;
+    const a = randArray(M * K, 91),
+      b = randArray(K * N, 92);
     const want = reference(view(a, [M, K]), view(b, [K, N])).data;
-    for (const [mr, nr, unroll] of [[6, 8, 2], [8, 4, 4], [3, 12, 1], [2, 16, 3]]) {
+    for (const [mr, nr, unroll] of [
+      [6, 8, 2],
+      [8, 4, 4],
+      [3, 12, 1],
+      [2, 16, 3],
+    ]) {
       const g = createWasmGemm({ mr, nr, unroll }, { mc: 20, kc: 16, nc: 24, ms: 40 });
       expect(g).not.toBeNull();
       const c = new Float32Array(M * N).fill(NaN);

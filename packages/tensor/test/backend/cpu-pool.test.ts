@@ -40,67 +40,97 @@ function maxIdx(x: ArrayLike<number>, xs: number[], ys: number[], p: Pool2dParam
 
 /** Naive max pool: index of the first maximum (a NaN counts as the max), −∞ padding. */
 function refMaxIdx(x: ArrayLike<number>, xs: number[], ys: number[], p: Pool2dParams): number[] {
-  const [, , H, W] = xs, [N, C, Ho, Wo] = ys, res: number[] = [];
-  for (let pl = 0; pl < N * C; pl++) for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
-    let best = -Infinity, idx = -1;
-    for (let i = 0; i < p.kernel[0]; i++) for (let j = 0; j < p.kernel[1]; j++) {
-      const ih = oh * p.stride[0] - p.padding[0] + i * p.dilation[0];
-      const iw = ow * p.stride[1] - p.padding[1] + j * p.dilation[1];
-      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-      const v = x[pl * H * W + ih * W + iw];
-      if (idx < 0 || (!Number.isNaN(best) && (v > best || Number.isNaN(v)))) { best = v; idx = ih * W + iw; }
-    }
-    res.push(idx);
-  }
+  const [, , H, W] = xs,
+    [N, C, Ho, Wo] = ys,
+    res: number[] = [];
+  for (let pl = 0; pl < N * C; pl++)
+    for (let oh = 0; oh < Ho; oh++)
+      for (let ow = 0; ow < Wo; ow++) {
+        let best = -Infinity,
+          idx = -1;
+        for (let i = 0; i < p.kernel[0]; i++)
+          for (let j = 0; j < p.kernel[1]; j++) {
+            const ih = oh * p.stride[0] - p.padding[0] + i * p.dilation[0];
+            const iw = ow * p.stride[1] - p.padding[1] + j * p.dilation[1];
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            const v = x[pl * H * W + ih * W + iw];
+            if (idx < 0 || (!Number.isNaN(best) && (v > best || Number.isNaN(v)))) {
+              best = v;
+              idx = ih * W + iw;
+            }
+          }
+        res.push(idx);
+      }
   return res;
 }
 
 /** Naive avg windows (PyTorch rules): [h0, h1, w0, w1, divisor] per output position. */
 function refWindows(xs: number[], ys: number[], p: AvgPool2dParams): number[][] {
-  const [, , H, W] = xs, [, , Ho, Wo] = ys, res: number[][] = [];
-  for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
-    if (!p.window) {
-      const h0 = Math.floor((oh * H) / Ho), h1 = Math.ceil(((oh + 1) * H) / Ho);
-      const w0 = Math.floor((ow * W) / Wo), w1 = Math.ceil(((ow + 1) * W) / Wo);
-      res.push([h0, h1, w0, w1, (h1 - h0) * (w1 - w0)]);
-      continue;
+  const [, , H, W] = xs,
+    [, , Ho, Wo] = ys,
+    res: number[][] = [];
+  for (let oh = 0; oh < Ho; oh++)
+    for (let ow = 0; ow < Wo; ow++) {
+      if (!p.window) {
+        const h0 = Math.floor((oh * H) / Ho),
+          h1 = Math.ceil(((oh + 1) * H) / Ho);
+        const w0 = Math.floor((ow * W) / Wo),
+          w1 = Math.ceil(((ow + 1) * W) / Wo);
+        res.push([h0, h1, w0, w1, (h1 - h0) * (w1 - w0)]);
+        continue;
+      }
+      const {
+        kernel: [kh, kw],
+        stride: [sh, sw],
+        padding: [ph, pw],
+        countIncludePad,
+      } = p.window;
+      let h0 = oh * sh - ph,
+        w0 = ow * sw - pw;
+      let h1 = Math.min(h0 + kh, H + ph),
+        w1 = Math.min(w0 + kw, W + pw);
+      const full = (h1 - h0) * (w1 - w0);
+      h0 = Math.max(h0, 0);
+      w0 = Math.max(w0, 0);
+      h1 = Math.min(h1, H);
+      w1 = Math.min(w1, W);
+      res.push([h0, h1, w0, w1, countIncludePad ? full : (h1 - h0) * (w1 - w0)]);
     }
-    const { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], countIncludePad } = p.window;
-    let h0 = oh * sh - ph, w0 = ow * sw - pw;
-    let h1 = Math.min(h0 + kh, H + ph), w1 = Math.min(w0 + kw, W + pw);
-    const full = (h1 - h0) * (w1 - w0);
-    h0 = Math.max(h0, 0); w0 = Math.max(w0, 0); h1 = Math.min(h1, H); w1 = Math.min(w1, W);
-    res.push([h0, h1, w0, w1, countIncludePad ? full : (h1 - h0) * (w1 - w0)]);
-  }
   return res;
 }
 
 function refAvg(x: ArrayLike<number>, xs: number[], ys: number[], p: AvgPool2dParams): Float64Array {
-  const [, , H, W] = xs, [N, C] = ys, wins = refWindows(xs, ys, p);
+  const [, , H, W] = xs,
+    [N, C] = ys,
+    wins = refWindows(xs, ys, p);
   const y = new Float64Array(size(ys));
   let o = 0;
-  for (let pl = 0; pl < N * C; pl++) for (const [h0, h1, w0, w1, div] of wins) {
-    let s = 0;
-    for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += x[pl * H * W + h * W + w];
-    y[o++] = s / div;
-  }
+  for (let pl = 0; pl < N * C; pl++)
+    for (const [h0, h1, w0, w1, div] of wins) {
+      let s = 0;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += x[pl * H * W + h * W + w];
+      y[o++] = s / div;
+    }
   return y;
 }
 
 function refAvgBackward(gy: ArrayLike<number>, xs: number[], ys: number[], p: AvgPool2dParams): Float64Array {
-  const [N, C, H, W] = xs, wins = refWindows(xs, ys, p);
+  const [N, C, H, W] = xs,
+    wins = refWindows(xs, ys, p);
   const dx = new Float64Array(size(xs));
   let o = 0;
-  for (let pl = 0; pl < N * C; pl++) for (const [h0, h1, w0, w1, div] of wins) {
-    const g = gy[o++] / div;
-    for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx[pl * H * W + h * W + w] += g;
-  }
+  for (let pl = 0; pl < N * C; pl++)
+    for (const [h0, h1, w0, w1, div] of wins) {
+      const g = gy[o++] / div;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx[pl * H * W + h * W + w] += g;
+    }
   return dx;
 }
 
 function checkAvg(xs: number[], ys: number[], p: AvgPool2dParams, seed: number, offset = 0): void {
   const r = lcg(seed);
-  const x = rand(size(xs), r), gy = rand(size(ys), r);
+  const x = rand(size(xs), r),
+    gy = rand(size(ys), r);
   const y = new Float32Array(size(ys)).fill(NaN);
   avgPool2d(view(x, xs, offset), f32(y), ys, p);
   expect(y).toBeAllClose(refAvg(x, xs, ys, p), { rtol: 0, atol: 5e-6 });
@@ -170,8 +200,9 @@ describe('cpu avgPool2d', () => {
     // L = 5, k = 2, s = 2, pad 0, ceil mode → 3 outputs; the last window covers only index 4.
     const x = [1, 2, 3, 4, 5];
     const y = new Float32Array(3);
-    avgPool2d(view(x, [1, 1, 1, 5]), f32(y), [1, 1, 1, 3],
-      { window: { kernel: [1, 2], stride: [1, 2], padding: [0, 0], dilation: [1, 1], countIncludePad: true } });
+    avgPool2d(view(x, [1, 1, 1, 5]), f32(y), [1, 1, 1, 3], {
+      window: { kernel: [1, 2], stride: [1, 2], padding: [0, 0], dilation: [1, 1], countIncludePad: true },
+    });
     expect(Array.from(y)).toEqual([1.5, 3.5, 5]);
   });
 

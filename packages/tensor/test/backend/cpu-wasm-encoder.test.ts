@@ -45,8 +45,23 @@ describe('wasm encoder', () => {
   it('encodes loops, branches and run-length-encoded locals', () => {
     // sum(n) = n + (n−1) + … + 1, counting down in a loop; locals: [acc (i32)].
     const body = new Code()
-      .get(0).i32Eqz().if().i32Const(0).set(1).else()
-      .loop().get(1).get(0).i32Add().set(1).get(0).i32Const(1).i32Sub().tee(0).brIf(0).end()
+      .get(0)
+      .i32Eqz()
+      .if()
+      .i32Const(0)
+      .set(1)
+      .else()
+      .loop()
+      .get(1)
+      .get(0)
+      .i32Add()
+      .set(1)
+      .get(0)
+      .i32Const(1)
+      .i32Sub()
+      .tee(0)
+      .brIf(0)
+      .end()
       .end()
       .get(1);
     const bytes = encodeModule({ funcs: [{ params: [i32], results: [i32], locals: [i32], body, export: 'sum' }] });
@@ -60,10 +75,22 @@ describe('wasm encoder', () => {
     // out[0..4) = x[0..4)·y[0..4) + s, at byte offsets 0 (x), 16 (y), 48 (s), 32 (out).
     const body = new Code()
       .get(0)
-      .get(0).v128Load(0).get(0).v128Load(16).f32x4Mul()
-      .get(0).f32Load(48).f32x4Splat().f32x4Add()
+      .get(0)
+      .v128Load(0)
+      .get(0)
+      .v128Load(16)
+      .f32x4Mul()
+      .get(0)
+      .f32Load(48)
+      .f32x4Splat()
+      .f32x4Add()
       .v128Store(32)
-      .get(0).get(0).v128Load32Splat(48).v128Zero().f32x4Add().v128Store(64); // splat via load
+      .get(0)
+      .get(0)
+      .v128Load32Splat(48)
+      .v128Zero()
+      .f32x4Add()
+      .v128Store(64); // splat via load
     const bytes = encodeModule({
       memory: { minPages: 1, maxPages: 2, export: 'mem' },
       funcs: [{ params: [i32], results: [], locals: [ValType.v128, i32, i32], body, export: 'run' }],

@@ -22,7 +22,12 @@ describe('toBeAllClose', () => {
 
   it('flattens nested arrays, typed arrays and booleans; reads tensors asynchronously', async () => {
     expect(new Float32Array([1, 0])).toBeAllClose([[true], [false]]);
-    await expect(tensor([[1, 2], [3, 4]])).toBeAllClose([1, 2, 3, 4.000001]);
+    await expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    ).toBeAllClose([1, 2, 3, 4.000001]);
     await expect(tensor([1, 2])).not.toBeAllClose(tensor([1, 2]).reshape([2, 1]));
   });
 });

@@ -39,11 +39,7 @@ export function allCloseMismatch(actual: unknown, expected: unknown, { rtol = 1e
   let bad = 0;
   let first = '';
   for (let i = 0; i < a.length; i++) {
-    const ok = Number.isNaN(e[i])
-      ? Number.isNaN(a[i])
-      : !Number.isFinite(e[i])
-        ? a[i] === e[i]
-        : Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
+    const ok = Number.isNaN(e[i]) ? Number.isNaN(a[i]) : !Number.isFinite(e[i]) ? a[i] === e[i] : Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
     if (!ok && bad++ === 0) first = `element ${i}: got ${a[i]}, expected ${e[i]}`;
   }
   return bad === 0 ? null : `${first} (${bad} of ${a.length} elements differ; rtol ${rtol}, atol ${atol})`;

@@ -1,7 +1,5 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName, type Tensor, tensor, zeros, arange, saveSafetensors, loadSafetensors, ArgumentError, DTypeError,
-} from '../../src/index';
+import { type DeviceName, type Tensor, tensor, zeros, arange, saveSafetensors, loadSafetensors, ArgumentError, DTypeError } from '../../src/index';
 import { describeOnCpu } from '../helpers';
 
 /** A safetensors file from a header object (JSON, padded to `pad` bytes if given) and raw data bytes. */
@@ -30,10 +28,22 @@ const f32Bytes = (...v: number[]) => Array.from(new Uint8Array(new Float32Array(
 describeOnCpu('safetensors', (device: DeviceName) => {
   it('round-trips float32, int32, bool, int8 and uint8 tensors, 0-d and zero-size included', async () => {
     const src: Record<string, Tensor> = {
-      weight: tensor([[1.5, -2, 3], [4, 5e-8, -6e7]], { device }),
+      weight: tensor(
+        [
+          [1.5, -2, 3],
+          [4, 5e-8, -6e7],
+        ],
+        { device },
+      ),
       ids: tensor([7, -1, 2147483647, -2147483648], { device, dtype: 'int32' }),
       mask: tensor([true, false, true], { device }),
-      q: tensor([[-128, 127], [0, -5]], { device, dtype: 'int8' }),
+      q: tensor(
+        [
+          [-128, 127],
+          [0, -5],
+        ],
+        { device, dtype: 'int8' },
+      ),
       u: tensor([0, 200, 255], { device, dtype: 'uint8' }),
       scalar: tensor(3.25, { device }),
       empty: zeros([0, 3], { device }),
@@ -49,7 +59,11 @@ describeOnCpu('safetensors', (device: DeviceName) => {
       expect(Array.from(await back[name].data()), name).toEqual(Array.from(await t.data()));
     }
     expect(await back.mask.toArray()).toEqual([true, false, true]);
-    await expect(back.view).toBeAllClose([[0, 3], [1, 4], [2, 5]]);
+    await expect(back.view).toBeAllClose([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     expect(back.scalar.shape).toEqual([]);
     expect(back.empty.shape).toEqual([0, 3]);
   });
@@ -122,19 +136,38 @@ describeOnCpu('safetensors', (device: DeviceName) => {
       put(new DataView(b.buffer));
       bytes.push(...b);
     };
-    le(16, (v) => { v.setFloat64(0, 0.1, true); v.setFloat64(8, -2.5, true); }); // F64 [0.1, -2.5]
-    le(6, (v) => { v.setUint16(0, 0x3c00, true); v.setUint16(2, 0xc000, true); v.setUint16(4, 0x0001, true); }); // F16 [1, -2, 2^-24]
-    le(4, (v) => { v.setUint16(0, 0x3fc0, true); v.setUint16(2, 0xff80, true); }); // BF16 [1.5, -inf]
-    le(16, (v) => { v.setBigInt64(0, 7n, true); v.setBigInt64(8, -3n, true); }); // I64 [7, -3]
-    le(4, (v) => { v.setInt16(0, -300, true); v.setUint16(2, 65535, true); }); // I16 [-300], U16 [65535]
-    const file = buildFile({
-      d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
-      h: { dtype: 'F16', shape: [3], data_offsets: [16, 22] },
-      b: { dtype: 'BF16', shape: [2], data_offsets: [22, 26] },
-      n: { dtype: 'I64', shape: [2], data_offsets: [26, 42] },
-      s: { dtype: 'I16', shape: [1], data_offsets: [42, 44] },
-      u: { dtype: 'U16', shape: [1], data_offsets: [44, 46] },
-    }, bytes);
+    le(16, (v) => {
+      v.setFloat64(0, 0.1, true);
+      v.setFloat64(8, -2.5, true);
+    }); // F64 [0.1, -2.5]
+    le(6, (v) => {
+      v.setUint16(0, 0x3c00, true);
+      v.setUint16(2, 0xc000, true);
+      v.setUint16(4, 0x0001, true);
+    }); // F16 [1, -2, 2^-24]
+    le(4, (v) => {
+      v.setUint16(0, 0x3fc0, true);
+      v.setUint16(2, 0xff80, true);
+    }); // BF16 [1.5, -inf]
+    le(16, (v) => {
+      v.setBigInt64(0, 7n, true);
+      v.setBigInt64(8, -3n, true);
+    }); // I64 [7, -3]
+    le(4, (v) => {
+      v.setInt16(0, -300, true);
+      v.setUint16(2, 65535, true);
+    }); // I16 [-300], U16 [65535]
+    const file = buildFile(
+      {
+        d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
+        h: { dtype: 'F16', shape: [3], data_offsets: [16, 22] },
+        b: { dtype: 'BF16', shape: [2], data_offsets: [22, 26] },
+        n: { dtype: 'I64', shape: [2], data_offsets: [26, 42] },
+        s: { dtype: 'I16', shape: [1], data_offsets: [42, 44] },
+        u: { dtype: 'U16', shape: [1], data_offsets: [44, 46] },
+      },
+      bytes,
+    );
     const t = loadSafetensors(file);
     expect(t.d.dtype).toBe('float32');
     expect(Array.from(await t.d.data())).toEqual([Math.fround(0.1), -2.5]);

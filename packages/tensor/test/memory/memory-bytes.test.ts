@@ -49,7 +49,10 @@ describe.each(DEVICES)('memory() bytes [%s]', (device) => {
     expect(counts()[device].bytes - before[device].bytes).toBe(perStorage);
     const flags = scope(() => v.gt(0)); // a bool [2, 2] result: 4 bytes on the CPU
     expect(flags.dtype).toBe('bool');
-    expect(await flags.toArray()).toEqual([[true, true], [false, false]]);
+    expect(await flags.toArray()).toEqual([
+      [true, true],
+      [false, false],
+    ]);
     expect(counts()[device].bytes - before[device].bytes).toBe(2 * perStorage);
     for (const t of [x, v, flags]) t.dispose();
     expect(counts()).toEqual(before);

@@ -1,7 +1,5 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName, type Tensor, tensor, zeros, ones, memory, scope, keep, noGrad, ArgumentError, DisposedError,
-} from '../../src/index';
+import { type DeviceName, type Tensor, tensor, zeros, ones, memory, scope, keep, noGrad, ArgumentError, DisposedError } from '../../src/index';
 import { describeOnCpu, randomValues } from '../helpers';
 
 /** Change in live tensors and bytes since `before`. */
@@ -31,7 +29,10 @@ describeOnCpu('memory', (device: DeviceName) => {
     a.dispose();
     expect(a.isDisposed).toBe(true);
     expect(delta(before)).toEqual({ tensors: 1, bytes: 16 });
-    await expect(v).toBeAllClose([[1, 2], [3, 4]]);
+    await expect(v).toBeAllClose([
+      [1, 2],
+      [3, 4],
+    ]);
     v.dispose();
     v.dispose();
     a.dispose();
@@ -144,7 +145,11 @@ describeOnCpu('memory', (device: DeviceName) => {
   it('1,000 training steps of a small MLP inside scope leak nothing, and the loss decreases', async () => {
     // no undisposed garbage before the first reading: the GC safety net could otherwise change the counts mid-loop
     const matrix = (rows: number, cols: number, seed: number, scale: number) =>
-      scope(() => tensor(randomValues(rows * cols, seed, -scale, scale), { device }).reshape([rows, cols]).clone());
+      scope(() =>
+        tensor(randomValues(rows * cols, seed, -scale, scale), { device })
+          .reshape([rows, cols])
+          .clone(),
+      );
     const x = matrix(16, 8, 1, 1);
     const target = matrix(16, 4, 2, 1);
     const w1 = matrix(8, 32, 3, 0.5);

@@ -7,8 +7,18 @@ import { memory, randn, tensor } from '../../src/index';
 describe('Tensor._replaceWith', () => {
   it('takes over the other tensor’s memory and layout, disposing it; counts stay flat', () => {
     const before = memory();
-    const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
-    const base = tensor([[10, 20], [30, 40], [50, 60]]);
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
+    const base = tensor([
+      [10, 20],
+      [30, 40],
+      [50, 60],
+    ]);
     const moved = base.transpose(0, 1); // a strided view of base's storage
     const afterCreate = memory();
     x._replaceWith(moved);

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type DeviceName, type TransferCounts, DTypeError, full, fullLike, memory, ones, onesLike, profile, tensor, transfers, zeros, zerosLike,
+  type DeviceName,
+  type TransferCounts,
+  DTypeError,
+  full,
+  fullLike,
+  memory,
+  ones,
+  onesLike,
+  profile,
+  tensor,
+  transfers,
+  zeros,
+  zerosLike,
 } from '../../src/index';
 import { DEVICES } from '../helpers';
 
@@ -36,7 +48,10 @@ for (const device of DEVICES) {
       const t = x.reshape([5, 1]).transpose(0, 1); // a strided view reads as one read of its elements
       expect(await t.toArray()).toEqual([[1, 2, 3, 4, 5]]);
       expect(since(device, before)).toEqual({
-        writes: 2, writeBytes: 20 + 2 * wordBytes(device, 1), reads: 4, readBytes: 20 + 4 + 2 * wordBytes(device, 1) + 20,
+        writes: 2,
+        writeBytes: 20 + 2 * wordBytes(device, 1),
+        reads: 4,
+        readBytes: 20 + 4 + 2 * wordBytes(device, 1) + 20,
       });
       for (const v of [x, i, t]) v.dispose();
       const total = transfers();
@@ -45,27 +60,51 @@ for (const device of DEVICES) {
     });
 
     it('make constants on the device: zeros, ones, full and the *Like forms upload nothing', async () => {
-      const like = tensor([[1, 2, 3], [4, 5, 6]], { device, dtype: 'int32' });
+      const like = tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { device, dtype: 'int32' },
+      );
       // garbage first, so that pooled WebGPU buffers reused below must really be overwritten
       tensor(new Float32Array(64).fill(Number.NaN), { device }).dispose();
       const mem = memory();
       const before = transfers().devices[device];
       const made = [
-        zeros([8, 8], { device }), ones([3], { device, dtype: 'int8' }), full([2, 2], -2.5, { device }),
-        full([3], 5, { device, dtype: 'bool' }), full([2], 300, { device, dtype: 'uint8' }), full([0, 3], 1, { device }),
-        zerosLike(like), onesLike(like, { dtype: 'float32' }), fullLike(like, 7.9),
+        zeros([8, 8], { device }),
+        ones([3], { device, dtype: 'int8' }),
+        full([2, 2], -2.5, { device }),
+        full([3], 5, { device, dtype: 'bool' }),
+        full([2], 300, { device, dtype: 'uint8' }),
+        full([0, 3], 1, { device }),
+        zerosLike(like),
+        onesLike(like, { dtype: 'float32' }),
+        fullLike(like, 7.9),
       ];
       expect(since(device, before).writes).toBe(0);
       expect(Array.from(await made[0].data())).toEqual(new Array(64).fill(0));
       expect(Array.from(await made[1].data())).toEqual([1, 1, 1]);
-      expect(await made[2].toArray()).toEqual([[-2.5, -2.5], [-2.5, -2.5]]);
+      expect(await made[2].toArray()).toEqual([
+        [-2.5, -2.5],
+        [-2.5, -2.5],
+      ]);
       expect(await made[3].toArray()).toEqual([true, true, true]);
       expect(await made[4].toArray()).toEqual([44, 44]); // 300 wraps to 8 bits, as a Uint8Array store
       expect(made[5].shape).toEqual([0, 3]);
-      expect(await made[6].toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+      expect(await made[6].toArray()).toEqual([
+        [0, 0, 0],
+        [0, 0, 0],
+      ]);
       expect([made[6].dtype, made[7].dtype, made[8].dtype, made[8].device]).toEqual(['int32', 'float32', 'int32', device]);
-      expect(await made[7].toArray()).toEqual([[1, 1, 1], [1, 1, 1]]);
-      expect(await made[8].toArray()).toEqual([[7, 7, 7], [7, 7, 7]]);
+      expect(await made[7].toArray()).toEqual([
+        [1, 1, 1],
+        [1, 1, 1],
+      ]);
+      expect(await made[8].toArray()).toEqual([
+        [7, 7, 7],
+        [7, 7, 7],
+      ]);
       expect(since(device, before).writes).toBe(0);
       for (const t of made) t.dispose();
       expect(memory().devices[device]).toEqual(mem.devices[device]);
@@ -91,12 +130,21 @@ describe.skipIf(!DEVICES.includes('webgpu'))('profile() transfers [webgpu]', () 
     const p = await profile(() => x.mul(2).add(0.5).sum().item(), { device: 'webgpu' });
     expect(p.result).toBe(13.5); // Σ(2x + 0.5)
     expect(p.transfers).toEqual({ writes: 0, writeBytes: 0, reads: 1, readBytes: 4 });
-    const q = await profile(async () => {
-      const y = tensor([[1, 2], [3, 4]], { device: 'webgpu' });
-      const v = await y.matmul(y).data();
-      y.dispose();
-      return Array.from(v);
-    }, { device: 'webgpu' });
+    const q = await profile(
+      async () => {
+        const y = tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { device: 'webgpu' },
+        );
+        const v = await y.matmul(y).data();
+        y.dispose();
+        return Array.from(v);
+      },
+      { device: 'webgpu' },
+    );
     expect(q.result).toEqual([7, 10, 15, 22]);
     expect(q.transfers).toEqual({ writes: 1, writeBytes: 16, reads: 1, readBytes: 16 });
     x.dispose();

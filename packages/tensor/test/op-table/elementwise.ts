@@ -1,6 +1,38 @@
 import {
-  type Tensor, abs, add, ceil, clamp, cos, div, eq, erf, exp, floor, ge, gelu, gt, le, leakyRelu, log, lt,
-  maximum, minimum, mul, ne, neg, pow, relu, round, rsqrt, sigmoid, sign, sin, sqrt, sub, tanh, where,
+  type Tensor,
+  abs,
+  add,
+  ceil,
+  clamp,
+  cos,
+  div,
+  eq,
+  erf,
+  exp,
+  floor,
+  ge,
+  gelu,
+  gt,
+  le,
+  leakyRelu,
+  log,
+  lt,
+  maximum,
+  minimum,
+  mul,
+  ne,
+  neg,
+  pow,
+  relu,
+  round,
+  rsqrt,
+  sigmoid,
+  sign,
+  sin,
+  sqrt,
+  sub,
+  tanh,
+  where,
 } from '../../src/index';
 import { binarySamples, type Domain, dtypesOf, EXACT, f, ints, type OpInfo, type Sample, SPECIALS, T, TOL, unarySamples, v } from './samples';
 
@@ -58,25 +90,41 @@ export const UNARY_OPS: OpInfo[] = [
   unary('sin', sin, 'real', [specials(Math.sin), bigAngles(Math.sin), ...toFloat]),
   unary('cos', cos, 'real', [specials(Math.cos), bigAngles(Math.cos), ...toFloat]),
   // erf's reference: its limits and zeros (the CPU's approximation is compared on every device)
-  unary('erf', erf, 'real', [specials((x) => (x === 0 || Number.isNaN(x) ? x : Math.sign(x)), [Number.NaN, Infinity, -Infinity, 0, -0]), ...toFloat,
-    { name: 'tiny to huge |x|', inputs: [v([1e-7, -1e-6, 0.01, -0.1, 0.5, -1.5, 3, -5.5, 9, -12, 40, 1e6])], gradcheck: false },
-  ], {
-    tol: { rtol: 0, atol: 1e-6 },
-  }),
+  unary(
+    'erf',
+    erf,
+    'real',
+    [
+      specials((x) => (x === 0 || Number.isNaN(x) ? x : Math.sign(x)), [Number.NaN, Infinity, -Infinity, 0, -0]),
+      ...toFloat,
+      { name: 'tiny to huge |x|', inputs: [v([1e-7, -1e-6, 0.01, -0.1, 0.5, -1.5, 3, -5.5, 9, -12, 40, 1e6])], gradcheck: false },
+    ],
+    {
+      tol: { rtol: 0, atol: 1e-6 },
+    },
+  ),
   unary('floor', floor, 'offGrid', [specials(Math.floor), ...intInputs()]),
   unary('ceil', ceil, 'offGrid', [specials(Math.ceil), ...intInputs()]),
-  unary('round', round, 'offGrid', [
-    specials(roundHalfEven, [...SPECIALS, 0.5, 1.5, 2.5, -1.5, 8388607.5, 4194304.5]),
-    ...intInputs(),
-  ]),
-  unary('gelu', (x) => gelu(x), 'real', [
-    specials((x) => x, [Number.NaN, Infinity, 0, -0]),
-    { name: "approximate 'tanh'", inputs: [f([3, 4])], call: (x) => gelu(x, { approximate: 'tanh' }) },
-    { name: "approximate 'tanh', transposed", inputs: [f([4, 3], 'real', T)], call: (x) => gelu(x, { approximate: 'tanh' }) },
-    { name: 'tiny to huge |x|', inputs: [v([1e-7, -0.5, 1.5, -3, 5, -5.5, 9, -12, 20, 1e6])], gradcheck: false },
-    { name: "approximate 'tanh', tiny to huge |x|", inputs: [v([1e-7, -1e-6, 0.19, -3, 9, -12, 88, -90, 1e6, -1e6])], call: (x) => gelu(x, { approximate: 'tanh' }), gradcheck: false },
-    ...toFloat,
-  ], { tol: { rtol: 1e-5, atol: 1e-6 } }),
+  unary('round', round, 'offGrid', [specials(roundHalfEven, [...SPECIALS, 0.5, 1.5, 2.5, -1.5, 8388607.5, 4194304.5]), ...intInputs()]),
+  unary(
+    'gelu',
+    (x) => gelu(x),
+    'real',
+    [
+      specials((x) => x, [Number.NaN, Infinity, 0, -0]),
+      { name: "approximate 'tanh'", inputs: [f([3, 4])], call: (x) => gelu(x, { approximate: 'tanh' }) },
+      { name: "approximate 'tanh', transposed", inputs: [f([4, 3], 'real', T)], call: (x) => gelu(x, { approximate: 'tanh' }) },
+      { name: 'tiny to huge |x|', inputs: [v([1e-7, -0.5, 1.5, -3, 5, -5.5, 9, -12, 20, 1e6])], gradcheck: false },
+      {
+        name: "approximate 'tanh', tiny to huge |x|",
+        inputs: [v([1e-7, -1e-6, 0.19, -3, 9, -12, 88, -90, 1e6, -1e6])],
+        call: (x) => gelu(x, { approximate: 'tanh' }),
+        gradcheck: false,
+      },
+      ...toFloat,
+    ],
+    { tol: { rtol: 1e-5, atol: 1e-6 } },
+  ),
   unary('leakyRelu', (x) => leakyRelu(x, 0.2), 'nonzero', [
     specials((x) => (x > 0 || Number.isNaN(x) ? x : 0.2 * x)),
     { name: 'default slope 0.01', inputs: [f([2, 5], 'nonzero')], call: (x) => leakyRelu(x) },
@@ -179,7 +227,12 @@ export const BINARY_OPS: OpInfo[] = [
     call: where,
     samples: [
       { name: 'broadcast condition [2, 1, 5], [3, 1], [5]', inputs: [ints([2, 1, 5], 0, 1, 'bool'), f([3, 1]), f([5])] },
-      { name: 'strided condition, specials pass through', inputs: [ints([5, 4], 0, 1, 'bool'), v(SPECIALS.slice(0, 10), [2, 5]), f([5, 4], 'real', T)], call: (c, a, b) => where(c.transpose(0, 1).narrow(0, 0, 2), a, b.narrow(0, 0, 2)), gradcheck: false },
+      {
+        name: 'strided condition, specials pass through',
+        inputs: [ints([5, 4], 0, 1, 'bool'), v(SPECIALS.slice(0, 10), [2, 5]), f([5, 4], 'real', T)],
+        call: (c, a, b) => where(c.transpose(0, 1).narrow(0, 0, 2), a, b.narrow(0, 0, 2)),
+        gradcheck: false,
+      },
       { name: 'int32 | float32 promotes', inputs: [ints([2, 5], 0, 1, 'bool'), ints([2, 5], -50, 50), f([5])], dtype: 'float32' },
       { name: 'int8', inputs: [ints([3, 5], 0, 1, 'bool'), ints([3, 5], -128, 127, 'int8'), ints([1], -128, 127, 'int8')], dtype: 'int8' },
       { name: 'numbers on both sides', inputs: [ints([4], 0, 1, 'bool')], call: (c) => where(c, 7, -1.5), dtype: 'float32' },
@@ -196,8 +249,17 @@ export const BINARY_OPS: OpInfo[] = [
 
 const entry = (name: string) => BINARY_OPS.find((o) => o.name === name)!;
 entry('mul').samples.push(
-  { name: 'rank 5, both permuted', inputs: [f([2, 3, 2, 3, 2], 'real', (t) => t.permute([4, 2, 0, 3, 1])), f([2, 2, 2, 3, 3], 'real', (t) => t.permute([2, 0, 1, 4, 3]).transpose(1, 2))], gradcheck: false },
-  { name: 'int32 wraps on overflow', inputs: [v([2e9, -2e9, 2 ** 31 - 1], [3], 'int32'), v([2, 3, 2], [3], 'int32')], expected: [-294967296, -1705032704, -2], tol: EXACT },
+  {
+    name: 'rank 5, both permuted',
+    inputs: [f([2, 3, 2, 3, 2], 'real', (t) => t.permute([4, 2, 0, 3, 1])), f([2, 2, 2, 3, 3], 'real', (t) => t.permute([2, 0, 1, 4, 3]).transpose(1, 2))],
+    gradcheck: false,
+  },
+  {
+    name: 'int32 wraps on overflow',
+    inputs: [v([2e9, -2e9, 2 ** 31 - 1], [3], 'int32'), v([2, 3, 2], [3], 'int32')],
+    expected: [-294967296, -1705032704, -2],
+    tol: EXACT,
+  },
 );
 // 65,535 · 64 + 7 elements: more workgroups than one grid dimension holds
 const LARGE = 65535 * 64 + 7;

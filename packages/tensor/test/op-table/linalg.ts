@@ -1,6 +1,4 @@
-import {
-  adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, linear, matmul, maxPool2d, outer, type Tensor,
-} from '../../src/index';
+import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, linear, matmul, maxPool2d, outer, type Tensor } from '../../src/index';
 import { f, mT, type OpInfo, type Sample, v } from './samples';
 
 // matmul-like ops: the WebGPU kernels tile (e.g. 64×64 output tiles, 16- or 32-deep K steps), so the
@@ -29,7 +27,12 @@ export const LINALG_OPS: OpInfo[] = [
       { name: 'long K = 300', inputs: [f([3, 300]), f([300, 2])], gradcheck: false, tol: { rtol: 1e-4, atol: 5e-4 } },
       { name: 'empty K: zeros', inputs: [f([2, 0]), f([0, 3])], expected: [0, 0, 0, 0, 0, 0] },
       { name: 'empty M', inputs: [f([0, 4]), f([4, 3])] },
-      { name: 'IEEE specials propagate', inputs: [v([Number.NaN, 1, Infinity, 0, 1, 2], [3, 2]), v([1, 2, 3, 4], [2, 2])], expected: [Number.NaN, Number.NaN, Infinity, Infinity, 7, 10], gradcheck: false },
+      {
+        name: 'IEEE specials propagate',
+        inputs: [v([Number.NaN, 1, Infinity, 0, 1, 2], [3, 2]), v([1, 2, 3, 4], [2, 2])],
+        expected: [Number.NaN, Number.NaN, Infinity, Infinity, 7, 10],
+        gradcheck: false,
+      },
     ],
     domain: 'real',
     dtypes: ['float32'],
@@ -78,20 +81,76 @@ export const CONV_OPS: OpInfo[] = [
     name: 'conv2d',
     call: (x, w) => conv2d(x, w, { padding: 1 }),
     samples: [
-      conv('stride 1 pad 1, C=3 → O=5', (x, w) => conv2d(x, w, { padding: 1 }), [[1, 3, 6, 6], [5, 3, 3, 3]]),
-      conv('stride 2 pad 0, batch 3, C=5 → O=17', (x, w) => conv2d(x, w, { stride: 2 }), [[3, 5, 7, 7], [17, 5, 3, 3]], false),
-      conv("padding 'same', odd kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [[1, 3, 5, 6], [4, 3, 3, 3]]),
-      conv("padding 'same', even kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [[1, 2, 5, 6], [3, 2, 4, 2]]),
-      conv('dilation 2', (x, w) => conv2d(x, w, { dilation: 2, padding: 1 }), [[1, 3, 8, 8], [5, 3, 3, 3]], false),
-      conv('groups 2', (x, w) => conv2d(x, w, { groups: 2, padding: 1 }), [[2, 4, 5, 5], [6, 2, 3, 3]]),
+      conv('stride 1 pad 1, C=3 → O=5', (x, w) => conv2d(x, w, { padding: 1 }), [
+        [1, 3, 6, 6],
+        [5, 3, 3, 3],
+      ]),
+      conv(
+        'stride 2 pad 0, batch 3, C=5 → O=17',
+        (x, w) => conv2d(x, w, { stride: 2 }),
+        [
+          [3, 5, 7, 7],
+          [17, 5, 3, 3],
+        ],
+        false,
+      ),
+      conv("padding 'same', odd kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [
+        [1, 3, 5, 6],
+        [4, 3, 3, 3],
+      ]),
+      conv("padding 'same', even kernel", (x, w) => conv2d(x, w, { padding: 'same' }), [
+        [1, 2, 5, 6],
+        [3, 2, 4, 2],
+      ]),
+      conv(
+        'dilation 2',
+        (x, w) => conv2d(x, w, { dilation: 2, padding: 1 }),
+        [
+          [1, 3, 8, 8],
+          [5, 3, 3, 3],
+        ],
+        false,
+      ),
+      conv('groups 2', (x, w) => conv2d(x, w, { groups: 2, padding: 1 }), [
+        [2, 4, 5, 5],
+        [6, 2, 3, 3],
+      ]),
       conv('with bias', (x, w, b) => conv2d(x, w, { bias: b, padding: 1 }), [[1, 3, 5, 5], [5, 3, 3, 3], [5]]),
-      conv('rectangular stride and padding', (x, w) => conv2d(x, w, { stride: [2, 1], padding: [0, 2] }), [[1, 2, 7, 5], [3, 2, 3, 2]]),
-      conv('stride 3, dilation 2, groups 3', (x, w) => conv2d(x, w, { stride: 3, padding: 1, dilation: 2, groups: 3 }), [[1, 6, 11, 10], [9, 2, 3, 2]], false),
+      conv('rectangular stride and padding', (x, w) => conv2d(x, w, { stride: [2, 1], padding: [0, 2] }), [
+        [1, 2, 7, 5],
+        [3, 2, 3, 2],
+      ]),
+      conv(
+        'stride 3, dilation 2, groups 3',
+        (x, w) => conv2d(x, w, { stride: 3, padding: 1, dilation: 2, groups: 3 }),
+        [
+          [1, 6, 11, 10],
+          [9, 2, 3, 2],
+        ],
+        false,
+      ),
       // the GEMM view of conv: M = N·Ho·Wo = 162 rows, O = 70 columns (past 64-wide tiles)
-      conv('tile edges: 1×1 kernel, O = 70, 162 output positions', (x, w) => conv2d(x, w), [[2, 17, 9, 9], [70, 17, 1, 1]], false),
-      conv('implied trailing padding (stride 2 leaves a column)', (x, w) => conv2d(x, w, { stride: 2, padding: [1, 0] }), [[1, 2, 6, 6], [3, 2, 2, 2]]),
-      conv('transposed input view', (x, w) => conv2d(x.transpose(2, 3), w, { padding: 1 }), [[1, 2, 5, 4], [3, 2, 3, 3]]),
-      conv('empty batch', (x, w) => conv2d(x, w), [[0, 2, 4, 4], [3, 2, 3, 3]]),
+      conv(
+        'tile edges: 1×1 kernel, O = 70, 162 output positions',
+        (x, w) => conv2d(x, w),
+        [
+          [2, 17, 9, 9],
+          [70, 17, 1, 1],
+        ],
+        false,
+      ),
+      conv('implied trailing padding (stride 2 leaves a column)', (x, w) => conv2d(x, w, { stride: 2, padding: [1, 0] }), [
+        [1, 2, 6, 6],
+        [3, 2, 2, 2],
+      ]),
+      conv('transposed input view', (x, w) => conv2d(x.transpose(2, 3), w, { padding: 1 }), [
+        [1, 2, 5, 4],
+        [3, 2, 3, 3],
+      ]),
+      conv('empty batch', (x, w) => conv2d(x, w), [
+        [0, 2, 4, 4],
+        [3, 2, 3, 3],
+      ]),
     ],
     domain: 'real',
     dtypes: ['float32'],
@@ -103,9 +162,15 @@ export const CONV_OPS: OpInfo[] = [
     name: 'conv1d',
     call: (x, w) => conv1d(x, w, { stride: 2, padding: 1 }),
     samples: [
-      conv('stride 2 pad 1', (x, w) => conv1d(x, w, { stride: 2, padding: 1 }), [[2, 3, 11], [5, 3, 3]]),
+      conv('stride 2 pad 1', (x, w) => conv1d(x, w, { stride: 2, padding: 1 }), [
+        [2, 3, 11],
+        [5, 3, 3],
+      ]),
       conv("padding 'same', dilation 2, bias", (x, w, b) => conv1d(x, w, { padding: 'same', dilation: 2, bias: b }), [[1, 2, 9], [4, 2, 3], [4]]),
-      conv('groups 2', (x, w) => conv1d(x, w, { groups: 2 }), [[1, 4, 6], [4, 2, 2]]),
+      conv('groups 2', (x, w) => conv1d(x, w, { groups: 2 }), [
+        [1, 4, 6],
+        [4, 2, 2],
+      ]),
     ],
     domain: 'real',
     dtypes: ['float32'],
@@ -117,9 +182,15 @@ export const CONV_OPS: OpInfo[] = [
     name: 'convTranspose2d',
     call: (x, w) => convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }),
     samples: [
-      conv('stride 2, padding 1, outputPadding 1', (x, w) => convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }), [[2, 4, 3, 3], [4, 3, 3, 3]]),
+      conv('stride 2, padding 1, outputPadding 1', (x, w) => convTranspose2d(x, w, { stride: 2, padding: 1, outputPadding: 1 }), [
+        [2, 4, 3, 3],
+        [4, 3, 3, 3],
+      ]),
       conv('stride 1, bias', (x, w, b) => convTranspose2d(x, w, { bias: b }), [[1, 2, 4, 3], [2, 3, 2, 2], [3]]),
-      conv('groups 2, dilation 2', (x, w) => convTranspose2d(x, w, { groups: 2, dilation: 2 }), [[1, 4, 3, 3], [4, 1, 2, 2]]),
+      conv('groups 2, dilation 2', (x, w) => convTranspose2d(x, w, { groups: 2, dilation: 2 }), [
+        [1, 4, 3, 3],
+        [4, 1, 2, 2],
+      ]),
     ],
     domain: 'real',
     dtypes: ['float32'],
@@ -143,7 +214,13 @@ export const POOL_OPS: OpInfo[] = [
       pool('kernel 2 (stride = kernel), transposed view', (x) => maxPool2d(x.transpose(2, 3), 2), [1, 2, 6, 4]),
       pool('rectangular kernel [3, 2], stride [1, 2]', (x) => maxPool2d(x, [3, 2], { stride: [1, 2] }), [1, 1, 5, 6]),
       pool('ceilMode: the last window half outside', (x) => maxPool2d(x, 2, { stride: 2, ceilMode: true }), [1, 1, 5, 5]),
-      { name: 'NaN propagates, −∞, ties', inputs: [v(POOL_SPECIALS, [1, 1, 4, 4])], call: (x) => maxPool2d(x, 2), expected: [Number.NaN, 3, 0, 7], gradcheck: false },
+      {
+        name: 'NaN propagates, −∞, ties',
+        inputs: [v(POOL_SPECIALS, [1, 1, 4, 4])],
+        call: (x) => maxPool2d(x, 2),
+        expected: [Number.NaN, 3, 0, 7],
+        gradcheck: false,
+      },
     ],
     domain: 'real',
     dtypes: ['float32'],
@@ -158,7 +235,13 @@ export const POOL_OPS: OpInfo[] = [
       pool('countIncludePad false, ceilMode', (x) => avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), [2, 3, 6, 6]),
       pool('ceilMode, no padding (divisor clipped)', (x) => avgPool2d(x, 2, { ceilMode: true }), [1, 2, 5, 5]),
       pool('ceilMode with padding', (x) => avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), [1, 2, 6, 6]),
-      { name: 'NaN and −∞ propagate', inputs: [v(POOL_SPECIALS, [1, 1, 4, 4])], call: (x) => avgPool2d(x, 2), expected: [Number.NaN, -Infinity, -1.5, 6.75], gradcheck: false },
+      {
+        name: 'NaN and −∞ propagate',
+        inputs: [v(POOL_SPECIALS, [1, 1, 4, 4])],
+        call: (x) => avgPool2d(x, 2),
+        expected: [Number.NaN, -Infinity, -1.5, 6.75],
+        gradcheck: false,
+      },
     ],
     domain: 'real',
     dtypes: ['float32'],

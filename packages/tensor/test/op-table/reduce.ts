@@ -1,6 +1,4 @@
-import {
-  type Dim, type Tensor, argmax, argmin, logSoftmax, logsumexp, max, mean, min, prod, softmax, std, sum, variance,
-} from '../../src/index';
+import { type Dim, type Tensor, argmax, argmin, logSoftmax, logsumexp, max, mean, min, prod, softmax, std, sum, variance } from '../../src/index';
 import { dtypesOf, EXACT, f, ints, type OpInfo, type Sample, T, TOL, v } from './samples';
 
 type Reduce = (x: Tensor, dim?: Dim, keepdim?: boolean) => Tensor;
@@ -28,7 +26,13 @@ function reduction(name: string, op: Reduce, o: ReductionOptions): OpInfo {
   const long = (n: number): Sample => {
     const x = f([2, n]);
     if (o.nearOne) x.values = x.values.map((e) => 1 + e * 0.05);
-    return { name: `rows of ${n} (the kernel changes with the row length)`, inputs: [x], call: (t) => op(t, -1), gradcheck: false, tol: { rtol: 2e-4, atol: 1e-4 } };
+    return {
+      name: `rows of ${n} (the kernel changes with the row length)`,
+      inputs: [x],
+      call: (t) => op(t, -1),
+      gradcheck: false,
+      tol: { rtol: 2e-4, atol: 1e-4 },
+    };
   };
   const samples: Sample[] = [
     { name: 'dim 1 of [3, 4]', inputs: [f([3, 4])], call: (x) => op(x, 1) },
@@ -53,7 +57,13 @@ function reduction(name: string, op: Reduce, o: ReductionOptions): OpInfo {
     );
   }
   if (o.empty !== undefined) {
-    samples.push({ name: 'empty reduced dim: the identity', inputs: [f([3, 0, 2])], call: (x) => op(x, 1), expected: new Array(6).fill(o.empty), gradcheck: false });
+    samples.push({
+      name: 'empty reduced dim: the identity',
+      inputs: [f([3, 0, 2])],
+      call: (x) => op(x, 1),
+      expected: new Array(6).fill(o.empty),
+      gradcheck: false,
+    });
   }
   if (o.ints) {
     samples.push(
@@ -88,7 +98,9 @@ export const REDUCE_OPS: OpInfo[] = [
   reduction('variance', (x, d, k) => variance(x, d, k), { specials: [NaN_, NaN_, NaN_], unbiased: true }),
   reduction('std', (x, d, k) => std(x, d, k), { specials: [NaN_, NaN_, NaN_], unbiased: true }),
   // logsumexp of −∞ rows is −∞ (not NaN), as torch.logsumexp
-  reduction('logsumexp', (x, d, k) => logsumexp(x, d, k), { specials: [NaN_, Math.log([1, 2, 3, 4, 0, -1, 5].reduce((a, x) => a + Math.exp(x), 0)), Infinity] }),
+  reduction('logsumexp', (x, d, k) => logsumexp(x, d, k), {
+    specials: [NaN_, Math.log([1, 2, 3, 4, 0, -1, 5].reduce((a, x) => a + Math.exp(x), 0)), Infinity],
+  }),
 ];
 
 // the biased/unbiased variants and std's options
@@ -97,8 +109,18 @@ REDUCE_OPS.find((o) => o.name === 'variance')!.samples.push(
   { name: 'one element: unbiased is NaN', inputs: [v([3])], call: (x) => variance(x), expected: [NaN_], gradcheck: false },
 );
 // a few short rows: one invocation per output (the NaN still wins)
-REDUCE_OPS.find((o) => o.name === 'argmin')!.samples.push({ name: 'short rows with NaN', inputs: [v(ROWS, [3, 8])], call: (x) => argmin(x.narrow(1, 0, 5), 1), expected: [1, 3, 4], tol: EXACT });
-REDUCE_OPS.find((o) => o.name === 'std')!.samples.push({ name: 'unbiased false, keepdim', inputs: [f([4, 5])], call: (x) => std(x, 1, { unbiased: false, keepdim: true }) });
+REDUCE_OPS.find((o) => o.name === 'argmin')!.samples.push({
+  name: 'short rows with NaN',
+  inputs: [v(ROWS, [3, 8])],
+  call: (x) => argmin(x.narrow(1, 0, 5), 1),
+  expected: [1, 3, 4],
+  tol: EXACT,
+});
+REDUCE_OPS.find((o) => o.name === 'std')!.samples.push({
+  name: 'unbiased false, keepdim',
+  inputs: [f([4, 5])],
+  call: (x) => std(x, 1, { unbiased: false, keepdim: true }),
+});
 REDUCE_OPS.find((o) => o.name === 'logsumexp')!.samples.push({
   name: 'rows of −∞, ∞ and large values',
   inputs: [v([-Infinity, -Infinity, Infinity, Infinity, 1000, 1000, -Infinity, 0], [4, 2])],
@@ -108,8 +130,19 @@ REDUCE_OPS.find((o) => o.name === 'logsumexp')!.samples.push({
 });
 
 function softmaxOp(name: string, op: (x: Tensor, dim?: number) => Tensor, ref: (row: number[]) => number[]): OpInfo {
-  const row = (n: number, dim = -1): Sample => ({ name: `rows of ${n}`, inputs: [f([2, n])], call: (x) => op(x, dim), gradcheck: n <= 8, tol: { rtol: 1e-5, atol: 1e-6 } });
-  const specialRows = [[1, -Infinity, 2, 3], [-Infinity, -Infinity, -Infinity, -Infinity], [1, NaN_, 2, 0], [-Infinity, 0, -Infinity, -1]];
+  const row = (n: number, dim = -1): Sample => ({
+    name: `rows of ${n}`,
+    inputs: [f([2, n])],
+    call: (x) => op(x, dim),
+    gradcheck: n <= 8,
+    tol: { rtol: 1e-5, atol: 1e-6 },
+  });
+  const specialRows = [
+    [1, -Infinity, 2, 3],
+    [-Infinity, -Infinity, -Infinity, -Infinity],
+    [1, NaN_, 2, 0],
+    [-Infinity, 0, -Infinity, -1],
+  ];
   return {
     name,
     call: (x) => op(x, -1),
@@ -141,7 +174,4 @@ const softmaxRow = (r: number[]) => {
   return e.map((x) => x / s);
 };
 
-export const SOFTMAX_OPS: OpInfo[] = [
-  softmaxOp('softmax', softmax, softmaxRow),
-  softmaxOp('logSoftmax', logSoftmax, (r) => softmaxRow(r).map(Math.log)),
-];
+export const SOFTMAX_OPS: OpInfo[] = [softmaxOp('softmax', softmax, softmaxRow), softmaxOp('logSoftmax', logSoftmax, (r) => softmaxRow(r).map(Math.log))];

@@ -1,6 +1,25 @@
 import {
-  assign, cat, chunk, clone, contiguous, expand, flatten, narrow, pad, permute, repeat, reshape, slice, split,
-  squeeze, stack, type Tensor, tile, transpose, unsqueeze, view,
+  assign,
+  cat,
+  chunk,
+  clone,
+  contiguous,
+  expand,
+  flatten,
+  narrow,
+  pad,
+  permute,
+  repeat,
+  reshape,
+  slice,
+  split,
+  squeeze,
+  stack,
+  type Tensor,
+  tile,
+  transpose,
+  unsqueeze,
+  view,
 } from '../../src/index';
 import { dtypesOf, EXACT, f, ints, type OpInfo, type Sample, T, v } from './samples';
 
@@ -8,7 +27,6 @@ import { dtypesOf, EXACT, f, ints, type OpInfo, type Sample, T, v } from './samp
 function movement(name: string, call: (...xs: Tensor[]) => Tensor | Tensor[], samples: Sample[], differentiable = true): OpInfo {
   return { name, call, samples, domain: 'real', dtypes: dtypesOf(samples), differentiable, tol: EXACT };
 }
-
 
 export const SHAPE_OPS: OpInfo[] = [
   movement('reshape', (x) => reshape(x, [4, 3]), [
@@ -29,7 +47,11 @@ export const SHAPE_OPS: OpInfo[] = [
   ]),
   movement('permute', (x) => permute(x, [2, 0, 1]), [
     { name: '[2, 3, 4] → [4, 2, 3]', inputs: [f([2, 3, 4])] },
-    { name: 'rank 5, negative dims, of a stepped slice', inputs: [f([2, 3, 2, 4, 2], 'real', (t) => t.slice(3, 0, 4, 2))], call: (x) => permute(x, [4, 2, 0, -2, 1]).contiguous() },
+    {
+      name: 'rank 5, negative dims, of a stepped slice',
+      inputs: [f([2, 3, 2, 4, 2], 'real', (t) => t.slice(3, 0, 4, 2))],
+      call: (x) => permute(x, [4, 2, 0, -2, 1]).contiguous(),
+    },
     { name: 'bool', inputs: [ints([2, 3], 0, 1, 'bool')], call: (x) => permute(x, [1, 0]).contiguous() },
   ]),
   movement('transpose', (x) => transpose(x, 0, 1), [
@@ -89,16 +111,30 @@ export const SHAPE_OPS: OpInfo[] = [
     { name: 'bool', inputs: [ints([5], 0, 1, 'bool')] },
   ]),
   // in place and outside autograd: tested on a fresh copy, against the value it should hold
-  movement('assign', (dst, value) => {
-    const out = dst.detach().clone();
-    assign(out, value);
-    return out;
-  }, [
-    { name: 'broadcast value [3] into [2, 3]', inputs: [f([2, 3]), f([3])] },
-    { name: 'int32 value cast to float32', inputs: [f([4]), v([1, 2, 3, 4], [4], 'int32')], expected: [1, 2, 3, 4] },
-    { name: 'a transposed value', inputs: [f([3, 2]), f([2, 3], 'real', T)] },
-    { name: 'a number', inputs: [f([2, 2])], call: (d) => { const out = d.detach().clone(); assign(out, 2.5); return out; }, expected: [2.5, 2.5, 2.5, 2.5] },
-  ], false),
+  movement(
+    'assign',
+    (dst, value) => {
+      const out = dst.detach().clone();
+      assign(out, value);
+      return out;
+    },
+    [
+      { name: 'broadcast value [3] into [2, 3]', inputs: [f([2, 3]), f([3])] },
+      { name: 'int32 value cast to float32', inputs: [f([4]), v([1, 2, 3, 4], [4], 'int32')], expected: [1, 2, 3, 4] },
+      { name: 'a transposed value', inputs: [f([3, 2]), f([2, 3], 'real', T)] },
+      {
+        name: 'a number',
+        inputs: [f([2, 2])],
+        call: (d) => {
+          const out = d.detach().clone();
+          assign(out, 2.5);
+          return out;
+        },
+        expected: [2.5, 2.5, 2.5, 2.5],
+      },
+    ],
+    false,
+  ),
   movement('pad', (x) => pad(x, [1, 2, 0, 3], { value: 1.5 }), [
     { name: 'constant 1.5, last two dims', inputs: [f([2, 3, 5])] },
     { name: 'reflect', inputs: [f([2, 4, 5])], call: (x) => pad(x, [3, 2, 1, 3], { mode: 'reflect' }) },
@@ -116,4 +152,3 @@ export const SHAPE_OPS: OpInfo[] = [
     { name: 'fixed', inputs: [v([1, 2])], call: (x) => repeat(x, [2]), expected: [1, 2, 1, 2] },
   ]),
 ];
-

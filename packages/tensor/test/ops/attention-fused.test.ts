@@ -1,6 +1,15 @@
 import { expect, it } from 'vitest';
 import {
-  arange, type AttentionOptions, type DeviceName, manualSeed, memory, noGrad, scaledDotProductAttention as sdpa, scope, type Tensor, tensor,
+  arange,
+  type AttentionOptions,
+  type DeviceName,
+  manualSeed,
+  memory,
+  noGrad,
+  scaledDotProductAttention as sdpa,
+  scope,
+  type Tensor,
+  tensor,
 } from '../../src/index';
 import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
 
@@ -10,7 +19,9 @@ function composite(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {})
   const S = k.shape.at(-2)!;
   let s = q.matmul(k.transpose(-1, -2)).mul(opts.scale ?? 1 / Math.sqrt(E));
   if (opts.causal) {
-    const allowed = arange(L, undefined, 1, { device: q.device }).unsqueeze(1).ge(arange(S, undefined, 1, { device: q.device }).unsqueeze(0));
+    const allowed = arange(L, undefined, 1, { device: q.device })
+      .unsqueeze(1)
+      .ge(arange(S, undefined, 1, { device: q.device }).unsqueeze(0));
     s = allowed.where(s, -Infinity);
   } else if (opts.mask) {
     s = opts.mask.dtype === 'bool' ? opts.mask.where(s, -Infinity) : s.add(opts.mask);
@@ -22,14 +33,27 @@ const TOL = { rtol: 1e-4, atol: 1e-5 };
 
 describeOnCpu('scaledDotProductAttention (fused)', (device: DeviceName) => {
   const rand = (shape: number[], seed: number, requiresGrad = false) => {
-    const t = tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed, -1.5, 1.5), { device }).reshape(shape).detach();
+    const t = tensor(
+      randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        -1.5,
+        1.5,
+      ),
+      { device },
+    )
+      .reshape(shape)
+      .detach();
     t.requiresGrad = requiresGrad;
     return t;
   };
   const boolMask = (L: number, S: number, seed: number) => {
     const r = randomValues(L * S, seed);
     // every row keeps its first key, so no row is fully masked
-    return tensor(Array.from({ length: L }, (_, i) => Array.from({ length: S }, (_, j) => j === 0 || r[i * S + j] > -0.3)), { device });
+    return tensor(
+      Array.from({ length: L }, (_, i) => Array.from({ length: S }, (_, j) => j === 0 || r[i * S + j] > -0.3)),
+      { device },
+    );
   };
 
   /** Fused vs composite: values and the gradients of q, k and v for a random upstream gradient. */
@@ -48,7 +72,11 @@ describeOnCpu('scaledDotProductAttention (fused)', (device: DeviceName) => {
     const gy = rand(y.shape as number[], seed + 3);
     y.backward(gy);
     want.backward(gy);
-    for (const [a, b] of [[q, q2], [k, k2], [v, v2]]) {
+    for (const [a, b] of [
+      [q, q2],
+      [k, k2],
+      [v, v2],
+    ]) {
       expect(a.grad!.shape).toEqual(a.shape);
       expect(await a.grad!.data()).toBeAllClose(await b.grad!.data(), TOL);
     }
@@ -85,7 +113,19 @@ describeOnCpu('scaledDotProductAttention (fused)', (device: DeviceName) => {
     const inputs = () => [rand([2, 3, 2], 121), rand([2, 4, 2], 122), rand([2, 4, 2], 123)];
     expectGradcheck(f({}), inputs());
     expectGradcheck(f({ causal: true }), inputs());
-    expectGradcheck(f({ mask: tensor([[true, false, true, true], [false, true, true, false], [true, true, false, false]], { device }) }), inputs());
+    expectGradcheck(
+      f({
+        mask: tensor(
+          [
+            [true, false, true, true],
+            [false, true, true, false],
+            [true, true, false, false],
+          ],
+          { device },
+        ),
+      }),
+      inputs(),
+    );
     expectGradcheck(f({ mask: rand([3, 4], 124), scale: 0.8 }), inputs());
   });
 
@@ -97,7 +137,12 @@ describeOnCpu('scaledDotProductAttention (fused)', (device: DeviceName) => {
     const y = sdpa(q, k, v, { causal: true });
     // one node of this op, whose saved inputs are q, k, v and the [1, L] logsumexp: nothing [L, S]
     expect(y._node?.op).toBe('scaledDotProductAttention');
-    expect(y._node!.saved.map((t) => t.shape)).toEqual([[1, L, E], [1, L, E], [1, L, E], [1, L]]);
+    expect(y._node!.saved.map((t) => t.shape)).toEqual([
+      [1, L, E],
+      [1, L, E],
+      [1, L, E],
+      [1, L],
+    ]);
     const want = noGrad(() => composite(q, k, v, { causal: true }));
     expect(await y.data()).toBeAllClose(await want.data(), TOL);
     y.sum().backward();
@@ -130,7 +175,13 @@ describeOnCpu('scaledDotProductAttention (fused)', (device: DeviceName) => {
   });
 
   it('a fully masked row gives NaN, as the composite', async () => {
-    const mask = tensor([[true, true], [false, false]], { device });
+    const mask = tensor(
+      [
+        [true, true],
+        [false, false],
+      ],
+      { device },
+    );
     const y = sdpa(rand([2, 3], 150), rand([2, 3], 151), rand([2, 3], 152), { mask });
     const out = await y.data();
     expect(Array.from(out.slice(3)).every(Number.isNaN)).toBe(true);

@@ -1,7 +1,20 @@
 import { expect, it } from 'vitest';
 import {
-  type DeviceName, DisposedError, batchNorm, clamp, dropout, layerNorm, leakyRelu, logsumexp, mean, ones,
-  scaledDotProductAttention, ShapeError, tensor, variance, zeros,
+  type DeviceName,
+  DisposedError,
+  batchNorm,
+  clamp,
+  dropout,
+  layerNorm,
+  leakyRelu,
+  logsumexp,
+  mean,
+  ones,
+  scaledDotProductAttention,
+  ShapeError,
+  tensor,
+  variance,
+  zeros,
 } from '../../src/index';
 import { describeOnCpu } from '../helpers';
 

@@ -1,11 +1,14 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName, type Tensor, tensor, arange, ones, zeros, conv1d, conv2d, convTranspose2d, ArgumentError, ShapeError,
-} from '../../src/index';
+import { type DeviceName, type Tensor, tensor, arange, ones, zeros, conv1d, conv2d, convTranspose2d, ArgumentError, ShapeError } from '../../src/index';
 import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
 
 type Pair = [number, number];
-interface Geo { stride: Pair; pad: Pair; dilation: Pair; groups: number }
+interface Geo {
+  stride: Pair;
+  pad: Pair;
+  dilation: Pair;
+  groups: number;
+}
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -16,19 +19,23 @@ function refConv2d(x: number[], xs: number[], w: number[], ws: number[], g: Geo,
   const [Ho, Wo] = out;
   const Og = O / g.groups;
   const y = new Float64Array(N * O * Ho * Wo);
-  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-    const grp = Math.floor(o / Og);
-    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
-      let s = bias ? bias[o] : 0;
-      for (let c = 0; c < Cg; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        const ih = oh * g.stride[0] - g.pad[0] + i * g.dilation[0];
-        const iw = ow * g.stride[1] - g.pad[1] + j * g.dilation[1];
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-        s += x[((n * C + grp * Cg + c) * H + ih) * W + iw] * w[((o * Cg + c) * kh + i) * kw + j];
-      }
-      y[((n * O + o) * Ho + oh) * Wo + ow] = s;
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const grp = Math.floor(o / Og);
+      for (let oh = 0; oh < Ho; oh++)
+        for (let ow = 0; ow < Wo; ow++) {
+          let s = bias ? bias[o] : 0;
+          for (let c = 0; c < Cg; c++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const ih = oh * g.stride[0] - g.pad[0] + i * g.dilation[0];
+                const iw = ow * g.stride[1] - g.pad[1] + j * g.dilation[1];
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                s += x[((n * C + grp * Cg + c) * H + ih) * W + iw] * w[((o * Cg + c) * kh + i) * kw + j];
+              }
+          y[((n * O + o) * Ho + oh) * Wo + ow] = s;
+        }
     }
-  }
   return Array.from(y);
 }
 
@@ -41,18 +48,22 @@ function refConvT2d(x: number[], xs: number[], w: number[], ws: number[], g: Geo
   const Ho = (H - 1) * g.stride[0] - 2 * g.pad[0] + g.dilation[0] * (kh - 1) + outPad[0] + 1;
   const Wo = (W - 1) * g.stride[1] - 2 * g.pad[1] + g.dilation[1] * (kw - 1) + outPad[1] + 1;
   const y = new Float64Array(N * Cout * Ho * Wo);
-  for (let n = 0; n < N; n++) for (let ci = 0; ci < Cin; ci++) {
-    const grp = Math.floor(ci / Cig);
-    for (let ih = 0; ih < H; ih++) for (let iw = 0; iw < W; iw++) {
-      const v = x[((n * Cin + ci) * H + ih) * W + iw];
-      for (let co = 0; co < Cog; co++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        const oh = ih * g.stride[0] - g.pad[0] + i * g.dilation[0];
-        const ow = iw * g.stride[1] - g.pad[1] + j * g.dilation[1];
-        if (oh < 0 || oh >= Ho || ow < 0 || ow >= Wo) continue;
-        y[((n * Cout + grp * Cog + co) * Ho + oh) * Wo + ow] += v * w[((ci * Cog + co) * kh + i) * kw + j];
-      }
+  for (let n = 0; n < N; n++)
+    for (let ci = 0; ci < Cin; ci++) {
+      const grp = Math.floor(ci / Cig);
+      for (let ih = 0; ih < H; ih++)
+        for (let iw = 0; iw < W; iw++) {
+          const v = x[((n * Cin + ci) * H + ih) * W + iw];
+          for (let co = 0; co < Cog; co++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const oh = ih * g.stride[0] - g.pad[0] + i * g.dilation[0];
+                const ow = iw * g.stride[1] - g.pad[1] + j * g.dilation[1];
+                if (oh < 0 || oh >= Ho || ow < 0 || ow >= Wo) continue;
+                y[((n * Cout + grp * Cog + co) * Ho + oh) * Wo + ow] += v * w[((ci * Cog + co) * kh + i) * kw + j];
+              }
+        }
     }
-  }
   return { y: Array.from(y), shape: [N, Cout, Ho, Wo] };
 }
 
@@ -62,9 +73,11 @@ function padArray(x: number[], xs: number[], [t, b, l, r]: number[]): { x: numbe
   const H2 = H + t + b;
   const W2 = W + l + r;
   const y = new Array<number>(N * C * H2 * W2).fill(0);
-  for (let p = 0; p < N * C; p++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    y[(p * H2 + h + t) * W2 + w + l] = x[(p * H + h) * W + w];
-  }
+  for (let p = 0; p < N * C; p++)
+    for (let h = 0; h < H; h++)
+      for (let w = 0; w < W; w++) {
+        y[(p * H2 + h + t) * W2 + w + l] = x[(p * H + h) * W + w];
+      }
   return { x: y, shape: [N, C, H2, W2] };
 }
 
@@ -82,15 +95,35 @@ describeOnCpu('conv', (device: DeviceName) => {
 
   it('conv2d of a ramp with a box kernel (hand values)', async () => {
     const x = arange(16, undefined, 1, { device }).reshape([1, 1, 4, 4]);
-    await expect(conv2d(x, ones([1, 1, 3, 3], { device }))).toBeAllClose([[[[45, 54], [81, 90]]]]);
-    await expect(x.conv2d(ones([1, 1, 2, 2], { device }), { stride: 2, bias: tensor([100], { device }) })).toBeAllClose([[[[110, 118], [142, 150]]]]);
+    await expect(conv2d(x, ones([1, 1, 3, 3], { device }))).toBeAllClose([
+      [
+        [
+          [45, 54],
+          [81, 90],
+        ],
+      ],
+    ]);
+    await expect(x.conv2d(ones([1, 1, 2, 2], { device }), { stride: 2, bias: tensor([100], { device }) })).toBeAllClose([
+      [
+        [
+          [110, 118],
+          [142, 150],
+        ],
+      ],
+    ]);
   });
 
   const cases: { name: string; xs: number[]; ws: number[]; g: Geo; bias?: boolean }[] = [
     { name: 'plain', xs: [2, 3, 5, 6], ws: [4, 3, 3, 3], g: { stride: [1, 1], pad: [0, 0], dilation: [1, 1], groups: 1 } },
     { name: 'stride 2 + padding 1 + bias', xs: [2, 3, 6, 5], ws: [4, 3, 3, 3], g: { stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 1 }, bias: true },
     { name: 'dilation 2×1, padding 1×0', xs: [1, 2, 7, 6], ws: [3, 2, 3, 2], g: { stride: [1, 1], pad: [1, 0], dilation: [2, 1], groups: 1 } },
-    { name: 'groups 2, stride 1×2, padding 0×1', xs: [1, 4, 5, 5], ws: [6, 2, 3, 3], g: { stride: [1, 2], pad: [0, 1], dilation: [1, 1], groups: 2 }, bias: true },
+    {
+      name: 'groups 2, stride 1×2, padding 0×1',
+      xs: [1, 4, 5, 5],
+      ws: [6, 2, 3, 3],
+      g: { stride: [1, 2], pad: [0, 1], dilation: [1, 1], groups: 2 },
+      bias: true,
+    },
     { name: 'depthwise, stride 3, dilation 2, padding 2', xs: [2, 3, 8, 7], ws: [3, 1, 2, 3], g: { stride: [3, 3], pad: [2, 2], dilation: [2, 2], groups: 3 } },
   ];
   for (const c of cases) {
@@ -99,15 +132,20 @@ describeOnCpu('conv', (device: DeviceName) => {
       const w = make(c.ws, 12);
       const b = c.bias ? make([c.ws[0]], 13) : undefined;
       const y = conv2d(x.t, w.t, { stride: c.g.stride, padding: c.g.pad, dilation: c.g.dilation, groups: c.g.groups, bias: b?.t });
-      const out: Pair = [0, 1].map((k) =>
-        Math.floor((c.xs[2 + k] + 2 * c.g.pad[k] - c.g.dilation[k] * (c.ws[2 + k] - 1) - 1) / c.g.stride[k]) + 1) as Pair;
+      const out: Pair = [0, 1].map((k) => Math.floor((c.xs[2 + k] + 2 * c.g.pad[k] - c.g.dilation[k] * (c.ws[2 + k] - 1) - 1) / c.g.stride[k]) + 1) as Pair;
       expect(y.shape).toEqual([c.xs[0], c.ws[0], ...out]);
       expect(await y.data()).toBeAllClose(refConv2d(x.v, c.xs, w.v, c.ws, c.g, out, b?.v), TOL);
     });
   }
 
   it("padding 'same' keeps the size; even kernels put the extra pad after (as PyTorch)", async () => {
-    for (const [k, d] of [[3, 1], [2, 1], [4, 1], [4, 2], [2, 3]]) {
+    for (const [k, d] of [
+      [3, 1],
+      [2, 1],
+      [4, 1],
+      [4, 2],
+      [2, 3],
+    ]) {
       const xs = [1, 2, 5, 6];
       const ws = [3, 2, k, k];
       const x = make(xs, 20 + k);
@@ -130,7 +168,10 @@ describeOnCpu('conv', (device: DeviceName) => {
     const w = make([2, 2, 3, 3], 41);
     const y = conv2d(x.t, w.t, { padding: 'valid' });
     expect(y.shape).toEqual([1, 2, 3, 3]);
-    expect(await y.data()).toBeAllClose(refConv2d(x.v, [1, 2, 5, 5], w.v, [2, 2, 3, 3], { stride: [1, 1], pad: [0, 0], dilation: [1, 1], groups: 1 }, [3, 3]), TOL);
+    expect(await y.data()).toBeAllClose(
+      refConv2d(x.v, [1, 2, 5, 5], w.v, [2, 2, 3, 3], { stride: [1, 1], pad: [0, 0], dilation: [1, 1], groups: 1 }, [3, 3]),
+      TOL,
+    );
   });
 
   it('conv1d matches the reference (stride, padding, dilation, groups, bias, same)', async () => {
@@ -150,8 +191,20 @@ describeOnCpu('conv', (device: DeviceName) => {
 
   const tcases: { name: string; xs: number[]; ws: number[]; g: Geo; op: Pair }[] = [
     { name: 'stride 1', xs: [2, 2, 3, 4], ws: [2, 3, 3, 2], g: { stride: [1, 1], pad: [0, 0], dilation: [1, 1], groups: 1 }, op: [0, 0] },
-    { name: 'stride 2, padding 1, outputPadding 1, groups 2', xs: [1, 4, 3, 3], ws: [4, 3, 3, 3], g: { stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 2 }, op: [1, 1] },
-    { name: 'stride 2×3, dilation 2, outputPadding 1×2', xs: [1, 2, 3, 2], ws: [2, 2, 2, 3], g: { stride: [2, 3], pad: [0, 1], dilation: [2, 2], groups: 1 }, op: [1, 2] },
+    {
+      name: 'stride 2, padding 1, outputPadding 1, groups 2',
+      xs: [1, 4, 3, 3],
+      ws: [4, 3, 3, 3],
+      g: { stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 2 },
+      op: [1, 1],
+    },
+    {
+      name: 'stride 2×3, dilation 2, outputPadding 1×2',
+      xs: [1, 2, 3, 2],
+      ws: [2, 2, 2, 3],
+      g: { stride: [2, 3], pad: [0, 1], dilation: [2, 2], groups: 1 },
+      op: [1, 2],
+    },
   ];
   for (const c of tcases) {
     it(`convTranspose2d matches the scatter reference: ${c.name}`, async () => {
@@ -166,7 +219,11 @@ describeOnCpu('conv', (device: DeviceName) => {
 
   it('convTranspose2d shape and bias (stride 2, padding 1, outputPadding 1, groups 2)', async () => {
     const y = convTranspose2d(ones([1, 4, 3, 3], { device }), ones([4, 3, 3, 3], { device }), {
-      stride: 2, padding: 1, outputPadding: 1, groups: 2, bias: tensor([1, 2, 3, 4, 5, 6], { device }),
+      stride: 2,
+      padding: 1,
+      outputPadding: 1,
+      groups: 2,
+      bias: tensor([1, 2, 3, 4, 5, 6], { device }),
     });
     expect(y.shape).toEqual([1, 6, 6, 6]);
     // output (1,1): input (0,0) through tap (2,2), (0,1) through (2,0), (1,0) through (0,2), (1,1) through (0,0); two channels each
@@ -202,11 +259,9 @@ describeOnCpu('conv', (device: DeviceName) => {
     const xt = make([1, 4, 2, 2], 93).t;
     const wt = make([4, 1, 3, 3], 94).t;
     const bt = make([2], 95).t;
-    expectGradcheck(
-      (xx, ww, bb) => weightedSum(convTranspose2d(xx, ww, { stride: 2, padding: 1, outputPadding: 1, groups: 2, bias: bb })),
-      [xt, wt, bt],
-      { eps: 1e-2 },
-    );
+    expectGradcheck((xx, ww, bb) => weightedSum(convTranspose2d(xx, ww, { stride: 2, padding: 1, outputPadding: 1, groups: 2, bias: bb })), [xt, wt, bt], {
+      eps: 1e-2,
+    });
   });
 
   it('errors name the op and the shapes', () => {
@@ -222,7 +277,9 @@ describeOnCpu('conv', (device: DeviceName) => {
     expect(() => conv2d(x, ones([3, 1, 3, 3], { device }), { groups: 2 })).toThrow(ShapeError);
     expect(() => conv1d(ones([1, 3, 5], { device }), ones([2, 2, 3], { device }))).toThrow(/^conv1d: input \[1,3,5\] has 3 channels, weight \[2,2,3\]/);
     expect(() => conv1d(ones([1, 3, 5, 1], { device }), ones([2, 3, 3], { device }))).toThrow(/^conv1d: expected a 3-D input/);
-    expect(() => convTranspose2d(x, ones([2, 3, 3, 3], { device }))).toThrow(/^convTranspose2d: weight \[2,3,3,3\] expects 2 input channels, input \[1,3,5,5\] has 3/);
+    expect(() => convTranspose2d(x, ones([2, 3, 3, 3], { device }))).toThrow(
+      /^convTranspose2d: weight \[2,3,3,3\] expects 2 input channels, input \[1,3,5,5\] has 3/,
+    );
     expect(() => convTranspose2d(x, ones([3, 1, 3, 3], { device }), { outputPadding: 1 })).toThrow(ArgumentError);
     const gone = ones([2], { device });
     gone.dispose();

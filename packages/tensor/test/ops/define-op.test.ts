@@ -75,7 +75,10 @@ describeOnCpu('defineOp secondary outputs', (device) => {
   });
 
   it('layerNorm, batchNorm and maxPool2d keep their statistics and indices internal: memory is flat', () => {
-    const x = tensor(Array.from({ length: 2 * 3 * 4 * 4 }, (_, i) => Math.sin(i * 1.7)), { device }).reshape([2, 3, 4, 4]);
+    const x = tensor(
+      Array.from({ length: 2 * 3 * 4 * 4 }, (_, i) => Math.sin(i * 1.7)),
+      { device },
+    ).reshape([2, 3, 4, 4]);
     const leaf = (t: Tensor) => {
       const l = t.detach();
       l.requiresGrad = true;

@@ -6,7 +6,12 @@ import { add, BackendUnavailableError, cat, DeviceError, matmul, ones, Tensor, t
 // webgpu. Ops must reject the mix in validation, before any backend is asked to compute.
 function fakeGpuTensor(shape: number[]): Tensor {
   const storage: Storage = { device: 'webgpu', dtype: 'float32', size: shape.reduce((a, b) => a * b, 1), bytes: 0, refs: 0 };
-  return Tensor._create(storage, shape, shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)), 0);
+  return Tensor._create(
+    storage,
+    shape,
+    shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)),
+    0,
+  );
 }
 
 describe('device checks', () => {

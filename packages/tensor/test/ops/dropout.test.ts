@@ -11,12 +11,24 @@ describeOnCpu('dropout', (device) => {
   });
 
   it('p = 0 is the identity and p = 1 gives zeros, in training', async () => {
-    const x = tensor([[1, -2], [3, 4]], { device });
+    const x = tensor(
+      [
+        [1, -2],
+        [3, 4],
+      ],
+      { device },
+    );
     expect(dropout(x, 0, true)).toBe(x);
-    await expect(dropout(x, 0)).toBeAllClose([[1, -2], [3, 4]]);
+    await expect(dropout(x, 0)).toBeAllClose([
+      [1, -2],
+      [3, 4],
+    ]);
     const z = dropout(x, 1, true);
     expect(z.shape).toEqual([2, 2]);
-    await expect(z).toBeAllClose([[0, 0], [0, 0]]);
+    await expect(z).toBeAllClose([
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   it('scales survivors by 1/(1−p); the kept fraction of 10,000 elements is within 3% of 1−p', async () => {
@@ -74,8 +86,14 @@ describeOnCpu('dropout', (device) => {
     expect(kept).toBeGreaterThan(80);
     expect(kept).toBeLessThan(160);
     const wv = await w.data();
-    expect(grad).toBeAllClose(mask.map((m, i) => (m / 0.6) * wv[i]), { rtol: 1e-5, atol: 1e-6 });
-    expect(out).toBeAllClose(mask.map((m, i) => (m / 0.6) * Math.fround(values[i])), { rtol: 1e-5, atol: 1e-6 });
+    expect(grad).toBeAllClose(
+      mask.map((m, i) => (m / 0.6) * wv[i]),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
+    expect(out).toBeAllClose(
+      mask.map((m, i) => (m / 0.6) * Math.fround(values[i])),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
   });
 
   it('rejects p outside [0, 1] with ArgumentError', () => {

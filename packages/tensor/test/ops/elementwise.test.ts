@@ -1,9 +1,47 @@
 import { expect, it } from 'vitest';
 import {
-  type Tensor, type TensorLike, tensor, zeros, ones, arange,
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  neg, abs, sign, exp, log, sqrt, rsqrt, relu, leakyRelu, gelu, sigmoid, erf, tanh, sin, cos, floor, ceil, clamp, where,
-  ShapeError, DTypeError, DisposedError, ArgumentError,
+  type Tensor,
+  type TensorLike,
+  tensor,
+  zeros,
+  ones,
+  arange,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  neg,
+  abs,
+  sign,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  relu,
+  leakyRelu,
+  gelu,
+  sigmoid,
+  erf,
+  tanh,
+  sin,
+  cos,
+  floor,
+  ceil,
+  clamp,
+  where,
+  ShapeError,
+  DTypeError,
+  DisposedError,
+  ArgumentError,
 } from '../../src/index';
 import { describeOnCpu, expectGradcheck, randomValues, awayFromZero } from '../helpers';
 
@@ -106,7 +144,10 @@ describeOnCpu('elementwise ops', (device) => {
     await expect(both).toBeAllClose([1, 0, 1, 0, 1]);
     const bc = where(t([[T], [F]]), t([1, 2, 3]), t([[10], [20]])); // [2,1], [3], [2,1] → [2,3]
     expect(bc.shape).toEqual([2, 3]);
-    await expect(bc).toBeAllClose([[1, 2, 3], [20, 20, 20]]);
+    await expect(bc).toBeAllClose([
+      [1, 2, 3],
+      [20, 20, 20],
+    ]);
   });
 
   it('broadcasts [2,1,3] with [4,1] to [2,4,3]', async () => {
@@ -161,7 +202,10 @@ describeOnCpu('elementwise ops', (device) => {
     }
     expect(await tr.exp().toArray()).toEqual(await tr.contiguous().exp().toArray());
     const ex = t([[1], [2]]).expand([2, 3]);
-    await expect(ex.mul(t([1, 10, 100]))).toBeAllClose([[1, 10, 100], [2, 20, 200]]);
+    await expect(ex.mul(t([1, 10, 100]))).toBeAllClose([
+      [1, 10, 100],
+      [2, 20, 200],
+    ]);
     expect(await ex.neg().toArray()).toEqual(await ex.contiguous().neg().toArray());
     const sl = arange(10, undefined, 1, { device }).slice(0, 1, 10, 2); // [1, 3, 5, 7, 9]
     await expect(sl.sub(t([1, 1, 1, 1, 1]))).toBeAllClose([0, 2, 4, 6, 8]);
@@ -242,24 +286,58 @@ describeOnCpu('elementwise ops', (device) => {
   const pos6 = (seed: number) => () => param(randomValues(6, seed, 0.5, 2), [2, 3]);
   const fixed = (values: number[]) => () => param(values, [2, 3]);
   const unaryGrad: [string, (x: Tensor) => Tensor, () => Tensor][] = [
-    ['neg', neg, v6(1)], ['abs', abs, v6(2)], ['sign', sign, v6(3)], ['exp', exp, v6(4)],
-    ['log', log, pos6(5)], ['sqrt', sqrt, pos6(6)], ['rsqrt', rsqrt, pos6(7)], ['relu', relu, v6(8)],
-    ['leakyRelu', (x) => x.leakyRelu(0.2), v6(9)], ['gelu', gelu, v6(10)],
-    ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' }), v6(11)], ['sigmoid', sigmoid, v6(12)],
-    ['erf', erf, v6(13)], ['tanh', tanh, v6(14)], ['sin', sin, v6(15)], ['cos', cos, v6(16)],
+    ['neg', neg, v6(1)],
+    ['abs', abs, v6(2)],
+    ['sign', sign, v6(3)],
+    ['exp', exp, v6(4)],
+    ['log', log, pos6(5)],
+    ['sqrt', sqrt, pos6(6)],
+    ['rsqrt', rsqrt, pos6(7)],
+    ['relu', relu, v6(8)],
+    ['leakyRelu', (x) => x.leakyRelu(0.2), v6(9)],
+    ['gelu', gelu, v6(10)],
+    ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' }), v6(11)],
+    ['sigmoid', sigmoid, v6(12)],
+    ['erf', erf, v6(13)],
+    ['tanh', tanh, v6(14)],
+    ['sin', sin, v6(15)],
+    ['cos', cos, v6(16)],
     ['floor', floor, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
     ['ceil', ceil, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
     ['clamp', (x) => clamp(x, -0.5, 0.5), fixed([-1.1, -0.3, 0.2, 0.7, 0.35, -0.8])],
-    ['where', (x) => where(t([[T, F, T], [F, F, T]]), x.mul(2), x.exp()), v6(17)],
-    ['on a transposed view', (x) => x.transpose(0, 1).mul(t([1, 2])).exp(), v6(18)],
+    [
+      'where',
+      (x) =>
+        where(
+          t([
+            [T, F, T],
+            [F, F, T],
+          ]),
+          x.mul(2),
+          x.exp(),
+        ),
+      v6(17),
+    ],
+    [
+      'on a transposed view',
+      (x) =>
+        x
+          .transpose(0, 1)
+          .mul(t([1, 2]))
+          .exp(),
+      v6(18),
+    ],
   ];
   for (const [name, fn, input] of unaryGrad) {
     it(`gradcheck: ${name}`, () => {
       const w = param(randomValues(6, 99), [6]);
-      expectGradcheck((a) => {
-        const y = fn(a);
-        return y.mul(w.reshape(y.shape)).sum();
-      }, [input()]);
+      expectGradcheck(
+        (a) => {
+          const y = fn(a);
+          return y.mul(w.reshape(y.shape)).sum();
+        },
+        [input()],
+      );
     });
   }
 
@@ -285,13 +363,22 @@ describeOnCpu('elementwise ops', (device) => {
   }
 
   it('gradients of broadcast operands sum over the broadcast dims', async () => {
-    const a = tensor([[1, 2, 3], [4, 5, 6]], { device, requiresGrad: true });
+    const a = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { device, requiresGrad: true },
+    );
     const b = tensor([10, 20, 30], { device, requiresGrad: true });
     const c = tensor([[2], [3]], { device, requiresGrad: true });
     a.mul(b).mul(c).sum().backward();
     await expect(b.grad!).toBeAllClose([14, 19, 24]);
     await expect(c.grad!).toBeAllClose([[140], [320]]);
-    await expect(a.grad!).toBeAllClose([[20, 40, 60], [30, 60, 90]]);
+    await expect(a.grad!).toBeAllClose([
+      [20, 40, 60],
+      [30, 60, 90],
+    ]);
   });
 
   it('throws typed errors', () => {

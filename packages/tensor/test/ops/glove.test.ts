@@ -5,8 +5,18 @@ import { DEVICES, ensureDevice } from '../helpers';
 /** params [[0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]] (V = 2, d = 1), one entry (0, 1) with log X = 1, f = 1. */
 function tiny(): { params: Tensor; gradsq: Tensor; rows: Tensor; cols: Tensor; logX: Tensor; weight: Tensor; cost: Tensor } {
   return {
-    params: tensor([[0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]]), gradsq: ones([4, 2]),
-    rows: tensor([0], { dtype: 'int32' }), cols: tensor([1], { dtype: 'int32' }), logX: tensor([1]), weight: tensor([1]), cost: zeros([1]),
+    params: tensor([
+      [0.1, 0],
+      [0.2, 0],
+      [0.3, 0],
+      [0.4, 0],
+    ]),
+    gradsq: ones([4, 2]),
+    rows: tensor([0], { dtype: 'int32' }),
+    cols: tensor([1], { dtype: 'int32' }),
+    logX: tensor([1]),
+    weight: tensor([1]),
+    cost: zeros([1]),
   };
 }
 
@@ -19,7 +29,9 @@ describe('gloveStep_ [cpu]', () => {
     expect(t.params.dataSync()).toBeAllClose([0.1192, 0.96, 0.2, 0, 0.3, 0, 0.4048, 0.96], { rtol: 1e-6, atol: 1e-7 });
     expect(t.gradsq.dataSync()).toBeAllClose([1 + 0.0192 ** 2, 1.9216, 1, 1, 1, 1, 1 + 0.0048 ** 2, 1.9216], { rtol: 1e-6, atol: 0 });
     // the second step reads the updated accumulators: w0 −= g/√G with G = 1 + 0.0192²
-    const w0 = 0.1192, w1 = 0.4048, b = 0.96;
+    const w0 = 0.1192,
+      w1 = 0.4048,
+      b = 0.96;
     const diff = w0 * w1 + 2 * b - 1;
     gloveStep_(t.params, t.gradsq, t, t.cost);
     expect(t.cost.dataSync()[0]).toBeCloseTo(0.4608 + 0.5 * diff * diff, 5);
@@ -35,9 +47,19 @@ describe('gloveStep_ [cpu]', () => {
     // fdiff = 2·(−0.96) = −1.92: both vector gradients (−0.768, −0.192) clip to −0.01, ·η = −0.001
     expect(t.params.dataSync()).toBeAllClose([0.101, 1.92, 0.2, 0, 0.3, 0, 0.401, 1.92], { rtol: 1e-6, atol: 1e-7 });
     expect(t.cost.dataSync()[0]).toBeCloseTo(0.5 * 1.92 * 0.96, 6);
-    const p = tensor([[0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]]);
+    const p = tensor([
+      [0.1, 0],
+      [0.2, 0],
+      [0.3, 0],
+      [0.4, 0],
+    ]);
     const g = ones([4, 2]);
-    const e = { rows: tensor([0, 1, 1], { dtype: 'int32' }), cols: tensor([1, 0, 1], { dtype: 'int32' }), logX: tensor([1, Number.NEGATIVE_INFINITY, 0]), weight: tensor([1, 1, 1]) };
+    const e = {
+      rows: tensor([0, 1, 1], { dtype: 'int32' }),
+      cols: tensor([1, 0, 1], { dtype: 'int32' }),
+      logX: tensor([1, Number.NEGATIVE_INFINITY, 0]),
+      weight: tensor([1, 1, 1]),
+    };
     const c = zeros([3]);
     // order [2, 1, 0] from start 0, count 2: entry 2 (row 1, context 1), then entry 1 (log X = −∞: skipped)
     gloveStep_(p, g, e, c, { order: tensor([2, 1, 0], { dtype: 'int32' }), count: 2 });
@@ -55,7 +77,8 @@ describe('gloveStep_ [cpu]', () => {
       made.push(x);
       return x;
     };
-    const bad = (f: () => unknown, type: string, msg: RegExp) => expect(f).toThrowError(expect.objectContaining({ name: type, message: expect.stringMatching(msg) }));
+    const bad = (f: () => unknown, type: string, msg: RegExp) =>
+      expect(f).toThrowError(expect.objectContaining({ name: type, message: expect.stringMatching(msg) }));
     bad(() => gloveStep_(t.params, t.gradsq, { ...t, rows: m(tensor([0])) }, t.cost), 'DTypeError', /rows must be int32, got float32/);
     bad(() => gloveStep_(t.params, t.gradsq, { ...t, logX: m(tensor([1, 2])) }, t.cost), 'ShapeError', /logX must have shape \[1\]/);
     bad(() => gloveStep_(m(zeros([3, 2])), t.gradsq, t, t.cost), 'ShapeError', /params must have shape \[2V, d \+ 1\]/);
@@ -65,9 +88,25 @@ describe('gloveStep_ [cpu]', () => {
     bad(() => gloveStep_(t.params, t.gradsq, t, t.cost, { count: 2 }), 'ArgumentError', /count must be an integer in \[0, 1\]/);
     bad(() => gloveStep_(t.params, t.gradsq, t, t.cost, { learningRate: 0 }), 'ArgumentError', /learningRate must be a finite number > 0/);
     bad(() => gloveStep_(t.params, t.params, t, t.cost), 'ArgumentError', /params shares memory with gradsq/);
-    bad(() => gloveStep_(t.params, t.gradsq, { ...t, cols: m(tensor([2], { dtype: 'int32' })) }, t.cost), 'ArgumentError', /entry 0 has ids \(0, 2\), expected both in \[0, 2\)/);
-    bad(() => gloveStep_(t.params, t.gradsq, t, t.cost, { order: m(tensor([1], { dtype: 'int32' })) }), 'ArgumentError', /order\[0\] = 1 is out of range for 1 entries/);
-    const leaf = tensor([[0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]], { requiresGrad: true });
+    bad(
+      () => gloveStep_(t.params, t.gradsq, { ...t, cols: m(tensor([2], { dtype: 'int32' })) }, t.cost),
+      'ArgumentError',
+      /entry 0 has ids \(0, 2\), expected both in \[0, 2\)/,
+    );
+    bad(
+      () => gloveStep_(t.params, t.gradsq, t, t.cost, { order: m(tensor([1], { dtype: 'int32' })) }),
+      'ArgumentError',
+      /order\[0\] = 1 is out of range for 1 entries/,
+    );
+    const leaf = tensor(
+      [
+        [0.1, 0],
+        [0.2, 0],
+        [0.3, 0],
+        [0.4, 0],
+      ],
+      { requiresGrad: true },
+    );
     bad(() => gloveStep_(leaf, t.gradsq, t, t.cost), 'ArgumentError', /params requires grad/);
     noGrad(() => gloveStep_(leaf, t.gradsq, t, t.cost)); // allowed outside grad mode
     expect(t.params.dataSync()).toBeAllClose([0.1, 0, 0.2, 0, 0.3, 0, 0.4, 0]); // nothing written by the rejected calls
@@ -94,7 +133,9 @@ describe.skipIf(!DEVICES.includes('webgpu'))('gloveStep_ [webgpu]', () => {
   it('equals the CPU primitive for conflict-free batches (several workgroups, with and without an order)', async () => {
     await ensureDevice('webgpu');
     const before = memory();
-    const V = 300, d = 12, N = 200;
+    const V = 300,
+      d = 12,
+      N = 200;
     const s = conflictFree(V, d, N, 7);
     const run = async (device: 'cpu' | 'webgpu') => {
       const params = scope(() => tensor(s.init, { device }).reshape([2 * V, d + 1]));
@@ -121,15 +162,30 @@ describe.skipIf(!DEVICES.includes('webgpu'))('gloveStep_ [webgpu]', () => {
 
   it('skips entries with ids out of range on the device (kernels cannot throw)', async () => {
     await ensureDevice('webgpu');
-    const params = tensor([[0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]], { device: 'webgpu' });
+    const params = tensor(
+      [
+        [0.1, 0],
+        [0.2, 0],
+        [0.3, 0],
+        [0.4, 0],
+      ],
+      { device: 'webgpu' },
+    );
     const gradsq = ones([4, 2], { device: 'webgpu' });
-    const e = { rows: tensor([0, 5], { dtype: 'int32', device: 'webgpu' }), cols: tensor([1, 1], { dtype: 'int32', device: 'webgpu' }), logX: tensor([1, 1], { device: 'webgpu' }), weight: tensor([1, 1], { device: 'webgpu' }) };
+    const e = {
+      rows: tensor([0, 5], { dtype: 'int32', device: 'webgpu' }),
+      cols: tensor([1, 1], { dtype: 'int32', device: 'webgpu' }),
+      logX: tensor([1, 1], { device: 'webgpu' }),
+      weight: tensor([1, 1], { device: 'webgpu' }),
+    };
     const cost = zeros([1], { device: 'webgpu' });
     const host = tensor([0, 1], { dtype: 'int32', device: 'cpu' });
     gloveStep_(params, gradsq, e, cost);
     expect(await cost.data()).toBeAllClose([0.4608], { rtol: 1e-6 });
     expect(await params.data()).toBeAllClose([0.1192, 0.96, 0.2, 0, 0.3, 0, 0.4048, 0.96], { rtol: 1e-6, atol: 1e-7 });
-    expect(() => gloveStep_(params, gradsq, { ...e, rows: host }, cost)).toThrowError(expect.objectContaining({ name: 'DeviceError', message: expect.stringMatching(/different devices: webgpu and cpu/) }));
+    expect(() => gloveStep_(params, gradsq, { ...e, rows: host }, cost)).toThrowError(
+      expect.objectContaining({ name: 'DeviceError', message: expect.stringMatching(/different devices: webgpu and cpu/) }),
+    );
     for (const x of [params, gradsq, cost, host, ...Object.values(e)]) x.dispose();
   });
 });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DeviceError, DisposedError, DTypeError, ShapeError, type Tensor,
-  indexAdd_, memory, noGrad, scatterAdd, scatterAdd_, scope, tensor, zeros,
+  ArgumentError,
+  DeviceError,
+  DisposedError,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  indexAdd_,
+  memory,
+  noGrad,
+  scatterAdd,
+  scatterAdd_,
+  scope,
+  tensor,
+  zeros,
 } from '../../src/index';
 import { DEVICES, randomValues } from '../helpers';
 
@@ -18,15 +30,31 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
 
   it('indexAdd_ adds rows or columns, accumulating repeats, negative indices and alpha', async () => {
     const before = live();
-    const dest = t([[1, 1], [1, 1], [1, 1]]);
+    const dest = t([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
     const storage = dest._storage;
     const i = idx([2, 0, -1]); // -1 is row 2 again
-    const rows = t([[1, 2], [10, 20], [100, 200]]);
+    const rows = t([
+      [1, 2],
+      [10, 20],
+      [100, 200],
+    ]);
     expect(indexAdd_(dest, 0, i, rows)).toBe(dest);
-    expect(await dest.toArray()).toEqual([[11, 21], [1, 1], [102, 203]]);
+    expect(await dest.toArray()).toEqual([
+      [11, 21],
+      [1, 1],
+      [102, 203],
+    ]);
     const [col, vals] = [idx([1]), t([[1], [2], [3]])];
     expect(dest.indexAdd_(-1, col, vals, { alpha: -2 })).toBe(dest);
-    expect(await dest.toArray()).toEqual([[11, 19], [1, -3], [102, 197]]);
+    expect(await dest.toArray()).toEqual([
+      [11, 19],
+      [1, -3],
+      [102, 197],
+    ]);
     expect(dest._storage).toBe(storage); // written in place, never copied
     for (const x of [dest, i, rows, col, vals]) x.dispose();
     expect(live()).toEqual(before);
@@ -67,9 +95,21 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
     const rows = scope(() => m.narrow(0, 2, 2)); // rows 2 and 3: contiguous, offset 6
     const src = tensor([[5, 6, 7]], { device, dtype: 'int32' });
     rows.indexAdd_(0, idx([1]), src, { alpha: 3 });
-    expect(await m.toArray()).toEqual([[1, 1, 1], [1, 1, 1], [1, 1, 1], [16, 19, 22], [1, 1, 1]]);
+    expect(await m.toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+      [16, 19, 22],
+      [1, 1, 1],
+    ]);
     rows.scatterAdd_(1, idx([0]).reshape([1, 1]), tensor([[100]], { device, dtype: 'int32' }));
-    expect(await m.toArray()).toEqual([[1, 1, 1], [1, 1, 1], [101, 1, 1], [16, 19, 22], [1, 1, 1]]);
+    expect(await m.toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+      [101, 1, 1],
+      [16, 19, 22],
+      [1, 1, 1],
+    ]);
     for (const x of [m, rows, src]) x.dispose();
   });
 
@@ -79,7 +119,12 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
     const i = idx([19999, 5, 5]);
     const src = scope(() => tensor(randomValues(900, 4), { device }).reshape([3, 300]));
     big.indexAdd_(0, i, src);
-    expect(live()).toEqual({ ...before, tensors: before.tensors + 2, bytes: before.bytes + i._storage.bytes + src._storage.bytes, [device]: [before[device][0] + 2, before[device][1] + i._storage.bytes + src._storage.bytes] });
+    expect(live()).toEqual({
+      ...before,
+      tensors: before.tensors + 2,
+      bytes: before.bytes + i._storage.bytes + src._storage.bytes,
+      [device]: [before[device][0] + 2, before[device][1] + i._storage.bytes + src._storage.bytes],
+    });
     const s = await values(src);
     const row = (r: number) => scope(() => big.narrow(0, r, 1));
     const [r5, rLast, r6] = [row(5), row(19999), row(6)];
@@ -91,7 +136,10 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
   });
 
   it('throw typed errors naming the op before writing anything', async () => {
-    const dest = t([[1, 2], [3, 4]]);
+    const dest = t([
+      [1, 2],
+      [3, 4],
+    ]);
     const src = t([[1, 1]]);
     const i = idx([0]);
     const check = (fn: () => unknown, type: new (...a: never[]) => Error, message: string | RegExp) => {
@@ -99,19 +147,43 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
       expect(fn).toThrow(message);
     };
     check(() => dest.indexAdd_(0, tensor([0], { device }), src), DTypeError, 'indexAdd_: index must be int32, got float32');
-    check(() => dest.scatterAdd_(0, idx([0]).reshape([1, 1]), tensor([[1]], { device, dtype: 'int32' })), DTypeError, 'scatterAdd_: source dtype int32 must match dest dtype float32');
-    check(() => scope(() => dest.transpose(0, 1).indexAdd_(0, i, src)), ArgumentError, 'indexAdd_: dest must be contiguous to be updated in place, got shape [2,2] with strides [1,2]');
-    check(() => dest.indexAdd_(0, i, t([[1, 1, 1]])), ShapeError, 'indexAdd_: source must have shape [1,2] (dest [2,2] with index length 1 at dim 0), got [1,3]');
+    check(
+      () => dest.scatterAdd_(0, idx([0]).reshape([1, 1]), tensor([[1]], { device, dtype: 'int32' })),
+      DTypeError,
+      'scatterAdd_: source dtype int32 must match dest dtype float32',
+    );
+    check(
+      () => scope(() => dest.transpose(0, 1).indexAdd_(0, i, src)),
+      ArgumentError,
+      'indexAdd_: dest must be contiguous to be updated in place, got shape [2,2] with strides [1,2]',
+    );
+    check(
+      () => dest.indexAdd_(0, i, t([[1, 1, 1]])),
+      ShapeError,
+      'indexAdd_: source must have shape [1,2] (dest [2,2] with index length 1 at dim 0), got [1,3]',
+    );
     check(() => dest.indexAdd_(0, idx([0]).reshape([1, 1]), src), ShapeError, 'indexAdd_: index must be 1-D, got [1,1]');
-    check(() => dest.scatterAdd_(1, idx([0, 1, 0]).reshape([1, 3]), src), ShapeError, /^scatterAdd_: index \[1,3\] must have the rank of dest \[2,2\] and src \[1,2\]/);
+    check(
+      () => dest.scatterAdd_(1, idx([0, 1, 0]).reshape([1, 3]), src),
+      ShapeError,
+      /^scatterAdd_: index \[1,3\] must have the rank of dest \[2,2\] and src \[1,2\]/,
+    );
     check(() => dest.indexAdd_(2, i, src), ShapeError, 'indexAdd_: dim 2 out of range for a tensor of rank 2 (expected -2..1)');
     check(() => dest.indexAdd_(0, i, src, { alpha: NaN }), ArgumentError, 'indexAdd_: alpha must be a finite number, got NaN');
     check(() => dest.indexAdd_(0, i, src, { alhpa: 2 } as never), ArgumentError, "indexAdd_: unknown option 'alhpa' (expected alpha)");
     const ints = tensor([1, 2], { device, dtype: 'int32' });
-    check(() => ints.indexAdd_(0, i, tensor([1], { device, dtype: 'int32' }), { alpha: 0.5 }), ArgumentError, 'indexAdd_: alpha must be a finite number (an integer for int32), got 0.5');
+    check(
+      () => ints.indexAdd_(0, i, tensor([1], { device, dtype: 'int32' }), { alpha: 0.5 }),
+      ArgumentError,
+      'indexAdd_: alpha must be a finite number (an integer for int32), got 0.5',
+    );
     const w = t([1, 2]);
     w.requiresGrad = true;
-    check(() => w.indexAdd_(0, i, t([1])), ArgumentError, 'indexAdd_: dest requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)');
+    check(
+      () => w.indexAdd_(0, i, t([1])),
+      ArgumentError,
+      'indexAdd_: dest requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)',
+    );
     check(() => w.scatterAdd_(0, i, t([1])), ArgumentError, /^scatterAdd_: dest requires grad/);
     noGrad(() => w.indexAdd_(0, i, t([5]))); // allowed outside grad mode, as torch.no_grad()
     expect(await values(w)).toEqual([6, 2]);
@@ -121,15 +193,25 @@ describe.each(DEVICES)('in-place indexAdd_ and scatterAdd_ [%s]', (device) => {
     gone.dispose();
     check(() => dest.indexAdd_(0, i, gone), DisposedError, 'indexAdd_: tensor was disposed');
     check(() => scatterAdd_(gone, 0, i, src), DisposedError, 'scatterAdd_: tensor was disposed');
-    expect(await dest.toArray()).toEqual([[1, 2], [3, 4]]); // nothing was written
+    expect(await dest.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]); // nothing was written
     for (const x of [dest, src, i, ints, w, other].filter((x) => x !== null)) x.dispose();
   });
 });
 
 describe('out-of-range indices on the CPU', () => {
   it('throw before any write, naming the op, the index and the size', () => {
-    const dest = tensor([[1, 2], [3, 4], [5, 6]]);
-    const src = tensor([[1, 1], [1, 1]]);
+    const dest = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const src = tensor([
+      [1, 1],
+      [1, 1],
+    ]);
     const i = tensor([0, 3], { dtype: 'int32' });
     expect(() => indexAdd_(dest, 0, i, src)).toThrow(ArgumentError);
     expect(() => indexAdd_(dest, 0, i, src)).toThrow('indexAdd_: index 3 is out of bounds for dim 0 with size 3');

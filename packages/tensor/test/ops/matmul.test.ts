@@ -43,7 +43,10 @@ function refMatmul(a: number[], aShape: number[], b: number[], bShape: number[])
 describeOnCpu('matmul, linear, outer', (device) => {
   const t = (data: Parameters<typeof tensor>[0]) => tensor(data, { device });
   const rnd = (shape: number[], seed: number) => {
-    const values = randomValues(shape.reduce((p, d) => p * d, 1), seed);
+    const values = randomValues(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    );
     return { values, tensor: tensor(values, { device }).reshape(shape) };
   };
 
@@ -54,16 +57,42 @@ describeOnCpu('matmul, linear, outer', (device) => {
   });
 
   it('1-D · 2-D, 2-D · 1-D and 2-D · 2-D hand values, function and method form', async () => {
-    const v = matmul(t([1, 2]), t([[1, 2, 3], [4, 5, 6]]));
+    const v = matmul(
+      t([1, 2]),
+      t([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    );
     expect(v.shape).toEqual([3]);
     await expect(v).toBeAllClose([9, 12, 15]);
-    const w = t([[1, 2, 3], [4, 5, 6]]).matmul(t([1, 0, -1]));
+    const w = t([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]).matmul(t([1, 0, -1]));
     expect(w.shape).toEqual([2]);
     await expect(w).toBeAllClose([-2, -2]);
-    const m = matmul(t([[1, 2], [3, 4]]), t([[5, 6], [7, 8]]));
+    const m = matmul(
+      t([
+        [1, 2],
+        [3, 4],
+      ]),
+      t([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     expect(m.shape).toEqual([2, 2]);
-    await expect(m).toBeAllClose([[19, 22], [43, 50]]);
-    await expect(t([[1, 2], [3, 4]]).matmul(t([[5], [6]]))).toBeAllClose([[17], [39]]);
+    await expect(m).toBeAllClose([
+      [19, 22],
+      [43, 50],
+    ]);
+    await expect(
+      t([
+        [1, 2],
+        [3, 4],
+      ]).matmul(t([[5], [6]])),
+    ).toBeAllClose([[17], [39]]);
   });
 
   it('1-D operands against batched ones', async () => {
@@ -98,7 +127,7 @@ describeOnCpu('matmul, linear, outer', (device) => {
     // spot check one entry by hand: batch (1, 3), row 2, col 1
     let s = 0;
     for (let k = 0; k < 4; k++) s += a.values[12 + 2 * 4 + k] * b.values[3 * 8 + k * 2 + 1];
-    expect((await y.toArray() as number[][][][])[1][3][2][1]).toBeAllClose(s, { rtol: 1e-5, atol: 1e-6 });
+    expect(((await y.toArray()) as number[][][][])[1][3][2][1]).toBeAllClose(s, { rtol: 1e-5, atol: 1e-6 });
   });
 
   it('transposed (non-contiguous) operands match their contiguous copies', async () => {
@@ -119,7 +148,11 @@ describeOnCpu('matmul, linear, outer', (device) => {
   it('K = 0 gives zeros; M = 0 or N = 0 give empty results; size-1 dims', async () => {
     const k0 = matmul(zeros([3, 0], { device }), zeros([0, 2], { device }));
     expect(k0.shape).toEqual([3, 2]);
-    await expect(k0).toBeAllClose([[0, 0], [0, 0], [0, 0]]);
+    await expect(k0).toBeAllClose([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     expect(await matmul(zeros([0], { device }), zeros([0], { device })).item()).toBe(0);
     expect(matmul(zeros([0, 4], { device }), ones([4, 2], { device })).shape).toEqual([0, 2]);
     expect(matmul(ones([3, 4], { device }), ones([4, 0], { device })).shape).toEqual([3, 0]);
@@ -128,7 +161,10 @@ describeOnCpu('matmul, linear, outer', (device) => {
     expect(one.shape).toEqual([1, 1]);
     await expect(one).toBeAllClose([[14]]);
     const outerLike = matmul(t([[2], [3]]), t([[1, 10]]));
-    await expect(outerLike).toBeAllClose([[2, 20], [3, 30]]);
+    await expect(outerLike).toBeAllClose([
+      [2, 20],
+      [3, 30],
+    ]);
     expect(matmul(ones([1, 1, 2, 3], { device }), ones([3, 1], { device })).shape).toEqual([1, 1, 2, 1]);
   });
 
@@ -158,16 +194,64 @@ describeOnCpu('matmul, linear, outer', (device) => {
   }
 
   it('gradients by hand: G Bᵀ and Aᵀ G, summed over broadcast batch dims', async () => {
-    const a = tensor([[1, 2], [3, 4]], { device, requiresGrad: true });
-    const b = tensor([[5, 6], [7, 8]], { device, requiresGrad: true });
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device, requiresGrad: true },
+    );
+    const b = tensor(
+      [
+        [5, 6],
+        [7, 8],
+      ],
+      { device, requiresGrad: true },
+    );
     matmul(a, b).sum().backward();
-    await expect(a.grad!).toBeAllClose([[11, 15], [11, 15]]);
-    await expect(b.grad!).toBeAllClose([[4, 4], [6, 6]]);
-    const c = tensor([[1, 2], [3, 4]], { device, requiresGrad: true }); // shared by a batch of 2
-    const d = tensor([[[1, 0], [0, 1]], [[2, 0], [0, 2]]], { device, requiresGrad: true });
+    await expect(a.grad!).toBeAllClose([
+      [11, 15],
+      [11, 15],
+    ]);
+    await expect(b.grad!).toBeAllClose([
+      [4, 4],
+      [6, 6],
+    ]);
+    const c = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device, requiresGrad: true },
+    ); // shared by a batch of 2
+    const d = tensor(
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [
+          [2, 0],
+          [0, 2],
+        ],
+      ],
+      { device, requiresGrad: true },
+    );
     matmul(c, d).sum().backward();
-    await expect(c.grad!).toBeAllClose([[3, 3], [3, 3]]);
-    await expect(d.grad!).toBeAllClose([[[4, 4], [6, 6]], [[4, 4], [6, 6]]]);
+    await expect(c.grad!).toBeAllClose([
+      [3, 3],
+      [3, 3],
+    ]);
+    await expect(d.grad!).toBeAllClose([
+      [
+        [4, 4],
+        [6, 6],
+      ],
+      [
+        [4, 4],
+        [6, 6],
+      ],
+    ]);
   });
 
   it('gradcheck: matmul of a transposed view', () => {
@@ -175,14 +259,31 @@ describeOnCpu('matmul, linear, outer', (device) => {
   });
 
   it('linear with and without bias, 2-D and 3-D input', async () => {
-    const x = t([[1, 2, 3], [0, -1, 2]]);
-    const w = t([[1, 0, 0], [0, 1, 1], [1, -1, 2], [0.5, 0.5, 0.5]]);
+    const x = t([
+      [1, 2, 3],
+      [0, -1, 2],
+    ]);
+    const w = t([
+      [1, 0, 0],
+      [0, 1, 1],
+      [1, -1, 2],
+      [0.5, 0.5, 0.5],
+    ]);
     const b = t([10, 20, 30, 40]);
     const y = linear(x, w, b);
     expect(y.shape).toEqual([2, 4]);
-    await expect(y).toBeAllClose([[11, 25, 35, 43], [10, 21, 35, 40.5]]);
-    await expect(linear(x, w)).toBeAllClose([[1, 5, 5, 3], [0, 1, 5, 0.5]]);
-    await expect(x.linear(w, null)).toBeAllClose([[1, 5, 5, 3], [0, 1, 5, 0.5]]);
+    await expect(y).toBeAllClose([
+      [11, 25, 35, 43],
+      [10, 21, 35, 40.5],
+    ]);
+    await expect(linear(x, w)).toBeAllClose([
+      [1, 5, 5, 3],
+      [0, 1, 5, 0.5],
+    ]);
+    await expect(x.linear(w, null)).toBeAllClose([
+      [1, 5, 5, 3],
+      [0, 1, 5, 0.5],
+    ]);
     const x3 = t([[[1, 2, 3]], [[0, -1, 2]]]); // [2, 1, 3]
     const y3 = x3.linear(w, b);
     expect(y3.shape).toEqual([2, 1, 4]);
@@ -192,8 +293,14 @@ describeOnCpu('matmul, linear, outer', (device) => {
   it('outer values, function and method form', async () => {
     const y = outer(t([1, 2]), t([3, 4, 5]));
     expect(y.shape).toEqual([2, 3]);
-    await expect(y).toBeAllClose([[3, 4, 5], [6, 8, 10]]);
-    await expect(t([-1, 0.5]).outer(t([2, 4]))).toBeAllClose([[-2, -4], [1, 2]]);
+    await expect(y).toBeAllClose([
+      [3, 4, 5],
+      [6, 8, 10],
+    ]);
+    await expect(t([-1, 0.5]).outer(t([2, 4]))).toBeAllClose([
+      [-2, -4],
+      [1, 2],
+    ]);
   });
 
   it('gradcheck: linear (2-D with bias, 3-D without) and outer', () => {
@@ -204,12 +311,22 @@ describeOnCpu('matmul, linear, outer', (device) => {
 
   it('int8 × int8 → exact int32: hand values, 1-D, batched, transposed, no gradient', async () => {
     const q = (data: Parameters<typeof tensor>[0]) => tensor(data, { device, dtype: 'int8' });
-    const a = q([[127, -128, 3], [0, 5, -7]]);
-    const b = q([[1, 2], [-1, 100], [127, -128]]);
+    const a = q([
+      [127, -128, 3],
+      [0, 5, -7],
+    ]);
+    const b = q([
+      [1, 2],
+      [-1, 100],
+      [127, -128],
+    ]);
     const y = matmul(a, b);
     expect(y.dtype).toBe('int32');
     // row 0: 127 + 128 + 381 = 636, 254 − 12800 − 384 = −12930; row 1: −5 − 889 = −894, 500 + 896 = 1396
-    expect(await y.toArray()).toEqual([[636, -12930], [-894, 1396]]);
+    expect(await y.toArray()).toEqual([
+      [636, -12930],
+      [-894, 1396],
+    ]);
     expect(await matmul(q([1, 2, 3]), q([4, 5, 6])).toArray()).toBe(32);
     expect(await matmul(q([[-128], [-128]]).transpose(0, 1), q([[-128], [-128]])).toArray()).toEqual([[32768]]);
     const batched = matmul(q([[[1, 2]], [[3, 4]]]), q([[5], [6]]));
@@ -237,7 +354,13 @@ describeOnCpu('matmul, linear, outer', (device) => {
     expect((err as Error).message).toBe('matmul: inner dimensions differ: [2,3] @ [4,5] (3 != 4)');
     expect(() => matmul(zeros([3], { device }), zeros([4], { device }))).toThrow('matmul: inner dimensions differ: [3] @ [4] (3 != 4)');
     expect(() => matmul(zeros([2, 2, 3], { device }), zeros([3, 3, 2], { device }))).toThrow(/matmul: shapes \[2\] and \[3\] cannot be broadcast/);
-    const i = tensor([[1, 2], [3, 4]], { device, dtype: 'int32' });
+    const i = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device, dtype: 'int32' },
+    );
     expect(() => matmul(i, i)).toThrow(DTypeError);
     expect(() => matmul(zeros([2, 2], { device }), i)).toThrow(/matmul: expected float32 tensors \(or two int8 tensors\), got float32 and int32/);
     const q = tensor([[1, 2]], { device, dtype: 'int8' });

@@ -1,8 +1,30 @@
 import { expect, it } from 'vitest';
 import {
-  type DeviceName, type Tensor, tensor, arange, zeros, ones,
-  reshape, view, flatten, permute, transpose, squeeze, unsqueeze, expand, narrow, slice,
-  cat, stack, split, chunk, contiguous, clone, assign, ArgumentError, ShapeError,
+  type DeviceName,
+  type Tensor,
+  tensor,
+  arange,
+  zeros,
+  ones,
+  reshape,
+  view,
+  flatten,
+  permute,
+  transpose,
+  squeeze,
+  unsqueeze,
+  expand,
+  narrow,
+  slice,
+  cat,
+  stack,
+  split,
+  chunk,
+  contiguous,
+  clone,
+  assign,
+  ArgumentError,
+  ShapeError,
 } from '../../src/index';
 import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
 
@@ -14,13 +36,27 @@ function weightedSum(y: Tensor, seed = 7): Tensor {
 describeOnCpu('movement', (device: DeviceName) => {
   const ar = (n: number) => arange(n, undefined, 1, { device });
   const t = (v: Parameters<typeof tensor>[0], dtype?: 'int32' | 'bool' | 'float32') => tensor(v, { device, dtype });
-  const leaf = (shape: number[], seed = 1) => tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), { device }).reshape(shape);
+  const leaf = (shape: number[], seed = 1) =>
+    tensor(
+      randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      { device },
+    ).reshape(shape);
 
   it('reshape infers -1 and keeps the row-major order', async () => {
     const y = reshape(ar(6), [2, -1]);
     expect(y.shape).toEqual([2, 3]);
-    await expect(y).toBeAllClose([[0, 1, 2], [3, 4, 5]]);
-    await expect(ar(6).reshape([-1, 2, 1])).toBeAllClose([[[0], [1]], [[2], [3]], [[4], [5]]]);
+    await expect(y).toBeAllClose([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    await expect(ar(6).reshape([-1, 2, 1])).toBeAllClose([
+      [[0], [1]],
+      [[2], [3]],
+      [[4], [5]],
+    ]);
     expect(() => ar(6).reshape([4, -1])).toThrow(ShapeError);
     expect(() => ar(6).reshape([-1, -1])).toThrow(/^reshape: only one dimension can be -1/);
     expect(() => ar(6).reshape([5])).toThrow(/^reshape: cannot reshape \[6\]/);
@@ -30,7 +66,10 @@ describeOnCpu('movement', (device: DeviceName) => {
     const x = ar(6);
     const y = x.reshape([2, 3]);
     x.assign(t([10, 11, 12, 13, 14, 15]));
-    await expect(y).toBeAllClose([[10, 11, 12], [13, 14, 15]]);
+    await expect(y).toBeAllClose([
+      [10, 11, 12],
+      [13, 14, 15],
+    ]);
     const tr = ar(6).reshape([2, 3]).transpose(0, 1);
     const copy = tr.reshape([6]);
     await expect(copy).toBeAllClose([0, 3, 1, 4, 2, 5]);
@@ -65,8 +104,17 @@ describeOnCpu('movement', (device: DeviceName) => {
     const p = permute(x, [2, 0, 1]);
     expect(p.shape).toEqual([4, 2, 3]);
     expect(p.strides).toEqual([1, 12, 4]);
-    await expect(p.narrow(0, 1, 1)).toBeAllClose([[[1, 5, 9], [13, 17, 21]]]);
-    await expect(transpose(ar(6).reshape([2, 3]), 0, 1)).toBeAllClose([[0, 3], [1, 4], [2, 5]]);
+    await expect(p.narrow(0, 1, 1)).toBeAllClose([
+      [
+        [1, 5, 9],
+        [13, 17, 21],
+      ],
+    ]);
+    await expect(transpose(ar(6).reshape([2, 3]), 0, 1)).toBeAllClose([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     await expect(x.transpose(-1, 0).narrow(0, 3, 1).narrow(1, 2, 1)).toBeAllClose([[[11, 23]]]);
     expect(() => x.permute([0, 0, 1])).toThrow(/^permute: dims \[0,0,1\] are not a permutation/);
     expect(() => x.permute([0, 1])).toThrow(ShapeError);
@@ -97,8 +145,20 @@ describeOnCpu('movement', (device: DeviceName) => {
     const x = t([[1], [2]]);
     const y = expand(x, [2, 3]);
     expect(y.strides).toEqual([1, 0]);
-    await expect(y).toBeAllClose([[1, 1, 1], [2, 2, 2]]);
-    await expect(x.expand([2, -1, 2])).toBeAllClose([[[1, 1], [2, 2]], [[1, 1], [2, 2]]]);
+    await expect(y).toBeAllClose([
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
+    await expect(x.expand([2, -1, 2])).toBeAllClose([
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      [
+        [1, 1],
+        [2, 2],
+      ],
+    ]);
     expect(x.expand([2, 1])).toBe(x);
     expect(() => x.expand([3, 3])).toThrow(ShapeError);
     expect(() => x.expand([3, 3])).toThrow(/^expand: cannot expand \[2,1\] to \[3,3\] \(dim 0: 2 → 3\)/);
@@ -108,7 +168,10 @@ describeOnCpu('movement', (device: DeviceName) => {
   it('narrow selects a range, negative start counts from the end', async () => {
     await expect(narrow(ar(5), 0, 1, 3)).toBeAllClose([1, 2, 3]);
     await expect(ar(5).narrow(0, -2, 2)).toBeAllClose([3, 4]);
-    await expect(ar(6).reshape([2, 3]).narrow(1, 1, 2)).toBeAllClose([[1, 2], [4, 5]]);
+    await expect(ar(6).reshape([2, 3]).narrow(1, 1, 2)).toBeAllClose([
+      [1, 2],
+      [4, 5],
+    ]);
     expect(ar(5).narrow(0, 5, 0).shape).toEqual([0]);
     expect(() => ar(5).narrow(0, 3, 3)).toThrow(/^narrow: start 3 and length 3 do not fit dim 0 of size 5/);
   });
@@ -122,18 +185,38 @@ describeOnCpu('movement', (device: DeviceName) => {
     await expect(x.slice(0, -100, 100)).toBeAllClose([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(x.slice(0, 8, 2).shape).toEqual([0]);
     expect(x.slice(0, 20).shape).toEqual([0]);
-    await expect(ar(12).reshape([3, 4]).slice(1, 0, 4, 2)).toBeAllClose([[0, 2], [4, 6], [8, 10]]);
-    await expect(ar(12).reshape([3, 4]).slice(-2, 1)).toBeAllClose([[4, 5, 6, 7], [8, 9, 10, 11]]);
+    await expect(ar(12).reshape([3, 4]).slice(1, 0, 4, 2)).toBeAllClose([
+      [0, 2],
+      [4, 6],
+      [8, 10],
+    ]);
+    await expect(ar(12).reshape([3, 4]).slice(-2, 1)).toBeAllClose([
+      [4, 5, 6, 7],
+      [8, 9, 10, 11],
+    ]);
     expect(() => x.slice(0, 0, 5, 0)).toThrow(/^slice: step must be a positive integer, got 0/);
     expect(() => x.slice(0, 0, 5, -1)).toThrow(ArgumentError);
   });
 
   it('cat joins along dims 0, 1 and -1, with zero-size parts', async () => {
-    const a = t([[1, 2], [3, 4]]);
+    const a = t([
+      [1, 2],
+      [3, 4],
+    ]);
     const b = t([[5, 6]]);
-    await expect(cat([a, b], 0)).toBeAllClose([[1, 2], [3, 4], [5, 6]]);
-    await expect(cat([a, t([[7], [8]])], 1)).toBeAllClose([[1, 2, 7], [3, 4, 8]]);
-    await expect(cat([a, a], -1)).toBeAllClose([[1, 2, 1, 2], [3, 4, 3, 4]]);
+    await expect(cat([a, b], 0)).toBeAllClose([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    await expect(cat([a, t([[7], [8]])], 1)).toBeAllClose([
+      [1, 2, 7],
+      [3, 4, 8],
+    ]);
+    await expect(cat([a, a], -1)).toBeAllClose([
+      [1, 2, 1, 2],
+      [3, 4, 3, 4],
+    ]);
     const empty = zeros([0, 2], { device });
     const c = cat([empty, b, empty], 0);
     expect(c.shape).toEqual([1, 2]);
@@ -157,9 +240,20 @@ describeOnCpu('movement', (device: DeviceName) => {
   it('stack joins equal shapes along a new dim', async () => {
     const a = t([1, 2, 3]);
     const b = t([4, 5, 6]);
-    await expect(stack([a, b])).toBeAllClose([[1, 2, 3], [4, 5, 6]]);
-    await expect(stack([a, b], 1)).toBeAllClose([[1, 4], [2, 5], [3, 6]]);
-    await expect(stack([a, b], -1)).toBeAllClose([[1, 4], [2, 5], [3, 6]]);
+    await expect(stack([a, b])).toBeAllClose([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    await expect(stack([a, b], 1)).toBeAllClose([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
+    await expect(stack([a, b], -1)).toBeAllClose([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     expect(() => stack([a, t([1, 2])])).toThrow(/^stack: all tensors must have the same shape, got \[3\], \[2\]/);
   });
 
@@ -168,16 +262,31 @@ describeOnCpu('movement', (device: DeviceName) => {
     expect(parts.map((p) => p.shape[0])).toEqual([2, 2, 1]);
     await expect(parts[2]).toBeAllClose([4]);
     const secs = ar(12).reshape([2, 6]).split([1, 3, 2], 1);
-    expect(secs.map((p) => p.shape)).toEqual([[2, 1], [2, 3], [2, 2]]);
-    await expect(secs[1]).toBeAllClose([[1, 2, 3], [7, 8, 9]]);
+    expect(secs.map((p) => p.shape)).toEqual([
+      [2, 1],
+      [2, 3],
+      [2, 2],
+    ]);
+    await expect(secs[1]).toBeAllClose([
+      [1, 2, 3],
+      [7, 8, 9],
+    ]);
     expect(() => ar(5).split([2, 2])).toThrow(ShapeError);
     expect(() => ar(5).split([2, 2])).toThrow(/^split: sections \[2,2\] must be non-negative and sum to 5/);
     expect(() => ar(5).split(0)).toThrow(ArgumentError);
     const ch = chunk(ar(5), 3);
     expect(ch.map((p) => p.shape[0])).toEqual([2, 2, 1]);
     await expect(ch[1]).toBeAllClose([2, 3]);
-    expect(ar(6).chunk(4).map((p) => p.shape[0])).toEqual([2, 2, 2]);
-    expect(ar(2).chunk(5).map((p) => p.shape[0])).toEqual([1, 1]);
+    expect(
+      ar(6)
+        .chunk(4)
+        .map((p) => p.shape[0]),
+    ).toEqual([2, 2, 2]);
+    expect(
+      ar(2)
+        .chunk(5)
+        .map((p) => p.shape[0]),
+    ).toEqual([1, 1]);
   });
 
   it('contiguous returns the same tensor when already contiguous, else a row-major copy', async () => {
@@ -187,7 +296,11 @@ describeOnCpu('movement', (device: DeviceName) => {
     const c = tr.contiguous();
     expect(c).not.toBe(tr);
     expect(c.strides).toEqual([2, 1]);
-    await expect(c).toBeAllClose([[0, 3], [1, 4], [2, 5]]);
+    await expect(c).toBeAllClose([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
   });
 
   it('clone copies into independent memory', async () => {
@@ -218,13 +331,25 @@ describeOnCpu('movement', (device: DeviceName) => {
   it('assign broadcasts tensors, fills numbers, casts, and writes through views', async () => {
     const x = zeros([2, 3], { device });
     assign(x, t([1, 2, 3]));
-    await expect(x).toBeAllClose([[1, 2, 3], [1, 2, 3]]);
+    await expect(x).toBeAllClose([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
     x.assign(t([[10], [20]]));
-    await expect(x).toBeAllClose([[10, 10, 10], [20, 20, 20]]);
+    await expect(x).toBeAllClose([
+      [10, 10, 10],
+      [20, 20, 20],
+    ]);
     x.assign(-4.5);
-    await expect(x).toBeAllClose([[-4.5, -4.5, -4.5], [-4.5, -4.5, -4.5]]);
+    await expect(x).toBeAllClose([
+      [-4.5, -4.5, -4.5],
+      [-4.5, -4.5, -4.5],
+    ]);
     x.slice(1, 0, 3, 2).assign(t([7, 8], 'int32').reshape([2, 1]));
-    await expect(x).toBeAllClose([[7, -4.5, 7], [8, -4.5, 8]]);
+    await expect(x).toBeAllClose([
+      [7, -4.5, 7],
+      [8, -4.5, 8],
+    ]);
     const i = zeros([2], { device, dtype: 'int32' }).assign(t([1.9, -1.9]));
     expect(Array.from(await i.data())).toEqual([1, -1]);
     expect(() => x.assign(t([1, 2]))).toThrow(ShapeError);
@@ -264,9 +389,12 @@ describeOnCpu('movement', (device: DeviceName) => {
   it('gradients through cat, stack and split', () => {
     expectGradcheck((a, b) => weightedSum(cat([a, b], 1)), [leaf([2, 2], 9), leaf([2, 3], 10)]);
     expectGradcheck((a, b) => weightedSum(stack([a, b], 1)), [leaf([3], 11), leaf([3], 12)]);
-    expectGradcheck((x) => {
-      const [p, q, r] = x.split([1, 2, 2], 0);
-      return weightedSum(p, 1).add(weightedSum(q, 2).mul(q.sum())).add(weightedSum(r, 3));
-    }, [leaf([5, 2], 13)]);
+    expectGradcheck(
+      (x) => {
+        const [p, q, r] = x.split([1, 2, 2], 0);
+        return weightedSum(p, 1).add(weightedSum(q, 2).mul(q.sum())).add(weightedSum(r, 3));
+      },
+      [leaf([5, 2], 13)],
+    );
   });
 });

@@ -18,13 +18,34 @@ function refLayerNorm(x: number[], n: number, w?: number[], b?: number[]): numbe
 
 // x [3, 2, 2] (N, C, L): channel 0 holds 1 2 3 4 5 9 (mean 4, biased var 40/6, unbiased 8),
 // channel 1 holds 0 0 2 2 4 -2 (mean 1, biased var 22/6, unbiased 4.4).
-const BN_X = [[[1, 2], [0, 0]], [[3, 4], [2, 2]], [[5, 9], [4, -2]]];
+const BN_X = [
+  [
+    [1, 2],
+    [0, 0],
+  ],
+  [
+    [3, 4],
+    [2, 2],
+  ],
+  [
+    [5, 9],
+    [4, -2],
+  ],
+];
 const mapBN = (f: (v: number, c: number) => number) => BN_X.map((n) => n.map((row, c) => row.map((v) => f(v, c))));
 
 describeOnCpu('layerNorm and batchNorm', (device) => {
   const t = (data: Parameters<typeof tensor>[0]) => tensor(data, { device });
   const p = (shape: number[], seed: number, lo = -1, hi = 1) =>
-    tensor(randomValues(shape.reduce((a, d) => a * d, 1), seed, lo, hi), { device }).reshape(shape);
+    tensor(
+      randomValues(
+        shape.reduce((a, d) => a * d, 1),
+        seed,
+        lo,
+        hi,
+      ),
+      { device },
+    ).reshape(shape);
 
   it('layerNorm over the last dim matches the hand computation', async () => {
     const y = layerNorm(t([[1, 2, 3]]), [3]);
@@ -37,7 +58,10 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
   });
 
   it('layerNorm with weight and bias, and eps', async () => {
-    const x = [[1, 2, 3], [-1, 5, 0.5]];
+    const x = [
+      [1, 2, 3],
+      [-1, 5, 0.5],
+    ];
     const w = [1, 2, 0.5];
     const b = [0, 1, -1];
     const y = layerNorm(t(x), 3, { weight: t(w), bias: t(b) });
@@ -59,7 +83,18 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
 
   it('gradcheck: layerNorm w.r.t. input, weight and bias', () => {
     expectGradcheck((x, w, b) => layerNorm(x, [4], { weight: w, bias: b }).sin().sum(), [p([2, 4], 10), p([4], 11, 0.5, 1.5), p([4], 12)]);
-    expectGradcheck((x: Tensor) => layerNorm(x, [2, 3]).mul(t([[1, -2, 3], [0.5, 2, -1]])).sum(), [p([2, 2, 3], 13)]);
+    expectGradcheck(
+      (x: Tensor) =>
+        layerNorm(x, [2, 3])
+          .mul(
+            t([
+              [1, -2, 3],
+              [0.5, 2, -1],
+            ]),
+          )
+          .sum(),
+      [p([2, 2, 3], 13)],
+    );
   });
 
   it('batchNorm in training: batch statistics and running stats update', async () => {
@@ -71,7 +106,10 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
     const mean = [4, 1];
     const biased = [40 / 6, 22 / 6];
     expect(y.shape).toEqual([3, 2, 2]);
-    await expect(y).toBeAllClose(mapBN((v, c) => ((v - mean[c]) / Math.sqrt(biased[c] + EPS)) * w[c] + b[c]), { rtol: 1e-5, atol: 1e-5 });
+    await expect(y).toBeAllClose(
+      mapBN((v, c) => ((v - mean[c]) / Math.sqrt(biased[c] + EPS)) * w[c] + b[c]),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
     await expect(rm).toBeAllClose([0.9 * 0.5 + 0.1 * 4, 0.9 * -1 + 0.1 * 1]);
     await expect(rv).toBeAllClose([0.9 * 1 + 0.1 * 8, 0.9 * 2 + 0.1 * 4.4]);
     // a second step moves them again; a custom momentum
@@ -81,14 +119,31 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
     await expect(rm2).toBeAllClose([2, 0.5]);
     await expect(rv2).toBeAllClose([4.5, 2.7]);
     const plain = batchNorm(t(BN_X), null, null, { training: true });
-    await expect(plain).toBeAllClose(mapBN((v, c) => (v - mean[c]) / Math.sqrt(biased[c] + EPS)), { rtol: 1e-5, atol: 1e-5 });
+    await expect(plain).toBeAllClose(
+      mapBN((v, c) => (v - mean[c]) / Math.sqrt(biased[c] + EPS)),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
   });
 
   it('batchNorm on a 2-D [N, C] input in training', async () => {
     const rm = zeros([2], { device });
     const rv = ones([2], { device });
-    const y = batchNorm(t([[1, 10], [3, 30]]), rm, rv, { training: true });
-    await expect(y).toBeAllClose([[-1, -1], [1, 1]].map((r) => r.map((s, c) => s / Math.sqrt(1 + EPS / [1, 100][c]))), { rtol: 1e-5, atol: 1e-5 });
+    const y = batchNorm(
+      t([
+        [1, 10],
+        [3, 30],
+      ]),
+      rm,
+      rv,
+      { training: true },
+    );
+    await expect(y).toBeAllClose(
+      [
+        [-1, -1],
+        [1, 1],
+      ].map((r) => r.map((s, c) => s / Math.sqrt(1 + EPS / [1, 100][c]))),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
     await expect(rm).toBeAllClose([0.2, 2]);
     await expect(rv).toBeAllClose([0.9 + 0.1 * 2, 0.9 + 0.1 * 200]);
   });
@@ -99,10 +154,16 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
     const w = [2, 0.5];
     const b = [1, -1];
     const y = batchNorm(t(BN_X), rm, rv, { weight: t(w), bias: t(b) });
-    await expect(y).toBeAllClose(mapBN((v, c) => ((v - [0.5, -1][c]) / Math.sqrt([3, 0.25][c] + EPS)) * w[c] + b[c]), { rtol: 1e-5, atol: 1e-5 });
+    await expect(y).toBeAllClose(
+      mapBN((v, c) => ((v - [0.5, -1][c]) / Math.sqrt([3, 0.25][c] + EPS)) * w[c] + b[c]),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
     await expect(rm).toBeAllClose([0.5, -1]);
     await expect(rv).toBeAllClose([3, 0.25]);
-    await expect(t(BN_X).batchNorm(rm, rv, { training: false })).toBeAllClose(mapBN((v, c) => (v - [0.5, -1][c]) / Math.sqrt([3, 0.25][c] + EPS)), { rtol: 1e-5, atol: 1e-5 });
+    await expect(t(BN_X).batchNorm(rm, rv, { training: false })).toBeAllClose(
+      mapBN((v, c) => (v - [0.5, -1][c]) / Math.sqrt([3, 0.25][c] + EPS)),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
   });
 
   it('gradcheck: batchNorm in training w.r.t. input, weight and bias', () => {
@@ -112,10 +173,19 @@ describeOnCpu('layerNorm and batchNorm', (device) => {
       [p([3, 2, 2], 21), p([2], 22, 0.5, 1.5), p([2], 23)],
     );
     expectGradcheck((x: Tensor) => batchNorm(x, null, null, { training: true }).sin().sum(), [p([4, 3], 24)]);
-    expectGradcheck((x: Tensor) => batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5])).sin().sum(), [p([4, 3], 25)]);
+    expectGradcheck(
+      (x: Tensor) =>
+        batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5]))
+          .sin()
+          .sum(),
+      [p([4, 3], 25)],
+    );
     // eval mode folds weight, bias and the running statistics into a per-channel scale and shift
     expectGradcheck(
-      (x, w, b) => batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5]), { weight: w, bias: b }).sin().sum(),
+      (x, w, b) =>
+        batchNorm(x, t([0.1, -0.2, 0.3]), t([1, 2, 0.5]), { weight: w, bias: b })
+          .sin()
+          .sum(),
       [p([2, 3, 2], 26), p([3], 27, 0.5, 1.5), p([3], 28)],
     );
   });

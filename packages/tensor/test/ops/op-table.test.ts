@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { fromArray } from '../../src/creation';
 import * as api from '../../src/index';
-import { AimodelError, DeviceError, type DeviceName, DisposedError, type DType, dropout, Generator, gradcheck, memory, ones, scope, type Tensor } from '../../src/index';
+import {
+  AimodelError,
+  DeviceError,
+  type DeviceName,
+  DisposedError,
+  type DType,
+  dropout,
+  Generator,
+  gradcheck,
+  memory,
+  ones,
+  scope,
+  type Tensor,
+} from '../../src/index';
 import { DEVICES, randomValues } from '../helpers';
 import { NOT_OPS, OPS } from '../op-table';
 import { dtypesOf, numel, type OpInfo, type OpResult, type Sample, type Tol } from '../op-table/samples';
@@ -27,9 +40,7 @@ function leaves(s: Sample, device: DeviceName, grad: boolean): { xs: Tensor[]; s
 
 /** Σᵢ Σ outᵢ · wᵢ with fixed pseudo-random weights wᵢ: one scalar whose gradient seeds every output. */
 function weightedSum(outs: Tensor[]): Tensor {
-  return outs
-    .map((o, i) => o.mul(fromArray(randomValues(o.numel(), 99 + i), o.shape, { device: o.device })).sum())
-    .reduce((a, b) => a.add(b));
+  return outs.map((o, i) => o.mul(fromArray(randomValues(o.numel(), 99 + i), o.shape, { device: o.device })).sum()).reduce((a, b) => a.add(b));
 }
 
 /** Live tensors and bytes on `device` (leaks show here). */
@@ -78,7 +89,11 @@ function expectGradcheck(info: OpInfo, s: Sample): void {
     const args = seen.map((x, k) => (floatAt.includes(k) ? (s.inputs[k].view?.(ds[floatAt.indexOf(k)]) ?? ds[floatAt.indexOf(k)]) : x));
     return weightedSum(outputsOf(callOf(info, s)(...args)));
   };
-  const r = gradcheck(fn, floatAt.map((k) => xs[k]), info.gradTol);
+  const r = gradcheck(
+    fn,
+    floatAt.map((k) => xs[k]),
+    info.gradTol,
+  );
   for (const x of [...seen, ...xs]) x.dispose();
   const m = r.mismatches.slice(0, 3).map((e) => `input ${e.input}[${e.index}]: analytic ${e.analytic}, numeric ${e.numeric}`);
   expect(r.ok, `${info.name}: ${s.name}: gradcheck (max error ${r.maxError})\n${m.join('\n')}`).toBe(true);
@@ -195,11 +210,22 @@ describe('op table completeness', () => {
 
   it('every entry names an exported function, once, and has samples', () => {
     const names = OPS.map((o) => o.name);
-    expect(names.filter((n, i) => names.indexOf(n) !== i), 'entries named twice').toEqual([]);
-    expect([...names, ...Object.keys(NOT_OPS)].filter((n) => !exported.includes(n)), 'names not exported').toEqual([]);
-    expect(names.filter((n) => Object.hasOwn(NOT_OPS, n)), 'entries also listed as non-ops').toEqual([]);
+    expect(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      'entries named twice',
+    ).toEqual([]);
+    expect(
+      [...names, ...Object.keys(NOT_OPS)].filter((n) => !exported.includes(n)),
+      'names not exported',
+    ).toEqual([]);
+    expect(
+      names.filter((n) => Object.hasOwn(NOT_OPS, n)),
+      'entries also listed as non-ops',
+    ).toEqual([]);
     for (const o of OPS) expect(o.samples.length, o.name).toBeGreaterThan(0);
-    const wrong = OPS.filter((o) => [...o.dtypes].sort().join() !== dtypesOf(o.samples).join()).map((o) => `${o.name}: declared ${o.dtypes}, samples ${dtypesOf(o.samples)}`);
+    const wrong = OPS.filter((o) => [...o.dtypes].sort().join() !== dtypesOf(o.samples).join()).map(
+      (o) => `${o.name}: declared ${o.dtypes}, samples ${dtypesOf(o.samples)}`,
+    );
     expect(wrong, 'declared dtypes are those the samples cover').toEqual([]);
   });
 });

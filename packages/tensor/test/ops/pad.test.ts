@@ -9,15 +9,44 @@ function weightedSum(y: Tensor, seed = 3): Tensor {
 
 describeOnCpu('pad', (device: DeviceName) => {
   const t = (v: number[] | number[][] | number[][][]) => tensor(v, { device });
-  const grid = () => t([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-  const leaf = (shape: number[], seed = 1) => tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), { device }).reshape(shape);
+  const grid = () =>
+    t([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+  const leaf = (shape: number[], seed = 1) =>
+    tensor(
+      randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      { device },
+    ).reshape(shape);
 
   it('constant: zeros by default, a fill value, several dims as [left, right, top, bottom]', async () => {
     await expect(pad(t([[1, 2]]), [1, 1])).toBeAllClose([[0, 1, 2, 0]]);
-    await expect(t([[1, 2], [3, 4]]).pad([1, 0, 0, 1], { value: 9 })).toBeAllClose([[9, 1, 2], [9, 3, 4], [9, 9, 9]]);
-    const y = t([[1, 2], [3, 4]]).pad([0, 1, 2, 0], { mode: 'constant', value: -1 });
+    await expect(
+      t([
+        [1, 2],
+        [3, 4],
+      ]).pad([1, 0, 0, 1], { value: 9 }),
+    ).toBeAllClose([
+      [9, 1, 2],
+      [9, 3, 4],
+      [9, 9, 9],
+    ]);
+    const y = t([
+      [1, 2],
+      [3, 4],
+    ]).pad([0, 1, 2, 0], { mode: 'constant', value: -1 });
     expect(y.shape).toEqual([4, 3]);
-    await expect(y).toBeAllClose([[-1, -1, -1], [-1, -1, -1], [1, 2, -1], [3, 4, -1]]);
+    await expect(y).toBeAllClose([
+      [-1, -1, -1],
+      [-1, -1, -1],
+      [1, 2, -1],
+      [3, 4, -1],
+    ]);
     const z = t([[[1, 2]], [[3, 4]]]).pad([1, 0, 0, 0, 1, 0]);
     expect(z.shape).toEqual([3, 1, 3]);
     await expect(z).toBeAllClose([[[0, 0, 0]], [[0, 1, 2]], [[0, 3, 4]]]);
@@ -26,7 +55,10 @@ describeOnCpu('pad', (device: DeviceName) => {
   it('constant: negative padding crops, mixed with positive padding', async () => {
     await expect(pad(arange(5, undefined, 1, { device }).reshape([1, 5]), [-1, 2])).toBeAllClose([[1, 2, 3, 4, 0, 0]]);
     await expect(grid().pad([0, 0, -1, -1])).toBeAllClose([[4, 5, 6]]);
-    await expect(grid().pad([-2, 1, 1, -2], { value: 5 })).toBeAllClose([[5, 5], [3, 5]]);
+    await expect(grid().pad([-2, 1, 1, -2], { value: 5 })).toBeAllClose([
+      [5, 5],
+      [3, 5],
+    ]);
     expect(() => grid().pad([-2, -2])).toThrow(ShapeError);
     expect(() => grid().pad([-2, -2])).toThrow(/^pad: negative padding \[-2,-2\] crops more than dim 1 of \[3,3\]/);
   });
@@ -49,7 +81,11 @@ describeOnCpu('pad', (device: DeviceName) => {
       [8, 7, 8, 9, 8],
       [5, 4, 5, 6, 5],
     ]);
-    await expect(grid().pad([0, 2], { mode: 'reflect' })).toBeAllClose([[1, 2, 3, 2, 1], [4, 5, 6, 5, 4], [7, 8, 9, 8, 7]]);
+    await expect(grid().pad([0, 2], { mode: 'reflect' })).toBeAllClose([
+      [1, 2, 3, 2, 1],
+      [4, 5, 6, 5, 4],
+      [7, 8, 9, 8, 7],
+    ]);
   });
 
   it('replicate repeats the edge value', async () => {
@@ -67,7 +103,12 @@ describeOnCpu('pad', (device: DeviceName) => {
   it('circular wraps around', async () => {
     await expect(t([1, 2, 3]).pad([2, 1], { mode: 'circular' })).toBeAllClose([2, 3, 1, 2, 3, 1]);
     await expect(t([1, 2, 3]).pad([3, 0], { mode: 'circular' })).toBeAllClose([1, 2, 3, 1, 2, 3]);
-    await expect(grid().pad([0, 1, 1, 0], { mode: 'circular' })).toBeAllClose([[7, 8, 9, 7], [1, 2, 3, 1], [4, 5, 6, 4], [7, 8, 9, 7]]);
+    await expect(grid().pad([0, 1, 1, 0], { mode: 'circular' })).toBeAllClose([
+      [7, 8, 9, 7],
+      [1, 2, 3, 1],
+      [4, 5, 6, 4],
+      [7, 8, 9, 7],
+    ]);
   });
 
   it('rejects odd or too long padding, and reflect/circular amounts beyond the size', () => {
@@ -101,18 +142,50 @@ describeOnCpu('pad', (device: DeviceName) => {
     await expect(tile(t([1, 2]), [2])).toBeAllClose([1, 2, 1, 2]);
     const y = t([1, 2]).tile([2, 1]);
     expect(y.shape).toEqual([2, 2]);
-    await expect(y).toBeAllClose([[1, 2], [1, 2]]);
-    await expect(t([[1, 2], [3, 4]]).tile([2])).toBeAllClose([[1, 2, 1, 2], [3, 4, 3, 4]]);
-    await expect(t([[1, 2], [3, 4]]).tile([2, 1])).toBeAllClose([[1, 2], [3, 4], [1, 2], [3, 4]]);
-    const z = t([[1, 2], [3, 4]]).tile([2, 1, 2]);
+    await expect(y).toBeAllClose([
+      [1, 2],
+      [1, 2],
+    ]);
+    await expect(
+      t([
+        [1, 2],
+        [3, 4],
+      ]).tile([2]),
+    ).toBeAllClose([
+      [1, 2, 1, 2],
+      [3, 4, 3, 4],
+    ]);
+    await expect(
+      t([
+        [1, 2],
+        [3, 4],
+      ]).tile([2, 1]),
+    ).toBeAllClose([
+      [1, 2],
+      [3, 4],
+      [1, 2],
+      [3, 4],
+    ]);
+    const z = t([
+      [1, 2],
+      [3, 4],
+    ]).tile([2, 1, 2]);
     expect(z.shape).toEqual([2, 2, 4]);
-    await expect(z.narrow(0, 1, 1)).toBeAllClose([[[1, 2, 1, 2], [3, 4, 3, 4]]]);
+    await expect(z.narrow(0, 1, 1)).toBeAllClose([
+      [
+        [1, 2, 1, 2],
+        [3, 4, 3, 4],
+      ],
+    ]);
     expect(t([1, 2]).tile([3, 0]).shape).toEqual([3, 0]);
     expect(() => t([1, 2]).tile([-1])).toThrow(ArgumentError);
   });
 
   it('repeat needs at least one rep per dim', async () => {
-    await expect(repeat(t([[1, 2]]), [2, 2])).toBeAllClose([[1, 2, 1, 2], [1, 2, 1, 2]]);
+    await expect(repeat(t([[1, 2]]), [2, 2])).toBeAllClose([
+      [1, 2, 1, 2],
+      [1, 2, 1, 2],
+    ]);
     const y = t([1, 2]).repeat([2, 1, 2]);
     expect(y.shape).toEqual([2, 1, 4]);
     await expect(y).toBeAllClose([[[1, 2, 1, 2]], [[1, 2, 1, 2]]]);

@@ -1,7 +1,5 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName, type Tensor, tensor, arange, maxPool2d, avgPool2d, adaptiveAvgPool2d, ArgumentError, ShapeError,
-} from '../../src/index';
+import { type DeviceName, type Tensor, tensor, arange, maxPool2d, avgPool2d, adaptiveAvgPool2d, ArgumentError, ShapeError } from '../../src/index';
 import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
 
 function weightedSum(y: Tensor, seed = 3): Tensor {
@@ -19,7 +17,10 @@ function torchOut(size: number, k: number, s: number, p: number, d: number, ceil
 /** n distinct values 0.1 apart in a scrambled order: no ties, far apart compared to gradcheck's ε. */
 function distinct(n: number, seed: number): number[] {
   const r = randomValues(n, seed);
-  const order = r.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const order = r
+    .map((v, i) => [v, i])
+    .sort((a, b) => a[0] - b[0])
+    .map(([, i]) => i);
   const out = new Array<number>(n);
   order.forEach((i, rank) => {
     out[i] = rank * 0.1 - n * 0.05;
@@ -29,18 +30,67 @@ function distinct(n: number, seed: number): number[] {
 
 describeOnCpu('pool', (device: DeviceName) => {
   const img = (rows: number[][]) => tensor([[rows]], { device });
-  const X = [[1, 5, 2, 0], [3, 4, 8, 7], [0, 9, 6, 1], [2, 3, 4, 10]];
+  const X = [
+    [1, 5, 2, 0],
+    [3, 4, 8, 7],
+    [0, 9, 6, 1],
+    [2, 3, 4, 10],
+  ];
   const ramp = (h: number, w: number) => arange(h * w, undefined, 1, { device }).reshape([1, 1, h, w]);
-  const leaf = (shape: number[], seed: number) => tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), { device }).reshape(shape);
+  const leaf = (shape: number[], seed: number) =>
+    tensor(
+      randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      { device },
+    ).reshape(shape);
 
   it('maxPool2d: kernel 2, stride 1, padding, dilation (hand values)', async () => {
-    await expect(maxPool2d(img(X), 2)).toBeAllClose([[[[5, 8], [9, 10]]]]);
-    await expect(img(X).maxPool2d(2, { stride: 1 })).toBeAllClose([[[[5, 8, 8], [9, 9, 8], [9, 9, 10]]]]);
-    await expect(img(X).maxPool2d(3, { stride: 2, padding: 1 })).toBeAllClose([[[[5, 8], [9, 10]]]]);
-    await expect(img(X).maxPool2d([2, 2], { stride: 1, dilation: 2 })).toBeAllClose([[[[6, 9], [8, 10]]]]);
+    await expect(maxPool2d(img(X), 2)).toBeAllClose([
+      [
+        [
+          [5, 8],
+          [9, 10],
+        ],
+      ],
+    ]);
+    await expect(img(X).maxPool2d(2, { stride: 1 })).toBeAllClose([
+      [
+        [
+          [5, 8, 8],
+          [9, 9, 8],
+          [9, 9, 10],
+        ],
+      ],
+    ]);
+    await expect(img(X).maxPool2d(3, { stride: 2, padding: 1 })).toBeAllClose([
+      [
+        [
+          [5, 8],
+          [9, 10],
+        ],
+      ],
+    ]);
+    await expect(img(X).maxPool2d([2, 2], { stride: 1, dilation: 2 })).toBeAllClose([
+      [
+        [
+          [6, 9],
+          [8, 10],
+        ],
+      ],
+    ]);
     // padding is −∞, not 0: all-negative windows keep their negative maximum
     const neg = img(X.map((r) => r.map((v) => -v - 1)));
-    await expect(neg.maxPool2d(2, { stride: 2, padding: 1 })).toBeAllClose([[[[-2, -3, -1], [-1, -5, -2], [-3, -4, -11]]]]);
+    await expect(neg.maxPool2d(2, { stride: 2, padding: 1 })).toBeAllClose([
+      [
+        [
+          [-2, -3, -1],
+          [-1, -5, -2],
+          [-3, -4, -11],
+        ],
+      ],
+    ]);
   });
 
   it('maxPool2d: several planes and a rectangular kernel', async () => {
@@ -52,7 +102,13 @@ describeOnCpu('pool', (device: DeviceName) => {
 
   it('ceilMode output sizes follow PyTorch (including the window-starts-inside rule)', async () => {
     const combos: [number, number, number, number, number][] = [
-      [5, 2, 2, 0, 1], [5, 2, 2, 1, 1], [6, 3, 2, 1, 1], [7, 3, 3, 1, 1], [4, 2, 3, 0, 1], [9, 3, 2, 0, 2], [8, 4, 3, 2, 1],
+      [5, 2, 2, 0, 1],
+      [5, 2, 2, 1, 1],
+      [6, 3, 2, 1, 1],
+      [7, 3, 3, 1, 1],
+      [4, 2, 3, 0, 1],
+      [9, 3, 2, 0, 2],
+      [8, 4, 3, 2, 1],
     ];
     const expectedCeil = [3, 3, 4, 3, 2, 3, 4];
     const expectedFloor = [2, 3, 3, 3, 1, 3, 3];
@@ -64,45 +120,154 @@ describeOnCpu('pool', (device: DeviceName) => {
       expect(x.maxPool2d(k, { stride: s, padding: p, dilation: d }).shape).toEqual([1, 1, expectedFloor[i], expectedFloor[i]]);
       if (d === 1) expect(x.avgPool2d(k, { stride: s, padding: p, ceilMode: true }).shape).toEqual([1, 1, expectedCeil[i], expectedCeil[i]]);
     });
-    await expect(ramp(5, 5).maxPool2d(2, { ceilMode: true })).toBeAllClose([[[[6, 8, 9], [16, 18, 19], [21, 23, 24]]]]);
+    await expect(ramp(5, 5).maxPool2d(2, { ceilMode: true })).toBeAllClose([
+      [
+        [
+          [6, 8, 9],
+          [16, 18, 19],
+          [21, 23, 24],
+        ],
+      ],
+    ]);
   });
 
   it('avgPool2d with countIncludePad true (default) and false', async () => {
-    const x = img([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-    await expect(avgPool2d(x, 2, { stride: 1, padding: 1 })).toBeAllClose([[[
-      [0.25, 0.75, 1.25, 0.75], [1.25, 3, 4, 2.25], [2.75, 6, 7, 3.75], [1.75, 3.75, 4.25, 2.25],
-    ]]]);
-    await expect(x.avgPool2d(2, { stride: 1, padding: 1, countIncludePad: false })).toBeAllClose([[[
-      [1, 1.5, 2.5, 3], [2.5, 3, 4, 4.5], [5.5, 6, 7, 7.5], [7, 7.5, 8.5, 9],
-    ]]]);
-    await expect(ramp(4, 4).avgPool2d(2)).toBeAllClose([[[[2.5, 4.5], [10.5, 12.5]]]]);
+    const x = img([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+    await expect(avgPool2d(x, 2, { stride: 1, padding: 1 })).toBeAllClose([
+      [
+        [
+          [0.25, 0.75, 1.25, 0.75],
+          [1.25, 3, 4, 2.25],
+          [2.75, 6, 7, 3.75],
+          [1.75, 3.75, 4.25, 2.25],
+        ],
+      ],
+    ]);
+    await expect(x.avgPool2d(2, { stride: 1, padding: 1, countIncludePad: false })).toBeAllClose([
+      [
+        [
+          [1, 1.5, 2.5, 3],
+          [2.5, 3, 4, 4.5],
+          [5.5, 6, 7, 7.5],
+          [7, 7.5, 8.5, 9],
+        ],
+      ],
+    ]);
+    await expect(ramp(4, 4).avgPool2d(2)).toBeAllClose([
+      [
+        [
+          [2.5, 4.5],
+          [10.5, 12.5],
+        ],
+      ],
+    ]);
   });
 
   it('avgPool2d with ceilMode: the divisor stops at the padded edge', async () => {
-    await expect(img([[1, 2, 3], [4, 5, 6], [7, 8, 9]]).avgPool2d(2, { ceilMode: true })).toBeAllClose([[[[3, 4.5], [7.5, 9]]]]);
+    await expect(
+      img([
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ]).avgPool2d(2, { ceilMode: true }),
+    ).toBeAllClose([
+      [
+        [
+          [3, 4.5],
+          [7.5, 9],
+        ],
+      ],
+    ]);
     const x = ramp(4, 4);
-    await expect(x.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true })).toBeAllClose([[[
-      [10 / 9, 24 / 9, 10 / 6], [51 / 9, 90 / 9, 33 / 6], [25 / 6, 42 / 6, 15 / 4],
-    ]]]);
-    await expect(x.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })).toBeAllClose([[[
-      [2.5, 4, 5], [8.5, 10, 11], [12.5, 14, 15],
-    ]]]);
+    await expect(x.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true })).toBeAllClose([
+      [
+        [
+          [10 / 9, 24 / 9, 10 / 6],
+          [51 / 9, 90 / 9, 33 / 6],
+          [25 / 6, 42 / 6, 15 / 4],
+        ],
+      ],
+    ]);
+    await expect(x.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })).toBeAllClose([
+      [
+        [
+          [2.5, 4, 5],
+          [8.5, 10, 11],
+          [12.5, 14, 15],
+        ],
+      ],
+    ]);
   });
 
   it('adaptiveAvgPool2d: 7→3 overlapping windows, to 1×1, non-square', async () => {
-    await expect(adaptiveAvgPool2d(ramp(7, 7), 3)).toBeAllClose([[[[8, 10, 12], [22, 24, 26], [36, 38, 40]]]]);
+    await expect(adaptiveAvgPool2d(ramp(7, 7), 3)).toBeAllClose([
+      [
+        [
+          [8, 10, 12],
+          [22, 24, 26],
+          [36, 38, 40],
+        ],
+      ],
+    ]);
     await expect(ramp(7, 7).adaptiveAvgPool2d(1)).toBeAllClose([[[[24]]]]);
-    await expect(ramp(4, 6).adaptiveAvgPool2d([2, 3])).toBeAllClose([[[[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]]]]);
-    await expect(ramp(5, 3).adaptiveAvgPool2d([2, 2])).toBeAllClose([[[[3.5, 4.5], [9.5, 10.5]]]]);
+    await expect(ramp(4, 6).adaptiveAvgPool2d([2, 3])).toBeAllClose([
+      [
+        [
+          [3.5, 5.5, 7.5],
+          [15.5, 17.5, 19.5],
+        ],
+      ],
+    ]);
+    await expect(ramp(5, 3).adaptiveAvgPool2d([2, 2])).toBeAllClose([
+      [
+        [
+          [3.5, 4.5],
+          [9.5, 10.5],
+        ],
+      ],
+    ]);
     const up = ramp(2, 2).adaptiveAvgPool2d([3, 4]);
     expect(up.shape).toEqual([1, 1, 3, 4]);
-    await expect(up).toBeAllClose([[[[0, 0, 1, 1], [1, 1, 2, 2], [2, 2, 3, 3]]]]);
+    await expect(up).toBeAllClose([
+      [
+        [
+          [0, 0, 1, 1],
+          [1, 1, 2, 2],
+          [2, 2, 3, 3],
+        ],
+      ],
+    ]);
   });
 
   it('maxPool2d gradient goes to each window maximum', async () => {
-    const x = tensor([[[[1, 5, 2, 0], [3, 4, 8, 7], [0, 9, 6, 1], [2, 3, 4, 10]]]], { device, requiresGrad: true });
+    const x = tensor(
+      [
+        [
+          [
+            [1, 5, 2, 0],
+            [3, 4, 8, 7],
+            [0, 9, 6, 1],
+            [2, 3, 4, 10],
+          ],
+        ],
+      ],
+      { device, requiresGrad: true },
+    );
     x.maxPool2d(2, { stride: 1 }).sum().backward();
-    await expect(x.grad!).toBeAllClose([[[[0, 1, 0, 0], [0, 0, 3, 0], [0, 4, 0, 0], [0, 0, 0, 1]]]]);
+    await expect(x.grad!).toBeAllClose([
+      [
+        [
+          [0, 1, 0, 0],
+          [0, 0, 3, 0],
+          [0, 4, 0, 0],
+          [0, 0, 0, 1],
+        ],
+      ],
+    ]);
     const d = () => tensor(distinct(2 * 5 * 5, 5), { device }).reshape([1, 2, 5, 5]);
     expectGradcheck((t) => weightedSum(t.maxPool2d(3, { stride: 2, padding: 1 })), [d()]);
     expectGradcheck((t) => weightedSum(t.maxPool2d(2, { stride: 1, dilation: 2, ceilMode: true })), [d()]);
@@ -111,7 +276,9 @@ describeOnCpu('pool', (device: DeviceName) => {
 
   it('avgPool2d and adaptiveAvgPool2d gradients', () => {
     expectGradcheck((t) => weightedSum(t.avgPool2d(3, { stride: 2, padding: 1 })), [leaf([1, 2, 5, 5], 1)], { eps: 1e-2 });
-    expectGradcheck((t) => weightedSum(t.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })), [leaf([1, 1, 6, 6], 2)], { eps: 1e-2 });
+    expectGradcheck((t) => weightedSum(t.avgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false })), [leaf([1, 1, 6, 6], 2)], {
+      eps: 1e-2,
+    });
     expectGradcheck((t) => weightedSum(t.avgPool2d([2, 1], { ceilMode: true })), [leaf([2, 1, 5, 3], 3)], { eps: 1e-2 });
     expectGradcheck((t) => weightedSum(t.adaptiveAvgPool2d(3)), [leaf([1, 2, 7, 7], 4)], { eps: 1e-2 });
     expectGradcheck((t) => weightedSum(t.adaptiveAvgPool2d([2, 3])), [leaf([1, 1, 5, 4], 5)], { eps: 1e-2 });

@@ -1,14 +1,17 @@
 import { expect, it } from 'vitest';
-import {
-  type Tensor, tensor, zeros,
-  sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp,
-  ShapeError, ArgumentError,
-} from '../../src/index';
+import { type Tensor, tensor, zeros, sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, ShapeError, ArgumentError } from '../../src/index';
 import { describeOnCpu, expectGradcheck, randomValues } from '../helpers';
 
 // x = [[1, 5, 2], [4, 3, 6]]
 describeOnCpu('reductions', (device) => {
-  const x = () => tensor([[1, 5, 2], [4, 3, 6]], { device });
+  const x = () =>
+    tensor(
+      [
+        [1, 5, 2],
+        [4, 3, 6],
+      ],
+      { device },
+    );
   const t = (data: Parameters<typeof tensor>[0], dtype?: 'float32' | 'int32' | 'bool') => tensor(data, { device, dtype });
 
   it('sum: no dim, single dim, negative dim, dim list, keepdim (options object and positional boolean)', async () => {
@@ -71,7 +74,15 @@ describeOnCpu('reductions', (device) => {
     await expect(x().argmin(-1)).toBeAllClose([0, 1]);
     expect(await argmax(t([1, 3, 3, 2])).item()).toBe(1);
     expect(await argmin(t([2, 1, 1, 5])).item()).toBe(1);
-    await expect(argmax(t([[7, 7], [1, 9]]), 1)).toBeAllClose([0, 1]);
+    await expect(
+      argmax(
+        t([
+          [7, 7],
+          [1, 9],
+        ]),
+        1,
+      ),
+    ).toBeAllClose([0, 1]);
   });
 
   it('reduces 0-d inputs to themselves', async () => {
@@ -104,7 +115,13 @@ describeOnCpu('reductions', (device) => {
   });
 
   it('integer inputs: sum/prod/max stay integral, mean/variance become float32', async () => {
-    const i = t([[1, 2, 3], [4, 5, 6]], 'int32');
+    const i = t(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      'int32',
+    );
     const s = sum(i);
     expect(s.dtype).toBe('int32');
     expect(await s.item()).toBe(21);
@@ -129,7 +146,15 @@ describeOnCpu('reductions', (device) => {
     for (const r of [sum(n()), mean(n()), prod(n()), max(n()), min(n()), variance(n()), logsumexp(n())]) {
       expect(await r.item()).toBeNaN();
     }
-    await expect(max(t([[1, 2], [NaN, 0]]), 1)).toBeAllClose([2, NaN]);
+    await expect(
+      max(
+        t([
+          [1, 2],
+          [NaN, 0],
+        ]),
+        1,
+      ),
+    ).toBeAllClose([2, NaN]);
     expect(await argmax(n()).item()).toBe(1);
     expect(await argmin(t([1, NaN, 0])).item()).toBe(1);
   });
@@ -157,7 +182,15 @@ describeOnCpu('reductions', (device) => {
     await expect(x().logsumexp(0, true)).toBeAllClose([[lse([1, 4]), lse([5, 3]), lse([2, 6])]]);
     expect(await logsumexp(x()).item()).toBeCloseTo(lse([1, 5, 2, 4, 3, 6]), 5);
     expect(await logsumexp(t([1000, 1000])).item()).toBeCloseTo(1000 + Math.LN2, 3);
-    await expect(logsumexp(t([[1000, 1000], [-1000, -1000]]), 1)).toBeAllClose([1000 + Math.LN2, -1000 + Math.LN2]);
+    await expect(
+      logsumexp(
+        t([
+          [1000, 1000],
+          [-1000, -1000],
+        ]),
+        1,
+      ),
+    ).toBeAllClose([1000 + Math.LN2, -1000 + Math.LN2]);
     expect(await logsumexp(t([-Infinity, -Infinity])).item()).toBe(-Infinity);
     expect(await logsumexp(t([-Infinity, 0])).item()).toBeCloseTo(0, 6);
     expect(await logsumexp(t([Infinity, 0])).item()).toBe(Infinity);
@@ -168,12 +201,33 @@ describeOnCpu('reductions', (device) => {
     const a = tensor([1, 3, 3, 2], { device, requiresGrad: true });
     max(a).backward();
     await expect(a.grad!).toBeAllClose([0, 0.5, 0.5, 0]);
-    const b = tensor([[1, 3, 3], [2, 2, 2]], { device, requiresGrad: true });
+    const b = tensor(
+      [
+        [1, 3, 3],
+        [2, 2, 2],
+      ],
+      { device, requiresGrad: true },
+    );
     max(b, 1).sum().backward();
-    await expect(b.grad!).toBeAllClose([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]);
-    const c = tensor([[1, 0, 4], [5, 2, 4]], { device, requiresGrad: true });
-    min(c, 0).mul(t([1, 2, 3])).sum().backward();
-    await expect(c.grad!).toBeAllClose([[1, 2, 1.5], [0, 0, 1.5]]);
+    await expect(b.grad!).toBeAllClose([
+      [0, 0.5, 0.5],
+      [1 / 3, 1 / 3, 1 / 3],
+    ]);
+    const c = tensor(
+      [
+        [1, 0, 4],
+        [5, 2, 4],
+      ],
+      { device, requiresGrad: true },
+    );
+    min(c, 0)
+      .mul(t([1, 2, 3]))
+      .sum()
+      .backward();
+    await expect(c.grad!).toBeAllClose([
+      [1, 2, 1.5],
+      [0, 0, 1.5],
+    ]);
   });
 
   it('prod gradient with one zero and with two zeros (hand values)', async () => {
@@ -183,9 +237,20 @@ describeOnCpu('reductions', (device) => {
     const b = tensor([2, 0, 3, 0], { device, requiresGrad: true });
     prod(b).backward();
     await expect(b.grad!).toBeAllClose([0, 0, 0, 0]);
-    const c = tensor([[2, 0, 3], [0, 5, 0], [1, 2, 3]], { device, requiresGrad: true });
+    const c = tensor(
+      [
+        [2, 0, 3],
+        [0, 5, 0],
+        [1, 2, 3],
+      ],
+      { device, requiresGrad: true },
+    );
     prod(c, 1).sum().backward();
-    await expect(c.grad!).toBeAllClose([[0, 6, 0], [0, 0, 0], [6, 3, 2]]);
+    await expect(c.grad!).toBeAllClose([
+      [0, 6, 0],
+      [0, 0, 0],
+      [6, 3, 2],
+    ]);
   });
 
   const x34 = (seed: number, lo = -1, hi = 1) => tensor(randomValues(12, seed, lo, hi), { device }).reshape([3, 4]);
@@ -215,7 +280,15 @@ describeOnCpu('reductions', (device) => {
   }
 
   it('gradcheck: prod with one zero and with two zeros per group', () => {
-    expectGradcheck((y) => prod(y, 1).sin().sum(), [t([[0.7, 0, 1.3, -0.9], [0, 1.1, 0, 0.8]])]);
+    expectGradcheck(
+      (y) => prod(y, 1).sin().sum(),
+      [
+        t([
+          [0.7, 0, 1.3, -0.9],
+          [0, 1.1, 0, 0.8],
+        ]),
+      ],
+    );
     expectGradcheck((y) => prod(y).mul(3), [t([0.7, 0, 1.3, -0.9])]);
   });
 

@@ -19,12 +19,30 @@ describeOnCpu('softmax and logSoftmax', (device) => {
   });
 
   it('dim 0, 1 and −1 on [[1, 2], [3, 5]]', async () => {
-    const x = t([[1, 2], [3, 5]]);
-    await expect(softmax(x, 0)).toBeAllClose([[0.11920292, 0.04742587], [0.88079708, 0.95257413]]);
-    await expect(softmax(x, 1)).toBeAllClose([[0.26894142, 0.73105858], [0.11920292, 0.88079708]]);
-    await expect(softmax(x, -1)).toBeAllClose([[0.26894142, 0.73105858], [0.11920292, 0.88079708]]);
-    await expect(softmax(x, -2)).toBeAllClose([[0.11920292, 0.04742587], [0.88079708, 0.95257413]]);
-    await expect(logSoftmax(x, 0)).toBeAllClose([[Math.log(0.11920292), Math.log(0.04742587)], [Math.log(0.88079708), Math.log(0.95257413)]]);
+    const x = t([
+      [1, 2],
+      [3, 5],
+    ]);
+    await expect(softmax(x, 0)).toBeAllClose([
+      [0.11920292, 0.04742587],
+      [0.88079708, 0.95257413],
+    ]);
+    await expect(softmax(x, 1)).toBeAllClose([
+      [0.26894142, 0.73105858],
+      [0.11920292, 0.88079708],
+    ]);
+    await expect(softmax(x, -1)).toBeAllClose([
+      [0.26894142, 0.73105858],
+      [0.11920292, 0.88079708],
+    ]);
+    await expect(softmax(x, -2)).toBeAllClose([
+      [0.11920292, 0.04742587],
+      [0.88079708, 0.95257413],
+    ]);
+    await expect(logSoftmax(x, 0)).toBeAllClose([
+      [Math.log(0.11920292), Math.log(0.04742587)],
+      [Math.log(0.88079708), Math.log(0.95257413)],
+    ]);
   });
 
   it('rows sum to 1 along the chosen dim of a [4, 7] input, also for a transposed view', async () => {
@@ -48,7 +66,17 @@ describeOnCpu('softmax and logSoftmax', (device) => {
   it('handles −Infinity entries; a fully −Infinity row gives NaN', async () => {
     await expect(softmax(t([0, -Infinity, 0]))).toBeAllClose([0.5, 0, 0.5]);
     await expect(logSoftmax(t([0, -Infinity, 0]))).toBeAllClose([-LN2, -Infinity, -LN2]);
-    await expect(softmax(t([[-Infinity, -Infinity], [1, -Infinity]]))).toBeAllClose([[NaN, NaN], [1, 0]]);
+    await expect(
+      softmax(
+        t([
+          [-Infinity, -Infinity],
+          [1, -Infinity],
+        ]),
+      ),
+    ).toBeAllClose([
+      [NaN, NaN],
+      [1, 0],
+    ]);
   });
 
   const w = () => tensor(randomValues(15, 77, -2, 2), { device }).reshape([3, 5]);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentError, DeviceError, DisposedError, type DType, type DeviceName, memory, scope, tensor, toDevice,
-} from '../../src/index';
+import { ArgumentError, DeviceError, DisposedError, type DType, type DeviceName, memory, scope, tensor, toDevice } from '../../src/index';
 import { DEVICES } from '../helpers';
 
 /** Live tensors and bytes per device (memory() may report more than these). */
@@ -18,7 +16,13 @@ const live = () => {
 
 describe('toDevice and to(device) on the CPU', () => {
   it('same device: toDevice and to return the tensor itself', async () => {
-    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     expect(await toDevice(x, 'cpu')).toBe(x);
     expect(await x.toDevice('cpu')).toBe(x);
     expect(x.to('cpu')).toBe(x);

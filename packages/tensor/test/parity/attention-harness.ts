@@ -28,12 +28,23 @@ export interface AttentionCase {
 }
 
 export const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
-const dense = (s: Storage, shape: number[]): View => ({ storage: s, shape, strides: shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)), offset: 0 });
+const dense = (s: Storage, shape: number[]): View => ({
+  storage: s,
+  shape,
+  strides: shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)),
+  offset: 0,
+});
 
 /** Operands on both backends, and `expectParity(case, seed, kernel?)` over them. */
 export function attentionParity(gpu: WebGpuBackend, cpu: CpuBackend) {
   /** One operand on both backends: a view [...batch, rows, cols], optionally transposed or batch-broadcast. */
-  function operand(batch: number[], rows: number, cols: number, seed: number, o: { transposed?: boolean; broadcast?: boolean; dtype?: 'float32' | 'bool'; lo?: number } = {}): Pair {
+  function operand(
+    batch: number[],
+    rows: number,
+    cols: number,
+    seed: number,
+    o: { transposed?: boolean; broadcast?: boolean; dtype?: 'float32' | 'bool'; lo?: number } = {},
+  ): Pair {
     const { transposed = false, broadcast = false, dtype = 'float32' } = o;
     const inner = rows * cols;
     const strides = transposed ? [1, rows] : [cols, 1];
@@ -70,7 +81,10 @@ export function attentionParity(gpu: WebGpuBackend, cpu: CpuBackend) {
     const gOut = operand(batch, L, Ev, seed + 4);
     const p: AttentionParams = { scale: 1 / Math.sqrt(E), causal: t.causal ?? false };
     const results: Storage[][] = [];
-    for (const [be, side] of [[cpu, 'c'], [gpu, 'g']] as const) {
+    for (const [be, side] of [
+      [cpu, 'c'],
+      [gpu, 'g'],
+    ] as const) {
       const out = be.alloc('float32', Z * L * Ev);
       const lse = be.alloc('float32', Z * L);
       if (kernel && be === gpu) gpuAttention(gpu.runtime, q.g, k.g, v.g, mask?.g ?? null, out, lse, p, kernel);
@@ -80,7 +94,19 @@ export function attentionParity(gpu: WebGpuBackend, cpu: CpuBackend) {
         continue;
       }
       const [gq, gk, gv] = [Z * L * E, Z * S * E, Z * S * Ev].map((n) => be.alloc('float32', n));
-      const args = [q[side], k[side], v[side], mask?.[side] ?? null, dense(out, [...batch, L, Ev]), dense(lse, [...batch, L]), gOut[side], gq, gk, gv, p] as const;
+      const args = [
+        q[side],
+        k[side],
+        v[side],
+        mask?.[side] ?? null,
+        dense(out, [...batch, L, Ev]),
+        dense(lse, [...batch, L]),
+        gOut[side],
+        gq,
+        gk,
+        gv,
+        p,
+      ] as const;
       if (kernel && be === gpu) gpuAttentionBackward(gpu.runtime, ...args, kernel);
       else be.attentionBackward(...args);
       results.push([out, lse, gq, gk, gv]);

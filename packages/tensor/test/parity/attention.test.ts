@@ -21,7 +21,13 @@ const { operand, expectParity, expectFullyMaskedRow } = device ? attentionParity
 // every width class, the row kernels' backward and masks.
 describe.skipIf(!device)('webgpu attention kernels vs the CPU backend', () => {
   it('shapes: 1, primes, non-multiples of the 32-row blocks and key tiles, L ≠ S, E ≠ Ev', async () => {
-    const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [5, 7, 3, 6], [17, 33, 8, 8], [16, 16, 16, 16], [35, 9, 16, 5]];
+    const shapes: [number, number, number, number][] = [
+      [1, 1, 1, 1],
+      [5, 7, 3, 6],
+      [17, 33, 8, 8],
+      [16, 16, 16, 16],
+      [35, 9, 16, 5],
+    ];
     let seed = 1;
     for (const [L, S, E, Ev] of shapes) await expectParity({ batch: [2], L, S, E, Ev }, seed++ * 10);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it, } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AvgPool2dParams, Backend, Conv2dParams, Pool2dParams, Storage, View } from '../../src/backend/backend';
 import { randomValues } from '../helpers';
 import { kernelBackends } from './harness';
@@ -10,7 +10,7 @@ import { kernelBackends } from './harness';
  */
 
 const { device: gpuDevice, gpu, cpu } = await kernelBackends();
-const suite = describe.skipIf(!(gpuDevice));
+const suite = describe.skipIf(!gpuDevice);
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const TOL = { rtol: 1e-4, atol: 1e-4 };
@@ -20,7 +20,8 @@ function inputPair(shape: number[], seed: number, values?: number[]): { c: View;
   const data = new Float32Array(3 + numel(shape));
   data.set(values ?? randomValues(numel(shape), seed), 3);
   const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
-  const c = cpu.alloc('float32', data.length), g = gpu.alloc('float32', data.length);
+  const c = cpu.alloc('float32', data.length),
+    g = gpu.alloc('float32', data.length);
   cpu.write(c, data);
   gpu.write(g, data);
   return { c: { storage: c, shape, strides, offset: 3 }, g: { storage: g, shape, strides, offset: 3 } };
@@ -29,14 +30,21 @@ function inputPair(shape: number[], seed: number, values?: number[]): { c: View;
 /** Run one primitive on both backends into fresh outputs and compare. */
 async function expectSame(shape: number[], run: (be: Backend, out: Storage, side: 'c' | 'g') => void, dtype: 'float32' | 'int32' = 'float32'): Promise<void> {
   const n = numel(shape);
-  const oc = cpu.alloc(dtype, n), og = gpu.alloc(dtype, n);
+  const oc = cpu.alloc(dtype, n),
+    og = gpu.alloc(dtype, n);
   run(cpu, oc, 'c');
   run(gpu, og, 'g');
   const whole = (s: Storage): View => ({ storage: s, shape: [n], strides: [1], offset: 0 });
   expect(await gpu.read(whole(og))).toBeAllClose(cpu.readSync(whole(oc)), TOL);
 }
 
-interface ConvCase { name: string; x: number[]; w: number[]; p: Conv2dParams; out: [number, number] }
+interface ConvCase {
+  name: string;
+  x: number[];
+  w: number[];
+  p: Conv2dParams;
+  out: [number, number];
+}
 
 const conv = (name: string, x: number[], w: number[], stride: number, pad: number, dil = 1, groups = 1): ConvCase => {
   const [, , H, W] = x;
@@ -59,7 +67,9 @@ suite('webgpu conv2d primitives vs cpu', () => {
   for (const k of CONV_CASES) {
     it(k.name, async () => {
       const yShape = [k.x[0], k.w[0], ...k.out];
-      const x = inputPair(k.x, 1), w = inputPair(k.w, 2), gy = inputPair(yShape, 3);
+      const x = inputPair(k.x, 1),
+        w = inputPair(k.w, 2),
+        gy = inputPair(yShape, 3);
       await expectSame(yShape, (be, out, s) => be.conv2d(x[s], w[s], out, yShape, k.p));
       await expectSame(k.x, (be, out, s) => be.conv2dBackwardInput(gy[s], w[s], out, k.x, k.p));
       await expectSame(k.w, (be, out, s) => be.conv2dBackwardWeight(x[s], gy[s], out, k.w, k.p));
@@ -68,8 +78,12 @@ suite('webgpu conv2d primitives vs cpu', () => {
 
   it('implied trailing padding (output smaller than the padded input allows)', async () => {
     const p: Conv2dParams = { stride: [2, 2], padding: [1, 0], dilation: [1, 1], groups: 1 };
-    const xs = [1, 2, 6, 6], ws = [3, 2, 2, 2], ys = [1, 3, 3, 2];
-    const x = inputPair(xs, 4), w = inputPair(ws, 5), gy = inputPair(ys, 6);
+    const xs = [1, 2, 6, 6],
+      ws = [3, 2, 2, 2],
+      ys = [1, 3, 3, 2];
+    const x = inputPair(xs, 4),
+      w = inputPair(ws, 5),
+      gy = inputPair(ys, 6);
     await expectSame(ys, (be, out, s) => be.conv2d(x[s], w[s], out, ys, p));
     await expectSame(xs, (be, out, s) => be.conv2dBackwardInput(gy[s], w[s], out, xs, p));
     await expectSame(ws, (be, out, s) => be.conv2dBackwardWeight(x[s], gy[s], out, ws, p));
@@ -77,7 +91,10 @@ suite('webgpu conv2d primitives vs cpu', () => {
 });
 
 const pool = (kernel: number, stride: number, padding: number, dilation = 1): Pool2dParams => ({
-  kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], dilation: [dilation, dilation],
+  kernel: [kernel, kernel],
+  stride: [stride, stride],
+  padding: [padding, padding],
+  dilation: [dilation, dilation],
 });
 
 suite('webgpu pooling primitives vs cpu', () => {
@@ -112,7 +129,8 @@ suite('webgpu pooling primitives vs cpu', () => {
       [[1, 1, 3, 2], {}, [1, 1, 5, 4]], // adaptive upsampling
     ];
     for (const [xs, p, ys] of cases) {
-      const x = inputPair(xs, 8), gy = inputPair(ys, 9);
+      const x = inputPair(xs, 8),
+        gy = inputPair(ys, 9);
       await expectSame(ys, (be, out, s) => be.avgPool2d(x[s], out, ys, p));
       await expectSame(xs, (be, out, s) => be.avgPool2dBackward(gy[s], out, xs, p));
     }

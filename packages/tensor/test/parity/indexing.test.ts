@@ -16,8 +16,14 @@ suite('indexing on WebGPU', () => {
     const x = fromArray([1, 2, 3, 4], [2, 2], { device: 'webgpu' });
     const i = fromArray([5, 0, -3, 1], [2, 2], { device: 'webgpu', dtype: 'int32' });
     const z = zeros([2, 2], { device: 'webgpu' });
-    expect(await x.gather(1, i).toArray()).toEqual([[0, 1], [0, 4]]);
-    expect(await z.scatterAdd(1, i, x).toArray()).toEqual([[2, 0], [0, 4]]);
+    expect(await x.gather(1, i).toArray()).toEqual([
+      [0, 1],
+      [0, 4],
+    ]);
+    expect(await z.scatterAdd(1, i, x).toArray()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
   });
 
   it('narrow and slice are views on the device: no new memory, reads match', async () => {

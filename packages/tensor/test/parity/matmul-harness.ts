@@ -62,9 +62,7 @@ export function matmulParity(gpu: WebGpuBackend, cpu: CpuBackend) {
     return { c: { storage: c, shape, strides, offset: layout.offset }, g: { storage: g, shape, strides, offset: layout.offset } };
   }
 
-  return async function expectParity(
-    batch: number[], M: number, K: number, N: number, la: Layout, lb: Layout, tile?: TileName, int8 = false,
-  ): Promise<void> {
+  return async function expectParity(batch: number[], M: number, K: number, N: number, la: Layout, lb: Layout, tile?: TileName, int8 = false): Promise<void> {
     const a = makeOperand([...batch, M, K], la, M * 31 + K, int8);
     const b = makeOperand([...batch, K, N], lb, K * 17 + N + 5, int8);
     const outSize = [...batch, M, N].reduce((p, d) => p * d, 1);
@@ -78,7 +76,8 @@ export function matmulParity(gpu: WebGpuBackend, cpu: CpuBackend) {
     expect(after.dispatches - before.dispatches).toBe(outSize === 0 ? 0 : 1);
     expect(after.copies - before.copies).toBe(0);
     const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
-    if (int8) expect(Array.from(await gpu.read(whole(got)))).toEqual(Array.from(cpu.readSync(whole(want)))); // integers: exact
+    if (int8)
+      expect(Array.from(await gpu.read(whole(got)))).toEqual(Array.from(cpu.readSync(whole(want)))); // integers: exact
     else expect(await gpu.read(whole(got))).toBeAllClose(cpu.readSync(whole(want)), TOL);
     for (const s of [a.g.storage, b.g.storage, got]) gpu.free(s);
   };

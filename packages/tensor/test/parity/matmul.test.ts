@@ -18,19 +18,37 @@ const expectParity = device ? matmulParity(gpu, cpu) : async () => {};
 describe.skipIf(!device)('webgpu matmul kernel vs the CPU backend', () => {
   // the tiny tile (pickTile's choice when M or N ≤ 16) and the small one: 1, primes, K = 0, K or N
   // of 1, vec4-aligned, several tiles
-  it.each([[1, 1, 1], [7, 13, 5], [33, 65, 17], [129, 257, 63], [5, 0, 3], [1, 40, 9], [9, 40, 1], [64, 64, 64], [16, 32, 8]])(
-    'M×K×N = %i×%i×%i, row-major',
-    async (M, K, N) => {
-      await expectParity([], M, K, N, ROW, ROW);
-    },
-  );
+  it.each([
+    [1, 1, 1],
+    [7, 13, 5],
+    [33, 65, 17],
+    [129, 257, 63],
+    [5, 0, 3],
+    [1, 40, 9],
+    [9, 40, 1],
+    [64, 64, 64],
+    [16, 32, 8],
+  ])('M×K×N = %i×%i×%i, row-major', async (M, K, N) => {
+    await expectParity([], M, K, N, ROW, ROW);
+  });
 
   it('the medium tile across tile and K-step edges', async () => {
-    for (const [M, K, N] of [[7, 13, 5], [129, 257, 63], [130, 21, 131]]) await expectParity([], M, K, N, ROW, ROW, 'medium');
+    for (const [M, K, N] of [
+      [7, 13, 5],
+      [129, 257, 63],
+      [130, 21, 131],
+    ])
+      await expectParity([], M, K, N, ROW, ROW, 'medium');
   });
 
   it('the large tile across tile and K-step edges, vec4 and scalar loads', async () => {
-    for (const [M, K, N] of [[7, 13, 5], [129, 257, 63], [64, 64, 64], [130, 20, 260]]) await expectParity([], M, K, N, ROW, ROW, 'large');
+    for (const [M, K, N] of [
+      [7, 13, 5],
+      [129, 257, 63],
+      [64, 64, 64],
+      [130, 20, 260],
+    ])
+      await expectParity([], M, K, N, ROW, ROW, 'large');
   });
 
   it('the large tile with both operands vec4 along K (B transposed), and K = 0', async () => {
@@ -77,14 +95,32 @@ const both = (shape: number[], seed: number, requiresGrad = false) => bothOn(sha
 const expectSame = (g: Tensor, c: Tensor) => sameOn(g, c, TOL);
 
 describe.skipIf(!hasWebGpu)('matmul and linear on webgpu vs cpu', () => {
-  it.each([[[2, 3], [3, 4]], [[1, 1], [1, 1]], [[3, 7, 13], [3, 13, 5]], [[2, 1, 6, 5], [5, 5, 4]], [[6, 0], [0, 3]]])(
-    '%j @ %j',
-    async (sa, sb) => {
-      const a = both(sa, 1);
-      const b = both(sb, 2);
-      await expectSame(matmul(a.g, b.g), matmul(a.c, b.c));
-    },
-  );
+  it.each([
+    [
+      [2, 3],
+      [3, 4],
+    ],
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    [
+      [3, 7, 13],
+      [3, 13, 5],
+    ],
+    [
+      [2, 1, 6, 5],
+      [5, 5, 4],
+    ],
+    [
+      [6, 0],
+      [0, 3],
+    ],
+  ])('%j @ %j', async (sa, sb) => {
+    const a = both(sa, 1);
+    const b = both(sb, 2);
+    await expectSame(matmul(a.g, b.g), matmul(a.c, b.c));
+  });
 
   it('1-D operands: dot, vector·matrix, matrix·vector, vector·batch', async () => {
     const v = both([13], 3);
@@ -100,7 +136,14 @@ describe.skipIf(!hasWebGpu)('matmul and linear on webgpu vs cpu', () => {
 
   it('int8 matmul through the op: int32 result equal to the CPU one, 1-D and batched', async () => {
     const q = (shape: number[], seed: number) => ints(shape, -128, 127, seed, 'int8');
-    for (const [sa, sb] of [[[5, 9], [9, 5]], [[9], [9, 3]], [[2, 3, 9], [9]]]) {
+    for (const [sa, sb] of [
+      [
+        [5, 9],
+        [9, 5],
+      ],
+      [[9], [9, 3]],
+      [[2, 3, 9], [9]],
+    ]) {
       const inputs = [q(sa, 1), q(sb, 2)];
       const want = await runOn('cpu', inputs, (a, b) => matmul(a, b));
       const got = await runOn('webgpu', inputs, (a, b) => matmul(a, b));

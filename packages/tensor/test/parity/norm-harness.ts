@@ -65,7 +65,10 @@ export function normParity(gpu: WebGpuBackend, cpu: CpuBackend) {
     const gy = operand(t.shape, contiguous(t.shape), 0, seed + 3);
     const outStrides = t.outStrides ?? contiguous(t.shape);
     const results: Storage[][] = [];
-    for (const [be, side] of [[cpu, 'c'], [gpu, 'g']] as const) {
+    for (const [be, side] of [
+      [cpu, 'c'],
+      [gpu, 'g'],
+    ] as const) {
       const out = be.alloc('float32', n);
       const mean = be.alloc('float32', rows);
       const variance = be.alloc('float32', rows);

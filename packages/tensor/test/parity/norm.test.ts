@@ -55,7 +55,10 @@ describe.skipIf(!device)('webgpu normalize kernels vs the CPU backend', () => {
   it('rows split into spans (partial + apply dispatches), including empty trailing spans', async () => {
     await expectKernelParity({ shape: [3, 7], rowDims: 1, chunks: 5, wStrides: [0, 1], bias: true }, 200);
     await expectKernelParity({ shape: [2, 1500], rowDims: 1, chunks: 3 }, 210);
-    await expectKernelParity({ shape: [4, 3, 50], rowDims: 1, chunks: 7, xStrides: [50, 200, 1], outStrides: [50, 200, 1], wStrides: [1, 0, 0], bias: true }, 220);
+    await expectKernelParity(
+      { shape: [4, 3, 50], rowDims: 1, chunks: 7, xStrides: [50, 200, 1], outStrides: [50, 200, 1], wStrides: [1, 0, 0], bias: true },
+      220,
+    );
     await expectKernelParity({ shape: [9], rowDims: 0, chunks: 4, wStrides: [1] }, 230);
   });
 
@@ -93,15 +96,25 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
   it('no leak: memory() is unchanged after forward and backward in a scope', async () => {
     // leaves made in one step: an unreachable intermediate (as `both` leaves) could be collected by
     // the GC during the measurement and move the count
-    const leaf = (shape: number[], seed: number) =>
-      ({ g: fromArray(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape, { device: 'webgpu', requiresGrad: true }) });
+    const leaf = (shape: number[], seed: number) => ({
+      g: fromArray(
+        randomValues(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+        ),
+        shape,
+        { device: 'webgpu', requiresGrad: true },
+      ),
+    });
     const x = leaf([8, 16], 15);
     const w = leaf([16], 16);
     const step = () =>
       scope(() => {
         const y = layerNorm(x.g, 16, { weight: w.g });
         y.mul(y).sum().backward();
-        batchNorm(x.g.reshape([4, 2, 16]), null, null, { training: true }).sum().backward();
+        batchNorm(x.g.reshape([4, 2, 16]), null, null, { training: true })
+          .sum()
+          .backward();
       });
     const clearGrads = () => {
       for (const t of [x.g, w.g]) {
@@ -157,7 +170,11 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
   });
 
   it('a NaN or an infinity poisons its own row only, as on the CPU', async () => {
-    const rows = [[1, Number.NaN, 2, 3], [4, 5, 6, 7], [Number.POSITIVE_INFINITY, 1, 2, 3]];
+    const rows = [
+      [1, Number.NaN, 2, 3],
+      [4, 5, 6, 7],
+      [Number.POSITIVE_INFINITY, 1, 2, 3],
+    ];
     const got = await layerNorm(tensor(rows, { device: 'webgpu' }), 4).toArray();
     const want = await layerNorm(tensor(rows), 4).toArray();
     expect(got).toBeAllClose(want, TOL);
@@ -208,5 +225,4 @@ describe.skipIf(!hasWebGpu)('layerNorm and batchNorm on webgpu vs cpu', () => {
     const rv = both([4], 14, false, [0.5, 2]);
     await same(batchNorm(x.g, rm.g, rv.g), batchNorm(x.c, rm.c, rv.c));
   });
-
 });

@@ -13,7 +13,7 @@ import { openTestGpu, randomValues } from '../helpers';
 // and softmax, values and gradients on every device, is in the op table (test/op-table.ts).
 // Skips without an adapter; fails with AIMODEL_REQUIRE_WEBGPU=1 and none (openTestGpu throws).
 const device = await openTestGpu();
-const suite = describe.skipIf(!(device));
+const suite = describe.skipIf(!device);
 afterAll(() => device?.destroy());
 
 beforeAll(async () => {

@@ -28,7 +28,8 @@ function inputPair(shape: number[], seed: number, offset: number): { c: View; g:
   const data = new Float32Array(offset + numel(shape));
   data.set(randomValues(numel(shape), seed), offset);
   const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
-  const c = cpu.alloc('float32', data.length), g = gpu.alloc('float32', data.length);
+  const c = cpu.alloc('float32', data.length),
+    g = gpu.alloc('float32', data.length);
   cpu.write(c, data);
   gpu.write(g, data);
   return { c: { storage: c, shape, strides, offset }, g: { storage: g, shape, strides, offset } };
@@ -37,7 +38,8 @@ function inputPair(shape: number[], seed: number, offset: number): { c: View; g:
 /** Run one primitive on both backends into fresh outputs (the GPU's prefilled with NaN) and compare. */
 async function expectSame(shape: number[], run: (be: Backend, out: Storage, side: 'c' | 'g') => void): Promise<void> {
   const n = numel(shape);
-  const oc = cpu.alloc('float32', n), og = gpu.alloc('float32', n);
+  const oc = cpu.alloc('float32', n),
+    og = gpu.alloc('float32', n);
   gpu.write(og, new Float32Array(n).fill(Number.NaN)); // every element must be written
   run(cpu, oc, 'c');
   run(gpu, og, 'g');
@@ -60,7 +62,13 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'padding on all sides, unequal per axis; K = 5·3·3 = 45 (not a multiple of 16); 7×6 output', x: [2, 5, 7, 6], w: [6, 5, 3, 3], padding: [1, 2], offset: 3 },
+  {
+    name: 'padding on all sides, unequal per axis; K = 5·3·3 = 45 (not a multiple of 16); 7×6 output',
+    x: [2, 5, 7, 6],
+    w: [6, 5, 3, 3],
+    padding: [1, 2],
+    offset: 3,
+  },
   { name: 'padding wider than the kernel reach (whole rows and columns of zeros)', x: [1, 2, 4, 5], w: [3, 2, 2, 3], padding: [3, 2], offset: 0 },
   { name: 'stride 2 with padding, odd input, batch 3', x: [3, 4, 11, 9], w: [5, 4, 3, 3], stride: [2, 2], padding: [1, 1], offset: 1 },
   { name: 'stride 2×1 and dilation 1×2 (per-axis geometry)', x: [2, 3, 9, 10], w: [4, 3, 3, 2], stride: [2, 1], padding: [0, 1], dilation: [1, 2], offset: 2 },
@@ -72,11 +80,32 @@ const CASES: Case[] = [
   { name: '1×1 pointwise, batch 1, odd 5×5 image, unaligned', x: [1, 7, 5, 5], w: [9, 7, 1, 1], offset: 3 },
   { name: '1×1 with stride 2 (hooked, not pointwise)', x: [2, 6, 7, 7], w: [4, 6, 1, 1], stride: [2, 2], offset: 0 },
   { name: '1×1 with padding 1 (zero border)', x: [1, 3, 4, 4], w: [5, 3, 1, 1], padding: [1, 1], groups: 1, offset: 2 },
-  { name: 'batch 1 (the weight gradient reads gy as a strided matrix), groups 2, stride 2', x: [1, 4, 9, 8], w: [6, 2, 3, 3], stride: [2, 2], padding: [1, 0], groups: 2, offset: 4 },
+  {
+    name: 'batch 1 (the weight gradient reads gy as a strided matrix), groups 2, stride 2',
+    x: [1, 4, 9, 8],
+    w: [6, 2, 3, 3],
+    stride: [2, 2],
+    padding: [1, 0],
+    groups: 2,
+    offset: 4,
+  },
   { name: '64 filters over a 32×32 image, batch 8 (the 64×64 tile), with padding', x: [8, 8, 32, 32], w: [64, 8, 3, 3], padding: [1, 1], offset: 0 },
   // the weight gradient splits the images into chunks and adds their partial sums
-  { name: 'one input channel, batch 12 of 16×16 (weight gradient split into 12 one-image chunks)', x: [12, 1, 16, 16], w: [8, 1, 3, 3], padding: [1, 1], offset: 1 },
-  { name: 'batch 6 of 12×12, groups 2 (weight gradient split into 3 chunks of 2 images)', x: [6, 4, 12, 12], w: [16, 2, 3, 3], padding: [1, 1], groups: 2, offset: 0 },
+  {
+    name: 'one input channel, batch 12 of 16×16 (weight gradient split into 12 one-image chunks)',
+    x: [12, 1, 16, 16],
+    w: [8, 1, 3, 3],
+    padding: [1, 1],
+    offset: 1,
+  },
+  {
+    name: 'batch 6 of 12×12, groups 2 (weight gradient split into 3 chunks of 2 images)',
+    x: [6, 4, 12, 12],
+    w: [16, 2, 3, 3],
+    padding: [1, 1],
+    groups: 2,
+    offset: 0,
+  },
 ];
 
 suite('conv2d implicit GEMMs on the matmul generator vs the CPU', () => {
@@ -86,7 +115,9 @@ suite('conv2d implicit GEMMs on the matmul generator vs the CPU', () => {
       const out = (L: number, kk: number, d: 0 | 1) => Math.floor((L + 2 * p.padding[d] - p.dilation[d] * (kk - 1) - 1) / p.stride[d]) + 1;
       const yShape = [k.x[0], k.w[0], out(k.x[2], k.w[2], 0), out(k.x[3], k.w[3], 1)];
       const off = k.offset ?? 0;
-      const x = inputPair(k.x, 1, off), w = inputPair(k.w, 2, off), gy = inputPair(yShape, 3, off);
+      const x = inputPair(k.x, 1, off),
+        w = inputPair(k.w, 2, off),
+        gy = inputPair(yShape, 3, off);
       await expectSame(yShape, (be, o, s) => be.conv2d(x[s], w[s], o, yShape, p));
       await expectSame(k.x, (be, o, s) => be.conv2dBackwardInput(gy[s], w[s], o, k.x, p));
       await expectSame(k.w, (be, o, s) => be.conv2dBackwardWeight(x[s], gy[s], o, k.w, p));
@@ -95,7 +126,8 @@ suite('conv2d implicit GEMMs on the matmul generator vs the CPU', () => {
 
   it('empty batch: forward and input gradient write nothing, the weight gradient is zeros', async () => {
     const p: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
-    const x = inputPair([0, 3, 5, 5], 1, 0), gy = inputPair([0, 4, 5, 5], 3, 0);
+    const x = inputPair([0, 3, 5, 5], 1, 0),
+      gy = inputPair([0, 4, 5, 5], 3, 0);
     const ws = [4, 3, 3, 3];
     await expectSame(ws, (be, o, s) => be.conv2dBackwardWeight(x[s], gy[s], o, ws, p));
     const got = gpu.alloc('float32', numel(ws));
@@ -108,16 +140,59 @@ describe.skipIf(!DEVICES.includes('webgpu'))('conv2d on webgpu through the publi
   it('forward and both gradients match hand values and hold no memory afterwards', async () => {
     const before = memory().tensors;
     // x = 1..9 as 3×3, w = [[1, 0], [0, -1]]: y[i, j] = x[i, j] − x[i+1, j+1] = −4 everywhere
-    const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { device: 'webgpu', requiresGrad: true });
-    const w = tensor([[[[1, 0], [0, -1]]]], { device: 'webgpu', requiresGrad: true });
+    const x = tensor(
+      [
+        [
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+            [7, 8, 9],
+          ],
+        ],
+      ],
+      { device: 'webgpu', requiresGrad: true },
+    );
+    const w = tensor(
+      [
+        [
+          [
+            [1, 0],
+            [0, -1],
+          ],
+        ],
+      ],
+      { device: 'webgpu', requiresGrad: true },
+    );
     const y = conv2d(x, w);
-    expect(await y.toArray()).toEqual([[[[-4, -4], [-4, -4]]]]);
+    expect(await y.toArray()).toEqual([
+      [
+        [
+          [-4, -4],
+          [-4, -4],
+        ],
+      ],
+    ]);
     const total = y.sum();
     total.backward();
     // ∂Σy/∂x[i, j] = Σ over the windows that cover (i, j) of the tap's weight
-    expect(await x.grad!.toArray()).toEqual([[[[1, 1, 0], [1, 0, -1], [0, -1, -1]]]]);
+    expect(await x.grad!.toArray()).toEqual([
+      [
+        [
+          [1, 1, 0],
+          [1, 0, -1],
+          [0, -1, -1],
+        ],
+      ],
+    ]);
     // ∂Σy/∂w[a, b] = Σ over outputs of x[i + a, j + b]: 1+2+4+5, 2+3+5+6, 4+5+7+8, 5+6+8+9
-    expect(await w.grad!.toArray()).toEqual([[[[12, 16], [24, 28]]]]);
+    expect(await w.grad!.toArray()).toEqual([
+      [
+        [
+          [12, 16],
+          [24, 28],
+        ],
+      ],
+    ]);
     for (const t of [x.grad!, w.grad!, total, y, x, w]) t.dispose();
     expect(memory().tensors).toBe(before);
   });

@@ -17,7 +17,12 @@ async function product(M: number, K: number, N: number): Promise<{ got: Float32A
   const b = randn([K, N], { device: 'cpu' });
   const [ga, gb] = [a.to('webgpu'), b.to('webgpu')];
   let out: Tensor | null = null;
-  const { kernels } = await profile(() => { out = matmul(ga, gb); }, { device: 'webgpu' });
+  const { kernels } = await profile(
+    () => {
+      out = matmul(ga, gb);
+    },
+    { device: 'webgpu' },
+  );
   const got = (await out!.data()) as Float32Array;
   const want = (await matmul(a, b).data()) as Float32Array;
   for (const t of [a, b, ga, gb, out!]) t.dispose();
@@ -34,7 +39,10 @@ suite('init({ webgpu }) options', { timeout: 120_000 }, () => {
     await init({ device: 'webgpu', webgpu: { matmulTile: 'large-db' } });
     expect((backendOf('webgpu') as WebGpuBackend).matmulTile).toBe(MATMUL_TILES['large-db']);
     // a 9×5×7 product would get the tiny tile; forced, the large double-buffered one computes it
-    for (const [M, K, N] of [[9, 5, 7], [150, 70, 140]]) {
+    for (const [M, K, N] of [
+      [9, 5, 7],
+      [150, 70, 140],
+    ]) {
       const { got, want, keys } = await product(M, K, N);
       expect(keys).toHaveLength(1);
       expect(keys[0]).toMatch(/^matmul:large-db:/);
@@ -82,11 +90,12 @@ suite('init({ webgpu }) options', { timeout: 120_000 }, () => {
       be.matmul(view(sa, [M, K]), view(sb, [K, N]), so);
       const got = await be.read({ storage: so, shape: [M * N], strides: [1], offset: 0 });
       const want = new Float32Array(M * N);
-      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
-        want[i * N + j] = s;
-      }
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
+          want[i * N + j] = s;
+        }
       expectClose(got, want, TOL);
     } finally {
       device.destroy();

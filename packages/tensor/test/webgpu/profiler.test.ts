@@ -102,7 +102,10 @@ suite('profiler on the runtime', () => {
 
   it('counts dispatches per key, times each in its own pass, and leaves results unchanged', async () => {
     const x = gpu.alloc('float32', n);
-    gpu.write(x, Float32Array.from({ length: n }, (_, i) => i / 7));
+    gpu.write(
+      x,
+      Float32Array.from({ length: n }, (_, i) => i / 7),
+    );
     const plain = gpu.alloc('float32', n);
     gpu.fill(whole(plain), 0.5);
     const profiled = gpu.alloc('float32', n);
@@ -122,7 +125,10 @@ suite('profiler on the runtime', () => {
     const p = await profileRuntime(gpu.runtime, () => workload(x, profiled, n, 9));
     expect(p.result).toEqual(want);
     expect(p.submits).toBe(1); // the read
-    expect(p.kernels.map((k) => [k.key, k.dispatches]).sort()).toEqual([['test:axpb', 6], ['test:axpb-2', 3]]);
+    expect(p.kernels.map((k) => [k.key, k.dispatches]).sort()).toEqual([
+      ['test:axpb', 6],
+      ['test:axpb-2', 3],
+    ]);
     // only the profiled function's dispatches are counted
     expect(gpu.runtime.stats().dispatches - stats0.dispatches).toBe(9);
     expectConsistent(p, hasTimestamps);
@@ -148,7 +154,10 @@ suite('profiler on the runtime', () => {
     const before = { ...seen };
     const p = await profileRuntime(gpu.runtime, () => workload(x, out, n, 5), { timestamps: false });
     expect(p.result).toEqual(new Array(n).fill(5));
-    expect(p.kernels.map((k) => [k.key, k.dispatches, k.gpuMs]).sort()).toEqual([['test:axpb', 4, null], ['test:axpb-2', 1, null]]);
+    expect(p.kernels.map((k) => [k.key, k.dispatches, k.gpuMs]).sort()).toEqual([
+      ['test:axpb', 4, null],
+      ['test:axpb-2', 1, null],
+    ]);
     expect(p.submits).toBe(1); // the fills left pending were submitted as the profile began, uncounted
     expectConsistent(p, false);
     expect(seen.querySets).toBe(before.querySets);
@@ -230,8 +239,14 @@ suite('profile() through tensors', () => {
   it('reports the kernels of a step with unchanged results and flat memory', async () => {
     await init({ device: 'webgpu' });
     await init({ device: 'cpu' });
-    const x = tensor(Array.from({ length: 6 }, (_, i) => Array.from({ length: 5 }, (_, j) => Math.sin(i * 5 + j))), { device: 'webgpu' });
-    const w = tensor(Array.from({ length: 5 }, (_, i) => Array.from({ length: 4 }, (_, j) => Math.cos(i * 4 + j))), { device: 'webgpu' });
+    const x = tensor(
+      Array.from({ length: 6 }, (_, i) => Array.from({ length: 5 }, (_, j) => Math.sin(i * 5 + j))),
+      { device: 'webgpu' },
+    );
+    const w = tensor(
+      Array.from({ length: 5 }, (_, i) => Array.from({ length: 4 }, (_, j) => Math.cos(i * 4 + j))),
+      { device: 'webgpu' },
+    );
     const b = tensor([0.1, -0.2, 0.3, -0.4], { device: 'webgpu' });
     const want = await step(x, w, b);
     const mem = memory();
@@ -267,7 +282,6 @@ suite('profile() through tensors', () => {
     Array.from(await p.result.data()).forEach((v, i) => expect(v).toBeCloseTo(Math.exp(i + 1), 4));
     p.result.dispose();
   });
-
 });
 
 describe('profile() arguments', () => {

@@ -13,7 +13,7 @@ import { DeviceError, init, memory, scope, tensor } from '../../src/index';
 import { openTestGpu } from '../helpers';
 
 const device = await openTestGpu();
-const suite = describe.skipIf(!(device));
+const suite = describe.skipIf(!device);
 const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
 const cpu = new CpuBackend();
 afterAll(() => device?.destroy());
@@ -201,12 +201,23 @@ fn main(${LINEAR_BUILTINS}) {
     const rt = gpu.runtime;
     const n = 100;
     const x = gpu.alloc('float32', n);
-    gpu.write(x, Float32Array.from({ length: n }, (_, i) => i));
+    gpu.write(
+      x,
+      Float32Array.from({ length: n }, (_, i) => i),
+    );
     const outs = [0, 1, 2, 3, 4].map(() => gpu.alloc('float32', n));
     await gpu.read(whole(x)); // settle: start from an empty queue
     const before = rt.stats();
     outs.forEach((o, k) => {
-      rt.dispatch(axpb, [bufferOf(x), bufferOf(o)], params().u32(n).f32(k + 0.5).i32(-k), linearGrid(n, 64));
+      rt.dispatch(
+        axpb,
+        [bufferOf(x), bufferOf(o)],
+        params()
+          .u32(n)
+          .f32(k + 0.5)
+          .i32(-k),
+        linearGrid(n, 64),
+      );
     });
     gpu.fill(whole(outs[4]), 2);
     rt.dispatch(axpb, [bufferOf(outs[4]), bufferOf(outs[0])], [n, 0x40000000 /* 2.0f */, 1], linearGrid(n, 64));
@@ -228,12 +239,25 @@ fn main(${LINEAR_BUILTINS}) {
     const rt = own.runtime;
     const n = 8;
     const x = own.alloc('float32', n);
-    own.write(x, Float32Array.from({ length: n }, (_, i) => i));
+    own.write(
+      x,
+      Float32Array.from({ length: n }, (_, i) => i),
+    );
     const count = PARAMS_BYTES / 256 + 904;
     const outs = Array.from({ length: count }, () => own.alloc('float32', n));
     await own.read(whole(x));
     const before = rt.stats();
-    outs.forEach((o, k) => rt.dispatch(axpb, [bufferOf(x), bufferOf(o)], params().u32(n).f32(k).i32(k % 7), [1]));
+    outs.forEach((o, k) =>
+      rt.dispatch(
+        axpb,
+        [bufferOf(x), bufferOf(o)],
+        params()
+          .u32(n)
+          .f32(k)
+          .i32(k % 7),
+        [1],
+      ),
+    );
     expect(rt.stats().submits - before.submits).toBe(1); // the overflow, not the dispatch limit
     for (const k of [0, 1, 4095, 4096, 4097, count - 1]) {
       expect(Array.from(await own.read(whole(outs[k]))), `dispatch ${k}`).toEqual(Array.from({ length: n }, (_, i) => Math.fround(k * i + (k % 7))));
@@ -335,11 +359,21 @@ suite('webgpu backend through tensors', () => {
     await init({ device: 'webgpu' });
     await init({ device: 'cpu' });
     const before = memory().devices.webgpu;
-    const x = tensor([[1, 2, 3], [4, 5, 6]]).to('webgpu');
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]).to('webgpu');
     expect(x.device).toBe('webgpu');
-    expect(await x.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(await x.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const xt = x.transpose(0, 1);
-    expect(await xt.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(await xt.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     xt.dispose();
     const flags = tensor([true, false], { dtype: 'bool' }).to('webgpu');
     expect(Array.from(await flags.data())).toEqual([1, 0]);
@@ -368,7 +402,13 @@ suite('webgpu runtime: device loss', () => {
     const pending = be.read(whole(s));
     dev!.destroy();
     // the read was submitted before the loss; its mapping is aborted and reported, not left hanging
-    const outcome = await Promise.race([pending.then(() => 'resolved', (e) => e), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+    const outcome = await Promise.race([
+      pending.then(
+        () => 'resolved',
+        (e) => e,
+      ),
+      new Promise((r) => setTimeout(() => r('hung'), 5000)),
+    ]);
     expect(outcome).toBeInstanceOf(DeviceError);
     expect(String(outcome)).toMatch(/webgpu: device lost: /);
     await be.runtime.lost;
@@ -380,4 +420,3 @@ suite('webgpu runtime: device loss', () => {
     expect(() => be.free(s)).not.toThrow();
   });
 });
-

@@ -14,7 +14,7 @@ import { DEVICES, expectClose, randomValues } from '../helpers';
  * (c) ten steps on the GPU match ten steps on the CPU.
  */
 
-const suite = describe.skipIf(!(DEVICES.includes('webgpu')));
+const suite = describe.skipIf(!DEVICES.includes('webgpu'));
 
 /** Two-layer perceptron 4 → 8 → 1 on a fixed batch of 16: tiny, so a software adapter is quick. */
 interface Mlp {
@@ -25,7 +25,16 @@ interface Mlp {
 
 function makeMlp(device: DeviceName): Mlp {
   const leaf = (shape: number[], seed: number, scale: number) =>
-    fromArray(randomValues(shape.reduce((a, b) => a * b, 1), seed, -scale, scale), shape, { device, requiresGrad: true });
+    fromArray(
+      randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        -scale,
+        scale,
+      ),
+      shape,
+      { device, requiresGrad: true },
+    );
   return {
     params: [leaf([4, 8], 1, 0.5), leaf([8], 2, 0.1), leaf([8, 1], 3, 0.5), leaf([1], 4, 0.1)],
     x: fromArray(randomValues(64, 5), [16, 4], { device }),
@@ -103,8 +112,12 @@ suite('webgpu training: a small MLP with SGD', () => {
         losses.push(read);
         expect(memory().devices.webgpu, `memory() after step ${i}`).toEqual(mem);
         const now = rt.stats().buffers;
-        expect({ live: now.live, pooled: now.pooled, liveBytes: now.liveBytes, pooledBytes: now.pooledBytes }, `buffers after step ${i}`)
-          .toEqual({ live: pool.live, pooled: pool.pooled, liveBytes: pool.liveBytes, pooledBytes: pool.pooledBytes });
+        expect({ live: now.live, pooled: now.pooled, liveBytes: now.liveBytes, pooledBytes: now.pooledBytes }, `buffers after step ${i}`).toEqual({
+          live: pool.live,
+          pooled: pool.pooled,
+          liveBytes: pool.liveBytes,
+          pooledBytes: pool.pooledBytes,
+        });
       }
     }
     expect(rt.stats().buffers.created, 'no buffer created after the warm-up').toBe(pool.created);

@@ -25,7 +25,11 @@ export interface Report {
 function data(device: nn.DeviceName): { x: nn.Tensor; y: nn.Tensor } {
   nn.manualSeed(5);
   const x = nn.randn([192, 1, 8, 8], { device: 'cpu' });
-  const y = x.narrow(3, 0, 4).sum([1, 2, 3]).gt(x.narrow(3, 4, 4).sum([1, 2, 3])).to('int32');
+  const y = x
+    .narrow(3, 0, 4)
+    .sum([1, 2, 3])
+    .gt(x.narrow(3, 4, 4).sum([1, 2, 3]))
+    .to('int32');
   return { x: x.to(device), y: y.to(device) };
 }
 

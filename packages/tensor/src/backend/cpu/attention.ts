@@ -145,8 +145,17 @@ export function attention(q: View, k: View, v: View, mask: View | null, out: Sto
  * A fully masked row has lse = −∞, so its P is NaN and NaN flows into the gradients it touches.
  */
 export function attentionBackward(
-  q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View,
-  gq: Storage, gk: Storage, gv: Storage, p: AttentionParams,
+  q: View,
+  k: View,
+  v: View,
+  mask: View | null,
+  out: View,
+  lse: View,
+  gOut: View,
+  gq: Storage,
+  gk: Storage,
+  gv: Storage,
+  p: AttentionParams,
 ): void {
   const { batch, L, S, E, Ev } = geometry(q, v);
   const [qd, kd, vd, od, ld, gd] = [f32(q), f32(k), f32(v), f32(out), f32(lse), f32(gOut)];

@@ -18,11 +18,24 @@ function getScratch(n: number): Float32Array {
 
 /** Everything the three kernels derive from the shapes and params. */
 interface Geom {
-  N: number; C: number; H: number; W: number;
-  O: number; Ho: number; Wo: number;
-  kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
-  G: number; Cg: number; Og: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  Ho: number;
+  Wo: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  G: number;
+  Cg: number;
+  Og: number;
   /** Rows of the column matrix: Cg·kh·kw. */
   K: number;
   /** Output positions per image: Ho·Wo. */
@@ -36,9 +49,16 @@ interface Geom {
 function geom(xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams): Geom {
   const [N, C, H, W] = xShape;
   const [O, , kh, kw] = wShape;
-  const Ho = yShape[2], Wo = yShape[3];
-  const [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
-  const G = p.groups, Cg = C / G, Og = O / G, K = Cg * kh * kw, P = Ho * Wo;
+  const Ho = yShape[2],
+    Wo = yShape[3];
+  const [sh, sw] = p.stride,
+    [ph, pw] = p.padding,
+    [dh, dw] = p.dilation;
+  const G = p.groups,
+    Cg = C / G,
+    Og = O / G,
+    K = Cg * kh * kw,
+    P = Ho * Wo;
   const rowsPerChunk = Math.max(1, Math.min(Ho, Math.floor(SCRATCH_CAP / Math.max(1, K * Wo))));
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && Ho === H && Wo === W;
   return { N, C, H, W, O, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, G, Cg, Og, K, P, rowsPerChunk, direct };
@@ -108,7 +128,9 @@ function col2im(g: Geom, col: Float32Array, oh0: number, rows: number, dx: Float
 /** x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo]. */
 export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   const g = geom(x.shape, w.shape, outShape, p);
-  const xd = dataOf(x) as Float32Array, wd = dataOf(w) as Float32Array, yd = dataOf(out) as Float32Array;
+  const xd = dataOf(x) as Float32Array,
+    wd = dataOf(w) as Float32Array,
+    yd = dataOf(out) as Float32Array;
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   if (N * O * P === 0) return;
   if (K === 0) {
@@ -125,7 +147,8 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
         continue;
       }
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
-        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0),
+          cp = rows * Wo;
         const col = getScratch(K * cp);
         im2col(g, xd, xOff, oh0, rows, col);
         gemm(Og, cp, K, wd, wOff, K, 1, col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
@@ -137,7 +160,9 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
 /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W]. */
 export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   const g = geom(outShape, w.shape, gy.shape, p);
-  const gd = dataOf(gy) as Float32Array, wd = dataOf(w) as Float32Array, dx = dataOf(out) as Float32Array;
+  const gd = dataOf(gy) as Float32Array,
+    wd = dataOf(w) as Float32Array,
+    dx = dataOf(out) as Float32Array;
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = N * C * H * W;
   if (total === 0) return;
@@ -149,8 +174,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
     for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
         // dx_g [Cg, HW] = w_gᵀ [Cg, Og] · gy_g [Og, HW]
-        gemm(Cg, P, Og, wd, w.offset + gi * Og * K, 1, K, gd, gy.offset + (n * O + gi * Og) * P, P, 1,
-          dx, (n * C + gi * Cg) * H * W, P, false);
+        gemm(Cg, P, Og, wd, w.offset + gi * Og * K, 1, K, gd, gy.offset + (n * O + gi * Og) * P, P, 1, dx, (n * C + gi * Cg) * H * W, P, false);
       }
     }
     return;
@@ -162,7 +186,8 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
       const wOff = w.offset + gi * Og * K;
       const gOff = gy.offset + (n * O + gi * Og) * P;
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
-        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0),
+          cp = rows * Wo;
         const col = getScratch(K * cp);
         gemm(K, cp, Og, wd, wOff, 1, K, gd, gOff + oh0 * Wo, P, 1, col, 0, cp, false);
         col2im(g, col, oh0, rows, dx, dxOff);
@@ -174,7 +199,9 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
 /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw], summed over the batch. */
 export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
   const g = geom(x.shape, outShape, gy.shape, p);
-  const xd = dataOf(x) as Float32Array, gd = dataOf(gy) as Float32Array, dw = dataOf(out) as Float32Array;
+  const xd = dataOf(x) as Float32Array,
+    gd = dataOf(gy) as Float32Array,
+    dw = dataOf(out) as Float32Array;
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = O * K;
   if (total === 0) return;
@@ -191,7 +218,8 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
         continue;
       }
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
-        const rows = Math.min(g.rowsPerChunk, Ho - oh0), cp = rows * Wo;
+        const rows = Math.min(g.rowsPerChunk, Ho - oh0),
+          cp = rows * Wo;
         const col = getScratch(K * cp);
         im2col(g, xd, xOff, oh0, rows, col);
         gemm(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, col, 0, 1, cp, dw, dwOff, K, true);

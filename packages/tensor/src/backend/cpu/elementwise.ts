@@ -13,9 +13,13 @@ export function erf(x: number): number {
   const r =
     t *
     Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-        t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
 }
@@ -100,9 +104,7 @@ function unaryLine(op: UnaryOp, xd: Data, xi: number, xs: number, od: Data, oi: 
 export function unary(op: UnaryOp, x: View, out: Storage): void {
   const xd = dataOf(x);
   const od = dataOf(out);
-  forEachLine(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], ([xi, oi], n, [xs, os]) =>
-    unaryLine(op, xd, xi, xs, od, oi, os, n),
-  );
+  forEachLine(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], ([xi, oi], n, [xs, os]) => unaryLine(op, xd, xi, xs, od, oi, os, n));
 }
 
 function binaryLine(op: BinaryOp, ad: Data, ai: number, as: number, bd: Data, bi: number, bs: number, od: Data, oi: number, os: number, n: number): void {

@@ -6,7 +6,17 @@ import { dataOf } from './storage';
  * reference C implementation's AdaGrad rule on float32 storage, arithmetic in float64 between
  * loads and stores (as @aimodel/nlp's CPU trainer). All views are contiguous (the op checks).
  */
-export function gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
+export function gloveStep(
+  params: View,
+  gradsq: View,
+  rows: View,
+  cols: View,
+  logX: View,
+  weight: View,
+  order: View | null,
+  cost: View,
+  p: GloveStepParams,
+): void {
   const W = dataOf(params) as Float32Array;
   const G = dataOf(gradsq) as Float32Array;
   const R = dataOf(rows) as Int32Array;

@@ -30,7 +30,8 @@ function copy(x: View, out: View): void {
   const od = dataOf(out);
   const toBool = out.storage.dtype === 'bool';
   forEachLine(x.shape, [x.strides, out.strides], [x.offset, out.offset], ([xi, oi], n, [xs, os]) => {
-    if (toBool) for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs] !== 0 ? 1 : 0; // NaN is true, as PyTorch
+    if (toBool)
+      for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs] !== 0 ? 1 : 0; // NaN is true, as PyTorch
     else for (let i = 0; i < n; i++) od[oi + i * os] = xd[xi + i * xs];
   });
 }
@@ -40,7 +41,12 @@ function readSync(x: View): TypedArray {
   const src = dataOf(x);
   if (isContiguous(x.shape, x.strides)) return src.slice(x.offset, x.offset + size);
   const out = allocArray(x.storage.dtype, size);
-  copy(x, { storage: { device: 'cpu', dtype: x.storage.dtype, size, refs: 1, data: out } as CpuStorage, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 });
+  copy(x, {
+    storage: { device: 'cpu', dtype: x.storage.dtype, size, refs: 1, data: out } as CpuStorage,
+    shape: x.shape,
+    strides: contiguousStrides(x.shape),
+    offset: 0,
+  });
   return out;
 }
 

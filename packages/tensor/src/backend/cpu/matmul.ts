@@ -62,10 +62,20 @@ export function setGemmPath(path: GemmPath): boolean {
  * (transposed, 0 for broadcast); C rows are `ldc` apart with unit column stride.
  */
 export function gemm(
-  M: number, N: number, K: number,
-  a: Float32Array, aOff: number, aRowStride: number, aColStride: number,
-  b: Float32Array, bOff: number, bRowStride: number, bColStride: number,
-  c: Float32Array, cOff: number, ldc: number,
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: Float32Array,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
   accumulate: boolean,
 ): void {
   if (M <= 0 || N <= 0) return;
@@ -107,10 +117,21 @@ export function gemm(
  * more than they save. Walks B along whichever of its axes is closer to contiguous.
  */
 function gemmSmall(
-  M: number, N: number, K: number,
-  a: Float32Array, aOff: number, ars: number, acs: number,
-  b: Float32Array, bOff: number, brs: number, bcs: number,
-  c: Float32Array, cOff: number, ldc: number, accumulate: boolean,
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: Float32Array,
+  bOff: number,
+  brs: number,
+  bcs: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
 ): void {
   if (N < 8 || Math.abs(bcs) > Math.abs(brs)) {
     // Dot products: C[i,j] = A[i,:]·B[:,j], each down a column of B.
@@ -182,8 +203,16 @@ function packB(kc: number, nc: number, b: Float32Array, off: number, rs: number,
 
 /** All MR×NR tiles of one packed A block × one packed B block; `beta` adds to C instead of overwriting. */
 function macroKernel(
-  mc: number, nc: number, kc: number, pa: Float64Array, pb: Float64Array,
-  c: Float32Array, cOff: number, ldc: number, beta: boolean, t: Float64Array,
+  mc: number,
+  nc: number,
+  kc: number,
+  pa: Float64Array,
+  pb: Float64Array,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  beta: boolean,
+  t: Float64Array,
 ): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr);
@@ -191,32 +220,78 @@ function macroKernel(
       const mr = Math.min(MR, mc - ir);
       let ia = ir * kc;
       let ib = jr * kc;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0,
+        c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0,
+        c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let k = 0; k < kc; k++) {
-        const a0 = pa[ia], a1 = pa[ia + 1], a2 = pa[ia + 2], a3 = pa[ia + 3];
-        const b0 = pb[ib], b1 = pb[ib + 1], b2 = pb[ib + 2], b3 = pb[ib + 3];
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const a0 = pa[ia],
+          a1 = pa[ia + 1],
+          a2 = pa[ia + 2],
+          a3 = pa[ia + 3];
+        const b0 = pb[ib],
+          b1 = pb[ib + 1],
+          b2 = pb[ib + 2],
+          b3 = pb[ib + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
         ia += MR;
         ib += NR;
       }
-      t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
-      t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-      t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-      t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+      t[0] = c00;
+      t[1] = c01;
+      t[2] = c02;
+      t[3] = c03;
+      t[4] = c10;
+      t[5] = c11;
+      t[6] = c12;
+      t[7] = c13;
+      t[8] = c20;
+      t[9] = c21;
+      t[10] = c22;
+      t[11] = c23;
+      t[12] = c30;
+      t[13] = c31;
+      t[14] = c32;
+      t[15] = c33;
       // One store path for full and edge tiles keeps the kernel free of rarely-taken branches.
       const ci = cOff + ir * ldc + jr;
       if (beta) {
         for (let i = 0; i < mr; i++) {
-          const r = ci + i * ldc, s = i * NR;
+          const r = ci + i * ldc,
+            s = i * NR;
           for (let j = 0; j < nr; j++) c[r + j] += t[s + j];
         }
       } else {
         for (let i = 0; i < mr; i++) {
-          const r = ci + i * ldc, s = i * NR;
+          const r = ci + i * ldc,
+            s = i * NR;
           for (let j = 0; j < nr; j++) c[r + j] = t[s + j];
         }
       }
@@ -230,17 +305,27 @@ function macroKernel(
  */
 export function matmul(a: View, b: View, out: Storage): void {
   const r = a.shape.length;
-  const M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[b.shape.length - 1];
+  const M = a.shape[r - 2],
+    K = a.shape[r - 1],
+    N = b.shape[b.shape.length - 1];
   const int = a.storage.dtype === 'int8'; // int8 × int8 → int32 (the op allows no other mix)
-  const ad = dataOf(a), bd = dataOf(b), od = dataOf(out);
-  const as = a.strides, bs = b.strides, br = b.shape.length;
-  const aRs = as[r - 2], aCs = as[r - 1], bRs = bs[br - 2], bCs = bs[br - 1];
+  const ad = dataOf(a),
+    bd = dataOf(b),
+    od = dataOf(out);
+  const as = a.strides,
+    bs = b.strides,
+    br = b.shape.length;
+  const aRs = as[r - 2],
+    aCs = as[r - 1],
+    bRs = bs[br - 2],
+    bCs = bs[br - 1];
   const nb = r - 2;
   let batches = 1;
   for (let d = 0; d < nb; d++) batches *= a.shape[d];
   if (batches === 0 || M === 0 || N === 0) return;
   const idx = new Array<number>(nb).fill(0);
-  let aOff = a.offset, bOff = b.offset;
+  let aOff = a.offset,
+    bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
     if (int) intGemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od as Int32Array, t * mn, N);
@@ -264,10 +349,20 @@ export function matmul(a: View, b: View, out: Storage): void {
  * kernel) does. Row-at-a-time (i, k, j order) so B's rows stream when they are contiguous.
  */
 function intGemm(
-  M: number, N: number, K: number,
-  a: ArrayLike<number>, aOff: number, aRowStride: number, aColStride: number,
-  b: ArrayLike<number>, bOff: number, bRowStride: number, bColStride: number,
-  c: Int32Array, cOff: number, ldc: number,
+  M: number,
+  N: number,
+  K: number,
+  a: ArrayLike<number>,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  c: Int32Array,
+  cOff: number,
+  ldc: number,
 ): void {
   for (let i = 0; i < M; i++) {
     const row = c.subarray(cOff + i * ldc, cOff + i * ldc + N);

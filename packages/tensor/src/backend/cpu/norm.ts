@@ -83,9 +83,7 @@ export function normalize(x: View, weight: View | null, bias: View | null, out: 
 }
 
 /** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64 (and gy·x̂ when asked), then gx. */
-export function normalizeBackward(
-  x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams,
-): void {
+export function normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams): void {
   const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);

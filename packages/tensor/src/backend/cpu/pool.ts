@@ -17,10 +17,15 @@ function validTaps(start: number, k: number, d: number, L: number): [number, num
 export function maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
   const [, , H, W] = x.shape;
   const [N, C, Ho, Wo] = outShape;
-  const [kh, kw] = p.kernel, [sh, sw] = p.stride, [ph, pw] = p.padding, [dh, dw] = p.dilation;
-  const xd = dataOf(x), od = dataOf(out) as Int32Array;
+  const [kh, kw] = p.kernel,
+    [sh, sw] = p.stride,
+    [ph, pw] = p.padding,
+    [dh, dw] = p.dilation;
+  const xd = dataOf(x),
+    od = dataOf(out) as Int32Array;
   // Per output column, the valid tap range depends only on ow: compute it once.
-  const colLo = new Int32Array(Wo), colHi = new Int32Array(Wo);
+  const colLo = new Int32Array(Wo),
+    colHi = new Int32Array(Wo);
   for (let ow = 0; ow < Wo; ow++) [colLo[ow], colHi[ow]] = validTaps(ow * sw - pw, kw, dw, W);
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
@@ -29,7 +34,9 @@ export function maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool
       const hs = oh * sh - ph;
       const [iLo, iHi] = validTaps(hs, kh, dh, H);
       for (let ow = 0; ow < Wo; ow++, o++) {
-        const ws = ow * sw - pw, jLo = colLo[ow], jHi = colHi[ow];
+        const ws = ow * sw - pw,
+          jLo = colLo[ow],
+          jHi = colHi[ow];
         let best = -Infinity;
         // An all-padding window still needs an in-plane index; use the nearest clamped position.
         let bestIdx = Math.min(Math.max(hs + iLo * dh, 0), H - 1) * W + Math.min(Math.max(ws + jLo * dw, 0), W - 1);
@@ -57,14 +64,21 @@ export function maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool
  * One axis of the pooling windows: for output index o, the clipped input range [start[o], end[o])
  * and that axis' factor of the divisor (before clipping when padding counts).
  */
-interface Axis { start: Int32Array; end: Int32Array; size: Int32Array }
+interface Axis {
+  start: Int32Array;
+  end: Int32Array;
+  size: Int32Array;
+}
 
 function fixedAxis(L: number, Lo: number, k: number, s: number, pad: number, includePad: boolean): Axis {
-  const start = new Int32Array(Lo), end = new Int32Array(Lo), size = new Int32Array(Lo);
+  const start = new Int32Array(Lo),
+    end = new Int32Array(Lo),
+    size = new Int32Array(Lo);
   for (let o = 0; o < Lo; o++) {
     const a = o * s - pad;
     const b = Math.min(a + k, L + pad);
-    const ca = Math.max(a, 0), cb = Math.min(b, L);
+    const ca = Math.max(a, 0),
+      cb = Math.min(b, L);
     start[o] = ca;
     end[o] = Math.max(ca, cb);
     size[o] = includePad ? b - a : end[o] - ca;
@@ -73,7 +87,9 @@ function fixedAxis(L: number, Lo: number, k: number, s: number, pad: number, inc
 }
 
 function adaptiveAxis(L: number, Lo: number): Axis {
-  const start = new Int32Array(Lo), end = new Int32Array(Lo), size = new Int32Array(Lo);
+  const start = new Int32Array(Lo),
+    end = new Int32Array(Lo),
+    size = new Int32Array(Lo);
   for (let o = 0; o < Lo; o++) {
     start[o] = Math.floor((o * L) / Lo);
     end[o] = Math.ceil(((o + 1) * L) / Lo);
@@ -100,15 +116,20 @@ function avgAxes(H: number, W: number, Ho: number, Wo: number, p: AvgPool2dParam
 export function avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void {
   const [, , H, W] = x.shape;
   const [N, C, Ho, Wo] = outShape;
-  const xd = dataOf(x), od = dataOf(out);
+  const xd = dataOf(x),
+    od = dataOf(out);
   const [ah, aw] = avgAxes(H, W, Ho, Wo, p);
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
     const base = x.offset + plane * H * W;
     for (let oh = 0; oh < Ho; oh++) {
-      const h0 = ah.start[oh], h1 = ah.end[oh], szh = ah.size[oh];
+      const h0 = ah.start[oh],
+        h1 = ah.end[oh],
+        szh = ah.size[oh];
       for (let ow = 0; ow < Wo; ow++, o++) {
-        const w0 = aw.start[ow], w1 = aw.end[ow], div = szh * aw.size[ow];
+        const w0 = aw.start[ow],
+          w1 = aw.end[ow],
+          div = szh * aw.size[ow];
         let s = 0;
         for (let ih = h0; ih < h1; ih++) {
           const row = base + ih * W;
@@ -124,18 +145,23 @@ export function avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dPa
 export function avgPool2dBackward(gy: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void {
   const [, , Ho, Wo] = gy.shape;
   const [N, C, H, W] = outShape;
-  const gd = dataOf(gy), od = dataOf(out);
+  const gd = dataOf(gy),
+    od = dataOf(out);
   od.fill(0, 0, N * C * H * W);
   const [ah, aw] = avgAxes(H, W, Ho, Wo, p);
   let o = gy.offset;
   for (let plane = 0; plane < N * C; plane++) {
     const base = plane * H * W;
     for (let oh = 0; oh < Ho; oh++) {
-      const h0 = ah.start[oh], h1 = ah.end[oh], szh = ah.size[oh];
+      const h0 = ah.start[oh],
+        h1 = ah.end[oh],
+        szh = ah.size[oh];
       for (let ow = 0; ow < Wo; ow++, o++) {
         const div = szh * aw.size[ow];
         if (div <= 0) continue;
-        const w0 = aw.start[ow], w1 = aw.end[ow], g = gd[o] / div;
+        const w0 = aw.start[ow],
+          w1 = aw.end[ow],
+          g = gd[o] / div;
         for (let ih = h0; ih < h1; ih++) {
           const row = base + ih * W;
           for (let iw = w0; iw < w1; iw++) od[row + iw] += g;

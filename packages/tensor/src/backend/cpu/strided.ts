@@ -4,12 +4,7 @@ import { collapseDims as collapse, type Shape } from '../../shape';
  * Visit every position of `shape` (row-major), calling `body(pos)` where `pos[j]` is operand j's
  * offset: `offsets[j] + Σ index·strides[j]`. `pos` is reused between calls.
  */
-export function forEachPosition(
-  shape: Shape,
-  strides: readonly (readonly number[])[],
-  offsets: readonly number[],
-  body: (pos: number[]) => void,
-): void {
+export function forEachPosition(shape: Shape, strides: readonly (readonly number[])[], offsets: readonly number[], body: (pos: number[]) => void): void {
   const rank = shape.length;
   let total = 1;
   for (const d of shape) total *= d;
@@ -43,7 +38,11 @@ export function forEachLine(
   const rank = c.shape.length;
   if (shape.some((d) => d === 0)) return;
   if (rank === 0) {
-    body(offsets.slice(), 1, strides.map(() => 0));
+    body(
+      offsets.slice(),
+      1,
+      strides.map(() => 0),
+    );
     return;
   }
   const n = c.shape[rank - 1];

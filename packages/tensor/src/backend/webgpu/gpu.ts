@@ -90,7 +90,9 @@ function describe(adapter: GPUAdapter): string {
 
 /** Software rasterisers (Mesa lavapipe/llvmpipe, SwiftShader, WARP) and adapters flagged as fallback. */
 export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter || (adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
+  const fallback =
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
+    (adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
   return Boolean(fallback) || /llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(describe(adapter));
 }
 

@@ -1,6 +1,4 @@
-import type {
-  ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, TransferCounts, UnaryOp, View,
-} from '../backend';
+import type { ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, TransferCounts, UnaryOp, View } from '../backend';
 import { castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../shape';
 import { copy, fillWord } from './codegen/copy';
@@ -19,7 +17,6 @@ import type { AttentionParams, GloveStepParams, NormParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
-
 
 const f32Bits = /* @__PURE__ */ new Float32Array(1);
 const f32Word = /* @__PURE__ */ new Uint32Array(f32Bits.buffer);
@@ -113,7 +110,6 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-
   // ── kernels (codegen/ and kernels/); a lost device is reported by the runtime's dispatch ──
   unary(op: UnaryOp, x: View, out: Storage): void {
     unary(this.runtime, op, x, out);
@@ -172,7 +168,19 @@ export class WebGpuBackend implements Backend {
   attention(q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams): void {
     attention(this.runtime, q, k, v, mask, out, lse, p);
   }
-  attentionBackward(q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, gq: Storage, gk: Storage, gv: Storage, p: AttentionParams): void {
+  attentionBackward(
+    q: View,
+    k: View,
+    v: View,
+    mask: View | null,
+    out: View,
+    lse: View,
+    gOut: View,
+    gq: Storage,
+    gk: Storage,
+    gv: Storage,
+    p: AttentionParams,
+  ): void {
     attentionBackward(this.runtime, q, k, v, mask, out, lse, gOut, gq, gk, gv, p);
   }
   gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {

@@ -8,13 +8,7 @@ const COPY_DST = 0x08;
  * MAP_READ buffer is recorded after every pending command, everything is submitted as one
  * submission, and the mapping is awaited. The only place the host waits for the GPU.
  */
-export async function readBuffer(
-  device: GPUDevice,
-  queue: CommandQueue,
-  buffer: GPUBuffer,
-  byteOffset: number,
-  byteLength: number,
-): Promise<ArrayBuffer> {
+export async function readBuffer(device: GPUDevice, queue: CommandQueue, buffer: GPUBuffer, byteOffset: number, byteLength: number): Promise<ArrayBuffer> {
   if (byteLength === 0) return new ArrayBuffer(0);
   const staging = device.createBuffer({ label: 'aimodel readback', size: byteLength, usage: MAP_READ | COPY_DST });
   try {

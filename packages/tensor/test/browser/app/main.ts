@@ -63,7 +63,10 @@ function makeInput(spec: CaseInput): Tensor {
   if (spec.indexBelow !== undefined) return am.randint(0, spec.indexBelow, spec.shape, { device: 'cpu' });
   if (spec.mask) {
     const [rows, cols] = spec.shape.slice(-2);
-    const eyeLike = am.arange(rows, undefined, 1, { device: 'cpu' }).unsqueeze(1).eq(am.arange(cols, undefined, 1, { device: 'cpu' }).unsqueeze(0));
+    const eyeLike = am
+      .arange(rows, undefined, 1, { device: 'cpu' })
+      .unsqueeze(1)
+      .eq(am.arange(cols, undefined, 1, { device: 'cpu' }).unsqueeze(0));
     return am.rand(spec.shape, { device: 'cpu' }).lt(0.7).add(eyeLike).gt(0);
   }
   if (spec.positive) return am.rand(spec.shape, { device: 'cpu' }).add(0.5);
@@ -189,7 +192,12 @@ async function main(): Promise<Report> {
   const info = adapter?.info;
   const report: Report = {
     userAgent: navigator.userAgent,
-    adapter: { vendor: info?.vendor, architecture: info?.architecture, description: info?.description, features: [...(adapter?.features ?? [])].map(String).sort() },
+    adapter: {
+      vendor: info?.vendor,
+      architecture: info?.architecture,
+      description: info?.description,
+      features: [...(adapter?.features ?? [])].map(String).sort(),
+    },
     autoDevice: await am.init(),
     device: await am.init({ device: 'webgpu' }),
     cases: [],

@@ -69,42 +69,94 @@ export class Code {
   }
 
   // Control. Blocks here take no parameters and leave no results (block type 0x40).
-  block(): this { return this.emit(0x02, 0x40); }
-  loop(): this { return this.emit(0x03, 0x40); }
-  if(): this { return this.emit(0x04, 0x40); }
-  else(): this { return this.emit(0x05); }
-  end(): this { return this.emit(0x0b); }
-  br(depth: number): this { return this.emit(0x0c, ...uleb128(depth)); }
-  brIf(depth: number): this { return this.emit(0x0d, ...uleb128(depth)); }
+  block(): this {
+    return this.emit(0x02, 0x40);
+  }
+  loop(): this {
+    return this.emit(0x03, 0x40);
+  }
+  if(): this {
+    return this.emit(0x04, 0x40);
+  }
+  else(): this {
+    return this.emit(0x05);
+  }
+  end(): this {
+    return this.emit(0x0b);
+  }
+  br(depth: number): this {
+    return this.emit(0x0c, ...uleb128(depth));
+  }
+  brIf(depth: number): this {
+    return this.emit(0x0d, ...uleb128(depth));
+  }
 
   // Locals (parameters come first in the index space).
-  get(i: number): this { return this.emit(0x20, ...uleb128(i)); }
-  set(i: number): this { return this.emit(0x21, ...uleb128(i)); }
-  tee(i: number): this { return this.emit(0x22, ...uleb128(i)); }
+  get(i: number): this {
+    return this.emit(0x20, ...uleb128(i));
+  }
+  set(i: number): this {
+    return this.emit(0x21, ...uleb128(i));
+  }
+  tee(i: number): this {
+    return this.emit(0x22, ...uleb128(i));
+  }
 
   // i32 arithmetic and comparisons.
-  i32Const(n: number): this { return this.emit(0x41, ...sleb128(n)); }
-  i32Eqz(): this { return this.emit(0x45); }
-  i32Ne(): this { return this.emit(0x47); }
-  i32LtU(): this { return this.emit(0x49); }
-  i32Add(): this { return this.emit(0x6a); }
-  i32Sub(): this { return this.emit(0x6b); }
-  i32Mul(): this { return this.emit(0x6c); }
+  i32Const(n: number): this {
+    return this.emit(0x41, ...sleb128(n));
+  }
+  i32Eqz(): this {
+    return this.emit(0x45);
+  }
+  i32Ne(): this {
+    return this.emit(0x47);
+  }
+  i32LtU(): this {
+    return this.emit(0x49);
+  }
+  i32Add(): this {
+    return this.emit(0x6a);
+  }
+  i32Sub(): this {
+    return this.emit(0x6b);
+  }
+  i32Mul(): this {
+    return this.emit(0x6c);
+  }
 
   // Scalar f32 memory access.
-  f32Load(offset = 0, align = 2): this { return this.emit(0x2a, ...this.mem(align, offset)); }
-  f32Store(offset = 0, align = 2): this { return this.emit(0x38, ...this.mem(align, offset)); }
+  f32Load(offset = 0, align = 2): this {
+    return this.emit(0x2a, ...this.mem(align, offset));
+  }
+  f32Store(offset = 0, align = 2): this {
+    return this.emit(0x38, ...this.mem(align, offset));
+  }
 
   // 128-bit SIMD (prefix 0xfd).
-  v128Load(offset = 0, align = 4): this { return this.simd(0x00, ...this.mem(align, offset)); }
+  v128Load(offset = 0, align = 4): this {
+    return this.simd(0x00, ...this.mem(align, offset));
+  }
   /** Loads one f32 and broadcasts it to all four lanes. */
-  v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09, ...this.mem(align, offset)); }
-  v128Store(offset = 0, align = 4): this { return this.simd(0x0b, ...this.mem(align, offset)); }
+  v128Load32Splat(offset = 0, align = 2): this {
+    return this.simd(0x09, ...this.mem(align, offset));
+  }
+  v128Store(offset = 0, align = 4): this {
+    return this.simd(0x0b, ...this.mem(align, offset));
+  }
   /** All-zero vector (v128.const with 16 zero bytes). */
-  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
-  f32x4Splat(): this { return this.simd(0x13); }
-  f32x4Add(): this { return this.simd(0xe4); }
-  f32x4Mul(): this { return this.simd(0xe6); }
+  v128Zero(): this {
+    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */
@@ -118,9 +170,7 @@ export interface FuncDef {
 }
 
 /** Linear memory: imported from `module`.`field`, or defined here (and optionally exported). */
-export type MemoryDef =
-  | { import: { module: string; field: string }; minPages: number }
-  | { minPages: number; maxPages?: number; export?: string };
+export type MemoryDef = { import: { module: string; field: string }; minPages: number } | { minPages: number; maxPages?: number; export?: string };
 
 /** A whole module: at most one memory plus functions. */
 export interface ModuleDef {
@@ -159,13 +209,13 @@ export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   }
   out.push(...section(3, vec(def.funcs.map((_, i) => uleb128(i)))));
   if (mem && !('import' in mem)) {
-    const limits = mem.maxPages === undefined
-      ? [0x00, ...uleb128(mem.minPages)]
-      : [0x01, ...uleb128(mem.minPages), ...uleb128(mem.maxPages)];
+    const limits = mem.maxPages === undefined ? [0x00, ...uleb128(mem.minPages)] : [0x01, ...uleb128(mem.minPages), ...uleb128(mem.maxPages)];
     out.push(...section(5, vec([limits])));
   }
   const exports: number[][] = [];
-  def.funcs.forEach((f, i) => { if (f.export) exports.push([...name(f.export), 0x00, ...uleb128(i)]); });
+  def.funcs.forEach((f, i) => {
+    if (f.export) exports.push([...name(f.export), 0x00, ...uleb128(i)]);
+  });
   if (mem && !('import' in mem) && mem.export) exports.push([...name(mem.export), 0x02, 0x00]);
   if (exports.length) out.push(...section(7, vec(exports)));
   const bodies = def.funcs.map((f) => {

@@ -38,7 +38,10 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape): Uint8Array<Arra
   const bv = (v: number) => 19 + mr * nv + v;
   const av = 19 + mr * nv + nv;
   const f = new Code();
-  f.get(kc).i32Const(mr * 4).i32Mul().set(aStride);
+  f.get(kc)
+    .i32Const(mr * 4)
+    .i32Mul()
+    .set(aStride);
   f.get(pb).set(bPanel).get(c).set(cCol).get(nPanels).set(jn);
   f.loop(); // over NR-wide B panels: the kc×NR micro-panel stays in L1 across the A panels
   f.get(pa).set(aPanel).get(cCol).set(cRow).get(mPanels).set(im);
@@ -47,54 +50,93 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape): Uint8Array<Arra
   f.get(aPanel).set(x).get(bPanel).set(y).get(kc).set(k);
   f.loop(); // over k, `unroll` steps per trip; all offsets are immediates
   for (let u = 0; u < unroll; u++) {
-    for (let v = 0; v < nv; v++) f.get(y).v128Load((u * nr + v * 4) * 4).set(bv(v));
+    for (let v = 0; v < nv; v++)
+      f.get(y)
+        .v128Load((u * nr + v * 4) * 4)
+        .set(bv(v));
     for (let r = 0; r < mr; r++) {
-      f.get(x).v128Load32Splat((u * mr + r) * 4).set(av);
+      f.get(x)
+        .v128Load32Splat((u * mr + r) * 4)
+        .set(av);
       for (let v = 0; v < nv; v++) f.get(acc(r, v)).get(av).get(bv(v)).f32x4Mul().f32x4Add().set(acc(r, v));
     }
   }
-  f.get(x).i32Const(mr * unroll * 4).i32Add().set(x);
-  f.get(y).i32Const(nr * unroll * 4).i32Add().set(y);
+  f.get(x)
+    .i32Const(mr * unroll * 4)
+    .i32Add()
+    .set(x);
+  f.get(y)
+    .i32Const(nr * unroll * 4)
+    .i32Add()
+    .set(y);
   f.get(k).i32Const(unroll).i32Sub().tee(k).brIf(0);
   f.end();
   f.get(beta).if(); // add the stage's current tile (later K blocks)
   f.get(cRow).set(cp);
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) f.get(acc(r, v)).get(cp).v128Load(v * 16).f32x4Add().set(acc(r, v));
+    for (let v = 0; v < nv; v++)
+      f.get(acc(r, v))
+        .get(cp)
+        .v128Load(v * 16)
+        .f32x4Add()
+        .set(acc(r, v));
     if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
   }
   f.end();
   f.get(cRow).set(cp);
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) f.get(cp).get(acc(r, v)).v128Store(v * 16);
+    for (let v = 0; v < nv; v++)
+      f.get(cp)
+        .get(acc(r, v))
+        .v128Store(v * 16);
     if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
   }
   f.get(aPanel).get(aStride).i32Add().set(aPanel);
   f.get(cRow).get(ldc).i32Const(mr).i32Mul().i32Add().set(cRow);
   f.get(im).i32Const(1).i32Sub().tee(im).brIf(0);
   f.end();
-  f.get(bPanel).get(kc).i32Const(nr * 4).i32Mul().i32Add().set(bPanel);
-  f.get(cCol).i32Const(nr * 4).i32Add().set(cCol);
+  f.get(bPanel)
+    .get(kc)
+    .i32Const(nr * 4)
+    .i32Mul()
+    .i32Add()
+    .set(bPanel);
+  f.get(cCol)
+    .i32Const(nr * 4)
+    .i32Add()
+    .set(cCol);
   f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
   f.end();
   return encodeModule({
     memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
-    funcs: [{
-      params: new Array<ValType>(8).fill(ValType.i32),
-      results: [],
-      locals: [...new Array<ValType>(11).fill(ValType.i32), ...new Array<ValType>(mr * nv + nv + 1).fill(ValType.v128)],
-      body: f,
-      export: 'gemm',
-    }],
+    funcs: [
+      {
+        params: new Array<ValType>(8).fill(ValType.i32),
+        results: [],
+        locals: [...new Array<ValType>(11).fill(ValType.i32), ...new Array<ValType>(mr * nv + nv + 1).fill(ValType.v128)],
+        body: f,
+        export: 'gemm',
+      },
+    ],
   });
 }
 
 /** Same contract as `gemm` in ../matmul.ts. */
 export type GemmFn = (
-  M: number, N: number, K: number,
-  a: Float32Array, aOff: number, aRowStride: number, aColStride: number,
-  b: Float32Array, bOff: number, bRowStride: number, bColStride: number,
-  c: Float32Array, cOff: number, ldc: number,
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: Float32Array,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
   accumulate: boolean,
 ) => void;
 
@@ -142,13 +184,12 @@ export function wasmGemm(): GemmFn | null {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-function makeDriver(
-  kernel: (...args: number[]) => void, mem: WebAssembly.Memory,
-  { mr, nr, unroll }: KernelShape, blocking: Blocking,
-): GemmFn {
+function makeDriver(kernel: (...args: number[]) => void, mem: WebAssembly.Memory, { mr, nr, unroll }: KernelShape, blocking: Blocking): GemmFn {
   // Block edges must fall on tile edges (the stage holds whole tiles).
-  const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)), MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
-  const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)), KC = Math.max(unroll, blocking.kc - (blocking.kc % unroll));
+  const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
+    MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
+  const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
+    KC = Math.max(unroll, blocking.kc - (blocking.kc % unroll));
   let f32 = new Float32Array(mem.buffer);
   return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) => {
     if (M <= 0 || N <= 0) return;
@@ -157,9 +198,13 @@ function makeDriver(
       return;
     }
     // Memory layout in floats: [A block | B block | C stage], each sized for this call.
-    const ms = Math.min(MS, roundUp(M, mr)), nc = Math.min(NC, roundUp(N, nr));
-    const kcMax = Math.min(KC, roundUp(K, unroll)), mcMax = Math.min(MC, ms);
-    const aBase = 0, bBase = mcMax * kcMax, cBase = bBase + kcMax * nc;
+    const ms = Math.min(MS, roundUp(M, mr)),
+      nc = Math.min(NC, roundUp(N, nr));
+    const kcMax = Math.min(KC, roundUp(K, unroll)),
+      mcMax = Math.min(MC, ms);
+    const aBase = 0,
+      bBase = mcMax * kcMax,
+      cBase = bBase + kcMax * nc;
     const bytes = (cBase + ms * nc) * 4;
     if (bytes > mem.buffer.byteLength) {
       mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
@@ -172,7 +217,8 @@ function makeDriver(
         const nCols = Math.min(NC, N - j0);
         const nPanels = Math.ceil(nCols / nr);
         for (let k0 = 0; k0 < K; k0 += KC) {
-          const kc = Math.min(KC, K - k0), kcp = roundUp(kc, unroll);
+          const kc = Math.min(KC, K - k0),
+            kcp = roundUp(kc, unroll);
           packB(kc, kcp, nCols, nr, b, bOff + k0 * brs + j0 * bcs, brs, bcs, f32, bBase);
           for (let i1 = 0; i1 < mRows; i1 += MC) {
             const mcRows = Math.min(MC, mRows - i1);
@@ -182,7 +228,8 @@ function makeDriver(
         }
         // Stage → C (only the real rows and columns; the padding is scratch).
         for (let i = 0; i < mRows; i++) {
-          const s = cBase + i * ldS, d = cOff + (i0 + i) * ldc + j0;
+          const s = cBase + i * ldS,
+            d = cOff + (i0 + i) * ldc + j0;
           if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s + j];
           else for (let j = 0; j < nCols; j++) c[d + j] = f32[s + j];
         }
@@ -192,10 +239,7 @@ function makeDriver(
 }
 
 /** A block (mc×kc, any strides) → mr-tall panels [panel][k][mr], zero-padded to mr rows and kcp. */
-function packA(
-  mc: number, kc: number, kcp: number, mr: number,
-  a: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number,
-): void {
+function packA(mc: number, kc: number, kcp: number, mr: number, a: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
   let p = base;
   for (let i0 = 0; i0 < mc; i0 += mr) {
     const rows = Math.min(mr, mc - i0);
@@ -213,10 +257,7 @@ function packA(
 }
 
 /** B block (kc×nc, any strides) → nr-wide panels [panel][k][nr], zero-padded to nr columns and kcp. */
-function packB(
-  kc: number, kcp: number, nc: number, nr: number,
-  b: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number,
-): void {
+function packB(kc: number, kcp: number, nc: number, nr: number, b: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
   let p = base;
   for (let j0 = 0; j0 < nc; j0 += nr) {
     const cols = Math.min(nr, nc - j0);

@@ -133,7 +133,11 @@ function layoutOf(shape: Shape, views: readonly View[], n: number): { layout: st
     for (const v of views) p.u32(constantWord(v) ?? v.offset);
     return { layout: modes.join(''), p };
   }
-  const rank = writeStrided(p, shape, views.filter((_, j) => modes[j] !== 'c'));
+  const rank = writeStrided(
+    p,
+    shape,
+    views.filter((_, j) => modes[j] !== 'c'),
+  );
   if (!modes.includes('c')) return { layout: `r${rank}`, p };
   for (const v of views) if (constantWord(v) !== undefined) p.u32(constantWord(v) as number);
   return { layout: `r${rank}:${modes.map((m) => (m === 'c' ? 'c' : '-')).join('')}`, p };

@@ -43,14 +43,22 @@ function scores(own1: string, own2: string, str1: string, str2: string): string 
     for (var d4 = 0u; d4 < DD / 4u; d4++) {
       let x0 = ${str1}[2u * cg * RS + d4]; let x1 = ${str1}[(2u * cg + 1u) * RS + d4];
       let y0 = ${str2}[2u * cg * RS + d4]; let y1 = ${str2}[(2u * cg + 1u) * RS + d4];
-      ${fourRows((a) => `{ let oa = ${own1}[(4u * rg + ${a}u) * RS + d4]; let ob = ${own2}[(4u * rg + ${a}u) * RS + d4];
-        s[${a}] += vec2f(dot(oa, x0), dot(oa, x1)); dp[${a}] += vec2f(dot(ob, y0), dot(ob, y1)); }`)}
+      ${fourRows(
+        (a) => `{ let oa = ${own1}[(4u * rg + ${a}u) * RS + d4]; let ob = ${own2}[(4u * rg + ${a}u) * RS + d4];
+        s[${a}] += vec2f(dot(oa, x0), dot(oa, x1)); dp[${a}] += vec2f(dot(ob, y0), dot(ob, y1)); }`,
+      )}
     }`;
 }
 
 /** The tiles of scale·Q and G (rows i < L), and of K and V (rows i < S), for {@link loadRows}. */
-const Q_G: [string, string, string][] = [['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'], ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev']];
-const K_V: [string, string, string][] = [['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'], ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev']];
+const Q_G: [string, string, string][] = [
+  ['Qn', 'q[at(qb, i, si(10u), e, si(11u))] * scale()', 'i < L && e < E'],
+  ['Gn', 'gOut[at(gb, i, si(20u), e, si(21u))]', 'i < L && e < Ev'],
+];
+const K_V: [string, string, string][] = [
+  ['Kn', 'k[at(kb, i, si(12u), e, si(13u))]', 'i < S && e < E'],
+  ['Vn', 'v[at(vb, i, si(14u), e, si(15u))]', 'i < S && e < Ev'],
+];
 
 /**
  * WGSL loading `rows` rows of [rows, DD] operands into natural (row-major, padded) vec4 tiles:

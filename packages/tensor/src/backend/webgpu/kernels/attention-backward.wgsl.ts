@@ -26,7 +26,17 @@ import { bufferOf, scratchStorage as scratch } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, type AttentionKernelOptions, attentionConfig, attentionParams, attentionPrelude, BACKWARD_MAIN, backwardBindings, denseView, keyTiles, ROWS, tileOf,
+  type AttentionKernelConfig,
+  type AttentionKernelOptions,
+  attentionConfig,
+  attentionParams,
+  attentionPrelude,
+  BACKWARD_MAIN,
+  backwardBindings,
+  denseView,
+  keyTiles,
+  ROWS,
+  tileOf,
 } from './attention-common.wgsl';
 import { dkvTiledKernel, dqTiledKernel, OWN, tiledBackwardBytes } from './attention-backward-tiled.wgsl';
 
@@ -189,8 +199,19 @@ ${START}
 
 /** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
 export function attentionBackward(
-  rt: Runtime, q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View,
-  gq: Storage, gk: Storage, gv: Storage, p: AttentionParams, opts: AttentionKernelOptions = {},
+  rt: Runtime,
+  q: View,
+  k: View,
+  v: View,
+  mask: View | null,
+  out: View,
+  lse: View,
+  gOut: View,
+  gq: Storage,
+  gk: Storage,
+  gv: Storage,
+  p: AttentionParams,
+  opts: AttentionKernelOptions = {},
 ): void {
   rt.checkAlive();
   const r = q.shape.length;

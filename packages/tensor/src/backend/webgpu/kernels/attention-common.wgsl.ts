@@ -138,7 +138,15 @@ export function attentionConfig(q: View, v: View, mask: View | null, batchRank: 
 
 /** The parameter words shared by every attention kernel (see the file comment). */
 export function attentionParams(
-  q: View, k: View, v: View, mask: View | null, out: View, lse: View, gOut: View, blocks: number, p: AttentionParams,
+  q: View,
+  k: View,
+  v: View,
+  mask: View | null,
+  out: View,
+  lse: View,
+  gOut: View,
+  blocks: number,
+  p: AttentionParams,
 ): { words: ParamWriter; batchRank: number } {
   const r = q.shape.length;
   const batch = q.shape.slice(0, r - 2);

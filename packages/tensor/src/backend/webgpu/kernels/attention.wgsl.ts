@@ -29,7 +29,17 @@ import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 import {
-  type AttentionKernelConfig, type AttentionKernelOptions, attentionConfig, attentionParams, BLOCK_MAIN, bakedWidth, denseView, forwardHeader, keyTiles, ROWS, tileOf,
+  type AttentionKernelConfig,
+  type AttentionKernelOptions,
+  attentionConfig,
+  attentionParams,
+  BLOCK_MAIN,
+  bakedWidth,
+  denseView,
+  forwardHeader,
+  keyTiles,
+  ROWS,
+  tileOf,
 } from './attention-common.wgsl';
 import { attentionTiledKernel, TILED_ROWS, tiledAttentionBytes } from './attention-tiled.wgsl';
 
@@ -113,7 +123,15 @@ ${BLOCK_MAIN}
  * otherwise.
  */
 export function attention(
-  rt: Runtime, q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams, opts: AttentionKernelOptions = {},
+  rt: Runtime,
+  q: View,
+  k: View,
+  v: View,
+  mask: View | null,
+  out: Storage,
+  lse: Storage,
+  p: AttentionParams,
+  opts: AttentionKernelOptions = {},
 ): void {
   rt.checkAlive();
   const r = q.shape.length;

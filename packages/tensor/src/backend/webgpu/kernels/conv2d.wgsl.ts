@@ -38,9 +38,7 @@ type Geometry = Record<(typeof GEOMETRY)[number], number>;
 
 const geometryWgsl = (first: number) =>
   GEOMETRY.map((g, i) =>
-    g === 'ph' || g === 'pw'
-      ? `fn cv_${g}() -> i32 { return bitcast<i32>(p[${first + i}u]); }`
-      : `fn cv_${g}() -> u32 { return p[${first + i}u]; }`,
+    g === 'ph' || g === 'pw' ? `fn cv_${g}() -> i32 { return bitcast<i32>(p[${first + i}u]); }` : `fn cv_${g}() -> u32 { return p[${first + i}u]; }`,
   ).join('\n');
 
 /**
@@ -109,13 +107,21 @@ interface Hook {
   load: MatmulLoad;
 }
 
-
 /** Build a hook whose reduction index k runs over the digits `names`. */
 /* @__NO_SIDE_EFFECTS__ */
-function hook(name: string, along: 'k' | 'rows', helper: Hook['helper'], names: string[], radices: string[],
-  setup: (id: string, row: string, base: string) => string, load: (id: string) => string): Hook {
+function hook(
+  name: string,
+  along: 'k' | 'rows',
+  helper: Hook['helper'],
+  names: string[],
+  radices: string[],
+  setup: (id: string, row: string, base: string) => string,
+  load: (id: string) => string,
+): Hook {
   return {
-    name, along, ...(helper && { helper }),
+    name,
+    along,
+    ...(helper && { helper }),
     load: {
       setup: (id, row, base, k, step) => `${setup(id, row, base)}\n  ${digits(id, names, radices).init(k, step)}`,
       load: (id) => load(id),
@@ -126,27 +132,58 @@ function hook(name: string, along: 'k' | 'rows', helper: Hook['helper'], names: 
 
 const HOOKS = {
   // B of the forward pass: row = output pixel (oh, ow), k = tap (c, i, j)
-  xTap: hook('xTap', 'rows', 'x', ['c', 'i', 'j'], ['cv_kh()', 'cv_kw()'],
-    (id, row, base) => `let ${id}y = i32((${row}) / cv_Wo() * cv_sh()) - cv_ph(); let ${id}x = i32((${row}) % cv_Wo() * cv_sw()) - cv_pw(); let ${id}b = ${base};`,
-    (id) => `cv_x(${id}y + i32(${id}i * cv_dh()), ${id}x + i32(${id}j * cv_dw()), ${id}b + i32(${id}c * cv_H() * cv_W()))`),
+  xTap: hook(
+    'xTap',
+    'rows',
+    'x',
+    ['c', 'i', 'j'],
+    ['cv_kh()', 'cv_kw()'],
+    (id, row, base) =>
+      `let ${id}y = i32((${row}) / cv_Wo() * cv_sh()) - cv_ph(); let ${id}x = i32((${row}) % cv_Wo() * cv_sw()) - cv_pw(); let ${id}b = ${base};`,
+    (id) => `cv_x(${id}y + i32(${id}i * cv_dh()), ${id}x + i32(${id}j * cv_dw()), ${id}b + i32(${id}c * cv_H() * cv_W()))`,
+  ),
   // B of the weight gradient: row = tap (c, i, j), k = output position (n, oh, ow)
-  xAt: hook('xAt', 'k', 'x', ['n', 'oh', 'ow'], ['cv_Ho()', 'cv_Wo()'],
+  xAt: hook(
+    'xAt',
+    'k',
+    'x',
+    ['n', 'oh', 'ow'],
+    ['cv_Ho()', 'cv_Wo()'],
     (id, row, base) => `let ${id}tj = (${row}) % cv_kw(); let ${id}tt = (${row}) / cv_kw();
   let ${id}y = i32(${id}tt % cv_kh() * cv_dh()) - cv_ph(); let ${id}x = i32(${id}tj * cv_dw()) - cv_pw();
   let ${id}b = ${base} + i32(${id}tt / cv_kh() * cv_H() * cv_W());`,
-    (id) => `cv_x(${id}y + i32(${id}oh * cv_sh()), ${id}x + i32(${id}ow * cv_sw()), ${id}b + i32(${id}n * cv_C() * cv_H() * cv_W()))`),
+    (id) => `cv_x(${id}y + i32(${id}oh * cv_sh()), ${id}x + i32(${id}ow * cv_sw()), ${id}b + i32(${id}n * cv_C() * cv_H() * cv_W()))`,
+  ),
   // B of the input gradient: row = input pixel (ih, iw), k = (o, i, j)
-  gyTap: hook('gyTap', 'rows', 'gy', ['o', 'i', 'j'], ['cv_kh()', 'cv_kw()'],
+  gyTap: hook(
+    'gyTap',
+    'rows',
+    'gy',
+    ['o', 'i', 'j'],
+    ['cv_kh()', 'cv_kw()'],
     (id, row, base) => `let ${id}y = i32((${row}) / cv_W()) + cv_ph(); let ${id}x = i32((${row}) % cv_W()) + cv_pw(); let ${id}b = ${base};`,
-    (id) => `cv_gy(${id}y - i32(${id}i * cv_dh()), ${id}x - i32(${id}j * cv_dw()), ${id}b + i32(${id}o * cv_Ho() * cv_Wo()))`),
+    (id) => `cv_gy(${id}y - i32(${id}i * cv_dh()), ${id}x - i32(${id}j * cv_dw()), ${id}b + i32(${id}o * cv_Ho() * cv_Wo()))`,
+  ),
   // A of the weight gradient: row = output channel o, k = (n, q): gy[n, o, q]
-  gyRow: hook('gyRow', 'k', undefined, ['n', 'q'], ['cv_Ho() * cv_Wo()'],
+  gyRow: hook(
+    'gyRow',
+    'k',
+    undefined,
+    ['n', 'q'],
+    ['cv_Ho() * cv_Wo()'],
     (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_Ho() * cv_Wo());`,
-    (id) => `a[u32(${id}b + i32(${id}n * cv_O() * cv_Ho() * cv_Wo() + ${id}q))]`),
+    (id) => `a[u32(${id}b + i32(${id}n * cv_O() * cv_Ho() * cv_Wo() + ${id}q))]`,
+  ),
   // A of the input gradient: row = input channel c, k = (o, t) with t the tap: w[o, c, t]
-  wT: hook('wT', 'k', undefined, ['o', 't'], ['cv_kh() * cv_kw()'],
+  wT: hook(
+    'wT',
+    'k',
+    undefined,
+    ['o', 't'],
+    ['cv_kh() * cv_kw()'],
     (id, row, base) => `let ${id}b = ${base} + i32((${row}) * cv_kh() * cv_kw());`,
-    (id) => `a[u32(${id}b + i32(${id}o * cv_Cg() * cv_kh() * cv_kw() + ${id}t))]`),
+    (id) => `a[u32(${id}b + i32(${id}o * cv_Cg() * cv_kh() * cv_kw() + ${id}t))]`,
+  ),
 } satisfies Record<string, Hook>;
 
 /** The hooks of one GEMM: their key names the hooks, which is all they bake into the code. */
@@ -187,12 +224,19 @@ export function conv2d(rt: Runtime, x: View, w: View, out: Storage, outShape: Sh
   const { C, H, W, Cg, Og, kh, kw } = g;
   const KR = Cg * kh * kw;
   // out[n, g·Og + o, q] = Σₖ w[g·Og + o, k] · x̂[n, g](k, q)
-  gemm(rt, {
-    M: Og, N: g.Ho * g.Wo, K: KR, batchShape: [g.N, g.G],
-    a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * KR], rowStride: KR, kStride: 1 },
-    b: { storage: x.storage, offset: x.offset, batchStrides: [C * H * W, Cg * H * W], rowStride: 1, kStride: H * W },
-    ...(!g.pointwise && { hooks: hooks(null, HOOKS.xTap, g) }),
-  }, out);
+  gemm(
+    rt,
+    {
+      M: Og,
+      N: g.Ho * g.Wo,
+      K: KR,
+      batchShape: [g.N, g.G],
+      a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * KR], rowStride: KR, kStride: 1 },
+      b: { storage: x.storage, offset: x.offset, batchStrides: [C * H * W, Cg * H * W], rowStride: 1, kStride: H * W },
+      ...(!g.pointwise && { hooks: hooks(null, HOOKS.xTap, g) }),
+    },
+    out,
+  );
 }
 
 /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W] (`outShape`). */
@@ -205,12 +249,19 @@ export function conv2dBackwardInput(rt: Runtime, gy: View, w: View, out: Storage
   // out[n, g·Cg + c, q] = Σ_(o,i,j) w[g·Og + o, c, i, j] · ĝy[n, g]((o, i, j), q)
   const a = taps === 1 ? null : HOOKS.wT;
   const b = g.pointwise ? null : HOOKS.gyTap;
-  gemm(rt, {
-    M: Cg, N: g.H * g.W, K: Og * taps, batchShape: [g.N, g.G],
-    a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * Cg * taps], rowStride: 1, kStride: Cg },
-    b: { storage: gy.storage, offset: gy.offset, batchStrides: [O * P, Og * P], rowStride: 1, kStride: P },
-    ...((a || b) && { hooks: hooks(a, b, g) }),
-  }, out);
+  gemm(
+    rt,
+    {
+      M: Cg,
+      N: g.H * g.W,
+      K: Og * taps,
+      batchShape: [g.N, g.G],
+      a: { storage: w.storage, offset: w.offset, batchStrides: [0, Og * Cg * taps], rowStride: 1, kStride: Cg },
+      b: { storage: gy.storage, offset: gy.offset, batchStrides: [O * P, Og * P], rowStride: 1, kStride: P },
+      ...((a || b) && { hooks: hooks(a, b, g) }),
+    },
+    out,
+  );
 }
 
 /**
@@ -247,12 +298,20 @@ export function conv2dBackwardWeight(rt: Runtime, x: View, gy: View, out: Storag
   const a = single ? null : HOOKS.gyRow;
   const b = single && g.pointwise ? null : HOOKS.xAt;
   const partial = splits > 1 ? scratchStorage(rt, splits * g.G * Og * taps) : null;
-  gemm(rt, {
-    M: Og, N: taps, K: chunk * P, batchShape: [splits, g.G],
-    a: { storage: gy.storage, offset: gy.offset, batchStrides: [chunk * O * P, Og * P], rowStride: P, kStride: 1 },
-    b: { storage: x.storage, offset: x.offset, batchStrides: [chunk * C * H * W, Cg * H * W], rowStride: H * W, kStride: 1 },
-    ...((a || b) && { hooks: hooks(a, b, g) }),
-  }, partial ?? out, tile);
+  gemm(
+    rt,
+    {
+      M: Og,
+      N: taps,
+      K: chunk * P,
+      batchShape: [splits, g.G],
+      a: { storage: gy.storage, offset: gy.offset, batchStrides: [chunk * O * P, Og * P], rowStride: P, kStride: 1 },
+      b: { storage: x.storage, offset: x.offset, batchStrides: [chunk * C * H * W, Cg * H * W], rowStride: H * W, kStride: 1 },
+      ...((a || b) && { hooks: hooks(a, b, g) }),
+    },
+    partial ?? out,
+    tile,
+  );
   if (partial) {
     const size = g.G * Og * taps;
     reduce(rt, 'sum', { storage: partial, shape: [splits, size], strides: [size, 1], offset: 0 }, [0], out);

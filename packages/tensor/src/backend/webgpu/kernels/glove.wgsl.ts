@@ -113,12 +113,37 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 });
 
 /** One batch of GloVe updates on the device: `p.count` invocations over the (contiguous) views. */
-export function gloveStep(rt: Runtime, W: View, G: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
+export function gloveStep(
+  rt: Runtime,
+  W: View,
+  G: View,
+  rows: View,
+  cols: View,
+  logX: View,
+  weight: View,
+  order: View | null,
+  cost: View,
+  p: GloveStepParams,
+): void {
   rt.checkAlive();
   if (p.count === 0) return;
-  const w = params().u32(p.count).u32(p.start).u32(p.dim).u32(p.vocabSize).f32(p.eta).f32(p.clip)
-    .u32(W.offset).u32(G.offset).u32(rows.offset).u32(cols.offset).u32(logX.offset).u32(weight.offset)
-    .u32(order ? order.offset : 0).u32(cost.offset).u32(cost.shape[0]).u32(rows.shape[0]);
+  const w = params()
+    .u32(p.count)
+    .u32(p.start)
+    .u32(p.dim)
+    .u32(p.vocabSize)
+    .f32(p.eta)
+    .f32(p.clip)
+    .u32(W.offset)
+    .u32(G.offset)
+    .u32(rows.offset)
+    .u32(cols.offset)
+    .u32(logX.offset)
+    .u32(weight.offset)
+    .u32(order ? order.offset : 0)
+    .u32(cost.offset)
+    .u32(cost.shape[0])
+    .u32(rows.shape[0]);
   const buffers = [bufferOf(W), bufferOf(G), bufferOf(rows), bufferOf(cols), bufferOf(logX), bufferOf(weight)];
   if (order) buffers.push(bufferOf(order));
   buffers.push(bufferOf(cost));

@@ -26,9 +26,21 @@ import { type MatmulTile, matmulTile as tile, SHAPE_TILES } from './matmul.wgsl'
  * ```
  */
 export type MatmulTileName =
-  | 'small' | 'medium' | 'large'
-  | 'large-bk8' | 'large-bk32' | 'large-rows' | 'large-db' | 'large-db-rows' | 'large-db16' | 'large-g8' | 'large-db-g8'
-  | 'large-warp' | 'large-db-warp' | 'large-unroll' | 'large-db-unroll';
+  | 'small'
+  | 'medium'
+  | 'large'
+  | 'large-bk8'
+  | 'large-bk32'
+  | 'large-rows'
+  | 'large-db'
+  | 'large-db-rows'
+  | 'large-db16'
+  | 'large-g8'
+  | 'large-db-g8'
+  | 'large-warp'
+  | 'large-db-warp'
+  | 'large-unroll'
+  | 'large-db-unroll';
 
 /**
  * Every tile configuration by name: the three {@link SHAPE_TILES} and the tuning candidates,

@@ -160,11 +160,7 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
     ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[${aCur}${kk} * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
     ...quads.map((q) => `let b${q} = Bs[${bCur}${kk} * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
     ...rows.flatMap((i) =>
-      quads.map((q) =>
-        int
-          ? `${acc(i, q)} += V(a${i >> 2}[${i & 3}]) * b${q};`
-          : `${acc(i, q)} = fma(V(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`,
-      ),
+      quads.map((q) => (int ? `${acc(i, q)} += V(a${i >> 2}[${i & 3}]) * b${q};` : `${acc(i, q)} = fma(V(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`)),
     ),
   ];
   const store = rows.map((i) => {
@@ -177,8 +173,16 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
     return `{\n    let row = row0 + ${(i >> 2) * rowSlice + (i & 3)}u;\n    let rowBase = outBase + row * N;\n    if (row < M) {\n      ${body.join('\n      ')}\n    }\n  }`;
   });
 
-  const A = operandLoader({ name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk', hook: c.hooks?.a }, t, threads);
-  const B = operandLoader({ name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk', hook: c.hooks?.b }, t, threads);
+  const A = operandLoader(
+    { name: 'a', dst: 'As', layout: c.a, outer: bm, r0: 'm0', rLimit: 'M', base: 'aBase', rStride: 'aSm', kStride: 'aSk', hook: c.hooks?.a },
+    t,
+    threads,
+  );
+  const B = operandLoader(
+    { name: 'b', dst: 'Bs', layout: c.b, outer: bn, r0: 'n0', rLimit: 'N', base: 'bBase', rStride: 'bSn', kStride: 'bSk', hook: c.hooks?.b },
+    t,
+    threads,
+  );
   // the BK steps as a loop the driver may unroll, or unrolled here (constant workgroup addresses)
   const multiply = t.unroll
     ? Array.from({ length: bk }, (_, kk) => `{\n      ${inner(`${kk}u`).join('\n      ')}\n    }`).join('\n    ')
@@ -363,9 +367,17 @@ export function matmul(rt: Runtime, a: View, b: View, out: Storage, tile?: Matmu
   const [M, K] = a.shape.slice(r - 2);
   const [aSm, aSk] = a.strides.slice(r - 2);
   const [bSk, bSn] = b.strides.slice(r - 2);
-  gemm(rt, {
-    M, N: b.shape[r - 1], K, batchShape: a.shape.slice(0, r - 2),
-    a: { storage: a.storage, offset: a.offset, batchStrides: a.strides.slice(0, r - 2), rowStride: aSm, kStride: aSk },
-    b: { storage: b.storage, offset: b.offset, batchStrides: b.strides.slice(0, r - 2), rowStride: bSn, kStride: bSk },
-  }, out, tile);
+  gemm(
+    rt,
+    {
+      M,
+      N: b.shape[r - 1],
+      K,
+      batchShape: a.shape.slice(0, r - 2),
+      a: { storage: a.storage, offset: a.offset, batchStrides: a.strides.slice(0, r - 2), rowStride: aSm, kStride: aSk },
+      b: { storage: b.storage, offset: b.offset, batchStrides: b.strides.slice(0, r - 2), rowStride: bSn, kStride: bSk },
+    },
+    out,
+    tile,
+  );
 }

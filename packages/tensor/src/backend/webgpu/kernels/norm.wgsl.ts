@@ -82,16 +82,15 @@ export function chunksFor(rows: number, cols: number): number {
  * stay in registers: `fold` keeps what `write` needs and the row is read from memory once.
  */
 function mainBody(
-  mode: NormMode, wg: number, slots: number,
+  mode: NormMode,
+  wg: number,
+  slots: number,
   t: { type: string; zero: string; width: 2 | 3; setup: string; fold: string; finish: string; write: string },
 ): string {
   const pad = t.width === 3 ? ', 0.0' : ', 0.0, 0.0';
   const swizzle = t.width === 3 ? 'xyz' : 'xy';
   const loop = (body: string) => rowLoop({ start: 'c0', end: 'c1', workgroup: wg, slots }, body);
-  const gather =
-    mode === 'apply'
-      ? `for (var s = li; s < chunks; s += ${wg}u) { acc = combine(acc, part[row * chunks + s].${swizzle}); }`
-      : loop(t.fold);
+  const gather = mode === 'apply' ? `for (var s = li; s < chunks; s += ${wg}u) { acc = combine(acc, part[row * chunks + s].${swizzle}); }` : loop(t.fold);
   const tail = mode === 'partial' ? `if (li == 0u) { part[g] = vec4f(total${pad}); }` : `${t.finish}\n  ${loop(t.write)}`;
   return `@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -213,9 +212,7 @@ export const normalizeBackwardKernel = memoKernel(function normalizeBackwardKern
   // operand order of the layouts: x, gy, gx, weight?, gyXhat?
   const hk = c.weight ? 4 : 3;
   const g = c.weight ? 'gyv * w[wb + colOffset(j, 3u)]' : 'gyv';
-  const decl = ['x', 'gy', 'mean', 'variance', ...(c.weight ? ['w'] : [])].map(
-    (name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`,
-  );
+  const decl = ['x', 'gy', 'mean', 'variance', ...(c.weight ? ['w'] : [])].map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<f32>;`);
   if (c.gyXhat) decl.push(`@group(0) @binding(${decl.length}) var<storage, read_write> gh: array<f32>;`);
   let n = decl.length;
   if (mode !== 'whole') decl.push(partBinding(mode, n++));
@@ -272,9 +269,17 @@ export interface NormRunOptions {
  * followed by the layout of `views`.
  */
 function run(
-  rt: Runtime, kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256, slots: number) => KernelSource,
-  rows: number, cols: number, head: (p: ParamWriter, chunks: number, span: number) => void,
-  views: readonly View[], rowDims: number, inputs: GPUBuffer[], outputs: GPUBuffer[], chunks: number, cache: boolean,
+  rt: Runtime,
+  kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256, slots: number) => KernelSource,
+  rows: number,
+  cols: number,
+  head: (p: ParamWriter, chunks: number, span: number) => void,
+  views: readonly View[],
+  rowDims: number,
+  inputs: GPUBuffer[],
+  outputs: GPUBuffer[],
+  chunks: number,
+  cache: boolean,
 ): void {
   const span = Math.ceil(cols / chunks);
   const p = params();
@@ -294,7 +299,14 @@ function run(
 
 /** See {@link Backend.normalize}. */
 export function normalize(
-  rt: Runtime, x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, np: NormParams,
+  rt: Runtime,
+  x: View,
+  weight: View | null,
+  bias: View | null,
+  out: View,
+  mean: Storage,
+  variance: Storage,
+  np: NormParams,
   opts: NormRunOptions = {},
 ): void {
   rt.checkAlive();
@@ -304,17 +316,29 @@ export function normalize(
   run(
     rt,
     (mode, layout, workgroup, slots) => normalizeKernel({ mode, layout, weight: !!weight, bias: !!bias, workgroup, slots }),
-    rows, cols,
+    rows,
+    cols,
     (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span),
-    [x, out, ...affine], np.rowDims,
-    [x, ...affine].map(bufferOf), [out, mean, variance].map(bufferOf),
-    opts.chunks ?? chunksFor(rows, cols), opts.cache ?? true,
+    [x, out, ...affine],
+    np.rowDims,
+    [x, ...affine].map(bufferOf),
+    [out, mean, variance].map(bufferOf),
+    opts.chunks ?? chunksFor(rows, cols),
+    opts.cache ?? true,
   );
 }
 
 /** See {@link Backend.normalizeBackward}. */
 export function normalizeBackward(
-  rt: Runtime, x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, np: NormParams,
+  rt: Runtime,
+  x: View,
+  weight: View | null,
+  gy: View,
+  mean: View,
+  variance: View,
+  gx: View,
+  gyXhat: View | null,
+  np: NormParams,
   opts: NormRunOptions = {},
 ): void {
   rt.checkAlive();
@@ -324,10 +348,14 @@ export function normalizeBackward(
   run(
     rt,
     (mode, layout, workgroup, slots) => normalizeBackwardKernel({ mode, layout, weight: !!weight, gyXhat: !!gyXhat, workgroup, slots }),
-    rows, cols,
+    rows,
+    cols,
     (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span).u32(mean.offset).u32(variance.offset),
-    [x, gy, gx, ...extra], np.rowDims,
-    [x, gy, mean, variance, ...extra].map(bufferOf), [bufferOf(gx)],
-    opts.chunks ?? chunksFor(rows, cols), opts.cache ?? true,
+    [x, gy, gx, ...extra],
+    np.rowDims,
+    [x, gy, mean, variance, ...extra].map(bufferOf),
+    [bufferOf(gx)],
+    opts.chunks ?? chunksFor(rows, cols),
+    opts.cache ?? true,
   );
 }

@@ -124,7 +124,11 @@ function avgWords(p: AvgPool2dParams) {
   const w = params();
   const win = p.window;
   // Average pooling has no dilation (as in PyTorch); win.dilation is ignored, as on the CPU.
-  if (win) w.u32s(win.kernel).u32s(win.stride).u32s(win.padding).u32(win.countIncludePad ? 1 : 0);
+  if (win)
+    w.u32s(win.kernel)
+      .u32s(win.stride)
+      .u32s(win.padding)
+      .u32(win.countIncludePad ? 1 : 0);
   return w.finish();
 }
 
@@ -221,8 +225,7 @@ export function maxPool2dIndices(rt: Runtime, x: View, out: Storage, outShape: S
   const n = numel(outShape);
   if (n === 0) return;
   const [, , H, W] = x.shape;
-  const words = params().u32(n).u32(x.offset).u32(H).u32(W).u32(outShape[2]).u32(outShape[3])
-    .u32s(p.kernel).u32s(p.stride).i32s(p.padding).u32s(p.dilation);
+  const words = params().u32(n).u32(x.offset).u32(H).u32(W).u32(outShape[2]).u32(outShape[3]).u32s(p.kernel).u32s(p.stride).i32s(p.padding).u32s(p.dilation);
   rt.dispatch(maxPool2dIndicesKernel(), [bufferOf(x), bufferOf(out)], words, linearGrid(n, WG));
 }
 
