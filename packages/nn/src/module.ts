@@ -1,3 +1,5 @@
+// Over ~400 lines: Module is one class, and most of the file is the TSDoc (with a runnable example)
+// of its public methods — discovery, state dicts, device moves, hooks, compile/fit/evaluate/predict.
 import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkKeys } from './checks';
 import { Parameter } from './parameter';

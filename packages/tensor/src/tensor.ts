@@ -1,3 +1,5 @@
+// Over ~400 lines: the Tensor class's one-line method forms (STYLE.md guideline 10), each with TSDoc;
+// the ops themselves live in src/ops/.
 import type { DeviceName, Storage, View } from './backend/backend';
 import type { Node } from './autograd/graph';
 import { runBackward } from './autograd/graph';

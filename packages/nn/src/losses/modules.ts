@@ -1,3 +1,5 @@
+// Over ~400 lines: one small module class per functional loss (PyTorch's nn.*Loss), each with its
+// TSDoc and example; the arithmetic lives in the functional files beside this one.
 import type { Tensor } from '@aimodel/tensor';
 import { checkKeys } from '../checks';
 import { Module } from '../module';

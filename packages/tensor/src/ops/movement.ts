@@ -1,3 +1,5 @@
+// Over ~400 lines: every view and copy op of the shape family (reshape … cat/stack/split) with its
+// one check and gradient; each op is short, and they share the view helpers at the top.
 import type { DeviceName } from '../backend/backend';
 import { fromArray, zeros } from '../creation';
 import { backendOf } from '../device';
