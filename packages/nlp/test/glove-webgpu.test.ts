@@ -1,20 +1,9 @@
-import { init, memory } from '@aimodel/tensor';
+import { memory } from '@aimodel/tensor';
 import { describe, expect, it } from 'vitest';
 import { gloveSchedule } from '../src/glove-webgpu';
 import { Cooccurrence, cooccurrence, trainGloVe, Vocabulary } from '../src/index';
+import { hasWebGpu } from '../../nn/test/webgpu-available';
 
-/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 const webgpu = await hasWebGpu();
 
 /** A seeded Zipfian text: `lines` documents of 12 words drawn with p(rank r) ∝ 1/r over `V` words. */

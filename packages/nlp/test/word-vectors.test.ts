@@ -1,8 +1,9 @@
-import { AimodelError, ArgumentError, init, memory, ShapeError } from '@aimodel/tensor';
+import { AimodelError, ArgumentError, memory, ShapeError } from '@aimodel/tensor';
 import { describe, expect, it } from 'vitest';
 import { averageRanks, spearman } from '../src/evaluate';
 import { dotScores, topIndices } from '../src/nearest';
 import { WordVectors } from '../src/index';
+import { hasWebGpu } from '../../nn/test/webgpu-available';
 
 // 2-D space with hand-checkable cosines (norms 2, 5, 3, 1):
 // cos(a,b) = 8/10 = 0.8, cos(a,c) = 0, cos(a,d) = −1, cos(b,c) = 0.6, cos(b,d) = −0.8, cos(c,d) = 0
@@ -22,18 +23,6 @@ const space = (extra: [string, number[]][] = []) =>
 
 const pairsOf = (r: [string, number][]) => r.map(([w]) => w);
 
-/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 const webgpu = await hasWebGpu();
 
 describe('WordVectors: construction and lookups', () => {

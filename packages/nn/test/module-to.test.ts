@@ -1,19 +1,8 @@
 import { Adam } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm1d, DeviceError, init, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor } from '../src/index';
+import { BatchNorm1d, DeviceError, Linear, memory, Module, mseLoss, noGrad, Parameter, ReLU, scope, Sequential, Tensor, tensor } from '../src/index';
+import { hasWebGpu } from './webgpu-available';
 
-/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 const webgpu = await hasWebGpu();
 
 function live() {

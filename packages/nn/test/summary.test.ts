@@ -4,7 +4,6 @@ import {
   AdaptiveAvgPool2d,
   AvgPool2d,
   BatchNorm1d,
-  init,
   Conv1d,
   Conv2d,
   ConvTranspose2d,
@@ -29,19 +28,8 @@ import {
   type Tensor,
   tensor,
 } from '../src/index';
+import { hasWebGpu } from './webgpu-available';
 
-/** Whether WebGPU is available here; with AIMODEL_REQUIRE_WEBGPU=1 its absence fails the suite. */
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw e;
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 const webgpu = await hasWebGpu();
 
 let before: ReturnType<typeof memory>;

@@ -16,6 +16,7 @@ import {
   tensor,
   transfers,
 } from '../src/index';
+import { hasWebGpu } from './webgpu-available';
 
 /**
  * fit on WebGPU: the same history as on the CPU, with the loss and accuracy kept on the device and
@@ -23,18 +24,6 @@ import {
  * otherwise (the accuracy metric used to read predictions and targets back on every step). The
  * only upload is each epoch's order of the samples.
  */
-
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 
 const WEBGPU = await hasWebGpu();
 

@@ -5,7 +5,6 @@ import {
   crossEntropy,
   type DeviceName,
   Flatten,
-  init,
   Linear,
   manualSeed,
   MaxPool2d,
@@ -16,6 +15,7 @@ import {
   tensor,
   transfers,
 } from '../src/index';
+import { hasWebGpu } from './webgpu-available';
 
 /**
  * The acceptance test of "zero hidden uploads": one training step of an MNIST-shaped CNN with Adam
@@ -24,18 +24,6 @@ import {
  * the loss back (one read), in steady state. Scalars reach kernels as parameters, constants (the
  * backward seed, pooling and gather gradients' zeros, Adam's state) are filled on the device.
  */
-
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 
 const WEBGPU = await hasWebGpu();
 const BATCH = 8;

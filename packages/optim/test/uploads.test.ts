@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type DeviceName, init, memory, noGrad, scope, type Tensor, tensor, transfers } from '@aimodel/tensor';
+import { type DeviceName, memory, noGrad, scope, type Tensor, tensor, transfers } from '@aimodel/tensor';
 import { Adagrad, Adam, AdamW, type Optimizer, type OptimizerOptions, RMSprop, SGD } from '../src/index';
 import { expectClose } from './helpers';
+import { hasWebGpu } from '../../nn/test/webgpu-available';
 
 /**
  * On WebGPU an optimizer step moves no data between host and device: its hyper-parameters and
@@ -9,18 +10,6 @@ import { expectClose } from './helpers';
  * state is created on the device (zerosLike / full). Every step after the first (which creates
  * the state) must make zero uploads and zero reads, and still match the same steps on the CPU.
  */
-
-async function hasWebGpu(): Promise<boolean> {
-  try {
-    await init({ device: 'webgpu' });
-    return true;
-  } catch (e) {
-    if (process.env.AIMODEL_REQUIRE_WEBGPU === '1') throw new Error(`AIMODEL_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${(e as Error).message}`);
-    return false;
-  } finally {
-    await init({ device: 'cpu' });
-  }
-}
 
 const WEBGPU = await hasWebGpu();
 

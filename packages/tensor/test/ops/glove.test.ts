@@ -41,6 +41,7 @@ describe('gloveStep_ [cpu]', () => {
   });
 
   it('clips fdiff·w before η, weights by f, visits order[start … start + count − 1] and skips non-finite entries', () => {
+    const before = memory();
     const t = tiny();
     const weight = tensor([2]);
     gloveStep_(t.params, t.gradsq, { ...t, weight }, t.cost, { gradClip: 0.01, learningRate: 0.1 });
@@ -62,11 +63,13 @@ describe('gloveStep_ [cpu]', () => {
     };
     const c = zeros([3]);
     // order [2, 1, 0] from start 0, count 2: entry 2 (row 1, context 1), then entry 1 (log X = −∞: skipped)
-    gloveStep_(p, g, e, c, { order: tensor([2, 1, 0], { dtype: 'int32' }), count: 2 });
+    const order = tensor([2, 1, 0], { dtype: 'int32' });
+    gloveStep_(p, g, e, c, { order, count: 2 });
     const d2 = 0.2 * 0.4; // entry 2: diff = 0.08 − 0 = 0.08
     expect(c.dataSync()).toBeAllClose([0.5 * d2 * d2, 0, 0], { rtol: 1e-6, atol: 0 });
     expect(p.dataSync()).toBeAllClose([0.1, 0, 0.2 - 0.08 * 0.4 * 0.05, -0.08, 0.3, 0, 0.4 - 0.08 * 0.2 * 0.05, -0.08], { rtol: 1e-6, atol: 1e-7 });
-    for (const x of [...Object.values(t), weight, p, g, c, ...Object.values(e)]) x.dispose();
+    for (const x of [...Object.values(t), weight, p, g, c, order, ...Object.values(e)]) x.dispose();
+    expect(memory()).toEqual(before);
   });
 
   it('rejects wrong dtypes, shapes, options, aliasing, grad-tracked params and ids out of range', () => {

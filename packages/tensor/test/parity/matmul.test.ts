@@ -12,11 +12,10 @@ const expectParity = device ? matmulParity(gpu, cpu) : async () => {};
 // Each distinct kernel variant (tile × A layout × B layout × batch rank × dtype, all baked in)
 // costs lavapipe about 3 s of CPU to compile on a cold shader cache (a new user's first run), so
 // these cases cover every operand loader (A: k, k4, m, m4, g; B: n, n4, k, k4, g), the tiles
-// pickTile chooses across their edges, and int8, with few variants (the tiny tile, for M or N ≤
-// 16, runs most of the layout cases). The tuning candidates, every load order on every tile and
+// pickTile chooses across their edges, and int8, with few variants. The tuning candidates, every load order on every tile and
 // int8 on every tile run in test/kernels/matmul.test.ts (`npm run test:kernels`).
 describe.skipIf(!device)('webgpu matmul kernel vs the CPU backend', () => {
-  // the tiny tile (pickTile's choice when M or N ≤ 16) and the small one: 1, primes, K = 0, K or N
+  // the small tile and the medium one: 1, primes, K = 0, K or N
   // of 1, vec4-aligned, several tiles
   it.each([
     [1, 1, 1],
@@ -80,7 +79,7 @@ describe.skipIf(!device)('webgpu matmul kernel vs the CPU backend', () => {
   });
 
   it('picks the tile configuration by the amount of work', () => {
-    expect(pickTile(8, 8, 1).name).toBe('tiny');
+    expect(pickTile(8, 8, 1).name).toBe('small');
     expect(pickTile(40, 40, 1).name).toBe('small');
     expect(pickTile(512, 512, 1).name).toBe('medium');
     expect(pickTile(4096, 4096, 1).name).toBe('large');

@@ -38,7 +38,7 @@ suite('init({ webgpu }) options', { timeout: 120_000 }, () => {
   it('matmulTile forces one tile configuration for every product, until set back to auto', async () => {
     await init({ device: 'webgpu', webgpu: { matmulTile: 'large-db' } });
     expect((backendOf('webgpu') as WebGpuBackend).matmulTile).toBe(MATMUL_TILES['large-db']);
-    // a 9×5×7 product would get the tiny tile; forced, the large double-buffered one computes it
+    // a 9×5×7 product would get the small tile; forced, the large double-buffered one computes it
     for (const [M, K, N] of [
       [9, 5, 7],
       [150, 70, 140],
@@ -52,14 +52,14 @@ suite('init({ webgpu }) options', { timeout: 120_000 }, () => {
     expect((backendOf('webgpu') as WebGpuBackend).matmulTile?.name).toBe('large-db');
     await init({ device: 'webgpu', webgpu: { matmulTile: 'auto' } });
     expect((backendOf('webgpu') as WebGpuBackend).matmulTile).toBeUndefined();
-    expect((await product(9, 5, 7)).keys[0]).toMatch(/^matmul:tiny:/);
+    expect((await product(9, 5, 7)).keys[0]).toMatch(/^matmul:small:/);
   });
 
   it('an unknown matmulTile, or one the adapter has too little workgroup memory for, is an ArgumentError', async () => {
     const bad = init({ device: 'webgpu', webgpu: { matmulTile: 'huge' as never } });
     await expect(bad).rejects.toThrow(ArgumentError);
     await expect(init({ device: 'webgpu', webgpu: { matmulTile: 'huge' as never } })).rejects.toThrow(
-      /^init: unknown webgpu.matmulTile 'huge' \(expected 'auto' or one of tiny, small, medium, large, large-bk8, /,
+      /^init: unknown webgpu.matmulTile 'huge' \(expected 'auto' or one of small, medium, large, large-bk8, /,
     );
     await expect(init({ device: 'webgpu', webgpu: { matmulTile: 'toString' as never } })).rejects.toThrow(/unknown webgpu.matmulTile 'toString'/);
     // a device opened with WebGPU's default limits: 16 KiB of workgroup memory, 32 KiB asked for

@@ -23,7 +23,6 @@
  * | large  | 128×128×16  | 8×8   | 256     | 16 KiB           | ≥ 128 such blocks (fills a big GPU)  |
  * | medium | 64×64×16    | 4×4   | 256     | 8 KiB            | ≥ 64 such blocks                    |
  * | small  | 32×32×16    | 4×4   | 64      | 4 KiB            | otherwise                           |
- * | tiny   | 16×16×16    | 4×4   | 16      | 2 KiB            | M or N ≤ 16 (e.g. convs of 8 filters) |
  *
  * Tuning candidates for the large tile (`large-bk8`, `large-db`, …), never picked by shape, live in
  * `matmul-candidates.ts`; they are forced with `init({ webgpu: { matmulTile } })` and measured by
@@ -102,7 +101,6 @@ export function matmulTile(name: string, bm: number, bn: number, bk: number, tm:
  * `matmul-candidates.ts`).
  */
 export const SHAPE_TILES = {
-  tiny: matmulTile('tiny', 16, 16, 16, 4, 4),
   small: matmulTile('small', 32, 32, 16, 4, 4),
   medium: matmulTile('medium', 64, 64, 16, 4, 4),
   large: matmulTile('large', 128, 128, 16, 8, 8),
@@ -278,7 +276,6 @@ export function pickTile(M: number, N: number, batch: number): MatmulTile {
   const blocks = (t: MatmulTile) => Math.ceil(M / t.bm) * Math.ceil(N / t.bn) * batch;
   if (M >= 128 && N >= 128 && blocks(SHAPE_TILES.large) >= 128) return SHAPE_TILES.large;
   if (M >= 64 && N >= 64 && blocks(SHAPE_TILES.medium) >= 64) return SHAPE_TILES.medium;
-  if (M <= 16 || N <= 16) return SHAPE_TILES.tiny;
   return SHAPE_TILES.small;
 }
 
