@@ -12,14 +12,8 @@ export function describe(v: unknown): string {
   return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : `a ${typeof v}`;
 }
 
-/** An options object (or undefined) whose keys are all in `allowed`: a misspelt option must not be ignored. */
-export function checkKeys(op: string, opts: unknown, allowed: readonly string[]): void {
-  if (opts === undefined) return;
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new ArgumentError(op, `expected an options object, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) {
-    if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (valid options: ${allowed.join(', ')})`);
-  }
-}
+/** An options object (or undefined) whose keys are all in `allowed`: tensor's one check. */
+export { checkOptions as checkKeys } from '@aimodel/tensor';
 
 /** An integer option ≥ `min` (undefined allowed: the caller applies its default). */
 export function checkInt(op: string, name: string, v: unknown, min: number): void {

@@ -45,8 +45,8 @@ describe('padBatch', () => {
       [[[1, 2, 'x']], { maxLength: 1 }, 'padBatch: sequence 0, position 2: expected an int32 id, got a string'],
       [[[1]], { padId: 0.5 }, 'padBatch: padId must be an int32 integer, got a number (0.5)'],
       [[[1]], { maxLength: -1 }, 'padBatch: maxLength must be an integer >= 0, got a number (-1)'],
-      [[[1]], { padid: 0 }, "padBatch: unknown option 'padid' (valid options: maxLength, padId)"],
-      [[[1]], 'x', 'padBatch: expected an options object, got a string'],
+      [[[1]], { padid: 0 }, "padBatch: unknown option 'padid' (expected maxLength, padId)"],
+      [[[1]], 'x', 'padBatch: expected an options object, got string'],
     ];
     for (const [seqs, opts, message] of bad) {
       expect(() => padBatch(seqs as never, opts as never), message).toThrow(ArgumentError);

@@ -91,7 +91,7 @@ describe('tokenize: errors', () => {
   it('rejects unknown options, naming the op and the valid keys', () => {
     expect(() => tokenize('x', { keepCase: true } as never)).toThrow(ArgumentError);
     expect(() => tokenize('x', { keepCase: true } as never)).toThrow(
-      "tokenize: unknown option 'keepCase' (valid options: lowercase, pattern, mode, locale, stopWords, minLength, maxLength)",
+      "tokenize: unknown option 'keepCase' (expected lowercase, pattern, mode, locale, stopWords, minLength, maxLength)",
     );
     expect(() => tokenize('x', null as never)).toThrow('tokenize: expected an options object, got null');
   });

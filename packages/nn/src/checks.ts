@@ -23,11 +23,8 @@ export function checkTensor(layer: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ShapeError(layer, `expected a Tensor input, got ${describeInput(x)}`);
 }
 
-/** An options object whose keys are all in `allowed` (a misspelt option must not be ignored). */
-export function checkKeys(op: string, opts: unknown, allowed: readonly string[]): void {
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, `expected an options object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${allowed.join(', ')})`);
-}
+/** An options object whose keys are all in `allowed` (a misspelt option must not be ignored): tensor's one check. */
+export { checkOptions as checkKeys } from '@aimodel/tensor';
 
 /** A count (features, channels, heads, layers): an integer ≥ 1. */
 export function checkPositiveInt(layer: string, name: string, v: unknown): void {

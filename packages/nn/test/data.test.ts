@@ -176,7 +176,7 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(ds, { seed: 1, generator: new Generator() })).toThrow('DataLoader: pass seed or generator, not both');
     expect(() => new DataLoader(ds, { generator: { seed: 1 } as never })).toThrow(/^DataLoader: generator must be a Generator/);
     expect(() => new DataLoader(ds, { batch_size: 2 } as never)).toThrow(
-      "DataLoader: unknown option 'batch_size' (expected batchSize, shuffle, seed, generator, dropLast)",
+      "DataLoader: unknown option 'batch_size' (did you mean 'batchSize'?) (expected batchSize, shuffle, seed, generator, dropLast)",
     );
     expect(() => new DataLoader([1, 2] as never)).toThrow(/^DataLoader: expected a Dataset/);
   });
@@ -415,7 +415,9 @@ describe('MinMaxScaler', () => {
 
 describe('scaler options objects', () => {
   it('reject unknown keys, naming the accepted ones', () => {
-    expect(() => new StandardScaler({ with_mean: false } as never)).toThrow("StandardScaler: unknown option 'with_mean' (expected withMean, withStd)");
+    expect(() => new StandardScaler({ with_mean: false } as never)).toThrow(
+      "StandardScaler: unknown option 'with_mean' (did you mean 'withMean'?) (expected withMean, withStd)",
+    );
     expect(() => new MinMaxScaler({ range: [0, 2] } as never)).toThrow(ArgumentError);
     expect(() => new MinMaxScaler({ range: [0, 2] } as never)).toThrow("MinMaxScaler: unknown option 'range' (expected featureRange)");
   });

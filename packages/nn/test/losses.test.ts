@@ -688,7 +688,7 @@ describe('options objects', () => {
       );
       expect(() => binaryCrossEntropy(x, t, bad)).toThrow("binaryCrossEntropy: unknown option 'reductoin' (expected weight, reduction)");
       expect(() => binaryCrossEntropyWithLogits(x, t, { pos_weight: tensor([2]) } as never)).toThrow(
-        "binaryCrossEntropyWithLogits: unknown option 'pos_weight' (expected weight, posWeight, reduction)",
+        "binaryCrossEntropyWithLogits: unknown option 'pos_weight' (did you mean 'posWeight'?) (expected weight, posWeight, reduction)",
       );
       expect(() => klDiv(x.log(), t, bad)).toThrow("klDiv: unknown option 'reductoin' (expected reduction, logTarget)");
       expect(() => cosineEmbeddingLoss(x.reshape([1, 2]), x.reshape([1, 2]), tensor([1]), bad)).toThrow(

@@ -161,7 +161,7 @@ describe('Keras-style training', () => {
       "EarlyStopping: unknown option 'patient' (expected monitor, minDelta, patience, mode, restoreBestWeights)",
     );
     expect(() => new ModelCheckpoint({ save: () => {}, save_best_only: true } as never)).toThrow(
-      "ModelCheckpoint: unknown option 'save_best_only' (expected save, monitor, saveBestOnly, mode)",
+      "ModelCheckpoint: unknown option 'save_best_only' (did you mean 'saveBestOnly'?) (expected save, monitor, saveBestOnly, mode)",
     );
     expect(() => new LearningRateScheduler({ step() {} }, { metric: 'loss' } as never)).toThrow(
       "LearningRateScheduler: unknown option 'metric' (expected monitor)",

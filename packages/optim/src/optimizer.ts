@@ -1,4 +1,4 @@
-import { ArgumentError, DTypeError, keep, noGrad, scope, Tensor } from '@aimodel/tensor';
+import { ArgumentError, checkOptions, DTypeError, keep, noGrad, scope, Tensor } from '@aimodel/tensor';
 
 /**
  * Options every optimizer has: the learning rate. Each optimizer adds its own (momentum, betas, …).
@@ -111,11 +111,8 @@ function copyOptions(options: object): Record<string, unknown> {
  * option names throw, so that a misspelt `weight_decay` does not pass silently.
  */
 export function withDefaults<O extends object>(op: string, defaults: O, options: Partial<O> | undefined): O {
+  checkOptions(op, options, Object.keys(defaults));
   const given = options ?? {};
-  if (typeof given !== 'object') throw new ArgumentError(op, `expected an options object, got ${typeof given}`);
-  for (const k of Object.keys(given)) {
-    if (!(k in defaults)) throw new ArgumentError(op, `unknown option '${k}' (expected ${Object.keys(defaults).join(', ')})`);
-  }
   return { ...defaults, ...copyOptions(given) } as O;
 }
 

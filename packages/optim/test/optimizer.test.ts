@@ -88,7 +88,7 @@ describe('hyper-parameter validation', () => {
     [() => new SGD([p], { lr: '0.1' as unknown as number }), "SGD: invalid learning rate '0.1' (expected >= 0)"],
     [
       () => new SGD([p], { weight_decay: 0.1 } as never),
-      "SGD: unknown option 'weight_decay' (expected lr, momentum, dampening, weightDecay, nesterov, maximize)",
+      "SGD: unknown option 'weight_decay' (did you mean 'weightDecay'?) (expected lr, momentum, dampening, weightDecay, nesterov, maximize)",
     ],
     [() => new SGD([{ params: [p], lr: -0.1 }], { lr: 0.1 }), 'SGD: invalid learning rate -0.1 (expected >= 0)'],
     [() => new Adam([p], { lr: -1 }), 'Adam: invalid learning rate -1 (expected >= 0)'],

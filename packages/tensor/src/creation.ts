@@ -1,7 +1,7 @@
 import type { DeviceName } from './backend/backend';
 import { backendOf, getDefaultDevice } from './device';
 import { allocArray, type DType, isDType, type TypedArray } from './dtype';
-import { ArgumentError, DTypeError, ShapeError } from './errors';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from './errors';
 import { allocStorage } from './memory';
 import { type Generator, generatorOf } from './random';
 import { checkShape, contiguousStrides, numel, type Shape } from './shape';
@@ -23,6 +23,9 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
+/** The keys of {@link TensorOptions}: creation functions reject any other. */
+const TENSOR_KEYS = ['dtype', 'device', 'requiresGrad'];
+
 /**
  * Nested arrays of numbers or booleans, or a typed array (1-D).
  * @example
@@ -41,6 +44,7 @@ function dtypeOfArray(a: TypedArray): DType {
 
 /** Build a tensor from host values (the one place host data enters a device). */
 export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}, op = 'tensor'): Tensor {
+  checkOptions(op, opts, TENSOR_KEYS);
   const dtype = opts.dtype ?? 'float32';
   if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
   checkShape(op, shape);
@@ -107,6 +111,7 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
 
 /** A fresh allocation filled on the device (`Backend.fill`): no host array, no host→device write. */
 function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
+  checkOptions(op, opts, TENSOR_KEYS);
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);

@@ -98,3 +98,27 @@ export class BackendUnavailableError extends AimodelError {
   /** @internal The class name, kept when an app's bundler minifies class names. */
   override readonly name = 'BackendUnavailableError';
 }
+
+/**
+ * The one check of an options object used across the packages: `undefined` passes (the caller
+ * applies its defaults); anything that is not a plain object, or a key outside `allowed`, is an
+ * {@link ArgumentError} naming the op and listing the valid keys, with the camelCase spelling
+ * suggested for a Keras/PyTorch-style snake_case key (`batch_size` → `batchSize`).
+ * @example
+ * ```ts
+ * checkOptions('fit', { epochs: 2 }, ['epochs', 'batchSize']); // passes
+ * checkOptions('fit', { batch_size: 4 }, ['epochs', 'batchSize']); // ArgumentError: fit: unknown option 'batch_size' (did you mean 'batchSize'?) (expected epochs, batchSize)
+ * ```
+ */
+export function checkOptions(op: string, opts: unknown, allowed: readonly string[]): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new ArgumentError(op, `expected an options object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
+  for (const k of Object.keys(opts)) {
+    if (allowed.includes(k)) continue;
+    const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const hint = camel !== k && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+    throw new ArgumentError(op, `unknown option '${k}'${hint} (expected ${allowed.join(', ')})`);
+  }
+}

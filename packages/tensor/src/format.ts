@@ -1,5 +1,5 @@
 import type { DType } from './dtype';
-import { ArgumentError } from './errors';
+import { ArgumentError, checkOptions } from './errors';
 import type { Tensor } from './tensor';
 
 // How tensors print: PyTorch's layout and number rules (torch/_tensor_str.py), reimplemented on
@@ -34,8 +34,7 @@ const DEFAULTS: Resolved = { precision: 4, threshold: 1000, edgeItems: 3, lineWi
 const KEYS = /* @__PURE__ */ Object.keys(DEFAULTS);
 
 function resolve(op: string, opts: PrintOptions): Resolved {
-  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) if (!KEYS.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${KEYS.join(', ')})`);
+  checkOptions(op, opts, KEYS);
   const r = { ...DEFAULTS, ...opts } as Resolved;
   const int = (name: keyof PrintOptions, v: number, min: number, max = Infinity) => {
     if (!Number.isInteger(v) || v < min || v > max) throw new ArgumentError(op, `${name} must be an integer in [${min}, ${max}], got ${v}`);

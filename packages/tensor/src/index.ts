@@ -107,4 +107,4 @@ export { saveSafetensors, loadSafetensors } from './io/safetensors';
 export type { LoadSafetensorsOptions } from './io/safetensors';
 
 // errors
-export { AimodelError, ShapeError, DTypeError, DeviceError, DisposedError, ArgumentError, BackendUnavailableError } from './errors';
+export { AimodelError, ShapeError, DTypeError, DeviceError, DisposedError, ArgumentError, BackendUnavailableError, checkOptions } from './errors';

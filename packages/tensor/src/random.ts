@@ -1,4 +1,4 @@
-import { ArgumentError } from './errors';
+import { ArgumentError, checkOptions } from './errors';
 
 /**
  * Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
@@ -94,9 +94,7 @@ export class Generator {
    * ```
    */
   constructor(opts: GeneratorOptions = {}) {
-    if (opts === null || typeof opts !== 'object')
-      throw new ArgumentError('Generator', `expected an options object { seed }, got ${opts === null ? 'null' : typeof opts}`);
-    for (const k of Object.keys(opts)) if (k !== 'seed') throw new ArgumentError('Generator', `unknown option '${k}' (expected seed)`);
+    checkOptions('Generator', opts, ['seed']);
     const seed = opts.seed ?? DEFAULT_SEED;
     checkSeed('Generator', seed);
     this.reset(seed);
@@ -271,7 +269,7 @@ export function manualSeed(seed: number): void {
  * rejects option keys outside `allowed` (the function's options).
  */
 export function generatorOf(op: string, opts: object, allowed: readonly string[]): Generator {
-  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new ArgumentError(op, `unknown option '${k}' (expected ${allowed.join(', ')})`);
+  checkOptions(op, opts, allowed);
   const generator = (opts as { generator?: unknown }).generator;
   if (generator === undefined) return defaultGenerator;
   if (!(generator instanceof Generator))

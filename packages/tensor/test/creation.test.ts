@@ -23,6 +23,7 @@ import {
   DTypeError,
   ShapeError,
 } from '../src/index';
+import { checkOptions, gradcheck } from '../src/index';
 import { philox4x32 } from '../src/random';
 import { describeOnCpu } from './helpers';
 
@@ -270,5 +271,25 @@ describe('Philox4x32-10', () => {
     const f = 0xffffffff;
     expect(block([f, f, f, f], [f, f])).toEqual([7, 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd, 7]);
     expect(block([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([7, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1, 7]);
+  });
+});
+
+describe('options objects', () => {
+  it('creation functions and gradcheck reject unknown keys, naming the op and the valid keys', () => {
+    expect(() => tensor([1], { zzz: 1 } as never)).toThrow("tensor: unknown option 'zzz' (expected dtype, device, requiresGrad)");
+    expect(() => zeros([2], { requires_grad: true } as never)).toThrow(
+      "zeros: unknown option 'requires_grad' (did you mean 'requiresGrad'?) (expected dtype, device, requiresGrad)",
+    );
+    expect(() => eye(2, 2, { dtyp: 'int32' } as never)).toThrow("eye: unknown option 'dtyp'");
+    expect(() => gradcheck((x) => x.sum(), [ones([2])], { epsilon: 1e-3 } as never)).toThrow("gradcheck: unknown option 'epsilon' (expected eps, rtol, atol)");
+  });
+
+  it('checkOptions: undefined passes, non-objects and arrays are ArgumentErrors', () => {
+    expect(() => checkOptions('f', undefined, ['a'])).not.toThrow();
+    expect(() => checkOptions('f', { a: 1 }, ['a'])).not.toThrow();
+    expect(() => checkOptions('f', null, ['a'])).toThrow('f: expected an options object, got null');
+    expect(() => checkOptions('f', [1], ['a'])).toThrow('f: expected an options object, got an array');
+    expect(() => checkOptions('f', 'x', ['a'])).toThrow('f: expected an options object, got string');
+    expect(() => checkOptions('f', { learning_rate: 1 }, ['lr'])).toThrow("f: unknown option 'learning_rate' (expected lr)"); // no hint without a camelCase match
   });
 });

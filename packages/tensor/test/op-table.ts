@@ -49,6 +49,7 @@ export const NOT_OPS: Record<string, string> = {
   Generator: 'the seeded generator class',
   noGrad: 'autograd mode',
   gradcheck: 'the finite-difference checker the table uses',
+  checkOptions: 'validates an options object (no tensors)',
   scope: 'memory management',
   keep: 'memory management',
   memory: 'memory accounting',

@@ -77,7 +77,7 @@ describe('layer options objects', () => {
     scope(() => {
       const x = ones([1, 1, 2]);
       expect(() => modules[0].forward(x, x, x, { need_weights: false } as never)).toThrow(
-        "MultiheadAttention: unknown option 'need_weights' (expected keyPaddingMask, attnMask, needWeights, averageAttnWeights, isCausal)",
+        "MultiheadAttention: unknown option 'need_weights' (did you mean 'needWeights'?) (expected keyPaddingMask, attnMask, needWeights, averageAttnWeights, isCausal)",
       );
       expect(() => modules[1].forward(x, { mask: null } as never)).toThrow(
         "TransformerEncoderLayer: unknown option 'mask' (expected srcMask, srcKeyPaddingMask, isCausal)",

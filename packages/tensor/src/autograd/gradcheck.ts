@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, ShapeError } from '../errors';
 import { fromArray } from '../creation';
 import { scope } from '../memory';
 import type { Tensor } from '../tensor';
@@ -66,6 +66,7 @@ function scalarOf(y: Tensor): number {
  * ```
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckResult {
+  checkOptions('gradcheck', opts, ['eps', 'rtol', 'atol']);
   const eps = opts.eps ?? 1e-3;
   const rtol = opts.rtol ?? 1e-2;
   const atol = opts.atol ?? 1e-3;

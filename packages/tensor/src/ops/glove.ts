@@ -1,6 +1,6 @@
 import { isGradEnabled } from '../autograd/grad-mode';
 import { backendOf } from '../device';
-import { ArgumentError, DTypeError, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { fmt, isContiguous } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs } from './define-op';
@@ -83,7 +83,7 @@ const KEYS = ['start', 'count', 'order', 'learningRate', 'gradClip'];
  */
 export function gloveStep_(params: Tensor, gradsq: Tensor, entries: GloveEntries, cost: Tensor, opts: GloveStepOptions = {}): Tensor {
   const op = 'gloveStep_';
-  for (const key of Object.keys(opts)) if (!KEYS.includes(key)) throw new ArgumentError(op, `unknown option '${key}' (expected ${KEYS.join(', ')})`);
+  checkOptions(op, opts, KEYS);
   if (entries === null || typeof entries !== 'object') throw new ArgumentError(op, `entries must be { rows, cols, logX, weight }, got ${String(entries)}`);
   const { rows, cols, logX, weight } = entries;
   const named: [string, Tensor | undefined][] = [

@@ -1,7 +1,7 @@
 import { isGradEnabled } from '../autograd/grad-mode';
 import { arange, zeros } from '../creation';
 import { backendOf } from '../device';
-import { ArgumentError, DTypeError, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { contiguousStrides, fmt, isContiguous, normDim } from '../shape';
 import type { Tensor } from '../tensor';
@@ -137,7 +137,7 @@ export function indexAdd_(dest: Tensor, dim: number, index: Tensor, source: Tens
   const op = 'indexAdd_';
   checkInPlace(op, dest, index, source);
   if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
-  for (const key of Object.keys(opts)) if (key !== 'alpha') throw new ArgumentError(op, `unknown option '${key}' (expected alpha)`);
+  checkOptions(op, opts, ['alpha']);
   const alpha = opts.alpha ?? 1;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || (dest.dtype !== 'float32' && !Number.isInteger(alpha))) {
     throw new ArgumentError(op, `alpha must be a finite number${dest.dtype === 'float32' ? '' : ` (an integer for ${dest.dtype})`}, got ${String(alpha)}`);
