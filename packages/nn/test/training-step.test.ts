@@ -10,7 +10,6 @@ import {
   manualSeed,
   memory,
   Module,
-  noGrad,
   randn,
   ShapeError,
   scope,
@@ -25,27 +24,7 @@ import {
   zeros,
   Parameter,
 } from '../src/index';
-
-/** Plain SGD with the structural interface fit expects (the real ones live in @aimodel/optim). */
-class TinySGD {
-  constructor(
-    private readonly params: Tensor[],
-    public lr: number,
-  ) {}
-  zeroGrad() {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-  }
-  step() {
-    noGrad(() =>
-      scope(() => {
-        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-      }),
-    );
-  }
-}
+import { TinySGD } from './tiny-sgd';
 
 /** Records the sample ids (column 0 of x) of each training batch. */
 class Recorder extends Module {

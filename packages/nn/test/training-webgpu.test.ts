@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Callback,
-  type DeviceName,
-  init,
-  Linear,
-  type Logs,
-  manualSeed,
-  memory,
-  noGrad,
-  randn,
-  ReLU,
-  scope,
-  Sequential,
-  type Tensor,
-  tensor,
-  transfers,
-} from '../src/index';
+import { Callback, type DeviceName, init, Linear, type Logs, manualSeed, memory, randn, ReLU, Sequential, type Tensor, tensor, transfers } from '../src/index';
 import { hasWebGpu } from './webgpu-available';
+import { TinySGD } from './tiny-sgd';
 
 /**
  * fit on WebGPU: the same history as on the CPU, with the loss and accuracy kept on the device and
@@ -26,26 +11,6 @@ import { hasWebGpu } from './webgpu-available';
  */
 
 const WEBGPU = await hasWebGpu();
-
-class TinySGD {
-  constructor(
-    private readonly params: Tensor[],
-    public lr: number,
-  ) {}
-  zeroGrad() {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-  }
-  step() {
-    noGrad(() =>
-      scope(() => {
-        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-      }),
-    );
-  }
-}
 
 /** 40 points in 3 classes, the model and its compiled config, all on `device`. */
 async function setup(device: DeviceName) {

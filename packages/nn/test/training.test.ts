@@ -20,6 +20,7 @@ import {
   zeros,
   LearningRateScheduler,
 } from '../src/index';
+import { TinySGD } from './tiny-sgd';
 
 /** A linear classifier over 2 features into 2 classes. */
 class Linear2 extends Module {
@@ -29,27 +30,6 @@ class Linear2 extends Module {
   forward(x: Tensor): Tensor {
     if (this.training) this.seen.push(...Array.from(x.narrow(1, 0, 1).dataSync()));
     return x.matmul(this.weight).add(this.bias);
-  }
-}
-
-/** Plain SGD with the structural interface fit expects (the real ones live in @aimodel/optim). */
-class TinySGD {
-  constructor(
-    private readonly params: Tensor[],
-    public lr: number,
-  ) {}
-  zeroGrad() {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-  }
-  step() {
-    noGrad(() =>
-      scope(() => {
-        for (const p of this.params) if (p.grad) p.assign(p.sub(p.grad.mul(this.lr)));
-      }),
-    );
   }
 }
 
