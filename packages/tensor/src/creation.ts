@@ -26,6 +26,15 @@ export interface TensorOptions {
 /** The keys of {@link TensorOptions}: creation functions reject any other. */
 const TENSOR_KEYS = ['dtype', 'device', 'requiresGrad'];
 
+/** Typed arrays `tensor()` accepts: the storage types plus those it converts (see {@link tensor}).
+ * @example
+ * ```ts
+ * const h: HostArray = new Float64Array([0.5, 1]);
+ * tensor(h).dtype; // 'float32'
+ * ```
+ */
+export type HostArray = TypedArray | Float64Array | Int16Array | Uint16Array | Uint32Array | Uint8ClampedArray;
+
 /**
  * Nested arrays of numbers or booleans, or a typed array (1-D).
  * @example
@@ -33,13 +42,29 @@ const TENSOR_KEYS = ['dtype', 'device', 'requiresGrad'];
  * tensor([[1, 2], [3, 4]]); tensor(new Int32Array([1, 2]));
  * ```
  */
-export type TensorData = number | boolean | TypedArray | readonly TensorData[];
+export type TensorData = number | boolean | HostArray | readonly TensorData[];
 
-function dtypeOfArray(a: TypedArray): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Int32Array) return 'int32';
+/**
+ * The dtype a typed array maps to: the exact match where there is one (Float32Array, Int32Array, Int8Array,
+ * Uint8Array/Uint8ClampedArray); Float64Array converts to float32 (the nearest float32 per element, as
+ * TensorFlow.js does; we have no float64); Int16Array/Uint16Array widen to int32 (exact); Uint32Array gives
+ * int32 when every value fits, else a DTypeError. Anything else (BigInt arrays, DataView) is a DTypeError —
+ * never a reinterpretation of the bytes.
+ */
+function dtypeOfArray(a: ArrayBufferView): DType {
+  if (a instanceof Float32Array || a instanceof Float64Array) return 'float32';
+  if (a instanceof Int32Array || a instanceof Int16Array || a instanceof Uint16Array) return 'int32';
   if (a instanceof Int8Array) return 'int8';
-  return 'uint8';
+  if (a instanceof Uint8Array || a instanceof Uint8ClampedArray) return 'uint8';
+  if (a instanceof Uint32Array) {
+    for (let i = 0; i < a.length; i++)
+      if (a[i]! > 0x7fffffff) throw new DTypeError('tensor', `Uint32Array value ${a[i]} at index ${i} does not fit int32 (expected values ≤ 2147483647)`);
+    return 'int32';
+  }
+  throw new DTypeError(
+    'tensor',
+    `unsupported typed array ${a.constructor.name} (expected Float32Array, Float64Array, Int32Array, Int16Array, Uint16Array, Uint32Array, Int8Array, Uint8Array or Uint8ClampedArray)`,
+  );
 }
 
 /** Build a tensor from host values (the one place host data enters a device). */
@@ -62,7 +87,9 @@ export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorO
 
 /**
  * A tensor from (nested) arrays of numbers or booleans, a number, or a typed array.
- * Numbers give float32 (unless `dtype` says otherwise), booleans give bool, typed arrays keep their type.
+ * Numbers give float32 (unless `dtype` says otherwise), booleans give bool, typed arrays keep their type where
+ * the library has it: Float64Array converts to float32, Int16Array/Uint16Array/Uint32Array to int32 (values are
+ * converted, never reinterpreted); BigInt arrays and DataViews are a `DTypeError`.
  * @example
  * ```ts
  * const x = tensor([[1, 2], [3, 4]]);            // float32 [2, 2]
@@ -71,7 +98,10 @@ export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorO
  * ```
  */
 export function tensor(data: TensorData, opts: TensorOptions = {}): Tensor {
-  if (ArrayBuffer.isView(data)) return fromArray(data, [data.length], { ...opts, dtype: opts.dtype ?? dtypeOfArray(data) });
+  if (ArrayBuffer.isView(data)) {
+    const dtype = dtypeOfArray(data); // validates the array type even when opts.dtype converts it
+    return fromArray(data as HostArray, [(data as HostArray).length], { ...opts, dtype: opts.dtype ?? dtype });
+  }
   const shape: number[] = [];
   let probe: TensorData = data;
   while (Array.isArray(probe)) {

@@ -12,7 +12,7 @@ export { profile, type ProfileOptions, type ProfileResult, type KernelProfile } 
 export type { DType, TypedArray } from './dtype';
 export type { Shape } from './shape';
 export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint } from './creation';
-export type { TensorOptions, TensorData, RandomOptions } from './creation';
+export type { TensorOptions, TensorData, HostArray, RandomOptions } from './creation';
 export { manualSeed, Generator, defaultGenerator } from './random';
 export type { GeneratorOptions } from './random';
 

@@ -169,6 +169,9 @@ function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
  * ```
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ArgumentError('scope', `expected a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (fn.constructor?.name === 'AsyncFunction')
+    throw new ArgumentError('scope', 'received an async function; scope() only takes synchronous functions (dispose tensors yourself across await)');
   const mine = new Set<Tensor>();
   scopes.push(mine);
   let result: T;

@@ -23,7 +23,7 @@ import {
   DTypeError,
   ShapeError,
 } from '../src/index';
-import { checkOptions, gradcheck } from '../src/index';
+import { checkOptions, gradcheck, noGrad, scope } from '../src/index';
 import { philox4x32 } from '../src/random';
 import { describeOnCpu } from './helpers';
 
@@ -291,5 +291,50 @@ describe('options objects', () => {
     expect(() => checkOptions('f', [1], ['a'])).toThrow('f: expected an options object, got an array');
     expect(() => checkOptions('f', 'x', ['a'])).toThrow('f: expected an options object, got string');
     expect(() => checkOptions('f', { learning_rate: 1 }, ['lr'])).toThrow("f: unknown option 'learning_rate' (expected lr)"); // no hint without a camelCase match
+  });
+});
+
+describe('typed arrays map to a dtype or throw (never a reinterpretation)', () => {
+  it('Float64Array converts to float32 values', async () => {
+    const t = tensor(new Float64Array([1.5, 2.7, 300, -0.1]));
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(await t.data())).toEqual([1.5, Math.fround(2.7), 300, Math.fround(-0.1)]);
+  });
+  it('Int16Array, Uint16Array and Uint32Array widen to int32 exactly', async () => {
+    const a = tensor(new Int16Array([1, -2, -32768]));
+    expect(a.dtype).toBe('int32');
+    expect(Array.from(await a.data())).toEqual([1, -2, -32768]);
+    const b = tensor(new Uint16Array([65535, 0]));
+    expect(b.dtype).toBe('int32');
+    expect(Array.from(await b.data())).toEqual([65535, 0]);
+    const c = tensor(new Uint32Array([7, 2147483647]));
+    expect(Array.from(await c.data())).toEqual([7, 2147483647]);
+  });
+  it('Uint8ClampedArray gives uint8; the storage types keep theirs', () => {
+    expect(tensor(new Uint8ClampedArray([0, 255])).dtype).toBe('uint8');
+    expect(tensor(new Int8Array([-1])).dtype).toBe('int8');
+    expect(tensor(new Int32Array([-1])).dtype).toBe('int32');
+  });
+  it('Uint32Array values past int32, BigInt arrays and DataViews are DTypeErrors', () => {
+    expect(() => tensor(new Uint32Array([1, 4294967295]))).toThrow(/tensor: Uint32Array value 4294967295 at index 1 does not fit int32/);
+    expect(() => tensor(new BigInt64Array([1n]) as never)).toThrow(DTypeError);
+    expect(() => tensor(new BigInt64Array([1n]) as never)).toThrow(/unsupported typed array BigInt64Array/);
+    expect(() => tensor(new DataView(new ArrayBuffer(4)) as never)).toThrow(/unsupported typed array DataView/);
+  });
+  it('an explicit dtype converts a Float64Array', async () => {
+    const t = tensor(new Float64Array([1.9, -1.9]), { dtype: 'int32' });
+    expect(Array.from(await t.data())).toEqual([1, -1]);
+  });
+});
+
+describe('noGrad and scope take synchronous functions only', () => {
+  it('an async function is an ArgumentError and grad mode stays on', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    expect(() => noGrad(async () => w.mul(2))).toThrow(ArgumentError);
+    expect(() => noGrad(async () => w.mul(2))).toThrow(/noGrad: received an async function/);
+    expect(() => noGrad((() => Promise.resolve(1)) as () => unknown)).toThrow(/noGrad: received an async function/);
+    expect(w.mul(2).requiresGrad).toBe(true);
+    expect(() => scope(async () => w.mul(2))).toThrow(/scope: received an async function/);
+    expect(() => noGrad(undefined as never)).toThrow(/noGrad: expected a function, got undefined/);
   });
 });
