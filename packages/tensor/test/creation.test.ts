@@ -23,7 +23,7 @@ import {
   DTypeError,
   ShapeError,
 } from '../src/index';
-import { checkOptions, gradcheck, noGrad, scope } from '../src/index';
+import { checkOptions, gradcheck, noGrad, scope, where } from '../src/index';
 import { philox4x32 } from '../src/random';
 import { describeOnCpu } from './helpers';
 
@@ -336,5 +336,17 @@ describe('noGrad and scope take synchronous functions only', () => {
     expect(w.mul(2).requiresGrad).toBe(true);
     expect(() => scope(async () => w.mul(2))).toThrow(/scope: received an async function/);
     expect(() => noGrad(undefined as never)).toThrow(/noGrad: expected a function, got undefined/);
+  });
+});
+
+describe('non-tensor operands are named in an ArgumentError', () => {
+  it('binary ops, matmul and where', () => {
+    const x = tensor([1, 2]);
+    expect(() => x.add('2' as never)).toThrow('add: expected a Tensor or a number operand, got the string "2"');
+    expect(() => x.mul(undefined as never)).toThrow('mul: expected a Tensor or a number operand, got undefined');
+    expect(() => x.sub([1, 2] as never)).toThrow('sub: expected a Tensor or a number operand, got an array of length 2 (wrap it with tensor())');
+    expect(() => x.div(null as never)).toThrow(ArgumentError);
+    expect(() => matmul(x, {} as never)).toThrow('matmul: expected a Tensor, got an object (Object)');
+    expect(() => where(undefined as never, x, 0)).toThrow('where: expected a bool Tensor condition, got undefined');
   });
 });

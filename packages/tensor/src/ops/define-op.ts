@@ -3,7 +3,7 @@ import { type BackwardRule, type GradThunk, Node } from '../autograd/graph';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { backendOf } from '../device';
 import type { DType } from '../dtype';
-import { DeviceError, DisposedError } from '../errors';
+import { ArgumentError, DeviceError, DisposedError } from '../errors';
 import { allocStorage } from '../memory';
 import { contiguousStrides, numel, type Shape } from '../shape';
 import { Tensor } from '../tensor';
@@ -61,8 +61,19 @@ export type OpFn<A> = (inputs: Tensor[], attrs: A) => Tensor;
  */
 export type MultiOpFn<A, X extends string> = (inputs: Tensor[], attrs: A) => { out: Tensor; outputs: Record<X, Tensor> };
 
+/** How a non-tensor value reads in an error message: `"2"` (a string), `undefined`, `an array`, `a Map`… */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  if (typeof v === 'bigint') return `the bigint ${v}n`;
+  if (typeof v !== 'object') return `${typeof v} ${String(v)}`;
+  if (Array.isArray(v)) return `an array of length ${v.length} (wrap it with tensor())`;
+  return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
+}
+
 /** Disposal and device checks the engine runs on every op's tensor inputs (composites' `check`s call it too). */
 export function checkInputs(op: string, inputs: readonly Tensor[]): void {
+  for (const t of inputs) if (!(t instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor, got ${describeValue(t)}`);
   for (const t of inputs) if (t.isDisposed) throw new DisposedError(op, 'tensor was disposed');
   const device = inputs[0]?.device;
   for (const t of inputs) {

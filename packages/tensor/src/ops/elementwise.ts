@@ -5,7 +5,7 @@ import { constantStorage, scope } from '../memory';
 import { broadcastShapes, broadcastStrides, type Shape } from '../shape';
 import type { GradThunk } from '../autograd/graph';
 import { Tensor, type TensorLike } from '../tensor';
-import { checkInputs, defineOp } from './define-op';
+import { checkInputs, defineOp, describeValue } from './define-op';
 
 /** Read a view as if it had the broadcast shape `to`. */
 export function broadcastView(v: View, to: Shape): View {
@@ -32,6 +32,7 @@ export function scalarLike(v: number, like: Tensor): Tensor {
 }
 
 function toPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  checkOperands(op, a, b);
   if (typeof a === 'number' && typeof b === 'number') throw new ArgumentError(op, 'expected at least one tensor, got two numbers');
   if (typeof a === 'number') return [scalarLike(a, b as Tensor), b as Tensor];
   if (typeof b === 'number') return [a, scalarLike(b, a)];
@@ -54,7 +55,16 @@ function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, ou
     forward: (be, [a, b], out, _attrs, shape) => be.binary(op, broadcastView(a, shape), broadcastView(b, shape), out),
     backward: backward && ((gy, [a, b], out) => backward(gy, a, b, out)),
   });
-  return (a: TensorLike, b: TensorLike): Tensor => (typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : withScalar(op, a, b, run));
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    checkOperands(op, a, b);
+    return typeof a !== 'number' && typeof b !== 'number' ? run([a, b], undefined) : withScalar(op, a, b, run);
+  };
+}
+
+/** Each operand of a binary op is a Tensor or a JS number (anything else is named in the error). */
+function checkOperands(op: string, ...operands: unknown[]): void {
+  for (const v of operands)
+    if (typeof v !== 'number' && !(v instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor or a number operand, got ${describeValue(v)}`);
 }
 
 /** Run a binary op with its number operand as a scalar constant, freed right after (an autograd node keeps its own alias). */
@@ -237,6 +247,7 @@ const whereOp = defineOp<undefined>('where', {
  * ```
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw new ArgumentError('where', `expected a bool Tensor condition, got ${describeValue(cond)}`);
   return scope(() => {
     const device = cond.device;
     const ta = typeof a !== 'number' ? a : typeof b === 'number' ? scalarTensor(a, 'float32', device) : scalarLike(a, b);
