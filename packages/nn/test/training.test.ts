@@ -174,7 +174,7 @@ describe('Keras-style training', () => {
     expect(saved[0]).toBe(0);
   });
 
-  it('draws a progress bar with ETA on a terminal and one line per epoch with verbose 2', async () => {
+  it('draws a progress bar with ETA on a terminal, one line per epoch elsewhere or with verbose 2, nothing with verbose 0', async () => {
     const { x, y } = dataset(40);
     let out = '';
     const tty = {
@@ -198,7 +198,11 @@ describe('Keras-style training', () => {
         },
       },
     });
-    expect(out).toBe(''); // quiet when not a terminal
+    expect(out.trim().split('\n')).toHaveLength(2); // one line per epoch when not a terminal (CI logs, pipes)
+    expect(out).toMatch(/^Epoch 1\/2 · \d+s · loss .*\nEpoch 2\/2 · /);
+    out = '';
+    await compiled().fit(x, y, { epochs: 2, batchSize: 10, verbose: 0, stream: { isTTY: false, write: (s: string) => (out += s) } });
+    expect(out).toBe('');
     await compiled().fit(x, y, {
       epochs: 2,
       batchSize: 10,

@@ -35,7 +35,7 @@ export interface FitOptions {
   /** The stream the shuffles are drawn from (default: the global stream, see `manualSeed`). */
   generator?: Generator;
   callbacks?: Callback[];
-  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 0. */
+  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' (default): 1 on a terminal, else 2 (CI logs, pipes). */
   verbose?: 0 | 1 | 2 | 'auto';
   /** Where progress goes (default process.stdout in Node). */
   stream?: ProgressStream;
@@ -318,7 +318,7 @@ async function trainLoop(model: Trainable, train: DataLoader, val: DataLoader | 
     throw new ArgumentError('fit', `no training batches (${train.dataset.length} samples, batchSize ${train.batchSize}${train.dropLast ? ', dropLast' : ''})`);
   const callbacks = opts.callbacks ?? [];
   const stream = opts.stream ?? (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout;
-  const verbose = opts.verbose === undefined || opts.verbose === 'auto' ? (stream?.isTTY ? 1 : 0) : opts.verbose;
+  const verbose = opts.verbose === undefined || opts.verbose === 'auto' ? (stream?.isTTY ? 1 : 2) : opts.verbose;
   const bar = new ProgressBar(stream ?? { write: () => undefined }, stream ? verbose : 0, epochs, train.length);
   // per-batch logs are read per step only when someone looks at them
   const perBatch = (stream !== undefined && verbose === 1) || callbacks.some((cb) => cb.onBatchEnd !== Callback.prototype.onBatchEnd);
