@@ -422,3 +422,17 @@ describe('scaler options objects', () => {
     expect(() => new MinMaxScaler({ range: [0, 2] } as never)).toThrow("MinMaxScaler: unknown option 'range' (expected featureRange)");
   });
 });
+
+describe('DataLoader rejects samples it cannot batch', () => {
+  it('an async Dataset.at is an ArgumentError, not empty batches', () => {
+    const asyncDs = { length: 4, at: async (i: number) => [tensor([i])] } as unknown as Dataset;
+    const loader = new DataLoader(asyncDs, { batchSize: 2 });
+    expect(() => [...loader]).toThrow('DataLoader: dataset.at(0) returned a Promise; samples must be synchronous');
+    const bad = { length: 2, at: () => [] } as unknown as Dataset;
+    expect(() => [...new DataLoader(bad, { batchSize: 2 })]).toThrow(
+      'DataLoader: dataset.at(0) must return a non-empty array of tensors, got an array of 0 values',
+    );
+    const notTensors = { length: 2, at: (i: number) => [i] } as unknown as Dataset;
+    expect(() => [...new DataLoader(notTensors, { batchSize: 2 })]).toThrow(ArgumentError);
+  });
+});

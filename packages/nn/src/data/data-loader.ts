@@ -1,4 +1,4 @@
-import { ArgumentError, defaultGenerator, type Generator, keep, noGrad, scope, stack, type Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, defaultGenerator, type Generator, keep, noGrad, scope, stack, Tensor, tensor } from '@aimodel/tensor';
 import { type Dataset, TensorDataset } from './dataset';
 import { checkKeys, shuffleGenerator } from './shuffle-options';
 
@@ -191,11 +191,26 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
             return t.indexSelect(0, index.narrow(0, start, size));
           });
         }
-        const samples = Array.from({ length: size }, (_, i) => ds.at(order ? order[start + i] : start + i));
+        const samples = Array.from({ length: size }, (_, i) => checkSample(ds.at(order ? order[start + i] : start + i), order ? order[start + i] : start + i));
         const fields = samples[0].length;
         if (samples.some((s) => s.length !== fields)) throw new ArgumentError('DataLoader', 'every sample of the dataset must have the same number of tensors');
         return Array.from({ length: fields }, (_, k) => stack(samples.map((s) => s[k])));
       }),
     );
   }
+}
+
+/** A sample is an array of tensors; a Promise (an async `at`) or anything else is named, never batched as empty. */
+function checkSample(sample: unknown, index: number): Tensor[] {
+  if (sample && typeof (sample as { then?: unknown }).then === 'function')
+    throw new ArgumentError(
+      'DataLoader',
+      `dataset.at(${index}) returned a Promise; samples must be synchronous — load the data first (e.g. into a TensorDataset) or prefetch it before iterating`,
+    );
+  if (!Array.isArray(sample) || sample.length === 0 || !sample.every((t) => t instanceof Tensor))
+    throw new ArgumentError(
+      'DataLoader',
+      `dataset.at(${index}) must return a non-empty array of tensors, got ${Array.isArray(sample) ? `an array of ${sample.length} values` : typeof sample}`,
+    );
+  return sample;
 }
