@@ -1,3 +1,9 @@
+/**
+ * Layers, losses, metrics, data loading and Keras-style training (`compile`/`fit`) on top of @aimodel/tensor. It re-exports the whole tensor API (documented under @aimodel/tensor), so `npm install @aimodel/nn` is enough for an app.
+ * @packageDocumentation
+ * @module @aimodel/nn
+ */
+
 // Public API of @aimodel/nn: explicit exports, grouped; no logic here.
 // The whole tensor API is re-exported so that `npm install @aimodel/nn` is enough for an app.
 export * from '@aimodel/tensor';
@@ -6,6 +12,7 @@ export * from '@aimodel/tensor';
 export { Module, stateKey } from './module';
 export type { LoadStateDictOptions, LoadStateDictResult } from './module';
 export type { SummaryOptions } from './summary';
+export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks';
 export { Parameter } from './parameter';
 
 // Keras-style training and weights I/O

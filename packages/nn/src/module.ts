@@ -2,6 +2,7 @@
 // of its public methods — discovery, state dicts, device moves, hooks, compile/fit/evaluate/predict.
 import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkKeys } from './checks';
+import { addForwardHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks';
 import { Parameter } from './parameter';
 import { moduleRepr, type SummaryOptions, summary } from './summary';
 import type { Logs } from './training/callbacks';
@@ -137,6 +138,55 @@ export abstract class Module extends Inspectable {
    * ```
    */
   abstract forward(...inputs: any[]): any;
+
+  /**
+   * Run this module: its forward pre-hooks, `forward`, then its forward hooks (PyTorch's
+   * `module(x)`); the library calls every module this way (containers, `fit`, `predict`, …). The
+   * hooks also fire when `forward` is called directly, so a custom module may write either
+   * `this.fc.call(x)` or `this.fc.forward(x)`.
+   * @example
+   * ```ts
+   * const fc = new Linear(4, 2);
+   * fc.call(randn([8, 4])).shape; // [8, 2]
+   * ```
+   */
+  call(...inputs: Parameters<this['forward']>): ReturnType<this['forward']> {
+    return this.forward(...inputs);
+  }
+
+  /**
+   * Register `hook(module, inputs)` to run before every forward of this module; it may return
+   * replacement inputs (an array of them, or a sole input). Hooks run in registration order
+   * (`{ prepend: true }` puts one first); the handle's `remove()` unregisters it.
+   * @example
+   * ```ts
+   * const fc = new Linear(2, 2);
+   * const handle = fc.registerForwardPreHook((_m, [x]) => (x as Tensor).clamp(-1, 1));
+   * fc.call(tensor([[5, -5]])); // as fc.call(tensor([[1, -1]]))
+   * handle.remove();
+   * ```
+   */
+  registerForwardPreHook(hook: ForwardPreHook<this>, opts?: HookOptions): RemovableHandle {
+    return addForwardHook('registerForwardPreHook', this, 'pre', hook, opts);
+  }
+
+  /**
+   * Register `hook(module, inputs, output)` to run after every forward of this module; it may
+   * return a replacement output. Hooks run in registration order (`{ prepend: true }` puts one
+   * first); the handle's `remove()` unregisters it.
+   * @example
+   * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * const activations: Tensor[] = [];
+   * const handle = model.at(1).registerForwardHook((_m, _inputs, y) => { activations.push((y as Tensor).detach()); });
+   * model.call(randn([2, 4]));
+   * activations[0].shape; // [2, 8]
+   * handle.remove();
+   * ```
+   */
+  registerForwardHook(hook: ForwardHook<this>, opts?: HookOptions): RemovableHandle {
+    return addForwardHook('registerForwardHook', this, 'post', hook, opts);
+  }
 
   /**
    * Direct children as [key, module] pairs, in declaration order.

@@ -78,43 +78,29 @@ function modelDevice(model: Module): DeviceName {
 
 /**
  * Output shapes of every submodule for a forward pass on zeros of `shapes`, on the model's
- * device, without gradients and in evaluation mode (so batch norm statistics do not change).
- * Each module's `forward` is wrapped for the pass (an own property shadowing the class method)
- * and restored after.
+ * device, without gradients and in evaluation mode (so batch norm statistics do not change),
+ * recorded by a forward hook on each module (removed after).
  */
 function traceShapes(model: Module, shapes: number[][], dtype: DType): Map<Module, string> {
   const found = new Map<Module, string>();
   const modules = model.namedModules().map(([, m]) => m);
   const modes = modules.map((m) => m.training);
-  const patched: [Module, PropertyDescriptor | undefined][] = [];
-  for (const m of new Set(modules)) {
-    const own = Object.getOwnPropertyDescriptor(m, 'forward');
-    const original = m.forward;
-    patched.push([m, own]);
-    Object.defineProperty(m, 'forward', {
-      configurable: true,
-      writable: true,
-      value: (...args: unknown[]) => {
-        const out = original.apply(m, args);
-        if (!found.has(m)) found.set(m, describeOutput(out));
-        return out;
-      },
-    });
-  }
+  const handles = [...new Set(modules)].map((m) =>
+    m.registerForwardHook((_m, _inputs, out) => {
+      if (!found.has(m)) found.set(m, describeOutput(out));
+    }),
+  );
   const device = modelDevice(model);
   try {
     model.eval();
     noGrad(() =>
       scope(() => {
         const inputs = shapes.map((s) => zeros(s, { dtype, device }));
-        model.forward(...inputs);
+        model.call(...inputs);
       }),
     );
   } finally {
-    for (const [m, own] of patched) {
-      if (own) Object.defineProperty(m, 'forward', own);
-      else delete (m as { forward?: unknown }).forward;
-    }
+    for (const h of handles) h.remove();
     modules.forEach((m, i) => {
       m.training = modes[i];
     });

@@ -254,7 +254,7 @@ export class MultiheadAttention extends Module {
       } else {
         attn = scaledDotProductAttention(q, k, v, { mask, causal: fuseCausal, dropout: p });
       }
-      const y = this.outProj.forward(attn.transpose(1, 2).reshape([N, L, E]));
+      const y = this.outProj.call(attn.transpose(1, 2).reshape([N, L, E]));
       const out = !batched ? y.squeeze(0) : this.batchFirst ? y : y.transpose(0, 1);
       return [out, weights] as [Tensor, Tensor | null];
     });

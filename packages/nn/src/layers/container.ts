@@ -115,7 +115,7 @@ export class Sequential extends Module {
    */
   override forward(x: unknown): any {
     let y = x;
-    for (const m of this.children()) y = m.forward(y);
+    for (const m of this.children()) y = m.call(y);
     return y;
   }
 }

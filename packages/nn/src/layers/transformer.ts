@@ -172,11 +172,11 @@ export class TransformerEncoderLayer extends Module {
     return scope(() => {
       let x = src;
       if (this.normFirst) {
-        x = x.add(this.attentionBlock(this.norm1.forward(x), opts));
-        return x.add(this.feedForwardBlock(this.norm2.forward(x)));
+        x = x.add(this.attentionBlock(this.norm1.call(x), opts));
+        return x.add(this.feedForwardBlock(this.norm2.call(x)));
       }
-      x = this.norm1.forward(x.add(this.attentionBlock(x, opts)));
-      return this.norm2.forward(x.add(this.feedForwardBlock(x)));
+      x = this.norm1.call(x.add(this.attentionBlock(x, opts)));
+      return this.norm2.call(x.add(this.feedForwardBlock(x)));
     });
   }
 
@@ -196,19 +196,19 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private attentionBlock(x: Tensor, opts: TransformerEncoderLayerForwardOptions): Tensor {
-    const [y] = this.selfAttn.forward(x, x, x, {
+    const [y] = this.selfAttn.call(x, x, x, {
       attnMask: opts.srcMask,
       keyPaddingMask: opts.srcKeyPaddingMask,
       isCausal: opts.isCausal,
       needWeights: false,
     });
-    return this.dropout1.forward(y);
+    return this.dropout1.call(y);
   }
 
   private feedForwardBlock(x: Tensor): Tensor {
-    const h = this.linear1.forward(x);
+    const h = this.linear1.call(x);
     const a = this.activation === 'relu' ? h.relu() : this.activation === 'gelu' ? h.gelu() : this.activation(h);
-    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
+    return this.dropout2.call(this.linear2.call(this.dropout.call(a)));
   }
 }
 
@@ -313,8 +313,8 @@ export class TransformerEncoder extends Module {
     const layerOpts = { srcMask: opts.mask, srcKeyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.isCausal };
     return scope(() => {
       let x = src;
-      for (const layer of this.layers) x = layer.forward(x, layerOpts);
-      return this.norm ? (this.norm.forward(x) as Tensor) : x;
+      for (const layer of this.layers) x = layer.call(x, layerOpts);
+      return this.norm ? (this.norm.call(x) as Tensor) : x;
     });
   }
 }

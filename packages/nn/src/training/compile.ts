@@ -104,7 +104,7 @@ export function resolveCompile(config: CompileConfig = {}): Compiled {
   const l = config.loss;
   let loss: Compiled['loss'] = null;
   if (typeof l === 'function') loss = l;
-  else if (l && typeof (l as Module).forward === 'function') loss = (p, t) => (l as Module).forward(p, t);
+  else if (l && typeof (l as Module).forward === 'function') loss = (p, t) => (l as Module).call(p, t);
   else if (l !== undefined) throw new ArgumentError('compile', 'loss must be a function (prediction, target) → tensor or a loss module');
   const metrics = (config.metrics ?? []).map((m) => {
     if (m === 'accuracy') return { name: 'accuracy', fn: batchAccuracy };

@@ -242,9 +242,9 @@ export function predictBatched(model: Module, x: Tensor, opts: EvaluateOptions =
   try {
     return noGrad(() =>
       scope(() => {
-        if (n <= batchSize) return model.forward(x) as Tensor;
+        if (n <= batchSize) return model.call(x) as Tensor;
         const parts: Tensor[] = [];
-        for (let at = 0; at < n; at += batchSize) parts.push(model.forward(x.narrow(0, at, Math.min(batchSize, n - at))) as Tensor);
+        for (let at = 0; at < n; at += batchSize) parts.push(model.call(x.narrow(0, at, Math.min(batchSize, n - at))) as Tensor);
         return cat(parts, 0);
       }),
     );

@@ -56,7 +56,7 @@ export function defaultTrainStep(model: Module, c: Compiled, batch: Tensor[]): S
   const [x, y] = inputsAndTargets('trainStep', batch);
   const loss = lossOf('trainStep', c);
   if (!c.optimizer) throw new ArgumentError('trainStep', 'the default step needs an optimizer: call model.compile({ optimizer, loss }), or override trainStep');
-  const prediction = model.forward(x) as Tensor;
+  const prediction = model.call(x) as Tensor;
   const value = loss(prediction, y);
   c.optimizer.zeroGrad();
   value.backward();
@@ -71,7 +71,7 @@ export function defaultTestStep(model: Module, c: Compiled, batch: Tensor[]): St
   const [x, y] = inputsAndTargets('testStep', batch);
   const loss = lossOf('testStep', c);
   return noGrad(() => {
-    const prediction = model.forward(x) as Tensor;
+    const prediction = model.call(x) as Tensor;
     const logs: StepLogs = { loss: loss(prediction, y) };
     metricLogs(c, prediction, y, logs);
     return logs;
