@@ -1,3 +1,9 @@
+/**
+ * Tokenization, vocabularies, co-occurrence counting, GloVe training (CPU threads and WebGPU) and word vectors.
+ * @packageDocumentation
+ * @module @aimodel/nlp
+ */
+
 // Public API of @aimodel/nlp: explicit exports only, grouped by module.
 // text: corpora, tokenization, vocabularies, padding
 export { documents } from './corpus';

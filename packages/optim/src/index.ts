@@ -1,3 +1,9 @@
+/**
+ * Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, …) and learning-rate schedulers with PyTorch's update rules, running on the tensors' device.
+ * @packageDocumentation
+ * @module @aimodel/optim
+ */
+
 // Public API of @aimodel/optim: explicit exports, grouped; no logic here.
 
 // optimizers

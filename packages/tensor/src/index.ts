@@ -1,3 +1,9 @@
+/**
+ * Tensors with autograd on the CPU (typed arrays and WebAssembly) and WebGPU: creation, math, reductions, shape and indexing, neural-network ops, devices, memory and serialization.
+ * @packageDocumentation
+ * @module @aimodel/tensor
+ */
+
 // Public API of @aimodel/tensor: explicit exports, grouped; no logic here.
 
 // tensors, devices, creation

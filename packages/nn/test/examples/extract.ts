@@ -131,13 +131,13 @@ export function collectExamples(root: string, packages: string[], withGuides: bo
     }
   }
   // The packages' READMEs and their own guides (docs/<package>.md, e.g. docs/nlp.md) always; the
-  // repository's README and the other docs/ guides with `withGuides`.
+  // repository's README, the docs site's landing page and the other docs/ guides with `withGuides`.
   const all = readdirSync(join(root, 'packages'));
   const docs = readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort();
   const guides = [
-    ...(withGuides ? ['README.md', ...docs.filter((f) => !all.includes(f.slice(0, -3))).map((f) => join('docs', f))] : []),
+    ...(withGuides ? ['README.md', join('docs', 'site', 'index.md'), ...docs.filter((f) => !all.includes(f.slice(0, -3))).map((f) => join('docs', f))] : []),
     ...docs.filter((f) => packages.includes(f.slice(0, -3))).map((f) => join('docs', f)),
     ...packages.map((p) => join('packages', p, 'README.md')),
   ];

@@ -92,40 +92,157 @@ function unaryOp(op: UnaryOp, keepsIntegers: boolean, backward?: (gy: Tensor, x:
 }
 
 // ── binary: each gradient is written next to its op ───────────────────────
-/** Elementwise a + b with broadcasting. @example add(tensor([1, 2]), 10) // [11, 12] */
+/**
+ * Elementwise a + b with broadcasting.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * add(tensor([1, 2]), 10) // [11, 12]
+ * ```
+ * @function
+ */
 export const add = binaryOp('add', (gy) => [() => gy, () => gy]);
-/** Elementwise a − b with broadcasting. @example sub(tensor([5, 6]), tensor([1, 2])) // [4, 4] */
+/**
+ * Elementwise a − b with broadcasting.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * sub(tensor([5, 6]), tensor([1, 2])) // [4, 4]
+ * ```
+ * @function
+ */
 export const sub = binaryOp('sub', (gy) => [() => gy, () => gy.neg()]);
-/** Elementwise a · b with broadcasting. @example mul(tensor([[1], [2]]), tensor([3, 4])) // [[3, 4], [6, 8]] */
+/**
+ * Elementwise a · b with broadcasting.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * mul(tensor([[1], [2]]), tensor([3, 4])) // [[3, 4], [6, 8]]
+ * ```
+ * @function
+ */
 export const mul = binaryOp('mul', (gy, a, b) => [() => gy.mul(b), () => gy.mul(a)]);
-/** Elementwise true division a / b (float32 result). @example div(tensor([1, 3]), 2) // [0.5, 1.5] */
+/**
+ * Elementwise true division a / b (float32 result).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * div(tensor([1, 3]), 2) // [0.5, 1.5]
+ * ```
+ * @function
+ */
 export const div = binaryOp('div', (gy, a, b) => [() => gy.div(b), () => gy.mul(a).div(b.mul(b)).neg()]); // d(a/b)/db = −a/b²
-/** Elementwise a^b. @example pow(tensor([2, 3]), 2) // [4, 9] */
+/**
+ * Elementwise a^b.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * pow(tensor([2, 3]), 2) // [4, 9]
+ * ```
+ * @function
+ */
 export const pow = binaryOp('pow', (gy, a, b, out) => [
   () => gy.mul(b).mul(a.pow(b.sub(1))), // d(aᵇ)/da = b·aᵇ⁻¹
   () => gy.mul(out).mul(a.eq(0).where(0, a.log())), // d(aᵇ)/db = aᵇ·ln a, taken as 0 at a = 0 (as PyTorch)
 ]);
-/** Elementwise maximum (NaN propagates); ties split the gradient equally. @example maximum(tensor([1, 5]), tensor([3, 2])) // [3, 5] */
+/**
+ * Elementwise maximum (NaN propagates); ties split the gradient equally.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * maximum(tensor([1, 5]), tensor([3, 2])) // [3, 5]
+ * ```
+ * @function
+ */
 export const maximum = binaryOp('maximum', (gy, a, b) => [
   () => gy.mul(a.gt(b).where(1, a.eq(b).where(0.5, 0))),
   () => gy.mul(b.gt(a).where(1, a.eq(b).where(0.5, 0))),
 ]);
-/** Elementwise minimum (NaN propagates); ties split the gradient equally. @example minimum(tensor([1, 5]), tensor([3, 2])) // [1, 2] */
+/**
+ * Elementwise minimum (NaN propagates); ties split the gradient equally.
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * minimum(tensor([1, 5]), tensor([3, 2])) // [1, 2]
+ * ```
+ * @function
+ */
 export const minimum = binaryOp('minimum', (gy, a, b) => [
   () => gy.mul(a.lt(b).where(1, a.eq(b).where(0.5, 0))),
   () => gy.mul(b.lt(a).where(1, a.eq(b).where(0.5, 0))),
 ]);
-/** a == b elementwise (bool). @example eq(tensor([1, 2]), 2) // [false, true] */
+/**
+ * a == b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * eq(tensor([1, 2]), 2) // [false, true]
+ * ```
+ * @function
+ */
 export const eq = binaryOp('eq');
-/** a != b elementwise (bool). @example ne(tensor([1, 2]), 2) // [true, false] */
+/**
+ * a != b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * ne(tensor([1, 2]), 2) // [true, false]
+ * ```
+ * @function
+ */
 export const ne = binaryOp('ne');
-/** a < b elementwise (bool). @example lt(tensor([1, 2]), 2) // [true, false] */
+/**
+ * a < b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * lt(tensor([1, 2]), 2) // [true, false]
+ * ```
+ * @function
+ */
 export const lt = binaryOp('lt');
-/** a <= b elementwise (bool). @example le(tensor([1, 2]), 2) // [true, true] */
+/**
+ * a <= b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * le(tensor([1, 2]), 2) // [true, true]
+ * ```
+ * @function
+ */
 export const le = binaryOp('le');
-/** a > b elementwise (bool). @example gt(tensor([1, 2]), 1) // [false, true] */
+/**
+ * a > b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * gt(tensor([1, 2]), 1) // [false, true]
+ * ```
+ * @function
+ */
 export const gt = binaryOp('gt');
-/** a >= b elementwise (bool). @example ge(tensor([1, 2]), 2) // [false, true] */
+/**
+ * a >= b elementwise (bool).
+ * @param a - A tensor, or a number (then `b` must be a tensor).
+ * @param b - A tensor or a number, broadcast with `a`.
+ * @example
+ * ```ts
+ * ge(tensor([1, 2]), 2) // [false, true]
+ * ```
+ * @function
+ */
 export const ge = binaryOp('ge');
 
 // ── unary ─────────────────────────────────────────────────────────────────
@@ -133,35 +250,155 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT_2_OVER_PI = /* @__PURE__ */ Math.sqrt(2 / Math.PI);
 
-/** −x. @example neg(tensor([1, -2])) // [-1, 2] */
+/**
+ * −x.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * neg(tensor([1, -2])) // [-1, 2]
+ * ```
+ * @function
+ */
 export const neg = unaryOp('neg', true, (gy) => gy.neg());
-/** |x|; gradient sign(x) (0 at 0). @example abs(tensor([-3, 2])) // [3, 2] */
+/**
+ * |x|; gradient sign(x) (0 at 0).
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * abs(tensor([-3, 2])) // [3, 2]
+ * ```
+ * @function
+ */
 export const abs = unaryOp('abs', true, (gy, x) => gy.mul(x.sign()));
-/** Sign of x: −1, 0 or 1; zero gradient. @example sign(tensor([-3, 0, 2])) // [-1, 0, 1] */
+/**
+ * Sign of x: −1, 0 or 1; zero gradient.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * sign(tensor([-3, 0, 2])) // [-1, 0, 1]
+ * ```
+ * @function
+ */
 export const sign = unaryOp('sign', true, (gy) => gy.mul(0));
-/** eˣ. @example exp(tensor([0, 1])) // [1, 2.7183] */
+/**
+ * eˣ.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * exp(tensor([0, 1])) // [1, 2.7183]
+ * ```
+ * @function
+ */
 export const exp = unaryOp('exp', false, (gy, _x, out) => gy.mul(out));
-/** Natural logarithm. @example log(tensor([1, Math.E])) // [0, 1] */
+/**
+ * Natural logarithm.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * log(tensor([1, Math.E])) // [0, 1]
+ * ```
+ * @function
+ */
 export const log = unaryOp('log', false, (gy, x) => gy.div(x));
-/** Square root. @example sqrt(tensor([4, 9])) // [2, 3] */
+/**
+ * Square root.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * sqrt(tensor([4, 9])) // [2, 3]
+ * ```
+ * @function
+ */
 export const sqrt = unaryOp('sqrt', false, (gy, _x, out) => gy.div(out.mul(2)));
-/** 1/√x. @example rsqrt(tensor([4])) // [0.5] */
+/**
+ * 1/√x.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * rsqrt(tensor([4])) // [0.5]
+ * ```
+ * @function
+ */
 export const rsqrt = unaryOp('rsqrt', false, (gy, x, out) => gy.mul(out).div(x).mul(-0.5)); // d(x^-½) = −½x^-3/2
-/** max(x, 0); gradient 0 at x = 0. @example relu(tensor([-1, 0, 2])) // [0, 0, 2] */
+/**
+ * max(x, 0); gradient 0 at x = 0.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * relu(tensor([-1, 0, 2])) // [0, 0, 2]
+ * ```
+ * @function
+ */
 export const relu = unaryOp('relu', true, (gy, x) => gy.mul(x.gt(0)));
-/** 1 / (1 + e⁻ˣ). @example sigmoid(tensor([0])) // [0.5] */
+/**
+ * 1 / (1 + e⁻ˣ).
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * sigmoid(tensor([0])) // [0.5]
+ * ```
+ * @function
+ */
 export const sigmoid = unaryOp('sigmoid', false, (gy, _x, out) => gy.mul(out).mul(out.neg().add(1)));
-/** Hyperbolic tangent. @example tanh(tensor([0])) // [0] */
+/**
+ * Hyperbolic tangent.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * tanh(tensor([0])) // [0]
+ * ```
+ * @function
+ */
 export const tanh = unaryOp('tanh', false, (gy, _x, out) => gy.mul(out.mul(out).neg().add(1)));
-/** Sine. @example sin(tensor([0])) // [0] */
+/**
+ * Sine.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * sin(tensor([0])) // [0]
+ * ```
+ * @function
+ */
 export const sin = unaryOp('sin', false, (gy, x) => gy.mul(x.cos()));
-/** Cosine. @example cos(tensor([0])) // [1] */
+/**
+ * Cosine.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * cos(tensor([0])) // [1]
+ * ```
+ * @function
+ */
 export const cos = unaryOp('cos', false, (gy, x) => gy.mul(x.sin()).neg());
-/** Gauss error function. @example erf(tensor([0, 1])) // [0, 0.8427] */
+/**
+ * Gauss error function.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * erf(tensor([0, 1])) // [0, 0.8427]
+ * ```
+ * @function
+ */
 export const erf = unaryOp('erf', false, (gy, x) => gy.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI)));
-/** Largest integer ≤ x; zero gradient. @example floor(tensor([1.5, -1.5])) // [1, -2] */
+/**
+ * Largest integer ≤ x; zero gradient.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * floor(tensor([1.5, -1.5])) // [1, -2]
+ * ```
+ * @function
+ */
 export const floor = unaryOp('floor', true, (gy) => gy.mul(0));
-/** Smallest integer ≥ x; zero gradient. @example ceil(tensor([1.5, -1.5])) // [2, -1] */
+/**
+ * Smallest integer ≥ x; zero gradient.
+ * @param x - The input tensor.
+ * @example
+ * ```ts
+ * ceil(tensor([1.5, -1.5])) // [2, -1]
+ * ```
+ * @function
+ */
 export const ceil = unaryOp('ceil', true, (gy) => gy.mul(0));
 /**
  * x rounded to the nearest integer, ties to the even integer (as `torch.round`: 0.5 → 0,
@@ -171,6 +408,8 @@ export const ceil = unaryOp('ceil', true, (gy) => gy.mul(0));
  * ```ts
  * round(tensor([0.5, 1.5, 2.5, -0.5, -2.7])); // [0, 2, 2, -0, -3]
  * ```
+ * @param x - The input tensor.
+ * @function
  */
 export const round = unaryOp('round', true, (gy) => gy.mul(0));
 

@@ -189,6 +189,10 @@ function argOp(op: 'argmax' | 'argmin') {
  * ```ts
  * argmax(tensor([[1, 5], [7, 2]]), 1); // [1, 0]
  * ```
+ * @param x - The input tensor.
+ * @param dim - The dim to reduce (negative counts from the end), or the options.
+ * @param opts - `{ keepdim }` (or `keepdim` as a boolean).
+ * @function
  */
 export const argmax = argOp('argmax');
 /**
@@ -197,6 +201,10 @@ export const argmax = argOp('argmax');
  * ```ts
  * argmin(tensor([[1, 5], [7, 2]]), 1); // [0, 1]
  * ```
+ * @param x - The input tensor.
+ * @param dim - The dim to reduce (negative counts from the end), or the options.
+ * @param opts - `{ keepdim }` (or `keepdim` as a boolean).
+ * @function
  */
 export const argmin = argOp('argmin');
 
