@@ -10,7 +10,7 @@ export * from '@aimodel/tensor';
 
 // modules
 export { Module, stateKey } from './module';
-export type { LoadStateDictOptions, LoadStateDictResult } from './module';
+export type { LoadStateDictOptions, LoadStateDictResult, RegisterBufferOptions } from './module';
 export type { SummaryOptions } from './summary';
 export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks';
 export { Parameter } from './parameter';

@@ -1,6 +1,6 @@
 // Over ~400 lines: Module is one class, and most of the file is the TSDoc (with a runnable example)
 // of its public methods — discovery, state dicts, device moves, hooks, compile/fit/evaluate/predict.
-import { ArgumentError, type DeviceName, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { ArgumentError, type DeviceName, keep, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkKeys } from './checks';
 import { addForwardHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks';
 import { Parameter } from './parameter';
@@ -22,6 +22,21 @@ import { defaultTestStep, defaultTrainStep, type StepLogs } from './training/ste
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true). */
   strict?: boolean;
+}
+
+/**
+ * Options of {@link Module.registerBuffer}.
+ * @example
+ * ```ts
+ * class Cache extends Module {
+ *   constructor() { super(); this.registerBuffer('last', zeros([2]), { persistent: false }); }
+ *   forward(x: Tensor) { return x; }
+ * }
+ * ```
+ */
+export interface RegisterBufferOptions {
+  /** Include the buffer in `stateDict()` (default true, as PyTorch). */
+  persistent?: boolean;
 }
 
 /**
@@ -106,6 +121,10 @@ export abstract class Module extends Inspectable {
    */
   stopTraining = false;
   private _compiled: Compiled | null = null;
+  /** Keras's `trainable` flag of this module (see the `trainable` accessor). */
+  private _trainable = true;
+  /** Field names of the buffers that `stateDict()` leaves out (registerBuffer with persistent false). */
+  private _nonPersistent = new Set<string>();
 
   /**
    * Subclasses call `super()` and then declare their layers and parameters as fields.
@@ -227,9 +246,10 @@ export abstract class Module extends Inspectable {
     return out;
   }
 
-  private ownTensors(kind: 'param' | 'buffer'): [string, Tensor][] {
+  private ownTensors(kind: 'param' | 'buffer' | 'persistent'): [string, Tensor][] {
     return Object.entries(this)
       .filter(([k, v]) => !k.startsWith('_') && v instanceof Tensor && v instanceof Parameter === (kind === 'param'))
+      .filter(([k]) => kind !== 'persistent' || !this._nonPersistent.has(k))
       .map(([k, v]) => [stateKey(k), v as Tensor]);
   }
 
@@ -279,6 +299,107 @@ export abstract class Module extends Inspectable {
       for (const [k, b] of m.ownTensors('buffer')) out.push([prefix ? `${prefix}.${k}` : k, b]);
     }
     return out;
+  }
+
+  /**
+   * Register `tensor` as a buffer named `name` (the field `this[name]`): state that is not a
+   * parameter, moved by {@link Module.to} and freed by {@link Module.dispose}. Tensor fields are
+   * buffers already; this adds PyTorch's `persistent: false`, for a buffer that `stateDict()`
+   * leaves out (a cache, a causal mask that is rebuilt anyway). The tensor is kept out of
+   * enclosing scopes. Returns this.
+   * @example
+   * ```ts
+   * class Causal extends Module {
+   *   constructor(n: number) {
+   *     super();
+   *     this.registerBuffer('mask', ones([n, n]), { persistent: false });
+   *   }
+   *   forward(x: Tensor) { return x; }
+   * }
+   * const m = new Causal(4);
+   * Object.keys(m.stateDict()); // []
+   * m.namedBuffers().map(([k]) => k); // ['mask']
+   * ```
+   */
+  registerBuffer(name: string, tensor: Tensor | null, opts: RegisterBufferOptions = {}): this {
+    checkKeys('registerBuffer', opts, ['persistent']);
+    if (typeof name !== 'string' || name === '' || name.includes('.') || name.startsWith('_')) {
+      throw new ArgumentError('registerBuffer', `buffer name must be a non-empty string without '.' or a leading '_', got ${JSON.stringify(name)}`);
+    }
+    const fields = this as unknown as Record<string, unknown>;
+    const current = fields[name];
+    if (name in this && current !== null && current !== undefined && (!(current instanceof Tensor) || current instanceof Parameter)) {
+      throw new ArgumentError('registerBuffer', `'${name}' is already an attribute that is not a buffer`);
+    }
+    if (tensor !== null && !(tensor instanceof Tensor)) {
+      throw new ArgumentError('registerBuffer', `expected a Tensor or null for '${name}', got ${typeof tensor}`);
+    }
+    if (tensor instanceof Parameter) throw new ArgumentError('registerBuffer', `'${name}' is a Parameter; declare it as a field instead`);
+    fields[name] = tensor === null ? null : keep(tensor);
+    if (opts.persistent ?? true) this._nonPersistent.delete(name);
+    else this._nonPersistent.add(name);
+    return this;
+  }
+
+  /**
+   * Call `fn` on every descendant module (children first, recursively) and then on this one, as
+   * PyTorch's `Module.apply`; returns this. Typical use: custom initialisation.
+   * @example
+   * ```ts
+   * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
+   * model.apply((m) => {
+   *   if (m instanceof Linear) { init.xavierUniform_(m.weight); if (m.bias) init.zeros_(m.bias); }
+   * });
+   * ```
+   */
+  apply(fn: (module: Module) => void): this {
+    if (typeof fn !== 'function') throw new ArgumentError('apply', `expected a function (module) => void, got ${typeof fn}`);
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Set `requiresGrad` on every parameter of this module and its descendants (PyTorch's
+   * `requires_grad_`): `requiresGrad_(false)` freezes them, so `backward()` leaves their `.grad`
+   * null and optimizers skip them. Buffers are untouched: a batch norm in training mode still
+   * updates its running statistics (set {@link Module.trainable} to false, Keras's way, to freeze
+   * those too). Returns this.
+   * @example
+   * ```ts
+   * const backbone = new Sequential(new Linear(4, 8), new ReLU());
+   * const model = new Sequential(backbone, new Linear(8, 2));
+   * backbone.requiresGrad_(false); // only the head learns
+   * ```
+   */
+  requiresGrad_(flag = true): this {
+    if (typeof flag !== 'boolean') throw new ArgumentError('requiresGrad_', `expected a boolean, got ${typeof flag}`);
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /**
+   * Keras's `layer.trainable`. Setting it sets the flag on this module and every descendant and
+   * calls {@link Module.requiresGrad_} with it; a module that is not trainable is also frozen as
+   * Keras freezes it: batch norm layers normalise with their running statistics and leave them
+   * unchanged, even in training mode (so a frozen backbone stays bit-identical through `fit`).
+   * Reading it gives this module's flag (true unless set false).
+   * @example
+   * ```ts
+   * const backbone = new Sequential(new Linear(4, 8), new BatchNorm1d(8), new ReLU());
+   * const model = new Sequential(backbone, new Linear(8, 2));
+   * backbone.trainable = false;
+   * model.summary().includes('Non-trainable params: 56'); // true
+   * ```
+   */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  set trainable(flag: boolean) {
+    if (typeof flag !== 'boolean') throw new ArgumentError('trainable', `expected a boolean, got ${typeof flag}`);
+    for (const [, m] of this.namedModules()) m._trainable = flag;
+    this.requiresGrad_(flag);
   }
 
   /**
@@ -375,7 +496,7 @@ export abstract class Module extends Inspectable {
     const seen = new Set<Tensor>();
     const out: Record<string, Tensor> = {};
     for (const [prefix, m] of this.namedModules()) {
-      for (const [k, t] of [...m.ownTensors('param'), ...m.ownTensors('buffer')]) {
+      for (const [k, t] of [...m.ownTensors('param'), ...m.ownTensors('persistent')]) {
         if (seen.has(t)) continue;
         seen.add(t);
         out[prefix ? `${prefix}.${k}` : k] = t;
@@ -600,6 +721,8 @@ export abstract class Module extends Inspectable {
    * ```
    */
   dispose(): void {
-    for (const t of Object.values(this.stateDict())) t.dispose();
+    const all = new Set<Tensor>();
+    for (const [, m] of this.namedModules()) for (const [, t] of [...m.ownTensors('param'), ...m.ownTensors('buffer')]) all.add(t);
+    for (const t of all) t.dispose();
   }
 }

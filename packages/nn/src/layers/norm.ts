@@ -97,7 +97,8 @@ abstract class BatchNormBase extends Module {
    * Normalize per channel. Training: with the batch mean and biased variance, updating the
    * running statistics (r ← (1 − momentum)·r + momentum·batch, unbiased variance) and
    * `numBatchesTracked`. Evaluation: with the running statistics (batch statistics when
-   * `trackRunningStats` is false). Then scale by `weight` and shift by `bias`.
+   * `trackRunningStats` is false), also in training mode when the layer is not
+   * {@link Module.trainable} (Keras's frozen batch norm). Then scale by `weight` and shift by `bias`.
    * @example
    * ```ts
    * const bn = new BatchNorm1d(3);
@@ -108,10 +109,12 @@ abstract class BatchNormBase extends Module {
     this.checkInput(x);
     const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt } = this;
     const affine = { weight: this.weight, bias: this.bias, eps: this.eps };
-    if (!this.training && rm && rv) return batchNorm(x, rm, rv, { ...affine, training: false });
+    // a layer frozen Keras's way (trainable = false) normalises as in evaluation mode
+    const training = this.training && this.trainable;
+    if (!training && rm && rv) return batchNorm(x, rm, rv, { ...affine, training: false });
     const count = x.numel() / this.numFeatures;
     if (count <= 1) throw new ShapeError(this.layer, `expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
-    if (!this.training || !rm || !rv || !nbt) return batchNorm(x, null, null, { ...affine, training: true });
+    if (!training || !rm || !rv || !nbt) return batchNorm(x, null, null, { ...affine, training: true });
     noGrad(() => scope(() => void nbt.assign(nbt.add(1))));
     if (this.momentum !== null) return batchNorm(x, rm, rv, { ...affine, training: true, momentum: this.momentum });
     // cumulative average: r ← r + (batch − r) / numBatchesTracked, with the batch statistics
