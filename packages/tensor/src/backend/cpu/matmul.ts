@@ -30,6 +30,7 @@
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
 import { wasmGemm } from './wasm/gemm-kernel';
+import { wasmInt8Gemm } from './wasm/int8-gemm';
 
 const MR = 4;
 const NR = 4;
@@ -47,13 +48,14 @@ type GemmPath = 'js' | 'wasm' | 'auto';
 let gemmPath: GemmPath = 'auto';
 
 /**
- * Forces gemm's implementation ('auto', the default, picks by shape and availability), so tests
- * can run every case on both paths. Returns false when 'wasm' is asked for but unavailable.
+ * Forces the float and int8 gemms' implementation ('auto', the default, picks by shape and
+ * availability), so tests can run every case on both paths. Returns false when 'wasm' is asked
+ * for but unavailable.
  * @internal
  */
 export function setGemmPath(path: GemmPath): boolean {
   gemmPath = path;
-  return path !== 'wasm' || wasmGemm() !== null;
+  return path !== 'wasm' || (wasmGemm() !== null && wasmInt8Gemm() !== null);
 }
 
 /**
@@ -328,7 +330,7 @@ export function matmul(a: View, b: View, out: Storage): void {
     bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
-    if (int) intGemm(M, N, K, ad, aOff, aRs, aCs, bd, bOff, bRs, bCs, od as Int32Array, t * mn, N);
+    if (int) int8Gemm(M, N, K, ad as Int8Array, aOff, aRs, aCs, bd as Int8Array, bOff, bRs, bCs, od as Int32Array, t * mn, N);
     else gemm(M, N, K, ad as Float32Array, aOff, aRs, aCs, bd as Float32Array, bOff, bRs, bCs, od as Float32Array, t * mn, N, false);
     for (let d = nb - 1; d >= 0; d--) {
       const sb = bs[br - r + d];
@@ -342,6 +344,40 @@ export function matmul(a: View, b: View, out: Storage): void {
     }
   }
 }
+
+/**
+ * int8 × int8 → int32 C[cOff + i·ldc + j] = Σ_k A[…]·B[…] (any strides, as {@link gemm}): the
+ * WebAssembly SIMD kernel of ./wasm/int8-gemm.ts where available (it packs whole operands, so
+ * the JS loop keeps the products too small to repay that), else the JS loop. Both are exact and
+ * wrap past 2³¹ identically.
+ */
+export function int8Gemm(
+  M: number,
+  N: number,
+  K: number,
+  a: Int8Array,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: Int8Array,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  c: Int32Array,
+  cOff: number,
+  ldc: number,
+): void {
+  if (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= INT8_WASM_MIN)) {
+    const simd = wasmInt8Gemm();
+    if (simd) {
+      simd(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
+      return;
+    }
+  }
+  intGemm(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
+}
+
+const INT8_WASM_MIN = 1000;
 
 /**
  * C[cOff + i·ldc + j] = Σ_k A[…]·B[…] for int8 operands (any strides, as {@link gemm}) into int32:

@@ -157,6 +157,23 @@ export class Code {
   f32x4Mul(): this {
     return this.simd(0xe6);
   }
+  /** Loads 8 bytes as int8 and sign-extends them to eight i16 lanes (v128.load8x8_s). */
+  v128Load8x8S(offset = 0, align = 3): this {
+    return this.simd(0x01, ...this.mem(align, offset));
+  }
+  /** i8x16.shuffle: byte i of the result is byte `lanes[i]` of (first ‖ second), lanes in 0..31. */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError(`i8x16Shuffle: ${lanes}`);
+    return this.simd(0x0d, ...lanes);
+  }
+  /** Lane-wise i32 addition, wrapping modulo 2³². */
+  i32x4Add(): this {
+    return this.simd(0xae);
+  }
+  /** i32x4.dot_i16x8_s: lane l = a[2l]·b[2l] + a[2l+1]·b[2l+1] over signed i16 lanes. */
+  i32x4DotI16x8S(): this {
+    return this.simd(0xba);
+  }
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */

@@ -28,8 +28,12 @@ export interface KernelShape {
  * Emits the macro-kernel module: `gemm(pa, pb, c, mPanels, nPanels, kc, ldc, beta)`, byte
  * pointers into the imported memory `env.mem`; kc is a positive multiple of `unroll`, ldc is
  * in bytes. Computes C[tile] (= or +=, per beta) for mPanels×nPanels tiles of mr×nr.
+ *
+ * With `int8`, every 4-byte packed element is a pair of sign-extended int16 values (two
+ * consecutive k), kc counts those pairs, C is int32, and each step is `i32x4.dot_i16x8_s` +
+ * `i32x4.add` instead of `f32x4.mul` + `f32x4.add` (see ./int8-gemm.ts): the same addressing.
  */
-export function emitGemmKernel({ mr, nr, unroll }: KernelShape): Uint8Array<ArrayBuffer> {
+export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false): Uint8Array<ArrayBuffer> {
   const nv = nr / 4; // f32x4 vectors per tile row
   const [pa, pb, c, mPanels, nPanels, kc, ldc, beta] = [0, 1, 2, 3, 4, 5, 6, 7];
   // i32 locals, then v128 locals: accumulators (row-major), B vectors, the splatted A value.
@@ -58,7 +62,12 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape): Uint8Array<Arra
       f.get(x)
         .v128Load32Splat((u * mr + r) * 4)
         .set(av);
-      for (let v = 0; v < nv; v++) f.get(acc(r, v)).get(av).get(bv(v)).f32x4Mul().f32x4Add().set(acc(r, v));
+      for (let v = 0; v < nv; v++) {
+        f.get(acc(r, v)).get(av).get(bv(v));
+        if (int8) f.i32x4DotI16x8S().i32x4Add();
+        else f.f32x4Mul().f32x4Add();
+        f.set(acc(r, v));
+      }
     }
   }
   f.get(x)
@@ -74,12 +83,14 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape): Uint8Array<Arra
   f.get(beta).if(); // add the stage's current tile (later K blocks)
   f.get(cRow).set(cp);
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++)
+    for (let v = 0; v < nv; v++) {
       f.get(acc(r, v))
         .get(cp)
-        .v128Load(v * 16)
-        .f32x4Add()
-        .set(acc(r, v));
+        .v128Load(v * 16);
+      if (int8) f.i32x4Add();
+      else f.f32x4Add();
+      f.set(acc(r, v));
+    }
     if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
   }
   f.end();
