@@ -27,6 +27,16 @@ export { RMSprop } from './rmsprop';
 export type { RMSpropOptions, RMSpropState } from './rmsprop';
 export { Adagrad } from './adagrad';
 export type { AdagradOptions, AdagradState } from './adagrad';
+export { NAdam } from './nadam';
+export type { NAdamOptions, NAdamState } from './nadam';
+export { RAdam } from './radam';
+export type { RAdamOptions, RAdamState } from './radam';
+export { Adamax } from './adamax';
+export type { AdamaxOptions, AdamaxState } from './adamax';
+export { Adadelta } from './adadelta';
+export type { AdadeltaOptions, AdadeltaState } from './adadelta';
+export { LBFGS } from './lbfgs';
+export type { LBFGSOptions, LBFGSClosure, LBFGSState } from './lbfgs';
 
 // learning-rate schedulers
 export { LRScheduler } from './lr-scheduler/lr-scheduler';
