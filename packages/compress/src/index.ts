@@ -12,3 +12,21 @@ export {
   quantRange,
 } from './quantize/arith';
 export type { QuantDType, QScheme, QParams, DequantizeOptions } from './quantize/arith';
+
+// pruning and the compression report (helper A)
+export { l1Unstructured, randomUnstructured } from './prune/magnitude';
+export type { L1UnstructuredOptions, RandomUnstructuredOptions } from './prune/magnitude';
+export { lnStructured } from './prune/structured';
+export type { LnStructuredOptions } from './prune/structured';
+export { globalUnstructured, customFromMask } from './prune/global';
+export type { GlobalUnstructuredOptions } from './prune/global';
+export { removePruning, isPruned } from './prune/remove';
+export type { PruningAmount } from './prune/amount';
+export type { Pruned } from './prune/state';
+
+// quantization: quantized modules, convert, dynamic quantization, save/load (helper C)
+export { QuantizedLinear } from './quantize/quantized-linear';
+export type { QuantizedLayerInit } from './quantize/quantized-linear';
+export { QuantizedConv2d } from './quantize/quantized-conv';
+export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
+export type { ActivationQParams } from './quantize/quantized-ops';
