@@ -23,10 +23,3 @@ export type { GlobalUnstructuredOptions } from './prune/global';
 export { removePruning, isPruned } from './prune/remove';
 export type { PruningAmount } from './prune/amount';
 export type { Pruned } from './prune/state';
-
-// quantization: quantized modules, convert, dynamic quantization, save/load (helper C)
-export { QuantizedLinear } from './quantize/quantized-linear';
-export type { QuantizedLayerInit } from './quantize/quantized-linear';
-export { QuantizedConv2d } from './quantize/quantized-conv';
-export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
-export type { ActivationQParams } from './quantize/quantized-ops';
