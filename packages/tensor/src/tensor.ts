@@ -334,7 +334,7 @@ export class Tensor extends Inspectable {
   }
 
   /**
-   * The {@link Tensor.toString} text with the values, on every device (reads the tensor).
+   * The `String(t)` text, with the values, on every device (reads the tensor).
    * @example
    * ```ts
    * await tensor([1, 2, 3], { dtype: 'int32' }).format(); // 'tensor([1, 2, 3], dtype=int32)'
