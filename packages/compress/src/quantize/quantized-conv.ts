@@ -1,0 +1,213 @@
+import type { Conv2d } from '@aimodel/nn';
+import { ArgumentError, DTypeError, matmul, noGrad, pad, ShapeError, scope, stack, Tensor } from '@aimodel/tensor';
+import type { QParams } from './arith';
+import { checkInit, hostBias, type QuantizedLayerInit, QuantizedLayer, quantizeWeight } from './quantized-linear';
+import { type ActivationQParams, quantizeActivation, storageShift } from './quantized-ops';
+
+type Pair = [number, number];
+
+/**
+ * Geometry of a {@link QuantizedConv2d} (PyTorch's names; zero padding only, as PyTorch's
+ * quantized convolutions).
+ * @example
+ * ```ts
+ * const geometry: QuantizedConv2dOptions = { stride: 1, padding: 1, dilation: 1, groups: 1 };
+ * ```
+ */
+export interface QuantizedConv2dOptions {
+  /** Step between windows (default 1). */
+  stride?: number | Pair;
+  /** Zero padding on each side (default 0); the pad value is the input's zero point, which is 0.0. */
+  padding?: number | Pair;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | Pair;
+  /** Channel groups (default 1). */
+  groups?: number;
+}
+
+function pair(op: string, name: string, v: number | Pair | undefined, dflt: number, min: number): Pair {
+  const p: Pair = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    throw new ArgumentError(op, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/**
+ * An int8 Conv2d for inference, as `torch.ao.nn.quantized.Conv2d` (fbgemm): the float input is
+ * quantized with the calibrated input qparams, unfolded (im2col, padded with the input's zero
+ * point) into int8 patches, multiplied by the int8 weight with the int8 × int8 → int32 matmul,
+ * corrected for the zero points and requantized per output channel exactly as
+ * {@link QuantizedLinear}; the result is returned dequantized (float32). No gradients.
+ *
+ * Shapes: input [N, inChannels, H, W] float32 → [N, outChannels, Ho, Wo],
+ * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
+ * @example
+ * ```ts
+ * const conv = new QuantizedConv2d(1, 1, 2, {
+ *   weight: new Int8Array([1, 1, 1, 1]), weightScale: 0.5,
+ *   input: { scale: 0.5, zeroPoint: 0, dtype: 'int8' }, output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' },
+ * });
+ * conv.forward(tensor([[[[1, 2], [3, 4]]]])); // [[[[10]]]]: (2 + 4 + 6 + 8)·0.25 / 0.25 · 0.25
+ * ```
+ */
+export class QuantizedConv2d extends QuantizedLayer {
+  /** Channels of the input. */
+  readonly inChannels: number;
+  /** Channels of the output. */
+  readonly outChannels: number;
+  /** Kernel size [kh, kw]. */
+  readonly kernelSize: Pair;
+  /** Step between windows [sh, sw]. */
+  readonly stride: Pair;
+  /** Zero padding [ph, pw] on each side. */
+  readonly padding: Pair;
+  /** Spacing between kernel taps [dh, dw]. */
+  readonly dilation: Pair;
+  /** Channel groups. */
+  readonly groups: number;
+
+  /**
+   * @param inChannels channels of the input
+   * @param outChannels channels of the output
+   * @param kernelSize [kh, kw] or one number
+   * @param init int8 weight [outChannels, inChannels/groups, kh, kw] and quantization parameters, with the geometry
+   * @example
+   * ```ts
+   * const conv = new QuantizedConv2d(2, 4, 3, {
+   *   weight: new Int8Array(4 * 2 * 9).fill(3), weightScale: 0.01, padding: 1,
+   *   input: { scale: 0.02, zeroPoint: 128, dtype: 'uint8' }, output: { scale: 0.1, zeroPoint: 128, dtype: 'uint8' },
+   * });
+   * conv.forward(randn([1, 2, 5, 5])).shape; // [1, 4, 5, 5]
+   * ```
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, init: QuantizedLayerInit & QuantizedConv2dOptions) {
+    const op = 'QuantizedConv2d';
+    for (const [name, v] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${name} must be a positive integer, got ${v}`);
+    }
+    const { stride, padding, dilation, groups, ...layer } = init ?? ({} as QuantizedLayerInit);
+    const g = groups ?? 1;
+    if (!Number.isInteger(g) || g < 1 || inChannels % g || outChannels % g) {
+      throw new ArgumentError(op, `groups must be a positive integer dividing inChannels ${inChannels} and outChannels ${outChannels}, got ${groups}`);
+    }
+    const k = pair(op, 'kernelSize', kernelSize, 1, 1);
+    const size = outChannels * (inChannels / g) * k[0] * k[1];
+    super(checkInit(op, layer as QuantizedLayerInit, outChannels, size), [outChannels, inChannels / g, k[0], k[1]], layer.device);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = k;
+    this.stride = pair(op, 'stride', stride, 1, 1);
+    this.padding = pair(op, 'padding', padding, 0, 0);
+    this.dilation = pair(op, 'dilation', dilation, 1, 1);
+    this.groups = g;
+  }
+
+  /**
+   * Quantize a float {@link Conv2d} (on the CPU, zero padding) with observer qparams.
+   * @example
+   * ```ts
+   * const conv = new Conv2d(1, 2, 3, { padding: 1 });
+   * const q = QuantizedConv2d.fromFloat(conv, {
+   *   weight: { scale: new Float32Array([0.01, 0.02]), zeroPoint: new Int32Array(2), axis: 0, dtype: 'int8', qscheme: 'per_channel_symmetric', quantMin: -128, quantMax: 127 },
+   *   input: { scale: 0.02, zeroPoint: 128, dtype: 'uint8' }, output: { scale: 0.02, zeroPoint: 128, dtype: 'uint8' },
+   * });
+   * ```
+   */
+  static fromFloat(conv: Conv2d, q: { weight: QParams; input: ActivationQParams; output: ActivationQParams; relu?: boolean }): QuantizedConv2d {
+    const op = 'QuantizedConv2d.fromFloat';
+    if (conv.paddingMode !== 'zeros')
+      throw new ArgumentError(op, `quantized convolutions pad with zeros only (as PyTorch's), got paddingMode '${conv.paddingMode}'`);
+    let padding = conv.padding;
+    if (padding === 'same') {
+      const total = conv.dilation.map((d, i) => d * (conv.kernelSize[i] - 1));
+      if (total.some((t) => t % 2)) throw new ArgumentError(op, `padding 'same' with an even dilated kernel pads unevenly; give explicit padding`);
+      padding = [total[0] / 2, total[1] / 2];
+    }
+    const w = quantizeWeight(op, conv.weight, q.weight);
+    return new QuantizedConv2d(conv.inChannels, conv.outChannels, conv.kernelSize, {
+      weight: w.values,
+      weightScale: w.scale,
+      weightZeroPoint: w.zeroPoint,
+      bias: hostBias(conv.bias),
+      input: q.input,
+      output: q.output,
+      relu: q.relu ?? false,
+      stride: conv.stride,
+      padding,
+      dilation: conv.dilation,
+      groups: conv.groups,
+    });
+  }
+
+  /**
+   * Convolve `x` [N, inChannels, H, W] float32 with the int8 kernel → [N, outChannels, Ho, Wo] float32.
+   * @example
+   * ```ts
+   * const conv = new QuantizedConv2d(1, 1, 1, {
+   *   weight: new Int8Array([2]), weightScale: 0.5,
+   *   input: { scale: 0.5, zeroPoint: 0, dtype: 'int8' }, output: { scale: 0.5, zeroPoint: 0, dtype: 'int8' },
+   * });
+   * conv.forward(tensor([[[[1, -1]]]])); // [[[[1, -1]]]]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    const op = 'QuantizedConv2d';
+    if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
+    if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input (it is quantized with the calibrated input qparams), got ${x.dtype}`);
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) throw new ShapeError(op, `expected input [N, ${this.inChannels}, H, W], got [${x.shape.join(', ')}]`);
+    const [n, , h, w] = x.shape;
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    const [dh, dw] = this.dilation;
+    const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+    const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    if (ho < 1 || wo < 1) throw new ShapeError(op, `input [${x.shape.join(', ')}] is smaller than the (dilated) kernel [${kh}, ${kw}] after padding`);
+    const input = this._quant.input;
+    const g = this.groups;
+    const o = this.outChannels;
+    return noGrad(() =>
+      scope(() => {
+        let xq = quantizeActivation(x, input).permute([0, 2, 3, 1]); // NHWC: each patch row is [C, taps]
+        if (ph || pw) xq = pad(xq, [0, 0, pw, pw, ph, ph], { value: input.zeroPoint - storageShift(input.dtype) });
+        const taps: Tensor[] = [];
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) taps.push(xq.slice(1, i * dh, i * dh + sh * (ho - 1) + 1, sh).slice(2, j * dw, j * dw + sw * (wo - 1) + 1, sw));
+        }
+        const kg = (this.inChannels / g) * kh * kw;
+        const rows = n * ho * wo;
+        // cols [N·Ho·Wo, C·kh·kw] in the weight's (c, i, j) order; the product is x @ Wᵀ as in Linear
+        const cols = stack(taps, -1).reshape([rows, g, kg]);
+        const weight = this.weight.reshape([g, o / g, kg]);
+        let acc: Tensor;
+        let rowSums: () => Tensor;
+        if (g === 1) {
+          const c2 = cols.reshape([rows, kg]);
+          acc = matmul(c2, weight.reshape([o, kg]).transpose(0, 1));
+          rowSums = () => c2.sum(1, { keepdim: true });
+        } else {
+          const perGroup = cols.permute([1, 0, 2]); // [G, rows, Kg]
+          acc = matmul(perGroup, weight.transpose(1, 2)).permute([1, 0, 2]).reshape([rows, o]); // [rows, G·Og]
+          rowSums = () =>
+            cols
+              .sum(2, { keepdim: true })
+              .expand([rows, g, o / g])
+              .reshape([rows, o]);
+        }
+        const y = this._requantizer.apply(acc, [o], rowSums);
+        return y.reshape([n, ho, wo, o]).permute([0, 3, 1, 2]);
+      }),
+    );
+  }
+
+  /** @example `String(conv) // 'QuantizedConv2d(inChannels=1, outChannels=1, kernelSize=[2, 2], …)'` */
+  override extraRepr(): string {
+    const geometry = `kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]`;
+    const extra = `${this.dilation.some((d) => d !== 1) ? `, dilation=[${this.dilation.join(', ')}]` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}`;
+    return `inChannels=${this.inChannels}, outChannels=${this.outChannels}, ${geometry}${extra}, ${this.qparamsRepr()}`;
+  }
+}
