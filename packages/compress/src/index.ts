@@ -23,3 +23,5 @@ export type { GlobalUnstructuredOptions } from './prune/global';
 export { removePruning, isPruned } from './prune/remove';
 export type { PruningAmount } from './prune/amount';
 export type { Pruned } from './prune/state';
+export { sparsity, modelSize } from './report';
+export type { SparsityReport, ParameterSparsity, SparsityOptions, ModelSizeReport, LayerSize } from './report';
