@@ -25,3 +25,10 @@ export type { PruningAmount } from './prune/amount';
 export type { Pruned } from './prune/state';
 export { sparsity, modelSize } from './report';
 export type { SparsityReport, ParameterSparsity, SparsityOptions, ModelSizeReport, LayerSize } from './report';
+
+// quantization: quantized modules, convert, dynamic quantization, save/load (helper C)
+export { QuantizedLinear } from './quantize/quantized-linear';
+export type { QuantizedLayerInit } from './quantize/quantized-linear';
+export { QuantizedConv2d } from './quantize/quantized-conv';
+export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
+export type { ActivationQParams } from './quantize/quantized-ops';
