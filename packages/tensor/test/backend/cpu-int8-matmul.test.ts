@@ -1,6 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { int8Gemm, setGemmPath } from '../../src/backend/cpu/matmul';
-import { createWasmInt8Gemm, emitInt8PackModule, type Int8GemmFn } from '../../src/backend/cpu/wasm/int8-gemm';
+import { createWasmInt8Gemm, type Int8GemmFn } from '../../src/backend/cpu/wasm/int8-gemm';
+import { emitPackModule } from '../../src/backend/cpu/wasm/pack';
 import { emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
 import { Code, ValType, encodeModule } from '../../src/backend/cpu/wasm/encoder';
 
@@ -61,7 +62,7 @@ describe('int8 × int8 → int32 gemm (wasm SIMD and JS)', () => {
     expect(wasm).not.toBeNull();
     expect(wasmSmallBlocks).not.toBeNull();
     expect(emitGemmKernel({ mr: 4, nr: 8, unroll: 1 }, true).length).toBeLessThan(4096);
-    expect(emitInt8PackModule(4, 8).length).toBeLessThan(4096);
+    expect(emitPackModule(4, 8, 'i8').length).toBeLessThan(4096);
   });
 
   const impls: [string, () => Int8GemmFn][] = [

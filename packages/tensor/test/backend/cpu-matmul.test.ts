@@ -312,4 +312,24 @@ describe('wasm gemm kernel', () => {
       expect(c).toBeAllClose(want, tolFor(K));
     }
   });
+
+  it('packs every operand layout in wasm across small blocks (K off the 4-wide packing step)', () => {
+    const g = createWasmGemm({ mr: 4, nr: 8, unroll: 1 }, { mc: 8, kc: 12, nc: 16, ms: 16 });
+    expect(g).not.toBeNull();
+    const [M, K, N] = [21, 31, 35];
+    const layouts = (rows: number, cols: number, seed: number): View[] => [
+      view(randArray(rows * cols, seed), [rows, cols]), // row-major
+      view(randArray(3 + rows * cols, seed + 1), [rows, cols], [1, rows], 3), // transposed, offset
+      view(randArray(rows * cols * 4, seed + 2), [rows, cols], [2 * cols, 2]), // neither way contiguous
+      view(randArray(cols, seed + 3), [rows, cols], [0, 1]), // every row the same
+    ];
+    for (const a of layouts(M, K, 101))
+      for (const b of layouts(K, N, 201)) {
+        const c = new Float32Array(M * N).fill(NaN);
+        const ad = (a.storage as CpuStorage).data as Float32Array,
+          bd = (b.storage as CpuStorage).data as Float32Array;
+        g!(M, N, K, ad, a.offset, a.strides[0], a.strides[1], bd, b.offset, b.strides[0], b.strides[1], c, 0, N, false);
+        expect(c).toBeAllClose(reference(a, b).data, tolFor(K));
+      }
+  });
 });

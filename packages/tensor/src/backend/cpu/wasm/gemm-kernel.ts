@@ -16,6 +16,7 @@
  * MR/NR and k to the unroll factor with zeros, so the kernel has no edge cases.
  */
 import { Code, ValType, encodeModule } from './encoder';
+import { copyIn, emitPackModule } from './pack';
 
 /** Micro-tile and unroll of an emitted kernel (NR a multiple of 4). */
 export interface KernelShape {
@@ -175,16 +176,21 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
   try {
     if (typeof WebAssembly !== 'object') return null;
     const bytes = emitGemmKernel(tile);
-    if (!WebAssembly.validate(bytes)) return null;
+    // Packing in wasm SIMD needs tiles of whole vectors; other shapes (tuning) pack in JS.
+    const packBytes = tile.mr % 4 === 0 && tile.nr % 4 === 0 ? emitPackModule(tile.mr, tile.nr, 'f32') : null;
+    if (!WebAssembly.validate(bytes) || (packBytes && !WebAssembly.validate(packBytes))) return null;
     const mem = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
+    const env = { env: { mem } };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), env);
     const kernel = instance.exports.gemm as (...args: number[]) => void;
-    return makeDriver(kernel, mem, tile, blocking);
+    const pack = packBytes ? (new WebAssembly.Instance(new WebAssembly.Module(packBytes), env).exports as Record<string, Fn>) : null;
+    return makeDriver(kernel, pack, mem, tile, blocking);
   } catch {
     return null;
   }
 }
 
+type Fn = (...args: number[]) => void;
 let cached: GemmFn | null | undefined;
 
 /** The default wasm gemm, created on first use; null when unavailable (then never retried). */
@@ -195,12 +201,13 @@ export function wasmGemm(): GemmFn | null {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-function makeDriver(kernel: (...args: number[]) => void, mem: WebAssembly.Memory, { mr, nr, unroll }: KernelShape, blocking: Blocking): GemmFn {
-  // Block edges must fall on tile edges (the stage holds whole tiles).
+function makeDriver(kernel: Fn, pack: Record<string, Fn> | null, mem: WebAssembly.Memory, { mr, nr, unroll }: KernelShape, blocking: Blocking): GemmFn {
+  // Block edges must fall on tile edges (the stage holds whole tiles); wasm packing steps 4 k.
+  const kq = pack ? lcm(4, unroll) : unroll;
   const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
     MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
   const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
-    KC = Math.max(unroll, blocking.kc - (blocking.kc % unroll));
+    KC = Math.max(kq, blocking.kc - (blocking.kc % kq));
   let f32 = new Float32Array(mem.buffer);
   return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) => {
     if (M <= 0 || N <= 0) return;
@@ -208,15 +215,17 @@ function makeDriver(kernel: (...args: number[]) => void, mem: WebAssembly.Memory
       if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
-    // Memory layout in floats: [A block | B block | C stage], each sized for this call.
+    // Memory layout in floats: [A block | B block | C stage | raw A block | raw B block].
     const ms = Math.min(MS, roundUp(M, mr)),
       nc = Math.min(NC, roundUp(N, nr));
-    const kcMax = Math.min(KC, roundUp(K, unroll)),
+    const kcMax = Math.min(KC, roundUp(K, kq)),
       mcMax = Math.min(MC, ms);
     const aBase = 0,
       bBase = mcMax * kcMax,
-      cBase = bBase + kcMax * nc;
-    const bytes = (cBase + ms * nc) * 4;
+      cBase = bBase + kcMax * nc,
+      rawA = cBase + ms * nc,
+      rawB = rawA + (pack ? mcMax * kcMax : 0);
+    const bytes = (rawB + (pack ? kcMax * nc : 0)) * 4;
     if (bytes > mem.buffer.byteLength) {
       mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
       f32 = new Float32Array(mem.buffer); // growing detaches the old buffer
@@ -229,12 +238,23 @@ function makeDriver(kernel: (...args: number[]) => void, mem: WebAssembly.Memory
         const nPanels = Math.ceil(nCols / nr);
         for (let k0 = 0; k0 < K; k0 += KC) {
           const kc = Math.min(KC, K - k0),
-            kcp = roundUp(kc, unroll);
-          packB(kc, kcp, nCols, nr, b, bOff + k0 * brs + j0 * bcs, brs, bcs, f32, bBase);
+            kcp = roundUp(kc, kq);
+          const bo = bOff + k0 * brs + j0 * bcs;
+          if (pack) {
+            const r = copyIn(b, bo, bcs, brs, nCols, kc, nPanels * nr, kcp, f32, rawB);
+            if (r.lines) pack.packLinesB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp / 4);
+            else pack.packRowsB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp);
+          } else packB(kc, kcp, nCols, nr, b, bo, brs, bcs, f32, bBase);
           for (let i1 = 0; i1 < mRows; i1 += MC) {
-            const mcRows = Math.min(MC, mRows - i1);
-            packA(mcRows, kc, kcp, mr, a, aOff + (i0 + i1) * ars + k0 * acs, ars, acs, f32, aBase);
-            kernel(aBase * 4, bBase * 4, (cBase + i1 * ldS) * 4, Math.ceil(mcRows / mr), nPanels, kcp, ldS * 4, k0 > 0 ? 1 : 0);
+            const mcRows = Math.min(MC, mRows - i1),
+              mPanels = Math.ceil(mcRows / mr);
+            const ao = aOff + (i0 + i1) * ars + k0 * acs;
+            if (pack) {
+              const r = copyIn(a, ao, ars, acs, mcRows, kc, mPanels * mr, kcp, f32, rawA);
+              if (r.lines) pack.packLinesA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp / 4);
+              else pack.packRowsA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp);
+            } else packA(mcRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
+            kernel(aBase * 4, bBase * 4, (cBase + i1 * ldS) * 4, mPanels, nPanels, kcp, ldS * 4, k0 > 0 ? 1 : 0);
           }
         }
         // Stage → C (only the real rows and columns; the padding is scratch).
@@ -242,12 +262,18 @@ function makeDriver(kernel: (...args: number[]) => void, mem: WebAssembly.Memory
           const s = cBase + i * ldS,
             d = cOff + (i0 + i) * ldc + j0;
           if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s + j];
-          else for (let j = 0; j < nCols; j++) c[d + j] = f32[s + j];
+          else c.set(f32.subarray(s, s + nCols), d);
         }
       }
     }
   };
 }
+
+const lcm = (x: number, y: number): number => {
+  let [p, q] = [x, y];
+  while (q) [p, q] = [q, p % q];
+  return (x / p) * y;
+};
 
 /** A block (mc×kc, any strides) → mr-tall panels [panel][k][mr], zero-padded to mr rows and kcp. */
 function packA(mc: number, kc: number, kcp: number, mr: number, a: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
