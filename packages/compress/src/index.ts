@@ -23,6 +23,8 @@ export type { GlobalUnstructuredOptions } from './prune/global';
 export { removePruning, isPruned } from './prune/remove';
 export type { PruningAmount } from './prune/amount';
 export type { Pruned } from './prune/state';
+export { GradualPruning } from './prune/schedule';
+export type { GradualPruningOptions } from './prune/schedule';
 export { sparsity, modelSize } from './report';
 export type { SparsityReport, ParameterSparsity, SparsityOptions, ModelSizeReport, LayerSize } from './report';
 
