@@ -34,3 +34,8 @@ export type { QuantizedLayerInit } from './quantize/quantized-linear';
 export { QuantizedConv2d } from './quantize/quantized-conv';
 export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
 export type { ActivationQParams } from './quantize/quantized-ops';
+
+// quantization: observers (helper B)
+export { Observer, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, CalibrationError, FLOAT32_EPS } from './quantize/observers';
+export type { ObserverOptions } from './quantize/observers';
+export { HistogramObserver } from './quantize/histogram-observer';
