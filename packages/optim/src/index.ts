@@ -57,6 +57,19 @@ export { LambdaLR } from './lr-scheduler/lambda-lr';
 export type { LambdaLROptions, LrLambda } from './lr-scheduler/lambda-lr';
 export { ReduceLROnPlateau } from './lr-scheduler/reduce-lr-on-plateau';
 export type { ReduceLROnPlateauOptions } from './lr-scheduler/reduce-lr-on-plateau';
+export { CosineAnnealingWarmRestarts } from './lr-scheduler/cosine-annealing-warm-restarts';
+export type { CosineAnnealingWarmRestartsOptions } from './lr-scheduler/cosine-annealing-warm-restarts';
+export { CyclicLR } from './lr-scheduler/cyclic-lr';
+export type { CyclicLROptions } from './lr-scheduler/cyclic-lr';
+export { PolynomialLR } from './lr-scheduler/polynomial-lr';
+export type { PolynomialLROptions } from './lr-scheduler/polynomial-lr';
+export { ConstantLR } from './lr-scheduler/constant-lr';
+export type { ConstantLROptions } from './lr-scheduler/constant-lr';
+export { MultiplicativeLR } from './lr-scheduler/multiplicative-lr';
+export type { MultiplicativeLROptions } from './lr-scheduler/multiplicative-lr';
+export { SequentialLR } from './lr-scheduler/sequential-lr';
+export type { SequentialLROptions } from './lr-scheduler/sequential-lr';
+export { ChainedScheduler } from './lr-scheduler/chained-scheduler';
 
 // gradient clipping
 export { clipGradNorm, clipGradValue } from './clip-grad';

@@ -73,4 +73,9 @@ export class CosineAnnealingLR extends LRScheduler {
     const ratio = (1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T));
     return groups.map((g) => ratio * (g.lr - etaMin) + etaMin);
   }
+
+  protected override closedFormLr(): number[] {
+    const { tMax: T, etaMin, lastEpoch: t } = this;
+    return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((Math.PI * t) / T))) / 2);
+  }
 }

@@ -52,4 +52,8 @@ export class ExponentialLR extends LRScheduler {
     const groups = this.optimizer.paramGroups;
     return this.lastEpoch === 0 ? groups.map((g) => g.lr) : groups.map((g) => g.lr * this.gamma);
   }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch);
+  }
 }

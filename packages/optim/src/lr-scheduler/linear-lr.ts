@@ -75,4 +75,9 @@ export class LinearLR extends LRScheduler {
     if (t > T) return groups.map((g) => g.lr);
     return groups.map((g) => g.lr * (1 + (e - s) / (T * s + (t - 1) * (e - s))));
   }
+
+  protected override closedFormLr(): number[] {
+    const { startFactor: s, endFactor: e, totalIters: T, lastEpoch: t } = this;
+    return this.baseLrs.map((b) => b * (s + ((e - s) * Math.min(T, t)) / T));
+  }
 }

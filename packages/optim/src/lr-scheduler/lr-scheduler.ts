@@ -106,10 +106,36 @@ export abstract class LRScheduler {
   /** The new lr of each group for epoch `lastEpoch` (already advanced), from the groups' current lr. */
   protected abstract computeLr(): number[];
 
+  /**
+   * The lr of each group at `lastEpoch` computed from the base lrs alone (PyTorch's
+   * `_get_closed_form_lr`), for the schedulers that have one; used when a {@link SequentialLR}
+   * restarts this scheduler at epoch 0.
+   */
+  protected closedFormLr(): number[] | undefined {
+    return undefined;
+  }
+
   /** The step performed at construction (epoch −1 → 0). */
   protected initialStep(): void {
     this.stepCount = 0;
     this.step();
+  }
+
+  /** @internal For SequentialLR: undo the construction step (`lastEpoch − 1`), or redo it. */
+  _rewind(redo: boolean): void {
+    if (redo) this.initialStep();
+    else this.lastEpoch--;
+  }
+
+  /** @internal For SequentialLR: restart at epoch 0 (PyTorch's `step(0)`): the closed form where there is one. */
+  _restart(): void {
+    this.stepCount++;
+    this.lastEpoch = 0;
+    const lrs = this.closedFormLr() ?? this.computeLr();
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = lrs[i];
+    });
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
 
   /**

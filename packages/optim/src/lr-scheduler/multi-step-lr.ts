@@ -61,4 +61,9 @@ export class MultiStepLR extends LRScheduler {
     const hits = this.milestones.filter((m) => m === this.lastEpoch).length;
     return this.optimizer.paramGroups.map((g) => (hits === 0 ? g.lr : g.lr * this.gamma ** hits));
   }
+
+  protected override closedFormLr(): number[] {
+    const passed = this.milestones.filter((m) => m <= this.lastEpoch).length;
+    return this.baseLrs.map((b) => b * this.gamma ** passed);
+  }
 }
