@@ -2,6 +2,7 @@ import type { BinaryOp, Storage, UnaryOp, View } from '../backend';
 import { contiguousStrides } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine } from './strided';
+import { simdBinary, simdUnary } from './wasm/simd-driver';
 
 /**
  * erf(x) through the Chebyshev-fitted erfc approximation published in Numerical Recipes (2nd ed.,
@@ -102,6 +103,7 @@ function unaryLine(op: UnaryOp, xd: Data, xi: number, xs: number, od: Data, oi: 
 }
 
 export function unary(op: UnaryOp, x: View, out: Storage): void {
+  if (simdUnary(op, x, out)) return;
   const xd = dataOf(x);
   const od = dataOf(out);
   forEachLine(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], ([xi, oi], n, [xs, os]) => unaryLine(op, xd, xi, xs, od, oi, os, n));
@@ -132,6 +134,7 @@ function binaryLine(op: BinaryOp, ad: Data, ai: number, as: number, bd: Data, bi
 }
 
 export function binary(op: BinaryOp, a: View, b: View, out: Storage): void {
+  if (simdBinary(op, a, b, out)) return;
   const ad = dataOf(a);
   const bd = dataOf(b);
   const od = dataOf(out);

@@ -1,6 +1,7 @@
 import type { ArgReduceOp, ReduceOp, Storage, View } from '../backend';
 import { dataOf } from './storage';
 import { forEachPosition } from './strided';
+import { simdReduce } from './wasm/simd-driver';
 
 type Acc = { init: number; step: (acc: number, v: number) => number };
 
@@ -30,6 +31,7 @@ function split(x: View, dims: readonly number[]) {
 }
 
 export function reduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): void {
+  if (simdReduce(op, x, dims, out)) return;
   const { init, step } = ACC[op] as Acc;
   const xd = dataOf(x);
   const od = dataOf(out);

@@ -2,9 +2,11 @@ import type { Storage, View } from '../backend';
 import { contiguousStrides } from '../../shape';
 import { dataOf } from './storage';
 import { forEachPosition } from './strided';
+import { simdSoftmax } from './wasm/simd-driver';
 
 /** Numerically stable (log-)softmax along `dim`: subtract the row max before exponentiating. */
 export function softmax(x: View, dim: number, log: boolean, out: Storage): void {
+  if (simdSoftmax(x, dim, log, out)) return;
   const xd = dataOf(x);
   const od = dataOf(out);
   const os = contiguousStrides(x.shape);

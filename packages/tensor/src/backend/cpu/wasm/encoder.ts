@@ -174,6 +174,64 @@ export class Code {
   i32x4DotI16x8S(): this {
     return this.simd(0xba);
   }
+
+  // Elementwise / math kernels (simd-*.ts): f32x4 lanes, bit tricks on i32x4, f64x2 sums.
+  f64Add(): this {
+    return this.emit(0xa0);
+  }
+  /** v128.const holding `v` (rounded to float32) in all four lanes. */
+  f32x4Const(v: number): this {
+    return this.simd(0x0c, ...Array.from(new Uint8Array(new Float32Array([v, v, v, v]).buffer)));
+  }
+  /** v128.const holding the i32 `v` in all four lanes. */
+  i32x4Const(v: number): this {
+    return this.simd(0x0c, ...Array.from(new Uint8Array(new Int32Array([v, v, v, v]).buffer)));
+  }
+  /** Loads 8 bytes into the low half, zeroing the high half (v128.load64_zero). */
+  v128Load64Zero(offset = 0, align = 3): this {
+    return this.simd(0x5d, ...this.mem(align, offset));
+  }
+  f64x2ExtractLane(lane: 0 | 1): this {
+    return this.simd(0x21, lane);
+  }
+  f32x4ExtractLane(lane: 0 | 1 | 2 | 3): this {
+    return this.simd(0x1f, lane);
+  }
+  f32x4Sub = () => this.simd(0xe5);
+  f32x4Div = () => this.simd(0xe7);
+  /** f32x4.min / max: NaN if either lane is NaN. */
+  f32x4Min = () => this.simd(0xe8);
+  f32x4Max = () => this.simd(0xe9);
+  f32x4Abs = () => this.simd(0xe0);
+  f32x4Neg = () => this.simd(0xe1);
+  f32x4Sqrt = () => this.simd(0xe3);
+  f32x4Ceil = () => this.simd(0x67);
+  f32x4Floor = () => this.simd(0x68);
+  /** Round to nearest, ties to even. */
+  f32x4Nearest = () => this.simd(0x6a);
+  f32x4Eq = () => this.simd(0x41);
+  f32x4Ne = () => this.simd(0x42);
+  f32x4Lt = () => this.simd(0x43);
+  f32x4Gt = () => this.simd(0x44);
+  f32x4Le = () => this.simd(0x45);
+  f32x4Ge = () => this.simd(0x46);
+  f32x4ConvertI32x4S = () => this.simd(0xfa);
+  i32x4TruncSatF32x4S = () => this.simd(0xf8);
+  /** Shifts take the vector, then an i32 count. */
+  i32x4Shl = () => this.simd(0xab);
+  i32x4ShrS = () => this.simd(0xac);
+  i32x4ShrU = () => this.simd(0xad);
+  i32x4Sub = () => this.simd(0xb1);
+  i32x4GtS = () => this.simd(0x3b);
+  v128And = () => this.simd(0x4e);
+  /** a & ~b. */
+  v128AndNot = () => this.simd(0x4f);
+  v128Or = () => this.simd(0x50);
+  v128Xor = () => this.simd(0x51);
+  /** (a & mask) | (b & ~mask), operands in that order: a, b, mask. */
+  v128Bitselect = () => this.simd(0x52);
+  f64x2PromoteLowF32x4 = () => this.simd(0x5f);
+  f64x2Add = () => this.simd(0xf0);
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */

@@ -1,0 +1,222 @@
+/**
+ * JS side of the SIMD elementwise / softmax / reduction kernels (./simd-kernels.ts). Tensors live
+ * in JS typed arrays, so each call streams its operands through the module's memory in chunks
+ * that stay in cache: gather a chunk of every operand (one `set` per contiguous run, a `fill` for
+ * a broadcast one, a loop for other strides), run the kernel in place, copy the chunk out.
+ * Scalar operands travel as a kernel parameter. Each entry point returns false when it does not
+ * apply (dtype, op, size, or WebAssembly SIMD missing), and the caller runs its JS loop.
+ *
+ * `AIMODEL_CPU_SIMD=0` in the environment (or `setSimdPath('js')`) forces the JS paths, so the
+ * same tests run on both.
+ */
+import type { BinaryOp, ReduceOp, Storage, UnaryOp, View } from '../../backend';
+import { numel } from '../../../shape';
+import { dataOf } from '../storage';
+import { forEachLine, forEachPosition } from '../strided';
+import { emitSimdModule, SIMD_BINARY, SIMD_UNARY, type SimdBinaryOp, type SimdUnaryOp } from './simd-kernels';
+
+type Kernel = (...args: number[]) => number;
+
+interface Simd {
+  mem: WebAssembly.Memory;
+  /** A float32 view of all of `mem` (renewed when it grows). */
+  w: Float32Array;
+  fns: Record<string, Kernel>;
+}
+
+/** Floats per operand chunk (16 KB: three operands stay in L1/L2). */
+const CHUNK = 4096;
+/** Byte address of operand 0's chunk (and of a row); operand j's is A + j·CHUNK·4. */
+const A = 64;
+/** Floats of a reduced row handled per kernel call. */
+const PIECE = 16384;
+/** Below these sizes the JS loops are as fast ('auto' only: 'wasm' takes every size, for tests). */
+const MIN_ELEMENTS = 32;
+const MIN_ROW = 8;
+const tooSmall = (n: number, min: number) => n === 0 || (simdPath === 'auto' && n < min);
+
+type SimdPath = 'js' | 'wasm' | 'auto';
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+let simdPath: SimdPath = env?.AIMODEL_CPU_SIMD === '0' ? 'js' : 'auto';
+let cached: Simd | null | undefined;
+
+function create(): Simd | null {
+  try {
+    if (typeof WebAssembly !== 'object') return null;
+    const bytes = emitSimdModule();
+    if (!WebAssembly.validate(bytes)) return null;
+    const mem = new WebAssembly.Memory({ initial: 2 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
+    return { mem, w: new Float32Array(mem.buffer), fns: instance.exports as Record<string, Kernel> };
+  } catch {
+    return null;
+  }
+}
+
+/** The kernels, or null on the JS path (forced, or no WebAssembly SIMD). */
+function simd(): Simd | null {
+  if (simdPath === 'js') return null;
+  if (cached === undefined) cached = create();
+  return cached;
+}
+
+/**
+ * Forces the elementwise / softmax / reduction implementation ('auto', the default, uses SIMD
+ * where available), so tests can run every case on both paths. Returns false when 'wasm' is
+ * asked for but unavailable.
+ * @internal
+ */
+export function setSimdPath(path: SimdPath): boolean {
+  simdPath = path;
+  return path !== 'wasm' || simd() !== null;
+}
+
+/** Grows the memory so that `floats` floats fit from address A. */
+function ensure(s: Simd, floats: number): void {
+  const need = A + floats * 4;
+  if (s.mem.buffer.byteLength < need) {
+    s.mem.grow(Math.ceil((need - s.mem.buffer.byteLength) / 65536));
+    s.w = new Float32Array(s.mem.buffer);
+  }
+}
+
+const up4 = (n: number) => (n + 3) & ~3;
+
+/** w[at, at + len) = d[start + i·stride]. */
+function put(w: Float32Array, at: number, d: Float32Array, start: number, stride: number, len: number): void {
+  if (stride === 1) {
+    if (len > 16) w.set(d.subarray(start, start + len), at);
+    else for (let i = 0; i < len; i++) w[at + i] = d[start + i];
+  } else if (stride === 0) w.fill(d[start], at, at + len);
+  else for (let i = 0; i < len; i++) w[at + i] = d[start + i * stride];
+}
+
+/** Streams `ops` (views of `shape`) through the chunks; `compute(n4)` leaves results in chunk 0. */
+function chunked(s: Simd, shape: readonly number[], ops: View[], od: Float32Array, compute: (n4: number) => void): void {
+  const w = s.w;
+  const data = ops.map((v) => dataOf(v) as Float32Array);
+  const base = ops.map((_, j) => (A >> 2) + j * CHUNK);
+  let fill = 0;
+  let outPos = 0;
+  const flush = () => {
+    compute(up4(fill));
+    od.set(w.subarray(A >> 2, (A >> 2) + fill), outPos);
+    outPos += fill;
+    fill = 0;
+  };
+  forEachLine(
+    shape,
+    ops.map((v) => v.strides),
+    ops.map((v) => v.offset),
+    (pos, n, inner) => {
+      for (let done = 0; done < n; ) {
+        const len = Math.min(n - done, CHUNK - fill);
+        for (let j = 0; j < data.length; j++) put(w, base[j] + fill, data[j], pos[j] + done * inner[j], inner[j], len);
+        fill += len;
+        done += len;
+        if (fill === CHUNK) flush();
+      }
+    },
+  );
+  if (fill) flush();
+}
+
+const isFloat = (v: View | Storage) => ('storage' in v ? v.storage : v).dtype === 'float32';
+const isScalar = (v: View) => v.strides.every((s) => s === 0);
+
+/** out = op(x) on the SIMD path; false when it does not apply. */
+export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
+  if (!(op in SIMD_UNARY) || !isFloat(x) || !isFloat(out) || tooSmall(numel(x.shape), MIN_ELEMENTS)) return false;
+  const s = simd();
+  if (!s) return false;
+  const kernel = s.fns[`u_${op as SimdUnaryOp}`];
+  chunked(s, x.shape, [x], dataOf(out) as Float32Array, (n4) => kernel(A, n4));
+  return true;
+}
+
+/** out = a op b (views broadcast to one shape) on the SIMD path; false when it does not apply. */
+export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolean {
+  if (!(op in SIMD_BINARY) || !isFloat(a) || !isFloat(b) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
+  const s = simd();
+  if (!s) return false;
+  const kernel = s.fns[`b_${op as SimdBinaryOp}`];
+  const od = dataOf(out) as Float32Array;
+  if (isScalar(b)) {
+    const v = dataOf(b)[b.offset];
+    chunked(s, a.shape, [a], od, (n4) => kernel(A, 0, n4, v, 1));
+  } else if (isScalar(a)) {
+    const v = dataOf(a)[a.offset];
+    chunked(s, b.shape, [b], od, (n4) => kernel(A, 0, n4, v, 2));
+  } else chunked(s, a.shape, [a, b], od, (n4) => kernel(A, A + CHUNK * 4, n4, 0, 0));
+  return true;
+}
+
+/** Copies x[start, start + n) to the row buffer, padded to a multiple of 4 with `pad`; returns the padded length. */
+function loadRow(s: Simd, xd: Float32Array, start: number, n: number, pad: number): number {
+  const n4 = up4(n);
+  s.w.set(xd.subarray(start, start + n), A >> 2);
+  if (n4 > n) s.w.fill(pad, (A >> 2) + n, (A >> 2) + n4);
+  return n4;
+}
+
+/** (Log-)softmax over the last dim when it has unit stride; false when it does not apply. */
+export function simdSoftmax(x: View, dim: number, log: boolean, out: Storage): boolean {
+  const rank = x.shape.length;
+  const n = x.shape[dim];
+  if (!isFloat(x) || !isFloat(out) || dim !== rank - 1 || (x.strides[dim] !== 1 && n !== 1) || tooSmall(n, MIN_ROW)) return false;
+  const s = simd();
+  if (!s) return false;
+  ensure(s, up4(n));
+  const { r_max, expsum, logfinish, b_mul } = s.fns;
+  const xd = dataOf(x) as Float32Array;
+  const od = dataOf(out) as Float32Array;
+  let o = 0;
+  forEachPosition(x.shape.slice(0, -1), [x.strides.slice(0, -1)], [x.offset], ([xi]) => {
+    const n4 = loadRow(s, xd, xi, n, Number.NEGATIVE_INFINITY); // e^−∞ = 0 adds nothing
+    let max = r_max(A, n4);
+    if (max === Number.NEGATIVE_INFINITY) max = 0; // an all −∞ row gives NaN like PyTorch (0/0)
+    const sum = expsum(A, n4, max, log ? 0 : 1);
+    if (log) logfinish(A, n4, max, Math.log(sum));
+    else b_mul(A, 0, n4, 1 / sum, 1);
+    od.set(s.w.subarray(A >> 2, (A >> 2) + n), o);
+    o += n;
+  });
+  return true;
+}
+
+/** The padding that leaves each reduction unchanged. */
+const IDENTITY = { sum: 0, max: Number.NEGATIVE_INFINITY, min: Number.POSITIVE_INFINITY } as const;
+
+/**
+ * sum / max / min over trailing dims that form one contiguous block (the last dim with unit
+ * stride, or all dims of a contiguous tensor); false when it does not apply.
+ */
+export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): boolean {
+  if (op === 'prod' || !isFloat(x) || !isFloat(out)) return false;
+  const rank = x.shape.length;
+  const r = dims.length;
+  const sorted = [...dims].sort((p, q) => p - q);
+  if (r === 0 || sorted.some((d, i) => d !== rank - r + i)) return false;
+  const red = x.shape.slice(rank - r);
+  const k = numel(red);
+  if (tooSmall(k, MIN_ROW)) return false;
+  for (let i = red.length - 1, step = 1; i >= 0; step *= red[i], i--) if (red[i] !== 1 && x.strides[rank - r + i] !== step) return false;
+  const s = simd();
+  if (!s) return false;
+  ensure(s, Math.min(up4(k), PIECE));
+  const kernel = s.fns[op === 'sum' ? 'r_sum' : op === 'max' ? 'r_max' : 'r_min'];
+  const pad = IDENTITY[op];
+  const xd = dataOf(x) as Float32Array;
+  const od = dataOf(out);
+  let o = 0;
+  forEachPosition(x.shape.slice(0, rank - r), [x.strides.slice(0, rank - r)], [x.offset], ([start]) => {
+    let acc: number = pad;
+    for (let done = 0; done < k; done += PIECE) {
+      const v = kernel(A, loadRow(s, xd, start + done, Math.min(PIECE, k - done), pad));
+      if (op === 'sum') acc += v;
+      else if (acc === acc && (v !== v || (op === 'max' ? v > acc : v < acc))) acc = v; // NaN wins
+    }
+    od[o++] = acc;
+  });
+  return true;
+}

@@ -1,0 +1,205 @@
+/**
+ * Vectorised float32 math for the emitted elementwise kernels: each emitter reads its input from
+ * a v128 local, takes temporaries from the function's local allocator and leaves the four
+ * results on the stack. Accuracy (measured against Math.* over sweeps in
+ * test/backend/cpu-simd.test.ts): exp, log, sigmoid, tanh within a few ulp over the whole float32
+ * range (denormal results and inputs included); erf/GELU within rtol 1e-5.
+ *
+ * Algorithms (the published Cephes single-precision ones, rewritten for f32x4 lanes):
+ * - exp: n = round(x·log₂e), r = x − n·ln2 (two-part ln2, so n·C1 is exact), e^r by a degree-6
+ *   polynomial, times 2ⁿ built in the exponent bits in two halves (so denormal results round once).
+ * - log: x = m·2ᵉ with m in [√½, √2), log(1 + f) by a degree-9 polynomial, plus e·ln2 in two parts;
+ *   denormal inputs are scaled by 2²³ first.
+ * - tanh: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above; sign restored by bits.
+ * - sigmoid: e = e^{−|x|}, then 1/(1 + e) or e/(1 + e), accurate in both tails.
+ * - erfc (for erf and GELU): the Numerical Recipes Chebyshev fit the JS path uses (erf in ../elementwise.ts).
+ */
+import { Code, type FuncDef, ValType } from './encoder';
+
+/** One function under construction: its code and a local allocator (parameters first). */
+export class Fn {
+  readonly f = new Code();
+  private readonly locals: ValType[] = [];
+  constructor(
+    private readonly params: ValType[],
+    private readonly results: ValType[] = [],
+  ) {}
+  /** A new v128 local's index. */
+  v128(): number {
+    this.locals.push(ValType.v128);
+    return this.params.length + this.locals.length - 1;
+  }
+  def(name: string): FuncDef {
+    return { params: this.params, results: this.results, locals: this.locals, body: this.f, export: name };
+  }
+}
+
+const SIGN = -0x80000000;
+
+/** Pushes `c0·xᵏ + … + ck` by Horner's rule over the local `x`, first coefficient highest. */
+function horner(f: Code, x: number, coeffs: readonly number[]): void {
+  f.f32x4Const(coeffs[0]);
+  for (const c of coeffs.slice(1)) f.get(x).f32x4Mul().f32x4Const(c).f32x4Add();
+}
+
+/** Pushes e^x. */
+export function exp(fn: Fn, x: number): void {
+  const [t, n, r, ni] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const f = fn.f;
+  // Past ±(89, 104) the result is ∞ / 0 anyway; the clamp keeps 2ⁿ's halves in range (NaN stays NaN).
+  f.get(x).f32x4Const(-104).f32x4Max().f32x4Const(89).f32x4Min().set(t);
+  f.get(t).f32x4Const(Math.LOG2E).f32x4Mul().f32x4Nearest().set(n);
+  f.get(t).get(n).f32x4Const(0.693359375).f32x4Mul().f32x4Sub().get(n).f32x4Const(-2.1219444e-4).f32x4Mul().f32x4Sub().set(r);
+  horner(f, r, [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
+  f.get(r).f32x4Mul().get(r).f32x4Mul().get(r).f32x4Add().f32x4Const(1).f32x4Add(); // p·r² + r + 1
+  f.get(n).i32x4TruncSatF32x4S().set(ni);
+  // × 2^(n>>1) × 2^(n − n>>1): both factors normal for n in [−150, 128]
+  f.get(ni).i32Const(1).i32x4ShrS().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
+  f.get(ni).get(ni).i32Const(1).i32x4ShrS().i32x4Sub().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
+}
+
+/** Pushes ln x (NaN below 0, −∞ at ±0, ∞ at ∞). */
+export function log(fn: Fn, x: number): void {
+  const [small, xs, e, m, mask, z, ef, r] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(x)
+    .f32x4Const(2 ** -126)
+    .f32x4Lt()
+    .set(small); // denormals (and ≤ 0, fixed up below)
+  f.get(x)
+    .f32x4Const(2 ** 23)
+    .f32x4Mul()
+    .get(x)
+    .get(small)
+    .v128Bitselect()
+    .set(xs);
+  f.get(xs).i32Const(23).i32x4ShrU().i32x4Const(126).i32x4Sub().get(small).i32x4Const(-23).v128And().i32x4Add().set(e);
+  f.get(xs).i32x4Const(0x007fffff).v128And().i32x4Const(0x3f000000).v128Or().set(m); // [0.5, 1)
+  f.get(m).f32x4Const(Math.SQRT1_2).f32x4Lt().set(mask);
+  f.get(e).get(mask).i32x4Add().f32x4ConvertI32x4S().set(ef); // e − 1 where m < √½ ...
+  f.get(m).f32x4Const(1).f32x4Sub().get(m).get(mask).v128And().f32x4Add().set(r); // ... and f = 2m − 1
+  f.get(r).get(r).f32x4Mul().set(z);
+  horner(
+    f,
+    r,
+    [7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1],
+  );
+  f.get(r).f32x4Mul().get(z).f32x4Mul();
+  f.get(ef).f32x4Const(-2.1219444e-4).f32x4Mul().f32x4Add();
+  f.get(z).f32x4Const(0.5).f32x4Mul().f32x4Sub();
+  f.get(r).f32x4Add().get(ef).f32x4Const(0.693359375).f32x4Mul().f32x4Add().set(r);
+  // special cases: ∞ → ∞; below 0 or NaN → NaN; ±0 → −∞
+  f.get(x).get(r).get(x).f32x4Const(Infinity).f32x4Eq().v128Bitselect().set(r);
+  f.get(r).f32x4Const(Number.NaN).get(x).f32x4Const(0).f32x4Ge().v128Bitselect().set(r);
+  f.f32x4Const(-Infinity).get(r).get(x).f32x4Const(0).f32x4Eq().v128Bitselect();
+}
+
+/** Pushes tanh x. */
+export function tanh(fn: Fn, x: number): void {
+  const [a, t, big, s] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(x).f32x4Abs().set(a);
+  f.get(a).get(a).f32x4Add().set(t);
+  f.f32x4Const(1).f32x4Const(2);
+  exp(fn, t);
+  f.f32x4Const(1).f32x4Add().f32x4Div().f32x4Sub().set(big); // 1 − 2/(e^{2a} + 1)
+  f.get(a).get(a).f32x4Mul().set(s);
+  horner(f, s, [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1]);
+  f.get(s).f32x4Mul().get(a).f32x4Mul().get(a).f32x4Add(); // a + a·s·P(s)
+  f.get(big).get(a).f32x4Const(0.625).f32x4Lt().v128Bitselect();
+  f.get(x).i32x4Const(SIGN).v128And().v128Or();
+}
+
+/** Pushes 1/(1 + e^{−x}). */
+export function sigmoid(fn: Fn, x: number): void {
+  const [t, e] = [fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(x).f32x4Abs().f32x4Neg().set(t);
+  exp(fn, t);
+  f.set(e);
+  f.f32x4Const(1).get(e).get(x).f32x4Const(0).f32x4Ge().v128Bitselect(); // 1 for x ≥ 0, else e
+  f.get(e).f32x4Const(1).f32x4Add().f32x4Div();
+}
+
+/**
+ * Pushes erfc(z), z = w·scale for the local w ≥ 0 and scale 1 or √½ (GELU's x/√2), by the fit of
+ * `erf` in ../elementwise.ts. Its exp argument −z² − 1.2655… + t·P(t) is carried as an exact
+ * −scale²·hi² (w split in 12-bit halves) plus a small rest, and the rounding error of their sum
+ * (TwoSum) multiplies the result as (1 + err): otherwise z² near 70 costs ~100 ulp in the far tail.
+ */
+function erfc(fn: Fn, w: number, scale: 1 | typeof Math.SQRT1_2): void {
+  const [z, t, hi, lo, a, b, s, bb] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const f = fn.f;
+  const k = scale === 1 ? 1 : 0.5; // scale², exact
+  f.get(w)
+    .f32x4Const(10.5 / scale)
+    .f32x4Min()
+    .set(z); // erfc(10.5) < 2⁻¹⁴⁹: 0 all the same, and no ∞ − ∞ below
+  f.get(z).i32x4Const(-4096).v128And().set(hi);
+  f.get(z).get(hi).f32x4Sub().set(lo);
+  if (scale !== 1) f.get(z).f32x4Const(scale).f32x4Mul().set(z);
+  f.f32x4Const(1).f32x4Const(1).get(z).f32x4Const(0.5).f32x4Mul().f32x4Add().f32x4Div().set(t);
+  f.get(hi).get(hi).f32x4Mul().f32x4Const(-k).f32x4Mul().set(a);
+  horner(f, t, [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368]);
+  f.get(t).f32x4Mul().f32x4Const(-1.26551223).f32x4Add();
+  f.get(hi).get(hi).f32x4Add().get(lo).f32x4Mul().get(lo).get(lo).f32x4Mul().f32x4Add().f32x4Const(k).f32x4Mul().f32x4Sub().set(b);
+  f.get(a).get(b).f32x4Add().set(s);
+  f.get(s).get(a).f32x4Sub().set(bb);
+  exp(fn, s);
+  f.get(t).f32x4Mul();
+  // × (1 + err), err = (a − (s − bb)) + (b − bb)
+  f.get(a).get(s).get(bb).f32x4Sub().f32x4Sub().get(b).get(bb).f32x4Sub().f32x4Add();
+  f.f32x4Const(1).f32x4Add().f32x4Mul();
+}
+
+/** 2/√π · (−1)ᵏ / (k!·(2k + 1)), k = 7 … 0: erf's Maclaurin series in x², to 1e-9 below |x| = 0.5. */
+const ERF_SERIES = [7, 6, 5, 4, 3, 2, 1, 0].map((k) => {
+  let fact = 1;
+  for (let i = 2; i <= k; i++) fact *= i;
+  return ((2 / Math.sqrt(Math.PI)) * (-1) ** k) / (fact * (2 * k + 1));
+});
+
+/** Pushes erf x: its series below |x| = 0.5 (relative accuracy near 0), ±(1 − erfc|x|) above. */
+export function erf(fn: Fn, x: number): void {
+  const [z, x2] = [fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(x).f32x4Abs().set(z);
+  f.get(x).get(x).f32x4Mul().set(x2);
+  horner(f, x2, ERF_SERIES);
+  f.get(x).f32x4Mul();
+  f.f32x4Const(1);
+  erfc(fn, z, 1);
+  f.f32x4Sub().get(x).i32x4Const(SIGN).v128And().v128Or();
+  f.get(z).f32x4Const(0.5).f32x4Lt().v128Bitselect();
+}
+
+/** Pushes x·Φ(x) = ½x·(1 + erf(x/√2)), as ½x·(2 − erfc) above 0 and ½x·erfc below (no cancellation). */
+export function gelu(fn: Fn, x: number): void {
+  const [z, r] = [fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(x).f32x4Abs().set(z);
+  erfc(fn, z, Math.SQRT1_2);
+  f.set(r);
+  f.get(x).f32x4Const(0.5).f32x4Mul();
+  f.f32x4Const(2).get(r).f32x4Sub().get(r).get(x).f32x4Const(0).f32x4Ge().v128Bitselect().f32x4Mul();
+}
+
+/** Pushes ½x·(1 + tanh u), u = √(2/π)(x + 0.044715x³), as x·sigmoid(2u) (the same, without cancellation). */
+export function geluTanh(fn: Fn, x: number): void {
+  const w = fn.v128();
+  const f = fn.f;
+  f.get(x).get(x).get(x).f32x4Mul().get(x).f32x4Mul().f32x4Const(0.044715).f32x4Mul().f32x4Add();
+  f.f32x4Const(2 * Math.sqrt(2 / Math.PI))
+    .f32x4Mul()
+    .set(w);
+  f.get(x);
+  sigmoid(fn, w);
+  f.f32x4Mul();
+}
+
+/** Pushes sign x: 1, −1, or x itself (±0, NaN). */
+export function sign(fn: Fn, x: number): void {
+  const f = fn.f;
+  f.f32x4Const(1).f32x4Const(-1).get(x).get(x).f32x4Const(0).f32x4Lt().v128Bitselect();
+  f.get(x).f32x4Const(0).f32x4Gt().v128Bitselect();
+}
