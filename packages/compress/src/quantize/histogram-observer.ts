@@ -3,7 +3,7 @@
 // in a float32 buffer; the arithmetic follows PyTorch's float32 tensor ops step by step (Math.fround
 // after each), with its float64 parts (item() values, cumulative sums) in doubles.
 import { ArgumentError, DeviceError, keep, noGrad, type Tensor, tensor } from '@aimodel/tensor';
-import { Observer, type ObserverOptions, roundHalfEven } from './observers';
+import { Observer, type ObserverOptions, roundHalfEven } from './observer-base';
 
 const f = Math.fround;
 
