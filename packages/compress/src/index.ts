@@ -34,6 +34,8 @@ export type { QuantizedLayerInit } from './quantize/quantized-linear';
 export { QuantizedConv2d } from './quantize/quantized-conv';
 export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
 export type { ActivationQParams } from './quantize/quantized-ops';
+export { DynamicQuantizedLinear, quantizeDynamic } from './quantize/dynamic';
+export type { QuantizeDynamicOptions } from './quantize/dynamic';
 
 // quantization: observers (helper B)
 export { Observer, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, CalibrationError, FLOAT32_EPS } from './quantize/observers';
