@@ -1,5 +1,5 @@
-import { describe, it, expect, afterAll } from 'vitest';
-import { int8Gemm, setGemmPath } from '../../src/backend/cpu/matmul';
+import { describe, it, expect } from 'vitest';
+import { int8Gemm } from '../../src/backend/cpu/matmul-int8';
 import { createWasmInt8Gemm, type Int8GemmFn } from '../../src/backend/cpu/wasm/int8-gemm';
 import { emitPackModule } from '../../src/backend/cpu/wasm/pack';
 import { emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
@@ -47,15 +47,10 @@ function run(g: Int8GemmFn, M: number, N: number, K: number, a: Operand, b: Oper
 const wasm = createWasmInt8Gemm();
 // Small blocks so that modest shapes cross every M, N and K block edge.
 const wasmSmallBlocks = createWasmInt8Gemm({ mc: 8, kc: 24, nc: 16, ms: 16 });
-const viaPath = (path: 'js' | 'wasm'): Int8GemmFn => {
-  return (...args) => {
-    expect(setGemmPath(path)).toBe(true);
-    int8Gemm(...args);
-  };
-};
-afterAll(() => {
-  setGemmPath('auto');
-});
+const viaPath =
+  (path: 'js' | 'wasm'): Int8GemmFn =>
+  (...args) =>
+    int8Gemm(...args, path);
 
 describe('int8 × int8 → int32 gemm (wasm SIMD and JS)', () => {
   it('compiles (Node ≥ 20 has wasm SIMD) into modules small enough for main-thread compilation', () => {

@@ -193,6 +193,24 @@ describe.each(['js', 'wasm', 'auto'] as const)('cpu matmul (%s path)', (path) =>
     expect(runMatmul(a2, b2)).toBeAllClose(reference(a2, b2).data, tolFor(K));
   });
 
+  it('folds batches sharing one B into one product only when A rows continue evenly', () => {
+    const [M, K, N] = [5, 9, 11];
+    const b = view(randArray(K * N, 35), [3, K, N], [0, N, 1]);
+    const bt = view(randArray(N * K, 36), [2, 3, K, N], [0, 0, 1, K]); // shared Wᵀ, two batch dims
+    const cases: View[] = [
+      view(randArray(3 * M * K, 37), [3, M, K]), // contiguous: folds
+      view(randArray(3 * M * K, 38), [3, M, K], [K, 3 * K, 1]), // batches interleaved row by row: folds not
+      view(randArray(3 * M * K, 39), [3, M, K], [M * K, 1, M]), // each batch transposed: folds not
+      view(randArray(3 * K, 40), [3, 1, K]), // M = 1: the batch stride is the row stride
+      view(randArray(3 * K + 7, 41), [3, 1, K], [K + 2, 4, 1], 1), // M = 1, padded batches
+    ];
+    for (const a of cases) expect(runMatmul(a, b)).toBeAllClose(reference(a, b).data, tolFor(K));
+    const a4 = view(randArray(2 * 3 * M * K, 42), [2, 3, M, K]);
+    expect(runMatmul(a4, bt)).toBeAllClose(reference(a4, bt).data, tolFor(K));
+    const a4s = view(randArray(2 * 3 * M * K, 43), [2, 3, M, K], [M * K, 2 * M * K, K, 1]); // batch dims swapped
+    expect(runMatmul(a4s, bt)).toBeAllClose(reference(a4s, bt).data, tolFor(K));
+  });
+
   it('handles size-1 batch dims and a stride-0 row/column inside the matrix', () => {
     const a = view(randArray(6 * 8, 41), [1, 6, 8]);
     const b = view(randArray(8 * 3, 42), [1, 8, 3]);

@@ -23,13 +23,17 @@
  *
  * Where WebAssembly SIMD is available, gemm hands all but the smallest products to the f32x4
  * kernel in ./wasm/gemm-kernel.ts (float32 sums within a K block): ≈20–30 GFLOP/s at 256–1024
- * on the same box when quiet, 7–9× this file's loops side by side under load. Measured crossover:
+ * on the same box when quiet, 7–9× this file's loops side by side under load; since operand
+ * blocks are copied by memcpy and packed in wasm too (./wasm/pack.ts), 34/42/45/45/44 GFLOP/s at
+ * 64/128/256/512/1024 (best of 14 runs, 2-core Xeon under load; JS packing gave 16/23/31/37/38,
+ * 57% of the time at 128 was JS packing). int8 operands go to ./matmul-int8.ts. Measured crossover:
  * wasm is ahead from about 6×6×6 and for M or N = 2, JS for matrix·vector (M or N = 1); the
  * switch below is set conservatively at M, N ≥ 2 and M·N·K ≥ 1000.
  */
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
 import { wasmGemm } from './wasm/gemm-kernel';
+import { type GemmPath, int8Gemm } from './matmul-int8';
 import { wasmInt8Gemm } from './wasm/int8-gemm';
 
 const MR = 4;
@@ -44,7 +48,6 @@ let packedB: Float64Array | undefined;
 let tile: Float64Array | undefined;
 let rowAcc: Float64Array | undefined;
 
-type GemmPath = 'js' | 'wasm' | 'auto';
 let gemmPath: GemmPath = 'auto';
 
 /**
@@ -303,7 +306,9 @@ function macroKernel(
 
 /**
  * a: [...batch, M, K], b: [...batch, K, N] (same batch shape; broadcast batch dims have stride 0)
- * → out: fresh contiguous float32 [...batch, M, N]. One gemm per batch index (odometer walk).
+ * → out: fresh contiguous float32 [...batch, M, N]. One gemm per batch index (odometer walk),
+ * or, when every batch shares one B and A's rows continue evenly across batches (x [B, T, C] @
+ * Wᵀ), one gemm of batches·M rows, so that B is packed once.
  */
 export function matmul(a: View, b: View, out: Storage): void {
   const r = a.shape.length;
@@ -325,12 +330,19 @@ export function matmul(a: View, b: View, out: Storage): void {
   let batches = 1;
   for (let d = 0; d < nb; d++) batches *= a.shape[d];
   if (batches === 0 || M === 0 || N === 0) return;
+  const rowStride = batches > 1 ? foldedRowStride(a, b, M) : null;
+  if (rowStride !== null) {
+    const rows = batches * M;
+    if (int) int8Gemm(rows, N, K, ad as Int8Array, a.offset, rowStride, aCs, bd as Int8Array, b.offset, bRs, bCs, od as Int32Array, 0, N, gemmPath);
+    else gemm(rows, N, K, ad as Float32Array, a.offset, rowStride, aCs, bd as Float32Array, b.offset, bRs, bCs, od as Float32Array, 0, N, false);
+    return;
+  }
   const idx = new Array<number>(nb).fill(0);
   let aOff = a.offset,
     bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
-    if (int) int8Gemm(M, N, K, ad as Int8Array, aOff, aRs, aCs, bd as Int8Array, bOff, bRs, bCs, od as Int32Array, t * mn, N);
+    if (int) int8Gemm(M, N, K, ad as Int8Array, aOff, aRs, aCs, bd as Int8Array, bOff, bRs, bCs, od as Int32Array, t * mn, N, gemmPath);
     else gemm(M, N, K, ad as Float32Array, aOff, aRs, aCs, bd as Float32Array, bOff, bRs, bCs, od as Float32Array, t * mn, N, false);
     for (let d = nb - 1; d >= 0; d--) {
       const sb = bs[br - r + d];
@@ -346,68 +358,21 @@ export function matmul(a: View, b: View, out: Storage): void {
 }
 
 /**
- * int8 × int8 → int32 C[cOff + i·ldc + j] = Σ_k A[…]·B[…] (any strides, as {@link gemm}): the
- * WebAssembly SIMD kernel of ./wasm/int8-gemm.ts where available (it packs whole operands, so
- * the JS loop keeps the products too small to repay that), else the JS loop. Both are exact and
- * wrap past 2³¹ identically.
+ * The row stride of A seen as one (batches·M)×K matrix, when B's batch strides are all 0 and
+ * A's batch dims continue its rows evenly (size-1 dims ignored); else null.
  */
-export function int8Gemm(
-  M: number,
-  N: number,
-  K: number,
-  a: Int8Array,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: Int8Array,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Int32Array,
-  cOff: number,
-  ldc: number,
-): void {
-  if (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= INT8_WASM_MIN)) {
-    const simd = wasmInt8Gemm();
-    if (simd) {
-      simd(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
-      return;
-    }
+function foldedRowStride(a: View, b: View, M: number): number | null {
+  const nb = a.shape.length - 2,
+    off = b.shape.length - a.shape.length;
+  for (let d = 0; d < nb; d++) if (a.shape[d] > 1 && b.strides[off + d] !== 0) return null;
+  let stride = M > 1 ? a.strides[nb] : null,
+    rows = M;
+  for (let d = nb - 1; d >= 0; d--) {
+    const n = a.shape[d];
+    if (n === 1) continue;
+    if (stride === null) stride = a.strides[d];
+    else if (a.strides[d] !== stride * rows) return null;
+    rows *= n;
   }
-  intGemm(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
-}
-
-const INT8_WASM_MIN = 1000;
-
-/**
- * C[cOff + i·ldc + j] = Σ_k A[…]·B[…] for int8 operands (any strides, as {@link gemm}) into int32:
- * exact products, and an Int32Array row that wraps past 2³¹ as int32 hardware (and the WebGPU
- * kernel) does. Row-at-a-time (i, k, j order) so B's rows stream when they are contiguous.
- */
-function intGemm(
-  M: number,
-  N: number,
-  K: number,
-  a: ArrayLike<number>,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: ArrayLike<number>,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Int32Array,
-  cOff: number,
-  ldc: number,
-): void {
-  for (let i = 0; i < M; i++) {
-    const row = c.subarray(cOff + i * ldc, cOff + i * ldc + N);
-    row.fill(0);
-    for (let k = 0; k < K; k++) {
-      const av = a[aOff + i * aRowStride + k * aColStride];
-      if (av === 0) continue;
-      const bk = bOff + k * bRowStride;
-      for (let j = 0; j < N; j++) row[j] += av * b[bk + j * bColStride];
-    }
-  }
+  return stride ?? a.strides[nb];
 }

@@ -1,6 +1,7 @@
 /**
- * WebAssembly SIMD (f32x4) GEMM: a run-time-emitted macro-kernel plus the JS driver that packs
- * float32 blocks into its linear memory (same GotoBLAS loop nest as ../matmul.ts):
+ * WebAssembly SIMD (f32x4) GEMM: a run-time-emitted macro-kernel plus the JS driver that copies
+ * float32 blocks into its linear memory (memcpy per row) and packs them there with emitted SIMD
+ * routines (./pack.ts) — same GotoBLAS loop nest as ../matmul.ts:
  *
  *   for i0 in M by MS:                C stage  MS×NC  (float32, in wasm memory, rows ldS apart)
  *     for j0 in N by NC:
@@ -13,7 +14,8 @@
  * The whole macro-kernel runs in one wasm call, so the JS↔wasm boundary is crossed once per
  * A block, not per tile. Sums are float32 within a KC block and the stage is float32 between
  * blocks (the JS path also rounds C to float32 between K blocks). Packing pads rows/columns to
- * MR/NR and k to the unroll factor with zeros, so the kernel has no edge cases.
+ * MR/NR and k to a multiple of 4 and of the unroll factor with zeros, so the kernel has no edge
+ * cases. The int8 gemm (./int8-gemm.ts) runs this kernel emitted with i32x4.dot_i16x8_s.
  */
 import { Code, ValType, encodeModule } from './encoder';
 import { copyIn, emitPackModule } from './pack';
