@@ -22,8 +22,8 @@ import { DEVICES } from '../helpers';
  * (zeros, full, …) and number operands make none.
  */
 
-/** Bytes one element moves: its typed array's on the CPU, a 32-bit word on WebGPU. */
-const wordBytes = (device: DeviceName, cpuBytes: number) => (device === 'webgpu' ? 4 : cpuBytes);
+/** Bytes `n` int8 elements move: one each on the CPU; on WebGPU, packed four a word, whole words. */
+const int8Bytes = (device: DeviceName, n: number) => (device === 'webgpu' ? Math.ceil(n / 4) * 4 : n);
 
 function since(device: DeviceName, before: TransferCounts): TransferCounts {
   const now = transfers().devices[device];
@@ -41,7 +41,7 @@ for (const device of DEVICES) {
       const before = transfers().devices[device];
       const x = tensor([1, 2, 3, 4, 5], { device });
       const i = tensor([-1, 2], { device, dtype: 'int8' });
-      expect(since(device, before)).toEqual({ writes: 2, writeBytes: 5 * 4 + 2 * wordBytes(device, 1), reads: 0, readBytes: 0 });
+      expect(since(device, before)).toEqual({ writes: 2, writeBytes: 5 * 4 + int8Bytes(device, 2), reads: 0, readBytes: 0 });
       expect(Array.from(await x.data())).toEqual([1, 2, 3, 4, 5]);
       expect(await x.sum().item()).toBe(15);
       expect(Array.from(await i.data())).toEqual([-1, 2]);
@@ -49,9 +49,9 @@ for (const device of DEVICES) {
       expect(await t.toArray()).toEqual([[1, 2, 3, 4, 5]]);
       expect(since(device, before)).toEqual({
         writes: 2,
-        writeBytes: 20 + 2 * wordBytes(device, 1),
+        writeBytes: 20 + int8Bytes(device, 2),
         reads: 4,
-        readBytes: 20 + 4 + 2 * wordBytes(device, 1) + 20,
+        readBytes: 20 + 4 + int8Bytes(device, 2) + 20,
       });
       for (const v of [x, i, t]) v.dispose();
       const total = transfers();

@@ -96,6 +96,19 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   return Boolean(fallback) || /llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(describe(adapter));
 }
 
+/** The WGSL language features of the GPU object each device was opened through. */
+const languageFeatures = /* @__PURE__ */ new WeakMap<GPUDevice, ReadonlySet<string>>();
+
+/**
+ * The WGSL language features (`packed_4x8_integer_dot_product`, …) available to `device`'s
+ * shaders: those of the GPU object {@link requestGpu} opened it through (`navigator.gpu` or
+ * Dawn's), or, for a device opened elsewhere, of `navigator.gpu` when there is one, else none.
+ */
+export function wgslLanguageFeatures(device: GPUDevice): ReadonlySet<string> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  return languageFeatures.get(device) ?? nav?.gpu?.wgslLanguageFeatures ?? new Set();
+}
+
 /** Options of {@link requestGpu}. */
 export interface RequestGpuOptions {
   powerPreference?: GPUPowerPreference;
@@ -130,7 +143,9 @@ export async function requestGpu(opts: RequestGpuOptions = {}): Promise<GPUDevic
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   try {
-    return await adapter.requestDevice({ label: 'aimodel', requiredLimits, requiredFeatures });
+    const device = await adapter.requestDevice({ label: 'aimodel', requiredLimits, requiredFeatures });
+    languageFeatures.set(device, new Set(gpu.wgslLanguageFeatures ?? []));
+    return device;
   } catch (e) {
     throw new BackendUnavailableError('init', `opening the WebGPU device failed (${(e as Error).message}); ${SETUP_HINT}`);
   }

@@ -16,7 +16,7 @@ import { gloveStep } from './kernels/glove.wgsl';
 import type { AttentionParams, GloveStepParams, NormParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
-import { fromWords, GPU_WORD_BYTES, toWords } from './wgsl/dtype';
+import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
 
 const f32Bits = /* @__PURE__ */ new Float32Array(1);
 const f32Word = /* @__PURE__ */ new Uint32Array(f32Bits.buffer);
@@ -30,7 +30,8 @@ function wordOf(value: number, dtype: DType): number {
 }
 
 /**
- * The WebGPU backend: storages are pooled GPU buffers of 32-bit words, work is recorded into one
+ * The WebGPU backend: storages are pooled GPU buffers of 32-bit words (int8/uint8 packed four to a
+ * word, see `wgsl/dtype.ts`), work is recorded into one
  * command encoder and submitted when data is read back. Kernels live in `codegen/` (generated
  * from op tables) and `kernels/` (hand-written WGSL) and run through {@link Runtime}.
  */
@@ -51,7 +52,7 @@ export class WebGpuBackend implements Backend {
 
   // ── memory ──────────────────────────────────────────────────────────────
   alloc(dtype: DType, size: number): Storage {
-    const buffer = this.runtime.createBuffer(Math.max(1, size) * GPU_WORD_BYTES);
+    const buffer = this.runtime.createBuffer(storageBytes(dtype, size));
     const s: GpuStorage = { device: 'webgpu', dtype, size, bytes: buffer.size, refs: 0, buffer };
     return s;
   }
@@ -82,13 +83,18 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return fromWords(dtype, new ArrayBuffer(0));
     const word = constantWord(x);
     if (word !== undefined) return fromWords(dtype, new Uint32Array(n).fill(word).buffer); // on the host already
-    if (isContiguous(x.shape, x.strides)) {
-      return fromWords(dtype, await rt.read(bufferOf(x), x.offset * GPU_WORD_BYTES, n * GPU_WORD_BYTES));
-    }
+    // the whole words holding elements [offset, offset + n), then the elements from within them
+    const readRun = async (buffer: GPUBuffer, offset: number) => {
+      const size = elementBytes(dtype);
+      const start = Math.floor((offset * size) / 4) * 4;
+      const end = Math.ceil(((offset + n) * size) / 4) * 4;
+      return fromStored(dtype, await rt.read(buffer, start, end - start), n, offset - start / size);
+    };
+    if (isContiguous(x.shape, x.strides)) return readRun(bufferOf(x), x.offset);
     const packed = this.alloc(dtype, n);
     try {
       copy(rt, x, { storage: packed, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 });
-      return fromWords(dtype, await rt.read(bufferOf(packed), 0, n * GPU_WORD_BYTES));
+      return await readRun(bufferOf(packed), 0);
     } finally {
       this.free(packed);
     }

@@ -1,6 +1,8 @@
 import { DeviceError } from '../../errors';
 import { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool';
 import { CommandQueue, type CommandQueueOptions, type DispatchProbe, type QueueStats } from './command-queue';
+import { wgslLanguageFeatures } from './gpu';
+import type { Int8Dot } from './kernels/matmul-int8.wgsl';
 import { PipelineCache, type KernelSource } from './pipeline-cache';
 import { readBuffer } from './readback';
 import { type ParamWriter, paramWords } from './wgsl/params';
@@ -33,6 +35,12 @@ export class Runtime {
   readonly queue: CommandQueue;
   /** Resolves with the reason when the device is lost (never rejects). */
   readonly lost: Promise<string>;
+  /**
+   * How int8 matmuls compute four-wide dot products: `dot4` (`dot4I8Packed`) where the WGSL
+   * language feature `packed_4x8_integer_dot_product` exists, else `unpack`; tests set it to run
+   * the fallback.
+   */
+  int8Dot: Int8Dot;
   private lostReason: string | null = null;
   private validationError: string | null = null;
 
@@ -43,6 +51,7 @@ export class Runtime {
     this.pool = new BufferPool(device, opts);
     this.pipelines = new PipelineCache(device);
     this.queue = new CommandQueue(device, this.pool, this.pipelines, opts);
+    this.int8Dot = wgslLanguageFeatures(device).has('packed_4x8_integer_dot_product') ? 'dot4' : 'unpack';
     this.lost = device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
       return this.lostReason;

@@ -9,6 +9,7 @@ import { type ParamWriter, params } from '../wgsl/params';
 import { stridedIndexWgsl, stridedWords, writeStrided } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 import { helpersFor } from './elementwise-math';
+import { isPacked, loadFn } from '../wgsl/dtype';
 
 /**
  * Unary, binary and `where` kernels, generated at run time from one expression table per family
@@ -28,6 +29,10 @@ import { helpersFor } from './elementwise-math';
  * outputs compute in f32; integer outputs (int32/int8/uint8, and bool from maximum/minimum) in
  * wrapping i32, then wrap to 8 bits as an Int8Array/Uint8Array store would; comparisons compute
  * in f32 when either input is float32, else in i32, and store 0/1.
+ *
+ * int8/uint8 operands are read through `loadFn` (their bytes, sign- or zero-extended); an
+ * int8/uint8 output is written a word at a time: one invocation computes the four elements of a
+ * word (the `w` kernels), since invocations writing bytes of one word would race.
  */
 
 /** Invocations per workgroup. */
@@ -175,17 +180,18 @@ export const elementwiseKernel = memoKernel(function elementwiseKernel(spec: Ele
     return `p[${1 + stridedWords(rank, k) + nth}u]`;
   };
   const index = (b: number, j: number) => (strided ? `stridedOffset(i, ${b}u)` : layout[j] === 'd' ? `p[${1 + j}u] + i` : `p[${1 + j}u]`);
-  const decls = bound.map((j, b) => `@group(0) @binding(${b}) var<storage, read> in${j}: array<u32>;`);
+  const decls = bound.map((j, b) => `@group(0) @binding(${b}) var<storage, read> in${j}: array<u32>;\n${loadFn(`load${j}`, `in${j}`, spec.inputs[j])}`);
   const loads = spec.inputs.map((dt, j) => {
     const b = bound.indexOf(j);
-    return `  let v${j} = ${load(b < 0 ? word(j) : `in${j}[${index(b, j)}]`, dt, spec.loads[j])};`;
+    return `  let v${j} = ${load(b < 0 ? word(j) : `load${j}(${index(b, j)})`, dt, spec.loads[j])};`;
   });
   const element = `${loads.join('\n')}
   let r = ${spec.expr};
   y[i] = ${store('r', spec.compute, spec.out)};`;
   if (layout.endsWith('/4')) return vec4Kernel(spec, layout, word);
+  const bytes = isPacked(spec.out);
   return {
-    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}${strided ? '' : `x${PER}`}`,
+    key: `ew:${spec.name}:${spec.inputs.join(',')}>${spec.out}:${layout}:${WG}${bytes ? 'w' : strided ? '' : `x${PER}`}`,
     workgroupSize: [WG, 1, 1],
     code: wgsl`
 ${decls.join('\n')}
@@ -196,11 +202,23 @@ ${strided ? stridedIndexWgsl(rank, 1) : ''}
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
 ${
-  strided
-    ? `  let i = ${linearIndex(WG)};
+  bytes
+    ? `  let t = ${linearIndex(WG)};
+  if (t >= (p[0] + 3u) / 4u) { return; }
+  var word = 0u;
+  for (var k = 0u; k < 4u; k++) {
+    let i = t * 4u + k;
+    if (i >= p[0]) { break; }
+${loads.join('\n')}
+    let r = ${spec.expr};
+    word |= (${store('r', spec.compute, spec.out)} & 255u) << (k * 8u);
+  }
+  y[t] = word;`
+    : strided
+      ? `  let i = ${linearIndex(WG)};
   if (i >= p[0]) { return; }
 ${element}`
-    : `  let g = ${linearIndex(WG)};
+      : `  let g = ${linearIndex(WG)};
   let first = (g / ${WG}u) * ${WG * PER}u + g % ${WG}u;
   for (var e = 0u; e < ${PER}u; e++) {
     let i = first + e * ${WG}u;
@@ -262,10 +280,12 @@ function run(rt: Runtime, spec: ElementwiseSpec, views: readonly View[], out: St
   if (n === 0) return;
   const base = layoutOf(shape, views, n);
   const p = base.p;
-  const vec4 = !base.layout.startsWith('r') && n % 4 === 0 && views.every((v, j) => base.layout[j] !== 'd' || v.offset % 4 === 0);
+  // packed operands and outputs go element by element (a packed output a word per invocation)
+  const packed = isPacked(out.dtype) || views.some((v) => constantWord(v) === undefined && isPacked(v.storage.dtype));
+  const vec4 = !packed && !base.layout.startsWith('r') && n % 4 === 0 && views.every((v, j) => base.layout[j] !== 'd' || v.offset % 4 === 0);
   const layout = vec4 ? `${base.layout}/4` : base.layout;
   const buffers = views.filter((v) => constantWord(v) === undefined).map((v) => bufferOf(v));
-  const invocations = layout.startsWith('r') ? n : Math.ceil(n / (vec4 ? 4 * PER : PER));
+  const invocations = isPacked(out.dtype) ? Math.ceil(n / 4) : layout.startsWith('r') ? n : Math.ceil(n / (vec4 ? 4 * PER : PER));
   rt.dispatch(elementwiseKernel(spec, layout), [...buffers, bufferOf(out)], p, linearGrid(invocations, WG));
 }
 

@@ -3,8 +3,9 @@ import type { DType } from '../../../dtype';
 import { numel } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
-import { bufferOf } from '../storage';
-import { wgslType } from '../wgsl/dtype';
+import { bufferOf, type GpuStorage } from '../storage';
+import { isPacked, loadFn, wgslType } from '../wgsl/dtype';
+import { copy } from './copy';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { params } from '../wgsl/params';
 import { stridedIndexWgsl, stridedWords, writeStrided } from '../wgsl/strided';
@@ -23,6 +24,9 @@ import { wgsl } from '../wgsl/tag';
  * in workgroup memory. With the `subgroups` feature the tree stops at the subgroup size and one
  * subgroup operation finishes it. Every subgroup reduces the same first `sgSize` slots, indexed by
  * its lane, so the result never depends on how invocations are packed into subgroups.
+ *
+ * int8/uint8 inputs are read through `loadFn`; an int8/uint8 max/min is reduced into a word per
+ * output, then packed by the copy kernel (outputs of one word would race).
  *
  * Float max/min/argmax/argmin compare order-preserving u32 keys of the float bits, with every NaN
  * mapped to the key that wins (as the CPU, where NaN propagates): WGSL's `max`/`min` and
@@ -138,7 +142,7 @@ export const reduceKernel = memoKernel(function reduceKernel(c: ReduceKernelConf
   const a = arg ? argAccOf(c.op as ArgReduceOp, c.dtype) : accOf(c.op as ReduceOp, c.dtype);
   const accType = arg ? 'vec2u' : a.type;
   const item = (j: string) => {
-    const v = a.load(`x[base + redOffset(${j}, 0u)]`);
+    const v = a.load(`loadX(base + redOffset(${j}, 0u))`);
     return arg ? `vec2u(${v}, ${j})` : v;
   };
   const serial = c.workgroup === 1;
@@ -150,6 +154,7 @@ ${stridedIndexWgsl(c.redRank, 2 + stridedWords(c.keptRank, 1), 'redOffset')}`;
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read_write> y: array<u32>;
 @group(0) @binding(2) var<storage, read> p: array<u32>;
+${loadFn('loadX', 'x', c.dtype)}
 ${layout}
 ${a.helpers}`;
   const key = `reduce:${c.op}:${c.dtype}:${c.keptRank}:${c.redRank}:${c.workgroup}:${sg ? 'sg' : 'tree'}`;
@@ -242,7 +247,16 @@ function run(rt: Runtime, op: AnyReduce, x: View, dims: readonly number[], out: 
   const subgroups = (opts.subgroups ?? true) && rt.hasFeature('subgroups');
   const kernel = reduceKernel({ op, dtype: x.storage.dtype, keptRank, redRank, workgroup, subgroups });
   const grid = workgroup === 1 ? linearGrid(nOut, 64) : linearGrid(nOut, 1);
-  rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, grid);
+  if (!isPacked(out.dtype)) {
+    rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, grid);
+    return;
+  }
+  // an int8/uint8 result (max/min): one word per output first, then packed by a copy
+  const words = rt.createBuffer(nOut * 4);
+  rt.dispatch(kernel, [bufferOf(x), words], p, grid);
+  const storage: GpuStorage = { device: 'webgpu', dtype: 'int32', size: nOut, bytes: words.size, refs: 0, buffer: words };
+  copy(rt, { storage, shape: [nOut], strides: [1], offset: 0 }, { storage: out, shape: [nOut], strides: [1], offset: 0 });
+  rt.releaseBuffer(words);
 }
 
 /**

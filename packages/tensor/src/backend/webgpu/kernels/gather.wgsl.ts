@@ -3,7 +3,9 @@ import type { DType } from '../../../dtype';
 import { contiguousStrides, numel, type Shape } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
-import { bufferOf } from '../storage';
+import { bufferOf, type GpuStorage } from '../storage';
+import { copy } from '../codegen/copy';
+import { isPacked, loadFn } from '../wgsl/dtype';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { params } from '../wgsl/params';
 import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
@@ -38,9 +40,9 @@ const NORMALISE = `fn position(word: u32) -> i32 {
 }`;
 
 /** out[i] = x[base(i) + index[i]·step]; operands of the strided walk: index, x (stride 0 at dim). */
-export const gatherKernel = memoKernel(function gatherKernel(rank: number): KernelSource {
+export const gatherKernel = memoKernel(function gatherKernel(rank: number, dtype: DType): KernelSource {
   return {
-    key: `gather:${rank}`,
+    key: `gather:${rank}:${dtype}`,
     workgroupSize: [WG, 1, 1],
     code: wgsl`
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -49,20 +51,22 @@ export const gatherKernel = memoKernel(function gatherKernel(rank: number): Kern
 @group(0) @binding(3) var<storage, read> p: array<u32>;
 ${stridedIndexWgsl(rank, BASE)}
 ${NORMALISE}
+${loadFn('loadX', 'x', dtype)}
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
   let i = ${linearIndex(WG)};
   if (i >= p[0]) { return; }
   let at = position(index[stridedOffset(i, 0u)]);
   if (at < 0) { y[i] = 0u; return; }
-  y[i] = x[u32(bitcast<i32>(stridedOffset(i, 1u)) + at * bitcast<i32>(p[2]))];
+  y[i] = loadX(u32(bitcast<i32>(stridedOffset(i, 1u)) + at * bitcast<i32>(p[2])));
 }`,
   };
 });
 
 /**
  * How one element is added into the output word, per dtype. int32 uses `atomicAdd`; the others
- * use a compare-and-swap loop on the u32 word, since WGSL has no float (or 8-bit) atomics.
+ * use a compare-and-swap loop on the u32 word, since WGSL has no float (or 8-bit) atomics; for
+ * int8/uint8 the loop replaces only the element's byte of the word (`combine` sees the byte's word).
  */
 const ACCUMULATE = {
   float32: { atomic: 'u32', add: null, combine: (o: string, v: string) => `bitcast<u32>(bitcast<f32>(${o}) + bitcast<f32>(${v}))` },
@@ -78,9 +82,11 @@ const ACCUMULATE = {
 function accumulateWgsl(dtype: DType): string {
   const a = ACCUMULATE[dtype];
   if (a.add) return `atomicAdd(&y[o], ${a.add('v')});`;
-  return `var old = atomicLoad(&y[o]);
+  const next = isPacked(dtype) ? `insertBits(old, ${a.combine?.('extractBits(old, shift, 8u)', 'v')}, shift, 8u)` : a.combine?.('old', 'v');
+  const at = isPacked(dtype) ? 'o >> 2u' : 'o';
+  return `${isPacked(dtype) ? 'let shift = (o & 3u) * 8u;\n  ' : ''}var old = atomicLoad(&y[${at}]);
   loop {
-    let r = atomicCompareExchangeWeak(&y[o], old, ${a.combine?.('old', 'v')});
+    let r = atomicCompareExchangeWeak(&y[${at}], old, ${next});
     if (r.exchanged) { break; }
     old = r.old_value;
   }`;
@@ -98,13 +104,14 @@ export const scatterAddKernel = memoKernel(function scatterAddKernel(rank: numbe
 @group(0) @binding(3) var<storage, read> p: array<u32>;
 ${stridedIndexWgsl(rank, BASE)}
 ${NORMALISE}
+${loadFn('loadSrc', 'src', dtype)}
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
   let i = ${linearIndex(WG)};
   if (i >= p[0]) { return; }
   let at = position(index[stridedOffset(i, 0u)]);
   if (at < 0) { return; }
-  let v = src[stridedOffset(i, 1u)];
+  let v = loadSrc(stridedOffset(i, 1u));
   let o = u32(bitcast<i32>(stridedOffset(i, 2u)) + at * bitcast<i32>(p[2]));
   ${accumulateWgsl(dtype)}
 }`,
@@ -126,7 +133,17 @@ export function gather(rt: Runtime, x: View, dim: number, index: View, out: Stor
   if (n === 0) return;
   const p = params().u32(n).u32(x.shape[dim]).i32(x.strides[dim]);
   const rank = writeStrided(p, index.shape, [index, { strides: zeroAt(x.strides, dim), offset: x.offset }]);
-  rt.dispatch(gatherKernel(rank), [bufferOf(x), bufferOf(index), bufferOf(out)], p, linearGrid(n, WG));
+  const kernel = gatherKernel(rank, x.storage.dtype);
+  if (!isPacked(out.dtype)) {
+    rt.dispatch(kernel, [bufferOf(x), bufferOf(index), bufferOf(out)], p, linearGrid(n, WG));
+    return;
+  }
+  // int8/uint8: gathered into a word per element, then packed by a copy (byte writes would race)
+  const words = rt.createBuffer(n * 4);
+  rt.dispatch(kernel, [bufferOf(x), bufferOf(index), words], p, linearGrid(n, WG));
+  const storage: GpuStorage = { device: 'webgpu', dtype: 'int32', size: n, bytes: words.size, refs: 0, buffer: words };
+  copy(rt, { storage, shape: [n], strides: [1], offset: 0 }, { storage: out, shape: [n], strides: [1], offset: 0 });
+  rt.releaseBuffer(words);
 }
 
 /**

@@ -1,9 +1,8 @@
 /**
  * Batched float32 matrix multiply on WebGPU: out[z] = A[z] · B[z], A [M, K], B [K, N] with any
  * strides (transposed and stride-0 broadcast operands are read in place, never copied), out
- * contiguous [batch, M, N]. The same kernels, generated with the scalar type `i32`, multiply int8
- * operands (one sign-extended i32 word per element on the GPU) exactly into an int32 out, wrapping
- * past 2³¹ as int32 hardware does: the integer product quantized layers need.
+ * contiguous [batch, M, N]. int8 operands (packed four per word) go to their own kernel,
+ * `matmul-int8.wgsl.ts` (exact int32 products with `dot4I8Packed`).
  *
  * Register tiling. A workgroup owns a BM×BN block of out; each thread a TM×TN sub-tile kept in
  * TM·TN/4 `vec4f` accumulators. K is streamed in BK-deep steps: every thread loads its share of
@@ -57,6 +56,7 @@ import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
 import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl, stridedWords } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
+import { matmulInt8 } from './matmul-int8.wgsl';
 import { type MatmulHooks, operandLoader } from './matmul-loader';
 
 /**
@@ -122,8 +122,6 @@ export interface MatmulConfig {
   readonly b: BLayout;
   /** Rank of the collapsed batch dims. */
   readonly batchRank: number;
-  /** `i32`: int8 operands (stored as sign-extended i32 words) multiplied exactly into int32. */
-  readonly scalar?: 'f32' | 'i32';
   /** Custom element loads for A and/or B (their layout must then be a scalar `k`, `m` or `n`). */
   readonly hooks?: MatmulHooks;
 }
@@ -138,7 +136,6 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   const threads = (bm / tm) * threadsN;
   const tn4 = tn / 4;
   const tm4 = tm / 4;
-  const int = c.scalar === 'i32';
   const double = t.buffers === 2;
   const elem = (layout: string) => (layout.endsWith('4') ? 'V' : 'S');
   const rows = Array.from({ length: tm }, (_, i) => i);
@@ -157,9 +154,7 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   const inner = (kk: string) => [
     ...Array.from({ length: tm4 }, (_, i) => `let a${i} = As[${aCur}${kk} * ${bm / 4}u + ${(i * rowSlice) / 4}u + ty];`),
     ...quads.map((q) => `let b${q} = Bs[${bCur}${kk} * ${bn / 4}u + ${(q * colSlice) / 4}u + tx];`),
-    ...rows.flatMap((i) =>
-      quads.map((q) => (int ? `${acc(i, q)} += V(a${i >> 2}[${i & 3}]) * b${q};` : `${acc(i, q)} = fma(V(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`)),
-    ),
+    ...rows.flatMap((i) => quads.map((q) => `${acc(i, q)} = fma(V(a${i >> 2}[${i & 3}]), b${q}, ${acc(i, q)});`)),
   ];
   const store = rows.map((i) => {
     const body = quads.flatMap((q) =>
@@ -231,13 +226,13 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   let first = (lin / per) * ${t.group}u; let bandRows = min(nwg.y - first, ${t.group}u);
   let by = first + (lin % per) % bandRows; let bx = (lin % per) / bandRows;`
     : 'let bx = wg.x; let by = wg.y;';
-  const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${int ? ':i32' : ''}${c.hooks ? `:${c.hooks.key}` : ''}`;
+  const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${c.hooks ? `:${c.hooks.key}` : ''}`;
   const decls = c.hooks ? `\n${c.hooks.decls(PARAM_BASE + stridedWords(c.batchRank, 2))}` : '';
   return {
     key,
     workgroupSize: [threads, 1, 1],
     code: wgsl`
-alias S = ${int ? 'i32' : 'f32'};
+alias S = f32;
 alias V = vec4<S>;
 @group(0) @binding(0) var<storage, read> a: array<${elem(c.a)}>;
 @group(0) @binding(1) var<storage, read> b: array<${elem(c.b)}>;
@@ -347,19 +342,24 @@ export function gemm(rt: Runtime, g: Gemm, out: Storage, tile?: MatmulTile): voi
     if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
     p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
     hooks?.words(p);
-    const scalar = a.storage.dtype === 'int8' ? 'i32' : 'f32';
-    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, scalar, ...(hooks && { hooks }) });
+    const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, ...(hooks && { hooks }) });
     rt.dispatch(kernel, [bufferOf(a.storage), bufferOf(b.storage), bufferOf(out)], p, [...grid, Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)]);
   }
 }
 
 /**
  * out = a · b per the `Backend.matmul` contract: a [...batch, M, K], b [...batch, K, N] (same
- * batch shape, broadcast through stride 0, any strides) → out contiguous float32 [...batch, M, N].
- * `tile` overrides the configuration {@link pickTile} would choose (tests run every config).
+ * batch shape, broadcast through stride 0, any strides) → out contiguous float32 [...batch, M, N],
+ * or int32 for int8 operands (`matmulInt8`; a `tile` of at most 32 rows forces its small tile,
+ * any other its large one). `tile` overrides the configuration {@link pickTile} would choose
+ * (tests run every config).
  */
 export function matmul(rt: Runtime, a: View, b: View, out: Storage, tile?: MatmulTile): void {
   rt.checkAlive();
+  if (a.storage.dtype === 'int8') {
+    matmulInt8(rt, a, b, out, tile && { tile: tile.bm <= 32 ? 'small' : 'large' });
+    return;
+  }
   const r = a.shape.length;
   const [M, K] = a.shape.slice(r - 2);
   const [aSm, aSk] = a.strides.slice(r - 2);

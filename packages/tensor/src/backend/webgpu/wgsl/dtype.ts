@@ -1,19 +1,24 @@
 import type { DType, TypedArray } from '../../../dtype';
 
 /**
- * How each dtype is stored on the GPU. WGSL storage buffers hold 32-bit scalars only, so every
- * element takes one 32-bit word, whatever its dtype:
+ * How each dtype is stored on the GPU. WGSL storage buffers hold 32-bit scalars only. 32-bit
+ * dtypes and bool take one word per element; int8 and uint8 are **packed four per word**, element
+ * e in byte e % 4 (bits 8·(e % 4)…) of word ⌊e / 4⌋ — the little-endian byte order of an
+ * Int8Array/Uint8Array, so uploads and readbacks are plain byte copies:
  *
- * | dtype   | WGSL type | word holds                         |
- * |---------|-----------|------------------------------------|
- * | float32 | f32       | the float                          |
- * | int32   | i32       | the integer                        |
- * | int8    | i32       | the value, sign-extended (−128…127) |
- * | uint8   | u32       | the value (0…255)                  |
- * | bool    | u32       | 0 or 1                             |
+ * | dtype   | storage            | an element, as kernels compute with it (its "word") |
+ * |---------|--------------------|-----------------------------------------------------|
+ * | float32 | one f32 word       | the float bits                                      |
+ * | int32   | one i32 word       | the integer                                         |
+ * | int8    | one byte, 4 a word | the value, sign-extended to 32 bits (−128…127)      |
+ * | uint8   | one byte, 4 a word | the value (0…255)                                   |
+ * | bool    | one u32 word       | 0 or 1                                              |
  *
- * A storage of `size` elements therefore uses `4·size` bytes of GPU memory (rounded up to the
- * buffer pool's size class). Kernels may also declare any buffer as `array<u32>` and bitcast.
+ * Kernels never index a packed buffer by element: they read an element's word through
+ * {@link loadFn} (an `extractBits` of its byte) and write 8-bit outputs a whole word at a time
+ * (each invocation owns the words it writes) or, into strided views, with atomics on the byte's
+ * word. A storage of `size` elements uses {@link storageBytes} bytes (rounded up to the buffer
+ * pool's size class), so `memory()` reports 1 byte per int8 element.
  */
 export const WGSL_STORAGE_TYPE = {
   float32: 'f32',
@@ -25,24 +30,60 @@ export const WGSL_STORAGE_TYPE = {
 
 export type WgslScalar = (typeof WGSL_STORAGE_TYPE)[DType];
 
-/** The WGSL scalar type a storage of `dtype` holds. */
+/** The WGSL scalar type an element's word of `dtype` holds (int8: a sign-extended i32). */
 export function wgslType(dtype: DType): WgslScalar {
   return WGSL_STORAGE_TYPE[dtype];
 }
 
-/** Bytes one element of any dtype takes on the GPU. */
+/** Bytes one element of a 32-bit dtype (and bool) takes on the GPU. */
 export const GPU_WORD_BYTES = 4;
 
-/** Host data of `dtype` as the GPU's 32-bit words (little-endian bytes, ready to upload). */
+/** Whether `dtype` is stored packed, four elements per 32-bit word. */
+export function isPacked(dtype: DType): dtype is 'int8' | 'uint8' {
+  return dtype === 'int8' || dtype === 'uint8';
+}
+
+/** Bytes of element storage of `dtype` on the GPU (a multiple of 4); `elementBytes` for one element. */
+export function elementBytes(dtype: DType): number {
+  return isPacked(dtype) ? 1 : GPU_WORD_BYTES;
+}
+
+/** Bytes a storage of `size` elements of `dtype` needs: a whole number of words, at least one. */
+export function storageBytes(dtype: DType, size: number): number {
+  return Math.max(4, Math.ceil((size * elementBytes(dtype)) / 4) * 4);
+}
+
+/**
+ * Host data of `dtype` as the bytes the GPU stores (little-endian, ready to upload), padded with
+ * zero bytes to a multiple of 4 (buffer writes move whole words).
+ */
 export function toWords(dtype: DType, data: TypedArray): Uint8Array {
+  if (isPacked(dtype)) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4 === 0) return bytes;
+    const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+    padded.set(bytes);
+    return padded;
+  }
   let words: Float32Array | Int32Array | Uint32Array;
   if (dtype === 'float32' || dtype === 'int32') words = data as Float32Array | Int32Array;
-  else if (dtype === 'int8') words = Int32Array.from(data);
   else words = Uint32Array.from(data);
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
 
-/** The GPU's 32-bit words (a copy owned by the caller) as the typed array of `dtype`. */
+/**
+ * `n` elements of `dtype` from the bytes the GPU stores (a copy owned by the caller), starting
+ * `skip` elements into `bytes` (a packed read starts at the word holding its first element).
+ */
+export function fromStored(dtype: DType, bytes: ArrayBuffer, n: number, skip = 0): TypedArray {
+  const size = elementBytes(dtype);
+  const own = skip === 0 && bytes.byteLength === n * size ? bytes : bytes.slice(skip * size, (skip + n) * size);
+  if (dtype === 'int8') return new Int8Array(own);
+  if (dtype === 'uint8') return new Uint8Array(own);
+  return fromWords(dtype, own);
+}
+
+/** Element words (one 32-bit word per element, int8 sign-extended) as the typed array of `dtype`. */
 export function fromWords(dtype: DType, words: ArrayBuffer): TypedArray {
   switch (dtype) {
     case 'float32':
@@ -57,6 +98,17 @@ export function fromWords(dtype: DType, words: ArrayBuffer): TypedArray {
     default:
       return dtype satisfies never;
   }
+}
+
+/**
+ * WGSL function `fn <name>(e: u32) -> u32` returning the word of element `e` (see the table
+ * above) of the module-scope `array<u32>` `buffer` holding `dtype`: the stored word, or for
+ * int8/uint8 the element's byte, sign-extended or zero-extended.
+ */
+export function loadFn(name: string, buffer: string, dtype: DType): string {
+  if (dtype === 'int8') return `fn ${name}(e: u32) -> u32 { return bitcast<u32>(extractBits(bitcast<i32>(${buffer}[e >> 2u]), (e & 3u) * 8u, 8u)); }`;
+  if (dtype === 'uint8') return `fn ${name}(e: u32) -> u32 { return extractBits(${buffer}[e >> 2u], (e & 3u) * 8u, 8u); }`;
+  return `fn ${name}(e: u32) -> u32 { return ${buffer}[e]; }`;
 }
 
 /**
