@@ -24,7 +24,7 @@ export type ForwardPreHook<M extends Module = Module> = (module: M, inputs: unkn
  * `forward`; return `undefined` to keep the output or a value to replace it.
  * @example
  * ```ts
- * const shapes: number[][] = [];
+ * const shapes: Shape[] = [];
  * const record: ForwardHook = (_module, _inputs, output) => { shapes.push((output as Tensor).shape); };
  * const fc = new Linear(2, 3);
  * fc.registerForwardHook(record);

@@ -17,9 +17,17 @@ export { Parameter } from './parameter';
 
 // Keras-style training and weights I/O
 export { Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint } from './training/callbacks';
-export type { Logs, EarlyStoppingOptions, ModelCheckpointOptions, SchedulerLike } from './training/callbacks';
+export type {
+  Logs,
+  EarlyStoppingOptions,
+  ModelCheckpointOptions,
+  SchedulerLike,
+  LearningRateSchedule,
+  LearningRateSchedulerOptions,
+} from './training/callbacks';
 export { batchAccuracy } from './training/compile';
 export type { CompileConfig, OptimizerLike, LossLike, MetricLike } from './training/compile';
+export type { OptimizerName, LossName, MetricName } from './training/keras-names';
 export type { FitOptions, EvaluateOptions, History, FitData } from './training/fit';
 export type { StepLogs } from './training/step';
 export type { ProgressStream } from './training/progress-bar';
@@ -59,6 +67,8 @@ export type { CrossEntropyOptions, NllLossOptions } from './losses/cross-entropy
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits } from './losses/binary-cross-entropy';
 export type { BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions } from './losses/binary-cross-entropy';
 export { klDiv, cosineEmbeddingLoss } from './losses/divergence';
+export { categoricalCrossentropy, sparseCategoricalCrossentropy } from './losses/keras';
+export type { KerasCrossentropyOptions } from './losses/keras';
 export type { KlDivOptions, CosineEmbeddingLossOptions } from './losses/divergence';
 export {
   MSELoss,

@@ -6,7 +6,8 @@ import { addForwardHook, type ForwardHook, type ForwardPreHook, type HookOptions
 import { Parameter } from './parameter';
 import { moduleRepr, type SummaryOptions, summary } from './summary';
 import type { Logs } from './training/callbacks';
-import { type CompileConfig, type Compiled, resolveCompile } from './training/compile';
+import type { LossName, MetricName, OptimizerName } from './training/keras-names';
+import { type CompileConfig, type Compiled, releaseCompiled, resolveCompile } from './training/compile';
 import { type EvaluateOptions, evaluateCompiled, type FitData, type FitOptions, fitCompiled, type History, predictBatched } from './training/fit';
 import { defaultTestStep, defaultTrainStep, type StepLogs } from './training/step';
 
@@ -348,7 +349,7 @@ export abstract class Module extends Inspectable {
    * ```ts
    * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.apply((m) => {
-   *   if (m instanceof Linear) { init.xavierUniform_(m.weight); if (m.bias) init.zeros_(m.bias); }
+   *   if (m instanceof Linear) { init.xavierUniform(m.weight); if (m.bias) init.zeros(m.bias); }
    * });
    * ```
    */
@@ -540,15 +541,23 @@ export abstract class Module extends Inspectable {
 
   // ── Keras-style training ──────────────────────────────────────────────────
   /**
-   * Choose the optimizer, loss and metrics used by {@link Module.fit} and {@link Module.evaluate}.
+   * Choose the optimizer, loss and metrics used by {@link Module.fit} and {@link Module.evaluate}:
+   * objects and functions, or Keras's names (`'adam'`, `'sparse_categorical_crossentropy'`,
+   * `'accuracy'`, …: see {@link OptimizerName}, {@link LossName}, {@link MetricName}). A named
+   * optimizer is created now, over the model's current parameters, with Keras's defaults.
    * @example
    * ```ts
    * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
    * model.compile({ optimizer: new Adam(model.parameters()), loss: crossEntropy, metrics: ['accuracy'] });
+   * // as in Keras, on probabilities
+   * const keras = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3), new Softmax(-1));
+   * keras.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
    * ```
    */
   compile(config: CompileConfig = {}): this {
-    this._compiled = resolveCompile(config);
+    const compiled = resolveCompile(config, this);
+    releaseCompiled(this._compiled);
+    this._compiled = compiled;
     return this;
   }
 
@@ -713,7 +722,8 @@ export abstract class Module extends Inspectable {
   }
 
   /**
-   * Free every parameter and buffer of this module and its descendants.
+   * Free every parameter and buffer of this module and its descendants, and the state of an
+   * optimizer that `compile` created from its name.
    * @example
    * ```ts
    * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
@@ -724,5 +734,6 @@ export abstract class Module extends Inspectable {
     const all = new Set<Tensor>();
     for (const [, m] of this.namedModules()) for (const [, t] of [...m.ownTensors('param'), ...m.ownTensors('buffer')]) all.add(t);
     for (const t of all) t.dispose();
+    releaseCompiled(this._compiled);
   }
 }

@@ -1,5 +1,6 @@
-import { ArgumentError, noGrad, ShapeError, scope, type Tensor } from '@aimodel/tensor';
+import { ArgumentError, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import type { Module } from '../module';
+import { type LossName, lossNamed, type MetricName, metricNamed, type OptimizerName, optimizerNamed } from './keras-names';
 
 /**
  * What `fit` needs from an optimizer (any @aimodel/optim optimizer qualifies).
@@ -29,7 +30,7 @@ export type LossLike = ((prediction: Tensor, target: Tensor) => Tensor) | (Modul
 
 /**
  * A metric computed per batch from predictions and targets, without gradients; `'accuracy'` is
- * built in. Return a one-element tensor to keep the value on the device: `fit` reads it together
+ * built in, and the Keras names of {@link MetricName}. Return a one-element tensor to keep the value on the device: `fit` reads it together
  * with the loss, in the step's one read. A number works too (but reading data inside `fn` costs a
  * synchronisation of its own).
  * @example
@@ -40,7 +41,7 @@ export type LossLike = ((prediction: Tensor, target: Tensor) => Tensor) | (Modul
  * model.compile({ optimizer, loss: mseLoss, metrics: [mae] });
  * ```
  */
-export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number };
+export type MetricLike = MetricName | { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number };
 
 /**
  * Settings of {@link Module.compile}. `optimizer` and `loss` drive the default
@@ -52,14 +53,19 @@ export type MetricLike = 'accuracy' | { name: string; fn: (prediction: Tensor, t
  * ```
  */
 export interface CompileConfig {
-  optimizer?: OptimizerLike;
-  loss?: LossLike;
+  /** An optimizer object, or a Keras name ({@link OptimizerName}) created over the model's parameters. */
+  optimizer?: OptimizerLike | OptimizerName;
+  /** A loss function or module, or a Keras name ({@link LossName}). */
+  loss?: LossLike | LossName;
+  /** Metrics logged by fit and evaluate. */
   metrics?: MetricLike[];
 }
 
 /** A compiled configuration with the loss and metrics resolved to functions. */
 export interface Compiled {
   optimizer: OptimizerLike | null;
+  /** The optimizer was created by compile from its name: the model owns its state. */
+  ownsOptimizer: boolean;
   loss: ((prediction: Tensor, target: Tensor) => Tensor) | null;
   metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number }[];
 }
@@ -92,24 +98,46 @@ export function batchAccuracy(prediction: Tensor, target: Tensor): Tensor {
 
 const COMPILE_KEYS = ['optimizer', 'loss', 'metrics'];
 
-export function resolveCompile(config: CompileConfig = {}): Compiled {
+export function resolveCompile(config: CompileConfig, model: Module): Compiled {
   if (!config || typeof config !== 'object')
     throw new ArgumentError('compile', `expected a config object { optimizer, loss, metrics }, got ${config === null ? 'null' : typeof config}`);
   for (const k of Object.keys(config))
     if (!COMPILE_KEYS.includes(k)) throw new ArgumentError('compile', `unknown option '${k}' (expected ${COMPILE_KEYS.join(', ')})`);
-  const o = config.optimizer;
+  const o = typeof config.optimizer === 'string' ? optimizerNamed(config.optimizer, model.parameters()) : config.optimizer;
   if (o !== undefined && (typeof o?.step !== 'function' || typeof o?.zeroGrad !== 'function')) {
-    throw new ArgumentError('compile', 'optimizer must have step() and zeroGrad() (e.g. new SGD(model.parameters(), { lr: 0.1 }))');
+    throw new ArgumentError(
+      'compile',
+      "optimizer must be 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' or have step() and zeroGrad() (e.g. new SGD(model.parameters(), { lr: 0.1 }))",
+    );
   }
   const l = config.loss;
   let loss: Compiled['loss'] = null;
-  if (typeof l === 'function') loss = l;
+  if (typeof l === 'string') loss = lossNamed(l);
+  else if (typeof l === 'function') loss = l;
   else if (l && typeof (l as Module).forward === 'function') loss = (p, t) => (l as Module).call(p, t);
   else if (l !== undefined) throw new ArgumentError('compile', 'loss must be a function (prediction, target) → tensor or a loss module');
   const metrics = (config.metrics ?? []).map((m) => {
-    if (m === 'accuracy') return { name: 'accuracy', fn: batchAccuracy };
+    if (m === 'accuracy' || m === 'acc') return { name: m, fn: batchAccuracy };
+    const named = typeof m === 'string' ? metricNamed(m) : null;
+    if (named) return { name: m as string, fn: named };
     if (m && typeof m === 'object' && typeof m.fn === 'function' && typeof m.name === 'string') return m;
-    throw new ArgumentError('compile', `unknown metric ${JSON.stringify(m)} (expected 'accuracy' or { name, fn })`);
+    throw new ArgumentError(
+      'compile',
+      `unknown metric ${JSON.stringify(m)} (expected 'accuracy', 'acc', 'mae', 'mse', 'precision', 'recall', 'auc' or { name, fn })`,
+    );
   });
-  return { optimizer: o ?? null, loss, metrics };
+  return { optimizer: o ?? null, ownsOptimizer: typeof config.optimizer === 'string', loss, metrics };
+}
+
+/** @internal The optimizer `model.compile` set (null before compile or without one), for callbacks. */
+export function compiledOptimizer(model: Module): OptimizerLike | null {
+  return (model as unknown as { _compiled: Compiled | null })._compiled?.optimizer ?? null;
+}
+
+/** @internal Free the state tensors (Adam's moments, …) of an optimizer that compile created from its name. */
+export function releaseCompiled(c: Compiled | null): void {
+  const state = (c?.ownsOptimizer ? c.optimizer : null) as { state?: Map<unknown, Record<string, unknown>> } | null;
+  if (!(state?.state instanceof Map)) return;
+  for (const s of state.state.values()) for (const v of Object.values(s)) if (v instanceof Tensor) v.dispose();
+  state.state.clear();
 }
