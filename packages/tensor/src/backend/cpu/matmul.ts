@@ -26,9 +26,10 @@
  * on the same box when quiet, 7–9× this file's loops side by side under load; since operand
  * blocks are copied by memcpy and packed in wasm too (./wasm/pack.ts), 34/42/45/45/44 GFLOP/s at
  * 64/128/256/512/1024 (best of 14 runs, 2-core Xeon under load; JS packing gave 16/23/31/37/38,
- * 57% of the time at 128 was JS packing). int8 operands go to ./matmul-int8.ts. Measured crossover:
- * wasm is ahead from about 6×6×6 and for M or N = 2, JS for matrix·vector (M or N = 1); the
- * switch below is set conservatively at M, N ≥ 2 and M·N·K ≥ 1000.
+ * 57% of the time at 128 was JS packing). int8 operands go to ./matmul-int8.ts. Crossover, measured
+ * again with wasm packing: wasm is ahead from M·N·K ≈ 1000 whatever the shape, matrix·vector
+ * included (1×784×256: 76–104 µs against 276–371 µs for the JS loops; 1024×1024×1: 0.9 against
+ * 1.8 ms), so the switch below is at M·N·K ≥ 1000 alone.
  */
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
@@ -88,7 +89,7 @@ export function gemm(
     if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
     return;
   }
-  if (gemmPath === 'wasm' || (gemmPath === 'auto' && Math.min(M, N) >= 2 && M * N * K >= 1000)) {
+  if (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= 1000)) {
     const simd = wasmGemm();
     if (simd) {
       simd(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc, accumulate);

@@ -189,24 +189,20 @@ export function copyIn<T extends Int8Array | Float32Array>(
 ): Raw {
   if (ks === 1 || ls !== 1) {
     if (ks === 1 && ls === K && K === Kp) dst.set(src.subarray(off, off + L * K), base);
-    else
-      for (let l = 0; l < L; l++) {
-        const d = base + l * Kp,
-          o = off + l * ls;
-        if (ks === 1) dst.set(src.subarray(o, o + K), d);
-        else for (let k = 0; k < K; k++) dst[d + k] = src[o + k * ks];
-        if (Kp > K) dst.fill(0, d + K, d + Kp);
-      }
+    else for (let l = 0; l < L; l++) copyRun(src, off + l * ls, ks, K, dst, base + l * Kp, Kp - K);
     dst.fill(0, base + L * Kp, base + Lp * Kp);
     return { base, ld: Kp, lines: true };
   }
   if (ks === L && L === Lp) dst.set(src.subarray(off, off + K * L), base);
-  else
-    for (let k = 0; k < K; k++) {
-      const d = base + k * Lp;
-      dst.set(src.subarray(off + k * ks, off + k * ks + L), d);
-      if (Lp > L) dst.fill(0, d + L, d + Lp);
-    }
+  else for (let k = 0; k < K; k++) copyRun(src, off + k * ks, 1, L, dst, base + k * Lp, Lp - L);
   dst.fill(0, base + K * Lp, base + Kp * Lp);
   return { base, ld: Lp, lines: false };
+}
+
+/** n elements `step` apart → dst[d…d+n), then `pad` zeros; memcpy for long unit-stride runs. */
+function copyRun<T extends Int8Array | Float32Array>(src: T, o: number, step: number, n: number, dst: T, d: number, pad: number): void {
+  // A subarray + set costs about as much as copying a few dozen elements one by one.
+  if (step === 1 && n >= 48) dst.set(src.subarray(o, o + n), d);
+  else for (let i = 0; i < n; i++) dst[d + i] = src[o + i * step];
+  for (let i = d + n, e = d + n + pad; i < e; i++) dst[i] = 0;
 }
