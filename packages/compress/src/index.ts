@@ -25,6 +25,8 @@ export type { PruningAmount } from './prune/amount';
 export type { Pruned } from './prune/state';
 export { GradualPruning } from './prune/schedule';
 export type { GradualPruningOptions } from './prune/schedule';
+export { shrinkStructured } from './prune/shrink';
+export type { ShrinkStructuredOptions, ShrunkLayer } from './prune/shrink';
 export { sparsity, modelSize } from './report';
 export type { SparsityReport, ParameterSparsity, SparsityOptions, ModelSizeReport, LayerSize } from './report';
 
