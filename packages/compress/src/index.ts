@@ -40,6 +40,14 @@ export { DynamicQuantizedLinear, quantizeDynamic } from './quantize/dynamic';
 export type { QuantizeDynamicOptions } from './quantize/dynamic';
 
 // quantization: observers (helper B)
-export { Observer, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, CalibrationError, FLOAT32_EPS } from './quantize/observers';
+export {
+  Observer,
+  MinMaxObserver,
+  MovingAverageMinMaxObserver,
+  PerChannelMinMaxObserver,
+  MovingAveragePerChannelMinMaxObserver,
+  CalibrationError,
+  FLOAT32_EPS,
+} from './quantize/observers';
 export type { ObserverOptions } from './quantize/observers';
 export { HistogramObserver } from './quantize/histogram-observer';

@@ -1,6 +1,14 @@
 import { ArgumentError, DeviceError, init, memory, tensor } from '@aimodel/nn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CalibrationError, HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver, type Observer, PerChannelMinMaxObserver } from '../src/index';
+import {
+  CalibrationError,
+  HistogramObserver,
+  MinMaxObserver,
+  MovingAverageMinMaxObserver,
+  MovingAveragePerChannelMinMaxObserver,
+  type Observer,
+  PerChannelMinMaxObserver,
+} from '../src/index';
 import { hasWebGpu } from './webgpu-available';
 
 // Expected values follow PyTorch's _calculate_qparams by hand: min⁻ = min(min, 0), max⁺ = max(max, 0);
@@ -169,6 +177,31 @@ describe('PerChannelMinMaxObserver', () => {
   });
 });
 
+describe('MovingAveragePerChannelMinMaxObserver', () => {
+  it('per-channel moving averages along axis 1 in float32', () => {
+    const obs = new MovingAveragePerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric', chAxis: 1 });
+    obs.forward(
+      tensor([
+        [1, -2],
+        [0, 3],
+      ]),
+    );
+    obs.forward(
+      tensor([
+        [5, -1],
+        [-1, 1],
+      ]),
+    );
+    // column 0: min 0 → 0 + c·(−1 − 0), max 1 → 1 + c·(5 − 1); column 1: min −2 → −2 + c·(−1 + 2), max 3 → 3 + c·(1 − 3)
+    const c = f(0.01);
+    const min = [f(0 + f(c * -1)), f(-2 + f(c * 1))];
+    const max = [f(1 + f(c * 4)), f(3 + f(c * -2))];
+    expect(Array.from(obs.minVal.dataSync())).toEqual(min);
+    expect(Array.from(obs.maxVal.dataSync())).toEqual(max);
+    expect(qp(obs)).toEqual({ scale: [f(max[0] / 127.5), f(Math.max(-min[1], max[1]) / 127.5)], zeroPoint: [0, 0] });
+  });
+});
+
 describe('calculateQParamsTensors matches calculateQParams', () => {
   it('per tensor and per channel, affine and symmetric', () => {
     const data = tensor([
@@ -181,6 +214,7 @@ describe('calculateQParamsTensors matches calculateQParams', () => {
       new MovingAverageMinMaxObserver({ dtype: 'int8' }),
       new PerChannelMinMaxObserver({ dtype: 'int8', chAxis: 1 }),
       new PerChannelMinMaxObserver({ dtype: 'uint8', qscheme: 'per_channel_symmetric' }),
+      new MovingAveragePerChannelMinMaxObserver({ dtype: 'int8', chAxis: 0 }),
     ];
     for (const obs of observers) {
       const fresh = obs.calculateQParamsTensors();

@@ -5,6 +5,11 @@ import { Observer, type ObserverOptions } from './observer-base';
 
 export { CalibrationError, FLOAT32_EPS, Observer, type ObserverOptions } from './observer-base';
 
+function checkAveraging(name: string, c = 0.01): number {
+  if (!(typeof c === 'number' && c > 0 && c <= 1)) throw new ArgumentError(name, `averagingConstant must be in (0, 1], got ${c}`);
+  return c;
+}
+
 /** Per-tensor running min/max statistics shared by MinMaxObserver and MovingAverageMinMaxObserver. */
 abstract class MinMaxBase extends Observer {
   /** Running minimum (0-d; +∞ until data is seen). @example `new MinMaxObserver().minVal.dataSync()[0] // Infinity` */
@@ -115,9 +120,7 @@ export class MovingAverageMinMaxObserver extends MinMaxBase {
    */
   constructor(opts: ObserverOptions = {}) {
     super('MovingAverageMinMaxObserver', opts, ['averagingConstant']);
-    const c = opts.averagingConstant ?? 0.01;
-    if (!(typeof c === 'number' && c > 0 && c <= 1)) throw new ArgumentError('MovingAverageMinMaxObserver', `averagingConstant must be in (0, 1], got ${c}`);
-    this.averagingConstant = c;
+    this.averagingConstant = checkAveraging('MovingAverageMinMaxObserver', opts.averagingConstant);
   }
 
   protected update(lo: Tensor, hi: Tensor): void {
@@ -129,32 +132,15 @@ export class MovingAverageMinMaxObserver extends MinMaxBase {
   }
 }
 
-/**
- * Observer of the running minimum and maximum of each slice along `chAxis` (default 0, the output
- * channels of a weight), as `torch.ao.quantization.PerChannelMinMaxObserver`; one scale and zero
- * point per channel. Buffers `min_val`, `max_val` [C] (empty until data is seen).
- * @example
- * ```ts
- * const obs = new PerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric', chAxis: 0 });
- * obs.forward(tensor([[1, -2], [0.5, 0.25]]));
- * obs.calculateQParams().scale; // Float32Array [2/127.5, 0.5/127.5]
- * ```
- */
-export class PerChannelMinMaxObserver extends Observer {
+/** Per-channel running statistics shared by the two per-channel observers. */
+abstract class PerChannelBase extends Observer {
   /** Running minimum per channel. @example `new PerChannelMinMaxObserver().minVal.shape // [0]` */
   minVal: Tensor;
   /** Running maximum per channel. @example `new PerChannelMinMaxObserver().maxVal.shape // [0]` */
   maxVal: Tensor;
 
-  /**
-   * @param opts chAxis (default 0), dtype, qscheme (per channel), reduceRange, quantMin/quantMax, eps, device
-   * @example
-   * ```ts
-   * new PerChannelMinMaxObserver({ chAxis: 1, dtype: 'int8', qscheme: 'per_channel_affine' });
-   * ```
-   */
-  constructor(opts: ObserverOptions = {}) {
-    super('PerChannelMinMaxObserver', opts, ['chAxis'], true);
+  protected constructor(name: string, opts: ObserverOptions, extraKeys: readonly string[]) {
+    super(name, opts, ['chAxis', ...extraKeys], true);
     this.minVal = keep(tensor([], { device: this._device }));
     this.maxVal = keep(tensor([], { device: this._device }));
   }
@@ -171,7 +157,7 @@ export class PerChannelMinMaxObserver extends Observer {
     this.checkInput(x);
     if (x.numel() === 0) return x;
     this.checkDevice(x, this.minVal);
-    const name = 'PerChannelMinMaxObserver';
+    const name = this.constructor.name;
     const axis = this.chAxis as number;
     if (axis < -x.ndim || axis >= x.ndim) throw new ArgumentError(name, `chAxis ${axis} is out of range for a ${x.ndim}-D input`);
     const ax = axis < 0 ? axis + x.ndim : axis;
@@ -192,15 +178,15 @@ export class PerChannelMinMaxObserver extends Observer {
         this.maxVal = keep(hi);
         return;
       }
-      scope(() => {
-        this.minVal.assign(minimum(lo, this.minVal));
-        this.maxVal.assign(maximum(hi, this.maxVal));
-      });
+      scope(() => this.update(lo, hi));
       lo.dispose();
       hi.dispose();
     });
     return x;
   }
+
+  /** Fold one batch's per-channel min and max into the running values. */
+  protected abstract update(lo: Tensor, hi: Tensor): void;
 
   protected statTensors(): [Tensor, Tensor] {
     return [this.minVal, this.maxVal];
@@ -210,5 +196,69 @@ export class PerChannelMinMaxObserver extends Observer {
     if (this.minVal.numel() === 0) this.uncalibrated();
     const [min, max] = this.readStats(this.minVal, this.maxVal);
     return { min, max };
+  }
+}
+
+/**
+ * Observer of the running minimum and maximum of each slice along `chAxis` (default 0, the output
+ * channels of a weight), as `torch.ao.quantization.PerChannelMinMaxObserver`; one scale and zero
+ * point per channel. Buffers `min_val`, `max_val` [C] (empty until data is seen).
+ * @example
+ * ```ts
+ * const obs = new PerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric', chAxis: 0 });
+ * obs.forward(tensor([[1, -2], [0.5, 0.25]]));
+ * obs.calculateQParams().scale; // Float32Array [2/127.5, 0.5/127.5]
+ * ```
+ */
+export class PerChannelMinMaxObserver extends PerChannelBase {
+  /**
+   * @param opts chAxis (default 0), dtype, qscheme (per channel), reduceRange, quantMin/quantMax, eps, device
+   * @example
+   * ```ts
+   * new PerChannelMinMaxObserver({ chAxis: 1, dtype: 'int8', qscheme: 'per_channel_affine' });
+   * ```
+   */
+  constructor(opts: ObserverOptions = {}) {
+    super('PerChannelMinMaxObserver', opts, []);
+  }
+
+  protected update(lo: Tensor, hi: Tensor): void {
+    this.minVal.assign(minimum(lo, this.minVal));
+    this.maxVal.assign(maximum(hi, this.maxVal));
+  }
+}
+
+/**
+ * Per-channel moving averages of the batch minimum and maximum, as
+ * `torch.ao.quantization.MovingAveragePerChannelMinMaxObserver`: the first batch sets them, then
+ * m ← m + c·(batch − m) per channel (c = `averagingConstant`, 0.01). PyTorch's QAT weight observer.
+ * @example
+ * ```ts
+ * const obs = new MovingAveragePerChannelMinMaxObserver({ averagingConstant: 0.5, dtype: 'int8', qscheme: 'per_channel_symmetric' });
+ * obs.forward(tensor([[0, 2], [0, 4]]));
+ * obs.forward(tensor([[0, 4], [0, 4]]));
+ * obs.maxVal.dataSync(); // [3, 4]
+ * ```
+ */
+export class MovingAveragePerChannelMinMaxObserver extends PerChannelBase {
+  /** c in m ← m + c·(batch − m). @example `new MovingAveragePerChannelMinMaxObserver().averagingConstant // 0.01` */
+  readonly averagingConstant: number;
+
+  /**
+   * @param opts averagingConstant (default 0.01) and the {@link PerChannelMinMaxObserver} options
+   * @example
+   * ```ts
+   * new MovingAveragePerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric' });
+   * ```
+   */
+  constructor(opts: ObserverOptions = {}) {
+    super('MovingAveragePerChannelMinMaxObserver', opts, ['averagingConstant']);
+    this.averagingConstant = checkAveraging('MovingAveragePerChannelMinMaxObserver', opts.averagingConstant);
+  }
+
+  protected update(lo: Tensor, hi: Tensor): void {
+    const c = this.averagingConstant;
+    this.minVal.assign(this.minVal.add(lo.sub(this.minVal).mul(c)));
+    this.maxVal.assign(this.maxVal.add(hi.sub(this.maxVal).mul(c)));
   }
 }
