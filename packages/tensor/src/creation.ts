@@ -140,7 +140,7 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
 }
 
 /** A fresh allocation filled on the device (`Backend.fill`): no host array, no host→device write. */
-function filled(op: string, shape: Shape, value: number, opts: TensorOptions): Tensor {
+function filled(op: string, shape: Shape, value: number, opts: TensorOptions, fill = true): Tensor {
   checkOptions(op, opts, TENSOR_KEYS);
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
@@ -148,7 +148,7 @@ function filled(op: string, shape: Shape, value: number, opts: TensorOptions): T
   if (opts.requiresGrad && dtype !== 'float32') throw new DTypeError(op, `only float32 tensors can require gradients, got ${dtype}`);
   const device = opts.device ?? getDefaultDevice();
   const t = Tensor._create(allocStorage(device, dtype, numel(shape)), [...shape], contiguousStrides(shape), 0);
-  if (value !== 0 || device !== 'cpu') backendOf(device).fill(t._view(), value); // CPU allocations start zeroed
+  if (fill && (value !== 0 || device !== 'cpu')) backendOf(device).fill(t._view(), value); // CPU allocations start zeroed
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -214,20 +214,40 @@ export function fullLike(x: Tensor, value: number, opts: TensorOptions = {}): Te
 
 /**
  * Values from `start` (inclusive) to `end` (exclusive) in steps of `step`, like `torch.arange`.
- * With one argument it counts from 0. Integer arguments give float32 unless `dtype` is set.
+ * With one number it counts from 0; the options may follow any number of the numbers
+ * (`arange(5, { dtype: 'int32' })`). Integer arguments give float32 unless `dtype` is set.
+ * Integer ranges (below 2^24 in magnitude) into int32 or float32 are made on the device, without
+ * a host→device write.
  * @example
  * ```ts
- * arange(4);          // [0, 1, 2, 3]
- * arange(1, 2, 0.25); // [1, 1.25, 1.5, 1.75]
+ * arange(4);                     // [0, 1, 2, 3]
+ * arange(1, 2, 0.25);            // [1, 1.25, 1.5, 1.75]
+ * arange(3, { dtype: 'int32' }); // int32 [0, 1, 2]
  * ```
  */
-export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+export function arange(start: number, end?: number | TensorOptions, step: number | TensorOptions = 1, opts: TensorOptions = {}): Tensor {
+  if (end !== null && typeof end === 'object') [end, step, opts] = [undefined, 1, end];
+  else if (step !== null && typeof step === 'object') [step, opts] = [1, step];
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+    ['step', step],
+  ] as const)
+    if (v !== undefined && typeof v !== 'number') throw new ArgumentError('arange', `${name} must be a number, got ${v === null ? 'null' : typeof v}`);
   if (end === undefined) [start, end] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new ArgumentError('arange', `step must be a finite non-zero number, got ${step}`);
+  const by = step as number;
+  if (by === 0 || !Number.isFinite(by)) throw new ArgumentError('arange', `step must be a finite non-zero number, got ${by}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError('arange', `start and end must be finite, got ${start} and ${end}`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
+  const n = Math.max(0, Math.ceil(((end as number) - start) / by));
+  const dtype = opts.dtype ?? 'float32';
+  const exact = (v: number) => Number.isInteger(v) && Math.abs(v) < 2 ** 24;
+  if ((dtype === 'int32' || dtype === 'float32') && exact(start) && exact(by) && exact(start + (n - 1) * by)) {
+    const t = filled('arange', [n], 0, { ...opts, device: opts.device ?? getDefaultDevice() }, false);
+    backendOf(t.device).arange(t._view().storage, start, by);
+    return t;
+  }
   return fromArray(
-    Array.from({ length: n }, (_, i) => start + i * step),
+    Array.from({ length: n }, (_, i) => start + i * by),
     [n],
     opts,
     'arange',

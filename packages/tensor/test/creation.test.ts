@@ -350,3 +350,20 @@ describe('non-tensor operands are named in an ArgumentError', () => {
     expect(() => where(undefined as never, x, 0)).toThrow('where: expected a bool Tensor condition, got undefined');
   });
 });
+
+describe('arange takes its options after any number of the numbers', () => {
+  it('as torch.arange(5, dtype=…) and arange(1, 4, dtype=…)', async () => {
+    const a = arange(5, { dtype: 'int32' });
+    expect(a.dtype).toBe('int32');
+    expect(Array.from(await a.data())).toEqual([0, 1, 2, 3, 4]);
+    const b = arange(1, 4, { dtype: 'int32' });
+    expect(Array.from(await b.data())).toEqual([1, 2, 3]);
+    const c = arange(10, 0, -4, { dtype: 'int32' });
+    expect(Array.from(await c.data())).toEqual([10, 6, 2]);
+    expect(Array.from(await arange(0.5, 2).data())).toEqual([0.5, 1.5]);
+    expect(Array.from(await arange(2 ** 24 - 1, 2 ** 24 + 2).data())).toEqual([16777215, 16777216, 16777216]); // float32 rounding, as the host path
+    expect(arange(0, { dtype: 'int32' }).shape).toEqual([0]);
+    expect(() => arange(3, { dtpye: 'int32' } as never)).toThrow(/arange: unknown option 'dtpye'/);
+    expect(() => arange('3' as never)).toThrow('arange: start must be a number, got string');
+  });
+});

@@ -171,6 +171,11 @@ export interface Backend {
   // ── data movement ───────────────────────────────────────────────────────
   /** out[i] = value for every element of the (possibly strided) view `out`. */
   fill(out: View, value: number): void;
+  /**
+   * out[i] = start + i·step for a fresh contiguous int32 or float32 storage, computed on the device
+   * in int32 (so `start`, `step` and every value are integers of magnitude < 2^24: exact in both).
+   */
+  arange(out: Storage, start: number, step: number): void;
   /** Strided copy with dtype conversion: out[i] = cast(x[i]); `out` may be any view of equal shape. */
   copy(x: View, out: View): void;
 

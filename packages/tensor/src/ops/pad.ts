@@ -1,4 +1,5 @@
-import { fromArray } from '../creation';
+import type { DeviceName } from '../backend/backend';
+import { arange } from '../creation';
 import { ArgumentError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { contiguousStrides, fmt } from '../shape';
@@ -37,16 +38,24 @@ const constantPad = defineOp<PadAttrs>('pad', {
   backward: (gy, [x], _out, { pads }) => [() => pads.reduce((g, [before], i) => g.narrow(i, before, x.shape[i]), gy)],
 });
 
-/** Source index along one dim for each padded position, per mode. */
-function sourceIndex(mode: 'reflect' | 'replicate' | 'circular', n: number, before: number, after: number): number[] {
-  return Array.from({ length: n + before + after }, (_, j) => {
-    const i = j - before;
-    if (mode === 'replicate') return Math.min(n - 1, Math.max(0, i));
-    if (mode === 'circular') return ((i % n) + n) % n;
-    const period = 2 * (n - 1); // reflect without repeating the edge
-    const r = ((i % period) + period) % period;
-    return r < n ? r : period - r;
-  });
+/**
+ * Source index along one dim for each padded position, per mode, made on the tensor's device
+ * from i = −before … n + after − 1 (no index table is uploaded): replicate clamps i to [0, n−1];
+ * reflect (|before|, |after| ≤ n − 1) is (n−1) − |(n−1) − |i||; circular (≤ n) adds n below 0 and
+ * subtracts n from n on.
+ */
+function sourceIndex(mode: 'reflect' | 'replicate' | 'circular', n: number, before: number, after: number, device: DeviceName): Tensor {
+  const i = arange(-before, n + after, 1, { dtype: 'int32', device });
+  if (mode === 'replicate') return i.maximum(0).minimum(n - 1);
+  if (mode === 'reflect')
+    return i
+      .abs()
+      .neg()
+      .add(n - 1)
+      .abs()
+      .neg()
+      .add(n - 1);
+  return i.add(i.lt(0).to('int32').mul(n)).sub(i.ge(n).to('int32').mul(n));
 }
 
 /**
@@ -72,7 +81,7 @@ export function pad(x: Tensor, padding: readonly number[], opts: PadOptions = {}
     pads.forEach(([b, a], i) => {
       if (!b && !a) return;
       const n = x.shape[i];
-      y = y.indexSelect(i, fromArray(sourceIndex(mode, n, b, a), [n + b + a], { dtype: 'int32', device: x.device }));
+      y = y.indexSelect(i, sourceIndex(mode, n, b, a, x.device));
     });
     return y === x ? x.clone() : y;
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   type DeviceName,
+  arange,
+  oneHot,
+  pad,
   type TransferCounts,
   DTypeError,
   full,
@@ -109,6 +112,39 @@ for (const device of DEVICES) {
       for (const t of made) t.dispose();
       expect(memory().devices[device]).toEqual(mem.devices[device]);
       like.dispose();
+    });
+
+    it('make index tables on the device: integer arange, oneHot and reflect/replicate/circular pads upload nothing', async () => {
+      const x = tensor([[1, 2, 3, 4]], { device });
+      const mem = memory();
+      const before = transfers().devices[device];
+      const a = arange(-2, 7, 3, { dtype: 'int32', device });
+      const f = arange(5, { device });
+      const absA = a.abs();
+      const h = oneHot(absA, 6);
+      const r = pad(x, [3, 2], { mode: 'reflect' });
+      const p = pad(x, [2, 3], { mode: 'replicate' });
+      const c = pad(x, [4, 1], { mode: 'circular' });
+      expect(since(device, before).writes).toBe(0);
+      expect(Array.from(await a.data())).toEqual([-2, 1, 4]);
+      expect(a.dtype).toBe('int32');
+      expect(Array.from(await f.data())).toEqual([0, 1, 2, 3, 4]);
+      expect(f.dtype).toBe('float32');
+      expect(await h.toArray()).toEqual([
+        [0, 0, 1, 0, 0, 0],
+        [0, 1, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1, 0],
+      ]);
+      // torch.nn.functional.pad(x, (3, 2), mode='reflect') etc.
+      expect(await r.toArray()).toEqual([[4, 3, 2, 1, 2, 3, 4, 3, 2]]);
+      expect(await p.toArray()).toEqual([[1, 1, 1, 2, 3, 4, 4, 4, 4]]);
+      expect(await c.toArray()).toEqual([[1, 2, 3, 4, 1, 2, 3, 4, 1]]);
+      // non-integer steps still come from the host, exactly as before
+      const q = arange(0, 1, 0.25, { device });
+      expect(Array.from(await q.data())).toEqual([0, 0.25, 0.5, 0.75]);
+      for (const t of [a, f, absA, h, r, p, c, q]) t.dispose();
+      expect(memory().devices[device]).toEqual(mem.devices[device]);
+      x.dispose();
     });
 
     it('a leaf constant can require grad; only float32 may, with a DTypeError naming the op otherwise', async () => {

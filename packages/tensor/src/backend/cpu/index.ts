@@ -77,6 +77,10 @@ export class CpuBackend implements Backend {
     this.counts.readBytes += out.byteLength;
     return out;
   }
+  arange(out: Storage, start: number, step: number): void {
+    const od = dataOf(out);
+    for (let i = 0; i < out.size; i++) od[i] = start + i * step;
+  }
   constant(dtype: DType, value: number): Storage {
     const data = allocArray(dtype, 1);
     data[0] = castScalar(value, dtype);

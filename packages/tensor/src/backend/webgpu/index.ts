@@ -2,6 +2,7 @@ import type { ArgReduceOp, AvgPool2dParams, Backend, BinaryOp, Conv2dParams, Poo
 import { castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel, type Shape } from '../../shape';
 import { copy, fillWord } from './codegen/copy';
+import { arange } from './codegen/arange';
 import { binary, unary, where } from './codegen/elementwise';
 import { argReduce, reduce } from './codegen/reduce';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv2d.wgsl';
@@ -104,6 +105,11 @@ export class WebGpuBackend implements Backend {
   fill(out: View, value: number): void {
     this.runtime.checkAlive();
     fillWord(this.runtime, out, wordOf(value, out.storage.dtype));
+  }
+
+  arange(out: Storage, start: number, step: number): void {
+    this.runtime.checkAlive();
+    arange(this.runtime, out, start, step);
   }
 
   copy(x: View, out: View): void {
