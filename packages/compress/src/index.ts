@@ -51,3 +51,7 @@ export {
 } from './quantize/observers';
 export type { ObserverOptions } from './quantize/observers';
 export { HistogramObserver } from './quantize/histogram-observer';
+
+// knowledge distillation (helper G)
+export { distillationLoss, Distiller } from './distill';
+export type { DistillationLossOptions, DistillerOptions, HintOptions } from './distill';
