@@ -38,6 +38,7 @@ export type { QuantizedConv2dOptions } from './quantize/quantized-conv';
 export type { ActivationQParams } from './quantize/quantized-ops';
 export { DynamicQuantizedLinear, quantizeDynamic } from './quantize/dynamic';
 export type { QuantizeDynamicOptions } from './quantize/dynamic';
+export { saveQuantized, loadQuantized } from './quantize/serialize';
 
 // quantization: observers (helper B)
 export {

@@ -299,11 +299,15 @@ export class DynamicQuantizedLinear extends Module {
     this.disposeConstants();
   }
 
+  /** 'per_tensor_symmetric', 'per_tensor_affine', 'per_channel_symmetric' or 'per_channel_affine' (of the weight). @example `DynamicQuantizedLinear.fromFloat(new Linear(2, 2)).weightQScheme // 'per_tensor_symmetric'` */
+  get weightQScheme(): string {
+    const w = this._weight;
+    return `per_${w.perChannel ? 'channel' : 'tensor'}_${w.zeroPoints.some((z) => z !== 0) ? 'affine' : 'symmetric'}`;
+  }
+
   /** @example `String(q) // 'DynamicQuantizedLinear(inFeatures=4, outFeatures=2, dtype=int8, qscheme=per_tensor_symmetric)'` */
   override extraRepr(): string {
-    const w = this._weight;
-    const scheme = `per_${w.perChannel ? 'channel' : 'tensor'}_${w.zeroPoints.some((z) => z !== 0) ? 'affine' : 'symmetric'}`;
-    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, dtype=int8, qscheme=${scheme}${this.reduceRange ? '' : ', reduceRange=false'}`;
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, dtype=int8, qscheme=${this.weightQScheme}${this.reduceRange ? '' : ', reduceRange=false'}`;
   }
 }
 
