@@ -133,6 +133,23 @@ describe('forward and gradients', () => {
     expect(values(fc.weightOrig.grad as unknown as Tensor)).toEqual([0, 2, 0, 1, 0, 3]);
   });
 
+  it("recomputes through nn's forward pre-hooks, beside the user's own hooks", () => {
+    const fc = linearWith([[1, -3, 2]]);
+    const seen: number[][] = [];
+    const user = fc.registerForwardPreHook((m) => {
+      seen.push(Array.from((m as Linear).weight.dataSync()));
+    });
+    l1Unstructured(fc, 'weight', { count: 1 });
+    (fc as unknown as { weightOrig: Tensor }).weightOrig.assign(tensor([[5, -4, 2]]));
+    expect(values(fc.call(tensor([[1, 1, 1]])))).toEqual([-2]); // 5·0 − 4 + 2: the mask applies to the new orig
+    expect(seen).toEqual([[0, -3, 2]]); // the user's hook ran first: it still saw the weight of the last recomputation
+    removePruning(fc, 'weight');
+    expect(values(fc.call(tensor([[1, 1, 1]])))).toEqual([-2]);
+    expect(seen.length).toBe(2);
+    user.remove();
+    expect(Object.getOwnPropertyDescriptor(fc, 'forward')).toBeUndefined();
+  });
+
   it('keeps pruned weights at zero through optimizer steps', () => {
     const fc = l1Unstructured(
       linearWith([

@@ -2,7 +2,7 @@
 // (same object) to `<name>Orig` (state key `<name>_orig`), the mask is a buffer `<name>Mask`
 // (`<name>_mask`), and `<name>` becomes a read-only accessor for orig · mask, recomputed by a
 // forward pre-hook before every forward, so gradients reach orig only through the mask.
-import { ArgumentError, keep, type Module, Parameter, scope, stateKey, Tensor, tensor } from '@aimodel/nn';
+import { ArgumentError, keep, type Module, Parameter, type RemovableHandle, scope, stateKey, Tensor, tensor } from '@aimodel/nn';
 import { readHost, scatterChannels, selectChannels } from './host';
 
 /** How a pruning method relates to the entries already pruned (PyTorch's PRUNING_TYPE). */
@@ -40,11 +40,6 @@ interface Entry {
  */
 export type Pruned<N extends string> = { [K in `${N}Orig`]: Parameter } & { [K in `${N}Mask`]: Tensor };
 
-/** What registering a hook gives back (nn's RemovableHandle). */
-interface RemovableHandle {
-  remove(): void;
-}
-
 /** The pruned tensors of a module, and its one pre-hook that recomputes them all. */
 interface ModuleState {
   entries: Map<string, Entry>;
@@ -74,29 +69,6 @@ export function resolveParameter(op: string, module: Module, name: string): stri
     throw new ArgumentError(op, `${module.constructor.name} has no parameter '${name}' (its parameters: ${names.join(', ') || 'none'})`);
   }
   return hit[0];
-}
-
-function pruneHook(module: Module, recompute: () => void): RemovableHandle {
-  const m = module as unknown as { registerForwardPreHook?: (hook: () => void) => RemovableHandle };
-  if (typeof m.registerForwardPreHook === 'function') return m.registerForwardPreHook(() => void recompute());
-  // Without nn's hooks: an own `forward` that recomputes first (the same shape as nn's hooks).
-  const own = Object.getOwnPropertyDescriptor(module, 'forward');
-  const inner = (own?.value as ((...a: unknown[]) => unknown) | undefined) ?? Object.getPrototypeOf(module).forward;
-  Object.defineProperty(module, 'forward', {
-    configurable: true,
-    enumerable: false,
-    writable: true,
-    value: (...inputs: unknown[]) => {
-      recompute();
-      return inner.apply(module, inputs);
-    },
-  });
-  return {
-    remove() {
-      if (own) Object.defineProperty(module, 'forward', own);
-      else delete (module as { forward?: unknown }).forward;
-    },
-  };
 }
 
 /** orig · mask as the module's `<field>` now (PyTorch's apply_mask); the previous one is freed. */
@@ -196,7 +168,7 @@ export function applyPruning(
   let state = states.get(module);
   if (!state) {
     const entries = new Map<string, Entry>();
-    state = { entries, hook: pruneHook(module, () => entries.forEach((e) => recompute(module, e))) };
+    state = { entries, hook: module.registerForwardPreHook(() => entries.forEach((e) => recompute(module, e))) };
     states.set(module, state);
   }
   state.entries.set(field, created);
