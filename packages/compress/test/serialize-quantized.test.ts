@@ -122,6 +122,8 @@ describe('saveQuantized / loadQuantized', () => {
     const floatBytes = await saveWeights(float);
     expect(() => loadQuantized(new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2)), floatBytes)).toThrow(/holds float weights.*loadWeights/);
     await expect(saveQuantized(float)).rejects.toThrow(/no quantized layers: save a float model with saveWeights/);
+    const quantizedBytes = await saveQuantized(quantizeDynamic(new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2))) as Sequential);
+    expect(() => loadWeights(float, quantizedBytes)).toThrow(/holds a quantized model.*loadQuantized\(model, bytes\)/);
     const bytes = await saveQuantized(quantizeDynamic(new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2))) as Sequential);
     // the wrong architecture: nothing is replaced
     const other = new Sequential(new Linear(4, 5), new ReLU(), new Linear(5, 2));

@@ -1,4 +1,4 @@
-import { loadSafetensors, saveSafetensors } from '@aimodel/tensor';
+import { ArgumentError, loadSafetensors, saveSafetensors } from '@aimodel/tensor';
 import type { LoadStateDictOptions, LoadStateDictResult, Module } from '../module';
 
 /**
@@ -25,11 +25,27 @@ export function saveWeights(model: Module, metadata?: Record<string, string>): P
  * ```
  */
 export function loadWeights(model: Module, bytes: Uint8Array, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  if (metadataFormat(bytes) === 'aimodel-quantized') {
+    throw new ArgumentError(
+      'loadWeights',
+      'this file holds a quantized model (written by saveQuantized of @aimodel/compress): load it with loadQuantized(model, bytes)',
+    );
+  }
   const device = model.parameters()[0]?.device;
   const dict = loadSafetensors(bytes, device ? { device } : {});
   try {
     return model.loadStateDict(dict, opts);
   } finally {
     for (const t of Object.values(dict)) t.dispose();
+  }
+}
+
+/** The `format` entry of a safetensors file's `__metadata__`, if it has one (loadSafetensors reports bad files). */
+function metadataFormat(bytes: Uint8Array): string | undefined {
+  try {
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+    return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__?.format;
+  } catch {
+    return undefined;
   }
 }
