@@ -16,7 +16,10 @@ import {
   manualSeed,
 } from '@aimodel/nn';
 import { Adam, SGD } from '@aimodel/optim';
+import { hasWebGpu } from '../../nn/test/webgpu-available';
 import { Distiller, distillationLoss } from '../src/distill';
+
+const WEBGPU = await hasWebGpu();
 
 // Reference: the loss of Hinton et al. (2015) in float64, from its definition
 //   L = α·T²·(1/N)Σₙ Σ_c pₙc·(log pₙc − log qₙc) + (1 − α)·(1/N)Σₙ −log softmax(sₙ)_yₙ
@@ -121,6 +124,15 @@ describe('distillationLoss', () => {
         expect(Math.abs((f(plus) - f(minus)) / (2 * h) - g[n * 3 + c])).toBeLessThan(1e-4);
       }
     }
+  });
+
+  it.skipIf(!WEBGPU)('on WebGPU: the same value and gradient as the definition', async () => {
+    const s = tensor(S, { requiresGrad: true, device: 'webgpu' });
+    const ref = reference(S, Tt, Y, 2, 0.7);
+    const loss = distillationLoss(s, tensor(Tt, { device: 'webgpu' }), tensor(Y, { dtype: 'int32', device: 'webgpu' }), { temperature: 2, alpha: 0.7 });
+    close(await loss.data(), [ref.loss], 1e-5, 'loss');
+    loss.backward();
+    close(await (s.grad as Tensor).data(), ref.grad.flat(), 1e-6, 'grad');
   });
 
   it('errors: shapes, options, missing target', () => {
