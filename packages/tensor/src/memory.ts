@@ -17,8 +17,8 @@ export interface DeviceMemory {
   /**
    * Bytes of device memory held by the storages of those tensors and of the autograd graph, as
    * allocated: a typed array's byteLength on the CPU (1 byte per int8/uint8/bool element); on
-   * WebGPU the GPU buffers' real sizes, which store every dtype as 32-bit words and round up to
-   * the buffer pool's size class (at least 256 bytes). Pooled buffers no tensor uses are not counted.
+   * WebGPU the GPU buffers' real sizes, which store int8/uint8 four per 32-bit word (1 byte each)
+   * and the other dtypes as 32-bit words, rounded up to the buffer pool's size class (at least 256 bytes). Pooled buffers no tensor uses are not counted.
    */
   bytes: number;
 }
@@ -73,7 +73,7 @@ const NO_TRANSFERS: TransferCounts = { writes: 0, writeBytes: 0, reads: 0, readB
  * companion of {@link memory}; `profile()` reports the same counts for what it runs):
  * host→device `writes` (creating a tensor from host values: `tensor`, `rand`, a batch moved with
  * `.to()`) and device→host `reads` (`data()`, `item()`, `toArray()`), with their bytes as moved
- * (WebGPU moves a 32-bit word per element). Ops, `zeros`/`full`/`onesLike` and number operands
+ * (WebGPU moves whole 32-bit words: one per element, or per four int8/uint8 elements). Ops, `zeros`/`full`/`onesLike` and number operands
  * (`x.mul(2)`) make none. Compare two readings to count a step's transfers.
  * @example
  * ```ts

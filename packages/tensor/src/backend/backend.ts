@@ -22,8 +22,8 @@ export interface Storage {
   readonly size: number;
   /**
    * Bytes of device memory this storage holds: the typed array's byteLength on the CPU, the
-   * GPUBuffer's size on WebGPU (4 bytes per element of every dtype, rounded up to the buffer
-   * pool's size class). `memory()` sums it.
+   * GPUBuffer's size on WebGPU (1 byte per int8/uint8 element, 4 per element of the other dtypes,
+   * rounded up to the buffer pool's size class). `memory()` sums it.
    */
   readonly bytes: number;
   refs: number;
@@ -128,7 +128,7 @@ export interface GloveStepParams {
 /**
  * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
  * copies (`Backend.write`) and `reads` device→host copies (`Backend.read`), with their
- * bytes as moved (WebGPU moves one 32-bit word per element). Kernel parameters (sizes, offsets,
+ * bytes as moved (WebGPU moves whole 32-bit words: one per element, or per four int8/uint8 elements). Kernel parameters (sizes, offsets,
  * scalar operands) are not tensor data and are not counted.
  * @example
  * ```ts
