@@ -194,6 +194,14 @@ describe('SequentialLR and ChainedScheduler', () => {
     expectClose(lrs(s, 5), [1, 0.5, 1, 0.1, 1, 0.9], TOL);
   });
 
+  it('SequentialLR restarts CosineAnnealingWarmRestarts with step(0): T_cur and T_i start over', () => {
+    const opt = sgd(1);
+    const warm = new CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 2 });
+    const s = new SequentialLR(opt, { schedulers: [new ConstantLR(opt, { factor: 0.5, totalIters: 9 }), warm], milestones: [2] });
+    // 0.5, 0.5, then the warm restarts from T_cur 0, T_i 2: 1, 0.5, 1, c(¼), …
+    expectClose(lrs(s, 6), [0.5, 0.5, 1, 0.5, 1, c(0.25), c(0.5)], TOL);
+  });
+
   it('ChainedScheduler: the factors of every scheduler multiply', () => {
     const opt = sgd(1);
     const s = new ChainedScheduler([new ConstantLR(opt, { factor: 0.1, totalIters: 2 }), new ExponentialLR(opt, { gamma: 0.9 })]);

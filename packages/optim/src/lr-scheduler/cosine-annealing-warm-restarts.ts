@@ -127,4 +127,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     });
     this.lastLr = lrs;
   }
+
+  /** @internal SequentialLR's restart at epoch 0 is `step(0)` here, as in PyTorch (T_cur and T_i reset too). */
+  override _restart(): void {
+    this.step(0);
+  }
 }
