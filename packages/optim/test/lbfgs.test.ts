@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, type DeviceName, memory, scope, type Tensor, tensor } from '@aimodel/tensor';
 import { LBFGS, type LBFGSOptions, SGD } from '../src/index';
-import { cubicInterpolate } from '../src/lbfgs-line-search';
+import { cubicInterpolate, strongWolfe } from '../src/lbfgs-line-search';
 import { hasWebGpu } from '../../nn/test/webgpu-available';
 import { A, C, expectClose, quadraticGrad, quadraticLoss, THETA0 } from './helpers';
 
@@ -220,6 +220,24 @@ describe('LBFGS checks and details', () => {
     expect(cubicInterpolate(3, 4, 4, 0, 1, -2)).toBeCloseTo(1, 12);
     expect(cubicInterpolate(0, 1, -2, 3, 4, 4, [2, 5])).toBe(2);
     expect(cubicInterpolate(0, 0, 4, 1, 3, 4, [0, 4])).toBe(2); // d₁ = 8 − 9 = −1, d₂² = 1 − 16 < 0: midpoint
+  });
+
+  it('strongWolfe on f(x) = (x − 3)² from 0 along d = 1: accepts t = 1, or zooms from t = 10 to the exact minimiser 3', async () => {
+    const before = memory().tensors;
+    const d = tensor([1]);
+    const evaluate = async (t: number) => ({ loss: (t - 3) ** 2, grad: tensor([2 * (t - 3)]) });
+    const g0 = tensor([-6]);
+    // t = 1: f = 4 ≤ 9 − 1e-4·6 and |f'| = 4 ≤ 0.9·6: both conditions hold at once
+    const a = await strongWolfe(evaluate, 1, d, 9, g0, -6);
+    expect([a.t, a.loss, a.evals]).toEqual([1, 4, 1]);
+    expect(Array.from(await a.grad.data())).toEqual([-4]);
+    // t = 10: f = 49 > 9 brackets [0, 10]; the cubic through (0, 9, −6), (10, 49, 14) has its minimum at 3
+    const b = await strongWolfe(evaluate, 10, d, 9, g0, -6);
+    expect(b.t).toBeCloseTo(3, 12);
+    expect(b.loss).toBeCloseTo(0, 12);
+    expect(b.evals).toBe(2);
+    for (const x of [a.grad, b.grad, g0, d]) x.dispose();
+    expect(memory().tensors).toBe(before);
   });
 
   it('refuses parameter groups, a missing closure, unknown options and bad values', () => {
