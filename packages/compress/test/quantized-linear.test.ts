@@ -120,13 +120,13 @@ describe('QuantizedLinear', () => {
     module.dispose();
   });
 
-  it('frees every temporary and its device constants on dispose', async () => {
+  it('frees every temporary, and all its tensors on dispose', async () => {
     const before = memory().tensors;
     const { module } = randomLayer(8, 4, 1, true, 'uint8');
     scope(() => {
       module.forward(tensor(randomValues(16, 2)).reshape([2, 8]));
     });
-    expect(memory().tensors).toBe(before + 8 + 4); // 8 buffers; column term, weight zero points, bias term, multiplier
+    expect(memory().tensors).toBe(before + 12); // 8 buffers + the 4 derived requantization constants
     module.dispose();
     expect(memory().tensors).toBe(before);
   });
@@ -176,6 +176,9 @@ describe('QuantizedLinear', () => {
       'input_zero_point',
       'scale',
       'zero_point',
+      'requant_column_term',
+      'requant_bias_term',
+      'requant_multiplier',
     ]);
     expect(q.weight.dtype).toBe('int8');
     expect(String(q)).toBe(

@@ -108,17 +108,6 @@ export interface QuantizeDynamicOptions {
   reduceRange?: boolean;
 }
 
-/** Device copies of a dynamic layer's per-channel constants. */
-interface DynamicConstants {
-  device: Tensor['device'];
-  /** float32 [N] weight scales. */
-  weightScale: Tensor;
-  /** int32 [N] Σₖ wq[j, k]. */
-  weightSums: Tensor;
-  /** int32 [N] weight zero points, or null when all are 0. */
-  weightZeroPoints: Tensor | null;
-}
-
 /**
  * A Linear with int8 weights whose input is quantized per batch, as
  * `torch.ao.nn.quantized.dynamic.Linear` (fbgemm): each forward takes the batch's min/max,
@@ -149,9 +138,9 @@ export class DynamicQuantizedLinear extends Module {
   readonly weightZeroPoint: Tensor;
   /** Whether activations use the reduced range [0, 127]. */
   readonly reduceRange: boolean;
+  /** Derived, int32 [outFeatures]: Σₖ wq[j, k] (the input zero-point correction). */
+  readonly weightSums: Tensor;
   private readonly _weight: WeightQParams;
-  private readonly _weightSums: Int32Array;
-  private _constants: DynamicConstants | null = null;
 
   /**
    * @param inFeatures size of each input sample
@@ -188,7 +177,6 @@ export class DynamicQuantizedLinear extends Module {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this._weight = weightQParams(op, outFeatures, init.weightScale, init.weightZeroPoint);
-    this._weightSums = rowSums(init.weight, outFeatures, inFeatures);
     const bias = init.bias == null ? null : Float32Array.from(Array.from(init.bias));
     if (bias && bias.length !== outFeatures) throw new ShapeError(op, `bias has ${bias.length} values, expected ${outFeatures}`);
     const w = this._weight;
@@ -197,6 +185,7 @@ export class DynamicQuantizedLinear extends Module {
     this.weightScale = w.perChannel ? tensor(w.scales) : tensor(w.scales[0]);
     this.weightZeroPoint = w.perChannel ? tensor(w.zeroPoints, { dtype: 'int32' }) : tensor(w.zeroPoints[0], { dtype: 'int32' });
     this.reduceRange = init.reduceRange ?? true;
+    this.weightSums = tensor(rowSums(init.weight, outFeatures, inFeatures));
   }
 
   /**
@@ -228,26 +217,6 @@ export class DynamicQuantizedLinear extends Module {
     }
   }
 
-  private constants(device: Tensor['device']): DynamicConstants {
-    if (this._constants?.device === device) return this._constants;
-    this.disposeConstants();
-    const w = this._weight;
-    this._constants = {
-      device,
-      weightScale: keep(tensor(w.scales, { device })),
-      weightSums: keep(tensor(this._weightSums, { device })),
-      weightZeroPoints: w.zeroPoints.some((z) => z !== 0) ? keep(tensor(w.zeroPoints, { device })) : null,
-    };
-    return this._constants;
-  }
-
-  private disposeConstants(): void {
-    const c = this._constants;
-    if (!c) return;
-    for (const t of [c.weightScale, c.weightSums, c.weightZeroPoints]) t?.dispose();
-    this._constants = null;
-  }
-
   /**
    * Quantize `x` [*, inFeatures] with its own range, int8 matmul, float32 output [*, outFeatures].
    * @example
@@ -266,7 +235,6 @@ export class DynamicQuantizedLinear extends Module {
     return noGrad(() =>
       scope(() => {
         const x2 = x.reshape([-1, k]);
-        const c = this.constants(x.device);
         let scale: number | Tensor;
         let zp: number | Tensor;
         let inv: number | Tensor;
@@ -284,19 +252,16 @@ export class DynamicQuantizedLinear extends Module {
         // uint8 values q stored as q − 128 for the int8 matmul; zp shifted alike
         const xq = x2.mul(inv).round().add(zp).clamp(0, 255).sub(128).to('int8');
         const zpShifted = typeof zp === 'number' ? zp - 128 : zp.sub(128).to('int32');
-        let raw = matmul(xq, this.weight.transpose(0, 1)).sub(c.weightSums.mul(zpShifted));
-        if (c.weightZeroPoints) raw = raw.sub(xq.sum(1, { keepdim: true }).mul(c.weightZeroPoints)).add(c.weightZeroPoints.mul(zpShifted).mul(k));
-        let y = raw.to('float32').mul(scale).mul(c.weightScale);
+        let raw = matmul(xq, this.weight.transpose(0, 1)).sub(this.weightSums.mul(zpShifted));
+        if (this._weight.zeroPoints.some((z) => z !== 0)) {
+          const wzp = this.weightZeroPoint; // [] or [outFeatures]: broadcasts over the rows
+          raw = raw.sub(xq.sum(1, { keepdim: true }).mul(wzp)).add(wzp.mul(zpShifted).mul(k));
+        }
+        let y = raw.to('float32').mul(scale).mul(this.weightScale);
         if (this.bias) y = y.add(this.bias);
         return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
       }),
     );
-  }
-
-  /** Free the module's tensors and its device constants. */
-  override dispose(): void {
-    super.dispose();
-    this.disposeConstants();
   }
 
   /** 'per_tensor_symmetric', 'per_tensor_affine', 'per_channel_symmetric' or 'per_channel_affine' (of the weight). @example `DynamicQuantizedLinear.fromFloat(new Linear(2, 2)).weightQScheme // 'per_tensor_symmetric'` */

@@ -198,7 +198,7 @@ export class QuantizedConv2d extends QuantizedLayer {
               .expand([rows, g, o / g])
               .reshape([rows, o]);
         }
-        const y = this._requantizer.apply(acc, [o], rowSums);
+        const y = this.requantize(acc, [o], rowSums);
         return y.reshape([n, ho, wo, o]).permute([0, 3, 1, 2]);
       }),
     );

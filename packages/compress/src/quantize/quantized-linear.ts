@@ -1,7 +1,16 @@
 import { type Linear, Module } from '@aimodel/nn';
 import { ArgumentError, DeviceError, type DeviceName, DTypeError, matmul, noGrad, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
 import { type QParams, quantizePerChannel, quantizePerTensor } from './arith';
-import { type ActivationQParams, checkActivation, quantizeActivation, Requantizer, rowSums, type WeightQParams, weightQParams } from './quantized-ops';
+import {
+  type ActivationQParams,
+  checkActivation,
+  quantizeActivation,
+  requantConstants,
+  requantize,
+  rowSums,
+  type WeightQParams,
+  weightQParams,
+} from './quantized-ops';
 
 /**
  * The quantized weights and quantization parameters a static quantized layer is built from
@@ -131,7 +140,14 @@ export abstract class QuantizedLayer extends Module {
   readonly zeroPoint: Tensor;
   /** Whether a ReLU is fused (the output is clamped at its zero point). */
   readonly relu: boolean;
-  protected readonly _requantizer: Requantizer;
+  /** Derived, int32 [outChannels]: −x_zp·Σₖ wq[j, k] + K·x_zp·w_zp[j] (the input zero-point correction; x_zp as stored for the int8 matmul). */
+  readonly requantColumnTerm: Tensor;
+  /** Derived, float32 [outChannels]: bias[j] / (x_scale·w_scale[j]), or null without bias. */
+  readonly requantBiasTerm: Tensor | null;
+  /** Derived, float32 [outChannels]: x_scale·w_scale[j] / y_scale. */
+  readonly requantMultiplier: Tensor;
+  /** Derived, int32 [outChannels] weight zero points, or null when all are 0 (symmetric weights). */
+  readonly requantWeightZeroPoint: Tensor | null;
   protected readonly _quant: CheckedInit;
 
   protected constructor(c: CheckedInit, weightShape: number[], device: DeviceName | undefined) {
@@ -150,7 +166,11 @@ export abstract class QuantizedLayer extends Module {
     this.zeroPoint = tensor(c.output.zeroPoint, { ...opts, dtype: 'int32' });
     this.relu = c.relu;
     this._quant = c;
-    this._requantizer = new Requantizer(w, rowSums(c.values, n, k), k, c.input, c.output, c.bias, c.relu);
+    const r = requantConstants(w, rowSums(c.values, n, k), k, c.input, c.output, c.bias);
+    this.requantColumnTerm = tensor(r.columnTerm, opts);
+    this.requantBiasTerm = r.biasTerm ? tensor(r.biasTerm, opts) : null;
+    this.requantMultiplier = tensor(r.multiplier, opts);
+    this.requantWeightZeroPoint = w.zeroPoints.some((z) => z !== 0) ? tensor(w.zeroPoints, opts) : null;
   }
 
   /** The input quantization (scale, zero point, dtype). */
@@ -169,10 +189,15 @@ export abstract class QuantizedLayer extends Module {
     return `per_${w.perChannel ? 'channel' : 'tensor'}_${w.zeroPoints.some((z) => z !== 0) ? 'affine' : 'symmetric'}`;
   }
 
-  /** Free the module's tensors and its device constants. */
-  override dispose(): void {
-    super.dispose();
-    this._requantizer.dispose();
+  /** The int32 products `acc` (channels along `channelShape`) requantized and dequantized. */
+  protected requantize(acc: Tensor, channelShape: number[], rowSums: () => Tensor): Tensor {
+    const t = {
+      columnTerm: this.requantColumnTerm,
+      weightZeroPoints: this.requantWeightZeroPoint,
+      biasTerm: this.requantBiasTerm,
+      multiplier: this.requantMultiplier,
+    };
+    return requantize(acc, t, channelShape, rowSums, this._quant.output, this.relu);
   }
 
   protected qparamsRepr(): string {
@@ -278,7 +303,7 @@ export class QuantizedLinear extends QuantizedLayer {
       scope(() => {
         const xq = quantizeActivation(x.reshape([-1, k]), this._quant.input);
         const acc = matmul(xq, this.weight.transpose(0, 1));
-        const y = this._requantizer.apply(acc, [this.outFeatures], () => xq.sum(1, { keepdim: true }));
+        const y = this.requantize(acc, [this.outFeatures], () => xq.sum(1, { keepdim: true }));
         return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
       }),
     );

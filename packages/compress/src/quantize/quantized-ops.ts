@@ -6,7 +6,7 @@
 //   q_out      = clamp(nearbyint(raw_f · (x_scale·w_scale[j] / y_scale)) + y_zp, qmin, qmax)
 // with qmin = y_zp when a ReLU is fused. Activations stored as uint8 (PyTorch's quint8) enter the
 // int8 matmul shifted by −128 (value and zero point alike), which leaves every (q − zp) unchanged.
-import { ArgumentError, type DeviceName, keep, type Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, type Tensor } from '@aimodel/tensor';
 import { type QuantDType, quantizePerTensor, quantRange } from './arith';
 
 /**
@@ -87,98 +87,75 @@ export function weightQParams(op: string, outChannels: number, scale: number | A
   return { scales, zeroPoints, perChannel };
 }
 
-/** Device tensors of one layer's requantization, built once per device from the host numbers. */
-interface DeviceConstants {
-  device: DeviceName;
-  /** int32 [N]: −x_zp·Σₖ wq[j, k] + K·x_zp·w_zp[j] (x_zp in the shifted storage). */
+/**
+ * The per-output-channel constants of a static layer's requantization, computed on the host in
+ * float32 as fbgemm does (stored by the layer as buffers, so they move and free with it).
+ * @internal
+ */
+export interface RequantConstants {
+  /** −x_zp·Σₖ wq[j, k] + K·x_zp·w_zp[j] (x_zp in the shifted int8 storage). */
+  columnTerm: Int32Array;
+  /** bias[j] / (x_scale·w_scale[j]), or null without bias. */
+  biasTerm: Float32Array | null;
+  /** x_scale·w_scale[j] / y_scale. */
+  multiplier: Float32Array;
+}
+
+/** @internal */
+export function requantConstants(
+  weight: WeightQParams,
+  weightRowSums: Int32Array,
+  k: number,
+  input: ActivationQParams,
+  output: ActivationQParams,
+  bias: Float32Array | null,
+): RequantConstants {
+  const n = weight.scales.length;
+  const xzp = input.zeroPoint - storageShift(input.dtype);
+  const columnTerm = new Int32Array(n);
+  const multiplier = new Float32Array(n);
+  const biasTerm = bias ? new Float32Array(n) : null;
+  for (let j = 0; j < n; j++) {
+    columnTerm[j] = -xzp * weightRowSums[j] + k * xzp * weight.zeroPoints[j];
+    const actTimesW = Math.fround(input.scale * weight.scales[j]);
+    multiplier[j] = Math.fround(actTimesW / output.scale);
+    if (biasTerm && bias) biasTerm[j] = Math.fround(bias[j] / actTimesW);
+  }
+  return { columnTerm, biasTerm, multiplier };
+}
+
+/** The device tensors {@link requantize} reads (a layer's buffers). @internal */
+export interface RequantTensors {
   columnTerm: Tensor;
-  /** int32 [N] weight zero points, or null when all are 0 (symmetric weights). */
+  /** Weight zero points (int32), or null when all are 0. */
   weightZeroPoints: Tensor | null;
-  /** float32 [N] bias[j] / (x_scale·w_scale[j]), or null without bias. */
   biasTerm: Tensor | null;
-  /** float32 [N] x_scale·w_scale[j] / y_scale. */
   multiplier: Tensor;
 }
 
 /**
- * The host-side constants of a static quantized layer (float32 values computed as fbgemm does)
- * and their device copies, rebuilt lazily when the module moves to another device.
+ * Requantize the int32 products `acc` (output channels along `channelShape`'s non-1 dim) and
+ * return the result dequantized: y_scale·(q_out − y_zp), float32; q_out is clamped to
+ * [qmin, qmax] (qmin = y_zp with a fused ReLU). `rowSums` (Σₖ xq over the reduced dim, shaped to
+ * broadcast against acc) is called only when the weights have non-zero zero points.
  * @internal
  */
-export class Requantizer {
-  private readonly columnTerm: Int32Array;
-  private readonly multiplier: Float32Array;
-  private readonly biasTerm: Float32Array | null;
-  private readonly hasWeightZeroPoint: boolean;
-  /** Clamp bounds of the output: the dtype's range, qmin raised to the zero point with a fused ReLU. */
-  readonly qmin: number;
-  readonly qmax: number;
-  private cached: DeviceConstants | null = null;
-
-  constructor(
-    readonly weight: WeightQParams,
-    weightRowSums: Int32Array,
-    readonly k: number,
-    readonly input: ActivationQParams,
-    readonly output: ActivationQParams,
-    bias: Float32Array | null,
-    relu: boolean,
-  ) {
-    const n = weight.scales.length;
-    const xzp = input.zeroPoint - storageShift(input.dtype);
-    this.columnTerm = new Int32Array(n);
-    this.multiplier = new Float32Array(n);
-    this.biasTerm = bias ? new Float32Array(n) : null;
-    for (let j = 0; j < n; j++) {
-      this.columnTerm[j] = -xzp * weightRowSums[j] + k * xzp * weight.zeroPoints[j];
-      const actTimesW = Math.fround(input.scale * weight.scales[j]);
-      this.multiplier[j] = Math.fround(actTimesW / output.scale);
-      if (this.biasTerm && bias) this.biasTerm[j] = Math.fround(bias[j] / actTimesW);
-    }
-    this.hasWeightZeroPoint = weight.zeroPoints.some((z) => z !== 0);
-    const [qmin, qmax] = quantRange(output.dtype);
-    this.qmin = relu ? output.zeroPoint : qmin;
-    this.qmax = qmax;
-  }
-
-  private constants(device: DeviceName): DeviceConstants {
-    if (this.cached?.device === device) return this.cached;
-    this.dispose();
-    const make = (v: Int32Array | Float32Array) => keep(tensor(v, { device }));
-    this.cached = {
-      device,
-      columnTerm: make(this.columnTerm),
-      weightZeroPoints: this.hasWeightZeroPoint ? make(this.weight.zeroPoints) : null,
-      biasTerm: this.biasTerm ? make(this.biasTerm) : null,
-      multiplier: make(this.multiplier),
-    };
-    return this.cached;
-  }
-
-  /**
-   * Requantize the int32 products `acc` (output channels along `channelDim`, the others
-   * broadcast) and return the result dequantized: y_scale·(q_out − y_zp), float32. `rowSums`
-   * (Σₖ xq over the reduced dim, shaped to broadcast against acc) is only needed, and only
-   * called, when the weights have non-zero zero points.
-   */
-  apply(acc: Tensor, channelShape: number[], rowSums: () => Tensor): Tensor {
-    const c = this.constants(acc.device);
-    const along = (t: Tensor) => t.reshape(channelShape);
-    let raw = acc.add(along(c.columnTerm));
-    if (c.weightZeroPoints) raw = raw.sub(rowSums().mul(along(c.weightZeroPoints)));
-    let f = raw.to('float32');
-    if (c.biasTerm) f = f.add(along(c.biasTerm));
-    // + zp, clamp, − zp (not a clamp to [qmin − zp, qmax − zp]): the integer q − zp is +0, never −0
-    const zp = this.output.zeroPoint;
-    return f.mul(along(c.multiplier)).round().add(zp).clamp(this.qmin, this.qmax).sub(zp).mul(this.output.scale);
-  }
-
-  /** Free the device copies. */
-  dispose(): void {
-    if (!this.cached) return;
-    for (const t of [this.cached.columnTerm, this.cached.weightZeroPoints, this.cached.biasTerm, this.cached.multiplier]) t?.dispose();
-    this.cached = null;
-  }
+export function requantize(acc: Tensor, t: RequantTensors, channelShape: number[], rowSums: () => Tensor, output: ActivationQParams, relu: boolean): Tensor {
+  const along = (x: Tensor) => x.reshape(channelShape);
+  let raw = acc.add(along(t.columnTerm));
+  if (t.weightZeroPoints) raw = raw.sub(rowSums().mul(along(t.weightZeroPoints)));
+  let f = raw.to('float32');
+  if (t.biasTerm) f = f.add(along(t.biasTerm));
+  const [qmin, qmax] = quantRange(output.dtype);
+  const zp = output.zeroPoint;
+  // + zp, clamp, − zp (not a clamp to [qmin − zp, qmax − zp]): the integer q − zp is +0, never −0
+  return f
+    .mul(along(t.multiplier))
+    .round()
+    .add(zp)
+    .clamp(relu ? zp : qmin, qmax)
+    .sub(zp)
+    .mul(output.scale);
 }
 
 /** Σₖ of each row of an int8 weight viewed as [N, K] (host). @internal */
