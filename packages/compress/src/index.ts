@@ -53,6 +53,14 @@ export {
 export type { ObserverOptions } from './quantize/observers';
 export { HistogramObserver } from './quantize/histogram-observer';
 
+// quantization: FakeQuantize, QConfig, fusion, prepare (helper B)
+export { FakeQuantize } from './quantize/fake-quantize';
+export { getDefaultQConfig, getDefaultQatQConfig, getMinMaxQConfig } from './quantize/qconfig';
+export type { QConfig, QuantBackend } from './quantize/qconfig';
+export { fuseModules, ConvReLU2d, LinearReLU, FusedIdentity } from './quantize/fuse';
+export { prepare, prepareQat, observedLayers } from './quantize/prepare';
+export type { ObservedLayer, QConfigMapping } from './quantize/prepare';
+
 // knowledge distillation (helper G)
 export { distillationLoss, Distiller } from './distill';
 export type { DistillationLossOptions, DistillerOptions, HintOptions } from './distill';

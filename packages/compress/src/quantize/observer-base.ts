@@ -22,7 +22,13 @@ import {
 import { checkQuantDType, type QParams, type QScheme, type QuantDType, quantRange } from './arith';
 
 const f = Math.fround;
-/** torch.finfo(torch.float32).eps = 2⁻²³. */
+/**
+ * torch.finfo(torch.float32).eps = 2⁻²³, the observers' default smallest scale.
+ * @example
+ * ```ts
+ * FLOAT32_EPS === 2 ** -23; // true
+ * ```
+ */
 export const FLOAT32_EPS = 2 ** -23;
 
 /**
