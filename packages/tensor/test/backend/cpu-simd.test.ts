@@ -267,7 +267,8 @@ describe('cpu SIMD softmax / logSoftmax = the JS loop', () => {
       [5, 9],
       [2, 1023],
       [7, 1024],
-      [2, 20000],
+      [40, 1024], // dense rows over three batches
+      [2, 20000], // one row per call
     ] as const) {
       const data = rand(m * n * 2 + 3, m + n, -20, 20);
       for (const x of [view(data, [m, n]), view(data, [m, n], [2 * n, 1], 3)])
@@ -298,6 +299,7 @@ describe('cpu SIMD reductions = the JS loops', () => {
       [4, 17],
       [2, 3, 33],
       [5, 4099],
+      [40, 1024],
       [1, 40000],
       [2, 0],
     ]) {

@@ -216,7 +216,6 @@ export class Code {
   f32x4Le = () => this.simd(0x45);
   f32x4Ge = () => this.simd(0x46);
   f32x4ConvertI32x4S = () => this.simd(0xfa);
-  i32x4TruncSatF32x4S = () => this.simd(0xf8);
   /** Shifts take the vector, then an i32 count. */
   i32x4Shl = () => this.simd(0xab);
   i32x4ShrS = () => this.simd(0xac);
@@ -232,6 +231,20 @@ export class Code {
   v128Bitselect = () => this.simd(0x52);
   f64x2PromoteLowF32x4 = () => this.simd(0x5f);
   f64x2Add = () => this.simd(0xf0);
+  /** Pseudo-min/max: b < a ? b : a and a < b ? b : a (one x86 instruction each; a NaN `a` is kept). */
+  f32x4Pmin = () => this.simd(0xea);
+  f32x4Pmax = () => this.simd(0xeb);
+  f64Div = () => this.emit(0xa3);
+  f32DemoteF64 = () => this.emit(0xb6);
+  f64Store(offset = 0, align = 3): this {
+    return this.emit(0x39, ...this.mem(align, offset));
+  }
+  f64Const(v: number): this {
+    return this.emit(0x44, ...Array.from(new Uint8Array(new Float64Array([v]).buffer)));
+  }
+  f64x2Sub = () => this.simd(0xf1);
+  f64x2Mul = () => this.simd(0xf2);
+  f64x2Splat = () => this.simd(0x14);
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */

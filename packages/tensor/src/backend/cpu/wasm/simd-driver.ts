@@ -28,8 +28,8 @@ interface Simd {
 const CHUNK = 4096;
 /** Byte address of operand 0's chunk (and of a row); operand j's is A + j·CHUNK·4. */
 const A = 64;
-/** Floats of a reduced row handled per kernel call. */
-const PIECE = 16384;
+/** Floats of rows handled per kernel call (longer softmax rows get a call each; longer reduced rows go in pieces). */
+const BATCH = 16384;
 /** Below these sizes the JS loops are as fast ('auto' only: 'wasm' takes every size, for tests). */
 const MIN_ELEMENTS = 32;
 const MIN_ROW = 8;
@@ -151,12 +151,58 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   return true;
 }
 
-/** Copies x[start, start + n) to the row buffer, padded to a multiple of 4 with `pad`; returns the padded length. */
-function loadRow(s: Simd, xd: Float32Array, start: number, n: number, pad: number): number {
+/**
+ * Streams the rows of x (`n` contiguous floats each, starting where `forEachPosition` puts them)
+ * through the row buffer in batches, each row padded to a multiple of 4 with `pad`;
+ * `compute(rows, n4)` runs on each batch, then `done(rows, n4)` reads its results.
+ */
+function batchedRows(
+  s: Simd,
+  x: View,
+  outerDims: number,
+  n: number,
+  pad: number,
+  compute: (rows: number, n4: number) => void,
+  done: (rows: number, n4: number) => void,
+): void {
   const n4 = up4(n);
-  s.w.set(xd.subarray(start, start + n), A >> 2);
-  if (n4 > n) s.w.fill(pad, (A >> 2) + n, (A >> 2) + n4);
-  return n4;
+  const batch = Math.max(1, Math.floor(BATCH / n4));
+  ensure(s, Math.max(BATCH, batch * n4) + 2 * batch); // rows, then (from A + BATCH·4) up to 8 bytes of result per row
+  const xd = dataOf(x) as Float32Array;
+  const w = s.w;
+  let k = 0;
+  const flush = () => {
+    compute(k, n4);
+    done(k, n4);
+    k = 0;
+  };
+  const outer = x.shape.slice(0, outerDims);
+  const rowStrides = x.strides.slice(0, outerDims);
+  const dense = n4 === n && outer.every((d, i) => d === 1 || x.strides[i] === expected(outer, i) * n);
+  if (dense) {
+    // rows back to back in x: one copy per batch
+    const total = numel(outer);
+    for (let r = 0; r < total; r += batch) {
+      k = Math.min(batch, total - r);
+      w.set(xd.subarray(x.offset + r * n, x.offset + (r + k) * n), A >> 2);
+      flush();
+    }
+    return;
+  }
+  forEachPosition(outer, [rowStrides], [x.offset], ([start]) => {
+    const at = (A >> 2) + k * n4;
+    put(w, at, xd, start, 1, n);
+    if (n4 > n) w.fill(pad, at + n, at + n4);
+    if (++k === batch) flush();
+  });
+  if (k) flush();
+}
+
+/** The row-major stride of dim i of `shape`, in rows. */
+function expected(shape: readonly number[], i: number): number {
+  let s = 1;
+  for (let j = i + 1; j < shape.length; j++) s *= shape[j];
+  return s;
 }
 
 /** (Log-)softmax over the last dim when it has unit stride; false when it does not apply. */
@@ -166,21 +212,24 @@ export function simdSoftmax(x: View, dim: number, log: boolean, out: Storage): b
   if (!isFloat(x) || !isFloat(out) || dim !== rank - 1 || (x.strides[dim] !== 1 && n !== 1) || tooSmall(n, MIN_ROW)) return false;
   const s = simd();
   if (!s) return false;
-  ensure(s, up4(n));
-  const { r_max, expsum, logfinish, b_mul } = s.fns;
-  const xd = dataOf(x) as Float32Array;
+  const kernel = s.fns.softmax_rows;
   const od = dataOf(out) as Float32Array;
   let o = 0;
-  forEachPosition(x.shape.slice(0, -1), [x.strides.slice(0, -1)], [x.offset], ([xi]) => {
-    const n4 = loadRow(s, xd, xi, n, Number.NEGATIVE_INFINITY); // e^−∞ = 0 adds nothing
-    let max = r_max(A, n4);
-    if (max === Number.NEGATIVE_INFINITY) max = 0; // an all −∞ row gives NaN like PyTorch (0/0)
-    const sum = expsum(A, n4, max, log ? 0 : 1);
-    if (log) logfinish(A, n4, max, Math.log(sum));
-    else b_mul(A, 0, n4, 1 / sum, 1);
-    od.set(s.w.subarray(A >> 2, (A >> 2) + n), o);
-    o += n;
-  });
+  // e^−∞ = 0: the padding adds nothing to the sum
+  batchedRows(
+    s,
+    x,
+    rank - 1,
+    n,
+    Number.NEGATIVE_INFINITY,
+    (rows, n4) => kernel(A, rows, n4, log ? 1 : 0),
+    (rows, n4) => {
+      const base = A >> 2;
+      if (n4 === n) od.set(s.w.subarray(base, base + rows * n), o);
+      else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + n), o + r * n);
+      o += rows * n;
+    },
+  );
   return true;
 }
 
@@ -189,7 +238,8 @@ const IDENTITY = { sum: 0, max: Number.NEGATIVE_INFINITY, min: Number.POSITIVE_I
 
 /**
  * sum / max / min over trailing dims that form one contiguous block (the last dim with unit
- * stride, or all dims of a contiguous tensor); false when it does not apply.
+ * stride, or all dims of a contiguous tensor); false when it does not apply. Sums are taken in
+ * float64, as the JS loop does.
  */
 export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): boolean {
   if (op === 'prod' || !isFloat(x) || !isFloat(out)) return false;
@@ -203,16 +253,38 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
   for (let i = red.length - 1, step = 1; i >= 0; step *= red[i], i--) if (red[i] !== 1 && x.strides[rank - r + i] !== step) return false;
   const s = simd();
   if (!s) return false;
-  ensure(s, Math.min(up4(k), PIECE));
-  const kernel = s.fns[op === 'sum' ? 'r_sum' : op === 'max' ? 'r_max' : 'r_min'];
-  const pad = IDENTITY[op];
-  const xd = dataOf(x) as Float32Array;
+  const kernel = s.fns[`rows_${op}`];
   const od = dataOf(out);
+  const pad = IDENTITY[op];
   let o = 0;
+  if (k <= BATCH) {
+    batchedRows(
+      s,
+      x,
+      rank - r,
+      k,
+      pad,
+      (rows, n4) => kernel(A, rows, n4, A + BATCH * 4),
+      (rows) => {
+        const res = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, rows) : new Float32Array(s.mem.buffer, A + BATCH * 4, rows);
+        od.set(res, o);
+        o += rows;
+      },
+    );
+    return true;
+  }
+  // long rows: pieces of BATCH floats, combined here
+  ensure(s, BATCH + 2);
+  const xd = dataOf(x) as Float32Array;
   forEachPosition(x.shape.slice(0, rank - r), [x.strides.slice(0, rank - r)], [x.offset], ([start]) => {
     let acc: number = pad;
-    for (let done = 0; done < k; done += PIECE) {
-      const v = kernel(A, loadRow(s, xd, start + done, Math.min(PIECE, k - done), pad));
+    for (let done = 0; done < k; done += BATCH) {
+      const len = Math.min(BATCH, k - done);
+      const n4 = up4(len);
+      s.w.set(xd.subarray(start + done, start + done + len), A >> 2);
+      if (n4 > len) s.w.fill(pad, (A >> 2) + len, (A >> 2) + n4);
+      kernel(A, 1, n4, A + BATCH * 4);
+      const v = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, 1)[0] : s.w[(A >> 2) + BATCH];
       if (op === 'sum') acc += v;
       else if (acc === acc && (v !== v || (op === 'max' ? v > acc : v < acc))) acc = v; // NaN wins
     }

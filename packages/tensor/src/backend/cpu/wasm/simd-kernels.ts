@@ -4,18 +4,19 @@
  * are in floats, positive multiples of 4 (the driver in ./simd-driver.ts pads), so there is no
  * scalar tail code.
  *
- *   u_<op>(p, n)                    p[i] = op(p[i])
- *   b_<op>(a, b, n, s, mode)        mode 0: a[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
- *   r_max / r_min(p, n) → f32       lane-wise max/min (NaN wins), then across the lanes
- *   r_sum(p, n) → f64               sum in two f64x2 accumulators
- *   expsum(p, n, m, store) → f64    Σ e^{p[i] − m} in f64; stores the exponentials when `store`
- *   logfinish(p, n, m, ls)          p[i] = (p[i] − m) − ls (log-softmax)
+ *   u_<op>(p, n)                      p[i] = op(p[i])
+ *   b_<op>(a, b, n, s, mode)          mode 0: a[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
+ *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
+ *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
+ *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
+ *
+ * Rows lie n floats apart from p (the driver pads each with the op's identity).
  */
 import type { BinaryOp, UnaryOp } from '../../backend';
 import { type FuncDef, ValType, encodeModule } from './encoder';
-import { erf, exp, Fn, gelu, geluTanh, log, sigmoid, sign, tanh } from './simd-math';
+import { erf, exp, Fn, gelu, geluTanh, log as log_, sigmoid, sign, tanh } from './simd-math';
 
-const { i32, f32, f64 } = ValType;
+const { i32, f32 } = ValType;
 
 /** The unary ops with a SIMD kernel: each pushes op(x) for the v128 local x. */
 export const SIMD_UNARY = {
@@ -23,7 +24,7 @@ export const SIMD_UNARY = {
   abs: (fn, x) => fn.f.get(x).f32x4Abs(),
   sign,
   exp,
-  log,
+  log: log_,
   sqrt: (fn, x) => fn.f.get(x).f32x4Sqrt(),
   rsqrt: (fn, x) => fn.f.f32x4Const(1).get(x).f32x4Sqrt().f32x4Div(),
   relu: (fn, x) => fn.f.get(x).f32x4Const(0).f32x4Max(), // max keeps NaN and turns −0 into 0
@@ -100,30 +101,58 @@ function binaryKernel(op: SimdBinaryOp): FuncDef {
   return fn.def(`b_${op}`);
 }
 
-/** Horizontal max/min: lanes folded by two shuffles, then lane 0. */
-function rowExtreme(name: 'r_max' | 'r_min'): FuncDef {
-  const fn = new Fn([i32, i32], [f32]);
-  const [p, n] = [0, 1];
-  const acc = fn.v128();
+/** Emits `q = start; k = n4; loop { body(v = q[0..4)); q += 16; k −= 4 } while k` (n4 ≥ 4). */
+function scan(fn: Fn, start: number, n4: number, body: (v: number) => void): void {
+  const [q, k, v] = [fn.i32(), fn.i32(), fn.v128()];
   const f = fn.f;
-  const op = () => (name === 'r_max' ? f.f32x4Max() : f.f32x4Min());
-  f.get(p).v128Load().set(acc);
-  f.get(p).i32Const(16).i32Add().set(p);
-  f.get(n).i32Const(4).i32Sub().tee(n).if();
+  f.get(start).set(q).get(n4).set(k);
   f.loop();
-  f.get(acc).get(p).v128Load();
-  op();
-  f.set(acc);
-  f.get(p).i32Const(16).i32Add().set(p);
-  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
-  f.end().end();
-  f.get(acc).get(acc).get(acc).i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]);
-  op();
-  f.set(acc);
-  f.get(acc).get(acc).get(acc).i8x16Shuffle([4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11]);
-  op();
-  f.f32x4ExtractLane(0);
-  return fn.def(name);
+  f.get(q).v128Load().set(v);
+  body(v);
+  f.get(q).i32Const(16).i32Add().set(q);
+  f.get(k).i32Const(4).i32Sub().tee(k).brIf(0);
+  f.end();
+}
+
+/** Emits `for (rows ≥ 1 times) { body(); p += n4·4 }`. */
+function forRows(fn: Fn, p: number, rows: number, n4: number, body: () => void): void {
+  const f = fn.f;
+  f.loop();
+  body();
+  f.get(p).get(n4).i32Const(4).i32Mul().i32Add().set(p);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+}
+
+const SWAP_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+const SWAP_PAIRS = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
+
+/**
+ * Pushes the max (or min) of the row at `start` in all four lanes, NaN if it holds one: pseudo-max
+ * lanes (one instruction each, where wasm's NaN-propagating max costs several) plus a mask of
+ * NaNs seen, both folded across the lanes by two shuffles.
+ */
+function extreme(fn: Fn, start: number, n4: number, isMax: boolean): void {
+  const [acc, nan] = [fn.v128(), fn.v128()];
+  const f = fn.f;
+  const op = () => (isMax ? f.f32x4Pmax() : f.f32x4Pmin());
+  f.f32x4Const(isMax ? -Infinity : Infinity)
+    .set(acc)
+    .v128Zero()
+    .set(nan);
+  scan(fn, start, n4, (v) => {
+    f.get(nan).get(v).get(v).f32x4Ne().v128Or().set(nan);
+    f.get(acc).get(v);
+    op();
+    f.set(acc);
+  });
+  for (const lanes of [SWAP_HALVES, SWAP_PAIRS]) {
+    f.get(acc).get(acc).get(acc).i8x16Shuffle(lanes);
+    op();
+    f.set(acc);
+    f.get(nan).get(nan).get(nan).i8x16Shuffle(lanes).v128Or().set(nan);
+  }
+  f.f32x4Const(Number.NaN).get(acc).get(nan).v128Bitselect();
 }
 
 /** Adds the four f32 lanes on the stack into the f64x2 accumulators a0 (lanes 0, 1) and a1 (2, 3). */
@@ -132,7 +161,7 @@ function accumulate64(fn: Fn, a0: number, a1: number): void {
   const f = fn.f;
   f.set(v);
   f.get(a0).get(v).f64x2PromoteLowF32x4().f64x2Add().set(a0);
-  f.get(a1).get(v).get(v).i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2PromoteLowF32x4().f64x2Add().set(a1);
+  f.get(a1).get(v).get(v).i8x16Shuffle(SWAP_HALVES).f64x2PromoteLowF32x4().f64x2Add().set(a1);
 }
 
 /** Pushes a0 + a1 summed across lanes as one f64. */
@@ -140,54 +169,90 @@ function total64(fn: Fn, a0: number, a1: number): void {
   fn.f.get(a0).get(a1).f64x2Add().set(a0).get(a0).f64x2ExtractLane(0).get(a0).f64x2ExtractLane(1).f64Add();
 }
 
-function rowSum(): FuncDef {
-  const fn = new Fn([i32, i32], [f64]);
-  const [p, n] = [0, 1];
+/** rows_max / rows_min(p, rows, n4, out): f32 results at out, out + 4, … */
+function rowsExtreme(isMax: boolean): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [p, rows, n4, out] = [0, 1, 2, 3];
+  forRows(fn, p, rows, n4, () => {
+    fn.f.get(out);
+    extreme(fn, p, n4, isMax);
+    fn.f.f32x4ExtractLane(0).f32Store();
+    fn.f.get(out).i32Const(4).i32Add().set(out);
+  });
+  return fn.def(isMax ? 'rows_max' : 'rows_min');
+}
+
+/** rows_sum(p, rows, n4, out): f64 sums (of the f32 values, in f64) at out, out + 8, … */
+function rowsSum(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [p, rows, n4, out] = [0, 1, 2, 3];
   const [a0, a1] = [fn.v128(), fn.v128()];
   const f = fn.f;
-  f.loop();
-  f.get(p).v128Load();
-  accumulate64(fn, a0, a1);
-  f.get(p).i32Const(16).i32Add().set(p);
-  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
-  f.end();
-  total64(fn, a0, a1);
-  return fn.def('r_sum');
+  forRows(fn, p, rows, n4, () => {
+    f.v128Zero().set(a0).v128Zero().set(a1);
+    scan(fn, p, n4, (v) => {
+      f.get(v);
+      accumulate64(fn, a0, a1);
+    });
+    f.get(out);
+    total64(fn, a0, a1);
+    f.f64Store();
+    f.get(out).i32Const(8).i32Add().set(out);
+  });
+  return fn.def('rows_sum');
 }
 
-function expSum(): FuncDef {
-  const fn = new Fn([i32, i32, f32, i32], [f64]);
-  const [p, n, m, store] = [0, 1, 2, 3];
-  const [mv, a0, a1, x] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+/**
+ * softmax_rows(p, rows, n4, log): each row in place, in three passes: m = max (0 if −∞, so an
+ * all −∞ row gives 0/0 = NaN like PyTorch); s = Σ e^{x−m} in f64 (softmax stores the
+ * exponentials on the way); then e·(1/s), or (x − m) − ln s for log-softmax.
+ */
+function softmaxRows(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [p, rows, n4, log] = [0, 1, 2, 3];
+  const [m, a0, a1, x, e, sv, ls] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const f = fn.f;
-  f.get(m).f32x4Splat().set(mv);
-  for (const storing of [true, false]) {
-    if (storing) f.get(store).if();
-    else f.else();
-    f.loop();
-    f.get(p).v128Load().get(mv).f32x4Sub().set(x);
-    if (storing) {
-      const e = fn.v128();
+  const q = fn.i32();
+  forRows(fn, p, rows, n4, () => {
+    extreme(fn, p, n4, true);
+    f.set(m);
+    f.v128Zero().get(m).get(m).f32x4Const(-Infinity).f32x4Eq().v128Bitselect().set(m);
+    f.v128Zero().set(a0).v128Zero().set(a1);
+    f.get(log).if();
+    scan(fn, p, n4, (v) => {
+      f.get(v).get(m).f32x4Sub().set(x);
       exp(fn, x);
-      f.set(e).get(p).get(e).v128Store().get(e);
-    } else exp(fn, x);
-    accumulate64(fn, a0, a1);
-    f.get(p).i32Const(16).i32Add().set(p);
-    f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
+      accumulate64(fn, a0, a1);
+    });
+    total64(fn, a0, a1);
+    f.f32DemoteF64().f32x4Splat().set(sv);
+    log_(fn, sv);
+    f.set(ls);
+    f.get(p).set(q);
+    scan(fn, p, n4, (v) => {
+      f.get(q).get(v).get(m).f32x4Sub().get(ls).f32x4Sub().v128Store();
+      f.get(q).i32Const(16).i32Add().set(q);
+    });
+    f.else();
+    f.get(p).set(q);
+    scan(fn, p, n4, (v) => {
+      f.get(v).get(m).f32x4Sub().set(x);
+      exp(fn, x);
+      f.set(e).get(q).get(e).v128Store().get(e);
+      accumulate64(fn, a0, a1);
+      f.get(q).i32Const(16).i32Add().set(q);
+    });
+    f.f64Const(1);
+    total64(fn, a0, a1);
+    f.f64Div().f32DemoteF64().f32x4Splat().set(sv);
+    f.get(p).set(q);
+    scan(fn, p, n4, (v) => {
+      f.get(q).get(v).get(sv).f32x4Mul().v128Store();
+      f.get(q).i32Const(16).i32Add().set(q);
+    });
     f.end();
-  }
-  f.end();
-  total64(fn, a0, a1);
-  return fn.def('expsum');
-}
-
-function logFinish(): FuncDef {
-  const fn = new Fn([i32, i32, f32, f32]);
-  const [p, n, m, ls] = [0, 1, 2, 3];
-  const [mv, lv] = [fn.v128(), fn.v128()];
-  fn.f.get(m).f32x4Splat().set(mv).get(ls).f32x4Splat().set(lv);
-  inPlaceLoop(fn, p, n, (x) => fn.f.get(x).get(mv).f32x4Sub().get(lv).f32x4Sub());
-  return fn.def('logfinish');
+  });
+  return fn.def('softmax_rows');
 }
 
 /** The whole module's bytes: every kernel above, over the imported memory `env.mem`. */
@@ -195,11 +260,10 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
   const funcs: FuncDef[] = [
     ...(Object.keys(SIMD_UNARY) as SimdUnaryOp[]).map(unaryKernel),
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
-    rowExtreme('r_max'),
-    rowExtreme('r_min'),
-    rowSum(),
-    expSum(),
-    logFinish(),
+    rowsExtreme(true),
+    rowsExtreme(false),
+    rowsSum(),
+    softmaxRows(),
   ];
   return encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 1 }, funcs });
 }

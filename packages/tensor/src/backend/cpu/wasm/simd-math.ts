@@ -16,10 +16,37 @@
  */
 import { Code, type FuncDef, ValType } from './encoder';
 
+/**
+ * Code whose vector constants are read from locals set once in the function's prologue: V8 builds
+ * a v128.const with several instructions at every use, and the kernels use a dozen per loop trip.
+ */
+class PooledCode extends Code {
+  constructor(private readonly pool: (bits: string, emit: (c: Code) => void) => number) {
+    super();
+  }
+  override f32x4Const(v: number): this {
+    return this.get(this.pool(`f${Math.fround(v)}`, (c) => c.f32x4Const(v)));
+  }
+  override i32x4Const(v: number): this {
+    return this.get(this.pool(`i${v | 0}`, (c) => c.i32x4Const(v)));
+  }
+}
+
 /** One function under construction: its code and a local allocator (parameters first). */
 export class Fn {
-  readonly f = new Code();
   private readonly locals: ValType[] = [];
+  private readonly prologue = new Code();
+  private readonly consts = new Map<string, number>();
+  readonly f: Code = new PooledCode((key, emit) => {
+    let local = this.consts.get(key);
+    if (local === undefined) {
+      local = this.v128();
+      this.consts.set(key, local);
+      emit(this.prologue);
+      this.prologue.set(local);
+    }
+    return local;
+  });
   constructor(
     private readonly params: ValType[],
     private readonly results: ValType[] = [],
@@ -29,8 +56,15 @@ export class Fn {
     this.locals.push(ValType.v128);
     return this.params.length + this.locals.length - 1;
   }
+  /** A new i32 local's index. */
+  i32(): number {
+    this.locals.push(ValType.i32);
+    return this.params.length + this.locals.length - 1;
+  }
   def(name: string): FuncDef {
-    return { params: this.params, results: this.results, locals: this.locals, body: this.f, export: name };
+    const body = new Code();
+    body.bytes.push(...this.prologue.bytes, ...this.f.bytes);
+    return { params: this.params, results: this.results, locals: this.locals, body, export: name };
   }
 }
 
@@ -46,13 +80,16 @@ function horner(f: Code, x: number, coeffs: readonly number[]): void {
 export function exp(fn: Fn, x: number): void {
   const [t, n, r, ni] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const f = fn.f;
-  // Past ±(89, 104) the result is ∞ / 0 anyway; the clamp keeps 2ⁿ's halves in range (NaN stays NaN).
-  f.get(x).f32x4Const(-104).f32x4Max().f32x4Const(89).f32x4Min().set(t);
-  f.get(t).f32x4Const(Math.LOG2E).f32x4Mul().f32x4Nearest().set(n);
+  const MAGIC = 1.5 * 2 ** 23; // adding it rounds to an integer (ties to even), which lands in the low mantissa bits
+  // Past ±(89, 104) the result is ∞ / 0 anyway; the clamp keeps 2ⁿ's halves in range. Pseudo-min/max
+  // with x first keep a NaN (and cost one instruction, where wasm's NaN-propagating min/max cost ~8).
+  f.get(x).f32x4Const(-104).f32x4Pmax().f32x4Const(89).f32x4Pmin().set(t);
+  f.get(t).f32x4Const(Math.LOG2E).f32x4Mul().f32x4Const(MAGIC).f32x4Add().set(n);
+  f.get(n).i32x4Const(0x4b400000).i32x4Sub().set(ni); // n as an integer: the bits of n + MAGIC minus MAGIC's
+  f.get(n).f32x4Const(MAGIC).f32x4Sub().set(n);
   f.get(t).get(n).f32x4Const(0.693359375).f32x4Mul().f32x4Sub().get(n).f32x4Const(-2.1219444e-4).f32x4Mul().f32x4Sub().set(r);
   horner(f, r, [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
   f.get(r).f32x4Mul().get(r).f32x4Mul().get(r).f32x4Add().f32x4Const(1).f32x4Add(); // p·r² + r + 1
-  f.get(n).i32x4TruncSatF32x4S().set(ni);
   // × 2^(n>>1) × 2^(n − n>>1): both factors normal for n in [−150, 128]
   f.get(ni).i32Const(1).i32x4ShrS().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
   f.get(ni).get(ni).i32Const(1).i32x4ShrS().i32x4Sub().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
