@@ -61,6 +61,9 @@ export {
 export type { GeluOptions } from './ops/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
 export type { ReduceOptions, VarianceOptions } from './ops/reduce';
+
+// linear algebra: torch.linalg's names under one namespace
+export * as linalg from './linalg/index';
 export { matmul, linear, outer } from './ops/matmul';
 export { conv1d, conv2d, convTranspose2d } from './ops/conv';
 export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions } from './ops/conv';

@@ -28,6 +28,20 @@ export const OPS: OpInfo[] = [
 /** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */
 export const NOT_OPS: Record<string, string> = {
   Tensor: 'the class; its methods call the ops in the table',
+  // linalg: float64 factorizations on the host, CPU tensors only (a WebGPU tensor is a DeviceError);
+  // hand-worked values, identities and gradchecks in test/linalg.test.ts
+  'linalg.inv': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.solve': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.det': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.slogdet': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.cholesky': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.qr': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.svd': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.svdvals': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.eigh': 'CPU-only host factorization (test/linalg.test.ts)',
+  'linalg.pinv': 'through the SVD: CPU only (test/linalg.test.ts)',
+  'linalg.matrixNorm': "a composite of abs/sum/max (the SVD for 'nuc' and ±2): test/linalg.test.ts",
+  'linalg.vectorNorm': 'a composite of abs/pow/sum/max: test/linalg.test.ts',
   init: 'device set-up',
   getDefaultDevice: 'device query',
   profile: 'WebGPU kernel timing (test/webgpu/profiler.test.ts)',
