@@ -18,6 +18,7 @@ const RULES = [
   ['tensor', 'ops/pad.ts', 'Shape and indexing'],
   ['tensor', 'ops/define-op.ts', 'Extending'],
   ['tensor', 'ops/glove.ts', 'Embedding updates'],
+  ['tensor', 'linalg/', 'Linear algebra'],
   ['tensor', 'ops/', 'Neural network ops'],
   ['tensor', 'autograd/', 'Autograd'],
   ['tensor', 'memory.ts', 'Memory'],
