@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Storage, View } from '../../src/backend/backend';
 import { type Int8Dot, type Int8TileName, int8MatmulKernel, matmulInt8 } from '../../src/backend/webgpu/kernels/matmul-int8.wgsl';
 import { matmul, type Tensor } from '../../src/index';
@@ -6,8 +6,8 @@ import { randomValues } from '../helpers';
 import { ints, kernelBackends, runOn } from './harness';
 
 // The packed int8 matmul kernel (kernels/matmul-int8.wgsl.ts) against the CPU backend, exactly:
-// every operand load (w: K-packed words read directly, t: row-packed words transposed, g: byte
-// loads), both tiles, both dot-product paths (dot4I8Packed and the unpacking fallback), K tails
+// every operand load (w/u: K-packed words read directly from aligned/unaligned rows, t: row-packed
+// words transposed, g: byte loads), both tiles, both dot-product paths (dot4I8Packed and the unpacking fallback), K tails
 // (K = 1, 3, 5, 4k + 1), operands starting mid-word and broadcast batches.
 const { device, gpu, cpu } = await kernelBackends();
 
@@ -49,7 +49,18 @@ function operand(batch: number[], rows: number, cols: number, place: Place, seed
   return { c: view(c), g: view(g), free: () => gpu.free(g) };
 }
 
-async function expectExact(batch: number[], M: number, K: number, N: number, pa: Place, pb: Place, tile: Int8TileName, dot: Int8Dot): Promise<void> {
+/** The product on both backends, exactly equal; `loads` names the A and B loads the kernel must pick (e.g. `wt`). */
+async function expectExact(
+  batch: number[],
+  M: number,
+  K: number,
+  N: number,
+  pa: Place,
+  pb: Place,
+  tile: Int8TileName,
+  dot: Int8Dot,
+  loads: string,
+): Promise<void> {
   const a = operand(batch, M, K, pa, M * 7 + K);
   const b = operand(batch, K, N, pb, K * 13 + N);
   const size = [...batch, M, N].reduce((p, d) => p * d, 1);
@@ -57,7 +68,10 @@ async function expectExact(batch: number[], M: number, K: number, N: number, pa:
   cpu.matmul(a.c, b.c, want);
   const got = gpu.alloc('int32', size);
   const before = gpu.runtime.stats();
+  const spy = vi.spyOn(gpu.runtime, 'dispatch');
   matmulInt8(gpu.runtime, a.g, b.g, got, { tile, dot });
+  expect(spy.mock.calls[0][0].key).toBe(`matmul-int8:${tile}:a${loads[0]}:b${loads[1]}:r${Math.max(1, batch.length)}:${dot}`);
+  spy.mockRestore();
   const after = gpu.runtime.stats();
   expect(after.dispatches - before.dispatches).toBe(1); // operands read in place: no copies
   expect(after.copies - before.copies).toBe(0);
@@ -80,25 +94,30 @@ describe.skipIf(!device)('webgpu int8 matmul kernel vs the CPU backend (exact in
   for (const dot of ['dot4', 'unpack'] as const) {
     it(`${dot}: A and B both K-packed words (x · Wᵀ, a quantized Linear), both tiles, K tails masked`, async () => {
       // B = Wᵀ of a row-major W [N, K]; K of 5 and 33 read from rows of pitch 8 and 36 (the bytes past K belong to the row)
-      await expectExact([], 70, 64, 67, ROW, { kind: 'col', offset: 0 }, 'large', dot);
-      await expectExact([], 9, 5, 7, { kind: 'row', pitch: 8, offset: 4 }, { kind: 'col', pitch: 8, offset: 8 }, 'large', dot);
-      await expectExact([], 33, 33, 35, { kind: 'row', pitch: 36, offset: 0 }, { kind: 'col', pitch: 36, offset: 0 }, 'small', dot);
+      await expectExact([], 70, 64, 67, ROW, { kind: 'col', offset: 0 }, 'large', dot, 'ww');
+      await expectExact([], 9, 5, 7, { kind: 'row', pitch: 8, offset: 4 }, { kind: 'col', pitch: 8, offset: 8 }, 'large', dot, 'ww');
+      await expectExact([], 33, 33, 35, { kind: 'row', pitch: 36, offset: 0 }, { kind: 'col', pitch: 36, offset: 0 }, 'small', dot, 'ww');
     });
 
     it(`${dot}: row-packed words transposed (A column-major, B row-major [K, N])`, async () => {
-      await expectExact([], 68, 37, 72, { kind: 'col', offset: 4 }, ROW, 'large', dot);
-      await expectExact([], 4, 1, 8, { kind: 'col', offset: 0 }, ROW, 'small', dot);
+      await expectExact([], 68, 37, 72, { kind: 'col', offset: 4 }, ROW, 'large', dot, 'tt');
+      await expectExact([], 4, 2, 8, { kind: 'col', offset: 0 }, ROW, 'small', dot, 'tt');
     });
 
-    it(`${dot}: byte loads: operands starting mid-word, odd K (1, 3, 5, 4k + 1), gaps`, async () => {
-      for (const K of [1, 3, 5, 17]) await expectExact([], 5, K, 3, { kind: 'row', offset: 1 }, { kind: 'row', offset: 3 }, 'small', dot);
-      await expectExact([], 40, 21, 66, { kind: 'gap', offset: 2 }, { kind: 'gap', offset: 1 }, 'large', dot);
+    it(`${dot}: K-contiguous rows starting mid-word (odd K: 1, 3, 5, 4k + 1; slices)`, async () => {
+      for (const K of [1, 3, 5, 17]) await expectExact([], 5, K, 3, { kind: 'row', offset: 1 }, { kind: 'col', offset: 2 }, 'small', dot, 'uu');
+      await expectExact([], 66, 70, 65, { kind: 'row', pitch: 71, offset: 3 }, { kind: 'col', pitch: 73, offset: 0 }, 'large', dot, 'uu');
+    });
+
+    it(`${dot}: byte loads: B row-major from mid-word, gaps`, async () => {
+      await expectExact([], 5, 7, 3, ROW, { kind: 'row', offset: 3 }, 'small', dot, 'ug');
+      await expectExact([], 40, 21, 66, { kind: 'gap', offset: 2 }, { kind: 'gap', offset: 1 }, 'large', dot, 'gg');
     });
   }
 
   it('a broadcast batch, mixed loads, M = 1 and N = 1', async () => {
-    await expectExact([3], 6, 12, 10, { kind: 'row', offset: 0, broadcast: true }, ROW, 'small', 'dot4');
-    await expectExact([2], 1, 9, 1, ROW, { kind: 'col', offset: 0 }, 'small', 'dot4');
+    await expectExact([3], 6, 12, 10, { kind: 'row', offset: 0, broadcast: true }, { kind: 'row', pitch: 12, offset: 0 }, 'small', 'dot4', 'wt');
+    await expectExact([2], 1, 9, 1, ROW, { kind: 'col', offset: 0 }, 'small', 'unpack', 'uu'); // batch stride 9: rows start mid-word
   });
 
   it('sums past 2³¹ wrap as int32, as on the CPU', async () => {

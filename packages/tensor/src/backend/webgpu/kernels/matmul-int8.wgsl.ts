@@ -15,13 +15,14 @@
  * - `unpack`: each word unpacked once to a `vec4<i32>` by shifts (sign-extending the bytes), then
  *   `dot` of i32 vectors: the fallback where the feature is missing.
  *
- * Operand loads (baked into the key), for offsets and batch strides that are multiples of 4:
- * `w` when the operand's K stride is 1 and its row stride a multiple of 4 (its K-packed words are
- * its stored words: one load, the bytes past K masked off; A row-major, and B of a quantized
- * `Linear`, x · Wᵀ); `t` when its row stride is 1 and its K stride a multiple of 4 (B [K, N]
- * row-major: four stored words, rows r…r+3 at k…k+3, are transposed bytewise into the four rows'
- * K-packed words); `g` otherwise (four byte loads packed into a word: slices starting mid-word,
- * gaps, odd strides).
+ * Operand loads (baked into the key): `w` when the operand's K stride is 1 and its offset, row
+ * stride and batch strides are multiples of 4 (its K-packed words are its stored words: one load,
+ * the bytes past K masked off; A row-major, and B of a quantized `Linear`, x · Wᵀ); `u` when its
+ * K stride is 1 but rows start mid-word (odd K, slices): the run is shifted out of two
+ * neighbouring words; `t` when its row stride is 1 and its offset, K stride and batch strides are
+ * multiples of 4 (B [K, N] row-major: four stored words, rows r…r+3 at k…k+3, are transposed
+ * bytewise into the four rows' K-packed words); `g` otherwise (four byte loads packed into a
+ * word: gaps, odd strides, transposed slices starting mid-word).
  *
  * | tile  | BM×BN | TM×TN | K per step | threads | picked when            |
  * |-------|-------|-------|------------|---------|------------------------|
@@ -55,7 +56,7 @@ export type Int8TileName = keyof typeof INT8_TILES;
 /** Everything baked into one int8 matmul kernel. */
 export interface Int8MatmulConfig {
   readonly tile: Int8TileName;
-  /** `w`: read K-packed words directly; `t`: transpose row-packed words; `g`: pack four byte loads. */
+  /** `w`/`u`: K-packed words read directly (from word-aligned / any rows); `t`: row-packed words transposed; `g`: four byte loads. */
   readonly a: Int8Load;
   readonly b: Int8Load;
   readonly batchRank: number;
@@ -65,7 +66,7 @@ export interface Int8MatmulConfig {
 const PARAM_BASE = 8;
 
 /** How an operand's K-packed words are staged (see the file comment). */
-export type Int8Load = 'w' | 't' | 'g';
+export type Int8Load = 'w' | 'u' | 't' | 'g';
 
 /** WGSL staging one operand's tile (`rows` × quads words) into workgroup memory `tile_<name>`. */
 function stage(o: {
@@ -107,20 +108,32 @@ function stage(o: {
   }
   for (let l = 0; l < (rows * quads) / threads; l++) {
     const e = `(tid + ${l * threads}u)`;
-    // walk along K where K is contiguous (`w`), along rows otherwise
-    const [r, q] = layout === 'w' ? [`${e} / ${quads}u`, `${e} % ${quads}u`] : [`${e} % ${rows}u`, `${e} / ${rows}u`];
-    const read =
-      layout === 'w'
-        ? `if (row < ${o.rLimit} && k < K) {
+    // walk along K where K is contiguous (`w`, `u`), along rows otherwise
+    const alongK = layout === 'w' || layout === 'u';
+    const [r, q] = alongK ? [`${e} / ${quads}u`, `${e} % ${quads}u`] : [`${e} % ${rows}u`, `${e} / ${rows}u`];
+    const reads = {
+      w: `if (row < ${o.rLimit} && k < K) {
       w = ${n}[u32(${o.base} + i32(row) * ${o.rs} + i32(k)) >> 2u];
       if (K - k < 4u) { w &= (1u << ((K - k) * 8u)) - 1u; }
-    }`
-        : `if (row < ${o.rLimit}) {
+    }`,
+      // the run of min(4, K − k) bytes from byte e: the top of one word, then the bottom of the next
+      // (read only when the run reaches into it, so never past the operand)
+      u: `if (row < ${o.rLimit} && k < K) {
+      let e = u32(${o.base} + i32(row) * ${o.rs} + i32(k));
+      let shift = (e & 3u) * 8u;
+      let need = min(4u, K - k);
+      w = ${n}[e >> 2u] >> shift;
+      if ((e & 3u) + need > 4u) { w |= ${n}[(e >> 2u) + 1u] << (32u - shift); }
+      if (need < 4u) { w &= (1u << (need * 8u)) - 1u; }
+    }`,
+      g: `if (row < ${o.rLimit}) {
       let at = ${o.base} + i32(row) * ${o.rs};
       for (var j = 0u; j < 4u; j++) {
         if (k + j < K) { w |= byte_${n}(u32(at + i32(k + j) * ${o.ks})) << (j * 8u); }
       }
-    }`;
+    }`,
+    };
+    const read = reads[layout];
     out.push(`{
     let r = ${r}; let q = ${q};
     let row = ${o.r0} + r; let k = k0 + q * 4u;
@@ -243,9 +256,8 @@ export function matmulInt8(rt: Runtime, a: View, b: View, out: Storage, opts: { 
   // K-packed words are the stored words when K is contiguous and every row starts a word (`w`);
   // when the rows are contiguous and every K index starts a word, 4×4 blocks transpose (`t`)
   const words = (rows: number, rs: number, ks: number, offset: number, bs: readonly number[]): Int8Load => {
-    if (!aligned(offset, ...bs)) return 'g';
-    if ((K <= 1 || ks === 1) && (rows <= 1 || aligned(rs))) return 'w';
-    return (rows <= 1 || rs === 1) && (K <= 1 || aligned(ks)) ? 't' : 'g';
+    if (K <= 1 || ks === 1) return (rows <= 1 || aligned(rs)) && aligned(offset, ...bs) ? 'w' : 'u';
+    return (rows <= 1 || rs === 1) && (K <= 1 || aligned(ks)) && aligned(offset, ...bs) ? 't' : 'g';
   };
   const tile = opts.tile ?? pickInt8Tile(M, N, batch);
   const kernel = int8MatmulKernel({
