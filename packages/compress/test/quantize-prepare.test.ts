@@ -1,6 +1,6 @@
-import { BatchNorm2d, Conv2d, Flatten, Linear, Module, manualSeed, memory, noGrad, ReLU, randn, Sequential, type Tensor, tensor } from '@aimodel/nn';
+import { BatchNorm2d, Conv2d, Flatten, init, Linear, Module, manualSeed, memory, noGrad, ReLU, randn, Sequential, type Tensor, tensor } from '@aimodel/nn';
 import { SGD } from '@aimodel/optim';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   CalibrationError,
   ConvReLU2d,
@@ -15,6 +15,10 @@ import {
   prepare,
   prepareQat,
 } from '../src/index';
+import { hasWebGpu } from './webgpu-available';
+
+const WEBGPU = await hasWebGpu();
+afterAll(() => init({ device: 'cpu' }));
 
 const minMax = () => ({
   activation: () => new MinMaxObserver(),
@@ -141,5 +145,26 @@ describe('prepareQat', () => {
     net.forward(randn([4, 2]));
     expect(observedLayers(net).map((l) => l.name)).toEqual(['hidden_layer', 'output_layer']);
     expect((observedLayers(net)[0].input as FakeQuantize).activationPostProcess.calculateQParams()).toBeTruthy();
+  });
+});
+
+describe.runIf(WEBGPU)('prepareQat on WebGPU', () => {
+  it('forward and gradients match the CPU for the same weights and data', async () => {
+    const run = async (device: 'cpu' | 'webgpu') => {
+      await init({ device });
+      manualSeed(5);
+      const model = prepareQat(new Sequential(new Conv2d(1, 2, 3, { padding: 1 }), new ReLU(), new Flatten(), new Linear(32, 3)));
+      manualSeed(6);
+      const x = randn([2, 1, 4, 4]);
+      const y = model.forward(x);
+      y.pow(2).mean().backward();
+      const conv = model.at(0) as Conv2d;
+      expect(conv.weight.device).toBe(device);
+      return [Array.from(await y.data()), Array.from(await (conv.weight.grad as Tensor).data())];
+    };
+    const cpu = await run('cpu');
+    const gpu = await run('webgpu');
+    expect(gpu[0].length).toBe(6);
+    for (let k = 0; k < 2; k++) for (let i = 0; i < cpu[k].length; i++) expect(gpu[k][i]).toBeCloseTo(cpu[k][i], 4);
   });
 });

@@ -189,7 +189,8 @@ export function prepareQat<M extends Module>(model: M, qconfig: QConfig | QConfi
 /**
  * The prepared layers of `model` with their observers, in module order: what `convert` reads. For
  * post-training quantization each record's `weight` is a new observer from the qconfig that has
- * just observed the layer's current weight; for QAT it is the layer's weight FakeQuantize.
+ * just observed the layer's current weight (the caller owns it: `dispose()` it when done); for QAT
+ * it is the layer's weight FakeQuantize (owned by the layer).
  * @example
  * ```ts
  * const model = prepare(new Sequential(new Linear(4, 2)), getDefaultQConfig());
