@@ -74,11 +74,11 @@ describe('MinMaxObserver', () => {
     expect(qp(p)).toEqual({ scale: f(3 / 255), zeroPoint: -128 });
   });
 
-  it('the zero point rounds ties to even: min⁻/scale = −2.5 → −2', () => {
-    // range 31.875 = 255 · 0.125 exactly, so scale = 0.125 and −0.3125/0.125 = −2.5 exactly
+  it('the zero point rounds ties to even: min⁻/scale = −3.5 → −4 (half away from zero or up would give −3)', () => {
+    // range 31.875 = 255 · 0.125 exactly, so scale = 0.125 and −0.4375/0.125 = −3.5 exactly
     const obs = new MinMaxObserver();
-    obs.forward(tensor([-0.3125, 31.5625]));
-    expect(qp(obs)).toEqual({ scale: 0.125, zeroPoint: 2 });
+    obs.forward(tensor([-0.4375, 31.4375]));
+    expect(qp(obs)).toEqual({ scale: 0.125, zeroPoint: 4 });
   });
 
   it('reduceRange and custom ranges', () => {
