@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conv2dParams, View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/backend/cpu/conv';
+import { setGemmPath } from '../../src/backend/cpu/matmul';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -208,4 +209,24 @@ describe('cpu conv2d', () => {
     conv2dBackwardInput(view(new Float32Array(0), c1.ys), view(new Float32Array(0), c1.ws), storage(dx1), c1.xs, c1.p);
     expect(Array.from(dx1).every((v) => v === 0)).toBe(true);
   });
+});
+
+// The im2col matrix goes to a JS buffer and the gemm copies it ('js'), or is built by the wasm
+// im2col directly in the wasm gemm's memory ('wasm'; 'auto' above mixes both by size).
+describe.each(['js', 'wasm'] as const)('cpu conv2d, %s gemm path', (path) => {
+  beforeAll(() => {
+    expect(setGemmPath(path)).toBe(true);
+  });
+  afterAll(() => {
+    setGemmPath('auto');
+  });
+  const cases: [string, Case][] = [
+    ['3x3 pad 1', makeCase(2, 3, 6, 9, 4, 3, 3, P(1, 1, 1))],
+    ['stride 2 dil 2 pad 2', makeCase(1, 2, 11, 13, 3, 3, 3, P(2, 2, 2))],
+    ['stride 3 2x5', makeCase(1, 3, 10, 9, 2, 2, 5, P(3, 1, 1))],
+    ['groups 3, mixed stride, dilation and padding', makeCase(2, 6, 9, 11, 3, 3, 3, P(2, 2, 2, 3, 1, 0, 1))],
+    ['implied trailing padding', makeCase(2, 2, 6, 7, 3, 4, 4, P(1, 1, 1), [1, 1])],
+    ['rows in 3 chunks, the last shorter (K·Wo = 576·1000)', makeCase(1, 64, 20, 1000, 2, 3, 3, P(1, 1, 1))],
+  ];
+  it.each(cases)('%s', (_name, c) => runAll(c, 13, 1));
 });

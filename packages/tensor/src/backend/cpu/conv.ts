@@ -5,7 +5,8 @@
 import type { Conv2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf } from './storage';
-import { gemm } from './matmul';
+import { gemm, residentGemm } from './matmul';
+import { im2colRow } from './wasm/im2col';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
@@ -14,6 +15,52 @@ let scratch = /* @__PURE__ */ new Float32Array(0);
 function getScratch(n: number): Float32Array {
   if (scratch.length < n) scratch = new Float32Array(Math.max(n, Math.min(SCRATCH_CAP, scratch.length * 2)));
   return scratch;
+}
+
+/** A column matrix (and the input planes) in the wasm gemm's memory: see `residentCol`. */
+interface ResidentCol {
+  f32: Float32Array;
+  base: number;
+  pitch: number;
+  xBase: number;
+  row: ReturnType<typeof im2colRow>;
+}
+
+/**
+ * Room in the wasm gemm's memory for a K×(rowsPerChunk·Wo) column matrix usable as its B
+ * either way round — rows `pitch` (rounded up to 8) apart, zero rows up to K rounded up to 8
+ * (im2col zeroes the row tails), 16 floats of slack — followed by a copy of the Cg input
+ * planes at xOff (at `xBase`) when the wasm im2col is available.
+ */
+function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, xd: Float32Array, xOff: number): ResidentCol {
+  const pitch = Math.ceil((g.rowsPerChunk * g.Wo) / 8) * 8,
+    rows = Math.ceil(g.K / 8) * 8,
+    colFloats = rows * pitch + 16,
+    planes = g.Cg * g.H * g.W;
+  const row = im2colRow(rg.memory);
+  const { f32, base } = rg.scratch(colFloats + (row ? planes : 0));
+  f32.fill(0, base + g.K * pitch, base + colFloats);
+  if (row) f32.set(xd.subarray(xOff, xOff + planes), base + colFloats);
+  return { f32, base, pitch, xBase: base + colFloats, row };
+}
+
+/** im2col into the wasm memory (one wasm call per column-matrix row), else the JS im2col there. */
+function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: number, oh0: number, rows: number): void {
+  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg, K } = g;
+  const { f32, base, pitch, xBase, row } = res;
+  if (!row) {
+    im2col(g, xd, xOff, oh0, rows, f32, base, pitch);
+    return;
+  }
+  const cp = rows * Wo;
+  if (pitch > cp) for (let q = 0; q < K; q++) f32.fill(0, base + q * pitch + cp, base + (q + 1) * pitch);
+  let r = 0;
+  for (let c = 0; c < Cg; c++)
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++, r++) {
+        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        row((base + r * pitch) * 4, (xBase + c * H * W) * 4, rows, Wo, lo, hi, sw * 4, oh0 * sh - ph + i * dh, sh, H, W * 4, (lo * sw - pw + j * dw) * 4);
+      }
 }
 
 /** Everything the three kernels derive from the shapes and params. */
@@ -72,19 +119,20 @@ function validCols(off: number, s: number, p: number, W: number, Wo: number): [n
 }
 
 /**
- * Fill col[K, rows·Wo] for output rows [oh0, oh0+rows) from the Cg channels starting at xOff.
- * Out-of-range taps are zeros.
+ * Fill col[K, rows·Wo] (row r at colOff + r·pitch, pitch ≥ rows·Wo, zeros after the row) for
+ * output rows [oh0, oh0+rows) from the Cg channels starting at xOff. Out-of-range taps are zeros.
  */
-function im2col(g: Geom, x: Float32Array, xOff: number, oh0: number, rows: number, col: Float32Array): void {
+function im2col(g: Geom, x: Float32Array, xOff: number, oh0: number, rows: number, col: Float32Array, colOff = 0, pitch = rows * g.Wo): void {
   const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
   const cp = rows * Wo;
+  if (pitch > cp) for (let q = 0; q < g.K; q++) col.fill(0, colOff + q * pitch + cp, colOff + (q + 1) * pitch);
   let r = 0;
   for (let c = 0; c < Cg; c++) {
     const plane = xOff + c * H * W;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++, r++) {
         const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
-        const colBase = r * cp;
+        const colBase = colOff + r * pitch;
         for (let t = 0; t < rows; t++) {
           const ih = (oh0 + t) * sh - ph + i * dh;
           const dst = colBase + t * Wo;
@@ -146,9 +194,16 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
         gemm(Og, P, K, wd, wOff, K, 1, xd, xOff, H * W, 1, yd, yOff, P, false);
         continue;
       }
+      const rg = residentGemm(Og, g.rowsPerChunk * Wo, K);
+      const res = rg && residentCol(rg, g, xd, xOff);
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
         const rows = Math.min(g.rowsPerChunk, Ho - oh0),
           cp = rows * Wo;
+        if (rg && res) {
+          im2colResident(g, res, xd, xOff, oh0, rows);
+          rg.resident(Og, cp, K, wd, wOff, K, 1, { base: res.base, ld: res.pitch, lines: false }, yd, yOff + oh0 * Wo, P, false);
+          continue;
+        }
         const col = getScratch(K * cp);
         im2col(g, xd, xOff, oh0, rows, col);
         gemm(Og, cp, K, wd, wOff, K, 1, col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
@@ -217,9 +272,16 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
         gemm(Og, K, P, gd, gOff, P, 1, xd, xOff, 1, H * W, dw, dwOff, K, true);
         continue;
       }
+      const rg = residentGemm(Og, K, g.rowsPerChunk * Wo);
+      const res = rg && residentCol(rg, g, xd, xOff);
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
         const rows = Math.min(g.rowsPerChunk, Ho - oh0),
           cp = rows * Wo;
+        if (rg && res) {
+          im2colResident(g, res, xd, xOff, oh0, rows);
+          rg.resident(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, { base: res.base, ld: res.pitch, lines: true }, dw, dwOff, K, true);
+          continue;
+        }
         const col = getScratch(K * cp);
         im2col(g, xd, xOff, oh0, rows, col);
         gemm(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, col, 0, 1, cp, dw, dwOff, K, true);

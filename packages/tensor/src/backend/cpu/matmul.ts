@@ -33,6 +33,7 @@
  */
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
+import type { WasmGemm } from './wasm/gemm-driver';
 import { wasmGemm } from './wasm/gemm-kernel';
 import { type GemmPath, int8Gemm } from './matmul-int8';
 import { wasmInt8Gemm } from './wasm/int8-gemm';
@@ -60,6 +61,17 @@ let gemmPath: GemmPath = 'auto';
 export function setGemmPath(path: GemmPath): boolean {
   gemmPath = path;
   return path !== 'wasm' || (wasmGemm() !== null && wasmInt8Gemm() !== null);
+}
+
+/**
+ * The wasm gemm when gemm would use it for an M×N×K product and it can take B built in its own
+ * memory (`resident`, see ./wasm/gemm-driver.ts), else null: the convolutions write im2col
+ * there directly instead of into a JS buffer that gemm would copy again.
+ */
+export function residentGemm(M: number, N: number, K: number): Required<WasmGemm> | null {
+  if (gemmPath === 'js' || (gemmPath === 'auto' && M * N * K < 1000)) return null;
+  const g = wasmGemm();
+  return g?.resident && g.scratch ? (g as Required<WasmGemm>) : null;
 }
 
 /**

@@ -18,7 +18,8 @@
  * cases. The int8 gemm (./int8-gemm.ts) runs this kernel emitted with i32x4.dot_i16x8_s.
  */
 import { Code, ValType, encodeModule } from './encoder';
-import { copyIn, emitPackModule } from './pack';
+import { type Fn, makeDriver, type WasmGemm } from './gemm-driver';
+import { emitPackModule } from './pack';
 
 /** Micro-tile and unroll of an emitted kernel (NR a multiple of 4). */
 export interface KernelShape {
@@ -174,7 +175,7 @@ const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
  * browsers allow on the main thread) and returns a gemm driving it, or null when WebAssembly
  * or its SIMD proposal is unavailable or anything fails, so callers fall back to JS.
  */
-export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BLOCKING): GemmFn | null {
+export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BLOCKING): WasmGemm | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
     const bytes = emitGemmKernel(tile);
@@ -192,123 +193,10 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
   }
 }
 
-type Fn = (...args: number[]) => void;
-let cached: GemmFn | null | undefined;
+let cached: WasmGemm | null | undefined;
 
 /** The default wasm gemm, created on first use; null when unavailable (then never retried). */
-export function wasmGemm(): GemmFn | null {
+export function wasmGemm(): WasmGemm | null {
   if (cached === undefined) cached = createWasmGemm();
   return cached;
-}
-
-const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
-
-function makeDriver(kernel: Fn, pack: Record<string, Fn> | null, mem: WebAssembly.Memory, { mr, nr, unroll }: KernelShape, blocking: Blocking): GemmFn {
-  // Block edges must fall on tile edges (the stage holds whole tiles); wasm packing steps 4 k.
-  const kq = pack ? lcm(4, unroll) : unroll;
-  const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
-    MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
-  const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
-    KC = Math.max(kq, blocking.kc - (blocking.kc % kq));
-  let f32 = new Float32Array(mem.buffer);
-  return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) => {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-      if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
-      return;
-    }
-    // Memory layout in floats: [A block | B block | C stage | raw A block | raw B block].
-    const ms = Math.min(MS, roundUp(M, mr)),
-      nc = Math.min(NC, roundUp(N, nr));
-    const kcMax = Math.min(KC, roundUp(K, kq)),
-      mcMax = Math.min(MC, ms);
-    const aBase = 0,
-      bBase = mcMax * kcMax,
-      cBase = bBase + kcMax * nc,
-      rawA = cBase + ms * nc,
-      rawB = rawA + (pack ? mcMax * kcMax : 0);
-    const bytes = (rawB + (pack ? kcMax * nc : 0)) * 4;
-    if (bytes > mem.buffer.byteLength) {
-      mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
-      f32 = new Float32Array(mem.buffer); // growing detaches the old buffer
-    }
-    const ldS = nc; // stage row pitch, in floats
-    for (let i0 = 0; i0 < M; i0 += MS) {
-      const mRows = Math.min(MS, M - i0);
-      for (let j0 = 0; j0 < N; j0 += NC) {
-        const nCols = Math.min(NC, N - j0);
-        const nPanels = Math.ceil(nCols / nr);
-        for (let k0 = 0; k0 < K; k0 += KC) {
-          const kc = Math.min(KC, K - k0),
-            kcp = roundUp(kc, kq);
-          const bo = bOff + k0 * brs + j0 * bcs;
-          if (pack) {
-            const r = copyIn(b, bo, bcs, brs, nCols, kc, nPanels * nr, kcp, f32, rawB);
-            if (r.lines) pack.packLinesB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp / 4);
-            else pack.packRowsB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp);
-          } else packB(kc, kcp, nCols, nr, b, bo, brs, bcs, f32, bBase);
-          for (let i1 = 0; i1 < mRows; i1 += MC) {
-            const mcRows = Math.min(MC, mRows - i1),
-              mPanels = Math.ceil(mcRows / mr);
-            const ao = aOff + (i0 + i1) * ars + k0 * acs;
-            if (pack) {
-              const r = copyIn(a, ao, ars, acs, mcRows, kc, mPanels * mr, kcp, f32, rawA);
-              if (r.lines) pack.packLinesA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp / 4);
-              else pack.packRowsA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp);
-            } else packA(mcRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
-            kernel(aBase * 4, bBase * 4, (cBase + i1 * ldS) * 4, mPanels, nPanels, kcp, ldS * 4, k0 > 0 ? 1 : 0);
-          }
-        }
-        // Stage → C (only the real rows and columns; the padding is scratch).
-        for (let i = 0; i < mRows; i++) {
-          const s = cBase + i * ldS,
-            d = cOff + (i0 + i) * ldc + j0;
-          if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s + j];
-          else c.set(f32.subarray(s, s + nCols), d);
-        }
-      }
-    }
-  };
-}
-
-const lcm = (x: number, y: number): number => {
-  let [p, q] = [x, y];
-  while (q) [p, q] = [q, p % q];
-  return (x / p) * y;
-};
-
-/** A block (mc×kc, any strides) → mr-tall panels [panel][k][mr], zero-padded to mr rows and kcp. */
-function packA(mc: number, kc: number, kcp: number, mr: number, a: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
-  let p = base;
-  for (let i0 = 0; i0 < mc; i0 += mr) {
-    const rows = Math.min(mr, mc - i0);
-    const row = off + i0 * rs;
-    for (let k = 0; k < kc; k++) {
-      const src = row + k * cs;
-      let i = 0;
-      for (; i < rows; i++) f[p++] = a[src + i * rs];
-      for (; i < mr; i++) f[p++] = 0;
-    }
-    const pad = (kcp - kc) * mr;
-    f.fill(0, p, p + pad);
-    p += pad;
-  }
-}
-
-/** B block (kc×nc, any strides) → nr-wide panels [panel][k][nr], zero-padded to nr columns and kcp. */
-function packB(kc: number, kcp: number, nc: number, nr: number, b: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
-  let p = base;
-  for (let j0 = 0; j0 < nc; j0 += nr) {
-    const cols = Math.min(nr, nc - j0);
-    const col = off + j0 * cs;
-    for (let k = 0; k < kc; k++) {
-      const src = col + k * rs;
-      let j = 0;
-      for (; j < cols; j++) f[p++] = b[src + j * cs];
-      for (; j < nr; j++) f[p++] = 0;
-    }
-    const pad = (kcp - kc) * nr;
-    f.fill(0, p, p + pad);
-    p += pad;
-  }
 }

@@ -1,0 +1,98 @@
+/**
+ * im2col in WebAssembly: one call fills one row (c, i, j) of a convolution's column matrix for
+ * `rows` output rows, reading an input plane already copied into the same memory. Runs of
+ * valid taps are copied four floats at a time when the stride is 1; taps outside the input are
+ * zeros, written four at a time (so a zero run may spill up to 3 floats past its end, into
+ * places written later or meant to be zero: callers leave 16 bytes of room after the matrix).
+ */
+import { Code, ValType, encodeModule } from './encoder';
+
+/**
+ * `row(dst, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4)`, byte addresses and byte strides:
+ * for t < rows, input row ih + t·sh of the plane (zeros when outside [0, h)) → wo floats at
+ * dst + t·wo·4: lo zeros, hi − lo taps from byte col4 of the input row, sw4 bytes apart, zeros.
+ */
+export function emitIm2colModule(): Uint8Array<ArrayBuffer> {
+  const [dst, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [t, p, src, n, x, tail] = [12, 13, 14, 15, 16, 17];
+  const f = new Code();
+  /** Zeros `count` floats from p on (in 16-byte stores) and moves p past them. */
+  const zeros = (count: number) => {
+    f.get(p).set(x).get(count).set(n);
+    f.get(p).get(count).i32Const(4).i32Mul().i32Add().set(p);
+    f.block().loop();
+    f.get(n).i32Eqz().brIf(1);
+    f.get(x).v128Zero().v128Store(0, 0);
+    f.get(n).i32Const(4).i32LtU().brIf(1);
+    f.get(n).i32Const(4).i32Sub().set(n);
+    f.get(x).i32Const(16).i32Add().set(x);
+    f.br(0).end().end();
+  };
+  f.get(rows).set(t);
+  f.loop();
+  f.get(dst).set(p);
+  f.get(ih).get(h).i32LtU().if();
+  zeros(lo);
+  f.get(plane).get(ih).get(w4).i32Mul().i32Add().get(col4).i32Add().set(src);
+  f.get(hi).get(lo).i32Sub().set(n);
+  f.get(sw4).i32Const(4).i32Sub().i32Eqz().if(); // stride 1: whole vectors first
+  f.block().loop();
+  f.get(n).i32Const(4).i32LtU().brIf(1);
+  f.get(p).get(src).v128Load(0, 0).v128Store(0, 0);
+  f.get(p).i32Const(16).i32Add().set(p);
+  f.get(src).i32Const(16).i32Add().set(src);
+  f.get(n).i32Const(4).i32Sub().set(n);
+  f.br(0).end().end();
+  f.end();
+  f.block().loop();
+  f.get(n).i32Eqz().brIf(1);
+  f.get(p).get(src).f32Load(0, 0).f32Store(0, 0);
+  f.get(p).i32Const(4).i32Add().set(p);
+  f.get(src).get(sw4).i32Add().set(src);
+  f.get(n).i32Const(1).i32Sub().set(n);
+  f.br(0).end().end();
+  f.get(wo).get(hi).i32Sub().set(tail);
+  zeros(tail);
+  f.else();
+  zeros(wo);
+  f.end();
+  f.get(dst).get(wo).i32Const(4).i32Mul().i32Add().set(dst);
+  f.get(ih).get(sh).i32Add().set(ih);
+  f.get(t).i32Const(1).i32Sub().tee(t).brIf(0);
+  f.end();
+  return encodeModule({
+    memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
+    funcs: [{ params: new Array<ValType>(12).fill(ValType.i32), results: [], locals: new Array<ValType>(6).fill(ValType.i32), body: f, export: 'row' }],
+  });
+}
+
+type RowFn = (
+  dst: number,
+  plane: number,
+  rows: number,
+  wo: number,
+  lo: number,
+  hi: number,
+  sw4: number,
+  ih: number,
+  sh: number,
+  h: number,
+  w4: number,
+  col4: number,
+) => void;
+const instances = new WeakMap<WebAssembly.Memory, RowFn | null>();
+
+/** The im2col row function over `mem` (compiled once per memory), or null if it cannot be. */
+export function im2colRow(mem: WebAssembly.Memory): RowFn | null {
+  let fn = instances.get(mem);
+  if (fn === undefined) {
+    try {
+      const bytes = emitIm2colModule();
+      fn = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports.row as RowFn) : null;
+    } catch {
+      fn = null;
+    }
+    instances.set(mem, fn);
+  }
+  return fn;
+}
