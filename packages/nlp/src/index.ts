@@ -26,3 +26,7 @@ export { WordVectors } from './word-vectors';
 export type { MostSimilarOptions, MostSimilarManyOptions, AnalogyOptions, GloVeTextOptions, ToEmbeddingOptions } from './word-vectors';
 export type { EvaluateOptions, SimilarityEvaluation, AnalogyEvaluation, AnalogySectionResult } from './word-vectors-evaluate';
 export type { ReadVectorsOptions, DuplicatePolicy } from './formats/vectors-text';
+
+// alignment of embedding spaces
+export { alignProcrustes, cslsNeighbors, evaluateTranslation } from './align';
+export type { AlignOptions, Alignment, CslsOptions, Dictionary, NormalizeStep, TranslationEvaluation, TranslationOptions } from './align';
