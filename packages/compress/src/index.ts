@@ -39,6 +39,7 @@ export type { ActivationQParams } from './quantize/quantized-ops';
 export { DynamicQuantizedLinear, quantizeDynamic } from './quantize/dynamic';
 export type { QuantizeDynamicOptions } from './quantize/dynamic';
 export { saveQuantized, loadQuantized } from './quantize/serialize';
+export { convert } from './quantize/convert';
 
 // quantization: observers (helper B)
 export {

@@ -6,7 +6,7 @@
 // results near ties: x = 0.273939937, scale = 0.00214854861 gives x·(1/scale) = 127.5 exactly in
 // float32 (→ 128) where x/scale = 127.49999 (→ 127). The zero point is added after rounding
 // (fbgemm's non-legacy mode), so zeroPoint 1 and x/scale = 0.5 give 1, not round(1.5) = 2.
-import { ArgumentError, checkOptions, DTypeError, div, noGrad, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, checkOptions, DTypeError, div, maximum, minimum, noGrad, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
 
 /**
  * The integer dtypes quantized values are stored in.
@@ -138,7 +138,7 @@ function perChannelArgs(
 
 /** zeroPoint + round(x · inv) clamped to [qmin, qmax], as float32 integers (tensor or broadcast operands). */
 function quantizeFloat(x: Tensor, inv: number | Tensor, zp: number | Tensor, quantMin: number, quantMax: number): Tensor {
-  return x.mul(inv).round().add(zp).clamp(quantMin, quantMax);
+  return minimum(maximum(x.mul(inv).round().add(zp), quantMin), quantMax); // clamp in two passes (clamp's where-form takes four; no gradient here)
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   checkOptions,
   DTypeError,
   div,
-  keep,
   matmul,
   maximum,
   minimum,
@@ -250,7 +249,9 @@ export class DynamicQuantizedLinear extends Module {
           inv = div(1, q.scale);
         }
         // uint8 values q stored as q − 128 for the int8 matmul; zp shifted alike
-        const xq = x2.mul(inv).round().add(zp).clamp(0, 255).sub(128).to('int8');
+        const xq = minimum(maximum(x2.mul(inv).round().add(zp), 0), 255)
+          .sub(128)
+          .to('int8');
         const zpShifted = typeof zp === 'number' ? zp - 128 : zp.sub(128).to('int32');
         let raw = matmul(xq, this.weight.transpose(0, 1)).sub(this.weightSums.mul(zpShifted));
         if (this._weight.zeroPoints.some((z) => z !== 0)) {

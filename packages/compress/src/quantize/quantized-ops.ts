@@ -6,7 +6,7 @@
 //   q_out      = clamp(nearbyint(raw_f · (x_scale·w_scale[j] / y_scale)) + y_zp, qmin, qmax)
 // with qmin = y_zp when a ReLU is fused. Activations stored as uint8 (PyTorch's quint8) enter the
 // int8 matmul shifted by −128 (value and zero point alike), which leaves every (q − zp) unchanged.
-import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { ArgumentError, maximum, minimum, type Tensor } from '@aimodel/tensor';
 import { type QuantDType, quantizePerTensor, quantRange } from './arith';
 
 /**
@@ -148,12 +148,10 @@ export function requantize(acc: Tensor, t: RequantTensors, channelShape: number[
   if (t.biasTerm) f = f.add(along(t.biasTerm));
   const [qmin, qmax] = quantRange(output.dtype);
   const zp = output.zeroPoint;
-  // + zp, clamp, − zp (not a clamp to [qmin − zp, qmax − zp]): the integer q − zp is +0, never −0
-  return f
-    .mul(along(t.multiplier))
-    .round()
-    .add(zp)
-    .clamp(relu ? zp : qmin, qmax)
+  // + zp, clamp, − zp (not a clamp to [qmin − zp, qmax − zp]): the integer q − zp is +0, never −0;
+  // maximum/minimum clamp in two passes where clamp's where-form takes four (no gradient here)
+  const q = f.mul(along(t.multiplier)).round().add(zp);
+  return minimum(maximum(q, relu ? zp : qmin), qmax)
     .sub(zp)
     .mul(output.scale);
 }
