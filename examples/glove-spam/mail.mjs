@@ -106,10 +106,19 @@ function textParts(raw, out, depth = 0) {
     }
     const parts = body.split(`--${boundary}`);
     // parts[0] is the preamble, the last one after '--boundary--' the epilogue.
+    const texts = [];
     for (let k = 1; k < parts.length; k++) {
       if (parts[k].startsWith('--')) break;
-      textParts(parts[k].replace(/^[ \t]*\r?\n/, ''), out, depth + 1);
+      const found = [];
+      textParts(parts[k].replace(/^[ \t]*\r?\n/, ''), found, depth + 1);
+      texts.push({ found, plain: /^text\/plain/i.test(splitHeaders(parts[k].replace(/^[ \t]*\r?\n/, '')).headers.get('content-type') ?? 'text/plain') });
     }
+    if (type.startsWith('multipart/alternative')) {
+      // the same message in several forms (typically text/plain and text/html): keep one, the
+      // plain text where there is one, so the words are not counted twice
+      const chosen = texts.find((t) => t.plain && t.found.some((x) => x.trim())) ?? texts.find((t) => t.found.some((x) => x.trim()));
+      if (chosen) out.push(...chosen.found);
+    } else for (const t of texts) out.push(...t.found);
   } else if (type.startsWith('message/rfc822') && depth < 8) {
     out.push(...mailText(body, depth + 1));
   } else if (type.startsWith('text/plain') && !disposition.startsWith('attachment')) {
