@@ -3,6 +3,7 @@ import type { TypedArray } from '../../dtype';
 import { numel } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine, forEachPosition } from './strided';
+import { simdNormalize } from './wasm/simd-driver';
 
 /** An operand of the row walk: its data, and its strides split into the row dims and the col dims. */
 interface Operand {
@@ -45,6 +46,7 @@ function gatherRow(x: TypedArray, lines: RowLines, buf: Float64Array): void {
 
 /** See {@link Backend.normalize}: two passes over each row in float64 (mean, then Σ(x − μ)²). */
 export function normalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): void {
+  if (simdNormalize(x, weight, bias, out, mean, variance, p)) return;
   const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);

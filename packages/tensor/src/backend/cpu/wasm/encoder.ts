@@ -245,6 +245,11 @@ export class Code {
   f64x2Sub = () => this.simd(0xf1);
   f64x2Mul = () => this.simd(0xf2);
   f64x2Splat = () => this.simd(0x14);
+  f64Sub = () => this.emit(0xa1);
+  f64Mul = () => this.emit(0xa2);
+  f64Sqrt = () => this.emit(0x9f);
+  /** Lanes 0, 1 from the two f64 lanes; lanes 2, 3 zero. */
+  f32x4DemoteF64x2Zero = () => this.simd(0x5e);
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */

@@ -9,7 +9,7 @@
  * `AIMODEL_CPU_SIMD=0` in the environment (or `setSimdPath('js')`) forces the JS paths, so the
  * same tests run on both.
  */
-import type { BinaryOp, ReduceOp, Storage, UnaryOp, View } from '../../backend';
+import type { BinaryOp, NormParams, ReduceOp, Storage, UnaryOp, View } from '../../backend';
 import { numel } from '../../../shape';
 import { dataOf } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
@@ -167,7 +167,7 @@ function batchedRows(
 ): void {
   const n4 = up4(n);
   const batch = Math.max(1, Math.floor(BATCH / n4));
-  ensure(s, Math.max(BATCH, batch * n4) + 2 * batch); // rows, then (from A + BATCH·4) up to 8 bytes of result per row
+  ensure(s, Math.max(BATCH, n4) + 2 * batch); // rows, then (from A + BATCH·4) up to 8 bytes of result per row
   const xd = dataOf(x) as Float32Array;
   const w = s.w;
   let k = 0;
@@ -290,5 +290,57 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
     }
     od[o++] = acc;
   });
+  return true;
+}
+
+/** True when the dims of v from `from` on are one row-major block with unit inner stride. */
+function denseFrom(v: View, from: number): boolean {
+  for (let i = v.shape.length - 1, step = 1; i >= from; step *= v.shape[i], i--) if (v.shape[i] !== 1 && v.strides[i] !== step) return false;
+  return true;
+}
+
+/**
+ * Layer normalization (see {@link Backend.normalize}) when each row's cols are one contiguous
+ * block of x, out is contiguous, and weight / bias are the same contiguous block for every row;
+ * false otherwise (batchNorm's channel rows, permuted views), and the JS loop runs.
+ */
+export function simdNormalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): boolean {
+  const { rowDims, eps } = p;
+  const affine = [weight, bias].filter((v): v is View => v !== null);
+  if (![x, out, ...affine].every(isFloat) || !isFloat(mean) || !isFloat(variance)) return false;
+  const k = numel(x.shape.slice(rowDims));
+  if (tooSmall(k, MIN_ROW) || !denseFrom(x, rowDims) || !denseFrom(out, 0) || out.offset !== 0) return false;
+  if (affine.some((v) => !denseFrom(v, rowDims) || v.strides.slice(0, rowDims).some((st, i) => st !== 0 && v.shape[i] !== 1))) return false;
+  const s = simd();
+  if (!s) return false;
+  const n4 = up4(k);
+  const batch = Math.max(1, Math.floor(BATCH / n4));
+  const cap = Math.max(BATCH, n4);
+  ensure(s, cap + 2 * n4 + 2 * batch);
+  const [W, B, S] = [A + cap * 4, A + (cap + n4) * 4, A + (cap + 2 * n4) * 4];
+  if (weight) s.w.set((dataOf(weight) as Float32Array).subarray(weight.offset, weight.offset + k), W >> 2);
+  if (bias) s.w.set((dataOf(bias) as Float32Array).subarray(bias.offset, bias.offset + k), B >> 2);
+  const kernel = s.fns[`norm_rows${weight ? '_w' : ''}${bias ? '_b' : ''}`];
+  const [od, md, vd] = [dataOf(out) as Float32Array, dataOf(mean), dataOf(variance)];
+  let o = 0;
+  let row = 0;
+  batchedRows(
+    s,
+    x,
+    rowDims,
+    k,
+    0,
+    (rows, n4) => kernel(A, rows, n4, 1 / k, n4 - k, eps, W, B, S),
+    (rows, n4) => {
+      const base = A >> 2;
+      if (n4 === k) od.set(s.w.subarray(base, base + rows * k), o);
+      else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + k), o + r * k);
+      o += rows * k;
+      for (let r = 0; r < rows; r++, row++) {
+        md[row] = s.w[(S >> 2) + 2 * r];
+        vd[row] = s.w[(S >> 2) + 2 * r + 1];
+      }
+    },
+  );
   return true;
 }

@@ -9,12 +9,14 @@
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
  *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
+ *   norm_rows[_w][_b](…)              per row, in place: layer normalization (./simd-norm.ts)
  *
  * Rows lie n floats apart from p (the driver pads each with the op's identity).
  */
 import type { BinaryOp, UnaryOp } from '../../backend';
 import { type FuncDef, ValType, encodeModule } from './encoder';
-import { erf, exp, Fn, gelu, geluTanh, log as log_, sigmoid, sign, tanh } from './simd-math';
+import { accumulate64, erf, exp, Fn, forRows, gelu, geluTanh, log as log_, SWAP_HALVES, SWAP_PAIRS, scan, sigmoid, sign, tanh, total64 } from './simd-math';
+import { normRows } from './simd-norm';
 
 const { i32, f32 } = ValType;
 
@@ -101,32 +103,6 @@ function binaryKernel(op: SimdBinaryOp): FuncDef {
   return fn.def(`b_${op}`);
 }
 
-/** Emits `q = start; k = n4; loop { body(v = q[0..4)); q += 16; k −= 4 } while k` (n4 ≥ 4). */
-function scan(fn: Fn, start: number, n4: number, body: (v: number) => void): void {
-  const [q, k, v] = [fn.i32(), fn.i32(), fn.v128()];
-  const f = fn.f;
-  f.get(start).set(q).get(n4).set(k);
-  f.loop();
-  f.get(q).v128Load().set(v);
-  body(v);
-  f.get(q).i32Const(16).i32Add().set(q);
-  f.get(k).i32Const(4).i32Sub().tee(k).brIf(0);
-  f.end();
-}
-
-/** Emits `for (rows ≥ 1 times) { body(); p += n4·4 }`. */
-function forRows(fn: Fn, p: number, rows: number, n4: number, body: () => void): void {
-  const f = fn.f;
-  f.loop();
-  body();
-  f.get(p).get(n4).i32Const(4).i32Mul().i32Add().set(p);
-  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
-  f.end();
-}
-
-const SWAP_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-const SWAP_PAIRS = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
-
 /**
  * Pushes the max (or min) of the row at `start` in all four lanes, NaN if it holds one: pseudo-max
  * lanes (one instruction each, where wasm's NaN-propagating max costs several) plus a mask of
@@ -153,20 +129,6 @@ function extreme(fn: Fn, start: number, n4: number, isMax: boolean): void {
     f.get(nan).get(nan).get(nan).i8x16Shuffle(lanes).v128Or().set(nan);
   }
   f.f32x4Const(Number.NaN).get(acc).get(nan).v128Bitselect();
-}
-
-/** Adds the four f32 lanes on the stack into the f64x2 accumulators a0 (lanes 0, 1) and a1 (2, 3). */
-function accumulate64(fn: Fn, a0: number, a1: number): void {
-  const v = fn.v128();
-  const f = fn.f;
-  f.set(v);
-  f.get(a0).get(v).f64x2PromoteLowF32x4().f64x2Add().set(a0);
-  f.get(a1).get(v).get(v).i8x16Shuffle(SWAP_HALVES).f64x2PromoteLowF32x4().f64x2Add().set(a1);
-}
-
-/** Pushes a0 + a1 summed across lanes as one f64. */
-function total64(fn: Fn, a0: number, a1: number): void {
-  fn.f.get(a0).get(a1).f64x2Add().set(a0).get(a0).f64x2ExtractLane(0).get(a0).f64x2ExtractLane(1).f64Add();
 }
 
 /** rows_max / rows_min(p, rows, n4, out): f32 results at out, out + 4, … */
@@ -264,6 +226,7 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
     rowsExtreme(false),
     rowsSum(),
     softmaxRows(),
+    ...[false, true].flatMap((w) => [false, true].map((b) => normRows(w, b))),
   ];
   return encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 1 }, funcs });
 }

@@ -61,6 +61,11 @@ export class Fn {
     this.locals.push(ValType.i32);
     return this.params.length + this.locals.length - 1;
   }
+  /** A new f64 local's index. */
+  f64(): number {
+    this.locals.push(ValType.f64);
+    return this.params.length + this.locals.length - 1;
+  }
   def(name: string): FuncDef {
     const body = new Code();
     body.bytes.push(...this.prologue.bytes, ...this.f.bytes);
@@ -239,4 +244,46 @@ export function sign(fn: Fn, x: number): void {
   const f = fn.f;
   f.f32x4Const(1).f32x4Const(-1).get(x).get(x).f32x4Const(0).f32x4Lt().v128Bitselect();
   f.get(x).f32x4Const(0).f32x4Gt().v128Bitselect();
+}
+
+// ── loop and accumulation helpers shared by the row kernels ──
+
+/** Emits `q = start; k = n4; loop { body(v = q[0..4)); q += 16; k −= 4 } while k` (n4 ≥ 4). */
+export function scan(fn: Fn, start: number, n4: number, body: (v: number) => void): void {
+  const [q, k, v] = [fn.i32(), fn.i32(), fn.v128()];
+  const f = fn.f;
+  f.get(start).set(q).get(n4).set(k);
+  f.loop();
+  f.get(q).v128Load().set(v);
+  body(v);
+  f.get(q).i32Const(16).i32Add().set(q);
+  f.get(k).i32Const(4).i32Sub().tee(k).brIf(0);
+  f.end();
+}
+
+/** Emits `for (rows ≥ 1 times) { body(); p += n4·4 }`. */
+export function forRows(fn: Fn, p: number, rows: number, n4: number, body: () => void): void {
+  const f = fn.f;
+  f.loop();
+  body();
+  f.get(p).get(n4).i32Const(4).i32Mul().i32Add().set(p);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+}
+
+export const SWAP_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+export const SWAP_PAIRS = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
+
+/** Adds the four f32 lanes on the stack into the f64x2 accumulators a0 (lanes 0, 1) and a1 (2, 3). */
+export function accumulate64(fn: Fn, a0: number, a1: number): void {
+  const v = fn.v128();
+  const f = fn.f;
+  f.set(v);
+  f.get(a0).get(v).f64x2PromoteLowF32x4().f64x2Add().set(a0);
+  f.get(a1).get(v).get(v).i8x16Shuffle(SWAP_HALVES).f64x2PromoteLowF32x4().f64x2Add().set(a1);
+}
+
+/** Pushes a0 + a1 summed across lanes as one f64. */
+export function total64(fn: Fn, a0: number, a1: number): void {
+  fn.f.get(a0).get(a1).f64x2Add().set(a0).get(a0).f64x2ExtractLane(0).get(a0).f64x2ExtractLane(1).f64Add();
 }

@@ -1,0 +1,111 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import type { View } from '../../src/backend/backend';
+import type { CpuStorage } from '../../src/backend/cpu/storage';
+import { normalize } from '../../src/backend/cpu/norm';
+import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
+
+// The WebAssembly SIMD layer normalization against the JS loop it replaces (same views, forced
+// with setSimdPath): x̂ is computed the same way (float64 statistics, one rounding), so the
+// results agree to the last bit or nearly.
+
+afterEach(() => setSimdPath('auto'));
+
+function rand(n: number, seed: number, lo = -3, hi = 3): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((hi - lo) * s) / 4294967296;
+  });
+}
+const storage = (data: Float32Array): CpuStorage => ({ device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data });
+function contiguous(shape: readonly number[]): number[] {
+  const st: number[] = [];
+  for (let i = shape.length - 1, s = 1; i >= 0; s *= shape[i], i--) st[i] = s;
+  return st;
+}
+const view = (data: Float32Array, shape: number[], strides = contiguous(shape), offset = 0): View => ({ storage: storage(data), shape, strides, offset });
+const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+interface Case {
+  x: View;
+  w: View | null;
+  b: View | null;
+  rowDims: number;
+}
+
+function run(c: Case, path: 'js' | 'wasm') {
+  expect(setSimdPath(path)).toBe(true);
+  const rows = numel(c.x.shape.slice(0, c.rowDims));
+  const out = view(new Float32Array(numel(c.x.shape)), [...c.x.shape]);
+  const mean = storage(new Float32Array(rows));
+  const variance = storage(new Float32Array(rows));
+  normalize(c.x, c.w, c.b, out, mean, variance, { rowDims: c.rowDims, eps: 1e-5 });
+  setSimdPath('auto');
+  return { y: (out.storage as CpuStorage).data, mean: mean.data, variance: variance.data };
+}
+
+/** A layerNorm case: x [...rows, ...cols] with weight / bias over the cols, broadcast over the rows. */
+function layerNorm(rows: number[], cols: number[], seed: number, affine: 'none' | 'w' | 'b' | 'wb', lo = -3, hi = 3): Case {
+  const shape = [...rows, ...cols];
+  const k = numel(cols);
+  const affineView = (d: Float32Array) => view(d, shape, [...rows.map(() => 0), ...contiguous(cols)]);
+  return {
+    x: view(rand(numel(shape), seed, lo, hi), shape),
+    w: affine.includes('w') ? affineView(rand(k, seed + 1, 0.5, 2)) : null,
+    b: affine.includes('b') ? affineView(rand(k, seed + 2)) : null,
+    rowDims: rows.length,
+  };
+}
+
+function expectSame(c: Case, what: string) {
+  const [js, wasm] = [run(c, 'js'), run(c, 'wasm')];
+  expect(wasm.y, `${what}: y`).toBeAllClose(js.y, { rtol: 1e-6, atol: 1e-6 });
+  expect(wasm.mean, `${what}: mean`).toBeAllClose(js.mean, { rtol: 1e-6, atol: 1e-7 });
+  expect(wasm.variance, `${what}: variance`).toBeAllClose(js.variance, { rtol: 1e-6, atol: 1e-7 });
+}
+
+describe('cpu SIMD layer normalization = the JS loop', () => {
+  it.each(['none', 'w', 'b', 'wb'] as const)('affine %s: row lengths 1 to 20000, batches of rows, 2 row dims', (affine) => {
+    for (const [rows, cols] of [
+      [[1], [1]],
+      [[3], [3]],
+      [[5], [8]],
+      [[4], [9]],
+      [[40], [1024]], // dense rows over three batches
+      [[3], [4099]],
+      [[2], [20000]], // one row per call
+      [
+        [2, 3],
+        [4, 5],
+      ],
+      [[2], [3, 7]],
+    ] as [number[], number[]][])
+      expectSame(layerNorm(rows, cols, rows[0] + cols[0], affine), `${rows}|${cols}`);
+  });
+
+  it('keeps a large mean from swamping a small variance (float64 statistics)', () => {
+    const c = layerNorm([6], [37], 5, 'wb', 999.99, 1000.01);
+    expectSame(c, 'offset rows');
+    const js = run(c, 'js');
+    expect(Math.max(...Array.from(js.variance))).toBeGreaterThan(0);
+  });
+
+  it('falls back to the JS loop for strided x and per-row weights (batchNorm), with the same results', () => {
+    const base = layerNorm([4], [64], 9, 'wb');
+    const t = view(rand(64 * 4, 3), [4, 64], [1, 4]); // transposed x
+    expectSame({ ...base, x: t }, 'transposed');
+    const perRow = view(rand(4, 4, 0.5, 2), [4, 64], [1, 0]);
+    expectSame({ ...base, w: perRow, b: null }, 'per-row weight');
+  });
+
+  it('computes the statistics and output by hand on a tiny row', () => {
+    const c: Case = { x: view(Float32Array.from([1, 2, 3, 4, 10]), [1, 5]), w: null, b: null, rowDims: 1 };
+    const got = run(c, 'wasm');
+    expect(got.mean[0]).toBeCloseTo(4, 6);
+    expect(got.variance[0]).toBeCloseTo(10, 5); // (9 + 4 + 1 + 0 + 36) / 5
+    expect(Array.from(got.y)).toBeAllClose(
+      [-3, -2, -1, 0, 6].map((d) => d / Math.sqrt(10 + 1e-5)),
+      { rtol: 1e-6, atol: 1e-7 },
+    );
+  });
+});
