@@ -1,7 +1,8 @@
 /**
- * WebAssembly SIMD (f32x4) GEMM: a run-time-emitted macro-kernel plus the JS driver that copies
- * float32 blocks into its linear memory (memcpy per row) and packs them there with emitted SIMD
- * routines (./pack.ts) — same GotoBLAS loop nest as ../matmul.ts:
+ * WebAssembly SIMD (f32x4) GEMM: a run-time-emitted macro-kernel plus the JS driver
+ * (./gemm-driver.ts) that copies float32 blocks into its linear memory (memcpy per row) and
+ * packs them there with emitted SIMD routines (./pack.ts) — same GotoBLAS loop nest as
+ * ../matmul.ts:
  *
  *   for i0 in M by MS:                C stage  MS×NC  (float32, in wasm memory, rows ldS apart)
  *     for j0 in N by NC:
