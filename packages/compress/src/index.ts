@@ -55,7 +55,7 @@ export type { ObserverOptions } from './quantize/observers';
 export { HistogramObserver } from './quantize/histogram-observer';
 
 // quantization: FakeQuantize, QConfig, fusion, prepare (helper B)
-export { FakeQuantize } from './quantize/fake-quantize';
+export { FakeQuantize, disableObserver, enableObserver, disableFakeQuant, enableFakeQuant } from './quantize/fake-quantize';
 export { getDefaultQConfig, getDefaultQatQConfig, getMinMaxQConfig } from './quantize/qconfig';
 export type { QConfig, QuantBackend } from './quantize/qconfig';
 export { fuseModules, ConvReLU2d, LinearReLU, FusedIdentity } from './quantize/fuse';

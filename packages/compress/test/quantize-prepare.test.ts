@@ -3,6 +3,10 @@ import { SGD } from '@aimodel/optim';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CalibrationError,
+  disableFakeQuant,
+  disableObserver,
+  enableFakeQuant,
+  enableObserver,
   ConvReLU2d,
   FakeQuantize,
   fuseModules,
@@ -133,6 +137,25 @@ describe('prepareQat', () => {
     expect(last).toBeLessThan(first * 0.5);
   });
 
+  it('model-wide switches reach every FakeQuantize', () => {
+    const model = prepareQat(mlp());
+    const fqs = model.namedModules().flatMap(([, m]) => (m instanceof FakeQuantize ? [m] : []));
+    expect(fqs.length).toBe(6); // input, weight and output of two layers
+    disableObserver(model);
+    expect(fqs.every((m) => !m.observerEnabled)).toBe(true);
+    enableObserver(model);
+    expect(fqs.every((m) => m.observerEnabled)).toBe(true);
+    const x = randn([3, 3]);
+    disableFakeQuant(model);
+    const plain = noGrad(() => model.forward(x));
+    expect(Array.from(plain.dataSync())).toEqual(
+      Array.from(noGrad(() => (model.at(2) as Linear).forward((model.at(0) as Linear).forward(x).relu())).dataSync()),
+    );
+    enableFakeQuant(model);
+    expect(fqs.every((m) => m.fakeQuantEnabled)).toBe(true);
+    expect(() => disableObserver({} as Module)).toThrow(/expected a Module/);
+  });
+
   it('works for a model class with camelCase fields calling forward directly', () => {
     class Net extends Module {
       hiddenLayer = new Linear(2, 3);
@@ -150,7 +173,7 @@ describe('prepareQat', () => {
 
 describe.runIf(WEBGPU)('prepareQat on WebGPU', () => {
   it('forward and gradients match the CPU for the same weights and data', async () => {
-    const run = async (device: 'cpu' | 'webgpu') => {
+    const run = async (device: 'cpu' | 'webgpu'): Promise<number[][]> => {
       await init({ device });
       manualSeed(5);
       const model = prepareQat(new Sequential(new Conv2d(1, 2, 3, { padding: 1 }), new ReLU(), new Flatten(), new Linear(32, 3)));
@@ -160,7 +183,7 @@ describe.runIf(WEBGPU)('prepareQat on WebGPU', () => {
       y.pow(2).mean().backward();
       const conv = model.at(0) as Conv2d;
       expect(conv.weight.device).toBe(device);
-      return [Array.from(await y.data()), Array.from(await (conv.weight.grad as Tensor).data())];
+      return [Array.from(await y.data(), Number), Array.from(await (conv.weight.grad as Tensor).data(), Number)];
     };
     const cpu = await run('cpu');
     const gpu = await run('webgpu');

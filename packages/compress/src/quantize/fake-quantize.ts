@@ -152,3 +152,61 @@ export class FakeQuantize extends Module {
     return `fakeQuantEnabled=${this._fakeQuantEnabled}, observerEnabled=${this._observerEnabled}, quantMin=${this.quantMin}, quantMax=${this.quantMax}`;
   }
 }
+
+/** Each FakeQuantize in `model` (itself included). */
+function fakeQuants(op: string, model: Module): FakeQuantize[] {
+  if (!(model instanceof Module)) throw new ArgumentError(op, 'expected a Module');
+  return model.namedModules().flatMap(([, m]) => (m instanceof FakeQuantize ? [m] : []));
+}
+
+/**
+ * Stop every FakeQuantize in `model` from observing (freeze scales and zero points), as
+ * `model.apply(torch.ao.quantization.disable_observer)`; returns the model.
+ * @example
+ * ```ts
+ * const model = prepareQat(new Sequential(new Linear(2, 2)));
+ * disableObserver(model); // late in QAT: ranges stay as they are
+ * ```
+ */
+export function disableObserver<M extends Module>(model: M): M {
+  for (const fq of fakeQuants('disableObserver', model)) fq.disableObserver();
+  return model;
+}
+
+/**
+ * Let every FakeQuantize in `model` observe again, as `torch.ao.quantization.enable_observer`.
+ * @example
+ * ```ts
+ * enableObserver(prepareQat(new Sequential(new Linear(2, 2))));
+ * ```
+ */
+export function enableObserver<M extends Module>(model: M): M {
+  for (const fq of fakeQuants('enableObserver', model)) fq.enableObserver();
+  return model;
+}
+
+/**
+ * Turn fake quantization off in every FakeQuantize of `model` (float forward, still observing), as
+ * `torch.ao.quantization.disable_fake_quant`.
+ * @example
+ * ```ts
+ * disableFakeQuant(prepareQat(new Sequential(new Linear(2, 2))));
+ * ```
+ */
+export function disableFakeQuant<M extends Module>(model: M): M {
+  for (const fq of fakeQuants('disableFakeQuant', model)) fq.disableFakeQuant();
+  return model;
+}
+
+/**
+ * Turn fake quantization back on in every FakeQuantize of `model`, as
+ * `torch.ao.quantization.enable_fake_quant`.
+ * @example
+ * ```ts
+ * enableFakeQuant(prepareQat(new Sequential(new Linear(2, 2))));
+ * ```
+ */
+export function enableFakeQuant<M extends Module>(model: M): M {
+  for (const fq of fakeQuants('enableFakeQuant', model)) fq.enableFakeQuant();
+  return model;
+}
