@@ -100,7 +100,9 @@ describeOnCpu('memory', (device: DeviceName) => {
     expect(inside.isDisposed).toBe(true);
     expect(delta(before)).toEqual({ tensors: 0, bytes: 0 });
     expect(() => scope(async () => ones([2], { device }))).toThrow(ArgumentError);
-    expect(() => scope(async () => 1)).toThrow(/^scope: the function returned a Promise/);
+    expect(() => scope(async () => 1)).toThrow(/^scope: received an async function/);
+    // a plain function that returns a Promise is caught after it runs, and its tensors are freed
+    expect(() => scope(() => Promise.resolve(ones([2], { device })))).toThrow(/^scope: the function returned a Promise/);
     expect(delta(before)).toEqual({ tensors: 0, bytes: 0 });
   });
 
