@@ -46,17 +46,34 @@ export { init } from './init-namespace';
 export type { InitNamespace } from './init-namespace';
 export { Linear, Flatten } from './layers/linear';
 export type { LinearOptions, FlattenOptions } from './layers/linear';
+export { Identity, Unflatten } from './layers/reshape';
+export { Bilinear } from './layers/bilinear';
 export { Conv1d, Conv2d, ConvTranspose2d } from './layers/conv';
 export type { Conv1dLayerOptions, Conv2dLayerOptions, ConvTranspose2dLayerOptions, PaddingMode } from './layers/conv';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pool';
+export { MaxPool1d, AvgPool1d, AdaptiveMaxPool2d } from './layers/pool1d';
+export type { MaxPool1dOptions, AvgPool1dOptions } from './layers/pool1d';
+export { Upsample } from './layers/upsample';
+export type { UpsampleOptions } from './layers/upsample';
 export { BatchNorm1d, BatchNorm2d, LayerNorm } from './layers/norm';
 export type { BatchNormLayerOptions, LayerNormLayerOptions } from './layers/norm';
+export { GroupNorm, InstanceNorm1d, InstanceNorm2d } from './layers/norm-group';
+export type { GroupNormOptions, InstanceNormOptions } from './layers/norm-group';
+export { RMSNorm, LocalResponseNorm } from './layers/norm-rms';
+export type { RMSNormOptions, LocalResponseNormOptions } from './layers/norm-rms';
 export { Dropout } from './layers/dropout';
 export type { DropoutLayerOptions } from './layers/dropout';
 export { Embedding } from './layers/embedding';
 export type { EmbeddingOptions, EmbeddingFromPretrainedOptions } from './layers/embedding';
-export { ReLU, GELU, Sigmoid, Tanh, LeakyReLU, Softmax } from './layers/activation';
+export { EmbeddingBag } from './layers/embedding-bag';
+export type { EmbeddingBagOptions } from './layers/embedding-bag';
+export { ReLU, GELU, Sigmoid, Tanh, LeakyReLU, Softmax, LogSoftmax } from './layers/activation';
+export { SiLU, ELU, SELU, Softplus, Mish, Hardswish } from './layers/activation-smooth';
+export type { SoftplusOptions } from './layers/activation-smooth';
+export { PReLU } from './layers/prelu';
+export type { PReLUOptions } from './layers/prelu';
 export { Sequential, ModuleList } from './layers/container';
+export { ModuleDict, ParameterList } from './layers/module-dict';
 
 // losses
 export type { Reduction, ReductionOptions } from './losses/reduction';
@@ -110,3 +127,11 @@ export type {
   TransformerEncoderOptions,
   TransformerEncoderForwardOptions,
 } from './layers/transformer';
+export { TransformerDecoderLayer, TransformerDecoder, Transformer } from './layers/transformer-decoder';
+export type {
+  TransformerDecoderLayerOptions,
+  TransformerDecoderForwardOptions,
+  TransformerDecoderOptions,
+  TransformerOptions,
+  TransformerForwardOptions,
+} from './layers/transformer-decoder';

@@ -221,7 +221,9 @@ describe('Keras-style training', () => {
     const { x, y } = dataset(10);
     const m = new Linear2();
     await expect(() => m.fit(x, y)).toThrow(/fit: call model.compile\(\{ optimizer, loss \}\) first/);
-    expect(() => m.compile({ optimizer: {} as never, loss: xent })).toThrow(/compile: optimizer must be 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' or have step\(\) and zeroGrad\(\)/);
+    expect(() => m.compile({ optimizer: {} as never, loss: xent })).toThrow(
+      /compile: optimizer must be 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' or have step\(\) and zeroGrad\(\)/,
+    );
     const c = compiled();
     await expect(c.fit(x, y.narrow(0, 0, 5))).rejects.toThrow(ShapeError);
     await expect(c.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow(/validationSplit must be in \[0, 1\)/);

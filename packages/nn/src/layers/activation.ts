@@ -1,4 +1,4 @@
-import { ArgumentError, type GeluOptions, ShapeError, softmax, type Tensor } from '@aimodel/tensor';
+import { ArgumentError, type GeluOptions, logSoftmax, ShapeError, softmax, type Tensor } from '@aimodel/tensor';
 import { checkKeys, checkTensor, fmtShape } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
@@ -200,6 +200,51 @@ export class Softmax extends Module {
   }
 
   /** PyTorch's extra_repr. @example `String(new Softmax(1)) // 'Softmax(dim=1)'` */
+  override extraRepr(): string {
+    return reprFields({ dim: this.dim });
+  }
+}
+
+/**
+ * Log-softmax along `dim`, as `torch.nn.LogSoftmax`: xᵢ − log Σⱼ exp(xⱼ), computed stably. Shapes:
+ * any → same. Pair it with {@link nllLoss}.
+ * @example
+ * ```ts
+ * new LogSoftmax(-1).forward(tensor([[1, 2, 3]])); // ≈ [[-2.4076, -1.4076, -0.4076]]
+ * ```
+ */
+export class LogSoftmax extends Module {
+  /** The dim normalised over. @example `new LogSoftmax(1).dim // 1` */
+  readonly dim: number;
+
+  /**
+   * @param dim dim to normalize over (default −1, the last)
+   * @example
+   * ```ts
+   * new LogSoftmax(1);
+   * ```
+   */
+  constructor(dim = -1) {
+    super();
+    if (!Number.isInteger(dim)) throw new ArgumentError('LogSoftmax', `dim must be an integer, got ${dim}`);
+    this.dim = dim;
+  }
+
+  /**
+   * Log-softmax of `x` along `dim`.
+   * @example
+   * ```ts
+   * new LogSoftmax(0).forward(tensor([0, 0])); // ≈ [-0.6931, -0.6931]
+   * ```
+   */
+  override forward(x: Tensor): Tensor {
+    checkTensor('LogSoftmax', x);
+    const n = Math.max(x.ndim, 1);
+    if (this.dim < -n || this.dim >= n) throw new ShapeError('LogSoftmax', `dim ${this.dim} is out of range for input ${fmtShape(x.shape)}`);
+    return logSoftmax(x, this.dim);
+  }
+
+  /** PyTorch's extra_repr. @example `String(new LogSoftmax(1)) // 'LogSoftmax(dim=1)'` */
   override extraRepr(): string {
     return reprFields({ dim: this.dim });
   }

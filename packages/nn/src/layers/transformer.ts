@@ -71,6 +71,31 @@ function checkSrc(name: string, src: Tensor, dModel: number, batchFirst: boolean
   if (src.dtype !== 'float32') throw new DTypeError(name, `expected a float32 src, got ${src.dtype}`);
 }
 
+/** @internal The options of an encoder or decoder layer with PyTorch's defaults, checked. */
+export function resolveLayerOptions(
+  name: string,
+  dModel: number,
+  nhead: number,
+  opts: TransformerEncoderLayerOptions,
+): Required<TransformerEncoderLayerOptions> {
+  checkKeys(name, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
+  const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = opts;
+  for (const [k, v] of [
+    ['dModel', dModel],
+    ['nhead', nhead],
+    ['dimFeedforward', dimFeedforward],
+  ] as const) {
+    checkPositiveInt(name, k, v);
+  }
+  if (dModel % nhead !== 0) throw new ArgumentError(name, `dModel (${dModel}) must be divisible by nhead (${nhead})`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(name, `dropout must be a number in [0, 1], got ${dropout}`);
+  if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
+    throw new ArgumentError(name, `activation must be 'relu', 'gelu' or a function, got ${JSON.stringify(activation)}`);
+  }
+  if (typeof layerNormEps !== 'number' || !(layerNormEps > 0)) throw new ArgumentError(name, `layerNormEps must be a positive number, got ${layerNormEps}`);
+  return { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias };
+}
+
 /**
  * One Transformer encoder block (Vaswani et al., 2017), as `torch.nn.TransformerEncoderLayer`:
  * - post-norm (default): x = norm1(x + SA(x)); x = norm2(x + FF(x))
@@ -125,22 +150,12 @@ export class TransformerEncoderLayer extends Module {
    */
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
-    const name = 'TransformerEncoderLayer';
-    checkKeys(name, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
-    const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = opts;
-    for (const [k, v] of [
-      ['dModel', dModel],
-      ['nhead', nhead],
-      ['dimFeedforward', dimFeedforward],
-    ] as const) {
-      checkPositiveInt(name, k, v);
-    }
-    if (dModel % nhead !== 0) throw new ArgumentError(name, `dModel (${dModel}) must be divisible by nhead (${nhead})`);
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(name, `dropout must be a number in [0, 1], got ${dropout}`);
-    if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
-      throw new ArgumentError(name, `activation must be 'relu', 'gelu' or a function, got ${JSON.stringify(activation)}`);
-    }
-    if (typeof layerNormEps !== 'number' || !(layerNormEps > 0)) throw new ArgumentError(name, `layerNormEps must be a positive number, got ${layerNormEps}`);
+    const { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias } = resolveLayerOptions(
+      'TransformerEncoderLayer',
+      dModel,
+      nhead,
+      opts,
+    );
     this.dModel = dModel;
     this.nhead = nhead;
     this.activation = activation;
