@@ -4,21 +4,7 @@
 //   (x_scale, x_zp) = ChooseQuantizationParams(min(x), max(x), 0, 255, reduce_range = true)
 //   out[i, j] = float(Σₖ (xq − x_zp)(wq − w_zp[j])) · x_scale · w_scale[j] + bias[j]   (fbgemm ReQuantizeForFloat)
 import { Linear, Module } from '@aimodel/nn';
-import {
-  ArgumentError,
-  checkOptions,
-  DTypeError,
-  div,
-  matmul,
-  maximum,
-  minimum,
-  noGrad,
-  ShapeError,
-  scope,
-  Tensor,
-  tensor,
-  where,
-} from '@aimodel/tensor';
+import { ArgumentError, checkOptions, DTypeError, div, matmul, maximum, minimum, noGrad, ShapeError, scope, Tensor, tensor, where } from '@aimodel/tensor';
 import type { QScheme } from './arith';
 import { replaceModules } from './convert-modules';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
@@ -271,7 +257,7 @@ export class DynamicQuantizedLinear extends Module {
     return `per_${w.perChannel ? 'channel' : 'tensor'}_${w.zeroPoints.some((z) => z !== 0) ? 'affine' : 'symmetric'}`;
   }
 
-  /** @example `String(q) // 'DynamicQuantizedLinear(inFeatures=4, outFeatures=2, dtype=int8, qscheme=per_tensor_symmetric)'` */
+  /** PyTorch's extra_repr, in our names. @example `String(DynamicQuantizedLinear.fromFloat(new Linear(4, 2))) // 'DynamicQuantizedLinear(inFeatures=4, outFeatures=2, dtype=int8, qscheme=per_tensor_symmetric)'` */
   override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, dtype=int8, qscheme=${this.weightQScheme}${this.reduceRange ? '' : ', reduceRange=false'}`;
   }

@@ -204,7 +204,7 @@ export class QuantizedConv2d extends QuantizedLayer {
     );
   }
 
-  /** @example `String(conv) // 'QuantizedConv2d(inChannels=1, outChannels=1, kernelSize=[2, 2], …)'` */
+  /** PyTorch's extra_repr: sizes, geometry, output qparams, input qparams, weight scheme. @example `String(new QuantizedConv2d(1, 1, 2, { weight: new Int8Array(4), weightScale: 1, input: { scale: 1, zeroPoint: 0, dtype: 'int8' }, output: { scale: 1, zeroPoint: 0, dtype: 'int8' } })) // 'QuantizedConv2d(inChannels=1, outChannels=1, kernelSize=[2, 2], stride=[1, 1], padding=[0, 0], scale=1, zeroPoint=0, dtype=int8, inputScale=1, inputZeroPoint=0, qscheme=per_tensor_symmetric)'` */
   override extraRepr(): string {
     const geometry = `kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]`;
     const extra = `${this.dilation.some((d) => d !== 1) ? `, dilation=[${this.dilation.join(', ')}]` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}`;

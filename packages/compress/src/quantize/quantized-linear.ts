@@ -309,7 +309,7 @@ export class QuantizedLinear extends QuantizedLayer {
     );
   }
 
-  /** @example `String(q) // 'QuantizedLinear(inFeatures=2, outFeatures=1, scale=0.25, …)'` */
+  /** PyTorch's extra_repr: sizes, output qparams, input qparams, weight scheme. @example `String(new QuantizedLinear(1, 1, { weight: new Int8Array([1]), weightScale: 1, input: { scale: 1, zeroPoint: 0, dtype: 'int8' }, output: { scale: 1, zeroPoint: 0, dtype: 'int8' } })) // 'QuantizedLinear(inFeatures=1, outFeatures=1, scale=1, zeroPoint=0, dtype=int8, inputScale=1, inputZeroPoint=0, qscheme=per_tensor_symmetric)'` */
   override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, ${this.qparamsRepr()}`;
   }
