@@ -6,7 +6,7 @@ import type { Conv2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf } from './storage';
 import { gemm, residentGemm } from './matmul';
-import { im2colRow } from './wasm/im2col';
+import { type Im2col, im2colWasm } from './wasm/im2col';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
@@ -23,32 +23,36 @@ interface ResidentCol {
   base: number;
   pitch: number;
   xBase: number;
-  row: ReturnType<typeof im2colRow>;
+  fns: Im2col | null;
 }
 
 /**
  * Room in the wasm gemm's memory for a K×(rowsPerChunk·Wo) column matrix usable as its B
  * either way round — rows `pitch` (rounded up to 8) apart, zero rows up to K rounded up to 8
- * (im2col zeroes the row tails), 16 floats of slack — followed by a copy of the Cg input
- * planes at xOff (at `xBase`) when the wasm im2col is available.
+ * (im2col zeroes the row tails), 16 floats of slack — followed by the Cg input planes at
+ * `xBase` when the wasm im2col is available: a copy of xd's at xOff, or zeros (xd null: col2im
+ * sums into them).
  */
-function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, xd: Float32Array, xOff: number): ResidentCol {
+function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, xd: Float32Array | null, xOff: number): ResidentCol {
   const pitch = Math.ceil((g.rowsPerChunk * g.Wo) / 8) * 8,
     rows = Math.ceil(g.K / 8) * 8,
     colFloats = rows * pitch + 16,
     planes = g.Cg * g.H * g.W;
-  const row = im2colRow(rg.memory);
-  const { f32, base } = rg.scratch(colFloats + (row ? planes : 0));
+  const fns = im2colWasm(rg.memory);
+  const { f32, base } = rg.scratch(colFloats + (fns ? planes : 0));
   f32.fill(0, base + g.K * pitch, base + colFloats);
-  if (row) f32.set(xd.subarray(xOff, xOff + planes), base + colFloats);
-  return { f32, base, pitch, xBase: base + colFloats, row };
+  if (fns) {
+    if (xd) f32.set(xd.subarray(xOff, xOff + planes), base + colFloats);
+    else f32.fill(0, base + colFloats, base + colFloats + planes);
+  }
+  return { f32, base, pitch, xBase: base + colFloats, fns };
 }
 
 /** im2col into the wasm memory (one wasm call per column-matrix row), else the JS im2col there. */
 function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: number, oh0: number, rows: number): void {
   const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg, K } = g;
-  const { f32, base, pitch, xBase, row } = res;
-  if (!row) {
+  const { f32, base, pitch, xBase, fns } = res;
+  if (!fns) {
     im2col(g, xd, xOff, oh0, rows, f32, base, pitch);
     return;
   }
@@ -59,7 +63,32 @@ function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: numbe
     for (let i = 0; i < kh; i++)
       for (let j = 0; j < kw; j++, r++) {
         const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
-        row((base + r * pitch) * 4, (xBase + c * H * W) * 4, rows, Wo, lo, hi, sw * 4, oh0 * sh - ph + i * dh, sh, H, W * 4, (lo * sw - pw + j * dw) * 4);
+        fns.row((base + r * pitch) * 4, (xBase + c * H * W) * 4, rows, Wo, lo, hi, sw * 4, oh0 * sh - ph + i * dh, sh, H, W * 4, (lo * sw - pw + j * dw) * 4);
+      }
+}
+
+/** col2im from a column matrix in the wasm memory into the zeroed planes at res.xBase (needs res.fns). */
+function col2imResident(g: Geom, fns: Im2col, res: ResidentCol, oh0: number, rows: number): void {
+  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
+  let r = 0;
+  for (let c = 0; c < Cg; c++)
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++, r++) {
+        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        fns.colRow(
+          (res.base + r * res.pitch) * 4,
+          (res.xBase + c * H * W) * 4,
+          rows,
+          Wo,
+          lo,
+          hi,
+          sw * 4,
+          oh0 * sh - ph + i * dh,
+          sh,
+          H,
+          W * 4,
+          (lo * sw - pw + j * dw) * 4,
+        );
       }
 }
 
@@ -240,13 +269,22 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
       const dxOff = (n * C + gi * Cg) * H * W;
       const wOff = w.offset + gi * Og * K;
       const gOff = gy.offset + (n * O + gi * Og) * P;
+      // With the wasm gemm, the column matrix stays in its memory and col2im runs there too.
+      const rg = residentGemm(K, g.rowsPerChunk * Wo, Og);
+      const res = rg && residentCol(rg, g, null, 0);
       for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
         const rows = Math.min(g.rowsPerChunk, Ho - oh0),
           cp = rows * Wo;
+        if (rg && res?.fns) {
+          rg(K, cp, Og, wd, wOff, 1, K, gd, gOff + oh0 * Wo, P, 1, res.f32, res.base, res.pitch, false);
+          col2imResident(g, res.fns, res, oh0, rows);
+          continue;
+        }
         const col = getScratch(K * cp);
         gemm(K, cp, Og, wd, wOff, 1, K, gd, gOff + oh0 * Wo, P, 1, col, 0, cp, false);
         col2im(g, col, oh0, rows, dx, dxOff);
       }
+      if (res?.fns) dx.set(res.f32.subarray(res.xBase, res.xBase + Cg * H * W), dxOff);
     }
   }
 }

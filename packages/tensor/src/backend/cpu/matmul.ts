@@ -68,11 +68,13 @@ export function setGemmPath(path: GemmPath): boolean {
  * memory (`resident`, see ./wasm/gemm-driver.ts), else null: the convolutions write im2col
  * there directly instead of into a JS buffer that gemm would copy again.
  */
-export function residentGemm(M: number, N: number, K: number): Required<WasmGemm> | null {
+export function residentGemm(M: number, N: number, K: number): ResidentGemm | null {
   if (gemmPath === 'js' || (gemmPath === 'auto' && M * N * K < 1000)) return null;
   const g = wasmGemm();
-  return g?.resident && g.scratch ? (g as Required<WasmGemm>) : null;
+  return g?.resident && g.scratch && g.memory ? (g as ResidentGemm) : null;
 }
+
+type ResidentGemm = WasmGemm & Required<Pick<WasmGemm, 'resident' | 'scratch' | 'memory'>>;
 
 /**
  * C[cOff + i·ldc + j] (= or +=, per `accumulate`) Σ_k A[aOff + i·aRowStride + k·aColStride] ·

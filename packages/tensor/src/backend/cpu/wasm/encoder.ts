@@ -132,6 +132,10 @@ export class Code {
   f32Store(offset = 0, align = 2): this {
     return this.emit(0x38, ...this.mem(align, offset));
   }
+  /** Scalar f32 addition. */
+  f32Add(): this {
+    return this.emit(0x92);
+  }
 
   // 128-bit SIMD (prefix 0xfd).
   v128Load(offset = 0, align = 4): this {

@@ -1,7 +1,8 @@
 /**
- * im2col in WebAssembly: one call fills one row (c, i, j) of a convolution's column matrix for
- * `rows` output rows, reading an input plane already copied into the same memory. Runs of
- * valid taps are copied four floats at a time when the stride is 1; taps outside the input are
+ * im2col and col2im in WebAssembly. One `row` call fills one row (c, i, j) of a convolution's
+ * column matrix for `rows` output rows, reading an input plane already copied into the same
+ * memory; one `colRow` call adds such a row back into the plane (the input gradient). Runs of
+ * valid taps move four floats at a time when the stride is 1; taps outside the input are
  * zeros, written four at a time (so a zero run may spill up to 3 floats past its end, into
  * places written later or meant to be zero: callers leave 16 bytes of room after the matrix).
  */
@@ -60,10 +61,53 @@ export function emitIm2colModule(): Uint8Array<ArrayBuffer> {
   f.get(ih).get(sh).i32Add().set(ih);
   f.get(t).i32Const(1).i32Sub().tee(t).brIf(0);
   f.end();
+  const i32s = (n: number) => new Array<ValType>(n).fill(ValType.i32);
   return encodeModule({
     memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
-    funcs: [{ params: new Array<ValType>(12).fill(ValType.i32), results: [], locals: new Array<ValType>(6).fill(ValType.i32), body: f, export: 'row' }],
+    funcs: [
+      { params: i32s(12), results: [], locals: i32s(6), body: f, export: 'row' },
+      { params: i32s(12), results: [], locals: i32s(4), body: emitCol2imRow(), export: 'colRow' },
+    ],
   });
+}
+
+/**
+ * `colRow(col, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4)`, the adjoint of `row` (same
+ * arguments, `col` where `row` has `dst`): for t < rows with input row ih + t·sh inside [0, h),
+ * adds the hi − lo floats at col + (t·wo + lo)·4 to that input row from byte col4 on, sw4 apart.
+ */
+function emitCol2imRow(): Code {
+  const [col, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [t, p, dst, n] = [12, 13, 14, 15];
+  const f = new Code();
+  f.get(rows).set(t);
+  f.loop();
+  f.get(ih).get(h).i32LtU().if();
+  f.get(col).get(lo).i32Const(4).i32Mul().i32Add().set(p);
+  f.get(plane).get(ih).get(w4).i32Mul().i32Add().get(col4).i32Add().set(dst);
+  f.get(hi).get(lo).i32Sub().set(n);
+  f.get(sw4).i32Const(4).i32Sub().i32Eqz().if();
+  f.block().loop();
+  f.get(n).i32Const(4).i32LtU().brIf(1);
+  f.get(dst).get(dst).v128Load(0, 0).get(p).v128Load(0, 0).f32x4Add().v128Store(0, 0);
+  f.get(p).i32Const(16).i32Add().set(p);
+  f.get(dst).i32Const(16).i32Add().set(dst);
+  f.get(n).i32Const(4).i32Sub().set(n);
+  f.br(0).end().end();
+  f.end();
+  f.block().loop();
+  f.get(n).i32Eqz().brIf(1);
+  f.get(dst).get(dst).f32Load(0, 0).get(p).f32Load(0, 0).f32Add().f32Store(0, 0);
+  f.get(p).i32Const(4).i32Add().set(p);
+  f.get(dst).get(sw4).i32Add().set(dst);
+  f.get(n).i32Const(1).i32Sub().set(n);
+  f.br(0).end().end();
+  f.end();
+  f.get(col).get(wo).i32Const(4).i32Mul().i32Add().set(col);
+  f.get(ih).get(sh).i32Add().set(ih);
+  f.get(t).i32Const(1).i32Sub().tee(t).brIf(0);
+  f.end();
+  return f;
 }
 
 type RowFn = (
@@ -80,19 +124,24 @@ type RowFn = (
   w4: number,
   col4: number,
 ) => void;
-const instances = new WeakMap<WebAssembly.Memory, RowFn | null>();
+/** The im2col (`row`) and col2im (`colRow`) row functions. */
+export interface Im2col {
+  row: RowFn;
+  colRow: RowFn;
+}
+const instances = new WeakMap<WebAssembly.Memory, Im2col | null>();
 
-/** The im2col row function over `mem` (compiled once per memory), or null if it cannot be. */
-export function im2colRow(mem: WebAssembly.Memory): RowFn | null {
-  let fn = instances.get(mem);
-  if (fn === undefined) {
+/** The im2col/col2im functions over `mem` (compiled once per memory), or null if they cannot be. */
+export function im2colWasm(mem: WebAssembly.Memory): Im2col | null {
+  let fns = instances.get(mem);
+  if (fns === undefined) {
     try {
       const bytes = emitIm2colModule();
-      fn = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports.row as RowFn) : null;
+      fns = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as Im2col) : null;
     } catch {
-      fn = null;
+      fns = null;
     }
-    instances.set(mem, fn);
+    instances.set(mem, fns);
   }
-  return fn;
+  return fns;
 }
