@@ -60,6 +60,10 @@ function cases(lib) {
     const x = randn([R, C]);
     return { run: () => chain(() => logSoftmax(x)), free: () => dispose(x) };
   });
+  el(`layerNorm ${R}×${C} with weight and bias`, 4 * R * C * 2, () => {
+    const [x, w, b] = [randn([R, C]), randn([C]), randn([C])];
+    return { run: () => chain(() => lib.layerNorm(x, w, b)), free: () => dispose(x, w, b) };
+  });
   el(`sum ${R}×${C} over the last dim`, 4 * R * C, () => {
     const x = randn([R, C]);
     return { run: () => chain(() => sum(x, -1)), free: () => dispose(x) };
@@ -106,6 +110,7 @@ async function ours() {
     logSoftmax: (x) => am.logSoftmax(x, -1),
     sum: (x, d) => (d === undefined ? x.sum() : x.sum(d)),
     max: (x, d) => x.max(d),
+    layerNorm: (x, w, b) => am.layerNorm(x, [x.shape.at(-1)], { weight: w, bias: b }),
     dispose: (...ts) => ts.forEach((t) => t.dispose()),
   };
 }
@@ -134,6 +139,11 @@ async function tfjsWasm() {
     logSoftmax: (x) => tf.logSoftmax(x),
     sum: (x, d) => tf.sum(x, d),
     max: (x, d) => tf.max(x, d),
+    // tfjs has no fused layer norm: moments and elementwise ops, as a user would write it
+    layerNorm: (x, w, b) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), w), b);
+    },
     dispose: (...ts) => ts.forEach((t) => t.dispose()),
   };
 }

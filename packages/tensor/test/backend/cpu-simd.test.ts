@@ -197,19 +197,44 @@ describe('cpu SIMD elementwise = the JS loops', () => {
   });
 
   it.each(Object.keys(SIMD_BINARY) as BinaryOp[])('binary %s on every pair of layouts and length', (op) => {
+    const compare = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op);
+    // comparisons on small integers (many ties), writing bool; arithmetic with b away from 0
+    const remap = (v: View, f: (x: number) => number): View => ({ ...v, storage: storage((v.storage as CpuStorage).data.map(f)) });
     for (const shape of SHAPES) {
-      const as = layouts(shape, 11);
-      const bs = layouts(shape, 23).map(([n, v]): [string, View] => [n, { ...v, storage: storage((v.storage as CpuStorage).data.map((x) => x + 4)) }]);
+      const as = layouts(shape, 11).map(([n, v]): [string, View] => [n, compare ? remap(v, Math.round) : v]);
+      const bs = layouts(shape, 23).map(([n, v]): [string, View] => [n, remap(v, compare ? Math.round : (x) => x + 4)]);
       for (const [an, a] of as)
         for (const [bn, b] of bs) {
           const run = (path: 'js' | 'wasm') => {
-            const out = storage(new Float32Array(numel(shape)));
+            const out = compare ? storage(allocArray('bool', numel(shape)), 'bool') : storage(new Float32Array(numel(shape)));
             on(path, () => binary(op, a, b, out));
             return out.data;
           };
           expect(firstDifference(run('wasm'), run('js')), `${op} ${an} ${bn} ${shape}`).toBe(-1); // f32 + − × ÷ max min are exact
         }
     }
+  });
+
+  it('takes bool, int8 and uint8 operands (exact in float32) with float32 results', () => {
+    const n = 45;
+    const operands: [DType, TypedArray][] = [
+      ['bool', Uint8Array.from({ length: n }, (_, i) => i % 3 === 0)],
+      ['int8', Int8Array.from({ length: n }, (_, i) => (i * 37) % 256)],
+      ['uint8', Uint8Array.from({ length: n }, (_, i) => (i * 53) % 256)],
+      ['float32', rand(n, 8)],
+    ];
+    for (const [da, a] of operands)
+      for (const [db, b] of operands)
+        for (const op of ['add', 'mul', 'div', 'lt', 'eq'] as const) {
+          const run = (path: 'js' | 'wasm') => {
+            const out = ['lt', 'eq'].includes(op) ? storage(allocArray('bool', n), 'bool') : storage(new Float32Array(n));
+            on(path, () => binary(op, view(a, [n], [1], 0, da), view(b, [n], [1], 0, db), out));
+            return out.data;
+          };
+          expect(firstDifference(run('wasm'), run('js')), `${da} ${op} ${db}`).toBe(-1);
+        }
+    const exp = (path: 'js' | 'wasm') => runUnary('exp', view(operands[1][1], [n], [1], 0, 'int8'), path);
+    expect(exp('wasm')).toBeAllClose(exp('js'), { rtol: 1e-6, atol: 0 });
   });
 
   it('propagates NaN and ∞ like the JS loops', () => {
@@ -223,7 +248,7 @@ describe('cpu SIMD elementwise = the JS loops', () => {
     );
     for (const op of Object.keys(SIMD_BINARY) as BinaryOp[]) {
       const run = (path: 'js' | 'wasm') => {
-        const out = storage(new Float32Array(40));
+        const out = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op) ? storage(allocArray('bool', 40), 'bool') : storage(new Float32Array(40));
         on(path, () => binary(op, a, b, out));
         return Array.from(out.data, (v) => (v === 0 ? 0 : v)); // ±0 from max(0, −0) may differ in sign
       };
@@ -231,24 +256,30 @@ describe('cpu SIMD elementwise = the JS loops', () => {
     }
   });
 
-  it('leaves int32 and bool operands, and comparisons, to the JS loops', () => {
-    const x = view(
-      Int32Array.from({ length: 50 }, (_, i) => i - 25),
-      [50],
-      [1],
-      0,
-      'int32',
-    );
-    const out = storage(allocArray('int32', 50), 'int32');
-    on('wasm', () => unary('neg', x, out));
-    expect(Array.from(out.data)).toEqual(Array.from({ length: 50 }, (_, i) => 25 - i || 0));
+  it('leaves int32 operands and integer results to the JS loops (float32 would round them)', () => {
+    const big = Int32Array.from({ length: 50 }, (_, i) => 2 ** 30 + 2 * i + 1);
+    const x = view(big, [50], [1], 0, 'int32');
     const sum = storage(allocArray('int32', 50), 'int32');
     on('wasm', () => binary('add', x, x, sum));
-    expect(Array.from(sum.data)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * (i - 25)));
-    const f = view(rand(50, 3), [50]);
-    const gt = storage(allocArray('bool', 50), 'bool');
-    on('wasm', () => binary('gt', f, view(Float32Array.of(0), [50], [0]), gt));
-    expect(Array.from(gt.data)).toEqual(Array.from((f.storage as CpuStorage).data, (v) => (v > 0 ? 1 : 0)));
+    expect(Array.from(sum.data)).toEqual(Array.from(big, (v) => (2 * v) | 0));
+    const f = storage(new Float32Array(50));
+    on('wasm', () => binary('sub', x, view(Float32Array.of(1), [50], [0]), f)); // int32 − float32 → float32
+    expect(Array.from(f.data)).toEqual(Array.from(big, (v) => Math.fround(v - 1)));
+    const neg = storage(allocArray('int8', 50), 'int8');
+    on('wasm', () =>
+      unary(
+        'neg',
+        view(
+          Int8Array.from({ length: 50 }, (_, i) => i - 128),
+          [50],
+          [1],
+          0,
+          'int8',
+        ),
+        neg,
+      ),
+    );
+    expect(Array.from(neg.data)).toEqual(Array.from({ length: 50 }, (_, i) => ((128 - i) << 24) >> 24));
   });
 });
 

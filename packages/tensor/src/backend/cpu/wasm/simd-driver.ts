@@ -10,6 +10,7 @@
  * same tests run on both.
  */
 import type { BinaryOp, NormParams, ReduceOp, Storage, UnaryOp, View } from '../../backend';
+import type { TypedArray } from '../../../dtype';
 import { numel } from '../../../shape';
 import { dataOf } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
@@ -82,8 +83,8 @@ function ensure(s: Simd, floats: number): void {
 
 const up4 = (n: number) => (n + 3) & ~3;
 
-/** w[at, at + len) = d[start + i·stride]. */
-function put(w: Float32Array, at: number, d: Float32Array, start: number, stride: number, len: number): void {
+/** w[at, at + len) = d[start + i·stride] (converted to float32). */
+function put(w: Float32Array, at: number, d: TypedArray, start: number, stride: number, len: number): void {
   if (stride === 1) {
     if (len > 16) w.set(d.subarray(start, start + len), at);
     else for (let i = 0; i < len; i++) w[at + i] = d[start + i];
@@ -92,9 +93,9 @@ function put(w: Float32Array, at: number, d: Float32Array, start: number, stride
 }
 
 /** Streams `ops` (views of `shape`) through the chunks; `compute(n4)` leaves results in chunk 0. */
-function chunked(s: Simd, shape: readonly number[], ops: View[], od: Float32Array, compute: (n4: number) => void): void {
+function chunked(s: Simd, shape: readonly number[], ops: View[], od: TypedArray, compute: (n4: number) => void): void {
   const w = s.w;
-  const data = ops.map((v) => dataOf(v) as Float32Array);
+  const data = ops.map(dataOf);
   const base = ops.map((_, j) => (A >> 2) + j * CHUNK);
   let fill = 0;
   let outPos = 0;
@@ -121,26 +122,31 @@ function chunked(s: Simd, shape: readonly number[], ops: View[], od: Float32Arra
   if (fill) flush();
 }
 
-const isFloat = (v: View | Storage) => ('storage' in v ? v.storage : v).dtype === 'float32';
+const dtypeOf = (v: View | Storage) => ('storage' in v ? v.storage : v).dtype;
+const isFloat = (v: View | Storage) => dtypeOf(v) === 'float32';
+/** Operands whose every value float32 holds exactly (int32 may not: it stays on the JS path). */
+const exactIn = (v: View) => dtypeOf(v) !== 'int32';
 const isScalar = (v: View) => v.strides.every((s) => s === 0);
+const COMPARISON = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 /** out = op(x) on the SIMD path; false when it does not apply. */
 export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
-  if (!(op in SIMD_UNARY) || !isFloat(x) || !isFloat(out) || tooSmall(numel(x.shape), MIN_ELEMENTS)) return false;
+  if (!(op in SIMD_UNARY) || !exactIn(x) || !isFloat(out) || tooSmall(numel(x.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
   const kernel = s.fns[`u_${op as SimdUnaryOp}`];
-  chunked(s, x.shape, [x], dataOf(out) as Float32Array, (n4) => kernel(A, n4));
+  chunked(s, x.shape, [x], dataOf(out), (n4) => kernel(A, n4));
   return true;
 }
 
 /** out = a op b (views broadcast to one shape) on the SIMD path; false when it does not apply. */
 export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolean {
-  if (!(op in SIMD_BINARY) || !isFloat(a) || !isFloat(b) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
+  const outOk = COMPARISON.has(op) ? dtypeOf(out) === 'bool' : isFloat(out);
+  if (!(op in SIMD_BINARY) || !exactIn(a) || !exactIn(b) || !outOk || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
   const kernel = s.fns[`b_${op as SimdBinaryOp}`];
-  const od = dataOf(out) as Float32Array;
+  const od = dataOf(out);
   if (isScalar(b)) {
     const v = dataOf(b)[b.offset];
     chunked(s, a.shape, [a], od, (n4) => kernel(A, 0, n4, v, 1));

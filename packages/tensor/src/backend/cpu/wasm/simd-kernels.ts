@@ -41,7 +41,7 @@ export const SIMD_UNARY = {
 } satisfies Partial<Record<UnaryOp, (fn: Fn, x: number) => unknown>>;
 export type SimdUnaryOp = keyof typeof SIMD_UNARY;
 
-/** The binary ops with a SIMD kernel (comparisons write bool and stay in JS). */
+/** The binary ops with a SIMD kernel (all but pow). */
 export const SIMD_BINARY = {
   add: (fn) => fn.f.f32x4Add(),
   sub: (fn) => fn.f.f32x4Sub(),
@@ -49,6 +49,13 @@ export const SIMD_BINARY = {
   div: (fn) => fn.f.f32x4Div(),
   maximum: (fn) => fn.f.f32x4Max(), // NaN propagates, as torch.maximum
   minimum: (fn) => fn.f.f32x4Min(),
+  // comparisons: lane masks → 1.0 / 0.0 (the driver's copy-out turns them into bool bytes)
+  eq: (fn) => fn.f.f32x4Eq().f32x4Const(1).v128And(),
+  ne: (fn) => fn.f.f32x4Ne().f32x4Const(1).v128And(),
+  lt: (fn) => fn.f.f32x4Lt().f32x4Const(1).v128And(),
+  le: (fn) => fn.f.f32x4Le().f32x4Const(1).v128And(),
+  gt: (fn) => fn.f.f32x4Gt().f32x4Const(1).v128And(),
+  ge: (fn) => fn.f.f32x4Ge().f32x4Const(1).v128And(),
 } satisfies Partial<Record<BinaryOp, (fn: Fn) => unknown>>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;
 
