@@ -102,6 +102,16 @@ describe('QuantizedLinear', () => {
     });
   }
 
+  it('a long reduction (K = 600 > 256) keeps the zero-point corrections in int32 and still equals the reference', async () => {
+    const [m, k, n] = [3, 600, 5];
+    const { ref, module } = randomLayer(k, n, 71, true, 'uint8');
+    expect(module.requantColumnTerm.dtype).toBe('int32');
+    const x = randomValues(m * k, 72, -3, 3);
+    const xq = quantize(x, ref.inScale, ref.inZp, ref.qmin, ref.qmax);
+    expect(await values(module.forward(tensor(x).reshape([m, k])))).toEqual(refRequantize(xq, m, k, ref));
+    module.dispose();
+  });
+
   it('is within 1 LSB of dequantize → float linear → quantize, batched leading dims', async () => {
     const [k, n] = [64, 16];
     const { ref, module } = randomLayer(k, n, 21, true, 'uint8');

@@ -4,6 +4,7 @@ import { type QParams, quantizePerChannel, quantizePerTensor } from './arith';
 import {
   type ActivationQParams,
   checkActivation,
+  FLOAT_EXACT_K,
   quantizeActivation,
   requantConstants,
   requantize,
@@ -140,7 +141,7 @@ export abstract class QuantizedLayer extends Module {
   readonly zeroPoint: Tensor;
   /** Whether a ReLU is fused (the output is clamped at its zero point). */
   readonly relu: boolean;
-  /** Derived, int32 [outChannels]: −x_zp·Σₖ wq[j, k] + K·x_zp·w_zp[j] (the input zero-point correction; x_zp as stored for the int8 matmul). */
+  /** Derived, [outChannels]: −x_zp·Σₖ wq[j, k] + K·x_zp·w_zp[j] (the input zero-point correction; x_zp as stored for the int8 matmul); float32 when K ≤ 256 (exact), else int32. */
   readonly requantColumnTerm: Tensor;
   /** Derived, float32 [outChannels]: bias[j] / (x_scale·w_scale[j]), or null without bias. */
   readonly requantBiasTerm: Tensor | null;
@@ -167,7 +168,8 @@ export abstract class QuantizedLayer extends Module {
     this.relu = c.relu;
     this._quant = c;
     const r = requantConstants(w, rowSums(c.values, n, k), k, c.input, c.output, c.bias);
-    this.requantColumnTerm = tensor(r.columnTerm, opts);
+    // float32 when exact (K ≤ FLOAT_EXACT_K): acc + column term then converts and corrects in one pass
+    this.requantColumnTerm = k <= FLOAT_EXACT_K ? tensor(Float32Array.from(r.columnTerm), opts) : tensor(r.columnTerm, opts);
     this.requantBiasTerm = r.biasTerm ? tensor(r.biasTerm, opts) : null;
     this.requantMultiplier = tensor(r.multiplier, opts);
     this.requantWeightZeroPoint = w.zeroPoints.some((z) => z !== 0) ? tensor(w.zeroPoints, opts) : null;

@@ -134,26 +134,36 @@ export interface RequantTensors {
 }
 
 /**
+ * The largest reduction length K for which every integer of the pipeline stays below 2²⁴ in
+ * magnitude (|acc| ≤ K·2¹⁴, |column term| ≤ K·2¹⁵, |w_zp·Σx| ≤ K·2¹⁴), so that float32 holds it
+ * exactly: the column term is then kept as float32 and added in the same pass that converts acc.
+ * @internal
+ */
+export const FLOAT_EXACT_K = 256;
+
+/**
  * Requantize the int32 products `acc` (output channels along `channelShape`'s non-1 dim) and
  * return the result dequantized: y_scale·(q_out − y_zp), float32; q_out is clamped to
  * [qmin, qmax] (qmin = y_zp with a fused ReLU). `rowSums` (Σₖ xq over the reduced dim, shaped to
  * broadcast against acc) is called only when the weights have non-zero zero points.
+ * Computed as clamp(round(ab)·y_scale, (qmin − y_zp)·y_scale, (qmax − y_zp)·y_scale): the same
+ * numbers as (clamp(round(ab) + y_zp) − y_zp)·y_scale, multiplication by y_scale > 0 being
+ * monotone, in seven passes instead of ten — except that a zero may come out as −0 where PyTorch's
+ * integer arithmetic gives +0 (equal as numbers).
  * @internal
  */
 export function requantize(acc: Tensor, t: RequantTensors, channelShape: number[], rowSums: () => Tensor, output: ActivationQParams, relu: boolean): Tensor {
   const along = (x: Tensor) => x.reshape(channelShape);
-  let raw = acc.add(along(t.columnTerm));
+  let raw = acc.add(along(t.columnTerm)); // float32 when the column term is (K ≤ FLOAT_EXACT_K): exact either way
   if (t.weightZeroPoints) raw = raw.sub(rowSums().mul(along(t.weightZeroPoints)));
   let f = raw.to('float32');
   if (t.biasTerm) f = f.add(along(t.biasTerm));
   const [qmin, qmax] = quantRange(output.dtype);
-  const zp = output.zeroPoint;
-  // + zp, clamp, − zp (not a clamp to [qmin − zp, qmax − zp]): the integer q − zp is +0, never −0;
+  const { zeroPoint: zp, scale } = output;
+  const lo = Math.fround(((relu ? zp : qmin) - zp) * scale);
+  const hi = Math.fround((qmax - zp) * scale);
   // maximum/minimum clamp in two passes where clamp's where-form takes four (no gradient here)
-  const q = f.mul(along(t.multiplier)).round().add(zp);
-  return minimum(maximum(q, relu ? zp : qmin), qmax)
-    .sub(zp)
-    .mul(output.scale);
+  return minimum(maximum(f.mul(along(t.multiplier)).round().mul(scale), lo), hi);
 }
 
 /** Σₖ of each row of an int8 weight viewed as [N, K] (host). @internal */
