@@ -1,0 +1,140 @@
+// int8 against float32 inference, same process, interleaved samples: Linear layers (float32
+// Linear, static QuantizedLinear, DynamicQuantizedLinear) at batch 1/64/256 for 784→256,
+// 1024→1024 and 4096→4096, and the MNIST CNN of examples/mnist-cnn statically quantized
+// (fuse Conv+ReLU, prepare, calibrate, convert) at batch 64. CPU backend; --webgpu adds WebGPU.
+// The issue's bars: int8 Linear 1024→1024 at batch 64 ≥ 2.5× float32, static int8 CNN ≥ 2×.
+//   node benchmarks/compress-int8.mjs [--quick] [--webgpu] [--json out.json]
+// (uses the packages' dist: run `npx tsup` in packages/tensor, nn and compress after changing their source)
+import { writeFileSync } from 'node:fs';
+import * as nn from '@aimodel/nn';
+import * as compress from '../packages/compress/dist/index.js';
+import { load, machine, median } from './harness.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const quick = argv.includes('--quick');
+const devices = argv.includes('--webgpu') ? ['cpu', 'webgpu'] : ['cpu'];
+const shapes = [
+  [784, 256],
+  [1024, 1024],
+  [4096, 4096],
+];
+const batches = [1, 64, 256];
+
+await nn.init({ device: 'cpu' });
+nn.manualSeed(0);
+
+/** Interleaved samples (≥ 30 ms each) of every function: median seconds per call of each. */
+async function timeAll(fns, device) {
+  const sync = device === 'cpu' ? (t) => t.dataSync() : (t) => t.data();
+  const run = async (fn) => {
+    const y = nn.noGrad(() => fn());
+    await sync(y);
+    y.dispose();
+  };
+  for (const fn of fns) await run(fn);
+  let reps = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) await run(fns[0]);
+    if (performance.now() - t0 >= 30) break;
+    reps *= 2;
+  }
+  const samples = fns.map(() => []);
+  for (let s = 0; s < (quick ? 3 : 7); s++) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      for (let r = 0; r < reps; r++) await run(fn);
+      samples[i].push((performance.now() - t0) / reps / 1e3);
+    }
+  }
+  return samples.map(median);
+}
+
+/** Static int8 version of a float Linear with activation qparams for inputs in [−4, 4]. */
+function staticLinear(fc) {
+  const weight = new compress.PerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric' });
+  weight.forward(fc.weight);
+  const act = { scale: 8 / 255, zeroPoint: 128, dtype: 'uint8' };
+  const q = compress.QuantizedLinear.fromFloat(fc, { weight: weight.qparams(), input: act, output: { scale: 0.05, zeroPoint: 128, dtype: 'uint8' } });
+  weight.dispose();
+  return q;
+}
+
+function mnistCnn() {
+  return new nn.Sequential(
+    new nn.Conv2d(1, 16, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 32, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Dropout(0.3),
+    new nn.Linear(32 * 7 * 7, 10),
+  ).eval();
+}
+
+const result = { date: new Date().toISOString(), machine: machine(), load: [load()], quick, linear: [], cnn: [] };
+console.log(`${result.date} · ${result.machine}`);
+for (const device of devices) {
+  if (device === 'webgpu') await nn.init({ device: 'webgpu' });
+  console.log(`\nLinear, ${device}: ms per forward (median), speed-up of int8 over float32`);
+  for (const [k, n] of shapes) {
+    const fc = new nn.Linear(k, n);
+    const stat = staticLinear(fc);
+    const dyn = compress.DynamicQuantizedLinear.fromFloat(fc);
+    if (device !== 'cpu') for (const m of [fc, stat, dyn]) await m.to(device);
+    for (const b of batches) {
+      if (quick && k === 4096 && b === 256) continue;
+      const x = nn.rand([b, k], { device }).mul(8).sub(4);
+      const [tf, ts, td] = await timeAll([() => fc.forward(x), () => stat.forward(x), () => dyn.forward(x)], device);
+      const row = {
+        device,
+        shape: `${k}→${n}`,
+        batch: b,
+        float32Ms: tf * 1e3,
+        staticInt8Ms: ts * 1e3,
+        dynamicInt8Ms: td * 1e3,
+        staticSpeedup: tf / ts,
+        dynamicSpeedup: tf / td,
+      };
+      result.linear.push(row);
+      console.log(
+        `  ${row.shape.padEnd(10)} batch ${String(b).padStart(3)}: float32 ${row.float32Ms.toFixed(3)} · static int8 ${row.staticInt8Ms.toFixed(3)} (${row.staticSpeedup.toFixed(2)}×) · dynamic int8 ${row.dynamicInt8Ms.toFixed(3)} (${row.dynamicSpeedup.toFixed(2)}×)`,
+      );
+      x.dispose();
+    }
+    for (const m of [fc, stat, dyn]) m.dispose();
+  }
+
+  const float = mnistCnn();
+  const q = mnistCnn();
+  q.loadStateDict(float.stateDict());
+  compress.fuseModules(q, [
+    ['0', '1'],
+    ['3', '4'],
+  ]);
+  compress.prepare(q, compress.getDefaultQConfig());
+  const calib = nn.rand([256, 1, 28, 28]);
+  nn.noGrad(() => nn.scope(() => void q.forward(calib)));
+  compress.convert(q);
+  calib.dispose();
+  if (device !== 'cpu') for (const m of [float, q]) await m.to(device);
+  const x = nn.rand([64, 1, 28, 28], { device });
+  const [tf, tq] = await timeAll([() => float.forward(x), () => q.forward(x)], device);
+  const row = { device, batch: 64, float32Ms: tf * 1e3, staticInt8Ms: tq * 1e3, speedup: tf / tq };
+  result.cnn.push(row);
+  console.log(
+    `\nMNIST CNN (examples/mnist-cnn), batch 64, ${device}: float32 ${row.float32Ms.toFixed(2)} ms · static int8 ${row.staticInt8Ms.toFixed(2)} ms (${row.speedup.toFixed(2)}×)`,
+  );
+  for (const t of [x]) t.dispose();
+  for (const m of [float, q]) m.dispose();
+}
+result.load.push(load());
+console.log(`\nload ${result.load.map((l) => l.toFixed(2)).join(' → ')}; bars: Linear 1024→1024 batch 64 ≥ 2.5×, CNN ≥ 2×`);
+const json = opt('json', null);
+if (json) writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
