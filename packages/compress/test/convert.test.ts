@@ -16,6 +16,9 @@ import {
   QuantizedLinear,
 } from '../src/index';
 import { randomValues } from './quantized-reference';
+import { hasWebGpu } from './webgpu-available';
+
+const WEBGPU = await hasWebGpu();
 
 afterAll(() => init({ device: 'cpu' }));
 async function values(t: Tensor): Promise<number[]> {
@@ -153,5 +156,23 @@ describe('convert', () => {
     model.dispose(); // the float parameters went with convert, the quantized layers and observers now
     expect(memory().tensors).toBe(before - 4);
     for (const t of [lift, x, y]) t.dispose();
+  });
+
+  it.runIf(WEBGPU)('a converted CNN moved to WebGPU gives the CPU outputs exactly', async () => {
+    const model = cnn();
+    fuseModules(model, [
+      ['0', '1'],
+      ['3', '4'],
+    ]);
+    prepare(model, getDefaultQConfig());
+    const x = tensor(randomValues(4 * 64, 12, -1, 1)).reshape([4, 1, 8, 8]);
+    noGrad(() => scope(() => void model.forward(x)));
+    convert(model);
+    const cpu = await values(model.forward(x));
+    await model.to('webgpu');
+    const gpu = model.forward(await x.toDevice('webgpu'));
+    expect(gpu.device).toBe('webgpu');
+    expect(await values(gpu)).toEqual(cpu);
+    model.dispose();
   });
 });
