@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
-import { binary, jsUnary, unary } from '../../src/backend/cpu/elementwise';
+import { binary, jsUnary, unary, where } from '../../src/backend/cpu/elementwise';
 import { softmax } from '../../src/backend/cpu/softmax';
 import { reduce } from '../../src/backend/cpu/reduce';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
@@ -211,6 +211,33 @@ describe('cpu SIMD elementwise = the JS loops', () => {
             return out.data;
           };
           expect(firstDifference(run('wasm'), run('js')), `${op} ${an} ${bn} ${shape}`).toBe(-1); // f32 + − × ÷ max min are exact
+        }
+    }
+  });
+
+  it('where on every layout of the condition and operands', () => {
+    for (const shape of SHAPES) {
+      const conds = layouts(shape, 31).map(([n, v]): [string, View] => [
+        n,
+        {
+          ...v,
+          storage: storage(
+            Uint8Array.from((v.storage as CpuStorage).data, (x) => (x > 0 ? 1 : 0)),
+            'bool',
+          ),
+        },
+      ]);
+      const as = layouts(shape, 37);
+      const bs = layouts(shape, 41);
+      for (let i = 0; i < conds.length; i++)
+        for (let j = 0; j < as.length; j++) {
+          const [[cn, c], [an, a], [bn, b]] = [conds[i], as[j], bs[(i + j) % bs.length]];
+          const run = (path: 'js' | 'wasm') => {
+            const out = storage(new Float32Array(numel(shape)));
+            on(path, () => where(c, a, b, out));
+            return out.data;
+          };
+          expect(firstDifference(run('wasm'), run('js')), `where ${cn} ${an} ${bn} ${shape}`).toBe(-1);
         }
     }
   });

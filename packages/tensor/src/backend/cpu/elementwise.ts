@@ -2,7 +2,7 @@ import type { BinaryOp, Storage, UnaryOp, View } from '../backend';
 import { contiguousStrides } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine } from './strided';
-import { simdBinary, simdUnary } from './wasm/simd-driver';
+import { simdBinary, simdUnary, simdWhere } from './wasm/simd-driver';
 
 /**
  * erf(x) through the Chebyshev-fitted erfc approximation published in Numerical Recipes (2nd ed.,
@@ -145,6 +145,7 @@ export function binary(op: BinaryOp, a: View, b: View, out: Storage): void {
 }
 
 export function where(cond: View, a: View, b: View, out: Storage): void {
+  if (simdWhere(cond, a, b, out)) return;
   const cd = dataOf(cond);
   const ad = dataOf(a);
   const bd = dataOf(b);

@@ -157,6 +157,17 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   return true;
 }
 
+/** out = cond ? a : b (views broadcast to one shape; cond bool or 8-bit) on the SIMD path; false when it does not apply. */
+export function simdWhere(cond: View, a: View, b: View, out: Storage): boolean {
+  const d = dtypeOf(cond);
+  if ((d !== 'bool' && d !== 'int8' && d !== 'uint8') || !exactIn(a) || !exactIn(b) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
+  const s = simd();
+  if (!s) return false;
+  const kernel = s.fns.t_where;
+  chunked(s, a.shape, [a, b, cond], dataOf(out), (n4) => kernel(A + 2 * CHUNK * 4, A, A + CHUNK * 4, n4));
+  return true;
+}
+
 /**
  * Streams the rows of x (`n` contiguous floats each, starting where `forEachPosition` puts them)
  * through the row buffer in batches, each row padded to a multiple of 4 with `pad`;

@@ -6,6 +6,7 @@
  *
  *   u_<op>(p, n)                      p[i] = op(p[i])
  *   b_<op>(a, b, n, s, mode)          mode 0: a[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
+ *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
  *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
@@ -108,6 +109,21 @@ function binaryKernel(op: SimdBinaryOp): FuncDef {
   });
   f.end().end();
   return fn.def(`b_${op}`);
+}
+
+/** t_where(c, a, b, n): a[i] = c[i] ≠ 0 ? a[i] : b[i]. */
+function whereKernel(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [c, a, b, n] = [0, 1, 2, 3];
+  const f = fn.f;
+  f.loop();
+  f.get(a);
+  f.get(a).v128Load().get(b).v128Load().get(c).v128Load().f32x4Const(0).f32x4Ne().v128Bitselect();
+  f.v128Store();
+  for (const p of [c, a, b]) f.get(p).i32Const(16).i32Add().set(p);
+  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
+  f.end();
+  return fn.def('t_where');
 }
 
 /**
@@ -229,6 +245,7 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
   const funcs: FuncDef[] = [
     ...(Object.keys(SIMD_UNARY) as SimdUnaryOp[]).map(unaryKernel),
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
+    whereKernel(),
     rowsExtreme(true),
     rowsExtreme(false),
     rowsSum(),
