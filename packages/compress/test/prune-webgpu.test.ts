@@ -25,7 +25,7 @@ describe.skipIf(!WEBGPU)('pruning on WebGPU', () => {
     const fc = model.at(0) as Linear & { weightMask: Tensor };
     expect(fc.weightMask.device).toBe('webgpu');
     expect(fc.weight.device).toBe('webgpu');
-    const out = Array.from(await (model.forward(x.to('webgpu')) as Tensor).data());
+    const out = Array.from((await (model.forward(x.to('webgpu')) as Tensor).data()) as Float32Array);
     out.forEach((v, i) => expect(v).toBeCloseTo(onCpu[i], 5));
     expect(() => l1Unstructured(model.at(2), 'weight', 0.5)).toThrow(
       /masks are computed from the weights' values, read synchronously only on the CPU; this weight is on webgpu/,
