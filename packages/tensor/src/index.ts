@@ -62,6 +62,17 @@ export type { GeluOptions } from './ops/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
 export type { ReduceOptions, VarianceOptions } from './ops/reduce';
 
+// triangles, diagonals, reordering, similarity, einsum, resampling, sampling
+export { tril, triu, diagonal, diag, trace } from './ops/triangular';
+export { flip, roll } from './ops/reorder';
+export { norm, cosineSimilarity, normalize, cdist } from './ops/similarity';
+export type { NormOptions, CosineSimilarityOptions, NormalizeOptions } from './ops/similarity';
+export { einsum } from './ops/einsum';
+export { interpolate } from './ops/interpolate';
+export type { InterpolateOptions } from './ops/interpolate';
+export { randperm, bernoulli, multinomial, maskedFill } from './ops/sampling';
+export type { MultinomialOptions } from './ops/sampling';
+
 // linear algebra: torch.linalg's names under one namespace
 export * as linalg from './linalg/index';
 export { matmul, linear, outer } from './ops/matmul';

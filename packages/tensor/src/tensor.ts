@@ -21,6 +21,10 @@ import * as pd from './ops/pad';
 import * as ix from './ops/indexing';
 import * as att from './ops/attention';
 import { dropout } from './ops/dropout';
+import * as tri from './ops/triangular';
+import * as ro from './ops/reorder';
+import * as sim from './ops/similarity';
+import { maskedFill } from './ops/sampling';
 import { onesLike } from './creation';
 
 /**
@@ -627,5 +631,53 @@ export class Tensor extends Inspectable {
   /** Method form of {@link scatterAdd_}: adds into this tensor's memory, outside autograd. */ scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
     ix.scatterAdd_(this, dim, index, src);
     return this;
+  }
+  /** Method form of {@link tril}. */ tril(diagonal = 0): Tensor {
+    return tri.tril(this, diagonal);
+  }
+  /** Method form of {@link triu}. */ triu(diagonal = 0): Tensor {
+    return tri.triu(this, diagonal);
+  }
+  /** Method form of {@link diagonal}. */ diagonal(offset = 0, dim1 = -2, dim2 = -1): Tensor {
+    return tri.diagonal(this, offset, dim1, dim2);
+  }
+  /** Method form of {@link trace}. */ trace(): Tensor {
+    return tri.trace(this);
+  }
+  /** Method form of {@link flip}. */ flip(dims: number | readonly number[]): Tensor {
+    return ro.flip(this, dims);
+  }
+  /** Method form of {@link roll}. */ roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+    return ro.roll(this, shifts, dims);
+  }
+  /** Method form of {@link norm}. */ norm(opts?: sim.NormOptions): Tensor {
+    return sim.norm(this, opts);
+  }
+  /** Method form of {@link maskedFill}. */ maskedFill(mask: Tensor, value: number): Tensor {
+    return maskedFill(this, mask, value);
+  }
+  /**
+   * The tensor with its dims reversed, as a view (`x.T`; for a matrix, its transpose).
+   * @example
+   * ```ts
+   * tensor([[1, 2, 3]]).T.shape; // [3, 1]
+   * ```
+   */
+  get T(): Tensor {
+    return mv.permute(
+      this,
+      this.shape.map((_, i) => this.ndim - 1 - i),
+    );
+  }
+  /**
+   * The last two dims swapped, as a view (`x.mT`: the transpose of each matrix of a batch).
+   * @example
+   * ```ts
+   * zeros([5, 2, 3]).mT.shape; // [5, 3, 2]
+   * ```
+   */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new ShapeError('mT', `expected at least 2 dims, got ${fmt(this.shape)}`);
+    return mv.transpose(this, -2, -1);
   }
 }

@@ -1,3 +1,4 @@
+import { BREADTH_OPS } from './op-table/breadth';
 import type { OpInfo } from './op-table/samples';
 import { BINARY_OPS, UNARY_OPS } from './op-table/elementwise';
 import { CONV_OPS, LINALG_OPS, POOL_OPS } from './op-table/linalg';
@@ -23,6 +24,7 @@ export const OPS: OpInfo[] = [
   ...NN_OPS,
   ...INDEXING_OPS,
   ...SHAPE_OPS,
+  ...BREADTH_OPS,
 ];
 
 /** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */
@@ -30,6 +32,9 @@ export const NOT_OPS: Record<string, string> = {
   Tensor: 'the class; its methods call the ops in the table',
   // linalg: float64 factorizations on the host, CPU tensors only (a WebGPU tensor is a DeviceError);
   // hand-worked values, identities and gradchecks in test/linalg.test.ts
+  randperm: 'random permutation from the seeded generator (test/sampling.test.ts)',
+  bernoulli: 'random draws from the seeded generator (test/sampling.test.ts)',
+  multinomial: 'random draws from the seeded generator, CPU (test/sampling.test.ts)',
   'linalg.inv': 'CPU-only host factorization (test/linalg.test.ts)',
   'linalg.solve': 'CPU-only host factorization (test/linalg.test.ts)',
   'linalg.det': 'CPU-only host factorization (test/linalg.test.ts)',

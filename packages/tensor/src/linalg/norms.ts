@@ -44,11 +44,13 @@ export function vectorNorm(x: Tensor, opts: VectorNormOptions = {}): Tensor {
     if (ord === -Infinity) return a.min(r);
     if (ord === 0) return a.ne(0).to('float32').sum(r);
     if (ord === 1) return a.sum(r);
-    if (ord === 2) return a.mul(a).sum(r).sqrt();
-    return a
-      .pow(ord)
-      .sum(r)
-      .pow(1 / ord);
+    // the root through `where`, so a zero vector's gradient is 0 (as PyTorch's) instead of 0·∞ = NaN
+    const root = (sum: Tensor, f: (t: Tensor) => Tensor) => {
+      const positive = sum.ne(0); // NaN ≠ 0: a NaN input stays NaN
+      return where(positive, f(where(positive, sum, 1)), 0);
+    };
+    if (ord === 2) return root(a.mul(a).sum(r), (t) => t.sqrt());
+    return root(a.pow(ord).sum(r), (t) => t.pow(1 / ord));
   });
 }
 
