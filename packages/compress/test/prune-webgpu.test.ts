@@ -20,7 +20,7 @@ describe.skipIf(!WEBGPU)('pruning on WebGPU', () => {
     const model = new Sequential(new Linear(6, 5), new ReLU(), new Linear(5, 2));
     l1Unstructured(model.at(0), 'weight', 0.6);
     const x = randn([3, 6]);
-    const onCpu = Array.from(model.forward(x).dataSync());
+    const onCpu = Array.from((model.forward(x) as Tensor).dataSync() as Float32Array);
     await model.to('webgpu');
     const fc = model.at(0) as Linear & { weightMask: Tensor };
     expect(fc.weightMask.device).toBe('webgpu');
