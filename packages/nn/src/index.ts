@@ -16,15 +16,10 @@ export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from '
 export { Parameter } from './parameter';
 
 // Keras-style training and weights I/O
-export { Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint } from './training/callbacks';
-export type {
-  Logs,
-  EarlyStoppingOptions,
-  ModelCheckpointOptions,
-  SchedulerLike,
-  LearningRateSchedule,
-  LearningRateSchedulerOptions,
-} from './training/callbacks';
+export { Callback, EarlyStopping, ModelCheckpoint } from './training/callbacks';
+export type { Logs, EarlyStoppingOptions, ModelCheckpointOptions } from './training/callbacks';
+export { LearningRateScheduler } from './training/lr-scheduler-callback';
+export type { SchedulerLike, LearningRateSchedule, LearningRateSchedulerOptions } from './training/lr-scheduler-callback';
 export { batchAccuracy } from './training/compile';
 export type { CompileConfig, OptimizerLike, LossLike, MetricLike } from './training/compile';
 export type { OptimizerName, LossName, MetricName } from './training/keras-names';
@@ -127,11 +122,7 @@ export type {
   TransformerEncoderOptions,
   TransformerEncoderForwardOptions,
 } from './layers/transformer';
-export { TransformerDecoderLayer, TransformerDecoder, Transformer } from './layers/transformer-decoder';
-export type {
-  TransformerDecoderLayerOptions,
-  TransformerDecoderForwardOptions,
-  TransformerDecoderOptions,
-  TransformerOptions,
-  TransformerForwardOptions,
-} from './layers/transformer-decoder';
+export { TransformerDecoderLayer, TransformerDecoder } from './layers/transformer-decoder';
+export type { TransformerDecoderLayerOptions, TransformerDecoderForwardOptions, TransformerDecoderOptions } from './layers/transformer-decoder';
+export { Transformer } from './layers/transformer-model';
+export type { TransformerOptions, TransformerForwardOptions } from './layers/transformer-model';
