@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // glove-worker: the entry of GloVe's training threads, loaded beside index.js / index.cjs
-  entry: ['src/index.ts', 'src/glove-worker.ts'],
+  // glove-worker / word2vec-worker: the entries of the training threads, loaded beside index.js / index.cjs
+  entry: ['src/index.ts', 'src/glove-worker.ts', 'src/word2vec-worker.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

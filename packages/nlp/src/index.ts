@@ -21,6 +21,9 @@ export { trainGloVe } from './glove';
 export type { GloVeOptions, GloVeResult, GloVeEpochInfo } from './glove';
 export { GloVeModel, GLOVE_TENSOR_NAMES } from './glove-model';
 export type { GloVeTensorName } from './glove-model';
+// training: word2vec (gensim's semantics; CPU, Hogwild worker threads)
+export { trainWord2Vec } from './word2vec';
+export type { Word2VecOptions, Word2VecEpochInfo } from './word2vec';
 // vectors: word vectors (gensim's KeyedVectors), their file formats and evaluations
 export { WordVectors } from './word-vectors';
 export type { MostSimilarOptions, MostSimilarManyOptions, AnalogyOptions, GloVeTextOptions, ToEmbeddingOptions } from './word-vectors';

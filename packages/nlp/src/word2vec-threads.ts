@@ -1,0 +1,94 @@
+import { DeviceError } from '@aimodel/tensor';
+import type { Word2VecSetup } from './word2vec-cpu';
+
+/** Messages to a word2vec worker: its setup once, then "run epoch e". */
+export type ToWord2VecWorker = { type: 'setup'; setup: Word2VecSetup } | { type: 'epoch'; epoch: number };
+/** Messages from a worker: the effective words it trained in the epoch, or a failure. */
+export type FromWord2VecWorker = { type: 'done'; words: number } | { type: 'error'; message: string };
+
+// Minimal structural type of node:worker_threads' Worker (loaded only when workers are used).
+interface NodeWorker {
+  postMessage(m: ToWord2VecWorker): void;
+  on(event: 'message', fn: (m: FromWord2VecWorker) => void): void;
+  on(event: 'error', fn: (e: Error) => void): void;
+  terminate(): Promise<number>;
+}
+
+/** The worker script built beside this module (word2vec-worker.js, or .cjs for the CommonJS build). */
+async function workerScript(op: string): Promise<URL> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const meta = import.meta.url;
+  const url = new URL(meta.endsWith('.cjs') ? './word2vec-worker.cjs' : './word2vec-worker.js', meta);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new DeviceError(
+      op,
+      `workers need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`,
+    );
+  }
+  return url;
+}
+
+/**
+ * Worker threads that train word2vec epochs Hogwild-style: every worker claims the epoch's jobs
+ * from a shared atomic counter (gensim's job queue) and updates the shared vectors without locks.
+ */
+export class Word2VecPool {
+  private pending: { words: number; left: number; resolve: (w: number) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly op: string,
+    private readonly workers: NodeWorker[],
+  ) {}
+
+  /** Starts `count` workers on `setup` (its arrays must live on SharedArrayBuffers). */
+  static async start(op: string, count: number, setup: Word2VecSetup): Promise<Word2VecPool> {
+    const url = await workerScript(op);
+    const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (url: URL) => NodeWorker };
+    const workers: NodeWorker[] = [];
+    for (let t = 0; t < count; t++) workers.push(new Worker(url));
+    const pool = new Word2VecPool(op, workers);
+    for (const w of workers) {
+      w.on('message', (m) => pool.onMessage(m));
+      w.on('error', (e) => pool.fail(new DeviceError(op, `a training thread failed: ${e.message}`)));
+      w.postMessage({ type: 'setup', setup });
+    }
+    return pool;
+  }
+
+  /** Runs epoch `epoch` (0-based) on every worker; resolves with the effective words trained. */
+  epoch(epoch: number): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = { words: 0, left: this.workers.length, resolve, reject };
+      for (const w of this.workers) w.postMessage({ type: 'epoch', epoch });
+    });
+  }
+
+  private onMessage(m: FromWord2VecWorker): void {
+    if (m.type === 'error') {
+      this.fail(new DeviceError(this.op, `a training thread failed: ${m.message}`));
+      return;
+    }
+    const p = this.pending;
+    if (!p) return;
+    p.words += m.words;
+    if (--p.left === 0) {
+      this.pending = undefined;
+      p.resolve(p.words);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
