@@ -200,7 +200,7 @@ describe('QuantizedConv2d', () => {
     for (const m of [conv, q, same, qs, even, reflect]) m.dispose();
   });
 
-  it('rejects bad inputs and geometry with typed errors; frees its temporaries', () => {
+  it('rejects bad inputs and geometry with typed errors; unbatched and empty inputs; frees its temporaries', async () => {
     const { module } = build(CASES[0], 1);
     expect(() => module.forward(tensor([[1, 2, 3]]))).toThrow(ShapeError);
     expect(() => module.forward(tensor([[[[1]]]], { dtype: 'int32' }).reshape([1, 1, 1, 1]))).toThrow(DTypeError);
@@ -213,6 +213,13 @@ describe('QuantizedConv2d', () => {
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, groups: 3 })).toThrow(ArgumentError);
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, stride: 0 })).toThrow(/stride must be an integer >= 1/);
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, weight: new Int8Array(8) })).toThrow(/weight has 8 values, expected 4/);
+    // unbatched [C, H, W] as the float Conv2d; an empty batch gives an empty output
+    const one = tensor(randomValues(3 * 5 * 6, 4)).reshape([3, 5, 6]);
+    const batched = await values(module.forward(one.unsqueeze(0)));
+    const unbatched = module.forward(one);
+    expect(unbatched.shape).toEqual([4, 3, 6]);
+    expect(await values(unbatched)).toEqual(batched);
+    expect(module.forward(tensor([]).reshape([0, 3, 5, 6])).shape).toEqual([0, 4, 3, 6]);
     const before = memory().tensors;
     scope(() => {
       module.forward(tensor(randomValues(2 * 3 * 5 * 6, 3)).reshape([2, 3, 5, 6]));

@@ -116,6 +116,7 @@ describe('DynamicQuantizedLinear', () => {
     expect(() => quantizeDynamic(model, { dtype: 'uint8' as 'int8' })).toThrow(DTypeError);
     expect(() => quantizeDynamic(model, { bogus: 1 } as never)).toThrow(ArgumentError);
     expect(() => (model.at(0) as DynamicQuantizedLinear).forward(tensor([[1, 2]]))).toThrow(ShapeError);
+    expect((model.at(0) as DynamicQuantizedLinear).forward(tensor([]).reshape([0, 4])).shape).toEqual([0, 8]); // empty batch: no range, empty output
     model.dispose();
   });
 

@@ -4,7 +4,22 @@
 //   (x_scale, x_zp) = ChooseQuantizationParams(min(x), max(x), 0, 255, reduce_range = true)
 //   out[i, j] = float(Σₖ (xq − x_zp)(wq − w_zp[j])) · x_scale · w_scale[j] + bias[j]   (fbgemm ReQuantizeForFloat)
 import { Linear, Module } from '@aimodel/nn';
-import { ArgumentError, checkOptions, DTypeError, div, matmul, maximum, minimum, noGrad, ShapeError, scope, Tensor, tensor, where } from '@aimodel/tensor';
+import {
+  ArgumentError,
+  checkOptions,
+  DTypeError,
+  div,
+  matmul,
+  maximum,
+  minimum,
+  noGrad,
+  ShapeError,
+  scope,
+  Tensor,
+  tensor,
+  where,
+  zeros,
+} from '@aimodel/tensor';
 import type { QScheme } from './arith';
 import { replaceModules } from './convert-modules';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
@@ -217,13 +232,14 @@ export class DynamicQuantizedLinear extends Module {
     if (x.ndim === 0 || x.shape.at(-1) !== this.inFeatures) throw new ShapeError(op, `expected input [*, ${this.inFeatures}], got [${x.shape.join(', ')}]`);
     const k = this.inFeatures;
     const qmax = this.reduceRange ? 127 : 255;
+    if (x.numel() === 0) return zeros([...x.shape.slice(0, -1), this.outFeatures], { device: x.device }); // no range to quantize with
     return noGrad(() =>
       scope(() => {
         const x2 = x.reshape([-1, k]);
         let scale: number | Tensor;
         let zp: number | Tensor;
         let inv: number | Tensor;
-        if (x.device === 'cpu' && x.numel() > 0) {
+        if (x.device === 'cpu') {
           const q = chooseQParams(x2.min().dataSync()[0], x2.max().dataSync()[0], 0, qmax);
           scale = q.scale;
           zp = q.zeroPoint;

@@ -40,7 +40,7 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
  * corrected for the zero points and requantized per output channel exactly as
  * {@link QuantizedLinear}; the result is returned dequantized (float32). No gradients.
  *
- * Shapes: input [N, inChannels, H, W] float32 → [N, outChannels, Ho, Wo],
+ * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) float32 → [N, outChannels, Ho, Wo],
  * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
  * @example
  * ```ts
@@ -158,7 +158,10 @@ export class QuantizedConv2d extends QuantizedLayer {
     const op = 'QuantizedConv2d';
     if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
     if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input (it is quantized with the calibrated input qparams), got ${x.dtype}`);
-    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) throw new ShapeError(op, `expected input [N, ${this.inChannels}, H, W], got [${x.shape.join(', ')}]`);
+    if ((x.ndim !== 4 && x.ndim !== 3) || x.shape[x.ndim - 3] !== this.inChannels) {
+      throw new ShapeError(op, `expected input [N, ${this.inChannels}, H, W] (or [${this.inChannels}, H, W] unbatched), got [${x.shape.join(', ')}]`);
+    }
+    if (x.ndim === 3) return scope(() => this.forward(x.unsqueeze(0)).squeeze(0));
     const [n, , h, w] = x.shape;
     const [kh, kw] = this.kernelSize;
     const [sh, sw] = this.stride;
