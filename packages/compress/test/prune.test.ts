@@ -2,7 +2,7 @@
 // (torch/nn/utils/prune.py): _compute_nparams_toprune (round half to even), L1Unstructured (the k
 // smallest |w|), LnStructured (keep the slices of largest Ln norm), PruningContainer._combine_masks
 // (a new amount applies to what is still unpruned), global_unstructured and remove.
-import { Conv2d, Generator, init, Linear, memory, ones, Parameter, ReLU, Sequential, type Tensor, tensor } from '@aimodel/nn';
+import { Conv2d, Generator, init, LSTM, Linear, manualSeed, memory, ones, Parameter, ReLU, randn, Sequential, type Tensor, tensor } from '@aimodel/nn';
 import { SGD } from '@aimodel/optim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customFromMask, globalUnstructured, isPruned, l1Unstructured, lnStructured, randomUnstructured, removePruning } from '../src/index';
@@ -322,6 +322,26 @@ describe('globalUnstructured and randomUnstructured', () => {
     expect(values(fc.weightMask)).toEqual(Array.from(u, (_, i) => (top6.includes(i) ? 0 : 1)));
     const again = randomUnstructured(new Linear(5, 4), 'weight', 0.3, { generator: new Generator({ seed: 3 }) });
     expect(values(again.weightMask)).toEqual(values(fc.weightMask));
+  });
+});
+
+describe('other layers', () => {
+  it("prunes an LSTM weight by its state-dict name, as PyTorch's 'weight_ih_l0'", () => {
+    manualSeed(3);
+    const lstm = new LSTM(3, 2);
+    const plain = new LSTM(3, 2);
+    plain.loadStateDict(lstm.stateDict());
+    l1Unstructured(lstm, 'weight_ih_l0', 0.5);
+    const keys = Object.keys(lstm.stateDict());
+    expect(keys).toContain('weight_ih_l0_orig');
+    expect(keys).toContain('weight_ih_l0_mask');
+    expect(keys).not.toContain('weight_ih_l0');
+    plain.weightIhL0.assign((lstm as unknown as { weightIhL0: Tensor }).weightIhL0);
+    const x = randn([4, 1, 3]);
+    const [a] = lstm.forward(x) as Tensor[];
+    const [b] = plain.forward(x) as Tensor[];
+    expect(values(a)).toEqual(values(b));
+    expect(values((lstm as unknown as { weightIhL0: Tensor }).weightIhL0).filter((v) => v === 0).length).toBe(12); // half of 8·3
   });
 });
 
