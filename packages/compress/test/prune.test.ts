@@ -336,7 +336,7 @@ describe('other layers', () => {
     expect(keys).toContain('weight_ih_l0_orig');
     expect(keys).toContain('weight_ih_l0_mask');
     expect(keys).not.toContain('weight_ih_l0');
-    plain.weightIhL0.assign((lstm as unknown as { weightIhL0: Tensor }).weightIhL0);
+    (plain as unknown as { weightIhL0: Tensor }).weightIhL0.assign((lstm as unknown as { weightIhL0: Tensor }).weightIhL0);
     const x = randn([4, 1, 3]);
     const [a] = lstm.forward(x) as Tensor[];
     const [b] = plain.forward(x) as Tensor[];
