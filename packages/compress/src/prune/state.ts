@@ -10,7 +10,7 @@ export type PruningType = 'unstructured' | 'structured' | 'global';
 
 /** A pruning method: PyTorch's BasePruningMethod.compute_mask on host values. */
 export interface MaskMethod {
-  /** The public function's name, for messages and {@link prunedWith}. */
+  /** The public function's name (kept per pruned tensor, in order). */
   name: string;
   type: PruningType;
   /** Structured methods: the dim whose slices are pruned (non-negative). */
@@ -160,7 +160,7 @@ export function applyPruning(
     get: () => (created.cached && !created.cached.isDisposed && created.cached.device === orig.device ? created.cached : recompute(module, created)),
     set: () => {
       throw new ArgumentError(
-        field,
+        `${module.constructor.name}.${field}`,
         `is pruned (computed as ${stateKey(field)}_orig · ${stateKey(field)}_mask before every forward): assign ${created.origField}, or call removePruning(module, '${field}') first`,
       );
     },
