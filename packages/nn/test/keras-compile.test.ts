@@ -2,6 +2,9 @@ import { Adagrad, Adam, AdamW, RMSprop, SGD } from '@aimodel/optim';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
+  Callback,
+  Identity,
+  type Logs,
   categoricalCrossentropy,
   gradcheck,
   LearningRateScheduler,
@@ -181,7 +184,7 @@ describe("compile with Keras's names", () => {
 });
 
 describe('Keras metric names', () => {
-  const value = (name: string, p: number[], t: number[]) => metricNamed(name)!(tensor(p), tensor(t)).dataSync()[0];
+  const value = (name: string, p: number[], t: number[]) => metricNamed(name)!.fn(tensor(p), tensor(t)).dataSync()[0];
 
   it('precision, recall and auc of a batch by hand', () => {
     const p = [0.9, 0.6, 0.4, 0.2];
@@ -195,6 +198,36 @@ describe('Keras metric names', () => {
     expect(value('mae', [1, 2], [2, 4])).toBeCloseTo(1.5, 6);
     expect(value('mse', [1, 2], [2, 4])).toBeCloseTo(2.5, 6);
     expect(() => value('precision', [0.1, 0.2, 0.3], [1, 0])).toThrow(ShapeError);
+  });
+});
+
+describe('precision and recall over several batches', () => {
+  it('are the epoch’s ratios of counts, as Keras accumulates them, not the mean of the batch ratios', async () => {
+    const before = memory().tensors;
+    const m = new Identity(); // predictions = inputs
+    m.compile({ loss: 'mse', metrics: ['precision', 'recall', 'auc'] });
+    const p = tensor([[0.9], [0.8], [0.7], [0.2]]);
+    const t = tensor([[1], [0], [1], [1]]);
+    // batch 1: predicted {0.9, 0.8}, 1 true → precision 1/2; batch 2: predicted {0.7}, 1 true → 1/1
+    // recall: batch 1 finds 1 of 1, batch 2 finds 1 of 2; over the epoch both are 2/3
+    const logs = await m.evaluate(p, t, { batchSize: 2 });
+    expect(logs.precision).toBeCloseTo(2 / 3, 6);
+    expect(logs.recall).toBeCloseTo(2 / 3, 6);
+    expect(Object.keys(logs).sort()).toEqual(['auc', 'loss', 'precision', 'recall']);
+    const batchEnds: Logs[] = [];
+    class Record extends Callback {
+      override onBatchEnd(_b: number, l: Logs) {
+        batchEnds.push(l);
+      }
+    }
+    const trained = new Sequential(new Linear(1, 1), new Sigmoid());
+    trained.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: ['precision'] });
+    const h = await trained.fit(p, t, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0, callbacks: [new Record()] });
+    expect(Object.keys(batchEnds[0]).sort()).toEqual(['loss', 'precision']); // the weights stay hidden
+    expect(Object.keys(h.history).sort()).toEqual(['loss', 'precision']);
+    for (const x of [p, t]) x.dispose();
+    trained.dispose();
+    expect(memory().tensors).toBe(before);
   });
 });
 

@@ -67,7 +67,12 @@ export interface Compiled {
   /** The optimizer was created by compile from its name: the model owns its state. */
   ownsOptimizer: boolean;
   loss: ((prediction: Tensor, target: Tensor) => Tensor) | null;
-  metrics: { name: string; fn: (prediction: Tensor, target: Tensor) => Tensor | number }[];
+  metrics: {
+    name: string;
+    fn: (prediction: Tensor, target: Tensor) => Tensor | number;
+    /** The batch's weight in the epoch's average (default: its size), for ratios of counts. */
+    weight?: (prediction: Tensor, target: Tensor) => Tensor;
+  }[];
 }
 
 /**
@@ -119,7 +124,7 @@ export function resolveCompile(config: CompileConfig, model: Module): Compiled {
   const metrics = (config.metrics ?? []).map((m) => {
     if (m === 'accuracy' || m === 'acc') return { name: m, fn: batchAccuracy };
     const named = typeof m === 'string' ? metricNamed(m) : null;
-    if (named) return { name: m as string, fn: named };
+    if (named) return { name: m as string, ...named };
     if (m && typeof m === 'object' && typeof m.fn === 'function' && typeof m.name === 'string') return m;
     throw new ArgumentError(
       'compile',

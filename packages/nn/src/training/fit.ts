@@ -5,7 +5,7 @@ import { checkKeys } from '../data/shuffle-options';
 import type { Module } from '../module';
 import { Callback, type Logs } from './callbacks';
 import { ProgressBar, type ProgressStream } from './progress-bar';
-import { gatherLogs, type PendingLogs, readLogs, runStep, type StepLogs } from './step';
+import { gatherLogs, type PendingLogs, readLogs, runStep, type StepLogs, WEIGHT_KEY } from './step';
 
 /**
  * Options of {@link Module.fit}. With a `DataLoader` as data, batching and shuffling are the
@@ -158,21 +158,32 @@ async function call(cbs: Callback[], hook: keyof Callback, ...args: unknown[]): 
   for (const cb of cbs) await (cb[hook] as (...a: unknown[]) => unknown).apply(cb, args);
 }
 
-/** Running sums of a phase's logs, each weighted by its batches' sizes. */
+/**
+ * Running sums of a phase's logs, each weighted by its batches' sizes, or by the batch weight a
+ * metric logs beside its value (precision: the predicted positives), so that a ratio of counts
+ * averages to the ratio over the whole epoch; a total weight of 0 gives 0.
+ */
 class Averages {
   private readonly sums = new Map<string, number>();
   private readonly weights = new Map<string, number>();
 
   add(logs: Logs, size: number): void {
     for (const [k, v] of Object.entries(logs)) {
-      this.sums.set(k, (this.sums.get(k) ?? 0) + v * size);
-      this.weights.set(k, (this.weights.get(k) ?? 0) + size);
+      if (k.startsWith(WEIGHT_KEY)) continue;
+      const w = logs[WEIGHT_KEY + k] ?? size;
+      this.sums.set(k, (this.sums.get(k) ?? 0) + (w ? v * w : 0));
+      this.weights.set(k, (this.weights.get(k) ?? 0) + w);
     }
   }
 
   means(): Logs {
-    return Object.fromEntries([...this.sums].map(([k, v]) => [k, v / this.weights.get(k)!]));
+    return Object.fromEntries([...this.sums].map(([k, v]) => [k, this.weights.get(k) ? v / this.weights.get(k)! : 0]));
   }
+}
+
+/** The logs without the metrics' batch weights (what callbacks see). */
+function visible(logs: Logs): Logs {
+  return Object.fromEntries(Object.entries(logs).filter(([k]) => !k.startsWith(WEIGHT_KEY)));
 }
 
 /** A training step's losses must stay finite: `loss` and any log named `…Loss`/`…_loss`. */
@@ -349,7 +360,7 @@ async function trainLoop(model: Trainable, train: DataLoader, val: DataLoader | 
           checkFinite(read, epoch, b);
           averages.add(read, size);
           bar.batch(b + 1, averages.means());
-          await call(callbacks, 'onBatchEnd', b, read);
+          await call(callbacks, 'onBatchEnd', b, visible(read));
         } else {
           pending.push(logs);
           sizes.push(size);

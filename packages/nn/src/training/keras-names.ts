@@ -70,10 +70,11 @@ const LOSSES = {
  * `'mae'`, `'mse'` (means over the batch), and Keras's binary `'precision'`, `'recall'` (predictions
  * above 0.5 against nonzero targets, of the same shape; 0 when undefined) and `'auc'` (ROC AUC with
  * Keras's 200 thresholds and trapezoidal rule; all elements taken as binary decisions). Each is
- * computed per batch on the device and fit averages the batches weighted by their size, whereas
- * Keras accumulates precision, recall and AUC over the epoch: the two agree when one batch holds
- * the data; for exact values over a dataset use {@link precision}, {@link recall} or
- * {@link rocAuc} on the output of `predict`.
+ * computed per batch on the device. Precision and recall are averaged weighted by their
+ * denominators, which gives the epoch's value exactly as Keras accumulates it; AUC is averaged
+ * over batches weighted by their size, whereas Keras accumulates its curve over the epoch (the two
+ * agree when one batch holds the data; use {@link rocAuc} on `predict`'s output for the exact
+ * value over a dataset).
  * @example
  * ```ts
  * const model = new Sequential(new Linear(4, 1), new Sigmoid());
@@ -112,11 +113,21 @@ function batchPrecision(prediction: Tensor, target: Tensor): Tensor {
   });
 }
 
+/** Precision's batch weight: its denominator, the predicted positives. */
+function predictedPositives(prediction: Tensor, target: Tensor): Tensor {
+  return scope(() => binaryDecisions('precision', prediction, target)[0].sum());
+}
+
 function batchRecall(prediction: Tensor, target: Tensor): Tensor {
   return scope(() => {
     const [predicted, truth] = binaryDecisions('recall', prediction, target);
     return divideNoNan(predicted.mul(truth).sum(), truth.sum());
   });
+}
+
+/** Recall's batch weight: its denominator, the actual positives. */
+function actualPositives(prediction: Tensor, target: Tensor): Tensor {
+  return scope(() => binaryDecisions('recall', prediction, target)[1].sum());
 }
 
 const THRESHOLDS = 200;
@@ -142,13 +153,16 @@ function batchAuc(prediction: Tensor, target: Tensor): Tensor {
   });
 }
 
+type BatchMetric = (prediction: Tensor, target: Tensor) => Tensor;
+
+/** Each metric's batch value and, for ratios of counts, its batch weight (see fit's averaging). */
 const METRICS = {
-  mae: (p: Tensor, t: Tensor) => l1Loss(p, t),
-  mse: (p: Tensor, t: Tensor) => mseLoss(p, t),
-  precision: batchPrecision,
-  recall: batchRecall,
-  auc: batchAuc,
-} satisfies Record<Exclude<MetricName, 'accuracy' | 'acc'>, (prediction: Tensor, target: Tensor) => Tensor>;
+  mae: { fn: (p, t) => l1Loss(p, t) },
+  mse: { fn: (p, t) => mseLoss(p, t) },
+  precision: { fn: batchPrecision, weight: predictedPositives },
+  recall: { fn: batchRecall, weight: actualPositives },
+  auc: { fn: batchAuc },
+} satisfies Record<Exclude<MetricName, 'accuracy' | 'acc'>, { fn: BatchMetric; weight?: BatchMetric }>;
 
 /** @internal The optimizer an {@link OptimizerName} stands for, over `params`. */
 export function optimizerNamed(name: string, params: Parameter[]): { zeroGrad(): void; step(): void } {
@@ -165,8 +179,10 @@ export function lossNamed(name: string): (prediction: Tensor, target: Tensor) =>
   return fn;
 }
 
-/** @internal The per-batch metric a {@link MetricName} other than accuracy stands for, or null. */
-export function metricNamed(name: string): ((prediction: Tensor, target: Tensor) => Tensor) | null {
-  const fn = (METRICS as Record<string, (p: Tensor, t: Tensor) => Tensor>)[name];
-  return fn ? (p, t) => noGrad(() => fn(p, t)) : null;
+/** @internal The per-batch metric a {@link MetricName} other than accuracy stands for (and its batch weight), or null. */
+export function metricNamed(name: string): { fn: BatchMetric; weight?: BatchMetric } | null {
+  const m = (METRICS as Record<string, { fn: BatchMetric; weight?: BatchMetric }>)[name];
+  if (!m) return null;
+  const weight = m.weight;
+  return { fn: (p, t) => noGrad(() => m.fn(p, t)), ...(weight ? { weight: (p: Tensor, t: Tensor) => noGrad(() => weight(p, t)) } : {}) };
 }

@@ -33,10 +33,17 @@ function lossOf(op: string, c: Compiled): NonNullable<Compiled['loss']> {
   return c.loss;
 }
 
+/**
+ * @internal Prefix of the log holding a metric's batch weight (`fit` weights the metric's batch
+ * values by it instead of by the batch size, and hides it from callbacks and the history).
+ */
+export const WEIGHT_KEY = '\u0000weight:';
+
 /** Metric values of a batch, on the device (tensors) or as numbers, computed without gradients. */
 function metricLogs(c: Compiled, prediction: Tensor, target: Tensor, logs: StepLogs): void {
   noGrad(() => {
     for (const m of c.metrics) {
+      if (m.weight) logs[WEIGHT_KEY + m.name] = m.weight(prediction, target);
       const v = m.fn(prediction, target) as unknown;
       if (!(v instanceof Tensor) && typeof v !== 'number') {
         const got = v && typeof (v as { then?: unknown }).then === 'function' ? 'a Promise' : typeof v;

@@ -125,7 +125,7 @@ describe.skipIf(!WEBGPU)('breadth layers on WebGPU match the CPU', () => {
         bag.call(ids),
         categoricalCrossentropy(probs, onehot).reshape([1]),
         sparseCategoricalCrossentropy(probs, labels).reshape([1]),
-        metricNamed('auc')!(scores, truth).reshape([1]),
+        metricNamed('auc')!.fn(scores, truth).reshape([1]),
       ]);
     const cpu = await Promise.all(compute().map(async (t) => [Array.from(await t.data()), t.dispose()][0] as number[]));
     await bil.to('webgpu');
@@ -137,7 +137,7 @@ describe.skipIf(!WEBGPU)('breadth layers on WebGPU match the CPU', () => {
       bag.call(idsg),
       categoricalCrossentropy(pg, og).reshape([1]),
       sparseCategoricalCrossentropy(pg, lg).reshape([1]),
-      metricNamed('auc')!(sg, tg).reshape([1]),
+      metricNamed('auc')!.fn(sg, tg).reshape([1]),
     ]);
     for (let i = 0; i < gpu.length; i++) expectValues(Array.from(await gpu[i].data()), cpu[i], 1e-4);
     expect(cpu[4]).toEqual([0.75]);
