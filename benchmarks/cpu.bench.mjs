@@ -43,7 +43,7 @@ function opCase({ name, flops, bytes, calls, shapes, tfShapes = shapes, ours, tf
       tfjs &&
       (() => {
         const xs = tfShapes.map((s) => tf.randomNormal(s));
-        return fixed(xs, () => tf.tidy(() => tfjs(...xs)));
+        return fixed(xs, () => tf.tidy(() => tfjs(...xs)).dispose());
       }),
     onnx:
       onnx &&
