@@ -1,8 +1,8 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { int8Gemm } from '../../src/backend/cpu/matmul-int8';
 import { createWasmInt8Gemm, type Int8GemmFn } from '../../src/backend/cpu/wasm/int8-gemm';
 import { emitPackModule } from '../../src/backend/cpu/wasm/pack';
-import { emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
+import { createWasmGemm, emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
 import { Code, ValType, encodeModule } from '../../src/backend/cpu/wasm/encoder';
 
 /** Seeded LCG → int8 values over the whole range [−128, 127]. */
@@ -147,6 +147,17 @@ describe('int8 × int8 → int32 gemm (wasm SIMD and JS)', () => {
       g(M, N, 0, a.data, 0, K, 1, b.data, 0, N, 1, c, cOff, ldc);
       for (let p = 0; p < c.length; p++) expect(c[p]).toBe(p >= cOff && (p - cOff) % ldc < N ? 0 : -7);
     }
+  });
+
+  it('reports no wasm gemm when WebAssembly is missing (callers then take the JS loops)', () => {
+    vi.stubGlobal('WebAssembly', undefined);
+    try {
+      expect(createWasmInt8Gemm()).toBeNull();
+      expect(createWasmGemm()).toBeNull();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(createWasmInt8Gemm()).not.toBeNull();
   });
 
   it('wraps past 2³¹ exactly as int32 arithmetic (and the JS path) does', () => {
