@@ -27,6 +27,7 @@ export type { FitOptions, EvaluateOptions, History, FitData } from './training/f
 export type { StepLogs } from './training/step';
 export type { ProgressStream } from './training/progress-bar';
 export { saveWeights, loadWeights } from './io/weights';
+export { federatedAverage } from './training/federated';
 
 // recurrent layers
 export { RNNBase, RNN, LSTM, GRU } from './layers/rnn';
