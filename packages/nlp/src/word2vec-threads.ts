@@ -2,7 +2,7 @@ import { DeviceError } from '@aimodel/tensor';
 import type { Word2VecSetup } from './word2vec-cpu';
 
 /** Messages to a word2vec worker: its setup once, then "run epoch e". */
-export type ToWord2VecWorker = { type: 'setup'; setup: Word2VecSetup } | { type: 'epoch'; epoch: number };
+export type ToWord2VecWorker = { type: 'setup'; setup: Word2VecSetup; slot: number } | { type: 'epoch'; epoch: number };
 /** Messages from a worker: the effective words it trained in the epoch, or a failure. */
 export type FromWord2VecWorker = { type: 'done'; words: number } | { type: 'error'; message: string };
 
@@ -42,18 +42,18 @@ export class Word2VecPool {
     private readonly workers: NodeWorker[],
   ) {}
 
-  /** Starts `count` workers on `setup` (its arrays must live on SharedArrayBuffers). */
+  /** Starts `count` workers on `setup` (its arrays and memory must be shared); worker t uses scratch slot t. */
   static async start(op: string, count: number, setup: Word2VecSetup): Promise<Word2VecPool> {
     const url = await workerScript(op);
     const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (url: URL) => NodeWorker };
     const workers: NodeWorker[] = [];
     for (let t = 0; t < count; t++) workers.push(new Worker(url));
     const pool = new Word2VecPool(op, workers);
-    for (const w of workers) {
+    workers.forEach((w, slot) => {
       w.on('message', (m) => pool.onMessage(m));
       w.on('error', (e) => pool.fail(new DeviceError(op, `a training thread failed: ${e.message}`)));
-      w.postMessage({ type: 'setup', setup });
-    }
+      w.postMessage({ type: 'setup', setup, slot });
+    });
     return pool;
   }
 

@@ -1,11 +1,10 @@
 // Entry of a word2vec training thread (built by tsup as dist/word2vec-worker.js and .cjs): trains
 // the jobs it claims from the shared counter whenever the main thread starts an epoch.
 import { parentPort } from 'node:worker_threads';
-import { trainEpoch, type Word2VecSetup, Word2VecScratch } from './word2vec-cpu';
+import { trainEpoch, Word2VecThread } from './word2vec-cpu';
 import type { FromWord2VecWorker, ToWord2VecWorker } from './word2vec-threads';
 
-let setup: Word2VecSetup | undefined;
-let scratch: Word2VecScratch | undefined;
+let thread: Word2VecThread | undefined;
 
 function reply(m: FromWord2VecWorker): void {
   parentPort?.postMessage(m);
@@ -14,12 +13,11 @@ function reply(m: FromWord2VecWorker): void {
 parentPort?.on('message', (m: ToWord2VecWorker) => {
   try {
     if (m.type === 'setup') {
-      setup = m.setup;
-      scratch = new Word2VecScratch(m.setup);
+      thread = new Word2VecThread(m.setup, m.slot);
       return;
     }
-    if (!setup || !scratch) throw new Error('epoch before setup');
-    reply({ type: 'done', words: trainEpoch(setup, scratch, m.epoch, true) });
+    if (!thread) throw new Error('epoch before setup');
+    reply({ type: 'done', words: trainEpoch(thread, m.epoch, true) });
   } catch (e) {
     reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }

@@ -1,10 +1,10 @@
-import { ArgumentError, Generator } from '@aimodel/tensor';
+import { ArgumentError, DeviceError, Generator } from '@aimodel/tensor';
 import { checkBool, checkInt, checkKeys, describe } from './checks';
 import type { Corpus } from './corpus';
 import { sharedMemoryAvailable } from './glove-threads';
 import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
-import { trainEpoch, type Word2VecSetup, Word2VecScratch } from './word2vec-cpu';
+import { trainEpoch, type Word2VecSetup, Word2VecThread, word2vecLayout, writeSigmoid } from './word2vec-cpu';
 import { encodeCorpus, jobStarts } from './word2vec-corpus';
 import { word2vecProgressLine } from './word2vec-progress';
 import { huffmanCodes, jobAlpha, negativeTable, sampleInts } from './word2vec-tables';
@@ -198,12 +198,24 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
     out.set(src);
     return out;
   };
-  const f32 = (n: number): Float32Array => (workers > 1 ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n));
-  const syn0 = f32(V * dim);
-  const u = gen.uniform(V * dim);
-  for (let i = 0; i < u.length; i++) syn0[i] = (u[i] * 2 - 1) / dim;
   const neg = negative > 0 ? negativeTable(counts, opts.nsExponent ?? 0.75) : undefined;
   const tree = hs ? huffmanCodes(counts) : undefined;
+  const stride = Math.ceil(dim / 4) * 4;
+  let capacity = negative + 1;
+  if (tree) for (let w = 0; w < V; w++) capacity = Math.max(capacity, tree.starts[w + 1] - tree.starts[w]);
+  const layout = word2vecLayout(V, stride, negative, hs, workers, capacity);
+  if (layout.pages > 65536)
+    throw new ArgumentError(op, `${V} words × ${dim} dimensions need ${(layout.pages / 16384).toFixed(1)} GiB of training memory, over WebAssembly's 4 GiB`);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory(workers > 1 ? { initial: layout.pages, maximum: layout.pages, shared: true } : { initial: layout.pages });
+  } catch (e) {
+    throw new DeviceError(op, `cannot allocate ${(layout.pages / 16).toFixed(0)} MiB of WebAssembly memory: ${(e as Error).message}`);
+  }
+  // gensim 4's prep_vectors: U[−1, 1)/dim; the row padding and the output weights stay 0
+  const syn0 = new Float32Array(memory.buffer, layout.syn0, V * stride);
+  const u = gen.uniform(V * dim);
+  for (let w = 0; w < V; w++) for (let k = 0; k < dim; k++) syn0[w * stride + k] = (u[w * dim + k] * 2 - 1) / dim;
   const jobs = jobStarts(enc.rawLengths);
   const nJobs = jobs.length - 1;
   const jobWords = new Float64Array(nJobs + 1);
@@ -225,9 +237,11 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
     alpha,
     minAlpha,
     epochs,
-    syn0,
-    syn1neg: f32(neg ? V * dim : 0),
-    syn1: f32(tree ? V * dim : 0),
+    stride,
+    vocabSize: V,
+    memory,
+    shared: workers > 1,
+    layout,
     tokens: place(enc.tokens),
     docStarts: place(enc.docStarts),
     jobs: place(jobs),
@@ -255,8 +269,9 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
     const lr = jobAlpha(alpha, minAlpha, epochs, epoch - 1, jobs[Math.max(0, claimed)], jobs[nJobs]);
     process.stdout.write(word2vecProgressLine(epoch, epochs, words / enc.rawTotal, (rawDone + words) / Math.max(elapsed, 1e-9), lr, elapsed));
   };
+  writeSigmoid(setup);
   const pool = workers > 1 ? await Word2VecPool.start(op, workers, setup) : undefined;
-  const scratch = pool ? undefined : new Word2VecScratch(setup);
+  const thread = pool ? undefined : mainThread(op, setup);
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = performance.now();
@@ -282,7 +297,7 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
               }
             }
           : undefined;
-        effective = trainEpoch(setup, scratch as Word2VecScratch, epoch, false, onJob);
+        effective = trainEpoch(thread as Word2VecThread, epoch, false, onJob);
       }
       if (showProgress) print(epoch + 1);
       rawDone += enc.rawTotal;
@@ -298,5 +313,15 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
     await pool?.close();
   }
   if (showProgress) process.stdout.write('\n');
-  return new WordVectors(vocab.words, new Float32Array(syn0), dim);
+  const out = new Float32Array(V * dim);
+  for (let w = 0; w < V; w++) out.set(syn0.subarray(w * stride, w * stride + dim), w * dim);
+  return new WordVectors(vocab.words, out, dim);
+}
+
+function mainThread(op: string, setup: Word2VecSetup): Word2VecThread {
+  try {
+    return new Word2VecThread(setup, 0);
+  } catch (e) {
+    throw new DeviceError(op, `cannot start the training kernel: ${(e as Error).message}`);
+  }
 }
