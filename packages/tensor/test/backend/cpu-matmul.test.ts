@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { gemm, matmul, setGemmPath } from '../../src/backend/cpu/matmul';
 import { createWasmGemm, emitGemmKernel } from '../../src/backend/cpu/wasm/gemm-kernel';
+import { createWasmGemv, emitGemvModule } from '../../src/backend/cpu/wasm/gemv';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import type { View } from '../../src/backend/backend';
 
@@ -349,5 +350,59 @@ describe('wasm gemm kernel', () => {
         g!(M, N, K, ad, a.offset, a.strides[0], a.strides[1], bd, b.offset, b.strides[0], b.strides[1], c, 0, N, false);
         expect(c).toBeAllClose(reference(a, b).data, tolFor(K));
       }
+  });
+});
+
+describe('wasm gemv (M or N = 1)', () => {
+  const gemv = createWasmGemv();
+  /** out[l·os] = Σ_k v[k]·m[l, k] in float64, for the reference. */
+  function ref(L: number, K: number, v: Float32Array, vs: number, m: Float32Array, ls: number, ks: number): Float64Array {
+    const out = new Float64Array(L);
+    for (let l = 0; l < L; l++) for (let k = 0; k < K; k++) out[l] += v[k * vs] * m[l * ls + k * ks];
+    return out;
+  }
+
+  it('compiles small and matches the reference for lines, rows and general strides', () => {
+    expect(gemv).not.toBeNull();
+    expect(emitGemvModule().length).toBeLessThan(4096);
+    for (const [L, K] of [
+      [1, 1],
+      [3, 5],
+      [17, 33],
+      [64, 7],
+      [5, 130],
+    ]) {
+      const v = randArray(2 * K, L + K);
+      const m = randArray(4 * L * K, L * K);
+      for (const [ls, ks] of [
+        [K, 1], // lines (k contiguous)
+        [1, L], // rows (lines contiguous)
+        [2 * K, 2], // neither
+        [0, 1], // every line the same
+      ]) {
+        const out = new Float32Array(L).fill(NaN);
+        gemv!(L, K, v, 0, 2, m, 0, ls, ks, out, 0, 1, false);
+        expect(out).toBeAllClose(ref(L, K, v, 2, m, ls, ks), tolFor(K));
+      }
+    }
+  });
+
+  it('chunks long lines and many rows, writes strided outputs and accumulates', () => {
+    // Lines: K = 70,000 → 12 lines per 1 M-float chunk, 30 lines in 3 chunks.
+    const [L1, K1] = [30, 70_000];
+    const v1 = randArray(K1, 1),
+      m1 = randArray(L1 * K1, 2);
+    const o1 = new Float32Array(L1);
+    gemv!(L1, K1, v1, 0, 1, m1, 0, K1, 1, o1, 0, 1, false);
+    expect(o1).toBeAllClose(ref(L1, K1, v1, 1, m1, K1, 1), tolFor(K1));
+    // Rows: L = 5000 → 209 rows per chunk, K = 500 in 3 chunks; outputs 3 apart, added to 1s.
+    const [L2, K2] = [5000, 500];
+    const v2 = randArray(K2, 3),
+      m2 = randArray(L2 * K2, 4);
+    const o2 = new Float32Array(3 * L2).fill(1);
+    gemv!(L2, K2, v2, 0, 1, m2, 0, 1, L2, o2, 0, 3, true);
+    const want = ref(L2, K2, v2, 1, m2, 1, L2).map((x) => x + 1);
+    expect(o2.filter((_, i) => i % 3 === 0)).toBeAllClose(want, tolFor(K2));
+    expect(o2.filter((_, i) => i % 3 !== 0).every((x) => x === 1)).toBe(true);
   });
 });

@@ -29,12 +29,14 @@
  * 57% of the time at 128 was JS packing). int8 operands go to ./matmul-int8.ts. Crossover, measured
  * again with wasm packing: wasm is ahead from M·N·K ≈ 1000 whatever the shape, matrix·vector
  * included (1×784×256: 76–104 µs against 276–371 µs for the JS loops; 1024×1024×1: 0.9 against
- * 1.8 ms), so the switch below is at M·N·K ≥ 1000 alone.
+ * 1.8 ms), so the switch below is at M·N·K ≥ 1000 alone. Matrix·vector products (M or N = 1)
+ * take ./wasm/gemv.ts instead: one pass over the copied matrix, no packing, no padded tiles.
  */
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
 import type { WasmGemm } from './wasm/gemm-driver';
 import { wasmGemm } from './wasm/gemm-kernel';
+import { wasmGemv } from './wasm/gemv';
 import { type GemmPath, int8Gemm } from './matmul-int8';
 import { wasmInt8Gemm } from './wasm/int8-gemm';
 
@@ -102,6 +104,14 @@ export function gemm(
   if (K <= 0) {
     if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
     return;
+  }
+  if ((M === 1 || N === 1) && (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= 1000))) {
+    const gemv = wasmGemv();
+    if (gemv) {
+      if (M === 1) gemv(N, K, a, aOff, aColStride, b, bOff, bColStride, bRowStride, c, cOff, 1, accumulate);
+      else gemv(M, K, b, bOff, bRowStride, a, aOff, aRowStride, aColStride, c, cOff, ldc, accumulate);
+      return;
+    }
   }
   if (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= 1000)) {
     const simd = wasmGemm();
