@@ -90,12 +90,59 @@ describe('cpu SIMD layer normalization = the JS loop', () => {
     expect(Math.max(...Array.from(js.variance))).toBeGreaterThan(0);
   });
 
-  it('falls back to the JS loop for strided x and per-row weights (batchNorm), with the same results', () => {
+  it('gathers strided rows: a transposed x, per-row weight and bias, a weight varying along both (JS)', () => {
     const base = layerNorm([4], [64], 9, 'wb');
     const t = view(rand(64 * 4, 3), [4, 64], [1, 4]); // transposed x
     expectSame({ ...base, x: t }, 'transposed');
     const perRow = view(rand(4, 4, 0.5, 2), [4, 64], [1, 0]);
     expectSame({ ...base, w: perRow, b: null }, 'per-row weight');
+    expectSame({ ...base, w: perRow, b: view(rand(4, 5), [4, 64], [1, 0]) }, 'per-row weight and bias');
+    expectSame({ ...base, w: view(rand(256, 6), [4, 64]) }, 'full weight (JS loop)');
+    expectSame({ ...base, w: perRow }, 'per-row weight, shared bias (JS loop)');
+  });
+
+  it.each([
+    [2, 3, 5, 7],
+    [4, 8, 16, 16],
+    [1, 2, 1, 3],
+  ])('batchNorm layout: x [%i, %i, %i, %i] as [C, N, H, W] rows, per-channel weight and bias, permuted out', (n, c, h, w) => {
+    const shape = [c, n, h, w];
+    const strides = [h * w, c * h * w, w, 1]; // NCHW memory, channel rows
+    const x = view(rand(n * c * h * w, n + c, -2, 5), shape, strides);
+    const perChannel = (seed: number) => view(rand(c, seed, 0.5, 2), shape, [1, 0, 0, 0]);
+    for (const [wv, bv] of [
+      [null, null],
+      [perChannel(1), null],
+      [perChannel(2), perChannel(3)],
+    ] as const) {
+      const c0: Case = { x, w: wv, b: bv, rowDims: 1 };
+      const go = (path: 'js' | 'wasm') => {
+        expect(setSimdPath(path)).toBe(true);
+        const out = view(new Float32Array(n * c * h * w), shape, strides);
+        const [mean, variance] = [storage(new Float32Array(c)), storage(new Float32Array(c))];
+        normalize(c0.x, c0.w, c0.b, out, mean, variance, { rowDims: 1, eps: 1e-5 });
+        setSimdPath('auto');
+        return [(out.storage as CpuStorage).data, mean.data, variance.data];
+      };
+      const [js, wasm] = [go('js'), go('wasm')];
+      for (let i = 0; i < 3; i++) expect(wasm[i], `${!!wv} ${!!bv} output ${i}`).toBeAllClose(js[i], { rtol: 1e-6, atol: 1e-6 });
+    }
+  });
+
+  it('batchNorm1d layout: x [N, C] as [C, N] rows, strided in and out', () => {
+    const [n, c] = [37, 6];
+    const x = view(rand(n * c, 12), [c, n], [1, c]);
+    const perChannel = view(rand(c, 13, 0.5, 2), [c, n], [1, 0]);
+    const go = (path: 'js' | 'wasm') => {
+      expect(setSimdPath(path)).toBe(true);
+      const out = view(new Float32Array(n * c), [c, n], [1, c]);
+      const [mean, variance] = [storage(new Float32Array(c)), storage(new Float32Array(c))];
+      normalize(x, perChannel, perChannel, out, mean, variance, { rowDims: 1, eps: 1e-5 });
+      setSimdPath('auto');
+      return [(out.storage as CpuStorage).data, mean.data, variance.data];
+    };
+    const [js, wasm] = [go('js'), go('wasm')];
+    for (let i = 0; i < 3; i++) expect(wasm[i], `output ${i}`).toBeAllClose(js[i], { rtol: 1e-6, atol: 1e-6 });
   });
 
   it('computes the statistics and output by hand on a tiny row', () => {

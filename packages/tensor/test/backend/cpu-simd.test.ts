@@ -245,7 +245,7 @@ describe('cpu SIMD elementwise = the JS loops', () => {
   it('takes bool, int8 and uint8 operands (exact in float32) with float32 results', () => {
     const n = 45;
     const operands: [DType, TypedArray][] = [
-      ['bool', Uint8Array.from({ length: n }, (_, i) => i % 3 === 0)],
+      ['bool', Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0))],
       ['int8', Int8Array.from({ length: n }, (_, i) => (i * 37) % 256)],
       ['uint8', Uint8Array.from({ length: n }, (_, i) => (i * 53) % 256)],
       ['float32', rand(n, 8)],

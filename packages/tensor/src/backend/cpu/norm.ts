@@ -3,7 +3,7 @@ import type { TypedArray } from '../../dtype';
 import { numel } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine, forEachPosition } from './strided';
-import { simdNormalize } from './wasm/simd-driver';
+import { simdNormalize } from './wasm/simd-norm-driver';
 
 /** An operand of the row walk: its data, and its strides split into the row dims and the col dims. */
 interface Operand {

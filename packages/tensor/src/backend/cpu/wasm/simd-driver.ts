@@ -9,7 +9,7 @@
  * `AIMODEL_CPU_SIMD=0` in the environment (or `setSimdPath('js')`) forces the JS paths, so the
  * same tests run on both.
  */
-import type { BinaryOp, NormParams, ReduceOp, Storage, UnaryOp, View } from '../../backend';
+import type { BinaryOp, ReduceOp, Storage, UnaryOp, View } from '../../backend';
 import type { TypedArray } from '../../../dtype';
 import { numel } from '../../../shape';
 import { dataOf } from '../storage';
@@ -18,7 +18,7 @@ import { emitSimdModule, SIMD_BINARY, SIMD_UNARY, type SimdBinaryOp, type SimdUn
 
 type Kernel = (...args: number[]) => number;
 
-interface Simd {
+export interface Simd {
   mem: WebAssembly.Memory;
   /** A float32 view of all of `mem` (renewed when it grows). */
   w: Float32Array;
@@ -28,13 +28,13 @@ interface Simd {
 /** Floats per operand chunk (16 KB: three operands stay in L1/L2). */
 const CHUNK = 4096;
 /** Byte address of operand 0's chunk (and of a row); operand j's is A + j·CHUNK·4. */
-const A = 64;
+export const A = 64;
 /** Floats of rows handled per kernel call (longer softmax rows get a call each; longer reduced rows go in pieces). */
-const BATCH = 16384;
+export const BATCH = 16384;
 /** Below these sizes the JS loops are as fast ('auto' only: 'wasm' takes every size, for tests). */
 const MIN_ELEMENTS = 32;
-const MIN_ROW = 8;
-const tooSmall = (n: number, min: number) => n === 0 || (simdPath === 'auto' && n < min);
+export const MIN_ROW = 8;
+export const tooSmall = (n: number, min: number) => n === 0 || (simdPath === 'auto' && n < min);
 
 type SimdPath = 'js' | 'wasm' | 'auto';
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -55,7 +55,7 @@ function create(): Simd | null {
 }
 
 /** The kernels, or null on the JS path (forced, or no WebAssembly SIMD). */
-function simd(): Simd | null {
+export function simd(): Simd | null {
   if (simdPath === 'js') return null;
   if (cached === undefined) cached = create();
   return cached;
@@ -73,7 +73,7 @@ export function setSimdPath(path: SimdPath): boolean {
 }
 
 /** Grows the memory so that `floats` floats fit from address A. */
-function ensure(s: Simd, floats: number): void {
+export function ensure(s: Simd, floats: number): void {
   const need = A + floats * 4;
   if (s.mem.buffer.byteLength < need) {
     s.mem.grow(Math.ceil((need - s.mem.buffer.byteLength) / 65536));
@@ -81,10 +81,10 @@ function ensure(s: Simd, floats: number): void {
   }
 }
 
-const up4 = (n: number) => (n + 3) & ~3;
+export const up4 = (n: number) => (n + 3) & ~3;
 
 /** w[at, at + len) = d[start + i·stride] (converted to float32). */
-function put(w: Float32Array, at: number, d: TypedArray, start: number, stride: number, len: number): void {
+export function put(w: Float32Array, at: number, d: TypedArray, start: number, stride: number, len: number): void {
   if (stride === 1) {
     if (len > 16) w.set(d.subarray(start, start + len), at);
     else for (let i = 0; i < len; i++) w[at + i] = d[start + i];
@@ -123,7 +123,7 @@ function chunked(s: Simd, shape: readonly number[], ops: View[], od: TypedArray,
 }
 
 const dtypeOf = (v: View | Storage) => ('storage' in v ? v.storage : v).dtype;
-const isFloat = (v: View | Storage) => dtypeOf(v) === 'float32';
+export const isFloat = (v: View | Storage) => dtypeOf(v) === 'float32';
 /** Operands whose every value float32 holds exactly (int32 may not: it stays on the JS path). */
 const exactIn = (v: View) => dtypeOf(v) !== 'int32';
 const isScalar = (v: View) => v.strides.every((s) => s === 0);
@@ -173,7 +173,7 @@ export function simdWhere(cond: View, a: View, b: View, out: Storage): boolean {
  * through the row buffer in batches, each row padded to a multiple of 4 with `pad`;
  * `compute(rows, n4)` runs on each batch, then `done(rows, n4)` reads its results.
  */
-function batchedRows(
+export function batchedRows(
   s: Simd,
   x: View,
   outerDims: number,
@@ -307,57 +307,5 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
     }
     od[o++] = acc;
   });
-  return true;
-}
-
-/** True when the dims of v from `from` on are one row-major block with unit inner stride. */
-function denseFrom(v: View, from: number): boolean {
-  for (let i = v.shape.length - 1, step = 1; i >= from; step *= v.shape[i], i--) if (v.shape[i] !== 1 && v.strides[i] !== step) return false;
-  return true;
-}
-
-/**
- * Layer normalization (see {@link Backend.normalize}) when each row's cols are one contiguous
- * block of x, out is contiguous, and weight / bias are the same contiguous block for every row;
- * false otherwise (batchNorm's channel rows, permuted views), and the JS loop runs.
- */
-export function simdNormalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): boolean {
-  const { rowDims, eps } = p;
-  const affine = [weight, bias].filter((v): v is View => v !== null);
-  if (![x, out, ...affine].every(isFloat) || !isFloat(mean) || !isFloat(variance)) return false;
-  const k = numel(x.shape.slice(rowDims));
-  if (tooSmall(k, MIN_ROW) || !denseFrom(x, rowDims) || !denseFrom(out, 0) || out.offset !== 0) return false;
-  if (affine.some((v) => !denseFrom(v, rowDims) || v.strides.slice(0, rowDims).some((st, i) => st !== 0 && v.shape[i] !== 1))) return false;
-  const s = simd();
-  if (!s) return false;
-  const n4 = up4(k);
-  const batch = Math.max(1, Math.floor(BATCH / n4));
-  const cap = Math.max(BATCH, n4);
-  ensure(s, cap + 2 * n4 + 2 * batch);
-  const [W, B, S] = [A + cap * 4, A + (cap + n4) * 4, A + (cap + 2 * n4) * 4];
-  if (weight) s.w.set((dataOf(weight) as Float32Array).subarray(weight.offset, weight.offset + k), W >> 2);
-  if (bias) s.w.set((dataOf(bias) as Float32Array).subarray(bias.offset, bias.offset + k), B >> 2);
-  const kernel = s.fns[`norm_rows${weight ? '_w' : ''}${bias ? '_b' : ''}`];
-  const [od, md, vd] = [dataOf(out) as Float32Array, dataOf(mean), dataOf(variance)];
-  let o = 0;
-  let row = 0;
-  batchedRows(
-    s,
-    x,
-    rowDims,
-    k,
-    0,
-    (rows, n4) => kernel(A, rows, n4, 1 / k, n4 - k, eps, W, B, S),
-    (rows, n4) => {
-      const base = A >> 2;
-      if (n4 === k) od.set(s.w.subarray(base, base + rows * k), o);
-      else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + k), o + r * k);
-      o += rows * k;
-      for (let r = 0; r < rows; r++, row++) {
-        md[row] = s.w[(S >> 2) + 2 * r];
-        vd[row] = s.w[(S >> 2) + 2 * r + 1];
-      }
-    },
-  );
   return true;
 }

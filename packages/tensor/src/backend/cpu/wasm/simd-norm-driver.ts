@@ -1,0 +1,122 @@
+/**
+ * JS side of the SIMD layer / batch normalization rows (./simd-norm.ts). Rows whose cols are one
+ * contiguous block (layerNorm on a contiguous tensor) stream through in batches, one copy each way;
+ * other layouts (batchNorm's channel rows of N·H·W, permuted views) are gathered and scattered
+ * a row at a time by lines. Weight and bias are either one block shared by all rows (layerNorm:
+ * copied into the module once) or one scalar per row (batchNorm: applied to the row in wasm).
+ */
+import type { NormParams, Storage, View } from '../../backend';
+import { numel } from '../../../shape';
+import { dataOf } from '../storage';
+import { forEachLine, forEachPosition } from '../strided';
+import { A, BATCH, batchedRows, ensure, isFloat, MIN_ROW, put, type Simd, simd, tooSmall, up4 } from './simd-driver';
+
+/** True when the dims of v from `from` on are one row-major block with unit inner stride. */
+function denseFrom(v: View, from: number): boolean {
+  for (let i = v.shape.length - 1, step = 1; i >= from; step *= v.shape[i], i--) if (v.shape[i] !== 1 && v.strides[i] !== step) return false;
+  return true;
+}
+
+const zeroOver = (v: View, from: number, to: number) => v.strides.slice(from, to).every((st, i) => st === 0 || v.shape[from + i] === 1);
+
+/** How an affine operand varies: one contiguous block shared by all rows, one scalar per row, or neither. */
+function affineKind(v: View | null, rowDims: number): 'none' | 'shared' | 'perRow' | null {
+  if (!v) return 'none';
+  if (zeroOver(v, 0, rowDims) && denseFrom(v, rowDims)) return 'shared';
+  if (zeroOver(v, rowDims, v.shape.length)) return 'perRow';
+  return null;
+}
+
+/**
+ * See {@link Backend.normalize}; false when it does not apply (dtypes, a row under 8 values on
+ * 'auto', a weight that varies along both rows and cols, or WebAssembly SIMD missing).
+ */
+export function simdNormalize(x: View, weight: View | null, bias: View | null, out: View, mean: Storage, variance: Storage, p: NormParams): boolean {
+  const { rowDims, eps } = p;
+  if (![x, out, ...[weight, bias].filter((v): v is View => v !== null)].every(isFloat) || !isFloat(mean) || !isFloat(variance)) return false;
+  const k = numel(x.shape.slice(rowDims));
+  const [wk, bk] = [affineKind(weight, rowDims), affineKind(bias, rowDims)];
+  // the kernel applies a shared bias before any per-row weight could: that order is not ours
+  if (tooSmall(k, MIN_ROW) || wk === null || bk === null || (wk === 'perRow' && bk === 'shared')) return false;
+  const s = simd();
+  if (!s) return false;
+  const n4 = up4(k);
+  const batch = Math.max(1, Math.floor(BATCH / n4));
+  const cap = Math.max(BATCH, n4);
+  ensure(s, cap + 2 * n4 + 2 * batch);
+  const [W, B, S] = [A + cap * 4, A + (cap + n4) * 4, A + (cap + 2 * n4) * 4];
+  if (weight && wk === 'shared') put(s.w, W >> 2, dataOf(weight), weight.offset, 1, k);
+  if (bias && bk === 'shared') put(s.w, B >> 2, dataOf(bias), bias.offset, 1, k);
+  const kernel = s.fns[`norm_rows${wk === 'shared' ? '_w' : ''}${bk === 'shared' ? '_b' : ''}`];
+  const run = (rows: number) => kernel(A, rows, n4, 1 / k, n4 - k, eps, W, B, S);
+  const [md, vd] = [dataOf(mean), dataOf(variance)];
+  let row = 0;
+  const stats = (rows: number) => {
+    for (let r = 0; r < rows; r++, row++) {
+      md[row] = s.w[(S >> 2) + 2 * r];
+      vd[row] = s.w[(S >> 2) + 2 * r + 1];
+    }
+  };
+  if (wk !== 'perRow' && bk !== 'perRow' && denseFrom(x, rowDims) && denseFrom(out, 0)) {
+    const od = dataOf(out);
+    let o = out.offset;
+    batchedRows(s, x, rowDims, k, 0, run, (rows, n4) => {
+      const base = A >> 2;
+      if (n4 === k) od.set(s.w.subarray(base, base + rows * k), o);
+      else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + k), o + r * k);
+      o += rows * k;
+      stats(rows);
+    });
+    return true;
+  }
+  perRow(s, x, weight, bias, out, rowDims, k, n4, wk === 'perRow', bk === 'perRow', run, stats);
+  return true;
+}
+
+/** One row at a time: gather x's row by lines, normalize, apply per-row scalars, scatter to out. */
+function perRow(
+  s: Simd,
+  x: View,
+  weight: View | null,
+  bias: View | null,
+  out: View,
+  rowDims: number,
+  k: number,
+  n4: number,
+  rowWeight: boolean,
+  rowBias: boolean,
+  run: (rows: number) => void,
+  stats: (rows: number) => void,
+): void {
+  const { b_mul, b_add } = s.fns;
+  const [xd, od] = [dataOf(x), dataOf(out)];
+  const wd = weight && dataOf(weight);
+  const bd = bias && dataOf(bias);
+  const cols = x.shape.slice(rowDims);
+  const [xCols, oCols] = [x.strides.slice(rowDims), out.strides.slice(rowDims)];
+  const views = [x, out, weight ?? x, bias ?? x];
+  const base = A >> 2;
+  forEachPosition(
+    x.shape.slice(0, rowDims),
+    views.map((v) => v.strides.slice(0, rowDims)),
+    views.map((v) => v.offset),
+    ([xi, oi, wi, bi]) => {
+      let at = base;
+      forEachLine(cols, [xCols], [xi], ([start], len, [st]) => {
+        put(s.w, at, xd, start, st, len);
+        at += len;
+      });
+      s.w.fill(0, base + k, base + n4);
+      run(1);
+      if (rowWeight && wd) b_mul(A, 0, n4, wd[wi], 1);
+      if (rowBias && bd) b_add(A, 0, n4, bd[bi], 1);
+      at = base;
+      forEachLine(cols, [oCols], [oi], ([start], len, [st]) => {
+        if (st === 1) od.set(s.w.subarray(at, at + len), start);
+        else for (let i = 0; i < len; i++) od[start + i * st] = s.w[at + i];
+        at += len;
+      });
+      stats(1);
+    },
+  );
+}
