@@ -117,7 +117,12 @@ function attach(op: string, model: Module, qconfigOrMapping: QConfig | QConfigMa
   for (const [, m, qconfig] of targets) {
     const host = m as Attached;
     const layer = floatLayer(m);
-    const floatForward = m.forward.bind(m) as (x: Tensor) => Tensor;
+    // a fused layer is a Sequential, whose own forward runs every child — the observers attached
+    // below too — so it runs just its layer and ReLU
+    const floatForward =
+      m instanceof LinearReLU || m instanceof ConvReLU2d
+        ? (x: Tensor): Tensor => m.at(1).call(layer.call(x)) as Tensor
+        : (m.forward.bind(m) as (x: Tensor) => Tensor);
     host.inputObserver = qconfig.activation();
     host.activationPostProcess = qconfig.activation();
     if (qat) host.weightFakeQuant = qconfig.weight() as FakeQuantize;
