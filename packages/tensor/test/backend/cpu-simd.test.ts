@@ -372,6 +372,29 @@ describe('cpu SIMD reductions = the JS loops', () => {
     }
   });
 
+  it.each(['sum', 'max', 'min'] as const)('%s over leading dims (bias gradients): column pieces, row batches, strided rows', (op) => {
+    for (const [shape, dims] of [
+      [[2, 8], [0]],
+      [[3, 9], [0]],
+      [[40, 2049], [0]], // two column pieces
+      [[3000, 9], [0]], // three row batches
+      [
+        [4, 5, 7],
+        [0, 1],
+      ],
+      [[3, 2, 4, 5], [0]],
+    ] as [number[], number[]][]) {
+      const x = view(rand(numel(shape) + 1, numel(shape)), shape, contiguous(shape), 1);
+      expect(runReduce(op, x, dims, 'wasm'), `${op} ${shape} over ${dims}`).toBeAllClose(runReduce(op, x, dims, 'js'), { rtol: 1e-6, atol: 1e-6 });
+    }
+    const data = rand(10 * 2 * 12, 9);
+    data[5 * 24 + 3] = Number.NaN;
+    const everyOther = view(data, [10, 12], [24, 1]); // rows 0, 2, 4, … of a [20, 12] tensor
+    const [w, j] = [runReduce(op, everyOther, [0], 'wasm'), runReduce(op, everyOther, [0], 'js')];
+    expect(firstDifference(w, j)).toBe(-1);
+    expect(w[3]).toBeNaN();
+  });
+
   it('lets NaN win max/min and sums ±∞, as the JS loops', () => {
     const data = rand(3 * 20000, 5);
     data[2 * 20000 + 17000] = Number.NaN; // in the second piece of the last row

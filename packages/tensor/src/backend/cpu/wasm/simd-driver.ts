@@ -263,6 +263,7 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
   const rank = x.shape.length;
   const r = dims.length;
   const sorted = [...dims].sort((p, q) => p - q);
+  if (r > 0 && r < rank && sorted.every((d, i) => d === i)) return simdReduceLeading(op, x, r, out);
   if (r === 0 || sorted.some((d, i) => d !== rank - r + i)) return false;
   const red = x.shape.slice(rank - r);
   const k = numel(red);
@@ -307,5 +308,46 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
     }
     od[o++] = acc;
   });
+  return true;
+}
+
+/** Floats of the kept block accumulated per pass over the rows (the f64 sums: 16 KB). */
+const COLS = 2048;
+
+/**
+ * sum / max / min over the leading `r` dims (a bias gradient: [batch, C] → [C]) when the kept
+ * dims are one contiguous block: rows are added into an accumulator lane by lane, a column piece
+ * at a time; false when it does not apply.
+ */
+function simdReduceLeading(op: 'sum' | 'max' | 'min', x: View, r: number, out: Storage): boolean {
+  const kept = x.shape.slice(r);
+  const n = numel(kept);
+  const rows = numel(x.shape.slice(0, r));
+  for (let i = kept.length - 1, step = 1; i >= 0; step *= kept[i], i--) if (kept[i] !== 1 && x.strides[r + i] !== step) return false;
+  if (rows === 0 || tooSmall(n, MIN_ROW) || tooSmall(rows, 2)) return false;
+  const s = simd();
+  if (!s) return false;
+  const kernel = s.fns[`cols_${op}`];
+  ensure(s, BATCH + 2 * COLS);
+  const ACC = A + BATCH * 4;
+  const xd = dataOf(x);
+  const od = dataOf(out);
+  const starts: number[] = [];
+  forEachPosition(x.shape.slice(0, r), [x.strides.slice(0, r)], [x.offset], ([start]) => {
+    starts.push(start);
+  });
+  for (let c0 = 0; c0 < n; c0 += COLS) {
+    const len = Math.min(COLS, n - c0);
+    const len4 = up4(len);
+    const batch = Math.floor(BATCH / len4);
+    const acc = op === 'sum' ? new Float64Array(s.mem.buffer, ACC, len4) : s.w.subarray(ACC >> 2, (ACC >> 2) + len4);
+    acc.fill(IDENTITY[op]);
+    for (let r0 = 0; r0 < rows; r0 += batch) {
+      const k = Math.min(batch, rows - r0);
+      for (let i = 0; i < k; i++) put(s.w, (A >> 2) + i * len4, xd, starts[r0 + i] + c0, 1, len);
+      kernel(A, k, len4, ACC);
+    }
+    od.set(acc.subarray(0, len), c0);
+  }
   return true;
 }

@@ -9,6 +9,7 @@
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
+ *   cols_<op>(p, rows, n, acc)        across rows: acc[j] op= row[j] (sum: f64 acc; max/min: f32)
  *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
  *   norm_rows[_w][_b](…)              per row, in place: layer normalization (./simd-norm.ts)
  *
@@ -167,6 +168,34 @@ function rowsExtreme(isMax: boolean): FuncDef {
   return fn.def(isMax ? 'rows_max' : 'rows_min');
 }
 
+/**
+ * cols_sum / cols_max / cols_min(p, rows, n4, acc): acc[j] op= p[r·n4 + j] over the rows —
+ * the sum in f64 (n4 doubles at acc), max/min in f32 with wasm's NaN-propagating max/min.
+ */
+function colsReduce(op: 'sum' | 'max' | 'min'): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [p, rows, n4, acc] = [0, 1, 2, 3];
+  const qa = fn.i32();
+  const f = fn.f;
+  forRows(fn, p, rows, n4, () => {
+    f.get(acc).set(qa);
+    scan(fn, p, n4, (v) => {
+      if (op === 'sum') {
+        f.get(qa).get(qa).v128Load().get(v).f64x2PromoteLowF32x4().f64x2Add().v128Store();
+        f.get(qa).get(qa).v128Load(16).get(v).get(v).i8x16Shuffle(SWAP_HALVES).f64x2PromoteLowF32x4().f64x2Add().v128Store(16);
+        f.get(qa).i32Const(32).i32Add().set(qa);
+      } else {
+        f.get(qa).get(qa).v128Load().get(v);
+        if (op === 'max') f.f32x4Max();
+        else f.f32x4Min();
+        f.v128Store();
+        f.get(qa).i32Const(16).i32Add().set(qa);
+      }
+    });
+  });
+  return fn.def(`cols_${op}`);
+}
+
 /** rows_sum(p, rows, n4, out): f64 sums (of the f32 values, in f64) at out, out + 8, … */
 function rowsSum(): FuncDef {
   const fn = new Fn([i32, i32, i32, i32]);
@@ -249,6 +278,9 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
     rowsExtreme(true),
     rowsExtreme(false),
     rowsSum(),
+    colsReduce('sum'),
+    colsReduce('max'),
+    colsReduce('min'),
     softmaxRows(),
     ...[false, true].flatMap((w) => [false, true].map((b) => normRows(w, b))),
   ];
