@@ -61,6 +61,9 @@ export {
 export type { GeluOptions } from './ops/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
 export type { ReduceOptions, VarianceOptions } from './ops/reduce';
+export { sort, argsort, topk, kthvalue, median, quantile } from './ops/sort';
+export type { SortOptions, SortResult, TopkOptions, OrderStatOptions, QuantileOptions, QuantileInterpolation } from './ops/sort';
+export { cumsum, cumprod } from './ops/scan';
 
 // triangles, diagonals, reordering, similarity, einsum, resampling, sampling
 export { tril, triu, diagonal, diag, trace } from './ops/triangular';

@@ -25,6 +25,8 @@ import * as tri from './ops/triangular';
 import * as ro from './ops/reorder';
 import * as sim from './ops/similarity';
 import { maskedFill } from './ops/sampling';
+import * as srt from './ops/sort';
+import * as scn from './ops/scan';
 import { onesLike } from './creation';
 
 /**
@@ -655,6 +657,32 @@ export class Tensor extends Inspectable {
   }
   /** Method form of {@link maskedFill}. */ maskedFill(mask: Tensor, value: number): Tensor {
     return maskedFill(this, mask, value);
+  }
+  /** Method form of {@link sort}. */ sort(opts?: srt.SortOptions): srt.SortResult {
+    return srt.sort(this, opts);
+  }
+  /** Method form of {@link argsort}. */ argsort(opts?: srt.SortOptions): Tensor {
+    return srt.argsort(this, opts);
+  }
+  /** Method form of {@link topk}. */ topk(k: number, opts?: srt.TopkOptions): srt.SortResult {
+    return srt.topk(this, k, opts);
+  }
+  /** Method form of {@link kthvalue}. */ kthvalue(k: number, opts?: srt.OrderStatOptions): srt.SortResult {
+    return srt.kthvalue(this, k, opts);
+  }
+  /** Method form of {@link median}. */ median(opts?: { keepdim?: boolean }): Tensor;
+  median(opts: srt.OrderStatOptions & { dim: number }): srt.SortResult;
+  median(opts?: srt.OrderStatOptions): Tensor | srt.SortResult {
+    return opts?.dim === undefined ? srt.median(this, opts) : srt.median(this, { ...opts, dim: opts.dim });
+  }
+  /** Method form of {@link quantile}. */ quantile(q: number | readonly number[], opts?: srt.QuantileOptions): Tensor {
+    return srt.quantile(this, q, opts);
+  }
+  /** Method form of {@link cumsum}. */ cumsum(dim: number): Tensor {
+    return scn.cumsum(this, dim);
+  }
+  /** Method form of {@link cumprod}. */ cumprod(dim: number): Tensor {
+    return scn.cumprod(this, dim);
   }
   /**
    * The tensor with its dims reversed, as a view (`x.T`; for a matrix, its transpose).

@@ -5,6 +5,7 @@ import { CONV_OPS, LINALG_OPS, POOL_OPS } from './op-table/linalg';
 import { INDEXING_OPS, NN_OPS } from './op-table/nn';
 import { REDUCE_OPS, SOFTMAX_OPS } from './op-table/reduce';
 import { SHAPE_OPS } from './op-table/shape';
+import { SORTING_OPS } from './op-table/sorting';
 
 /**
  * The op table (STYLE.md §14, after PyTorch's OpInfo): one entry per public tensor op, with the
@@ -25,6 +26,7 @@ export const OPS: OpInfo[] = [
   ...INDEXING_OPS,
   ...SHAPE_OPS,
   ...BREADTH_OPS,
+  ...SORTING_OPS,
 ];
 
 /** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */

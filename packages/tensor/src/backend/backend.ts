@@ -67,6 +67,9 @@ export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 
 export type ArgReduceOp = 'argmax' | 'argmin';
 
+/** Inclusive scans along one dim (cumsum, cumprod). */
+export type ScanOp = 'sum' | 'prod';
+
 /** Geometry of a 2-D convolution; all pairs are [height, width]. */
 export interface Conv2dParams {
   stride: [number, number];
@@ -188,6 +191,21 @@ export interface Backend {
   reduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): void;
   /** Index (int32) of the max/min along `dim`; first occurrence wins. */
   argReduce(op: ArgReduceOp, x: View, dim: number, out: Storage): void;
+
+  // ── sorting and scans along one dim ─────────────────────────────────────
+  /**
+   * Stable sort order along `dim`: `out` (int32, contiguous, x's shape) gets, for each line along
+   * `dim`, the positions of x's values in ascending (or `descending`) order. NaN orders as the
+   * largest value (last ascending, first descending), −0 equals +0, and equal values keep their
+   * input order in both directions. A 0-d x is one line of length 1.
+   */
+  argsort(x: View, dim: number, descending: boolean, out: Storage): void;
+  /**
+   * Inclusive scan along `dim` (from the end when `reverse`): out[…i…] = x[…0…] ∘ … ∘ x[…i…] with ∘
+   * the sum or product; x and the contiguous `out` share shape and dtype (float32 or int32; int32
+   * wraps modulo 2³²). The summation order may differ between backends (float32 rounding).
+   */
+  scan(op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void;
 
   // ── linear algebra ─────────────────────────────────────────────────────
   /**

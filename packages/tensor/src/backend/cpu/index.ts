@@ -13,6 +13,8 @@ import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
 import { attention, attentionBackward } from './attention';
 import { gloveStep } from './glove';
+import { argsort } from './sort';
+import { scan } from './scan';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -112,4 +114,6 @@ export class CpuBackend implements Backend {
   attention = attention;
   attentionBackward = attentionBackward;
   gloveStep = gloveStep;
+  argsort = argsort;
+  scan = scan;
 }

@@ -14,7 +14,9 @@ import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
 import { gloveStep } from './kernels/glove.wgsl';
-import type { AttentionParams, GloveStepParams, NormParams } from '../backend';
+import { argsort } from './kernels/sort.wgsl';
+import { scan } from './kernels/scan.wgsl';
+import type { AttentionParams, GloveStepParams, NormParams, ScanOp } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
@@ -197,5 +199,11 @@ export class WebGpuBackend implements Backend {
   }
   gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
     gloveStep(this.runtime, params, gradsq, rows, cols, logX, weight, order, cost, p);
+  }
+  argsort(x: View, dim: number, descending: boolean, out: Storage): void {
+    argsort(this.runtime, x, dim, descending, out);
+  }
+  scan(op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void {
+    scan(this.runtime, op, x, dim, reverse, out);
   }
 }
