@@ -77,7 +77,8 @@ export { randperm, bernoulli, multinomial, maskedFill } from './ops/sampling';
 export type { MultinomialOptions } from './ops/sampling';
 
 // linear algebra: torch.linalg's names under one namespace
-export * as linalg from './linalg/index';
+export { linalg } from './linalg/index';
+export type { MatrixNormOptions, VectorNormOptions } from './linalg/index';
 export { matmul, linear, outer } from './ops/matmul';
 export { conv1d, conv2d, convTranspose2d } from './ops/conv';
 export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions } from './ops/conv';
