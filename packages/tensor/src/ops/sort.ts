@@ -266,7 +266,14 @@ function rowsFull(x: Tensor, dim: number, v: number): Tensor {
   );
 }
 
-/** How {@link quantile} reads between the two order statistics around q·(n − 1). */
+/**
+ * How {@link quantile} reads between the two order statistics around q·(n − 1).
+ * @example
+ * ```ts
+ * const mode: QuantileInterpolation = 'midpoint';
+ * quantile(tensor([1, 2, 3, 4]), 0.5, { interpolation: mode }); // 2.5
+ * ```
+ */
 export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'nearest' | 'midpoint';
 
 /**
