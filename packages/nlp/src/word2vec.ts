@@ -126,7 +126,8 @@ function checkNumber(op: string, name: string, v: unknown, ok: (x: number) => bo
  *   within its document (a corpus line).
  * - Steps: σ is read from gensim's 1000-entry table over (−6, 6); a step whose dot product is
  *   outside (−6, 6) is skipped, as gensim does. Updates are row-sparse: each step touches only the
- *   rows of the words involved.
+ *   rows of the words involved. The vector arithmetic runs in WebAssembly SIMD, in float32 as
+ *   gensim's BLAS calls; the vectors live in one WebAssembly memory (at most 4 GiB).
  * - Learning rate: documents are grouped into gensim's jobs (≤ 10 000 raw words); a job's rate is
  *   alpha − (alpha − minAlpha)·(epoch + documents before the job / all documents)/epochs, as
  *   gensim's `Word2Vec(sentences, …)` (progress by documents, since it knows their count).
@@ -139,12 +140,12 @@ function checkNumber(op: string, name: string, v: unknown, ok: (x: number) => bo
  *
  * @throws ArgumentError for bad options (unknown keys, dim < 1, negative = 0 without hs, …), an
  * empty corpus, a vocabulary that keeps no word, or no corpus token in a given vocabulary;
- * DeviceError when worker threads cannot start.
+ * DeviceError when worker threads, WebAssembly SIMD or the memory are unavailable.
  * @example
  * ```ts
  * const docs = ['the cat chased the mouse', 'the dog chased the cat', 'a dog and a cat'];
  * const vectors = await trainWord2Vec(docs, { dim: 10, window: 2, minCount: 1, sg: 1, epochs: 20, seed: 3 });
- * vectors.words.length; // 9
+ * vectors.words.length; // 7
  * vectors.get('cat').length; // 10
  * vectors.mostSimilar('dog', { topN: 3 }).length; // 3
  * ```
