@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
-import { normalize } from '../../src/backend/cpu/norm';
+import { normalize, normalizeBackward } from '../../src/backend/cpu/norm';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 
 // The WebAssembly SIMD layer normalization against the JS loop it replaces (same views, forced
@@ -25,6 +25,8 @@ function contiguous(shape: readonly number[]): number[] {
 }
 const view = (data: Float32Array, shape: number[], strides = contiguous(shape), offset = 0): View => ({ storage: storage(data), shape, strides, offset });
 const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+/** Index of the first element where a and b differ, or −1. */
+const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).findIndex((v, i) => !Object.is(v, b[i]));
 
 interface Case {
   x: View;
@@ -154,5 +156,37 @@ describe('cpu SIMD layer normalization = the JS loop', () => {
       [-3, -2, -1, 0, 6].map((d) => d / Math.sqrt(10 + 1e-5)),
       { rtol: 1e-6, atol: 1e-7 },
     );
+  });
+
+  it.each([
+    [false, false],
+    [true, false],
+    [true, true],
+    [false, true],
+  ])('backward (weight %s, gy·x̂ %s) = the JS loop: row lengths 3 to 20000, batches, strided gy rows', (withW, withH) => {
+    for (const [rows, k] of [
+      [3, 3],
+      [4, 9],
+      [40, 1024],
+      [5, 4099],
+      [2, 20000],
+    ]) {
+      const c = layerNorm([rows], [k], rows + k, withW ? 'w' : 'none');
+      const { mean, variance } = run(c, 'js');
+      const gyData = rand(rows * k * 2, 77);
+      const gy = view(gyData, [rows, k], [2 * k, 1], k); // every other row of a bigger tensor
+      const go = (path: 'js' | 'wasm') => {
+        expect(setSimdPath(path)).toBe(true);
+        const gx = view(new Float32Array(rows * k), [rows, k]);
+        const h = withH ? view(new Float32Array(rows * k), [rows, k]) : null;
+        const stat = (d: Float32Array) => view(d, [rows]);
+        normalizeBackward(c.x, c.w, gy, stat(mean as Float32Array), stat(variance as Float32Array), gx, h, { rowDims: 1, eps: 1e-5 });
+        setSimdPath('auto');
+        return [(gx.storage as CpuStorage).data, h ? (h.storage as CpuStorage).data : new Float32Array(0)];
+      };
+      const [js, wasm] = [go('js'), go('wasm')];
+      expect(wasm[0], `∂x ${rows}×${k}`).toBeAllClose(js[0], { rtol: 1e-6, atol: 1e-7 });
+      expect(firstDiff(wasm[1], js[1]), `gy·x̂ ${rows}×${k}`).toBe(-1);
+    }
   });
 });

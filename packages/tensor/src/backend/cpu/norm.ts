@@ -3,7 +3,7 @@ import type { TypedArray } from '../../dtype';
 import { numel } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine, forEachPosition } from './strided';
-import { simdNormalize } from './wasm/simd-norm-driver';
+import { simdNormalize, simdNormalizeBackward } from './wasm/simd-norm-driver';
 
 /** An operand of the row walk: its data, and its strides split into the row dims and the col dims. */
 interface Operand {
@@ -86,6 +86,7 @@ export function normalize(x: View, weight: View | null, bias: View | null, out: 
 
 /** See {@link Backend.normalizeBackward}: per row, Σg and Σg·x̂ in float64 (and gy·x̂ when asked), then gx. */
 export function normalizeBackward(x: View, weight: View | null, gy: View, mean: View, variance: View, gx: View, gyXhat: View | null, p: NormParams): void {
+  if (simdNormalizeBackward(x, weight, gy, mean, variance, gx, gyXhat, p)) return;
   const k = numel(x.shape.slice(p.rowDims));
   const md = dataOf(mean);
   const vd = dataOf(variance);

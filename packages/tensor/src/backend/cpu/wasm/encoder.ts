@@ -254,6 +254,10 @@ export class Code {
   f64Sqrt = () => this.emit(0x9f);
   /** Lanes 0, 1 from the two f64 lanes; lanes 2, 3 zero. */
   f32x4DemoteF64x2Zero = () => this.simd(0x5e);
+  /** Loads 8 bytes and splats them to both 64-bit lanes (v128.load64_splat). */
+  v128Load64Splat(offset = 0, align = 3): this {
+    return this.simd(0x0a, ...this.mem(align, offset));
+  }
 }
 
 /** One function: signature, extra locals, body (the final `end` is added by the encoder). */

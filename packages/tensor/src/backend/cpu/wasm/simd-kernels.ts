@@ -12,13 +12,14 @@
  *   cols_<op>(p, rows, n, acc)        across rows: acc[j] op= row[j] (sum: f64 acc; max/min: f32)
  *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
  *   norm_rows[_w][_b](…)              per row, in place: layer normalization (./simd-norm.ts)
+ *   normback_rows[_w][_h](…)          per row, in place: its backward (./simd-norm.ts)
  *
  * Rows lie n floats apart from p (the driver pads each with the op's identity).
  */
 import type { BinaryOp, UnaryOp } from '../../backend';
 import { type FuncDef, ValType, encodeModule } from './encoder';
 import { accumulate64, erf, exp, Fn, forRows, gelu, geluTanh, log as log_, SWAP_HALVES, SWAP_PAIRS, scan, sigmoid, sign, tanh, total64 } from './simd-math';
-import { normRows } from './simd-norm';
+import { normBackRows, normRows } from './simd-norm';
 
 const { i32, f32 } = ValType;
 
@@ -283,6 +284,7 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
     colsReduce('min'),
     softmaxRows(),
     ...[false, true].flatMap((w) => [false, true].map((b) => normRows(w, b))),
+    ...[false, true].flatMap((w) => [false, true].map((h) => normBackRows(w, h))),
   ];
   return encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 1 }, funcs });
 }

@@ -48,7 +48,7 @@ export function simdNormalize(x: View, weight: View | null, bias: View | null, o
   if (weight && wk === 'shared') put(s.w, W >> 2, dataOf(weight), weight.offset, 1, k);
   if (bias && bk === 'shared') put(s.w, B >> 2, dataOf(bias), bias.offset, 1, k);
   const kernel = s.fns[`norm_rows${wk === 'shared' ? '_w' : ''}${bk === 'shared' ? '_b' : ''}`];
-  const run = (rows: number) => kernel(A, rows, n4, 1 / k, n4 - k, eps, W, B, S);
+  const run = (rows: number) => kernel(A, rows, n4, k, n4 - k, eps, W, B, S);
   const [md, vd] = [dataOf(mean), dataOf(variance)];
   let row = 0;
   const stats = (rows: number) => {
@@ -119,4 +119,69 @@ function perRow(
       stats(1);
     },
   );
+}
+
+/**
+ * See {@link Backend.normalizeBackward}, for rows whose cols are contiguous in x and gy, ∂x and
+ * gy·x̂ contiguous, and a weight shared by all rows (layerNorm); false otherwise.
+ */
+export function simdNormalizeBackward(
+  x: View,
+  weight: View | null,
+  gy: View,
+  mean: View,
+  variance: View,
+  gx: View,
+  gyXhat: View | null,
+  p: NormParams,
+): boolean {
+  const { rowDims, eps } = p;
+  const views = [x, gy, gx, mean, variance, ...[weight, gyXhat].filter((v): v is View => v !== null)];
+  if (!views.every(isFloat)) return false;
+  const k = numel(x.shape.slice(rowDims));
+  const wk = affineKind(weight, rowDims);
+  if (tooSmall(k, MIN_ROW) || (wk !== 'none' && wk !== 'shared') || !denseFrom(x, rowDims) || !denseFrom(gy, rowDims)) return false;
+  if (!denseFrom(gx, 0) || (gyXhat && !denseFrom(gyXhat, 0))) return false;
+  const s = simd();
+  if (!s) return false;
+  const n4 = up4(k);
+  const batch = Math.max(1, Math.floor(BATCH / n4));
+  const cap = Math.max(BATCH, n4);
+  ensure(s, 2 * cap + n4 + 4 * batch);
+  const [X, G, W, S] = [A, A + cap * 4, A + 2 * cap * 4, A + (2 * cap + n4) * 4];
+  const w = s.w;
+  if (weight) {
+    put(w, W >> 2, dataOf(weight), weight.offset, 1, k);
+    w.fill(0, (W >> 2) + k, (W >> 2) + n4);
+  }
+  const kernel = s.fns[`normback_rows${weight ? '_w' : ''}${gyXhat ? '_h' : ''}`];
+  const st = new Float64Array(s.mem.buffer, S, 2 * batch);
+  const [xd, gd, md, vd, od] = [dataOf(x), dataOf(gy), dataOf(mean), dataOf(variance), dataOf(gx)];
+  const hd = gyXhat && dataOf(gyXhat);
+  const starts: [number, number][] = [];
+  forEachPosition(x.shape.slice(0, rowDims), [x.strides.slice(0, rowDims), gy.strides.slice(0, rowDims)], [x.offset, gy.offset], ([xi, gi]) => {
+    starts.push([xi, gi]);
+  });
+  for (let r0 = 0; r0 < starts.length; r0 += batch) {
+    const rows = Math.min(batch, starts.length - r0);
+    for (let i = 0; i < rows; i++) {
+      const [xi, gi] = starts[r0 + i];
+      for (const [at, d, start] of [
+        [(X >> 2) + i * n4, xd, xi],
+        [(G >> 2) + i * n4, gd, gi],
+      ] as const) {
+        put(w, at, d, start, 1, k);
+        w.fill(0, at + k, at + n4); // gy's zero padding keeps the sums exact
+      }
+      st[2 * i] = md[mean.offset + r0 + i];
+      st[2 * i + 1] = 1 / Math.sqrt(vd[variance.offset + r0 + i] + eps);
+    }
+    kernel(X, G, rows, n4, k, W, S);
+    for (let i = 0; i < rows; i++) {
+      const row = r0 + i;
+      od.set(w.subarray((X >> 2) + i * n4, (X >> 2) + i * n4 + k), gx.offset + row * k);
+      if (hd && gyXhat) hd.set(w.subarray((G >> 2) + i * n4, (G >> 2) + i * n4 + k), gyXhat.offset + row * k);
+    }
+  }
+  return true;
 }

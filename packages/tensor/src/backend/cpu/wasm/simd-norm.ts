@@ -3,10 +3,10 @@
  * operation: the mean and Σ(x − μ)² in float64, x̂ = (x − μ)·r in float64 rounded once to
  * float32, then ·w and +b in float32.
  *
- *   norm_rows[_w][_b](p, rows, n4, invN, padN, eps, w, b, stats)
+ *   norm_rows[_w][_b](p, rows, n4, n, padN, eps, w, b, stats)
  *
  * Rows of n4 floats lie back to back from p, each holding n real values then zero padding (padN =
- * n4 − n of them, whose (0 − μ)² the variance takes back out); invN = 1/n. Each row is
+ * n4 − n of them, whose (0 − μ)² the variance takes back out); n and padN come as f64. Each row is
  * normalized in place; w and b point at n4 floats of weight and bias (read when the variant has
  * them); stats receives (μ, σ²) per row as two f32.
  */
@@ -20,7 +20,7 @@ const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 export function normRows(hasW: boolean, hasB: boolean): FuncDef {
   const fn = new Fn([i32, i32, i32, f64, f64, f64, i32, i32, i32]);
-  const [p, rows, n4, invN, padN, eps, w, b, stats] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [p, rows, n4, nF, padN, eps, w, b, stats] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [mu, r] = [fn.f64(), fn.f64()];
   const [a0, a1, muv, rv, lo] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const [q, wq, bq] = [fn.i32(), fn.i32(), fn.i32()];
@@ -39,7 +39,7 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
       accumulate64(fn, a0, a1);
     });
     total64(fn, a0, a1);
-    f.get(invN).f64Mul().set(mu);
+    f.get(nF).f64Div().set(mu);
     f.get(mu).f64x2Splat().set(muv);
     // σ² = (Σ(x − μ)² − padN·μ²) / n
     f.v128Zero().set(a0).v128Zero().set(a1);
@@ -53,7 +53,7 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
       }
     });
     total64(fn, a0, a1);
-    f.get(padN).get(mu).f64Mul().get(mu).f64Mul().f64Sub().get(invN).f64Mul().set(r);
+    f.get(padN).get(mu).f64Mul().get(mu).f64Mul().f64Sub().get(nF).f64Div().set(r);
     f.get(stats).get(mu).f32DemoteF64().f32Store(0);
     f.get(stats).get(r).f32DemoteF64().f32Store(4);
     f.get(stats).i32Const(8).i32Add().set(stats);
@@ -78,4 +78,86 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
     });
   });
   return fn.def(`norm_rows${hasW ? '_w' : ''}${hasB ? '_b' : ''}`);
+}
+
+/**
+ * normback_rows[_w][_h](px, pg, rows, n4, n, w, stats): the backward of {@link normRows}, as the
+ * JS loop computes it (all in float64): per row, from μ and r = 1/√(σ² + eps) (f64 pairs at
+ * stats), x̂ = (x − μ)·r and g = gy·w; mg = Σg/n, mgx = Σg·x̂/n; then ∂x = r·(g − mg − x̂·mgx)
+ * replaces x (rows at px) and, in the _h variant, gy·x̂ replaces gy (rows at pg). Padding lanes
+ * of gy (and of w) must be 0.
+ */
+export function normBackRows(hasW: boolean, hasH: boolean): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32, f64, i32, i32]);
+  const [px, pg, rows, n4, nF, w, stats] = [0, 1, 2, 3, 4, 5, 6];
+  const [muv, rv, mgv, mgxv, s0, s1, t0, t1] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const [gv, xh, g, lo] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
+  const [q, gq, wq] = [fn.i32(), fn.i32(), fn.i32()];
+  const f = fn.f;
+  const half = (v: number, high: boolean) => {
+    f.get(v);
+    if (high) f.get(v).i8x16Shuffle(SWAP_HALVES);
+    f.f64x2PromoteLowF32x4();
+  };
+  /** Sets xh and g (f64x2) for one half of x (v) and gy (gv), with the weight at wq. */
+  const xhg = (v: number, high: boolean) => {
+    half(v, high);
+    f.get(muv).f64x2Sub().get(rv).f64x2Mul().set(xh);
+    half(gv, high);
+    if (hasW) {
+      f.get(wq).v128Load().set(lo);
+      half(lo, high);
+      f.f64x2Mul();
+    }
+    f.set(g);
+  };
+  forRows(fn, px, rows, n4, () => {
+    f.get(stats).v128Load64Splat(0).set(muv).get(stats).v128Load64Splat(8).set(rv);
+    f.get(stats).i32Const(16).i32Add().set(stats);
+    // pass 1: Σg and Σg·x̂
+    for (const acc of [s0, s1, t0, t1]) f.v128Zero().set(acc);
+    f.get(pg).set(gq).get(w).set(wq);
+    scan(fn, px, n4, (v) => {
+      f.get(gq).v128Load().set(gv);
+      for (const [high, sa, ta] of [
+        [false, s0, t0],
+        [true, s1, t1],
+      ] as const) {
+        xhg(v, high);
+        f.get(sa).get(g).f64x2Add().set(sa);
+        f.get(ta).get(g).get(xh).f64x2Mul().f64x2Add().set(ta);
+      }
+      f.get(gq).i32Const(16).i32Add().set(gq);
+      if (hasW) f.get(wq).i32Const(16).i32Add().set(wq);
+    });
+    total64(fn, s0, s1);
+    f.get(nF).f64Div().f64x2Splat().set(mgv);
+    total64(fn, t0, t1);
+    f.get(nF).f64Div().f64x2Splat().set(mgxv);
+    // pass 2: ∂x = r·(g − mg − x̂·mgx) over x, gy·x̂ over gy
+    f.get(px).set(q).get(pg).set(gq).get(w).set(wq);
+    scan(fn, px, n4, (v) => {
+      f.get(gq).v128Load().set(gv);
+      f.get(q);
+      for (const high of [false, true]) {
+        xhg(v, high);
+        f.get(g).get(mgv).f64x2Sub().get(xh).get(mgxv).f64x2Mul().f64x2Sub().get(rv).f64x2Mul().f32x4DemoteF64x2Zero();
+      }
+      f.i8x16Shuffle(LOW_HALVES).v128Store();
+      if (hasH) {
+        f.get(gq);
+        for (const high of [false, true]) {
+          xhg(v, high);
+          half(gv, high);
+          f.get(xh).f64x2Mul().f32x4DemoteF64x2Zero();
+        }
+        f.i8x16Shuffle(LOW_HALVES).v128Store();
+      }
+      f.get(q).i32Const(16).i32Add().set(q);
+      f.get(gq).i32Const(16).i32Add().set(gq);
+      if (hasW) f.get(wq).i32Const(16).i32Add().set(wq);
+    });
+    f.get(pg).get(n4).i32Const(4).i32Mul().i32Add().set(pg);
+  });
+  return fn.def(`normback_rows${hasW ? '_w' : ''}${hasH ? '_h' : ''}`);
 }
