@@ -260,7 +260,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     return loss;
   }
 
-  /** Store the new state of `param`, taking its tensors out of the running scope so they persist. */
+  /** @internal Store the new state of `param`, taking its tensors out of the running scope so they persist (for subclasses). */
   protected initState(param: Tensor, state: S): S {
     for (const v of Object.values(state)) if (v instanceof Tensor) keep(v);
     this.state.set(param, state);

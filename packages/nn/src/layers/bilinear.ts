@@ -9,7 +9,7 @@ import type { LinearOptions } from './linear';
 /**
  * Bilinear layer, as `torch.nn.Bilinear`: yₖ = x₁ᵀ Aₖ x₂ + bₖ.
  *
- * Shapes: x₁ [*, in1Features] and x₂ [*, in2Features] (same leading dims) → [*, outFeatures].
+ * Shapes: x₁ `[*, in1Features]` and x₂ `[*, in2Features]` (same leading dims) → `[*, outFeatures]`.
  * Parameters: `weight` [outFeatures, in1Features, in2Features], `bias` [outFeatures]; both drawn
  * from U(−1/√in1Features, 1/√in1Features) as PyTorch.
  * @example

@@ -45,7 +45,7 @@ export interface EmbeddingFromPretrainedOptions {
  * A lookup table of `numEmbeddings` vectors of size `embeddingDim`, as `torch.nn.Embedding`:
  * output[…, :] = weight[indices[…], :].
  *
- * Shapes: int32 indices of any shape [*] → [*, embeddingDim]. Parameter `weight`
+ * Shapes: int32 indices of any shape `[*]` → `[*, embeddingDim]`. Parameter `weight`
  * [numEmbeddings, embeddingDim], initialised from N(0, 1) as PyTorch, with the `paddingIdx`
  * row zeroed.
  * @example
@@ -123,7 +123,7 @@ export class Embedding extends Module {
   }
 
   /**
-   * Look up `indices` (int32, any shape [*]) → [*, embeddingDim].
+   * Look up `indices` (int32, any shape `[*]`) → `[*, embeddingDim]`.
    * @example
    * ```ts
    * new Embedding(5, 2).forward(tensor([0, 4], { dtype: 'int32' })).shape; // [2, 2]

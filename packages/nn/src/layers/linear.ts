@@ -22,7 +22,7 @@ export interface LinearOptions {
 /**
  * Fully connected layer: y = x Wᵀ + b, as `torch.nn.Linear`.
  *
- * Shapes: input [*, inFeatures] → output [*, outFeatures] (any leading dims, or none).
+ * Shapes: input `[*, inFeatures]` → output `[*, outFeatures]` (any leading dims, or none).
  * Parameters: `weight` [outFeatures, inFeatures], `bias` [outFeatures] (state-dict keys `weight`,
  * `bias`). Initialisation as PyTorch: both drawn from U(−1/√inFeatures, 1/√inFeatures)
  * (kaiming uniform with a = √5 for the weight).
@@ -65,7 +65,7 @@ export class Linear extends Module {
   }
 
   /**
-   * y = x Wᵀ + b over the last dim of `x` [*, inFeatures] → [*, outFeatures].
+   * y = x Wᵀ + b over the last dim of `x` `[*, inFeatures]` → `[*, outFeatures]`.
    * @example
    * ```ts
    * new Linear(3, 1).forward(ones([2, 3])).shape; // [2, 1]

@@ -25,7 +25,7 @@ export interface RMSNormOptions {
  * Root-mean-square layer normalization, as `torch.nn.RMSNorm`: y = x / √(mean(x²) + eps) · weight,
  * the mean over the trailing `normalizedShape` dims (no centring, no bias).
  *
- * Shapes: [*, …normalizedShape] → same. Parameter `weight` with `normalizedShape` (init 1).
+ * Shapes: `[*, …normalizedShape]` → same. Parameter `weight` with `normalizedShape` (init 1).
  * @example
  * ```ts
  * new RMSNorm(2).forward(tensor([[3, 4]])); // ≈ [[0.8485, 1.1314]]: divided by √12.5

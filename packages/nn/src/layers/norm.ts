@@ -207,7 +207,7 @@ export class BatchNorm2d extends BatchNormBase {
  * Layer normalization over the trailing `normalizedShape` dims, as `torch.nn.LayerNorm`:
  * y = (x − E[x]) / √(Var[x] + eps) · weight + bias, statistics (biased variance) per sample.
  *
- * Shapes: [*, …normalizedShape] → same shape. Parameters `weight` and `bias` with
+ * Shapes: `[*, …normalizedShape]` → same shape. Parameters `weight` and `bias` with
  * `normalizedShape` (init 1 and 0).
  * @example
  * ```ts
@@ -251,7 +251,7 @@ export class LayerNorm extends Module {
   }
 
   /**
-   * Normalize `x` [*, …normalizedShape] over its trailing dims.
+   * Normalize `x` `[*, …normalizedShape]` over its trailing dims.
    * @example
    * ```ts
    * new LayerNorm(4).forward(randn([2, 5, 4])).shape; // [2, 5, 4]
