@@ -1,8 +1,14 @@
-// Public API of @aimodel/compress. Nothing is exported yet: the package is reserved in the monorepo so
-// that its name, build and dependency direction are fixed; its features arrive in later releases.
-export {};
+/**
+ * Model compression: pruning (PyTorch's masks, gradual schedules, structured shrinking), int8
+ * quantization (observers, fake quantization, static and dynamic quantization with int8 kernels)
+ * and knowledge distillation, with size and sparsity reports.
+ * @packageDocumentation
+ * @module @aimodel/compress
+ */
 
-// quantization: arithmetic (helper B)
+// Public API of @aimodel/compress: explicit exports, grouped; no logic here.
+
+// quantization: arithmetic
 export {
   quantizePerTensor,
   quantizePerChannel,
@@ -13,7 +19,7 @@ export {
 } from './quantize/arith';
 export type { QuantDType, QScheme, QParams, DequantizeOptions } from './quantize/arith';
 
-// pruning and the compression report (helper A)
+// pruning and the compression report
 export { l1Unstructured, randomUnstructured } from './prune/magnitude';
 export type { L1UnstructuredOptions, RandomUnstructuredOptions } from './prune/magnitude';
 export { lnStructured } from './prune/structured';
@@ -30,7 +36,7 @@ export type { ShrinkStructuredOptions, ShrunkLayer } from './prune/shrink';
 export { sparsity, modelSize } from './report';
 export type { SparsityReport, ParameterSparsity, SparsityOptions, ModelSizeReport, LayerSize } from './report';
 
-// quantization: quantized modules, convert, dynamic quantization, save/load (helper C)
+// quantization: quantized modules, convert, dynamic quantization, save/load
 export { QuantizedLinear } from './quantize/quantized-linear';
 export type { QuantizedLayerInit } from './quantize/quantized-linear';
 export { QuantizedConv2d } from './quantize/quantized-conv';
@@ -41,7 +47,7 @@ export type { QuantizeDynamicOptions } from './quantize/dynamic';
 export { saveQuantized, loadQuantized } from './quantize/serialize';
 export { convert } from './quantize/convert';
 
-// quantization: observers (helper B)
+// quantization: observers
 export {
   Observer,
   MinMaxObserver,
@@ -54,7 +60,7 @@ export {
 export type { ObserverOptions } from './quantize/observers';
 export { HistogramObserver } from './quantize/histogram-observer';
 
-// quantization: FakeQuantize, QConfig, fusion, prepare (helper B)
+// quantization: FakeQuantize, QConfig, fusion, prepare
 export { FakeQuantize, disableObserver, enableObserver, disableFakeQuant, enableFakeQuant } from './quantize/fake-quantize';
 export { getDefaultQConfig, getDefaultQatQConfig, getMinMaxQConfig } from './quantize/qconfig';
 export type { QConfig, QuantBackend } from './quantize/qconfig';
@@ -62,6 +68,6 @@ export { fuseModules, ConvReLU2d, LinearReLU, FusedIdentity } from './quantize/f
 export { prepare, prepareQat, observedLayers } from './quantize/prepare';
 export type { ObservedLayer, QConfigMapping } from './quantize/prepare';
 
-// knowledge distillation (helper G)
+// knowledge distillation
 export { distillationLoss, Distiller } from './distill';
 export type { DistillationLossOptions, DistillerOptions, HintOptions } from './distill';
