@@ -25,14 +25,17 @@ import { wgsl } from '../wgsl/tag';
  * compared pair) and the steps j < SORT_BLOCK in workgroup memory again; the last one writes the
  * positions out. 3 dispatches for a row of 3000, 55 for a row of 2²⁰.
  *
- * Local params: `[rows, n, P, descending, kFrom, kTo, blocks per row, x stride, out stride]` (i32
- * strides along dim), then the other dims' strided layout of x and out from word 9.
- * Global params: `[rows, P, k, j]`.
+ * The scratch holds rows·P pairs (8 bytes each); rows are sorted in batches whose scratch fits one
+ * storage binding (`maxStorageBufferBindingSize`), so only a single row past that limit fails.
+ *
+ * Local params: `[rows, n, P, descending, kFrom, kTo, blocks per row, x stride, out stride, first
+ * row]` (i32 strides along dim; rows of this batch, from `first row` of the tensor), then the
+ * other dims' strided layout of x and out from word 10. Global params: `[rows, P, k, j]`.
  */
 
 /** Values one workgroup sorts in workgroup memory (two u32 arrays: 8 KiB). */
 export const SORT_BLOCK = 1024;
-const BASE = 9;
+const BASE = 10;
 const STEP_WG = 64;
 
 /** Where a local pass reads its pairs and writes its result. */
@@ -105,8 +108,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let n = p[1];
   let P = p[2];
   let base = (g % p[6]) * ${B}u;
-  ${fromX ? 'let xb = rowOffset(row, 0u);\n  let xs = bitcast<i32>(p[7]);' : ''}
-  ${toOut ? `let ys = bitcast<i32>(p[8]);\n  let yb = rowOffset(row, 1u);` : ''}
+  ${fromX ? 'let xb = rowOffset(row + p[9], 0u);\n  let xs = bitcast<i32>(p[7]);' : ''}
+  ${toOut ? `let ys = bitcast<i32>(p[8]);\n  let yb = rowOffset(row + p[9], 1u);` : ''}
   for (var t = li; t < ${B}u; t += ${wg}u) {
     let gi = base + t;
     ${load}
@@ -170,11 +173,16 @@ fn main(${LINEAR_BUILTINS}) {
   };
 });
 
+/** Options for tests: a smaller scratch limit (bytes), to sort in several row batches. */
+export interface SortRunOptions {
+  scratchBytes?: number;
+}
+
 /**
  * Stable argsort of the view `x` along `dim` into the contiguous int32 `out` (x's shape); see the
  * module comment for the passes.
  */
-export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, out: Storage): void {
+export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, out: Storage, opts: SortRunOptions = {}): void {
   rt.checkAlive();
   if (out.size === 0) return;
   const rank = x.shape.length;
@@ -186,9 +194,9 @@ export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, 
   while (P < n) P *= 2;
   const block = Math.min(P, SORT_BLOCK);
   const blocks = P / block;
-  const local = (kFrom: number, kTo: number): { p: ParamWriter; rank: number } => {
+  const local = (kFrom: number, kTo: number, first = 0, count = rows): { p: ParamWriter; rank: number } => {
     const p = params()
-      .u32(rows)
+      .u32(count)
       .u32(n)
       .u32(P)
       .u32(descending ? 1 : 0)
@@ -196,7 +204,8 @@ export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, 
       .u32(kTo)
       .u32(blocks)
       .i32(rank === 0 ? 0 : x.strides[dim])
-      .i32(rank === 0 ? 0 : os[dim]);
+      .i32(rank === 0 ? 0 : os[dim])
+      .u32(first);
     const layout = writeStrided(
       p,
       others.map((i) => x.shape[i]),
@@ -207,21 +216,39 @@ export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, 
     );
     return { p, rank: layout };
   };
-  const grid = linearGrid(rows * blocks, 1);
   const dtype = x.storage.dtype;
   if (blocks === 1) {
     const { p, rank: r } = local(2, P);
-    rt.dispatch(sortLocalKernel({ mode: 'whole', rank: r, dtype, block }), [bufferOf(x), bufferOf(out)], p, grid);
+    rt.dispatch(sortLocalKernel({ mode: 'whole', rank: r, dtype, block }), [bufferOf(x), bufferOf(out)], p, linearGrid(rows * blocks, 1));
     return;
   }
-  const pairs = rt.createBuffer(rows * P * 8);
-  const first = local(2, block);
+  const { maxStorageBufferBindingSize, maxBufferSize } = rt.device.limits;
+  const limit = opts.scratchBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
+  const batch = Math.max(1, Math.min(rows, Math.floor(limit / (P * 8))));
+  for (let start = 0; start < rows; start += batch) sortRows(rt, x, out, local, start, Math.min(batch, rows - start), P, block, dtype);
+}
+
+/** The multi-pass network for `count` rows from row `start`, in a scratch buffer of count·P pairs. */
+function sortRows(
+  rt: Runtime,
+  x: View,
+  out: Storage,
+  local: (kFrom: number, kTo: number, first: number, count: number) => { p: ParamWriter; rank: number },
+  start: number,
+  count: number,
+  P: number,
+  block: number,
+  dtype: DType,
+): void {
+  const grid = linearGrid((count * P) / block, 1);
+  const pairs = rt.createBuffer(count * P * 8);
+  const first = local(2, block, start, count);
   rt.dispatch(sortLocalKernel({ mode: 'first', rank: first.rank, dtype, block }), [bufferOf(x), pairs], first.p, grid);
   for (let k = 2 * block; k <= P; k *= 2) {
     for (let j = k / 2; j >= block; j /= 2) {
-      rt.dispatch(sortStepKernel(), [pairs], params().u32(rows).u32(P).u32(k).u32(j), linearGrid((rows * P) / 2, STEP_WG));
+      rt.dispatch(sortStepKernel(), [pairs], params().u32(count).u32(P).u32(k).u32(j), linearGrid((count * P) / 2, STEP_WG));
     }
-    const merge = local(k, k);
+    const merge = local(k, k, start, count);
     if (k < P) rt.dispatch(sortLocalKernel({ mode: 'merge', rank: 0, dtype, block }), [pairs], merge.p, grid);
     else rt.dispatch(sortLocalKernel({ mode: 'last', rank: merge.rank, dtype, block }), [pairs, bufferOf(out)], merge.p, grid);
   }
