@@ -161,6 +161,7 @@ export function topk(x: Tensor, k: number, opts: TopkOptions = {}): SortResult {
   const n = x.ndim === 0 ? 1 : x.shape[dim];
   checkK('topk', k, 0, n, x, dim);
   if (k === n) return sorted(x, dim, largest);
+  if (x.ndim === 0) return scope(() => topk(x.reshape([1]), k, { largest })); // k = 0: empty [0]
   return scope(() => {
     const s = sorted(x, dim, largest);
     return { values: s.values.narrow(dim, 0, k).contiguous(), indices: s.indices.narrow(dim, 0, k).contiguous() };

@@ -71,6 +71,7 @@ export const SORTING_OPS: OpInfo[] = [
     { name: 'largest: NaN first', inputs: [v([1, NaN_, 3])], call: (x) => both(topk(x, 1)), expected: [NaN_, 1] },
     { name: 'k = n (all, sorted)', inputs: [v([2, 3, 1])], call: (x) => both(topk(x, 3)), expected: [3, 2, 1, 1, 0, 2] },
     { name: 'k = 0: empty', inputs: [v([2, 3, 1])], call: (x) => both(topk(x, 0)), expected: [] },
+    { name: 'k = 1 and k = 0 of a 0-d tensor', inputs: [v([7], [])], call: (x) => [...both(topk(x, 1)), ...both(topk(x, 0))], expected: [7, 0] },
     { name: 'k = 1 along dim 0, gradcheck', inputs: [f([4, 3])], call: (x) => topk(x, 1, { dim: 0 }).values },
     { name: 'k = 3 of a row of 3000', inputs: [long(3000, 7)], call: (x) => topk(x, 3).values, gradcheck: false },
   ]),
