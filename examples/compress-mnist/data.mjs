@@ -20,3 +20,9 @@ export function loadMnist() {
   classes.dispose();
   return { xTrain, yTrain, xTest, yTest };
 }
+
+/** The first `n` training images (the split is already shuffled), and the first `nTest` test images. */
+export function subset(data, n, nTest = data.xTest.shape[0]) {
+  const take = (t, k) => t.narrow(0, 0, Math.min(k, t.shape[0]));
+  return { xTrain: take(data.xTrain, n), yTrain: take(data.yTrain, n), xTest: take(data.xTest, nTest), yTest: take(data.yTest, nTest) };
+}
