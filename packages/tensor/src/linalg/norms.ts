@@ -10,7 +10,13 @@ import { checkMatrix, svd, svdvals } from './decompositions';
  * backend, except the spectral ones, which need the SVD) and the pseudo-inverse.
  */
 
-/** Options of {@link vectorNorm}. */
+/**
+ * Options of `linalg.vectorNorm`.
+ * @example
+ * ```ts
+ * linalg.vectorNorm(tensor([[3, 4], [6, 8]]), { ord: 2, dim: 1, keepdim: true }); // [[5], [10]]
+ * ```
+ */
 export interface VectorNormOptions {
   /** The order p: any number, `Infinity` (max |x|), `-Infinity` (min |x|) or 0 (count of non-zeros); default 2. */
   ord?: number;
@@ -54,7 +60,13 @@ export function vectorNorm(x: Tensor, opts: VectorNormOptions = {}): Tensor {
   });
 }
 
-/** Options of {@link matrixNorm}. */
+/**
+ * Options of `linalg.matrixNorm`.
+ * @example
+ * ```ts
+ * linalg.matrixNorm(tensor([[1, 2], [3, 4]]), { ord: Infinity, keepdim: false }); // 7
+ * ```
+ */
 export interface MatrixNormOptions {
   /** 'fro' (default), 'nuc' (sum of singular values), 2 / −2 (largest / smallest singular value), 1 / −1 (max / min column sum of |a|), Infinity / −Infinity (max / min row sum). */
   ord?: 'fro' | 'nuc' | number;

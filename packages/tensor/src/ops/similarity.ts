@@ -16,7 +16,7 @@ import { maximum } from './elementwise';
  * ```
  */
 export interface NormOptions {
-  /** The order p (default 2; `Infinity`, `-Infinity` and 0 as in {@link linalg.vectorNorm}). */
+  /** The order p (default 2; `Infinity`, `-Infinity` and 0 as in `linalg.vectorNorm`). */
   p?: number;
   /** Dims to reduce (all when omitted). */
   dim?: Dim;
