@@ -215,6 +215,23 @@ describe('cpu SIMD elementwise = the JS loops', () => {
     }
   });
 
+  it('pow(x, 2) as x·x, other exponents in JS, on every layout', () => {
+    for (const shape of SHAPES)
+      for (const [name, x] of layouts(shape, 43))
+        for (const e of [2, 3, 0.5]) {
+          const run = (path: 'js' | 'wasm') => {
+            const out = storage(new Float32Array(numel(shape)));
+            on(path, () => binary('pow', x, view(Float32Array.of(e), shape, [0, 0]), out));
+            return out.data;
+          };
+          expect(firstDifference(run('wasm'), run('js')), `${name} ** ${e} ${shape}`).toBe(-1);
+        }
+    const special = view(Float32Array.from([Number.NaN, Infinity, -Infinity, -0, 1e30, -3, 1e-30, 0.1]), [8]);
+    const out = storage(new Float32Array(8));
+    on('wasm', () => binary('pow', special, view(Float32Array.of(2), [8], [0]), out));
+    expect(Array.from(out.data)).toEqual([Number.NaN, Infinity, Infinity, 0, Infinity, 9, 0, Math.fround(Math.fround(0.1) ** 2)]);
+  });
+
   it('where on every layout of the condition and operands', () => {
     for (const shape of SHAPES) {
       const conds = layouts(shape, 31).map(([n, v]): [string, View] => [

@@ -141,6 +141,7 @@ export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
 
 /** out = a op b (views broadcast to one shape) on the SIMD path; false when it does not apply. */
 export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolean {
+  if (op === 'pow') return simdSquare(a, b, out);
   const outOk = COMPARISON.has(op) ? dtypeOf(out) === 'bool' : isFloat(out);
   if (!(op in SIMD_BINARY) || !exactIn(a) || !exactIn(b) || !outOk || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
@@ -154,6 +155,16 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
     const v = dataOf(a)[a.offset];
     chunked(s, b.shape, [b], od, (n4) => kernel(A, 0, n4, v, 2));
   } else chunked(s, a.shape, [a, b], od, (n4) => kernel(A, A + CHUNK * 4, n4, 0, 0));
+  return true;
+}
+
+/** pow(a, 2) with a scalar 2 (x·x, exactly what pow gives); false for every other pow. */
+function simdSquare(a: View, b: View, out: Storage): boolean {
+  if (!isScalar(b) || dataOf(b)[b.offset] !== 2 || !isFloat(a) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
+  const s = simd();
+  if (!s) return false;
+  const kernel = s.fns.u_square;
+  chunked(s, a.shape, [a], dataOf(out), (n4) => kernel(A, n4));
   return true;
 }
 

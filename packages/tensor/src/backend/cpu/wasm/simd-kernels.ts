@@ -4,7 +4,7 @@
  * are in floats, positive multiples of 4 (the driver in ./simd-driver.ts pads), so there is no
  * scalar tail code.
  *
- *   u_<op>(p, n)                      p[i] = op(p[i])
+ *   u_<op>(p, n)                      p[i] = op(p[i]); also u_square for pow(x, 2)
  *   b_<op>(a, b, n, s, mode)          mode 0: a[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
@@ -80,6 +80,13 @@ function unaryKernel(op: SimdUnaryOp): FuncDef {
   const fn = new Fn([i32, i32]);
   inPlaceLoop(fn, 0, 1, (x) => SIMD_UNARY[op](fn, x));
   return fn.def(`u_${op}`);
+}
+
+/** u_square(p, n): p[i] = p[i]·p[i], which is pow(x, 2) exactly (the commonest pow: squared errors). */
+function squareKernel(): FuncDef {
+  const fn = new Fn([i32, i32]);
+  inPlaceLoop(fn, 0, 1, (x) => fn.f.get(x).get(x).f32x4Mul());
+  return fn.def('u_square');
 }
 
 function binaryKernel(op: SimdBinaryOp): FuncDef {
@@ -274,6 +281,7 @@ function softmaxRows(): FuncDef {
 export function emitSimdModule(): Uint8Array<ArrayBuffer> {
   const funcs: FuncDef[] = [
     ...(Object.keys(SIMD_UNARY) as SimdUnaryOp[]).map(unaryKernel),
+    squareKernel(),
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
     whereKernel(),
     rowsExtreme(true),
