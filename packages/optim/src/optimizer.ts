@@ -260,6 +260,24 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     return loss;
   }
 
+  /**
+   * Free the state tensors (moments, momentum buffers, step counts kept as tensors) and forget
+   * them: the next `step()` starts afresh, as a new optimizer would. The parameters are not touched.
+   * @example
+   * ```ts
+   * const w = randn([3], { requiresGrad: true });
+   * const opt = new Adam([w], { lr: 0.1 });
+   * w.sum().backward();
+   * opt.step();
+   * opt.dispose(); // Adam's two moment tensors are freed
+   * ```
+   */
+  dispose(): void {
+    for (const s of this.state.values())
+      for (const v of Object.values(s as object)) for (const t of Array.isArray(v) ? v : [v]) if (t instanceof Tensor && !t.isDisposed) t.dispose(); // LBFGS keeps lists
+    this.state.clear();
+  }
+
   /** @internal Store the new state of `param`, taking its tensors out of the running scope so they persist (for subclasses). */
   protected initState(param: Tensor, state: S): S {
     for (const v of Object.values(state)) if (v instanceof Tensor) keep(v);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, memory, scope, type Tensor, tensor, zeros } from '@aimodel/tensor';
-import { Adagrad, Adam, AdamW, type Optimizer, RMSprop, SGD } from '../src/index';
+import { Adagrad, Adam, AdamW, LBFGS, type Optimizer, RMSprop, SGD } from '../src/index';
 import { quadraticLoss, THETA0 } from './helpers';
 
 const leaf = (values: number[] = THETA0): Tensor => tensor(values, { requiresGrad: true });
@@ -305,5 +305,35 @@ describe('stateDict / loadStateDict', () => {
     expect(opt.paramGroups[0].lr).toBe(0.2);
     expect(opt.paramGroups[0].momentum).toBe(0.9);
     expect(opt.state.get(p)!.momentumBuffer!.shape).toEqual([3]);
+  });
+});
+
+describe('Optimizer.dispose', () => {
+  it('frees the state tensors of Adam and LBFGS, and a later step starts afresh', async () => {
+    const w = tensor([1, -2, 3], { requiresGrad: true });
+    const before = memory().devices.cpu.tensors;
+    const adam = new Adam([w], { lr: 0.1 });
+    for (let i = 0; i < 2; i++) {
+      adam.zeroGrad();
+      scope(() => w.mul(w).sum().backward());
+      adam.step();
+    }
+    w.grad?.dispose();
+    w.grad = null;
+    expect(memory().devices.cpu.tensors).toBeGreaterThan(before);
+    adam.dispose();
+    expect(adam.state.size).toBe(0);
+    expect(memory().devices.cpu.tensors).toBe(before);
+    const lbfgs = new LBFGS([w], { maxIter: 3 });
+    await lbfgs.step(() => {
+      lbfgs.zeroGrad();
+      const loss = scope(() => w.mul(w).sum());
+      loss.backward();
+      return loss;
+    });
+    w.grad?.dispose();
+    w.grad = null;
+    lbfgs.dispose();
+    expect(memory().devices.cpu.tensors).toBe(before);
   });
 });
