@@ -3,30 +3,13 @@ import type { View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { normalize, normalizeBackward } from '../../src/backend/cpu/norm';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
+import { contiguous, firstDifference, numel, rand, storage, view } from './simd-helpers';
 
 // The WebAssembly SIMD layer normalization against the JS loop it replaces (same views, forced
 // with setSimdPath): x̂ is computed the same way (float64 statistics, one rounding), so the
 // results agree to the last bit or nearly.
 
 afterEach(() => setSimdPath('auto'));
-
-function rand(n: number, seed: number, lo = -3, hi = 3): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((hi - lo) * s) / 4294967296;
-  });
-}
-const storage = (data: Float32Array): CpuStorage => ({ device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data });
-function contiguous(shape: readonly number[]): number[] {
-  const st: number[] = [];
-  for (let i = shape.length - 1, s = 1; i >= 0; s *= shape[i], i--) st[i] = s;
-  return st;
-}
-const view = (data: Float32Array, shape: number[], strides = contiguous(shape), offset = 0): View => ({ storage: storage(data), shape, strides, offset });
-const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-/** Index of the first element where a and b differ, or −1. */
-const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).findIndex((v, i) => !Object.is(v, b[i]));
 
 interface Case {
   x: View;
@@ -186,7 +169,7 @@ describe('cpu SIMD layer normalization = the JS loop', () => {
       };
       const [js, wasm] = [go('js'), go('wasm')];
       expect(wasm[0], `∂x ${rows}×${k}`).toBeAllClose(js[0], { rtol: 1e-6, atol: 1e-7 });
-      expect(firstDiff(wasm[1], js[1]), `gy·x̂ ${rows}×${k}`).toBe(-1);
+      expect(firstDifference(wasm[1], js[1]), `gy·x̂ ${rows}×${k}`).toBe(-1);
     }
   });
 });

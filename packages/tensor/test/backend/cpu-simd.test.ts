@@ -1,50 +1,16 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../src/backend/backend';
+import type { BinaryOp, UnaryOp, View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { binary, jsUnary, unary, where } from '../../src/backend/cpu/elementwise';
-import { softmax } from '../../src/backend/cpu/softmax';
-import { reduce } from '../../src/backend/cpu/reduce';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 import { SIMD_BINARY, SIMD_UNARY } from '../../src/backend/cpu/wasm/simd-kernels';
 import { allocArray, type DType, type TypedArray } from '../../src/dtype';
+import { firstDifference, numel, on, rand, storage, view } from './simd-helpers';
 
-// The WebAssembly SIMD elementwise / softmax / reduction kernels against Math.* (accuracy in
-// ulps) and against the plain-JS loops they replace (same views, forced with setSimdPath).
+// The WebAssembly SIMD elementwise kernels against Math.* (accuracy in ulps) and against the
+// plain-JS loops they replace (same views, forced with setSimdPath); softmax and reductions are in
+// cpu-simd-rows.test.ts, normalization in cpu-simd-norm.test.ts.
 
-/** Tiny seeded LCG → uniform floats in [lo, hi). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-function rand(n: number, seed: number, lo = -3, hi = 3): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-function storage(data: TypedArray, dtype: DType = 'float32'): CpuStorage {
-  return { device: 'cpu', dtype, size: data.length, bytes: data.byteLength, refs: 1, data };
-}
-function contiguous(shape: readonly number[]): number[] {
-  const st: number[] = [];
-  for (let i = shape.length - 1, s = 1; i >= 0; s *= shape[i], i--) st[i] = s;
-  return st;
-}
-function view(data: TypedArray, shape: number[], strides = contiguous(shape), offset = 0, dtype: DType = 'float32'): View {
-  return { storage: storage(data, dtype), shape, strides, offset };
-}
-const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-
-/** Runs `body` on the given path and returns what it wrote. */
-function on<T>(path: 'js' | 'wasm', body: () => T): T {
-  expect(setSimdPath(path)).toBe(true);
-  try {
-    return body();
-  } finally {
-    setSimdPath('auto');
-  }
-}
 afterEach(() => setSimdPath('auto'));
 
 function runUnary(op: UnaryOp, x: View, path: 'js' | 'wasm'): Float32Array {
@@ -65,12 +31,6 @@ function ulps(a: number, b: number): number {
 
 const F32 = (v: number) => Math.fround(v);
 
-/** Index of the first element where a and b differ (NaN equals NaN), or −1. */
-function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i]) && !(a[i] !== a[i] && b[i] !== b[i])) return i;
-  return -1;
-}
 const DENORMALS = [1e-45, -1e-45, 1.2e-38, -1.1e-39, 3e-42];
 const SPECIALS = [0, -0, 1, -1, Number.NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e-30, -1e-30, ...DENORMALS];
 
@@ -324,100 +284,5 @@ describe('cpu SIMD elementwise = the JS loops', () => {
       ),
     );
     expect(Array.from(neg.data)).toEqual(Array.from({ length: 50 }, (_, i) => ((128 - i) << 24) >> 24));
-  });
-});
-
-function runSoftmax(x: View, log: boolean, path: 'js' | 'wasm'): Float32Array {
-  const out = storage(new Float32Array(numel(x.shape)));
-  on(path, () => softmax(x, x.shape.length - 1, log, out));
-  return out.data as Float32Array;
-}
-
-describe('cpu SIMD softmax / logSoftmax = the JS loop', () => {
-  it.each([false, true])('log %s: row lengths 1 to 20000, offsets and strided rows', (log) => {
-    for (const [m, n] of [
-      [1, 1],
-      [4, 3],
-      [3, 8],
-      [5, 9],
-      [2, 1023],
-      [7, 1024],
-      [40, 1024], // dense rows over three batches
-      [2, 20000], // one row per call
-    ] as const) {
-      const data = rand(m * n * 2 + 3, m + n, -20, 20);
-      for (const x of [view(data, [m, n]), view(data, [m, n], [2 * n, 1], 3)])
-        expect(runSoftmax(x, log, 'wasm'), `${m}×${n}`).toBeAllClose(runSoftmax(x, log, 'js'), { rtol: 2e-6, atol: 1e-7 });
-    }
-  });
-
-  it('gives NaN for all −∞ rows and rows with NaN or +∞, as the JS loop', () => {
-    const rows = [Array(9).fill(-Infinity), [1, 2, Number.NaN, 4, 5, 6, 7, 8, 9], [1, Infinity, 3, 4, 5, 6, 7, 8, 9], [-Infinity, 0, 0, 0, 0, 0, 0, 0, 0]];
-    const x = view(Float32Array.from(rows.flat()), [4, 9]);
-    for (const log of [false, true]) expect(Array.from(runSoftmax(x, log, 'wasm'))).toEqual(Array.from(runSoftmax(x, log, 'js')));
-    expect(runSoftmax(x, false, 'wasm')[27]).toBe(0);
-    expect(runSoftmax(x, false, 'wasm')[28]).toBeCloseTo(1 / 8, 7);
-  });
-});
-
-function runReduce(op: ReduceOp, x: View, dims: number[], path: 'js' | 'wasm'): Float32Array {
-  const kept = x.shape.filter((_, i) => !dims.includes(i));
-  const out = storage(new Float32Array(numel(kept)));
-  on(path, () => reduce(op, x, dims, out));
-  return out.data as Float32Array;
-}
-
-describe('cpu SIMD reductions = the JS loops', () => {
-  it.each(['sum', 'max', 'min'] as const)('%s over the last dim, trailing dims and all, any length', (op) => {
-    for (const shape of [
-      [3, 16],
-      [4, 17],
-      [2, 3, 33],
-      [5, 4099],
-      [40, 1024],
-      [1, 40000],
-      [2, 0],
-    ]) {
-      const data = rand(numel(shape) + 2, numel(shape));
-      const x = view(data, shape);
-      const dimsList = [[shape.length - 1], shape.map((_, i) => i)];
-      if (shape.length === 3) dimsList.push([1, 2], [2, 1]);
-      for (const dims of dimsList)
-        expect(runReduce(op, x, dims, 'wasm'), `${op} ${shape} over ${dims}`).toBeAllClose(runReduce(op, x, dims, 'js'), { rtol: 1e-6, atol: 1e-6 });
-      const offset = view(data, shape, contiguous(shape), 2);
-      expect(runReduce(op, offset, [shape.length - 1], 'wasm')).toBeAllClose(runReduce(op, offset, [shape.length - 1], 'js'), { rtol: 1e-6, atol: 1e-6 });
-    }
-  });
-
-  it.each(['sum', 'max', 'min'] as const)('%s over leading dims (bias gradients): column pieces, row batches, strided rows', (op) => {
-    for (const [shape, dims] of [
-      [[2, 8], [0]],
-      [[3, 9], [0]],
-      [[40, 2049], [0]], // two column pieces
-      [[3000, 9], [0]], // three row batches
-      [
-        [4, 5, 7],
-        [0, 1],
-      ],
-      [[3, 2, 4, 5], [0]],
-    ] as [number[], number[]][]) {
-      const x = view(rand(numel(shape) + 1, numel(shape)), shape, contiguous(shape), 1);
-      expect(runReduce(op, x, dims, 'wasm'), `${op} ${shape} over ${dims}`).toBeAllClose(runReduce(op, x, dims, 'js'), { rtol: 1e-6, atol: 1e-6 });
-    }
-    const data = rand(10 * 2 * 12, 9);
-    data[5 * 24 + 3] = Number.NaN;
-    const everyOther = view(data, [10, 12], [24, 1]); // rows 0, 2, 4, … of a [20, 12] tensor
-    const [w, j] = [runReduce(op, everyOther, [0], 'wasm'), runReduce(op, everyOther, [0], 'js')];
-    expect(firstDifference(w, j)).toBe(-1);
-    expect(w[3]).toBeNaN();
-  });
-
-  it('lets NaN win max/min and sums ±∞, as the JS loops', () => {
-    const data = rand(3 * 20000, 5);
-    data[2 * 20000 + 17000] = Number.NaN; // in the second piece of the last row
-    data[7] = Infinity;
-    const x = view(data, [3, 20000]);
-    for (const op of ['sum', 'max', 'min'] as const) expect(Array.from(runReduce(op, x, [1], 'wasm')), op).toEqual(Array.from(runReduce(op, x, [1], 'js')));
-    expect(runReduce('max', x, [1], 'wasm')[2]).toBeNaN();
   });
 });
