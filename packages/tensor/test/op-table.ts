@@ -6,6 +6,7 @@ import { INDEXING_OPS, NN_OPS } from './op-table/nn';
 import { REDUCE_OPS, SOFTMAX_OPS } from './op-table/reduce';
 import { SHAPE_OPS } from './op-table/shape';
 import { SORTING_OPS } from './op-table/sorting';
+import { QUANTIZED_OPS } from './op-table/quantized';
 
 /**
  * The op table (STYLE.md §14, after PyTorch's OpInfo): one entry per public tensor op, with the
@@ -27,6 +28,7 @@ export const OPS: OpInfo[] = [
   ...SHAPE_OPS,
   ...BREADTH_OPS,
   ...SORTING_OPS,
+  ...QUANTIZED_OPS,
 ];
 
 /** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */

@@ -110,6 +110,44 @@ export interface NormParams {
 }
 
 /**
+ * Settings of {@link Backend.quantize}: q = clamp(zeroPoint + round(x·inv), qmin, qmax), the
+ * product rounded to float32 and the rounding half to even.
+ */
+export interface QuantizeParams {
+  /** float32 reciprocal of the scale (1f / scale, as PyTorch multiplies by it). */
+  inv: number;
+  /** Integer added after rounding (NaN inputs become it). */
+  zeroPoint: number;
+  /** Smallest stored value. */
+  qmin: number;
+  /** Largest stored value. */
+  qmax: number;
+}
+
+/**
+ * What {@link Backend.requantize} writes: `'quantized'` the clamped integers q (int8/uint8 out),
+ * `'dequantize'` them as float32 (q − outZeroPoint)·outScale, `'float'` the products scaled to
+ * float32 without requantization (dynamic quantization).
+ */
+export type RequantizeMode = 'quantized' | 'dequantize' | 'float';
+
+/** Settings of {@link Backend.requantize} (scalars; per-channel values come as views). */
+export interface RequantizeParams {
+  mode: RequantizeMode;
+  /** x_zp, the input's zero point as stored in the int8 operand. */
+  inputZeroPoint: number;
+  /** The reduction length K. */
+  k: number;
+  /** x_scale ('float' mode). */
+  inputScale: number;
+  /** Output scale and zero point, clamp range ('quantized' and 'dequantize'). */
+  outScale: number;
+  outZeroPoint: number;
+  qmin: number;
+  qmax: number;
+}
+
+/**
  * Settings of {@link Backend.gloveStep}: the model's sizes, the AdaGrad step's η and gradient
  * clip, and the batch — `count` entries from position `start` of the order (or of the entries).
  */
@@ -282,6 +320,28 @@ export interface Backend {
     gk: Storage,
     gv: Storage,
     p: AttentionParams,
+  ): void;
+
+  // ── int8 inference ────────────────────────────────────────────────────────
+  /** {@link QuantizeParams} of the contiguous float32 `x` into the int8/uint8 `out`. */
+  quantize(x: View, p: QuantizeParams, out: Storage): void;
+  /**
+   * Epilogue of an int8 GEMM, on contiguous views: acc int32 [M, N], weightSums int32 [N]
+   * (Σₖ w[j, k]), multiplier float32 [N], bias float32 [N] or null, and for affine weights their
+   * zero points int32 [N] with the input's row sums int32 [M] (else null). In wrapping int32:
+   * raw = acc − x_zp·wsum[j] − w_zp[j]·rsum[i] + K·x_zp·w_zp[j]; then in float32, f = float(raw):
+   * 'float': y = f·x_scale·mult[j] (+ bias[j]); otherwise f += bias[j] (the bias term),
+   * q = clamp(round(f·mult[j]) + outZeroPoint, qmin, qmax) (half to even), written as q or
+   * (q − outZeroPoint)·outScale.
+   */
+  requantize(
+    acc: View,
+    weightSums: View,
+    multiplier: View,
+    bias: View | null,
+    affine: { weightZeroPoints: View; inputRowSums: View } | null,
+    p: RequantizeParams,
+    out: Storage,
   ): void;
 
   // ── training primitives (in place) ───────────────────────────────────────

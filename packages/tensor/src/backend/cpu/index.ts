@@ -15,6 +15,7 @@ import { attention, attentionBackward } from './attention';
 import { gloveStep } from './glove';
 import { argsort } from './sort';
 import { scan } from './scan';
+import { quantize, requantize } from './quantized';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -116,4 +117,6 @@ export class CpuBackend implements Backend {
   gloveStep = gloveStep;
   argsort = argsort;
   scan = scan;
+  quantize = quantize;
+  requantize = requantize;
 }

@@ -16,7 +16,8 @@ import { attentionBackward } from './kernels/attention-backward.wgsl';
 import { gloveStep } from './kernels/glove.wgsl';
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
-import type { AttentionParams, GloveStepParams, NormParams, ScanOp } from '../backend';
+import { quantize, requantize } from './kernels/quantized.wgsl';
+import type { AttentionParams, GloveStepParams, NormParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
@@ -205,5 +206,19 @@ export class WebGpuBackend implements Backend {
   }
   scan(op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void {
     scan(this.runtime, op, x, dim, reverse, out);
+  }
+  quantize(x: View, p: QuantizeParams, out: Storage): void {
+    quantize(this.runtime, x, p, out);
+  }
+  requantize(
+    acc: View,
+    weightSums: View,
+    multiplier: View,
+    bias: View | null,
+    affine: { weightZeroPoints: View; inputRowSums: View } | null,
+    p: RequantizeParams,
+    out: Storage,
+  ): void {
+    requantize(this.runtime, acc, weightSums, multiplier, bias, affine, p, out);
   }
 }

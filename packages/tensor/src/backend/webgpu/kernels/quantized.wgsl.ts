@@ -1,0 +1,165 @@
+import type { QuantizeParams, RequantizeMode, RequantizeParams, Storage, View } from '../../backend';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
+import type { Runtime } from '../runtime';
+import { bufferOf } from '../storage';
+import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
+import { params } from '../wgsl/params';
+import { wgsl } from '../wgsl/tag';
+
+/**
+ * int8 inference kernels, operation for operation as the CPU's (../../cpu/quantized.ts) so the two
+ * backends agree bit for bit. Packed int8/uint8 outputs are written a word (four elements) per
+ * invocation; the float32 products are correctly rounded in WGSL and no multiply feeds an add
+ * except in 'float' mode's bias (see the note there).
+ */
+
+const WG = 64;
+
+/**
+ * Quantize float32 X (contiguous from element p[1]) into packed bytes: one invocation per word.
+ * Params: n, x offset, inv (f32), zero point, qmin, qmax (i32).
+ */
+const quantizeKernel = memoKernel(function quantizeKernel(): KernelSource {
+  return {
+    key: 'quantize',
+    workgroupSize: [WG, 1, 1],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read> X: array<u32>;
+@group(0) @binding(1) var<storage, read_write> O: array<u32>;
+@group(0) @binding(2) var<storage, read> p: array<u32>;
+
+fn q1(e: u32) -> u32 {
+  if (e >= p[0]) { return 0u; }
+  let bits = X[p[1] + e];
+  let zp = bitcast<i32>(p[3]);
+  var q = zp;
+  // NaN → the zero point, tested on the bits (a compiler may assume no NaNs)
+  if ((bits & 0x7fffffffu) <= 0x7f800000u) {
+    let r = clamp(round(bitcast<f32>(bits) * bitcast<f32>(p[2])), -4096.0, 4096.0);
+    q = clamp(i32(r) + zp, bitcast<i32>(p[4]), bitcast<i32>(p[5]));
+  }
+  return bitcast<u32>(q) & 255u;
+}
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let w = ${linearIndex(WG)};
+  if (w * 4u >= p[0]) { return; }
+  let e = w * 4u;
+  O[w] = q1(e) | (q1(e + 1u) << 8u) | (q1(e + 2u) << 16u) | (q1(e + 3u) << 24u);
+}`,
+  };
+});
+
+/** See `Backend.quantize`; `x` contiguous. */
+export function quantize(rt: Runtime, x: View, p: QuantizeParams, out: Storage): void {
+  rt.checkAlive();
+  const n = out.size;
+  if (n === 0) return;
+  const w = params().u32(n).u32(x.offset).f32(p.inv).i32(p.zeroPoint).i32(p.qmin).i32(p.qmax);
+  rt.dispatch(quantizeKernel(), [bufferOf(x), bufferOf(out)], w, linearGrid(Math.ceil(n / 4), WG));
+}
+
+/**
+ * The requantization epilogue (see `Backend.requantize`). One invocation per output word: four
+ * floats, or four packed bytes. Params: total, n, then the element offsets of acc, weightSums,
+ * multiplier, bias, weight zero points, row sums; x_zp, K (i32), x_scale, out scale (f32), out
+ * zero point, qmin, qmax (i32).
+ */
+const requantizeKernel = memoKernel(function requantizeKernel(mode: RequantizeMode, bias: boolean, affine: boolean): KernelSource {
+  const bindings: string[] = ['A: array<i32>', 'WS: array<i32>', 'MU: array<f32>'];
+  if (bias) bindings.push('B: array<f32>');
+  if (affine) bindings.push('WZ: array<i32>', 'RS: array<i32>');
+  const decl = bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b};`).join('\n');
+  const o = bindings.length;
+  const packed = mode === 'quantized';
+  // 'float': y = f·x_scale·mult (+ bias). A driver may contract the last multiply and the bias
+  // add into an fma; the product is stored to the output and read back before the add, which no
+  // contraction crosses.
+  const value =
+    mode === 'float'
+      ? `let y = (f * bitcast<f32>(p[10])) * MU[p[4] + j];${bias ? ' O[e] = bitcast<u32>(y); return bitcast<f32>(O[e]) + B[p[5] + j];' : ' return y;'}`
+      : `${bias ? 'f = f + B[p[5] + j];' : ''}
+  let zp = bitcast<i32>(p[12]);
+  let r = clamp(round(f * MU[p[4] + j]), -4096.0, 4096.0);
+  let q = clamp(i32(r) + zp, bitcast<i32>(p[13]), bitcast<i32>(p[14]));
+  ${packed ? 'return q;' : 'return f32(q - zp) * bitcast<f32>(p[11]);'}`;
+  return {
+    key: `requantize:${mode}:${bias}:${affine}`,
+    workgroupSize: [WG, 1, 1],
+    bindings: [...bindings.map(() => 'read' as const), 'read_write'],
+    code: wgsl`
+${decl}
+@group(0) @binding(${o}) var<storage, read_write> O: array<u32>;
+@group(0) @binding(${o + 1}) var<storage, read> p: array<u32>;
+
+// element e of the [M, N] result (${packed ? 'the clamped integer' : 'float32'})
+fn value(e: u32) -> ${packed ? 'i32' : 'f32'} {
+  let n = p[1];
+  let i = e / n;
+  let j = e - i * n;
+  let xzp = bitcast<i32>(p[8]);
+  var raw = A[p[2] + e] - xzp * WS[p[3] + j];
+  ${affine ? 'let wz = WZ[p[6] + j]; raw = raw + bitcast<i32>(p[9]) * xzp * wz - wz * RS[p[7] + i];' : ''}
+  var f = f32(raw);
+  ${value}
+}
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let w = ${linearIndex(WG)};
+  let total = p[0];
+  ${
+    packed
+      ? `if (w * 4u >= total) { return; }
+  var word = 0u;
+  for (var t = 0u; t < 4u; t++) {
+    let e = w * 4u + t;
+    if (e < total) { word = word | ((bitcast<u32>(value(e)) & 255u) << (8u * t)); }
+  }
+  O[w] = word;`
+      : `if (w >= total) { return; }
+  O[w] = bitcast<u32>(value(w));`
+  }
+}`,
+  };
+});
+
+/** See `Backend.requantize`; every view contiguous. */
+export function requantize(
+  rt: Runtime,
+  acc: View,
+  weightSums: View,
+  multiplier: View,
+  bias: View | null,
+  affine: { weightZeroPoints: View; inputRowSums: View } | null,
+  p: RequantizeParams,
+  out: Storage,
+): void {
+  rt.checkAlive();
+  const [m, n] = acc.shape;
+  const total = m * n;
+  if (total === 0) return;
+  const w = params()
+    .u32(total)
+    .u32(n)
+    .u32(acc.offset)
+    .u32(weightSums.offset)
+    .u32(multiplier.offset)
+    .u32(bias ? bias.offset : 0)
+    .u32(affine ? affine.weightZeroPoints.offset : 0)
+    .u32(affine ? affine.inputRowSums.offset : 0)
+    .i32(p.inputZeroPoint)
+    .i32(p.k)
+    .f32(p.inputScale)
+    .f32(p.outScale)
+    .i32(p.outZeroPoint)
+    .i32(p.qmin)
+    .i32(p.qmax);
+  const buffers = [bufferOf(acc), bufferOf(weightSums), bufferOf(multiplier)];
+  if (bias) buffers.push(bufferOf(bias));
+  if (affine) buffers.push(bufferOf(affine.weightZeroPoints), bufferOf(affine.inputRowSums));
+  buffers.push(bufferOf(out));
+  const words = p.mode === 'quantized' ? Math.ceil(total / 4) : total;
+  rt.dispatch(requantizeKernel(p.mode, bias !== null, affine !== null), buffers, w, linearGrid(words, WG));
+}

@@ -1,0 +1,235 @@
+// int8 inference ops (no gradients): one-pass quantization, and quantizedLinear = the int8 × int8 →
+// int32 matmul followed by one fused requantization pass, with fbgemm's arithmetic (PyTorch's
+// quantized::linear and the dynamic Linear): all in float32, rounding half to even.
+import type { RequantizeMode } from '../backend/backend';
+import { tensor } from '../creation';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
+import { fmt } from '../shape';
+import type { Tensor } from '../tensor';
+import { scope } from '../memory';
+import { defineOp } from './define-op';
+import { matmul } from './matmul';
+import { sum } from './reduce';
+
+/** The integer dtypes of quantized values. */
+type QDType = 'int8' | 'uint8';
+
+const RANGE: Record<QDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
+
+function checkScale(op: string, what: string, s: unknown): number {
+  if (!(typeof s === 'number' && Number.isFinite(s) && s > 0)) throw new ArgumentError(op, `${what} must be a finite number > 0, got ${String(s)}`);
+  return Math.fround(s);
+}
+
+function checkZeroPoint(op: string, what: string, z: unknown, [lo, hi]: [number, number]): number {
+  if (!(typeof z === 'number' && Number.isInteger(z) && z >= lo && z <= hi)) {
+    throw new ArgumentError(op, `${what} must be an integer in [${lo}, ${hi}], got ${String(z)}`);
+  }
+  return z;
+}
+
+function checkQDType(op: string, dtype: unknown): QDType {
+  if (dtype !== 'int8' && dtype !== 'uint8') throw new DTypeError(op, `expected dtype 'int8' or 'uint8', got ${JSON.stringify(dtype)}`);
+  return dtype;
+}
+
+interface QuantizeAttrs {
+  inv: number;
+  zeroPoint: number;
+  dtype: QDType;
+}
+
+const quantizeOp = defineOp<QuantizeAttrs>('quantize', {
+  infer: ([x], a) => {
+    if (x.dtype !== 'float32') throw new DTypeError('quantize', `expected a float32 input, got ${x.dtype}`);
+    return { shape: [...x.shape], dtype: a.dtype };
+  },
+  forward: (be, [x], out, a) => {
+    const [qmin, qmax] = RANGE[a.dtype];
+    be.quantize(x, { inv: a.inv, zeroPoint: a.zeroPoint, qmin, qmax }, out);
+  },
+});
+
+/**
+ * Quantize a float32 tensor in one pass, as `torch.quantize_per_tensor(...).int_repr()`:
+ * q = clamp(zeroPoint + round(x · (1/scale)), qmin, qmax) with 1/scale and the product rounded to
+ * float32 and ties to even; [qmin, qmax] is the range of `dtype` (int8 [−128, 127], uint8
+ * [0, 255]); NaN becomes `zeroPoint`. No gradient. Shape: any; output same shape, dtype `dtype`.
+ * @param x float32 tensor
+ * @param scale float32 step (> 0)
+ * @param zeroPoint integer in the dtype's range
+ * @param dtype 'int8' or 'uint8'
+ * @example
+ * ```ts
+ * quantize(tensor([-1, 0.05, 0.15, 0.25, 100]), 0.1, 0, 'int8'); // int8 [-10, 0, 2, 2, 127]
+ * quantize(tensor([-1, 0, 1]), 0.5, 128, 'uint8'); // uint8 [126, 128, 130]
+ * ```
+ */
+export function quantize(x: Tensor, scale: number, zeroPoint: number, dtype: QDType): Tensor {
+  const d = checkQDType('quantize', dtype);
+  const s = checkScale('quantize', 'scale', scale);
+  const zp = checkZeroPoint('quantize', 'zeroPoint', zeroPoint, RANGE[d]);
+  return scope(() => quantizeOp([x.contiguous()], { inv: Math.fround(1 / s), zeroPoint: zp, dtype: d }));
+}
+
+/**
+ * Options of {@link quantizedLinear}: how the int8 operands were quantized, the bias, and how the
+ * result is returned.
+ * @example
+ * ```ts
+ * const opts: QuantizedLinearOptions = { inputScale: 0.1, weightScale: [0.5, 0.25], output: { scale: 0.2, zeroPoint: 0, dtype: 'int8' } };
+ * ```
+ */
+export interface QuantizedLinearOptions {
+  /** float32 scale of the input (> 0). */
+  inputScale: number;
+  /** The input's zero point as stored in the int8 `x`, in [−128, 127] (default 0; a uint8 activation with zero point z, stored shifted by −128, has z − 128). */
+  inputZeroPoint?: number;
+  /** Weight scale: a number (per tensor) or one per output row (per channel). */
+  weightScale: number | ArrayLike<number>;
+  /** Weight zero point(s) in [−128, 127], shaped as `weightScale` (default 0: symmetric). */
+  weightZeroPoint?: number | ArrayLike<number>;
+  /** int32 [N]: Σₖ weight[j, k], precomputed once for a fixed weight (default: summed on every call). */
+  weightSums?: Tensor;
+  /** float32 bias, one per output row (host values, as fbgemm's packed parameters). */
+  bias?: ArrayLike<number> | null;
+  /** Requantize to this scale, zero point and dtype (PyTorch's static quantized Linear); without it the result is float32 (the dynamic Linear). */
+  output?: { scale: number; zeroPoint: number; dtype: QDType };
+  /** With `output`: clamp the quantized result at its zero point (a fused ReLU). */
+  relu?: boolean;
+  /** With `output`: return the requantized values dequantized, float32 scale·(q − zeroPoint), instead of the int8/uint8 q. */
+  dequantize?: boolean;
+}
+
+const KEYS = ['inputScale', 'inputZeroPoint', 'weightScale', 'weightZeroPoint', 'weightSums', 'bias', 'output', 'relu', 'dequantize'];
+
+interface RequantAttrs {
+  mode: RequantizeMode;
+  bias: boolean;
+  affine: boolean;
+  inputZeroPoint: number;
+  k: number;
+  inputScale: number;
+  outScale: number;
+  outZeroPoint: number;
+  qmin: number;
+  qmax: number;
+  outDType: 'float32' | QDType;
+}
+
+// inputs: acc [M, N] int32, weightSums [N] int32, multiplier [N] f32, (bias [N] f32), (weight zero points [N] int32, row sums [M] int32)
+const requantizeOp = defineOp<RequantAttrs>('requantize', {
+  infer: ([acc], a) => ({ shape: [...acc.shape], dtype: a.outDType }),
+  forward: (be, views, out, a) => {
+    const [acc, ws, mu] = views;
+    const bias = a.bias ? views[3] : null;
+    const at = a.bias ? 4 : 3;
+    const affine = a.affine ? { weightZeroPoints: views[at], inputRowSums: views[at + 1] } : null;
+    be.requantize(acc, ws, mu, bias, affine, a, out);
+  },
+});
+
+function perRow(op: string, what: string, v: number | ArrayLike<number>, n: number, check: (x: unknown) => number): number[] {
+  if (typeof v === 'number') return new Array<number>(n).fill(check(v));
+  if (v == null || typeof v !== 'object' || typeof v.length !== 'number') throw new ArgumentError(op, `${what} must be a number or an array of numbers`);
+  if (v.length !== n) throw new ShapeError(op, `${what} needs ${n} values (one per output row), got ${v.length}`);
+  return Array.from(v, check);
+}
+
+/**
+ * int8 Linear in two passes: the int8 × int8 → int32 product acc = x·weightᵀ, then one fused pass
+ * with fbgemm's requantization (PyTorch's quantized Linear; x_zp, w_zp[j] the zero points,
+ * s_x, s_w[j] the scales):
+ *   raw = acc − x_zp·Σₖ w[j, k] − w_zp[j]·Σₖ x[i, k] + K·x_zp·w_zp[j]      (int32)
+ * with `output` {scale s_y, zeroPoint y_zp}: m = fl(s_x·s_w[j]),
+ *   q = clamp(round((fl(raw) + fl(bias[j]/m)) · fl(m/s_y)) + y_zp, qmin, qmax)
+ * (qmin = y_zp with `relu`; every step rounded to float32, ties to even), returned as q (int8 or
+ * uint8) or, with `dequantize`, as s_y·(q − y_zp); without `output` (dynamic quantization):
+ * y = fl(fl(raw)·s_x)·s_w[j] + bias[j] in float32. No gradient.
+ *
+ * Shapes: x int8 [M, K], weight int8 [N, K] → [M, N].
+ * @throws DTypeError for non-int8 operands; ShapeError for mismatched K, per-row values or
+ * weightSums; ArgumentError for bad scales, zero points or unknown options.
+ * @example
+ * ```ts
+ * const x = tensor([[20, 10]], { dtype: 'int8' });
+ * const w = tensor([[2, -3]], { dtype: 'int8' });
+ * quantizedLinear(x, w, { inputScale: 0.1, weightScale: 0.5, bias: [0.25] }); // [[0.75]]: (40 − 30)·0.05 + 0.25
+ * quantizedLinear(x, w, { inputScale: 0.1, weightScale: 0.5, bias: [0.25], output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' } }); // int8 [[3]]: round((10 + 0.25 / 0.05) · 0.05 / 0.25)
+ * ```
+ */
+export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinearOptions): Tensor {
+  const op = 'quantizedLinear';
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, 'expected an options object { inputScale, weightScale, … }');
+  checkOptions(op, opts, KEYS);
+  for (const [what, t] of [
+    ['x', x],
+    ['weight', weight],
+  ] as const) {
+    if (t?.dtype !== 'int8') throw new DTypeError(op, `${what} must be an int8 tensor, got ${t?.dtype ?? String(t)}`);
+    if (t.ndim !== 2) throw new ShapeError(op, `${what} must be 2-D, got ${fmt(t.shape)}`);
+  }
+  const k = x.shape[1];
+  const [n, kw] = weight.shape;
+  if (k !== kw) throw new ShapeError(op, `x ${fmt(x.shape)} and weight ${fmt(weight.shape)} differ in K (${k} != ${kw})`);
+  const i8: [number, number] = [-128, 127];
+  const xs = checkScale(op, 'inputScale', opts.inputScale);
+  const xzp = checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, i8);
+  const wScales = perRow(op, 'weightScale', opts.weightScale, n, (s) => checkScale(op, 'weightScale', s));
+  const wZeros = perRow(op, 'weightZeroPoint', opts.weightZeroPoint ?? 0, n, (z) => checkZeroPoint(op, 'weightZeroPoint', z, i8));
+  const bias = opts.bias == null ? null : Float32Array.from(perRow(op, 'bias', opts.bias, n, (b) => b as number));
+  if (opts.weightSums !== undefined) {
+    const s = opts.weightSums;
+    if (s?.dtype !== 'int32' || s.ndim !== 1 || s.shape[0] !== n)
+      throw new ShapeError(op, `weightSums must be an int32 [${n}] tensor, got ${s?.dtype} ${s ? fmt(s.shape) : String(s)}`);
+  }
+  const out = opts.output;
+  let mode: RequantizeMode = 'float';
+  let outDType: 'float32' | QDType = 'float32';
+  let [ys, yzp, qmin, qmax] = [1, 0, 0, 0];
+  if (out != null) {
+    if (typeof out !== 'object') throw new ArgumentError(op, `output must be { scale, zeroPoint, dtype }, got ${String(out)}`);
+    checkOptions(`${op} output`, out, ['scale', 'zeroPoint', 'dtype']);
+    const d = checkQDType(op, out.dtype);
+    ys = checkScale(op, 'output.scale', out.scale);
+    yzp = checkZeroPoint(op, 'output.zeroPoint', out.zeroPoint, RANGE[d]);
+    [qmin, qmax] = RANGE[d];
+    if (opts.relu) qmin = yzp;
+    mode = opts.dequantize ? 'dequantize' : 'quantized';
+    outDType = opts.dequantize ? 'float32' : d;
+  } else if (opts.relu || opts.dequantize) throw new ArgumentError(op, 'relu and dequantize need output { scale, zeroPoint, dtype }');
+  // host constants, in float32 as fbgemm computes them when it packs the weight
+  const mult = new Float32Array(n);
+  const biasTerm = bias && mode !== 'float' ? new Float32Array(n) : bias;
+  for (let j = 0; j < n; j++) {
+    if (mode === 'float') {
+      mult[j] = wScales[j];
+      continue;
+    }
+    const m2 = Math.fround(xs * wScales[j]);
+    mult[j] = Math.fround(m2 / ys);
+    if (biasTerm && bias) biasTerm[j] = Math.fround(bias[j] / m2);
+  }
+  const affine = wZeros.some((z) => z !== 0);
+  return scope(() => {
+    const device = x.device;
+    const acc = matmul(x, weight.transpose(0, 1)).contiguous();
+    const ws = opts.weightSums ? opts.weightSums.contiguous() : sum(weight, 1);
+    const inputs = [acc, ws, tensor(mult, { device })];
+    if (biasTerm) inputs.push(tensor(biasTerm, { device }));
+    if (affine) inputs.push(tensor(Int32Array.from(wZeros), { device }), sum(x, 1));
+    return requantizeOp(inputs, {
+      mode,
+      bias: biasTerm !== null,
+      affine,
+      inputZeroPoint: xzp,
+      k,
+      inputScale: xs,
+      outScale: ys,
+      outZeroPoint: yzp,
+      qmin,
+      qmax,
+      outDType,
+    });
+  });
+}

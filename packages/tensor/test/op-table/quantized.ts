@@ -1,0 +1,120 @@
+import { quantize, quantizedLinear, type Tensor } from '../../src/index';
+import { dtypesOf, EXACT, f, ints, type OpInfo, type OpResult, type Sample, T, v } from './samples';
+
+// int8 inference ops (not differentiable). Hand values follow PyTorch's quantize_per_tensor and
+// fbgemm's requantization: products rounded to float32, ties to even, clamped. Every sample must
+// match the CPU exactly on WebGPU (int8 kernels bit for bit, as the issue asks).
+
+const NaN_ = Number.NaN;
+const INF = Number.POSITIVE_INFINITY;
+
+function entry(name: string, call: (...xs: Tensor[]) => OpResult, samples: Sample[]): OpInfo {
+  return { name, call, samples, domain: 'any', dtypes: dtypesOf(samples), differentiable: false, tol: EXACT };
+}
+
+const i8 = (shape: number[]) => ints(shape, -128, 127, 'int8');
+/** Per-channel scales for n rows, spread over two decades. */
+const scales = (n: number) => Array.from({ length: n }, (_, j) => 0.002 * (1 + ((j * 7) % 10)));
+const zps = (n: number) => Array.from({ length: n }, (_, j) => ((j * 37) % 21) - 10);
+const biases = (n: number) => Array.from({ length: n }, (_, j) => ((j * 13) % 9) * 0.37 - 1.4);
+
+export const QUANTIZED_OPS: OpInfo[] = [
+  entry('quantize', (x) => quantize(x, 0.1, 0, 'int8'), [
+    {
+      name: 'ties to even, clamp, NaN → zero point, ±∞, −0',
+      inputs: [v([-1, 0.05, 0.15, 0.25, 100, NaN_, INF, -INF, -0])],
+      expected: [-10, 0, 2, 2, 127, 0, 127, -128, 0],
+      dtype: 'int8',
+    },
+    {
+      name: 'uint8 with zero point 128',
+      inputs: [v([-1, 0, 1, -1000])],
+      call: (x) => quantize(x, 0.5, 128, 'uint8'),
+      expected: [126, 128, 130, 0],
+      dtype: 'uint8',
+    },
+    {
+      name: 'int8 with zero point −3, 5 elements (a partial word)',
+      inputs: [v([0, 0.5, -0.5, 1.5, 2.5])],
+      call: (x) => quantize(x, 1, -3, 'int8'),
+      expected: [-3, -3, -3, -1, -1],
+    },
+    { name: 'transposed view [7, 9]', inputs: [f([9, 7], 'real', T)], call: (x) => quantize(x, 0.013, 5, 'int8') },
+    { name: 'stepped slice', inputs: [f([4, 10], 'real', (t) => t.slice(1, 1, 10, 3))], call: (x) => quantize(x, 0.02, 100, 'uint8') },
+    { name: '0-d', inputs: [v([0.7], [])], call: (x) => quantize(x, 0.25, 0, 'int8'), expected: [3] },
+    { name: 'empty [0, 3]', inputs: [f([0, 3])], expected: [] },
+  ]),
+  entry('quantizedLinear', (x, w) => quantizedLinear(x, w, { inputScale: 0.1, weightScale: 0.5, bias: [0.25] }), [
+    { name: 'float (dynamic): (40 − 30)·0.05 + 0.25', inputs: [v([20, 10], [1, 2], 'int8'), v([2, -3], [1, 2], 'int8')], expected: [0.75] },
+    {
+      name: 'requantized int8: round((10 + 5)·0.2) = 3',
+      inputs: [v([20, 10], [1, 2], 'int8'), v([2, -3], [1, 2], 'int8')],
+      call: (x, w) => quantizedLinear(x, w, { inputScale: 0.1, weightScale: 0.5, bias: [0.25], output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' } }),
+      expected: [3],
+      dtype: 'int8',
+    },
+    {
+      name: 'zero points, ReLU, uint8 out: clamp at the zero point, half to even',
+      inputs: [v([3, -1, -2, 5], [2, 2], 'int8'), v([4, 0, -1, 2], [2, 2], 'int8')],
+      // x − 2 = [[1, −3], [−4, 3]]; w − [1, −1] = [[3, −1], [0, 3]]
+      // raw = [[1·3 + 3, 0 − 9], [−12 − 3, 0 + 9]] = [[6, −9], [−15, 9]]; ·(0.5·1/1) → 3, −4.5, −7.5, 4.5
+      // round half even → 3, −4, −8, 4; + 10 → 13, 6, 2, 14; ReLU clamps below 10
+      call: (x, w) =>
+        quantizedLinear(x, w, {
+          inputScale: 0.5,
+          inputZeroPoint: 2,
+          weightScale: [1, 1],
+          weightZeroPoint: [1, -1],
+          output: { scale: 1, zeroPoint: 10, dtype: 'uint8' },
+          relu: true,
+        }),
+      expected: [13, 10, 10, 14],
+      dtype: 'uint8',
+    },
+    {
+      name: 'dequantized: (q − zp)·scale, clamped at 127',
+      inputs: [v([100, 100], [1, 2], 'int8'), v([50, 50, -1, 0], [2, 2], 'int8')],
+      call: (x, w) => quantizedLinear(x, w, { inputScale: 1, weightScale: 1, output: { scale: 2, zeroPoint: -1, dtype: 'int8' }, dequantize: true }),
+      // acc = [10000, −100] → round(5000) − 1 → 127 (clamped) and round(−50) − 1 = −51 → (128, −50)·2
+      expected: [256, -100],
+    },
+    {
+      name: 'per-channel affine, bias, dequantized, [33, 70] × [19, 70]',
+      inputs: [i8([33, 70]), i8([19, 70])],
+      call: (x, w) =>
+        quantizedLinear(x, w, {
+          inputScale: 0.03,
+          inputZeroPoint: -7,
+          weightScale: scales(19),
+          weightZeroPoint: zps(19),
+          bias: biases(19),
+          output: { scale: 0.4, zeroPoint: 3, dtype: 'int8' },
+          dequantize: true,
+        }),
+    },
+    {
+      name: 'per-channel, bias, float (dynamic), K = 300, transposed x',
+      inputs: [{ ...i8([300, 5]), view: T }, i8([6, 300])],
+      call: (x, w) => quantizedLinear(x, w, { inputScale: 0.011, inputZeroPoint: 20, weightScale: scales(6), bias: biases(6) }),
+    },
+    {
+      name: 'uint8 out with 4 + 3 elements per row and precomputed weight sums',
+      inputs: [i8([3, 17]), i8([7, 17])],
+      call: (x, w) =>
+        quantizedLinear(x, w, {
+          inputScale: 0.05,
+          inputZeroPoint: 5,
+          weightScale: 0.01,
+          weightSums: w.sum(1),
+          bias: biases(7),
+          output: { scale: 0.02, zeroPoint: 128, dtype: 'uint8' },
+        }),
+    },
+    {
+      name: 'empty batch [0, 4]',
+      inputs: [i8([0, 4]), i8([3, 4])],
+      call: (x, w) => quantizedLinear(x, w, { inputScale: 1, weightScale: 1, output: { scale: 1, zeroPoint: 0, dtype: 'int8' } }),
+      expected: [],
+    },
+  ]),
+];
