@@ -96,6 +96,40 @@ describe('cpu SIMD reductions = the JS loops', () => {
     expect(w[3]).toBeNaN();
   });
 
+  it.each(['sum', 'max', 'min'] as const)('%s over scattered dims with a unit-stride inner one (conv bias gradients)', (op) => {
+    for (const [shape, dims] of [
+      [
+        [2, 3, 4, 5],
+        [0, 2, 3],
+      ],
+      [
+        [3, 4, 9],
+        [0, 2],
+      ],
+      [
+        [8, 3, 64, 64],
+        [0, 2, 3],
+      ], // 32768 values per output: two kernel calls each
+      [
+        [2, 3, 10000],
+        [0, 2],
+      ], // a line split across two kernel calls
+      [
+        [2, 5, 3, 1],
+        [0, 2, 3],
+      ], // the inner reduced dims of size 1 skipped
+      [[3, 4, 9], [1]], // inner reduced dim strided: the JS loop
+    ] as [number[], number[]][]) {
+      const data = rand(numel(shape), numel(shape) + 3);
+      data[7] = Number.NaN;
+      const x = view(data, shape);
+      const [w, j] = [runReduce(op, x, dims, 'wasm'), runReduce(op, x, dims, 'js')];
+      if (op === 'sum') expect(w, `${op} ${shape} over ${dims}`).toBeAllClose(j, { rtol: 1e-6, atol: 1e-6 });
+      else expect(firstDifference(w, j), `${op} ${shape} over ${dims}`).toBe(-1);
+      expect(w.some((v) => v !== v)).toBe(true); // the NaN reached its output
+    }
+  });
+
   it('lets NaN win max/min and sums ±∞, as the JS loops', () => {
     const data = rand(3 * 20000, 5);
     data[2 * 20000 + 17000] = Number.NaN; // in the second piece of the last row

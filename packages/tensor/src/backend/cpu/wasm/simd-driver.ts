@@ -278,7 +278,8 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
   const r = dims.length;
   const sorted = [...dims].sort((p, q) => p - q);
   if (r > 0 && r < rank && sorted.every((d, i) => d === i)) return simdReduceLeading(op, x, r, out);
-  if (r === 0 || sorted.some((d, i) => d !== rank - r + i)) return false;
+  if (r === 0) return false;
+  if (sorted.some((d, i) => d !== rank - r + i)) return simdReduceGathered(op, x, sorted, out);
   const red = x.shape.slice(rank - r);
   const k = numel(red);
   if (tooSmall(k, MIN_ROW)) return false;
@@ -318,7 +319,7 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
       kernel(A, 1, n4, A + BATCH * 4);
       const v = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, 1)[0] : s.w[(A >> 2) + BATCH];
       if (op === 'sum') acc += v;
-      else if (acc === acc && (v !== v || (op === 'max' ? v > acc : v < acc))) acc = v; // NaN wins
+      else acc = fold(op, acc, v);
     }
     od[o++] = acc;
   });
@@ -363,5 +364,59 @@ function simdReduceLeading(op: 'sum' | 'max' | 'min', x: View, r: number, out: S
     }
     od.set(acc.subarray(0, len), c0);
   }
+  return true;
+}
+
+/** Combines a partial max/min into `acc` as the JS loop does (NaN wins). */
+const fold = (op: 'max' | 'min', acc: number, v: number) => (acc === acc && (v !== v || (op === 'max' ? v > acc : v < acc)) ? v : acc);
+
+/**
+ * sum / max / min over any dims whose innermost one has unit stride (a conv bias gradient: [N, C,
+ * H, W] over (0, 2, 3)): for each kept position the reduced lines are gathered into the row
+ * buffer, BATCH floats per kernel call; false when it does not apply.
+ */
+function simdReduceGathered(op: 'sum' | 'max' | 'min', x: View, dims: readonly number[], out: Storage): boolean {
+  const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const [redShape, redStrides] = [dims.map((i) => x.shape[i]), dims.map((i) => x.strides[i])];
+  const k = numel(redShape);
+  let inner = redShape.length - 1;
+  while (inner >= 0 && redShape[inner] === 1) inner--;
+  if (inner < 0 || redStrides[inner] !== 1 || tooSmall(k, MIN_ROW) || tooSmall(redShape[inner], MIN_ROW)) return false;
+  const s = simd();
+  if (!s) return false;
+  ensure(s, BATCH + 2);
+  const kernel = s.fns[`rows_${op}`];
+  const RES = A + BATCH * 4;
+  const pad = IDENTITY[op];
+  const [xd, od] = [dataOf(x), dataOf(out)];
+  const w = s.w;
+  let o = 0;
+  forEachPosition(
+    kept.map((i) => x.shape[i]),
+    [kept.map((i) => x.strides[i])],
+    [x.offset],
+    ([base]) => {
+      let acc: number = pad;
+      let fill = 0;
+      const flush = () => {
+        const n4 = up4(fill);
+        w.fill(pad, (A >> 2) + fill, (A >> 2) + n4);
+        kernel(A, 1, n4, RES);
+        acc = op === 'sum' ? acc + new Float64Array(s.mem.buffer, RES, 1)[0] : fold(op, acc, w[RES >> 2]);
+        fill = 0;
+      };
+      forEachLine(redShape, [redStrides], [base], ([p], n, [st]) => {
+        for (let done = 0; done < n; ) {
+          const len = Math.min(n - done, BATCH - fill);
+          put(w, (A >> 2) + fill, xd, p + done * st, st, len);
+          fill += len;
+          done += len;
+          if (fill === BATCH) flush();
+        }
+      });
+      if (fill) flush();
+      od[o++] = acc;
+    },
+  );
   return true;
 }
