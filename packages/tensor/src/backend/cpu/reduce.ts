@@ -1,7 +1,7 @@
 import type { ArgReduceOp, ReduceOp, Storage, View } from '../backend';
 import { dataOf } from './storage';
 import { forEachPosition } from './strided';
-import { simdReduce } from './wasm/simd-driver';
+import { simdReduce } from './wasm/simd-reduce-driver';
 
 type Acc = { init: number; step: (acc: number, v: number) => number };
 

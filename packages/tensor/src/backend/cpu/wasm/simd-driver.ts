@@ -1,5 +1,6 @@
 /**
- * JS side of the SIMD elementwise / softmax / reduction kernels (./simd-kernels.ts). Tensors live
+ * JS side of the SIMD elementwise and softmax kernels (./simd-kernels.ts; reductions in
+ * ./simd-reduce-driver.ts, normalization in ./simd-norm-driver.ts, both built on this). Tensors live
  * in JS typed arrays, so each call streams its operands through the module's memory in chunks
  * that stay in cache: gather a chunk of every operand (one `set` per contiguous run, a `fill` for
  * a broadcast one, a loop for other strides), run the kernel in place, copy the chunk out.
@@ -12,7 +13,7 @@
  * where `create` fails and the JS paths run, consistently). The memory grows for long rows and is
  * kept for the process.
  */
-import type { BinaryOp, ReduceOp, Storage, UnaryOp, View } from '../../backend';
+import type { BinaryOp, Storage, UnaryOp, View } from '../../backend';
 import type { TypedArray } from '../../../dtype';
 import { numel } from '../../../shape';
 import { dataOf } from '../storage';
@@ -259,163 +260,6 @@ export function simdSoftmax(x: View, dim: number, log: boolean, out: Storage): b
       if (n4 === n) od.set(s.w.subarray(base, base + rows * n), o);
       else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + n), o + r * n);
       o += rows * n;
-    },
-  );
-  return true;
-}
-
-/** The padding that leaves each reduction unchanged. */
-const IDENTITY = { sum: 0, max: Number.NEGATIVE_INFINITY, min: Number.POSITIVE_INFINITY } as const;
-
-/**
- * sum / max / min over trailing dims that form one contiguous block (the last dim with unit
- * stride, or all dims of a contiguous tensor); false when it does not apply. Sums are taken in
- * float64, as the JS loop does.
- */
-export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: Storage): boolean {
-  if (op === 'prod' || !isFloat(x) || !isFloat(out)) return false;
-  const rank = x.shape.length;
-  const r = dims.length;
-  const sorted = [...dims].sort((p, q) => p - q);
-  if (r > 0 && r < rank && sorted.every((d, i) => d === i)) return simdReduceLeading(op, x, r, out);
-  if (r === 0) return false;
-  if (sorted.some((d, i) => d !== rank - r + i)) return simdReduceGathered(op, x, sorted, out);
-  const red = x.shape.slice(rank - r);
-  const k = numel(red);
-  if (tooSmall(k, MIN_ROW)) return false;
-  for (let i = red.length - 1, step = 1; i >= 0; step *= red[i], i--) if (red[i] !== 1 && x.strides[rank - r + i] !== step) return false;
-  const s = simd();
-  if (!s) return false;
-  const kernel = s.fns[`rows_${op}`];
-  const od = dataOf(out);
-  const pad = IDENTITY[op];
-  let o = 0;
-  if (k <= BATCH) {
-    batchedRows(
-      s,
-      x,
-      rank - r,
-      k,
-      pad,
-      (rows, n4) => kernel(A, rows, n4, A + BATCH * 4),
-      (rows) => {
-        const res = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, rows) : new Float32Array(s.mem.buffer, A + BATCH * 4, rows);
-        od.set(res, o);
-        o += rows;
-      },
-    );
-    return true;
-  }
-  // long rows: pieces of BATCH floats, combined here
-  ensure(s, BATCH + 2);
-  const xd = dataOf(x) as Float32Array;
-  forEachPosition(x.shape.slice(0, rank - r), [x.strides.slice(0, rank - r)], [x.offset], ([start]) => {
-    let acc: number = pad;
-    for (let done = 0; done < k; done += BATCH) {
-      const len = Math.min(BATCH, k - done);
-      const n4 = up4(len);
-      s.w.set(xd.subarray(start + done, start + done + len), A >> 2);
-      if (n4 > len) s.w.fill(pad, (A >> 2) + len, (A >> 2) + n4);
-      kernel(A, 1, n4, A + BATCH * 4);
-      const v = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, 1)[0] : s.w[(A >> 2) + BATCH];
-      if (op === 'sum') acc += v;
-      else acc = fold(op, acc, v);
-    }
-    od[o++] = acc;
-  });
-  return true;
-}
-
-/** Floats of the kept block accumulated per pass over the rows (the f64 sums: 16 KB). */
-const COLS = 2048;
-
-/**
- * sum / max / min over the leading `r` dims (a bias gradient: [batch, C] → [C]) when the kept
- * dims are one contiguous block: rows are added into an accumulator lane by lane, a column piece
- * at a time; false when it does not apply.
- */
-function simdReduceLeading(op: 'sum' | 'max' | 'min', x: View, r: number, out: Storage): boolean {
-  const kept = x.shape.slice(r);
-  const n = numel(kept);
-  const rows = numel(x.shape.slice(0, r));
-  for (let i = kept.length - 1, step = 1; i >= 0; step *= kept[i], i--) if (kept[i] !== 1 && x.strides[r + i] !== step) return false;
-  if (rows === 0 || tooSmall(n, MIN_ROW) || tooSmall(rows, 2)) return false;
-  const s = simd();
-  if (!s) return false;
-  const kernel = s.fns[`cols_${op}`];
-  ensure(s, BATCH + 2 * COLS);
-  const ACC = A + BATCH * 4;
-  const xd = dataOf(x);
-  const od = dataOf(out);
-  const starts: number[] = [];
-  forEachPosition(x.shape.slice(0, r), [x.strides.slice(0, r)], [x.offset], ([start]) => {
-    starts.push(start);
-  });
-  for (let c0 = 0; c0 < n; c0 += COLS) {
-    const len = Math.min(COLS, n - c0);
-    const len4 = up4(len);
-    const batch = Math.floor(BATCH / len4);
-    const acc = op === 'sum' ? new Float64Array(s.mem.buffer, ACC, len4) : s.w.subarray(ACC >> 2, (ACC >> 2) + len4);
-    acc.fill(IDENTITY[op]);
-    for (let r0 = 0; r0 < rows; r0 += batch) {
-      const k = Math.min(batch, rows - r0);
-      for (let i = 0; i < k; i++) put(s.w, (A >> 2) + i * len4, xd, starts[r0 + i] + c0, 1, len);
-      kernel(A, k, len4, ACC);
-    }
-    od.set(acc.subarray(0, len), c0);
-  }
-  return true;
-}
-
-/** Combines a partial max/min into `acc` as the JS loop does (NaN wins). */
-const fold = (op: 'max' | 'min', acc: number, v: number) => (acc === acc && (v !== v || (op === 'max' ? v > acc : v < acc)) ? v : acc);
-
-/**
- * sum / max / min over any dims whose innermost one has unit stride (a conv bias gradient: [N, C,
- * H, W] over (0, 2, 3)): for each kept position the reduced lines are gathered into the row
- * buffer, BATCH floats per kernel call; false when it does not apply.
- */
-function simdReduceGathered(op: 'sum' | 'max' | 'min', x: View, dims: readonly number[], out: Storage): boolean {
-  const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-  const [redShape, redStrides] = [dims.map((i) => x.shape[i]), dims.map((i) => x.strides[i])];
-  const k = numel(redShape);
-  let inner = redShape.length - 1;
-  while (inner >= 0 && redShape[inner] === 1) inner--;
-  if (inner < 0 || redStrides[inner] !== 1 || tooSmall(k, MIN_ROW) || tooSmall(redShape[inner], MIN_ROW)) return false;
-  const s = simd();
-  if (!s) return false;
-  ensure(s, BATCH + 2);
-  const kernel = s.fns[`rows_${op}`];
-  const RES = A + BATCH * 4;
-  const pad = IDENTITY[op];
-  const [xd, od] = [dataOf(x), dataOf(out)];
-  const w = s.w;
-  let o = 0;
-  forEachPosition(
-    kept.map((i) => x.shape[i]),
-    [kept.map((i) => x.strides[i])],
-    [x.offset],
-    ([base]) => {
-      let acc: number = pad;
-      let fill = 0;
-      const flush = () => {
-        const n4 = up4(fill);
-        w.fill(pad, (A >> 2) + fill, (A >> 2) + n4);
-        kernel(A, 1, n4, RES);
-        acc = op === 'sum' ? acc + new Float64Array(s.mem.buffer, RES, 1)[0] : fold(op, acc, w[RES >> 2]);
-        fill = 0;
-      };
-      forEachLine(redShape, [redStrides], [base], ([p], n, [st]) => {
-        for (let done = 0; done < n; ) {
-          const len = Math.min(n - done, BATCH - fill);
-          put(w, (A >> 2) + fill, xd, p + done * st, st, len);
-          fill += len;
-          done += len;
-          if (fill === BATCH) flush();
-        }
-      });
-      if (fill) flush();
-      od[o++] = acc;
     },
   );
   return true;
