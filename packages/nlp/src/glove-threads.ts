@@ -1,5 +1,6 @@
 import { ArgumentError, DeviceError } from '@aimodel/tensor';
 import type { GloVeArray, GloVeEntries } from './glove-cpu';
+import { type NodeWorker as Worker, startWorkers } from './worker-threads';
 
 /** What every worker gets once: shared parameters, accumulators and entry arrays, and its slice. */
 export interface HogwildSetup {
@@ -17,36 +18,9 @@ export type ToWorker = { type: 'setup'; setup: HogwildSetup; start: number; end:
 /** Messages from a worker: the summed cost of its slice for one pass, or a failure. */
 export type FromWorker = { type: 'cost'; cost: number } | { type: 'error'; message: string };
 
-// Minimal structural types of node:worker_threads' Worker (the module is loaded only when threads are used).
-interface NodeWorker {
-  postMessage(m: ToWorker): void;
-  on(event: 'message', fn: (m: FromWorker) => void): void;
-  on(event: 'error', fn: (e: Error) => void): void;
-  terminate(): Promise<number>;
-}
+type NodeWorker = Worker<ToWorker, FromWorker>;
 
-/** True where Hogwild threads can run: Node with worker_threads and SharedArrayBuffer. */
-export function sharedMemoryAvailable(): boolean {
-  return typeof SharedArrayBuffer === 'function' && typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
-
-/**
- * The worker script built beside this module: `glove-worker.js` (ESM) or `glove-worker.cjs`
- * (CommonJS; tsup's shims give the CommonJS build an `import.meta.url`).
- */
-async function workerScript(op: string): Promise<URL> {
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const meta = import.meta.url;
-  const url = new URL(meta.endsWith('.cjs') ? './glove-worker.cjs' : './glove-worker.js', meta);
-  if (!existsSync(fileURLToPath(url))) {
-    throw new DeviceError(
-      op,
-      `threads need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`,
-    );
-  }
-  return url;
-}
+export { sharedMemoryAvailable } from './worker-threads';
 
 /**
  * A set of worker threads that each run {@link glovePass} over a fixed contiguous slice of the
@@ -64,11 +38,8 @@ export class HogwildPool {
   /** Starts `threads` workers on `setup`; the entries are split into equal contiguous slices. */
   static async start(op: string, threads: number, setup: HogwildSetup): Promise<HogwildPool> {
     if (!(setup.W.buffer instanceof SharedArrayBuffer)) throw new ArgumentError(op, 'internal: Hogwild parameters must live in a SharedArrayBuffer');
-    const url = await workerScript(op);
-    const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (url: URL) => NodeWorker };
     const N = setup.entries.rows.length;
-    const workers: NodeWorker[] = [];
-    for (let t = 0; t < threads; t++) workers.push(new Worker(url));
+    const workers: NodeWorker[] = await startWorkers<ToWorker, FromWorker>(op, 'glove-worker', threads);
     const pool = new HogwildPool(workers);
     workers.forEach((w, t) => {
       w.on('message', (m) => pool.onMessage(m));

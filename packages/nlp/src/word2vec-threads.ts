@@ -1,33 +1,13 @@
 import { DeviceError } from '@aimodel/tensor';
 import type { Word2VecSetup } from './word2vec-cpu';
+import { type NodeWorker as Worker, startWorkers } from './worker-threads';
 
 /** Messages to a word2vec worker: its setup once, then "run epoch e". */
 export type ToWord2VecWorker = { type: 'setup'; setup: Word2VecSetup; slot: number } | { type: 'epoch'; epoch: number };
 /** Messages from a worker: the effective words it trained in the epoch, or a failure. */
 export type FromWord2VecWorker = { type: 'done'; words: number } | { type: 'error'; message: string };
 
-// Minimal structural type of node:worker_threads' Worker (loaded only when workers are used).
-interface NodeWorker {
-  postMessage(m: ToWord2VecWorker): void;
-  on(event: 'message', fn: (m: FromWord2VecWorker) => void): void;
-  on(event: 'error', fn: (e: Error) => void): void;
-  terminate(): Promise<number>;
-}
-
-/** The worker script built beside this module (word2vec-worker.js, or .cjs for the CommonJS build). */
-async function workerScript(op: string): Promise<URL> {
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const meta = import.meta.url;
-  const url = new URL(meta.endsWith('.cjs') ? './word2vec-worker.cjs' : './word2vec-worker.js', meta);
-  if (!existsSync(fileURLToPath(url))) {
-    throw new DeviceError(
-      op,
-      `workers need the worker script ${fileURLToPath(url)}, which is missing (it is built by tsup beside the package's entry; run from the built package)`,
-    );
-  }
-  return url;
-}
+type NodeWorker = Worker<ToWord2VecWorker, FromWord2VecWorker>;
 
 /**
  * Worker threads that train word2vec epochs Hogwild-style: every worker claims the epoch's jobs
@@ -44,10 +24,7 @@ export class Word2VecPool {
 
   /** Starts `count` workers on `setup` (its arrays and memory must be shared); worker t uses scratch slot t. */
   static async start(op: string, count: number, setup: Word2VecSetup): Promise<Word2VecPool> {
-    const url = await workerScript(op);
-    const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (url: URL) => NodeWorker };
-    const workers: NodeWorker[] = [];
-    for (let t = 0; t < count; t++) workers.push(new Worker(url));
+    const workers: NodeWorker[] = await startWorkers<ToWord2VecWorker, FromWord2VecWorker>(op, 'word2vec-worker', count);
     const pool = new Word2VecPool(op, workers);
     workers.forEach((w, slot) => {
       w.on('message', (m) => pool.onMessage(m));

@@ -1,7 +1,7 @@
 import { ArgumentError, DeviceError, Generator } from '@aimodel/tensor';
 import { checkBool, checkInt, checkKeys, describe } from './checks';
 import type { Corpus } from './corpus';
-import { sharedMemoryAvailable } from './glove-threads';
+import { sharedMemoryAvailable } from './worker-threads';
 import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
 import { trainEpoch, type Word2VecSetup, Word2VecThread, word2vecLayout, writeSigmoid } from './word2vec-cpu';

@@ -167,7 +167,7 @@ describe('trainWord2Vec', () => {
   });
 
   it('workers from the sources (no built worker beside them) are a DeviceError naming the file', async () => {
-    await expect(trainWord2Vec(corpus, { minCount: 1, workers: 2 })).rejects.toThrow(/workers need the worker script .*word2vec-worker\.js, which is missing/);
+    await expect(trainWord2Vec(corpus, { minCount: 1, workers: 2 })).rejects.toThrow(/threads need the worker script .*word2vec-worker\.js, which is missing/);
   });
 });
 
