@@ -23,6 +23,7 @@ const RULES = [
   ['tensor', 'ops/sampling.ts', 'Creation'],
   ['tensor', 'ops/define-op.ts', 'Extending'],
   ['tensor', 'ops/glove.ts', 'Embedding updates'],
+  ['tensor', 'ops/optimizer-steps.ts', 'Optimizers'],
   ['tensor', 'linalg/', 'Linear algebra'],
   ['tensor', 'ops/', 'Neural network ops'],
   ['tensor', 'autograd/', 'Autograd'],

@@ -1,4 +1,4 @@
-import { keep, type Tensor, zerosLike } from '@aimodel/tensor';
+import { adamStep_, keep, type Tensor, zerosLike } from '@aimodel/tensor';
 import { checkBetas, checkBoolean, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
 
@@ -52,35 +52,27 @@ export function validateAdam(op: string, o: AdamGroupOptions): void {
 }
 
 /**
- * @internal The moment updates and parameter step shared by Adam and AdamW (`g` already has any
- * L2 term added). Creates the state on the first call.
+ * @internal One Adam or AdamW (`decoupled`) step of `p` from its raw gradient, as one fused
+ * kernel (`adamStep_`: no temporaries, no transfers). Creates the state on the first call.
  */
-export function adamStep(optimizer: { state: Map<Tensor, AdamState> }, p: Tensor, g: Tensor, group: AdamGroupOptions): void {
+export function adamStep(optimizer: { state: Map<Tensor, AdamState> }, p: Tensor, grad: Tensor, group: AdamGroupOptions, decoupled: boolean): void {
   const {
     lr,
     betas: [beta1, beta2],
     eps,
+    weightDecay,
     amsgrad,
+    maximize,
   } = group;
   let s = optimizer.state.get(p);
   if (!s) {
     s = { step: 0, expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };
     optimizer.state.set(p, s);
   }
-  const { expAvg: m, expAvgSq: v } = s;
-  const t = ++s.step;
-  m.assign(m.mul(beta1).add(g.mul(1 - beta1))); //          m ← β₁m + (1 − β₁)g
-  v.assign(v.mul(beta2).add(g.mul(g).mul(1 - beta2))); //   v ← β₂v + (1 − β₂)g²
-  const biasCorrection1 = 1 - beta1 ** t;
-  const biasCorrection2 = 1 - beta2 ** t;
-  let vUsed = v;
-  if (amsgrad) {
-    s.maxExpAvgSq ??= keep(zerosLike(p));
-    vUsed = s.maxExpAvgSq.assign(s.maxExpAvgSq.maximum(v)); // v_max ← max(v_max, v)
-  }
-  // θ ← θ − γ·m̂/(√v̂ + ε) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
-  const denom = vUsed.sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
-  p.assign(p.sub(m.div(denom).mul(lr / biasCorrection1)));
+  if (amsgrad) s.maxExpAvgSq ??= keep(zerosLike(p));
+  const step = ++s.step;
+  const maxExpAvgSq = amsgrad ? s.maxExpAvgSq : undefined;
+  adamStep_(p, grad, s.expAvg, s.expAvgSq, { lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay: decoupled, maximize, step, maxExpAvgSq });
 }
 
 /**
@@ -123,8 +115,6 @@ export class Adam extends Optimizer<AdamGroupOptions, AdamState> {
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<AdamGroupOptions>): void {
-    let g = group.maximize ? grad.neg() : grad;
-    if (group.weightDecay !== 0) g = g.add(p.mul(group.weightDecay)); // g ← g + λθ
-    adamStep(this, p, g, group);
+    adamStep(this, p, grad, group, false);
   }
 }

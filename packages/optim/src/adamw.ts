@@ -52,8 +52,6 @@ export class AdamW extends Optimizer<AdamGroupOptions, AdamState> {
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<AdamGroupOptions>): void {
-    const g = group.maximize ? grad.neg() : grad;
-    if (group.weightDecay !== 0) p.assign(p.mul(1 - group.lr * group.weightDecay)); // θ ← θ − γλθ
-    adamStep(this, p, g, group);
+    adamStep(this, p, grad, group, true); // θ ← θ − γλθ first, then Adam's update
   }
 }

@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor } from '@aimodel/tensor';
+import { ArgumentError, sgdStep_, type Tensor, zerosLike } from '@aimodel/tensor';
 import { checkBoolean, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
 
@@ -85,19 +85,14 @@ export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<SGDOptions>>): void {
-    const { lr, momentum: mu, dampening, weightDecay, nesterov, maximize } = group;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //       g ← g + λθ
-    if (mu !== 0) {
-      const buf = this.state.get(p)?.momentumBuffer;
-      let b: Tensor;
-      if (buf) {
-        b = buf.assign(buf.mul(mu).add(dampening === 0 ? g : g.mul(1 - dampening))); // b ← μb + (1 − τ)g
-      } else {
-        b = this.initState(p, { momentumBuffer: g.clone() }).momentumBuffer!; //         b₁ ← g
-      }
-      g = nesterov ? g.add(b.mul(mu)) : b; //                        g ← g + μb  |  g ← b
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+    let buf: Tensor | null = null;
+    let isFirstStep = false;
+    if (momentum !== 0) {
+      buf = this.state.get(p)?.momentumBuffer ?? null;
+      isFirstStep = buf === null; // b₁ ← g (the kernel writes it)
+      buf ??= this.initState(p, { momentumBuffer: zerosLike(p) }).momentumBuffer!;
     }
-    p.assign(p.sub(g.mul(lr))); //                                   θ ← θ − γg
+    sgdStep_(p, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, maximize, isFirstStep }); // one fused kernel
   }
 }

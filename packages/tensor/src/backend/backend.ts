@@ -167,6 +167,38 @@ export interface GloveStepParams {
 }
 
 /**
+ * Settings of {@link Backend.adamStep}, the host-side scalars of one Adam/AdamW step (PyTorch's
+ * `_single_tensor_adam`). Kernels round each to float32 and compute in float32.
+ */
+export interface AdamStepParams {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** λ: added to the gradient as λθ (L2), or shrinking θ by 1 − γλ when `decoupled` (AdamW). */
+  weightDecay: number;
+  decoupled: boolean;
+  /** 1 − γλ, the decoupled decay factor (used only when `decoupled` and λ ≠ 0). */
+  decay: number;
+  maximize: boolean;
+  /** γ/(1 − β₁ᵗ). */
+  stepSize: number;
+  /** √(1 − β₂ᵗ). */
+  biasCorrection2Sqrt: number;
+}
+
+/** Settings of {@link Backend.sgdStep} (PyTorch's `_single_tensor_sgd`). */
+export interface SgdStepParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  /** The momentum buffer's first step: b ← g instead of μb + (1 − τ)g. */
+  isFirstStep: boolean;
+}
+
+/**
  * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
  * copies (`Backend.write`) and `reads` device→host copies (`Backend.read`), with their
  * bytes as moved (WebGPU moves whole 32-bit words: one per element, or per four int8/uint8 elements). Kernel parameters (sizes, offsets,
@@ -358,4 +390,18 @@ export interface Backend {
    * one batch sharing a row race, as in Hogwild).
    */
   gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void;
+  /**
+   * One Adam/AdamW step in place, one pass over memory: with g = ±grad (+ λθ unless decoupled;
+   * θ ← θ(1 − γλ) when decoupled), m ← β₁m + (1 − β₁)g, v ← β₂v + ((1 − β₂)g)g,
+   * v_max ← max(v_max, v) when `maxExpAvgSq` is given, θ ← θ − stepSize·m/(√v̂/√(1 − β₂ᵗ) + ε),
+   * each operation rounded to float32. All views are float32, contiguous, of one element count
+   * and on distinct storages (the op checks).
+   */
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void;
+  /**
+   * One SGD step in place: g = ±grad (+ λθ), with momentum b ← g on the first step else
+   * μb + (1 − τ)g, then g ← g + μb (Nesterov) or b; θ ← θ − γg; float32. `momentumBuffer` is
+   * null exactly when μ = 0. Views as in {@link Backend.adamStep}.
+   */
+  sgdStep(param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void;
 }

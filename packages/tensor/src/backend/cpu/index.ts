@@ -13,6 +13,7 @@ import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
 import { attention, attentionBackward } from './attention';
 import { gloveStep } from './glove';
+import { adamStep, sgdStep } from './optimizer-steps';
 import { argsort } from './sort';
 import { scan } from './scan';
 import { quantize, requantize } from './quantized';
@@ -115,6 +116,8 @@ export class CpuBackend implements Backend {
   attention = attention;
   attentionBackward = attentionBackward;
   gloveStep = gloveStep;
+  adamStep = adamStep;
+  sgdStep = sgdStep;
   argsort = argsort;
   scan = scan;
   quantize = quantize;

@@ -14,10 +14,12 @@ import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
 import { gloveStep } from './kernels/glove.wgsl';
+import { adamStep, sgdStep } from './kernels/optimizer-steps.wgsl';
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
 import { quantize, requantize } from './kernels/quantized.wgsl';
 import type { AttentionParams, GloveStepParams, NormParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
+import type { AdamStepParams, SgdStepParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
@@ -200,6 +202,12 @@ export class WebGpuBackend implements Backend {
   }
   gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
     gloveStep(this.runtime, params, gradsq, rows, cols, logX, weight, order, cost, p);
+  }
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void {
+    adamStep(this.runtime, param, grad, expAvg, expAvgSq, maxExpAvgSq, p);
+  }
+  sgdStep(param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void {
+    sgdStep(this.runtime, param, grad, momentumBuffer, p);
   }
   argsort(x: View, dim: number, descending: boolean, out: Storage): void {
     argsort(this.runtime, x, dim, descending, out);

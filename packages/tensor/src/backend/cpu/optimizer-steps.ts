@@ -1,0 +1,86 @@
+import type { AdamStepParams, SgdStepParams, View } from '../backend';
+import { numel } from '../../shape';
+import { dataOf } from './storage';
+
+// Fused optimizer steps on the CPU: one loop over the parameter's memory instead of a chain of
+// elementwise ops with their temporaries. Every operation is rounded to float32 (Math.fround, which
+// is exact emulation of IEEE single precision for + − × ÷ √), in PyTorch's order, so a step gives
+// the bits of the composed float32 ops. All views are contiguous (the op checks).
+
+const f = Math.fround;
+
+/** One Adam/AdamW step in place (see `Backend.adamStep`). */
+export function adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void {
+  const P = dataOf(param) as Float32Array;
+  const G = dataOf(grad) as Float32Array;
+  const M = dataOf(expAvg) as Float32Array;
+  const V = dataOf(expAvgSq) as Float32Array;
+  const X = maxExpAvgSq ? (dataOf(maxExpAvgSq) as Float32Array) : null;
+  const n = numel(param.shape);
+  const po = param.offset;
+  const go = grad.offset;
+  const mo = expAvg.offset;
+  const vo = expAvgSq.offset;
+  const xo = maxExpAvgSq ? maxExpAvgSq.offset : 0;
+  const sign = p.maximize ? -1 : 1;
+  const l2 = !p.decoupled && p.weightDecay !== 0;
+  const decoupled = p.decoupled && p.weightDecay !== 0;
+  const wd = f(p.weightDecay);
+  const decay = f(p.decay);
+  const b1 = f(p.beta1);
+  const c1 = f(1 - p.beta1);
+  const b2 = f(p.beta2);
+  const c2 = f(1 - p.beta2);
+  const bc2 = f(p.biasCorrection2Sqrt);
+  const eps = f(p.eps);
+  const negStep = f(-p.stepSize);
+  for (let i = 0; i < n; i++) {
+    let theta = P[po + i];
+    let g = sign * G[go + i];
+    if (l2)
+      g = f(g + f(wd * theta)); //                       g ← g + λθ
+    else if (decoupled) theta = f(theta * decay); //          θ ← θ(1 − γλ)
+    const m = f(f(M[mo + i] * b1) + f(c1 * g)); //            m ← β₁m + (1 − β₁)g
+    const v = f(f(V[vo + i] * b2) + f(f(c2 * g) * g)); //     v ← β₂v + (1 − β₂)g·g  (addcmul's order)
+    M[mo + i] = m;
+    V[vo + i] = v;
+    let vHat = v;
+    if (X !== null) {
+      const x = X[xo + i];
+      vHat = x > v || Number.isNaN(x) ? x : v; //             v_max ← max(v_max, v), NaN propagating
+      X[xo + i] = vHat;
+    }
+    const denom = f(f(f(Math.sqrt(vHat)) / bc2) + eps); //       √v/√(1 − β₂ᵗ) + ε
+    P[po + i] = f(theta + f(negStep * f(m / denom))); //      θ ← θ − γ/(1 − β₁ᵗ)·m/denom
+  }
+}
+
+/** One SGD step in place (see `Backend.sgdStep`). */
+export function sgdStep(param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void {
+  const P = dataOf(param) as Float32Array;
+  const G = dataOf(grad) as Float32Array;
+  const B = momentumBuffer ? (dataOf(momentumBuffer) as Float32Array) : null;
+  const n = numel(param.shape);
+  const po = param.offset;
+  const go = grad.offset;
+  const bo = momentumBuffer ? momentumBuffer.offset : 0;
+  const sign = p.maximize ? -1 : 1;
+  const l2 = p.weightDecay !== 0;
+  const wd = f(p.weightDecay);
+  const mu = f(p.momentum);
+  const c = f(1 - p.dampening);
+  const negLr = f(-p.lr);
+  const first = p.isFirstStep;
+  const nesterov = p.nesterov;
+  for (let i = 0; i < n; i++) {
+    const theta = P[po + i];
+    let g = sign * G[go + i];
+    if (l2) g = f(g + f(wd * theta)); //                       g ← g + λθ
+    if (B !== null) {
+      const b = first ? g : f(f(B[bo + i] * mu) + f(c * g)); // b ← g | μb + (1 − τ)g
+      B[bo + i] = b;
+      g = nesterov ? f(g + f(mu * b)) : b; //                 g ← g + μb | b
+    }
+    P[po + i] = f(theta + f(negLr * g)); //                   θ ← θ − γg
+  }
+}

@@ -1,0 +1,153 @@
+import type { AdamStepParams, SgdStepParams, View } from '../../backend';
+import { numel } from '../../../shape';
+import { type KernelSource, memoKernel } from '../pipeline-cache';
+import type { Runtime } from '../runtime';
+import { bufferOf } from '../storage';
+import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
+import { params } from '../wgsl/params';
+import { wgsl } from '../wgsl/tag';
+
+/**
+ * Fused optimizer steps (see `Backend.adamStep` and `Backend.sgdStep`): one invocation per
+ * element updates the parameter and its state in place, in one pass over memory, with the CPU's
+ * order of float32 operations. Hyper-parameters and bias corrections arrive as parameter words
+ * (rounded to f32 on the host), so a step uploads no tensor data. Only the bindings differ
+ * between variants (with or without AMSGrad's running maximum, with or without a momentum
+ * buffer); everything else is a parameter.
+ *
+ * Adam params: n, flags (1 maximize, 2 L2 decay, 4 decoupled decay), the element offsets of
+ * param, grad, m, v, v_max, then f32 λ, 1 − γλ, β₁, 1 − β₁, β₂, 1 − β₂, √(1 − β₂ᵗ), ε, −γ/(1 − β₁ᵗ).
+ * SGD params: n, flags (1 maximize, 2 L2 decay, 4 first step, 8 Nesterov), the element offsets of
+ * param, grad, b, then f32 λ, μ, 1 − τ, −γ.
+ */
+
+const WG = 64;
+
+/** NaN by the bits, not by a comparison a compiler may fold away. */
+const IS_NAN = 'fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }';
+
+export const adamStepKernel = memoKernel(function adamStepKernel(amsgrad: boolean): KernelSource {
+  return {
+    key: `adamStep:${amsgrad}`,
+    workgroupSize: [WG, 1, 1],
+    bindings: ['read_write', 'read', 'read_write', 'read_write', ...(amsgrad ? (['read_write'] as const) : [])],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read_write> M: array<f32>;
+@group(0) @binding(3) var<storage, read_write> V: array<f32>;
+${amsgrad ? '@group(0) @binding(4) var<storage, read_write> X: array<f32>;' : ''}
+@group(0) @binding(${amsgrad ? 5 : 4}) var<storage, read> p: array<u32>;
+${IS_NAN}
+fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= p[0]) { return; }
+  let flags = p[1];
+  var theta = P[p[2] + i];
+  var g = G[p[3] + i];
+  if ((flags & 1u) != 0u) { g = -g; }
+  if ((flags & 2u) != 0u) { g = g + pf(7u) * theta; }
+  if ((flags & 4u) != 0u) { theta = theta * pf(8u); }
+  let m = M[p[4] + i] * pf(9u) + pf(10u) * g;
+  let v = V[p[5] + i] * pf(11u) + (pf(12u) * g) * g;
+  M[p[4] + i] = m;
+  V[p[5] + i] = v;
+  var vHat = v;
+  ${
+    amsgrad
+      ? `let x = X[p[6] + i];
+  vHat = select(v, x, x > v || isNan(x));
+  X[p[6] + i] = vHat;`
+      : ''
+  }
+  let denom = sqrt(vHat) / pf(13u) + pf(14u);
+  P[p[2] + i] = theta + pf(15u) * (m / denom);
+}`,
+  };
+});
+
+export const sgdStepKernel = memoKernel(function sgdStepKernel(momentum: boolean): KernelSource {
+  return {
+    key: `sgdStep:${momentum}`,
+    workgroupSize: [WG, 1, 1],
+    bindings: ['read_write', 'read', ...(momentum ? (['read_write'] as const) : [])],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+${momentum ? '@group(0) @binding(2) var<storage, read_write> B: array<f32>;' : ''}
+@group(0) @binding(${momentum ? 3 : 2}) var<storage, read> p: array<u32>;
+fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= p[0]) { return; }
+  let flags = p[1];
+  let theta = P[p[2] + i];
+  var g = G[p[3] + i];
+  if ((flags & 1u) != 0u) { g = -g; }
+  if ((flags & 2u) != 0u) { g = g + pf(5u) * theta; }
+  ${
+    momentum
+      ? `var b = g;
+  if ((flags & 4u) == 0u) { b = B[p[4] + i] * pf(6u) + pf(7u) * g; }
+  B[p[4] + i] = b;
+  if ((flags & 8u) != 0u) { g = g + pf(6u) * b; } else { g = b; }`
+      : ''
+  }
+  P[p[2] + i] = theta + pf(8u) * g;
+}`,
+  };
+});
+
+/** One Adam/AdamW step on the device over contiguous views of one element count. */
+export function adamStep(rt: Runtime, param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void {
+  rt.checkAlive();
+  const n = numel(param.shape);
+  if (n === 0) return;
+  const flags = (p.maximize ? 1 : 0) | (!p.decoupled && p.weightDecay !== 0 ? 2 : 0) | (p.decoupled && p.weightDecay !== 0 ? 4 : 0);
+  const w = params()
+    .u32(n)
+    .u32(flags)
+    .u32(param.offset)
+    .u32(grad.offset)
+    .u32(expAvg.offset)
+    .u32(expAvgSq.offset)
+    .u32(maxExpAvgSq ? maxExpAvgSq.offset : 0)
+    .f32(p.weightDecay)
+    .f32(p.decay)
+    .f32(p.beta1)
+    .f32(1 - p.beta1)
+    .f32(p.beta2)
+    .f32(1 - p.beta2)
+    .f32(p.biasCorrection2Sqrt)
+    .f32(p.eps)
+    .f32(-p.stepSize);
+  const buffers = [bufferOf(param), bufferOf(grad), bufferOf(expAvg), bufferOf(expAvgSq)];
+  if (maxExpAvgSq) buffers.push(bufferOf(maxExpAvgSq));
+  rt.dispatch(adamStepKernel(maxExpAvgSq !== null), buffers, w, linearGrid(n, WG));
+}
+
+/** One SGD step on the device over contiguous views of one element count. */
+export function sgdStep(rt: Runtime, param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void {
+  rt.checkAlive();
+  const n = numel(param.shape);
+  if (n === 0) return;
+  const flags = (p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0) | (p.isFirstStep ? 4 : 0) | (p.nesterov ? 8 : 0);
+  const w = params()
+    .u32(n)
+    .u32(flags)
+    .u32(param.offset)
+    .u32(grad.offset)
+    .u32(momentumBuffer ? momentumBuffer.offset : 0)
+    .f32(p.weightDecay)
+    .f32(p.momentum)
+    .f32(1 - p.dampening)
+    .f32(-p.lr);
+  const buffers = [bufferOf(param), bufferOf(grad)];
+  if (momentumBuffer) buffers.push(bufferOf(momentumBuffer));
+  rt.dispatch(sgdStepKernel(momentumBuffer !== null), buffers, w, linearGrid(n, WG));
+}
