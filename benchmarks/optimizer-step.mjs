@@ -2,7 +2,7 @@
 // CPU: @aimodel/optim's Adam, AdamW and SGD (momentum) as built, next to the composed form Adam
 // used before the fused step (a chain of elementwise tensor ops, written out below), and the
 // parameter's Linear forward + backward at batch 64 for scale. Median of interleaved samples.
-//   node benchmarks/optimizer-step.mjs [--samples N]
+//   node benchmarks/optimizer-step.mjs [--samples N]      (AIMODEL_CPU_SIMD=0: the JS loops instead of WebAssembly SIMD)
 // (uses the packages' dist: run `npx tsup` in packages/tensor, nn and optim after changing their source)
 import * as nn from '@aimodel/nn';
 import { Adam, AdamW, SGD } from '../packages/optim/dist/index.js';

@@ -1,11 +1,13 @@
 import type { AdamStepParams, SgdStepParams, View } from '../backend';
 import { numel } from '../../shape';
 import { dataOf } from './storage';
+import { simdAdamStep, simdSgdStep } from './wasm/optimizer-steps';
 
 // Fused optimizer steps on the CPU: one loop over the parameter's memory instead of a chain of
 // elementwise ops with their temporaries. Every operation is rounded to float32 (Math.fround, which
 // is exact emulation of IEEE single precision for + − × ÷ √), in PyTorch's order, so a step gives
-// the bits of the composed float32 ops. All views are contiguous (the op checks).
+// the bits of the composed float32 ops. All views are contiguous (the op checks). From a few
+// hundred elements on, WebAssembly SIMD runs the same arithmetic (./wasm/optimizer-steps.ts).
 
 const f = Math.fround;
 
@@ -22,6 +24,7 @@ export function adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, 
   const mo = expAvg.offset;
   const vo = expAvgSq.offset;
   const xo = maxExpAvgSq ? maxExpAvgSq.offset : 0;
+  if (simdAdamStep([P, po], [G, go], [M, mo], [V, vo], X ? [X, xo] : null, n, p)) return;
   const sign = p.maximize ? -1 : 1;
   const l2 = !p.decoupled && p.weightDecay !== 0;
   const decoupled = p.decoupled && p.weightDecay !== 0;
@@ -64,6 +67,7 @@ export function sgdStep(param: View, grad: View, momentumBuffer: View | null, p:
   const po = param.offset;
   const go = grad.offset;
   const bo = momentumBuffer ? momentumBuffer.offset : 0;
+  if (simdSgdStep([P, po], [G, go], B ? [B, bo] : null, n, p)) return;
   const sign = p.maximize ? -1 : 1;
   const l2 = p.weightDecay !== 0;
   const wd = f(p.weightDecay);
