@@ -88,4 +88,6 @@ export const NOT_OPS: Record<string, string> = {
   ArgumentError: 'error class',
   BackendUnavailableError: 'error class',
   gloveStep_: 'in-place GloVe training primitive without autograd (test/ops/glove.test.ts)',
+  adamStep_: 'in-place fused optimizer step without autograd (test/ops/optimizer-steps.test.ts)',
+  sgdStep_: 'in-place fused optimizer step without autograd (test/ops/optimizer-steps.test.ts)',
 };
