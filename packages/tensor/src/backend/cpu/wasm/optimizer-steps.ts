@@ -24,7 +24,11 @@ const CHUNK = 4096;
 const A = 64;
 const at = (j: number) => A + j * CHUNK * 4;
 /** Operand slots: the parameter, its gradient and up to three state tensors. */
-const [P, G, S1, S2, S3] = [0, 1, 2, 3, 4];
+const P = 0;
+const G = 1;
+const S1 = 2;
+const S2 = 3;
+const S3 = 4;
 /** Below this many elements the JS loop is as fast ('auto' only). */
 const MIN_ELEMENTS = 256;
 
