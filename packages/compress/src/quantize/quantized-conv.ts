@@ -186,22 +186,21 @@ export class QuantizedConv2d extends QuantizedLayer {
         // cols [N·Ho·Wo, C·kh·kw] in the weight's (c, i, j) order; the product is x @ Wᵀ as in Linear
         const cols = stack(taps, -1).reshape([rows, g, kg]);
         const weight = this.weight.reshape([g, o / g, kg]);
-        let acc: Tensor;
-        let rowSums: () => Tensor;
-        if (g === 1) {
-          const c2 = cols.reshape([rows, kg]);
-          acc = matmul(c2, weight.reshape([o, kg]).transpose(0, 1));
-          rowSums = () => c2.sum(1, { keepdim: true });
-        } else {
-          const perGroup = cols.permute([1, 0, 2]); // [G, rows, Kg]
-          acc = matmul(perGroup, weight.transpose(1, 2)).permute([1, 0, 2]).reshape([rows, o]); // [rows, G·Og]
-          rowSums = () =>
-            cols
-              .sum(2, { keepdim: true })
-              .expand([rows, g, o / g])
-              .reshape([rows, o]);
-        }
-        const y = this.requantize(acc, [o], rowSums);
+        // one group: tensor's fused int8 product + requantization; groups: a batched matmul, then requantize
+        const y =
+          g === 1
+            ? this.quantizedProduct(cols.reshape([rows, kg]), weight.reshape([o, kg]))
+            : this.requantize(
+                matmul(cols.permute([1, 0, 2]), weight.transpose(1, 2))
+                  .permute([1, 0, 2])
+                  .reshape([rows, o]), // [rows, G·Og]
+                [o],
+                () =>
+                  cols
+                    .sum(2, { keepdim: true })
+                    .expand([rows, g, o / g])
+                    .reshape([rows, o]),
+              );
         return y.reshape([n, ho, wo, o]).permute([0, 3, 1, 2]);
       }),
     );

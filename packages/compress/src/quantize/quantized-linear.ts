@@ -1,5 +1,5 @@
 import { type Linear, Module } from '@aimodel/nn';
-import { ArgumentError, DeviceError, type DeviceName, DTypeError, matmul, noGrad, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, DeviceError, type DeviceName, DTypeError, noGrad, quantizedLinear, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
 import { type QParams, quantizePerChannel, quantizePerTensor } from './arith';
 import {
   type ActivationQParams,
@@ -9,6 +9,7 @@ import {
   requantConstants,
   requantize,
   rowSums,
+  storageShift,
   type WeightQParams,
   weightQParams,
 } from './quantized-ops';
@@ -202,6 +203,25 @@ export abstract class QuantizedLayer extends Module {
     return requantize(acc, t, channelShape, rowSums, this._quant.output, this.relu);
   }
 
+  /**
+   * xq [rows, K] (int8 storage) times the int8 weight viewed as [outChannels, K], requantized and
+   * dequantized in tensor's fused kernel (the arithmetic of {@link requantize}, one pass).
+   */
+  protected quantizedProduct(xq: Tensor, weight: Tensor): Tensor {
+    const { input, output, weight: w, bias } = this._quant;
+    return quantizedLinear(xq, weight, {
+      inputScale: input.scale,
+      inputZeroPoint: input.zeroPoint - storageShift(input.dtype),
+      weightScale: w.scales,
+      weightZeroPoint: w.zeroPoints,
+      columnTerm: this.requantColumnTerm,
+      bias,
+      output: { scale: output.scale, zeroPoint: output.zeroPoint, dtype: output.dtype },
+      relu: this.relu,
+      dequantize: true,
+    });
+  }
+
   protected qparamsRepr(): string {
     const { input, output } = this._quant;
     return `scale=${output.scale}, zeroPoint=${output.zeroPoint}, dtype=${output.dtype}, inputScale=${input.scale}, inputZeroPoint=${input.zeroPoint}, qscheme=${this.weightQScheme}${this.relu ? ', relu=true' : ''}`;
@@ -304,9 +324,7 @@ export class QuantizedLinear extends QuantizedLayer {
     return noGrad(() =>
       scope(() => {
         const xq = quantizeActivation(x.reshape([-1, k]), this._quant.input);
-        const acc = matmul(xq, this.weight.transpose(0, 1));
-        const y = this.requantize(acc, [this.outFeatures], () => xq.sum(1, { keepdim: true }));
-        return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+        return this.quantizedProduct(xq, this.weight).reshape([...x.shape.slice(0, -1), this.outFeatures]);
       }),
     );
   }

@@ -6,8 +6,8 @@
 //   q_out      = clamp(nearbyint(raw_f · (x_scale·w_scale[j] / y_scale)) + y_zp, qmin, qmax)
 // with qmin = y_zp when a ReLU is fused. Activations stored as uint8 (PyTorch's quint8) enter the
 // int8 matmul shifted by −128 (value and zero point alike), which leaves every (q − zp) unchanged.
-import { ArgumentError, maximum, minimum, type Tensor } from '@aimodel/tensor';
-import { type QuantDType, quantizePerTensor, quantRange } from './arith';
+import { ArgumentError, maximum, minimum, quantize, type Tensor } from '@aimodel/tensor';
+import { type QuantDType, quantRange } from './arith';
 
 /**
  * How a quantized layer's activations (its input, or its output) are quantized: a per-tensor
@@ -47,7 +47,7 @@ export function storageShift(dtype: QuantDType): number {
 
 /** Quantize a float32 activation to the int8 operand of the integer matmul (q − shift). @internal */
 export function quantizeActivation(x: Tensor, p: ActivationQParams): Tensor {
-  return quantizePerTensor(x, p.scale, p.zeroPoint - storageShift(p.dtype), 'int8');
+  return quantize(x, p.scale, p.zeroPoint - storageShift(p.dtype), 'int8'); // quantizePerTensor's arithmetic, in one pass
 }
 
 /**

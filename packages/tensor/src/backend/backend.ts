@@ -134,10 +134,6 @@ export type RequantizeMode = 'quantized' | 'dequantize' | 'float';
 /** Settings of {@link Backend.requantize} (scalars; per-channel values come as views). */
 export interface RequantizeParams {
   mode: RequantizeMode;
-  /** x_zp, the input's zero point as stored in the int8 operand. */
-  inputZeroPoint: number;
-  /** The reduction length K. */
-  k: number;
   /** x_scale ('float' mode). */
   inputScale: number;
   /** Output scale and zero point, clamp range ('quantized' and 'dequantize'). */
@@ -358,17 +354,17 @@ export interface Backend {
   /** {@link QuantizeParams} of the contiguous float32 `x` into the int8/uint8 `out`. */
   quantize(x: View, p: QuantizeParams, out: Storage): void;
   /**
-   * Epilogue of an int8 GEMM, on contiguous views: acc int32 [M, N], weightSums int32 [N]
-   * (Σₖ w[j, k]), multiplier float32 [N], bias float32 [N] or null, and for affine weights their
-   * zero points int32 [N] with the input's row sums int32 [M] (else null). In wrapping int32:
-   * raw = acc − x_zp·wsum[j] − w_zp[j]·rsum[i] + K·x_zp·w_zp[j]; then in float32, f = float(raw):
+   * Epilogue of an int8 GEMM, on contiguous views: acc int32 [M, N], columnTerm int32 [N]
+   * (−x_zp·Σₖ w[j, k] + K·x_zp·w_zp[j]), multiplier float32 [N], bias float32 [N] or null, and for
+   * affine weights their zero points int32 [N] with the input's row sums int32 [M] (else null).
+   * In wrapping int32: raw = acc + columnTerm[j] − w_zp[j]·rsum[i]; then in float32, f = float(raw):
    * 'float': y = f·x_scale·mult[j] (+ bias[j]); otherwise f += bias[j] (the bias term),
    * q = clamp(round(f·mult[j]) + outZeroPoint, qmin, qmax) (half to even), written as q or
    * (q − outZeroPoint)·outScale.
    */
   requantize(
     acc: View,
-    weightSums: View,
+    columnTerm: View,
     multiplier: View,
     bias: View | null,
     affine: { weightZeroPoints: View; inputRowSums: View } | null,

@@ -89,8 +89,13 @@ export interface QuantizedLinearOptions {
   weightScale: number | ArrayLike<number>;
   /** Weight zero point(s) in [−128, 127], shaped as `weightScale` (default 0: symmetric). */
   weightZeroPoint?: number | ArrayLike<number>;
-  /** int32 [N]: Σₖ weight[j, k], precomputed once for a fixed weight (default: summed on every call). */
+  /** int32 [N]: Σₖ weight[j, k], precomputed once for a fixed weight (default: summed on every call when the input zero point is not 0). */
   weightSums?: Tensor;
+  /**
+   * int32 or float32 [N], instead of `weightSums`: the whole per-row correction
+   * −x_zp·Σₖ weight[j, k] + K·x_zp·w_zp[j] (exact integers), as a quantized layer stores it.
+   */
+  columnTerm?: Tensor;
   /** float32 bias, one per output row (host values, as fbgemm's packed parameters). */
   bias?: ArrayLike<number> | null;
   /** Requantize to this scale, zero point and dtype (PyTorch's static quantized Linear); without it the result is float32 (the dynamic Linear). */
@@ -101,14 +106,12 @@ export interface QuantizedLinearOptions {
   dequantize?: boolean;
 }
 
-const KEYS = ['inputScale', 'inputZeroPoint', 'weightScale', 'weightZeroPoint', 'weightSums', 'bias', 'output', 'relu', 'dequantize'];
+const KEYS = ['inputScale', 'inputZeroPoint', 'weightScale', 'weightZeroPoint', 'weightSums', 'columnTerm', 'bias', 'output', 'relu', 'dequantize'];
 
 interface RequantAttrs {
   mode: RequantizeMode;
   bias: boolean;
   affine: boolean;
-  inputZeroPoint: number;
-  k: number;
   inputScale: number;
   outScale: number;
   outZeroPoint: number;
@@ -117,15 +120,15 @@ interface RequantAttrs {
   outDType: 'float32' | QDType;
 }
 
-// inputs: acc [M, N] int32, weightSums [N] int32, multiplier [N] f32, (bias [N] f32), (weight zero points [N] int32, row sums [M] int32)
+// inputs: acc [M, N] int32, column term [N] int32, multiplier [N] f32, (bias [N] f32), (weight zero points [N] int32, row sums [M] int32)
 const requantizeOp = defineOp<RequantAttrs>('requantize', {
   infer: ([acc], a) => ({ shape: [...acc.shape], dtype: a.outDType }),
   forward: (be, views, out, a) => {
-    const [acc, ws, mu] = views;
+    const [acc, ct, mu] = views;
     const bias = a.bias ? views[3] : null;
     const at = a.bias ? 4 : 3;
     const affine = a.affine ? { weightZeroPoints: views[at], inputRowSums: views[at + 1] } : null;
-    be.requantize(acc, ws, mu, bias, affine, a, out);
+    be.requantize(acc, ct, mu, bias, affine, a, out);
   },
 });
 
@@ -183,6 +186,12 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
     if (s?.dtype !== 'int32' || s.ndim !== 1 || s.shape[0] !== n)
       throw new ShapeError(op, `weightSums must be an int32 [${n}] tensor, got ${s?.dtype} ${s ? fmt(s.shape) : String(s)}`);
   }
+  if (opts.columnTerm !== undefined) {
+    const c = opts.columnTerm;
+    if ((c?.dtype !== 'int32' && c?.dtype !== 'float32') || c.ndim !== 1 || c.shape[0] !== n)
+      throw new ShapeError(op, `columnTerm must be an int32 or float32 [${n}] tensor, got ${c?.dtype} ${c ? fmt(c.shape) : String(c)}`);
+    if (opts.weightSums !== undefined) throw new ArgumentError(op, 'give weightSums or columnTerm, not both');
+  }
   const out = opts.output;
   let mode: RequantizeMode = 'float';
   let outDType: 'float32' | QDType = 'float32';
@@ -214,16 +223,26 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
   return scope(() => {
     const device = x.device;
     const acc = matmul(x, weight.transpose(0, 1)).contiguous();
-    const ws = opts.weightSums ? opts.weightSums.contiguous() : sum(weight, 1);
-    const inputs = [acc, ws, tensor(mult, { device })];
+    let ct: Tensor;
+    if (opts.columnTerm) ct = opts.columnTerm.to('int32').contiguous();
+    else if (xzp === 0) ct = tensor(new Int32Array(n), { device });
+    else {
+      ct = (opts.weightSums ?? sum(weight, 1)).mul(-xzp); // int32, wrapping
+      if (affine)
+        ct = ct.add(
+          tensor(
+            Int32Array.from(wZeros, (z) => k * xzp * z),
+            { device },
+          ),
+        );
+    }
+    const inputs = [acc, ct.contiguous(), tensor(mult, { device })];
     if (biasTerm) inputs.push(tensor(biasTerm, { device }));
     if (affine) inputs.push(tensor(Int32Array.from(wZeros), { device }), sum(x, 1));
     return requantizeOp(inputs, {
       mode,
       bias: biasTerm !== null,
       affine,
-      inputZeroPoint: xzp,
-      k,
       inputScale: xs,
       outScale: ys,
       outZeroPoint: yzp,

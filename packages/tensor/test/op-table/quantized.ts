@@ -111,6 +111,20 @@ export const QUANTIZED_OPS: OpInfo[] = [
         }),
     },
     {
+      name: 'a float32 column term (as a quantized layer stores it) equals the weight sums',
+      inputs: [i8([4, 9]), i8([5, 9])],
+      call: (x, w) =>
+        quantizedLinear(x, w, {
+          inputScale: 0.05,
+          inputZeroPoint: -9,
+          weightScale: 0.01,
+          columnTerm: w.sum(1).mul(9).to('float32'),
+          output: { scale: 0.03, zeroPoint: 0, dtype: 'int8' },
+        }),
+      reference: (x, w) =>
+        quantizedLinear(x, w, { inputScale: 0.05, inputZeroPoint: -9, weightScale: 0.01, output: { scale: 0.03, zeroPoint: 0, dtype: 'int8' } }),
+    },
+    {
       name: 'empty batch [0, 4]',
       inputs: [i8([0, 4]), i8([3, 4])],
       call: (x, w) => quantizedLinear(x, w, { inputScale: 1, weightScale: 1, output: { scale: 1, zeroPoint: 0, dtype: 'int8' } }),

@@ -220,13 +220,13 @@ export class WebGpuBackend implements Backend {
   }
   requantize(
     acc: View,
-    weightSums: View,
+    columnTerm: View,
     multiplier: View,
     bias: View | null,
     affine: { weightZeroPoints: View; inputRowSums: View } | null,
     p: RequantizeParams,
     out: Storage,
   ): void {
-    requantize(this.runtime, acc, weightSums, multiplier, bias, affine, p, out);
+    requantize(this.runtime, acc, columnTerm, multiplier, bias, affine, p, out);
   }
 }

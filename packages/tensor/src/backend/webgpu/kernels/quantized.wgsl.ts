@@ -62,12 +62,12 @@ export function quantize(rt: Runtime, x: View, p: QuantizeParams, out: Storage):
 
 /**
  * The requantization epilogue (see `Backend.requantize`). One invocation per output word: four
- * floats, or four packed bytes. Params: total, n, then the element offsets of acc, weightSums,
- * multiplier, bias, weight zero points, row sums; x_zp, K (i32), x_scale, out scale (f32), out
- * zero point, qmin, qmax (i32).
+ * floats, or four packed bytes. Params: total, n, then the element offsets of acc, column term,
+ * multiplier, bias, weight zero points, row sums; two unused words; x_scale, out scale (f32),
+ * out zero point, qmin, qmax (i32).
  */
 const requantizeKernel = memoKernel(function requantizeKernel(mode: RequantizeMode, bias: boolean, affine: boolean): KernelSource {
-  const bindings: string[] = ['A: array<i32>', 'WS: array<i32>', 'MU: array<f32>'];
+  const bindings: string[] = ['A: array<i32>', 'CT: array<i32>', 'MU: array<f32>'];
   if (bias) bindings.push('B: array<f32>');
   if (affine) bindings.push('WZ: array<i32>', 'RS: array<i32>');
   const decl = bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b};`).join('\n');
@@ -98,9 +98,8 @@ fn value(e: u32) -> ${packed ? 'i32' : 'f32'} {
   let n = p[1];
   let i = e / n;
   let j = e - i * n;
-  let xzp = bitcast<i32>(p[8]);
-  var raw = A[p[2] + e] - xzp * WS[p[3] + j];
-  ${affine ? 'let wz = WZ[p[6] + j]; raw = raw + bitcast<i32>(p[9]) * xzp * wz - wz * RS[p[7] + i];' : ''}
+  var raw = A[p[2] + e] + CT[p[3] + j];
+  ${affine ? 'raw = raw - WZ[p[6] + j] * RS[p[7] + i];' : ''}
   var f = f32(raw);
   ${value}
 }
@@ -129,7 +128,7 @@ fn main(${LINEAR_BUILTINS}) {
 export function requantize(
   rt: Runtime,
   acc: View,
-  weightSums: View,
+  columnTerm: View,
   multiplier: View,
   bias: View | null,
   affine: { weightZeroPoints: View; inputRowSums: View } | null,
@@ -144,19 +143,19 @@ export function requantize(
     .u32(total)
     .u32(n)
     .u32(acc.offset)
-    .u32(weightSums.offset)
+    .u32(columnTerm.offset)
     .u32(multiplier.offset)
     .u32(bias ? bias.offset : 0)
     .u32(affine ? affine.weightZeroPoints.offset : 0)
     .u32(affine ? affine.inputRowSums.offset : 0)
-    .i32(p.inputZeroPoint)
-    .i32(p.k)
+    .u32(0)
+    .u32(0)
     .f32(p.inputScale)
     .f32(p.outScale)
     .i32(p.outZeroPoint)
     .i32(p.qmin)
     .i32(p.qmax);
-  const buffers = [bufferOf(acc), bufferOf(weightSums), bufferOf(multiplier)];
+  const buffers = [bufferOf(acc), bufferOf(columnTerm), bufferOf(multiplier)];
   if (bias) buffers.push(bufferOf(bias));
   if (affine) buffers.push(bufferOf(affine.weightZeroPoints), bufferOf(affine.inputRowSums));
   buffers.push(bufferOf(out));

@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { setQuantizedSimd } from '../../src/backend/cpu/wasm/quantized';
+import { init, memory, quantize, quantizedLinear, scope, type Tensor, tensor } from '../../src/index';
+import { randomValues } from '../helpers';
+
+// The WebAssembly SIMD paths of the CPU int8 inference kernels against the JS loops, bit for bit
+// (each must give exactly the same values; the op table checks the values themselves).
+
+await init({ device: 'cpu' });
+
+function both(fn: () => Tensor): [number[], number[]] {
+  const run = (simd: boolean) => {
+    expect(setQuantizedSimd(simd)).toBe(true);
+    const y = fn();
+    const v = Array.from(y.dataSync(), Number);
+    y.dispose();
+    return v;
+  };
+  return [run(true), run(false)];
+}
+
+describe('CPU int8 SIMD kernels equal the JS loops', () => {
+  afterAll(() => setQuantizedSimd(true));
+
+  it('quantize: ties, NaN, ±∞, huge values, partial last vector and chunk (int8 and uint8)', () => {
+    const before = memory().tensors;
+    const n = 40_003; // > one 16384-element chunk, not a multiple of 4
+    const values = randomValues(n, 11, -6, 6);
+    // exact ties of x·(1/0.5) = k + 0.5, specials, values beyond 2²² after scaling
+    const specials = [0.25, 0.75, -0.25, -1.25, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3e6, -3e9, -0, 63.75, 64.25];
+    specials.forEach((s, i) => {
+      values[i * 997] = s;
+    });
+    const x = tensor(values);
+    for (const [zp, dtype] of [
+      [0, 'int8'],
+      [-5, 'int8'],
+      [128, 'uint8'],
+    ] as const) {
+      const [simd, js] = both(() => quantize(x, 0.5, zp, dtype));
+      expect(simd.filter((q, i) => q !== js[i]).length, 'elements that differ').toBe(0);
+      expect(simd[0]).toBe(zp); // 0.25/0.5 = 0.5 → 0 (even)
+      expect(simd[997]).toBe(Math.max(dtype === 'int8' ? -128 : 0, 2 + zp)); // 1.5 → 2
+      expect(simd[4 * 997]).toBe(zp); // NaN
+    }
+    x.dispose();
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('quantizedLinear dequantized: per-channel, with and without bias, ReLU, rows spanning chunks', () => {
+    const before = memory().tensors;
+    for (const [m, k, n] of [
+      [300, 40, 64],
+      [9, 33, 2048],
+    ]) {
+      const x = scope(() => tensor(Int8Array.from(randomValues(m * k, 3, -128, 128), Math.floor), { dtype: 'int8' }).reshape([m, k]));
+      const w = scope(() => tensor(Int8Array.from(randomValues(n * k, 4, -128, 128), Math.floor), { dtype: 'int8' }).reshape([n, k]));
+      const scales = randomValues(n, 5, 0.001, 0.02);
+      const bias = randomValues(n, 6, -3, 3);
+      for (const withBias of [true, false]) {
+        for (const relu of [false, true]) {
+          const opts = {
+            inputScale: 0.04,
+            inputZeroPoint: 7,
+            weightScale: scales,
+            bias: withBias ? bias : null,
+            output: { scale: 0.3, zeroPoint: -20, dtype: 'int8' as const },
+            relu,
+            dequantize: true,
+          };
+          const [simd, js] = both(() => quantizedLinear(x, w, opts));
+          expect(simd.filter((y, i) => !Object.is(y, js[i])).length, 'elements that differ').toBe(0);
+        }
+      }
+      x.dispose();
+      w.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+});
