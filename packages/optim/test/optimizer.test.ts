@@ -331,7 +331,7 @@ describe('Optimizer.dispose', () => {
       loss.backward();
       return loss;
     });
-    w.grad?.dispose();
+    (w.grad as Tensor | null)?.dispose(); // set by the closure's backward
     w.grad = null;
     lbfgs.dispose();
     expect(memory().devices.cpu.tensors).toBe(before);
