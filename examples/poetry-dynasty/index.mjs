@@ -128,7 +128,8 @@ export async function main({ small = false, perClass, device, log = console.log 
   table.dispose();
   const model = new AttentionPoolClassifier(embedding, { numClasses: 2, nhead: small ? 2 : 4, dimFeedforward: 2 * dim, dropout: 0.1, maxLength });
   const stop = new EarlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true });
-  model.compile({ optimizer: new AdamW(model.parameters(), { lr: small ? 3e-3 : 2e-3, weightDecay: 0.01 }), loss: crossEntropy, metrics: ['accuracy'] });
+  const optimizer = new AdamW(model.parameters(), { lr: small ? 3e-3 : 2e-3, weightDecay: 0.01 });
+  model.compile({ optimizer, loss: crossEntropy, metrics: ['accuracy'] });
   const history = await model.fit(train.ids, yTrain, {
     epochs: small ? 8 : 10,
     batchSize: small ? 16 : 32,
@@ -159,7 +160,7 @@ export async function main({ small = false, perClass, device, log = console.log 
   const one = test.ids.narrow(0, 0, 1);
   const weights = scope(() => noGrad(() => model.encode(one).weights)); // the hidden states are freed here
   const w = Array.from(weights.dataSync()).slice(0, chars[testIdx[0]].length);
-  const p = Array.from(logits.narrow(0, 0, 1).softmax(-1).dataSync());
+  const p = Array.from(scope(() => logits.narrow(0, 0, 1).softmax(-1).dataSync()));
   log(`\nattention pooling of held-out poem 1 (${NAMES[labels[testIdx[0]]]}; predicted ${NAMES[p[1] > p[0] ? 1 : 0]}, P(Song) ${p[1].toFixed(3)}):`);
   log(chars[testIdx[0]].join(''));
   const top = w.map((v, i) => [chars[testIdx[0]][i], v, i]).sort((a, b) => b[1] - a[1]);
@@ -172,6 +173,7 @@ export async function main({ small = false, perClass, device, log = console.log 
 
   for (const x of [train.ids, train.mask, test.ids, test.mask, yTrain, yTest, logits, pred, one, weights]) x.dispose();
   model.dispose();
+  optimizer.dispose(); // AdamW's moment tensors
   return { accuracy, majority, report, confusion, attention: top.map(([c, v, i]) => ({ char: c, weight: v, position: i })), epochs: history.epoch.length };
 }
 

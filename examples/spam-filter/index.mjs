@@ -26,6 +26,7 @@ import {
   f1,
   init,
   manualSeed,
+  scope,
   softmax,
   tensor,
   trainTestSplit,
@@ -166,13 +167,14 @@ export async function main({ small = false, device, log = console.log } = {}) {
         for (let k = 0; k < wv.dim; k++) out[r * wv.dim + k] += v[k] / known.length;
       }
     });
-    return tensor(out).reshape([idx.length, wv.dim]);
+    return scope(() => tensor(out).reshape([idx.length, wv.dim]));
   };
   const scaler = new StandardScaler();
   const [xTrainA, xTestA] = [meanVectors(trainIdx), meanVectors(testIdx)];
   const [zTrainA, zTestA] = [scaler.fitTransform(xTrainA), scaler.transform(xTestA)];
   const logistic = new Linear(wv.dim, 2);
-  logistic.compile({ optimizer: new AdamW(logistic.parameters(), { lr: 0.01, weightDecay: 1e-4 }), loss: crossEntropy });
+  const optimizerA = new AdamW(logistic.parameters(), { lr: 0.01, weightDecay: 1e-4 });
+  logistic.compile({ optimizer: optimizerA, loss: crossEntropy });
   await logistic.fit(zTrainA, yTrain, { epochs: small ? 30 : 60, batchSize: 64, seed: 0, verbose: 0 });
   const predA = predictClasses(logistic, zTestA);
   const a = await evaluateModel(`(a) mean word2vec vector + logistic regression (${seconds(t)} s)`, predA, yTest, log);
@@ -195,7 +197,8 @@ export async function main({ small = false, device, log = console.log } = {}) {
   const testBatch = encodeIds(testIdx);
   const model = new AttentionPoolClassifier(embedding, { numClasses: 2, nhead: 2, dimFeedforward: 64 });
   const stop = new EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
-  model.compile({ optimizer: new AdamW(model.parameters(), { lr: 2e-3, weightDecay: 0.01 }), loss: crossEntropy, metrics: ['accuracy'] });
+  const optimizerB = new AdamW(model.parameters(), { lr: 2e-3, weightDecay: 0.01 });
+  model.compile({ optimizer: optimizerB, loss: crossEntropy, metrics: ['accuracy'] });
   const history = await model.fit(trainBatch.ids, yTrain, {
     epochs: small ? 4 : 8,
     batchSize: 32,
@@ -212,8 +215,7 @@ export async function main({ small = false, device, log = console.log } = {}) {
 
   for (const x of [yTrain, yTest, xTrainA, xTestA, zTrainA, zTestA, predA, predB, trainBatch.ids, trainBatch.mask, testBatch.ids, testBatch.mask]) x.dispose();
   scaler.dispose();
-  logistic.dispose();
-  model.dispose();
+  for (const m of [logistic, model, optimizerA, optimizerB]) m.dispose(); // the optimizers hold the moment tensors
   return { a, b, epochs: history.epoch.length, nTrain: trainIdx.length, nTest: testIdx.length };
 }
 

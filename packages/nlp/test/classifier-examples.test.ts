@@ -52,7 +52,7 @@ function checkReport(report: string, names: string[], confusion: number[][]): vo
 
 describe('text classification examples (small slices, CPU)', () => {
   it('spam-filter: both models print a consistent report and beat the majority class', async () => {
-    const before = memory().numTensors;
+    const before = memory().tensors;
     const { result, lines } = await run<{ a: Scores & { f1Spam: number }; b: Scores & { f1Spam: number }; nTrain: number; nTest: number }>('spam-filter');
     expect(lines[0]).toMatch(/^605 mails \(415 ham, 190 spam\), first 64 word tokens of each, on cpu \(\d+\.\d s\)$/);
     expect(result.nTrain + result.nTest).toBe(605);
@@ -64,11 +64,11 @@ describe('text classification examples (small slices, CPU)', () => {
       expect(m.f1Spam).toBeGreaterThan(0.6);
     }
     expect(lines.at(-1)).toMatch(/^\nspam-class F1 on the held-out 20%: \(a\) \d\.\d{3}, \(b\) \d\.\d{3}$/);
-    expect(memory().numTensors).toBe(before);
+    expect(memory().tensors).toBe(before);
   });
 
   it('poetry-dynasty: Tang vs Song above the majority baseline, attention weights of one poem', async () => {
-    const before = memory().numTensors;
+    const before = memory().tensors;
     const { result, lines } = await run<Scores & { majority: number; attention: { char: string; weight: number; position: number }[] }>('poetry-dynasty');
     checkReport(result.report, ['Tang', 'Song'], result.confusion);
     expect(result.majority).toBe(0.5); // balanced classes, stratified split
@@ -78,6 +78,6 @@ describe('text classification examples (small slices, CPU)', () => {
     expect(total).toBeCloseTo(1, 5);
     for (let i = 1; i < result.attention.length; i++) expect(result.attention[i].weight).toBeLessThanOrEqual(result.attention[i - 1].weight);
     expect(lines.some((l) => /^held-out accuracy \d+\.\d% vs majority-class baseline 50\.0%$/.test(l))).toBe(true);
-    expect(memory().numTensors).toBe(before);
+    expect(memory().tensors).toBe(before);
   });
 });

@@ -59,6 +59,11 @@ export {
   where,
 } from './ops/elementwise';
 export type { GeluOptions } from './ops/elementwise';
+export { trunc, log1p, expm1, log2, exp2, asin, acos, atan, sinh, cosh, atan2, fmod, remainder, frac, reciprocal, square } from './ops/math';
+export { softplus, silu, mish, elu, selu, hardswish, hardsigmoid } from './ops/activations';
+export type { SoftplusOptions, EluOptions } from './ops/activations';
+export { isnan, isinf, isfinite, nanToNum, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/logical';
+export type { NanToNumOptions } from './ops/logical';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp } from './ops/reduce';
 export type { ReduceOptions, VarianceOptions } from './ops/reduce';
 export { sort, argsort, topk, kthvalue, median, quantile } from './ops/sort';

@@ -27,6 +27,8 @@ import * as sim from './ops/similarity';
 import { maskedFill } from './ops/sampling';
 import * as srt from './ops/sort';
 import * as scn from './ops/scan';
+import * as mth from './ops/math';
+import * as lgc from './ops/logical';
 import { onesLike } from './creation';
 
 /**
@@ -707,5 +709,83 @@ export class Tensor extends Inspectable {
   get mT(): Tensor {
     if (this.ndim < 2) throw new ShapeError('mT', `expected at least 2 dims, got ${fmt(this.shape)}`);
     return mv.transpose(this, -2, -1);
+  }
+  /** Method form of {@link trunc}. */ trunc(): Tensor {
+    return mth.trunc(this);
+  }
+  /** Method form of {@link log1p}. */ log1p(): Tensor {
+    return mth.log1p(this);
+  }
+  /** Method form of {@link expm1}. */ expm1(): Tensor {
+    return mth.expm1(this);
+  }
+  /** Method form of {@link log2}. */ log2(): Tensor {
+    return mth.log2(this);
+  }
+  /** Method form of {@link exp2}. */ exp2(): Tensor {
+    return mth.exp2(this);
+  }
+  /** Method form of {@link asin}. */ asin(): Tensor {
+    return mth.asin(this);
+  }
+  /** Method form of {@link acos}. */ acos(): Tensor {
+    return mth.acos(this);
+  }
+  /** Method form of {@link atan}. */ atan(): Tensor {
+    return mth.atan(this);
+  }
+  /** Method form of {@link sinh}. */ sinh(): Tensor {
+    return mth.sinh(this);
+  }
+  /** Method form of {@link cosh}. */ cosh(): Tensor {
+    return mth.cosh(this);
+  }
+  /** Method form of {@link atan2}. */ atan2(other: TensorLike): Tensor {
+    return mth.atan2(this, other);
+  }
+  /** Method form of {@link fmod}. */ fmod(other: TensorLike): Tensor {
+    return mth.fmod(this, other);
+  }
+  /** Method form of {@link remainder}. */ remainder(other: TensorLike): Tensor {
+    return mth.remainder(this, other);
+  }
+  /** Method form of {@link frac}. */ frac(): Tensor {
+    return mth.frac(this);
+  }
+  /** Method form of {@link reciprocal}. */ reciprocal(): Tensor {
+    return mth.reciprocal(this);
+  }
+  /** Method form of {@link square}. */ square(): Tensor {
+    return mth.square(this);
+  }
+  /** Method form of {@link isnan}. */ isnan(): Tensor {
+    return lgc.isnan(this);
+  }
+  /** Method form of {@link isinf}. */ isinf(): Tensor {
+    return lgc.isinf(this);
+  }
+  /** Method form of {@link isfinite}. */ isfinite(): Tensor {
+    return lgc.isfinite(this);
+  }
+  /** Method form of {@link nanToNum}. */ nanToNum(opts?: lgc.NanToNumOptions): Tensor {
+    return lgc.nanToNum(this, opts);
+  }
+  /** Method form of {@link logicalAnd}. */ logicalAnd(other: Tensor): Tensor {
+    return lgc.logicalAnd(this, other);
+  }
+  /** Method form of {@link logicalOr}. */ logicalOr(other: Tensor): Tensor {
+    return lgc.logicalOr(this, other);
+  }
+  /** Method form of {@link logicalXor}. */ logicalXor(other: Tensor): Tensor {
+    return lgc.logicalXor(this, other);
+  }
+  /** Method form of {@link logicalNot}. */ logicalNot(): Tensor {
+    return lgc.logicalNot(this);
+  }
+  /** Method form of {@link any}. */ any(dim?: Dim | red.ReduceOptions, keepdim?: red.ReduceOptions | boolean): Tensor {
+    return lgc.any(this, dim, keepdim);
+  }
+  /** Method form of {@link all}. */ all(dim?: Dim | red.ReduceOptions, keepdim?: red.ReduceOptions | boolean): Tensor {
+    return lgc.all(this, dim, keepdim);
   }
 }

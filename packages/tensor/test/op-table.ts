@@ -1,6 +1,7 @@
 import { BREADTH_OPS } from './op-table/breadth';
 import type { OpInfo } from './op-table/samples';
 import { BINARY_OPS, UNARY_OPS } from './op-table/elementwise';
+import { ELEMENTWISE_MORE_OPS } from './op-table/elementwise-more';
 import { CONV_OPS, LINALG_OPS, POOL_OPS } from './op-table/linalg';
 import { INDEXING_OPS, NN_OPS } from './op-table/nn';
 import { REDUCE_OPS, SOFTMAX_OPS } from './op-table/reduce';
@@ -18,6 +19,7 @@ import { QUANTIZED_OPS } from './op-table/quantized';
 export const OPS: OpInfo[] = [
   ...UNARY_OPS,
   ...BINARY_OPS,
+  ...ELEMENTWISE_MORE_OPS,
   ...REDUCE_OPS,
   ...SOFTMAX_OPS,
   ...LINALG_OPS,

@@ -59,9 +59,19 @@ export type UnaryOp =
   | 'geluTanh'
   | 'floor'
   | 'ceil'
-  | 'round';
+  | 'round'
+  | 'trunc'
+  | 'log1p'
+  | 'expm1'
+  | 'log2'
+  | 'exp2'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'atan2' | 'fmod' | 'remainder';
 
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 

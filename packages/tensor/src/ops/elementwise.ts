@@ -41,14 +41,18 @@ function toPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 
 const COMPARISON = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
+/**
+ * A binary kernel op (`Backend.binary`) with broadcasting, number operands and its gradient.
+ * @internal
+ */
 /* @__NO_SIDE_EFFECTS__ */
-function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => [GradThunk, GradThunk]) {
+export function binaryOp(op: BinaryOp, backward?: (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => [GradThunk, GradThunk]) {
   const run = defineOp<undefined>(op, {
     infer: ([a, b]) => {
       const shape = broadcastShapes(op, a.shape, b.shape);
       if (COMPARISON.has(op)) return { shape, dtype: 'bool' };
       const promoted = promoteTypes(a.dtype, b.dtype);
-      if (op === 'div') return { shape, dtype: 'float32' }; // true division, as PyTorch
+      if (op === 'div' || op === 'atan2') return { shape, dtype: 'float32' }; // true division, as PyTorch
       // arithmetic on two bools counts in int32; maximum/minimum of bools stay bool
       return { shape, dtype: promoted === 'bool' && op !== 'maximum' && op !== 'minimum' ? 'int32' : promoted };
     },
@@ -78,8 +82,12 @@ function withScalar(op: string, a: TensorLike, b: TensorLike, run: (inputs: Tens
   }
 }
 
+/**
+ * A unary kernel op (`Backend.unary`): integer dtypes kept when `keepsIntegers`, else float32.
+ * @internal
+ */
 /* @__NO_SIDE_EFFECTS__ */
-function unaryOp(op: UnaryOp, keepsIntegers: boolean, backward?: (gy: Tensor, x: Tensor, out: Tensor) => Tensor) {
+export function unaryOp(op: UnaryOp, keepsIntegers: boolean, backward?: (gy: Tensor, x: Tensor, out: Tensor) => Tensor) {
   const run = defineOp<undefined>(op, {
     infer: ([x]) => {
       if (x.dtype === 'bool' && keepsIntegers) throw new DTypeError(op, 'expected a numeric tensor, got bool');

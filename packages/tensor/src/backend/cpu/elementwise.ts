@@ -52,6 +52,16 @@ export const jsUnary = {
   floor: Math.floor,
   ceil: Math.ceil,
   round: roundHalfEven,
+  trunc: Math.trunc,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  log2: Math.log2,
+  exp2: (v: number) => 2 ** v,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
 } satisfies Record<UnaryOp, (v: number) => number>;
 
 export const jsBinary = {
@@ -69,6 +79,14 @@ export const jsBinary = {
   le: (a: number, b: number) => (a <= b ? 1 : 0),
   gt: (a: number, b: number) => (a > b ? 1 : 0),
   ge: (a: number, b: number) => (a >= b ? 1 : 0),
+  atan2: Math.atan2,
+  // C's fmod (sign of the dividend), exact; on integers a zero divisor gives NaN, stored as 0
+  fmod: (a: number, b: number) => a % b,
+  // Python's/torch.remainder (sign of the divisor): fmod, moved by b when the signs differ
+  remainder: (a: number, b: number) => {
+    const m = a % b;
+    return m !== 0 && b < 0 !== m < 0 ? m + b : m;
+  },
 } satisfies Record<BinaryOp, (a: number, b: number) => number>;
 
 // The table functions above define every op; the hottest ops also get a specialised loop below,

@@ -75,6 +75,149 @@ const HELPERS: Record<string, string> = {
   if (!ew_finite(x)) { return x; }
   return log(x);
 }`,
+  // trunc of NaN and ±∞ is left to the implementation: they are kept.
+  ew_trunc: `fn ew_trunc(x: f32) -> f32 { return select(x, trunc(x), ew_finite(x)); }`,
+  // WGSL's log carries up to 2⁻²¹ absolute error on [½, 2], too much for log1p near 0: there,
+  // log1p x = 2·atanh s = 2(s + s³/3 + …) with s = x/(2 + x), |s| ≤ 1/7 (error < 10⁻⁸); farther
+  // out the compensated form log(u)·x/(u − 1), u = 1 + x, which cancels u's rounding error.
+  ew_log1p: `fn ew_log1p(x: f32) -> f32 {
+  if (ew_isnan(x) || x < -1.0) { return ew_nan(x); }
+  if (x == -1.0) { return -ew_inf(x); }
+  if (!ew_finite(x)) { return x; }
+  if (abs(x) < 0.25) {
+    let s = x / (2.0 + x);
+    let z = s * s;
+    return 2.0 * (s + s * z * (0.33333333333 + z * (0.2 + z * (0.14285714286 + z * (0.11111111111 + z * 0.09090909091)))));
+  }
+  let u = 1.0 + x;
+  return log(u) * (x / (u - 1.0));
+}`,
+  // e^x − 1: the Taylor series near 0 (no cancellation; error < 10⁻⁸ for |x| < ½), exp − 1
+  // farther out (the cancellation loses at most a factor 2.6 there); the limits spelled out.
+  ew_expm1: `fn ew_expm1(x: f32) -> f32 {
+  if (ew_isnan(x)) { return x; }
+  if (x >= 88.72284) { return ew_inf(x); } // from ln(3.4028235e38), rounded up to a float32
+  if (x < -20.0) { return -1.0; }
+  if (abs(x) < 0.5) {
+    return x + x * x * (0.5 + x * (0.16666666667 + x * (0.041666666667 + x * (0.0083333333333 + x * (0.0013888888889 +
+      x * (0.00019841269841 + x * (0.000024801587302 + x * 0.0000027557319224)))))));
+  }
+  return exp(x) - 1.0;
+}`,
+  // log2 with the special values of ew_log.
+  ew_log2: `fn ew_log2(x: f32) -> f32 {
+  if (ew_isnan(x) || x < 0.0) { return ew_nan(x); }
+  if (x == 0.0) { return -ew_inf(x); }
+  if (!ew_finite(x)) { return x; }
+  return log2(x);
+}`,
+  // 2^x: overflow to +∞ and underflow to 0 spelled out (exp2 of ±∞ is implementation-defined).
+  ew_exp2: `fn ew_exp2(x: f32) -> f32 {
+  if (ew_isnan(x)) { return x; }
+  if (x >= 128.0) { return ew_inf(x); }
+  if (x < -150.0) { return 0.0; }
+  return exp2(x);
+}`,
+  // atan t for 0 ≤ t ≤ 1 (Cephes' atanf: reduction at tan(π/8), minimax polynomial, ≤ 2·10⁻⁷
+  // relative). WGSL allows its atan 4096 ULP, so the inverse trig functions build on this.
+  ew_atan01: `fn ew_atan01(t: f32) -> f32 {
+  var x = t;
+  var base = 0.0;
+  if (t > 0.41421356) { x = (t - 1.0) / (t + 1.0); base = 0.78539816339744831; }
+  let z = x * x;
+  return base + (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * x + x;
+}`,
+  // C's atan2(y, x), every IEEE special case included (±0 and ±∞ in either operand).
+  ew_atan2: `fn ew_atan2(y: f32, x: f32) -> f32 {
+  if (ew_isnan(x) || ew_isnan(y)) { return ew_nan(x); }
+  let negx = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  let ax = abs(x);
+  let ay = abs(y);
+  var r: f32;
+  if (!ew_finite(ax) && !ew_finite(ay)) {
+    r = select(0.78539816339744831, 2.3561944901923449, negx);
+  } else if (!ew_finite(ay)) {
+    r = 1.5707963267948966;
+  } else if (!ew_finite(ax) || ay == 0.0) {
+    r = select(0.0, 3.1415926535897932, negx);
+  } else if (ax == 0.0) {
+    r = 1.5707963267948966;
+  } else {
+    var a: f32;
+    if (ay <= ax) { a = ew_atan01(ay / ax); } else { a = 1.5707963267948966 - ew_atan01(ax / ay); }
+    r = select(a, 3.1415926535897932 - a, negx);
+  }
+  return select(r, -r, (bitcast<u32>(y) & 0x80000000u) != 0u);
+}`,
+  ew_atan: `fn ew_atan(x: f32) -> f32 { return ew_atan2(x, 1.0); }`,
+  // asin and acos through atan2 with √(1 − x²) = √((1 − x)(1 + x)) (exact 1 − x near ±1); NaN
+  // outside [−1, 1] explicitly (√ of a negative is implementation-defined).
+  ew_asin: `fn ew_asin(x: f32) -> f32 {
+  if (ew_isnan(x) || abs(x) > 1.0) { return ew_nan(x); }
+  return ew_atan2(x, sqrt((1.0 - x) * (1.0 + x)));
+}`,
+  ew_acos: `fn ew_acos(x: f32) -> f32 {
+  if (ew_isnan(x) || abs(x) > 1.0) { return ew_nan(x); }
+  return ew_atan2(sqrt((1.0 - x) * (1.0 + x)), x);
+}`,
+  // sinh: its Taylor series for |x| < ½ (no cancellation), ½(e − 1/e) up to 9, then ½e^(x/2)·e^(x/2)
+  // so that sinh stays finite up to 89.4 where e^x alone overflows; ±∞ and NaN kept.
+  ew_sinh: `fn ew_sinh(x: f32) -> f32 {
+  if (!ew_finite(x)) { return x; }
+  let a = abs(x);
+  var r: f32;
+  if (a < 0.5) {
+    let z = x * x;
+    return x + x * z * (0.16666666667 + z * (0.0083333333333 + z * (0.00019841269841 + z * 0.0000027557319224)));
+  } else if (a < 9.0) {
+    let e = exp(a);
+    r = 0.5 * (e - 1.0 / e);
+  } else {
+    let h = exp(0.5 * min(a, 100.0));
+    r = (0.5 * h) * h;
+  }
+  return select(r, -r, x < 0.0);
+}`,
+  ew_cosh: `fn ew_cosh(x: f32) -> f32 {
+  if (!ew_finite(x)) { return abs(x); }
+  let a = abs(x);
+  if (a < 9.0) {
+    let e = exp(a);
+    return 0.5 * (e + 1.0 / e);
+  }
+  let h = exp(0.5 * min(a, 100.0));
+  return (0.5 * h) * h;
+}`,
+  // C's fmod (sign of a), exact: subtract |b|·2ᵏ, the largest such multiple ≤ the rest, until the
+  // rest is below |b| (each subtraction is exact); WGSL's % is a − b·trunc(a/b), which is not.
+  ew_fmod: `fn ew_fmod(a: f32, b: f32) -> f32 {
+  if (ew_isnan(a) || ew_isnan(b) || !ew_finite(a) || b == 0.0) { return ew_nan(a); }
+  if (!ew_finite(b)) { return a; }
+  let m = abs(b);
+  var r = abs(a);
+  for (var k = 0; k < 300 && r >= m; k++) {
+    var d = ldexp(m, frexp(r).exp - frexp(m).exp);
+    if (d > r) { d = d * 0.5; }
+    r = r - d;
+  }
+  return select(r, -r, (bitcast<u32>(a) & 0x80000000u) != 0u);
+}`,
+  // torch.remainder (sign of b): fmod, moved by b when it is non-zero and its sign differs.
+  ew_remf: `fn ew_remf(a: f32, b: f32) -> f32 {
+  let m = ew_fmod(a, b);
+  if (ew_isnan(m) || m == 0.0 || (m < 0.0) == (b < 0.0)) { return m; }
+  return m + b;
+}`,
+  // Integer fmod/remainder as the CPU stores them: a zero divisor gives 0 (NaN into an Int32Array),
+  // and b = −1 gives 0 (WGSL leaves i32::MIN % −1 to the implementation).
+  ew_fmodi: `fn ew_fmodi(a: i32, b: i32) -> i32 {
+  if (b == 0 || b == -1) { return 0; }
+  return a % b;
+}`,
+  ew_remi: `fn ew_remi(a: i32, b: i32) -> i32 {
+  let m = ew_fmodi(a, b);
+  return select(m, m + b, m != 0 && ((m < 0) != (b < 0)));
+}`,
   // The high 32 bits of the 64-bit product a·b (WGSL has no 64-bit integers).
   ew_mulhi: `fn ew_mulhi(a: u32, b: u32) -> u32 {
   let al = a & 0xffffu; let ah = a >> 16u; let bl = b & 0xffffu; let bh = b >> 16u;

@@ -68,6 +68,16 @@ export const WGSL_UNARY = {
   floor: (x, t) => (t === 'f32' ? `floor(${x})` : x),
   ceil: (x, t) => (t === 'f32' ? `ceil(${x})` : x),
   round: (x, t) => (t === 'f32' ? `round(${x})` : x), // WGSL rounds ties to even, as torch.round
+  trunc: (x, t) => (t === 'f32' ? `ew_trunc(${x})` : x),
+  log1p: (x) => `ew_log1p(${x})`,
+  expm1: (x) => `ew_expm1(${x})`,
+  log2: (x) => `ew_log2(${x})`,
+  exp2: (x) => `ew_exp2(${x})`,
+  asin: (x) => `ew_asin(${x})`,
+  acos: (x) => `ew_acos(${x})`,
+  atan: (x) => `ew_atan(${x})`,
+  sinh: (x) => `ew_sinh(${x})`,
+  cosh: (x) => `ew_cosh(${x})`,
 } satisfies Record<UnaryOp, (x: string, t: ComputeType) => string>;
 
 /** WGSL for each binary op over values `a`, `b` of compute type `t`; comparisons give 0/1 of type `t`. */
@@ -85,6 +95,9 @@ export const WGSL_BINARY = {
   le: (a, b, t) => `${t}(${compare(a, '<=', b, t)})`,
   gt: (a, b, t) => `${t}(${compare(a, '>', b, t)})`,
   ge: (a, b, t) => `${t}(${compare(a, '>=', b, t)})`,
+  atan2: (a, b) => `ew_atan2(${a}, ${b})`,
+  fmod: (a, b, t) => (t === 'f32' ? `ew_fmod(${a}, ${b})` : `ew_fmodi(${a}, ${b})`),
+  remainder: (a, b, t) => (t === 'f32' ? `ew_remf(${a}, ${b})` : `ew_remi(${a}, ${b})`),
 } satisfies Record<BinaryOp, (a: string, b: string, t: ComputeType) => string>;
 
 /** `(a op b)` as a WGSL bool; float comparisons are false with a NaN operand, whatever the compiler assumes. */
