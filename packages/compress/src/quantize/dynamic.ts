@@ -13,6 +13,8 @@ import {
   maximum,
   minimum,
   noGrad,
+  quantize,
+  quantizedLinear,
   ShapeError,
   scope,
   Tensor,
@@ -236,25 +238,30 @@ export class DynamicQuantizedLinear extends Module {
     return noGrad(() =>
       scope(() => {
         const x2 = x.reshape([-1, k]);
-        let scale: number | Tensor;
-        let zp: number | Tensor;
-        let inv: number | Tensor;
+        const outShape = [...x.shape.slice(0, -1), this.outFeatures];
         if (x.device === 'cpu') {
+          // host qparams: tensor's fused quantize and int8 product with fbgemm's float epilogue
           const q = chooseQParams(x2.min().dataSync()[0], x2.max().dataSync()[0], 0, qmax);
-          scale = q.scale;
-          zp = q.zeroPoint;
-          inv = f(1 / q.scale);
-        } else {
-          const q = chooseQParamsTensors(x2, 0, qmax);
-          scale = q.scale;
-          zp = q.zeroPoint;
-          inv = div(1, q.scale);
+          const w = this._weight;
+          const xq = quantize(x2, q.scale, q.zeroPoint - 128, 'int8'); // uint8 values q stored as q − 128
+          const bias = this.bias ? (this.bias.dataSync() as Float32Array) : null;
+          const opts = {
+            inputScale: q.scale,
+            inputZeroPoint: q.zeroPoint - 128,
+            weightScale: w.scales,
+            weightZeroPoint: w.zeroPoints,
+            weightSums: this.weightSums,
+            bias,
+          };
+          return quantizedLinear(xq, this.weight, opts).reshape(outShape);
         }
+        const { scale, zeroPoint: zp } = chooseQParamsTensors(x2, 0, qmax);
+        const inv = div(1, scale);
         // uint8 values q stored as q − 128 for the int8 matmul; zp shifted alike
         const xq = minimum(maximum(x2.mul(inv).round().add(zp), 0), 255)
           .sub(128)
           .to('int8');
-        const zpShifted = typeof zp === 'number' ? zp - 128 : zp.sub(128).to('int32');
+        const zpShifted = zp.sub(128).to('int32');
         let raw = matmul(xq, this.weight.transpose(0, 1)).sub(this.weightSums.mul(zpShifted));
         if (this._weight.zeroPoints.some((z) => z !== 0)) {
           const wzp = this.weightZeroPoint; // [] or [outFeatures]: broadcasts over the rows
@@ -262,7 +269,7 @@ export class DynamicQuantizedLinear extends Module {
         }
         let y = raw.to('float32').mul(scale).mul(this.weightScale);
         if (this.bias) y = y.add(this.bias);
-        return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+        return y.reshape(outShape);
       }),
     );
   }
