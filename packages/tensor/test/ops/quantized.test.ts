@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, DTypeError, init, memory, quantize, quantizedLinear, ShapeError, tensor } from '../../src/index';
+
+// Hand values and error messages of the int8 inference ops; the op table checks every sample on
+// every backend (WebGPU exactly equal to the CPU).
+
+await init({ device: 'cpu' });
+
+const i8 = (rows: number[][]) => tensor(rows, { dtype: 'int8' });
+
+describe('quantize', () => {
+  it('multiplies by the float32 reciprocal, as PyTorch: 0.273939937 / 0.00214854861 is 127.49999 but x·(1/s) rounds to 127.5 → 128', async () => {
+    const y = quantize(tensor([0.273939937]), 0.00214854861, 0, 'uint8');
+    expect(Array.from(await y.data())).toEqual([128]);
+    y.dispose();
+  });
+
+  it('rejects bad scales, zero points and dtypes with typed errors', () => {
+    const x = tensor([1, 2]);
+    expect(() => quantize(x, 0, 0, 'int8')).toThrow(/quantize: scale must be a finite number > 0, got 0/);
+    expect(() => quantize(x, Number.NaN, 0, 'int8')).toThrow(ArgumentError);
+    expect(() => quantize(x, 0.1, 128, 'int8')).toThrow(/zeroPoint must be an integer in \[-128, 127\], got 128/);
+    expect(() => quantize(x, 0.1, -1, 'uint8')).toThrow(/\[0, 255\]/);
+    expect(() => quantize(x, 0.1, 0.5, 'int8')).toThrow(ArgumentError);
+    expect(() => quantize(x, 0.1, 0, 'int32' as never)).toThrow(DTypeError);
+    expect(() => quantize(tensor([1], { dtype: 'int32' }), 0.1, 0, 'int8')).toThrow(/quantize: expected a float32 input, got int32/);
+    x.dispose();
+  });
+});
+
+describe('quantizedLinear', () => {
+  it('per-channel requantization by hand: m_j = s_x·s_w[j], q = round((raw + bias/m_j)·m_j/s_y) + zp', async () => {
+    const before = memory().tensors;
+    const x = i8([[10, -4, 6]]);
+    const w = i8([
+      [1, 2, 3],
+      [-3, 0, 5],
+    ]);
+    // raw = [10 − 8 + 18, −30 + 0 + 30] = [20, 0]; m = [0.5·0.1, 0.5·0.2] = [0.05, 0.1]
+    // bias / m = [0.1 / 0.05, −0.25 / 0.1] = [2, −2.5]; (raw + ·)·m/0.25 = 22·0.2 = 4.4 → 4, −2.5·0.4 = −1 → −1
+    const y = quantizedLinear(x, w, {
+      inputScale: 0.5,
+      weightScale: [0.1, 0.2],
+      bias: [0.1, -0.25],
+      output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' },
+    });
+    expect(y.dtype).toBe('int8');
+    expect(Array.from(await y.data())).toEqual([7, 2]);
+    const d = quantizedLinear(x, w, {
+      inputScale: 0.5,
+      weightScale: [0.1, 0.2],
+      bias: [0.1, -0.25],
+      output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' },
+      dequantize: true,
+    });
+    expect(Array.from(await d.data())).toEqual([1, -0.25]);
+    for (const t of [x, w, y, d]) t.dispose();
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('rejects wrong dtypes, shapes, qparams and options with typed errors', () => {
+    const x = i8([[1, 2]]);
+    const w = i8([[1, 2]]);
+    const ok = { inputScale: 1, weightScale: 1 };
+    expect(() => quantizedLinear(tensor([[1, 2]]), w, ok)).toThrow(/quantizedLinear: x must be an int8 tensor, got float32/);
+    expect(() => quantizedLinear(x, i8([[1, 2, 3]]), ok)).toThrow(ShapeError);
+    expect(() => quantizedLinear(x, w, { ...ok, weightScale: [1, 2] })).toThrow(/weightScale needs 1 values \(one per output row\), got 2/);
+    expect(() => quantizedLinear(x, w, { ...ok, inputZeroPoint: 200 })).toThrow(/inputZeroPoint must be an integer in \[-128, 127\]/);
+    expect(() => quantizedLinear(x, w, { ...ok, weightSums: tensor([1]) })).toThrow(/weightSums must be an int32 \[1\] tensor/);
+    expect(() => quantizedLinear(x, w, { ...ok, relu: true })).toThrow(/relu and dequantize need output/);
+    expect(() => quantizedLinear(x, w, { ...ok, bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+    expect(() => quantizedLinear(x, w, { ...ok, output: { scale: 1, zeroPoint: 0, dtype: 'int8', extra: 1 } as never })).toThrow(/unknown option 'extra'/);
+    x.dispose();
+    w.dispose();
+  });
+});
