@@ -53,7 +53,7 @@ function moduleText(code: string, imports: ExampleImport[]): string {
   for (const { from, values, typesOf } of imports) {
     const v = values.filter((n) => !seen.has(n) && n !== 'default');
     for (const n of v) seen.add(n);
-    const t = typesOf.flatMap(typeNames).filter((n) => !seen.has(n));
+    const t = [...new Set(typesOf.flatMap(typeNames))].filter((n) => !seen.has(n)); // a name both packages export (nn re-exports tensor) once
     for (const n of t) seen.add(n);
     if (v.length) lines.push(`import { ${v.join(', ')} } from '${from}';`);
     if (t.length) lines.push(`import type { ${t.join(', ')} } from '${from}';`);
