@@ -138,7 +138,8 @@ export function checkBars(rows) {
   const [base] = rows;
   const row = (prefix) => rows.find((r) => r.name.startsWith(prefix));
   const drop = (r) => (base.accuracy - r.accuracy) * 100;
-  const points = (r, max, bar) => ({ bar, value: `${drop(r) >= 0 ? '−' : '+'}${Math.abs(drop(r)).toFixed(2)} points`, met: drop(r) <= max + 1e-9 });
+  const signed = (d) => `${d > 5e-5 ? '+' : d < -5e-5 ? '−' : ''}${Math.abs(d).toFixed(2)}`;
+  const points = (r, max, bar) => ({ bar, value: `${signed(-drop(r))} points`, met: drop(r) <= max + 1e-9 });
   const kdAlone = row('student ¼ alone');
   const kdTaught = row('student ¼ distilled');
   const gain = (kdTaught.accuracy - kdAlone.accuracy) * 100;
@@ -161,7 +162,7 @@ export function checkBars(rows) {
     },
     {
       bar: 'distillation: student distilled vs alone (reported, no bar)',
-      value: `${gain >= 0 ? '+' : '−'}${Math.abs(gain).toFixed(2)} points (± ${(kdAlone.accuracyStd * 100).toFixed(2)} / ${(kdTaught.accuracyStd * 100).toFixed(2)} std over seeds)`,
+      value: `${signed(gain)} points (± ${(kdAlone.accuracyStd * 100).toFixed(2)} / ${(kdTaught.accuracyStd * 100).toFixed(2)} std over seeds)`,
       met: true,
     },
   ];
