@@ -71,6 +71,26 @@ describe.each(DEVICES)('elementwise additions [%s]', (device) => {
     e.dispose();
   });
 
+  it('the unary kernels are within 10⁻⁶ relative of float64 over their ranges (WGSL allows far more)', async () => {
+    const span = (lo: number, hi: number, n: number) => Array.from({ length: n + 1 }, (_, i) => Math.fround(lo + ((hi - lo) * i) / n));
+    const octaves = (lo: number, hi: number, n: number) => span(Math.log(lo), Math.log(hi), n).map((e) => Math.fround(Math.exp(e)));
+    const cases: [string, (x: Tensor) => Tensor, (x: number) => number, number[]][] = [
+      ['log1p', log1p, Math.log1p, [...span(-0.9999, 3, 1500), ...octaves(1e-12, 1e30, 300), ...octaves(1e-12, 0.999, 300).map((x) => -x)]],
+      ['expm1', expm1, Math.expm1, [...span(-5, 5, 1500), ...octaves(1e-12, 88.7, 300), ...octaves(1e-12, 80, 300).map((x) => -x)]],
+      ['log2', (x) => x.log2(), Math.log2, [...span(0.01, 4, 1500), ...octaves(1e-37, 1e37, 300)]],
+      ['exp2', (x) => x.exp2(), (x) => 2 ** x, span(-125, 127, 1500)],
+      ['asin', (x) => x.asin(), Math.asin, span(-1, 1, 2000)],
+      ['acos', (x) => x.acos(), Math.acos, span(-1, 1, 2000)],
+      ['atan', (x) => x.atan(), Math.atan, [...span(-10, 10, 1500), ...octaves(1e-10, 1e30, 300)]],
+      ['sinh', (x) => x.sinh(), Math.sinh, [...span(-12, 12, 1500), ...octaves(1e-10, 89.4, 300)]],
+      ['cosh', (x) => x.cosh(), Math.cosh, [...span(-12, 12, 1500), ...octaves(1e-10, 89.4, 300)]],
+    ];
+    for (const [name, op, ref, xs] of cases) {
+      const want = xs.map((x) => Math.fround(ref(x)));
+      expect(Array.from(await got(op(t(xs)))), name).toBeAllClose(want, { rtol: 1e-6, atol: 1e-30 });
+    }
+  });
+
   it('fmod takes the sign of the dividend, remainder the sign of the divisor; integers stay integers', async () => {
     expect(await got(fmod(t([5, -5, 5, -5]), t([3, 3, -3, -3])))).toEqual([2, -2, 2, -2]);
     expect(await got(remainder(t([5, -5, 5, -5]), t([3, 3, -3, -3])))).toEqual([2, 1, -1, -2]);

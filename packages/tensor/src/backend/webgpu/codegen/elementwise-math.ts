@@ -92,7 +92,18 @@ const HELPERS: Record<string, string> = {
   let u = 1.0 + x;
   return log(u) * (x / (u - 1.0));
 }`,
-  // e^x − 1: the Taylor series near 0 (no cancellation; error < 10⁻⁸ for |x| < ½), exp − 1
+  // e^x for |x| ≤ 88.8 to about 1 ULP (WGSL allows its exp 3 + 2|x| ULP, ~30 near 88): Cephes'
+  // expf, x = k·ln 2 + r with |r| ≤ ln 2/2 (ln 2 in two parts, k·C1 exact), a degree-6 polynomial
+  // for e^r, then 2ᵏ in two steps so that no ldexp exponent passes 64.
+  ew_expacc: `fn ew_expacc(x: f32) -> f32 {
+  let k = round(x * 1.4426950408889634);
+  let r = (x - k * 0.693359375) + k * 2.12194440e-4;
+  let y = ((((((1.9875691500e-4 * r + 1.3981999507e-3) * r + 8.3334519073e-3) * r + 4.1665795894e-2) * r + 1.6666665459e-1) * r +
+    5.0000001201e-1) * r * r + r) + 1.0;
+  let h = i32(k) / 2;
+  return ldexp(ldexp(y, h), i32(k) - h);
+}`,
+  // e^x − 1: the Taylor series near 0 (no cancellation; error < 10⁻⁸ for |x| < ½), e^x − 1
   // farther out (the cancellation loses at most a factor 2.6 there); the limits spelled out.
   ew_expm1: `fn ew_expm1(x: f32) -> f32 {
   if (ew_isnan(x)) { return x; }
@@ -102,13 +113,15 @@ const HELPERS: Record<string, string> = {
     return x + x * x * (0.5 + x * (0.16666666667 + x * (0.041666666667 + x * (0.0083333333333 + x * (0.0013888888889 +
       x * (0.00019841269841 + x * (0.000024801587302 + x * 0.0000027557319224)))))));
   }
-  return exp(x) - 1.0;
+  return ew_expacc(x) - 1.0;
 }`,
-  // log2 with the special values of ew_log.
+  // log2 with the special values of ew_log; near 1, log1p(x − 1)·log₂e (x − 1 is exact there), as
+  // WGSL's log2 has 2⁻²¹ absolute error on [½, 2], which is relative error 10⁻³ next to 1.
   ew_log2: `fn ew_log2(x: f32) -> f32 {
   if (ew_isnan(x) || x < 0.0) { return ew_nan(x); }
   if (x == 0.0) { return -ew_inf(x); }
   if (!ew_finite(x)) { return x; }
+  if (abs(x - 1.0) < 0.25) { return ew_log1p(x - 1.0) * 1.4426950408889634; }
   return log2(x);
 }`,
   // 2^x: overflow to +∞ and underflow to 0 spelled out (exp2 of ±∞ is implementation-defined).
@@ -170,10 +183,10 @@ const HELPERS: Record<string, string> = {
     let z = x * x;
     return x + x * z * (0.16666666667 + z * (0.0083333333333 + z * (0.00019841269841 + z * 0.0000027557319224)));
   } else if (a < 9.0) {
-    let e = exp(a);
+    let e = ew_expacc(a);
     r = 0.5 * (e - 1.0 / e);
   } else {
-    let h = exp(0.5 * min(a, 100.0));
+    let h = ew_expacc(0.5 * min(a, 100.0));
     r = (0.5 * h) * h;
   }
   return select(r, -r, x < 0.0);
@@ -182,10 +195,10 @@ const HELPERS: Record<string, string> = {
   if (!ew_finite(x)) { return abs(x); }
   let a = abs(x);
   if (a < 9.0) {
-    let e = exp(a);
+    let e = ew_expacc(a);
     return 0.5 * (e + 1.0 / e);
   }
-  let h = exp(0.5 * min(a, 100.0));
+  let h = ew_expacc(0.5 * min(a, 100.0));
   return (0.5 * h) * h;
 }`,
   // C's fmod (sign of a), exact: subtract |b|·2ᵏ, the largest such multiple ≤ the rest, until the
