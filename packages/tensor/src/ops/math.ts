@@ -160,7 +160,8 @@ export const remainder = binaryOp('remainder', (gy, a, b) => [() => gy, () => gy
 
 // ── composites ────────────────────────────────────────────────────────────
 /**
- * The fractional part x − trunc(x) (`torch.frac`), with the sign of x; NaN at ±∞. Gradient 1.
+ * The fractional part x − trunc(x) (`torch.frac`), with the sign of x; NaN at ±∞; zeros for
+ * integer tensors (PyTorch rejects them). Gradient 1.
  * @example
  * ```ts
  * frac(tensor([1.25, -1.25, 3])); // [0.25, -0.25, 0]
