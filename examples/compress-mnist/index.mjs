@@ -16,7 +16,19 @@ import { gradual, structured } from './prune.mjs';
 import { ptq, qat } from './quantize.mjs';
 
 const MODES = {
-  small: { train: 256, test: 100, calibration: 64, students: 128, baselineEpochs: 1, cached: false, epochs: 1, studentEpochs: 1, rounds: 1, warmup: 1 },
+  small: {
+    train: 256,
+    test: 100,
+    calibration: 64,
+    qat: 128,
+    students: 128,
+    baselineEpochs: 1,
+    cached: false,
+    epochs: 1,
+    studentEpochs: 1,
+    rounds: 1,
+    warmup: 1,
+  },
   default: {
     train: 2000,
     test: Infinity,
@@ -81,7 +93,7 @@ export async function main({ small = false, full = false, webgpu = false, log = 
   await add('PTQ int8 per-tensor', ptq(base, calibration, { perChannel: false }));
   await add('PTQ int8 per-channel', ptq(base, calibration, { perChannel: true }));
   log('\nquantization-aware training (1 epoch), then convert');
-  await add('QAT int8 (1 epoch)', await qat(base, data, { epochs: 1, verbose }));
+  await add('QAT int8 (1 epoch)', await qat(base, subset(data, mode.qat), { epochs: 1, verbose }));
   log('\nthe pruned model quantized (per-channel)');
   await add('pruned 90% + int8 per-channel', ptq(pruned, calibration, { perChannel: true }));
 

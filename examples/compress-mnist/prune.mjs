@@ -13,12 +13,12 @@ export const weights = (model) =>
 
 /**
  * 90% of all weights pruned by magnitude on Zhu & Gupta's schedule over the first of `epochs`
- * epochs (about 40 pruning steps), the rest recovery; the pruning is then made permanent.
+ * epochs (about 40 pruning steps, every 2nd step at least), the rest recovery; the pruning is then made permanent.
  */
 export async function gradual(base, data, { epochs = 2, verbose = 2 } = {}) {
   const model = copyOf(base);
   const stepsPerEpoch = Math.ceil(data.xTrain.shape[0] / 32);
-  const frequency = Math.max(1, Math.floor(stepsPerEpoch / 40));
+  const frequency = Math.max(2, Math.floor(stepsPerEpoch / 40));
   const schedule = new GradualPruning({ finalSparsity: 0.9, beginStep: 0, endStep: stepsPerEpoch, frequency, parameters: weights(model) });
   await train(model, data, { epochs, lr: 1e-3, callbacks: [schedule], verbose });
   for (const [m, name] of weights(model)) removePruning(m, name);
