@@ -1,24 +1,10 @@
-import { ArgumentError, scope, type Tensor, where } from '@aimodel/tensor';
+import { ArgumentError, elu, hardswish, mish, selu, silu, softplus, type Tensor } from '@aimodel/tensor';
 import { checkKeys, checkTensor } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 
-// Smooth activations (SiLU, ELU, SELU, Softplus, Mish, Hardswish), composed from tensor ops so they
-// run and differentiate on every backend. @aimodel/tensor has no fused kernels for them yet; when
-// it gains `silu`, `elu`, … these forwards become one call each, with the same results.
-
-/** log(1 + u) for u ≥ 0, accurate for tiny u (Goldberg's trick: u·log(w)/(w − 1) with w = 1 + u). */
-function log1p(u: Tensor): Tensor {
-  const w = u.add(1);
-  const d = w.sub(1);
-  const exact = d.eq(0);
-  return where(exact, u, u.mul(w.log()).div(where(exact, 1, d)));
-}
-
-/** softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|), without overflow. */
-function softplusOf(x: Tensor): Tensor {
-  return x.relu().add(log1p(x.abs().neg().exp()));
-}
+// Smooth activations (SiLU, ELU, SELU, Softplus, Mish, Hardswish) as modules over @aimodel/tensor's
+// functions of the same names (one definition each, with PyTorch's gradients at the kinks).
 
 function checkFinite(layer: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(layer, `${name} must be a finite number, got ${v}`);
@@ -41,7 +27,7 @@ export class SiLU extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('SiLU', x);
-    return scope(() => x.mul(x.sigmoid()));
+    return silu(x);
   }
 }
 
@@ -78,7 +64,7 @@ export class ELU extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('ELU', x);
-    return scope(() => where(x.gt(0), x, x.clamp(null, 0).exp().sub(1).mul(this.alpha)));
+    return elu(x, { alpha: this.alpha });
   }
 
   /** PyTorch's extra_repr. @example `String(new ELU()) // 'ELU(alpha=1)'` */
@@ -86,10 +72,6 @@ export class ELU extends Module {
     return reprFields({ alpha: this.alpha });
   }
 }
-
-/** SELU's constants (Klambauer et al. 2017), as PyTorch. */
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
 /**
  * Scaled ELU, as `torch.nn.SELU`: scale·(max(0, x) + min(0, α·(eˣ − 1))) with α ≈ 1.6733 and
@@ -109,7 +91,7 @@ export class SELU extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('SELU', x);
-    return scope(() => where(x.gt(0), x, x.clamp(null, 0).exp().sub(1).mul(SELU_ALPHA)).mul(SELU_SCALE));
+    return selu(x);
   }
 }
 
@@ -168,10 +150,7 @@ export class Softplus extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('Softplus', x);
-    return scope(() => {
-      const bx = x.mul(this.beta);
-      return where(bx.gt(this.threshold), x, softplusOf(bx).div(this.beta));
-    });
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
   }
 
   /** PyTorch's extra_repr. @example `String(new Softplus()) // 'Softplus(beta=1, threshold=20)'` */
@@ -197,7 +176,7 @@ export class Mish extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('Mish', x);
-    return scope(() => x.mul(softplusOf(x).tanh()));
+    return mish(x);
   }
 }
 
@@ -219,6 +198,6 @@ export class Hardswish extends Module {
    */
   override forward(x: Tensor): Tensor {
     checkTensor('Hardswish', x);
-    return scope(() => x.mul(x.add(3).clamp(0, 6)).div(6));
+    return hardswish(x);
   }
 }
