@@ -72,7 +72,7 @@ describe('text classification examples (small slices, CPU)', () => {
     const { result, lines } = await run<Scores & { majority: number; attention: { char: string; weight: number; position: number }[] }>('poetry-dynasty');
     checkReport(result.report, ['Tang', 'Song'], result.confusion);
     expect(result.majority).toBe(0.5); // balanced classes, stratified split
-    expect(result.accuracy).toBeGreaterThan(0.55);
+    expect(result.accuracy).toBeGreaterThan(0.6); // seeds 1–4 of this slice give 67–72%
     // the pooling weights are a distribution over the poem's characters, sorted descending
     const total = result.attention.reduce((s, a) => s + a.weight, 0);
     expect(total).toBeCloseTo(1, 5);
