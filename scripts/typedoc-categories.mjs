@@ -72,7 +72,10 @@ export function load(app) {
     for (const module of project.getReflectionsByKind(ReflectionKind.Module)) {
       for (const child of [...(module.children ?? [])]) {
         // @aimodel/nn re-exports the tensor API for convenience; it is documented once, under @aimodel/tensor
-        if (module.name !== '@aimodel/tensor' && /packages\/tensor\/(src|dist)\/|@aimodel\/tensor\//.test(project.getSymbolIdFromReflection(child)?.fileName ?? '')) {
+        if (
+          module.name !== '@aimodel/tensor' &&
+          /packages\/tensor\/(src|dist)\/|@aimodel\/tensor\//.test(project.getSymbolIdFromReflection(child)?.fileName ?? '')
+        ) {
           project.removeReflection(child);
           continue;
         }
