@@ -4,7 +4,7 @@ import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
 import { fromArray } from '../../src/creation';
 import type { DType } from '../../src/dtype';
-import { type DeviceName, type NestedArray, type Tensor, tensor } from '../../src/index';
+import { type DeviceName, type NestedArray, scope, type Tensor, tensor } from '../../src/index';
 import { openTestGpu, randomValues } from '../helpers';
 
 /** A host input: values, shape, dtype, and whether its gradient is compared. */
@@ -33,7 +33,7 @@ export function ints(shape: number[], lo: number, hi: number, seed: number, dtyp
 /** Run `fn` on `device`; when an input asks for its gradient, backpropagate a fixed seed gradient. */
 export async function runOn(device: DeviceName, inputs: readonly Input[], fn: (...xs: Tensor[]) => Tensor): Promise<Outcome> {
   const xs = inputs.map((i) => fromArray(i.values, i.shape, { device, dtype: i.dtype, requiresGrad: i.grad }));
-  const y = fn(...xs);
+  const y = scope(() => fn(...xs)); // intermediates freed now, not by a later GC (memory() checks after this stay exact)
   expect(y.device).toBe(device);
   const value = await y.toArray();
   const grads: NestedArray[] = [];
