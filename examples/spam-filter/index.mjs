@@ -111,14 +111,14 @@ async function evaluateModel(title, pred, target, log) {
 }
 
 /**
- * Train and evaluate both models; resolves to their scores. `small` uses 600 mails, 64 tokens
+ * Train and evaluate both models; resolves to their scores. `small` uses 600 mails, 40 tokens
  * and a few epochs (the test's slice); the default uses all 6046 mails cut to 200 tokens.
  */
 export async function main({ small = false, device, log = console.log } = {}) {
   const used = await init(device ? { device } : {});
   manualSeed(0);
   const seconds = (t) => ((performance.now() - t) / 1000).toFixed(1);
-  const maxTokens = small ? 64 : 128;
+  const maxTokens = small ? 40 : 128;
   let t = performance.now();
 
   // 1. Mails → subject + text parts → word tokens (first maxTokens); label 1 = spam.

@@ -54,7 +54,7 @@ describe('text classification examples (small slices, CPU)', () => {
   it('spam-filter: both models print a consistent report and beat the majority class', async () => {
     const before = memory().tensors;
     const { result, lines } = await run<{ a: Scores & { f1Spam: number }; b: Scores & { f1Spam: number }; nTrain: number; nTest: number }>('spam-filter');
-    expect(lines[0]).toMatch(/^605 mails \(415 ham, 190 spam\), first 64 word tokens of each, on cpu \(\d+\.\d s\)$/);
+    expect(lines[0]).toMatch(/^605 mails \(415 ham, 190 spam\), first 40 word tokens of each, on cpu \(\d+\.\d s\)$/);
     expect(result.nTrain + result.nTest).toBe(605);
     expect(result.nTest).toBe(121); // ⌈0.2 · 605⌉
     for (const m of [result.a, result.b]) {

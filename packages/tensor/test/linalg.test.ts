@@ -249,6 +249,8 @@ describe('linalg: Cholesky, QR, SVD, eigh', () => {
     close(Q.transpose(0, 1).matmul(Q), eye(3), 1e-5);
     const r = arr(R);
     expect([r[3], r[6], r[7]]).toEqual([0, 0, 0]);
+    expect(() => linalg.qr(a, { mdoe: 'complete' } as never)).toThrow(/linalg.qr: unknown option 'mdoe'/);
+    expect(() => linalg.qr(a, { mode: 'r' as never })).toThrow("linalg.qr: unknown mode 'r' (expected 'reduced' or 'complete')");
     const full = linalg.qr(a, { mode: 'complete' });
     expect(full.Q.shape).toEqual([5, 5]);
     close(full.Q.transpose(0, 1).matmul(full.Q), eye(5), 1e-5);

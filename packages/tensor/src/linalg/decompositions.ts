@@ -1,6 +1,6 @@
 import type { Backend, Storage, View } from '../backend/backend';
 import { fromArray } from '../creation';
-import { DeviceError, DTypeError, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, DeviceError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { defineOp, type OpFn } from '../ops/define-op';
 import type { Tensor } from '../tensor';
@@ -267,7 +267,10 @@ function columns(x: Mat, k: number): Float64Array {
  * ```
  */
 export function qr(a: Tensor, opts: { mode?: 'reduced' | 'complete' } = {}): { Q: Tensor; R: Tensor } {
-  const { out, outputs } = qrOp([a], { complete: opts.mode === 'complete' });
+  checkOptions('linalg.qr', opts, ['mode']);
+  const mode = opts.mode ?? 'reduced';
+  if (mode !== 'reduced' && mode !== 'complete') throw new ArgumentError('linalg.qr', `unknown mode '${String(mode)}' (expected 'reduced' or 'complete')`);
+  const { out, outputs } = qrOp([a], { complete: mode === 'complete' });
   return { Q: out, R: outputs.r };
 }
 

@@ -32,7 +32,6 @@ export function scalarLike(v: number, like: Tensor): Tensor {
 }
 
 function toPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  checkOperands(op, a, b);
   if (typeof a === 'number' && typeof b === 'number') throw new ArgumentError(op, 'expected at least one tensor, got two numbers');
   if (typeof a === 'number') return [scalarLike(a, b as Tensor), b as Tensor];
   if (typeof b === 'number') return [a, scalarLike(b, a)];
