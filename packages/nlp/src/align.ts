@@ -189,6 +189,18 @@ export interface CslsOptions {
   topN?: number;
 }
 
+/** The unit vectors of `words` (rows of `vectors`), row-major [words.length, dim]; unknown words throw naming the word. */
+function unitQueries(vectors: WordVectors, op: string, words: readonly string[]): Float32Array {
+  const d = vectors.dim;
+  const unit = vectors.unitVectors();
+  const q = new Float32Array(words.length * d);
+  words.forEach((w, i) => {
+    const r = vectors.rowOf(op, w);
+    q.set(unit.subarray(r * d, (r + 1) * d), i * d);
+  });
+  return q;
+}
+
 /** Mean cosine of each row of `a` to its k nearest rows of `b` (both unit, row-major). */
 function meanTopK(a: Float32Array, na: number, b: Float32Array, nb: number, d: number, k: number): Float64Array {
   const out = new Float64Array(na);
@@ -231,15 +243,13 @@ export function cslsNeighbors(mapped: WordVectors, target: WordVectors, queries:
   ] as const)
     if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${name} must be a positive integer, got ${describe(v)}`);
   const d = mapped.dim;
-  const rows = queries.map((w) => mapped.rowOf(op, w));
   const us = mapped.unitVectors();
   const ut = target.unitVectors();
-  const q = new Float32Array(rows.length * d);
-  rows.forEach((r, i) => q.set(us.subarray(r * d, (r + 1) * d), i * d));
-  const rT = meanTopK(q, rows.length, ut, target.size, d, Math.min(k, target.size));
+  const q = unitQueries(mapped, op, queries);
+  const rT = meanTopK(q, queries.length, ut, target.size, d, Math.min(k, target.size));
   const rS = meanTopK(ut, target.size, us, mapped.size, d, Math.min(k, mapped.size));
   const scores = dotScores(ut, target.size, d, q);
-  return rows.map((_, i) => {
+  return queries.map((_, i) => {
     const csls = new Float64Array(target.size);
     for (let j = 0; j < target.size; j++) csls[j] = 2 * scores[i * target.size + j] - rT[i] - rS[j];
     return topIndices(csls, 0, target.size, topN, new Set()).map((j) => [target.words[j], csls[j]] as [string, number]);
@@ -315,14 +325,7 @@ export function evaluateTranslation(mapped: WordVectors, target: WordVectors, di
     method === 'csls'
       ? cslsNeighbors(mapped, target, queries, { k: opts.k ?? 10, topN: top })
       : (() => {
-          const d = mapped.dim;
-          const us = mapped.unitVectors();
-          const q = new Float32Array(queries.length * d);
-          queries.forEach((w, i) => {
-            const r = mapped.indexOf(w);
-            q.set(us.subarray(r * d, (r + 1) * d), i * d);
-          });
-          const scores = dotScores(target.unitVectors(), target.size, d, q);
+          const scores = dotScores(target.unitVectors(), target.size, mapped.dim, unitQueries(mapped, op, queries));
           return queries.map((_, i) =>
             topIndices(scores, i * target.size, target.size, top, new Set()).map((j) => [target.words[j], scores[i * target.size + j]] as [string, number]),
           );

@@ -1,4 +1,4 @@
-import { ArgumentError, DeviceError, div, noGrad, scope, stack, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, DeviceError, div, linalg, noGrad, scope, stack, Tensor, zeros } from '@aimodel/tensor';
 
 /**
  * Options of {@link clipGradNorm}.
@@ -25,18 +25,6 @@ function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
     if (!(p instanceof Tensor)) throw new ArgumentError(op, `params must contain tensors, got ${typeof p} at index ${i}`);
   });
   return list.flatMap((p) => (p.grad && p.grad.numel() > 0 ? [p.grad] : []));
-}
-
-/** ‖x‖_p over all elements, as a 0-d tensor. */
-function vectorNorm(x: Tensor, p: number): Tensor {
-  if (p === Infinity) return x.abs().max();
-  if (p === 1) return x.abs().sum();
-  if (p === 2) return x.mul(x).sum().sqrt();
-  return x
-    .abs()
-    .pow(p)
-    .sum()
-    .pow(1 / p);
 }
 
 /**
@@ -71,7 +59,7 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
   if (grads.length === 0) return zeros([]);
   return noGrad(() =>
     scope(() => {
-      const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
+      const total = linalg.vectorNorm(stack(grads.map((g) => linalg.vectorNorm(g, { ord: p }))), { ord: p });
       if (errorIfNonfinite) {
         if (total.device !== 'cpu') {
           throw new DeviceError(

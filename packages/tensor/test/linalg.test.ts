@@ -464,6 +464,11 @@ describe('linalg: norms and pinv', () => {
     ).toEqual([1, 1]);
     expect(() => linalg.vectorNorm(tensor([1]), { p: 2 } as never)).toThrow(/linalg.vectorNorm: unknown option 'p'/);
     expect(() => linalg.matrixNorm(tensor([[1]]), { ord: 3 })).toThrow(ArgumentError);
+    // PyTorch's vector_norm refuses integer tensors too
+    expect(() => linalg.vectorNorm(tensor([3, 4], { dtype: 'int32' }))).toThrow(
+      "linalg.vectorNorm: expected a float32 tensor, got int32 (convert with x.to('float32'))",
+    );
+    expect(() => linalg.matrixNorm(tensor([[1]], { dtype: 'int32' }))).toThrow(DTypeError);
     expect(gradcheck((x) => linalg.vectorNorm(x), [tensor([0.5, -1.5, 2])], { eps: 1e-3, rtol: 1e-2 }).ok).toBe(true);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   bernoulli,
+  cosineSimilarity,
   diag,
   DTypeError,
   einsum,
@@ -89,6 +90,9 @@ describe('breadth ops: errors and views', () => {
     expect(() => interpolate(zeros([2, 2]), { size: 4 })).toThrow(ShapeError);
     expect(() => interpolate(zeros([1, 1, 2]), { size: 4, align_corners: true } as never)).toThrow(/did you mean 'alignCorners'/);
     expect(() => maskedFill(zeros([2]), tensor([1, 0]), 1)).toThrow('maskedFill: mask must be bool, got float32');
+    expect(() => cosineSimilarity(tensor([1, 2], { dtype: 'int32' }), tensor([1, 2]), { dim: 0 })).toThrow(
+      'cosineSimilarity: expected float32 tensors, got int32',
+    );
   });
 
   it('leave nothing behind', () => {

@@ -1,4 +1,4 @@
-import { ArgumentError, checkOptions } from '../errors';
+import { ArgumentError, checkOptions, DTypeError } from '../errors';
 import { scope } from '../memory';
 import { checkInputs } from '../ops/define-op';
 import { div, where } from '../ops/elementwise';
@@ -43,9 +43,10 @@ export function vectorNorm(x: Tensor, opts: VectorNormOptions = {}): Tensor {
   checkInputs('linalg.vectorNorm', [x]);
   const ord = opts.ord ?? 2;
   if (typeof ord !== 'number' || Number.isNaN(ord)) throw new ArgumentError('linalg.vectorNorm', `ord must be a number (or ±Infinity), got ${String(ord)}`);
+  if (x.dtype !== 'float32') throw new DTypeError('linalg.vectorNorm', `expected a float32 tensor, got ${x.dtype} (convert with x.to('float32'))`);
   const r = { dim: opts.dim, keepdim: opts.keepdim ?? false };
   return scope(() => {
-    const a = x.to('float32').abs();
+    const a = x.abs();
     if (ord === Infinity) return a.max(r);
     if (ord === -Infinity) return a.min(r);
     if (ord === 0) return a.ne(0).to('float32').sum(r);
@@ -88,6 +89,7 @@ export function matrixNorm(a: Tensor, opts: MatrixNormOptions = {}): Tensor {
   checkInputs('linalg.matrixNorm', [a]);
   const ord = opts.ord ?? 'fro';
   const keepdim = opts.keepdim ?? false;
+  if (a.dtype !== 'float32') throw new DTypeError('linalg.matrixNorm', `expected a float32 tensor, got ${a.dtype} (convert with a.to('float32'))`);
   if (a.ndim < 2) throw new ArgumentError('linalg.matrixNorm', `expected a matrix or a batch of matrices [..., m, n], got shape [${a.shape.join(', ')}]`);
   const keep = (t: Tensor) => (keepdim ? t.unsqueeze(-1).unsqueeze(-1) : t);
   return scope(() => {
@@ -98,7 +100,7 @@ export function matrixNorm(a: Tensor, opts: MatrixNormOptions = {}): Tensor {
       const s = svdvals(a);
       return keep(ord === 2 ? s.max(-1) : s.min(-1));
     }
-    const abs = a.to('float32').abs();
+    const abs = a.abs();
     if (ord === 1 || ord === -1) {
       const cols = abs.sum({ dim: -2, keepdim });
       return ord === 1 ? cols.max({ dim: -1, keepdim }) : cols.min({ dim: -1, keepdim });

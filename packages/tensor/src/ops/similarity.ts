@@ -1,4 +1,4 @@
-import { ArgumentError, checkOptions, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { vectorNorm } from '../linalg/norms';
 import { scope } from '../memory';
 import { broadcastShapes, fmt, normDim } from '../shape';
@@ -63,6 +63,7 @@ export interface CosineSimilarityOptions {
 export function cosineSimilarity(a: Tensor, b: Tensor, opts: CosineSimilarityOptions = {}): Tensor {
   checkOptions('cosineSimilarity', opts, ['dim', 'eps']);
   checkInputs('cosineSimilarity', [a, b]);
+  for (const t of [a, b]) if (t.dtype !== 'float32') throw new DTypeError('cosineSimilarity', `expected float32 tensors, got ${t.dtype}`);
   const shape = broadcastShapes('cosineSimilarity', a.shape, b.shape);
   const dim = normDim('cosineSimilarity', opts.dim ?? 1, shape.length);
   const eps = opts.eps ?? 1e-8;
