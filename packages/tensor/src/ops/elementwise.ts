@@ -1,3 +1,5 @@
+// Over ~400 lines: the table-driven elementwise ops (binary, unary, where, clamp), each a one-line
+// definition with its gradient beside it and its TSDoc; the shared operand checks sit at the top.
 import type { BinaryOp, UnaryOp, View } from '../backend/backend';
 import { type DType, promoteTypes } from '../dtype';
 import { ArgumentError, DTypeError } from '../errors';
