@@ -1,5 +1,5 @@
+// Over ~400 lines: one case per kernel family, each with its tfjs-webgpu twin beside it.
 // WebGPU microbenchmarks: @aimodel/tensor vs TensorFlow.js's WebGPU backend, in the same process
-// (Over ~400 lines: one case per kernel family, each with its tfjs-webgpu twin beside it.)
 // on the same Dawn device. Usage:
 //   node benchmarks/webgpu.bench.mjs [--filter matmul,attention] [--quick] [--profile] [--json out.json]
 // --quick uses tiny sizes (a smoke test for software adapters such as lavapipe; numbers meaningless).
