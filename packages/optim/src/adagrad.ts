@@ -1,4 +1,4 @@
-import { full, type Tensor } from '@aimodel/tensor';
+import { adagradStep_, full, type Tensor } from '@aimodel/tensor';
 import { checkBoolean, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
 
@@ -82,11 +82,9 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<AdagradOptions>>): void {
     const { lr, lrDecay, weightDecay, initialAccumulatorValue, eps, maximize } = group;
     const s = this.state.get(p) ?? this.initState(p, { step: 0, sum: full(p.shape, initialAccumulatorValue, { device: p.device }) });
-    const t = ++s.step;
-    let g = maximize ? grad.neg() : grad;
-    const clr = lr / (1 + (t - 1) * lrDecay); //                     γ̃ ← γ/(1 + (t − 1)η)
-    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //         g ← g + λθ
-    const sum = s.sum.assign(s.sum.add(g.mul(g))); //                s ← s + g²
-    p.assign(p.sub(g.div(sum.sqrt().add(eps)).mul(clr))); //         θ ← θ − γ̃·g/(√s + ε)
+    const step = ++s.step;
+    // one fused kernel per parameter (tensor's `adagradStep_`: PyTorch's float32 arithmetic, no temporaries)
+    adagradStep_(p, grad, s.sum, { lr, lrDecay, weightDecay, eps, maximize, step });
   }
+
 }

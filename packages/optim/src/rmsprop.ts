@@ -1,4 +1,4 @@
-import { keep, type Tensor, zerosLike } from '@aimodel/tensor';
+import { keep, rmspropStep_, type Tensor, zerosLike } from '@aimodel/tensor';
 import { checkBoolean, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
 
@@ -87,26 +87,22 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>, RMSpropState> {
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<RMSpropOptions>>): void {
-    const { lr, alpha, eps, weightDecay, momentum: mu, centered, maximize } = group;
-    let g = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //         g ← g + λθ
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
     const s = this.state.get(p) ?? this.initState(p, { step: 0, squareAvg: zerosLike(p) });
     s.step++;
-    const v = s.squareAvg.assign(s.squareAvg.mul(alpha).add(g.mul(g).mul(1 - alpha))); // v ← αv + (1 − α)g²
-    let avg: Tensor;
-    if (centered) {
-      s.gradAvg ??= keep(zerosLike(p));
-      const ga = s.gradAvg.assign(s.gradAvg.mul(alpha).add(g.mul(1 - alpha))); //      gₐ ← αgₐ + (1 − α)g
-      avg = v.sub(ga.mul(ga)).sqrt().add(eps); //                   √(v − gₐ²) + ε
-    } else {
-      avg = v.sqrt().add(eps); //                                   √v + ε
-    }
-    if (mu > 0) {
-      s.momentumBuffer ??= keep(zerosLike(p));
-      const b = s.momentumBuffer.assign(s.momentumBuffer.mul(mu).add(g.div(avg))); // b ← μb + g/(√ṽ + ε)
-      p.assign(p.sub(b.mul(lr))); //                                θ ← θ − γb
-    } else {
-      p.assign(p.sub(g.div(avg).mul(lr))); //                       θ ← θ − γg/(√ṽ + ε)
-    }
+    if (centered) s.gradAvg ??= keep(zerosLike(p));
+    if (momentum > 0) s.momentumBuffer ??= keep(zerosLike(p));
+    // one fused kernel per parameter (tensor's `rmspropStep_`: PyTorch's float32 arithmetic, no temporaries)
+    rmspropStep_(p, grad, s.squareAvg, {
+      lr,
+      alpha,
+      eps,
+      weightDecay,
+      momentum,
+      maximize,
+      gradAvg: centered ? s.gradAvg : undefined,
+      momentumBuffer: momentum > 0 ? s.momentumBuffer : undefined,
+    });
   }
+
 }

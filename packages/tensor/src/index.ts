@@ -121,6 +121,7 @@ export type { PadOptions } from './ops/pad';
 export { indexSelect, gather, scatterAdd, indexAdd_, scatterAdd_, embedding, oneHot } from './ops/indexing';
 export { gloveStep_, type GloveEntries, type GloveStepOptions } from './ops/glove';
 export { adamStep_, sgdStep_, type AdamStepOptions, type SgdStepOptions } from './ops/optimizer-steps';
+export { adagradStep_, rmspropStep_, type AdagradStepOptions, type RmspropStepOptions } from './ops/adaptive-steps';
 export { quantize, quantizedLinear, type QuantizedLinearOptions } from './ops/quantized';
 export type { IndexAddOptions } from './ops/indexing';
 

@@ -92,4 +92,6 @@ export const NOT_OPS: Record<string, string> = {
   gloveStep_: 'in-place GloVe training primitive without autograd (test/ops/glove.test.ts)',
   adamStep_: 'in-place fused optimizer step without autograd (test/ops/optimizer-steps.test.ts)',
   sgdStep_: 'in-place fused optimizer step without autograd (test/ops/optimizer-steps.test.ts)',
+  rmspropStep_: 'in-place fused optimizer step without autograd (test/ops/adaptive-steps.test.ts)',
+  adagradStep_: 'in-place fused optimizer step without autograd (test/ops/adaptive-steps.test.ts)',
 };

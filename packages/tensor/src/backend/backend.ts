@@ -204,6 +204,27 @@ export interface SgdStepParams {
   isFirstStep: boolean;
 }
 
+/** Settings of {@link Backend.rmspropStep} (PyTorch's `_single_tensor_rmsprop`). */
+export interface RmspropStepParams {
+  lr: number;
+  /** Smoothing constant α of the squared-gradient average. */
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  /** Momentum factor μ (a buffer is given exactly when μ > 0). */
+  momentum: number;
+  maximize: boolean;
+}
+
+/** Settings of {@link Backend.adagradStep} (PyTorch's `_single_tensor_adagrad`). */
+export interface AdagradStepParams {
+  /** The decayed learning rate γ/(1 + (t − 1)·lrDecay) of this step. */
+  clr: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
 /**
  * Host↔device transfers of tensor data a backend made since it was opened: `writes` host→device
  * copies (`Backend.write`) and `reads` device→host copies (`Backend.read`), with their
@@ -410,4 +431,16 @@ export interface Backend {
    * null exactly when μ = 0. Views as in {@link Backend.adamStep}.
    */
   sgdStep(param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void;
+  /**
+   * One RMSprop step in place: g = ±grad (+ λθ), v ← vα + ((1 − α)g)g, when centered
+   * gₐ ← gₐα + (1 − α)g and d = √(v − gₐgₐ) + ε, else d = √v + ε; with momentum b ← bμ + g/d and
+   * θ ← θ − γb, else θ ← θ − γ(g/d); float32. `gradAvg` is null unless centered, `momentumBuffer`
+   * null exactly when μ = 0. Views as in {@link Backend.adamStep}.
+   */
+  rmspropStep(param: View, grad: View, squareAvg: View, gradAvg: View | null, momentumBuffer: View | null, p: RmspropStepParams): void;
+  /**
+   * One Adagrad step in place: g = ±grad (+ λθ), s ← s + gg, θ ← θ − clr·(g/(√s + ε)); float32.
+   * Views as in {@link Backend.adamStep}.
+   */
+  adagradStep(param: View, grad: View, stateSum: View, p: AdagradStepParams): void;
 }

@@ -67,17 +67,17 @@ export interface SgdStepOptions {
 const ADAM_KEYS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupledWeightDecay', 'maximize', 'step', 'maxExpAvgSq'];
 const SGD_KEYS = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'isFirstStep'];
 
-function checkNumber(op: string, name: string, v: unknown, ok: (v: number) => boolean, expected: string): number {
+export function checkNumber(op: string, name: string, v: unknown, ok: (v: number) => boolean, expected: string): number {
   if (!(typeof v === 'number' && ok(v))) throw new ArgumentError(op, `${name} must be ${expected}, got ${String(v)}`);
   return v;
 }
 
-function checkFlag(op: string, name: string, v: unknown): boolean {
+export function checkFlag(op: string, name: string, v: unknown): boolean {
   if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be true or false, got ${String(v)}`);
   return v === true;
 }
 
-const nonNegative = (v: number) => v >= 0;
+export const nonNegative = (v: number) => v >= 0;
 const unit = (v: number) => v >= 0 && v < 1;
 
 /**
@@ -85,7 +85,7 @@ const unit = (v: number) => v >= 0 && v < 1;
  * written in place. Returns each tensor's view for the kernel, contiguous: a non-contiguous one is
  * copied (inside the caller's scope) and, when updated, copied back by `writeBack`.
  */
-function prepare(op: string, named: [string, Tensor, boolean][]): { views: View[]; writeBack: () => void } {
+export function prepare(op: string, named: [string, Tensor, boolean][]): { views: View[]; writeBack: () => void } {
   for (const [n, t] of named) if (!(t instanceof Tensor)) throw new ArgumentError(op, `${n} must be a Tensor, got ${String(t)}`);
   checkInputs(
     op,

@@ -13,7 +13,7 @@ import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
 import { attention, attentionBackward } from './attention';
 import { gloveStep } from './glove';
-import { adamStep, sgdStep } from './optimizer-steps';
+import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizer-steps';
 import { argsort } from './sort';
 import { scan } from './scan';
 import { quantize, requantize } from './quantized';
@@ -118,6 +118,8 @@ export class CpuBackend implements Backend {
   gloveStep = gloveStep;
   adamStep = adamStep;
   sgdStep = sgdStep;
+  rmspropStep = rmspropStep;
+  adagradStep = adagradStep;
   argsort = argsort;
   scan = scan;
   quantize = quantize;

@@ -1,7 +1,7 @@
-import type { AdamStepParams, SgdStepParams, View } from '../backend';
+import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams, View } from '../backend';
 import { numel } from '../../shape';
 import { dataOf } from './storage';
-import { simdAdamStep, simdSgdStep } from './wasm/optimizer-steps';
+import { simdAdagradStep, simdAdamStep, simdRmspropStep, simdSgdStep } from './wasm/optimizer-steps';
 
 // Fused optimizer steps on the CPU: one loop over the parameter's memory instead of a chain of
 // elementwise ops with their temporaries. Every operation is rounded to float32 (Math.fround, which
@@ -86,5 +86,72 @@ export function sgdStep(param: View, grad: View, momentumBuffer: View | null, p:
       g = nesterov ? f(g + f(mu * b)) : b; //                 g ← g + μb | b
     }
     P[po + i] = f(theta + f(negLr * g)); //                   θ ← θ − γg
+  }
+}
+
+/** One RMSprop step in place (see `Backend.rmspropStep`). */
+export function rmspropStep(param: View, grad: View, squareAvg: View, gradAvg: View | null, momentumBuffer: View | null, p: RmspropStepParams): void {
+  const P = dataOf(param) as Float32Array;
+  const G = dataOf(grad) as Float32Array;
+  const V = dataOf(squareAvg) as Float32Array;
+  const A = gradAvg ? (dataOf(gradAvg) as Float32Array) : null;
+  const B = momentumBuffer ? (dataOf(momentumBuffer) as Float32Array) : null;
+  const n = numel(param.shape);
+  const [po, go, vo] = [param.offset, grad.offset, squareAvg.offset];
+  const ao = gradAvg ? gradAvg.offset : 0;
+  const bo = momentumBuffer ? momentumBuffer.offset : 0;
+  if (simdRmspropStep([P, po], [G, go], [V, vo], A ? [A, ao] : null, B ? [B, bo] : null, n, p)) return;
+  const sign = p.maximize ? -1 : 1;
+  const l2 = p.weightDecay !== 0;
+  const wd = f(p.weightDecay);
+  const alpha = f(p.alpha);
+  const c = f(1 - p.alpha);
+  const eps = f(p.eps);
+  const mu = f(p.momentum);
+  const negLr = f(-p.lr);
+  for (let i = 0; i < n; i++) {
+    const theta = P[po + i];
+    let g = sign * G[go + i];
+    if (l2) g = f(g + f(wd * theta)); //                        g ← g + λθ
+    const v = f(f(V[vo + i] * alpha) + f(f(c * g) * g)); //      v ← αv + (1 − α)g·g  (addcmul's order)
+    V[vo + i] = v;
+    let d: number;
+    if (A !== null) {
+      const a = f(f(A[ao + i] * alpha) + f(c * g)); //          gₐ ← αgₐ + (1 − α)g
+      A[ao + i] = a;
+      d = f(f(Math.sqrt(f(v - f(a * a)))) + eps); //            √(v − gₐ²) + ε
+    } else {
+      d = f(f(Math.sqrt(v)) + eps); //                          √v + ε
+    }
+    if (B !== null) {
+      const b = f(f(B[bo + i] * mu) + f(g / d)); //             b ← μb + g/d
+      B[bo + i] = b;
+      P[po + i] = f(theta + f(negLr * b)); //                   θ ← θ − γb
+    } else {
+      P[po + i] = f(theta + f(negLr * f(g / d))); //            θ ← θ − γ·g/d
+    }
+  }
+}
+
+/** One Adagrad step in place (see `Backend.adagradStep`). */
+export function adagradStep(param: View, grad: View, stateSum: View, p: AdagradStepParams): void {
+  const P = dataOf(param) as Float32Array;
+  const G = dataOf(grad) as Float32Array;
+  const S = dataOf(stateSum) as Float32Array;
+  const n = numel(param.shape);
+  const [po, go, so] = [param.offset, grad.offset, stateSum.offset];
+  if (simdAdagradStep([P, po], [G, go], [S, so], n, p)) return;
+  const sign = p.maximize ? -1 : 1;
+  const l2 = p.weightDecay !== 0;
+  const wd = f(p.weightDecay);
+  const eps = f(p.eps);
+  const negClr = f(-p.clr);
+  for (let i = 0; i < n; i++) {
+    const theta = P[po + i];
+    let g = sign * G[go + i];
+    if (l2) g = f(g + f(wd * theta)); //                        g ← g + λθ
+    const s = f(S[so + i] + f(g * g)); //                       s ← s + g·g
+    S[so + i] = s;
+    P[po + i] = f(theta + f(negClr * f(g / f(f(Math.sqrt(s)) + eps)))); // θ ← θ − γ̃·g/(√s + ε)
   }
 }

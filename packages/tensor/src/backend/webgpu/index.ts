@@ -14,12 +14,12 @@ import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
 import { gloveStep } from './kernels/glove.wgsl';
-import { adamStep, sgdStep } from './kernels/optimizer-steps.wgsl';
+import { adagradStep, adamStep, rmspropStep, sgdStep } from './kernels/optimizer-steps.wgsl';
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
 import { quantize, requantize } from './kernels/quantized.wgsl';
 import type { AttentionParams, GloveStepParams, NormParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
-import type { AdamStepParams, SgdStepParams } from '../backend';
+import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
 import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
@@ -208,6 +208,12 @@ export class WebGpuBackend implements Backend {
   }
   sgdStep(param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void {
     sgdStep(this.runtime, param, grad, momentumBuffer, p);
+  }
+  rmspropStep(param: View, grad: View, squareAvg: View, gradAvg: View | null, momentumBuffer: View | null, p: RmspropStepParams): void {
+    rmspropStep(this.runtime, param, grad, squareAvg, gradAvg, momentumBuffer, p);
+  }
+  adagradStep(param: View, grad: View, stateSum: View, p: AdagradStepParams): void {
+    adagradStep(this.runtime, param, grad, stateSum, p);
   }
   argsort(x: View, dim: number, descending: boolean, out: Storage): void {
     argsort(this.runtime, x, dim, descending, out);

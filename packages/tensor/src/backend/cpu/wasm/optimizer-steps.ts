@@ -10,10 +10,12 @@
  *
  *   adam_<l2><ams>(n, sign, decay, λ, β₁, 1 − β₁, β₂, 1 − β₂, √(1 − β₂ᵗ), ε, −stepSize)
  *   sgd_<l2><mode><nesterov>(n, sign, λ, μ, 1 − τ, −γ)   mode 0 no momentum, 1 first step, 2 later
+ *   rmsprop_<l2><centered><momentum>(n, sign, λ, α, 1 − α, ε, μ, −γ)
+ *   adagrad_<l2>(n, sign, λ, ε, −γ̃)
  *
  * `AIMODEL_CPU_SIMD=0` in the environment (or `setOptimizerStepPath('js')`) forces the JS loops.
  */
-import type { AdamStepParams, SgdStepParams } from '../../backend';
+import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../../backend';
 import { Code, type FuncDef, encodeModule, ValType } from './encoder';
 
 const { i32, f32 } = ValType;
@@ -98,6 +100,43 @@ function sgdKernel(l2: boolean, mode: 0 | 1 | 2, nesterov: boolean): FuncDef {
   });
 }
 
+function rmspropKernel(l2: boolean, centered: boolean, momentum: boolean): FuncDef {
+  // scalars: 0 sign, 1 λ, 2 α, 3 1 − α, 4 ε, 5 μ, 6 −γ; slots: S1 v, S2 gₐ, S3 b
+  return kernel(`rmsprop_${+l2}${+centered}${+momentum}`, 7, (c, k, s, tmp) => {
+    const [th, g, v, d] = [tmp(), tmp(), tmp(), tmp()];
+    c.get(k).v128Load(at(P)).set(th);
+    c.get(k).v128Load(at(G)).get(s(0)).f32x4Mul().set(g);
+    if (l2) c.get(g).get(s(1)).get(th).f32x4Mul().f32x4Add().set(g); //                 g + λθ
+    c.get(k).get(k).v128Load(at(S1)).get(s(2)).f32x4Mul().get(s(3)).get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().tee(v).v128Store(at(S1));
+    if (centered) {
+      const a = tmp();
+      c.get(k).get(k).v128Load(at(S2)).get(s(2)).f32x4Mul().get(s(3)).get(g).f32x4Mul().f32x4Add().tee(a).v128Store(at(S2));
+      c.get(v).get(a).get(a).f32x4Mul().f32x4Sub().f32x4Sqrt().get(s(4)).f32x4Add().set(d); // √(v − gₐ²) + ε
+    } else {
+      c.get(v).f32x4Sqrt().get(s(4)).f32x4Add().set(d); //                                  √v + ε
+    }
+    if (momentum) {
+      const b = tmp();
+      c.get(k).get(k).v128Load(at(S3)).get(s(5)).f32x4Mul().get(g).get(d).f32x4Div().f32x4Add().tee(b).v128Store(at(S3));
+      c.get(k).get(th).get(s(6)).get(b).f32x4Mul().f32x4Add().v128Store(at(P)); //        θ − γb
+    } else {
+      c.get(k).get(th).get(s(6)).get(g).get(d).f32x4Div().f32x4Mul().f32x4Add().v128Store(at(P)); // θ − γ·g/d
+    }
+  });
+}
+
+function adagradKernel(l2: boolean): FuncDef {
+  // scalars: 0 sign, 1 λ, 2 ε, 3 −γ̃; slot S1 the running sum s
+  return kernel(`adagrad_${+l2}`, 4, (c, k, s, tmp) => {
+    const [th, g, sum] = [tmp(), tmp(), tmp()];
+    c.get(k).v128Load(at(P)).set(th);
+    c.get(k).v128Load(at(G)).get(s(0)).f32x4Mul().set(g);
+    if (l2) c.get(g).get(s(1)).get(th).f32x4Mul().f32x4Add().set(g);
+    c.get(k).get(k).v128Load(at(S1)).get(g).get(g).f32x4Mul().f32x4Add().tee(sum).v128Store(at(S1));
+    c.get(k).get(th).get(s(3)).get(g).get(sum).f32x4Sqrt().get(s(2)).f32x4Add().f32x4Div().f32x4Mul().f32x4Add().v128Store(at(P));
+  });
+}
+
 function create(): Module | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
@@ -105,6 +144,8 @@ function create(): Module | null {
     for (const l2 of [false, true]) {
       for (const ams of [false, true]) funcs.push(adamKernel(l2, ams));
       for (const mode of [0, 1, 2] as const) for (const nesterov of mode === 0 ? [false] : [false, true]) funcs.push(sgdKernel(l2, mode, nesterov));
+      for (const centered of [false, true]) for (const momentum of [false, true]) funcs.push(rmspropKernel(l2, centered, momentum));
+      funcs.push(adagradKernel(l2));
     }
     const bytes = encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs });
     if (!WebAssembly.validate(bytes)) return null;
@@ -176,5 +217,25 @@ export function simdSgdStep(p: Operand, g: Operand, b: Operand | null, n: number
   const fn = s.fns[`sgd_${+(q.weightDecay !== 0)}${mode}${+(mode !== 0 && q.nesterov)}`];
   const args = [q.maximize ? -1 : 1, q.weightDecay, q.momentum, 1 - q.dampening, -q.lr];
   stream(s, [p, g, b], [P, S1], n, (n4) => fn(n4, ...args));
+  return true;
+}
+
+/** RMSprop through the SIMD kernels; false when they do not apply. */
+export function simdRmspropStep(p: Operand, g: Operand, v: Operand, a: Operand | null, b: Operand | null, n: number, q: RmspropStepParams): boolean {
+  const s = module(n);
+  if (!s) return false;
+  const fn = s.fns[`rmsprop_${+(q.weightDecay !== 0)}${+(a !== null)}${+(b !== null)}`];
+  const args = [q.maximize ? -1 : 1, q.weightDecay, q.alpha, 1 - q.alpha, q.eps, q.momentum, -q.lr];
+  stream(s, [p, g, v, a, b], [P, S1, S2, S3], n, (n4) => fn(n4, ...args));
+  return true;
+}
+
+/** Adagrad through the SIMD kernels; false when they do not apply. */
+export function simdAdagradStep(p: Operand, g: Operand, sum: Operand, n: number, q: AdagradStepParams): boolean {
+  const s = module(n);
+  if (!s) return false;
+  const fn = s.fns[`adagrad_${+(q.weightDecay !== 0)}`];
+  const args = [q.maximize ? -1 : 1, q.weightDecay, q.eps, -q.clr];
+  stream(s, [p, g, sum], [P, S1], n, (n4) => fn(n4, ...args));
   return true;
 }

@@ -1,4 +1,4 @@
-import type { AdamStepParams, SgdStepParams, View } from '../../backend';
+import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams, View } from '../../backend';
 import { numel } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
@@ -19,6 +19,9 @@ import { wgsl } from '../wgsl/tag';
  * param, grad, m, v, v_max, then f32 λ, 1 − γλ, β₁, 1 − β₁, β₂, 1 − β₂, √(1 − β₂ᵗ), ε, −γ/(1 − β₁ᵗ).
  * SGD params: n, flags (1 maximize, 2 L2 decay, 4 first step, 8 Nesterov), the element offsets of
  * param, grad, b, then f32 λ, μ, 1 − τ, −γ.
+ * RMSprop params: n, flags (1 maximize, 2 L2 decay), the element offsets of param, grad, v, gₐ, b,
+ * then f32 λ, α, 1 − α, ε, μ, −γ. Adagrad params: n, flags (as RMSprop), the element offsets of
+ * param, grad, s, then f32 λ, ε, −γ̃.
  */
 
 const WG = 64;
@@ -103,6 +106,79 @@ fn main(${LINEAR_BUILTINS}) {
   };
 });
 
+export const rmspropStepKernel = memoKernel(function rmspropStepKernel(centered: boolean, momentum: boolean): KernelSource {
+  const rw = (on: boolean) => (on ? (['read_write'] as const) : []);
+  const slot = 3 + +centered;
+  return {
+    key: `rmspropStep:${centered}:${momentum}`,
+    workgroupSize: [WG, 1, 1],
+    bindings: ['read_write', 'read', 'read_write', ...rw(centered), ...rw(momentum)],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read_write> V: array<f32>;
+${centered ? '@group(0) @binding(3) var<storage, read_write> A: array<f32>;' : ''}
+${momentum ? `@group(0) @binding(${slot}) var<storage, read_write> B: array<f32>;` : ''}
+@group(0) @binding(${slot + +momentum}) var<storage, read> p: array<u32>;
+fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= p[0]) { return; }
+  let flags = p[1];
+  let theta = P[p[2] + i];
+  var g = G[p[3] + i];
+  if ((flags & 1u) != 0u) { g = -g; }
+  if ((flags & 2u) != 0u) { g = g + pf(7u) * theta; }
+  let v = V[p[4] + i] * pf(8u) + (pf(9u) * g) * g;
+  V[p[4] + i] = v;
+  ${
+    centered
+      ? `let a = A[p[5] + i] * pf(8u) + pf(9u) * g;
+  A[p[5] + i] = a;
+  let d = sqrt(v - a * a) + pf(10u);`
+      : 'let d = sqrt(v) + pf(10u);'
+  }
+  ${
+    momentum
+      ? `let b = B[p[6] + i] * pf(11u) + g / d;
+  B[p[6] + i] = b;
+  P[p[2] + i] = theta + pf(12u) * b;`
+      : 'P[p[2] + i] = theta + pf(12u) * (g / d);'
+  }
+}`,
+  };
+});
+
+export const adagradStepKernel = memoKernel(function adagradStepKernel(): KernelSource {
+  return {
+    key: 'adagradStep',
+    workgroupSize: [WG, 1, 1],
+    bindings: ['read_write', 'read', 'read_write'],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read_write> P: array<f32>;
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read_write> S: array<f32>;
+@group(0) @binding(3) var<storage, read> p: array<u32>;
+fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= p[0]) { return; }
+  let flags = p[1];
+  let theta = P[p[2] + i];
+  var g = G[p[3] + i];
+  if ((flags & 1u) != 0u) { g = -g; }
+  if ((flags & 2u) != 0u) { g = g + pf(5u) * theta; }
+  let s = S[p[4] + i] + g * g;
+  S[p[4] + i] = s;
+  P[p[2] + i] = theta + pf(7u) * (g / (sqrt(s) + pf(6u)));
+}`,
+  };
+});
+
 /** One Adam/AdamW step on the device over contiguous views of one element count. */
 export function adamStep(rt: Runtime, param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void {
   rt.checkAlive();
@@ -150,4 +226,54 @@ export function sgdStep(rt: Runtime, param: View, grad: View, momentumBuffer: Vi
   const buffers = [bufferOf(param), bufferOf(grad)];
   if (momentumBuffer) buffers.push(bufferOf(momentumBuffer));
   rt.dispatch(sgdStepKernel(momentumBuffer !== null), buffers, w, linearGrid(n, WG));
+}
+
+/** One RMSprop step on the device over contiguous views of one element count. */
+export function rmspropStep(
+  rt: Runtime,
+  param: View,
+  grad: View,
+  squareAvg: View,
+  gradAvg: View | null,
+  momentumBuffer: View | null,
+  p: RmspropStepParams,
+): void {
+  rt.checkAlive();
+  const n = numel(param.shape);
+  if (n === 0) return;
+  const w = params()
+    .u32(n)
+    .u32((p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0))
+    .u32(param.offset)
+    .u32(grad.offset)
+    .u32(squareAvg.offset)
+    .u32(gradAvg ? gradAvg.offset : 0)
+    .u32(momentumBuffer ? momentumBuffer.offset : 0)
+    .f32(p.weightDecay)
+    .f32(p.alpha)
+    .f32(1 - p.alpha)
+    .f32(p.eps)
+    .f32(p.momentum)
+    .f32(-p.lr);
+  const buffers = [bufferOf(param), bufferOf(grad), bufferOf(squareAvg)];
+  if (gradAvg) buffers.push(bufferOf(gradAvg));
+  if (momentumBuffer) buffers.push(bufferOf(momentumBuffer));
+  rt.dispatch(rmspropStepKernel(gradAvg !== null, momentumBuffer !== null), buffers, w, linearGrid(n, WG));
+}
+
+/** One Adagrad step on the device over contiguous views of one element count. */
+export function adagradStep(rt: Runtime, param: View, grad: View, stateSum: View, p: AdagradStepParams): void {
+  rt.checkAlive();
+  const n = numel(param.shape);
+  if (n === 0) return;
+  const w = params()
+    .u32(n)
+    .u32((p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0))
+    .u32(param.offset)
+    .u32(grad.offset)
+    .u32(stateSum.offset)
+    .f32(p.weightDecay)
+    .f32(p.eps)
+    .f32(-p.clr);
+  rt.dispatch(adagradStepKernel(), [bufferOf(param), bufferOf(grad), bufferOf(stateSum)], w, linearGrid(n, WG));
 }
