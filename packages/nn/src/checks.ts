@@ -35,10 +35,14 @@ export function checkPositiveInt(layer: string, name: string, v: unknown): void 
  * A size given as one integer or as `n` of them (kernel size, stride, padding, …), each ≥ `min`:
  * `intTuple('Conv2d', 'stride', 2, 2, 1)` → [2, 2].
  */
-export function intTuple<N extends 1 | 2>(layer: string, name: string, v: unknown, n: N, min: number): N extends 1 ? [number] : [number, number] {
+export function intTuple<N extends 1 | 2 | 3>(layer: string, name: string, v: unknown, n: N, min: number): IntTuple<N> {
   const t = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...(v as number[])] : [];
   if (t.length !== n || t.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new ArgumentError(layer, `${name} must be an integer >= ${min}${n === 2 ? ' or a pair of them' : ''}, got ${JSON.stringify(v)}`);
+    const several = n === 2 ? ' or a pair of them' : n === 3 ? ' or a triple of them' : '';
+    throw new ArgumentError(layer, `${name} must be an integer >= ${min}${several}, got ${JSON.stringify(v)}`);
   }
-  return t as N extends 1 ? [number] : [number, number];
+  return t as IntTuple<N>;
 }
+
+/** A tuple of `N` integers (a size per spatial dim). */
+export type IntTuple<N extends 1 | 2 | 3> = N extends 1 ? [number] : N extends 2 ? [number, number] : [number, number, number];

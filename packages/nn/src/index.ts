@@ -46,6 +46,8 @@ export { Identity, Unflatten } from './layers/reshape';
 export { Bilinear } from './layers/bilinear';
 export { Conv1d, Conv2d, ConvTranspose2d } from './layers/conv';
 export type { Conv1dLayerOptions, Conv2dLayerOptions, ConvTranspose2dLayerOptions, PaddingMode } from './layers/conv';
+export { Conv3d } from './layers/conv3d';
+export type { Conv3dLayerOptions } from './layers/conv3d';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './layers/pool';
 export { MaxPool1d, AvgPool1d, AdaptiveMaxPool2d } from './layers/pool1d';
 export type { MaxPool1dOptions, AvgPool1dOptions } from './layers/pool1d';

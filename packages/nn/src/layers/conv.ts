@@ -1,5 +1,5 @@
 import { ArgumentError, conv1d, conv2d, convTranspose2d, type Generator, scope, ShapeError, Tensor, zeros } from '@aimodel/tensor';
-import { checkKeys, checkPositiveInt, describeInput, fmtShape, intTuple } from '../checks';
+import { checkKeys, checkPositiveInt, describeInput, fmtShape, type IntTuple, intTuple } from '../checks';
 import { fanInAndFanOut, kaimingUniform, uniform } from '../init';
 import { Module } from '../module';
 import { reprFields } from '../summary';
@@ -80,8 +80,8 @@ export interface ConvTranspose2dLayerOptions {
   generator?: Generator;
 }
 
-/** Shared fields, checks and PyTorch's initialisation of the convolution layers. */
-abstract class ConvBase<K extends number[]> extends Module {
+/** Shared fields, checks and PyTorch's initialisation of the convolution layers (Conv1d/2d/3d, ConvTranspose2d). */
+export abstract class ConvBase<K extends number[]> extends Module {
   /** Learnable kernel: [outChannels, inChannels/groups, …kernelSize] ([inChannels, outChannels/groups, …] when transposed). @example `new Conv2d(3, 8, 5).weight.shape // [8, 3, 5, 5]` */
   weight: Parameter;
   /** Learnable per-output-channel bias [outChannels], or null without bias. @example `new Conv2d(3, 8, 5, { bias: false }).bias // null` */
@@ -157,7 +157,7 @@ abstract class ConvBase<K extends number[]> extends Module {
  * For a non-zeros padding mode, pad `x` explicitly (F.pad order: last dim first; 'same' puts the odd
  * pad after, as PyTorch) so that the conv itself runs unpadded; zeros mode leaves it to the conv.
  */
-function padForMode(x: Tensor, mode: PaddingMode, padding: number[] | 'same', kernel: number[], dilation: number[]): Tensor | null {
+export function padForMode(x: Tensor, mode: PaddingMode, padding: number[] | 'same', kernel: number[], dilation: number[]): Tensor | null {
   if (mode === 'zeros') return null;
   const pads: number[] = [];
   for (let i = kernel.length - 1; i >= 0; i--) {
@@ -167,14 +167,15 @@ function padForMode(x: Tensor, mode: PaddingMode, padding: number[] | 'same', ke
   return x.pad(pads, { mode });
 }
 
-function checkPaddingMode(layer: string, mode: unknown): PaddingMode {
+export function checkPaddingMode(layer: string, mode: unknown): PaddingMode {
   if (mode !== 'zeros' && mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
     throw new ArgumentError(layer, `paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(mode)}`);
   }
   return mode;
 }
 
-function checkPadding<N extends 1 | 2>(layer: string, padding: unknown, n: N, stride: number[]): (N extends 1 ? [number] : Pair) | 'same' {
+/** A layer's `padding` option: `n` sizes, `'valid'` (zeros) or `'same'` (stride 1 only). */
+export function checkPadding<N extends 1 | 2 | 3>(layer: string, padding: unknown, n: N, stride: number[]): IntTuple<N> | 'same' {
   if (padding === 'valid') return intTuple(layer, 'padding', 0, n, 0);
   if (padding !== 'same') return intTuple(layer, 'padding', padding, n, 0);
   if (stride.some((s) => s !== 1)) throw new ArgumentError(layer, "padding 'same' is not supported for strided convolutions (stride must be 1)");

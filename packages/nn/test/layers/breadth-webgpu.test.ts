@@ -4,6 +4,7 @@ import {
   AvgPool1d,
   Bilinear,
   categoricalCrossentropy,
+  Conv3d,
   ELU,
   EmbeddingBag,
   GroupNorm,
@@ -57,6 +58,8 @@ const CASES: [string, () => Module, number[]][] = [
   ['AdaptiveMaxPool2d', () => new AdaptiveMaxPool2d([2, 3]), [1, 2, 5, 7]],
   ['Upsample nearest', () => new Upsample({ scaleFactor: 2 }), [1, 2, 3, 3]],
   ['Upsample bilinear', () => new Upsample({ size: [5, 4], mode: 'bilinear', alignCorners: true }), [1, 2, 3, 3]],
+  ['Conv3d', () => new Conv3d(2, 3, [2, 3, 2], { padding: 1, stride: [1, 2, 1], groups: 1, paddingMode: 'replicate' }), [1, 2, 3, 4, 3]],
+  ['Conv3d groups 2, unbatched', () => new Conv3d(2, 4, 2, { groups: 2, dilation: [2, 1, 1] }), [2, 4, 3, 3]],
   ['TransformerDecoderLayer', () => new TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true }), [2, 3, 8]],
 ];
 

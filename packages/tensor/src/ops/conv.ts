@@ -1,11 +1,13 @@
 import type { Conv2dParams } from '../backend/backend';
-import { ArgumentError, DTypeError, ShapeError } from '../errors';
+import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { fmt, pairOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs, defineOp, type OpFn } from './define-op';
+import { stack } from './movement';
 
 type Pair = [number, number];
+type Triple = [number, number, number];
 
 /**
  * Options of {@link conv2d} (PyTorch's names and defaults).
@@ -44,6 +46,28 @@ export interface Conv1dOptions {
   stride?: number;
   padding?: number | 'same' | 'valid';
   dilation?: number;
+  groups?: number;
+}
+
+/**
+ * Options of {@link conv3d}: as {@link Conv2dOptions}, each size a number or a [d, h, w] triple.
+ * @example
+ * ```ts
+ * const x = randn([1, 4, 5, 6, 6]);
+ * const w = randn([6, 2, 3, 3, 3]); // [out, in / groups, kd, kh, kw]
+ * conv3d(x, w, { bias: zeros([6]), stride: [1, 2, 2], padding: 1, groups: 2 });
+ * ```
+ */
+export interface Conv3dOptions {
+  /** Added per output channel, shape [outChannels]. */
+  bias?: Tensor | null;
+  /** Step between windows (default 1). */
+  stride?: number | Triple;
+  /** Zeros around the input (default 0), or `'same'` (stride 1 only) / `'valid'`. */
+  padding?: number | Triple | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: number | Triple;
+  /** Split channels into independent groups (default 1). */
   groups?: number;
 }
 
@@ -249,4 +273,79 @@ export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2d
   };
   const a = checkConv(op, x, weight, 4, settings, true);
   return scope(() => addBias(convInputOp([x.contiguous(), weight.contiguous()], a), opts.bias, 2));
+}
+
+/** A conv3d size: one number for all three dims or a [d, h, w] triple of integers ≥ min. */
+function tripleOf(op: string, name: string, v: unknown, min: number): Triple {
+  const t = typeof v === 'number' ? [v, v, v] : v;
+  if (!Array.isArray(t) || t.length !== 3 || t.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new ArgumentError(op, `${name} must be an integer ≥ ${min} or a triple of them, got ${JSON.stringify(v)}`);
+  }
+  return t as Triple;
+}
+
+/**
+ * 3-D convolution (cross-correlation, as PyTorch) of x [N, C, D, H, W] with weight
+ * [O, C/groups, kd, kh, kw]. Output [N, O, Do, Ho, Wo], Do = ⌊(D + 2·padding − dilation·(kd−1) − 1)/stride⌋ + 1
+ * (likewise Ho, Wo). Composed from differentiable ops, so it runs on every backend with gradients:
+ * the kd depth taps of each output depth are strided slices of the (zero-padded) depth axis, stacked
+ * next to the channels and folded into the batch, and one conv2d over [N·Do, kd·C, H, W] with the
+ * weight's depth taps moved next to its channels does the rest (one GEMM, kd× the input in memory).
+ * @example
+ * ```ts
+ * conv3d(randn([1, 2, 4, 6, 6]), randn([8, 2, 3, 3, 3]), { padding: 1 }).shape; // [1, 8, 4, 6, 6]
+ * ```
+ */
+export function conv3d(x: Tensor, weight: Tensor, opts: Conv3dOptions = {}): Tensor {
+  const op = 'conv3d';
+  checkOptions(op, opts, ['bias', 'stride', 'padding', 'dilation', 'groups']);
+  const bias = opts.bias;
+  checkInputs(op, bias ? [x, weight, bias] : [x, weight]);
+  const stride = tripleOf(op, 'stride', opts.stride ?? 1, 1);
+  const dilation = tripleOf(op, 'dilation', opts.dilation ?? 1, 1);
+  const same = opts.padding === 'same';
+  if (same && stride.some((s) => s !== 1)) throw new ArgumentError(op, "padding 'same' needs stride 1 (as PyTorch)");
+  const padding = same ? null : opts.padding === 'valid' ? ([0, 0, 0] as Triple) : tripleOf(op, 'padding', opts.padding ?? 0, 0);
+  const groups = opts.groups ?? 1;
+  if (x.dtype !== 'float32' || weight.dtype !== 'float32') throw new DTypeError(op, `expected float32 input and weight, got ${x.dtype} and ${weight.dtype}`);
+  if (x.ndim !== 5) throw new ShapeError(op, `expected a 5-D input [N, C, D, H, W], got ${fmt(x.shape)}`);
+  if (weight.ndim !== 5) throw new ShapeError(op, `expected a 5-D weight [O, C/groups, kd, kh, kw], got ${fmt(weight.shape)}`);
+  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError(op, `groups must be a positive integer, got ${groups}`);
+  const [n, c, d, h, wd] = x.shape;
+  const [o, cg, kd, kh, kw] = weight.shape;
+  if (cg * groups !== c)
+    throw new ShapeError(op, `input ${fmt(x.shape)} has ${c} channels, weight ${fmt(weight.shape)} expects ${cg * groups} (= ${cg} × groups ${groups})`);
+  if (o % groups) throw new ShapeError(op, `output channels ${o} not divisible by groups ${groups}`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== o)) throw new ShapeError(op, `bias must have shape [${o}], got ${fmt(bias.shape)}`);
+  // depth: padded here (PyTorch's 'same' puts the odd pad after), height and width: by conv2d
+  const spanD = dilation[0] * (kd - 1);
+  const padD: Pair = padding ? [padding[0], padding[0]] : [Math.floor(spanD / 2), spanD - Math.floor(spanD / 2)];
+  const outD = Math.floor((d + padD[0] + padD[1] - spanD - 1) / stride[0]) + 1;
+  if (outD < 1) {
+    throw new ShapeError(
+      op,
+      `input ${fmt(x.shape)} is too small for kernel depth ${kd} (dilation ${dilation[0]}, padding ${padD.join('+')}): output depth would be ${outD}`,
+    );
+  }
+  const settings = {
+    bias,
+    stride: [stride[1], stride[2]] as Pair,
+    padding: padding ? ([padding[1], padding[2]] as Pair) : ('same' as const),
+    dilation: [dilation[1], dilation[2]] as Pair,
+    groups,
+    outputPadding: [0, 0] as Pair,
+  };
+  const a = forwardGeometry(op, x, [n * outD, o, h, wd], [kh, kw], settings);
+  const [, , outH, outW] = a.outShape;
+  return scope(() => {
+    const xp = padD[0] || padD[1] ? x.pad([0, 0, 0, 0, padD[0], padD[1]]) : x;
+    const taps = Array.from({ length: kd }, (_, i) => xp.slice(2, i * dilation[0], i * dilation[0] + stride[0] * (outD - 1) + 1, stride[0]));
+    const cols = stack(taps, 2) // [N, C, kd, Do, H, W] → [N·Do, groups·kd·C/groups, H, W]: each group's channels tap-major
+      .reshape([n, groups, cg, kd, outD, h, wd])
+      .permute([0, 4, 1, 3, 2, 5, 6])
+      .reshape([n * outD, groups * kd * cg, h, wd]);
+    const w2 = weight.permute([0, 2, 1, 3, 4]).reshape([o, kd * cg, kh, kw]); // same tap-major order per output channel
+    const y = convOp([cols.contiguous(), w2.contiguous()], a).reshape([n, outD, o, outH, outW]).permute([0, 2, 1, 3, 4]);
+    return addBias(y, bias, 3).contiguous();
+  });
 }

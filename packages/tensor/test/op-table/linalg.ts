@@ -1,4 +1,4 @@
-import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, linear, matmul, maxPool2d, outer, type Tensor } from '../../src/index';
+import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, conv3d, convTranspose2d, linear, matmul, maxPool2d, outer, type Tensor } from '../../src/index';
 import { f, mT, type OpInfo, type Sample, v } from './samples';
 
 // matmul-like ops: the WebGPU kernels tile (e.g. 64×64 output tiles, 16- or 32-deep K steps), so the
@@ -170,6 +170,38 @@ export const CONV_OPS: OpInfo[] = [
       conv('groups 2', (x, w) => conv1d(x, w, { groups: 2 }), [
         [1, 4, 6],
         [4, 2, 2],
+      ]),
+    ],
+    domain: 'real',
+    dtypes: ['float32'],
+    differentiable: true,
+    tol: CONV_TOL,
+    gradTol: LINEAR_GRADTOL,
+  },
+  {
+    name: 'conv3d',
+    call: (x, w) => conv3d(x, w, { padding: 1 }),
+    samples: [
+      conv('stride 1 pad 1, C=2 → O=3', (x, w) => conv3d(x, w, { padding: 1 }), [
+        [1, 2, 3, 4, 4],
+        [3, 2, 3, 3, 3],
+      ]),
+      conv('stride [2, 1, 2], dilation [2, 1, 1], bias, batch 2', (x, w, b) => conv3d(x, w, { stride: [2, 1, 2], dilation: [2, 1, 1], bias: b }), [
+        [2, 2, 6, 4, 5],
+        [2, 2, 2, 2, 2],
+        [2],
+      ]),
+      conv("groups 2, padding 'same' with an even depth kernel", (x, w) => conv3d(x, w, { groups: 2, padding: 'same' }), [
+        [1, 4, 4, 3, 3],
+        [4, 2, 2, 3, 1],
+      ]),
+      conv('kernel depth 1, transposed view', (x, w) => conv3d(x.transpose(3, 4), w, { padding: [0, 1, 0] }), [
+        [1, 2, 3, 4, 3],
+        [2, 2, 1, 2, 2],
+      ]),
+      conv('empty batch', (x, w) => conv3d(x, w), [
+        [0, 2, 3, 3, 3],
+        [3, 2, 2, 2, 2],
       ]),
     ],
     domain: 'real',
