@@ -1,8 +1,6 @@
-import { backendOf } from '../device';
 import { ArgumentError, checkOptions } from '../errors';
-import { scope } from '../memory';
 import type { Tensor } from '../tensor';
-import { checkFlag, checkNumber, nonNegative, prepare } from './optimizer-steps';
+import { checkFlag, checkNumber, nonNegative, runStep } from './optimizer-steps';
 
 // The fused RMSprop and Adagrad steps, beside Adam's and SGD's (./optimizer-steps.ts, whose checks
 // they share): in place, outside autograd, one kernel per parameter, PyTorch's
@@ -97,7 +95,9 @@ export function rmspropStep_(param: Tensor, grad: Tensor, squareAvg: Tensor, opt
   if ((momentumBuffer === undefined) !== (momentum === 0)) {
     throw new ArgumentError(
       op,
-      momentum === 0 ? 'momentumBuffer must be left out when momentum is 0' : `momentum ${momentum} needs a momentumBuffer tensor, got ${String(momentumBuffer)}`,
+      momentum === 0
+        ? 'momentumBuffer must be left out when momentum is 0'
+        : `momentum ${momentum} needs a momentumBuffer tensor, got ${String(momentumBuffer)}`,
     );
   }
   const named: [string, Tensor, boolean][] = [
@@ -107,13 +107,10 @@ export function rmspropStep_(param: Tensor, grad: Tensor, squareAvg: Tensor, opt
   ];
   if (gradAvg !== undefined) named.push(['gradAvg', gradAvg, true]);
   if (momentumBuffer !== undefined) named.push(['momentumBuffer', momentumBuffer, true]);
-  scope(() => {
-    const { views, writeBack } = prepare(op, named);
-    if (param.numel() === 0) return;
+  runStep(op, named, (be, views) => {
     const a = gradAvg !== undefined ? views[3] : null;
     const b = momentumBuffer !== undefined ? views[named.length - 1] : null;
-    backendOf(param.device).rmspropStep(views[0], views[1], views[2], a, b, { lr, alpha, eps, weightDecay, momentum, maximize });
-    writeBack();
+    be.rmspropStep(views[0], views[1], views[2], a, b, { lr, alpha, eps, weightDecay, momentum, maximize });
   });
   return param;
 }
@@ -151,15 +148,12 @@ export function adagradStep_(param: Tensor, grad: Tensor, stateSum: Tensor, opts
   const eps = checkNumber(op, 'eps', opts.eps ?? 1e-10, nonNegative, 'a number >= 0');
   const step = checkNumber(op, 'step', opts.step, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const maximize = checkFlag(op, 'maximize', opts.maximize);
-  scope(() => {
-    const { views, writeBack } = prepare(op, [
-      ['param', param, true],
-      ['grad', grad, false],
-      ['stateSum', stateSum, true],
-    ]);
-    if (param.numel() === 0) return;
-    backendOf(param.device).adagradStep(views[0], views[1], views[2], { clr: lr / (1 + (step - 1) * lrDecay), eps, weightDecay, maximize });
-    writeBack();
-  });
+  const named: [string, Tensor, boolean][] = [
+    ['param', param, true],
+    ['grad', grad, false],
+    ['stateSum', stateSum, true],
+  ];
+  const clr = lr / (1 + (step - 1) * lrDecay);
+  runStep(op, named, (be, views) => be.adagradStep(views[0], views[1], views[2], { clr, eps, weightDecay, maximize }));
   return param;
 }

@@ -1,5 +1,5 @@
 import { isGradEnabled } from '../autograd/grad-mode';
-import type { View } from '../backend/backend';
+import type { Backend, View } from '../backend/backend';
 import { backendOf } from '../device';
 import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
@@ -121,6 +121,21 @@ export function prepare(op: string, named: [string, Tensor, boolean][]): { views
 }
 
 /**
+ * Checks the tensors as {@link prepare} does and runs `kernel` on their views inside a scope (so
+ * the copies of non-contiguous operands are freed), then writes those back; an empty parameter
+ * runs nothing.
+ */
+export function runStep(op: string, named: [string, Tensor, boolean][], kernel: (be: Backend, views: View[]) => void): void {
+  scope(() => {
+    const { views, writeBack } = prepare(op, named);
+    const param = named[0][1];
+    if (param.numel() === 0) return;
+    kernel(backendOf(param.device), views);
+    writeBack();
+  });
+}
+
+/**
  * One Adam or AdamW step for one parameter, fused: updates `param`, `expAvg` (m), `expAvgSq` (v)
  * and, for AMSGrad, `maxExpAvgSq` in place, outside autograd, in one pass over their memory (one
  * kernel, no temporaries, no host transfers). PyTorch's `_single_tensor_adam`, in float32, with
@@ -168,10 +183,8 @@ export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
     ['expAvgSq', expAvgSq, true],
   ];
   if (max !== undefined) named.push(['maxExpAvgSq', max, true]);
-  scope(() => {
-    const { views, writeBack } = prepare(op, named);
-    if (param.numel() === 0) return;
-    backendOf(param.device).adamStep(views[0], views[1], views[2], views[3], views[4] ?? null, {
+  runStep(op, named, (be, views) =>
+    be.adamStep(views[0], views[1], views[2], views[3], views[4] ?? null, {
       beta1,
       beta2,
       eps,
@@ -181,9 +194,8 @@ export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
       maximize,
       stepSize: lr / (1 - beta1 ** step),
       biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
-    });
-    writeBack();
-  });
+    }),
+  );
   return param;
 }
 
@@ -236,11 +248,8 @@ export function sgdStep_(param: Tensor, grad: Tensor, momentumBuffer: Tensor | n
     ['grad', grad, false],
   ];
   if (momentumBuffer !== null) named.push(['momentumBuffer', momentumBuffer, true]);
-  scope(() => {
-    const { views, writeBack } = prepare(op, named);
-    if (param.numel() === 0) return;
-    backendOf(param.device).sgdStep(views[0], views[1], views[2] ?? null, { lr, momentum, dampening, weightDecay, nesterov, maximize, isFirstStep });
-    writeBack();
-  });
+  runStep(op, named, (be, views) =>
+    be.sgdStep(views[0], views[1], views[2] ?? null, { lr, momentum, dampening, weightDecay, nesterov, maximize, isFirstStep }),
+  );
   return param;
 }

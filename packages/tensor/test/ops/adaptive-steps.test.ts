@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setOptimizerStepPath } from '../../src/backend/cpu/wasm/optimizer-steps';
+import { describe, expect, it } from 'vitest';
 import {
   type AdagradStepOptions,
   ArgumentError,
@@ -19,6 +18,7 @@ import {
   zeros,
 } from '../../src/index';
 import { DEVICES, ensureDevice, randomValues } from '../helpers';
+import { describeStepPaths } from '../helpers/step-paths';
 
 // The fused RMSprop and Adagrad steps against the same updates composed from elementwise ops in
 // PyTorch's order (`_single_tensor_rmsprop`, `_single_tensor_adagrad`): bit for bit on the CPU
@@ -147,28 +147,20 @@ describe('rmspropStep_ and adagradStep_ [cpu]', () => {
     expect(memory()).toEqual(before);
   });
 
-  for (const path of ['js', 'wasm'] as const) {
-    describe(`${path} path`, () => {
-      beforeAll(() => {
-        expect(setOptimizerStepPath(path)).toBe(true);
-      });
-      afterAll(() => {
-        setOptimizerStepPath('auto');
-      });
-      for (const shape of SHAPES) {
-        for (const c of RMS_CASES) {
-          it(`RMSprop ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-            expect(await runRms('cpu', shape, c, true)).toEqual(await runRms('cpu', shape, c, false));
-          });
-        }
-        for (const o of ADAGRAD_CASES) {
-          it(`Adagrad ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-            expect(await runAdagrad('cpu', shape, o, true)).toEqual(await runAdagrad('cpu', shape, o, false));
-          });
-        }
+  describeStepPaths(() => {
+    for (const shape of SHAPES) {
+      for (const c of RMS_CASES) {
+        it(`RMSprop ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
+          expect(await runRms('cpu', shape, c, true)).toEqual(await runRms('cpu', shape, c, false));
+        });
       }
-    });
-  }
+      for (const o of ADAGRAD_CASES) {
+        it(`Adagrad ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
+          expect(await runAdagrad('cpu', shape, o, true)).toEqual(await runAdagrad('cpu', shape, o, false));
+        });
+      }
+    }
+  });
 
   it('creates no tensors and leaves memory flat; an empty parameter is a no-op', () => {
     const [p, g, v, a, b, s] = [tensor(randomValues(6, 1)), tensor(randomValues(6, 2)), zeros([6]), zeros([6]), zeros([6]), zeros([6])];

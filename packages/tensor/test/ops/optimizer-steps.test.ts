@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setOptimizerStepPath } from '../../src/backend/cpu/wasm/optimizer-steps';
+import { describe, expect, it } from 'vitest';
 import {
   type AdamStepOptions,
   ArgumentError,
@@ -20,6 +19,7 @@ import {
   zeros,
 } from '../../src/index';
 import { DEVICES, ensureDevice, randomValues } from '../helpers';
+import { describeStepPaths } from '../helpers/step-paths';
 
 // The fused steps against the same update composed from elementwise ops in PyTorch's order
 // (`_single_tensor_adam`, `_single_tensor_sgd`): bit for bit on the CPU, where both round every
@@ -147,28 +147,20 @@ describe('adamStep_ and sgdStep_ [cpu]', () => {
     expect(memory()).toEqual(before);
   });
 
-  for (const path of ['js', 'wasm'] as const) {
-    describe(`${path} path`, () => {
-      beforeAll(() => {
-        expect(setOptimizerStepPath(path)).toBe(true);
-      });
-      afterAll(() => {
-        setOptimizerStepPath('auto');
-      });
-      for (const shape of SHAPES) {
-        for (const c of ADAM_CASES) {
-          it(`Adam ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-            expect(await runAdam('cpu', shape, c, true)).toEqual(await runAdam('cpu', shape, c, false));
-          });
-        }
-        for (const o of SGD_CASES) {
-          it(`SGD ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-            expect(await runSgd('cpu', shape, o, true)).toEqual(await runSgd('cpu', shape, o, false));
-          });
-        }
+  describeStepPaths(() => {
+    for (const shape of SHAPES) {
+      for (const c of ADAM_CASES) {
+        it(`Adam ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
+          expect(await runAdam('cpu', shape, c, true)).toEqual(await runAdam('cpu', shape, c, false));
+        });
       }
-    });
-  }
+      for (const o of SGD_CASES) {
+        it(`SGD ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
+          expect(await runSgd('cpu', shape, o, true)).toEqual(await runSgd('cpu', shape, o, false));
+        });
+      }
+    }
+  });
 
   it('creates no tensors and leaves memory flat; an empty parameter is a no-op', () => {
     const p = shaped(tensor(randomValues(6, 1)), [2, 3]);

@@ -29,18 +29,22 @@ const WG = 64;
 /** NaN by the bits, not by a comparison a compiler may fold away. */
 const IS_NAN = 'fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }';
 
-export const adamStepKernel = memoKernel(function adamStepKernel(amsgrad: boolean): KernelSource {
+/**
+ * The kernel every step shares: bindings P (param), G (grad), then the state arrays named in
+ * `state` (read_write), then the parameter words; per element it loads θ and g = ±grad (+ λθ,
+ * λ = pf(`lambda`)) and runs `body`, which updates the state and writes P.
+ */
+function stepKernel(key: string, state: string[], lambda: number, body: string): KernelSource {
+  const arrays = state.map((name, j) => `@group(0) @binding(${2 + j}) var<storage, read_write> ${name}: array<f32>;`).join('\n');
   return {
-    key: `adamStep:${amsgrad}`,
+    key,
     workgroupSize: [WG, 1, 1],
-    bindings: ['read_write', 'read', 'read_write', 'read_write', ...(amsgrad ? (['read_write'] as const) : [])],
+    bindings: ['read_write', 'read', ...state.map(() => 'read_write' as const)],
     code: wgsl`
 @group(0) @binding(0) var<storage, read_write> P: array<f32>;
 @group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> M: array<f32>;
-@group(0) @binding(3) var<storage, read_write> V: array<f32>;
-${amsgrad ? '@group(0) @binding(4) var<storage, read_write> X: array<f32>;' : ''}
-@group(0) @binding(${amsgrad ? 5 : 4}) var<storage, read> p: array<u32>;
+${arrays}
+@group(0) @binding(${2 + state.length}) var<storage, read> p: array<u32>;
 ${IS_NAN}
 fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
 
@@ -52,131 +56,78 @@ fn main(${LINEAR_BUILTINS}) {
   var theta = P[p[2] + i];
   var g = G[p[3] + i];
   if ((flags & 1u) != 0u) { g = -g; }
-  if ((flags & 2u) != 0u) { g = g + pf(7u) * theta; }
-  if ((flags & 4u) != 0u) { theta = theta * pf(8u); }
+  if ((flags & 2u) != 0u) { g = g + pf(${lambda}u) * theta; }
+  ${body}
+}`,
+  };
+}
+
+export const adamStepKernel = memoKernel(function adamStepKernel(amsgrad: boolean): KernelSource {
+  const ams = `let x = X[p[6] + i];
+  vHat = select(v, x, x > v || isNan(x));
+  X[p[6] + i] = vHat;`;
+  return stepKernel(
+    `adamStep:${amsgrad}`,
+    amsgrad ? ['M', 'V', 'X'] : ['M', 'V'],
+    7,
+    `if ((flags & 4u) != 0u) { theta = theta * pf(8u); }
   let m = M[p[4] + i] * pf(9u) + pf(10u) * g;
   let v = V[p[5] + i] * pf(11u) + (pf(12u) * g) * g;
   M[p[4] + i] = m;
   V[p[5] + i] = v;
   var vHat = v;
-  ${
-    amsgrad
-      ? `let x = X[p[6] + i];
-  vHat = select(v, x, x > v || isNan(x));
-  X[p[6] + i] = vHat;`
-      : ''
-  }
+  ${amsgrad ? ams : ''}
   let denom = sqrt(vHat) / pf(13u) + pf(14u);
-  P[p[2] + i] = theta + pf(15u) * (m / denom);
-}`,
-  };
+  P[p[2] + i] = theta + pf(15u) * (m / denom);`,
+  );
 });
 
 export const sgdStepKernel = memoKernel(function sgdStepKernel(momentum: boolean): KernelSource {
-  return {
-    key: `sgdStep:${momentum}`,
-    workgroupSize: [WG, 1, 1],
-    bindings: ['read_write', 'read', ...(momentum ? (['read_write'] as const) : [])],
-    code: wgsl`
-@group(0) @binding(0) var<storage, read_write> P: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-${momentum ? '@group(0) @binding(2) var<storage, read_write> B: array<f32>;' : ''}
-@group(0) @binding(${momentum ? 3 : 2}) var<storage, read> p: array<u32>;
-fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
-
-@compute @workgroup_size(${WG})
-fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(WG)};
-  if (i >= p[0]) { return; }
-  let flags = p[1];
-  let theta = P[p[2] + i];
-  var g = G[p[3] + i];
-  if ((flags & 1u) != 0u) { g = -g; }
-  if ((flags & 2u) != 0u) { g = g + pf(5u) * theta; }
-  ${
-    momentum
-      ? `var b = g;
+  const withMomentum = `var b = g;
   if ((flags & 4u) == 0u) { b = B[p[4] + i] * pf(6u) + pf(7u) * g; }
   B[p[4] + i] = b;
-  if ((flags & 8u) != 0u) { g = g + pf(6u) * b; } else { g = b; }`
-      : ''
-  }
-  P[p[2] + i] = theta + pf(8u) * g;
-}`,
-  };
+  if ((flags & 8u) != 0u) { g = g + pf(6u) * b; } else { g = b; }`;
+  return stepKernel(
+    `sgdStep:${momentum}`,
+    momentum ? ['B'] : [],
+    5,
+    `${momentum ? withMomentum : ''}
+  P[p[2] + i] = theta + pf(8u) * g;`,
+  );
 });
 
 export const rmspropStepKernel = memoKernel(function rmspropStepKernel(centered: boolean, momentum: boolean): KernelSource {
-  const rw = (on: boolean) => (on ? (['read_write'] as const) : []);
-  const slot = 3 + +centered;
-  return {
-    key: `rmspropStep:${centered}:${momentum}`,
-    workgroupSize: [WG, 1, 1],
-    bindings: ['read_write', 'read', 'read_write', ...rw(centered), ...rw(momentum)],
-    code: wgsl`
-@group(0) @binding(0) var<storage, read_write> P: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> V: array<f32>;
-${centered ? '@group(0) @binding(3) var<storage, read_write> A: array<f32>;' : ''}
-${momentum ? `@group(0) @binding(${slot}) var<storage, read_write> B: array<f32>;` : ''}
-@group(0) @binding(${slot + +momentum}) var<storage, read> p: array<u32>;
-fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
-
-@compute @workgroup_size(${WG})
-fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(WG)};
-  if (i >= p[0]) { return; }
-  let flags = p[1];
-  let theta = P[p[2] + i];
-  var g = G[p[3] + i];
-  if ((flags & 1u) != 0u) { g = -g; }
-  if ((flags & 2u) != 0u) { g = g + pf(7u) * theta; }
-  let v = V[p[4] + i] * pf(8u) + (pf(9u) * g) * g;
-  V[p[4] + i] = v;
-  ${
-    centered
-      ? `let a = A[p[5] + i] * pf(8u) + pf(9u) * g;
+  const state = ['V', ...(centered ? ['A'] : []), ...(momentum ? ['B'] : [])];
+  const denominator = centered
+    ? `let a = A[p[5] + i] * pf(8u) + pf(9u) * g;
   A[p[5] + i] = a;
   let d = sqrt(v - a * a) + pf(10u);`
-      : 'let d = sqrt(v) + pf(10u);'
-  }
-  ${
-    momentum
-      ? `let b = B[p[6] + i] * pf(11u) + g / d;
+    : 'let d = sqrt(v) + pf(10u);';
+  const update = momentum
+    ? `let b = B[p[6] + i] * pf(11u) + g / d;
   B[p[6] + i] = b;
   P[p[2] + i] = theta + pf(12u) * b;`
-      : 'P[p[2] + i] = theta + pf(12u) * (g / d);'
-  }
-}`,
-  };
+    : 'P[p[2] + i] = theta + pf(12u) * (g / d);';
+  return stepKernel(
+    `rmspropStep:${centered}:${momentum}`,
+    state,
+    7,
+    `let v = V[p[4] + i] * pf(8u) + (pf(9u) * g) * g;
+  V[p[4] + i] = v;
+  ${denominator}
+  ${update}`,
+  );
 });
 
 export const adagradStepKernel = memoKernel(function adagradStepKernel(): KernelSource {
-  return {
-    key: 'adagradStep',
-    workgroupSize: [WG, 1, 1],
-    bindings: ['read_write', 'read', 'read_write'],
-    code: wgsl`
-@group(0) @binding(0) var<storage, read_write> P: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> S: array<f32>;
-@group(0) @binding(3) var<storage, read> p: array<u32>;
-fn pf(k: u32) -> f32 { return bitcast<f32>(p[k]); }
-
-@compute @workgroup_size(${WG})
-fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(WG)};
-  if (i >= p[0]) { return; }
-  let flags = p[1];
-  let theta = P[p[2] + i];
-  var g = G[p[3] + i];
-  if ((flags & 1u) != 0u) { g = -g; }
-  if ((flags & 2u) != 0u) { g = g + pf(5u) * theta; }
-  let s = S[p[4] + i] + g * g;
+  return stepKernel(
+    'adagradStep',
+    ['S'],
+    5,
+    `let s = S[p[4] + i] + g * g;
   S[p[4] + i] = s;
-  P[p[2] + i] = theta + pf(7u) * (g / (sqrt(s) + pf(6u)));
-}`,
-  };
+  P[p[2] + i] = theta + pf(7u) * (g / (sqrt(s) + pf(6u)));`,
+  );
 });
 
 /** One Adam/AdamW step on the device over contiguous views of one element count. */
