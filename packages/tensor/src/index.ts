@@ -69,6 +69,8 @@ export type { ReduceOptions, VarianceOptions } from './ops/reduce';
 export { sort, argsort, topk, kthvalue, median, quantile } from './ops/sort';
 export type { SortOptions, SortResult, TopkOptions, OrderStatOptions, QuantileOptions, QuantileInterpolation } from './ops/sort';
 export { cumsum, cumprod } from './ops/scan';
+export { nonzero, nonzeroAsync, maskedSelect, maskedSelectAsync, unique, uniqueAsync } from './ops/select';
+export type { NonzeroOptions, UniqueOptions, UniqueResult } from './ops/select';
 
 // triangles, diagonals, reordering, similarity, einsum, resampling, sampling
 export { tril, triu, diagonal, diag, trace } from './ops/triangular';

@@ -27,6 +27,7 @@ import * as sim from './ops/similarity';
 import { maskedFill } from './ops/sampling';
 import * as srt from './ops/sort';
 import * as scn from './ops/scan';
+import * as sel from './ops/select';
 import * as mth from './ops/math';
 import * as lgc from './ops/logical';
 import { onesLike } from './creation';
@@ -679,6 +680,28 @@ export class Tensor extends Inspectable {
   }
   /** Method form of {@link quantile}. */ quantile(q: number | readonly number[], opts?: srt.QuantileOptions): Tensor {
     return srt.quantile(this, q, opts);
+  }
+  /** Method form of {@link nonzero}. */ nonzero(opts?: sel.NonzeroOptions & { asTuple?: false }): Tensor;
+  nonzero(opts: sel.NonzeroOptions & { asTuple: true }): Tensor[];
+  nonzero(opts?: sel.NonzeroOptions): Tensor | Tensor[] {
+    return sel.nonzero(this, opts);
+  }
+  /** Method form of {@link nonzeroAsync}. */ nonzeroAsync(opts?: sel.NonzeroOptions & { asTuple?: false }): Promise<Tensor>;
+  nonzeroAsync(opts: sel.NonzeroOptions & { asTuple: true }): Promise<Tensor[]>;
+  nonzeroAsync(opts?: sel.NonzeroOptions): Promise<Tensor | Tensor[]> {
+    return sel.nonzeroAsync(this, opts);
+  }
+  /** Method form of {@link maskedSelect}. */ maskedSelect(mask: Tensor): Tensor {
+    return sel.maskedSelect(this, mask);
+  }
+  /** Method form of {@link maskedSelectAsync}. */ maskedSelectAsync(mask: Tensor): Promise<Tensor> {
+    return sel.maskedSelectAsync(this, mask);
+  }
+  /** Method form of {@link unique}. */ unique(opts?: sel.UniqueOptions): sel.UniqueResult {
+    return sel.unique(this, opts);
+  }
+  /** Method form of {@link uniqueAsync}. */ uniqueAsync(opts?: sel.UniqueOptions): Promise<sel.UniqueResult> {
+    return sel.uniqueAsync(this, opts);
   }
   /** Method form of {@link cumsum}. */ cumsum(dim: number): Tensor {
     return scn.cumsum(this, dim);

@@ -53,6 +53,14 @@ export const NOT_OPS: Record<string, string> = {
   'linalg.pinv': 'through the SVD: CPU only (test/linalg.test.ts)',
   'linalg.matrixNorm': "a composite of abs/sum/max (the SVD for 'nuc' and ±2): test/linalg.test.ts",
   'linalg.vectorNorm': 'a composite of abs/pow/sum/max: test/linalg.test.ts',
+  // data-dependent output shapes: a sync call cannot run on WebGPU (a DeviceError names the async
+  // form), so values on every device, gradcheck, disposal and device errors are in test/ops/select.test.ts
+  nonzero: 'data-dependent shape, CPU (test/ops/select.test.ts)',
+  nonzeroAsync: 'data-dependent shape, async on every device (test/ops/select.test.ts)',
+  maskedSelect: 'data-dependent shape, CPU (test/ops/select.test.ts)',
+  maskedSelectAsync: 'data-dependent shape, async on every device (test/ops/select.test.ts)',
+  unique: 'data-dependent shape, CPU (test/ops/select.test.ts)',
+  uniqueAsync: 'data-dependent shape, async on every device (test/ops/select.test.ts)',
   init: 'device set-up',
   getDefaultDevice: 'device query',
   profile: 'WebGPU kernel timing (test/webgpu/profiler.test.ts)',

@@ -304,6 +304,15 @@ export interface Backend {
    */
   scan(op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void;
 
+  // ── data-dependent shapes (nonzero, maskedSelect, unique) ───────────────
+  /**
+   * Stream compaction: `counts` (int32, 1-D, numel(shape) long) is the inclusive running count of
+   * the flagged elements of a tensor of `shape`, row-major, so element i is flagged where
+   * counts[i] exceeds counts[i − 1] (0 before the first). Row k of the contiguous int32 `out`
+   * [count, rank] gets the coordinates in `shape` of the (k+1)-th flagged element, in input order.
+   */
+  compact(counts: View, shape: Shape, out: Storage): void;
+
   // ── linear algebra ─────────────────────────────────────────────────────
   /**
    * a: [...batch, M, K], b: [...batch, K, N] (same batch shape, broadcast via strides) → out [...batch, M, N]:

@@ -16,6 +16,7 @@ import { gloveStep } from './glove';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizer-steps';
 import { argsort } from './sort';
 import { scan } from './scan';
+import { compact } from './select';
 import { quantize, requantize } from './quantized';
 
 function fill(out: View, value: number): void {
@@ -122,6 +123,7 @@ export class CpuBackend implements Backend {
   adagradStep = adagradStep;
   argsort = argsort;
   scan = scan;
+  compact = compact;
   quantize = quantize;
   requantize = requantize;
 }

@@ -17,6 +17,7 @@ import { gloveStep } from './kernels/glove.wgsl';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './kernels/optimizer-steps.wgsl';
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
+import { compact } from './kernels/select.wgsl';
 import { quantize, requantize } from './kernels/quantized.wgsl';
 import type { AttentionParams, GloveStepParams, NormParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
 import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../backend';
@@ -220,6 +221,9 @@ export class WebGpuBackend implements Backend {
   }
   scan(op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void {
     scan(this.runtime, op, x, dim, reverse, out);
+  }
+  compact(counts: View, shape: Shape, out: Storage): void {
+    compact(this.runtime, counts, shape, out);
   }
   quantize(x: View, p: QuantizeParams, out: Storage): void {
     quantize(this.runtime, x, p, out);
