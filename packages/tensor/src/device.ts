@@ -4,7 +4,9 @@ import { WebGpuBackend } from './backend/webgpu';
 import { MATMUL_TILES, type MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';
 import { tileWorkgroupBytes } from './backend/webgpu/kernels/matmul.wgsl';
 import { requestGpu } from './backend/webgpu/gpu';
-import { ArgumentError, BackendUnavailableError } from './errors';
+import { warmGemmThreads } from './backend/cpu/matmul';
+import { checkThreads, cpuThreads, setCpuThreads } from './backend/cpu/threads';
+import { ArgumentError, BackendUnavailableError, checkOptions } from './errors';
 
 /**
  * Which device `init` should select.
@@ -18,6 +20,16 @@ export interface InitOptions {
   device?: DeviceName | 'auto';
   /** Settings of the WebGPU backend, applied when it is opened (by `'webgpu'` or `'auto'`). */
   webgpu?: WebGpuOptions;
+  /**
+   * Threads of the CPU backend, 1–256 (the calling thread included): large matrix products and
+   * convolutions are split across worker threads over shared WebAssembly memory. Default: the
+   * `AIMODEL_THREADS` environment variable (Node), else the available cores — Node's
+   * `os.availableParallelism()`, a browser's `navigator.hardwareConcurrency` when the page is
+   * cross-origin isolated — else 1. Where workers or shared memory are unavailable (a page that
+   * is not cross-origin isolated) the backend uses one thread; `getThreads()` tells. Results are
+   * identical for every thread count.
+   */
+  threads?: number;
 }
 
 /**
@@ -78,6 +90,19 @@ export function getDefaultDevice(): DeviceName {
   return defaultDevice;
 }
 
+/**
+ * The number of threads the CPU backend uses (the calling thread included): `init({ threads })`'s
+ * count, else the default (see `InitOptions.threads`); 1 where worker threads cannot run.
+ * @example
+ * ```ts
+ * await init({ device: 'cpu', threads: 2 });
+ * getThreads(); // 2 (1 where workers or shared memory are unavailable)
+ * ```
+ */
+export function getThreads(): number {
+  return cpuThreads();
+}
+
 /** The Dawn flags the open WebGPU device was created with. */
 let openedFlags: readonly string[] = [];
 
@@ -127,16 +152,23 @@ export async function matmulTileFor(name: MatmulTileName | 'auto', be: WebGpuBac
  * `BackendUnavailableError` with setup hints when there is no adapter. `'auto'` (the default)
  * selects WebGPU when a hardware adapter exists and the CPU otherwise — a software adapter such
  * as Mesa's lavapipe is correct but slower than the CPU backend, so it is used only on request.
+ * `threads` sets how many threads the CPU backend uses (see `InitOptions.threads`).
  * @example
  * ```ts
  * const device = await init();     // 'webgpu' on a machine with a GPU, else 'cpu'
  * await init({ device: 'cpu' });
+ * await init({ device: 'cpu', threads: 2 }); // split large CPU matmuls and convolutions over 2 threads
  * ```
  */
 export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+  checkOptions('init', opts, ['device', 'webgpu', 'threads']);
   const want = opts.device ?? 'auto';
   if (want !== 'auto' && want !== 'cpu' && want !== 'webgpu') {
     throw new ArgumentError('init', `unknown device '${String(want)}' (expected 'auto', 'cpu' or 'webgpu')`);
+  }
+  if (opts.threads !== undefined) {
+    // start the workers now, so the first products do not run on one thread while they boot
+    if (setCpuThreads(checkThreads('init', 'threads', opts.threads)) > 1) await warmGemmThreads();
   }
   if (want === 'webgpu') {
     await initWebGpu(false, opts.webgpu ?? {});

@@ -76,6 +76,15 @@ export function residentGemm(M: number, N: number, K: number): ResidentGemm | nu
   return g?.resident && g.scratch && g.memory ? (g as ResidentGemm) : null;
 }
 
+/**
+ * Starts the float gemm's worker threads (when more than one thread is configured) and resolves
+ * once they are up: true, or false when products run on one thread.
+ */
+export async function warmGemmThreads(): Promise<boolean> {
+  const g = wasmGemm();
+  return g?.warm ? g.warm() : false;
+}
+
 type ResidentGemm = WasmGemm & Required<Pick<WasmGemm, 'resident' | 'scratch' | 'memory'>>;
 
 /**

@@ -270,8 +270,37 @@ export interface FuncDef {
   export?: string;
 }
 
-/** Linear memory: imported from `module`.`field`, or defined here (and optionally exported). */
-export type MemoryDef = { import: { module: string; field: string }; minPages: number } | { minPages: number; maxPages?: number; export?: string };
+/**
+ * Linear memory: imported from `module`.`field`, or defined here (and optionally exported). A
+ * `shared` memory (threads: its buffer is a SharedArrayBuffer) needs `maxPages`; an import must
+ * say `shared` exactly when the memory it will be given is shared, and its `maxPages` must be at
+ * least that memory's maximum (see `memoryImport`).
+ */
+export type MemoryDef =
+  | { import: { module: string; field: string }; minPages: number; maxPages?: number; shared?: boolean }
+  | { minPages: number; maxPages?: number; shared?: boolean; export?: string };
+
+/** Whether `mem` is a shared memory (created with `shared: true`; its buffer is a SharedArrayBuffer). */
+export function isSharedMemory(mem: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer === 'function' && mem.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * The import (`env`.`mem`) of a module that will be instantiated over `mem` (or over a shared
+ * memory when `mem` is true): shared with the largest maximum (65536 pages, 4 GiB, which any
+ * shared memory's maximum satisfies) when that memory is shared, else a plain one.
+ */
+export function memoryImport(mem?: WebAssembly.Memory | boolean): MemoryDef {
+  const shared = typeof mem === 'boolean' ? mem : mem !== undefined && isSharedMemory(mem);
+  return shared ? { import: { module: 'env', field: 'mem' }, minPages: 1, maxPages: 65536, shared } : { import: { module: 'env', field: 'mem' }, minPages: 1 };
+}
+
+/** Limits of a memory type: flags (bit 0 max present, bit 1 shared), min, max. */
+function limits(minPages: number, maxPages: number | undefined, shared: boolean | undefined): number[] {
+  if (shared && maxPages === undefined) throw new RangeError('encodeModule: a shared memory needs maxPages');
+  if (maxPages === undefined) return [0x00, ...uleb128(minPages)];
+  return [shared ? 0x03 : 0x01, ...uleb128(minPages), ...uleb128(maxPages)];
+}
 
 /** A whole module: at most one memory plus functions. */
 export interface ModuleDef {
@@ -305,13 +334,12 @@ export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   out.push(...section(1, vec(types)));
   const mem = def.memory;
   if (mem && 'import' in mem) {
-    const entry = [...name(mem.import.module), ...name(mem.import.field), 0x02, 0x00, ...uleb128(mem.minPages)];
+    const entry = [...name(mem.import.module), ...name(mem.import.field), 0x02, ...limits(mem.minPages, mem.maxPages, mem.shared)];
     out.push(...section(2, vec([entry])));
   }
   out.push(...section(3, vec(def.funcs.map((_, i) => uleb128(i)))));
   if (mem && !('import' in mem)) {
-    const limits = mem.maxPages === undefined ? [0x00, ...uleb128(mem.minPages)] : [0x01, ...uleb128(mem.minPages), ...uleb128(mem.maxPages)];
-    out.push(...section(5, vec([limits])));
+    out.push(...section(5, vec([limits(mem.minPages, mem.maxPages, mem.shared)])));
   }
   const exports: number[][] = [];
   def.funcs.forEach((f, i) => {

@@ -10,6 +10,8 @@
  * zero past K), readable up to whole 8-column panels (what lies there only feeds padding).
  */
 import type { Blocking, GemmFn, KernelShape } from './gemm-kernel';
+import { MAX_CHUNKS } from '../thread-pool';
+import { poolFor, warmPool } from '../threads';
 import { copyIn } from './pack';
 
 export type Fn = (...args: number[]) => void;
@@ -44,9 +46,39 @@ export type WasmGemm = GemmFn & {
   memory?: WebAssembly.Memory;
   /** Room for `n` floats at `base` in `f32` (a view of the gemm's memory, valid until the next call). */
   scratch?: (n: number) => { f32: Float32Array; base: number };
+  /** Starts the worker pool (threaded gemms only); resolves to whether it runs. */
+  warm?: () => Promise<boolean>;
 };
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Threading of a driver: the modules a pool runs (the kernel's among them) and the kernel's number there. */
+export interface Threading {
+  modules: readonly WebAssembly.Module[];
+  kernel: number;
+}
+
+/** Chunks per thread per step (dynamic claiming evens out the threads' speeds). */
+const CHUNKS_PER_THREAD = 8;
+/**
+ * When products are split across threads: products of fewer multiply-adds than `minWork` stay
+ * on one thread (waking a worker costs more than it saves); a chunk holds at least `minChunk`
+ * multiply-adds; `callerHelps` false leaves every chunk to the workers (tests: so that a worker
+ * surely runs some, however loaded the machine).
+ */
+export interface SplitSettings {
+  minWork: number;
+  minChunk: number;
+  callerHelps: boolean;
+}
+const split: SplitSettings = { minWork: 1 << 21, minChunk: 1 << 17, callerHelps: true };
+
+/** Changes when products are split (tests); returns the previous settings. @internal */
+export function setSplitSettings(next: Partial<SplitSettings>): SplitSettings {
+  const prev = { ...split };
+  Object.assign(split, next);
+  return prev;
+}
 
 export function makeDriver(
   kernel: Fn,
@@ -54,6 +86,7 @@ export function makeDriver(
   mem: WebAssembly.Memory,
   { mr, nr, unroll }: KernelShape,
   blocking: Blocking,
+  threading?: Threading,
 ): WasmGemm {
   // Block edges must fall on tile edges (the stage holds whole tiles); wasm packing steps 4 k.
   const kq = pack ? lcm(4, unroll) : unroll;
@@ -62,11 +95,14 @@ export function makeDriver(
   const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
     KC = Math.max(kq, blocking.kc - (blocking.kc % kq));
   let f32 = new Float32Array(mem.buffer);
+  // Per buffer set (two when threaded: one is filled while the other is in use), in floats:
+  // [packed A | packed B | raw A | raw B]; then one C stage per set.
+  const setFloats = (ms: number, nc: number, kc: number) => roundUp(2 * ms * kc + 2 * kc * nc, 16);
   // Scratch for callers (resident B) lies above everything a call of at most these blocks uses.
-  const scratchBase = roundUp(2 * MC * KC + 2 * KC * NC + MS * NC, 16);
+  const scratchBase = 2 * setFloats(MS, NC, KC) + 2 * roundUp(MS * NC, 16);
   const grow = (bytes: number) => {
     if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
-    if (f32.buffer !== mem.buffer) f32 = new Float32Array(mem.buffer); // growing detaches the old buffer
+    if (f32.buffer !== mem.buffer) f32 = new Float32Array(mem.buffer); // growing replaces the buffer
   };
   const run = (
     M: number,
@@ -87,61 +123,134 @@ export function makeDriver(
       if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
-    // Memory layout in floats: [A block | B block | C stage | raw A block | raw B block].
+    const pool = threading && M * N * K >= split.minWork ? poolFor(mem, threading.modules) : null;
+    const sets = pool ? 2 : 1;
     const ms = Math.min(MS, roundUp(M, mr)),
-      nc = Math.min(NC, roundUp(N, nr));
-    const kcMax = Math.min(KC, roundUp(K, kq)),
-      mcMax = Math.min(MC, ms);
-    const aBase = 0,
-      bBase = mcMax * kcMax,
-      cBase = bBase + kcMax * nc,
-      rawA = cBase + ms * nc,
-      rawB = rawA + (pack ? mcMax * kcMax : 0);
-    grow((rawB + (pack ? kcMax * nc : 0)) * 4);
+      nc = Math.min(NC, roundUp(N, nr)),
+      kcMax = Math.min(KC, roundUp(K, kq));
+    const setSize = setFloats(ms, nc, kcMax),
+      stageBase = sets * setSize,
+      stageSize = roundUp(ms * nc, 16);
+    grow((stageBase + sets * stageSize) * 4);
     const ldS = nc; // stage row pitch, in floats
-    for (let i0 = 0; i0 < M; i0 += MS) {
-      const mRows = Math.min(MS, M - i0);
-      for (let j0 = 0; j0 < N; j0 += NC) {
-        const nCols = Math.min(NC, N - j0);
-        const nPanels = Math.ceil(nCols / nr);
-        for (let k0 = 0; k0 < K; k0 += KC) {
-          const kc = Math.min(KC, K - k0),
-            kcp = roundUp(kc, kq);
-          if ('data' in src) {
-            const bo = src.off + k0 * src.rs + j0 * src.cs;
-            if (pack) {
-              const r = copyIn(src.data, bo, src.cs, src.rs, nCols, kc, nPanels * nr, kcp, f32, rawB);
-              if (r.lines) pack.packLinesB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp / 4);
-              else pack.packRowsB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp);
-            } else packB(kc, kcp, nCols, nr, src.data, bo, src.rs, src.cs, f32, bBase);
-          } else if (src.lines) pack!.packLinesB((src.base + j0 * src.ld + k0) * 4, src.ld * 4, bBase * 4, nPanels, kcp / 4);
-          else pack!.packRowsB((src.base + k0 * src.ld + j0) * 4, src.ld * 4, bBase * 4, nPanels, kcp);
-          for (let i1 = 0; i1 < mRows; i1 += MC) {
-            const mcRows = Math.min(MC, mRows - i1),
-              mPanels = Math.ceil(mcRows / mr);
-            const ao = aOff + (i0 + i1) * ars + k0 * acs;
-            if (pack) {
-              const r = copyIn(a, ao, ars, acs, mcRows, kc, mPanels * mr, kcp, f32, rawA);
-              if (r.lines) pack.packLinesA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp / 4);
-              else pack.packRowsA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp);
-            } else packA(mcRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
-            kernel(aBase * 4, bBase * 4, (cBase + i1 * ldS) * 4, mPanels, nPanels, kcp, ldS * 4, k0 > 0 ? 1 : 0);
-          }
-        }
-        // Stage → C (only the real rows and columns; the padding is scratch).
-        for (let i = 0; i < mRows; i++) {
-          const s = cBase + i * ldS,
-            d = cOff + (i0 + i) * ldc + j0;
-          if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s + j];
-          else c.set(f32.subarray(s, s + nCols), d);
+    const nI = Math.ceil(M / MS),
+      nJ = Math.ceil(N / NC),
+      nK = Math.ceil(K / KC);
+    const steps = nI * nJ * nK;
+    /** Copies and packs step s's A and B blocks into buffer set q. */
+    const prep = (s: number, q: number) => {
+      const k0 = (s % nK) * KC,
+        t = Math.floor(s / nK),
+        j0 = (t % nJ) * NC,
+        i0 = Math.floor(t / nJ) * MS;
+      const mRows = Math.min(MS, M - i0),
+        nCols = Math.min(NC, N - j0),
+        kc = Math.min(KC, K - k0),
+        kcp = roundUp(kc, kq);
+      const mPanels = Math.ceil(mRows / mr),
+        nPanels = Math.ceil(nCols / nr);
+      const aBase = q * setSize,
+        bBase = aBase + ms * kcMax,
+        rawA = bBase + kcMax * nc,
+        rawB = rawA + ms * kcMax;
+      if ('data' in src) {
+        const bo = src.off + k0 * src.rs + j0 * src.cs;
+        if (pack) {
+          const r = copyIn(src.data, bo, src.cs, src.rs, nCols, kc, nPanels * nr, kcp, f32, rawB);
+          if (r.lines) pack.packLinesB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp / 4);
+          else pack.packRowsB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp);
+        } else packB(kc, kcp, nCols, nr, src.data, bo, src.rs, src.cs, f32, bBase);
+      } else if (src.lines) pack!.packLinesB((src.base + j0 * src.ld + k0) * 4, src.ld * 4, bBase * 4, nPanels, kcp / 4);
+      else pack!.packRowsB((src.base + k0 * src.ld + j0) * 4, src.ld * 4, bBase * 4, nPanels, kcp);
+      const ao = aOff + i0 * ars + k0 * acs;
+      if (pack) {
+        const r = copyIn(a, ao, ars, acs, mRows, kc, mPanels * mr, kcp, f32, rawA);
+        if (r.lines) pack.packLinesA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp / 4);
+        else pack.packRowsA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp);
+      } else packA(mRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
+    };
+    /**
+     * Step s's tiles over buffer set q into stage `st`, as chunks: row blocks of ≤ MC rows (the
+     * A block stays in L2 while the kernel sweeps B panels) × groups of B panels. Each chunk
+     * computes its tiles completely, so the split does not change a single bit of C.
+     */
+    const compute = (s: number, q: number, st: number) => {
+      const k0 = (s % nK) * KC,
+        t = Math.floor(s / nK),
+        j0 = (t % nJ) * NC,
+        i0 = Math.floor(t / nJ) * MS;
+      const mRows = Math.min(MS, M - i0),
+        nCols = Math.min(NC, N - j0),
+        kcp = roundUp(Math.min(KC, K - k0), kq);
+      const mPanels = Math.ceil(mRows / mr),
+        nPanels = Math.ceil(nCols / nr),
+        blockPanels = MC / mr,
+        rb = Math.ceil(mPanels / blockPanels);
+      const aBase = q * setSize,
+        bBase = aBase + ms * kcMax,
+        cBase = stageBase + st * stageSize,
+        beta = k0 > 0 ? 1 : 0;
+      const work = mPanels * mr * nPanels * nr * kcp;
+      const wanted = pool ? Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor(work / split.minChunk), MAX_CHUNKS) : 1;
+      const groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rb)));
+      if (pool) pool.begin();
+      for (let r = 0; r < rb; r++) {
+        const p0 = r * blockPanels,
+          mp = Math.min(blockPanels, mPanels - p0);
+        for (let g = 0; g < groups; g++) {
+          const c0 = Math.floor((g * nPanels) / groups),
+            np = Math.floor(((g + 1) * nPanels) / groups) - c0;
+          const args = [(aBase + p0 * mr * kcp) * 4, (bBase + c0 * nr * kcp) * 4, (cBase + p0 * mr * ldS + c0 * nr) * 4, mp, np, kcp, ldS * 4, beta] as const;
+          if (pool) pool.add(threading!.kernel, ...args);
+          else kernel(...args);
         }
       }
+    };
+    /** Stage st → C for the tile of step s (only the real rows and columns; the padding is scratch). */
+    const copyOut = (s: number, st: number) => {
+      const t = Math.floor(s / nK),
+        j0 = (t % nJ) * NC,
+        i0 = Math.floor(t / nJ) * MS;
+      const mRows = Math.min(MS, M - i0),
+        nCols = Math.min(NC, N - j0),
+        cBase = stageBase + st * stageSize;
+      for (let i = 0; i < mRows; i++) {
+        const s0 = cBase + i * ldS,
+          d = cOff + (i0 + i) * ldc + j0;
+        if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s0 + j];
+        else c.set(f32.subarray(s0, s0 + nCols), d);
+      }
+    };
+    const stageOf = (s: number) => (sets === 2 ? Math.floor(s / nK) % 2 : 0);
+    prep(0, 0);
+    if (pool) {
+      // Pipelined: while the workers finish step s, this thread prepares step s + 1 in the other
+      // buffer set; while they start on s + 1, it copies out the stage s completed.
+      compute(0, 0, stageOf(0));
+      pool.publish();
+      for (let s = 0; s < steps; s++) {
+        if (split.callerHelps) pool.help();
+        if (s + 1 < steps) prep(s + 1, (s + 1) % 2);
+        pool.wait();
+        if (s + 1 < steps) {
+          compute(s + 1, (s + 1) % 2, stageOf(s + 1));
+          pool.publish();
+        }
+        if (s % nK === nK - 1) copyOut(s, stageOf(s));
+      }
+      return;
+    }
+    for (let s = 0; s < steps; s++) {
+      compute(s, 0, 0);
+      if (s % nK === nK - 1) copyOut(s, 0);
+      if (s + 1 < steps) prep(s + 1, 0);
     }
   };
   const gemm: GemmFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) =>
     run(M, N, K, a, aOff, ars, acs, { data: b, off: bOff, rs: brs, cs: bcs }, c, cOff, ldc, accumulate);
-  if (!pack) return gemm;
-  return Object.assign(gemm, {
+  const warm = threading ? { warm: () => warmPool(mem, threading.modules) } : {};
+  if (!pack) return Object.assign(gemm, warm);
+  return Object.assign(gemm, warm, {
     memory: mem,
     resident: (
       M: number,

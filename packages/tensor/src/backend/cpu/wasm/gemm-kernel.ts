@@ -18,7 +18,7 @@
  * MR/NR and k to a multiple of 4 and of the unroll factor with zeros, so the kernel has no edge
  * cases. The int8 gemm (./int8-gemm.ts) runs this kernel emitted with i32x4.dot_i16x8_s.
  */
-import { Code, ValType, encodeModule } from './encoder';
+import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
 import { type Fn, makeDriver, type WasmGemm } from './gemm-driver';
 import { emitPackModule } from './pack';
 
@@ -38,7 +38,7 @@ export interface KernelShape {
  * consecutive k), kc counts those pairs, C is int32, and each step is `i32x4.dot_i16x8_s` +
  * `i32x4.add` instead of `f32x4.mul` + `f32x4.add` (see ./int8-gemm.ts): the same addressing.
  */
-export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false): Uint8Array<ArrayBuffer> {
+export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false, shared = false): Uint8Array<ArrayBuffer> {
   const nv = nr / 4; // f32x4 vectors per tile row
   const [pa, pb, c, mPanels, nPanels, kc, ldc, beta] = [0, 1, 2, 3, 4, 5, 6, 7];
   // i32 locals, then v128 locals: accumulators (row-major), B vectors, the splatted A value.
@@ -124,7 +124,7 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false): U
   f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
   f.end();
   return encodeModule({
-    memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
+    memory: memoryImport(shared),
     funcs: [
       {
         params: new Array<ValType>(8).fill(ValType.i32),
@@ -179,19 +179,39 @@ const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
 export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BLOCKING): WasmGemm | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = emitGemmKernel(tile);
+    const mem = gemmMemory();
+    const shared = isSharedMemory(mem);
+    const bytes = emitGemmKernel(tile, false, shared);
     // Packing in wasm SIMD needs tiles of whole vectors; other shapes (tuning) pack in JS.
-    const packBytes = tile.mr % 4 === 0 && tile.nr % 4 === 0 ? emitPackModule(tile.mr, tile.nr, 'f32') : null;
+    const packBytes = tile.mr % 4 === 0 && tile.nr % 4 === 0 ? emitPackModule(tile.mr, tile.nr, 'f32', shared) : null;
     if (!WebAssembly.validate(bytes) || (packBytes && !WebAssembly.validate(packBytes))) return null;
-    const mem = new WebAssembly.Memory({ initial: 1 });
     const env = { env: { mem } };
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), env);
-    const kernel = instance.exports.gemm as (...args: number[]) => void;
+    const module = new WebAssembly.Module(bytes);
+    const kernel = new WebAssembly.Instance(module, env).exports.gemm as (...args: number[]) => void;
     const pack = packBytes ? (new WebAssembly.Instance(new WebAssembly.Module(packBytes), env).exports as Record<string, Fn>) : null;
-    return makeDriver(kernel, pack, mem, tile, blocking);
+    // Workers run the kernel (pool function 0: the module's only export) over the same memory.
+    return makeDriver(kernel, pack, mem, tile, blocking, shared ? { modules: [module], kernel: 0 } : undefined);
   } catch {
     return null;
   }
+}
+
+/**
+ * The gemm's memory: shared (so worker threads compute in it; see ../threads.ts) where the
+ * environment allows it, else plain. A shared memory needs a maximum, reserved up front as
+ * address space: 4 GiB, else 1 GiB where that much cannot be reserved (32-bit browsers).
+ */
+function gemmMemory(): WebAssembly.Memory {
+  if (typeof SharedArrayBuffer === 'function') {
+    for (const maximum of [65536, 16384]) {
+      try {
+        return new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+      } catch {
+        // try a smaller reservation, then a plain memory
+      }
+    }
+  }
+  return new WebAssembly.Memory({ initial: 1 });
 }
 
 let cached: WasmGemm | null | undefined;

@@ -6,14 +6,14 @@
  * zeros, written four at a time (so a zero run may spill up to 3 floats past its end, into
  * places written later or meant to be zero: callers leave 16 bytes of room after the matrix).
  */
-import { Code, ValType, encodeModule } from './encoder';
+import { Code, ValType, encodeModule, memoryImport } from './encoder';
 
 /**
  * `row(dst, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4)`, byte addresses and byte strides:
  * for t < rows, input row ih + t·sh of the plane (zeros when outside [0, h)) → wo floats at
  * dst + t·wo·4: lo zeros, hi − lo taps from byte col4 of the input row, sw4 bytes apart, zeros.
  */
-export function emitIm2colModule(): Uint8Array<ArrayBuffer> {
+export function emitIm2colModule(mem?: WebAssembly.Memory): Uint8Array<ArrayBuffer> {
   const [dst, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [t, p, src, n, x, tail] = [12, 13, 14, 15, 16, 17];
   const f = new Code();
@@ -63,7 +63,7 @@ export function emitIm2colModule(): Uint8Array<ArrayBuffer> {
   f.end();
   const i32s = (n: number) => new Array<ValType>(n).fill(ValType.i32);
   return encodeModule({
-    memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
+    memory: memoryImport(mem), // shared when the gemm's memory is (threads)
     funcs: [
       { params: i32s(12), results: [], locals: i32s(6), body: f, export: 'row' },
       { params: i32s(12), results: [], locals: i32s(4), body: emitCol2imRow(), export: 'colRow' },
@@ -136,7 +136,7 @@ export function im2colWasm(mem: WebAssembly.Memory): Im2col | null {
   let fns = instances.get(mem);
   if (fns === undefined) {
     try {
-      const bytes = emitIm2colModule();
+      const bytes = emitIm2colModule(mem);
       fns = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as Im2col) : null;
     } catch {
       fns = null;

@@ -5,7 +5,7 @@
  * rows (A) or columns (B). Each packed element is 32 bits: a float32, or for int8 a pair
  * (x[k], x[k+1]) of sign-extended int16 (the operands of `i32x4.dot_i16x8_s`).
  */
-import { Code, ValType, encodeModule } from './encoder';
+import { Code, ValType, encodeModule, memoryImport } from './encoder';
 
 /** Element kind of a pack module: float32, or int8 packed into int16 pairs. */
 export type PackKind = 'f32' | 'i8';
@@ -141,9 +141,10 @@ function emitPackRows(w: number, kind: PackKind): Code {
 
 /**
  * The packing module: packLinesA/packRowsA (width mr) and packLinesB/packRowsB (width nr),
- * widths 4 or 8 (packLines: any multiple of 4), over the imported memory `env.mem`.
+ * widths 4 or 8 (packLines: any multiple of 4), over the imported memory `env.mem` (a shared
+ * one with `shared`).
  */
-export function emitPackModule(mr: number, nr: number, kind: PackKind): Uint8Array<ArrayBuffer> {
+export function emitPackModule(mr: number, nr: number, kind: PackKind, shared = false): Uint8Array<ArrayBuffer> {
   const fn = (body: Code, w: number, name: string, lines: boolean) => ({
     params: new Array<ValType>(5).fill(i32),
     results: [],
@@ -152,7 +153,7 @@ export function emitPackModule(mr: number, nr: number, kind: PackKind): Uint8Arr
     export: name,
   });
   return encodeModule({
-    memory: { import: { module: 'env', field: 'mem' }, minPages: 1 },
+    memory: memoryImport(shared),
     funcs: [
       fn(emitPackLines(mr, kind), mr, 'packLinesA', true),
       fn(emitPackRows(mr, kind), mr, 'packRowsA', false),

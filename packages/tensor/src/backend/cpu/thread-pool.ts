@@ -1,0 +1,268 @@
+/**
+ * A pool of worker threads running WebAssembly functions over one shared memory, for kernels
+ * that split their work into independent chunks (the float GEMM's tiles: ./wasm/gemm-driver.ts).
+ *
+ * Workers are started from a small self-contained source string (Node: `worker_threads` with
+ * `eval`; browsers: a Blob URL), so no extra file has to be resolved from the package. Each one
+ * receives the compiled modules and the shared `WebAssembly.Memory` once, instantiates them, and
+ * then waits on a control block (an Int32Array over a SharedArrayBuffer):
+ *
+ *   [0] CLAIM  job generation (bits 24–31) | chunk count n (bits 12–23) | next chunk (bits 0–11)
+ *   [1] DONE   chunks finished in this job          [2] READY  workers started
+ *   [3] STOP   set when the pool closes             [4] ERROR  first failure's chunk + 1
+ *   [5] WORKED chunks run by workers (statistics)
+ *   [8 …]      chunk table: per chunk a function index and 8 i32 arguments
+ *
+ * A job is published by writing the table and storing CLAIM = (generation, n, 0), then
+ * `Atomics.notify`. Every participant — the workers and the calling thread, which takes its share
+ * too — claims chunks one at a time with a compare-and-swap on CLAIM, runs them, and counts them
+ * in DONE. Chunks are claimed dynamically, so a worker that is descheduled (a loaded machine) or
+ * still asleep costs at most the chunk it holds: the caller takes the rest. Which thread runs a
+ * chunk never changes what the chunk computes, so results do not depend on the thread count.
+ * Because n and the position share one word, a worker cannot claim a chunk of a job it has not
+ * seen: a successful swap proves the job is still open and its table intact.
+ *
+ * Workers never keep a Node process alive (`unref`); a closed pool terminates them.
+ */
+
+const CLAIM = 0,
+  DONE = 1,
+  READY = 2,
+  STOP = 3,
+  ERROR = 4,
+  WORKED = 5,
+  TABLE = 8,
+  WORDS = 9;
+
+/** Most chunks one job can hold. */
+export const MAX_CHUNKS = 1024;
+
+/** Spins on the control word before sleeping (a few µs): consecutive jobs often follow at once. */
+const SPIN = 2000;
+
+/**
+ * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
+ * Kept in step with `help` below (same constants, same claim protocol).
+ */
+const WORKER_SOURCE = `'use strict';
+const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
+function start(d) {
+  const c = new Int32Array(d.control);
+  const fns = [];
+  for (const m of d.modules) {
+    const ex = new WebAssembly.Instance(m, { env: { mem: d.memory } }).exports;
+    for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') fns.push(ex[e.name]);
+  }
+  Atomics.add(c, READY, 1);
+  Atomics.notify(c, READY);
+  for (;;) {
+    const v = Atomics.load(c, CLAIM);
+    if (Atomics.load(c, STOP) !== 0) return;
+    const n = (v >>> 12) & 0xfff, i = v & 0xfff;
+    if (i < n) {
+      if (Atomics.compareExchange(c, CLAIM, v, v + 1) !== v) continue;
+      const o = TABLE + i * WORDS;
+      try { fns[c[o]](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]); }
+      catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
+      Atomics.add(c, WORKED, 1);
+      if (Atomics.add(c, DONE, 1) + 1 === n) Atomics.notify(c, DONE);
+      continue;
+    }
+    let s = SPIN;
+    while (s-- > 0 && Atomics.load(c, CLAIM) === v);
+    if (Atomics.load(c, CLAIM) === v) Atomics.wait(c, CLAIM, v);
+  }
+}
+if (typeof require === 'function') start(require('node:worker_threads').workerData);
+else self.onmessage = (e) => start(e.data);
+`;
+
+type Fn = (...args: number[]) => void;
+
+/** The part of Node's and browsers' Worker the pool uses. */
+interface AnyWorker {
+  terminate(): unknown;
+  unref?: () => void;
+}
+
+/** Node's `worker_threads`, when this is Node and it can be loaded synchronously. */
+function nodeWorkerThreads(): { Worker: new (code: string, opts: object) => AnyWorker } | null {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return null;
+  return proc.getBuiltinModule('node:worker_threads') as { Worker: new (code: string, opts: object) => AnyWorker } | null;
+}
+
+/** Whether this thread may block in `Atomics.wait` (Node's main thread and workers may; a browser's main thread may not). */
+let blockable: boolean | undefined;
+function canBlock(): boolean {
+  if (blockable === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockable = true;
+    } catch {
+      blockable = false;
+    }
+  }
+  return blockable;
+}
+
+/**
+ * Whether worker threads over shared memory can run here: SharedArrayBuffer exists (browsers:
+ * only when cross-origin isolated) and Node's `worker_threads` or the Worker, Blob and URL APIs
+ * are available.
+ */
+export function threadsSupported(): boolean {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  if (nodeWorkerThreads()) return true;
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown }; crossOriginIsolated?: boolean };
+  return typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function' && g.crossOriginIsolated === true;
+}
+
+/** Starts one worker on `data`; throws when workers cannot be created here. */
+function spawn(data: object): AnyWorker {
+  const node = nodeWorkerThreads();
+  if (node) {
+    const w = new node.Worker(WORKER_SOURCE, { eval: true, workerData: data, name: 'aimodel-cpu' });
+    w.unref?.();
+    return w;
+  }
+  const g = globalThis as unknown as {
+    Worker: new (url: string, opts?: object) => AnyWorker & { postMessage(d: unknown): void };
+    URL: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
+    Blob: new (parts: string[], opts: object) => unknown;
+  };
+  const url = g.URL.createObjectURL(new g.Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  try {
+    const w = new g.Worker(url, { name: 'aimodel-cpu' });
+    w.postMessage(data);
+    return w;
+  } finally {
+    g.URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * `size − 1` workers plus the calling thread over `memory`, each able to call every exported
+ * function of `modules` (numbered in order: module by module, exports in declaration order).
+ * Workers start asynchronously; until `ready` the pool must not be given jobs (callers then run
+ * their chunks themselves, which computes the same result).
+ */
+export class ThreadPool {
+  /** Participants: the workers and the calling thread. */
+  readonly size: number;
+  private readonly ctrl: Int32Array;
+  private readonly workers: AnyWorker[] = [];
+  private readonly fns: Fn[] = [];
+  private gen = 0;
+  private n = 0;
+  private closed = false;
+
+  constructor(size: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]) {
+    this.size = size;
+    this.ctrl = new Int32Array(new SharedArrayBuffer((TABLE + MAX_CHUNKS * WORDS) * 4));
+    for (const m of modules) {
+      const ex = new WebAssembly.Instance(m, { env: { mem: memory } }).exports;
+      for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') this.fns.push(ex[e.name] as Fn);
+    }
+    try {
+      for (let i = 1; i < size; i++) this.workers.push(spawn({ control: this.ctrl.buffer, memory, modules }));
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Whether every worker has started (jobs may be given). */
+  get ready(): boolean {
+    return !this.closed && Atomics.load(this.ctrl, READY) === this.workers.length;
+  }
+
+  /** Chunks the workers (not the calling thread) have run since the pool started. */
+  get workerChunks(): number {
+    return Atomics.load(this.ctrl, WORKED);
+  }
+
+  /** Resolves once every worker has started (polls: a waiting promise would need `Atomics.waitAsync`). */
+  async whenReady(): Promise<boolean> {
+    while (!this.ready && !this.closed) await new Promise((r) => setTimeout(r, 1));
+    return this.ready;
+  }
+
+  /** Starts a job: chunks are added with `add`, then `run` executes them. */
+  begin(): void {
+    this.n = 0;
+  }
+
+  /** Appends a chunk: function `fn` (pool numbering) called with up to 8 i32 arguments. */
+  add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0): void {
+    if (this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks in one job`);
+    const c = this.ctrl,
+      o = TABLE + this.n++ * WORDS;
+    c[o] = fn;
+    c[o + 1] = a0;
+    c[o + 2] = a1;
+    c[o + 3] = a2;
+    c[o + 4] = a3;
+    c[o + 5] = a4;
+    c[o + 6] = a5;
+    c[o + 7] = a6;
+    c[o + 8] = a7;
+  }
+
+  /** Publishes the chunks added since `begin` to the workers (they start at once). */
+  publish(): void {
+    const c = this.ctrl;
+    Atomics.store(c, DONE, 0);
+    Atomics.store(c, ERROR, 0);
+    this.gen = (this.gen + 1) & 0xff;
+    Atomics.store(c, CLAIM, ((this.gen << 24) | (this.n << 12)) >>> 0);
+    Atomics.notify(c, CLAIM);
+  }
+
+  /** Runs the published job's unclaimed chunks on the calling thread, until none is left to claim. */
+  help(): void {
+    const c = this.ctrl,
+      fns = this.fns;
+    for (;;) {
+      const v = Atomics.load(c, CLAIM);
+      const n = (v >>> 12) & 0xfff,
+        i = v & 0xfff;
+      if (i >= n) return;
+      if (Atomics.compareExchange(c, CLAIM, v, v + 1) !== v) continue;
+      const o = TABLE + i * WORDS;
+      try {
+        fns[c[o]](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]);
+      } catch {
+        Atomics.compareExchange(c, ERROR, 0, i + 1);
+      }
+      Atomics.add(c, DONE, 1);
+    }
+  }
+
+  /** Waits until every chunk of the published job has finished; throws if one failed. */
+  wait(): void {
+    const c = this.ctrl,
+      n = this.n,
+      block = canBlock();
+    for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE)) if (block) Atomics.wait(c, DONE, d, 50);
+    const err = Atomics.load(c, ERROR);
+    if (err !== 0) throw new RangeError(`ThreadPool: chunk ${err - 1} failed in a worker`);
+  }
+
+  /** publish + help + wait. */
+  run(): void {
+    this.publish();
+    this.help();
+    this.wait();
+  }
+
+  /** Stops and terminates the workers (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctrl, STOP, 1);
+    Atomics.store(this.ctrl, CLAIM, 0);
+    Atomics.notify(this.ctrl, CLAIM);
+    for (const w of this.workers) w.terminate();
+  }
+}

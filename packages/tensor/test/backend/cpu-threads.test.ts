@@ -1,0 +1,282 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { View } from '../../src/backend/backend';
+import { gemm, matmul, warmGemmThreads } from '../../src/backend/cpu/matmul';
+import type { CpuStorage } from '../../src/backend/cpu/storage';
+import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { type SplitSettings, setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
+import { wasmGemm } from '../../src/backend/cpu/wasm/gemm-kernel';
+import { ArgumentError, conv2d, getThreads, init, manualSeed, memory, randn, scope, tensor } from '../../src';
+
+/** Seeded floats in [-1, 1). */
+function randArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2147483648 - 1;
+  }
+  return out;
+}
+
+const view = (data: Float32Array, shape: number[], strides: number[], offset = 0): View => ({
+  storage: { device: 'cpu', dtype: 'float32', size: data.length, bytes: data.byteLength, refs: 1, data } as CpuStorage,
+  shape,
+  strides,
+  offset,
+});
+
+/** C = A·B in doubles, the reference (rows i ≡ 0 mod `every` only; the others stay 0). */
+function reference(M: number, N: number, K: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number, every = 1): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i += every)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a(i, k) * b(k, j);
+      c[i * N + j] = s;
+    }
+  return c;
+}
+
+/** Runs `f` on one thread and on two; returns both results. */
+async function oneAndTwo(f: () => Float32Array): Promise<[Float32Array, Float32Array]> {
+  setCpuThreads(1);
+  const one = f();
+  setCpuThreads(2);
+  expect(await warmGemmThreads()).toBe(true);
+  return [one, f()];
+}
+
+function expectSameBits(x: Float32Array, y: Float32Array): void {
+  expect(y.length).toBe(x.length);
+  const bx = new Uint32Array(x.buffer, x.byteOffset, x.length),
+    by = new Uint32Array(y.buffer, y.byteOffset, y.length);
+  let diff = -1;
+  for (let i = 0; i < bx.length && diff < 0; i++) if (bx[i] !== by[i]) diff = i;
+  expect(diff).toBe(-1);
+}
+
+describe('CPU gemm on worker threads', () => {
+  let prev: SplitSettings;
+  beforeAll(() => {
+    expect(wasmGemm()?.memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // split even small products, into small chunks, all run by the worker: edge tiles too
+    prev = setSplitSettings({ minWork: 1, minChunk: 1 << 10, callerHelps: false });
+  });
+  afterAll(() => {
+    setSplitSettings(prev);
+    setCpuThreads(1);
+  });
+
+  // [M, N, K, A transposed, B transposed]: skinny (gemv), odd, blocks of every size (MC 128,
+  // MS 1024, NC 512, KC 256 edges: several steps, tiles and partial panels)
+  const cases: [number, number, number, boolean, boolean][] = [
+    [1, 300, 200, false, false],
+    [300, 1, 200, false, true],
+    [2, 9, 3, false, false],
+    [37, 53, 29, true, false],
+    [130, 257, 300, false, true],
+    [129, 520, 513, true, true],
+    [1029, 515, 260, false, false],
+  ];
+  for (const [M, N, K, ta, tb] of cases) {
+    it(`${M}×${N}×${K}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}: the same bits on 1 and 2 threads, and right`, async () => {
+      const a = randArray(M * K, M * 7 + K),
+        b = randArray(K * N, N * 13 + K);
+      // A stored [K, M] when transposed (element (i, k) at k·M + i), B likewise [N, K]
+      const [ars, acs] = ta ? [1, M] : [K, 1],
+        [brs, bcs] = tb ? [1, K] : [N, 1];
+      const before = workerChunks();
+      const [one, two] = await oneAndTwo(() => {
+        const c = new Float32Array(M * N + 3).fill(7); // +3: nothing written past C
+        gemm(M, N, K, a, 0, ars, acs, b, 0, brs, bcs, c, 0, N, false);
+        return c;
+      });
+      expectSameBits(one, two);
+      if (M > 1 && N > 1 && M * N * K > 5000) expect(workerChunks()).toBeGreaterThan(before);
+      expect(Array.from(two.subarray(M * N))).toEqual([7, 7, 7]);
+      const every = M > 200 ? 17 : 1; // rows checked against doubles (every row of a block edge is in some tile)
+      const ref = reference(
+        M,
+        N,
+        K,
+        (i, k) => a[i * ars + k * acs],
+        (k, j) => b[k * brs + j * bcs],
+        every,
+      );
+      let err = 0;
+      for (let i = 0; i < M; i += every) for (let j = 0; j < N; j++) err = Math.max(err, Math.abs(two[i * N + j] - ref[i * N + j]));
+      expect(err).toBeLessThan(1e-4 * Math.sqrt(K));
+    });
+  }
+
+  it('accumulates into C (C += A·B, rows ldc apart) the same way on 1 and 2 threads', async () => {
+    const [M, N, K, ldc] = [70, 90, 600, 100];
+    const a = randArray(M * K, 1),
+      b = randArray(K * N, 2),
+      c0 = randArray(M * ldc, 3);
+    const [one, two] = await oneAndTwo(() => {
+      const c = c0.slice();
+      gemm(M, N, K, a, 0, K, 1, b, 0, N, 1, c, 0, ldc, true);
+      return c;
+    });
+    expectSameBits(one, two);
+    const ref = reference(
+      M,
+      N,
+      K,
+      (i, k) => a[i * K + k],
+      (k, j) => b[k * N + j],
+    );
+    expect(two[5 * ldc + 95]).toBe(c0[5 * ldc + 95]); // past column N: untouched
+    expect(two[3 * ldc + 4]).toBeCloseTo(c0[3 * ldc + 4] + ref[3 * N + 4], 3);
+  });
+
+  it('batched matmul (broadcast B, folded rows; per-batch B) gives the same bits on 1 and 2 threads', async () => {
+    const [B, M, K, N] = [3, 50, 70, 40];
+    const x = randArray(B * M * K, 4),
+      w = randArray(K * N, 5),
+      ws = randArray(B * K * N, 6);
+    const run = (bv: View) => {
+      const out = new Float32Array(B * M * N);
+      matmul(view(x, [B, M, K], [M * K, K, 1]), bv, {
+        device: 'cpu',
+        dtype: 'float32',
+        size: out.length,
+        bytes: out.byteLength,
+        refs: 1,
+        data: out,
+      } as CpuStorage);
+      return out;
+    };
+    const [b1, b2] = await oneAndTwo(() => run(view(w, [B, K, N], [0, N, 1])));
+    expectSameBits(b1, b2);
+    const [p1, p2] = await oneAndTwo(() => run(view(ws, [B, K, N], [K * N, 1, K]))); // each Bᵀ-strided
+    expectSameBits(p1, p2);
+    // batch 2, row 3, column 4 of the per-batch product, by hand
+    let s = 0;
+    for (let k = 0; k < K; k++) s += x[2 * M * K + 3 * K + k] * ws[2 * K * N + 4 * K + k];
+    expect(p2[2 * M * N + 3 * N + 4]).toBeCloseTo(s, 4);
+  });
+
+  it('conv2d forward and both gradients give the same bits on 1 and 2 threads', async () => {
+    const before = memory().tensors;
+    const run = () =>
+      scope(() => {
+        const x = tensor(randArray(2 * 6 * 17 * 15, 8), { requiresGrad: true });
+        const w = tensor(randArray(20 * 6 * 3 * 3, 9), { requiresGrad: true });
+        const y = conv2d(x.reshape([2, 6, 17, 15]), w.reshape([20, 6, 3, 3]), { padding: 1, stride: [1, 2] });
+        y.mul(y).sum().backward();
+        const parts = [y.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()] as Float32Array[];
+        const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          all.set(p, o);
+          o += p.length;
+        }
+        return all;
+      });
+    const chunks = workerChunks();
+    const [one, two] = await oneAndTwo(run);
+    expectSameBits(one, two);
+    expect(workerChunks()).toBeGreaterThan(chunks);
+    expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('init({ threads })', () => {
+  let prev: SplitSettings;
+  beforeAll(() => {
+    prev = setSplitSettings({ callerHelps: false });
+  });
+  afterAll(() => {
+    setSplitSettings(prev);
+    setCpuThreads(1);
+  });
+
+  it('sets the CPU thread count; getThreads reports it', async () => {
+    await init({ device: 'cpu', threads: 2 });
+    expect(getThreads()).toBe(2);
+    await init({ device: 'cpu', threads: 1 });
+    expect(getThreads()).toBe(1);
+  });
+
+  it('rejects counts that are not integers from 1 to 256, and unknown options', async () => {
+    for (const bad of [0, -1, 1.5, 257, Number.NaN, '2', null]) {
+      const e = await init({ device: 'cpu', threads: bad as number }).catch((x: unknown) => x);
+      expect(ArgumentError.isInstance(e)).toBe(true);
+      expect((e as Error).message).toMatch(/^init: threads must be an integer from 1 to 256, got /);
+    }
+    await expect(init({ device: 'cpu', thread: 2 } as never)).rejects.toThrow("init: unknown option 'thread' (expected device, webgpu, threads)");
+  });
+
+  it('a large matmul through the public API is the same on 1 and 2 threads', async () => {
+    const run = () =>
+      scope(() => {
+        manualSeed(1);
+        const a = randn([160, 300]),
+          b = randn([300, 170]);
+        return (a.matmul(b).dataSync() as Float32Array).slice();
+      });
+    await init({ device: 'cpu', threads: 1 });
+    const one = run();
+    await init({ device: 'cpu', threads: 2 });
+    const chunks = workerChunks();
+    const two = run();
+    expect(workerChunks()).toBeGreaterThan(chunks);
+    expectSameBits(one, two);
+  });
+});
+
+describe('worker threads in a process of their own', () => {
+  let dir: string;
+  let script: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aimodel-threads-'));
+    const entry = join(dir, 'entry.ts');
+    // threads from the environment (no init), one large product, then nothing: the process must exit
+    writeFileSync(
+      entry,
+      `import { getThreads, manualSeed, randn } from ${JSON.stringify(join(__dirname, '../../src/index.ts'))};
+import { workerChunks } from ${JSON.stringify(join(__dirname, '../../src/backend/cpu/threads.ts'))};
+import { warmGemmThreads } from ${JSON.stringify(join(__dirname, '../../src/backend/cpu/matmul.ts'))};
+const threads = getThreads();
+const started = await warmGemmThreads();
+manualSeed(1);
+const y = randn([300, 400]).matmul(randn([400, 300]));
+console.log(JSON.stringify({ threads, started, worked: workerChunks() > 0, y: y.dataSync()[0] }));
+`,
+    );
+    script = join(dir, 'entry.mjs');
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: script, logLevel: 'silent' });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const runChild = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; out: string; err: string; ms: number }>((resolve) => {
+      const t0 = Date.now();
+      execFile(process.execPath, [script], { env: { ...process.env, ...env }, timeout: 15_000 }, (e, out, err) =>
+        resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, out, err, ms: Date.now() - t0 }),
+      );
+    });
+
+  it('AIMODEL_THREADS=2 runs products on two threads and the process exits by itself', async () => {
+    const r = await runChild({ AIMODEL_THREADS: '2' });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out);
+    expect(res).toMatchObject({ threads: 2, started: true, worked: true });
+    const one = await runChild({ AIMODEL_THREADS: '1' });
+    expect(JSON.parse(one.out)).toMatchObject({ threads: 1, started: false, worked: false, y: res.y });
+  });
+
+  it('a bad AIMODEL_THREADS is an ArgumentError', async () => {
+    const r = await runChild({ AIMODEL_THREADS: 'many' });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("threads: the AIMODEL_THREADS environment variable must be an integer from 1 to 256, got 'many'");
+  });
+});
