@@ -5,8 +5,10 @@
 //   Float64Array: rows are ordered by rank and row a holds columns 0 … rowLength[a] − 1.
 // - All other pairs go to an open-addressing hash table (packed key a·n + b, linear probing).
 //   When it passes its load limit, its entries are sorted by key into a run (two typed arrays,
-//   16 bytes per entry) and the table starts empty again. Runs are merged (equal keys summed)
-//   as they accumulate, runs of similar sizes together, and all at the end.
+//   16 bytes per entry) and the table starts empty again. The runs go to a RunStore: in memory
+//   (MemoryRuns: merged, equal keys summed, as they accumulate, runs of similar sizes together,
+//   and all at the end) or on disk (DiskRuns in cooccurrence-spill.ts: one file per run, merged
+//   at the end).
 // Every pair's sum is the same set of float64 terms whatever the budget: only the order in which
 // partial sums are added differs, so results agree to rounding.
 
@@ -16,9 +18,38 @@ export interface Run {
   values: Float64Array;
 }
 
+/** Where a counter's sorted runs go until the end: memory ({@link MemoryRuns}) or disk (cooccurrence-spill). */
+export interface RunStore {
+  /** Takes one sorted run (the counter does not touch it afterwards). */
+  push(run: Run): void;
+  /** All sums, sorted by key: the stored runs merged with the dense table's run and the table's last run. */
+  finish(dense: Run, last: Run): Run | Promise<Run>;
+}
+
+/**
+ * Runs kept in memory as a stack of decreasing sizes: a new run is merged with the one below while
+ * that one is at most twice its size (as a binary counter), so each entry is merged O(log runs)
+ * times and the stack holds O(log runs) runs.
+ */
+export class MemoryRuns implements RunStore {
+  private readonly runs: Run[] = [];
+
+  push(run: Run): void {
+    const runs = this.runs;
+    let r = run;
+    while (runs.length > 0 && runs[runs.length - 1].keys.length <= 2 * r.keys.length) r = mergeTwo(runs.pop() as Run, r);
+    runs.push(r);
+  }
+
+  finish(dense: Run, last: Run): Run {
+    if (last.keys.length > 0) this.push(last);
+    return mergeRuns([dense, ...this.runs]);
+  }
+}
+
 const EMPTY = -1;
 
-export class PairCounter {
+export class PairCounter<S extends RunStore = MemoryRuns> {
   readonly n: number;
   // dense table of frequent pairs
   private readonly rowStart: Int32Array;
@@ -32,16 +63,18 @@ export class PairCounter {
   private limit: number;
   private readonly maxBits: number;
   private size = 0;
-  private readonly runs: Run[] = [];
+  private readonly store: S;
   /** Number of runs written so far (for tests and diagnostics). */
   spills = 0;
 
   /**
    * `n` counted words; `budgetBytes` for the dense table (`denseShare` of it, a quarter by
-   * default) and the hash table (the rest, 16 bytes per slot) together.
+   * default) and the hash table (the rest, 16 bytes per slot) together; full tables become sorted
+   * runs in `store` (memory by default).
    */
-  constructor(n: number, budgetBytes: number, denseShare = 0.25) {
+  constructor(n: number, budgetBytes: number, denseShare = 0.25, store: S = new MemoryRuns() as unknown as S) {
     this.n = n;
+    this.store = store;
     const denseEntries = Math.min(2 ** 30, Math.floor((budgetBytes * denseShare) / 8));
     this.rowLength = denseRowLengths(n, denseEntries);
     this.rowStart = new Int32Array(n + 1);
@@ -129,10 +162,17 @@ export class PairCounter {
     }
   }
 
-  /** Sorts the hash table's entries into a run and empties the table. */
+  /** Sorts the hash table's entries into a run for the store and empties the table. */
   private spill(): void {
     if (this.size === 0) return;
+    this.store.push(this.tableRun());
+    this.spills++;
+  }
+
+  /** The hash table's entries as a sorted run; the table is empty afterwards. */
+  private tableRun(): Run {
     const { keys, values } = this;
+    if (this.size === 0) return { keys: new Float64Array(0), values: new Float64Array(0) };
     const runKeys = new Float64Array(this.size);
     const runValues = new Float64Array(this.size);
     let m = 0;
@@ -142,25 +182,18 @@ export class PairCounter {
         runValues[m++] = values[i];
       }
     }
-    sortPairs(runKeys, runValues, this.n * this.n - 1);
+    if (m > 1) sortPairs(runKeys, runValues, this.n * this.n - 1);
     keys.fill(EMPTY);
     this.size = 0;
-    this.spills++;
-    // Runs form a stack of decreasing sizes: a new run is merged with the one below while that one
-    // is at most twice its size (as a binary counter), so each entry is merged O(log runs) times
-    // and the stack holds O(log runs) runs.
-    const runs = this.runs;
-    let run: Run = { keys: runKeys, values: runValues };
-    while (runs.length > 0 && runs[runs.length - 1].keys.length <= 2 * run.keys.length) run = mergeTwo(runs.pop() as Run, run);
-    runs.push(run);
+    return { keys: runKeys, values: runValues };
   }
 
-  /** All sums, sorted by packed key. The counter is spent afterwards. */
-  finish(): Run {
-    this.spill();
+  /** All sums, sorted by packed key (the store's merge). The counter is spent afterwards. */
+  finish(): ReturnType<S['finish']> {
+    const last = this.tableRun();
     this.keys = new Float64Array(0);
     this.values = new Float64Array(0);
-    return mergeRuns([this.denseRun(), ...this.runs]);
+    return this.store.finish(this.denseRun(), last) as ReturnType<S['finish']>;
   }
 
   private denseRun(): Run {

@@ -1,7 +1,8 @@
 import { ArgumentError } from '@aimodel/tensor';
 import { checkBool, checkInt, checkKeys, describe } from './checks';
 import { type Corpus, forEachDocument } from './corpus';
-import { PairCounter } from './cooccurrence-counter';
+import { MemoryRuns, PairCounter, type RunStore } from './cooccurrence-counter';
+import { DiskRuns, checkSpillSupported } from './cooccurrence-spill';
 import { type CooccurrenceArrays, decodeRecords, encodeRecords } from './formats/cooccurrence-binary';
 import { type Tokenizer, tokenizerOf } from './tokenize';
 import { Vocabulary } from './vocabulary';
@@ -31,13 +32,22 @@ export interface CooccurrenceOptions {
   /**
    * Memory for the counts in progress, in MiB (default 256): a quarter for a dense table of the
    * frequent words' pairs, the rest for a hash table that is sorted into a compact run (16 bytes
-   * per entry, kept in memory) whenever it fills. The result does not depend on it beyond the
-   * rounding of float64 sums added in another order.
+   * per entry; kept in memory, or written to `tempDir`) whenever it fills. The result does not
+   * depend on it beyond the rounding of float64 sums added in another order.
    */
   maxMemoryMB?: number;
+  /**
+   * Node.js only: a directory (which must exist) for the sorted runs, as the reference's
+   * `cooccur -memory` spills them: each run is written to a file in a new subdirectory, the files
+   * are merged (64 at a time) at the end, and the subdirectory is removed afterwards, on errors
+   * too. Counting then holds only `maxMemoryMB` and the merged result (16 bytes per entry). The
+   * counts are the in-memory ones up to the rounding of float64 sums added in another order.
+   * Default: runs stay in memory.
+   */
+  tempDir?: string;
 }
 
-const OPTION_KEYS = ['vocab', 'window', 'symmetric', 'distanceWeighting', 'tokenizer', 'maxMemoryMB'] as const;
+const OPTION_KEYS = ['vocab', 'window', 'symmetric', 'distanceWeighting', 'tokenizer', 'maxMemoryMB', 'tempDir'] as const;
 
 /**
  * Counts word co-occurrences as the GloVe reference's `cooccur` defines them. Each line (document)
@@ -49,10 +59,12 @@ const OPTION_KEYS = ['vocab', 'window', 'symmetric', 'distanceWeighting', 'token
  * float64. Row and column indices are the vocabulary's ids.
  *
  * Memory stays bounded by `maxMemoryMB` plus the compact sorted runs (16 bytes per entry), so a
- * corpus read line by line from a file can be larger than memory.
+ * corpus read line by line from a file can be larger than memory; with `tempDir` (Node.js) the
+ * runs go to disk and only the merged result is held.
  *
- * @throws ArgumentError for bad options, or a corpus that yields no co-occurrence at all (empty,
- * or no two vocabulary words within `window` on one line).
+ * @throws ArgumentError for bad options (`tempDir` outside Node.js or not a writable directory
+ * included), or a corpus that yields no co-occurrence at all (empty, or no two vocabulary words
+ * within `window` on one line).
  *
  * @example
  * ```ts
@@ -76,6 +88,11 @@ export async function cooccurrence(corpus: Corpus, opts: CooccurrenceOptions): P
   if (typeof maxMemoryMB !== 'number' || !(maxMemoryMB > 0) || maxMemoryMB === Number.POSITIVE_INFINITY) {
     throw new ArgumentError(op, `maxMemoryMB must be a finite number > 0, got ${describe(maxMemoryMB)}`);
   }
+  const tempDir = opts.tempDir;
+  if (tempDir !== undefined) {
+    if (typeof tempDir !== 'string' || tempDir === '') throw new ArgumentError(op, `tempDir must be a non-empty directory path, got ${describe(tempDir)}`);
+    checkSpillSupported(op);
+  }
   const tokenize = tokenizerOf(opts.tokenizer);
 
   // Ranks: the counted words (every id that is not a special), in id order.
@@ -91,7 +108,33 @@ export async function cooccurrence(corpus: Corpus, opts: CooccurrenceOptions): P
   // Pairs are packed into one float64 key a·n + b, exact while n² ≤ 2^53.
   if (n > 94_906_265) throw new ArgumentError(op, `the vocabulary has ${n} words; at most 94906265 (pairs are packed into float64 keys)`);
 
-  const counter = new PairCounter(n, maxMemoryMB * 2 ** 20);
+  const store: RunStore = tempDir === undefined ? new MemoryRuns() : await DiskRuns.create(op, tempDir);
+  try {
+    return await count(op, corpus, { vocab, ids, rankOf, window, symmetric, distanceWeighting, tokenize, budget: maxMemoryMB * 2 ** 20, store });
+  } finally {
+    if (store instanceof DiskRuns) store.dispose();
+  }
+}
+
+/** The counting itself (see {@link cooccurrence}), its runs in `store`. */
+async function count(
+  op: string,
+  corpus: Corpus,
+  o: {
+    vocab: Vocabulary;
+    ids: number[];
+    rankOf: Map<string, number>;
+    window: number;
+    symmetric: boolean;
+    distanceWeighting: boolean;
+    tokenize: (text: string) => string[];
+    budget: number;
+    store: RunStore;
+  },
+): Promise<Cooccurrence> {
+  const { vocab, ids, rankOf, window, symmetric, distanceWeighting, tokenize } = o;
+  const n = ids.length;
+  const counter = new PairCounter(n, o.budget, 0.25, o.store);
   const weights = new Float64Array(window + 1);
   for (let d = 1; d <= window; d++) weights[d] = distanceWeighting ? 1 / d : 1;
   let line = new Int32Array(1024);
@@ -116,7 +159,7 @@ export async function cooccurrence(corpus: Corpus, opts: CooccurrenceOptions): P
     kept += len;
     counter.addDocument(line, len, window, weights, symmetric);
   });
-  const run = counter.finish();
+  const run = await counter.finish();
   const nnz = run.keys.length;
   if (nnz === 0) {
     throw new ArgumentError(
