@@ -1,4 +1,57 @@
+import { dirname } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { build, type Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+
+/**
+ * Replaces src/backend/cpu/wasm/modules.ts (the CPU backend's WebAssembly modules, written by
+ * emitters at run time) with the bytes of the calls it lists, emitted now by that same code and
+ * stored as one base64 DEFLATE blob (src/backend/cpu/wasm/precomputed.ts decodes it on first use):
+ * ~10 kB in an app's bundle instead of ~35 kB of emitters, the same modules, still synchronous.
+ */
+const precomputedWasm: Plugin = {
+  name: 'precomputed-wasm',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]backend[\\/]cpu[\\/]wasm[\\/]modules\.ts$/ }, async ({ path }) => {
+      const dir = dirname(path);
+      const emitters = await build({
+        stdin: { contents: "export { PRECOMPUTED, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'es2022',
+        write: false,
+        logLevel: 'silent',
+      });
+      type Emit = (name: string, ...args: unknown[]) => Uint8Array;
+      const { PRECOMPUTED, wasmModule, moduleKey } = (await import(
+        `data:text/javascript;base64,${Buffer.from(emitters.outputFiles[0].text).toString('base64')}`
+      )) as { PRECOMPUTED: Record<string, unknown[][]>; wasmModule: Emit; moduleKey: (name: string, args: unknown[]) => string };
+      const parts: Uint8Array[] = [];
+      const index: Record<string, [number, number]> = {};
+      let size = 0;
+      for (const [name, calls] of Object.entries(PRECOMPUTED)) {
+        for (const args of calls) {
+          const bytes = wasmModule(name, ...args);
+          index[moduleKey(name, args)] = [size, size + bytes.length];
+          parts.push(bytes);
+          size += bytes.length;
+        }
+      }
+      const blob = deflateRawSync(Buffer.concat(parts), { level: 9 }).toString('base64');
+      return {
+        loader: 'ts',
+        resolveDir: dir,
+        contents: [
+          '// Generated at build time by tsup.config.ts from src/backend/cpu/wasm/modules.ts.',
+          "import { precomputedModules } from './precomputed';",
+          `export const wasmModule = /* @__PURE__ */ precomputedModules(${JSON.stringify(blob)}, ${size}, ${JSON.stringify(index)});`,
+          '',
+        ].join('\n'),
+      };
+    });
+  },
+};
 
 export default defineConfig({
   entry: ['src/index.ts'],
@@ -20,4 +73,6 @@ export default defineConfig({
   //   any class with such a key);
   // - no chunks: Vite's default worker format, iife, refuses split builds.
   splitting: false,
+  // the CPU backend's WebAssembly modules as precomputed bytes (see precomputedWasm above)
+  esbuildPlugins: [precomputedWasm],
 });

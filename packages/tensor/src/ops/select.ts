@@ -101,8 +101,7 @@ function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
  * Options of {@link nonzero} and {@link nonzeroAsync}.
  * @example
  * ```ts
- * const opts: NonzeroOptions = { asTuple: true };
- * const [rows, cols] = nonzero(tensor([[0, 1], [1, 0]]), opts);
+ * const [rows, cols] = nonzero(tensor([[0, 1], [1, 0]]), { asTuple: true } satisfies NonzeroOptions);
  * rows; // [0, 1]
  * cols; // [1, 0]
  * ```

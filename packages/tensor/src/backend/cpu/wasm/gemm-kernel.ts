@@ -20,7 +20,7 @@
  */
 import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
 import { type Fn, makeDriver, type WasmGemm } from './gemm-driver';
-import { emitPackModule } from './pack';
+import { wasmModule } from './modules';
 
 /** Micro-tile and unroll of an emitted kernel (NR a multiple of 4). */
 export interface KernelShape {
@@ -168,7 +168,7 @@ export interface Blocking {
 // k-unrolling was best (≈23–30 GFLOP/s); 3×8, 6×8, 8×8, 4×12, 4×16 and unroll 2 or 4 were 10–30%
 // slower (8 accumulators + 2 B vectors + 1 splat fit V8's 15 usable xmm registers; bigger tiles or
 // unrolled bodies spill). Blocking (MC 64–256, KC 128–512, NC 256–1024) was within noise.
-const TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
+export const TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
 const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
 
 /**
@@ -181,9 +181,9 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
     if (typeof WebAssembly !== 'object') return null;
     const mem = gemmMemory();
     const shared = isSharedMemory(mem);
-    const bytes = emitGemmKernel(tile, false, shared);
+    const bytes = wasmModule('gemm', tile, false, shared);
     // Packing in wasm SIMD needs tiles of whole vectors; other shapes (tuning) pack in JS.
-    const packBytes = tile.mr % 4 === 0 && tile.nr % 4 === 0 ? emitPackModule(tile.mr, tile.nr, 'f32', shared) : null;
+    const packBytes = tile.mr % 4 === 0 && tile.nr % 4 === 0 ? wasmModule('pack', tile.mr, tile.nr, 'f32', shared) : null;
     if (!WebAssembly.validate(bytes) || (packBytes && !WebAssembly.validate(packBytes))) return null;
     const env = { env: { mem } };
     const module = new WebAssembly.Module(bytes);

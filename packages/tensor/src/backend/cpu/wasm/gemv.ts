@@ -11,6 +11,7 @@
  * Sums are float32. The matrix is copied in chunks of about 1 M floats, so memory stays small.
  */
 import { Code, ValType, encodeModule } from './encoder';
+import { wasmModule } from './modules';
 import { copyIn } from './pack';
 
 const { i32, v128 } = ValType;
@@ -128,7 +129,7 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 export function createWasmGemv(): GemvFn | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = emitGemvModule();
+    const bytes = wasmModule('gemv');
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 1 });
     const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, (...a: number[]) => void>;

@@ -6,7 +6,8 @@
  * zeros, written four at a time (so a zero run may spill up to 3 floats past its end, into
  * places written later or meant to be zero: callers leave 16 bytes of room after the matrix).
  */
-import { Code, ValType, encodeModule, memoryImport } from './encoder';
+import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
+import { wasmModule } from './modules';
 
 /**
  * `row(dst, plane, rows, wo, lo, hi, sw4, ih, sh, h, w4, col4)`, byte addresses and byte strides:
@@ -136,7 +137,7 @@ export function im2colWasm(mem: WebAssembly.Memory): Im2col | null {
   let fns = instances.get(mem);
   if (fns === undefined) {
     try {
-      const bytes = emitIm2colModule(mem);
+      const bytes = wasmModule('im2col', isSharedMemory(mem));
       fns = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as Im2col) : null;
     } catch {
       fns = null;

@@ -16,8 +16,9 @@
  * int8 values. Beyond that the int32 sums wrap modulo 2³² (i32x4.add), exactly as the JS path's
  * Int32Array and the WebGPU kernel do, so every path returns the same int32 for any K.
  */
-import { emitGemmKernel, type Blocking, type KernelShape } from './gemm-kernel';
-import { copyIn, emitPackModule } from './pack';
+import type { Blocking, KernelShape } from './gemm-kernel';
+import { wasmModule } from './modules';
+import { copyIn } from './pack';
 
 /** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
 export type Int8GemmFn = (
@@ -37,7 +38,7 @@ export type Int8GemmFn = (
   ldc: number,
 ) => void;
 
-const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
+export const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
 // KC counts k (int8), a multiple of 8; packed blocks take 2 bytes per element.
 const INT8_BLOCKING: Blocking = { mc: 128, kc: 512, nc: 512, ms: 1024 };
 
@@ -52,8 +53,8 @@ export function createWasmInt8Gemm(blocking: Blocking = INT8_BLOCKING, tile: Ker
     throw new RangeError(`createWasmInt8Gemm: tile ${mr}×${nr}, unroll ${unroll}`);
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const kernelBytes = emitGemmKernel(tile, true),
-      packBytes = emitPackModule(mr, nr, 'i8');
+    const kernelBytes = wasmModule('gemm', tile, true),
+      packBytes = wasmModule('pack', mr, nr, 'i8');
     if (!WebAssembly.validate(kernelBytes) || !WebAssembly.validate(packBytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 1 });
     const env = { env: { mem } };

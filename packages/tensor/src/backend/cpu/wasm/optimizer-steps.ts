@@ -17,6 +17,7 @@
  */
 import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../../backend';
 import { Code, type FuncDef, encodeModule, ValType } from './encoder';
+import { wasmModule } from './modules';
 
 const { i32, f32 } = ValType;
 
@@ -137,17 +138,22 @@ function adagradKernel(l2: boolean): FuncDef {
   });
 }
 
+/** The module: every optimizer kernel above, over the imported memory `env.mem`. */
+export function emitOptimizerStepModule(): Uint8Array<ArrayBuffer> {
+  const funcs: FuncDef[] = [];
+  for (const l2 of [false, true]) {
+    for (const ams of [false, true]) funcs.push(adamKernel(l2, ams));
+    for (const mode of [0, 1, 2] as const) for (const nesterov of mode === 0 ? [false] : [false, true]) funcs.push(sgdKernel(l2, mode, nesterov));
+    for (const centered of [false, true]) for (const momentum of [false, true]) funcs.push(rmspropKernel(l2, centered, momentum));
+    funcs.push(adagradKernel(l2));
+  }
+  return encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs });
+}
+
 function create(): Module | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const funcs: FuncDef[] = [];
-    for (const l2 of [false, true]) {
-      for (const ams of [false, true]) funcs.push(adamKernel(l2, ams));
-      for (const mode of [0, 1, 2] as const) for (const nesterov of mode === 0 ? [false] : [false, true]) funcs.push(sgdKernel(l2, mode, nesterov));
-      for (const centered of [false, true]) for (const momentum of [false, true]) funcs.push(rmspropKernel(l2, centered, momentum));
-      funcs.push(adagradKernel(l2));
-    }
-    const bytes = encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs });
+    const bytes = wasmModule('optimizerSteps');
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 }); // 128 KiB ≥ A + 5 chunks of 16 KiB
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });

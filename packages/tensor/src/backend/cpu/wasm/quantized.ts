@@ -13,6 +13,7 @@
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
 import { Code, type FuncDef, encodeModule, ValType } from './encoder';
+import { wasmModule } from './modules';
 
 const { i32, f32, v128 } = ValType;
 
@@ -75,10 +76,14 @@ function requantKernel(): FuncDef {
   };
 }
 
+/** The module's bytes (./modules.ts precomputes them for the published build). */
+export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
+  encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs: [quantizeKernel(), requantKernel()] });
+
 function create(): Module | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs: [quantizeKernel(), requantKernel()] });
+    const bytes = wasmModule('quantized');
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 });
     const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, Kernel>;
