@@ -16,6 +16,18 @@ export interface GloVeEntries {
   weight: Float64Array;
 }
 
+/** entries[k] = base[perm[k]] (base[k] without `perm`) for k in `start … end − 1`: the order of a pass. */
+export function gatherEntries(entries: GloVeEntries, base: GloVeEntries, perm: Int32Array | undefined, start: number, end: number): void {
+  const { rows, cols, logX, weight } = entries;
+  for (let k = start; k < end; k++) {
+    const p = perm ? perm[k] : k;
+    rows[k] = base.rows[p];
+    cols[k] = base.cols[p];
+    logX[k] = base.logX[p];
+    weight[k] = base.weight[p];
+  }
+}
+
 /**
  * One pass over entries `start … end − 1`: for each entry, diff = wᵢ·w̃ⱼ + bᵢ + b̃ⱼ − log X,
  * fdiff = f(X)·diff; the cost ½·fdiff·diff is added before the update; vector steps are

@@ -6,15 +6,23 @@ import { type NodeWorker as Worker, startWorkers } from './worker-threads';
 export interface HogwildSetup {
   W: GloVeArray;
   G: GloVeArray;
+  /** The entries a pass visits, in the pass's order. */
   entries: GloVeEntries;
+  /**
+   * For shuffled passes: the entries in sorted order and the pass's permutation; before a pass
+   * that asks for it, each worker gathers its own slice of `entries` from them
+   * (entries[k] = base[perm[k]]), so the gather runs in parallel rather than on the main thread.
+   */
+  base?: GloVeEntries;
+  perm?: Int32Array;
   dim: number;
   vocabSize: number;
   eta: number;
   clip: number;
 }
 
-/** Messages to a worker: its setup and slice, or "run one pass". */
-export type ToWorker = { type: 'setup'; setup: HogwildSetup; start: number; end: number } | { type: 'pass' };
+/** Messages to a worker: its setup and slice, or "run one pass" (after gathering its slice through `perm` when `gather`). */
+export type ToWorker = { type: 'setup'; setup: HogwildSetup; start: number; end: number } | { type: 'pass'; gather: boolean };
 /** Messages from a worker: the summed cost of its slice for one pass, or a failure. */
 export type FromWorker = { type: 'cost'; cost: number } | { type: 'error'; message: string };
 
@@ -51,12 +59,15 @@ export class HogwildPool {
     return pool;
   }
 
-  /** Runs one pass on every worker; resolves with the summed cost of all entries. */
-  pass(): Promise<number> {
+  /**
+   * Runs one pass on every worker (each first gathering its slice through the setup's `perm` when
+   * `gather`); resolves with the summed cost of all entries.
+   */
+  pass(gather = false): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { costs: [], left: this.workers.length, resolve, reject };
-      for (const w of this.workers) w.postMessage({ type: 'pass' });
+      for (const w of this.workers) w.postMessage({ type: 'pass', gather });
     });
   }
 

@@ -1,7 +1,7 @@
 // Entry of a GloVe training thread (built by tsup as dist/glove-worker.js and .cjs): runs the CPU
 // pass over its slice of the shared entries whenever the main thread asks, Hogwild-style.
 import { parentPort } from 'node:worker_threads';
-import { glovePass } from './glove-cpu';
+import { gatherEntries, glovePass } from './glove-cpu';
 import type { FromWorker, HogwildSetup, ToWorker } from './glove-threads';
 
 let setup: HogwildSetup | undefined;
@@ -22,6 +22,10 @@ parentPort?.on('message', (m: ToWorker) => {
     }
     if (!setup) throw new Error('pass before setup');
     const s = setup;
+    if (m.gather) {
+      if (!s.base || !s.perm) throw new Error('gather without a permutation');
+      gatherEntries(s.entries, s.base, s.perm, start, end);
+    }
     reply({ type: 'cost', cost: glovePass(s.W, s.G, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
   } catch (e) {
     reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -2,7 +2,7 @@ import { ArgumentError, type DeviceName, Generator, ShapeError } from '@aimodel/
 import { checkInt, checkKeys, describe } from './checks';
 import { Cooccurrence, cooccurrence } from './cooccurrence';
 import type { Corpus } from './corpus';
-import { type GloVeArray, type GloVeEntries, glovePass, gloveWeight } from './glove-cpu';
+import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight } from './glove-cpu';
 import { GloVeModel } from './glove-model';
 import { progressLine } from './glove-progress';
 import { HogwildPool, sharedMemoryAvailable } from './glove-threads';
@@ -239,7 +239,15 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   // Entries: sorted base arrays, and the per-pass (shuffled) arrays the kernel reads.
   const a = X.toArrays();
   const N = a.values.length;
-  const base: GloVeEntries = { rows: a.rows, cols: a.cols, logX: new Float64Array(N), weight: new Float64Array(N) };
+  // With threads, the sorted entries live in shared memory too: the workers gather each pass's
+  // order from them in parallel (the main thread only draws the permutation).
+  const share = (x: Int32Array): Int32Array => {
+    if (threads === 1) return x;
+    const y = new Int32Array(alloc(x.length, 4));
+    y.set(x);
+    return y;
+  };
+  const base: GloVeEntries = { rows: share(a.rows), cols: share(a.cols), logX: new Float64Array(alloc(N, 8)), weight: new Float64Array(alloc(N, 8)) };
   for (let k = 0; k < N; k++) {
     base.logX[k] = Math.log(a.values[k]);
     base.weight[k] = gloveWeight(a.values[k], xMax, alpha);
@@ -281,25 +289,22 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
           logX: new Float64Array(alloc(N, 8)),
           weight: new Float64Array(alloc(N, 8)),
         };
-  const gather = (perm: Int32Array | undefined): void => {
-    for (let k = 0; k < N; k++) {
-      const p = perm ? perm[k] : k;
-      pass.rows[k] = base.rows[p];
-      pass.cols[k] = base.cols[p];
-      pass.logX[k] = base.logX[p];
-      pass.weight[k] = base.weight[p];
-    }
-  };
-  if (pass !== base && shuffle === 'none') gather(undefined);
+  if (pass !== base && shuffle === 'none') gatherEntries(pass, base, undefined, 0, N);
   let perm = shuffle === 'none' || epochs === 0 || gpuModel ? undefined : gen.permutation(N);
 
-  const pool = threads > 1 && !gpuModel ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, dim, vocabSize: V, eta, clip }) : undefined;
+  // Threads: each gathers its slice of a shuffled pass's order through the shared permutation.
+  const sharedPerm = threads > 1 && shuffle !== 'none' ? new Int32Array(alloc(N, 4)) : undefined;
+  const pool =
+    threads > 1 && !gpuModel
+      ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, base, perm: sharedPerm, dim, vocabSize: V, eta, clip })
+      : undefined;
   try {
     for (let epoch = 1; epoch <= (gpuModel ? 0 : epochs); epoch++) {
       const t0 = performance.now();
-      if (perm) gather(perm);
+      if (perm && sharedPerm) sharedPerm.set(perm);
+      else if (perm) gatherEntries(pass, base, perm, 0, N);
       // The next pass's order is drawn while the threads run this one (the same draws either way).
-      const running = pool ? pool.pass() : undefined;
+      const running = pool ? pool.pass(perm !== undefined) : undefined;
       const total = running ? undefined : glovePass(Wp, Gp, dim, V, pass, 0, N, eta, clip);
       perm = shuffle === 'epoch' && epoch < epochs ? gen.permutation(N) : undefined;
       report(epoch, (running ? await running : (total as number)) / N, (performance.now() - t0) / 1000);
