@@ -125,6 +125,7 @@ export { gloveStep_, type GloveEntries, type GloveStepOptions } from './ops/glov
 export { adamStep_, sgdStep_, type AdamStepOptions, type SgdStepOptions } from './ops/optimizer-steps';
 export { adagradStep_, rmspropStep_, type AdagradStepOptions, type RmspropStepOptions } from './ops/adaptive-steps';
 export { quantize, quantizedLinear, type QuantizedLinearOptions } from './ops/quantized';
+export { quantizedConv2d, type QuantizedConv2dOptions } from './ops/quantized-conv';
 export type { IndexAddOptions } from './ops/indexing';
 
 // autograd

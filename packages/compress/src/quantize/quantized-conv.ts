@@ -1,5 +1,5 @@
 import type { Conv2d } from '@aimodel/nn';
-import { ArgumentError, DTypeError, matmul, noGrad, pad, ShapeError, scope, stack, Tensor } from '@aimodel/tensor';
+import { ArgumentError, DTypeError, noGrad, quantizedConv2d, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import type { QParams } from './arith';
 import { checkInit, hostBias, type QuantizedLayerInit, QuantizedLayer, quantizeWeight } from './quantized-linear';
 import { type ActivationQParams, quantizeActivation, storageShift } from './quantized-ops';
@@ -35,10 +35,10 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
 
 /**
  * An int8 Conv2d for inference, as `torch.ao.nn.quantized.Conv2d` (fbgemm): the float input is
- * quantized with the calibrated input qparams, unfolded (im2col, padded with the input's zero
- * point) into int8 patches, multiplied by the int8 weight with the int8 × int8 → int32 matmul,
- * corrected for the zero points and requantized per output channel exactly as
- * {@link QuantizedLinear}; the result is returned dequantized (float32). No gradients.
+ * quantized with the calibrated input qparams, then tensor's `quantizedConv2d` convolves it with
+ * the int8 weight (int8 × int8 → int32 window sums, the input padded with its zero point),
+ * corrects for the zero points and requantizes per output channel exactly as
+ * {@link QuantizedLinear}, writing NCHW; the result is returned dequantized (float32). No gradients.
  *
  * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) float32 → [N, outChannels, Ho, Wo],
  * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
@@ -162,47 +162,33 @@ export class QuantizedConv2d extends QuantizedLayer {
       throw new ShapeError(op, `expected input [N, ${this.inChannels}, H, W] (or [${this.inChannels}, H, W] unbatched), got [${x.shape.join(', ')}]`);
     }
     if (x.ndim === 3) return scope(() => this.forward(x.unsqueeze(0)).squeeze(0));
-    const [n, , h, w] = x.shape;
+    const [, , h, w] = x.shape;
     const [kh, kw] = this.kernelSize;
-    const [sh, sw] = this.stride;
     const [ph, pw] = this.padding;
     const [dh, dw] = this.dilation;
-    const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-    const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / this.stride[0]) + 1;
+    const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / this.stride[1]) + 1;
     if (ho < 1 || wo < 1) throw new ShapeError(op, `input [${x.shape.join(', ')}] is smaller than the (dilated) kernel [${kh}, ${kw}] after padding`);
-    const input = this._quant.input;
-    const g = this.groups;
-    const o = this.outChannels;
+    const { input, output, weight: wq, bias } = this._quant;
+    // tensor's fused int8 convolution: im2col, the int8 GEMM and the requantization in one kernel, NCHW out
     return noGrad(() =>
-      scope(() => {
-        let xq = quantizeActivation(x, input).permute([0, 2, 3, 1]); // NHWC: each patch row is [C, taps]
-        if (ph || pw) xq = pad(xq, [0, 0, pw, pw, ph, ph], { value: input.zeroPoint - storageShift(input.dtype) });
-        const taps: Tensor[] = [];
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) taps.push(xq.slice(1, i * dh, i * dh + sh * (ho - 1) + 1, sh).slice(2, j * dw, j * dw + sw * (wo - 1) + 1, sw));
-        }
-        const kg = (this.inChannels / g) * kh * kw;
-        const rows = n * ho * wo;
-        // cols [N·Ho·Wo, C·kh·kw] in the weight's (c, i, j) order; the product is x @ Wᵀ as in Linear
-        const cols = stack(taps, -1).reshape([rows, g, kg]);
-        const weight = this.weight.reshape([g, o / g, kg]);
-        // one group: tensor's fused int8 product + requantization; groups: a batched matmul, then requantize
-        const y =
-          g === 1
-            ? this.quantizedProduct(cols.reshape([rows, kg]), weight.reshape([o, kg]))
-            : this.requantize(
-                matmul(cols.permute([1, 0, 2]), weight.transpose(1, 2))
-                  .permute([1, 0, 2])
-                  .reshape([rows, o]), // [rows, G·Og]
-                [o],
-                () =>
-                  cols
-                    .sum(2, { keepdim: true })
-                    .expand([rows, g, o / g])
-                    .reshape([rows, o]),
-              );
-        return y.reshape([n, ho, wo, o]).permute([0, 3, 1, 2]);
-      }),
+      scope(() =>
+        quantizedConv2d(quantizeActivation(x, input), this.weight, {
+          inputScale: input.scale,
+          inputZeroPoint: input.zeroPoint - storageShift(input.dtype),
+          weightScale: wq.scales,
+          weightZeroPoint: wq.zeroPoints,
+          columnTerm: this.requantColumnTerm,
+          bias,
+          output: { scale: output.scale, zeroPoint: output.zeroPoint, dtype: output.dtype },
+          relu: this.relu,
+          dequantize: true,
+          stride: this.stride,
+          padding: this.padding,
+          dilation: this.dilation,
+          groups: this.groups,
+        }),
+      ),
     );
   }
 

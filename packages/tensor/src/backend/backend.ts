@@ -153,6 +153,16 @@ export interface RequantizeParams {
   qmax: number;
 }
 
+/** Settings of {@link Backend.quantizedConv2d}: the requantization's, and the convolution's geometry. */
+export interface QuantizedConv2dParams extends RequantizeParams {
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+  /** The input's zero point as stored in the int8 input: the padding value. */
+  inputZeroPoint: number;
+}
+
 /**
  * Settings of {@link Backend.gloveStep}: the model's sizes, the AdaGrad step's η and gradient
  * clip, and the batch — `count` entries from position `start` of the order (or of the entries).
@@ -409,6 +419,23 @@ export interface Backend {
     bias: View | null,
     affine: { weightZeroPoints: View; inputRowSums: View } | null,
     p: RequantizeParams,
+    out: Storage,
+  ): void;
+  /**
+   * int8 convolution with the {@link Backend.requantize} epilogue, NCHW in and out (contiguous
+   * views): x int8 [N, C, H, W] padded with `inputZeroPoint`, weight int8 [O, C/groups, kh, kw];
+   * acc[n, o, p] = Σ x·w over the window (int32), then with the per-channel columnTerm int32
+   * [O], multiplier float32 [O], bias float32 [O] or null, and for affine weights their zero
+   * points int32 [O] (times each window's Σ x) exactly as `requantize`, written to out [N, O, Ho, Wo].
+   */
+  quantizedConv2d(
+    x: View,
+    weight: View,
+    columnTerm: View,
+    multiplier: View,
+    bias: View | null,
+    weightZeroPoints: View | null,
+    p: QuantizedConv2dParams,
     out: Storage,
   ): void;
 

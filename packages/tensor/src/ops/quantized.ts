@@ -175,12 +175,6 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
   const k = x.shape[1];
   const [n, kw] = weight.shape;
   if (k !== kw) throw new ShapeError(op, `x ${fmt(x.shape)} and weight ${fmt(weight.shape)} differ in K (${k} != ${kw})`);
-  const i8: [number, number] = [-128, 127];
-  const xs = checkScale(op, 'inputScale', opts.inputScale);
-  const xzp = checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, i8);
-  const wScales = perRow(op, 'weightScale', opts.weightScale, n, (s) => checkScale(op, 'weightScale', s));
-  const wZeros = perRow(op, 'weightZeroPoint', opts.weightZeroPoint ?? 0, n, (z) => checkZeroPoint(op, 'weightZeroPoint', z, i8));
-  const bias = opts.bias == null ? null : Float32Array.from(perRow(op, 'bias', opts.bias, n, (b) => b as number));
   if (opts.weightSums !== undefined) {
     const s = opts.weightSums;
     if (s?.dtype !== 'int32' || s.ndim !== 1 || s.shape[0] !== n)
@@ -192,33 +186,7 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
       throw new ShapeError(op, `columnTerm must be an int32 or float32 [${n}] tensor, got ${c?.dtype} ${c ? fmt(c.shape) : String(c)}`);
     if (opts.weightSums !== undefined) throw new ArgumentError(op, 'give weightSums or columnTerm, not both');
   }
-  const out = opts.output;
-  let mode: RequantizeMode = 'float';
-  let outDType: 'float32' | QDType = 'float32';
-  let [ys, yzp, qmin, qmax] = [1, 0, 0, 0];
-  if (out != null) {
-    if (typeof out !== 'object') throw new ArgumentError(op, `output must be { scale, zeroPoint, dtype }, got ${String(out)}`);
-    checkOptions(`${op} output`, out, ['scale', 'zeroPoint', 'dtype']);
-    const d = checkQDType(op, out.dtype);
-    ys = checkScale(op, 'output.scale', out.scale);
-    yzp = checkZeroPoint(op, 'output.zeroPoint', out.zeroPoint, RANGE[d]);
-    [qmin, qmax] = RANGE[d];
-    if (opts.relu) qmin = yzp;
-    mode = opts.dequantize ? 'dequantize' : 'quantized';
-    outDType = opts.dequantize ? 'float32' : d;
-  } else if (opts.relu || opts.dequantize) throw new ArgumentError(op, 'relu and dequantize need output { scale, zeroPoint, dtype }');
-  // host constants, in float32 as fbgemm computes them when it packs the weight
-  const mult = new Float32Array(n);
-  const biasTerm = bias && mode !== 'float' ? new Float32Array(n) : bias;
-  for (let j = 0; j < n; j++) {
-    if (mode === 'float') {
-      mult[j] = wScales[j];
-      continue;
-    }
-    const m2 = Math.fround(xs * wScales[j]);
-    mult[j] = Math.fround(m2 / ys);
-    if (biasTerm && bias) biasTerm[j] = Math.fround(bias[j] / m2);
-  }
+  const { xs, xzp, wZeros, mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm } = requantSetup(op, opts, n);
   const affine = wZeros.some((z) => z !== 0);
   return scope(() => {
     const device = x.device;
@@ -251,4 +219,57 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
       outDType,
     });
   });
+}
+
+/** The scalars and per-row constants of a requantization, checked (shared by the int8 ops). @internal */
+export interface RequantSetup {
+  xs: number;
+  xzp: number;
+  wZeros: number[];
+  mode: RequantizeMode;
+  outDType: 'float32' | QDType;
+  ys: number;
+  yzp: number;
+  qmin: number;
+  qmax: number;
+  mult: Float32Array;
+  biasTerm: Float32Array | null;
+}
+
+/** Checks the quantization fields of `opts` for `n` output rows and computes fbgemm's host constants. @internal */
+export function requantSetup(op: string, opts: QuantizedLinearOptions, n: number): RequantSetup {
+  const i8: [number, number] = [-128, 127];
+  const xs = checkScale(op, 'inputScale', opts.inputScale);
+  const xzp = checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, i8);
+  const wScales = perRow(op, 'weightScale', opts.weightScale, n, (s) => checkScale(op, 'weightScale', s));
+  const wZeros = perRow(op, 'weightZeroPoint', opts.weightZeroPoint ?? 0, n, (z) => checkZeroPoint(op, 'weightZeroPoint', z, i8));
+  const bias = opts.bias == null ? null : Float32Array.from(perRow(op, 'bias', opts.bias, n, (b) => b as number));
+  const out = opts.output;
+  let mode: RequantizeMode = 'float';
+  let outDType: 'float32' | QDType = 'float32';
+  let [ys, yzp, qmin, qmax] = [1, 0, 0, 0];
+  if (out != null) {
+    if (typeof out !== 'object') throw new ArgumentError(op, `output must be { scale, zeroPoint, dtype }, got ${String(out)}`);
+    checkOptions(`${op} output`, out, ['scale', 'zeroPoint', 'dtype']);
+    const d = checkQDType(op, out.dtype);
+    ys = checkScale(op, 'output.scale', out.scale);
+    yzp = checkZeroPoint(op, 'output.zeroPoint', out.zeroPoint, RANGE[d]);
+    [qmin, qmax] = RANGE[d];
+    if (opts.relu) qmin = yzp;
+    mode = opts.dequantize ? 'dequantize' : 'quantized';
+    outDType = opts.dequantize ? 'float32' : d;
+  } else if (opts.relu || opts.dequantize) throw new ArgumentError(op, 'relu and dequantize need output { scale, zeroPoint, dtype }');
+  // host constants, in float32 as fbgemm computes them when it packs the weight
+  const mult = new Float32Array(n);
+  const biasTerm = bias && mode !== 'float' ? new Float32Array(n) : bias;
+  for (let j = 0; j < n; j++) {
+    if (mode === 'float') {
+      mult[j] = wScales[j];
+      continue;
+    }
+    const m2 = Math.fround(xs * wScales[j]);
+    mult[j] = Math.fround(m2 / ys);
+    if (biasTerm && bias) biasTerm[j] = Math.fround(bias[j] / m2);
+  }
+  return { xs, xzp, wZeros, mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm };
 }

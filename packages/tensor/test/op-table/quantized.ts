@@ -1,4 +1,4 @@
-import { quantize, quantizedLinear, type Tensor } from '../../src/index';
+import { quantize, quantizedConv2d, quantizedLinear, type Tensor } from '../../src/index';
 import { dtypesOf, EXACT, f, ints, type OpInfo, type OpResult, type Sample, T, v } from './samples';
 
 // int8 inference ops (not differentiable). Hand values follow PyTorch's quantize_per_tensor and
@@ -131,4 +131,61 @@ export const QUANTIZED_OPS: OpInfo[] = [
       expected: [],
     },
   ]),
+  entry(
+    'quantizedConv2d',
+    (x, w) => quantizedConv2d(x, w, { inputScale: 0.5, weightScale: 0.5, padding: 1, output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' } }),
+    [
+      {
+        name: 'all-ones 2×2 kernel, padding 1: each window sum',
+        inputs: [v([1, 2, 3, 4], [1, 1, 2, 2], 'int8'), v([1, 1, 1, 1], [1, 1, 2, 2], 'int8')],
+        expected: [1, 3, 2, 4, 10, 6, 3, 7, 4],
+        dtype: 'int8',
+      },
+      {
+        name: 'padding holds the input zero point: (x − 3)·w, ties to even, uint8 out',
+        inputs: [v([5, 3, 4, 3], [1, 1, 2, 2], 'int8'), v([1, 1, 1, 1], [1, 1, 2, 2], 'int8')],
+        // x − 3 = [[2, 0], [1, 0]]; windows with padding 1: [[2, 2, 0], [3, 3, 0], [1, 1, 0]]; ·0.5 → 1, 1, 0, 1.5 → 2, 1.5 → 2, 0, 0.5 → 0, 0.5 → 0, 0
+        call: (x, w) =>
+          quantizedConv2d(x, w, { inputScale: 1, inputZeroPoint: 3, weightScale: 0.5, padding: 1, output: { scale: 1, zeroPoint: 100, dtype: 'uint8' } }),
+        expected: [101, 101, 100, 102, 102, 100, 100, 100, 100],
+        dtype: 'uint8',
+      },
+      {
+        name: 'stride 2, padding [1, 2], dilation [2, 1], per-channel, bias, dequantized, [2, 3, 9, 7]',
+        inputs: [i8([2, 3, 9, 7]), i8([5, 3, 3, 2])],
+        call: (x, w) =>
+          quantizedConv2d(x, w, {
+            inputScale: 0.03,
+            inputZeroPoint: -7,
+            weightScale: scales(5),
+            bias: biases(5),
+            stride: 2,
+            padding: [1, 2],
+            dilation: [2, 1],
+            output: { scale: 0.4, zeroPoint: 3, dtype: 'int8' },
+            dequantize: true,
+          }),
+      },
+      {
+        name: 'groups 2, affine weights, ReLU, int8 out, [1, 4, 6, 5]',
+        inputs: [i8([1, 4, 6, 5]), i8([6, 2, 3, 3])],
+        call: (x, w) =>
+          quantizedConv2d(x, w, {
+            inputScale: 0.05,
+            inputZeroPoint: 11,
+            weightScale: scales(6),
+            weightZeroPoint: zps(6),
+            groups: 2,
+            padding: 1,
+            output: { scale: 0.3, zeroPoint: -20, dtype: 'int8' },
+            relu: true,
+          }),
+      },
+      {
+        name: 'float (dynamic) result with bias, 1×1 kernel, [3, 5, 4, 3]',
+        inputs: [i8([3, 5, 4, 3]), i8([4, 5, 1, 1])],
+        call: (x, w) => quantizedConv2d(x, w, { inputScale: 0.011, inputZeroPoint: 20, weightScale: scales(4), bias: biases(4) }),
+      },
+    ],
+  ),
 ];

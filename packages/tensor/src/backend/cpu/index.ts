@@ -18,6 +18,7 @@ import { argsort } from './sort';
 import { scan } from './scan';
 import { compact } from './select';
 import { quantize, requantize } from './quantized';
+import { quantizedConv2d } from './quantized-conv';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -126,4 +127,5 @@ export class CpuBackend implements Backend {
   compact = compact;
   quantize = quantize;
   requantize = requantize;
+  quantizedConv2d = quantizedConv2d;
 }

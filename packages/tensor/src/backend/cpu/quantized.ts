@@ -8,7 +8,7 @@ import type { QuantizeParams, RequantizeParams, Storage, View } from '../backend
 import { isContiguous, numel } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine } from './strided';
-import { simdQuantize, simdRequantize } from './wasm/quantized';
+import { simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
 
 const f32 = Math.fround;
 /**
@@ -84,6 +84,71 @@ export function requantize(
       let q = (v > -LIMIT && v < LIMIT ? f32(v + MAGIC) - MAGIC : v) + zp;
       q = q < qmin ? qmin : q > qmax ? qmax : q;
       od[oRow + j] = mode === 'quantized' ? q : f32((q - zp) * sc);
+    }
+  }
+}
+
+/** Per-output-channel constants of {@link requantizeRows}, each array read from its offset. */
+export interface ChannelConstants {
+  columnTerm: Int32Array;
+  co: number;
+  multiplier: Float32Array;
+  mo: number;
+  bias: Float32Array | null;
+  bo: number;
+  weightZeroPoints: Int32Array | null;
+  zo: number;
+}
+
+/**
+ * `requantize`'s arithmetic with the channel along rows: acc [rows, N·P] holds channel c0 + r in
+ * row r, its run n (P values) goes to out[(n·C + c0 + r)·P …] (NCHW); `sums` [N·P] are the
+ * windows' Σ x for affine weights.
+ */
+export function requantizeRows(
+  acc: Int32Array,
+  rows: number,
+  N: number,
+  P: number,
+  c0: number,
+  C: number,
+  k: ChannelConstants,
+  sums: Int32Array | null,
+  p: RequantizeParams,
+  out: Storage,
+): void {
+  const od = dataOf(out);
+  const { mode, outZeroPoint: zp, qmin, qmax } = p;
+  const xs = f32(p.inputScale);
+  const sc = f32(p.outScale);
+  const NP = N * P;
+  if (mode === 'dequantize' && !sums && simdRequantizeRows(acc, rows, N, P, c0, C, k, od as Float32Array, zp, qmin, qmax, sc)) return;
+  for (let r = 0; r < rows; r++) {
+    const ch = c0 + r;
+    const ct = k.columnTerm[k.co + ch];
+    const mu = k.multiplier[k.mo + ch];
+    const b = k.bias ? k.bias[k.bo + ch] : 0;
+    const hasBias = k.bias !== null;
+    const wz = k.weightZeroPoints ? k.weightZeroPoints[k.zo + ch] : 0;
+    for (let n = 0; n < N; n++) {
+      const a0 = r * NP + n * P;
+      const o0 = (n * C + ch) * P;
+      const s0 = n * P;
+      for (let q = 0; q < P; q++) {
+        let raw = (acc[a0 + q] + ct) | 0;
+        if (sums) raw = (raw - Math.imul(wz, sums[s0 + q])) | 0;
+        let f = f32(raw);
+        if (mode === 'float') {
+          f = f32(f32(f * xs) * mu);
+          od[o0 + q] = hasBias ? f32(f + b) : f;
+          continue;
+        }
+        if (hasBias) f = f32(f + b);
+        const v = f32(f * mu);
+        let y = (v > -LIMIT && v < LIMIT ? f32(v + MAGIC) - MAGIC : v) + zp;
+        y = y < qmin ? qmin : y > qmax ? qmax : y;
+        od[o0 + q] = mode === 'quantized' ? y : f32((y - zp) * sc);
+      }
     }
   }
 }

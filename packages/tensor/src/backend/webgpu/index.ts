@@ -19,7 +19,8 @@ import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
 import { compact } from './kernels/select.wgsl';
 import { quantize, requantize } from './kernels/quantized.wgsl';
-import type { AttentionParams, GloveStepParams, NormParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
+import { quantizedConv2d } from './kernels/quantized-conv.wgsl';
+import type { AttentionParams, GloveStepParams, NormParams, QuantizedConv2dParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
 import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
@@ -238,5 +239,17 @@ export class WebGpuBackend implements Backend {
     out: Storage,
   ): void {
     requantize(this.runtime, acc, columnTerm, multiplier, bias, affine, p, out);
+  }
+  quantizedConv2d(
+    x: View,
+    weight: View,
+    columnTerm: View,
+    multiplier: View,
+    bias: View | null,
+    weightZeroPoints: View | null,
+    p: QuantizedConv2dParams,
+    out: Storage,
+  ): void {
+    quantizedConv2d(this.runtime, x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out);
   }
 }

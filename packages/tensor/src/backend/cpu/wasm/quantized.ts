@@ -8,6 +8,8 @@
  *   quantize(n4, ptr, inv, zp, qmin, qmax)        x → clamp(nearest(x·inv) + zp) (NaN → zp), in place
  *   requant(rows, n, col, bias, mult, acc, zp, qmin, qmax, scale)
  *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale, in place
+ *   requantRow(n4, ptr, consts, zp, qmin, qmax, scale)
+ *     the same for one channel's run, its column term, bias term and multiplier at `consts`
  *
  * The quantized values come back as float32 integers and are narrowed by `Int8Array#set`.
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
@@ -30,6 +32,7 @@ interface Module {
   mem: WebAssembly.Memory;
   quantize: Kernel;
   requant: Kernel;
+  requantRow: Kernel;
 }
 
 function quantizeKernel(): FuncDef {
@@ -76,9 +79,31 @@ function requantKernel(): FuncDef {
   };
 }
 
+function requantRowKernel(): FuncDef {
+  const [n4, ptr, cst, zp, lo, hi, scale] = [0, 1, 2, 3, 4, 5, 6];
+  const [end, p, vCt, vB, vMu, vZp, vLo, vHi, vSc] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const c = new Code();
+  c.get(cst).v128Load32Splat(0).set(vCt).get(cst).v128Load32Splat(4).set(vB).get(cst).v128Load32Splat(8).set(vMu);
+  c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi).get(scale).f32x4Splat().set(vSc);
+  c.get(ptr).set(p).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
+  c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
+  c.get(p);
+  c.get(p).v128Load(0).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
+  c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Max().get(vHi).f32x4Min(); // clamp(round(·mult) + zp)
+  c.get(vZp).f32x4Sub().get(vSc).f32x4Mul().v128Store(0); //                                        (q − zp)·scale
+  c.get(p).i32Const(16).i32Add().set(p).br(0).end().end();
+  return {
+    params: [i32, i32, i32, f32, f32, f32, f32],
+    results: [],
+    locals: [i32, i32, v128, v128, v128, v128, v128, v128, v128],
+    body: c,
+    export: 'requantRow',
+  };
+}
+
 /** The module's bytes (./modules.ts precomputes them for the published build). */
 export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
-  encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs: [quantizeKernel(), requantKernel()] });
+  encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs: [quantizeKernel(), requantKernel(), requantRowKernel()] });
 
 function create(): Module | null {
   try {
@@ -87,7 +112,7 @@ function create(): Module | null {
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 });
     const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, Kernel>;
-    return { mem, quantize: e.quantize, requant: e.requant };
+    return { mem, quantize: e.quantize, requant: e.requant, requantRow: e.requantRow };
   } catch {
     return null;
   }
@@ -177,6 +202,44 @@ export function simdRequantize(
     wi.set(acc.subarray(ao + r * n, ao + (r + rows) * n), accAt / 4);
     s.requant(rows, n, colAt, biasAt, multAt, accAt, zp, qmin, qmax, scale);
     out.set(wf.subarray(accAt / 4, accAt / 4 + rows * n), r * n);
+  }
+  return true;
+}
+
+/**
+ * The 'dequantize' requantization with the channel along rows (see `requantizeRows` in
+ * ../quantized.ts, which this matches bit for bit): acc [rows, N·P], row r (channel c0 + r) → out
+ * runs of P at (n·C + c0 + r)·P. False when SIMD does not apply.
+ */
+export function simdRequantizeRows(
+  acc: Int32Array,
+  rows: number,
+  N: number,
+  P: number,
+  c0: number,
+  C: number,
+  k: { columnTerm: Int32Array; co: number; multiplier: Float32Array; mo: number; bias: Float32Array | null; bo: number },
+  out: Float32Array,
+  zp: number,
+  qmin: number,
+  qmax: number,
+  scale: number,
+): boolean {
+  const NP = N * P;
+  const at = A + 16;
+  const s = module(rows * NP, at + (NP + 4) * 4);
+  if (!s) return false;
+  const wi = new Int32Array(s.mem.buffer);
+  const wf = new Float32Array(s.mem.buffer);
+  const base = at / 4;
+  for (let r = 0; r < rows; r++) {
+    const ch = c0 + r;
+    wi[A / 4] = k.columnTerm[k.co + ch];
+    wf[A / 4 + 1] = k.bias ? k.bias[k.bo + ch] : 0;
+    wf[A / 4 + 2] = k.multiplier[k.mo + ch];
+    wi.set(acc.subarray(r * NP, (r + 1) * NP), base);
+    s.requantRow((NP + 3) >> 2, at, A, zp, qmin, qmax, scale);
+    for (let n = 0; n < N; n++) out.set(wf.subarray(base + n * P, base + (n + 1) * P), (n * C + ch) * P);
   }
   return true;
 }
