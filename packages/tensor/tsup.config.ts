@@ -15,7 +15,7 @@ const precomputedWasm: Plugin = {
     b.onLoad({ filter: /[\\/]backend[\\/]cpu[\\/]wasm[\\/]modules\.ts$/ }, async ({ path }) => {
       const dir = dirname(path);
       const emitters = await build({
-        stdin: { contents: "export { PRECOMPUTED, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
+        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
         bundle: true,
         format: 'esm',
         platform: 'node',
@@ -24,13 +24,13 @@ const precomputedWasm: Plugin = {
         logLevel: 'silent',
       });
       type Emit = (name: string, ...args: unknown[]) => Uint8Array;
-      const { PRECOMPUTED, wasmModule, moduleKey } = (await import(
+      const { precomputedCalls, wasmModule, moduleKey } = (await import(
         `data:text/javascript;base64,${Buffer.from(emitters.outputFiles[0].text).toString('base64')}`
-      )) as { PRECOMPUTED: Record<string, unknown[][]>; wasmModule: Emit; moduleKey: (name: string, args: unknown[]) => string };
+      )) as { precomputedCalls: () => Record<string, unknown[][]>; wasmModule: Emit; moduleKey: (name: string, args: unknown[]) => string };
       const parts: Uint8Array[] = [];
       const index: Record<string, [number, number]> = {};
       let size = 0;
-      for (const [name, calls] of Object.entries(PRECOMPUTED)) {
+      for (const [name, calls] of Object.entries(precomputedCalls())) {
         for (const args of calls) {
           const bytes = wasmModule(name, ...args);
           index[moduleKey(name, args)] = [size, size + bytes.length];

@@ -1,7 +1,7 @@
 import { constants, deflateRawSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { fromBase64, inflateRaw } from '../../src/backend/cpu/wasm/inflate';
-import { PRECOMPUTED, wasmModule, type WasmModuleName } from '../../src/backend/cpu/wasm/modules';
+import { precomputedCalls, wasmModule, type WasmModuleName } from '../../src/backend/cpu/wasm/modules';
 import { moduleKey, precomputedModules } from '../../src/backend/cpu/wasm/precomputed';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -48,7 +48,7 @@ describe('precomputed modules (what the published build ships instead of the emi
   const parts: Uint8Array[] = [];
   const index: Record<string, [number, number]> = {};
   let size = 0;
-  for (const [name, calls] of Object.entries(PRECOMPUTED) as [WasmModuleName, unknown[][]][]) {
+  for (const [name, calls] of Object.entries(precomputedCalls()) as [WasmModuleName, unknown[][]][]) {
     for (const args of calls) {
       const bytes = (wasmModule as (n: string, ...a: unknown[]) => Uint8Array)(name, ...args);
       index[moduleKey(name, args)] = [size, size + bytes.length];
@@ -60,7 +60,7 @@ describe('precomputed modules (what the published build ships instead of the emi
 
   it('serves every listed call with the bytes its emitter writes, each a valid module', () => {
     expect(Object.keys(index).length).toBeGreaterThanOrEqual(10);
-    for (const [name, calls] of Object.entries(PRECOMPUTED) as [WasmModuleName, unknown[][]][]) {
+    for (const [name, calls] of Object.entries(precomputedCalls()) as [WasmModuleName, unknown[][]][]) {
       for (const args of calls) {
         const bytes = served(name, ...args);
         expect(bytes).toEqual((wasmModule as (n: string, ...a: unknown[]) => Uint8Array)(name, ...args));

@@ -2,7 +2,7 @@
  * Where the CPU backend gets its WebAssembly modules' bytes: `wasmModule(name, ...args)` runs the
  * emitter `name` (../wasm/*.ts write the modules from TypeScript at run time; nothing is
  * committed). The published build replaces this file (tsup.config.ts) with the bytes of the calls
- * listed in {@link PRECOMPUTED}, emitted at build time by this very code and stored compressed
+ * listed by {@link precomputedCalls}, emitted at build time by this very code and stored compressed
  * (./precomputed.ts), which is smaller in an app's bundle than the emitters: the same modules, so
  * results are the same, and nothing waits for `init()`. A call outside the list (a kernel shape
  * other than the defaults, which only tests and tuning use) makes the published build warn and
@@ -31,10 +31,10 @@ type Emitters = typeof EMITTERS;
 export type WasmModuleName = keyof Emitters;
 
 /**
- * The calls the CPU backend makes, exactly as its files make them (the keys compare arguments):
+ * The calls the CPU backend makes (a function: the tile constants come from modules that import this one), exactly as its files make them (the keys compare arguments):
  * default kernel shapes, memories shared (worker threads, the shared heap) or not.
  */
-export const PRECOMPUTED: { [K in WasmModuleName]: Parameters<Emitters[K]>[] } = {
+export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters[K]>[] } => ({
   gemm: [
     [TILE, false, false],
     [TILE, false, true],
@@ -49,7 +49,7 @@ export const PRECOMPUTED: { [K in WasmModuleName]: Parameters<Emitters[K]>[] } =
   im2col: [[false], [true]],
   optimizerSteps: [[]],
   quantized: [[]],
-};
+});
 
 /** The bytes of the module that emitter `name` writes for `args`. */
 export function wasmModule<K extends WasmModuleName>(name: K, ...args: Parameters<Emitters[K]>): Uint8Array<ArrayBuffer> {
