@@ -39,9 +39,10 @@ const CHROMIUM_ARGS = [
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
 
-/** A static file server for the built app on a free loopback port. */
-async function serve(root: string): Promise<Server> {
+/** A static file server for the built app on a free loopback port, adding `headers` to every response. */
+async function serve(root: string, headers: Record<string, string> = {}): Promise<Server> {
   const server = createServer(async (req, res) => {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     const path = normalize(join(root, req.url === '/' ? 'index.html' : decodeURIComponent((req.url ?? '').split('?')[0])));
     try {
       if (!path.startsWith(root)) throw new Error('outside the app');
@@ -64,8 +65,11 @@ export interface PageRun<R> {
   pageErrors: string[];
 }
 
-/** Build the Vite app in `appDir` (its index.html), load it in Chromium and await `window.report`. */
-export async function runPage<R>(appDir: string): Promise<PageRun<R>> {
+/**
+ * Build the Vite app in `appDir` (its index.html), load it in Chromium and await `window.report`;
+ * `headers` go on every response (e.g. COOP/COEP, which make the page cross-origin isolated).
+ */
+export async function runPage<R>(appDir: string, headers: Record<string, string> = {}): Promise<PageRun<R>> {
   if (!chromiumPath) throw new Error('AIMODEL_REQUIRE_BROWSER=1 but no Chromium was found: bash scripts/install-chromium.sh, or set AIMODEL_CHROMIUM');
   const outDir = await mkdtemp(join(tmpdir(), 'aimodel-browser-'));
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
@@ -75,7 +79,7 @@ export async function runPage<R>(appDir: string): Promise<PageRun<R>> {
     const assets = join(outDir, 'assets');
     const chunks = (await readdir(assets)).filter((f) => f.endsWith('.js'));
     const bundle = (await Promise.all(chunks.map((f) => readFile(join(assets, f), 'utf8')))).join('\n');
-    server = await serve(outDir);
+    server = await serve(outDir, headers);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

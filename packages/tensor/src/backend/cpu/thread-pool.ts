@@ -83,6 +83,8 @@ type Fn = (...args: number[]) => void;
 interface AnyWorker {
   terminate(): unknown;
   unref?: () => void;
+  on?: (event: 'error', listener: (e: unknown) => void) => void;
+  addEventListener?: (event: 'error', listener: (e: unknown) => void) => void;
 }
 
 /** Node's `worker_threads`, when this is Node and it can be loaded synchronously. */
@@ -118,11 +120,12 @@ export function threadsSupported(): boolean {
   return typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function' && g.crossOriginIsolated === true;
 }
 
-/** Starts one worker on `data`; throws when workers cannot be created here. */
-function spawn(data: object): AnyWorker {
+/** Starts one worker on `data`, calling `onError` if it fails; throws when workers cannot be created here. */
+function spawn(data: object, onError: () => void): AnyWorker {
   const node = nodeWorkerThreads();
   if (node) {
     const w = new node.Worker(WORKER_SOURCE, { eval: true, workerData: data, name: 'aimodel-cpu' });
+    w.on?.('error', onError);
     w.unref?.();
     return w;
   }
@@ -134,6 +137,7 @@ function spawn(data: object): AnyWorker {
   const url = g.URL.createObjectURL(new g.Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   try {
     const w = new g.Worker(url, { name: 'aimodel-cpu' });
+    w.addEventListener?.('error', onError);
     w.postMessage(data);
     return w;
   } finally {
@@ -156,6 +160,8 @@ export class ThreadPool {
   private gen = 0;
   private n = 0;
   private closed = false;
+  /** A worker failed to start or crashed (e.g. a page whose CSP forbids blob: workers). */
+  failed = false;
 
   constructor(size: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]) {
     this.size = size;
@@ -165,7 +171,7 @@ export class ThreadPool {
       for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') this.fns.push(ex[e.name] as Fn);
     }
     try {
-      for (let i = 1; i < size; i++) this.workers.push(spawn({ control: this.ctrl.buffer, memory, modules }));
+      for (let i = 1; i < size; i++) this.workers.push(spawn({ control: this.ctrl.buffer, memory, modules }, () => (this.failed = true)));
     } catch (e) {
       this.close();
       throw e;
@@ -174,7 +180,7 @@ export class ThreadPool {
 
   /** Whether every worker has started (jobs may be given). */
   get ready(): boolean {
-    return !this.closed && Atomics.load(this.ctrl, READY) === this.workers.length;
+    return !this.closed && !this.failed && Atomics.load(this.ctrl, READY) === this.workers.length;
   }
 
   /** Chunks the workers (not the calling thread) have run since the pool started. */
@@ -182,10 +188,14 @@ export class ThreadPool {
     return Atomics.load(this.ctrl, WORKED);
   }
 
-  /** Resolves once every worker has started (polls: a waiting promise would need `Atomics.waitAsync`). */
-  async whenReady(): Promise<boolean> {
-    while (!this.ready && !this.closed) await new Promise((r) => setTimeout(r, 1));
-    return this.ready;
+  /**
+   * Resolves to true once every worker has started, or to false when one failed or `timeoutMs`
+   * passed first (polls: a waiting promise would need `Atomics.waitAsync`).
+   */
+  async whenReady(timeoutMs = 30_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!this.ready && !this.closed && !this.failed && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+    return this.ready && !this.failed;
   }
 
   /** Starts a job: chunks are added with `add`, then `run` executes them. */

@@ -16,6 +16,8 @@ import { ThreadPool, threadsSupported } from './thread-pool';
 export const MAX_THREADS = 256;
 
 let requested: number | undefined;
+/** A pool failed to start here (workers refused or crashed): run on one thread from then on. */
+let unavailable = false;
 /** Chunks run by workers of pools closed since (statistics). */
 let closedChunks = 0;
 let resolved: number | undefined;
@@ -48,7 +50,7 @@ export function availableThreads(): number {
 
 /** Threads the CPU backend uses (resolving the default on first call). */
 export function cpuThreads(): number {
-  resolved ??= threadsSupported() ? (requested ?? availableThreads()) : 1;
+  resolved ??= threadsSupported() && !unavailable ? (requested ?? availableThreads()) : 1;
   return resolved;
 }
 
@@ -77,7 +79,16 @@ export function poolFor(memory: WebAssembly.Memory, modules: readonly WebAssembl
     pool = startPool(memory, modules);
     pools.set(memory, pool);
   }
+  if (pool?.failed) giveUp(memory, pool);
   return pool?.ready ? pool : null;
+}
+
+/** Closes a pool that failed and falls back to one thread (reported by `getThreads()`). */
+function giveUp(memory: WebAssembly.Memory, pool: ThreadPool): void {
+  pool.close();
+  pools.set(memory, null);
+  unavailable = true;
+  resolved = 1;
 }
 
 function startPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): ThreadPool | null {
@@ -86,6 +97,8 @@ function startPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Mod
   try {
     return new ThreadPool(t, memory, modules);
   } catch {
+    unavailable = true;
+    resolved = 1;
     return null;
   }
 }
@@ -94,7 +107,10 @@ function startPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Mod
 export async function warmPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): Promise<boolean> {
   poolFor(memory, modules);
   const pool = pools.get(memory);
-  return pool ? pool.whenReady() : false;
+  if (!pool) return false;
+  if (await pool.whenReady()) return true;
+  if (pools.get(memory) === pool) giveUp(memory, pool);
+  return false;
 }
 
 /** Chunks run by worker threads since the process started (tests check the threaded path ran). @internal */
