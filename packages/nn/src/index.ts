@@ -12,7 +12,7 @@ export * from '@aimodel/tensor';
 export { Module, stateKey } from './module';
 export type { LoadStateDictOptions, LoadStateDictResult, RegisterBufferOptions } from './module';
 export type { SummaryOptions } from './summary';
-export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks';
+export type { ForwardHook, ForwardPreHook, FullBackwardHook, FullBackwardPreHook, HookOptions, RemovableHandle } from './hooks';
 export { Parameter } from './parameter';
 
 // Keras-style training and weights I/O

@@ -2,7 +2,15 @@
 // of its public methods — discovery, state dicts, device moves, hooks, compile/fit/evaluate/predict.
 import { ArgumentError, type DeviceName, keep, noGrad, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkKeys } from './checks';
-import { addForwardHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks';
+import {
+  addForwardHook,
+  type ForwardHook,
+  type ForwardPreHook,
+  type FullBackwardHook,
+  type FullBackwardPreHook,
+  type HookOptions,
+  type RemovableHandle,
+} from './hooks';
 import { Parameter } from './parameter';
 import { moduleRepr, type SummaryOptions, summary } from './summary';
 import type { Logs } from './training/callbacks';
@@ -206,6 +214,46 @@ export abstract class Module extends Inspectable {
    */
   registerForwardHook(hook: ForwardHook<this>, opts?: HookOptions): RemovableHandle {
     return addForwardHook('registerForwardHook', this, 'post', hook, opts);
+  }
+
+  /**
+   * Register `hook(module, gradInput, gradOutput)` to run once per backward through this module,
+   * when the gradients with respect to its tensor inputs are computed (PyTorch's
+   * `register_full_backward_hook`); it may return a replacement `gradInput`. The forward must return
+   * a Tensor or an array of Tensors. Its tensor inputs reach `forward` as views that autograd tracks
+   * (disposed after the call unless returned).
+   * @example
+   * ```ts
+   * const fc = new Linear(3, 2);
+   * const norms: number[] = [];
+   * const handle = fc.registerFullBackwardHook((_m, gradInput, gradOutput) => {
+   *   norms.push(gradOutput[0]!.abs().sum().dataSync()[0]);
+   *   return gradInput.map((g) => g && g.mul(0.5)); // halve what flows on to the input
+   * });
+   * const x = randn([4, 3], { requiresGrad: true });
+   * fc.call(x).sum().backward();
+   * norms; // [8]: ∂Σy/∂y is all ones
+   * handle.remove();
+   * ```
+   */
+  registerFullBackwardHook(hook: FullBackwardHook<this>, opts?: HookOptions): RemovableHandle {
+    return addForwardHook('registerFullBackwardHook', this, 'backward', hook, opts);
+  }
+
+  /**
+   * Register `hook(module, gradOutput)` to run once per backward through this module, when the
+   * gradients with respect to its outputs are known and before they flow into it (PyTorch's
+   * `register_full_backward_pre_hook`); it may return a replacement `gradOutput`.
+   * @example
+   * ```ts
+   * const fc = new Linear(3, 2);
+   * fc.registerFullBackwardPreHook((_m, gradOutput) => gradOutput.map((g) => g && g.mul(0)));
+   * fc.call(randn([4, 3])).sum().backward();
+   * fc.weight.grad!.abs().sum().dataSync()[0]; // 0: no gradient reached the layer
+   * ```
+   */
+  registerFullBackwardPreHook(hook: FullBackwardPreHook<this>, opts?: HookOptions): RemovableHandle {
+    return addForwardHook('registerFullBackwardPreHook', this, 'backwardPre', hook, opts);
   }
 
   /**

@@ -87,8 +87,8 @@ export type { MultinomialOptions } from './ops/sampling';
 export { linalg } from './linalg/index';
 export type { MatrixNormOptions, VectorNormOptions } from './linalg/index';
 export { matmul, linear, outer } from './ops/matmul';
-export { conv1d, conv2d, convTranspose2d } from './ops/conv';
-export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions } from './ops/conv';
+export { conv1d, conv2d, conv3d, convTranspose2d } from './ops/conv';
+export type { Conv1dOptions, Conv2dOptions, Conv3dOptions, ConvTranspose2dOptions } from './ops/conv';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool';
 export { softmax, logSoftmax } from './ops/softmax';
@@ -130,6 +130,8 @@ export type { IndexAddOptions } from './ops/indexing';
 
 // autograd
 export { noGrad } from './autograd/grad-mode';
+export { hookGradients } from './autograd/backward-hook';
+export type { GradientsHook, HookGradientsOptions } from './autograd/backward-hook';
 export { gradcheck } from './autograd/gradcheck';
 export type { GradcheckOptions, GradcheckResult, GradcheckMismatch } from './autograd/gradcheck';
 

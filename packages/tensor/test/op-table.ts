@@ -81,6 +81,7 @@ export const NOT_OPS: Record<string, string> = {
   manualSeed: 'seeds the global generator',
   Generator: 'the seeded generator class',
   noGrad: 'autograd mode',
+  hookGradients: 'an autograd identity that routes gradients through a hook (test/autograd/backward-hook.test.ts)',
   gradcheck: 'the finite-difference checker the table uses',
   checkOptions: 'validates an options object (no tensors)',
   scope: 'memory management',
