@@ -1,7 +1,8 @@
 import type { Backend, Storage, TransferCounts, View } from '../backend';
 import { allocArray, castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel } from '../../shape';
-import { type CpuStorage, dataOf } from './storage';
+import { type CpuStorage, dataOf, outData } from './storage';
+import { freeHeapStorage, heapStorage, plainStorage } from './heap-storage';
 import { forEachLine } from './strided';
 import { binary, unary, where } from './elementwise';
 import { argReduce, reduce } from './reduce';
@@ -62,15 +63,14 @@ export class CpuBackend implements Backend {
   private readonly counts: TransferCounts = { writes: 0, writeBytes: 0, reads: 0, readBytes: 0 };
 
   alloc(dtype: DType, size: number): Storage {
-    const data = allocArray(dtype, size);
-    const s: CpuStorage = { device: 'cpu', dtype, size, bytes: data.byteLength, refs: 0, data };
-    return s;
+    return heapStorage(dtype, size) ?? plainStorage(dtype, size);
   }
-  free(_storage: Storage): void {
-    // Host memory is reclaimed by the JS garbage collector once nothing references the array.
+  free(storage: Storage): void {
+    // A heap block goes back to its free list; a plain array is left to the garbage collector.
+    freeHeapStorage(storage as CpuStorage);
   }
   write(storage: Storage, data: TypedArray): void {
-    dataOf(storage).set(data);
+    outData(storage).set(data);
     this.counts.writes++;
     this.counts.writeBytes += data.byteLength;
   }

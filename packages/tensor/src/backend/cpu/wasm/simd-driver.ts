@@ -1,10 +1,12 @@
 /**
  * JS side of the SIMD elementwise and softmax kernels (./simd-kernels.ts; reductions in
- * ./simd-reduce-driver.ts, normalization in ./simd-norm-driver.ts, both built on this). Tensors live
- * in JS typed arrays, so each call streams its operands through the module's memory in chunks
- * that stay in cache: gather a chunk of every operand (one `set` per contiguous run, a `fill` for
- * a broadcast one, a loop for other strides), run the kernel in place, copy the chunk out.
- * Scalar operands travel as a kernel parameter. Each entry point returns false when it does not
+ * ./simd-reduce-driver.ts, normalization in ./simd-norm-driver.ts, both built on this). The module
+ * imports the CPU heap's memory (../heap.ts) when there is one, so tensors stored in the heap are
+ * operated on where they lie (zero copy): a call per contiguous line, with unit-stride and
+ * broadcast-scalar operands. Other operands (plain arrays, other strides, integer dtypes) stream
+ * through a scratch block in chunks that stay in cache: gather a chunk of every operand (one
+ * `set` per contiguous run, a `fill` for a broadcast one, a loop for other strides), run the kernel
+ * in place, copy the chunk out. Scalar operands travel as a kernel parameter. Each entry point returns false when it does not
  * apply (dtype, op, size, or WebAssembly SIMD missing), and the caller runs its JS loop.
  *
  * `AIMODEL_CPU_SIMD=0` in the environment (or `setSimdPath('js')`) forces the JS paths, so the
@@ -15,24 +17,32 @@
  */
 import type { BinaryOp, Storage, UnaryOp, View } from '../../backend';
 import type { TypedArray } from '../../../dtype';
-import { numel } from '../../../shape';
-import { dataOf } from '../storage';
+import { collapseDims, numel } from '../../../shape';
+import { heapAlloc, heapFree, heapMemory } from '../heap';
+import { dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
-import { emitSimdModule, SIMD_BINARY, SIMD_UNARY, type SimdBinaryOp, type SimdUnaryOp } from './simd-kernels';
+import { wasmModule } from './modules';
+import { SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
 
 type Kernel = (...args: number[]) => number;
 
 export interface Simd {
   mem: WebAssembly.Memory;
-  /** A float32 view of all of `mem` (renewed when it grows). */
+  /** A float32 view of `mem` covering the scratch block (renewed when the block moves). */
   w: Float32Array;
   fns: Record<string, Kernel>;
+  /** Byte address of the scratch block (the chunks, row batches and results; see {@link ensure}). */
+  a: number;
+  /** Floats in the scratch block. */
+  cap: number;
+  /** Whether `mem` is the CPU heap (heap tensors can be passed by address). */
+  heap: boolean;
 }
 
 /** Floats per operand chunk (16 KB: three operands stay in L1/L2). */
 const CHUNK = 4096;
-/** Byte address of operand 0's chunk (and of a row); operand j's is A + j·CHUNK·4. */
-export const A = 64;
+/** Byte offset of operand 0's chunk in a module of its own (else the scratch block's address, `Simd.a`). */
+const OWN_A = 64;
 /** Floats of rows handled per kernel call (longer softmax rows get a call each; longer reduced rows go in pieces). */
 export const BATCH = 16384;
 /** Below these sizes the JS loops are as fast ('auto' only: 'wasm' takes every size, for tests). */
@@ -45,14 +55,22 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
 let simdPath: SimdPath = env?.AIMODEL_CPU_SIMD === '0' ? 'js' : 'auto';
 let cached: Simd | null | undefined;
 
+/** The module's bytes (its memory import shared when `shared`). */
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return wasmModule('simd', shared);
+}
+
 function create(): Simd | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = emitSimdModule();
+    const heap = heapMemory();
+    const bytes = moduleBytes(heap !== null);
     if (!WebAssembly.validate(bytes)) return null;
-    const mem = new WebAssembly.Memory({ initial: 2 });
+    const mem = heap ?? new WebAssembly.Memory({ initial: 2 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
-    return { mem, w: new Float32Array(mem.buffer), fns: instance.exports as Record<string, Kernel> };
+    const s: Simd = { mem, w: new Float32Array(0), fns: instance.exports as Record<string, Kernel>, a: OWN_A, cap: 0, heap: heap !== null };
+    ensure(s, 2 * BATCH + 4 * CHUNK);
+    return s;
   } catch {
     return null;
   }
@@ -76,13 +94,24 @@ export function setSimdPath(path: SimdPath): boolean {
   return path !== 'wasm' || simd() !== null;
 }
 
-/** Grows the memory so that `floats` floats fit from address A. */
+/**
+ * Makes the scratch block hold at least `floats` floats from `s.a` (a heap block, moved to a larger
+ * one when needed; in a module of its own, the memory grown). Read `s.a` and `s.w` after calling.
+ */
 export function ensure(s: Simd, floats: number): void {
-  const need = A + floats * 4;
-  if (s.mem.buffer.byteLength < need) {
-    s.mem.grow(Math.ceil((need - s.mem.buffer.byteLength) / 65536));
-    s.w = new Float32Array(s.mem.buffer);
+  if (s.cap >= floats) return;
+  const cap = Math.max(floats, 2 * s.cap);
+  if (s.heap) {
+    const at = heapAlloc(cap * 4 + 16, true);
+    if (at === null) throw new RangeError(`CPU heap: no room for a SIMD scratch block of ${cap * 4} bytes`);
+    if (s.cap) heapFree(s.a, s.cap * 4 + 16);
+    s.a = at;
+  } else {
+    const need = OWN_A + cap * 4 + 16;
+    if (s.mem.buffer.byteLength < need) s.mem.grow(Math.ceil((need - s.mem.buffer.byteLength) / 65536));
   }
+  s.cap = cap;
+  s.w = new Float32Array(s.mem.buffer);
 }
 
 export const up4 = (n: number) => (n + 3) & ~3;
@@ -96,15 +125,16 @@ export function put(w: Float32Array, at: number, d: TypedArray, start: number, s
   else for (let i = 0; i < len; i++) w[at + i] = d[start + i * stride];
 }
 
-/** Streams `ops` (views of `shape`) through the chunks; `compute(n4)` leaves results in chunk 0. */
-function chunked(s: Simd, shape: readonly number[], ops: View[], od: TypedArray, compute: (n4: number) => void): void {
-  const w = s.w;
+/** Streams `ops` (views of `shape`) through the chunks; `compute(A, n4)` leaves results in chunk 0 (at A). */
+function chunked(s: Simd, shape: readonly number[], ops: View[], od: TypedArray, compute: (A: number, n4: number) => void): void {
+  ensure(s, ops.length * CHUNK);
+  const { w, a: A } = s;
   const data = ops.map(dataOf);
   const base = ops.map((_, j) => (A >> 2) + j * CHUNK);
   let fill = 0;
   let outPos = 0;
   const flush = () => {
-    compute(up4(fill));
+    compute(A, up4(fill));
     od.set(w.subarray(A >> 2, (A >> 2) + fill), outPos);
     outPos += fill;
     fill = 0;
@@ -133,13 +163,85 @@ const exactIn = (v: View) => dtypeOf(v) !== 'int32';
 const isScalar = (v: View) => v.strides.every((s) => s === 0);
 const COMPARISON = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
+/** Lines shorter than this go through the chunks (a kernel call per line would cost more). */
+const MIN_LINE = 16;
+
+/** Zero-copy dispatches so far (tests check that the heap path is taken). @internal */
+export const zeroCopy = { calls: 0 };
+
+/**
+ * The heap addresses of float32 views in the module's memory (the output storage's last), or
+ * null when any is not there. The output is claimed whole (not cleared first).
+ */
+export function addresses(s: Simd, views: readonly View[], out: View | Storage): number[] | null {
+  if (!s.heap || !isFloat(out)) return null;
+  const at: number[] = [];
+  for (const v of views) {
+    if (!isFloat(v)) return null;
+    const p = heapAddress(v);
+    if (p < 0) return null;
+    at.push(p);
+  }
+  const o = heapAddress(out);
+  const os = 'storage' in out ? out.storage : out;
+  if (o < 0 || views.some((v) => v.storage === os)) return null; // the kernels may write past a line's end
+  if (!('storage' in out)) outData(out);
+  at.push(o);
+  zeroCopy.calls++;
+  return at;
+}
+
+/**
+ * Zero copy: out (a fresh contiguous storage) = f over views of `shape` in the heap, one call per
+ * line when every operand's inner stride is 1 or 0 (a broadcast scalar) and not all are 0. `line`
+ * gets each operand's address or, for a scalar one, −1 and its value; its kernel may write up to
+ * 3 floats past the line's end (the next line overwrites them; the last stay in out's block).
+ * False when the layout does not allow it.
+ */
+function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, line: (ptr: number[], val: number[], n4: number, o: number) => void): boolean {
+  if (!s.heap || !isFloat(out) || !views.every(isFloat)) return false;
+  const c = collapseDims(
+    shape,
+    views.map((v) => v.strides),
+  );
+  const rank = c.shape.length;
+  const n = rank ? c.shape[rank - 1] : 1;
+  const inner = c.strides.map((st) => (rank ? st[rank - 1] : 0));
+  if (inner.some((st) => st !== 0 && st !== 1) || inner.every((st) => st === 0) || (rank > 1 && n < MIN_LINE)) return false;
+  // unit-stride operands are read where they lie; broadcast ones (a number's constant too) by value
+  const lines = views.filter((_, j) => inner[j] === 1);
+  const found = addresses(s, lines, out);
+  if (!found) return false;
+  const at = views.map((v) => (inner[views.indexOf(v)] === 1 ? found[lines.indexOf(v)] : -1));
+  const data = views.map(dataOf);
+  const ptr = views.map(() => -1);
+  const val = views.map(() => 0);
+  const n4 = up4(n);
+  let o = found[lines.length];
+  forEachLine(
+    shape,
+    views.map((v) => v.strides),
+    views.map((v) => v.offset),
+    (pos) => {
+      for (let j = 0; j < views.length; j++) {
+        if (inner[j] === 1) ptr[j] = at[j] + (pos[j] - views[j].offset) * 4;
+        else val[j] = data[j][pos[j]];
+      }
+      line(ptr, val, n4, o);
+      o += n * 4;
+    },
+  );
+  return true;
+}
+
 /** out = op(x) on the SIMD path; false when it does not apply. */
 export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
   if (!(op in SIMD_UNARY) || !exactIn(x) || !isFloat(out) || tooSmall(numel(x.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
   const kernel = s.fns[`u_${op as SimdUnaryOp}`];
-  chunked(s, x.shape, [x], dataOf(out), (n4) => kernel(A, n4));
+  if (direct(s, x.shape, [x], out, ([p], _, n4, o) => kernel(p, n4, o))) return true;
+  chunked(s, x.shape, [x], outData(out), (A, n4) => kernel(A, n4, A));
   return true;
 }
 
@@ -151,14 +253,20 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   const s = simd();
   if (!s) return false;
   const kernel = s.fns[`b_${op as SimdBinaryOp}`];
-  const od = dataOf(out);
+  const ok = direct(s, a.shape, [a, b], out, ([pa, pb], [va, vb], n4, o) => {
+    if (pa < 0) kernel(pb, 0, n4, va, 2, o);
+    else if (pb < 0) kernel(pa, 0, n4, vb, 1, o);
+    else kernel(pa, pb, n4, 0, 0, o);
+  });
+  if (ok) return true;
+  const od = outData(out);
   if (isScalar(b)) {
     const v = dataOf(b)[b.offset];
-    chunked(s, a.shape, [a], od, (n4) => kernel(A, 0, n4, v, 1));
+    chunked(s, a.shape, [a], od, (A, n4) => kernel(A, 0, n4, v, 1, A));
   } else if (isScalar(a)) {
     const v = dataOf(a)[a.offset];
-    chunked(s, b.shape, [b], od, (n4) => kernel(A, 0, n4, v, 2));
-  } else chunked(s, a.shape, [a, b], od, (n4) => kernel(A, A + CHUNK * 4, n4, 0, 0));
+    chunked(s, b.shape, [b], od, (A, n4) => kernel(A, 0, n4, v, 2, A));
+  } else chunked(s, a.shape, [a, b], od, (A, n4) => kernel(A, A + CHUNK * 4, n4, 0, 0, A));
   return true;
 }
 
@@ -168,7 +276,8 @@ function simdSquare(a: View, b: View, out: Storage): boolean {
   const s = simd();
   if (!s) return false;
   const kernel = s.fns.u_square;
-  chunked(s, a.shape, [a], dataOf(out), (n4) => kernel(A, n4));
+  if (direct(s, a.shape, [a], out, ([p], _, n4, o) => kernel(p, n4, o))) return true;
+  chunked(s, a.shape, [a], outData(out), (A, n4) => kernel(A, n4, A));
   return true;
 }
 
@@ -179,14 +288,15 @@ export function simdWhere(cond: View, a: View, b: View, out: Storage): boolean {
   const s = simd();
   if (!s) return false;
   const kernel = s.fns.t_where;
-  chunked(s, a.shape, [a, b, cond], dataOf(out), (n4) => kernel(A + 2 * CHUNK * 4, A, A + CHUNK * 4, n4));
+  chunked(s, a.shape, [a, b, cond], outData(out), (A, n4) => kernel(A + 2 * CHUNK * 4, A, A + CHUNK * 4, n4));
   return true;
 }
 
 /**
  * Streams the rows of x (`n` contiguous floats each, starting where `forEachPosition` puts them)
- * through the row buffer in batches, each row padded to a multiple of 4 with `pad`;
- * `compute(rows, n4)` runs on each batch, then `done(rows, n4)` reads its results.
+ * through the row buffer (at `s.a`) in batches, each row padded to a multiple of 4 with `pad`;
+ * `compute(rows, n4)` runs on each batch, then `done(rows, n4)` reads its results. The scratch
+ * block holds at least `extra` floats past the rows' `max(BATCH, n4)` (read `s.a` after the call).
  */
 export function batchedRows(
   s: Simd,
@@ -196,12 +306,13 @@ export function batchedRows(
   pad: number,
   compute: (rows: number, n4: number) => void,
   done: (rows: number, n4: number) => void,
+  extra = 0,
 ): void {
   const n4 = up4(n);
   const batch = Math.max(1, Math.floor(BATCH / n4));
-  ensure(s, Math.max(BATCH, n4) + 2 * batch); // rows, then (from A + BATCH·4) up to 8 bytes of result per row
+  ensure(s, Math.max(BATCH, n4) + Math.max(2 * batch, extra)); // rows, then (from A + BATCH·4) up to 8 bytes of result per row
   const xd = dataOf(x) as Float32Array;
-  const w = s.w;
+  const { w, a: A } = s;
   let k = 0;
   const flush = () => {
     compute(k, n4);
@@ -209,9 +320,7 @@ export function batchedRows(
     k = 0;
   };
   const outer = x.shape.slice(0, outerDims);
-  const rowStrides = x.strides.slice(0, outerDims);
-  const dense = n4 === n && outer.every((d, i) => d === 1 || x.strides[i] === expected(outer, i) * n);
-  if (dense) {
+  if (n4 === n && denseRows(x, outerDims, n)) {
     // rows back to back in x: one copy per batch
     const total = numel(outer);
     for (let r = 0; r < total; r += batch) {
@@ -221,7 +330,7 @@ export function batchedRows(
     }
     return;
   }
-  forEachPosition(outer, [rowStrides], [x.offset], ([start]) => {
+  forEachPosition(outer, [x.strides.slice(0, outerDims)], [x.offset], ([start]) => {
     const at = (A >> 2) + k * n4;
     put(w, at, xd, start, 1, n);
     if (n4 > n) w.fill(pad, at + n, at + n4);
@@ -230,11 +339,10 @@ export function batchedRows(
   if (k) flush();
 }
 
-/** The row-major stride of dim i of `shape`, in rows. */
-function expected(shape: readonly number[], i: number): number {
-  let s = 1;
-  for (let j = i + 1; j < shape.length; j++) s *= shape[j];
-  return s;
+/** Whether the rows of x (its first `outerDims` dims) lie back to back, `n` floats each. */
+export function denseRows(x: View, outerDims: number, n: number): boolean {
+  for (let i = outerDims - 1, step = n; i >= 0; step *= x.shape[i], i--) if (x.shape[i] !== 1 && x.strides[i] !== step) return false;
+  return true;
 }
 
 /** (Log-)softmax over the last dim when it has unit stride; false when it does not apply. */
@@ -245,7 +353,14 @@ export function simdSoftmax(x: View, dim: number, log: boolean, out: Storage): b
   const s = simd();
   if (!s) return false;
   const kernel = s.fns.softmax_rows;
-  const od = dataOf(out) as Float32Array;
+  const rows = numel(x.shape.slice(0, -1));
+  // zero copy: rows of a multiple of 4, back to back in the heap, straight into out
+  const at = n % 4 === 0 && denseRows(x, rank - 1, n) ? addresses(s, [x], out) : null;
+  if (at) {
+    if (rows) kernel(at[0], rows, n, log ? 1 : 0, at[1]);
+    return true;
+  }
+  const od = outData(out) as Float32Array;
   let o = 0;
   // e^−∞ = 0: the padding adds nothing to the sum
   batchedRows(
@@ -254,9 +369,9 @@ export function simdSoftmax(x: View, dim: number, log: boolean, out: Storage): b
     rank - 1,
     n,
     Number.NEGATIVE_INFINITY,
-    (rows, n4) => kernel(A, rows, n4, log ? 1 : 0),
+    (rows, n4) => kernel(s.a, rows, n4, log ? 1 : 0, s.a),
     (rows, n4) => {
-      const base = A >> 2;
+      const base = s.a >> 2;
       if (n4 === n) od.set(s.w.subarray(base, base + rows * n), o);
       else for (let r = 0; r < rows; r++) od.set(s.w.subarray(base + r * n4, base + r * n4 + n), o + r * n);
       o += rows * n;

@@ -2,16 +2,17 @@
  * The f32x4 elementwise / row kernels, emitted at run time into one module (no .wasm file is
  * committed). Every kernel works in place on float32 buffers inside the module's memory; lengths
  * are in floats, positive multiples of 4 (the driver in ./simd-driver.ts pads), so there is no
- * scalar tail code.
+ * scalar tail code. Most kernels take an output address `o`: the driver's chunks pass o = p (in
+ * place), its zero-copy calls on heap tensors the output tensor's address.
  *
- *   u_<op>(p, n)                      p[i] = op(p[i]); also u_square for pow(x, 2)
- *   b_<op>(a, b, n, s, mode)          mode 0: a[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
+ *   u_<op>(p, n, o)                   o[i] = op(p[i]); also u_square for pow(x, 2)
+ *   b_<op>(a, b, n, s, mode, o)       mode 0: o[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
  *   cols_<op>(p, rows, n, acc)        across rows: acc[j] op= row[j] (sum: f64 acc; max/min: f32)
- *   softmax_rows(p, rows, n, log)     per row, in place: softmax, or log-softmax when `log`
- *   norm_rows[_w][_b](…)              per row, in place: layer normalization (./simd-norm.ts)
+ *   softmax_rows(p, rows, n, log, o)  per row, into the row at o: softmax, or log-softmax when `log`
+ *   norm_rows[_w][_b](…)              per row, into the rows at o: layer normalization (./simd-norm.ts)
  *   normback_rows[_w][_h](…)          per row, in place: its backward (./simd-norm.ts)
  *
  * Rows lie n floats apart from p (the driver pads each with the op's identity).
@@ -62,57 +63,59 @@ export const SIMD_BINARY = {
 } satisfies Partial<Record<BinaryOp, (fn: Fn) => unknown>>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;
 
-/** Emits `loop { body(x = p[0..4)) → store; p += 16; n −= 4 } while n`. */
-function inPlaceLoop(fn: Fn, p: number, n: number, body: (x: number) => void): void {
+/** Emits `loop { body(x = p[0..4)) → o[0..4); p += 16; o += 16; n −= 4 } while n` (o may equal p). */
+function mapLoop(fn: Fn, p: number, n: number, o: number, body: (x: number) => void): void {
   const x = fn.v128();
   const f = fn.f;
   f.loop();
-  f.get(p);
+  f.get(o);
   f.get(p).v128Load().set(x);
   body(x);
   f.v128Store();
   f.get(p).i32Const(16).i32Add().set(p);
+  f.get(o).i32Const(16).i32Add().set(o);
   f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
   f.end();
 }
 
 function unaryKernel(op: SimdUnaryOp): FuncDef {
-  const fn = new Fn([i32, i32]);
-  inPlaceLoop(fn, 0, 1, (x) => SIMD_UNARY[op](fn, x));
+  const fn = new Fn([i32, i32, i32]);
+  mapLoop(fn, 0, 1, 2, (x) => SIMD_UNARY[op](fn, x));
   return fn.def(`u_${op}`);
 }
 
 /** u_square(p, n): p[i] = p[i]·p[i], which is pow(x, 2) exactly (the commonest pow: squared errors). */
 function squareKernel(): FuncDef {
-  const fn = new Fn([i32, i32]);
-  inPlaceLoop(fn, 0, 1, (x) => fn.f.get(x).get(x).f32x4Mul());
+  const fn = new Fn([i32, i32, i32]);
+  mapLoop(fn, 0, 1, 2, (x) => fn.f.get(x).get(x).f32x4Mul());
   return fn.def('u_square');
 }
 
 function binaryKernel(op: SimdBinaryOp): FuncDef {
-  const fn = new Fn([i32, i32, i32, f32, i32]);
-  const [a, b, n, s, mode] = [0, 1, 2, 3, 4];
+  const fn = new Fn([i32, i32, i32, f32, i32, i32]);
+  const [a, b, n, s, mode, o] = [0, 1, 2, 3, 4, 5];
   const sv = fn.v128();
   const f = fn.f;
   const emit = SIMD_BINARY[op];
   f.get(s).f32x4Splat().set(sv);
   f.get(mode).i32Eqz().if();
   f.loop();
-  f.get(a);
+  f.get(o);
   f.get(a).v128Load().get(b).v128Load();
   emit(fn);
   f.v128Store();
   f.get(a).i32Const(16).i32Add().set(a);
   f.get(b).i32Const(16).i32Add().set(b);
+  f.get(o).i32Const(16).i32Add().set(o);
   f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
   f.end();
   f.else().get(mode).i32Const(1).i32Sub().i32Eqz().if();
-  inPlaceLoop(fn, a, n, (x) => {
+  mapLoop(fn, a, n, o, (x) => {
     f.get(x).get(sv);
     emit(fn);
   });
   f.else();
-  inPlaceLoop(fn, a, n, (x) => {
+  mapLoop(fn, a, n, o, (x) => {
     f.get(sv).get(x);
     emit(fn);
   });
@@ -225,13 +228,13 @@ function rowsSum(): FuncDef {
 }
 
 /**
- * softmax_rows(p, rows, n4, log): each row in place, in three passes: m = max (0 if −∞, so an
+ * softmax_rows(p, rows, n4, log, o): each row into o's row (o may equal p), in three passes: m = max (0 if −∞, so an
  * all −∞ row gives 0/0 = NaN like PyTorch); s = Σ e^{x−m} in f64 (softmax stores the
  * exponentials on the way); then e·(1/s), or (x − m) − ln s for log-softmax.
  */
 function softmaxRows(): FuncDef {
-  const fn = new Fn([i32, i32, i32, i32]);
-  const [p, rows, n4, log] = [0, 1, 2, 3];
+  const fn = new Fn([i32, i32, i32, i32, i32]);
+  const [p, rows, n4, log, o] = [0, 1, 2, 3, 4];
   const [m, a0, a1, x, e, sv, ls] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const f = fn.f;
   const q = fn.i32();
@@ -250,13 +253,13 @@ function softmaxRows(): FuncDef {
     f.f32DemoteF64().f32x4Splat().set(sv);
     log_(fn, sv);
     f.set(ls);
-    f.get(p).set(q);
+    f.get(o).set(q);
     scan(fn, p, n4, (v) => {
       f.get(q).get(v).get(m).f32x4Sub().get(ls).f32x4Sub().v128Store();
       f.get(q).i32Const(16).i32Add().set(q);
     });
     f.else();
-    f.get(p).set(q);
+    f.get(o).set(q);
     scan(fn, p, n4, (v) => {
       f.get(v).get(m).f32x4Sub().set(x);
       exp(fn, x);
@@ -267,18 +270,22 @@ function softmaxRows(): FuncDef {
     f.f64Const(1);
     total64(fn, a0, a1);
     f.f64Div().f32DemoteF64().f32x4Splat().set(sv);
-    f.get(p).set(q);
-    scan(fn, p, n4, (v) => {
+    f.get(o).set(q);
+    scan(fn, o, n4, (v) => {
       f.get(q).get(v).get(sv).f32x4Mul().v128Store();
       f.get(q).i32Const(16).i32Add().set(q);
     });
     f.end();
+    f.get(o).get(n4).i32Const(4).i32Mul().i32Add().set(o);
   });
   return fn.def('softmax_rows');
 }
 
-/** The whole module's bytes: every kernel above, over the imported memory `env.mem`. */
-export function emitSimdModule(): Uint8Array<ArrayBuffer> {
+/**
+ * The whole module's bytes: every kernel above, over the imported memory `env.mem` (declared
+ * shared, up to 4 GiB, when `shared`: the CPU heap).
+ */
+export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
   const funcs: FuncDef[] = [
     ...(Object.keys(SIMD_UNARY) as SimdUnaryOp[]).map(unaryKernel),
     squareKernel(),
@@ -294,5 +301,6 @@ export function emitSimdModule(): Uint8Array<ArrayBuffer> {
     ...[false, true].flatMap((w) => [false, true].map((b) => normRows(w, b))),
     ...[false, true].flatMap((w) => [false, true].map((h) => normBackRows(w, h))),
   ];
-  return encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 1 }, funcs });
+  const mem = { module: 'env', field: 'mem' };
+  return encodeModule({ memory: shared ? { import: mem, minPages: 1, maxPages: 65536, shared } : { import: mem, minPages: 1 }, funcs });
 }

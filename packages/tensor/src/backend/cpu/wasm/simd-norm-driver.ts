@@ -7,9 +7,9 @@
  */
 import type { NormParams, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
-import { dataOf } from '../storage';
+import { dataOf, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
-import { A, BATCH, batchedRows, ensure, isFloat, MIN_ROW, put, type Simd, simd, tooSmall, up4 } from './simd-driver';
+import { addresses, BATCH, batchedRows, ensure, isFloat, MIN_ROW, put, type Simd, simd, tooSmall, up4 } from './simd-driver';
 
 /** True when the dims of v from `from` on are one row-major block with unit inner stride. */
 function denseFrom(v: View, from: number): boolean {
@@ -44,12 +44,13 @@ export function simdNormalize(x: View, weight: View | null, bias: View | null, o
   const batch = Math.max(1, Math.floor(BATCH / n4));
   const cap = Math.max(BATCH, n4);
   ensure(s, cap + 2 * n4 + 2 * batch);
+  const A = s.a;
   const [W, B, S] = [A + cap * 4, A + (cap + n4) * 4, A + (cap + 2 * n4) * 4];
   if (weight && wk === 'shared') put(s.w, W >> 2, dataOf(weight), weight.offset, 1, k);
   if (bias && bk === 'shared') put(s.w, B >> 2, dataOf(bias), bias.offset, 1, k);
   const kernel = s.fns[`norm_rows${wk === 'shared' ? '_w' : ''}${bk === 'shared' ? '_b' : ''}`];
-  const run = (rows: number) => kernel(A, rows, n4, k, n4 - k, eps, W, B, S);
-  const [md, vd] = [dataOf(mean), dataOf(variance)];
+  const run = (rows: number) => kernel(A, rows, n4, k, n4 - k, eps, W, B, S, A);
+  const [md, vd] = [outData(mean), outData(variance)];
   let row = 0;
   const stats = (rows: number) => {
     for (let r = 0; r < rows; r++, row++) {
@@ -57,7 +58,19 @@ export function simdNormalize(x: View, weight: View | null, bias: View | null, o
       vd[row] = s.w[(S >> 2) + 2 * r + 1];
     }
   };
-  if (wk !== 'perRow' && bk !== 'perRow' && denseFrom(x, rowDims) && denseFrom(out, 0)) {
+  const dense = wk !== 'perRow' && bk !== 'perRow' && denseFrom(x, rowDims) && denseFrom(out, 0);
+  // zero copy: rows of a multiple of 4 floats in the heap, normalized straight into out
+  const at = dense && n4 === k ? addresses(s, [x], out) : null;
+  if (at) {
+    const rows = numel(x.shape.slice(0, rowDims));
+    for (let r0 = 0; r0 < rows; r0 += batch) {
+      const rb = Math.min(batch, rows - r0);
+      kernel(at[0] + r0 * k * 4, rb, k, k, 0, eps, W, B, S, at[1] + r0 * k * 4);
+      stats(rb);
+    }
+    return true;
+  }
+  if (dense) {
     const od = dataOf(out);
     let o = out.offset;
     batchedRows(s, x, rowDims, k, 0, run, (rows, n4) => {
@@ -89,6 +102,7 @@ function perRow(
   stats: (rows: number) => void,
 ): void {
   const { b_mul, b_add } = s.fns;
+  const A = s.a;
   const [xd, od] = [dataOf(x), dataOf(out)];
   const wd = weight && dataOf(weight);
   const bd = bias && dataOf(bias);
@@ -108,8 +122,8 @@ function perRow(
       });
       s.w.fill(0, base + k, base + n4);
       run(1);
-      if (rowWeight && wd) b_mul(A, 0, n4, wd[wi], 1);
-      if (rowBias && bd) b_add(A, 0, n4, bd[bi], 1);
+      if (rowWeight && wd) b_mul(A, 0, n4, wd[wi], 1, A);
+      if (rowBias && bd) b_add(A, 0, n4, bd[bi], 1, A);
       at = base;
       forEachLine(cols, [oCols], [oi], ([start], len, [st]) => {
         if (st === 1) od.set(s.w.subarray(at, at + len), start);
@@ -148,6 +162,7 @@ export function simdNormalizeBackward(
   const batch = Math.max(1, Math.floor(BATCH / n4));
   const cap = Math.max(BATCH, n4);
   ensure(s, 2 * cap + n4 + 4 * batch);
+  const A = s.a;
   const [X, G, W, S] = [A, A + cap * 4, A + 2 * cap * 4, A + (2 * cap + n4) * 4];
   const w = s.w;
   if (weight) {

@@ -3,11 +3,11 @@
  * operation: the mean and Σ(x − μ)² in float64, x̂ = (x − μ)·r in float64 rounded once to
  * float32, then ·w and +b in float32.
  *
- *   norm_rows[_w][_b](p, rows, n4, n, padN, eps, w, b, stats)
+ *   norm_rows[_w][_b](p, rows, n4, n, padN, eps, w, b, stats, o)
  *
  * Rows of n4 floats lie back to back from p, each holding n real values then zero padding (padN =
  * n4 − n of them, whose (0 − μ)² the variance takes back out); n and padN come as f64. Each row is
- * normalized in place; w and b point at n4 floats of weight and bias (read when the variant has
+ * normalized into the row at o (o may equal p); w and b point at n4 floats of weight and bias (read when the variant has
  * them); stats receives (μ, σ²) per row as two f32.
  */
 import { type FuncDef, ValType } from './encoder';
@@ -19,8 +19,8 @@ const { i32, f64 } = ValType;
 const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 export function normRows(hasW: boolean, hasB: boolean): FuncDef {
-  const fn = new Fn([i32, i32, i32, f64, f64, f64, i32, i32, i32]);
-  const [p, rows, n4, nF, padN, eps, w, b, stats] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const fn = new Fn([i32, i32, i32, f64, f64, f64, i32, i32, i32, i32]);
+  const [p, rows, n4, nF, padN, eps, w, b, stats, o] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [mu, r] = [fn.f64(), fn.f64()];
   const [a0, a1, muv, rv, lo] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const [q, wq, bq] = [fn.i32(), fn.i32(), fn.i32()];
@@ -61,7 +61,7 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
     f.f64Const(1).get(r).get(eps).f64Add().f64Sqrt().f64Div().set(r);
     f.get(r).f64x2Splat().set(rv);
     // x̂ = (x − μ)·r in f64, one rounding; then ·w, +b in f32
-    f.get(p).set(q).get(w).set(wq).get(b).set(bq);
+    f.get(o).set(q).get(w).set(wq).get(b).set(bq);
     scan(fn, p, n4, (v) => {
       f.get(q);
       centered(v, false);
@@ -76,6 +76,7 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
       if (hasW) f.get(wq).i32Const(16).i32Add().set(wq);
       if (hasB) f.get(bq).i32Const(16).i32Add().set(bq);
     });
+    f.get(o).get(n4).i32Const(4).i32Mul().i32Add().set(o);
   });
   return fn.def(`norm_rows${hasW ? '_w' : ''}${hasB ? '_b' : ''}`);
 }

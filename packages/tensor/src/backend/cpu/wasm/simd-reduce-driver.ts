@@ -6,9 +6,9 @@
  */
 import type { ReduceOp, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
-import { dataOf } from '../storage';
+import { dataOf, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
-import { A, BATCH, batchedRows, ensure, isFloat, MIN_ROW, put, simd, tooSmall, up4 } from './simd-driver';
+import { addresses, BATCH, batchedRows, denseRows, ensure, isFloat, MIN_ROW, put, type Simd, simd, tooSmall, up4 } from './simd-driver';
 
 /** The padding that leaves each reduction unchanged. */
 const IDENTITY = { sum: 0, max: Number.NEGATIVE_INFINITY, min: Number.POSITIVE_INFINITY } as const;
@@ -32,8 +32,9 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
   for (let i = red.length - 1, step = 1; i >= 0; step *= red[i], i--) if (red[i] !== 1 && x.strides[rank - r + i] !== step) return false;
   const s = simd();
   if (!s) return false;
+  if (denseRows(x, rank - r, k) && reduceRowsDirect(s, op, x, rank - r, k, out)) return true;
   const kernel = s.fns[`rows_${op}`];
-  const od = dataOf(out);
+  const od = outData(out);
   const pad = IDENTITY[op];
   let o = 0;
   if (k <= BATCH) {
@@ -43,9 +44,9 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
       rank - r,
       k,
       pad,
-      (rows, n4) => kernel(A, rows, n4, A + BATCH * 4),
+      (rows, n4) => kernel(s.a, rows, n4, s.a + BATCH * 4),
       (rows) => {
-        const res = op === 'sum' ? new Float64Array(s.mem.buffer, A + BATCH * 4, rows) : new Float32Array(s.mem.buffer, A + BATCH * 4, rows);
+        const res = op === 'sum' ? new Float64Array(s.mem.buffer, s.a + BATCH * 4, rows) : new Float32Array(s.mem.buffer, s.a + BATCH * 4, rows);
         od.set(res, o);
         o += rows;
       },
@@ -54,6 +55,7 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
   }
   // long rows: pieces of BATCH floats, combined here
   ensure(s, BATCH + 2);
+  const A = s.a;
   const xd = dataOf(x) as Float32Array;
   forEachPosition(x.shape.slice(0, rank - r), [x.strides.slice(0, rank - r)], [x.offset], ([start]) => {
     let acc: number = pad;
@@ -69,6 +71,52 @@ export function simdReduce(op: ReduceOp, x: View, dims: readonly number[], out: 
     }
     od[o++] = acc;
   });
+  return true;
+}
+
+/**
+ * Zero copy: rows of `k` floats back to back in the heap, reduced where they lie — all rows in
+ * one call when k is a multiple of 4 (max/min straight into out, sums through float64 results in
+ * the scratch block), else a call per row over its first k − k mod 4 floats and the rest added
+ * here (rows of at least 64). False when x or out is not in the heap.
+ */
+function reduceRowsDirect(s: Simd, op: 'sum' | 'max' | 'min', x: View, outerDims: number, k: number, out: Storage): boolean {
+  const at = k % 4 === 0 || k >= 64 ? addresses(s, [x], out) : null;
+  if (!at) return false;
+  const [xa, oa] = at;
+  const rows = numel(x.shape.slice(0, outerDims));
+  const kernel = s.fns[`rows_${op}`];
+  const od = outData(out);
+  if (k % 4 === 0) {
+    if (op !== 'sum') {
+      if (rows) kernel(xa, rows, k, oa);
+      return true;
+    }
+    ensure(s, BATCH);
+    const per = BATCH / 2; // float64 results per call
+    for (let r0 = 0; r0 < rows; r0 += per) {
+      const rb = Math.min(per, rows - r0);
+      kernel(xa + r0 * k * 4, rb, k, s.a);
+      od.set(new Float64Array(s.mem.buffer, s.a, rb), r0);
+    }
+    return true;
+  }
+  ensure(s, 2);
+  const xd = dataOf(x);
+  const k4 = k & ~3;
+  for (let r = 0; r < rows; r++) {
+    kernel(xa + r * k * 4, 1, k4, s.a);
+    const start = x.offset + r * k;
+    if (op === 'sum') {
+      let acc = new Float64Array(s.mem.buffer, s.a, 1)[0];
+      for (let i = k4; i < k; i++) acc += xd[start + i];
+      od[r] = acc;
+    } else {
+      let acc = s.w[s.a >> 2];
+      for (let i = k4; i < k; i++) acc = fold(op, acc, xd[start + i]);
+      od[r] = acc;
+    }
+  }
   return true;
 }
 
@@ -90,9 +138,19 @@ function simdReduceLeading(op: 'sum' | 'max' | 'min', x: View, r: number, out: S
   if (!s) return false;
   const kernel = s.fns[`cols_${op}`];
   ensure(s, BATCH + 2 * COLS);
+  const A = s.a;
   const ACC = A + BATCH * 4;
+  const od = outData(out);
+  // zero copy: rows of a multiple of 4 floats, back to back in the heap, accumulated where they lie
+  const at = n % 4 === 0 && n <= COLS && denseRows(x, r, n) ? addresses(s, [x], out) : null;
+  if (at) {
+    const acc = op === 'sum' ? new Float64Array(s.mem.buffer, ACC, n) : s.w.subarray(ACC >> 2, (ACC >> 2) + n);
+    acc.fill(IDENTITY[op]);
+    kernel(at[0], rows, n, ACC);
+    od.set(acc);
+    return true;
+  }
   const xd = dataOf(x);
-  const od = dataOf(out);
   const starts: number[] = [];
   forEachPosition(x.shape.slice(0, r), [x.strides.slice(0, r)], [x.offset], ([start]) => {
     starts.push(start);
@@ -131,10 +189,11 @@ function simdReduceGathered(op: 'sum' | 'max' | 'min', x: View, dims: readonly n
   const s = simd();
   if (!s) return false;
   ensure(s, BATCH + 2);
+  const A = s.a;
   const kernel = s.fns[`rows_${op}`];
   const RES = A + BATCH * 4;
   const pad = IDENTITY[op];
-  const [xd, od] = [dataOf(x), dataOf(out)];
+  const [xd, od] = [dataOf(x), outData(out)];
   const w = s.w;
   let o = 0;
   forEachPosition(
