@@ -14,12 +14,17 @@ import { emitIm2colModule } from './im2col';
 import { emitOptimizerStepModule } from './optimizer-steps';
 import { emitPackModule } from './pack';
 import { emitQuantizedModule } from './quantized';
+import { emitSimdModule } from './simd-kernels';
 import { INT8_TILE } from './int8-gemm';
 
 /** A memory of the kind a module is emitted for (only whether it is shared matters). */
 const memoryOfKind = (shared: boolean): WebAssembly.Memory | undefined => (shared ? new WebAssembly.Memory({ initial: 0, maximum: 1, shared }) : undefined);
 
+/** The SIMD module, its memory import shared or not (the CPU heap's memory). */
+const simd: (shared: boolean) => Uint8Array<ArrayBuffer> = emitSimdModule;
+
 const EMITTERS = {
+  simd,
   gemm: emitGemmKernel,
   pack: emitPackModule,
   gemv: emitGemvModule,
@@ -35,6 +40,7 @@ export type WasmModuleName = keyof Emitters;
  * default kernel shapes, memories shared (worker threads, the shared heap) or not.
  */
 export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters[K]>[] } => ({
+  simd: [[false], [true]],
   gemm: [
     [TILE, false, false],
     [TILE, false, true],
