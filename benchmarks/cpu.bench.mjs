@@ -21,7 +21,9 @@ const ort = existsSync(ortPath) ? require(ortPath.pathname) : null;
 
 const args = parseArgs();
 const timing = args.quick ? { maxTime: 0.3, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
-await am.init({ device: 'cpu' });
+// one thread, as the peers (THREADS=n in the environment: ours on n threads)
+const threads = Number(process.env.THREADS ?? 1);
+await am.init({ device: 'cpu', threads });
 am.manualSeed(0);
 
 /** A side's setup: { run, free }. */
@@ -29,9 +31,10 @@ const fixed = (tensors, run) => ({ run, free: () => tensors.forEach((t) => t.dis
 const cases = [];
 
 /** A case whose three sides apply `ours(a, b…)`, `tfjs(a, b…)` to random inputs of `shapes` (NCHW for ours). */
-function opCase({ name, flops, bytes, calls, shapes, tfShapes = shapes, ours, tfjs, onnx }) {
+function opCase({ name, flops, bytes, calls, shapes, tfShapes = shapes, ours, tfjs, onnx, skip }) {
   cases.push({
     name,
+    skip,
     flops,
     bytes,
     calls,
@@ -108,6 +111,37 @@ opCase({
   opCase({
     name: 'conv2d 32×16×28×28, 32 filters 3×3',
     flops: 2 * n * o * h * w * c * k * k,
+    shapes: [
+      [n, c, h, w],
+      [o, c, k, k],
+    ],
+    tfShapes: [
+      [n, h, w, c],
+      [k, k, c, o],
+    ],
+    ours: (x, f) => am.conv2d(x, f, { padding: 1 }),
+    tfjs: (x, f) => tf.conv2d(x, f, 1, 'same'),
+    onnx: {
+      graph: {
+        ...io(
+          [
+            ['x', [n, c, h, w]],
+            ['f', [o, c, k, k]],
+          ],
+          ['y', [n, o, h, w]],
+        ),
+        nodes: [{ op: 'Conv', inputs: ['x', 'f'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }],
+      },
+    },
+  });
+}
+{
+  // conv2d at issue 13's shape: NCHW x [8, 64, 32, 32] * w [64, 64, 3, 3], pad 1 (tfjs: NHWC / HWIO)
+  const [n, c, h, w, o, k] = [8, 64, 32, 32, 64, 3];
+  opCase({
+    name: 'conv2d 8×64×32×32, 64 filters 3×3',
+    flops: 2 * n * o * h * w * c * k * k,
+    skip: ['tfjs-cpu'], // ~1.7 s a call
     shapes: [
       [n, c, h, w],
       [o, c, k, k],
@@ -331,9 +365,60 @@ function mlpCases(inF, hidden, out, batch) {
 mlpCases(784, 256, 10, 64);
 mlpCases(2, 64, 3, 8); // a small model: per-op overhead dominates
 
+{
+  // issue 13's small CNN training step: conv8-relu-pool-conv16-relu-pool-dense10 on [64, 1, 28, 28],
+  // softmax cross-entropy, plain SGD (lr 0.01), in samples per second. tfjs-wasm has no conv
+  // weight-gradient kernel, so its side fails and shows as —.
+  const batch = 64;
+  const shapes = [[8, 1, 3, 3], [8], [16, 8, 3, 3], [16], [16 * 7 * 7, 10], [10]];
+  cases.push({
+    name: `small CNN train step, batch ${batch}`,
+    samples: batch,
+    skip: ['tfjs-cpu'], // ~9 s a step
+    ours: () => {
+      const x = am.randn([batch, 1, 28, 28]);
+      const labels = am.oneHot(am.randint(0, 10, [batch]), 10).to('float32');
+      const ps = shapes.map(param);
+      const [c1, b1, c2, b2, w, b] = ps;
+      const run = () =>
+        am.scope(() => {
+          let h = am.maxPool2d(am.conv2d(x, c1, { bias: b1, padding: 1 }).relu(), 2);
+          h = am.maxPool2d(am.conv2d(h, c2, { bias: b2, padding: 1 }).relu(), 2);
+          const logits = h.reshape([batch, -1]).matmul(w).add(b);
+          am.logSoftmax(logits, -1).mul(labels).sum().neg().div(batch).backward();
+          am.noGrad(() => {
+            for (const p of ps) {
+              p.assign(p.sub(p.grad.mul(1e-2)));
+              p.grad.dispose();
+              p.grad = null;
+            }
+          });
+        });
+      return fixed([x, labels, ...ps], run);
+    },
+    tfjs: () => {
+      const x = tf.randomNormal([batch, 28, 28, 1]);
+      const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
+      const vs = [[3, 3, 1, 8], [8], [3, 3, 8, 16], [16], [16 * 7 * 7, 10], [10]].map((s) => tf.variable(tf.mul(tf.randomNormal(s), 0.05)));
+      const [c1, b1, c2, b2, w, b] = vs;
+      const opt = tf.train.sgd(1e-2);
+      const run = () =>
+        tf.tidy(() =>
+          opt.minimize(() => {
+            let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1, 1, 'same'), b1)), 2, 2, 'valid');
+            h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2, 1, 'same'), b2)), 2, 2, 'valid');
+            return tf.losses.softmaxCrossEntropy(labels, tf.add(tf.matMul(tf.reshape(h, [batch, -1]), w), b));
+          }),
+        );
+      return fixed([x, labels, ...vs], run);
+    },
+  });
+}
+
 const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime'];
-const rate = (c, seconds) => (c.flops ? c.flops / seconds / 1e9 : c.bytes ? c.bytes / seconds / 1e9 : c.calls / seconds / 1e3);
-const unit = (c) => (c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : 'k calls/s');
+const rate = (c, seconds) =>
+  c.flops ? c.flops / seconds / 1e9 : c.bytes ? c.bytes / seconds / 1e9 : c.samples ? c.samples / seconds : c.calls / seconds / 1e3;
+const unit = (c) => (c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : c.samples ? 'samples/s' : 'k calls/s');
 
 async function timeSync(c, side, setup) {
   for (let i = 0; i < 2; i++) setup.run(); // warm-up (JIT, buffers, tfjs kernels)
@@ -367,9 +452,13 @@ for (const c of cases) {
     ['tfjs-cpu', 'cpu'],
     ['tfjs-wasm', 'wasm'],
   ]) {
-    if (!c.tfjs) continue;
+    if (!c.tfjs || c.skip?.includes(peer)) continue;
     await tf.setBackend(backend);
-    sides[peer] = await timeSync(c, peer, c.tfjs());
+    try {
+      sides[peer] = await timeSync(c, peer, c.tfjs());
+    } catch (e) {
+      console.log(`${peer} cannot run ${c.name}: ${String(e.message ?? e).split('\n')[0]}`);
+    }
   }
   if (c.onnx && ort) sides.onnxruntime = await timeOnnx(c);
   const row = { name: c.name, unit: unit(c), sides };
@@ -384,7 +473,7 @@ const report = {
   load: { before: loadBefore, after: load() },
   quick: args.quick,
   filter: args.filter,
-  device: 'cpu (single thread)',
+  device: `cpu (${threads === 1 ? 'single thread' : `${threads} threads`})`,
   peers: {
     'tfjs-cpu': '@tensorflow/tfjs 4.22.0 (tfjs-backend-cpu)',
     'tfjs-wasm': `@tensorflow/tfjs-backend-wasm 4.22.0 (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, one thread)`,
