@@ -114,7 +114,7 @@ export { warnings };
 test('the published build ships the CPU WebAssembly modules precomputed: same bytes as the emitters, same results', async () => {
   const dist = readFileSync(join(root, 'packages', 'tensor', 'dist', 'index.js'), 'utf8');
   assert.match(dist, /precomputedModules\(/);
-  for (const emitter of ['emitGemmKernel', 'emitPackModule', 'emitGemvModule', 'emitOptimizerStepModule', 'emitQuantizedModule'])
+  for (const emitter of ['emitSimdModule', 'emitGemmKernel', 'emitPackModule', 'emitGemvModule', 'emitOptimizerStepModule', 'emitQuantizedModule'])
     assert.doesNotMatch(dist, new RegExp(`function ${emitter}\\b`), `${emitter} is in the published build`);
   const fromDist = await load((await bundle(CPU_APP)).text);
   const src = await build({
