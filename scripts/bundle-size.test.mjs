@@ -47,10 +47,16 @@ const WEBGPU_BACKEND = /requestAdapter|createComputePipeline|createBindGroup/;
 /** Run a bundle as a module (it was built for browsers, but these entries touch no browser API). */
 const load = (text) => import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`);
 
-test('import { ShapeError } from @aimodel/tensor bundles under 15 kB', async () => {
+// The issue's target is 15 kB. Today 4.7 kB: the error classes (0.3 kB) plus top-level values of
+// other modules that bundlers must keep because they could have side effects: environment reads
+// (`globalThis.process?.env`), empty typed arrays, template literals that interpolate constants
+// (the thread pool's worker source, a few WGSL snippets) and the WebGPU matmul tile table (~4.4 kB).
+const SHAPE_ERROR_BUDGET_KB = 8;
+
+test(`import { ShapeError } from @aimodel/tensor bundles under ${SHAPE_ERROR_BUDGET_KB} kB`, async () => {
   const { text, bytes } = await bundle("import { ShapeError } from '@aimodel/tensor';\nexport const E = ShapeError;\n");
   console.log(`ShapeError: ${bytes} bytes`);
-  assert.ok(bytes < 15 * KB, `${bytes} bytes`);
+  assert.ok(bytes < SHAPE_ERROR_BUDGET_KB * KB, `${bytes} bytes`);
   assert.doesNotMatch(text, WEBGPU_BACKEND);
   assert.doesNotMatch(text, /FinalizationRegistry/); // not even the Tensor class's module state
   const { E } = await load(text);
@@ -64,15 +70,16 @@ test('import { ShapeError } from @aimodel/tensor bundles under 15 kB', async () 
 // WebAssembly kernels (SIMD elementwise, reductions, norms, softmax, GEMM/GEMV/int8 GEMM, im2col,
 // max-pool, optimizer steps, quantization; worker threads and the shared heap), compile's optimizer
 // names (optim's classes and the fused optimizer-step ops), new Tensor methods (sort, scans,
-// triangles, norms, select) and layer hooks brought it to 228 kB (2026-12-03, 04:40). None of it
-// can be left out of this bundle without removing a feature: a Tensor method keeps its op and
-// kernels, Module's methods (compile, fit, summary, hooks) keep the training loop, and the SIMD
-// kernels are used from the first op (not only after init(), so results never depend on it). The
-// build now ships the WebAssembly modules as precomputed, compressed bytes instead of their emitters
-// (tensor's tsup.config.ts; 17 kB less). Breakdown (esbuild metafile, minified): tensor's ops ~58 kB,
-// CPU kernels ~33 kB, their WebAssembly drivers and modules ~44 kB, Tensor/creation/format/memory
-// ~25 kB, nn's Module and training loop ~33 kB, optim ~8 kB. The budget is the measured size plus
-// ~5%, so growth shows; the 120 kB target stays open in issue 12.
+// triangles, norms, select) and hooks brought it to 230 kB on 2026-12-03. The build now ships the
+// WebAssembly modules as precomputed, compressed bytes instead of their emitters (tensor's
+// tsup.config.ts): 207 kB. What is in it (esbuild metafile, minified): tensor's ops ~60 kB, CPU
+// kernels ~40 kB, WebAssembly drivers + modules ~38 kB, Tensor/creation/format/memory/autograd
+// ~29 kB, nn's training loop, data, losses, summary and hooks ~26 kB, optim ~8 kB, Module/Linear
+// ~7 kB. None of it can leave this bundle without removing a feature or an API: every Tensor
+// method keeps its op and kernels, Module's methods (compile, fit, evaluate, predict, summary,
+// String(model)) keep the training loop and optim (37 kB together), and the SIMD kernels serve the
+// first op, not only after init(), so results never depend on it. Budget: today's size + ~6%, so
+// growth shows; the 120 kB target stays open in issue 12.
 const LINEAR_BUDGET_KB = 220;
 
 test(`import { Linear } from @aimodel/nn bundles under ${LINEAR_BUDGET_KB} kB, without the WebGPU backend`, async () => {
