@@ -135,6 +135,15 @@ function bothWays(make: () => Tensor[], f: (...xs: Tensor[]) => Tensor): { heap:
   }
 }
 
+/** ∂x and ∂w of Σ(layerNorm(x)·g) for a fixed g (so gy is not constant along rows). */
+function normGrads(x: Tensor, w: Tensor): [Tensor, Tensor] {
+  const y = layerNorm(x.reshape([40, 96]), [96], { weight: w });
+  y.mul(tensor(rand(40 * 96, 36)).reshape([40, 96]))
+    .sum()
+    .backward();
+  return [x.grad!, w.grad!];
+}
+
 describe('zero-copy SIMD kernels on heap tensors', () => {
   // name, inputs, computation, whether it runs zero copy (else chunked, from the heap all the same)
   const cases: [string, () => Tensor[], (...xs: Tensor[]) => Tensor, boolean?][] = [
@@ -165,7 +174,17 @@ describe('zero-copy SIMD kernels on heap tensors', () => {
     [
       'layerNorm over 96 with weight and bias',
       () => [tensor(rand(40 * 96, 27)).reshape([40, 96]), tensor(rand(96, 28)), tensor(rand(96, 29))],
-      (x, w, b) => layerNorm(x, [96], w, b),
+      (x, w, b) => layerNorm(x, [96], { weight: w, bias: b }),
+    ],
+    [
+      'layerNorm backward: ∂x',
+      () => [tensor(rand(40 * 96, 32), { requiresGrad: true }), tensor(rand(96, 33), { requiresGrad: true })],
+      (x, w) => normGrads(x, w)[0],
+    ],
+    [
+      'layerNorm backward: ∂w (through gy·x̂)',
+      () => [tensor(rand(40 * 96, 34), { requiresGrad: true }), tensor(rand(96, 35), { requiresGrad: true })],
+      (x, w) => normGrads(x, w)[1],
     ],
   ];
   for (const [name, make, f, zero = true] of cases) {

@@ -13,7 +13,7 @@
  *   cols_<op>(p, rows, n, acc)        across rows: acc[j] op= row[j] (sum: f64 acc; max/min: f32)
  *   softmax_rows(p, rows, n, log, o)  per row, into the row at o: softmax, or log-softmax when `log`
  *   norm_rows[_w][_b](…)              per row, into the rows at o: layer normalization (./simd-norm.ts)
- *   normback_rows[_w][_h](…)          per row, in place: its backward (./simd-norm.ts)
+ *   normback_rows[_w][_h](…)          per row, into the rows at ox (and oh): its backward (./simd-norm.ts)
  *
  * Rows lie n floats apart from p (the driver pads each with the op's identity).
  */

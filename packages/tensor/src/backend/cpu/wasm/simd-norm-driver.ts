@@ -173,6 +173,25 @@ export function simdNormalizeBackward(
   const st = new Float64Array(s.mem.buffer, S, 2 * batch);
   const [xd, gd, md, vd, od] = [dataOf(x), dataOf(gy), dataOf(mean), dataOf(variance), dataOf(gx)];
   const hd = gyXhat && dataOf(gyXhat);
+  const stats = (r0: number, rows: number) => {
+    for (let i = 0; i < rows; i++) {
+      st[2 * i] = md[mean.offset + r0 + i];
+      st[2 * i + 1] = 1 / Math.sqrt(vd[variance.offset + r0 + i] + eps);
+    }
+  };
+  // zero copy: rows of a multiple of 4 floats, back to back in the heap, straight into ∂x (and gy·x̂)
+  const at = n4 === k && denseFrom(x, 0) && denseFrom(gy, 0) ? addresses(s, gyXhat ? [x, gy, gyXhat] : [x, gy], gx) : null;
+  if (at) {
+    const [xa, ga, ha, oa] = gyXhat ? at : [at[0], at[1], 0, at[2]];
+    const total = numel(x.shape.slice(0, rowDims));
+    for (let r0 = 0; r0 < total; r0 += batch) {
+      const rows = Math.min(batch, total - r0);
+      stats(r0, rows);
+      const b = r0 * k * 4;
+      kernel(xa + b, ga + b, rows, k, k, W, S, oa + b, gyXhat ? ha + b : 0);
+    }
+    return true;
+  }
   const starts: [number, number][] = [];
   forEachPosition(x.shape.slice(0, rowDims), [x.strides.slice(0, rowDims), gy.strides.slice(0, rowDims)], [x.offset, gy.offset], ([xi, gi]) => {
     starts.push([xi, gi]);
@@ -188,10 +207,9 @@ export function simdNormalizeBackward(
         put(w, at, d, start, 1, k);
         w.fill(0, at + k, at + n4); // gy's zero padding keeps the sums exact
       }
-      st[2 * i] = md[mean.offset + r0 + i];
-      st[2 * i + 1] = 1 / Math.sqrt(vd[variance.offset + r0 + i] + eps);
     }
-    kernel(X, G, rows, n4, k, W, S);
+    stats(r0, rows);
+    kernel(X, G, rows, n4, k, W, S, X, G);
     for (let i = 0; i < rows; i++) {
       const row = r0 + i;
       od.set(w.subarray((X >> 2) + i * n4, (X >> 2) + i * n4 + k), gx.offset + row * k);

@@ -82,18 +82,18 @@ export function normRows(hasW: boolean, hasB: boolean): FuncDef {
 }
 
 /**
- * normback_rows[_w][_h](px, pg, rows, n4, n, w, stats): the backward of {@link normRows}, as the
+ * normback_rows[_w][_h](px, pg, rows, n4, n, w, stats, ox, oh): the backward of {@link normRows}, as the
  * JS loop computes it (all in float64): per row, from μ and r = 1/√(σ² + eps) (f64 pairs at
  * stats), x̂ = (x − μ)·r and g = gy·w; mg = Σg/n, mgx = Σg·x̂/n; then ∂x = r·(g − mg − x̂·mgx)
- * replaces x (rows at px) and, in the _h variant, gy·x̂ replaces gy (rows at pg). Padding lanes
- * of gy (and of w) must be 0.
+ * goes to the rows at ox and, in the _h variant, gy·x̂ to the rows at oh (ox may be px, oh may be
+ * pg: in place). Padding lanes of gy (and of w) must be 0.
  */
 export function normBackRows(hasW: boolean, hasH: boolean): FuncDef {
-  const fn = new Fn([i32, i32, i32, i32, f64, i32, i32]);
-  const [px, pg, rows, n4, nF, w, stats] = [0, 1, 2, 3, 4, 5, 6];
+  const fn = new Fn([i32, i32, i32, i32, f64, i32, i32, i32, i32]);
+  const [px, pg, rows, n4, nF, w, stats, ox, oh] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [muv, rv, mgv, mgxv, s0, s1, t0, t1] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
   const [gv, xh, g, lo] = [fn.v128(), fn.v128(), fn.v128(), fn.v128()];
-  const [q, gq, wq] = [fn.i32(), fn.i32(), fn.i32()];
+  const [q, gq, wq, hq] = [fn.i32(), fn.i32(), fn.i32(), fn.i32()];
   const f = fn.f;
   const half = (v: number, high: boolean) => {
     f.get(v);
@@ -136,7 +136,7 @@ export function normBackRows(hasW: boolean, hasH: boolean): FuncDef {
     total64(fn, t0, t1);
     f.get(nF).f64Div().f64x2Splat().set(mgxv);
     // pass 2: ∂x = r·(g − mg − x̂·mgx) over x, gy·x̂ over gy
-    f.get(px).set(q).get(pg).set(gq).get(w).set(wq);
+    f.get(ox).set(q).get(pg).set(gq).get(w).set(wq).get(oh).set(hq);
     scan(fn, px, n4, (v) => {
       f.get(gq).v128Load().set(gv);
       f.get(q);
@@ -146,7 +146,7 @@ export function normBackRows(hasW: boolean, hasH: boolean): FuncDef {
       }
       f.i8x16Shuffle(LOW_HALVES).v128Store();
       if (hasH) {
-        f.get(gq);
+        f.get(hq);
         for (const high of [false, true]) {
           xhg(v, high);
           half(gv, high);
@@ -156,9 +156,10 @@ export function normBackRows(hasW: boolean, hasH: boolean): FuncDef {
       }
       f.get(q).i32Const(16).i32Add().set(q);
       f.get(gq).i32Const(16).i32Add().set(gq);
+      f.get(hq).i32Const(16).i32Add().set(hq);
       if (hasW) f.get(wq).i32Const(16).i32Add().set(wq);
     });
-    f.get(pg).get(n4).i32Const(4).i32Mul().i32Add().set(pg);
+    for (const p of [pg, ox, oh]) f.get(p).get(n4).i32Const(4).i32Mul().i32Add().set(p);
   });
   return fn.def(`normback_rows${hasW ? '_w' : ''}${hasH ? '_h' : ''}`);
 }
