@@ -337,8 +337,13 @@ export interface Backend {
   conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
   /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`). */
   conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
-  /** Flat index (h·W + w, int32) of each window's maximum in x [N, C, H, W] → out [N, C, Ho, Wo]. */
-  maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void;
+  /**
+   * Max pooling of x [N, C, H, W]: each window's maximum → out and its flat index (h·W + w, int32;
+   * the first maximum, or the first NaN) → indices, both [N, C, Ho, Wo] (`outShape`).
+   */
+  maxPool2d(x: View, out: Storage, indices: Storage, outShape: Shape, p: Pool2dParams): void;
+  /** Gradient of maxPool2d: zeros of `outShape` [N, C, H, W] plus each gy at its window's index (contiguous gy and indices). */
+  maxPool2dBackward(gy: View, indices: View, out: Storage, outShape: Shape): void;
   /** Window means of x [N, C, H, W] → out [N, C, Ho, Wo]. */
   avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void;
   /** Gradient of avgPool2d: gy [N, C, Ho, Wo] → out [N, C, H, W] (`outShape`). */

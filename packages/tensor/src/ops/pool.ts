@@ -1,7 +1,7 @@
-import type { AvgPool2dParams, Pool2dParams, View } from '../backend/backend';
+import type { AvgPool2dParams, Pool2dParams } from '../backend/backend';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
-import { contiguousStrides, fmt, pairOf } from '../shape';
+import { fmt, pairOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { checkInputs, defineOp, type OpFn } from './define-op';
 
@@ -72,36 +72,19 @@ function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2d
   return { p: { kernel, stride, padding, dilation }, outShape: [n, c, oh, ow] };
 }
 
-/** `v`'s storage read as the contiguous [N, C, H·W] tensor `shape` (planes flattened). */
-function planes(v: View, [n, c, h, w]: readonly number[]): View {
-  const shape = [n, c, h * w];
-  return { storage: v.storage, shape, strides: contiguousStrides(shape), offset: v.offset };
-}
-
-/**
- * Max pooling over a contiguous x: the kernel finds each window's argmax (flat h·W + w), a secondary
- * output the node saves, and the values are gathered at those positions.
- */
+/** Max pooling over a contiguous x: window maxima and their argmax (flat h·W + w), a secondary output the node saves. */
 const maxOp = defineOp<{ p: Pool2dParams; outShape: number[] }, 'indices'>('maxPool2d', {
   outputs: ['indices'],
   infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32', outputs: { indices: { shape: a.outShape, dtype: 'int32' } } }),
-  forward: (be, [x], out, a, shape, { indices }) => {
-    be.maxPool2dIndices(x, indices, shape, a.p);
-    const at = { storage: indices, shape, strides: contiguousStrides(shape), offset: 0 };
-    be.gather(planes(x, x.shape), 2, planes(at, shape), out);
-  },
+  forward: (be, [x], out, a, shape, { indices }) => be.maxPool2d(x, out, indices, shape, a.p),
   // ∂x: each window's gradient goes to its (first) maximum, summed where windows overlap
   backward: (gy, [x], _out, _a, { indices }) => [() => maxBackOp([gy.contiguous(), indices], { inShape: [...x.shape] })],
 });
 
-/** Inputs [gy, indices], both contiguous [N, C, Ho, Wo]: zeros of inShape with gy scatter-added at the indices (first order). */
+/** Inputs [gy, indices], both contiguous [N, C, Ho, Wo]: zeros of inShape with gy added at the indices (first order). */
 const maxBackOp: OpFn<{ inShape: number[] }> = defineOp<{ inShape: number[] }>('maxPool2dBackward', {
   infer: (_inputs, a) => ({ shape: a.inShape, dtype: 'float32' }),
-  forward: (be, [gy, indices], out, { inShape }) => {
-    const flat = [inShape[0], inShape[1], inShape[2] * inShape[3]];
-    be.fill({ storage: out, shape: flat, strides: contiguousStrides(flat), offset: 0 }, 0);
-    be.scatterAdd(out, flat, 2, planes(indices, indices.shape), planes(gy, gy.shape));
-  },
+  forward: (be, [gy, indices], out, { inShape }) => be.maxPool2dBackward(gy, indices, out, inShape),
 });
 
 /**

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AvgPool2dParams, Pool2dParams, View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
-import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from '../../src/backend/cpu/pool';
+import { avgPool2d, avgPool2dBackward, maxPool2d as maxPoolKernel, maxPool2dBackward } from '../../src/backend/cpu/pool';
+import { setMaxPoolPath } from '../../src/backend/cpu/wasm/max-pool';
+import { maxPool2d, memory, scope, tensor } from '../../src/index';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -32,10 +34,30 @@ function pool(k: number, s: number, p: number, d = 1): Pool2dParams {
   return { kernel: [k, k], stride: [s, s], padding: [p, p], dilation: [d, d] };
 }
 
+/** maxPool2d's indices, after checking that its values are x at those indices (plane by plane). */
 function maxIdx(x: ArrayLike<number>, xs: number[], ys: number[], p: Pool2dParams, offset = 0): number[] {
   const out = new Int32Array(size(ys)).fill(-7);
-  maxPool2dIndices(view(x, xs, offset), i32(out), ys, p);
+  const values = new Float32Array(size(ys)).fill(-7);
+  maxPoolKernel(view(x, xs, offset), f32(values), i32(out), ys, p);
+  const hw = xs[2] * xs[3],
+    per = ys[2] * ys[3];
+  expect(Array.from(values)).toEqual(Array.from(out, (k, o) => Math.fround(x[Math.floor(o / per) * hw + k])));
   return Array.from(out);
+}
+
+/** maxPool2dBackward against a naive scatter of gy at the reference indices. */
+function checkMaxBackward(xs: number[], ys: number[], idx: number[], seed: number, offset = 0): void {
+  const gy = rand(size(ys), lcg(seed));
+  const dx = new Float32Array(size(xs)).fill(NaN);
+  const ind: View = { storage: i32(Int32Array.from([-1, -1, ...idx])), shape: ys, strides: view([], ys).strides, offset: 2 };
+  maxPool2dBackward(view(gy, ys, offset), ind, f32(dx), xs);
+  const ref = new Float64Array(size(xs));
+  const hw = xs[2] * xs[3],
+    per = ys[2] * ys[3];
+  idx.forEach((k, o) => {
+    ref[Math.floor(o / per) * hw + k] += gy[o];
+  });
+  expect(dx).toBeAllClose(ref, { rtol: 0, atol: 1e-6 });
 }
 
 /** Naive max pool: index of the first maximum (a NaN counts as the max), −∞ padding. */
@@ -143,7 +165,7 @@ const avg = (k: number, s: number, p: number, countIncludePad: boolean): AvgPool
   window: { ...pool(k, s, p), countIncludePad },
 });
 
-describe('cpu maxPool2dIndices', () => {
+describe('cpu maxPool2d', () => {
   it('2x2 windows, stride 2 on a 4x4 plane', () => {
     const x = [1, 5, 2, 0, 3, 4, 8, 8, 9, 0, 1, 1, 2, 9, 1, 7];
     expect(maxIdx(x, [1, 1, 4, 4], [1, 1, 2, 2], pool(2, 2, 0))).toEqual([1, 6, 8, 15]);
@@ -170,12 +192,40 @@ describe('cpu maxPool2dIndices', () => {
       [[2, 2, 9, 10], [2, 2, 3, 4], pool(3, 2, 1, 2)],
       [[1, 4, 5, 6], [1, 4, 5, 6], pool(3, 1, 1)],
       [[3, 1, 6, 5], [3, 1, 2, 2], { kernel: [2, 3], stride: [3, 2], padding: [0, 1], dilation: [1, 1] }],
+      // 2×2 stride 2 (the unrolled path): even, odd (floor drops the last row/column), batch 1, 1×1 output
+      [[2, 3, 8, 6], [2, 3, 4, 3], pool(2, 2, 0)],
+      [[1, 2, 7, 5], [1, 2, 3, 2], pool(2, 2, 0)],
+      [[1, 1, 2, 2], [1, 1, 1, 1], pool(2, 2, 0)],
+      // 2×2 stride 2 in ceil mode: the last windows overhang, so the general path runs
+      [[1, 2, 5, 7], [1, 2, 3, 4], pool(2, 2, 0)],
     ];
     for (const [xs, ys, p] of cases) {
       const x = rand(size(xs), r);
       x[5] = x[7]; // a tie
-      expect(maxIdx(x, xs, ys, p, 4)).toEqual(refMaxIdx(x, xs, ys, p));
+      const ref = refMaxIdx(x, xs, ys, p);
+      expect(maxIdx(x, xs, ys, p, 4)).toEqual(ref);
+      checkMaxBackward(xs, ys, ref, 5, 3);
     }
+  });
+
+  it('2×2 stride 2: ties keep the first tap, NaN wins wherever it is, −∞ windows point at their first tap', () => {
+    const n = Number.NaN,
+      inf = Number.POSITIVE_INFINITY;
+    // one 2×8 plane → four windows, taps in the order a b / c d
+    const x = [2, 2, n, 5, 1, 9, -inf, -inf, 2, 2, 9, 9, n, n, -inf, -inf];
+    expect(maxIdx(x, [1, 1, 2, 8], [1, 1, 1, 4], pool(2, 2, 0))).toEqual([0, 2, 12, 6]);
+    const y = [1, 2, 3, n, 0, 0, 0, n, -inf, inf, 4, 4, 0, 0, 1, 8];
+    expect(maxIdx(y, [1, 1, 2, 8], [1, 1, 1, 4], pool(2, 2, 0))).toEqual([9, 3, 4, 7]);
+  });
+
+  it('backward sums gradients where overlapping windows share a maximum', () => {
+    // 1×3 windows of stride 1 over [1, 5, 2]: the max 5 wins all three → dx = [0, g0 + g1 + g2, 0]
+    const idx = maxIdx([1, 5, 2, 0], [1, 1, 1, 4], [1, 1, 1, 2], { kernel: [1, 3], stride: [1, 1], padding: [0, 1], dilation: [1, 1] });
+    expect(idx).toEqual([1, 1]);
+    const dx = new Float32Array(4).fill(NaN);
+    const ind: View = { storage: i32(Int32Array.from(idx)), shape: [1, 1, 1, 2], strides: [2, 2, 2, 1], offset: 0 };
+    maxPool2dBackward(view([0.5, 0.25], [1, 1, 1, 2]), ind, f32(dx), [1, 1, 1, 4]);
+    expect(Array.from(dx)).toEqual([0, 0.75, 0, 0]);
   });
 });
 
@@ -229,4 +279,58 @@ describe('cpu avgPool2d', () => {
   ];
   it.each(cases)('forward and backward match the reference: %s', (_n, xs, ys, p) => checkAvg(xs, ys, p, 9));
   it('handles input offsets', () => checkAvg([2, 2, 6, 5], [2, 2, 3, 3], avg(3, 2, 1, false), 4, 6));
+});
+
+describe('cpu maxPool2d 2×2: WebAssembly SIMD and JS paths on heap tensors', () => {
+  afterEach(() => setMaxPoolPath('auto'));
+
+  /** Values and input gradient of maxPool2d(x, 2) weighted by gy, on one path. */
+  function run(path: 'js' | 'wasm', xs: number[], x: Float32Array, gy: Float32Array): [number[], number[]] {
+    expect(setMaxPoolPath(path)).toBe(true);
+    return scope(() => {
+      const t = tensor(Array.from(x)).reshape(xs);
+      t.requiresGrad = true;
+      const y = maxPool2d(t, 2);
+      y.mul(tensor(Array.from(gy)).reshape(y.shape))
+        .sum()
+        .backward();
+      return [Array.from(y.dataSync() as Float32Array), Array.from(t.grad?.dataSync() as Float32Array)];
+    });
+  }
+
+  // Wo % 4 = 0, 1, 2, 3 (the lane-by-lane tail), odd H and W, batch 1, many planes
+  const shapes = [
+    [1, 1, 2, 8],
+    [1, 1, 2, 2],
+    [1, 2, 4, 4],
+    [1, 1, 3, 6],
+    [2, 3, 7, 15],
+    [1, 1, 6, 14],
+    [3, 8, 28, 28],
+    [2, 16, 14, 14],
+  ];
+  it.each(shapes)('x [%i, %i, %i, %i]: values and gradient match the naive reference on both paths', (...xs) => {
+    const before = memory().tensors;
+    const r = lcg(xs.reduce((a, b) => a * 31 + b, 7));
+    const x = rand(size(xs), r);
+    // ties, NaNs and infinities in some windows
+    for (let i = 0; i + 8 < x.length; i += 13) x[i + 1] = x[i];
+    if (x.length > 40) [x[3], x[17], x[30], x[38]] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN];
+    const ys = [xs[0], xs[1], Math.floor(xs[2] / 2), Math.floor(xs[3] / 2)];
+    const gy = rand(size(ys), r);
+    const idx = refMaxIdx(x, xs, ys, pool(2, 2, 0));
+    const hw = xs[2] * xs[3],
+      per = ys[2] * ys[3];
+    const refY = idx.map((k, o) => x[Math.floor(o / per) * hw + k]);
+    const refDx = new Float32Array(size(xs));
+    idx.forEach((k, o) => {
+      refDx[Math.floor(o / per) * hw + k] += gy[o];
+    });
+    for (const path of ['wasm', 'js'] as const) {
+      const [y, dx] = run(path, xs, x, gy);
+      expect(y).toEqual(refY);
+      expect(dx).toEqual(Array.from(refDx));
+    }
+    expect(memory().tensors).toBe(before);
+  });
 });

@@ -98,22 +98,40 @@ const pool = (kernel: number, stride: number, padding: number, dilation = 1): Po
 });
 
 suite('webgpu pooling primitives vs cpu', () => {
-  it('maxPool2dIndices: stride, padding, dilation, ceil-mode sizes, ties, NaN', async () => {
+  /** maxPool2d (values and indices) and maxPool2dBackward on both backends, compared. */
+  async function expectSameMaxPool(xs: number[], p: Pool2dParams, ys: number[], x: { c: View; g: View }): Promise<void> {
+    const n = numel(ys);
+    const contiguous = (storage: Storage, shape: number[]): View => ({ storage, shape, strides: shape.map((_, i) => numel(shape.slice(i + 1))), offset: 0 });
+    const side = (be: Backend, xv: View) => {
+      const values = be.alloc('float32', n),
+        indices = be.alloc('int32', n),
+        gy = be.alloc('float32', n),
+        dx = be.alloc('float32', numel(xs));
+      be.maxPool2d(xv, values, indices, ys, p);
+      be.write(gy, Float32Array.from(randomValues(n, 5)));
+      be.maxPool2dBackward(contiguous(gy, ys), contiguous(indices, ys), dx, xs);
+      return [contiguous(values, [n]), contiguous(indices, [n]), contiguous(dx, [numel(xs)])];
+    };
+    const c = side(cpu, x.c),
+      g = side(gpu, x.g);
+    for (let i = 0; i < 3; i++) expect(await gpu.read(g[i])).toBeAllClose(cpu.readSync(c[i]), TOL);
+  }
+
+  it('maxPool2d and its gradient: stride, padding, dilation, ceil-mode sizes, ties, NaN', async () => {
     const cases: [number[], Pool2dParams, number[]][] = [
       [[2, 3, 7, 7], pool(3, 2, 1), [2, 3, 4, 4]],
       [[1, 2, 9, 8], pool(2, 1, 0, 2), [1, 2, 7, 6]],
       [[1, 1, 5, 5], pool(2, 2, 0), [1, 1, 3, 3]], // ceil mode: last window half outside
       [[1, 2, 4, 4], pool(3, 3, 1), [1, 2, 2, 2]],
+      [[2, 3, 6, 10], pool(2, 2, 0), [2, 3, 3, 5]], // 2×2 stride 2, the unrolled CPU path
     ];
-    for (const [xs, p, ys] of cases) {
-      const x = inputPair(xs, 7);
-      await expectSame(ys, (be, out, s) => be.maxPool2dIndices(x[s], out, ys, p), 'int32');
-    }
+    for (const [xs, p, ys] of cases) await expectSameMaxPool(xs, p, ys, inputPair(xs, 7));
     // ties (first max wins), −∞, NaN, and windows wholly in the padding (padding 2 ≥ kernel 2)
     const vals = [1, 1, -Infinity, 0, Number.NaN, 2, 2, 5, 5, -1, Number.NaN, 3, -Infinity, -Infinity, 4, 4];
     const x = inputPair([1, 1, 4, 4], 0, vals);
-    await expectSame([1, 1, 4, 4], (be, out, s) => be.maxPool2dIndices(x[s], out, [1, 1, 4, 4], pool(2, 1, 1)), 'int32');
-    await expectSame([1, 1, 4, 4], (be, out, s) => be.maxPool2dIndices(x[s], out, [1, 1, 4, 4], pool(2, 2, 2)), 'int32');
+    await expectSameMaxPool([1, 1, 4, 4], pool(2, 1, 1), [1, 1, 4, 4], x);
+    await expectSameMaxPool([1, 1, 4, 4], pool(2, 2, 2), [1, 1, 4, 4], x);
+    await expectSameMaxPool([1, 1, 4, 4], pool(2, 2, 0), [1, 1, 2, 2], x);
   });
 
   it('avgPool2d and its gradient: countIncludePad, ceil mode, adaptive windows', async () => {

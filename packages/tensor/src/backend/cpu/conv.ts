@@ -4,7 +4,7 @@
  */
 import type { Conv2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
-import { dataOf } from './storage';
+import { dataOf, outData } from './storage';
 import { gemm, residentGemm } from './matmul';
 import { type Im2col, im2colWasm } from './wasm/im2col';
 
@@ -62,7 +62,8 @@ function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: numbe
   for (let c = 0; c < Cg; c++)
     for (let i = 0; i < kh; i++)
       for (let j = 0; j < kw; j++, r++) {
-        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        const lo = g.colLo[j],
+          hi = g.colHi[j];
         fns.row((base + r * pitch) * 4, (xBase + c * H * W) * 4, rows, Wo, lo, hi, sw * 4, oh0 * sh - ph + i * dh, sh, H, W * 4, (lo * sw - pw + j * dw) * 4);
       }
 }
@@ -74,7 +75,8 @@ function col2imResident(g: Geom, fns: Im2col, res: ResidentCol, oh0: number, row
   for (let c = 0; c < Cg; c++)
     for (let i = 0; i < kh; i++)
       for (let j = 0; j < kw; j++, r++) {
-        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
+        const lo = g.colLo[j],
+          hi = g.colHi[j];
         fns.colRow(
           (res.base + r * res.pitch) * 4,
           (res.xBase + c * H * W) * 4,
@@ -120,6 +122,9 @@ interface Geom {
   rowsPerChunk: number;
   /** 1×1, stride 1, no padding, same size: the input plane already is the column matrix. */
   direct: boolean;
+  /** Per kernel column j, the output columns whose tap lies inside the input: [colLo[j], colHi[j]). */
+  colLo: Int32Array;
+  colHi: Int32Array;
 }
 
 function geom(xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams): Geom {
@@ -137,7 +142,10 @@ function geom(xShape: Shape, wShape: Shape, yShape: Shape, p: Conv2dParams): Geo
     P = Ho * Wo;
   const rowsPerChunk = Math.max(1, Math.min(Ho, Math.floor(SCRATCH_CAP / Math.max(1, K * Wo))));
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && Ho === H && Wo === W;
-  return { N, C, H, W, O, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, G, Cg, Og, K, P, rowsPerChunk, direct };
+  const colLo = new Int32Array(kw),
+    colHi = new Int32Array(kw);
+  for (let j = 0; j < kw; j++) [colLo[j], colHi[j]] = validCols(j * dw, sw, pw, W, Wo);
+  return { N, C, H, W, O, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, G, Cg, Og, K, P, rowsPerChunk, direct, colLo, colHi };
 }
 
 /** First output column ow whose input column ow·s − p + off is ≥ 0, and one past the last that is < W. */
@@ -207,7 +215,7 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   const g = geom(x.shape, w.shape, outShape, p);
   const xd = dataOf(x) as Float32Array,
     wd = dataOf(w) as Float32Array,
-    yd = dataOf(out) as Float32Array;
+    yd = outData(out) as Float32Array; // every element is written below
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   if (N * O * P === 0) return;
   if (K === 0) {
@@ -246,7 +254,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
   const g = geom(outShape, w.shape, gy.shape, p);
   const gd = dataOf(gy) as Float32Array,
     wd = dataOf(w) as Float32Array,
-    dx = dataOf(out) as Float32Array;
+    dx = outData(out) as Float32Array; // written whole (gemm, or zeros then col2im)
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = N * C * H * W;
   if (total === 0) return;
@@ -294,7 +302,7 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
   const g = geom(x.shape, outShape, gy.shape, p);
   const xd = dataOf(x) as Float32Array,
     gd = dataOf(gy) as Float32Array,
-    dw = dataOf(out) as Float32Array;
+    dw = outData(out) as Float32Array; // zeroed below
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = O * K;
   if (total === 0) return;

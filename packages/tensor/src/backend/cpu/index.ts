@@ -8,7 +8,7 @@ import { binary, unary, where } from './elementwise';
 import { argReduce, reduce } from './reduce';
 import { matmul } from './matmul';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
-import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './pool';
+import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool';
 import { softmax } from './softmax';
 import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
@@ -107,7 +107,8 @@ export class CpuBackend implements Backend {
   conv2d = conv2d;
   conv2dBackwardInput = conv2dBackwardInput;
   conv2dBackwardWeight = conv2dBackwardWeight;
-  maxPool2dIndices = maxPool2dIndices;
+  maxPool2d = maxPool2d;
+  maxPool2dBackward = maxPool2dBackward;
   avgPool2d = avgPool2d;
   avgPool2dBackward = avgPool2dBackward;
   softmax = softmax;

@@ -4,35 +4,45 @@
  */
 import type { AvgPool2dParams, Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
-import { dataOf } from './storage';
+import { dataOf, heapAddress, outData } from './storage';
+import { maxPoolWasm } from './wasm/max-pool';
 
-/** Taps t in [0, k) whose position start + t·d lies in [0, L), as [first, end). */
-function validTaps(start: number, k: number, d: number, L: number): [number, number] {
-  const lo = start >= 0 ? 0 : Math.ceil(-start / d);
-  const hi = start >= L ? 0 : Math.min(k, Math.floor((L - 1 - start) / d) + 1);
-  return [Math.min(lo, k), Math.max(Math.min(lo, k), hi)];
-}
-
-/** Flat index h·W + w of each window's max; padding is −∞, the first max (or first NaN) wins. */
-export function maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
+/**
+ * Max pooling: window maxima → out and their flat indices h·W + w → indices (int32), both
+ * [N, C, Ho, Wo]. Padding is −∞; the first max (or the first NaN) wins; an all-padding window
+ * points at the nearest in-plane position. 2×2 windows of stride 2 take an unrolled path.
+ */
+export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Shape, p: Pool2dParams): void {
   const [, , H, W] = x.shape;
   const [N, C, Ho, Wo] = outShape;
+  const xd = dataOf(x) as Float32Array,
+    vd = outData(out) as Float32Array,
+    od = outData(indices) as Int32Array;
   const [kh, kw] = p.kernel,
     [sh, sw] = p.stride,
     [ph, pw] = p.padding,
     [dh, dw] = p.dilation;
-  const xd = dataOf(x),
-    od = dataOf(out) as Int32Array;
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
+    const wasm = maxPoolWasm(),
+      at = [heapAddress(x), heapAddress(out), heapAddress(indices)];
+    if (wasm && at.every((a) => a >= 0)) wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
+    else maxPool2x2(xd, x.offset, vd, od, N * C, H, W, Ho, Wo);
+    return;
+  }
   // Per output column, the valid tap range depends only on ow: compute it once.
   const colLo = new Int32Array(Wo),
     colHi = new Int32Array(Wo);
-  for (let ow = 0; ow < Wo; ow++) [colLo[ow], colHi[ow]] = validTaps(ow * sw - pw, kw, dw, W);
+  for (let ow = 0; ow < Wo; ow++) {
+    colLo[ow] = tapsLo(ow * sw - pw, kw, dw);
+    colHi[ow] = tapsHi(ow * sw - pw, kw, dw, W, colLo[ow]);
+  }
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
     const base = x.offset + plane * H * W;
     for (let oh = 0; oh < Ho; oh++) {
       const hs = oh * sh - ph;
-      const [iLo, iHi] = validTaps(hs, kh, dh, H);
+      const iLo = tapsLo(hs, kh, dh),
+        iHi = tapsHi(hs, kh, dh, H, iLo);
       for (let ow = 0; ow < Wo; ow++, o++) {
         const ws = ow * sw - pw,
           jLo = colLo[ow],
@@ -55,8 +65,80 @@ export function maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool
           }
         }
         od[o] = bestIdx;
+        vd[o] = xd[base + bestIdx];
       }
     }
+  }
+}
+
+/** First tap t in [0, k) with start + t·d ≥ 0 (k when none). */
+function tapsLo(start: number, k: number, d: number): number {
+  return start >= 0 ? 0 : Math.min(k, Math.ceil(-start / d));
+}
+/** One past the last tap t < k with start + t·d < L, at least lo. */
+function tapsHi(start: number, k: number, d: number, L: number, lo: number): number {
+  return start >= L ? lo : Math.max(lo, Math.min(k, Math.floor((L - 1 - start) / d) + 1));
+}
+
+/** maxPool2d's 2×2 stride-2 unpadded windows, all inside the planes; taps in the order a b / c d. */
+function maxPool2x2(xd: Float32Array, xOff: number, vd: Float32Array, od: Int32Array, planes: number, H: number, W: number, Ho: number, Wo: number): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = xOff + plane * H * W;
+    for (let oh = 0; oh < Ho; oh++) {
+      let i = 2 * oh * W;
+      for (let ow = 0; ow < Wo; ow++, o++, i += 2) {
+        const a = xd[base + i],
+          b = xd[base + i + 1],
+          c = xd[base + i + W],
+          d = xd[base + i + W + 1];
+        let best = a,
+          k = i;
+        // a NaN wins at once; otherwise only a strictly greater tap replaces the best
+        if (a === a) {
+          if (b > best || b !== b) {
+            best = b;
+            k = i + 1;
+          }
+          if (best === best) {
+            if (c > best || c !== c) {
+              best = c;
+              k = i + W;
+            }
+            if (best === best && (d > best || d !== d)) {
+              best = d;
+              k = i + W + 1;
+            }
+          }
+        }
+        vd[o] = best;
+        od[o] = k;
+      }
+    }
+  }
+}
+
+/** Gradient of maxPool2d: out [N, C, H, W] (`outShape`) gets zeros plus each gy at its window's index. */
+export function maxPool2dBackward(gy: View, indices: View, out: Storage, outShape: Shape): void {
+  const [N, C, H, W] = outShape;
+  const [, , Ho, Wo] = gy.shape;
+  const gd = dataOf(gy) as Float32Array,
+    id = dataOf(indices) as Int32Array,
+    dx = outData(out) as Float32Array;
+  const HW = H * W,
+    P = Ho * Wo;
+  dx.fill(0, 0, N * C * HW);
+  const wasm = maxPoolWasm(),
+    at = [heapAddress(gy), heapAddress(indices), heapAddress(out)];
+  if (wasm && at.every((a) => a >= 0)) {
+    wasm.scatter(at[0], at[1], at[2], N * C, HW * 4, P);
+    return;
+  }
+  let g = gy.offset,
+    k = indices.offset;
+  for (let plane = 0; plane < N * C; plane++) {
+    const base = plane * HW;
+    for (let q = 0; q < P; q++, g++, k++) dx[base + id[k]] += gd[g];
   }
 }
 

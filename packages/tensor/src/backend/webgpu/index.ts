@@ -159,8 +159,16 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
     conv2dBackwardWeight(this.runtime, x, gy, out, outShape, p);
   }
-  maxPool2dIndices(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
-    maxPool2dIndices(this.runtime, x, out, outShape, p);
+  maxPool2d(x: View, out: Storage, indices: Storage, outShape: Shape, p: Pool2dParams): void {
+    // the argmax kernel, then the values gathered at those positions
+    maxPool2dIndices(this.runtime, x, indices, outShape, p);
+    const at = { storage: indices, shape: [...outShape], strides: contiguousStrides(outShape), offset: 0 };
+    gather(this.runtime, poolPlanes(x, x.shape), 2, poolPlanes(at, outShape), out);
+  }
+  maxPool2dBackward(gy: View, indices: View, out: Storage, outShape: Shape): void {
+    const flat = [outShape[0], outShape[1], outShape[2] * outShape[3]];
+    this.fill({ storage: out, shape: flat, strides: contiguousStrides(flat), offset: 0 }, 0);
+    scatterAdd(this.runtime, out, flat, 2, poolPlanes(indices, indices.shape), poolPlanes(gy, gy.shape));
   }
   avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void {
     avgPool2d(this.runtime, x, out, outShape, p);
@@ -252,4 +260,10 @@ export class WebGpuBackend implements Backend {
   ): void {
     quantizedConv2d(this.runtime, x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out);
   }
+}
+
+/** `v`'s storage read as the contiguous [N, C, H·W] tensor of `shape` [N, C, H, W] (planes flattened). */
+function poolPlanes(v: View, [n, c, h, w]: readonly number[]): View {
+  const shape = [n, c, h * w];
+  return { storage: v.storage, shape, strides: contiguousStrides(shape), offset: v.offset };
 }

@@ -11,6 +11,7 @@
 import { emitGemmKernel, TILE } from './gemm-kernel';
 import { emitGemvModule } from './gemv';
 import { emitIm2colModule } from './im2col';
+import { emitMaxPoolModule } from './max-pool';
 import { emitOptimizerStepModule } from './optimizer-steps';
 import { emitPackModule } from './pack';
 import { emitQuantizedModule } from './quantized';
@@ -29,6 +30,7 @@ const EMITTERS = {
   pack: emitPackModule,
   gemv: emitGemvModule,
   im2col: (shared: boolean) => emitIm2colModule(memoryOfKind(shared)),
+  maxPool: (shared: boolean) => emitMaxPoolModule(memoryOfKind(shared)),
   optimizerSteps: emitOptimizerStepModule,
   quantized: emitQuantizedModule,
 };
@@ -53,6 +55,7 @@ export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters
   ],
   gemv: [[]],
   im2col: [[false], [true]],
+  maxPool: [[true]],
   optimizerSteps: [[]],
   quantized: [[]],
 });
