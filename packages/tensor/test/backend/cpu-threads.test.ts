@@ -9,7 +9,7 @@ import { gemm, matmul, warmGemmThreads } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { type SplitSettings, setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
-import { wasmGemm } from '../../src/backend/cpu/wasm/gemm-kernel';
+import { threadedGemm, wasmGemm } from '../../src/backend/cpu/wasm/gemm-kernel';
 import { ArgumentError, conv2d, getThreads, init, manualSeed, memory, randn, scope, tensor } from '../../src';
 
 /** Seeded floats in [-1, 1). */
@@ -63,7 +63,8 @@ function expectSameBits(x: Float32Array, y: Float32Array): void {
 describe('CPU gemm on worker threads', () => {
   let prev: SplitSettings;
   beforeAll(() => {
-    expect(wasmGemm()?.memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(threadedGemm()?.memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(wasmGemm()?.memory?.buffer).toBeInstanceOf(ArrayBuffer); // one thread: a plain memory (faster JS copies)
     // split even small products, into small chunks, all run by the worker: edge tiles too
     prev = setSplitSettings({ minWork: 1, minChunk: 1 << 10, callerHelps: false });
   });

@@ -35,7 +35,9 @@
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
 import type { WasmGemm } from './wasm/gemm-driver';
-import { wasmGemm } from './wasm/gemm-kernel';
+import { threadedGemm, wasmGemm } from './wasm/gemm-kernel';
+import { splits } from './wasm/gemm-driver';
+import { cpuThreads } from './threads';
 import { wasmGemv } from './wasm/gemv';
 import { type GemmPath, int8Gemm } from './matmul-int8';
 import { wasmInt8Gemm } from './wasm/int8-gemm';
@@ -72,7 +74,7 @@ export function setGemmPath(path: GemmPath): boolean {
  */
 export function residentGemm(M: number, N: number, K: number): ResidentGemm | null {
   if (gemmPath === 'js' || (gemmPath === 'auto' && M * N * K < 1000)) return null;
-  const g = wasmGemm();
+  const g = floatGemm(M, N, K);
   return g?.resident && g.scratch && g.memory ? (g as ResidentGemm) : null;
 }
 
@@ -81,8 +83,16 @@ export function residentGemm(M: number, N: number, K: number): ResidentGemm | nu
  * once they are up: true, or false when products run on one thread.
  */
 export async function warmGemmThreads(): Promise<boolean> {
-  const g = wasmGemm();
+  const g = threadedGemm();
   return g?.warm ? g.warm() : false;
+}
+
+/**
+ * The wasm gemm for an M×N×K product: the threaded one (shared memory) when more than one thread
+ * is configured and the product is large enough to split, else the plain one.
+ */
+function floatGemm(M: number, N: number, K: number): WasmGemm | null {
+  return (cpuThreads() > 1 && splits(M, N, K) && threadedGemm()) || wasmGemm();
 }
 
 type ResidentGemm = WasmGemm & Required<Pick<WasmGemm, 'resident' | 'scratch' | 'memory'>>;
@@ -123,7 +133,7 @@ export function gemm(
     }
   }
   if (gemmPath === 'wasm' || (gemmPath === 'auto' && M * N * K >= 1000)) {
-    const simd = wasmGemm();
+    const simd = floatGemm(M, N, K);
     if (simd) {
       simd(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc, accumulate);
       return;

@@ -37,8 +37,11 @@ const CLAIM = 0,
 /** Most chunks one job can hold. */
 export const MAX_CHUNKS = 1024;
 
-/** Spins on the control word before sleeping (a few µs): consecutive jobs often follow at once. */
-const SPIN = 2000;
+/**
+ * Loads of a control word before sleeping on it (some tens of µs): the next job, or the last
+ * chunk of this one, usually comes sooner than a sleeping thread would wake up.
+ */
+const SPIN = 20000;
 
 /**
  * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
@@ -65,7 +68,7 @@ function start(d) {
       try { fns[c[o]](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]); }
       catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
       Atomics.add(c, WORKED, 1);
-      if (Atomics.add(c, DONE, 1) + 1 === n) Atomics.notify(c, DONE);
+      if (Atomics.add(c, DONE, 1) + 1 >= ((Atomics.load(c, CLAIM) >>> 12) & 0xfff)) Atomics.notify(c, DONE);
       continue;
     }
     let s = SPIN;
@@ -145,6 +148,18 @@ function spawn(data: object, onError: () => void): AnyWorker {
   }
 }
 
+/** The pool's number of export `name` of `modules[module]` (see ThreadPool). */
+export function functionIndex(modules: readonly WebAssembly.Module[], module: number, name: string): number {
+  let i = 0;
+  for (let m = 0; m < modules.length; m++)
+    for (const e of WebAssembly.Module.exports(modules[m])) {
+      if (e.kind !== 'function') continue;
+      if (m === module && e.name === name) return i;
+      i++;
+    }
+  throw new RangeError(`ThreadPool: module ${module} exports no function '${name}'`);
+}
+
 /**
  * `size − 1` workers plus the calling thread over `memory`, each able to call every exported
  * function of `modules` (numbered in order: module by module, exports in declaration order).
@@ -158,7 +173,9 @@ export class ThreadPool {
   private readonly workers: AnyWorker[] = [];
   private readonly fns: Fn[] = [];
   private gen = 0;
+  /** Chunks written to the table, and how many of them the current job shows. */
   private n = 0;
+  private visible = 0;
   private closed = false;
   /** A worker failed to start or crashed (e.g. a page whose CSP forbids blob: workers). */
   failed = false;
@@ -198,9 +215,10 @@ export class ThreadPool {
     return this.ready && !this.failed;
   }
 
-  /** Starts a job: chunks are added with `add`, then `run` executes them. */
+  /** Starts a job: chunks are added with `add`, then `run` (or `publish`, `help`, `wait`) executes them. */
   begin(): void {
     this.n = 0;
+    this.visible = 0;
   }
 
   /** Appends a chunk: function `fn` (pool numbering) called with up to 8 i32 arguments. */
@@ -226,6 +244,23 @@ export class ThreadPool {
     Atomics.store(c, ERROR, 0);
     this.gen = (this.gen + 1) & 0xff;
     Atomics.store(c, CLAIM, ((this.gen << 24) | (this.n << 12)) >>> 0);
+    this.visible = this.n;
+    Atomics.notify(c, CLAIM);
+  }
+
+  /**
+   * Adds the chunks written since `publish` (or the last `extend`) to the published job, which
+   * may be running: they must not depend on its other chunks.
+   */
+  extend(): void {
+    const c = this.ctrl,
+      k = this.n - this.visible;
+    if (k === 0) return;
+    for (;;) {
+      const v = Atomics.load(c, CLAIM);
+      if (Atomics.compareExchange(c, CLAIM, v, v + (k << 12)) === v) break;
+    }
+    this.visible = this.n;
     Atomics.notify(c, CLAIM);
   }
 
@@ -252,8 +287,9 @@ export class ThreadPool {
   /** Waits until every chunk of the published job has finished; throws if one failed. */
   wait(): void {
     const c = this.ctrl,
-      n = this.n,
+      n = this.visible,
       block = canBlock();
+    for (let i = 0; i < SPIN && Atomics.load(c, DONE) < n; i++);
     for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE)) if (block) Atomics.wait(c, DONE, d, 50);
     const err = Atomics.load(c, ERROR);
     if (err !== 0) throw new RangeError(`ThreadPool: chunk ${err - 1} failed in a worker`);

@@ -10,7 +10,7 @@
  * zero past K), readable up to whole 8-column panels (what lies there only feeds padding).
  */
 import type { Blocking, GemmFn, KernelShape } from './gemm-kernel';
-import { MAX_CHUNKS } from '../thread-pool';
+import { MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { poolFor, warmPool } from '../threads';
 import { copyIn } from './pack';
 
@@ -52,14 +52,20 @@ export type WasmGemm = GemmFn & {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Threading of a driver: the modules a pool runs (the kernel's among them) and the kernel's number there. */
+/** Threading of a driver: the modules a pool runs (the kernel's and the packing's) and their functions' numbers there. */
 export interface Threading {
   modules: readonly WebAssembly.Module[];
   kernel: number;
+  pack: Record<PackName, number>;
 }
 
+type PackName = 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB';
+
+/** Packing chunks hold about this many floats. */
+const PACK_CHUNK = 1 << 15;
+
 /** Chunks per thread per step (dynamic claiming evens out the threads' speeds). */
-const CHUNKS_PER_THREAD = 8;
+const CHUNKS_PER_THREAD = 16;
 /**
  * When products are split across threads: products of fewer multiply-adds than `minWork` stay
  * on one thread (waking a worker costs more than it saves); a chunk holds at least `minChunk`
@@ -72,6 +78,11 @@ export interface SplitSettings {
   callerHelps: boolean;
 }
 const split: SplitSettings = { minWork: 1 << 21, minChunk: 1 << 17, callerHelps: true };
+
+/** Whether an M×N×K product is large enough to split across threads. */
+export function splits(M: number, N: number, K: number): boolean {
+  return M * N * K >= split.minWork;
+}
 
 /** Changes when products are split (tests); returns the previous settings. @internal */
 export function setSplitSettings(next: Partial<SplitSettings>): SplitSettings {
@@ -123,7 +134,7 @@ export function makeDriver(
       if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
-    const pool = threading && M * N * K >= split.minWork ? poolFor(mem, threading.modules) : null;
+    const pool = threading && pack && splits(M, N, K) ? poolFor(mem, threading.modules) : null;
     const sets = pool ? 2 : 1;
     const ms = Math.min(MS, roundUp(M, mr)),
       nc = Math.min(NC, roundUp(N, nr)),
@@ -137,8 +148,26 @@ export function makeDriver(
       nJ = Math.ceil(N / NC),
       nK = Math.ceil(K / KC);
     const steps = nI * nJ * nK;
-    /** Copies and packs step s's A and B blocks into buffer set q. */
-    const prep = (s: number, q: number) => {
+    /**
+     * `pack[name]` over `panels` panels of width w (lines `ld` bytes apart, k contiguous; or rows
+     * of k, panels side by side): here, or as chunks added to the pool's job when `into` is given.
+     */
+    const packPanels = (name: PackName, src: number, ld: number, dst: number, panels: number, kcp: number, w: number, into: ThreadPool | null) => {
+      const lines = name === 'packLinesA' || name === 'packLinesB',
+        steps = lines ? kcp / 4 : kcp;
+      if (!into) {
+        pack![name](src, ld, dst, panels, steps);
+        return;
+      }
+      const groups = Math.max(1, Math.min(panels, Math.ceil((panels * w * kcp) / PACK_CHUNK), MAX_CHUNKS / 4));
+      for (let g = 0; g < groups; g++) {
+        const p0 = Math.floor((g * panels) / groups),
+          np = Math.floor(((g + 1) * panels) / groups) - p0;
+        into.add(threading!.pack[name], src + p0 * w * (lines ? ld : 4), ld, dst + p0 * w * kcp * 4, np, steps);
+      }
+    };
+    /** Copies step s's A and B blocks into buffer set q and packs them (as chunks of `into`'s job when given). */
+    const prep = (s: number, q: number, into: ThreadPool | null = null) => {
       const k0 = (s % nK) * KC,
         t = Math.floor(s / nK),
         j0 = (t % nJ) * NC,
@@ -157,16 +186,14 @@ export function makeDriver(
         const bo = src.off + k0 * src.rs + j0 * src.cs;
         if (pack) {
           const r = copyIn(src.data, bo, src.cs, src.rs, nCols, kc, nPanels * nr, kcp, f32, rawB);
-          if (r.lines) pack.packLinesB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp / 4);
-          else pack.packRowsB(r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp);
+          packPanels(r.lines ? 'packLinesB' : 'packRowsB', r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp, nr, into);
         } else packB(kc, kcp, nCols, nr, src.data, bo, src.rs, src.cs, f32, bBase);
-      } else if (src.lines) pack!.packLinesB((src.base + j0 * src.ld + k0) * 4, src.ld * 4, bBase * 4, nPanels, kcp / 4);
-      else pack!.packRowsB((src.base + k0 * src.ld + j0) * 4, src.ld * 4, bBase * 4, nPanels, kcp);
+      } else if (src.lines) packPanels('packLinesB', (src.base + j0 * src.ld + k0) * 4, src.ld * 4, bBase * 4, nPanels, kcp, nr, into);
+      else packPanels('packRowsB', (src.base + k0 * src.ld + j0) * 4, src.ld * 4, bBase * 4, nPanels, kcp, nr, into);
       const ao = aOff + i0 * ars + k0 * acs;
       if (pack) {
         const r = copyIn(a, ao, ars, acs, mRows, kc, mPanels * mr, kcp, f32, rawA);
-        if (r.lines) pack.packLinesA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp / 4);
-        else pack.packRowsA(r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp);
+        packPanels(r.lines ? 'packLinesA' : 'packRowsA', r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp, mr, into);
       } else packA(mRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
     };
     /**
@@ -191,7 +218,7 @@ export function makeDriver(
         cBase = stageBase + st * stageSize,
         beta = k0 > 0 ? 1 : 0;
       const work = mPanels * mr * nPanels * nr * kcp;
-      const wanted = pool ? Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor(work / split.minChunk), MAX_CHUNKS) : 1;
+      const wanted = pool ? Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor(work / split.minChunk), MAX_CHUNKS / 2) : 1;
       const groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rb)));
       if (pool) pool.begin();
       for (let r = 0; r < rb; r++) {
@@ -224,20 +251,29 @@ export function makeDriver(
     const stageOf = (s: number) => (sets === 2 ? Math.floor(s / nK) % 2 : 0);
     prep(0, 0);
     if (pool) {
-      // Pipelined: while the workers finish step s, this thread prepares step s + 1 in the other
-      // buffer set; while they start on s + 1, it copies out the stage s completed.
+      // Pipelined: once step s is published, this thread copies step s + 1's blocks into the
+      // other buffer set and adds their packing to s's job, copies out the tile finished before
+      // s (the workers start on s meanwhile), then joins in on the chunks; the last chunks
+      // balance the threads.
       compute(0, 0, stageOf(0));
       pool.publish();
+      let finished = -1; // a step whose tile is complete and not yet copied out
       for (let s = 0; s < steps; s++) {
+        if (s + 1 < steps) {
+          prep(s + 1, (s + 1) % 2, pool);
+          pool.extend();
+        }
+        if (finished >= 0) copyOut(finished, stageOf(finished));
+        finished = -1;
         if (split.callerHelps) pool.help();
-        if (s + 1 < steps) prep(s + 1, (s + 1) % 2);
         pool.wait();
+        if (s % nK === nK - 1) finished = s;
         if (s + 1 < steps) {
           compute(s + 1, (s + 1) % 2, stageOf(s + 1));
           pool.publish();
         }
-        if (s % nK === nK - 1) copyOut(s, stageOf(s));
       }
+      copyOut(finished, stageOf(finished));
       return;
     }
     for (let s = 0; s < steps; s++) {

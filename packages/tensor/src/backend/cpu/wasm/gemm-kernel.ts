@@ -19,7 +19,8 @@
  * cases. The int8 gemm (./int8-gemm.ts) runs this kernel emitted with i32x4.dot_i16x8_s.
  */
 import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
-import { type Fn, makeDriver, type WasmGemm } from './gemm-driver';
+import { functionIndex } from '../thread-pool';
+import { type Fn, makeDriver, type Threading, type WasmGemm } from './gemm-driver';
 import { wasmModule } from './modules';
 
 /** Micro-tile and unroll of an emitted kernel (NR a multiple of 4). */
@@ -176,10 +177,11 @@ const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
  * browsers allow on the main thread) and returns a gemm driving it, or null when WebAssembly
  * or its SIMD proposal is unavailable or anything fails, so callers fall back to JS.
  */
-export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BLOCKING): WasmGemm | null {
+export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BLOCKING, threaded = false): WasmGemm | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const mem = gemmMemory();
+    const mem = threaded ? sharedMemory() : new WebAssembly.Memory({ initial: 1 });
+    if (!mem) return null;
     const shared = isSharedMemory(mem);
     const bytes = wasmModule('gemm', tile, false, shared);
     // Packing in wasm SIMD needs tiles of whole vectors; other shapes (tuning) pack in JS.
@@ -188,36 +190,57 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
     const env = { env: { mem } };
     const module = new WebAssembly.Module(bytes);
     const kernel = new WebAssembly.Instance(module, env).exports.gemm as (...args: number[]) => void;
-    const pack = packBytes ? (new WebAssembly.Instance(new WebAssembly.Module(packBytes), env).exports as Record<string, Fn>) : null;
-    // Workers run the kernel (pool function 0: the module's only export) over the same memory.
-    return makeDriver(kernel, pack, mem, tile, blocking, shared ? { modules: [module], kernel: 0 } : undefined);
+    const packModule = packBytes ? new WebAssembly.Module(packBytes) : null;
+    const pack = packModule ? (new WebAssembly.Instance(packModule, env).exports as Record<string, Fn>) : null;
+    // Workers run the kernel and the packing over the same memory.
+    return makeDriver(kernel, pack, mem, tile, blocking, shared && packModule ? threading([module, packModule]) : undefined);
   } catch {
     return null;
   }
 }
 
+/** The pool's numbering of the kernel's and the packing's functions. */
+function threading(modules: WebAssembly.Module[]): Threading {
+  const pack = (name: string) => functionIndex(modules, 1, name);
+  return {
+    modules,
+    kernel: functionIndex(modules, 0, 'gemm'),
+    pack: { packLinesA: pack('packLinesA'), packRowsA: pack('packRowsA'), packLinesB: pack('packLinesB'), packRowsB: pack('packRowsB') },
+  };
+}
+
 /**
- * The gemm's memory: shared (so worker threads compute in it; see ../threads.ts) where the
- * environment allows it, else plain. A shared memory needs a maximum, reserved up front as
- * address space: 4 GiB, else 1 GiB where that much cannot be reserved (32-bit browsers).
+ * A shared memory for the threaded gemm (worker threads compute in it; see ../threads.ts), or
+ * null where there is none. It needs a maximum, reserved up front as address space: 4 GiB, else
+ * 1 GiB where that much cannot be reserved (32-bit browsers).
  */
-function gemmMemory(): WebAssembly.Memory {
-  if (typeof SharedArrayBuffer === 'function') {
-    for (const maximum of [65536, 16384]) {
-      try {
-        return new WebAssembly.Memory({ initial: 1, maximum, shared: true });
-      } catch {
-        // try a smaller reservation, then a plain memory
-      }
+function sharedMemory(): WebAssembly.Memory | null {
+  if (typeof SharedArrayBuffer !== 'function') return null;
+  for (const maximum of [65536, 16384]) {
+    try {
+      return new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+    } catch {
+      // try a smaller reservation, then give up
     }
   }
-  return new WebAssembly.Memory({ initial: 1 });
+  return null;
 }
 
 let cached: WasmGemm | null | undefined;
+let cachedThreaded: WasmGemm | null | undefined;
 
-/** The default wasm gemm, created on first use; null when unavailable (then never retried). */
+/** The default wasm gemm (a plain memory), created on first use; null when unavailable (then never retried). */
 export function wasmGemm(): WasmGemm | null {
   if (cached === undefined) cached = createWasmGemm();
   return cached;
+}
+
+/**
+ * The same gemm over a shared memory, splitting large products across worker threads; null where
+ * shared memory is unavailable. Single-threaded products stay on `wasmGemm`: JS copies into a
+ * SharedArrayBuffer are a few percent slower. Both compute every element identically.
+ */
+export function threadedGemm(): WasmGemm | null {
+  if (cachedThreaded === undefined) cachedThreaded = createWasmGemm(TILE, BLOCKING, true);
+  return cachedThreaded;
 }
