@@ -7,13 +7,15 @@
  */
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { int8Gemm } from './matmul-int8';
-import { requantizeRows } from './quantized';
-import { dataOf } from './storage';
+import { type ChannelConstants, requantizeRows } from './quantized';
+import { dataOf, outData } from './storage';
+import { wasmInt8GemmFused } from './wasm/int8-gemm';
+import { quantizedKernelsOn, quantizedSimdEnabled } from './wasm/quantized';
 
 let colsBuf = new Int8Array(0);
 let accBuf = new Int32Array(0);
 
-/** Unfold channels [c0, c0 + cg) of every image into cols [cg·kh·kw, N·P] (see the file comment). */
+/** Unfold channels [c0, c0 + cg) of every image into cols [cg·kh·kw, N·P], row r at base + r·ld (see the file comment). */
 function im2col(
   xd: Int8Array,
   xo: number,
@@ -25,13 +27,23 @@ function im2col(
   Ho: number,
   Wo: number,
   cols: Int8Array,
+  base: number,
+  ld: number,
 ): void {
   const [sh, sw] = p.stride;
   const [ph, pw] = p.padding;
   const [dh, dw] = p.dilation;
   const zp = p.inputZeroPoint;
   const P = Ho * Wo;
-  const NP = N * P;
+  const flat = sh === 1 && sw === 1 && Wo === W && pw < W; // every shift |j·dw − pw| ≤ pw < W
+  if (flat && Ho === H) {
+    slabIm2col(xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, cols, base, ld);
+    return;
+  }
+  if (flat) {
+    shiftedIm2col(xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, Ho, cols, base, ld);
+    return;
+  }
   let row = 0;
   for (let c = 0; c < cg; c++) {
     for (let i = 0; i < kh; i++) {
@@ -42,7 +54,7 @@ function im2col(
         const hi = Math.max(lo, Math.min(Wo, Math.floor((W - 1 - off) / sw) + 1));
         for (let n = 0; n < N; n++) {
           const plane = xo + (n * C + c0 + c) * H * W;
-          let d = row * NP + n * P;
+          let d = base + row * ld + n * P;
           for (let oh = 0; oh < Ho; oh++, d += Wo) {
             const ih = oh * sh - ph + i * dh;
             if (ih < 0 || ih >= H) {
@@ -55,6 +67,132 @@ function im2col(
             else for (let ow = lo; ow < hi; ow++) cols[d + ow] = xd[s + ow * sw];
             for (let ow = hi; ow < Wo; ow++) cols[d + ow] = zp;
           }
+        }
+      }
+    }
+  }
+}
+
+let slabBuf = new Int8Array(0);
+
+/**
+ * im2col for stride 1 with the output as large as the input ('same' padding): with channel c's
+ * planes of all N images contiguous (a CNHW copy of the group, unless N or C is 1), each cols row (c, i, j) is that slab shifted by (i·dh − ph)·W + (j·dw − pw) — one
+ * flat copy — after which every image's rows outside the plane and the columns that wrapped
+ * around are set to the zero point.
+ */
+function slabIm2col(
+  xd: Int8Array,
+  xo: number,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  c0: number,
+  cg: number,
+  kh: number,
+  kw: number,
+  ph: number,
+  pw: number,
+  dh: number,
+  dw: number,
+  zp: number,
+  cols: Int8Array,
+  base: number,
+  ld: number,
+): void {
+  const HW = H * W;
+  const NP = N * HW;
+  let src = xd;
+  let slab0 = xo + c0 * HW; // channel c's slab starts at slab0 + c·cStride
+  let cStride = HW;
+  if (N > 1 && C > 1) {
+    if (slabBuf.length < cg * NP) slabBuf = new Int8Array(cg * NP);
+    for (let c = 0; c < cg; c++)
+      for (let n = 0; n < N; n++) {
+        const from = xo + (n * C + c0 + c) * HW;
+        slabBuf.set(xd.subarray(from, from + HW), c * NP + n * HW);
+      }
+    [src, slab0, cStride] = [slabBuf, 0, NP];
+  } // else one image (channel planes HW apart) or one channel (image planes HW apart)
+  let row = 0;
+  for (let c = 0; c < cg; c++) {
+    const s0 = slab0 + c * cStride;
+    for (let i = 0; i < kh; i++) {
+      const di = i * dh - ph;
+      const lo = Math.min(H, Math.max(0, -di));
+      const hi = Math.max(lo, Math.min(H, H - di));
+      for (let j = 0; j < kw; j++, row++) {
+        const dj = j * dw - pw;
+        const d = base + row * ld;
+        const delta = di * W + dj;
+        const a = Math.max(0, delta);
+        const b = Math.min(NP, NP + delta);
+        // the |delta| values the copy leaves out at either end lie in the rows or columns set below (|dj| < W)
+        if (b > a) cols.set(src.subarray(s0 + a, s0 + b), d + a - delta);
+        for (let n = 0; n < N; n++) {
+          const dn = d + n * HW;
+          for (let t = dn, e = dn + lo * W; t < e; t++) cols[t] = zp;
+          for (let t = dn + hi * W, e = dn + HW; t < e; t++) cols[t] = zp;
+          if (dj < 0) for (let r = dn + lo * W, e = dn + hi * W; r < e; r += W) for (let t = 0; t < -dj; t++) cols[r + t] = zp;
+          else if (dj > 0) for (let r = dn + lo * W + W - dj, e = dn + hi * W; r < e; r += W) for (let t = 0; t < dj; t++) cols[r + t] = zp;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * im2col for stride 1 with Wo = W (e.g. 'same' padding): each cols run of image n, row (c, i, j)
+ * is the input plane shifted by (i·dh − ph)·W + (j·dw − pw) as one flat copy, then the rows that
+ * fall outside the plane and the |j·dw − pw| columns that wrapped around are set to the zero point.
+ */
+function shiftedIm2col(
+  xd: Int8Array,
+  xo: number,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  c0: number,
+  cg: number,
+  kh: number,
+  kw: number,
+  ph: number,
+  pw: number,
+  dh: number,
+  dw: number,
+  zp: number,
+  Ho: number,
+  cols: Int8Array,
+  base: number,
+  ld: number,
+): void {
+  const P = Ho * W;
+  const HW = H * W;
+  let row = 0;
+  for (let c = 0; c < cg; c++) {
+    for (let i = 0; i < kh; i++) {
+      const di = i * dh - ph;
+      const lo = Math.min(Ho, Math.max(0, -di));
+      const hi = Math.max(lo, Math.min(Ho, H - di));
+      for (let j = 0; j < kw; j++, row++) {
+        const dj = j * dw - pw;
+        for (let n = 0; n < N; n++) {
+          const plane = xo + (n * C + c0 + c) * HW;
+          const d = base + row * ld + n * P;
+          if (lo > 0) cols.fill(zp, d, d + lo * W);
+          if (hi < Ho) cols.fill(zp, d + hi * W, d + P);
+          if (hi === lo) continue;
+          const a = (lo + di) * W + dj;
+          const b = (hi + di) * W + dj;
+          const a1 = Math.max(a, 0);
+          const b1 = Math.min(b, HW);
+          const at = d + lo * W + (a1 - a);
+          if (b1 - a1 >= 48) cols.set(xd.subarray(plane + a1, plane + b1), at);
+          else for (let t = 0; t < b1 - a1; t++) cols[at + t] = xd[plane + a1 + t];
+          if (dj < 0) for (let r = d + lo * W, e = d + hi * W; r < e; r += W) for (let t = 0; t < -dj; t++) cols[r + t] = zp;
+          else if (dj > 0) for (let r = d + lo * W + W - dj, e = d + hi * W; r < e; r += W) for (let t = 0; t < dj; t++) cols[r + t] = zp;
         }
       }
     }
@@ -82,14 +220,9 @@ export function quantizedConv2d(
   const NP = N * P;
   const K = cg * kh * kw;
   if (NP === 0 || O === 0) return;
-  if (colsBuf.length < K * NP) colsBuf = new Int8Array(K * NP);
-  if (accBuf.length < og * NP) accBuf = new Int32Array(og * NP);
-  const cols = colsBuf;
-  const acc = accBuf;
   const xd = dataOf(x) as Int8Array;
   const wd = dataOf(weight) as Int8Array;
-  const sums = weightZeroPoints ? new Int32Array(NP) : null;
-  const consts = {
+  const consts: ChannelConstants = {
     columnTerm: dataOf(columnTerm) as Int32Array,
     co: columnTerm.offset,
     multiplier: dataOf(multiplier) as Float32Array,
@@ -99,15 +232,65 @@ export function quantizedConv2d(
     weightZeroPoints: weightZeroPoints ? (dataOf(weightZeroPoints) as Int32Array) : null,
     zo: weightZeroPoints ? weightZeroPoints.offset : 0,
   };
-  for (let g = 0; g < G; g++) {
-    im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols);
-    if (sums) {
-      sums.fill(0);
+  const unfold = (g: number, cols: Int8Array, base: number, ld: number) => im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols, base, ld);
+  const gemm = og * NP * K >= FUSED_MIN && p.mode === 'dequantize' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
+  if (gemm) {
+    // fused: im2col straight into the gemm's memory, requantization on its int32 results in place
+    const od = outData(out) as Float32Array;
+    const { outZeroPoint: zp, qmin, qmax } = p;
+    const scale = Math.fround(p.outScale);
+    for (let g = 0; g < G; g++) {
+      let fused = true;
+      gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, wd, 0, 0, 0, accBuf, 0, 0, {
+        fillB: (mem, base, ld) => unfold(g, mem, base, ld),
+        epilogue: (mem, i0, j0, rows, cols, at, ld) => {
+          const k = quantizedKernelsOn(mem);
+          if (!k) {
+            fused = false;
+            return;
+          }
+          const wi = new Int32Array(mem.buffer);
+          const wf = new Float32Array(mem.buffer);
+          for (let r = 0; r < rows; r++) {
+            const ch = g * og + i0 + r;
+            wi[0] = consts.columnTerm[consts.co + ch];
+            wf[1] = consts.bias ? consts.bias[consts.bo + ch] : 0;
+            wf[2] = consts.multiplier[consts.mo + ch];
+            const src = (at >> 2) + r * ld;
+            k.requantRow((cols + 3) >> 2, at + r * ld * 4, 0, zp, qmin, qmax, scale);
+            // columns j0 … j0 + cols are pixels of consecutive images: one copy per image run
+            for (let j = j0, end = j0 + cols; j < end; ) {
+              const n = Math.floor(j / P);
+              const q = j - n * P;
+              const len = Math.min(P - q, end - j);
+              od.set(wf.subarray(src + j - j0, src + j - j0 + len), (n * O + ch) * P + q);
+              j += len;
+            }
+          }
+        },
+      });
+      if (!fused) unfused(g);
+    }
+    return;
+  }
+  for (let g = 0; g < G; g++) unfused(g);
+
+  function unfused(g: number): void {
+    if (colsBuf.length < K * NP) colsBuf = new Int8Array(K * NP);
+    if (accBuf.length < og * NP) accBuf = new Int32Array(og * NP);
+    const cols = colsBuf;
+    const acc = accBuf;
+    unfold(g, cols, 0, NP);
+    let sums: Int32Array | null = null;
+    if (weightZeroPoints) {
+      sums = new Int32Array(NP);
       for (let k = 0; k < K; k++) for (let q = 0, r = k * NP; q < NP; q++) sums[q] += cols[r + q];
     }
-    if (K === 0) acc.fill(0, 0, og * NP);
-    else int8Gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, cols, 0, NP, 1, acc, 0, NP);
+    int8Gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, cols, 0, NP, 1, acc, 0, NP);
     // channel o of the group: acc[o, n·P + q] → out[n, g·og + o, q]
     requantizeRows(acc, og, N, P, g * og, O, consts, sums, p, out);
   }
 }
+
+/** Below this many multiply-adds per group the unfused path (JS gemm for the smallest) is as fast. */
+const FUSED_MIN = 1 << 16;

@@ -6,7 +6,7 @@
  */
 import type { QuantizeParams, RequantizeParams, Storage, View } from '../backend';
 import { isContiguous, numel } from '../../shape';
-import { dataOf } from './storage';
+import { dataOf, outData } from './storage';
 import { forEachLine } from './strided';
 import { simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
 
@@ -22,7 +22,7 @@ const LIMIT = 4194304;
 /** q = clamp(zp + round(fround(x·inv)), qmin, qmax), NaN → zp; x any view, out contiguous. */
 export function quantize(x: View, p: QuantizeParams, out: Storage): void {
   const xd = dataOf(x) as Float32Array;
-  const od = dataOf(out);
+  const od = outData(out);
   const { inv, zeroPoint: zp, qmin, qmax } = p;
   let at = 0;
   const line = (xi: number, n: number, xs: number): void => {
@@ -57,7 +57,7 @@ export function requantize(
   const mo = multiplier.offset;
   const bd = bias ? (dataOf(bias) as Float32Array) : null;
   const bo = bias ? bias.offset : 0;
-  const od = dataOf(out);
+  const od = outData(out);
   const { mode, outScale, outZeroPoint: zp, qmin, qmax, inputScale } = p;
   const wz = affine ? (dataOf(affine.weightZeroPoints) as Int32Array) : null;
   const wzo = affine ? affine.weightZeroPoints.offset : 0;
@@ -117,7 +117,7 @@ export function requantizeRows(
   p: RequantizeParams,
   out: Storage,
 ): void {
-  const od = dataOf(out);
+  const od = outData(out);
   const { mode, outZeroPoint: zp, qmin, qmax } = p;
   const xs = f32(p.inputScale);
   const sc = f32(p.outScale);

@@ -38,6 +38,24 @@ export type Int8GemmFn = (
   ldc: number,
 ) => void;
 
+/** {@link Int8GemmFn} with {@link Int8GemmHooks} last. */
+export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHooks?]) => void;
+
+/**
+ * Optional fusions of an int8 gemm call, for callers that build B or consume C themselves:
+ * - `fillB(mem, base, ld)`: write B (int8 [K, N], row k at byte base + k·ld, ld ≥ N) straight into
+ *   the module's memory instead of copying it from `b` (which is then ignored); the driver zeroes
+ *   the padding (columns N…ld, rows K…K rounded up to 8) afterwards;
+ * - `epilogue(mem, i0, j0, rows, cols, at, ld)`: called for each finished block of C — rows
+ *   i0…i0+rows, columns j0…j0+cols as int32 at byte `at` of `mem`, row pitch `ld` int32s — instead
+ *   of copying it to `c` (then ignored). It may overwrite the block in place (up to the row
+ *   pitch); bytes 0…63 of the memory are scratch it may use. With hooks, K must be > 0.
+ */
+export interface Int8GemmHooks {
+  fillB?: (mem: Int8Array, base: number, ld: number) => void;
+  epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number) => void;
+}
+
 export const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
 // KC counts k (int8), a multiple of 8; packed blocks take 2 bytes per element.
 const INT8_BLOCKING: Blocking = { mc: 128, kc: 512, nc: 512, ms: 1024 };
@@ -56,7 +74,7 @@ export function createWasmInt8Gemm(blocking: Blocking = INT8_BLOCKING, tile: Ker
     const kernelBytes = wasmModule('gemm', tile, true),
       packBytes = wasmModule('pack', mr, nr, 'i8');
     if (!WebAssembly.validate(kernelBytes) || !WebAssembly.validate(packBytes)) return null;
-    const mem = new WebAssembly.Memory({ initial: 1 });
+    const mem = new WebAssembly.Memory({ initial: 2 }); // 2 pages: what ./quantized.ts's module imports, for epilogues
     const env = { env: { mem } };
     const kernel = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), env).exports.gemm as Fn;
     const pack = new WebAssembly.Instance(new WebAssembly.Module(packBytes), env).exports as Record<string, Fn>;
@@ -69,6 +87,11 @@ export function createWasmInt8Gemm(blocking: Blocking = INT8_BLOCKING, tile: Ker
 type Fn = (...args: number[]) => void;
 let cached: Int8GemmFn | null | undefined;
 
+/** The default wasm int8 gemm with hooks (the same function), or null when unavailable. */
+export function wasmInt8GemmFused(): Int8GemmFusedFn | null {
+  return wasmInt8Gemm() as Int8GemmFusedFn | null;
+}
+
 /** The default wasm int8 gemm, created on first use; null when unavailable (then never retried). */
 export function wasmInt8Gemm(): Int8GemmFn | null {
   if (cached === undefined) cached = createWasmInt8Gemm();
@@ -76,15 +99,19 @@ export function wasmInt8Gemm(): Int8GemmFn | null {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+/** Bytes reserved at the start of the memory for the hooks' scratch. */
+const SCRATCH = 64;
+/** Largest int32 stage a widened column block may take. */
+const STAGE_BYTES = 1 << 21;
 
-function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.Memory, blocking: Blocking, { mr, nr }: KernelShape): Int8GemmFn {
+function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.Memory, blocking: Blocking, { mr, nr }: KernelShape): Int8GemmFusedFn {
   const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
     MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
   const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
     KC = Math.max(8, blocking.kc - (blocking.kc % 8));
   let i8 = new Int8Array(mem.buffer),
     i32v = new Int32Array(mem.buffer);
-  return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc) => {
+  return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
       for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
@@ -94,14 +121,18 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
       Mp = roundUp(M, mr),
       Np = roundUp(N, nr);
     const ms = Math.min(MS, Mp),
-      nc = Math.min(NC, Np),
       kcMax = Math.min(KC, Kp),
       mcMax = Math.min(MC, ms);
+    // short K: wider column blocks, as long as the packed B block stays within NC·KC's bytes and
+    // the stage within STAGE_BYTES (fewer blocks: fewer kernel calls and epilogue runs)
+    const wide = Math.floor(Math.min((NC * KC) / kcMax, STAGE_BYTES / (4 * ms)) / nr) * nr;
+    const ncMax = Math.max(NC, wide),
+      nc = Math.min(ncMax, Np);
     // Byte layout: [raw A | raw B | packed A block | packed B block | int32 stage], 64-aligned;
     // 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing.
     const al = (n: number) => roundUp(n, 64);
-    const rawA = 0,
-      rawB = al(Mp * Kp + 8),
+    const rawA = SCRATCH,
+      rawB = rawA + al(Mp * Kp + 8),
       pA = rawB + al(Np * Kp + 8),
       pB = pA + al(mcMax * kcMax * 2),
       stage = pB + al(kcMax * nc * 2);
@@ -112,12 +143,18 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
       i32v = new Int32Array(mem.buffer);
     }
     const ra = copyIn(a, aOff, ars, acs, M, K, Mp, Kp, i8, rawA);
-    const rb = copyIn(b, bOff, bcs, brs, N, K, Np, Kp, i8, rawB);
+    let rb: { base: number; ld: number; lines: boolean };
+    if (hooks?.fillB) {
+      hooks.fillB(i8, rawB, Np);
+      for (let k = 0; k < K; k++) i8.fill(0, rawB + k * Np + N, rawB + (k + 1) * Np);
+      i8.fill(0, rawB + K * Np, rawB + Kp * Np);
+      rb = { base: rawB, ld: Np, lines: false };
+    } else rb = copyIn(b, bOff, bcs, brs, N, K, Np, Kp, i8, rawB);
     const ldS = nc; // stage row pitch, in int32s
     for (let i0 = 0; i0 < M; i0 += MS) {
       const mRows = Math.min(MS, M - i0);
-      for (let j0 = 0; j0 < N; j0 += NC) {
-        const nCols = Math.min(NC, N - j0),
+      for (let j0 = 0; j0 < N; j0 += ncMax) {
+        const nCols = Math.min(ncMax, N - j0),
           nPanels = Math.ceil(nCols / nr);
         for (let k0 = 0; k0 < Kp; k0 += KC) {
           const kc = Math.min(KC, Kp - k0);
@@ -131,6 +168,10 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
             else pack.packRowsA(ra.base + k0 * ra.ld + i, ra.ld, pA, mPanels, kc / 2);
             kernel(pA, pB, stage + i1 * ldS * 4, mPanels, nPanels, kc / 2, ldS * 4, k0 > 0 ? 1 : 0);
           }
+        }
+        if (hooks?.epilogue) {
+          hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS);
+          continue;
         }
         const s0 = stage >> 2;
         for (let i = 0; i < mRows; i++) {

@@ -11,6 +11,9 @@
  *   requantRow(n4, ptr, consts, zp, qmin, qmax, scale)
  *     the same for one channel's run, its column term, bias term and multiplier at `consts`
  *
+ * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
+ * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
+ * them (the zero point's +0 is added first), so they give the same values as max/min.
  * The quantized values come back as float32 integers and are narrowed by `Int8Array#set`.
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
@@ -28,7 +31,7 @@ const MIN_ELEMENTS = 1024;
 const PAGE = 65536;
 
 type Kernel = (...args: number[]) => void;
-interface Module {
+export interface Module {
   mem: WebAssembly.Memory;
   quantize: Kernel;
   requant: Kernel;
@@ -64,7 +67,7 @@ function requantKernel(): FuncDef {
   c.get(p).v128Load(0).get(col).get(j).i32Add().v128Load(0).i32x4Add().f32x4ConvertI32x4S(); //  f32(acc + col)
   c.get(bias).get(j).i32Add().v128Load(0).f32x4Add(); //                                            + bias term
   c.get(mult).get(j).i32Add().v128Load(0).f32x4Mul().f32x4Nearest(); //                               round(·mult)
-  c.get(vZp).f32x4Add().get(vLo).f32x4Max().get(vHi).f32x4Min(); //                                  clamp(· + zp)
+  c.get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); //                                clamp(· + zp)
   c.get(vZp).f32x4Sub().get(vSc).f32x4Mul().v128Store(0); //                                          (q − zp)·scale
   c.get(p).i32Const(16).i32Add().set(p);
   c.get(j).i32Const(16).i32Add().set(j);
@@ -89,7 +92,7 @@ function requantRowKernel(): FuncDef {
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
   c.get(p);
   c.get(p).v128Load(0).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
-  c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Max().get(vHi).f32x4Min(); // clamp(round(·mult) + zp)
+  c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
   c.get(vZp).f32x4Sub().get(vSc).f32x4Mul().v128Store(0); //                                        (q − zp)·scale
   c.get(p).i32Const(16).i32Add().set(p).br(0).end().end();
   return {
@@ -127,6 +130,31 @@ function module(n: number, bytes: number): Module | null {
   if (cached === undefined) cached = create();
   if (cached && cached.mem.buffer.byteLength < bytes) cached.mem.grow(Math.ceil((bytes - cached.mem.buffer.byteLength) / PAGE));
   return cached;
+}
+
+const onMemory = new WeakMap<WebAssembly.Memory, Module | null>();
+
+/** Whether the SIMD kernels are on (see {@link setQuantizedSimd}). */
+export const quantizedSimdEnabled = (): boolean => enabled;
+
+/**
+ * The kernels instantiated over another module's memory `mem` (≥ 2 pages; e.g. the int8 gemm's,
+ * so an epilogue requantizes its int32 results where they lie), cached per memory; null when the
+ * SIMD kernels are off or unavailable.
+ */
+export function quantizedKernelsOn(mem: WebAssembly.Memory): Module | null {
+  if (!enabled) return null;
+  let m = onMemory.get(mem);
+  if (m === undefined) {
+    try {
+      const e = new WebAssembly.Instance(new WebAssembly.Module(wasmModule('quantized')), { env: { mem } }).exports as Record<string, Kernel>;
+      m = { mem, quantize: e.quantize, requant: e.requant, requantRow: e.requantRow };
+    } catch {
+      m = null;
+    }
+    onMemory.set(mem, m);
+  }
+  return m;
 }
 
 /**
