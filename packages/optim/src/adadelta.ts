@@ -1,6 +1,7 @@
 import { type Tensor, zerosLike } from '@aimodel/tensor';
 import { checkBoolean, checkInRange, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
+import { penalizedGradient } from './weight-decay';
 
 /**
  * Options of {@link Adadelta} (PyTorch names and defaults, camelCase).
@@ -79,9 +80,8 @@ export class Adadelta extends Optimizer<Required<AdadeltaOptions>, AdadeltaState
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<AdadeltaOptions>>): void {
-    const { lr, rho, eps, weightDecay } = group;
-    let g = group.maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //                                   g ← g + λθ
+    const { lr, rho, eps } = group;
+    const g = penalizedGradient(p, grad, group); //                                            g ← g + λθ
     const s = this.state.get(p) ?? this.initState(p, { step: 0, squareAvg: zerosLike(p), accDelta: zerosLike(p) });
     s.step++;
     const v = s.squareAvg.assign(s.squareAvg.mul(rho).add(g.mul(g).mul(1 - rho))); //         v ← ρv + (1 − ρ)g²

@@ -1,6 +1,7 @@
 import { type Tensor, zerosLike } from '@aimodel/tensor';
-import { checkBetas, checkBoolean, checkNonNegative } from './hyper-parameters';
+import { checkAdamFamily } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
+import { penalizedGradient } from './weight-decay';
 
 /**
  * Options of {@link Adamax} (PyTorch names and defaults, camelCase).
@@ -71,11 +72,7 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>, AdamaxState> {
   }
 
   protected override validateGroup(o: Required<AdamaxOptions>): void {
-    checkNonNegative('Adamax', 'learning rate', o.lr);
-    checkNonNegative('Adamax', 'eps', o.eps);
-    checkBetas('Adamax', o.betas);
-    checkNonNegative('Adamax', 'weightDecay', o.weightDecay);
-    checkBoolean('Adamax', 'maximize', o.maximize);
+    checkAdamFamily('Adamax', o);
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<AdamaxOptions>>): void {
@@ -83,10 +80,8 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>, AdamaxState> {
       lr,
       betas: [beta1, beta2],
       eps,
-      weightDecay,
     } = group;
-    let g = group.maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) g = g.add(p.mul(weightDecay)); //                         g ← g + λθ
+    const g = penalizedGradient(p, grad, group); //                                 g ← g + λθ
     const s = this.state.get(p) ?? this.initState(p, { step: 0, expAvg: zerosLike(p), expInf: zerosLike(p) });
     const t = ++s.step;
     const m = s.expAvg.assign(s.expAvg.mul(beta1).add(g.mul(1 - beta1))); //        m ← β₁m + (1 − β₁)g

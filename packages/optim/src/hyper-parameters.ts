@@ -71,3 +71,19 @@ export function perGroup(op: string, name: string, value: number | readonly numb
   }
   return [...value];
 }
+
+/**
+ * The checks of an Adam-family group (NAdam, RAdam, Adamax): lr, eps and weightDecay ≥ 0, betas in
+ * [0, 1), maximize (and decoupledWeightDecay where the optimizer has it) booleans.
+ */
+export function checkAdamFamily(
+  op: string,
+  o: { lr: number; eps: number; betas: readonly [number, number]; weightDecay: number; maximize: boolean; decoupledWeightDecay?: boolean },
+): void {
+  checkNonNegative(op, 'learning rate', o.lr);
+  checkNonNegative(op, 'eps', o.eps);
+  checkBetas(op, o.betas);
+  checkNonNegative(op, 'weightDecay', o.weightDecay);
+  if ('decoupledWeightDecay' in o) checkBoolean(op, 'decoupledWeightDecay', o.decoupledWeightDecay);
+  checkBoolean(op, 'maximize', o.maximize);
+}

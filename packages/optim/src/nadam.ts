@@ -1,6 +1,7 @@
 import { keep, type Tensor, zerosLike } from '@aimodel/tensor';
-import { checkBetas, checkBoolean, checkNonNegative } from './hyper-parameters';
+import { checkAdamFamily, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
+import { penalizedGradient } from './weight-decay';
 
 /**
  * Options of {@link NAdam} (PyTorch names and defaults, camelCase).
@@ -85,13 +86,8 @@ export class NAdam extends Optimizer<Required<NAdamOptions>, NAdamState> {
   }
 
   protected override validateGroup(o: Required<NAdamOptions>): void {
-    checkNonNegative('NAdam', 'learning rate', o.lr);
-    checkNonNegative('NAdam', 'eps', o.eps);
-    checkBetas('NAdam', o.betas);
-    checkNonNegative('NAdam', 'weightDecay', o.weightDecay);
+    checkAdamFamily('NAdam', o);
     checkNonNegative('NAdam', 'momentumDecay', o.momentumDecay);
-    checkBoolean('NAdam', 'decoupledWeightDecay', o.decoupledWeightDecay);
-    checkBoolean('NAdam', 'maximize', o.maximize);
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<NAdamOptions>>): void {
@@ -99,16 +95,9 @@ export class NAdam extends Optimizer<Required<NAdamOptions>, NAdamState> {
       lr,
       betas: [beta1, beta2],
       eps,
-      weightDecay,
       momentumDecay: psi,
-      decoupledWeightDecay,
     } = group;
-    let g = group.maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay)
-        p.assign(p.mul(1 - lr * weightDecay)); // θ ← θ − γλθ
-      else g = g.add(p.mul(weightDecay)); //                            g ← g + λθ
-    }
+    const g = penalizedGradient(p, grad, group);
     let s = this.state.get(p);
     if (!s) {
       s = { step: 0, muProduct: 1, expAvg: keep(zerosLike(p)), expAvgSq: keep(zerosLike(p)) };

@@ -1,6 +1,7 @@
 import { type Tensor, zerosLike } from '@aimodel/tensor';
-import { checkBetas, checkBoolean, checkNonNegative } from './hyper-parameters';
+import { checkAdamFamily } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
+import { penalizedGradient } from './weight-decay';
 
 /**
  * Options of {@link RAdam} (PyTorch names and defaults, camelCase).
@@ -77,12 +78,7 @@ export class RAdam extends Optimizer<Required<RAdamOptions>, RAdamState> {
   }
 
   protected override validateGroup(o: Required<RAdamOptions>): void {
-    checkNonNegative('RAdam', 'learning rate', o.lr);
-    checkNonNegative('RAdam', 'eps', o.eps);
-    checkBetas('RAdam', o.betas);
-    checkNonNegative('RAdam', 'weightDecay', o.weightDecay);
-    checkBoolean('RAdam', 'decoupledWeightDecay', o.decoupledWeightDecay);
-    checkBoolean('RAdam', 'maximize', o.maximize);
+    checkAdamFamily('RAdam', o);
   }
 
   protected override update(p: Tensor, grad: Tensor, group: ParamGroup<Required<RAdamOptions>>): void {
@@ -90,15 +86,8 @@ export class RAdam extends Optimizer<Required<RAdamOptions>, RAdamState> {
       lr,
       betas: [beta1, beta2],
       eps,
-      weightDecay,
-      decoupledWeightDecay,
     } = group;
-    let g = group.maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) {
-      if (decoupledWeightDecay)
-        p.assign(p.mul(1 - lr * weightDecay)); // θ ← θ − γλθ
-      else g = g.add(p.mul(weightDecay)); //                            g ← g + λθ
-    }
+    const g = penalizedGradient(p, grad, group);
     const s = this.state.get(p) ?? this.initState(p, { step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p) });
     const t = ++s.step;
     const m = s.expAvg.assign(s.expAvg.mul(beta1).add(g.mul(1 - beta1))); //             m ← β₁m + (1 − β₁)g

@@ -1,7 +1,8 @@
-import { ArgumentError, keep, layerNorm, noGrad, ones, ShapeError, scope, Tensor, zeros } from '@aimodel/tensor';
+import { ArgumentError, layerNorm, noGrad, ones, ShapeError, scope, Tensor, zeros } from '@aimodel/tensor';
 import { checkKeys, checkPositiveInt, describeInput } from '../checks';
 import { Module } from '../module';
 import { Parameter } from '../parameter';
+import { RunningNormBase } from './norm';
 import { reprFields } from '../summary';
 
 // Group and instance normalization, composed from layerNorm over reshaped inputs (each group, or
@@ -128,52 +129,14 @@ export interface InstanceNormOptions {
 }
 
 /** Shared by InstanceNorm1d and InstanceNorm2d: `spatial` is 1 or 2. */
-abstract class InstanceNormBase extends Module {
-  /** Per-channel scale [C] (init 1), or null without `affine` (the default). @example `new InstanceNorm1d(3, { affine: true }).weight!.shape // [3]` */
-  weight: Parameter | null;
-  /** Per-channel shift [C] (init 0), or null without `affine`. @example `new InstanceNorm1d(3).bias // null` */
-  bias: Parameter | null;
-  /** Running mean [C] (key `running_mean`), or null without `trackRunningStats`. @example `new InstanceNorm1d(3).runningMean // null` */
-  runningMean: Tensor | null;
-  /** Running unbiased variance [C] (key `running_var`), or null without `trackRunningStats`. @example `new InstanceNorm1d(3, { trackRunningStats: true }).runningVar!.shape // [3]` */
-  runningVar: Tensor | null;
-  /** Training batches seen (key `num_batches_tracked`), or null without `trackRunningStats`. @example `new InstanceNorm1d(3, { trackRunningStats: true }).numBatchesTracked!.dtype // 'int32'` */
-  numBatchesTracked: Tensor | null;
-  /** Number of channels C. @example `new InstanceNorm2d(3).numFeatures // 3` */
-  readonly numFeatures: number;
-  /** Added to the variance. @example `new InstanceNorm2d(3).eps // 1e-5` */
-  readonly eps: number;
-  /** Running-statistics update rate (null: cumulative average). @example `new InstanceNorm2d(3).momentum // 0.1` */
-  readonly momentum: number | null;
-  /** Whether `weight` and `bias` exist. @example `new InstanceNorm2d(3).affine // false` */
-  readonly affine: boolean;
-  /** Whether running statistics exist. @example `new InstanceNorm2d(3).trackRunningStats // false` */
-  readonly trackRunningStats: boolean;
-
+abstract class InstanceNormBase extends RunningNormBase {
   protected constructor(
-    private readonly layer: string,
+    layer: string,
     private readonly spatial: 1 | 2,
     numFeatures: number,
     opts: InstanceNormOptions,
   ) {
-    super();
-    checkKeys(layer, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
-    checkPositiveInt(layer, 'numFeatures', numFeatures);
-    const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false } = opts;
-    checkEps(layer, eps);
-    if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
-      throw new ArgumentError(layer, `momentum must be in [0, 1] or null, got ${momentum}`);
-    }
-    this.numFeatures = numFeatures;
-    this.eps = eps;
-    this.momentum = momentum;
-    this.affine = affine;
-    this.trackRunningStats = trackRunningStats;
-    this.weight = affine ? new Parameter(ones([numFeatures])) : null;
-    this.bias = affine ? new Parameter(zeros([numFeatures])) : null;
-    this.runningMean = trackRunningStats ? keep(zeros([numFeatures])) : null;
-    this.runningVar = trackRunningStats ? keep(ones([numFeatures])) : null;
-    this.numBatchesTracked = trackRunningStats ? keep(zeros([], { dtype: 'int32' })) : null;
+    super(layer, numFeatures, opts, { affine: false, trackRunningStats: false });
   }
 
   /**

@@ -42,8 +42,11 @@ function checkEps(layer: string, eps: number): void {
   if (typeof eps !== 'number' || !(eps > 0)) throw new ArgumentError(layer, `eps must be a positive number, got ${eps}`);
 }
 
-/** Fields, running statistics and the train/eval logic shared by BatchNorm1d and BatchNorm2d. */
-abstract class BatchNormBase extends Module {
+/**
+ * @internal The fields and checks shared by the batch and instance norms (PyTorch's `_NormBase`):
+ * per-channel affine parameters and running statistics, each optional.
+ */
+export abstract class RunningNormBase extends Module {
   /** Learnable per-channel scale γ [numFeatures] (init 1), or null when not `affine`. @example `new BatchNorm1d(4).weight!.shape // [4]` */
   weight: Parameter | null;
   /** Learnable per-channel shift β [numFeatures] (init 0), or null when not `affine`. @example `new BatchNorm1d(4, { affine: false }).bias // null` */
@@ -69,10 +72,11 @@ abstract class BatchNormBase extends Module {
     protected readonly layer: string,
     numFeatures: number,
     opts: BatchNormLayerOptions,
+    defaults: { affine: boolean; trackRunningStats: boolean },
   ) {
     super();
     checkKeys(layer, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
-    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = opts;
+    const { eps = 1e-5, momentum = 0.1, affine = defaults.affine, trackRunningStats = defaults.trackRunningStats } = opts;
     checkPositiveInt(layer, 'numFeatures', numFeatures);
     checkEps(layer, eps);
     if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
@@ -88,6 +92,13 @@ abstract class BatchNormBase extends Module {
     this.runningMean = trackRunningStats ? keep(zeros([numFeatures])) : null;
     this.runningVar = trackRunningStats ? keep(ones([numFeatures])) : null;
     this.numBatchesTracked = trackRunningStats ? keep(zeros([], { dtype: 'int32' })) : null;
+  }
+}
+
+/** The train/eval logic shared by BatchNorm1d and BatchNorm2d. */
+abstract class BatchNormBase extends RunningNormBase {
+  protected constructor(layer: string, numFeatures: number, opts: BatchNormLayerOptions) {
+    super(layer, numFeatures, opts, { affine: true, trackRunningStats: true });
   }
 
   /** Throw a ShapeError naming the expected layout unless `x` fits. */

@@ -1,12 +1,12 @@
-import { ArgumentError, DTypeError, ShapeError, scope, Tensor } from '@aimodel/tensor';
-import { checkKeys, checkPositiveInt, describeInput } from '../checks';
+import { DTypeError, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { checkKeys, describeInput } from '../checks';
 import { Module } from '../module';
 import { MultiheadAttention } from './attention';
 import { ModuleList } from './container';
 import { Dropout } from './dropout';
 import { Linear } from './linear';
 import { LayerNorm } from './norm';
-import { resolveLayerOptions, type TransformerActivation, type TransformerEncoderLayerOptions } from './transformer';
+import { checkNorm, feedForward, resolveLayerOptions, stackLayers, type TransformerActivation, type TransformerEncoderLayerOptions } from './transformer';
 
 /**
  * Options of {@link TransformerDecoderLayer}: the same as {@link TransformerEncoderLayerOptions}
@@ -202,9 +202,7 @@ export class TransformerDecoderLayer extends Module {
   }
 
   private feedForwardBlock(x: Tensor): Tensor {
-    const h = this.linear1.call(x);
-    const a = this.activation === 'relu' ? h.relu() : this.activation === 'gelu' ? h.gelu() : this.activation(h);
-    return this.dropout3.call(this.linear2.call(this.dropout.call(a)));
+    return this.dropout3.call(feedForward(this, x));
   }
 }
 
@@ -251,19 +249,8 @@ export class TransformerDecoder extends Module {
     super();
     const name = 'TransformerDecoder';
     checkKeys(name, opts, ['norm']);
-    checkPositiveInt(name, 'numLayers', numLayers);
-    const isLayer = decoderLayer instanceof TransformerDecoderLayer;
-    if (!isLayer && typeof decoderLayer !== 'function') throw new ArgumentError(name, 'expected a TransformerDecoderLayer or a function returning a new one');
-    const layers = Array.from({ length: numLayers }, () => (isLayer ? decoderLayer.clone() : decoderLayer()));
-    layers.forEach((l, i) => {
-      if (!(l instanceof TransformerDecoderLayer))
-        throw new ArgumentError(name, `the factory must return a TransformerDecoderLayer, got ${String(l)} for layer ${i}`);
-      if (layers.indexOf(l) !== i)
-        throw new ArgumentError(name, `the factory returned the same layer for layers ${layers.indexOf(l)} and ${i}; return a new layer on each call`);
-    });
-    if (opts.norm != null && !(opts.norm instanceof Module)) throw new ArgumentError(name, 'norm must be a Module (e.g. a LayerNorm) or null');
-    this.layers = new ModuleList(layers);
-    this.norm = opts.norm ?? null;
+    this.layers = new ModuleList(stackLayers(name, TransformerDecoderLayer, decoderLayer, numLayers));
+    this.norm = checkNorm(name, opts.norm);
     this.numLayers = numLayers;
   }
 

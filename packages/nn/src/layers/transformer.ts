@@ -71,6 +71,44 @@ function checkSrc(name: string, src: Tensor, dModel: number, batchFirst: boolean
   if (src.dtype !== 'float32') throw new DTypeError(name, `expected a float32 src, got ${src.dtype}`);
 }
 
+/**
+ * @internal The feed-forward sub-block shared by the encoder and decoder layers, before its last
+ * dropout: linear2(dropout(activation(linear1(x)))).
+ */
+export function feedForward(layer: { linear1: Linear; dropout: Dropout; linear2: Linear; activation: TransformerActivation }, x: Tensor): Tensor {
+  const h = layer.linear1.call(x);
+  const a = layer.activation === 'relu' ? h.relu() : layer.activation === 'gelu' ? h.gelu() : layer.activation(h);
+  return layer.linear2.call(layer.dropout.call(a));
+}
+
+/**
+ * @internal The layers of a TransformerEncoder/Decoder: `numLayers` clones of `layer`, or one call
+ * of the factory per layer, each checked to be a new `Layer`.
+ */
+export function stackLayers<L extends Module & { clone(): L }>(
+  name: string,
+  Layer: abstract new (...args: never[]) => L,
+  layer: L | (() => L),
+  numLayers: number,
+): L[] {
+  checkPositiveInt(name, 'numLayers', numLayers);
+  const isLayer = layer instanceof Layer;
+  if (!isLayer && typeof layer !== 'function') throw new ArgumentError(name, `expected a ${name}Layer or a function returning a new one`);
+  const layers = Array.from({ length: numLayers }, () => (isLayer ? layer.clone() : (layer as () => L)()));
+  layers.forEach((l, i) => {
+    if (!(l instanceof Layer)) throw new ArgumentError(name, `the factory must return a ${name}Layer, got ${String(l)} for layer ${i}`);
+    if (layers.indexOf(l) !== i)
+      throw new ArgumentError(name, `the factory returned the same layer for layers ${layers.indexOf(l)} and ${i}; return a new layer on each call`);
+  });
+  return layers;
+}
+
+/** @internal A stack's optional final norm: a Module or null. */
+export function checkNorm(name: string, norm: unknown): Module | null {
+  if (norm != null && !(norm instanceof Module)) throw new ArgumentError(name, 'norm must be a Module (e.g. a LayerNorm) or null');
+  return (norm as Module | undefined) ?? null;
+}
+
 /** @internal The options of an encoder or decoder layer with PyTorch's defaults, checked. */
 export function resolveLayerOptions(
   name: string,
@@ -221,9 +259,7 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private feedForwardBlock(x: Tensor): Tensor {
-    const h = this.linear1.call(x);
-    const a = this.activation === 'relu' ? h.relu() : this.activation === 'gelu' ? h.gelu() : this.activation(h);
-    return this.dropout2.call(this.linear2.call(this.dropout.call(a)));
+    return this.dropout2.call(feedForward(this, x));
   }
 }
 
@@ -293,21 +329,8 @@ export class TransformerEncoder extends Module {
     super();
     const name = 'TransformerEncoder';
     checkKeys(name, opts, ['norm']);
-    checkPositiveInt(name, 'numLayers', numLayers);
-    const isLayer = encoderLayer instanceof TransformerEncoderLayer;
-    if (!isLayer && typeof encoderLayer !== 'function') {
-      throw new ArgumentError(name, 'expected a TransformerEncoderLayer or a function returning a new one');
-    }
-    const layers = Array.from({ length: numLayers }, () => (isLayer ? encoderLayer.clone() : encoderLayer()));
-    layers.forEach((l, i) => {
-      if (!(l instanceof TransformerEncoderLayer))
-        throw new ArgumentError(name, `the factory must return a TransformerEncoderLayer, got ${String(l)} for layer ${i}`);
-      if (layers.indexOf(l) !== i)
-        throw new ArgumentError(name, `the factory returned the same layer for layers ${layers.indexOf(l)} and ${i}; return a new layer on each call`);
-    });
-    if (opts.norm != null && !(opts.norm instanceof Module)) throw new ArgumentError(name, 'norm must be a Module (e.g. a LayerNorm) or null');
-    this.layers = new ModuleList(layers);
-    this.norm = opts.norm ?? null;
+    this.layers = new ModuleList(stackLayers(name, TransformerEncoderLayer, encoderLayer, numLayers));
+    this.norm = checkNorm(name, opts.norm);
     this.numLayers = numLayers;
   }
 
