@@ -41,7 +41,25 @@ async function cases(dir) {
       yy.requiresGrad = true;
       am.maxPool2d(yy, 2).sum().backward();
     });
+  const ps = [w1, b1, w2, b2, am.randn([16 * 7 * 7, 10]), am.randn([10])].map((t) => am.scope(() => t.mul(0.1)));
+  for (const p of ps) p.requiresGrad = true;
+  const labels = am.oneHot(am.randint(0, 10, [B]), 10).to('float32');
+  const step = () =>
+    am.scope(() => {
+      let h = am.maxPool2d(am.conv2d(x1, ps[0], { bias: ps[1], padding: 1 }).relu(), 2);
+      h = am.maxPool2d(am.conv2d(h, ps[2], { bias: ps[3], padding: 1 }).relu(), 2);
+      const logits = h.reshape([B, -1]).matmul(ps[4]).add(ps[5]);
+      am.logSoftmax(logits, -1).mul(labels).sum().neg().div(B).backward();
+      am.noGrad(() => {
+        for (const p of ps) {
+          p.assign(p.sub(p.grad.mul(1e-2)));
+          p.grad.dispose();
+          p.grad = null;
+        }
+      });
+    });
   return {
+    'small CNN train step, batch 64 (SGD)': step,
     'conv1 fwd [64,1,28,28]*[8,1,3,3]+bias': () => am.conv2d(x1, w1, { bias: b1, padding: 1 }).dispose(),
     'conv2 fwd [64,8,14,14]*[16,8,3,3]+bias': () => am.conv2d(x2, w2, { bias: b2, padding: 1 }).dispose(),
     'conv1 fwd+bwd (x, w, bias grads)': grads(x1, w1, b1, y1),

@@ -39,7 +39,7 @@ function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, 
     colFloats = rows * pitch + 16,
     planes = g.Cg * g.H * g.W;
   const fns = im2colWasm(rg.memory);
-  const { f32, base } = rg.scratch(colFloats + (fns ? planes : 0));
+  const { f32, base } = rg.scratch(colFloats + (fns ? planes + 4 : 0)); // + 4: the stride-1 im2col reads whole vectors
   f32.fill(0, base + g.K * pitch, base + colFloats);
   if (fns) {
     if (xd) f32.set(xd.subarray(xOff, xOff + planes), base + colFloats);

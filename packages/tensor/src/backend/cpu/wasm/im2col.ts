@@ -2,9 +2,11 @@
  * im2col and col2im in WebAssembly. One `row` call fills one row (c, i, j) of a convolution's
  * column matrix for `rows` output rows, reading an input plane already copied into the same
  * memory; one `colRow` call adds such a row back into the plane (the input gradient). Runs of
- * valid taps move four floats at a time when the stride is 1; taps outside the input are
- * zeros, written four at a time (so a zero run may spill up to 3 floats past its end, into
- * places written later or meant to be zero: callers leave 16 bytes of room after the matrix).
+ * valid taps move four floats at a time when the stride is 1 (the last vector of a run may
+ * read up to 3 floats past it: callers leave 16 bytes of room after the input planes); taps
+ * outside the input are zeros, written four at a time (so a write may spill up to 3 floats past
+ * a row, into places written later or meant to be zero: callers leave 16 bytes of room after
+ * the matrix, and `row` stores 4 zeros there last).
  */
 import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
 import { wasmModule } from './modules';
@@ -45,6 +47,13 @@ export function emitIm2colModule(mem?: WebAssembly.Memory): Uint8Array<ArrayBuff
   f.get(src).i32Const(16).i32Add().set(src);
   f.get(n).i32Const(4).i32Sub().set(n);
   f.br(0).end().end();
+  // 1–3 taps left: one more whole vector. Its 1–3 extra floats are overwritten by the tail's
+  // zeros, the next output row, or the zero vector stored after the last row.
+  f.get(n).if();
+  f.get(p).get(src).v128Load(0, 0).v128Store(0, 0);
+  f.get(dst).get(hi).i32Const(4).i32Mul().i32Add().set(p);
+  f.i32Const(0).set(n);
+  f.end();
   f.end();
   f.block().loop();
   f.get(n).i32Eqz().brIf(1);
@@ -62,6 +71,7 @@ export function emitIm2colModule(mem?: WebAssembly.Memory): Uint8Array<ArrayBuff
   f.get(ih).get(sh).i32Add().set(ih);
   f.get(t).i32Const(1).i32Sub().tee(t).brIf(0);
   f.end();
+  f.get(dst).v128Zero().v128Store(0, 0); // after the last row (within the callers' 16 bytes of room)
   const i32s = (n: number) => new Array<ValType>(n).fill(ValType.i32);
   return encodeModule({
     memory: memoryImport(mem), // shared when the gemm's memory is (threads)
