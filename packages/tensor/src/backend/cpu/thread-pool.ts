@@ -10,8 +10,9 @@
  *   [0] CLAIM  job generation (bits 24–31) | chunk count n (bits 12–23) | next chunk (bits 0–11)
  *   [1] DONE   chunks finished in this job          [2] READY  workers started
  *   [3] STOP   set when the pool closes             [4] ERROR  first failure's chunk + 1
- *   [5] WORKED chunks run by workers (statistics)
- *   [8 …]      chunk table: per chunk a function index and 8 i32 arguments
+ *   [5] WORKED chunks run by workers (statistics)     [6] ROWS   calls per chunk in this job
+ *   [8 …]      call table: per call a function index (−1: none) and 8 i32 arguments; chunk i
+ *              is calls i·ROWS … i·ROWS + ROWS − 1, run in order by one thread
  *
  * A job is published by writing the table and storing CLAIM = (generation, n, 0), then
  * `Atomics.notify`. Every participant — the workers and the calling thread, which takes its share
@@ -31,11 +32,13 @@ const CLAIM = 0,
   STOP = 3,
   ERROR = 4,
   WORKED = 5,
+  ROWS = 6,
   TABLE = 8,
   WORDS = 9;
 
-/** Most chunks one job can hold. */
+/** Most chunks one job can hold, and most calls. */
 export const MAX_CHUNKS = 1024;
+const MAX_CALLS = 2048;
 
 /**
  * Loads of a control word before sleeping on it (some tens of µs): the next job, or the last
@@ -48,7 +51,7 @@ const SPIN = 20000;
  * Kept in step with `help` below (same constants, same claim protocol).
  */
 const WORKER_SOURCE = `'use strict';
-const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
+const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
 function start(d) {
   const c = new Int32Array(d.control);
   const fns = [];
@@ -64,9 +67,13 @@ function start(d) {
     const n = (v >>> 12) & 0xfff, i = v & 0xfff;
     if (i < n) {
       if (Atomics.compareExchange(c, CLAIM, v, v + 1) !== v) continue;
-      const o = TABLE + i * WORDS;
-      try { fns[c[o]](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]); }
-      catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
+      const rows = c[ROWS];
+      for (let r = 0; r < rows; r++) {
+        const o = TABLE + (i * rows + r) * WORDS, f = c[o];
+        if (f < 0) continue;
+        try { fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]); }
+        catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
+      }
       Atomics.add(c, WORKED, 1);
       if (Atomics.add(c, DONE, 1) + 1 >= ((Atomics.load(c, CLAIM) >>> 12) & 0xfff)) Atomics.notify(c, DONE);
       continue;
@@ -173,16 +180,18 @@ export class ThreadPool {
   private readonly workers: AnyWorker[] = [];
   private readonly fns: Fn[] = [];
   private gen = 0;
-  /** Chunks written to the table, and how many of them the current job shows. */
+  /** Chunks written to the table, how many of them the current job shows, calls per chunk, calls written. */
   private n = 0;
   private visible = 0;
+  private rows = 1;
+  private calls = 0;
   private closed = false;
   /** A worker failed to start or crashed (e.g. a page whose CSP forbids blob: workers). */
   failed = false;
 
   constructor(size: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]) {
     this.size = size;
-    this.ctrl = new Int32Array(new SharedArrayBuffer((TABLE + MAX_CHUNKS * WORDS) * 4));
+    this.ctrl = new Int32Array(new SharedArrayBuffer((TABLE + MAX_CALLS * WORDS) * 4));
     for (const m of modules) {
       const ex = new WebAssembly.Instance(m, { env: { mem: memory } }).exports;
       for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') this.fns.push(ex[e.name] as Fn);
@@ -215,17 +224,23 @@ export class ThreadPool {
     return this.ready && !this.failed;
   }
 
-  /** Starts a job: chunks are added with `add`, then `run` (or `publish`, `help`, `wait`) executes them. */
-  begin(): void {
+  /**
+   * Starts a job whose chunks are `rows` calls each (run in order by one thread): calls are added
+   * with `add`, then `run` (or `publish`, `help`, `wait`) executes them.
+   */
+  begin(rows = 1): void {
     this.n = 0;
     this.visible = 0;
+    this.rows = rows;
+    this.calls = 0;
   }
 
-  /** Appends a chunk: function `fn` (pool numbering) called with up to 8 i32 arguments. */
+  /** Appends a call of function `fn` (pool numbering, −1: none) with up to 8 i32 arguments; every `rows` calls make a chunk. */
   add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0): void {
-    if (this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks in one job`);
+    if (this.calls >= MAX_CALLS || this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks or ${MAX_CALLS} calls in one job`);
     const c = this.ctrl,
-      o = TABLE + this.n++ * WORDS;
+      o = TABLE + this.calls++ * WORDS;
+    if (this.calls % this.rows === 0) this.n++;
     c[o] = fn;
     c[o + 1] = a0;
     c[o + 2] = a1;
@@ -237,9 +252,16 @@ export class ThreadPool {
     c[o + 8] = a7;
   }
 
+  /** Ends a partly filled chunk with empty calls. */
+  private pad(): void {
+    while (this.calls % this.rows !== 0) this.add(-1);
+  }
+
   /** Publishes the chunks added since `begin` to the workers (they start at once). */
   publish(): void {
+    this.pad();
     const c = this.ctrl;
+    c[ROWS] = this.rows;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, ERROR, 0);
     this.gen = (this.gen + 1) & 0xff;
@@ -253,6 +275,7 @@ export class ThreadPool {
    * may be running: they must not depend on its other chunks.
    */
   extend(): void {
+    this.pad();
     const c = this.ctrl,
       k = this.n - this.visible;
     if (k === 0) return;
@@ -274,11 +297,16 @@ export class ThreadPool {
         i = v & 0xfff;
       if (i >= n) return;
       if (Atomics.compareExchange(c, CLAIM, v, v + 1) !== v) continue;
-      const o = TABLE + i * WORDS;
-      try {
-        fns[c[o]](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]);
-      } catch {
-        Atomics.compareExchange(c, ERROR, 0, i + 1);
+      const rows = this.rows;
+      for (let r = 0; r < rows; r++) {
+        const o = TABLE + (i * rows + r) * WORDS,
+          f = c[o];
+        if (f < 0) continue;
+        try {
+          fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]);
+        } catch {
+          Atomics.compareExchange(c, ERROR, 0, i + 1);
+        }
       }
       Atomics.add(c, DONE, 1);
     }

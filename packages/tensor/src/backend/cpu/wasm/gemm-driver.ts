@@ -61,6 +61,13 @@ export interface Threading {
 
 type PackName = 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB';
 
+/** How a step's B block is to be packed: from `src` (bytes), lines or rows `ld` bytes apart. */
+interface BPack {
+  name: 'packLinesB' | 'packRowsB';
+  src: number;
+  ld: number;
+}
+
 /** Packing chunks hold about this many floats. */
 const PACK_CHUNK = 1 << 15;
 
@@ -148,6 +155,11 @@ export function makeDriver(
       nJ = Math.ceil(N / NC),
       nK = Math.ceil(K / KC);
     const steps = nI * nJ * nK;
+    // Threaded products of at most one A block (e.g. a convolution's filters × its im2col
+    // matrix, where B is the big operand) pack each group of B panels in the chunk that then
+    // multiplies it: the panels stay in that thread's cache.
+    const fused = pool !== null && M <= MC;
+    const pendingB: (BPack | null)[] = [null, null];
     /**
      * `pack[name]` over `panels` panels of width w (lines `ld` bytes apart, k contiguous; or rows
      * of k, panels side by side): here, or as chunks added to the pool's job when `into` is given.
@@ -182,14 +194,17 @@ export function makeDriver(
         bBase = aBase + ms * kcMax,
         rawA = bBase + kcMax * nc,
         rawB = rawA + ms * kcMax;
+      let bp: BPack | null = null;
       if ('data' in src) {
         const bo = src.off + k0 * src.rs + j0 * src.cs;
         if (pack) {
           const r = copyIn(src.data, bo, src.cs, src.rs, nCols, kc, nPanels * nr, kcp, f32, rawB);
-          packPanels(r.lines ? 'packLinesB' : 'packRowsB', r.base * 4, r.ld * 4, bBase * 4, nPanels, kcp, nr, into);
+          bp = { name: r.lines ? 'packLinesB' : 'packRowsB', src: r.base * 4, ld: r.ld * 4 };
         } else packB(kc, kcp, nCols, nr, src.data, bo, src.rs, src.cs, f32, bBase);
-      } else if (src.lines) packPanels('packLinesB', (src.base + j0 * src.ld + k0) * 4, src.ld * 4, bBase * 4, nPanels, kcp, nr, into);
-      else packPanels('packRowsB', (src.base + k0 * src.ld + j0) * 4, src.ld * 4, bBase * 4, nPanels, kcp, nr, into);
+      } else if (src.lines) bp = { name: 'packLinesB', src: (src.base + j0 * src.ld + k0) * 4, ld: src.ld * 4 };
+      else bp = { name: 'packRowsB', src: (src.base + k0 * src.ld + j0) * 4, ld: src.ld * 4 };
+      if (fused) pendingB[q] = bp;
+      else if (bp) packPanels(bp.name, bp.src, bp.ld, bBase * 4, nPanels, kcp, nr, into);
       const ao = aOff + i0 * ars + k0 * acs;
       if (pack) {
         const r = copyIn(a, ao, ars, acs, mRows, kc, mPanels * mr, kcp, f32, rawA);
@@ -220,7 +235,8 @@ export function makeDriver(
       const work = mPanels * mr * nPanels * nr * kcp;
       const wanted = pool ? Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor(work / split.minChunk), MAX_CHUNKS / 2) : 1;
       const groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rb)));
-      if (pool) pool.begin();
+      const bp = fused ? pendingB[q] : null;
+      if (pool) pool.begin(bp ? 2 : 1);
       for (let r = 0; r < rb; r++) {
         const p0 = r * blockPanels,
           mp = Math.min(blockPanels, mPanels - p0);
@@ -228,6 +244,10 @@ export function makeDriver(
           const c0 = Math.floor((g * nPanels) / groups),
             np = Math.floor(((g + 1) * nPanels) / groups) - c0;
           const args = [(aBase + p0 * mr * kcp) * 4, (bBase + c0 * nr * kcp) * 4, (cBase + p0 * mr * ldS + c0 * nr) * 4, mp, np, kcp, ldS * 4, beta] as const;
+          if (bp) {
+            const lines = bp.name === 'packLinesB';
+            pool!.add(threading!.pack[bp.name], bp.src + c0 * nr * (lines ? bp.ld : 4), bp.ld, args[1], np, lines ? kcp / 4 : kcp);
+          }
           if (pool) pool.add(threading!.kernel, ...args);
           else kernel(...args);
         }
