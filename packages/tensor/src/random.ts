@@ -221,7 +221,7 @@ export class Generator {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     if (n < 2) return order;
-    const bits = this.randomBits(2 * (n - 1));
+    const bits = this.randomBits(2 * (n - 1)); // two words a swap: keep in step with _permutationStream
     for (let i = n - 1, at = 0; i > 0; i--, at += 2) {
       const u = ((bits[at] >>> 5) * 2 ** 26 + (bits[at + 1] >>> 6)) * 2 ** -53; // [0, 1), 53 bits
       const j = Math.floor(u * (i + 1));
@@ -230,6 +230,18 @@ export class Generator {
       order[j] = t;
     }
     return order;
+  }
+
+  /**
+   * @internal The stream state `permutation(n)` starts from, this generator then advanced past what
+   * it uses: for a backend that draws the same permutation on its device (Backend.permutation).
+   */
+  _permutationStream(n: number): { key0: number; key1: number; counter: number } {
+    checkCount('Generator.permutation', n);
+    if (n > 2 ** 31 - 1) throw new ArgumentError('Generator.permutation', `n must be below 2^31, got ${n}`);
+    const at = { key0: this.key0, key1: this.key1, counter: this.counter };
+    if (n >= 2) this.counter += Math.ceil((2 * (n - 1)) / 4);
+    return at;
   }
 }
 

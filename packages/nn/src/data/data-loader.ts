@@ -1,4 +1,4 @@
-import { ArgumentError, defaultGenerator, type Generator, keep, noGrad, scope, stack, Tensor, tensor } from '@aimodel/tensor';
+import { ArgumentError, defaultGenerator, type Generator, keep, noGrad, randperm, scope, stack, Tensor, tensor } from '@aimodel/tensor';
 import { type Dataset, TensorDataset } from './dataset';
 import { checkKeys, shuffleGenerator } from './shuffle-options';
 
@@ -163,10 +163,15 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
    */
   *[Symbol.iterator](): Iterator<Tensor[]> {
     const n = this.dataset.length;
-    const order = this.shuffle ? this.generator.permutation(n) : null;
-    // a shuffled TensorDataset uploads the epoch's order once per device; each batch gathers
-    // with a slice of it
+    const ds = this.dataset;
+    // a shuffled TensorDataset gathers each batch with a slice of the epoch's order, as a tensor on
+    // the data's device: drawn there when the data all lives on one device that can (WebGPU: the
+    // same permutation as the host's, no upload), else drawn on the host and uploaded once per device
     const uploaded = new Map<string, Tensor>();
+    const device = ds instanceof TensorDataset && ds.tensors.every((t) => t.device === ds.tensors[0].device) ? ds.tensors[0].device : null;
+    const onDevice = this.shuffle && device !== null && device !== 'cpu';
+    if (onDevice) uploaded.set(device, keep(randperm(n, { device, generator: this.generator })));
+    const order = this.shuffle && !onDevice ? this.generator.permutation(n) : null;
     try {
       for (let start = 0; start < n; start += this.batchSize) {
         const size = Math.min(this.batchSize, n - start);
@@ -184,10 +189,10 @@ export class DataLoader<D extends Dataset = Dataset> implements Iterable<Tensor[
     return noGrad(() =>
       scope(() => {
         if (ds instanceof TensorDataset) {
-          if (!order) return ds.tensors.map((t) => t.narrow(0, start, size));
+          if (!order && uploaded.size === 0) return ds.tensors.map((t) => t.narrow(0, start, size));
           return ds.tensors.map((t) => {
             let index = uploaded.get(t.device);
-            if (!index) uploaded.set(t.device, (index = keep(tensor(order, { device: t.device }))));
+            if (!index) uploaded.set(t.device, (index = keep(tensor(order as Int32Array, { device: t.device }))));
             return t.indexSelect(0, index.narrow(0, start, size));
           });
         }

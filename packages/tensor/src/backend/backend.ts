@@ -286,6 +286,12 @@ export interface Backend {
    * in int32 (so `start`, `step` and every value are integers of magnitude < 2^24: exact in both).
    */
   arange(out: Storage, start: number, step: number): void;
+  /**
+   * Optional: `out` (fresh, contiguous int32) ← the permutation `Generator.permutation(out.size)`
+   * draws from the Philox stream (key0, key1) at block `counter`, made on the device (backends
+   * without it get the host's permutation uploaded).
+   */
+  permutation?(out: Storage, key0: number, key1: number, counter: number): void;
   /** Strided copy with dtype conversion: out[i] = cast(x[i]); `out` may be any view of equal shape. */
   copy(x: View, out: View): void;
 

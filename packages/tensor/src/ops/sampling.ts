@@ -1,9 +1,11 @@
 import { fromArray, rand, type RandomOptions } from '../creation';
+import { backendOf, getDefaultDevice } from '../device';
+import { allocStorage } from '../memory';
 import { ArgumentError, DeviceError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { generatorOf } from '../random';
 import { fmt } from '../shape';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 import { checkInputs } from './define-op';
 import { where } from './elementwise';
 
@@ -12,6 +14,8 @@ import { where } from './elementwise';
 /**
  * A random permutation of 0 … n − 1 (`torch.randperm`), int32 unless `dtype` says otherwise,
  * from the global stream or `opts.generator` (the same permutation `DataLoader` shuffles with).
+ * On WebGPU it is drawn on the device (nothing uploaded), value for value the permutation the
+ * CPU gives for the same generator state.
  * @example
  * ```ts
  * randperm(5, { generator: new Generator({ seed: 0 }) }); // 0 … 4 in a seeded random order
@@ -21,7 +25,17 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError('randperm', `n must be a non-negative integer, got ${n}`);
   const g = generatorOf('randperm', opts, ['dtype', 'device', 'requiresGrad', 'generator']);
   const { generator: _, ...tensorOpts } = opts;
-  return fromArray(g.permutation(n), [n], { ...tensorOpts, dtype: opts.dtype ?? 'int32' }, 'randperm');
+  const dtype = opts.dtype ?? 'int32';
+  const device = opts.device ?? getDefaultDevice();
+  const be = backendOf(device);
+  if (dtype === 'int32' && !opts.requiresGrad && be.permutation) {
+    // made on the device (no upload), the same permutation as the host's
+    const { key0, key1, counter } = g._permutationStream(n);
+    const storage = allocStorage(device, 'int32', n);
+    be.permutation(storage, key0, key1, counter);
+    return Tensor._create(storage, [n], [1], 0);
+  }
+  return fromArray(g.permutation(n), [n], { ...tensorOpts, dtype }, 'randperm');
 }
 
 /**

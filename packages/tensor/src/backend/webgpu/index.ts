@@ -14,6 +14,7 @@ import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
 import { attentionBackward } from './kernels/attention-backward.wgsl';
 import { gloveStep } from './kernels/glove.wgsl';
+import { permutation } from './kernels/permutation.wgsl';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './kernels/optimizer-steps.wgsl';
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
@@ -117,6 +118,11 @@ export class WebGpuBackend implements Backend {
   arange(out: Storage, start: number, step: number): void {
     this.runtime.checkAlive();
     arange(this.runtime, out, start, step);
+  }
+
+  permutation(out: Storage, key0: number, key1: number, counter: number): void {
+    this.runtime.checkAlive();
+    permutation(this.runtime, out, key0, key1, counter);
   }
 
   copy(x: View, out: View): void {
