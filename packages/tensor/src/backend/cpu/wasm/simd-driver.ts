@@ -19,7 +19,7 @@ import type { BinaryOp, Storage, UnaryOp, View } from '../../backend';
 import type { TypedArray } from '../../../dtype';
 import { collapseDims, numel } from '../../../shape';
 import { heapAlloc, heapFree, heapMemory } from '../heap';
-import { dataOf, heapAddress, outData } from '../storage';
+import { type CpuStorage, dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
 import { wasmModule } from './modules';
 import { SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
@@ -182,10 +182,10 @@ export function addresses(s: Simd, views: readonly View[], out: View | Storage):
     if (p < 0) return null;
     at.push(p);
   }
-  const o = heapAddress(out);
   const os = 'storage' in out ? out.storage : out;
-  if (o < 0 || views.some((v) => v.storage === os)) return null; // the kernels may write past a line's end
-  if (!('storage' in out)) outData(out);
+  if ((os as CpuStorage).block === undefined || views.some((v) => v.storage === os)) return null; // the kernels may write past a line's end
+  if (!('storage' in out)) outData(out); // a whole output storage is overwritten: no need to clear it
+  const o = heapAddress(out);
   at.push(o);
   zeroCopy.calls++;
   return at;
