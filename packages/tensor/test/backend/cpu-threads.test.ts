@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { View } from '../../src/backend/backend';
 import { gemm, matmul, warmGemmThreads } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
+import { ThreadPool } from '../../src/backend/cpu/thread-pool';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { Code, ValType, encodeModule, memoryImport } from '../../src/backend/cpu/wasm/encoder';
 import { type SplitSettings, setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
 import { threadedGemm, wasmGemm } from '../../src/backend/cpu/wasm/gemm-kernel';
 import { ArgumentError, conv2d, getThreads, init, manualSeed, memory, randn, scope, tensor } from '../../src';
@@ -186,6 +188,71 @@ describe('CPU gemm on worker threads', () => {
     expectSameBits(one, two);
     expect(workerChunks()).toBeGreaterThan(chunks);
     expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('ThreadPool', () => {
+  // inc(addr): the f32x4 at addr += 1 (a trap when addr is out of bounds)
+  const f = new Code();
+  f.get(0).get(0).v128Load().f32x4Const(1).f32x4Add().v128Store();
+  const module = new WebAssembly.Module(
+    encodeModule({ memory: memoryImport(true), funcs: [{ params: [ValType.i32], results: [], locals: [], body: f, export: 'inc' }] }),
+  );
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+  const lanes = new Float32Array(memory.buffer);
+  let pool: ThreadPool;
+  beforeAll(async () => {
+    pool = new ThreadPool(2, memory, [module]);
+    expect(await pool.whenReady()).toBe(true);
+  });
+  afterAll(() => pool.close());
+
+  /** How many times each of the first n vectors was incremented (all four lanes must agree). */
+  const counts = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      expect(lanes.subarray(4 * i, 4 * i + 4).every((v) => v === lanes[4 * i])).toBe(true);
+      return lanes[4 * i];
+    });
+
+  it('runs every chunk exactly once; a worker alone finishes a job the caller does not help with', () => {
+    lanes.fill(0);
+    const before = pool.workerChunks;
+    pool.begin();
+    for (let i = 0; i < 500; i++) pool.add(0, 16 * i);
+    pool.publish();
+    pool.wait();
+    expect(pool.workerChunks - before).toBe(500);
+    expect(counts(501)).toEqual([...new Array(500).fill(1), 0]);
+  });
+
+  it('chunks of several calls, and chunks added to a running job, run once each', () => {
+    lanes.fill(0);
+    pool.begin(3);
+    for (let i = 0; i < 301; i++) pool.add(0, 16 * i); // 100 chunks of 3 and one of 1 (padded)
+    pool.publish();
+    for (let i = 301; i < 400; i++) pool.add(0, 16 * i);
+    pool.extend();
+    pool.help();
+    pool.wait();
+    expect(counts(401)).toEqual([...new Array(400).fill(1), 0]);
+  });
+
+  it('a chunk that traps makes wait() throw, and the next job runs normally', () => {
+    lanes.fill(0);
+    pool.begin();
+    for (let i = 0; i < 8; i++) pool.add(0, i === 5 ? 1 << 30 : 16 * i);
+    expect(() => pool.run()).toThrow('ThreadPool: chunk 5 failed');
+    expect(counts(8)).toEqual([1, 1, 1, 1, 1, 0, 1, 1]);
+    pool.begin();
+    pool.add(0, 16 * 5);
+    pool.run();
+    expect(counts(8)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('a closed pool is no longer ready', () => {
+    const other = new ThreadPool(2, memory, [module]);
+    other.close();
+    expect(other.ready).toBe(false);
   });
 });
 
