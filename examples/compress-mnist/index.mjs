@@ -21,6 +21,7 @@ const MODES = {
     test: 100,
     calibration: 64,
     qat: 128,
+    qatEpochs: 1,
     students: 128,
     baselineEpochs: 1,
     cached: false,
@@ -33,6 +34,7 @@ const MODES = {
     train: 2000,
     test: Infinity,
     calibration: 1000,
+    qatEpochs: 2,
     students: 2000,
     baselineEpochs: 4,
     cached: true,
@@ -45,6 +47,7 @@ const MODES = {
     train: Infinity,
     test: Infinity,
     calibration: 1000,
+    qatEpochs: 2,
     students: Infinity,
     baselineEpochs: 4,
     cached: true,
@@ -93,7 +96,8 @@ export async function main({ small = false, full = false, webgpu = false, log = 
   await add('PTQ int8 per-tensor', ptq(base, calibration, { perChannel: false }));
   await add('PTQ int8 per-channel', ptq(base, calibration, { perChannel: true }));
   log('\nquantization-aware training (1 epoch), then convert');
-  await add('QAT int8 (1 epoch)', await qat(base, subset(data, mode.qat), { epochs: 1, verbose }));
+  const qatLabel = `QAT int8 (${mode.qatEpochs} epoch${mode.qatEpochs > 1 ? 's' : ''})`;
+  await add(qatLabel, await qat(base, subset(data, mode.qat), { epochs: mode.qatEpochs, verbose }));
   log('\nthe pruned model quantized (per-channel)');
   await add('pruned 90% + int8 per-channel', ptq(pruned, calibration, { perChannel: true }));
 
