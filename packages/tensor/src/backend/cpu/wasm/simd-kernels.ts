@@ -19,7 +19,24 @@
  */
 import type { BinaryOp, UnaryOp } from '../../backend';
 import { type FuncDef, ValType, encodeModule } from './encoder';
-import { accumulate64, erf, exp, Fn, forRows, gelu, geluTanh, log as log_, SWAP_HALVES, SWAP_PAIRS, scan, sigmoid, sign, tanh, total64 } from './simd-math';
+import {
+  accumulate64,
+  erf,
+  exp,
+  expNonPositive,
+  Fn,
+  forRows,
+  gelu,
+  geluTanh,
+  log as log_,
+  SWAP_HALVES,
+  SWAP_PAIRS,
+  scan,
+  sigmoid,
+  sign,
+  tanh,
+  total64,
+} from './simd-math';
 import { normBackRows, normRows } from './simd-norm';
 
 const { i32, f32 } = ValType;
@@ -246,7 +263,7 @@ function softmaxRows(): FuncDef {
     f.get(log).if();
     scan(fn, p, n4, (v) => {
       f.get(v).get(m).f32x4Sub().set(x);
-      exp(fn, x);
+      expNonPositive(fn, x);
       accumulate64(fn, a0, a1);
     });
     total64(fn, a0, a1);
@@ -262,7 +279,7 @@ function softmaxRows(): FuncDef {
     f.get(o).set(q);
     scan(fn, p, n4, (v) => {
       f.get(v).get(m).f32x4Sub().set(x);
-      exp(fn, x);
+      expNonPositive(fn, x);
       f.set(e).get(q).get(e).v128Store().get(e);
       accumulate64(fn, a0, a1);
       f.get(q).i32Const(16).i32Add().set(q);
