@@ -5,6 +5,7 @@
 //   --model issue  conv8-pool-conv16-pool-dense10, batch 64, softmax cross-entropy, plain SGD
 //                  (the "small CNN training step" row of benchmarks/cpu.bench.mjs)
 // Usage: node benchmarks/cnn-step.mjs [--model demo|issue] [--steps 50] [--dist <tensor dist dir>]
+// (THREADS=n: the CPU thread count, default 1; builds without the option ignore it)
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -12,11 +13,12 @@ const arg = (name, dflt) => {
 const model = arg('model', 'issue');
 const steps = Number(arg('steps', 50));
 const dist = arg('dist', null);
+const threads = Number(process.env.THREADS ?? 1);
 
 async function demoStep() {
   const nn = await import('@aimodel/nn');
   const { Adam } = await import('@aimodel/optim');
-  await nn.init({ device: 'cpu' });
+  await nn.init({ device: 'cpu', threads }).catch(() => nn.init({ device: 'cpu' }));
   nn.manualSeed(0);
   const batch = 32;
   const net = new nn.Sequential(
@@ -41,7 +43,7 @@ async function demoStep() {
 
 async function issueStep() {
   const am = await import(dist ? `${dist}/index.js` : '@aimodel/tensor');
-  await am.init({ device: 'cpu' });
+  await am.init({ device: 'cpu', threads }).catch(() => am.init({ device: 'cpu' }));
   am.manualSeed(0);
   const batch = 64;
   const x = am.randn([batch, 1, 28, 28]);
