@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, scope, type Tensor, tensor } from '@aimodel/tensor';
-import type { GloVeArray } from './glove-cpu';
+import type { GloVeArray, GloVeLayout } from './glove-cpu';
 
 /**
  * The safetensors names of a {@link GloVeModel}'s tensors.
@@ -95,45 +95,48 @@ export class GloVeModel {
     return new GloVeModel(words, d, picked);
   }
 
-  /** @internal The model of packed parameter/accumulator arrays (2V rows of d + 1, bias last). */
-  static fromPacked(words: readonly string[], dim: number, Wp: GloVeArray, Gp: GloVeArray): GloVeModel {
+  /** @internal The model of packed parameter/accumulator arrays (2V rows of d + 1, bias last; see {@link GloVeLayout}). */
+  static fromPacked(words: readonly string[], dim: number, Wp: GloVeArray, Gp: GloVeArray, layout: GloVeLayout): GloVeModel {
     const V = words.length;
-    const unpack = (src: GloVeArray, context: boolean, bias: boolean): Tensor => {
+    const { stride, gOff } = layout;
+    const unpack = (src: GloVeArray, context: boolean, bias: boolean, accumulator: boolean): Tensor => {
       const out = new Float32Array(bias ? V : V * dim);
-      const base = context ? V * (dim + 1) : 0;
+      const base = (context ? V * stride : 0) + (accumulator ? gOff : 0);
       for (let i = 0; i < V; i++) {
-        const row = base + i * (dim + 1);
+        const row = base + i * stride;
         if (bias) out[i] = src[row + dim];
         else for (let k = 0; k < dim; k++) out[i * dim + k] = src[row + k];
       }
       return scope(() => tensor(out, { device: 'cpu' }).reshape(bias ? [V] : [V, dim]));
     };
     return new GloVeModel(words, dim, {
-      W: unpack(Wp, false, false),
-      W_context: unpack(Wp, true, false),
-      b: unpack(Wp, false, true),
-      b_context: unpack(Wp, true, true),
-      gradsq_W: unpack(Gp, false, false),
-      gradsq_W_context: unpack(Gp, true, false),
-      gradsq_b: unpack(Gp, false, true),
-      gradsq_b_context: unpack(Gp, true, true),
+      W: unpack(Wp, false, false, false),
+      W_context: unpack(Wp, true, false, false),
+      b: unpack(Wp, false, true, false),
+      b_context: unpack(Wp, true, true, false),
+      gradsq_W: unpack(Gp, false, false, true),
+      gradsq_W_context: unpack(Gp, true, false, true),
+      gradsq_b: unpack(Gp, false, true, true),
+      gradsq_b_context: unpack(Gp, true, true, true),
     });
   }
 
   /** @internal Copies the model into packed arrays (the layout of {@link fromPacked}); rejects accumulators that are not finite and > 0. */
-  async pack(Wp: GloVeArray, Gp: GloVeArray): Promise<void> {
+  async pack(Wp: GloVeArray, Gp: GloVeArray, layout: GloVeLayout): Promise<void> {
     const V = this.size;
     const d = this.dim;
     const t = this.tensors;
+    const { stride, gOff } = layout;
     const fill = async (dst: GloVeArray, src: Tensor, context: boolean, bias: boolean): Promise<void> => {
       const a = await src.data();
       if (src !== t.W && src !== t.W_context && src !== t.b && src !== t.b_context) {
         const bad = a.findIndex((g) => !(g > 0 && g < Number.POSITIVE_INFINITY));
         if (bad >= 0) throw new ArgumentError('trainGloVe', `init: AdaGrad accumulators must be finite and > 0, got ${a[bad]} at flat index ${bad}`);
       }
-      const base = context ? V * (d + 1) : 0;
+      const accumulator = src !== t.W && src !== t.W_context && src !== t.b && src !== t.b_context;
+      const base = (context ? V * stride : 0) + (accumulator ? gOff : 0);
       for (let i = 0; i < V; i++) {
-        const row = base + i * (d + 1);
+        const row = base + i * stride;
         if (bias) dst[row + d] = a[i];
         else for (let k = 0; k < d; k++) dst[row + k] = a[i * d + k];
       }

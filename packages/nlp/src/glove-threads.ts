@@ -4,8 +4,8 @@ import { type NodeWorker as Worker, startWorkers } from './worker-threads';
 
 /** What every worker gets once: shared parameters, accumulators and entry arrays, and its slice. */
 export interface HogwildSetup {
-  W: GloVeArray;
-  G: GloVeArray;
+  /** Parameters and accumulators, interleaved (see glove-cpu). */
+  P: GloVeArray;
   /** The entries a pass visits, in the pass's order. */
   entries: GloVeEntries;
   /**
@@ -45,7 +45,7 @@ export class HogwildPool {
 
   /** Starts `threads` workers on `setup`; the entries are split into equal contiguous slices. */
   static async start(op: string, threads: number, setup: HogwildSetup): Promise<HogwildPool> {
-    if (!(setup.W.buffer instanceof SharedArrayBuffer)) throw new ArgumentError(op, 'internal: Hogwild parameters must live in a SharedArrayBuffer');
+    if (!(setup.P.buffer instanceof SharedArrayBuffer)) throw new ArgumentError(op, 'internal: Hogwild parameters must live in a SharedArrayBuffer');
     const N = setup.entries.rows.length;
     const workers: NodeWorker[] = await startWorkers<ToWorker, FromWorker>(op, 'glove-worker', threads);
     const pool = new HogwildPool(workers);

@@ -26,7 +26,7 @@ parentPort?.on('message', (m: ToWorker) => {
       if (!s.base || !s.perm) throw new Error('gather without a permutation');
       gatherEntries(s.entries, s.base, s.perm, start, end);
     }
-    reply({ type: 'cost', cost: glovePass(s.W, s.G, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
+    reply({ type: 'cost', cost: glovePass(s.P, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
   } catch (e) {
     reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }

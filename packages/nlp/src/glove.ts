@@ -2,7 +2,7 @@ import { ArgumentError, type DeviceName, Generator, ShapeError } from '@aimodel/
 import { checkInt, checkKeys, describe } from './checks';
 import { Cooccurrence, cooccurrence } from './cooccurrence';
 import type { Corpus } from './corpus';
-import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight } from './glove-cpu';
+import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight, interleavedLayout, separateLayout } from './glove-cpu';
 import { GloVeModel } from './glove-model';
 import { progressLine } from './glove-progress';
 import { HogwildPool, sharedMemoryAvailable } from './glove-threads';
@@ -224,16 +224,26 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   const threads = wanted > 1 && sharedMemoryAvailable() ? wanted : 1;
   const f64 = opts.precision === 'float64';
 
-  // Parameters and accumulators: shared memory when threads work on them.
+  // Parameters and accumulators: shared memory when threads work on them. On the CPU one array,
+  // each row's accumulators right after its parameters (see glove-cpu); WebGPU takes two arrays.
+  const gpu = opts.device === 'webgpu';
+  const layout = gpu ? separateLayout(dim) : interleavedLayout(dim);
   const size = 2 * V * (dim + 1);
   const alloc = (n: number, bytes: number): ArrayBuffer | SharedArrayBuffer => (threads > 1 ? new SharedArrayBuffer(n * bytes) : new ArrayBuffer(n * bytes));
-  const Wp: GloVeArray = f64 ? new Float64Array(alloc(size, 8)) : new Float32Array(alloc(size, 4));
-  const Gp: GloVeArray = f64 ? new Float64Array(alloc(size, 8)) : new Float32Array(alloc(size, 4));
-  if (opts.init) await opts.init.pack(Wp, Gp);
+  const array = (n: number): GloVeArray => (f64 ? new Float64Array(alloc(n, 8)) : new Float32Array(alloc(n, 4)));
+  const Wp = array(gpu ? size : 2 * size);
+  const Gp = gpu ? array(size) : Wp;
+  if (opts.init) await opts.init.pack(Wp, Gp, layout);
   else {
+    // The draws in the order of the reference's rows of d + 1, whatever the layout.
     const u = gen.uniform(size);
-    for (let i = 0; i < size; i++) Wp[i] = (u[i] - 0.5) / dim;
-    Gp.fill(1);
+    const { stride, gOff } = layout;
+    for (let r = 0; r < 2 * V; r++) {
+      for (let k = 0; k <= dim; k++) {
+        Wp[r * stride + k] = (u[r * (dim + 1) + k] - 0.5) / dim;
+        Gp[r * stride + gOff + k] = 1;
+      }
+    }
   }
 
   // Entries: sorted base arrays, and the per-pass (shuffled) arrays the kernel reads.
@@ -295,9 +305,7 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   // Threads: each gathers its slice of a shuffled pass's order through the shared permutation.
   const sharedPerm = threads > 1 && shuffle !== 'none' ? new Int32Array(alloc(N, 4)) : undefined;
   const pool =
-    threads > 1 && !gpuModel
-      ? await HogwildPool.start(op, threads, { W: Wp, G: Gp, entries: pass, base, perm: sharedPerm, dim, vocabSize: V, eta, clip })
-      : undefined;
+    threads > 1 && !gpuModel ? await HogwildPool.start(op, threads, { P: Wp, entries: pass, base, perm: sharedPerm, dim, vocabSize: V, eta, clip }) : undefined;
   try {
     for (let epoch = 1; epoch <= (gpuModel ? 0 : epochs); epoch++) {
       const t0 = performance.now();
@@ -305,7 +313,7 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
       else if (perm) gatherEntries(pass, base, perm, 0, N);
       // The next pass's order is drawn while the threads run this one (the same draws either way).
       const running = pool ? pool.pass(perm !== undefined) : undefined;
-      const total = running ? undefined : glovePass(Wp, Gp, dim, V, pass, 0, N, eta, clip);
+      const total = running ? undefined : glovePass(Wp, dim, V, pass, 0, N, eta, clip);
       perm = shuffle === 'epoch' && epoch < epochs ? gen.permutation(N) : undefined;
       report(epoch, (running ? await running : (total as number)) / N, (performance.now() - t0) / 1000);
     }
@@ -317,11 +325,11 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   const out = new Float32Array(V * dim);
   const sum = (opts.output ?? 'sum') === 'sum';
   for (let i = 0; i < V; i++) {
-    const w = i * (dim + 1);
-    const c = (V + i) * (dim + 1);
+    const w = i * layout.stride;
+    const c = (V + i) * layout.stride;
     for (let k = 0; k < dim; k++) out[i * dim + k] = sum ? Wp[w + k] + Wp[c + k] : Wp[w + k];
   }
-  return { vectors: new WordVectors(words, out, dim), model: gpuModel ?? GloVeModel.fromPacked(words, dim, Wp, Gp), costHistory, threads };
+  return { vectors: new WordVectors(words, out, dim), model: gpuModel ?? GloVeModel.fromPacked(words, dim, Wp, Gp, layout), costHistory, threads };
 }
 
 /** The co-occurrence matrix and the words of its ids, counting a corpus when needed. */

@@ -251,11 +251,17 @@ describe('trainGloVe: Hogwild threads (built package)', () => {
       for (let e = 0; e < 6; e++) expect(Math.abs(two.costHistory[e] / one.costHistory[e] - 1)).toBeLessThan(0.1);
       expect(Math.abs(two.costHistory[5] / one.costHistory[5] - 1)).toBeLessThan(0.02);
       expect(two.costHistory[5]).toBeLessThan(0.7 * two.costHistory[0]);
-      // One shuffle (the workers gather the first pass's order, then reuse it) and no shuffle.
-      for (const shuffle of ['once', 'none'] as const) {
-        const a1 = await nlp.trainGloVe(X, { dim: 16, epochs: 3, seed: 2, shuffle });
-        const a2 = await nlp.trainGloVe(X, { dim: 16, epochs: 3, seed: 2, shuffle, threads: 2 });
-        expect(Math.abs(a2.costHistory[2] / a1.costHistory[2] - 1)).toBeLessThan(0.03);
+      // One shuffle (the workers gather the first pass's order, then reuse it), and no shuffle: in
+      // (i, j) order the second thread starts on the rows of the middle words, which sequential
+      // training reaches only later in the pass (measured: within 1% after pass 1 with one
+      // shuffle, within 9% without).
+      for (const [shuffle, bound] of [
+        ['once', 0.02],
+        ['none', 0.15],
+      ] as const) {
+        const a1 = await nlp.trainGloVe(X, { dim: 16, epochs: 6, seed: 2, shuffle });
+        const a2 = await nlp.trainGloVe(X, { dim: 16, epochs: 6, seed: 2, shuffle, threads: 2 });
+        for (let e = 1; e < 6; e++) expect(Math.abs(a2.costHistory[e] / a1.costHistory[e] - 1)).toBeLessThan(bound);
         a1.model.dispose();
         a2.model.dispose();
       }
