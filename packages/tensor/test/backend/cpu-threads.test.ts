@@ -166,29 +166,46 @@ describe('CPU gemm on worker threads', () => {
     expect(p2[2 * M * N + 3 * N + 4]).toBeCloseTo(s, 4);
   });
 
-  it('conv2d forward and both gradients give the same bits on 1 and 2 threads', async () => {
-    const before = memory().tensors;
-    const run = () =>
-      scope(() => {
-        const x = tensor(randArray(2 * 6 * 17 * 15, 8), { requiresGrad: true });
-        const w = tensor(randArray(20 * 6 * 3 * 3, 9), { requiresGrad: true });
-        const y = conv2d(x.reshape([2, 6, 17, 15]), w.reshape([20, 6, 3, 3]), { padding: 1, stride: [1, 2] });
-        y.mul(y).sum().backward();
-        const parts = [y.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()] as Float32Array[];
-        const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          all.set(p, o);
-          o += p.length;
-        }
-        return all;
-      });
-    const chunks = workerChunks();
-    const [one, two] = await oneAndTwo(run);
-    expectSameBits(one, two);
-    expect(workerChunks()).toBeGreaterThan(chunks);
-    expect(memory().tensors).toBe(before);
-  });
+  // [x shape, w shape, stride]: the second one's column matrix (K·cp = 144·576) is large enough for
+  // im2col rows to be split across threads too
+  const convs: [number[], number[], [number, number]][] = [
+    [
+      [2, 6, 17, 15],
+      [20, 6, 3, 3],
+      [1, 2],
+    ],
+    [
+      [2, 16, 24, 24],
+      [8, 16, 3, 3],
+      [1, 1],
+    ],
+  ];
+  for (const [xs, ws, stride] of convs) {
+    it(`conv2d x[${xs}] w[${ws}]: forward and both gradients give the same bits on 1 and 2 threads`, async () => {
+      const before = memory().tensors;
+      const n = (s: number[]) => s.reduce((p, d) => p * d, 1);
+      const run = () =>
+        scope(() => {
+          const x = tensor(randArray(n(xs), 8), { requiresGrad: true });
+          const w = tensor(randArray(n(ws), 9), { requiresGrad: true });
+          const y = conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, stride });
+          y.mul(y).sum().backward();
+          const parts = [y.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()] as Float32Array[];
+          const all = new Float32Array(parts.reduce((k, p) => k + p.length, 0));
+          let o = 0;
+          for (const p of parts) {
+            all.set(p, o);
+            o += p.length;
+          }
+          return all;
+        });
+      const chunks = workerChunks();
+      const [one, two] = await oneAndTwo(run);
+      expectSameBits(one, two);
+      expect(workerChunks()).toBeGreaterThan(chunks);
+      expect(memory().tensors).toBe(before);
+    });
+  }
 });
 
 describe('ThreadPool', () => {

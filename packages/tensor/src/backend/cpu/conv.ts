@@ -24,6 +24,8 @@ interface ResidentCol {
   pitch: number;
   xBase: number;
   fns: Im2col | null;
+  /** Runs im2col rows across the gemm's worker threads (false: none are up; run them here). */
+  parallel?: (name: string, calls: readonly (readonly number[])[]) => boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ interface ResidentCol {
  * sums into them).
  */
 function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, xd: Float32Array | null, xOff: number): ResidentCol {
-  const pitch = Math.ceil((g.rowsPerChunk * g.Wo) / 8) * 8,
+  const pitch = Math.ceil((g.rowsPerChunk * g.Wo + 4) / 8) * 8, // + 4: a row's trailing zero vector stays in its own padding (rows may be written in parallel)
     rows = Math.ceil(g.K / 8) * 8,
     colFloats = rows * pitch + 16,
     planes = g.Cg * g.H * g.W;
@@ -45,7 +47,7 @@ function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, 
     if (xd) f32.set(xd.subarray(xOff, xOff + planes), base + colFloats);
     else f32.fill(0, base + colFloats, base + colFloats + planes);
   }
-  return { f32, base, pitch, xBase: base + colFloats, fns };
+  return { f32, base, pitch, xBase: base + colFloats, fns, parallel: rg.parallel };
 }
 
 /** im2col into the wasm memory (one wasm call per column-matrix row), else the JS im2col there. */
@@ -58,14 +60,23 @@ function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: numbe
   }
   const cp = rows * Wo;
   if (pitch > cp) for (let q = 0; q < K; q++) f32.fill(0, base + q * pitch + cp, base + (q + 1) * pitch);
+  // the rows are independent (each call writes its row and that row's padding): a large matrix's
+  // rows are collected and split across the gemm's threads, when it has some
+  const calls: number[][] | null = K * cp >= 1 << 16 && res.parallel ? [] : null;
   let r = 0;
   for (let c = 0; c < Cg; c++)
     for (let i = 0; i < kh; i++)
       for (let j = 0; j < kw; j++, r++) {
         const lo = g.colLo[j],
           hi = g.colHi[j];
-        fns.row((base + r * pitch) * 4, (xBase + c * H * W) * 4, rows, Wo, lo, hi, sw * 4, oh0 * sh - ph + i * dh, sh, H, W * 4, (lo * sw - pw + j * dw) * 4);
+        const d = (base + r * pitch) * 4,
+          plane = (xBase + c * H * W) * 4,
+          ih = oh0 * sh - ph + i * dh,
+          c4 = (lo * sw - pw + j * dw) * 4;
+        if (calls) calls.push([d, plane, rows, Wo, lo, hi, sw * 4, ih, sh, H, W * 4, c4]);
+        else fns.row(d, plane, rows, Wo, lo, hi, sw * 4, ih, sh, H, W * 4, c4);
       }
+  if (calls && !res.parallel?.('im2colRow', calls)) for (const a of calls) fns.row(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
 }
 
 /** col2im from a column matrix in the wasm memory into the zeroed planes at res.xBase (needs res.fns). */

@@ -11,7 +11,7 @@
  *   [1] DONE   chunks finished in this job          [2] READY  workers started
  *   [3] STOP   set when the pool closes             [4] ERROR  first failure's chunk + 1
  *   [5] WORKED chunks run by workers (statistics)     [6] ROWS   calls per chunk in this job
- *   [8 …]      call table: per call a function index (−1: none) and 8 i32 arguments; chunk i
+ *   [8 …]      call table: per call a function index (−1: none) and 12 i32 arguments; chunk i
  *              is calls i·ROWS … i·ROWS + ROWS − 1, run in order by one thread
  *
  * A job is published by writing the table and storing CLAIM = (generation, n, 0), then
@@ -34,7 +34,7 @@ const CLAIM = 0,
   WORKED = 5,
   ROWS = 6,
   TABLE = 8,
-  WORDS = 9;
+  WORDS = 13;
 
 /** Most chunks one job can hold, and most calls. */
 export const MAX_CHUNKS = 1024;
@@ -71,7 +71,7 @@ function start(d) {
       for (let r = 0; r < rows; r++) {
         const o = TABLE + (i * rows + r) * WORDS, f = c[o];
         if (f < 0) continue;
-        try { fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]); }
+        try { fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8], c[o + 9], c[o + 10], c[o + 11], c[o + 12]); }
         catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
       }
       Atomics.add(c, WORKED, 1);
@@ -235,8 +235,8 @@ export class ThreadPool {
     this.calls = 0;
   }
 
-  /** Appends a call of function `fn` (pool numbering, −1: none) with up to 8 i32 arguments; every `rows` calls make a chunk. */
-  add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0): void {
+  /** Appends a call of function `fn` (pool numbering, −1: none) with up to 12 i32 arguments; every `rows` calls make a chunk. */
+  add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0): void {
     if (this.calls >= MAX_CALLS || this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks or ${MAX_CALLS} calls in one job`);
     const c = this.ctrl,
       o = TABLE + this.calls++ * WORDS;
@@ -250,6 +250,10 @@ export class ThreadPool {
     c[o + 6] = a5;
     c[o + 7] = a6;
     c[o + 8] = a7;
+    c[o + 9] = a8;
+    c[o + 10] = a9;
+    c[o + 11] = a10;
+    c[o + 12] = a11;
   }
 
   /** Ends a partly filled chunk with empty calls. */
@@ -303,7 +307,7 @@ export class ThreadPool {
           f = c[o];
         if (f < 0) continue;
         try {
-          fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8]);
+          fns[f](c[o + 1], c[o + 2], c[o + 3], c[o + 4], c[o + 5], c[o + 6], c[o + 7], c[o + 8], c[o + 9], c[o + 10], c[o + 11], c[o + 12]);
         } catch {
           Atomics.compareExchange(c, ERROR, 0, i + 1);
         }

@@ -48,6 +48,12 @@ export type WasmGemm = GemmFn & {
   scratch?: (n: number) => { f32: Float32Array; base: number };
   /** Starts the worker pool (threaded gemms only); resolves to whether it runs. */
   warm?: () => Promise<boolean>;
+  /**
+   * Runs independent calls of function `name` of the threaded gemm's pool (`im2colRow`: the
+   * im2col `row` over this gemm's memory; up to 12 i32 arguments each) across the threads and
+   * returns true; false, having run nothing, when no pool is up (the caller runs them itself).
+   */
+  parallel?: (name: string, calls: readonly (readonly number[])[]) => boolean;
 };
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -57,6 +63,8 @@ export interface Threading {
   modules: readonly WebAssembly.Module[];
   kernel: number;
   pack: Record<PackName, number>;
+  /** Other functions callers may run across the threads (`WasmGemm.parallel`), by name. */
+  extra?: Record<string, number>;
 }
 
 type PackName = 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB';
@@ -304,7 +312,20 @@ export function makeDriver(
   };
   const gemm: GemmFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) =>
     run(M, N, K, a, aOff, ars, acs, { data: b, off: bOff, rs: brs, cs: bcs }, c, cOff, ldc, accumulate);
-  const warm = threading ? { warm: () => warmPool(mem, threading.modules) } : {};
+  const parallel = (name: string, calls: readonly (readonly number[])[]): boolean => {
+    const id = threading?.extra?.[name];
+    const pool = id === undefined || calls.length < 2 ? null : poolFor(mem, threading!.modules);
+    if (!pool || id === undefined) return false;
+    const per = Math.max(1, Math.ceil(calls.length / (pool.size * CHUNKS_PER_THREAD)));
+    const batch = Math.floor(MAX_CHUNKS / per) * per;
+    for (let i0 = 0; i0 < calls.length; i0 += batch) {
+      pool.begin(per);
+      for (let i = i0; i < Math.min(calls.length, i0 + batch); i++) pool.add(id, ...calls[i]);
+      pool.run();
+    }
+    return true;
+  };
+  const warm = threading ? { warm: () => warmPool(mem, threading.modules), parallel } : {};
   if (!pack) return Object.assign(gemm, warm);
   return Object.assign(gemm, warm, {
     memory: mem,

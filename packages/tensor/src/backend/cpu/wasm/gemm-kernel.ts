@@ -193,19 +193,27 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
     const packModule = packBytes ? new WebAssembly.Module(packBytes) : null;
     const pack = packModule ? (new WebAssembly.Instance(packModule, env).exports as Record<string, Fn>) : null;
     // Workers run the kernel and the packing over the same memory.
-    return makeDriver(kernel, pack, mem, tile, blocking, shared && packModule ? threading([module, packModule]) : undefined);
+    return makeDriver(
+      kernel,
+      pack,
+      mem,
+      tile,
+      blocking,
+      shared && packModule ? threading([module, packModule, new WebAssembly.Module(wasmModule('im2col', true))]) : undefined,
+    );
   } catch {
     return null;
   }
 }
 
-/** The pool's numbering of the kernel's and the packing's functions. */
+/** The pool's numbering of the kernel's and the packing's functions, and of the im2col `row` (convolutions: ../conv.ts). */
 function threading(modules: WebAssembly.Module[]): Threading {
   const pack = (name: string) => functionIndex(modules, 1, name);
   return {
     modules,
     kernel: functionIndex(modules, 0, 'gemm'),
     pack: { packLinesA: pack('packLinesA'), packRowsA: pack('packRowsA'), packLinesB: pack('packLinesB'), packRowsB: pack('packRowsB') },
+    extra: { im2colRow: functionIndex(modules, 2, 'row') },
   };
 }
 
