@@ -1,11 +1,11 @@
 // GloVe on the SpamAssassin public corpus: raw mails → text → vocabulary → co-occurrence →
 // 50-dimensional vectors → nearest neighbours. See README.md.
-// Usage: node examples/glove-spam/index.mjs [--threads N] [--epochs N] [--dim N] [--save vectors.txt]
+// Usage: node examples/glove-spam/index.mjs [--prep paragraphs|reference] [--threads N] [--epochs N] [--dim N] [--save vectors.txt]
 // (after `npm run build`; `npm run example:glove-spam` does both).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Vocabulary, cooccurrence, tokenize, trainGloVe } from '@aimodel/nlp';
-import { loadMails, mailDocuments } from './mail.mjs';
+import { letterTokens, loadMails, mailDocuments, referenceDocuments } from './mail.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,20 +15,28 @@ const threads = Number(arg('threads', Math.min(2, availableParallelism())));
 const epochs = Number(arg('epochs', 25));
 const dim = Number(arg('dim', 50));
 const save = arg('save', undefined);
+// paragraphs (default): one document per paragraph, the default tokenizer. reference: one document
+// per mail, repeated paragraphs removed, letter-only tokens (closest to the C reference's corpus
+// statistics; see README.md).
+const prep = arg('prep', 'paragraphs');
+if (prep !== 'paragraphs' && prep !== 'reference') throw new Error(`--prep must be paragraphs or reference, got ${prep}`);
+const tokenizer = prep === 'reference' ? letterTokens : {};
 const seconds = (t) => ((performance.now() - t) / 1000).toFixed(1);
 
-// 1. Raw mails → documents (one per paragraph; the subject is one too).
+// 1. Raw mails → documents (one per paragraph, the subject one too; or one per mail with --prep reference).
 let t = performance.now();
 const mails = loadMails();
-const docs = mails.flatMap((m) => mailDocuments(m.text));
+const docs = prep === 'reference' ? referenceDocuments(mails) : mails.flatMap((m) => mailDocuments(m.text));
 let tokens = 0;
-for (const d of docs) tokens += tokenize(d).length;
-console.log(`${mails.length} mails → ${docs.length} paragraphs, ${tokens} tokens (${seconds(t)} s)`);
+for (const d of docs) tokens += (typeof tokenizer === 'function' ? tokenizer(d) : tokenize(d)).length;
+console.log(
+  `${mails.length} mails → ${docs.length} ${prep === 'reference' ? 'documents (one per mail, repeated paragraphs removed)' : 'paragraphs'}, ${tokens} tokens (${seconds(t)} s)`,
+);
 
 // 2. Vocabulary (min count 5) and co-occurrence counts (window 10, symmetric, 1/distance).
 t = performance.now();
-const vocab = await Vocabulary.build(docs, { minCount: 5 });
-const X = await cooccurrence(docs, { vocab, window: 10 });
+const vocab = await Vocabulary.build(docs, { minCount: 5, tokenizer });
+const X = await cooccurrence(docs, { vocab, window: 10, tokenizer });
 console.log(`vocabulary: ${vocab.size} words at min count 5; co-occurrence: ${X.nnz} non-zero entries at window 10 (${seconds(t)} s)`);
 
 // 3. GloVe: 50 dimensions, 25 passes, the reference's defaults (xMax 100, α 0.75, η 0.05).

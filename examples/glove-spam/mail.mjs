@@ -153,3 +153,29 @@ export function mailDocuments(raw) {
   }
   return docs;
 }
+
+/**
+ * The tokenizer of the `reference` preparation: lowercase runs of Unicode letters (apostrophes
+ * inside words kept; no digits), without word segmentation of scripts written without spaces
+ * (a run of Chinese or Japanese stays one token, as in whitespace-split text).
+ */
+export function letterTokens(text) {
+  return text.toLowerCase().match(/\p{L}+(?:['’]\p{L}+)*/gu) ?? [];
+}
+
+/**
+ * The corpus as the `reference` preparation makes it (the one of the variants measured in
+ * README.md whose statistics come closest to the C reference's corpus): one document per mail
+ * (subject and text parts, wrapped lines joined), with every paragraph that already appeared
+ * earlier in the corpus removed (quoted replies, signatures, list footers, repeated spam); a mail
+ * left without text gives no document.
+ */
+export function referenceDocuments(mails) {
+  const seen = new Set();
+  const docs = [];
+  for (const m of mails) {
+    const kept = mailDocuments(m.text).filter((p) => !seen.has(p) && seen.add(p));
+    if (kept.length) docs.push(kept.join(' '));
+  }
+  return docs;
+}
