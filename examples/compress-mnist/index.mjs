@@ -34,6 +34,7 @@ const MODES = {
     train: 2000,
     test: Infinity,
     calibration: 1000,
+    qat: Infinity,
     qatEpochs: 2,
     students: 2000,
     baselineEpochs: 4,
@@ -47,6 +48,7 @@ const MODES = {
     train: Infinity,
     test: Infinity,
     calibration: 1000,
+    qat: Infinity,
     qatEpochs: 2,
     students: Infinity,
     baselineEpochs: 4,
@@ -95,8 +97,8 @@ export async function main({ small = false, full = false, webgpu = false, log = 
   log(`\npost-training int8 (fuse → prepare → calibrate on ${mode.calibration} training images → convert)`);
   await add('PTQ int8 per-tensor', ptq(base, calibration, { perChannel: false }));
   await add('PTQ int8 per-channel', ptq(base, calibration, { perChannel: true }));
-  log('\nquantization-aware training (1 epoch), then convert');
   const qatLabel = `QAT int8 (${mode.qatEpochs} epoch${mode.qatEpochs > 1 ? 's' : ''})`;
+  log(`\nquantization-aware training (${qatLabel.slice(10, -1)}), then convert`);
   await add(qatLabel, await qat(base, subset(data, mode.qat), { epochs: mode.qatEpochs, verbose }));
   log('\nthe pruned model quantized (per-channel)');
   await add('pruned 90% + int8 per-channel', ptq(pruned, calibration, { perChannel: true }));
