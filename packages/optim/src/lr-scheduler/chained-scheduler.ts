@@ -1,7 +1,6 @@
-import { ArgumentError } from '@aimodel/tensor';
 import type { Optimizer } from '../optimizer';
-import { LRScheduler, restoreSchedulerState, type SchedulerStateDict, schedulerState } from './lr-scheduler';
-import { checkSchedulers } from './sequential-lr';
+import { LRScheduler, type SchedulerStateDict } from './lr-scheduler';
+import { checkSchedulers, composedStateDict, loadComposedStateDict } from './sequential-lr';
 
 /**
  * Step several chainable schedulers together (torch.optim.lr_scheduler.ChainedScheduler): each
@@ -66,8 +65,7 @@ export class ChainedScheduler extends LRScheduler {
    * ```
    */
   override stateDict(): SchedulerStateDict {
-    const { schedulers, ...own } = this as unknown as Record<string, unknown>;
-    return { ...schedulerState(own), schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return composedStateDict(this);
   }
 
   /**
@@ -80,11 +78,6 @@ export class ChainedScheduler extends LRScheduler {
    * ```
    */
   override loadStateDict(sd: SchedulerStateDict): void {
-    const { schedulers, ...own } = (sd ?? {}) as Record<string, unknown>;
-    if (!Array.isArray(schedulers) || schedulers.length !== this.schedulers.length) {
-      throw new ArgumentError('ChainedScheduler', `expected a state dict with ${this.schedulers.length} scheduler states`);
-    }
-    restoreSchedulerState('ChainedScheduler', this, own);
-    this.schedulers.forEach((s, i) => s.loadStateDict(schedulers[i] as SchedulerStateDict));
+    loadComposedStateDict('ChainedScheduler', this, sd);
   }
 }

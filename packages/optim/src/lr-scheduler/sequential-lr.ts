@@ -33,6 +33,22 @@ export function checkSchedulers(op: string, schedulers: unknown, optimizer: Opti
   return [...schedulers];
 }
 
+/** @internal The state dict of a SequentialLR or ChainedScheduler: its own fields and each inner scheduler's (`schedulers`). */
+export function composedStateDict(scheduler: { schedulers: readonly LRScheduler[] }): SchedulerStateDict {
+  const { schedulers, ...own } = scheduler as unknown as Record<string, unknown>;
+  return { ...schedulerState(own), schedulers: scheduler.schedulers.map((s) => s.stateDict()) };
+}
+
+/** @internal Restore {@link composedStateDict}'s output: the own fields, then each inner scheduler's state. */
+export function loadComposedStateDict(op: string, scheduler: { schedulers: readonly LRScheduler[] }, sd: SchedulerStateDict): void {
+  const { schedulers, ...own } = (sd ?? {}) as Record<string, unknown>;
+  if (!Array.isArray(schedulers) || schedulers.length !== scheduler.schedulers.length) {
+    throw new ArgumentError(op, `expected a state dict with ${scheduler.schedulers.length} scheduler states`);
+  }
+  restoreSchedulerState(op, scheduler, own);
+  scheduler.schedulers.forEach((s, i) => s.loadStateDict(schedulers[i] as SchedulerStateDict));
+}
+
 /**
  * Run schedulers one after another (torch.optim.lr_scheduler.SequentialLR): the first until
  * `milestones[0]`, the second from there (restarted at its epoch 0) until `milestones[1]`, …
@@ -125,8 +141,7 @@ export class SequentialLR extends LRScheduler {
    * ```
    */
   override stateDict(): SchedulerStateDict {
-    const { schedulers, ...own } = this as unknown as Record<string, unknown>;
-    return { ...schedulerState(own), schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return composedStateDict(this);
   }
 
   /**
@@ -140,11 +155,6 @@ export class SequentialLR extends LRScheduler {
    * ```
    */
   override loadStateDict(sd: SchedulerStateDict): void {
-    const { schedulers, ...own } = (sd ?? {}) as Record<string, unknown>;
-    if (!Array.isArray(schedulers) || schedulers.length !== this.schedulers.length) {
-      throw new ArgumentError('SequentialLR', `expected a state dict with ${this.schedulers.length} scheduler states`);
-    }
-    restoreSchedulerState('SequentialLR', this, own);
-    this.schedulers.forEach((s, i) => s.loadStateDict(schedulers[i] as SchedulerStateDict));
+    loadComposedStateDict('SequentialLR', this, sd);
   }
 }
