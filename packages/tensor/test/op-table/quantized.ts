@@ -182,6 +182,21 @@ export const QUANTIZED_OPS: OpInfo[] = [
           }),
       },
       {
+        name: "large enough for the CPU's fused path (im2col into the int8 GEMM, requantized in place): [2, 8, 12, 12] ⊛ [16, 8, 3, 3]",
+        inputs: [i8([2, 8, 12, 12]), i8([16, 8, 3, 3])],
+        call: (x, w) =>
+          quantizedConv2d(x, w, {
+            inputScale: 0.02,
+            inputZeroPoint: 9,
+            weightScale: scales(16),
+            bias: biases(16),
+            padding: 1,
+            output: { scale: 0.5, zeroPoint: -4, dtype: 'int8' },
+            relu: true,
+            dequantize: true,
+          }),
+      },
+      {
         name: 'float (dynamic) result with bias, 1×1 kernel, [3, 5, 4, 3]',
         inputs: [i8([3, 5, 4, 3]), i8([4, 5, 1, 1])],
         call: (x, w) => quantizedConv2d(x, w, { inputScale: 0.011, inputZeroPoint: 20, weightScale: scales(4), bias: biases(4) }),
