@@ -182,6 +182,48 @@ export function checkPadding<N extends 1 | 2 | 3>(layer: string, padding: unknow
   return 'same';
 }
 
+/** The options every forward convolution takes (Conv1d/2d/3d), each size a number or one per spatial dim. */
+const FORWARD_CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator'];
+
+/**
+ * @internal Conv1d, Conv2d and Conv3d: their options parsed for `n` spatial dims, and the forward
+ * that pads explicitly for a non-zeros `paddingMode` before the conv.
+ */
+export abstract class ForwardConv<N extends 1 | 2 | 3> extends ConvBase<IntTuple<N>> {
+  /** Step between windows, per spatial dim. @example `new Conv2d(1, 1, 3, { stride: 2 }).stride // [2, 2]` */
+  readonly stride: IntTuple<N>;
+  /** Padding on each side per spatial dim, or `'same'`. @example `new Conv2d(1, 1, 3, { padding: [1, 0] }).padding // [1, 0]` */
+  readonly padding: IntTuple<N> | 'same';
+  /** Spacing between kernel taps, per spatial dim. @example `new Conv1d(1, 1, 3, { dilation: 2 }).dilation // [2]` */
+  readonly dilation: IntTuple<N>;
+  /** Padding values. @example `new Conv2d(1, 1, 3, { padding: 1, paddingMode: 'reflect' }).paddingMode // 'reflect'` */
+  readonly paddingMode: PaddingMode;
+
+  protected constructor(
+    layer: string,
+    n: N,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: unknown,
+    opts: { stride?: unknown; padding?: unknown; dilation?: unknown; groups?: number; bias?: boolean; paddingMode?: PaddingMode; generator?: Generator },
+  ) {
+    checkKeys(layer, opts, FORWARD_CONV_KEYS);
+    super(layer, inChannels, outChannels, intTuple(layer, 'kernelSize', kernelSize, n, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
+    this.stride = intTuple(layer, 'stride', opts.stride ?? 1, n, 1);
+    this.padding = checkPadding(layer, opts.padding ?? 0, n, this.stride);
+    this.dilation = intTuple(layer, 'dilation', opts.dilation ?? 1, n, 1);
+    this.paddingMode = checkPaddingMode(layer, opts.paddingMode ?? 'zeros');
+  }
+
+  /** Check and batch `x`, pad it for the padding mode, then run `conv` with the padding left to it. */
+  protected run(layer: string, x: Tensor, spatial: string[], conv: (input: Tensor, padding: IntTuple<N> | 'same' | 0) => Tensor): Tensor {
+    return this.convolve(layer, x, spatial, (input) => {
+      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
+      return conv(padded ?? input, padded ? 0 : this.padding);
+    });
+  }
+}
+
 /**
  * 1-D convolution over [N, C, L] signals, as `torch.nn.Conv1d` (cross-correlation):
  * y[n, o, t] = b[o] + Σ_c Σ_j w[o, c, j] · x[n, g·C/groups + c, t·stride + j·dilation − padding].
@@ -196,16 +238,7 @@ export function checkPadding<N extends 1 | 2 | 3>(layer: string, padding: unknow
  * conv.forward(randn([2, 4, 10])).shape; // [2, 8, 10]
  * ```
  */
-export class Conv1d extends ConvBase<[number]> {
-  /** Step between windows. @example `new Conv1d(1, 1, 3, { stride: 2 }).stride // [2]` */
-  readonly stride: [number];
-  /** Padding per side, or `'same'`. @example `new Conv1d(1, 1, 3, { padding: 'same' }).padding // 'same'` */
-  readonly padding: [number] | 'same';
-  /** Spacing between kernel taps. @example `new Conv1d(1, 1, 3, { dilation: 2 }).dilation // [2]` */
-  readonly dilation: [number];
-  /** Padding values. @example `new Conv1d(1, 1, 3, { padding: 1, paddingMode: 'circular' }).paddingMode // 'circular'` */
-  readonly paddingMode: PaddingMode;
-
+export class Conv1d extends ForwardConv<1> {
   /**
    * @example
    * ```ts
@@ -213,12 +246,7 @@ export class Conv1d extends ConvBase<[number]> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number], opts: Conv1dLayerOptions = {}) {
-    checkKeys('Conv1d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator']);
-    super('Conv1d', inChannels, outChannels, intTuple('Conv1d', 'kernelSize', kernelSize, 1, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
-    this.stride = intTuple('Conv1d', 'stride', opts.stride ?? 1, 1, 1);
-    this.padding = checkPadding('Conv1d', opts.padding ?? 0, 1, this.stride);
-    this.dilation = intTuple('Conv1d', 'dilation', opts.dilation ?? 1, 1, 1);
-    this.paddingMode = checkPaddingMode('Conv1d', opts.paddingMode ?? 'zeros');
+    super('Conv1d', 1, inChannels, outChannels, kernelSize, opts);
   }
 
   /**
@@ -229,11 +257,15 @@ export class Conv1d extends ConvBase<[number]> {
    * ```
    */
   override forward(x: Tensor): Tensor {
-    return this.convolve('Conv1d', x, ['L'], (input) => {
-      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
-      const padding = padded ? 0 : this.padding === 'same' ? 'same' : this.padding[0];
-      return conv1d(padded ?? input, this.weight, { bias: this.bias, stride: this.stride[0], padding, dilation: this.dilation[0], groups: this.groups });
-    });
+    return this.run('Conv1d', x, ['L'], (input, padding) =>
+      conv1d(input, this.weight, {
+        bias: this.bias,
+        stride: this.stride[0],
+        padding: padding === 'same' || padding === 0 ? padding : padding[0],
+        dilation: this.dilation[0],
+        groups: this.groups,
+      }),
+    );
   }
 }
 
@@ -251,16 +283,7 @@ export class Conv1d extends ConvBase<[number]> {
  * conv.forward(randn([8, 3, 32, 32])).shape; // [8, 16, 32, 32]
  * ```
  */
-export class Conv2d extends ConvBase<Pair> {
-  /** Step between windows [sh, sw]. @example `new Conv2d(1, 1, 3, { stride: 2 }).stride // [2, 2]` */
-  readonly stride: Pair;
-  /** Padding [ph, pw] on each side, or `'same'`. @example `new Conv2d(1, 1, 3, { padding: [1, 0] }).padding // [1, 0]` */
-  readonly padding: Pair | 'same';
-  /** Spacing between kernel taps [dh, dw]. @example `new Conv2d(1, 1, 3, { dilation: 2 }).dilation // [2, 2]` */
-  readonly dilation: Pair;
-  /** Padding values. @example `new Conv2d(1, 1, 3, { padding: 1, paddingMode: 'reflect' }).paddingMode // 'reflect'` */
-  readonly paddingMode: PaddingMode;
-
+export class Conv2d extends ForwardConv<2> {
   /**
    * @example
    * ```ts
@@ -268,12 +291,7 @@ export class Conv2d extends ConvBase<Pair> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Pair, opts: Conv2dLayerOptions = {}) {
-    checkKeys('Conv2d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator']);
-    super('Conv2d', inChannels, outChannels, intTuple('Conv2d', 'kernelSize', kernelSize, 2, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
-    this.stride = intTuple('Conv2d', 'stride', opts.stride ?? 1, 2, 1);
-    this.padding = checkPadding('Conv2d', opts.padding ?? 0, 2, this.stride);
-    this.dilation = intTuple('Conv2d', 'dilation', opts.dilation ?? 1, 2, 1);
-    this.paddingMode = checkPaddingMode('Conv2d', opts.paddingMode ?? 'zeros');
+    super('Conv2d', 2, inChannels, outChannels, kernelSize, opts);
   }
 
   /**
@@ -284,11 +302,9 @@ export class Conv2d extends ConvBase<Pair> {
    * ```
    */
   override forward(x: Tensor): Tensor {
-    return this.convolve('Conv2d', x, ['H', 'W'], (input) => {
-      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
-      const padding = padded ? 0 : this.padding;
-      return conv2d(padded ?? input, this.weight, { bias: this.bias, stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
-    });
+    return this.run('Conv2d', x, ['H', 'W'], (input, padding) =>
+      conv2d(input, this.weight, { bias: this.bias, stride: this.stride, padding, dilation: this.dilation, groups: this.groups }),
+    );
   }
 }
 

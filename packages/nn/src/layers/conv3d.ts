@@ -1,6 +1,5 @@
 import { conv3d, type Generator, type Tensor } from '@aimodel/tensor';
-import { checkKeys, intTuple } from '../checks';
-import { ConvBase, checkPadding, checkPaddingMode, type PaddingMode, padForMode } from './conv';
+import { ForwardConv, type PaddingMode } from './conv';
 
 type Triple = [number, number, number];
 
@@ -42,16 +41,7 @@ export interface Conv3dLayerOptions {
  * conv.forward(randn([1, 2, 4, 8, 8])).shape; // [1, 4, 4, 8, 8]
  * ```
  */
-export class Conv3d extends ConvBase<Triple> {
-  /** Step between windows [sd, sh, sw]. @example `new Conv3d(1, 1, 3, { stride: 2 }).stride // [2, 2, 2]` */
-  readonly stride: Triple;
-  /** Padding [pd, ph, pw] on each side, or `'same'`. @example `new Conv3d(1, 1, 3, { padding: [1, 0, 0] }).padding // [1, 0, 0]` */
-  readonly padding: Triple | 'same';
-  /** Spacing between kernel taps [dd, dh, dw]. @example `new Conv3d(1, 1, 3, { dilation: 2 }).dilation // [2, 2, 2]` */
-  readonly dilation: Triple;
-  /** Padding values. @example `new Conv3d(1, 1, 3, { padding: 1, paddingMode: 'circular' }).paddingMode // 'circular'` */
-  readonly paddingMode: PaddingMode;
-
+export class Conv3d extends ForwardConv<3> {
   /**
    * @example
    * ```ts
@@ -59,12 +49,7 @@ export class Conv3d extends ConvBase<Triple> {
    * ```
    */
   constructor(inChannels: number, outChannels: number, kernelSize: number | Triple, opts: Conv3dLayerOptions = {}) {
-    checkKeys('Conv3d', opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'generator']);
-    super('Conv3d', inChannels, outChannels, intTuple('Conv3d', 'kernelSize', kernelSize, 3, 1), opts.groups ?? 1, false, opts.bias ?? true, opts.generator);
-    this.stride = intTuple('Conv3d', 'stride', opts.stride ?? 1, 3, 1);
-    this.padding = checkPadding('Conv3d', opts.padding ?? 0, 3, this.stride);
-    this.dilation = intTuple('Conv3d', 'dilation', opts.dilation ?? 1, 3, 1);
-    this.paddingMode = checkPaddingMode('Conv3d', opts.paddingMode ?? 'zeros');
+    super('Conv3d', 3, inChannels, outChannels, kernelSize, opts);
   }
 
   /**
@@ -75,10 +60,8 @@ export class Conv3d extends ConvBase<Triple> {
    * ```
    */
   override forward(x: Tensor): Tensor {
-    return this.convolve('Conv3d', x, ['D', 'H', 'W'], (input) => {
-      const padded = padForMode(input, this.paddingMode, this.padding, this.kernelSize, this.dilation);
-      const padding = padded ? 0 : this.padding;
-      return conv3d(padded ?? input, this.weight, { bias: this.bias, stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
-    });
+    return this.run('Conv3d', x, ['D', 'H', 'W'], (input, padding) =>
+      conv3d(input, this.weight, { bias: this.bias, stride: this.stride, padding, dilation: this.dilation, groups: this.groups }),
+    );
   }
 }
