@@ -6,7 +6,7 @@ import { ModuleList } from './container';
 import { Dropout } from './dropout';
 import { Linear } from './linear';
 import { LayerNorm } from './norm';
-import { checkNorm, feedForward, resolveLayerOptions, stackLayers, type TransformerActivation, type TransformerEncoderLayerOptions } from './transformer';
+import { checkNorm, feedForward, stackLayers, type TransformerEncoderLayerOptions, TransformerLayerBase } from './transformer';
 
 /**
  * Options of {@link TransformerDecoderLayer}: the same as {@link TransformerEncoderLayerOptions}
@@ -75,7 +75,7 @@ export function checkSequence(name: string, role: string, x: Tensor, dModel: num
  * layer.forward(randn([2, 7, 16]), randn([2, 10, 16])).shape; // [2, 7, 16]
  * ```
  */
-export class TransformerDecoderLayer extends Module {
+export class TransformerDecoderLayer extends TransformerLayerBase<TransformerDecoderLayerOptions> {
   /** Multi-head self-attention over the targets. @example `new TransformerDecoderLayer(16, 4).selfAttn.numHeads // 4` */
   selfAttn: MultiheadAttention;
   /** Multi-head attention from the targets to the memory. @example `new TransformerDecoderLayer(16, 4).multiheadAttn.embedDim // 16` */
@@ -98,17 +98,6 @@ export class TransformerDecoderLayer extends Module {
   dropout2: Dropout;
   /** Dropout after the feed-forward block. @example `new TransformerDecoderLayer(16, 4).dropout3.p // 0.1` */
   dropout3: Dropout;
-  /** Model dimension. @example `new TransformerDecoderLayer(16, 4).dModel // 16` */
-  readonly dModel: number;
-  /** Attention heads. @example `new TransformerDecoderLayer(16, 4).nhead // 4` */
-  readonly nhead: number;
-  /** Feed-forward activation. @example `new TransformerDecoderLayer(16, 4).activation // 'relu'` */
-  readonly activation: TransformerActivation;
-  /** Whether inputs are batch-major. @example `new TransformerDecoderLayer(16, 4).batchFirst // false` */
-  readonly batchFirst: boolean;
-  /** Pre-norm (true) or post-norm (false). @example `new TransformerDecoderLayer(16, 4).normFirst // false` */
-  readonly normFirst: boolean;
-  private readonly _opts: TransformerDecoderLayerOptions;
 
   /**
    * @param dModel model dimension (a multiple of `nhead`)
@@ -119,19 +108,8 @@ export class TransformerDecoderLayer extends Module {
    * ```
    */
   constructor(dModel: number, nhead: number, opts: TransformerDecoderLayerOptions = {}) {
-    super();
-    const { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias } = resolveLayerOptions(
-      'TransformerDecoderLayer',
-      dModel,
-      nhead,
-      opts,
-    );
-    this.dModel = dModel;
-    this.nhead = nhead;
-    this.activation = activation;
-    this.batchFirst = batchFirst;
-    this.normFirst = normFirst;
-    this._opts = { ...opts };
+    super('TransformerDecoderLayer', dModel, nhead, opts);
+    const { dimFeedforward, dropout, layerNormEps, batchFirst, bias } = this.settings;
     // PyTorch's registration order, which stateDict() follows
     this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout, bias, batchFirst });
     this.multiheadAttn = new MultiheadAttention(dModel, nhead, { dropout, bias, batchFirst });

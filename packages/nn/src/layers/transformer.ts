@@ -135,6 +135,38 @@ export function resolveLayerOptions(
 }
 
 /**
+ * @internal What TransformerEncoderLayer and TransformerDecoderLayer share: PyTorch's options,
+ * checked and resolved to their defaults, kept for `clone()`.
+ */
+export abstract class TransformerLayerBase<O extends TransformerEncoderLayerOptions> extends Module {
+  /** Model dimension. @example `new TransformerEncoderLayer(16, 4).dModel // 16` */
+  readonly dModel: number;
+  /** Attention heads. @example `new TransformerEncoderLayer(16, 4).nhead // 4` */
+  readonly nhead: number;
+  /** Feed-forward activation. @example `new TransformerEncoderLayer(16, 4, { activation: 'gelu' }).activation // 'gelu'` */
+  readonly activation: TransformerActivation;
+  /** Whether inputs are batch-major. @example `new TransformerEncoderLayer(16, 4, { batchFirst: true }).batchFirst // true` */
+  readonly batchFirst: boolean;
+  /** Pre-norm (true) or post-norm (false). @example `new TransformerEncoderLayer(16, 4, { normFirst: true }).normFirst // true` */
+  readonly normFirst: boolean;
+  /** The options as given (for clone). */
+  protected readonly _opts: O;
+  /** The options with PyTorch's defaults filled in. */
+  protected readonly settings: ReturnType<typeof resolveLayerOptions>;
+
+  protected constructor(name: string, dModel: number, nhead: number, opts: O) {
+    super();
+    this.settings = resolveLayerOptions(name, dModel, nhead, opts);
+    this.dModel = dModel;
+    this.nhead = nhead;
+    this.activation = this.settings.activation;
+    this.batchFirst = this.settings.batchFirst;
+    this.normFirst = this.settings.normFirst;
+    this._opts = { ...opts };
+  }
+}
+
+/**
  * One Transformer encoder block (Vaswani et al., 2017), as `torch.nn.TransformerEncoderLayer`:
  * - post-norm (default): x = norm1(x + SA(x)); x = norm2(x + FF(x))
  * - `normFirst`:         x = x + SA(norm1(x)); x = x + FF(norm2(x))
@@ -149,7 +181,7 @@ export function resolveLayerOptions(
  * layer.forward(randn([2, 10, 16])).shape; // [2, 10, 16]
  * ```
  */
-export class TransformerEncoderLayer extends Module {
+export class TransformerEncoderLayer extends TransformerLayerBase<TransformerEncoderLayerOptions> {
   /** Multi-head self-attention. @example `new TransformerEncoderLayer(16, 4).selfAttn.numHeads // 4` */
   selfAttn: MultiheadAttention;
   /** First feed-forward projection dModel → dimFeedforward. @example `new TransformerEncoderLayer(16, 4, { dimFeedforward: 32 }).linear1.outFeatures // 32` */
@@ -166,17 +198,6 @@ export class TransformerEncoderLayer extends Module {
   dropout1: Dropout;
   /** Dropout after the feed-forward block. @example `new TransformerEncoderLayer(16, 4).dropout2.p // 0.1` */
   dropout2: Dropout;
-  /** Model dimension. @example `new TransformerEncoderLayer(16, 4).dModel // 16` */
-  readonly dModel: number;
-  /** Attention heads. @example `new TransformerEncoderLayer(16, 4).nhead // 4` */
-  readonly nhead: number;
-  /** Feed-forward activation. @example `new TransformerEncoderLayer(16, 4, { activation: 'gelu' }).activation // 'gelu'` */
-  readonly activation: TransformerActivation;
-  /** Whether src is batch-major. @example `new TransformerEncoderLayer(16, 4, { batchFirst: true }).batchFirst // true` */
-  readonly batchFirst: boolean;
-  /** Pre-norm (true) or post-norm (false). @example `new TransformerEncoderLayer(16, 4, { normFirst: true }).normFirst // true` */
-  readonly normFirst: boolean;
-  private readonly _opts: TransformerEncoderLayerOptions;
 
   /**
    * @param dModel model dimension (a multiple of `nhead`)
@@ -187,19 +208,8 @@ export class TransformerEncoderLayer extends Module {
    * ```
    */
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
-    super();
-    const { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias } = resolveLayerOptions(
-      'TransformerEncoderLayer',
-      dModel,
-      nhead,
-      opts,
-    );
-    this.dModel = dModel;
-    this.nhead = nhead;
-    this.activation = activation;
-    this.batchFirst = batchFirst;
-    this.normFirst = normFirst;
-    this._opts = { ...opts };
+    super('TransformerEncoderLayer', dModel, nhead, opts);
+    const { dimFeedforward, dropout, layerNormEps, batchFirst, bias } = this.settings;
     // Assigned in PyTorch's registration order, which stateDict() follows.
     this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout, bias, batchFirst });
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
