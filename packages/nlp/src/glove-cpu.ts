@@ -7,9 +7,9 @@
 // accumulators (the reference's `gradsq`, which it keeps in a second array). Interleaved, an
 // entry's update touches two contiguous stretches of 2(d + 1) numbers instead of four of d + 1:
 // fewer cache lines (and pages) per entry, and fewer lines for two Hogwild threads to pass back and
-// forth when both update a frequent word's row. Measured on the loaded shared 2-core machine
-// (kernel alone, synthetic Zipfian matrix, interleaved runs): CPU time per entry 5–9% lower on one
-// thread and about 13% lower on two than with two arrays.
+// forth when both update a frequent word's row. Measured on the shared 2-core machine (synthetic
+// Zipfian matrix, interleaved A/B runs): CPU time per entry 5–7% lower with 1 and 2 threads at
+// real-time priority (near idle), 10–19% lower under load, than with two arrays.
 
 /** Where row r's parameters and accumulators lie: P[r·stride + k] and G[r·stride + gOff + k], k = 0 … d. */
 export interface GloVeLayout {
