@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AvgPool2dParams, Pool2dParams, View } from '../../src/backend/backend';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { avgPool2d, avgPool2dBackward, maxPool2d as maxPoolKernel, maxPool2dBackward } from '../../src/backend/cpu/pool';
+import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
 import { setMaxPoolPath } from '../../src/backend/cpu/wasm/max-pool';
 import { maxPool2d, memory, scope, tensor } from '../../src/index';
 
@@ -282,6 +283,10 @@ describe('cpu avgPool2d', () => {
 });
 
 describe('cpu maxPool2d 2×2: WebAssembly SIMD and JS paths on heap tensors', () => {
+  // the heap is switched on here whatever AIMODEL_CPU_POOL says (the SIMD kernel works in it)
+  const wasOn = heapEnabled();
+  beforeAll(() => setHeapEnabled(true));
+  afterAll(() => setHeapEnabled(wasOn));
   afterEach(() => setMaxPoolPath('auto'));
 
   /** Values and input gradient of maxPool2d(x, 2) weighted by gy, on one path. */

@@ -160,24 +160,24 @@ export interface MaxPoolWasm {
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 let path: 'js' | 'auto' = env?.AIMODEL_CPU_SIMD === '0' ? 'js' : 'auto';
-let cached: MaxPoolWasm | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, MaxPoolWasm | null>();
 
 /** The max-pool kernels over the CPU heap, or null (JS path forced, no heap, or no SIMD). */
 export function maxPoolWasm(): MaxPoolWasm | null {
-  if (path === 'js') return null;
-  if (cached === undefined) {
-    cached = null;
+  const mem = path === 'js' ? null : heapMemory();
+  if (!mem) return null;
+  let fns = instances.get(mem);
+  if (fns === undefined) {
+    fns = null;
     try {
-      const mem = heapMemory();
-      const bytes = mem && wasmModule('maxPool', isSharedMemory(mem));
-      if (mem && bytes && WebAssembly.validate(bytes)) {
-        cached = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as MaxPoolWasm;
-      }
+      const bytes = wasmModule('maxPool', isSharedMemory(mem));
+      if (WebAssembly.validate(bytes)) fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as MaxPoolWasm;
     } catch {
-      cached = null;
+      fns = null;
     }
+    instances.set(mem, fns);
   }
-  return cached;
+  return fns;
 }
 
 /**
