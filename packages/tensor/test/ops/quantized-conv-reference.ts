@@ -1,6 +1,6 @@
 // PyTorch's quantized conv2d (fbgemm, float bias) written out by hand from its definition, for
 // the tests: integer window sums of (x − x_zp)·(w − w_zp[j]) (padding holds x_zp, so contributes
-// 0), then in float32 step by step: m = fl(s_x·s_w[j]), f = fl(fl(raw) + fl(bias/m)),
+// 0), then in float32 step by step (the scales float32 too): m = fl(s_x·s_w[j]), f = fl(fl(raw) + fl(bias/m)),
 // q = clamp(roundHalfEven(fl(f·fl(m/s_y))) + y_zp, qmin, qmax). Written independently of the
 // kernels: direct loops, no im2col, Math.round with an explicit tie fix.
 
@@ -58,7 +58,7 @@ export function referenceQuantizedConv2d(c: RefConv): number[] {
               }
             }
           }
-          const m = f32(c.xScale * c.wScale[o]);
+          const m = f32(f32(c.xScale) * f32(c.wScale[o])); // the scales are float32 (fbgemm's float arithmetic)
           if (!c.out) {
             const y = f32(f32(f32(raw) * f32(c.xScale)) * f32(c.wScale[o]));
             out.push(c.bias ? f32(y + f32(c.bias[o])) : y);

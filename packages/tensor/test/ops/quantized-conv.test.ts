@@ -137,6 +137,20 @@ const CASES = [
   ),
   makeCase('batch 1, 3×3 padding 1, 5 channels', [1, 5, 6, 4], [2, 5, 3, 3], { padding: 1, inputZeroPoint: -1, bias: bias(2), output: outU8 }, 25),
   makeCase(
+    'fused, Ho·Wo = 225 not a multiple of 4: requantized in place, copied out per image run',
+    [4, 4, 15, 15],
+    [16, 4, 3, 3],
+    { padding: 1, inputZeroPoint: 3, bias: bias(16), output: out8, dequantize: true, perChannel: true },
+    27,
+  ),
+  makeCase(
+    'fused, K = 576: 512-wide column blocks that split an image between them',
+    [3, 64, 15, 15],
+    [8, 64, 3, 3],
+    { padding: 1, inputZeroPoint: -9, bias: bias(8), output: outU8, dequantize: true },
+    29,
+  ),
+  makeCase(
     'padding larger than the kernel reach: windows entirely in the padding',
     [1, 1, 2, 3],
     [2, 1, 2, 2],

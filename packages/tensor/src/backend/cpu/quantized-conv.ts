@@ -243,7 +243,7 @@ export function quantizedConv2d(
       let fused = true;
       gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, wd, 0, 0, 0, accBuf, 0, 0, {
         fillB: (mem, base, ld) => unfold(g, mem, base, ld),
-        epilogue: (mem, i0, j0, rows, cols, at, ld) => {
+        epilogue: (mem, i0, j0, rows, cols, at, ld, spare) => {
           const k = quantizedKernelsOn(mem);
           if (!k) {
             fused = false;
@@ -251,14 +251,23 @@ export function quantizedConv2d(
           }
           const wi = new Int32Array(mem.buffer);
           const wf = new Float32Array(mem.buffer);
+          // whole images (P a multiple of 4): requantize each row's image runs into the spare area
+          // in NCHW order, then one copy per image of its rows·P contiguous outputs
+          const whole = j0 % P === 0 && cols % P === 0 && P % 4 === 0;
+          const images = cols / P;
           for (let r = 0; r < rows; r++) {
             const ch = g * og + i0 + r;
             wi[0] = consts.columnTerm[consts.co + ch];
             wf[1] = consts.bias ? consts.bias[consts.bo + ch] : 0;
             wf[2] = consts.multiplier[consts.mo + ch];
-            const src = (at >> 2) + r * ld;
-            k.requantRow((cols + 3) >> 2, at + r * ld * 4, 0, zp, qmin, qmax, scale);
+            const row = at + r * ld * 4;
+            if (whole) {
+              for (let n = 0; n < images; n++) k.requantRow(P >> 2, row + n * P * 4, spare + (n * rows + r) * P * 4, 0, zp, qmin, qmax, scale);
+              continue;
+            }
+            k.requantRow((cols + 3) >> 2, row, row, 0, zp, qmin, qmax, scale);
             // columns j0 … j0 + cols are pixels of consecutive images: one copy per image run
+            const src = row >> 2;
             for (let j = j0, end = j0 + cols; j < end; ) {
               const n = Math.floor(j / P);
               const q = j - n * P;
@@ -267,7 +276,12 @@ export function quantizedConv2d(
               j += len;
             }
           }
+          if (!whole) return;
+          const n0 = j0 / P;
+          const sp = spare >> 2;
+          for (let n = 0; n < images; n++) od.set(wf.subarray(sp + n * rows * P, sp + (n + 1) * rows * P), ((n0 + n) * O + g * og + i0) * P);
         },
+        columnAlign: P,
       });
       if (!fused) unfused(g);
     }

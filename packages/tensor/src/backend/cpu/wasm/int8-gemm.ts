@@ -46,14 +46,18 @@ export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHook
  * - `fillB(mem, base, ld)`: write B (int8 [K, N], row k at byte base + k·ld, ld ≥ N) straight into
  *   the module's memory instead of copying it from `b` (which is then ignored); the driver zeroes
  *   the padding (columns N…ld, rows K…K rounded up to 8) afterwards;
- * - `epilogue(mem, i0, j0, rows, cols, at, ld)`: called for each finished block of C — rows
- *   i0…i0+rows, columns j0…j0+cols as int32 at byte `at` of `mem`, row pitch `ld` int32s — instead
- *   of copying it to `c` (then ignored). It may overwrite the block in place (up to the row
- *   pitch); bytes 0…63 of the memory are scratch it may use. With hooks, K must be > 0.
+ * - `epilogue(mem, i0, j0, rows, cols, at, ld, spare)`: called for each finished block of C —
+ *   rows i0…i0+rows, columns j0…j0+cols as int32 at byte `at` of `mem`, row pitch `ld` int32s —
+ *   instead of copying it to `c` (then ignored). It may overwrite the block in place (up to the
+ *   row pitch) and use the block-sized area at byte `spare` and bytes 0…63 as scratch;
+ * - `columnAlign`: make the column blocks (but the last) a multiple of this many columns where
+ *   the blocking allows it (e.g. whole images of a convolution).
+ * With hooks, K must be > 0.
  */
 export interface Int8GemmHooks {
   fillB?: (mem: Int8Array, base: number, ld: number) => void;
-  epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number) => void;
+  epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number, spare: number) => void;
+  columnAlign?: number;
 }
 
 export const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
@@ -99,6 +103,8 @@ export function wasmInt8Gemm(): Int8GemmFn | null {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
 /** Bytes reserved at the start of the memory for the hooks' scratch. */
 const SCRATCH = 64;
 /** Largest int32 stage a widened column block may take. */
@@ -126,8 +132,10 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
     // short K: wider column blocks, as long as the packed B block stays within NC·KC's bytes and
     // the stage within STAGE_BYTES (fewer blocks: fewer kernel calls and epilogue runs)
     const wide = Math.floor(Math.min((NC * KC) / kcMax, STAGE_BYTES / (4 * ms)) / nr) * nr;
-    const ncMax = Math.max(NC, wide),
-      nc = Math.min(ncMax, Np);
+    let ncMax = Math.max(NC, wide);
+    const align = hooks?.columnAlign ? lcm(hooks.columnAlign, nr) : 0;
+    if (align && ncMax >= align) ncMax -= ncMax % align;
+    const nc = Math.min(ncMax, Np);
     // Byte layout: [raw A | raw B | packed A block | packed B block | int32 stage], 64-aligned;
     // 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing.
     const al = (n: number) => roundUp(n, 64);
@@ -136,7 +144,8 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
       pA = rawB + al(Np * Kp + 8),
       pB = pA + al(mcMax * kcMax * 2),
       stage = pB + al(kcMax * nc * 2);
-    const bytes = stage + ms * nc * 4;
+    const spare = stage + ms * nc * 4;
+    const bytes = hooks?.epilogue ? spare + ms * nc * 4 : spare;
     if (bytes > mem.buffer.byteLength) {
       mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
       i8 = new Int8Array(mem.buffer); // growing detaches the old buffer
@@ -170,7 +179,7 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
           }
         }
         if (hooks?.epilogue) {
-          hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS);
+          hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS, spare);
           continue;
         }
         const s0 = stage >> 2;

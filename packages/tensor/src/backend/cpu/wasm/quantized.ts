@@ -8,8 +8,9 @@
  *   quantize(n4, ptr, inv, zp, qmin, qmax)        x → clamp(nearest(x·inv) + zp) (NaN → zp), in place
  *   requant(rows, n, col, bias, mult, acc, zp, qmin, qmax, scale)
  *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale, in place
- *   requantRow(n4, ptr, consts, zp, qmin, qmax, scale)
- *     the same for one channel's run, its column term, bias term and multiplier at `consts`
+ *   requantRow(n4, src, dst, consts, zp, qmin, qmax, scale)
+ *     the same for one channel's run (int32 at src → float32 at dst, which may equal src), its
+ *     column term, bias term and multiplier at `consts`
  *
  * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
  * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
@@ -83,22 +84,22 @@ function requantKernel(): FuncDef {
 }
 
 function requantRowKernel(): FuncDef {
-  const [n4, ptr, cst, zp, lo, hi, scale] = [0, 1, 2, 3, 4, 5, 6];
-  const [end, p, vCt, vB, vMu, vZp, vLo, vHi, vSc] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [n4, ptr, dst, cst, zp, lo, hi, scale] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [end, p, vCt, vB, vMu, vZp, vLo, vHi, vSc, d] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   const c = new Code();
   c.get(cst).v128Load32Splat(0).set(vCt).get(cst).v128Load32Splat(4).set(vB).get(cst).v128Load32Splat(8).set(vMu);
   c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi).get(scale).f32x4Splat().set(vSc);
-  c.get(ptr).set(p).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
+  c.get(ptr).set(p).get(dst).set(d).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(p);
+  c.get(d);
   c.get(p).v128Load(0).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
   c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
   c.get(vZp).f32x4Sub().get(vSc).f32x4Mul().v128Store(0); //                                        (q − zp)·scale
-  c.get(p).i32Const(16).i32Add().set(p).br(0).end().end();
+  c.get(p).i32Const(16).i32Add().set(p).get(d).i32Const(16).i32Add().set(d).br(0).end().end();
   return {
-    params: [i32, i32, i32, f32, f32, f32, f32],
+    params: [i32, i32, i32, i32, f32, f32, f32, f32],
     results: [],
-    locals: [i32, i32, v128, v128, v128, v128, v128, v128, v128],
+    locals: [i32, i32, v128, v128, v128, v128, v128, v128, v128, i32],
     body: c,
     export: 'requantRow',
   };
@@ -266,7 +267,7 @@ export function simdRequantizeRows(
     wf[A / 4 + 1] = k.bias ? k.bias[k.bo + ch] : 0;
     wf[A / 4 + 2] = k.multiplier[k.mo + ch];
     wi.set(acc.subarray(r * NP, (r + 1) * NP), base);
-    s.requantRow((NP + 3) >> 2, at, A, zp, qmin, qmax, scale);
+    s.requantRow((NP + 3) >> 2, at, at, A, zp, qmin, qmax, scale);
     for (let n = 0; n < N; n++) out.set(wf.subarray(base + n * P, base + (n + 1) * P), (n * C + ch) * P);
   }
   return true;
