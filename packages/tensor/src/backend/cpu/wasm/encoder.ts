@@ -220,6 +220,11 @@ export class Code {
   f32x4Le = () => this.simd(0x45);
   f32x4Ge = () => this.simd(0x46);
   f32x4ConvertI32x4S = () => this.simd(0xfa);
+  /** i32x4.trunc_sat_f32x4_s; i16x8.narrow_i32x4_s; i8x16.narrow_i16x8_s / _u (saturating, first operand → low lanes). */
+  i32x4TruncSatF32x4S = () => this.simd(0xf8);
+  i16x8NarrowI32x4S = () => this.simd(0x85);
+  i8x16NarrowI16x8S = () => this.simd(0x65);
+  i8x16NarrowI16x8U = () => this.simd(0x66);
   /** Shifts take the vector, then an i32 count. */
   i32x4Shl = () => this.simd(0xab);
   i32x4ShrS = () => this.simd(0xac);

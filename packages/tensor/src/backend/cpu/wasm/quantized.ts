@@ -5,7 +5,8 @@
  * The module (emitted at run time with ./encoder.ts, its own memory) streams chunks through
  * fixed addresses:
  *
- *   quantize(n4, ptr, inv, zp, qmin, qmax)        x → clamp(nearest(x·inv) + zp) (NaN → zp), in place
+ *   quantize / quantizeU8(n16, src, dst, inv, zp, qmin, qmax)
+ *     x → clamp(nearest(x·inv) + zp) (NaN → zp), written as int8 / uint8 bytes
  *   requant(rows, n, col, bias, mult, acc, zp, qmin, qmax, scale)
  *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale, in place
  *   requantRow(n4, src, dst, consts, zp, qmin, qmax, scale)
@@ -15,7 +16,8 @@
  * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
  * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
  * them (the zero point's +0 is added first), so they give the same values as max/min.
- * The quantized values come back as float32 integers and are narrowed by `Int8Array#set`.
+ * quantize narrows in wasm (trunc_sat, then saturating narrows of values already in range), so the
+ * bytes come back with one memcpy.
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
 import { Code, type FuncDef, encodeModule, ValType } from './encoder';
@@ -35,25 +37,48 @@ type Kernel = (...args: number[]) => void;
 export interface Module {
   mem: WebAssembly.Memory;
   quantize: Kernel;
+  quantizeU8: Kernel;
   requant: Kernel;
   requantRow: Kernel;
 }
 
-function quantizeKernel(): FuncDef {
-  const [n4, ptr, inv, zp, lo, hi] = [0, 1, 2, 3, 4, 5];
-  const [end, p, vInv, vZp, vLo, vHi, v] = [6, 7, 8, 9, 10, 11, 12];
+/**
+ * quantize / quantizeU8(n16, src, dst, inv, zp, qmin, qmax): groups of 16 floats at src →
+ * clamp(nearest(x·inv) + zp) (NaN → zp), truncated to integers and narrowed (saturating, the values
+ * already in range) to 16 int8 or uint8 bytes at dst.
+ */
+function quantizeKernel(unsigned: boolean): FuncDef {
+  const [n16, src, dst, inv, zp, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
+  const [end, p, d, vInv, vZp, vLo, vHi, v] = [7, 8, 9, 10, 11, 12, 13, 14];
   const c = new Code();
   c.get(inv).f32x4Splat().set(vInv).get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi);
-  c.get(ptr).set(p).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
+  c.get(src).set(p).get(dst).set(d).get(src).get(n16).i32Const(64).i32Mul().i32Add().set(end);
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(p).v128Load(0).get(vInv).f32x4Mul().set(v);
-  c.get(p);
-  c.get(v).f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Max().get(vHi).f32x4Min(); // clamped (NaN stays NaN)
-  c.get(vZp);
-  c.get(v).get(v).f32x4Eq(); // lanes that are not NaN
-  c.v128Bitselect().v128Store(0);
-  c.get(p).i32Const(16).i32Add().set(p).br(0).end().end();
-  return { params: [i32, i32, f32, f32, f32, f32], results: [], locals: [i32, i32, v128, v128, v128, v128, v128], body: c, export: 'quantize' };
+  c.get(d);
+  const four = (at: number) => {
+    c.get(p).v128Load(at).get(vInv).f32x4Mul().set(v);
+    c.get(v).f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Max().get(vHi).f32x4Min(); // clamped (NaN stays NaN)
+    c.get(vZp);
+    c.get(v).get(v).f32x4Eq(); // lanes that are not NaN
+    c.v128Bitselect().i32x4TruncSatF32x4S();
+  };
+  four(0);
+  four(16);
+  c.i16x8NarrowI32x4S();
+  four(32);
+  four(48);
+  c.i16x8NarrowI32x4S();
+  if (unsigned) c.i8x16NarrowI16x8U();
+  else c.i8x16NarrowI16x8S();
+  c.v128Store(0);
+  c.get(p).i32Const(64).i32Add().set(p).get(d).i32Const(16).i32Add().set(d).br(0).end().end();
+  return {
+    params: [i32, i32, i32, f32, f32, f32, f32],
+    results: [],
+    locals: [i32, i32, i32, v128, v128, v128, v128, v128],
+    body: c,
+    export: unsigned ? 'quantizeU8' : 'quantize',
+  };
 }
 
 function requantKernel(): FuncDef {
@@ -107,7 +132,10 @@ function requantRowKernel(): FuncDef {
 
 /** The module's bytes (./modules.ts precomputes them for the published build). */
 export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
-  encodeModule({ memory: { import: { module: 'env', field: 'mem' }, minPages: 2 }, funcs: [quantizeKernel(), requantKernel(), requantRowKernel()] });
+  encodeModule({
+    memory: { import: { module: 'env', field: 'mem' }, minPages: 2 },
+    funcs: [quantizeKernel(false), quantizeKernel(true), requantKernel(), requantRowKernel()],
+  });
 
 function create(): Module | null {
   try {
@@ -116,7 +144,7 @@ function create(): Module | null {
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 });
     const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, Kernel>;
-    return { mem, quantize: e.quantize, requant: e.requant, requantRow: e.requantRow };
+    return { mem, quantize: e.quantize, quantizeU8: e.quantizeU8, requant: e.requant, requantRow: e.requantRow };
   } catch {
     return null;
   }
@@ -149,7 +177,7 @@ export function quantizedKernelsOn(mem: WebAssembly.Memory): Module | null {
   if (m === undefined) {
     try {
       const e = new WebAssembly.Instance(new WebAssembly.Module(wasmModule('quantized')), { env: { mem } }).exports as Record<string, Kernel>;
-      m = { mem, quantize: e.quantize, requant: e.requant, requantRow: e.requantRow };
+      m = { mem, quantize: e.quantize, quantizeU8: e.quantizeU8, requant: e.requant, requantRow: e.requantRow };
     } catch {
       m = null;
     }
@@ -180,14 +208,17 @@ export function simdQuantize(
   qmin: number,
   qmax: number,
 ): boolean {
-  const s = module(n, A + CHUNK * 4);
+  const B = A + CHUNK * 4; // the bytes
+  const s = module(n, B + CHUNK + 16);
   if (!s) return false;
   const w = new Float32Array(s.mem.buffer);
+  const bytes = out instanceof Uint8Array ? new Uint8Array(s.mem.buffer) : new Int8Array(s.mem.buffer);
+  const kernel = out instanceof Uint8Array ? s.quantizeU8 : s.quantize;
   for (let i = 0; i < n; i += CHUNK) {
     const len = Math.min(CHUNK, n - i);
     w.set(x.subarray(xo + i, xo + i + len), A / 4);
-    s.quantize((len + 3) >> 2, A, inv, zp, qmin, qmax);
-    out.set(w.subarray(A / 4, A / 4 + len), i);
+    kernel((len + 15) >> 4, A, B, inv, zp, qmin, qmax);
+    out.set(bytes.subarray(B, B + len), i);
   }
   return true;
 }
