@@ -10,7 +10,7 @@
 export { Tensor } from './tensor';
 export type { NestedArray, TensorLike, Dim } from './tensor';
 export type { PrintOptions } from './format';
-export { init, getDefaultDevice } from './device';
+export { init, getDefaultDevice, getThreads } from './device';
 export type { InitOptions, WebGpuOptions } from './device';
 export type { MatmulTileName } from './backend/webgpu/kernels/matmul-candidates';
 export type { DeviceName, TransferCounts } from './backend/backend';

@@ -63,6 +63,7 @@ export const NOT_OPS: Record<string, string> = {
   uniqueAsync: 'data-dependent shape, async on every device (test/ops/select.test.ts)',
   init: 'device set-up',
   getDefaultDevice: 'device query',
+  getThreads: 'device query (CPU worker threads)',
   profile: 'WebGPU kernel timing (test/webgpu/profiler.test.ts)',
   tensor: 'creation from host data (test/creation.test.ts)',
   // creation from x's shape, dtype and device: they read no values (test/creation.test.ts)
