@@ -3,7 +3,30 @@
 benchmarks/cpu.bench.mjs's issue-13 rows; run: `/usr/bin/python3 benchmarks/torch-cpu.py [--threads 1,2]
 [--json out.json]`). Needs Debian's python3-torch and libopenblas0-pthread; prints the BLAS that
 torch is built with so the figures can be read against the right library."""
-import argparse, json, os, platform, statistics, time
+import argparse, json, os, platform, statistics, subprocess, sys, time
+
+# BLAS and OpenMP size their thread pools when loaded, and torch.set_num_threads does not bound
+# OpenBLAS's: each thread count runs in its own process with the pools' variables set.
+if 'AIMODEL_TORCH_CHILD' not in os.environ:
+    argv = sys.argv[1:]
+    threads = argv[argv.index('--threads') + 1] if '--threads' in argv else '1,2'
+    out = argv[argv.index('--json') + 1] if '--json' in argv else None
+    merged = None
+    for th in threads.split(','):
+        env = dict(os.environ, AIMODEL_TORCH_CHILD='1', OMP_NUM_THREADS=th, OPENBLAS_NUM_THREADS=th, MKL_NUM_THREADS=th)
+        args_child = [sys.executable, __file__, '--threads', th] + (['--json', f'{out}.{th}'] if out else [])
+        subprocess.run(args_child, env=env, check=True)
+        if out:
+            part = json.load(open(f'{out}.{th}'))
+            os.remove(f'{out}.{th}')
+            if merged is None:
+                merged = part
+            else:
+                for k, v in part['rows'].items():
+                    merged['rows'].setdefault(k, {}).update(v)
+    if out:
+        json.dump(merged, open(out, 'w'), indent=1)
+    sys.exit(0)
 
 import torch
 import torch.nn.functional as F
@@ -66,9 +89,10 @@ def rows():
 report = {'machine': f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}',
           'blas': [l.strip() for l in torch.__config__.show().splitlines() if 'BLAS' in l or 'LAPACK' in l or 'oneDNN' in l or 'MKL' in l],
           'rows': {}}
-print(report['machine'])
-for line in report['blas']:
-    print('  ', line)
+if args.threads.split(',')[0] == '1':
+    print(report['machine'])
+    for line in report['blas']:
+        print('  ', line[:200])
 for th in [int(v) for v in args.threads.split(',')]:
     torch.set_num_threads(th)
     for name, t, unit, rate in rows():
