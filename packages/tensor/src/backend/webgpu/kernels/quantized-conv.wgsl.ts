@@ -2,9 +2,10 @@ import type { QuantizedConv2dParams, RequantizeMode, Storage, View } from '../..
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
-import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
+import { linearGrid } from '../wgsl/grid';
 import { params } from '../wgsl/params';
 import { wgsl } from '../wgsl/tag';
+import { requantizeValue, storeMain } from './quantized.wgsl';
 
 /**
  * int8 convolution with the requantization epilogue (see `Backend.quantizedConv2d`), operation
@@ -26,16 +27,7 @@ const kernel = memoKernel(function quantizedConvKernel(mode: RequantizeMode, bia
   const decl = bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b};`).join('\n');
   const o = bindings.length;
   const packed = mode === 'quantized';
-  // as the requantize kernel (quantized.wgsl.ts): the 'float' product is stored and read back
-  // before the bias add, which no fma contraction crosses
-  const value =
-    mode === 'float'
-      ? `let y = (f * bitcast<f32>(p[24])) * MU[p[20] + oc];${bias ? ' O[e] = bitcast<u32>(y); return bitcast<f32>(O[e]) + B[p[21] + oc];' : ' return y;'}`
-      : `${bias ? 'f = f + B[p[21] + oc];' : ''}
-  let zp = bitcast<i32>(p[26]);
-  let r = clamp(round(f * MU[p[20] + oc]), -4096.0, 4096.0);
-  let q = clamp(i32(r) + zp, bitcast<i32>(p[27]), bitcast<i32>(p[28]));
-  ${packed ? 'return q;' : 'return f32(q - zp) * bitcast<f32>(p[25]);'}`;
+  const value = requantizeValue(mode, bias, 'oc', 20, 24);
   return {
     key: `quantized-conv:${mode}:${bias}:${affine}`,
     workgroupSize: [WG, 1, 1],
@@ -77,23 +69,7 @@ fn value(e: u32) -> ${packed ? 'i32' : 'f32'} {
   ${value}
 }
 
-@compute @workgroup_size(${WG})
-fn main(${LINEAR_BUILTINS}) {
-  let w = ${linearIndex(WG)};
-  let total = p[0];
-  ${
-    packed
-      ? `if (w * 4u >= total) { return; }
-  var word = 0u;
-  for (var t = 0u; t < 4u; t++) {
-    let e = w * 4u + t;
-    if (e < total) { word = word | ((bitcast<u32>(value(e)) & 255u) << (8u * t)); }
-  }
-  O[w] = word;`
-      : `if (w >= total) { return; }
-  O[w] = bitcast<u32>(value(w));`
-  }
-}`,
+${storeMain(packed)}`,
   };
 });
 

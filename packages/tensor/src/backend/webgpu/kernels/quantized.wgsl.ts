@@ -73,17 +73,7 @@ const requantizeKernel = memoKernel(function requantizeKernel(mode: RequantizeMo
   const decl = bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b};`).join('\n');
   const o = bindings.length;
   const packed = mode === 'quantized';
-  // 'float': y = f·x_scale·mult (+ bias). A driver may contract the last multiply and the bias
-  // add into an fma; the product is stored to the output and read back before the add, which no
-  // contraction crosses.
-  const value =
-    mode === 'float'
-      ? `let y = (f * bitcast<f32>(p[10])) * MU[p[4] + j];${bias ? ' O[e] = bitcast<u32>(y); return bitcast<f32>(O[e]) + B[p[5] + j];' : ' return y;'}`
-      : `${bias ? 'f = f + B[p[5] + j];' : ''}
-  let zp = bitcast<i32>(p[12]);
-  let r = clamp(round(f * MU[p[4] + j]), -4096.0, 4096.0);
-  let q = clamp(i32(r) + zp, bitcast<i32>(p[13]), bitcast<i32>(p[14]));
-  ${packed ? 'return q;' : 'return f32(q - zp) * bitcast<f32>(p[11]);'}`;
+  const value = requantizeValue(mode, bias, 'j', 4, 10);
   return {
     key: `requantize:${mode}:${bias}:${affine}`,
     workgroupSize: [WG, 1, 1],
@@ -104,7 +94,33 @@ fn value(e: u32) -> ${packed ? 'i32' : 'f32'} {
   ${value}
 }
 
-@compute @workgroup_size(${WG})
+${storeMain(packed)}`,
+  };
+});
+
+/**
+ * WGSL statements ending `fn value`: the requantization of `f` (the float32 of the integer
+ * accumulator) for output channel `ch`, PyTorch's (fbgemm's) arithmetic. Param words: the
+ * multiplier's and the bias's element offsets at `mu` and `mu + 1`; x_scale, the output scale,
+ * zero point, and clamp bounds at `scales` … `scales + 4`. In 'float' mode y = f·x_scale·mult (+
+ * bias): a driver may contract the last multiply and the bias add into an fma, so the product is
+ * stored to the output and read back before the add, which no contraction crosses.
+ */
+export function requantizeValue(mode: RequantizeMode, bias: boolean, ch: string, mu: number, scales: number): string {
+  if (mode === 'float') {
+    const y = `let y = (f * bitcast<f32>(p[${scales}])) * MU[p[${mu}] + ${ch}];`;
+    return `${y}${bias ? ` O[e] = bitcast<u32>(y); return bitcast<f32>(O[e]) + B[p[${mu + 1}] + ${ch}];` : ' return y;'}`;
+  }
+  return `${bias ? `f = f + B[p[${mu + 1}] + ${ch}];` : ''}
+  let zp = bitcast<i32>(p[${scales + 2}]);
+  let r = clamp(round(f * MU[p[${mu}] + ${ch}]), -4096.0, 4096.0);
+  let q = clamp(i32(r) + zp, bitcast<i32>(p[${scales + 3}]), bitcast<i32>(p[${scales + 4}]));
+  ${mode === 'quantized' ? 'return q;' : `return f32(q - zp) * bitcast<f32>(p[${scales + 1}]);`}`;
+}
+
+/** The entry point storing `value(e)` for every output element: four int8 per word when `packed`. */
+export function storeMain(packed: boolean): string {
+  return `@compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
   let w = ${linearIndex(WG)};
   let total = p[0];
@@ -120,9 +136,8 @@ fn main(${LINEAR_BUILTINS}) {
       : `if (w >= total) { return; }
   O[w] = bitcast<u32>(value(w));`
   }
-}`,
-  };
-});
+}`;
+}
 
 /** See `Backend.requantize`; every view contiguous. */
 export function requantize(
