@@ -86,5 +86,4 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
     // one fused kernel per parameter (tensor's `adagradStep_`: PyTorch's float32 arithmetic, no temporaries)
     adagradStep_(p, grad, s.sum, { lr, lrDecay, weightDecay, eps, maximize, step });
   }
-
 }

@@ -104,5 +104,4 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>, RMSpropState> {
       momentumBuffer: momentum > 0 ? s.momentumBuffer : undefined,
     });
   }
-
 }
