@@ -4,7 +4,7 @@ import { Cooccurrence, cooccurrence } from './cooccurrence';
 import type { Corpus } from './corpus';
 import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight, interleavedLayout, separateLayout } from './glove-cpu';
 import { GloVeModel } from './glove-model';
-import { progressLine } from './glove-progress';
+import { progressLine } from './progress';
 import { HogwildPool, sharedMemoryAvailable } from './glove-threads';
 import { GLOVE_DEFAULT_BATCH, trainOnWebGpu } from './glove-webgpu';
 import type { Tokenizer } from './tokenize';

@@ -6,7 +6,7 @@ import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
 import { trainEpoch, type Word2VecSetup, Word2VecThread, word2vecLayout, writeSigmoid } from './word2vec-cpu';
 import { encodeCorpus, jobStarts } from './word2vec-corpus';
-import { word2vecProgressLine } from './word2vec-progress';
+import { word2vecProgressLine } from './progress';
 import { huffmanCodes, jobAlpha, negativeTable, sampleInts } from './word2vec-tables';
 import { Word2VecPool } from './word2vec-threads';
 import { WordVectors } from './word-vectors';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobStarts } from '../src/word2vec-corpus';
-import { word2vecProgressLine } from '../src/word2vec-progress';
+import { word2vecProgressLine } from '../src/progress';
 import { bisectLeft, cumTable, drawNegative, huffmanCodes, jobAlpha, negativeTable, sampleInts, sigmoidTable } from '../src/word2vec-tables';
 
 /** Word w's [codes, points] from the flattened tree. */
