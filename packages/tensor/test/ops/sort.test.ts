@@ -96,6 +96,24 @@ describe.each(DEVICES)('sorting [%s]', (device) => {
     for (const t of [base, x, values, indices]) t.dispose();
   });
 
+  it('a row of 4099 floats with NaN, ±0, ±∞ and ties sorts as the host does, both directions, stably', async () => {
+    const specials = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-30, 3.5];
+    const data = randomValues(4099, 5, -50, 50).map((v, i) => (i % 7 === 0 ? specials[(i / 7) % specials.length] : Math.round(v) / 4));
+    const x = tensor(data, { device });
+    // host reference: NaN largest, −0 equal to +0, ties by position
+    const cmpValue = (u: number, v: number) => (Number.isNaN(u) ? (Number.isNaN(v) ? 0 : 1) : Number.isNaN(v) ? -1 : u < v ? -1 : u > v ? 1 : 0);
+    const cmp = (a: number, b: number) => cmpValue(data[a], data[b]);
+    for (const descending of [false, true]) {
+      const order = data.map((_, i) => i).sort((a, b) => (descending ? -cmp(a, b) : cmp(a, b)) || a - b);
+      const { values, indices } = sort(x, { descending, stable: true });
+      expect(Array.from(await indices.data())).toEqual(order);
+      expect(Array.from(await values.data())).toEqual(order.map((i) => Math.fround(data[i])));
+      values.dispose();
+      indices.dispose();
+    }
+    x.dispose();
+  });
+
   it('gradients reach the source positions; memory is flat after forward and backward', async () => {
     const before = memory().devices[device];
     const x = tensor([0.5, -1, 2, 0.25], { device, requiresGrad: true });
