@@ -166,8 +166,9 @@ describe('CPU gemm on worker threads', () => {
     expect(p2[2 * M * N + 3 * N + 4]).toBeCloseTo(s, 4);
   });
 
-  // [x shape, w shape, stride]: the second one's column matrix (K·cp = 144·576) is large enough for
-  // im2col rows to be split across threads too
+  // [x shape, w shape, stride]: small images run image by image as chunks of wasm calls split
+  // across threads (./conv-batch.ts, several jobs reusing their areas for 64 images); the last
+  // one's image is too large for that: its gemm splits by tiles and its im2col rows by row
   const convs: [number[], number[], [number, number]][] = [
     [
       [2, 6, 17, 15],
@@ -177,6 +178,27 @@ describe('CPU gemm on worker threads', () => {
     [
       [2, 16, 24, 24],
       [8, 16, 3, 3],
+      [1, 1],
+    ],
+    // the small CNN's layers
+    [
+      [64, 1, 28, 28],
+      [8, 1, 3, 3],
+      [1, 1],
+    ],
+    [
+      [64, 8, 14, 14],
+      [16, 8, 3, 3],
+      [1, 1],
+    ],
+    [
+      [7, 32, 24, 24],
+      [8, 32, 3, 3],
+      [1, 1],
+    ],
+    [
+      [2, 32, 40, 40],
+      [8, 32, 3, 3],
       [1, 1],
     ],
   ];

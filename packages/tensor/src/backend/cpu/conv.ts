@@ -1,12 +1,15 @@
 /**
- * CPU 2-D convolution as im2col + gemm. Every (image, group) pair is one GEMM over a column
- * buffer; output rows are processed in chunks so the column buffer stays bounded.
+ * CPU 2-D convolution as im2col + gemm. With the wasm gemm, small images run as one chunk of wasm
+ * calls each, split across the worker threads by image (./conv-batch.ts); otherwise every
+ * (image, group) pair is one GEMM over a column buffer (split by tiles when large), output rows
+ * processed in chunks so the column buffer stays bounded.
  */
 import type { Conv2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf, outData } from './storage';
 import { gemm, residentGemm } from './matmul';
 import { type Im2col, im2colWasm } from './wasm/im2col';
+import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
@@ -106,7 +109,7 @@ function col2imResident(g: Geom, fns: Im2col, res: ResidentCol, oh0: number, row
 }
 
 /** Everything the three kernels derive from the shapes and params. */
-interface Geom {
+export interface Geom {
   N: number;
   C: number;
   H: number;
@@ -233,8 +236,10 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
     yd.fill(0, 0, N * O * P);
     return;
   }
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
+  for (let gi = 0; gi < G; gi++) {
+    // small images as chunks of wasm calls, split across threads by image (./conv-batch.ts)
+    if (forwardImages(g, xd, x.offset, wd, w.offset, yd, gi)) continue;
+    for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const wOff = w.offset + gi * Og * K;
       const yOff = (n * O + gi * Og) * P;
@@ -282,10 +287,11 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
     }
     return;
   }
-  dx.fill(0, 0, total);
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
+  for (let gi = 0; gi < G; gi++) {
+    if (inputGradImages(g, gd, gy.offset, wd, w.offset, dx, gi)) continue;
+    for (let n = 0; n < N; n++) {
       const dxOff = (n * C + gi * Cg) * H * W;
+      dx.fill(0, dxOff, dxOff + Cg * H * W);
       const wOff = w.offset + gi * Og * K;
       const gOff = gy.offset + (n * O + gi * Og) * P;
       // With the wasm gemm, the column matrix stays in its memory and col2im runs there too.
@@ -319,8 +325,9 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
   if (total === 0) return;
   dw.fill(0, 0, total);
   if (P === 0) return;
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
+  for (let gi = 0; gi < G; gi++) {
+    if (weightGradImages(g, xd, x.offset, gd, gy.offset, dw, gi)) continue;
+    for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const gOff = gy.offset + (n * O + gi * Og) * P;
       const dwOff = gi * Og * K;

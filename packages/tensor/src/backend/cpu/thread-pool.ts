@@ -38,7 +38,7 @@ const CLAIM = 0,
 
 /** Most chunks one job can hold, and most calls. */
 export const MAX_CHUNKS = 1024;
-const MAX_CALLS = 2048;
+export const MAX_CALLS = 8192;
 
 /**
  * Loads of a control word before sleeping on it (some tens of µs): the next job, or the last

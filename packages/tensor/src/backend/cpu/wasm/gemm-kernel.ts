@@ -206,14 +206,14 @@ export function createWasmGemm(tile: KernelShape = TILE, blocking: Blocking = BL
   }
 }
 
-/** The pool's numbering of the kernel's and the packing's functions, and of the im2col `row` (convolutions: ../conv.ts). */
+/** The pool's numbering of the kernel's and the packing's functions, and of the im2col `row` and `colRow` (convolutions: ../conv.ts). */
 function threading(modules: WebAssembly.Module[]): Threading {
   const pack = (name: string) => functionIndex(modules, 1, name);
   return {
     modules,
     kernel: functionIndex(modules, 0, 'gemm'),
     pack: { packLinesA: pack('packLinesA'), packRowsA: pack('packRowsA'), packLinesB: pack('packLinesB'), packRowsB: pack('packRowsB') },
-    extra: { im2colRow: functionIndex(modules, 2, 'row') },
+    extra: { im2colRow: functionIndex(modules, 2, 'row'), col2imRow: functionIndex(modules, 2, 'colRow') },
   };
 }
 
