@@ -25,7 +25,9 @@ describe('cpu SIMD softmax / logSoftmax = the JS loop', () => {
       [3, 8],
       [5, 9],
       [2, 1023],
+      [6, 37], // padded to 40: one unrolled trip of 32, then two single vectors
       [7, 1024],
+      [3, 1004], // zero copy: unrolled trips, then three single vectors
       [40, 1024], // dense rows over three batches
       [2, 20000], // one row per call
     ] as const) {
@@ -33,6 +35,16 @@ describe('cpu SIMD softmax / logSoftmax = the JS loop', () => {
       for (const x of [view(data, [m, n]), view(data, [m, n], [2 * n, 1], 3)])
         expect(runSoftmax(x, log, 'wasm'), `${m}×${n}`).toBeAllClose(runSoftmax(x, log, 'js'), { rtol: 2e-6, atol: 1e-7 });
     }
+  });
+
+  it.each([false, true])('log %s: e^(x − max) within a few float32 ulp down to x − max = −87', (log) => {
+    // one 0 and 68 values spread over [−87, 0): the sum is ≈ 1.4, the outputs span 10⁻³⁸ to 0.7
+    const n = 69;
+    const data = Float32Array.from({ length: n }, (_, i) => (i === 0 ? 0 : -87 + (87 * (i - 1)) / (n - 1) + 0.1234));
+    const x = view(data, [1, n]);
+    const wasm = runSoftmax(x, log, 'wasm');
+    const js = runSoftmax(x, log, 'js');
+    for (let i = 0; i < n; i++) expect(Math.abs(wasm[i] - js[i]), `x = ${data[i]}`).toBeLessThanOrEqual(3e-7 * Math.abs(js[i]));
   });
 
   it('gives NaN for all −∞ rows and rows with NaN or +∞, as the JS loop', () => {

@@ -10,7 +10,7 @@
  * apply (dtype, op, size, or WebAssembly SIMD missing), and the caller runs its JS loop.
  *
  * `AIMODEL_CPU_SIMD=0` in the environment (or `setSimdPath('js')`) forces the JS paths, so the
- * same tests run on both. The module (~18 KB) is compiled synchronously on first use: browsers
+ * same tests run on both. The module (~21 KB) is compiled synchronously on first use: browsers
  * allow that on the main thread (Chrome since ~v115 up to 8 MB; older Chrome only up to 4 KB,
  * where `create` fails and the JS paths run, consistently). The memory grows for long rows and is
  * kept for the process.

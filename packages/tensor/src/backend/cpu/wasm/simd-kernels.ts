@@ -11,7 +11,7 @@
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
  *   cols_<op>(p, rows, n, acc)        across rows: acc[j] op= row[j] (sum: f64 acc; max/min: f32)
- *   softmax_rows(p, rows, n, log, o)  per row, into the row at o: softmax, or log-softmax when `log`
+ *   softmax_rows(p, rows, n, log, o)  per row, into the row at o: softmax, or log-softmax when `log` (./simd-softmax.ts)
  *   norm_rows[_w][_b](…)              per row, into the rows at o: layer normalization (./simd-norm.ts)
  *   normback_rows[_w][_h](…)          per row, into the rows at ox (and oh): its backward (./simd-norm.ts)
  *
@@ -19,25 +19,9 @@
  */
 import type { BinaryOp, UnaryOp } from '../../backend';
 import { type FuncDef, ValType, encodeModule } from './encoder';
-import {
-  accumulate64,
-  erf,
-  exp,
-  expNonPositive,
-  Fn,
-  forRows,
-  gelu,
-  geluTanh,
-  log as log_,
-  SWAP_HALVES,
-  SWAP_PAIRS,
-  scan,
-  sigmoid,
-  sign,
-  tanh,
-  total64,
-} from './simd-math';
+import { accumulate64, erf, exp, Fn, forRows, gelu, geluTanh, log as log_, SWAP_HALVES, SWAP_PAIRS, scan, sigmoid, sign, tanh, total64 } from './simd-math';
 import { normBackRows, normRows } from './simd-norm';
+import { softmaxRows } from './simd-softmax';
 
 const { i32, f32 } = ValType;
 
@@ -242,60 +226,6 @@ function rowsSum(): FuncDef {
     f.get(out).i32Const(8).i32Add().set(out);
   });
   return fn.def('rows_sum');
-}
-
-/**
- * softmax_rows(p, rows, n4, log, o): each row into o's row (o may equal p), in three passes: m = max (0 if −∞, so an
- * all −∞ row gives 0/0 = NaN like PyTorch); s = Σ e^{x−m} in f64 (softmax stores the
- * exponentials on the way); then e·(1/s), or (x − m) − ln s for log-softmax.
- */
-function softmaxRows(): FuncDef {
-  const fn = new Fn([i32, i32, i32, i32, i32]);
-  const [p, rows, n4, log, o] = [0, 1, 2, 3, 4];
-  const [m, a0, a1, x, e, sv, ls] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
-  const f = fn.f;
-  const q = fn.i32();
-  forRows(fn, p, rows, n4, () => {
-    extreme(fn, p, n4, true);
-    f.set(m);
-    f.v128Zero().get(m).get(m).f32x4Const(-Infinity).f32x4Eq().v128Bitselect().set(m);
-    f.v128Zero().set(a0).v128Zero().set(a1);
-    f.get(log).if();
-    scan(fn, p, n4, (v) => {
-      f.get(v).get(m).f32x4Sub().set(x);
-      expNonPositive(fn, x);
-      accumulate64(fn, a0, a1);
-    });
-    total64(fn, a0, a1);
-    f.f32DemoteF64().f32x4Splat().set(sv);
-    log_(fn, sv);
-    f.set(ls);
-    f.get(o).set(q);
-    scan(fn, p, n4, (v) => {
-      f.get(q).get(v).get(m).f32x4Sub().get(ls).f32x4Sub().v128Store();
-      f.get(q).i32Const(16).i32Add().set(q);
-    });
-    f.else();
-    f.get(o).set(q);
-    scan(fn, p, n4, (v) => {
-      f.get(v).get(m).f32x4Sub().set(x);
-      expNonPositive(fn, x);
-      f.set(e).get(q).get(e).v128Store().get(e);
-      accumulate64(fn, a0, a1);
-      f.get(q).i32Const(16).i32Add().set(q);
-    });
-    f.f64Const(1);
-    total64(fn, a0, a1);
-    f.f64Div().f32DemoteF64().f32x4Splat().set(sv);
-    f.get(o).set(q);
-    scan(fn, o, n4, (v) => {
-      f.get(q).get(v).get(sv).f32x4Mul().v128Store();
-      f.get(q).i32Const(16).i32Add().set(q);
-    });
-    f.end();
-    f.get(o).get(n4).i32Const(4).i32Mul().i32Add().set(o);
-  });
-  return fn.def('softmax_rows');
 }
 
 /**

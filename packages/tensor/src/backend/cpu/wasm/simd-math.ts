@@ -100,25 +100,6 @@ export function exp(fn: Fn, x: number): void {
   f.get(ni).get(ni).i32Const(1).i32x4ShrS().i32x4Sub().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
 }
 
-/**
- * Pushes e^x for x ≤ 0 (softmax's x − max; NaN stays NaN): {@link exp}'s reduction and polynomial,
- * with the scale 2ⁿ built in one shift (the rounding constant carries the exponent bias) and
- * results below 2⁻¹²⁶ (x < −87.34, where 2ⁿ would leave the normal range) flushed to 0.
- */
-export function expNonPositive(fn: Fn, x: number): void {
-  const [n, r, e] = [fn.v128(), fn.v128(), fn.v128()];
-  const f = fn.f;
-  const MAGIC = 1.5 * 2 ** 23 + 127; // n + 127 lands in the low mantissa bits; << 23 makes it 2ⁿ's exponent
-  f.get(x).f32x4Const(Math.LOG2E).f32x4Mul().f32x4Const(MAGIC).f32x4Add().set(n);
-  f.get(n).i32Const(23).i32x4Shl().set(e); // 2ⁿ
-  f.get(n).f32x4Const(MAGIC).f32x4Sub().set(n);
-  f.get(x).get(n).f32x4Const(0.693359375).f32x4Mul().f32x4Sub().get(n).f32x4Const(-2.1219444e-4).f32x4Mul().f32x4Sub().set(r);
-  horner(f, r, [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
-  f.get(r).f32x4Mul().get(r).f32x4Mul().get(r).f32x4Add().f32x4Const(1).f32x4Add(); // p·r² + r + 1
-  f.get(e).f32x4Mul().set(e);
-  f.v128Zero().get(e).get(x).f32x4Const(-87.33654).f32x4Lt().v128Bitselect();
-}
-
 /** Pushes ln x (NaN below 0, −∞ at ±0, ∞ at ∞). */
 export function log(fn: Fn, x: number): void {
   const [small, xs, e, m, mask, z, ef, r] = [fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128(), fn.v128()];
