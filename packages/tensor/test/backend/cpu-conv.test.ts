@@ -229,6 +229,7 @@ describe.each(['js', 'wasm'] as const)('cpu conv2d, %s gemm path', (path) => {
     ['rows in 3 chunks, the last shorter (K·Wo = 576·1000)', makeCase(1, 64, 20, 1000, 2, 3, 3, P(1, 1, 1))],
     // image by image as chunks of wasm calls (./conv-batch.ts), many images and groups
     ['7 images, K = 288', makeCase(7, 32, 24, 24, 5, 3, 3, P(1, 1, 1))],
+    ['4 images of a large area each (K·(P + 4) = 288·964)', makeCase(4, 32, 24, 40, 6, 3, 3, P(1, 1, 1))],
     ['groups 2 over 40 images', makeCase(40, 8, 30, 30, 4, 3, 3, P(1, 1, 1, 2))],
     ['stride 2, Ho·Wo = 9 (not a multiple of 4), 19 images', makeCase(19, 3, 6, 6, 5, 3, 3, P(2, 1, 1))],
   ];

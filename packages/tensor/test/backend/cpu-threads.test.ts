@@ -168,7 +168,7 @@ describe('CPU gemm on worker threads', () => {
 
   // [x shape, w shape, stride]: small images run image by image as chunks of wasm calls split
   // across threads (./conv-batch.ts, several jobs reusing their areas for 64 images); the last
-  // one's image is too large for that: its gemm splits by tiles and its im2col rows by row
+  // one's two images are too large for that: its gemm splits by tiles and its im2col rows by row
   const convs: [number[], number[], [number, number]][] = [
     [
       [2, 6, 17, 15],
@@ -193,6 +193,12 @@ describe('CPU gemm on worker threads', () => {
     ],
     [
       [7, 32, 24, 24],
+      [8, 32, 3, 3],
+      [1, 1],
+    ],
+    // large images: image by image from 4 images on, else split by tiles
+    [
+      [4, 32, 24, 40],
       [8, 32, 3, 3],
       [1, 1],
     ],

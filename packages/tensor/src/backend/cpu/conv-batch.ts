@@ -17,9 +17,16 @@ import type { Geom } from './conv';
 import { residentGemm } from './matmul';
 import type { Call, WasmGemm } from './wasm/gemm-driver';
 import { MAX_CALLS } from './thread-pool';
+import { cpuThreads } from './threads';
 
-/** Largest image area taken this way (floats); larger convolutions go through the tiled gemm. */
-const AREA_CAP = 1 << 18;
+/**
+ * Largest image area taken this way (floats): up to SMALL_AREA always, up to AREA_CAP from
+ * MIN_IMAGES images on (fewer large images split better by tiles); larger ones go through the
+ * tiled gemm. By shape alone, so the path (and the bits) never depends on the thread count.
+ */
+const SMALL_AREA = 1 << 18;
+const AREA_CAP = 1 << 21;
+const MIN_IMAGES = 4;
 /** Most floats of areas one job uses. */
 const JOB_CAP = 1 << 18;
 /** Longest reduction one kernel call takes (its B micro-panel, 8 columns, stays in L1/L2). */
@@ -80,7 +87,7 @@ function layout(g: Geom, kind: Kind): Layout | null {
     at[k] = o;
     o += up(sizes[k], 16);
   }
-  if (o > AREA_CAP) return null;
+  if (o > AREA_CAP || (o > SMALL_AREA && N < MIN_IMAGES)) return null;
   const shared = kind === 'forward' ? mO * kcK : kind === 'input' ? up(K, mr) * kcO : 0;
   return { rg, mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, shared: up(shared, 16) };
 }
@@ -130,7 +137,8 @@ function images(
 ): boolean {
   const L = layout(g, kind);
   if (!L) return false;
-  const slots = L.rg.pooled() ? Math.max(1, Math.min(g.N, Math.floor(JOB_CAP / L.area), Math.floor(MAX_CALLS / (g.K + 3)))) : 1;
+  // a job of about JOB_CAP floats of areas (they stay in cache), at least an image per thread
+  const slots = L.rg.pooled() ? Math.min(g.N, Math.max(cpuThreads(), Math.min(Math.floor(JOB_CAP / L.area), Math.floor(MAX_CALLS / (g.K + 3))))) : 1;
   const { f32: f, base } = L.rg.scratch(L.shared + slots * L.area);
   sharedA(f, base, L);
   const first = base + L.shared;
