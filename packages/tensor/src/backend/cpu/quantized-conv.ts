@@ -76,6 +76,16 @@ function im2col(
 let slabBuf = new Int8Array(0);
 
 /**
+ * After a row run of W-wide rows [start, end) was copied shifted by dj columns, the |dj| values
+ * at each row's left (dj < 0) or right (dj > 0) end came from the neighbouring row: set them to
+ * the zero point (the padding).
+ */
+function zeroWrapped(cols: Int8Array, start: number, end: number, W: number, dj: number, zp: number): void {
+  if (dj < 0) for (let r = start; r < end; r += W) for (let t = 0; t < -dj; t++) cols[r + t] = zp;
+  else if (dj > 0) for (let r = start + W - dj; r < end; r += W) for (let t = 0; t < dj; t++) cols[r + t] = zp;
+}
+
+/**
  * im2col for stride 1 with the output as large as the input ('same' padding): with channel c's
  * planes of all N images contiguous (a CNHW copy of the group, unless N or C is 1), each cols row (c, i, j) is that slab shifted by (i·dh − ph)·W + (j·dw − pw) — one
  * flat copy — after which every image's rows outside the plane and the columns that wrapped
@@ -134,8 +144,7 @@ function slabIm2col(
           const dn = d + n * HW;
           for (let t = dn, e = dn + lo * W; t < e; t++) cols[t] = zp;
           for (let t = dn + hi * W, e = dn + HW; t < e; t++) cols[t] = zp;
-          if (dj < 0) for (let r = dn + lo * W, e = dn + hi * W; r < e; r += W) for (let t = 0; t < -dj; t++) cols[r + t] = zp;
-          else if (dj > 0) for (let r = dn + lo * W + W - dj, e = dn + hi * W; r < e; r += W) for (let t = 0; t < dj; t++) cols[r + t] = zp;
+          zeroWrapped(cols, dn + lo * W, dn + hi * W, W, dj, zp);
         }
       }
     }
@@ -191,8 +200,7 @@ function shiftedIm2col(
           const at = d + lo * W + (a1 - a);
           if (b1 - a1 >= 48) cols.set(xd.subarray(plane + a1, plane + b1), at);
           else for (let t = 0; t < b1 - a1; t++) cols[at + t] = xd[plane + a1 + t];
-          if (dj < 0) for (let r = d + lo * W, e = d + hi * W; r < e; r += W) for (let t = 0; t < -dj; t++) cols[r + t] = zp;
-          else if (dj > 0) for (let r = d + lo * W + W - dj, e = d + hi * W; r < e; r += W) for (let t = 0; t < dj; t++) cols[r + t] = zp;
+          zeroWrapped(cols, d + lo * W, d + hi * W, W, dj, zp);
         }
       }
     }
