@@ -205,18 +205,20 @@ export function makeDriver(
         into.add(threading!.pack[name], src + p0 * w * (lines ? ld : 4), ld, dst + p0 * w * kcp * 4, np, steps);
       }
     };
-    /** Copies step s's A and B blocks into buffer set q and packs them (as chunks of `into`'s job when given). */
-    const prep = (s: number, q: number, into: ThreadPool | null = null) => {
+    /** Step s's block: K offset k0 (depth kc, padded kcp), C tile at (i0, j0) of mRows × nCols, and its A/B panel counts. */
+    const geometry = (s: number) => {
       const k0 = (s % nK) * KC,
         t = Math.floor(s / nK),
         j0 = (t % nJ) * NC,
         i0 = Math.floor(t / nJ) * MS;
       const mRows = Math.min(MS, M - i0),
         nCols = Math.min(NC, N - j0),
-        kc = Math.min(KC, K - k0),
-        kcp = roundUp(kc, kq);
-      const mPanels = Math.ceil(mRows / mr),
-        nPanels = Math.ceil(nCols / nr);
+        kc = Math.min(KC, K - k0);
+      return { k0, j0, i0, mRows, nCols, kc, kcp: roundUp(kc, kq), mPanels: Math.ceil(mRows / mr), nPanels: Math.ceil(nCols / nr) };
+    };
+    /** Copies step s's A and B blocks into buffer set q and packs them (as chunks of `into`'s job when given). */
+    const prep = (s: number, q: number, into: ThreadPool | null = null) => {
+      const { k0, j0, i0, mRows, nCols, kc, kcp, mPanels, nPanels } = geometry(s);
       const aBase = q * setSize,
         bBase = aBase + ms * kcMax,
         rawA = bBase + kcMax * nc,
@@ -244,16 +246,8 @@ export function makeDriver(
      * computes its tiles completely, so the split does not change a single bit of C.
      */
     const compute = (s: number, q: number, st: number) => {
-      const k0 = (s % nK) * KC,
-        t = Math.floor(s / nK),
-        j0 = (t % nJ) * NC,
-        i0 = Math.floor(t / nJ) * MS;
-      const mRows = Math.min(MS, M - i0),
-        nCols = Math.min(NC, N - j0),
-        kcp = roundUp(Math.min(KC, K - k0), kq);
-      const mPanels = Math.ceil(mRows / mr),
-        nPanels = Math.ceil(nCols / nr),
-        blockPanels = MC / mr,
+      const { k0, kcp, mPanels, nPanels } = geometry(s);
+      const blockPanels = MC / mr,
         rb = Math.ceil(mPanels / blockPanels);
       const aBase = q * setSize,
         bBase = aBase + ms * kcMax,
@@ -282,12 +276,8 @@ export function makeDriver(
     };
     /** Stage st → C for the tile of step s (only the real rows and columns; the padding is scratch). */
     const copyOut = (s: number, st: number) => {
-      const t = Math.floor(s / nK),
-        j0 = (t % nJ) * NC,
-        i0 = Math.floor(t / nJ) * MS;
-      const mRows = Math.min(MS, M - i0),
-        nCols = Math.min(NC, N - j0),
-        cBase = stageBase + st * stageSize;
+      const { j0, i0, mRows, nCols } = geometry(s);
+      const cBase = stageBase + st * stageSize;
       for (let i = 0; i < mRows; i++) {
         const s0 = cBase + i * ldS,
           d = cOff + (i0 + i) * ldc + j0;
