@@ -130,53 +130,42 @@ export const adagradStepKernel = memoKernel(function adagradStepKernel(): Kernel
   );
 });
 
+/**
+ * Dispatches a step kernel over contiguous views of one element count: param words n, `flags`,
+ * the element offset of each view (0 for a missing optional one), then `scalars` as f32; the
+ * views present are the bindings, in order.
+ */
+function dispatchStep(rt: Runtime, kernel: KernelSource, flags: number, views: (View | null)[], scalars: number[]): void {
+  rt.checkAlive();
+  const n = numel(views[0]!.shape);
+  if (n === 0) return;
+  const w = params().u32(n).u32(flags);
+  for (const v of views) w.u32(v ? v.offset : 0);
+  for (const x of scalars) w.f32(x);
+  const buffers = views.filter((v): v is View => v !== null).map(bufferOf);
+  rt.dispatch(kernel, buffers, w, linearGrid(n, WG));
+}
+
+/** 1 maximize, 2 L2 weight decay (λ ≠ 0): the flags every step kernel reads. */
+const baseFlags = (maximize: boolean, l2: boolean) => (maximize ? 1 : 0) | (l2 ? 2 : 0);
+
 /** One Adam/AdamW step on the device over contiguous views of one element count. */
 export function adamStep(rt: Runtime, param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, p: AdamStepParams): void {
-  rt.checkAlive();
-  const n = numel(param.shape);
-  if (n === 0) return;
-  const flags = (p.maximize ? 1 : 0) | (!p.decoupled && p.weightDecay !== 0 ? 2 : 0) | (p.decoupled && p.weightDecay !== 0 ? 4 : 0);
-  const w = params()
-    .u32(n)
-    .u32(flags)
-    .u32(param.offset)
-    .u32(grad.offset)
-    .u32(expAvg.offset)
-    .u32(expAvgSq.offset)
-    .u32(maxExpAvgSq ? maxExpAvgSq.offset : 0)
-    .f32(p.weightDecay)
-    .f32(p.decay)
-    .f32(p.beta1)
-    .f32(1 - p.beta1)
-    .f32(p.beta2)
-    .f32(1 - p.beta2)
-    .f32(p.biasCorrection2Sqrt)
-    .f32(p.eps)
-    .f32(-p.stepSize);
-  const buffers = [bufferOf(param), bufferOf(grad), bufferOf(expAvg), bufferOf(expAvgSq)];
-  if (maxExpAvgSq) buffers.push(bufferOf(maxExpAvgSq));
-  rt.dispatch(adamStepKernel(maxExpAvgSq !== null), buffers, w, linearGrid(n, WG));
+  const decay = p.weightDecay !== 0;
+  const flags = baseFlags(p.maximize, !p.decoupled && decay) | (p.decoupled && decay ? 4 : 0);
+  dispatchStep(
+    rt,
+    adamStepKernel(maxExpAvgSq !== null),
+    flags,
+    [param, grad, expAvg, expAvgSq, maxExpAvgSq],
+    [p.weightDecay, p.decay, p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.biasCorrection2Sqrt, p.eps, -p.stepSize],
+  );
 }
 
 /** One SGD step on the device over contiguous views of one element count. */
 export function sgdStep(rt: Runtime, param: View, grad: View, momentumBuffer: View | null, p: SgdStepParams): void {
-  rt.checkAlive();
-  const n = numel(param.shape);
-  if (n === 0) return;
-  const flags = (p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0) | (p.isFirstStep ? 4 : 0) | (p.nesterov ? 8 : 0);
-  const w = params()
-    .u32(n)
-    .u32(flags)
-    .u32(param.offset)
-    .u32(grad.offset)
-    .u32(momentumBuffer ? momentumBuffer.offset : 0)
-    .f32(p.weightDecay)
-    .f32(p.momentum)
-    .f32(1 - p.dampening)
-    .f32(-p.lr);
-  const buffers = [bufferOf(param), bufferOf(grad)];
-  if (momentumBuffer) buffers.push(bufferOf(momentumBuffer));
-  rt.dispatch(sgdStepKernel(momentumBuffer !== null), buffers, w, linearGrid(n, WG));
+  const flags = baseFlags(p.maximize, p.weightDecay !== 0) | (p.isFirstStep ? 4 : 0) | (p.nesterov ? 8 : 0);
+  dispatchStep(rt, sgdStepKernel(momentumBuffer !== null), flags, [param, grad, momentumBuffer], [p.weightDecay, p.momentum, 1 - p.dampening, -p.lr]);
 }
 
 /** One RMSprop step on the device over contiguous views of one element count. */
@@ -189,42 +178,16 @@ export function rmspropStep(
   momentumBuffer: View | null,
   p: RmspropStepParams,
 ): void {
-  rt.checkAlive();
-  const n = numel(param.shape);
-  if (n === 0) return;
-  const w = params()
-    .u32(n)
-    .u32((p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0))
-    .u32(param.offset)
-    .u32(grad.offset)
-    .u32(squareAvg.offset)
-    .u32(gradAvg ? gradAvg.offset : 0)
-    .u32(momentumBuffer ? momentumBuffer.offset : 0)
-    .f32(p.weightDecay)
-    .f32(p.alpha)
-    .f32(1 - p.alpha)
-    .f32(p.eps)
-    .f32(p.momentum)
-    .f32(-p.lr);
-  const buffers = [bufferOf(param), bufferOf(grad), bufferOf(squareAvg)];
-  if (gradAvg) buffers.push(bufferOf(gradAvg));
-  if (momentumBuffer) buffers.push(bufferOf(momentumBuffer));
-  rt.dispatch(rmspropStepKernel(gradAvg !== null, momentumBuffer !== null), buffers, w, linearGrid(n, WG));
+  dispatchStep(
+    rt,
+    rmspropStepKernel(gradAvg !== null, momentumBuffer !== null),
+    baseFlags(p.maximize, p.weightDecay !== 0),
+    [param, grad, squareAvg, gradAvg, momentumBuffer],
+    [p.weightDecay, p.alpha, 1 - p.alpha, p.eps, p.momentum, -p.lr],
+  );
 }
 
 /** One Adagrad step on the device over contiguous views of one element count. */
 export function adagradStep(rt: Runtime, param: View, grad: View, stateSum: View, p: AdagradStepParams): void {
-  rt.checkAlive();
-  const n = numel(param.shape);
-  if (n === 0) return;
-  const w = params()
-    .u32(n)
-    .u32((p.maximize ? 1 : 0) | (p.weightDecay !== 0 ? 2 : 0))
-    .u32(param.offset)
-    .u32(grad.offset)
-    .u32(stateSum.offset)
-    .f32(p.weightDecay)
-    .f32(p.eps)
-    .f32(-p.clr);
-  rt.dispatch(adagradStepKernel(), [bufferOf(param), bufferOf(grad), bufferOf(stateSum)], w, linearGrid(n, WG));
+  dispatchStep(rt, adagradStepKernel(), baseFlags(p.maximize, p.weightDecay !== 0), [param, grad, stateSum], [p.weightDecay, p.eps, -p.clr]);
 }
