@@ -6,6 +6,8 @@
 //                  (the "small CNN training step" row of benchmarks/cpu.bench.mjs)
 // Usage: node benchmarks/cnn-step.mjs [--model demo|issue] [--steps 50] [--dist <tensor dist dir>]
 // (THREADS=n: the CPU thread count, default 1; builds without the option ignore it)
+import { smallCnn } from './small-cnn.mjs';
+
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -46,26 +48,7 @@ async function issueStep() {
   await am.init({ device: 'cpu', threads }).catch(() => am.init({ device: 'cpu' }));
   am.manualSeed(0);
   const batch = 64;
-  const x = am.randn([batch, 1, 28, 28]);
-  const labels = am.oneHot(am.randint(0, 10, [batch]), 10).to('float32');
-  const ps = [[8, 1, 3, 3], [8], [16, 8, 3, 3], [16], [16 * 7 * 7, 10], [10]].map((s) => am.scope(() => am.randn(s).mul(0.1)));
-  for (const p of ps) p.requiresGrad = true;
-  const [c1, b1, c2, b2, w, b] = ps;
-  const step = () =>
-    am.scope(() => {
-      let h = am.maxPool2d(am.conv2d(x, c1, { bias: b1, padding: 1 }).relu(), 2);
-      h = am.maxPool2d(am.conv2d(h, c2, { bias: b2, padding: 1 }).relu(), 2);
-      const logits = h.reshape([batch, -1]).matmul(w).add(b);
-      const loss = am.logSoftmax(logits, -1).mul(labels).sum().neg().div(batch);
-      loss.backward();
-      am.noGrad(() => {
-        for (const p of ps) {
-          p.assign(p.sub(p.grad.mul(1e-2)));
-          p.grad.dispose();
-          p.grad = null;
-        }
-      });
-    });
+  const { step } = smallCnn(am, batch);
   for (let i = 0; i < 5; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();

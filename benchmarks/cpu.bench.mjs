@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import * as am from '@aimodel/tensor';
 import { filler, onnxModel } from './onnx-model.mjs';
 import { load, machine, measureStats, parseArgs, peerTables, selected } from './harness.mjs';
+import { smallCnn } from './small-cnn.mjs';
 
 const require = createRequire(import.meta.url);
 // The @tensorflow/tfjs umbrella (CommonJS build) registers tfjs-core's gradients, which the
@@ -370,31 +371,13 @@ mlpCases(2, 64, 3, 8); // a small model: per-op overhead dominates
   // softmax cross-entropy, plain SGD (lr 0.01), in samples per second. tfjs-wasm has no conv
   // weight-gradient kernel, so its side fails and shows as —.
   const batch = 64;
-  const shapes = [[8, 1, 3, 3], [8], [16, 8, 3, 3], [16], [16 * 7 * 7, 10], [10]];
   cases.push({
     name: `small CNN train step, batch ${batch}`,
     samples: batch,
     skip: ['tfjs-cpu'], // ~9 s a step
     ours: () => {
-      const x = am.randn([batch, 1, 28, 28]);
-      const labels = am.oneHot(am.randint(0, 10, [batch]), 10).to('float32');
-      const ps = shapes.map(param);
-      const [c1, b1, c2, b2, w, b] = ps;
-      const run = () =>
-        am.scope(() => {
-          let h = am.maxPool2d(am.conv2d(x, c1, { bias: b1, padding: 1 }).relu(), 2);
-          h = am.maxPool2d(am.conv2d(h, c2, { bias: b2, padding: 1 }).relu(), 2);
-          const logits = h.reshape([batch, -1]).matmul(w).add(b);
-          am.logSoftmax(logits, -1).mul(labels).sum().neg().div(batch).backward();
-          am.noGrad(() => {
-            for (const p of ps) {
-              p.assign(p.sub(p.grad.mul(1e-2)));
-              p.grad.dispose();
-              p.grad = null;
-            }
-          });
-        });
-      return fixed([x, labels, ...ps], run);
+      const { step, tensors } = smallCnn(am, batch, { scale: 0.05 });
+      return fixed(tensors, step);
     },
     tfjs: () => {
       const x = tf.randomNormal([batch, 28, 28, 1]);

@@ -5,6 +5,7 @@
 // suite's row), and the issue's small-CNN training step (conv8-pool-conv16-pool-dense10, batch 64).
 // Usage: node benchmarks/threads.bench.mjs [--threads 2] [--rounds 7] [--filter matmul,conv,cnn] [--dist <tensor dist dir>]
 import { load, machine } from './harness.mjs';
+import { smallCnn } from './small-cnn.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,32 +44,9 @@ cases.push({
   name: 'small CNN training step, batch 64',
   samples: 64,
   setup: () => {
-    const batch = 64;
-    const x = am.randn([batch, 1, 28, 28]);
-    const labels = am.oneHot(am.randint(0, 10, [batch]), 10).to('float32');
-    const ps = [[8, 1, 3, 3], [8], [16, 8, 3, 3], [16], [16 * 7 * 7, 10], [10]].map((s) => am.scope(() => am.randn(s).mul(0.1)));
-    for (const p of ps) p.requiresGrad = true;
-    const [c1, b1, c2, b2, w, b] = ps;
     // the step's loss (weights are not updated, so every round computes the same thing)
-    const run = () =>
-      am.scope(() => {
-        let h = am.maxPool2d(am.conv2d(x, c1, { bias: b1, padding: 1 }).relu(), 2);
-        h = am.maxPool2d(am.conv2d(h, c2, { bias: b2, padding: 1 }).relu(), 2);
-        const loss = am
-          .logSoftmax(h.reshape([batch, -1]).matmul(w).add(b), -1)
-          .mul(labels)
-          .sum()
-          .neg()
-          .div(batch);
-        loss.backward();
-        const g = am.keep(c2.grad.clone());
-        for (const p of ps) {
-          p.grad.dispose();
-          p.grad = null;
-        }
-        return g;
-      });
-    return { run, free: () => [x, labels, ...ps].forEach((t) => t.dispose()) };
+    const { step, tensors } = smallCnn(am, 64, { update: false });
+    return { run: step, free: () => tensors.forEach((t) => t.dispose()) };
   },
 });
 
