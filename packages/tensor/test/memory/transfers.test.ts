@@ -46,9 +46,11 @@ for (const device of DEVICES) {
       const i = tensor([-1, 2], { device, dtype: 'int8' });
       expect(since(device, before)).toEqual({ writes: 2, writeBytes: 5 * 4 + int8Bytes(device, 2), reads: 0, readBytes: 0 });
       expect(Array.from(await x.data())).toEqual([1, 2, 3, 4, 5]);
-      expect(await x.sum().item()).toBe(15);
+      const s = x.sum();
+      expect(await s.item()).toBe(15);
       expect(Array.from(await i.data())).toEqual([-1, 2]);
-      const t = x.reshape([5, 1]).transpose(0, 1); // a strided view reads as one read of its elements
+      const col = x.reshape([5, 1]);
+      const t = col.transpose(0, 1); // a strided view reads as one read of its elements
       expect(await t.toArray()).toEqual([[1, 2, 3, 4, 5]]);
       expect(since(device, before)).toEqual({
         writes: 2,
@@ -56,7 +58,7 @@ for (const device of DEVICES) {
         reads: 4,
         readBytes: 20 + 4 + int8Bytes(device, 2) + 20,
       });
-      for (const v of [x, i, t]) v.dispose();
+      for (const v of [x, i, s, col, t]) v.dispose(); // nothing left for the GC safety net to free mid-way through a later memory() comparison
       const total = transfers();
       expect(total.writes).toBe(total.devices.cpu.writes + total.devices.webgpu.writes);
       expect(total.readBytes).toBe(total.devices.cpu.readBytes + total.devices.webgpu.readBytes);
