@@ -2,13 +2,14 @@
 // pass over its slice of the shared entries whenever the main thread asks, Hogwild-style.
 import { parentPort } from 'node:worker_threads';
 import { gatherEntries, glovePass } from './glove-cpu';
-import type { FromWorker, HogwildSetup, ToWorker } from './glove-threads';
+import type { HogwildSetup, ToWorker } from './glove-threads';
+import type { FromPoolWorker } from './worker-threads';
 
 let setup: HogwildSetup | undefined;
 let start = 0;
 let end = 0;
 
-function reply(m: FromWorker): void {
+function reply(m: FromPoolWorker): void {
   parentPort?.postMessage(m);
 }
 
@@ -26,7 +27,7 @@ parentPort?.on('message', (m: ToWorker) => {
       if (!s.base || !s.perm) throw new Error('gather without a permutation');
       gatherEntries(s.entries, s.base, s.perm, start, end);
     }
-    reply({ type: 'cost', cost: glovePass(s.P, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
+    reply({ type: 'done', value: glovePass(s.P, s.dim, s.vocabSize, s.entries, start, end, s.eta, s.clip) });
   } catch (e) {
     reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }

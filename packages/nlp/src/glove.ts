@@ -5,7 +5,7 @@ import type { Corpus } from './corpus';
 import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight, interleavedLayout, separateLayout } from './glove-cpu';
 import { GloVeModel } from './glove-model';
 import { progressLine } from './progress';
-import { HogwildPool, sharedMemoryAvailable } from './glove-threads';
+import { sharedMemoryAvailable, startHogwildPool } from './glove-threads';
 import { GLOVE_DEFAULT_BATCH, trainOnWebGpu } from './glove-webgpu';
 import type { Tokenizer } from './tokenize';
 import { Vocabulary } from './vocabulary';
@@ -305,14 +305,14 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   // Threads: each gathers its slice of a shuffled pass's order through the shared permutation.
   const sharedPerm = threads > 1 && shuffle !== 'none' ? new Int32Array(alloc(N, 4)) : undefined;
   const pool =
-    threads > 1 && !gpuModel ? await HogwildPool.start(op, threads, { P: Wp, entries: pass, base, perm: sharedPerm, dim, vocabSize: V, eta, clip }) : undefined;
+    threads > 1 && !gpuModel ? await startHogwildPool(op, threads, { P: Wp, entries: pass, base, perm: sharedPerm, dim, vocabSize: V, eta, clip }) : undefined;
   try {
     for (let epoch = 1; epoch <= (gpuModel ? 0 : epochs); epoch++) {
       const t0 = performance.now();
       if (perm && sharedPerm) sharedPerm.set(perm);
       else if (perm) gatherEntries(pass, base, perm, 0, N);
       // The next pass's order is drawn while the threads run this one (the same draws either way).
-      const running = pool ? pool.pass(perm !== undefined) : undefined;
+      const running = pool ? pool.round({ type: 'pass', gather: perm !== undefined }) : undefined;
       const total = running ? undefined : glovePass(Wp, dim, V, pass, 0, N, eta, clip);
       perm = shuffle === 'epoch' && epoch < epochs ? gen.permutation(N) : undefined;
       report(epoch, (running ? await running : (total as number)) / N, (performance.now() - t0) / 1000);

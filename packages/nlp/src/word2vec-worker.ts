@@ -2,11 +2,12 @@
 // the jobs it claims from the shared counter whenever the main thread starts an epoch.
 import { parentPort } from 'node:worker_threads';
 import { trainEpoch, Word2VecThread } from './word2vec-cpu';
-import type { FromWord2VecWorker, ToWord2VecWorker } from './word2vec-threads';
+import type { FromPoolWorker } from './worker-threads';
+import type { ToWord2VecWorker } from './word2vec-threads';
 
 let thread: Word2VecThread | undefined;
 
-function reply(m: FromWord2VecWorker): void {
+function reply(m: FromPoolWorker): void {
   parentPort?.postMessage(m);
 }
 
@@ -17,7 +18,7 @@ parentPort?.on('message', (m: ToWord2VecWorker) => {
       return;
     }
     if (!thread) throw new Error('epoch before setup');
-    reply({ type: 'done', words: trainEpoch(thread, m.epoch, true) });
+    reply({ type: 'done', value: trainEpoch(thread, m.epoch, true) });
   } catch (e) {
     reply({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }

@@ -8,7 +8,7 @@ import { trainEpoch, type Word2VecSetup, Word2VecThread, word2vecLayout, writeSi
 import { encodeCorpus, jobStarts } from './word2vec-corpus';
 import { word2vecProgressLine } from './progress';
 import { huffmanCodes, jobAlpha, negativeTable, sampleInts } from './word2vec-tables';
-import { Word2VecPool } from './word2vec-threads';
+import { startWord2VecPool } from './word2vec-threads';
 import { WordVectors } from './word-vectors';
 
 /**
@@ -271,7 +271,7 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
     process.stdout.write(word2vecProgressLine(epoch, epochs, words / enc.rawTotal, (rawDone + words) / Math.max(elapsed, 1e-9), lr, elapsed));
   };
   writeSigmoid(setup);
-  const pool = workers > 1 ? await Word2VecPool.start(op, workers, setup) : undefined;
+  const pool = workers > 1 ? await startWord2VecPool(op, workers, setup) : undefined;
   const thread = pool ? undefined : mainThread(op, setup);
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -283,7 +283,7 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
       if (pool) {
         const timer = showProgress ? setInterval(() => print(epoch + 1), 500) : undefined;
         try {
-          effective = await pool.epoch(epoch);
+          effective = await pool.round({ type: 'epoch', epoch });
         } finally {
           if (timer) clearInterval(timer);
         }
