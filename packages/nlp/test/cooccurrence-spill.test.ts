@@ -7,26 +7,11 @@ import { cooccurrence } from '../src/cooccurrence';
 import { PairCounter } from '../src/cooccurrence-counter';
 import { DiskRuns } from '../src/cooccurrence-spill';
 import { Vocabulary } from '../src/vocabulary';
+import { randomCorpus } from './helpers/random';
 
 // `cooccurrence(corpus, { tempDir })`: sorted runs spilled to files and merged, as the reference's
 // `cooccur -memory`. The spilled counts must be the in-memory ones (exactly for integer counts, to
 // rounding for 1/d sums) and the temporary files must be gone afterwards, on errors too.
-
-function randomCorpus(lines: number, words: number, seed: number): string[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const out: string[] = [];
-  for (let l = 0; l < lines; l++) {
-    const len = Math.floor(rand() * 41);
-    const toks: string[] = [];
-    for (let t = 0; t < len; t++) toks.push(`w${Math.floor(words ** rand()) - 1}`);
-    out.push(toks.join(' '));
-  }
-  return out;
-}
 
 const lines = randomCorpus(500, 500, 11);
 const vocab = Vocabulary.fromCounts(

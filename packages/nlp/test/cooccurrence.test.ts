@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PairCounter, sortPairs } from '../src/cooccurrence-counter';
 import { Cooccurrence, cooccurrence } from '../src/cooccurrence';
 import { Vocabulary } from '../src/vocabulary';
+import { randomCorpus } from './helpers/random';
 
 type Entry = [number, number, number];
 
@@ -145,23 +146,6 @@ describe('cooccurrence: every entry of a hand-made corpus', () => {
     expect([...(await cooccurrence('A, B rare C!\nD A\nC\n\nB b D a c', { vocab, window: 2 })).entries()]).toEqual(want);
   });
 });
-
-/** A random corpus: Zipf-like word choice from a seeded generator, lines of 0–40 tokens. */
-function randomCorpus(lines: number, words: number, seed: number): string[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const out: string[] = [];
-  for (let l = 0; l < lines; l++) {
-    const len = Math.floor(rand() * 41);
-    const toks: string[] = [];
-    for (let t = 0; t < len; t++) toks.push(`w${Math.floor(words ** rand()) - 1}`);
-    out.push(toks.join(' '));
-  }
-  return out;
-}
 
 /** The definition, written as plainly as possible (a Map of pair → sum). */
 function naive(lines: string[], v: Vocabulary, window: number, symmetric: boolean): Entry[] {

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { gloveSchedule } from '../src/glove-webgpu';
 import { Cooccurrence, cooccurrence, trainGloVe, Vocabulary } from '../src/index';
 import { hasWebGpu } from '../../nn/test/webgpu-available';
+import { lcg } from './helpers/random';
 
 const webgpu = await hasWebGpu();
 
 /** A seeded Zipfian text: `lines` documents of 12 words drawn with p(rank r) ∝ 1/r over `V` words. */
 function zipfText(V: number, lines: number, seed: number): string {
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rnd = lcg(seed);
   const cdf: number[] = [];
   let total = 0;
   for (let r = 1; r <= V; r++) cdf.push((total += 1 / r));

@@ -1,6 +1,7 @@
 import { ArgumentError, loadSafetensors, memory, ones, saveSafetensors, ShapeError, scope, type Tensor, tensor } from '@aimodel/tensor';
 import { describe, expect, it } from 'vitest';
 import { Cooccurrence, GloVeModel, trainGloVe, Vocabulary } from '../src/index';
+import { lcg } from './helpers/random';
 
 const f32 = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 
@@ -35,8 +36,7 @@ const handX = () => Cooccurrence.fromArrays(3, { rows: Int32Array.of(0, 0, 2), c
 
 /** A Zipf-like synthetic co-occurrence matrix: X[i][j] ∝ 1/(i+1)/(j+1) on random pairs. */
 function synthetic(V: number, perRow: number, seed: number): Cooccurrence {
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rnd = lcg(seed);
   const map = new Map<number, number>();
   for (let i = 0; i < V; i++) {
     for (let k = 0; k < perRow; k++) {
