@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { type Tensor, tensor } from '@aimodel/tensor';
+import { type LRScheduler, SGD } from '../src/index';
 
 /** Elementwise |a − e| ≤ atol + rtol·|e|, with a message naming the element and `what`. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-6, atol = 1e-7, what = '' } = {}): void {
@@ -29,4 +30,23 @@ export function quadraticLoss(p: Tensor, sign = 1): Tensor {
 /** ∇f at θ in float64: sign·aᵢ(θᵢ − cᵢ). */
 export function quadraticGrad(theta: readonly number[], sign = 1): number[] {
   return theta.map((t, i) => sign * A[i] * (t - C[i]));
+}
+
+/** The schedulers' optimizer: SGD over `groups` groups of one 2-element parameter each. */
+export function schedulerSgd(lr: number, groups = 1, momentum = 0): SGD {
+  return new SGD(
+    Array.from({ length: groups }, () => ({ params: [tensor([1, 2], { requiresGrad: true })] })),
+    { lr, momentum },
+  );
+}
+
+/** lr of group `g` after construction and after each of `steps` steps (also checks the groups agree). */
+export function lrSequence(s: LRScheduler, steps: number, g = 0): number[] {
+  const out = [s.getLastLr()[g]];
+  for (let i = 0; i < steps; i++) {
+    s.step();
+    expect(s.getLastLr()).toEqual(s.optimizer.paramGroups.map((group) => group.lr));
+    out.push(s.getLastLr()[g]);
+  }
+  return out;
 }

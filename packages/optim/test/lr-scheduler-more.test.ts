@@ -9,36 +9,20 @@ import {
   CyclicLR,
   ExponentialLR,
   LinearLR,
-  type LRScheduler,
   MultiplicativeLR,
   MultiStepLR,
   PolynomialLR,
   ReduceLROnPlateau,
   SequentialLR,
-  SGD,
   StepLR,
 } from '../src/index';
-import { expectClose } from './helpers';
+import { expectClose, lrSequence, schedulerSgd } from './helpers';
 
 // Every sequence below is listed by hand from the formulas in PyTorch's documentation of each
 // scheduler (torch.optim.lr_scheduler.<Name>); the comments show the arithmetic.
 
-const sgd = (lr = 1, momentum = 0, groups = 1) =>
-  new SGD(
-    Array.from({ length: groups }, () => ({ params: [tensor([1, 2], { requiresGrad: true })] })),
-    { lr, momentum },
-  );
-
-/** lr of group `g` after construction and after each of `steps` steps. */
-function lrs(s: LRScheduler, steps: number, g = 0): number[] {
-  const out = [s.getLastLr()[g]];
-  for (let i = 0; i < steps; i++) {
-    s.step();
-    expect(s.getLastLr()).toEqual(s.optimizer.paramGroups.map((group) => group.lr));
-    out.push(s.getLastLr()[g]);
-  }
-  return out;
-}
+const sgd = (lr = 1, momentum = 0, groups = 1) => schedulerSgd(lr, groups, momentum);
+const lrs = lrSequence;
 
 const TOL = { rtol: 1e-12, atol: 1e-15 };
 const c = (x: number) => (1 + Math.cos(Math.PI * x)) / 2; // ½(1 + cos πx)

@@ -11,27 +11,12 @@ import {
   MultiStepLR,
   OneCycleLR,
   ReduceLROnPlateau,
-  SGD,
+  type SGD,
   StepLR,
 } from '../src/index';
-import { expectClose } from './helpers';
+import { expectClose, lrSequence, schedulerSgd } from './helpers';
 
-const sgd = (lr = 0.1, groups = 1, momentum = 0) =>
-  new SGD(
-    Array.from({ length: groups }, () => ({ params: [tensor([1, 2], { requiresGrad: true })] })),
-    { lr, momentum },
-  );
-
-/** lr of group `g` after construction and after each of `steps` steps (also checks the groups agree). */
-function lrSequence(s: LRScheduler, steps: number, g = 0): number[] {
-  const out = [s.getLastLr()[g]];
-  for (let i = 0; i < steps; i++) {
-    s.step();
-    expect(s.getLastLr()).toEqual(s.optimizer.paramGroups.map((group) => group.lr));
-    out.push(s.getLastLr()[g]);
-  }
-  return out;
-}
+const sgd = (lr = 0.1, groups = 1, momentum = 0) => schedulerSgd(lr, groups, momentum);
 
 const closedForm = (steps: number, f: (t: number) => number): number[] => Array.from({ length: steps + 1 }, (_, t) => f(t));
 const TOL = { rtol: 1e-12, atol: 1e-15 };
