@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { type Tensor, tensor } from '@aimodel/tensor';
-import { type LRScheduler, SGD } from '../src/index';
+import { type LRScheduler, type Optimizer, SGD } from '../src/index';
 
 /** Elementwise |a − e| ≤ atol + rtol·|e|, with a message naming the element and `what`. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-6, atol = 1e-7, what = '' } = {}): void {
@@ -49,4 +49,31 @@ export function lrSequence(s: LRScheduler, steps: number, g = 0): number[] {
     out.push(s.getLastLr()[g]);
   }
   return out;
+}
+
+/** A float64 reference step: updates θ in place given the gradient at θ. */
+export type Reference = (theta: number[], grad: number[]) => void;
+
+/**
+ * Minimize f (or, with `maximize`, maximize −f) for `steps` steps with autograd gradients and check
+ * θ after every step against the reference run from the same (float32-rounded) start, within `tol`;
+ * then check that the steps moved θ at all.
+ */
+export async function compareTrajectory(
+  make: (p: Tensor) => Optimizer,
+  reference: Reference,
+  { maximize = false, steps = 10, tol = { rtol: 1e-6, atol: 1e-6 } } = {},
+): Promise<void> {
+  const sign = maximize ? -1 : 1;
+  const p = tensor(THETA0, { requiresGrad: true });
+  const opt = make(p);
+  const theta = Array.from(await p.data());
+  for (let step = 1; step <= steps; step++) {
+    opt.zeroGrad();
+    quadraticLoss(p, sign).backward();
+    opt.step();
+    reference(theta, quadraticGrad(theta, sign));
+    expectClose(await p.data(), theta, { ...tol, what: `step ${step}:` });
+  }
+  expect(theta).not.toEqual(Array.from(THETA0, Math.fround));
 }

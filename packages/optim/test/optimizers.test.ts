@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
-import { type Tensor, tensor } from '@aimodel/tensor';
-import { Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, type RMSpropOptions, SGD, type SGDOptions } from '../src/index';
-import { expectClose, quadraticGrad, quadraticLoss, THETA0 } from './helpers';
+import { tensor } from '@aimodel/tensor';
+import { Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, RMSprop, type RMSpropOptions, SGD, type SGDOptions } from '../src/index';
+import { compareTrajectory, expectClose, quadraticGrad, quadraticLoss, type Reference, THETA0 } from './helpers';
 
 // Each optimizer runs 10 steps on the quadratic problem and every step's parameters are compared
 // with a plain float64 implementation of PyTorch's documented algorithm, written out below.
@@ -11,7 +11,6 @@ import { expectClose, quadraticGrad, quadraticLoss, THETA0 } from './helpers';
 const TOL = { rtol: 1e-6, atol: 1e-6 };
 
 /** One reference update: changes θ in place from the gradient ∇f(θ). */
-type Reference = (theta: number[], grad: number[]) => void;
 
 const map = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
 
@@ -103,24 +102,6 @@ function adagradReference(o: AdagradOptions): Reference {
       theta[i] -= (clr * g) / (Math.sqrt(sum[i]) + eps);
     }
   };
-}
-
-/**
- * Minimize (or, with `maximize`, maximize −f) for `steps` steps with autograd gradients and check
- * θ after every step against the reference run from the same (float32-rounded) start.
- */
-async function compareTrajectory(make: (p: Tensor) => Optimizer, reference: Reference, { maximize = false, steps = 10 } = {}): Promise<void> {
-  const sign = maximize ? -1 : 1;
-  const p = tensor(THETA0, { requiresGrad: true });
-  const opt = make(p);
-  const theta = Array.from(await p.data());
-  for (let step = 1; step <= steps; step++) {
-    opt.zeroGrad();
-    quadraticLoss(p, sign).backward();
-    opt.step();
-    reference(theta, quadraticGrad(theta, sign));
-    expectClose(await p.data(), theta, { ...TOL, what: `step ${step}:` });
-  }
 }
 
 describe('SGD follows the documented update step for step', () => {
