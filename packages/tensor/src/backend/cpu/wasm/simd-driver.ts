@@ -22,7 +22,7 @@ import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { type CpuStorage, dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
 import { wasmModule } from './modules';
-import { SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
+import { type CompareOp, SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
 
 type Kernel = (...args: number[]) => number;
 
@@ -170,14 +170,15 @@ const MIN_LINE = 16;
 export const zeroCopy = { calls: 0 };
 
 /**
- * The heap addresses of float32 views in the module's memory (the output storage's last), or
- * null when any is not there. The output is claimed whole (not cleared first).
+ * The heap addresses of float32 views (and bool ones, when `bools`) in the module's memory (the
+ * output storage's last), or null when any is not there. The output is claimed whole (not cleared first).
  */
-export function addresses(s: Simd, views: readonly View[], out: View | Storage): number[] | null {
-  if (!s.heap || !isFloat(out)) return null;
+export function addresses(s: Simd, views: readonly View[], out: View | Storage, bools = false): number[] | null {
+  const ok = (v: View | Storage) => isFloat(v) || (bools && dtypeOf(v) === 'bool');
+  if (!s.heap || !ok(out)) return null;
   const at: number[] = [];
   for (const v of views) {
-    if (!isFloat(v)) return null;
+    if (!ok(v)) return null;
     const p = heapAddress(v);
     if (p < 0) return null;
     at.push(p);
@@ -195,11 +196,20 @@ export function addresses(s: Simd, views: readonly View[], out: View | Storage):
  * Zero copy: out (a fresh contiguous storage) = f over views of `shape` in the heap, one call per
  * line when every operand's inner stride is 1 or 0 (a broadcast scalar) and not all are 0. `line`
  * gets each operand's address or, for a scalar one, −1 and its value; its kernel may write up to
- * 3 floats past the line's end (the next line overwrites them; the last stay in out's block).
- * False when the layout does not allow it.
+ * 3 elements past the line's end (the next line overwrites them; the last stay in out's block).
+ * With `bools`, operands and the output may be bool (bytes) too; with `allLines`, no operand may
+ * be a broadcast scalar. False when the layout does not allow it.
  */
-function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, line: (ptr: number[], val: number[], n4: number, o: number) => void): boolean {
-  if (!s.heap || !isFloat(out) || !views.every(isFloat)) return false;
+function direct(
+  s: Simd,
+  shape: readonly number[],
+  views: View[],
+  out: Storage,
+  line: (ptr: number[], val: number[], n4: number, o: number) => void,
+  bools = false,
+  allLines = false,
+): boolean {
+  if (!s.heap || (!bools && (!isFloat(out) || !views.every(isFloat)))) return false;
   const c = collapseDims(
     shape,
     views.map((v) => v.strides),
@@ -208,10 +218,12 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   const n = rank ? c.shape[rank - 1] : 1;
   const inner = c.strides.map((st) => (rank ? st[rank - 1] : 0));
   if (inner.some((st) => st !== 0 && st !== 1) || inner.every((st) => st === 0) || (rank > 1 && n < MIN_LINE)) return false;
+  if (allLines && inner.some((st) => st !== 1)) return false;
   // unit-stride operands are read where they lie; broadcast ones (a number's constant too) by value
   const lines = views.filter((_, j) => inner[j] === 1);
-  const found = addresses(s, lines, out);
+  const found = addresses(s, lines, out, bools);
   if (!found) return false;
+  const size = (v: View | Storage) => (isFloat(v) ? 4 : 1);
   const at = views.map((v) => (inner[views.indexOf(v)] === 1 ? found[lines.indexOf(v)] : -1));
   const data = views.map(dataOf);
   const ptr = views.map(() => -1);
@@ -224,11 +236,11 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
     views.map((v) => v.offset),
     (pos) => {
       for (let j = 0; j < views.length; j++) {
-        if (inner[j] === 1) ptr[j] = at[j] + (pos[j] - views[j].offset) * 4;
+        if (inner[j] === 1) ptr[j] = at[j] + (pos[j] - views[j].offset) * size(views[j]);
         else val[j] = data[j][pos[j]];
       }
       line(ptr, val, n4, o);
-      o += n * 4;
+      o += n * size(out);
     },
   );
   return true;
@@ -252,6 +264,8 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   if (!(op in SIMD_BINARY) || !exactIn(a) || !exactIn(b) || !outOk || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
+  if (COMPARISON.has(op) && isFloat(a) && isFloat(b) && compareBytes(s, op as CompareOp, a, b, out)) return true;
+  if (op === 'mul' && (maskMul(s, a, b, out) || maskMul(s, b, a, out))) return true;
   const kernel = s.fns[`b_${op as SimdBinaryOp}`];
   const ok = direct(s, a.shape, [a, b], out, ([pa, pb], [va, vb], n4, o) => {
     if (pa < 0) kernel(pb, 0, n4, va, 2, o);
@@ -268,6 +282,30 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
     chunked(s, b.shape, [b], od, (A, n4) => kernel(A, 0, n4, v, 2, A));
   } else chunked(s, a.shape, [a, b], od, (A, n4) => kernel(A, A + CHUNK * 4, n4, 0, 0, A));
   return true;
+}
+
+/** Bool bytes out = a op b for float32 a, b in the heap (zero copy, 4 bytes per 4 floats); false when the layout does not allow it. */
+function compareBytes(s: Simd, op: CompareOp, a: View, b: View, out: Storage): boolean {
+  const kernel = s.fns[`c_${op}`];
+  return direct(
+    s,
+    a.shape,
+    [a, b],
+    out,
+    ([pa, pb], [va, vb], n4, o) => {
+      if (pa < 0) kernel(pb, 0, n4, va, 2, o);
+      else if (pb < 0) kernel(pa, 0, n4, vb, 1, o);
+      else kernel(pa, pb, n4, 0, 0, o);
+    },
+    true,
+  );
+}
+
+/** out = x · mask for float32 x and a bool mask, both read line by line in the heap (the ReLU gradient); false otherwise. */
+function maskMul(s: Simd, x: View, mask: View, out: Storage): boolean {
+  if (!isFloat(x) || dtypeOf(mask) !== 'bool' || !isFloat(out)) return false;
+  const kernel = s.fns.m_mul;
+  return direct(s, x.shape, [x, mask], out, ([px, pm], _, n4, o) => kernel(px, pm, n4, o), true, true);
 }
 
 /** pow(a, 2) with a scalar 2 (x·x, exactly what pow gives); false for every other pow. */

@@ -55,14 +55,70 @@ export const SIMD_BINARY = {
   maximum: (fn) => fn.f.f32x4Max(), // NaN propagates, as torch.maximum
   minimum: (fn) => fn.f.f32x4Min(),
   // comparisons: lane masks → 1.0 / 0.0 (the driver's copy-out turns them into bool bytes)
-  eq: (fn) => fn.f.f32x4Eq().f32x4Const(1).v128And(),
-  ne: (fn) => fn.f.f32x4Ne().f32x4Const(1).v128And(),
-  lt: (fn) => fn.f.f32x4Lt().f32x4Const(1).v128And(),
-  le: (fn) => fn.f.f32x4Le().f32x4Const(1).v128And(),
-  gt: (fn) => fn.f.f32x4Gt().f32x4Const(1).v128And(),
-  ge: (fn) => fn.f.f32x4Ge().f32x4Const(1).v128And(),
+  eq: (fn) => COMPARE.eq(fn).f32x4Const(1).v128And(),
+  ne: (fn) => COMPARE.ne(fn).f32x4Const(1).v128And(),
+  lt: (fn) => COMPARE.lt(fn).f32x4Const(1).v128And(),
+  le: (fn) => COMPARE.le(fn).f32x4Const(1).v128And(),
+  gt: (fn) => COMPARE.gt(fn).f32x4Const(1).v128And(),
+  ge: (fn) => COMPARE.ge(fn).f32x4Const(1).v128And(),
 } satisfies Partial<Record<BinaryOp, (fn: Fn) => unknown>>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;
+
+/** The comparisons as lane masks (all ones / zero). */
+const COMPARE = {
+  eq: (fn: Fn) => fn.f.f32x4Eq(),
+  ne: (fn: Fn) => fn.f.f32x4Ne(),
+  lt: (fn: Fn) => fn.f.f32x4Lt(),
+  le: (fn: Fn) => fn.f.f32x4Le(),
+  gt: (fn: Fn) => fn.f.f32x4Gt(),
+  ge: (fn: Fn) => fn.f.f32x4Ge(),
+};
+export type CompareOp = keyof typeof COMPARE;
+/** Byte 0 of each i32 lane into bytes 0–3 (the rest: zero bytes of the second operand). */
+const LANE_BYTES = [0, 4, 8, 12, ...new Array<number>(12).fill(16)];
+/** Bytes 0–3 into byte 0 of each i32 lane, zero-extended (second operand zero). */
+const BYTE_LANES = [0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 3, 16, 16, 16];
+
+/**
+ * c_<op>(a, b, n, s, mode, o): bool bytes o[i] = a[i] op b[i] ? 1 : 0 (mode 0), a[i] op s (1),
+ * s op a[i] (2); n a multiple of 4, 4 bytes stored per 4 floats.
+ */
+function compareKernel(op: CompareOp): FuncDef {
+  const fn = new Fn([i32, i32, i32, f32, i32, i32]);
+  const [a, b, n, s, mode, o] = [0, 1, 2, 3, 4, 5];
+  const [sv, x, y] = [fn.v128(), fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.get(s).f32x4Splat().set(sv);
+  f.loop();
+  f.get(a).v128Load().set(x).get(sv).set(y);
+  f.get(mode).i32Eqz().if().get(b).v128Load().set(y).get(b).i32Const(16).i32Add().set(b).end();
+  f.get(mode).i32Const(2).i32Sub().i32Eqz().if().get(x).set(y).get(sv).set(x).end();
+  f.get(o).get(x).get(y);
+  COMPARE[op](fn);
+  f.i32x4Const(1).v128And().v128Zero().i8x16Shuffle(LANE_BYTES).f32x4ExtractLane(0).f32Store(0, 0);
+  f.get(a).i32Const(16).i32Add().set(a);
+  f.get(o).i32Const(4).i32Add().set(o);
+  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
+  f.end();
+  return fn.def(`c_${op}`);
+}
+
+/** m_mul(a, m, n, o): o[i] = a[i] · m[i] for bool bytes m (0 or 1), as the JS loop multiplies; n a multiple of 4. */
+function maskMulKernel(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32]);
+  const [a, m, n, o] = [0, 1, 2, 3];
+  const f = fn.f;
+  f.loop();
+  f.get(o).get(a).v128Load();
+  f.get(m).v128Load32Splat(0, 0).v128Zero().i8x16Shuffle(BYTE_LANES).f32x4ConvertI32x4S();
+  f.f32x4Mul().v128Store();
+  f.get(a).i32Const(16).i32Add().set(a);
+  f.get(m).i32Const(4).i32Add().set(m);
+  f.get(o).i32Const(16).i32Add().set(o);
+  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
+  f.end();
+  return fn.def('m_mul');
+}
 
 /** Emits `loop { body(x = p[0..4)) → o[0..4); p += 16; o += 16; n −= 4 } while n` (o may equal p). */
 function mapLoop(fn: Fn, p: number, n: number, o: number, body: (x: number) => void): void {
@@ -237,6 +293,8 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     ...(Object.keys(SIMD_UNARY) as SimdUnaryOp[]).map(unaryKernel),
     squareKernel(),
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
+    ...(Object.keys(COMPARE) as CompareOp[]).map(compareKernel),
+    maskMulKernel(),
     whereKernel(),
     rowsExtreme(true),
     rowsExtreme(false),
