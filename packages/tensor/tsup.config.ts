@@ -1,13 +1,13 @@
 import { dirname } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { build, type Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
 /**
  * Replaces src/backend/cpu/wasm/modules.ts (the CPU backend's WebAssembly modules, written by
  * emitters at run time) with the bytes of the calls it lists, emitted now by that same code and
- * stored as one base64 DEFLATE blob (src/backend/cpu/wasm/precomputed.ts decodes it on first use):
- * ~10 kB in an app's bundle instead of ~35 kB of emitters, the same modules, still synchronous.
+ * stored as one compressed blob (src/backend/cpu/wasm/lz-codec.ts; precomputed.ts decodes it on
+ * first use): ~9 kB in an app's bundle instead of ~35 kB of emitters, the same modules, still
+ * synchronous.
  */
 const precomputedWasm: Plugin = {
   name: 'precomputed-wasm',
@@ -15,7 +15,7 @@ const precomputedWasm: Plugin = {
     b.onLoad({ filter: /[\\/]backend[\\/]cpu[\\/]wasm[\\/]modules\.ts$/ }, async ({ path }) => {
       const dir = dirname(path);
       const emitters = await build({
-        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
+        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\nexport { compress, toText } from './lz-codec';\n", resolveDir: dir, loader: 'ts' },
         bundle: true,
         format: 'esm',
         platform: 'node',
@@ -24,9 +24,15 @@ const precomputedWasm: Plugin = {
         logLevel: 'silent',
       });
       type Emit = (name: string, ...args: unknown[]) => Uint8Array;
-      const { precomputedCalls, wasmModule, moduleKey } = (await import(
+      const { precomputedCalls, wasmModule, moduleKey, compress, toText } = (await import(
         `data:text/javascript;base64,${Buffer.from(emitters.outputFiles[0].text).toString('base64')}`
-      )) as { precomputedCalls: () => Record<string, unknown[][]>; wasmModule: Emit; moduleKey: (name: string, args: unknown[]) => string };
+      )) as {
+        precomputedCalls: () => Record<string, unknown[][]>;
+        wasmModule: Emit;
+        moduleKey: (name: string, args: unknown[]) => string;
+        compress: (bytes: Uint8Array) => Uint8Array;
+        toText: (bytes: Uint8Array) => string;
+      };
       const parts: Uint8Array[] = [];
       const index: Record<string, [number, number]> = {};
       let size = 0;
@@ -38,7 +44,7 @@ const precomputedWasm: Plugin = {
           size += bytes.length;
         }
       }
-      const blob = deflateRawSync(Buffer.concat(parts), { level: 9 }).toString('base64');
+      const blob = toText(compress(Buffer.concat(parts)));
       return {
         loader: 'ts',
         resolveDir: dir,

@@ -1,9 +1,9 @@
 /**
  * The run-time side of the precomputed WebAssembly modules of the published build (see
- * ./modules.ts and tsup.config.ts): one base64 DEFLATE blob holding every module, decoded on first
- * use, and an index from each emitter call to its bytes.
+ * ./modules.ts and tsup.config.ts): one compressed blob holding every module (./lz-codec.ts),
+ * decoded on first use, and an index from each emitter call to its bytes.
  */
-import { fromBase64, inflateRaw } from './inflate';
+import { decompress, fromText } from './lz-codec';
 
 /** The key of an emitter call: its name and arguments (object keys sorted). */
 export function moduleKey(name: string, args: readonly unknown[]): string {
@@ -27,7 +27,7 @@ export function precomputedModules(blob: string, size: number, index: Record<str
       warned = true;
       throw new Error(why);
     }
-    all ??= inflateRaw(fromBase64(blob), size);
+    all ??= decompress(fromText(blob), size);
     return all.slice(at[0], at[1]);
   };
 }

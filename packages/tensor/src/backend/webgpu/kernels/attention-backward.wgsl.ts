@@ -85,8 +85,8 @@ fn sumG(r: u32, jj: u32) -> f32 { let b = r * 4u * BK + jj; return Gp[b] + Gp[b 
 }
 
 /** The row kernels' entry point: four threads per row, thread (r, c). */
-const START = `${BACKWARD_MAIN}
-  let r = li / 4u; let c = li % 4u;`;
+const START = /* @__PURE__ */ BACKWARD_MAIN.concat(`
+  let r = li / 4u; let c = li % 4u;`);
 
 /** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
 export const dqKernel = memoKernel(function dqKernel(c: AttentionKernelConfig): KernelSource {

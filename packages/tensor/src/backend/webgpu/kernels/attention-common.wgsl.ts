@@ -192,6 +192,6 @@ fn prob(keep: vec2f, lse: f32) -> f32 {
 }`;
 }
 
-/** The backward kernels' entry point: {@link BLOCK_MAIN} and the base gb of G. */
-export const BACKWARD_MAIN = `${BLOCK_MAIN}
-  let gb = batchOffset(z, 6u);`;
+/** The backward kernels' entry point: {@link BLOCK_MAIN} and the base gb of G (concat, marked pure: bundlers keep an unused template literal that interpolates). */
+export const BACKWARD_MAIN = /* @__PURE__ */ BLOCK_MAIN.concat(`
+  let gb = batchOffset(z, 6u);`);

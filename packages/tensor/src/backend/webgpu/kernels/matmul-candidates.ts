@@ -46,8 +46,8 @@ export type MatmulTileName =
  * Every tile configuration by name: the three {@link SHAPE_TILES} and the tuning candidates,
  * selectable with `init({ webgpu: { matmulTile } })`.
  */
-export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
-  ...SHAPE_TILES,
+// Object.assign marked pure, not a spread: bundlers keep an unused object literal that spreads
+export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = /* @__PURE__ */ Object.assign({}, SHAPE_TILES, {
   'large-bk8': tile('large-bk8', 128, 128, 8, 8, 8),
   'large-bk32': tile('large-bk32', 128, 128, 32, 8, 8),
   'large-rows': tile('large-rows', 128, 128, 16, 8, 8, { kOrder: 'rows' }),
@@ -60,4 +60,4 @@ export const MATMUL_TILES: Readonly<Record<MatmulTileName, MatmulTile>> = {
   'large-db-warp': tile('large-db-warp', 128, 128, 8, 8, 8, { buffers: 2, warp: true }),
   'large-unroll': tile('large-unroll', 128, 128, 16, 8, 8, { unroll: true }),
   'large-db-unroll': tile('large-db-unroll', 128, 128, 8, 8, 8, { buffers: 2, unroll: true }),
-};
+});
