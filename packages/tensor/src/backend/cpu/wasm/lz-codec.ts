@@ -2,8 +2,9 @@
  * The compressed form of the precomputed WebAssembly modules that the published build carries
  * (./precomputed.ts, tsup.config.ts): LZ77 matches coded with an adaptive binary range coder (the
  * bit model of LZMA, in a smaller format written for this one job), as text in a base-91 alphabet
- * of printable ASCII. On the modules it takes 6.9 kB where DEFLATE took 8.1 kB, and its decoder is
- * a third of an inflater's size, so apps' bundles get ~4 kB smaller. The encoder runs at build time
+ * of printable ASCII. On the modules it takes 6.9 kB where DEFLATE took 8.1 kB, the text is 23%
+ * larger than the bytes where base64 is 33%, and the decoder is 1.2 kB minified where an inflater
+ * was 2.1 kB: apps' bundles are 3 kB smaller. The encoder runs at build time
  * (and in tests); apps' bundles keep only {@link decompress} and {@link fromText}, synchronous
  * because the modules are compiled on first use (browsers only offer asynchronous decompressors).
  *
