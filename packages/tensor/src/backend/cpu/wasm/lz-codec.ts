@@ -102,8 +102,125 @@ export function decompress(src: Uint8Array, size: number): Uint8Array<ArrayBuffe
   return out;
 }
 
-/** `bytes` compressed for {@link decompress} (build time and tests: greedy matching with one step of lookahead). */
+/** A token of the stream: a literal byte, a copy from `distance` back, or a copy at the last distance. */
+type Token = { type: 'literal' } | { type: 'copy'; length: number; distance: number } | { type: 'repeat'; length: number };
+
+/**
+ * `bytes` compressed for {@link decompress} (build time and tests). The tokens are chosen by a
+ * shortest-path parse priced with the bit model's probabilities (first as the stream starts, then
+ * as a first encoding left them; the smaller result wins), as LZMA's optimal parser does.
+ */
 export function compress(bytes: Uint8Array): Uint8Array {
+  let probs = new Uint16Array(PROBS).fill(HALF);
+  let best: Uint8Array | undefined;
+  for (let pass = 0; pass < 2; pass++) {
+    const encoded = encode(parse(bytes, probs), bytes);
+    if (!best || encoded.out.length < best.length) best = encoded.out;
+    probs = encoded.probs;
+  }
+  return best as Uint8Array;
+}
+
+/** Copies at least this long are only taken whole (a shorter prefix hardly ever pays, and the parse stays fast). */
+const NICE_COPY = 32;
+/** Sources tried per position, nearest first (long runs would otherwise make the parse quadratic). */
+const MAX_SOURCES = 48;
+
+/** The cheapest tokens for `bytes` by the bit prices of `probs` (each node keeps its best path's last distance). */
+function parse(bytes: Uint8Array, probs: Uint16Array): Token[] {
+  const n = bytes.length;
+  const price = (i: number, b: number) => -Math.log2((b ? (1 << PROB_BITS) - probs[i] : probs[i]) / (1 << PROB_BITS));
+  const integerPrice = (coder: number, value: number) => {
+    const v = value + 1;
+    const k = 31 - Math.clz32(v);
+    let s = price(unaryAt(coder, k), 0);
+    for (let i = 0; i < k; i++) s += price(unaryAt(coder, i), 1);
+    for (let i = k - 1, node = 1; i >= 0; i--) {
+      const b = (v >> i) & 1;
+      s += price(lowAt(coder, k, node, i), b);
+      node = node * 2 + b;
+    }
+    return s;
+  };
+  const literalPrice = (byte: number) => {
+    let s = 0;
+    for (let b = 7, node = 1; b >= 0; b--) {
+      const v = (byte >> b) & 1;
+      s += price(LITERAL + node, v);
+      node = node * 2 + v;
+    }
+    return s;
+  };
+  // per position: cost of the best path to it, its last token, and that path's token kind and last distance
+  const cost = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+  cost[0] = 0;
+  const token: Token[] = new Array(n + 1);
+  const kinds = new Uint8Array(n + 1);
+  const distances = new Int32Array(n + 1);
+  const relax = (from: number, to: number, c: number, t: Token) => {
+    if (c >= cost[to]) return;
+    cost[to] = c;
+    token[to] = t;
+    kinds[to] = nextKind(kinds[from], t.type === 'literal' ? 0 : 1);
+    distances[to] = t.type === 'copy' ? t.distance : distances[from];
+  };
+  // matches: hash chains over 3-byte prefixes
+  const heads = new Map<number, number>();
+  const previous = new Int32Array(n).fill(-1);
+  const prefix = (i: number) => bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16);
+  const common = (i: number, from: number) => {
+    let l = 0;
+    while (i + l < n && l < MAX_COPY && bytes[from + l] === bytes[i + l]) l++;
+    return l;
+  };
+  const LITERAL_TOKEN: Token = { type: 'literal' };
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i];
+    relax(i, i + 1, cost[i] + price(kind, 0) + literalPrice(bytes[i]), LITERAL_TOKEN);
+    const last = distances[i];
+    if (last && last <= i) {
+      const l = common(i, i - last);
+      const head = cost[i] + price(kind, 1) + price(COPY_KIND + kind, 1);
+      for (let length = l > NICE_COPY ? l : MIN_COPY; length <= l; length++)
+        relax(i, i + length, head + integerPrice(REPEAT_LENGTH, length - MIN_COPY), { type: 'repeat', length });
+    }
+    // new copies: the nearest source for each length (chain order is nearest first)
+    const head = cost[i] + price(kind, 1) + price(COPY_KIND + kind, 0);
+    const copy = (length: number, distance: number) =>
+      relax(i, i + length, head + integerPrice(LENGTH, length - MIN_COPY) + integerPrice(distanceCoder(length), distance - 1), {
+        type: 'copy',
+        length,
+        distance,
+      });
+    let longest = MIN_COPY - 1;
+    if (i + 2 < n) {
+      for (let j = heads.get(prefix(i)) ?? -1, tries = MAX_SOURCES; j >= 0 && longest < MAX_COPY && tries-- > 0; j = previous[j]) {
+        const l = common(i, j);
+        for (let length = l > NICE_COPY ? Math.max(l, longest + 1) : longest + 1; length <= l; length++) copy(length, i - j);
+        longest = Math.max(longest, l);
+      }
+      previous[i] = heads.get(prefix(i)) ?? -1;
+      heads.set(prefix(i), i);
+    }
+    // two-byte copies (the chains index three bytes): the nearest within 256
+    if (longest < MIN_COPY && i + 1 < n)
+      for (let d = 1; d <= Math.min(i, 256); d++)
+        if (bytes[i - d] === bytes[i] && bytes[i - d + 1] === bytes[i + 1]) {
+          copy(MIN_COPY, d);
+          break;
+        }
+  }
+  const tokens: Token[] = [];
+  for (let at = n; at > 0; ) {
+    const t = token[at];
+    tokens.push(t);
+    at -= t.type === 'literal' ? 1 : t.length;
+  }
+  return tokens.reverse();
+}
+
+/** The stream of `tokens` over `bytes`, and the probabilities as the stream leaves them. */
+function encode(tokens: Token[], bytes: Uint8Array): { out: Uint8Array; probs: Uint16Array } {
   const p = new Uint16Array(PROBS).fill(HALF);
   // the range encoder (LZMA's: `low` up to 2^40 in a double, carries propagated through `cache`)
   const out: number[] = [];
@@ -146,72 +263,31 @@ export function compress(bytes: Uint8Array): Uint8Array {
       node = node * 2 + b;
     }
   };
-  // matches: hash chains over 3-byte prefixes
-  const heads = new Map<number, number>();
-  const previous = new Int32Array(bytes.length).fill(-1);
-  const prefix = (i: number) => bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16);
-  let inserted = 0;
-  const insertUpTo = (end: number) => {
-    for (; inserted < end && inserted + 2 < bytes.length; inserted++) {
-      previous[inserted] = heads.get(prefix(inserted)) ?? -1;
-      heads.set(prefix(inserted), inserted);
-    }
-  };
-  const common = (i: number, from: number) => {
-    let l = 0;
-    while (i + l < bytes.length && l < MAX_COPY && bytes[from + l] === bytes[i + l]) l++;
-    return l;
-  };
-  const longest = (i: number): [number, number] => {
-    let best = 0;
-    let at = 0;
-    if (i + 2 < bytes.length)
-      for (let j = heads.get(prefix(i)) ?? -1; j >= 0 && j < i; j = previous[j]) {
-        const l = common(i, j);
-        if (l > best) [best, at] = [l, i - j];
-      }
-    return [best, at];
-  };
-  let i = 0;
+  let at = 0;
   let kind = 0;
-  let distance = 0;
-  const repeated = (at: number) => (distance && distance <= at ? common(at, at - distance) : 0);
-  while (i < bytes.length) {
-    insertUpTo(i);
-    const [length, from] = longest(i);
-    const again = repeated(i);
-    let copy = 1;
-    if (again >= MIN_COPY && again + 2 >= length) {
-      bit(kind, 1);
-      bit(COPY_KIND + kind, 1);
-      integer(REPEAT_LENGTH, again - MIN_COPY);
-      i += again;
-    } else if (length >= 3 || (length === MIN_COPY && from < 256)) {
-      insertUpTo(i + 1);
-      const [later] = longest(i + 1);
-      if (later > length + 1 || repeated(i + 1) > length + 1) copy = 0;
-      else {
-        bit(kind, 1);
-        bit(COPY_KIND + kind, 0);
-        integer(LENGTH, length - MIN_COPY);
-        integer(distanceCoder(length), from - 1);
-        distance = from;
-        i += length;
-      }
-    } else copy = 0;
-    if (!copy) {
+  for (const t of tokens) {
+    if (t.type === 'literal') {
       bit(kind, 0);
       for (let b = 7, node = 1; b >= 0; b--) {
-        const v = (bytes[i] >> b) & 1;
+        const v = (bytes[at] >> b) & 1;
         bit(LITERAL + node, v);
         node = node * 2 + v;
       }
-      i++;
+      at++;
+    } else {
+      bit(kind, 1);
+      bit(COPY_KIND + kind, t.type === 'repeat' ? 1 : 0);
+      if (t.type === 'repeat') integer(REPEAT_LENGTH, t.length - MIN_COPY);
+      else {
+        integer(LENGTH, t.length - MIN_COPY);
+        integer(distanceCoder(t.length), t.distance - 1);
+      }
+      at += t.length;
     }
-    kind = nextKind(kind, copy);
+    kind = nextKind(kind, t.type === 'literal' ? 0 : 1);
   }
   for (let k = 0; k < 5; k++) shiftLow();
-  return Uint8Array.from(out.slice(1));
+  return { out: Uint8Array.from(out.slice(1)), probs: p };
 }
 
 /** The base-91 alphabet: printable ASCII from '#' to '~' without '\' (no escapes in a JS string). */
