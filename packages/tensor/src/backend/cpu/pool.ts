@@ -5,6 +5,7 @@
 import type { AvgPool2dParams, Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf, heapAddress, outData } from './storage';
+import { chunkCount, heapFn, heapPool, MIN_PIECE, runCalls } from './wasm/heap-pool';
 import { maxPoolWasm } from './wasm/max-pool';
 
 /**
@@ -25,8 +26,11 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
     const wasm = maxPoolWasm(),
       at = [heapAddress(x), heapAddress(out), heapAddress(indices)];
-    if (wasm && at.every((a) => a >= 0)) wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
-    else maxPool2x2(xd, x.offset, vd, od, N * C, H, W, Ho, Wo);
+    if (!wasm || !at.every((a) => a >= 0)) maxPool2x2(xd, x.offset, vd, od, N * C, H, W, Ho, Wo);
+    else if (
+      !byPlanes(N * C, H * W, 1, (p, k) => [heapFn(1, 'pool'), at[0] + p * H * W * 4, at[1] + p * Ho * Wo * 4, at[2] + p * Ho * Wo * 4, k, H, W, Ho, Wo])
+    )
+      wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
     return;
   }
   // Per output column, the valid tap range depends only on ow: compute it once.
@@ -127,9 +131,15 @@ export function maxPool2dBackward(gy: View, indices: View, out: Storage, outShap
     dx = outData(out) as Float32Array;
   const HW = H * W,
     P = Ho * Wo;
-  dx.fill(0, 0, N * C * HW);
   const wasm = maxPoolWasm(),
     at = [heapAddress(gy), heapAddress(indices), heapAddress(out)];
+  // on the threads, each chunk zeroes its planes (a multiple of 4 floats, but the last) and scatters into them
+  const zeroAndScatter = (p: number, k: number) => [
+    [heapFn(0, 'z_fill'), at[2] + p * HW * 4, (k * HW + 3) & ~3],
+    [heapFn(1, 'scatter'), at[0] + p * P * 4, at[1] + p * P * 4, at[2] + p * HW * 4, k, HW * 4, P],
+  ];
+  if (wasm && at.every((a) => a >= 0) && byPlanes(N * C, HW, 4 / gcd4(HW), zeroAndScatter)) return;
+  dx.fill(0, 0, N * C * HW);
   if (wasm && at.every((a) => a >= 0)) {
     wasm.scatter(at[0], at[1], at[2], N * C, HW * 4, P);
     return;
@@ -140,6 +150,33 @@ export function maxPool2dBackward(gy: View, indices: View, out: Storage, outShap
     const base = plane * HW;
     for (let q = 0; q < P; q++, g++, k++) dx[base + id[k]] += gd[g];
   }
+}
+
+const gcd4 = (n: number) => (n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1);
+
+/**
+ * Runs a max-pool kernel over `planes` planes of `area` floats on the worker threads, split into
+ * runs of whole planes (a multiple of `unit` planes each, but the last): `calls(first, count)` gives
+ * a run's calls (one, or a list run in order). False (nothing done) when there is one thread or too
+ * little work; which thread runs a run never changes its result.
+ */
+function byPlanes(planes: number, area: number, unit: number, calls: (first: number, count: number) => number[] | number[][]): boolean {
+  if (planes * area < 2 * MIN_PIECE || planes < 2) return false;
+  const pool = heapPool();
+  if (!pool) return false;
+  const chunks = Math.min(chunkCount(planes * area, pool.size), Math.ceil(planes / unit));
+  if (chunks < 2) return false;
+  const per = Math.ceil(planes / chunks / unit) * unit;
+  const list: number[][] = [];
+  let rows = 1;
+  for (let p = 0; p < planes; p += per) {
+    const c = calls(p, Math.min(per, planes - p));
+    const run = typeof c[0] === 'number' ? [c as number[]] : (c as number[][]);
+    rows = run.length;
+    list.push(...run);
+  }
+  runCalls(pool, list, rows);
+  return true;
 }
 
 /**

@@ -11,7 +11,9 @@
  *   [1] DONE   chunks finished in this job          [2] READY  workers started
  *   [3] STOP   set when the pool closes             [4] ERROR  first failure's chunk + 1
  *   [5] WORKED chunks run by workers (statistics)     [6] ROWS   calls per chunk in this job
- *   [8 …]      call table: per call a function index (−1: none) and 12 i32 arguments; chunk i
+ *   [7] SLEEP  workers blocked (or about to block) in Atomics.wait on CLAIM
+ *   [8] WAITER the calling thread blocks (or is about to) in Atomics.wait on DONE
+ *   [9 …]      call table: per call a function index (−1: none) and 12 i32 arguments; chunk i
  *              is calls i·ROWS … i·ROWS + ROWS − 1, run in order by one thread
  *
  * A job is published by writing the table and storing CLAIM = (generation, n, 0), then
@@ -33,7 +35,9 @@ const CLAIM = 0,
   ERROR = 4,
   WORKED = 5,
   ROWS = 6,
-  TABLE = 8,
+  SLEEP = 7,
+  WAITER = 8,
+  TABLE = 9,
   WORDS = 13;
 
 /** Most chunks one job can hold, and most calls. */
@@ -51,14 +55,15 @@ const SPIN = 20000;
  * Kept in step with `help` below (same constants, same claim protocol).
  */
 const WORKER_SOURCE = `'use strict';
-const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
+const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, SLEEP = ${SLEEP}, WAITER = ${WAITER}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
 function start(d) {
   const c = new Int32Array(d.control);
   const fns = [];
-  for (const m of d.modules) {
-    const ex = new WebAssembly.Instance(m, { env: { mem: d.memory } }).exports;
-    for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') fns.push(ex[e.name]);
-  }
+  for (const g of d.groups)
+    for (const m of g.modules) {
+      const ex = new WebAssembly.Instance(m, { env: { mem: g.memory } }).exports;
+      for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') fns.push(ex[e.name]);
+    }
   Atomics.add(c, READY, 1);
   Atomics.notify(c, READY);
   for (;;) {
@@ -75,12 +80,15 @@ function start(d) {
         catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
       }
       Atomics.add(c, WORKED, 1);
-      if (Atomics.add(c, DONE, 1) + 1 >= ((Atomics.load(c, CLAIM) >>> 12) & 0xfff)) Atomics.notify(c, DONE);
+      if (Atomics.add(c, DONE, 1) + 1 >= ((Atomics.load(c, CLAIM) >>> 12) & 0xfff) && Atomics.load(c, WAITER) !== 0) Atomics.notify(c, DONE);
       continue;
     }
     let s = SPIN;
     while (s-- > 0 && Atomics.load(c, CLAIM) === v);
+    // announce the sleep before checking again: a publisher that stores CLAIM then reads SLEEP either sees us or we see its job
+    Atomics.add(c, SLEEP, 1);
     if (Atomics.load(c, CLAIM) === v) Atomics.wait(c, CLAIM, v);
+    Atomics.sub(c, SLEEP, 1);
   }
 }
 if (typeof require === 'function') start(require('node:worker_threads').workerData);
@@ -167,9 +175,16 @@ export function functionIndex(modules: readonly WebAssembly.Module[], module: nu
   throw new RangeError(`ThreadPool: module ${module} exports no function '${name}'`);
 }
 
+/** Modules instantiated over one memory in a pool. */
+export interface PoolGroup {
+  memory: WebAssembly.Memory;
+  modules: readonly WebAssembly.Module[];
+}
+
 /**
  * `size − 1` workers plus the calling thread over `memory`, each able to call every exported
- * function of `modules` (numbered in order: module by module, exports in declaration order).
+ * function of `modules` (numbered in order: module by module, exports in declaration order), then
+ * those of the `more` groups' modules over their own memories (numbered on from there).
  * Workers start asynchronously; until `ready` the pool must not be given jobs (callers then run
  * their chunks themselves, which computes the same result).
  */
@@ -189,15 +204,17 @@ export class ThreadPool {
   /** A worker failed to start or crashed (e.g. a page whose CSP forbids blob: workers). */
   failed = false;
 
-  constructor(size: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]) {
+  constructor(size: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[], more: readonly PoolGroup[] = []) {
     this.size = size;
     this.ctrl = new Int32Array(new SharedArrayBuffer((TABLE + MAX_CALLS * WORDS) * 4));
-    for (const m of modules) {
-      const ex = new WebAssembly.Instance(m, { env: { mem: memory } }).exports;
-      for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') this.fns.push(ex[e.name] as Fn);
-    }
+    const groups = [{ memory, modules }, ...more];
+    for (const g of groups)
+      for (const m of g.modules) {
+        const ex = new WebAssembly.Instance(m, { env: { mem: g.memory } }).exports;
+        for (const e of WebAssembly.Module.exports(m)) if (e.kind === 'function') this.fns.push(ex[e.name] as Fn);
+      }
     try {
-      for (let i = 1; i < size; i++) this.workers.push(spawn({ control: this.ctrl.buffer, memory, modules }, () => (this.failed = true)));
+      for (let i = 1; i < size; i++) this.workers.push(spawn({ control: this.ctrl.buffer, groups }, () => (this.failed = true)));
     } catch (e) {
       this.close();
       throw e;
@@ -235,13 +252,16 @@ export class ThreadPool {
     this.calls = 0;
   }
 
-  /** Appends a call of function `fn` (pool numbering, −1: none) with up to 12 i32 arguments; every `rows` calls make a chunk. */
+  /** Added to every function number `add` is given (≥ 0): the first function of the group whose numbering the caller uses (see threads.ts `poolFor`). */
+  base = 0;
+
+  /** Appends a call of function `fn` (numbered within the caller's group, −1: none) with up to 12 i32 arguments; every `rows` calls make a chunk. */
   add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0): void {
     if (this.calls >= MAX_CALLS || this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks or ${MAX_CALLS} calls in one job`);
     const c = this.ctrl,
       o = TABLE + this.calls++ * WORDS;
     if (this.calls % this.rows === 0) this.n++;
-    c[o] = fn;
+    c[o] = fn < 0 ? -1 : fn + this.base;
     c[o + 1] = a0;
     c[o + 2] = a1;
     c[o + 3] = a2;
@@ -271,7 +291,8 @@ export class ThreadPool {
     this.gen = (this.gen + 1) & 0xff;
     Atomics.store(c, CLAIM, ((this.gen << 24) | (this.n << 12)) >>> 0);
     this.visible = this.n;
-    Atomics.notify(c, CLAIM);
+    // waking a blocked worker is a system call: skip it while every worker is spinning
+    if (Atomics.load(c, SLEEP) > 0) Atomics.notify(c, CLAIM);
   }
 
   /**
@@ -288,7 +309,7 @@ export class ThreadPool {
       if (Atomics.compareExchange(c, CLAIM, v, v + (k << 12)) === v) break;
     }
     this.visible = this.n;
-    Atomics.notify(c, CLAIM);
+    if (Atomics.load(c, SLEEP) > 0) Atomics.notify(c, CLAIM);
   }
 
   /** Runs the published job's unclaimed chunks on the calling thread, until none is left to claim. */
@@ -322,7 +343,13 @@ export class ThreadPool {
       n = this.visible,
       block = canBlock();
     for (let i = 0; i < SPIN && Atomics.load(c, DONE) < n; i++);
-    for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE)) if (block) Atomics.wait(c, DONE, d, 50);
+    for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE))
+      if (block) {
+        // announced first: a worker that counts the last chunk then reads WAITER either wakes us or we see its count
+        Atomics.store(c, WAITER, 1);
+        Atomics.wait(c, DONE, d, 50);
+        Atomics.store(c, WAITER, 0);
+      }
     const err = Atomics.load(c, ERROR);
     if (err !== 0) throw new RangeError(`ThreadPool: chunk ${err - 1} failed in a worker`);
   }

@@ -10,7 +10,7 @@
  * compute every output element exactly as on one thread, so results never depend on the count.
  */
 import { ArgumentError } from '../../errors';
-import { ThreadPool, threadsSupported } from './thread-pool';
+import { type PoolGroup, ThreadPool, threadsSupported } from './thread-pool';
 
 /** Most threads `init({ threads })` accepts. */
 export const MAX_THREADS = 256;
@@ -21,7 +21,6 @@ let unavailable = false;
 /** Chunks run by workers of pools closed since (statistics). */
 let closedChunks = 0;
 let resolved: number | undefined;
-const pools = new Map<WebAssembly.Memory, ThreadPool | null>();
 
 /** `n` if it is a valid thread count, else an ArgumentError naming `what` (the option or variable). */
 export function checkThreads(op: string, what: string, n: unknown): number {
@@ -54,48 +53,73 @@ export function cpuThreads(): number {
   return resolved;
 }
 
-/** Sets the thread count (validated by the caller); closes pools of another size. */
+/** Sets the thread count (validated by the caller); closes a pool of another size. */
 export function setCpuThreads(n: number): number {
   requested = n;
   resolved = undefined;
   const t = cpuThreads();
-  for (const [mem, pool] of pools) {
-    if (pool?.size === t) continue;
-    closedChunks += pool?.workerChunks ?? 0;
-    pool?.close();
-    pools.delete(mem);
-  }
+  if (pool && pool.size !== t) closePools();
   return t;
 }
 
 /**
- * The pool over `memory` (created on first call with `modules`, which later calls must repeat),
- * when more than one thread is configured and it is ready; null otherwise (run on this thread).
+ * The memories and modules the pool serves: one pool runs the functions of every group (the gemm's
+ * memory, the CPU heap), so a core never holds two sets of idle workers.
+ */
+const groups: PoolGroup[] = [];
+/** The pool (undefined: none started; null: one thread), and each group's first function number in it. */
+let pool: ThreadPool | null | undefined;
+const bases = new Map<WebAssembly.Memory, number>();
+
+/** Adds the group (memory, modules) if it is new; a running pool that lacks it is closed (the next `poolFor` starts one with every group). */
+function register(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): void {
+  if (groups.some((g) => g.memory === memory)) return;
+  groups.push({ memory, modules });
+  if (pool) closePools();
+}
+
+/**
+ * Makes the group (memory, modules) part of the pool when one starts, without starting one (so the
+ * pool a kernel starts later need not restart for it).
+ */
+export function registerPoolGroup(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): void {
+  if (!groups.some((g) => g.memory === memory)) groups.push({ memory, modules });
+}
+
+/**
+ * The pool, set to number functions as `modules` over `memory` do (its `base`, valid until the next
+ * call), when more than one thread is configured and it is ready; null otherwise (run on this
+ * thread). The first call for a memory registers (memory, modules): later calls must repeat them.
  * A pool that fails to start is not retried: the backend stays on one thread.
  */
 export function poolFor(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): ThreadPool | null {
-  let pool = pools.get(memory);
-  if (pool === undefined) {
-    pool = startPool(memory, modules);
-    pools.set(memory, pool);
-  }
-  if (pool?.failed) giveUp(memory, pool);
-  return pool?.ready ? pool : null;
+  register(memory, modules);
+  if (pool === undefined) pool = startPool();
+  if (pool?.failed) giveUp(pool);
+  if (!pool?.ready) return null;
+  pool.base = bases.get(memory) ?? 0;
+  return pool;
 }
 
 /** Closes a pool that failed and falls back to one thread (reported by `getThreads()`). */
-function giveUp(memory: WebAssembly.Memory, pool: ThreadPool): void {
-  pool.close();
-  pools.set(memory, null);
+function giveUp(p: ThreadPool): void {
+  p.close();
+  pool = null;
   unavailable = true;
   resolved = 1;
 }
 
-function startPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): ThreadPool | null {
+function startPool(): ThreadPool | null {
   const t = cpuThreads();
-  if (t < 2) return null;
+  if (t < 2 || groups.length === 0) return null;
+  bases.clear();
+  let n = 0;
+  for (const g of groups) {
+    bases.set(g.memory, n);
+    for (const m of g.modules) n += WebAssembly.Module.exports(m).filter((e) => e.kind === 'function').length;
+  }
   try {
-    return new ThreadPool(t, memory, modules);
+    return new ThreadPool(t, groups[0].memory, groups[0].modules, groups.slice(1));
   } catch {
     unavailable = true;
     resolved = 1;
@@ -103,28 +127,24 @@ function startPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Mod
   }
 }
 
-/** Starts the pool over `memory` now and resolves once its workers are up (false: one thread). */
+/** Starts the pool (with the group over `memory`) now and resolves once its workers are up (false: one thread). */
 export async function warmPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): Promise<boolean> {
   poolFor(memory, modules);
-  const pool = pools.get(memory);
-  if (!pool) return false;
-  if (await pool.whenReady()) return true;
-  if (pools.get(memory) === pool) giveUp(memory, pool);
+  const p = pool;
+  if (!p) return false;
+  if (await p.whenReady()) return true;
+  if (pool === p) giveUp(p);
   return false;
 }
 
 /** Chunks run by worker threads since the process started (tests check the threaded path ran). @internal */
 export function workerChunks(): number {
-  let n = closedChunks;
-  for (const pool of pools.values()) n += pool?.workerChunks ?? 0;
-  return n;
+  return closedChunks + (pool?.workerChunks ?? 0);
 }
 
-/** Closes every pool (tests; a later kernel starts a new one). */
+/** Closes the pool (tests, a new thread count, a new group; a later kernel starts a new one). */
 export function closePools(): void {
-  for (const pool of pools.values()) {
-    closedChunks += pool?.workerChunks ?? 0;
-    pool?.close();
-  }
-  pools.clear();
+  closedChunks += pool?.workerChunks ?? 0;
+  pool?.close();
+  pool = undefined;
 }

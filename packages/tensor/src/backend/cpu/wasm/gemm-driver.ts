@@ -12,6 +12,7 @@
 import type { Blocking, GemmFn, KernelShape } from './gemm-kernel';
 import { MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { poolFor, warmPool } from '../threads';
+import { registerHeapGroup } from './heap-pool';
 import { copyIn } from './pack';
 import { im2colWasm } from './im2col';
 
@@ -139,6 +140,8 @@ export function makeDriver(
     MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
   const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
     KC = Math.max(kq, blocking.kc - (blocking.kc % kq));
+  // one pool serves this gemm and the heap's elementwise and pooling kernels: start it with both
+  if (threading) registerHeapGroup();
   let f32 = new Float32Array(mem.buffer);
   // Per buffer set (two when threaded: one is filled while the other is in use), in floats:
   // [packed A | packed B | raw A | raw B]; then one C stage per set.

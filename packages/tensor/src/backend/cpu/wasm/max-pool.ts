@@ -14,7 +14,10 @@
  */
 import { heapMemory } from '../heap';
 import { Code, ValType, encodeModule, isSharedMemory, memoryImport, uleb128 } from './encoder';
+import { heapModules } from './heap-pool';
 import { wasmModule } from './modules';
+
+const validModule = (bytes: Uint8Array<ArrayBuffer>) => (WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
 
 /** Appends a SIMD instruction the encoder has no method for (prefix 0xfd, opcode, immediates). */
 function simdOp(f: Code, op: number, ...imm: number[]): Code {
@@ -170,8 +173,9 @@ export function maxPoolWasm(): MaxPoolWasm | null {
   if (fns === undefined) {
     fns = null;
     try {
-      const bytes = wasmModule('maxPool', isSharedMemory(mem));
-      if (WebAssembly.validate(bytes)) fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as unknown as MaxPoolWasm;
+      // the heap's module, which the worker threads run too (./heap-pool.ts)
+      const module = isSharedMemory(mem) ? heapModules()?.maxPool : validModule(wasmModule('maxPool', false));
+      if (module) fns = new WebAssembly.Instance(module, { env: { mem } }).exports as unknown as MaxPoolWasm;
     } catch {
       fns = null;
     }

@@ -21,6 +21,7 @@ import { collapseDims, numel } from '../../../shape';
 import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { type CpuStorage, dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
+import { chunkCount, heapFn, heapModules, heapPool, MIN_PIECE, runCalls } from './heap-pool';
 import { wasmModule } from './modules';
 import { type CompareOp, SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
 
@@ -60,14 +61,19 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return wasmModule('simd', shared);
 }
 
+function validModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
+  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+}
+
 function create(): Simd | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
     const heap = heapMemory();
-    const bytes = moduleBytes(heap !== null);
-    if (!WebAssembly.validate(bytes)) return null;
+    // over the heap, the module the worker threads run too (./heap-pool.ts)
+    const module = heap ? heapModules()?.simd : validModule(moduleBytes(false));
+    if (!module) return null;
     const mem = heap ?? new WebAssembly.Memory({ initial: 2 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
+    const instance = new WebAssembly.Instance(module, { env: { mem } });
     const s: Simd = { mem, w: new Float32Array(0), fns: instance.exports as Record<string, Kernel>, a: OWN_A, cap: 0, heap: heap !== null };
     ensure(s, 2 * BATCH + 4 * CHUNK);
     return s;
@@ -193,22 +199,30 @@ export function addresses(s: Simd, views: readonly View[], out: View | Storage, 
 }
 
 /**
- * Zero copy: out (a fresh contiguous storage) = f over views of `shape` in the heap, one call per
- * line when every operand's inner stride is 1 or 0 (a broadcast scalar) and not all are 0. `line`
- * gets each operand's address or, for a scalar one, −1 and its value; its kernel may write up to
- * 3 elements past the line's end (the next line overwrites them; the last stay in out's block).
- * With `bools`, operands and the output may be bool (bytes) too; with `allLines`, no operand may
- * be a broadcast scalar. False when the layout does not allow it.
+ * The arguments of a kernel call on one line (or piece of a line): each operand's address or, for a
+ * broadcast scalar one, −1 in `ptr` and its value in `val` — or, when `indirect`, the address of a
+ * float32 holding it (worker calls pass i32 arguments only: the kernels' modes 3 and 4).
  */
-function direct(
-  s: Simd,
-  shape: readonly number[],
-  views: View[],
-  out: Storage,
-  line: (ptr: number[], val: number[], n4: number, o: number) => void,
-  bools = false,
-  allLines = false,
-): boolean {
+type LineArgs = (ptr: number[], val: number[], n4: number, o: number, indirect: boolean) => number[];
+
+/** Binary kernels' arguments (b_<op>, c_<op>): both operands lines (mode 0), or one a scalar (modes 1, 2; 3, 4 indirect). */
+const binaryArgs: LineArgs = ([pa, pb], [va, vb], n4, o, indirect) => {
+  if (pa < 0) return indirect ? [pb, va, n4, 0, 4, o] : [pb, 0, n4, va, 2, o];
+  if (pb < 0) return indirect ? [pa, vb, n4, 0, 3, o] : [pa, 0, n4, vb, 1, o];
+  return [pa, pb, n4, 0, 0, o];
+};
+/** Unary kernels' arguments (u_<op>, u_square). */
+const unaryArgs: LineArgs = ([p], _, n4, o) => [p, n4, o];
+
+/**
+ * Zero copy: out (a fresh contiguous storage) = kernel `name` over views of `shape` in the heap, one
+ * call per line when every operand's inner stride is 1 or 0 (a broadcast scalar) and not all are 0;
+ * `args` gives a call's arguments. A kernel may write up to 3 elements past the line's end (the next
+ * line overwrites them; the last stay in out's block). Large calls are split across the worker
+ * threads ({@link splitLines}). With `bools`, operands and the output may be bool (bytes) too; with
+ * `allLines`, no operand may be a broadcast scalar. False when the layout does not allow it.
+ */
+function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, name: string, args: LineArgs, bools = false, allLines = false): boolean {
   if (!s.heap || (!bools && (!isFloat(out) || !views.every(isFloat)))) return false;
   const c = collapseDims(
     shape,
@@ -223,27 +237,62 @@ function direct(
   const lines = views.filter((_, j) => inner[j] === 1);
   const found = addresses(s, lines, out, bools);
   if (!found) return false;
-  const size = (v: View | Storage) => (isFloat(v) ? 4 : 1);
+  const sizes = views.map((v) => (isFloat(v) ? 4 : 1)),
+    outSize = isFloat(out) ? 4 : 1;
   const at = views.map((v) => (inner[views.indexOf(v)] === 1 ? found[lines.indexOf(v)] : -1));
   const data = views.map(dataOf);
   const ptr = views.map(() => -1);
   const val = views.map(() => 0);
   const n4 = up4(n);
+  const total = numel(shape);
+  // lines of a multiple of 4 (no write past one into the next), or one line, may run in parallel
+  const pool = total >= 2 * MIN_PIECE && (n % 4 === 0 || total === n) ? heapPool() : null;
+  const calls: number[][] | null = pool ? [] : null;
+  const kernel = s.fns[name];
   let o = found[lines.length];
+  let slot = 0;
+  if (calls) ensure(s, Math.ceil(total / n));
   forEachLine(
     shape,
     views.map((v) => v.strides),
     views.map((v) => v.offset),
     (pos) => {
       for (let j = 0; j < views.length; j++) {
-        if (inner[j] === 1) ptr[j] = at[j] + (pos[j] - views[j].offset) * size(views[j]);
-        else val[j] = data[j][pos[j]];
+        if (inner[j] === 1) ptr[j] = at[j] + (pos[j] - views[j].offset) * sizes[j];
+        else if (calls) {
+          s.w[(s.a >> 2) + slot] = data[j][pos[j]];
+          val[j] = s.a + 4 * slot++;
+        } else val[j] = data[j][pos[j]];
       }
-      line(ptr, val, n4, o);
-      o += n * size(out);
+      if (calls) splitLine(calls, ptr, sizes, outSize, n4, o, (p, k, q) => args(p, val, k, q, true));
+      else kernel(...args(ptr, val, n4, o, false));
+      o += n * outSize;
     },
   );
+  if (pool && calls) {
+    const id = heapFn(0, name);
+    for (const c of calls) c.unshift(id);
+    runCalls(pool, calls, Math.ceil(calls.length / chunkCount(total, pool.size)));
+  }
   return true;
+}
+
+/** Appends the calls of one line, cut into pieces of at least MIN_PIECE elements (multiples of 4) when it is long. */
+function splitLine(
+  calls: number[][],
+  ptr: number[],
+  sizes: number[],
+  outSize: number,
+  n4: number,
+  o: number,
+  args: (p: number[], n4: number, o: number) => number[],
+): void {
+  const pieces = Math.max(1, Math.floor(n4 / MIN_PIECE));
+  const step = up4(Math.ceil(n4 / pieces));
+  for (let off = 0; off < n4; off += step) {
+    const p = ptr.map((a, j) => (a < 0 ? a : a + off * sizes[j]));
+    calls.push(args(p, Math.min(step, n4 - off), o + off * outSize));
+  }
 }
 
 /** out = op(x) on the SIMD path; false when it does not apply. */
@@ -251,8 +300,9 @@ export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
   if (!(op in SIMD_UNARY) || !exactIn(x) || !isFloat(out) || tooSmall(numel(x.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
-  const kernel = s.fns[`u_${op as SimdUnaryOp}`];
-  if (direct(s, x.shape, [x], out, ([p], _, n4, o) => kernel(p, n4, o))) return true;
+  const name = `u_${op as SimdUnaryOp}`;
+  if (direct(s, x.shape, [x], out, name, unaryArgs)) return true;
+  const kernel = s.fns[name];
   chunked(s, x.shape, [x], outData(out), (A, n4) => kernel(A, n4, A));
   return true;
 }
@@ -264,15 +314,12 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   if (!(op in SIMD_BINARY) || !exactIn(a) || !exactIn(b) || !outOk || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
-  if (COMPARISON.has(op) && isFloat(a) && isFloat(b) && compareBytes(s, op as CompareOp, a, b, out)) return true;
+  // bool bytes straight from float32 operands in the heap; float32 × bool in place
+  if (COMPARISON.has(op) && isFloat(a) && isFloat(b) && direct(s, a.shape, [a, b], out, `c_${op}`, binaryArgs, true)) return true;
   if (op === 'mul' && (maskMul(s, a, b, out) || maskMul(s, b, a, out))) return true;
-  const kernel = s.fns[`b_${op as SimdBinaryOp}`];
-  const ok = direct(s, a.shape, [a, b], out, ([pa, pb], [va, vb], n4, o) => {
-    if (pa < 0) kernel(pb, 0, n4, va, 2, o);
-    else if (pb < 0) kernel(pa, 0, n4, vb, 1, o);
-    else kernel(pa, pb, n4, 0, 0, o);
-  });
-  if (ok) return true;
+  const name = `b_${op as SimdBinaryOp}`;
+  if (direct(s, a.shape, [a, b], out, name, binaryArgs)) return true;
+  const kernel = s.fns[name];
   const od = outData(out);
   if (isScalar(b)) {
     const v = dataOf(b)[b.offset];
@@ -284,28 +331,10 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   return true;
 }
 
-/** Bool bytes out = a op b for float32 a, b in the heap (zero copy, 4 bytes per 4 floats); false when the layout does not allow it. */
-function compareBytes(s: Simd, op: CompareOp, a: View, b: View, out: Storage): boolean {
-  const kernel = s.fns[`c_${op}`];
-  return direct(
-    s,
-    a.shape,
-    [a, b],
-    out,
-    ([pa, pb], [va, vb], n4, o) => {
-      if (pa < 0) kernel(pb, 0, n4, va, 2, o);
-      else if (pb < 0) kernel(pa, 0, n4, vb, 1, o);
-      else kernel(pa, pb, n4, 0, 0, o);
-    },
-    true,
-  );
-}
-
 /** out = x · mask for float32 x and a bool mask, both read line by line in the heap (the ReLU gradient); false otherwise. */
 function maskMul(s: Simd, x: View, mask: View, out: Storage): boolean {
   if (!isFloat(x) || dtypeOf(mask) !== 'bool' || !isFloat(out)) return false;
-  const kernel = s.fns.m_mul;
-  return direct(s, x.shape, [x, mask], out, ([px, pm], _, n4, o) => kernel(px, pm, n4, o), true, true);
+  return direct(s, x.shape, [x, mask], out, 'm_mul', ([px, pm], _, n4, o) => [px, pm, n4, o], true, true);
 }
 
 /** pow(a, 2) with a scalar 2 (x·x, exactly what pow gives); false for every other pow. */
@@ -313,8 +342,8 @@ function simdSquare(a: View, b: View, out: Storage): boolean {
   if (!isScalar(b) || dataOf(b)[b.offset] !== 2 || !isFloat(a) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
+  if (direct(s, a.shape, [a], out, 'u_square', unaryArgs)) return true;
   const kernel = s.fns.u_square;
-  if (direct(s, a.shape, [a], out, ([p], _, n4, o) => kernel(p, n4, o))) return true;
   chunked(s, a.shape, [a], outData(out), (A, n4) => kernel(A, n4, A));
   return true;
 }

@@ -6,7 +6,10 @@
  * place), its zero-copy calls on heap tensors the output tensor's address.
  *
  *   u_<op>(p, n, o)                   o[i] = op(p[i]); also u_square for pow(x, 2)
- *   b_<op>(a, b, n, s, mode, o)       mode 0: o[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i]
+ *   b_<op>(a, b, n, s, mode, o)       mode 0: o[i] = a[i] op b[i]; 1: a[i] op s; 2: s op a[i];
+ *                                     3, 4: as 1, 2 with s the float32 at address b (worker calls pass i32s only)
+ *   c_<op>(a, b, n, s, mode, o)       the comparisons into bool bytes, same modes; m_mul(a, m, n, o) a[i]·bool m[i]
+ *   z_fill(o, n)                      o[i] = 0
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
@@ -81,7 +84,7 @@ const BYTE_LANES = [0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 3, 16, 16, 16];
 
 /**
  * c_<op>(a, b, n, s, mode, o): bool bytes o[i] = a[i] op b[i] ? 1 : 0 (mode 0), a[i] op s (1),
- * s op a[i] (2); n a multiple of 4, 4 bytes stored per 4 floats.
+ * s op a[i] (2), modes 3 and 4 as 1 and 2 with s read at address b; n a multiple of 4, 4 bytes stored per 4 floats.
  */
 function compareKernel(op: CompareOp): FuncDef {
   const fn = new Fn([i32, i32, i32, f32, i32, i32]);
@@ -89,6 +92,7 @@ function compareKernel(op: CompareOp): FuncDef {
   const [sv, x, y] = [fn.v128(), fn.v128(), fn.v128()];
   const f = fn.f;
   f.get(s).f32x4Splat().set(sv);
+  scalarAt(fn, b, mode, sv);
   f.loop();
   f.get(a).v128Load().set(x).get(sv).set(y);
   f.get(mode).i32Eqz().if().get(b).v128Load().set(y).get(b).i32Const(16).i32Add().set(b).end();
@@ -118,6 +122,24 @@ function maskMulKernel(): FuncDef {
   f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
   f.end();
   return fn.def('m_mul');
+}
+
+/** Modes 3 and 4 (the scalar operand at address `b`): sv = that float in every lane, mode −= 2. */
+function scalarAt(fn: Fn, b: number, mode: number, sv: number): void {
+  fn.f.i32Const(2).get(mode).i32LtU().if().get(b).v128Load32Splat(0, 0).set(sv).get(mode).i32Const(2).i32Sub().set(mode).end();
+}
+
+/** z_fill(o, n): n floats (a multiple of 4) of zeros at o. */
+function fillKernel(): FuncDef {
+  const fn = new Fn([i32, i32]);
+  const [o, n] = [0, 1];
+  const f = fn.f;
+  f.loop();
+  f.get(o).v128Zero().v128Store(0, 0);
+  f.get(o).i32Const(16).i32Add().set(o);
+  f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
+  f.end();
+  return fn.def('z_fill');
 }
 
 /** Emits `loop { body(x = p[0..4)) → o[0..4); p += 16; o += 16; n −= 4 } while n` (o may equal p). */
@@ -155,6 +177,7 @@ function binaryKernel(op: SimdBinaryOp): FuncDef {
   const f = fn.f;
   const emit = SIMD_BINARY[op];
   f.get(s).f32x4Splat().set(sv);
+  scalarAt(fn, b, mode, sv);
   f.get(mode).i32Eqz().if();
   f.loop();
   f.get(o);
@@ -295,6 +318,7 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
     ...(Object.keys(COMPARE) as CompareOp[]).map(compareKernel),
     maskMulKernel(),
+    fillKernel(),
     whereKernel(),
     rowsExtreme(true),
     rowsExtreme(false),
