@@ -15,7 +15,7 @@ const precomputedWasm: Plugin = {
     b.onLoad({ filter: /[\\/]backend[\\/]cpu[\\/]wasm[\\/]modules\.ts$/ }, async ({ path }) => {
       const dir = dirname(path);
       const emitters = await build({
-        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey } from './precomputed';\nexport { compress, toText } from './lz-codec';\n", resolveDir: dir, loader: 'ts' },
+        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey, packModules } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
         bundle: true,
         format: 'esm',
         platform: 'node',
@@ -24,34 +24,23 @@ const precomputedWasm: Plugin = {
         logLevel: 'silent',
       });
       type Emit = (name: string, ...args: unknown[]) => Uint8Array;
-      const { precomputedCalls, wasmModule, moduleKey, compress, toText } = (await import(
+      const { precomputedCalls, wasmModule, moduleKey, packModules } = (await import(
         `data:text/javascript;base64,${Buffer.from(emitters.outputFiles[0].text).toString('base64')}`
       )) as {
         precomputedCalls: () => Record<string, unknown[][]>;
         wasmModule: Emit;
         moduleKey: (name: string, args: unknown[]) => string;
-        compress: (bytes: Uint8Array) => Uint8Array;
-        toText: (bytes: Uint8Array) => string;
+        packModules: (modules: Iterable<readonly [string, Uint8Array]>) => { blob: string; size: number };
       };
-      const parts: Uint8Array[] = [];
-      const index: Record<string, [number, number]> = {};
-      let size = 0;
-      for (const [name, calls] of Object.entries(precomputedCalls())) {
-        for (const args of calls) {
-          const bytes = wasmModule(name, ...args);
-          index[moduleKey(name, args)] = [size, size + bytes.length];
-          parts.push(bytes);
-          size += bytes.length;
-        }
-      }
-      const blob = toText(compress(Buffer.concat(parts)));
+      const calls = Object.entries(precomputedCalls()).flatMap(([name, list]) => list.map((args) => [name, args] as const));
+      const { blob, size } = packModules(calls.map(([name, args]) => [moduleKey(name, args), wasmModule(name, ...args)]));
       return {
         loader: 'ts',
         resolveDir: dir,
         contents: [
           '// Generated at build time by tsup.config.ts from src/backend/cpu/wasm/modules.ts.',
           "import { precomputedModules } from './precomputed';",
-          `export const wasmModule = /* @__PURE__ */ precomputedModules(${JSON.stringify(blob)}, ${size}, ${JSON.stringify(index)});`,
+          `export const wasmModule = /* @__PURE__ */ precomputedModules(${JSON.stringify(blob)}, ${size});`,
           '',
         ].join('\n'),
       };

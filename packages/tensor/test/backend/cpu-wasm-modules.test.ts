@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { compress, decompress, fromText, toText } from '../../src/backend/cpu/wasm/lz-codec';
 import { precomputedCalls, wasmModule, type WasmModuleName } from '../../src/backend/cpu/wasm/modules';
-import { moduleKey, precomputedModules } from '../../src/backend/cpu/wasm/precomputed';
+import { moduleKey, packModules, precomputedModules } from '../../src/backend/cpu/wasm/precomputed';
 
 describe('lz-codec (the published build stores its precomputed WebAssembly modules with it)', () => {
   const inputs: [string, Uint8Array][] = [
@@ -54,22 +54,15 @@ describe('lz-codec (the published build stores its precomputed WebAssembly modul
 });
 
 describe('precomputed modules (what the published build ships instead of the emitters)', () => {
-  // Built as tsup.config.ts builds it: every listed call, concatenated and compressed.
-  const parts: Uint8Array[] = [];
-  const index: Record<string, [number, number]> = {};
-  let size = 0;
-  for (const [name, calls] of Object.entries(precomputedCalls()) as [WasmModuleName, unknown[][]][]) {
-    for (const args of calls) {
-      const bytes = (wasmModule as (n: string, ...a: unknown[]) => Uint8Array)(name, ...args);
-      index[moduleKey(name, args)] = [size, size + bytes.length];
-      parts.push(bytes);
-      size += bytes.length;
-    }
-  }
-  const served = precomputedModules(toText(compress(Buffer.concat(parts))), size, index);
+  // Built as tsup.config.ts builds it: every listed call, packed by packModules.
+  const calls = (Object.entries(precomputedCalls()) as [WasmModuleName, unknown[][]][]).flatMap(([name, list]) => list.map((args) => [name, args] as const));
+  const { blob, size } = packModules(
+    calls.map(([name, args]) => [moduleKey(name, args), (wasmModule as (n: string, ...a: unknown[]) => Uint8Array)(name, ...args)]),
+  );
+  const served = precomputedModules(blob, size);
 
   it('serves every listed call with the bytes its emitter writes, each a valid module', () => {
-    expect(Object.keys(index).length).toBeGreaterThanOrEqual(10);
+    expect(calls.length).toBeGreaterThanOrEqual(10);
     for (const [name, calls] of Object.entries(precomputedCalls()) as [WasmModuleName, unknown[][]][]) {
       for (const args of calls) {
         const bytes = served(name, ...args);

@@ -1,9 +1,9 @@
 /**
  * The run-time side of the precomputed WebAssembly modules of the published build (see
- * ./modules.ts and tsup.config.ts): one compressed blob holding every module (./lz-codec.ts),
- * decoded on first use, and an index from each emitter call to its bytes.
+ * ./modules.ts and tsup.config.ts): one compressed blob (./lz-codec.ts) holding an index from each
+ * emitter call to its bytes and every module, decoded on first use.
  */
-import { decompress, fromText } from './lz-codec';
+import { compress, decompress, fromText, toText } from './lz-codec';
 
 /** The key of an emitter call: its name and arguments (object keys sorted). */
 export function moduleKey(name: string, args: readonly unknown[]): string {
@@ -11,14 +11,42 @@ export function moduleKey(name: string, args: readonly unknown[]): string {
 }
 
 /**
- * A `wasmModule` serving the calls in `index` (key → [start, end) in the decoded blob). Another call
- * warns once and throws, so its caller takes the JS path (as it would without WebAssembly) and
- * says why.
+ * The precomputed form of `modules` (call key → bytes, as {@link moduleKey} names them): one
+ * compressed blob holding a JSON index (key → [start, end) after it) and then every module, so the
+ * index compresses with them. Runs at build time (tsup.config.ts) and in tests.
  */
-export function precomputedModules(blob: string, size: number, index: Record<string, readonly [number, number]>) {
+export function packModules(modules: Iterable<readonly [string, Uint8Array]>): { blob: string; size: number } {
+  const parts: Uint8Array[] = [];
+  const index: Record<string, [number, number]> = {};
+  let end = 0;
+  for (const [key, bytes] of modules) {
+    index[key] = [end, end + bytes.length];
+    parts.push(bytes);
+    end += bytes.length;
+  }
+  const head = new TextEncoder().encode(`${JSON.stringify(index)}\n`);
+  const all = new Uint8Array(head.length + end);
+  all.set(head);
+  for (let i = 0, at = head.length; i < parts.length; at += parts[i].length, i++) all.set(parts[i], at);
+  return { blob: toText(compress(all)), size: all.length };
+}
+
+/**
+ * A `wasmModule` serving the modules {@link packModules} packed into `blob` (`size` bytes decoded),
+ * decoded on first call. Another call warns once and throws, so its caller takes the JS path (as
+ * it would without WebAssembly) and says why.
+ */
+export function precomputedModules(blob: string, size: number) {
   let all: Uint8Array<ArrayBuffer> | undefined;
+  let index: Record<string, readonly [number, number]> = {};
+  let start = 0;
   let warned = false;
   return (name: string, ...args: unknown[]): Uint8Array<ArrayBuffer> => {
+    if (!all) {
+      all = decompress(fromText(blob), size);
+      start = all.indexOf(10) + 1;
+      index = JSON.parse(new TextDecoder().decode(all.subarray(0, start)));
+    }
     const key = moduleKey(name, args);
     const at = index[key];
     if (!at) {
@@ -27,7 +55,6 @@ export function precomputedModules(blob: string, size: number, index: Record<str
       warned = true;
       throw new Error(why);
     }
-    all ??= decompress(fromText(blob), size);
-    return all.slice(at[0], at[1]);
+    return all.slice(start + at[0], start + at[1]);
   };
 }
