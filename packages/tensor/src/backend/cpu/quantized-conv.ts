@@ -8,8 +8,9 @@
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { int8Gemm } from './matmul-int8';
 import { type ChannelConstants, requantizeRows } from './quantized';
+import { numel } from '../../shape';
 import { dataOf, outData } from './storage';
-import { wasmInt8GemmFused } from './wasm/int8-gemm';
+import { int8RelaxedAvailable, sevenBitShift, wasmInt8GemmFused } from './wasm/int8-gemm';
 import { quantizedKernelsOn, quantizedSimdEnabled } from './wasm/quantized';
 
 let colsBuf = new Int8Array(0);
@@ -243,6 +244,19 @@ export function quantizedConv2d(
   const unfold = (g: number, cols: Int8Array, base: number, ld: number) => im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols, base, ld);
   const gemm = og * NP * K >= FUSED_MIN && p.mode === 'dequantize' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
   if (gemm) {
+    // the relaxed kernel takes the windows when the input and its padding value lie in [0, 127] or
+    // [−128, −1] (a uint8 activation with reduceRange, stored −128): unfold a copy shifted by +128 then
+    const shift = int8RelaxedAvailable() ? sevenBitShift(xd, x.offset, numel(x.shape)) : null;
+    const pads = p.padding[0] > 0 || p.padding[1] > 0;
+    const bShift = shift !== null && (!pads || (p.inputZeroPoint < 0 ? 128 : 0) === shift) ? shift : undefined;
+    let fill = unfold;
+    if (bShift === 128) {
+      const n = numel(x.shape);
+      if (shiftBuf.length < n) shiftBuf = new Int8Array(n);
+      flipInto(xd, x.offset, n, shiftBuf);
+      const ps = { ...p, inputZeroPoint: p.inputZeroPoint + 128 };
+      fill = (g, cols, base, ld) => im2col(shiftBuf, 0, x.shape, g * cg, cg, [kh, kw], ps, Ho, Wo, cols, base, ld);
+    }
     // fused: im2col straight into the gemm's memory, requantization on its int32 results in place
     const od = outData(out) as Float32Array;
     const { outZeroPoint: zp, qmin, qmax } = p;
@@ -250,7 +264,8 @@ export function quantizedConv2d(
     for (let g = 0; g < G; g++) {
       let fused = true;
       gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, wd, 0, 0, 0, accBuf, 0, 0, {
-        fillB: (mem, base, ld) => unfold(g, mem, base, ld),
+        fillB: (mem, base, ld) => fill(g, mem, base, ld),
+        bShift,
         epilogue: (mem, i0, j0, rows, cols, at, ld, spare) => {
           const k = quantizedKernelsOn(mem);
           if (!k) {
@@ -312,6 +327,21 @@ export function quantizedConv2d(
     // channel o of the group: acc[o, n·P + q] → out[n, g·og + o, q]
     requantizeRows(acc, og, N, P, g * og, O, consts, sums, p, out);
   }
+}
+
+let shiftBuf = new Int8Array(0);
+
+/** out[0…n) = x[xo…xo+n) + 128 for int8 values in [−128, −1] (xor 0x80), four at a time where aligned. */
+function flipInto(x: Int8Array, xo: number, n: number, out: Int8Array): void {
+  let i = 0;
+  if ((x.byteOffset + xo) % 4 === 0) {
+    const words = n >> 2;
+    const src = new Int32Array(x.buffer, x.byteOffset + xo, words);
+    const dst = new Int32Array(out.buffer, out.byteOffset, words);
+    for (let t = 0; t < words; t++) dst[t] = src[t] ^ 0x80808080;
+    i = words * 4;
+  }
+  for (; i < n; i++) out[i] = x[xo + i] ^ 0x80;
 }
 
 /** Below this many multiply-adds per group the unfused path (JS gemm for the smallest) is as fast. */

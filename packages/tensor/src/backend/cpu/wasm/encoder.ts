@@ -178,6 +178,13 @@ export class Code {
   i32x4DotI16x8S(): this {
     return this.simd(0xba);
   }
+  /**
+   * i16x8.relaxed_dot_i8x16_i7x16_s (relaxed SIMD; operands a, b): lane l = a[2l]·b[2l] +
+   * a[2l+1]·b[2l+1], a signed int8; exact and the same everywhere when every b is in [0, 127].
+   */
+  i16x8RelaxedDotI8x16I7x16S(): this {
+    return this.simd(0x112);
+  }
 
   // Elementwise / math kernels (simd-*.ts): f32x4 lanes, bit tricks on i32x4, f64x2 sums.
   f64Add(): this {

@@ -18,7 +18,7 @@
  */
 import type { Blocking, KernelShape } from './gemm-kernel';
 import { wasmModule } from './modules';
-import { copyIn } from './pack';
+import { copyIn, type Raw } from './pack';
 
 /** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
 export type Int8GemmFn = (
@@ -50,26 +50,62 @@ export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHook
  *   rows i0…i0+rows, columns j0…j0+cols as int32 at byte `at` of `mem`, row pitch `ld` int32s —
  *   instead of copying it to `c` (then ignored). It may overwrite the block in place (up to the
  *   row pitch) and use the block-sized area at byte `spare` and bytes 0…63 as scratch;
+ * - `bShift`: with `fillB`, B was written shifted into [0, 127] (see {@link sevenBitShift}), so the
+ *   relaxed kernel may run; the result is the unshifted product all the same;
  * - `columnAlign`: make the column blocks (but the last) a multiple of this many columns where
  *   the blocking allows it (e.g. whole images of a convolution).
  * With hooks, K must be > 0.
  */
 export interface Int8GemmHooks {
   fillB?: (mem: Int8Array, base: number, ld: number) => void;
+  /** With `fillB`: it wrote B + bShift (mod 256), every value in [0, 127] — the relaxed kernel's operand where available. */
+  bShift?: 0 | 128;
   epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number, spare: number) => void;
   columnAlign?: number;
 }
 
 export const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
-// KC counts k (int8), a multiple of 8; packed blocks take 2 bytes per element.
+/** Tile of the relaxed-SIMD kernel (./int8-dot.ts): 4×8 measured as fast as 3×12, 6×8 and 4×12 (±3%). */
+export const INT8_DOT_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
+// KC counts k (int8), a multiple of 16.
 const INT8_BLOCKING: Blocking = { mc: 128, kc: 512, nc: 512, ms: 1024 };
+
+type Fn = (...args: number[]) => void;
+
+/** A kernel with its packing: K padded to `kAlign`; `packed` bytes per element; pack/kernel step sizes in k. */
+interface Scheme {
+  kAlign: number;
+  packed: number;
+  lineStep: number;
+  rowStep: number;
+  kernelStep: number;
+  pack: Record<string, Fn>;
+}
+
+/** The relaxed kernel: both variants (which operand is the [0, 127] one) and its packing. */
+interface DotScheme extends Scheme {
+  gemmA: Fn;
+  gemmB: Fn;
+}
+
+/** An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them). */
+export type Int8Gemm = Int8GemmFusedFn & { readonly relaxed: boolean; readonly calls: { standard: number; relaxed: number } };
+
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 
 /**
  * Compiles the kernel and packing modules over one shared memory and returns the int8 gemm,
  * or null when WebAssembly SIMD is unavailable or anything fails (callers fall back to JS).
  * Tiles: mr and nr 4 or 8, unroll 1, 2 or 4 (k pairs per kernel step: blocks hold 8·n k).
+ * With `relaxed` (default: unless `AIMODEL_CPU_RELAXED=0`) and an engine with relaxed SIMD, products whose
+ * first or second operand lies in [0, 127] or in [−128, −1] run the relaxed kernel of ./int8-dot.ts
+ * (the same results).
  */
-export function createWasmInt8Gemm(blocking: Blocking = INT8_BLOCKING, tile: KernelShape = INT8_TILE): Int8GemmFn | null {
+export function createWasmInt8Gemm(
+  blocking: Blocking = INT8_BLOCKING,
+  tile: KernelShape = INT8_TILE,
+  relaxed = env?.AIMODEL_CPU_RELAXED !== '0',
+): Int8Gemm | null {
   const { mr, nr, unroll } = tile;
   if (![4, 8].includes(mr) || ![4, 8].includes(nr) || ![1, 2, 4].includes(unroll))
     throw new RangeError(`createWasmInt8Gemm: tile ${mr}×${nr}, unroll ${unroll}`);
@@ -80,16 +116,32 @@ export function createWasmInt8Gemm(blocking: Blocking = INT8_BLOCKING, tile: Ker
     if (!WebAssembly.validate(kernelBytes) || !WebAssembly.validate(packBytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 }); // 2 pages: what ./quantized.ts's module imports, for epilogues
     const env = { env: { mem } };
-    const kernel = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), env).exports.gemm as Fn;
-    const pack = new WebAssembly.Instance(new WebAssembly.Module(packBytes), env).exports as Record<string, Fn>;
-    return makeInt8Driver(kernel, pack, mem, blocking, tile);
+    const instance = (bytes: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(bytes), env).exports as Record<string, Fn>;
+    const std: Scheme & { kernel: Fn } = {
+      kAlign: 8,
+      packed: 2,
+      lineStep: 8,
+      rowStep: 2,
+      kernelStep: 2,
+      pack: instance(packBytes),
+      kernel: instance(kernelBytes).gemm,
+    };
+    let dot: DotScheme | null = null;
+    if (relaxed && mr === INT8_DOT_TILE.mr && nr === INT8_DOT_TILE.nr) {
+      const dk = wasmModule('int8Dot', INT8_DOT_TILE),
+        dp = wasmModule('int8DotPack', INT8_DOT_TILE.mr, INT8_DOT_TILE.nr);
+      if (WebAssembly.validate(dk) && WebAssembly.validate(dp)) {
+        const k = instance(dk);
+        dot = { kAlign: 16, packed: 1, lineStep: 16, rowStep: 4, kernelStep: 4, pack: instance(dp), gemmA: k.gemmA, gemmB: k.gemmB };
+      }
+    }
+    return makeInt8Driver(std, dot, mem, blocking, tile);
   } catch {
     return null;
   }
 }
 
-type Fn = (...args: number[]) => void;
-let cached: Int8GemmFn | null | undefined;
+let cached: Int8Gemm | null | undefined;
 
 /** The default wasm int8 gemm with hooks (the same function), or null when unavailable. */
 export function wasmInt8GemmFused(): Int8GemmFusedFn | null {
@@ -97,9 +149,23 @@ export function wasmInt8GemmFused(): Int8GemmFusedFn | null {
 }
 
 /** The default wasm int8 gemm, created on first use; null when unavailable (then never retried). */
-export function wasmInt8Gemm(): Int8GemmFn | null {
+export function wasmInt8Gemm(): Int8Gemm | null {
   if (cached === undefined) cached = createWasmInt8Gemm();
   return cached;
+}
+
+let relaxedOn = true;
+
+/** Whether the default int8 gemm runs the relaxed-SIMD kernel where the operands allow it. */
+export const int8RelaxedAvailable = (): boolean => relaxedOn && wasmInt8Gemm()?.relaxed === true;
+
+/**
+ * Lets the int8 gemms use their relaxed-SIMD kernel (true, the default) or not (false), so tests
+ * compare the two paths; returns whether the default gemm has one. @internal
+ */
+export function setInt8Relaxed(on: boolean): boolean {
+  relaxedOn = on;
+  return wasmInt8Gemm()?.relaxed === true;
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -109,21 +175,85 @@ const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
 const SCRATCH = 64;
 /** Largest int32 stage a widened column block may take. */
 const STAGE_BYTES = 1 << 21;
+/** The top bit of each byte of an int32 word. */
+const TOP = 0x80808080 | 0;
+/** Below this many lines on the other side, scanning an operand for the relaxed kernel does not repay. */
+const SCAN_MIN = 16;
 
-function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.Memory, blocking: Blocking, { mr, nr }: KernelShape): Int8GemmFusedFn {
-  const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
-    MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
-  const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
-    KC = Math.max(8, blocking.kc - (blocking.kc % 8));
+/**
+ * Whether the n int8 values d[from…from+n) all lie in [0, 127] (0), all in [−128, −1] (128), or
+ * neither (null): the top bits of the bytes, ANDed and ORed four at a time.
+ */
+export function sevenBitShift(d: Int8Array, from: number, n: number): 0 | 128 | null {
+  let and = -1,
+    or = 0,
+    i = from;
+  const end = from + n;
+  for (; i < end && (d.byteOffset + i) % 4 !== 0; i++) {
+    and &= d[i];
+    or |= d[i];
+  }
+  const words = (end - i) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(d.buffer, d.byteOffset + i, words);
+    let wa = -1,
+      wo = 0;
+    for (let t = 0; t < words; t++) {
+      wa &= w[t];
+      wo |= w[t];
+      if ((t & 1023) === 1023 && wo & TOP && (wa & TOP) !== TOP) return null; // mixed already
+    }
+    and &= (wa & TOP) === TOP ? -1 : 0;
+    or |= wo & TOP ? 0x80 : 0;
+    i += words * 4;
+  }
+  for (; i < end; i++) {
+    and &= d[i];
+    or |= d[i];
+  }
+  if ((or & 0x80) === 0) return 0;
+  return and & 0x80 ? 128 : null;
+}
+
+/** {@link sevenBitShift} of an L×K operand (element (l, k) at off + l·ls + k·ks) when it is one contiguous run, else null. */
+function operandShift(d: Int8Array, off: number, ls: number, ks: number, L: number, K: number): 0 | 128 | null {
+  const contiguous = (ks === 1 && (ls === K || L === 1)) || (ls === 1 && (ks === L || K === 1));
+  return contiguous ? sevenBitShift(d, off, L * K) : null;
+}
+
+function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem: WebAssembly.Memory, blocking: Blocking, { mr, nr }: KernelShape): Int8Gemm {
   let i8 = new Int8Array(mem.buffer),
     i32v = new Int32Array(mem.buffer);
-  return (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
+  const calls = { standard: 0, relaxed: 0 };
+  const gemm: Int8GemmFusedFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
       for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
-    const Kp = roundUp(K, 8),
+    // the relaxed kernel when one operand fits 7 bits (stored +128 when all negative)
+    let i7: 'a' | 'b' | null = null;
+    let shift: 0 | 128 | null = null;
+    if (dot && relaxedOn) {
+      if (hooks?.fillB) {
+        if (hooks.bShift !== undefined) [i7, shift] = ['b', hooks.bShift];
+      } else {
+        if (N >= SCAN_MIN) shift = operandShift(a, aOff, ars, acs, M, K);
+        if (shift !== null) i7 = 'a';
+        else if (M >= SCAN_MIN) {
+          shift = operandShift(b, bOff, bcs, brs, N, K);
+          if (shift !== null) i7 = 'b';
+        }
+      }
+    }
+    const sc: Scheme = i7 ? (dot as DotScheme) : std;
+    if (i7) calls.relaxed++;
+    else calls.standard++;
+    const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
+      MS = Math.max(MC, blocking.ms - (blocking.ms % MC));
+    const NC = Math.max(nr, blocking.nc - (blocking.nc % nr)),
+      KC = Math.max(sc.kAlign, blocking.kc - (blocking.kc % sc.kAlign));
+    const Kp = roundUp(K, sc.kAlign),
       Mp = roundUp(M, mr),
       Np = roundUp(N, nr);
     const ms = Math.min(MS, Mp),
@@ -136,16 +266,17 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
     const align = hooks?.columnAlign ? lcm(hooks.columnAlign, nr) : 0;
     if (align && ncMax >= align) ncMax -= ncMax % align;
     const nc = Math.min(ncMax, Np);
-    // Byte layout: [raw A | raw B | packed A block | packed B block | int32 stage], 64-aligned;
-    // 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing.
+    // Byte layout: [raw A | raw B | packed A block | packed B block | int32 stage | (spare) | (corrections)],
+    // 64-aligned; 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing.
     const al = (n: number) => roundUp(n, 64);
     const rawA = SCRATCH,
       rawB = rawA + al(Mp * Kp + 8),
       pA = rawB + al(Np * Kp + 8),
-      pB = pA + al(mcMax * kcMax * 2),
-      stage = pB + al(kcMax * nc * 2);
+      pB = pA + al(mcMax * kcMax * sc.packed),
+      stage = pB + al(kcMax * nc * sc.packed);
     const spare = stage + ms * nc * 4;
-    const bytes = hooks?.epilogue ? spare + ms * nc * 4 : spare;
+    const corr = al(hooks?.epilogue ? spare + ms * nc * 4 : spare);
+    const bytes = i7 ? corr + Math.max(Mp, Np) * 20 + 64 : corr;
     if (bytes > mem.buffer.byteLength) {
       mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
       i8 = new Int8Array(mem.buffer); // growing detaches the old buffer
@@ -155,11 +286,14 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
     let rb: { base: number; ld: number; lines: boolean };
     if (hooks?.fillB) {
       hooks.fillB(i8, rawB, Np);
+      if (hooks.bShift === 128 && !i7) flipRuns(rawB, Np, K, N); // back to B for the standard kernel
       for (let k = 0; k < K; k++) i8.fill(0, rawB + k * Np + N, rawB + (k + 1) * Np);
       i8.fill(0, rawB + K * Np, rawB + Kp * Np);
       rb = { base: rawB, ld: Np, lines: false };
     } else rb = copyIn(b, bOff, bcs, brs, N, K, Np, Kp, i8, rawB);
+    if (i7) corrections(i7 === 'a' ? [ra, M, rb, N] : [rb, N, ra, M], K, shift === 128 && !hooks?.fillB, shift === 128, corr);
     const ldS = nc; // stage row pitch, in int32s
+    const { pack } = sc;
     for (let i0 = 0; i0 < M; i0 += MS) {
       const mRows = Math.min(MS, M - i0);
       for (let j0 = 0; j0 < N; j0 += ncMax) {
@@ -167,15 +301,20 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
           nPanels = Math.ceil(nCols / nr);
         for (let k0 = 0; k0 < Kp; k0 += KC) {
           const kc = Math.min(KC, Kp - k0);
-          if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / 8);
-          else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / 2);
+          if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
+          else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / sc.rowStep);
           for (let i1 = 0; i1 < mRows; i1 += MC) {
             const rows = Math.min(MC, mRows - i1),
               mPanels = Math.ceil(rows / mr),
               i = i0 + i1;
-            if (ra.lines) pack.packLinesA(ra.base + i * ra.ld + k0, ra.ld, pA, mPanels, kc / 8);
-            else pack.packRowsA(ra.base + k0 * ra.ld + i, ra.ld, pA, mPanels, kc / 2);
-            kernel(pA, pB, stage + i1 * ldS * 4, mPanels, nPanels, kc / 2, ldS * 4, k0 > 0 ? 1 : 0);
+            if (ra.lines) pack.packLinesA(ra.base + i * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
+            else pack.packRowsA(ra.base + k0 * ra.ld + i, ra.ld, pA, mPanels, kc / sc.rowStep);
+            const at = stage + i1 * ldS * 4,
+              steps = kc / sc.kernelStep,
+              beta = k0 > 0 ? 1 : 0;
+            if (i7 === 'a') (dot as DotScheme).gemmA(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * j0);
+            else if (i7 === 'b') (dot as DotScheme).gemmB(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * i);
+            else std.kernel(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta);
           }
         }
         if (hooks?.epilogue) {
@@ -190,4 +329,45 @@ function makeInt8Driver(kernel: Fn, pack: Record<string, Fn>, mem: WebAssembly.M
       }
     }
   };
+
+  /**
+   * For the relaxed kernel: flip the 7-bit operand's real values +128 (`flip`: xor 0x80) and write
+   * the kernel's starting values at `at`, one int32 per line of the other operand: −128·Σₖ of
+   * that line when the 7-bit operand is stored +128 (`shifted`), else 0.
+   */
+  function corrections([u, uLines, s, sLines]: [Raw, number, Raw, number], K: number, flip: boolean, shifted: boolean, at: number): void {
+    if (flip) {
+      // runs of real values: uLines lines of K (lines layout) or K rows of uLines
+      if (u.lines) flipRuns(u.base, u.ld, uLines, K);
+      else flipRuns(u.base, u.ld, K, uLines);
+    }
+    const c0 = at >> 2;
+    if (!shifted) {
+      i32v.fill(0, c0, c0 + sLines);
+      return;
+    }
+    if (s.lines) {
+      const tmp = at + roundUp(sLines * 4, 64);
+      (dot as DotScheme).pack.lineSums(s.base, s.ld, sLines, s.ld / 16, tmp);
+      for (let l = 0, t = tmp >> 2; l < sLines; l++, t += 4) i32v[c0 + l] = Math.imul(-128, (i32v[t] + i32v[t + 1] + i32v[t + 2] + i32v[t + 3]) | 0);
+      return;
+    }
+    for (let l = 0; l < sLines; l++) {
+      let sum = 0;
+      for (let k = 0, p = s.base + l; k < K; k++, p += s.ld) sum += i8[p];
+      i32v[c0 + l] = Math.imul(-128, sum);
+    }
+  }
+
+  /** xor 0x80 (±128) on `runs` runs of `len` bytes, `ld` apart from `base` (a multiple of 4, as `ld`). */
+  function flipRuns(base: number, ld: number, runs: number, len: number): void {
+    const words = len >> 2;
+    for (let r = 0; r < runs; r++) {
+      const p = base + r * ld;
+      for (let t = p >> 2, e = (p >> 2) + words; t < e; t++) i32v[t] ^= TOP;
+      for (let t = p + words * 4; t < p + len; t++) i8[t] ^= 0x80;
+    }
+  }
+
+  return Object.assign(gemm, { relaxed: dot !== null, calls });
 }

@@ -16,7 +16,8 @@ import { emitOptimizerStepModule } from './optimizer-steps';
 import { emitPackModule } from './pack';
 import { emitQuantizedModule } from './quantized';
 import { emitSimdModule } from './simd-kernels';
-import { INT8_TILE } from './int8-gemm';
+import { emitInt8DotKernel, emitInt8DotPack } from './int8-dot';
+import { INT8_DOT_TILE, INT8_TILE } from './int8-gemm';
 
 /** A memory of the kind a module is emitted for (only whether it is shared matters). */
 const memoryOfKind = (shared: boolean): WebAssembly.Memory | undefined => (shared ? new WebAssembly.Memory({ initial: 0, maximum: 1, shared }) : undefined);
@@ -33,6 +34,8 @@ const EMITTERS = {
   maxPool: (shared: boolean) => emitMaxPoolModule(memoryOfKind(shared)),
   optimizerSteps: emitOptimizerStepModule,
   quantized: emitQuantizedModule,
+  int8Dot: emitInt8DotKernel,
+  int8DotPack: emitInt8DotPack,
 };
 type Emitters = typeof EMITTERS;
 export type WasmModuleName = keyof Emitters;
@@ -58,6 +61,8 @@ export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters
   maxPool: [[true]],
   optimizerSteps: [[]],
   quantized: [[]],
+  int8Dot: [[INT8_DOT_TILE]],
+  int8DotPack: [[INT8_DOT_TILE.mr, INT8_DOT_TILE.nr]],
 });
 
 /** The bytes of the module that emitter `name` writes for `args`. */

@@ -20,7 +20,7 @@ const lanes16 = (ls: number[]) => ls.flatMap((l) => [l * 2, l * 2 + 1]);
  * lines: four loads of 4 elements each (f32: 4 floats; i8: 8 int8 sign-extended to 4 int16
  * pairs) and a 4×4 transpose of 32-bit lanes. A step covers 4 k (f32) or 8 k (i8).
  */
-function emitPackLines(w: number, kind: PackKind): Code {
+export function emitPackLines(w: number, kind: PackKind): Code {
   const [src, ld, dst, panels, k8] = [0, 1, 2, 3, 4];
   const kk = 5,
     line = (i: number) => 6 + i,

@@ -1,0 +1,234 @@
+/**
+ * The int8 GEMM's relaxed-SIMD variant (./int8-gemm.ts drives it): 16 multiply-adds per
+ * `i16x8.relaxed_dot_i8x16_i7x16_s` where the standard kernel's `i32x4.dot_i16x8_s` does 8.
+ *
+ *   packed element: a word of 4 consecutive k (int8, as stored), panels [panel][k/4][w] words
+ *   kernel step (one word of k): acc += dot_i16x8_s(relaxed_dot_i8x16_i7x16(s, u), 1)
+ *     s the signed operand (any int8), u the "i7" operand (every value in [0, 127])
+ *
+ * Exactness: the relaxed dot is implementation-defined only where a byte of its second operand
+ * has the top bit set; with u in [0, 127] every engine computes the exact pair sums
+ * s₀u₀ + s₁u₁ (|·| ≤ 2·128·127 < 2¹⁵, no saturation), and the widening dot with ones sums the
+ * pairs into int32 exactly — so results equal the standard kernel's and the JS loop's, bit for
+ * bit, on every implementation. The driver makes one operand u: an operand whose values all lie
+ * in [−128, −1] is stored +128 (xor 0x80) and the product corrected by −128·Σₖ of the other
+ * operand, which the kernel takes as the accumulators' starting values.
+ *
+ * On x64 V8 lowers the relaxed dot to one `pmaddubsw`, the widening dot to `pmaddwd` with the
+ * ones in a register: 3 instructions per 16 multiply-adds instead of 4 per 16.
+ */
+import { Code, encodeModule, memoryImport, ValType } from './encoder';
+import type { KernelShape } from './gemm-kernel';
+import { emitPackLines } from './pack';
+
+const { i32, v128 } = ValType;
+
+/**
+ * The macro-kernel: `gemmA` (A is the i7 operand) and `gemmB` (B is), each
+ * `(pa, pb, c, mPanels, nPanels, kw, ldc, beta, corr)` — kw words of k (> 0), ldc in bytes, C
+ * int32 = (beta ? C : start) + A·B per mr×nr tile, where `start` is the int32 at `corr`: one per
+ * column (gemmA: corr + 4·j, columns of this call) or per row (gemmB: corr + 4·i).
+ */
+export function emitInt8DotKernel({ mr, nr }: KernelShape): Uint8Array<ArrayBuffer> {
+  const variant = (i7IsA: boolean) => {
+    const nv = nr / 4;
+    const [pa, pb, c, mPanels, nPanels, kw, ldc, beta, corr] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [jn, im, k, x, y, aPanel, bPanel, cRow, cCol, cp, aStride, cc] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+    const acc = (r: number, v: number) => 21 + r * nv + v;
+    const bv = (v: number) => 21 + mr * nv + v;
+    const av = 21 + mr * nv + nv;
+    const ones = av + 1;
+    const f = new Code();
+    f.i32x4Const(0x00010001).set(ones);
+    f.get(kw)
+      .i32Const(mr * 4)
+      .i32Mul()
+      .set(aStride);
+    f.get(pb).set(bPanel).get(c).set(cCol).get(nPanels).set(jn);
+    f.get(corr).set(cc);
+    f.loop(); // over NR-wide B panels
+    f.get(pa).set(aPanel).get(cCol).set(cRow).get(mPanels).set(im);
+    if (!i7IsA) f.get(corr).set(cc);
+    f.loop(); // over MR-tall A panels
+    f.get(beta).if();
+    for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) f.v128Zero().set(acc(r, v));
+    f.else();
+    for (let r = 0; r < mr; r++)
+      for (let v = 0; v < nv; v++) {
+        if (i7IsA) f.get(cc).v128Load(v * 16, 2);
+        else f.get(cc).v128Load32Splat(r * 4);
+        f.set(acc(r, v));
+      }
+    f.end();
+    f.get(aPanel).set(x).get(bPanel).set(y).get(kw).set(k);
+    f.loop(); // over words of k
+    for (let v = 0; v < nv; v++)
+      f.get(y)
+        .v128Load(v * 16)
+        .set(bv(v));
+    for (let r = 0; r < mr; r++) {
+      f.get(x)
+        .v128Load32Splat(r * 4)
+        .set(av);
+      for (let v = 0; v < nv; v++) {
+        if (i7IsA) f.get(bv(v)).get(av);
+        else f.get(av).get(bv(v));
+        f.i16x8RelaxedDotI8x16I7x16S().get(ones).i32x4DotI16x8S().get(acc(r, v)).i32x4Add().set(acc(r, v));
+      }
+    }
+    f.get(x)
+      .i32Const(mr * 4)
+      .i32Add()
+      .set(x);
+    f.get(y)
+      .i32Const(nr * 4)
+      .i32Add()
+      .set(y);
+    f.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
+    f.end();
+    f.get(beta).if(); // later K blocks: add the stage's tile
+    f.get(cRow).set(cp);
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++)
+        f.get(acc(r, v))
+          .get(cp)
+          .v128Load(v * 16)
+          .i32x4Add()
+          .set(acc(r, v));
+      if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
+    }
+    f.end();
+    f.get(cRow).set(cp);
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++)
+        f.get(cp)
+          .get(acc(r, v))
+          .v128Store(v * 16);
+      if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
+    }
+    if (!i7IsA)
+      f.get(cc)
+        .i32Const(mr * 4)
+        .i32Add()
+        .set(cc);
+    f.get(aPanel).get(aStride).i32Add().set(aPanel);
+    f.get(cRow).get(ldc).i32Const(mr).i32Mul().i32Add().set(cRow);
+    f.get(im).i32Const(1).i32Sub().tee(im).brIf(0);
+    f.end();
+    if (i7IsA)
+      f.get(cc)
+        .i32Const(nr * 4)
+        .i32Add()
+        .set(cc);
+    f.get(bPanel)
+      .get(kw)
+      .i32Const(nr * 4)
+      .i32Mul()
+      .i32Add()
+      .set(bPanel);
+    f.get(cCol)
+      .i32Const(nr * 4)
+      .i32Add()
+      .set(cCol);
+    f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
+    f.end();
+    return {
+      params: new Array<ValType>(9).fill(i32),
+      results: [],
+      locals: [...new Array<ValType>(12).fill(i32), ...new Array<ValType>(mr * nv + nv + 2).fill(v128)],
+      body: f,
+      export: i7IsA ? 'gemmA' : 'gemmB',
+    };
+  };
+  return encodeModule({ memory: memoryImport(false), funcs: [variant(true), variant(false)] });
+}
+
+/**
+ * `packRows(src, ld, dst, panels, kw)` for int8 words: the source holds rows of k (w-wide line
+ * runs contiguous, rows `ld` bytes apart); per word of k, 8 bytes of each of 4 rows are
+ * interleaved by shuffles into w words (line l: rows 0…3 of column l). 8 bytes are read per row
+ * whatever w (the driver leaves slack after the raw operands).
+ */
+function emitPackRowsWords(w: number): Code {
+  const [src, ld, dst, panels, kw] = [0, 1, 2, 3, 4];
+  const [q, r, base] = [5, 6, 7];
+  const row = (i: number) => 8 + i;
+  const [t0, t1] = [12, 13];
+  const f = new Code();
+  const pairs = Array.from({ length: 16 }, (_, i) => (i % 2 ? 16 : 0) + (i >> 1)); // r0[0] r1[0] r0[1] r1[1] …
+  const quads = (h: number) => Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 0 : 16) + 8 * h + 2 * (i >> 2) + (i % 2));
+  f.get(src).set(base);
+  f.loop();
+  f.get(base).set(r).get(kw).set(q);
+  f.loop();
+  for (let i = 0; i < 4; i++) {
+    f.get(r);
+    if (i > 0) f.get(ld).i32Const(i).i32Mul().i32Add();
+    f.v128Load64Zero().set(row(i));
+  }
+  f.get(row(0)).get(row(1)).i8x16Shuffle(pairs).set(t0);
+  f.get(row(2)).get(row(3)).i8x16Shuffle(pairs).set(t1);
+  for (let h = 0; h < w / 4; h++)
+    f.get(dst)
+      .get(t0)
+      .get(t1)
+      .i8x16Shuffle(quads(h))
+      .v128Store(16 * h);
+  f.get(r).get(ld).i32Const(4).i32Mul().i32Add().set(r);
+  f.get(dst)
+    .i32Const(4 * w)
+    .i32Add()
+    .set(dst);
+  f.get(q).i32Const(1).i32Sub().tee(q).brIf(0);
+  f.end();
+  f.get(base).i32Const(w).i32Add().set(base);
+  f.get(panels).i32Const(1).i32Sub().tee(panels).brIf(0);
+  f.end();
+  return f;
+}
+
+/**
+ * `lineSums(src, ld, lines, k16, dst)`: for each of `lines` lines (k contiguous, `ld` bytes apart,
+ * 16·k16 bytes each), four int32 partial sums of its bytes at dst + 16·line (their total is Σₖ;
+ * relaxed dots with ones, which are exact).
+ */
+function emitLineSums(): Code {
+  const [src, ld, lines, k16, dst] = [0, 1, 2, 3, 4];
+  const [p, q, acc, ones8, ones16] = [5, 6, 7, 8, 9];
+  const f = new Code();
+  f.i32x4Const(0x01010101).set(ones8).i32x4Const(0x00010001).set(ones16);
+  f.loop();
+  f.get(src).set(p).get(k16).set(q).v128Zero().set(acc);
+  f.loop();
+  f.get(p).v128Load(0, 0).get(ones8).i16x8RelaxedDotI8x16I7x16S().get(ones16).i32x4DotI16x8S().get(acc).i32x4Add().set(acc);
+  f.get(p).i32Const(16).i32Add().set(p);
+  f.get(q).i32Const(1).i32Sub().tee(q).brIf(0);
+  f.end();
+  f.get(dst).get(acc).v128Store(0, 0);
+  f.get(dst).i32Const(16).i32Add().set(dst);
+  f.get(src).get(ld).i32Add().set(src);
+  f.get(lines).i32Const(1).i32Sub().tee(lines).brIf(0);
+  f.end();
+  return f;
+}
+
+/**
+ * The packing module of the relaxed kernel: packLinesA/packRowsA (width mr), packLinesB/packRowsB
+ * (width nr), widths 4 or 8, words of 4 int8 k (packLines: ./pack.ts's 32-bit transposes, 16 bytes
+ * of k per step; packRows: one word of k per step), and lineSums.
+ */
+export function emitInt8DotPack(mr: number, nr: number): Uint8Array<ArrayBuffer> {
+  const fn = (body: Code, locals: ValType[], name: string) => ({ params: new Array<ValType>(5).fill(i32), results: [], locals, body, export: name });
+  const linesLocals = (w: number) => [...new Array<ValType>(w + 2).fill(i32), ...new Array<ValType>(8).fill(v128)];
+  const rowsLocals = [i32, i32, i32, v128, v128, v128, v128, v128, v128];
+  return encodeModule({
+    memory: memoryImport(false),
+    funcs: [
+      fn(emitPackLines(mr, 'f32'), linesLocals(mr), 'packLinesA'),
+      fn(emitPackRowsWords(mr), rowsLocals, 'packRowsA'),
+      fn(emitPackLines(nr, 'f32'), linesLocals(nr), 'packLinesB'),
+      fn(emitPackRowsWords(nr), rowsLocals, 'packRowsB'),
+      fn(emitLineSums(), [i32, i32, v128, v128, v128], 'lineSums'),
+    ],
+  });
+}
