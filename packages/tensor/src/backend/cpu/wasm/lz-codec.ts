@@ -111,7 +111,7 @@ type Token = { type: 'literal' } | { type: 'copy'; length: number; distance: num
  * as a first encoding left them; the smaller result wins), as LZMA's optimal parser does.
  */
 export function compress(bytes: Uint8Array): Uint8Array {
-  let probs = new Uint16Array(PROBS).fill(HALF);
+  let probs: Uint16Array = new Uint16Array(PROBS).fill(HALF);
   let best: Uint8Array | undefined;
   for (let pass = 0; pass < 2; pass++) {
     const encoded = encode(parse(bytes, probs), bytes);
