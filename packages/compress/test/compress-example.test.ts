@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { init, memory } from '@aimodel/nn';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../examples/compress-mnist/index.mjs';
+import { unpinTensors } from '../../tensor/test/helpers/pin-tensors';
 
 const ROWS = [
   'float32 baseline',
@@ -60,6 +61,7 @@ describe('examples/compress-mnist', () => {
     expect(bars.map((b) => b.bar)).toHaveLength(7);
     expect(lines.join('\n')).toContain(table);
     // what fit and the optimizers left (e.g. Adam's moments) goes with the garbage collector
+    unpinTensors(); // the test setup keeps undisposed tensors from the collector until told
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     for (let i = 0; i < 20 && memory().tensors !== before; i++) {

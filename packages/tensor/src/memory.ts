@@ -33,12 +33,27 @@ export interface DeviceMemory {
  */
 export interface MemoryInfo extends DeviceMemory {
   devices: Record<DeviceName, DeviceMemory>;
+  /**
+   * User-visible tensors (views included) that were never disposed and that the garbage
+   * collector's safety net freed since the program started: a leak diagnostic. It stays 0 when
+   * every tensor is disposed (by `dispose()` or a `scope`); when it grows, a tensor was dropped
+   * undisposed, and its memory stayed held until a collection happened to run.
+   * @example
+   * ```ts
+   * const leaksBefore = memory().collected;
+   * scope(() => tensor([1, 2]).mul(2)); // disposed by the scope: not a leak
+   * memory().collected === leaksBefore; // true
+   * ```
+   */
+  collected: number;
 }
 
 const usage: Record<DeviceName, DeviceMemory> = { cpu: { tensors: 0, bytes: 0 }, webgpu: { tensors: 0, bytes: 0 } };
+let collected = 0;
 
 /**
- * Live tensors and bytes, in total and per device. Compare two readings to find leaks.
+ * Live tensors and bytes, in total and per device, and how many undisposed tensors the garbage
+ * collector has freed (`collected`, a count of leaks). Compare two readings to find leaks.
  * @example
  * ```ts
  * const before = memory().tensors;
@@ -52,6 +67,7 @@ export function memory(): MemoryInfo {
     tensors: devices.cpu.tensors + devices.webgpu.tensors,
     bytes: devices.cpu.bytes + devices.webgpu.bytes,
     devices,
+    collected,
   };
 }
 
@@ -121,6 +137,11 @@ export function releaseStorage(s: Storage): void {
 
 export function countTensor(device: DeviceName, delta: 1 | -1): void {
   usage[device].tensors += delta;
+}
+
+/** The safety net freed a counted tensor that was never disposed (`memory().collected`). */
+export function countCollected(): void {
+  collected++;
 }
 
 // ── scopes ───────────────────────────────────────────────────────────────

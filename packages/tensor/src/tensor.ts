@@ -6,7 +6,7 @@ import { runBackward } from './autograd/graph';
 import { backendOf } from './device';
 import { type DType, type TypedArray, isDType } from './dtype';
 import { ArgumentError, DeviceError, DisposedError, DTypeError, ShapeError } from './errors';
-import { countTensor, releaseStorage, retainStorage, track } from './memory';
+import { countCollected, countTensor, releaseStorage, retainStorage, track } from './memory';
 import { fmt, numel, type Shape } from './shape';
 import { formatAsync, formatSync, type PrintOptions } from './format';
 import * as ew from './ops/elementwise';
@@ -73,8 +73,12 @@ function releaseResources(r: Resources): void {
   if (r.counted) countTensor(r.storage.device, -1);
 }
 
-// Safety net: a tensor that is garbage-collected without dispose() still frees its memory.
-const finalizer = /* @__PURE__ */ new FinalizationRegistry<Resources>(releaseResources);
+// Safety net: a tensor that is garbage-collected without dispose() still frees its memory, and
+// counts as a leak in memory().collected.
+const finalizer = /* @__PURE__ */ new FinalizationRegistry<Resources>((r) => {
+  releaseResources(r);
+  if (r.counted) countCollected();
+});
 
 /**
  * Holds Node's `console.log`/`util.inspect` hook (the {@link Tensor.toString} text) for Tensor.

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpinTensors } from '../../../tensor/test/helpers/pin-tensors';
 import type * as nnModule from '../../src/index';
 import { collectExamples, type Example, exportsWithoutExample, programSource, rewriteImports } from './extract';
 
@@ -204,6 +205,7 @@ export function describeExamples(opts: ExampleSuiteOptions): void {
     });
 
     it('leave memory as they found it once their tensors are collected', async () => {
+      unpinTensors(); // the test setup kept the async examples' tensors from the collector until now
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as () => void;
       for (let i = 0; i < 20 && nn.memory().tensors !== baseline.tensors; i++) {
