@@ -1,8 +1,7 @@
 import type { Conv2d } from '@aimodel/nn';
 import { ArgumentError, DTypeError, noGrad, quantizedConv2d, ShapeError, scope, Tensor } from '@aimodel/tensor';
-import type { QParams } from './arith';
-import { checkInit, hostBias, type QuantizedLayerInit, QuantizedLayer, quantizeWeight } from './quantized-linear';
-import { type ActivationQParams, quantizeActivation, storageShift } from './quantized-ops';
+import { checkInit, type FloatLayerQParams, floatLayerInit, type QuantizedLayerInit, QuantizedLayer } from './quantized-linear';
+import { quantizeActivation, storageShift } from './quantized-ops';
 
 type Pair = [number, number];
 
@@ -117,7 +116,7 @@ export class QuantizedConv2d extends QuantizedLayer {
    * });
    * ```
    */
-  static fromFloat(conv: Conv2d, q: { weight: QParams; input: ActivationQParams; output: ActivationQParams; relu?: boolean }): QuantizedConv2d {
+  static fromFloat(conv: Conv2d, q: FloatLayerQParams): QuantizedConv2d {
     const op = 'QuantizedConv2d.fromFloat';
     if (conv.paddingMode !== 'zeros')
       throw new ArgumentError(op, `quantized convolutions pad with zeros only (as PyTorch's), got paddingMode '${conv.paddingMode}'`);
@@ -127,15 +126,8 @@ export class QuantizedConv2d extends QuantizedLayer {
       if (total.some((t) => t % 2)) throw new ArgumentError(op, `padding 'same' with an even dilated kernel pads unevenly; give explicit padding`);
       padding = [total[0] / 2, total[1] / 2];
     }
-    const w = quantizeWeight(op, conv.weight, q.weight);
     return new QuantizedConv2d(conv.inChannels, conv.outChannels, conv.kernelSize, {
-      weight: w.values,
-      weightScale: w.scale,
-      weightZeroPoint: w.zeroPoint,
-      bias: hostBias(conv.bias),
-      input: q.input,
-      output: q.output,
-      relu: q.relu ?? false,
+      ...floatLayerInit(op, conv, q),
       stride: conv.stride,
       padding,
       dilation: conv.dilation,

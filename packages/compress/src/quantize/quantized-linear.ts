@@ -112,6 +112,31 @@ export function quantizeWeight(op: string, w: Tensor, q: QParams): { values: Int
   return { values, scale: q.scale, zeroPoint: q.zeroPoint };
 }
 
+/** The qparams `fromFloat` of a static quantized layer takes (from the observers, as {@link convert} gives them). @internal */
+export interface FloatLayerQParams {
+  weight: QParams;
+  input: ActivationQParams;
+  output: ActivationQParams;
+  relu?: boolean;
+}
+
+/**
+ * The init of a static quantized layer built from a float one (Linear or Conv2d, on the CPU): its
+ * weight quantized with `q.weight`, its bias, the activation qparams and the fused ReLU. @internal
+ */
+export function floatLayerInit(op: string, layer: { weight: Tensor; bias: Tensor | null }, q: FloatLayerQParams): QuantizedLayerInit {
+  const w = quantizeWeight(op, layer.weight, q.weight);
+  return {
+    weight: w.values,
+    weightScale: w.scale,
+    weightZeroPoint: w.zeroPoint,
+    bias: hostBias(layer.bias),
+    input: q.input,
+    output: q.output,
+    relu: q.relu ?? false,
+  };
+}
+
 /** Host bias values of a float layer (CPU), or null. @internal */
 export function hostBias(bias: Tensor | null): Float32Array | null {
   return bias ? Float32Array.from(bias.dataSync()) : null;
@@ -289,17 +314,8 @@ export class QuantizedLinear extends QuantizedLayer {
    * });
    * ```
    */
-  static fromFloat(linear: Linear, q: { weight: QParams; input: ActivationQParams; output: ActivationQParams; relu?: boolean }): QuantizedLinear {
-    const w = quantizeWeight('QuantizedLinear.fromFloat', linear.weight, q.weight);
-    return new QuantizedLinear(linear.inFeatures, linear.outFeatures, {
-      weight: w.values,
-      weightScale: w.scale,
-      weightZeroPoint: w.zeroPoint,
-      bias: hostBias(linear.bias),
-      input: q.input,
-      output: q.output,
-      relu: q.relu ?? false,
-    });
+  static fromFloat(linear: Linear, q: FloatLayerQParams): QuantizedLinear {
+    return new QuantizedLinear(linear.inFeatures, linear.outFeatures, floatLayerInit('QuantizedLinear.fromFloat', linear, q));
   }
 
   /**
