@@ -1,7 +1,12 @@
 // int8 against float32 inference, same process, interleaved samples: Linear layers (float32
-// Linear, static QuantizedLinear, DynamicQuantizedLinear) at batch 1/64/256 for 784→256,
-// 1024→1024 and 4096→4096, and the MNIST CNN of examples/mnist-cnn statically quantized
-// (fuse Conv+ReLU, prepare, calibrate, convert) at batch 64. CPU backend; --webgpu adds WebGPU.
+// Linear, static QuantizedLinear with 8-bit and with 7-bit activations, DynamicQuantizedLinear) at
+// batch 1/64/256 for 784→256, 1024→1024 and 4096→4096, and the MNIST CNN of examples/mnist-cnn
+// statically quantized (fuse Conv+ReLU, prepare, calibrate, convert; the 'aimodel' and the 'x86'
+// qconfig) at batch 64. CPU backend; --webgpu adds WebGPU. Each forward runs in a scope (its
+// intermediates freed at once, as an app would), the output read back.
+// 7-bit activations (uint8 [0, 127], PyTorch's reduce_range on x86) let the CPU take the
+// relaxed-SIMD int8 kernel where the engine has relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20:
+// `node --experimental-wasm-relaxed-simd benchmarks/compress-int8.mjs`); the header says which.
 // The issue's bars: int8 Linear 1024→1024 at batch 64 ≥ 2.5× float32, static int8 CNN ≥ 2×.
 //   node benchmarks/compress-int8.mjs [--quick] [--webgpu] [--json out.json]
 // (uses the packages' dist: run `npx tsup` in packages/tensor, nn and compress after changing their source)
@@ -31,7 +36,7 @@ nn.manualSeed(0);
 async function timeAll(fns, device) {
   const sync = device === 'cpu' ? (t) => t.dataSync() : (t) => t.data();
   const run = async (fn) => {
-    const y = nn.noGrad(() => fn());
+    const y = nn.scope(() => nn.noGrad(() => fn()));
     await sync(y);
     y.dispose();
   };
@@ -54,11 +59,16 @@ async function timeAll(fns, device) {
   return samples.map(median);
 }
 
-/** Static int8 version of a float Linear with activation qparams for inputs in [−4, 4]. */
-function staticLinear(fc) {
+/** Whether this engine has WebAssembly relaxed SIMD (a module of one i16x8.relaxed_dot_i8x16_i7x16_s validates). */
+const relaxedSimd = WebAssembly.validate(
+  Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 123, 123, 1, 123, 3, 2, 1, 0, 10, 11, 1, 9, 0, 32, 0, 32, 1, 0xfd, 0x92, 0x02, 11]),
+);
+
+/** Static int8 version of a float Linear with activation qparams for inputs in [−4, 4]: uint8 [0, 255], or [0, 127] with `reduceRange`. */
+function staticLinear(fc, reduceRange = false) {
   const weight = new compress.PerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric' });
   weight.forward(fc.weight);
-  const act = { scale: 8 / 255, zeroPoint: 128, dtype: 'uint8' };
+  const act = reduceRange ? { scale: 8 / 127, zeroPoint: 64, dtype: 'uint8' } : { scale: 8 / 255, zeroPoint: 128, dtype: 'uint8' };
   const q = compress.QuantizedLinear.fromFloat(fc, { weight: weight.qparams(), input: act, output: { scale: 0.05, zeroPoint: 128, dtype: 'uint8' } });
   weight.dispose();
   return q;
@@ -78,61 +88,71 @@ function mnistCnn() {
   ).eval();
 }
 
-const result = { date: new Date().toISOString(), machine: machine(), load: [load()], quick, linear: [], cnn: [] };
-console.log(`${result.date} · ${result.machine}`);
+const result = { date: new Date().toISOString(), machine: machine(), relaxedSimd, load: [load()], quick, linear: [], cnn: [] };
+console.log(`${result.date} · ${result.machine} · WebAssembly relaxed SIMD: ${relaxedSimd ? 'yes' : 'no'}`);
 for (const device of devices) {
   if (device === 'webgpu') await nn.init({ device: 'webgpu' });
   console.log(`\nLinear, ${device}: ms per forward (median), speed-up of int8 over float32`);
   for (const [k, n] of shapes) {
     const fc = new nn.Linear(k, n);
     const stat = staticLinear(fc);
+    const stat7 = staticLinear(fc, true);
     const dyn = compress.DynamicQuantizedLinear.fromFloat(fc);
-    if (device !== 'cpu') for (const m of [fc, stat, dyn]) await m.to(device);
+    if (device !== 'cpu') for (const m of [fc, stat, stat7, dyn]) await m.to(device);
     for (const b of batches) {
       if (quick && k === 4096 && b === 256) continue;
       const x = nn.rand([b, k], { device }).mul(8).sub(4);
-      const [tf, ts, td] = await timeAll([() => fc.forward(x), () => stat.forward(x), () => dyn.forward(x)], device);
+      const [tf, ts, t7, td] = await timeAll([() => fc.forward(x), () => stat.forward(x), () => stat7.forward(x), () => dyn.forward(x)], device);
       const row = {
         device,
         shape: `${k}→${n}`,
         batch: b,
         float32Ms: tf * 1e3,
         staticInt8Ms: ts * 1e3,
+        static7BitMs: t7 * 1e3,
         dynamicInt8Ms: td * 1e3,
         staticSpeedup: tf / ts,
+        static7BitSpeedup: tf / t7,
         dynamicSpeedup: tf / td,
       };
       result.linear.push(row);
       console.log(
-        `  ${row.shape.padEnd(10)} batch ${String(b).padStart(3)}: float32 ${row.float32Ms.toFixed(3)} · static int8 ${row.staticInt8Ms.toFixed(3)} (${row.staticSpeedup.toFixed(2)}×) · dynamic int8 ${row.dynamicInt8Ms.toFixed(3)} (${row.dynamicSpeedup.toFixed(2)}×)`,
+        `  ${row.shape.padEnd(10)} batch ${String(b).padStart(3)}: float32 ${row.float32Ms.toFixed(3)} · static int8 ${row.staticInt8Ms.toFixed(3)} (${row.staticSpeedup.toFixed(2)}×) · 7-bit act. ${row.static7BitMs.toFixed(3)} (${row.static7BitSpeedup.toFixed(2)}×) · dynamic int8 ${row.dynamicInt8Ms.toFixed(3)} (${row.dynamicSpeedup.toFixed(2)}×)`,
       );
       x.dispose();
     }
-    for (const m of [fc, stat, dyn]) m.dispose();
+    for (const m of [fc, stat, stat7, dyn]) m.dispose();
   }
 
   const float = mnistCnn();
-  const q = mnistCnn();
-  q.loadStateDict(float.stateDict());
-  compress.fuseModules(q, [
-    ['0', '1'],
-    ['3', '4'],
-  ]);
-  compress.prepare(q, compress.getDefaultQConfig());
-  const calib = nn.rand([256, 1, 28, 28]);
-  nn.noGrad(() => nn.scope(() => void q.forward(calib)));
-  compress.convert(q);
-  calib.dispose();
-  if (device !== 'cpu') for (const m of [float, q]) await m.to(device);
+  /** The CNN statically quantized with `backend`'s qconfig ('x86': activations with reduceRange, 7-bit). */
+  const quantized = (backend) => {
+    const q = mnistCnn();
+    q.loadStateDict(float.stateDict());
+    compress.fuseModules(q, [
+      ['0', '1'],
+      ['3', '4'],
+    ]);
+    compress.prepare(q, compress.getDefaultQConfig(backend));
+    nn.manualSeed(1);
+    const calib = nn.rand([256, 1, 28, 28]);
+    nn.noGrad(() => nn.scope(() => void q.forward(calib)));
+    compress.convert(q);
+    calib.dispose();
+    return q;
+  };
+  const q = quantized('aimodel');
+  const q7 = quantized('x86');
+  if (device !== 'cpu') for (const m of [float, q, q7]) await m.to(device);
   const x = nn.rand([64, 1, 28, 28], { device });
-  const [tf, tq] = await timeAll([() => float.forward(x), () => q.forward(x)], device);
-  const row = { device, batch: 64, float32Ms: tf * 1e3, staticInt8Ms: tq * 1e3, speedup: tf / tq };
+  const [tf, tq, t7] = await timeAll([() => float.forward(x), () => q.forward(x), () => q7.forward(x)], device);
+  const row = { device, batch: 64, float32Ms: tf * 1e3, staticInt8Ms: tq * 1e3, speedup: tf / tq, x86QConfigMs: t7 * 1e3, x86Speedup: tf / t7 };
   result.cnn.push(row);
   console.log(
-    `\nMNIST CNN (examples/mnist-cnn), batch 64, ${device}: float32 ${row.float32Ms.toFixed(2)} ms · static int8 ${row.staticInt8Ms.toFixed(2)} ms (${row.speedup.toFixed(2)}×)`,
+    `\nMNIST CNN (examples/mnist-cnn), batch 64, ${device}: float32 ${row.float32Ms.toFixed(2)} ms · static int8 ${row.staticInt8Ms.toFixed(2)} ms (${row.speedup.toFixed(2)}×) · 'x86' qconfig (7-bit activations) ${row.x86QConfigMs.toFixed(2)} ms (${row.x86Speedup.toFixed(2)}×)`,
   );
   for (const t of [x]) t.dispose();
-  for (const m of [float, q]) m.dispose();
+  for (const m of [float, q, q7]) m.dispose();
 }
 result.load.push(load());
 console.log(`\nload ${result.load.map((l) => l.toFixed(2)).join(' → ')}; bars: Linear 1024→1024 batch 64 ≥ 2.5×, CNN ≥ 2×`);

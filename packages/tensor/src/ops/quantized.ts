@@ -132,11 +132,14 @@ const requantizeOp = defineOp<RequantAttrs>('requantize', {
   },
 });
 
-function perRow(op: string, what: string, v: number | ArrayLike<number>, n: number, check: (x: unknown) => number): number[] {
-  if (typeof v === 'number') return new Array<number>(n).fill(check(v));
+/** One value per output row: a number repeated, or n values, each checked (a plain loop: this runs on every call). */
+function perRow(op: string, what: string, v: number | ArrayLike<number>, n: number, check: (x: unknown) => number): Float64Array {
+  const out = new Float64Array(n);
+  if (typeof v === 'number') return out.fill(check(v));
   if (v == null || typeof v !== 'object' || typeof v.length !== 'number') throw new ArgumentError(op, `${what} must be a number or an array of numbers`);
   if (v.length !== n) throw new ShapeError(op, `${what} needs ${n} values (one per output row), got ${v.length}`);
-  return Array.from(v, check);
+  for (let j = 0; j < n; j++) out[j] = check(v[j]);
+  return out;
 }
 
 /**
@@ -225,7 +228,7 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
 export interface RequantSetup {
   xs: number;
   xzp: number;
-  wZeros: number[];
+  wZeros: Float64Array;
   mode: RequantizeMode;
   outDType: 'float32' | QDType;
   ys: number;

@@ -179,6 +179,8 @@ const STAGE_BYTES = 1 << 21;
 const TOP = 0x80808080 | 0;
 /** Below this many lines on the other side, scanning an operand for the relaxed kernel does not repay. */
 const SCAN_MIN = 16;
+/** Below this many lines of its own, an operand stored +128 does not repay the other's sums. */
+const SHIFT_MIN = 8;
 
 /**
  * Whether the n int8 values d[from…from+n) all lie in [0, 127] (0), all in [−128, −1] (128), or
@@ -238,10 +240,12 @@ function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem
       if (hooks?.fillB) {
         if (hooks.bShift !== undefined) [i7, shift] = ['b', hooks.bShift];
       } else {
-        if (N >= SCAN_MIN) shift = operandShift(a, aOff, ars, acs, M, K);
+        // a +128 shift costs a pass over the other operand (its sums): worth it for a few lines of this one
+        const usable = (s: 0 | 128 | null, lines: number) => (s === 0 || (s === 128 && lines >= SHIFT_MIN) ? s : null);
+        if (N >= SCAN_MIN) shift = usable(operandShift(a, aOff, ars, acs, M, K), M);
         if (shift !== null) i7 = 'a';
         else if (M >= SCAN_MIN) {
-          shift = operandShift(b, bOff, bcs, brs, N, K);
+          shift = usable(operandShift(b, bOff, bcs, brs, N, K), N);
           if (shift !== null) i7 = 'b';
         }
       }
