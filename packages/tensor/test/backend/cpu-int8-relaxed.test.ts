@@ -70,7 +70,7 @@ describe('the relaxed int8 kernel', () => {
       logLevel: 'silent',
     });
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, relaxedHere ? [script] : [FLAG, script], { timeout: 30_000 }, (e, stdout, stderr) =>
+      execFile(process.execPath, relaxedHere && !process.execArgv.includes(FLAG) ? [script] : [FLAG, script], { timeout: 30_000 }, (e, stdout, stderr) =>
         e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
       ),
     );

@@ -1,23 +1,29 @@
 /**
- * Convolution image by image on the worker threads (for ./conv.ts): each image is one chunk of
- * wasm calls — im2col, packing, the gemm's macro-kernel, col2im — over that image's own area of
- * the gemm's memory, so a thread does whole images and their column matrix stays in its core's
- * cache. A small network's per-image products (8×784×9, 16×196×72) are far too small to split
- * by tiles; a batch of them splits by image. On one thread the same chunks run here, one image
- * at a time in one area: the same calls, so the same bits for any thread count.
+ * Convolution image by image on the worker threads (for ./conv.ts), on the tensors where they lie
+ * in the CPU heap: each image is one chunk of wasm calls (./wasm/heap-pool.ts) — im2col straight
+ * from the input planes, packing, the gemm's macro-kernel, then the result copied (or col2im'd)
+ * straight into the output — in that image's own area of a heap scratch block, so a thread does
+ * whole images, their column matrix stays in its core's cache, and the calling thread copies
+ * nothing. A small network's per-image products (8×784×9, 16×196×72) are far too small to split
+ * by tiles; a batch of them splits by image. On one thread the same chunks run here, one image at
+ * a time in one area: the same calls, so the same bits for any thread count.
  *
  * Each product is one K block (whole reduction per kernel call), the weight is packed once per
- * call in JS; the weight gradient's per-image products are summed in image order here.
+ * call in JS; the weight gradient's per-image products are summed in image order here (while the
+ * workers run the next images).
  *
  * Per image area (floats): col, K rows (zero up to a multiple of 8) of `pitch` ≥ P + 4 (the
- * wasm im2col may write one vector past a row's P columns); the input planes; packed B; the C
- * stage; a raw A/B copy; packed A (weight gradient).
+ * wasm im2col may write one vector past a row's P columns); packed B; the C stage; a raw A/B
+ * copy; packed A (weight gradient).
  */
 import type { Geom } from './conv';
 import { residentGemm } from './matmul';
-import type { Call, WasmGemm } from './wasm/gemm-driver';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads } from './threads';
+import { TILE } from './wasm/gemm-kernel';
+import { type HeapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { ROWS_TABLE } from './wasm/im2col';
+import { heapMemory } from './heap';
 
 /**
  * Largest image area taken this way (floats): up to SMALL_AREA always, up to AREA_CAP from
@@ -35,10 +41,8 @@ const MAX_RED = 2048;
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
 type Kind = 'forward' | 'input' | 'weight';
-type Gemm = WasmGemm & Required<Pick<WasmGemm, 'chunks' | 'pooled' | 'tile' | 'scratch' | 'memory'>>;
 
 interface Layout {
-  rg: Gemm;
   mr: number;
   nr: number;
   pitch: number;
@@ -48,23 +52,24 @@ interface Layout {
   kcO: number;
   /** Offsets in an area. */
   col: number;
-  planes: number;
   pb: number;
   st: number;
   raw: number;
   pa: number;
   area: number;
-  /** Shared packed weight, then the first area. */
+  /** The geometry table's offset (after the shared packed weight), and the floats before the first area. */
+  tab: number;
   shared: number;
 }
 
-/** The layout for g (null: not taken this way — no wasm gemm with chunks, a 1×1 direct conv, or too large). */
+/** The layout for g (null: not taken this way — no heap kernels, a 1×1 direct conv, or too large). */
 function layout(g: Geom, kind: Kind): Layout | null {
-  const { K, P, Og, Cg, H, W, N } = g;
+  const { K, P, Og, N } = g;
   if (g.direct || K === 0 || P === 0 || Og === 0 || N === 0) return null;
-  const rg = residentGemm(Og, N * P, K) as Gemm | null;
-  if (!rg?.chunks || !rg.tile || !rg.pooled) return null;
-  const { mr, nr, kq } = rg.tile;
+  // the wasm gemm's gate (the JS path forced, or a product too small for wasm), then the heap's kernels
+  if (!residentGemm(Og, N * P, K) || !heapChunksAvailable()) return null;
+  const { mr, nr } = TILE,
+    kq = TILE.unroll % 4 === 0 ? TILE.unroll : TILE.unroll % 2 === 0 ? 2 * TILE.unroll : 4 * TILE.unroll; // lcm(4, unroll)
   const pitch = up(P + 4, 8),
     rowsK = up(K, 8),
     nP = up(P, nr),
@@ -72,10 +77,9 @@ function layout(g: Geom, kind: Kind): Layout | null {
     kcK = up(K, kq),
     kcP = up(P, kq),
     kcO = up(Og, kq);
-  if (Math.max(kcK, kcP, kcO) > MAX_RED || K + 3 > MAX_CALLS) return null;
+  if (Math.max(kcK, kcP, kcO) > MAX_RED) return null;
   const sizes = {
     col: rowsK * pitch + 16,
-    planes: Cg * H * W + 8,
     pb: kind === 'forward' ? kcK * nP : kind === 'weight' ? kcP * rowsK : kcO * nP,
     st: kind === 'forward' ? mO * nP : kind === 'weight' ? mO * rowsK : 0,
     raw: kind === 'weight' ? mO * kcP : kind === 'input' ? kcO * P + 8 : 0,
@@ -87,9 +91,12 @@ function layout(g: Geom, kind: Kind): Layout | null {
     at[k] = o;
     o += up(sizes[k], 16);
   }
-  if (o > AREA_CAP || (o > SMALL_AREA && N < MIN_IMAGES)) return null;
+  const planes = g.Cg * g.H * g.W;
+  if (o + planes > AREA_CAP || (o + planes > SMALL_AREA && N < MIN_IMAGES)) return null;
   const shared = kind === 'forward' ? mO * kcK : kind === 'input' ? up(K, mr) * kcO : 0;
-  return { rg, mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, shared: up(shared, 16) };
+  // the packed weight, then the im2col geometry table
+  const tab = up(shared, 16);
+  return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16) };
 }
 
 /** Packs A (M×Kr, element (i, k) = get(i, k)) into mr-tall panels [panel][k][mr], zero-padded to kcp, at f[at…]. */
@@ -97,102 +104,90 @@ function packA(f: Float32Array, at: number, M: number, Kr: number, kcp: number, 
   for (let i0 = 0; i0 < M; i0 += mr) for (let k = 0; k < kcp; k++) for (let r = 0; r < mr; r++) f[at++] = i0 + r < M && k < Kr ? get(i0 + r, k) : 0;
 }
 
-/** The K im2col (`im2colRow`) or col2im (`col2imRow`) calls of one image whose area starts at `a` (floats). */
-function rowCalls(g: Geom, L: Layout, a: number, fn: 'im2colRow' | 'col2imRow', out: Call[]): void {
-  const { H, W, Wo, Ho, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
-  for (let c = 0, r = 0; c < Cg; c++)
-    for (let ki = 0; ki < kh; ki++)
-      for (let kj = 0; kj < kw; kj++, r++) {
-        const lo = g.colLo[kj];
-        out.push([
-          fn,
-          (a + L.col + r * L.pitch) * 4,
-          (a + L.planes + c * H * W) * 4,
-          Ho,
-          Wo,
-          lo,
-          g.colHi[kj],
-          sw * 4,
-          ki * dh - ph,
-          sh,
-          H,
-          W * 4,
-          (lo * sw - pw + kj * dw) * 4,
-        ]);
-      }
+/** Writes the geometry table of `rows` / `colRows` (./wasm/im2col.ts) at word `at` of `i`. */
+function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
+  const { H, W, Wo, Ho, kh, kw, sw, ph, pw, dh, dw, sh, Cg } = g;
+  i.set([L.pitch * 4, H * W * 4, Cg, kh, kw, Ho, Wo, sw * 4, sh, H, W * 4, -ph, dh], at);
+  for (let kj = 0; kj < kw; kj++) {
+    const lo = g.colLo[kj];
+    i.set([lo, g.colHi[kj], (lo * sw - pw + kj * dw) * 4], at + ROWS_TABLE + 3 * kj);
+  }
 }
 
 /**
- * Runs `kind` for group gi over all images: `prep(f, a, n)` fills image n's area at a, `chunk`
- * lists its calls, `done(f, a, n)` takes its result. Returns false (nothing done) when g is not
- * taken this way.
+ * Runs `kind` for group gi over all images: `setup(f, a)` readies an area at a once, `chunk` lists
+ * image n's calls in the area at a, `done(f, a, n)` takes its result (the calling thread, in image
+ * order). Returns false (nothing done) when g is not taken this way.
  */
 function images(
   g: Geom,
   kind: Kind,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
-  prep: (f: Float32Array, a: number, n: number, L: Layout) => void,
-  chunk: (a: number, L: Layout, shared: number) => Call[],
-  done: (f: Float32Array, a: number, n: number, L: Layout) => void,
+  setup: (f: Float32Array, a: number, L: Layout) => void,
+  chunk: (a: number, n: number, L: Layout, shared: number, tab: number) => HeapCall[],
+  done: ((f: Float32Array, a: number, n: number, L: Layout) => void) | null,
 ): boolean {
   const L = layout(g, kind);
   if (!L) return false;
+  const pooled = heapPooled();
   // a job of about JOB_CAP floats of areas (they stay in cache), at least an image per thread
-  const slots = L.rg.pooled() ? Math.min(g.N, Math.max(cpuThreads(), Math.min(Math.floor(JOB_CAP / L.area), Math.floor(MAX_CALLS / (g.K + 3))))) : 1;
-  const { f32: f, base } = L.rg.scratch(L.shared + slots * L.area);
+  const slots = pooled ? Math.min(g.N, Math.max(cpuThreads(), Math.min(Math.floor(JOB_CAP / L.area), Math.floor(MAX_CALLS / 5)))) : 1;
+  // with results to take on this thread, two sets of areas: it takes one job's while the workers run the next
+  const sets = done && pooled && slots < g.N ? 2 : 1;
+  const at = heapScratch(L.shared + sets * slots * L.area);
+  if (at === null) return false;
+  const f = new Float32Array(heapMemory()!.buffer);
+  const base = at >> 2;
   sharedA(f, base, L);
+  rowsTable(g, L, new Int32Array(f.buffer), base + L.tab);
   const first = base + L.shared;
-  // rows K… of every column matrix stay zero (packing reads them as k or line padding)
-  for (let s = 0; s < slots; s++) {
+  for (let s = 0; s < sets * slots; s++) {
     const a = first + s * L.area;
+    // rows K… of every column matrix stay zero (packing reads them as k or line padding)
     f.fill(0, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
+    setup(f, a, L);
   }
-  // every full job runs the same calls (the same areas): built once, and the pool's table reused
-  const full = Array.from({ length: slots }, (_, s) => chunk(first + s * L.area, L, base));
-  let again: (() => void) | null = null;
-  for (let n0 = 0; n0 < g.N; n0 += slots) {
-    const k = Math.min(slots, g.N - n0);
-    for (let s = 0; s < k; s++) prep(f, first + s * L.area, n0 + s, L);
-    if (k < slots) L.rg.chunks(full.slice(0, k));
-    else if (again) again();
-    else again = L.rg.chunks(full);
-    for (let s = 0; s < k; s++) done(f, first + s * L.area, n0 + s, L);
+  const area = (job: number, s: number) => first + ((job % sets) * slots + s) * L.area;
+  const count = (job: number) => Math.min(slots, g.N - job * slots);
+  const jobs = Math.ceil(g.N / slots);
+  const take = (job: number) => {
+    if (done) for (let s = 0; s < count(job); s++) done(f, area(job, s), job * slots + s, L);
+  };
+  for (let j = 0; j < jobs; j++) {
+    const list = Array.from({ length: count(j) }, (_, s) => chunk(area(j, s), j * slots + s, L, base, (base + L.tab) * 4));
+    if (sets === 2) heapChunks(list, j > 0 ? () => take(j - 1) : undefined);
+    else {
+      heapChunks(list);
+      take(j);
+    }
   }
+  if (sets === 2) take(jobs - 1);
   return true;
 }
 
-/** Copies image n's group-gi input planes into the area at a. */
-function planesIn(g: Geom, f: Float32Array, a: number, L: Layout, xd: Float32Array, xOffset: number, n: number, gi: number): void {
-  const o = xOffset + (n * g.C + gi * g.Cg) * g.H * g.W;
-  f.set(xd.subarray(o, o + g.Cg * g.H * g.W), a + L.planes);
-}
-
-/** Forward of group gi, image by image; false when g is not taken this way. */
-export function forwardImages(g: Geom, xd: Float32Array, xOffset: number, wd: Float32Array, wOffset: number, yd: Float32Array, gi: number): boolean {
-  const { O, Og, K, P } = g;
+/** Forward of group gi, image by image, from x (heap byte address `xAt`) into y (at `yAt`); false when g is not taken this way. */
+export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: number, yAt: number, gi: number): boolean {
+  const { C, O, Og, K, P, H, W, Cg } = g;
   const w0 = wOffset + gi * Og * K;
   return images(
     g,
     'forward',
     (f, at, L) => packA(f, at, Og, K, L.kcK, L.mr, (i, k) => wd[w0 + i * K + k]),
-    (f, a, n, L) => planesIn(g, f, a, L, xd, xOffset, n, gi),
-    (a, L, pa) => {
-      const calls: Call[] = [];
-      rowCalls(g, L, a, 'im2colRow', calls);
+    () => {},
+    (a, n, L, pa, tab) => {
+      const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nP = Math.ceil(P / L.nr);
       calls.push(['packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK]);
       calls.push(['gemm', pa * 4, (a + L.pb) * 4, (a + L.st) * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0]);
+      calls.push(['copy_rows', (a + L.st) * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P]);
       return calls;
     },
-    (f, a, n, L) => {
-      const ld = Math.ceil(P / L.nr) * L.nr;
-      for (let o = 0; o < Og; o++) yd.set(f.subarray(a + L.st + o * ld, a + L.st + o * ld + P), (n * O + gi * Og + o) * P);
-    },
+    null,
   );
 }
 
-/** Input gradient of group gi (dx written whole for it), image by image; false when g is not taken this way. */
-export function inputGradImages(g: Geom, gd: Float32Array, gyOffset: number, wd: Float32Array, wOffset: number, dx: Float32Array, gi: number): boolean {
+/** Input gradient of group gi (dx, at `dxAt`, written whole for it) from gy (at `gyAt`), image by image; false when g is not taken this way. */
+export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset: number, dxAt: number, gi: number): boolean {
   const { C, O, Og, Cg, H, W, K, P } = g;
   const w0 = wOffset + gi * Og * K,
     plane = Cg * H * W;
@@ -201,50 +196,41 @@ export function inputGradImages(g: Geom, gd: Float32Array, gyOffset: number, wd:
     'input',
     // A = w_gᵀ [K, Og]
     (f, at, L) => packA(f, at, K, Og, L.kcO, L.mr, (i, k) => wd[w0 + k * K + i]),
-    (f, a, n, L) => {
-      // B = gy_g [Og, P] as rows of k, rows Og… zero; the planes zeroed for col2im
-      const s = gyOffset + (n * O + gi * Og) * P;
-      f.set(gd.subarray(s, s + Og * P), a + L.raw);
-      f.fill(0, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8);
-      f.fill(0, a + L.planes, a + L.planes + plane);
-    },
-    (a, L, pa) => {
+    // B's rows Og… (up to kcO) stay zero
+    (f, a, L) => f.fill(0, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8),
+    (a, n, L, pa, tab) => {
       const nP = Math.ceil(P / L.nr);
-      const calls: Call[] = [
+      const dx0 = dxAt + (n * C + gi * Cg) * H * W * 4;
+      const calls: HeapCall[] = [
+        // B = gy_g [Og, P] as rows of k
+        ['copy_rows', gyAt + (n * O + gi * Og) * P * 4, 0, (a + L.raw) * 4, 0, 1, Og * P],
         ['packRowsB', (a + L.raw) * 4, P * 4, (a + L.pb) * 4, nP, L.kcO],
         // col [K, P] straight into the column rows (pitch apart; tiles past P land in the row's room)
         ['gemm', pa * 4, (a + L.pb) * 4, (a + L.col) * 4, Math.ceil(K / L.mr), nP, L.kcO, L.pitch * 4, 0],
+        ['zero', dx0, plane],
+        ['col2imRows', (a + L.col) * 4, dx0, tab],
       ];
-      rowCalls(g, L, a, 'col2imRow', calls);
       return calls;
     },
-    (f, a, n, L) => dx.set(f.subarray(a + L.planes, a + L.planes + plane), (n * C + gi * Cg) * H * W),
+    null,
   );
 }
 
-/** Adds group gi's weight gradient into dw (zeroed by the caller), image by image in order; false when g is not taken this way. */
-export function weightGradImages(g: Geom, xd: Float32Array, xOffset: number, gd: Float32Array, gyOffset: number, dw: Float32Array, gi: number): boolean {
-  const { O, Og, K, P } = g;
+/** Adds group gi's weight gradient into dw (zeroed by the caller) from x (at `xAt`) and gy (at `gyAt`), image by image in order; false when g is not taken this way. */
+export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32Array, gi: number): boolean {
+  const { C, O, Og, K, P, H, W, Cg } = g;
   const d0 = gi * Og * K;
   return images(
     g,
     'weight',
     () => {},
-    (f, a, n, L) => {
-      planesIn(g, f, a, L, xd, xOffset, n, gi);
-      // A = gy_g [Og, P] as lines of k, kcP apart, zero past P and in the rows up to whole panels
-      const s = gyOffset + (n * O + gi * Og) * P;
-      for (let o = 0; o < Og; o++) {
-        f.set(gd.subarray(s + o * P, s + (o + 1) * P), a + L.raw + o * L.kcP);
-        f.fill(0, a + L.raw + o * L.kcP + P, a + L.raw + (o + 1) * L.kcP);
-      }
-      f.fill(0, a + L.raw + Og * L.kcP, a + L.raw + up(Og, L.mr) * L.kcP);
-    },
-    (a, L) => {
-      const calls: Call[] = [];
-      rowCalls(g, L, a, 'im2colRow', calls);
+    // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
+    (f, a, L) => f.fill(0, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP),
+    (a, n, L, _pa, tab) => {
+      const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nK = Math.ceil(K / L.nr),
         mP = Math.ceil(Og / L.mr);
+      calls.push(['copy_rows', gyAt + (n * O + gi * Og) * P * 4, P * 4, (a + L.raw) * 4, L.kcP * 4, Og, P]);
       // dw_n [Og, K] = gy_n [Og, P] · colᵀ [P, K]: the column rows are B's lines of k
       calls.push(['packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4]);
       calls.push(['packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4]);

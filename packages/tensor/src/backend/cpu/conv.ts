@@ -6,7 +6,7 @@
  */
 import type { Conv2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
-import { dataOf, outData } from './storage';
+import { dataOf, heapAddress, outData } from './storage';
 import { gemm, residentGemm } from './matmul';
 import { type Im2col, im2colWasm } from './wasm/im2col';
 import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
@@ -230,6 +230,8 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   const xd = dataOf(x) as Float32Array,
     wd = dataOf(w) as Float32Array,
     yd = outData(out) as Float32Array; // every element is written below
+  const xAt = heapAddress(x),
+    yAt = heapAddress(out);
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   if (N * O * P === 0) return;
   if (K === 0) {
@@ -238,7 +240,7 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   }
   for (let gi = 0; gi < G; gi++) {
     // small images as chunks of wasm calls, split across threads by image (./conv-batch.ts)
-    if (forwardImages(g, xd, x.offset, wd, w.offset, yd, gi)) continue;
+    if (xAt >= 0 && yAt >= 0 && forwardImages(g, xAt, wd, w.offset, yAt, gi)) continue;
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const wOff = w.offset + gi * Og * K;
@@ -271,6 +273,8 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
   const gd = dataOf(gy) as Float32Array,
     wd = dataOf(w) as Float32Array,
     dx = outData(out) as Float32Array; // written whole (gemm, or zeros then col2im)
+  const gyAt = heapAddress(gy),
+    dxAt = heapAddress(out);
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = N * C * H * W;
   if (total === 0) return;
@@ -288,7 +292,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
     return;
   }
   for (let gi = 0; gi < G; gi++) {
-    if (inputGradImages(g, gd, gy.offset, wd, w.offset, dx, gi)) continue;
+    if (gyAt >= 0 && dxAt >= 0 && inputGradImages(g, gyAt, wd, w.offset, dxAt, gi)) continue;
     for (let n = 0; n < N; n++) {
       const dxOff = (n * C + gi * Cg) * H * W;
       dx.fill(0, dxOff, dxOff + Cg * H * W);
@@ -320,13 +324,15 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
   const xd = dataOf(x) as Float32Array,
     gd = dataOf(gy) as Float32Array,
     dw = outData(out) as Float32Array; // zeroed below
+  const xAt = heapAddress(x),
+    gyAt = heapAddress(gy);
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = O * K;
   if (total === 0) return;
   dw.fill(0, 0, total);
   if (P === 0) return;
   for (let gi = 0; gi < G; gi++) {
-    if (weightGradImages(g, xd, x.offset, gd, gy.offset, dw, gi)) continue;
+    if (xAt >= 0 && gyAt >= 0 && weightGradImages(g, xAt, gyAt, dw, gi)) continue;
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const gOff = gy.offset + (n * O + gi * Og) * P;

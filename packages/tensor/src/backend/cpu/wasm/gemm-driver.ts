@@ -12,7 +12,7 @@
 import type { Blocking, GemmFn, KernelShape } from './gemm-kernel';
 import { MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { poolFor, warmPool } from '../threads';
-import { registerHeapGroup } from './heap-pool';
+import { heapSplit, registerHeapGroup } from './heap-pool';
 import { copyIn } from './pack';
 import { im2colWasm } from './im2col';
 
@@ -62,9 +62,11 @@ export type WasmGemm = GemmFn & {
    * calls in order on one thread: across the pool's threads when it is up, else here. Callers
    * that lay out their own operands (a convolution image by image) use it with `tile`. Returns a
    * function that runs the same list again (the pool's call table is kept when nothing else has
-   * used the pool since; its memory may have new data).
+   * used the pool since; its memory may have new data). `during` runs on the calling thread while
+   * the workers start on the chunks (once, before the calling thread takes its share): work that
+   * touches none of their memory, e.g. preparing the next list's operands.
    */
-  chunks?: (list: readonly (readonly Call[])[]) => () => void;
+  chunks?: (list: readonly (readonly Call[])[], during?: () => void) => () => void;
   /** Whether `chunks` runs across threads now (the pool is up). */
   pooled?: () => boolean;
   /** The kernel's tile and k step (packed k is padded to a multiple of kq). */
@@ -123,6 +125,7 @@ export function splits(M: number, N: number, K: number): boolean {
 export function setSplitSettings(next: Partial<SplitSettings>): SplitSettings {
   const prev = { ...split };
   Object.assign(split, next);
+  heapSplit.callerHelps = split.callerHelps; // the heap's chunks (convolutions image by image) too
   return prev;
 }
 
@@ -345,7 +348,7 @@ export function makeDriver(
     ? { gemm: threading.kernel, ...threading.pack, im2colRow: threading.extra?.im2colRow, col2imRow: threading.extra?.col2imRow }
     : {};
   const pooled = () => threading !== undefined && poolFor(mem, threading.modules) !== null;
-  const chunks = (list: readonly (readonly Call[])[]): (() => void) => {
+  const chunks = (list: readonly (readonly Call[])[], during?: () => void): (() => void) => {
     let rows = 1;
     for (const ch of list) rows = Math.max(rows, ch.length);
     const pool = threading && list.length > 1 && rows <= MAX_CALLS ? poolFor(mem, threading.modules) : null;
@@ -354,11 +357,13 @@ export function makeDriver(
         for (const ch of list) for (const c of ch) local[c[0]]!(c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
       };
       here();
+      during?.();
       return here;
     }
     const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
-    const run = () => {
+    const run = (then?: () => void) => {
       pool.publish();
+      then?.();
       if (split.callerHelps) pool.help();
       pool.wait();
     };
@@ -369,7 +374,7 @@ export function makeDriver(
         for (const c of list[i]) pool.add(ids[c[0]]!, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
         for (let k = list[i].length; k < rows; k++) pool.add(-1);
       }
-      run();
+      run(i0 === 0 ? during : undefined);
     }
     return again;
   };

@@ -1,17 +1,21 @@
 /**
- * The worker pool's group over the CPU heap (../heap.ts): the SIMD module (./simd-kernels.ts) and
- * the max-pool module (./max-pool.ts), compiled once here for both the calling thread and the
- * workers, so large elementwise and pooling calls on heap tensors can be split across threads by
- * output ranges (../threads.ts runs one pool for this group and the gemm's).
+ * The worker pool's group over the CPU heap (../heap.ts): the SIMD module (./simd-kernels.ts), the
+ * max-pool module (./max-pool.ts) and the gemm's kernel, packing and im2col modules, compiled once
+ * here for both the calling thread and the workers, so large elementwise and pooling calls on heap
+ * tensors split across threads by output ranges, and small convolutions run image by image on the
+ * tensors where they lie (../conv-batch.ts). ../threads.ts runs one pool for this group and the
+ * gemm's own memory.
  */
-import { heapMemory } from '../heap';
+import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { functionIndex, MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
+import { TILE } from './gemm-kernel';
 import { wasmModule } from './modules';
 
 interface HeapModules {
   simd: WebAssembly.Module;
   maxPool: WebAssembly.Module;
+  /** simd, maxPool, gemm, pack, im2col: the pool's numbering. */
   list: readonly WebAssembly.Module[];
 }
 let compiled: HeapModules | null | undefined;
@@ -22,11 +26,16 @@ export function heapModules(): HeapModules | null {
   compiled = null;
   try {
     if (typeof WebAssembly !== 'object' || !heapMemory()) return null;
-    const [a, b] = [wasmModule('simd', true), wasmModule('maxPool', true)];
-    if (!WebAssembly.validate(a) || !WebAssembly.validate(b)) return null;
-    const simd = new WebAssembly.Module(a),
-      maxPool = new WebAssembly.Module(b);
-    compiled = { simd, maxPool, list: [simd, maxPool] };
+    const bytes = [
+      wasmModule('simd', true),
+      wasmModule('maxPool', true),
+      wasmModule('gemm', TILE, false, true),
+      wasmModule('pack', TILE.mr, TILE.nr, 'f32', true),
+      wasmModule('im2col', true),
+    ];
+    if (!bytes.every((b) => WebAssembly.validate(b))) return null;
+    const list = bytes.map((b) => new WebAssembly.Module(b));
+    compiled = { simd: list[0], maxPool: list[1], list };
   } catch {
     compiled = null;
   }
@@ -41,8 +50,8 @@ export function registerHeapGroup(): void {
 }
 
 const ids = new Map<string, number>();
-/** The pool's number (within the heap group) of function `name` of the SIMD (0) or max-pool (1) module. */
-export function heapFn(module: 0 | 1, name: string): number {
+/** The pool's number (within the heap group) of function `name` of module `module` (0 SIMD, 1 max-pool, 2 gemm, 3 packing, 4 im2col). */
+export function heapFn(module: 0 | 1 | 2 | 3 | 4, name: string): number {
   const key = `${module}:${name}`;
   let id = ids.get(key);
   if (id === undefined) {
@@ -89,4 +98,93 @@ export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[]
     if (heapSplit.callerHelps) pool.help();
     pool.wait();
   }
+}
+
+/** A function heap chunks call: the gemm's macro-kernel, a packing routine, im2col / col2im rows, or an exact copy / zeroing. */
+export type HeapFn = 'gemm' | 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB' | 'im2colRows' | 'col2imRows' | 'copy_rows' | 'zero';
+/** One call: the function and its i32 arguments (byte addresses in the heap). */
+export type HeapCall = readonly [HeapFn, ...number[]];
+
+const WHERE: Record<HeapFn, [0 | 2 | 3 | 4, string]> = {
+  gemm: [2, 'gemm'],
+  packLinesA: [3, 'packLinesA'],
+  packRowsA: [3, 'packRowsA'],
+  packLinesB: [3, 'packLinesB'],
+  packRowsB: [3, 'packRowsB'],
+  im2colRows: [4, 'rows'],
+  col2imRows: [4, 'colRows'],
+  copy_rows: [0, 'copy_rows'],
+  zero: [0, 'zero'],
+};
+type Fn = (...args: number[]) => void;
+let local: Record<HeapFn, Fn> | null | undefined;
+/** The pool's numbers (within the heap group) of the chunk functions. */
+let ID: Record<HeapFn, number> | undefined;
+
+/** This thread's instances of the chunk functions over the heap, or null without a heap or its modules. */
+function localFns(): Record<HeapFn, Fn> | null {
+  if (local !== undefined) return local;
+  local = null;
+  const mem = heapMemory(),
+    m = heapModules();
+  if (!mem || !m) return null;
+  const ex = m.list.map((mod) => new WebAssembly.Instance(mod, { env: { mem } }).exports);
+  local = Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, ex[mod][name] as Fn])) as Record<HeapFn, Fn>;
+  return local;
+}
+
+/** Whether heap chunks can run here (a shared heap and the modules compiled). */
+export function heapChunksAvailable(): boolean {
+  return localFns() !== null;
+}
+
+/**
+ * Runs independent chunks of heap calls, each chunk's calls in order on one thread: across the
+ * pool when it is up, else here, chunk after chunk. `during` runs on the calling thread once the
+ * workers have the first job (before it takes chunks itself; here, after the chunks). Returns
+ * whether a pool ran them.
+ */
+export function heapChunks(list: readonly (readonly HeapCall[])[], during?: () => void): boolean {
+  let rows = 1;
+  for (const ch of list) rows = Math.max(rows, ch.length);
+  const pool = list.length > 1 && rows <= MAX_CALLS ? heapPool() : null;
+  if (!pool) {
+    const fns = localFns()!;
+    for (const ch of list) for (const c of ch) fns[c[0]](c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
+    during?.();
+    return false;
+  }
+  ID ??= Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, heapFn(mod, name)])) as Record<HeapFn, number>;
+  const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
+  for (let i0 = 0; i0 < list.length; i0 += per) {
+    pool.begin(rows);
+    for (let i = i0; i < Math.min(list.length, i0 + per); i++) {
+      for (const c of list[i]) pool.add(ID[c[0]], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
+      for (let k = list[i].length; k < rows; k++) pool.add(-1);
+    }
+    pool.publish();
+    if (i0 === 0) during?.();
+    if (heapSplit.callerHelps) pool.help();
+    pool.wait();
+  }
+  return true;
+}
+
+/** Whether heap chunks would run across threads now. */
+export function heapPooled(): boolean {
+  return heapPool() !== null;
+}
+
+let scratchAt = 0;
+let scratchBytes = 0;
+/** A heap block of at least `floats` floats for the convolutions' image areas (kept, grown as needed): its byte address, or null. */
+export function heapScratch(floats: number): number | null {
+  const bytes = floats * 4 + 64;
+  if (scratchBytes >= bytes) return scratchAt;
+  const at = heapAlloc(Math.max(bytes, 2 * scratchBytes), true);
+  if (at === null) return null;
+  if (scratchBytes) heapFree(scratchAt, scratchBytes);
+  scratchAt = at;
+  scratchBytes = Math.max(bytes, 2 * scratchBytes);
+  return at;
 }

@@ -8,7 +8,7 @@
  * a row, into places written later or meant to be zero: callers leave 16 bytes of room after
  * the matrix, and `row` stores 4 zeros there last).
  */
-import { Code, ValType, encodeModule, isSharedMemory, memoryImport } from './encoder';
+import { Code, ValType, encodeModule, isSharedMemory, memoryImport, uleb128 } from './encoder';
 import { wasmModule } from './modules';
 
 /**
@@ -78,8 +78,58 @@ export function emitIm2colModule(mem?: WebAssembly.Memory): Uint8Array<ArrayBuff
     funcs: [
       { params: i32s(12), results: [], locals: i32s(6), body: f, export: 'row' },
       { params: i32s(12), results: [], locals: i32s(4), body: emitCol2imRow(), export: 'colRow' },
+      { params: i32s(3), results: [], locals: i32s(ALL_LOCALS), body: emitAllRows(0), export: 'rows' },
+      { params: i32s(3), results: [], locals: i32s(ALL_LOCALS), body: emitAllRows(1), export: 'colRows' },
     ],
   });
+}
+
+/** Words of the geometry table `rows` / `colRows` read, before kw entries of (lo, hi, col4). */
+export const ROWS_TABLE = 13;
+const ALL_LOCALS = 17;
+
+/**
+ * `rows(col, plane, tab)` / `colRows(col, plane, tab)`: every row (c, i, j) of an image's column
+ * matrix — `row` (or `colRow`) called for c < cg, i < kh, j < kw in that order, rows `pitch4` bytes
+ * apart from col, input plane c at plane + c·hw4 — one call instead of cg·kh·kw. The i32 table at
+ * tab: pitch4, hw4, cg, kh, kw, ho, wo, sw4, sh, h, w4, ih0 (−padding), dh, then per j: lo, hi, col4.
+ */
+function emitAllRows(fn: 0 | 1): Code {
+  const [col, plane, tab] = [0, 1, 2];
+  const [pitch4, hw4, c, kh, kw, ho, wo, sw4, sh, h, w4, ih0, dh] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [ki, kj, ih, e] = [16, 17, 18, 19];
+  const f = new Code();
+  const load = (offset: number) => f.bytes.push(0x28, 2, ...uleb128(offset)); // i32.load
+  [pitch4, hw4, c, kh, kw, ho, wo, sw4, sh, h, w4, ih0, dh].forEach((local, i) => {
+    f.get(tab);
+    load(i * 4);
+    f.set(local);
+  });
+  f.loop(); // c
+  f.i32Const(0).set(ki).get(ih0).set(ih);
+  f.loop(); // ki
+  f.i32Const(0).set(kj).get(tab).i32Const(ROWS_TABLE * 4).i32Add().set(e);
+  f.loop(); // kj
+  f.get(col).get(plane).get(ho).get(wo);
+  f.get(e);
+  load(0);
+  f.get(e);
+  load(4);
+  f.get(sw4).get(ih).get(sh).get(h).get(w4);
+  f.get(e);
+  load(8);
+  f.bytes.push(0x10, fn); // call row / colRow
+  f.get(col).get(pitch4).i32Add().set(col);
+  f.get(e).i32Const(12).i32Add().set(e);
+  f.get(kj).i32Const(1).i32Add().tee(kj).get(kw).i32LtU().brIf(0);
+  f.end();
+  f.get(ih).get(dh).i32Add().set(ih);
+  f.get(ki).i32Const(1).i32Add().tee(ki).get(kh).i32LtU().brIf(0);
+  f.end();
+  f.get(plane).get(hw4).i32Add().set(plane);
+  f.get(c).i32Const(1).i32Sub().tee(c).brIf(0);
+  f.end();
+  return f;
 }
 
 /**

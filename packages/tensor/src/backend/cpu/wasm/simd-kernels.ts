@@ -10,6 +10,7 @@
  *                                     3, 4: as 1, 2 with s the float32 at address b (worker calls pass i32s only)
  *   c_<op>(a, b, n, s, mode, o)       the comparisons into bool bytes, same modes; m_mul(a, m, n, o) a[i]·bool m[i]
  *   z_fill(o, n)                      o[i] = 0
+ *   zero(o, n), copy_rows(src, sld, dst, dld, rows, n)  exact (n any count: no write past the end)
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
@@ -140,6 +141,55 @@ function fillKernel(): FuncDef {
   f.get(n).i32Const(4).i32Sub().tee(n).brIf(0);
   f.end();
   return fn.def('z_fill');
+}
+
+/** Emits a copy (or, without `src`, zeroing) of exactly `n` floats: 4 at a time, then one by one; moves the pointers. */
+function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
+  const f = fn.f;
+  const step = (bytes: number) => {
+    if (src !== null) f.get(src).i32Const(bytes).i32Add().set(src);
+    f.get(dst).i32Const(bytes).i32Add().set(dst);
+    f.get(n).i32Const(bytes / 4).i32Sub().set(n);
+  };
+  f.block().loop();
+  f.get(n).i32Const(4).i32LtU().brIf(1);
+  f.get(dst);
+  if (src !== null) f.get(src).v128Load(0, 0);
+  else f.v128Zero();
+  f.v128Store(0, 0);
+  step(16);
+  f.br(0).end().end();
+  f.block().loop();
+  f.get(n).i32Eqz().brIf(1);
+  f.get(dst);
+  if (src !== null) f.get(src).f32Load(0, 0);
+  else f.f32x4Const(0).f32x4ExtractLane(0);
+  f.f32Store(0, 0);
+  step(4);
+  f.br(0).end().end();
+}
+
+/** zero(o, n): exactly n floats of zeros at o. */
+function zeroKernel(): FuncDef {
+  const fn = new Fn([i32, i32]);
+  exactRun(fn, null, 0, 1);
+  return fn.def('zero');
+}
+
+/** copy_rows(src, sld, dst, dld, rows, n): rows of exactly n floats, sld / dld bytes apart (rows ≥ 1). */
+function copyRowsKernel(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32, i32, i32]);
+  const [src, sld, dst, dld, rows, n] = [0, 1, 2, 3, 4, 5];
+  const [p, q, k] = [fn.i32(), fn.i32(), fn.i32()];
+  const f = fn.f;
+  f.loop();
+  f.get(src).set(p).get(dst).set(q).get(n).set(k);
+  exactRun(fn, p, q, k);
+  f.get(src).get(sld).i32Add().set(src);
+  f.get(dst).get(dld).i32Add().set(dst);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+  return fn.def('copy_rows');
 }
 
 /** Emits `loop { body(x = p[0..4)) → o[0..4); p += 16; o += 16; n −= 4 } while n` (o may equal p). */
@@ -319,6 +369,8 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     ...(Object.keys(COMPARE) as CompareOp[]).map(compareKernel),
     maskMulKernel(),
     fillKernel(),
+    zeroKernel(),
+    copyRowsKernel(),
     whereKernel(),
     rowsExtreme(true),
     rowsExtreme(false),
