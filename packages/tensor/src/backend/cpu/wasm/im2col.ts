@@ -108,7 +108,12 @@ function emitAllRows(fn: 0 | 1): Code {
   f.loop(); // c
   f.i32Const(0).set(ki).get(ih0).set(ih);
   f.loop(); // ki
-  f.i32Const(0).set(kj).get(tab).i32Const(ROWS_TABLE * 4).i32Add().set(e);
+  f.i32Const(0)
+    .set(kj)
+    .get(tab)
+    .i32Const(ROWS_TABLE * 4)
+    .i32Add()
+    .set(e);
   f.loop(); // kj
   f.get(col).get(plane).get(ho).get(wo);
   f.get(e);

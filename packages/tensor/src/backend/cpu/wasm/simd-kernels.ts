@@ -149,7 +149,10 @@ function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
   const step = (bytes: number) => {
     if (src !== null) f.get(src).i32Const(bytes).i32Add().set(src);
     f.get(dst).i32Const(bytes).i32Add().set(dst);
-    f.get(n).i32Const(bytes / 4).i32Sub().set(n);
+    f.get(n)
+      .i32Const(bytes / 4)
+      .i32Sub()
+      .set(n);
   };
   f.block().loop();
   f.get(n).i32Const(4).i32LtU().brIf(1);
