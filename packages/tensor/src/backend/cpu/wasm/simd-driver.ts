@@ -317,6 +317,7 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   // bool bytes straight from float32 operands in the heap; float32 × bool in place
   if (COMPARISON.has(op) && isFloat(a) && isFloat(b) && direct(s, a.shape, [a, b], out, `c_${op}`, binaryArgs, true)) return true;
   if (op === 'mul' && (maskMul(s, a, b, out) || maskMul(s, b, a, out))) return true;
+  if (LINE_SCALAR.has(op) && lineScalars(s, op, a, b, out)) return true;
   const name = `b_${op as SimdBinaryOp}`;
   if (direct(s, a.shape, [a, b], out, name, binaryArgs)) return true;
   const kernel = s.fns[name];
@@ -328,6 +329,56 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
     const v = dataOf(a)[a.offset];
     chunked(s, b.shape, [b], od, (A, n4) => kernel(A, 0, n4, v, 2, A));
   } else chunked(s, a.shape, [a, b], od, (A, n4) => kernel(A, A + CHUNK * 4, n4, 0, 0, A));
+  return true;
+}
+
+const LINE_SCALAR = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+
+/** Whether v's elements lie back to back in its shape's order. */
+const contiguous = (v: View) => {
+  for (let i = v.shape.length - 1, step = 1; i >= 0; step *= v.shape[i], i--) if (v.shape[i] !== 1 && v.strides[i] !== step) return false;
+  return true;
+};
+
+/**
+ * Zero copy for one contiguous operand and one value per line of the other (a bias per channel:
+ * [N, C, H, W] + [C, 1, 1]): the values gathered into the scratch block, then one `ls_<op>` call
+ * over all lines (or row ranges of them across the worker threads, for lines of a multiple of 4);
+ * false when the layout does not allow it.
+ */
+function lineScalars(s: Simd, op: BinaryOp, a: View, b: View, out: Storage): boolean {
+  if (!s.heap || !isFloat(a) || !isFloat(b) || !isFloat(out)) return false;
+  const c = collapseDims(a.shape, [a.strides, b.strides]);
+  const rank = c.shape.length;
+  const n = c.shape[rank - 1];
+  if (rank < 2 || n < MIN_LINE) return false;
+  const [ia, ib] = [c.strides[0][rank - 1], c.strides[1][rank - 1]];
+  const mode = ia === 1 && ib === 0 ? 1 : ia === 0 && ib === 1 ? 2 : 0;
+  const [lines, scalars] = mode === 1 ? [a, b] : [b, a];
+  if (mode === 0 || !contiguous(lines)) return false;
+  const at = addresses(s, [lines], out);
+  if (!at) return false;
+  const total = numel(a.shape),
+    rows = total / n,
+    n4 = up4(n);
+  ensure(s, rows);
+  const { w, a: slots } = s;
+  const sd = dataOf(scalars);
+  let i = slots >> 2;
+  forEachLine(a.shape, [lines.strides, scalars.strides], [lines.offset, scalars.offset], ([, p]) => {
+    w[i++] = sd[p];
+  });
+  const name = `ls_${op}`;
+  const pool = total >= 2 * MIN_PIECE && n % 4 === 0 ? heapPool() : null;
+  if (!pool) {
+    s.fns[name](at[0], slots, n, n4, rows, mode, at[1]);
+    return true;
+  }
+  const id = heapFn(0, name);
+  const per = Math.ceil(rows / chunkCount(total, pool.size));
+  const calls: number[][] = [];
+  for (let r = 0; r < rows; r += per) calls.push([id, at[0] + r * n * 4, slots + 4 * r, n, n4, Math.min(per, rows - r), mode, at[1] + r * n * 4]);
+  runCalls(pool, calls, 1);
   return true;
 }
 

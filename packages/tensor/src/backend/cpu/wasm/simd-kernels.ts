@@ -256,6 +256,48 @@ function binaryKernel(op: SimdBinaryOp): FuncDef {
   return fn.def(`b_${op}`);
 }
 
+/** The binary ops with a scalar-per-line kernel (`ls_<op>`). */
+const LINE_SCALAR = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+
+/**
+ * ls_<op>(a, slots, n, n4, rows, mode, o): for each of `rows` lines of n floats (back to back from
+ * a and from o; n4 = n rounded up to a multiple of 4), with s the float32 at slots + 4·line:
+ * o = a op s (mode 1) or s op a (mode 2). A line's last vector may write up to 3 floats past it
+ * (the next line overwrites them).
+ */
+function lineScalarKernel(op: (typeof LINE_SCALAR)[number]): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32, i32, i32, i32]);
+  const [a, slots, n, n4, rows, mode, o] = [0, 1, 2, 3, 4, 5, 6];
+  const [sv, k, q, r] = [fn.v128(), fn.i32(), fn.i32(), fn.i32()];
+  const f = fn.f;
+  const inner = (scalarFirst: boolean) => {
+    f.loop();
+    f.get(r);
+    if (scalarFirst) f.get(sv).get(q).v128Load(0, 0);
+    else f.get(q).v128Load(0, 0).get(sv);
+    SIMD_BINARY[op](fn);
+    f.v128Store(0, 0);
+    f.get(q).i32Const(16).i32Add().set(q);
+    f.get(r).i32Const(16).i32Add().set(r);
+    f.get(k).i32Const(4).i32Sub().tee(k).brIf(0);
+    f.end();
+  };
+  f.loop();
+  f.get(slots).v128Load32Splat(0, 0).set(sv);
+  f.get(a).set(q).get(o).set(r).get(n4).set(k);
+  f.get(mode).i32Const(1).i32Sub().i32Eqz().if();
+  inner(false);
+  f.else();
+  inner(true);
+  f.end();
+  f.get(a).get(n).i32Const(4).i32Mul().i32Add().set(a);
+  f.get(o).get(n).i32Const(4).i32Mul().i32Add().set(o);
+  f.get(slots).i32Const(4).i32Add().set(slots);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+  return fn.def(`ls_${op}`);
+}
+
 /** t_where(c, a, b, n): a[i] = c[i] ≠ 0 ? a[i] : b[i]. */
 function whereKernel(): FuncDef {
   const fn = new Fn([i32, i32, i32, i32]);
@@ -340,6 +382,27 @@ function colsReduce(op: 'sum' | 'max' | 'min'): FuncDef {
   return fn.def(`cols_${op}`);
 }
 
+/** strided_sum(p, rows, n4, stride, out): one f64 sum (of the f32 values, in f64) of `rows` rows of n4 floats, `stride` bytes apart, at out. */
+function stridedSum(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32, i32]);
+  const [p, rows, n4, stride, out] = [0, 1, 2, 3, 4];
+  const [a0, a1] = [fn.v128(), fn.v128()];
+  const f = fn.f;
+  f.v128Zero().set(a0).v128Zero().set(a1);
+  f.loop();
+  scan(fn, p, n4, (v) => {
+    f.get(v);
+    accumulate64(fn, a0, a1);
+  });
+  f.get(p).get(stride).i32Add().set(p);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+  f.get(out);
+  total64(fn, a0, a1);
+  f.f64Store();
+  return fn.def('strided_sum');
+}
+
 /** rows_sum(p, rows, n4, out): f64 sums (of the f32 values, in f64) at out, out + 8, … */
 function rowsSum(): FuncDef {
   const fn = new Fn([i32, i32, i32, i32]);
@@ -371,6 +434,7 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     ...(Object.keys(SIMD_BINARY) as SimdBinaryOp[]).map(binaryKernel),
     ...(Object.keys(COMPARE) as CompareOp[]).map(compareKernel),
     maskMulKernel(),
+    ...LINE_SCALAR.map(lineScalarKernel),
     fillKernel(),
     zeroKernel(),
     copyRowsKernel(),
@@ -378,6 +442,7 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     rowsExtreme(true),
     rowsExtreme(false),
     rowsSum(),
+    stridedSum(),
     colsReduce('sum'),
     colsReduce('max'),
     colsReduce('min'),

@@ -5,10 +5,50 @@
  * in ../reduce.ts does; max/min let NaN win, as it does.
  */
 import type { ReduceOp, Storage, View } from '../../backend';
-import { numel } from '../../../shape';
+import { collapseDims, numel } from '../../../shape';
 import { dataOf, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
+import { chunkCount, heapFn, heapPool, MIN_PIECE, runCalls } from './heap-pool';
 import { addresses, BATCH, batchedRows, denseRows, ensure, isFloat, MIN_ROW, put, type Simd, simd, tooSmall, up4 } from './simd-driver';
+
+/**
+ * Zero copy: sums over reduced dims that collapse to rows of a multiple of 4 contiguous floats,
+ * equally spaced (a conv bias's gradient: [N, C, H, W] over 0, 2, 3), read where they lie in the
+ * heap, one `strided_sum` per output, the outputs split across the worker threads when large;
+ * false when the layout does not allow it.
+ */
+function stridedSums(s: Simd, x: View, kept: number[], redShape: number[], redStrides: number[], out: Storage): boolean {
+  const c = collapseDims(redShape, [redStrides]);
+  const rank = c.shape.length;
+  const n = c.shape[rank - 1];
+  const [rows, stride] = rank === 1 ? [1, 0] : rank === 2 ? [c.shape[0], c.strides[0][0]] : [0, 0];
+  if (rows === 0 || c.strides[0][rank - 1] !== 1 || n % 4 !== 0) return false;
+  const at = addresses(s, [x], out);
+  if (!at) return false;
+  const outs = numel(kept.map((i) => x.shape[i]));
+  ensure(s, 2 * outs);
+  const res = s.a;
+  const calls: number[][] = [];
+  forEachPosition(
+    kept.map((i) => x.shape[i]),
+    [kept.map((i) => x.strides[i])],
+    [x.offset],
+    ([base]) => {
+      calls.push([at[0] + (base - x.offset) * 4, rows, n, stride * 4, res + 8 * calls.length]);
+    },
+  );
+  const pool = rows * n * outs >= 2 * MIN_PIECE ? heapPool() : null;
+  if (pool) {
+    const id = heapFn(0, 'strided_sum');
+    runCalls(
+      pool,
+      calls.map((a) => [id, ...a]),
+      Math.ceil(outs / chunkCount(rows * n * outs, pool.size)),
+    );
+  } else for (const a of calls) s.fns.strided_sum(a[0], a[1], a[2], a[3], a[4]);
+  (outData(out) as Float32Array).set(new Float64Array(s.mem.buffer, res, outs));
+  return true;
+}
 
 /** The padding that leaves each reduction unchanged. */
 const IDENTITY = { sum: 0, max: Number.NEGATIVE_INFINITY, min: Number.POSITIVE_INFINITY } as const;
@@ -188,6 +228,7 @@ function simdReduceGathered(op: 'sum' | 'max' | 'min', x: View, dims: readonly n
   if (inner < 0 || redStrides[inner] !== 1 || tooSmall(k, MIN_ROW) || tooSmall(redShape[inner], MIN_ROW)) return false;
   const s = simd();
   if (!s) return false;
+  if (op === 'sum' && stridedSums(s, x, kept, redShape, redStrides, out)) return true;
   ensure(s, BATCH + 2);
   const A = s.a;
   const kernel = s.fns[`rows_${op}`];
