@@ -21,7 +21,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { type HeapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { type HeapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, heapZero } from './wasm/heap-pool';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
 
@@ -99,6 +99,11 @@ function layout(g: Geom, kind: Kind): Layout | null {
   return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16) };
 }
 
+/** Zeros floats [from, to) of the heap (in wasm: a JS fill of shared memory goes element by element). */
+const zeroFloats = (_f: Float32Array, from: number, to: number) => {
+  if (to > from) heapZero(from * 4, to - from);
+};
+
 /** Packs A (M×Kr, element (i, k) = get(i, k)) into mr-tall panels [panel][k][mr], zero-padded to kcp, at f[at…]. */
 function packA(f: Float32Array, at: number, M: number, Kr: number, kcp: number, mr: number, get: (i: number, k: number) => number): void {
   for (let i0 = 0; i0 < M; i0 += mr) for (let k = 0; k < kcp; k++) for (let r = 0; r < mr; r++) f[at++] = i0 + r < M && k < Kr ? get(i0 + r, k) : 0;
@@ -144,7 +149,7 @@ function images(
   for (let s = 0; s < sets * slots; s++) {
     const a = first + s * L.area;
     // rows K… of every column matrix stay zero (packing reads them as k or line padding)
-    f.fill(0, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
+    zeroFloats(f, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
     setup(f, a, L);
   }
   const area = (job: number, s: number) => first + ((job % sets) * slots + s) * L.area;
@@ -197,7 +202,7 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
     // A = w_gᵀ [K, Og]
     (f, at, L) => packA(f, at, K, Og, L.kcO, L.mr, (i, k) => wd[w0 + k * K + i]),
     // B's rows Og… (up to kcO) stay zero
-    (f, a, L) => f.fill(0, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8),
+    (f, a, L) => zeroFloats(f, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8),
     (a, n, L, pa, tab) => {
       const nP = Math.ceil(P / L.nr);
       const dx0 = dxAt + (n * C + gi * Cg) * H * W * 4;
@@ -225,7 +230,7 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32
     'weight',
     () => {},
     // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
-    (f, a, L) => f.fill(0, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP),
+    (f, a, L) => zeroFloats(f, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP),
     (a, n, L, _pa, tab) => {
       const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nK = Math.ceil(K / L.nr),

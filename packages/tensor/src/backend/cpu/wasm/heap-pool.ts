@@ -133,6 +133,11 @@ function localFns(): Record<HeapFn, Fn> | null {
   return local;
 }
 
+/** Zeros `n` floats of the heap at byte address `at` on this thread. */
+export function heapZero(at: number, n: number): void {
+  localFns()!.zero(at, n);
+}
+
 /** Whether heap chunks can run here (a shared heap and the modules compiled). */
 export function heapChunksAvailable(): boolean {
   return localFns() !== null;
