@@ -3,6 +3,7 @@ import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { heapSplit, MIN_PIECE } from '../../src/backend/cpu/wasm/heap-pool';
+import { setMaxPoolPath } from '../../src/backend/cpu/wasm/max-pool';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 import { keep, maxPool2d, memory, relu, scope, type Tensor, tensor } from '../../src/index';
 import { firstDifference, rand } from './simd-helpers';
@@ -40,8 +41,10 @@ async function threePaths(f: () => Tensor): Promise<{ js: ArrayLike<number>; one
       return t.dataSync();
     });
   setSimdPath('js');
+  setMaxPoolPath('js');
   const js = data();
   setSimdPath('auto');
+  setMaxPoolPath('auto');
   setCpuThreads(1);
   const one = data();
   setCpuThreads(2);
