@@ -10,11 +10,10 @@
  * zero past K), readable up to whole 8-column panels (what lies there only feeds padding).
  */
 import type { Blocking, GemmFn, KernelShape } from './gemm-kernel';
-import { MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
+import { MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { poolFor, warmPool } from '../threads';
 import { heapSplit, registerHeapGroup } from './heap-pool';
 import { copyIn } from './pack';
-import { im2colWasm } from './im2col';
 
 export type Fn = (...args: number[]) => void;
 
@@ -56,27 +55,7 @@ export type WasmGemm = GemmFn & {
    * returns true; false, having run nothing, when no pool is up (the caller runs them itself).
    */
   parallel?: (name: string, calls: readonly (readonly number[])[]) => boolean;
-  /**
-   * Runs independent chunks of calls `[fn, …i32 args]` (fn: 'gemm' the macro-kernel with byte
-   * pointers, a packing routine, 'im2colRow'/'col2imRow' the im2col `row`/`colRow`), each chunk's
-   * calls in order on one thread: across the pool's threads when it is up, else here. Callers
-   * that lay out their own operands (a convolution image by image) use it with `tile`. Returns a
-   * function that runs the same list again (the pool's call table is kept when nothing else has
-   * used the pool since; its memory may have new data). `during` runs on the calling thread while
-   * the workers start on the chunks (once, before the calling thread takes its share): work that
-   * touches none of their memory, e.g. preparing the next list's operands.
-   */
-  chunks?: (list: readonly (readonly Call[])[], during?: () => void) => () => void;
-  /** Whether `chunks` runs across threads now (the pool is up). */
-  pooled?: () => boolean;
-  /** The kernel's tile and k step (packed k is padded to a multiple of kq). */
-  tile?: { mr: number; nr: number; kq: number };
 };
-
-/** A function `chunks` can call. */
-export type ChunkFn = 'gemm' | PackName | 'im2colRow' | 'col2imRow';
-/** One call of `chunks`: the function and its i32 arguments. */
-export type Call = readonly [ChunkFn, ...number[]];
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -342,46 +321,7 @@ export function makeDriver(
   };
   const warm = threading ? { warm: () => warmPool(mem, threading.modules), parallel } : {};
   if (!pack) return Object.assign(gemm, warm);
-  const im = im2colWasm(mem);
-  const local: Partial<Record<ChunkFn, Fn>> = { gemm: kernel, ...pack, im2colRow: im?.row, col2imRow: im?.colRow };
-  const ids: Partial<Record<ChunkFn, number>> = threading
-    ? { gemm: threading.kernel, ...threading.pack, im2colRow: threading.extra?.im2colRow, col2imRow: threading.extra?.col2imRow }
-    : {};
-  const pooled = () => threading !== undefined && poolFor(mem, threading.modules) !== null;
-  const chunks = (list: readonly (readonly Call[])[], during?: () => void): (() => void) => {
-    let rows = 1;
-    for (const ch of list) rows = Math.max(rows, ch.length);
-    const pool = threading && list.length > 1 && rows <= MAX_CALLS ? poolFor(mem, threading.modules) : null;
-    if (!pool) {
-      const here = () => {
-        for (const ch of list) for (const c of ch) local[c[0]]!(c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
-      };
-      here();
-      during?.();
-      return here;
-    }
-    const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
-    const run = (then?: () => void) => {
-      pool.publish();
-      then?.();
-      if (split.callerHelps) pool.help();
-      pool.wait();
-    };
-    const again = list.length <= per ? run : () => void chunks(list);
-    for (let i0 = 0; i0 < list.length; i0 += per) {
-      pool.begin(rows);
-      for (let i = i0; i < Math.min(list.length, i0 + per); i++) {
-        for (const c of list[i]) pool.add(ids[c[0]]!, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
-        for (let k = list[i].length; k < rows; k++) pool.add(-1);
-      }
-      run(i0 === 0 ? during : undefined);
-    }
-    return again;
-  };
   return Object.assign(gemm, warm, {
-    chunks,
-    pooled,
-    tile: { mr, nr, kq },
     memory: mem,
     resident: (
       M: number,

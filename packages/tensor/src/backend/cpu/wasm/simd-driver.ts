@@ -23,7 +23,7 @@ import { type CpuStorage, dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
 import { chunkCount, heapFn, heapModules, heapPool, MIN_PIECE, runCalls } from './heap-pool';
 import { wasmModule } from './modules';
-import { type CompareOp, SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
+import { SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
 
 type Kernel = (...args: number[]) => number;
 

@@ -3,7 +3,7 @@
  * emitters' tables (./simd-kernels.ts) hold code, and the published build leaves the emitters out
  * (./modules.ts). `satisfies` keeps both lists equal to the emitters' at compile time.
  */
-import type { CompareOp as EmittedCompare, SimdBinaryOp as EmittedBinary, SimdUnaryOp as EmittedUnary } from './simd-kernels';
+import type { SimdBinaryOp as EmittedBinary, SimdUnaryOp as EmittedUnary } from './simd-kernels';
 
 /** The unary ops with a SIMD kernel (`u_<op>`). */
 export const SIMD_UNARY = {
@@ -42,6 +42,3 @@ export const SIMD_BINARY = {
   ge: true,
 } as const satisfies Record<EmittedBinary, true>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;
-
-/** The comparisons with a kernel writing bool bytes (`c_<op>`); `m_mul` multiplies float32 by bool. */
-export type CompareOp = EmittedCompare & SimdBinaryOp;
