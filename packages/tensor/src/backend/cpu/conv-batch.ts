@@ -1,20 +1,20 @@
 /**
  * Convolution image by image on the worker threads (for ./conv.ts), on the tensors where they lie
- * in the CPU heap: each image is one chunk of wasm calls (./wasm/heap-pool.ts) — im2col straight
- * from the input planes, packing, the gemm's macro-kernel, then the result copied (or col2im'd)
- * straight into the output — in that image's own area of a heap scratch block, so a thread does
- * whole images, their column matrix stays in its core's cache, and the calling thread copies
- * nothing. A small network's per-image products (8×784×9, 16×196×72) are far too small to split
- * by tiles; a batch of them splits by image. On one thread the same chunks run here, one image at
- * a time in one area: the same calls, so the same bits for any thread count.
+ * in the CPU heap: an image is a few wasm calls (./wasm/heap-pool.ts) — im2col straight from the
+ * input planes (one call walks every column row), packing, the gemm's macro-kernel, then the
+ * result copied (or col2im'd) straight into the output — so the calling thread copies nothing. A
+ * small network's per-image products (8×784×9, 16×196×72) are far too small to split by tiles; a
+ * batch of them splits by image: a chunk is a run of images done one after another in the chunk's
+ * own area of a heap scratch block (it stays in that core's cache), CHUNKS_PER_THREAD chunks per
+ * thread in one job. On one thread the same calls run here, so the same bits for any thread count.
  *
  * Each product is one K block (whole reduction per kernel call), the weight is packed once per
- * call in JS; the weight gradient's per-image products are summed in image order here (while the
- * workers run the next images).
+ * call in JS; the weight gradient's per-image products land in a stage per image and are summed in
+ * image order here.
  *
- * Per image area (floats): col, K rows (zero up to a multiple of 8) of `pitch` ≥ P + 4 (the
- * wasm im2col may write one vector past a row's P columns); packed B; the C stage; a raw A/B
- * copy; packed A (weight gradient).
+ * Per area (floats): col, K rows (zero up to a multiple of 8) of `pitch` ≥ P + 4 (the wasm im2col
+ * may write one vector past a row's P columns); packed B; the C stage (forward); a raw A/B copy;
+ * packed A (weight gradient).
  */
 import type { Geom } from './conv';
 import { residentGemm } from './matmul';
@@ -33,8 +33,8 @@ import { heapMemory } from './heap';
 const SMALL_AREA = 1 << 18;
 const AREA_CAP = 1 << 21;
 const MIN_IMAGES = 4;
-/** Most floats of areas one job uses. */
-const JOB_CAP = 1 << 18;
+/** Chunks (runs of images, each in an area of its own) per thread in a job. */
+const CHUNKS_PER_THREAD = 8;
 /** Longest reduction one kernel call takes (its B micro-panel, 8 columns, stays in L1/L2). */
 const MAX_RED = 2048;
 
@@ -60,6 +60,8 @@ interface Layout {
   /** The geometry table's offset (after the shared packed weight), and the floats before the first area. */
   tab: number;
   shared: number;
+  /** Floats of a per-image stage of results taken on the calling thread (the weight gradient's products). */
+  stage: number;
 }
 
 /** The layout for g (null: not taken this way — no heap kernels, a 1×1 direct conv, or too large). */
@@ -81,7 +83,7 @@ function layout(g: Geom, kind: Kind): Layout | null {
   const sizes = {
     col: rowsK * pitch + 16,
     pb: kind === 'forward' ? kcK * nP : kind === 'weight' ? kcP * rowsK : kcO * nP,
-    st: kind === 'forward' ? mO * nP : kind === 'weight' ? mO * rowsK : 0,
+    st: kind === 'forward' ? mO * nP : 0,
     raw: kind === 'weight' ? mO * kcP : kind === 'input' ? kcO * P + 8 : 0,
     pa: kind === 'weight' ? mO * kcP : 0,
   };
@@ -96,7 +98,7 @@ function layout(g: Geom, kind: Kind): Layout | null {
   const shared = kind === 'forward' ? mO * kcK : kind === 'input' ? up(K, mr) * kcO : 0;
   // the packed weight, then the im2col geometry table
   const tab = up(shared, 16);
-  return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16) };
+  return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16), stage: kind === 'weight' ? up(mO * rowsK, 16) : 0 };
 }
 
 /** Zeros floats [from, to) of the heap (in wasm: a JS fill of shared memory goes element by element). */
@@ -129,44 +131,46 @@ function images(
   kind: Kind,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
   setup: (f: Float32Array, a: number, L: Layout) => void,
-  chunk: (a: number, n: number, L: Layout, shared: number, tab: number) => HeapCall[],
-  done: ((f: Float32Array, a: number, n: number, L: Layout) => void) | null,
+  chunk: (a: number, n: number, L: Layout, shared: number, tab: number, st: number) => HeapCall[],
+  done: ((f: Float32Array, st: number, n: number, L: Layout) => void) | null,
 ): boolean {
   const L = layout(g, kind);
   if (!L) return false;
-  const pooled = heapPooled();
-  // a job of about JOB_CAP floats of areas (they stay in cache), at least an image per thread
-  const slots = pooled ? Math.min(g.N, Math.max(cpuThreads(), Math.min(Math.floor(JOB_CAP / L.area), Math.floor(MAX_CALLS / 5)))) : 1;
-  // with results to take on this thread, two sets of areas: it takes one job's while the workers run the next
-  const sets = done && pooled && slots < g.N ? 2 : 1;
-  const at = heapScratch(L.shared + sets * slots * L.area);
+  const { N } = g;
+  // on threads, CHUNKS_PER_THREAD chunks per thread, each a run of images in its own area (kept in
+  // its core's cache), all in one job when the call table allows
+  const chunks = heapPooled() ? Math.min(N, cpuThreads() * CHUNKS_PER_THREAD) : 1;
+  // results this thread takes (the weight gradient's products, summed in image order) get a stage per image
+  const stage = done ? L.stage : 0;
+  const at = heapScratch(L.shared + chunks * L.area + N * stage);
   if (at === null) return false;
   const f = new Float32Array(heapMemory()!.buffer);
   const base = at >> 2;
   sharedA(f, base, L);
   rowsTable(g, L, new Int32Array(f.buffer), base + L.tab);
-  const first = base + L.shared;
-  for (let s = 0; s < sets * slots; s++) {
+  const first = base + L.shared,
+    stages = first + chunks * L.area;
+  for (let s = 0; s < chunks; s++) {
     const a = first + s * L.area;
     // rows K… of every column matrix stay zero (packing reads them as k or line padding)
     zeroFloats(f, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
     setup(f, a, L);
   }
-  const area = (job: number, s: number) => first + ((job % sets) * slots + s) * L.area;
-  const count = (job: number) => Math.min(slots, g.N - job * slots);
-  const jobs = Math.ceil(g.N / slots);
-  const take = (job: number) => {
-    if (done) for (let s = 0; s < count(job); s++) done(f, area(job, s), job * slots + s, L);
-  };
-  for (let j = 0; j < jobs; j++) {
-    const list = Array.from({ length: count(j) }, (_, s) => chunk(area(j, s), j * slots + s, L, base, (base + L.tab) * 4));
-    if (sets === 2) heapChunks(list, j > 0 ? () => take(j - 1) : undefined);
-    else {
-      heapChunks(list);
-      take(j);
+  const stAt = (a: number, n: number) => (done ? stages + n * stage : a + L.st);
+  const perChunk = Math.ceil(N / chunks);
+  // images per job: whole chunks' worth, within the call table (at most 5 calls per image)
+  const perJob = Math.max(1, Math.min(N, Math.floor(MAX_CALLS / 5 / perChunk) * perChunk, chunks * perChunk));
+  for (let n0 = 0; n0 < N; n0 += perJob) {
+    const list: HeapCall[][] = [];
+    for (let c = 0, n = n0; n < Math.min(N, n0 + perJob); c++) {
+      const a = first + c * L.area,
+        calls: HeapCall[] = [];
+      for (let k = 0; k < perChunk && n < Math.min(N, n0 + perJob); k++, n++) calls.push(...chunk(a, n, L, base, (base + L.tab) * 4, stAt(a, n)));
+      list.push(calls);
     }
+    heapChunks(list);
+    if (done) for (let n = n0; n < Math.min(N, n0 + perJob); n++) done(f, stages + n * stage, n, L);
   }
-  if (sets === 2) take(jobs - 1);
   return true;
 }
 
@@ -179,12 +183,12 @@ export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: n
     'forward',
     (f, at, L) => packA(f, at, Og, K, L.kcK, L.mr, (i, k) => wd[w0 + i * K + k]),
     () => {},
-    (a, n, L, pa, tab) => {
+    (a, n, L, pa, tab, st) => {
       const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nP = Math.ceil(P / L.nr);
       calls.push(['packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK]);
-      calls.push(['gemm', pa * 4, (a + L.pb) * 4, (a + L.st) * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0]);
-      calls.push(['copy_rows', (a + L.st) * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P]);
+      calls.push(['gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0]);
+      calls.push(['copy_rows', st * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P]);
       return calls;
     },
     null,
@@ -231,7 +235,7 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32
     () => {},
     // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
     (f, a, L) => zeroFloats(f, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP),
-    (a, n, L, _pa, tab) => {
+    (a, n, L, _pa, tab, st) => {
       const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nK = Math.ceil(K / L.nr),
         mP = Math.ceil(Og / L.mr);
@@ -239,13 +243,13 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32
       // dw_n [Og, K] = gy_n [Og, P] · colᵀ [P, K]: the column rows are B's lines of k
       calls.push(['packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4]);
       calls.push(['packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4]);
-      calls.push(['gemm', (a + L.pa) * 4, (a + L.pb) * 4, (a + L.st) * 4, mP, nK, L.kcP, nK * L.nr * 4, 0]);
+      calls.push(['gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0]);
       return calls;
     },
-    (f, a, _n, L) => {
+    (f, st, _n, L) => {
       const ld = Math.ceil(K / L.nr) * L.nr;
       for (let o = 0; o < Og; o++) {
-        const s = a + L.st + o * ld,
+        const s = st + o * ld,
           d = d0 + o * K;
         for (let r = 0; r < K; r++) dw[d + r] += f[s + r];
       }
