@@ -132,13 +132,34 @@ const requantizeOp = defineOp<RequantAttrs>('requantize', {
   },
 });
 
-/** One value per output row: a number repeated, or n values, each checked (a plain loop: this runs on every call). */
-function perRow(op: string, what: string, v: number | ArrayLike<number>, n: number, check: (x: unknown) => number): Float64Array {
+/**
+ * One value per output row — a number repeated, or n values — checked as `kind` ('scale': finite
+ * > 0, rounded to float32; 'zeroPoint': an int8 integer; 'value': any number). Plain monomorphic
+ * loops (this runs on every call of a quantized layer), the checks' messages on failure.
+ */
+function perRow(op: string, what: string, v: number | ArrayLike<number>, n: number, kind: 'scale' | 'zeroPoint' | 'value'): Float64Array {
   const out = new Float64Array(n);
-  if (typeof v === 'number') return out.fill(check(v));
+  const one = (x: unknown): number =>
+    kind === 'scale' ? checkScale(op, what, x) : kind === 'zeroPoint' ? checkZeroPoint(op, what, x, [-128, 127]) : (x as number);
+  if (typeof v === 'number') return out.fill(one(v));
   if (v == null || typeof v !== 'object' || typeof v.length !== 'number') throw new ArgumentError(op, `${what} must be a number or an array of numbers`);
   if (v.length !== n) throw new ShapeError(op, `${what} needs ${n} values (one per output row), got ${v.length}`);
-  for (let j = 0; j < n; j++) out[j] = check(v[j]);
+  if (!ArrayBuffer.isView(v)) {
+    for (let j = 0; j < n; j++) out[j] = one(v[j]); // a plain array: every element's type checked
+    return out;
+  }
+  for (let j = 0; j < n; j++) out[j] = v[j];
+  if (kind === 'scale')
+    for (let j = 0; j < n; j++) {
+      const x = out[j];
+      if (!(x > 0 && x < Number.POSITIVE_INFINITY)) checkScale(op, what, x); // throws
+      out[j] = Math.fround(x);
+    }
+  else if (kind === 'zeroPoint')
+    for (let j = 0; j < n; j++) {
+      const x = out[j];
+      if (!(x >= -128 && x <= 127 && Math.floor(x) === x)) checkZeroPoint(op, what, x, [-128, 127]); // throws
+    }
   return out;
 }
 
@@ -244,9 +265,9 @@ export function requantSetup(op: string, opts: QuantizedLinearOptions, n: number
   const i8: [number, number] = [-128, 127];
   const xs = checkScale(op, 'inputScale', opts.inputScale);
   const xzp = checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, i8);
-  const wScales = perRow(op, 'weightScale', opts.weightScale, n, (s) => checkScale(op, 'weightScale', s));
-  const wZeros = perRow(op, 'weightZeroPoint', opts.weightZeroPoint ?? 0, n, (z) => checkZeroPoint(op, 'weightZeroPoint', z, i8));
-  const bias = opts.bias == null ? null : Float32Array.from(perRow(op, 'bias', opts.bias, n, (b) => b as number));
+  const wScales = perRow(op, 'weightScale', opts.weightScale, n, 'scale');
+  const wZeros = perRow(op, 'weightZeroPoint', opts.weightZeroPoint ?? 0, n, 'zeroPoint');
+  const bias = opts.bias == null ? null : Float32Array.from(perRow(op, 'bias', opts.bias, n, 'value'));
   const out = opts.output;
   let mode: RequantizeMode = 'float';
   let outDType: 'float32' | QDType = 'float32';
