@@ -66,6 +66,19 @@ describe('quantizedLinear', () => {
     expect(() => quantizedLinear(x, i8([[1, 2, 3]]), ok)).toThrow(ShapeError);
     expect(() => quantizedLinear(x, w, { ...ok, weightScale: [1, 2] })).toThrow(/weightScale needs 1 values \(one per output row\), got 2/);
     expect(() => quantizedLinear(x, w, { ...ok, inputZeroPoint: 200 })).toThrow(/inputZeroPoint must be an integer in \[-128, 127\]/);
+    // per-row values, as typed arrays (checked after a copy) and as plain arrays (element by element)
+    expect(() => quantizedLinear(x, w, { ...ok, weightScale: new Float32Array([0]) })).toThrow(/weightScale must be a finite number > 0, got 0/);
+    expect(() => quantizedLinear(x, w, { ...ok, weightScale: new Float64Array([Number.POSITIVE_INFINITY]) })).toThrow(
+      /weightScale must be a finite number > 0, got Infinity/,
+    );
+    expect(() => quantizedLinear(x, w, { ...ok, weightScale: [Number.NaN] })).toThrow(/weightScale must be a finite number > 0, got NaN/);
+    expect(() => quantizedLinear(x, w, { ...ok, weightScale: ['0.5'] as never })).toThrow(/weightScale must be a finite number > 0, got 0.5/);
+    expect(() => quantizedLinear(x, w, { ...ok, weightZeroPoint: new Int32Array([200]) })).toThrow(
+      /weightZeroPoint must be an integer in \[-128, 127\], got 200/,
+    );
+    expect(() => quantizedLinear(x, w, { ...ok, weightZeroPoint: new Float32Array([0.5]) })).toThrow(
+      /weightZeroPoint must be an integer in \[-128, 127\], got 0.5/,
+    );
     expect(() => quantizedLinear(x, w, { ...ok, weightSums: tensor([1]) })).toThrow(/weightSums must be an int32 \[1\] tensor/);
     expect(() => quantizedLinear(x, w, { ...ok, relu: true })).toThrow(/relu and dequantize need output/);
     expect(() => quantizedLinear(x, w, { ...ok, bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
