@@ -21,7 +21,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { type HeapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, heapZero } from './wasm/heap-pool';
+import { type HeapCall, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, heapZero } from './wasm/heap-pool';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
 
@@ -132,7 +132,7 @@ function images(
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
   setup: (f: Float32Array, a: number, L: Layout) => void,
   chunk: (a: number, n: number, L: Layout, shared: number, tab: number, st: number) => HeapCall[],
-  done: ((f: Float32Array, st: number, n: number, L: Layout) => void) | null,
+  done: ((stage0: number, count: number, L: Layout) => void) | null,
 ): boolean {
   const L = layout(g, kind);
   if (!L) return false;
@@ -169,7 +169,7 @@ function images(
       list.push(calls);
     }
     heapChunks(list);
-    if (done) for (let n = n0; n < Math.min(N, n0 + perJob); n++) done(f, stages + n * stage, n, L);
+    if (done) done(stages + n0 * stage, Math.min(perJob, N - n0), L);
   }
   return true;
 }
@@ -225,8 +225,8 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
   );
 }
 
-/** Adds group gi's weight gradient into dw (zeroed by the caller) from x (at `xAt`) and gy (at `gyAt`), image by image in order; false when g is not taken this way. */
-export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32Array, gi: number): boolean {
+/** Adds group gi's weight gradient into dw (at `dwAt`, zeroed by the caller) from x (at `xAt`) and gy (at `gyAt`), image by image in order; false when g is not taken this way. */
+export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: number, gi: number): boolean {
   const { C, O, Og, K, P, H, W, Cg } = g;
   const d0 = gi * Og * K;
   return images(
@@ -246,13 +246,7 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dw: Float32
       calls.push(['gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0]);
       return calls;
     },
-    (f, st, _n, L) => {
-      const ld = Math.ceil(K / L.nr) * L.nr;
-      for (let o = 0; o < Og; o++) {
-        const s = st + o * ld,
-          d = d0 + o * K;
-        for (let r = 0; r < K; r++) dw[d + r] += f[s + r];
-      }
-    },
+    // dw_g += the images' products, in image order
+    (stage0, count, L) => heapCall(['sum_stages', dwAt + d0 * 4, K * 4, stage0 * 4, Math.ceil(K / L.nr) * L.nr * 4, L.stage * 4, count, Og, K]),
   );
 }

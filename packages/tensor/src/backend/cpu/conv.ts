@@ -325,14 +325,15 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
     gd = dataOf(gy) as Float32Array,
     dw = outData(out) as Float32Array; // zeroed below
   const xAt = heapAddress(x),
-    gyAt = heapAddress(gy);
+    gyAt = heapAddress(gy),
+    dwAt = heapAddress(out);
   const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
   const total = O * K;
   if (total === 0) return;
   dw.fill(0, 0, total);
   if (P === 0) return;
   for (let gi = 0; gi < G; gi++) {
-    if (xAt >= 0 && gyAt >= 0 && weightGradImages(g, xAt, gyAt, dw, gi)) continue;
+    if (xAt >= 0 && gyAt >= 0 && dwAt >= 0 && weightGradImages(g, xAt, gyAt, dwAt, gi)) continue;
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const gOff = gy.offset + (n * O + gi * Og) * P;

@@ -101,7 +101,7 @@ export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[]
 }
 
 /** A function heap chunks call: the gemm's macro-kernel, a packing routine, im2col / col2im rows, or an exact copy / zeroing. */
-export type HeapFn = 'gemm' | 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB' | 'im2colRows' | 'col2imRows' | 'copy_rows' | 'zero';
+export type HeapFn = 'gemm' | 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB' | 'im2colRows' | 'col2imRows' | 'copy_rows' | 'zero' | 'sum_stages';
 /** One call: the function and its i32 arguments (byte addresses in the heap). */
 export type HeapCall = readonly [HeapFn, ...number[]];
 
@@ -115,6 +115,7 @@ const WHERE: Record<HeapFn, [0 | 2 | 3 | 4, string]> = {
   col2imRows: [4, 'colRows'],
   copy_rows: [0, 'copy_rows'],
   zero: [0, 'zero'],
+  sum_stages: [0, 'sum_stages'],
 };
 type Fn = (...args: number[]) => void;
 let local: Record<HeapFn, Fn> | null | undefined;
@@ -131,6 +132,11 @@ function localFns(): Record<HeapFn, Fn> | null {
   const ex = m.list.map((mod) => new WebAssembly.Instance(mod, { env: { mem } }).exports);
   local = Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, ex[mod][name] as Fn])) as Record<HeapFn, Fn>;
   return local;
+}
+
+/** Runs one heap call on this thread. */
+export function heapCall(c: HeapCall): void {
+  localFns()![c[0]](c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
 }
 
 /** Zeros `n` floats of the heap at byte address `at` on this thread. */

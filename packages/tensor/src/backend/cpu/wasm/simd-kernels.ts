@@ -172,6 +172,56 @@ function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
   f.br(0).end().end();
 }
 
+/**
+ * sum_stages(dst, dld, src, sld, sstride, count, rows, n): for `rows` rows of n floats (dst rows
+ * dld bytes apart, src rows sld apart), dst[i] += src[i] + src[i + sstride] + … (`count` stages,
+ * sstride bytes apart, added one after another in f32 in that order; count ≥ 1).
+ */
+function sumStagesKernel(): FuncDef {
+  const fn = new Fn([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [dst, dld, src, sld, sstride, count, rows, n] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [p, q, c, k] = [fn.i32(), fn.i32(), fn.i32(), fn.i32()];
+  const acc = fn.v128();
+  const f = fn.f;
+  /** acc (v128, or a scalar f32 in its lane 0 via `wide` false) = dst[p] + Σ stages at src + p. */
+  const column = (wide: boolean) => {
+    f.get(dst).get(p).i32Add();
+    if (wide) f.get(dst).get(p).i32Add().v128Load(0, 0).set(acc);
+    else f.get(dst).get(p).i32Add().f32Load(0, 0).f32x4Splat().set(acc);
+    f.get(src).get(p).i32Add().set(q).get(count).set(c);
+    f.loop();
+    f.get(acc).get(q);
+    if (wide) f.v128Load(0, 0);
+    else f.f32Load(0, 0).f32x4Splat();
+    f.f32x4Add().set(acc);
+    f.get(q).get(sstride).i32Add().set(q);
+    f.get(c).i32Const(1).i32Sub().tee(c).brIf(0);
+    f.end();
+    f.get(acc);
+    if (wide) f.v128Store(0, 0);
+    else f.f32x4ExtractLane(0).f32Store(0, 0);
+  };
+  f.loop();
+  f.i32Const(0).set(p).get(n).set(k);
+  f.block().loop();
+  f.get(k).i32Const(4).i32LtU().brIf(1);
+  column(true);
+  f.get(p).i32Const(16).i32Add().set(p);
+  f.get(k).i32Const(4).i32Sub().set(k);
+  f.br(0).end().end();
+  f.block().loop();
+  f.get(k).i32Eqz().brIf(1);
+  column(false);
+  f.get(p).i32Const(4).i32Add().set(p);
+  f.get(k).i32Const(1).i32Sub().set(k);
+  f.br(0).end().end();
+  f.get(dst).get(dld).i32Add().set(dst);
+  f.get(src).get(sld).i32Add().set(src);
+  f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
+  f.end();
+  return fn.def('sum_stages');
+}
+
 /** zero(o, n): exactly n floats of zeros at o. */
 function zeroKernel(): FuncDef {
   const fn = new Fn([i32, i32]);
@@ -438,6 +488,7 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     fillKernel(),
     zeroKernel(),
     copyRowsKernel(),
+    sumStagesKernel(),
     whereKernel(),
     rowsExtreme(true),
     rowsExtreme(false),
