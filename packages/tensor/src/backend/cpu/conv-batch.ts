@@ -21,7 +21,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { type HeapCall, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, heapZero } from './wasm/heap-pool';
+import { type HeapCall, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
 
@@ -101,10 +101,8 @@ function layout(g: Geom, kind: Kind): Layout | null {
   return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16), stage: kind === 'weight' ? up(mO * rowsK, 16) : 0 };
 }
 
-/** Zeros floats [from, to) of the heap (in wasm: a JS fill of shared memory goes element by element). */
-const zeroFloats = (_f: Float32Array, from: number, to: number) => {
-  if (to > from) heapZero(from * 4, to - from);
-};
+/** The call zeroing floats [from, to) of the heap (from < to). */
+const zeros = (from: number, to: number): HeapCall => ['zero', from * 4, to - from];
 
 /** Packs A (M×Kr, element (i, k) = get(i, k)) into mr-tall panels [panel][k][mr], zero-padded to kcp, at f[at…]. */
 function packA(f: Float32Array, at: number, M: number, Kr: number, kcp: number, mr: number, get: (i: number, k: number) => number): void {
@@ -130,7 +128,7 @@ function images(
   g: Geom,
   kind: Kind,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
-  setup: (f: Float32Array, a: number, L: Layout) => void,
+  setup: (a: number, L: Layout) => HeapCall[],
   chunk: (a: number, n: number, L: Layout, shared: number, tab: number, st: number) => HeapCall[],
   done: ((stage0: number, count: number, L: Layout) => void) | null,
 ): boolean {
@@ -150,12 +148,6 @@ function images(
   rowsTable(g, L, new Int32Array(f.buffer), base + L.tab);
   const first = base + L.shared,
     stages = first + chunks * L.area;
-  for (let s = 0; s < chunks; s++) {
-    const a = first + s * L.area;
-    // rows K… of every column matrix stay zero (packing reads them as k or line padding)
-    zeroFloats(f, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
-    setup(f, a, L);
-  }
   const stAt = (a: number, n: number) => (done ? stages + n * stage : a + L.st);
   const perChunk = Math.ceil(N / chunks);
   // images per job: whole chunks' worth, within the call table (at most 5 calls per image)
@@ -163,8 +155,9 @@ function images(
   for (let n0 = 0; n0 < N; n0 += perJob) {
     const list: HeapCall[][] = [];
     for (let c = 0, n = n0; n < Math.min(N, n0 + perJob); c++) {
-      const a = first + c * L.area,
-        calls: HeapCall[] = [];
+      const a = first + c * L.area;
+      // each chunk first clears its area's padding: rows K… of the column matrix (packing reads them as k or line padding), then the kind's
+      const calls: HeapCall[] = [zeros(a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16), ...setup(a, L)];
       for (let k = 0; k < perChunk && n < Math.min(N, n0 + perJob); k++, n++) calls.push(...chunk(a, n, L, base, (base + L.tab) * 4, stAt(a, n)));
       list.push(calls);
     }
@@ -182,7 +175,7 @@ export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: n
     g,
     'forward',
     (f, at, L) => packA(f, at, Og, K, L.kcK, L.mr, (i, k) => wd[w0 + i * K + k]),
-    () => {},
+    () => [],
     (a, n, L, pa, tab, st) => {
       const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nP = Math.ceil(P / L.nr);
@@ -206,7 +199,7 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
     // A = w_gᵀ [K, Og]
     (f, at, L) => packA(f, at, K, Og, L.kcO, L.mr, (i, k) => wd[w0 + k * K + i]),
     // B's rows Og… (up to kcO) stay zero
-    (f, a, L) => zeroFloats(f, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8),
+    (a, L) => [zeros(a + L.raw + Og * P, a + L.raw + L.kcO * P + 8)],
     (a, n, L, pa, tab) => {
       const nP = Math.ceil(P / L.nr);
       const dx0 = dxAt + (n * C + gi * Cg) * H * W * 4;
@@ -234,7 +227,7 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
     'weight',
     () => {},
     // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
-    (f, a, L) => zeroFloats(f, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP),
+    (a, L) => [zeros(a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP)],
     (a, n, L, _pa, tab, st) => {
       const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
       const nK = Math.ceil(K / L.nr),

@@ -139,11 +139,6 @@ export function heapCall(c: HeapCall): void {
   localFns()![c[0]](c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
 }
 
-/** Zeros `n` floats of the heap at byte address `at` on this thread. */
-export function heapZero(at: number, n: number): void {
-  localFns()!.zero(at, n);
-}
-
 /** Whether heap chunks can run here (a shared heap and the modules compiled). */
 export function heapChunksAvailable(): boolean {
   return localFns() !== null;
