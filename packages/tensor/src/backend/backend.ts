@@ -350,6 +350,12 @@ export interface Backend {
   maxPool2d(x: View, out: Storage, indices: Storage, outShape: Shape, p: Pool2dParams): void;
   /** Gradient of maxPool2d: zeros of `outShape` [N, C, H, W] plus each gy at its window's index (contiguous gy and indices). */
   maxPool2dBackward(gy: View, indices: View, out: Storage, outShape: Shape): void;
+  /**
+   * Max pooling of an int8 or uint8 x [N, C, H, W] (contiguous; quantized activations): each window's
+   * maximum → out (x's dtype) [N, C, Ho, Wo]; padding never wins, an all-padding window takes the
+   * nearest in-plane value (as maxPool2d's index). No indices: integer tensors have no gradient.
+   */
+  maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void;
   /** Window means of x [N, C, H, W] → out [N, C, Ho, Wo]. */
   avgPool2d(x: View, out: Storage, outShape: Shape, p: AvgPool2dParams): void;
   /** Gradient of avgPool2d: gy [N, C, Ho, Wo] → out [N, C, H, W] (`outShape`). */

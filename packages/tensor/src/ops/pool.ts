@@ -54,9 +54,10 @@ function outLength(size: number, k: number, s: number, p: number, d: number, cei
  * The checks of the pooling functions (run first: they copy x to contiguous memory before their
  * op) and the window geometry they share.
  */
-function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2dOptions): { p: Pool2dParams; outShape: number[] } {
+function geometry(op: string, x: Tensor, kernelSize: number | Pair, o: MaxPool2dOptions, bytes = false): { p: Pool2dParams; outShape: number[] } {
   checkInputs(op, [x]);
-  if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input, got ${x.dtype}`);
+  if (x.dtype !== 'float32' && !(bytes && (x.dtype === 'int8' || x.dtype === 'uint8')))
+    throw new DTypeError(op, `expected a float32${bytes ? ', int8 or uint8' : ''} input, got ${x.dtype}`);
   if (x.ndim !== 4) throw new ShapeError(op, `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
   const kernel = pairOf(op, 'kernelSize', kernelSize, 1);
   const stride = pairOf(op, 'stride', o.stride ?? kernel, 1);
@@ -87,15 +88,26 @@ const maxBackOp: OpFn<{ inShape: number[] }> = defineOp<{ inShape: number[] }>('
   forward: (be, [gy, indices], out, { inShape }) => be.maxPool2dBackward(gy, indices, out, inShape),
 });
 
+/** Max pooling of int8/uint8 x (quantized activations, no gradient): window maxima in x's dtype. */
+const maxInt8Op = defineOp<{ p: Pool2dParams; outShape: number[] }>('maxPool2dInt8', {
+  infer: (inputs, a) => ({ shape: a.outShape, dtype: inputs[0].dtype }),
+  forward: (be, [x], out, a, shape) => be.maxPool2dInt8(x, out, shape, a.p),
+});
+
 /**
  * 2-D max pooling over x [N, C, H, W]. The gradient goes to the (first) maximum of each window.
+ * int8 and uint8 inputs (quantized activations, as PyTorch's quantized::max_pool2d) are pooled as
+ * integers into the same dtype, without gradient; since dequantization s·(q − z) is monotone,
+ * pooling the integers equals pooling the dequantized floats.
  * @example
  * ```ts
  * maxPool2d(tensor([[[[1, 2], [3, 4]]]]), 2); // [[[[4]]]]
+ * maxPool2d(tensor([[[[-5, 2], [3, -128]]]], { dtype: 'int8' }), 2); // int8 [[[[3]]]]
  * ```
  */
 export function maxPool2d(x: Tensor, kernelSize: number | Pair, opts: MaxPool2dOptions = {}): Tensor {
-  const g = geometry('maxPool2d', x, kernelSize, opts);
+  const g = geometry('maxPool2d', x, kernelSize, opts, true);
+  if (x.dtype !== 'float32') return scope(() => maxInt8Op([x.contiguous()], g));
   return scope(() => maxOp([x.contiguous()], g).out); // the indices stay internal
 }
 

@@ -9,6 +9,7 @@ import { argReduce, reduce } from './reduce';
 import { matmul } from './matmul';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool';
+import { maxPool2dInt8 } from './pool-int8';
 import { softmax } from './softmax';
 import { normalize, normalizeBackward } from './norm';
 import { gather, scatterAdd } from './indexing';
@@ -114,6 +115,7 @@ export class CpuBackend implements Backend {
   conv2dBackwardWeight = conv2dBackwardWeight;
   maxPool2d = maxPool2d;
   maxPool2dBackward = maxPool2dBackward;
+  maxPool2dInt8 = maxPool2dInt8;
   avgPool2d = avgPool2d;
   avgPool2dBackward = avgPool2dBackward;
   softmax = softmax;

@@ -9,6 +9,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/con
 import { gather, scatterAdd } from './kernels/gather.wgsl';
 import { type MatmulTile, matmul } from './kernels/matmul.wgsl';
 import { avgPool2d, avgPool2dBackward, maxPool2dIndices } from './kernels/pool.wgsl';
+import { maxPool2dInt8 } from './kernels/pool-int8.wgsl';
 import { softmax } from './kernels/softmax.wgsl';
 import { normalize, normalizeBackward } from './kernels/norm.wgsl';
 import { attention } from './kernels/attention.wgsl';
@@ -170,6 +171,9 @@ export class WebGpuBackend implements Backend {
     maxPool2dIndices(this.runtime, x, indices, outShape, p);
     const at = { storage: indices, shape: [...outShape], strides: contiguousStrides(outShape), offset: 0 };
     gather(this.runtime, poolPlanes(x, x.shape), 2, poolPlanes(at, outShape), out);
+  }
+  maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
+    maxPool2dInt8(this.runtime, x, out, outShape, p);
   }
   maxPool2dBackward(gy: View, indices: View, out: Storage, outShape: Shape): void {
     const flat = [outShape[0], outShape[1], outShape[2] * outShape[3]];
