@@ -360,7 +360,12 @@ import { warmGemmThreads } from ${JSON.stringify(join(__dirname, '../../src/back
 const threads = getThreads();
 const started = await warmGemmThreads();
 manualSeed(1);
-const y = randn([300, 400]).matmul(randn([400, 300]));
+const a = randn([300, 400]);
+const b = randn([400, 300]);
+const y = a.matmul(b);
+// the caller takes chunks too: on a loaded machine it may finish a product before the worker wakes,
+// so repeat (bounded) until the worker has taken one
+for (let i = 0; i < 500 && workerChunks() === 0; i++) a.matmul(b).dispose();
 console.log(JSON.stringify({ threads, started, worked: workerChunks() > 0, y: y.dataSync()[0] }));
 `,
     );
