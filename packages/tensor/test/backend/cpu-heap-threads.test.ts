@@ -7,6 +7,7 @@ import { setMaxPoolPath } from '../../src/backend/cpu/wasm/max-pool';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 import { keep, maxPool2d, memory, relu, scope, type Tensor, tensor } from '../../src/index';
 import { firstDifference, rand } from './simd-helpers';
+import { untilWorkersHelp } from '../helpers/threads';
 
 // Elementwise and max-pool kernels on heap tensors split across the worker threads
 // (./wasm/heap-pool.ts): the same bits as on one thread and as the JS loops, for sizes that do not
@@ -50,7 +51,7 @@ async function threePaths(f: () => Tensor): Promise<{ js: ArrayLike<number>; one
   setCpuThreads(2);
   expect(await warmGemmThreads()).toBe(true);
   const before = workerChunks();
-  const two = data();
+  const two = untilWorkersHelp(data);
   const worked = workerChunks() - before;
   setCpuThreads(1);
   return { js, one, two, worked };

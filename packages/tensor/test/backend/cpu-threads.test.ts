@@ -8,6 +8,7 @@ import type { View } from '../../src/backend/backend';
 import { gemm, matmul, warmGemmThreads } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { ThreadPool } from '../../src/backend/cpu/thread-pool';
+import { untilWorkersHelp } from '../helpers/threads';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { Code, ValType, encodeModule, memoryImport } from '../../src/backend/cpu/wasm/encoder';
 import { type SplitSettings, setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
@@ -50,7 +51,7 @@ async function oneAndTwo(f: () => Float32Array): Promise<[Float32Array, Float32A
   const one = f();
   setCpuThreads(2);
   expect(await warmGemmThreads()).toBe(true);
-  return [one, f()];
+  return [one, untilWorkersHelp(f)];
 }
 
 function expectSameBits(x: Float32Array, y: Float32Array): void {
@@ -339,7 +340,7 @@ describe('init({ threads })', () => {
     const one = run();
     await init({ device: 'cpu', threads: 2 });
     const chunks = workerChunks();
-    const two = run();
+    const two = untilWorkersHelp(run);
     expect(workerChunks()).toBeGreaterThan(chunks);
     expectSameBits(one, two);
   });
