@@ -12,6 +12,7 @@ import { QuantizedConv2d } from './quantized-conv';
 import { QuantizedLinear } from './quantized-linear';
 import type { ActivationQParams } from './quantized-ops';
 import { DynamicQuantizedLinear } from './dynamic';
+import { linkQuantizedLayers } from './quantized-chain';
 
 /** An activation observer's per-tensor parameters as a quantized layer takes them. */
 function activation(op: string, layer: ObservedLayer, what: 'input' | 'output', watcher: Observer | FakeQuantize): ActivationQParams {
@@ -81,5 +82,6 @@ export function convert<M extends Module>(model: M): M {
     unprepare(l.module);
     l.module.dispose();
   }
+  linkQuantizedLayers(model);
   return model;
 }

@@ -1,7 +1,8 @@
 import type { Conv2d } from '@aimodel/nn';
-import { ArgumentError, DTypeError, noGrad, quantizedConv2d, ShapeError, scope, Tensor } from '@aimodel/tensor';
+import { ArgumentError, noGrad, quantizedConv2d, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkInit, type FloatLayerQParams, floatLayerInit, type QuantizedLayerInit, QuantizedLayer } from './quantized-linear';
-import { quantizeActivation, storageShift } from './quantized-ops';
+import { checkInputDType } from './quantized-input';
+import { storageShift } from './quantized-ops';
 
 type Pair = [number, number];
 
@@ -39,7 +40,15 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
  * corrects for the zero points and requantizes per output channel exactly as
  * {@link QuantizedLinear}, writing NCHW; the result is returned dequantized (float32). No gradients.
  *
- * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) float32 → [N, outChannels, Ho, Wo],
+ * The input may also be already quantized, as the int8 activations converted layers pass each
+ * other ({@link convert} links a layer to the next one through MaxPool2d, Flatten, Dropout,
+ * Identity): an int8 tensor holding q quantized with {@link quantizedInput} (default the input
+ * qparams as int8: uint8 ones (s, z) as (s, z − 128)), requantized to the input qparams when they
+ * differ, or a uint8 tensor holding quint8 values when the input qparams are uint8. With
+ * {@link quantizedOutput} the result is int8 (the output qparams as int8) instead of float32. Either
+ * way the numbers are those of the float path, bit for bit. Another dtype is a DTypeError.
+ *
+ * Shapes: input [N, inChannels, H, W] (or [inChannels, H, W]) float32, int8 or uint8 → [N, outChannels, Ho, Wo],
  * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
  * @example
  * ```ts
@@ -136,7 +145,9 @@ export class QuantizedConv2d extends QuantizedLayer {
   }
 
   /**
-   * Convolve `x` [N, inChannels, H, W] float32 with the int8 kernel → [N, outChannels, Ho, Wo] float32.
+   * Convolve `x` [N, inChannels, H, W] with the int8 kernel → [N, outChannels, Ho, Wo]: float32
+   * (int8 with {@link quantizedOutput}). `x` is float32 (quantized with the input qparams), int8
+   * (already quantized with {@link quantizedInput}) or, for uint8 input qparams, uint8.
    * @example
    * ```ts
    * const conv = new QuantizedConv2d(1, 1, 1, {
@@ -144,12 +155,20 @@ export class QuantizedConv2d extends QuantizedLayer {
    *   input: { scale: 0.5, zeroPoint: 0, dtype: 'int8' }, output: { scale: 0.5, zeroPoint: 0, dtype: 'int8' },
    * });
    * conv.forward(tensor([[[[1, -1]]]])); // [[[[1, -1]]]]
+   * // already quantized: q = x / 0.5 as int8; the same result
+   * conv.forward(tensor([[[[2, -2]]]], { dtype: 'int8' })); // [[[[1, -1]]]]
+   * // int8 quantized with other qparams (a producer's): requantized first, as the float path would
+   * conv.quantizedInput = { scale: 0.25, zeroPoint: 1, dtype: 'int8' };
+   * conv.forward(tensor([[[[5, -3]]]], { dtype: 'int8' })); // [[[[1, -1]]]]: (5 − 1)·0.25 = 1
+   * // int8 out: q of the output qparams
+   * conv.quantizedOutput = true;
+   * conv.forward(tensor([[[[5, -3]]]], { dtype: 'int8' })).dtype; // 'int8'
    * ```
    */
   override forward(x: Tensor): Tensor {
     const op = 'QuantizedConv2d';
     if (!(x instanceof Tensor)) throw new ArgumentError(op, `expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
-    if (x.dtype !== 'float32') throw new DTypeError(op, `expected a float32 input (it is quantized with the calibrated input qparams), got ${x.dtype}`);
+    checkInputDType(op, x, this._quant.input);
     if ((x.ndim !== 4 && x.ndim !== 3) || x.shape[x.ndim - 3] !== this.inChannels) {
       throw new ShapeError(op, `expected input [N, ${this.inChannels}, H, W] (or [${this.inChannels}, H, W] unbatched), got [${x.shape.join(', ')}]`);
     }
@@ -161,20 +180,19 @@ export class QuantizedConv2d extends QuantizedLayer {
     const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / this.stride[0]) + 1;
     const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / this.stride[1]) + 1;
     if (ho < 1 || wo < 1) throw new ShapeError(op, `input [${x.shape.join(', ')}] is smaller than the (dilated) kernel [${kh}, ${kw}] after padding`);
-    const { input, output, weight: wq, bias } = this._quant;
+    const { input, weight: wq, bias } = this._quant;
     // tensor's fused int8 convolution: im2col, the int8 GEMM and the requantization in one kernel, NCHW out
     return noGrad(() =>
       scope(() =>
-        quantizedConv2d(quantizeActivation(x, input), this.weight, {
+        quantizedConv2d(this.operand(op, x), this.weight, {
           inputScale: input.scale,
           inputZeroPoint: input.zeroPoint - storageShift(input.dtype),
           weightScale: wq.scales,
           weightZeroPoint: wq.zeroPoints,
           columnTerm: this.requantColumnTerm,
           bias,
-          output: { scale: output.scale, zeroPoint: output.zeroPoint, dtype: output.dtype },
           relu: this.relu,
-          dequantize: true,
+          ...this.outputMode(),
           stride: this.stride,
           padding: this.padding,
           dilation: this.dilation,

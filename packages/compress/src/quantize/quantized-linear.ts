@@ -1,11 +1,11 @@
-import { type Linear, Module } from '@aimodel/nn';
+import { Dropout, type Linear, Module } from '@aimodel/nn';
 import { ArgumentError, DeviceError, type DeviceName, DTypeError, noGrad, quantizedLinear, ShapeError, scope, Tensor, tensor } from '@aimodel/tensor';
 import { type QParams, quantizePerChannel, quantizePerTensor } from './arith';
+import { asInt8, checkInputDType, int8Operand } from './quantized-input';
 import {
   type ActivationQParams,
   checkActivation,
   FLOAT_EXACT_K,
-  quantizeActivation,
   requantConstants,
   requantize,
   rowSums,
@@ -176,6 +176,23 @@ export abstract class QuantizedLayer extends Module {
   /** Derived, int32 [outChannels] weight zero points, or null when all are 0 (symmetric weights). */
   readonly requantWeightZeroPoint: Tensor | null;
   protected readonly _quant: CheckedInit;
+  /**
+   * Return the output quantized — int8, with the qparams {@link int8OutputQParams} — instead of
+   * dequantized float32 (default false). {@link convert} sets it on a layer whose successors up to
+   * the next quantized layer (in a Sequential: MaxPool2d, Flatten, Dropout, Identity) pass int8
+   * through, so the activations between them stay int8; a Dropout in training mode among those
+   * makes the layer return float32 again.
+   */
+  quantizedOutput = false;
+  /**
+   * The qparams (int8) an int8 input is taken to be quantized with; default the input qparams as
+   * int8 ({@link int8InputQParams}). When they differ, the layer requantizes the input first, with
+   * the float path's arithmetic (the result is the same as given the dequantized floats).
+   * {@link convert} sets it to the producing layer's {@link int8OutputQParams}.
+   */
+  quantizedInput: ActivationQParams;
+  /** The modules between this layer and the next quantized one, when {@link quantizedOutput} was set by convert. @internal */
+  _int8Path: Module[] = [];
 
   protected constructor(c: CheckedInit, weightShape: number[], device: DeviceName | undefined) {
     super();
@@ -193,6 +210,7 @@ export abstract class QuantizedLayer extends Module {
     this.zeroPoint = tensor(c.output.zeroPoint, { ...opts, dtype: 'int32' });
     this.relu = c.relu;
     this._quant = c;
+    this.quantizedInput = asInt8(c.input);
     const r = requantConstants(w, rowSums(c.values, n, k), k, c.input, c.output, c.bias);
     // float32 when exact (K ≤ FLOAT_EXACT_K): acc + column term then converts and corrects in one pass
     this.requantColumnTerm = k <= FLOAT_EXACT_K ? tensor(Float32Array.from(r.columnTerm), opts) : tensor(r.columnTerm, opts);
@@ -209,6 +227,33 @@ export abstract class QuantizedLayer extends Module {
   /** The output quantization (scale, zero point, dtype). */
   get outputQParams(): ActivationQParams {
     return { ...this._quant.output };
+  }
+
+  /** The input qparams as int8: uint8 (s, z) as (s, z − 128), the same numbers (the operand of the int8 product). */
+  get int8InputQParams(): ActivationQParams {
+    return asInt8(this._quant.input);
+  }
+
+  /** The qparams of the int8 output (with {@link quantizedOutput}): the output qparams as int8, uint8 (s, z) as (s, z − 128). */
+  get int8OutputQParams(): ActivationQParams {
+    return asInt8(this._quant.output);
+  }
+
+  /** Whether this forward returns int8: {@link quantizedOutput}, and no Dropout in training mode on the way to the next quantized layer. */
+  protected emitsInt8(): boolean {
+    return this.quantizedOutput && this._int8Path.every((m) => !(m instanceof Dropout) || !m.training || m.p === 0);
+  }
+
+  /** The int8 operand of the product from the input x (float32, int8 or uint8; see {@link quantizedInput}). */
+  protected operand(op: string, x: Tensor): Tensor {
+    return int8Operand(op, x, this._quant.input, this.quantizedInput);
+  }
+
+  /** The requantization's output settings: int8 (the output qparams as int8) with {@link quantizedOutput}, else dequantized. */
+  protected outputMode(): { output: ActivationQParams; dequantize: boolean } {
+    if (this.emitsInt8()) return { output: this.int8OutputQParams, dequantize: false };
+    const { scale, zeroPoint, dtype } = this._quant.output;
+    return { output: { scale, zeroPoint, dtype }, dequantize: true };
   }
 
   /** 'per_tensor_symmetric', 'per_tensor_affine', 'per_channel_symmetric' or 'per_channel_affine' (of the weight). */
@@ -233,7 +278,7 @@ export abstract class QuantizedLayer extends Module {
    * dequantized in tensor's fused kernel (the arithmetic of {@link requantize}, one pass).
    */
   protected quantizedProduct(xq: Tensor, weight: Tensor): Tensor {
-    const { input, output, weight: w, bias } = this._quant;
+    const { input, weight: w, bias } = this._quant;
     return quantizedLinear(xq, weight, {
       inputScale: input.scale,
       inputZeroPoint: input.zeroPoint - storageShift(input.dtype),
@@ -241,9 +286,8 @@ export abstract class QuantizedLayer extends Module {
       weightZeroPoint: w.zeroPoints,
       columnTerm: this.requantColumnTerm,
       bias,
-      output: { scale: output.scale, zeroPoint: output.zeroPoint, dtype: output.dtype },
       relu: this.relu,
-      dequantize: true,
+      ...this.outputMode(),
     });
   }
 
@@ -261,9 +305,11 @@ export abstract class QuantizedLayer extends Module {
  * bias/(inScale·wScale) before the rounding, as fbgemm's float-bias path), and returned
  * dequantized (float32), so the float layers around it (ReLU, pooling, flatten) keep working and
  * its values are exactly those of PyTorch's quantized Linear, dequantized. Built by
- * {@link convert}, or directly from int8 values. No gradients.
+ * {@link convert}, or directly from int8 values. No gradients. As {@link QuantizedConv2d}, it
+ * also takes an already quantized input (int8 with `quantizedInput`, or uint8) and returns int8
+ * with `quantizedOutput`: what convert sets up between consecutive quantized layers.
  *
- * Shapes: input [*, inFeatures] float32 → output [*, outFeatures] float32.
+ * Shapes: input [*, inFeatures] float32, int8 or uint8 → output [*, outFeatures] float32 (int8 with `quantizedOutput`).
  * @example
  * ```ts
  * const q = new QuantizedLinear(2, 1, {
@@ -331,15 +377,14 @@ export class QuantizedLinear extends QuantizedLayer {
    */
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError('QuantizedLinear', `expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
-    if (x.dtype !== 'float32')
-      throw new DTypeError('QuantizedLinear', `expected a float32 input (it is quantized with the calibrated input qparams), got ${x.dtype}`);
+    checkInputDType('QuantizedLinear', x, this._quant.input);
     if (x.ndim === 0 || x.shape.at(-1) !== this.inFeatures) {
       throw new ShapeError('QuantizedLinear', `expected input [*, ${this.inFeatures}], got [${x.shape.join(', ')}]`);
     }
     const k = this.inFeatures;
     return noGrad(() =>
       scope(() => {
-        const xq = quantizeActivation(x.reshape([-1, k]), this._quant.input);
+        const xq = this.operand('QuantizedLinear', x.reshape([-1, k]));
         return this.quantizedProduct(xq, this.weight).reshape([...x.shape.slice(0, -1), this.outFeatures]);
       }),
     );

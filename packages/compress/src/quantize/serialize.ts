@@ -8,6 +8,7 @@ import { childField } from './convert-modules';
 import { DynamicQuantizedLinear } from './dynamic';
 import { QuantizedConv2d } from './quantized-conv';
 import { QuantizedLinear } from './quantized-linear';
+import { linkQuantizedLayers } from './quantized-chain';
 import type { ActivationQParams } from './quantized-ops';
 
 /** The `format` metadata value that marks a quantized model file. */
@@ -253,6 +254,7 @@ export function loadQuantized<M extends Module>(model: M, bytes: Uint8Array): M 
     }
     noGrad(() => scope(() => Object.entries(own).forEach(([k, t]) => t.assign(rest[k].dtype === t.dtype ? rest[k] : rest[k].to(t.dtype)))));
     built.length = 0;
+    linkQuantizedLayers(model); // int8 between the layers, as convert leaves them
     return model;
   } finally {
     for (const [, m] of built) m.dispose();
