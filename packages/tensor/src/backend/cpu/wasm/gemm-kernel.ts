@@ -86,28 +86,7 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false, sh
     .set(y);
   f.get(k).i32Const(unroll).i32Sub().tee(k).brIf(0);
   f.end();
-  f.get(beta).if(); // add the stage's current tile (later K blocks)
-  f.get(cRow).set(cp);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) {
-      f.get(acc(r, v))
-        .get(cp)
-        .v128Load(v * 16);
-      if (int8) f.i32x4Add();
-      else f.f32x4Add();
-      f.set(acc(r, v));
-    }
-    if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
-  }
-  f.end();
-  f.get(cRow).set(cp);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++)
-      f.get(cp)
-        .get(acc(r, v))
-        .v128Store(v * 16);
-    if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
-  }
+  emitTileStore(f, { mr, nv, acc, beta, cRow, cp, ldc }, int8);
   f.get(aPanel).get(aStride).i32Add().set(aPanel);
   f.get(cRow).get(ldc).i32Const(mr).i32Mul().i32Add().set(cRow);
   f.get(im).i32Const(1).i32Sub().tee(im).brIf(0);
@@ -136,6 +115,48 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false, sh
       },
     ],
   });
+}
+
+/** Locals of a micro-kernel's tile write-back (see {@link emitTileStore}). */
+export interface TileLocals {
+  mr: number;
+  /** v128 vectors per tile row. */
+  nv: number;
+  acc: (r: number, v: number) => number;
+  beta: number;
+  cRow: number;
+  cp: number;
+  ldc: number;
+}
+
+/**
+ * A micro-kernel's tile write-back: when `beta` is set (later K blocks) the tile C holds is added
+ * to the accumulators (i32x4 lanes when `int32`, else f32x4), then the accumulators are stored to
+ * C's `mr` rows, `ldc` bytes apart from `cRow`. Shared by the float/int8 kernel and the relaxed int8 one.
+ */
+export function emitTileStore(f: Code, { mr, nv, acc, beta, cRow, cp, ldc }: TileLocals, int32: boolean): void {
+  f.get(beta).if();
+  f.get(cRow).set(cp);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) {
+      f.get(acc(r, v))
+        .get(cp)
+        .v128Load(v * 16);
+      if (int32) f.i32x4Add();
+      else f.f32x4Add();
+      f.set(acc(r, v));
+    }
+    if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
+  }
+  f.end();
+  f.get(cRow).set(cp);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++)
+      f.get(cp)
+        .get(acc(r, v))
+        .v128Store(v * 16);
+    if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
+  }
 }
 
 /** Same contract as `gemm` in ../matmul.ts. */

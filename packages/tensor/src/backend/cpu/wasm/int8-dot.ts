@@ -18,7 +18,7 @@
  * ones in a register: 3 instructions per 16 multiply-adds instead of 4 per 16.
  */
 import { Code, encodeModule, memoryImport, ValType } from './encoder';
-import type { KernelShape } from './gemm-kernel';
+import { emitTileStore, type KernelShape } from './gemm-kernel';
 import { emitPackLines } from './pack';
 
 const { i32, v128 } = ValType;
@@ -86,26 +86,7 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape): Uint8Array<ArrayBuff
       .set(y);
     f.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
     f.end();
-    f.get(beta).if(); // later K blocks: add the stage's tile
-    f.get(cRow).set(cp);
-    for (let r = 0; r < mr; r++) {
-      for (let v = 0; v < nv; v++)
-        f.get(acc(r, v))
-          .get(cp)
-          .v128Load(v * 16)
-          .i32x4Add()
-          .set(acc(r, v));
-      if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
-    }
-    f.end();
-    f.get(cRow).set(cp);
-    for (let r = 0; r < mr; r++) {
-      for (let v = 0; v < nv; v++)
-        f.get(cp)
-          .get(acc(r, v))
-          .v128Store(v * 16);
-      if (r < mr - 1) f.get(cp).get(ldc).i32Add().set(cp);
-    }
+    emitTileStore(f, { mr, nv, acc, beta, cRow, cp, ldc }, true);
     if (!i7IsA)
       f.get(cc)
         .i32Const(mr * 4)
