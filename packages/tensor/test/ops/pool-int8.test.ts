@@ -8,6 +8,9 @@ import { DEVICES, randomValues } from '../helpers';
 type Geometry = [shape: number[], kernel: number | [number, number], opts: MaxPool2dOptions];
 const GEOMETRIES: Geometry[] = [
   [[2, 3, 6, 10], 2, {}], // 2×2 stride 2: the unrolled path
+  [[4, 8, 30, 34], 2, {}], // … over ≥ 1024 windows: WebAssembly SIMD on the CPU, 17 a row (a group of 16 and one)
+  [[2, 4, 29, 63], 2, {}], // odd sizes (31 windows a row: 16 + 15), the last row and column dropped
+  [[1, 2, 64, 64], 2, {}], // whole groups only
   [[1, 2, 7, 9], 2, {}], // odd sizes: the last row and column dropped
   [[2, 3, 7, 7], 3, { stride: 2, padding: 1 }],
   [[1, 2, 9, 8], 2, { stride: 1, dilation: 2 }],

@@ -8,6 +8,7 @@
 import type { Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf, outData } from './storage';
+import { simdMaxPool2x2 } from './wasm/quantized';
 
 type Bytes = Int8Array | Uint8Array;
 
@@ -22,7 +23,12 @@ export function maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dP
     [ph, pw] = p.padding,
     [dh, dw] = p.dilation;
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
-    pool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo);
+    if (simdMaxPool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo)) return;
+    // element access to the heap's memory is several times slower than to a plain array: pool a
+    // plain copy into a plain array, then copy the result in (two memcpys)
+    const plain = new (vd.constructor as Int8ArrayConstructor)(N * C * Ho * Wo);
+    pool2x2(xd.slice(x.offset, x.offset + N * C * H * W), 0, plain, N * C, H, W, Ho, Wo);
+    vd.set(plain);
     return;
   }
   let o = 0;
@@ -72,9 +78,13 @@ function pool2x2(xd: Bytes, xOff: number, vd: Bytes, planes: number, H: number, 
           b = xd[i + 1],
           c = xd[i + W],
           d = xd[i + W + 1];
-        const ab = a > b ? a : b,
-          cd = c > d ? c : d;
-        vd[o] = ab > cd ? ab : cd;
+        // branch-free maxima (random data would mispredict every other compare): t & (t >> 31) is min(t, 0)
+        const t = a - b,
+          u = c - d;
+        const ab = a - (t & (t >> 31)),
+          cd = c - (u & (u >> 31));
+        const v = ab - cd;
+        vd[o] = ab - (v & (v >> 31));
       }
     }
   }

@@ -242,7 +242,7 @@ export function quantizedConv2d(
     zo: weightZeroPoints ? weightZeroPoints.offset : 0,
   };
   const unfold = (g: number, cols: Int8Array, base: number, ld: number) => im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols, base, ld);
-  const gemm = og * NP * K >= FUSED_MIN && p.mode === 'dequantize' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
+  const gemm = og * NP * K >= FUSED_MIN && p.mode !== 'float' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
   if (gemm) {
     // the relaxed kernel takes the windows when the input and its padding value lie in [0, 127] or
     // [−128, −1] (a uint8 activation with reduceRange, stored −128): unfold a copy shifted by +128 then
@@ -257,8 +257,10 @@ export function quantizedConv2d(
       const ps = { ...p, inputZeroPoint: p.inputZeroPoint + 128 };
       fill = (g, cols, base, ld) => im2col(shiftBuf, 0, x.shape, g * cg, cg, [kh, kw], ps, Ho, Wo, cols, base, ld);
     }
-    // fused: im2col straight into the gemm's memory, requantization on its int32 results in place
-    const od = outData(out) as Float32Array;
+    // fused: im2col straight into the gemm's memory, requantization on its int32 results in place;
+    // float32 out ('dequantize'), or bytes ('quantized': eb = 1 byte an element, int8 or uint8)
+    const od = outData(out) as Float32Array | Int8Array | Uint8Array;
+    const eb = p.mode === 'quantized' ? 1 : 4;
     const { outZeroPoint: zp, qmin, qmax } = p;
     const scale = Math.fround(p.outScale);
     for (let g = 0; g < G; g++) {
@@ -274,6 +276,11 @@ export function quantizedConv2d(
           }
           const wi = new Int32Array(mem.buffer);
           const wf = new Float32Array(mem.buffer);
+          const view = eb === 4 ? wf : od instanceof Uint8Array ? new Uint8Array(mem.buffer) : new Int8Array(mem.buffer);
+          const requant =
+            eb === 4
+              ? (n4: number, src: number, dst: number) => k.requantRow(n4, src, dst, 0, zp, qmin, qmax, scale)
+              : (n4: number, src: number, dst: number) => (od instanceof Uint8Array ? k.requantRowQU : k.requantRowQ)(n4, src, dst, 0, zp, qmin, qmax);
           // whole images (P a multiple of 4): requantize each row's image runs into the spare area
           // in NCHW order, then one copy per image of its rows·P contiguous outputs
           const whole = j0 % P === 0 && cols % P === 0 && P % 4 === 0;
@@ -285,24 +292,24 @@ export function quantizedConv2d(
             wf[2] = consts.multiplier[consts.mo + ch];
             const row = at + r * ld * 4;
             if (whole) {
-              for (let n = 0; n < images; n++) k.requantRow(P >> 2, row + n * P * 4, spare + (n * rows + r) * P * 4, 0, zp, qmin, qmax, scale);
+              for (let n = 0; n < images; n++) requant(P >> 2, row + n * P * 4, spare + (n * rows + r) * P * eb);
               continue;
             }
-            k.requantRow((cols + 3) >> 2, row, row, 0, zp, qmin, qmax, scale);
+            requant((cols + 3) >> 2, row, row);
             // columns j0 … j0 + cols are pixels of consecutive images: one copy per image run
-            const src = row >> 2;
+            const src = row / eb;
             for (let j = j0, end = j0 + cols; j < end; ) {
               const n = Math.floor(j / P);
               const q = j - n * P;
               const len = Math.min(P - q, end - j);
-              od.set(wf.subarray(src + j - j0, src + j - j0 + len), (n * O + ch) * P + q);
+              od.set(view.subarray(src + j - j0, src + j - j0 + len), (n * O + ch) * P + q);
               j += len;
             }
           }
           if (!whole) return;
           const n0 = j0 / P;
-          const sp = spare >> 2;
-          for (let n = 0; n < images; n++) od.set(wf.subarray(sp + n * rows * P, sp + (n + 1) * rows * P), ((n0 + n) * O + g * og + i0) * P);
+          const sp = spare / eb;
+          for (let n = 0; n < images; n++) od.set(view.subarray(sp + n * rows * P, sp + (n + 1) * rows * P), ((n0 + n) * O + g * og + i0) * P);
         },
         columnAlign: P,
       });

@@ -12,6 +12,12 @@
  *   requantRow(n4, src, dst, consts, zp, qmin, qmax, scale)
  *     the same for one channel's run (int32 at src → float32 at dst, which may equal src), its
  *     column term, bias term and multiplier at `consts`
+ *   requantRowQ / requantRowQU(n4, src, dst, consts, zp, qmin, qmax)
+ *     the same run's clamped integers, written as int8 / uint8 bytes (dst ≤ src: in place too)
+ *   maxPool2x2 / maxPool2x2U(src, dst, planes, h, w, ho, g16, back)
+ *     2×2 stride-2 max pooling of int8 / uint8 planes (h·w bytes each) into ho rows of wo bytes
+ *     (g16 = ⌈wo/16⌉ groups of 16 windows, back = 16·g16 − wo): a row's last group reads up to 32
+ *     bytes past it and writes up to 15 past it (the next row's, rewritten next; slack at the end)
  *
  * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
  * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
@@ -40,6 +46,10 @@ export interface Module {
   quantizeU8: Kernel;
   requant: Kernel;
   requantRow: Kernel;
+  requantRowQ: Kernel;
+  requantRowQU: Kernel;
+  maxPool2x2: Kernel;
+  maxPool2x2U: Kernel;
 }
 
 /**
@@ -130,11 +140,125 @@ function requantRowKernel(): FuncDef {
   };
 }
 
+/** requantRow's clamped integers as bytes: four per step, narrowed (the values already in range) and stored as one word. */
+function requantRowBytesKernel(unsigned: boolean): FuncDef {
+  const [n4, ptr, dst, cst, zp, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
+  const [end, p, vCt, vB, vMu, vZp, vLo, vHi, d, v] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const c = new Code();
+  c.get(cst).v128Load32Splat(0).set(vCt).get(cst).v128Load32Splat(4).set(vB).get(cst).v128Load32Splat(8).set(vMu);
+  c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi);
+  c.get(ptr).set(p).get(dst).set(d).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
+  c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
+  c.get(p).v128Load(0).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
+  c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
+  c.i32x4TruncSatF32x4S().set(v);
+  c.get(v).get(v).i16x8NarrowI32x4S().set(v);
+  c.get(d).get(v).get(v);
+  if (unsigned) c.i8x16NarrowI16x8U();
+  else c.i8x16NarrowI16x8S();
+  c.f32x4ExtractLane(0).f32Store(0, 0); // the four bytes, moved as a float's bits
+  c.get(p).i32Const(16).i32Add().set(p).get(d).i32Const(4).i32Add().set(d).br(0).end().end();
+  return {
+    params: [i32, i32, i32, i32, f32, f32, f32],
+    results: [],
+    locals: [i32, i32, v128, v128, v128, v128, v128, v128, i32, v128],
+    body: c,
+    export: unsigned ? 'requantRowQU' : 'requantRowQ',
+  };
+}
+
+const EVEN_BYTES = Array.from({ length: 16 }, (_, i) => 2 * i);
+const ODD_BYTES = EVEN_BYTES.map((b) => b + 1);
+
+function maxPool2x2Kernel(unsigned: boolean): FuncDef {
+  const [src, dst, planes, h, w, ho, g16, back] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [oh, r0, k, v0, v1] = [8, 9, 10, 11, 12];
+  const c = new Code();
+  const max = () => c.bytes.push(0xfd, unsigned ? 0x79 : 0x78); // u8x16.max_u / i8x16.max_s
+  c.block().loop(); // planes
+  c.get(planes).i32Eqz().brIf(1);
+  c.i32Const(0).set(oh);
+  c.block().loop(); // output rows
+  c.get(oh).get(ho).i32LtU().i32Eqz().brIf(1);
+  c.get(src).get(oh).get(w).i32Mul().i32Const(2).i32Mul().i32Add().set(r0);
+  c.get(g16).set(k);
+  c.block().loop(); // groups of 16 windows: the rows' maxima, then the maxima of byte pairs
+  c.get(k).i32Eqz().brIf(1);
+  c.get(r0).v128Load(0, 0).get(r0).get(w).i32Add().v128Load(0, 0);
+  max();
+  c.set(v0);
+  c.get(r0).v128Load(16, 0).get(r0).get(w).i32Add().v128Load(16, 0);
+  max();
+  c.set(v1);
+  c.get(dst).get(v0).get(v1).i8x16Shuffle(EVEN_BYTES).get(v0).get(v1).i8x16Shuffle(ODD_BYTES);
+  max();
+  c.v128Store(0, 0);
+  c.get(r0).i32Const(32).i32Add().set(r0).get(dst).i32Const(16).i32Add().set(dst);
+  c.get(k).i32Const(1).i32Sub().set(k);
+  c.br(0).end().end();
+  c.get(dst).get(back).i32Sub().set(dst);
+  c.get(oh).i32Const(1).i32Add().set(oh);
+  c.br(0).end().end();
+  c.get(src).get(h).get(w).i32Mul().i32Add().set(src);
+  c.get(planes).i32Const(1).i32Sub().set(planes);
+  c.br(0).end().end();
+  return {
+    params: [i32, i32, i32, i32, i32, i32, i32, i32],
+    results: [],
+    locals: [i32, i32, i32, v128, v128],
+    body: c,
+    export: unsigned ? 'maxPool2x2U' : 'maxPool2x2',
+  };
+}
+
+/**
+ * 2×2 stride-2 max pooling of `planes` int8 or uint8 planes (h·w bytes from `xo`) into `out`
+ * (ho·wo bytes each, from 0), streamed through the module's memory by runs of planes; false when
+ * SIMD does not apply (off, too few windows, or a plane too large for a chunk).
+ */
+export function simdMaxPool2x2(
+  x: Int8Array | Uint8Array,
+  xo: number,
+  out: Int8Array | Uint8Array,
+  planes: number,
+  h: number,
+  w: number,
+  ho: number,
+  wo: number,
+): boolean {
+  const inPlane = h * w,
+    outPlane = ho * wo;
+  const per = Math.floor((CHUNK * 4) / inPlane); // planes a chunk
+  if (per < 1) return false;
+  const B = A + per * inPlane + 64; // the outputs, after the inputs and their slack
+  const s = module(planes * outPlane, B + per * outPlane + 16);
+  if (!s) return false;
+  const bytes = x instanceof Uint8Array ? new Uint8Array(s.mem.buffer) : new Int8Array(s.mem.buffer);
+  const kernel = x instanceof Uint8Array ? s.maxPool2x2U : s.maxPool2x2;
+  const g16 = Math.ceil(wo / 16);
+  for (let p = 0; p < planes; p += per) {
+    const n = Math.min(per, planes - p);
+    bytes.set(x.subarray(xo + p * inPlane, xo + (p + n) * inPlane), A);
+    kernel(A, B, n, h, w, ho, g16, 16 * g16 - wo);
+    out.set(bytes.subarray(B, B + n * outPlane), p * outPlane);
+  }
+  return true;
+}
+
 /** The module's bytes (./modules.ts precomputes them for the published build). */
 export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
   encodeModule({
     memory: { import: { module: 'env', field: 'mem' }, minPages: 2 },
-    funcs: [quantizeKernel(false), quantizeKernel(true), requantKernel(), requantRowKernel()],
+    funcs: [
+      quantizeKernel(false),
+      quantizeKernel(true),
+      requantKernel(),
+      requantRowKernel(),
+      requantRowBytesKernel(false),
+      requantRowBytesKernel(true),
+      maxPool2x2Kernel(false),
+      maxPool2x2Kernel(true),
+    ],
   });
 
 function create(): Module | null {
@@ -144,11 +268,22 @@ function create(): Module | null {
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 });
     const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, Kernel>;
-    return { mem, quantize: e.quantize, quantizeU8: e.quantizeU8, requant: e.requant, requantRow: e.requantRow };
+    return { mem, ...kernelsOf(e) };
   } catch {
     return null;
   }
 }
+
+const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
+  quantize: e.quantize,
+  quantizeU8: e.quantizeU8,
+  requant: e.requant,
+  requantRow: e.requantRow,
+  requantRowQ: e.requantRowQ,
+  requantRowQU: e.requantRowQU,
+  maxPool2x2: e.maxPool2x2,
+  maxPool2x2U: e.maxPool2x2U,
+});
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 let enabled = env?.AIMODEL_CPU_SIMD !== '0';
@@ -177,7 +312,7 @@ export function quantizedKernelsOn(mem: WebAssembly.Memory): Module | null {
   if (m === undefined) {
     try {
       const e = new WebAssembly.Instance(new WebAssembly.Module(wasmModule('quantized')), { env: { mem } }).exports as Record<string, Kernel>;
-      m = { mem, quantize: e.quantize, quantizeU8: e.quantizeU8, requant: e.requant, requantRow: e.requantRow };
+      m = { mem, ...kernelsOf(e) };
     } catch {
       m = null;
     }
