@@ -8,7 +8,11 @@
 // relaxed-SIMD int8 kernel where the engine has relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20:
 // `node --experimental-wasm-relaxed-simd benchmarks/compress-int8.mjs`); the header says which.
 // The issue's bars: int8 Linear 1024→1024 at batch 64 ≥ 2.5× float32, static int8 CNN ≥ 2×.
-//   node benchmarks/compress-int8.mjs [--quick] [--webgpu] [--json out.json]
+// The CNN is also timed with the int8 links convert makes between its layers cleared (every layer
+// dequantizing to float32 and the next quantizing again: the path before those links), interleaved.
+// --cpu-time times by the process's CPU time (user + system) instead of the wall clock (a loaded
+// machine); --cnn-only skips the Linear table.
+//   node benchmarks/compress-int8.mjs [--quick] [--webgpu] [--cpu-time] [--cnn-only] [--json out.json]
 // (uses the packages' dist: run `npx tsup` in packages/tensor, nn and compress after changing their source)
 import { writeFileSync } from 'node:fs';
 import * as nn from '@aimodel/nn';
@@ -22,6 +26,15 @@ const opt = (name, fallback) => {
 };
 const quick = argv.includes('--quick');
 const devices = argv.includes('--webgpu') ? ['cpu', 'webgpu'] : ['cpu'];
+const cpuTime = argv.includes('--cpu-time');
+const cnnOnly = argv.includes('--cnn-only');
+/** Milliseconds: the process's CPU time with --cpu-time, else the wall clock. */
+const now = cpuTime
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e3;
+    }
+  : () => performance.now();
 const shapes = [
   [784, 256],
   [1024, 1024],
@@ -43,17 +56,17 @@ async function timeAll(fns, device) {
   for (const fn of fns) await run(fn);
   let reps = 1;
   for (;;) {
-    const t0 = performance.now();
+    const t0 = now();
     for (let r = 0; r < reps; r++) await run(fns[0]);
-    if (performance.now() - t0 >= 30) break;
+    if (now() - t0 >= 30) break;
     reps *= 2;
   }
   const samples = fns.map(() => []);
   for (let s = 0; s < (quick ? 3 : 7); s++) {
     for (const [i, fn] of fns.entries()) {
-      const t0 = performance.now();
+      const t0 = now();
       for (let r = 0; r < reps; r++) await run(fn);
-      samples[i].push((performance.now() - t0) / reps / 1e3);
+      samples[i].push((now() - t0) / reps / 1e3);
     }
   }
   return samples.map(median);
@@ -93,7 +106,7 @@ console.log(`${result.date} · ${result.machine} · WebAssembly relaxed SIMD: ${
 for (const device of devices) {
   if (device === 'webgpu') await nn.init({ device: 'webgpu' });
   console.log(`\nLinear, ${device}: ms per forward (median), speed-up of int8 over float32`);
-  for (const [k, n] of shapes) {
+  for (const [k, n] of cnnOnly ? [] : shapes) {
     const fc = new nn.Linear(k, n);
     const stat = staticLinear(fc);
     const stat7 = staticLinear(fc, true);
@@ -141,18 +154,44 @@ for (const device of devices) {
     calib.dispose();
     return q;
   };
-  const q = quantized('aimodel');
-  const q7 = quantized('x86');
-  if (device !== 'cpu') for (const m of [float, q, q7]) await m.to(device);
+  /** The same model with the int8 links between its layers cleared: float32 between them. */
+  const unlinked = (backend) => {
+    const m = quantized(backend);
+    for (const l of m.children()) {
+      if (!(l instanceof compress.QuantizedConv2d || l instanceof compress.QuantizedLinear)) continue;
+      l.quantizedOutput = false;
+      l.quantizedInput = l.int8InputQParams;
+    }
+    return m;
+  };
+  const models = [float, quantized('aimodel'), quantized('x86'), unlinked('aimodel'), unlinked('x86')];
+  if (device !== 'cpu') for (const m of models) await m.to(device);
   const x = nn.rand([64, 1, 28, 28], { device });
-  const [tf, tq, t7] = await timeAll([() => float.forward(x), () => q.forward(x), () => q7.forward(x)], device);
-  const row = { device, batch: 64, float32Ms: tf * 1e3, staticInt8Ms: tq * 1e3, speedup: tf / tq, x86QConfigMs: t7 * 1e3, x86Speedup: tf / t7 };
+  const [tf, tq, t7, tqf, t7f] = await timeAll(
+    models.map((m) => () => m.forward(x)),
+    device,
+  );
+  const row = {
+    device,
+    batch: 64,
+    float32Ms: tf * 1e3,
+    staticInt8Ms: tq * 1e3,
+    speedup: tf / tq,
+    x86QConfigMs: t7 * 1e3,
+    x86Speedup: tf / t7,
+    floatBetweenMs: tqf * 1e3,
+    floatBetweenSpeedup: tf / tqf,
+    x86FloatBetweenMs: t7f * 1e3,
+    x86FloatBetweenSpeedup: tf / t7f,
+  };
   result.cnn.push(row);
+  const ms = (t, r) => `${t.toFixed(2)} ms (${r.toFixed(2)}×)`;
   console.log(
-    `\nMNIST CNN (examples/mnist-cnn), batch 64, ${device}: float32 ${row.float32Ms.toFixed(2)} ms · static int8 ${row.staticInt8Ms.toFixed(2)} ms (${row.speedup.toFixed(2)}×) · 'x86' qconfig (7-bit activations) ${row.x86QConfigMs.toFixed(2)} ms (${row.x86Speedup.toFixed(2)}×)`,
+    `\nMNIST CNN (examples/mnist-cnn), batch 64, ${device}${cpuTime ? ', CPU time' : ''}: float32 ${row.float32Ms.toFixed(2)} ms · static int8 ${ms(row.staticInt8Ms, row.speedup)} · 'x86' qconfig (7-bit activations) ${ms(row.x86QConfigMs, row.x86Speedup)}` +
+      `\n  with float32 between the layers (no int8 links): static int8 ${ms(row.floatBetweenMs, row.floatBetweenSpeedup)} · 'x86' ${ms(row.x86FloatBetweenMs, row.x86FloatBetweenSpeedup)}`,
   );
   for (const t of [x]) t.dispose();
-  for (const m of [float, q, q7]) m.dispose();
+  for (const m of models) m.dispose();
 }
 result.load.push(load());
 console.log(`\nload ${result.load.map((l) => l.toFixed(2)).join(' → ')}; bars: Linear 1024→1024 batch 64 ≥ 2.5×, CNN ≥ 2×`);

@@ -2,7 +2,7 @@
 // quantized tensors between quantized::conv2d, max_pool2d, flatten, …): a layer's input as the int8
 // operand of its integer product, from a float32 input (quantized), an int8 one (already quantized,
 // requantized when its qparams are not the layer's) or a uint8 one (quint8 values, shifted).
-import { DTypeError, type Tensor } from '@aimodel/tensor';
+import { DTypeError, scope, type Tensor, tensor } from '@aimodel/tensor';
 import { type ActivationQParams, quantizeActivation, storageShift } from './quantized-ops';
 
 /** uint8 qparams (s, z) as the int8 ones (s, z − 128) that hold the same numbers; int8 ones as they are. @internal */
@@ -23,10 +23,36 @@ export function int8Operand(op: string, x: Tensor, input: ActivationQParams, fro
   const own = asInt8(input);
   if (x.dtype === 'int8') {
     if (from.scale === own.scale && from.zeroPoint === own.zeroPoint) return x;
-    return quantizeActivation(x.to('float32').sub(from.zeroPoint).mul(from.scale), input);
+    if (x.device !== 'cpu') return requantized(x, from, input);
+    // on the CPU, a table of the 256 codes' results (computed by the same ops) in one pass over plain bytes
+    const table = tableOf(from, input);
+    const src = x.dataSync() as Int8Array;
+    const out = new Int8Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = table[src[i] + 128];
+    return tensor(out, { dtype: 'int8' }).reshape(x.shape);
   }
   checkInputDType(op, x, input);
   return x.to('int32').sub(128).to('int8'); // uint8
+}
+
+/** quantize(fl(s·(q − z))) of int8 codes q with `from` = (s, z): a dequantizing layer's output quantized as a float input. */
+function requantized(x: Tensor, from: ActivationQParams, input: ActivationQParams): Tensor {
+  return quantizeActivation(x.to('float32').sub(from.zeroPoint).mul(from.scale), input);
+}
+
+const tables = new Map<string, Int8Array>();
+
+/** {@link requantized} of the 256 int8 codes −128…127 (cached per pair of qparams). */
+function tableOf(from: ActivationQParams, input: ActivationQParams): Int8Array {
+  const key = `${from.scale} ${from.zeroPoint} ${input.scale} ${input.zeroPoint} ${input.dtype}`;
+  let t = tables.get(key);
+  if (!t) {
+    const codes = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    t = scope(() => requantized(tensor(codes, { dtype: 'int8', device: 'cpu' }), from, input).dataSync() as Int8Array);
+    if (tables.size > 256) tables.clear();
+    tables.set(key, t);
+  }
+  return t;
 }
 
 /** A DTypeError unless x is float32, int8, or uint8 with uint8 input qparams. @internal */
