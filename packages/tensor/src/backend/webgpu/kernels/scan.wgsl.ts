@@ -1,11 +1,10 @@
 import type { ScanOp, Storage, View } from '../../backend';
-import { contiguousStrides } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
-import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { stridedIndexWgsl, rowLayout } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 
 /**
@@ -108,29 +107,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 export function scan(rt: Runtime, op: ScanOp, x: View, dim: number, reverse: boolean, out: Storage): void {
   rt.checkAlive();
   if (out.size === 0) return;
-  const rank = x.shape.length;
-  const n = rank === 0 ? 1 : x.shape[dim];
-  const rows = out.size / n;
-  const os = contiguousStrides(x.shape);
-  const others = x.shape.map((_, i) => i).filter((i) => i !== dim);
+  const { n, rows, xStep, outStep, write } = rowLayout(x, dim, out.size);
   const segments = Math.ceil(n / SCAN_SEGMENT);
   const segment = segments === 1 ? n : SCAN_SEGMENT;
   const p = params()
     .u32(rows)
     .u32(n)
-    .i32(rank === 0 ? 0 : x.strides[dim])
-    .i32(rank === 0 ? 0 : os[dim])
+    .i32(xStep)
+    .i32(outStep)
     .u32(reverse ? 1 : 0)
     .u32(segment)
     .u32(segments);
-  const layout = writeStrided(
-    p,
-    others.map((i) => x.shape[i]),
-    [
-      { strides: others.map((i) => x.strides[i]), offset: x.offset },
-      { strides: others.map((i) => os[i]), offset: 0 },
-    ],
-  );
+  const layout = write(p);
   const dtype = x.storage.dtype === 'float32' ? 'float32' : 'int32';
   const workgroup = n > 1024 ? 256 : 64;
   const grid = linearGrid(rows * segments, 1);

@@ -1,11 +1,10 @@
 import type { Storage, View } from '../../backend';
-import { contiguousStrides } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { linearGrid } from '../wgsl/grid';
 import { params } from '../wgsl/params';
-import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { stridedIndexWgsl, rowLayout } from '../wgsl/strided';
 import { MAX_REGISTER_SLOTS, registerSlots, rowLoop } from '../wgsl/row-loop';
 import { wgsl } from '../wgsl/tag';
 
@@ -160,29 +159,13 @@ export interface SoftmaxRunOptions {
 /** softmax (or log-softmax when `log`) of the float32 view `x` along `dim` into the contiguous `out`. */
 export function softmax(rt: Runtime, x: View, dim: number, log: boolean, out: Storage, opts: SoftmaxRunOptions = {}): void {
   if (out.size === 0) return;
-  const rank = x.shape.length;
-  const n = rank === 0 ? 1 : x.shape[dim];
-  const os = contiguousStrides(x.shape);
-  const others = x.shape.map((_, i) => i).filter((i) => i !== dim);
-  const rows = out.size / n;
-  const p = params()
-    .u32(rows)
-    .u32(n)
-    .i32(rank === 0 ? 0 : x.strides[dim])
-    .i32(rank === 0 ? 0 : os[dim])
-    .f32(Number.NEGATIVE_INFINITY);
-  const layout = writeStrided(
-    p,
-    others.map((i) => x.shape[i]),
-    [
-      { strides: others.map((i) => x.strides[i]), offset: x.offset },
-      { strides: others.map((i) => os[i]), offset: 0 },
-    ],
-  );
+  const { n, rows, xStep, outStep, write } = rowLayout(x, dim, out.size);
+  const p = params().u32(rows).u32(n).i32(xStep).i32(outStep).f32(Number.NEGATIVE_INFINITY);
+  const layout = write(p);
   const subgroups = (opts.subgroups ?? true) && rt.hasFeature('subgroups');
   const workgroup = n > 1024 ? 256 : 64;
   const cache = (opts.cache ?? true) ? registerSlots(n, workgroup) : 0;
-  const unit = rank === 0 || (x.strides[dim] === 1 && os[dim] === 1);
+  const unit = x.shape.length === 0 || (xStep === 1 && outStep === 1);
   const kernel = softmaxKernel({ log, rank: layout, workgroup, subgroups, cache, unit });
   rt.dispatch(kernel, [bufferOf(x), bufferOf(out)], p, linearGrid(rows, 1));
 }

@@ -1,13 +1,12 @@
 import type { Storage, View } from '../../backend';
 import type { DType } from '../../../dtype';
-import { contiguousStrides } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { loadFn } from '../wgsl/dtype';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
-import { stridedIndexWgsl, writeStrided } from '../wgsl/strided';
+import { stridedIndexWgsl, rowLayout } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 
 /**
@@ -185,11 +184,7 @@ export interface SortRunOptions {
 export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, out: Storage, opts: SortRunOptions = {}): void {
   rt.checkAlive();
   if (out.size === 0) return;
-  const rank = x.shape.length;
-  const n = rank === 0 ? 1 : x.shape[dim];
-  const rows = out.size / n;
-  const os = contiguousStrides(x.shape);
-  const others = x.shape.map((_, i) => i).filter((i) => i !== dim);
+  const { n, rows, xStep, outStep, write } = rowLayout(x, dim, out.size);
   let P = 2;
   while (P < n) P *= 2;
   const block = Math.min(P, SORT_BLOCK);
@@ -203,17 +198,10 @@ export function argsort(rt: Runtime, x: View, dim: number, descending: boolean, 
       .u32(kFrom)
       .u32(kTo)
       .u32(blocks)
-      .i32(rank === 0 ? 0 : x.strides[dim])
-      .i32(rank === 0 ? 0 : os[dim])
+      .i32(xStep)
+      .i32(outStep)
       .u32(first);
-    const layout = writeStrided(
-      p,
-      others.map((i) => x.shape[i]),
-      [
-        { strides: others.map((i) => x.strides[i]), offset: x.offset },
-        { strides: others.map((i) => os[i]), offset: 0 },
-      ],
-    );
+    const layout = write(p);
     return { p, rank: layout };
   };
   const dtype = x.storage.dtype;

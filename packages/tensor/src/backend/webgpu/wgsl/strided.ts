@@ -1,4 +1,5 @@
-import { collapseDims, type Shape } from '../../../shape';
+import type { View } from '../../backend';
+import { collapseDims, contiguousStrides, type Shape } from '../../../shape';
 import type { ParamWriter } from './params';
 
 /**
@@ -61,4 +62,40 @@ export function stridedIndexWgsl(rank: number, base: number, name = 'stridedOffs
   }
   lines.push('  return u32(off);', '}');
   return lines.join('\n');
+}
+
+/** Geometry of a row-wise kernel (softmax, scans, sorts) along one dim; see {@link rowLayout}. */
+export interface RowLayout {
+  /** Elements per row (x's size along `dim`; 1 for a 0-d x). */
+  readonly n: number;
+  /** Number of rows. */
+  readonly rows: number;
+  /** Element step along a row in x and in the contiguous output (0 for a 0-d x). */
+  readonly xStep: number;
+  readonly outStep: number;
+  /** Appends the strided layout of the row starts (x's other dims; operands x, then the output) to `p`; returns its rank. */
+  write(p: ParamWriter): number;
+}
+
+/** The rows of view `x` along `dim`, for a kernel writing a contiguous output of x's shape and `size` elements. */
+export function rowLayout(x: View, dim: number, size: number): RowLayout {
+  const rank = x.shape.length;
+  const n = rank === 0 ? 1 : x.shape[dim];
+  const os = contiguousStrides(x.shape);
+  const others = x.shape.map((_, i) => i).filter((i) => i !== dim);
+  return {
+    n,
+    rows: size / n,
+    xStep: rank === 0 ? 0 : x.strides[dim],
+    outStep: rank === 0 ? 0 : os[dim],
+    write: (p) =>
+      writeStrided(
+        p,
+        others.map((i) => x.shape[i]),
+        [
+          { strides: others.map((i) => x.strides[i]), offset: x.offset },
+          { strides: others.map((i) => os[i]), offset: 0 },
+        ],
+      ),
+  };
 }
