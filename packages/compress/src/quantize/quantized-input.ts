@@ -25,11 +25,7 @@ export function int8Operand(op: string, x: Tensor, input: ActivationQParams, fro
     if (from.scale === own.scale && from.zeroPoint === own.zeroPoint) return x;
     if (x.device !== 'cpu') return requantized(x, from, input);
     // on the CPU, a table of the 256 codes' results (computed by the same ops) in one pass over plain bytes
-    const table = tableOf(from, input);
-    const src = x.dataSync() as Int8Array;
-    const out = new Int8Array(src.length);
-    for (let i = 0; i < src.length; i++) out[i] = table[src[i] + 128];
-    return tensor(out, { dtype: 'int8' }).reshape(x.shape);
+    return tensor(lookUp(x.dataSync() as Int8Array, tableOf(from, input)), { dtype: 'int8' }).reshape(x.shape);
   }
   checkInputDType(op, x, input);
   return x.to('int32').sub(128).to('int8'); // uint8
@@ -40,19 +36,40 @@ function requantized(x: Tensor, from: ActivationQParams, input: ActivationQParam
   return quantizeActivation(x.to('float32').sub(from.zeroPoint).mul(from.scale), input);
 }
 
-const tables = new Map<string, Int8Array>();
+const tables = new Map<string, Uint8Array>();
 
-/** {@link requantized} of the 256 int8 codes −128…127 (cached per pair of qparams). */
-function tableOf(from: ActivationQParams, input: ActivationQParams): Int8Array {
+/** {@link requantized} of the 256 int8 codes, indexed by their bits as unsigned bytes (cached per pair of qparams). */
+function tableOf(from: ActivationQParams, input: ActivationQParams): Uint8Array {
   const key = `${from.scale} ${from.zeroPoint} ${input.scale} ${input.zeroPoint} ${input.dtype}`;
   let t = tables.get(key);
   if (!t) {
-    const codes = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-    t = scope(() => requantized(tensor(codes, { dtype: 'int8', device: 'cpu' }), from, input).dataSync() as Int8Array);
+    const codes = Int8Array.from({ length: 256 }, (_, b) => (b << 24) >> 24);
+    const r = scope(() => requantized(tensor(codes, { dtype: 'int8', device: 'cpu' }), from, input).dataSync() as Int8Array);
+    t = new Uint8Array(r.buffer, r.byteOffset, 256);
     if (tables.size > 256) tables.clear();
     tables.set(key, t);
   }
   return t;
+}
+
+/** out[i] = table[bits of src[i]], four bytes a step where the data are word-aligned. */
+function lookUp(src: Int8Array, table: Uint8Array): Int8Array {
+  const n = src.length;
+  const out = new Int8Array(n);
+  const s = new Uint8Array(src.buffer, src.byteOffset, n);
+  const o = new Uint8Array(out.buffer);
+  let i = 0;
+  if (src.byteOffset % 4 === 0) {
+    const w = new Uint32Array(src.buffer, src.byteOffset, n >> 2);
+    const ow = new Uint32Array(out.buffer, 0, n >> 2);
+    for (let k = 0; k < w.length; k++) {
+      const v = w[k];
+      ow[k] = table[v & 255] | (table[(v >>> 8) & 255] << 8) | (table[(v >>> 16) & 255] << 16) | (table[v >>> 24] << 24);
+    }
+    i = w.length * 4;
+  }
+  for (; i < n; i++) o[i] = table[s[i]];
+  return out;
 }
 
 /** A DTypeError unless x is float32, int8, or uint8 with uint8 input qparams. @internal */
