@@ -71,7 +71,25 @@ export type UnaryOp =
   | 'sinh'
   | 'cosh';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'atan2' | 'fmod' | 'remainder';
+/** `reluGrad`: a where b > 0, else a·0 (relu's gradient gy·(x > 0) in one pass; a NaN or ±∞ in a gives NaN where b ≤ 0, as the product does). */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'atan2'
+  | 'fmod'
+  | 'remainder'
+  | 'reluGrad';
 
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 

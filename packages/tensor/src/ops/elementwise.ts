@@ -338,7 +338,9 @@ export const rsqrt = unaryOp('rsqrt', false, (gy, x, out) => gy.mul(out).div(x).
  * ```
  * @function
  */
-export const relu = unaryOp('relu', true, (gy, x) => gy.mul(x.gt(0)));
+export const relu = unaryOp('relu', true, (gy, x) => reluGrad(gy, x));
+/** relu's gradient gy·(x > 0) as one kernel (no bool mask in between); no gradient of its own. */
+const reluGrad = binaryOp('reluGrad');
 /**
  * 1 / (1 + e⁻ˣ).
  * @param x - The input tensor.

@@ -87,6 +87,7 @@ export const jsBinary = {
     const m = a % b;
     return m !== 0 && b < 0 !== m < 0 ? m + b : m;
   },
+  reluGrad: (a: number, b: number) => (b > 0 ? a : a * 0),
 } satisfies Record<BinaryOp, (a: number, b: number) => number>;
 
 // The table functions above define every op; the hottest ops also get a specialised loop below,

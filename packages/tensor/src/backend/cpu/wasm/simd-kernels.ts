@@ -65,6 +65,7 @@ export const SIMD_BINARY = {
   le: (fn) => COMPARE.le(fn).f32x4Const(1).v128And(),
   gt: (fn) => COMPARE.gt(fn).f32x4Const(1).v128And(),
   ge: (fn) => COMPARE.ge(fn).f32x4Const(1).v128And(),
+  reluGrad: (fn) => fn.f.f32x4Const(0).f32x4Gt().f32x4Const(1).v128And().f32x4Mul(), // a·(b > 0 ? 1 : 0)
 } satisfies Partial<Record<BinaryOp, (fn: Fn) => unknown>>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;
 

@@ -40,5 +40,6 @@ export const SIMD_BINARY = {
   le: true,
   gt: true,
   ge: true,
+  reluGrad: true,
 } as const satisfies Record<EmittedBinary, true>;
 export type SimdBinaryOp = keyof typeof SIMD_BINARY;

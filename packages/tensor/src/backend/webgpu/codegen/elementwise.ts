@@ -98,6 +98,7 @@ export const WGSL_BINARY = {
   atan2: (a, b) => `ew_atan2(${a}, ${b})`,
   fmod: (a, b, t) => (t === 'f32' ? `ew_fmod(${a}, ${b})` : `ew_fmodi(${a}, ${b})`),
   remainder: (a, b, t) => (t === 'f32' ? `ew_remf(${a}, ${b})` : `ew_remi(${a}, ${b})`),
+  reluGrad: (a, b, t) => `select(${a} * ${t}(0), ${a}, ${compare(b, '>', `${t}(0)`, t)})`,
 } satisfies Record<BinaryOp, (a: string, b: string, t: ComputeType) => string>;
 
 /** `(a op b)` as a WGSL bool; float comparisons are false with a NaN operand, whatever the compiler assumes. */
