@@ -7,6 +7,7 @@
  */
 import type { Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
+import { tapsHi, tapsLo } from './pool';
 import { dataOf, outData } from './storage';
 import { simdMaxPool2x2 } from './wasm/quantized';
 
@@ -22,14 +23,9 @@ export function maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dP
     [sh, sw] = p.stride,
     [ph, pw] = p.padding,
     [dh, dw] = p.dilation;
+  // 2×2 stride-2 windows inside the planes: WebAssembly SIMD where available, else the loop below
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
     if (simdMaxPool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo)) return;
-    // element access to the heap's memory is several times slower than to a plain array: pool a
-    // plain copy into a plain array, then copy the result in (two memcpys)
-    const plain = new (vd.constructor as Int8ArrayConstructor)(N * C * Ho * Wo);
-    pool2x2(xd.slice(x.offset, x.offset + N * C * H * W), 0, plain, N * C, H, W, Ho, Wo);
-    vd.set(plain);
-    return;
   }
   let o = 0;
   for (let plane = 0; plane < N * C; plane++) {
@@ -52,39 +48,6 @@ export function maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dP
           }
         }
         vd[o] = best;
-      }
-    }
-  }
-}
-
-/** First tap t in [0, k) with start + t·d ≥ 0 (k when none). */
-function tapsLo(start: number, k: number, d: number): number {
-  return start >= 0 ? 0 : Math.min(k, Math.ceil(-start / d));
-}
-/** One past the last tap t < k with start + t·d < L, at least lo. */
-function tapsHi(start: number, k: number, d: number, L: number, lo: number): number {
-  return start >= L ? lo : Math.max(lo, Math.min(k, Math.floor((L - 1 - start) / d) + 1));
-}
-
-/** 2×2 stride-2 unpadded windows, all inside the planes. */
-function pool2x2(xd: Bytes, xOff: number, vd: Bytes, planes: number, H: number, W: number, Ho: number, Wo: number): void {
-  let o = 0;
-  for (let plane = 0; plane < planes; plane++) {
-    const base = xOff + plane * H * W;
-    for (let oh = 0; oh < Ho; oh++) {
-      let i = base + 2 * oh * W;
-      for (let ow = 0; ow < Wo; ow++, o++, i += 2) {
-        const a = xd[i],
-          b = xd[i + 1],
-          c = xd[i + W],
-          d = xd[i + W + 1];
-        // branch-free maxima (random data would mispredict every other compare): t & (t >> 31) is min(t, 0)
-        const t = a - b,
-          u = c - d;
-        const ab = a - (t & (t >> 31)),
-          cd = c - (u & (u >> 31));
-        const v = ab - cd;
-        vd[o] = ab - (v & (v >> 31));
       }
     }
   }

@@ -76,11 +76,11 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
 }
 
 /** First tap t in [0, k) with start + t·d ≥ 0 (k when none). */
-function tapsLo(start: number, k: number, d: number): number {
+export function tapsLo(start: number, k: number, d: number): number {
   return start >= 0 ? 0 : Math.min(k, Math.ceil(-start / d));
 }
 /** One past the last tap t < k with start + t·d < L, at least lo. */
-function tapsHi(start: number, k: number, d: number, L: number, lo: number): number {
+export function tapsHi(start: number, k: number, d: number, L: number, lo: number): number {
   return start >= L ? lo : Math.max(lo, Math.min(k, Math.floor((L - 1 - start) / d) + 1));
 }
 
