@@ -143,8 +143,8 @@ function slabIm2col(
         if (b > a) cols.set(src.subarray(s0 + a, s0 + b), d + a - delta);
         for (let n = 0; n < N; n++) {
           const dn = d + n * HW;
-          for (let t = dn, e = dn + lo * W; t < e; t++) cols[t] = zp;
-          for (let t = dn + hi * W, e = dn + HW; t < e; t++) cols[t] = zp;
+          if (lo > 0) cols.fill(zp, dn, dn + lo * W);
+          if (hi * W < HW) cols.fill(zp, dn + hi * W, dn + HW);
           zeroWrapped(cols, dn + lo * W, dn + hi * W, W, dj, zp);
         }
       }
