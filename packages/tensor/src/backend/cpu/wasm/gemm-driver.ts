@@ -267,6 +267,8 @@ export function makeDriver(
         const s0 = cBase + i * ldS,
           d = cOff + (i0 + i) * ldc + j0;
         if (accumulate) for (let j = 0; j < nCols; j++) c[d + j] += f32[s0 + j];
+        // short rows (a dense layer's 10 outputs) by a loop: a subarray and set per row cost more
+        else if (nCols < 64) for (let j = 0; j < nCols; j++) c[d + j] = f32[s0 + j];
         else c.set(f32.subarray(s0, s0 + nCols), d);
       }
     };
