@@ -7,7 +7,7 @@
  */
 import type { Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
-import { tapsHi, tapsLo } from './pool';
+import { maxPoolWindows } from './pool';
 import { dataOf, outData } from './storage';
 import { simdMaxPool2x2 } from './wasm/quantized';
 
@@ -23,32 +23,9 @@ export function maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dP
     [sh, sw] = p.stride,
     [ph, pw] = p.padding,
     [dh, dw] = p.dilation;
-  // 2×2 stride-2 windows inside the planes: WebAssembly SIMD where available, else the loop below
+  // 2×2 stride-2 windows inside the planes: WebAssembly SIMD where available, else the general loop
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
     if (simdMaxPool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo)) return;
   }
-  let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
-    const base = x.offset + plane * H * W;
-    for (let oh = 0; oh < Ho; oh++) {
-      const hs = oh * sh - ph;
-      const iLo = tapsLo(hs, kh, dh),
-        iHi = tapsHi(hs, kh, dh, H, iLo);
-      for (let ow = 0; ow < Wo; ow++, o++) {
-        const ws = ow * sw - pw;
-        const jLo = tapsLo(ws, kw, dw),
-          jHi = tapsHi(ws, kw, dw, W, jLo);
-        // an all-padding window: the nearest in-plane value (as the float kernel's index)
-        let best = iLo < iHi && jLo < jHi ? -256 : xd[base + Math.min(Math.max(hs + iLo * dh, 0), H - 1) * W + Math.min(Math.max(ws + jLo * dw, 0), W - 1)];
-        for (let i = iLo; i < iHi; i++) {
-          const row = base + (hs + i * dh) * W + ws;
-          for (let j = jLo; j < jHi; j++) {
-            const v = xd[row + j * dw];
-            if (v > best) best = v;
-          }
-        }
-        vd[o] = best;
-      }
-    }
-  }
+  maxPoolWindows(xd, x.offset, vd, null, N * C, H, W, Ho, Wo, p);
 }

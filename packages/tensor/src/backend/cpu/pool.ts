@@ -33,6 +33,31 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
       wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
     return;
   }
+  maxPoolWindows(xd, x.offset, vd, od, N * C, H, W, Ho, Wo, p);
+}
+
+/**
+ * The general max-pooling loop over `planes` contiguous H×W planes of `xd` from `xOffset`: window
+ * maxima → vd and (when `od` is given) their in-plane indices h·W + w → od, [planes, Ho, Wo]. The
+ * first max (or the first NaN) wins; an all-padding window takes the nearest in-plane position.
+ * Any element type: float32 here, int8/uint8 for quantized activations (./pool-int8.ts).
+ */
+export function maxPoolWindows(
+  xd: ArrayLike<number>,
+  xOffset: number,
+  vd: { [i: number]: number },
+  od: Int32Array | null,
+  planes: number,
+  H: number,
+  W: number,
+  Ho: number,
+  Wo: number,
+  p: Pool2dParams,
+): void {
+  const [kh, kw] = p.kernel,
+    [sh, sw] = p.stride,
+    [ph, pw] = p.padding,
+    [dh, dw] = p.dilation;
   // Per output column, the valid tap range depends only on ow: compute it once.
   const colLo = new Int32Array(Wo),
     colHi = new Int32Array(Wo);
@@ -41,8 +66,8 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
     colHi[ow] = tapsHi(ow * sw - pw, kw, dw, W, colLo[ow]);
   }
   let o = 0;
-  for (let plane = 0; plane < N * C; plane++) {
-    const base = x.offset + plane * H * W;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = xOffset + plane * H * W;
     for (let oh = 0; oh < Ho; oh++) {
       const hs = oh * sh - ph;
       const iLo = tapsLo(hs, kh, dh),
@@ -68,7 +93,7 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
             }
           }
         }
-        od[o] = bestIdx;
+        if (od) od[o] = bestIdx;
         vd[o] = xd[base + bestIdx];
       }
     }
