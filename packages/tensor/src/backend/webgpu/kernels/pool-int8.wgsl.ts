@@ -11,8 +11,8 @@ import { numel, type Shape } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
+import { maxPoolParams } from './pool.wgsl';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
-import { params } from '../wgsl/params';
 import { wgsl } from '../wgsl/tag';
 
 const WG = 64;
@@ -88,7 +88,6 @@ export function maxPool2dInt8(rt: Runtime, x: View, out: Storage, outShape: Shap
   rt.checkAlive();
   const n = numel(outShape);
   if (n === 0) return;
-  const [, , H, W] = x.shape;
-  const words = params().u32(n).u32(x.offset).u32(H).u32(W).u32(outShape[2]).u32(outShape[3]).u32s(p.kernel).u32s(p.stride).i32s(p.padding).u32s(p.dilation);
+  const words = maxPoolParams(n, x, outShape, p);
   rt.dispatch(kernel(x.storage.dtype === 'int8'), [bufferOf(x), bufferOf(out)], words, linearGrid(Math.ceil(n / 4), WG));
 }

@@ -16,7 +16,7 @@ import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
-import { params } from '../wgsl/params';
+import { type ParamWriter, params } from '../wgsl/params';
 import { wgsl } from '../wgsl/tag';
 
 const WG = 64;
@@ -219,13 +219,18 @@ fn main(${LINEAR_BUILTINS}) {
   };
 });
 
+/** The params of the max-pool kernels (here and ./pool-int8.wgsl.ts): sizes, offset, geometry. */
+export function maxPoolParams(n: number, x: View, outShape: Shape, p: Pool2dParams): ParamWriter {
+  const [, , H, W] = x.shape;
+  return params().u32(n).u32(x.offset).u32(H).u32(W).u32(outShape[2]).u32(outShape[3]).u32s(p.kernel).u32s(p.stride).i32s(p.padding).u32s(p.dilation);
+}
+
 /** Flat index (h·W + w, int32) of each window's maximum in x [N, C, H, W] → out [N, C, Ho, Wo]. */
 export function maxPool2dIndices(rt: Runtime, x: View, out: Storage, outShape: Shape, p: Pool2dParams): void {
   rt.checkAlive();
   const n = numel(outShape);
   if (n === 0) return;
-  const [, , H, W] = x.shape;
-  const words = params().u32(n).u32(x.offset).u32(H).u32(W).u32(outShape[2]).u32(outShape[3]).u32s(p.kernel).u32s(p.stride).i32s(p.padding).u32s(p.dilation);
+  const words = maxPoolParams(n, x, outShape, p);
   rt.dispatch(maxPool2dIndicesKernel(), [bufferOf(x), bufferOf(out)], words, linearGrid(n, WG));
 }
 
