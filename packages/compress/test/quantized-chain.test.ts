@@ -3,25 +3,7 @@
 // and the next layer requantizes from the producer's qparams to its own when they differ. The
 // outputs must be bit for bit those of the float-between-layers path (every layer dequantizing,
 // the next quantizing again), which the layers still give with the links cleared.
-import {
-  Conv2d,
-  Dropout,
-  DTypeError,
-  Flatten,
-  Identity,
-  init,
-  Linear,
-  MaxPool2d,
-  memory,
-  noGrad,
-  ReLU,
-  randn,
-  Sequential,
-  ShapeError,
-  scope,
-  type Tensor,
-  tensor,
-} from '@aimodel/nn';
+import { DTypeError, Identity, init, memory, noGrad, randn, type Sequential, ShapeError, scope, type Tensor, tensor } from '@aimodel/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   convert,
@@ -35,24 +17,14 @@ import {
   QuantizedLinear,
   saveQuantized,
 } from '../src/index';
+import { mnistCnn as mnistModel } from './mnist-cnn';
 import { hasWebGpu } from './webgpu-available';
 
 const WEBGPU = await hasWebGpu();
 afterAll(() => init({ device: 'cpu' }));
 
 /** The MNIST CNN of examples/mnist-cnn, in eval mode. */
-const mnistCnn = () =>
-  new Sequential(
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Dropout(0.3),
-    new Linear(32 * 7 * 7, 10),
-  ).eval();
+const mnistCnn = () => mnistModel().eval();
 
 const layersOf = (m: Sequential) => [m.at(0), m.at(3), m.at(8)] as [QuantizedConv2d, QuantizedConv2d, QuantizedLinear];
 

@@ -23,26 +23,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DynamicQuantizedLinear, loadQuantized, QuantizedConv2d, QuantizedLinear, quantizeDynamic, saveQuantized } from '../src/index';
 import type { QParams } from '../src/index';
 import { hasWebGpu } from './webgpu-available';
+import { mnistCnn } from './mnist-cnn';
 
 const WEBGPU = await hasWebGpu();
 afterAll(() => init({ device: 'cpu' }));
 async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.data());
-}
-
-/** The MNIST CNN of examples/mnist-cnn. */
-function mnistCnn(): Sequential {
-  return new Sequential(
-    new Conv2d(1, 16, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    new Flatten(),
-    new Dropout(0.3),
-    new Linear(32 * 7 * 7, 10),
-  );
 }
 
 /** Symmetric int8 weight qparams from the weight's range (per output channel or per tensor). */
