@@ -3,6 +3,7 @@
 // windows of either operand, layouts, block edges, fused B fills with a shift, int32 wrap-around,
 // and the public quantizedConv2d / matmul ops with the relaxed kernel on and off.
 import { createWasmInt8Gemm, type Int8Gemm, setInt8Relaxed, wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
+import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { init, matmul, quantizedConv2d, tensor } from '../../src/index';
 
 function rand(n: number, seed: number, lo: number, hi: number): Int8Array {
@@ -171,8 +172,44 @@ for (const [what, run] of ops) {
   if (bad >= 0 || on.length !== off.length) mismatches.push(`${what}: [${bad}] ${on[bad]} != ${off[bad]}`);
 }
 
+// the default gemm split across 2 threads: the relaxed kernel (either operand 7-bit) and the
+// standard one give the 1-thread bytes (and the reference), and the workers took part
+setInt8Relaxed(true);
+const threaded: [string, number, number][] = [
+  ['a 7-bit', 0, -128],
+  ['b 7-bit', -128, 0],
+];
+let threadRuns = 0;
+for (const [what, aLo, bLo] of threaded) {
+  const [M, N, K] = [96, 200, 300];
+  const a = { d: rand(M * K, 11, aLo, 127), off: 0, rs: K, cs: 1 },
+    b = { d: rand(K * N, 12, bLo, 127), off: 0, rs: N, cs: 1 };
+  const want = reference(M, N, K, a, b);
+  const run = () => {
+    const c = new Int32Array(M * N);
+    wasmInt8Gemm()!(M, N, K, a.d, 0, K, 1, b.d, 0, N, 1, c, 0, N);
+    return c;
+  };
+  setCpuThreads(1);
+  const relaxedBefore = wasmInt8Gemm()!.calls.relaxed;
+  const one = run();
+  await init({ device: 'cpu', threads: 2 });
+  const chunks = workerChunks();
+  for (let t = 0; t < 20 && workerChunks() === chunks; t++) {
+    const two = run();
+    threadRuns++;
+    const bad = two.findIndex((v, i) => v !== one[i] || v !== want[i]);
+    if (bad >= 0) mismatches.push(`2 threads, ${what}: [${bad}] ${two[bad]} != ${want[bad]}`);
+  }
+  cases++;
+  if (workerChunks() === chunks) mismatches.push(`2 threads, ${what}: no worker took part`);
+  if (wasmInt8Gemm()!.calls.relaxed === relaxedBefore) mismatches.push(`2 threads, ${what}: the relaxed kernel did not run`);
+}
+setCpuThreads(1);
+
 console.log(
   JSON.stringify({
+    threadRuns,
     relaxed: relaxed.relaxed,
     cases,
     mismatches,

@@ -94,6 +94,7 @@ export function registerPoolGroup(memory: WebAssembly.Memory, modules: readonly 
  */
 export function poolFor(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): ThreadPool | null {
   register(memory, modules);
+  if (pool && !bases.has(memory)) closePools(); // a group registered after this pool started
   if (pool === undefined) pool = startPool();
   if (pool?.failed) giveUp(pool);
   if (!pool?.ready) return null;

@@ -243,7 +243,7 @@ function threading(modules: WebAssembly.Module[]): Threading {
  * null where there is none. It needs a maximum, reserved up front as address space: 4 GiB, else
  * 1 GiB where that much cannot be reserved (32-bit browsers).
  */
-function sharedMemory(): WebAssembly.Memory | null {
+export function sharedMemory(): WebAssembly.Memory | null {
   if (typeof SharedArrayBuffer !== 'function') return null;
   for (const maximum of [65536, 16384]) {
     try {

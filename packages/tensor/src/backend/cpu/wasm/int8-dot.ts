@@ -29,7 +29,7 @@ const { i32, v128 } = ValType;
  * int32 = (beta ? C : start) + A·B per mr×nr tile, where `start` is the int32 at `corr`: one per
  * column (gemmA: corr + 4·j, columns of this call) or per row (gemmB: corr + 4·i).
  */
-export function emitInt8DotKernel({ mr, nr }: KernelShape): Uint8Array<ArrayBuffer> {
+export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint8Array<ArrayBuffer> {
   const variant = (i7IsA: boolean) => {
     const nv = nr / 4;
     const [pa, pb, c, mPanels, nPanels, kw, ldc, beta, corr] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -121,7 +121,7 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape): Uint8Array<ArrayBuff
       export: i7IsA ? 'gemmA' : 'gemmB',
     };
   };
-  return encodeModule({ memory: memoryImport(false), funcs: [variant(true), variant(false)] });
+  return encodeModule({ memory: memoryImport(shared), funcs: [variant(true), variant(false)] });
 }
 
 /**
@@ -198,12 +198,12 @@ function emitLineSums(): Code {
  * (width nr), widths 4 or 8, words of 4 int8 k (packLines: ./pack.ts's 32-bit transposes, 16 bytes
  * of k per step; packRows: one word of k per step), and lineSums.
  */
-export function emitInt8DotPack(mr: number, nr: number): Uint8Array<ArrayBuffer> {
+export function emitInt8DotPack(mr: number, nr: number, shared = false): Uint8Array<ArrayBuffer> {
   const fn = (body: Code, locals: ValType[], name: string) => ({ params: new Array<ValType>(5).fill(i32), results: [], locals, body, export: name });
   const linesLocals = (w: number) => [...new Array<ValType>(w + 2).fill(i32), ...new Array<ValType>(8).fill(v128)];
   const rowsLocals = [i32, i32, i32, v128, v128, v128, v128, v128, v128];
   return encodeModule({
-    memory: memoryImport(false),
+    memory: memoryImport(shared),
     funcs: [
       fn(emitPackLines(mr, 'f32'), linesLocals(mr), 'packLinesA'),
       fn(emitPackRowsWords(mr), rowsLocals, 'packRowsA'),

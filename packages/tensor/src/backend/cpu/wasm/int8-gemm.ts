@@ -15,8 +15,17 @@
  * overflows before the i32 accumulation; sums of up to K = 131,071 products are exact for any
  * int8 values. Beyond that the int32 sums wrap modulo 2³² (i32x4.add), exactly as the JS path's
  * Int32Array and the WebGPU kernel do, so every path returns the same int32 for any K.
+ *
+ * Threads: with more than one CPU thread, the default gemm hands plain products large enough to
+ * split (../wasm/gemm-driver.ts `splits`) to a twin over a shared memory, whose kernel calls (tiles
+ * × groups of B panels, per block; packing stays on the calling thread) run as chunks of the
+ * worker pool (../thread-pool.ts). Each chunk computes whole tiles, so the bytes never change.
  */
-import type { Blocking, KernelShape } from './gemm-kernel';
+import { functionIndex } from '../thread-pool';
+import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
+import { isSharedMemory } from './encoder';
+import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
+import { splits } from './gemm-driver';
 import { wasmModule } from './modules';
 import { copyIn, type Raw } from './pack';
 
@@ -99,24 +108,30 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
  * Tiles: mr and nr 4 or 8, unroll 1, 2 or 4 (k pairs per kernel step: blocks hold 8·n k).
  * With `relaxed` (default: unless `AIMODEL_CPU_RELAXED=0`) and an engine with relaxed SIMD, products whose
  * first or second operand lies in [0, 127] or in [−128, −1] run the relaxed kernel of ./int8-dot.ts
- * (the same results).
+ * (the same results). `threading`: see {@link Int8Split}.
  */
 export function createWasmInt8Gemm(
   blocking: Blocking = INT8_BLOCKING,
   tile: KernelShape = INT8_TILE,
   relaxed = env?.AIMODEL_CPU_RELAXED !== '0',
+  threading: Int8Split = {},
 ): Int8Gemm | null {
   const { mr, nr, unroll } = tile;
   if (![4, 8].includes(mr) || ![4, 8].includes(nr) || ![1, 2, 4].includes(unroll))
     throw new RangeError(`createWasmInt8Gemm: tile ${mr}×${nr}, unroll ${unroll}`);
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const kernelBytes = wasmModule('gemm', tile, true),
-      packBytes = wasmModule('pack', mr, nr, 'i8');
+    // 2 pages: what ./quantized.ts's module imports, for epilogues (which shared twins never run)
+    const mem = threading.shared ? sharedMemory() : new WebAssembly.Memory({ initial: 2 });
+    if (!mem) return null;
+    const shared = isSharedMemory(mem);
+    const kernelBytes = wasmModule('gemm', tile, true, shared),
+      packBytes = wasmModule('pack', mr, nr, 'i8', shared);
     if (!WebAssembly.validate(kernelBytes) || !WebAssembly.validate(packBytes)) return null;
-    const mem = new WebAssembly.Memory({ initial: 2 }); // 2 pages: what ./quantized.ts's module imports, for epilogues
     const env = { env: { mem } };
-    const instance = (bytes: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(bytes), env).exports as Record<string, Fn>;
+    const modules: WebAssembly.Module[] = [new WebAssembly.Module(kernelBytes)];
+    const instance = (bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module) =>
+      new WebAssembly.Instance(bytes instanceof WebAssembly.Module ? bytes : new WebAssembly.Module(bytes), env).exports as Record<string, Fn>;
     const std: Scheme & { kernel: Fn } = {
       kAlign: 8,
       packed: 2,
@@ -124,24 +139,63 @@ export function createWasmInt8Gemm(
       rowStep: 2,
       kernelStep: 2,
       pack: instance(packBytes),
-      kernel: instance(kernelBytes).gemm,
+      kernel: instance(modules[0]).gemm,
     };
     let dot: DotScheme | null = null;
     if (relaxed && mr === INT8_DOT_TILE.mr && nr === INT8_DOT_TILE.nr) {
-      const dk = wasmModule('int8Dot', INT8_DOT_TILE),
-        dp = wasmModule('int8DotPack', INT8_DOT_TILE.mr, INT8_DOT_TILE.nr);
+      const dk = wasmModule('int8Dot', INT8_DOT_TILE, shared),
+        dp = wasmModule('int8DotPack', INT8_DOT_TILE.mr, INT8_DOT_TILE.nr, shared);
       if (WebAssembly.validate(dk) && WebAssembly.validate(dp)) {
-        const k = instance(dk);
+        modules.push(new WebAssembly.Module(dk));
+        const k = instance(modules[1]);
         dot = { kAlign: 16, packed: 1, lineStep: 16, rowStep: 4, kernelStep: 4, pack: instance(dp), gemmA: k.gemmA, gemmB: k.gemmB };
       }
     }
-    return makeInt8Driver(std, dot, mem, blocking, tile);
+    let threads: Int8Threading | null = null;
+    if (shared) {
+      // workers run the kernels (packing stays on the calling thread); a pool started later includes them
+      registerPoolGroup(mem, modules);
+      threads = {
+        modules,
+        kernel: functionIndex(modules, 0, 'gemm'),
+        gemmA: dot ? functionIndex(modules, 1, 'gemmA') : -1,
+        gemmB: dot ? functionIndex(modules, 1, 'gemmB') : -1,
+      };
+    }
+    return makeInt8Driver(std, dot, mem, blocking, tile, threads, threading);
   } catch {
     return null;
   }
 }
 
+/**
+ * How an int8 gemm uses the worker pool: `shared`, it lives in a shared memory and splits large
+ * products itself (plain calls only: JS copies into a SharedArrayBuffer, as fused B fills and
+ * epilogues make, are slower); else `split` (if given) is the shared gemm that its large plain
+ * calls go to when more than one thread is configured; `calls` counts its kernels' calls too.
+ */
+export interface Int8Split {
+  shared?: boolean;
+  split?: () => Int8Gemm | null;
+  calls?: { standard: number; relaxed: number };
+}
+
+/** The modules a pool runs for a threaded int8 gemm, and its kernels' numbers there (−1: no relaxed kernel). */
+interface Int8Threading {
+  modules: readonly WebAssembly.Module[];
+  kernel: number;
+  gemmA: number;
+  gemmB: number;
+}
+
 let cached: Int8Gemm | null | undefined;
+let cachedShared: Int8Gemm | null | undefined;
+
+/** The shared-memory twin of the default gemm (its large plain products on several threads), counting into its `calls`. */
+function sharedInt8Gemm(): Int8Gemm | null {
+  if (cachedShared === undefined) cachedShared = cached ? createWasmInt8Gemm(undefined, undefined, undefined, { shared: true, calls: cached.calls }) : null;
+  return cachedShared;
+}
 
 /** The default wasm int8 gemm with hooks (the same function), or null when unavailable. */
 export function wasmInt8GemmFused(): Int8GemmFusedFn | null {
@@ -150,7 +204,10 @@ export function wasmInt8GemmFused(): Int8GemmFusedFn | null {
 
 /** The default wasm int8 gemm, created on first use; null when unavailable (then never retried). */
 export function wasmInt8Gemm(): Int8Gemm | null {
-  if (cached === undefined) cached = createWasmInt8Gemm();
+  if (cached === undefined) {
+    cached = createWasmInt8Gemm(undefined, undefined, undefined, { split: sharedInt8Gemm });
+    if (cpuThreads() > 1) sharedInt8Gemm(); // its group joins the pool when that starts (not a restart later)
+  }
   return cached;
 }
 
@@ -223,12 +280,25 @@ function operandShift(d: Int8Array, off: number, ls: number, ks: number, L: numb
   return contiguous ? sevenBitShift(d, off, L * K) : null;
 }
 
-function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem: WebAssembly.Memory, blocking: Blocking, { mr, nr }: KernelShape): Int8Gemm {
+/** Chunks per thread per block (claimed dynamically, so uneven threads even out), and fewest multiply-adds per chunk. */
+const CHUNKS_PER_THREAD = 8;
+const MIN_CHUNK = 1 << 17;
+
+function makeInt8Driver(
+  std: Scheme & { kernel: Fn },
+  dot: DotScheme | null,
+  mem: WebAssembly.Memory,
+  blocking: Blocking,
+  { mr, nr }: KernelShape,
+  threads: Int8Threading | null,
+  { split, calls = { standard: 0, relaxed: 0 } }: Int8Split,
+): Int8Gemm {
   let i8 = new Int8Array(mem.buffer),
     i32v = new Int32Array(mem.buffer);
-  const calls = { standard: 0, relaxed: 0 };
   const gemm: Int8GemmFusedFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
     if (M <= 0 || N <= 0) return;
+    const twin = split && !hooks && cpuThreads() > 1 && splits(M, N, K) ? split() : null;
+    if (twin) return twin(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc);
     if (K <= 0) {
       for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
@@ -251,6 +321,7 @@ function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem
       }
     }
     const sc: Scheme = i7 ? (dot as DotScheme) : std;
+    const pool = threads && cpuThreads() > 1 && splits(M, N, K) ? poolFor(mem, threads.modules) : null;
     if (i7) calls.relaxed++;
     else calls.standard++;
     const MC = Math.max(mr, blocking.mc - (blocking.mc % mr)),
@@ -276,7 +347,7 @@ function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem
     const rawA = SCRATCH,
       rawB = rawA + al(Mp * Kp + 8),
       pA = rawB + al(Np * Kp + 8),
-      pB = pA + al(mcMax * kcMax * sc.packed),
+      pB = pA + al((pool ? roundUp(ms, mr) : mcMax) * kcMax * sc.packed),
       stage = pB + al(kcMax * nc * sc.packed);
     const spare = stage + ms * nc * 4;
     const corr = al(hooks?.epilogue ? spare + ms * nc * 4 : spare);
@@ -307,6 +378,33 @@ function makeInt8Driver(std: Scheme & { kernel: Fn }, dot: DotScheme | null, mem
           const kc = Math.min(KC, Kp - k0);
           if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
           else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / sc.rowStep);
+          if (pool) {
+            // the whole row range's A panels here, then tiles × groups of B panels as chunks
+            const mPanels = Math.ceil(mRows / mr),
+              steps = kc / sc.kernelStep,
+              beta = k0 > 0 ? 1 : 0;
+            if (ra.lines) pack.packLinesA(ra.base + i0 * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
+            else pack.packRowsA(ra.base + k0 * ra.ld + i0, ra.ld, pA, mPanels, kc / sc.rowStep);
+            const rowBlocks = Math.ceil(mRows / MC),
+              wanted = Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor((mRows * nCols * kc) / MIN_CHUNK)),
+              groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rowBlocks)));
+            const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+            pool.begin(1);
+            for (let i1 = 0; i1 < mRows; i1 += MC) {
+              const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
+              for (let g = 0; g < groups; g++) {
+                const c0 = Math.floor((g * nPanels) / groups),
+                  np = Math.floor(((g + 1) * nPanels) / groups) - c0;
+                const at = stage + (i1 * ldS + c0 * nr) * 4,
+                  a0 = pA + (i1 / mr) * mr * kc * sc.packed,
+                  b0 = pB + c0 * nr * kc * sc.packed,
+                  start = i7 === 'a' ? corr + 4 * (j0 + c0 * nr) : corr + 4 * (i0 + i1);
+                pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
+              }
+            }
+            pool.run();
+            continue;
+          }
           for (let i1 = 0; i1 < mRows; i1 += MC) {
             const rows = Math.min(MC, mRows - i1),
               mPanels = Math.ceil(rows / mr),

@@ -49,20 +49,28 @@ export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters
   gemm: [
     [TILE, false, false],
     [TILE, false, true],
-    [INT8_TILE, true],
+    [INT8_TILE, true, false],
+    [INT8_TILE, true, true],
   ],
   pack: [
     [TILE.mr, TILE.nr, 'f32', false],
     [TILE.mr, TILE.nr, 'f32', true],
-    [INT8_TILE.mr, INT8_TILE.nr, 'i8'],
+    [INT8_TILE.mr, INT8_TILE.nr, 'i8', false],
+    [INT8_TILE.mr, INT8_TILE.nr, 'i8', true],
   ],
   gemv: [[]],
   im2col: [[false], [true]],
   maxPool: [[true]],
   optimizerSteps: [[]],
   quantized: [[]],
-  int8Dot: [[INT8_DOT_TILE]],
-  int8DotPack: [[INT8_DOT_TILE.mr, INT8_DOT_TILE.nr]],
+  int8Dot: [
+    [INT8_DOT_TILE, false],
+    [INT8_DOT_TILE, true],
+  ],
+  int8DotPack: [
+    [INT8_DOT_TILE.mr, INT8_DOT_TILE.nr, false],
+    [INT8_DOT_TILE.mr, INT8_DOT_TILE.nr, true],
+  ],
 });
 
 /** The bytes of the module that emitter `name` writes for `args`. */

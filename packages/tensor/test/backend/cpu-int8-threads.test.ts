@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { warmGemmThreads } from '../../src/backend/cpu/matmul';
+import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
+import { matmul, memory, quantizedConv2d, scope, tensor } from '../../src';
+import { untilWorkersHelp } from '../helpers/threads';
+
+// The int8 gemm (and through it int8 matmul and QuantizedLinear) split across the worker pool:
+// integer results are exact, so 2 threads must give 1 thread's bytes. The fused int8 convolution
+// stays on the calling thread (its B fill and epilogue are JS copies, slower in shared memory) and
+// must give the same bytes under 2 threads too.
+
+/** Seeded int8 values in [lo, hi]. */
+function rand(n: number, seed: number, lo = -128, hi = 127): Int8Array {
+  let s = seed >>> 0;
+  const out = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((s >>> 8) % (hi - lo + 1));
+  }
+  return out;
+}
+
+/** `f` on one thread, then on two until a worker took part (every 2-thread run the same bytes; the int8 gemm ran each time). */
+async function oneAndTwo<T extends Int32Array | Int8Array | Uint8Array | Float32Array>(f: () => T, split = true): Promise<[T, T]> {
+  setCpuThreads(2);
+  f(); // creates the int8 gemm's shared twin, whose modules the pool then runs
+  setCpuThreads(1);
+  const calls = wasmInt8Gemm()!.calls.standard;
+  const one = f();
+  expect(wasmInt8Gemm()!.calls.standard).toBeGreaterThan(calls);
+  setCpuThreads(2);
+  expect(await warmGemmThreads()).toBe(true);
+  const chunks = workerChunks();
+  const two = split ? untilWorkersHelp(f) : f();
+  if (split) expect(workerChunks()).toBeGreaterThan(chunks);
+  else expect(workerChunks()).toBe(chunks);
+  return [one, two];
+}
+
+afterAll(() => setCpuThreads(1));
+
+describe('int8 gemm on 2 threads', () => {
+  it('gives the exact products, the bytes of 1 thread, with a worker taking part (K past one block, ragged edges)', async () => {
+    const [M, N, K] = [130, 203, 600];
+    const a = rand(M * K, 1),
+      b = rand(K * N, 2);
+    const [one, two] = await oneAndTwo(() => {
+      const c = new Int32Array(M * N);
+      wasmInt8Gemm()!(M, N, K, a, 0, K, 1, b, 0, N, 1, c, 0, N);
+      return c;
+    });
+    expect(Buffer.compare(Buffer.from(two.buffer), Buffer.from(one.buffer))).toBe(0);
+    for (const [i, j] of [
+      [0, 0],
+      [129, 202],
+      [64, 101],
+      [7, 200],
+    ]) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
+      expect(two[i * N + j]).toBe(s);
+    }
+  });
+
+  it('int8 matmul (split) and the fused int8 convolution (one thread) give 1 thread’s bytes, without leaking tensors', async () => {
+    const x = rand(64 * 512, 3),
+      w = rand(512 * 256, 4);
+    const start = memory().tensors;
+    const [m1, m2] = await oneAndTwo(() =>
+      scope(() => matmul(tensor(x, { dtype: 'int8' }).reshape([64, 512]), tensor(w, { dtype: 'int8' }).reshape([512, 256])).dataSync() as Int32Array),
+    );
+    expect(m2).toEqual(m1);
+    let s = 0;
+    for (let k = 0; k < 512; k++) s += x[5 * 512 + k] * w[k * 256 + 17];
+    expect(m2[5 * 256 + 17]).toBe(s);
+    const img = rand(4 * 16 * 24 * 24, 5),
+      filt = rand(32 * 16 * 9, 6);
+    const conv = () =>
+      scope(
+        () =>
+          quantizedConv2d(tensor(img, { dtype: 'int8' }).reshape([4, 16, 24, 24]), tensor(filt, { dtype: 'int8' }).reshape([32, 16, 3, 3]), {
+            inputScale: 0.02,
+            inputZeroPoint: -3,
+            weightScale: 0.01,
+            bias: new Float32Array(32).fill(0.25),
+            output: { scale: 0.05, zeroPoint: 4, dtype: 'int8' },
+            padding: [1, 1],
+          }).dataSync() as Int8Array,
+      );
+    const [c1, c2] = await oneAndTwo(conv, false);
+    expect(c2.length).toBe(4 * 32 * 24 * 24);
+    expect(c2).toEqual(c1);
+    expect(new Set(c2).size).toBeGreaterThan(50); // not saturated: the comparison means something
+    expect(memory().tensors).toBe(start);
+  });
+});
