@@ -1,3 +1,5 @@
+// Over ~450 lines: the Backend interface that every device implements, one documented method per
+// kernel, with the parameter types those methods share; splitting it would split one contract.
 import type { DType, TypedArray } from '../dtype';
 import type { Shape } from '../shape';
 

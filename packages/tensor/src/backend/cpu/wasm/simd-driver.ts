@@ -1,3 +1,5 @@
+// Over ~450 lines: the JS side of every kernel of the one SIMD module (./simd-kernels.ts) — operand
+// staging through the scratch block or in place on the heap, broadcasts, chains, thread splits.
 /**
  * JS side of the SIMD elementwise and softmax kernels (./simd-kernels.ts; reductions in
  * ./simd-reduce-driver.ts, normalization in ./simd-norm-driver.ts, both built on this). The module

@@ -1,3 +1,5 @@
+// Over ~450 lines: every kernel of the one SIMD module is emitted here, in one module with one
+// memory layout that the driver (./simd-driver.ts) and the worker threads address alike.
 /**
  * The f32x4 elementwise / row kernels, emitted at run time into one module (no .wasm file is
  * committed). Every kernel works in place on float32 buffers inside the module's memory; lengths
