@@ -4,22 +4,14 @@ import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
 import { matmul, memory, quantizedConv2d, scope, tensor } from '../../src';
 import { untilWorkersHelp } from '../helpers/threads';
+import { randInt8 } from '../helpers/random-int8';
 
 // The int8 gemm (and through it int8 matmul and QuantizedLinear) split across the worker pool:
 // integer results are exact, so 2 threads must give 1 thread's bytes. The fused int8 convolution
 // stays on the calling thread (its B fill and epilogue are JS copies, slower in shared memory) and
 // must give the same bytes under 2 threads too.
 
-/** Seeded int8 values in [lo, hi]. */
-function rand(n: number, seed: number, lo = -128, hi = 127): Int8Array {
-  let s = seed >>> 0;
-  const out = new Int8Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((s >>> 8) % (hi - lo + 1));
-  }
-  return out;
-}
+const rand = randInt8;
 
 /** `f` on one thread, then on two until a worker took part (every 2-thread run the same bytes; the int8 gemm ran each time). */
 async function oneAndTwo<T extends Int32Array | Int8Array | Uint8Array | Float32Array>(f: () => T, split = true): Promise<[T, T]> {

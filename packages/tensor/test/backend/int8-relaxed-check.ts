@@ -5,16 +5,9 @@
 import { createWasmInt8Gemm, type Int8Gemm, setInt8Relaxed, wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { init, matmul, quantizedConv2d, tensor } from '../../src/index';
+import { randInt8 } from '../helpers/random-int8';
 
-function rand(n: number, seed: number, lo: number, hi: number): Int8Array {
-  let s = seed >>> 0;
-  const out = new Int8Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((s >>> 8) % (hi - lo + 1));
-  }
-  return out;
-}
+const rand = randInt8;
 
 interface Op {
   d: Int8Array;

@@ -91,18 +91,7 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false, sh
   f.get(cRow).get(ldc).i32Const(mr).i32Mul().i32Add().set(cRow);
   f.get(im).i32Const(1).i32Sub().tee(im).brIf(0);
   f.end();
-  f.get(bPanel)
-    .get(kc)
-    .i32Const(nr * 4)
-    .i32Mul()
-    .i32Add()
-    .set(bPanel);
-  f.get(cCol)
-    .i32Const(nr * 4)
-    .i32Add()
-    .set(cCol);
-  f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
-  f.end();
+  emitNextBPanel(f, { bPanel, kc, nr, cCol, jn });
   return encodeModule({
     memory: memoryImport(shared),
     funcs: [
@@ -115,6 +104,25 @@ export function emitGemmKernel({ mr, nr, unroll }: KernelShape, int8 = false, sh
       },
     ],
   });
+}
+
+/**
+ * The end of a micro-kernel's loop over NR-wide B panels: the next panel (kc·NR words on), the next
+ * NR columns of C, and the loop's back-edge while panels remain.
+ */
+export function emitNextBPanel(f: Code, { bPanel, kc, nr, cCol, jn }: { bPanel: number; kc: number; nr: number; cCol: number; jn: number }): void {
+  f.get(bPanel)
+    .get(kc)
+    .i32Const(nr * 4)
+    .i32Mul()
+    .i32Add()
+    .set(bPanel);
+  f.get(cCol)
+    .i32Const(nr * 4)
+    .i32Add()
+    .set(cCol);
+  f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
+  f.end();
 }
 
 /** Locals of a micro-kernel's tile write-back (see {@link emitTileStore}). */

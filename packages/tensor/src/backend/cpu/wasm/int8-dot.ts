@@ -18,7 +18,7 @@
  * ones in a register: 3 instructions per 16 multiply-adds instead of 4 per 16.
  */
 import { Code, encodeModule, memoryImport, ValType } from './encoder';
-import { emitTileStore, type KernelShape } from './gemm-kernel';
+import { emitNextBPanel, emitTileStore, type KernelShape } from './gemm-kernel';
 import { emitPackLines } from './pack';
 
 const { i32, v128 } = ValType;
@@ -101,18 +101,7 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint
         .i32Const(nr * 4)
         .i32Add()
         .set(cc);
-    f.get(bPanel)
-      .get(kw)
-      .i32Const(nr * 4)
-      .i32Mul()
-      .i32Add()
-      .set(bPanel);
-    f.get(cCol)
-      .i32Const(nr * 4)
-      .i32Add()
-      .set(cCol);
-    f.get(jn).i32Const(1).i32Sub().tee(jn).brIf(0);
-    f.end();
+    emitNextBPanel(f, { bPanel, kc: kw, nr, cCol, jn });
     return {
       params: new Array<ValType>(9).fill(i32),
       results: [],

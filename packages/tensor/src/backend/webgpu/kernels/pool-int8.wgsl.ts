@@ -11,7 +11,7 @@ import { numel, type Shape } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
-import { maxPoolParams } from './pool.wgsl';
+import { maxPoolParams, VALID_TAPS_WGSL } from './pool.wgsl';
 import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { wgsl } from '../wgsl/tag';
 
@@ -29,15 +29,7 @@ const kernel = memoKernel(function maxPool2dInt8Kernel(signed: boolean): KernelS
 
 fn xbyte(i: u32) -> i32 { return ${byte}; }
 
-// Taps t in [0, k) with start + t·d in [0, L), as (first, end).
-fn validTaps(start: i32, k: i32, d: i32, L: i32) -> vec2i {
-  var lo = 0;
-  if (start < 0) { lo = (-start + d - 1) / d; }
-  var hi = 0;
-  if (start < L) { hi = min(k, (L - 1 - start) / d + 1); }
-  lo = min(lo, k);
-  return vec2i(lo, max(lo, hi));
-}
+${VALID_TAPS_WGSL}
 
 fn value(o: u32) -> i32 {
   let H = i32(p[2]);

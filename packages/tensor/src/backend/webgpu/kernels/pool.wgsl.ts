@@ -19,6 +19,16 @@ import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../wgsl/grid';
 import { type ParamWriter, params } from '../wgsl/params';
 import { wgsl } from '../wgsl/tag';
 
+/** WGSL `validTaps(start, k, d, L) -> vec2i`: the taps t in [0, k) with start + t·d in [0, L), as (first, end). */
+export const VALID_TAPS_WGSL = /* wgsl */ `fn validTaps(start: i32, k: i32, d: i32, L: i32) -> vec2i {
+  var lo = 0;
+  if (start < 0) { lo = (-start + d - 1) / d; }
+  var hi = 0;
+  if (start < L) { hi = min(k, (L - 1 - start) / d + 1); }
+  lo = min(lo, k);
+  return vec2i(lo, max(lo, hi));
+}`;
+
 const WG = 64;
 
 /** Params shared by every pooling kernel: count, input offset, H, W, Ho, Wo (words 0‥5). */
@@ -44,15 +54,7 @@ export const maxPool2dIndicesKernel = memoKernel(function maxPool2dIndicesKernel
 @group(0) @binding(2) var<storage, read> p: array<u32>;
 ${SIZES_WGSL}
 
-// Taps t in [0, k) with start + t·d in [0, L), as (first, end).
-fn validTaps(start: i32, k: i32, d: i32, L: i32) -> vec2i {
-  var lo = 0;
-  if (start < 0) { lo = (-start + d - 1) / d; }
-  var hi = 0;
-  if (start < L) { hi = min(k, (L - 1 - start) / d + 1); }
-  lo = min(lo, k);
-  return vec2i(lo, max(lo, hi));
-}
+${VALID_TAPS_WGSL}
 
 @compute @workgroup_size(${WG})
 fn main(${LINEAR_BUILTINS}) {
