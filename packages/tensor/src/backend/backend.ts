@@ -517,3 +517,9 @@ export interface Backend {
    */
   adagradStep(param: View, grad: View, stateSum: View, p: AdagradStepParams): void;
 }
+
+/**
+ * The arguments of the primitive `K`, for an implementation that takes them in the interface's
+ * order without restating the list (`(...args: PrimitiveArgs<'attentionBackward'>)`).
+ */
+export type PrimitiveArgs<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;

@@ -1,4 +1,4 @@
-import type { AttentionParams, Storage, View } from '../backend';
+import type { AttentionParams, PrimitiveArgs, Storage, View } from '../backend';
 import { gemm } from './matmul';
 import { dataOf } from './storage';
 import { forEachPosition } from './strided';
@@ -144,19 +144,7 @@ export function attention(q: View, k: View, v: View, mask: View | null, out: Sto
  *   ∂L/∂q = scale · ∂L/∂s · K;   ∂L/∂k = scale · (∂L/∂s)ᵀ · Q.
  * A fully masked row has lse = −∞, so its P is NaN and NaN flows into the gradients it touches.
  */
-export function attentionBackward(
-  q: View,
-  k: View,
-  v: View,
-  mask: View | null,
-  out: View,
-  lse: View,
-  gOut: View,
-  gq: Storage,
-  gk: Storage,
-  gv: Storage,
-  p: AttentionParams,
-): void {
+export function attentionBackward(...[q, k, v, mask, out, lse, gOut, gq, gk, gv, p]: PrimitiveArgs<'attentionBackward'>): void {
   const { batch, L, S, E, Ev } = geometry(q, v);
   const [qd, kd, vd, od, ld, gd] = [f32(q), f32(k), f32(v), f32(out), f32(lse), f32(gOut)];
   const [gqd, gkd, gvd] = [f32(gq), f32(gk), f32(gv)];

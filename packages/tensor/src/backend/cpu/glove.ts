@@ -1,4 +1,4 @@
-import type { GloveStepParams, View } from '../backend';
+import type { PrimitiveArgs, View } from '../backend';
 import { dataOf } from './storage';
 
 /**
@@ -6,17 +6,7 @@ import { dataOf } from './storage';
  * reference C implementation's AdaGrad rule on float32 storage, arithmetic in float64 between
  * loads and stores (as @aimodel/nlp's CPU trainer). All views are contiguous (the op checks).
  */
-export function gloveStep(
-  params: View,
-  gradsq: View,
-  rows: View,
-  cols: View,
-  logX: View,
-  weight: View,
-  order: View | null,
-  cost: View,
-  p: GloveStepParams,
-): void {
+export function gloveStep(...[params, gradsq, rows, cols, logX, weight, order, cost, p]: PrimitiveArgs<'gloveStep'>): void {
   const W = dataOf(params) as Float32Array;
   const G = dataOf(gradsq) as Float32Array;
   const R = dataOf(rows) as Int32Array;

@@ -22,7 +22,7 @@ import { scan } from './kernels/scan.wgsl';
 import { compact } from './kernels/select.wgsl';
 import { quantize, requantize } from './kernels/quantized.wgsl';
 import { quantizedConv2d } from './kernels/quantized-conv.wgsl';
-import type { AttentionParams, GloveStepParams, NormParams, QuantizedConv2dParams, QuantizeParams, RequantizeParams, ScanOp } from '../backend';
+import type { AttentionParams, GloveStepParams, NormParams, PrimitiveArgs, QuantizeParams, ScanOp } from '../backend';
 import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../backend';
 import { Runtime, type RuntimeOptions } from './runtime';
 import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './storage';
@@ -205,20 +205,8 @@ export class WebGpuBackend implements Backend {
   attention(q: View, k: View, v: View, mask: View | null, out: Storage, lse: Storage, p: AttentionParams): void {
     attention(this.runtime, q, k, v, mask, out, lse, p);
   }
-  attentionBackward(
-    q: View,
-    k: View,
-    v: View,
-    mask: View | null,
-    out: View,
-    lse: View,
-    gOut: View,
-    gq: Storage,
-    gk: Storage,
-    gv: Storage,
-    p: AttentionParams,
-  ): void {
-    attentionBackward(this.runtime, q, k, v, mask, out, lse, gOut, gq, gk, gv, p);
+  attentionBackward(...args: PrimitiveArgs<'attentionBackward'>): void {
+    attentionBackward(this.runtime, ...args);
   }
   gloveStep(params: View, gradsq: View, rows: View, cols: View, logX: View, weight: View, order: View | null, cost: View, p: GloveStepParams): void {
     gloveStep(this.runtime, params, gradsq, rows, cols, logX, weight, order, cost, p);
@@ -247,28 +235,11 @@ export class WebGpuBackend implements Backend {
   quantize(x: View, p: QuantizeParams, out: Storage): void {
     quantize(this.runtime, x, p, out);
   }
-  requantize(
-    acc: View,
-    columnTerm: View,
-    multiplier: View,
-    bias: View | null,
-    affine: { weightZeroPoints: View; inputRowSums: View } | null,
-    p: RequantizeParams,
-    out: Storage,
-  ): void {
-    requantize(this.runtime, acc, columnTerm, multiplier, bias, affine, p, out);
+  requantize(...args: PrimitiveArgs<'requantize'>): void {
+    requantize(this.runtime, ...args);
   }
-  quantizedConv2d(
-    x: View,
-    weight: View,
-    columnTerm: View,
-    multiplier: View,
-    bias: View | null,
-    weightZeroPoints: View | null,
-    p: QuantizedConv2dParams,
-    out: Storage,
-  ): void {
-    quantizedConv2d(this.runtime, x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out);
+  quantizedConv2d(...args: PrimitiveArgs<'quantizedConv2d'>): void {
+    quantizedConv2d(this.runtime, ...args);
   }
 }
 

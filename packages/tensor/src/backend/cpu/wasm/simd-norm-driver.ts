@@ -5,7 +5,7 @@
  * a row at a time by lines. Weight and bias are either one block shared by all rows (layerNorm:
  * copied into the module once) or one scalar per row (batchNorm: applied to the row in wasm).
  */
-import type { NormParams, Storage, View } from '../../backend';
+import type { NormParams, PrimitiveArgs, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
 import { dataOf, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
@@ -139,16 +139,7 @@ function perRow(
  * See {@link Backend.normalizeBackward}, for rows whose cols are contiguous in x and gy, ∂x and
  * gy·x̂ contiguous, and a weight shared by all rows (layerNorm); false otherwise.
  */
-export function simdNormalizeBackward(
-  x: View,
-  weight: View | null,
-  gy: View,
-  mean: View,
-  variance: View,
-  gx: View,
-  gyXhat: View | null,
-  p: NormParams,
-): boolean {
+export function simdNormalizeBackward(...[x, weight, gy, mean, variance, gx, gyXhat, p]: PrimitiveArgs<'normalizeBackward'>): boolean {
   const { rowDims, eps } = p;
   const views = [x, gy, gx, mean, variance, ...[weight, gyXhat].filter((v): v is View => v !== null)];
   if (!views.every(isFloat)) return false;

@@ -17,7 +17,7 @@
  * kernels live in `attention-backward-tiled.wgsl.ts`, the pieces all attention kernels share in
  * `attention-common.wgsl.ts`.
  */
-import type { AttentionParams, Storage, View } from '../../backend';
+import type { PrimitiveArgs, View } from '../../backend';
 import { numel } from '../../../shape';
 import { copy } from '../codegen/copy';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
@@ -198,21 +198,8 @@ ${START}
 });
 
 /** Fused backward (see `Backend.attentionBackward`); q, k, v, mask, out, lse, gOut share one batch shape. */
-export function attentionBackward(
-  rt: Runtime,
-  q: View,
-  k: View,
-  v: View,
-  mask: View | null,
-  out: View,
-  lse: View,
-  gOut: View,
-  gq: Storage,
-  gk: Storage,
-  gv: Storage,
-  p: AttentionParams,
-  opts: AttentionKernelOptions = {},
-): void {
+export function attentionBackward(rt: Runtime, ...args: [...PrimitiveArgs<'attentionBackward'>, AttentionKernelOptions?]): void {
+  const [q, k, v, mask, out, lse, gOut, gq, gk, gv, p, opts = {}] = args;
   rt.checkAlive();
   const r = q.shape.length;
   const batch = q.shape.slice(0, r - 2);
@@ -222,7 +209,7 @@ export function attentionBackward(
   const lse2: View = { ...lse, shape: [...lse.shape, 1], strides: [...lse.strides, 0] };
   const stats = scratch(rt, 2 * Z * L);
   const packed = scratch(rt, Z * S * (E + Ev));
-  const run = (blocks: number) => attentionParams(q, k, v, mask, out, lse2, gOut, blocks, p);
+  const run = (blocks: number) => attentionParams({ q, k, v, mask, out, lse: lse2, gOut }, blocks, p);
   const inputs = [q, k, v, mask ?? q, gOut].map(bufferOf);
 
   const s = run(1);

@@ -136,18 +136,12 @@ export function attentionConfig(q: View, v: View, mask: View | null, batchRank: 
   return { d: bakedWidth(Math.max(q.shape[r - 1], v.shape[r - 1])), mask: mask ? (mask.storage.dtype === 'bool' ? 'bool' : 'float') : 'none', batchRank };
 }
 
+/** The operands an attention kernel reads, by {@link OPERAND} name (a forward kernel passes its out as gOut). */
+export type AttentionOperands = { q: View; k: View; v: View; mask: View | null; out: View; lse: View; gOut: View };
+
 /** The parameter words shared by every attention kernel (see the file comment). */
-export function attentionParams(
-  q: View,
-  k: View,
-  v: View,
-  mask: View | null,
-  out: View,
-  lse: View,
-  gOut: View,
-  blocks: number,
-  p: AttentionParams,
-): { words: ParamWriter; batchRank: number } {
+export function attentionParams(views: AttentionOperands, blocks: number, p: AttentionParams): { words: ParamWriter; batchRank: number } {
+  const { q, k, v, mask, out, lse, gOut } = views;
   const r = q.shape.length;
   const batch = q.shape.slice(0, r - 2);
   const inner = (x: View): number[] => [x.strides[r - 2], x.strides[r - 1]];

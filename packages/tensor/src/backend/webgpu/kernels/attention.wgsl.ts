@@ -142,7 +142,7 @@ export function attention(
   const d = bakedWidth(Math.max(q.shape[r - 1], v.shape[r - 1]));
   const tiled = (opts.tiled ?? true) && d <= 64 && tiledAttentionBytes(d) <= rt.device.limits.maxComputeWorkgroupStorageSize;
   const blocks = Math.ceil(L / (tiled ? TILED_ROWS : ROWS));
-  const { words, batchRank } = attentionParams(q, k, v, mask, outView, lseView, outView, blocks, p);
+  const { words, batchRank } = attentionParams({ q, k, v, mask, out: outView, lse: lseView, gOut: outView }, blocks, p);
   const config = attentionConfig(q, v, mask, batchRank);
   const kernel = tiled ? attentionTiledKernel(config) : attentionKernel(config);
   const buffers = [q, k, v, mask ?? q, out, lse].map(bufferOf);

@@ -1,4 +1,4 @@
-import type { GloveStepParams, View } from '../../backend';
+import type { PrimitiveArgs } from '../../backend';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
@@ -113,18 +113,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 });
 
 /** One batch of GloVe updates on the device: `p.count` invocations over the (contiguous) views. */
-export function gloveStep(
-  rt: Runtime,
-  W: View,
-  G: View,
-  rows: View,
-  cols: View,
-  logX: View,
-  weight: View,
-  order: View | null,
-  cost: View,
-  p: GloveStepParams,
-): void {
+export function gloveStep(rt: Runtime, ...[W, G, rows, cols, logX, weight, order, cost, p]: PrimitiveArgs<'gloveStep'>): void {
   rt.checkAlive();
   if (p.count === 0) return;
   const w = params()

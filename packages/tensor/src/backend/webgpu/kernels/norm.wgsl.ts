@@ -1,4 +1,4 @@
-import type { NormParams, Storage, View } from '../../backend';
+import type { NormParams, PrimitiveArgs, Storage, View } from '../../backend';
 import { numel } from '../../../shape';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
@@ -263,99 +263,61 @@ export interface NormRunOptions {
   cache?: boolean;
 }
 
+/** What {@link run} decides per dispatch; the caller's kernel adds its operand flags. */
+type RunKernelConfig = Pick<NormKernelConfig, 'mode' | 'layout' | 'workgroup' | 'slots'>;
+
 /**
- * Run `kernel(mode)` over the rows: one `whole` dispatch, or `partial` then `apply` with a scratch
- * buffer of vec4f partials between them. `inputs` bind first, `outputs` last; params are `head`
- * followed by the layout of `views`.
+ * Run `kernel` over the rows of `x` (`np.rowDims` leading dims): one `whole` dispatch, or
+ * `partial` then `apply` with a scratch buffer of vec4f partials between them. `inputs` bind
+ * first, `outputs` last; params are rows, cols, eps, chunks, span, the `extra` words, then the
+ * layout of `views`.
  */
 function run(
   rt: Runtime,
-  kernel: (mode: NormMode, layout: NormLayout, workgroup: 64 | 256, slots: number) => KernelSource,
-  rows: number,
-  cols: number,
-  head: (p: ParamWriter, chunks: number, span: number) => void,
+  x: View,
+  np: NormParams,
+  opts: NormRunOptions,
+  kernel: (c: RunKernelConfig) => KernelSource,
+  extra: number[],
   views: readonly View[],
-  rowDims: number,
-  inputs: GPUBuffer[],
-  outputs: GPUBuffer[],
-  chunks: number,
-  cache: boolean,
+  inputs: readonly (View | Storage)[],
+  outputs: readonly (View | Storage)[],
 ): void {
+  rt.checkAlive();
+  const [rows, cols] = rowsOf(x.shape, np.rowDims);
+  if (rows === 0 || cols === 0) return;
+  const chunks = opts.chunks ?? chunksFor(rows, cols);
   const span = Math.ceil(cols / chunks);
-  const p = params();
-  head(p, chunks, span);
-  const layout = writeLayout(p, views, rowDims);
+  const p = params()
+    .u32s([rows, cols])
+    .f32(np.eps)
+    .u32s([chunks, span, ...extra]);
+  const layout = writeLayout(p, views, np.rowDims);
   const wg = span > 1024 ? 256 : 64;
   const grid = linearGrid(rows * chunks, 1);
+  const [ins, outs] = [inputs.map(bufferOf), outputs.map(bufferOf)];
   if (chunks === 1) {
-    rt.dispatch(kernel('whole', layout, wg, cache ? registerSlots(cols, wg) : 0), [...inputs, ...outputs], p, grid);
+    const slots = (opts.cache ?? true) ? registerSlots(cols, wg) : 0;
+    rt.dispatch(kernel({ mode: 'whole', layout, workgroup: wg, slots }), [...ins, ...outs], p, grid);
     return;
   }
   const part = rt.createBuffer(rows * chunks * 16);
-  rt.dispatch(kernel('partial', layout, wg, 0), [...inputs, part], p, grid);
-  rt.dispatch(kernel('apply', layout, wg, 0), [...inputs, part, ...outputs], p, grid);
+  rt.dispatch(kernel({ mode: 'partial', layout, workgroup: wg, slots: 0 }), [...ins, part], p, grid);
+  rt.dispatch(kernel({ mode: 'apply', layout, workgroup: wg, slots: 0 }), [...ins, part, ...outs], p, grid);
   rt.releaseBuffer(part);
 }
 
 /** See {@link Backend.normalize}. */
-export function normalize(
-  rt: Runtime,
-  x: View,
-  weight: View | null,
-  bias: View | null,
-  out: View,
-  mean: Storage,
-  variance: Storage,
-  np: NormParams,
-  opts: NormRunOptions = {},
-): void {
-  rt.checkAlive();
-  const [rows, cols] = rowsOf(x.shape, np.rowDims);
-  if (rows === 0 || cols === 0) return;
+export function normalize(rt: Runtime, ...args: [...PrimitiveArgs<'normalize'>, NormRunOptions?]): void {
+  const [x, weight, bias, out, mean, variance, np, opts = {}] = args;
   const affine = [weight, bias].filter((v): v is View => v !== null);
-  run(
-    rt,
-    (mode, layout, workgroup, slots) => normalizeKernel({ mode, layout, weight: !!weight, bias: !!bias, workgroup, slots }),
-    rows,
-    cols,
-    (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span),
-    [x, out, ...affine],
-    np.rowDims,
-    [x, ...affine].map(bufferOf),
-    [out, mean, variance].map(bufferOf),
-    opts.chunks ?? chunksFor(rows, cols),
-    opts.cache ?? true,
-  );
+  run(rt, x, np, opts, (c) => normalizeKernel({ ...c, weight: !!weight, bias: !!bias }), [], [x, out, ...affine], [x, ...affine], [out, mean, variance]);
 }
 
 /** See {@link Backend.normalizeBackward}. */
-export function normalizeBackward(
-  rt: Runtime,
-  x: View,
-  weight: View | null,
-  gy: View,
-  mean: View,
-  variance: View,
-  gx: View,
-  gyXhat: View | null,
-  np: NormParams,
-  opts: NormRunOptions = {},
-): void {
-  rt.checkAlive();
-  const [rows, cols] = rowsOf(x.shape, np.rowDims);
-  if (rows === 0 || cols === 0) return;
+export function normalizeBackward(rt: Runtime, ...args: [...PrimitiveArgs<'normalizeBackward'>, NormRunOptions?]): void {
+  const [x, weight, gy, mean, variance, gx, gyXhat, np, opts = {}] = args;
   const extra = [weight, gyXhat].filter((v): v is View => v !== null);
-  run(
-    rt,
-    (mode, layout, workgroup, slots) => normalizeBackwardKernel({ mode, layout, weight: !!weight, gyXhat: !!gyXhat, workgroup, slots }),
-    rows,
-    cols,
-    (p, chunks, span) => p.u32(rows).u32(cols).f32(np.eps).u32(chunks).u32(span).u32(mean.offset).u32(variance.offset),
-    [x, gy, gx, ...extra],
-    np.rowDims,
-    [x, gy, mean, variance, ...extra].map(bufferOf),
-    [bufferOf(gx)],
-    opts.chunks ?? chunksFor(rows, cols),
-    opts.cache ?? true,
-  );
+  const kernel = (c: RunKernelConfig) => normalizeBackwardKernel({ ...c, weight: !!weight, gyXhat: !!gyXhat });
+  run(rt, x, np, opts, kernel, [mean.offset, variance.offset], [x, gy, gx, ...extra], [x, gy, mean, variance, ...extra], [gx]);
 }
