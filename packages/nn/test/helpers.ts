@@ -1,6 +1,18 @@
 import { expect } from 'vitest';
 import type { Tensor } from '../src/index';
 
+/** PyTorch's state-dict keys of layer 0 of a bidirectional RNN, LSTM or GRU, in order, spelt out. */
+export const BIDIRECTIONAL_LAYER0_KEYS = [
+  'weight_ih_l0',
+  'weight_hh_l0',
+  'bias_ih_l0',
+  'bias_hh_l0',
+  'weight_ih_l0_reverse',
+  'weight_hh_l0_reverse',
+  'bias_ih_l0_reverse',
+  'bias_hh_l0_reverse',
+];
+
 /** Nested arrays → flat list of numbers. */
 export const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 

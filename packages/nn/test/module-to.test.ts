@@ -10,6 +10,29 @@ function live() {
   return { cpu: [m.devices.cpu.tensors, m.devices.cpu.bytes], webgpu: [m.devices.webgpu.tensors, m.devices.webgpu.bytes] };
 }
 
+/** A 4×4 input batch and its 4×2 regression targets, on WebGPU. */
+function batchOnWebGpu(): { x: Tensor; y: Tensor } {
+  const x = tensor(
+    [
+      [1, 2, 3, 4],
+      [-1, 0, 1, 2],
+      [0.5, -0.5, 2, -2],
+      [3, 1, -1, 0],
+    ],
+    { device: 'webgpu' },
+  );
+  const y = tensor(
+    [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0],
+    ],
+    { device: 'webgpu' },
+  );
+  return { x, y };
+}
+
 /** Two fields sharing one Parameter (tied weights), plus a buffer. */
 class Tied extends Module {
   encoder = new Linear(3, 3, { bias: false });
@@ -38,24 +61,7 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     expect(live().cpu).toEqual(before.cpu); // the CPU copies are freed
     expect(live().webgpu[0]).toBe(before.webgpu[0] + 4);
 
-    const x = tensor(
-      [
-        [1, 2, 3, 4],
-        [-1, 0, 1, 2],
-        [0.5, -0.5, 2, -2],
-        [3, 1, -1, 0],
-      ],
-      { device: 'webgpu' },
-    );
-    const y = tensor(
-      [
-        [1, 0],
-        [0, 1],
-        [1, 1],
-        [0, 0],
-      ],
-      { device: 'webgpu' },
-    );
+    const { x, y } = batchOnWebGpu();
     const losses: number[] = [];
     for (let step = 0; step < 10; step++) {
       opt.zeroGrad();
@@ -100,24 +106,7 @@ describe.skipIf(!webgpu)('Module.to between the CPU and WebGPU', () => {
     expect(await model.to('webgpu')).toBe(model);
     expect(model.parameters().every((p) => p.device === 'webgpu' && p instanceof Parameter && p.requiresGrad)).toBe(true);
     expect(model.namedBuffers().every(([, b]) => b.device === 'webgpu')).toBe(true);
-    const x = tensor(
-      [
-        [1, 2, 3, 4],
-        [-1, 0, 1, 2],
-        [0.5, -0.5, 2, -2],
-        [3, 1, -1, 0],
-      ],
-      { device: 'webgpu' },
-    );
-    const y = tensor(
-      [
-        [1, 0],
-        [0, 1],
-        [1, 1],
-        [0, 0],
-      ],
-      { device: 'webgpu' },
-    );
+    const { x, y } = batchOnWebGpu();
     const losses: number[] = [];
     for (let step = 0; step < 5; step++) {
       const loss = scope(() => mseLoss(model.forward(x), y));

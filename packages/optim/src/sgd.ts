@@ -1,29 +1,17 @@
-import { ArgumentError, sgdStep_, type Tensor, zerosLike } from '@aimodel/tensor';
+import { ArgumentError, type SgdStepOptions, sgdStep_, type Tensor, zerosLike } from '@aimodel/tensor';
 import { checkBoolean, checkNonNegative } from './hyper-parameters';
 import { Optimizer, type OptimizerParams, type ParamGroup, withDefaults } from './optimizer';
 
 /**
- * Options of {@link SGD} (PyTorch names and defaults, camelCase).
+ * Options of {@link SGD} (PyTorch names and defaults, camelCase): those of the fused step it runs,
+ * `sgdStep_` of @aimodel/tensor, less the step's own `isFirstStep`.
  * @example
  * ```ts
  * const params = new Linear(2, 1).parameters();
  * new SGD(params, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
  * ```
  */
-export interface SGDOptions {
-  /** Learning rate γ (default 1e-3). */
-  lr?: number;
-  /** Momentum factor μ (default 0). */
-  momentum?: number;
-  /** Dampening τ of the momentum (default 0). */
-  dampening?: number;
-  /** L2 penalty λ added to the gradient (default 0). */
-  weightDecay?: number;
-  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
-  nesterov?: boolean;
-  /** Maximize the objective instead of minimizing it (default false). */
-  maximize?: boolean;
-}
+export type SGDOptions = Omit<SgdStepOptions, 'isFirstStep'>;
 
 /**
  * Per-parameter state of {@link SGD}: the momentum buffer b (only when momentum ≠ 0).

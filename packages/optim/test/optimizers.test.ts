@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
-import { tensor } from '@aimodel/tensor';
-import { Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, RMSprop, type RMSpropOptions, SGD, type SGDOptions } from '../src/index';
+import { type Tensor, tensor } from '@aimodel/tensor';
+import { Adagrad, type AdagradOptions, Adam, type AdamOptions, AdamW, type Optimizer, RMSprop, type RMSpropOptions, SGD, type SGDOptions } from '../src/index';
 import { compareTrajectory, expectClose, quadraticGrad, quadraticLoss, type Reference, THETA0 } from './helpers';
 
 // Each optimizer runs 10 steps on the quadratic problem and every step's parameters are compared
@@ -120,34 +120,43 @@ describe('SGD follows the documented update step for step', () => {
   }
 });
 
-describe('Adam follows the documented update step for step', () => {
-  const cases: AdamOptions[] = [
-    { lr: 0.1 },
-    {},
-    { lr: 0.05, betas: [0.8, 0.99], eps: 1e-6 },
-    { lr: 0.1, weightDecay: 0.1 },
-    { lr: 0.1, amsgrad: true },
-    { lr: 0.1, amsgrad: true, weightDecay: 0.05, maximize: true },
-    { lr: 0.2, betas: [0, 0.5] },
-  ];
-  for (const o of cases) {
-    it(JSON.stringify(o), () => compareTrajectory((p) => new Adam([p], o), adamReference(o, false), { maximize: !!o.maximize }));
-  }
-});
-
-describe('AdamW follows the documented update step for step', () => {
-  const cases: AdamOptions[] = [
-    { lr: 0.1 },
-    {},
-    { lr: 0.1, weightDecay: 0.5 },
-    { lr: 0.1, weightDecay: 0 },
-    { lr: 0.05, weightDecay: 0.1, amsgrad: true, betas: [0.85, 0.95] },
-    { lr: 0.1, weightDecay: 0.2, maximize: true },
-  ];
-  for (const o of cases) {
-    it(JSON.stringify(o), () => compareTrajectory((p) => new AdamW([p], o), adamReference(o, true), { maximize: !!o.maximize }));
-  }
-});
+// Adam and AdamW: the same reference, with the weight decay coupled (Adam) or decoupled (AdamW).
+const adamCases: [string, new (params: Tensor[], o: AdamOptions) => Optimizer, boolean, AdamOptions[]][] = [
+  [
+    'Adam',
+    Adam,
+    false,
+    [
+      { lr: 0.1 },
+      {},
+      { lr: 0.05, betas: [0.8, 0.99], eps: 1e-6 },
+      { lr: 0.1, weightDecay: 0.1 },
+      { lr: 0.1, amsgrad: true },
+      { lr: 0.1, amsgrad: true, weightDecay: 0.05, maximize: true },
+      { lr: 0.2, betas: [0, 0.5] },
+    ],
+  ],
+  [
+    'AdamW',
+    AdamW,
+    true,
+    [
+      { lr: 0.1 },
+      {},
+      { lr: 0.1, weightDecay: 0.5 },
+      { lr: 0.1, weightDecay: 0 },
+      { lr: 0.05, weightDecay: 0.1, amsgrad: true, betas: [0.85, 0.95] },
+      { lr: 0.1, weightDecay: 0.2, maximize: true },
+    ],
+  ],
+];
+for (const [name, Opt, decoupled, cases] of adamCases) {
+  describe(`${name} follows the documented update step for step`, () => {
+    for (const o of cases) {
+      it(JSON.stringify(o), () => compareTrajectory((p) => new Opt([p], o), adamReference(o, decoupled), { maximize: !!o.maximize }));
+    }
+  });
+}
 
 describe('RMSprop follows the documented update step for step', () => {
   const cases: RMSpropOptions[] = [

@@ -157,46 +157,40 @@ export class LeakyReLU extends Module {
 }
 
 /**
- * Softmax along `dim`, as `torch.nn.Softmax`: exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x); the values
- * along `dim` are positive and sum to 1. Shapes: any → same.
- * @example
- * ```ts
- * new Softmax(-1).forward(tensor([[1, 2, 3]])); // ≈ [[0.0900, 0.2447, 0.6652]]
- * ```
+ * What {@link Softmax} and {@link LogSoftmax} share: a normalisation along `dim`, an integer fixed
+ * at construction and checked against each input's rank.
  */
-export class Softmax extends Module {
-  /** The dim that sums to 1. @example `new Softmax(1).dim // 1` */
+abstract class NormalizeAlongDim extends Module {
+  /** The dim normalised over. @example `new Softmax(1).dim // 1` */
   readonly dim: number;
+  readonly #op: string;
+  readonly #fn: (x: Tensor, dim: number) => Tensor;
 
-  /**
-   * @param dim dim to normalize over (default −1, the last; PyTorch has no default and warns)
-   * @example
-   * ```ts
-   * new Softmax(1);
-   * ```
-   */
-  constructor(dim = -1) {
+  constructor(op: string, fn: (x: Tensor, dim: number) => Tensor, dim: number) {
     super();
-    if (!Number.isInteger(dim)) throw new ArgumentError('Softmax', `dim must be an integer, got ${dim}`);
+    if (!Number.isInteger(dim)) throw new ArgumentError(op, `dim must be an integer, got ${dim}`);
     this.dim = dim;
+    this.#op = op;
+    this.#fn = fn;
   }
 
   /**
-   * Softmax of `x` along `dim`.
+   * The normalisation of `x` along `dim`.
    * @example
    * ```ts
    * new Softmax(0).forward(tensor([0, 0])); // [0.5, 0.5]
+   * new LogSoftmax(0).forward(tensor([0, 0])); // ≈ [-0.6931, -0.6931]
    * ```
    */
   override forward(x: Tensor): Tensor {
-    checkTensor('Softmax', x);
+    checkTensor(this.#op, x);
     const n = Math.max(x.ndim, 1);
     if (this.dim < -n || this.dim >= n)
       throw new ShapeError(
-        'Softmax',
+        this.#op,
         `dim ${this.dim} is out of range for input ${fmtShape(x.shape)} (expected at least ${this.dim < 0 ? -this.dim : this.dim + 1} dims)`,
       );
-    return softmax(x, this.dim);
+    return this.#fn(x, this.dim);
   }
 
   /** PyTorch's extra_repr. @example `String(new Softmax(1)) // 'Softmax(dim=1)'` */
@@ -206,17 +200,36 @@ export class Softmax extends Module {
 }
 
 /**
+ * Softmax along `dim`, as `torch.nn.Softmax`: exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x); the values
+ * along `dim` are positive and sum to 1. Shapes: any → same.
+ * @example
+ * ```ts
+ * new Softmax(-1).forward(tensor([[1, 2, 3]])); // ≈ [[0.0900, 0.2447, 0.6652]]
+ * ```
+ */
+export class Softmax extends NormalizeAlongDim {
+  /**
+   * @param dim dim to normalize over (default −1, the last; PyTorch has no default and warns)
+   * @example
+   * ```ts
+   * new Softmax(1);
+   * ```
+   */
+  constructor(dim = -1) {
+    super('Softmax', softmax, dim);
+  }
+}
+
+/**
  * Log-softmax along `dim`, as `torch.nn.LogSoftmax`: xᵢ − log Σⱼ exp(xⱼ), computed stably. Shapes:
  * any → same. Pair it with {@link nllLoss}.
  * @example
  * ```ts
  * new LogSoftmax(-1).forward(tensor([[1, 2, 3]])); // ≈ [[-2.4076, -1.4076, -0.4076]]
+ * String(new LogSoftmax(1)); // 'LogSoftmax(dim=1)'
  * ```
  */
-export class LogSoftmax extends Module {
-  /** The dim normalised over. @example `new LogSoftmax(1).dim // 1` */
-  readonly dim: number;
-
+export class LogSoftmax extends NormalizeAlongDim {
   /**
    * @param dim dim to normalize over (default −1, the last)
    * @example
@@ -225,27 +238,6 @@ export class LogSoftmax extends Module {
    * ```
    */
   constructor(dim = -1) {
-    super();
-    if (!Number.isInteger(dim)) throw new ArgumentError('LogSoftmax', `dim must be an integer, got ${dim}`);
-    this.dim = dim;
-  }
-
-  /**
-   * Log-softmax of `x` along `dim`.
-   * @example
-   * ```ts
-   * new LogSoftmax(0).forward(tensor([0, 0])); // ≈ [-0.6931, -0.6931]
-   * ```
-   */
-  override forward(x: Tensor): Tensor {
-    checkTensor('LogSoftmax', x);
-    const n = Math.max(x.ndim, 1);
-    if (this.dim < -n || this.dim >= n) throw new ShapeError('LogSoftmax', `dim ${this.dim} is out of range for input ${fmtShape(x.shape)}`);
-    return logSoftmax(x, this.dim);
-  }
-
-  /** PyTorch's extra_repr. @example `String(new LogSoftmax(1)) // 'LogSoftmax(dim=1)'` */
-  override extraRepr(): string {
-    return reprFields({ dim: this.dim });
+    super('LogSoftmax', logSoftmax, dim);
   }
 }

@@ -15,7 +15,7 @@ import {
   tensor,
   zeros,
 } from '../../src/index';
-import { expectTensorValues as expectClose } from '../helpers';
+import { BIDIRECTIONAL_LAYER0_KEYS, expectTensorValues as expectClose } from '../helpers';
 
 // ── float64 reference from PyTorch's equations ─────────────────────────────
 type Kind = 'tanh' | 'relu' | 'lstm' | 'gru';
@@ -106,14 +106,7 @@ describe('RNN, LSTM, GRU: parameters', () => {
   it("use PyTorch's state-dict keys, order and shapes", () => {
     const rnn = new RNN(Hin, H, { numLayers: 2, bidirectional: true });
     expect(Object.keys(rnn.stateDict())).toEqual([
-      'weight_ih_l0',
-      'weight_hh_l0',
-      'bias_ih_l0',
-      'bias_hh_l0',
-      'weight_ih_l0_reverse',
-      'weight_hh_l0_reverse',
-      'bias_ih_l0_reverse',
-      'bias_hh_l0_reverse',
+      ...BIDIRECTIONAL_LAYER0_KEYS,
       'weight_ih_l1',
       'weight_hh_l1',
       'bias_ih_l1',
