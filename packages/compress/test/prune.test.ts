@@ -211,34 +211,13 @@ describe('lnStructured', () => {
     expect(rowMask(lnStructured(linearWith(W), 'weight', { count: 1 }, 2, 0))).toEqual([1, 1, 0]);
     expect(rowMask(lnStructured(linearWith(W), 'weight', 2, 2, 0))).toEqual([0, 1, 0]);
     expect(rowMask(lnStructured(linearWith(W), 'weight', 2, Number.POSITIVE_INFINITY, 0))).toEqual([0, 1, 0]);
-    expect(
-      values(
-        lnStructured(
-          linearWith([
-            [3, 0],
-            [2, 2],
-          ]),
-          'weight',
-          0.5,
-          2,
-          0,
-        ).weightMask,
-      ),
-    ).toEqual([1, 1, 0, 0]); // 3 > √8
-    expect(
-      values(
-        lnStructured(
-          linearWith([
-            [3, 0],
-            [2, 2],
-          ]),
-          'weight',
-          0.5,
-          1,
-          0,
-        ).weightMask,
-      ),
-    ).toEqual([0, 0, 1, 1]); // 3 < 4
+    const W2 = [
+      [3, 0],
+      [2, 2],
+    ];
+    const halfOfTwoRows = (n: number) => values(lnStructured(linearWith(W2), 'weight', 0.5, n, 0).weightMask);
+    expect(halfOfTwoRows(2)).toEqual([1, 1, 0, 0]); // 3 > √8
+    expect(halfOfTwoRows(1)).toEqual([0, 0, 1, 1]); // 3 < 4
   });
 
   it('n = 1 and 2 on dim 1 (and dim −1): input columns', () => {

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dequantize, QuantizedConv2d } from '../src/index';
 import { quantize, randomValues, refIm2col, refRequantize } from './quantized-reference';
 import { hasWebGpu } from './webgpu-available';
+import { int8BaseOptions } from './int8-base-options';
 
 const WEBGPU = await hasWebGpu();
 afterAll(() => init({ device: 'cpu' }));
@@ -109,6 +110,14 @@ const CASES: Case[] = [
 
 describe('QuantizedConv2d', () => {
   it('hand-computed: a 2×2 box filter over a 2×2 input, int8 symmetric', async () => {
+    const x = tensor([
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ],
+    ]);
     // x / 0.5 = [2, 4, 6, 8]; weight all 1 (scale 0.5): acc = 20; multiplier = 0.5·0.5 / 0.25 = 1 → 20 · 0.25 = 5
     const conv = new QuantizedConv2d(1, 1, 2, {
       weight: new Int8Array([1, 1, 1, 1]),
@@ -116,20 +125,7 @@ describe('QuantizedConv2d', () => {
       input: { scale: 0.5, zeroPoint: 0, dtype: 'int8' },
       output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' },
     });
-    expect(
-      await values(
-        conv.forward(
-          tensor([
-            [
-              [
-                [1, 2],
-                [3, 4],
-              ],
-            ],
-          ]),
-        ),
-      ),
-    ).toEqual([5]);
+    expect(await values(conv.forward(x))).toEqual([5]);
     // padding 1 pads with the input zero point (0.0): the corners see one pixel each → [2, 6, 10, 8]·0.25·…
     const padded = new QuantizedConv2d(1, 1, 2, {
       weight: new Int8Array([1, 1, 1, 1]),
@@ -139,22 +135,10 @@ describe('QuantizedConv2d', () => {
       output: { scale: 0.25, zeroPoint: 0, dtype: 'uint8' },
     });
     // output 3×3: window sums of [2, 4; 6, 8] (q − zp) with zero borders; uint8 output clamps at 0 from below
-    expect(
-      await values(
-        padded.forward(
-          tensor([
-            [
-              [
-                [1, 2],
-                [3, 4],
-              ],
-            ],
-          ]),
-        ),
-      ),
-    ).toEqual([0.5, 1.5, 1, 2, 5, 3, 1.5, 3.5, 2]);
+    expect(await values(padded.forward(x))).toEqual([0.5, 1.5, 1, 2, 5, 3, 1.5, 3.5, 2]);
     conv.dispose();
     padded.dispose();
+    x.dispose();
   });
 
   CASES.forEach((cs, i) => {
@@ -204,12 +188,7 @@ describe('QuantizedConv2d', () => {
     const { module } = build(CASES[0], 1);
     expect(() => module.forward(tensor([[1, 2, 3]]))).toThrow(ShapeError);
     expect(() => module.forward(tensor([[[[1]]]], { dtype: 'int32' }).reshape([1, 1, 1, 1]))).toThrow(DTypeError);
-    const base = {
-      weight: new Int8Array(4),
-      weightScale: 0.1,
-      input: { scale: 0.1, zeroPoint: 0, dtype: 'int8' },
-      output: { scale: 0.1, zeroPoint: 0, dtype: 'int8' },
-    } as const;
+    const base = int8BaseOptions();
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, groups: 3 })).toThrow(ArgumentError);
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, stride: 0 })).toThrow(/stride must be an integer >= 1/);
     expect(() => new QuantizedConv2d(2, 2, 1, { ...base, weight: new Int8Array(8) })).toThrow(/weight has 8 values, expected 4/);

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dequantize, QuantizedLinear } from '../src/index';
 import { quantize, randomValues, refRequantize } from './quantized-reference';
 import { hasWebGpu } from './webgpu-available';
+import { int8BaseOptions } from './int8-base-options';
 
 const WEBGPU = await hasWebGpu();
 afterAll(() => init({ device: 'cpu' }));
@@ -145,12 +146,7 @@ describe('QuantizedLinear', () => {
     const { module } = randomLayer(4, 2, 1, false, 'int8');
     expect(() => module.forward(tensor([[1, 2, 3]]))).toThrow(ShapeError);
     expect(() => module.forward(tensor([[1, 2, 3, 4]], { dtype: 'int32' }))).toThrow(DTypeError);
-    const base = {
-      weight: new Int8Array(4),
-      weightScale: 0.1,
-      input: { scale: 0.1, zeroPoint: 0, dtype: 'int8' },
-      output: { scale: 0.1, zeroPoint: 0, dtype: 'int8' },
-    } as const;
+    const base = int8BaseOptions();
     expect(() => new QuantizedLinear(2, 2, { ...base, weight: new Int8Array(3) })).toThrow(ShapeError);
     expect(() => new QuantizedLinear(2, 2, { ...base, weightScale: [0.1] })).toThrow(ArgumentError);
     expect(() => new QuantizedLinear(2, 2, { ...base, input: { scale: 0.1, zeroPoint: 200, dtype: 'int8' } })).toThrow(
