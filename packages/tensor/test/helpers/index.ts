@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { requestGpu } from '../../src/backend/webgpu/gpu';
-import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions } from '../../src/index';
+import { type DeviceName, init, type Tensor, gradcheck, type GradcheckOptions, scope, tensor } from '../../src/index';
 import type { AllCloseTolerance } from './all-close';
 
 const env = process.env;
@@ -89,4 +89,34 @@ export function randomValues(n: number, seed = 1, lo = -1, hi = 1): number[] {
 /** Values kept away from zero (|v| ≥ margin), for ops with kinks or poles at 0. */
 export function awayFromZero(n: number, seed = 1, margin = 0.2): number[] {
   return randomValues(n, seed).map((v) => (v >= 0 ? v + margin : v - margin));
+}
+
+/** A float32 tensor of `shape` on `device` holding {@link randomValues}(its size, seed, lo, hi). */
+export function randomTensor(device: DeviceName, shape: readonly number[], seed = 1, lo = -1, hi = 1): Tensor {
+  return tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    { device },
+  ).reshape(shape);
+}
+
+/** Σ y·c with fixed distinct pseudo-random coefficients c (seeded), so a gradcheck sees where every element of y went. */
+export function weightedSum(y: Tensor, seed = 3): Tensor {
+  return y.mul(randomTensor(y.device, y.shape, seed)).sum();
+}
+
+/** The error `fn` throws when run inside a `scope` (which frees what it allocated), or undefined when it returns. */
+export function errorIn(fn: () => unknown): unknown {
+  try {
+    scope(() => {
+      fn();
+    });
+  } catch (e) {
+    return e;
+  }
+  return undefined;
 }

@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import {
   type DeviceName,
-  type Tensor,
   tensor,
   zeros,
   ones,
@@ -15,24 +14,12 @@ import {
   DTypeError,
   ShapeError,
 } from '../../src/index';
-import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
-
-/** Σ y·c with fixed distinct coefficients c. */
-function weightedSum(y: Tensor, seed = 3): Tensor {
-  return y.mul(tensor(randomValues(y.numel(), seed), { device: y.device }).reshape(y.shape)).sum();
-}
+import { expectGradcheck, describeOnCpu, randomTensor, weightedSum } from '../helpers';
 
 describeOnCpu('indexing', (device: DeviceName) => {
   const t = (v: Parameters<typeof tensor>[0]) => tensor(v, { device });
   const idx = (v: Parameters<typeof tensor>[0]) => tensor(v, { device, dtype: 'int32' });
-  const leaf = (shape: number[], seed = 1) =>
-    tensor(
-      randomValues(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-      ),
-      { device },
-    ).reshape(shape);
+  const leaf = (shape: number[], seed = 1) => randomTensor(device, shape, seed);
 
   it('gather picks values along a dim; negative indices count from the end', async () => {
     const x = t([

@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import {
   type DeviceName,
-  type Tensor,
   tensor,
   arange,
   zeros,
@@ -26,24 +25,12 @@ import {
   ArgumentError,
   ShapeError,
 } from '../../src/index';
-import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
-
-/** Σ y·c with fixed distinct coefficients c, so a gradcheck sees where every element went. */
-function weightedSum(y: Tensor, seed = 7): Tensor {
-  return y.mul(tensor(randomValues(y.numel(), seed), { device: y.device }).reshape(y.shape)).sum();
-}
+import { expectGradcheck, describeOnCpu, randomTensor, weightedSum } from '../helpers';
 
 describeOnCpu('movement', (device: DeviceName) => {
   const ar = (n: number) => arange(n, undefined, 1, { device });
   const t = (v: Parameters<typeof tensor>[0], dtype?: 'int32' | 'bool' | 'float32') => tensor(v, { device, dtype });
-  const leaf = (shape: number[], seed = 1) =>
-    tensor(
-      randomValues(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-      ),
-      { device },
-    ).reshape(shape);
+  const leaf = (shape: number[], seed = 1) => randomTensor(device, shape, seed);
 
   it('reshape infers -1 and keeps the row-major order', async () => {
     const y = reshape(ar(6), [2, -1]);

@@ -15,7 +15,7 @@ import {
   scope,
   type Tensor,
 } from '../../src/index';
-import { DEVICES, randomValues } from '../helpers';
+import { DEVICES, errorIn, randomValues } from '../helpers';
 import { NOT_OPS, OPS } from '../op-table';
 import { dtypesOf, numel, type OpInfo, type OpResult, type Sample, type Tol } from '../op-table/samples';
 
@@ -133,14 +133,7 @@ async function checkSample(info: OpInfo, s: Sample, device: DeviceName): Promise
 
 /** `fn` throws `kind`, raised by an @aimodel op. */
 function expectThrows(fn: () => unknown, kind: typeof DisposedError | typeof DeviceError, what: string): void {
-  let err: unknown;
-  try {
-    scope(() => {
-      fn();
-    });
-  } catch (e) {
-    err = e;
-  }
+  const err = errorIn(fn);
   expect(err, what).toBeInstanceOf(kind);
   expect(AimodelError.isInstance(err) && typeof err.op === 'string', what).toBe(true);
 }

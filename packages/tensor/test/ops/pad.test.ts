@@ -1,11 +1,6 @@
 import { expect, it } from 'vitest';
-import { type DeviceName, type Tensor, tensor, arange, pad, tile, repeat, ArgumentError, ShapeError } from '../../src/index';
-import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
-
-/** Σ y·c with fixed distinct coefficients c. */
-function weightedSum(y: Tensor, seed = 3): Tensor {
-  return y.mul(tensor(randomValues(y.numel(), seed), { device: y.device }).reshape(y.shape)).sum();
-}
+import { type DeviceName, tensor, arange, pad, tile, repeat, ArgumentError, ShapeError } from '../../src/index';
+import { expectGradcheck, describeOnCpu, randomTensor, weightedSum } from '../helpers';
 
 describeOnCpu('pad', (device: DeviceName) => {
   const t = (v: number[] | number[][] | number[][][]) => tensor(v, { device });
@@ -15,14 +10,7 @@ describeOnCpu('pad', (device: DeviceName) => {
       [4, 5, 6],
       [7, 8, 9],
     ]);
-  const leaf = (shape: number[], seed = 1) =>
-    tensor(
-      randomValues(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-      ),
-      { device },
-    ).reshape(shape);
+  const leaf = (shape: number[], seed = 1) => randomTensor(device, shape, seed);
 
   it('constant: zeros by default, a fill value, several dims as [left, right, top, bottom]', async () => {
     await expect(pad(t([[1, 2]]), [1, 1])).toBeAllClose([[0, 1, 2, 0]]);

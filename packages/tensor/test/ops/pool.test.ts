@@ -1,10 +1,6 @@
 import { expect, it } from 'vitest';
-import { type DeviceName, type Tensor, tensor, arange, maxPool2d, avgPool2d, adaptiveAvgPool2d, ArgumentError, ShapeError } from '../../src/index';
-import { expectGradcheck, describeOnCpu, randomValues } from '../helpers';
-
-function weightedSum(y: Tensor, seed = 3): Tensor {
-  return y.mul(tensor(randomValues(y.numel(), seed), { device: y.device }).reshape(y.shape)).sum();
-}
+import { type DeviceName, tensor, arange, maxPool2d, avgPool2d, adaptiveAvgPool2d, ArgumentError, ShapeError } from '../../src/index';
+import { expectGradcheck, describeOnCpu, randomValues, randomTensor, weightedSum } from '../helpers';
 
 /** PyTorch's pooling output length (aten pooling_output_shape), written out independently. */
 function torchOut(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
@@ -37,14 +33,7 @@ describeOnCpu('pool', (device: DeviceName) => {
     [2, 3, 4, 10],
   ];
   const ramp = (h: number, w: number) => arange(h * w, undefined, 1, { device }).reshape([1, 1, h, w]);
-  const leaf = (shape: number[], seed: number) =>
-    tensor(
-      randomValues(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-      ),
-      { device },
-    ).reshape(shape);
+  const leaf = (shape: number[], seed: number) => randomTensor(device, shape, seed);
 
   it('maxPool2d: kernel 2, stride 1, padding, dilation (hand values)', async () => {
     await expect(maxPool2d(img(X), 2)).toBeAllClose([

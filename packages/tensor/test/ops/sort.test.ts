@@ -15,7 +15,7 @@ import {
   tensor,
   topk,
 } from '../../src/index';
-import { DEVICES, randomValues } from '../helpers';
+import { DEVICES, errorIn, randomValues } from '../helpers';
 
 // Typed errors of the sorting ops and scans, and stability/memory checks the op table's shared
 // loops do not make; the values of every op on every device are in test/op-table/sorting.ts.
@@ -51,14 +51,7 @@ describe('sorting and scan errors', () => {
   for (const [name, fn, kind, message] of cases) {
     it(name, () => {
       const before = memory().devices.cpu.tensors;
-      let err: unknown;
-      try {
-        scope(() => {
-          fn();
-        });
-      } catch (e) {
-        err = e;
-      }
+      const err = errorIn(fn);
       expect(err).toBeInstanceOf(kind);
       expect((err as Error).message).toMatch(message);
       expect(memory().devices.cpu.tensors).toBe(before);
