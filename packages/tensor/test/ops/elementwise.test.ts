@@ -1,54 +1,12 @@
 import { expect, it } from 'vitest';
-import {
-  type Tensor,
-  type TensorLike,
-  tensor,
-  zeros,
-  ones,
-  arange,
-  add,
-  sub,
-  mul,
-  div,
-  pow,
-  maximum,
-  minimum,
-  eq,
-  ne,
-  lt,
-  le,
-  gt,
-  ge,
-  neg,
-  abs,
-  sign,
-  exp,
-  log,
-  sqrt,
-  rsqrt,
-  relu,
-  leakyRelu,
-  gelu,
-  sigmoid,
-  erf,
-  tanh,
-  sin,
-  cos,
-  floor,
-  ceil,
-  clamp,
-  where,
-  ShapeError,
-  DTypeError,
-  DisposedError,
-  ArgumentError,
-} from '../../src/index';
+import { type Tensor, type TensorLike, tensor, zeros, ones, arange, ShapeError, DTypeError, DisposedError, ArgumentError } from '../../src/index';
+import * as ops from '../../src/index';
 import { describeOnCpu, expectGradcheck, randomValues, awayFromZero } from '../helpers';
 
 type BinaryName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
-const BINARY: Record<BinaryName, (a: TensorLike, b: TensorLike) => Tensor> = { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
+const BINARY: Record<BinaryName, (a: TensorLike, b: TensorLike) => Tensor> = ops;
 type UnaryName = 'neg' | 'abs' | 'sign' | 'exp' | 'sigmoid' | 'erf' | 'tanh' | 'sin' | 'cos' | 'floor' | 'ceil' | 'relu';
-const UNARY: Record<UnaryName, (x: Tensor) => Tensor> = { neg, abs, sign, exp, sigmoid, erf, tanh, sin, cos, floor, ceil, relu };
+const UNARY: Record<UnaryName, (x: Tensor) => Tensor> = ops;
 const T = true;
 const F = false;
 
@@ -111,38 +69,38 @@ describeOnCpu('elementwise ops', (device) => {
 
   it('log, sqrt, rsqrt on positive inputs, with the edge values 0 and negatives', async () => {
     const x = t([0.25, 1, 4]);
-    await expect(log(x)).toBeAllClose([-1.3862944, 0, 1.3862944]);
+    await expect(ops.log(x)).toBeAllClose([-1.3862944, 0, 1.3862944]);
     await expect(x.log()).toBeAllClose([-1.3862944, 0, 1.3862944]);
-    await expect(sqrt(x)).toBeAllClose([0.5, 1, 2]);
+    await expect(ops.sqrt(x)).toBeAllClose([0.5, 1, 2]);
     await expect(x.sqrt()).toBeAllClose([0.5, 1, 2]);
-    await expect(rsqrt(x)).toBeAllClose([2, 1, 0.5]);
+    await expect(ops.rsqrt(x)).toBeAllClose([2, 1, 0.5]);
     await expect(x.rsqrt()).toBeAllClose([2, 1, 0.5]);
-    await expect(log(t([0, -1]))).toBeAllClose([-Infinity, NaN]);
-    await expect(sqrt(t([0, -1]))).toBeAllClose([0, NaN]);
-    await expect(rsqrt(t([0]))).toBeAllClose([Infinity]);
+    await expect(ops.log(t([0, -1]))).toBeAllClose([-Infinity, NaN]);
+    await expect(ops.sqrt(t([0, -1]))).toBeAllClose([0, NaN]);
+    await expect(ops.rsqrt(t([0]))).toBeAllClose([Infinity]);
   });
 
   it('leakyRelu, gelu (both modes), clamp and where, as functions and methods', async () => {
     const x = t([-1.5, -0.5, 0, 0.5, 2]);
-    await expect(leakyRelu(x)).toBeAllClose([-0.015, -0.005, 0, 0.5, 2]);
+    await expect(ops.leakyRelu(x)).toBeAllClose([-0.015, -0.005, 0, 0.5, 2]);
     await expect(x.leakyRelu(0.1)).toBeAllClose([-0.15, -0.05, 0, 0.5, 2]);
     const exact = [-0.1002108, -0.1542688, 0, 0.3457312, 1.9544997];
     const approx = [-0.1004284, -0.154286, 0, 0.345714, 1.9545977];
-    await expect(gelu(x)).toBeAllClose(exact);
-    await expect(gelu(x, { approximate: 'none' })).toBeAllClose(exact);
+    await expect(ops.gelu(x)).toBeAllClose(exact);
+    await expect(ops.gelu(x, { approximate: 'none' })).toBeAllClose(exact);
     await expect(x.gelu()).toBeAllClose(exact);
-    await expect(gelu(x, { approximate: 'tanh' })).toBeAllClose(approx);
+    await expect(ops.gelu(x, { approximate: 'tanh' })).toBeAllClose(approx);
     await expect(x.gelu({ approximate: 'tanh' })).toBeAllClose(approx);
-    await expect(clamp(x, -1, 1)).toBeAllClose([-1, -0.5, 0, 0.5, 1]);
+    await expect(ops.clamp(x, -1, 1)).toBeAllClose([-1, -0.5, 0, 0.5, 1]);
     await expect(x.clamp(null, 0)).toBeAllClose([-1.5, -0.5, 0, 0, 0]);
     await expect(x.clamp(0)).toBeAllClose([0, 0, 0, 0.5, 2]);
     const cond = t([T, F, T, F, T]);
-    await expect(where(cond, x, 9)).toBeAllClose([-1.5, 9, 0, 9, 2]);
+    await expect(ops.where(cond, x, 9)).toBeAllClose([-1.5, 9, 0, 9, 2]);
     await expect(cond.where(-7, x)).toBeAllClose([-7, -0.5, -7, 0.5, -7]);
-    const both = where(cond, 1, 0);
+    const both = ops.where(cond, 1, 0);
     expect(both.dtype).toBe('float32');
     await expect(both).toBeAllClose([1, 0, 1, 0, 1]);
-    const bc = where(t([[T], [F]]), t([1, 2, 3]), t([[10], [20]])); // [2,1], [3], [2,1] → [2,3]
+    const bc = ops.where(t([[T], [F]]), t([1, 2, 3]), t([[10], [20]])); // [2,1], [3], [2,1] → [2,3]
     expect(bc.shape).toEqual([2, 3]);
     await expect(bc).toBeAllClose([
       [1, 2, 3],
@@ -153,7 +111,7 @@ describeOnCpu('elementwise ops', (device) => {
   it('broadcasts [2,1,3] with [4,1] to [2,4,3]', async () => {
     const a = arange(6, undefined, 1, { device }).reshape([2, 1, 3]);
     const b = arange(4, undefined, 1, { device }).mul(10).reshape([4, 1]);
-    const y = add(a, b);
+    const y = ops.add(a, b);
     expect(y.shape).toEqual([2, 4, 3]);
     const ref = [0, 1].map((i) => [0, 1, 2, 3].map((j) => [0, 1, 2].map((k) => 3 * i + k + 10 * j)));
     await expect(y).toBeAllClose(ref);
@@ -162,35 +120,35 @@ describeOnCpu('elementwise ops', (device) => {
 
   it('broadcasts plain numbers on either side and 0-d tensors', async () => {
     const x = t([1, 2, 4]);
-    await expect(sub(10, x)).toBeAllClose([9, 8, 6]);
-    await expect(sub(x, 10)).toBeAllClose([-9, -8, -6]);
-    await expect(div(1, x)).toBeAllClose([1, 0.5, 0.25]);
-    await expect(pow(2, x)).toBeAllClose([2, 4, 16]);
-    await expect(pow(x, 2)).toBeAllClose([1, 4, 16]);
-    await expect(lt(2, x)).toBeAllClose([F, F, T]);
+    await expect(ops.sub(10, x)).toBeAllClose([9, 8, 6]);
+    await expect(ops.sub(x, 10)).toBeAllClose([-9, -8, -6]);
+    await expect(ops.div(1, x)).toBeAllClose([1, 0.5, 0.25]);
+    await expect(ops.pow(2, x)).toBeAllClose([2, 4, 16]);
+    await expect(ops.pow(x, 2)).toBeAllClose([1, 4, 16]);
+    await expect(ops.lt(2, x)).toBeAllClose([F, F, T]);
     const s = t(3);
     expect(s.shape).toEqual([]);
-    const y = mul(s, t([[1], [2]]));
+    const y = ops.mul(s, t([[1], [2]]));
     expect(y.shape).toEqual([2, 1]);
     await expect(y).toBeAllClose([[3], [6]]);
-    const z = add(s, t(4));
+    const z = ops.add(s, t(4));
     expect(z.shape).toEqual([]);
     expect(await z.item()).toBe(7);
     expect(await s.maximum(5).item()).toBe(5);
   });
 
   it('handles size-1 and zero-size dims', async () => {
-    const y = mul(t([[1, 2, 3]]), t([[2]]));
+    const y = ops.mul(t([[1, 2, 3]]), t([[2]]));
     expect(y.shape).toEqual([1, 3]);
     await expect(y).toBeAllClose([[2, 4, 6]]);
-    const e = add(zeros([0, 3], { device }), ones([3], { device }));
+    const e = ops.add(zeros([0, 3], { device }), ones([3], { device }));
     expect(e.shape).toEqual([0, 3]);
     expect(e.numel()).toBe(0);
     expect(await e.toArray()).toEqual([]);
-    expect(add(zeros([0, 3], { device }), ones([1, 3], { device })).shape).toEqual([0, 3]);
-    expect(exp(zeros([2, 0], { device })).shape).toEqual([2, 0]);
+    expect(ops.add(zeros([0, 3], { device }), ones([1, 3], { device })).shape).toEqual([0, 3]);
+    expect(ops.exp(zeros([2, 0], { device })).shape).toEqual([2, 0]);
     expect(zeros([0, 3], { device }).gt(0).shape).toEqual([0, 3]);
-    expect(() => add(zeros([0, 3], { device }), ones([2, 3], { device }))).toThrow(ShapeError);
+    expect(() => ops.add(zeros([0, 3], { device }), ones([2, 3], { device }))).toThrow(ShapeError);
   });
 
   it('reads non-contiguous inputs (transpose, expand, step-2 slice) like their contiguous copies', async () => {
@@ -216,20 +174,20 @@ describeOnCpu('elementwise ops', (device) => {
 
   it('follows the dtype rules', async () => {
     const i = t([1, 3], 'int32');
-    const ii = add(i, t([3, 4], 'int32'));
+    const ii = ops.add(i, t([3, 4], 'int32'));
     expect(ii.dtype).toBe('int32');
     await expect(ii).toBeAllClose([4, 7]);
-    const withFloat = add(i, 1.5);
+    const withFloat = ops.add(i, 1.5);
     expect(withFloat.dtype).toBe('float32');
     await expect(withFloat).toBeAllClose([2.5, 4.5]);
-    expect(add(i, 2).dtype).toBe('int32');
-    expect(add(i, t([0.5, 0.5])).dtype).toBe('float32');
-    const q = div(i, t([2, 2], 'int32'));
+    expect(ops.add(i, 2).dtype).toBe('int32');
+    expect(ops.add(i, t([0.5, 0.5])).dtype).toBe('float32');
+    const q = ops.div(i, t([2, 2], 'int32'));
     expect(q.dtype).toBe('float32');
     await expect(q).toBeAllClose([0.5, 1.5]);
     for (const name of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) expect(BINARY[name](i, 1).dtype).toBe('bool');
     expect(await i.gt(1).toArray()).toEqual([false, true]);
-    const bb = add(t([T, T, F]), t([T, F, F]));
+    const bb = ops.add(t([T, T, F]), t([T, F, F]));
     expect(bb.dtype).toBe('int32');
     await expect(bb).toBeAllClose([2, 1, 0]);
     expect(i.neg().dtype).toBe('int32');
@@ -241,8 +199,8 @@ describeOnCpu('elementwise ops', (device) => {
   it('propagates NaN through maximum and minimum from either side', async () => {
     const a = t([NaN, 1, 2, NaN]);
     const b = t([0, NaN, 1, NaN]);
-    await expect(maximum(a, b)).toBeAllClose([NaN, NaN, 2, NaN]);
-    await expect(minimum(a, b)).toBeAllClose([NaN, NaN, 1, NaN]);
+    await expect(ops.maximum(a, b)).toBeAllClose([NaN, NaN, 2, NaN]);
+    await expect(ops.minimum(a, b)).toBeAllClose([NaN, NaN, 1, NaN]);
     await expect(b.maximum(a)).toBeAllClose([NaN, NaN, 2, NaN]);
     await expect(b.minimum(a)).toBeAllClose([NaN, NaN, 1, NaN]);
   });
@@ -254,30 +212,30 @@ describeOnCpu('elementwise ops', (device) => {
   };
 
   it('gradients at the kinks: relu, abs, sign, floor, leakyRelu, clamp bounds (as PyTorch)', async () => {
-    await expect(gradOf(relu, [-1, 0, 2])).toBeAllClose([0, 0, 1]);
-    await expect(gradOf(abs, [-1, 0, 2])).toBeAllClose([-1, 0, 1]);
-    await expect(gradOf(sign, [-1, 0, 2])).toBeAllClose([0, 0, 0]);
-    await expect(gradOf(floor, [-1.5, 0, 2.5])).toBeAllClose([0, 0, 0]);
-    await expect(gradOf(ceil, [-1.5, 0, 2.5])).toBeAllClose([0, 0, 0]);
-    await expect(gradOf((x) => leakyRelu(x, 0.1), [-1, 0, 2])).toBeAllClose([0.1, 0.1, 1]);
-    await expect(gradOf((x) => clamp(x, 0, 1), [-0.5, 0, 0.5, 1, 1.5])).toBeAllClose([0, 1, 1, 1, 0]);
+    await expect(gradOf(ops.relu, [-1, 0, 2])).toBeAllClose([0, 0, 1]);
+    await expect(gradOf(ops.abs, [-1, 0, 2])).toBeAllClose([-1, 0, 1]);
+    await expect(gradOf(ops.sign, [-1, 0, 2])).toBeAllClose([0, 0, 0]);
+    await expect(gradOf(ops.floor, [-1.5, 0, 2.5])).toBeAllClose([0, 0, 0]);
+    await expect(gradOf(ops.ceil, [-1.5, 0, 2.5])).toBeAllClose([0, 0, 0]);
+    await expect(gradOf((x) => ops.leakyRelu(x, 0.1), [-1, 0, 2])).toBeAllClose([0.1, 0.1, 1]);
+    await expect(gradOf((x) => ops.clamp(x, 0, 1), [-0.5, 0, 0.5, 1, 1.5])).toBeAllClose([0, 1, 1, 1, 0]);
     await expect(gradOf((x) => x.clamp(null, 1), [0.5, 1, 1.5])).toBeAllClose([1, 1, 0]);
   });
 
   it('maximum and minimum split the gradient 0.5/0.5 at ties; pow at base 0', async () => {
     const a = tensor([1, 2, 3], { device, requiresGrad: true });
     const b = tensor([1, 1, 4], { device, requiresGrad: true });
-    maximum(a, b).sum().backward();
+    ops.maximum(a, b).sum().backward();
     await expect(a.grad!).toBeAllClose([0.5, 1, 0]);
     await expect(b.grad!).toBeAllClose([0.5, 0, 1]);
     const c = tensor([1, 2, 3], { device, requiresGrad: true });
     const d = tensor([1, 1, 4], { device, requiresGrad: true });
-    minimum(c, d).sum().backward();
+    ops.minimum(c, d).sum().backward();
     await expect(c.grad!).toBeAllClose([0.5, 0, 1]);
     await expect(d.grad!).toBeAllClose([0.5, 1, 0]);
     const base = tensor([0, 2], { device, requiresGrad: true });
     const ex = tensor([2, 3], { device, requiresGrad: true });
-    pow(base, ex).sum().backward();
+    ops.pow(base, ex).sum().backward();
     await expect(base.grad!).toBeAllClose([0, 12]);
     await expect(ex.grad!).toBeAllClose([0, 8 * Math.LN2]);
   });
@@ -286,29 +244,29 @@ describeOnCpu('elementwise ops', (device) => {
   const pos6 = (seed: number) => () => param(randomValues(6, seed, 0.5, 2), [2, 3]);
   const fixed = (values: number[]) => () => param(values, [2, 3]);
   const unaryGrad: [string, (x: Tensor) => Tensor, () => Tensor][] = [
-    ['neg', neg, v6(1)],
-    ['abs', abs, v6(2)],
-    ['sign', sign, v6(3)],
-    ['exp', exp, v6(4)],
-    ['log', log, pos6(5)],
-    ['sqrt', sqrt, pos6(6)],
-    ['rsqrt', rsqrt, pos6(7)],
-    ['relu', relu, v6(8)],
+    ['neg', ops.neg, v6(1)],
+    ['abs', ops.abs, v6(2)],
+    ['sign', ops.sign, v6(3)],
+    ['exp', ops.exp, v6(4)],
+    ['log', ops.log, pos6(5)],
+    ['sqrt', ops.sqrt, pos6(6)],
+    ['rsqrt', ops.rsqrt, pos6(7)],
+    ['relu', ops.relu, v6(8)],
     ['leakyRelu', (x) => x.leakyRelu(0.2), v6(9)],
-    ['gelu', gelu, v6(10)],
-    ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' }), v6(11)],
-    ['sigmoid', sigmoid, v6(12)],
-    ['erf', erf, v6(13)],
-    ['tanh', tanh, v6(14)],
-    ['sin', sin, v6(15)],
-    ['cos', cos, v6(16)],
-    ['floor', floor, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
-    ['ceil', ceil, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
-    ['clamp', (x) => clamp(x, -0.5, 0.5), fixed([-1.1, -0.3, 0.2, 0.7, 0.35, -0.8])],
+    ['gelu', ops.gelu, v6(10)],
+    ['gelu tanh', (x) => ops.gelu(x, { approximate: 'tanh' }), v6(11)],
+    ['sigmoid', ops.sigmoid, v6(12)],
+    ['erf', ops.erf, v6(13)],
+    ['tanh', ops.tanh, v6(14)],
+    ['sin', ops.sin, v6(15)],
+    ['cos', ops.cos, v6(16)],
+    ['floor', ops.floor, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
+    ['ceil', ops.ceil, fixed([0.3, 1.6, -0.4, -1.7, 2.2, 0.55])],
+    ['clamp', (x) => ops.clamp(x, -0.5, 0.5), fixed([-1.1, -0.3, 0.2, 0.7, 0.35, -0.8])],
     [
       'where',
       (x) =>
-        where(
+        ops.where(
           t([
             [T, F, T],
             [F, F, T],
@@ -382,25 +340,25 @@ describeOnCpu('elementwise ops', (device) => {
   });
 
   it('throws typed errors', () => {
-    expect(() => add(zeros([2, 3], { device }), zeros([4], { device }))).toThrow(ShapeError);
-    expect(() => add(zeros([2, 3], { device }), zeros([4], { device }))).toThrow(/add: shapes \[2,3\] and \[4\] cannot be broadcast/);
+    expect(() => ops.add(zeros([2, 3], { device }), zeros([4], { device }))).toThrow(ShapeError);
+    expect(() => ops.add(zeros([2, 3], { device }), zeros([4], { device }))).toThrow(/add: shapes \[2,3\] and \[4\] cannot be broadcast/);
     expect(() => zeros([2, 3], { device }).mul(zeros([2, 2], { device }))).toThrow(/mul: shapes \[2,3\] and \[2,2\] cannot be broadcast/);
-    expect(() => ge(zeros([3], { device }), zeros([2], { device }))).toThrow(/ge: shapes \[3\] and \[2\] cannot be broadcast/);
-    expect(() => where(t([1, 0]), 1, 2)).toThrow(DTypeError);
-    expect(() => where(t([1, 0]), 1, 2)).toThrow(/where: condition must be bool, got float32/);
-    expect(() => where(t([T, F]), zeros([3], { device }), 0)).toThrow(ShapeError);
+    expect(() => ops.ge(zeros([3], { device }), zeros([2], { device }))).toThrow(/ge: shapes \[3\] and \[2\] cannot be broadcast/);
+    expect(() => ops.where(t([1, 0]), 1, 2)).toThrow(DTypeError);
+    expect(() => ops.where(t([1, 0]), 1, 2)).toThrow(/where: condition must be bool, got float32/);
+    expect(() => ops.where(t([T, F]), zeros([3], { device }), 0)).toThrow(ShapeError);
     const x = t([1, 2]);
     x.dispose();
-    expect(() => add(x, 1)).toThrow(DisposedError);
+    expect(() => ops.add(x, 1)).toThrow(DisposedError);
     expect(() => x.exp()).toThrow(DisposedError);
-    expect(() => mul(t([1, 2]), x)).toThrow(/mul: tensor was disposed/);
-    expect(() => add(1, 2)).toThrow(ArgumentError);
-    expect(() => maximum(1, 2)).toThrow(/maximum: expected at least one tensor, got two numbers/);
+    expect(() => ops.mul(t([1, 2]), x)).toThrow(/mul: tensor was disposed/);
+    expect(() => ops.add(1, 2)).toThrow(ArgumentError);
+    expect(() => ops.maximum(1, 2)).toThrow(/maximum: expected at least one tensor, got two numbers/);
     const y = t([1, 2]);
-    expect(() => clamp(y, 2, 1)).toThrow(ArgumentError);
+    expect(() => ops.clamp(y, 2, 1)).toThrow(ArgumentError);
     expect(() => y.clamp(2, 1)).toThrow(/clamp: min \(2\) must not exceed max \(1\)/);
-    expect(() => clamp(y)).toThrow(ArgumentError);
-    expect(() => gelu(y, { approximate: 'fast' as 'tanh' })).toThrow(ArgumentError);
+    expect(() => ops.clamp(y)).toThrow(ArgumentError);
+    expect(() => ops.gelu(y, { approximate: 'fast' as 'tanh' })).toThrow(ArgumentError);
     expect(() => y.gelu({ approximate: 'fast' as 'tanh' })).toThrow(/gelu: approximate must be 'none' or 'tanh', got 'fast'/);
     expect(y.dataSync()).toBeAllClose([1, 2]);
   });

@@ -1,30 +1,6 @@
 import { expect, it } from 'vitest';
-import {
-  type DeviceName,
-  tensor,
-  arange,
-  zeros,
-  ones,
-  reshape,
-  view,
-  flatten,
-  permute,
-  transpose,
-  squeeze,
-  unsqueeze,
-  expand,
-  narrow,
-  slice,
-  cat,
-  stack,
-  split,
-  chunk,
-  contiguous,
-  clone,
-  assign,
-  ArgumentError,
-  ShapeError,
-} from '../../src/index';
+import { type DeviceName, tensor, arange, zeros, ones, ArgumentError, ShapeError } from '../../src/index';
+import * as ops from '../../src/index';
 import { expectGradcheck, describeOnCpu, randomTensor, weightedSum } from '../helpers';
 
 describeOnCpu('movement', (device: DeviceName) => {
@@ -33,7 +9,7 @@ describeOnCpu('movement', (device: DeviceName) => {
   const leaf = (shape: number[], seed = 1) => randomTensor(device, shape, seed);
 
   it('reshape infers -1 and keeps the row-major order', async () => {
-    const y = reshape(ar(6), [2, -1]);
+    const y = ops.reshape(ar(6), [2, -1]);
     expect(y.shape).toEqual([2, 3]);
     await expect(y).toBeAllClose([
       [0, 1, 2],
@@ -66,7 +42,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('view shares memory and refuses non-contiguous tensors', async () => {
     const x = ar(6);
-    const v = view(x, [3, 2]);
+    const v = ops.view(x, [3, 2]);
     v.assign(2);
     await expect(x).toBeAllClose([2, 2, 2, 2, 2, 2]);
     const tr = ar(6).reshape([2, 3]).transpose(0, 1);
@@ -76,7 +52,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('flatten merges start..end dims, negative dims included', () => {
     const x = zeros([2, 3, 4, 5], { device });
-    expect(flatten(x).shape).toEqual([120]);
+    expect(ops.flatten(x).shape).toEqual([120]);
     expect(x.flatten(1).shape).toEqual([2, 60]);
     expect(x.flatten(1, 2).shape).toEqual([2, 12, 5]);
     expect(x.flatten(-3, -2).shape).toEqual([2, 12, 5]);
@@ -88,7 +64,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('permute and transpose reorder dims', async () => {
     const x = ar(24).reshape([2, 3, 4]);
-    const p = permute(x, [2, 0, 1]);
+    const p = ops.permute(x, [2, 0, 1]);
     expect(p.shape).toEqual([4, 2, 3]);
     expect(p.strides).toEqual([1, 12, 4]);
     await expect(p.narrow(0, 1, 1)).toBeAllClose([
@@ -97,7 +73,7 @@ describeOnCpu('movement', (device: DeviceName) => {
         [13, 17, 21],
       ],
     ]);
-    await expect(transpose(ar(6).reshape([2, 3]), 0, 1)).toBeAllClose([
+    await expect(ops.transpose(ar(6).reshape([2, 3]), 0, 1)).toBeAllClose([
       [0, 3],
       [1, 4],
       [2, 5],
@@ -109,7 +85,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('squeeze removes all size-1 dims, the given ones, and leaves other sizes alone', () => {
     const x = zeros([1, 3, 1, 2], { device });
-    expect(squeeze(x).shape).toEqual([3, 2]);
+    expect(ops.squeeze(x).shape).toEqual([3, 2]);
     expect(x.squeeze(0).shape).toEqual([3, 1, 2]);
     expect(x.squeeze(-2).shape).toEqual([1, 3, 2]);
     expect(x.squeeze([0, 2]).shape).toEqual([3, 2]);
@@ -120,7 +96,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('unsqueeze inserts size-1 dims at 0 and -1', async () => {
     const x = ar(3);
-    expect(unsqueeze(x, 0).shape).toEqual([1, 3]);
+    expect(ops.unsqueeze(x, 0).shape).toEqual([1, 3]);
     expect(x.unsqueeze(-1).shape).toEqual([3, 1]);
     await expect(x.unsqueeze(-1)).toBeAllClose([[0], [1], [2]]);
     expect(ar(6).reshape([2, 3]).unsqueeze(1).shape).toEqual([2, 1, 3]);
@@ -130,7 +106,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('expand broadcasts with -1 and new leading dims, and rejects bad sizes', async () => {
     const x = t([[1], [2]]);
-    const y = expand(x, [2, 3]);
+    const y = ops.expand(x, [2, 3]);
     expect(y.strides).toEqual([1, 0]);
     await expect(y).toBeAllClose([
       [1, 1, 1],
@@ -153,7 +129,7 @@ describeOnCpu('movement', (device: DeviceName) => {
   });
 
   it('narrow selects a range, negative start counts from the end', async () => {
-    await expect(narrow(ar(5), 0, 1, 3)).toBeAllClose([1, 2, 3]);
+    await expect(ops.narrow(ar(5), 0, 1, 3)).toBeAllClose([1, 2, 3]);
     await expect(ar(5).narrow(0, -2, 2)).toBeAllClose([3, 4]);
     await expect(ar(6).reshape([2, 3]).narrow(1, 1, 2)).toBeAllClose([
       [1, 2],
@@ -165,7 +141,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('slice handles negative bounds, steps and clipping like Python', async () => {
     const x = ar(10);
-    await expect(slice(x, 0, -3)).toBeAllClose([7, 8, 9]);
+    await expect(ops.slice(x, 0, -3)).toBeAllClose([7, 8, 9]);
     await expect(x.slice(0, 2, -2)).toBeAllClose([2, 3, 4, 5, 6, 7]);
     await expect(x.slice(0, 2, 8, 3)).toBeAllClose([2, 5]);
     await expect(x.slice(0, 1, undefined, 4)).toBeAllClose([1, 5, 9]);
@@ -191,61 +167,61 @@ describeOnCpu('movement', (device: DeviceName) => {
       [3, 4],
     ]);
     const b = t([[5, 6]]);
-    await expect(cat([a, b], 0)).toBeAllClose([
+    await expect(ops.cat([a, b], 0)).toBeAllClose([
       [1, 2],
       [3, 4],
       [5, 6],
     ]);
-    await expect(cat([a, t([[7], [8]])], 1)).toBeAllClose([
+    await expect(ops.cat([a, t([[7], [8]])], 1)).toBeAllClose([
       [1, 2, 7],
       [3, 4, 8],
     ]);
-    await expect(cat([a, a], -1)).toBeAllClose([
+    await expect(ops.cat([a, a], -1)).toBeAllClose([
       [1, 2, 1, 2],
       [3, 4, 3, 4],
     ]);
     const empty = zeros([0, 2], { device });
-    const c = cat([empty, b, empty], 0);
+    const c = ops.cat([empty, b, empty], 0);
     expect(c.shape).toEqual([1, 2]);
     await expect(c).toBeAllClose([[5, 6]]);
-    await expect(cat([ar(3).narrow(0, 1, 0), ar(2)])).toBeAllClose([0, 1]);
+    await expect(ops.cat([ar(3).narrow(0, 1, 0), ar(2)])).toBeAllClose([0, 1]);
   });
 
   it('cat promotes dtypes and rejects mismatched shapes', async () => {
-    const f = cat([t([1.5]), t([2, 3], 'int32')]);
+    const f = ops.cat([t([1.5]), t([2, 3], 'int32')]);
     expect(f.dtype).toBe('float32');
     await expect(f).toBeAllClose([1.5, 2, 3]);
-    const i = cat([t([true, false]), t([7], 'int32')]);
+    const i = ops.cat([t([true, false]), t([7], 'int32')]);
     expect(i.dtype).toBe('int32');
     await expect(i).toBeAllClose([1, 0, 7]);
-    expect(() => cat([zeros([2, 3], { device }), zeros([2, 4], { device })], 0)).toThrow(ShapeError);
-    expect(() => cat([zeros([2, 3], { device }), zeros([2, 4], { device })], 0)).toThrow(/^cat: shapes must match except in dim 0: \[2,3\], \[2,4\]/);
-    expect(() => cat([zeros([2], { device }), zeros([1, 2], { device })])).toThrow(/^cat:/);
-    expect(() => cat([])).toThrow(ArgumentError);
+    expect(() => ops.cat([zeros([2, 3], { device }), zeros([2, 4], { device })], 0)).toThrow(ShapeError);
+    expect(() => ops.cat([zeros([2, 3], { device }), zeros([2, 4], { device })], 0)).toThrow(/^cat: shapes must match except in dim 0: \[2,3\], \[2,4\]/);
+    expect(() => ops.cat([zeros([2], { device }), zeros([1, 2], { device })])).toThrow(/^cat:/);
+    expect(() => ops.cat([])).toThrow(ArgumentError);
   });
 
   it('stack joins equal shapes along a new dim', async () => {
     const a = t([1, 2, 3]);
     const b = t([4, 5, 6]);
-    await expect(stack([a, b])).toBeAllClose([
+    await expect(ops.stack([a, b])).toBeAllClose([
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    await expect(stack([a, b], 1)).toBeAllClose([
+    await expect(ops.stack([a, b], 1)).toBeAllClose([
       [1, 4],
       [2, 5],
       [3, 6],
     ]);
-    await expect(stack([a, b], -1)).toBeAllClose([
+    await expect(ops.stack([a, b], -1)).toBeAllClose([
       [1, 4],
       [2, 5],
       [3, 6],
     ]);
-    expect(() => stack([a, t([1, 2])])).toThrow(/^stack: all tensors must have the same shape, got \[3\], \[2\]/);
+    expect(() => ops.stack([a, t([1, 2])])).toThrow(/^stack: all tensors must have the same shape, got \[3\], \[2\]/);
   });
 
   it('split by size and by sections; chunk splits unevenly', async () => {
-    const parts = split(ar(5), 2);
+    const parts = ops.split(ar(5), 2);
     expect(parts.map((p) => p.shape[0])).toEqual([2, 2, 1]);
     await expect(parts[2]).toBeAllClose([4]);
     const secs = ar(12).reshape([2, 6]).split([1, 3, 2], 1);
@@ -261,7 +237,7 @@ describeOnCpu('movement', (device: DeviceName) => {
     expect(() => ar(5).split([2, 2])).toThrow(ShapeError);
     expect(() => ar(5).split([2, 2])).toThrow(/^split: sections \[2,2\] must be non-negative and sum to 5/);
     expect(() => ar(5).split(0)).toThrow(ArgumentError);
-    const ch = chunk(ar(5), 3);
+    const ch = ops.chunk(ar(5), 3);
     expect(ch.map((p) => p.shape[0])).toEqual([2, 2, 1]);
     await expect(ch[1]).toBeAllClose([2, 3]);
     expect(
@@ -278,7 +254,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('contiguous returns the same tensor when already contiguous, else a row-major copy', async () => {
     const x = ar(6).reshape([2, 3]);
-    expect(contiguous(x)).toBe(x);
+    expect(ops.contiguous(x)).toBe(x);
     const tr = x.transpose(0, 1);
     const c = tr.contiguous();
     expect(c).not.toBe(tr);
@@ -292,7 +268,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('clone copies into independent memory', async () => {
     const x = t([1, 2, 3]);
-    const y = clone(x);
+    const y = ops.clone(x);
     x.assign(0);
     await expect(y).toBeAllClose([1, 2, 3]);
     const i = t([4, 5], 'int32').clone();
@@ -317,7 +293,7 @@ describeOnCpu('movement', (device: DeviceName) => {
 
   it('assign broadcasts tensors, fills numbers, casts, and writes through views', async () => {
     const x = zeros([2, 3], { device });
-    assign(x, t([1, 2, 3]));
+    ops.assign(x, t([1, 2, 3]));
     await expect(x).toBeAllClose([
       [1, 2, 3],
       [1, 2, 3],
@@ -355,8 +331,8 @@ describeOnCpu('movement', (device: DeviceName) => {
     expect(() => x.transpose(0, 1)).toThrow(/^transpose: tensor was disposed/);
     expect(() => x.split(2, 1)).toThrow(/^split: tensor was disposed/);
     expect(() => x.chunk(2, 1)).toThrow(/^chunk: tensor was disposed/);
-    expect(() => stack([y, x.reshape([4])])).toThrow(/^reshape: tensor was disposed/);
-    expect(() => stack([x, x])).toThrow(/^stack: tensor was disposed/);
+    expect(() => ops.stack([y, x.reshape([4])])).toThrow(/^reshape: tensor was disposed/);
+    expect(() => ops.stack([x, x])).toThrow(/^stack: tensor was disposed/);
   });
 
   it('gradients through reshape, permute, transpose, expand', () => {
@@ -374,8 +350,8 @@ describeOnCpu('movement', (device: DeviceName) => {
   });
 
   it('gradients through cat, stack and split', () => {
-    expectGradcheck((a, b) => weightedSum(cat([a, b], 1)), [leaf([2, 2], 9), leaf([2, 3], 10)]);
-    expectGradcheck((a, b) => weightedSum(stack([a, b], 1)), [leaf([3], 11), leaf([3], 12)]);
+    expectGradcheck((a, b) => weightedSum(ops.cat([a, b], 1)), [leaf([2, 2], 9), leaf([2, 3], 10)]);
+    expectGradcheck((a, b) => weightedSum(ops.stack([a, b], 1)), [leaf([3], 11), leaf([3], 12)]);
     expectGradcheck(
       (x) => {
         const [p, q, r] = x.split([1, 2, 2], 0);
