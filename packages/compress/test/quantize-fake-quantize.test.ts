@@ -63,6 +63,48 @@ describe('FakeQuantize', () => {
     expect(fq.calculateQParams()).toEqual({ scale: f(4 / 255), zeroPoint: 64 }); // −1/(4/255) = −63.75 → 64
   });
 
+  it('a disabled fake-quant is the identity, forward and backward (gradient 1 past the range too)', async () => {
+    const fq = new FakeQuantize(new MovingAverageMinMaxObserver({ dtype: 'uint8', quantMin: 0, quantMax: 4 }));
+    fq.forward(tensor([0, 2])); // range [0, 2]: scale 0.5
+    fq.disableObserver();
+    const x = tensor([-1, 0.3, 3], { requiresGrad: true });
+    const on = fq.forward(x);
+    expect(await values(on)).toEqual([0, 0.5, 2]); // clamped below and above, 0.6 → 1
+    on.sum().backward();
+    expect(await values(x.grad as Tensor)).toEqual([0, 1, 0]);
+    x.grad = null;
+    fq.disableFakeQuant();
+    const off = fq.forward(x);
+    expect(await values(off)).toEqual([-1, f(0.3), 3]);
+    off
+      .mul(tensor([2, 3, 4]))
+      .sum()
+      .backward();
+    expect(await values(x.grad as Tensor)).toEqual([2, 3, 4]); // d(Σ c·x)/dx = c everywhere
+    x.grad = null;
+    fq.enableFakeQuant();
+    expect(await values(fq.forward(x))).toEqual([0, 0.5, 2]); // the frozen range again
+  });
+
+  it('a frozen observer keeps scale and zero point through any input; thawed, they move again', async () => {
+    const fq = new FakeQuantize(); // uint8 [0, 255], moving average c = 0.01
+    fq.forward(tensor([-1, 2])); // first batch: the range itself, scale 3/255, zero point 85
+    fq.disableObserver();
+    for (const batch of [
+      [-10, 50],
+      [0.1, 0.2],
+    ])
+      fq.forward(tensor(batch));
+    expect(await values(fq.scale)).toEqual([f(3 / 255)]);
+    expect(await values(fq.zeroPoint)).toEqual([85]);
+    expect(fq.calculateQParams()).toEqual({ scale: f(3 / 255), zeroPoint: 85 });
+    fq.enableObserver();
+    fq.forward(tensor([-1, 5])); // max 2 + 0.01·(5 − 2) = 2.03, min stays −1
+    const scale = f(f(f(2 + f(f(0.01) * 3)) + 1) / 255);
+    expect(await values(fq.scale)).toEqual([scale]);
+    expect(await values(fq.zeroPoint)).toEqual([84]); // 0 − round(−1/scale) = round(83.74…)
+  });
+
   it('per channel: the observer’s axis and parameters, as fakeQuantizePerChannelAffine', async () => {
     const fq = new FakeQuantize(new PerChannelMinMaxObserver({ dtype: 'int8', qscheme: 'per_channel_symmetric' }));
     const w = tensor([

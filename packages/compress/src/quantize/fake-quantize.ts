@@ -153,49 +153,56 @@ export class FakeQuantize extends Module {
   }
 }
 
-/** Each FakeQuantize in `model` (itself included). */
-function fakeQuants(op: string, model: Module): FakeQuantize[] {
-  if (!(model instanceof Module)) throw new ArgumentError(op, 'expected a Module');
-  return model.namedModules().flatMap(([, m]) => (m instanceof FakeQuantize ? [m] : []));
+/** Apply `switchOne` to each FakeQuantize in `model` (itself included); returns the model. */
+function forEachFakeQuantize<M extends Module>(op: string, model: M, switchOne: (fq: FakeQuantize) => void): M {
+  if (!(model instanceof Module)) throw new ArgumentError(op, `expected a Module, got ${model === null ? 'null' : typeof model}`);
+  for (const [, m] of model.namedModules()) if (m instanceof FakeQuantize) switchOne(m);
+  return model;
 }
 
 /**
  * Stop every FakeQuantize in `model` from observing (freeze scales and zero points), as
- * `model.apply(torch.ao.quantization.disable_observer)`; returns the model.
+ * `model.apply(torch.ao.quantization.disable_observer)`; returns the model. PyTorch's QAT recipe
+ * does this for the last part of training, so the weights adapt to the ranges `convert` will use.
  * @example
  * ```ts
  * const model = prepareQat(new Sequential(new Linear(2, 2)));
+ * model.forward(tensor([[1, -2]])); // the observers record ranges
  * disableObserver(model); // late in QAT: ranges stay as they are
+ * const scale = (model.at(0) as Linear & { inputObserver: FakeQuantize }).inputObserver.scale.dataSync()[0];
+ * model.forward(tensor([[10, -20]]));
+ * (model.at(0) as Linear & { inputObserver: FakeQuantize }).inputObserver.scale.dataSync()[0] === scale; // true
  * ```
  */
 export function disableObserver<M extends Module>(model: M): M {
-  for (const fq of fakeQuants('disableObserver', model)) fq.disableObserver();
-  return model;
+  return forEachFakeQuantize('disableObserver', model, (fq) => fq.disableObserver());
 }
 
 /**
  * Let every FakeQuantize in `model` observe again, as `torch.ao.quantization.enable_observer`.
  * @example
  * ```ts
- * enableObserver(prepareQat(new Sequential(new Linear(2, 2))));
+ * const model = enableObserver(disableObserver(prepareQat(new Sequential(new Linear(2, 2)))));
+ * (model.at(0) as Linear & { weightFakeQuant: FakeQuantize }).weightFakeQuant.observerEnabled; // true
  * ```
  */
 export function enableObserver<M extends Module>(model: M): M {
-  for (const fq of fakeQuants('enableObserver', model)) fq.enableObserver();
-  return model;
+  return forEachFakeQuantize('enableObserver', model, (fq) => fq.enableObserver());
 }
 
 /**
- * Turn fake quantization off in every FakeQuantize of `model` (float forward, still observing), as
- * `torch.ao.quantization.disable_fake_quant`.
+ * Turn fake quantization off in every FakeQuantize of `model` (float forward and gradients, still
+ * observing), as `torch.ao.quantization.disable_fake_quant`: e.g. to calibrate the observers on a
+ * few batches of a trained float model before QAT starts.
  * @example
  * ```ts
- * disableFakeQuant(prepareQat(new Sequential(new Linear(2, 2))));
+ * const model = disableFakeQuant(prepareQat(new Sequential(new Linear(2, 2))));
+ * noGrad(() => model.forward(randn([32, 2]))); // observe only: outputs are the float model's
+ * enableFakeQuant(model); // then train with int8 rounding, from calibrated ranges
  * ```
  */
 export function disableFakeQuant<M extends Module>(model: M): M {
-  for (const fq of fakeQuants('disableFakeQuant', model)) fq.disableFakeQuant();
-  return model;
+  return forEachFakeQuantize('disableFakeQuant', model, (fq) => fq.disableFakeQuant());
 }
 
 /**
@@ -203,10 +210,10 @@ export function disableFakeQuant<M extends Module>(model: M): M {
  * `torch.ao.quantization.enable_fake_quant`.
  * @example
  * ```ts
- * enableFakeQuant(prepareQat(new Sequential(new Linear(2, 2))));
+ * const model = enableFakeQuant(disableFakeQuant(prepareQat(new Sequential(new Linear(2, 2)))));
+ * (model.at(0) as Linear & { weightFakeQuant: FakeQuantize }).weightFakeQuant.fakeQuantEnabled; // true
  * ```
  */
 export function enableFakeQuant<M extends Module>(model: M): M {
-  for (const fq of fakeQuants('enableFakeQuant', model)) fq.enableFakeQuant();
-  return model;
+  return forEachFakeQuantize('enableFakeQuant', model, (fq) => fq.enableFakeQuant());
 }
