@@ -4,9 +4,10 @@ import { WebGpuBackend } from '../../src/backend/webgpu';
 import type { KernelSource } from '../../src/backend/webgpu/pipeline-cache';
 import { profileRuntime } from '../../src/backend/webgpu/profiler';
 import { bufferOf } from '../../src/backend/webgpu/storage';
-import { LINEAR_BUILTINS, linearGrid, linearIndex } from '../../src/backend/webgpu/wgsl/grid';
+import { linearGrid } from '../../src/backend/webgpu/wgsl/grid';
 import { ArgumentError, init, memory, profile, type ProfileResult, scope, tensor, type Tensor } from '../../src/index';
 import { openTestGpu } from '../helpers';
+import { axpbKernel } from '../helpers/axpb-kernel';
 
 /**
  * The opt-in GPU profiler. Timestamps of a software adapter may be coarse or zero, so these tests
@@ -49,20 +50,8 @@ const seen = device ? instrument(device) : null!;
 const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBackend);
 const hasTimestamps = device?.features.has('timestamp-query') ?? false;
 
-const axpb: KernelSource = {
-  key: 'test:axpb',
-  workgroupSize: [64, 1, 1],
-  code: `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<storage, read> p: array<u32>;
-@compute @workgroup_size(64)
-fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(64)};
-  if (i >= p[0]) { return; }
-  y[i] = bitcast<f32>(p[1]) * x[i] + y[i];
-}`,
-};
+/** y += a·x: accumulates into `out`. */
+const axpb = axpbKernel('test:axpb', 'y[i]');
 const twice: KernelSource = { ...axpb, key: 'test:axpb-2' };
 
 const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });

@@ -4,13 +4,13 @@ import { CpuBackend } from '../../src/backend/cpu';
 import { WebGpuBackend } from '../../src/backend/webgpu';
 import { sizeClass } from '../../src/backend/webgpu/buffer-pool';
 import { PARAMS_BYTES } from '../../src/backend/webgpu/command-queue';
-import type { KernelSource } from '../../src/backend/webgpu/pipeline-cache';
 import { bufferOf } from '../../src/backend/webgpu/storage';
-import { linearGrid, linearIndex, LINEAR_BUILTINS } from '../../src/backend/webgpu/wgsl/grid';
+import { linearGrid } from '../../src/backend/webgpu/wgsl/grid';
 import { params } from '../../src/backend/webgpu/wgsl/params';
 import { allocArray, castScalar, DTYPES, type DType, type TypedArray } from '../../src/dtype';
 import { DeviceError, init, memory, scope, tensor } from '../../src/index';
 import { openTestGpu } from '../helpers';
+import { axpbKernel } from '../helpers/axpb-kernel';
 
 const device = await openTestGpu();
 const suite = describe.skipIf(!device);
@@ -182,20 +182,8 @@ suite('webgpu runtime: fill and copy against the CPU backend', () => {
 });
 
 suite('webgpu runtime: dispatch API', () => {
-  const axpb: KernelSource = {
-    key: 'test:axpb',
-    workgroupSize: [64, 1, 1],
-    code: `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<storage, read> p: array<u32>;
-@compute @workgroup_size(64)
-fn main(${LINEAR_BUILTINS}) {
-  let i = ${linearIndex(64)};
-  if (i >= p[0]) { return; }
-  y[i] = bitcast<f32>(p[1]) * x[i] + f32(bitcast<i32>(p[2]));
-}`,
-  };
+  /** y = a·x + b, with a (f32) and b (i32) from the params. */
+  const axpb = axpbKernel('test:axpb', 'f32(bitcast<i32>(p[2]))');
 
   it('each dispatch gets its own params; a sequence of dispatches and one read is one submission', async () => {
     const rt = gpu.runtime;

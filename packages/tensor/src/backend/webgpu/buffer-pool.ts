@@ -11,8 +11,10 @@
  * (commands already recorded may still use them).
  */
 
+import { USAGE } from './usage';
+
 /** Usage of every tensor buffer: bound as storage, source and destination of copies. */
-export const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST
+export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
 
 /** The smallest size class, in bytes. */
 export const MIN_BUFFER_BYTES = 256;

@@ -1,5 +1,6 @@
 import type { BufferPool } from './buffer-pool';
 import { bindingAccess, type KernelSource, type PipelineCache } from './pipeline-cache';
+import { USAGE } from './usage';
 
 /**
  * Records every dispatch, copy and host→device write of a step into one GPUCommandEncoder and
@@ -23,10 +24,6 @@ import { bindingAccess, type KernelSource, type PipelineCache } from './pipeline
 
 /** Each dispatch's params block starts at a multiple of this (the dynamic-offset alignment WebGPU guarantees). */
 export const PARAMS_ALIGN = 256;
-
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const STORAGE = 0x80;
 
 interface Chunk {
   buffer: GPUBuffer;
@@ -165,8 +162,8 @@ export class CommandQueue {
   ) {
     this.maxPending = opts.maxPendingDispatches ?? 2048;
     this.bindGroupCacheSize = opts.bindGroupCacheSize ?? 4096;
-    this.uploads = new Arena(device, COPY_SRC, 'aimodel staging', 64 * 1024);
-    this.paramsBuffer = device.createBuffer({ label: 'aimodel params', size: PARAMS_BYTES, usage: STORAGE | COPY_DST });
+    this.uploads = new Arena(device, USAGE.COPY_SRC, 'aimodel staging', 64 * 1024);
+    this.paramsBuffer = device.createBuffer({ label: 'aimodel params', size: PARAMS_BYTES, usage: USAGE.STORAGE | USAGE.COPY_DST });
   }
 
   /**

@@ -4,6 +4,7 @@ import { ArgumentError } from '../../errors';
 import type { WebGpuBackend } from './index';
 import type { DispatchProbe } from './command-queue';
 import type { Runtime } from './runtime';
+import { USAGE } from './usage';
 
 /**
  * GPU profiling with timestamp queries. While a profile runs, the command queue hands every
@@ -80,10 +81,6 @@ export interface ProfileOptions {
   device?: DeviceName;
 }
 
-const MAP_READ = 0x01;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const QUERY_RESOLVE = 0x200;
 /** The most queries one query set may hold (WebGPU's limit). */
 const MAX_QUERIES = 4096;
 /** Resolve destinations must be 256-byte aligned: 32 queries of 8 bytes. */
@@ -132,7 +129,7 @@ export class KernelProfiler implements DispatchProbe {
     if (!set || set.next + 2 > this.capacity) {
       set = {
         querySet: this.device.createQuerySet({ label: 'aimodel profile', type: 'timestamp', count: this.capacity }),
-        resolve: this.device.createBuffer({ label: 'aimodel profile resolve', size: 8 * this.capacity, usage: QUERY_RESOLVE | COPY_SRC }),
+        resolve: this.device.createBuffer({ label: 'aimodel profile resolve', size: 8 * this.capacity, usage: USAGE.QUERY_RESOLVE | USAGE.COPY_SRC }),
         next: 0,
         resolved: 0,
         keys: [],
@@ -185,7 +182,7 @@ export class KernelProfiler implements DispatchProbe {
     const sets = this.sets.filter((s) => s.resolved > 0);
     const total = new Map<string, number>();
     if (sets.length === 0) return total;
-    const reads = sets.map((s) => this.device.createBuffer({ label: 'aimodel profile read', size: 8 * s.resolved, usage: MAP_READ | COPY_DST }));
+    const reads = sets.map((s) => this.device.createBuffer({ label: 'aimodel profile read', size: 8 * s.resolved, usage: USAGE.MAP_READ | USAGE.COPY_DST }));
     try {
       const encoder = this.device.createCommandEncoder({ label: 'aimodel profile' });
       sets.forEach((s, i) => encoder.copyBufferToBuffer(s.resolve, 0, reads[i], 0, 8 * s.resolved));

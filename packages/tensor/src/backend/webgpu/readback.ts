@@ -1,7 +1,5 @@
 import type { CommandQueue } from './command-queue';
-
-const MAP_READ = 0x01;
-const COPY_DST = 0x08;
+import { USAGE } from './usage';
 
 /**
  * Read `byteLength` bytes (a multiple of 4) of `buffer` from `byteOffset`: the copy into a
@@ -10,7 +8,7 @@ const COPY_DST = 0x08;
  */
 export async function readBuffer(device: GPUDevice, queue: CommandQueue, buffer: GPUBuffer, byteOffset: number, byteLength: number): Promise<ArrayBuffer> {
   if (byteLength === 0) return new ArrayBuffer(0);
-  const staging = device.createBuffer({ label: 'aimodel readback', size: byteLength, usage: MAP_READ | COPY_DST });
+  const staging = device.createBuffer({ label: 'aimodel readback', size: byteLength, usage: USAGE.MAP_READ | USAGE.COPY_DST });
   try {
     queue.copy(buffer, byteOffset, staging, 0, byteLength);
     queue.countRead(byteLength);
