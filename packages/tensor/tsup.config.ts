@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
 /**
  * Replaces src/backend/cpu/wasm/modules.ts (the CPU backend's WebAssembly modules, written by
@@ -49,13 +50,7 @@ const precomputedWasm: Plugin = {
 };
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: ['webgpu'],
+  ...packageBuild,
   // One ESM file of plain top-level declarations, so apps' bundlers tree-shake it (checked by
   // scripts/bundle-size.test.mjs: `import { ShapeError }` keeps a few kB):
   // - the WebGPU backend is imported statically by device.ts, not with import(): esbuild wraps
