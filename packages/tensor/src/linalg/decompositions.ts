@@ -2,7 +2,7 @@ import type { Backend, Storage, View } from '../backend/backend';
 import { fromArray } from '../creation';
 import { ArgumentError, checkOptions, DeviceError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
-import { defineOp, type OpFn } from '../ops/define-op';
+import { defineOp, type OpFn, type OpSpec } from '../ops/define-op';
 import type { Tensor } from '../tensor';
 import { type Mat, cholesky as cholMat, householderQr, jacobiEigh, jacobiSvd, luFactor, luSolve, mat } from './dense';
 
@@ -51,24 +51,28 @@ function store(be: Backend, out: Storage, blocks: Float64Array[]): void {
 const batchShape = (a: Tensor) => a.shape.slice(0, -2);
 
 // ── LU: inv, solve, det, slogdet ────────────────────────────────────────────
+/**
+ * `infer` and `forward` of an op that maps each square matrix of the batch to one of the same
+ * shape: `each(x, b)` gives the b-th result's entries (row-major).
+ */
+function eachSquareMatrix(op: string, each: (x: Mat, b: number) => Float64Array): Pick<OpSpec<undefined>, 'infer' | 'forward'> {
+  return {
+    infer: ([a]) => {
+      checkMatrix(op, a, true);
+      return { shape: [...a.shape], dtype: 'float32' };
+    },
+    forward: (be, [a], out) => store(be, out, matrices(be, a).map(each)),
+  };
+}
+
 const invOp = defineOp<undefined>('linalg.inv', {
-  infer: ([a]) => {
-    checkMatrix('linalg.inv', a, true);
-    return { shape: [...a.shape], dtype: 'float32' };
-  },
-  forward: (be, [a], out) => {
-    store(
-      be,
-      out,
-      matrices(be, a).map((x, b) => {
-        const lu = luFactor(x);
-        if (lu.singular) throw new ShapeError('linalg.inv', `matrix ${b} of the batch is singular (a zero pivot in its LU factorization)`);
-        const eye = mat(x.n, x.n);
-        for (let i = 0; i < x.n; i++) eye.a[i * x.n + i] = 1;
-        return luSolve(lu, eye).a;
-      }),
-    );
-  },
+  ...eachSquareMatrix('linalg.inv', (x, b) => {
+    const lu = luFactor(x);
+    if (lu.singular) throw new ShapeError('linalg.inv', `matrix ${b} of the batch is singular (a zero pivot in its LU factorization)`);
+    const eye = mat(x.n, x.n);
+    for (let i = 0; i < x.n; i++) eye.a[i * x.n + i] = 1;
+    return luSolve(lu, eye).a;
+  }),
   // Y = A⁻¹: dA = −Yᵀ G Yᵀ
   backward: (gy, _inputs, out) => [() => scope(() => mT(out).matmul(gy).matmul(mT(out)).neg())],
 });
@@ -181,21 +185,11 @@ export function det(a: Tensor): Tensor {
 
 // ── Cholesky ────────────────────────────────────────────────────────────────
 const choleskyOp = defineOp<undefined>('linalg.cholesky', {
-  infer: ([a]) => {
-    checkMatrix('linalg.cholesky', a, true);
-    return { shape: [...a.shape], dtype: 'float32' };
-  },
-  forward: (be, [a], out) => {
-    store(
-      be,
-      out,
-      matrices(be, a).map((x, b) => {
-        const l = cholMat(x);
-        if (!l) throw new ShapeError('linalg.cholesky', `matrix ${b} of the batch is not positive-definite`);
-        return l.a;
-      }),
-    );
-  },
+  ...eachSquareMatrix('linalg.cholesky', (x, b) => {
+    const l = cholMat(x);
+    if (!l) throw new ShapeError('linalg.cholesky', `matrix ${b} of the batch is not positive-definite`);
+    return l.a;
+  }),
   // PyTorch's rule: S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹ with Φ = lower triangle, diagonal halved; gA = ½(S + Sᵀ)
   backward: (gy, _inputs, l) => [
     () =>
