@@ -4,7 +4,7 @@
  * one pass over the int32 products. The arithmetic is spelled out operation by operation so that
  * the WebGPU kernels (../webgpu/kernels/quantized.wgsl.ts) give the same bits.
  */
-import type { QuantizeParams, RequantizeParams, Storage, View } from '../backend';
+import type { PrimitiveArgs, QuantizeParams, RequantizeParams, Storage, View } from '../backend';
 import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
 import { forEachLine } from './strided';
@@ -39,15 +39,7 @@ export function quantize(x: View, p: QuantizeParams, out: Storage): void {
 }
 
 /** See `Backend.requantize`; all views contiguous. */
-export function requantize(
-  acc: View,
-  columnTerm: View,
-  multiplier: View,
-  bias: View | null,
-  affine: { weightZeroPoints: View; inputRowSums: View } | null,
-  p: RequantizeParams,
-  out: Storage,
-): void {
+export function requantize(...[acc, columnTerm, multiplier, bias, affine, p, out]: PrimitiveArgs<'requantize'>): void {
   const [m, n] = acc.shape;
   const a = dataOf(acc) as Int32Array;
   const ao = acc.offset;

@@ -1,4 +1,4 @@
-import type { QuantizedConv2dParams, RequantizeMode, Storage, View } from '../../backend';
+import type { PrimitiveArgs, RequantizeMode } from '../../backend';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
@@ -74,17 +74,7 @@ ${storeMain(packed)}`,
 });
 
 /** See `Backend.quantizedConv2d`; every view contiguous. */
-export function quantizedConv2d(
-  rt: Runtime,
-  x: View,
-  weight: View,
-  columnTerm: View,
-  multiplier: View,
-  bias: View | null,
-  weightZeroPoints: View | null,
-  p: QuantizedConv2dParams,
-  out: Storage,
-): void {
+export function quantizedConv2d(rt: Runtime, ...[x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>): void {
   rt.checkAlive();
   const [n, c, h, w] = x.shape;
   const [o, cg, kh, kw] = weight.shape;

@@ -1,4 +1,4 @@
-import type { QuantizeParams, RequantizeMode, RequantizeParams, Storage, View } from '../../backend';
+import type { PrimitiveArgs, QuantizeParams, RequantizeMode, Storage, View } from '../../backend';
 import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
@@ -140,16 +140,7 @@ fn main(${LINEAR_BUILTINS}) {
 }
 
 /** See `Backend.requantize`; every view contiguous. */
-export function requantize(
-  rt: Runtime,
-  acc: View,
-  columnTerm: View,
-  multiplier: View,
-  bias: View | null,
-  affine: { weightZeroPoints: View; inputRowSums: View } | null,
-  p: RequantizeParams,
-  out: Storage,
-): void {
+export function requantize(rt: Runtime, ...[acc, columnTerm, multiplier, bias, affine, p, out]: PrimitiveArgs<'requantize'>): void {
   rt.checkAlive();
   const [m, n] = acc.shape;
   const total = m * n;
