@@ -1,6 +1,6 @@
 import { ArgumentError, checkOptions } from '../errors';
 import type { Tensor } from '../tensor';
-import { checkFlag, checkNumber, nonNegative, runStep } from './optimizer-steps';
+import { checkFlag, checkNonNegative, checkRequiredOptions, checkStep, runStep } from './optimizer-steps';
 
 // The fused RMSprop and Adagrad steps, beside Adam's and SGD's (./optimizer-steps.ts, whose checks
 // they share): in place, outside autograd, one kernel per parameter, PyTorch's
@@ -85,11 +85,11 @@ const ADAGRAD_KEYS = ['lr', 'lrDecay', 'weightDecay', 'eps', 'maximize', 'step']
 export function rmspropStep_(param: Tensor, grad: Tensor, squareAvg: Tensor, opts: RmspropStepOptions = {}): Tensor {
   const op = 'rmspropStep_';
   checkOptions(op, opts, RMSPROP_KEYS);
-  const lr = checkNumber(op, 'lr', opts.lr ?? 1e-2, nonNegative, 'a number >= 0');
-  const alpha = checkNumber(op, 'alpha', opts.alpha ?? 0.99, nonNegative, 'a number >= 0');
-  const eps = checkNumber(op, 'eps', opts.eps ?? 1e-8, nonNegative, 'a number >= 0');
-  const weightDecay = checkNumber(op, 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a number >= 0');
-  const momentum = checkNumber(op, 'momentum', opts.momentum ?? 0, nonNegative, 'a number >= 0');
+  const lr = checkNonNegative(op, 'lr', opts.lr ?? 1e-2);
+  const alpha = checkNonNegative(op, 'alpha', opts.alpha ?? 0.99);
+  const eps = checkNonNegative(op, 'eps', opts.eps ?? 1e-8);
+  const weightDecay = checkNonNegative(op, 'weightDecay', opts.weightDecay ?? 0);
+  const momentum = checkNonNegative(op, 'momentum', opts.momentum ?? 0);
   const maximize = checkFlag(op, 'maximize', opts.maximize);
   const { momentumBuffer, gradAvg } = opts;
   if ((momentumBuffer === undefined) !== (momentum === 0)) {
@@ -140,13 +140,12 @@ export function rmspropStep_(param: Tensor, grad: Tensor, squareAvg: Tensor, opt
  */
 export function adagradStep_(param: Tensor, grad: Tensor, stateSum: Tensor, opts: AdagradStepOptions): Tensor {
   const op = 'adagradStep_';
-  if (opts === undefined) throw new ArgumentError(op, 'expected an options object with at least { step }');
-  checkOptions(op, opts, ADAGRAD_KEYS);
-  const lr = checkNumber(op, 'lr', opts.lr ?? 1e-2, nonNegative, 'a number >= 0');
-  const lrDecay = checkNumber(op, 'lrDecay', opts.lrDecay ?? 0, nonNegative, 'a number >= 0');
-  const weightDecay = checkNumber(op, 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a number >= 0');
-  const eps = checkNumber(op, 'eps', opts.eps ?? 1e-10, nonNegative, 'a number >= 0');
-  const step = checkNumber(op, 'step', opts.step, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  checkRequiredOptions(op, opts, ADAGRAD_KEYS);
+  const lr = checkNonNegative(op, 'lr', opts.lr ?? 1e-2);
+  const lrDecay = checkNonNegative(op, 'lrDecay', opts.lrDecay ?? 0);
+  const weightDecay = checkNonNegative(op, 'weightDecay', opts.weightDecay ?? 0);
+  const eps = checkNonNegative(op, 'eps', opts.eps ?? 1e-10);
+  const step = checkStep(op, opts.step);
   const maximize = checkFlag(op, 'maximize', opts.maximize);
   const named: [string, Tensor, boolean][] = [
     ['param', param, true],

@@ -77,8 +77,24 @@ export function checkFlag(op: string, name: string, v: unknown): boolean {
   return v === true;
 }
 
-export const nonNegative = (v: number) => v >= 0;
+const nonNegative = (v: number) => v >= 0;
 const unit = (v: number) => v >= 0 && v < 1;
+
+/** A hyper-parameter that must be a number ≥ 0 (lr, eps, weightDecay, …). */
+export function checkNonNegative(op: string, name: string, v: unknown): number {
+  return checkNumber(op, name, v, nonNegative, 'a number >= 0');
+}
+
+/** The step count of a step that needs one (Adam's and Adagrad's bias correction and decay): an integer ≥ 1. */
+export function checkStep(op: string, v: unknown): number {
+  return checkNumber(op, 'step', v, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+}
+
+/** Options that must be given (they hold `step`): an object with no keys outside `keys`. */
+export function checkRequiredOptions<T extends object>(op: string, opts: T | undefined, keys: readonly string[]): asserts opts is T {
+  if (opts === undefined) throw new ArgumentError(op, 'expected an options object with at least { step }');
+  checkOptions(op, opts, keys);
+}
 
 /**
  * The tensor checks both steps share. `named[0]` is the parameter; those marked `updated` are
@@ -165,14 +181,13 @@ export function runStep(op: string, named: [string, Tensor, boolean][], kernel: 
  */
 export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, opts: AdamStepOptions): Tensor {
   const op = 'adamStep_';
-  if (opts === undefined) throw new ArgumentError(op, 'expected an options object with at least { step }');
-  checkOptions(op, opts, ADAM_KEYS);
-  const lr = checkNumber(op, 'lr', opts.lr ?? 1e-3, nonNegative, 'a number >= 0');
+  checkRequiredOptions(op, opts, ADAM_KEYS);
+  const lr = checkNonNegative(op, 'lr', opts.lr ?? 1e-3);
   const beta1 = checkNumber(op, 'beta1', opts.beta1 ?? 0.9, unit, 'in [0, 1)');
   const beta2 = checkNumber(op, 'beta2', opts.beta2 ?? 0.999, unit, 'in [0, 1)');
-  const eps = checkNumber(op, 'eps', opts.eps ?? 1e-8, nonNegative, 'a number >= 0');
-  const weightDecay = checkNumber(op, 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a number >= 0');
-  const step = checkNumber(op, 'step', opts.step, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  const eps = checkNonNegative(op, 'eps', opts.eps ?? 1e-8);
+  const weightDecay = checkNonNegative(op, 'weightDecay', opts.weightDecay ?? 0);
+  const step = checkStep(op, opts.step);
   const decoupled = checkFlag(op, 'decoupledWeightDecay', opts.decoupledWeightDecay);
   const maximize = checkFlag(op, 'maximize', opts.maximize);
   const max = opts.maxExpAvgSq;
@@ -227,10 +242,10 @@ export function adamStep_(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
 export function sgdStep_(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, opts: SgdStepOptions = {}): Tensor {
   const op = 'sgdStep_';
   checkOptions(op, opts, SGD_KEYS);
-  const lr = checkNumber(op, 'lr', opts.lr ?? 1e-3, nonNegative, 'a number >= 0');
-  const momentum = checkNumber(op, 'momentum', opts.momentum ?? 0, nonNegative, 'a number >= 0');
-  const dampening = checkNumber(op, 'dampening', opts.dampening ?? 0, nonNegative, 'a number >= 0');
-  const weightDecay = checkNumber(op, 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a number >= 0');
+  const lr = checkNonNegative(op, 'lr', opts.lr ?? 1e-3);
+  const momentum = checkNonNegative(op, 'momentum', opts.momentum ?? 0);
+  const dampening = checkNonNegative(op, 'dampening', opts.dampening ?? 0);
+  const weightDecay = checkNonNegative(op, 'weightDecay', opts.weightDecay ?? 0);
   const nesterov = checkFlag(op, 'nesterov', opts.nesterov);
   const maximize = checkFlag(op, 'maximize', opts.maximize);
   const isFirstStep = checkFlag(op, 'isFirstStep', opts.isFirstStep);
