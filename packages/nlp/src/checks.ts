@@ -25,3 +25,14 @@ export function checkInt(op: string, name: string, v: unknown, min: number): voi
 export function checkBool(op: string, name: string, v: unknown): void {
   if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be a boolean, got ${describe(v)}`);
 }
+
+/** A finite number option for which `ok` holds (undefined allowed); `expected` words the condition: 'a finite number > 0'. */
+export function checkNumber(op: string, name: string, v: unknown, ok: (x: number) => boolean, expected: string): void {
+  if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && ok(v)))
+    throw new ArgumentError(op, `${name} must be ${expected}, got ${describe(v)}`);
+}
+
+/** A callback option (undefined allowed). */
+export function checkFunction(op: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'function') throw new ArgumentError(op, `${name} must be a function, got ${describe(v)}`);
+}

@@ -1,5 +1,5 @@
 import { ArgumentError } from '@aimodel/tensor';
-import { checkBool, checkInt, checkKeys, describe } from './checks';
+import { checkBool, checkInt, checkKeys, checkNumber, describe } from './checks';
 import { type Corpus, forEachDocument } from './corpus';
 import { MemoryRuns, PairCounter, type RunStore } from './cooccurrence-counter';
 import { DiskRuns, checkSpillSupported } from './cooccurrence-spill';
@@ -85,9 +85,7 @@ export async function cooccurrence(corpus: Corpus, opts: CooccurrenceOptions): P
   checkInt(op, 'window', window, 1);
   checkBool(op, 'symmetric', symmetric);
   checkBool(op, 'distanceWeighting', distanceWeighting);
-  if (typeof maxMemoryMB !== 'number' || !(maxMemoryMB > 0) || maxMemoryMB === Number.POSITIVE_INFINITY) {
-    throw new ArgumentError(op, `maxMemoryMB must be a finite number > 0, got ${describe(maxMemoryMB)}`);
-  }
+  checkNumber(op, 'maxMemoryMB', maxMemoryMB, (x) => x > 0, 'a finite number > 0');
   const tempDir = opts.tempDir;
   if (tempDir !== undefined) {
     if (typeof tempDir !== 'string' || tempDir === '') throw new ArgumentError(op, `tempDir must be a non-empty directory path, got ${describe(tempDir)}`);

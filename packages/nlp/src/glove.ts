@@ -1,5 +1,5 @@
 import { ArgumentError, type DeviceName, Generator, ShapeError } from '@aimodel/tensor';
-import { checkInt, checkKeys, describe } from './checks';
+import { checkBool, checkFunction, checkInt, checkKeys, checkNumber, describe } from './checks';
 import { Cooccurrence, cooccurrence } from './cooccurrence';
 import type { Corpus } from './corpus';
 import { type GloVeArray, type GloVeEntries, gatherEntries, glovePass, gloveWeight, interleavedLayout, separateLayout } from './glove-cpu';
@@ -181,11 +181,7 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   checkInt(op, 'epochs', opts.epochs, 0);
   checkInt(op, 'threads', opts.threads, 1);
   checkInt(op, 'seed', opts.seed, 0);
-  for (const k of ['xMax', 'alpha', 'learningRate', 'gradClip'] as const) {
-    const v = opts[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
-      throw new ArgumentError(op, `${k} must be a finite number > 0, got ${describe(v)}`);
-  }
+  for (const k of ['xMax', 'alpha', 'learningRate', 'gradClip'] as const) checkNumber(op, k, opts[k], (x) => x > 0, 'a finite number > 0');
   const oneOf = (k: 'output' | 'precision' | 'device' | 'shuffle', allowed: readonly string[]): void => {
     const v = opts[k];
     if (v !== undefined && !allowed.includes(v as string))
@@ -195,10 +191,8 @@ export async function trainGloVe(input: Corpus | Cooccurrence, opts: GloVeOption
   oneOf('precision', ['float32', 'float64']);
   oneOf('device', ['cpu', 'webgpu']);
   oneOf('shuffle', ['epoch', 'once', 'none']);
-  if (opts.progress !== undefined && typeof opts.progress !== 'boolean')
-    throw new ArgumentError(op, `progress must be a boolean, got ${describe(opts.progress)}`);
-  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function')
-    throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
+  checkBool(op, 'progress', opts.progress);
+  checkFunction(op, 'onEpoch', opts.onEpoch);
   if (opts.init !== undefined && !(opts.init instanceof GloVeModel)) throw new ArgumentError(op, `init must be a GloVeModel, got ${describe(opts.init)}`);
   if (opts.vocab !== undefined && !(opts.vocab instanceof Vocabulary)) throw new ArgumentError(op, `vocab must be a Vocabulary, got ${describe(opts.vocab)}`);
   checkInt(op, 'batchSize', opts.batchSize, 1);

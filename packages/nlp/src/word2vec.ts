@@ -1,5 +1,5 @@
 import { ArgumentError, DeviceError, Generator } from '@aimodel/tensor';
-import { checkBool, checkInt, checkKeys, describe } from './checks';
+import { checkBool, checkFunction, checkInt, checkKeys, checkNumber, describe } from './checks';
 import type { Corpus } from './corpus';
 import { sharedMemoryAvailable } from './worker-threads';
 import type { Tokenizer } from './tokenize';
@@ -108,11 +108,6 @@ function checkFlag(op: string, name: string, v: unknown): boolean | undefined {
   throw new ArgumentError(op, `${name} must be 0, 1 or a boolean, got ${describe(v)}`);
 }
 
-function checkNumber(op: string, name: string, v: unknown, ok: (x: number) => boolean, expected: string): void {
-  if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && ok(v)))
-    throw new ArgumentError(op, `${name} must be ${expected}, got ${describe(v)}`);
-}
-
 /**
  * Trains word2vec vectors (Mikolov et al., 2013) with gensim 4's semantics: skip-gram (`sg: 1`:
  * each context word's vector predicts the centre word) or CBOW (the mean of the context vectors
@@ -168,8 +163,7 @@ export async function trainWord2Vec(corpus: Corpus, opts: Word2VecOptions = {}):
   checkNumber(op, 'nsExponent', opts.nsExponent, () => true, 'a finite number');
   checkBool(op, 'cbowMean', opts.cbowMean);
   checkBool(op, 'progress', opts.progress);
-  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function')
-    throw new ArgumentError(op, `onEpoch must be a function, got ${describe(opts.onEpoch)}`);
+  checkFunction(op, 'onEpoch', opts.onEpoch);
   if (opts.vocab !== undefined && !(opts.vocab instanceof Vocabulary)) throw new ArgumentError(op, `vocab must be a Vocabulary, got ${describe(opts.vocab)}`);
   if (opts.vocab !== undefined && opts.minCount !== undefined)
     throw new ArgumentError(op, 'minCount applies when the vocabulary is built from the corpus, not with vocab');
