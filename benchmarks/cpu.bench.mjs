@@ -106,12 +106,12 @@ opCase({
     },
   },
 });
-{
-  // conv2d NCHW [32, 16, 28, 28] * [32, 16, 3, 3], pad 1 (tfjs: NHWC / HWIO)
-  const [n, c, h, w, o, k] = [32, 16, 28, 28, 32, 3];
+/** A conv2d case: NCHW x [n, c, h, w] * w [o, c, k, k], padding 1 (tfjs: NHWC / HWIO, 'same'). */
+function conv2dCase(name, [n, c, h, w, o, k], extra = {}) {
   opCase({
-    name: 'conv2d 32×16×28×28, 32 filters 3×3',
+    name,
     flops: 2 * n * o * h * w * c * k * k,
+    ...extra,
     shapes: [
       [n, c, h, w],
       [o, c, k, k],
@@ -131,42 +131,14 @@ opCase({
           ],
           ['y', [n, o, h, w]],
         ),
-        nodes: [{ op: 'Conv', inputs: ['x', 'f'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }],
+        nodes: [{ op: 'Conv', inputs: ['x', 'f'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [k, k] } }],
       },
     },
   });
 }
-{
-  // conv2d at issue 13's shape: NCHW x [8, 64, 32, 32] * w [64, 64, 3, 3], pad 1 (tfjs: NHWC / HWIO)
-  const [n, c, h, w, o, k] = [8, 64, 32, 32, 64, 3];
-  opCase({
-    name: 'conv2d 8×64×32×32, 64 filters 3×3',
-    flops: 2 * n * o * h * w * c * k * k,
-    skip: ['tfjs-cpu'], // ~1.7 s a call
-    shapes: [
-      [n, c, h, w],
-      [o, c, k, k],
-    ],
-    tfShapes: [
-      [n, h, w, c],
-      [k, k, c, o],
-    ],
-    ours: (x, f) => am.conv2d(x, f, { padding: 1 }),
-    tfjs: (x, f) => tf.conv2d(x, f, 1, 'same'),
-    onnx: {
-      graph: {
-        ...io(
-          [
-            ['x', [n, c, h, w]],
-            ['f', [o, c, k, k]],
-          ],
-          ['y', [n, o, h, w]],
-        ),
-        nodes: [{ op: 'Conv', inputs: ['x', 'f'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }],
-      },
-    },
-  });
-}
+conv2dCase('conv2d 32×16×28×28, 32 filters 3×3', [32, 16, 28, 28, 32, 3]);
+// at issue 13's shape
+conv2dCase('conv2d 8×64×32×32, 64 filters 3×3', [8, 64, 32, 32, 64, 3], { skip: ['tfjs-cpu'] }); // tfjs-cpu: ~1.7 s a call
 {
   // memory-bound ops: GB/s counts bytes read + written
   const n = 1 << 20;

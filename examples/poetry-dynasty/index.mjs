@@ -12,26 +12,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  EarlyStopping,
-  Embedding,
-  Generator,
-  cat,
-  randn,
-  zeros,
-  classificationReport,
-  confusionMatrix,
-  crossEntropy,
-  init,
-  manualSeed,
-  noGrad,
-  scope,
-  tensor,
-  trainTestSplit,
-} from '@aimodel/nn';
+import { Embedding, Generator, cat, randn, zeros, classificationReport, confusionMatrix, init, manualSeed, noGrad, scope, tensor } from '@aimodel/nn';
 import { Vocabulary, padBatch, tokenize } from '@aimodel/nlp';
-import { AdamW } from '@aimodel/optim';
-import { AttentionPoolClassifier, EpochLog } from '../spam-filter/index.mjs';
+import { AttentionPoolClassifier, fitClassifier, stratifiedSplit } from '../spam-filter/index.mjs';
 
 const NAMES = ['Tang', 'Song'];
 
@@ -90,14 +73,7 @@ export async function main({ small = false, perClass, device, seed = 0, log = co
   log(`${poems.length} poems (${n} Tang, ${n} Song), first ${maxLength} characters of each, on ${used} (${seconds(t)} s)`);
 
   // 2. Stratified 80/20 split, fixed seed; vocabulary from the training poems only.
-  const all = tensor(
-    poems.map((_, i) => i),
-    { dtype: 'int32' },
-  );
-  const [[trainIdxT], [testIdxT]] = trainTestSplit([all], { testSize: 0.2, seed: 42, stratify: labels });
-  const trainIdx = Array.from(trainIdxT.dataSync());
-  const testIdx = Array.from(testIdxT.dataSync());
-  for (const x of [all, trainIdxT, testIdxT]) x.dispose();
+  const { trainIdx, testIdx } = stratifiedSplit(labels);
   const vocab = await Vocabulary.build(
     trainIdx.map((i) => chars[i].join(' ')),
     { minCount: 2, specials: ['<pad>', '<unk>'] },
@@ -127,18 +103,7 @@ export async function main({ small = false, perClass, device, seed = 0, log = co
   const embedding = Embedding.fromPretrained(table, { freeze: false, paddingIdx: 0 });
   table.dispose();
   const model = new AttentionPoolClassifier(embedding, { numClasses: 2, nhead: small ? 2 : 4, dimFeedforward: 2 * dim, dropout: 0.1, maxLength });
-  const stop = new EarlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true });
-  const optimizer = new AdamW(model.parameters(), { lr: small ? 3e-3 : 2e-3, weightDecay: 0.01 });
-  model.compile({ optimizer, loss: crossEntropy, metrics: ['accuracy'] });
-  const history = await model.fit(train.ids, yTrain, {
-    epochs: small ? 8 : 10,
-    batchSize: 32,
-    validationSplit: 0.1,
-    callbacks: [stop, new EpochLog(log)],
-    seed: 0,
-    verbose: 0,
-  });
-  if (stop.stoppedEpoch >= 0) log(`  early stopping after epoch ${stop.stoppedEpoch + 1} (best weights restored)`);
+  const { history, optimizer } = await fitClassifier(model, train.ids, yTrain, { epochs: small ? 8 : 10, lr: small ? 3e-3 : 2e-3, patience: 3, log });
   log(`trained in ${seconds(t)} s`);
 
   // 4. Held-out report, confusion matrix, majority baseline.

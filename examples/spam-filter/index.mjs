@@ -88,6 +88,33 @@ export class EpochLog extends Callback {
   }
 }
 
+/** Indices 0 … n − 1 of `labels` split 80/20, stratified by label, with a fixed seed (42). */
+export function stratifiedSplit(labels) {
+  const all = tensor(
+    labels.map((_, i) => i),
+    { dtype: 'int32' },
+  );
+  const [[trainIdxT], [testIdxT]] = trainTestSplit([all], { testSize: 0.2, seed: 42, stratify: labels });
+  const trainIdx = Array.from(trainIdxT.dataSync());
+  const testIdx = Array.from(testIdxT.dataSync());
+  for (const x of [all, trainIdxT, testIdxT]) x.dispose();
+  return { trainIdx, testIdx };
+}
+
+/**
+ * Trains a classifier on token ids with AdamW (weight decay 0.01) and cross-entropy, batches of 32,
+ * 10% of the training set held out for early stopping on val_loss (best weights restored), one log
+ * line per epoch. Returns the history and the optimizer (whose moment tensors the caller disposes).
+ */
+export async function fitClassifier(model, ids, labels, { epochs, lr, patience, log }) {
+  const stop = new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true });
+  const optimizer = new AdamW(model.parameters(), { lr, weightDecay: 0.01 });
+  model.compile({ optimizer, loss: crossEntropy, metrics: ['accuracy'] });
+  const history = await model.fit(ids, labels, { epochs, batchSize: 32, validationSplit: 0.1, callbacks: [stop, new EpochLog(log)], seed: 0, verbose: 0 });
+  if (stop.stoppedEpoch >= 0) log(`  early stopping after epoch ${stop.stoppedEpoch + 1} (best weights restored)`);
+  return { history, optimizer };
+}
+
 /** argmax of logits [N, C] as an int32 tensor [N]. */
 const predictClasses = (model, x) => {
   const logits = model.predict(x, { batchSize: 256 });
@@ -130,14 +157,7 @@ export async function main({ small = false, device, log = console.log } = {}) {
   log(`${mails.length} mails (${mails.length - nSpam} ham, ${nSpam} spam), first ${maxTokens} word tokens of each, on ${used} (${seconds(t)} s)`);
 
   // 2. Stratified 80/20 split with a fixed seed (of the mail indices).
-  const all = tensor(
-    mails.map((_, i) => i),
-    { dtype: 'int32' },
-  );
-  const [[trainIdxT], [testIdxT]] = trainTestSplit([all], { testSize: 0.2, seed: 42, stratify: labels });
-  const trainIdx = Array.from(trainIdxT.dataSync());
-  const testIdx = Array.from(testIdxT.dataSync());
-  for (const x of [all, trainIdxT, testIdxT]) x.dispose();
+  const { trainIdx, testIdx } = stratifiedSplit(labels);
   const trainDocs = trainIdx.map((i) => tokens[i].join(' '));
   const yTrain = tensor(
     trainIdx.map((i) => labels[i]),
@@ -196,18 +216,7 @@ export async function main({ small = false, device, log = console.log } = {}) {
   const trainBatch = encodeIds(trainIdx);
   const testBatch = encodeIds(testIdx);
   const model = new AttentionPoolClassifier(embedding, { numClasses: 2, nhead: 2, dimFeedforward: 64 });
-  const stop = new EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
-  const optimizerB = new AdamW(model.parameters(), { lr: 2e-3, weightDecay: 0.01 });
-  model.compile({ optimizer: optimizerB, loss: crossEntropy, metrics: ['accuracy'] });
-  const history = await model.fit(trainBatch.ids, yTrain, {
-    epochs: small ? 4 : 8,
-    batchSize: 32,
-    validationSplit: 0.1,
-    callbacks: [stop, new EpochLog(log)],
-    seed: 0,
-    verbose: 0,
-  });
-  if (stop.stoppedEpoch >= 0) log(`  early stopping after epoch ${stop.stoppedEpoch + 1} (best weights restored)`);
+  const { history, optimizer: optimizerB } = await fitClassifier(model, trainBatch.ids, yTrain, { epochs: small ? 4 : 8, lr: 2e-3, patience: 2, log });
   model.eval();
   const predB = predictClasses(model, testBatch.ids);
   const b = await evaluateModel(`(b) Embedding (word2vec init) + Transformer encoder + attention pooling (${seconds(t)} s)`, predB, yTest, log);
