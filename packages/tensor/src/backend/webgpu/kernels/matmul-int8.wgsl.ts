@@ -38,9 +38,9 @@ import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { loadFn } from '../wgsl/dtype';
 import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/grid';
-import { params } from '../wgsl/params';
-import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl } from '../wgsl/strided';
+import { stridedIndexWgsl } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
+import { GEMM_PARAM_BASE, GEMM_PARAMS_WGSL, gemmBatch, gemmParams } from './matmul-params';
 
 /** How four-wide int8 dot products are computed (see the file comment). */
 export type Int8Dot = 'dot4' | 'unpack';
@@ -62,8 +62,6 @@ export interface Int8MatmulConfig {
   readonly batchRank: number;
   readonly dot: Int8Dot;
 }
-
-const PARAM_BASE = 8;
 
 /** How an operand's K-packed words are staged (see the file comment). */
 export type Int8Load = 'w' | 'u' | 't' | 'g';
@@ -189,7 +187,7 @@ export const int8MatmulKernel = memoKernel(function int8MatmulKernel(c: Int8Matm
 @group(0) @binding(1) var<storage, read> b: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<i32>;
 @group(0) @binding(3) var<storage, read> p: array<u32>;
-${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}
+${stridedIndexWgsl(c.batchRank, GEMM_PARAM_BASE, 'batchOffset')}
 ${loadFn('byte_a', 'a', 'uint8')}
 ${loadFn('byte_b', 'b', 'uint8')}
 var<workgroup> tile_a: array<vec4<u32>, ${(quads * bm) / 4}>;
@@ -197,12 +195,7 @@ var<workgroup> tile_b: array<vec4<u32>, ${(quads * bn) / 4}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let M = p[0]; let N = p[1]; let K = p[2];
-  let aSm = bitcast<i32>(p[3]); let aSk = bitcast<i32>(p[4]);
-  let bSk = bitcast<i32>(p[5]); let bSn = bitcast<i32>(p[6]);
-  let z = wg.z + p[7];
-  let aBase = bitcast<i32>(batchOffset(z, 0u));
-  let bBase = bitcast<i32>(batchOffset(z, 1u));
+  ${GEMM_PARAMS_WGSL}
   let m0 = wg.y * ${bm}u;
   let n0 = wg.x * ${bn}u;
   let tx = tid % ${threadsN}u;
@@ -247,12 +240,7 @@ export function matmulInt8(rt: Runtime, a: View, b: View, out: Storage, opts: { 
   const batchShape = a.shape.slice(0, r - 2);
   const batch = batchShape.reduce((n, d) => n * d, 1);
   if (M === 0 || N === 0 || batch === 0) return;
-  const c = collapseDims(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)]);
-  if (c.shape.length === 0) {
-    c.shape.push(1);
-    for (const s of c.strides) s.push(0);
-  }
-  if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
+  const c = gemmBatch(batchShape, a.strides.slice(0, r - 2), b.strides.slice(0, r - 2));
   // K-packed words are the stored words when K is contiguous and every row starts a word (`w`);
   // when the rows are contiguous and every K index starts a word, 4×4 blocks transpose (`t`)
   const words = (rows: number, rs: number, ks: number, offset: number, bs: readonly number[]): Int8Load => {
@@ -269,8 +257,7 @@ export function matmulInt8(rt: Runtime, a: View, b: View, out: Storage, opts: { 
   });
   const { bm, bn } = INT8_TILES[tile];
   for (let z0 = 0; z0 < batch; z0 += MAX_WORKGROUPS_PER_DIM) {
-    const p = params().u32(M).u32(N).u32(K).i32(aSm).i32(aSk).i32(bSk).i32(bSn).u32(z0);
-    p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
+    const p = gemmParams(M, N, K, { offset: a.offset, rowStride: aSm, kStride: aSk }, { offset: b.offset, rowStride: bSn, kStride: bSk }, z0, c);
     const grid = [Math.ceil(N / bn), Math.ceil(M / bm), Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)];
     rt.dispatch(kernel, [bufferOf(a), bufferOf(b), bufferOf(out)], p, grid);
   }

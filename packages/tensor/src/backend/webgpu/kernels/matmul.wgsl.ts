@@ -53,11 +53,12 @@ import { type KernelSource, memoKernel } from '../pipeline-cache';
 import type { Runtime } from '../runtime';
 import { bufferOf } from '../storage';
 import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/grid';
-import { type ParamWriter, params } from '../wgsl/params';
-import { collapseDims, MAX_STRIDED_RANK, stridedIndexWgsl, stridedWords } from '../wgsl/strided';
+import type { ParamWriter } from '../wgsl/params';
+import { stridedIndexWgsl, stridedWords } from '../wgsl/strided';
 import { wgsl } from '../wgsl/tag';
 import { matmulInt8 } from './matmul-int8.wgsl';
 import { type MatmulHooks, operandLoader } from './matmul-loader';
+import { GEMM_PARAM_BASE, GEMM_PARAMS_WGSL, gemmBatch, gemmParams } from './matmul-params';
 
 /**
  * A tile configuration: block BM×BN, K step BK, per-thread sub-tile TM×TN (multiples of 4);
@@ -125,8 +126,6 @@ export interface MatmulConfig {
   /** Custom element loads for A and/or B (their layout must then be a scalar `k`, `m` or `n`). */
   readonly hooks?: MatmulHooks;
 }
-
-const PARAM_BASE = 8;
 
 /** The kernel for one configuration (see the file comment for the design). */
 export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): KernelSource {
@@ -227,7 +226,7 @@ export const matmulKernel = memoKernel(function matmulKernel(c: MatmulConfig): K
   let by = first + (lin % per) % bandRows; let bx = (lin % per) / bandRows;`
     : 'let bx = wg.x; let by = wg.y;';
   const key = `matmul:${t.name}:a${c.a}:b${c.b}:r${c.batchRank}${c.hooks ? `:${c.hooks.key}` : ''}`;
-  const decls = c.hooks ? `\n${c.hooks.decls(PARAM_BASE + stridedWords(c.batchRank, 2))}` : '';
+  const decls = c.hooks ? `\n${c.hooks.decls(GEMM_PARAM_BASE + stridedWords(c.batchRank, 2))}` : '';
   return {
     key,
     workgroupSize: [threads, 1, 1],
@@ -238,18 +237,13 @@ alias V = vec4<S>;
 @group(0) @binding(1) var<storage, read> b: array<${elem(c.b)}>;
 @group(0) @binding(2) var<storage, read_write> out: array<S>;
 @group(0) @binding(3) var<storage, read> p: array<u32>;
-${stridedIndexWgsl(c.batchRank, PARAM_BASE, 'batchOffset')}${decls}
+${stridedIndexWgsl(c.batchRank, GEMM_PARAM_BASE, 'batchOffset')}${decls}
 var<workgroup> As: array<V, ${t.buffers * aSize}>;
 var<workgroup> Bs: array<V, ${t.buffers * bSize}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let M = p[0]; let N = p[1]; let K = p[2];
-  let aSm = bitcast<i32>(p[3]); let aSk = bitcast<i32>(p[4]);
-  let bSk = bitcast<i32>(p[5]); let bSn = bitcast<i32>(p[6]);
-  let z = wg.z + p[7];
-  let aBase = bitcast<i32>(batchOffset(z, 0u));
-  let bBase = bitcast<i32>(batchOffset(z, 1u));
+  ${GEMM_PARAMS_WGSL}
   ${blockOrder}
   let m0 = by * ${bm}u;
   let n0 = bx * ${bn}u;
@@ -331,16 +325,9 @@ export function gemm(rt: Runtime, g: Gemm, out: Storage, tile?: MatmulTile): voi
   const bLayout = layout(b, N, hooks?.along.b, 'n') as BLayout;
   tile ??= pickTile(M, N, batch);
   const grid = [Math.ceil(N / tile.bn), Math.ceil(M / tile.bm)];
+  const c = gemmBatch(batchShape, a.batchStrides, b.batchStrides);
   for (let z0 = 0; z0 < batch; z0 += MAX_WORKGROUPS_PER_DIM) {
-    const p = params().u32(M).u32(N).u32(K).i32(a.rowStride).i32(a.kStride).i32(b.kStride).i32(b.rowStride).u32(z0);
-    // the writeStrided layout, with a dummy size-1 dim when no batch dim is left after collapsing
-    const c = collapseDims(batchShape, [[...a.batchStrides], [...b.batchStrides]]);
-    if (c.shape.length === 0) {
-      c.shape.push(1);
-      for (const s of c.strides) s.push(0);
-    }
-    if (c.shape.length > MAX_STRIDED_RANK) throw new Error(`webgpu matmul: batch rank ${c.shape.length} > ${MAX_STRIDED_RANK} after collapsing`);
-    p.u32s(c.shape).u32(a.offset).i32s(c.strides[0]).u32(b.offset).i32s(c.strides[1]);
+    const p = gemmParams(M, N, K, a, b, z0, c);
     hooks?.words(p);
     const kernel = matmulKernel({ tile, a: aLayout, b: bLayout, batchRank: c.shape.length, ...(hooks && { hooks }) });
     rt.dispatch(kernel, [bufferOf(a.storage), bufferOf(b.storage), bufferOf(out)], p, [...grid, Math.min(MAX_WORKGROUPS_PER_DIM, batch - z0)]);
