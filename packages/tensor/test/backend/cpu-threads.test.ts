@@ -275,12 +275,55 @@ describe('ThreadPool', () => {
     lanes.fill(0);
     pool.begin(3);
     for (let i = 0; i < 301; i++) pool.add(0, 16 * i); // 100 chunks of 3 and one of 1 (padded)
-    pool.publish();
+    pool.publish(false); // the workers take chunks from the front: the job grows at the end
     for (let i = 301; i < 400; i++) pool.add(0, 16 * i);
     pool.extend();
     pool.help();
     pool.wait();
     expect(counts(401)).toEqual([...new Array(400).fill(1), 0]);
+  });
+
+  it('a job the workers take from the back runs every chunk once with the caller helping; it cannot grow', () => {
+    lanes.fill(0);
+    pool.begin(2);
+    for (let i = 0; i < 333; i++) {
+      pool.add(0, 16 * i);
+      if (i % 3 !== 0) pool.endChunk(); // chunks of 2 calls and of 1 (padded)
+    }
+    pool.publish();
+    pool.add(0, 16 * 400);
+    expect(() => pool.extend()).toThrow('publish(false)');
+    pool.help();
+    pool.wait();
+    expect(counts(334)).toEqual([...new Array(333).fill(1), 0]);
+    pool.begin(2);
+    for (let i = 0; i < 3; i++) pool.add(0, 16 * i);
+    expect(() => pool.endChunk()).toThrow('more than 2 calls');
+  });
+
+  it('a detached job finishes by the next settle, begin or close', () => {
+    lanes.fill(0);
+    pool.begin();
+    for (let i = 0; i < 200; i++) pool.add(0, 16 * i);
+    pool.publish();
+    pool.detach();
+    pool.settle(); // helps and waits
+    expect(counts(201)).toEqual([...new Array(200).fill(1), 0]);
+    pool.begin();
+    for (let i = 0; i < 200; i++) pool.add(0, 16 * i);
+    pool.publish();
+    pool.detach(false); // the workers alone
+    pool.begin(); // settles the detached job first
+    pool.add(0, 16 * 300);
+    pool.run();
+    expect(counts(301)).toEqual([...new Array(200).fill(2), ...new Array(100).fill(0), 1]);
+    const other = new ThreadPool(2, memory, [module]);
+    other.begin();
+    for (let i = 0; i < 50; i++) other.add(0, 16 * (500 + i));
+    other.publish();
+    other.detach();
+    other.close(); // finishes the job (here, the workers being still asleep or starting)
+    expect(counts(550).slice(500)).toEqual(new Array(50).fill(1));
   });
 
   it('a chunk that traps makes wait() throw, and the next job runs normally', () => {

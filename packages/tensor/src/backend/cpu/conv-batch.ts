@@ -19,9 +19,10 @@
 import type { Geom } from './conv';
 import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
-import { cpuThreads } from './threads';
+import { cpuThreads, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { type HeapCall, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { packA } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
 
@@ -101,13 +102,8 @@ function layout(g: Geom, kind: Kind): Layout | null {
   return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16), stage: kind === 'weight' ? up(mO * rowsK, 16) : 0 };
 }
 
-/** The call zeroing floats [from, to) of the heap (from < to). */
-const zeros = (from: number, to: number): HeapCall => ['zero', from * 4, to - from];
-
-/** Packs A (M×Kr, element (i, k) = get(i, k)) into mr-tall panels [panel][k][mr], zero-padded to kcp, at f[at…]. */
-function packA(f: Float32Array, at: number, M: number, Kr: number, kcp: number, mr: number, get: (i: number, k: number) => number): void {
-  for (let i0 = 0; i0 < M; i0 += mr) for (let k = 0; k < kcp; k++) for (let r = 0; r < mr; r++) f[at++] = i0 + r < M && k < Kr ? get(i0 + r, k) : 0;
-}
+/** Zeroes floats [from, to) of the heap (from < to). */
+const zeros = (emit: Emit, from: number, to: number) => emit('zero', from * 4, to - from);
 
 /** Writes the geometry table of `rows` / `colRows` (./wasm/im2col.ts) at word `at` of `i`. */
 function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
@@ -120,20 +116,23 @@ function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
 }
 
 /**
- * Runs `kind` for group gi over all images: `setup(f, a)` readies an area at a once, `chunk` lists
- * image n's calls in the area at a, `done(f, a, n)` takes its result (the calling thread, in image
- * order). Returns false (nothing done) when g is not taken this way.
+ * Runs `kind` for group gi over all images: `sharedA(f, at, L)` packs the weight once, `setup`
+ * emits an area's preparation (`calls` calls), `image` emits image n's calls (`perImage`) in the
+ * area at a, `done(stage0, count, L)` takes their results (the calling thread, in image order).
+ * Returns false (nothing done) when g is not taken this way.
  */
 function images(
   g: Geom,
   kind: Kind,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
-  setup: (a: number, L: Layout) => HeapCall[],
-  chunk: (a: number, n: number, L: Layout, shared: number, tab: number, st: number) => HeapCall[],
+  setup: { calls: number; emit: (emit: Emit, a: number, L: Layout) => void },
+  perImage: number,
+  image: (emit: Emit, a: number, n: number, L: Layout, shared: number, tab: number, st: number) => void,
   done: ((stage0: number, count: number, L: Layout) => void) | null,
 ): boolean {
   const L = layout(g, kind);
   if (!L) return false;
+  settlePool(); // a previous group's job may still read the scratch block
   const { N } = g;
   // on threads, CHUNKS_PER_THREAD chunks per thread, each a run of images in its own area (kept in
   // its core's cache), all in one job when the call table allows
@@ -143,26 +142,27 @@ function images(
   const at = heapScratch(L.shared + chunks * L.area + N * stage);
   if (at === null) return false;
   const f = new Float32Array(heapMemory()!.buffer);
-  const base = at >> 2;
+  const base = at >> 2,
+    tab = (base + L.tab) * 4;
   sharedA(f, base, L);
   rowsTable(g, L, new Int32Array(f.buffer), base + L.tab);
   const first = base + L.shared,
     stages = first + chunks * L.area;
-  const stAt = (a: number, n: number) => (done ? stages + n * stage : a + L.st);
   const perChunk = Math.ceil(N / chunks);
-  // images per job: whole chunks' worth, within the call table (at most 5 calls per image)
-  const perJob = Math.max(1, Math.min(N, Math.floor(MAX_CALLS / 5 / perChunk) * perChunk, chunks * perChunk));
+  // images per job: whole chunks' worth, within the call table
+  const perJob = Math.max(1, Math.min(N, Math.floor(MAX_CALLS / perImage / perChunk) * perChunk, chunks * perChunk));
   for (let n0 = 0; n0 < N; n0 += perJob) {
-    const list: HeapCall[][] = [];
-    for (let c = 0, n = n0; n < Math.min(N, n0 + perJob); c++) {
+    const end = Math.min(N, n0 + perJob);
+    const write = (emit: Emit, c: number) => {
       const a = first + c * L.area;
       // each chunk first clears its area's padding: rows K… of the column matrix (packing reads them as k or line padding), then the kind's
-      const calls: HeapCall[] = [zeros(a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16), ...setup(a, L)];
-      for (let k = 0; k < perChunk && n < Math.min(N, n0 + perJob); k++, n++) calls.push(...chunk(a, n, L, base, (base + L.tab) * 4, stAt(a, n)));
-      list.push(calls);
-    }
-    heapChunks(list);
-    if (done) done(stages + n0 * stage, Math.min(perJob, N - n0), L);
+      zeros(emit, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
+      setup.emit(emit, a, L);
+      for (let n = n0 + c * perChunk; n < Math.min(end, n0 + (c + 1) * perChunk); n++) image(emit, a, n, L, base, tab, done ? stages + n * stage : a + L.st);
+    };
+    // the last job of a kernel whose results this thread does not take is left to the workers
+    heapChunks(Math.ceil((end - n0) / perChunk), 1 + setup.calls + perChunk * perImage, write, !done && end >= N);
+    if (done) done(stages + n0 * stage, end - n0, L);
   }
   return true;
 }
@@ -170,49 +170,48 @@ function images(
 /** Forward of group gi, image by image, from x (heap byte address `xAt`) into y (at `yAt`); false when g is not taken this way. */
 export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: number, yAt: number, gi: number): boolean {
   const { C, O, Og, K, P, H, W, Cg } = g;
-  const w0 = wOffset + gi * Og * K;
   return images(
     g,
     'forward',
-    (f, at, L) => packA(f, at, Og, K, L.kcK, L.mr, (i, k) => wd[w0 + i * K + k]),
-    () => [],
-    (a, n, L, pa, tab, st) => {
-      const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
+    // A = w_g [Og, K]
+    (f, at, L) => packA(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at),
+    NO_SETUP,
+    4,
+    (emit, a, n, L, pa, tab, st) => {
       const nP = Math.ceil(P / L.nr);
-      calls.push(['packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK]);
-      calls.push(['gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0]);
-      calls.push(['copy_rows', st * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P]);
-      return calls;
+      emit('im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
+      emit('packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK);
+      emit('gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0);
+      emit('copy_rows', st * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P);
     },
     null,
   );
 }
 
+const NO_SETUP = { calls: 0, emit: () => {} };
+
 /** Input gradient of group gi (dx, at `dxAt`, written whole for it) from gy (at `gyAt`), image by image; false when g is not taken this way. */
 export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset: number, dxAt: number, gi: number): boolean {
   const { C, O, Og, Cg, H, W, K, P } = g;
-  const w0 = wOffset + gi * Og * K,
-    plane = Cg * H * W;
+  const plane = Cg * H * W;
   return images(
     g,
     'input',
     // A = w_gᵀ [K, Og]
-    (f, at, L) => packA(f, at, K, Og, L.kcO, L.mr, (i, k) => wd[w0 + k * K + i]),
+    (f, at, L) => packA(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at),
     // B's rows Og… (up to kcO) stay zero
-    (a, L) => [zeros(a + L.raw + Og * P, a + L.raw + L.kcO * P + 8)],
-    (a, n, L, pa, tab) => {
+    { calls: 1, emit: (emit, a, L) => zeros(emit, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8) },
+    5,
+    (emit, a, n, L, pa, tab) => {
       const nP = Math.ceil(P / L.nr);
       const dx0 = dxAt + (n * C + gi * Cg) * H * W * 4;
-      const calls: HeapCall[] = [
-        // B = gy_g [Og, P] as rows of k
-        ['copy_rows', gyAt + (n * O + gi * Og) * P * 4, 0, (a + L.raw) * 4, 0, 1, Og * P],
-        ['packRowsB', (a + L.raw) * 4, P * 4, (a + L.pb) * 4, nP, L.kcO],
-        // col [K, P] straight into the column rows (pitch apart; tiles past P land in the row's room)
-        ['gemm', pa * 4, (a + L.pb) * 4, (a + L.col) * 4, Math.ceil(K / L.mr), nP, L.kcO, L.pitch * 4, 0],
-        ['zero', dx0, plane],
-        ['col2imRows', (a + L.col) * 4, dx0, tab],
-      ];
-      return calls;
+      // B = gy_g [Og, P] as rows of k
+      emit('copy_rows', gyAt + (n * O + gi * Og) * P * 4, 0, (a + L.raw) * 4, 0, 1, Og * P);
+      emit('packRowsB', (a + L.raw) * 4, P * 4, (a + L.pb) * 4, nP, L.kcO);
+      // col [K, P] straight into the column rows (pitch apart; tiles past P land in the row's room)
+      emit('gemm', pa * 4, (a + L.pb) * 4, (a + L.col) * 4, Math.ceil(K / L.mr), nP, L.kcO, L.pitch * 4, 0);
+      emit('zero', dx0, plane);
+      emit('col2imRows', (a + L.col) * 4, dx0, tab);
     },
     null,
   );
@@ -227,19 +226,19 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
     'weight',
     () => {},
     // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
-    (a, L) => [zeros(a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP)],
-    (a, n, L, _pa, tab, st) => {
-      const calls: HeapCall[] = [['im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab]];
+    { calls: 1, emit: (emit, a, L) => zeros(emit, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP) },
+    5,
+    (emit, a, n, L, _pa, tab, st) => {
       const nK = Math.ceil(K / L.nr),
         mP = Math.ceil(Og / L.mr);
-      calls.push(['copy_rows', gyAt + (n * O + gi * Og) * P * 4, P * 4, (a + L.raw) * 4, L.kcP * 4, Og, P]);
+      emit('im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
+      emit('copy_rows', gyAt + (n * O + gi * Og) * P * 4, P * 4, (a + L.raw) * 4, L.kcP * 4, Og, P);
       // dw_n [Og, K] = gy_n [Og, P] · colᵀ [P, K]: the column rows are B's lines of k
-      calls.push(['packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4]);
-      calls.push(['packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4]);
-      calls.push(['gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0]);
-      return calls;
+      emit('packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4);
+      emit('packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4);
+      emit('gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0);
     },
     // dw_g += the images' products, in image order
-    (stage0, count, L) => heapCall(['sum_stages', dwAt + d0 * 4, K * 4, stage0 * 4, Math.ceil(K / L.nr) * L.nr * 4, L.stage * 4, count, Og, K]),
+    (stage0, count, L) => heapCall('sum_stages', dwAt + d0 * 4, K * 4, stage0 * 4, Math.ceil(K / L.nr) * L.nr * 4, L.stage * 4, count, Og, K),
   );
 }

@@ -21,6 +21,7 @@ import { scan } from './scan';
 import { compact } from './select';
 import { quantize, requantize } from './quantized';
 import { quantizedConv2d } from './quantized-conv';
+import { settlePool } from './threads';
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -68,6 +69,18 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   private readonly counts: TransferCounts = { writes: 0, writeBytes: 0, reads: 0, readBytes: 0 };
 
+  constructor() {
+    // a kernel's last job may still run on the worker threads (./thread-pool.ts `detach`): every
+    // primitive first finishes it, so none reads or writes memory that job uses
+    const self = this as unknown as Record<string, unknown>;
+    for (const [k, f] of Object.entries(self))
+      if (typeof f === 'function')
+        self[k] = (...args: unknown[]) => {
+          settlePool();
+          return (f as (...a: unknown[]) => unknown)(...args);
+        };
+  }
+
   alloc(dtype: DType, size: number): Storage {
     return heapStorage(dtype, size) ?? plainStorage(dtype, size);
   }
@@ -76,6 +89,7 @@ export class CpuBackend implements Backend {
     freeHeapStorage(storage as CpuStorage);
   }
   write(storage: Storage, data: TypedArray): void {
+    settlePool();
     outData(storage).set(data);
     this.counts.writes++;
     this.counts.writeBytes += data.byteLength;
@@ -84,12 +98,14 @@ export class CpuBackend implements Backend {
     return Promise.resolve(this.readSync(x));
   }
   readSync(x: View): TypedArray {
+    settlePool();
     const out = readSync(x);
     this.counts.reads++;
     this.counts.readBytes += out.byteLength;
     return out;
   }
   arange(out: Storage, start: number, step: number): void {
+    settlePool();
     const od = dataOf(out);
     for (let i = 0; i < out.size; i++) od[i] = start + i * step;
   }

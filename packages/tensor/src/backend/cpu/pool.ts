@@ -200,7 +200,7 @@ function byPlanes(planes: number, area: number, unit: number, calls: (first: num
     rows = run.length;
     list.push(...run);
   }
-  runCalls(pool, list, rows);
+  runCalls(pool, list, rows, true);
   return true;
 }
 

@@ -7,23 +7,28 @@
  * receives the compiled modules and the shared `WebAssembly.Memory` once, instantiates them, and
  * then waits on a control block (an Int32Array over a SharedArrayBuffer):
  *
- *   [0] CLAIM  job generation (bits 24–31) | chunk count n (bits 12–23) | next chunk (bits 0–11)
+ *   [0] CLAIM  from the back (bit 31) | job generation (bits 24–30) | end of the unclaimed
+ *              chunks (bits 12–23) | next chunk from the front (bits 0–11)
  *   [1] DONE   chunks finished in this job          [2] READY  workers started
  *   [3] STOP   set when the pool closes             [4] ERROR  first failure's chunk + 1
  *   [5] WORKED chunks run by workers (statistics)     [6] ROWS   calls per chunk in this job
  *   [7] SLEEP  workers blocked (or about to block) in Atomics.wait on CLAIM
  *   [8] WAITER the calling thread blocks (or is about to) in Atomics.wait on DONE
- *   [9 …]      call table: per call a function index (−1: none) and 12 i32 arguments; chunk i
+ *   [9] TOTAL  chunks in this job
+ *   [10 …]     call table: per call a function index (−1: none) and 12 i32 arguments; chunk i
  *              is calls i·ROWS … i·ROWS + ROWS − 1, run in order by one thread
  *
- * A job is published by writing the table and storing CLAIM = (generation, n, 0), then
+ * A job is published by writing the table and storing CLAIM = (back, generation, n, 0), then
  * `Atomics.notify`. Every participant — the workers and the calling thread, which takes its share
  * too — claims chunks one at a time with a compare-and-swap on CLAIM, runs them, and counts them
- * in DONE. Chunks are claimed dynamically, so a worker that is descheduled (a loaded machine) or
- * still asleep costs at most the chunk it holds: the caller takes the rest. Which thread runs a
- * chunk never changes what the chunk computes, so results do not depend on the thread count.
- * Because n and the position share one word, a worker cannot claim a chunk of a job it has not
- * seen: a successful swap proves the job is still open and its table intact.
+ * in DONE. The caller takes chunks from the front; in a job marked `back`, the workers take them
+ * from the end, so each thread works on one end of the data, the same end in every job (the next
+ * kernel finds its part of the data in its own core's cache). Chunks are claimed dynamically, so a
+ * worker that is descheduled (a loaded machine) or still asleep costs at most the chunk it holds:
+ * the caller takes the rest. Which thread runs a chunk never changes what the chunk computes, so
+ * results do not depend on the thread count. Because both ends share one word with the
+ * generation, a worker cannot claim a chunk of a job it has not seen: a successful swap proves the
+ * job is still open and its table intact.
  *
  * Workers never keep a Node process alive (`unref`); a closed pool terminates them.
  */
@@ -37,7 +42,8 @@ const CLAIM = 0,
   ROWS = 6,
   SLEEP = 7,
   WAITER = 8,
-  TABLE = 9,
+  TOTAL = 9,
+  TABLE = 10,
   WORDS = 13;
 
 /** Most chunks one job can hold, and most calls. */
@@ -45,17 +51,21 @@ export const MAX_CHUNKS = 1024;
 export const MAX_CALLS = 8192;
 
 /**
- * Loads of a control word before sleeping on it (some tens of µs): the next job, or the last
- * chunk of this one, usually comes sooner than a sleeping thread would wake up.
+ * How long (ms) a thread polls a control word before sleeping on it. A sleeping thread costs a
+ * system call to wake and, on an idle machine (a virtual CPU halted), ~300 µs until it runs — as
+ * long as a small job. A training step's jobs come a few hundred µs apart (its serial work between
+ * them: the dense layer, the loss, autograd), so the workers keep polling across those gaps; the
+ * time is checked every SPIN_CHECK loads.
  */
-const SPIN = 20000;
+const SPIN_MS = 2;
+const SPIN_CHECK = 256;
 
 /**
  * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
  * Kept in step with `help` below (same constants, same claim protocol).
  */
 const WORKER_SOURCE = `'use strict';
-const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, SLEEP = ${SLEEP}, WAITER = ${WAITER}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN = ${SPIN};
+const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, SLEEP = ${SLEEP}, WAITER = ${WAITER}, TOTAL = ${TOTAL}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN_MS = ${SPIN_MS}, SPIN_CHECK = ${SPIN_CHECK};
 function start(d) {
   const c = new Int32Array(d.control);
   const fns = [];
@@ -69,10 +79,11 @@ function start(d) {
   for (;;) {
     const v = Atomics.load(c, CLAIM);
     if (Atomics.load(c, STOP) !== 0) return;
-    const n = (v >>> 12) & 0xfff, i = v & 0xfff;
-    if (i < n) {
-      if (Atomics.compareExchange(c, CLAIM, v, v + 1) !== v) continue;
-      const rows = c[ROWS];
+    const n = (v >>> 12) & 0xfff, front = v & 0xfff;
+    if (front < n) {
+      // from the back (bit 31 set: v < 0) or, in a job that may grow (extend), from the front
+      if (Atomics.compareExchange(c, CLAIM, v, v < 0 ? v - 4096 : v + 1) !== v) continue;
+      const i = v < 0 ? n - 1 : front, rows = c[ROWS];
       for (let r = 0; r < rows; r++) {
         const o = TABLE + (i * rows + r) * WORDS, f = c[o];
         if (f < 0) continue;
@@ -80,11 +91,10 @@ function start(d) {
         catch (e) { Atomics.compareExchange(c, ERROR, 0, i + 1); }
       }
       Atomics.add(c, WORKED, 1);
-      if (Atomics.add(c, DONE, 1) + 1 >= ((Atomics.load(c, CLAIM) >>> 12) & 0xfff) && Atomics.load(c, WAITER) !== 0) Atomics.notify(c, DONE);
+      if (Atomics.add(c, DONE, 1) + 1 >= Atomics.load(c, TOTAL) && Atomics.load(c, WAITER) !== 0) Atomics.notify(c, DONE);
       continue;
     }
-    let s = SPIN;
-    while (s-- > 0 && Atomics.load(c, CLAIM) === v);
+    for (let s = 1, end = performance.now() + SPIN_MS; Atomics.load(c, CLAIM) === v; s++) if (s % SPIN_CHECK === 0 && performance.now() > end) break;
     // announce the sleep before checking again: a publisher that stores CLAIM then reads SLEEP either sees us or we see its job
     Atomics.add(c, SLEEP, 1);
     if (Atomics.load(c, CLAIM) === v) Atomics.wait(c, CLAIM, v);
@@ -246,10 +256,12 @@ export class ThreadPool {
    * with `add`, then `run` (or `publish`, `help`, `wait`) executes them.
    */
   begin(rows = 1): void {
+    this.settle();
     this.n = 0;
     this.visible = 0;
     this.rows = rows;
     this.calls = 0;
+    this.chunkStart = 0;
   }
 
   /** Added to every function number `add` is given (≥ 0): the first function of the group whose numbering the caller uses (see threads.ts `poolFor`). */
@@ -281,29 +293,49 @@ export class ThreadPool {
     while (this.calls % this.rows !== 0) this.add(-1);
   }
 
-  /** Publishes the chunks added since `begin` to the workers (they start at once). */
-  publish(): void {
+  /** Ends the chunk whose calls were just added (padded with empty calls; at most `rows` calls, see `begin`). */
+  endChunk(): void {
+    if (this.calls - this.chunkStart > this.rows) throw new RangeError(`ThreadPool: a chunk of more than ${this.rows} calls`);
+    this.pad();
+    this.chunkStart = this.calls;
+  }
+
+  /** Where the chunk `endChunk` ends began (a call number). */
+  private chunkStart = 0;
+
+  /**
+   * Publishes the chunks added since `begin` to the workers (they start at once). The workers take
+   * them from the back, unless `back` is false: a job that `extend` will grow.
+   */
+  publish(back = true): void {
     this.pad();
     const c = this.ctrl;
     c[ROWS] = this.rows;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, ERROR, 0);
-    this.gen = (this.gen + 1) & 0xff;
-    Atomics.store(c, CLAIM, ((this.gen << 24) | (this.n << 12)) >>> 0);
+    Atomics.store(c, TOTAL, this.n);
+    this.gen = (this.gen + 1) & 0x7f;
+    this.back = back;
+    Atomics.store(c, CLAIM, (back ? 1 << 31 : 0) | (this.gen << 24) | (this.n << 12));
     this.visible = this.n;
     // waking a blocked worker is a system call: skip it while every worker is spinning
     if (Atomics.load(c, SLEEP) > 0) Atomics.notify(c, CLAIM);
   }
 
+  /** Whether the workers take the published job's chunks from the back. */
+  private back = false;
+
   /**
-   * Adds the chunks written since `publish` (or the last `extend`) to the published job, which
-   * may be running: they must not depend on its other chunks.
+   * Adds the chunks written since `publish(false)` (or the last `extend`) to the published job,
+   * which may be running: they must not depend on its other chunks.
    */
   extend(): void {
+    if (this.back) throw new RangeError('ThreadPool: extend needs a job published with publish(false)');
     this.pad();
     const c = this.ctrl,
       k = this.n - this.visible;
     if (k === 0) return;
+    Atomics.add(c, TOTAL, k);
     for (;;) {
       const v = Atomics.load(c, CLAIM);
       if (Atomics.compareExchange(c, CLAIM, v, v + (k << 12)) === v) break;
@@ -342,7 +374,7 @@ export class ThreadPool {
     const c = this.ctrl,
       n = this.visible,
       block = canBlock();
-    for (let i = 0; i < SPIN && Atomics.load(c, DONE) < n; i++);
+    for (let s = 1, end = performance.now() + SPIN_MS; Atomics.load(c, DONE) < n; s++) if (s % SPIN_CHECK === 0 && performance.now() > end) break;
     for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE))
       if (block) {
         // announced first: a worker that counts the last chunk then reads WAITER either wakes us or we see its count
@@ -361,9 +393,32 @@ export class ThreadPool {
     this.wait();
   }
 
-  /** Stops and terminates the workers (idempotent). */
+  /** Whether a published job was left to the workers (`detach`) and the calling thread joins in when it settles. */
+  private pending: 'help' | 'wait' | null = null;
+
+  /**
+   * Leaves the published job running on the workers and returns at once: the calling thread goes
+   * on with its own work (an op's bookkeeping) while they compute. The job must be the last thing
+   * its kernel does (nothing here reads its results); the next `begin`, `settle` or `close` joins
+   * in on its unclaimed chunks (when `help`) and waits for it.
+   */
+  detach(help = true): void {
+    this.pending = help ? 'help' : 'wait';
+  }
+
+  /** Finishes a detached job (helping with its unclaimed chunks) and waits for it; throws if a chunk failed. */
+  settle(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    if (p === 'help') this.help();
+    this.wait();
+  }
+
+  /** Stops and terminates the workers (idempotent), after finishing a detached job. */
   close(): void {
     if (this.closed) return;
+    if (!this.failed) this.settle();
     this.closed = true;
     Atomics.store(this.ctrl, STOP, 1);
     Atomics.store(this.ctrl, CLAIM, 0);

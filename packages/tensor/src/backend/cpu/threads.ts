@@ -102,6 +102,14 @@ export function poolFor(memory: WebAssembly.Memory, modules: readonly WebAssembl
   return pool;
 }
 
+/**
+ * Finishes the job a kernel left running on the worker threads (`ThreadPool.detach`), if any:
+ * every CPU primitive calls this before it touches tensor memory.
+ */
+export function settlePool(): void {
+  pool?.settle();
+}
+
 /** Closes a pool that failed and falls back to one thread (reported by `getThreads()`). */
 function giveUp(p: ThreadPool): void {
   p.close();

@@ -280,7 +280,7 @@ export function makeDriver(
       // s (the workers start on s meanwhile), then joins in on the chunks; the last chunks
       // balance the threads.
       compute(0, 0, stageOf(0));
-      pool.publish();
+      pool.publish(false); // grown by extend below
       let finished = -1; // a step whose tile is complete and not yet copied out
       for (let s = 0; s < steps; s++) {
         if (s + 1 < steps) {
@@ -294,7 +294,7 @@ export function makeDriver(
         if (s % nK === nK - 1) finished = s;
         if (s + 1 < steps) {
           compute(s + 1, (s + 1) % 2, stageOf(s + 1));
-          pool.publish();
+          pool.publish(false);
         }
       }
       copyOut(finished, stageOf(finished));
@@ -356,7 +356,18 @@ const lcm = (x: number, y: number): number => {
 };
 
 /** A block (mc×kc, any strides) → mr-tall panels [panel][k][mr], zero-padded to mr rows and kcp. */
-function packA(mc: number, kc: number, kcp: number, mr: number, a: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
+export function packA(
+  mc: number,
+  kc: number,
+  kcp: number,
+  mr: number,
+  a: Float32Array,
+  off: number,
+  rs: number,
+  cs: number,
+  f: Float32Array,
+  base: number,
+): void {
   let p = base;
   for (let i0 = 0; i0 < mc; i0 += mr) {
     const rows = Math.min(mr, mc - i0);

@@ -82,10 +82,25 @@ export function chunkCount(work: number, size: number): number {
 }
 
 /**
- * Runs `calls` (function number in the heap group, then up to 12 i32 arguments each; independent
- * of each other) on the pool, `per` consecutive calls per chunk, as few jobs as the table allows.
+ * Finishes a published job: the calling thread helps (unless tests say not) and waits; or, when
+ * `detach` (the kernel's last job, whose results it does not read), leaves it to the workers while
+ * the caller goes on — the next CPU primitive settles it (../threads.ts `settlePool`).
  */
-export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[], per: number): void {
+function finish(pool: ThreadPool, detach: boolean): void {
+  if (detach) {
+    pool.detach(heapSplit.callerHelps);
+    return;
+  }
+  if (heapSplit.callerHelps) pool.help();
+  pool.wait();
+}
+
+/**
+ * Runs `calls` (function number in the heap group, then up to 12 i32 arguments each; independent
+ * of each other) on the pool, `per` consecutive calls per chunk, as few jobs as the table allows;
+ * `detach`: the last job is left running (see `finish`).
+ */
+export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[], per: number, detach = false): void {
   const rows = Math.max(1, Math.min(per, MAX_CALLS));
   const batch = Math.max(rows, Math.floor(Math.min(MAX_CALLS, MAX_CHUNKS * rows) / rows) * rows);
   for (let i0 = 0; i0 < calls.length; i0 += batch) {
@@ -95,15 +110,17 @@ export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[]
       pool.add(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
     }
     pool.publish();
-    if (heapSplit.callerHelps) pool.help();
-    pool.wait();
+    finish(pool, detach && i0 + batch >= calls.length);
   }
 }
 
 /** A function heap chunks call: the gemm's macro-kernel, a packing routine, im2col / col2im rows, or an exact copy / zeroing. */
 export type HeapFn = 'gemm' | 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB' | 'im2colRows' | 'col2imRows' | 'copy_rows' | 'zero' | 'sum_stages';
-/** One call: the function and its i32 arguments (byte addresses in the heap). */
-export type HeapCall = readonly [HeapFn, ...number[]];
+/**
+ * Writes one heap call of a chunk: the function and up to 8 i32 arguments (byte addresses in the
+ * heap, counts).
+ */
+export type Emit = (fn: HeapFn, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number, a7?: number) => void;
 
 const WHERE: Record<HeapFn, [0 | 2 | 3 | 4, string]> = {
   gemm: [2, 'gemm'],
@@ -135,9 +152,7 @@ function localFns(): Record<HeapFn, Fn> | null {
 }
 
 /** Runs one heap call on this thread. */
-export function heapCall(c: HeapCall): void {
-  localFns()![c[0]](c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
-}
+export const heapCall: Emit = (fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => localFns()![fn](a0, a1, a2, a3, a4, a5, a6, a7);
 
 /** Whether heap chunks can run here (a shared heap and the modules compiled). */
 export function heapChunksAvailable(): boolean {
@@ -145,33 +160,28 @@ export function heapChunksAvailable(): boolean {
 }
 
 /**
- * Runs independent chunks of heap calls, each chunk's calls in order on one thread: across the
- * pool when it is up, else here, chunk after chunk. `during` runs on the calling thread once the
- * workers have the first job (before it takes chunks itself; here, after the chunks). Returns
- * whether a pool ran them.
+ * Runs `chunks` independent chunks of heap calls, chunk i's calls (at most `rows`, run in order on
+ * one thread) listed by `write(emit, i)`: written straight into the pool's table when it is up (as
+ * few jobs as the table allows; `detach` leaves the last one running, see `finish`), else run here
+ * as they are listed. Returns whether a pool ran them.
  */
-export function heapChunks(list: readonly (readonly HeapCall[])[], during?: () => void): boolean {
-  let rows = 1;
-  for (const ch of list) rows = Math.max(rows, ch.length);
-  const pool = list.length > 1 && rows <= MAX_CALLS ? heapPool() : null;
+export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chunk: number) => void, detach = false): boolean {
+  const pool = chunks > 1 && rows <= MAX_CALLS ? heapPool() : null;
   if (!pool) {
-    const fns = localFns()!;
-    for (const ch of list) for (const c of ch) fns[c[0]](c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
-    during?.();
+    for (let i = 0; i < chunks; i++) write(heapCall, i);
     return false;
   }
-  ID ??= Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, heapFn(mod, name)])) as Record<HeapFn, number>;
+  const id = (ID ??= Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, heapFn(mod, name)])) as Record<HeapFn, number>);
+  const emit: Emit = (fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => pool.add(id[fn], a0, a1, a2, a3, a4, a5, a6, a7);
   const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
-  for (let i0 = 0; i0 < list.length; i0 += per) {
+  for (let i0 = 0; i0 < chunks; i0 += per) {
     pool.begin(rows);
-    for (let i = i0; i < Math.min(list.length, i0 + per); i++) {
-      for (const c of list[i]) pool.add(ID[c[0]], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
-      for (let k = list[i].length; k < rows; k++) pool.add(-1);
+    for (let i = i0; i < Math.min(chunks, i0 + per); i++) {
+      write(emit, i);
+      pool.endChunk();
     }
     pool.publish();
-    if (i0 === 0) during?.();
-    if (heapSplit.callerHelps) pool.help();
-    pool.wait();
+    finish(pool, detach && i0 + per >= chunks);
   }
   return true;
 }

@@ -274,7 +274,7 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   if (pool && calls) {
     const id = heapFn(0, name);
     for (const c of calls) c.unshift(id);
-    runCalls(pool, calls, Math.ceil(calls.length / chunkCount(total, pool.size)));
+    runCalls(pool, calls, Math.ceil(calls.length / chunkCount(total, pool.size)), true);
   }
   return true;
 }
@@ -380,7 +380,7 @@ function lineScalars(s: Simd, op: BinaryOp, a: View, b: View, out: Storage): boo
   const per = Math.ceil(rows / chunkCount(total, pool.size));
   const calls: number[][] = [];
   for (let r = 0; r < rows; r += per) calls.push([id, at[0] + r * n * 4, slots + 4 * r, n, n4, Math.min(per, rows - r), mode, at[1] + r * n * 4]);
-  runCalls(pool, calls, 1);
+  runCalls(pool, calls, 1, true);
   return true;
 }
 
