@@ -18,7 +18,7 @@ import {
   zeros,
 } from '../../src/index';
 import { DEVICES, ensureDevice, randomValues } from '../helpers';
-import { describeStepPaths } from '../helpers/step-paths';
+import { describeStepPaths, itMatchesComposed } from '../helpers/step-paths';
 
 // The fused RMSprop and Adagrad steps against the same updates composed from elementwise ops in
 // PyTorch's order (`_single_tensor_rmsprop`, `_single_tensor_adagrad`): bit for bit on the CPU
@@ -148,18 +148,8 @@ describe('rmspropStep_ and adagradStep_ [cpu]', () => {
   });
 
   describeStepPaths(() => {
-    for (const shape of SHAPES) {
-      for (const c of RMS_CASES) {
-        it(`RMSprop ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-          expect(await runRms('cpu', shape, c, true)).toEqual(await runRms('cpu', shape, c, false));
-        });
-      }
-      for (const o of ADAGRAD_CASES) {
-        it(`Adagrad ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-          expect(await runAdagrad('cpu', shape, o, true)).toEqual(await runAdagrad('cpu', shape, o, false));
-        });
-      }
-    }
+    itMatchesComposed('RMSprop', SHAPES, RMS_CASES, runRms);
+    itMatchesComposed('Adagrad', SHAPES, ADAGRAD_CASES, runAdagrad);
   });
 
   it('creates no tensors and leaves memory flat; an empty parameter is a no-op', () => {

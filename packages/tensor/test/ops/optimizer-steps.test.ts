@@ -19,7 +19,7 @@ import {
   zeros,
 } from '../../src/index';
 import { DEVICES, ensureDevice, randomValues } from '../helpers';
-import { describeStepPaths } from '../helpers/step-paths';
+import { describeStepPaths, itMatchesComposed } from '../helpers/step-paths';
 
 // The fused steps against the same update composed from elementwise ops in PyTorch's order
 // (`_single_tensor_adam`, `_single_tensor_sgd`): bit for bit on the CPU, where both round every
@@ -148,18 +148,8 @@ describe('adamStep_ and sgdStep_ [cpu]', () => {
   });
 
   describeStepPaths(() => {
-    for (const shape of SHAPES) {
-      for (const c of ADAM_CASES) {
-        it(`Adam ${JSON.stringify(c)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-          expect(await runAdam('cpu', shape, c, true)).toEqual(await runAdam('cpu', shape, c, false));
-        });
-      }
-      for (const o of SGD_CASES) {
-        it(`SGD ${JSON.stringify(o)} on [${shape}]: the composed float32 ops, bit for bit`, async () => {
-          expect(await runSgd('cpu', shape, o, true)).toEqual(await runSgd('cpu', shape, o, false));
-        });
-      }
-    }
+    itMatchesComposed('Adam', SHAPES, ADAM_CASES, runAdam);
+    itMatchesComposed('SGD', SHAPES, SGD_CASES, runSgd);
   });
 
   it('creates no tensors and leaves memory flat; an empty parameter is a no-op', () => {
