@@ -1,15 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
-import { matmul, memory, quantizedConv2d, scope, tensor } from '../../src';
+import { matmul, memory, type QuantizedConv2dOptions, quantizedConv2d, scope, tensor } from '../../src';
 import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
 
 // The int8 gemm (and through it int8 matmul and QuantizedLinear) split across the worker pool:
 // integer results are exact, so 2 threads must give 1 thread's bytes. The fused int8 convolution
-// stays on the calling thread (its B fill and epilogue are JS copies, slower in shared memory) and
-// must give the same bytes under 2 threads too.
+// runs image by image on the pool (column stride 1, Ho·Wo a multiple of 4, K ≤ 512) and must give
+// the one-thread path's bytes too, in every output mode.
 
 const rand = randInt8;
 
@@ -55,7 +56,7 @@ describe('int8 gemm on 2 threads', () => {
     }
   });
 
-  it('int8 matmul (split) and the fused int8 convolution (one thread) give 1 thread’s bytes, without leaking tensors', async () => {
+  it('int8 matmul and the fused int8 convolution (both split) give 1 thread’s bytes, without leaking tensors', async () => {
     const x = rand(64 * 512, 3),
       w = rand(512 * 256, 4);
     const start = memory().tensors;
@@ -80,10 +81,51 @@ describe('int8 gemm on 2 threads', () => {
             padding: [1, 1],
           }).dataSync() as Int8Array,
       );
-    const [c1, c2] = await oneAndTwo(conv, false);
+    const [c1, c2] = await oneAndTwo(conv);
     expect(c2.length).toBe(4 * 32 * 24 * 24);
     expect(c2).toEqual(c1);
     expect(new Set(c2).size).toBeGreaterThan(50); // not saturated: the comparison means something
     expect(memory().tensors).toBe(start);
   });
+
+  const convCases: [string, number[], number[], Partial<QuantizedConv2dOptions>][] = [
+    [
+      'uint8 out, dilation 2, padding [2, 1], stride [2, 1]',
+      [5, 6, 19, 20],
+      [12, 6, 3, 3],
+      { stride: [2, 1], padding: [2, 1], dilation: [2, 2], output: { scale: 0.04, zeroPoint: 100, dtype: 'uint8' } },
+    ],
+    [
+      'float32 out (dequantized), groups 2, a 1×5 kernel, no padding',
+      [4, 8, 16, 24],
+      [6, 4, 1, 5],
+      { groups: 2, output: { scale: 0.03, zeroPoint: -7, dtype: 'int8' }, dequantize: true },
+    ],
+    [
+      'int8 out, 28×28 planes (two 16-byte groups a row), 1 input channel (the MNIST first layer)',
+      [7, 1, 28, 28],
+      [16, 1, 3, 3],
+      { padding: [1, 1], output: { scale: 0.02, zeroPoint: -128, dtype: 'int8' } },
+    ],
+  ];
+  for (const [name, xs, ws, extra] of convCases)
+    it(`the threaded int8 convolution gives the one-thread bytes: ${name}`, async () => {
+      // the workers alone take the chunks (the calling thread waits), so they surely run some
+      const prev = setSplitSettings({ callerHelps: false });
+      onTestFinished(() => void setSplitSettings(prev));
+      const img = rand(
+          xs.reduce((a, b) => a * b),
+          7,
+        ),
+        filt = rand(
+          ws.reduce((a, b) => a * b),
+          8,
+        );
+      const opts = { inputScale: 0.02, inputZeroPoint: 5, weightScale: 0.01, bias: new Float32Array(ws[0]).map((_, i) => i * 0.1 - 0.3), ...extra };
+      const conv = () =>
+        scope(() => quantizedConv2d(tensor(img, { dtype: 'int8' }).reshape(xs), tensor(filt, { dtype: 'int8' }).reshape(ws), opts).dataSync() as Int8Array);
+      const [c1, c2] = await oneAndTwo(conv);
+      expect(c2).toEqual(c1);
+      expect(new Set(c2).size).toBeGreaterThan(20);
+    });
 });

@@ -151,6 +151,13 @@ const CASES = [
     29,
   ),
   makeCase(
+    'image by image (the wasm im2col, its 16-byte groups masked): groups 2, dilation [2, 1], padding [2, 0], Wo = 14',
+    [4, 6, 16, 16],
+    [8, 3, 3, 3],
+    { groups: 2, dilation: [2, 1], padding: [2, 0], inputZeroPoint: -7, bias: bias(8), output: outU8, relu: true, perChannel: true },
+    31,
+  ),
+  makeCase(
     'padding larger than the kernel reach: windows entirely in the padding',
     [1, 1, 2, 3],
     [2, 1, 2, 2],

@@ -4,9 +4,15 @@
  * P = Ho·Wo), the int8 GEMM multiplies the group's weight rows [O/groups, K] by them into int32
  * [O/groups, N·P], and the requantization epilogue (./quantized.ts, per output channel) writes
  * each [P] run straight to its place in out [N, O, Ho, Wo].
+ *
+ * Large enough convolutions with column stride 1 and P a multiple of 4 run image by image instead
+ * (./quantized-conv-threads.ts: im2col, packing, kernel and requantization in wasm, across the
+ * worker pool with more than one thread); the same bits.
  */
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { int8Gemm } from './matmul-int8';
+import { threadedQuantizedConv2d } from './quantized-conv-threads';
+import { cpuThreads } from './threads';
 import { type ChannelConstants, requantizeRows } from './quantized';
 import { numel } from '../../shape';
 import { dataOf, outData } from './storage';
@@ -241,14 +247,26 @@ export function quantizedConv2d(
     weightZeroPoints: weightZeroPoints ? (dataOf(weightZeroPoints) as Int32Array) : null,
     zo: weightZeroPoints ? weightZeroPoints.offset : 0,
   };
+  /** Channel ch's column term, bias term and multiplier as requantRow reads them, at word `at`. */
+  const setChannel = (wi: Int32Array, wf: Float32Array, at: number, ch: number) => {
+    wi[at] = consts.columnTerm[consts.co + ch];
+    wf[at + 1] = consts.bias ? consts.bias[consts.bo + ch] : 0;
+    wf[at + 2] = consts.multiplier[consts.mo + ch];
+  };
   const unfold = (g: number, cols: Int8Array, base: number, ld: number) => im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols, base, ld);
   const gemm = og * NP * K >= FUSED_MIN && p.mode !== 'float' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
+  const od = outData(out) as Float32Array | Int8Array | Uint8Array;
+  const kind = p.mode === 'quantized' ? (od instanceof Uint8Array ? 2 : 1) : 0;
+  // the relaxed kernel takes the windows when the input and its padding value lie in [0, 127] or
+  // [−128, −1] (a uint8 activation with reduceRange, stored −128): unfold a copy shifted by +128 then
+  const shift = gemm && int8RelaxedAvailable() ? sevenBitShift(xd, x.offset, numel(x.shape)) : null;
+  const pads = p.padding[0] > 0 || p.padding[1] > 0;
+  const bShift = shift !== null && (!pads || (p.inputZeroPoint < 0 ? 128 : 0) === shift) ? shift : undefined;
+  // image by image (the standard kernel; across the pool with more than one thread), unless the
+  // relaxed kernel applies on one thread
+  const images = bShift === undefined || cpuThreads() > 1;
+  if (gemm && images && threadedQuantizedConv2d(x, xd, weight, wd, p, Ho, Wo, { setChannel, kind, od })) return;
   if (gemm) {
-    // the relaxed kernel takes the windows when the input and its padding value lie in [0, 127] or
-    // [−128, −1] (a uint8 activation with reduceRange, stored −128): unfold a copy shifted by +128 then
-    const shift = int8RelaxedAvailable() ? sevenBitShift(xd, x.offset, numel(x.shape)) : null;
-    const pads = p.padding[0] > 0 || p.padding[1] > 0;
-    const bShift = shift !== null && (!pads || (p.inputZeroPoint < 0 ? 128 : 0) === shift) ? shift : undefined;
     let fill = unfold;
     if (bShift === 128) {
       const n = numel(x.shape);
@@ -259,7 +277,6 @@ export function quantizedConv2d(
     }
     // fused: im2col straight into the gemm's memory, requantization on its int32 results in place;
     // float32 out ('dequantize'), or bytes ('quantized': eb = 1 byte an element, int8 or uint8)
-    const od = outData(out) as Float32Array | Int8Array | Uint8Array;
     const eb = p.mode === 'quantized' ? 1 : 4;
     const { outZeroPoint: zp, qmin, qmax } = p;
     const scale = Math.fround(p.outScale);
@@ -268,7 +285,7 @@ export function quantizedConv2d(
       gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, wd, 0, 0, 0, accBuf, 0, 0, {
         fillB: (mem, base, ld) => fill(g, mem, base, ld),
         bShift,
-        epilogue: (mem, i0, j0, rows, cols, at, ld, spare) => {
+        epilogue: (mem, i0, j0, rows, cols, at, ld, spare, table) => {
           const k = quantizedKernelsOn(mem);
           if (!k) {
             fused = false;
@@ -277,25 +294,24 @@ export function quantizedConv2d(
           const wi = new Int32Array(mem.buffer);
           const wf = new Float32Array(mem.buffer);
           const view = eb === 4 ? wf : od instanceof Uint8Array ? new Uint8Array(mem.buffer) : new Int8Array(mem.buffer);
-          const requant =
-            eb === 4
-              ? (n4: number, src: number, dst: number) => k.requantRow(n4, src, dst, 0, zp, qmin, qmax, scale)
-              : (n4: number, src: number, dst: number) => (od instanceof Uint8Array ? k.requantRowQU : k.requantRowQ)(n4, src, dst, 0, zp, qmin, qmax);
-          // whole images (P a multiple of 4): requantize each row's image runs into the spare area
-          // in NCHW order, then one copy per image of its rows·P contiguous outputs
+          // whole images (P a multiple of 4): one call requantizes every row's image runs into the
+          // spare area in NCHW order, then one copy per image of its rows·P contiguous outputs
           const whole = j0 % P === 0 && cols % P === 0 && P % 4 === 0;
-          const images = cols / P;
+          wf.set([zp, qmin, qmax, scale], PARAMS / 4);
+          if (whole) {
+            for (let r = 0; r < rows; r++) setChannel(wi, wf, (table >> 2) + 3 * r, g * og + i0 + r);
+            const images = cols / P;
+            k.requantBlock(kind, rows, images, P >> 2, at, ld * 4, spare, table, PARAMS);
+            const n0 = j0 / P;
+            const sp = spare / eb;
+            for (let n = 0; n < images; n++) od.set(view.subarray(sp + n * rows * P, sp + (n + 1) * rows * P), ((n0 + n) * O + g * og + i0) * P);
+            return;
+          }
           for (let r = 0; r < rows; r++) {
             const ch = g * og + i0 + r;
-            wi[0] = consts.columnTerm[consts.co + ch];
-            wf[1] = consts.bias ? consts.bias[consts.bo + ch] : 0;
-            wf[2] = consts.multiplier[consts.mo + ch];
+            setChannel(wi, wf, 0, ch);
             const row = at + r * ld * 4;
-            if (whole) {
-              for (let n = 0; n < images; n++) requant(P >> 2, row + n * P * 4, spare + (n * rows + r) * P * eb);
-              continue;
-            }
-            requant((cols + 3) >> 2, row, row);
+            k.requantBlock(kind, 1, 1, (cols + 3) >> 2, row, 0, row, 0, PARAMS);
             // columns j0 … j0 + cols are pixels of consecutive images: one copy per image run
             const src = row / eb;
             for (let j = j0, end = j0 + cols; j < end; ) {
@@ -306,10 +322,6 @@ export function quantizedConv2d(
               j += len;
             }
           }
-          if (!whole) return;
-          const n0 = j0 / P;
-          const sp = spare / eb;
-          for (let n = 0; n < images; n++) od.set(view.subarray(sp + n * rows * P, sp + (n + 1) * rows * P), ((n0 + n) * O + g * og + i0) * P);
         },
         columnAlign: P,
       });
@@ -335,6 +347,9 @@ export function quantizedConv2d(
     requantizeRows(acc, og, N, P, g * og, O, consts, sums, p, out);
   }
 }
+
+/** Scratch byte address of requantBlock's float32 zp, qmin, qmax, scale (the gemm leaves bytes 0…63 to epilogues). */
+const PARAMS = 48;
 
 let shiftBuf = new Int8Array(0);
 

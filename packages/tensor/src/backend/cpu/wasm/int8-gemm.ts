@@ -57,10 +57,11 @@ export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHook
  * - `fillB(mem, base, ld)`: write B (int8 [K, N], row k at byte base + k·ld, ld ≥ N) straight into
  *   the module's memory instead of copying it from `b` (which is then ignored); the driver zeroes
  *   the padding (columns N…ld, rows K…K rounded up to 8) afterwards;
- * - `epilogue(mem, i0, j0, rows, cols, at, ld, spare)`: called for each finished block of C —
+ * - `epilogue(mem, i0, j0, rows, cols, at, ld, spare, table)`: called for each finished block of C —
  *   rows i0…i0+rows, columns j0…j0+cols as int32 at byte `at` of `mem`, row pitch `ld` int32s —
  *   instead of copying it to `c` (then ignored). It may overwrite the block in place (up to the
- *   row pitch) and use the block-sized area at byte `spare` and bytes 0…63 as scratch;
+ *   row pitch) and use the block-sized area at byte `spare`, 16 bytes a row at byte `table` and
+ *   bytes 0…63 as scratch;
  * - `bShift`: with `fillB`, B was written shifted into [0, 127] (see {@link sevenBitShift}), so the
  *   relaxed kernel may run; the result is the unshifted product all the same;
  * - `columnAlign`: make the column blocks (but the last) a multiple of this many columns where
@@ -71,7 +72,7 @@ export interface Int8GemmHooks {
   fillB?: (mem: Int8Array, base: number, ld: number) => void;
   /** With `fillB`: it wrote B + bShift (mod 256), every value in [0, 127] — the relaxed kernel's operand where available. */
   bShift?: 0 | 128;
-  epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number, spare: number) => void;
+  epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number, spare: number, table: number) => void;
   columnAlign?: number;
 }
 
@@ -99,8 +100,19 @@ interface DotScheme extends Scheme {
   gemmB: Fn;
 }
 
-/** An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them). */
-export type Int8Gemm = Int8GemmFusedFn & { readonly relaxed: boolean; readonly calls: { standard: number; relaxed: number } };
+/**
+ * An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them); a shared one
+ * also gives its memory and pool numbering (`threads`) for work split by callers.
+ */
+export type Int8Gemm = Int8GemmFusedFn & {
+  readonly relaxed: boolean;
+  readonly calls: { standard: number; relaxed: number };
+  readonly memory: WebAssembly.Memory;
+  readonly threads: Int8Threading | null;
+  /** The standard kernel and its packing routines, on this thread over `memory`. */
+  readonly kernel: (...args: number[]) => void;
+  readonly pack: Readonly<Record<string, (...args: number[]) => void>>;
+};
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 
@@ -155,13 +167,21 @@ export function createWasmInt8Gemm(
     }
     let threads: Int8Threading | null = null;
     if (shared) {
-      // workers run the kernels (packing stays on the calling thread); a pool started later includes them
+      // workers run the kernels (the gemm's packing stays on the calling thread), and the packing,
+      // im2col and requantization of convolutions run image by image (../quantized-conv-threads.ts);
+      // a pool started later includes them
+      const packAt = modules.push(new WebAssembly.Module(packBytes)) - 1;
+      const quantAt = modules.push(new WebAssembly.Module(wasmModule('quantized', true))) - 1;
       registerPoolGroup(mem, modules);
       threads = {
         modules,
         kernel: functionIndex(modules, 0, 'gemm'),
         gemmA: dot ? functionIndex(modules, 1, 'gemmA') : -1,
         gemmB: dot ? functionIndex(modules, 1, 'gemmB') : -1,
+        packLinesA: functionIndex(modules, packAt, 'packLinesA'),
+        packRowsB: functionIndex(modules, packAt, 'packRowsB'),
+        requantBlock: functionIndex(modules, quantAt, 'requantBlock'),
+        im2colI8: functionIndex(modules, quantAt, 'im2colI8'),
       };
     }
     return makeInt8Driver(std, dot, mem, blocking, tile, threads, threading);
@@ -182,12 +202,16 @@ export interface Int8Split {
   calls?: { standard: number; relaxed: number };
 }
 
-/** The modules a pool runs for a threaded int8 gemm, and its kernels' numbers there (−1: no relaxed kernel). */
-interface Int8Threading {
+/** The modules a pool runs for a threaded int8 gemm, and its functions' numbers there (−1: no relaxed kernel). */
+export interface Int8Threading {
   modules: readonly WebAssembly.Module[];
   kernel: number;
   gemmA: number;
   gemmB: number;
+  packLinesA: number;
+  packRowsB: number;
+  requantBlock: number;
+  im2colI8: number;
 }
 
 let cached: Int8Gemm | null | undefined;
@@ -197,6 +221,11 @@ let cachedShared: Int8Gemm | null | undefined;
 function sharedInt8Gemm(): Int8Gemm | null {
   if (cachedShared === undefined) cachedShared = cached ? createWasmInt8Gemm(undefined, undefined, undefined, { shared: true, calls: cached.calls }) : null;
   return cachedShared;
+}
+
+/** The shared-memory int8 gemm whose memory and pool numbering convolutions split across threads use (null: none). */
+export function pooledInt8Gemm(): Int8Gemm | null {
+  return wasmInt8Gemm() ? sharedInt8Gemm() : null;
 }
 
 /** The default wasm int8 gemm with hooks (the same function), or null when unavailable. */
@@ -352,7 +381,8 @@ function makeInt8Driver(
       pB = pA + al((pool ? roundUp(ms, mr) : mcMax) * kcMax * sc.packed),
       stage = pB + al(kcMax * nc * sc.packed);
     const spare = stage + ms * nc * 4;
-    const corr = al(hooks?.epilogue ? spare + ms * nc * 4 : spare);
+    const table = spare + ms * nc * 4;
+    const corr = al(hooks?.epilogue ? table + ms * 16 : spare);
     const bytes = i7 ? corr + Math.max(Mp, Np) * 20 + 64 : corr;
     if (bytes > mem.buffer.byteLength) {
       mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
@@ -422,7 +452,7 @@ function makeInt8Driver(
           }
         }
         if (hooks?.epilogue) {
-          hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS, spare);
+          hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS, spare, table);
           continue;
         }
         const s0 = stage >> 2;
@@ -473,5 +503,5 @@ function makeInt8Driver(
     }
   }
 
-  return Object.assign(gemm, { relaxed: dot !== null, calls });
+  return Object.assign(gemm, { relaxed: dot !== null, calls, memory: mem, threads, kernel: std.kernel, pack: std.pack });
 }

@@ -62,7 +62,7 @@ export const precomputedCalls = (): { [K in WasmModuleName]: Parameters<Emitters
   im2col: [[false], [true]],
   maxPool: [[true]],
   optimizerSteps: [[]],
-  quantized: [[]],
+  quantized: [[false], [true]],
   int8Dot: [
     [INT8_DOT_TILE, false],
     [INT8_DOT_TILE, true],

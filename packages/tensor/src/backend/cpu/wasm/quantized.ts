@@ -14,6 +14,9 @@
  *     column term, bias term and multiplier at `consts`
  *   requantRowQ / requantRowQU(n4, src, dst, consts, zp, qmin, qmax)
  *     the same run's clamped integers, written as int8 / uint8 bytes (dst ≤ src: in place too)
+ *   requantBlock(kind, rows, images, n4, src, ld, dst, consts, params)
+ *     one of those row kernels over a gemm block of rows × images runs, written in NCHW order
+ *   im2colI8(src, dst, tab): one image's int8 im2col, column stride 1 (./int8-conv.ts)
  *   maxPool2x2 / maxPool2x2U(src, dst, planes, h, w, ho, g16, back)
  *     2×2 stride-2 max pooling of int8 / uint8 planes (h·w bytes each) into ho rows of wo bytes
  *     (g16 = ⌈wo/16⌉ groups of 16 windows, back = 16·g16 − wo): a row's last group reads up to 32
@@ -26,7 +29,8 @@
  * bytes come back with one memcpy.
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
-import { Code, type FuncDef, encodeModule, ValType } from './encoder';
+import { Code, type FuncDef, encodeModule, isSharedMemory, memoryImport, ValType } from './encoder';
+import { int8Im2colKernel, requantBlockKernel } from './int8-conv';
 import { wasmModule } from './modules';
 
 const { i32, f32, v128 } = ValType;
@@ -50,6 +54,8 @@ export interface Module {
   requantRowQU: Kernel;
   maxPool2x2: Kernel;
   maxPool2x2U: Kernel;
+  requantBlock: Kernel;
+  im2colI8: Kernel;
 }
 
 /**
@@ -245,10 +251,13 @@ export function simdMaxPool2x2(
   return true;
 }
 
-/** The module's bytes (./modules.ts precomputes them for the published build). */
-export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
+/** Function numbers (the module's order below) of the row kernels requantBlock calls. */
+const ROW_KERNEL = { float: 3, int8: 4, uint8: 5 } as const;
+
+/** The module's bytes, its memory import shared or not (./modules.ts precomputes them for the published build). */
+export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
   encodeModule({
-    memory: { import: { module: 'env', field: 'mem' }, minPages: 2 },
+    memory: shared ? memoryImport(true) : { import: { module: 'env', field: 'mem' }, minPages: 2 },
     funcs: [
       quantizeKernel(false),
       quantizeKernel(true),
@@ -258,13 +267,15 @@ export const emitQuantizedModule = (): Uint8Array<ArrayBuffer> =>
       requantRowBytesKernel(true),
       maxPool2x2Kernel(false),
       maxPool2x2Kernel(true),
+      requantBlockKernel(ROW_KERNEL),
+      int8Im2colKernel(),
     ],
   });
 
 function create(): Module | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = wasmModule('quantized');
+    const bytes = wasmModule('quantized', false);
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 2 });
     const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }).exports as Record<string, Kernel>;
@@ -283,6 +294,8 @@ const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
   requantRowQU: e.requantRowQU,
   maxPool2x2: e.maxPool2x2,
   maxPool2x2U: e.maxPool2x2U,
+  requantBlock: e.requantBlock,
+  im2colI8: e.im2colI8,
 });
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -311,7 +324,10 @@ export function quantizedKernelsOn(mem: WebAssembly.Memory): Module | null {
   let m = onMemory.get(mem);
   if (m === undefined) {
     try {
-      const e = new WebAssembly.Instance(new WebAssembly.Module(wasmModule('quantized')), { env: { mem } }).exports as Record<string, Kernel>;
+      const e = new WebAssembly.Instance(new WebAssembly.Module(wasmModule('quantized', isSharedMemory(mem))), { env: { mem } }).exports as Record<
+        string,
+        Kernel
+      >;
       m = { mem, ...kernelsOf(e) };
     } catch {
       m = null;
