@@ -25,6 +25,9 @@ async function values(t: Tensor): Promise<number[]> {
   return Array.from(await t.data());
 }
 
+/** x.grad's values (a call, so that TypeScript does not narrow x.grad after `x.grad = null`). */
+const gradOf = (x: Tensor) => values(x.grad as Tensor);
+
 describe('FakeQuantize', () => {
   it('observes, then fake-quantizes with the observed range (hand values), gradient straight through', async () => {
     // uint8 range narrowed to [0, 4] so the grid is visible: range [0, 2] → scale 0.5, zero point 0
@@ -71,7 +74,7 @@ describe('FakeQuantize', () => {
     const on = fq.forward(x);
     expect(await values(on)).toEqual([0, 0.5, 2]); // clamped below and above, 0.6 → 1
     on.sum().backward();
-    expect(await values(x.grad as Tensor)).toEqual([0, 1, 0]);
+    expect(await gradOf(x)).toEqual([0, 1, 0]);
     x.grad = null;
     fq.disableFakeQuant();
     const off = fq.forward(x);
@@ -80,7 +83,7 @@ describe('FakeQuantize', () => {
       .mul(tensor([2, 3, 4]))
       .sum()
       .backward();
-    expect(await values(x.grad as Tensor)).toEqual([2, 3, 4]); // d(Σ c·x)/dx = c everywhere
+    expect(await gradOf(x)).toEqual([2, 3, 4]); // d(Σ c·x)/dx = c everywhere
     x.grad = null;
     fq.enableFakeQuant();
     expect(await values(fq.forward(x))).toEqual([0, 0.5, 2]); // the frozen range again
