@@ -12,7 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Embedding, Generator, cat, randn, zeros, classificationReport, confusionMatrix, init, manualSeed, noGrad, scope, tensor } from '@aimodel/nn';
+import { Embedding, Generator, cat, randn, zeros, classificationReport, confusionMatrix, init, manualSeed, noGrad, scope } from '@aimodel/nn';
 import { Vocabulary, padBatch, tokenize } from '@aimodel/nlp';
 import { AttentionPoolClassifier, fitClassifier, stratifiedSplit } from '../spam-filter/index.mjs';
 
@@ -73,7 +73,7 @@ export async function main({ small = false, perClass, device, seed = 0, log = co
   log(`${poems.length} poems (${n} Tang, ${n} Song), first ${maxLength} characters of each, on ${used} (${seconds(t)} s)`);
 
   // 2. Stratified 80/20 split, fixed seed; vocabulary from the training poems only.
-  const { trainIdx, testIdx } = stratifiedSplit(labels);
+  const { trainIdx, testIdx, yTrain, yTest } = stratifiedSplit(labels);
   const vocab = await Vocabulary.build(
     trainIdx.map((i) => chars[i].join(' ')),
     { minCount: 2, specials: ['<pad>', '<unk>'] },
@@ -86,14 +86,6 @@ export async function main({ small = false, perClass, device, seed = 0, log = co
     );
   const train = batchOf(trainIdx);
   const test = batchOf(testIdx);
-  const yTrain = tensor(
-    trainIdx.map((i) => labels[i]),
-    { dtype: 'int32' },
-  );
-  const yTest = tensor(
-    testIdx.map((i) => labels[i]),
-    { dtype: 'int32' },
-  );
   log(`split: ${trainIdx.length} training poems, ${testIdx.length} held out; vocabulary ${vocab.size} characters (min count 2, with <pad> and <unk>)`);
 
   // 3. Embedding (random; 64-d, 32-d in the small run) + positions + 1 Transformer layer + attention pooling.

@@ -88,7 +88,10 @@ export class EpochLog extends Callback {
   }
 }
 
-/** Indices 0 … n − 1 of `labels` split 80/20, stratified by label, with a fixed seed (42). */
+/**
+ * Indices 0 … n − 1 of `labels` split 80/20, stratified by label, with a fixed seed (42), and the
+ * labels of each side as int32 tensors (the caller disposes them).
+ */
 export function stratifiedSplit(labels) {
   const all = tensor(
     labels.map((_, i) => i),
@@ -98,7 +101,15 @@ export function stratifiedSplit(labels) {
   const trainIdx = Array.from(trainIdxT.dataSync());
   const testIdx = Array.from(testIdxT.dataSync());
   for (const x of [all, trainIdxT, testIdxT]) x.dispose();
-  return { trainIdx, testIdx };
+  const yTrain = tensor(
+    trainIdx.map((i) => labels[i]),
+    { dtype: 'int32' },
+  );
+  const yTest = tensor(
+    testIdx.map((i) => labels[i]),
+    { dtype: 'int32' },
+  );
+  return { trainIdx, testIdx, yTrain, yTest };
 }
 
 /**
@@ -157,16 +168,8 @@ export async function main({ small = false, device, log = console.log } = {}) {
   log(`${mails.length} mails (${mails.length - nSpam} ham, ${nSpam} spam), first ${maxTokens} word tokens of each, on ${used} (${seconds(t)} s)`);
 
   // 2. Stratified 80/20 split with a fixed seed (of the mail indices).
-  const { trainIdx, testIdx } = stratifiedSplit(labels);
+  const { trainIdx, testIdx, yTrain, yTest } = stratifiedSplit(labels);
   const trainDocs = trainIdx.map((i) => tokens[i].join(' '));
-  const yTrain = tensor(
-    trainIdx.map((i) => labels[i]),
-    { dtype: 'int32' },
-  );
-  const yTest = tensor(
-    testIdx.map((i) => labels[i]),
-    { dtype: 'int32' },
-  );
   log(`split: ${trainIdx.length} training mails, ${testIdx.length} held out (stratified, seed 42)`);
 
   // 3. Word vectors from the training split only: word2vec skip-gram, 50 dimensions.

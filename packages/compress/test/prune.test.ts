@@ -108,15 +108,18 @@ describe('l1Unstructured', () => {
 });
 
 describe('forward and gradients', () => {
-  it('recomputes weight = orig · mask before every forward; gradients reach orig through the mask', () => {
-    const fc = l1Unstructured(
+  /** A Linear(3, 2) with the half of its weights of least magnitude (0.5, 1, 2) pruned: mask [0, 1, 0; 1, 0, 1]. */
+  const prunedHalf = () =>
+    l1Unstructured(
       linearWith([
         [1, -3, 2],
         [4, 0.5, -6],
       ]),
       'weight',
       0.5,
-    ); // prunes 0.5, 1, 2
+    );
+  it('recomputes weight = orig · mask before every forward; gradients reach orig through the mask', () => {
+    const fc = prunedHalf(); // prunes 0.5, 1, 2
     const model = new Sequential(fc, new ReLU());
     const x = tensor([[1, 2, 3]]);
     expect(values(model.forward(x))).toEqual([0, 0]); // [0·1 − 3·2 + 0, 4 + 0 − 18] → relu → [0, 0]
@@ -151,14 +154,7 @@ describe('forward and gradients', () => {
   });
 
   it('keeps pruned weights at zero through optimizer steps', () => {
-    const fc = l1Unstructured(
-      linearWith([
-        [1, -3, 2],
-        [4, 0.5, -6],
-      ]),
-      'weight',
-      0.5,
-    );
+    const fc = prunedHalf();
     const opt = new SGD(fc.parameters(), { lr: 0.1, momentum: 0.9 });
     for (let i = 0; i < 3; i++) {
       opt.zeroGrad();

@@ -187,24 +187,35 @@ describe('Adagrad follows the documented update step for step', () => {
   }
 });
 
+/**
+ * Ten steps of `opt` on the summed quadratic losses of two parameters in two groups, each checked
+ * after every step against its group's reference; `before(step)` runs at the start of each step.
+ */
+async function followTwoGroups(opt: Optimizer, [p1, p2]: Tensor[], [ref1, ref2]: Reference[], before: (step: number) => void = () => {}): Promise<void> {
+  const t1 = Array.from(await p1.data());
+  const t2 = Array.from(await p2.data());
+  for (let step = 1; step <= 10; step++) {
+    before(step);
+    opt.zeroGrad();
+    quadraticLoss(p1).add(quadraticLoss(p2)).backward();
+    opt.step();
+    ref1(t1, quadraticGrad(t1));
+    ref2(t2, quadraticGrad(t2));
+    expectClose(await p1.data(), t1, { ...TOL, what: `group 0 step ${step}:` });
+    expectClose(await p2.data(), t2, { ...TOL, what: `group 1 step ${step}:` });
+  }
+}
+
 describe('parameter groups use their own options', () => {
   it('SGD: two groups with different lr and momentum, defaults fill the rest', async () => {
     const p1 = tensor(THETA0, { requiresGrad: true });
     const p2 = tensor(THETA0, { requiresGrad: true });
     const opt = new SGD([{ params: [p1] }, { params: [p2], lr: 0.01, momentum: 0.5 }], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
-    const ref1 = sgdReference({ lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
-    const ref2 = sgdReference({ lr: 0.01, momentum: 0.5, weightDecay: 0.01 });
-    const t1 = Array.from(await p1.data());
-    const t2 = Array.from(await p2.data());
-    for (let step = 1; step <= 10; step++) {
-      opt.zeroGrad();
-      quadraticLoss(p1).add(quadraticLoss(p2)).backward();
-      opt.step();
-      ref1(t1, quadraticGrad(t1));
-      ref2(t2, quadraticGrad(t2));
-      expectClose(await p1.data(), t1, { ...TOL, what: `group 0 step ${step}:` });
-      expectClose(await p2.data(), t2, { ...TOL, what: `group 1 step ${step}:` });
-    }
+    await followTwoGroups(
+      opt,
+      [p1, p2],
+      [sgdReference({ lr: 0.1, momentum: 0.9, weightDecay: 0.01 }), sgdReference({ lr: 0.01, momentum: 0.5, weightDecay: 0.01 })],
+    );
   });
 
   it('Adam: groups with different lr and betas; changing a group lr between steps takes effect', async () => {
@@ -217,23 +228,12 @@ describe('parameter groups use their own options', () => {
       ],
       { lr: 0.1 },
     );
-    const t1 = Array.from(await p1.data());
-    const t2 = Array.from(await p2.data());
-    const ref1 = adamReference({ lr: 0.05 }, false);
     const options2: AdamOptions = { lr: 0.1, betas: [0.5, 0.9] };
-    const ref2 = adamReference(options2, false);
-    for (let step = 1; step <= 10; step++) {
+    await followTwoGroups(opt, [p1, p2], [adamReference({ lr: 0.05 }, false), adamReference(options2, false)], (step) => {
       if (step === 6) {
         opt.paramGroups[1].lr = 0.02;
         options2.lr = 0.02;
       }
-      opt.zeroGrad();
-      quadraticLoss(p1).add(quadraticLoss(p2)).backward();
-      opt.step();
-      ref1(t1, quadraticGrad(t1));
-      ref2(t2, quadraticGrad(t2));
-      expectClose(await p1.data(), t1, { ...TOL, what: `group 0 step ${step}:` });
-      expectClose(await p2.data(), t2, { ...TOL, what: `group 1 step ${step}:` });
-    }
+    });
   });
 });
