@@ -44,5 +44,22 @@ export function intTuple<N extends 1 | 2 | 3>(layer: string, name: string, v: un
   return t as IntTuple<N>;
 }
 
+/** A pooling layer's padding: at most half the kernel size in each dim (printed as a number in 1-D, a shape in 2-D). */
+export function checkPoolPadding(layer: string, padding: readonly number[], kernelSize: readonly number[]): void {
+  if (padding.some((p, i) => p > kernelSize[i] / 2)) {
+    const fmt = (t: readonly number[]) => (t.length === 1 ? String(t[0]) : fmtShape(t));
+    throw new ArgumentError(layer, `padding ${fmt(padding)} must be at most half of kernelSize ${fmt(kernelSize)}`);
+  }
+}
+
+/** An adaptive pool's target size: an integer ≥ 1 for both dims, or a pair whose entries may be null (keep the input's size). */
+export function adaptiveSize2d(layer: string, outputSize: unknown): [number | null, number | null] {
+  const size = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? [...outputSize] : [];
+  if (size.length !== 2 || size.some((v) => v !== null && (!Number.isInteger(v) || v < 1))) {
+    throw new ArgumentError(layer, `outputSize must be a positive integer or a pair of them (or null), got ${JSON.stringify(outputSize)}`);
+  }
+  return size as [number | null, number | null];
+}
+
 /** A tuple of `N` integers (a size per spatial dim). */
 export type IntTuple<N extends 1 | 2 | 3> = N extends 1 ? [number] : N extends 2 ? [number, number] : [number, number, number];

@@ -1,15 +1,5 @@
-import {
-  adaptiveAvgPool2d,
-  ArgumentError,
-  avgPool2d,
-  type AvgPool2dOptions,
-  maxPool2d,
-  type MaxPool2dOptions,
-  scope,
-  ShapeError,
-  Tensor,
-} from '@aimodel/tensor';
-import { checkKeys, describeInput, fmtShape, intTuple } from '../checks';
+import { adaptiveAvgPool2d, avgPool2d, type AvgPool2dOptions, maxPool2d, type MaxPool2dOptions, scope, ShapeError, Tensor } from '@aimodel/tensor';
+import { adaptiveSize2d, checkKeys, checkPoolPadding, describeInput, intTuple } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 
@@ -68,9 +58,7 @@ export class MaxPool2d extends Module {
     this.padding = intTuple('MaxPool2d', 'padding', opts.padding ?? 0, 2, 0);
     this.dilation = intTuple('MaxPool2d', 'dilation', opts.dilation ?? 1, 2, 1);
     this.ceilMode = opts.ceilMode ?? false;
-    if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
-      throw new ArgumentError('MaxPool2d', `padding ${fmtShape(this.padding)} must be at most half of kernelSize ${fmtShape(this.kernelSize)}`);
-    }
+    checkPoolPadding('MaxPool2d', this.padding, this.kernelSize);
   }
 
   /**
@@ -131,9 +119,7 @@ export class AvgPool2d extends Module {
     this.padding = intTuple('AvgPool2d', 'padding', opts.padding ?? 0, 2, 0);
     this.ceilMode = opts.ceilMode ?? false;
     this.countIncludePad = opts.countIncludePad ?? true;
-    if (this.padding.some((p, i) => p > this.kernelSize[i] / 2)) {
-      throw new ArgumentError('AvgPool2d', `padding ${fmtShape(this.padding)} must be at most half of kernelSize ${fmtShape(this.kernelSize)}`);
-    }
+    checkPoolPadding('AvgPool2d', this.padding, this.kernelSize);
   }
 
   /**
@@ -180,11 +166,7 @@ export class AdaptiveAvgPool2d extends Module {
    */
   constructor(outputSize: number | [number | null, number | null]) {
     super();
-    const size = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? [...outputSize] : [];
-    if (size.length !== 2 || size.some((v) => v !== null && (!Number.isInteger(v) || v < 1))) {
-      throw new ArgumentError('AdaptiveAvgPool2d', `outputSize must be a positive integer or a pair of them (or null), got ${JSON.stringify(outputSize)}`);
-    }
-    this.outputSize = size as [number | null, number | null];
+    this.outputSize = adaptiveSize2d('AdaptiveAvgPool2d', outputSize);
   }
 
   /**

@@ -1,5 +1,5 @@
-import { ArgumentError, avgPool2d, cat, maxPool2d, scope, ShapeError, Tensor } from '@aimodel/tensor';
-import { checkKeys, describeInput, intTuple } from '../checks';
+import { avgPool2d, cat, maxPool2d, scope, ShapeError, Tensor } from '@aimodel/tensor';
+import { adaptiveSize2d, checkKeys, checkPoolPadding, describeInput, intTuple } from '../checks';
 import { Module } from '../module';
 import { reprFields } from '../summary';
 
@@ -93,8 +93,7 @@ export class MaxPool1d extends Module {
     this.padding = int('MaxPool1d', 'padding', opts.padding ?? 0, 0);
     this.dilation = int('MaxPool1d', 'dilation', opts.dilation ?? 1, 1);
     this.ceilMode = opts.ceilMode ?? false;
-    if (this.padding > this.kernelSize / 2)
-      throw new ArgumentError('MaxPool1d', `padding ${this.padding} must be at most half of kernelSize ${this.kernelSize}`);
+    checkPoolPadding('MaxPool1d', [this.padding], [this.kernelSize]);
   }
 
   /**
@@ -155,8 +154,7 @@ export class AvgPool1d extends Module {
     this.padding = int('AvgPool1d', 'padding', opts.padding ?? 0, 0);
     this.ceilMode = opts.ceilMode ?? false;
     this.countIncludePad = opts.countIncludePad ?? true;
-    if (this.padding > this.kernelSize / 2)
-      throw new ArgumentError('AvgPool1d', `padding ${this.padding} must be at most half of kernelSize ${this.kernelSize}`);
+    checkPoolPadding('AvgPool1d', [this.padding], [this.kernelSize]);
   }
 
   /**
@@ -217,11 +215,7 @@ export class AdaptiveMaxPool2d extends Module {
    */
   constructor(outputSize: number | [number | null, number | null]) {
     super();
-    const size = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? [...outputSize] : [];
-    if (size.length !== 2 || size.some((v) => v !== null && (!Number.isInteger(v) || v < 1))) {
-      throw new ArgumentError('AdaptiveMaxPool2d', `outputSize must be a positive integer or a pair of them (or null), got ${JSON.stringify(outputSize)}`);
-    }
-    this.outputSize = size as [number | null, number | null];
+    this.outputSize = adaptiveSize2d('AdaptiveMaxPool2d', outputSize);
   }
 
   /**
