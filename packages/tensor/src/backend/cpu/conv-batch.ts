@@ -22,7 +22,7 @@ import { MAX_CALLS } from './thread-pool';
 import { cpuThreads, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
 import { type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
-import { packA } from './wasm/gemm-driver';
+import { packBlock } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
 
@@ -174,7 +174,7 @@ export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: n
     g,
     'forward',
     // A = w_g [Og, K]
-    (f, at, L) => packA(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at),
+    (f, at, L) => packBlock(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at),
     NO_SETUP,
     4,
     (emit, a, n, L, pa, tab, st) => {
@@ -198,7 +198,7 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
     g,
     'input',
     // A = w_gᵀ [K, Og]
-    (f, at, L) => packA(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at),
+    (f, at, L) => packBlock(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at),
     // B's rows Og… (up to kcO) stay zero
     { calls: 1, emit: (emit, a, L) => zeros(emit, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8) },
     5,

@@ -9,6 +9,7 @@ import type { Shape } from '../../shape';
 import { dataOf, heapAddress, outData } from './storage';
 import { gemm, residentGemm } from './matmul';
 import { type Im2col, im2colWasm } from './wasm/im2col';
+import type { Resident } from './wasm/gemm-driver';
 import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
@@ -53,59 +54,64 @@ function residentCol(rg: NonNullable<ReturnType<typeof residentGemm>>, g: Geom, 
   return { f32, base, pitch, xBase: base + colFloats, fns, parallel: rg.parallel };
 }
 
+/**
+ * Each column-matrix row r = (c·kh + i)·kw + j (channel c, kernel tap (i, j)): `each(r, c, i, j,
+ * lo, hi)`, [lo, hi) the output columns whose tap lies inside the input.
+ */
+function colRows(g: Geom, each: (r: number, c: number, i: number, j: number, lo: number, hi: number) => void): void {
+  let r = 0;
+  for (let c = 0; c < g.Cg; c++) for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++, r++) each(r, c, i, j, g.colLo[j], g.colHi[j]);
+}
+
+/**
+ * The arguments of the wasm `row` / `colRow` call (./wasm/im2col.ts) of each column-matrix row of
+ * output rows [oh0, oh0 + rows), with the matrix and the input planes at `res`: `each(args)`.
+ */
+function residentRows(g: Geom, res: ResidentCol, oh0: number, rows: number, each: (a: readonly number[]) => void): void {
+  const { H, W, Wo, sh, sw, ph, pw, dh, dw } = g;
+  colRows(g, (r, c, i, j, lo, hi) =>
+    each([
+      (res.base + r * res.pitch) * 4,
+      (res.xBase + c * H * W) * 4,
+      rows,
+      Wo,
+      lo,
+      hi,
+      sw * 4,
+      oh0 * sh - ph + i * dh,
+      sh,
+      H,
+      W * 4,
+      (lo * sw - pw + j * dw) * 4,
+    ]),
+  );
+}
+
 /** im2col into the wasm memory (one wasm call per column-matrix row), else the JS im2col there. */
 function im2colResident(g: Geom, res: ResidentCol, xd: Float32Array, xOff: number, oh0: number, rows: number): void {
-  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg, K } = g;
-  const { f32, base, pitch, xBase, fns } = res;
+  const { Wo, K } = g;
+  const { f32, base, pitch, fns } = res;
   if (!fns) {
     im2col(g, xd, xOff, oh0, rows, f32, base, pitch);
     return;
   }
   const cp = rows * Wo;
   if (pitch > cp) for (let q = 0; q < K; q++) f32.fill(0, base + q * pitch + cp, base + (q + 1) * pitch);
+  const row = (a: readonly number[]) => fns.row(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
   // the rows are independent (each call writes its row and that row's padding): a large matrix's
   // rows are collected and split across the gemm's threads, when it has some
-  const calls: number[][] | null = K * cp >= 1 << 16 && res.parallel ? [] : null;
-  let r = 0;
-  for (let c = 0; c < Cg; c++)
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++, r++) {
-        const lo = g.colLo[j],
-          hi = g.colHi[j];
-        const d = (base + r * pitch) * 4,
-          plane = (xBase + c * H * W) * 4,
-          ih = oh0 * sh - ph + i * dh,
-          c4 = (lo * sw - pw + j * dw) * 4;
-        if (calls) calls.push([d, plane, rows, Wo, lo, hi, sw * 4, ih, sh, H, W * 4, c4]);
-        else fns.row(d, plane, rows, Wo, lo, hi, sw * 4, ih, sh, H, W * 4, c4);
-      }
-  if (calls && !res.parallel?.('im2colRow', calls)) for (const a of calls) fns.row(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+  if (!(K * cp >= 1 << 16 && res.parallel)) {
+    residentRows(g, res, oh0, rows, row);
+    return;
+  }
+  const calls: (readonly number[])[] = [];
+  residentRows(g, res, oh0, rows, (a) => calls.push(a));
+  if (!res.parallel('im2colRow', calls)) for (const a of calls) row(a);
 }
 
 /** col2im from a column matrix in the wasm memory into the zeroed planes at res.xBase (needs res.fns). */
 function col2imResident(g: Geom, fns: Im2col, res: ResidentCol, oh0: number, rows: number): void {
-  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
-  let r = 0;
-  for (let c = 0; c < Cg; c++)
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++, r++) {
-        const lo = g.colLo[j],
-          hi = g.colHi[j];
-        fns.colRow(
-          (res.base + r * res.pitch) * 4,
-          (res.xBase + c * H * W) * 4,
-          rows,
-          Wo,
-          lo,
-          hi,
-          sw * 4,
-          oh0 * sh - ph + i * dh,
-          sh,
-          H,
-          W * 4,
-          (lo * sw - pw + j * dw) * 4,
-        );
-      }
+  residentRows(g, res, oh0, rows, (a) => fns.colRow(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]));
 }
 
 /** Everything the three kernels derive from the shapes and params. */
@@ -174,53 +180,68 @@ function validCols(off: number, s: number, p: number, W: number, Wo: number): [n
  * output rows [oh0, oh0+rows) from the Cg channels starting at xOff. Out-of-range taps are zeros.
  */
 function im2col(g: Geom, x: Float32Array, xOff: number, oh0: number, rows: number, col: Float32Array, colOff = 0, pitch = rows * g.Wo): void {
-  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
+  const { H, W, Wo, sh, sw, ph, pw, dh, dw } = g;
   const cp = rows * Wo;
   if (pitch > cp) for (let q = 0; q < g.K; q++) col.fill(0, colOff + q * pitch + cp, colOff + (q + 1) * pitch);
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = xOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
-        const colBase = colOff + r * pitch;
-        for (let t = 0; t < rows; t++) {
-          const ih = (oh0 + t) * sh - ph + i * dh;
-          const dst = colBase + t * Wo;
-          if (ih < 0 || ih >= H) {
-            col.fill(0, dst, dst + Wo);
-            continue;
-          }
-          for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
-          let src = plane + ih * W + lo * sw - pw + j * dw;
-          for (let ow = lo; ow < hi; ow++, src += sw) col[dst + ow] = x[src];
-          for (let ow = hi; ow < Wo; ow++) col[dst + ow] = 0;
-        }
+  colRows(g, (r, c, i, j, lo, hi) => {
+    const plane = xOff + c * H * W,
+      colBase = colOff + r * pitch;
+    for (let t = 0; t < rows; t++) {
+      const ih = (oh0 + t) * sh - ph + i * dh;
+      const dst = colBase + t * Wo;
+      if (ih < 0 || ih >= H) {
+        col.fill(0, dst, dst + Wo);
+        continue;
       }
+      for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
+      let src = plane + ih * W + lo * sw - pw + j * dw;
+      for (let ow = lo; ow < hi; ow++, src += sw) col[dst + ow] = x[src];
+      for (let ow = hi; ow < Wo; ow++) col[dst + ow] = 0;
     }
-  }
+  });
 }
 
 /** Scatter-add col[K, rows·Wo] back into the Cg channel planes starting at dxOff (inverse of im2col). */
 function col2im(g: Geom, col: Float32Array, oh0: number, rows: number, dx: Float32Array, dxOff: number): void {
-  const { H, W, Wo, kh, kw, sh, sw, ph, pw, dh, dw, Cg } = g;
-  const cp = rows * Wo;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = dxOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        const [lo, hi] = validCols(j * dw, sw, pw, W, Wo);
-        const colBase = r * cp;
-        for (let t = 0; t < rows; t++) {
-          const ih = (oh0 + t) * sh - ph + i * dh;
-          if (ih < 0 || ih >= H) continue;
-          const srcRow = colBase + t * Wo;
-          let dst = plane + ih * W + lo * sw - pw + j * dw;
-          for (let ow = lo; ow < hi; ow++, dst += sw) dx[dst] += col[srcRow + ow];
-        }
-      }
+  const { H, W, Wo, sh, sw, ph, pw, dh, dw } = g;
+  colRows(g, (r, c, i, j, lo, hi) => {
+    const plane = dxOff + c * H * W,
+      colBase = r * rows * Wo;
+    for (let t = 0; t < rows; t++) {
+      const ih = (oh0 + t) * sh - ph + i * dh;
+      if (ih < 0 || ih >= H) continue;
+      const srcRow = colBase + t * Wo;
+      let dst = plane + ih * W + lo * sw - pw + j * dw;
+      for (let ow = lo; ow < hi; ow++, dst += sw) dx[dst] += col[srcRow + ow];
     }
+  });
+}
+
+/**
+ * The column matrix of the Cg input planes at xd[xOff…], output rows chunk by chunk: `use(oh0, cp,
+ * b)` with b its K rows of cp columns in the wasm gemm's memory (`rg`; B read as rows, or as lines
+ * when `lines`) or, without rg, in a JS buffer.
+ */
+function columnChunks(
+  g: Geom,
+  rg: ReturnType<typeof residentGemm>,
+  xd: Float32Array,
+  xOff: number,
+  lines: boolean,
+  use: (oh0: number, cp: number, b: Resident | { col: Float32Array }) => void,
+): void {
+  const res = rg && residentCol(rg, g, xd, xOff);
+  for (let oh0 = 0; oh0 < g.Ho; oh0 += g.rowsPerChunk) {
+    const rows = Math.min(g.rowsPerChunk, g.Ho - oh0),
+      cp = rows * g.Wo;
+    if (res) {
+      im2colResident(g, res, xd, xOff, oh0, rows);
+      use(oh0, cp, { base: res.base, ld: res.pitch, lines });
+      continue;
+    }
+    const col = getScratch(g.K * cp);
+    im2col(g, xd, xOff, oh0, rows, col);
+    use(oh0, cp, { col });
   }
 }
 
@@ -232,7 +253,7 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
     yd = outData(out) as Float32Array; // every element is written below
   const xAt = heapAddress(x),
     yAt = heapAddress(out);
-  const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
+  const { N, C, H, W, O, Wo, G, Cg, Og, K, P } = g;
   if (N * O * P === 0) return;
   if (K === 0) {
     yd.fill(0, 0, N * O * P);
@@ -250,19 +271,10 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
         continue;
       }
       const rg = residentGemm(Og, g.rowsPerChunk * Wo, K);
-      const res = rg && residentCol(rg, g, xd, xOff);
-      for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
-        const rows = Math.min(g.rowsPerChunk, Ho - oh0),
-          cp = rows * Wo;
-        if (rg && res) {
-          im2colResident(g, res, xd, xOff, oh0, rows);
-          rg.resident(Og, cp, K, wd, wOff, K, 1, { base: res.base, ld: res.pitch, lines: false }, yd, yOff + oh0 * Wo, P, false);
-          continue;
-        }
-        const col = getScratch(K * cp);
-        im2col(g, xd, xOff, oh0, rows, col);
-        gemm(Og, cp, K, wd, wOff, K, 1, col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
-      }
+      columnChunks(g, rg, xd, xOff, false, (oh0, cp, b) => {
+        if (rg && 'base' in b) rg.resident(Og, cp, K, wd, wOff, K, 1, b, yd, yOff + oh0 * Wo, P, false);
+        else if ('col' in b) gemm(Og, cp, K, wd, wOff, K, 1, b.col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
+      });
     }
   }
 }
@@ -327,7 +339,7 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
   const xAt = heapAddress(x),
     gyAt = heapAddress(gy),
     dwAt = heapAddress(out);
-  const { N, C, H, W, O, Wo, Ho, G, Cg, Og, K, P } = g;
+  const { N, C, H, W, O, Wo, G, Cg, Og, K, P } = g;
   const total = O * K;
   if (total === 0) return;
   dw.fill(0, 0, total);
@@ -344,19 +356,10 @@ export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: 
         continue;
       }
       const rg = residentGemm(Og, K, g.rowsPerChunk * Wo);
-      const res = rg && residentCol(rg, g, xd, xOff);
-      for (let oh0 = 0; oh0 < Ho; oh0 += g.rowsPerChunk) {
-        const rows = Math.min(g.rowsPerChunk, Ho - oh0),
-          cp = rows * Wo;
-        if (rg && res) {
-          im2colResident(g, res, xd, xOff, oh0, rows);
-          rg.resident(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, { base: res.base, ld: res.pitch, lines: true }, dw, dwOff, K, true);
-          continue;
-        }
-        const col = getScratch(K * cp);
-        im2col(g, xd, xOff, oh0, rows, col);
-        gemm(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, col, 0, 1, cp, dw, dwOff, K, true);
-      }
+      columnChunks(g, rg, xd, xOff, true, (oh0, cp, b) => {
+        if (rg && 'base' in b) rg.resident(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, b, dw, dwOff, K, true);
+        else if ('col' in b) gemm(Og, K, cp, gd, gOff + oh0 * Wo, P, 1, b.col, 0, 1, cp, dw, dwOff, K, true);
+      });
     }
   }
 }

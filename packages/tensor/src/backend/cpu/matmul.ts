@@ -35,8 +35,8 @@
 import type { Storage, View } from '../backend';
 import { dataOf } from './storage';
 import type { WasmGemm } from './wasm/gemm-driver';
-import { threadedGemm, wasmGemm } from './wasm/gemm-kernel';
-import { splits } from './wasm/gemm-driver';
+import { type GemmFn, threadedGemm, wasmGemm } from './wasm/gemm-kernel';
+import { packBlock, splits } from './wasm/gemm-driver';
 import { cpuThreads } from './threads';
 import { wasmGemv } from './wasm/gemv';
 import { type GemmPath, int8Gemm } from './matmul-int8';
@@ -102,23 +102,7 @@ type ResidentGemm = WasmGemm & Required<Pick<WasmGemm, 'resident' | 'scratch' | 
  * B[bOff + k·bRowStride + j·bColStride], for i < M, j < N. A and B may have any strides
  * (transposed, 0 for broadcast); C rows are `ldc` apart with unit column stride.
  */
-export function gemm(
-  M: number,
-  N: number,
-  K: number,
-  a: Float32Array,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: Float32Array,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Float32Array,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-): void {
+export const gemm: GemmFn = (M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc, accumulate) => {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
@@ -151,37 +135,21 @@ export function gemm(
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
       const beta = accumulate || k0 > 0;
-      packB(kc, nc, b, bOff + k0 * bRowStride + j0 * bColStride, bRowStride, bColStride, pb);
+      packBlock(nc, kc, kc, NR, b, bOff + k0 * bRowStride + j0 * bColStride, bColStride, bRowStride, pb, 0); // B: NR-wide column panels
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = Math.min(MC, M - i0);
-        packA(mc, kc, a, aOff + i0 * aRowStride + k0 * aColStride, aRowStride, aColStride, pa);
+        packBlock(mc, kc, kc, MR, a, aOff + i0 * aRowStride + k0 * aColStride, aRowStride, aColStride, pa, 0); // A: MR-tall row panels
         macroKernel(mc, nc, kc, pa, pb, c, cOff + i0 * ldc + j0, ldc, beta, t);
       }
     }
   }
-}
+};
 
 /**
  * Direct loops for skinny products (M or N below a tile), where packing and padded tiles cost
  * more than they save. Walks B along whichever of its axes is closer to contiguous.
  */
-function gemmSmall(
-  M: number,
-  N: number,
-  K: number,
-  a: Float32Array,
-  aOff: number,
-  ars: number,
-  acs: number,
-  b: Float32Array,
-  bOff: number,
-  brs: number,
-  bcs: number,
-  c: Float32Array,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-): void {
+const gemmSmall: GemmFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate) => {
   if (N < 8 || Math.abs(bcs) > Math.abs(brs)) {
     // Dot products: C[i,j] = A[i,:]·B[:,j], each down a column of B.
     for (let i = 0; i < M; i++) {
@@ -218,37 +186,7 @@ function gemmSmall(
     if (accumulate) for (let j = 0; j < N; j++) c[ci + j] += acc[j];
     else for (let j = 0; j < N; j++) c[ci + j] = acc[j];
   }
-}
-
-/** A block (mc×kc, any strides) → MR-tall row panels, k-major: pa[panel·MR·kc + k·MR + r]. */
-function packA(mc: number, kc: number, a: Float32Array, off: number, rs: number, cs: number, pa: Float64Array): void {
-  let p = 0;
-  for (let i0 = 0; i0 < mc; i0 += MR) {
-    const mr = Math.min(MR, mc - i0);
-    const row = off + i0 * rs;
-    for (let k = 0; k < kc; k++) {
-      const base = row + k * cs;
-      let i = 0;
-      for (; i < mr; i++) pa[p++] = a[base + i * rs];
-      for (; i < MR; i++) pa[p++] = 0;
-    }
-  }
-}
-
-/** B block (kc×nc, any strides) → NR-wide column panels, k-major: pb[panel·NR·kc + k·NR + c]. */
-function packB(kc: number, nc: number, b: Float32Array, off: number, rs: number, cs: number, pb: Float64Array): void {
-  let p = 0;
-  for (let j0 = 0; j0 < nc; j0 += NR) {
-    const nr = Math.min(NR, nc - j0);
-    const col = off + j0 * cs;
-    for (let k = 0; k < kc; k++) {
-      const base = col + k * rs;
-      let j = 0;
-      for (; j < nr; j++) pb[p++] = b[base + j * cs];
-      for (; j < NR; j++) pb[p++] = 0;
-    }
-  }
-}
+};
 
 /** All MR×NR tiles of one packed A block × one packed B block; `beta` adds to C instead of overwriting. */
 function macroKernel(

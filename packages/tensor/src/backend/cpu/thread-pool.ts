@@ -33,18 +33,9 @@
  * Workers never keep a Node process alive (`unref`); a closed pool terminates them.
  */
 
-const CLAIM = 0,
-  DONE = 1,
-  READY = 2,
-  STOP = 3,
-  ERROR = 4,
-  WORKED = 5,
-  ROWS = 6,
-  SLEEP = 7,
-  WAITER = 8,
-  TOTAL = 9,
-  TABLE = 10,
-  WORDS = 13;
+/** The control block's word numbers (see above), and the words per call in the table. */
+const WORD = { CLAIM: 0, DONE: 1, READY: 2, STOP: 3, ERROR: 4, WORKED: 5, ROWS: 6, SLEEP: 7, WAITER: 8, TOTAL: 9, TABLE: 10, WORDS: 13 };
+const { CLAIM, DONE, READY, STOP, ERROR, WORKED, ROWS, SLEEP, WAITER, TOTAL, TABLE, WORDS } = WORD;
 
 /** Most chunks one job can hold, and most calls. */
 export const MAX_CHUNKS = 1024;
@@ -65,7 +56,9 @@ const SPIN_CHECK = 256;
  * Kept in step with `help` below (same constants, same claim protocol).
  */
 const WORKER_SOURCE = `'use strict';
-const CLAIM = ${CLAIM}, DONE = ${DONE}, READY = ${READY}, STOP = ${STOP}, ERROR = ${ERROR}, WORKED = ${WORKED}, ROWS = ${ROWS}, SLEEP = ${SLEEP}, WAITER = ${WAITER}, TOTAL = ${TOTAL}, TABLE = ${TABLE}, WORDS = ${WORDS}, SPIN_MS = ${SPIN_MS}, SPIN_CHECK = ${SPIN_CHECK};
+const ${Object.entries({ ...WORD, SPIN_MS, SPIN_CHECK })
+  .map(([k, v]) => `${k} = ${v}`)
+  .join(', ')};
 function start(d) {
   const c = new Int32Array(d.control);
   const fns = [];
@@ -267,25 +260,14 @@ export class ThreadPool {
   /** Added to every function number `add` is given (≥ 0): the first function of the group whose numbering the caller uses (see threads.ts `poolFor`). */
   base = 0;
 
-  /** Appends a call of function `fn` (numbered within the caller's group, −1: none) with up to 12 i32 arguments; every `rows` calls make a chunk. */
-  add(fn: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0): void {
+  /** Appends a call of function `fn` (numbered within the caller's group, −1: none) with up to 12 i32 arguments (missing ones 0); every `rows` calls make a chunk. */
+  add(fn: number, ...args: number[]): void {
     if (this.calls >= MAX_CALLS || this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks or ${MAX_CALLS} calls in one job`);
     const c = this.ctrl,
       o = TABLE + this.calls++ * WORDS;
     if (this.calls % this.rows === 0) this.n++;
     c[o] = fn < 0 ? -1 : fn + this.base;
-    c[o + 1] = a0;
-    c[o + 2] = a1;
-    c[o + 3] = a2;
-    c[o + 4] = a3;
-    c[o + 5] = a4;
-    c[o + 6] = a5;
-    c[o + 7] = a6;
-    c[o + 8] = a7;
-    c[o + 9] = a8;
-    c[o + 10] = a9;
-    c[o + 11] = a10;
-    c[o + 12] = a11;
+    for (let k = 1; k < WORDS; k++) c[o + k] = args[k - 1] ?? 0;
   }
 
   /** Ends a partly filled chunk with empty calls. */

@@ -26,23 +26,26 @@ export interface Resident {
 
 type BSource = Resident | { data: Float32Array; off: number; rs: number; cs: number };
 
+/** A gemm (as `GemmFn`) whose B operand is given as a `B`. */
+type GemmOf<B> = (
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: B,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
+) => void;
+
 /** The float gemm, plus (when it packs in wasm) B operands resident in its memory. */
 export type WasmGemm = GemmFn & {
   /** `gemm` with B = `b` in this gemm's memory (laid out as the file's header says). */
-  resident?: (
-    M: number,
-    N: number,
-    K: number,
-    a: Float32Array,
-    aOff: number,
-    ars: number,
-    acs: number,
-    b: Resident,
-    c: Float32Array,
-    cOff: number,
-    ldc: number,
-    accumulate: boolean,
-  ) => void;
+  resident?: GemmOf<Resident>;
   /** The gemm's memory (for other emitted routines that fill the scratch area). */
   memory?: WebAssembly.Memory;
   /** Room for `n` floats at `base` in `f32` (a view of the gemm's memory, valid until the next call). */
@@ -134,20 +137,7 @@ export function makeDriver(
     if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
     if (f32.buffer !== mem.buffer) f32 = new Float32Array(mem.buffer); // growing replaces the buffer
   };
-  const run = (
-    M: number,
-    N: number,
-    K: number,
-    a: Float32Array,
-    aOff: number,
-    ars: number,
-    acs: number,
-    src: BSource,
-    c: Float32Array,
-    cOff: number,
-    ldc: number,
-    accumulate: boolean,
-  ) => {
+  const run: GemmOf<BSource> = (M, N, K, a, aOff, ars, acs, src, c, cOff, ldc, accumulate) => {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
       if (!accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
@@ -214,7 +204,7 @@ export function makeDriver(
         if (pack) {
           const r = copyIn(src.data, bo, src.cs, src.rs, nCols, kc, nPanels * nr, kcp, f32, rawB);
           bp = { name: r.lines ? 'packLinesB' : 'packRowsB', src: r.base * 4, ld: r.ld * 4 };
-        } else packB(kc, kcp, nCols, nr, src.data, bo, src.rs, src.cs, f32, bBase);
+        } else packBlock(nCols, kc, kcp, nr, src.data, bo, src.cs, src.rs, f32, bBase);
       } else if (src.lines) bp = { name: 'packLinesB', src: (src.base + j0 * src.ld + k0) * 4, ld: src.ld * 4 };
       else bp = { name: 'packRowsB', src: (src.base + k0 * src.ld + j0) * 4, ld: src.ld * 4 };
       if (fused) pendingB[q] = bp;
@@ -223,7 +213,7 @@ export function makeDriver(
       if (pack) {
         const r = copyIn(a, ao, ars, acs, mRows, kc, mPanels * mr, kcp, f32, rawA);
         packPanels(r.lines ? 'packLinesA' : 'packRowsA', r.base * 4, r.ld * 4, aBase * 4, mPanels, kcp, mr, into);
-      } else packA(mRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
+      } else packBlock(mRows, kc, kcp, mr, a, ao, ars, acs, f32, aBase);
     };
     /**
      * Step s's tiles over buffer set q into stage `st`, as chunks: row blocks of ≤ MC rows (the
@@ -325,23 +315,10 @@ export function makeDriver(
   if (!pack) return Object.assign(gemm, warm);
   return Object.assign(gemm, warm, {
     memory: mem,
-    resident: (
-      M: number,
-      N: number,
-      K: number,
-      a: Float32Array,
-      aOff: number,
-      ars: number,
-      acs: number,
-      b: Resident,
-      c: Float32Array,
-      cOff: number,
-      ldc: number,
-      accumulate: boolean,
-    ) => {
+    resident: ((M, N, K, a, aOff, ars, acs, b, c, cOff, ldc, accumulate) => {
       if (b.base < scratchBase) throw new RangeError('gemm.resident: B must lie in the scratch area');
       run(M, N, K, a, aOff, ars, acs, b, c, cOff, ldc, accumulate);
-    },
+    }) satisfies GemmOf<Resident>,
     scratch: (n: number) => {
       grow((scratchBase + n) * 4);
       return { f32, base: scratchBase };
@@ -355,48 +332,34 @@ const lcm = (x: number, y: number): number => {
   return (x / p) * y;
 };
 
-/** A block (mc×kc, any strides) → mr-tall panels [panel][k][mr], zero-padded to mr rows and kcp. */
-export function packA(
-  mc: number,
+/**
+ * Packs `lines` lines of `kc` elements (line i, element k at src[off + i·ls + k·ks]) into panels of
+ * `w` lines, [panel][k][w], zero-padded to w lines and kcp elements, at f[base…]: an A block (lines
+ * = rows) or a B block (lines = columns), any strides (transposed, broadcast).
+ */
+export function packBlock(
+  lines: number,
   kc: number,
   kcp: number,
-  mr: number,
-  a: Float32Array,
+  w: number,
+  src: Float32Array,
   off: number,
-  rs: number,
-  cs: number,
-  f: Float32Array,
+  ls: number,
+  ks: number,
+  f: Float32Array | Float64Array,
   base: number,
 ): void {
   let p = base;
-  for (let i0 = 0; i0 < mc; i0 += mr) {
-    const rows = Math.min(mr, mc - i0);
-    const row = off + i0 * rs;
+  for (let i0 = 0; i0 < lines; i0 += w) {
+    const n = Math.min(w, lines - i0);
+    const line = off + i0 * ls;
     for (let k = 0; k < kc; k++) {
-      const src = row + k * cs;
+      const at = line + k * ks;
       let i = 0;
-      for (; i < rows; i++) f[p++] = a[src + i * rs];
-      for (; i < mr; i++) f[p++] = 0;
+      for (; i < n; i++) f[p++] = src[at + i * ls];
+      for (; i < w; i++) f[p++] = 0;
     }
-    const pad = (kcp - kc) * mr;
-    f.fill(0, p, p + pad);
-    p += pad;
-  }
-}
-
-/** B block (kc×nc, any strides) → nr-wide panels [panel][k][nr], zero-padded to nr columns and kcp. */
-function packB(kc: number, kcp: number, nc: number, nr: number, b: Float32Array, off: number, rs: number, cs: number, f: Float32Array, base: number): void {
-  let p = base;
-  for (let j0 = 0; j0 < nc; j0 += nr) {
-    const cols = Math.min(nr, nc - j0);
-    const col = off + j0 * cs;
-    for (let k = 0; k < kc; k++) {
-      const src = col + k * rs;
-      let j = 0;
-      for (; j < cols; j++) f[p++] = b[src + j * cs];
-      for (; j < nr; j++) f[p++] = 0;
-    }
-    const pad = (kcp - kc) * nr;
+    const pad = (kcp - kc) * w;
     f.fill(0, p, p + pad);
     p += pad;
   }
