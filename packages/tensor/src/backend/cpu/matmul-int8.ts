@@ -1,5 +1,5 @@
 /** CPU int8 × int8 → int32 matrix multiply: the WebAssembly SIMD kernel, or a JS loop. */
-import { wasmInt8Gemm } from './wasm/int8-gemm';
+import { type Int8GemmFn, wasmInt8Gemm } from './wasm/int8-gemm';
 
 /** Which implementation a gemm uses: 'auto' picks by shape and availability. */
 export type GemmPath = 'js' | 'wasm' | 'auto';
@@ -10,31 +10,12 @@ export type GemmPath = 'js' | 'wasm' | 'auto';
  * the JS loop keeps the products too small to repay that), else the JS loop. Both are exact and
  * wrap past 2³¹ identically.
  */
-export function int8Gemm(
-  M: number,
-  N: number,
-  K: number,
-  a: Int8Array,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: Int8Array,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Int32Array,
-  cOff: number,
-  ldc: number,
-  path: GemmPath = 'auto',
-): void {
-  if (path === 'wasm' || (path === 'auto' && M * N * K >= INT8_WASM_MIN)) {
-    const simd = wasmInt8Gemm();
-    if (simd) {
-      simd(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
-      return;
-    }
-  }
-  intGemm(M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc);
+export function int8Gemm(...args: [...Parameters<Int8GemmFn>, GemmPath?]): void {
+  const [M, N, K] = args;
+  const path = args[14] ?? 'auto';
+  const simd = path === 'wasm' || (path === 'auto' && M * N * K >= INT8_WASM_MIN) ? wasmInt8Gemm() : null;
+  // the operands only: a 15th argument of the wasm gemm would be its hooks
+  (simd ?? intGemm)(...(args.slice(0, 14) as Parameters<Int8GemmFn>));
 }
 
 const INT8_WASM_MIN = 1000;
@@ -44,22 +25,7 @@ const INT8_WASM_MIN = 1000;
  * exact products, and an Int32Array row that wraps past 2³¹ as int32 hardware (and the WebGPU
  * kernel) does. Row-at-a-time (i, k, j order) so B's rows stream when they are contiguous.
  */
-function intGemm(
-  M: number,
-  N: number,
-  K: number,
-  a: ArrayLike<number>,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: ArrayLike<number>,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Int32Array,
-  cOff: number,
-  ldc: number,
-): void {
+function intGemm(...[M, N, K, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff, ldc]: Parameters<Int8GemmFn>): void {
   for (let i = 0; i < M; i++) {
     const row = c.subarray(cOff + i * ldc, cOff + i * ldc + N);
     row.fill(0);

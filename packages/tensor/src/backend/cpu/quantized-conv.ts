@@ -9,7 +9,7 @@
  * (./quantized-conv-threads.ts: im2col, packing, kernel and requantization in wasm, across the
  * worker pool with more than one thread); the same bits.
  */
-import type { QuantizedConv2dParams, Storage, View } from '../backend';
+import type { PrimitiveArgs, QuantizedConv2dParams } from '../backend';
 import { int8Gemm } from './matmul-int8';
 import { threadedQuantizedConv2d } from './quantized-conv-threads';
 import { cpuThreads } from './threads';
@@ -43,12 +43,10 @@ function im2col(
   const zp = p.inputZeroPoint;
   const P = Ho * Wo;
   const flat = sh === 1 && sw === 1 && Wo === W && pw < W; // every shift |j·dw − pw| ≤ pw < W
-  if (flat && Ho === H) {
-    slabIm2col(xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, cols, base, ld);
-    return;
-  }
   if (flat) {
-    shiftedIm2col(xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, Ho, cols, base, ld);
+    const u: Unfold = { xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, Ho, cols, base, ld };
+    if (Ho === H) slabIm2col(u);
+    else shiftedIm2col(u);
     return;
   }
   let row = 0;
@@ -80,6 +78,29 @@ function im2col(
   }
 }
 
+/** The operands and stride-1 geometry of the flat im2col variants below. */
+interface Unfold {
+  xd: Int8Array;
+  xo: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  c0: number;
+  cg: number;
+  kh: number;
+  kw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  zp: number;
+  Ho: number;
+  cols: Int8Array;
+  base: number;
+  ld: number;
+}
+
 let slabBuf = new Int8Array(0);
 
 /**
@@ -98,26 +119,7 @@ function zeroWrapped(cols: Int8Array, start: number, end: number, W: number, dj:
  * flat copy — after which every image's rows outside the plane and the columns that wrapped
  * around are set to the zero point.
  */
-function slabIm2col(
-  xd: Int8Array,
-  xo: number,
-  N: number,
-  C: number,
-  H: number,
-  W: number,
-  c0: number,
-  cg: number,
-  kh: number,
-  kw: number,
-  ph: number,
-  pw: number,
-  dh: number,
-  dw: number,
-  zp: number,
-  cols: Int8Array,
-  base: number,
-  ld: number,
-): void {
+function slabIm2col({ xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, cols, base, ld }: Unfold): void {
   const HW = H * W;
   const NP = N * HW;
   let src = xd;
@@ -163,27 +165,7 @@ function slabIm2col(
  * is the input plane shifted by (i·dh − ph)·W + (j·dw − pw) as one flat copy, then the rows that
  * fall outside the plane and the |j·dw − pw| columns that wrapped around are set to the zero point.
  */
-function shiftedIm2col(
-  xd: Int8Array,
-  xo: number,
-  N: number,
-  C: number,
-  H: number,
-  W: number,
-  c0: number,
-  cg: number,
-  kh: number,
-  kw: number,
-  ph: number,
-  pw: number,
-  dh: number,
-  dw: number,
-  zp: number,
-  Ho: number,
-  cols: Int8Array,
-  base: number,
-  ld: number,
-): void {
+function shiftedIm2col({ xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp, Ho, cols, base, ld }: Unfold): void {
   const P = Ho * W;
   const HW = H * W;
   let row = 0;
@@ -215,16 +197,7 @@ function shiftedIm2col(
 }
 
 /** See `Backend.quantizedConv2d`; every view contiguous. */
-export function quantizedConv2d(
-  x: View,
-  weight: View,
-  columnTerm: View,
-  multiplier: View,
-  bias: View | null,
-  weightZeroPoints: View | null,
-  p: QuantizedConv2dParams,
-  out: Storage,
-): void {
+export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>): void {
   const [N, , H, W] = x.shape;
   const [O, cg, kh, kw] = weight.shape;
   const G = p.groups;
@@ -344,7 +317,7 @@ export function quantizedConv2d(
     }
     int8Gemm(og, NP, K, wd, weight.offset + g * og * K, K, 1, cols, 0, NP, 1, acc, 0, NP);
     // channel o of the group: acc[o, n·P + q] → out[n, g·og + o, q]
-    requantizeRows(acc, og, N, P, g * og, O, consts, sums, p, out);
+    requantizeRows({ acc, rows: og, N, P, c0: g * og, C: O }, consts, sums, p, out);
   }
 }
 

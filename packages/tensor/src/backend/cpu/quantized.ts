@@ -8,7 +8,7 @@ import type { PrimitiveArgs, QuantizeParams, RequantizeParams, Storage, View } f
 import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
 import { forEachLine } from './strided';
-import { simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
+import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
 
 const f32 = Math.fround;
 /**
@@ -55,7 +55,8 @@ export function requantize(...[acc, columnTerm, multiplier, bias, affine, p, out
   const wzo = affine ? affine.weightZeroPoints.offset : 0;
   const rs = affine ? (dataOf(affine.inputRowSums) as Int32Array) : null;
   const rso = affine ? affine.inputRowSums.offset : 0;
-  if (mode === 'dequantize' && !affine && simdRequantize(a, ao, m, n, col, co, bd, bo, mult, mo, od as Float32Array, zp, qmin, qmax, f32(outScale))) return;
+  const k = { columnTerm: col, co, multiplier: mult, mo, bias: bd, bo };
+  if (mode === 'dequantize' && !affine && simdRequantize(a, ao, m, n, k, { out: od as Float32Array, zp, qmin, qmax, scale: f32(outScale) })) return;
   const xs = f32(inputScale);
   const sc = f32(outScale);
   for (let i = 0; i < m; i++) {
@@ -81,13 +82,7 @@ export function requantize(...[acc, columnTerm, multiplier, bias, affine, p, out
 }
 
 /** Per-output-channel constants of {@link requantizeRows}, each array read from its offset. */
-export interface ChannelConstants {
-  columnTerm: Int32Array;
-  co: number;
-  multiplier: Float32Array;
-  mo: number;
-  bias: Float32Array | null;
-  bo: number;
+export interface ChannelConstants extends RequantConstants {
   weightZeroPoints: Int32Array | null;
   zo: number;
 }
@@ -97,24 +92,14 @@ export interface ChannelConstants {
  * row r, its run n (P values) goes to out[(n·C + c0 + r)·P …] (NCHW); `sums` [N·P] are the
  * windows' Σ x for affine weights.
  */
-export function requantizeRows(
-  acc: Int32Array,
-  rows: number,
-  N: number,
-  P: number,
-  c0: number,
-  C: number,
-  k: ChannelConstants,
-  sums: Int32Array | null,
-  p: RequantizeParams,
-  out: Storage,
-): void {
+export function requantizeRows(block: ChannelRows, k: ChannelConstants, sums: Int32Array | null, p: RequantizeParams, out: Storage): void {
+  const { acc, rows, N, P, c0, C } = block;
   const od = outData(out);
   const { mode, outZeroPoint: zp, qmin, qmax } = p;
   const xs = f32(p.inputScale);
   const sc = f32(p.outScale);
   const NP = N * P;
-  if (mode === 'dequantize' && !sums && simdRequantizeRows(acc, rows, N, P, c0, C, k, od as Float32Array, zp, qmin, qmax, sc)) return;
+  if (mode === 'dequantize' && !sums && simdRequantizeRows(block, k, { out: od as Float32Array, zp, qmin, qmax, scale: sc })) return;
   for (let r = 0; r < rows; r++) {
     const ch = c0 + r;
     const ct = k.columnTerm[k.co + ch];

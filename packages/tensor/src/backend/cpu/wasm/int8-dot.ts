@@ -20,6 +20,7 @@
 import { Code, encodeModule, memoryImport, ValType } from './encoder';
 import { emitNextBPanel, emitTileStore, type KernelShape } from './gemm-kernel';
 import { emitPackLines } from './pack';
+import { emitPackLoopEnds } from './pack-loops';
 
 const { i32, v128 } = ValType;
 
@@ -145,16 +146,7 @@ function emitPackRowsWords(w: number): Code {
       .i8x16Shuffle(quads(h))
       .v128Store(16 * h);
   f.get(r).get(ld).i32Const(4).i32Mul().i32Add().set(r);
-  f.get(dst)
-    .i32Const(4 * w)
-    .i32Add()
-    .set(dst);
-  f.get(q).i32Const(1).i32Sub().tee(q).brIf(0);
-  f.end();
-  f.get(base).i32Const(w).i32Add().set(base);
-  f.get(panels).i32Const(1).i32Sub().tee(panels).brIf(0);
-  f.end();
-  return f;
+  return emitPackLoopEnds(f, { dst, q, base, panels }, 4 * w, w);
 }
 
 /**

@@ -6,6 +6,7 @@
  * (x[k], x[k+1]) of sign-extended int16 (the operands of `i32x4.dot_i16x8_s`).
  */
 import { Code, ValType, encodeModule, memoryImport } from './encoder';
+import { emitPackLoopEnds } from './pack-loops';
 
 /** Element kind of a pack module: float32, or int8 packed into int16 pairs. */
 export type PackKind = 'f32' | 'i8';
@@ -124,19 +125,7 @@ function emitPackRows(w: number, kind: PackKind): Code {
         .v128Store(16);
     f.get(r).get(ld).i32Const(2).i32Mul().i32Add().set(r);
   }
-  f.get(dst)
-    .i32Const(4 * w)
-    .i32Add()
-    .set(dst);
-  f.get(q).i32Const(1).i32Sub().tee(q).brIf(0);
-  f.end();
-  f.get(base)
-    .i32Const(kind === 'f32' ? 4 * w : w)
-    .i32Add()
-    .set(base);
-  f.get(panels).i32Const(1).i32Sub().tee(panels).brIf(0);
-  f.end();
-  return f;
+  return emitPackLoopEnds(f, { dst, q, base, panels }, 4 * w, kind === 'f32' ? 4 * w : w);
 }
 
 /**

@@ -374,28 +374,30 @@ export function simdQuantize(
   return true;
 }
 
+/** Per-channel constants of a requantization, each array read from its offset. */
+export interface RequantConstants {
+  columnTerm: Int32Array;
+  co: number;
+  multiplier: Float32Array;
+  mo: number;
+  bias: Float32Array | null;
+  bo: number;
+}
+
+/** The 'dequantize' output's zero point, clamp range and scale (float32). */
+export interface DequantizeOut {
+  out: Float32Array;
+  zp: number;
+  qmin: number;
+  qmax: number;
+  scale: number;
+}
+
 /**
  * The 'dequantize' requantization of acc [m, n] (contiguous from `ao`, n a multiple of 4) into
- * the float32 `out`, with per-column int32 `col`, float32 `bias` (or null) and `mult`, each from
- * its offset; false when SIMD does not apply.
+ * `o.out`, with per-column constants `k`; false when SIMD does not apply.
  */
-export function simdRequantize(
-  acc: Int32Array,
-  ao: number,
-  m: number,
-  n: number,
-  col: Int32Array,
-  co: number,
-  bias: Float32Array | null,
-  bo: number,
-  mult: Float32Array,
-  mo: number,
-  out: Float32Array,
-  zp: number,
-  qmin: number,
-  qmax: number,
-  scale: number,
-): boolean {
+export function simdRequantize(acc: Int32Array, ao: number, m: number, n: number, k: RequantConstants, o: DequantizeOut): boolean {
   if (n % 4 !== 0) return false;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK / n));
   const accAt = A + 3 * n * 4;
@@ -404,17 +406,27 @@ export function simdRequantize(
   const wi = new Int32Array(s.mem.buffer);
   const wf = new Float32Array(s.mem.buffer);
   const [colAt, biasAt, multAt] = [A, A + n * 4, A + 2 * n * 4];
-  wi.set(col.subarray(co, co + n), colAt / 4);
-  if (bias) wf.set(bias.subarray(bo, bo + n), biasAt / 4);
+  wi.set(k.columnTerm.subarray(k.co, k.co + n), colAt / 4);
+  if (k.bias) wf.set(k.bias.subarray(k.bo, k.bo + n), biasAt / 4);
   else wf.fill(0, biasAt / 4, biasAt / 4 + n);
-  wf.set(mult.subarray(mo, mo + n), multAt / 4);
+  wf.set(k.multiplier.subarray(k.mo, k.mo + n), multAt / 4);
   for (let r = 0; r < m; r += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, m - r);
     wi.set(acc.subarray(ao + r * n, ao + (r + rows) * n), accAt / 4);
-    s.requant(rows, n, colAt, biasAt, multAt, accAt, zp, qmin, qmax, scale);
-    out.set(wf.subarray(accAt / 4, accAt / 4 + rows * n), r * n);
+    s.requant(rows, n, colAt, biasAt, multAt, accAt, o.zp, o.qmin, o.qmax, o.scale);
+    o.out.set(wf.subarray(accAt / 4, accAt / 4 + rows * n), r * n);
   }
   return true;
+}
+
+/** A block of int32 products with the output channel along rows: acc [rows, N·P], row r channel c0 + r of C. */
+export interface ChannelRows {
+  acc: Int32Array;
+  rows: number;
+  N: number;
+  P: number;
+  c0: number;
+  C: number;
 }
 
 /**
@@ -422,20 +434,7 @@ export function simdRequantize(
  * ../quantized.ts, which this matches bit for bit): acc [rows, N·P], row r (channel c0 + r) → out
  * runs of P at (n·C + c0 + r)·P. False when SIMD does not apply.
  */
-export function simdRequantizeRows(
-  acc: Int32Array,
-  rows: number,
-  N: number,
-  P: number,
-  c0: number,
-  C: number,
-  k: { columnTerm: Int32Array; co: number; multiplier: Float32Array; mo: number; bias: Float32Array | null; bo: number },
-  out: Float32Array,
-  zp: number,
-  qmin: number,
-  qmax: number,
-  scale: number,
-): boolean {
+export function simdRequantizeRows({ acc, rows, N, P, c0, C }: ChannelRows, k: RequantConstants, o: DequantizeOut): boolean {
   const NP = N * P;
   const at = A + 16;
   const s = module(rows * NP, at + (NP + 4) * 4);
@@ -449,8 +448,8 @@ export function simdRequantizeRows(
     wf[A / 4 + 1] = k.bias ? k.bias[k.bo + ch] : 0;
     wf[A / 4 + 2] = k.multiplier[k.mo + ch];
     wi.set(acc.subarray(r * NP, (r + 1) * NP), base);
-    s.requantRow((NP + 3) >> 2, at, at, A, zp, qmin, qmax, scale);
-    for (let n = 0; n < N; n++) out.set(wf.subarray(base + n * P, base + (n + 1) * P), (n * C + ch) * P);
+    s.requantRow((NP + 3) >> 2, at, at, A, o.zp, o.qmin, o.qmax, o.scale);
+    for (let n = 0; n < N; n++) o.out.set(wf.subarray(base + n * P, base + (n + 1) * P), (n * C + ch) * P);
   }
   return true;
 }
