@@ -116,7 +116,8 @@ function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
 }
 
 /**
- * Runs `kind` for group gi over all images: `sharedA(f, at, L)` packs the weight once, `setup`
+ * Runs `kind` for group gi over all images (`key`: the kind's tensors' addresses and group, which
+ * with the geometry determine every call): `sharedA(f, at, L)` packs the weight once, `setup`
  * emits an area's preparation (`calls` calls), `image` emits image n's calls (`perImage`) in the
  * area at a, `done(stage0, count, L)` takes their results (the calling thread, in image order).
  * Returns false (nothing done) when g is not taken this way.
@@ -124,6 +125,7 @@ function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
 function images(
   g: Geom,
   kind: Kind,
+  key: string,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
   setup: { calls: number; emit: (emit: Emit, a: number, L: Layout) => void },
   perImage: number,
@@ -161,7 +163,9 @@ function images(
       for (let n = n0 + c * perChunk; n < Math.min(end, n0 + (c + 1) * perChunk); n++) image(emit, a, n, L, base, tab, done ? stages + n * stage : a + L.st);
     };
     // the last job of a kernel whose results this thread does not take is left to the workers
-    heapChunks(Math.ceil((end - n0) / perChunk), 1 + setup.calls + perChunk * perImage, write, !done && end >= N);
+    const { C, H, W, O, Og, Cg, K, P, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
+    const calls = `${key};${base};${chunks};${n0};${[N, C, H, W, O, Og, Cg, K, P, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo]}`;
+    heapChunks(Math.ceil((end - n0) / perChunk), 1 + setup.calls + perChunk * perImage, write, !done && end >= N, calls);
     if (done) done(stages + n0 * stage, end - n0, L);
   }
   return true;
@@ -173,6 +177,7 @@ export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: n
   return images(
     g,
     'forward',
+    `f${gi},${xAt},${yAt}`,
     // A = w_g [Og, K]
     (f, at, L) => packBlock(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at),
     NO_SETUP,
@@ -197,6 +202,7 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
   return images(
     g,
     'input',
+    `i${gi},${gyAt},${dxAt}`,
     // A = w_gᵀ [K, Og]
     (f, at, L) => packBlock(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at),
     // B's rows Og… (up to kcO) stay zero
@@ -224,6 +230,7 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
   return images(
     g,
     'weight',
+    `w${gi},${xAt},${gyAt},${dwAt}`,
     () => {},
     // A = gy_g [Og, P] as lines of k, kcP apart: zero past P and in the rows up to whole panels
     { calls: 1, emit: (emit, a, L) => zeros(emit, a + L.raw, a + L.raw + up(Og, L.mr) * L.kcP) },

@@ -257,6 +257,21 @@ export class ThreadPool {
     this.chunkStart = 0;
   }
 
+  /** A copy of the calls added since `begin` (whole chunks), for `replay`. */
+  record(): Int32Array {
+    this.pad();
+    return this.ctrl.slice(TABLE, TABLE + this.calls * WORDS);
+  }
+
+  /** `begin(rows)` and the calls of a `record` made with the same rows by this pool (then `publish`). */
+  replay(calls: Int32Array, rows: number): void {
+    this.begin(rows);
+    this.ctrl.set(calls, TABLE);
+    this.calls = calls.length / WORDS;
+    this.n = this.calls / rows;
+    this.chunkStart = this.calls;
+  }
+
   /** Added to every function number `add` is given (≥ 0): the first function of the group whose numbering the caller uses (see threads.ts `poolFor`). */
   base = 0;
 

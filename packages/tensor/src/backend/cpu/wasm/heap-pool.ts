@@ -159,13 +159,22 @@ export function heapChunksAvailable(): boolean {
   return localFns() !== null;
 }
 
+/** Call tables of jobs by their callers' keys (`heapChunks`), for the pool `recordedFor` they were written for. */
+const recorded = new Map<string, Int32Array>();
+let recordedFor: ThreadPool | null = null;
+const MAX_RECORDED = 64;
+/** Jobs replayed from a recorded table (tests check the path is taken). @internal */
+export const heapReplays = { count: 0 };
+
 /**
  * Runs `chunks` independent chunks of heap calls, chunk i's calls (at most `rows`, run in order on
  * one thread) listed by `write(emit, i)`: written straight into the pool's table when it is up (as
  * few jobs as the table allows; `detach` leaves the last one running, see `finish`), else run here
- * as they are listed. Returns whether a pool ran them.
+ * as they are listed. With a `key` that determines every call `write` lists (addresses, shapes),
+ * the table written is kept and replayed when the same key comes again (a training step's kernels
+ * repeat with the same tensors' blocks). Returns whether a pool ran them.
  */
-export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chunk: number) => void, detach = false): boolean {
+export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chunk: number) => void, detach = false, key?: string): boolean {
   const pool = chunks > 1 && rows <= MAX_CALLS ? heapPool() : null;
   if (!pool) {
     for (let i = 0; i < chunks; i++) write(heapCall, i);
@@ -174,11 +183,26 @@ export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chu
   const id = (ID ??= Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, heapFn(mod, name)])) as Record<HeapFn, number>);
   const emit: Emit = (fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => pool.add(id[fn], a0, a1, a2, a3, a4, a5, a6, a7);
   const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
+  if (recordedFor !== pool) {
+    recorded.clear();
+    recordedFor = pool;
+  }
   for (let i0 = 0; i0 < chunks; i0 += per) {
-    pool.begin(rows);
-    for (let i = i0; i < Math.min(chunks, i0 + per); i++) {
-      write(emit, i);
-      pool.endChunk();
+    const k = key === undefined ? undefined : `${key};${chunks};${rows};${i0}`;
+    const calls = k === undefined ? undefined : recorded.get(k);
+    if (calls) {
+      pool.replay(calls, rows);
+      heapReplays.count++;
+    } else {
+      pool.begin(rows);
+      for (let i = i0; i < Math.min(chunks, i0 + per); i++) {
+        write(emit, i);
+        pool.endChunk();
+      }
+      if (k !== undefined) {
+        if (recorded.size >= MAX_RECORDED) recorded.clear();
+        recorded.set(k, pool.record());
+      }
     }
     pool.publish();
     finish(pool, detach && i0 + per >= chunks);
