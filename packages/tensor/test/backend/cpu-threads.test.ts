@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { View } from '../../src/backend/backend';
-import { gemm, matmul, warmGemmThreads } from '../../src/backend/cpu/matmul';
+import { gemm, matmul } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { ThreadPool } from '../../src/backend/cpu/thread-pool';
-import { untilWorkersHelp } from '../helpers/threads';
+import { expectSameBits, oneAndTwo, untilWorkersHelp } from '../helpers/threads';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { Code, ValType, encodeModule, memoryImport } from '../../src/backend/cpu/wasm/encoder';
 import { type SplitSettings, setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
@@ -44,24 +44,6 @@ function reference(M: number, N: number, K: number, a: (i: number, k: number) =>
       c[i * N + j] = s;
     }
   return c;
-}
-
-/** Runs `f` on one thread and on two; returns both results. */
-async function oneAndTwo(f: () => Float32Array): Promise<[Float32Array, Float32Array]> {
-  setCpuThreads(1);
-  const one = f();
-  setCpuThreads(2);
-  expect(await warmGemmThreads()).toBe(true);
-  return [one, untilWorkersHelp(f)];
-}
-
-function expectSameBits(x: Float32Array, y: Float32Array): void {
-  expect(y.length).toBe(x.length);
-  const bx = new Uint32Array(x.buffer, x.byteOffset, x.length),
-    by = new Uint32Array(y.buffer, y.byteOffset, y.length);
-  let diff = -1;
-  for (let i = 0; i < bx.length && diff < 0; i++) if (bx[i] !== by[i]) diff = i;
-  expect(diff).toBe(-1);
 }
 
 describe('CPU gemm on worker threads', () => {

@@ -38,6 +38,7 @@ import type { WasmGemm } from './wasm/gemm-driver';
 import { type GemmFn, threadedGemm, wasmGemm } from './wasm/gemm-kernel';
 import { packBlock, splits } from './wasm/gemm-driver';
 import { cpuThreads } from './threads';
+import { denseMatmul } from './dense';
 import { wasmGemv } from './wasm/gemv';
 import { type GemmPath, int8Gemm } from './matmul-int8';
 import { wasmInt8Gemm } from './wasm/int8-gemm';
@@ -313,6 +314,9 @@ export function matmul(a: View, b: View, out: Storage): void {
   for (let d = 0; d < nb; d++) batches *= a.shape[d];
   if (batches === 0 || M === 0 || N === 0) return;
   const rowStride = batches > 1 ? foldedRowStride(a, b, M) : null;
+  // a small float product in the heap (a dense layer's): split across the worker threads by panels
+  if (!int && (batches === 1 || rowStride !== null) && smallProduct(batches * M, N, K) && denseMatmul(batches * M, N, K, a, rowStride ?? aRs, aCs, b, out))
+    return;
   if (rowStride !== null) {
     const rows = batches * M;
     if (int) int8Gemm(rows, N, K, ad as Int8Array, a.offset, rowStride, aCs, bd as Int8Array, b.offset, bRs, bCs, od as Int32Array, 0, N, gemmPath);
@@ -338,6 +342,9 @@ export function matmul(a: View, b: View, out: Storage): void {
     }
   }
 }
+
+/** Whether gemm would take the single-threaded wasm kernel for an M×N×K product (not the JS loops, gemv or the tiled threaded gemm). */
+const smallProduct = (M: number, N: number, K: number) => gemmPath === 'auto' && M > 1 && N > 1 && M * N * K >= 1000 && !splits(M, N, K);
 
 /**
  * The row stride of A seen as one (batches·M)×K matrix, when B's batch strides are all 0 and

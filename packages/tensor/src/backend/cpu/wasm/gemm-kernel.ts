@@ -199,7 +199,7 @@ export interface Blocking {
 // slower (8 accumulators + 2 B vectors + 1 splat fit V8's 15 usable xmm registers; bigger tiles or
 // unrolled bodies spill). Blocking (MC 64–256, KC 128–512, NC 256–1024) was within noise.
 export const TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
-const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
+export const BLOCKING: Blocking = { mc: 128, kc: 256, nc: 512, ms: 1024 };
 
 /**
  * Compiles and instantiates a kernel (synchronously: the module is a few KB, under the 4 KB
