@@ -3,6 +3,7 @@
 // windows of either operand, layouts, block edges, fused B fills with a shift, int32 wrap-around,
 // and the public quantizedConv2d / matmul ops with the relaxed kernel on and off.
 import { createWasmInt8Gemm, type Int8Gemm, setInt8Relaxed, wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
+import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { init, matmul, quantizedConv2d, tensor } from '../../src/index';
 import { randInt8 } from '../helpers/random-int8';
@@ -188,8 +189,11 @@ for (const [what, aLo, bLo] of threaded) {
   const relaxedBefore = wasmInt8Gemm()!.calls.relaxed;
   const one = run();
   await init({ device: 'cpu', threads: 2 });
+  run(); // creates the gemm's shared twin, whose group a pool then includes: start that pool
+  await warmGemmThreads();
   const chunks = workerChunks();
-  for (let t = 0; t < 20 && workerChunks() === chunks; t++) {
+  // the calling thread takes chunks too: on a loaded machine a worker may wake only after many runs
+  for (let t = 0; t < 200 && workerChunks() === chunks; t++) {
     const two = run();
     threadRuns++;
     const bad = two.findIndex((v, i) => v !== one[i] || v !== want[i]);

@@ -1,22 +1,25 @@
 /**
- * The fused int8 convolution (./quantized-conv.ts) image by image across the worker pool: in the
- * shared memory of the threaded int8 gemm (./wasm/int8-gemm.ts `pooledInt8Gemm`), a chunk is a run
- * of images, each image (and group) four wasm calls in the chunk's own area — im2col
- * (./wasm/int8-conv.ts), packing the columns, the gemm's kernel over the weight packed once per
- * call, and the requantization (./wasm/quantized.ts requantBlock) straight into the output's NCHW
- * place. The calling thread copies the input in and the output out once; the workers copy nothing.
- * Every output is the same integer arithmetic as the one-thread path, so the bits never depend on
- * the thread count.
+ * The int8 convolution (./quantized-conv.ts) image by image, across the worker pool with more than
+ * one thread: a chunk is a run of images, each image (and group) four wasm calls in the chunk's
+ * own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the weight
+ * packed once per call, and the requantization (requantBlock) straight into the output's NCHW
+ * place. Where the input and output lie in the CPU heap (../heap.ts) the calls read and write them
+ * there (the heap group's int8 modules, ./wasm/heap-pool.ts), so no thread copies a tensor; else
+ * they run in the threaded int8 gemm's shared memory, the input copied in and the output out.
+ * Every output is the same integer arithmetic as the fused path's, so the bits depend neither on
+ * the path nor on the thread count.
  *
  * Taken for column stride 1, P = Ho·Wo a multiple of 4 and K ≤ KMAX (one block of k per image);
- * other convolutions keep the one-thread path.
+ * other convolutions keep the fused path.
  */
-import type { QuantizedConv2dParams, View } from '../backend';
+import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { numel } from '../../shape';
-import { MAX_CALLS } from './thread-pool';
+import { heapAlloc, heapFree, heapMemory } from './heap';
+import { heapAddress, outData } from './storage';
+import { MAX_CALLS, type ThreadPool } from './thread-pool';
 import { cpuThreads, poolFor } from './threads';
-import { heapSplit } from './wasm/heap-pool';
-import { INT8_TILE, pooledInt8Gemm } from './wasm/int8-gemm';
+import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
+import { INT8_TILE, pooledInt8Gemm, wasmInt8Gemm } from './wasm/int8-gemm';
 import { im2colTable, im2colTableBytes } from './wasm/int8-conv';
 import { quantizedKernelsOn } from './wasm/quantized';
 
@@ -35,12 +38,72 @@ export interface ThreadedConvOutput {
   setChannel: (wi: Int32Array, wf: Float32Array, at: number, ch: number) => void;
   /** 0 float32 out, 1 int8, 2 uint8 (requantBlock's kind). */
   kind: 0 | 1 | 2;
-  od: Float32Array | Int8Array | Uint8Array;
+  out: Storage;
+}
+
+type Fn = (...args: number[]) => void;
+type Steps = Record<'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock', number>;
+
+/**
+ * Where the image calls run: a memory, the pool's numbers of the four functions there (or this
+ * thread's instances, `local`, without a pool), and a block of work space in it.
+ */
+interface Place {
+  mem: WebAssembly.Memory;
+  pool: ThreadPool | null;
+  fn: Steps;
+  local: Record<number, Fn>;
+  /** The byte address of a block of at least `bytes` (kept for the next call), or null. */
+  block: (bytes: number) => number | null;
+}
+
+let heapLocal: Record<number, Fn> | undefined;
+let heapBlock = { at: 0, bytes: 0 };
+
+/** The CPU heap, where the tensors lie (no copies); null without its modules, or while the pool starts. */
+function heapPlace(): Place | null {
+  const mem = heapMemory(),
+    m = heapModules();
+  if (!mem || !m) return null;
+  const pool = cpuThreads() > 1 ? heapPool() : null;
+  if (!pool && cpuThreads() > 1) return null;
+  const fn: Steps = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), requantBlock: heapFn(7, 'requantBlock'), im2colI8: heapFn(7, 'im2colI8') };
+  if (!heapLocal) {
+    const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
+    heapLocal = { [fn.kernel]: g.gemm, [fn.packRowsB]: pk.packRowsB, [fn.requantBlock]: q.requantBlock, [fn.im2colI8]: q.im2colI8 };
+  }
+  const block = (bytes: number) => {
+    if (heapBlock.bytes >= bytes) return heapBlock.at;
+    const size = Math.max(bytes, 2 * heapBlock.bytes);
+    const at = heapAlloc(size, true);
+    if (at === null) return null;
+    if (heapBlock.bytes) heapFree(heapBlock.at, heapBlock.bytes);
+    heapBlock = { at, bytes: size };
+    return at;
+  };
+  return { mem, pool, fn, local: heapLocal, block };
+}
+
+/** The threaded int8 gemm's own shared memory (tensors outside the heap: copied in and out); null when unavailable, or while the pool starts. */
+function gemmPlace(): Place | null {
+  const gemm = pooledInt8Gemm();
+  const t = gemm?.threads;
+  const q = gemm && quantizedKernelsOn(gemm.memory);
+  if (!gemm || !t || !q) return null;
+  const pool = cpuThreads() > 1 ? poolFor(gemm.memory, t.modules) : null;
+  if (!pool && cpuThreads() > 1) return null;
+  const local = { [t.im2colI8]: q.im2colI8, [t.packRowsB]: gemm.pack.packRowsB, [t.kernel]: gemm.kernel, [t.requantBlock]: q.requantBlock };
+  const mem = gemm.memory;
+  const block = (bytes: number) => {
+    if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+    return 0;
+  };
+  return { mem, pool, fn: t, local, block };
 }
 
 /**
- * Runs the convolution across the pool when more than one thread is configured and the shape is
- * taken (see the file comment); false: nothing was done (run the one-thread path).
+ * Runs the convolution image by image when its shape is taken (see the file comment): across the
+ * pool with more than one thread, else here; false: nothing was done (run the fused path).
  */
 export function threadedQuantizedConv2d(
   x: View,
@@ -65,21 +128,6 @@ export function threadedQuantizedConv2d(
     Np = up(P, nr),
     Mp = up(og, mr);
   if (N < 2 || P % 4 !== 0 || K2 > KMAX) return false;
-  const gemm = pooledInt8Gemm();
-  const t = gemm?.threads;
-  if (!gemm || !t) return false;
-  const q = quantizedKernelsOn(gemm.memory);
-  if (!q) return false;
-  const pool = cpuThreads() > 1 ? poolFor(gemm.memory, t.modules) : null;
-  if (!pool && cpuThreads() > 1) return false; // its workers are starting: the one-thread path meanwhile
-  // on one thread the same calls run here
-  const local: Record<number, (...args: number[]) => void> = {
-    [t.im2colI8]: q.im2colI8,
-    [t.packRowsB]: gemm.pack.packRowsB,
-    [t.kernel]: gemm.kernel,
-    [t.requantBlock]: q.requantBlock,
-  };
-  gemm.calls.standard++; // the standard kernel serves it (tests count)
   const eb = o.kind === 0 ? 4 : 1;
   const geometry = {
     cg,
@@ -97,16 +145,28 @@ export function threadedQuantizedConv2d(
     ld: Np,
     zp: p.inputZeroPoint,
   };
-  // layout (bytes): params | channel constants | im2col table | packed A per group | input | output | areas
+  // the im2col's 16-byte loads reach this far past the input's last row (and pw before its first):
+  // within the heap's slack after its top block, else the input is copied with room around it
+  const past = (kw - 1) * geometry.dw - geometry.pw + 16 * Math.ceil(Wo / 16) - W;
+  const xHeap = heapAddress(x),
+    outHeap = heapAddress(o.out);
+  const inHeap = xHeap >= 0 && outHeap >= 0 && past <= 48 && geometry.pw <= 48;
+  const heap = inHeap ? heapPlace() : null;
+  const place = heap ?? gemmPlace();
+  if (!place) return false;
+  const copied = heap === null;
+  const { pool, fn, local } = place;
   const al = (n: number) => up(n, 64);
+  // layout (bytes from the block): params | channel constants | im2col table | packed A per group |
+  // (input | output, when copied) | areas
   const params = 64,
     consts = params + 64,
     tab = consts + al(O * 12),
     packedA = tab + al(im2colTableBytes(geometry)),
     aBytes = Mp * K2 * 2,
-    xAt = packedA + al(G * aBytes) + SLACK,
     nx = numel(x.shape),
-    outAt = al(xAt + nx + SLACK),
+    xCopy = packedA + al(G * aBytes) + SLACK,
+    outCopy = al(xCopy + nx + SLACK),
     outBytes = N * O * P * eb;
   // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np]
   const colB = al(K2 * Np + SLACK),
@@ -114,21 +174,22 @@ export function threadedQuantizedConv2d(
     stB = al(Mp * Np * 4),
     area = colB + pbB + stB;
   const chunks = pool ? Math.min(N, pool.size * CHUNKS_PER_THREAD) : 1;
-  const first = al(outAt + outBytes + SLACK);
-  const bytes = first + chunks * area;
-  const mem = gemm.memory;
-  if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
-  const buf = mem.buffer;
+  const first = copied ? al(outCopy + outBytes + SLACK) : packedA + al(G * aBytes);
+  const base = place.block(first + chunks * area);
+  if (base === null) return false;
+  const buf = place.mem.buffer;
   const i8 = new Int8Array(buf),
     wi = new Int32Array(buf),
     wf = new Float32Array(buf);
-  wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], params / 4);
-  for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, consts / 4 + 3 * ch, ch);
-  im2colTable(buf, tab, geometry);
-  i8.set(xd.subarray(x.offset, x.offset + nx), xAt);
+  wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
+  for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
+  im2colTable(buf, base + tab, geometry);
+  const xAt = copied ? base + xCopy : xHeap,
+    outAt = copied ? base + outCopy : outHeap;
+  if (copied) i8.set(xd.subarray(x.offset, x.offset + nx), xAt);
   // each group's weight rows [og, K] packed once here as the kernel reads them: mr-row panels of
   // k pairs, [panel][k/2][mr][2] int16, zero past og and K (the columns' rows K… may then hold anything)
-  const a16 = new Int16Array(buf, packedA, (G * aBytes) / 2);
+  const a16 = new Int16Array(buf, base + packedA, (G * aBytes) / 2);
   for (let g = 0; g < G; g++)
     for (let i0 = 0, at = (g * aBytes) / 2; i0 < Mp; i0 += mr)
       for (let k = 0; k < K2; k += 2)
@@ -138,26 +199,27 @@ export function threadedQuantizedConv2d(
           a16[at] = i < og ? wd[w0] : 0;
           a16[at + 1] = i < og && k + 1 < K ? wd[w0 + 1] : 0;
         }
+  const counts = wasmInt8Gemm()?.calls;
+  if (counts) counts.standard++; // the standard kernel serves it (tests count)
   const perChunk = Math.ceil(N / chunks);
   const rows = 4 * G * perChunk;
   const per = Math.max(1, Math.floor(MAX_CALLS / rows));
   const nChunks = Math.ceil(N / perChunk);
   const add = pool
-    ? (fn: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(fn, a0, a1, a2, a3, a4, a5, a6, a7, a8)
-    : (fn: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => local[fn](a0, a1, a2, a3, a4, a5, a6, a7, a8);
+    ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
+    : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     pool?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
-      const a = first + (c - c0) * area;
-      const col = a,
-        pb = a + colB,
+      const col = base + first + (c - c0) * area,
+        pb = col + colB,
         st = pb + pbB;
       for (let n = c * perChunk; n < Math.min(N, (c + 1) * perChunk); n++)
         for (let g = 0; g < G; g++) {
-          add(t.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
-          add(t.packRowsB, col, Np, pb, Np / nr, K2 / 2);
-          add(t.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
-          add(t.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, outAt + (n * O + g * og) * P * eb, consts + g * og * 12, params);
+          add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, base + tab);
+          add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
+          add(fn.kernel, base + packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
+          add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, outAt + (n * O + g * og) * P * eb, base + consts + g * og * 12, base + params);
         }
     }
     if (pool) {
@@ -166,7 +228,10 @@ export function threadedQuantizedConv2d(
       pool.wait();
     }
   }
-  const view = eb === 4 ? wf : o.od instanceof Uint8Array ? new Uint8Array(buf) : i8;
-  o.od.set(view.subarray(outAt / eb, outAt / eb + N * O * P));
+  if (copied) {
+    const od = outData(o.out) as Float32Array | Int8Array | Uint8Array;
+    const view = eb === 4 ? wf : od instanceof Uint8Array ? new Uint8Array(buf) : i8;
+    od.set(view.subarray(outAt / eb, outAt / eb + N * O * P));
+  }
   return true;
 }

@@ -238,7 +238,7 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
   // image by image (the standard kernel; across the pool with more than one thread), unless the
   // relaxed kernel applies on one thread
   const images = bShift === undefined || cpuThreads() > 1;
-  if (gemm && images && threadedQuantizedConv2d(x, xd, weight, wd, p, Ho, Wo, { setChannel, kind, od })) return;
+  if (gemm && images && threadedQuantizedConv2d(x, xd, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return;
   if (gemm) {
     let fill = unfold;
     if (bShift === 128) {

@@ -10,12 +10,13 @@ import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { functionIndex, MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
 import { TILE } from './gemm-kernel';
+import { INT8_TILE } from './int8-gemm';
 import { wasmModule } from './modules';
 
 interface HeapModules {
   simd: WebAssembly.Module;
   maxPool: WebAssembly.Module;
-  /** simd, maxPool, gemm, pack, im2col: the pool's numbering. */
+  /** simd, maxPool, gemm, pack, im2col, then int8 gemm, int8 pack, quantized: the pool's numbering. */
   list: readonly WebAssembly.Module[];
 }
 let compiled: HeapModules | null | undefined;
@@ -32,6 +33,10 @@ export function heapModules(): HeapModules | null {
       wasmModule('gemm', TILE, false, true),
       wasmModule('pack', TILE.mr, TILE.nr, 'f32', true),
       wasmModule('im2col', true),
+      // the int8 convolution's, image by image (../quantized-conv-threads.ts): kernel, packing, im2col and requantization
+      wasmModule('gemm', INT8_TILE, true, true),
+      wasmModule('pack', INT8_TILE.mr, INT8_TILE.nr, 'i8', true),
+      wasmModule('quantized', true),
     ];
     if (!bytes.every((b) => WebAssembly.validate(b))) return null;
     const list = bytes.map((b) => new WebAssembly.Module(b));
@@ -50,8 +55,8 @@ export function registerHeapGroup(): void {
 }
 
 const ids = new Map<string, number>();
-/** The pool's number (within the heap group) of function `name` of module `module` (0 SIMD, 1 max-pool, 2 gemm, 3 packing, 4 im2col). */
-export function heapFn(module: 0 | 1 | 2 | 3 | 4, name: string): number {
+/** The pool's number (within the heap group) of function `name` of module `module` (0 SIMD, 1 max-pool, 2 gemm, 3 packing, 4 im2col, 5–7 int8: gemm, packing, quantized). */
+export function heapFn(module: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7, name: string): number {
   const key = `${module}:${name}`;
   let id = ids.get(key);
   if (id === undefined) {

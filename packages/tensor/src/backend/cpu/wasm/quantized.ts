@@ -154,14 +154,31 @@ function requantRowBytesKernel(unsigned: boolean): FuncDef {
   c.get(cst).v128Load32Splat(0).set(vCt).get(cst).v128Load32Splat(4).set(vB).get(cst).v128Load32Splat(8).set(vMu);
   c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi);
   c.get(ptr).set(p).get(dst).set(d).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
+  /** Four int32 at p + at → the clamped integers as int32 lanes, left on the stack. */
+  const four = (at: number) => {
+    c.get(p).v128Load(at).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
+    c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
+    c.i32x4TruncSatF32x4S();
+  };
+  const narrow8 = () => (unsigned ? c.i8x16NarrowI16x8U() : c.i8x16NarrowI16x8S());
+  // sixteen a step (three narrows and one store for four groups), while 64 bytes of int32 remain
+  c.block().loop().get(end).get(p).i32Sub().i32Const(64).i32LtU().brIf(1);
+  c.get(d);
+  four(0);
+  four(16);
+  c.i16x8NarrowI32x4S();
+  four(32);
+  four(48);
+  c.i16x8NarrowI32x4S();
+  narrow8();
+  c.v128Store(0, 0);
+  c.get(p).i32Const(64).i32Add().set(p).get(d).i32Const(16).i32Add().set(d).br(0).end().end();
+  // then four a step
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(p).v128Load(0).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
-  c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
-  c.i32x4TruncSatF32x4S().set(v);
-  c.get(v).get(v).i16x8NarrowI32x4S().set(v);
+  four(0);
+  c.set(v).get(v).get(v).i16x8NarrowI32x4S().set(v);
   c.get(d).get(v).get(v);
-  if (unsigned) c.i8x16NarrowI16x8U();
-  else c.i8x16NarrowI16x8S();
+  narrow8();
   c.f32x4ExtractLane(0).f32Store(0, 0); // the four bytes, moved as a float's bits
   c.get(p).i32Const(16).i32Add().set(p).get(d).i32Const(4).i32Add().set(d).br(0).end().end();
   return {
