@@ -52,30 +52,34 @@ const batchShape = (a: Tensor) => a.shape.slice(0, -2);
 
 // ── LU: inv, solve, det, slogdet ────────────────────────────────────────────
 /**
- * `infer` and `forward` of an op that maps each square matrix of the batch to one of the same
- * shape: `each(x, b)` gives the b-th result's entries (row-major).
+ * The op that maps each square matrix of the batch to one of the same shape: `each(x, b)` gives
+ * the b-th result's entries (row-major). A plain call, not an object spread into defineOp's
+ * spec: bundlers keep a spread (it may run getters), and with it the whole library in every app.
  */
-function eachSquareMatrix(op: string, each: (x: Mat, b: number) => Float64Array): Pick<OpSpec<undefined>, 'infer' | 'forward'> {
-  return {
+/* @__NO_SIDE_EFFECTS__ */
+function eachSquareMatrix(op: string, each: (x: Mat, b: number) => Float64Array, backward: OpSpec<undefined>['backward']): OpFn<undefined> {
+  return defineOp<undefined>(op, {
     infer: ([a]) => {
       checkMatrix(op, a, true);
       return { shape: [...a.shape], dtype: 'float32' };
     },
     forward: (be, [a], out) => store(be, out, matrices(be, a).map(each)),
-  };
+    backward,
+  });
 }
 
-const invOp = defineOp<undefined>('linalg.inv', {
-  ...eachSquareMatrix('linalg.inv', (x, b) => {
+const invOp = eachSquareMatrix(
+  'linalg.inv',
+  (x, b) => {
     const lu = luFactor(x);
     if (lu.singular) throw new ShapeError('linalg.inv', `matrix ${b} of the batch is singular (a zero pivot in its LU factorization)`);
     const eye = mat(x.n, x.n);
     for (let i = 0; i < x.n; i++) eye.a[i * x.n + i] = 1;
     return luSolve(lu, eye).a;
-  }),
+  },
   // Y = A⁻¹: dA = −Yᵀ G Yᵀ
-  backward: (gy, _inputs, out) => [() => scope(() => mT(out).matmul(gy).matmul(mT(out)).neg())],
-});
+  (gy, _inputs, out) => [() => scope(() => mT(out).matmul(gy).matmul(mT(out)).neg())],
+);
 
 const solveOp: OpFn<undefined> = defineOp<undefined>('linalg.solve', {
   infer: ([a, b]) => {
@@ -184,14 +188,15 @@ export function det(a: Tensor): Tensor {
 }
 
 // ── Cholesky ────────────────────────────────────────────────────────────────
-const choleskyOp = defineOp<undefined>('linalg.cholesky', {
-  ...eachSquareMatrix('linalg.cholesky', (x, b) => {
+const choleskyOp = eachSquareMatrix(
+  'linalg.cholesky',
+  (x, b) => {
     const l = cholMat(x);
     if (!l) throw new ShapeError('linalg.cholesky', `matrix ${b} of the batch is not positive-definite`);
     return l.a;
-  }),
+  },
   // PyTorch's rule: S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹ with Φ = lower triangle, diagonal halved; gA = ½(S + Sᵀ)
-  backward: (gy, _inputs, l) => [
+  (gy, _inputs, l) => [
     () =>
       scope(() => {
         const n = l.shape.at(-1)!;
@@ -202,7 +207,7 @@ const choleskyOp = defineOp<undefined>('linalg.cholesky', {
         return s.add(mT(s)).mul(0.5);
       }),
   ],
-});
+);
 
 /** [n, n] float32 on the CPU: 1 below the diagonal, `diagonal` on it, 0 above. */
 function lowerMask(n: number, diagonal: number): Tensor {
