@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
+import { setHeapEnabled } from '../../src/backend/cpu/heap';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
 import { matmul, memory, type QuantizedConv2dOptions, quantizedConv2d, scope, tensor } from '../../src';
@@ -127,5 +128,11 @@ describe('int8 gemm on 2 threads', () => {
       const [c1, c2] = await oneAndTwo(conv);
       expect(c2).toEqual(c1);
       expect(new Set(c2).size).toBeGreaterThan(20);
+      // tensors outside the CPU heap: the int8 gemm's shared memory, copied in and out; the same bytes
+      setHeapEnabled(false);
+      onTestFinished(() => setHeapEnabled(true));
+      const [p1, p2] = await oneAndTwo(conv);
+      expect(p1).toEqual(c1);
+      expect(p2).toEqual(c1);
     });
 });
