@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gemm } from '../../src/backend/cpu/matmul';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
 import { manualSeed, matmul, memory, randn, scope, type Tensor } from '../../src';
 import { expectSameBits, oneAndTwo } from '../helpers/threads';
 
@@ -9,7 +10,14 @@ import { expectSameBits, oneAndTwo } from '../helpers/threads';
 // gemm on plain arrays, for the row split (more row panels) and the column split, K blocks of
 // 256 with a partial last one, depths not a multiple of 4, transposed views and folded batches.
 describe('CPU small dense products on worker threads', () => {
-  afterAll(() => setCpuThreads(1));
+  // the workers take every chunk (a product this small is over before a sleeping worker wakes, when the caller helps)
+  beforeAll(() => {
+    heapSplit.callerHelps = false;
+  });
+  afterAll(() => {
+    heapSplit.callerHelps = true;
+    setCpuThreads(1);
+  });
 
   // [A shape, B shape, A transposed (stored [K, M]), B transposed (stored [N, K])]
   const cases: [number[], number[], boolean, boolean][] = [
@@ -18,7 +26,7 @@ describe('CPU small dense products on worker threads', () => {
     [[784, 64], [64, 10], true, false], // hᵀ·g
     [[37, 530], [530, 13], false, false],
     [[5, 9], [9, 700], true, true],
-    [[3, 20, 30], [30, 12], false, false], // batches folded into 60 rows
+    [[4, 50, 300], [300, 12], false, false], // batches folded into 200 rows
   ];
   for (const [as, bs, ta, tb] of cases) {
     it(`[${as}]${ta ? 'ᵀ' : ''} · [${bs}]${tb ? 'ᵀ' : ''}: the single-threaded gemm's bits on 1 and 2 threads`, async () => {

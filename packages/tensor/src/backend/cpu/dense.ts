@@ -94,26 +94,34 @@ function denseGemm(M: number, N: number, K: number, a: Operand, b: Operand, cAt:
     shAt.push(p);
     packPart(heapCall, shared, !rows, 0, shLines, kb * KC, blockK(kb), up(blockK(kb), 4), shw, shPanels, base, p);
   }
-  // per chunk and K block: zero, copy, pack, gemm; then the copy out
-  return heapChunks(Math.ceil(sPanels / per), 4 * nK + 1, (emit, c) => {
-    const p0 = c * per,
-      np = Math.min(per, sPanels - p0),
-      a0 = first + c * area,
-      raw = a0,
-      pk = raw + per * sw * kcpMax,
-      st = a0 + up(2 * per * sw * kcpMax, 16);
-    const nl = Math.min(np * sw, sLines - p0 * sw);
-    for (let kb = 0; kb < nK; kb++) {
-      const kc = blockK(kb),
-        kcp = up(kc, 4);
-      packPart(emit, split, rows, p0 * sw, nl, kb * KC, kc, kcp, sw, np, raw, pk);
-      const [pa, pb, mp, npn] = rows ? [pk, shAt[kb], np, nP] : [shAt[kb], pk, mP, np];
-      emit('gemm', pa * 4, pb * 4, st * 4, mp, npn, kcp, ldS * 4, kb > 0 ? 1 : 0);
-    }
-    // the chunk's block of C: rows p0·mr… (row split) or columns p0·nr… (column split)
-    if (rows) emit('copy_rows', st * 4, ldS * 4, cAt + p0 * mr * ldc * 4, ldc * 4, nl, N);
-    else emit('copy_rows', st * 4, ldS * 4, cAt + p0 * nr * 4, ldc * 4, M, nl);
-  });
+  // per chunk and K block: zero, copy, pack, gemm; then the copy out. The job is left running (the
+  // caller reads none of it) and its table replayed for the same operands' blocks and shapes.
+  const key = `d${[M, N, K, a.at, a.ls, a.ks, b.at, b.ls, b.ks, cAt, ldc, base]}`;
+  return heapChunks(
+    Math.ceil(sPanels / per),
+    4 * nK + 1,
+    (emit, c) => {
+      const p0 = c * per,
+        np = Math.min(per, sPanels - p0),
+        a0 = first + c * area,
+        raw = a0,
+        pk = raw + per * sw * kcpMax,
+        st = a0 + up(2 * per * sw * kcpMax, 16);
+      const nl = Math.min(np * sw, sLines - p0 * sw);
+      for (let kb = 0; kb < nK; kb++) {
+        const kc = blockK(kb),
+          kcp = up(kc, 4);
+        packPart(emit, split, rows, p0 * sw, nl, kb * KC, kc, kcp, sw, np, raw, pk);
+        const [pa, pb, mp, npn] = rows ? [pk, shAt[kb], np, nP] : [shAt[kb], pk, mP, np];
+        emit('gemm', pa * 4, pb * 4, st * 4, mp, npn, kcp, ldS * 4, kb > 0 ? 1 : 0);
+      }
+      // the chunk's block of C: rows p0·mr… (row split) or columns p0·nr… (column split)
+      if (rows) emit('copy_rows', st * 4, ldS * 4, cAt + p0 * mr * ldc * 4, ldc * 4, nl, N);
+      else emit('copy_rows', st * 4, ldS * 4, cAt + p0 * nr * 4, ldc * 4, M, nl);
+    },
+    true,
+    key,
+  );
 }
 
 /**
