@@ -53,7 +53,11 @@ const SPIN_CHECK = 256;
 
 /**
  * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
- * Kept in step with `help` below (same constants, same claim protocol).
+ * Kept in step with `help` below (same constants, same claim protocol). A worker claims from the
+ * back (bit 31 of CLAIM set: v < 0) or, in a job that may grow (`extend`), from the front. It
+ * announces a sleep (SLEEP) before checking CLAIM again: a publisher that stores CLAIM and then
+ * reads SLEEP either sees the sleeper or the sleeper sees its job. (No comments inside: the string
+ * ships as it is.)
  */
 const WORKER_SOURCE = `'use strict';
 const ${Object.entries({ ...WORD, SPIN_MS, SPIN_CHECK })
@@ -74,7 +78,6 @@ function start(d) {
     if (Atomics.load(c, STOP) !== 0) return;
     const n = (v >>> 12) & 0xfff, front = v & 0xfff;
     if (front < n) {
-      // from the back (bit 31 set: v < 0) or, in a job that may grow (extend), from the front
       if (Atomics.compareExchange(c, CLAIM, v, v < 0 ? v - 4096 : v + 1) !== v) continue;
       const i = v < 0 ? n - 1 : front, rows = c[ROWS];
       for (let r = 0; r < rows; r++) {
@@ -88,7 +91,6 @@ function start(d) {
       continue;
     }
     for (let s = 1, end = performance.now() + SPIN_MS; Atomics.load(c, CLAIM) === v; s++) if (s % SPIN_CHECK === 0 && performance.now() > end) break;
-    // announce the sleep before checking again: a publisher that stores CLAIM then reads SLEEP either sees us or we see its job
     Atomics.add(c, SLEEP, 1);
     if (Atomics.load(c, CLAIM) === v) Atomics.wait(c, CLAIM, v);
     Atomics.sub(c, SLEEP, 1);
