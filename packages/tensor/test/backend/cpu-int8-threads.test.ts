@@ -9,9 +9,9 @@ import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
 
 // The int8 gemm (and through it int8 matmul and QuantizedLinear) split across the worker pool:
-// integer results are exact, so 2 threads must give 1 thread's bytes. The fused int8 convolution
-// runs image by image on the pool (column stride 1, Ho·Wo a multiple of 4, K ≤ 512) and must give
-// the one-thread path's bytes too, in every output mode.
+// integer results are exact, so 2 threads must give 1 thread's bytes. The int8 convolution runs
+// image by image on the pool (column stride 1, Ho·Wo a multiple of 4, K ≤ 512, tensors in the CPU
+// heap) and must give the one-thread bytes too, in every output mode, as the fused path does.
 
 const rand = randInt8;
 
@@ -128,10 +128,10 @@ describe('int8 gemm on 2 threads', () => {
       const [c1, c2] = await oneAndTwo(conv);
       expect(c2).toEqual(c1);
       expect(new Set(c2).size).toBeGreaterThan(20);
-      // tensors outside the CPU heap: the int8 gemm's shared memory, copied in and out; the same bytes
+      // tensors outside the CPU heap: the fused path, on the calling thread; the same bytes
       setHeapEnabled(false);
       onTestFinished(() => setHeapEnabled(true));
-      const [p1, p2] = await oneAndTwo(conv);
+      const [p1, p2] = await oneAndTwo(conv, false);
       expect(p1).toEqual(c1);
       expect(p2).toEqual(c1);
     });

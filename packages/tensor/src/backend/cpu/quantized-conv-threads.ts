@@ -1,33 +1,29 @@
 /**
- * The int8 convolution (./quantized-conv.ts) image by image, across the worker pool with more than
- * one thread: a chunk is a run of images, each image (and group) four wasm calls in the chunk's
- * own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the weight
- * packed once per call, and the requantization (requantBlock) straight into the output's NCHW
- * place. Where the input and output lie in the CPU heap (../heap.ts) the calls read and write them
- * there (the heap group's int8 modules, ./wasm/heap-pool.ts), so no thread copies a tensor; else
- * they run in the threaded int8 gemm's shared memory, the input copied in and the output out.
- * Every output is the same integer arithmetic as the fused path's, so the bits depend neither on
- * the path nor on the thread count.
+ * The int8 convolution (./quantized-conv.ts) image by image on the tensors where they lie in the CPU
+ * heap (../heap.ts), across the worker pool with more than one thread: a chunk is a run of images,
+ * each image (and group) four wasm calls of the heap group's int8 modules (./wasm/heap-pool.ts) in
+ * the chunk's own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the
+ * weight packed once per call, and the requantization (requantBlock) straight into the output's
+ * NCHW place — so no thread copies a tensor. Every output is the same integer arithmetic as the
+ * fused path's, so the bits depend neither on the path nor on the thread count.
  *
  * Taken for column stride 1, P = Ho·Wo a multiple of 4 and K ≤ KMAX (one block of k per image);
- * other convolutions keep the fused path.
+ * other convolutions, and tensors outside the heap, keep the fused path.
  */
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
-import { numel } from '../../shape';
 import { heapAlloc, heapFree, heapMemory } from './heap';
-import { heapAddress, outData } from './storage';
-import { MAX_CALLS, type ThreadPool } from './thread-pool';
-import { cpuThreads, poolFor } from './threads';
+import { heapAddress } from './storage';
+import { MAX_CALLS } from './thread-pool';
+import { cpuThreads } from './threads';
 import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
-import { INT8_TILE, pooledInt8Gemm, wasmInt8Gemm } from './wasm/int8-gemm';
+import { INT8_TILE, wasmInt8Gemm } from './wasm/int8-gemm';
 import { im2colTable, im2colTableBytes } from './wasm/int8-conv';
-import { quantizedKernelsOn } from './wasm/quantized';
 
 /** Longest reduction taken (k, padded to 8): the packed panels of an image stay in L2. */
 const KMAX = 512;
 /** Chunks per thread in a job (claimed dynamically, so uneven threads even out). */
 const CHUNKS_PER_THREAD = 4;
-/** Slack around the input copy and after each area for the 16-byte loads and stores past their rows. */
+/** Slack after an area's columns for the im2col's 16-byte stores past their rows. */
 const SLACK = 256;
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -42,72 +38,18 @@ export interface ThreadedConvOutput {
 }
 
 type Fn = (...args: number[]) => void;
-type Steps = Record<'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock', number>;
+/** The heap group's numbers of the four image calls, and this thread's instances of them (run here without a pool). */
+let steps: { im2colI8: number; packRowsB: number; kernel: number; requantBlock: number; local: Record<number, Fn> } | undefined;
+/** Work space in the heap, kept (and grown) from call to call. */
+let space = { at: 0, bytes: 0 };
 
 /**
- * Where the image calls run: a memory, the pool's numbers of the four functions there (or this
- * thread's instances, `local`, without a pool), and a block of work space in it.
- */
-interface Place {
-  mem: WebAssembly.Memory;
-  pool: ThreadPool | null;
-  fn: Steps;
-  local: Record<number, Fn>;
-  /** The byte address of a block of at least `bytes` (kept for the next call), or null. */
-  block: (bytes: number) => number | null;
-}
-
-let heapLocal: Record<number, Fn> | undefined;
-let heapBlock = { at: 0, bytes: 0 };
-
-/** The CPU heap, where the tensors lie (no copies); null without its modules, or while the pool starts. */
-function heapPlace(): Place | null {
-  const mem = heapMemory(),
-    m = heapModules();
-  if (!mem || !m) return null;
-  const pool = cpuThreads() > 1 ? heapPool() : null;
-  if (!pool && cpuThreads() > 1) return null;
-  const fn: Steps = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), requantBlock: heapFn(7, 'requantBlock'), im2colI8: heapFn(7, 'im2colI8') };
-  if (!heapLocal) {
-    const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
-    heapLocal = { [fn.kernel]: g.gemm, [fn.packRowsB]: pk.packRowsB, [fn.requantBlock]: q.requantBlock, [fn.im2colI8]: q.im2colI8 };
-  }
-  const block = (bytes: number) => {
-    if (heapBlock.bytes >= bytes) return heapBlock.at;
-    const size = Math.max(bytes, 2 * heapBlock.bytes);
-    const at = heapAlloc(size, true);
-    if (at === null) return null;
-    if (heapBlock.bytes) heapFree(heapBlock.at, heapBlock.bytes);
-    heapBlock = { at, bytes: size };
-    return at;
-  };
-  return { mem, pool, fn, local: heapLocal, block };
-}
-
-/** The threaded int8 gemm's own shared memory (tensors outside the heap: copied in and out); null when unavailable, or while the pool starts. */
-function gemmPlace(): Place | null {
-  const gemm = pooledInt8Gemm();
-  const t = gemm?.threads;
-  const q = gemm && quantizedKernelsOn(gemm.memory);
-  if (!gemm || !t || !q) return null;
-  const pool = cpuThreads() > 1 ? poolFor(gemm.memory, t.modules) : null;
-  if (!pool && cpuThreads() > 1) return null;
-  const local = { [t.im2colI8]: q.im2colI8, [t.packRowsB]: gemm.pack.packRowsB, [t.kernel]: gemm.kernel, [t.requantBlock]: q.requantBlock };
-  const mem = gemm.memory;
-  const block = (bytes: number) => {
-    if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
-    return 0;
-  };
-  return { mem, pool, fn: t, local, block };
-}
-
-/**
- * Runs the convolution image by image when its shape is taken (see the file comment): across the
- * pool with more than one thread, else here; false: nothing was done (run the fused path).
+ * Runs the convolution image by image when its shape is taken and its input and output lie in the
+ * CPU heap (see the file comment): across the pool with more than one thread, else here; false:
+ * nothing was done (run the fused path).
  */
 export function threadedQuantizedConv2d(
   x: View,
-  xd: Int8Array,
   weight: View,
   wd: Int8Array,
   p: QuantizedConv2dParams,
@@ -115,7 +57,6 @@ export function threadedQuantizedConv2d(
   Wo: number,
   o: ThreadedConvOutput,
 ): boolean {
-  if (p.stride[1] !== 1) return false;
   const [N, C, H, W] = x.shape;
   const [O, cg, kh, kw] = weight.shape;
   const G = p.groups,
@@ -127,66 +68,56 @@ export function threadedQuantizedConv2d(
   const K2 = up(K, 2),
     Np = up(P, nr),
     Mp = up(og, mr);
-  if (N < 2 || P % 4 !== 0 || K2 > KMAX) return false;
+  const [sh, sw] = p.stride,
+    [ph, pw] = p.padding,
+    [dh, dw] = p.dilation;
+  // the im2col's 16-byte loads reach `past` bytes after the input's last row (and pw before its
+  // first): within the heap's 64-byte slack after its top block
+  const past = (kw - 1) * dw - pw + 16 * Math.ceil(Wo / 16) - W;
+  const xAt = heapAddress(x),
+    outAt = heapAddress(o.out);
+  const mem = heapMemory(),
+    m = heapModules();
+  if (sw !== 1 || P % 4 !== 0 || K2 > KMAX || xAt < 0 || outAt < 0 || past > 48 || pw > 48 || !mem || !m) return false;
+  const pool = cpuThreads() > 1 ? heapPool() : null;
+  if (!pool && cpuThreads() > 1) return false; // its workers are starting
+  if (!steps) {
+    const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
+    const ids = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), requantBlock: heapFn(7, 'requantBlock'), im2colI8: heapFn(7, 'im2colI8') };
+    steps = { ...ids, local: { [ids.kernel]: g.gemm, [ids.packRowsB]: pk.packRowsB, [ids.requantBlock]: q.requantBlock, [ids.im2colI8]: q.im2colI8 } };
+  }
+  const fn = steps;
   const eb = o.kind === 0 ? 4 : 1;
-  const geometry = {
-    cg,
-    kh,
-    kw,
-    H,
-    W,
-    Ho,
-    Wo,
-    sh: p.stride[0],
-    ph: p.padding[0],
-    dh: p.dilation[0],
-    dw: p.dilation[1],
-    pw: p.padding[1],
-    ld: Np,
-    zp: p.inputZeroPoint,
-  };
-  // the im2col's 16-byte loads reach this far past the input's last row (and pw before its first):
-  // within the heap's slack after its top block, else the input is copied with room around it
-  const past = (kw - 1) * geometry.dw - geometry.pw + 16 * Math.ceil(Wo / 16) - W;
-  const xHeap = heapAddress(x),
-    outHeap = heapAddress(o.out);
-  const inHeap = xHeap >= 0 && outHeap >= 0 && past <= 48 && geometry.pw <= 48;
-  const heap = inHeap ? heapPlace() : null;
-  const place = heap ?? gemmPlace();
-  if (!place) return false;
-  const copied = heap === null;
-  const { pool, fn, local } = place;
+  const geometry = { cg, kh, kw, H, W, Ho, Wo, sh, ph, dh, dw, pw, ld: Np, zp: p.inputZeroPoint };
   const al = (n: number) => up(n, 64);
-  // layout (bytes from the block): params | channel constants | im2col table | packed A per group |
-  // (input | output, when copied) | areas
-  const params = 64,
+  // layout (bytes from the block): params | channel constants | im2col table | packed A per group | areas
+  const params = 0,
     consts = params + 64,
     tab = consts + al(O * 12),
     packedA = tab + al(im2colTableBytes(geometry)),
     aBytes = Mp * K2 * 2,
-    nx = numel(x.shape),
-    xCopy = packedA + al(G * aBytes) + SLACK,
-    outCopy = al(xCopy + nx + SLACK),
-    outBytes = N * O * P * eb;
+    first = packedA + al(G * aBytes);
   // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np]
   const colB = al(K2 * Np + SLACK),
     pbB = al(K2 * Np * 2),
     stB = al(Mp * Np * 4),
     area = colB + pbB + stB;
   const chunks = pool ? Math.min(N, pool.size * CHUNKS_PER_THREAD) : 1;
-  const first = copied ? al(outCopy + outBytes + SLACK) : packedA + al(G * aBytes);
-  const base = place.block(first + chunks * area);
-  if (base === null) return false;
-  const buf = place.mem.buffer;
-  const i8 = new Int8Array(buf),
-    wi = new Int32Array(buf),
+  const bytes = first + chunks * area;
+  if (space.bytes < bytes) {
+    const size = Math.max(bytes, 2 * space.bytes);
+    const at = heapAlloc(size, true);
+    if (at === null) return false;
+    if (space.bytes) heapFree(space.at, space.bytes);
+    space = { at, bytes: size };
+  }
+  const base = space.at;
+  const buf = mem.buffer;
+  const wi = new Int32Array(buf),
     wf = new Float32Array(buf);
   wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   im2colTable(buf, base + tab, geometry);
-  const xAt = copied ? base + xCopy : xHeap,
-    outAt = copied ? base + outCopy : outHeap;
-  if (copied) i8.set(xd.subarray(x.offset, x.offset + nx), xAt);
   // each group's weight rows [og, K] packed once here as the kernel reads them: mr-row panels of
   // k pairs, [panel][k/2][mr][2] int16, zero past og and K (the columns' rows K… may then hold anything)
   const a16 = new Int16Array(buf, base + packedA, (G * aBytes) / 2);
@@ -207,7 +138,7 @@ export function threadedQuantizedConv2d(
   const nChunks = Math.ceil(N / perChunk);
   const add = pool
     ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
-    : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
+    : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     pool?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
@@ -227,11 +158,6 @@ export function threadedQuantizedConv2d(
       if (heapSplit.callerHelps) pool.help();
       pool.wait();
     }
-  }
-  if (copied) {
-    const od = outData(o.out) as Float32Array | Int8Array | Uint8Array;
-    const view = eb === 4 ? wf : od instanceof Uint8Array ? new Uint8Array(buf) : i8;
-    od.set(view.subarray(outAt / eb, outAt / eb + N * O * P));
   }
   return true;
 }

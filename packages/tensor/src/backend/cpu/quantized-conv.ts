@@ -5,9 +5,9 @@
  * [O/groups, N·P], and the requantization epilogue (./quantized.ts, per output channel) writes
  * each [P] run straight to its place in out [N, O, Ho, Wo].
  *
- * Large enough convolutions with column stride 1 and P a multiple of 4 run image by image instead
- * (./quantized-conv-threads.ts: im2col, packing, kernel and requantization in wasm, across the
- * worker pool with more than one thread); the same bits.
+ * Large enough convolutions with column stride 1 and P a multiple of 4, on tensors in the CPU heap,
+ * run image by image instead (./quantized-conv-threads.ts: im2col, packing, kernel and
+ * requantization in wasm, across the worker pool with more than one thread); the same bits.
  */
 import type { PrimitiveArgs, QuantizedConv2dParams } from '../backend';
 import { int8Gemm } from './matmul-int8';
@@ -238,7 +238,7 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
   // image by image (the standard kernel; across the pool with more than one thread), unless the
   // relaxed kernel applies on one thread
   const images = bShift === undefined || cpuThreads() > 1;
-  if (gemm && images && threadedQuantizedConv2d(x, xd, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return;
+  if (gemm && images && threadedQuantizedConv2d(x, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return;
   if (gemm) {
     let fill = unfold;
     if (bShift === 128) {

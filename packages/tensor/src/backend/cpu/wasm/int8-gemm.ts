@@ -100,19 +100,8 @@ interface DotScheme extends Scheme {
   gemmB: Fn;
 }
 
-/**
- * An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them); a shared one
- * also gives its memory and pool numbering (`threads`) for work split by callers.
- */
-export type Int8Gemm = Int8GemmFusedFn & {
-  readonly relaxed: boolean;
-  readonly calls: { standard: number; relaxed: number };
-  readonly memory: WebAssembly.Memory;
-  readonly threads: Int8Threading | null;
-  /** The standard kernel and its packing routines, on this thread over `memory`. */
-  readonly kernel: (...args: number[]) => void;
-  readonly pack: Readonly<Record<string, (...args: number[]) => void>>;
-};
+/** An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them). */
+export type Int8Gemm = Int8GemmFusedFn & { readonly relaxed: boolean; readonly calls: { standard: number; relaxed: number } };
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 
@@ -167,21 +156,13 @@ export function createWasmInt8Gemm(
     }
     let threads: Int8Threading | null = null;
     if (shared) {
-      // workers run the kernels (the gemm's packing stays on the calling thread), and the packing,
-      // im2col and requantization of convolutions run image by image (../quantized-conv-threads.ts);
-      // a pool started later includes them
-      const packAt = modules.push(new WebAssembly.Module(packBytes)) - 1;
-      const quantAt = modules.push(new WebAssembly.Module(wasmModule('quantized', true))) - 1;
+      // workers run the kernels (packing stays on the calling thread); a pool started later includes them
       registerPoolGroup(mem, modules);
       threads = {
         modules,
         kernel: functionIndex(modules, 0, 'gemm'),
         gemmA: dot ? functionIndex(modules, 1, 'gemmA') : -1,
         gemmB: dot ? functionIndex(modules, 1, 'gemmB') : -1,
-        packLinesA: functionIndex(modules, packAt, 'packLinesA'),
-        packRowsB: functionIndex(modules, packAt, 'packRowsB'),
-        requantBlock: functionIndex(modules, quantAt, 'requantBlock'),
-        im2colI8: functionIndex(modules, quantAt, 'im2colI8'),
       };
     }
     return makeInt8Driver(std, dot, mem, blocking, tile, threads, threading);
@@ -202,16 +183,12 @@ export interface Int8Split {
   calls?: { standard: number; relaxed: number };
 }
 
-/** The modules a pool runs for a threaded int8 gemm, and its functions' numbers there (−1: no relaxed kernel). */
-export interface Int8Threading {
+/** The modules a pool runs for a threaded int8 gemm, and its kernels' numbers there (−1: no relaxed kernel). */
+interface Int8Threading {
   modules: readonly WebAssembly.Module[];
   kernel: number;
   gemmA: number;
   gemmB: number;
-  packLinesA: number;
-  packRowsB: number;
-  requantBlock: number;
-  im2colI8: number;
 }
 
 let cached: Int8Gemm | null | undefined;
@@ -221,11 +198,6 @@ let cachedShared: Int8Gemm | null | undefined;
 function sharedInt8Gemm(): Int8Gemm | null {
   if (cachedShared === undefined) cachedShared = cached ? createWasmInt8Gemm(undefined, undefined, undefined, { shared: true, calls: cached.calls }) : null;
   return cachedShared;
-}
-
-/** The shared-memory int8 gemm whose memory and pool numbering convolutions split across threads use (null: none). */
-export function pooledInt8Gemm(): Int8Gemm | null {
-  return wasmInt8Gemm() ? sharedInt8Gemm() : null;
 }
 
 /** The default wasm int8 gemm with hooks (the same function), or null when unavailable. */
@@ -503,5 +475,5 @@ function makeInt8Driver(
     }
   }
 
-  return Object.assign(gemm, { relaxed: dot !== null, calls, memory: mem, threads, kernel: std.kernel, pack: std.pack });
+  return Object.assign(gemm, { relaxed: dot !== null, calls });
 }
