@@ -37,6 +37,10 @@ export interface MainOptions {
   full?: boolean;
   /** Add the WebGPU latency column when an adapter exists. */
   webgpu?: boolean;
+  /** 'qat': only the float baseline and the QAT row(s) (`--only qat`); the other rows are skipped. */
+  only?: 'qat';
+  /** fit's seeds (batch order) for QAT, one row each; several only with `only: 'qat'` (default [0]). */
+  seeds?: number[];
   /** Where progress and the table go (console.log by default). */
   log?: (line: string) => void;
   /** fit's progress lines: 2 (one per epoch; the default) or 0 (none; the default with `small`). */

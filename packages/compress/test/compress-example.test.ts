@@ -70,4 +70,20 @@ describe('examples/compress-mnist', () => {
     }
     expect(memory().tensors).toBe(before);
   });
+
+  it("main({ only: 'qat', seeds }) runs the baseline and one QAT row per seed, each with its bar", async () => {
+    const lines: string[] = [];
+    const { rows, table, bars } = await main({ small: true, only: 'qat', seeds: [0, 1], log: (l) => lines.push(l) });
+    expect(rows.map((r) => r.name)).toEqual(['float32 baseline', 'QAT int8 (1 epoch, seed 0)', 'QAT int8 (1 epoch, seed 1)']);
+    expect(bars.map((b) => b.bar)).toEqual(['QAT int8 loses ≤ 0.1 points (1 epoch, seed 0)', 'QAT int8 loses ≤ 0.1 points (1 epoch, seed 1)']);
+    for (const [i, b] of bars.entries()) {
+      const drop = (rows[0].accuracy - rows[i + 1].accuracy) * 100;
+      expect(b.met).toBe(drop <= 0.1 + 1e-9);
+    }
+    for (const r of rows.slice(1)) expect(r.fileBytes).toBeLessThan(0.27 * rows[0].fileBytes); // int8
+    expect(table.split('\n')).toHaveLength(5); // header, rule, 3 rows
+    expect(lines.join('\n')).toContain(table);
+    await expect(main({ small: true, only: 'ptq' as 'qat' })).rejects.toThrow(/--only: expected 'qat'/);
+    await expect(main({ small: true, seeds: [0, 1] })).rejects.toThrow(/several QAT seeds are for --only qat/);
+  });
 });
