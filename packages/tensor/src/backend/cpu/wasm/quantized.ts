@@ -59,6 +59,22 @@ export interface Module {
 }
 
 /**
+ * Sixteen values stored as bytes at the address on the stack: `four(0)` … `four(48)` each leave
+ * four int32 lanes (values already in the 8-bit range), narrowed to int8 or uint8.
+ */
+function storeSixteen(c: Code, four: (at: number) => void, unsigned: boolean): void {
+  four(0);
+  four(16);
+  c.i16x8NarrowI32x4S();
+  four(32);
+  four(48);
+  c.i16x8NarrowI32x4S();
+  if (unsigned) c.i8x16NarrowI16x8U();
+  else c.i8x16NarrowI16x8S();
+  c.v128Store(0);
+}
+
+/**
  * quantize / quantizeU8(n16, src, dst, inv, zp, qmin, qmax): groups of 16 floats at src →
  * clamp(nearest(x·inv) + zp) (NaN → zp), truncated to integers and narrowed (saturating, the values
  * already in range) to 16 int8 or uint8 bytes at dst.
@@ -78,15 +94,7 @@ function quantizeKernel(unsigned: boolean): FuncDef {
     c.get(v).get(v).f32x4Eq(); // lanes that are not NaN
     c.v128Bitselect().i32x4TruncSatF32x4S();
   };
-  four(0);
-  four(16);
-  c.i16x8NarrowI32x4S();
-  four(32);
-  four(48);
-  c.i16x8NarrowI32x4S();
-  if (unsigned) c.i8x16NarrowI16x8U();
-  else c.i8x16NarrowI16x8S();
-  c.v128Store(0);
+  storeSixteen(c, four, unsigned);
   c.get(p).i32Const(64).i32Add().set(p).get(d).i32Const(16).i32Add().set(d).br(0).end().end();
   return {
     params: [i32, i32, i32, f32, f32, f32, f32],
@@ -164,14 +172,7 @@ function requantRowBytesKernel(unsigned: boolean): FuncDef {
   // sixteen a step (three narrows and one store for four groups), while 64 bytes of int32 remain
   c.block().loop().get(end).get(p).i32Sub().i32Const(64).i32LtU().brIf(1);
   c.get(d);
-  four(0);
-  four(16);
-  c.i16x8NarrowI32x4S();
-  four(32);
-  four(48);
-  c.i16x8NarrowI32x4S();
-  narrow8();
-  c.v128Store(0, 0);
+  storeSixteen(c, four, unsigned);
   c.get(p).i32Const(64).i32Add().set(p).get(d).i32Const(16).i32Add().set(d).br(0).end().end();
   // then four a step
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
