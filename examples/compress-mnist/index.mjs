@@ -210,7 +210,12 @@ export function checkBars(rows) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const flag = (f) => process.argv.includes(f);
-  const value = (f) => (flag(f) ? process.argv[process.argv.indexOf(f) + 1] : undefined);
+  const value = (f) => {
+    if (!flag(f)) return undefined;
+    const v = process.argv[process.argv.indexOf(f) + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${f} needs a value (e.g. --only qat, --seeds 0,1,2)`);
+    return v;
+  };
   const seeds = value('--seeds')?.split(',').map(Number) ?? [0];
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds: expected comma-separated integers ≥ 0, got ${value('--seeds')}`);
   await main({ small: flag('--small'), full: flag('--full'), webgpu: flag('--webgpu'), only: value('--only'), seeds });
