@@ -65,6 +65,13 @@ describe('tokenize: scripts without spaces (Intl.Segmenter)', () => {
 
   it('mixed Chinese and Latin text: segmented first, then the pattern inside each word', () => {
     expect(tokenize('机器学习 Model 3.5 版本')).toEqual(['机器', '学习', 'model', '3', '5', '版本']);
+    expect(tokenize('学习model 2024年')).toEqual(['学习', 'model', '2024', '年']); // runs holding Han go through the segmenter
+  });
+
+  it('a run between white space without those scripts reads as in text without them', () => {
+    // the pattern keeps digits and letters together ('19개가') and reads '¼' as a number, with or without Han elsewhere
+    expect(tokenize('19개가 ¼ cup')).toEqual(['19개가', '¼', 'cup']);
+    expect(tokenize('19개가 ¼ cup 中文')).toEqual(['19개가', '¼', 'cup', '中文']);
   });
 
   it('Japanese and Thai', () => {
