@@ -44,11 +44,13 @@ export const MAX_CALLS = 8192;
 /**
  * How long (ms) a thread polls a control word before sleeping on it. A sleeping thread costs a
  * system call to wake and, on an idle machine (a virtual CPU halted), ~300 µs until it runs — as
- * long as a small job. A training step's jobs come up to ~0.5 ms apart (its serial work between
- * them: the loss, autograd), so the workers keep polling across those gaps — not much longer: a
- * polling worker takes a core other processes could use. The time is checked every SPIN_CHECK loads.
+ * long as a small job. A training step's jobs come up to a few hundred µs apart (its serial work
+ * between them: the loss, autograd), so the workers keep polling across those gaps — not much
+ * longer: on a loaded machine a polling worker takes time from the other threads (the small-CNN
+ * step on 2 threads under load: 0.5× its 1-thread speed polling 1 ms, ~0.7–1× polling 0.1–0.3 ms).
+ * The time is checked every SPIN_CHECK loads.
  */
-const SPIN_MS = 1;
+const SPIN_MS = 0.5;
 const SPIN_CHECK = 256;
 
 /**
