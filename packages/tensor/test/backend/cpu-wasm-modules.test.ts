@@ -22,9 +22,9 @@ describe('lz-codec (the published build stores its precomputed WebAssembly modul
     });
   }
 
-  it('compresses: a 40 kB run to under 100 bytes, random bytes to at most 2% more, the SIMD module to under a third', () => {
+  it('compresses: a 40 kB run to under 100 bytes, random bytes to at most 2.5% more, the SIMD module to under a third', () => {
     expect(compress(new Uint8Array(40_000).fill(9)).length).toBeLessThan(100);
-    expect(compress(inputs[4][1]).length).toBeLessThan(20_400);
+    expect(compress(inputs[4][1]).length).toBeLessThan(20_500);
     const simd = wasmModule('simd', false);
     expect(compress(simd).length).toBeLessThan(simd.length / 3);
   });

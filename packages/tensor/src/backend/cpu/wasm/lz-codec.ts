@@ -4,29 +4,38 @@
  * bit model of LZMA, in a smaller format written for this one job), as text in a base-91 alphabet
  * of printable ASCII. On the modules it takes 6.9 kB where DEFLATE took 8.1 kB, the text is 23%
  * larger than the bytes where base64 is 33%, and the decoder is 1.2 kB minified where an inflater
- * was 2.1 kB: apps' bundles are 3 kB smaller. The encoder runs at build time
+ * was 2.1 kB: apps' bundles are 3 kB smaller. Literals coded in context (the byte before, the
+ * byte at the last distance after a copy) and adapted twice as fast took the modules of 2026-12-03
+ * from 8.69 to 8.25 kB (text 10.69 -> 10.14 kB) for 0.16 kB of decoder; random bytes grow 2.4%
+ * instead of 1.4%, which no module is. The encoder runs at build time
  * (and in tests); apps' bundles keep only {@link decompress} and {@link fromText}, synchronous
  * because the modules are compiled on first use (browsers only offer asynchronous decompressors).
  *
  * Stream: one token after another until `size` bytes are out. Each token starts with a bit (context:
- * the kinds of the last two tokens): 0 = a literal byte, its 8 bits MSB first in a binary tree; 1 = a
- * copy, then a bit: 0 = a new distance (length, then distance, coded as integers; the distance's
- * table chosen by the length), 1 = the last distance again (length only). Integers n ≥ 0 are coded
+ * the kinds of the last two tokens): 0 = a literal byte, its 8 bits MSB first in a binary tree (one
+ * per top 3 bits of the byte before; right after a copy, the tree also follows the byte at the last
+ * distance while the bits agree with it, as LZMA's matched literals); 1 = a copy, then a bit: 0 = a
+ * new distance (length, then distance, coded as integers; the distance's table chosen by the
+ * length), 1 = the last distance again (length only). Integers n ≥ 0 are coded
  * as n + 1 in Elias-gamma form: k one-bits and a zero (k = bit length − 1), then its k low bits MSB
  * first, the first four in a tree per k, the rest by position. Every bit has its own 11-bit
- * probability, adapted by 1/32 of the error after each use.
+ * probability, adapted by 1/16 of the error after each use.
  */
 
 const PROB_BITS = 11;
 const HALF = 1 << (PROB_BITS - 1);
-const ADAPT = 5;
+const ADAPT = 4;
 /** Shortest copy and longest copy (longer runs continue in the next token). */
 const MIN_COPY = 2;
 const MAX_COPY = 273;
-/** Probability tables: token kind, copy kind, literal tree, then the integer coders. */
+/** Probability tables: token kind, copy kind, literal trees, then the integer coders. */
 const COPY_KIND = 4;
 const LITERAL = 8;
-const INTEGERS = LITERAL + 256;
+/** A literal tree: 256 nodes, then 2 × 256 for the nodes whose bits so far agree with the match byte (its next bit 0 or 1). */
+const LITERAL_TREE = 768;
+/** Literal trees are chosen by the top `LITERAL_CONTEXT_BITS` bits of the byte before. */
+const LITERAL_CONTEXT_BITS = 3;
+const INTEGERS = LITERAL + (LITERAL_TREE << LITERAL_CONTEXT_BITS);
 const INTEGER_SIZE = 32 + 32 * 16 + 32;
 /** Integer coder k: the new-copy length, distances for lengths 2, 3, 4, 5+, the repeated-copy length. */
 const LENGTH = 0;
@@ -40,6 +49,24 @@ const lowAt = (coder: number, k: number, node: number, position: number) =>
   INTEGERS + coder * INTEGER_SIZE + (node < 16 ? 32 + k * 16 + node : 32 + 512 + position);
 
 const nextKind = (kind: number, copy: number) => ((kind << 1) | copy) & 3;
+
+/**
+ * The bits of a literal byte, MSB first, through `code(index, bit)` (the bit read or written; `byte`
+ * is 0 when decoding). `before` is the byte before it; `match` is the byte at the last distance, or
+ * -1 when the last token was a literal.
+ */
+function literal(code: (i: number, b: number) => number, byte: number, before: number, match: number): number {
+  const tree = LITERAL + (before >> (8 - LITERAL_CONTEXT_BITS)) * LITERAL_TREE;
+  let matched = match < 0 ? 0 : 256;
+  let node = 1;
+  for (let i = 7; i >= 0; i--) {
+    const m = (match << (8 - i)) & matched;
+    const b = code(tree + matched + m + node, (byte >> i) & 1);
+    node = node * 2 + b;
+    matched &= b ? m : ~m;
+  }
+  return node & 255;
+}
 
 /** Bytes of `size` bytes compressed by {@link compress}. @throws RangeError on a malformed stream. */
 export function decompress(src: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
@@ -83,9 +110,8 @@ export function decompress(src: Uint8Array, size: number): Uint8Array<ArrayBuffe
   while (n < size) {
     const copy = bit(kind);
     if (!copy) {
-      let node = 1;
-      while (node < 256) node = node * 2 + bit(LITERAL + node);
-      out[n++] = node & 255;
+      out[n] = literal(bit, 0, out[n - 1], kind & 1 ? out[n - distance] : -1);
+      n++;
     } else {
       let length: number;
       if (bit(COPY_KIND + kind)) length = integer(REPEAT_LENGTH) + MIN_COPY;
@@ -142,13 +168,13 @@ function parse(bytes: Uint8Array, probs: Uint16Array): Token[] {
     }
     return s;
   };
-  const literalPrice = (byte: number) => {
+  const literalPrice = (at: number, match: number) => {
     let s = 0;
-    for (let b = 7, node = 1; b >= 0; b--) {
-      const v = (byte >> b) & 1;
-      s += price(LITERAL + node, v);
-      node = node * 2 + v;
-    }
+    const priced = (i: number, b: number) => {
+      s += price(i, b);
+      return b;
+    };
+    literal(priced, bytes[at], bytes[at - 1], match);
     return s;
   };
   // per position: cost of the best path to it, its last token, and that path's token kind and last distance
@@ -176,8 +202,8 @@ function parse(bytes: Uint8Array, probs: Uint16Array): Token[] {
   const LITERAL_TOKEN: Token = { type: 'literal' };
   for (let i = 0; i < n; i++) {
     const kind = kinds[i];
-    relax(i, i + 1, cost[i] + price(kind, 0) + literalPrice(bytes[i]), LITERAL_TOKEN);
     const last = distances[i];
+    relax(i, i + 1, cost[i] + price(kind, 0) + literalPrice(i, kind & 1 ? bytes[i - last] : -1), LITERAL_TOKEN);
     if (last && last <= i) {
       const l = common(i, i - last);
       const head = cost[i] + price(kind, 1) + price(COPY_KIND + kind, 1);
@@ -251,6 +277,7 @@ function encode(tokens: Token[], bytes: Uint8Array): { out: Uint8Array; probs: U
       range = (range * 256) >>> 0;
       shiftLow();
     }
+    return b;
   };
   const integer = (coder: number, value: number) => {
     const v = value + 1;
@@ -265,14 +292,11 @@ function encode(tokens: Token[], bytes: Uint8Array): { out: Uint8Array; probs: U
   };
   let at = 0;
   let kind = 0;
+  let distance = 0;
   for (const t of tokens) {
     if (t.type === 'literal') {
       bit(kind, 0);
-      for (let b = 7, node = 1; b >= 0; b--) {
-        const v = (bytes[at] >> b) & 1;
-        bit(LITERAL + node, v);
-        node = node * 2 + v;
-      }
+      literal(bit, bytes[at], bytes[at - 1], kind & 1 ? bytes[at - distance] : -1);
       at++;
     } else {
       bit(kind, 1);
@@ -281,6 +305,7 @@ function encode(tokens: Token[], bytes: Uint8Array): { out: Uint8Array; probs: U
       else {
         integer(LENGTH, t.length - MIN_COPY);
         integer(distanceCoder(t.length), t.distance - 1);
+        distance = t.distance;
       }
       at += t.length;
     }
