@@ -283,6 +283,26 @@ describe('ThreadPool', () => {
     expect(counts(501)).toEqual([...new Array(500).fill(1), 0]);
   });
 
+  it('while the machine is found busy, sleeping workers are left asleep: the caller runs the job, or wakes them when it does not help', () => {
+    const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // the worker stops polling and sleeps
+    lanes.fill(0);
+    nap();
+    pool.quietUntil = performance.now() + 60_000;
+    const before = pool.workerChunks;
+    pool.begin();
+    for (let i = 0; i < 300; i++) pool.add(0, 16 * i);
+    pool.run();
+    expect(pool.workerChunks - before).toBe(0);
+    nap();
+    pool.begin();
+    for (let i = 0; i < 300; i++) pool.add(0, 16 * i);
+    pool.publish();
+    pool.wait();
+    pool.quietUntil = 0;
+    expect(pool.workerChunks - before).toBe(300);
+    expect(counts(301)).toEqual([...new Array(300).fill(2), 0]);
+  });
+
   it('chunks of several calls, and chunks added to a running job, run once each', () => {
     lanes.fill(0);
     pool.begin(3);

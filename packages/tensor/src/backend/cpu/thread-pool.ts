@@ -54,6 +54,16 @@ const SPIN_MS = 0.5;
 const SPIN_CHECK = 256;
 
 /**
+ * Waking a sleeping worker that takes longer than SLOW_WAKE_MS means the caller lost its core to
+ * it (both runnable, and other processes hold the remaining cores): then the workers are left
+ * asleep, the caller running the jobs alone, for QUIET_MS, doubled while every retry is slow (at
+ * most QUIET_MAX_MS). A busy machine then costs about one thread's speed, not much more.
+ */
+const SLOW_WAKE_MS = 0.2;
+const QUIET_MS = 16;
+const QUIET_MAX_MS = 512;
+
+/**
  * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
  * Kept in step with `help` below (same constants, same claim protocol). A worker claims from the
  * back (bit 31 of CLAIM set: v < 0) or, in a job that may grow (`extend`), from the front. It
@@ -319,8 +329,27 @@ export class ThreadPool {
     this.back = back;
     Atomics.store(c, CLAIM, (back ? 1 << 31 : 0) | (this.gen << 24) | (this.n << 12));
     this.visible = this.n;
-    // waking a blocked worker is a system call: skip it while every worker is spinning
-    if (Atomics.load(c, SLEEP) > 0) Atomics.notify(c, CLAIM);
+    this.wake();
+  }
+
+  /** Until when (performance.now()) sleeping workers are not woken (see QUIET_MS; tests set it). @internal */
+  quietUntil = 0;
+  /** The next such pause. */
+  private quietMs = QUIET_MS;
+
+  /** Wakes sleeping workers for the job just published (a system call: skipped while every worker spins), unless the machine was found busy (see QUIET_MS). */
+  private wake(): void {
+    const c = this.ctrl;
+    if (Atomics.load(c, SLEEP) === 0) return;
+    const t = performance.now();
+    if (t < this.quietUntil) return;
+    Atomics.notify(c, CLAIM);
+    const end = performance.now();
+    if (end - t < SLOW_WAKE_MS) this.quietMs = QUIET_MS;
+    else {
+      this.quietUntil = end + this.quietMs;
+      this.quietMs = Math.min(2 * this.quietMs, QUIET_MAX_MS);
+    }
   }
 
   /** Whether the workers take the published job's chunks from the back. */
@@ -342,7 +371,7 @@ export class ThreadPool {
       if (Atomics.compareExchange(c, CLAIM, v, v + (k << 12)) === v) break;
     }
     this.visible = this.n;
-    if (Atomics.load(c, SLEEP) > 0) Atomics.notify(c, CLAIM);
+    this.wake();
   }
 
   /** Runs the published job's unclaimed chunks on the calling thread, until none is left to claim. */
@@ -376,6 +405,9 @@ export class ThreadPool {
       n = this.visible,
       block = canBlock();
     for (let s = 1, end = performance.now() + SPIN_MS; Atomics.load(c, DONE) < n; s++) if (s % SPIN_CHECK === 0 && performance.now() > end) break;
+    // chunks nobody claimed (the caller did not help) need the workers, even those left asleep
+    const v = Atomics.load(c, CLAIM);
+    if ((v & 0xfff) < ((v >>> 12) & 0xfff)) Atomics.notify(c, CLAIM);
     for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE))
       if (block) {
         // announced first: a worker that counts the last chunk then reads WAITER either wakes us or we see its count
