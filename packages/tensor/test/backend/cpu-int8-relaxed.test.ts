@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { relaxedDotAddWorks } from '../../src/backend/cpu/wasm/int8-dot';
 import { createWasmInt8Gemm, sevenBitShift } from '../../src/backend/cpu/wasm/int8-gemm';
 import { wasmModule } from '../../src/backend/cpu/wasm/modules';
 
@@ -51,6 +52,28 @@ describe('the relaxed int8 kernel', () => {
     expect(wasmModule('int8DotPack', 4, 8).length).toBeLessThan(4096);
     expect(createWasmInt8Gemm()?.relaxed).toBe(relaxedHere);
     expect(createWasmInt8Gemm(undefined, undefined, false)?.relaxed).toBe(false);
+  });
+
+  it('takes the fused dot-add kernels only where the engine computes that instruction exactly', () => {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const [b, w] = [new Int8Array(mem.buffer), new Int32Array(mem.buffer)];
+    // a JS probe as the spec computes it passes, one that drops the accumulator (Node 20's V8
+    // behind its flag) does not
+    const probe = (acc: boolean) => (at: number) => {
+      for (let l = 0; l < 4; l++) {
+        let s = acc ? w[at / 4 + 8 + l] : 0;
+        for (let t = 4 * l; t < 4 * l + 4; t++) s += b[at + t] * b[at + 16 + t];
+        w[at / 4 + 12 + l] = s | 0;
+      }
+    };
+    expect(relaxedDotAddWorks(probe(true), mem, 64)).toBe(true);
+    expect(relaxedDotAddWorks(probe(false), mem, 64)).toBe(false);
+    expect(w.subarray(28, 32)).not.toEqual(new Int32Array(4)); // it wrote its result where the probe checks
+    // the probe's operands: the signed one spans [−128, 127], the 7-bit one [0, 127]
+    relaxedDotAddWorks(probe(true), mem, 0);
+    expect(Math.min(...b.subarray(0, 16))).toBe(-128);
+    expect(Math.max(...b.subarray(0, 16))).toBe(127);
+    expect(Math.min(...b.subarray(16, 32))).toBeGreaterThanOrEqual(0);
   });
 
   let dir = '';

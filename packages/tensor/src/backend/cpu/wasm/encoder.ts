@@ -185,6 +185,10 @@ export class Code {
   i16x8RelaxedDotI8x16I7x16S(): this {
     return this.simd(0x112);
   }
+  /** i32x4.relaxed_dot_i8x16_i7x16_add_s (operands a, b, c): lane l = c[l] + Σ of a[4l+t]·b[4l+t] for t < 4; b as above. */
+  i32x4RelaxedDotI8x16I7x16AddS(): this {
+    return this.simd(0x113);
+  }
 
   // Elementwise / math kernels (simd-*.ts): f32x4 lanes, bit tricks on i32x4, f64x2 sums.
   f64Add(): this {

@@ -1,21 +1,23 @@
 /**
- * The int8 GEMM's relaxed-SIMD variant (./int8-gemm.ts drives it): 16 multiply-adds per
- * `i16x8.relaxed_dot_i8x16_i7x16_s` where the standard kernel's `i32x4.dot_i16x8_s` does 8.
+ * The int8 GEMM's relaxed-SIMD variant (./int8-gemm.ts drives it): 16 multiply-adds and the
+ * accumulation per `i32x4.relaxed_dot_i8x16_i7x16_add_s` where the standard kernel's
+ * `i32x4.dot_i16x8_s` + `i32x4.add` do 8.
  *
  *   packed element: a word of 4 consecutive k (int8, as stored), panels [panel][k/4][w] words
- *   kernel step (one word of k): acc += dot_i16x8_s(relaxed_dot_i8x16_i7x16(s, u), 1)
+ *   kernel step (one word of k): acc = relaxed_dot_i8x16_i7x16_add_s(s, u, acc)
  *     s the signed operand (any int8), u the "i7" operand (every value in [0, 127])
  *
  * Exactness: the relaxed dot is implementation-defined only where a byte of its second operand
- * has the top bit set; with u in [0, 127] every engine computes the exact pair sums
- * s₀u₀ + s₁u₁ (|·| ≤ 2·128·127 < 2¹⁵, no saturation), and the widening dot with ones sums the
- * pairs into int32 exactly — so results equal the standard kernel's and the JS loop's, bit for
- * bit, on every implementation. The driver makes one operand u: an operand whose values all lie
+ * has the top bit set or an intermediate pair sum s₀u₀ + s₁u₁ leaves int16; with u in [0, 127]
+ * every engine computes the exact sums (|pair| ≤ 2·128·127 < 2¹⁵) of 4 products per lane,
+ * added to the int32 lane with wrapping — so results equal the standard kernel's and the JS
+ * loop's, bit for bit, on every implementation. The driver makes one operand u: an operand whose values all lie
  * in [−128, −1] is stored +128 (xor 0x80) and the product corrected by −128·Σₖ of the other
  * operand, which the kernel takes as the accumulators' starting values.
  *
- * On x64 V8 lowers the relaxed dot to one `pmaddubsw`, the widening dot to `pmaddwd` with the
- * ones in a register: 3 instructions per 16 multiply-adds instead of 4 per 16.
+ * On x64 V8 lowers it to one `vpdpbusd` where the CPU has AVX-VNNI (1 instruction per 16
+ * multiply-adds: about 2× the standard kernel on a Sapphire Rapids core), else `pmaddubsw` +
+ * `pmaddwd` (with ones) + `paddd` (3 per 16, the standard kernel's 4).
  */
 import { Code, encodeModule, memoryImport, ValType } from './encoder';
 import { emitNextBPanel, emitTileStore, type KernelShape } from './gemm-kernel';
@@ -28,10 +30,14 @@ const { i32, v128 } = ValType;
  * The macro-kernel: `gemmA` (A is the i7 operand) and `gemmB` (B is), each
  * `(pa, pb, c, mPanels, nPanels, kw, ldc, beta, corr)` — kw words of k (> 0), ldc in bytes, C
  * int32 = (beta ? C : start) + A·B per mr×nr tile, where `start` is the int32 at `corr`: one per
- * column (gemmA: corr + 4·j, columns of this call) or per row (gemmB: corr + 4·i).
+ * column (gemmA: corr + 4·j, columns of this call) or per row (gemmB: corr + 4·i). `gemmA3` and
+ * `gemmB3` do the same with `i16x8.relaxed_dot_i8x16_i7x16_s` + `i32x4.dot_i16x8_s` (with ones) +
+ * `i32x4.add`, for engines whose fused instruction fails {@link relaxedDotAddWorks} (Node 20's
+ * V8 behind its flag drops the accumulator). `probe(at)`: the fused instruction on the three
+ * vectors at `at`, its result stored at at + 48.
  */
 export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint8Array<ArrayBuffer> {
-  const variant = (i7IsA: boolean) => {
+  const variant = (i7IsA: boolean, fused: boolean) => {
     const nv = nr / 4;
     const [pa, pb, c, mPanels, nPanels, kw, ldc, beta, corr] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
     const [jn, im, k, x, y, aPanel, bPanel, cRow, cCol, cp, aStride, cc] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
@@ -40,7 +46,7 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint
     const av = 21 + mr * nv + nv;
     const ones = av + 1;
     const f = new Code();
-    f.i32x4Const(0x00010001).set(ones);
+    if (!fused) f.i32x4Const(0x00010001).set(ones);
     f.get(kw)
       .i32Const(mr * 4)
       .i32Mul()
@@ -74,7 +80,9 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint
       for (let v = 0; v < nv; v++) {
         if (i7IsA) f.get(bv(v)).get(av);
         else f.get(av).get(bv(v));
-        f.i16x8RelaxedDotI8x16I7x16S().get(ones).i32x4DotI16x8S().get(acc(r, v)).i32x4Add().set(acc(r, v));
+        if (fused) f.get(acc(r, v)).i32x4RelaxedDotI8x16I7x16AddS();
+        else f.i16x8RelaxedDotI8x16I7x16S().get(ones).i32x4DotI16x8S().get(acc(r, v)).i32x4Add();
+        f.set(acc(r, v));
       }
     }
     f.get(x)
@@ -108,10 +116,39 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint
       results: [],
       locals: [...new Array<ValType>(12).fill(i32), ...new Array<ValType>(mr * nv + nv + 2).fill(v128)],
       body: f,
-      export: i7IsA ? 'gemmA' : 'gemmB',
+      export: `gemm${i7IsA ? 'A' : 'B'}${fused ? '' : '3'}`,
     };
   };
-  return encodeModule({ memory: memoryImport(shared), funcs: [variant(true), variant(false)] });
+  const probe = new Code().get(0).get(0).v128Load(0).get(0).v128Load(16).get(0).v128Load(32).i32x4RelaxedDotI8x16I7x16AddS().v128Store(48);
+  return encodeModule({
+    memory: memoryImport(shared),
+    funcs: [
+      variant(true, true),
+      variant(false, true),
+      variant(true, false),
+      variant(false, false),
+      { params: [i32], results: [], locals: [], body: probe, export: 'probe' },
+    ],
+  });
+}
+
+/**
+ * Whether the module's `probe` (see {@link emitInt8DotKernel}) computes the fused relaxed dot
+ * exactly — signed and 7-bit bytes, the accumulator added — on bytes `at`…`at + 63` of `mem`
+ * (scratch, overwritten).
+ */
+export function relaxedDotAddWorks(probe: (at: number) => void, mem: WebAssembly.Memory, at: number): boolean {
+  const b = new Int8Array(mem.buffer, at, 64),
+    w = new Int32Array(mem.buffer, at, 16);
+  for (let i = 0; i < 16; i++) [b[i], b[16 + i]] = [i * 17 - 128, 127 - i * 8];
+  w.set([1 << 30, -7, 0, -(1 << 31)], 8);
+  probe(at);
+  for (let l = 0; l < 4; l++) {
+    let want = w[8 + l];
+    for (let t = 4 * l; t < 4 * l + 4; t++) want += b[t] * b[16 + t];
+    if (w[12 + l] !== (want | 0)) return false;
+  }
+  return true;
 }
 
 /**

@@ -29,6 +29,7 @@ import { isSharedMemory } from './encoder';
 import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
 import { splits } from './gemm-driver';
 import { wasmModule } from './modules';
+import { relaxedDotAddWorks } from './int8-dot';
 import { copyIn, type Raw } from './pack';
 
 /** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
@@ -98,6 +99,8 @@ interface Scheme {
 interface DotScheme extends Scheme {
   gemmA: Fn;
   gemmB: Fn;
+  /** '' with the fused dot-add kernels, '3' with the three-instruction ones. */
+  fused: '' | '3';
 }
 
 /** An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them). */
@@ -151,7 +154,19 @@ export function createWasmInt8Gemm(
       if (WebAssembly.validate(dk) && WebAssembly.validate(dp)) {
         modules.push(new WebAssembly.Module(dk));
         const k = instance(modules[1]);
-        dot = { kAlign: 16, packed: 1, lineStep: 16, rowStep: 4, kernelStep: 4, pack: instance(dp), gemmA: k.gemmA, gemmB: k.gemmB };
+        // the fused dot where the engine computes it exactly (bytes 0…63: scratch)
+        const fused = relaxedDotAddWorks(k.probe, mem, 0) ? '' : '3';
+        dot = {
+          kAlign: 16,
+          packed: 1,
+          lineStep: 16,
+          rowStep: 4,
+          kernelStep: 4,
+          pack: instance(dp),
+          gemmA: k[`gemmA${fused}`],
+          gemmB: k[`gemmB${fused}`],
+          fused,
+        };
       }
     }
     let threads: Int8Threading | null = null;
@@ -161,8 +176,8 @@ export function createWasmInt8Gemm(
       threads = {
         modules,
         kernel: functionIndex(modules, 0, 'gemm'),
-        gemmA: dot ? functionIndex(modules, 1, 'gemmA') : -1,
-        gemmB: dot ? functionIndex(modules, 1, 'gemmB') : -1,
+        gemmA: dot ? functionIndex(modules, 1, `gemmA${dot.fused}`) : -1,
+        gemmB: dot ? functionIndex(modules, 1, `gemmB${dot.fused}`) : -1,
       };
     }
     return makeInt8Driver(std, dot, mem, blocking, tile, threads, threading);
