@@ -124,7 +124,7 @@ export { indexSelect, gather, scatterAdd, indexAdd_, scatterAdd_, embedding, one
 export { gloveStep_, type GloveEntries, type GloveStepOptions } from './ops/glove';
 export { adamStep_, sgdStep_, type AdamStepOptions, type SgdStepOptions } from './ops/optimizer-steps';
 export { adagradStep_, rmspropStep_, type AdagradStepOptions, type RmspropStepOptions } from './ops/adaptive-steps';
-export { quantize, quantizedLinear, type QuantizedLinearOptions } from './ops/quantized';
+export { quantize, quantizedLinear, type QuantizedLinearOptions, requantizePerTensor } from './ops/quantized';
 export { quantizedConv2d, type QuantizedConv2dOptions } from './ops/quantized-conv';
 export type { IndexAddOptions } from './ops/indexing';
 

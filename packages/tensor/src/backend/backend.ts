@@ -440,6 +440,8 @@ export interface Backend {
   // ── int8 inference ────────────────────────────────────────────────────────
   /** {@link QuantizeParams} of the contiguous float32 `x` into the int8/uint8 `out`. */
   quantize(x: View, p: QuantizeParams, out: Storage): void;
+  /** out[i] = table[x[i] read as an unsigned byte], x int8/uint8 contiguous, out int8/uint8 (a requantization's 256 results). */
+  lookUpBytes(x: View, table: Uint8Array, out: Storage): void;
   /**
    * Epilogue of an int8 GEMM, on contiguous views: acc int32 [M, N], columnTerm int32 [N]
    * (−x_zp·Σₖ w[j, k] + K·x_zp·w_zp[j]), multiplier float32 [N], bias float32 [N] or null, and for

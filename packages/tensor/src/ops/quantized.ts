@@ -72,6 +72,78 @@ export function quantize(x: Tensor, scale: number, zeroPoint: number, dtype: QDT
   return scope(() => quantizeOp([x.contiguous()], { inv: Math.fround(1 / s), zeroPoint: zp, dtype: d }));
 }
 
+interface TableAttrs {
+  table: Uint8Array;
+  dtype: QDType;
+}
+
+const lookUpOp = defineOp<TableAttrs>('requantizePerTensor', {
+  infer: ([q], a) => {
+    if (q.dtype !== 'int8' && q.dtype !== 'uint8') throw new DTypeError('requantizePerTensor', `expected an int8 or uint8 input, got ${q.dtype}`);
+    return { shape: [...q.shape], dtype: a.dtype };
+  },
+  forward: (be, [q], out, a) => be.lookUpBytes(q, a.table, out),
+});
+
+/** Round half to even of a float32 value (as the quantize kernels). */
+const roundEven = (t: number): number => {
+  const r = Math.round(t);
+  return r - t === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+const tables = new Map<string, Uint8Array>();
+
+/** The 256 codes' results, indexed by the input's bits as an unsigned byte (cached). */
+function tableOf(inDType: QDType, s: number, z: number, inv: number, zp: number, d: QDType): Uint8Array {
+  const key = `${inDType} ${s} ${z} ${inv} ${zp} ${d}`;
+  let t = tables.get(key);
+  if (!t) {
+    const [qmin, qmax] = RANGE[d];
+    t = new Uint8Array(256);
+    for (let b = 0; b < 256; b++) {
+      const code = inDType === 'int8' ? (b << 24) >> 24 : b;
+      const v = Math.fround(Math.fround(Math.fround(code - z) * s) * inv); // dequantized in float32, then times 1/scale
+      t[b] = Math.min(qmax, Math.max(qmin, roundEven(v) + zp)) & 255;
+    }
+    if (tables.size >= 256) tables.clear();
+    tables.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Requantize int8/uint8 codes from one per-tensor quantization to another in one pass, as
+ * `torch.quantize_per_tensor(q.dequantize(), scale, zeroPoint, dtype)`, bit for bit equal to
+ * `quantize(q.to('float32').sub(fromZeroPoint).mul(fromScale), scale, zeroPoint, dtype)`:
+ * the dequantized value fl(fromScale·(q − fromZeroPoint)) in float32, then quantized with
+ * {@link quantize}'s arithmetic. Each of the 256 codes' results is computed once on the host and
+ * the kernel maps the bytes through that table (no float pass, nothing read back). No gradient.
+ * Shape: any; output same shape, dtype `dtype`.
+ * @param q int8 or uint8 codes
+ * @param fromScale float32 step of `q` (> 0)
+ * @param fromZeroPoint zero point of `q`, in its dtype's range
+ * @param scale float32 step of the result (> 0)
+ * @param zeroPoint zero point of the result, in `dtype`'s range
+ * @param dtype 'int8' or 'uint8'
+ * @example
+ * ```ts
+ * const q = tensor([-128, -1, 0, 5, 127], { dtype: 'int8' });
+ * requantizePerTensor(q, 0.1, -1, 0.25, 3, 'int8'); // int8 [-48, 3, 3, 5, 54]: 0.1·(5 + 1) / 0.25 = 2.4 → 2, + 3
+ * requantizePerTensor(q, 0.1, 0, 0.1, 128, 'uint8'); // uint8 [0, 127, 128, 133, 255]
+ * ```
+ */
+export function requantizePerTensor(q: Tensor, fromScale: number, fromZeroPoint: number, scale: number, zeroPoint: number, dtype: QDType): Tensor {
+  const op = 'requantizePerTensor';
+  const inDType = q?.dtype;
+  if (inDType !== 'int8' && inDType !== 'uint8') throw new DTypeError(op, `expected an int8 or uint8 input, got ${inDType ?? String(q)}`);
+  const s = checkScale(op, 'fromScale', fromScale);
+  const z = checkZeroPoint(op, 'fromZeroPoint', fromZeroPoint, RANGE[inDType]);
+  const d = checkQDType(op, dtype);
+  const inv = Math.fround(1 / checkScale(op, 'scale', scale));
+  const zp = checkZeroPoint(op, 'zeroPoint', zeroPoint, RANGE[d]);
+  return scope(() => lookUpOp([q.contiguous()], { table: tableOf(inDType, s, z, inv, zp, d), dtype: d }));
+}
+
 /**
  * Options of {@link quantizedLinear}: how the int8 operands were quantized, the bias, and how the
  * result is returned.

@@ -1,4 +1,4 @@
-import { quantize, quantizedConv2d, quantizedLinear, type Tensor } from '../../src/index';
+import { quantize, quantizedConv2d, quantizedLinear, requantizePerTensor, type Tensor } from '../../src/index';
 import { dtypesOf, EXACT, f, ints, type OpInfo, type OpResult, type Sample, T, v } from './samples';
 
 // int8 inference ops (not differentiable). Hand values follow PyTorch's quantize_per_tensor and
@@ -43,6 +43,52 @@ export const QUANTIZED_OPS: OpInfo[] = [
     { name: 'stepped slice', inputs: [f([4, 10], 'real', (t) => t.slice(1, 1, 10, 3))], call: (x) => quantize(x, 0.02, 100, 'uint8') },
     { name: '0-d', inputs: [v([0.7], [])], call: (x) => quantize(x, 0.25, 0, 'int8'), expected: [3] },
     { name: 'empty [0, 3]', inputs: [f([0, 3])], expected: [] },
+  ]),
+  entry('requantizePerTensor', (q) => requantizePerTensor(q, 0.1, -1, 0.25, 3, 'int8'), [
+    {
+      name: 'int8 → int8: fl(0.1·(q + 1))·4, half to even, clamped',
+      inputs: [v([-128, -1, 0, 5, 127, 1, 9], [7], 'int8')],
+      // 0.1·(q + 1)·4 = −50.8, 0, 0.4, 2.4, 51.2, 0.8, 4 → −51, 0, 0, 2, 51, 1, 4; + 3
+      expected: [-48, 3, 3, 5, 54, 4, 7],
+      dtype: 'int8',
+    },
+    {
+      name: 'every int8 code to uint8 (ties 0.5·q·1 at odd q), 256 elements',
+      inputs: [
+        v(
+          Array.from({ length: 256 }, (_, i) => i - 128),
+          [16, 16],
+          'int8',
+        ),
+      ],
+      call: (q) => requantizePerTensor(q, 0.5, 0, 1, 128, 'uint8'),
+      expected: Array.from({ length: 256 }, (_, i) => {
+        const t = (i - 128) / 2;
+        const r = Math.round(t) - (Math.round(t) - t === 0.5 && Math.round(t) % 2 !== 0 ? 1 : 0);
+        return r + 128;
+      }),
+      dtype: 'uint8',
+    },
+    {
+      name: 'uint8 → int8 with zero point 200, clamped at both ends',
+      inputs: [v([0, 199, 200, 201, 255], [5], 'uint8')],
+      call: (q) => requantizePerTensor(q, 2, 200, 0.5, -10, 'int8'),
+      expected: [-128, -14, -10, -6, 127],
+      dtype: 'int8',
+    },
+    { name: 'transposed view [9, 7]', inputs: [{ ...i8([7, 9]), view: T }], call: (q) => requantizePerTensor(q, 0.03, 4, 0.021, -7, 'int8') },
+    {
+      name: 'stepped slice',
+      inputs: [{ ...i8([4, 10]), view: (t) => t.slice(1, 1, 10, 3) }],
+      call: (q) => requantizePerTensor(q, 0.07, 0, 0.05, 100, 'uint8'),
+    },
+    {
+      name: 'rows 1… of [5, 3] (contiguous from byte 3)',
+      inputs: [{ ...i8([5, 3]), view: (t) => t.slice(0, 1) }],
+      call: (q) => requantizePerTensor(q, 0.2, -5, 0.3, 1, 'int8'),
+    },
+    { name: '0-d', inputs: [v([6], [], 'int8')], expected: [6] },
+    { name: 'empty [0, 3]', inputs: [v([], [0, 3], 'int8')], expected: [] },
   ]),
   entry('quantizedLinear', (x, w) => quantizedLinear(x, w, { inputScale: 0.1, weightScale: 0.5, bias: [0.25] }), [
     { name: 'float (dynamic): (40 − 30)·0.05 + 0.25', inputs: [v([20, 10], [1, 2], 'int8'), v([2, -3], [1, 2], 'int8')], expected: [0.75] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, init, memory, quantize, quantizedLinear, ShapeError, tensor } from '../../src/index';
+import { ArgumentError, DTypeError, init, memory, quantize, quantizedLinear, requantizePerTensor, scope, ShapeError, tensor } from '../../src/index';
 
 // Hand values and error messages of the int8 inference ops; the op table checks every sample on
 // every backend (WebGPU exactly equal to the CPU).
@@ -85,5 +85,56 @@ describe('quantizedLinear', () => {
     expect(() => quantizedLinear(x, w, { ...ok, output: { scale: 1, zeroPoint: 0, dtype: 'int8', extra: 1 } as never })).toThrow(/unknown option 'extra'/);
     x.dispose();
     w.dispose();
+  });
+});
+
+describe('requantizePerTensor', () => {
+  it('equals quantize of the float32 dequantization for every code, over random qparams (int8 and uint8 both ways)', async () => {
+    const before = memory().tensors;
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const codes = { int8: Array.from({ length: 256 }, (_, i) => i - 128), uint8: Array.from({ length: 256 }, (_, i) => i) };
+    const range = { int8: [-128, 127], uint8: [0, 255] } as const;
+    for (let trial = 0; trial < 120; trial++) {
+      const from = trial % 2 ? 'uint8' : 'int8';
+      const to = trial % 4 < 2 ? 'int8' : 'uint8';
+      // scales from 1e-3 to 10, ratios near 1 (many ties) every third trial
+      const s = 10 ** (rnd() * 4 - 3);
+      const scale = trial % 3 ? 10 ** (rnd() * 4 - 3) : s * (0.5 + Math.floor(rnd() * 4) / 2);
+      const [a, b] = range[from];
+      const [c, d] = range[to];
+      const z = a + Math.floor(rnd() * (b - a + 1));
+      const zp = c + Math.floor(rnd() * (d - c + 1));
+      const q = tensor(codes[from], { dtype: from });
+      const got = requantizePerTensor(q, s, z, scale, zp, to);
+      const want = scope(() => quantize(q.to('float32').sub(z).mul(Math.fround(s)), scale, zp, to));
+      expect(got.dtype).toBe(to);
+      expect(Array.from(await got.data()), `trial ${trial}: ${from} (${s}, ${z}) → ${to} (${scale}, ${zp})`).toEqual(Array.from(await want.data()));
+      for (const t of [q, got, want]) t.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('keeps the shape, reads views, and rejects bad dtypes and qparams with typed errors', async () => {
+    const q = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: 'int8' },
+    );
+    const y = requantizePerTensor(q.transpose(0, 1), 1, 0, 2, 0, 'int8'); // ties 0.5, 1.5, 2.5 to even
+    expect(y.shape).toEqual([3, 2]);
+    expect(Array.from(await y.data())).toEqual([0, 2, 1, 2, 2, 3]);
+    expect(() => requantizePerTensor(tensor([1, 2]), 1, 0, 1, 0, 'int8')).toThrow(/requantizePerTensor: expected an int8 or uint8 input, got float32/);
+    expect(() => requantizePerTensor(q, 0, 0, 1, 0, 'int8')).toThrow(/fromScale must be a finite number > 0, got 0/);
+    expect(() => requantizePerTensor(q, 1, 128, 1, 0, 'int8')).toThrow(/fromZeroPoint must be an integer in \[-128, 127\], got 128/);
+    expect(() => requantizePerTensor(q, 1, 0, Number.NaN, 0, 'int8')).toThrow(ArgumentError);
+    expect(() => requantizePerTensor(q, 1, 0, 1, -1, 'uint8')).toThrow(/zeroPoint must be an integer in \[0, 255\], got -1/);
+    expect(() => requantizePerTensor(q, 1, 0, 1, 0, 'int32' as never)).toThrow(DTypeError);
+    for (const t of [q, y]) t.dispose();
   });
 });

@@ -19,7 +19,7 @@ import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizer-steps';
 import { argsort } from './sort';
 import { scan } from './scan';
 import { compact } from './select';
-import { quantize, requantize } from './quantized';
+import { lookUpBytes, quantize, requantize } from './quantized';
 import { quantizedConv2d } from './quantized-conv';
 import { settlePool } from './threads';
 
@@ -150,6 +150,7 @@ export class CpuBackend implements Backend {
   scan = scan;
   compact = compact;
   quantize = quantize;
+  lookUpBytes = lookUpBytes;
   requantize = requantize;
   quantizedConv2d = quantizedConv2d;
 }

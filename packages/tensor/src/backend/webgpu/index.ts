@@ -20,7 +20,7 @@ import { adagradStep, adamStep, rmspropStep, sgdStep } from './kernels/optimizer
 import { argsort } from './kernels/sort.wgsl';
 import { scan } from './kernels/scan.wgsl';
 import { compact } from './kernels/select.wgsl';
-import { quantize, requantize } from './kernels/quantized.wgsl';
+import { lookUpBytes, quantize, requantize } from './kernels/quantized.wgsl';
 import { quantizedConv2d } from './kernels/quantized-conv.wgsl';
 import type { AttentionParams, GloveStepParams, NormParams, PrimitiveArgs, QuantizeParams, ScanOp } from '../backend';
 import type { AdagradStepParams, AdamStepParams, RmspropStepParams, SgdStepParams } from '../backend';
@@ -234,6 +234,9 @@ export class WebGpuBackend implements Backend {
   }
   quantize(x: View, p: QuantizeParams, out: Storage): void {
     quantize(this.runtime, x, p, out);
+  }
+  lookUpBytes(x: View, table: Uint8Array, out: Storage): void {
+    lookUpBytes(this.runtime, x, table, out);
   }
   requantize(...args: PrimitiveArgs<'requantize'>): void {
     requantize(this.runtime, ...args);

@@ -61,6 +61,47 @@ export function quantize(rt: Runtime, x: View, p: QuantizeParams, out: Storage):
 }
 
 /**
+ * Bytes through a 256-entry table (see `Backend.lookUpBytes`): one invocation per output word.
+ * Params: n, x offset (bytes), then the table, four entries a word.
+ */
+const lookUpKernel = memoKernel(function lookUpKernel(): KernelSource {
+  return {
+    key: 'lookUpBytes',
+    workgroupSize: [WG, 1, 1],
+    code: wgsl`
+@group(0) @binding(0) var<storage, read> X: array<u32>;
+@group(0) @binding(1) var<storage, read_write> O: array<u32>;
+@group(0) @binding(2) var<storage, read> p: array<u32>;
+
+fn t1(e: u32) -> u32 {
+  if (e >= p[0]) { return 0u; }
+  let i = p[1] + e;
+  let b = (X[i >> 2u] >> ((i & 3u) * 8u)) & 255u;
+  return (p[2u + (b >> 2u)] >> ((b & 3u) * 8u)) & 255u;
+}
+
+@compute @workgroup_size(${WG})
+fn main(${LINEAR_BUILTINS}) {
+  let w = ${linearIndex(WG)};
+  if (w * 4u >= p[0]) { return; }
+  let e = w * 4u;
+  O[w] = t1(e) | (t1(e + 1u) << 8u) | (t1(e + 2u) << 16u) | (t1(e + 3u) << 24u);
+}`,
+  };
+});
+
+/** See `Backend.lookUpBytes`; `x` contiguous. */
+export function lookUpBytes(rt: Runtime, x: View, table: Uint8Array, out: Storage): void {
+  rt.checkAlive();
+  const n = out.size;
+  if (n === 0) return;
+  const w = params().u32(n).u32(x.offset);
+  const words = new Uint32Array(table.buffer, table.byteOffset, 64);
+  for (let k = 0; k < 64; k++) w.u32(words[k]);
+  rt.dispatch(lookUpKernel(), [bufferOf(x), bufferOf(out)], w, linearGrid(Math.ceil(n / 4), WG));
+}
+
+/**
  * The requantization epilogue (see `Backend.requantize`). One invocation per output word: four
  * floats, or four packed bytes. Params: total, n, then the element offsets of acc, column term,
  * multiplier, bias, weight zero points, row sums; two unused words; x_scale, out scale (f32),
