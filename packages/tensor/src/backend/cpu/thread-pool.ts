@@ -55,9 +55,11 @@ const SPIN_CHECK = 256;
 
 /**
  * Waking a sleeping worker that takes longer than SLOW_WAKE_MS means the caller lost its core to
- * it (both runnable, and other processes hold the remaining cores): then the workers are left
- * asleep, the caller running the jobs alone, for QUIET_MS, doubled while every retry is slow (at
- * most QUIET_MAX_MS). A busy machine then costs about one thread's speed, not much more.
+ * it (both runnable, and other processes hold the remaining cores). When that happens twice in a
+ * row or nearly (a score halved at each wake, plus one when slow, reaches 1.2; an idle machine
+ * has a slow wake in a few hundred), the workers are left asleep, the caller running the jobs
+ * alone, for QUIET_MS, doubled while retries stay slow (at most QUIET_MAX_MS). A busy machine
+ * then costs about one thread's speed, not much more.
  */
 const SLOW_WAKE_MS = 0.2;
 const QUIET_MS = 16;
@@ -334,8 +336,9 @@ export class ThreadPool {
 
   /** Until when (performance.now()) sleeping workers are not woken (see QUIET_MS; tests set it). @internal */
   quietUntil = 0;
-  /** The next such pause. */
+  /** The next such pause, and the score of slow wakes. */
   private quietMs = QUIET_MS;
+  private slow = 0;
 
   /** Wakes sleeping workers for the job just published (a system call: skipped while every worker spins), unless the machine was found busy (see QUIET_MS). */
   private wake(): void {
@@ -345,7 +348,8 @@ export class ThreadPool {
     if (t < this.quietUntil) return;
     Atomics.notify(c, CLAIM);
     const end = performance.now();
-    if (end - t < SLOW_WAKE_MS) this.quietMs = QUIET_MS;
+    this.slow = this.slow / 2 + (end - t < SLOW_WAKE_MS ? 0 : 1);
+    if (this.slow < 1.2) this.quietMs = QUIET_MS;
     else {
       this.quietUntil = end + this.quietMs;
       this.quietMs = Math.min(2 * this.quietMs, QUIET_MAX_MS);
