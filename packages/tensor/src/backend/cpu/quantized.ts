@@ -7,6 +7,7 @@
 import type { PrimitiveArgs, QuantizeParams, RequantizeParams, Storage, View } from '../backend';
 import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
+import { heapLookUp } from './quantized-heap';
 import { forEachLine } from './strided';
 import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
 
@@ -38,11 +39,12 @@ export function quantize(x: View, p: QuantizeParams, out: Storage): void {
   } else forEachLine(x.shape, [x.strides], [x.offset], ([xi], n, [xs]) => line(xi, n, xs));
 }
 
-/** See `Backend.lookUpBytes`: four bytes a step where both sides are word-aligned. */
+/** See `Backend.lookUpBytes`: in place in the heap (./quantized-heap.ts), else four bytes a step where both sides are word-aligned. */
 export function lookUpBytes(x: View, table: Uint8Array, out: Storage): void {
+  const n = numel(x.shape);
+  if (heapLookUp(x, table, out, n)) return;
   const xd = dataOf(x) as Int8Array | Uint8Array;
   const od = outData(out) as Int8Array | Uint8Array;
-  const n = od.length;
   const s = new Uint8Array(xd.buffer, xd.byteOffset + x.offset, n);
   const o = new Uint8Array(od.buffer, od.byteOffset, n);
   let i = 0;

@@ -56,6 +56,7 @@ export interface Module {
   maxPool2x2U: Kernel;
   requantBlock: Kernel;
   im2colI8: Kernel;
+  lookUp: Kernel;
 }
 
 /**
@@ -269,6 +270,23 @@ export function simdMaxPool2x2(
   return true;
 }
 
+/** lookUp(src, dst, n, table): dst[i] = table[src[i]] for n bytes (unsigned), a byte at a time (no store past dst + n). */
+function lookUpKernel(): FuncDef {
+  const [src, dst, n, table] = [0, 1, 2, 3];
+  const end = 4;
+  const c = new Code();
+  const load8 = () => c.bytes.push(0x2d, 0, 0); // i32.load8_u
+  c.get(src).get(n).i32Add().set(end);
+  c.block().loop().get(src).get(end).i32LtU().i32Eqz().brIf(1);
+  c.get(dst).get(table).get(src);
+  load8();
+  c.i32Add();
+  load8();
+  c.bytes.push(0x3a, 0, 0); // i32.store8
+  c.get(src).i32Const(1).i32Add().set(src).get(dst).i32Const(1).i32Add().set(dst).br(0).end().end();
+  return { params: [i32, i32, i32, i32], results: [], locals: [i32], body: c, export: 'lookUp' };
+}
+
 /** Function numbers (the module's order below) of the row kernels requantBlock calls. */
 const ROW_KERNEL = { float: 3, int8: 4, uint8: 5 } as const;
 
@@ -287,6 +305,7 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       maxPool2x2Kernel(true),
       requantBlockKernel(ROW_KERNEL),
       int8Im2colKernel(),
+      lookUpKernel(),
     ],
   });
 
@@ -314,6 +333,7 @@ const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
   maxPool2x2U: e.maxPool2x2U,
   requantBlock: e.requantBlock,
   im2colI8: e.im2colI8,
+  lookUp: e.lookUp,
 });
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
