@@ -12,15 +12,16 @@ export function moduleKey(name: string, args: readonly unknown[]): string {
 
 /**
  * The precomputed form of `modules` (call key → bytes, as {@link moduleKey} names them): one
- * compressed blob holding a JSON index (key → [start, end) after it) and then every module, so the
- * index compresses with them. Runs at build time (tsup.config.ts) and in tests.
+ * compressed blob holding a JSON index (key → byte length; the modules follow it in that order:
+ * lengths compress better than offsets) and then every module, so the index compresses with them.
+ * Runs at build time (tsup.config.ts) and in tests.
  */
 export function packModules(modules: Iterable<readonly [string, Uint8Array]>): { blob: string; size: number } {
   const parts: Uint8Array[] = [];
-  const index: Record<string, [number, number]> = {};
+  const index: Record<string, number> = {};
   let end = 0;
   for (const [key, bytes] of modules) {
-    index[key] = [end, end + bytes.length];
+    index[key] = bytes.length;
     parts.push(bytes);
     end += bytes.length;
   }
@@ -38,14 +39,14 @@ export function packModules(modules: Iterable<readonly [string, Uint8Array]>): {
  */
 export function precomputedModules(blob: string, size: number) {
   let all: Uint8Array<ArrayBuffer> | undefined;
-  let index: Record<string, readonly [number, number]> = {};
-  let start = 0;
+  const index: Record<string, readonly [number, number]> = {};
   let warned = false;
   return (name: string, ...args: unknown[]): Uint8Array<ArrayBuffer> => {
     if (!all) {
       all = decompress(fromText(blob), size);
-      start = all.indexOf(10) + 1;
-      index = JSON.parse(new TextDecoder().decode(all.subarray(0, start)));
+      let start = all.indexOf(10) + 1;
+      const lengths: Record<string, number> = JSON.parse(new TextDecoder().decode(all.subarray(0, start)));
+      for (const key in lengths) index[key] = [start, (start += lengths[key])];
     }
     const key = moduleKey(name, args);
     const at = index[key];
@@ -55,6 +56,6 @@ export function precomputedModules(blob: string, size: number) {
       warned = true;
       throw new Error(why);
     }
-    return all.slice(start + at[0], start + at[1]);
+    return all.slice(at[0], at[1]);
   };
 }
