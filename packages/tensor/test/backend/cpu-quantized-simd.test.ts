@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { setQuantizedSimd } from '../../src/backend/cpu/wasm/quantized';
-import { init, memory, quantize, quantizedLinear, scope, type Tensor, tensor } from '../../src/index';
+import { init, memory, quantize, quantizedConv2d, quantizedLinear, scope, type Tensor, tensor } from '../../src/index';
 import { randomValues } from '../helpers';
 
 // The WebAssembly SIMD paths of the CPU int8 inference kernels against the JS loops, bit for bit
@@ -75,6 +75,30 @@ describe('CPU int8 SIMD kernels equal the JS loops', () => {
       x.dispose();
       w.dispose();
     }
+    expect(memory().tensors).toBe(before);
+  });
+  it('quantizedConv2d int8 and uint8 out: clamps of huge products, ReLU, products near ties (the rounding by 1.5·2²³ and the bits)', () => {
+    const before = memory().tensors;
+    const x = scope(() => tensor(Int8Array.from(randomValues(4 * 8 * 16 * 16, 7, -128, 128), Math.floor), { dtype: 'int8' }).reshape([4, 8, 16, 16]));
+    const w = scope(() => tensor(Int8Array.from(randomValues(16 * 8 * 9, 8, -128, 128), Math.floor), { dtype: 'int8' }).reshape([16, 8, 3, 3]));
+    const bias = randomValues(16, 9, -2, 2);
+    let clamped = 0;
+    for (const output of [
+      { scale: 1e-7, zeroPoint: -20, dtype: 'int8' as const }, // |round(·)| past 2²²: every value clamped
+      { scale: 0.5, zeroPoint: 3, dtype: 'int8' as const },
+      { scale: 0.25, zeroPoint: 200, dtype: 'uint8' as const },
+      { scale: 4e-6, zeroPoint: 128, dtype: 'uint8' as const },
+    ])
+      for (const relu of [false, true]) {
+        const opts = { inputScale: 0.01, inputZeroPoint: -3, weightScale: 0.001, bias, output, relu, padding: 1 };
+        const [simd, js] = both(() => quantizedConv2d(x, w, opts));
+        expect(simd.filter((y, i) => y !== js[i]).length, 'elements that differ').toBe(0);
+        clamped += simd.filter((y) => y === (output.dtype === 'int8' ? 127 : 255)).length;
+        expect(new Set(simd).size).toBeGreaterThan(1);
+      }
+    expect(clamped).toBeGreaterThan(1000);
+    x.dispose();
+    w.dispose();
     expect(memory().tensors).toBe(before);
   });
 });

@@ -42,6 +42,9 @@ const A = 64;
 /** Below this many elements the JS loop is as fast. */
 const MIN_ELEMENTS = 1024;
 const PAGE = 65536;
+/** 1.5·2²³ (adding it rounds a float32 below 2²² to an integer, half to even) and its bits. */
+const MAGIC = 12582912;
+const MAGIC_BITS = 0x4b400000;
 
 type Kernel = (...args: number[]) => void;
 export interface Module {
@@ -155,19 +158,28 @@ function requantRowKernel(): FuncDef {
   };
 }
 
-/** requantRow's clamped integers as bytes: four per step, narrowed (the values already in range) and stored as one word. */
+/**
+ * requantRow's clamped integers as bytes: four per step, narrowed (the values already in range) and
+ * stored as one word. Rounded by adding 1.5·2²³ (the float32 sum's ulp is 1: y rounded half to even
+ * for |y| < 2²²; larger |y| stay beyond the clamp bounds, which are shifted as well), clamped there,
+ * and read back from the float's bits: q = bits − (bits of 1.5·2²³) + zp, NaN → 0 — the same
+ * integers as clamp(nearest(y) + zp) truncated, in fewer instructions than the saturating truncation.
+ */
 function requantRowBytesKernel(unsigned: boolean): FuncDef {
   const [n4, ptr, dst, cst, zp, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
-  const [end, p, vCt, vB, vMu, vZp, vLo, vHi, d, v] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [end, p, vCt, vB, vMu, vOff, vLo, vHi, d, v, vMagic] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   const c = new Code();
   c.get(cst).v128Load32Splat(0).set(vCt).get(cst).v128Load32Splat(4).set(vB).get(cst).v128Load32Splat(8).set(vMu);
-  c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi);
+  c.f32x4Const(MAGIC).set(vMagic);
+  c.get(lo).f32x4Splat().get(zp).f32x4Splat().f32x4Sub().get(vMagic).f32x4Add().set(vLo); // 1.5·2²³ + (qmin − zp), exact
+  c.get(hi).f32x4Splat().get(zp).f32x4Splat().f32x4Sub().get(vMagic).f32x4Add().set(vHi);
+  c.i32x4Const(MAGIC_BITS).get(zp).f32x4Splat().i32x4TruncSatF32x4S().i32x4Sub().set(vOff); // bits of 1.5·2²³, − zp
   c.get(ptr).set(p).get(dst).set(d).get(ptr).get(n4).i32Const(16).i32Mul().i32Add().set(end);
   /** Four int32 at p + at → the clamped integers as int32 lanes, left on the stack. */
   const four = (at: number) => {
     c.get(p).v128Load(at).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
-    c.get(vMu).f32x4Mul().f32x4Nearest().get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp)
-    c.i32x4TruncSatF32x4S();
+    c.get(vMu).f32x4Mul().get(vMagic).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin().set(v); // clamp(round(·mult) + zp), shifted
+    c.get(v).get(vOff).i32x4Sub().get(v).get(v).f32x4Eq().v128And(); // the integers from the bits; NaN lanes 0
   };
   const narrow8 = () => (unsigned ? c.i8x16NarrowI16x8U() : c.i8x16NarrowI16x8S());
   // sixteen a step (three narrows and one store for four groups), while 64 bytes of int32 remain
@@ -186,7 +198,7 @@ function requantRowBytesKernel(unsigned: boolean): FuncDef {
   return {
     params: [i32, i32, i32, i32, f32, f32, f32],
     results: [],
-    locals: [i32, i32, v128, v128, v128, v128, v128, v128, i32, v128],
+    locals: [i32, i32, v128, v128, v128, v128, v128, v128, i32, v128, v128],
     body: c,
     export: unsigned ? 'requantRowQU' : 'requantRowQ',
   };
