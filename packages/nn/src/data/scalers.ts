@@ -1,7 +1,7 @@
 import { ArgumentError, div, DTypeError, keep, noGrad, ShapeError, scope, type Tensor } from '@aimodel/tensor';
 import { checkKeys, fmtShape } from '../checks';
 
-const FLOAT32_EPS = 2 ** -23;
+const FLOAT32_EPS = 1.1920928955078125e-7; // 2⁻²³ (a literal: bundles keep an unused `2 ** -23`)
 
 /** x as float32 [N, …features] with N ≥ 1 (integers are converted, as scikit-learn does). */
 function fitInput(name: string, x: Tensor): Tensor {

@@ -5,7 +5,7 @@ import { Parameter } from '../parameter';
 import { reprFields } from '../summary';
 
 /** float32 machine epsilon, RMSNorm's default eps (PyTorch's torch.finfo(x.dtype).eps). */
-const FLOAT32_EPS = 2 ** -23;
+const FLOAT32_EPS = 1.1920928955078125e-7; // 2⁻²³ (a literal: bundles keep an unused `2 ** -23`)
 
 /**
  * Options of {@link RMSNorm} (PyTorch's names and defaults).

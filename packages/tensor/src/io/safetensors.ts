@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor';
 // UTF-8 JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}},
 // then the raw little-endian tensor bytes; offsets are relative to the end of the header.
 const CODE: Record<DType, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL', int8: 'I8', uint8: 'U8' };
-const FROM_CODE: Record<string, DType> = /* @__PURE__ */ Object.fromEntries(Object.entries(CODE).map(([k, v]) => [v, k as DType]));
+// (a pure arrow call: a bundle that never reads safetensors drops it, which it cannot do for a call with arguments)
+const FROM_CODE: Record<string, DType> = /* @__PURE__ */ (() => Object.fromEntries(Object.entries(CODE).map(([k, v]) => [v, k as DType])))();
 
 /** IEEE half → number (subnormals, ±∞ and NaN included). */
 function halfToNumber(h: number): number {

@@ -14,7 +14,7 @@
 import { USAGE } from './usage';
 
 /** Usage of every tensor buffer: bound as storage, source and destination of copies. */
-export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+export const STORAGE_USAGE = /* @__PURE__ */ (() => USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST)(); // an arrow call, which bundles can drop
 
 /** The smallest size class, in bytes. */
 export const MIN_BUFFER_BYTES = 256;

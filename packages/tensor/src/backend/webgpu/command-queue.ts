@@ -120,7 +120,7 @@ export interface CommandQueueOptions {
 }
 
 /** Bytes of the persistent params buffer; a submission whose params would overflow it is split. */
-export const PARAMS_BYTES = 1 << 20;
+export const PARAMS_BYTES = 0x100000; // 1 MiB (a literal: bundles keep an unused `1 << 20`)
 /** Bytes of every params binding (a dispatch's words are fewer; larger ones bind more). */
 const PARAMS_BINDING = 1024;
 

@@ -29,7 +29,7 @@ import { bufferOf, constantWord, type GpuConstant, type GpuStorage } from './sto
 import { elementBytes, fromStored, fromWords, storageBytes, toWords } from './wgsl/dtype';
 
 const f32Bits = /* @__PURE__ */ new Float32Array(1);
-const f32Word = /* @__PURE__ */ new Uint32Array(f32Bits.buffer);
+const f32Word = /* @__PURE__ */ (() => new Uint32Array(f32Bits.buffer))(); // an arrow call, which bundles can drop
 
 /** The 32-bit word that stores `value` in a storage of `dtype`. */
 function wordOf(value: number, dtype: DType): number {
