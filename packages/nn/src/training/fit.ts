@@ -236,11 +236,9 @@ export async function evaluateCompiled(
 ): Promise<Logs> {
   const args = parseArgs<EvaluateOptions>('evaluate', data, yOrOpts, maybeOpts);
   checkKeys('evaluate', args.opts, ['batchSize']);
-  if ('x' in args) {
-    checkData('evaluate', args.x, args.y);
-    return evaluateLoader(model, loaderOf('evaluate', new TensorDataset(args.x, args.y), args.opts, false), 'evaluate');
-  }
-  return evaluateLoader(model, loaderOf('evaluate', args.data, args.opts, false), 'evaluate');
+  if ('x' in args) checkData('evaluate', args.x, args.y);
+  const dataset = 'x' in args ? new TensorDataset(args.x, args.y) : args.data;
+  return evaluateLoader(model, loaderOf('evaluate', dataset, args.opts, false), 'evaluate');
 }
 
 /** Forward passes in eval mode without gradients, concatenated along dim 0. */
@@ -279,16 +277,15 @@ export async function fitCompiled(model: Trainable, data: Tensor | FitData, yOrO
   const owned: Tensor[] = [];
   let train: DataLoader;
   let val: DataLoader | null = null;
+  const valLoader = (d: Dataset) => new DataLoader(d, { batchSize: positiveInt('fit', 'batchSize', opts.batchSize ?? 32) });
   const valData = opts.validationData;
   if (valData !== undefined) {
-    if (Array.isArray(valData)) {
-      const [vx, vy] = valData;
-      if (!(vx instanceof Tensor) || !(vy instanceof Tensor))
-        throw new ArgumentError('fit', 'validationData must be [inputs, targets] tensors, a Dataset or a DataLoader');
+    const [vx, vy] = Array.isArray(valData) ? valData : [];
+    if (vx instanceof Tensor && vy instanceof Tensor) {
       checkData('fit', vx, vy);
-      val = new DataLoader(new TensorDataset(vx, vy), { batchSize: positiveInt('fit', 'batchSize', opts.batchSize ?? 32) });
-    } else if (isFitData(valData)) {
-      val = valData instanceof DataLoader ? valData : new DataLoader(valData, { batchSize: positiveInt('fit', 'batchSize', opts.batchSize ?? 32) });
+      val = valLoader(new TensorDataset(vx, vy));
+    } else if (!Array.isArray(valData) && isFitData(valData)) {
+      val = valData instanceof DataLoader ? valData : valLoader(valData);
     } else {
       throw new ArgumentError('fit', 'validationData must be [inputs, targets] tensors, a Dataset or a DataLoader');
     }
@@ -305,7 +302,7 @@ export async function fitCompiled(model: Trainable, data: Tensor | FitData, yOrO
       trainY = y.narrow(0, 0, total - nVal);
       const [vx, vy] = [x.narrow(0, total - nVal, nVal), y.narrow(0, total - nVal, nVal)];
       owned.push(trainX, trainY, vx, vy);
-      val = new DataLoader(new TensorDataset(vx, vy), { batchSize: positiveInt('fit', 'batchSize', opts.batchSize ?? 32) });
+      val = valLoader(new TensorDataset(vx, vy));
     }
     try {
       train = loaderOf('fit', new TensorDataset(trainX, trainY), opts, true);
