@@ -8,6 +8,7 @@
 import type { Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { maxPoolWindows } from './pool';
+import { heapMaxPool2x2 } from './quantized-heap';
 import { dataOf, outData } from './storage';
 import { simdMaxPool2x2 } from './wasm/quantized';
 
@@ -25,7 +26,7 @@ export function maxPool2dInt8(x: View, out: Storage, outShape: Shape, p: Pool2dP
     [dh, dw] = p.dilation;
   // 2×2 stride-2 windows inside the planes: WebAssembly SIMD where available, else the general loop
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
-    if (simdMaxPool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo)) return;
+    if (heapMaxPool2x2(x, out, N * C, H, W, Ho, Wo) || simdMaxPool2x2(xd, x.offset, vd, N * C, H, W, Ho, Wo)) return;
   }
   maxPoolWindows(xd, x.offset, vd, null, N * C, H, W, Ho, Wo, p);
 }

@@ -7,7 +7,7 @@
 import type { PrimitiveArgs, QuantizeParams, RequantizeParams, Storage, View } from '../backend';
 import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
-import { heapLookUp } from './quantized-heap';
+import { heapLookUp, heapQuantize } from './quantized-heap';
 import { forEachLine } from './strided';
 import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
 
@@ -35,7 +35,8 @@ export function quantize(x: View, p: QuantizeParams, out: Storage): void {
   };
   if (isContiguous(x.shape, x.strides)) {
     const n = numel(x.shape);
-    if (!simdQuantize(xd, x.offset, n, od as Int8Array | Uint8Array, inv, zp, qmin, qmax)) line(x.offset, n, 1);
+    if (!heapQuantize(x, out, n, inv, zp, qmin, qmax) && !simdQuantize(xd, x.offset, n, od as Int8Array | Uint8Array, inv, zp, qmin, qmax))
+      line(x.offset, n, 1);
   } else forEachLine(x.shape, [x.strides], [x.offset], ([xi], n, [xs]) => line(xi, n, xs));
 }
 
