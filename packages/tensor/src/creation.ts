@@ -67,11 +67,17 @@ function dtypeOfArray(a: ArrayBufferView): DType {
   );
 }
 
+/** `opts.dtype`, float32 by default, checked. */
+function dtypeOption(op: string, opts: TensorOptions): DType {
+  const dtype = opts.dtype ?? 'float32';
+  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
+  return dtype;
+}
+
 /** Build a tensor from host values (the one place host data enters a device). */
 export function fromArray(values: ArrayLike<number>, shape: Shape, opts: TensorOptions = {}, op = 'tensor'): Tensor {
   checkOptions(op, opts, TENSOR_KEYS);
-  const dtype = opts.dtype ?? 'float32';
-  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
+  const dtype = dtypeOption(op, opts);
   checkShape(op, shape);
   const device = opts.device ?? getDefaultDevice();
   const size = numel(shape);
@@ -143,8 +149,7 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
 function filled(op: string, shape: Shape, value: number, opts: TensorOptions, fill = true): Tensor {
   checkOptions(op, opts, TENSOR_KEYS);
   checkShape(op, shape);
-  const dtype = opts.dtype ?? 'float32';
-  if (!isDType(dtype)) throw new DTypeError(op, `unknown dtype '${String(dtype)}' (expected float32, int32, bool, int8 or uint8)`);
+  const dtype = dtypeOption(op, opts);
   if (opts.requiresGrad && dtype !== 'float32') throw new DTypeError(op, `only float32 tensors can require gradients, got ${dtype}`);
   const device = opts.device ?? getDefaultDevice();
   const t = Tensor._create(allocStorage(device, dtype, numel(shape)), [...shape], contiguousStrides(shape), 0);

@@ -1,6 +1,7 @@
 import type { NormParams, View } from '../backend/backend';
-import { ArgumentError, DTypeError, ShapeError } from '../errors';
+import { ArgumentError, ShapeError } from '../errors';
 import { noGrad } from '../autograd/grad-mode';
+import { assertFloat } from '../dtype';
 import { scope } from '../memory';
 import { broadcastStrides, contiguousStrides, fmt, type Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -69,7 +70,7 @@ interface NormAttrs extends NormParams {
 function checkLayerNorm([x, ...affine]: Tensor[], a: NormAttrs & { normalizedShape: number[] }): void {
   const shape = a.normalizedShape;
   checkEps('layerNorm', a.eps);
-  if (x.dtype !== 'float32') throw new DTypeError('layerNorm', `expected a float32 input, got ${x.dtype}`);
+  assertFloat('layerNorm', x.dtype);
   const tail = x.shape.slice(x.ndim - shape.length);
   if (shape.length > x.ndim || tail.some((d, i) => d !== shape[i])) {
     throw new ShapeError('layerNorm', `input ${fmt(x.shape)} does not end with normalizedShape ${fmt(shape)}`);
@@ -91,7 +92,7 @@ function checkBatchNorm(
   );
   checkEps('batchNorm', o.eps);
   if (!(o.momentum >= 0 && o.momentum <= 1)) throw new ArgumentError('batchNorm', `momentum must be in [0, 1], got ${o.momentum}`);
-  if (x.dtype !== 'float32') throw new DTypeError('batchNorm', `expected a float32 input, got ${x.dtype}`);
+  assertFloat('batchNorm', x.dtype);
   if (x.ndim < 2) throw new ShapeError('batchNorm', `expected an input [N, C, …] with at least 2 dims, got ${fmt(x.shape)}`);
   const c = x.shape[1];
   for (const [name, t] of [

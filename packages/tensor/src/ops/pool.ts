@@ -1,4 +1,5 @@
 import type { AvgPool2dParams, Pool2dParams } from '../backend/backend';
+import { assertFloat } from '../dtype';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { fmt, pairOf } from '../shape';
@@ -152,7 +153,7 @@ export function avgPool2d(x: Tensor, kernelSize: number | Pair, opts: AvgPool2dO
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | Pair): Tensor {
   checkInputs('adaptiveAvgPool2d', [x]);
-  if (x.dtype !== 'float32') throw new DTypeError('adaptiveAvgPool2d', `expected a float32 input, got ${x.dtype}`);
+  assertFloat('adaptiveAvgPool2d', x.dtype);
   if (x.ndim !== 4) throw new ShapeError('adaptiveAvgPool2d', `expected a 4-D input [N, C, H, W], got ${fmt(x.shape)}`);
   const [oh, ow] = pairOf('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
   const [n, c, h, w] = x.shape;

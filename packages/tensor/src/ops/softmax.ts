@@ -1,4 +1,4 @@
-import { DTypeError } from '../errors';
+import { assertFloat } from '../dtype';
 import { normDim } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp } from './define-op';
@@ -8,7 +8,7 @@ function softmaxOp(name: 'softmax' | 'logSoftmax') {
   const log = name === 'logSoftmax';
   return defineOp<{ dim: number }>(name, {
     infer: ([x]) => {
-      if (x.dtype !== 'float32') throw new DTypeError(name, `expected a float32 input, got ${x.dtype}`);
+      assertFloat(name, x.dtype);
       return { shape: [...x.shape], dtype: 'float32' };
     },
     forward: (be, [x], out, { dim }) => be.softmax(x, dim, log, out),
