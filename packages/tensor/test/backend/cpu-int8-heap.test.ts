@@ -38,7 +38,7 @@ describe('requantizePerTensor on heap tensors', () => {
     expect(workerChunks()).toBeGreaterThan(chunks);
     setCpuThreads(1);
     setQuantizedSimd(false);
-    onTestFinished(() => setQuantizedSimd(true));
+    onTestFinished(() => void setQuantizedSimd(true));
     expect(run()).toEqual(want); // the JS loop over the heap storage
     setQuantizedSimd(true);
     setHeapEnabled(false);
