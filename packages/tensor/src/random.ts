@@ -216,8 +216,7 @@ export class Generator {
    * ```
    */
   permutation(n: number): Int32Array {
-    checkCount('Generator.permutation', n);
-    if (n > 2 ** 31 - 1) throw new ArgumentError('Generator.permutation', `n must be below 2^31, got ${n}`);
+    checkPermutationSize(n);
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     if (n < 2) return order;
@@ -237,8 +236,7 @@ export class Generator {
    * it uses: for a backend that draws the same permutation on its device (Backend.permutation).
    */
   _permutationStream(n: number): { key0: number; key1: number; counter: number } {
-    checkCount('Generator.permutation', n);
-    if (n > 2 ** 31 - 1) throw new ArgumentError('Generator.permutation', `n must be below 2^31, got ${n}`);
+    checkPermutationSize(n);
     const at = { key0: this.key0, key1: this.key1, counter: this.counter };
     if (n >= 2) this.counter += Math.ceil((2 * (n - 1)) / 4);
     return at;
@@ -247,6 +245,12 @@ export class Generator {
 
 function checkCount(op: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(op, `n must be a non-negative integer, got ${n}`);
+}
+
+/** The size of a permutation: a count below 2^31 (its indices are int32). */
+function checkPermutationSize(n: number): void {
+  checkCount('Generator.permutation', n);
+  if (n > 2 ** 31 - 1) throw new ArgumentError('Generator.permutation', `n must be below 2^31, got ${n}`);
 }
 
 /**
