@@ -52,7 +52,7 @@ export function checkShape(op: string, shape: Shape): void {
 
 /** Normalise a possibly negative dim against `rank`; throws naming the op when out of range. */
 export function normDim(op: string, dim: number, rank: number): number {
-  if (!Number.isInteger(dim)) throw new ArgumentError(op, `dim must be an integer, got ${dim}`);
+  if (!Number.isInteger(dim)) throw new ArgumentError(op, `dim must be an integer, got ${String(dim)}`);
   const lo = rank === 0 ? -1 : -rank;
   const hi = rank === 0 ? 0 : rank - 1;
   if (dim < lo || dim > hi) {

@@ -90,7 +90,7 @@ export interface IndexAddOptions {
   alpha?: number;
 }
 
-/** The checks both in-place adds share: disposal, devices, dtypes, layout and grad mode. */
+/** The checks both in-place adds share: disposal, devices, dtypes, layout, grad mode and dest's rank. */
 function checkInPlace(op: string, dest: Tensor, index: Tensor, src: Tensor): void {
   checkInputs(op, [dest, index, src]);
   checkIndexTensor(op, index);
@@ -104,6 +104,7 @@ function checkInPlace(op: string, dest: Tensor, index: Tensor, src: Tensor): voi
   if (dest.requiresGrad && isGradEnabled()) {
     throw new ArgumentError(op, 'dest requires grad: an in-place update would bypass autograd (run it inside noGrad(), or update a detached tensor)');
   }
+  if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
 }
 
 /**
@@ -136,7 +137,6 @@ function checkRange(op: string, index: Tensor, size: number, dim: number): void 
 export function indexAdd_(dest: Tensor, dim: number, index: Tensor, source: Tensor, opts: IndexAddOptions = {}): Tensor {
   const op = 'indexAdd_';
   checkInPlace(op, dest, index, source);
-  if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
   checkOptions(op, opts, ['alpha']);
   const alpha = opts.alpha ?? 1;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || (dest.dtype !== 'float32' && !Number.isInteger(alpha))) {
@@ -179,7 +179,6 @@ export function indexAdd_(dest: Tensor, dim: number, index: Tensor, source: Tens
 export function scatterAdd_(dest: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const op = 'scatterAdd_';
   checkInPlace(op, dest, index, src);
-  if (dest.ndim === 0) throw new ShapeError(op, 'dest must have at least one dim, got a 0-d tensor');
   const d = normDim(op, dim, dest.ndim);
   const fits = index.ndim === dest.ndim && index.ndim === src.ndim && index.shape.every((s, i) => s <= src.shape[i] && (i === d || s <= dest.shape[i]));
   if (!fits) {

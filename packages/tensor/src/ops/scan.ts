@@ -1,5 +1,4 @@
 import type { ScanOp } from '../backend/backend';
-import { ArgumentError } from '../errors';
 import { scope } from '../memory';
 import { normDim } from '../shape';
 import type { Tensor } from '../tensor';
@@ -41,8 +40,7 @@ const cumprodOp = scanOp('prod', 'cumprod', (gy, x, y, a) => {
 
 function scan(name: 'cumsum' | 'cumprod', run: (inputs: Tensor[], a: ScanAttrs) => Tensor, x: Tensor, dim: number): Tensor {
   checkInputs(name, [x]);
-  if (typeof dim !== 'number' || !Number.isInteger(dim)) throw new ArgumentError(name, `dim must be an integer, got ${String(dim)}`);
-  const d = normDim(name, dim, Math.max(x.ndim, 1));
+  const d = normDim(name, dim, Math.max(x.ndim, 1)); // checks it is an integer
   const attrs = { dim: x.ndim === 0 ? 0 : d, reverse: false };
   if (x.dtype === 'float32' || x.dtype === 'int32') return run([x], attrs);
   return scope(() => run([cast(x, 'int32')], attrs)); // bool and 8-bit integers accumulate in int32

@@ -11,7 +11,7 @@ import { gather, scatterAdd } from './indexing';
 import { any } from './logical';
 import { cat, expand, permute, reshape } from './movement';
 import { cumsum } from './scan';
-import { argsort, sort } from './sort';
+import { argsort, flag, sort } from './sort';
 
 /**
  * Ops whose output size depends on the values: nonzero, maskedSelect, unique. Each runs in two
@@ -87,12 +87,6 @@ async function runAsync<R>(inputs: readonly Tensor[], build: () => Stage<R>): Pr
   } finally {
     release(stage, inputs);
   }
-}
-
-function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be a boolean, got ${typeof v} ${String(v)}`);
-  return v;
 }
 
 // ── nonzero ─────────────────────────────────────────────────────────────────

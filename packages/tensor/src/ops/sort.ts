@@ -60,7 +60,8 @@ export interface SortResult {
   indices: Tensor;
 }
 
-function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
+/** An optional boolean option: `dflt` when undefined. */
+export function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean') throw new ArgumentError(op, `${name} must be a boolean, got ${typeof v} ${String(v)}`);
   return v;
@@ -68,8 +69,7 @@ function flag(op: string, name: string, v: unknown, dflt: boolean): boolean {
 
 function dimOf(op: string, x: Tensor, dim: unknown): number {
   if (dim === undefined) return x.ndim === 0 ? 0 : x.ndim - 1;
-  if (typeof dim !== 'number' || !Number.isInteger(dim)) throw new ArgumentError(op, `dim must be an integer, got ${String(dim)}`);
-  return normDim(op, dim, Math.max(x.ndim, 1));
+  return normDim(op, dim as number, Math.max(x.ndim, 1)); // checks it is an integer
 }
 
 function sorted(x: Tensor, dim: number, descending: boolean): SortResult {
