@@ -40,25 +40,13 @@ export function quantize(x: View, p: QuantizeParams, out: Storage): void {
   } else forEachLine(x.shape, [x.strides], [x.offset], ([xi], n, [xs]) => line(xi, n, xs));
 }
 
-/** See `Backend.lookUpBytes`: in place in the heap (./quantized-heap.ts), else four bytes a step where both sides are word-aligned. */
+/** See `Backend.lookUpBytes`: in place in the heap (./quantized-heap.ts), else a byte at a time. */
 export function lookUpBytes(x: View, table: Uint8Array, out: Storage): void {
   const n = numel(x.shape);
   if (heapLookUp(x, table, out, n)) return;
-  const xd = dataOf(x) as Int8Array | Uint8Array;
-  const od = outData(out) as Int8Array | Uint8Array;
-  const s = new Uint8Array(xd.buffer, xd.byteOffset + x.offset, n);
-  const o = new Uint8Array(od.buffer, od.byteOffset, n);
-  let i = 0;
-  if (s.byteOffset % 4 === 0 && o.byteOffset % 4 === 0) {
-    const w = new Uint32Array(s.buffer, s.byteOffset, n >> 2);
-    const ow = new Uint32Array(o.buffer, o.byteOffset, n >> 2);
-    for (let k = 0; k < w.length; k++) {
-      const v = w[k];
-      ow[k] = table[v & 255] | (table[(v >>> 8) & 255] << 8) | (table[(v >>> 16) & 255] << 16) | (table[v >>> 24] << 24);
-    }
-    i = w.length * 4;
-  }
-  for (; i < n; i++) o[i] = table[s[i]];
+  const xd = dataOf(x),
+    od = outData(out);
+  for (let i = 0; i < n; i++) od[i] = table[xd[x.offset + i] & 255];
 }
 
 /** See `Backend.requantize`; all views contiguous. */
