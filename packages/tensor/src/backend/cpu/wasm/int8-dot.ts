@@ -134,21 +134,17 @@ export function emitInt8DotKernel({ mr, nr }: KernelShape, shared = false): Uint
 
 /**
  * Whether the module's `probe` (see {@link emitInt8DotKernel}) computes the fused relaxed dot
- * exactly — signed and 7-bit bytes, the accumulator added — on bytes `at`…`at + 63` of `mem`
- * (scratch, overwritten).
+ * exactly — signed bytes in [−128, 127], 7-bit ones in [7, 127], the accumulator added, lane 3
+ * wrapping past 2³¹ — on bytes `at`…`at + 63` of `mem` (scratch, overwritten). The expected lanes
+ * are Σ of 4 products plus 2³⁰, −7, 0 and 2³¹ − 1.
  */
 export function relaxedDotAddWorks(probe: (at: number) => void, mem: WebAssembly.Memory, at: number): boolean {
-  const b = new Int8Array(mem.buffer, at, 64),
+  const b = new Int8Array(mem.buffer, at, 32),
     w = new Int32Array(mem.buffer, at, 16);
   for (let i = 0; i < 16; i++) [b[i], b[16 + i]] = [i * 17 - 128, 127 - i * 8];
-  w.set([1 << 30, -7, 0, -(1 << 31)], 8);
+  w.set([1 << 30, -7, 0, 2 ** 31 - 1], 8);
   probe(at);
-  for (let l = 0; l < 4; l++) {
-    let want = w[8 + l];
-    for (let t = 4 * l; t < 4 * l + 4; t++) want += b[t] * b[16 + t];
-    if (w[12 + l] !== (want | 0)) return false;
-  }
-  return true;
+  return `${w.subarray(12)}` === '1073693994,-12141,6154,-2147476615';
 }
 
 /**
