@@ -20,9 +20,19 @@ import { Code, type FuncDef, ValType } from './encoder';
 const { i32, v128 } = ValType;
 
 /** Words of the table before the vectors. */
-const WORDS = ['cg', 'kh', 'kw', 'H', 'W', 'Ho', 'Wo', 'groups', 'sh', 'ph', 'dh', 'dw', 'pw', 'ld', 'HW'] as const;
-/** Byte offset of the vectors in the table: the zero point splat, then the masks [j][g]. */
-export const IM2COL_VECTORS = 64;
+const WORDS = ['cg', 'kh', 'kw', 'H', 'W', 'Ho', 'Wo', 'groups', 'sh', 'ph', 'dh', 'dw', 'pw', 'ld', 'HW', 'flat', 's16'] as const;
+/** Byte offset of the vectors in the table: the zero point splat, then the masks [j][g] (flat: [j][r]). */
+export const IM2COL_VECTORS = 80;
+/** Widest plane unfolded flat (its masks: W vectors per kernel column). */
+const FLAT_W = 64;
+
+/**
+ * Whether an image unfolds flat: with Wo = W and row stride 1, a row (c, i, j) is the plane shifted
+ * by (i·dh − ph)·W + j·dw − pw, so its valid output rows [lo, hi) are one run of bytes, copied in
+ * 16-byte groups whose column masks repeat with the position modulo W (mask r: lanes l with
+ * (r + l) mod W in the valid columns); the rows above and below are the zero point.
+ */
+const isFlat = (g: Im2colGeometry): boolean => g.Wo === g.W && g.sh === 1 && g.W <= FLAT_W;
 
 /** Geometry of one image's unfolding (stride 1 along columns). */
 export interface Im2colGeometry {
@@ -44,22 +54,93 @@ export interface Im2colGeometry {
 }
 
 /** Bytes of {@link im2colTable} for a geometry. */
-export const im2colTableBytes = (g: Im2colGeometry): number => IM2COL_VECTORS + 16 + g.kw * Math.ceil(g.Wo / 16) * 16;
+export const im2colTableBytes = (g: Im2colGeometry): number => IM2COL_VECTORS + 16 + g.kw * (isFlat(g) ? g.W : Math.ceil(g.Wo / 16)) * 16;
 
 /** Writes im2colI8's table for `g` at byte `at` (a multiple of 16) of `mem`. */
 export function im2colTable(mem: ArrayBuffer | SharedArrayBuffer, at: number, g: Im2colGeometry): void {
+  const flat = isFlat(g);
   const groups = Math.ceil(g.Wo / 16);
-  const words = { ...g, groups, HW: g.H * g.W };
+  const per = flat ? g.W : groups; // mask vectors per kernel column
+  const words = { ...g, groups, HW: g.H * g.W, flat: flat ? 1 : 0, s16: 16 % g.W };
   new Int32Array(mem, at, WORDS.length).set(WORDS.map((k) => words[k]));
-  const bytes = new Int8Array(mem, at + IM2COL_VECTORS, 16 + g.kw * groups * 16);
+  const bytes = new Int8Array(mem, at + IM2COL_VECTORS, 16 + g.kw * per * 16);
   bytes.fill(g.zp, 0, 16);
   for (let j = 0; j < g.kw; j++) {
     const off = j * g.dw - g.pw;
     // output columns whose input column ow + off lies in [0, W)
     const lo = Math.min(g.Wo, Math.max(0, -off));
     const hi = Math.max(lo, Math.min(g.Wo, g.W - off));
-    for (let t = 0; t < groups * 16; t++) bytes[16 + j * groups * 16 + t] = t >= lo && t < hi ? -1 : 0;
+    for (let t = 0; t < per * 16; t++) {
+      const ow = flat ? ((t >> 4) + (t & 15)) % g.W : t;
+      bytes[16 + j * per * 16 + t] = ow >= lo && ow < hi ? -1 : 0;
+    }
   }
+}
+
+/**
+ * One row (c, i, j) unfolded flat (see {@link isFlat}): valid output rows [lo, hi) with
+ * lo = clamp(ph − i·dh, 0, Ho), hi = clamp(H + ph − i·dh, lo, Ho) (ih0 = i·dh − ph); the zero point
+ * in groups over [0, lo·Wo), the masked copy over [lo·Wo, hi·Wo) (mask r = t mod W, 0 at lo·Wo),
+ * the zero point over [hi·Wo, Ho·Wo), each phase's last store (≤ 15 bytes past its end) rewritten
+ * by the next phase or past the row, as the row-by-row path's.
+ */
+function flatRow(
+  f: Code,
+  L: Record<(typeof WORDS)[number], number>,
+  v: Record<'tab' | 'j' | 'ih0' | 'row' | 'off' | 'oh' | 'd' | 's' | 'm' | 'g' | 'vz' | 'mask' | 'ih', number>,
+): void {
+  const { tab, j, ih0, row, off, oh, d, s, m, g, vz, mask, ih } = v;
+  const [lo, hi, end, r, masks] = [oh, g, m, mask, ih]; // the row-by-row path's locals, free here
+  const ltS = () => f.bytes.push(0x48); // i32.lt_s
+  const select = () => f.bytes.push(0x1b); // a b c → c ? a : b
+  /** x = c ? a : b, the operands pushed by the three callbacks' locals. */
+  const pick = (x: number, a: number, b: number, cl: number, cr: number) => {
+    f.get(a).get(b).get(cl).get(cr);
+    ltS();
+    select();
+    f.set(x);
+  };
+  f.i32Const(0).get(ih0).i32Sub().set(lo); // lo = −ih0, clamped to [0, Ho]
+  f.i32Const(0).set(s);
+  pick(lo, s, lo, lo, s); // lo < 0 ? 0 : lo
+  pick(lo, L.Ho, lo, L.Ho, lo); // Ho < lo ? Ho : lo
+  f.get(L.H).get(ih0).i32Sub().set(hi); // hi = H − ih0, clamped to [lo, Ho]
+  pick(hi, L.Ho, hi, L.Ho, hi);
+  pick(hi, lo, hi, hi, lo);
+  const zeros = (from: number, to: number) => {
+    f.get(row).get(from).get(L.Wo).i32Mul().i32Add().set(d);
+    f.get(row).get(to).get(L.Wo).i32Mul().i32Add().set(end);
+    f.block().loop().get(d).get(end).i32LtU().i32Eqz().brIf(1);
+    f.get(d).get(vz).v128Store(0, 0);
+    f.get(d).i32Const(16).i32Add().set(d).br(0).end().end();
+  };
+  zeros(s, lo); // s is 0 here
+  // the copy: d from row + lo·Wo, s from plane + off + (lo + ih0)·W (off holds plane + j·dw − pw), mask r = 0 first
+  f.get(row).get(lo).get(L.Wo).i32Mul().i32Add().set(d);
+  f.get(row).get(hi).get(L.Wo).i32Mul().i32Add().set(end);
+  f.get(off).get(lo).get(ih0).i32Add().get(L.W).i32Mul().i32Add().set(s);
+  f.get(tab)
+    .i32Const(IM2COL_VECTORS + 16)
+    .i32Add()
+    .get(j)
+    .get(L.W)
+    .i32Mul()
+    .i32Const(16)
+    .i32Mul()
+    .i32Add()
+    .set(masks);
+  f.i32Const(0).set(r);
+  f.block().loop().get(d).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(d).get(s).v128Load(0, 0).get(vz).get(masks).get(r).i32Const(16).i32Mul().i32Add().v128Load(0, 0).v128Bitselect().v128Store(0, 0);
+  f.get(d).i32Const(16).i32Add().set(d).get(s).i32Const(16).i32Add().set(s);
+  // r = (r + 16) mod W, one subtraction (16 mod W < W): r < W ? r : r − W
+  f.get(r).get(L.s16).i32Add().set(r);
+  f.get(r).get(r).get(L.W).i32Sub().get(r).get(L.W);
+  ltS();
+  select();
+  f.set(r);
+  f.br(0).end().end();
+  zeros(hi, L.Ho);
 }
 
 export function int8Im2colKernel(): FuncDef {
@@ -98,6 +179,9 @@ export function int8Im2colKernel(): FuncDef {
     .i32Add()
     .set(mask);
   f.get(plane).get(j).get(L.dw).i32Mul().i32Add().get(L.pw).i32Sub().set(off);
+  f.get(L.flat).if();
+  flatRow(f, L, { tab, j, ih0, row, off, oh, d, s, m, g, vz, mask, ih });
+  f.else();
   f.get(row).set(d).get(ih0).set(ih).i32Const(0).set(oh);
   f.block().loop(); // output rows
   f.get(oh).get(L.Ho).i32LtU().i32Eqz().brIf(1);
@@ -121,6 +205,7 @@ export function int8Im2colKernel(): FuncDef {
   f.get(d).get(L.Wo).i32Add().get(L.groups).i32Const(16).i32Mul().i32Sub().set(d);
   f.get(ih).get(L.sh).i32Add().set(ih);
   f.get(oh).i32Const(1).i32Add().set(oh).br(0).end().end();
+  f.end();
   f.get(row).get(L.ld).i32Add().set(row);
   f.get(j).i32Const(1).i32Add().set(j).br(0).end().end();
   f.get(i).i32Const(1).i32Add().set(i).br(0).end().end();
