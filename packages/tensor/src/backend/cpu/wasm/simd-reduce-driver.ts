@@ -26,6 +26,7 @@ function stridedSums(s: Simd, x: View, kept: number[], redShape: number[], redSt
   const at = addresses(s, [x], out);
   if (!at) return false;
   const outs = numel(kept.map((i) => x.shape[i]));
+  if (rank === 2 && gridSums(s, x, kept, rows, n, stride, outs, at[0], out)) return true;
   ensure(s, 2 * outs);
   const res = s.a;
   const calls: number[][] = [];
@@ -47,6 +48,40 @@ function stridedSums(s: Simd, x: View, kept: number[], redShape: number[], redSt
     );
   } else for (const a of calls) s.fns.strided_sum(a[0], a[1], a[2], a[3], a[4]);
   (outData(out) as Float32Array).set(new Float64Array(s.mem.buffer, res, outs));
+  return true;
+}
+
+/**
+ * The rows of a stridedSums case lying back to back in the heap ([N, C, H, W] over 0, 2, 3: N·C
+ * rows of H·W floats from `xa`): one f64 sum per row (`rows_sum`, the rows split across the worker
+ * threads in ranges, so each reads a block of images), then each output's row sums added here in
+ * row order. A row's sum does not depend on the split, so the bits are the same on any number of
+ * threads. False when the rows are not back to back.
+ */
+function gridSums(s: Simd, x: View, kept: number[], rows: number, n: number, stride: number, outs: number, xa: number, out: Storage): boolean {
+  const k = collapseDims(
+    kept.map((i) => x.shape[i]),
+    [kept.map((i) => x.strides[i])],
+  );
+  if (k.shape.length !== 1 || k.strides[0][0] !== n || stride !== outs * n) return false;
+  const total = rows * outs;
+  ensure(s, 2 * total);
+  const res = s.a;
+  const pool = total * n >= 2 * MIN_PIECE ? heapPool() : null;
+  if (pool) {
+    const id = heapFn(0, 'rows_sum');
+    const per = Math.ceil(total / chunkCount(total * n, pool.size));
+    const calls: number[][] = [];
+    for (let r0 = 0; r0 < total; r0 += per) calls.push([id, xa + r0 * n * 4, Math.min(per, total - r0), n, res + 8 * r0]);
+    runCalls(pool, calls, 1);
+  } else s.fns.rows_sum(xa, total, n, res);
+  const sums = new Float64Array(s.mem.buffer, res, total);
+  const od = outData(out);
+  for (let c = 0; c < outs; c++) {
+    let acc = 0;
+    for (let i = c; i < total; i += outs) acc += sums[i];
+    od[c] = acc;
+  }
   return true;
 }
 

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
+import { warmGemmThreads } from '../../src/backend/cpu/matmul';
+import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
+import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
+import { keep, memory, scope, type Tensor, tensor } from '../../src/index';
+import { untilWorkersHelp } from '../helpers/threads';
+import { firstDifference, rand } from './simd-helpers';
+
+// Conv bias gradients (sums of heap tensors [N, C, H, W] over dims 0, 2, 3) on worker threads:
+// the image rows split in ranges across the threads, each output's row sums added in row order,
+// so two threads give one thread's bits; checked against the JS loop and, with values whose sums
+// are exact in any order, against hand-made sums. The caller leaves every chunk to the workers.
+
+let wasOn = true;
+beforeAll(() => {
+  wasOn = heapEnabled();
+  setHeapEnabled(true);
+  heapSplit.callerHelps = false;
+});
+afterAll(() => {
+  heapSplit.callerHelps = true;
+  setCpuThreads(1);
+  setSimdPath('auto');
+  setHeapEnabled(wasOn);
+});
+
+/** f's result data on the JS path, on one thread and on two (and how many chunks the workers ran then). */
+async function threePaths(f: () => Tensor) {
+  const data = () => scope(() => f().dataSync() as Float32Array);
+  setSimdPath('js');
+  const js = data();
+  setSimdPath('auto');
+  setCpuThreads(1);
+  const one = data();
+  setCpuThreads(2);
+  expect(await warmGemmThreads()).toBe(true);
+  const before = workerChunks();
+  const two = untilWorkersHelp(data);
+  const worked = workerChunks() - before;
+  setCpuThreads(1);
+  return { js, one, two, worked };
+}
+
+describe('CPU conv bias-gradient sums on worker threads', () => {
+  for (const [shape, permuted] of [
+    [[64, 8, 28, 28], false], // the small CNN's first conv
+    [[64, 16, 14, 14], false], // its second
+    [[37, 5, 16, 12], false], // row ranges that cut images
+    [[8, 64, 14, 14], true], // [C, N, H, W] permuted to [N, C, …]: rows not back to back (strided per channel)
+  ] as [number[], boolean][]) {
+    it(`x[${shape}]${permuted ? ' (permuted view)' : ''}.sum([0, 2, 3]): the same bits on 1 and 2 threads, near the JS loop`, async () => {
+      const m0 = memory().tensors;
+      const x = scope(() =>
+        keep(
+          tensor(
+            rand(
+              shape.reduce((p, d) => p * d, 1),
+              7,
+            ),
+          ).reshape(shape),
+        ),
+      );
+      const view = () => (permuted ? x.permute([1, 0, 2, 3]) : x);
+      const r = await threePaths(() => view().sum([0, 2, 3]));
+      expect(r.one).toBeAllClose(r.js, { rtol: 1e-6, atol: 1e-4 });
+      expect(firstDifference(r.two, r.one)).toBe(-1);
+      expect(r.worked).toBeGreaterThan(0);
+      x.dispose();
+      expect(memory().tensors).toBe(m0);
+    });
+  }
+
+  it('sums every image of every channel (values whose sums are exact in any order)', async () => {
+    const [N, C, HW] = [53, 3, 16 * 16]; // 2 chunks of 80 rows: the cut inside an image
+    const v = new Float32Array(N * C * HW);
+    const want = new Float32Array(C);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < HW; i++) {
+          const value = ((n * 7 + c * 13 + i) % 17) - 8 + (c + 1) * 0.25;
+          v[(n * C + c) * HW + i] = value;
+          want[c] += value;
+        }
+    const x = scope(() => keep(tensor(v).reshape([N, C, 16, 16])));
+    const r = await threePaths(() => x.sum([0, 2, 3]));
+    for (const got of [r.js, r.one, r.two]) expect(Array.from(got)).toEqual(Array.from(want));
+    expect(r.worked).toBeGreaterThan(0);
+    x.dispose();
+  });
+});
