@@ -48,6 +48,7 @@ describe('CPU conv bias-gradient sums on worker threads', () => {
     [[64, 8, 28, 28], false], // the small CNN's first conv
     [[64, 16, 14, 14], false], // its second
     [[37, 5, 16, 12], false], // row ranges that cut images
+    [[600, 16, 1, 8], false], // 9600 rows: two passes of 8192 and 1408 rows (the second on one thread)
     [[8, 64, 14, 14], true], // [C, N, H, W] permuted to [N, C, …]: rows not back to back (strided per channel)
   ] as [number[], boolean][]) {
     it(`x[${shape}]${permuted ? ' (permuted view)' : ''}.sum([0, 2, 3]): the same bits on 1 and 2 threads, near the JS loop`, async () => {

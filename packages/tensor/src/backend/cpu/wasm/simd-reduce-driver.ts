@@ -51,6 +51,11 @@ function stridedSums(s: Simd, x: View, kept: number[], redShape: number[], redSt
   return true;
 }
 
+/** Row sums taken per pass of gridSums (its f64 scratch: 64 KB at most, unless one image has more channels). */
+const GRID_ROWS = 8192;
+/** gridSums' per-output f64 totals, kept between calls. */
+let acc64 = new Float64Array(0);
+
 /**
  * The rows of a stridedSums case lying back to back in the heap ([N, C, H, W] over 0, 2, 3: N·C
  * rows of H·W floats from `xa`): one f64 sum per row (`rows_sum`, the rows split across the worker
@@ -65,23 +70,30 @@ function gridSums(s: Simd, x: View, kept: number[], rows: number, n: number, str
   );
   if (k.shape.length !== 1 || k.strides[0][0] !== n || stride !== outs * n) return false;
   const total = rows * outs;
-  ensure(s, 2 * total);
+  const block = Math.max(1, Math.floor(GRID_ROWS / outs)) * outs; // whole images, so each channel's row sums come in row order
+  ensure(s, 2 * Math.min(block, total));
   const res = s.a;
-  const pool = total * n >= 2 * MIN_PIECE ? heapPool() : null;
-  if (pool) {
-    const id = heapFn(0, 'rows_sum');
-    const per = Math.ceil(total / chunkCount(total * n, pool.size));
-    const calls: number[][] = [];
-    for (let r0 = 0; r0 < total; r0 += per) calls.push([id, xa + r0 * n * 4, Math.min(per, total - r0), n, res + 8 * r0]);
-    runCalls(pool, calls, 1);
-  } else s.fns.rows_sum(xa, total, n, res);
-  const sums = new Float64Array(s.mem.buffer, res, total);
-  const od = outData(out);
-  for (let c = 0; c < outs; c++) {
-    let acc = 0;
-    for (let i = c; i < total; i += outs) acc += sums[i];
-    od[c] = acc;
+  if (acc64.length < outs) acc64 = new Float64Array(outs);
+  acc64.fill(0, 0, outs);
+  for (let b0 = 0; b0 < total; b0 += block) {
+    const m = Math.min(block, total - b0);
+    const at = xa + b0 * n * 4;
+    const pool = m * n >= 2 * MIN_PIECE ? heapPool() : null;
+    if (pool) {
+      const id = heapFn(0, 'rows_sum');
+      const per = Math.ceil(m / chunkCount(m * n, pool.size));
+      const calls: number[][] = [];
+      for (let r0 = 0; r0 < m; r0 += per) calls.push([id, at + r0 * n * 4, Math.min(per, m - r0), n, res + 8 * r0]);
+      runCalls(pool, calls, 1);
+    } else s.fns.rows_sum(at, m, n, res);
+    const sums = new Float64Array(s.mem.buffer, res, m);
+    for (let c = 0; c < outs; c++) {
+      let acc = acc64[c];
+      for (let i = c; i < m; i += outs) acc += sums[i];
+      acc64[c] = acc;
+    }
   }
+  outData(out).set(acc64.subarray(0, outs));
   return true;
 }
 
