@@ -119,7 +119,12 @@ test(`import { ShapeError } from @aimodel/tensor bundles under ${SHAPE_ERROR_BUD
 // kernel files (their owners' call): e.g. the int8 convolution's two JS im2col fast paths (slab,
 // shifted) beside the general one and the wasm image-by-image path, the try/validate/instantiate
 // preamble each wasm driver repeats, and the JS fallbacks of kernels the wasm modules also run.
-const LINEAR_BUDGET_KB = 228;
+// Then (same day) the int8 CNN's link op requantizePerTensor (+1.9 kB with its in-place heap
+// kernels), the relaxed-dot int8 kernel and its start-up check (+0.5 kB), the adaptive worker wake
+// (+0.3 kB) and the image-by-image bias-gradient sums: 233.4 kB. Those are features the issues ask
+// for (int8 CNN ≥ 2× float, CNN step on 2 threads), so the budget moves to that + 2 kB, as a decision
+// recorded here; the 120 kB goal stays blocked on the product decision named above.
+const LINEAR_BUDGET_KB = 235;
 
 test(`import { Linear } from @aimodel/nn bundles under ${LINEAR_BUDGET_KB} kB, without the WebGPU backend`, async () => {
   const { text, bytes } = await bundle("import { Linear } from '@aimodel/nn';\nexport const model = new Linear(4, 2);\n");
