@@ -4,6 +4,20 @@ import { build, type Plugin, transform } from 'esbuild';
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
+/** Bundles TypeScript `contents` (imports resolved from `resolveDir`) for Node and imports it now, at build time. */
+async function runAtBuild(contents: string, resolveDir: string, sourcefile?: string): Promise<unknown> {
+  const bundled = await build({
+    stdin: { contents, resolveDir, sourcefile, loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString('base64')}`);
+}
+
 /**
  * Replaces src/backend/cpu/wasm/modules.ts (the CPU backend's WebAssembly modules, written by
  * emitters at run time) with the bytes of the calls it lists, emitted now by that same code and
@@ -16,18 +30,10 @@ const precomputedWasm: Plugin = {
   setup(b) {
     b.onLoad({ filter: /[\\/]backend[\\/]cpu[\\/]wasm[\\/]modules\.ts$/ }, async ({ path }) => {
       const dir = dirname(path);
-      const emitters = await build({
-        stdin: { contents: "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey, packModules } from './precomputed';\n", resolveDir: dir, loader: 'ts' },
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'es2022',
-        write: false,
-        logLevel: 'silent',
-      });
       type Emit = (name: string, ...args: unknown[]) => Uint8Array;
-      const { precomputedCalls, wasmModule, moduleKey, packModules } = (await import(
-        `data:text/javascript;base64,${Buffer.from(emitters.outputFiles[0].text).toString('base64')}`
+      const { precomputedCalls, wasmModule, moduleKey, packModules } = (await runAtBuild(
+        "export { precomputedCalls, wasmModule } from './modules';\nexport { moduleKey, packModules } from './precomputed';\n",
+        dir,
       )) as {
         precomputedCalls: () => Record<string, unknown[][]>;
         wasmModule: Emit;
@@ -64,16 +70,7 @@ const minifiedWorker: Plugin = {
       const start = source.indexOf('const WORKER_SOURCE = `');
       const end = source.indexOf('\n`;\n', start);
       if (start < 0 || end < 0) throw new Error(`${path}: WORKER_SOURCE is no longer a template literal closed by a line '\`;' (tsup.config.ts minifies it)`);
-      const module = await build({
-        stdin: { contents: `${source}\nexport { WORKER_SOURCE as workerSource };\n`, resolveDir: dirname(path), sourcefile: path, loader: 'ts' },
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'es2022',
-        write: false,
-        logLevel: 'silent',
-      });
-      const { workerSource } = (await import(`data:text/javascript;base64,${Buffer.from(module.outputFiles[0].text).toString('base64')}`)) as {
+      const { workerSource } = (await runAtBuild(`${source}\nexport { WORKER_SOURCE as workerSource };\n`, dirname(path), path)) as {
         workerSource: string;
       };
       const minified = (await transform(workerSource, { minify: true, format: 'iife', target: 'es2022', loader: 'js' })).code.trim();

@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
-import { warmGemmThreads } from '../../src/backend/cpu/matmul';
-import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
-import { heapSplit, MIN_PIECE } from '../../src/backend/cpu/wasm/heap-pool';
+import { describe, expect, it } from 'vitest';
+import { MIN_PIECE } from '../../src/backend/cpu/wasm/heap-pool';
 import { setMaxPoolPath } from '../../src/backend/cpu/wasm/max-pool';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 import { keep, maxPool2d, memory, relu, scope, type Tensor, tensor } from '../../src/index';
 import { firstDifference, rand } from './simd-helpers';
-import { untilWorkersHelp } from '../helpers/threads';
+import { heapWorkersOnly, threePaths } from '../helpers/threads';
 
 // Elementwise and max-pool kernels on heap tensors split across the worker threads
 // (./wasm/heap-pool.ts): the same bits as on one thread and as the JS loops, for sizes that do not
 // divide evenly among chunks, scalars per line (the workers' indirect modes), and tensors too small
 // to split. The caller leaves every chunk to the workers here, so they surely run.
 
-let wasOn = true;
-beforeAll(() => {
-  wasOn = heapEnabled();
-  setHeapEnabled(true);
-  heapSplit.callerHelps = false;
-});
-afterAll(() => {
-  heapSplit.callerHelps = true;
-  setCpuThreads(1);
-  setHeapEnabled(wasOn);
-});
+heapWorkersOnly();
 
 /** A heap tensor of `shape` holding seeded values with some NaN, ±0, ±inf and exact zeros. */
 function input(shape: number[], seed: number): Tensor {
@@ -34,28 +21,12 @@ function input(shape: number[], seed: number): Tensor {
   return scope(() => keep(tensor(v).reshape(shape)));
 }
 
-/** f's result data on the JS path, on one thread and on two (and how many chunks the workers ran then). */
-async function threePaths(f: () => Tensor): Promise<{ js: ArrayLike<number>; one: ArrayLike<number>; two: ArrayLike<number>; worked: number }> {
-  const data = () =>
-    scope(() => {
-      const t = f();
-      return t.dataSync();
-    });
-  setSimdPath('js');
-  setMaxPoolPath('js');
-  const js = data();
-  setSimdPath('auto');
-  setMaxPoolPath('auto');
-  setCpuThreads(1);
-  const one = data();
-  setCpuThreads(2);
-  expect(await warmGemmThreads()).toBe(true);
-  const before = workerChunks();
-  const two = untilWorkersHelp(data);
-  const worked = workerChunks() - before;
-  setCpuThreads(1);
-  return { js, one, two, worked };
-}
+/** threePaths with this file's JS paths. */
+const paths = (f: () => Tensor) =>
+  threePaths(f, (on) => {
+    setSimdPath(on ? 'js' : 'auto');
+    setMaxPoolPath(on ? 'js' : 'auto');
+  });
 
 const BIG = [3, 5, 4001]; // lines not a multiple of 4 (each call writes past its line's end): not split
 const LINES = [37, 8, 28, 28]; // lines of 784 (a multiple of 4), 37 images: chunks of unequal size
@@ -79,7 +50,7 @@ describe('CPU heap kernels on worker threads', () => {
       const x = input(shape, 1),
         y = input(shape, 2),
         b = input([shape[1], 1, 1].slice(0, shape.length - 1), 3);
-      const r = await threePaths(() => f(x, y, b));
+      const r = await paths(() => f(x, y, b));
       expect(firstDifference(r.one, r.js)).toBe(-1);
       expect(firstDifference(r.two, r.one)).toBe(-1);
       if (splits) expect(r.worked).toBeGreaterThan(0);
@@ -91,7 +62,7 @@ describe('CPU heap kernels on worker threads', () => {
 
   it('a single line of 2·MIN_PIECE + 13 floats splits into pieces, the tail handled', async () => {
     const x = input([2 * MIN_PIECE + 13], 4);
-    const r = await threePaths(() => x.mul(x));
+    const r = await paths(() => x.mul(x));
     expect(firstDifference(r.two, r.js)).toBe(-1);
     expect(r.worked).toBeGreaterThan(0);
     x.dispose();
@@ -120,7 +91,7 @@ describe('CPU heap kernels on worker threads', () => {
           all.set(d, a.length);
           return tensor(all);
         });
-      const r = await threePaths(run);
+      const r = await paths(run);
       expect(firstDifference(r.one, r.js)).toBe(-1);
       expect(firstDifference(r.two, r.one)).toBe(-1);
       expect(r.worked).toBeGreaterThan(0);

@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
-import { warmGemmThreads } from '../../src/backend/cpu/matmul';
-import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
-import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
+import { describe, expect, it } from 'vitest';
 import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
 import { keep, memory, scope, type Tensor, tensor } from '../../src/index';
-import { untilWorkersHelp } from '../helpers/threads';
+import { heapWorkersOnly, threePaths } from '../helpers/threads';
 import { firstDifference, rand } from './simd-helpers';
 
 // Conv bias gradients (sums of heap tensors [N, C, H, W] over dims 0, 2, 3) on worker threads:
@@ -13,35 +9,10 @@ import { firstDifference, rand } from './simd-helpers';
 // so two threads give one thread's bits; checked against the JS loop and, with values whose sums
 // are exact in any order, against hand-made sums. The caller leaves every chunk to the workers.
 
-let wasOn = true;
-beforeAll(() => {
-  wasOn = heapEnabled();
-  setHeapEnabled(true);
-  heapSplit.callerHelps = false;
-});
-afterAll(() => {
-  heapSplit.callerHelps = true;
-  setCpuThreads(1);
-  setSimdPath('auto');
-  setHeapEnabled(wasOn);
-});
+heapWorkersOnly();
 
-/** f's result data on the JS path, on one thread and on two (and how many chunks the workers ran then). */
-async function threePaths(f: () => Tensor) {
-  const data = () => scope(() => f().dataSync() as Float32Array);
-  setSimdPath('js');
-  const js = data();
-  setSimdPath('auto');
-  setCpuThreads(1);
-  const one = data();
-  setCpuThreads(2);
-  expect(await warmGemmThreads()).toBe(true);
-  const before = workerChunks();
-  const two = untilWorkersHelp(data);
-  const worked = workerChunks() - before;
-  setCpuThreads(1);
-  return { js, one, two, worked };
-}
+/** threePaths with this file's JS paths. */
+const paths = (f: () => Tensor) => threePaths(f, (on) => setSimdPath(on ? 'js' : 'auto'));
 
 describe('CPU conv bias-gradient sums on worker threads', () => {
   for (const [shape, permuted] of [
@@ -64,7 +35,7 @@ describe('CPU conv bias-gradient sums on worker threads', () => {
         ),
       );
       const view = () => (permuted ? x.permute([1, 0, 2, 3]) : x);
-      const r = await threePaths(() => view().sum([0, 2, 3]));
+      const r = await paths(() => view().sum([0, 2, 3]));
       expect(r.one).toBeAllClose(r.js, { rtol: 1e-6, atol: 1e-4 });
       expect(firstDifference(r.two, r.one)).toBe(-1);
       expect(r.worked).toBeGreaterThan(0);
@@ -85,7 +56,7 @@ describe('CPU conv bias-gradient sums on worker threads', () => {
           want[c] += value;
         }
     const x = scope(() => keep(tensor(v).reshape([N, C, 16, 16])));
-    const r = await threePaths(() => x.sum([0, 2, 3]));
+    const r = await paths(() => x.sum([0, 2, 3]));
     for (const got of [r.js, r.one, r.two]) expect(Array.from(got)).toEqual(Array.from(want));
     expect(r.worked).toBeGreaterThan(0);
     x.dispose();

@@ -1,6 +1,10 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { heapEnabled, setHeapEnabled } from '../../src/backend/cpu/heap';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
+import { setSimdPath } from '../../src/backend/cpu/wasm/simd-driver';
+import { scope, type Tensor } from '../../src/index';
 
 type Bits = { buffer: ArrayBufferLike; byteOffset: number; byteLength: number };
 const bytes = (x: Bits) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -38,4 +42,47 @@ export function expectSameBits(x: Float32Array, y: Float32Array): void {
   let diff = -1;
   for (let i = 0; i < bx.length && diff < 0; i++) if (bx[i] !== by[i]) diff = i;
   expect(diff).toBe(-1);
+}
+
+/**
+ * `f`'s result data on the JS path (`jsPath(true)` selects it, `jsPath(false)` restores the
+ * default), then on one thread and on two (until a worker took part), and how many chunks the
+ * workers ran in that two-thread run.
+ */
+export async function threePaths(
+  f: () => Tensor,
+  jsPath: (on: boolean) => void,
+): Promise<{ js: ArrayLike<number>; one: ArrayLike<number>; two: ArrayLike<number>; worked: number }> {
+  const data = () => scope(() => f().dataSync()) as ArrayLike<number> & Bits;
+  jsPath(true);
+  const js = data();
+  jsPath(false);
+  setCpuThreads(1);
+  const one = data();
+  setCpuThreads(2);
+  expect(await warmGemmThreads()).toBe(true);
+  const before = workerChunks();
+  const two = untilWorkersHelp(data);
+  const worked = workerChunks() - before;
+  setCpuThreads(1);
+  return { js, one, two, worked };
+}
+
+/**
+ * For the calling file: tensors in the CPU heap and the caller leaving every chunk of a heap job to
+ * the workers (so they surely run); afterwards one thread, the SIMD path and the heap as they were.
+ */
+export function heapWorkersOnly(): void {
+  let wasOn = true;
+  beforeAll(() => {
+    wasOn = heapEnabled();
+    setHeapEnabled(true);
+    heapSplit.callerHelps = false;
+  });
+  afterAll(() => {
+    heapSplit.callerHelps = true;
+    setCpuThreads(1);
+    setSimdPath('auto');
+    setHeapEnabled(wasOn);
+  });
 }
