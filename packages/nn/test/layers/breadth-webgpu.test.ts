@@ -4,7 +4,6 @@ import {
   AvgPool1d,
   Bilinear,
   categoricalCrossentropy,
-  Conv3d,
   ELU,
   EmbeddingBag,
   GroupNorm,
@@ -14,7 +13,6 @@ import {
   LogSoftmax,
   MaxPool1d,
   Mish,
-  type Module,
   manualSeed,
   memory,
   PReLU,
@@ -25,14 +23,13 @@ import {
   Softplus,
   scope,
   sparseCategoricalCrossentropy,
-  type Tensor,
   tensor,
-  TransformerDecoderLayer,
   Upsample,
 } from '../../src/index';
 import { metricNamed } from '../../src/training/keras-names';
 import { expectValues } from '../helpers';
 import { hasWebGpu } from '../webgpu-available';
+import { itMatchesCpu, type LayerCase } from './webgpu-layer-cases';
 
 // The breadth layers on WebGPU: the same outputs and input gradients as on the CPU (each layer is
 // composed from tensor ops, so this checks the composition runs there: index tensors made on the
@@ -40,7 +37,9 @@ import { hasWebGpu } from '../webgpu-available';
 
 const WEBGPU = await hasWebGpu();
 
-const CASES: [string, () => Module, number[]][] = [
+// Conv3d and TransformerDecoderLayer (10–15 s each for lavapipe to compile on a cold shader cache)
+// run in `npm run test:kernels`: test/slow/breadth-webgpu-heavy.test.ts.
+const CASES: LayerCase[] = [
   ['SiLU', () => new SiLU(), [2, 6]],
   ['ELU', () => new ELU(0.7), [2, 6]],
   ['SELU', () => new SELU(), [2, 6]],
@@ -58,45 +57,10 @@ const CASES: [string, () => Module, number[]][] = [
   ['AdaptiveMaxPool2d', () => new AdaptiveMaxPool2d([2, 3]), [1, 2, 5, 7]],
   ['Upsample nearest', () => new Upsample({ scaleFactor: 2 }), [1, 2, 3, 3]],
   ['Upsample bilinear', () => new Upsample({ size: [5, 4], mode: 'bilinear', alignCorners: true }), [1, 2, 3, 3]],
-  ['Conv3d', () => new Conv3d(2, 3, [2, 3, 2], { padding: 1, stride: [1, 2, 1], groups: 1, paddingMode: 'replicate' }), [1, 2, 3, 4, 3]],
-  ['Conv3d groups 2, unbatched', () => new Conv3d(2, 4, 2, { groups: 2, dilation: [2, 1, 1] }), [2, 4, 3, 3]],
-  ['TransformerDecoderLayer', () => new TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true }), [2, 3, 8]],
 ];
 
-/** Output and input gradient of a weighted sum, read back. */
-async function run(m: Module, inputs: Tensor[]): Promise<[number[], number[]]> {
-  const x = inputs[0];
-  x.requiresGrad = true;
-  const y = scope(() => m.call(...(m instanceof TransformerDecoderLayer ? [x, inputs[1]] : inputs)) as Tensor);
-  scope(() => y.mul(y.detach().sin().add(1.5)).sum().backward());
-  const out: [number[], number[]] = [Array.from(await y.data()), Array.from(await x.grad!.data())];
-  y.dispose();
-  x.grad?.dispose();
-  x.grad = null;
-  return out;
-}
-
 describe.skipIf(!WEBGPU)('breadth layers on WebGPU match the CPU', () => {
-  for (const [name, make, shape] of CASES) {
-    it(name, async () => {
-      const before = memory().tensors;
-      manualSeed(3);
-      const m = make();
-      const x = randn(shape);
-      const memoryIn = randn([2, 4, 8]);
-      const [yc, gc] = await run(m, [x, memoryIn]);
-      await m.to('webgpu');
-      const xg = scope(() => x.detach().to('webgpu'));
-      const mg = memoryIn.to('webgpu');
-      const [yg, gg] = await run(m, [xg, mg]);
-      expectValues(yg, yc, 1e-4);
-      expectValues(gg, gc, 1e-3);
-      for (const t of [x, memoryIn, xg, mg]) t.dispose();
-      m.zeroGrad();
-      m.dispose();
-      expect(memory().tensors).toBe(before);
-    });
-  }
+  itMatchesCpu(CASES);
 
   it('Bilinear, EmbeddingBag, the Keras losses and AUC', async () => {
     const before = memory().tensors;
