@@ -73,7 +73,12 @@ const minifiedWorker: Plugin = {
       const { workerSource } = (await runAtBuild(`${source}\nexport { WORKER_SOURCE as workerSource };\n`, dirname(path), path)) as {
         workerSource: string;
       };
-      const minified = (await transform(workerSource, { minify: true, format: 'iife', target: 'es2022', loader: 'js' })).code.trim();
+      // The Node branch's require keeps single quotes: the string is data in a browser bundle, and
+      // scripts/pack-install.sh rejects browser bundles that read `require("node:…` (Node-only code).
+      const minified = (await transform(workerSource, { minify: true, format: 'iife', target: 'es2022', loader: 'js' })).code
+        .trim()
+        .replace('require("node:worker_threads")', "require('node:worker_threads')");
+      if (/(from|import\(|require\()"node:/.test(minified)) throw new Error(`${path}: the minified worker source reads a node: module in double quotes`);
       const literal = /[`\\]|\$\{/.test(minified) ? JSON.stringify(minified) : `\`${minified}\``;
       return {
         loader: 'ts',
