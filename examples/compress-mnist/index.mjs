@@ -9,7 +9,7 @@
 //   --seeds 0,1,2  with --only qat: one QAT row per seed (fit's batch order), to check the bar holds
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { init, manualSeed } from '@aimodel/nn';
+import { checkOptions, init, manualSeed } from '@aimodel/nn';
 import { loadMnist, subset } from './data.mjs';
 import { students } from './distill.mjs';
 import { latencies, measure, table } from './measure.mjs';
@@ -73,7 +73,9 @@ export const SEEDS = [0, 1, 2];
  *   (`verbose`: fit's progress lines, 2 by default, 0 with `small`; `only: 'qat'`: the baseline and
  *   the QAT rows alone, one per seed of `seeds` (default [0]))
  */
-export async function main({ small = false, full = false, webgpu = false, only, seeds = [0], log = console.log, verbose = small ? 0 : 2 } = {}) {
+export async function main(opts = {}) {
+  checkOptions('compress-mnist main', opts, ['small', 'full', 'webgpu', 'only', 'seeds', 'log', 'verbose']);
+  const { small = false, full = false, webgpu = false, only, seeds = [0], log = console.log, verbose = small ? 0 : 2 } = opts;
   if (only !== undefined && only !== 'qat') throw new Error(`--only: expected 'qat', got ${JSON.stringify(only)}`);
   if (seeds.length !== 1 && only !== 'qat') throw new Error('several QAT seeds are for --only qat (the full table has one QAT row)');
   const mode = MODES[small ? 'small' : full ? 'full' : 'default'];

@@ -11,6 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import {
   Callback,
+  checkOptions,
   Dropout,
   EarlyStopping,
   Embedding,
@@ -117,7 +118,9 @@ export function stratifiedSplit(labels) {
  * 10% of the training set held out for early stopping on val_loss (best weights restored), one log
  * line per epoch. Returns the history and the optimizer (whose moment tensors the caller disposes).
  */
-export async function fitClassifier(model, ids, labels, { epochs, lr, patience, log }) {
+export async function fitClassifier(model, ids, labels, opts) {
+  checkOptions('fitClassifier', opts, ['epochs', 'lr', 'patience', 'log']);
+  const { epochs, lr, patience, log } = opts;
   const stop = new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true });
   const optimizer = new AdamW(model.parameters(), { lr, weightDecay: 0.01 });
   model.compile({ optimizer, loss: crossEntropy, metrics: ['accuracy'] });

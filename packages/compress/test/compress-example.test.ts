@@ -85,5 +85,6 @@ describe('examples/compress-mnist', () => {
     expect(lines.join('\n')).toContain(table);
     await expect(main({ small: true, only: 'ptq' as 'qat' })).rejects.toThrow(/--only: expected 'qat'/);
     await expect(main({ small: true, seeds: [0, 1] })).rejects.toThrow(/several QAT seeds are for --only qat/);
+    await expect(main({ small: true, seed: 1 } as Parameters<typeof main>[0])).rejects.toThrow(/compress-mnist main: unknown option 'seed'/);
   });
 });
