@@ -357,8 +357,11 @@ export interface Backend {
   matmul(a: View, b: View, out: Storage): void;
 
   // ── neural ─────────────────────────────────────────────────────────────
-  /** x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo], all contiguous. */
-  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
+  /**
+   * x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo], all contiguous; with `bias` [O],
+   * plus bias[o] in channel o (one float32 addition per element, the bits of a separate add).
+   */
+  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams, bias?: View | null): void;
   /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W] (`outShape`). */
   conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
   /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`). */

@@ -98,12 +98,15 @@ interface ConvAttrs {
 }
 
 // Three primitives whose gradients are each other: y = conv(x, w); dx = convInput(gy, w); dw = convWeight(x, gy).
+// The forward also takes a float32 bias [O] (y + b[o] per channel, added as the backend writes y):
+// its gradient is gy summed over every dim but the channels, as the engine sums a broadcast add's.
 const convOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
   infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32' }),
-  forward: (be, [x, w], out, a) => be.conv2d(x, w, out, a.outShape, a.p),
-  backward: (gy, [x, w], _out, a) => [
+  forward: (be, [x, w, b], out, a) => be.conv2d(x, w, out, a.outShape, a.p, b ?? null),
+  backward: (gy, [x, w, b], _out, a) => [
     () => convInputOp([gy.contiguous(), w], { p: a.p, outShape: [...x.shape] }),
     () => convWeightOp([x, gy.contiguous()], { p: a.p, outShape: [...w.shape] }),
+    ...(b ? [() => gy.sum([0, ...[2, 3].filter((d) => gy.shape[d] !== 1)], { keepdim: true }).reshape(b.shape)] : []),
   ],
 });
 const convInputOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2dBackwardInput', {
@@ -206,6 +209,12 @@ function addBias(y: Tensor, bias: Tensor | null | undefined, spatial: number): T
   return bias ? y.add(bias.reshape([y.shape[1], ...new Array<number>(spatial).fill(1)])) : y;
 }
 
+/** convOp of x and w plus the (checked) bias: a float32 one added by the op itself (fused), another dtype by an add. */
+function convWithBias(x: Tensor, w: Tensor, bias: Tensor | null | undefined, a: ConvAttrs): Tensor {
+  if (bias?.dtype === 'float32') return convOp([x, w, bias.contiguous()], a);
+  return addBias(convOp([x, w], a), bias, 2);
+}
+
 /**
  * 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with weight [O, C/groups, kh, kw].
  * Output [N, O, Ho, Wo], Ho = ⌊(H + 2·padding − dilation·(kh−1) − 1)/stride⌋ + 1.
@@ -226,7 +235,7 @@ export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Ten
     outputPadding: [0, 0] as Pair,
   };
   const a = checkConv(op, x, weight, 4, settings, false);
-  return scope(() => addBias(convOp([x.contiguous(), weight.contiguous()], a), opts.bias, 2));
+  return scope(() => convWithBias(x.contiguous(), weight.contiguous(), opts.bias, a));
 }
 
 /**
@@ -249,7 +258,7 @@ export function conv1d(x: Tensor, weight: Tensor, opts: Conv1dOptions = {}): Ten
     outputPadding: [0, 0] as Pair,
   };
   const a = checkConv(op, x, weight, 3, settings, false);
-  return scope(() => addBias(convOp([x.unsqueeze(2).contiguous(), weight.unsqueeze(2).contiguous()], a), opts.bias, 2).squeeze(2));
+  return scope(() => convWithBias(x.unsqueeze(2).contiguous(), weight.unsqueeze(2).contiguous(), opts.bias, a).squeeze(2));
 }
 
 /**

@@ -119,6 +119,12 @@ function runAll(c: Case, seed: number, offset = 0): void {
   const y = new Float32Array(size(c.ys)).fill(NaN);
   conv2d(view(x, c.xs, offset), view(w, c.ws, offset + 1), storage(y), c.ys, c.p);
   expect(y).toBeAllClose(refConv(c, x, w), { rtol: 1e-4, atol: 1e-4 }); // |Δ| ≤ 1e-4·(1 + |want|)
+  // with a bias: y + bias[o] in float32, bit for bit
+  const bias = rand(c.ys[1], r),
+    yb = new Float32Array(size(c.ys)).fill(NaN);
+  conv2d(view(x, c.xs, offset), view(w, c.ws, offset + 1), storage(yb), c.ys, c.p, view(bias, [c.ys[1]], offset + 4));
+  const area = c.ys[2] * c.ys[3];
+  expect(yb).toEqual(y.map((v, i) => Math.fround(v + bias[Math.floor(i / area) % c.ys[1]])));
 
   const dx = new Float32Array(size(c.xs)).fill(NaN);
   conv2dBackwardInput(view(gy, c.ys, offset + 2), view(w, c.ws, offset), storage(dx), c.xs, c.p);
@@ -196,6 +202,11 @@ describe('cpu conv2d', () => {
     const c = makeCase(0, 2, 4, 4, 3, 3, 3, P(1, 1, 1));
     const y = new Float32Array(0);
     conv2d(view(new Float32Array(0), c.xs), view(rand(size(c.ws), lcg(1)), c.ws), storage(y), c.ys, c.p);
+    // no input channels: the bias alone
+    const e = makeCase(2, 0, 3, 3, 2, 3, 3, P(1, 1, 1));
+    const ye = new Float32Array(size(e.ys)).fill(NaN);
+    conv2d(view(new Float32Array(0), e.xs), view(new Float32Array(0), e.ws), storage(ye), e.ys, e.p, view(Float32Array.from([1.5, -2]), [2]));
+    expect(Array.from(ye)).toEqual([...new Array(9).fill(1.5), ...new Array(9).fill(-2), ...new Array(9).fill(1.5), ...new Array(9).fill(-2)]);
     const dw = new Float32Array(size(c.ws)).fill(NaN);
     conv2dBackwardWeight(view(new Float32Array(0), c.xs), view(new Float32Array(0), c.ys), storage(dw), c.ws, c.p);
     expect(Array.from(dw).every((v) => v === 0)).toBe(true);

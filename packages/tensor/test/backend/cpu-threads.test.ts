@@ -193,16 +193,20 @@ describe('CPU gemm on worker threads', () => {
     ],
   ];
   for (const [xs, ws, stride] of convs) {
-    it(`conv2d x[${xs}] w[${ws}]: forward and both gradients give the same bits on 1 and 2 threads`, async () => {
+    it(`conv2d x[${xs}] w[${ws}] + bias: forward and the three gradients give the same bits on 1 and 2 threads, and as a separate add`, async () => {
       const before = memory().tensors;
       const n = (s: number[]) => s.reduce((p, d) => p * d, 1);
-      const run = () =>
+      // the bias added by the convolution (fused), or by an add after it (the reference)
+      const run = (fused: boolean) =>
         scope(() => {
           const x = tensor(randArray(n(xs), 8), { requiresGrad: true });
           const w = tensor(randArray(n(ws), 9), { requiresGrad: true });
-          const y = conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, stride });
+          const b = tensor(randArray(ws[0], 10), { requiresGrad: true });
+          const y = fused
+            ? conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, stride, bias: b })
+            : conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, stride }).add(b.reshape([ws[0], 1, 1]));
           y.mul(y).sum().backward();
-          const parts = [y.dataSync(), x.grad!.dataSync(), w.grad!.dataSync()] as Float32Array[];
+          const parts = [y.dataSync(), x.grad!.dataSync(), w.grad!.dataSync(), b.grad!.dataSync()] as Float32Array[];
           const all = new Float32Array(parts.reduce((k, p) => k + p.length, 0));
           let o = 0;
           for (const p of parts) {
@@ -212,14 +216,17 @@ describe('CPU gemm on worker threads', () => {
           return all;
         });
       const chunks = workerChunks();
-      const [one, two] = await oneAndTwo(run);
+      const [one, two] = await oneAndTwo(() => run(true));
       expectSameBits(one, two);
       expect(workerChunks()).toBeGreaterThan(chunks);
+      expectSameBits(one, run(false));
+      setCpuThreads(1);
+      expectSameBits(one, run(false));
       expect(memory().tensors).toBe(before);
     });
   }
 
-  it('a convolution repeated with new values on the same heap blocks (its call tables replayed) gives the same bits as on 1 thread', async () => {
+  it('a convolution (with a bias) repeated with new values on the same heap blocks (its call tables replayed) gives the same bits as on 1 thread', async () => {
     const xs = [64, 8, 14, 14],
       ws = [16, 8, 3, 3];
     const n = (s: number[]) => s.reduce((p, d) => p * d, 1);
@@ -230,7 +237,8 @@ describe('CPU gemm on worker threads', () => {
           scope(() => {
             const x = tensor(randArray(n(xs), seed), { requiresGrad: true });
             const w = tensor(randArray(n(ws), seed + 10), { requiresGrad: true });
-            const y = conv2d(x.reshape(xs), w.reshape(ws), { padding: 1 });
+            const b = tensor(randArray(ws[0], seed + 20));
+            const y = conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, bias: b });
             y.mul(y).sum().backward();
             return [
               ...(y.dataSync() as Float32Array).subarray(0, 4096),

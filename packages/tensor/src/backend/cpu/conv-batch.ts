@@ -58,8 +58,9 @@ interface Layout {
   raw: number;
   pa: number;
   area: number;
-  /** The geometry table's offset (after the shared packed weight), and the floats before the first area. */
+  /** The geometry table's offset (after the shared packed weight), the bias values' (forward: Og floats after the table), and the floats before the first area. */
   tab: number;
+  bias: number;
   shared: number;
   /** Floats of a per-image stage of results taken on the calling thread (the weight gradient's products). */
   stage: number;
@@ -97,9 +98,23 @@ function layout(g: Geom, kind: Kind): Layout | null {
   const planes = g.Cg * g.H * g.W;
   if (o + planes > AREA_CAP || (o + planes > SMALL_AREA && N < MIN_IMAGES)) return null;
   const shared = kind === 'forward' ? mO * kcK : kind === 'input' ? up(K, mr) * kcO : 0;
-  // the packed weight, then the im2col geometry table
-  const tab = up(shared, 16);
-  return { mr, nr, pitch, kcK, kcP, kcO, ...at, area: o, tab, shared: up(tab + ROWS_TABLE + 3 * g.kw, 16), stage: kind === 'weight' ? up(mO * rowsK, 16) : 0 };
+  // the packed weight, then the im2col geometry table (and the forward's bias values)
+  const tab = up(shared, 16),
+    bias = tab + ROWS_TABLE + 3 * g.kw;
+  return {
+    mr,
+    nr,
+    pitch,
+    kcK,
+    kcP,
+    kcO,
+    ...at,
+    area: o,
+    tab,
+    bias,
+    shared: up(bias + (kind === 'forward' ? Og : 0), 16),
+    stage: kind === 'weight' ? up(mO * rowsK, 16) : 0,
+  };
 }
 
 /** Zeroes floats [from, to) of the heap (from < to). */
@@ -171,23 +186,41 @@ function images(
   return true;
 }
 
-/** Forward of group gi, image by image, from x (heap byte address `xAt`) into y (at `yAt`); false when g is not taken this way. */
-export function forwardImages(g: Geom, xAt: number, wd: Float32Array, wOffset: number, yAt: number, gi: number): boolean {
+/**
+ * Forward of group gi, image by image, from x (heap byte address `xAt`) into y (at `yAt`), plus the
+ * bias per output channel (bd[bOffset + o], when given: added as the result is copied out, as one
+ * float32 addition, the bits of a separate add); false when g is not taken this way.
+ */
+export function forwardImages(
+  g: Geom,
+  xAt: number,
+  wd: Float32Array,
+  wOffset: number,
+  yAt: number,
+  gi: number,
+  bd: Float32Array | null,
+  bOffset: number,
+): boolean {
   const { C, O, Og, K, P, H, W, Cg } = g;
   return images(
     g,
     'forward',
-    `f${gi},${xAt},${yAt}`,
-    // A = w_g [Og, K]
-    (f, at, L) => packBlock(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at),
+    `f${gi},${xAt},${yAt},${bd !== null}`,
+    // A = w_g [Og, K]; the group's bias values after the geometry table
+    (f, at, L) => {
+      packBlock(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at);
+      if (bd) f.set(bd.subarray(bOffset + gi * Og, bOffset + (gi + 1) * Og), at + L.bias);
+    },
     NO_SETUP,
     4,
     (emit, a, n, L, pa, tab, st) => {
-      const nP = Math.ceil(P / L.nr);
+      const nP = Math.ceil(P / L.nr),
+        y = yAt + (n * O + gi * Og) * P * 4;
       emit('im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
       emit('packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK);
       emit('gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0);
-      emit('copy_rows', st * 4, nP * L.nr * 4, yAt + (n * O + gi * Og) * P * 4, P * 4, Og, P);
+      if (bd) emit('copy_rows_add', st * 4, nP * L.nr * 4, y, P * 4, Og, P, (pa + L.bias) * 4);
+      else emit('copy_rows', st * 4, nP * L.nr * 4, y, P * 4, Og, P);
     },
     null,
   );

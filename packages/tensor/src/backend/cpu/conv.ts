@@ -11,6 +11,7 @@ import { gemm, residentGemm } from './matmul';
 import { type Im2col, im2colWasm } from './wasm/im2col';
 import type { Resident } from './wasm/gemm-driver';
 import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
+import { settlePool } from './threads';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
@@ -245,11 +246,13 @@ function columnChunks(
   }
 }
 
-/** x [N, C, H, W], w [O, C/groups, kh, kw] → out [N, O, Ho, Wo]. */
-export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+/** x [N, C, H, W], w [O, C/groups, kh, kw] (+ bias [O] per output channel) → out [N, O, Ho, Wo]. */
+export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams, bias: View | null = null): void {
   const g = geom(x.shape, w.shape, outShape, p);
   const xd = dataOf(x) as Float32Array,
     wd = dataOf(w) as Float32Array,
+    bd = bias && (dataOf(bias) as Float32Array),
+    bOff = bias?.offset ?? 0,
     yd = outData(out) as Float32Array; // every element is written below
   const xAt = heapAddress(x),
     yAt = heapAddress(out);
@@ -257,11 +260,12 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   if (N * O * P === 0) return;
   if (K === 0) {
     yd.fill(0, 0, N * O * P);
+    if (bd) addBias(yd, bd, bOff, N, 0, O, O, P);
     return;
   }
   for (let gi = 0; gi < G; gi++) {
-    // small images as chunks of wasm calls, split across threads by image (./conv-batch.ts)
-    if (xAt >= 0 && yAt >= 0 && forwardImages(g, xAt, wd, w.offset, yAt, gi)) continue;
+    // small images as chunks of wasm calls, split across threads by image (./conv-batch.ts), the bias added as they are copied out
+    if (xAt >= 0 && yAt >= 0 && forwardImages(g, xAt, wd, w.offset, yAt, gi, bd, bOff)) continue;
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const wOff = w.offset + gi * Og * K;
@@ -276,7 +280,21 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
         else if ('col' in b) gemm(Og, cp, K, wd, wOff, K, 1, b.col, 0, cp, 1, yd, yOff + oh0 * Wo, P, false);
       });
     }
+    if (bd) {
+      settlePool(); // the gemm's last job may still write y
+      addBias(yd, bd, bOff + gi * Og, N, gi * Og, Og, O, P);
+    }
   }
+}
+
+/** y[n, o, ·] += b[o] for the output channels o0 … o0 + count − 1 of every image (P values each; float32 additions, as a separate add). */
+function addBias(yd: Float32Array, bd: Float32Array, bOff: number, N: number, o0: number, count: number, O: number, P: number): void {
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < count; o++) {
+      const v = bd[bOff + o],
+        at = (n * O + o0 + o) * P;
+      for (let q = at; q < at + P; q++) yd[q] += v;
+    }
 }
 
 /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W]. */

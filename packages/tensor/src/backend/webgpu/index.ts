@@ -157,8 +157,17 @@ export class WebGpuBackend implements Backend {
   matmul(a: View, b: View, out: Storage): void {
     matmul(this.runtime, a, b, out, this.matmulTile);
   }
-  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
-    conv2d(this.runtime, x, w, out, outShape, p);
+  conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams, bias: View | null = null): void {
+    if (!bias) return conv2d(this.runtime, x, w, out, outShape, p);
+    // the bias as its own pass: the convolution into a temporary, then out = it + bias[o] per channel
+    const tmp = this.alloc('float32', numel(outShape));
+    try {
+      conv2d(this.runtime, x, w, tmp, outShape, p);
+      const b = { storage: bias.storage, shape: outShape, strides: [0, bias.strides[0], 0, 0], offset: bias.offset };
+      binary(this.runtime, 'add', { storage: tmp, shape: outShape, strides: contiguousStrides(outShape), offset: 0 }, b, out);
+    } finally {
+      this.free(tmp);
+    }
   }
   conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
     conv2dBackwardInput(this.runtime, gy, w, out, outShape, p);

@@ -119,8 +119,19 @@ export function runCalls(pool: ThreadPool, calls: readonly (readonly number[])[]
   }
 }
 
-/** A function heap chunks call: the gemm's macro-kernel, a packing routine, im2col / col2im rows, or an exact copy / zeroing. */
-export type HeapFn = 'gemm' | 'packLinesA' | 'packRowsA' | 'packLinesB' | 'packRowsB' | 'im2colRows' | 'col2imRows' | 'copy_rows' | 'zero' | 'sum_stages';
+/** A function heap chunks call: the gemm's macro-kernel, a packing routine, im2col / col2im rows, or an exact copy (plus a value per row) / zeroing. */
+export type HeapFn =
+  | 'gemm'
+  | 'packLinesA'
+  | 'packRowsA'
+  | 'packLinesB'
+  | 'packRowsB'
+  | 'im2colRows'
+  | 'col2imRows'
+  | 'copy_rows'
+  | 'copy_rows_add'
+  | 'zero'
+  | 'sum_stages';
 /**
  * Writes one heap call of a chunk: the function and up to 8 i32 arguments (byte addresses in the
  * heap, counts).
@@ -136,6 +147,7 @@ const WHERE: Record<HeapFn, [0 | 2 | 3 | 4, string]> = {
   im2colRows: [4, 'rows'],
   col2imRows: [4, 'colRows'],
   copy_rows: [0, 'copy_rows'],
+  copy_rows_add: [0, 'copy_rows_add'],
   zero: [0, 'zero'],
   sum_stages: [0, 'sum_stages'],
 };

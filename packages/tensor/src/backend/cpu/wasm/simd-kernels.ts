@@ -13,6 +13,7 @@
  *   c_<op>(a, b, n, s, mode, o)       the comparisons into bool bytes, same modes; m_mul(a, m, n, o) a[i]·bool m[i]
  *   z_fill(o, n)                      o[i] = 0
  *   zero(o, n), copy_rows(src, sld, dst, dld, rows, n)  exact (n any count: no write past the end)
+ *   copy_rows_add(src, sld, dst, dld, rows, n, vals)  as copy_rows, row r plus the float at vals + 4r
  *   t_where(c, a, b, n)               a[i] = c[i] ≠ 0 ? a[i] : b[i]
  *   rows_max / rows_min(p, rows, n, out)  per row of n: max/min (NaN wins) → f32 at out[r]
  *   rows_sum(p, rows, n, out)         per row: sum in f64 → f64 at out[r]
@@ -146,8 +147,11 @@ function fillKernel(): FuncDef {
   return fn.def('z_fill');
 }
 
-/** Emits a copy (or, without `src`, zeroing) of exactly `n` floats: 4 at a time, then one by one; moves the pointers. */
-function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
+/**
+ * Emits a copy (or, without `src`, zeroing) of exactly `n` floats: 4 at a time, then one by one;
+ * moves the pointers. With `add` (a v128 local holding one value in every lane), src + that value.
+ */
+function exactRun(fn: Fn, src: number | null, dst: number, n: number, add: number | null = null): void {
   const f = fn.f;
   const step = (bytes: number) => {
     if (src !== null) f.get(src).i32Const(bytes).i32Add().set(src);
@@ -162,6 +166,7 @@ function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
   f.get(dst);
   if (src !== null) f.get(src).v128Load(0, 0);
   else f.v128Zero();
+  if (add !== null) f.get(add).f32x4Add();
   f.v128Store(0, 0);
   step(16);
   f.br(0).end().end();
@@ -170,6 +175,7 @@ function exactRun(fn: Fn, src: number | null, dst: number, n: number): void {
   f.get(dst);
   if (src !== null) f.get(src).f32Load(0, 0);
   else f.f32x4Const(0).f32x4ExtractLane(0);
+  if (add !== null) f.get(add).f32x4ExtractLane(0).f32Add();
   f.f32Store(0, 0);
   step(4);
   f.br(0).end().end();
@@ -232,20 +238,25 @@ function zeroKernel(): FuncDef {
   return fn.def('zero');
 }
 
-/** copy_rows(src, sld, dst, dld, rows, n): rows of exactly n floats, sld / dld bytes apart (rows ≥ 1). */
-function copyRowsKernel(): FuncDef {
-  const fn = new Fn([i32, i32, i32, i32, i32, i32]);
-  const [src, sld, dst, dld, rows, n] = [0, 1, 2, 3, 4, 5];
+/**
+ * copy_rows(src, sld, dst, dld, rows, n): rows of exactly n floats, sld / dld bytes apart (rows ≥ 1).
+ * copy_rows_add(…, vals): row r plus the float32 at vals + 4r (a convolution's bias per channel).
+ */
+function copyRowsKernel(add: boolean): FuncDef {
+  const fn = new Fn(add ? [i32, i32, i32, i32, i32, i32, i32] : [i32, i32, i32, i32, i32, i32]);
+  const [src, sld, dst, dld, rows, n, vals] = [0, 1, 2, 3, 4, 5, 6];
   const [p, q, k] = [fn.i32(), fn.i32(), fn.i32()];
+  const v = add ? fn.v128() : null;
   const f = fn.f;
   f.loop();
   f.get(src).set(p).get(dst).set(q).get(n).set(k);
-  exactRun(fn, p, q, k);
+  if (v !== null) f.get(vals).v128Load32Splat(0, 0).set(v).get(vals).i32Const(4).i32Add().set(vals);
+  exactRun(fn, p, q, k, v);
   f.get(src).get(sld).i32Add().set(src);
   f.get(dst).get(dld).i32Add().set(dst);
   f.get(rows).i32Const(1).i32Sub().tee(rows).brIf(0);
   f.end();
-  return fn.def('copy_rows');
+  return fn.def(add ? 'copy_rows_add' : 'copy_rows');
 }
 
 /** Emits `loop { body(x = p[0..4)) → o[0..4); p += 16; o += 16; n −= 4 } while n` (o may equal p). */
@@ -490,7 +501,8 @@ export function emitSimdModule(shared: boolean): Uint8Array<ArrayBuffer> {
     ...LINE_SCALAR.map(lineScalarKernel),
     fillKernel(),
     zeroKernel(),
-    copyRowsKernel(),
+    copyRowsKernel(false),
+    copyRowsKernel(true),
     sumStagesKernel(),
     whereKernel(),
     rowsExtreme(true),
