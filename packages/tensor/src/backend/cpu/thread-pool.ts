@@ -56,13 +56,17 @@ const SPIN_CHECK = 256;
 /**
  * Waking a sleeping worker that takes longer than SLOW_WAKE_MS means the caller lost its core to
  * it (both runnable, and other processes hold the remaining cores). When that happens twice in a
- * row or nearly (a score halved at each wake, plus one when slow, reaches 1.2; an idle machine
- * has a slow wake in a few hundred), the workers are left asleep, the caller running the jobs
- * alone, for QUIET_MS, doubled while retries stay slow (at most QUIET_MAX_MS). A busy machine
- * then costs about one thread's speed, not much more.
+ * row or nearly (a score halved at each wake, plus one when slow, reaches 1.2), the workers are
+ * left asleep, the caller running the jobs alone, for QUIET_MS, doubled while retries stay slow
+ * (at most QUIET_MAX_MS). A busy machine then costs about one thread's speed, not much more.
+ * Measured on the 2-core box (the small-CNN step on 2 threads, load 8): a wake takes ~2 µs, or,
+ * having lost the core, 0.5–17 ms (94 of 95 slow wakes over 0.5 ms), so SLOW_WAKE_MS sits at the
+ * bottom of that range, above the odd hiccup of an idle virtual machine (a host's steal); and a
+ * false alarm costs at most QUIET_MS at one thread's speed, so that is short (a busy machine's
+ * pause reaches QUIET_MAX_MS in a few more retries).
  */
-const SLOW_WAKE_MS = 0.2;
-const QUIET_MS = 16;
+const SLOW_WAKE_MS = 0.5;
+const QUIET_MS = 4;
 const QUIET_MAX_MS = 512;
 
 /**
