@@ -19,6 +19,7 @@ export interface DeviceMemory {
    * allocated: a typed array's byteLength on the CPU (1 byte per int8/uint8/bool element); on
    * WebGPU the GPU buffers' real sizes, which store int8/uint8 four per 32-bit word (1 byte each)
    * and the other dtypes as 32-bit words, rounded up to the buffer pool's size class (at least 256 bytes). Pooled buffers no tensor uses are not counted.
+   * Packed copies that kernels keep of operands are not included: see {@link MemoryInfo.packed}.
    */
   bytes: number;
 }
@@ -46,14 +47,32 @@ export interface MemoryInfo extends DeviceMemory {
    * ```
    */
   collected: number;
+  /**
+   * Bytes of the packed copies that kernels keep of tensors' values between calls, beside
+   * `bytes`: the CPU int8 matmul keeps its B operand (a quantized Linear's weight) packed in its
+   * kernel's layout from the second product with it on, until the tensor's values are read or
+   * written or its storage is freed.
+   * @example
+   * ```ts
+   * const w = zeros([64, 64], { dtype: 'int8' });
+   * const x = ones([8, 64], { dtype: 'int8' });
+   * const before = memory().packed;
+   * for (let i = 0; i < 2; i++) x.matmul(w).dispose();
+   * memory().packed - before; // 8192 (where the WebAssembly gemm runs): w's values as int16 pairs
+   * w.dispose();
+   * memory().packed === before; // true
+   * ```
+   */
+  packed: number;
 }
 
 const usage: Record<DeviceName, DeviceMemory> = { cpu: { tensors: 0, bytes: 0 }, webgpu: { tensors: 0, bytes: 0 } };
 let collected = 0;
 
 /**
- * Live tensors and bytes, in total and per device, and how many undisposed tensors the garbage
- * collector has freed (`collected`, a count of leaks). Compare two readings to find leaks.
+ * Live tensors and bytes, in total and per device, how many undisposed tensors the garbage
+ * collector has freed (`collected`, a count of leaks), and the bytes of packed copies kernels keep
+ * (`packed`). Compare two readings to find leaks.
  * @example
  * ```ts
  * const before = memory().tensors;
@@ -68,6 +87,7 @@ export function memory(): MemoryInfo {
     bytes: devices.cpu.bytes + devices.webgpu.bytes,
     devices,
     collected,
+    packed: openedBackend('cpu')?.derivedBytes?.() ?? 0,
   };
 }
 

@@ -289,6 +289,8 @@ export interface Backend {
   read(x: View): Promise<TypedArray>;
   /** Synchronous read; only backends whose memory is host memory provide it. */
   readSync?(x: View): TypedArray;
+  /** Bytes of the derived copies the backend keeps of storages' values (packed int8 weights): `memory().packed`; absent: none. */
+  derivedBytes?(): number;
   /**
    * A read-only one-element storage holding `value` (cast to `dtype`), made without a host→device
    * write: on WebGPU it has no buffer and travels to kernels as a parameter. Only `unary`,

@@ -1,7 +1,7 @@
 import type { Backend, Storage, TransferCounts, View } from '../backend';
 import { allocArray, castScalar, type DType, type TypedArray } from '../../dtype';
 import { contiguousStrides, isContiguous, numel } from '../../shape';
-import { type CpuStorage, dataOf, outData } from './storage';
+import { type CpuStorage, dataOf, derivedBytes, dropDerived, outData } from './storage';
 import { freeHeapStorage, heapStorage, plainStorage } from './heap-storage';
 import { forEachLine } from './strided';
 import { binary, unary, where } from './elementwise';
@@ -86,7 +86,11 @@ export class CpuBackend implements Backend {
   }
   free(storage: Storage): void {
     // A heap block goes back to its free list; a plain array is left to the garbage collector.
+    dropDerived(storage as CpuStorage);
     freeHeapStorage(storage as CpuStorage);
+  }
+  derivedBytes(): number {
+    return derivedBytes();
   }
   write(storage: Storage, data: TypedArray): void {
     settlePool();

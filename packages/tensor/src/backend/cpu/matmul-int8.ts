@@ -1,4 +1,6 @@
 /** CPU int8 × int8 → int32 matrix multiply: the WebAssembly SIMD kernel, or a JS loop. */
+import type { View } from '../backend';
+import { dataOf, readData } from './storage';
 import { type Int8GemmFn, wasmInt8Gemm } from './wasm/int8-gemm';
 
 /** Which implementation a gemm uses: 'auto' picks by shape and availability. */
@@ -8,15 +10,45 @@ export type GemmPath = 'js' | 'wasm' | 'auto';
  * int8 × int8 → int32 C[cOff + i·ldc + j] = Σ_k A[…]·B[…] (any strides, as `gemm` in ./matmul.ts):
  * the WebAssembly SIMD kernel of ./wasm/int8-gemm.ts where available (it packs whole operands, so
  * the JS loop keeps the products too small to repay that), else the JS loop. Both are exact and
- * wrap past 2³¹ identically.
+ * wrap past 2³¹ identically. B given as a view (a matmul's operand): its values are read only when
+ * needed, so the wasm gemm may keep it packed from one call to the next (a layer's weight;
+ * ./wasm/int8-packed-b.ts).
  */
-export function int8Gemm(...args: [...Parameters<Int8GemmFn>, GemmPath?]): void {
-  const [M, N, K] = args;
+export function int8Gemm(...args: [...Int8GemmArgs, GemmPath?]): void {
+  const [M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc] = args;
   const path = args[14] ?? 'auto';
   const simd = path === 'wasm' || (path === 'auto' && M * N * K >= INT8_WASM_MIN) ? wasmInt8Gemm() : null;
-  // the operands only: a 15th argument of the wasm gemm would be its hooks
-  (simd ?? intGemm)(...(args.slice(0, 14) as Parameters<Int8GemmFn>));
+  if (b instanceof Int8Array) {
+    (simd ?? intGemm)(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc);
+    return;
+  }
+  if (!simd) {
+    intGemm(M, N, K, a, aOff, ars, acs, dataOf(b) as Int8Array, bOff, brs, bcs, c, cOff, ldc);
+    return;
+  }
+  simd(M, N, K, a, aOff, ars, acs, NO_B, bOff, brs, bcs, c, cOff, ldc, { constantB: { storage: b.storage, data: () => readData(b) as Int8Array } });
 }
+
+/** {@link Int8GemmFn}'s operands, B an Int8Array or a view of an int8 storage (its values then read through `readData`). */
+type Int8GemmArgs = [
+  M: number,
+  N: number,
+  K: number,
+  a: Int8Array,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: Int8Array | View,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  c: Int32Array,
+  cOff: number,
+  ldc: number,
+];
+
+/** The `b` of a call whose B is read through `constantB` instead. */
+const NO_B = new Int8Array(0);
 
 const INT8_WASM_MIN = 1000;
 

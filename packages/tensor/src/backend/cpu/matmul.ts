@@ -300,7 +300,7 @@ export function matmul(a: View, b: View, out: Storage): void {
     N = b.shape[b.shape.length - 1];
   const int = a.storage.dtype === 'int8'; // int8 × int8 → int32 (the op allows no other mix)
   const ad = dataOf(a),
-    bd = dataOf(b),
+    bd = int ? null : dataOf(b), // int8: the gemm reads B only when it packs it (./matmul-int8.ts)
     od = dataOf(out);
   const as = a.strides,
     bs = b.strides,
@@ -319,7 +319,7 @@ export function matmul(a: View, b: View, out: Storage): void {
     return;
   if (rowStride !== null) {
     const rows = batches * M;
-    if (int) int8Gemm(rows, N, K, ad as Int8Array, a.offset, rowStride, aCs, bd as Int8Array, b.offset, bRs, bCs, od as Int32Array, 0, N, gemmPath);
+    if (int) int8Gemm(rows, N, K, ad as Int8Array, a.offset, rowStride, aCs, b, b.offset, bRs, bCs, od as Int32Array, 0, N, gemmPath);
     else gemm(rows, N, K, ad as Float32Array, a.offset, rowStride, aCs, bd as Float32Array, b.offset, bRs, bCs, od as Float32Array, 0, N, false);
     return;
   }
@@ -328,7 +328,7 @@ export function matmul(a: View, b: View, out: Storage): void {
     bOff = b.offset;
   const mn = M * N;
   for (let t = 0; t < batches; t++) {
-    if (int) int8Gemm(M, N, K, ad as Int8Array, aOff, aRs, aCs, bd as Int8Array, bOff, bRs, bCs, od as Int32Array, t * mn, N, gemmPath);
+    if (int) int8Gemm(M, N, K, ad as Int8Array, aOff, aRs, aCs, b, bOff, bRs, bCs, od as Int32Array, t * mn, N, gemmPath);
     else gemm(M, N, K, ad as Float32Array, aOff, aRs, aCs, bd as Float32Array, bOff, bRs, bCs, od as Float32Array, t * mn, N, false);
     for (let d = nb - 1; d >= 0; d--) {
       const sb = bs[br - r + d];

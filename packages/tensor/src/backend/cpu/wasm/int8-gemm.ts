@@ -31,6 +31,9 @@ import { splits } from './gemm-driver';
 import { wasmModule } from './modules';
 import { relaxedDotAddWorks } from './int8-dot';
 import { copyIn, type Raw } from './pack';
+import { HeldOperands, type HeldB } from './int8-packed-b';
+import type { Storage } from '../../backend';
+import { dropDerived, type CpuStorage } from '../storage';
 
 /** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
 export type Int8GemmFn = (
@@ -66,8 +69,12 @@ export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHook
  * - `bShift`: with `fillB`, B was written shifted into [0, 127] (see {@link sevenBitShift}), so the
  *   relaxed kernel may run; the result is the unshifted product all the same;
  * - `columnAlign`: make the column blocks (but the last) a multiple of this many columns where
- *   the blocking allows it (e.g. whole images of a convolution).
- * With hooks, K must be > 0.
+ *   the blocking allows it (e.g. whole images of a convolution);
+ * - `constantB`: B (`b` then ignored) is the int8 storage `storage`, its values `data()` (read
+ *   only when the gemm packs them): from its second use with the same geometry the gemm keeps it
+ *   packed between calls (./int8-packed-b.ts) until its values are accessed or it is freed.
+ *   Alone, it lets a large product split across threads as a plain call does.
+ * With hooks, K must be > 0 (but with `constantB` alone).
  */
 export interface Int8GemmHooks {
   fillB?: (mem: Int8Array, base: number, ld: number) => void;
@@ -75,6 +82,7 @@ export interface Int8GemmHooks {
   bShift?: 0 | 128;
   epilogue?: (mem: WebAssembly.Memory, i0: number, j0: number, rows: number, cols: number, at: number, ld: number, spare: number, table: number) => void;
   columnAlign?: number;
+  constantB?: { storage: Storage; data: () => Int8Array };
 }
 
 export const INT8_TILE: KernelShape = { mr: 4, nr: 8, unroll: 1 };
@@ -313,10 +321,13 @@ function makeInt8Driver(
 ): Int8Gemm {
   let i8 = new Int8Array(mem.buffer),
     i32v = new Int32Array(mem.buffer);
+  const heldB = new HeldOperands();
   const gemm: Int8GemmFusedFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
     if (M <= 0 || N <= 0) return;
-    const twin = split && !hooks && cpuThreads() > 1 && splits(M, N, K) ? split() : null;
-    if (twin) return twin(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc);
+    const keep = hooks?.constantB;
+    const plain = !hooks || (keep && !hooks.fillB && !hooks.epilogue && !hooks.columnAlign);
+    const twin = split && plain && cpuThreads() > 1 && splits(M, N, K) ? split() : null;
+    if (twin) return twin(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, keep ? { constantB: keep } : undefined);
     if (K <= 0) {
       for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
@@ -324,7 +335,17 @@ function makeInt8Driver(
     // the relaxed kernel when one operand fits 7 bits (stored +128 when all negative)
     let i7: 'a' | 'b' | null = null;
     let shift: 0 | 128 | null = null;
-    if (dot && relaxedOn) {
+    // a held B (packed on an earlier call): the standard kernel's, or the relaxed one's while A fits 7 bits
+    const key = keep ? HeldOperands.key(bOff, brs, bcs, N, K) : '';
+    let held: HeldB | undefined = keep ? heldB.find(keep.storage, key) : undefined;
+    if (held?.scheme === 'dot') {
+      if (dot && relaxedOn && operandShift(a, aOff, ars, acs, M, K) === 0) [i7, shift] = ['a', 0];
+      else held = undefined;
+    }
+    if (keep && !held) b = keep.data();
+    if (held) {
+      // decided
+    } else if (dot && relaxedOn) {
       if (hooks?.fillB) {
         if (hooks.bShift !== undefined) [i7, shift] = ['b', hooks.bShift];
       } else {
@@ -339,6 +360,8 @@ function makeInt8Driver(
       }
     }
     const sc: Scheme = i7 ? (dot as DotScheme) : std;
+    // hold B from its second use, where the kernel takes it signed as stored (not when it is the 7-bit operand or A is stored +128)
+    const packB = keep && !held && i7 !== 'b' && shift !== 128 && heldB.wanted(keep.storage, key);
     const pool = threads && cpuThreads() > 1 && splits(M, N, K) ? poolFor(mem, threads.modules) : null;
     if (i7) calls.relaxed++;
     else calls.standard++;
@@ -359,35 +382,53 @@ function makeInt8Driver(
     const align = hooks?.columnAlign ? lcm(hooks.columnAlign, nr) : 0;
     if (align && ncMax >= align) ncMax -= ncMax % align;
     const nc = Math.min(ncMax, Np);
-    // Byte layout: [raw A | raw B | packed A block | packed B block | int32 stage | (spare) | (corrections)],
-    // 64-aligned; 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing.
+    // Byte layout: [held Bs | raw A | raw B | packed A block | packed B block | int32 stage | (spare) | (corrections)],
+    // 64-aligned; 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing; with a
+    // held B no raw B (unless packing it now) and no packed B block.
     const al = (n: number) => roundUp(n, 64);
-    const rawA = SCRATCH,
+    if (packB) held = heldB.hold(keep.storage, key, i7 ? 'dot' : 'std', Kp * Np * sc.packed);
+    const rawA = SCRATCH + heldB.end,
       rawB = rawA + al(Mp * Kp + 8),
-      pA = rawB + al(Np * Kp + 8),
+      pA = rawB + (held && !packB ? 0 : al(Np * Kp + 8)),
       pB = pA + al((pool ? roundUp(ms, mr) : mcMax) * kcMax * sc.packed),
-      stage = pB + al(kcMax * nc * sc.packed);
+      stage = pB + (held ? 0 : al(kcMax * nc * sc.packed));
     const spare = stage + ms * nc * 4;
     const table = spare + ms * nc * 4;
     const corr = al(hooks?.epilogue ? table + ms * 16 : spare);
     const bytes = i7 ? corr + Math.max(Mp, Np) * 20 + 64 : corr;
     if (bytes > mem.buffer.byteLength) {
-      mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+      try {
+        mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+      } catch (e) {
+        if (!packB) throw e;
+        dropDerived(keep.storage as CpuStorage); // no room to hold B: pack it per call
+        return gemm(M, N, K, a, aOff, ars, acs, keep.data(), bOff, brs, bcs, c, cOff, ldc);
+      }
       i8 = new Int8Array(mem.buffer); // growing detaches the old buffer
       i32v = new Int32Array(mem.buffer);
     }
     const ra = copyIn(a, aOff, ars, acs, M, K, Mp, Kp, i8, rawA);
     let rb: { base: number; ld: number; lines: boolean };
-    if (hooks?.fillB) {
+    const { pack } = sc;
+    const heldAt = held ? SCRATCH + held.at : 0;
+    if (held && !packB)
+      rb = { base: rawB, ld: 0, lines: true }; // not read: B's panels are held
+    else if (hooks?.fillB) {
       hooks.fillB(i8, rawB, Np);
       if (hooks.bShift === 128 && !i7) flipRuns(rawB, Np, K, N); // back to B for the standard kernel
       for (let k = 0; k < K; k++) i8.fill(0, rawB + k * Np + N, rawB + (k + 1) * Np);
       i8.fill(0, rawB + K * Np, rawB + Kp * Np);
       rb = { base: rawB, ld: Np, lines: false };
     } else rb = copyIn(b, bOff, bcs, brs, N, K, Np, Kp, i8, rawB);
+    if (packB)
+      for (let k0 = 0; k0 < Kp; k0 += KC) {
+        const kc = Math.min(KC, Kp - k0),
+          dst = heldAt + k0 * Np * sc.packed;
+        if (rb.lines) pack.packLinesB(rb.base + k0, rb.ld, dst, Np / nr, kc / sc.lineStep);
+        else pack.packRowsB(rb.base + k0 * rb.ld, rb.ld, dst, Np / nr, kc / sc.rowStep);
+      }
     if (i7) corrections(i7 === 'a' ? [ra, M, rb, N] : [rb, N, ra, M], K, shift === 128 && !hooks?.fillB, shift === 128, corr);
     const ldS = nc; // stage row pitch, in int32s
-    const { pack } = sc;
     for (let i0 = 0; i0 < M; i0 += MS) {
       const mRows = Math.min(MS, M - i0);
       for (let j0 = 0; j0 < N; j0 += ncMax) {
@@ -395,7 +436,11 @@ function makeInt8Driver(
           nPanels = Math.ceil(nCols / nr);
         for (let k0 = 0; k0 < Kp; k0 += KC) {
           const kc = Math.min(KC, Kp - k0);
-          if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
+          // this block's B panels: in the held B, or packed now
+          const bp = held ? heldAt + (k0 * Np + j0 * kc) * sc.packed : pB;
+          if (held) {
+            // packed already
+          } else if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
           else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / sc.rowStep);
           if (pool) {
             // the whole row range's A panels here, then tiles × groups of B panels as chunks
@@ -416,7 +461,7 @@ function makeInt8Driver(
                   np = Math.floor(((g + 1) * nPanels) / groups) - c0;
                 const at = stage + (i1 * ldS + c0 * nr) * 4,
                   a0 = pA + (i1 / mr) * mr * kc * sc.packed,
-                  b0 = pB + c0 * nr * kc * sc.packed,
+                  b0 = bp + c0 * nr * kc * sc.packed,
                   start = i7 === 'a' ? corr + 4 * (j0 + c0 * nr) : corr + 4 * (i0 + i1);
                 pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
               }
@@ -433,9 +478,9 @@ function makeInt8Driver(
             const at = stage + i1 * ldS * 4,
               steps = kc / sc.kernelStep,
               beta = k0 > 0 ? 1 : 0;
-            if (i7 === 'a') (dot as DotScheme).gemmA(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * j0);
-            else if (i7 === 'b') (dot as DotScheme).gemmB(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * i);
-            else std.kernel(pA, pB, at, mPanels, nPanels, steps, ldS * 4, beta);
+            if (i7 === 'a') (dot as DotScheme).gemmA(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * j0);
+            else if (i7 === 'b') (dot as DotScheme).gemmB(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * i);
+            else std.kernel(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta);
           }
         }
         if (hooks?.epilogue) {
