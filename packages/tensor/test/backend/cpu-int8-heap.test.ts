@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setHeapEnabled } from '../../src/backend/cpu/heap';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
+import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
 import { setQuantizedSimd } from '../../src/backend/cpu/wasm/quantized';
-import { memory, quantize, requantizePerTensor, scope, tensor } from '../../src';
+import { manualSeed, maxPool2d, memory, quantize, rand, requantizePerTensor, scope, tensor } from '../../src';
 import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
 
@@ -35,6 +36,12 @@ describe('requantizePerTensor on heap tensors', () => {
     expect(await warmGemmThreads()).toBe(true);
     const chunks = workerChunks();
     expect(untilWorkersHelp(run)).toEqual(want);
+    // the SIMD pass is quick: the calling thread may finish every chunk before a worker wakes, so
+    // once more with the workers alone
+    heapSplit.callerHelps = false;
+    onTestFinished(() => void (heapSplit.callerHelps = true));
+    expect(run()).toEqual(want);
+    heapSplit.callerHelps = true;
     expect(workerChunks()).toBeGreaterThan(chunks);
     setCpuThreads(1);
     setQuantizedSimd(false);
@@ -44,6 +51,54 @@ describe('requantizePerTensor on heap tensors', () => {
     setHeapEnabled(false);
     onTestFinished(() => setHeapEnabled(true));
     expect(run()).toEqual(want); // plain arrays
+    expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('quantize and 2×2 max pooling of heap tensors across threads', () => {
+  it('give the bytes of one thread with the workers alone (runs of 16 values; pooled rows of 14 and 7 bytes through the tail buffers); no tensor leaks', async () => {
+    const before = memory().tensors;
+    // 4·33, 8·33 and 2·33 planes (6, 3 and 2 chunks of 16 K bytes: runs of 22, 88 and 33 planes),
+    // 14 and 7 windows a row (a group's store 2 and 9 bytes past the row) and 17 (16 + 1);
+    // 4·33·28·28 + 5 floats (a partial last group)
+    const shapes = [
+      [4, 33, 28, 28],
+      [8, 33, 14, 14],
+      [2, 33, 16, 34],
+    ];
+    const run = () =>
+      scope(() => {
+        manualSeed(7);
+        const out: Uint8Array[] = [];
+        for (const shape of shapes)
+          for (const dtype of ['int8', 'uint8'] as const) {
+            const q = quantize(rand(shape).mul(6).sub(3), 0.02, dtype === 'int8' ? -5 : 131, dtype);
+            out.push(new Uint8Array(q.dataSync().buffer.slice(0)), new Uint8Array(maxPool2d(q, 2).dataSync().buffer.slice(0)));
+          }
+        const flat = quantize(
+          rand([4 * 33 * 28 * 28 + 5])
+            .mul(600)
+            .sub(300),
+          0.7,
+          3,
+          'int8',
+        );
+        out.push(new Uint8Array(flat.dataSync().buffer.slice(0)));
+        return out;
+      });
+    setCpuThreads(1);
+    const one = run();
+    setCpuThreads(2);
+    expect(await warmGemmThreads()).toBe(true);
+    heapSplit.callerHelps = false;
+    onTestFinished(() => void (heapSplit.callerHelps = true));
+    const chunks = workerChunks();
+    const two = run();
+    expect(workerChunks()).toBeGreaterThan(chunks);
+    heapSplit.callerHelps = true;
+    expect(two.length).toBe(one.length);
+    for (let i = 0; i < one.length; i++) expect(Buffer.compare(two[i], one[i]), `output ${i}`).toBe(0);
+    setCpuThreads(1);
     expect(memory().tensors).toBe(before);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { setSplitSettings } from '../../src/backend/cpu/wasm/gemm-driver';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setHeapEnabled } from '../../src/backend/cpu/heap';
+import { outData } from '../../src/backend/cpu/storage';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
 import { matmul, memory, type QuantizedConv2dOptions, quantizedConv2d, scope, tensor } from '../../src';
@@ -135,4 +136,24 @@ describe('int8 gemm on 2 threads', () => {
       expect(p1).toEqual(c1);
       expect(p2).toEqual(c1);
     });
+
+  it('the threaded convolution keeps a weight packed across calls, and packs it again when its bytes change in place', () => {
+    setCpuThreads(1);
+    const start = memory().tensors;
+    const img = scope(() => tensor(rand(3 * 4 * 12 * 12, 11), { dtype: 'int8' }).reshape([3, 4, 12, 12]));
+    const w = scope(() => tensor(rand(8 * 4 * 9, 12), { dtype: 'int8' }).reshape([8, 4, 3, 3]));
+    const opts = { inputScale: 0.02, weightScale: 0.01, output: { scale: 0.05, zeroPoint: 1, dtype: 'int8' as const }, padding: 1 };
+    const conv = (weight: typeof w) => scope(() => quantizedConv2d(img, weight, opts).dataSync() as Int8Array);
+    const first = conv(w);
+    expect(conv(w)).toEqual(first); // served from the packed copy
+    // the same storage, other bytes (written in place, as an in-place op would): packed again
+    const changed = rand(8 * 4 * 9, 13);
+    outData(w._storage).set(changed);
+    const fresh = scope(() => tensor(changed, { dtype: 'int8' }).reshape([8, 4, 3, 3]));
+    const want = conv(fresh);
+    expect(want).not.toEqual(first);
+    expect(conv(w)).toEqual(want);
+    for (const t of [img, w, fresh]) t.dispose();
+    expect(memory().tensors).toBe(start);
+  });
 });

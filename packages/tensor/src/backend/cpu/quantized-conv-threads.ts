@@ -17,7 +17,7 @@ import { MAX_CALLS } from './thread-pool';
 import { cpuThreads } from './threads';
 import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
 import { INT8_TILE, wasmInt8Gemm } from './wasm/int8-gemm';
-import { im2colTable, im2colTableBytes } from './wasm/int8-conv';
+import { type Im2colGeometry, im2colTable, im2colTableBytes } from './wasm/int8-conv';
 
 /** Longest reduction taken (k, padded to 8): the packed panels of an image stay in L2. */
 const KMAX = 512;
@@ -42,6 +42,38 @@ type Fn = (...args: number[]) => void;
 let steps: { im2colI8: number; packRowsB: number; kernel: number; requantBlock: number; local: Record<number, Fn> } | undefined;
 /** Work space in the heap, kept (and grown) from call to call. */
 let space = { at: 0, bytes: 0 };
+
+/**
+ * A weight packed as the kernel reads it, with its im2col table, in a kept heap block: reused while
+ * the same storage holds the same bytes (compared on every call) under the same geometry.
+ */
+interface Packed {
+  storage: Storage;
+  key: string;
+  weight: Int8Array;
+  at: number;
+  bytes: number;
+}
+/** The last few weights packed (an inference model's convolutions, most recent last). */
+const packed: Packed[] = [];
+const KEEP = 8;
+
+/** The entry for this weight and geometry whose bytes are still `w`, moved to the end; else undefined. */
+function findPacked(storage: Storage, key: string, w: Int8Array): Packed | undefined {
+  const i = packed.findIndex((e) => e.storage === storage && e.key === key);
+  if (i < 0) return undefined;
+  const e = packed[i];
+  packed.splice(i, 1);
+  const n = w.length;
+  let same = e.weight.length === n;
+  for (let t = 0; same && t < n; t++) same = e.weight[t] === w[t];
+  if (same) {
+    packed.push(e);
+    return e;
+  }
+  heapFree(e.at, e.bytes);
+  return undefined;
+}
 
 /**
  * Runs the convolution image by image when its shape is taken and its input and output lie in the
@@ -90,13 +122,30 @@ export function threadedQuantizedConv2d(
   const eb = o.kind === 0 ? 4 : 1;
   const geometry = { cg, kh, kw, H, W, Ho, Wo, sh, ph, dh, dw, pw, ld: Np, zp: p.inputZeroPoint };
   const al = (n: number) => up(n, 64);
-  // layout (bytes from the block): params | channel constants | im2col table | packed A per group | areas
+  // the packed weight's block: im2col table | packed A per group
+  const aBytes = Mp * K2 * 2,
+    tabBytes = al(im2colTableBytes(geometry));
+  const w = wd.subarray(weight.offset, weight.offset + O * K);
+  const key = JSON.stringify(geometry);
+  let pw8 = findPacked(weight.storage, key, w);
+  if (!pw8) {
+    const bytes = tabBytes + G * aBytes;
+    const at = heapAlloc(bytes, true);
+    if (at === null) return false;
+    if (packed.length >= KEEP) {
+      const old = packed.shift()!;
+      heapFree(old.at, old.bytes);
+    }
+    pw8 = { storage: weight.storage, key, weight: w.slice(), at, bytes };
+    packed.push(pw8);
+    packWeight(mem.buffer, pw8.at, geometry, w, { G, og, K, K2, Mp, mr, aBytes, tabBytes });
+  }
+  const tab = pw8.at,
+    packedA = pw8.at + tabBytes;
+  // layout of the work space (bytes from its block): params | channel constants | areas
   const params = 0,
     consts = params + 64,
-    tab = consts + al(O * 12),
-    packedA = tab + al(im2colTableBytes(geometry)),
-    aBytes = Mp * K2 * 2,
-    first = packedA + al(G * aBytes);
+    first = consts + al(O * 12);
   // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np]
   const colB = al(K2 * Np + SLACK),
     pbB = al(K2 * Np * 2),
@@ -117,19 +166,6 @@ export function threadedQuantizedConv2d(
     wf = new Float32Array(buf);
   wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
-  im2colTable(buf, base + tab, geometry);
-  // each group's weight rows [og, K] packed once here as the kernel reads them: mr-row panels of
-  // k pairs, [panel][k/2][mr][2] int16, zero past og and K (the columns' rows K… may then hold anything)
-  const a16 = new Int16Array(buf, base + packedA, (G * aBytes) / 2);
-  for (let g = 0; g < G; g++)
-    for (let i0 = 0, at = (g * aBytes) / 2; i0 < Mp; i0 += mr)
-      for (let k = 0; k < K2; k += 2)
-        for (let r = 0; r < mr; r++, at += 2) {
-          const i = i0 + r,
-            w0 = weight.offset + (g * og + i) * K + k;
-          a16[at] = i < og ? wd[w0] : 0;
-          a16[at + 1] = i < og && k + 1 < K ? wd[w0 + 1] : 0;
-        }
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
   const perChunk = Math.ceil(N / chunks);
@@ -147,9 +183,9 @@ export function threadedQuantizedConv2d(
         st = pb + pbB;
       for (let n = c * perChunk; n < Math.min(N, (c + 1) * perChunk); n++)
         for (let g = 0; g < G; g++) {
-          add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, base + tab);
+          add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
           add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
-          add(fn.kernel, base + packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
+          add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
           add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, outAt + (n * O + g * og) * P * eb, base + consts + g * og * 12, base + params);
         }
     }
@@ -160,4 +196,28 @@ export function threadedQuantizedConv2d(
     }
   }
   return true;
+}
+
+/**
+ * The im2col table, then each group's weight rows [og, K] as the kernel reads them: mr-row panels
+ * of k pairs, [panel][k/2][mr][2] int16, zero past og and K (the columns' rows K… may then hold anything).
+ */
+function packWeight(
+  buf: ArrayBufferLike,
+  at: number,
+  geometry: Im2colGeometry,
+  w: Int8Array,
+  { G, og, K, K2, Mp, mr, aBytes, tabBytes }: Record<'G' | 'og' | 'K' | 'K2' | 'Mp' | 'mr' | 'aBytes' | 'tabBytes', number>,
+): void {
+  im2colTable(buf as ArrayBuffer, at, geometry);
+  const a16 = new Int16Array(buf, at + tabBytes, (G * aBytes) / 2);
+  for (let g = 0; g < G; g++)
+    for (let i0 = 0, t = (g * aBytes) / 2; i0 < Mp; i0 += mr)
+      for (let k = 0; k < K2; k += 2)
+        for (let r = 0; r < mr; r++, t += 2) {
+          const i = i0 + r,
+            w0 = (g * og + i) * K + k;
+          a16[t] = i < og ? w[w0] : 0;
+          a16[t + 1] = i < og && k + 1 < K ? w[w0 + 1] : 0;
+        }
 }

@@ -43,9 +43,9 @@ export function quantize(x: View, p: QuantizeParams, out: Storage): void {
 /** See `Backend.lookUpBytes`: in place in the heap (./quantized-heap.ts), else a byte at a time. */
 export function lookUpBytes(x: View, table: Uint8Array, out: Storage): void {
   const n = numel(x.shape);
+  const od = outData(out); // first: out is overwritten, so a reused heap block is not cleared (heapAddress would)
   if (heapLookUp(x, table, out, n)) return;
-  const xd = dataOf(x),
-    od = outData(out);
+  const xd = dataOf(x);
   for (let i = 0; i < n; i++) od[i] = table[xd[x.offset + i] & 255];
 }
 

@@ -17,10 +17,15 @@
  *   requantBlock(kind, rows, images, n4, src, ld, dst, consts, params)
  *     one of those row kernels over a gemm block of rows × images runs, written in NCHW order
  *   im2colI8(src, dst, tab): one image's int8 im2col, column stride 1 (./int8-conv.ts)
- *   maxPool2x2 / maxPool2x2U(src, dst, planes, h, w, ho, g16, back)
+ *   quantizeAt(unsigned, n16, src, dst, params): quantize / quantizeU8 with inv, zp, qmin, qmax
+ *     read as float32 at `params` (every argument an i32, as the worker pool passes them)
+ *   maxPool2x2 / maxPool2x2U(src, dst, planes, h, w, ho, g16, back, tail)
  *     2×2 stride-2 max pooling of int8 / uint8 planes (h·w bytes each) into ho rows of wo bytes
  *     (g16 = ⌈wo/16⌉ groups of 16 windows, back = 16·g16 − wo): a row's last group reads up to 32
- *     bytes past it and writes up to 15 past it (the next row's, rewritten next; slack at the end)
+ *     bytes past it and writes up to 15 past it (the next row's, rewritten next; slack at the end),
+ *     but with `tail` (16 bytes of scratch) a store that would reach past the call's output goes
+ *     there and only its bytes before that end are copied: nothing is written past the call's
+ *     output (threads' ranges), and every byte ends as the plain stores leave it
  *
  * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
  * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
@@ -208,10 +213,13 @@ const EVEN_BYTES = Array.from({ length: 16 }, (_, i) => 2 * i);
 const ODD_BYTES = EVEN_BYTES.map((b) => b + 1);
 
 function maxPool2x2Kernel(unsigned: boolean): FuncDef {
-  const [src, dst, planes, h, w, ho, g16, back] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [oh, r0, k, v0, v1] = [8, 9, 10, 11, 12];
+  const [src, dst, planes, h, w, ho, g16, back, tail] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [oh, r0, k, v0, v1, end, t] = [9, 10, 11, 12, 13, 14, 15];
   const c = new Code();
   const max = () => c.bytes.push(0xfd, unsigned ? 0x79 : 0x78); // u8x16.max_u / i8x16.max_s
+  const [gtU, and, load8, store8] = [[0x4b], [0x71], [0x2d, 0, 0], [0x3a, 0, 0]];
+  // the end of the call's output: planes·ho rows of wo = 16·g16 − back bytes
+  c.get(dst).get(planes).get(ho).i32Mul().get(g16).i32Const(16).i32Mul().get(back).i32Sub().i32Mul().i32Add().set(end);
   c.block().loop(); // planes
   c.get(planes).i32Eqz().brIf(1);
   c.i32Const(0).set(oh);
@@ -227,9 +235,24 @@ function maxPool2x2Kernel(unsigned: boolean): FuncDef {
   c.get(r0).v128Load(16, 0).get(r0).get(w).i32Add().v128Load(16, 0);
   max();
   c.set(v1);
-  c.get(dst).get(v0).get(v1).i8x16Shuffle(EVEN_BYTES).get(v0).get(v1).i8x16Shuffle(ODD_BYTES);
+  c.get(v0).get(v1).i8x16Shuffle(EVEN_BYTES).get(v0).get(v1).i8x16Shuffle(ODD_BYTES);
   max();
-  c.v128Store(0, 0);
+  c.set(v0);
+  // a store reaching past the call's output with a tail buffer: there, then its bytes before the end copied
+  c.get(dst).i32Const(16).i32Add().get(end);
+  c.bytes.push(...gtU);
+  c.get(tail).i32Eqz().i32Eqz();
+  c.bytes.push(...and);
+  c.if();
+  c.get(tail).get(v0).v128Store(0, 0);
+  c.i32Const(0).set(t);
+  c.block().loop().get(dst).get(t).i32Add().get(end).i32LtU().i32Eqz().brIf(1);
+  c.get(dst).get(t).i32Add().get(tail).get(t).i32Add();
+  c.bytes.push(...load8, ...store8);
+  c.get(t).i32Const(1).i32Add().set(t).br(0).end().end();
+  c.else();
+  c.get(dst).get(v0).v128Store(0, 0);
+  c.end();
   c.get(r0).i32Const(32).i32Add().set(r0).get(dst).i32Const(16).i32Add().set(dst);
   c.get(k).i32Const(1).i32Sub().set(k);
   c.br(0).end().end();
@@ -240,9 +263,9 @@ function maxPool2x2Kernel(unsigned: boolean): FuncDef {
   c.get(planes).i32Const(1).i32Sub().set(planes);
   c.br(0).end().end();
   return {
-    params: [i32, i32, i32, i32, i32, i32, i32, i32],
+    params: new Array<ValType>(9).fill(i32),
     results: [],
-    locals: [i32, i32, i32, v128, v128],
+    locals: [i32, i32, i32, v128, v128, i32, i32],
     body: c,
     export: unsigned ? 'maxPool2x2U' : 'maxPool2x2',
   };
@@ -276,19 +299,48 @@ export function simdMaxPool2x2(
   for (let p = 0; p < planes; p += per) {
     const n = Math.min(per, planes - p);
     bytes.set(x.subarray(xo + p * inPlane, xo + (p + n) * inPlane), A);
-    kernel(A, B, n, h, w, ho, g16, 16 * g16 - wo);
+    kernel(A, B, n, h, w, ho, g16, 16 * g16 - wo, 0);
     out.set(bytes.subarray(B, B + n * outPlane), p * outPlane);
   }
   return true;
 }
 
-/** lookUp(src, dst, n, table): dst[i] = table[src[i]] for n bytes (unsigned), a byte at a time (no store past dst + n). */
+/**
+ * lookUp(src, dst, n, table): dst[i] = table[src[i]] for n bytes (unsigned). Sixteen a step while
+ * 16 remain: the table as 16 vectors T_t, and dst = OR over t of swizzle(T_t, src − 16t) (swizzle
+ * gives 0 for an index ≥ 16, so exactly the vector holding entry src contributes); then the
+ * last bytes one at a time. Nothing is stored past dst + n.
+ */
 function lookUpKernel(): FuncDef {
   const [src, dst, n, table] = [0, 1, 2, 3];
-  const end = 4;
+  const [end, end16, idx, r, sixteen] = [4, 5, 6, 7, 8];
+  const T = (t: number) => 9 + t;
   const c = new Code();
   const load8 = () => c.bytes.push(0x2d, 0, 0); // i32.load8_u
+  const swizzle = () => c.bytes.push(0xfd, 0x0e);
+  for (let t = 0; t < 16; t++)
+    c.get(table)
+      .v128Load(16 * t, 0)
+      .set(T(t));
+  c.i32x4Const(0x10101010).set(sixteen);
   c.get(src).get(n).i32Add().set(end);
+  c.get(src).get(n).i32Const(-16);
+  c.bytes.push(0x71); // i32.and
+  c.i32Add().set(end16);
+  c.block().loop().get(src).get(end16).i32LtU().i32Eqz().brIf(1);
+  c.get(dst).get(T(0)).get(src).v128Load(0, 0).tee(idx);
+  swizzle();
+  c.set(r);
+  for (let t = 1; t < 16; t++) {
+    c.get(r).get(T(t)).get(idx).get(sixteen);
+    c.bytes.push(0xfd, 0x71); // i8x16.sub
+    c.tee(idx);
+    swizzle();
+    c.bytes.push(0xfd, 0x50); // v128.or
+    c.set(r);
+  }
+  c.get(r).v128Store(0, 0);
+  c.get(src).i32Const(16).i32Add().set(src).get(dst).i32Const(16).i32Add().set(dst).br(0).end().end();
   c.block().loop().get(src).get(end).i32LtU().i32Eqz().brIf(1);
   c.get(dst).get(table).get(src);
   load8();
@@ -296,7 +348,23 @@ function lookUpKernel(): FuncDef {
   load8();
   c.bytes.push(0x3a, 0, 0); // i32.store8
   c.get(src).i32Const(1).i32Add().set(src).get(dst).i32Const(1).i32Add().set(dst).br(0).end().end();
-  return { params: [i32, i32, i32, i32], results: [], locals: [i32], body: c, export: 'lookUp' };
+  return { params: [i32, i32, i32, i32], results: [], locals: [i32, i32, v128, v128, v128, ...new Array<ValType>(16).fill(v128)], body: c, export: 'lookUp' };
+}
+
+/** quantizeAt (see the file comment): loads the four float32 parameters and calls quantize (function 0) or quantizeU8 (1). */
+function quantizeAtKernel(): FuncDef {
+  const [unsigned, n16, src, dst, params] = [0, 1, 2, 3, 4];
+  const c = new Code();
+  const call = (f: number) => {
+    c.get(n16).get(src).get(dst).get(params).f32Load(0).get(params).f32Load(4).get(params).f32Load(8).get(params).f32Load(12);
+    c.bytes.push(0x10, f); // call
+  };
+  c.get(unsigned).if();
+  call(1);
+  c.else();
+  call(0);
+  c.end();
+  return { params: [i32, i32, i32, i32, i32], results: [], locals: [], body: c, export: 'quantizeAt' };
 }
 
 /** Function numbers (the module's order below) of the row kernels requantBlock calls. */
@@ -318,6 +386,7 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       requantBlockKernel(ROW_KERNEL),
       int8Im2colKernel(),
       lookUpKernel(),
+      quantizeAtKernel(),
     ],
   });
 
