@@ -77,6 +77,28 @@ describe('CPU int8 SIMD kernels equal the JS loops', () => {
     }
     expect(memory().tensors).toBe(before);
   });
+
+  it('quantizedLinear float out (the dynamic Linear): per-tensor and per-channel, with and without bias, wrapping sums, rows spanning chunks', () => {
+    const before = memory().tensors;
+    for (const [m, k, n] of [
+      [300, 40, 64],
+      [9, 33, 2048],
+    ]) {
+      const x = scope(() => tensor(Int8Array.from(randomValues(m * k, 7, -128, 128), Math.floor), { dtype: 'int8' }).reshape([m, k]));
+      const w = scope(() => tensor(Int8Array.from(randomValues(n * k, 8, -128, 128), Math.floor), { dtype: 'int8' }).reshape([n, k]));
+      const bias = randomValues(n, 9, -3, 3);
+      for (const weightScale of [0.013, randomValues(n, 10, 0.001, 0.02)])
+        for (const withBias of [true, false]) {
+          const opts = { inputScale: 0.037, inputZeroPoint: -61, weightScale, bias: withBias ? bias : null };
+          const [simd, js] = both(() => quantizedLinear(x, w, opts));
+          expect(simd.filter((y, i) => !Object.is(y, js[i])).length, 'elements that differ').toBe(0);
+          expect(new Set(simd).size).toBeGreaterThan(m * n * 0.5); // real products, not a constant
+        }
+      x.dispose();
+      w.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
   it('quantizedConv2d int8 and uint8 out: clamps of huge products, ReLU, products near ties (the rounding by 1.5·2²³ and the bits)', () => {
     const before = memory().tensors;
     const x = scope(() => tensor(Int8Array.from(randomValues(4 * 8 * 16 * 16, 7, -128, 128), Math.floor), { dtype: 'int8' }).reshape([4, 8, 16, 16]));

@@ -9,7 +9,7 @@ import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
 import { heapLookUp, heapQuantize } from './quantized-heap';
 import { forEachLine } from './strided';
-import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeRows } from './wasm/quantized';
+import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeFloat, simdRequantizeRows } from './wasm/quantized';
 
 const f32 = Math.fround;
 /**
@@ -69,6 +69,7 @@ export function requantize(...[acc, columnTerm, multiplier, bias, affine, p, out
   const k = { columnTerm: col, co, multiplier: mult, mo, bias: bd, bo };
   if (mode === 'dequantize' && !affine && simdRequantize(a, ao, m, n, k, { out: od as Float32Array, zp, qmin, qmax, scale: f32(outScale) })) return;
   const xs = f32(inputScale);
+  if (mode === 'float' && !affine && simdRequantizeFloat(a, ao, m, n, k, xs, od as Float32Array)) return;
   const sc = f32(outScale);
   for (let i = 0; i < m; i++) {
     const row = ao + i * n;

@@ -9,6 +9,9 @@
  *     x → clamp(nearest(x·inv) + zp) (NaN → zp), written as int8 / uint8 bytes
  *   requant(rows, n, col, bias, mult, acc, zp, qmin, qmax, scale)
  *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale, in place
+ *   requantF(rows, n, col, bias, mult, acc, xs)
+ *     acc [rows, n] int32 → f32(acc + col[j])·xs·mult[j] + bias[j] (each step rounded), in place
+ *     (the dynamic Linear's float output)
  *   requantRow(n4, src, dst, consts, zp, qmin, qmax, scale)
  *     the same for one channel's run (int32 at src → float32 at dst, which may equal src), its
  *     column term, bias term and multiplier at `consts`
@@ -57,6 +60,7 @@ export interface Module {
   quantize: Kernel;
   quantizeU8: Kernel;
   requant: Kernel;
+  requantF: Kernel;
   requantRow: Kernel;
   requantRowQ: Kernel;
   requantRowQU: Kernel;
@@ -139,6 +143,25 @@ function requantKernel(): FuncDef {
     body: c,
     export: 'requant',
   };
+}
+
+function requantFloatKernel(): FuncDef {
+  const [rows, n, col, bias, mult, acc, xs] = [0, 1, 2, 3, 4, 5, 6];
+  const [end, p, j, nb, vXs] = [7, 8, 9, 10, 11];
+  const c = new Code();
+  c.get(xs).f32x4Splat().set(vXs);
+  c.get(n).i32Const(4).i32Mul().set(nb);
+  c.get(acc).set(p).get(acc).get(rows).get(nb).i32Mul().i32Add().set(end).i32Const(0).set(j);
+  c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
+  c.get(p);
+  c.get(p).v128Load(0).get(col).get(j).i32Add().v128Load(0).i32x4Add().f32x4ConvertI32x4S(); // f32(acc + col)
+  c.get(vXs).f32x4Mul().get(mult).get(j).i32Add().v128Load(0).f32x4Mul(); //                   ·xs ·mult
+  c.get(bias).get(j).i32Add().v128Load(0).f32x4Add().v128Store(0); //                           + bias
+  c.get(p).i32Const(16).i32Add().set(p);
+  c.get(j).i32Const(16).i32Add().set(j);
+  c.get(j).get(nb).i32LtU().i32Eqz().if().i32Const(0).set(j).end();
+  c.br(0).end().end();
+  return { params: [i32, i32, i32, i32, i32, i32, f32], results: [], locals: [i32, i32, i32, i32, v128], body: c, export: 'requantF' };
 }
 
 function requantRowKernel(): FuncDef {
@@ -387,6 +410,7 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       int8Im2colKernel(),
       lookUpKernel(),
       quantizeAtKernel(),
+      requantFloatKernel(),
     ],
   });
 
@@ -407,6 +431,7 @@ const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
   quantize: e.quantize,
   quantizeU8: e.quantizeU8,
   requant: e.requant,
+  requantF: e.requantF,
   requantRow: e.requantRow,
   requantRowQ: e.requantRowQ,
   requantRowQU: e.requantRowQU,
@@ -534,6 +559,34 @@ export function simdRequantize(acc: Int32Array, ao: number, m: number, n: number
     wi.set(acc.subarray(ao + r * n, ao + (r + rows) * n), accAt / 4);
     s.requant(rows, n, colAt, biasAt, multAt, accAt, o.zp, o.qmin, o.qmax, o.scale);
     o.out.set(wf.subarray(accAt / 4, accAt / 4 + rows * n), r * n);
+  }
+  return true;
+}
+
+/**
+ * The 'float' requantization (no output qparams: the dynamic Linear) of acc [m, n] (contiguous
+ * from `ao`, n a multiple of 4) into `out`: f32(acc + col[j])·xs·mult[j] + bias[j], each step
+ * rounded to float32 as the JS loop; false when SIMD does not apply.
+ */
+export function simdRequantizeFloat(acc: Int32Array, ao: number, m: number, n: number, k: RequantConstants, xs: number, out: Float32Array): boolean {
+  if (n % 4 !== 0) return false;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK / n));
+  const accAt = A + 3 * n * 4;
+  const s = module(m * n, accAt + rowsPerChunk * n * 4);
+  if (!s) return false;
+  const wi = new Int32Array(s.mem.buffer);
+  const wf = new Float32Array(s.mem.buffer);
+  const [colAt, biasAt, multAt] = [A, A + n * 4, A + 2 * n * 4];
+  wi.set(k.columnTerm.subarray(k.co, k.co + n), colAt / 4);
+  // no bias: + 0 (no −0 arises: f32(integer)·xs·mult with xs, mult > 0)
+  if (k.bias) wf.set(k.bias.subarray(k.bo, k.bo + n), biasAt / 4);
+  else wf.fill(0, biasAt / 4, biasAt / 4 + n);
+  wf.set(k.multiplier.subarray(k.mo, k.mo + n), multAt / 4);
+  for (let r = 0; r < m; r += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, m - r);
+    wi.set(acc.subarray(ao + r * n, ao + (r + rows) * n), accAt / 4);
+    s.requantF(rows, n, colAt, biasAt, multAt, accAt, xs);
+    out.set(wf.subarray(accAt / 4, accAt / 4 + rows * n), r * n);
   }
   return true;
 }
