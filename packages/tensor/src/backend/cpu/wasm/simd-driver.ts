@@ -249,6 +249,26 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   const total = numel(shape);
   // lines of a multiple of 4 (no write past one into the next), or one line, may run in parallel
   const pool = total >= 2 * MIN_PIECE && (n % 4 === 0 || total === n) ? heapPool() : null;
+  if (pool && total === n && lines.length === views.length) {
+    // one line, no broadcast operand: cut straight into the job's chunks (multiples of 4 elements)
+    const id = heapFn(0, name),
+      o0 = found[lines.length],
+      step = up4(Math.ceil(n4 / chunkCount(total, pool.size)));
+    const pieces: number[][] = [];
+    for (let off = 0; off < n4; off += step)
+      pieces.push([
+        id,
+        ...args(
+          at.map((a, j) => a + off * sizes[j]),
+          val,
+          Math.min(step, n4 - off),
+          o0 + off * outSize,
+          true,
+        ),
+      ]);
+    runCalls(pool, pieces, 1, true);
+    return true;
+  }
   const calls: number[][] | null = pool ? [] : null;
   const kernel = s.fns[name];
   let o = found[lines.length];
