@@ -85,7 +85,8 @@ export function heapQuantize(x: View, out: Storage, n: number, inv: number, zp: 
 
 /**
  * 2×2 stride-2 max pooling of `planes` h×w int8/uint8 planes into ho×wo ones where they lie in the
- * heap, split across the pool by runs of planes (the stores that would reach past a run through its own tail buffer:
+ * heap, split across the pool by runs of planes (the stores of a run's last planes checked, those
+ * that would reach past the run through its own tail buffer:
  * no thread writes into another's planes); false: nothing was done.
  */
 export function heapMaxPool2x2(x: View, out: Storage, planes: number, h: number, w: number, ho: number, wo: number): boolean {
@@ -103,9 +104,16 @@ export function heapMaxPool2x2(x: View, out: Storage, planes: number, h: number,
   }
   const fn = heapFn(7, name);
   const per = Math.ceil(planes / chunks);
+  // a run's last m planes through its tail buffer: those whose stores can reach past the run (back > j·ho·wo for the j-th from the end)
+  const m = 1 + Math.floor((back - 1) / (ho * wo));
   const calls: number[][] = [];
-  for (let i = 0, c = 0; i < planes; i += per, c++)
-    calls.push([fn, p.xAt + i * h * w, p.oAt + i * ho * wo, Math.min(per, planes - i), h, w, ho, g16, back, s + TAILS + 16 * c]);
-  runCalls(pool, calls, 1);
+  for (let i = 0, c = 0; i < planes; i += per, c++) {
+    const n = Math.min(per, planes - i),
+      tail = Math.min(n, m),
+      plain = n - tail;
+    calls.push([fn, p.xAt + i * h * w, p.oAt + i * ho * wo, plain, h, w, ho, g16, back, 0]);
+    calls.push([fn, p.xAt + (i + plain) * h * w, p.oAt + (i + plain) * ho * wo, tail, h, w, ho, g16, back, s + TAILS + 16 * c]);
+  }
+  runCalls(pool, calls, 2);
   return true;
 }

@@ -26,9 +26,10 @@
  *     2×2 stride-2 max pooling of int8 / uint8 planes (h·w bytes each) into ho rows of wo bytes
  *     (g16 = ⌈wo/16⌉ groups of 16 windows, back = 16·g16 − wo): a row's last group reads up to 32
  *     bytes past it and writes up to 15 past it (the next row's, rewritten next; slack at the end),
- *     but with `tail` (16 bytes of scratch) a store that would reach past the call's output goes
- *     there and only its bytes before that end are copied: nothing is written past the call's
- *     output (threads' ranges), and every byte ends as the plain stores leave it
+ *     but with `tail` (16 bytes of scratch) each store is checked: one that would reach past the
+ *     call's output goes there and only its bytes before that end are copied, so nothing is written
+ *     past the call's output (threads' ranges; callers pass a run's last planes so) and every byte
+ *     ends as the plain stores leave it
  *
  * The requantizing kernels clamp with pmax/pmin (one instruction each where max/min take several):
  * with the value as first operand a NaN passes through, as in the JS loops, and no −0 reaches
@@ -240,48 +241,55 @@ function maxPool2x2Kernel(unsigned: boolean): FuncDef {
   const [oh, r0, k, v0, v1, end, t] = [9, 10, 11, 12, 13, 14, 15];
   const c = new Code();
   const max = () => c.bytes.push(0xfd, unsigned ? 0x79 : 0x78); // u8x16.max_u / i8x16.max_s
-  const [gtU, and, load8, store8] = [[0x4b], [0x71], [0x2d, 0, 0], [0x3a, 0, 0]];
+  const [gtU, load8, store8] = [[0x4b], [0x2d, 0, 0], [0x3a, 0, 0]];
+  /** A plane's rows; `checked`: a store reaching past `end` goes to the tail buffer, its bytes before `end` copied. */
+  const rows = (checked: boolean) => {
+    c.i32Const(0).set(oh);
+    c.block().loop(); // output rows
+    c.get(oh).get(ho).i32LtU().i32Eqz().brIf(1);
+    c.get(src).get(oh).get(w).i32Mul().i32Const(2).i32Mul().i32Add().set(r0);
+    c.get(g16).set(k);
+    c.block().loop(); // groups of 16 windows: the rows' maxima, then the maxima of byte pairs
+    c.get(k).i32Eqz().brIf(1);
+    c.get(r0).v128Load(0, 0).get(r0).get(w).i32Add().v128Load(0, 0);
+    max();
+    c.set(v0);
+    c.get(r0).v128Load(16, 0).get(r0).get(w).i32Add().v128Load(16, 0);
+    max();
+    c.set(v1);
+    c.get(v0).get(v1).i8x16Shuffle(EVEN_BYTES).get(v0).get(v1).i8x16Shuffle(ODD_BYTES);
+    max();
+    c.set(v0);
+    if (checked) {
+      c.get(dst).i32Const(16).i32Add().get(end);
+      c.bytes.push(...gtU);
+      c.if();
+      c.get(tail).get(v0).v128Store(0, 0);
+      c.i32Const(0).set(t);
+      c.block().loop().get(dst).get(t).i32Add().get(end).i32LtU().i32Eqz().brIf(1);
+      c.get(dst).get(t).i32Add().get(tail).get(t).i32Add();
+      c.bytes.push(...load8, ...store8);
+      c.get(t).i32Const(1).i32Add().set(t).br(0).end().end();
+      c.else();
+    }
+    c.get(dst).get(v0).v128Store(0, 0);
+    if (checked) c.end();
+    c.get(r0).i32Const(32).i32Add().set(r0).get(dst).i32Const(16).i32Add().set(dst);
+    c.get(k).i32Const(1).i32Sub().set(k);
+    c.br(0).end().end();
+    c.get(dst).get(back).i32Sub().set(dst);
+    c.get(oh).i32Const(1).i32Add().set(oh);
+    c.br(0).end().end();
+  };
   // the end of the call's output: planes·ho rows of wo = 16·g16 − back bytes
   c.get(dst).get(planes).get(ho).i32Mul().get(g16).i32Const(16).i32Mul().get(back).i32Sub().i32Mul().i32Add().set(end);
-  c.block().loop(); // planes
+  c.block().loop(); // planes: with a tail buffer every store checked
   c.get(planes).i32Eqz().brIf(1);
-  c.i32Const(0).set(oh);
-  c.block().loop(); // output rows
-  c.get(oh).get(ho).i32LtU().i32Eqz().brIf(1);
-  c.get(src).get(oh).get(w).i32Mul().i32Const(2).i32Mul().i32Add().set(r0);
-  c.get(g16).set(k);
-  c.block().loop(); // groups of 16 windows: the rows' maxima, then the maxima of byte pairs
-  c.get(k).i32Eqz().brIf(1);
-  c.get(r0).v128Load(0, 0).get(r0).get(w).i32Add().v128Load(0, 0);
-  max();
-  c.set(v0);
-  c.get(r0).v128Load(16, 0).get(r0).get(w).i32Add().v128Load(16, 0);
-  max();
-  c.set(v1);
-  c.get(v0).get(v1).i8x16Shuffle(EVEN_BYTES).get(v0).get(v1).i8x16Shuffle(ODD_BYTES);
-  max();
-  c.set(v0);
-  // a store reaching past the call's output with a tail buffer: there, then its bytes before the end copied
-  c.get(dst).i32Const(16).i32Add().get(end);
-  c.bytes.push(...gtU);
-  c.get(tail).i32Eqz().i32Eqz();
-  c.bytes.push(...and);
-  c.if();
-  c.get(tail).get(v0).v128Store(0, 0);
-  c.i32Const(0).set(t);
-  c.block().loop().get(dst).get(t).i32Add().get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(dst).get(t).i32Add().get(tail).get(t).i32Add();
-  c.bytes.push(...load8, ...store8);
-  c.get(t).i32Const(1).i32Add().set(t).br(0).end().end();
+  c.get(tail).if();
+  rows(true);
   c.else();
-  c.get(dst).get(v0).v128Store(0, 0);
+  rows(false);
   c.end();
-  c.get(r0).i32Const(32).i32Add().set(r0).get(dst).i32Const(16).i32Add().set(dst);
-  c.get(k).i32Const(1).i32Sub().set(k);
-  c.br(0).end().end();
-  c.get(dst).get(back).i32Sub().set(dst);
-  c.get(oh).i32Const(1).i32Add().set(oh);
-  c.br(0).end().end();
   c.get(src).get(h).get(w).i32Mul().i32Add().set(src);
   c.get(planes).i32Const(1).i32Sub().set(planes);
   c.br(0).end().end();
