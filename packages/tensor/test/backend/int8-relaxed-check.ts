@@ -147,10 +147,19 @@ const ops: [string, () => ArrayLike<number>][] = [
       ).dataSync(),
   ],
   [
-    'matmul int8 by one weight held packed: x in [0, 127] twice (held for the relaxed kernel), x of both signs (held beside, standard), x in [0, 127]',
+    'matmul int8 by one weight held packed: x in [0, 127] twice (held for the relaxed kernel), x in [−128, −1] (stored +128: the held column sums), x of both signs twice (held beside, standard), x in [0, 127]',
     () => {
       const w = tensor(rand(48 * 70, 9, -128, 127), { dtype: 'int8' }).reshape([48, 70]);
-      const xs = [10, 10, 11, 12].map((seed, i) => tensor(rand(20 * 70, seed, i === 2 ? -128 : 0, 127), { dtype: 'int8' }).reshape([20, 70]));
+      const ranges = [
+        [0, 127],
+        [0, 127],
+        [-128, -1],
+        [-128, 127],
+        [-128, 127],
+        [-128, -1],
+        [0, 127],
+      ];
+      const xs = ranges.map(([lo, hi], i) => tensor(rand(20 * 70, 10 + i, lo, hi), { dtype: 'int8' }).reshape([20, 70]));
       return xs.flatMap((x) => Array.from(matmul(x, w.transpose(0, 1)).dataSync()));
     },
   ],

@@ -337,11 +337,13 @@ function makeInt8Driver(
     let shift: 0 | 128 | null = null;
     // a held B (packed on an earlier call): the standard kernel's, or the relaxed one's while A fits 7 bits
     const key = keep ? HeldOperands.key(bOff, brs, bcs, N, K) : '';
-    let held: HeldB | undefined = keep ? heldB.find(keep.storage, key) : undefined;
-    if (held?.scheme === 'dot') {
-      if (dot && relaxedOn && operandShift(a, aOff, ars, acs, M, K) === 0) [i7, shift] = ['a', 0];
+    let held: HeldB | undefined;
+    if (keep && dot && relaxedOn && N >= SCAN_MIN && (held = heldB.find(keep.storage, key, 'dot'))) {
+      const s = operandShift(a, aOff, ars, acs, M, K);
+      if (s === 0 || (s === 128 && M >= SHIFT_MIN)) [i7, shift] = ['a', s];
       else held = undefined;
     }
+    if (keep && !held) held = heldB.find(keep.storage, key, 'std'); // (also where A would fit 7 bits: no second copy)
     if (keep && !held) b = keep.data();
     if (held) {
       // decided
@@ -360,8 +362,8 @@ function makeInt8Driver(
       }
     }
     const sc: Scheme = i7 ? (dot as DotScheme) : std;
-    // hold B from its second use, where the kernel takes it signed as stored (not when it is the 7-bit operand or A is stored +128)
-    const packB = keep && !held && i7 !== 'b' && shift !== 128 && heldB.wanted(keep.storage, key);
+    // hold B from its second use, where the kernel takes it signed as stored (not when it is the 7-bit operand)
+    const packB = keep && !held && i7 !== 'b' && heldB.wanted(keep.storage, key);
     const pool = threads && cpuThreads() > 1 && splits(M, N, K) ? poolFor(mem, threads.modules) : null;
     if (i7) calls.relaxed++;
     else calls.standard++;
@@ -386,7 +388,9 @@ function makeInt8Driver(
     // 64-aligned; 8 bytes of slack after raw A/B for the 8-byte loads of 4-wide row packing; with a
     // held B no raw B (unless packing it now) and no packed B block.
     const al = (n: number) => roundUp(n, 64);
-    if (packB) held = heldB.hold(keep.storage, key, i7 ? 'dot' : 'std', Kp * Np * sc.packed);
+    // a held B for the relaxed kernel: its packed panels, then −128·Σₖ of each column (A stored +128)
+    const panelBytes = Kp * Np * sc.packed;
+    if (packB) held = heldB.hold(keep.storage, key, i7 ? 'dot' : 'std', panelBytes + (i7 ? Np * 4 : 0));
     const rawA = SCRATCH + heldB.end,
       rawB = rawA + al(Mp * Kp + 8),
       pA = rawB + (held && !packB ? 0 : al(Np * Kp + 8)),
@@ -427,7 +431,8 @@ function makeInt8Driver(
         if (rb.lines) pack.packLinesB(rb.base + k0, rb.ld, dst, Np / nr, kc / sc.lineStep);
         else pack.packRowsB(rb.base + k0 * rb.ld, rb.ld, dst, Np / nr, kc / sc.rowStep);
       }
-    if (i7) corrections(i7 === 'a' ? [ra, M, rb, N] : [rb, N, ra, M], K, shift === 128 && !hooks?.fillB, shift === 128, corr);
+    const sums = held && i7 === 'a' ? { sums: heldAt + panelBytes, fresh: packB === true } : undefined;
+    if (i7) corrections(i7 === 'a' ? [ra, M, rb, N] : [rb, N, ra, M], K, shift === 128 && !hooks?.fillB, shift === 128, corr, sums);
     const ldS = nc; // stage row pitch, in int32s
     for (let i0 = 0; i0 < M; i0 += MS) {
       const mRows = Math.min(MS, M - i0);
@@ -499,19 +504,43 @@ function makeInt8Driver(
   /**
    * For the relaxed kernel: flip the 7-bit operand's real values +128 (`flip`: xor 0x80) and write
    * the kernel's starting values at `at`, one int32 per line of the other operand: −128·Σₖ of
-   * that line when the 7-bit operand is stored +128 (`shifted`), else 0.
+   * that line when the 7-bit operand is stored +128 (`shifted`), else 0. With a held B (the other
+   * operand), its −128·Σₖ live at `held.sums`: read from there, or, when B is being packed now
+   * (`held.fresh`), computed and stored there.
    */
-  function corrections([u, uLines, s, sLines]: [Raw, number, Raw, number], K: number, flip: boolean, shifted: boolean, at: number): void {
+  function corrections(
+    [u, uLines, s, sLines]: [Raw, number, Raw, number],
+    K: number,
+    flip: boolean,
+    shifted: boolean,
+    at: number,
+    held?: { sums: number; fresh: boolean },
+  ): void {
     if (flip) {
       // runs of real values: uLines lines of K (lines layout) or K rows of uLines
       if (u.lines) flipRuns(u.base, u.ld, uLines, K);
       else flipRuns(u.base, u.ld, K, uLines);
     }
     const c0 = at >> 2;
+    if (held) {
+      const h0 = held.sums >> 2;
+      if (held.fresh) {
+        lineSums(s, sLines, K, at);
+        i32v.copyWithin(h0, c0, c0 + sLines);
+      } else if (shifted) i32v.copyWithin(c0, h0, h0 + sLines);
+      if (!shifted) i32v.fill(0, c0, c0 + sLines);
+      return;
+    }
     if (!shifted) {
       i32v.fill(0, c0, c0 + sLines);
       return;
     }
+    lineSums(s, sLines, K, at);
+  }
+
+  /** −128·Σₖ of each of the `sLines` lines of `s`, as int32 at `at` (scratch after them). */
+  function lineSums(s: Raw, sLines: number, K: number, at: number): void {
+    const c0 = at >> 2;
     if (s.lines) {
       const tmp = at + roundUp(sLines * 4, 64);
       (dot as DotScheme).pack.lineSums(s.base, s.ld, sLines, s.ld / 16, tmp);

@@ -69,7 +69,7 @@ class Region {
   }
 }
 
-/** The B operands one gemm holds, per storage and geometry (offset, strides, N, K). */
+/** The B operands one gemm holds, per storage, geometry (offset, strides, N, K) and scheme. */
 export class HeldOperands {
   private readonly region = new Region();
   private readonly held = new WeakMap<Storage, Map<string, HeldB>>();
@@ -85,9 +85,9 @@ export class HeldOperands {
     return `${bOff},${brs},${bcs},${N},${K}`;
   }
 
-  /** The held B of `s` with this geometry, if any. */
-  find(s: Storage, key: string): HeldB | undefined {
-    return this.held.get(s)?.get(key);
+  /** The held B of `s` with this geometry in this scheme's layout, if any. */
+  find(s: Storage, key: string, scheme: HeldScheme): HeldB | undefined {
+    return this.held.get(s)?.get(`${key}:${scheme}`);
   }
 
   /** Whether to hold this B now: its second use with this geometry in a row (the first is remembered). */
@@ -98,8 +98,9 @@ export class HeldOperands {
   }
 
   /** A new held B of `bytes` (rounded up to 64) for `s`, released with the storage's derived copies. */
-  hold(s: Storage, key: string, scheme: HeldScheme, bytes: number): HeldB {
+  hold(s: Storage, geometry: string, scheme: HeldScheme, bytes: number): HeldB {
     const size = Math.ceil(bytes / 64) * 64;
+    const key = `${geometry}:${scheme}`;
     const h: HeldB = { scheme, at: this.region.alloc(size), bytes: size };
     let byKey = this.held.get(s);
     if (!byKey) this.held.set(s, (byKey = new Map()));
