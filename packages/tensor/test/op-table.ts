@@ -13,7 +13,7 @@ import { QUANTIZED_OPS } from './op-table/quantized';
  * The op table (STYLE.md §14, after PyTorch's OpInfo): one entry per public tensor op, with the
  * function, sample inputs (broadcast, strided views, size-1 and empty dims, IEEE specials with
  * PyTorch's results), input domain, dtypes, whether it is differentiable and the tolerances.
- * `test/ops/op-table.test.ts` runs every entry on every device; an op exported from src/index.ts
+ * `test/ops/op-table*.test.ts` run every entry on every device; an op exported from src/index.ts
  * without an entry here (or a reason in NOT_OPS) fails that suite.
  */
 export const OPS: OpInfo[] = [
@@ -32,6 +32,17 @@ export const OPS: OpInfo[] = [
   ...SORTING_OPS,
   ...QUANTIZED_OPS,
 ];
+
+/**
+ * The table in two parts for WebGPU, one test file each (`op-table-webgpu-*.test.ts`), so that
+ * vitest's forks compile their kernels in parallel on a cold shader cache: the elementwise,
+ * reduction and softmax families (their kernels come from one generator), and the rest. Together
+ * they are {@link OPS}, in order (the completeness test checks it).
+ */
+export const WEBGPU_PARTS: Record<'elementwise' | 'structured', OpInfo[]> = {
+  elementwise: [...UNARY_OPS, ...BINARY_OPS, ...ELEMENTWISE_MORE_OPS, ...REDUCE_OPS, ...SOFTMAX_OPS],
+  structured: [...LINALG_OPS, ...CONV_OPS, ...POOL_OPS, ...NN_OPS, ...INDEXING_OPS, ...SHAPE_OPS, ...BREADTH_OPS, ...SORTING_OPS, ...QUANTIZED_OPS],
+};
 
 /** Functions exported from src/index.ts that are not tensor → tensor ops, and why. */
 export const NOT_OPS: Record<string, string> = {

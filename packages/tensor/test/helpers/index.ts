@@ -47,7 +47,7 @@ export const DEVICES: DeviceName[] = await availableDevices();
  * A describe block for a family's hand-computed value tests (`test/ops/<family>.test.ts`). They
  * stay on the CPU: they read synchronously and gradcheck on the CPU. Every op on every device
  * (values vs the CPU, gradients, disposal and device errors) is driven by the op table instead:
- * `test/op-table.ts` and `test/ops/op-table.test.ts`.
+ * `test/op-table.ts` and `test/ops/op-table*.test.ts`.
  */
 export function describeOnCpu(name: string, body: (device: DeviceName) => void): void {
   describe(`${name} [cpu]`, () => {

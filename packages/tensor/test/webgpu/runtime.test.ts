@@ -11,6 +11,7 @@ import { allocArray, castScalar, DTYPES, type DType, type TypedArray } from '../
 import { DeviceError, init, memory, scope, tensor } from '../../src/index';
 import { openTestGpu } from '../helpers';
 import { axpbKernel } from '../helpers/axpb-kernel';
+import { expectSameStorageOn, hostValues, int, on, pairOn, randomShape, rng, sourceView, targetView, whole } from './storage-views';
 
 const device = await openTestGpu();
 const suite = describe.skipIf(!device);
@@ -18,71 +19,8 @@ const gpu = device ? new WebGpuBackend(device) : (null as unknown as WebGpuBacke
 const cpu = new CpuBackend();
 afterAll(() => device?.destroy());
 
-/** Deterministic generator for this file (an LCG). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-
-/** Host values of `dtype`: floats with fractions, negatives and values past 8 bits. */
-function hostValues(dtype: DType, n: number, r: () => number): TypedArray {
-  const a = allocArray(dtype, n);
-  for (let i = 0; i < n; i++) {
-    const v = (r() - 0.5) * 700;
-    a[i] = dtype === 'bool' ? (r() < 0.5 ? 1 : 0) : dtype === 'float32' ? v : Math.trunc(v);
-  }
-  return a;
-}
-
-/** The same storage, filled with the same data, on the CPU and on the GPU. */
-function pair(dtype: DType, data: TypedArray): { c: Storage; g: Storage } {
-  const c = cpu.alloc(dtype, data.length);
-  const g = gpu.alloc(dtype, data.length);
-  cpu.write(c, data);
-  gpu.write(g, data);
-  return { c, g };
-}
-
-const on = (storage: Storage, v: Omit<View, 'storage'>): View => ({ storage, ...v });
-const whole = (s: Storage): View => ({ storage: s, shape: [s.size], strides: [1], offset: 0 });
-
-/** A random view that may overlap itself (stride 0 broadcasts, gaps, permuted dims). */
-function sourceView(r: () => number, shape: number[]): { strides: number[]; offset: number; size: number } {
-  const strides = shape.map(() => (r() < 0.2 ? 0 : int(r, 1, 9)));
-  const offset = int(r, 0, 5);
-  const size = offset + shape.reduce((s, d, i) => s + Math.max(d - 1, 0) * strides[i], 0) + int(r, 1, 4);
-  return { strides, offset, size };
-}
-
-/** A random non-overlapping view: a permuted, padded row-major layout. */
-function targetView(r: () => number, shape: number[]): { strides: number[]; offset: number; size: number } {
-  const padded = shape.map((d) => d + int(r, 0, 2));
-  const order = shape.map((_, i) => i).sort(() => r() - 0.5);
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let k = order.length - 1; k >= 0; k--) {
-    strides[order[k]] = step;
-    step *= padded[order[k]];
-  }
-  const offset = int(r, 0, 5);
-  return { strides, offset, size: offset + step + int(r, 0, 3) };
-}
-
-function randomShape(r: () => number): number[] {
-  const rank = int(r, 0, 5);
-  return Array.from({ length: rank }, () => (r() < 0.05 ? 0 : int(r, 1, 7)));
-}
-
-async function expectSameStorage(c: Storage, g: Storage, what: string): Promise<void> {
-  const want = cpu.readSync(whole(c));
-  const got = await gpu.read(whole(g));
-  expect(got.constructor, what).toBe(want.constructor);
-  expect(Array.from(got), what).toEqual(Array.from(want));
-}
+const pair = (dtype: DType, data: TypedArray) => pairOn(cpu, gpu, dtype, data);
+const expectSameStorage = (c: Storage, g: Storage, what: string) => expectSameStorageOn(cpu, gpu, c, g, what);
 
 suite('webgpu runtime: write and read', () => {
   it.each(DTYPES)('round-trips %s data, including offsets and strided reads', async (dtype) => {
@@ -136,26 +74,31 @@ suite('webgpu runtime: fill and copy against the CPU backend', () => {
     }
   });
 
-  it('copy between random strided views with every dtype conversion', async () => {
+  // every conversion once on a rank-3 view (a kernel per rank and dtype pair: each one costs a
+  // compile on a cold shader cache), every rank for two conversions; the random sweep over ranks
+  // and conversions is test/kernels/copy.test.ts (npm run test:kernels)
+  it('copy between random strided views: every dtype conversion, every rank', async () => {
     const r = rng(11);
-    let t = 0;
-    for (const from of DTYPES) {
-      for (const to of DTYPES) {
-        for (let k = 0; k < 4; k++, t++) {
-          const shape = randomShape(r);
-          const s = sourceView(r, shape);
-          const d = targetView(r, shape);
-          const src = pair(from, hostValues(from, s.size, r));
-          const dst = pair(to, hostValues(to, d.size, r));
-          cpu.copy(on(src.c, { shape, ...s }), on(dst.c, { shape, ...d }));
-          gpu.copy(on(src.g, { shape, ...s }), on(dst.g, { shape, ...d }));
-          await expectSameStorage(dst.c, dst.g, `copy ${from}→${to} ${JSON.stringify({ shape, s, d })}`);
-          gpu.free(src.g);
-          gpu.free(dst.g);
-        }
-      }
+    const cases: [DType, DType, number][] = [
+      ...DTYPES.flatMap((from) => DTYPES.map((to): [DType, DType, number] => [from, to, 3])),
+      ...[0, 1, 2, 4, 5].flatMap((rank): [DType, DType, number][] => [
+        ['float32', 'int32', rank],
+        ['int32', 'int8', rank],
+      ]),
+    ];
+    for (const [from, to, rank] of cases) {
+      const shape = Array.from({ length: rank }, () => int(r, 2, 5));
+      const s = sourceView(r, shape);
+      const d = targetView(r, shape);
+      const src = pair(from, hostValues(from, s.size, r));
+      const dst = pair(to, hostValues(to, d.size, r));
+      cpu.copy(on(src.c, { shape, ...s }), on(dst.c, { shape, ...d }));
+      gpu.copy(on(src.g, { shape, ...s }), on(dst.g, { shape, ...d }));
+      await expectSameStorage(dst.c, dst.g, `copy ${from}→${to} ${JSON.stringify({ shape, s, d })}`);
+      gpu.free(src.g);
+      gpu.free(dst.g);
     }
-    expect(t).toBe(100);
+    expect(cases.length).toBe(35);
   });
 
   it('copy of sizes that are not multiples of the workgroup, large enough for a 2-D grid, and within one storage', async () => {

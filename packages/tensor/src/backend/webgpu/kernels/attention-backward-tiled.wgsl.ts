@@ -82,7 +82,7 @@ function loadRows(rows: number, pairs: [string, string, string][], rowOf: string
 export const dqTiledKernel = memoKernel(function dqTiledKernel(c: AttentionKernelConfig): KernelSource {
   const { rs, runs } = tiledGeometry(c.d);
   return {
-    key: `attention:dq-tiled:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:dq-tiled:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${tiledHeader(c, 'gq')}
 var<workgroup> Qn: array<vec4f, ${OWN * rs}>; // scale·q, [row][dim]
@@ -152,7 +152,7 @@ ${BACKWARD_MAIN}
 export const dkvTiledKernel = memoKernel(function dkvTiledKernel(c: AttentionKernelConfig): KernelSource {
   const { rs, runs } = tiledGeometry(c.d);
   return {
-    key: `attention:dkv-tiled:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:dkv-tiled:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${tiledHeader(c, 'gkv')}
 var<workgroup> Kn: array<vec4f, ${OWN * rs}>; // [key][dim]

@@ -53,7 +53,7 @@ export const rowStatsKernel = memoKernel(function rowStatsKernel(batchRank: numb
 @group(0) @binding(2) var<storage, read> lse: array<f32>;
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(4) var<storage, read> p: array<u32>;
-${attentionPrelude({ d: 16, mask: 'none', batchRank })}
+${attentionPrelude({ d: 16, batchRank }, false)}
 @compute @workgroup_size(${ROW_STATS_WG})
 fn main(${LINEAR_BUILTINS}) {
   let row = ${linearIndex(ROW_STATS_WG)};
@@ -91,7 +91,7 @@ const START = /* @__PURE__ */ BACKWARD_MAIN.concat(`
 /** ∂q for one (batch entry, block of ROWS query rows) per workgroup, streaming K (As) and V (Bs). */
 export const dqKernel = memoKernel(function dqKernel(c: AttentionKernelConfig): KernelSource {
   return {
-    key: `attention:dq:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:dq:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${header(c, 'gq')}
 ${START}
@@ -138,7 +138,7 @@ ${START}
 /** ∂k, ∂v for one (batch entry, block of ROWS key rows) per workgroup, streaming scale·Q (As) and G (Bs). */
 export const dkvKernel = memoKernel(function dkvKernel(c: AttentionKernelConfig): KernelSource {
   return {
-    key: `attention:dkv:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:dkv:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     code: wgsl`${header(c, 'gkv')}
 ${START}
@@ -214,7 +214,7 @@ export function attentionBackward(rt: Runtime, ...args: [...PrimitiveArgs<'atten
 
   const s = run(1);
   rt.dispatch(rowStatsKernel(s.batchRank), [out, gOut, lse2, stats].map(bufferOf), s.words, linearGrid(Z * L, ROW_STATS_WG));
-  const config = attentionConfig(q, v, mask, s.batchRank);
+  const config = attentionConfig(q, v, s.batchRank);
   const tiled = (opts.tiled ?? true) && config.d <= 64 && tiledBackwardBytes(config.d) <= rt.device.limits.maxComputeWorkgroupStorageSize;
   const rows = tiled ? OWN : ROWS;
   const qBlocks = Math.ceil(L / rows);

@@ -4,10 +4,15 @@
  * kernels, `attention-backward-tiled.wgsl.ts`): config, WGSL prelude, key-tile streaming, entry
  * points, bindings and the parameter words.
  *
- * Params (u32 words): L, S, E, Ev, Z (batch entries), blocks per entry, scale (f32), causal,
- * −∞ and NaN bits (WGSL has no literals for them), then i32 strides: q (L, E), k (S, E),
+ * Params (u32 words): L, S, E, Ev, Z (batch entries), blocks per entry, scale (f32), flags
+ * (bit 0 causal, bits 1-2 the mask kind: 0 none, 1 bool, 2 float), −∞ and NaN bits (WGSL has no literals for them), then i32 strides: q (L, E), k (S, E),
  * v (S, Ev), mask (L, S), out (L, Ev), gOut (L, Ev), lse (L), then from word 23 the batch layout of
- * the operands q, k, v, mask, out, lse, gOut (`writeStrided`).
+ * the operands q, k, v, mask, out, lse, gOut (`writeStrided`, padded to rank ≥ {@link MIN_BATCH_RANK}).
+ *
+ * Only the head width and a batch rank above 2 are baked into a kernel: the mask kind and the
+ * causal flag are read from the params (uniform branches), and batch layouts of rank 0-2 are
+ * written at rank 2, so one pipeline per head width serves every mask and batch shape (each
+ * variant costs a compile: on a software Vulkan driver seconds of CPU).
  */
 import type { AttentionParams, Storage, View } from '../../backend';
 import { contiguousStrides, numel } from '../../../shape';
@@ -20,15 +25,17 @@ export const MAX_HEAD_DIM = 128;
 /** Query rows per workgroup (forward and ∂q), key rows per workgroup (∂k, ∂v). */
 export const ROWS = 16;
 
-/** How the mask is read: none, bool (u32 0/1, true keeps) or float (added to the score). */
-export type MaskKind = 'none' | 'bool' | 'float';
+/** How the mask is read: none, bool (u32 0/1, true keeps) or float (added to the score); params word 7, bits 1-2. */
+const MASK_KIND = { none: 0, bool: 1, float: 2 } as const;
+
+/** Batch layouts of a lower rank are written at this rank (a size-1 dim costs a modulo per workgroup, a variant a compile). */
+export const MIN_BATCH_RANK = 2;
 
 /** Everything baked into one attention kernel. */
 export interface AttentionKernelConfig {
   /** Head width: max(E, Ev) rounded up to 16, 32, 64 or 128. */
   readonly d: 16 | 32 | 64 | 128;
-  readonly mask: MaskKind;
-  /** Rank of the collapsed batch dims. */
+  /** Rank of the batch layout in the params (the collapsed batch dims, at least {@link MIN_BATCH_RANK}). */
   readonly batchRank: number;
 }
 
@@ -42,16 +49,18 @@ export const OPERAND = { q: 0, k: 1, v: 2, mask: 3, out: 4, lse: 5, gOut: 6 } as
 
 /**
  * WGSL shared by the attention kernels: parameter accessors, `at` (strided 2-D address),
- * `batchOffset` and `maskKeep(mb, i, j, s) -> vec2f` (x: 1 when (i, j) takes part, y: the score
- * with the float mask added). Needs `p` and `mk` declared.
+ * `batchOffset` and, when `masked`, `maskKeep(mb, i, j, s) -> vec2f` (x: 1 when (i, j) takes part,
+ * y: the score with the float mask added). Needs `p` declared, and `mk` when `masked`.
  */
-export function attentionPrelude(c: AttentionKernelConfig): string {
-  const keep =
-    c.mask === 'bool'
-      ? 'return vec2f(select(0.0, 1.0, mk[at(mb, i, si(16u), j, si(17u))] != 0u), s);'
-      : c.mask === 'float'
-        ? 'let t = s + mk[at(mb, i, si(16u), j, si(17u))];\n  return vec2f(select(0.0, 1.0, t != neg()), t);'
-        : 'return vec2f(1.0, s);';
+export function attentionPrelude(c: AttentionKernelConfig, masked = true): string {
+  const keep = `fn maskKeep(mb: u32, i: u32, j: u32, s: f32) -> vec2f {
+  let kind = p[7] >> 1u;
+  if (kind == 0u) { return vec2f(1.0, s); }
+  let w = mk[at(mb, i, si(16u), j, si(17u))];
+  if (kind == 1u) { return vec2f(select(0.0, 1.0, w != 0u), s); }
+  let t = s + bitcast<f32>(w);
+  return vec2f(select(0.0, 1.0, t != neg()), t);
+}`;
   return wgsl`
 const D = ${c.d}u;
 const C = ${c.d / 4}u;
@@ -61,12 +70,10 @@ fn si(w: u32) -> i32 { return bitcast<i32>(p[w]); }
 fn neg() -> f32 { return bitcast<f32>(p[8]); }
 fn nanv() -> f32 { return bitcast<f32>(p[9]); }
 fn scale() -> f32 { return bitcast<f32>(p[6]); }
-fn causal() -> bool { return p[7] != 0u; }
+fn causal() -> bool { return (p[7] & 1u) != 0u; }
 fn at(base: u32, i: u32, s0: i32, j: u32, s1: i32) -> u32 { return u32(i32(base) + i32(i) * s0 + i32(j) * s1); }
 ${stridedIndexWgsl(c.batchRank, 23, 'batchOffset')}
-fn maskKeep(mb: u32, i: u32, j: u32, s: f32) -> vec2f {
-  ${keep}
-}`;
+${masked ? keep : ''}`;
 }
 
 /**
@@ -89,9 +96,9 @@ export function keyTiles(kTile: string, vTile: string): string {
     workgroupBarrier();`;
 }
 
-/** The mask binding's declaration at `binding`. */
-export function maskBinding(c: AttentionKernelConfig, binding: number): string {
-  return `@group(0) @binding(${binding}) var<storage, read> mk: array<${c.mask === 'float' ? 'f32' : 'u32'}>;`;
+/** The mask binding's declaration at `binding` (u32 words: a bool's 0/1, a float mask's bits). */
+export function maskBinding(binding: number): string {
+  return `@group(0) @binding(${binding}) var<storage, read> mk: array<u32>;`;
 }
 
 /**
@@ -114,7 +121,7 @@ export function forwardHeader(c: AttentionKernelConfig): string {
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
-${maskBinding(c, 3)}
+${maskBinding(3)}
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(6) var<storage, read> p: array<u32>;
@@ -131,9 +138,9 @@ export function bakedWidth(width: number): AttentionKernelConfig['d'] {
 }
 
 /** Geometry read from the views, and the kernel config for them. */
-export function attentionConfig(q: View, v: View, mask: View | null, batchRank: number): AttentionKernelConfig {
+export function attentionConfig(q: View, v: View, batchRank: number): AttentionKernelConfig {
   const r = q.shape.length;
-  return { d: bakedWidth(Math.max(q.shape[r - 1], v.shape[r - 1])), mask: mask ? (mask.storage.dtype === 'bool' ? 'bool' : 'float') : 'none', batchRank };
+  return { d: bakedWidth(Math.max(q.shape[r - 1], v.shape[r - 1])), batchRank };
 }
 
 /** The operands an attention kernel reads, by {@link OPERAND} name (a forward kernel passes its out as gOut). */
@@ -149,12 +156,12 @@ export function attentionParams(views: AttentionOperands, blocks: number, p: Att
   const words = params()
     .u32s([q.shape[r - 2], k.shape[r - 2], q.shape[r - 1], v.shape[r - 1], numel(batch), blocks])
     .f32(p.scale)
-    .u32(p.causal ? 1 : 0)
+    .u32((p.causal ? 1 : 0) | (MASK_KIND[mask ? (mask.storage.dtype === 'bool' ? 'bool' : 'float') : 'none'] << 1))
     .f32(Number.NEGATIVE_INFINITY)
     .f32(Number.NaN)
     .i32s([...inner(q), ...inner(k), ...inner(v), ...inner(m), ...inner(out), ...inner(gOut), lse.strides[r - 2]]);
   const operands = [q, k, v, m, out, lse, gOut].map((x) => ({ strides: x.strides.slice(0, r - 2), offset: x.offset }));
-  return { words, batchRank: writeStrided(words, batch, operands) };
+  return { words, batchRank: writeStrided(words, batch, operands, MIN_BATCH_RANK) };
 }
 
 /** A contiguous view of `s` with `shape`. */
@@ -173,7 +180,7 @@ export function backwardBindings(c: AttentionKernelConfig, result: string): stri
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
-${maskBinding(c, 3)}
+${maskBinding(3)}
 @group(0) @binding(4) var<storage, read> gOut: array<f32>;
 @group(0) @binding(5) var<storage, read> stats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> ${result}: array<f32>;

@@ -37,7 +37,7 @@ export const attentionTiledKernel = memoKernel(function attentionTiledKernel(c: 
   const dd = tiledWidth(c.d);
   const runs = dd / 32;
   return {
-    key: `attention:fwd-tiled:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:fwd-tiled:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
     code: wgsl`${forwardHeader(c)}

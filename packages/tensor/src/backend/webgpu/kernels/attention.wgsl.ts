@@ -46,7 +46,7 @@ import { attentionTiledKernel, TILED_ROWS, tiledAttentionBytes } from './attenti
 /** The forward kernel: out and lse for one (batch entry, block of ROWS query rows) per workgroup. */
 export const attentionKernel = memoKernel(function attentionKernel(c: AttentionKernelConfig): KernelSource {
   return {
-    key: `attention:fwd:${c.d}:${c.mask}:${c.batchRank}`,
+    key: `attention:fwd:${c.d}:${c.batchRank}`,
     workgroupSize: [64, 1, 1],
     bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
     code: wgsl`${forwardHeader(c)}
@@ -143,7 +143,7 @@ export function attention(
   const tiled = (opts.tiled ?? true) && d <= 64 && tiledAttentionBytes(d) <= rt.device.limits.maxComputeWorkgroupStorageSize;
   const blocks = Math.ceil(L / (tiled ? TILED_ROWS : ROWS));
   const { words, batchRank } = attentionParams({ q, k, v, mask, out: outView, lse: lseView, gOut: outView }, blocks, p);
-  const config = attentionConfig(q, v, mask, batchRank);
+  const config = attentionConfig(q, v, batchRank);
   const kernel = tiled ? attentionTiledKernel(config) : attentionKernel(config);
   const buffers = [q, k, v, mask ?? q, out, lse].map(bufferOf);
   rt.dispatch(kernel, buffers, words, linearGrid(numel(batch) * blocks, 1));

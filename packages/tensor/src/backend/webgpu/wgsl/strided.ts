@@ -24,13 +24,19 @@ export { collapseDims };
 
 /**
  * Collapse `shape` over `operands` and append the layout above to `p`. Returns the collapsed
- * rank, which the kernel's code (and cache key) must use. Throws for a rank above 8 after collapse.
+ * rank, which the kernel's code (and cache key) must use; a kernel that would rather share one
+ * pipeline across low ranks passes `minRank`, and the layout gets leading size-1 dims up to it.
+ * Throws for a rank above 8 after collapse.
  */
-export function writeStrided(p: ParamWriter, shape: Shape, operands: readonly StridedOperand[]): number {
+export function writeStrided(p: ParamWriter, shape: Shape, operands: readonly StridedOperand[], minRank = 0): number {
   const c = collapseDims(
     shape,
     operands.map((o) => o.strides),
   );
+  while (c.shape.length < minRank) {
+    c.shape.unshift(1);
+    for (const s of c.strides) s.unshift(0);
+  }
   const rank = c.shape.length;
   if (rank > MAX_STRIDED_RANK) {
     throw new Error(`webgpu: strided indexing supports rank ≤ ${MAX_STRIDED_RANK} after collapsing dims, got ${rank}`);
