@@ -117,6 +117,23 @@ function layout(g: Geom, kind: Kind): Layout | null {
   };
 }
 
+/** The geometry fields a layout (and the calls' key) depends on. */
+const GEOMETRY = ['N', 'C', 'H', 'W', 'O', 'Ho', 'Wo', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'G'] as const;
+/** The last layouts made, by kind and geometry (a training step asks for the same few, again and again), with the geometry's part of the calls' key. */
+const made: { kind: Kind; g: Geom; L: Layout | null; geo: string }[] = [];
+
+/** `layout(g, kind)` (null: not taken this way), remembered for the geometry; the gates that depend on settings (gemm path, heap kernels) checked each time. */
+function layoutOf(g: Geom, kind: Kind): { L: Layout; geo: string } | null {
+  if (!residentGemm(g.Og, g.N * g.P, g.K) || !heapChunksAvailable()) return null;
+  let m = made.find((e) => e.kind === kind && GEOMETRY.every((k) => e.g[k] === g[k]));
+  if (!m) {
+    m = { kind, g, L: layout(g, kind), geo: GEOMETRY.map((k) => g[k]).join() };
+    made.unshift(m);
+    if (made.length > 8) made.pop();
+  }
+  return m.L ? (m as { L: Layout; geo: string }) : null;
+}
+
 /** Zeroes floats [from, to) of the heap (from < to). */
 const zeros = (emit: Emit, from: number, to: number) => emit('zero', from * 4, to - from);
 
@@ -147,8 +164,9 @@ function images(
   image: (emit: Emit, a: number, n: number, L: Layout, shared: number, tab: number, st: number) => void,
   done: ((stage0: number, count: number, L: Layout) => void) | null,
 ): boolean {
-  const L = layout(g, kind);
-  if (!L) return false;
+  const m = layoutOf(g, kind);
+  if (!m) return false;
+  const L = m.L;
   settlePool(); // a previous group's job may still read the scratch block
   const { N } = g;
   // on threads, CHUNKS_PER_THREAD chunks per thread, each a run of images in its own area (kept in
@@ -178,8 +196,7 @@ function images(
       for (let n = n0 + c * perChunk; n < Math.min(end, n0 + (c + 1) * perChunk); n++) image(emit, a, n, L, base, tab, done ? stages + n * stage : a + L.st);
     };
     // the last job of a kernel whose results this thread does not take is left to the workers
-    const { C, H, W, O, Og, Cg, K, P, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
-    const calls = `${key};${base};${chunks};${n0};${[N, C, H, W, O, Og, Cg, K, P, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo]}`;
+    const calls = `${key};${base};${chunks};${n0};${m.geo}`;
     heapChunks(Math.ceil((end - n0) / perChunk), 1 + setup.calls + perChunk * perImage, write, !done && end >= N, calls);
     if (done) done(stages + n0 * stage, end - n0, L);
   }

@@ -342,6 +342,9 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   if (LINE_SCALAR.has(op) && lineScalars(s, op, a, b, out)) return true;
   const name = `b_${op as SimdBinaryOp}`;
   if (direct(s, a.shape, [a, b], out, name, binaryArgs)) return true;
+  // a small one with short lines (a loss's [64, 10] + bias): copying through the chunks costs more
+  // than the JS loop, whose float32 results (the exact value rounded once) have the same bits
+  if (EXACT_IN_JS.has(op) && tooSmall(numel(a.shape), SMALL_IN_JS)) return false;
   const kernel = s.fns[name];
   const od = outData(out);
   if (isScalar(b)) {
@@ -355,6 +358,9 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
 }
 
 const LINE_SCALAR = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+/** Ops whose JS loop gives the SIMD kernel's bits, and the size below which it takes the chunked cases. */
+const EXACT_IN_JS = new Set<BinaryOp>(['add', 'sub', 'mul', 'div']);
+const SMALL_IN_JS = 4096;
 
 /** Whether v's elements lie back to back in its shape's order. */
 const contiguous = (v: View) => {
