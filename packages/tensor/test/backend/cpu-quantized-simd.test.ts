@@ -119,6 +119,18 @@ describe('CPU int8 SIMD kernels equal the JS loops', () => {
         expect(new Set(simd).size).toBeGreaterThan(1);
       }
     expect(clamped).toBeGreaterThan(1000);
+    // a NaN, +∞ and −∞ bias (the row kernels that zero NaN lanes; finite constants take their twins above)
+    const odd = Array.from(bias);
+    [odd[2], odd[5], odd[11]] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (const dtype of ['int8', 'uint8'] as const) {
+      const output = { scale: 0.5, zeroPoint: dtype === 'int8' ? 3 : 130, dtype };
+      const [simd, js] = both(() => quantizedConv2d(x, w, { inputScale: 0.01, inputZeroPoint: -3, weightScale: 0.001, bias: odd, output, padding: 1 }));
+      expect(simd.filter((y, i) => y !== js[i]).length, 'elements that differ').toBe(0);
+      const plane = 16 * 16;
+      expect(simd.slice(2 * plane, 3 * plane)).toEqual(new Array(plane).fill(0)); // NaN → 0 (as the JS loop's typed-array store)
+      expect(simd.slice(5 * plane, 6 * plane)).toEqual(new Array(plane).fill(dtype === 'int8' ? 127 : 255));
+      expect(simd.slice(11 * plane, 12 * plane)).toEqual(new Array(plane).fill(dtype === 'int8' ? -128 : 0));
+    }
     x.dispose();
     w.dispose();
     expect(memory().tensors).toBe(before);

@@ -32,8 +32,8 @@ const up = (n: number, m: number) => Math.ceil(n / m) * m;
 export interface ThreadedConvOutput {
   /** Writes channel ch's column term, bias term and multiplier at word `at` (requantRow's layout). */
   setChannel: (wi: Int32Array, wf: Float32Array, at: number, ch: number) => void;
-  /** 0 float32 out, 1 int8, 2 uint8 (requantBlock's kind). */
-  kind: 0 | 1 | 2;
+  /** 0 float32 out, 1 int8, 2 uint8, 3 and 4 int8 and uint8 with finite constants (requantBlock's kind). */
+  kind: 0 | 1 | 2 | 3 | 4;
   out: Storage;
 }
 

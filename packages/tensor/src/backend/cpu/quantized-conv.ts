@@ -229,7 +229,15 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
   const unfold = (g: number, cols: Int8Array, base: number, ld: number) => im2col(xd, x.offset, x.shape, g * cg, cg, [kh, kw], p, Ho, Wo, cols, base, ld);
   const gemm = og * NP * K >= FUSED_MIN && p.mode !== 'float' && !weightZeroPoints && quantizedSimdEnabled() ? wasmInt8GemmFused() : null;
   const od = outData(out) as Float32Array | Int8Array | Uint8Array;
-  const kind = p.mode === 'quantized' ? (od instanceof Uint8Array ? 2 : 1) : 0;
+  // int8 / uint8 out: the row kernels' twins without the NaN lanes' zeroing (3, 4) when no bias term or multiplier can make one
+  const finite = (a: Float32Array | null, o: number) => {
+    for (let ch = 0; a && ch < O; ch++) if (!Number.isFinite(a[o + ch])) return false;
+    return true;
+  };
+  const kind =
+    p.mode === 'quantized'
+      ? (((od instanceof Uint8Array ? 2 : 1) + (finite(consts.bias, consts.bo) && finite(consts.multiplier, consts.mo) ? 2 : 0)) as 1 | 2 | 3 | 4)
+      : 0;
   // the relaxed kernel takes the windows when the input and its padding value lie in [0, 127] or
   // [−128, −1] (a uint8 activation with reduceRange, stored −128): unfold a copy shifted by +128 then
   const shift = gemm && int8RelaxedAvailable() ? sevenBitShift(xd, x.offset, numel(x.shape)) : null;

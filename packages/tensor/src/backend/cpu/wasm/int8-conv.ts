@@ -217,13 +217,14 @@ export function int8Im2colKernel(): FuncDef {
 /**
  * requantBlock(kind, rows, images, n4, src, ld, dst, consts, params): a finished gemm block of
  * `rows` channels × `images` runs of P = 4·n4 int32s (row r at src + r·ld bytes, run n at
- * + 16·n4·n) through the row kernel `kind` (0 requantRow, 1 requantRowQ, 2 requantRowQU of ./quantized.ts, called
+ * + 16·n4·n) through the row kernel `kind` (0 requantRow, 1 requantRowQ, 2 requantRowQU of
+ * ./quantized.ts, 3 and 4 their twins for finite bias terms and multipliers, called
  * by the function numbers given) into
- * NCHW order: run (r, n) → dst + (n·rows + r)·P·eb (eb = 4, 1, 1), channel r's constants at
+ * NCHW order: run (r, n) → dst + (n·rows + r)·P·eb (eb = 4 for kind 0, else 1), channel r's constants at
  * consts + 12·r, the float32 zp, qmin, qmax, scale at `params` (so every argument is an i32, as
  * the worker pool passes them).
  */
-export function requantBlockKernel(ROW_KERNEL: { float: number; int8: number; uint8: number }): FuncDef {
+export function requantBlockKernel(ROW_KERNEL: { float: number; int8: number; uint8: number; int8Finite: number; uint8Finite: number }): FuncDef {
   const [kind, rows, images, n4, src, ld, dst, cst, params] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [r, n, s, d, runOut, imgOut] = [9, 10, 11, 12, 13, 14];
   const c = new Code();
@@ -242,11 +243,19 @@ export function requantBlockKernel(ROW_KERNEL: { float: number; int8: number; ui
     if (withScale) c.get(params).f32Load(12);
     c.bytes.push(0x10, f); // call
   };
+  const ne = (k: number) => c.get(kind).i32Const(k).i32Ne().if();
   c.get(kind).i32Eqz().if();
   call(ROW_KERNEL.float, true);
-  c.else().get(kind).i32Const(1).i32Ne().if();
-  call(ROW_KERNEL.uint8, false);
   c.else();
+  ne(1);
+  ne(2);
+  ne(3);
+  call(ROW_KERNEL.uint8Finite, false);
+  c.else();
+  call(ROW_KERNEL.int8Finite, false);
+  c.end().else();
+  call(ROW_KERNEL.uint8, false);
+  c.end().else();
   call(ROW_KERNEL.int8, false);
   c.end().end();
   c.get(s).get(n4).i32Const(16).i32Mul().i32Add().set(s);

@@ -16,7 +16,8 @@
  *     the same for one channel's run (int32 at src → float32 at dst, which may equal src), its
  *     column term, bias term and multiplier at `consts`
  *   requantRowQ / requantRowQU(n4, src, dst, consts, zp, qmin, qmax)
- *     the same run's clamped integers, written as int8 / uint8 bytes (dst ≤ src: in place too)
+ *     the same run's clamped integers, written as int8 / uint8 bytes (dst ≤ src: in place too);
+ *     two unexported twins skip the NaN lanes' zeroing, for a finite bias term and multiplier
  *   requantBlock(kind, rows, images, n4, src, ld, dst, consts, params)
  *     one of those row kernels over a gemm block of rows × images runs, written in NCHW order
  *   im2colI8(src, dst, tab): one image's int8 im2col, column stride 1 (./int8-conv.ts)
@@ -194,7 +195,7 @@ function requantRowKernel(): FuncDef {
  * and read back from the float's bits: q = bits − (bits of 1.5·2²³) + zp, NaN → 0 — the same
  * integers as clamp(nearest(y) + zp) truncated, in fewer instructions than the saturating truncation.
  */
-function requantRowBytesKernel(unsigned: boolean): FuncDef {
+function requantRowBytesKernel(unsigned: boolean, finite = false): FuncDef {
   const [n4, ptr, dst, cst, zp, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
   const [end, p, vCt, vB, vMu, vOff, vLo, vHi, d, v, vMagic] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
   const c = new Code();
@@ -207,8 +208,10 @@ function requantRowBytesKernel(unsigned: boolean): FuncDef {
   /** Four int32 at p + at → the clamped integers as int32 lanes, left on the stack. */
   const four = (at: number) => {
     c.get(p).v128Load(at).get(vCt).i32x4Add().f32x4ConvertI32x4S().get(vB).f32x4Add(); //  f32(acc + col) + bias term
-    c.get(vMu).f32x4Mul().get(vMagic).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin().set(v); // clamp(round(·mult) + zp), shifted
-    c.get(v).get(vOff).i32x4Sub().get(v).get(v).f32x4Eq().v128And(); // the integers from the bits; NaN lanes 0
+    c.get(vMu).f32x4Mul().get(vMagic).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); // clamp(round(·mult) + zp), shifted
+    if (finite)
+      c.get(vOff).i32x4Sub(); // the integers from the bits (no NaN: a finite bias term and multiplier)
+    else c.set(v).get(v).get(vOff).i32x4Sub().get(v).get(v).f32x4Eq().v128And(); // the integers from the bits; NaN lanes 0
   };
   const narrow8 = () => (unsigned ? c.i8x16NarrowI16x8U() : c.i8x16NarrowI16x8S());
   // sixteen a step (three narrows and one store for four groups), while 64 bytes of int32 remain
@@ -229,7 +232,7 @@ function requantRowBytesKernel(unsigned: boolean): FuncDef {
     results: [],
     locals: [i32, i32, v128, v128, v128, v128, v128, v128, i32, v128, v128],
     body: c,
-    export: unsigned ? 'requantRowQU' : 'requantRowQ',
+    export: finite ? undefined : unsigned ? 'requantRowQU' : 'requantRowQ',
   };
 }
 
@@ -399,7 +402,7 @@ function quantizeAtKernel(): FuncDef {
 }
 
 /** Function numbers (the module's order below) of the row kernels requantBlock calls. */
-const ROW_KERNEL = { float: 3, int8: 4, uint8: 5 } as const;
+const ROW_KERNEL = { float: 3, int8: 4, uint8: 5, int8Finite: 13, uint8Finite: 14 } as const;
 
 /** The module's bytes, its memory import shared or not (./modules.ts precomputes them for the published build). */
 export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
@@ -419,6 +422,8 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       lookUpKernel(),
       quantizeAtKernel(),
       requantFloatKernel(),
+      requantRowBytesKernel(false, true),
+      requantRowBytesKernel(true, true),
     ],
   });
 
