@@ -249,26 +249,6 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   const total = numel(shape);
   // lines of a multiple of 4 (no write past one into the next), or one line, may run in parallel
   const pool = total >= 2 * MIN_PIECE && (n % 4 === 0 || total === n) ? heapPool() : null;
-  if (pool && total === n && lines.length === views.length) {
-    // one line, no broadcast operand: cut straight into the job's chunks (multiples of 4 elements)
-    const id = heapFn(0, name),
-      o0 = found[lines.length],
-      step = up4(Math.ceil(n4 / chunkCount(total, pool.size)));
-    const pieces: number[][] = [];
-    for (let off = 0; off < n4; off += step)
-      pieces.push([
-        id,
-        ...args(
-          at.map((a, j) => a + off * sizes[j]),
-          val,
-          Math.min(step, n4 - off),
-          o0 + off * outSize,
-          true,
-        ),
-      ]);
-    runCalls(pool, pieces, 1, true);
-    return true;
-  }
   const calls: number[][] | null = pool ? [] : null;
   const kernel = s.fns[name];
   let o = found[lines.length];
@@ -286,7 +266,7 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
           val[j] = s.a + 4 * slot++;
         } else val[j] = data[j][pos[j]];
       }
-      if (calls) splitLine(calls, ptr, sizes, outSize, n4, o, (p, k, q) => args(p, val, k, q, true));
+      if (calls) splitLine(calls, ptr, sizes, outSize, n4, o, (p, k, q) => args(p, val, k, q, true), pool && total === n ? chunkCount(total, pool.size) : 0);
       else kernel(...args(ptr, val, n4, o, false));
       o += n * outSize;
     },
@@ -299,7 +279,10 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   return true;
 }
 
-/** Appends the calls of one line, cut into pieces of at least MIN_PIECE elements (multiples of 4) when it is long. */
+/**
+ * Appends the calls of one line, cut into pieces of at least MIN_PIECE elements (multiples of 4)
+ * when it is long: `pieces` of them (a tensor that is one line: the job's chunks), else as many as fit.
+ */
 function splitLine(
   calls: number[][],
   ptr: number[],
@@ -308,9 +291,9 @@ function splitLine(
   n4: number,
   o: number,
   args: (p: number[], n4: number, o: number) => number[],
+  pieces = 0,
 ): void {
-  const pieces = Math.max(1, Math.floor(n4 / MIN_PIECE));
-  const step = up4(Math.ceil(n4 / pieces));
+  const step = up4(Math.ceil(n4 / (pieces || Math.max(1, Math.floor(n4 / MIN_PIECE)))));
   for (let off = 0; off < n4; off += step) {
     const p = ptr.map((a, j) => (a < 0 ? a : a + off * sizes[j]));
     calls.push(args(p, Math.min(step, n4 - off), o + off * outSize));
