@@ -36,7 +36,7 @@ describe('requantizePerTensor on heap tensors', () => {
     expect(await warmGemmThreads()).toBe(true);
     const chunks = workerChunks();
     expect(untilWorkersHelp(run)).toEqual(want);
-    // the SIMD pass is quick: the calling thread may finish every chunk before a worker wakes, so
+    // the pass is quick: the calling thread may finish every chunk before a worker wakes, so
     // once more with the workers alone
     heapSplit.callerHelps = false;
     onTestFinished(() => void (heapSplit.callerHelps = true));

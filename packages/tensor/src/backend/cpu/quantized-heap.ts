@@ -40,7 +40,7 @@ export function heapLookUp(x: View, table: Uint8Array, out: Storage, n: number):
     return true;
   }
   const fn = heapFn(7, 'lookUp');
-  const per = 16 * Math.ceil(n / chunks / 16); // whole SIMD steps but in the last chunk
+  const per = Math.ceil(n / chunks);
   const calls: number[][] = [];
   for (let i = 0; i < n; i += per) calls.push([fn, xAt + i, oAt + i, Math.min(per, n - i), tableAt]);
   runCalls(pool, calls, 1);

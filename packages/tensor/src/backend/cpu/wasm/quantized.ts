@@ -339,42 +339,13 @@ export function simdMaxPool2x2(
   return true;
 }
 
-/**
- * lookUp(src, dst, n, table): dst[i] = table[src[i]] for n bytes (unsigned). Sixteen a step while
- * 16 remain: the table as 16 vectors T_t, and dst = OR over t of swizzle(T_t, src − 16t) (swizzle
- * gives 0 for an index ≥ 16, so exactly the vector holding entry src contributes); then the
- * last bytes one at a time. Nothing is stored past dst + n.
- */
+/** lookUp(src, dst, n, table): dst[i] = table[src[i]] for n bytes (unsigned), a byte at a time (no store past dst + n). */
 function lookUpKernel(): FuncDef {
   const [src, dst, n, table] = [0, 1, 2, 3];
-  const [end, end16, idx, r, sixteen] = [4, 5, 6, 7, 8];
-  const T = (t: number) => 9 + t;
+  const end = 4;
   const c = new Code();
   const load8 = () => c.bytes.push(0x2d, 0, 0); // i32.load8_u
-  const swizzle = () => c.bytes.push(0xfd, 0x0e);
-  for (let t = 0; t < 16; t++)
-    c.get(table)
-      .v128Load(16 * t, 0)
-      .set(T(t));
-  c.i32x4Const(0x10101010).set(sixteen);
   c.get(src).get(n).i32Add().set(end);
-  c.get(src).get(n).i32Const(-16);
-  c.bytes.push(0x71); // i32.and
-  c.i32Add().set(end16);
-  c.block().loop().get(src).get(end16).i32LtU().i32Eqz().brIf(1);
-  c.get(dst).get(T(0)).get(src).v128Load(0, 0).tee(idx);
-  swizzle();
-  c.set(r);
-  for (let t = 1; t < 16; t++) {
-    c.get(r).get(T(t)).get(idx).get(sixteen);
-    c.bytes.push(0xfd, 0x71); // i8x16.sub
-    c.tee(idx);
-    swizzle();
-    c.bytes.push(0xfd, 0x50); // v128.or
-    c.set(r);
-  }
-  c.get(r).v128Store(0, 0);
-  c.get(src).i32Const(16).i32Add().set(src).get(dst).i32Const(16).i32Add().set(dst).br(0).end().end();
   c.block().loop().get(src).get(end).i32LtU().i32Eqz().brIf(1);
   c.get(dst).get(table).get(src);
   load8();
@@ -382,7 +353,7 @@ function lookUpKernel(): FuncDef {
   load8();
   c.bytes.push(0x3a, 0, 0); // i32.store8
   c.get(src).i32Const(1).i32Add().set(src).get(dst).i32Const(1).i32Add().set(dst).br(0).end().end();
-  return { params: [i32, i32, i32, i32], results: [], locals: [i32, i32, v128, v128, v128, ...new Array<ValType>(16).fill(v128)], body: c, export: 'lookUp' };
+  return { params: [i32, i32, i32, i32], results: [], locals: [i32], body: c, export: 'lookUp' };
 }
 
 /** quantizeAt (see the file comment): loads the four float32 parameters and calls quantize (function 0) or quantizeU8 (1). */
