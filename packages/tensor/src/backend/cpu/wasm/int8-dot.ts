@@ -148,6 +148,34 @@ export function relaxedDotAddWorks(probe: (at: number) => void, mem: WebAssembly
 }
 
 /**
+ * Whether the module's `probe` computes the fused relaxed dot exactly with full 8-bit unsigned
+ * bytes in its second operand (top bit set): true where the engine lowers it to a plain u8 × s8
+ * dot-add (x64 `vpdpbusd`, AVX-VNNI), false where it reads those bytes as signed or saturates a
+ * pair of products to int16 (`pmaddubsw`). The relaxed-SIMD spec allows only those behaviours, and
+ * an engine keeps to one, so an exact result on these lanes — both extremes of the pair sums, and
+ * bytes read as unsigned — means exact for every input: the driver may then feed the kernel any
+ * int8 operand stored +128 (bytes 0…255). Bytes `at`…`at + 63` of `mem`: scratch.
+ */
+export function relaxedDotU8Works(probe: (at: number) => void, mem: WebAssembly.Memory, at: number): boolean {
+  const s = new Int8Array(mem.buffer, at, 16),
+    u = new Uint8Array(mem.buffer, at + 16, 16),
+    w = new Int32Array(mem.buffer, at, 16);
+  // lane 0: 4 × 255·(−128) (a pair leaves int16); lane 1: 4 × 255·127; lanes 2, 3: mixed bytes
+  const sv = [-128, -128, -128, -128, 127, 127, 127, 127, -1, 5, -77, 100, 3, -128, 64, -2];
+  const uv = [255, 255, 255, 255, 255, 255, 255, 255, 128, 200, 129, 7, 254, 131, 0, 255];
+  s.set(sv);
+  u.set(uv);
+  w.set([5, -5, 1 << 30, -(2 ** 31)], 8);
+  probe(at);
+  const want = [0, 1, 2, 3].map((l) => {
+    let sum = w[8 + l];
+    for (let i = 4 * l; i < 4 * l + 4; i++) sum += sv[i] * uv[i];
+    return sum | 0;
+  });
+  return `${w.subarray(12)}` === `${want}`;
+}
+
+/**
  * `packRows(src, ld, dst, panels, kw)` for int8 words: the source holds rows of k (w-wide line
  * runs contiguous, rows `ld` bytes apart); per word of k, 8 bytes of each of 4 rows are
  * interleaved by shuffles into w words (line l: rows 0…3 of column l). 8 bytes are read per row

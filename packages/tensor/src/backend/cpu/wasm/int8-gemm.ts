@@ -29,7 +29,7 @@ import { isSharedMemory } from './encoder';
 import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
 import { splits } from './gemm-driver';
 import { wasmModule } from './modules';
-import { relaxedDotAddWorks } from './int8-dot';
+import { relaxedDotAddWorks, relaxedDotU8Works } from './int8-dot';
 import { copyIn, type Raw } from './pack';
 import { HeldOperands, type HeldB } from './int8-packed-b';
 import type { Storage } from '../../backend';
@@ -109,10 +109,17 @@ interface DotScheme extends Scheme {
   gemmB: Fn;
   /** '' with the fused dot-add kernels, '3' with the three-instruction ones. */
   fused: '' | '3';
+  /** Whether the fused kernel is exact with any unsigned byte as its 7-bit operand ({@link relaxedDotU8Works}): then any int8 operand, stored +128, may take it. */
+  wide: boolean;
 }
 
 /** An {@link Int8GemmFusedFn} with how many calls each kernel served (tests read them). */
-export type Int8Gemm = Int8GemmFusedFn & { readonly relaxed: boolean; readonly calls: { standard: number; relaxed: number } };
+export type Int8Gemm = Int8GemmFusedFn & {
+  readonly relaxed: boolean;
+  /** Whether the relaxed kernel takes any int8 operand (stored +128), not only 7-bit ones (see `relaxedDotU8Works` in ./int8-dot.ts). */
+  readonly wide: boolean;
+  readonly calls: { standard: number; relaxed: number };
+};
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 
@@ -174,6 +181,7 @@ export function createWasmInt8Gemm(
           gemmA: k[`gemmA${fused}`],
           gemmB: k[`gemmB${fused}`],
           fused,
+          wide: fused === '' && relaxedDotU8Works(k.probe, mem, 0),
         };
       }
     }
@@ -238,6 +246,8 @@ export function wasmInt8Gemm(): Int8Gemm | null {
 }
 
 let relaxedOn = true;
+/** Whether B operands marked constant are kept packed between calls (`AIMODEL_CPU_HOLD=0`: never, for comparisons). */
+const holdB = env?.AIMODEL_CPU_HOLD !== '0';
 
 /** Whether the default int8 gemm runs the relaxed-SIMD kernel where the operands allow it. */
 export const int8RelaxedAvailable = (): boolean => relaxedOn && wasmInt8Gemm()?.relaxed === true;
@@ -324,6 +334,7 @@ function makeInt8Driver(
   const heldB = new HeldOperands();
   const gemm: Int8GemmFusedFn = (M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, hooks) => {
     if (M <= 0 || N <= 0) return;
+    if (hooks?.constantB && !holdB) [b, hooks] = [hooks.constantB.data(), undefined];
     const keep = hooks?.constantB;
     const plain = !hooks || (keep && !hooks.fillB && !hooks.epilogue && !hooks.columnAlign);
     const twin = split && plain && cpuThreads() > 1 && splits(M, N, K) ? split() : null;
@@ -332,15 +343,20 @@ function makeInt8Driver(
       for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
       return;
     }
-    // the relaxed kernel when one operand fits 7 bits (stored +128 when all negative)
+    // the relaxed kernel when one operand fits 7 bits (stored +128 when all negative), or any
+    // operand stored +128 where the engine's kernel is exact on full bytes (`wide`)
+    // (+128 costs a pass over the other operand for its sums: worth it for a few lines of this one,
+    // or at once where those sums are held with B)
+    const usable = (s: 0 | 128 | null, lines: number, sumsHeld: boolean): 0 | 128 | null =>
+      s === 0 ? 0 : (s === 128 || (dot as DotScheme).wide) && (lines >= SHIFT_MIN || sumsHeld) ? 128 : null;
     let i7: 'a' | 'b' | null = null;
     let shift: 0 | 128 | null = null;
     // a held B (packed on an earlier call): the standard kernel's, or the relaxed one's while A fits 7 bits
     const key = keep ? HeldOperands.key(bOff, brs, bcs, N, K) : '';
     let held: HeldB | undefined;
     if (keep && dot && relaxedOn && N >= SCAN_MIN && (held = heldB.find(keep.storage, key, 'dot'))) {
-      const s = operandShift(a, aOff, ars, acs, M, K);
-      if (s === 0 || (s === 128 && M >= SHIFT_MIN)) [i7, shift] = ['a', s];
+      const s = usable(operandShift(a, aOff, ars, acs, M, K), M, true);
+      if (s !== null) [i7, shift] = ['a', s];
       else held = undefined;
     }
     if (keep && !held) held = heldB.find(keep.storage, key, 'std'); // (also where A would fit 7 bits: no second copy)
@@ -351,12 +367,10 @@ function makeInt8Driver(
       if (hooks?.fillB) {
         if (hooks.bShift !== undefined) [i7, shift] = ['b', hooks.bShift];
       } else {
-        // a +128 shift costs a pass over the other operand (its sums): worth it for a few lines of this one
-        const usable = (s: 0 | 128 | null, lines: number) => (s === 0 || (s === 128 && lines >= SHIFT_MIN) ? s : null);
-        if (N >= SCAN_MIN) shift = usable(operandShift(a, aOff, ars, acs, M, K), M);
+        if (N >= SCAN_MIN) shift = usable(operandShift(a, aOff, ars, acs, M, K), M, keep !== undefined);
         if (shift !== null) i7 = 'a';
         else if (M >= SCAN_MIN) {
-          shift = usable(operandShift(b, bOff, bcs, brs, N, K), N);
+          shift = usable(operandShift(b, bOff, bcs, brs, N, K), N, false);
           if (shift !== null) i7 = 'b';
         }
       }
@@ -564,5 +578,5 @@ function makeInt8Driver(
     }
   }
 
-  return Object.assign(gemm, { relaxed: dot !== null, calls });
+  return Object.assign(gemm, { relaxed: dot !== null, wide: dot?.wide === true, calls });
 }
