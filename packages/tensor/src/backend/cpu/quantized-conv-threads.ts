@@ -3,7 +3,7 @@
  * heap (../heap.ts), across the worker pool with more than one thread: a chunk is a run of images,
  * each image (and group) four wasm calls of the heap group's int8 modules (./wasm/heap-pool.ts) in
  * the chunk's own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the
- * weight packed once per call, and the requantization (requantBlock) straight into the output's
+ * packed weight (packed once and kept while its bytes are unchanged), and the requantization (requantBlock) straight into the output's
  * NCHW place — so no thread copies a tensor. Every output is the same integer arithmetic as the
  * fused path's, so the bits depend neither on the path nor on the thread count.
  *
