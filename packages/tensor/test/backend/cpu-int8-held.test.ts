@@ -109,6 +109,29 @@ describe('int8 gemm with a held B', () => {
     expect(cpuBytes()).toBe(base);
   });
 
+  it('reads the right panels of a held B past one K block and one column block (the stage’s width)', () => {
+    setCpuThreads(1);
+    // K 1100: blocks of 512, 512 and 76 (the last padded); N 1100 with M 520: the 2 MB stage holds
+    // 1008 columns, so a second column block starts at 1008
+    for (const [M, N, K] of [
+      [20, 600, 1100],
+      [520, 1100, 24],
+    ]) {
+      const wv = randInt8(N * K, 40);
+      const w = int8(wv, N, K);
+      const x = randInt8(M * K, 41);
+      const want = reference(x, wv, M, N, K);
+      for (let r = 0; r < 3; r++) {
+        const got = product(x, w, M, K);
+        expect(
+          got.findIndex((v, i) => v !== want[i]),
+          'first element that differs',
+        ).toBe(-1);
+      }
+      w.dispose();
+    }
+  });
+
   it('gives 1 thread’s bytes on 2 threads (the shared gemm holds its own copy), with a worker taking part', async () => {
     const [M, N, K] = [64, 256, 512];
     const start = memory().tensors;

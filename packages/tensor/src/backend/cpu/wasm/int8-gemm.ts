@@ -393,7 +393,8 @@ function makeInt8Driver(
       mcMax = Math.min(MC, ms);
     // short K: wider column blocks, as long as the packed B block stays within NC·KC's bytes and
     // the stage within STAGE_BYTES (fewer blocks: fewer kernel calls and epilogue runs)
-    const wide = Math.floor(Math.min((NC * KC) / kcMax, STAGE_BYTES / (4 * ms)) / nr) * nr;
+    // (a held B is not packed per block: as wide as the stage allows, fewer blocks and thread joins)
+    const wide = Math.floor(Math.min(held || packB ? Np : (NC * KC) / kcMax, STAGE_BYTES / (4 * ms)) / nr) * nr;
     let ncMax = Math.max(NC, wide);
     const align = hooks?.columnAlign ? lcm(hooks.columnAlign, nr) : 0;
     if (align && ncMax >= align) ncMax -= ncMax % align;
