@@ -366,8 +366,12 @@ export interface Backend {
   conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams, bias?: View | null): void;
   /** ∂L/∂x of conv2d: gy [N, O, Ho, Wo], w → out [N, C, H, W] (`outShape`). */
   conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
-  /** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`). */
-  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void;
+  /**
+   * ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw] (`outShape`);
+   * with `bias`, also the bias gradient: gy summed over `bias.dims` into `bias.out`, exactly as
+   * `reduce('sum', gy, bias.dims, bias.out)`.
+   */
+  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams, bias?: { out: Storage; dims: readonly number[] } | null): void;
   /**
    * Max pooling of x [N, C, H, W]: each window's maximum → out and its flat index (h·W + w, int32;
    * the first maximum, or the first NaN) → indices, both [N, C, Ho, Wo] (`outShape`).

@@ -3,7 +3,7 @@ import { ArgumentError, checkOptions, DTypeError, ShapeError } from '../errors';
 import { scope } from '../memory';
 import { fmt, pairOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { checkInputs, defineOp, type OpFn } from './define-op';
+import { checkInputs, defineOp, type MultiOpFn, type OpFn } from './define-op';
 import { stack } from './movement';
 
 type Pair = [number, number];
@@ -95,6 +95,13 @@ interface ConvAttrs {
   p: Conv2dParams;
   /** Shape the op produces (its output). */
   outShape: number[];
+  /** The forward's bias needs a gradient (recorded with the op, as the engine records its targets). */
+  biasGrad?: boolean;
+}
+
+/** The weight gradient's: with `biasDims`, its kernel also sums gy over them (the bias gradient, its `bias` output; empty without). */
+interface WeightAttrs extends ConvAttrs {
+  biasDims?: number[] | null;
 }
 
 // Three primitives whose gradients are each other: y = conv(x, w); dx = convInput(gy, w); dw = convWeight(x, gy).
@@ -103,23 +110,36 @@ interface ConvAttrs {
 const convOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
   infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32' }),
   forward: (be, [x, w, b], out, a) => be.conv2d(x, w, out, a.outShape, a.p, b ?? null),
-  backward: (gy, [x, w, b], _out, a) => [
-    () => convInputOp([gy.contiguous(), w], { p: a.p, outShape: [...x.shape] }),
-    () => convWeightOp([x, gy.contiguous()], { p: a.p, outShape: [...w.shape] }),
-    ...(b ? [() => gy.sum([0, ...[2, 3].filter((d) => gy.shape[d] !== 1)], { keepdim: true }).reshape(b.shape)] : []),
-  ],
+  backward: (gy, [x, w, b], _out, a) => {
+    // the bias's: the weight gradient's kernel sums it as well when both are needed (the same
+    // reduction of the same gy, without an op between), else a sum of its own
+    const dims = [0, ...[2, 3].filter((d) => gy.shape[d] !== 1)];
+    const g = gy.contiguous();
+    let db: Tensor | null = null;
+    return [
+      () => convInputOp([g, w], { p: a.p, outShape: [...x.shape] }),
+      () => {
+        const biasDims = a.biasGrad && g === gy ? dims : null;
+        const r = convWeightOp([x, g], { p: a.p, outShape: [...w.shape], biasDims });
+        if (biasDims) db = r.outputs.bias;
+        return r.out;
+      },
+      ...(b ? [() => (db ?? gy.sum(dims, { keepdim: true })).reshape(b.shape)] : []),
+    ];
+  },
 });
 const convInputOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2dBackwardInput', {
   infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32' }),
   forward: (be, [g, w], out, a) => be.conv2dBackwardInput(g, w, out, a.outShape, a.p),
   backward: (gy, [g, w], _out, a) => [
     () => convOp([gy.contiguous(), w], { p: a.p, outShape: [...g.shape] }),
-    () => convWeightOp([gy.contiguous(), g], { p: a.p, outShape: [...w.shape] }),
+    () => convWeightOp([gy.contiguous(), g], { p: a.p, outShape: [...w.shape] }).out,
   ],
 });
-const convWeightOp: OpFn<ConvAttrs> = defineOp<ConvAttrs>('conv2dBackwardWeight', {
-  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32' }),
-  forward: (be, [x, g], out, a) => be.conv2dBackwardWeight(x, g, out, a.outShape, a.p),
+const convWeightOp: MultiOpFn<WeightAttrs, 'bias'> = defineOp<WeightAttrs, 'bias'>('conv2dBackwardWeight', {
+  outputs: ['bias'],
+  infer: (_inputs, a) => ({ shape: a.outShape, dtype: 'float32', outputs: { bias: { shape: [a.biasDims ? a.outShape[0] : 0], dtype: 'float32' } } }),
+  forward: (be, [x, g], out, a, _shape, o) => be.conv2dBackwardWeight(x, g, out, a.outShape, a.p, a.biasDims ? { out: o.bias, dims: a.biasDims } : null),
   backward: (gy, [x, g], _out, a) => [
     () => convInputOp([g, gy.contiguous()], { p: a.p, outShape: [...x.shape] }),
     () => convOp([x, gy.contiguous()], { p: a.p, outShape: [...g.shape] }),
@@ -211,7 +231,7 @@ function addBias(y: Tensor, bias: Tensor | null | undefined, spatial: number): T
 
 /** convOp of x and w plus the (checked) bias: a float32 one added by the op itself (fused), another dtype by an add. */
 function convWithBias(x: Tensor, w: Tensor, bias: Tensor | null | undefined, a: ConvAttrs): Tensor {
-  if (bias?.dtype === 'float32') return convOp([x, w, bias.contiguous()], a);
+  if (bias?.dtype === 'float32') return convOp([x, w, bias.contiguous()], { ...a, biasGrad: bias.requiresGrad });
   return addBias(convOp([x, w], a), bias, 2);
 }
 

@@ -226,6 +226,36 @@ describe('CPU gemm on worker threads', () => {
     });
   }
 
+  it('conv2d + bias whose weight or bias needs no gradient: the gradients that are needed keep the bits of a separate add', () => {
+    const before = memory().tensors;
+    const xs = [64, 8, 14, 14],
+      ws = [16, 8, 3, 3];
+    const n = (s: number[]) => s.reduce((p, d) => p * d, 1);
+    // needs: which of x, w, b require a gradient; the bias added by the conv (fused) or by an add
+    const run = (needs: [boolean, boolean, boolean], fused: boolean) =>
+      scope(() => {
+        const [x, w, b] = [tensor(randArray(n(xs), 4)), tensor(randArray(n(ws), 5)), tensor(randArray(16, 6))];
+        [x, w, b].forEach((t, i) => {
+          t.requiresGrad = needs[i];
+        });
+        const y = fused
+          ? conv2d(x.reshape(xs), w.reshape(ws), { padding: 1, bias: b })
+          : conv2d(x.reshape(xs), w.reshape(ws), { padding: 1 }).add(b.reshape([16, 1, 1]));
+        y.mul(y).sum().backward();
+        return [x, w, b].map((t) => (t.grad ? Array.from(t.grad.dataSync()) : null));
+      });
+    for (const needs of [
+      [true, false, true],
+      [false, true, false],
+      [false, true, true],
+    ] as [boolean, boolean, boolean][]) {
+      const [fused, separate] = [run(needs, true), run(needs, false)];
+      expect(fused.map((g) => g !== null)).toEqual(needs);
+      expect(fused).toEqual(separate);
+    }
+    expect(memory().tensors).toBe(before);
+  });
+
   it('a convolution (with a bias) repeated with new values on the same heap blocks (its call tables replayed) gives the same bits as on 1 thread', async () => {
     const xs = [64, 8, 14, 14],
       ws = [16, 8, 3, 3];

@@ -12,6 +12,7 @@ import { type Im2col, im2colWasm } from './wasm/im2col';
 import type { Resident } from './wasm/gemm-driver';
 import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
 import { settlePool } from './threads';
+import { reduce } from './reduce';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
 const SCRATCH_CAP = 4 * 1024 * 1024;
@@ -348,8 +349,19 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
   }
 }
 
-/** ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw], summed over the batch. */
-export function conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+/**
+ * ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw], summed over the
+ * batch; with `bias`, first the bias gradient by the reduce primitive itself (its bits, no op between).
+ */
+export function conv2dBackwardWeight(
+  x: View,
+  gy: View,
+  out: Storage,
+  outShape: Shape,
+  p: Conv2dParams,
+  bias: { out: Storage; dims: readonly number[] } | null = null,
+): void {
+  if (bias) reduce('sum', gy, bias.dims, bias.out);
   const g = geom(x.shape, outShape, gy.shape, p);
   const xd = dataOf(x) as Float32Array,
     gd = dataOf(gy) as Float32Array,

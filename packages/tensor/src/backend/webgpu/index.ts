@@ -158,7 +158,10 @@ export class WebGpuBackend implements Backend {
     matmul(this.runtime, a, b, out, this.matmulTile);
   }
   conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams, bias: View | null = null): void {
-    if (!bias) return conv2d(this.runtime, x, w, out, outShape, p);
+    if (!bias) {
+      conv2d(this.runtime, x, w, out, outShape, p);
+      return;
+    }
     // the bias as its own pass: the convolution into a temporary, then out = it + bias[o] per channel
     const tmp = this.alloc('float32', numel(outShape));
     try {
@@ -172,8 +175,9 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
     conv2dBackwardInput(this.runtime, gy, w, out, outShape, p);
   }
-  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams): void {
+  conv2dBackwardWeight(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams, bias: { out: Storage; dims: readonly number[] } | null = null): void {
     conv2dBackwardWeight(this.runtime, x, gy, out, outShape, p);
+    if (bias) this.reduce('sum', gy, bias.dims, bias.out);
   }
   maxPool2d(x: View, out: Storage, indices: Storage, outShape: Shape, p: Pool2dParams): void {
     // the argmax kernel, then the values gathered at those positions
