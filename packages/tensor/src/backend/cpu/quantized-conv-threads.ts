@@ -21,8 +21,8 @@ import { type Im2colGeometry, im2colTable, im2colTableBytes } from './wasm/int8-
 
 /** Longest reduction taken (k, padded to 8): the packed panels of an image stay in L2. */
 const KMAX = 512;
-/** Chunks per thread in a job (claimed dynamically, so uneven threads even out). */
-const CHUNKS_PER_THREAD = 4;
+/** The smallest chunk takes at least N / (threads · MIN_SHARE) images. */
+const MIN_SHARE = 16;
 /** Slack after an area's columns for the im2col's 16-byte stores past their rows. */
 const SLACK = 256;
 
@@ -151,8 +151,13 @@ export function threadedQuantizedConv2d(
     pbB = al(K2 * Np * 2),
     stB = al(Mp * Np * 4),
     area = colB + pbB + stB;
-  const chunks = pool ? Math.min(N, pool.size * CHUNKS_PER_THREAD) : 1;
-  const bytes = first + chunks * area;
+  const starts = pool ? chunkStarts(N, pool.size) : [0, N];
+  const nChunks = starts.length - 1;
+  let most = 0;
+  for (let c = 0; c < nChunks; c++) most = Math.max(most, starts[c + 1] - starts[c]);
+  const rows = 4 * G * most;
+  const per = Math.max(1, Math.floor(MAX_CALLS / rows)); // chunks a job
+  const bytes = first + Math.min(nChunks, per) * area;
   if (space.bytes < bytes) {
     const size = Math.max(bytes, 2 * space.bytes);
     const at = heapAlloc(size, true);
@@ -168,10 +173,6 @@ export function threadedQuantizedConv2d(
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
-  const perChunk = Math.ceil(N / chunks);
-  const rows = 4 * G * perChunk;
-  const per = Math.max(1, Math.floor(MAX_CALLS / rows));
-  const nChunks = Math.ceil(N / perChunk);
   const add = pool
     ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
     : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
@@ -181,13 +182,14 @@ export function threadedQuantizedConv2d(
       const col = base + first + (c - c0) * area,
         pb = col + colB,
         st = pb + pbB;
-      for (let n = c * perChunk; n < Math.min(N, (c + 1) * perChunk); n++)
+      for (let n = starts[c]; n < starts[c + 1]; n++)
         for (let g = 0; g < G; g++) {
           add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
           add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
           add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
           add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, outAt + (n * O + g * og) * P * eb, base + consts + g * og * 12, base + params);
         }
+      pool?.endChunk();
     }
     if (pool) {
       pool.publish();
@@ -220,4 +222,24 @@ function packWeight(
           a16[t] = i < og ? w[w0] : 0;
           a16[t + 1] = i < og && k + 1 < K ? w[w0 + 1] : 0;
         }
+}
+
+/**
+ * Where the chunks of N images start (then N) with `threads` threads: from both ends toward the
+ * middle, each ⌈R / (2·threads)⌉ of the R images left (at least N / (threads·MIN_SHARE)), so the
+ * calling thread (claiming from the front) and the workers (from the back) meet on the smallest
+ * chunks and the one that finishes first waits the least.
+ */
+function chunkStarts(N: number, threads: number): number[] {
+  const least = Math.max(1, Math.ceil(N / (threads * MIN_SHARE)));
+  const front = [0],
+    back = [N];
+  for (let lo = 0, hi = N; lo < hi; ) {
+    const s = Math.max(least, Math.ceil((hi - lo) / (2 * threads)));
+    lo = Math.min(hi, lo + s);
+    if (lo < hi) hi = Math.max(lo, hi - s);
+    front.push(lo);
+    back.push(hi);
+  }
+  return [...new Set([...front, ...back.reverse()])];
 }
