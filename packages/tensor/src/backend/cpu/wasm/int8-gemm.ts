@@ -1,5 +1,6 @@
-// Over ~450 lines: one blocking driver for the standard and the relaxed-SIMD int8 kernels, on the
-// calling thread and split across the worker pool; the variants share its copy/pack/stage steps.
+// Over ~550 lines: one blocking driver for the standard and the relaxed-SIMD int8 kernels, on the
+// calling thread and split across the worker pool, with B packed per call or held (./int8-packed-b.ts
+// keeps the blocks); the variants share its copy/pack/stage steps, so they stay in one closure.
 /**
  * WebAssembly SIMD int8 × int8 → int32 GEMM. Widening multiply-add: operands are sign-extended
  * to int16 and multiplied in pairs by `i32x4.dot_i16x8_s` (lane l = a₂ₗ·b₂ₗ + a₂ₗ₊₁·b₂ₗ₊₁), so
