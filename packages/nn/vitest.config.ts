@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import '../../scripts/lavapipe-env';
 
 export default defineConfig({
   test: {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { configDefaults, defineConfig } from 'vitest/config';
+import '../../scripts/lavapipe-env';
 
 /**
  * The files that take longest on a cold shader cache (lavapipe compiling their WebGPU kernels:
