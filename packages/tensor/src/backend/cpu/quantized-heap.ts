@@ -24,37 +24,55 @@ function scratch(): number {
   return scratchAt;
 }
 
-/** out[i] = table[x[i]] for the n bytes of x and out when both lie in the heap; false: nothing was done. */
-export function heapLookUp(x: View, table: Uint8Array, out: Storage, n: number): boolean {
-  const xAt = heapAddress(x),
-    oAt = heapAddress(out);
-  const mem = heapMemory();
-  const k = xAt >= 0 && oAt >= 0 && mem && n >= MIN_BYTES ? quantizedKernelsOn(mem) : null;
-  const tableAt = k ? scratch() : 0;
-  if (!k || !mem || !tableAt) return false;
-  new Uint8Array(mem.buffer, tableAt, 256).set(table);
+/**
+ * Runs the quantized module's kernel `name` over `units` units (`work` elements in all), split in
+ * ranges across the pool with more than one thread: `args(u0, count, chunk)` lists the calls'
+ * arguments for a range (the same number of calls for each), chunk −1 for the whole range on
+ * this thread.
+ */
+function split(
+  k: Module,
+  name: 'lookUp' | 'quantizeAt' | 'maxPool2x2' | 'maxPool2x2U',
+  units: number,
+  work: number,
+  args: (u0: number, count: number, chunk: number) => number[][],
+): void {
   const pool = heapPool();
-  const chunks = pool ? chunkCount(n, pool.size) : 1;
-  if (!pool || chunks === 1) {
-    k.lookUp(xAt, oAt, n, tableAt);
-    return true;
+  const chunks = pool ? Math.min(units, MAX_TAILS, chunkCount(work, pool.size)) : 1;
+  if (!pool || chunks < 2) {
+    for (const a of args(0, units, -1)) k[name](...a);
+    return;
   }
-  const fn = heapFn(7, 'lookUp');
-  const per = Math.ceil(n / chunks);
-  const calls: number[][] = [];
-  for (let i = 0; i < n; i += per) calls.push([fn, xAt + i, oAt + i, Math.min(per, n - i), tableAt]);
-  runCalls(pool, calls, 1);
-  return true;
+  const fn = heapFn(7, name),
+    per = Math.ceil(units / chunks),
+    calls: number[][] = [];
+  let rows = 1;
+  for (let u = 0, c = 0; u < units; u += per, c++) {
+    const list = args(u, Math.min(per, units - u), c);
+    rows = list.length;
+    for (const a of list) calls.push([fn, ...a]);
+  }
+  runCalls(pool, calls, rows);
 }
 
-/** The quantized kernels over the heap when x and out lie there and out's block has `past` bytes after its n bytes (a last 16-byte store). */
-function inPlace(x: View, out: Storage, n: number, past: number): { k: Module; xAt: number; oAt: number } | null {
+/** The quantized kernels and the scratch block when x and out lie in the heap and out's block has `past` bytes after its n bytes (a last 16-byte store). */
+function inPlace(x: View, out: Storage, n: number, past: number): { k: Module; xAt: number; oAt: number; s: number } | null {
   const xAt = heapAddress(x),
     oAt = heapAddress(out);
   const mem = heapMemory();
   if (xAt < 0 || oAt < 0 || !mem || n < MIN_BYTES || blockSize(n) - n < past) return null;
   const k = quantizedKernelsOn(mem);
-  return k && { k, xAt, oAt };
+  const s = k ? scratch() : 0;
+  return k && s ? { k, xAt, oAt, s } : null;
+}
+
+/** out[i] = table[x[i]] for the n bytes of x and out when both lie in the heap; false: nothing was done. */
+export function heapLookUp(x: View, table: Uint8Array, out: Storage, n: number): boolean {
+  const h = inPlace(x, out, n, 0);
+  if (!h) return false;
+  new Uint8Array(h.k.mem.buffer, h.s, 256).set(table);
+  split(h.k, 'lookUp', n, n, (i, len) => [[h.xAt + i, h.oAt + i, len, h.s]]);
+  return true;
 }
 
 /**
@@ -66,54 +84,29 @@ export function heapQuantize(x: View, out: Storage, n: number, inv: number, zp: 
   const n16 = Math.ceil(n / 16);
   const h = inPlace(x, out, n, 16 * n16 - n);
   if (!h) return false;
-  const unsigned = out.dtype === 'uint8';
-  const pool = heapPool();
-  const chunks = pool ? chunkCount(n, pool.size) : 1;
-  const s = chunks > 1 ? scratch() : 0;
-  if (!pool || !s) {
-    (unsigned ? h.k.quantizeU8 : h.k.quantize)(n16, h.xAt, h.oAt, inv, zp, qmin, qmax);
-    return true;
-  }
-  new Float32Array(h.k.mem.buffer, s + PARAMS, 4).set([inv, zp, qmin, qmax]);
-  const fn = heapFn(7, 'quantizeAt');
-  const per = Math.ceil(n16 / chunks);
-  const calls: number[][] = [];
-  for (let g = 0; g < n16; g += per) calls.push([fn, unsigned ? 1 : 0, Math.min(per, n16 - g), h.xAt + 64 * g, h.oAt + 16 * g, s + PARAMS]);
-  runCalls(pool, calls, 1);
+  new Float32Array(h.k.mem.buffer, h.s + PARAMS, 4).set([inv, zp, qmin, qmax]);
+  const unsigned = out.dtype === 'uint8' ? 1 : 0;
+  split(h.k, 'quantizeAt', n16, n, (g, len) => [[unsigned, len, h.xAt + 64 * g, h.oAt + 16 * g, h.s + PARAMS]]);
   return true;
 }
 
 /**
  * 2×2 stride-2 max pooling of `planes` h×w int8/uint8 planes into ho×wo ones where they lie in the
  * heap, split across the pool by runs of planes (the stores of a run's last planes checked, those
- * that would reach past the run through its own tail buffer:
- * no thread writes into another's planes); false: nothing was done.
+ * that would reach past the run through its own tail buffer: no thread writes into another's
+ * planes); false: nothing was done.
  */
 export function heapMaxPool2x2(x: View, out: Storage, planes: number, h: number, w: number, ho: number, wo: number): boolean {
   const g16 = Math.ceil(wo / 16);
   const back = 16 * g16 - wo;
   const p = inPlace(x, out, planes * ho * wo, back);
   if (!p) return false;
-  const name = out.dtype === 'uint8' ? 'maxPool2x2U' : 'maxPool2x2';
-  const pool = heapPool();
-  const chunks = pool ? Math.min(planes, MAX_TAILS, chunkCount(planes * h * w, pool.size)) : 1;
-  const s = chunks > 1 ? scratch() : 0;
-  if (!pool || !s) {
-    p.k[name](p.xAt, p.oAt, planes, h, w, ho, g16, back, 0);
-    return true;
-  }
-  const fn = heapFn(7, name);
-  const per = Math.ceil(planes / chunks);
   // a run's last m planes through its tail buffer: those whose stores can reach past the run (back > j·ho·wo for the j-th from the end)
   const m = 1 + Math.floor((back - 1) / (ho * wo));
-  const calls: number[][] = [];
-  for (let i = 0, c = 0; i < planes; i += per, c++) {
-    const n = Math.min(per, planes - i),
-      tail = Math.min(n, m),
-      plain = n - tail;
-    calls.push([fn, p.xAt + i * h * w, p.oAt + i * ho * wo, plain, h, w, ho, g16, back, 0]);
-    calls.push([fn, p.xAt + (i + plain) * h * w, p.oAt + (i + plain) * ho * wo, tail, h, w, ho, g16, back, s + TAILS + 16 * c]);
-  }
-  runCalls(pool, calls, 2);
+  const call = (i: number, n: number, tail: number) => [p.xAt + i * h * w, p.oAt + i * ho * wo, n, h, w, ho, g16, back, tail];
+  split(p.k, out.dtype === 'uint8' ? 'maxPool2x2U' : 'maxPool2x2', planes, planes * h * w, (i, n, c) => {
+    const plain = c < 0 ? n : n - Math.min(n, m);
+    return c < 0 ? [call(i, n, 0)] : [call(i, plain, 0), call(i + plain, n - plain, p.s + TAILS + 16 * c)];
+  });
   return true;
 }

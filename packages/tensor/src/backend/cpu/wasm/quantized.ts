@@ -71,6 +71,7 @@ export interface Module {
   requantBlock: Kernel;
   im2colI8: Kernel;
   lookUp: Kernel;
+  quantizeAt: Kernel;
 }
 
 /**
@@ -424,6 +425,7 @@ const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
   requantBlock: e.requantBlock,
   im2colI8: e.im2colI8,
   lookUp: e.lookUp,
+  quantizeAt: e.quantizeAt,
 });
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
