@@ -13,7 +13,7 @@
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { heapAlloc, heapFree, heapMemory } from './heap';
 import { heapAddress } from './storage';
-import { MAX_CALLS } from './thread-pool';
+import { MAX_CALLS, type ThreadPool } from './thread-pool';
 import { cpuThreads } from './threads';
 import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
 import { INT8_TILE, wasmInt8Gemm } from './wasm/int8-gemm';
@@ -54,6 +54,8 @@ interface Packed {
   at: number;
   bytes: number;
 }
+/** Call tables of recent single-job convolutions by their calls' key, for the pool they were written for. */
+let tables: { pool: ThreadPool | null; jobs: Map<string, Int32Array> } = { pool: null, jobs: new Map() };
 /** The last few weights packed (an inference model's convolutions, most recent last). */
 const packed: Packed[] = [];
 const KEEP = 8;
@@ -176,6 +178,17 @@ export function threadedQuantizedConv2d(
   const add = pool
     ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
     : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
+  // one job with the same calls as a recent one (an inference model's layers, tensors in the same
+  // blocks): its table replayed instead of written call by call
+  const job = pool && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8.at, o.kind, N, C, O, G].join()}` : '';
+  const table = job && tables.pool === pool ? tables.jobs.get(job) : undefined;
+  if (pool && table) {
+    pool.replay(table, rows);
+    pool.publish();
+    if (heapSplit.callerHelps) pool.help();
+    pool.wait();
+    return true;
+  }
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     pool?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
@@ -192,6 +205,10 @@ export function threadedQuantizedConv2d(
       pool?.endChunk();
     }
     if (pool) {
+      if (job) {
+        if (tables.pool !== pool || tables.jobs.size >= KEEP) tables = { pool, jobs: new Map() };
+        tables.jobs.set(job, pool.record());
+      }
       pool.publish();
       if (heapSplit.callerHelps) pool.help();
       pool.wait();

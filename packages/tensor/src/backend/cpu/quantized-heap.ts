@@ -38,7 +38,9 @@ function split(
   args: (u0: number, count: number, chunk: number) => number[][],
 ): void {
   const pool = heapPool();
-  const chunks = pool ? Math.min(units, MAX_TAILS, chunkCount(work, pool.size)) : 1;
+  // a multiple of the threads where there are that many (3 chunks on 2 threads leave one waiting a third of the job)
+  const cc = pool ? chunkCount(work, pool.size) : 1;
+  const chunks = pool ? Math.min(units, MAX_TAILS, cc < pool.size ? cc : cc - (cc % pool.size)) : 1;
   if (!pool || chunks < 2) {
     for (const a of args(0, units, -1)) k[name](...a);
     return;
