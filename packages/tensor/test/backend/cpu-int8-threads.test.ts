@@ -5,6 +5,7 @@ import { setHeapEnabled } from '../../src/backend/cpu/heap';
 import { outData } from '../../src/backend/cpu/storage';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { wasmInt8Gemm } from '../../src/backend/cpu/wasm/int8-gemm';
+import { setQuantizedSimd } from '../../src/backend/cpu/wasm/quantized';
 import { matmul, memory, type QuantizedConv2dOptions, quantizedConv2d, scope, tensor } from '../../src';
 import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
@@ -137,23 +138,37 @@ describe('int8 gemm on 2 threads', () => {
       expect(p2).toEqual(c1);
     });
 
-  it('the threaded convolution keeps a weight packed across calls, and packs it again when its bytes change in place', () => {
-    setCpuThreads(1);
-    const start = memory().tensors;
-    const img = scope(() => tensor(rand(3 * 4 * 12 * 12, 11), { dtype: 'int8' }).reshape([3, 4, 12, 12]));
-    const w = scope(() => tensor(rand(8 * 4 * 9, 12), { dtype: 'int8' }).reshape([8, 4, 3, 3]));
-    const opts = { inputScale: 0.02, weightScale: 0.01, output: { scale: 0.05, zeroPoint: 1, dtype: 'int8' as const }, padding: 1 };
-    const conv = (weight: typeof w) => scope(() => quantizedConv2d(img, weight, opts).dataSync() as Int8Array);
-    const first = conv(w);
-    expect(conv(w)).toEqual(first); // served from the packed copy
-    // the same storage, other bytes (written in place, as an in-place op would): packed again
-    const changed = rand(8 * 4 * 9, 13);
-    outData(w._storage).set(changed);
-    const fresh = scope(() => tensor(changed, { dtype: 'int8' }).reshape([8, 4, 3, 3]));
-    const want = conv(fresh);
-    expect(want).not.toEqual(first);
-    expect(conv(w)).toEqual(want);
-    for (const t of [img, w, fresh]) t.dispose();
-    expect(memory().tensors).toBe(start);
-  });
+  it.each([1, 2])(
+    'the threaded convolution keeps a weight packed across calls, and packs it again when its bytes change in place (%i threads: call tables replayed)',
+    async (threads) => {
+      setCpuThreads(threads);
+      if (threads > 1) expect(await warmGemmThreads()).toBe(true);
+      const start = memory().tensors;
+      const img = scope(() => tensor(rand(3 * 4 * 12 * 12, 11), { dtype: 'int8' }).reshape([3, 4, 12, 12]));
+      const w = scope(() => tensor(rand(8 * 4 * 9, 12), { dtype: 'int8' }).reshape([8, 4, 3, 3]));
+      const opts = { inputScale: 0.02, weightScale: 0.01, output: { scale: 0.05, zeroPoint: 1, dtype: 'int8' as const }, padding: 1 };
+      const conv = (weight: typeof w) => scope(() => quantizedConv2d(img, weight, opts).dataSync() as Int8Array);
+      const first = conv(w);
+      expect(conv(w)).toEqual(first); // served from the packed copy
+      // the same storage, other bytes (written in place, as an in-place op would): packed again
+      const changed = rand(8 * 4 * 9, 13);
+      outData(w._storage).set(changed);
+      const fresh = scope(() => tensor(changed, { dtype: 'int8' }).reshape([8, 4, 3, 3]));
+      const want = conv(fresh);
+      expect(want).not.toEqual(first);
+      expect(conv(w)).toEqual(want);
+      // another output kind in between, then the first again (a replayed table must be this call's)
+      const asUint8 = { ...opts, output: { scale: 0.05, zeroPoint: 128, dtype: 'uint8' as const } };
+      const u = scope(() => quantizedConv2d(img, fresh, asUint8).dataSync() as Uint8Array);
+      setQuantizedSimd(false); // the JS loops: the reference
+      onTestFinished(() => void setQuantizedSimd(true));
+      const uJs = scope(() => quantizedConv2d(img, fresh, asUint8).dataSync() as Uint8Array);
+      setQuantizedSimd(true);
+      expect(u).toEqual(uJs);
+      expect(conv(w)).toEqual(want);
+      for (const t of [img, w, fresh]) t.dispose();
+      expect(memory().tensors).toBe(start);
+      setCpuThreads(1);
+    },
+  );
 });
