@@ -12,6 +12,7 @@
  */
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { heapAlloc, heapFree, heapMemory } from './heap';
+import { chunkStarts } from './quantized-heap';
 import { heapAddress } from './storage';
 import { MAX_CALLS, type ThreadPool } from './thread-pool';
 import { cpuThreads } from './threads';
@@ -21,8 +22,6 @@ import { type Im2colGeometry, im2colTable, im2colTableBytes } from './wasm/int8-
 
 /** Longest reduction taken (k, padded to 8): the packed panels of an image stay in L2. */
 const KMAX = 512;
-/** The smallest chunk takes at least N / (threads · MIN_SHARE) images. */
-const MIN_SHARE = 16;
 /** Slack after an area's columns for the im2col's 16-byte stores past their rows. */
 const SLACK = 256;
 
@@ -153,7 +152,7 @@ export function threadedQuantizedConv2d(
     pbB = al(K2 * Np * 2),
     stB = al(Mp * Np * 4),
     area = colB + pbB + stB;
-  const starts = pool ? chunkStarts(N, pool.size) : [0, N];
+  const starts = pool ? chunkStarts(N, pool.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
   const nChunks = starts.length - 1;
   let most = 0;
   for (let c = 0; c < nChunks; c++) most = Math.max(most, starts[c + 1] - starts[c]);
@@ -239,24 +238,4 @@ function packWeight(
           a16[t] = i < og ? w[w0] : 0;
           a16[t + 1] = i < og && k + 1 < K ? w[w0 + 1] : 0;
         }
-}
-
-/**
- * Where the chunks of N images start (then N) with `threads` threads: from both ends toward the
- * middle, each ⌈R / (2·threads)⌉ of the R images left (at least N / (threads·MIN_SHARE)), so the
- * calling thread (claiming from the front) and the workers (from the back) meet on the smallest
- * chunks and the one that finishes first waits the least.
- */
-function chunkStarts(N: number, threads: number): number[] {
-  const least = Math.max(1, Math.ceil(N / (threads * MIN_SHARE)));
-  const front = [0],
-    back = [N];
-  for (let lo = 0, hi = N; lo < hi; ) {
-    const s = Math.max(least, Math.ceil((hi - lo) / (2 * threads)));
-    lo = Math.min(hi, lo + s);
-    if (lo < hi) hi = Math.max(lo, hi - s);
-    front.push(lo);
-    back.push(hi);
-  }
-  return [...new Set([...front, ...back.reverse()])];
 }

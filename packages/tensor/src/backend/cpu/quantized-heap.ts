@@ -11,7 +11,7 @@ import { type Module, quantizedKernelsOn } from './wasm/quantized';
 
 /** Below this many bytes the JS loops are as fast. */
 const MIN_BYTES = 1024;
-/** Most chunks of a threaded max pooling (one 16-byte tail buffer each). */
+/** Most chunks of a threaded pass (a max pooling's: one 16-byte tail buffer each). */
 const MAX_TAILS = 64;
 /** A kept heap block: the lookUp table (256 bytes), quantize's four float32 parameters, then the max poolings' tail buffers. */
 let scratchAt = 0;
@@ -38,23 +38,40 @@ function split(
   args: (u0: number, count: number, chunk: number) => number[][],
 ): void {
   const pool = heapPool();
-  // a multiple of the threads where there are that many (3 chunks on 2 threads leave one waiting a third of the job)
-  const cc = pool ? chunkCount(work, pool.size) : 1;
-  const chunks = pool ? Math.min(units, MAX_TAILS, cc < pool.size ? cc : cc - (cc % pool.size)) : 1;
-  if (!pool || chunks < 2) {
+  if (!pool || units < 2 || chunkCount(work, pool.size) < 2) {
     for (const a of args(0, units, -1)) k[name](...a);
     return;
   }
   const fn = heapFn(7, name),
-    per = Math.ceil(units / chunks),
+    starts = chunkStarts(units, pool.size, Math.ceil(units / (MAX_TAILS / 2))),
     calls: number[][] = [];
   let rows = 1;
-  for (let u = 0, c = 0; u < units; u += per, c++) {
-    const list = args(u, Math.min(per, units - u), c);
+  for (let c = 0; c + 1 < starts.length; c++) {
+    const list = args(starts[c], starts[c + 1] - starts[c], c);
     rows = list.length;
     for (const a of list) calls.push([fn, ...a]);
   }
   runCalls(pool, calls, rows);
+}
+
+/**
+ * Where the chunks of n units start (then n) with `threads` threads: from both ends toward the
+ * middle, each ⌈R / (2·threads)⌉ of the R units left (at least `least`: at most n / least + 2
+ * chunks), so the calling thread (claiming from the front) and the workers (from the back) meet on
+ * the smallest chunks and the one that finishes first waits the least (e.g. 16, 8, 4, 2, 1, 1 |
+ * 1, 1, 2, 4, 8, 16 for 64 units, 2 threads, least 1).
+ */
+export function chunkStarts(n: number, threads: number, least: number): number[] {
+  const front = [0],
+    back = [n];
+  for (let lo = 0, hi = n; lo < hi; ) {
+    const s = Math.max(least, Math.ceil((hi - lo) / (2 * threads)));
+    lo = Math.min(hi, lo + s);
+    if (lo < hi) hi = Math.max(lo, hi - s);
+    front.push(lo);
+    back.push(hi);
+  }
+  return [...new Set([...front, ...back.reverse()])];
 }
 
 /** The quantized kernels and the scratch block when x and out lie in the heap and out's block has `past` bytes after its n bytes (a last 16-byte store). */
