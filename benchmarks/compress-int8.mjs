@@ -45,8 +45,8 @@ const batches = [1, 64, 256];
 await nn.init({ device: 'cpu' });
 nn.manualSeed(0);
 
-/** Interleaved samples (≥ 30 ms each) of every function: median seconds per call of each. */
-async function timeAll(fns, device) {
+/** Interleaved samples (≥ 30 ms each; `count`, default 3 with --quick, else 7) of every function: median seconds per call of each. */
+async function timeAll(fns, device, count = quick ? 3 : 7) {
   const sync = device === 'cpu' ? (t) => t.dataSync() : (t) => t.data();
   const run = async (fn) => {
     const y = nn.scope(() => nn.noGrad(() => fn()));
@@ -62,7 +62,7 @@ async function timeAll(fns, device) {
     reps *= 2;
   }
   const samples = fns.map(() => []);
-  for (let s = 0; s < (quick ? 3 : 7); s++) {
+  for (let s = 0; s < count; s++) {
     for (const [i, fn] of fns.entries()) {
       const t0 = now();
       for (let r = 0; r < reps; r++) await run(fn);
@@ -167,9 +167,13 @@ for (const device of devices) {
   const models = [float, quantized('aimodel'), quantized('x86'), unlinked('aimodel'), unlinked('x86')];
   if (device !== 'cpu') for (const m of models) await m.to(device);
   const x = nn.rand([64, 1, 28, 28], { device });
+  // 7 samples even with --quick (the CNN's are short): on 2 threads the pool may leave its workers
+  // asleep for 16–512 ms after slow wakes on a shared machine (../packages/tensor/src/backend/cpu/thread-pool.ts),
+  // which can land on any one model's sample; the median of 7 rides out two such
   const [tf, tq, t7, tqf, t7f] = await timeAll(
     models.map((m) => () => m.forward(x)),
     device,
+    7,
   );
   const row = {
     device,
