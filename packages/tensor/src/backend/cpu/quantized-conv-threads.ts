@@ -66,8 +66,16 @@ function findPacked(storage: Storage, key: string, w: Int8Array): Packed | undef
   const e = packed[i];
   packed.splice(i, 1);
   const n = w.length;
-  let same = e.weight.length === n;
-  for (let t = 0; same && t < n; t++) same = e.weight[t] === w[t];
+  let same = e.weight.length === n,
+    t = 0;
+  if (same && w.byteOffset % 4 === 0) {
+    // four bytes a step where both lie on word boundaries (the copy always does)
+    const a = new Int32Array(e.weight.buffer, 0, n >> 2),
+      b = new Int32Array(w.buffer, w.byteOffset, n >> 2);
+    for (; same && t < a.length; t++) same = a[t] === b[t];
+    t *= 4;
+  }
+  for (; same && t < n; t++) same = e.weight[t] === w[t];
   if (same) {
     packed.push(e);
     return e;
