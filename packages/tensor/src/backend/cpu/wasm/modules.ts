@@ -14,7 +14,7 @@ import { emitIm2colModule } from './im2col';
 import { emitMaxPoolModule } from './max-pool';
 import { emitOptimizerStepModule } from './optimizer-steps';
 import { emitPackModule } from './pack';
-import { emitQuantizedModule } from './quantized';
+import { emitQuantizedModule } from './quantized-kernels';
 import { emitSimdModule } from './simd-kernels';
 import { emitInt8DotKernel, emitInt8DotPack } from './int8-dot';
 import { INT8_DOT_TILE, INT8_TILE } from './int8-gemm';
