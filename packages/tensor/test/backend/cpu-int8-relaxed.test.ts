@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { relaxedDotAddWorks } from '../../src/backend/cpu/wasm/int8-dot';
+import { relaxedDotAddWorks, relaxedKernelFaster } from '../../src/backend/cpu/wasm/int8-dot';
 import { createWasmInt8Gemm, sevenBitShift } from '../../src/backend/cpu/wasm/int8-gemm';
 import { wasmModule } from '../../src/backend/cpu/wasm/modules';
 
@@ -50,8 +50,10 @@ describe('the relaxed int8 kernel', () => {
     expect(WebAssembly.validate(wasmModule('int8Dot', { mr: 4, nr: 8, unroll: 1 }))).toBe(relaxedHere);
     expect(wasmModule('int8Dot', { mr: 4, nr: 8, unroll: 1 }).length).toBeLessThan(4096);
     expect(wasmModule('int8DotPack', 4, 8).length).toBeLessThan(4096);
-    expect(createWasmInt8Gemm()?.relaxed).toBe(relaxedHere);
+    expect(createWasmInt8Gemm(undefined, undefined, true)?.relaxed).toBe(relaxedHere);
     expect(createWasmInt8Gemm(undefined, undefined, false)?.relaxed).toBe(false);
+    // 'auto' (the default) keeps it only where it times faster than the standard kernel
+    if (!relaxedHere) expect(createWasmInt8Gemm()?.relaxed).toBe(false);
   });
 
   it('takes the fused dot-add kernels only where the engine computes that instruction exactly', () => {
@@ -76,6 +78,29 @@ describe('the relaxed int8 kernel', () => {
     expect(Math.min(...b.subarray(16, 32))).toBeGreaterThanOrEqual(0);
   });
 
+  it('the start-up timing keeps the relaxed kernel only where it runs faster, on a block it grows the memory for', () => {
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const calls: number[][] = [];
+    const kernel =
+      (ms: number) =>
+      (...args: number[]) => {
+        calls.push(args);
+        spin(ms);
+      };
+    expect(relaxedKernelFaster(kernel(2), kernel(0), { mr: 4, nr: 8 }, mem, 64)).toBe(true);
+    expect(relaxedKernelFaster(kernel(0), kernel(2), { mr: 4, nr: 8 }, mem, 64)).toBe(false);
+    // 64 × 256 by 256 × 256: A (int16 pairs) at 64, B after it, C after B, the relaxed kernel's corrections after C
+    const [pa, pb, c] = [64, 64 + 64 * 512, 64 + 320 * 512];
+    expect(calls[0]).toEqual([pa, pb, c, 16, 32, 128, 1024, 0]);
+    expect(calls[1]).toEqual([pa, pb, c, 16, 32, 64, 1024, 0, c + 64 * 1024]);
+    expect(calls).toHaveLength(20); // five of each, interleaved
+    expect(mem.buffer.byteLength).toBeGreaterThanOrEqual(c + 65 * 1024);
+  });
+
   let dir = '';
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -93,8 +118,12 @@ describe('the relaxed int8 kernel', () => {
       logLevel: 'silent',
     });
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, relaxedHere && !process.execArgv.includes(FLAG) ? [script] : [FLAG, script], { timeout: 30_000 }, (e, stdout, stderr) =>
-        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        process.execPath,
+        relaxedHere && !process.execArgv.includes(FLAG) ? [script] : [FLAG, script],
+        // the relaxed kernel whether or not it is the faster one on this engine (the default's timing)
+        { timeout: 30_000, env: { ...process.env, AIMODEL_CPU_RELAXED: '1' } },
+        (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout)),
       ),
     );
     const r = JSON.parse(out) as {

@@ -1,3 +1,5 @@
+// Over ~450 lines: one claim protocol in one file, the worker's source (a string kept in step with
+// the caller's `help`) beside the pool that publishes, claims, waits and wakes.
 /**
  * A pool of worker threads running WebAssembly functions over one shared memory, for kernels
  * that split their work into independent chunks (the float GEMM's tiles: ./wasm/gemm-driver.ts).

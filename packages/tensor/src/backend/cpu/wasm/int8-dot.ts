@@ -176,6 +176,46 @@ export function relaxedDotU8Works(probe: (at: number) => void, mem: WebAssembly.
 }
 
 /**
+ * Whether the relaxed kernel `dot` (kernelStep 4: a step is 4 k) beats the standard one `std`
+ * (kernelStep 2), both of mr×nr `tile`, on this engine, timed on one 64×256 · 256×256 block in `mem` from byte `at` (the
+ * memory grows to hold it; the bytes there are scratch, and integer kernels take the same time
+ * whatever the values). An engine may accept relaxed SIMD yet lower its dot to a slow sequence:
+ * Node 22 (V8 12.4) ran the relaxed kernel 1.38× slower than the standard one on AVX-512 VNNI,
+ * where Node 20 with the flag ran it 1.25× and Node 24 1.8× faster (2026-12-03). Both kernels
+ * give the same products, so the choice changes speed only. Best of 5 runs each, interleaved.
+ */
+export function relaxedKernelFaster(
+  std: (...args: number[]) => void,
+  dot: (...args: number[]) => void,
+  tile: { mr: number; nr: number },
+  mem: WebAssembly.Memory,
+  at: number,
+): boolean {
+  const [rows, cols, k] = [64, 256, 256];
+  const [pa, pb, c, corr] = [at, at + rows * k * 2, at + (rows + cols) * k * 2, at + (rows + cols) * k * 2 + rows * cols * 4];
+  const end = corr + cols * 4;
+  if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+  const [mp, np] = [rows / tile.mr, cols / tile.nr];
+  const time = (run: () => void) => {
+    const t = performance.now();
+    run();
+    return performance.now() - t;
+  };
+  let [s, d] = [Infinity, Infinity];
+  for (let r = 0; r < 5; r++) {
+    s = Math.min(
+      s,
+      time(() => std(pa, pb, c, mp, np, k / 2, cols * 4, 0)),
+    );
+    d = Math.min(
+      d,
+      time(() => dot(pa, pb, c, mp, np, k / 4, cols * 4, 0, corr)),
+    );
+  }
+  return d < s;
+}
+
+/**
  * `packRows(src, ld, dst, panels, kw)` for int8 words: the source holds rows of k (w-wide line
  * runs contiguous, rows `ld` bytes apart); per word of k, 8 bytes of each of 4 rows are
  * interleaved by shuffles into w words (line l: rows 0…3 of column l). 8 bytes are read per row

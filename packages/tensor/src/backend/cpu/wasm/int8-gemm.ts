@@ -30,7 +30,7 @@ import { isSharedMemory } from './encoder';
 import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
 import { splits } from './gemm-driver';
 import { wasmModule } from './modules';
-import { relaxedDotAddWorks, relaxedDotU8Works } from './int8-dot';
+import { relaxedDotAddWorks, relaxedDotU8Works, relaxedKernelFaster } from './int8-dot';
 import { copyIn, type Raw } from './pack';
 import { HeldOperands, type HeldB } from './int8-packed-b';
 import type { Storage } from '../../backend';
@@ -128,14 +128,16 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
  * Compiles the kernel and packing modules over one shared memory and returns the int8 gemm,
  * or null when WebAssembly SIMD is unavailable or anything fails (callers fall back to JS).
  * Tiles: mr and nr 4 or 8, unroll 1, 2 or 4 (k pairs per kernel step: blocks hold 8·n k).
- * With `relaxed` (default: unless `AIMODEL_CPU_RELAXED=0`) and an engine with relaxed SIMD, products whose
- * first or second operand lies in [0, 127] or in [−128, −1] run the relaxed kernel of ./int8-dot.ts
- * (the same results). `threading`: see {@link Int8Split}.
+ * With `relaxed` and an engine with relaxed SIMD, products whose first or second operand lies in
+ * [0, 127] or in [−128, −1] run the relaxed kernel of ./int8-dot.ts (the same results): `true`
+ * always, `'auto'` (the default) where a start-up timing finds it faster than the standard kernel
+ * (`relaxedKernelFaster`), `false` never; `AIMODEL_CPU_RELAXED=1` or `=0` in the environment sets
+ * the default to `true` or `false`. `threading`: see {@link Int8Split}.
  */
 export function createWasmInt8Gemm(
   blocking: Blocking = INT8_BLOCKING,
   tile: KernelShape = INT8_TILE,
-  relaxed = env?.AIMODEL_CPU_RELAXED !== '0',
+  relaxed: boolean | 'auto' = env?.AIMODEL_CPU_RELAXED === '0' ? false : env?.AIMODEL_CPU_RELAXED === '1' || 'auto',
   threading: Int8Split = {},
 ): Int8Gemm | null {
   const { mr, nr, unroll } = tile;
@@ -164,7 +166,7 @@ export function createWasmInt8Gemm(
       kernel: instance(modules[0]).gemm,
     };
     let dot: DotScheme | null = null;
-    if (relaxed && mr === INT8_DOT_TILE.mr && nr === INT8_DOT_TILE.nr) {
+    if (relaxed !== false && mr === INT8_DOT_TILE.mr && nr === INT8_DOT_TILE.nr) {
       const dk = wasmModule('int8Dot', INT8_DOT_TILE, shared),
         dp = wasmModule('int8DotPack', INT8_DOT_TILE.mr, INT8_DOT_TILE.nr, shared);
       if (WebAssembly.validate(dk) && WebAssembly.validate(dp)) {
@@ -172,18 +174,20 @@ export function createWasmInt8Gemm(
         const k = instance(modules[1]);
         // the fused dot where the engine computes it exactly (bytes 0…63: scratch)
         const fused = relaxedDotAddWorks(k.probe, mem, 0) ? '' : '3';
-        dot = {
-          kAlign: 16,
-          packed: 1,
-          lineStep: 16,
-          rowStep: 4,
-          kernelStep: 4,
-          pack: instance(dp),
-          gemmA: k[`gemmA${fused}`],
-          gemmB: k[`gemmB${fused}`],
-          fused,
-          wide: fused === '' && relaxedDotU8Works(k.probe, mem, 0),
-        };
+        // and the relaxed kernel at all only where it is the faster one (memory from byte 64: scratch)
+        if (relaxed === true || relaxedKernelFaster(std.kernel, k[`gemmA${fused}`], INT8_DOT_TILE, mem, 64))
+          dot = {
+            kAlign: 16,
+            packed: 1,
+            lineStep: 16,
+            rowStep: 4,
+            kernelStep: 4,
+            pack: instance(dp),
+            gemmA: k[`gemmA${fused}`],
+            gemmB: k[`gemmB${fused}`],
+            fused,
+            wide: fused === '' && relaxedDotU8Works(k.probe, mem, 0),
+          };
       }
     }
     let threads: Int8Threading | null = null;
@@ -228,7 +232,8 @@ let cachedShared: Int8Gemm | null | undefined;
 
 /** The shared-memory twin of the default gemm (its large plain products on several threads), counting into its `calls`. */
 function sharedInt8Gemm(): Int8Gemm | null {
-  if (cachedShared === undefined) cachedShared = cached ? createWasmInt8Gemm(undefined, undefined, undefined, { shared: true, calls: cached.calls }) : null;
+  if (cachedShared === undefined)
+    cachedShared = cached ? createWasmInt8Gemm(undefined, undefined, cached.relaxed, { shared: true, calls: cached.calls }) : null;
   return cachedShared;
 }
 
