@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { setCpuThreads } from '../../src/backend/cpu/threads';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
+import { setInt8Relaxed } from '../../src/backend/cpu/wasm/int8-gemm';
 import { matmul, memory, scope, type Tensor, tensor } from '../../src';
 import { randInt8 } from '../helpers/random-int8';
 import { untilWorkersHelp } from '../helpers/threads';
@@ -32,7 +33,13 @@ const product = (x: Int8Array, w: Tensor, M: number, K: number) =>
 /** The standard kernel's held bytes: K to a multiple of 8, N of 8 (the tile), 2 bytes each, rounded up to 64. */
 const heldBytes = (N: number, K: number) => Math.ceil((Math.ceil(K / 8) * 8 * Math.ceil(N / 8) * 8 * 2) / 64) * 64;
 
-afterAll(() => setCpuThreads(1));
+// the standard kernel's held layout on every engine (where relaxed SIMD runs, the relaxed kernel's
+// held copies are checked by int8-relaxed-check.ts)
+beforeAll(() => setInt8Relaxed(false));
+afterAll(() => {
+  setCpuThreads(1);
+  setInt8Relaxed(true);
+});
 
 describe('int8 gemm with a held B', () => {
   it('holds B from its second product on, exactly, and counts and frees its bytes with the tensor', () => {

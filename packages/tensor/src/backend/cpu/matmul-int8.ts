@@ -1,7 +1,7 @@
 /** CPU int8 × int8 → int32 matrix multiply: the WebAssembly SIMD kernel, or a JS loop. */
 import type { View } from '../backend';
 import { dataOf, readData } from './storage';
-import { type Int8GemmFn, wasmInt8Gemm } from './wasm/int8-gemm';
+import { type Int8GemmFn, type Int8GemmOperands, wasmInt8Gemm } from './wasm/int8-gemm';
 
 /** Which implementation a gemm uses: 'auto' picks by shape and availability. */
 export type GemmPath = 'js' | 'wasm' | 'auto';
@@ -30,22 +30,7 @@ export function int8Gemm(...args: [...Int8GemmArgs, GemmPath?]): void {
 }
 
 /** {@link Int8GemmFn}'s operands, B an Int8Array or a view of an int8 storage (its values then read through `readData`). */
-type Int8GemmArgs = [
-  M: number,
-  N: number,
-  K: number,
-  a: Int8Array,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: Int8Array | View,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  c: Int32Array,
-  cOff: number,
-  ldc: number,
-];
+type Int8GemmArgs = Int8GemmOperands<Int8Array | View>;
 
 /** The `b` of a call whose B is read through `constantB` instead. */
 const NO_B = new Int8Array(0);

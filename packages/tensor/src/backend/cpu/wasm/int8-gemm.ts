@@ -36,8 +36,8 @@ import { HeldOperands, type HeldB } from './int8-packed-b';
 import type { Storage } from '../../backend';
 import { dropDerived, type CpuStorage } from '../storage';
 
-/** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
-export type Int8GemmFn = (
+/** The operands of an int8 gemm, its B given as `B` (an Int8Array here; ../matmul-int8.ts also takes a view). */
+export type Int8GemmOperands<B> = [
   M: number,
   N: number,
   K: number,
@@ -45,14 +45,17 @@ export type Int8GemmFn = (
   aOff: number,
   aRowStride: number,
   aColStride: number,
-  b: Int8Array,
+  b: B,
   bOff: number,
   bRowStride: number,
   bColStride: number,
   c: Int32Array,
   cOff: number,
   ldc: number,
-) => void;
+];
+
+/** C[cOff + i·ldc + j] = Σ_k A[aOff + i·ars + k·acs]·B[bOff + k·brs + j·bcs] (int32, wrapping). */
+export type Int8GemmFn = (...args: Int8GemmOperands<Int8Array>) => void;
 
 /** {@link Int8GemmFn} with {@link Int8GemmHooks} last. */
 export type Int8GemmFusedFn = (...args: [...Parameters<Int8GemmFn>, Int8GemmHooks?]) => void;
