@@ -342,6 +342,13 @@ export class ThreadPool {
 
   /** Until when (performance.now()) sleeping workers are not woken (see QUIET_MS; tests set it). @internal */
   quietUntil = 0;
+
+  /** Forgets the slow wakes seen so far and wakes workers again from the next job (tests that need the workers to take part). @internal */
+  resetQuiet(): void {
+    this.quietUntil = 0;
+    this.quietMs = QUIET_MS;
+    this.slow = 0;
+  }
   /** The next such pause, and the score of slow wakes. */
   private quietMs = QUIET_MS;
   private slow = 0;

@@ -151,6 +151,11 @@ export function workerChunks(): number {
   return closedChunks + (pool?.workerChunks ?? 0);
 }
 
+/** Wakes the workers again from the next job even if slow wakes had left them asleep (`ThreadPool.resetQuiet`; tests). @internal */
+export function resetPoolQuiet(): void {
+  pool?.resetQuiet();
+}
+
 /** Closes the pool (tests, a new thread count, a new group; a later kernel starts a new one). */
 export function closePools(): void {
   closedChunks += pool?.workerChunks ?? 0;

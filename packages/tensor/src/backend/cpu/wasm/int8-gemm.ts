@@ -29,6 +29,7 @@ import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
 import { isSharedMemory } from './encoder';
 import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
 import { splits } from './gemm-driver';
+import { heapSplit } from './heap-pool';
 import { wasmModule } from './modules';
 import { relaxedDotAddWorks, relaxedDotU8Works, relaxedKernelFaster } from './int8-dot';
 import { copyIn, type Raw } from './pack';
@@ -495,7 +496,9 @@ function makeInt8Driver(
                 pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
               }
             }
-            pool.run();
+            pool.publish();
+            if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
+            pool.wait();
             continue;
           }
           for (let i1 = 0; i1 < mRows; i1 += MC) {
