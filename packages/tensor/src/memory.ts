@@ -50,8 +50,8 @@ export interface MemoryInfo extends DeviceMemory {
   /**
    * Bytes of the packed copies that kernels keep of tensors' values between calls, beside
    * `bytes`: the CPU int8 matmul keeps its B operand (a quantized Linear's weight) packed in its
-   * kernel's layout from the second product with it on, until the tensor's values are read or
-   * written or its storage is freed.
+   * kernel's layout from the second product with it on, and the threaded int8 convolution its
+   * weight from the first, until the tensor's values are read or written or its storage is freed.
    * @example
    * ```ts
    * const w = zeros([64, 64], { dtype: 'int8' });

@@ -139,7 +139,7 @@ describe('int8 gemm on 2 threads', () => {
     });
 
   it.each([1, 2])(
-    'the threaded convolution keeps a weight packed across calls, and packs it again when its bytes change in place (%i threads: call tables replayed)',
+    'the threaded convolution keeps a weight packed across calls (memory().packed), and packs it again when its bytes change in place (%i threads: call tables replayed)',
     async (threads) => {
       setCpuThreads(threads);
       if (threads > 1) expect(await warmGemmThreads()).toBe(true);
@@ -148,11 +148,16 @@ describe('int8 gemm on 2 threads', () => {
       const w = scope(() => tensor(rand(8 * 4 * 9, 12), { dtype: 'int8' }).reshape([8, 4, 3, 3]));
       const opts = { inputScale: 0.02, weightScale: 0.01, output: { scale: 0.05, zeroPoint: 1, dtype: 'int8' as const }, padding: 1 };
       const conv = (weight: typeof w) => scope(() => quantizedConv2d(img, weight, opts).dataSync() as Int8Array);
+      const packedBefore = memory().packed;
       const first = conv(w);
+      const held = memory().packed;
+      expect(held).toBeGreaterThan(packedBefore); // the packed weight, a derived copy of w's storage
       expect(conv(w)).toEqual(first); // served from the packed copy
+      expect(memory().packed).toBe(held); // not packed again
       // the same storage, other bytes (written in place, as an in-place op would): packed again
       const changed = rand(8 * 4 * 9, 13);
       outData(w._storage).set(changed);
+      expect(memory().packed).toBe(packedBefore); // the write released the copy
       const fresh = scope(() => tensor(changed, { dtype: 'int8' }).reshape([8, 4, 3, 3]));
       const want = conv(fresh);
       expect(want).not.toEqual(first);
@@ -168,6 +173,7 @@ describe('int8 gemm on 2 threads', () => {
       expect(conv(w)).toEqual(want);
       for (const t of [img, w, fresh]) t.dispose();
       expect(memory().tensors).toBe(start);
+      expect(memory().packed).toBe(packedBefore); // freed with the weights
       setCpuThreads(1);
     },
   );

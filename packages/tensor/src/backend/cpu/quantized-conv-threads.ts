@@ -3,7 +3,7 @@
  * heap (../heap.ts), across the worker pool with more than one thread: a chunk is a run of images,
  * each image (and group) four wasm calls of the heap group's int8 modules (./wasm/heap-pool.ts) in
  * the chunk's own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the
- * packed weight (packed once and kept while its bytes are unchanged), and the requantization (requantBlock) straight into the output's
+ * packed weight (packed once and kept as a derived copy of the weight's storage), and the requantization (requantBlock) straight into the output's
  * NCHW place — so no thread copies a tensor. Every output is the same integer arithmetic as the
  * fused path's, so the bits depend neither on the path nor on the thread count.
  *
@@ -13,7 +13,7 @@
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { heapAlloc, heapFree, heapMemory } from './heap';
 import { chunkStarts } from './quantized-heap';
-import { heapAddress } from './storage';
+import { heapAddress, keepDerived } from './storage';
 import { MAX_CALLS, type ThreadPool } from './thread-pool';
 import { cpuThreads } from './threads';
 import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
@@ -43,45 +43,33 @@ let steps: { im2colI8: number; packRowsB: number; kernel: number; requantBlock: 
 let space = { at: 0, bytes: 0 };
 
 /**
- * A weight packed as the kernel reads it, with its im2col table, in a kept heap block: reused while
- * the same storage holds the same bytes (compared on every call) under the same geometry.
+ * Weights packed as the kernel reads them, with their im2col table, each in a heap block kept as a
+ * derived copy of the weight's storage (./storage.ts): reused under the same geometry until any
+ * access to the weight's values or its freeing releases it (counted by `memory().packed`).
  */
-interface Packed {
-  storage: Storage;
-  key: string;
-  weight: Int8Array;
-  at: number;
-  bytes: number;
-}
-/** Call tables of recent single-job convolutions by their calls' key, for the pool they were written for. */
+const packed = new WeakMap<Storage, Map<string, { at: number }>>();
+/** Call tables of recent single-job convolutions by their calls' key (at most KEEP), for the pool they were written for. */
 let tables: { pool: ThreadPool | null; jobs: Map<string, Int32Array> } = { pool: null, jobs: new Map() };
-/** The last few weights packed (an inference model's convolutions, most recent last). */
-const packed: Packed[] = [];
 const KEEP = 8;
 
-/** The entry for this weight and geometry whose bytes are still `w`, moved to the end; else undefined. */
-function findPacked(storage: Storage, key: string, w: Int8Array): Packed | undefined {
-  const i = packed.findIndex((e) => e.storage === storage && e.key === key);
-  if (i < 0) return undefined;
-  const e = packed[i];
-  packed.splice(i, 1);
-  const n = w.length;
-  let same = e.weight.length === n,
-    t = 0;
-  if (same && w.byteOffset % 4 === 0) {
-    // four bytes a step where both lie on word boundaries (the copy always does)
-    const a = new Int32Array(e.weight.buffer, 0, n >> 2),
-      b = new Int32Array(w.buffer, w.byteOffset, n >> 2);
-    for (; same && t < a.length; t++) same = a[t] === b[t];
-    t *= 4;
-  }
-  for (; same && t < n; t++) same = e.weight[t] === w[t];
-  if (same) {
-    packed.push(e);
-    return e;
-  }
-  heapFree(e.at, e.bytes);
-  return undefined;
+/** The weight's packed block for this geometry, packed now (`pack` writes it) if it is not held; null: no heap room. */
+function packedWeight(storage: Storage, key: string, bytes: number, pack: (at: number) => void): number | null {
+  const hit = packed.get(storage)?.get(key);
+  if (hit) return hit.at;
+  const at = heapAlloc(bytes, true);
+  if (at === null) return null;
+  pack(at);
+  let byKey = packed.get(storage);
+  if (!byKey) packed.set(storage, (byKey = new Map()));
+  byKey.set(key, { at });
+  keepDerived(storage, {
+    bytes,
+    release: () => {
+      heapFree(at, bytes);
+      byKey.delete(key);
+    },
+  });
+  return at;
 }
 
 /**
@@ -135,22 +123,13 @@ export function threadedQuantizedConv2d(
   const aBytes = Mp * K2 * 2,
     tabBytes = al(im2colTableBytes(geometry));
   const w = wd.subarray(weight.offset, weight.offset + O * K);
-  const key = JSON.stringify(geometry);
-  let pw8 = findPacked(weight.storage, key, w);
-  if (!pw8) {
-    const bytes = tabBytes + G * aBytes;
-    const at = heapAlloc(bytes, true);
-    if (at === null) return false;
-    if (packed.length >= KEEP) {
-      const old = packed.shift()!;
-      heapFree(old.at, old.bytes);
-    }
-    pw8 = { storage: weight.storage, key, weight: w.slice(), at, bytes };
-    packed.push(pw8);
-    packWeight(mem.buffer, pw8.at, geometry, w, { G, og, K, K2, Mp, mr, aBytes, tabBytes });
-  }
-  const tab = pw8.at,
-    packedA = pw8.at + tabBytes;
+  const key = `${weight.offset}|${JSON.stringify(geometry)}`;
+  const pw8 = packedWeight(weight.storage, key, tabBytes + G * aBytes, (at) =>
+    packWeight(mem.buffer, at, geometry, w, { G, og, K, K2, Mp, mr, aBytes, tabBytes }),
+  );
+  if (pw8 === null) return false;
+  const tab = pw8,
+    packedA = pw8 + tabBytes;
   // layout of the work space (bytes from its block): params | channel constants | areas
   const params = 0,
     consts = params + 64,
@@ -187,7 +166,7 @@ export function threadedQuantizedConv2d(
     : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
   // one job with the same calls as a recent one (an inference model's layers, tensors in the same
   // blocks): its table replayed instead of written call by call
-  const job = pool && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8.at, o.kind, N, C, O, G].join()}` : '';
+  const job = pool && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8, o.kind, N, C, O, G].join()}` : '';
   const table = job && tables.pool === pool ? tables.jobs.get(job) : undefined;
   if (pool && table) {
     pool.replay(table, rows);

@@ -15,7 +15,7 @@ import { threadedQuantizedConv2d } from './quantized-conv-threads';
 import { cpuThreads } from './threads';
 import { type ChannelConstants, requantizeRows } from './quantized';
 import { numel } from '../../shape';
-import { dataOf, outData } from './storage';
+import { dataOf, outData, readData } from './storage';
 import { int8RelaxedAvailable, sevenBitShift, wasmInt8GemmFused } from './wasm/int8-gemm';
 import { quantizedKernelsOn, quantizedSimdEnabled } from './wasm/quantized';
 
@@ -209,7 +209,7 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
   const K = cg * kh * kw;
   if (NP === 0 || O === 0) return;
   const xd = dataOf(x) as Int8Array;
-  const wd = dataOf(weight) as Int8Array;
+  const wd = readData(weight) as Int8Array; // read only: the threaded path's packed copy stays valid
   const consts: ChannelConstants = {
     columnTerm: dataOf(columnTerm) as Int32Array,
     co: columnTerm.offset,
