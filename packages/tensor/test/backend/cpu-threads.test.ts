@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { View } from '../../src/backend/backend';
+import { runStarts } from '../../src/backend/cpu/conv-batch';
 import { gemm, matmul } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
 import { ThreadPool } from '../../src/backend/cpu/thread-pool';
@@ -151,9 +152,15 @@ describe('CPU gemm on worker threads', () => {
   });
 
   // [x shape, w shape, stride]: small images run image by image as chunks of wasm calls split
-  // across threads (./conv-batch.ts, several jobs reusing their areas for 64 images); the last
-  // one's two images are too large for that: its gemm splits by tiles and its im2col rows by row
+  // across threads (./conv-batch.ts: runs of images shrinking toward the middle of the batch; 1200
+  // images need several jobs, reusing their areas); the last one's two images are too large for
+  // that: its gemm splits by tiles and its im2col rows by row
   const convs: [number[], number[], [number, number]][] = [
+    [
+      [1200, 1, 5, 5],
+      [2, 1, 3, 3],
+      [1, 1],
+    ],
     [
       [2, 6, 17, 15],
       [20, 6, 3, 3],
@@ -225,6 +232,15 @@ describe('CPU gemm on worker threads', () => {
       expect(memory().tensors).toBe(before);
     });
   }
+
+  it('the image-by-image convolution splits a batch into runs shrinking from both ends toward the middle, none over the cap', () => {
+    // 2 threads: each run a quarter of the images left (caller from the front, workers from the back)
+    expect(runStarts(64, 2, 1638)).toEqual([0, 16, 24, 28, 30, 31, 32, 33, 34, 36, 40, 48, 64]);
+    // at most 5 images a run (the call table's room): the long runs cut into 5s, a shorter last
+    expect(runStarts(64, 2, 5)).toEqual([0, 5, 10, 15, 16, 21, 24, 28, 30, 31, 32, 33, 34, 36, 40, 45, 48, 53, 58, 63, 64]);
+    expect(runStarts(10, 4, 100)).toEqual([0, 2, 3, 4, 5, 6, 7, 8, 10]);
+    expect(runStarts(1, 2, 9)).toEqual([0, 1]);
+  });
 
   it('conv2d + bias whose weight or bias needs no gradient: the gradients that are needed keep the bits of a separate add', () => {
     const before = memory().tensors;

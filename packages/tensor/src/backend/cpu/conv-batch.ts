@@ -5,8 +5,8 @@
  * result copied (or col2im'd) straight into the output — so the calling thread copies nothing. A
  * small network's per-image products (8×784×9, 16×196×72) are far too small to split by tiles; a
  * batch of them splits by image: a chunk is a run of images done one after another in the chunk's
- * own area of a heap scratch block (it stays in that core's cache), CHUNKS_PER_THREAD chunks per
- * thread in one job. On one thread the same calls run here, so the same bits for any thread count.
+ * own area of a heap scratch block (it stays in that core's cache), the runs shrinking from both
+ * ends of the batch toward the middle ({@link runStarts}), in one job. On one thread the same calls run here, so the same bits for any thread count.
  *
  * Each product is one K block (whole reduction per kernel call), the weight is packed once per
  * call in JS; the weight gradient's per-image products land in a stage per image and are summed in
@@ -21,7 +21,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { chunkStarts, type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
 import { packBlock } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
@@ -34,12 +34,18 @@ import { heapMemory } from './heap';
 const SMALL_AREA = 1 << 18;
 const AREA_CAP = 1 << 21;
 const MIN_IMAGES = 4;
-/** Chunks (runs of images, each in an area of its own) per thread in a job. */
-const CHUNKS_PER_THREAD = 8;
 /** Longest reduction one kernel call takes (its B micro-panel, 8 columns, stays in L1/L2). */
 const MAX_RED = 2048;
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Where the runs of N images start (then N) on `threads` threads: {@link chunkStarts}' runs, none over `most` images. */
+export function runStarts(N: number, threads: number, most: number): number[] {
+  const out = [0];
+  const s = chunkStarts(N, threads, 1);
+  for (let c = 1; c < s.length; c++) for (let n = s[c - 1]; n < s[c]; n = Math.min(s[c], n + most)) out.push(Math.min(s[c], n + most));
+  return out;
+}
 
 type Kind = 'forward' | 'input' | 'weight';
 
@@ -169,12 +175,20 @@ function images(
   const L = m.L;
   settlePool(); // a previous group's job may still read the scratch block
   const { N } = g;
-  // on threads, CHUNKS_PER_THREAD chunks per thread, each a run of images in its own area (kept in
-  // its core's cache), all in one job when the call table allows
-  const chunks = heapPooled() ? Math.min(N, cpuThreads() * CHUNKS_PER_THREAD) : 1;
+  // on threads, runs of images shrinking from both ends toward the middle (the calling thread claims
+  // from the front, the workers from the back: they meet on the smallest, so the first done waits
+  // the least), each run in an area of its own (kept in its core's cache); at most MAX_RUN images a
+  // run (the call table), all in one job when the table allows. One thread: one run of every image.
+  const rows0 = 1 + setup.calls;
+  const starts = heapPooled() ? runStarts(N, cpuThreads(), Math.max(1, Math.floor((MAX_CALLS - rows0) / perImage))) : [0, N];
+  let most = 0;
+  for (let c = 1; c < starts.length; c++) most = Math.max(most, starts[c] - starts[c - 1]);
+  const rows = rows0 + most * perImage;
+  const perJob = Math.max(1, Math.floor(MAX_CALLS / rows));
+  const areas = Math.min(starts.length - 1, perJob);
   // results this thread takes (the weight gradient's products, summed in image order) get a stage per image
   const stage = done ? L.stage : 0;
-  const at = heapScratch(L.shared + chunks * L.area + N * stage);
+  const at = heapScratch(L.shared + areas * L.area + N * stage);
   if (at === null) return false;
   const f = new Float32Array(heapMemory()!.buffer);
   const base = at >> 2,
@@ -182,22 +196,21 @@ function images(
   sharedA(f, base, L);
   rowsTable(g, L, new Int32Array(f.buffer), base + L.tab);
   const first = base + L.shared,
-    stages = first + chunks * L.area;
-  const perChunk = Math.ceil(N / chunks);
-  // images per job: whole chunks' worth, within the call table
-  const perJob = Math.max(1, Math.min(N, Math.floor(MAX_CALLS / perImage / perChunk) * perChunk, chunks * perChunk));
-  for (let n0 = 0; n0 < N; n0 += perJob) {
-    const end = Math.min(N, n0 + perJob);
+    stages = first + areas * L.area;
+  for (let c0 = 0; c0 + 1 < starts.length; c0 += perJob) {
+    const c1 = Math.min(starts.length - 1, c0 + perJob),
+      n0 = starts[c0],
+      end = starts[c1];
     const write = (emit: Emit, c: number) => {
       const a = first + c * L.area;
       // each chunk first clears its area's padding: rows K… of the column matrix (packing reads them as k or line padding), then the kind's
       zeros(emit, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
       setup.emit(emit, a, L);
-      for (let n = n0 + c * perChunk; n < Math.min(end, n0 + (c + 1) * perChunk); n++) image(emit, a, n, L, base, tab, done ? stages + n * stage : a + L.st);
+      for (let n = starts[c0 + c]; n < starts[c0 + c + 1]; n++) image(emit, a, n, L, base, tab, done ? stages + n * stage : a + L.st);
     };
     // the last job of a kernel whose results this thread does not take is left to the workers
-    const calls = `${key};${base};${chunks};${n0};${m.geo}`;
-    heapChunks(Math.ceil((end - n0) / perChunk), 1 + setup.calls + perChunk * perImage, write, !done && end >= N, calls);
+    const calls = `${key};${base};${starts.length};${c0};${m.geo}`;
+    heapChunks(c1 - c0, rows, write, !done && end >= N, calls);
     if (done) done(stages + n0 * stage, end - n0, L);
   }
   return true;

@@ -6,8 +6,11 @@
 import type { Storage, View } from '../backend';
 import { blockSize, heapAlloc, heapMemory } from './heap';
 import { heapAddress } from './storage';
-import { chunkCount, heapFn, heapPool, runCalls } from './wasm/heap-pool';
+import { chunkCount, chunkStarts, heapFn, heapPool, runCalls } from './wasm/heap-pool';
 import { type Module, quantizedKernelsOn } from './wasm/quantized';
+
+/** Where a pass's chunks start (moved to ./wasm/heap-pool.ts, which the float convolution shares). */
+export { chunkStarts };
 
 /** Below this many bytes the JS loops are as fast. */
 const MIN_BYTES = 1024;
@@ -52,26 +55,6 @@ function split(
     for (const a of list) calls.push([fn, ...a]);
   }
   runCalls(pool, calls, rows);
-}
-
-/**
- * Where the chunks of n units start (then n) with `threads` threads: from both ends toward the
- * middle, each ⌈R / (2·threads)⌉ of the R units left (at least `least`: at most n / least + 2
- * chunks), so the calling thread (claiming from the front) and the workers (from the back) meet on
- * the smallest chunks and the one that finishes first waits the least (e.g. 16, 8, 4, 2, 1, 1 |
- * 1, 1, 2, 4, 8, 16 for 64 units, 2 threads, least 1).
- */
-export function chunkStarts(n: number, threads: number, least: number): number[] {
-  const front = [0],
-    back = [n];
-  for (let lo = 0, hi = n; lo < hi; ) {
-    const s = Math.max(least, Math.ceil((hi - lo) / (2 * threads)));
-    lo = Math.min(hi, lo + s);
-    if (lo < hi) hi = Math.max(lo, hi - s);
-    front.push(lo);
-    back.push(hi);
-  }
-  return [...new Set([...front, ...back.reverse()])];
 }
 
 /** The quantized kernels and the scratch block when x and out lie in the heap and out's block has `past` bytes after its n bytes (a last 16-byte store). */

@@ -87,6 +87,26 @@ export function chunkCount(work: number, size: number): number {
 }
 
 /**
+ * Where the chunks of n units start (then n) with `threads` threads: from both ends toward the
+ * middle, each ⌈R / (2·threads)⌉ of the R units left (at least `least`: at most n / least + 2
+ * chunks), so the calling thread (claiming from the front) and the workers (from the back) meet on
+ * the smallest chunks and the one that finishes first waits the least (e.g. 16, 8, 4, 2, 1, 1 |
+ * 1, 1, 2, 4, 8, 16 for 64 units, 2 threads, least 1).
+ */
+export function chunkStarts(n: number, threads: number, least: number): number[] {
+  const front = [0],
+    back = [n];
+  for (let lo = 0, hi = n; lo < hi; ) {
+    const s = Math.max(least, Math.ceil((hi - lo) / (2 * threads)));
+    lo = Math.min(hi, lo + s);
+    if (lo < hi) hi = Math.max(lo, hi - s);
+    front.push(lo);
+    back.push(hi);
+  }
+  return [...new Set([...front, ...back.reverse()])];
+}
+
+/**
  * Finishes a published job: the calling thread helps (unless tests say not) and waits; or, when
  * `detach` (the kernel's last job, whose results it does not read), leaves it to the workers while
  * the caller goes on — the next CPU primitive settles it (../threads.ts `settlePool`).
