@@ -181,6 +181,15 @@ export interface QuantizedConv2dParams extends RequantizeParams {
   groups: number;
   /** The input's zero point as stored in the int8 input: the padding value. */
   inputZeroPoint: number;
+  /**
+   * Byte outputs only ('quantized' mode): the requantized [N, O, Ho, Wo] bytes max-pooled over 2×2
+   * windows with stride 2 (⌊Ho/2⌋ × ⌊Wo/2⌋, out's shape), as `maxPool2dInt8` would. Set on the
+   * CPU backend only (ops/quantized-conv.ts composes the convolution, `maxPool2dInt8` and
+   * `lookUpBytes` on the others); default false.
+   */
+  pool?: boolean;
+  /** Byte outputs only: every (pooled) byte then mapped through this 256-byte table, as `lookUpBytes`; optional (none). */
+  table?: Uint8Array | null;
 }
 
 /**

@@ -8,8 +8,11 @@ import { scope } from '../memory';
 import { fmt } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp } from './define-op';
-import { type QuantizedLinearOptions, requantSetup } from './quantized';
+import { maxPool2d } from './pool';
+import { type QuantizedLinearOptions, requantizePerTensor, requantizeTable, requantSetup } from './quantized';
 import { sum } from './reduce';
+
+type QDType = 'int8' | 'uint8';
 
 type Pair = [number, number];
 
@@ -32,10 +35,22 @@ export interface QuantizedConv2dOptions extends QuantizedLinearOptions {
   dilation?: number | Pair;
   /** Channel groups (default 1). */
   groups?: number;
+  /**
+   * 2: the quantized output max-pooled over 2×2 windows with stride 2 (⌊Ho/2⌋ × ⌊Wo/2⌋), as
+   * `maxPool2d(y, 2)` of the unpooled result, bit for bit; on the CPU the pooling runs in the
+   * convolution's epilogue (no unpooled tensor). Needs an int8/uint8 `output` without `dequantize`.
+   */
+  maxPool?: 2;
+  /**
+   * The (pooled) quantized output then requantized to this scale and zero point in its dtype, as
+   * `requantizePerTensor(y, output.scale, output.zeroPoint, scale, zeroPoint, output.dtype)`, bit
+   * for bit (the next layer's input qparams); fused on the CPU. Needs `output` without `dequantize`.
+   */
+  requantizeTo?: { scale: number; zeroPoint: number };
 }
 
 const KEYS = ['inputScale', 'inputZeroPoint', 'weightScale', 'weightZeroPoint', 'weightSums', 'columnTerm', 'bias', 'output', 'relu', 'dequantize'];
-const CONV_KEYS = [...KEYS, 'stride', 'padding', 'dilation', 'groups'];
+const CONV_KEYS = [...KEYS, 'stride', 'padding', 'dilation', 'groups', 'maxPool', 'requantizeTo'];
 
 const qconvOp = defineOp<QuantizedConv2dParams & { outShape: number[]; outDType: 'float32' | 'int8' | 'uint8'; bias: boolean; affine: boolean }>(
   'quantizedConv2d',
@@ -118,6 +133,20 @@ export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2d
   }
   const s = requantSetup(op, opts, o);
   const affine = s.wZeros.some((z) => z !== 0);
+  const { maxPool, requantizeTo } = opts;
+  if (maxPool !== undefined && maxPool !== 2) throw new ArgumentError(op, `maxPool must be 2 (2×2 windows, stride 2), got ${String(maxPool)}`);
+  if ((maxPool || requantizeTo) && s.mode !== 'quantized')
+    throw new ArgumentError(op, 'maxPool and requantizeTo act on the quantized bytes: give output { scale, zeroPoint, dtype } without dequantize');
+  if (maxPool && (ho < 2 || wo < 2)) throw new ShapeError(op, `maxPool 2 needs an output of at least 2×2 before pooling, got ${ho}×${wo}`);
+  if (requantizeTo !== undefined) {
+    if (requantizeTo === null || typeof requantizeTo !== 'object')
+      throw new ArgumentError(op, `requantizeTo must be { scale, zeroPoint }, got ${String(requantizeTo)}`);
+    checkOptions(`${op} requantizeTo`, requantizeTo, ['scale', 'zeroPoint']);
+  }
+  const qd = s.outDType as QDType;
+  const table = requantizeTo ? requantizeTable(op, qd, s.ys, s.yzp, requantizeTo.scale, requantizeTo.zeroPoint, qd) : null;
+  // the CPU backend pools and maps in the convolution's epilogue; elsewhere the ops in sequence
+  const fused = x.device === 'cpu';
   return scope(() => {
     const device = x.device;
     let ct: Tensor;
@@ -136,7 +165,7 @@ export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2d
     const inputs = [x.contiguous(), weight.contiguous(), ct.contiguous(), tensor(s.mult, { device })];
     if (s.biasTerm) inputs.push(tensor(s.biasTerm, { device }));
     if (affine) inputs.push(tensor(Int32Array.from(s.wZeros), { device }));
-    return qconvOp(inputs, {
+    const y = qconvOp(inputs, {
       mode: s.mode,
       inputScale: s.xs,
       outScale: s.ys,
@@ -148,10 +177,15 @@ export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2d
       dilation,
       groups,
       inputZeroPoint: s.xzp,
-      outShape: [n, o, ho, wo],
+      pool: fused && maxPool === 2,
+      table: fused ? table : null,
+      outShape: fused && maxPool ? [n, o, ho >> 1, wo >> 1] : [n, o, ho, wo],
       outDType: s.outDType,
       bias: s.biasTerm !== null,
       affine,
     });
+    if (fused) return y;
+    const pooled = maxPool ? maxPool2d(y, 2) : y;
+    return table ? requantizePerTensor(pooled, s.ys, s.yzp, requantizeTo?.scale ?? 1, requantizeTo?.zeroPoint ?? 0, qd) : pooled;
   });
 }

@@ -136,12 +136,28 @@ export function requantizePerTensor(q: Tensor, fromScale: number, fromZeroPoint:
   const op = 'requantizePerTensor';
   const inDType = q?.dtype;
   if (inDType !== 'int8' && inDType !== 'uint8') throw new DTypeError(op, `expected an int8 or uint8 input, got ${inDType ?? String(q)}`);
+  const d = checkQDType(op, dtype);
+  return scope(() => lookUpOp([q.contiguous()], { table: requantizeTable(op, inDType, fromScale, fromZeroPoint, scale, zeroPoint, d), dtype: d }));
+}
+
+/**
+ * {@link requantizePerTensor}'s table (its arguments checked as it checks them): entry b is the
+ * result for the code whose bits are b. @internal
+ */
+export function requantizeTable(
+  op: string,
+  inDType: QDType,
+  fromScale: number,
+  fromZeroPoint: number,
+  scale: number,
+  zeroPoint: number,
+  d: QDType,
+): Uint8Array {
   const s = checkScale(op, 'fromScale', fromScale);
   const z = checkZeroPoint(op, 'fromZeroPoint', fromZeroPoint, RANGE[inDType]);
-  const d = checkQDType(op, dtype);
   const inv = Math.fround(1 / checkScale(op, 'scale', scale));
   const zp = checkZeroPoint(op, 'zeroPoint', zeroPoint, RANGE[d]);
-  return scope(() => lookUpOp([q.contiguous()], { table: tableOf(inDType, s, z, inv, zp, d), dtype: d }));
+  return tableOf(inDType, s, z, inv, zp, d);
 }
 
 /**

@@ -5,7 +5,10 @@
  * the chunk's own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the
  * packed weight (packed once and kept as a derived copy of the weight's storage), and the requantization (requantBlock) straight into the output's
  * NCHW place — so no thread copies a tensor. Every output is the same integer arithmetic as the
- * fused path's, so the bits depend neither on the path nor on the thread count.
+ * fused path's, so the bits depend neither on the path nor on the thread count. With `pool` the
+ * requantization writes the image's bytes to the area and the 2×2 max pooling (maxPool2x2) writes
+ * the pooled planes to the output; with `table` the image's output bytes are then mapped through it
+ * in place (lookUp16): the separate passes' bytes, with no unpooled tensor.
  *
  * Taken for column stride 1, P = Ho·Wo a multiple of 4 and K ≤ KMAX (one block of k per image);
  * other convolutions, and tensors outside the heap, keep the fused path.
@@ -37,8 +40,9 @@ export interface ThreadedConvOutput {
 }
 
 type Fn = (...args: number[]) => void;
-/** The heap group's numbers of the four image calls, and this thread's instances of them (run here without a pool). */
-let steps: { im2colI8: number; packRowsB: number; kernel: number; requantBlock: number; local: Record<number, Fn> } | undefined;
+type Step = 'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock' | 'maxPool2x2' | 'maxPool2x2U' | 'lookUp16';
+/** The heap group's numbers of the image calls, and this thread's instances of them (run here without a pool). */
+let steps: (Record<Step, number> & { local: Record<number, Fn> }) | undefined;
 /** Work space in the heap, kept (and grown) from call to call. */
 let space = { at: 0, bytes: 0 };
 
@@ -50,7 +54,7 @@ let space = { at: 0, bytes: 0 };
 const packed = new WeakMap<Storage, Map<string, { at: number }>>();
 /** Call tables of recent single-job convolutions by their calls' key (at most KEEP), for the pool they were written for. */
 let tables: { pool: ThreadPool | null; jobs: Map<string, Int32Array> } = { pool: null, jobs: new Map() };
-const KEEP = 8;
+const KEEP = 32;
 
 /** The weight's packed block for this geometry, packed now (`pack` writes it) if it is not held; null: no heap room. */
 function packedWeight(storage: Storage, key: string, bytes: number, pack: (at: number) => void): number | null {
@@ -108,12 +112,21 @@ export function threadedQuantizedConv2d(
   const mem = heapMemory(),
     m = heapModules();
   if (sw !== 1 || P % 4 !== 0 || K2 > KMAX || xAt < 0 || outAt < 0 || past > 48 || pw > 48 || !mem || !m) return false;
-  const pool = cpuThreads() > 1 ? heapPool() : null;
-  if (!pool && cpuThreads() > 1) return false; // its workers are starting
+  // the pooling (2×2, stride 2) and the byte table of the epilogue: byte outputs only
+  const pool = !!p.pool,
+    table = p.table ?? null;
+  if ((pool || table) && o.kind === 0) return false;
+  if (pool && (Ho < 2 || Wo < 2)) return false;
+  const workers = cpuThreads() > 1 ? heapPool() : null;
+  if (!workers && cpuThreads() > 1) return false; // its workers are starting
   if (!steps) {
     const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
-    const ids = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), requantBlock: heapFn(7, 'requantBlock'), im2colI8: heapFn(7, 'im2colI8') };
-    steps = { ...ids, local: { [ids.kernel]: g.gemm, [ids.packRowsB]: pk.packRowsB, [ids.requantBlock]: q.requantBlock, [ids.im2colI8]: q.im2colI8 } };
+    const byte = ['requantBlock', 'im2colI8', 'maxPool2x2', 'maxPool2x2U', 'lookUp16'] as const;
+    const ids = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), ...Object.fromEntries(byte.map((k) => [k, heapFn(7, k)])) } as Record<
+      Step,
+      number
+    >;
+    steps = { ...ids, local: { [ids.kernel]: g.gemm, [ids.packRowsB]: pk.packRowsB, ...Object.fromEntries(byte.map((k) => [ids[k], q[k]])) } };
   }
   const fn = steps;
   const eb = o.kind === 0 ? 4 : 1;
@@ -130,20 +143,31 @@ export function threadedQuantizedConv2d(
   if (pw8 === null) return false;
   const tab = pw8,
     packedA = pw8 + tabBytes;
-  // layout of the work space (bytes from its block): params | channel constants | areas
+  // layout of the work space (bytes from its block): params | byte table | channel constants | areas
   const params = 0,
-    consts = params + 64,
+    lut = params + 64,
+    consts = lut + 256,
     first = consts + al(O * 12);
-  // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np]
+  // pooled planes ho × wo of the 2×2 windows (wo in 16-byte groups g16, back bytes past a row's end)
+  const [ho, wo] = pool ? [Ho >> 1, Wo >> 1] : [Ho, Wo],
+    g16 = Math.ceil(wo / 16),
+    back = 16 * g16 - wo;
+  // a plane's stores past the image's last plane (back bytes) go through the area's tail buffer:
+  // the next image may be another thread's
+  const checked = pool ? Math.min(og, 1 + Math.floor(Math.max(0, back - 1) / (ho * wo))) : 0;
+  // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np],
+  // with pooling the requantized bytes [og, P] (the pooling's loads reach 32·g16 bytes past them) and a tail buffer
   const colB = al(K2 * Np + SLACK),
     pbB = al(K2 * Np * 2),
     stB = al(Mp * Np * 4),
-    area = colB + pbB + stB;
-  const starts = pool ? chunkStarts(N, pool.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
+    byB = pool ? al(og * P + 32 * g16 + 64) + 64 : 0,
+    area = colB + pbB + stB + byB;
+  const calls = 4 + (pool ? 2 : 0) + (table ? 1 : 0); // an image's (and group's)
+  const starts = workers ? chunkStarts(N, workers.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
   const nChunks = starts.length - 1;
   let most = 0;
   for (let c = 0; c < nChunks; c++) most = Math.max(most, starts[c + 1] - starts[c]);
-  const rows = 4 * G * most;
+  const rows = calls * G * most;
   const per = Math.max(1, Math.floor(MAX_CALLS / rows)); // chunks a job
   const bytes = first + Math.min(nChunks, per) * area;
   if (space.bytes < bytes) {
@@ -158,46 +182,58 @@ export function threadedQuantizedConv2d(
   const wi = new Int32Array(buf),
     wf = new Float32Array(buf);
   wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
+  if (table) new Uint8Array(buf, base + lut, 256).set(table);
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
-  const add = pool
-    ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => pool.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
+  const add = workers
+    ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => workers.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
     : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
   // one job with the same calls as a recent one (an inference model's layers, tensors in the same
   // blocks): its table replayed instead of written call by call
-  const job = pool && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8, o.kind, N, C, O, G].join()}` : '';
-  const table = job && tables.pool === pool ? tables.jobs.get(job) : undefined;
-  if (pool && table) {
-    pool.replay(table, rows);
-    pool.publish();
-    if (heapSplit.callerHelps) pool.help();
-    pool.wait();
+  const job = workers && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8, o.kind, N, C, O, G, +pool, +!!table].join()}` : '';
+  const recorded = job && tables.pool === workers ? tables.jobs.get(job) : undefined;
+  if (workers && recorded) {
+    workers.replay(recorded, rows);
+    workers.publish();
+    if (heapSplit.callerHelps) workers.help();
+    workers.wait();
     return true;
   }
+  const maxPool = o.kind === 2 || o.kind === 4 ? fn.maxPool2x2U : fn.maxPool2x2;
+  const plane = ho * wo;
   for (let c0 = 0; c0 < nChunks; c0 += per) {
-    pool?.begin(rows);
+    workers?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
       const col = base + first + (c - c0) * area,
         pb = col + colB,
-        st = pb + pbB;
+        st = pb + pbB,
+        by = st + stB,
+        tail = by + byB - 64;
       for (let n = starts[c]; n < starts[c + 1]; n++)
         for (let g = 0; g < G; g++) {
+          const dst = outAt + (n * O + g * og) * plane * eb;
           add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
           add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
           add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
-          add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, outAt + (n * O + g * og) * P * eb, base + consts + g * og * 12, base + params);
+          add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, pool ? by : dst, base + consts + g * og * 12, base + params);
+          if (pool) {
+            const plain = og - checked;
+            add(maxPool, by, dst, plain, Ho, Wo, ho, g16, back, 0);
+            add(maxPool, by + plain * P, dst + plain * plane, checked, Ho, Wo, ho, g16, back, tail);
+          }
+          if (table) add(fn.lookUp16, dst, dst, og * plane, base + lut);
         }
-      pool?.endChunk();
+      workers?.endChunk();
     }
-    if (pool) {
+    if (workers) {
       if (job) {
-        if (tables.pool !== pool || tables.jobs.size >= KEEP) tables = { pool, jobs: new Map() };
-        tables.jobs.set(job, pool.record());
+        if (tables.pool !== workers || tables.jobs.size >= KEEP) tables = { pool: workers, jobs: new Map() };
+        tables.jobs.set(job, workers.record());
       }
-      pool.publish();
-      if (heapSplit.callerHelps) pool.help();
-      pool.wait();
+      workers.publish();
+      if (heapSplit.callerHelps) workers.help();
+      workers.wait();
     }
   }
   return true;

@@ -9,11 +9,13 @@
  * run image by image instead (./quantized-conv-threads.ts: im2col, packing, kernel and
  * requantization in wasm, across the worker pool with more than one thread); the same bits.
  */
-import type { PrimitiveArgs, QuantizedConv2dParams } from '../backend';
+import type { PrimitiveArgs, QuantizedConv2dParams, View } from '../backend';
+import { freeHeapStorage, heapStorage, plainStorage } from './heap-storage';
+import { maxPool2dInt8 } from './pool-int8';
 import { int8Gemm } from './matmul-int8';
 import { threadedQuantizedConv2d } from './quantized-conv-threads';
 import { cpuThreads } from './threads';
-import { type ChannelConstants, requantizeRows } from './quantized';
+import { type ChannelConstants, lookUpBytes, requantizeRows } from './quantized';
 import { numel } from '../../shape';
 import { dataOf, outData, readData } from './storage';
 import { int8RelaxedAvailable, sevenBitShift, wasmInt8GemmFused } from './wasm/int8-gemm';
@@ -196,18 +198,58 @@ function shiftedIm2col({ xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp,
   }
 }
 
-/** See `Backend.quantizedConv2d`; every view contiguous. */
-export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>): void {
-  const [N, , H, W] = x.shape;
+/**
+ * See `Backend.quantizedConv2d`; every view contiguous. With `pool` or `table`, the image-by-image
+ * path pools and maps each image's bytes in its epilogue; other convolutions are written unpooled to
+ * a scratch storage, then pooled (./pool-int8.ts) and mapped (./quantized.ts) as the separate ops would.
+ */
+export function quantizedConv2d(...args: PrimitiveArgs<'quantizedConv2d'>): void {
+  const p = args[6];
+  if (!p.pool && !p.table) {
+    convolve(args, false);
+    return;
+  }
+  if (convolve(args, true)) return;
+  const [x, weight, columnTerm, multiplier, bias, weightZeroPoints, , out] = args;
+  const [N, O, Ho, Wo] = [x.shape[0], weight.shape[0], ...outSize(x.shape, weight.shape, p)];
+  const shape = [N, O, Ho, Wo];
+  const full = heapStorage(out.dtype, N * O * Ho * Wo) ?? plainStorage(out.dtype, N * O * Ho * Wo);
+  try {
+    convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, { ...p, pool: false, table: null }, full], false);
+    let src: View = { storage: full, shape, strides: [O * Ho * Wo, Ho * Wo, Wo, 1], offset: 0 };
+    if (p.pool) {
+      const pooled = [N, O, Ho >> 1, Wo >> 1];
+      maxPool2dInt8(src, out, pooled, { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] });
+      src = { storage: out, shape: pooled, strides: [O * (Ho >> 1) * (Wo >> 1), (Ho >> 1) * (Wo >> 1), Wo >> 1, 1], offset: 0 };
+    }
+    if (p.table) lookUpBytes(src, p.table, out);
+  } finally {
+    freeHeapStorage(full);
+  }
+}
+
+/** [Ho, Wo] of the convolution (before any pooling). */
+function outSize([, , H, W]: readonly number[], [, , kh, kw]: readonly number[], p: QuantizedConv2dParams): [number, number] {
+  return [
+    Math.floor((H + 2 * p.padding[0] - p.dilation[0] * (kh - 1) - 1) / p.stride[0]) + 1,
+    Math.floor((W + 2 * p.padding[1] - p.dilation[1] * (kw - 1) - 1) / p.stride[1]) + 1,
+  ];
+}
+
+/**
+ * The convolution into out; `pooled` (p.pool or p.table set): only by the image-by-image path,
+ * which pools and maps in its epilogue; false: that path was not taken and nothing was done.
+ */
+function convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>, pooled: boolean): boolean {
+  const N = x.shape[0];
   const [O, cg, kh, kw] = weight.shape;
   const G = p.groups;
   const og = O / G;
-  const Ho = Math.floor((H + 2 * p.padding[0] - p.dilation[0] * (kh - 1) - 1) / p.stride[0]) + 1;
-  const Wo = Math.floor((W + 2 * p.padding[1] - p.dilation[1] * (kw - 1) - 1) / p.stride[1]) + 1;
+  const [Ho, Wo] = outSize(x.shape, weight.shape, p);
   const P = Ho * Wo;
   const NP = N * P;
   const K = cg * kh * kw;
-  if (NP === 0 || O === 0) return;
+  if (NP === 0 || O === 0) return !pooled;
   const xd = dataOf(x) as Int8Array;
   const wd = readData(weight) as Int8Array; // read only: the threaded path's packed copy stays valid
   const consts: ChannelConstants = {
@@ -246,7 +288,8 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
   // image by image (the standard kernel; across the pool with more than one thread), unless the
   // relaxed kernel applies on one thread
   const images = bShift === undefined || cpuThreads() > 1;
-  if (gemm && images && threadedQuantizedConv2d(x, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return;
+  if (gemm && images && threadedQuantizedConv2d(x, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return true;
+  if (pooled) return false;
   if (gemm) {
     let fill = unfold;
     if (bShift === 128) {
@@ -308,9 +351,10 @@ export function quantizedConv2d(...[x, weight, columnTerm, multiplier, bias, wei
       });
       if (!fused) unfused(g);
     }
-    return;
+    return true;
   }
   for (let g = 0; g < G; g++) unfused(g);
+  return true;
 
   function unfused(g: number): void {
     if (colsBuf.length < K * NP) colsBuf = new Int8Array(K * NP);

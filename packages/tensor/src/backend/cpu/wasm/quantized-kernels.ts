@@ -40,7 +40,7 @@
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
 import { Code, type FuncDef, encodeModule, memoryImport, ValType } from './encoder';
-import { int8Im2colKernel, requantBlockKernel } from './int8-conv';
+import { int8Im2colKernel, lookUp16Kernel, requantBlockKernel } from './int8-conv';
 
 const { i32, f32, v128 } = ValType;
 
@@ -336,5 +336,6 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       requantFloatKernel(),
       requantRowBytesKernel(false, true),
       requantRowBytesKernel(true, true),
+      lookUp16Kernel(),
     ],
   });
