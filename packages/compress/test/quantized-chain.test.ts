@@ -1,9 +1,10 @@
 // After convert, the activations between consecutive static quantized layers stay int8 (as in
 // PyTorch's converted models): MaxPool2d pools the integers, Flatten and Dropout (eval) pass them,
-// and the next layer requantizes from the producer's qparams to its own when they differ. The
+// and the next layer requantizes from the producer's qparams to its own when they differ (a
+// QuantizedConv2d does both in its epilogue for a 2×2 MaxPool2d after it and the next layer). The
 // outputs must be bit for bit those of the float-between-layers path (every layer dequantizing,
 // the next quantizing again), which the layers still give with the links cleared.
-import { DTypeError, Identity, init, memory, noGrad, randn, type Sequential, ShapeError, scope, type Tensor, tensor } from '@aimodel/nn';
+import { DTypeError, Identity, init, type MaxPool2d, memory, noGrad, randn, type Sequential, ShapeError, scope, type Tensor, tensor } from '@aimodel/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   convert,
@@ -17,6 +18,8 @@ import {
   QuantizedLinear,
   saveQuantized,
 } from '../src/index';
+import { linkQuantizedLayers } from '../src/quantize/quantized-chain';
+import { int8Operand } from '../src/quantize/quantized-input';
 import { mnistCnn as mnistModel } from './mnist-cnn';
 import { hasWebGpu } from './webgpu-available';
 
@@ -68,18 +71,36 @@ describe('int8 between converted layers', () => {
         const model = converted(backend, perChannel, perChannel ? 1 : 0);
         const [c1, c2, fc] = layersOf(model);
         expect([c1.quantizedOutput, c2.quantizedOutput, fc.quantizedOutput]).toEqual([true, true, false]);
-        expect(c2.quantizedInput).toEqual(c1.int8OutputQParams);
-        expect(fc.quantizedInput).toEqual(c2.int8OutputQParams);
+        // each convolution pools (its MaxPool2d now a FusedMaxPool2d) and requantizes to the next
+        // layer's input qparams in its epilogue, so the next layer takes int8 in its own qparams
+        expect([model.at(2), model.at(5)].map((m) => m.constructor.name)).toEqual(['FusedMaxPool2d', 'FusedMaxPool2d']);
+        expect([c1._pool?.constructor.name, c2._pool?.constructor.name]).toEqual(['MaxPool2d', 'MaxPool2d']);
+        expect(c1._requantizeTo).toEqual(c2.int8InputQParams); // calibrated apart: they differ
+        expect(c2._requantizeTo).toEqual(fc.int8InputQParams);
+        expect(c2.quantizedInput).toEqual(c2.int8InputQParams);
+        expect(fc.quantizedInput).toEqual(fc.int8InputQParams);
         const before = memory().devices.cpu;
         // inside and well past the calibrated range (clamped outputs, saturated inputs)
         const xs = [randn([8, 1, 28, 28]), scope(() => randn([8, 1, 28, 28]).mul(4))];
         const linked = await Promise.all(xs.map((x) => run(model, x)));
         const inner = noGrad(() => scope(() => model.at(2).forward(c1.forward(xs[0]))));
-        expect(inner.dtype).toBe('int8'); // pooled int8, the conv's output qparams
+        expect(inner.dtype).toBe('int8'); // pooled int8, in c2's input qparams
         expect(inner.shape).toEqual([8, 16, 14, 14]);
+        // the unfused int8 chain (the pooling and the requantization as separate ops) gives the same bytes
+        const [pool, rq] = [c1._pool as MaxPool2d, c1._requantizeTo];
+        c1._fuseNext(null, null);
+        const separate = noGrad(() => scope(() => int8Operand('test', pool.forward(c1.forward(xs[0])), c2.inputQParams, c1.int8OutputQParams)));
+        c1._fuseNext(pool, rq);
+        expect(Array.from(await separate.data())).toEqual(Array.from(await inner.data()));
         unlink(model);
         const floatPath = await Promise.all(xs.map((x) => run(model, x)));
         expect(linked).toEqual(floatPath);
+        // linking again (as loadQuantized does) puts the MaxPool2d back before fusing it again
+        linkQuantizedLayers(model);
+        expect(model.at(2).constructor.name).toBe('FusedMaxPool2d');
+        expect(c1._requantizeTo).toEqual(c2.int8InputQParams);
+        expect(await Promise.all(xs.map((x) => run(model, x)))).toEqual(linked);
+        separate.dispose();
         for (const t of [...xs, inner]) t.dispose();
         expect(memory().devices.cpu).toEqual(before);
         model.dispose();

@@ -1,8 +1,8 @@
-import type { Conv2d } from '@aimodel/nn';
+import type { Conv2d, MaxPool2d } from '@aimodel/nn';
 import { ArgumentError, noGrad, quantizedConv2d, ShapeError, scope, Tensor } from '@aimodel/tensor';
 import { checkInit, type FloatLayerQParams, floatLayerInit, type QuantizedLayerInit, QuantizedLayer } from './quantized-linear';
 import { checkInputDType } from './quantized-input';
-import { storageShift } from './quantized-ops';
+import { type ActivationQParams, storageShift } from './quantized-ops';
 
 type Pair = [number, number];
 
@@ -74,6 +74,10 @@ export class QuantizedConv2d extends QuantizedLayer {
   readonly dilation: Pair;
   /** Channel groups. */
   readonly groups: number;
+  /** The 2×2 MaxPool2d after this layer that its epilogue runs, when {@link convert} fused one. @internal */
+  _pool: MaxPool2d | null = null;
+  /** The next layer's int8 input qparams that int8 outputs are requantized to in the epilogue, when convert linked one with other qparams. @internal */
+  _requantizeTo: ActivationQParams | null = null;
 
   /**
    * @param inChannels channels of the input
@@ -181,10 +185,14 @@ export class QuantizedConv2d extends QuantizedLayer {
     const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / this.stride[1]) + 1;
     if (ho < 1 || wo < 1) throw new ShapeError(op, `input [${x.shape.join(', ')}] is smaller than the (dilated) kernel [${kh}, ${kw}] after padding`);
     const { input, weight: wq, bias } = this._quant;
+    const mode = this.outputMode();
+    // int8 out: the fused pooling and requantization for the next layer in the kernel's epilogue
+    const bytes = !mode.dequantize;
+    const rq = bytes && this._requantizeTo;
     // tensor's fused int8 convolution: im2col, the int8 GEMM and the requantization in one kernel, NCHW out
     return noGrad(() =>
-      scope(() =>
-        quantizedConv2d(this.operand(op, x), this.weight, {
+      scope(() => {
+        const y = quantizedConv2d(this.operand(op, x), this.weight, {
           inputScale: input.scale,
           inputZeroPoint: input.zeroPoint - storageShift(input.dtype),
           weightScale: wq.scales,
@@ -192,20 +200,29 @@ export class QuantizedConv2d extends QuantizedLayer {
           columnTerm: this.requantColumnTerm,
           bias,
           relu: this.relu,
-          ...this.outputMode(),
+          ...mode,
           stride: this.stride,
           padding: this.padding,
           dilation: this.dilation,
           groups: this.groups,
-        }),
-      ),
+          ...(bytes && this._pool ? { maxPool: 2 as const } : {}),
+          ...(rq ? { requantizeTo: { scale: rq.scale, zeroPoint: rq.zeroPoint } } : {}),
+        });
+        return this._pool && !bytes ? this._pool.forward(y) : y;
+      }),
     );
+  }
+
+  /** Set by convert's linking: the MaxPool2d to fuse and the int8 qparams to requantize int8 outputs to (null: none). @internal */
+  _fuseNext(pool: MaxPool2d | null, requantizeTo: ActivationQParams | null): void {
+    this._pool = pool;
+    this._requantizeTo = requantizeTo;
   }
 
   /** PyTorch's extra_repr: sizes, geometry, output qparams, input qparams, weight scheme. @example `String(new QuantizedConv2d(1, 1, 2, { weight: new Int8Array(4), weightScale: 1, input: { scale: 1, zeroPoint: 0, dtype: 'int8' }, output: { scale: 1, zeroPoint: 0, dtype: 'int8' } })) // 'QuantizedConv2d(inChannels=1, outChannels=1, kernelSize=[2, 2], stride=[1, 1], padding=[0, 0], scale=1, zeroPoint=0, dtype=int8, inputScale=1, inputZeroPoint=0, qscheme=per_tensor_symmetric)'` */
   override extraRepr(): string {
     const geometry = `kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]`;
     const extra = `${this.dilation.some((d) => d !== 1) ? `, dilation=[${this.dilation.join(', ')}]` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}`;
-    return `inChannels=${this.inChannels}, outChannels=${this.outChannels}, ${geometry}${extra}, ${this.qparamsRepr()}`;
+    return `inChannels=${this.inChannels}, outChannels=${this.outChannels}, ${geometry}${extra}, ${this.qparamsRepr()}${this._pool ? ', maxPool=2' : ''}`;
   }
 }
