@@ -21,9 +21,10 @@ import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
 
 // quantizedConv2d's fused epilogue steps, `maxPool: 2` and `requantizeTo`: the image-by-image path
-// (1 thread, and split across the pool on 2) pools each image's requantized bytes and maps them
-// through requantizePerTensor's table in its epilogue; the fused and JS paths (tensors outside the
-// heap, no SIMD) convolve, then pool and map. Every path must give exactly maxPool2d and
+// (1 thread, and split across the pool on 2) pools each image's int32 accumulators before the
+// requantization (finite constants: it is monotone) or its requantized bytes (otherwise), and maps
+// them through requantizePerTensor's table in its epilogue; the fused and JS paths (tensors outside
+// the heap, no SIMD) convolve, then pool and map. Every path must give exactly maxPool2d and
 // requantizePerTensor of the unpooled result.
 
 afterAll(() => setCpuThreads(1));
@@ -52,6 +53,13 @@ const cases: [string, number[], number[], Partial<QuantizedConv2dOptions>, { sca
     [5, 3, 3, 3],
     { output: { scale: 0.05, zeroPoint: 120, dtype: 'uint8' } },
     { scale: 0.033, zeroPoint: 140 },
+  ],
+  [
+    'uint8, a channel with an infinite bias term (non-finite constants: the bytes pooled after the requantization)',
+    [4, 2, 16, 16],
+    [8, 2, 3, 3],
+    { padding: 1, bias: [0.1, -0.2, Number.POSITIVE_INFINITY, 0, 0.3, -0.1, 0.2, 0], output: { scale: 0.05, zeroPoint: 100, dtype: 'uint8' } },
+    { scale: 0.07, zeroPoint: 90 },
   ],
   [
     'int8, groups 2, 11×8 output (the last row left out by the pooling)',

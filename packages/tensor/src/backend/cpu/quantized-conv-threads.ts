@@ -37,10 +37,16 @@ export interface ThreadedConvOutput {
   /** 0 float32 out, 1 int8, 2 uint8, 3 and 4 int8 and uint8 with finite constants (requantBlock's kind). */
   kind: 0 | 1 | 2 | 3 | 4;
   out: Storage;
+  /**
+   * With workers: return once no image is left to claim, the workers finishing theirs while the
+   * caller goes on (ThreadPool.detach; the next CPU primitive settles the job). Only for a call whose
+   * output nothing reads before then.
+   */
+  detach?: boolean;
 }
 
 type Fn = (...args: number[]) => void;
-type Step = 'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock' | 'maxPool2x2' | 'maxPool2x2U' | 'lookUp16';
+type Step = 'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock' | 'maxPool2x2' | 'maxPool2x2U' | 'lookUp16' | 'poolRequant' | 'poolRequantU';
 /** The heap group's numbers of the image calls, and this thread's instances of them (run here without a pool). */
 let steps: (Record<Step, number> & { local: Record<number, Fn> }) | undefined;
 /** Work space in the heap, kept (and grown) from call to call. */
@@ -121,7 +127,7 @@ export function threadedQuantizedConv2d(
   if (!workers && cpuThreads() > 1) return false; // its workers are starting
   if (!steps) {
     const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
-    const byte = ['requantBlock', 'im2colI8', 'maxPool2x2', 'maxPool2x2U', 'lookUp16'] as const;
+    const byte = ['requantBlock', 'im2colI8', 'maxPool2x2', 'maxPool2x2U', 'lookUp16', 'poolRequant', 'poolRequantU'] as const;
     const ids = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), ...Object.fromEntries(byte.map((k) => [k, heapFn(7, k)])) } as Record<
       Step,
       number
@@ -155,6 +161,10 @@ export function threadedQuantizedConv2d(
   // a plane's stores past the image's last plane (back bytes) go through the area's tail buffer:
   // the next image may be another thread's
   const checked = pool ? Math.min(og, 1 + Math.floor(Math.max(0, back - 1) / (ho * wo))) : 0;
+  // with finite constants the int32 accumulators are pooled before the (then monotone)
+  // requantization (poolRequant: a quarter of the requantizations), into the area's bytes, then
+  // copied to the output through the table (or an identity one): exact stores, no tail buffer
+  const early = pool && (o.kind === 3 || o.kind === 4);
   // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np],
   // with pooling the requantized bytes [og, P] (the pooling's loads reach 32·g16 bytes past them) and a tail buffer
   const colB = al(K2 * Np + SLACK),
@@ -162,7 +172,7 @@ export function threadedQuantizedConv2d(
     stB = al(Mp * Np * 4),
     byB = pool ? al(og * P + 32 * g16 + 64) + 64 : 0,
     area = colB + pbB + stB + byB;
-  const calls = 4 + (pool ? 2 : 0) + (table ? 1 : 0); // an image's (and group's)
+  const calls = early ? 5 : 4 + (pool ? 2 : 0) + (table ? 1 : 0); // an image's (and group's)
   const starts = workers ? chunkStarts(N, workers.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
   const nChunks = starts.length - 1;
   let most = 0;
@@ -183,6 +193,7 @@ export function threadedQuantizedConv2d(
     wf = new Float32Array(buf);
   wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
   if (table) new Uint8Array(buf, base + lut, 256).set(table);
+  else if (early) for (let b = 0, t = new Uint8Array(buf, base + lut, 256); b < 256; b++) t[b] = b;
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
@@ -193,11 +204,16 @@ export function threadedQuantizedConv2d(
   // blocks): its table replayed instead of written call by call
   const job = workers && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8, o.kind, N, C, O, G, +pool, +!!table].join()}` : '';
   const recorded = job && tables.pool === workers ? tables.jobs.get(job) : undefined;
+  /** Runs the published job: the caller helps, then waits for the workers or (the last job, with `detach`) leaves them finishing. */
+  const finish = (pool: ThreadPool, last: boolean) => {
+    if (heapSplit.callerHelps) pool.help();
+    if (last && o.detach) pool.detach(false);
+    else pool.wait();
+  };
   if (workers && recorded) {
     workers.replay(recorded, rows);
     workers.publish();
-    if (heapSplit.callerHelps) workers.help();
-    workers.wait();
+    finish(workers, true);
     return true;
   }
   const maxPool = o.kind === 2 || o.kind === 4 ? fn.maxPool2x2U : fn.maxPool2x2;
@@ -216,6 +232,11 @@ export function threadedQuantizedConv2d(
           add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
           add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
           add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
+          if (early) {
+            add(o.kind === 4 ? fn.poolRequantU : fn.poolRequant, st, Np * 4, by, og, Wo, ho, wo, base + consts + g * og * 12, base + params);
+            add(fn.lookUp16, by, dst, og * plane, base + lut);
+            continue;
+          }
           add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, pool ? by : dst, base + consts + g * og * 12, base + params);
           if (pool) {
             const plain = og - checked;
@@ -232,8 +253,7 @@ export function threadedQuantizedConv2d(
         tables.jobs.set(job, workers.record());
       }
       workers.publish();
-      if (heapSplit.callerHelps) workers.help();
-      workers.wait();
+      finish(workers, c0 + per >= nChunks);
     }
   }
   return true;

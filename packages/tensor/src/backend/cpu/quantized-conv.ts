@@ -206,16 +206,16 @@ function shiftedIm2col({ xd, xo, N, C, H, W, c0, cg, kh, kw, ph, pw, dh, dw, zp,
 export function quantizedConv2d(...args: PrimitiveArgs<'quantizedConv2d'>): void {
   const p = args[6];
   if (!p.pool && !p.table) {
-    convolve(args, false);
+    convolve(args, false, true);
     return;
   }
-  if (convolve(args, true)) return;
+  if (convolve(args, true, true)) return;
   const [x, weight, columnTerm, multiplier, bias, weightZeroPoints, , out] = args;
   const [N, O, Ho, Wo] = [x.shape[0], weight.shape[0], ...outSize(x.shape, weight.shape, p)];
   const shape = [N, O, Ho, Wo];
   const full = heapStorage(out.dtype, N * O * Ho * Wo) ?? plainStorage(out.dtype, N * O * Ho * Wo);
   try {
-    convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, { ...p, pool: false, table: null }, full], false);
+    convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, { ...p, pool: false, table: null }, full], false, false);
     let src: View = { storage: full, shape, strides: [O * Ho * Wo, Ho * Wo, Wo, 1], offset: 0 };
     if (p.pool) {
       const pooled = [N, O, Ho >> 1, Wo >> 1];
@@ -239,8 +239,14 @@ function outSize([, , H, W]: readonly number[], [, , kh, kw]: readonly number[],
 /**
  * The convolution into out; `pooled` (p.pool or p.table set): only by the image-by-image path,
  * which pools and maps in its epilogue; false: that path was not taken and nothing was done.
+ * `detach`: the image-by-image path may leave the workers finishing their last images (the caller
+ * reads nothing of out; the next CPU primitive settles them).
  */
-function convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>, pooled: boolean): boolean {
+function convolve(
+  [x, weight, columnTerm, multiplier, bias, weightZeroPoints, p, out]: PrimitiveArgs<'quantizedConv2d'>,
+  pooled: boolean,
+  detach: boolean,
+): boolean {
   const N = x.shape[0];
   const [O, cg, kh, kw] = weight.shape;
   const G = p.groups;
@@ -288,7 +294,7 @@ function convolve([x, weight, columnTerm, multiplier, bias, weightZeroPoints, p,
   // image by image (the standard kernel; across the pool with more than one thread), unless the
   // relaxed kernel applies on one thread
   const images = bShift === undefined || cpuThreads() > 1;
-  if (gemm && images && threadedQuantizedConv2d(x, weight, wd, p, Ho, Wo, { setChannel, kind, out })) return true;
+  if (gemm && images && threadedQuantizedConv2d(x, weight, wd, p, Ho, Wo, { setChannel, kind, out, detach })) return true;
   if (pooled) return false;
   if (gemm) {
     let fill = unfold;

@@ -15,8 +15,7 @@
  * 16 + W bytes either side of the planes: callers leave that slack. The table (int32 words, then
  * 16-byte vectors at `IM2COL_VECTORS` bytes): see {@link im2colTable}.
  *
- * requantBlock: a gemm block's requantization into NCHW order; lookUp16: a byte table applied
- * sixteen bytes at a time (the requantization to the next layer's qparams in the epilogue).
+ * requantBlock: a gemm block's requantization into NCHW order (the steps after it: ./int8-epilogue.ts).
  */
 import { Code, type FuncDef, ValType } from './encoder';
 
@@ -272,63 +271,5 @@ export function requantBlockKernel(ROW_KERNEL: { float: number; int8: number; ui
     locals: new Array<ValType>(6).fill(i32),
     body: c,
     export: 'requantBlock',
-  };
-}
-
-/**
- * lookUp16(src, dst, n, table): dst[i] = table[src[i]] for n bytes (src = dst allowed), sixteen
- * at a time: the 256-byte table as sixteen 16-byte vectors T_t, each byte's result the OR over t of
- * swizzle(T_t, b − 16t) (swizzle gives 0 for an index ≥ 16, so only the t with 16t ≤ b < 16t + 16
- * contributes); the last n mod 16 bytes one at a time (no store past dst + n).
- */
-export function lookUp16Kernel(): FuncDef {
-  const [src, dst, n, table] = [0, 1, 2, 3];
-  const [end, v, r, sixteen] = [4, 5, 6, 7];
-  const T = Array.from({ length: 16 }, (_, t) => 8 + t);
-  const c = new Code();
-  const simd = (op: number) => c.bytes.push(0xfd, op);
-  const and = () => c.bytes.push(0x71); // i32.and
-  for (const [t, l] of T.entries())
-    c.get(table)
-      .v128Load(16 * t, 0)
-      .set(l);
-  c.i32Const(16);
-  simd(0x0f); // i8x16.splat
-  c.set(sixteen);
-  c.get(n).i32Const(-16);
-  and();
-  c.get(src).i32Add().set(end);
-  c.block().loop().get(src).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(src).v128Load(0, 0).set(v);
-  c.get(T[0]).get(v);
-  simd(0x0e); // i8x16.swizzle
-  c.set(r);
-  for (let t = 1; t < 16; t++) {
-    c.get(v).get(sixteen);
-    simd(0x71); // i8x16.sub
-    c.set(v);
-    c.get(r).get(T[t]).get(v);
-    simd(0x0e);
-    c.v128Or().set(r);
-  }
-  c.get(dst).get(r).v128Store(0, 0);
-  c.get(src).i32Const(16).i32Add().set(src).get(dst).i32Const(16).i32Add().set(dst).br(0).end().end();
-  // the tail, a byte at a time
-  c.get(n).i32Const(15);
-  and();
-  c.get(src).i32Add().set(end);
-  c.block().loop().get(src).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(dst).get(table).get(src);
-  c.bytes.push(0x2d, 0, 0); // i32.load8_u
-  c.i32Add();
-  c.bytes.push(0x2d, 0, 0);
-  c.bytes.push(0x3a, 0, 0); // i32.store8
-  c.get(src).i32Const(1).i32Add().set(src).get(dst).i32Const(1).i32Add().set(dst).br(0).end().end();
-  return {
-    params: [i32, i32, i32, i32],
-    results: [],
-    locals: [i32, v128, v128, v128, ...new Array<ValType>(16).fill(v128)],
-    body: c,
-    export: 'lookUp16',
   };
 }

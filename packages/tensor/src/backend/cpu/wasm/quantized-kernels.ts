@@ -40,7 +40,8 @@
  * `AIMODEL_CPU_SIMD=0` in the environment forces the JS loops.
  */
 import { Code, type FuncDef, encodeModule, memoryImport, ValType } from './encoder';
-import { int8Im2colKernel, lookUp16Kernel, requantBlockKernel } from './int8-conv';
+import { int8Im2colKernel, requantBlockKernel } from './int8-conv';
+import { lookUp16Kernel, poolRequantKernel } from './int8-epilogue';
 
 const { i32, f32, v128 } = ValType;
 
@@ -337,5 +338,7 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       requantRowBytesKernel(false, true),
       requantRowBytesKernel(true, true),
       lookUp16Kernel(),
+      poolRequantKernel(false, MAGIC, MAGIC_BITS),
+      poolRequantKernel(true, MAGIC, MAGIC_BITS),
     ],
   });
