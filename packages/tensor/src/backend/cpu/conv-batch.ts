@@ -19,9 +19,9 @@
 import type { Geom } from './conv';
 import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
-import { cpuThreads, settlePool } from './threads';
+import { cpuThreads, settleIfWritten, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { chunkStarts, type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch } from './wasm/heap-pool';
+import { chunkStarts, type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, onThisThread } from './wasm/heap-pool';
 import { packBlock } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
@@ -158,7 +158,10 @@ function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
  * with the geometry determine every call): `sharedA(f, at, L)` packs the weight once, `setup`
  * emits an area's preparation (`calls` calls), `image` emits image n's calls (`perImage`) in the
  * area at a, `done(stage0, count, L)` takes their results (the calling thread, in image order).
- * Returns false (nothing done) when g is not taken this way.
+ * `beside` (run once when this returns true) is other work of the kernel's, independent of these
+ * jobs and touching none of their memory: on threads it runs on this thread, heap kernels unsplit,
+ * while the workers run the last job (this thread joins in after). Returns false (nothing done)
+ * when g is not taken this way.
  */
 function images(
   g: Geom,
@@ -169,11 +172,13 @@ function images(
   perImage: number,
   image: (emit: Emit, a: number, n: number, L: Layout, shared: number, tab: number, st: number) => void,
   done: ((stage0: number, count: number, L: Layout) => void) | null,
+  beside?: () => void,
 ): boolean {
   const m = layoutOf(g, kind);
   if (!m) return false;
   const L = m.L;
-  settlePool(); // a previous group's job may still read the scratch block
+  // a job left running (deferred settle, ./threads.ts deferSettle) may still run: the scratch block
+  // is not the one it uses (./wasm/heap-pool.ts heapScratch), the weight is read once it is written
   const { N } = g;
   // on threads, runs of images shrinking from both ends toward the middle (the calling thread claims
   // from the front, the workers from the back: they meet on the smallest, so the first done waits
@@ -210,9 +215,17 @@ function images(
     };
     // the last job of a kernel whose results this thread does not take is left to the workers
     const calls = `${key};${base};${starts.length};${c0};${m.geo}`;
-    heapChunks(c1 - c0, rows, write, !done && end >= N, calls);
+    // `beside` runs here while the workers run the last job, then this thread joins it
+    const last = end >= N,
+      left = heapChunks(c1 - c0, rows, write, (!done || beside !== undefined) && last, calls) && last && beside !== undefined;
+    if (left && beside) {
+      onThisThread(beside);
+      settlePool();
+      beside = undefined;
+    }
     if (done) done(stages + n0 * stage, end - n0, L);
   }
+  beside?.();
   return true;
 }
 
@@ -238,6 +251,8 @@ export function forwardImages(
     `f${gi},${xAt},${yAt},${bd !== null}`,
     // A = w_g [Og, K]; the group's bias values after the geometry table
     (f, at, L) => {
+      settleIfWritten(wd);
+      if (bd) settleIfWritten(bd);
       packBlock(Og, K, L.kcK, L.mr, wd, wOffset + gi * Og * K, K, 1, f, at);
       if (bd) f.set(bd.subarray(bOffset + gi * Og, bOffset + (gi + 1) * Og), at + L.bias);
     },
@@ -267,7 +282,10 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
     'input',
     `i${gi},${gyAt},${dxAt}`,
     // A = w_gᵀ [K, Og]
-    (f, at, L) => packBlock(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at),
+    (f, at, L) => {
+      settleIfWritten(wd);
+      packBlock(K, Og, L.kcO, L.mr, wd, wOffset + gi * Og * K, 1, K, f, at);
+    },
     // B's rows Og… (up to kcO) stay zero
     { calls: 1, emit: (emit, a, L) => zeros(emit, a + L.raw + Og * P, a + L.raw + L.kcO * P + 8) },
     5,
@@ -287,7 +305,7 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
 }
 
 /** Adds group gi's weight gradient into dw (at `dwAt`, zeroed by the caller) from x (at `xAt`) and gy (at `gyAt`), image by image in order; false when g is not taken this way. */
-export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: number, gi: number): boolean {
+export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: number, gi: number, beside?: () => void): boolean {
   const { C, O, Og, K, P, H, W, Cg } = g;
   const d0 = gi * Og * K;
   return images(
@@ -310,5 +328,6 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
     },
     // dw_g += the images' products, in image order
     (stage0, count, L) => heapCall('sum_stages', dwAt + d0 * 4, K * 4, stage0 * 4, Math.ceil(K / L.nr) * L.nr * 4, L.stage * 4, count, Og, K),
+    beside,
   );
 }

@@ -12,6 +12,7 @@ import { type Im2col, im2colWasm } from './wasm/im2col';
 import type { Resident } from './wasm/gemm-driver';
 import { forwardImages, inputGradImages, weightGradImages } from './conv-batch';
 import { settlePool } from './threads';
+import { heapPooled } from './wasm/heap-pool';
 import { reduce } from './reduce';
 
 /** Column-buffer cap in floats (16 MiB); a single output row may exceed it. */
@@ -260,6 +261,7 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   const { N, C, H, W, O, Wo, G, Cg, Og, K, P } = g;
   if (N * O * P === 0) return;
   if (K === 0) {
+    settlePool();
     yd.fill(0, 0, N * O * P);
     if (bd) addBias(yd, bd, bOff, N, 0, O, O, P);
     return;
@@ -267,6 +269,7 @@ export function conv2d(x: View, w: View, out: Storage, outShape: Shape, p: Conv2
   for (let gi = 0; gi < G; gi++) {
     // small images as chunks of wasm calls, split across threads by image (./conv-batch.ts), the bias added as they are copied out
     if (xAt >= 0 && yAt >= 0 && forwardImages(g, xAt, wd, w.offset, yAt, gi, bd, bOff)) continue;
+    settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const wOff = w.offset + gi * Og * K;
@@ -314,6 +317,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
     return;
   }
   if (g.direct) {
+    settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
     for (let n = 0; n < N; n++) {
       for (let gi = 0; gi < G; gi++) {
         // dx_g [Cg, HW] = w_gᵀ [Cg, Og] · gy_g [Og, HW]
@@ -324,6 +328,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
   }
   for (let gi = 0; gi < G; gi++) {
     if (gyAt >= 0 && dxAt >= 0 && inputGradImages(g, gyAt, wd, w.offset, dxAt, gi)) continue;
+    settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
     for (let n = 0; n < N; n++) {
       const dxOff = (n * C + gi * Cg) * H * W;
       dx.fill(0, dxOff, dxOff + Cg * H * W);
@@ -351,7 +356,7 @@ export function conv2dBackwardInput(gy: View, w: View, out: Storage, outShape: S
 
 /**
  * ∂L/∂w of conv2d: x [N, C, H, W], gy [N, O, Ho, Wo] → out [O, C/groups, kh, kw], summed over the
- * batch; with `bias`, first the bias gradient by the reduce primitive itself (its bits, no op between).
+ * batch; with `bias`, then the bias gradient by the reduce primitive itself (its bits, no op between).
  */
 export function conv2dBackwardWeight(
   x: View,
@@ -361,7 +366,19 @@ export function conv2dBackwardWeight(
   p: Conv2dParams,
   bias: { out: Storage; dims: readonly number[] } | null = null,
 ): void {
-  if (bias) reduce('sum', gy, bias.dims, bias.out);
+  // the bias gradient beside the weight gradient's last job (./conv-batch.ts), else after it: its own bits either way
+  let sum = bias ? () => reduce('sum', gy, bias.dims, bias.out) : undefined;
+  if (sum && !heapPooled()) {
+    sum(); // one thread: first, while gy is in cache from the op before
+    sum = undefined;
+  }
+  if (weightGrad(x, gy, out, outShape, p, sum) || !sum) return;
+  settlePool();
+  sum();
+}
+
+/** dw of conv2d (see above), running `beside` beside its last image-by-image job: whether it did. */
+function weightGrad(x: View, gy: View, out: Storage, outShape: Shape, p: Conv2dParams, beside?: () => void): boolean {
   const g = geom(x.shape, outShape, gy.shape, p);
   const xd = dataOf(x) as Float32Array,
     gd = dataOf(gy) as Float32Array,
@@ -371,11 +388,17 @@ export function conv2dBackwardWeight(
     dwAt = heapAddress(out);
   const { N, C, H, W, O, Wo, G, Cg, Og, K, P } = g;
   const total = O * K;
-  if (total === 0) return;
+  if (total === 0) return false;
   dw.fill(0, 0, total);
-  if (P === 0) return;
+  if (P === 0) return false;
+  let ran = false;
   for (let gi = 0; gi < G; gi++) {
-    if (xAt >= 0 && gyAt >= 0 && dwAt >= 0 && weightGradImages(g, xAt, gyAt, dwAt, gi)) continue;
+    const last = gi === G - 1 ? beside : undefined;
+    if (xAt >= 0 && gyAt >= 0 && dwAt >= 0 && weightGradImages(g, xAt, gyAt, dwAt, gi, last)) {
+      if (last) ran = true;
+      continue;
+    }
+    settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
     for (let n = 0; n < N; n++) {
       const xOff = x.offset + (n * C + gi * Cg) * H * W;
       const gOff = gy.offset + (n * O + gi * Og) * P;
@@ -392,4 +415,5 @@ export function conv2dBackwardWeight(
       });
     }
   }
+  return ran;
 }

@@ -10,6 +10,7 @@
  */
 import type { Storage, View } from '../backend';
 import { heapAddress, outData } from './storage';
+import { settleIfWritten } from './threads';
 import { BLOCKING, TILE } from './wasm/gemm-kernel';
 import { type Emit, heapCall, heapChunks, heapPooled, heapScratch } from './wasm/heap-pool';
 
@@ -89,6 +90,7 @@ function denseGemm(M: number, N: number, K: number, a: Operand, b: Operand, cAt:
   const base = at >> 2,
     packed0 = base + up(shRaw, 16),
     first = packed0 + up(shPacked, 16);
+  settleIfWritten(shared.at); // packed here: a job left running may still write it (deferred, ./threads.ts deferSettle)
   const shAt: number[] = [];
   for (let kb = 0, p = packed0; kb < nK; p += shPanels * shw * up(blockK(kb), 4), kb++) {
     shAt.push(p);

@@ -2,6 +2,7 @@ import type { BinaryOp, Storage, UnaryOp, View } from '../backend';
 import { contiguousStrides } from '../../shape';
 import { dataOf } from './storage';
 import { forEachLine } from './strided';
+import { settlePool } from './threads';
 import { simdBinary, simdUnary, simdWhere } from './wasm/simd-driver';
 
 /**
@@ -123,6 +124,7 @@ function unaryLine(op: UnaryOp, xd: Data, xi: number, xs: number, od: Data, oi: 
 
 export function unary(op: UnaryOp, x: View, out: Storage): void {
   if (simdUnary(op, x, out)) return;
+  settlePool(); // deferred (./threads.ts deferSettle)
   const xd = dataOf(x);
   const od = dataOf(out);
   forEachLine(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], ([xi, oi], n, [xs, os]) => unaryLine(op, xd, xi, xs, od, oi, os, n));
@@ -154,6 +156,7 @@ function binaryLine(op: BinaryOp, ad: Data, ai: number, as: number, bd: Data, bi
 
 export function binary(op: BinaryOp, a: View, b: View, out: Storage): void {
   if (simdBinary(op, a, b, out)) return;
+  settlePool(); // deferred (./threads.ts deferSettle)
   const ad = dataOf(a);
   const bd = dataOf(b);
   const od = dataOf(out);

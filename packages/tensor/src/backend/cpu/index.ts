@@ -21,7 +21,10 @@ import { scan } from './scan';
 import { compact } from './select';
 import { lookUpBytes, quantize, requantize } from './quantized';
 import { quantizedConv2d } from './quantized-conv';
-import { settlePool } from './threads';
+import { deferSettle, noteWritten, settlePool } from './threads';
+
+/** Primitives that settle a job left running themselves, at their first memory access (./threads.ts `deferSettle`). */
+const DEFERRED = new Set(['unary', 'binary', 'maxPool2d', 'maxPool2dBackward', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'matmul']);
 
 function fill(out: View, value: number): void {
   const od = dataOf(out);
@@ -71,14 +74,21 @@ export class CpuBackend implements Backend {
 
   constructor() {
     // a kernel's last job may still run on the worker threads (./thread-pool.ts `detach`): every
-    // primitive first finishes it, so none reads or writes memory that job uses
+    // primitive first finishes it, so none reads or writes memory that job uses — the DEFERRED
+    // ones settle it themselves, at their first access, so their JS runs beside it (./threads.ts)
     const self = this as unknown as Record<string, unknown>;
     for (const [k, f] of Object.entries(self))
-      if (typeof f === 'function')
-        self[k] = (...args: unknown[]) => {
-          settlePool();
-          return (f as (...a: unknown[]) => unknown)(...args);
-        };
+      if (typeof f === 'function') {
+        const g = f as (...a: unknown[]) => unknown;
+        self[k] = DEFERRED.has(k)
+          ? (...args: unknown[]) => deferSettle(g, args)
+          : (...args: unknown[]) => {
+              settlePool();
+              const r = g(...args);
+              noteWritten(args);
+              return r;
+            };
+      }
   }
 
   alloc(dtype: DType, size: number): Storage {

@@ -37,7 +37,7 @@ import { dataOf } from './storage';
 import type { WasmGemm } from './wasm/gemm-driver';
 import { type GemmFn, threadedGemm, wasmGemm } from './wasm/gemm-kernel';
 import { packBlock, splits } from './wasm/gemm-driver';
-import { cpuThreads } from './threads';
+import { cpuThreads, settlePool } from './threads';
 import { denseMatmul } from './dense';
 import { wasmGemv } from './wasm/gemv';
 import { type GemmPath, int8Gemm } from './matmul-int8';
@@ -317,6 +317,7 @@ export function matmul(a: View, b: View, out: Storage): void {
   // a small float product in the heap (a dense layer's): split across the worker threads by panels
   if (!int && (batches === 1 || rowStride !== null) && smallProduct(batches * M, N, K) && denseMatmul(batches * M, N, K, a, rowStride ?? aRs, aCs, b, out))
     return;
+  settlePool(); // the product runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
   if (rowStride !== null) {
     const rows = batches * M;
     if (int) int8Gemm(rows, N, K, ad as Int8Array, a.offset, rowStride, aCs, b, b.offset, bRs, bCs, od as Int32Array, 0, N, gemmPath);

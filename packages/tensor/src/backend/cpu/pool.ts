@@ -6,6 +6,7 @@ import type { AvgPool2dParams, Pool2dParams, Storage, View } from '../backend';
 import type { Shape } from '../../shape';
 import { dataOf, heapAddress, outData } from './storage';
 import { chunkCount, heapFn, heapPool, MIN_PIECE, runCalls } from './wasm/heap-pool';
+import { settlePool } from './threads';
 import { maxPoolWasm } from './wasm/max-pool';
 
 /**
@@ -26,13 +27,18 @@ export function maxPool2d(x: View, out: Storage, indices: Storage, outShape: Sha
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && dh === 1 && dw === 1 && 2 * Ho <= H && 2 * Wo <= W) {
     const wasm = maxPoolWasm(),
       at = [heapAddress(x), heapAddress(out), heapAddress(indices)];
-    if (!wasm || !at.every((a) => a >= 0)) maxPool2x2(xd, x.offset, vd, od, N * C, H, W, Ho, Wo);
-    else if (
-      !byPlanes(N * C, H * W, 1, (p, k) => [heapFn(1, 'pool'), at[0] + p * H * W * 4, at[1] + p * Ho * Wo * 4, at[2] + p * Ho * Wo * 4, k, H, W, Ho, Wo])
+    if (
+      wasm &&
+      at.every((a) => a >= 0) &&
+      byPlanes(N * C, H * W, 1, (p, k) => [heapFn(1, 'pool'), at[0] + p * H * W * 4, at[1] + p * Ho * Wo * 4, at[2] + p * Ho * Wo * 4, k, H, W, Ho, Wo])
     )
-      wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
+      return;
+    settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
+    if (!wasm || !at.every((a) => a >= 0)) maxPool2x2(xd, x.offset, vd, od, N * C, H, W, Ho, Wo);
+    else wasm.pool(at[0], at[1], at[2], N * C, H, W, Ho, Wo);
     return;
   }
+  settlePool();
   maxPoolWindows(xd, x.offset, vd, od, N * C, H, W, Ho, Wo, p);
 }
 
@@ -164,6 +170,7 @@ export function maxPool2dBackward(gy: View, indices: View, out: Storage, outShap
     [heapFn(1, 'scatter'), at[0] + p * P * 4, at[1] + p * P * 4, at[2] + p * HW * 4, k, HW * 4, P],
   ];
   if (wasm && at.every((a) => a >= 0) && byPlanes(N * C, HW, 4 / gcd4(HW), zeroAndScatter)) return;
+  settlePool(); // runs here: a job left running finishes first (deferred, ./threads.ts deferSettle)
   dx.fill(0, 0, N * C * HW);
   if (wasm && at.every((a) => a >= 0)) {
     wasm.scatter(at[0], at[1], at[2], N * C, HW * 4, P);

@@ -337,6 +337,7 @@ export class ThreadPool {
     this.back = back;
     Atomics.store(c, CLAIM, (back ? 1 << 31 : 0) | (this.gen << 24) | (this.n << 12));
     this.visible = this.n;
+    this.jobs++;
     this.wake();
   }
 
@@ -445,6 +446,14 @@ export class ThreadPool {
 
   /** Whether a published job was left to the workers (`detach`) and the calling thread joins in when it settles. */
   private pending: 'help' | 'wait' | null = null;
+
+  /** Jobs published since the pool started. */
+  jobs = 0;
+
+  /** Whether a job left running (`detach`) has not been settled yet. */
+  get detached(): boolean {
+    return this.pending !== null;
+  }
 
   /**
    * Leaves the published job running on the workers and returns at once: the calling thread goes

@@ -104,10 +104,57 @@ export function poolFor(memory: WebAssembly.Memory, modules: readonly WebAssembl
 
 /**
  * Finishes the job a kernel left running on the worker threads (`ThreadPool.detach`), if any:
- * every CPU primitive calls this before it touches tensor memory.
+ * every CPU primitive calls this before it touches tensor memory (see {@link deferSettle}).
  */
 export function settlePool(): void {
   pool?.settle();
+}
+
+/** The storages the last CPU primitive was given to write (its Storage arguments): the only tensor memory a job it left running writes. */
+const NONE: readonly unknown[] = [];
+let written = NONE;
+
+/**
+ * Runs CPU primitive `f` on `args` with the settle of a job left running deferred (CpuBackend, for
+ * the primitives that handle it): such a primitive settles itself before it reads tensor memory
+ * or runs a kernel on this thread ({@link settleIfWritten} where only the last primitive's
+ * outputs matter), and the pool settles before it writes a new job's table, so the primitive's
+ * JS before its own job runs while the workers finish the last one. A primitive that publishes no
+ * job settles when it returns. The storages `f` writes are noted for the next one.
+ */
+export function deferSettle<T>(f: (...a: unknown[]) => T, args: unknown[]): T {
+  const jobs = pool?.jobs ?? 0;
+  try {
+    return f(...args);
+  } finally {
+    if ((pool?.jobs ?? 0) === jobs) settlePool();
+    noteWritten(args);
+  }
+}
+
+/** Notes the Storage arguments (objects with `device` and no `storage`, or such an `out` of an argument) a primitive was given, while it left a job running: see {@link settleIfWritten}. */
+export function noteWritten(args: unknown[]): void {
+  if (!pool?.detached) {
+    written = NONE;
+    return;
+  }
+  const isStorage = (a: unknown): boolean => typeof a === 'object' && a !== null && 'device' in a && !('storage' in a);
+  written = args
+    .map((a) => (isStorage(a) ? a : isStorage((a as { out?: unknown } | null)?.out) ? (a as { out: unknown }).out : null))
+    .filter((a) => a !== null);
+}
+
+/**
+ * Settles a job left running when the memory about to be read — a storage's data array, or a
+ * byte address in the heap — is one the last primitive was given to write (in a deferred settle).
+ */
+export function settleIfWritten(x: ArrayLike<number> | number): void {
+  if (!pool?.detached) return;
+  for (const s of written as { data: ArrayLike<number>; block?: number; bytes: number }[])
+    if (typeof x === 'number' ? s.block !== undefined && x >= s.block && x < s.block + s.bytes : s.data === x) {
+      settlePool();
+      return;
+    }
 }
 
 /** Closes a pool that failed and falls back to one thread (reported by `getThreads()`). */

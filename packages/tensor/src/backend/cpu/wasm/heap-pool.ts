@@ -8,7 +8,7 @@
  */
 import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { functionIndex, MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
-import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
+import { cpuThreads, poolFor, registerPoolGroup, settlePool } from '../threads';
 import { TILE } from './gemm-kernel';
 import { INT8_TILE } from './int8-gemm';
 import { wasmModule } from './modules';
@@ -66,9 +66,23 @@ export function heapFn(module: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7, name: string): num
   return id;
 }
 
+let alone = false;
+/**
+ * Runs `f` with the heap kernels on this thread only (heapPool() null): work done beside a job left
+ * running on the workers, which it must not touch (its table stays theirs until it settles).
+ */
+export function onThisThread<T>(f: () => T): T {
+  alone = true;
+  try {
+    return f();
+  } finally {
+    alone = false;
+  }
+}
+
 /** The pool, numbering functions as the heap group does, when more than one thread runs and it is ready; else null. */
 export function heapPool(): ThreadPool | null {
-  if (cpuThreads() < 2) return null;
+  if (cpuThreads() < 2 || alone) return null;
   const mem = heapMemory(),
     m = heapModules();
   return mem && m ? poolFor(mem, m.list) : null;
@@ -112,6 +126,7 @@ export function chunkStarts(n: number, threads: number, least: number): number[]
  * the caller goes on — the next CPU primitive settles it (../threads.ts `settlePool`).
  */
 function finish(pool: ThreadPool, detach: boolean): void {
+  jobTurn = turn;
   if (detach) {
     pool.detach(heapSplit.callerHelps);
     return;
@@ -214,6 +229,7 @@ export const heapReplays = { count: 0 };
 export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chunk: number) => void, detach = false, key?: string): boolean {
   const pool = chunks > 1 && rows <= MAX_CALLS ? heapPool() : null;
   if (!pool) {
+    settlePool(); // run here: a job left running finishes first (deferred, ../threads.ts deferSettle)
     for (let i = 0; i < chunks; i++) write(heapCall, i);
     return false;
   }
@@ -252,16 +268,31 @@ export function heapPooled(): boolean {
   return heapPool() !== null;
 }
 
-let scratchAt = 0;
-let scratchBytes = 0;
-/** A heap block of at least `floats` floats for the convolutions' image areas (kept, grown as needed): its byte address, or null. */
+/** Two kept scratch blocks (byte address, bytes), handed out in turn; the turn of the last job published. */
+const scratch = [
+  { at: 0, bytes: 0 },
+  { at: 0, bytes: 0 },
+];
+let turn = 0;
+let jobTurn = -1;
+
+/**
+ * A heap block of at least `floats` floats for the convolutions' and dense products' work areas
+ * (kept, grown as needed): its byte address, or null. The two blocks take turns, so a kernel
+ * prepares its block while the last one's job left running (deferred settle, ../threads.ts
+ * deferSettle) still uses the other; a block last handed out when that job was published is
+ * settled first.
+ */
 export function heapScratch(floats: number): number | null {
-  const bytes = floats * 4 + 64;
-  if (scratchBytes >= bytes) return scratchAt;
-  const at = heapAlloc(Math.max(bytes, 2 * scratchBytes), true);
+  if (cpuThreads() > 1) turn ^= 1; // one thread: no job left running, one block (kept in cache)
+  if (turn === jobTurn) settlePool();
+  const s = scratch[turn],
+    bytes = floats * 4 + 64;
+  if (s.bytes >= bytes) return s.at;
+  const at = heapAlloc(Math.max(bytes, 2 * s.bytes), true);
   if (at === null) return null;
-  if (scratchBytes) heapFree(scratchAt, scratchBytes);
-  scratchAt = at;
-  scratchBytes = Math.max(bytes, 2 * scratchBytes);
+  if (s.bytes) heapFree(s.at, s.bytes);
+  s.at = at;
+  s.bytes = Math.max(bytes, 2 * s.bytes);
   return at;
 }

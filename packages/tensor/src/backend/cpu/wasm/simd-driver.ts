@@ -23,6 +23,7 @@ import { collapseDims, numel } from '../../../shape';
 import { heapAlloc, heapFree, heapMemory } from '../heap';
 import { type CpuStorage, dataOf, heapAddress, outData } from '../storage';
 import { forEachLine, forEachPosition } from '../strided';
+import { settlePool } from '../threads';
 import { chunkCount, heapFn, heapModules, heapPool, MIN_PIECE, runCalls } from './heap-pool';
 import { wasmModule } from './modules';
 import { SIMD_BINARY, type SimdBinaryOp, SIMD_UNARY, type SimdUnaryOp } from './simd-ops';
@@ -253,7 +254,11 @@ function direct(s: Simd, shape: readonly number[], views: View[], out: Storage, 
   const kernel = s.fns[name];
   let o = found[lines.length];
   let slot = 0;
-  if (calls) ensure(s, Math.ceil(total / n));
+  // kernels run here, or broadcast values read and put in the scratch slots: a job left running
+  // finishes first (deferred, ../threads.ts deferSettle); a pool's table waits for it by itself
+  const scalars = lines.length < views.length;
+  if (!calls || scalars) settlePool();
+  if (calls && scalars) ensure(s, Math.ceil(total / n));
   forEachLine(
     shape,
     views.map((v) => v.strides),
@@ -307,6 +312,7 @@ export function simdUnary(op: UnaryOp, x: View, out: Storage): boolean {
   if (!s) return false;
   const name = `u_${op as SimdUnaryOp}`;
   if (direct(s, x.shape, [x], out, name, unaryArgs)) return true;
+  settlePool();
   const kernel = s.fns[name];
   chunked(s, x.shape, [x], outData(out), (A, n4) => kernel(A, n4, A));
   return true;
@@ -325,6 +331,7 @@ export function simdBinary(op: BinaryOp, a: View, b: View, out: Storage): boolea
   if (LINE_SCALAR.has(op) && lineScalars(s, op, a, b, out)) return true;
   const name = `b_${op as SimdBinaryOp}`;
   if (direct(s, a.shape, [a, b], out, name, binaryArgs)) return true;
+  settlePool();
   // a small one with short lines (a loss's [64, 10] + bias): copying through the chunks costs more
   // than the JS loop, whose float32 results (the exact value rounded once) have the same bits
   if (EXACT_IN_JS.has(op) && tooSmall(numel(a.shape), SMALL_IN_JS)) return false;
@@ -358,6 +365,7 @@ const contiguous = (v: View) => {
  * false when the layout does not allow it.
  */
 function lineScalars(s: Simd, op: BinaryOp, a: View, b: View, out: Storage): boolean {
+  settlePool(); // reads values and writes the scratch slots (deferred: ../threads.ts deferSettle)
   if (!s.heap || !isFloat(a) || !isFloat(b) || !isFloat(out)) return false;
   const c = collapseDims(a.shape, [a.strides, b.strides]);
   const rank = c.shape.length;
@@ -401,6 +409,7 @@ function maskMul(s: Simd, x: View, mask: View, out: Storage): boolean {
 
 /** pow(a, 2) with a scalar 2 (x·x, exactly what pow gives); false for every other pow. */
 function simdSquare(a: View, b: View, out: Storage): boolean {
+  settlePool(); // reads b (deferred: ../threads.ts deferSettle)
   if (!isScalar(b) || dataOf(b)[b.offset] !== 2 || !isFloat(a) || !isFloat(out) || tooSmall(numel(a.shape), MIN_ELEMENTS)) return false;
   const s = simd();
   if (!s) return false;
