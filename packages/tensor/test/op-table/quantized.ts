@@ -197,6 +197,37 @@ export const QUANTIZED_OPS: OpInfo[] = [
         dtype: 'uint8',
       },
       {
+        name: 'maxPool 2 then requantizeTo: the window sums [[1, 3, 2], [4, 10, 6], [3, 7, 4]] pooled to 10, then 10·0.25 / 0.5 + 1',
+        inputs: [v([1, 2, 3, 4], [1, 1, 2, 2], 'int8'), v([1, 1, 1, 1], [1, 1, 2, 2], 'int8')],
+        call: (x, w) =>
+          quantizedConv2d(x, w, {
+            inputScale: 0.5,
+            weightScale: 0.5,
+            padding: 1,
+            output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' },
+            maxPool: 2,
+            requantizeTo: { scale: 0.5, zeroPoint: 1 },
+          }),
+        expected: [6],
+        dtype: 'int8',
+      },
+      {
+        name: 'maxPool 2 and requantizeTo, per-channel, bias, ReLU, uint8, odd sizes, [3, 4, 11, 9]',
+        inputs: [i8([3, 4, 11, 9]), i8([6, 4, 3, 3])],
+        call: (x, w) =>
+          quantizedConv2d(x, w, {
+            inputScale: 0.03,
+            inputZeroPoint: 5,
+            weightScale: scales(6),
+            bias: biases(6),
+            padding: 1,
+            relu: true,
+            output: { scale: 0.2, zeroPoint: 120, dtype: 'uint8' },
+            maxPool: 2,
+            requantizeTo: { scale: 0.3, zeroPoint: 100 },
+          }),
+      },
+      {
         name: 'stride 2, padding [1, 2], dilation [2, 1], per-channel, bias, dequantized, [2, 3, 9, 7]',
         inputs: [i8([2, 3, 9, 7]), i8([5, 3, 3, 2])],
         call: (x, w) =>
