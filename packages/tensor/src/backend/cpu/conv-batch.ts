@@ -21,7 +21,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads, settleIfWritten, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { chunkStarts, type Emit, heapCall, heapChunks, heapChunksAvailable, heapPooled, heapScratch, onThisThread } from './wasm/heap-pool';
+import { chunkStarts, type Emit, heapChunks, heapChunksAvailable, heapPooled, heapScratch, onThisThread } from './wasm/heap-pool';
 import { packBlock } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
@@ -326,8 +326,29 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
       emit('packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4);
       emit('gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0);
     },
-    // dw_g += the images' products, in image order
-    (stage0, count, L) => heapCall('sum_stages', dwAt + d0 * 4, K * 4, stage0 * 4, Math.ceil(K / L.nr) * L.nr * 4, L.stage * 4, count, Og, K),
+    // dw_g += the images' products, in image order: on threads, halves of the rows left running on
+    // the workers (nothing here reads dw; the next job or primitive settles them)
+    (stage0, count, L) => {
+      const half = Math.ceil(Og / 2),
+        sld = Math.ceil(K / L.nr) * L.nr * 4;
+      heapChunks(
+        Og > 1 ? 2 : 1,
+        1,
+        (emit, c) =>
+          emit(
+            'sum_stages',
+            dwAt + (d0 + c * half * K) * 4,
+            K * 4,
+            stage0 * 4 + c * half * sld,
+            sld,
+            L.stage * 4,
+            count,
+            c ? Og - half : Og > 1 ? half : Og,
+            K,
+          ),
+        true,
+      );
+    },
     beside,
   );
 }
