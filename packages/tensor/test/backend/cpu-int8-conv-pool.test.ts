@@ -22,10 +22,10 @@ import { randInt8 } from '../helpers/random-int8';
 
 // quantizedConv2d's fused epilogue steps, `maxPool: 2` and `requantizeTo`: the image-by-image path
 // (1 thread, and split across the pool on 2) pools each image's int32 accumulators before the
-// requantization (finite constants: it is monotone) or its requantized bytes (otherwise), and maps
-// them through requantizePerTensor's table in its epilogue; the fused and JS paths (tensors outside
-// the heap, no SIMD) convolve, then pool and map. Every path must give exactly maxPool2d and
-// requantizePerTensor of the unpooled result.
+// requantization (with finite constants it is monotone) and maps the bytes through
+// requantizePerTensor's table in its epilogue; otherwise (non-finite constants, tensors outside the
+// heap, no SIMD) the convolution runs unpooled, then the pooling and the table as passes. Every path
+// must give exactly maxPool2d and requantizePerTensor of the unpooled result.
 
 afterAll(() => setCpuThreads(1));
 
@@ -55,7 +55,7 @@ const cases: [string, number[], number[], Partial<QuantizedConv2dOptions>, { sca
     { scale: 0.033, zeroPoint: 140 },
   ],
   [
-    'uint8, a channel with an infinite bias term (non-finite constants: the bytes pooled after the requantization)',
+    'uint8, a channel with an infinite bias term (non-finite constants: convolution, then the passes)',
     [4, 2, 16, 16],
     [8, 2, 3, 3],
     { padding: 1, bias: [0.1, -0.2, Number.POSITIVE_INFINITY, 0, 0.3, -0.1, 0.2, 0], output: { scale: 0.05, zeroPoint: 100, dtype: 'uint8' } },

@@ -5,10 +5,10 @@
  * the chunk's own area — im2col (./wasm/int8-conv.ts), packing the columns, the int8 kernel over the
  * packed weight (packed once and kept as a derived copy of the weight's storage), and the requantization (requantBlock) straight into the output's
  * NCHW place — so no thread copies a tensor. Every output is the same integer arithmetic as the
- * fused path's, so the bits depend neither on the path nor on the thread count. With `pool` the
- * requantization writes the image's bytes to the area and the 2×2 max pooling (maxPool2x2) writes
- * the pooled planes to the output; with `table` the image's output bytes are then mapped through it
- * in place (lookUp16): the separate passes' bytes, with no unpooled tensor.
+ * fused path's, so the bits depend neither on the path nor on the thread count. With `pool` (finite
+ * constants) the int32 sums are max-pooled and requantized into the area (poolRequant), then
+ * copied to the output through `table` or an identity table (lookUp16); with `table` alone the
+ * output bytes are mapped in place: the separate passes' bytes, with no unpooled tensor.
  *
  * Taken for column stride 1, P = Ho·Wo a multiple of 4 and K ≤ KMAX (one block of k per image);
  * other convolutions, and tensors outside the heap, keep the fused path.
@@ -46,7 +46,7 @@ export interface ThreadedConvOutput {
 }
 
 type Fn = (...args: number[]) => void;
-type Step = 'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock' | 'maxPool2x2' | 'maxPool2x2U' | 'lookUp16' | 'poolRequant' | 'poolRequantU';
+type Step = 'im2colI8' | 'packRowsB' | 'kernel' | 'requantBlock' | 'lookUp16' | 'poolRequant' | 'poolRequantU';
 /** The heap group's numbers of the image calls, and this thread's instances of them (run here without a pool). */
 let steps: (Record<Step, number> & { local: Record<number, Fn> }) | undefined;
 /** Work space in the heap, kept (and grown) from call to call. */
@@ -121,13 +121,14 @@ export function threadedQuantizedConv2d(
   // the pooling (2×2, stride 2) and the byte table of the epilogue: byte outputs only
   const pool = !!p.pool,
     table = p.table ?? null;
+  // pooling needs finite constants (the requantization then monotone: the int32 sums pooled first)
   if ((pool || table) && o.kind === 0) return false;
-  if (pool && (Ho < 2 || Wo < 2)) return false;
+  if (pool && (Ho < 2 || Wo < 2 || o.kind < 3)) return false;
   const workers = cpuThreads() > 1 ? heapPool() : null;
   if (!workers && cpuThreads() > 1) return false; // its workers are starting
   if (!steps) {
     const [g, pk, q] = [5, 6, 7].map((i) => new WebAssembly.Instance(m.list[i], { env: { mem } }).exports as Record<string, Fn>);
-    const byte = ['requantBlock', 'im2colI8', 'maxPool2x2', 'maxPool2x2U', 'lookUp16', 'poolRequant', 'poolRequantU'] as const;
+    const byte = ['requantBlock', 'im2colI8', 'lookUp16', 'poolRequant', 'poolRequantU'] as const;
     const ids = { kernel: heapFn(5, 'gemm'), packRowsB: heapFn(6, 'packRowsB'), ...Object.fromEntries(byte.map((k) => [k, heapFn(7, k)])) } as Record<
       Step,
       number
@@ -154,25 +155,18 @@ export function threadedQuantizedConv2d(
     lut = params + 64,
     consts = lut + 256,
     first = consts + al(O * 12);
-  // pooled planes ho × wo of the 2×2 windows (wo in 16-byte groups g16, back bytes past a row's end)
-  const [ho, wo] = pool ? [Ho >> 1, Wo >> 1] : [Ho, Wo],
-    g16 = Math.ceil(wo / 16),
-    back = 16 * g16 - wo;
-  // a plane's stores past the image's last plane (back bytes) go through the area's tail buffer:
-  // the next image may be another thread's
-  const checked = pool ? Math.min(og, 1 + Math.floor(Math.max(0, back - 1) / (ho * wo))) : 0;
-  // with finite constants the int32 accumulators are pooled before the (then monotone)
-  // requantization (poolRequant: a quarter of the requantizations), into the area's bytes, then
-  // copied to the output through the table (or an identity one): exact stores, no tail buffer
-  const early = pool && (o.kind === 3 || o.kind === 4);
-  // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np],
-  // with pooling the requantized bytes [og, P] (the pooling's loads reach 32·g16 bytes past them) and a tail buffer
+  // pooling: the int32 sums max-pooled over 2×2 windows before the (monotone) requantization
+  // (poolRequant: a quarter of the requantizations) into the area's bytes [og, ho·wo], then copied
+  // to the output through the table or an identity one (exact stores: no thread writes past its images)
+  const [ho, wo] = pool ? [Ho >> 1, Wo >> 1] : [Ho, Wo];
+  // an area: the columns [K2, Np] (bytes), packed B [K2/2][Np][2] int16, the int32 stage [Mp, Np]
+  // (pooling's loads reach 8 int32 past its rows), with pooling the bytes (4-byte stores, 3 past)
   const colB = al(K2 * Np + SLACK),
     pbB = al(K2 * Np * 2),
-    stB = al(Mp * Np * 4),
-    byB = pool ? al(og * P + 32 * g16 + 64) + 64 : 0,
+    stB = al(Mp * Np * 4 + 64),
+    byB = pool ? al(og * ho * wo + 64) : 0,
     area = colB + pbB + stB + byB;
-  const calls = early ? 5 : 4 + (pool ? 2 : 0) + (table ? 1 : 0); // an image's (and group's)
+  const calls = pool ? 5 : table ? 5 : 4; // an image's (and group's)
   const starts = workers ? chunkStarts(N, workers.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
   const nChunks = starts.length - 1;
   let most = 0;
@@ -193,7 +187,7 @@ export function threadedQuantizedConv2d(
     wf = new Float32Array(buf);
   wf.set([p.outZeroPoint, p.qmin, p.qmax, Math.fround(p.outScale)], (base + params) / 4);
   if (table) new Uint8Array(buf, base + lut, 256).set(table);
-  else if (early) for (let b = 0, t = new Uint8Array(buf, base + lut, 256); b < 256; b++) t[b] = b;
+  else if (pool) for (let b = 0, t = new Uint8Array(buf, base + lut, 256); b < 256; b++) t[b] = b;
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
@@ -216,7 +210,6 @@ export function threadedQuantizedConv2d(
     finish(workers, true);
     return true;
   }
-  const maxPool = o.kind === 2 || o.kind === 4 ? fn.maxPool2x2U : fn.maxPool2x2;
   const plane = ho * wo;
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     workers?.begin(rows);
@@ -224,26 +217,16 @@ export function threadedQuantizedConv2d(
       const col = base + first + (c - c0) * area,
         pb = col + colB,
         st = pb + pbB,
-        by = st + stB,
-        tail = by + byB - 64;
+        by = st + stB;
       for (let n = starts[c]; n < starts[c + 1]; n++)
         for (let g = 0; g < G; g++) {
           const dst = outAt + (n * O + g * og) * plane * eb;
           add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
           add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
           add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
-          if (early) {
-            add(o.kind === 4 ? fn.poolRequantU : fn.poolRequant, st, Np * 4, by, og, Wo, ho, wo, base + consts + g * og * 12, base + params);
-            add(fn.lookUp16, by, dst, og * plane, base + lut);
-            continue;
-          }
-          add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, pool ? by : dst, base + consts + g * og * 12, base + params);
-          if (pool) {
-            const plain = og - checked;
-            add(maxPool, by, dst, plain, Ho, Wo, ho, g16, back, 0);
-            add(maxPool, by + plain * P, dst + plain * plane, checked, Ho, Wo, ho, g16, back, tail);
-          }
-          if (table) add(fn.lookUp16, dst, dst, og * plane, base + lut);
+          if (pool) add(o.kind === 4 ? fn.poolRequantU : fn.poolRequant, st, Np * 4, by, og, Wo, ho, wo, base + consts + g * og * 12, base + params);
+          else add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, dst, base + consts + g * og * 12, base + params);
+          if (pool || table) add(fn.lookUp16, pool ? by : dst, dst, og * plane, base + lut);
         }
       workers?.endChunk();
     }
