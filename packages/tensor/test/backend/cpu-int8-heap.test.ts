@@ -4,7 +4,7 @@ import { setHeapEnabled } from '../../src/backend/cpu/heap';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { heapSplit } from '../../src/backend/cpu/wasm/heap-pool';
 import { setQuantizedSimd } from '../../src/backend/cpu/wasm/quantized';
-import { manualSeed, maxPool2d, memory, quantize, rand, requantizePerTensor, scope, tensor } from '../../src';
+import { manualSeed, maxPool2d, memory, quantize, quantizedLinear, rand, requantizePerTensor, scope, tensor } from '../../src';
 import { untilWorkersHelp } from '../helpers/threads';
 import { randInt8 } from '../helpers/random-int8';
 
@@ -99,6 +99,61 @@ describe('quantize and 2×2 max pooling of heap tensors across threads', () => {
     expect(two.length).toBe(one.length);
     for (let i = 0; i < one.length; i++) expect(Buffer.compare(two[i], one[i]), `output ${i}`).toBe(0);
     setCpuThreads(1);
+    expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('quantizedLinear’s requantization on heap tensors', () => {
+  it('gives the same floats straight from the products’ block into the output’s on 1 and 2 threads (the workers alone), in the streamed pass, the JS loop and outside the heap; no tensor leaks', async () => {
+    const before = memory().tensors;
+    // 37 rows (not a multiple of a chunk) × 1036 columns (not of 8); dequantized (with and without a bias, ReLU) and float (dynamic) outputs
+    const [M, N, K] = [37, 1036, 40];
+    const xv = randInt8(M * K, 50),
+      wv = randInt8(N * K, 51);
+    const scales = Array.from({ length: N }, (_, j) => 0.002 + 0.0001 * (j % 17));
+    const bias = Array.from({ length: N }, (_, j) => (j % 11) * 0.25 - 1.3);
+    const run = () =>
+      scope(() => {
+        const x = tensor(xv, { dtype: 'int8' }).reshape([M, K]);
+        const w = tensor(wv, { dtype: 'int8' }).reshape([N, K]);
+        const common = { inputScale: 0.03, inputZeroPoint: -7, weightScale: scales };
+        const output = { scale: 0.04, zeroPoint: 3, dtype: 'int8' } as const;
+        return [
+          quantizedLinear(x, w, { ...common, bias, output, dequantize: true }),
+          quantizedLinear(x, w, { ...common, output, dequantize: true, relu: true }),
+          quantizedLinear(x, w, { ...common, bias }),
+          quantizedLinear(x, w, common),
+        ];
+      });
+    /** The four outputs' floats, one after the other. */
+    const all = () =>
+      scope(() => {
+        const out = new Float32Array(4 * M * N);
+        run().forEach((y, i) => out.set(y.dataSync() as Float32Array, i * M * N));
+        return out;
+      });
+    setCpuThreads(1);
+    setQuantizedSimd(false);
+    onTestFinished(() => void setQuantizedSimd(true));
+    const want = all(); // the JS loop
+    setQuantizedSimd(true);
+    expect(new Set(want.subarray(0, M * N)).size).toBeGreaterThan(50);
+    expect(want.subarray(M * N, 2 * M * N).every((v) => v >= 0)).toBe(true);
+    expect(all()).toEqual(want); // in the heap, on this thread
+    setCpuThreads(2);
+    expect(await warmGemmThreads()).toBe(true);
+    heapSplit.callerHelps = false;
+    onTestFinished(() => void (heapSplit.callerHelps = true));
+    const chunks = workerChunks();
+    expect(all()).toEqual(want);
+    expect(workerChunks()).toBeGreaterThan(chunks);
+    heapSplit.callerHelps = true;
+    expect(untilWorkersHelp(all)).toEqual(want);
+    setCpuThreads(1);
+    setHeapEnabled(false);
+    onTestFinished(() => setHeapEnabled(true));
+    expect(all()).toEqual(want); // plain arrays: the streamed pass
+    setHeapEnabled(true);
     expect(memory().tensors).toBe(before);
   });
 });

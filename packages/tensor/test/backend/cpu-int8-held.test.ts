@@ -155,4 +155,24 @@ describe('int8 gemm with a held B', () => {
     w.dispose();
     expect(memory().tensors).toBe(start);
   });
+
+  it('gives 1 thread’s bytes on 2 threads over several blocks of k in one job (ragged rows, columns and k, two row blocks)', async () => {
+    // K 1100: three blocks of k (512, 512, 80 after padding to 8), each chunk running all three;
+    // M 150: two row blocks of 128 and 22 rows (not a multiple of the tile's 4); N 100: 13 panels, the last partial
+    const [M, N, K] = [150, 100, 1100];
+    const start = memory().tensors;
+    const wv = randInt8(N * K, 40);
+    const w = int8(wv, N, K);
+    const xs = [randInt8(M * K, 41), randInt8(M * K, 42)];
+    setCpuThreads(1);
+    const one = xs.map((x) => [product(x, w, M, K), product(x, w, M, K)]);
+    setCpuThreads(2);
+    expect(await warmGemmThreads()).toBe(true);
+    const two = xs.map((x) => [product(x, w, M, K), untilWorkersHelp(() => product(x, w, M, K))]);
+    expect(two).toEqual(one);
+    expect(two[0][1]).toEqual(reference(xs[0], wv, M, N, K));
+    expect(two[1][1]).toEqual(reference(xs[1], wv, M, N, K));
+    w.dispose();
+    expect(memory().tensors).toBe(start);
+  });
 });

@@ -4,8 +4,9 @@
  * more than one thread: nothing is copied in or out, and every byte is computed as one thread would.
  */
 import type { Storage, View } from '../backend';
-import { blockSize, heapAlloc, heapMemory } from './heap';
+import { blockSize, heapAlloc, heapFree, heapMemory } from './heap';
 import { heapAddress } from './storage';
+import { settlePool } from './threads';
 import { chunkCount, chunkStarts, heapFn, heapPool, runCalls } from './wasm/heap-pool';
 import { type Module, quantizedKernelsOn } from './wasm/quantized';
 
@@ -35,7 +36,7 @@ function scratch(): number {
  */
 function split(
   k: Module,
-  name: 'lookUp' | 'quantizeAt' | 'maxPool2x2' | 'maxPool2x2U',
+  name: 'lookUp' | 'quantizeAt' | 'maxPool2x2' | 'maxPool2x2U' | 'requantAt',
   units: number,
   work: number,
   args: (u0: number, count: number, chunk: number) => number[][],
@@ -110,5 +111,42 @@ export function heapMaxPool2x2(x: View, out: Storage, planes: number, h: number,
     const plain = c < 0 ? n : n - Math.min(n, m);
     return c < 0 ? [call(i, n, 0)] : [call(i, plain, 0), call(i + plain, n - plain, p.s + TAILS + 16 * c)];
   });
+  return true;
+}
+
+/** A kept heap block for {@link heapRequantize}: its four float32 scalars, then `zeros` float32 zeros (a missing bias). */
+let requantScratch = { at: 0, zeros: 0 };
+
+/**
+ * requantize's 'dequantize' (`scalars` zp, qmin, qmax, scale) or 'float' (`scalars` xs) pass
+ * without affine weights, acc [m, n] (n a multiple of 4) → out, when acc, out and the per-column
+ * constants (contiguous views) lie in the heap: the quantized module's requant / requantF straight
+ * from acc's block into out's, split across the pool by runs of rows (not left running: the
+ * constants are a layer op's temporaries, freed when it returns); no copy in or out. The same kernels as the streamed pass (./wasm/quantized.ts), so the same bits.
+ * False: nothing was done.
+ */
+export function heapRequantize(acc: View, m: number, n: number, col: View, mult: View, bias: View | null, out: Storage, scalars: number[]): boolean {
+  if (n % 4 !== 0) return false;
+  const h = inPlace(acc, out, m * n, 0);
+  if (!h) return false;
+  const colAt = heapAddress(col),
+    multAt = heapAddress(mult);
+  let biasAt = bias ? heapAddress(bias) : 0;
+  if (colAt < 0 || multAt < 0 || biasAt < 0) return false;
+  settlePool(); // a job left running may still read the scratch block
+  if (requantScratch.zeros < n) {
+    const zeros = Math.max(n, 2 * requantScratch.zeros);
+    const at = heapAlloc(16 + 4 * zeros, true);
+    if (at === null) return false;
+    if (requantScratch.at) heapFree(requantScratch.at, 16 + 4 * requantScratch.zeros);
+    new Float32Array(h.k.mem.buffer, at + 16, zeros).fill(0); // (a reused block holds old values)
+    requantScratch = { at, zeros };
+  }
+  const params = requantScratch.at;
+  if (!bias) biasAt = params + 16;
+  new Float32Array(h.k.mem.buffer, params, 4).set(scalars);
+  const float = scalars.length === 1 ? 1 : 0;
+  const rowBytes = 4 * n;
+  split(h.k, 'requantAt', m, m * n, (i, rows) => [[float, rows, n, colAt, biasAt, multAt, h.xAt + i * rowBytes, h.oAt + i * rowBytes, params]]);
   return true;
 }

@@ -7,7 +7,7 @@
 import type { PrimitiveArgs, QuantizeParams, RequantizeParams, Storage, View } from '../backend';
 import { isContiguous, numel } from '../../shape';
 import { dataOf, outData } from './storage';
-import { heapLookUp, heapQuantize } from './quantized-heap';
+import { heapLookUp, heapQuantize, heapRequantize } from './quantized-heap';
 import { forEachLine } from './strided';
 import { type ChannelRows, type RequantConstants, simdQuantize, simdRequantize, simdRequantizeFloat, simdRequantizeRows } from './wasm/quantized';
 
@@ -66,6 +66,11 @@ export function requantize(...[acc, columnTerm, multiplier, bias, affine, p, out
   const wzo = affine ? affine.weightZeroPoints.offset : 0;
   const rs = affine ? (dataOf(affine.inputRowSums) as Int32Array) : null;
   const rso = affine ? affine.inputRowSums.offset : 0;
+  // in the heap: straight from acc's block into out's, across the pool (no copies)
+  if (mode !== 'quantized' && !affine && isContiguous(acc.shape, acc.strides)) {
+    const scalars = mode === 'float' ? [f32(inputScale)] : [zp, qmin, qmax, f32(outScale)];
+    if (heapRequantize(acc, m, n, columnTerm, multiplier, bias, out, scalars)) return;
+  }
   const k = { columnTerm: col, co, multiplier: mult, mo, bias: bd, bo };
   if (mode === 'dequantize' && !affine && simdRequantize(a, ao, m, n, k, { out: od as Float32Array, zp, qmin, qmax, scale: f32(outScale) })) return;
   const xs = f32(inputScale);

@@ -1,4 +1,4 @@
-// Over ~550 lines: one blocking driver for the standard and the relaxed-SIMD int8 kernels, on the
+// Over ~650 lines: one blocking driver for the standard and the relaxed-SIMD int8 kernels, on the
 // calling thread and split across the worker pool, with B packed per call or held (./int8-packed-b.ts
 // keeps the blocks); the variants share its copy/pack/stage steps, so they stay in one closure.
 /**
@@ -22,14 +22,16 @@
  * Threads: with more than one CPU thread, the default gemm hands plain products large enough to
  * split (../wasm/gemm-driver.ts `splits`) to a twin over a shared memory, whose kernel calls (tiles
  * × groups of B panels, per block; packing stays on the calling thread) run as chunks of the
- * worker pool (../thread-pool.ts). Each chunk computes whole tiles, so the bytes never change.
+ * worker pool (../thread-pool.ts); with B held (a layer's weight), A is packed for every block of k
+ * first and one job's chunks each run all the blocks of k of their columns (one join a product).
+ * Each chunk computes whole tiles, so the bytes never change.
  */
-import { functionIndex } from '../thread-pool';
+import { functionIndex, MAX_CALLS, MAX_CHUNKS, type ThreadPool } from '../thread-pool';
 import { cpuThreads, poolFor, registerPoolGroup } from '../threads';
 import { isSharedMemory } from './encoder';
 import { type Blocking, type KernelShape, sharedMemory } from './gemm-kernel';
 import { splits } from './gemm-driver';
-import { heapSplit } from './heap-pool';
+import { chunkStarts, heapSplit } from './heap-pool';
 import { wasmModule } from './modules';
 import { relaxedDotAddWorks, relaxedDotU8Works, relaxedKernelFaster } from './int8-dot';
 import { copyIn, type Raw } from './pack';
@@ -419,7 +421,7 @@ function makeInt8Driver(
     const rawA = SCRATCH + heldB.end,
       rawB = rawA + al(Mp * Kp + 8),
       pA = rawB + (held && !packB ? 0 : al(Np * Kp + 8)),
-      pB = pA + al((pool ? roundUp(ms, mr) : mcMax) * kcMax * sc.packed),
+      pB = pA + al((pool ? roundUp(ms, mr) * (held ? Kp : kcMax) : mcMax * kcMax) * sc.packed),
       stage = pB + (held ? 0 : al(kcMax * nc * sc.packed));
     const spare = stage + ms * nc * 4;
     const table = spare + ms * nc * 4;
@@ -464,57 +466,70 @@ function makeInt8Driver(
       for (let j0 = 0; j0 < N; j0 += ncMax) {
         const nCols = Math.min(ncMax, N - j0),
           nPanels = Math.ceil(nCols / nr);
-        for (let k0 = 0; k0 < Kp; k0 += KC) {
-          const kc = Math.min(KC, Kp - k0);
-          // this block's B panels: in the held B, or packed now
-          const bp = held ? heldAt + (k0 * Np + j0 * kc) * sc.packed : pB;
-          if (held) {
-            // packed already
-          } else if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
-          else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / sc.rowStep);
-          if (pool) {
-            // the whole row range's A panels here, then tiles × groups of B panels as chunks
-            const mPanels = Math.ceil(mRows / mr),
-              steps = kc / sc.kernelStep,
-              beta = k0 > 0 ? 1 : 0;
-            if (ra.lines) pack.packLinesA(ra.base + i0 * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
-            else pack.packRowsA(ra.base + k0 * ra.ld + i0, ra.ld, pA, mPanels, kc / sc.rowStep);
-            const rowBlocks = Math.ceil(mRows / MC),
-              wanted = Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor((mRows * nCols * kc) / MIN_CHUNK)),
-              groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rowBlocks)));
-            const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
-            pool.begin(1);
-            for (let i1 = 0; i1 < mRows; i1 += MC) {
-              const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
-              for (let g = 0; g < groups; g++) {
-                const c0 = Math.floor((g * nPanels) / groups),
-                  np = Math.floor(((g + 1) * nPanels) / groups) - c0;
-                const at = stage + (i1 * ldS + c0 * nr) * 4,
-                  a0 = pA + (i1 / mr) * mr * kc * sc.packed,
-                  b0 = bp + c0 * nr * kc * sc.packed,
-                  start = i7 === 'a' ? corr + 4 * (j0 + c0 * nr) : corr + 4 * (i0 + i1);
-                pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
-              }
+        if (pool && held && Math.ceil(Kp / KC) * Math.ceil(mRows / MC) <= MAX_CALLS) {
+          // B's panels held for every k: the row range's A panels for every block of k here (once
+          // for all column blocks), then one job whose chunks run all their blocks of k
+          const mPanels = Math.ceil(mRows / mr);
+          if (j0 === 0)
+            for (let k0 = 0; k0 < Kp; k0 += KC) {
+              const kc = Math.min(KC, Kp - k0),
+                at = pA + mPanels * mr * k0 * sc.packed;
+              if (ra.lines) pack.packLinesA(ra.base + i0 * ra.ld + k0, ra.ld, at, mPanels, kc / sc.lineStep);
+              else pack.packRowsA(ra.base + k0 * ra.ld + i0, ra.ld, at, mPanels, kc / sc.rowStep);
             }
-            pool.publish();
-            if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
-            pool.wait();
-            continue;
+          heldJob(pool, i7, mRows, nCols, nPanels, mPanels, Kp, KC, sc, pA, heldAt, j0, Np, stage, ldS, i7 === 'a' ? corr + 4 * j0 : corr + 4 * i0);
+        } else
+          for (let k0 = 0; k0 < Kp; k0 += KC) {
+            const kc = Math.min(KC, Kp - k0);
+            // this block's B panels: in the held B, or packed now
+            const bp = held ? heldAt + (k0 * Np + j0 * kc) * sc.packed : pB;
+            if (held) {
+              // packed already
+            } else if (rb.lines) pack.packLinesB(rb.base + j0 * rb.ld + k0, rb.ld, pB, nPanels, kc / sc.lineStep);
+            else pack.packRowsB(rb.base + k0 * rb.ld + j0, rb.ld, pB, nPanels, kc / sc.rowStep);
+            if (pool) {
+              // the whole row range's A panels here, then tiles × groups of B panels as chunks
+              const mPanels = Math.ceil(mRows / mr),
+                steps = kc / sc.kernelStep,
+                beta = k0 > 0 ? 1 : 0;
+              if (ra.lines) pack.packLinesA(ra.base + i0 * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
+              else pack.packRowsA(ra.base + k0 * ra.ld + i0, ra.ld, pA, mPanels, kc / sc.rowStep);
+              const rowBlocks = Math.ceil(mRows / MC),
+                wanted = Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor((mRows * nCols * kc) / MIN_CHUNK)),
+                groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rowBlocks)));
+              const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+              pool.begin(1);
+              for (let i1 = 0; i1 < mRows; i1 += MC) {
+                const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
+                for (let g = 0; g < groups; g++) {
+                  const c0 = Math.floor((g * nPanels) / groups),
+                    np = Math.floor(((g + 1) * nPanels) / groups) - c0;
+                  const at = stage + (i1 * ldS + c0 * nr) * 4,
+                    a0 = pA + (i1 / mr) * mr * kc * sc.packed,
+                    b0 = bp + c0 * nr * kc * sc.packed,
+                    start = i7 === 'a' ? corr + 4 * (j0 + c0 * nr) : corr + 4 * (i0 + i1);
+                  pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
+                }
+              }
+              pool.publish();
+              if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
+              pool.wait();
+              continue;
+            }
+            for (let i1 = 0; i1 < mRows; i1 += MC) {
+              const rows = Math.min(MC, mRows - i1),
+                mPanels = Math.ceil(rows / mr),
+                i = i0 + i1;
+              if (ra.lines) pack.packLinesA(ra.base + i * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
+              else pack.packRowsA(ra.base + k0 * ra.ld + i, ra.ld, pA, mPanels, kc / sc.rowStep);
+              const at = stage + i1 * ldS * 4,
+                steps = kc / sc.kernelStep,
+                beta = k0 > 0 ? 1 : 0;
+              if (i7 === 'a') (dot as DotScheme).gemmA(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * j0);
+              else if (i7 === 'b') (dot as DotScheme).gemmB(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * i);
+              else std.kernel(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta);
+            }
           }
-          for (let i1 = 0; i1 < mRows; i1 += MC) {
-            const rows = Math.min(MC, mRows - i1),
-              mPanels = Math.ceil(rows / mr),
-              i = i0 + i1;
-            if (ra.lines) pack.packLinesA(ra.base + i * ra.ld + k0, ra.ld, pA, mPanels, kc / sc.lineStep);
-            else pack.packRowsA(ra.base + k0 * ra.ld + i, ra.ld, pA, mPanels, kc / sc.rowStep);
-            const at = stage + i1 * ldS * 4,
-              steps = kc / sc.kernelStep,
-              beta = k0 > 0 ? 1 : 0;
-            if (i7 === 'a') (dot as DotScheme).gemmA(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * j0);
-            else if (i7 === 'b') (dot as DotScheme).gemmB(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta, corr + 4 * i);
-            else std.kernel(pA, bp, at, mPanels, nPanels, steps, ldS * 4, beta);
-          }
-        }
         if (hooks?.epilogue) {
           hooks.epilogue(mem, i0, j0, mRows, nCols, stage, ldS, spare, table);
           continue;
@@ -527,6 +542,67 @@ function makeInt8Driver(
       }
     }
   };
+
+  /**
+   * One pool job for a row range × column block with B held: chunks of (MC rows × a group of B
+   * panels), each running its kernel calls over every block of k (A's panels for block k0 at
+   * pA + mPanels·mr·k0·packed, B's at bHeld + (k0·Np + column·kc)·packed, as held), so the job needs no
+   * packing between blocks and the threads join once.
+   */
+  function heldJob(
+    pool: ThreadPool,
+    i7: 'a' | 'b' | null,
+    mRows: number,
+    nCols: number,
+    nPanels: number,
+    mPanels: number,
+    Kp: number,
+    KC: number,
+    sc: Scheme,
+    pA: number,
+    bHeld: number,
+    j0: number,
+    Np: number,
+    stage: number,
+    ldS: number,
+    start: number,
+  ): void {
+    const MC = Math.max(mr, blocking.mc - (blocking.mc % mr));
+    const kBlocks = Math.ceil(Kp / KC),
+      rowBlocks = Math.ceil(mRows / MC),
+      wanted = Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor((mRows * nCols * Kp) / MIN_CHUNK)),
+      room = Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / kBlocks)),
+      groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rowBlocks), Math.floor(room / rowBlocks)));
+    // one row block (a batch of ≤ MC rows): groups of panels shrinking from both ends toward the
+    // middle, where the caller (from the front) and the workers (from the back) meet, so the one
+    // that finishes first waits for at most a panel; each thread keeps its end of B (its cache) from call to call
+    const least = Math.max(1, Math.ceil(MIN_CHUNK / (mRows * nr * Kp)));
+    const starts =
+      rowBlocks === 1 && Math.ceil(nPanels / least) + 2 <= room
+        ? chunkStarts(nPanels, pool.size, least)
+        : Array.from({ length: groups + 1 }, (_, g) => Math.floor((g * nPanels) / groups));
+    const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+    pool.begin(kBlocks);
+    for (let i1 = 0; i1 < mRows; i1 += MC) {
+      const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
+      for (let g = 0; g + 1 < starts.length; g++) {
+        const c0 = starts[g],
+          np = starts[g + 1] - c0;
+        const at = stage + (i1 * ldS + c0 * nr) * 4,
+          s0 = i7 === 'a' ? start + 4 * c0 * nr : start + 4 * i1;
+        for (let k0 = 0; k0 < Kp; k0 += KC) {
+          const kc = Math.min(KC, Kp - k0);
+          const a0 = pA + (mPanels * mr * k0 + (i1 / mr) * mr * kc) * sc.packed,
+            b0 = bHeld + (k0 * Np + (j0 + c0 * nr) * kc) * sc.packed;
+          pool.add(fn, a0, b0, at, mp, np, kc / sc.kernelStep, ldS * 4, k0 > 0 ? 1 : 0, s0);
+        }
+        pool.endChunk();
+      }
+    }
+    pool.publish();
+    if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
+    pool.wait();
+  }
 
   /**
    * For the relaxed kernel: flip the 7-bit operand's real values +128 (`flip`: xor 0x80) and write

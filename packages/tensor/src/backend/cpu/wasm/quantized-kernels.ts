@@ -7,11 +7,14 @@
  *
  *   quantize / quantizeU8(n16, src, dst, inv, zp, qmin, qmax)
  *     x → clamp(nearest(x·inv) + zp) (NaN → zp), written as int8 / uint8 bytes
- *   requant(rows, n, col, bias, mult, acc, zp, qmin, qmax, scale)
- *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale, in place
- *   requantF(rows, n, col, bias, mult, acc, xs)
- *     acc [rows, n] int32 → f32(acc + col[j])·xs·mult[j] + bias[j] (each step rounded), in place
+ *   requant(rows, n, col, bias, mult, acc, dst, zp, qmin, qmax, scale)
+ *     acc [rows, n] int32 → (clamp(nearest((f32(acc + col[j]) + bias[j])·mult[j]) + zp) − zp)·scale,
+ *     float32 at dst (which may equal acc: in place)
+ *   requantF(rows, n, col, bias, mult, acc, dst, xs)
+ *     acc [rows, n] int32 → f32(acc + col[j])·xs·mult[j] + bias[j] (each step rounded) at dst
  *     (the dynamic Linear's float output)
+ *   requantAt(float, rows, n, col, bias, mult, src, dst, params): either, its scalars read at
+ *     `params` (every argument an i32, for the worker pool)
  *   requantRow(n4, src, dst, consts, zp, qmin, qmax, scale)
  *     the same for one channel's run (int32 at src → float32 at dst, which may equal src), its
  *     column term, bias term and multiplier at `consts`
@@ -97,49 +100,70 @@ function quantizeKernel(unsigned: boolean): FuncDef {
 }
 
 function requantKernel(): FuncDef {
-  const [rows, n, col, bias, mult, acc, zp, lo, hi, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [end, p, j, nb, vZp, vLo, vHi, vSc] = [10, 11, 12, 13, 14, 15, 16, 17];
+  const [rows, n, col, bias, mult, acc, dst, zp, lo, hi, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [end, p, j, nb, vZp, vLo, vHi, vSc, d] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
   const c = new Code();
   c.get(zp).f32x4Splat().set(vZp).get(lo).f32x4Splat().set(vLo).get(hi).f32x4Splat().set(vHi).get(scale).f32x4Splat().set(vSc);
-  c.get(n).i32Const(4).i32Mul().set(nb);
+  c.get(n).i32Const(4).i32Mul().set(nb).get(dst).set(d);
   c.get(acc).set(p).get(acc).get(rows).get(nb).i32Mul().i32Add().set(end).i32Const(0).set(j);
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(p);
+  c.get(d);
   c.get(p).v128Load(0).get(col).get(j).i32Add().v128Load(0).i32x4Add().f32x4ConvertI32x4S(); //  f32(acc + col)
   c.get(bias).get(j).i32Add().v128Load(0).f32x4Add(); //                                            + bias term
   c.get(mult).get(j).i32Add().v128Load(0).f32x4Mul().f32x4Nearest(); //                               round(·mult)
   c.get(vZp).f32x4Add().get(vLo).f32x4Pmax().get(vHi).f32x4Pmin(); //                                clamp(· + zp)
   c.get(vZp).f32x4Sub().get(vSc).f32x4Mul().v128Store(0); //                                          (q − zp)·scale
-  c.get(p).i32Const(16).i32Add().set(p);
+  c.get(p).i32Const(16).i32Add().set(p).get(d).i32Const(16).i32Add().set(d);
   c.get(j).i32Const(16).i32Add().set(j);
   c.get(j).get(nb).i32LtU().i32Eqz().if().i32Const(0).set(j).end();
   c.br(0).end().end();
   return {
-    params: [i32, i32, i32, i32, i32, i32, f32, f32, f32, f32],
+    params: [i32, i32, i32, i32, i32, i32, i32, f32, f32, f32, f32],
     results: [],
-    locals: [i32, i32, i32, i32, v128, v128, v128, v128],
+    locals: [i32, i32, i32, i32, v128, v128, v128, v128, i32],
     body: c,
     export: 'requant',
   };
 }
 
 function requantFloatKernel(): FuncDef {
-  const [rows, n, col, bias, mult, acc, xs] = [0, 1, 2, 3, 4, 5, 6];
-  const [end, p, j, nb, vXs] = [7, 8, 9, 10, 11];
+  const [rows, n, col, bias, mult, acc, dst, xs] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [end, p, j, nb, vXs, d] = [8, 9, 10, 11, 12, 13];
   const c = new Code();
   c.get(xs).f32x4Splat().set(vXs);
-  c.get(n).i32Const(4).i32Mul().set(nb);
+  c.get(n).i32Const(4).i32Mul().set(nb).get(dst).set(d);
   c.get(acc).set(p).get(acc).get(rows).get(nb).i32Mul().i32Add().set(end).i32Const(0).set(j);
   c.block().loop().get(p).get(end).i32LtU().i32Eqz().brIf(1);
-  c.get(p);
+  c.get(d);
   c.get(p).v128Load(0).get(col).get(j).i32Add().v128Load(0).i32x4Add().f32x4ConvertI32x4S(); // f32(acc + col)
   c.get(vXs).f32x4Mul().get(mult).get(j).i32Add().v128Load(0).f32x4Mul(); //                   ·xs ·mult
   c.get(bias).get(j).i32Add().v128Load(0).f32x4Add().v128Store(0); //                           + bias
-  c.get(p).i32Const(16).i32Add().set(p);
+  c.get(p).i32Const(16).i32Add().set(p).get(d).i32Const(16).i32Add().set(d);
   c.get(j).i32Const(16).i32Add().set(j);
   c.get(j).get(nb).i32LtU().i32Eqz().if().i32Const(0).set(j).end();
   c.br(0).end().end();
-  return { params: [i32, i32, i32, i32, i32, i32, f32], results: [], locals: [i32, i32, i32, i32, v128], body: c, export: 'requantF' };
+  return { params: [i32, i32, i32, i32, i32, i32, i32, f32], results: [], locals: [i32, i32, i32, i32, v128, i32], body: c, export: 'requantF' };
+}
+
+/**
+ * requantAt(float, rows, n, col, bias, mult, src, dst, params): requant (float 0; its zp, qmin,
+ * qmax and scale read as float32 at `params`) or requantF (float 1; xs at `params`), every
+ * argument an i32 (as the worker pool passes them).
+ */
+function requantAtKernel(): FuncDef {
+  const [float, rows, n, col, bias, mult, src, dst, params] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const c = new Code();
+  const head = () => c.get(rows).get(n).get(col).get(bias).get(mult).get(src).get(dst);
+  c.get(float).if();
+  head();
+  c.get(params).f32Load(0);
+  c.bytes.push(0x10, REQUANT_F); // call requantF
+  c.else();
+  head();
+  c.get(params).f32Load(0).get(params).f32Load(4).get(params).f32Load(8).get(params).f32Load(12);
+  c.bytes.push(0x10, REQUANT); // call requant
+  c.end();
+  return { params: [i32, i32, i32, i32, i32, i32, i32, i32, i32], results: [], locals: [], body: c, export: 'requantAt' };
 }
 
 function requantRowKernel(): FuncDef {
@@ -314,6 +338,8 @@ function quantizeAtKernel(): FuncDef {
   return { params: [i32, i32, i32, i32, i32], results: [], locals: [], body: c, export: 'quantizeAt' };
 }
 
+/** Function numbers (the module's order below) of requant and requantF, which requantAt calls. */
+const [REQUANT, REQUANT_F] = [2, 12];
 /** Function numbers (the module's order below) of the row kernels requantBlock calls. */
 const ROW_KERNEL = { float: 3, int8: 4, uint8: 5, int8Finite: 13, uint8Finite: 14 } as const;
 
@@ -337,6 +363,7 @@ export const emitQuantizedModule = (shared = false): Uint8Array<ArrayBuffer> =>
       requantFloatKernel(),
       requantRowBytesKernel(false, true),
       requantRowBytesKernel(true, true),
+      requantAtKernel(),
       lookUp16Kernel(),
       poolRequantKernel(false, MAGIC, MAGIC_BITS),
       poolRequantKernel(true, MAGIC, MAGIC_BITS),

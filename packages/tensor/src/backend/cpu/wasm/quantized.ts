@@ -33,6 +33,7 @@ export interface Module {
   im2colI8: Kernel;
   lookUp: Kernel;
   quantizeAt: Kernel;
+  requantAt: Kernel;
 }
 
 /**
@@ -96,6 +97,7 @@ const kernelsOf = (e: Record<string, Kernel>): Omit<Module, 'mem'> => ({
   im2colI8: e.im2colI8,
   lookUp: e.lookUp,
   quantizeAt: e.quantizeAt,
+  requantAt: e.requantAt,
 });
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -198,7 +200,7 @@ export interface DequantizeOut {
  * `o.out`, with per-column constants `k`; false when SIMD does not apply.
  */
 export function simdRequantize(acc: Int32Array, ao: number, m: number, n: number, k: RequantConstants, o: DequantizeOut): boolean {
-  return streamRequant(acc, ao, m, n, k, o.out, (s, rows, at) => s.requant(rows, n, at.col, at.bias, at.mult, at.acc, o.zp, o.qmin, o.qmax, o.scale));
+  return streamRequant(acc, ao, m, n, k, o.out, (s, rows, at) => s.requant(rows, n, at.col, at.bias, at.mult, at.acc, at.acc, o.zp, o.qmin, o.qmax, o.scale));
 }
 
 /**
@@ -208,7 +210,7 @@ export function simdRequantize(acc: Int32Array, ao: number, m: number, n: number
  */
 export function simdRequantizeFloat(acc: Int32Array, ao: number, m: number, n: number, k: RequantConstants, xs: number, out: Float32Array): boolean {
   // no bias: + 0 (no −0 arises: f32(integer)·xs·mult with xs, mult > 0)
-  return streamRequant(acc, ao, m, n, k, out, (s, rows, at) => s.requantF(rows, n, at.col, at.bias, at.mult, at.acc, xs));
+  return streamRequant(acc, ao, m, n, k, out, (s, rows, at) => s.requantF(rows, n, at.col, at.bias, at.mult, at.acc, at.acc, xs));
 }
 
 /** Addresses of a streamed requantization's column terms, bias, multipliers and accumulator rows in the module's memory. */
