@@ -85,7 +85,10 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
  * fl(fl(raw)·s_x)·s_w[j] + bias[j]. No gradient.
  *
  * Shapes: x int8 [N, C, H, W], weight int8 [O, C/groups, kh, kw] → [N, O, Ho, Wo] with
- * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
+ * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo); with `maxPool: 2`
+ * [N, O, ⌊Ho/2⌋, ⌊Wo/2⌋]: the 2×2 max pooling (and `requantizeTo`'s requantization) of the
+ * quantized bytes, as the separate ops give them, run in the CPU kernel's epilogue (what a
+ * converted Conv2d → MaxPool2d → next quantized layer uses).
  * @throws DTypeError for non-int8 operands; ShapeError for mismatched channels or a window
  * larger than the padded input; ArgumentError for bad geometry, scales, zero points or options.
  * @example
@@ -94,6 +97,8 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
  * const w = tensor([[[[1, 1], [1, 1]]]], { dtype: 'int8' });
  * quantizedConv2d(x, w, { inputScale: 0.5, weightScale: 0.5, padding: 1, output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' } });
  * // int8 [[[[1, 3, 2], [4, 10, 6], [3, 7, 4]]]]: each window's sum · 0.25 / 0.25
+ * quantizedConv2d(x, w, { inputScale: 0.5, weightScale: 0.5, padding: 1, output: { scale: 0.25, zeroPoint: 0, dtype: 'int8' }, maxPool: 2 });
+ * // int8 [[[[10]]]]: the top-left 2×2 window's maximum
  * ```
  */
 export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2dOptions): Tensor {
