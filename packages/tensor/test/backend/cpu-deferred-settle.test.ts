@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { heapPool, heapScratch, onThisThread } from '../../src/backend/cpu/wasm/heap-pool';
-import { setCpuThreads } from '../../src/backend/cpu/threads';
+import { heapChunks, heapPool, heapScratch, onThisThread } from '../../src/backend/cpu/wasm/heap-pool';
+import { setCpuThreads, settlePool } from '../../src/backend/cpu/threads';
 import { warmGemmThreads } from '../../src/backend/cpu/matmul';
 import { conv2d, expand, keep, matmul, maxPool2d, memory, relu, scope, slice, type Tensor, tensor } from '../../src/index';
 import { expectSameBits, heapWorkersOnly, oneAndTwo } from '../helpers/threads';
@@ -114,16 +114,27 @@ describe('CPU primitives with a deferred settle', () => {
 });
 
 describe('heap scratch and work beside a job', () => {
-  it('on threads, scratch blocks take turns: two calls in a row get different blocks, the third the first again; one thread keeps one', () => {
+  it('while a job that may use the scratch block runs, the other block is handed out; else the same one', async () => {
     setCpuThreads(2);
-    const a = heapScratch(1000),
-      b = heapScratch(1000),
-      c = heapScratch(1000);
+    expect(await warmGemmThreads()).toBe(true);
+    const a = heapScratch(1000);
     expect(a).not.toBeNull();
+    expect(heapScratch(1000)).toBe(a);
+    // a job left running on the workers over the block (the caller leaves its chunks to them here)
+    heapChunks(2, 1, (emit, c) => emit('zero', (a as number) + c * 2000, 500), true);
+    const b = heapScratch(1000);
+    expect(b).not.toBeNull();
     expect(b).not.toBe(a);
-    expect(c).toBe(a);
+    settlePool();
+    expect(heapScratch(1000)).toBe(b);
+    // a large block (over 1 M floats) is not doubled: the job is settled and the block reused
+    const big = heapScratch((1 << 20) + 1) as number;
+    heapChunks(2, 1, (emit, c) => emit('zero', big + c * 2000, 500), true);
+    expect(heapPool()?.detached).toBe(true);
+    expect(heapScratch((1 << 20) + 1)).toBe(big);
+    expect(heapPool()?.detached).toBe(false);
     setCpuThreads(1);
-    expect(heapScratch(1000)).toBe(heapScratch(1000));
+    expect(heapScratch((1 << 20) + 1)).toBe(big);
   });
 
   it('onThisThread runs heap kernels unsplit (no pool inside), and restores the pool after, also when it throws', async () => {

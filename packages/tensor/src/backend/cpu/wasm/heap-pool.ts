@@ -125,8 +125,8 @@ export function chunkStarts(n: number, threads: number, least: number): number[]
  * `detach` (the kernel's last job, whose results it does not read), leaves it to the workers while
  * the caller goes on — the next CPU primitive settles it (../threads.ts `settlePool`).
  */
-function finish(pool: ThreadPool, detach: boolean): void {
-  jobTurn = turn;
+function finish(pool: ThreadPool, detach: boolean, scratchJob = false): void {
+  jobTurn = scratchJob ? turn : -1;
   if (detach) {
     pool.detach(heapSplit.callerHelps);
     return;
@@ -258,7 +258,7 @@ export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chu
       }
     }
     pool.publish();
-    finish(pool, detach && i0 + per >= chunks);
+    finish(pool, detach && i0 + per >= chunks, true);
   }
   return true;
 }
@@ -268,7 +268,7 @@ export function heapPooled(): boolean {
   return heapPool() !== null;
 }
 
-/** Two kept scratch blocks (byte address, bytes), handed out in turn; the turn of the last job published. */
+/** Two kept scratch blocks (byte address, bytes); the one handed out, and the one the last job published may use (heapChunks; −1: none). */
 const scratch = [
   { at: 0, bytes: 0 },
   { at: 0, bytes: 0 },
@@ -276,16 +276,21 @@ const scratch = [
 let turn = 0;
 let jobTurn = -1;
 
+/** Most floats of a scratch block taken beside a job left running (a small network's layers need well under 1 MB). */
+const BESIDE_FLOATS = 1 << 20;
+
 /**
  * A heap block of at least `floats` floats for the convolutions' and dense products' work areas
- * (kept, grown as needed): its byte address, or null. The two blocks take turns, so a kernel
- * prepares its block while the last one's job left running (deferred settle, ../threads.ts
- * deferSettle) still uses the other; a block last handed out when that job was published is
- * settled first.
+ * (kept, grown as needed): its byte address, or null. While a job left running (deferred settle,
+ * ../threads.ts deferSettle) may use the block, a small request gets the other one, so a kernel
+ * prepares its work beside the job; a large one settles it and reuses the block (two large blocks
+ * in turn would not stay in the caches: a 4 MB convolution on 2 threads ran ~5% slower).
  */
 export function heapScratch(floats: number): number | null {
-  if (cpuThreads() > 1) turn ^= 1; // one thread: no job left running, one block (kept in cache)
-  if (turn === jobTurn) settlePool();
+  if (turn === jobTurn && heapPool()?.detached) {
+    if (floats <= BESIDE_FLOATS) turn ^= 1;
+    else settlePool();
+  }
   const s = scratch[turn],
     bytes = floats * 4 + 64;
   if (s.bytes >= bytes) return s.at;
