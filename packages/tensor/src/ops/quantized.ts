@@ -298,8 +298,7 @@ export function quantizedLinear(x: Tensor, weight: Tensor, opts: QuantizedLinear
       throw new ShapeError(op, `columnTerm must be an int32 or float32 [${n}] tensor, got ${c?.dtype} ${c ? fmt(c.shape) : String(c)}`);
     if (opts.weightSums !== undefined) throw new ArgumentError(op, 'give weightSums or columnTerm, not both');
   }
-  const { xs, xzp, wZeros, mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm } = requantSetup(op, opts, n);
-  const affine = wZeros.some((z) => z !== 0);
+  const { xs, xzp, wZeros, affine, mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm } = requantSetup(op, opts, n);
   return scope(() => {
     const device = x.device;
     const acc = matmul(x, weight.transpose(0, 1)).contiguous();
@@ -338,6 +337,8 @@ export interface RequantSetup {
   xs: number;
   xzp: number;
   wZeros: Float64Array;
+  /** Whether any weight zero point is not 0. */
+  affine: boolean;
   mode: RequantizeMode;
   outDType: 'float32' | QDType;
   ys: number;
@@ -348,8 +349,59 @@ export interface RequantSetup {
   biasTerm: Float32Array | null;
 }
 
-/** Checks the quantization fields of `opts` for `n` output rows and computes fbgemm's host constants. @internal */
+/** A layer's last {@link requantSetup} by its weightScale array: the raw inputs it was computed from (scalars, then copies of the arrays) and the result. */
+const setups = new WeakMap<object, { raw: unknown[]; arrays: Float64Array[]; result: RequantSetup }>();
+
+/** The inputs of {@link requantSetup} as given: its scalars (each output field, not the object) and its per-row arrays. */
+function rawInputs(op: string, opts: QuantizedLinearOptions, n: number): { raw: unknown[]; arrays: ArrayLike<number>[] } {
+  const { inputScale, inputZeroPoint, weightScale, weightZeroPoint, bias, output, relu, dequantize } = opts;
+  const arrays = [weightScale as ArrayLike<number>];
+  const raw: unknown[] = [op, n, inputScale, inputZeroPoint, bias == null, relu, dequantize];
+  if (typeof weightZeroPoint === 'object' && weightZeroPoint !== null) arrays.push(weightZeroPoint);
+  else raw.push(weightZeroPoint);
+  if (bias != null) arrays.push(bias);
+  if (typeof output === 'object' && output !== null) raw.push(true, output.scale, output.zeroPoint, output.dtype);
+  else raw.push(false, output);
+  return { raw, arrays };
+}
+
+/** Whether `a` holds exactly the values of `copy` (−0 apart from +0; a NaN never matches: recomputed). */
+function sameValues(a: ArrayLike<number>, copy: Float64Array): boolean {
+  if (a.length !== copy.length) return false;
+  for (let j = 0; j < copy.length; j++) {
+    const v = a[j];
+    if (v !== copy[j] || (v === 0 && 1 / v !== 1 / copy[j])) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks the quantization fields of `opts` for `n` output rows and computes fbgemm's host
+ * constants (the result's arrays are shared: read only). A layer calls this on every forward with
+ * the same per-row arrays: the last result for a weightScale array is reused while every input
+ * has the same values as when it was computed (compared, not trusted: an array changed in place
+ * is seen), which skips the checks and the constants' divisions. @internal
+ */
 export function requantSetup(op: string, opts: QuantizedLinearOptions, n: number): RequantSetup {
+  const key = opts.weightScale;
+  if (typeof key !== 'object' || key === null || typeof key.length !== 'number') return computeSetup(op, opts, n);
+  if (typeof opts.output === 'object' && opts.output !== null) checkOptions(`${op} output`, opts.output, ['scale', 'zeroPoint', 'dtype']);
+  const { raw, arrays } = rawInputs(op, opts, n);
+  const hit = setups.get(key);
+  if (
+    hit &&
+    hit.raw.length === raw.length &&
+    hit.raw.every((v, i) => Object.is(v, raw[i])) &&
+    hit.arrays.length === arrays.length &&
+    hit.arrays.every((c, i) => sameValues(arrays[i], c))
+  )
+    return hit.result;
+  const result = computeSetup(op, opts, n);
+  setups.set(key, { raw, arrays: arrays.map((a) => Float64Array.from(a)), result });
+  return result;
+}
+
+function computeSetup(op: string, opts: QuantizedLinearOptions, n: number): RequantSetup {
   const i8: [number, number] = [-128, 127];
   const xs = checkScale(op, 'inputScale', opts.inputScale);
   const xzp = checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, i8);
@@ -383,5 +435,5 @@ export function requantSetup(op: string, opts: QuantizedLinearOptions, n: number
     mult[j] = Math.fround(m2 / ys);
     if (biasTerm && bias) biasTerm[j] = Math.fround(bias[j] / m2);
   }
-  return { xs, xzp, wZeros, mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm };
+  return { xs, xzp, wZeros, affine: wZeros.some((z) => z !== 0), mode, outDType, ys, yzp, qmin, qmax, mult, biasTerm };
 }

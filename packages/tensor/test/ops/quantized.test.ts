@@ -58,6 +58,38 @@ describe('quantizedLinear', () => {
     expect(memory().tensors).toBe(before);
   });
 
+  it('takes a layer’s per-row arrays again on every call, changed in place or not (the host constants are reused only for equal values)', async () => {
+    const before = memory().tensors;
+    const x = i8([[10, -4, 6]]);
+    const w = i8([
+      [1, 2, 3],
+      [-3, 0, 5],
+    ]);
+    const weightScale = [0.1, 0.2];
+    const bias = new Float32Array([0.1, -0.25]);
+    const opts = { inputScale: 0.5, weightScale, bias, output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' as const } };
+    const run = async (o: Parameters<typeof quantizedLinear>[2]) => {
+      const y = quantizedLinear(x, w, o);
+      const v = Array.from(await y.data());
+      y.dispose();
+      return v;
+    };
+    expect(await run(opts)).toEqual([7, 2]); // as by hand above
+    expect(await run({ ...opts })).toEqual([7, 2]);
+    // raw = [20, 0]; m = [0.05, 0.05]: bias / m = [2, −5]; 22·0.2 = 4.4 → 4, −5·0.2 = −1 → −1
+    weightScale[1] = 0.1;
+    expect(await run(opts)).toEqual([7, 2]);
+    // bias [0.1, 0.25]: [2, 5] → 4.4 → 4 and 5·0.2 = 1 → 1
+    bias[1] = 0.25;
+    expect(await run(opts)).toEqual([7, 4]);
+    expect(await run({ ...opts, output: { scale: 0.5, zeroPoint: 3, dtype: 'int8' } })).toEqual([5, 3]); // 22·0.1 = 2.2 → 2, 5·0.1 = 0.5 → 0 (ties to even)
+    weightScale[0] = 0;
+    await expect(run(opts)).rejects.toThrow(/weightScale must be a finite number > 0, got 0/);
+    x.dispose();
+    w.dispose();
+    expect(memory().tensors).toBe(before);
+  });
+
   it('rejects wrong dtypes, shapes, qparams and options with typed errors', () => {
     const x = i8([[1, 2]]);
     const w = i8([[1, 2]]);
