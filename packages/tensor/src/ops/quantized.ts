@@ -356,7 +356,9 @@ const setups = new WeakMap<object, { raw: unknown[]; arrays: Float64Array[]; res
 function rawInputs(op: string, opts: QuantizedLinearOptions, n: number): { raw: unknown[]; arrays: ArrayLike<number>[] } {
   const { inputScale, inputZeroPoint, weightScale, weightZeroPoint, bias, output, relu, dequantize } = opts;
   const arrays = [weightScale as ArrayLike<number>];
-  const raw: unknown[] = [op, n, inputScale, inputZeroPoint, bias == null, relu, dequantize];
+  // without output (the dynamic Linear's float result) no constant depends on the input's qparams,
+  // which change on every call: they are checked apart
+  const raw: unknown[] = output == null ? [op, n, bias == null, relu, dequantize] : [op, n, inputScale, inputZeroPoint, bias == null, relu, dequantize];
   if (typeof weightZeroPoint === 'object' && weightZeroPoint !== null) arrays.push(weightZeroPoint);
   else raw.push(weightZeroPoint);
   if (bias != null) arrays.push(bias);
@@ -394,8 +396,11 @@ export function requantSetup(op: string, opts: QuantizedLinearOptions, n: number
     hit.raw.every((v, i) => Object.is(v, raw[i])) &&
     hit.arrays.length === arrays.length &&
     hit.arrays.every((c, i) => sameValues(arrays[i], c))
-  )
-    return hit.result;
+  ) {
+    if (opts.output != null) return hit.result;
+    const xs = checkScale(op, 'inputScale', opts.inputScale);
+    return { ...hit.result, xs, xzp: checkZeroPoint(op, 'inputZeroPoint', opts.inputZeroPoint ?? 0, [-128, 127]) };
+  }
   const result = computeSetup(op, opts, n);
   setups.set(key, { raw, arrays: arrays.map((a) => Float64Array.from(a)), result });
   return result;

@@ -83,6 +83,12 @@ describe('quantizedLinear', () => {
     bias[1] = 0.25;
     expect(await run(opts)).toEqual([7, 4]);
     expect(await run({ ...opts, output: { scale: 0.5, zeroPoint: 3, dtype: 'int8' } })).toEqual([5, 3]); // 22·0.1 = 2.2 → 2, 5·0.1 = 0.5 → 0 (ties to even)
+    // float output (the dynamic Linear): the input's qparams change on every call
+    const dyn = { weightScale: [0.5, 0.25], bias };
+    expect(await run({ ...dyn, inputScale: 0.5 })).toEqual([5.099999904632568, 0.25]); // 20·0.5·0.5 + 0.1, 0 + 0.25
+    expect(await run({ ...dyn, inputScale: 0.25, inputZeroPoint: 1 })).toEqual([1.850000023841858, 0.125]); // raw − 1·Σw = [20 − 6, 0 − 2]: 14·0.25·0.5 + 0.1, −2·0.25·0.25 + 0.25
+    expect(() => quantizedLinear(x, w, { ...dyn, inputScale: 0 })).toThrow(/inputScale must be a finite number > 0, got 0/);
+    expect(() => quantizedLinear(x, w, { ...dyn, inputScale: 1, inputZeroPoint: 300 })).toThrow(/inputZeroPoint must be an integer in \[-128, 127\]/);
     weightScale[0] = 0;
     await expect(run(opts)).rejects.toThrow(/weightScale must be a finite number > 0, got 0/);
     x.dispose();
