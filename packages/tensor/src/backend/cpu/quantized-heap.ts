@@ -36,7 +36,7 @@ function scratch(): number {
  */
 function split(
   k: Module,
-  name: 'lookUp' | 'quantizeAt' | 'maxPool2x2' | 'maxPool2x2U' | 'requantAt',
+  name: 'lookUp' | 'quantizeAt' | 'maxPool2x2' | 'maxPool2x2U',
   units: number,
   work: number,
   args: (u0: number, count: number, chunk: number) => number[][],
@@ -121,8 +121,9 @@ let requantScratch = { at: 0, zeros: 0 };
  * requantize's 'dequantize' (`scalars` zp, qmin, qmax, scale) or 'float' (`scalars` xs) pass
  * without affine weights, acc [m, n] (n a multiple of 4) → out, when acc, out and the per-column
  * constants (contiguous views) lie in the heap: the quantized module's requant / requantF straight
- * from acc's block into out's, split across the pool by runs of rows (not left running: the
- * constants are a layer op's temporaries, freed when it returns); no copy in or out. The same kernels as the streamed pass (./wasm/quantized.ts), so the same bits.
+ * from acc's block into out's on this thread, no copy in or out. Not split across the pool: the
+ * products were just written here (the gemm's last copy), and a worker reading half of them from
+ * this core's cache made the pass slower on 2 threads (64×1024: ~62 µs split, ~48 µs here). The same kernels as the streamed pass (./wasm/quantized.ts), so the same bits.
  * False: nothing was done.
  */
 export function heapRequantize(acc: View, m: number, n: number, col: View, mult: View, bias: View | null, out: Storage, scalars: number[]): boolean {
@@ -133,7 +134,7 @@ export function heapRequantize(acc: View, m: number, n: number, col: View, mult:
     multAt = heapAddress(mult);
   let biasAt = bias ? heapAddress(bias) : 0;
   if (colAt < 0 || multAt < 0 || biasAt < 0) return false;
-  settlePool(); // a job left running may still read the scratch block
+  settlePool(); // a job left running may still use the memory read and written here
   if (requantScratch.zeros < n) {
     const zeros = Math.max(n, 2 * requantScratch.zeros);
     const at = heapAlloc(16 + 4 * zeros, true);
@@ -146,7 +147,6 @@ export function heapRequantize(acc: View, m: number, n: number, col: View, mult:
   if (!bias) biasAt = params + 16;
   new Float32Array(h.k.mem.buffer, params, 4).set(scalars);
   const float = scalars.length === 1 ? 1 : 0;
-  const rowBytes = 4 * n;
-  split(h.k, 'requantAt', m, m * n, (i, rows) => [[float, rows, n, colAt, biasAt, multAt, h.xAt + i * rowBytes, h.oAt + i * rowBytes, params]]);
+  h.k.requantAt(float, m, n, colAt, biasAt, multAt, h.xAt, h.oAt, params);
   return true;
 }
