@@ -85,8 +85,8 @@ function pair(op: string, name: string, v: number | Pair | undefined, dflt: numb
  * fl(fl(raw)·s_x)·s_w[j] + bias[j]. No gradient.
  *
  * Shapes: x int8 [N, C, H, W], weight int8 [O, C/groups, kh, kw] → [N, O, Ho, Wo] with
- * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo); with `maxPool: 2`
- * [N, O, ⌊Ho/2⌋, ⌊Wo/2⌋]: the 2×2 max pooling (and `requantizeTo`'s requantization) of the
+ * Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo); with `maxPool: 2`,
+ * shape [N, O, ⌊Ho/2⌋, ⌊Wo/2⌋]: the 2×2 max pooling (and `requantizeTo`'s requantization) of the
  * quantized bytes, as the separate ops give them, run in the CPU kernel's epilogue (what a
  * converted Conv2d → MaxPool2d → next quantized layer uses).
  * @throws DTypeError for non-int8 operands; ShapeError for mismatched channels or a window
