@@ -139,31 +139,17 @@ describe('int8 gemm with a held B', () => {
     }
   });
 
-  it('gives 1 thread’s bytes on 2 threads (the shared gemm holds its own copy), with a worker taking part', async () => {
-    const [M, N, K] = [64, 256, 512];
+  // 64×256×512: one block of k (the shared gemm holds its own copy of B). 150×100×1100: three blocks
+  // of k (512, 512, 80 after padding to 8) in one job, each chunk running all three; two row blocks
+  // of 128 and 22 rows (not a multiple of the tile's 4); 13 panels, the last partial.
+  it.each([
+    [64, 256, 512, 30],
+    [150, 100, 1100, 40],
+  ])('gives 1 thread’s bytes on 2 threads, with a worker taking part: M %i, N %i, K %i', async (M, N, K, seed) => {
     const start = memory().tensors;
-    const wv = randInt8(N * K, 30);
+    const wv = randInt8(N * K, seed);
     const w = int8(wv, N, K);
-    const xs = [randInt8(M * K, 31), randInt8(M * K, 32)];
-    setCpuThreads(1);
-    const one = xs.map((x) => [product(x, w, M, K), product(x, w, M, K)]);
-    setCpuThreads(2);
-    expect(await warmGemmThreads()).toBe(true);
-    const two = xs.map((x) => [product(x, w, M, K), untilWorkersHelp(() => product(x, w, M, K))]);
-    expect(two).toEqual(one);
-    expect(two[1][1]).toEqual(reference(xs[1], wv, M, N, K));
-    w.dispose();
-    expect(memory().tensors).toBe(start);
-  });
-
-  it('gives 1 thread’s bytes on 2 threads over several blocks of k in one job (ragged rows, columns and k, two row blocks)', async () => {
-    // K 1100: three blocks of k (512, 512, 80 after padding to 8), each chunk running all three;
-    // M 150: two row blocks of 128 and 22 rows (not a multiple of the tile's 4); N 100: 13 panels, the last partial
-    const [M, N, K] = [150, 100, 1100];
-    const start = memory().tensors;
-    const wv = randInt8(N * K, 40);
-    const w = int8(wv, N, K);
-    const xs = [randInt8(M * K, 41), randInt8(M * K, 42)];
+    const xs = [randInt8(M * K, seed + 1), randInt8(M * K, seed + 2)];
     setCpuThreads(1);
     const one = xs.map((x) => [product(x, w, M, K), product(x, w, M, K)]);
     setCpuThreads(2);
