@@ -15,11 +15,10 @@
  */
 import type { QuantizedConv2dParams, Storage, View } from '../backend';
 import { heapAlloc, heapFree, heapMemory } from './heap';
-import { chunkStarts } from './quantized-heap';
 import { heapAddress, keepDerived } from './storage';
 import { MAX_CALLS, type ThreadPool } from './thread-pool';
 import { cpuThreads } from './threads';
-import { heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
+import { chunkStarts, heapFn, heapModules, heapPool, heapSplit } from './wasm/heap-pool';
 import { INT8_TILE, wasmInt8Gemm } from './wasm/int8-gemm';
 import { type Im2colGeometry, im2colTable, im2colTableBytes } from './wasm/int8-conv';
 

@@ -10,9 +10,6 @@ import { settlePool } from './threads';
 import { chunkCount, chunkStarts, heapFn, heapPool, runCalls } from './wasm/heap-pool';
 import { type Module, quantizedKernelsOn } from './wasm/quantized';
 
-/** Where a pass's chunks start (moved to ./wasm/heap-pool.ts, which the float convolution shares). */
-export { chunkStarts };
-
 /** Below this many bytes the JS loops are as fast. */
 const MIN_BYTES = 1024;
 /** Most chunks of a threaded pass (a max pooling's: one 16-byte tail buffer each). */

@@ -4,7 +4,7 @@
  * bytes through a 256-byte table (the requantization to the next layer's qparams), poolRequant
  * max-pools the int32 accumulators over 2×2 windows and requantizes the pooled values.
  */
-import { Code, type FuncDef, ValType } from './encoder';
+import { Code, type FuncDef, uleb128, ValType } from './encoder';
 
 const { i32, v128 } = ValType;
 
@@ -87,7 +87,7 @@ export function poolRequantKernel(unsigned: boolean, magic: number, magicBits: n
   const [r, oh, j, g4, sA, sB, d, plane, rowIn] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
   const [vCt, vB, vMu, vLo, vHi, vOff, vMagic, a0, v] = [18, 19, 20, 21, 22, 23, 24, 25, 26];
   const c = new Code();
-  const simd = (op: number, ...imm: number[]) => c.bytes.push(0xfd, ...leb(op), ...imm);
+  const simd = (op: number, ...imm: number[]) => c.bytes.push(0xfd, ...uleb128(op), ...imm);
   const maxS = () => simd(0xb8); // i32x4.max_s
   // the clamp bounds and offset as requantRowBytesKernel computes them
   c.f32x4Const(magic).set(vMagic);
@@ -142,16 +142,4 @@ export function poolRequantKernel(unsigned: boolean, magic: number, magicBits: n
     body: c,
     export: unsigned ? 'poolRequantU' : 'poolRequant',
   };
-}
-
-/** Unsigned LEB128 of an opcode. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
 }
