@@ -3,7 +3,12 @@
 // speed-up N-thread/1-thread of the medians. Results are also checked to be bit-identical.
 // Cases: matmul 256/512/1024 (2·n³ flops), conv2d x[8,64,32,32] w[64,64,3,3] pad 1 (the CPU
 // suite's row), and the issue's small-CNN training step (conv8-pool-conv16-pool-dense10, batch 64).
-// Usage: node benchmarks/threads.bench.mjs [--threads 2] [--rounds 7] [--filter matmul,conv,cnn] [--dist <tensor dist dir>]
+// Before the rounds, each case runs for --warmup seconds (default 3) at each thread count, untimed:
+// V8 optimizes the library's JavaScript during a training loop's first seconds (the small-CNN step
+// on the 2-core VM: ~1 s of TurboFan compiling on background threads over the first ~4 s, 2026-12-03),
+// and on 2 cores those threads take CPU from the second thread, not from a spare core — timing
+// from a cold start measured that warm-up (2-thread steps ~3.5 or ~7 ms) more than the step.
+// Usage: node benchmarks/threads.bench.mjs [--threads 2] [--rounds 7] [--warmup 3] [--filter matmul,conv,cnn] [--dist <tensor dist dir>]
 import { load, machine } from './harness.mjs';
 import { smallCnn } from './small-cnn.mjs';
 
@@ -13,6 +18,7 @@ const arg = (name, dflt) => {
 };
 const threads = Number(arg('threads', 2));
 const rounds = Number(arg('rounds', 7));
+const warmup = Number(arg('warmup', 3));
 const filter = arg('filter', '').split(',').filter(Boolean);
 const dist = arg('dist', null);
 const am = await import(dist ? `${dist}/index.js` : '@aimodel/tensor');
@@ -66,7 +72,7 @@ function time(run, budget) {
 const sameBits = (x, y) =>
   x.length === y.length && Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
 
-console.log(`${machine()}; load ${load().toFixed(2)}; 1 vs ${threads} threads, ${rounds} interleaved rounds`);
+console.log(`${machine()}; load ${load().toFixed(2)}; 1 vs ${threads} threads, ${rounds} interleaved rounds after ${warmup} s of warm-up at each`);
 console.log(`| case | 1 thread | ${threads} threads | speed-up | same bits |`);
 console.log('| --- | ---: | ---: | ---: | :---: |');
 for (const c of cases) {
@@ -74,6 +80,10 @@ for (const c of cases) {
   const { run, free } = c.setup();
   const out = {};
   const t = { 1: [], [threads]: [] };
+  for (const n of [1, threads]) {
+    await am.init({ device: 'cpu', threads: n });
+    for (const end = performance.now() + warmup * 1000; performance.now() < end; ) run().dispose();
+  }
   for (let r = 0; r < rounds; r++) {
     for (const n of [1, threads]) {
       await am.init({ device: 'cpu', threads: n });

@@ -8,7 +8,7 @@ import type { View } from '../../src/backend/backend';
 import { runStarts } from '../../src/backend/cpu/conv-batch';
 import { gemm, matmul } from '../../src/backend/cpu/matmul';
 import type { CpuStorage } from '../../src/backend/cpu/storage';
-import { ThreadPool } from '../../src/backend/cpu/thread-pool';
+import { ThreadPool, WakeGauge } from '../../src/backend/cpu/thread-pool';
 import { expectSameBits, oneAndTwo, untilWorkersHelp } from '../helpers/threads';
 import { setCpuThreads, workerChunks } from '../../src/backend/cpu/threads';
 import { Code, ValType, encodeModule, memoryImport } from '../../src/backend/cpu/wasm/encoder';
@@ -341,7 +341,7 @@ describe('ThreadPool', () => {
     const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // the worker stops polling and sleeps
     lanes.fill(0);
     nap();
-    pool.quietUntil = performance.now() + 60_000;
+    pool.gauge.quietUntil = performance.now() + 60_000;
     const before = pool.workerChunks;
     pool.begin();
     for (let i = 0; i < 300; i++) pool.add(0, 16 * i);
@@ -352,7 +352,7 @@ describe('ThreadPool', () => {
     for (let i = 0; i < 300; i++) pool.add(0, 16 * i);
     pool.publish();
     pool.wait();
-    pool.quietUntil = 0;
+    pool.gauge.quietUntil = 0;
     expect(pool.workerChunks - before).toBe(300);
     expect(counts(301)).toEqual([...new Array(300).fill(2), 0]);
   });
@@ -428,6 +428,46 @@ describe('ThreadPool', () => {
     const other = new ThreadPool(2, memory, [module]);
     other.close();
     expect(other.ready).toBe(false);
+  });
+});
+
+describe('WakeGauge (when waking the workers costs the caller too much, they are left asleep)', () => {
+  /** Wakes of `ms` each, one every `every` ms from `from` until `to`, skipping those in a pause; returns the pauses (start, length). */
+  const feed = (g: WakeGauge, from: number, to: number, every: number, ms: number): [number, number][] => {
+    const pauses: [number, number][] = [];
+    for (let t = from; t < to; t += every) {
+      if (t < g.quietUntil) continue;
+      const before = g.quietUntil;
+      g.note(t, t + ms);
+      if (g.quietUntil !== before) pauses.push([t + ms, g.quietUntil - (t + ms)]);
+    }
+    return pauses;
+  };
+
+  it('an idle machine (wakes of 10 µs, one a millisecond) never pauses them', () => {
+    const g = new WakeGauge(0);
+    expect(feed(g, 0, 1000, 1, 0.01)).toEqual([]);
+    expect(g.quietUntil).toBe(0);
+  });
+
+  it('a busy machine (25% of the time in wakes) pauses them after one 20 ms window: 4 ms, doubling up to 512 ms', () => {
+    const g = new WakeGauge(0);
+    const pauses = feed(g, 0, 4000, 2, 0.5);
+    expect(pauses[0]).toEqual([20.5, 4]);
+    expect(pauses.map((p) => p[1]).slice(0, 9)).toEqual([4, 8, 16, 32, 64, 128, 256, 512, 512]);
+  });
+
+  it('a window with less of its time in wakes halves the next pause; reset forgets everything', () => {
+    const g = new WakeGauge(0);
+    const busy = feed(g, 0, 200, 2, 0.5); // pauses of 4, 8, 16, 32, 64: the next would be 128
+    expect(busy.map((p) => p[1])).toEqual([4, 8, 16, 32, 64]);
+    const start = Math.max(200, g.quietUntil);
+    expect(feed(g, start, start + 21, 1, 0.1)).toEqual([]); // 2.1 ms of 20.1: 10%, calm
+    const again = feed(g, start + 21, start + 60, 2, 0.5);
+    expect(again[0][1]).toBe(64);
+    g.reset(1000);
+    expect(g.quietUntil).toBe(0);
+    expect(feed(g, 1000, 1030, 2, 0.5)[0]).toEqual([1020.5, 4]);
   });
 });
 

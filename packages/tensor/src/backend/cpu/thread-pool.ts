@@ -56,20 +56,63 @@ const SPIN_MS = 0.5;
 const SPIN_CHECK = 256;
 
 /**
- * Waking a sleeping worker that takes longer than SLOW_WAKE_MS means the caller lost its core to
- * it (both runnable, and other processes hold the remaining cores). When that happens twice in a
- * row or nearly (a score halved at each wake, plus one when slow, reaches 1.2), the workers are
- * left asleep, the caller running the jobs alone, for QUIET_MS, doubled while retries stay slow
- * (at most QUIET_MAX_MS). A busy machine then costs about one thread's speed, not much more.
- * Measured on the 2-core box (the small-CNN step on 2 threads, load 8): a wake takes ~2 µs, or,
- * having lost the core, 0.5–17 ms (94 of 95 slow wakes over 0.5 ms), so SLOW_WAKE_MS sits at the
- * bottom of that range, above the odd hiccup of an idle virtual machine (a host's steal); and a
- * false alarm costs at most QUIET_MS at one thread's speed, so that is short (a busy machine's
- * pause reaches QUIET_MAX_MS in a few more retries).
+ * When waking sleeping workers takes more than WAKE_SHARE of the calling thread's time over a
+ * window of WINDOW_MS, the caller keeps losing its core to the workers it wakes (other threads want
+ * the cores: a busy machine), and the workers are left asleep, the caller running the jobs alone,
+ * for QUIET_MS — doubled after each window that is as bad (at most QUIET_MS·2^QUIET_LEVELS, 512 ms),
+ * halved again after each good one. A busy machine then costs about one thread's speed, not much more.
+ * Measured on the 2-core VM (the small-CNN step on 2 threads, 2026-12-03), the share of 20 ms
+ * windows spent waking: idle, median 0.1–0.6%, 10–19% of windows over 15% (most in the first
+ * seconds, while V8 compiles the step's code on background threads); beside one busy process,
+ * median 30%, 80% of windows over 15%. A false alarm costs a 4 ms pause. Mean step time over 400–600
+ * steps from a cold start, against the rule this replaced (two wakes over 0.5 ms nearly in a row;
+ * it fired on the idle machine too — 6% of its wakes are that slow, in bursts, 43% of those ending
+ * a pause — and each pause made the next likelier, so idle steps came out bimodal, ~3.5 or ~7 ms):
+ * idle 4.86–5.00 ms against 5.13–5.19; beside one busy process 7.8–8.4 ms against 8.3–9.0 (one
+ * thread: 8.0).
  */
-const SLOW_WAKE_MS = 0.5;
+const WAKE_SHARE = 0.15;
+const WINDOW_MS = 20;
 const QUIET_MS = 4;
-const QUIET_MAX_MS = 512;
+const QUIET_LEVELS = 7;
+
+/**
+ * The rule above over the times of the wakes (performance.now(), ms): `note` each wake, and leave
+ * sleeping workers asleep until `quietUntil`. @internal
+ */
+export class WakeGauge {
+  /** Until when sleeping workers are not woken. */
+  quietUntil = 0;
+  /** The next pause is QUIET_MS·2^level; time spent waking workers since `windowStart`. */
+  private level = 0;
+  private wakeMs = 0;
+  private windowStart: number;
+
+  constructor(now: number) {
+    this.windowStart = now;
+  }
+
+  /** A wake that started at `t` and returned at `end`. */
+  note(t: number, end: number): void {
+    this.wakeMs += end - t;
+    const span = end - this.windowStart;
+    if (span < WINDOW_MS) return;
+    if (this.wakeMs > WAKE_SHARE * span) {
+      this.quietUntil = end + QUIET_MS * 2 ** this.level;
+      this.level = Math.min(this.level + 1, QUIET_LEVELS);
+    } else this.level = Math.max(this.level - 1, 0);
+    this.windowStart = Math.max(end, this.quietUntil);
+    this.wakeMs = 0;
+  }
+
+  /** Forgets what was seen: wakes from now on. */
+  reset(now: number): void {
+    this.quietUntil = 0;
+    this.level = 0;
+    this.wakeMs = 0;
+    this.windowStart = now;
+  }
+}
 
 /**
  * The worker's source: plain script, no imports; `start(data)` runs the claim loop forever.
@@ -341,33 +384,22 @@ export class ThreadPool {
     this.wake();
   }
 
-  /** Until when (performance.now()) sleeping workers are not woken (see QUIET_MS; tests set it). @internal */
-  quietUntil = 0;
+  /** Whether sleeping workers are woken now (see WAKE_SHARE; tests set its `quietUntil`). @internal */
+  readonly gauge = new WakeGauge(performance.now());
 
   /** Forgets the slow wakes seen so far and wakes workers again from the next job (tests that need the workers to take part). @internal */
   resetQuiet(): void {
-    this.quietUntil = 0;
-    this.quietMs = QUIET_MS;
-    this.slow = 0;
+    this.gauge.reset(performance.now());
   }
-  /** The next such pause, and the score of slow wakes. */
-  private quietMs = QUIET_MS;
-  private slow = 0;
 
-  /** Wakes sleeping workers for the job just published (a system call: skipped while every worker spins), unless the machine was found busy (see QUIET_MS). */
+  /** Wakes sleeping workers for the job just published (a system call: skipped while every worker spins), unless the machine was found busy (see WAKE_SHARE). */
   private wake(): void {
     const c = this.ctrl;
     if (Atomics.load(c, SLEEP) === 0) return;
     const t = performance.now();
-    if (t < this.quietUntil) return;
+    if (t < this.gauge.quietUntil) return;
     Atomics.notify(c, CLAIM);
-    const end = performance.now();
-    this.slow = this.slow / 2 + (end - t < SLOW_WAKE_MS ? 0 : 1);
-    if (this.slow < 1.2) this.quietMs = QUIET_MS;
-    else {
-      this.quietUntil = end + this.quietMs;
-      this.quietMs = Math.min(2 * this.quietMs, QUIET_MAX_MS);
-    }
+    this.gauge.note(t, performance.now());
   }
 
   /** Whether the workers take the published job's chunks from the back. */
