@@ -337,6 +337,28 @@ describe('ThreadPool', () => {
     expect(counts(501)).toEqual([...new Array(500).fill(1), 0]);
   });
 
+  it('a call added with addIn runs in the area of the thread that claims it: worker p adds p·spread to the marked arguments', () => {
+    const job = () => {
+      pool.begin();
+      for (let i = 0; i < 100; i++) pool.addIn(0b1, 0, 16 * i);
+      pool.spread = 16 * 200; // the worker's area: 200 vectors on
+    };
+    lanes.fill(0);
+    job();
+    pool.publish();
+    pool.wait(); // the worker alone
+    expect(counts(301)).toEqual([...new Array(200).fill(0), ...new Array(100).fill(1), 0]);
+    lanes.fill(0);
+    job();
+    pool.run(); // the caller (area 0) and the worker
+    const c = counts(300);
+    expect(c.slice(100, 200)).toEqual(new Array(100).fill(0));
+    expect(c.slice(0, 100).map((v, i) => v + c[200 + i])).toEqual(new Array(100).fill(1));
+    pool.begin();
+    pool.add(0, 0);
+    expect(pool.spread).toBe(0); // each job starts without
+  });
+
   it('while the machine is found busy, sleeping workers are left asleep: the caller runs the job, or wakes them when it does not help', () => {
     const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // the worker stops polling and sleeps
     lanes.fill(0);

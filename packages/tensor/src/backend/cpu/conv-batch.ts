@@ -6,7 +6,10 @@
  * small network's per-image products (8×784×9, 16×196×72) are far too small to split by tiles; a
  * batch of them splits by image: a chunk is a run of images done one after another in the chunk's
  * own area of a heap scratch block (it stays in that core's cache), the runs shrinking from both
- * ends of the batch toward the middle ({@link runStarts}), in one job. On one thread the same calls run here, so the same bits for any thread count.
+ * ends of the batch toward the middle ({@link runStarts}), in one job; each thread runs its runs in a
+ * work area of its own (the pool's SPREAD: ./thread-pool.ts), reused whichever runs it claims, so
+ * it stays in that core's cache (an area per run ran a 32×32 image's convolution ~10% slower). On
+ * one thread the same calls run here, so the same bits for any thread count.
  *
  * Each product is one K block (whole reduction per kernel call), the weight is packed once per
  * call in JS; the weight gradient's per-image products land in a stage per image and are summed in
@@ -21,7 +24,7 @@ import { residentGemm } from './matmul';
 import { MAX_CALLS } from './thread-pool';
 import { cpuThreads, settleIfWritten, settlePool } from './threads';
 import { TILE } from './wasm/gemm-kernel';
-import { chunkStarts, type Emit, heapChunks, heapChunksAvailable, heapPooled, heapScratch, onThisThread } from './wasm/heap-pool';
+import { chunkStarts, type EmitIn, heapChunks, heapChunksAvailable, heapPooled, heapScratch, heapThreads, onThisThread } from './wasm/heap-pool';
 import { packBlock } from './wasm/gemm-driver';
 import { ROWS_TABLE } from './wasm/im2col';
 import { heapMemory } from './heap';
@@ -140,8 +143,8 @@ function layoutOf(g: Geom, kind: Kind): { L: Layout; geo: string } | null {
   return m.L ? (m as { L: Layout; geo: string }) : null;
 }
 
-/** Zeroes floats [from, to) of the heap (from < to). */
-const zeros = (emit: Emit, from: number, to: number) => emit('zero', from * 4, to - from);
+/** Zeroes floats [from, to) of the thread's work area (from < to). */
+const zeros = (emit: EmitIn, from: number, to: number) => emit(1, 'zero', from * 4, to - from);
 
 /** Writes the geometry table of `rows` / `colRows` (./wasm/im2col.ts) at word `at` of `i`. */
 function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
@@ -157,7 +160,8 @@ function rowsTable(g: Geom, L: Layout, i: Int32Array, at: number): void {
  * Runs `kind` for group gi over all images (`key`: the kind's tensors' addresses and group, which
  * with the geometry determine every call): `sharedA(f, at, L)` packs the weight once, `setup`
  * emits an area's preparation (`calls` calls), `image` emits image n's calls (`perImage`) in the
- * area at a, `done(stage0, count, L)` takes their results (the calling thread, in image order).
+ * area at a (each call marking which arguments are addresses in the area: each thread has its own),
+ * `done(stage0, count, L)` takes their results (the calling thread, in image order).
  * `beside` (run once when this returns true) is other work of the kernel's, independent of these
  * jobs and touching none of their memory: on threads it runs on this thread, heap kernels unsplit,
  * while the workers run the last job (this thread joins in after). Returns false (nothing done)
@@ -168,9 +172,9 @@ function images(
   kind: Kind,
   key: string,
   sharedA: (f: Float32Array, at: number, L: Layout) => void,
-  setup: { calls: number; emit: (emit: Emit, a: number, L: Layout) => void },
+  setup: { calls: number; emit: (emit: EmitIn, a: number, L: Layout) => void },
   perImage: number,
-  image: (emit: Emit, a: number, n: number, L: Layout, shared: number, tab: number, st: number) => void,
+  image: (emit: EmitIn, a: number, n: number, L: Layout, shared: number, tab: number, st: number) => void,
   done: ((stage0: number, count: number, L: Layout) => void) | null,
   beside?: () => void,
 ): boolean {
@@ -182,15 +186,15 @@ function images(
   const { N } = g;
   // on threads, runs of images shrinking from both ends toward the middle (the calling thread claims
   // from the front, the workers from the back: they meet on the smallest, so the first done waits
-  // the least), each run in an area of its own (kept in its core's cache); at most MAX_RUN images a
-  // run (the call table), all in one job when the table allows. One thread: one run of every image.
+  // the least), each thread's in its own area; at most MAX_RUN images a run (the call table), all in
+  // one job when the table allows. One thread: one run of every image.
   const rows0 = 1 + setup.calls;
   const starts = heapPooled() ? runStarts(N, cpuThreads(), Math.max(1, Math.floor((MAX_CALLS - rows0) / perImage))) : [0, N];
   let most = 0;
   for (let c = 1; c < starts.length; c++) most = Math.max(most, starts[c] - starts[c - 1]);
   const rows = rows0 + most * perImage;
   const perJob = Math.max(1, Math.floor(MAX_CALLS / rows));
-  const areas = Math.min(starts.length - 1, perJob);
+  const areas = heapThreads();
   // results this thread takes (the weight gradient's products, summed in image order) get a stage per image
   const stage = done ? L.stage : 0;
   const at = heapScratch(L.shared + areas * L.area + N * stage);
@@ -206,8 +210,8 @@ function images(
     const c1 = Math.min(starts.length - 1, c0 + perJob),
       n0 = starts[c0],
       end = starts[c1];
-    const write = (emit: Emit, c: number) => {
-      const a = first + c * L.area;
+    const write = (_: unknown, c: number, emit: EmitIn) => {
+      const a = first;
       // each chunk first clears its area's padding: rows K… of the column matrix (packing reads them as k or line padding), then the kind's
       zeros(emit, a + L.col + g.K * L.pitch, a + L.col + up(g.K, 8) * L.pitch + 16);
       setup.emit(emit, a, L);
@@ -217,7 +221,7 @@ function images(
     const calls = `${key};${base};${starts.length};${c0};${m.geo}`;
     // `beside` runs here while the workers run the last job, then this thread joins it
     const last = end >= N,
-      left = heapChunks(c1 - c0, rows, write, (!done || beside !== undefined) && last, calls) && last && beside !== undefined;
+      left = heapChunks(c1 - c0, rows, write, (!done || beside !== undefined) && last, calls, L.area * 4) && last && beside !== undefined;
     if (left && beside) {
       onThisThread(beside);
       settlePool();
@@ -261,11 +265,11 @@ export function forwardImages(
     (emit, a, n, L, pa, tab, st) => {
       const nP = Math.ceil(P / L.nr),
         y = yAt + (n * O + gi * Og) * P * 4;
-      emit('im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
-      emit('packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK);
-      emit('gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0);
-      if (bd) emit('copy_rows_add', st * 4, nP * L.nr * 4, y, P * 4, Og, P, (pa + L.bias) * 4);
-      else emit('copy_rows', st * 4, nP * L.nr * 4, y, P * 4, Og, P);
+      emit(0b1, 'im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
+      emit(0b101, 'packRowsB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nP, L.kcK);
+      emit(0b110, 'gemm', pa * 4, (a + L.pb) * 4, st * 4, Math.ceil(Og / L.mr), nP, L.kcK, nP * L.nr * 4, 0);
+      if (bd) emit(0b1, 'copy_rows_add', st * 4, nP * L.nr * 4, y, P * 4, Og, P, (pa + L.bias) * 4);
+      else emit(0b1, 'copy_rows', st * 4, nP * L.nr * 4, y, P * 4, Og, P);
     },
     null,
   );
@@ -293,12 +297,12 @@ export function inputGradImages(g: Geom, gyAt: number, wd: Float32Array, wOffset
       const nP = Math.ceil(P / L.nr);
       const dx0 = dxAt + (n * C + gi * Cg) * H * W * 4;
       // B = gy_g [Og, P] as rows of k
-      emit('copy_rows', gyAt + (n * O + gi * Og) * P * 4, 0, (a + L.raw) * 4, 0, 1, Og * P);
-      emit('packRowsB', (a + L.raw) * 4, P * 4, (a + L.pb) * 4, nP, L.kcO);
+      emit(0b100, 'copy_rows', gyAt + (n * O + gi * Og) * P * 4, 0, (a + L.raw) * 4, 0, 1, Og * P);
+      emit(0b101, 'packRowsB', (a + L.raw) * 4, P * 4, (a + L.pb) * 4, nP, L.kcO);
       // col [K, P] straight into the column rows (pitch apart; tiles past P land in the row's room)
-      emit('gemm', pa * 4, (a + L.pb) * 4, (a + L.col) * 4, Math.ceil(K / L.mr), nP, L.kcO, L.pitch * 4, 0);
-      emit('zero', dx0, plane);
-      emit('col2imRows', (a + L.col) * 4, dx0, tab);
+      emit(0b110, 'gemm', pa * 4, (a + L.pb) * 4, (a + L.col) * 4, Math.ceil(K / L.mr), nP, L.kcO, L.pitch * 4, 0);
+      emit(0, 'zero', dx0, plane);
+      emit(0b1, 'col2imRows', (a + L.col) * 4, dx0, tab);
     },
     null,
   );
@@ -319,12 +323,12 @@ export function weightGradImages(g: Geom, xAt: number, gyAt: number, dwAt: numbe
     (emit, a, n, L, _pa, tab, st) => {
       const nK = Math.ceil(K / L.nr),
         mP = Math.ceil(Og / L.mr);
-      emit('im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
-      emit('copy_rows', gyAt + (n * O + gi * Og) * P * 4, P * 4, (a + L.raw) * 4, L.kcP * 4, Og, P);
-      // dw_n [Og, K] = gy_n [Og, P] · colᵀ [P, K]: the column rows are B's lines of k
-      emit('packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4);
-      emit('packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4);
-      emit('gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0);
+      emit(0b1, 'im2colRows', (a + L.col) * 4, xAt + (n * C + gi * Cg) * H * W * 4, tab);
+      emit(0b100, 'copy_rows', gyAt + (n * O + gi * Og) * P * 4, P * 4, (a + L.raw) * 4, L.kcP * 4, Og, P);
+      // dw_n [Og, K] = gy_n [Og, P] · colᵀ [P, K]: the column rows are B's lines of k; the product into the image's stage
+      emit(0b101, 'packLinesA', (a + L.raw) * 4, L.kcP * 4, (a + L.pa) * 4, mP, L.kcP / 4);
+      emit(0b101, 'packLinesB', (a + L.col) * 4, L.pitch * 4, (a + L.pb) * 4, nK, L.kcP / 4);
+      emit(0b011, 'gemm', (a + L.pa) * 4, (a + L.pb) * 4, st * 4, mP, nK, L.kcP, nK * L.nr * 4, 0);
     },
     // dw_g += the images' products, in image order: on threads, halves of the rows left running on
     // the workers (nothing here reads dw; the next job or primitive settles them)

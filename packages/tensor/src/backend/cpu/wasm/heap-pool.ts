@@ -172,6 +172,11 @@ export type HeapFn =
  * heap, counts).
  */
 export type Emit = (fn: HeapFn, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number, a7?: number) => void;
+/**
+ * `Emit` for calls that use the thread's scratch area (`heapChunks`' `spread`): bit j of `mask` set
+ * when argument j is an address in the area of thread 0 (the thread that runs the call uses its own).
+ */
+export type EmitIn = (mask: number, fn: HeapFn, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number, a7?: number) => void;
 
 const WHERE: Record<HeapFn, [0 | 2 | 3 | 4, string]> = {
   gemm: [2, 'gemm'],
@@ -205,6 +210,8 @@ function localFns(): Record<HeapFn, Fn> | null {
 
 /** Runs one heap call on this thread. */
 export const heapCall: Emit = (fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => localFns()![fn](a0, a1, a2, a3, a4, a5, a6, a7);
+/** Runs one heap call on this thread, in thread 0's scratch area. */
+const heapCallIn: EmitIn = (_mask, fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => localFns()![fn](a0, a1, a2, a3, a4, a5, a6, a7);
 
 /** Whether heap chunks can run here (a shared heap and the modules compiled). */
 export function heapChunksAvailable(): boolean {
@@ -220,21 +227,32 @@ export const heapReplays = { count: 0 };
 
 /**
  * Runs `chunks` independent chunks of heap calls, chunk i's calls (at most `rows`, run in order on
- * one thread) listed by `write(emit, i)`: written straight into the pool's table when it is up (as
- * few jobs as the table allows; `detach` leaves the last one running, see `finish`), else run here
- * as they are listed. With a `key` that determines every call `write` lists (addresses, shapes),
- * the table written is kept and replayed when the same key comes again (a training step's kernels
- * repeat with the same tensors' blocks). Returns whether a pool ran them.
+ * one thread) listed by `write(emit, i, emitIn)`: written straight into the pool's table when it is
+ * up (as few jobs as the table allows; `detach` leaves the last one running, see `finish`), else run
+ * here as they are listed. Calls listed with `emitIn` work in a scratch area of their thread's:
+ * thread 0's is the one `write` names, thread p's `spread`·p bytes further on (`heapThreads()`
+ * areas in all), reused by every chunk the thread claims. With a `key` that determines every call
+ * `write` lists (addresses, shapes), the table written is kept and replayed when the same key comes
+ * again (a training step's kernels repeat with the same tensors' blocks). Returns whether a pool
+ * ran them.
  */
-export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chunk: number) => void, detach = false, key?: string): boolean {
+export function heapChunks(
+  chunks: number,
+  rows: number,
+  write: (emit: Emit, chunk: number, emitIn: EmitIn) => void,
+  detach = false,
+  key?: string,
+  spread = 0,
+): boolean {
   const pool = chunks > 1 && rows <= MAX_CALLS ? heapPool() : null;
   if (!pool) {
     settlePool(); // run here: a job left running finishes first (deferred, ../threads.ts deferSettle)
-    for (let i = 0; i < chunks; i++) write(heapCall, i);
+    for (let i = 0; i < chunks; i++) write(heapCall, i, heapCallIn);
     return false;
   }
   const id = (ID ??= Object.fromEntries(Object.entries(WHERE).map(([k, [mod, name]]) => [k, heapFn(mod, name)])) as Record<HeapFn, number>);
   const emit: Emit = (fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => pool.add(id[fn], a0, a1, a2, a3, a4, a5, a6, a7);
+  const emitIn: EmitIn = (mask, fn, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0) => pool.addIn(mask, id[fn], a0, a1, a2, a3, a4, a5, a6, a7);
   const per = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CALLS / rows)));
   if (recordedFor !== pool) {
     recorded.clear();
@@ -249,7 +267,7 @@ export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chu
     } else {
       pool.begin(rows);
       for (let i = i0; i < Math.min(chunks, i0 + per); i++) {
-        write(emit, i);
+        write(emit, i, emitIn);
         pool.endChunk();
       }
       if (k !== undefined) {
@@ -257,6 +275,7 @@ export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chu
         recorded.set(k, pool.record());
       }
     }
+    pool.spread = spread;
     pool.publish();
     finish(pool, detach && i0 + per >= chunks, true);
   }
@@ -266,6 +285,11 @@ export function heapChunks(chunks: number, rows: number, write: (emit: Emit, chu
 /** Whether heap chunks would run across threads now. */
 export function heapPooled(): boolean {
   return heapPool() !== null;
+}
+
+/** How many threads may run heap chunks now: the scratch areas `heapChunks` with a `spread` needs. */
+export function heapThreads(): number {
+  return heapPool()?.size ?? 1;
 }
 
 /** Two kept scratch blocks (byte address, bytes); the one handed out, and the one the last job published may use (heapChunks; −1: none). */
