@@ -166,13 +166,14 @@ export function threadedQuantizedConv2d(
     byB = pool ? al(og * ho * wo + 64) : 0,
     area = colB + pbB + stB + byB;
   const calls = pool ? 5 : table ? 5 : 4; // an image's (and group's)
-  const starts = workers ? chunkStarts(N, workers.size, Math.ceil(N / 64)) : [0, N]; // one area a chunk: at most 66
+  const starts = workers ? chunkStarts(N, workers.size, Math.ceil(N / 64)) : [0, N]; // at most 66 chunks
   const nChunks = starts.length - 1;
   let most = 0;
   for (let c = 0; c < nChunks; c++) most = Math.max(most, starts[c + 1] - starts[c]);
   const rows = calls * G * most;
   const per = Math.max(1, Math.floor(MAX_CALLS / rows)); // chunks a job
-  const bytes = first + Math.min(nChunks, per) * area;
+  // an area per thread, reused by every chunk it claims (the pool's SPREAD: ./thread-pool.ts)
+  const bytes = first + (workers?.size ?? 1) * area;
   if (space.bytes < bytes) {
     const size = Math.max(bytes, 2 * space.bytes);
     const at = heapAlloc(size, true);
@@ -190,9 +191,12 @@ export function threadedQuantizedConv2d(
   for (let ch = 0; ch < O; ch++) o.setChannel(wi, wf, (base + consts) / 4 + 3 * ch, ch);
   const counts = wasmInt8Gemm()?.calls;
   if (counts) counts.standard++; // the standard kernel serves it (tests count)
+  // `m`: which arguments are addresses in the area (thread 0's; each thread runs in its own)
   const add = workers
-    ? (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => workers.add(f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
-    : (f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) => fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
+    ? (m: number, f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) =>
+        workers.addIn(m, f, a0, a1, a2, a3, a4, a5, a6, a7, a8)
+    : (_m: number, f: number, a0: number, a1: number, a2: number, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0) =>
+        fn.local[f](a0, a1, a2, a3, a4, a5, a6, a7, a8);
   // one job with the same calls as a recent one (an inference model's layers, tensors in the same
   // blocks): its table replayed instead of written call by call
   const job = workers && nChunks <= per ? `${key}|${[xAt, outAt, base, pw8, o.kind, N, C, O, G, +pool, +!!table].join()}` : '';
@@ -205,6 +209,7 @@ export function threadedQuantizedConv2d(
   };
   if (workers && recorded) {
     workers.replay(recorded, rows);
+    workers.spread = area;
     workers.publish();
     finish(workers, true);
     return true;
@@ -213,19 +218,19 @@ export function threadedQuantizedConv2d(
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     workers?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
-      const col = base + first + (c - c0) * area,
+      const col = base + first,
         pb = col + colB,
         st = pb + pbB,
         by = st + stB;
       for (let n = starts[c]; n < starts[c + 1]; n++)
         for (let g = 0; g < G; g++) {
           const dst = outAt + (n * O + g * og) * plane * eb;
-          add(fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
-          add(fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
-          add(fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
-          if (pool) add(o.kind === 4 ? fn.poolRequantU : fn.poolRequant, st, Np * 4, by, og, Wo, ho, wo, base + consts + g * og * 12, base + params);
-          else add(fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, dst, base + consts + g * og * 12, base + params);
-          if (pool || table) add(fn.lookUp16, pool ? by : dst, dst, og * plane, base + lut);
+          add(0b10, fn.im2colI8, xAt + (n * C + g * cg) * H * W, col, tab);
+          add(0b101, fn.packRowsB, col, Np, pb, Np / nr, K2 / 2);
+          add(0b110, fn.kernel, packedA + g * aBytes, pb, st, Mp / mr, Np / nr, K2 / 2, Np * 4, 0);
+          if (pool) add(0b101, o.kind === 4 ? fn.poolRequantU : fn.poolRequant, st, Np * 4, by, og, Wo, ho, wo, base + consts + g * og * 12, base + params);
+          else add(0b10000, fn.requantBlock, o.kind, og, 1, P / 4, st, Np * 4, dst, base + consts + g * og * 12, base + params);
+          if (pool || table) add(pool ? 1 : 0, fn.lookUp16, pool ? by : dst, dst, og * plane, base + lut);
         }
       workers?.endChunk();
     }
@@ -234,6 +239,7 @@ export function threadedQuantizedConv2d(
         if (tables.pool !== workers || tables.jobs.size >= KEEP) tables = { pool: workers, jobs: new Map() };
         tables.jobs.set(job, workers.record());
       }
+      workers.spread = area;
       workers.publish();
       finish(workers, c0 + per >= nChunks);
     }
