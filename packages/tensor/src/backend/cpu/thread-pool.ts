@@ -349,6 +349,7 @@ export class ThreadPool {
   /** Appends a call of function `fn` (numbered within the caller's group, −1: none) with up to 12 i32 arguments (missing ones 0); every `rows` calls make a chunk. */
   add(fn: number, ...args: number[]): void {
     if (this.calls >= MAX_CALLS || this.n >= MAX_CHUNKS) throw new RangeError(`ThreadPool: more than ${MAX_CHUNKS} chunks or ${MAX_CALLS} calls in one job`);
+    if (fn + this.base > 0xffff) throw new RangeError(`ThreadPool: function number ${fn + this.base} over 65535 (the table keeps bits 16–23 for addIn's mask)`);
     const c = this.ctrl,
       o = TABLE + this.calls++ * WORDS;
     if (this.calls % this.rows === 0) this.n++;
