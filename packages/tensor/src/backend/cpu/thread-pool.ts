@@ -170,6 +170,19 @@ else self.onmessage = (e) => start(e.data);
 
 type Fn = (...args: number[]) => void;
 
+/**
+ * Blocks the calling thread until DONE moves from `d` (or 50 ms pass). Announced first: a worker
+ * that counts the last chunk then reads WAITER either wakes us or we see its count. A function of
+ * its own, not a branch of `wait`: the branch runs rarely (the caller finished its chunks more than
+ * SPIN_MS before a worker), so V8 optimized `wait` without feedback for it and deoptimized it each
+ * time it ran — up to once a training step (`--trace-deopt`, the small CNN on 2 threads).
+ */
+function blockOnDone(c: Int32Array, d: number): void {
+  Atomics.store(c, WAITER, 1);
+  Atomics.wait(c, DONE, d, 50);
+  Atomics.store(c, WAITER, 0);
+}
+
 /** The part of Node's and browsers' Worker the pool uses. */
 interface AnyWorker {
   terminate(): unknown;
@@ -478,13 +491,7 @@ export class ThreadPool {
     // chunks nobody claimed (the caller did not help) need the workers, even those left asleep
     const v = Atomics.load(c, CLAIM);
     if ((v & 0xfff) < ((v >>> 12) & 0xfff)) Atomics.notify(c, CLAIM);
-    for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE))
-      if (block) {
-        // announced first: a worker that counts the last chunk then reads WAITER either wakes us or we see its count
-        Atomics.store(c, WAITER, 1);
-        Atomics.wait(c, DONE, d, 50);
-        Atomics.store(c, WAITER, 0);
-      }
+    for (let d = Atomics.load(c, DONE); d < n; d = Atomics.load(c, DONE)) if (block) blockOnDone(c, d);
     const err = Atomics.load(c, ERROR);
     if (err !== 0) throw new RangeError(`ThreadPool: chunk ${err - 1} failed in a worker`);
   }
