@@ -72,19 +72,34 @@ describe('CPU primitives with a deferred settle', () => {
     for (const t of [a, b0]) t.dispose();
   });
 
-  it('a binary op whose broadcast operand is a value the op before it writes on the workers', async () => {
+  it('a binary op whose broadcast operand is a value the op before it writes on the workers (the first of a relu of 4M floats)', async () => {
     const x = seeded([64, 8, 28, 28], 5),
+      z = seeded([BIG], 11),
       N = 64 * 8 * 28 * 28;
     const one = await sameOnThreads(() => {
-      tensor(new Float32Array(N).fill(Number.NaN)).dispose();
-      const y = relu(x.add(1));
-      // y's first element, broadcast over x: read by the caller, after y's job
-      const v = expand(slice(y.reshape([-1]), 0, 0, 1).reshape([1, 1, 1, 1]), x.shape);
+      poison();
+      const y = relu(z);
+      // y's first element, broadcast over x: read by the caller while y's job may still run
+      const v = expand(slice(y, 0, 0, 1).reshape([1, 1, 1, 1]), x.shape);
       return x.mul(v);
     });
-    const first = Math.max(Math.fround(x.dataSync()[0] + 1), 0);
+    const first = Math.max(z.dataSync()[0], 0);
     expect(one[N - 1]).toBe(Math.fround(x.dataSync()[N - 1] * first));
-    x.dispose();
+    for (const t of [x, z]) t.dispose();
+  });
+
+  it('a binary op with a value per line (x [64, 8, 28, 28] times v [64, 8, 1, 1]) whose values the op before it writes on the workers', async () => {
+    const x = seeded([64, 8, 28, 28], 12),
+      z = seeded([BIG], 13);
+    const one = await sameOnThreads(() => {
+      poison();
+      // the first 512 values of relu(z), one per line of 784: read by the caller while relu's job may still run
+      return x.mul(slice(relu(z), 0, 0, 64 * 8).reshape([64, 8, 1, 1]));
+    });
+    const xd = x.dataSync(),
+      zd = z.dataSync();
+    for (const line of [0, 1, 511]) expect(one[line * 784 + 5]).toBe(Math.fround(xd[line * 784 + 5] * Math.max(zd[line], 0)));
+    for (const t of [x, z]) t.dispose();
   });
 
   it('a chain of pooled ops (conv, relu, max pooling, conv) and the gradients, with the bias gradient beside the weight gradient', async () => {

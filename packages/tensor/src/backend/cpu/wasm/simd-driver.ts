@@ -365,7 +365,6 @@ const contiguous = (v: View) => {
  * false when the layout does not allow it.
  */
 function lineScalars(s: Simd, op: BinaryOp, a: View, b: View, out: Storage): boolean {
-  settlePool(); // reads values and writes the scratch slots (deferred: ../threads.ts deferSettle)
   if (!s.heap || !isFloat(a) || !isFloat(b) || !isFloat(out)) return false;
   const c = collapseDims(a.shape, [a.strides, b.strides]);
   const rank = c.shape.length;
@@ -380,6 +379,7 @@ function lineScalars(s: Simd, op: BinaryOp, a: View, b: View, out: Storage): boo
   const total = numel(a.shape),
     rows = total / n,
     n4 = up4(n);
+  settlePool(); // reads values and writes the scratch slots (deferred: ../threads.ts deferSettle)
   ensure(s, rows);
   const { w, a: slots } = s;
   const sd = dataOf(scalars);
