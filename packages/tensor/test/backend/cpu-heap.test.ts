@@ -82,6 +82,38 @@ describe('CPU heap allocation', () => {
     z.dispose();
   });
 
+  it('outputs that a kernel writes whole take a reused block uncleared: matmul (K = 0 too) and a copy', () => {
+    // frees a block of n NaNs: the next output of that size class takes it (checked by address)
+    const poison = (n: number) => {
+      const p = tensor(new Float32Array(n).fill(Number.NaN));
+      const at = storageOf(p).block;
+      p.dispose();
+      return at;
+    };
+    const a = tensor([1, 2, 3, 4, 5, 6]).reshape([2, 3]),
+      b = tensor(rand(12, 4)).reshape([3, 4]),
+      z1 = zeros([2, 0]),
+      z2 = zeros([0, 4]),
+      at = a.transpose(0, 1);
+    let block = poison(8);
+    const c = a.matmul(b);
+    expect(storageOf(c).block).toBe(block);
+    const [bd, cd] = [b.dataSync(), c.dataSync()];
+    for (let k = 0; k < 8; k++) {
+      const [i, j] = [Math.floor(k / 4), k % 4];
+      expect(cd[k]).toBeCloseTo((3 * i + 1) * bd[j] + (3 * i + 2) * bd[4 + j] + (3 * i + 3) * bd[8 + j], 5);
+    }
+    block = poison(8);
+    const empty = z1.matmul(z2); // K = 0: zeros, whatever the block held
+    expect(storageOf(empty).block).toBe(block);
+    expect(empty.dataSync()).toEqual(new Float32Array(8));
+    block = poison(6);
+    const t = at.contiguous(); // a copy into a fresh whole storage
+    expect(storageOf(t).block).toBe(block);
+    expect(Array.from(t.dataSync())).toEqual([1, 4, 2, 5, 3, 6]);
+    for (const x of [a, b, z1, z2, at, c, empty, t]) x.dispose();
+  });
+
   it('a freed storage is detached: a stale reference sees no data', () => {
     const x = tensor([1, 2, 3]);
     const s = storageOf(x);

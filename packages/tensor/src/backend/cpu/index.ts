@@ -39,7 +39,9 @@ function fill(out: View, value: number): void {
 
 function copy(x: View, out: View): void {
   const xd = dataOf(x);
-  const od = dataOf(out);
+  // an output that is its whole storage is overwritten entirely: a reused heap block need not be cleared first
+  const whole = out.offset === 0 && numel(out.shape) === out.storage.size && isContiguous(out.shape, out.strides);
+  const od = whole ? outData(out.storage) : dataOf(out);
   const toBool = out.storage.dtype === 'bool';
   if (x.storage.dtype === out.storage.dtype && isContiguous(x.shape, x.strides) && isContiguous(out.shape, out.strides)) {
     // one block copy (element by element, the CPU heap's shared memory is several times slower)

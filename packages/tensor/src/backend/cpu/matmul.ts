@@ -33,7 +33,7 @@
  * take ./wasm/gemv.ts instead: one pass over the copied matrix, no packing, no padded tiles.
  */
 import type { Storage, View } from '../backend';
-import { dataOf } from './storage';
+import { dataOf, outData } from './storage';
 import type { WasmGemm } from './wasm/gemm-driver';
 import { type GemmFn, threadedGemm, wasmGemm } from './wasm/gemm-kernel';
 import { packBlock, splits } from './wasm/gemm-driver';
@@ -301,7 +301,7 @@ export function matmul(a: View, b: View, out: Storage): void {
   const int = a.storage.dtype === 'int8'; // int8 × int8 → int32 (the op allows no other mix)
   const ad = dataOf(a),
     bd = int ? null : dataOf(b), // int8: the gemm reads B only when it packs it (./matmul-int8.ts)
-    od = dataOf(out);
+    od = outData(out); // every element is written below (K = 0: zeros), so a reused heap block is not cleared first
   const as = a.strides,
     bs = b.strides,
     br = b.shape.length;
