@@ -137,7 +137,7 @@ export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2d
     if (opts.weightSums !== undefined) throw new ArgumentError(op, 'give weightSums or columnTerm, not both');
   }
   const s = requantSetup(op, opts, o);
-  const affine = s.wZeros.some((z) => z !== 0);
+  const affine = s.affine;
   const { maxPool, requantizeTo } = opts;
   if (maxPool !== undefined && maxPool !== 2) throw new ArgumentError(op, `maxPool must be 2 (2×2 windows, stride 2), got ${String(maxPool)}`);
   if ((maxPool || requantizeTo) && s.mode !== 'quantized')
@@ -191,6 +191,6 @@ export function quantizedConv2d(x: Tensor, weight: Tensor, opts: QuantizedConv2d
     });
     if (fused) return y;
     const pooled = maxPool ? maxPool2d(y, 2) : y;
-    return table ? requantizePerTensor(pooled, s.ys, s.yzp, requantizeTo?.scale ?? 1, requantizeTo?.zeroPoint ?? 0, qd) : pooled;
+    return requantizeTo ? requantizePerTensor(pooled, s.ys, s.yzp, requantizeTo.scale, requantizeTo.zeroPoint, qd) : pooled;
   });
 }

@@ -70,28 +70,24 @@ const cases: [string, number[], number[], Partial<QuantizedConv2dOptions>, { sca
   ],
 ];
 
+/** Seeded random int8 values in the given shape. */
+const int8Tensor = (shape: number[], seed: number) =>
+  scope(() =>
+    tensor(
+      randInt8(
+        shape.reduce((a, b) => a * b),
+        seed,
+      ),
+      { dtype: 'int8' },
+    ).reshape(shape),
+  );
+
 describe('quantizedConv2d maxPool and requantizeTo (CPU)', () => {
   for (const [name, xs, ws, extra, to] of cases)
     it(`equal maxPool2d and requantizePerTensor of the unpooled result on every path: ${name}`, async () => {
       const start = memory().tensors;
-      const x = scope(() =>
-        tensor(
-          randInt8(
-            xs.reduce((a, b) => a * b),
-            3,
-          ),
-          { dtype: 'int8' },
-        ).reshape(xs),
-      );
-      const w = scope(() =>
-        tensor(
-          randInt8(
-            ws.reduce((a, b) => a * b),
-            4,
-          ),
-          { dtype: 'int8' },
-        ).reshape(ws),
-      );
+      const x = int8Tensor(xs, 3),
+        w = int8Tensor(ws, 4);
       const opts = { inputScale: 0.02, inputZeroPoint: 5, weightScale: 0.002, bias: Array.from({ length: ws[0] }, (_, i) => 0.1 * i - 0.25), ...extra };
       const out = opts.output as { scale: number; zeroPoint: number; dtype: 'int8' | 'uint8' };
       const variants: [string, Partial<QuantizedConv2dOptions>, (y: Tensor) => Tensor][] = [

@@ -28,31 +28,26 @@ describe('quantize', () => {
   });
 });
 
+/** The worked example's int8 x [1, 3] and weight [2, 3]. */
+const handOperands = () => [
+  i8([[10, -4, 6]]),
+  i8([
+    [1, 2, 3],
+    [-3, 0, 5],
+  ]),
+];
+
 describe('quantizedLinear', () => {
   it('per-channel requantization by hand: m_j = s_x·s_w[j], q = round((raw + bias/m_j)·m_j/s_y) + zp', async () => {
     const before = memory().tensors;
-    const x = i8([[10, -4, 6]]);
-    const w = i8([
-      [1, 2, 3],
-      [-3, 0, 5],
-    ]);
+    const [x, w] = handOperands();
     // raw = [10 − 8 + 18, −30 + 0 + 30] = [20, 0]; m = [0.5·0.1, 0.5·0.2] = [0.05, 0.1]
     // bias / m = [0.1 / 0.05, −0.25 / 0.1] = [2, −2.5]; (raw + ·)·m/0.25 = 22·0.2 = 4.4 → 4, −2.5·0.4 = −1 → −1
-    const y = quantizedLinear(x, w, {
-      inputScale: 0.5,
-      weightScale: [0.1, 0.2],
-      bias: [0.1, -0.25],
-      output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' },
-    });
+    const opts = { inputScale: 0.5, weightScale: [0.1, 0.2], bias: [0.1, -0.25], output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' as const } };
+    const y = quantizedLinear(x, w, opts);
     expect(y.dtype).toBe('int8');
     expect(Array.from(await y.data())).toEqual([7, 2]);
-    const d = quantizedLinear(x, w, {
-      inputScale: 0.5,
-      weightScale: [0.1, 0.2],
-      bias: [0.1, -0.25],
-      output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' },
-      dequantize: true,
-    });
+    const d = quantizedLinear(x, w, { ...opts, dequantize: true });
     expect(Array.from(await d.data())).toEqual([1, -0.25]);
     for (const t of [x, w, y, d]) t.dispose();
     expect(memory().tensors).toBe(before);
@@ -60,11 +55,7 @@ describe('quantizedLinear', () => {
 
   it('takes a layer’s per-row arrays again on every call, changed in place or not (the host constants are reused only for equal values)', async () => {
     const before = memory().tensors;
-    const x = i8([[10, -4, 6]]);
-    const w = i8([
-      [1, 2, 3],
-      [-3, 0, 5],
-    ]);
+    const [x, w] = handOperands();
     const weightScale = [0.1, 0.2];
     const bias = new Float32Array([0.1, -0.25]);
     const opts = { inputScale: 0.5, weightScale, bias, output: { scale: 0.25, zeroPoint: 3, dtype: 'int8' as const } };

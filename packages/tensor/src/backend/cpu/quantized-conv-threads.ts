@@ -215,13 +215,14 @@ export function threadedQuantizedConv2d(
     return true;
   }
   const plane = ho * wo;
+  // thread 0's area (each thread runs in its own: `add`'s masks)
+  const col = base + first,
+    pb = col + colB,
+    st = pb + pbB,
+    by = st + stB;
   for (let c0 = 0; c0 < nChunks; c0 += per) {
     workers?.begin(rows);
     for (let c = c0; c < Math.min(nChunks, c0 + per); c++) {
-      const col = base + first,
-        pb = col + colB,
-        st = pb + pbB,
-        by = st + stB;
       for (let n = starts[c]; n < starts[c + 1]; n++)
         for (let g = 0; g < G; g++) {
           const dst = outAt + (n * O + g * og) * plane * eb;
