@@ -497,7 +497,7 @@ function makeInt8Driver(
               const rowBlocks = Math.ceil(mRows / MC),
                 wanted = Math.min(pool.size * CHUNKS_PER_THREAD, Math.floor((mRows * nCols * kc) / MIN_CHUNK)),
                 groups = Math.max(1, Math.min(nPanels, Math.floor(wanted / rowBlocks)));
-              const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+              const fn = poolKernel(i7);
               pool.begin(1);
               for (let i1 = 0; i1 < mRows; i1 += MC) {
                 const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
@@ -511,9 +511,7 @@ function makeInt8Driver(
                   pool.add(fn, a0, b0, at, mp, np, steps, ldS * 4, beta, start);
                 }
               }
-              pool.publish();
-              if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
-              pool.wait();
+              runJob(pool);
               continue;
             }
             for (let i1 = 0; i1 < mRows; i1 += MC) {
@@ -581,7 +579,7 @@ function makeInt8Driver(
       rowBlocks === 1 && Math.ceil(nPanels / least) + 2 <= room
         ? chunkStarts(nPanels, pool.size, least)
         : Array.from({ length: groups + 1 }, (_, g) => Math.floor((g * nPanels) / groups));
-    const fn = i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+    const fn = poolKernel(i7);
     pool.begin(kBlocks);
     for (let i1 = 0; i1 < mRows; i1 += MC) {
       const mp = Math.ceil(Math.min(MC, mRows - i1) / mr);
@@ -599,8 +597,18 @@ function makeInt8Driver(
         pool.endChunk();
       }
     }
+    runJob(pool);
+  }
+
+  /** The pool's number of the kernel for `i7` (relaxed with A or B the 7-bit operand, else standard). */
+  function poolKernel(i7: 'a' | 'b' | null): number {
+    return i7 === 'a' ? threads!.gemmA : i7 === 'b' ? threads!.gemmB : threads!.kernel;
+  }
+
+  /** Publishes the job written and waits for it, the calling thread helping (tests: every chunk to the workers). */
+  function runJob(pool: ThreadPool): void {
     pool.publish();
-    if (heapSplit.callerHelps) pool.help(); // false: every chunk to the workers (tests)
+    if (heapSplit.callerHelps) pool.help();
     pool.wait();
   }
 
