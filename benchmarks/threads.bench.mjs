@@ -19,6 +19,7 @@ const arg = (name, dflt) => {
 const threads = Number(arg('threads', 2));
 const rounds = Number(arg('rounds', 7));
 const warmup = Number(arg('warmup', 3));
+if (!(warmup >= 0)) throw new RangeError(`threads.bench: --warmup must be a number of seconds ≥ 0, got ${arg('warmup', 3)}`);
 const filter = arg('filter', '').split(',').filter(Boolean);
 const dist = arg('dist', null);
 const am = await import(dist ? `${dist}/index.js` : '@aimodel/tensor');
